@@ -1,0 +1,30 @@
+import { main } from '../../src/cli/main.js';
+import type { CliIO } from '../../src/cli/context.js';
+
+export interface CliRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the CLI in-process with captured output and no terminal. */
+export async function runCli(
+  argv: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; interactive?: boolean } = {},
+): Promise<CliRun> {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIO = {
+    stdout: (t) => {
+      stdout += t;
+    },
+    stderr: (t) => {
+      stderr += t;
+    },
+    interactive: options.interactive ?? false,
+    env: options.env ?? { ...process.env },
+    cwd: options.cwd ?? process.cwd(),
+  };
+  const code = await main(argv, io);
+  return { code, stdout, stderr };
+}

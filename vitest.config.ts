@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+// Integration suites start real servers (moto_server, etcd, sshd, dockerd); they get generous
+// timeouts because these machines are small and noisy. Speed is measured in bench/, not here.
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    exclude: ['test/e2e/**', 'test/localstack/**', 'node_modules/**'],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    pool: 'forks',
+    reporters: ['default'],
+  },
+});
