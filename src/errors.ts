@@ -56,7 +56,13 @@ export class RemoteCommandError extends TugboatError {
   readonly remoteExitCode: number | null;
   readonly stderrTail: string;
 
-  constructor(init: { host: string; step: string; exitCode: number | null; stderrTail: string; cause?: unknown }) {
+  constructor(init: {
+    host: string;
+    step: string;
+    exitCode: number | null;
+    stderrTail: string;
+    cause?: unknown;
+  }) {
     const code = init.exitCode === null ? 'signal' : `exit ${init.exitCode}`;
     const tail = init.stderrTail ? `\n${init.stderrTail}` : '';
     super('REMOTE_COMMAND_FAILED', `${init.host}: ${init.step} failed (${code})${tail}`, {

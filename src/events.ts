@@ -35,12 +35,22 @@ export class RecordingEvents implements EventSink {
  * Runs `fn` as a named phase, emitting `phase.start` and `phase.end` (or `phase.fail`) with the
  * elapsed milliseconds, so renderers can show one task per phase with its timing.
  */
-export async function runPhase<T>(events: EventSink, phase: string, title: string, fn: () => Promise<T>): Promise<T> {
+export async function runPhase<T>(
+  events: EventSink,
+  phase: string,
+  title: string,
+  fn: () => Promise<T>,
+): Promise<T> {
   const started = Date.now();
   events.emit({ code: 'phase.start', level: 'info', message: title, data: { phase } });
   try {
     const result = await fn();
-    events.emit({ code: 'phase.end', level: 'info', message: title, data: { phase, ms: Date.now() - started } });
+    events.emit({
+      code: 'phase.end',
+      level: 'info',
+      message: title,
+      data: { phase, ms: Date.now() - started },
+    });
     return result;
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);

@@ -6,7 +6,9 @@ import type { CommandRunner } from './commands/registry.js';
 import { type CliIO, type GlobalOptions, processIO } from './context.js';
 
 function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
   return pkg.version;
 }
 
