@@ -1,5 +1,6 @@
 /** Cluster spec: schema, loading, defaults and validation. */
 
+export { type ExampleSpecOptions, renderExampleSpec } from './example.js';
 export { buildClusterSpecJsonSchema } from './json-schema.js';
 export { type CheckResult, checkClusterSpec, loadClusterSpec, parseClusterSpec } from './load.js';
 export { KNOWN_REGIONS, zoneBelongsToRegion } from './regions.js';

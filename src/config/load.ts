@@ -12,6 +12,20 @@ export type CheckResult =
   | { readonly ok: true; readonly spec: ClusterSpec }
   | { readonly ok: false; readonly issues: readonly ConfigIssue[] };
 
+/**
+ * Treats `key:` with no value (YAML null) as an absent key, so a section left with only comments
+ * (`api:` followed by commented lines) means "use the defaults" instead of a type error.
+ */
+function dropNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(dropNulls);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, v]) => v !== null)
+      .map(([k, v]) => [k, dropNulls(v)]),
+  );
+}
+
 /** Offset of the deepest node on `keys` (a map entry's key, a list item), for line numbers. */
 function offsetOf(root: unknown, keys: readonly string[]): number | undefined {
   let node = root;
@@ -56,7 +70,7 @@ export function checkClusterSpec(text: string): CheckResult {
       }),
     };
   }
-  const input: unknown = doc.toJS();
+  const input: unknown = dropNulls(doc.toJS());
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     return {
       ok: false,

@@ -1,4 +1,3 @@
-import type { ClusterSpec } from '../../config/types.js';
 import { pascalCase } from '../../config/validate.js';
 
 /**
@@ -91,9 +90,6 @@ export const workerAsgId = (group: string) => `WorkerGroup${pascalCase(group)}Au
 export const workerAsgOutputKey = (group: string) => `WorkerGroup${pascalCase(group)}AutoScalingGroupName`;
 /** 1-based: `PoolEip1`, `PoolEip2`, ... */
 export const poolEipId = (n: number) => `PoolEip${n}`;
-
-/** The CloudFormation stack name of a cluster. */
-export const clusterStackName = (spec: Pick<ClusterSpec, 'name'>) => `tugboat-${spec.name}`;
 
 /**
  * True for Graviton (arm64) instance types: the family has a `g` after its generation digit
