@@ -1,0 +1,2 @@
+/** tugboat's library API. The CLI imports only this module. */
+export * from './pki/index.js';
