@@ -37,3 +37,4 @@ export {
   templateParameters,
   workerAsgOutputKey,
 } from './provision/template/index.js';
+export * from './pki/index.js';
