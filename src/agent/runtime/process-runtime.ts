@@ -181,7 +181,8 @@ export class ProcessRuntime implements Runtime {
 
   async exec(id: string, options: ExecOptions): Promise<ExecSession> {
     const e = this.entries.get(id);
-    if (!e || e.container.state !== 'running') throw new UsageError(`container ${id} is not running`);
+    if (!e) throw new UsageError(`no container ${id} in the process runtime`);
+    if (e.container.state !== 'running') throw new UsageError(`container ${id} is not running`);
     const [file, ...rest] = options.command;
     if (!file) throw new UsageError('exec needs a command');
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: e.dir };
