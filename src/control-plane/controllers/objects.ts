@@ -53,9 +53,6 @@ export function setCondition(
     ...next,
     lastTransitionTime: prev && prev.status === next.status ? prev.lastTransitionTime : formatTime(now),
   };
-  if (prev && prev.status === next.status && prev.reason === next.reason && prev.message === next.message) {
-    merged.lastUpdateTime = prev.lastUpdateTime ?? merged.lastUpdateTime;
-  }
   if (i >= 0) list[i] = merged;
   else list.push(merged);
   return list;
@@ -88,4 +85,10 @@ export function isPodActive(pod: Pod): boolean {
 /** Deep copy of JSON data. */
 export function clone<T>(value: T): T {
   return structuredClone(value);
+}
+
+/** True when any field of `next` differs from the same field of `prev` (extra fields of prev are ignored). */
+export function fieldsDiffer(next: object, prev: object | undefined): boolean {
+  const p = (prev ?? {}) as Record<string, unknown>;
+  return Object.entries(next).some(([k, v]) => JSON.stringify(v) !== JSON.stringify(p[k]));
 }
