@@ -24,12 +24,16 @@ function owned(name: string, extra: Partial<Pod> = {}): Pod {
 const verbs = (actions: Action[], verb: string, resource = 'pods') =>
   actions.filter((a) => a.verb === verb && 'resource' in a && a.resource === resource);
 
+function objectsOf<T>(actions: Action[], verb: string, resource = 'pods'): T[] {
+  return verbs(actions, verb, resource).map((a) => ('object' in a ? a.object : undefined) as T);
+}
+
 describe('reconcileReplicaSet', () => {
   it('creates missing pods from the template with a controller ownerReference', () => {
     const actions = reconcileReplicaSet(rs, [owned('web-1')], 0);
     const creates = verbs(actions, 'create');
     expect(creates).toHaveLength(2);
-    const pod = (creates[0] as { object: Pod }).object;
+    const pod = objectsOf<Pod>(actions, 'create')[0]!;
     expect(pod.metadata.generateName).toBe('web-');
     expect(pod.metadata.labels).toEqual({ app: 'web' });
     expect(pod.metadata.ownerReferences).toEqual([
@@ -69,11 +73,11 @@ describe('reconcileReplicaSet', () => {
     const mislabeled = owned('moved');
     mislabeled.metadata.labels = { app: 'other' };
     const actions = reconcileReplicaSet(rs, [orphan, mislabeled, owned('w1'), owned('w2')], 0);
-    const updates = verbs(actions, 'update') as { object: Pod }[];
-    const adopted = updates.find((u) => u.object.metadata.name === 'orphan');
-    expect(adopted?.object.metadata.ownerReferences?.[0]?.uid).toBe('uid-rs-web');
-    const released = updates.find((u) => u.object.metadata.name === 'moved');
-    expect(released?.object.metadata.ownerReferences).toEqual([]);
+    const updates = objectsOf<Pod>(actions, 'update');
+    const adopted = updates.find((u) => u.metadata.name === 'orphan');
+    expect(adopted?.metadata.ownerReferences?.[0]?.uid).toBe('uid-rs-web');
+    const released = updates.find((u) => u.metadata.name === 'moved');
+    expect(released?.metadata.ownerReferences).toEqual([]);
     expect(verbs(actions, 'create')).toHaveLength(0);
   });
 
@@ -99,10 +103,12 @@ describe('reconcileReplicaSet', () => {
       }),
     );
     const slow = { ...rs, spec: { ...rs.spec, minReadySeconds: 15 } };
-    const status = reconcileReplicaSet(slow, pods, t0 + 26_000).find((a) => a.verb === 'updateStatus') as {
-      object: ReplicaSet;
-    };
-    expect(status.object.status).toEqual({
+    const [status] = objectsOf<ReplicaSet>(
+      reconcileReplicaSet(slow, pods, t0 + 26_000),
+      'updateStatus',
+      'replicasets',
+    );
+    expect(status?.status).toEqual({
       replicas: 3,
       fullyLabeledReplicas: 3,
       readyReplicas: 3,
