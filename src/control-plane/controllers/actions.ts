@@ -18,6 +18,18 @@ export type Action =
       readonly uid?: string;
       /** 0 forces deletion (pods on unreachable nodes). */
       readonly gracePeriodSeconds?: number;
+      /** How dependents are handled. @default the server's default (Background) */
+      readonly propagationPolicy?: 'Background' | 'Foreground' | 'Orphan';
+      /**
+       * Delete only if this owner is really gone (checked live before deleting, because the
+       * owner's cache can lag the dependent's).
+       */
+      readonly ifAbsent?: {
+        readonly resource: ResourceName;
+        readonly namespace: string | undefined;
+        readonly name: string;
+        readonly uid: string;
+      };
     }
   | {
       readonly verb: 'event';
@@ -38,7 +50,11 @@ export function eventAction(
 }
 
 /** Shorthand for deleting an object by its metadata. */
-export function deleteAction(resource: ResourceName, obj: KubeObject, gracePeriodSeconds?: number): Action {
+export function deleteAction(
+  resource: ResourceName,
+  obj: KubeObject,
+  gracePeriodSeconds?: number,
+): DeleteAction {
   return {
     verb: 'delete',
     resource,
@@ -48,3 +64,6 @@ export function deleteAction(resource: ResourceName, obj: KubeObject, gracePerio
     ...(gracePeriodSeconds !== undefined ? { gracePeriodSeconds } : {}),
   };
 }
+
+/** The delete variant of Action. */
+export type DeleteAction = Extract<Action, { verb: 'delete' }>;
