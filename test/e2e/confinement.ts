@@ -1,5 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
+import { listLinks } from '../harness/hosts/links.js';
+
+export { listLinks };
 
 /** What the confinement check saw. */
 export interface ConfinementReport {
@@ -30,10 +33,4 @@ export function checkConfinement(allowed: (link: string) => boolean = () => fals
   if (defaults.length > 0)
     throw new Error(`e2e refused to start: a default route exists (${defaults.join('; ')}); ${how}`);
   return { links, netns: readlinkSync('/proc/self/ns/net') };
-}
-
-/** Interface names in this process's network namespace (netlink, so it cannot be fooled by /sys). */
-export function listLinks(): string[] {
-  const json = execFileSync('ip', ['-j', 'link', 'show'], { encoding: 'utf8' });
-  return (JSON.parse(json) as { ifname: string }[]).map((l) => l.ifname);
 }
