@@ -144,10 +144,17 @@ it('removes the host of an instance the group scales in', async () => {
   expect(pids.filter((p) => isAlive(p) && !survivors.includes(p))).toEqual([]);
 });
 
-it('stops every host and proves nothing is left', async () => {
+it('stops every host, including services a session left running, and proves nothing is left', async () => {
   const last = manager!.hosts()[0]!;
+  // Like tugboat's supervised agent where there is no systemd: a detached process outliving its session.
+  const started = await sshExec(
+    { host: last.privateIp, privateKey, hostPublicKey: last.hostPublicKey },
+    'setsid sleep 600 </dev/null >/dev/null 2>&1 & echo $!',
+  );
+  const service = Number(started.stdout.trim());
+  expect(isAlive(service)).toBe(true);
   const pids = last.processes();
-  expect(pids.length).toBeGreaterThan(1);
+  expect(pids).toContain(service);
   await manager!.stop();
   manager = undefined;
   expect(run('ip', ['netns', 'list']).trim()).toBe('');
