@@ -110,6 +110,11 @@ export function fromZodIssues(zodIssues: readonly z.core.$ZodIssue[], input: unk
         }
         break;
       }
+      case 'invalid_key': {
+        const inner = issue.issues.find((i) => isCustom(i.message ?? ''))?.message ?? 'is not an allowed key';
+        out.push({ path, message: `${inner} (got key ${JSON.stringify(String(key))})` });
+        break;
+      }
       default:
         if (isCustom(issue.message)) out.push({ path, message: `${issue.message} (got ${describe(value)})` });
         else out.push({ path, message: `${describe(value)} is invalid: ${issue.message.toLowerCase()}` });
