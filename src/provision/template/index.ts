@@ -46,8 +46,13 @@ export function buildTemplate(spec: ClusterSpec, context: TemplateContext = {}):
 /** Template text formats. */
 export type TemplateFormat = 'json' | 'yaml';
 
-/** Renders a template as JSON (2-space indent) or YAML (long-form intrinsics), newline-terminated. */
+/**
+ * Renders a template as JSON (2-space indent) or YAML (long-form intrinsics), newline-terminated.
+ * YAML is written for a YAML 1.1 reader, as CloudFormation is one: strings such as `on`, `yes` or
+ * `2010-09-09` are quoted so they stay strings.
+ */
 export function renderTemplate(template: CloudFormationTemplate, format: TemplateFormat = 'json'): string {
-  if (format === 'yaml') return stringify(template, { lineWidth: 0, aliasDuplicateObjects: false });
+  if (format === 'yaml')
+    return stringify(template, { version: '1.1', lineWidth: 0, aliasDuplicateObjects: false });
   return `${JSON.stringify(template, null, 2)}\n`;
 }

@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseClusterSpec } from '../../../src/config/index.js';
 import {
@@ -225,5 +226,27 @@ describe('template specifics', () => {
     expect(
       ['t3.medium', 'g5.xlarge', 'g4dn.xlarge', 'm7i.large', 'p5.48xlarge'].some(isArmInstanceType),
     ).toBe(false);
+  });
+});
+
+describe('renderTemplate', () => {
+  it('quotes strings a YAML 1.1 reader (CloudFormation) would turn into booleans or dates', () => {
+    const spec = parseClusterSpec(
+      exampleText('minimal').replace(
+        'workerGroups:',
+        'tags:\n  backup: "on"\n  reviewed: "yes"\nworkerGroups:',
+      ),
+    );
+    const yaml = renderTemplate(buildTemplate(spec), 'yaml');
+    expect(yaml).toContain('AWSTemplateFormatVersion: "2010-09-09"');
+    expect(yaml).toContain('Value: "on"');
+    expect(yaml).toContain('Value: "yes"');
+  });
+
+  it('keeps examples/ and the example list in step', () => {
+    const files = readdirSync(new URL('../../../examples/', import.meta.url)).filter((f) =>
+      f.endsWith('.yaml'),
+    );
+    expect(files.map((f) => f.replace(/\.yaml$/, '')).sort()).toEqual([...EXAMPLES].sort());
   });
 });
