@@ -29,13 +29,17 @@ function timeIt(fn, n) {
 
 const fmt = (s) => `${s.min.toFixed(3)} | ${s.p50.toFixed(3)} | ${s.p90.toFixed(3)}`;
 console.log(`iterations: ${iterations}, cli runs: ${runs}, node ${process.version}`);
-console.log('| example | step | min ms | p50 ms | p90 ms | template bytes |\n| --- | --- | --- | --- | --- | --- |');
+console.log(
+  '| example | step | min ms | p50 ms | p90 ms | template bytes |\n| --- | --- | --- | --- | --- | --- |',
+);
 for (const name of examples) {
   const text = readFileSync(`examples/${name}.yaml`, 'utf8');
   const spec = parseClusterSpec(text);
   const bytes = renderTemplate(buildTemplate(spec)).length;
   console.log(`| ${name} | parse + validate | ${fmt(timeIt(() => parseClusterSpec(text), iterations))} | |`);
-  console.log(`| ${name} | build + render json | ${fmt(timeIt(() => renderTemplate(buildTemplate(spec)), iterations))} | ${bytes} |`);
+  console.log(
+    `| ${name} | build + render json | ${fmt(timeIt(() => renderTemplate(buildTemplate(spec)), iterations))} | ${bytes} |`,
+  );
 }
 
 function cli(args) {
@@ -56,5 +60,7 @@ for (const args of [
   ['template', '-f', 'examples/three-az.yaml', '--format', 'yaml'],
 ]) {
   const s = cli(args);
-  console.log(`| tugboat ${args.join(' ')} | ${s.min.toFixed(1)} | ${s.p50.toFixed(1)} | ${s.p90.toFixed(1)} |`);
+  console.log(
+    `| tugboat ${args.join(' ')} | ${s.min.toFixed(1)} | ${s.p50.toFixed(1)} | ${s.p90.toFixed(1)} |`,
+  );
 }
