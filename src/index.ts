@@ -19,6 +19,7 @@ export {
   stackName,
   type WorkerGroupSpec,
 } from './config/index.js';
+export * from './pki/index.js';
 export {
   AGENT_PORT,
   API_PORT,
