@@ -39,6 +39,9 @@ function launchTemplate(spec: ClusterSpec, input: LaunchTemplateInput): CfnResou
         TagSpecifications: [
           { ResourceType: 'instance', Tags: buildTags(spec, input.scope) },
           { ResourceType: 'volume', Tags: buildTags(spec, input.scope) },
+          // AssociateAddress may be authorised against the network interface too; tagging it lets
+          // the tugboat:cluster condition in the instance role match.
+          { ResourceType: 'network-interface', Tags: buildTags(spec, input.scope) },
         ],
       },
       TagSpecifications: [{ ResourceType: 'launch-template', Tags: buildTags(spec, input.scope) }],
