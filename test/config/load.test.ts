@@ -89,6 +89,13 @@ describe('parseClusterSpec', () => {
     });
   });
 
+  it('checks the rest of the spec when the only field-level problems are unknown keys', () => {
+    const issues = issuesOf(
+      minimal.replace('ssh:', 'netwrok: {}\nssh:').replace('us-east-1b]', 'us-east-2b]'),
+    );
+    expect(issues.map((i) => i.path)).toEqual(['netwrok', 'availabilityZones[1]']);
+  });
+
   it('reports every semantic issue at once', () => {
     const issues = issuesOf(`${minimal}    desired: 7\n    max: 5\n  - name: workers\n`);
     expect(issues.map((i) => i.path)).toEqual(['workerGroups[0].desired', 'workerGroups[1].name']);
