@@ -198,7 +198,10 @@ export const clusterSpecSchema = z
     ssh: sshSchema,
     api: apiSchema,
     master: masterSchema,
-    workerGroups: z.array(workerGroupSchema).min(1, { error: 'add at least one worker group' }),
+    workerGroups: z
+      .array(workerGroupSchema)
+      .min(1, { error: 'add at least one worker group' })
+      .max(50, { error: 'at most 50 worker groups: merge groups that share an instance type' }),
     eipPool: z
       .strictObject({
         size: z

@@ -56,3 +56,19 @@ export function renderTemplate(template: CloudFormationTemplate, format: Templat
     return stringify(template, { version: '1.1', lineWidth: 0, aliasDuplicateObjects: false });
   return `${JSON.stringify(template, null, 2)}\n`;
 }
+
+/** The largest template CloudFormation accepts inline (`TemplateBody`); larger ones need S3. */
+export const TEMPLATE_BODY_LIMIT = 51_200;
+
+/**
+ * The template as compact JSON for `CreateStack`/`UpdateStack`/`CreateChangeSet`, and whether it
+ * fits in `TemplateBody` (otherwise upload it and pass `TemplateURL`). Compact JSON roughly halves
+ * the size of the pretty form `tugboat template` prints.
+ */
+export function renderTemplateBody(template: CloudFormationTemplate): {
+  readonly body: string;
+  readonly fitsInline: boolean;
+} {
+  const body = JSON.stringify(template);
+  return { body, fitsInline: Buffer.byteLength(body, 'utf8') <= TEMPLATE_BODY_LIMIT };
+}

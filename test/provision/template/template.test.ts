@@ -8,6 +8,8 @@ import {
   type CloudFormationTemplate,
   isArmInstanceType,
   renderTemplate,
+  renderTemplateBody,
+  TEMPLATE_BODY_LIMIT,
   templateParameters,
 } from '../../../src/provision/template/index.js';
 import { EXAMPLES, exampleText, loadExample } from '../../support/examples.js';
@@ -248,5 +250,29 @@ describe('renderTemplate', () => {
       f.endsWith('.yaml'),
     );
     expect(files.map((f) => f.replace(/\.yaml$/, '')).sort()).toEqual([...EXAMPLES].sort());
+  });
+});
+
+describe('renderTemplateBody', () => {
+  it('is compact JSON of the same template and says whether it fits inline', () => {
+    const template = buildTemplate(loadExample('three-az'));
+    const { body, fitsInline } = renderTemplateBody(template);
+    expect(JSON.parse(body)).toEqual(template);
+    expect(body.length).toBeLessThan(renderTemplate(template).length);
+    expect(fitsInline).toBe(body.length <= TEMPLATE_BODY_LIMIT);
+    expect(fitsInline).toBe(true);
+  });
+
+  it('flags a template too large for TemplateBody', () => {
+    const groups = Array.from({ length: 30 }, (_, i) => ({ name: `group-${i}` }));
+    const spec = parseClusterSpec(
+      JSON.stringify({
+        ...JSON.parse(JSON.stringify(loadExample('minimal'))),
+        network: {},
+        api: {},
+        workerGroups: groups,
+      }),
+    );
+    expect(renderTemplateBody(buildTemplate(spec)).fitsInline).toBe(false);
   });
 });
