@@ -121,7 +121,7 @@ const cases: [string, (s: Spec) => void, string, string][] = [
     'existing vpc without subnets',
     (s) => (s.network = { vpcId: 'vpc-0abc' }),
     'network.subnets',
-    'no subnet given for zone us-east-1a',
+    'no subnet given for zones us-east-1a, us-east-1b: add { zone: us-east-1a, id: subnet-... }',
   ],
   [
     'existing vpc with a cidr',
@@ -187,6 +187,18 @@ const cases: [string, (s: Spec) => void, string, string][] = [
     'workerGroups[0].instanceType',
     'like t3.medium (got "t3")',
   ],
+  [
+    'zones not a list',
+    (s) => (s.availabilityZones = 'us-east-1a'),
+    'availabilityZones',
+    'expected array, got "us-east-1a"',
+  ],
+  [
+    'taint without effect',
+    (s) => (s.workerGroups[0].taints = [{ key: 'gpu' }]),
+    'workerGroups[0].taints[0].effect',
+    'missing: add effect (one of NoSchedule',
+  ],
   ['missing ssh', (s) => delete s.ssh, 'ssh', 'missing required object: add ssh'],
   ['no worker groups', (s) => (s.workerGroups = []), 'workerGroups', 'add at least one worker group'],
 ];
@@ -223,6 +235,10 @@ describe('invalid cluster specs are rejected before any AWS call', () => {
     const issue = issues.find((i) => i.path === path);
     expect(issue, `no issue at ${path}; got ${JSON.stringify(issues)}`).toBeDefined();
     expect(issue!.message).toContain(fragment);
+    expect(
+      issues.filter((i) => i.path === path),
+      'one issue per path',
+    ).toHaveLength(1);
     expect((error as ConfigError).message).toContain(`${path}: `);
     expect((error as ConfigError).exitCode).toBe(2);
   });
