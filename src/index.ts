@@ -75,4 +75,4 @@ export type { AssignEipsResult, PoolAddress } from './provision/eip.js';
 export type { GroupStatus, Host, Inventory } from './provision/inventory.js';
 export { buildSshKeyPair, clusterStateDir } from './provision/keypair.js';
 export type { DeletionProof } from './provision/proof.js';
-export type { ChangeSummary } from './provision/stack.js';
+export type { ChangeSummary } from './provision/stack-update.js';

@@ -68,6 +68,15 @@ export async function createCluster(options: CreateClusterOptions): Promise<Crea
       ...(options.stateRoot ? { stateRoot: options.stateRoot } : {}),
     }),
   );
+  // Ask about replacing a failed stack before the stack phase starts, so the question never
+  // competes with a progress display.
+  const before = await aws.cloudFormation.describeStack(stackName);
+  const replaceAnswer =
+    before && /^ROLLBACK_(COMPLETE|FAILED)$/.test(before.status) && options.confirmReplace
+      ? await options.confirmReplace(
+          `stack ${stackName} is in ${before.status} from a failed create; delete it and create again?`,
+        )
+      : false;
   const deployed = await runPhase(events, 'stack', `CloudFormation stack ${stackName}`, () =>
     deployStack({
       cfn: aws.cloudFormation,
@@ -77,7 +86,7 @@ export async function createCluster(options: CreateClusterOptions): Promise<Crea
       parameters: { ...definition.parameters, [definition.keyNameParameter ?? 'KeyName']: keyPair.keyName },
       tags: { ...definition.tags, [CLUSTER_TAG]: cluster },
       ...(signal ? { signal } : {}),
-      ...(options.confirmReplace ? { confirmReplace: options.confirmReplace } : {}),
+      confirmReplace: async () => replaceAnswer,
       ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}),
       ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
     }),

@@ -3,13 +3,21 @@ import { runPhase, silentEvents } from '../events.js';
 import { ensurePoolTags } from '../provision/eip.js';
 import { type Inventory, waitForGroups } from '../provision/inventory.js';
 import { keyPairName } from '../provision/keypair.js';
-import { type ChangeSummary, updateStack } from '../provision/stack.js';
+import {
+  applyStackUpdate,
+  type ChangeSummary,
+  discardStackUpdate,
+  planStackUpdate,
+} from '../provision/stack-update.js';
 import { type ClusterDefinition, checkClusterName, type LifecycleOptions, stackNameOf } from './types.js';
 
 /** Options of `updateCluster`. */
 export interface UpdateClusterOptions extends LifecycleOptions {
   readonly definition: ClusterDefinition;
-  /** Shown the add / modify / replace / remove summary; returns whether to apply. @default apply */
+  /**
+   * Shown the add / modify / replace / remove summary between the plan and apply phases (so a
+   * prompt never fights a progress display); returns whether to apply. @default apply
+   */
   readonly confirmChanges?: (changes: ChangeSummary) => Promise<boolean>;
 }
 
@@ -23,8 +31,8 @@ export interface UpdateClusterResult {
 }
 
 /**
- * Updates a cluster's stack through a change set (every parameter passed explicitly), then waits
- * until every group has its desired instances InService again.
+ * Updates a cluster's stack through a change set (every parameter passed explicitly): plan,
+ * confirm, apply, then wait until every group has its desired instances InService again.
  */
 export async function updateCluster(options: UpdateClusterOptions): Promise<UpdateClusterResult> {
   const { aws, definition } = options;
@@ -32,31 +40,29 @@ export async function updateCluster(options: UpdateClusterOptions): Promise<Upda
   const cluster = checkClusterName(definition.name);
   const stackName = stackNameOf(cluster);
   const signal = options.signal;
-  const result = await runPhase(events, 'stack', `change set for ${stackName}`, () =>
-    updateStack({
-      cfn: aws.cloudFormation,
-      events,
-      stackName,
-      template: definition.template,
-      parameters: {
-        ...definition.parameters,
-        [definition.keyNameParameter ?? 'KeyName']: keyPairName(cluster),
-      },
-      tags: { ...definition.tags, [CLUSTER_TAG]: cluster },
-      ...(signal ? { signal } : {}),
-      ...(options.confirmChanges ? { confirmChanges: options.confirmChanges } : {}),
-      ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}),
-      ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
-    }),
+  const stackOptions = {
+    cfn: aws.cloudFormation,
+    events,
+    stackName,
+    template: definition.template,
+    parameters: {
+      ...definition.parameters,
+      [definition.keyNameParameter ?? 'KeyName']: keyPairName(cluster),
+    },
+    tags: { ...definition.tags, [CLUSTER_TAG]: cluster },
+    ...(signal ? { signal } : {}),
+    ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}),
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+  };
+  const plan = await runPhase(events, 'changes', `change set for ${stackName}`, () =>
+    planStackUpdate(stackOptions),
   );
-  if (result.action !== 'updated') {
-    return {
-      cluster,
-      stackName,
-      action: result.action === 'declined' ? 'declined' : 'unchanged',
-      ...(result.changes ? { changes: result.changes } : {}),
-    };
+  if (plan.kind === 'unchanged') return { cluster, stackName, action: 'unchanged' };
+  if (options.confirmChanges && !(await options.confirmChanges(plan.changes))) {
+    await discardStackUpdate(stackOptions, plan);
+    return { cluster, stackName, action: 'declined', changes: plan.changes };
   }
+  await runPhase(events, 'stack', `update stack ${stackName}`, () => applyStackUpdate(stackOptions, plan));
   await ensurePoolTags({
     cfn: aws.cloudFormation,
     ec2: aws.ec2,
@@ -75,11 +81,5 @@ export async function updateCluster(options: UpdateClusterOptions): Promise<Upda
       ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
     }),
   );
-  return {
-    cluster,
-    stackName,
-    action: 'updated',
-    ...(result.changes ? { changes: result.changes } : {}),
-    inventory,
-  };
+  return { cluster, stackName, action: 'updated', changes: plan.changes, inventory };
 }

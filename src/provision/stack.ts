@@ -1,4 +1,4 @@
-import type { CloudFormationApi, ResourceChange, StackInfo } from '../aws/cloudformation.js';
+import type { CloudFormationApi, StackInfo } from '../aws/cloudformation.js';
 import { AwsCallError } from '../aws/errors.js';
 import type { Tags } from '../aws/types.js';
 import { DeploymentError, UsageError } from '../errors.js';
@@ -10,6 +10,7 @@ import {
   resourcesMentioned,
   StackEventStream,
 } from './stack-events.js';
+import type { ChangeSummary } from './stack-update.js';
 import { pollUntil, throwIfAborted } from './wait.js';
 
 /** What stack operations need. */
@@ -31,14 +32,6 @@ export interface StackDeployOptions extends StackOptions {
   readonly tags: Tags;
   /** Asked before deleting a stack left in ROLLBACK_COMPLETE. @default refuse */
   readonly confirmReplace?: (question: string) => Promise<boolean>;
-}
-
-/** Resource changes of an update, grouped as a user reads them. */
-export interface ChangeSummary {
-  readonly add: readonly ResourceChange[];
-  readonly modify: readonly ResourceChange[];
-  readonly replace: readonly ResourceChange[];
-  readonly remove: readonly ResourceChange[];
 }
 
 /** What a stack deploy did. */
@@ -71,7 +64,7 @@ export async function waitForStack(
   ).then((r) => (r.gone ? undefined : r.stack));
 }
 
-function failure(
+export function stackFailure(
   stackName: string,
   status: string,
   causes: readonly RootCause[],
@@ -143,7 +136,7 @@ export async function deployStack(options: StackDeployOptions): Promise<StackDep
     if (!(err instanceof AwsCallError)) throw err;
     if (err.awsCode === 'AlreadyExistsException') return deployStack(options);
     const causes = resourcesMentioned(options.template, err.message);
-    throw failure(
+    throw stackFailure(
       stackName,
       'CREATE_FAILED',
       causes.length ? causes : [],
@@ -151,108 +144,15 @@ export async function deployStack(options: StackDeployOptions): Promise<StackDep
     );
   }
   const done = await waitForStack(options, stream);
-  if (!done) throw failure(stackName, 'DELETE_COMPLETE', stream.rootCauses(), NEXT_AFTER_FAILED_CREATE);
+  if (!done) throw stackFailure(stackName, 'DELETE_COMPLETE', stream.rootCauses(), NEXT_AFTER_FAILED_CREATE);
   if (done.status !== 'CREATE_COMPLETE') {
-    throw failure(stackName, done.status, stream.rootCauses(), NEXT_AFTER_FAILED_CREATE);
+    throw stackFailure(stackName, done.status, stream.rootCauses(), NEXT_AFTER_FAILED_CREATE);
   }
   return { action: replaced ? 'replaced' : 'created', stack: done };
 }
 
 const NEXT_AFTER_FAILED_CREATE =
   'fix the cluster spec, then run `tugboat create` again (a stack in ROLLBACK_COMPLETE is replaced after confirmation), or run `tugboat delete` to remove what was made';
-
-/** Groups change-set changes into add / modify / replace / remove. */
-export function summarizeChanges(changes: readonly ResourceChange[]): ChangeSummary {
-  return {
-    add: changes.filter((c) => c.action === 'Add'),
-    modify: changes.filter(
-      (c) => c.action === 'Modify' && c.replacement !== 'True' && c.replacement !== 'Conditional',
-    ),
-    replace: changes.filter(
-      (c) => c.action === 'Modify' && (c.replacement === 'True' || c.replacement === 'Conditional'),
-    ),
-    remove: changes.filter((c) => c.action === 'Remove'),
-  };
-}
-
-/** Options of an update through a change set. */
-export interface StackUpdateOptions extends StackDeployOptions {
-  /** Shown the changes; returns whether to apply them. @default apply */
-  readonly confirmChanges?: (changes: ChangeSummary) => Promise<boolean>;
-  /** Unique suffix for the change set name. @default Date.now() */
-  readonly changeSetSuffix?: string;
-}
-
-/** Updates the stack through a change set: describe, confirm, execute, wait. */
-export async function updateStack(options: StackUpdateOptions): Promise<StackDeployResult> {
-  const { cfn, events, stackName } = options;
-  const stack = await cfn.describeStack(stackName);
-  if (!stack) {
-    throw new UsageError(
-      `stack ${stackName} does not exist: create the cluster first with \`tugboat create\``,
-    );
-  }
-  if (isInProgress(stack.status)) {
-    throw new DeploymentError(
-      'STACK_BUSY',
-      `stack ${stackName} is ${stack.status}: wait for it to finish, then update`,
-    );
-  }
-  const changeSetName = `tugboat-${options.changeSetSuffix ?? Date.now()}`;
-  const id = await cfn.createChangeSet({
-    stackName,
-    changeSetName,
-    templateBody: JSON.stringify(options.template),
-    parameters: options.parameters,
-    tags: options.tags,
-  });
-  const cs = await pollUntil(
-    async () => {
-      const d = await cfn.describeChangeSet(id);
-      return d.status.endsWith('_PENDING') || d.status.endsWith('_IN_PROGRESS') ? undefined : d;
-    },
-    {
-      what: `change set ${changeSetName}`,
-      intervalMs: Math.min(options.pollIntervalMs ?? 2_000, 2_000),
-      timeoutMs: 600_000,
-      ...(options.signal ? { signal: options.signal } : {}),
-    },
-  );
-  if (cs.status === 'FAILED') {
-    await cfn.deleteChangeSet(id).catch(() => undefined);
-    if (/didn't contain changes|no updates/i.test(cs.statusReason ?? ''))
-      return { action: 'unchanged', stack };
-    throw new DeploymentError(
-      'CHANGE_SET_FAILED',
-      `change set for ${stackName} failed: ${cs.statusReason ?? 'no reason'}`,
-    );
-  }
-  const changes = summarizeChanges(cs.changes);
-  events.emit({
-    code: 'stack.changes',
-    level: 'info',
-    message: `${changes.add.length} to add, ${changes.modify.length} to modify, ${changes.replace.length} to replace, ${changes.remove.length} to remove`,
-    data: { ...changes },
-  });
-  if (options.confirmChanges && !(await options.confirmChanges(changes))) {
-    await cfn.deleteChangeSet(id).catch(() => undefined);
-    return { action: 'declined', stack, changes };
-  }
-  throwIfAborted(options.signal);
-  const stream = new StackEventStream(cfn, stackName, events);
-  await stream.prime();
-  await cfn.executeChangeSet(id);
-  const done = await waitForStack(options, stream);
-  if (done?.status !== 'UPDATE_COMPLETE') {
-    throw failure(
-      stackName,
-      done?.status ?? 'DELETED',
-      stream.rootCauses(),
-      'fix the cluster spec and run `tugboat update` again',
-    );
-  }
-  return { action: 'updated', stack: done, changes };
-}
 
 /** What happened to the stack on delete. */
 export interface StackDeleteResult {
