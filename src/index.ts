@@ -48,6 +48,7 @@ export {
   type CreateClusterResult,
   createCluster,
 } from './cluster/create.js';
+export { buildClusterDefinition } from './cluster/definition.js';
 export {
   type DeleteClusterOptions,
   type DeleteClusterResult,

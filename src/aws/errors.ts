@@ -6,11 +6,14 @@ export class AwsCallError extends DeploymentError {
   readonly awsCode: string;
   /** The API action that failed, e.g. `ec2:DeleteVpc`. */
   readonly action: string;
+  /** The service's own message, without tugboat's prefix and hint. */
+  readonly awsMessage: string;
 
-  constructor(action: string, awsCode: string, message: string, cause: unknown) {
+  constructor(action: string, awsCode: string, message: string, cause: unknown, awsMessage = message) {
     super('AWS_CALL_FAILED', message, { cause });
     this.awsCode = awsCode;
     this.action = action;
+    this.awsMessage = awsMessage;
   }
 }
 
@@ -66,7 +69,7 @@ export function mapAwsError(action: string, err: unknown, endpoint?: string): Er
   const code = awsErrorCode(err) || 'Unknown';
   const raw = err instanceof Error ? err.message : String(err);
   const message = `${action} failed (${code}): ${raw}${hintFor(code, endpoint)}`;
-  return new AwsCallError(action, code, message, err);
+  return new AwsCallError(action, code, message, err, raw);
 }
 
 /** Runs one AWS call and maps its failure with `mapAwsError`. */

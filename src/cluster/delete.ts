@@ -69,7 +69,7 @@ export async function deleteCluster(options: DeleteClusterOptions): Promise<Dele
   });
   events.emit({
     code: 'delete.plan',
-    level: 'info',
+    level: 'debug',
     message: `would delete stack ${plan.stackStatus ? stackName : '(none)'} and ${plan.resources.length} tagged resources`,
     data: { ...plan },
   });

@@ -32,6 +32,8 @@ export interface StackDeployOptions extends StackOptions {
   readonly tags: Tags;
   /** Asked before deleting a stack left in ROLLBACK_COMPLETE. @default refuse */
   readonly confirmReplace?: (question: string) => Promise<boolean>;
+  /** Set on the retry after losing a create race (so it happens once). @default false */
+  readonly raced?: boolean;
 }
 
 /** What a stack deploy did. */
@@ -64,13 +66,19 @@ export async function waitForStack(
   ).then((r) => (r.gone ? undefined : r.stack));
 }
 
+/** A stack failure naming its root-cause resources (or the AWS message when none is known). */
 export function stackFailure(
   stackName: string,
   status: string,
   causes: readonly RootCause[],
   next: string,
+  fallback?: string,
 ): DeploymentError {
-  const detail = causes.length ? `; root cause:\n${describeRootCauses(causes)}` : '';
+  const detail = causes.length
+    ? `; root cause:\n${describeRootCauses(causes)}`
+    : fallback
+      ? `: ${fallback}`
+      : '';
   const err = new DeploymentError(
     'STACK_FAILED',
     `stack ${stackName} failed (${status})${detail}\nnext: ${next}`,
@@ -134,14 +142,21 @@ export async function deployStack(options: StackDeployOptions): Promise<StackDep
     });
   } catch (err) {
     if (!(err instanceof AwsCallError)) throw err;
-    if (err.awsCode === 'AlreadyExistsException') return deployStack(options);
-    const causes = resourcesMentioned(options.template, err.message);
-    throw stackFailure(
-      stackName,
-      'CREATE_FAILED',
-      causes.length ? causes : [],
-      `${err.message}; ${NEXT_AFTER_FAILED_CREATE}`,
-    );
+    if (err.awsCode === 'AlreadyExistsException' && !options.raced)
+      return deployStack({ ...options, raced: true });
+    // No stack existed before this call, so whatever CreateStack left is ours to remove. Real AWS
+    // creates nothing on a synchronous error (the delete is a no-op); moto leaves a half-made stack
+    // whose every describe fails, which would block both create and delete.
+    await cfn.deleteStack(stackName).catch(() => undefined);
+    events.emit({
+      code: 'stack.cleanup',
+      level: 'warn',
+      message: `removed the failed stack ${stackName}; \`tugboat delete\` removes any tagged leftovers`,
+    });
+    // Emulators validate synchronously and name only the bad value: find the resources using it.
+    const reason = `${err.awsCode}: ${err.awsMessage}`;
+    const causes = resourcesMentioned(options.template, err.awsMessage).map((c) => ({ ...c, reason }));
+    throw stackFailure(stackName, 'CREATE_FAILED', causes, NEXT_AFTER_FAILED_CREATE, err.message);
   }
   const done = await waitForStack(options, stream);
   if (!done) throw stackFailure(stackName, 'DELETE_COMPLETE', stream.rootCauses(), NEXT_AFTER_FAILED_CREATE);
