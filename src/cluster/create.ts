@@ -1,8 +1,8 @@
 import type { StackInfo } from '../aws/cloudformation.js';
 import { CLUSTER_TAG } from '../aws/types.js';
 import { type EventSink, runPhase, silentEvents } from '../events.js';
-import { ensurePoolTags } from '../provision/eip.js';
-import { type Inventory, waitForGroups } from '../provision/inventory.js';
+import { assignEips, ensurePoolTags } from '../provision/eip.js';
+import { buildInventory, type Inventory, waitForGroups } from '../provision/inventory.js';
 import { ensureKeyPair, type KeyPairResult } from '../provision/keypair.js';
 import { deployStack, type StackDeployResult } from '../provision/stack.js';
 import {
@@ -109,6 +109,20 @@ export async function createCluster(options: CreateClusterOptions): Promise<Crea
       ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
     }),
   );
+  const eipGroups = definition.eipGroups ?? [];
+  const withEips = eipGroups.length
+    ? await runPhase(events, 'eips', 'associate pool EIPs', async () => {
+        await assignEips({
+          ec2: aws.ec2,
+          autoScaling: aws.autoScaling,
+          cluster,
+          events,
+          groups: eipGroups,
+          ...(signal ? { signal } : {}),
+        });
+        return buildInventory({ ec2: aws.ec2, autoScaling: aws.autoScaling, cluster });
+      })
+    : inventory;
   if (options.bootstrap) {
     const bootstrap = options.bootstrap;
     await runPhase(events, 'bootstrap', 'bootstrap', () =>
@@ -132,7 +146,7 @@ export async function createCluster(options: CreateClusterOptions): Promise<Crea
     keyName: keyPair.keyName,
     ...(keyPair.privateKeyPath ? { privateKeyPath: keyPair.privateKeyPath } : {}),
     ...(apiEndpoint ? { apiEndpoint } : {}),
-    inventory,
+    inventory: withEips,
     bootstrapped: Boolean(options.bootstrap),
   };
 }

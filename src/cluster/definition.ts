@@ -16,5 +16,9 @@ export function buildClusterDefinition(spec: ClusterSpec): ClusterDefinition {
     keyNameParameter: PARAMETERS.keyName,
     ...(spec.ssh.publicKeyFile ? { publicKeyFile: spec.ssh.publicKeyFile } : {}),
     ...(spec.tags ? { tags: spec.tags } : {}),
+    eipGroups: [
+      ...(spec.master.eip ? ['master'] : []),
+      ...spec.workerGroups.filter((g) => g.eip).map((g) => g.name),
+    ],
   };
 }

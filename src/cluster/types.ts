@@ -29,6 +29,8 @@ export interface ClusterDefinition {
   readonly keyNameParameter?: string;
   /** Use this OpenSSH public key instead of generating one (`ssh.publicKeyFile`). @default generate */
   readonly publicKeyFile?: string;
+  /** Groups whose instances get pool EIPs on create/update (`master` for the master). @default none */
+  readonly eipGroups?: readonly string[];
   /** Extra stack tags (every stack also gets `tugboat:cluster=<name>`). @default {} */
   readonly tags?: Tags;
 }

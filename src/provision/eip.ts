@@ -77,6 +77,8 @@ export interface AssignEipsOptions extends InventoryOptions {
   readonly group?: string;
   /** Only this instance. */
   readonly instanceId?: string;
+  /** Only these groups (create uses the spec's groups with `eip: true`). */
+  readonly groups?: readonly string[];
   /** Attempts per host when another client takes the address first. @default 5 */
   readonly attempts?: number;
 }
@@ -94,9 +96,15 @@ export interface AssignEipsResult {
 
 const RACE_CODES = ['Resource.AlreadyAssociated', 'InvalidAddress.InUse', 'InvalidIPAddress.InUse'];
 
-function usableBy(a: PoolAddress, host: Host, groupNames: ReadonlySet<string>): boolean {
+/**
+ * Pool `master` is the master's own address, pool `workers` serves every worker group, and any
+ * other pool value reserves the address for the group of that name.
+ */
+function usableBy(a: PoolAddress, host: Host): boolean {
   if (a.instanceId || a.associationId) return false;
-  return !groupNames.has(a.pool) || a.pool === host.group;
+  if (a.pool === 'master') return host.role === 'master';
+  if (a.pool === 'workers' || a.pool === '' || a.pool === 'any') return host.role === 'worker';
+  return a.pool === host.group;
 }
 
 /**
@@ -117,14 +125,15 @@ export async function assignEips(options: AssignEipsOptions): Promise<AssignEips
       ? h.id === options.instanceId
       : options.group
         ? h.group === options.group
-        : h.role === 'worker',
+        : options.groups
+          ? options.groups.includes(h.group)
+          : h.role === 'worker',
   );
   if (options.instanceId && targets.length === 0) {
     throw new UsageError(
       `instance ${options.instanceId} is not part of cluster ${options.cluster}: see \`tugboat status\``,
     );
   }
-  const groupNames = new Set(inv.groups.map((g) => g.name));
   const assigned: { instanceId: string; publicIp: string; allocationId: string }[] = [];
   const alreadyAssigned: string[] = [];
   const missing: string[] = [];
@@ -144,7 +153,7 @@ export async function assignEips(options: AssignEipsOptions): Promise<AssignEips
         done = true;
         break;
       }
-      const free = pool.find((a) => !taken.has(a.allocationId) && usableBy(a, host, groupNames));
+      const free = pool.find((a) => !taken.has(a.allocationId) && usableBy(a, host));
       if (!free) break;
       try {
         await options.ec2.associateAddress({
