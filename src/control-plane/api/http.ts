@@ -76,3 +76,29 @@ export function parseJsonObject(body: Buffer): Record<string, unknown> {
   }
   return value as Record<string, unknown>;
 }
+
+/**
+ * Checks a POST/PUT/DELETE body's Content-Type and returns it as JSON: JSON as is, YAML converted.
+ * Protobuf and anything else answer 415, which makes Kubernetes clients retry with JSON.
+ */
+export async function normalizeBody(contentType: string | undefined, body: Buffer): Promise<Buffer> {
+  const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  if (body.length === 0 || type === '' || type === 'application/json' || type === '*/*') return body;
+  if (type === 'application/yaml' || type === 'application/x-yaml') {
+    const { parse } = await import('yaml');
+    try {
+      return Buffer.from(JSON.stringify(parse(body.toString('utf8'))));
+    } catch (err) {
+      throw new ApiError(
+        400,
+        'BadRequest',
+        `the request body is not valid YAML: ${(err as Error).message.split('\n')[0]}`,
+      );
+    }
+  }
+  throw new ApiError(
+    415,
+    'UnsupportedMediaType',
+    `the body of the request was in an unknown format (${type}): send application/json or application/yaml`,
+  );
+}

@@ -32,10 +32,38 @@ export function buildVersion(minor: string): Record<string, unknown> {
   };
 }
 
-type Answer = { code: number; json: unknown; contentType?: string } | { code: number; text: string };
+type Answer =
+  | { code: number; json: unknown; contentType?: string }
+  | { code: number; text: string }
+  | { code: number; bytes: Buffer; contentType: string };
+
+/** Content type of the protobuf OpenAPI v2 document that kubectl ≤ 1.29 downloads before `apply`. */
+const OPENAPI_V2_PROTOBUF = 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf';
+
+/**
+ * An OpenAPI v2 document with no definitions: protobuf `{swagger: "2.0"}` (field 1, string) or
+ * JSON. kubectl then finds no client-side schema and leaves validation to the server, which
+ * it detects through /openapi/v3 (fieldValidation on every PATCH operation).
+ */
+function openApiV2(accept: string | undefined, version: string): Answer {
+  if ((accept ?? '').includes('protobuf')) {
+    return {
+      code: 200,
+      bytes: Buffer.from([0x0a, 0x03, 0x32, 0x2e, 0x30]),
+      contentType: OPENAPI_V2_PROTOBUF,
+    };
+  }
+  return {
+    code: 200,
+    json: { swagger: '2.0', info: { title: 'Kubernetes', version }, paths: {}, definitions: {} },
+  };
+}
 
 function send(res: ServerResponse, answer: Answer): void {
-  if ('text' in answer) {
+  if ('bytes' in answer) {
+    res.writeHead(answer.code, { 'Content-Type': answer.contentType, 'Content-Length': answer.bytes.length });
+    res.end(answer.bytes);
+  } else if ('text' in answer) {
     res.writeHead(answer.code, {
       'Content-Type': 'text/plain; charset=utf-8',
       'Content-Length': Buffer.byteLength(answer.text),
@@ -86,6 +114,7 @@ function route(req: IncomingMessage, path: string, options: NonResourceOptions):
     const list = buildResourceList(parts[1]!, parts[2]!);
     if (list) return { code: 200, json: list };
   }
+  if (path === '/openapi/v2') return openApiV2(accept, version);
   if (path === '/openapi/v3') return { code: 200, json: buildOpenApiV3Root(version) };
   if (parts[0] === 'openapi' && parts[1] === 'v3') {
     const rest = parts.slice(2);

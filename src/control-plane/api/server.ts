@@ -8,7 +8,7 @@ import { findResource } from '../registry/index.js';
 import type { Store } from '../store/types.js';
 import type { ApiContext } from './context.js';
 import { handleResource } from './handlers.js';
-import { readBody, sendError, sendJson } from './http.js';
+import { normalizeBody, readBody, sendError, sendJson } from './http.js';
 import { type NodeProxyOptions, proxyExec, proxyLog } from './node-proxy.js';
 import { serveNonResource } from './nonresource.js';
 import { parseRequest, type ResourceRequest } from './request-info.js';
@@ -119,7 +119,8 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
     const body = ['POST', 'PUT', 'PATCH', 'DELETE'].includes(req.method ?? '')
       ? await readBody(req, { maxBytes: maxBodyBytes })
       : Buffer.alloc(0);
-    await checkAccess(user!, info, body);
+    const json = req.method === 'PATCH' ? body : await normalizeBody(req.headers['content-type'], body);
+    await checkAccess(user!, info, json);
     if (info.subresource === 'log') return proxyLog(ctx, info, req, res, options.nodeProxy);
     if (info.subresource === 'exec')
       throw new ApiError(
@@ -133,7 +134,7 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
       req,
       res,
       shape: responseShape(req.headers.accept),
-      body,
+      body: json,
     });
     if (reply) sendJson(res, reply.code, reply.body);
   }
