@@ -1,10 +1,12 @@
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ApiServer, type ApiServerOptions, buildApiServer } from '../../src/control-plane/api/server.js';
+import { createStore } from '../../src/control-plane/store/index.js';
 import type { Store } from '../../src/control-plane/store/types.js';
+import { renderKubeconfig } from '../../src/pki/index.js';
 import type { TestCert, TestPki } from './certs.js';
-import { MemoryStore } from './memory-store.js';
 
 /** An API server listening on a free loopback port. */
 export interface RunningApiServer {
@@ -15,9 +17,15 @@ export interface RunningApiServer {
   stop(): Promise<void>;
 }
 
-/** Builds and starts an API server on 127.0.0.1 (port chosen by the kernel). */
+/**
+ * Builds and starts an API server on 127.0.0.1 (port chosen by the kernel), on the given store or
+ * on a fresh embedded store in a temp dir that `stop()` removes.
+ */
 export async function startApiServer(options: Partial<ApiServerOptions> = {}): Promise<RunningApiServer> {
-  const store = options.store ?? new MemoryStore();
+  const dataDir = options.store
+    ? undefined
+    : mkdtempSync(join(tmpdir(), `tugboat-api-store-${process.pid}-`));
+  const store = options.store ?? (await createStore({ kind: 'embedded', dataDir: dataDir! }));
   const api = buildApiServer({ insecureLoopbackHttp: !options.tls, ...options, store });
   await api.ready;
   await new Promise<void>((resolve) => api.server.listen(0, '127.0.0.1', resolve));
@@ -29,7 +37,10 @@ export async function startApiServer(options: Partial<ApiServerOptions> = {}): P
     url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     async stop() {
       await api.close();
-      if (!options.store) await store.close();
+      if (dataDir) {
+        await store.close();
+        rmSync(dataDir, { recursive: true, force: true });
+      }
     },
   };
 }

@@ -5,6 +5,10 @@ import type { ApiContext } from './context.js';
 import { prepareCreate, prepareUpdate, timestamp } from './lifecycle.js';
 import { ApiError, conflict } from './status.js';
 
+/** Finalizers that hand dependents to the garbage collector (propagationPolicy Foreground / Orphan). */
+const FOREGROUND = 'foregroundDeletion';
+const ORPHAN = 'orphan';
+
 const PROTECTED_NAMESPACES = new Set(['default', 'kube-system', 'kube-public', 'kube-node-lease']);
 
 function nsDef(): ResourceDef {
@@ -84,12 +88,13 @@ export async function updateObject(
     return dryRun ? undefined : prepared;
   });
   if (dryRun) return prepared ?? updated;
-  if (
-    updated.metadata?.deletionTimestamp &&
-    !(updated.metadata.finalizers ?? []).length &&
-    def.plural !== 'pods'
-  ) {
-    await ctx.resources.delete(def, namespace, name, Number(updated.metadata.resourceVersion));
+  const meta = updated.metadata ?? {};
+  const released =
+    def.plural !== 'pods' ||
+    !meta.deletionGracePeriodSeconds ||
+    !(updated.spec as { nodeName?: string })?.nodeName;
+  if (meta.deletionTimestamp && !(meta.finalizers ?? []).length && released) {
+    await ctx.resources.delete(def, namespace, name, Number(meta.resourceVersion));
   }
   return updated;
 }
@@ -133,8 +138,9 @@ export function parseDeleteOptions(
 
 /**
  * Deletes an object. Pods bound to a node get a deletionTimestamp and stay until their node
- * deletes them with grace 0; objects with finalizers stay until those are removed; dependents
- * (by ownerReferences) are deleted too unless the policy is Orphan. Returns the object's last state.
+ * deletes them with grace 0; objects with finalizers stay until those are removed. As in
+ * kube-apiserver, Foreground and Orphan add the `foregroundDeletion` / `orphan` finalizer for the
+ * garbage collector; Background deletes the owner at once and leaves dependents to the collector.
  */
 export async function deleteObject(
   ctx: ApiContext,
@@ -171,23 +177,35 @@ export async function deleteObject(
     );
   }
   const graceful = def.plural === 'pods' ? podGracePeriod(current, options) : 0;
-  const finalizers = meta.finalizers ?? [];
+  const finalizers = [...(meta.finalizers ?? [])];
+  const policyFinalizer =
+    options.propagationPolicy === 'Foreground'
+      ? FOREGROUND
+      : options.propagationPolicy === 'Orphan'
+        ? ORPHAN
+        : undefined;
+  if (policyFinalizer && !finalizers.includes(policyFinalizer) && def.plural !== 'namespaces')
+    finalizers.push(policyFinalizer);
   if (graceful > 0 || finalizers.length > 0) {
-    if (meta.deletionTimestamp && graceful >= (meta.deletionGracePeriodSeconds ?? 0)) return current;
+    const unchanged = finalizers.length === (meta.finalizers ?? []).length;
+    if (meta.deletionTimestamp && unchanged && graceful >= (meta.deletionGracePeriodSeconds ?? 0))
+      return current;
     return ctx.resources.update(def, namespace, name, (obj) => {
       const deleteAt = new Date(ctx.now().getTime() + graceful * 1000);
+      const shorter = graceful < (obj.metadata?.deletionGracePeriodSeconds ?? Number.POSITIVE_INFINITY);
       obj.metadata = {
         ...obj.metadata,
-        deletionTimestamp: timestamp(deleteAt),
+        deletionTimestamp:
+          obj.metadata?.deletionTimestamp && !shorter ? obj.metadata.deletionTimestamp : timestamp(deleteAt),
         deletionGracePeriodSeconds: graceful,
+        finalizers,
       };
       return obj;
     });
   }
   if (def.plural === 'namespaces') await emptyNamespace(ctx, name);
-  if (options.propagationPolicy === 'Orphan') await orphanDependents(ctx, current);
-  else await deleteDependents(ctx, current);
-  const deleted = await ctx.resources.delete(def, namespace, name);
+  const expected = def.plural === 'namespaces' ? undefined : Number(meta.resourceVersion);
+  const deleted = await ctx.resources.delete(def, namespace, name, expected);
   if (!deleted) throw conflict(ref, name, 'the object changed while it was being deleted; retry the request');
   return deleted;
 }
@@ -213,48 +231,5 @@ async function emptyNamespace(ctx: ApiContext, namespace: string): Promise<void>
   for (const def of allResources.filter((r) => r.namespaced)) {
     const page = await ctx.resources.list(def, namespace);
     for (const obj of page.items) await ctx.resources.delete(def, namespace, String(obj.metadata?.name));
-  }
-}
-
-/** Kinds that can own others through ownerReferences (workloads own replica sets and pods). */
-const DEPENDENT_KINDS = ['replicasets', 'pods', 'jobs'];
-
-async function findDependents(
-  ctx: ApiContext,
-  owner: KubeObject,
-): Promise<Array<{ def: ResourceDef; obj: KubeObject }>> {
-  const uid = owner.metadata?.uid;
-  const namespace = owner.metadata?.namespace;
-  if (!uid || !namespace) return [];
-  const out: Array<{ def: ResourceDef; obj: KubeObject }> = [];
-  for (const def of allResources.filter((r) => DEPENDENT_KINDS.includes(r.plural))) {
-    const page = await ctx.resources.list(def, namespace);
-    for (const obj of page.items) {
-      if ((obj.metadata?.ownerReferences ?? []).some((o) => o.uid === uid)) out.push({ def, obj });
-    }
-  }
-  return out;
-}
-
-async function deleteDependents(ctx: ApiContext, owner: KubeObject): Promise<void> {
-  for (const { def, obj } of await findDependents(ctx, owner)) {
-    await deleteObject(ctx, def, obj.metadata?.namespace, String(obj.metadata?.name), {
-      propagationPolicy: 'Background',
-    }).catch((err: unknown) => {
-      if (!(err instanceof ApiError && err.code === 404)) throw err;
-    });
-  }
-}
-
-async function orphanDependents(ctx: ApiContext, owner: KubeObject): Promise<void> {
-  const uid = owner.metadata?.uid;
-  for (const { def, obj } of await findDependents(ctx, owner)) {
-    await ctx.resources.update(def, obj.metadata?.namespace, String(obj.metadata?.name), (cur) => {
-      cur.metadata = {
-        ...cur.metadata,
-        ownerReferences: (cur.metadata?.ownerReferences ?? []).filter((o) => o.uid !== uid),
-      };
-      return cur;
-    });
   }
 }
