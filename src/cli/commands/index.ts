@@ -1,3 +1,4 @@
+import { controlPlaneCommand } from './control-plane.js';
 import { initCommand } from './init.js';
 import type { CommandModule } from './registry.js';
 import { schemaCommand } from './schema.js';
@@ -10,4 +11,5 @@ export const commands: readonly CommandModule[] = [
   validateCommand,
   templateCommand,
   schemaCommand,
+  controlPlaneCommand,
 ];
