@@ -1,4 +1,4 @@
-import { controlPlaneCommand } from './control-plane.js';
+import { controlPlaneCommand } from './api-server.js';
 import { initCommand } from './init.js';
 import type { CommandModule } from './registry.js';
 import { schemaCommand } from './schema.js';

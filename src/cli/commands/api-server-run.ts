@@ -1,6 +1,6 @@
 import { startControlPlane } from '../../index.js';
 import type { CliIO, GlobalOptions } from '../context.js';
-import type { ControlPlaneFlags } from './control-plane.js';
+import type { ControlPlaneFlags } from './api-server.js';
 
 /**
  * Runs the control plane until SIGTERM or SIGINT, then shuts down gracefully (stop accepting,
