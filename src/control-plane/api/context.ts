@@ -8,4 +8,9 @@ export interface ApiContext {
   readonly events: EventSink;
   /** Period of BOOKMARK events on watches that allow them. */
   readonly bookmarkIntervalMs: number;
+  /**
+   * Watches without `timeoutSeconds` end after a random time between this and twice this, so
+   * clients re-watch and connections spread over instances (kube-apiserver's --min-request-timeout).
+   */
+  readonly minWatchTimeoutSeconds: number;
 }

@@ -45,6 +45,8 @@ export interface ApiServerOptions {
   readonly maxObjectBytes?: number;
   /** @default 30_000 */
   readonly bookmarkIntervalMs?: number;
+  /** Watches without timeoutSeconds end after 1–2× this. @default 1800 */
+  readonly minWatchTimeoutSeconds?: number;
   /** How to reach node agents for pods/log and pods/exec. @default agents on port 10250 without client TLS */
   readonly nodeProxy?: NodeProxyOptions;
 }
@@ -78,6 +80,7 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
     now: options.clock ?? (() => new Date()),
     events: options.events ?? silentEvents,
     bookmarkIntervalMs: options.bookmarkIntervalMs ?? 30_000,
+    minWatchTimeoutSeconds: options.minWatchTimeoutSeconds ?? 1800,
   };
   const authn: AuthenticatorOptions = {
     tokens: options.tokens,

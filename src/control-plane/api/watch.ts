@@ -60,7 +60,9 @@ export async function serveWatch(
   const rv = parseResourceVersion(req.query.get('resourceVersion'));
   const sendInitial = req.query.get('sendInitialEvents') === 'true' || rv === undefined;
   const bookmarks = req.query.get('allowWatchBookmarks') === 'true';
-  const timeoutSeconds = Number(req.query.get('timeoutSeconds') ?? '0');
+  const asked = Number(req.query.get('timeoutSeconds') ?? '0');
+  const min = ctx.minWatchTimeoutSeconds;
+  const timeoutSeconds = Number.isFinite(asked) && asked > 0 ? asked : min * (1 + Math.random());
   const includeObject = req.query.get('includeObject');
 
   let initial: KubeObject[] = [];
@@ -129,13 +131,19 @@ export async function serveWatch(
                 `too old resource version: ${start - 1} (${(err.compactRevision ?? start) - 1})`,
               )
             : new ApiError(500, 'InternalError', `watch failed: ${err.message}`);
+        ctx.events.emit({
+          code: err.reason === 'Compacted' ? 'api.watch.expired' : 'api.watch.failed',
+          level: err.reason === 'Compacted' ? 'debug' : 'warn',
+          message: error.message,
+          data: { resource: def.plural, namespace: req.namespace, resourceVersion: start - 1 },
+        });
         write('ERROR', error.toStatus());
         finish();
       },
     },
   );
   const bookmarkTimer = setInterval(() => bookmarks && bookmark(), ctx.bookmarkIntervalMs);
-  const timeoutTimer = timeoutSeconds > 0 ? setTimeout(finish, timeoutSeconds * 1000) : undefined;
+  const timeoutTimer = setTimeout(finish, timeoutSeconds * 1000);
   httpReq.on('close', finish);
   res.on('close', finish);
   try {

@@ -12,10 +12,20 @@ let stranger: TestCert;
 
 interface Answer {
   status: number;
-  body: { kind?: string; reason?: string; code?: number; message?: string; metadata?: Record<string, unknown> };
+  body: {
+    kind?: string;
+    reason?: string;
+    code?: number;
+    message?: string;
+    metadata?: Record<string, unknown>;
+  };
 }
 
-function call(method: string, path: string, options: { cert?: TestCert; token?: string; body?: unknown; contentType?: string } = {}): Promise<Answer> {
+function call(
+  method: string,
+  path: string,
+  options: { cert?: TestCert; token?: string; body?: unknown; contentType?: string } = {},
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = {};
     if (options.token) headers.authorization = `Bearer ${options.token}`;
@@ -29,7 +39,9 @@ function call(method: string, path: string, options: { cert?: TestCert; token?: 
         res.on('data', (c: Buffer) => {
           text += c.toString();
         });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text.startsWith('{') ? JSON.parse(text) : {} }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: text.startsWith('{') ? JSON.parse(text) : {} }),
+        );
       },
     );
     req.on('error', reject);
@@ -96,9 +108,17 @@ describe('authorization', () => {
     expect((await call('POST', '/api/v1/nodes', { cert: nodeA, body: node('node-b') })).status).toBe(403);
     expect((await call('POST', '/api/v1/nodes', { cert: admin, body: node('node-b') })).status).toBe(201);
     const patch = { status: { conditions: [{ type: 'Ready', status: 'False' }] } };
-    const own = await call('PATCH', '/api/v1/nodes/node-a/status', { cert: nodeA, body: patch, contentType: 'application/strategic-merge-patch+json' });
+    const own = await call('PATCH', '/api/v1/nodes/node-a/status', {
+      cert: nodeA,
+      body: patch,
+      contentType: 'application/strategic-merge-patch+json',
+    });
     expect(own.status).toBe(200);
-    const other = await call('PATCH', '/api/v1/nodes/node-b/status', { cert: nodeA, body: patch, contentType: 'application/strategic-merge-patch+json' });
+    const other = await call('PATCH', '/api/v1/nodes/node-b/status', {
+      cert: nodeA,
+      body: patch,
+      contentType: 'application/strategic-merge-patch+json',
+    });
     expect(other.status).toBe(403);
     expect(other.body.message).toContain('cannot patch resource "nodes/status"');
     expect((await call('DELETE', '/api/v1/nodes/node-b', { cert: nodeA })).status).toBe(403);
@@ -106,26 +126,57 @@ describe('authorization', () => {
   });
 
   it('lets a node write its own lease only', async () => {
-    const lease = (name: string) => ({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name }, spec: { holderIdentity: name } });
+    const lease = (name: string) => ({
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name },
+      spec: { holderIdentity: name },
+    });
     const leases = '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases';
     expect((await call('POST', leases, { cert: nodeA, body: lease('node-a') })).status).toBe(201);
     expect((await call('POST', leases, { cert: nodeA, body: lease('node-b') })).status).toBe(403);
-    expect((await call('POST', '/apis/coordination.k8s.io/v1/namespaces/default/leases', { cert: nodeA, body: lease('node-a') })).status).toBe(403);
+    expect(
+      (
+        await call('POST', '/apis/coordination.k8s.io/v1/namespaces/default/leases', {
+          cert: nodeA,
+          body: lease('node-a'),
+        })
+      ).status,
+    ).toBe(403);
   });
 
   it('lets a node update the status of pods bound to it, not of others, and not create pods', async () => {
     const pods = '/api/v1/namespaces/default/pods';
-    const pod = (name: string, nodeName: string) => ({ metadata: { name }, spec: { nodeName, containers: [{ name: 'c', image: 'busybox' }] } });
+    const pod = (name: string, nodeName: string) => ({
+      metadata: { name },
+      spec: { nodeName, containers: [{ name: 'c', image: 'busybox' }] },
+    });
     expect((await call('POST', pods, { cert: admin, body: pod('on-a', 'node-a') })).status).toBe(201);
     expect((await call('POST', pods, { cert: admin, body: pod('on-b', 'node-b') })).status).toBe(201);
     const running = { status: { phase: 'Running' } };
     const mt = 'application/merge-patch+json';
-    expect((await call('PATCH', `${pods}/on-a/status`, { cert: nodeA, body: running, contentType: mt })).status).toBe(200);
-    expect((await call('PATCH', `${pods}/on-b/status`, { cert: nodeA, body: running, contentType: mt })).status).toBe(403);
-    expect((await call('PATCH', `${pods}/on-b/status`, { cert: nodeB, body: running, contentType: mt })).status).toBe(200);
-    expect((await call('PATCH', `${pods}/on-a`, { cert: nodeA, body: { metadata: { labels: { x: 'y' } } }, contentType: mt })).status).toBe(403);
+    expect(
+      (await call('PATCH', `${pods}/on-a/status`, { cert: nodeA, body: running, contentType: mt })).status,
+    ).toBe(200);
+    expect(
+      (await call('PATCH', `${pods}/on-b/status`, { cert: nodeA, body: running, contentType: mt })).status,
+    ).toBe(403);
+    expect(
+      (await call('PATCH', `${pods}/on-b/status`, { cert: nodeB, body: running, contentType: mt })).status,
+    ).toBe(200);
+    expect(
+      (
+        await call('PATCH', `${pods}/on-a`, {
+          cert: nodeA,
+          body: { metadata: { labels: { x: 'y' } } },
+          contentType: mt,
+        })
+      ).status,
+    ).toBe(403);
     expect((await call('POST', pods, { cert: nodeA, body: pod('mine', 'node-a') })).status).toBe(403);
-    expect((await call('GET', `${pods}?fieldSelector=spec.nodeName%3Dnode-a`, { cert: nodeA })).status).toBe(200);
+    expect((await call('GET', `${pods}?fieldSelector=spec.nodeName%3Dnode-a`, { cert: nodeA })).status).toBe(
+      200,
+    );
     expect((await call('GET', '/api/v1/namespaces/default/secrets', { cert: nodeA })).status).toBe(403);
   });
 });
@@ -137,12 +188,17 @@ describe('limits and strict field validation', () => {
     expect(tooBig.status).toBe(413);
     expect(tooBig.body.reason).toBe('RequestEntityTooLarge');
     const big = { metadata: { name: 'big' }, data: { blob: 'x'.repeat(2 * 1024 * 1024) } };
-    expect((await call('POST', '/api/v1/namespaces/default/configmaps', { cert: admin, body: big })).status).toBe(413);
+    expect(
+      (await call('POST', '/api/v1/namespaces/default/configmaps', { cert: admin, body: big })).status,
+    ).toBe(413);
   });
 
   it('rejects unknown fields with fieldValidation=Strict and drops them otherwise', async () => {
     const cm = { metadata: { name: 'strict', bogus: 1 }, data: { a: 'b' }, extra: true };
-    const strict = await call('POST', '/api/v1/namespaces/default/configmaps?fieldValidation=Strict', { cert: admin, body: cm });
+    const strict = await call('POST', '/api/v1/namespaces/default/configmaps?fieldValidation=Strict', {
+      cert: admin,
+      body: cm,
+    });
     expect(strict.status).toBe(400);
     expect(strict.body.message).toContain('unknown field "extra"');
     expect(strict.body.message).toContain('unknown field "metadata.bogus"');
