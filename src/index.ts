@@ -19,6 +19,17 @@ export {
   stackName,
   type WorkerGroupSpec,
 } from './config/index.js';
+export {
+  type ApiServer,
+  type ApiServerOptions,
+  buildApiServer,
+  type ServingTls,
+} from './control-plane/api/server.js';
+export {
+  type ControlPlaneOptions,
+  type RunningControlPlane,
+  startControlPlane,
+} from './control-plane/main.js';
 export * from './pki/index.js';
 export {
   AGENT_PORT,
