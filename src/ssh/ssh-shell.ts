@@ -67,7 +67,7 @@ export class SshShell implements RemoteShell {
     let signal: string | undefined;
     channel.on('exit', (c: number | null, s?: string) => {
       code = c ?? null;
-      signal = s ?? undefined;
+      signal = s?.replace(/^SIG/, '') || undefined;
     });
     const done = new Promise<ExecResult>((resolve, reject) => {
       channel.once('error', reject);

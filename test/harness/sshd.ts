@@ -35,6 +35,10 @@ export interface SshdOptions {
   readonly clientKey?: SshKeyPair;
   /** Host key to reuse (to restart "the same host"). @default a new ed25519 key */
   readonly hostKey?: SshKeyPair;
+  /** sshd LogLevel (DEBUG1 shows forwarded channels). @default 'VERBOSE' */
+  readonly logLevel?: string;
+  /** Extra sshd_config lines. @default [] */
+  readonly extraConfig?: readonly string[];
 }
 
 /** A running OpenSSH server for tests, non-daemonized, stopped by PID. */
@@ -89,8 +93,9 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
         'StrictModes no',
         'PermitRootLogin prohibit-password',
         'AllowTcpForwarding yes',
-        'LogLevel VERBOSE',
+        `LogLevel ${options.logLevel ?? 'VERBOSE'}`,
         'Subsystem sftp /usr/lib/openssh/sftp-server',
+        ...(options.extraConfig ?? []),
         '',
       ].join('\n'),
     );
