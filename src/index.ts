@@ -1,4 +1,6 @@
 /** tugboat's library API. The CLI imports only this (and lazily). */
+
+export * from './bootstrap/index.js';
 export {
   API_VERSION,
   type ApiSpec,
