@@ -1,4 +1,11 @@
 export {
+  bundleFileName,
+  bundleHostFile,
+  type HostFile,
+  type SyncResult,
+  syncHostFiles,
+} from './host-files.js';
+export {
   buildHostLayout,
   DEFAULT_HOST_LAYOUT,
   type HostLayout,
@@ -34,3 +41,4 @@ export {
   servicePaths,
   validateServiceSpec,
 } from './service-units.js';
+export { type UninstallOptions, type UninstallResult, uninstallHost } from './uninstall.js';

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import { LocalShell } from '../../src/ssh/local-shell.js';
+import { describeHostFilesAndUninstall } from './host-contract.js';
 import { describeSupervisedService } from './service-contract.js';
 
 const root = mkdtempSync(join(tmpdir(), `tugboat-svc-local-${process.pid}-`));
@@ -13,4 +14,10 @@ describeSupervisedService(
   'LocalShell',
   () => shell,
   () => root,
+);
+
+describeHostFilesAndUninstall(
+  'LocalShell',
+  () => shell,
+  () => join(root, 'host2'),
 );

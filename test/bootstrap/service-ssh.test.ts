@@ -5,6 +5,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { connectSsh } from '../../src/ssh/connect.js';
 import type { SshShell } from '../../src/ssh/ssh-shell.js';
 import { type Sshd, startSshd } from '../harness/sshd.js';
+import { describeHostFilesAndUninstall } from './host-contract.js';
 import { describeSupervisedService } from './service-contract.js';
 
 let sshd: Sshd;
@@ -39,4 +40,10 @@ describeSupervisedService(
     await shell.close();
     shell = await connect();
   },
+);
+
+describeHostFilesAndUninstall(
+  'SshShell',
+  () => shell,
+  () => join(root, 'host2'),
 );
