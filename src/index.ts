@@ -1,4 +1,6 @@
 /** tugboat's library API. The CLI imports only this (and lazily). */
+
+export * from './bootstrap/index.js';
 export {
   API_VERSION,
   type ApiSpec,
@@ -90,3 +92,4 @@ export type { GroupStatus, Host, Inventory } from './provision/inventory.js';
 export { buildSshKeyPair, clusterStateDir } from './provision/keypair.js';
 export type { DeletionProof } from './provision/proof.js';
 export type { ChangeSummary } from './provision/stack-update.js';
+export * from './ssh/index.js';
