@@ -111,7 +111,17 @@ export class SimNodes {
     const { items } = await this.api.list<Pod>(resourceTypes.pods);
     for (const pod of items) {
       const node = pod.spec.nodeName ? this.nodes.get(pod.spec.nodeName) : undefined;
-      if (!node?.alive || pod.metadata.deletionTimestamp) continue;
+      if (!node?.alive) continue;
+      if (pod.metadata.deletionTimestamp) {
+        // The agent stopped the containers: confirm the graceful deletion.
+        await this.api
+          .delete(resourceTypes.pods, pod.metadata.namespace, pod.metadata.name ?? '', {
+            gracePeriodSeconds: 0,
+            ...(pod.metadata.uid ? { uid: pod.metadata.uid } : {}),
+          })
+          .catch(() => undefined);
+        continue;
+      }
       const phase = pod.status?.phase;
       if (phase === 'Running' || phase === 'Succeeded' || phase === 'Failed') continue;
       const outcome = this.outcome(pod);
