@@ -19,6 +19,13 @@ export {
   stackName,
   type WorkerGroupSpec,
 } from './config/index.js';
+export type { ControllerApi } from './control-plane/controllers/api.js';
+export { clientControllerApi } from './control-plane/controllers/client-api.js';
+export {
+  type ControlLoops,
+  type StartControllersOptions,
+  startControllers,
+} from './control-plane/controllers/start.js';
 export * from './pki/index.js';
 export {
   AGENT_PORT,
