@@ -1,11 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type ClusterSpec, loadClusterSpec } from '../../src/index.js';
+import { connectSsh } from '../../src/ssh/index.js';
 import { HostManager } from '../harness/hosts/host-manager.js';
 import { run } from '../harness/hosts/shell.js';
-import { sshExec } from '../harness/hosts/ssh-exec.js';
 import { type Moto, startMoto } from '../harness/moto.js';
 import { runCli } from '../support/cli.js';
 import { describeTagged } from '../support/tagged-resources.js';
@@ -47,6 +47,9 @@ beforeAll(async () => {
     endpoint: moto.endpoint,
     region: spec.region,
     cluster: spec.name,
+    // tugboat pins host keys; the harness hands them over before each sshd listens, as a real
+    // operator would from the instances' console output.
+    knownHostsFile: join(dir, 'state', spec.name, 'known_hosts'),
     log: (l) => process.stderr.write(`hosts: ${l}\n`),
   });
 });
@@ -77,17 +80,43 @@ it('makes every instance a reachable host on its private address, with the key t
     manager!.waitFor((h) => h.length === hosts.length, `${hosts.length} hosts`),
   );
   expect(ready.map((h) => h.privateIp).sort()).toEqual(hosts.map((h) => h.privateIp).sort());
-  const privateKey = readFileSync(join(dir, 'state', spec.name, 'id_ed25519'), 'utf8');
+  const state = join(dir, 'state', spec.name);
   await clock.run('ssh check', async () => {
     for (const host of ready) {
-      const res = await sshExec(
-        { host: host.privateIp, user: spec.ssh.user, privateKey, hostPublicKey: host.hostPublicKey },
-        'hostname; docker info --format "{{.Name}}"; ls -A /etc/tugboat | wc -l',
-      );
-      const name = `ip-${host.privateIp.replaceAll('.', '-')}`;
-      expect(res).toMatchObject({ code: 0, stdout: `${name}\n${name}\n0\n` });
+      // tugboat's own SSH layer, verifying each host key against the cluster's known_hosts.
+      const shell = await connectSsh({
+        host: host.privateIp,
+        username: spec.ssh.user,
+        privateKeyPath: join(state, 'id_ed25519'),
+        hostKeys: { knownHostsPath: join(state, 'known_hosts') },
+        retry: { attempts: 3 },
+      });
+      try {
+        const res = await shell.exec(
+          'hostname; docker info --format "{{.Name}}"; ls -A /etc/tugboat | wc -l',
+        );
+        const name = `ip-${host.privateIp.replaceAll('.', '-')}`;
+        expect(res).toMatchObject({ code: 0, stdout: `${name}\n${name}\n0\n` });
+      } finally {
+        await shell.close();
+      }
     }
   });
+  const [first, second] = ready;
+  const wrong = mkdtempSync(join(dir, 'wrong-'));
+  writeFileSync(
+    join(wrong, 'known_hosts'),
+    `${first!.privateIp} ${second!.knownHostsLine.split(' ').slice(1).join(' ')}\n`,
+  );
+  await expect(
+    connectSsh({
+      host: first!.privateIp,
+      username: spec.ssh.user,
+      privateKeyPath: join(state, 'id_ed25519'),
+      hostKeys: { knownHostsPath: join(wrong, 'known_hosts') },
+      retry: { attempts: 1 },
+    }),
+  ).rejects.toThrow(first!.privateIp);
 });
 
 it('tugboat eip assign gives the workers pool addresses; tugboat status shows them', async () => {
