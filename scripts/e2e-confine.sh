@@ -9,6 +9,7 @@
 #                  every process still in it (sshd, dockerd, agents), even after a crash
 #   --mount-proc   /proc shows this PID namespace, so the test's PID checks mean what they say
 # `sh` stays PID 1 (the command is not exec'd) because dash reaps the orphans PID 1 inherits.
+# Afterwards this script sweeps what only a crashed run leaves: host directories and cgroups.
 # Usage: sh scripts/e2e-confine.sh COMMAND [ARGS...]
 set -eu
 cd "$(dirname "$0")/.."
@@ -20,7 +21,35 @@ fi
 # use the PID this script had outside.
 run_id=$$
 export run_id
-exec unshare --net --mount --propagation private --pid --fork --mount-proc \
+
+# Safety net for what the kernel does not remove when a run dies (host directories, cgroups):
+# sweep_runs ID... removes those of the given runs, and says so, because the tests' own teardown
+# should have removed them already.
+sweep_runs() {
+  for id in "$@"; do
+    for d in /var/tmp/tugboat-e2e-"$id"-*; do
+      [ -e "$d" ] || continue
+      echo "e2e: removing $d left by run $id" >&2
+      rm -rf "$d"
+    done
+    for g in /sys/fs/cgroup/*/tugboat-e2e-"$id"-*; do
+      [ -d "$g" ] || continue
+      echo "e2e: removing cgroup $g left by run $id" >&2
+      find "$g" -depth -type d -exec rmdir {} + 2>/dev/null || true
+    done
+  done
+}
+# Runs whose script is gone (killed before it could sweep).
+stale=$(ls -d /var/tmp/tugboat-e2e-* /sys/fs/cgroup/*/tugboat-e2e-* 2>/dev/null |
+  sed -n 's|.*/tugboat-e2e-\([0-9][0-9]*\)-.*|\1|p' | sort -u)
+for id in $stale; do
+  kill -0 "$id" 2>/dev/null || sweep_runs "$id"
+done
+
+set +e
+# Ctrl-C reaches the run itself (same process group); this script only outlives it to sweep.
+trap 'true' INT TERM
+unshare --net --mount --propagation private --pid --fork --mount-proc \
   sh -c '
     set -e
     ip link set lo up
@@ -31,3 +60,7 @@ exec unshare --net --mount --propagation private --pid --fork --mount-proc \
     status=$?
     exit $status
   ' tugboat-e2e "$@"
+status=$?
+# Every process of the run died with its PID namespace; now its files and cgroups can go.
+sweep_runs "$run_id"
+exit $status
