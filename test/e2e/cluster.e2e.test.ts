@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { DEFAULT_HOST_LAYOUT, runPreflight } from '../../src/bootstrap/index.js';
 import { type ClusterSpec, loadClusterSpec } from '../../src/index.js';
 import { connectSsh } from '../../src/ssh/index.js';
 import { HostManager } from '../harness/hosts/host-manager.js';
@@ -102,6 +103,9 @@ it('makes every instance a reachable host on its private address, with the key t
         );
         const name = `ip-${host.privateIp.replaceAll('.', '-')}`;
         expect(res).toMatchObject({ code: 0, stdout: `${name}\n${name}\n0\n` });
+        // What tugboat's bootstrap checks first: Linux, Node.js >= 20, a Docker daemon, disk, clock.
+        const preflight = await runPreflight(shell, { layout: DEFAULT_HOST_LAYOUT, requireDocker: true });
+        expect(preflight.problems).toEqual([]);
       } finally {
         await shell.close();
       }
