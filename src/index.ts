@@ -2,6 +2,7 @@
 export {
   API_VERSION,
   type ApiSpec,
+  adviseClusterSpec,
   buildClusterSpecJsonSchema,
   type CheckResult,
   type ClusterSpec,
