@@ -1,4 +1,6 @@
 /** tugboat's library API. The CLI imports only this (and lazily). */
+
+export * from './bootstrap/index.js';
 export {
   API_VERSION,
   type ApiSpec,
@@ -26,6 +28,13 @@ export {
   buildApiServer,
   type ServingTls,
 } from './control-plane/api/server.js';
+export type { ControllerApi } from './control-plane/controllers/api.js';
+export { clientControllerApi } from './control-plane/controllers/client-api.js';
+export {
+  type ControlLoops,
+  type StartControllersOptions,
+  startControllers,
+} from './control-plane/controllers/start.js';
 export {
   type ControlPlaneOptions,
   type RunningControlPlane,
@@ -91,3 +100,4 @@ export type { GroupStatus, Host, Inventory } from './provision/inventory.js';
 export { buildSshKeyPair, clusterStateDir } from './provision/keypair.js';
 export type { DeletionProof } from './provision/proof.js';
 export type { ChangeSummary } from './provision/stack-update.js';
+export * from './ssh/index.js';
