@@ -1,4 +1,6 @@
 /** tugboat's library API. The CLI imports only this (and lazily). */
+
+export * from './bootstrap/index.js';
 export {
   API_VERSION,
   type ApiSpec,
@@ -19,6 +21,24 @@ export {
   stackName,
   type WorkerGroupSpec,
 } from './config/index.js';
+export {
+  type ApiServer,
+  type ApiServerOptions,
+  buildApiServer,
+  type ServingTls,
+} from './control-plane/api/server.js';
+export type { ControllerApi } from './control-plane/controllers/api.js';
+export { clientControllerApi } from './control-plane/controllers/client-api.js';
+export {
+  type ControlLoops,
+  type StartControllersOptions,
+  startControllers,
+} from './control-plane/controllers/start.js';
+export {
+  type ControlPlaneOptions,
+  type RunningControlPlane,
+  startControlPlane,
+} from './control-plane/main.js';
 export * from './pki/index.js';
 export {
   AGENT_PORT,
@@ -31,7 +51,9 @@ export {
   PARAMETERS as TEMPLATE_PARAMETERS,
   REQUIRED_CAPABILITIES,
   renderTemplate,
+  renderTemplateBody,
   TAG_KEYS,
+  TEMPLATE_BODY_LIMIT,
   type TemplateContext,
   type TemplateFormat,
   type TemplateParameterOptions,
@@ -77,3 +99,4 @@ export type { GroupStatus, Host, Inventory } from './provision/inventory.js';
 export { buildSshKeyPair, clusterStateDir } from './provision/keypair.js';
 export type { DeletionProof } from './provision/proof.js';
 export type { ChangeSummary } from './provision/stack-update.js';
+export * from './ssh/index.js';

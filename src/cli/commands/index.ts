@@ -1,3 +1,4 @@
+import { controlPlaneCommand } from './api-server.js';
 import { createCommand } from './create.js';
 import { deleteCommand } from './delete.js';
 import { eipCommand } from './eip.js';
@@ -24,4 +25,5 @@ export const commands: readonly CommandModule[] = [
   scaleCommand,
   eipCommand,
   deleteCommand,
+  controlPlaneCommand,
 ];
