@@ -21,7 +21,7 @@ async function timed(fn: () => Promise<{ code: number; stderr: string }>): Promi
 
 const moto = await startMoto();
 const dir = mkdtempSync(join(tmpdir(), `tugboat-bench-aws-${process.pid}-`));
-const env = {
+const env: NodeJS.ProcessEnv = {
   ...process.env,
   ...moto.env,
   TUGBOAT_STATE_DIR: join(dir, 'state'),
