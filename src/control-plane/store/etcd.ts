@@ -96,7 +96,10 @@ class EtcdStore implements Store {
         ...(options.revision && options.revision > 0 ? { revision: options.revision } : {}),
       }),
     );
-    return { kvs: res.kvs.map((kv) => this.toKv(kv)), revision: Number(res.header.revision), more: res.more };
+    // etcd's header carries the current revision; a read at a past revision happened at that one.
+    const revision =
+      options.revision && options.revision > 0 ? options.revision : Number(res.header.revision);
+    return { kvs: res.kvs.map((kv) => this.toKv(kv)), revision, more: res.more };
   }
 
   async create(key: string, value: Uint8Array): Promise<TxnResult> {
