@@ -123,7 +123,8 @@ describe('embedded store recovery', () => {
     await store.close();
     const last = join(dir, segments(dir).at(-1)!);
     const data = readFileSync(last);
-    data[data.length - 3] ^= 0xff; // inside the last record's value
+    const at = data.length - 3; // inside the last record's value
+    data.writeUInt8(data.readUInt8(at) ^ 0xff, at);
     writeFileSync(last, data);
     const again = await openEmbeddedStore({ dataDir: dir });
     try {
