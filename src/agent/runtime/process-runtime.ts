@@ -1,0 +1,227 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createWriteStream, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
+import { UsageError } from '../../errors.js';
+import type {
+  ContainerLaunch,
+  ExecOptions,
+  ExecSession,
+  LogOptions,
+  PullPolicy,
+  Runtime,
+  RuntimeContainer,
+} from './types.js';
+
+/** Options of the process runtime. */
+export interface ProcessRuntimeOptions {
+  /** Directory for per-container working directories and logs. */
+  readonly dataDir: string;
+}
+
+interface Entry {
+  container: RuntimeContainer;
+  launch: ContainerLaunch;
+  child: ChildProcess;
+  dir: string;
+  exited: Promise<void>;
+}
+
+/**
+ * Runs a container's `command` + `args` as a plain host process, for development and tests
+ * without Docker. Not isolated: the image is ignored, volumes are not remapped (mount host paths
+ * are exported as TUGBOAT_MOUNT_<n> variables), the pod shares the host network, and processes
+ * are not adopted across agent restarts (`close()` stops them).
+ */
+export class ProcessRuntime implements Runtime {
+  readonly name = 'process';
+  readonly isolated = false;
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(private readonly options: ProcessRuntimeOptions) {}
+
+  async version(): Promise<string> {
+    return `process://node-${process.version}`;
+  }
+
+  async ensureImage(image: string, _policy: PullPolicy): Promise<string> {
+    return `process://${image}`;
+  }
+
+  async start(launch: ContainerLaunch): Promise<RuntimeContainer> {
+    const argv = [...(launch.command ?? []), ...(launch.args ?? [])];
+    const [file, ...rest] = argv;
+    if (!file) {
+      throw new UsageError(
+        `container ${launch.name} of pod ${launch.pod.name} has no command: the process runtime needs command or args`,
+      );
+    }
+    const id = randomUUID().replaceAll('-', '');
+    const dir = join(this.options.dataDir, 'process-runtime', id);
+    mkdirSync(dir, { recursive: true });
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir };
+    for (const e of launch.env) env[e.name] = e.value;
+    launch.mounts.forEach((m, i) => {
+      env[`TUGBOAT_MOUNT_${i}`] = `${m.hostPath}:${m.containerPath}`;
+    });
+    const child = spawn(file, rest, {
+      cwd: launch.workingDir ?? dir,
+      env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const log = createWriteStream(join(dir, 'log'));
+    for (const s of [child.stdout, child.stderr]) {
+      let partial = '';
+      s?.on('data', (b: Buffer) => {
+        const lines = (partial + b.toString()).split('\n');
+        partial = lines.pop() ?? '';
+        for (const l of lines) log.write(`${new Date().toISOString()} ${l}\n`);
+      });
+      s?.on('end', () => {
+        if (partial) log.write(`${new Date().toISOString()} ${partial}\n`);
+      });
+    }
+    const base: RuntimeContainer = {
+      id,
+      podNamespace: launch.pod.namespace,
+      podName: launch.pod.name,
+      podUid: launch.pod.uid,
+      containerName: launch.name,
+      attempt: launch.attempt,
+      image: launch.image,
+      imageId: `process://${launch.image}`,
+      state: 'running',
+      startedAt: new Date().toISOString(),
+      ip: '127.0.0.1',
+    };
+    const entry: Entry = { container: base, launch, child, dir, exited: Promise.resolve() };
+    entry.exited = new Promise<void>((resolve) => {
+      const finish = (code: number | null, signal: NodeJS.Signals | null, failed?: Error) => {
+        entry.container = {
+          ...entry.container,
+          state: 'exited',
+          exitCode: failed ? 127 : (code ?? 128 + signalNumber(signal)),
+          finishedAt: new Date().toISOString(),
+        };
+        if (failed) log.write(`${new Date().toISOString()} ${failed.message}\n`);
+        log.end();
+        resolve();
+      };
+      child.once('exit', (code, signal) => finish(code, signal));
+      child.once('error', (err) => finish(null, null, err));
+    });
+    this.entries.set(id, entry);
+    return entry.container;
+  }
+
+  async list(): Promise<RuntimeContainer[]> {
+    return [...this.entries.values()].map((e) => e.container);
+  }
+
+  async stop(id: string, graceSeconds: number): Promise<void> {
+    const e = this.entries.get(id);
+    if (!e || e.container.state === 'exited' || e.child.pid === undefined) return;
+    const pid = e.child.pid;
+    const kill = (sig: NodeJS.Signals) => {
+      try {
+        process.kill(-pid, sig);
+      } catch {
+        // already gone
+      }
+    };
+    kill('SIGTERM');
+    const timer = setTimeout(() => kill('SIGKILL'), Math.max(0, graceSeconds) * 1000);
+    await e.exited;
+    clearTimeout(timer);
+  }
+
+  async remove(id: string): Promise<void> {
+    const e = this.entries.get(id);
+    if (!e) return;
+    await this.stop(id, 0);
+    this.entries.delete(id);
+    rmSync(e.dir, { recursive: true, force: true });
+  }
+
+  async logs(id: string, options: LogOptions): Promise<Readable> {
+    const e = this.entries.get(id);
+    if (!e) throw new UsageError(`no container ${id} in the process runtime`);
+    const file = join(e.dir, 'log');
+    const since = options.sinceSeconds ? Date.now() - options.sinceSeconds * 1000 : 0;
+    const render = (text: string) =>
+      text
+        .split('\n')
+        .filter((l) => l && (!since || Date.parse(l.slice(0, l.indexOf(' '))) >= since))
+        .map((l) => (options.timestamps ? l : l.slice(l.indexOf(' ') + 1)));
+    const out = new PassThrough();
+    const content = readText(file);
+    let lines = render(content);
+    if (options.tailLines !== undefined) lines = lines.slice(Math.max(0, lines.length - options.tailLines));
+    for (const l of lines) out.write(`${l}\n`);
+    if (!options.follow) return out.end();
+    let offset = Buffer.byteLength(content);
+    const poll = setInterval(() => {
+      const size = fileSize(file);
+      if (size > offset) {
+        const text = readText(file).slice(offset);
+        offset = size;
+        for (const l of render(text)) out.write(`${l}\n`);
+      }
+      if (e.container.state === 'exited' && fileSize(file) === offset) stop();
+    }, 200);
+    const stop = () => {
+      clearInterval(poll);
+      out.end();
+    };
+    options.signal?.addEventListener('abort', stop, { once: true });
+    return out;
+  }
+
+  async exec(id: string, options: ExecOptions): Promise<ExecSession> {
+    const e = this.entries.get(id);
+    if (!e) throw new UsageError(`no container ${id} in the process runtime`);
+    if (e.container.state !== 'running') throw new UsageError(`container ${id} is not running`);
+    const [file, ...rest] = options.command;
+    if (!file) throw new UsageError('exec needs a command');
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: e.dir };
+    for (const v of e.launch.env) env[v.name] = v.value;
+    const child = spawn(file, rest, {
+      cwd: e.launch.workingDir ?? e.dir,
+      env,
+      stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    });
+    const stdout = child.stdout ?? new PassThrough().end();
+    const stderr = child.stderr ?? new PassThrough().end();
+    const exitCode = new Promise<number>((resolve) => {
+      child.once('close', (code, signal) => resolve(code ?? 128 + signalNumber(signal)));
+      child.once('error', () => resolve(127));
+    });
+    return { stdin: child.stdin ?? undefined, stdout, stderr, exitCode, resize: async () => {} };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.entries.keys()].map((id) => this.stop(id, 2)));
+  }
+}
+
+function signalNumber(signal: NodeJS.Signals | null): number {
+  return signal === 'SIGKILL' ? 9 : signal === 'SIGTERM' ? 15 : signal === 'SIGINT' ? 2 : 0;
+}
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function fileSize(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}

@@ -1,0 +1,149 @@
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
+import { isIP } from 'node:net';
+import { UsageError } from '../errors.js';
+import { ApiError } from './api-error.js';
+import type { Status } from './types.js';
+
+/** How to reach and authenticate to an API server. */
+export interface TransportOptions {
+  /** Base URL, e.g. `https://10.0.0.5:6443`. `http://` is accepted only for loopback with `allowInsecureLoopback`. */
+  readonly server: string;
+  /** PEM CA bundle. When set, only this CA is trusted (the system roots are not). @default system roots */
+  readonly ca?: string | Buffer;
+  /** PEM client certificate for mutual TLS. @default none */
+  readonly cert?: string | Buffer;
+  /** PEM private key of `cert`. @default none */
+  readonly key?: string | Buffer;
+  /** Bearer token, or a function returning the current one (re-read on each request). @default none */
+  readonly token?: string | (() => string);
+  /** Allow plain `http://` to 127.0.0.0/8 or ::1 only; for tests against a local fake. @default false */
+  readonly allowInsecureLoopback?: boolean;
+  /** Timeout for a non-streaming request. @default 30_000 */
+  readonly timeoutMs?: number;
+  /** TLS server name to verify when `server` is an IP address the certificate does not name. @default host of `server` */
+  readonly servername?: string;
+}
+
+/** One HTTP request to the API server. */
+export interface TransportRequest {
+  readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Path with query string, e.g. `/api/v1/namespaces/default/pods?labelSelector=app%3Dweb`. */
+  readonly path: string;
+  readonly body?: unknown;
+  /** @default application/json */
+  readonly contentType?: string;
+  /** Abort the request (and a stream) with this signal. @default none */
+  readonly signal?: AbortSignal;
+}
+
+/** Sends requests to one API server over keep-alive connections. */
+export class Transport {
+  private readonly url: URL;
+  private readonly agent: http.Agent;
+  private readonly mod: typeof http | typeof https;
+
+  constructor(readonly options: TransportOptions) {
+    this.url = new URL(options.server);
+    const host = this.url.hostname.replace(/^\[|\]$/g, '');
+    if (this.url.protocol === 'http:') {
+      const loopback =
+        host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
+      if (!options.allowInsecureLoopback || !loopback) {
+        throw new UsageError(
+          `refusing plain http to ${options.server}: use https, or http to a loopback address with allowInsecureLoopback`,
+        );
+      }
+      this.mod = http;
+      this.agent = new http.Agent({ keepAlive: true });
+    } else if (this.url.protocol === 'https:') {
+      this.mod = https;
+      this.agent = new https.Agent({
+        keepAlive: true,
+        ca: options.ca,
+        cert: options.cert,
+        key: options.key,
+        servername: options.servername ?? (isIP(host) ? undefined : host),
+      });
+    } else {
+      throw new UsageError(`unsupported API server url ${options.server}: use https://host:port`);
+    }
+  }
+
+  /** Sends a request and returns the parsed JSON body; throws ApiError on a non-2xx status. */
+  async json<T>(req: TransportRequest): Promise<T> {
+    const res = await this.open(req, this.options.timeoutMs ?? 30_000);
+    const text = await readAll(res);
+    const status = res.statusCode ?? 0;
+    if (status < 200 || status >= 300) throw apiError(req, status, text);
+    return (text ? JSON.parse(text) : {}) as T;
+  }
+
+  /** Sends a request and returns the response stream (for watch and logs); throws ApiError on a non-2xx status. */
+  async stream(req: TransportRequest): Promise<IncomingMessage> {
+    const res = await this.open(req, 0);
+    const status = res.statusCode ?? 0;
+    if (status < 200 || status >= 300) throw apiError(req, status, await readAll(res));
+    return res;
+  }
+
+  /** Closes idle keep-alive connections. */
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private open(req: TransportRequest, timeoutMs: number): Promise<IncomingMessage> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    const token = typeof this.options.token === 'function' ? this.options.token() : this.options.token;
+    if (token) headers.authorization = `Bearer ${token}`;
+    let payload: Buffer | undefined;
+    if (req.body !== undefined) {
+      payload = Buffer.from(typeof req.body === 'string' ? req.body : JSON.stringify(req.body));
+      headers['content-type'] = req.contentType ?? 'application/json';
+      headers['content-length'] = String(payload.length);
+    }
+    const base = this.url.pathname.replace(/\/$/, '');
+    return new Promise((resolve, reject) => {
+      const r = this.mod.request(
+        {
+          protocol: this.url.protocol,
+          hostname: this.url.hostname.replace(/^\[|\]$/g, ''),
+          port: this.url.port || (this.url.protocol === 'https:' ? 443 : 80),
+          method: req.method,
+          path: base + req.path,
+          headers,
+          agent: this.agent,
+          signal: req.signal,
+        },
+        resolve,
+      );
+      r.on('error', reject);
+      if (timeoutMs > 0) {
+        r.setTimeout(timeoutMs, () =>
+          r.destroy(new Error(`${req.method} ${req.path} timed out after ${timeoutMs} ms`)),
+        );
+      }
+      r.end(payload);
+    });
+  }
+}
+
+function readAll(res: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    res.on('error', reject);
+  });
+}
+
+function apiError(req: TransportRequest, status: number, text: string): ApiError {
+  let body: Status | undefined;
+  try {
+    const parsed = JSON.parse(text) as Status;
+    if (parsed && typeof parsed === 'object') body = parsed;
+  } catch {
+    body = undefined;
+  }
+  return new ApiError(req.method, req.path.split('?')[0] ?? req.path, status, body, text);
+}

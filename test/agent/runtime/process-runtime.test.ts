@@ -1,0 +1,69 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { afterAll, expect, it } from 'vitest';
+import { ProcessRuntime } from '../../../src/agent/runtime/process-runtime.js';
+import type { ContainerLaunch } from '../../../src/agent/runtime/types.js';
+
+const dir = mkdtempSync(join(tmpdir(), `tugboat-proc-${process.pid}-`));
+const runtime = new ProcessRuntime({ dataDir: dir });
+afterAll(async () => {
+  await runtime.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const launch = (command: string[]): ContainerLaunch => ({
+  pod: { namespace: 'default', name: 'p', uid: 'u1' },
+  name: 'c',
+  attempt: 0,
+  image: 'ignored',
+  command,
+  env: [{ name: 'WHO', value: 'tugboat' }],
+  mounts: [],
+  ports: [],
+  network: { mode: 'host' },
+});
+
+const readAll = (s: Readable) =>
+  new Promise<string>((resolve) => {
+    let out = '';
+    s.on('data', (c) => {
+      out += c;
+    });
+    s.on('end', () => resolve(out));
+  });
+
+async function exited(id: string) {
+  for (let i = 0; i < 100; i++) {
+    const c = (await runtime.list()).find((x) => x.id === id);
+    if (c?.state === 'exited') return c;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('did not exit');
+}
+
+it('is reported as not isolated', () => {
+  expect(runtime.isolated).toBe(false);
+});
+
+it('runs the command as a host process with env, exit code and logs', async () => {
+  const c = await runtime.start(launch(['sh', '-c', 'echo "hi $WHO"; echo line2; exit 3']));
+  expect((await exited(c.id)).exitCode).toBe(3);
+  expect(await readAll(await runtime.logs(c.id, {}))).toBe('hi tugboat\nline2\n');
+  expect(await readAll(await runtime.logs(c.id, { tailLines: 1 }))).toBe('line2\n');
+  expect(await readAll(await runtime.logs(c.id, { timestamps: true }))).toMatch(
+    /^\d{4}-\d\d-\d\dT.* hi tugboat\n/,
+  );
+});
+
+it('stops with SIGTERM then SIGKILL after the grace period, and execs', async () => {
+  const c = await runtime.start(launch(['sh', '-c', 'trap "" TERM; while true; do sleep 0.1; done']));
+  const session = await runtime.exec(c.id, { command: ['sh', '-c', 'echo $WHO; exit 5'] });
+  expect(await readAll(session.stdout)).toBe('tugboat\n');
+  expect(await session.exitCode).toBe(5);
+  await runtime.stop(c.id, 1);
+  expect((await exited(c.id)).exitCode).toBe(137);
+  await runtime.remove(c.id);
+  expect((await runtime.list()).map((x) => x.id)).not.toContain(c.id);
+});
