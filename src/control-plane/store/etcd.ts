@@ -67,6 +67,8 @@ class EtcdStore implements Store {
     const tls = options.tls;
     this.client = new Etcd3({
       hosts: [...options.endpoints],
+      // grpc-js refuses responses over 4 MiB by default; listing 10,000 pods is ~10 MiB.
+      grpcOptions: { 'grpc.max_receive_message_length': 0x7fffffff },
       ...(tls
         ? {
             credentials: {

@@ -296,6 +296,14 @@ export function storeContract(name: string, factory: StoreFactory): void {
       await probe.watch.cancel();
     });
 
+    it('returns ranges larger than a transport message limit (4 MiB)', async () => {
+      const value = new Uint8Array(512 * 1024).fill(120);
+      for (let i = 0; i < 12; i++) await store.create(`/r/large/${String(i).padStart(2, '0')}`, value);
+      const all = await store.range('/r/large/', { prefix: true });
+      expect(all.kvs).toHaveLength(12);
+      expect(all.kvs.every((kv) => kv.value.length === value.length)).toBe(true);
+    });
+
     it('refuses values above the size limit with TooLarge', async () => {
       const big = new Uint8Array(2 * 1024 * 1024);
       await expect(store.create('/r/big', big)).rejects.toMatchObject({ reason: 'TooLarge' });
