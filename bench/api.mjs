@@ -45,16 +45,42 @@ async function waitHttp(url, tries = 300) {
 let etcdEndpoint;
 if (backend === 'etcd') {
   const [client, peer] = [await freePort(), await freePort()];
-  const etcd = spawn('etcd', ['--data-dir', join(dir, 'etcd'), '--listen-client-urls', `http://127.0.0.1:${client}`, '--advertise-client-urls', `http://127.0.0.1:${client}`, '--listen-peer-urls', `http://127.0.0.1:${peer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${peer}`, '--initial-cluster', `default=http://127.0.0.1:${peer}`], { stdio: 'ignore' });
+  const etcd = spawn(
+    'etcd',
+    [
+      '--data-dir',
+      join(dir, 'etcd'),
+      '--listen-client-urls',
+      `http://127.0.0.1:${client}`,
+      '--advertise-client-urls',
+      `http://127.0.0.1:${client}`,
+      '--listen-peer-urls',
+      `http://127.0.0.1:${peer}`,
+      '--initial-advertise-peer-urls',
+      `http://127.0.0.1:${peer}`,
+      '--initial-cluster',
+      `default=http://127.0.0.1:${peer}`,
+    ],
+    { stdio: 'ignore' },
+  );
   children.push(etcd);
   etcdEndpoint = `http://127.0.0.1:${client}`;
   await waitHttp(`${etcdEndpoint}/health`);
 }
 
 const port = await freePort();
-const args = ['bin/tugboat.js', 'control-plane', '--insecure-loopback-http', '--listen', `127.0.0.1:${port}`, '--data-dir', join(dir, 'data')];
+const args = [
+  'bin/tugboat.js',
+  'control-plane',
+  '--insecure-loopback-http',
+  '--listen',
+  `127.0.0.1:${port}`,
+  '--data-dir',
+  join(dir, 'data'),
+];
 if (etcdEndpoint) args.push('--store', 'etcd', '--etcd-endpoints', etcdEndpoint);
-const server = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const server = spawn(process.execPath, [...nodeArgs, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
 children.push(server);
 const base = `http://127.0.0.1:${port}`;
 await waitHttp(`${base}/readyz`);
@@ -68,13 +94,25 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 200 });
 function request(method, path, body) {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = http.request(`${base}${path}`, { method, agent, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} }, (res) => {
-      let n = 0;
-      res.on('data', (c) => {
-        n += c.length;
-      });
-      res.on('end', () => (res.statusCode < 300 ? resolve(n) : reject(new Error(`${method} ${path} → ${res.statusCode}`))));
-    });
+    const req = http.request(
+      `${base}${path}`,
+      {
+        method,
+        agent,
+        headers: payload
+          ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
+          : {},
+      },
+      (res) => {
+        let n = 0;
+        res.on('data', (c) => {
+          n += c.length;
+        });
+        res.on('end', () =>
+          res.statusCode < 300 ? resolve(n) : reject(new Error(`${method} ${path} → ${res.statusCode}`)),
+        );
+      },
+    );
     req.on('error', reject);
     req.end(payload);
   });
@@ -84,7 +122,12 @@ const pod = (name) => ({
   apiVersion: 'v1',
   kind: 'Pod',
   metadata: { name, labels: { app: 'bench', shard: String(name.length % 7) } },
-  spec: { nodeName: 'node-1', containers: [{ name: 'main', image: 'busybox:1.36', command: ['sleep', '3600'], env: [{ name: 'A', value: '1' }] }] },
+  spec: {
+    nodeName: 'node-1',
+    containers: [
+      { name: 'main', image: 'busybox:1.36', command: ['sleep', '3600'], env: [{ name: 'A', value: '1' }] },
+    ],
+  },
 });
 
 async function run(concurrency, total, op) {
@@ -119,18 +162,43 @@ const rows = [];
 let created = 0;
 for (const c of [1, 10, 100]) {
   const n = c === 1 ? Math.min(perLevel, 1000) : perLevel;
-  rows.push({ op: 'create pod', c, ...(await run(c, n, () => request('POST', '/api/v1/namespaces/bench/pods', pod(`c${c}-${created++}`)))) });
-  rows.push({ op: 'get pod', c, ...(await run(c, n, (i) => request('GET', `/api/v1/namespaces/bench/pods/seed-${i % STORED}`))) });
-  rows.push({ op: 'list 100 pods', c, ...(await run(c, Math.ceil(n / 10), () => request('GET', '/api/v1/namespaces/small/pods'))) });
+  rows.push({
+    op: 'create pod',
+    c,
+    ...(await run(c, n, () => request('POST', '/api/v1/namespaces/bench/pods', pod(`c${c}-${created++}`)))),
+  });
+  rows.push({
+    op: 'get pod',
+    c,
+    ...(await run(c, n, (i) => request('GET', `/api/v1/namespaces/bench/pods/seed-${i % STORED}`))),
+  });
+  rows.push({
+    op: 'list 100 pods',
+    c,
+    ...(await run(c, Math.ceil(n / 10), () => request('GET', '/api/v1/namespaces/small/pods'))),
+  });
   rows.push({ op: 'patch pod status', c, ...(await run(c, n, (i) => patchStatus(i))) });
 }
 async function patchStatus(i) {
   return new Promise((resolve, reject) => {
     const payload = JSON.stringify({ status: { phase: 'Running', podIP: `10.0.${i % 250}.${i % 200}` } });
-    const req = http.request(`${base}/api/v1/namespaces/bench/pods/seed-${i % STORED}/status`, { method: 'PATCH', agent, headers: { 'content-type': 'application/merge-patch+json', 'content-length': Buffer.byteLength(payload) } }, (res) => {
-      res.resume();
-      res.on('end', () => (res.statusCode < 300 ? resolve() : reject(new Error(`patch → ${res.statusCode}`))));
-    });
+    const req = http.request(
+      `${base}/api/v1/namespaces/bench/pods/seed-${i % STORED}/status`,
+      {
+        method: 'PATCH',
+        agent,
+        headers: {
+          'content-type': 'application/merge-patch+json',
+          'content-length': Buffer.byteLength(payload),
+        },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () =>
+          res.statusCode < 300 ? resolve() : reject(new Error(`patch → ${res.statusCode}`)),
+        );
+      },
+    );
     req.on('error', reject);
     req.end(payload);
   });
@@ -147,29 +215,35 @@ async function fanOut(watchers, events) {
   const watchAgent = new http.Agent({ keepAlive: false, maxSockets: Number.POSITIVE_INFINITY });
   const reqs = [];
   await Promise.all(
-    Array.from({ length: watchers }, () =>
-      new Promise((resolve, reject) => {
-        const req = http.get(`${base}/api/v1/namespaces/fan-${watchers}/pods?watch=true&resourceVersion=0&allowWatchBookmarks=false`, { agent: watchAgent }, (res) => {
-          let buf = '';
-          resolve();
-          res.on('data', (c) => {
-            buf += c;
-            let nl = buf.indexOf('\n');
-            while (nl >= 0) {
-              const ev = JSON.parse(buf.slice(0, nl));
-              buf = buf.slice(nl + 1);
-              const t = sentAt.get(ev.object?.metadata?.name);
-              if (t !== undefined) {
-                delays.push(performance.now() - t);
-                received++;
-              }
-              nl = buf.indexOf('\n');
-            }
-          });
-        });
-        req.on('error', reject);
-        reqs.push(req);
-      }),
+    Array.from(
+      { length: watchers },
+      () =>
+        new Promise((resolve, reject) => {
+          const req = http.get(
+            `${base}/api/v1/namespaces/fan-${watchers}/pods?watch=true&resourceVersion=0&allowWatchBookmarks=false`,
+            { agent: watchAgent },
+            (res) => {
+              let buf = '';
+              resolve();
+              res.on('data', (c) => {
+                buf += c;
+                let nl = buf.indexOf('\n');
+                while (nl >= 0) {
+                  const ev = JSON.parse(buf.slice(0, nl));
+                  buf = buf.slice(nl + 1);
+                  const t = sentAt.get(ev.object?.metadata?.name);
+                  if (t !== undefined) {
+                    delays.push(performance.now() - t);
+                    received++;
+                  }
+                  nl = buf.indexOf('\n');
+                }
+              });
+            },
+          );
+          req.on('error', reject);
+          reqs.push(req);
+        }),
     ),
   );
   await sleep(500);
@@ -183,8 +257,17 @@ async function fanOut(watchers, events) {
   const seconds = (performance.now() - started) / 1000;
   for (const r of reqs) r.destroy();
   delays.sort((a, b) => a - b);
-  const q = (p) => (delays.length ? delays[Math.min(delays.length - 1, Math.floor(p * delays.length))].toFixed(1) : 'n/a');
-  return { watchers, events, delivered: received, expected: watchers * events, eventsPerSecond: Math.round(received / seconds), p50: q(0.5), p99: q(0.99) };
+  const q = (p) =>
+    delays.length ? delays[Math.min(delays.length - 1, Math.floor(p * delays.length))].toFixed(1) : 'n/a';
+  return {
+    watchers,
+    events,
+    delivered: received,
+    expected: watchers * events,
+    eventsPerSecond: Math.round(received / seconds),
+    p50: q(0.5),
+    p99: q(0.99),
+  };
 }
 const fan1 = await fanOut(1, 2000);
 const fan500 = await fanOut(500, 100);
@@ -197,10 +280,17 @@ const table = [
   `| list 10,000 pods (one response) | 1 | ${fullList.rps} | ${fullList.p50} | ${fullList.p99} |`,
   `| list all pods, limit=500 page | 1 | ${pagedList.rps} | ${pagedList.p50} | ${pagedList.p99} |`,
 ];
-console.log(`backend: ${backend}; seeded ${STORED} pods in ${seedSeconds} s; RSS after seeding ${rssSeeded} MiB, at end ${rssEnd} MiB\n`);
+console.log(
+  `backend: ${backend}; seeded ${STORED} pods in ${seedSeconds} s; RSS after seeding ${rssSeeded} MiB, at end ${rssEnd} MiB\n`,
+);
 console.log(table.join('\n'));
-console.log('\n| watchers | events | delivered | events/s delivered | delivery p50 ms | delivery p99 ms |\n| --- | --- | --- | --- | --- | --- |');
-for (const f of [fan1, fan500]) console.log(`| ${f.watchers} | ${f.events} | ${f.delivered}/${f.expected} | ${f.eventsPerSecond} | ${f.p50} | ${f.p99} |`);
+console.log(
+  '\n| watchers | events | delivered | events/s delivered | delivery p50 ms | delivery p99 ms |\n| --- | --- | --- | --- | --- | --- |',
+);
+for (const f of [fan1, fan500])
+  console.log(
+    `| ${f.watchers} | ${f.events} | ${f.delivered}/${f.expected} | ${f.eventsPerSecond} | ${f.p50} | ${f.p99} |`,
+  );
 server.kill('SIGTERM');
 await new Promise((r) => server.once('exit', r));
 agent.destroy();
