@@ -8,7 +8,16 @@ export function sendJson(
   body: unknown,
   contentType = 'application/json',
 ): void {
-  const text = JSON.stringify(body);
+  sendJsonText(res, code, JSON.stringify(body), contentType);
+}
+
+/** Writes already-serialized JSON. */
+export function sendJsonText(
+  res: ServerResponse,
+  code: number,
+  text: string,
+  contentType = 'application/json',
+): void {
   res.writeHead(code, {
     'Content-Type': contentType,
     'Content-Length': Buffer.byteLength(text),

@@ -1,7 +1,7 @@
 import type { KubeObject, ResourceDef } from '../registry/types.js';
 import { type KeyValue, type Store, StoreError } from '../store/types.js';
 import { objectTooLarge } from './lifecycle.js';
-import { decodeObject, encodeObject, listPrefix, objectKey } from './objects.js';
+import { decodeObject, encodeObject, listPrefix, objectJson, objectKey } from './objects.js';
 import { ApiError, alreadyExists, notFound } from './status.js';
 
 export interface ResourceStoreOptions {
@@ -15,7 +15,10 @@ export interface ResourceStoreOptions {
 
 /** Result of one page of a list. */
 export interface ListPage {
+  /** Decoded objects (empty when `raw` was asked for). */
   readonly items: KubeObject[];
+  /** JSON text of each object (only when `raw` was asked for): no parse, no re-serialization. */
+  readonly raw?: string[];
   readonly revision: number;
   /** Key to continue from, when more items exist. */
   readonly nextKey: string | undefined;
@@ -112,7 +115,7 @@ export class ResourceStore {
   async list(
     def: ResourceDef,
     namespace: string | undefined,
-    options: { limit?: number; startKey?: string; revision?: number } = {},
+    options: { limit?: number; startKey?: string; revision?: number; raw?: boolean } = {},
   ): Promise<ListPage> {
     const prefix = listPrefix(def, namespace);
     const want = options.limit ? options.limit + 1 : Number.POSITIVE_INFINITY;
@@ -134,6 +137,8 @@ export class ResourceStore {
       nextKey = kvs[options.limit]!.key;
       kvs.length = options.limit;
     }
+    if (options.raw)
+      return { items: [], raw: kvs.map((kv) => objectJson(kv)), revision: revision ?? 0, nextKey };
     return { items: kvs.map((kv) => decodeObject(kv)), revision: revision ?? 0, nextKey };
   }
 
