@@ -22,6 +22,7 @@ export {
   renderPreflightScript,
   runPreflight,
 } from './preflight.js';
+export { type HostOutcome, type RunOnHostsOptions, runMasterThenWorkers, runOnHosts } from './run-hosts.js';
 export {
   detectServiceMode,
   ensureHostLayout,
@@ -42,3 +43,4 @@ export {
   validateServiceSpec,
 } from './service-units.js';
 export { type UninstallOptions, type UninstallResult, uninstallHost } from './uninstall.js';
+export { type WaitHealthyOptions, waitForHealthy } from './wait-healthy.js';
