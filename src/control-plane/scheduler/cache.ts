@@ -1,5 +1,6 @@
 import { controllerOf } from '../controllers/objects.js';
-import type { Node, Pod } from '../controllers/types.js';
+import type { Node, Pod, Taint } from '../controllers/types.js';
+import { scheduledTaints } from './filters.js';
 import { nodeAllocatable, podRequests, podScoringRequests, type ResourceList } from './resources.js';
 
 /** The zone label nodes carry (set by the agent from the instance's availability zone). */
@@ -8,6 +9,8 @@ export const zoneLabel = 'topology.kubernetes.io/zone';
 /** What the scheduler knows about one node: the node and the sum of what its pods request. */
 export interface NodeInfo {
   node: Node;
+  /** Taints the scheduler enforces (own taints plus implied not-ready), computed once per node update. */
+  taints: Taint[];
   readonly allocatable: ResourceList;
   readonly requested: ResourceList;
   /** Requested with the scoring defaults for pods that set no cpu/memory. */
@@ -51,11 +54,13 @@ export class SchedulerCache {
         this.addZoneCounts(existing, newZone, 1);
       }
       existing.node = node;
+      existing.taints = scheduledTaints(node);
       Object.assign(existing.allocatable, nodeAllocatable(node));
       return;
     }
     this.nodes.set(name, {
       node,
+      taints: scheduledTaints(node),
       allocatable: nodeAllocatable(node),
       requested: {},
       scoringRequested: {},

@@ -25,6 +25,11 @@ export function effectiveTaints(node: Node): Taint[] {
   return taints;
 }
 
+/** The taints the taint filter checks (cordoning is reported by its own filter). */
+export function scheduledTaints(node: Node): Taint[] {
+  return effectiveTaints(node).filter((t) => t.key !== unschedulableTaintKey);
+}
+
 /** NodeUnschedulable: cordoned nodes take only pods tolerating the unschedulable taint. */
 export function filterUnschedulable(pod: Pod, node: Node): FilterResult {
   if (!node.spec?.unschedulable) return [];
@@ -50,8 +55,12 @@ export function filterNodeAffinity(pod: Pod, node: Node): FilterResult {
 }
 
 /** TaintToleration: NoSchedule and NoExecute taints must be tolerated. */
-export function filterTaints(pod: Pod, node: Node): FilterResult {
-  const taints = effectiveTaints(node).filter((t) => t.key !== unschedulableTaintKey);
+export function filterTaints(
+  pod: Pod,
+  node: Node,
+  taints: readonly Taint[] = scheduledTaints(node),
+): FilterResult {
+  if (taints.length === 0) return [];
   const t = firstUntolerated(taints, pod.spec.tolerations, ['NoSchedule', 'NoExecute']);
   return t ? [`node(s) had untolerated taint ${describeTaint(t)}`] : [];
 }
@@ -71,9 +80,8 @@ export function filterResources(requests: ResourceList, info: NodeInfo): FilterR
 /** Runs the filters in kube-scheduler's order; the first failing filter's reasons are returned. */
 export function runFilters(pod: Pod, requests: ResourceList, info: NodeInfo): FilterResult {
   const node = info.node;
-  for (const f of [filterUnschedulable, filterNodeAffinity, filterTaints]) {
-    const r = f(pod, node);
-    if (r.length > 0) return r;
-  }
-  return filterResources(requests, info);
+  let r = filterUnschedulable(pod, node);
+  if (r.length === 0) r = filterNodeAffinity(pod, node);
+  if (r.length === 0) r = filterTaints(pod, node, info.taints);
+  return r.length > 0 ? r : filterResources(requests, info);
 }
