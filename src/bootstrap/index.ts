@@ -5,7 +5,7 @@ export {
   type SyncResult,
   syncHostFiles,
 } from './host-files.js';
-export { type Inventory, type InventoryHost, parseInventory } from './inventory.js';
+export { type HostInventory, type HostInventoryEntry, parseHostInventory } from './inventory.js';
 export {
   buildHostLayout,
   DEFAULT_HOST_LAYOUT,

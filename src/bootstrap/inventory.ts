@@ -73,7 +73,7 @@ function describeIssue(issue: z.core.$ZodIssue, value: unknown): string {
 }
 
 /** One host of an inventory, with defaults applied. */
-export interface InventoryHost {
+export interface HostInventoryEntry {
   readonly name: string;
   readonly address: string;
   readonly port: number;
@@ -83,7 +83,7 @@ export interface InventoryHost {
 }
 
 /** Hosts to bootstrap without AWS: on-premises machines, or simulated hosts in tests. */
-export interface Inventory {
+export interface HostInventory {
   readonly cluster: string;
   /** @default 'docker' */
   readonly runtime: 'docker' | 'process';
@@ -95,15 +95,15 @@ export interface Inventory {
     readonly user: string;
     readonly hostKey?: string;
   };
-  readonly master: InventoryHost;
-  readonly workers: readonly InventoryHost[];
+  readonly master: HostInventoryEntry;
+  readonly workers: readonly HostInventoryEntry[];
 }
 
 /**
  * Parses an inventory file (YAML). Throws ConfigError listing every problem with its path, e.g.
  * `hosts[2].role`. Exactly one host must be the master; names and addresses must be unique.
  */
-export function parseInventory(text: string, file?: string): Inventory {
+export function parseHostInventory(text: string, file?: string): HostInventory {
   const fail = (issues: ConfigIssue[]) => new ConfigError(issues, file === undefined ? undefined : { file });
   let raw: unknown;
   try {
@@ -148,7 +148,7 @@ export function parseInventory(text: string, file?: string): Inventory {
   if (issues.length > 0) throw fail(issues);
   const user = inv.ssh?.user ?? 'root';
   const defaultPort = inv.ssh?.port ?? 22;
-  const host = (h: (typeof inv.hosts)[number]): InventoryHost => ({
+  const host = (h: (typeof inv.hosts)[number]): HostInventoryEntry => ({
     name: h.name,
     address: h.address,
     port: h.port ?? defaultPort,

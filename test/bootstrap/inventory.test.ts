@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { parseInventory } from '../../src/bootstrap/inventory.js';
+import { parseHostInventory } from '../../src/bootstrap/inventory.js';
 import { ConfigError } from '../../src/errors.js';
 
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDlzZ7pVQ3m3pQb0gqSx6qW2N5sHfJ6S0x3m8YtqJ6aL host';
 
 const issuesOf = (text: string) => {
   try {
-    parseInventory(text, 'hosts.yaml');
+    parseHostInventory(text, 'hosts.yaml');
   } catch (err) {
     expect(err).toBeInstanceOf(ConfigError);
     return (err as ConfigError).issues.map((i) => `${i.path}: ${i.message}`);
@@ -14,9 +14,9 @@ const issuesOf = (text: string) => {
   throw new Error('expected a ConfigError');
 };
 
-describe('parseInventory', () => {
+describe('parseHostInventory', () => {
   it('applies defaults and splits master and workers', () => {
-    const inv = parseInventory(`
+    const inv = parseHostInventory(`
 cluster: lab
 ssh: { user: admin, privateKeyFile: ~/.ssh/lab, jumpHost: { address: bastion.lab.example } }
 hosts:
