@@ -1,4 +1,14 @@
 export {
+  buildControlPlaneFiles,
+  buildControlPlaneService,
+  CONTROL_PLANE_SERVICE,
+  type ControlPlaneInstallOptions,
+  controlPlanePaths,
+  type HostBundle,
+  type HostInstallResult,
+  installControlPlane,
+} from './control-plane-install.js';
+export {
   bundleFileName,
   bundleHostFile,
   type HostFile,
@@ -30,6 +40,7 @@ export {
   type InstallResult,
   installService,
   removeService,
+  restartService,
   type ServiceMode,
   type ServiceOptions,
   type ServiceStatus,
