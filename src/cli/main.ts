@@ -15,10 +15,21 @@ function packageVersion(): string {
 /** Builds the commander program. Nothing here loads the AWS SDK, ssh2 or the control plane. */
 export function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
   const program = new Command('tugboat')
-    .description(
-      'Stand up container clusters on AWS from a laptop or CI, and tear them down again.\n\n' +
-        'Start with `tugboat init my-cluster > cluster.yaml`, check it with `tugboat validate -f cluster.yaml`,\n' +
-        'look at the CloudFormation with `tugboat template -f cluster.yaml`, then `tugboat create -f cluster.yaml`.',
+    .description('Stand up container clusters on AWS from a laptop or CI, and tear them down again.')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Getting started:',
+        '  tugboat init my-cluster > cluster.yaml    write a commented example spec',
+        '  tugboat validate -f cluster.yaml          check it (no AWS access)',
+        '  tugboat template -f cluster.yaml          see the CloudFormation it renders',
+        '  tugboat create -f cluster.yaml            build the cluster',
+        '  tugboat delete my-cluster                 remove it and prove nothing is left',
+        '',
+        'AWS settings come from the usual places (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL for',
+        'LocalStack-style emulators). Use --output json in CI; exit codes are listed in the README.',
+      ].join('\n'),
     )
     .version(packageVersion(), '-V, --version', 'print the tugboat version')
     .addOption(

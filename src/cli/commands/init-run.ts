@@ -1,0 +1,43 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { UsageError } from '../../errors.js';
+import { checkClusterSpec, KNOWN_REGIONS, renderExampleSpec } from '../../index.js';
+import { type CliIO, type GlobalOptions, printResult } from '../context.js';
+
+/** Flags of `tugboat init`. */
+export interface InitOptions {
+  readonly name: string;
+  readonly region: string;
+  readonly file?: string;
+  readonly force: boolean;
+}
+
+/** Renders the example, checks it is valid for the given name and region, prints or writes it. */
+export async function runInit(io: CliIO, globals: GlobalOptions, options: InitOptions): Promise<number> {
+  if (!KNOWN_REGIONS.includes(options.region)) {
+    throw new UsageError(`unknown region "${options.region}": use one of ${KNOWN_REGIONS.join(', ')}`);
+  }
+  const text = renderExampleSpec({ name: options.name, region: options.region });
+  const check = checkClusterSpec(text);
+  if (!check.ok) {
+    const why = check.issues.map((i) => `${i.path}: ${i.message}`).join('; ');
+    throw new UsageError(`cannot make an example for name "${options.name}": ${why}`);
+  }
+  if (options.file === undefined) {
+    if (globals.output === 'json') printResult(io, globals, { name: options.name, spec: text }, () => '');
+    else io.stdout(text);
+    return 0;
+  }
+  const path = resolve(io.cwd, options.file);
+  if (existsSync(path) && !options.force) {
+    throw new UsageError(`${path} already exists: pass --force to overwrite it, or choose another --file`);
+  }
+  writeFileSync(path, text, { mode: 0o644 });
+  printResult(
+    io,
+    globals,
+    { name: options.name, file: path },
+    () => `wrote ${path}\nnext: edit ssh.allowedCidrs, then \`tugboat validate -f ${options.file}\``,
+  );
+  return 0;
+}

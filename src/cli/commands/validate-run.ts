@@ -1,0 +1,55 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { ConfigError } from '../../errors.js';
+import { checkClusterSpec } from '../../index.js';
+import { type CliIO, type GlobalOptions, printResult } from '../context.js';
+
+/** Validates the spec at `file`; prints a summary, or every issue (exit code 2). */
+export async function runValidate(io: CliIO, globals: GlobalOptions, file: string): Promise<number> {
+  const path = resolve(io.cwd, file);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    throw new ConfigError(
+      [
+        {
+          path: '',
+          message: `cannot read ${file} (${code}): check the path, or create one with \`tugboat init\``,
+        },
+      ],
+      { file },
+    );
+  }
+  const result = checkClusterSpec(text);
+  if (!result.ok) {
+    printResult(io, globals, { valid: false, file, issues: result.issues }, () => '');
+    io.stderr(`error: ${new ConfigError(result.issues, { file }).message}\n`);
+    return 2;
+  }
+  const spec = result.spec;
+  const workers = spec.workerGroups.reduce((n, g) => n + g.desired, 0);
+  const summary = {
+    valid: true,
+    file,
+    name: spec.name,
+    region: spec.region,
+    availabilityZones: spec.availabilityZones,
+    workerGroups: spec.workerGroups.map((g) => ({
+      name: g.name,
+      min: g.min,
+      max: g.max,
+      desired: g.desired,
+    })),
+  };
+  printResult(
+    io,
+    globals,
+    summary,
+    () =>
+      `${file} is valid: cluster ${spec.name} in ${spec.region} (${spec.availabilityZones.join(', ')}), ` +
+      `1 master, ${spec.workerGroups.length} worker group(s) with ${workers} desired worker(s)`,
+  );
+  return 0;
+}

@@ -1,0 +1,26 @@
+/** Cluster spec: schema, loading, defaults and validation. */
+
+export { type ExampleSpecOptions, renderExampleSpec } from './example.js';
+export { buildClusterSpecJsonSchema } from './json-schema.js';
+export { type CheckResult, checkClusterSpec, loadClusterSpec, parseClusterSpec } from './load.js';
+export { KNOWN_REGIONS, zoneBelongsToRegion } from './regions.js';
+export { DEFAULT_VPC_CIDR, deriveSubnetCidr, resolveClusterSpec } from './resolve.js';
+export {
+  API_VERSION,
+  type ClusterSpecDocument,
+  type ClusterSpecInput,
+  clusterSpecSchema,
+  KIND,
+} from './schema.js';
+export type {
+  ApiSpec,
+  ClusterSpec,
+  ExistingSubnet,
+  ExistingVpcNetwork,
+  NetworkSpec,
+  NewSubnet,
+  NewVpcNetwork,
+  WorkerGroupSpec,
+} from './types.js';
+export { stackName } from './types.js';
+export { pascalCase, validateClusterSpec } from './validate.js';

@@ -1,0 +1,59 @@
+import type { ClusterSpecDocument } from './schema.js';
+
+/** A subnet tugboat creates in a new VPC. */
+export interface NewSubnet {
+  readonly zone: string;
+  readonly cidr: string;
+}
+
+/** An existing subnet tugboat uses as given. */
+export interface ExistingSubnet {
+  readonly zone: string;
+  readonly id: string;
+}
+
+/** tugboat creates the VPC, one public subnet per availability zone, gateway and routes. */
+export interface NewVpcNetwork {
+  readonly kind: 'new';
+  readonly vpcCidr: string;
+  /** One per availability zone, in the order of `availabilityZones`. */
+  readonly subnets: readonly NewSubnet[];
+}
+
+/** tugboat uses a VPC and subnets that already exist. */
+export interface ExistingVpcNetwork {
+  readonly kind: 'existing';
+  readonly vpcId: string;
+  /** One per availability zone, in the order of `availabilityZones`. */
+  readonly subnets: readonly ExistingSubnet[];
+}
+
+export type NetworkSpec = NewVpcNetwork | ExistingVpcNetwork;
+
+type DocumentWorkerGroup = ClusterSpecDocument['workerGroups'][number];
+
+/** A worker group with its zones resolved (all the cluster's zones when the file gave none). */
+export type WorkerGroupSpec = Readonly<Omit<DocumentWorkerGroup, 'zones'> & { zones: readonly string[] }>;
+
+/** The API settings with `allowedCidrs` resolved (ssh.allowedCidrs when the file gave none). */
+export type ApiSpec = Readonly<
+  Omit<ClusterSpecDocument['api'], 'allowedCidrs'> & { allowedCidrs: readonly string[] }
+>;
+
+/**
+ * A validated cluster spec with every default applied and derived values filled in. Everything
+ * downstream (template, stack, bootstrap) takes this type; produce it with `parseClusterSpec` or
+ * `loadClusterSpec`.
+ */
+export type ClusterSpec = Readonly<
+  Omit<ClusterSpecDocument, 'network' | 'workerGroups' | 'api'> & {
+    network: NetworkSpec;
+    workerGroups: readonly WorkerGroupSpec[];
+    api: ApiSpec;
+  }
+>;
+
+/** The CloudFormation stack name of a cluster. */
+export function stackName(clusterName: string): string {
+  return `tugboat-${clusterName}`;
+}

@@ -1,0 +1,104 @@
+import { ApiError } from '../../client/api-error.js';
+import type { KubeClient } from '../../client/client.js';
+import { buildPath } from '../../client/paths.js';
+import type { KubeObject as ClientObject, Status } from '../../client/types.js';
+import { ApiStatusError, type ControllerApi, type WatchEventType, type WatchHandle } from './api.js';
+import type { ResourceType } from './resources.js';
+import type { KubeObject } from './types.js';
+
+function translate(err: unknown): unknown {
+  return err instanceof ApiError ? new ApiStatusError(err.status, err.reason, err.message) : err;
+}
+
+async function call<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw translate(err);
+  }
+}
+
+const asClient = (o: KubeObject) => o as unknown as ClientObject;
+
+/**
+ * The ControllerApi over the typed REST client (src/client), so the scheduler and controllers
+ * talk to the API server exactly as the agent and kubectl do.
+ */
+export function clientControllerApi(client: KubeClient): ControllerApi {
+  return {
+    get: (r, namespace, name) =>
+      call(async () => {
+        try {
+          return (await client.get(r, name, namespace)) as never;
+        } catch (err) {
+          if (err instanceof ApiError && err.status === 404) return undefined;
+          throw err;
+        }
+      }),
+    list: (r, options) =>
+      call(async () => {
+        const list = await client.list(r, options?.namespace ? { namespace: options.namespace } : {});
+        return { items: list.items as never[], resourceVersion: list.metadata.resourceVersion ?? '' };
+      }),
+    watch: async <T extends KubeObject>(
+      r: ResourceType,
+      options: { resourceVersion: string; namespace?: string },
+      handlers: { onEvent: (type: WatchEventType, object: T) => void; onClose: (err?: unknown) => void },
+    ): Promise<WatchHandle> => {
+      const abort = new AbortController();
+      const stream = client.watch(r, {
+        resourceVersion: options.resourceVersion,
+        signal: abort.signal,
+        ...(options.namespace ? { namespace: options.namespace } : {}),
+      });
+      void (async () => {
+        try {
+          for await (const ev of stream) {
+            if (ev.type === 'ERROR') {
+              const status = ev.object as unknown as Status;
+              throw new ApiStatusError(
+                status.code ?? 500,
+                status.reason ?? 'Error',
+                status.message ?? 'watch error',
+              );
+            }
+            handlers.onEvent(ev.type, ev.object as unknown as T);
+          }
+          if (!abort.signal.aborted) handlers.onClose(undefined);
+        } catch (err) {
+          if (!abort.signal.aborted) handlers.onClose(translate(err));
+        }
+      })();
+      return { stop: () => abort.abort() };
+    },
+    create: (r, obj) => call(async () => (await client.create(r, asClient(obj))) as never),
+    update: (r, obj) => call(async () => (await client.update(r, asClient(obj))) as never),
+    updateStatus: (r, obj) => call(async () => (await client.updateStatus(r, asClient(obj))) as never),
+    patch: (r, namespace, name, patch, options) =>
+      call(
+        async () =>
+          (await client.patch(r, name, patch, {
+            ...(namespace ? { namespace } : {}),
+            ...(options?.subresource ? { subresource: options.subresource } : {}),
+          })) as never,
+      ),
+    delete: (r, namespace, name, options) =>
+      call(async () => {
+        await client.delete(r, name, { ...(namespace ? { namespace } : {}), ...options });
+      }),
+    bind: (namespace, podName, nodeName, podUid) =>
+      call(async () => {
+        const pods = { group: '', version: 'v1', resource: 'pods', namespaced: true };
+        await client.transport.json({
+          method: 'POST',
+          path: buildPath(pods, { namespace, name: podName, subresource: 'binding' }),
+          body: {
+            apiVersion: 'v1',
+            kind: 'Binding',
+            metadata: { name: podName, namespace, ...(podUid ? { uid: podUid } : {}) },
+            target: { apiVersion: 'v1', kind: 'Node', name: nodeName },
+          },
+        });
+      }),
+  };
+}

@@ -1,0 +1,262 @@
+import type { EventSink } from '../../events.js';
+import { silentEvents } from '../../events.js';
+import type { Action } from './actions.js';
+import type { ControllerApi } from './api.js';
+import { applyActions } from './apply-actions.js';
+import { type Clock, parseTime, systemClock } from './clock.js';
+import { reconcileDaemonSet } from './daemonset-reconcile.js';
+import { reconcileDeployment } from './deployment-reconcile.js';
+import { reconcileEndpoints } from './endpoints-reconcile.js';
+import { EventRecorder } from './event-recorder.js';
+import { collectGarbage, type OwnedObject } from './garbage-collector.js';
+import { byNamespace, byOwner, type InformerSet, orphansByNamespace } from './informers.js';
+import { reconcileJob } from './job-reconcile.js';
+import { matchesMap } from './labels.js';
+import {
+  type NodeHealth,
+  type NodeLifecycleOptions,
+  nodeLeaseNamespace,
+  reconcileNodeLifecycle,
+} from './node-lifecycle.js';
+import { controllerOf, getCondition, keyOf } from './objects.js';
+import { reconcileReplicaSet } from './replicaset-reconcile.js';
+import type { ResourceName } from './resources.js';
+import { ControllerRunner, type ReconcileResult } from './runner.js';
+import type {
+  DaemonSet,
+  Deployment,
+  Endpoints,
+  Job,
+  KubeObject,
+  Lease,
+  Node,
+  Pod,
+  ReplicaSet,
+  Service,
+} from './types.js';
+
+export interface ControllerManagerOptions {
+  readonly api: ControllerApi;
+  readonly informers: InformerSet;
+  /** @default the system clock */
+  readonly clock?: Clock;
+  readonly events?: EventSink;
+  readonly recorder?: EventRecorder;
+  /** Grace and eviction timing of the node lifecycle controller. */
+  readonly nodeLifecycle?: NodeLifecycleOptions;
+  /** How often node health is checked. @default 5000 */
+  readonly nodeMonitorPeriodMs?: number;
+  /** How often the garbage collector scans everything (it also runs after deletions). @default 10000 */
+  readonly garbageCollectorPeriodMs?: number;
+  /** Workers per controller. @default 2 */
+  readonly workers?: number;
+}
+
+/** Running controllers; stop them before stopping the informers. */
+export interface ControllerManager {
+  stop(): Promise<void>;
+}
+
+type Obj<T> = T & KubeObject;
+
+/**
+ * Starts the ReplicaSet, Deployment, DaemonSet, Job, Endpoints, node lifecycle and garbage
+ * collector controllers over already-started informers. Each is a work queue of object keys fed
+ * by informer events; reconciles are the pure functions of this folder, applied through the API.
+ */
+export function startControllerManager(options: ControllerManagerOptions): ControllerManager {
+  const { api, informers: inf } = options;
+  const clock = options.clock ?? systemClock;
+  const events = options.events ?? silentEvents;
+  const recorder = options.recorder ?? new EventRecorder(api, 'controller-manager', clock, events);
+  const ctx = { api, recorder, informers: inf as Partial<Record<ResourceName, (typeof inf)['pods']>> };
+  const apply = (actions: Action[]) => applyActions(ctx, actions);
+  const workers = options.workers ?? 2;
+  const runners: ControllerRunner[] = [];
+  const make = (name: string, reconcile: (key: string) => Promise<ReconcileResult | undefined>) => {
+    const r = new ControllerRunner({ name, workers, events, reconcile });
+    runners.push(r);
+    return r;
+  };
+  const podsOf = (uid: string | undefined) => (uid ? (inf.pods.byIndex(byOwner, uid) as Pod[]) : []);
+
+  const rsController = make('replicaset', async (key) => {
+    const rs = inf.replicasets.get(key) as Obj<ReplicaSet> | undefined;
+    if (!rs) return undefined;
+    const pods = [
+      ...podsOf(rs.metadata.uid),
+      ...(inf.pods.byIndex(orphansByNamespace, rs.metadata.namespace ?? '') as Pod[]),
+    ];
+    await apply(reconcileReplicaSet(rs, pods, clock.now()));
+    const min = rs.spec.minReadySeconds ?? 0;
+    return min > 0 ? { requeueAfterMs: min * 1000 + 100 } : undefined;
+  });
+
+  const deployController = make('deployment', async (key) => {
+    const d = inf.deployments.get(key) as Obj<Deployment> | undefined;
+    if (!d) return undefined;
+    const owned = inf.replicasets.byIndex(byOwner, d.metadata.uid ?? '') as ReplicaSet[];
+    const sets = [
+      ...owned,
+      ...(inf.replicasets.byIndex(orphansByNamespace, d.metadata.namespace ?? '') as ReplicaSet[]),
+    ];
+    const pods = owned.flatMap((rs) => podsOf(rs.metadata.uid));
+    await apply(reconcileDeployment(d, sets, pods, clock.now()));
+    const progressing = getCondition(d.status?.conditions, 'Progressing');
+    const waiting =
+      progressing?.reason === 'ReplicaSetUpdated' || progressing?.reason === 'NewReplicaSetCreated';
+    return waiting ? { requeueAfterMs: (d.spec.progressDeadlineSeconds ?? 600) * 1000 + 500 } : undefined;
+  });
+
+  const dsController = make('daemonset', async (key) => {
+    const ds = inf.daemonsets.get(key) as Obj<DaemonSet> | undefined;
+    if (!ds) return undefined;
+    await apply(reconcileDaemonSet(ds, inf.nodes.list() as Node[], podsOf(ds.metadata.uid), clock.now()));
+    return undefined;
+  });
+
+  const jobController = make('job', async (key) => {
+    const job = inf.jobs.get(key) as Obj<Job> | undefined;
+    if (!job) return undefined;
+    await apply(reconcileJob(job, podsOf(job.metadata.uid), clock.now()));
+    const deadline = job.spec.activeDeadlineSeconds;
+    const start = parseTime(job.status?.startTime);
+    if (deadline !== undefined && start !== undefined) {
+      return { requeueAfterMs: Math.max(0, start + deadline * 1000 - clock.now()) + 100 };
+    }
+    return undefined;
+  });
+
+  const endpointsController = make('endpoints', async (key) => {
+    const svc = inf.services.get(key) as Obj<Service> | undefined;
+    if (!svc) return undefined;
+    const pods = inf.pods.byIndex(byNamespace, svc.metadata.namespace ?? '') as Pod[];
+    await apply(reconcileEndpoints(svc, pods, inf.endpoints.get(key) as Endpoints | undefined));
+    return undefined;
+  });
+
+  const health: NodeHealth = new Map();
+  const nodeController = make('node-lifecycle', async () => {
+    const leases = new Map<string, Lease>();
+    for (const l of inf.leases.byIndex(byNamespace, nodeLeaseNamespace) as Lease[])
+      leases.set(l.metadata.name ?? '', l);
+    const result = reconcileNodeLifecycle(
+      inf.nodes.list() as Node[],
+      leases,
+      inf.pods.list() as Pod[],
+      health,
+      clock.now(),
+      options.nodeLifecycle,
+    );
+    await apply(result.actions);
+    const period = options.nodeMonitorPeriodMs ?? 5_000;
+    const untilWake = result.wakeAt === undefined ? period : Math.max(10, result.wakeAt - clock.now());
+    return { requeueAfterMs: Math.min(period, untilWake) };
+  });
+
+  const gcController = make('garbage-collector', async () => {
+    const all: OwnedObject[] = [];
+    for (const resource of ['pods', 'replicasets', 'deployments', 'daemonsets', 'jobs'] as const) {
+      for (const object of inf[resource].list()) all.push({ resource, object });
+    }
+    await apply(collectGarbage(all));
+    return { requeueAfterMs: options.garbageCollectorPeriodMs ?? 10_000 };
+  });
+  const gcSoon = () => gcController.queue.addAfter('all', 50);
+
+  const ownerKey = (obj: KubeObject, kind: string) => {
+    const ref = controllerOf(obj);
+    return ref?.kind === kind && obj.metadata.namespace ? `${obj.metadata.namespace}/${ref.name}` : undefined;
+  };
+  const enqueueOwner = (runner: ControllerRunner, obj: KubeObject, kind: string) => {
+    const k = ownerKey(obj, kind);
+    if (k) runner.enqueue(k);
+  };
+
+  const self = (runner: ControllerRunner) => ({
+    onAdd: (o: KubeObject) => runner.enqueue(keyOf(o)),
+    onUpdate: (o: KubeObject) => runner.enqueue(keyOf(o)),
+    onDelete: (o: KubeObject) => {
+      runner.enqueue(keyOf(o));
+      gcSoon();
+    },
+  });
+  inf.replicasets.addHandlers(self(rsController));
+  inf.deployments.addHandlers(self(deployController));
+  inf.daemonsets.addHandlers(self(dsController));
+  inf.jobs.addHandlers(self(jobController));
+  inf.services.addHandlers(self(endpointsController));
+  inf.endpoints.addHandlers({ onDelete: (o) => endpointsController.enqueue(keyOf(o)) });
+
+  const onPod = (pod: KubeObject, old?: KubeObject) => {
+    for (const p of old ? [pod, old] : [pod]) {
+      enqueueOwner(rsController, p, 'ReplicaSet');
+      enqueueOwner(dsController, p, 'DaemonSet');
+      enqueueOwner(jobController, p, 'Job');
+      if (!controllerOf(p)) {
+        for (const rs of inf.replicasets.byIndex(byNamespace, p.metadata.namespace ?? ''))
+          rsController.enqueue(keyOf(rs));
+      }
+      for (const svc of inf.services.byIndex(byNamespace, p.metadata.namespace ?? '') as Service[]) {
+        if (svc.spec.selector && matchesMap(svc.spec.selector, p.metadata.labels))
+          endpointsController.enqueue(keyOf(svc));
+      }
+    }
+  };
+  inf.pods.addHandlers({
+    onAdd: (p) => onPod(p),
+    onUpdate: (p, old) => onPod(p, old),
+    onDelete: (p) => {
+      onPod(p);
+      const rsKey = ownerKey(p, 'ReplicaSet');
+      const rs = rsKey ? inf.replicasets.get(rsKey) : undefined;
+      if (rs) enqueueOwner(deployController, rs, 'Deployment');
+      gcSoon();
+    },
+  });
+  inf.replicasets.addHandlers({
+    onAdd: (rs) => enqueueOwner(deployController, rs, 'Deployment'),
+    onUpdate: (rs, old) => {
+      enqueueOwner(deployController, rs, 'Deployment');
+      enqueueOwner(deployController, old, 'Deployment');
+    },
+    onDelete: (rs) => enqueueOwner(deployController, rs, 'Deployment'),
+  });
+  const allDaemonSets = () => {
+    for (const ds of inf.daemonsets.list()) dsController.enqueue(keyOf(ds));
+  };
+  inf.nodes.addHandlers({
+    onAdd: allDaemonSets,
+    onDelete: () => {
+      allDaemonSets();
+      nodeController.enqueue('all');
+    },
+    onUpdate: (n, old) => {
+      const a = n as Node;
+      const b = old as Node;
+      if (JSON.stringify([a.metadata.labels, a.spec]) !== JSON.stringify([b.metadata.labels, b.spec]))
+        allDaemonSets();
+    },
+  });
+  const anyUpdate = { onUpdate: (o: KubeObject) => (o.metadata.deletionTimestamp ? gcSoon() : undefined) };
+  for (const r of ['deployments', 'replicasets', 'daemonsets', 'jobs', 'pods'] as const)
+    inf[r].addHandlers(anyUpdate);
+
+  for (const r of runners) r.start();
+  for (const [informer, runner] of [
+    [inf.replicasets, rsController],
+    [inf.deployments, deployController],
+    [inf.daemonsets, dsController],
+    [inf.jobs, jobController],
+    [inf.services, endpointsController],
+  ] as const) {
+    for (const o of informer.list()) runner.enqueue(keyOf(o));
+  }
+  nodeController.enqueue('all');
+  gcController.enqueue('all');
+  return {
+    async stop() {
+      await Promise.all(runners.map((r) => r.stop()));
+    },
+  };
+}

@@ -1,0 +1,69 @@
+import { clone, controllerRef } from './objects.js';
+import { apiVersionOf, type ResourceType } from './resources.js';
+import type { KubeObject, Pod, PodTemplateSpec } from './types.js';
+
+/**
+ * A pod for `owner` from its template: labels and annotations from the template, a controller
+ * ownerReference, and `generateName` of `<owner>-` (the loop fills in a unique name).
+ */
+export function podFromTemplate(
+  template: PodTemplateSpec,
+  owner: KubeObject,
+  ownerType: ResourceType,
+  extraLabels: Record<string, string> = {},
+): Pod {
+  const t = clone(template);
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      generateName: `${owner.metadata.name}-`,
+      namespace: owner.metadata.namespace ?? 'default',
+      labels: { ...(t.metadata?.labels ?? {}), ...extraLabels },
+      ...(t.metadata?.annotations ? { annotations: t.metadata.annotations } : {}),
+      ownerReferences: [controllerRef(owner, apiVersionOf(ownerType), ownerType.kind)],
+    },
+    spec: t.spec,
+  };
+}
+
+const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
+
+/** Five characters from the alphabet Kubernetes uses for generated names (no vowels, no look-alikes). */
+export function randomSuffix(random: () => number = Math.random, length = 5): string {
+  let s = '';
+  for (let i = 0; i < length; i++) s += alphabet[Math.floor(random() * alphabet.length)];
+  return s;
+}
+
+/**
+ * FNV-1a 32-bit hash of a value's canonical JSON, encoded with the generated-name alphabet: the
+ * `pod-template-hash` / `controller-revision-hash` of a template.
+ */
+export function templateHash(value: unknown, collisionCount = 0): string {
+  let h = 0x811c9dc5;
+  const text = canonicalJson(value) + (collisionCount ? String(collisionCount) : '');
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  let out = '';
+  let n = h;
+  do {
+    out += alphabet[n % alphabet.length];
+    n = Math.floor(n / alphabet.length);
+  } while (n > 0);
+  return out;
+}
+
+/** JSON with object keys sorted, so equal values always hash equally. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}

@@ -1,0 +1,87 @@
+import { matchesMap, matchesRequirement } from '../controllers/labels.js';
+import { getCondition } from '../controllers/objects.js';
+import type { Node, Pod, Taint } from '../controllers/types.js';
+import type { NodeInfo } from './cache.js';
+import type { ResourceList } from './resources.js';
+import { describeTaint, firstUntolerated, notReadyTaintKey, unschedulableTaintKey } from './taints.js';
+
+/** Reasons a node is not feasible for a pod, in kube-scheduler's wording; empty when feasible. */
+export type FilterResult = readonly string[];
+
+/**
+ * The taints the scheduler enforces on a node: its own, plus the ones kube's node lifecycle would
+ * add for `spec.unschedulable` and a Ready condition that is not True (so a pod can tolerate them).
+ */
+export function effectiveTaints(node: Node): Taint[] {
+  const taints = [...(node.spec?.taints ?? [])];
+  const has = (key: string) => taints.some((t) => t.key === key);
+  if (node.spec?.unschedulable && !has(unschedulableTaintKey)) {
+    taints.push({ key: unschedulableTaintKey, effect: 'NoSchedule' });
+  }
+  const ready = getCondition(node.status?.conditions, 'Ready');
+  if (ready?.status !== 'True' && !has(notReadyTaintKey) && !has('node.kubernetes.io/unreachable')) {
+    taints.push({ key: notReadyTaintKey, effect: 'NoSchedule' });
+  }
+  return taints;
+}
+
+/** The taints the taint filter checks (cordoning is reported by its own filter). */
+export function scheduledTaints(node: Node): Taint[] {
+  return effectiveTaints(node).filter((t) => t.key !== unschedulableTaintKey);
+}
+
+/** NodeUnschedulable: cordoned nodes take only pods tolerating the unschedulable taint. */
+export function filterUnschedulable(pod: Pod, node: Node): FilterResult {
+  if (!node.spec?.unschedulable) return [];
+  const t: Taint = { key: unschedulableTaintKey, effect: 'NoSchedule' };
+  return firstUntolerated([t], pod.spec.tolerations, ['NoSchedule']) ? ['node(s) were unschedulable'] : [];
+}
+
+/** NodeAffinity: nodeSelector and required node affinity (terms ORed, expressions ANDed). */
+export function filterNodeAffinity(pod: Pod, node: Node): FilterResult {
+  const labels = node.metadata.labels ?? {};
+  const fail = ["node(s) didn't match Pod's node affinity/selector"];
+  if (!matchesMap(pod.spec.nodeSelector, labels)) return fail;
+  const terms =
+    pod.spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
+  if (terms && terms.length > 0) {
+    const ok = terms.some((term) => {
+      const exprs = term.matchExpressions ?? [];
+      return exprs.length > 0 && exprs.every((e) => matchesRequirement(e, labels));
+    });
+    if (!ok) return fail;
+  }
+  return [];
+}
+
+/** TaintToleration: NoSchedule and NoExecute taints must be tolerated. */
+export function filterTaints(
+  pod: Pod,
+  node: Node,
+  taints: readonly Taint[] = scheduledTaints(node),
+): FilterResult {
+  if (taints.length === 0) return [];
+  const t = firstUntolerated(taints, pod.spec.tolerations, ['NoSchedule', 'NoExecute']);
+  return t ? [`node(s) had untolerated taint ${describeTaint(t)}`] : [];
+}
+
+/** NodeResourcesFit: pod count and every requested resource against allocatable minus requested. */
+export function filterResources(requests: ResourceList, info: NodeInfo): FilterResult {
+  const reasons: string[] = [];
+  if (info.podCount + 1 > (info.allocatable.pods ?? 110)) reasons.push('Too many pods');
+  for (const [name, amount] of Object.entries(requests)) {
+    if (amount <= 0) continue;
+    const free = (info.allocatable[name] ?? 0) - (info.requested[name] ?? 0);
+    if (amount > free) reasons.push(`Insufficient ${name}`);
+  }
+  return reasons;
+}
+
+/** Runs the filters in kube-scheduler's order; the first failing filter's reasons are returned. */
+export function runFilters(pod: Pod, requests: ResourceList, info: NodeInfo): FilterResult {
+  const node = info.node;
+  let r = filterUnschedulable(pod, node);
+  if (r.length === 0) r = filterNodeAffinity(pod, node);
+  if (r.length === 0) r = filterTaints(pod, node, info.taints);
+  return r.length > 0 ? r : filterResources(requests, info);
+}

@@ -1,0 +1,220 @@
+import type { EventSink } from '../../events.js';
+import { silentEvents } from '../../events.js';
+import { type ControllerApi, isStatus } from '../controllers/api.js';
+import { type Clock, formatTime, systemClock } from '../controllers/clock.js';
+import { EventRecorder } from '../controllers/event-recorder.js';
+import type { InformerSet } from '../controllers/informers.js';
+import { getCondition, isPodActive, keyOf } from '../controllers/objects.js';
+import { resourceTypes } from '../controllers/resources.js';
+import type { Node, Pod } from '../controllers/types.js';
+import { SchedulerCache } from './cache.js';
+import { type SelectNodeOptions, type SelectState, selectNode } from './select-node.js';
+
+/** Name pods use in `spec.schedulerName` to ask for this scheduler. */
+export const schedulerName = 'default-scheduler';
+
+export interface SchedulerOptions extends SelectNodeOptions {
+  readonly api: ControllerApi;
+  readonly informers: Pick<InformerSet, 'pods' | 'nodes'>;
+  /** @default the system clock */
+  readonly clock?: Clock;
+  readonly events?: EventSink;
+  readonly recorder?: EventRecorder;
+  /** Bindings in flight at once. @default 32 */
+  readonly bindConcurrency?: number;
+  /** Unschedulable pods are retried at least this often, besides on cluster changes. @default 30000 */
+  readonly unschedulableRetryMs?: number;
+  /** Record a `Scheduled` Event per bound pod. @default true */
+  readonly scheduledEvents?: boolean;
+}
+
+/** A running scheduler. */
+export interface Scheduler {
+  stop(): Promise<void>;
+  /** Pods bound since start. */
+  readonly bound: number;
+}
+
+function wantsUs(pod: Pod): boolean {
+  const name = pod.spec.schedulerName;
+  return !pod.spec.nodeName && (!name || name === schedulerName) && isPodActive(pod);
+}
+
+/**
+ * Binds pending pods to nodes: keeps the SchedulerCache in step with the pod and node informers,
+ * picks nodes with `selectNode`, assumes the pod on the node at once (so the next decision sees
+ * it) and binds asynchronously; a failed bind forgets the assumption and retries. Pods that fit
+ * nowhere get PodScheduled=False with kube-scheduler's message and a FailedScheduling Event, and
+ * are retried when nodes or pods change.
+ */
+export function startScheduler(options: SchedulerOptions): Scheduler {
+  const { api } = options;
+  const { pods, nodes } = options.informers;
+  const clock = options.clock ?? systemClock;
+  const events = options.events ?? silentEvents;
+  const recorder = options.recorder ?? new EventRecorder(api, schedulerName, clock, events);
+  const cache = new SchedulerCache();
+  const state: SelectState = { next: 0 };
+  const active = new Map<string, Pod>();
+  const unschedulable = new Map<string, Pod>();
+  const limit = options.bindConcurrency ?? 32;
+  let inFlight = 0;
+  let stopped = false;
+  let bound = 0;
+  let decisions = 0;
+  let wake: (() => void) | undefined;
+  const kick = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  const retryAll = () => {
+    for (const [k, p] of unschedulable) active.set(k, p);
+    unschedulable.clear();
+    kick();
+  };
+
+  const trackPod = (p: Pod) => {
+    const key = keyOf(p);
+    if (p.spec.nodeName && isPodActive(p)) {
+      cache.addPod(key, p, p.spec.nodeName);
+      active.delete(key);
+      unschedulable.delete(key);
+    } else {
+      if (cache.hasPod(key) && !p.spec.nodeName) return;
+      cache.removePod(key);
+      if (wantsUs(p)) {
+        if (!unschedulable.has(key)) active.set(key, p);
+        else unschedulable.set(key, p);
+        kick();
+      } else {
+        active.delete(key);
+        unschedulable.delete(key);
+      }
+    }
+  };
+  nodes.addHandlers({
+    onAdd: (n) => {
+      cache.setNode(n as Node);
+      retryAll();
+    },
+    onUpdate: (n) => {
+      cache.setNode(n as Node);
+      retryAll();
+    },
+    onDelete: (n) => cache.removeNode(n.metadata.name ?? ''),
+  });
+  pods.addHandlers({
+    onAdd: (p) => trackPod(p as Pod),
+    onUpdate: (p) => trackPod(p as Pod),
+    onDelete: (p) => {
+      const key = keyOf(p);
+      active.delete(key);
+      unschedulable.delete(key);
+      if (cache.hasPod(key)) {
+        cache.removePod(key);
+        retryAll();
+      }
+    },
+  });
+  for (const n of nodes.list()) cache.setNode(n as Node);
+  for (const p of pods.list()) trackPod(p as Pod);
+
+  const markUnschedulable = async (pod: Pod, message: string) => {
+    const prev = getCondition(pod.status?.conditions, 'PodScheduled');
+    if (prev?.status === 'False' && prev.message === message) return;
+    const condition = {
+      type: 'PodScheduled',
+      status: 'False' as const,
+      reason: 'Unschedulable',
+      message,
+      lastProbeTime: null,
+      lastTransitionTime: formatTime(clock.now()),
+    };
+    const conditions = [
+      ...(pod.status?.conditions ?? []).filter((c) => c.type !== 'PodScheduled'),
+      condition,
+    ];
+    try {
+      await api.patch(
+        resourceTypes.pods,
+        pod.metadata.namespace,
+        pod.metadata.name ?? '',
+        { status: { conditions, phase: 'Pending' } },
+        { subresource: 'status' },
+      );
+    } catch (err) {
+      if (!isStatus(err, 404))
+        events.emit({ code: 'scheduler.status.failed', level: 'debug', message: String(err) });
+    }
+    await recorder.record(pod, 'Warning', 'FailedScheduling', message);
+  };
+
+  const bind = async (key: string, pod: Pod, node: string) => {
+    try {
+      await api.bind(pod.metadata.namespace ?? 'default', pod.metadata.name ?? '', node, pod.metadata.uid);
+      bound++;
+      if (options.scheduledEvents !== false) {
+        void recorder.record(pod, 'Normal', 'Scheduled', `Successfully assigned ${key} to ${node}`);
+      }
+    } catch (err) {
+      cache.removePod(key);
+      if (!isStatus(err, 404) && !isStatus(err, 409)) {
+        events.emit({
+          code: 'scheduler.bind.failed',
+          level: 'debug',
+          message: `bind ${key} to ${node}: ${String(err)}`,
+        });
+        const current = pods.get(key) as Pod | undefined;
+        if (current && wantsUs(current)) {
+          const t = setTimeout(() => {
+            active.set(key, current);
+            kick();
+          }, 500);
+          t.unref?.();
+        }
+      }
+    } finally {
+      inFlight--;
+      kick();
+    }
+  };
+
+  const loop = async () => {
+    while (!stopped) {
+      const next = active.entries().next();
+      if (next.done || inFlight >= limit) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+        continue;
+      }
+      const [key, pod] = next.value;
+      active.delete(key);
+      const result = selectNode(pod, cache, state, options);
+      if (result.ok) {
+        cache.addPod(key, pod, result.node);
+        inFlight++;
+        void bind(key, pod, result.node);
+      } else {
+        unschedulable.set(key, pod);
+        void markUnschedulable(pod, result.message);
+      }
+      if (++decisions % 64 === 0) await new Promise((r) => setImmediate(r));
+    }
+  };
+  const running = loop();
+  const retryTimer = setInterval(retryAll, options.unschedulableRetryMs ?? 30_000);
+  retryTimer.unref?.();
+  return {
+    get bound() {
+      return bound;
+    },
+    async stop() {
+      stopped = true;
+      clearInterval(retryTimer);
+      kick();
+      await running;
+    },
+  };
+}

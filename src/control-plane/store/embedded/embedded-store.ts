@@ -1,0 +1,402 @@
+import { mkdir } from 'node:fs/promises';
+import { type EventSink, silentEvents } from '../../../events.js';
+import {
+  type DeleteResult,
+  type KeyValue,
+  type RangeOptions,
+  type RangeResult,
+  type Store,
+  StoreError,
+  type TxnResult,
+  type Watch,
+  type WatchEvent,
+  type WatchHandlers,
+  type WatchOptions,
+} from '../types.js';
+import { type DirLock, lockDataDir } from './lock.js';
+import { Mvcc } from './mvcc.js';
+import { encodeRecord, RecordType } from './record.js';
+import { readLatestSnapshot, writeSnapshot } from './snapshot.js';
+import { listSegments, removeSegmentsBefore, replaySegments, segmentName, WalWriter } from './wal.js';
+import { WatcherHub } from './watchers.js';
+
+/** Options for {@link openEmbeddedStore}. */
+export interface EmbeddedStoreOptions {
+  /** Directory holding the lock, write-ahead log segments and snapshot; created if missing. */
+  readonly dataDir: string;
+  /** Largest value accepted; bigger writes fail with StoreError 'TooLarge'. @default 1572864 (1.5 MiB, as etcd) */
+  readonly maxValueBytes?: number;
+  /** Rotate the log and write a snapshot once the open segment reaches this size. @default 67108864 (64 MiB) */
+  readonly segmentBytes?: number;
+  /** History further back than this many revisions is compacted automatically. @default 10000 */
+  readonly historyMaxRevisions?: number;
+  /** History older than this is compacted automatically. @default 300000 (5 minutes) */
+  readonly historyMaxAgeMs?: number;
+  /** How often automatic compaction runs; 0 disables it. @default 10000 */
+  readonly compactIntervalMs?: number;
+  /** Receives `store.*` events (recovery, snapshots, compaction). @default silentEvents */
+  readonly events?: EventSink;
+}
+
+type Op =
+  | { readonly type: 'put'; readonly kv: KeyValue; readonly settle: Settle<TxnResult> }
+  | {
+      readonly type: 'delete';
+      readonly key: string;
+      readonly revision: number;
+      readonly settle: Settle<DeleteResult>;
+    }
+  | { readonly type: 'compact'; readonly revision: number; readonly settle: Settle<void> };
+
+interface Settle<T> {
+  resolve(value: T): void;
+  reject(err: Error): void;
+}
+
+interface Pending {
+  /** The key's value once the pending write is durable (undefined: deleted). */
+  readonly kv: KeyValue | undefined;
+  readonly revision: number;
+  readonly durable: Promise<unknown>;
+}
+
+/**
+ * Opens (or creates) an embedded store: pure JavaScript, one data directory, acknowledged writes
+ * survive `kill -9`. Recovery loads the snapshot, replays the log and cuts off a torn tail.
+ */
+export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<Store> {
+  return EmbeddedStore.open(options);
+}
+
+class EmbeddedStore implements Store {
+  private readonly hub = new WatcherHub();
+  /** Writes accepted but not yet durable, by key: later writers validate against these. */
+  private readonly pending = new Map<string, Pending>();
+  private nextRevision: number;
+  private failure: StoreError | undefined;
+  private closed = false;
+  private snapshotting: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private writer!: WalWriter<Op>;
+
+  private constructor(
+    private readonly options: EmbeddedStoreOptions,
+    private readonly mvcc: Mvcc,
+    private readonly lock: DirLock,
+  ) {
+    this.nextRevision = mvcc.revision;
+  }
+
+  static async open(options: EmbeddedStoreOptions): Promise<EmbeddedStore> {
+    const dir = options.dataDir;
+    const events = options.events ?? silentEvents;
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const lock = lockDataDir(dir);
+    try {
+      const mvcc = new Mvcc();
+      const snapshot = await readLatestSnapshot(dir);
+      if (snapshot) {
+        mvcc.revision = snapshot.revision;
+        mvcc.compactRevision = snapshot.compactRevision;
+        for (const kv of snapshot.kvs) mvcc.restoreKv(kv);
+        for (const event of snapshot.history) mvcc.restoreEvent(event);
+      }
+      const replay = await replaySegments(dir);
+      for (const r of replay.records) {
+        if (r.type === RecordType.Compact) {
+          mvcc.compact(r.revision);
+          continue;
+        }
+        if (r.revision <= mvcc.revision) continue;
+        const applied =
+          r.revision === mvcc.revision + 1 &&
+          (r.type === RecordType.Put ? mvcc.put(r.key, r.value, r.revision) : mvcc.delete(r.key, r.revision));
+        if (!applied) {
+          throw new StoreError(
+            'Unavailable',
+            `write-ahead log in ${dir} does not follow revision ${mvcc.revision} (next record: revision ` +
+              `${r.revision}, key ${r.key}): restore the data dir from a backup`,
+          );
+        }
+      }
+      if (replay.tornTail) {
+        events.emit({
+          code: 'store.torn-tail',
+          level: 'warn',
+          message: `cut ${replay.tornTail.droppedBytes} torn bytes (unacknowledged writes) off ${replay.tornTail.segment}`,
+          data: { ...replay.tornTail },
+        });
+      }
+      const store = new EmbeddedStore(options, mvcc, lock);
+      const segment = (await listSegments(dir)).at(-1)?.name ?? segmentName(mvcc.revision + 1);
+      store.writer = await WalWriter.open<Op>(
+        dir,
+        segment,
+        (ops) => store.applyDurable(ops),
+        (err, ops) => store.fail(err as StoreError, ops),
+      );
+      store.startCompactor();
+      events.emit({
+        code: 'store.opened',
+        level: 'debug',
+        message: `opened embedded store in ${dir} at revision ${mvcc.revision} with ${mvcc.size} keys`,
+        data: {
+          dir,
+          revision: mvcc.revision,
+          keys: mvcc.size,
+          snapshot: snapshot?.name,
+          logBytes: replay.bytes,
+        },
+      });
+      return store;
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
+  }
+
+  async get(key: string): Promise<KeyValue | undefined> {
+    this.check();
+    return this.mvcc.get(key);
+  }
+
+  async range(key: string, options?: RangeOptions): Promise<RangeResult> {
+    this.check();
+    return this.mvcc.range(key, options);
+  }
+
+  async currentRevision(): Promise<number> {
+    this.check();
+    return this.mvcc.revision;
+  }
+
+  async create(key: string, value: Uint8Array): Promise<TxnResult> {
+    this.checkWrite(key, value);
+    const current = this.latest(key);
+    if (current.kv) return this.conflict(current);
+    const revision = ++this.nextRevision;
+    return this.submitPut({ key, value, createRevision: revision, modRevision: revision });
+  }
+
+  async update(key: string, value: Uint8Array, expectedModRevision: number): Promise<TxnResult> {
+    this.checkWrite(key, value);
+    const current = this.latest(key);
+    if (!current.kv || current.kv.modRevision !== expectedModRevision) return this.conflict(current);
+    const revision = ++this.nextRevision;
+    return this.submitPut({ key, value, createRevision: current.kv.createRevision, modRevision: revision });
+  }
+
+  async delete(key: string, expectedModRevision?: number): Promise<DeleteResult> {
+    this.check();
+    const current = this.latest(key);
+    const kv = current.kv;
+    if (!kv || (expectedModRevision !== undefined && kv.modRevision !== expectedModRevision)) {
+      await current.durable?.catch(() => undefined);
+      this.check();
+      return { ok: false, revision: this.mvcc.revision, prev: kv };
+    }
+    const revision = ++this.nextRevision;
+    const op = deferred<DeleteResult>();
+    this.pending.set(key, { kv: undefined, revision, durable: op.promise });
+    this.writer.append(
+      encodeRecord({ type: RecordType.Delete, revision, createRevision: 0, key, value: new Uint8Array(0) }),
+      { type: 'delete', key, revision, settle: op },
+    );
+    return op.promise;
+  }
+
+  async watch(key: string, options: WatchOptions, handlers: WatchHandlers): Promise<Watch> {
+    this.check();
+    const prefix = options.prefix ?? false;
+    const start =
+      options.startRevision && options.startRevision > 0 ? options.startRevision : this.mvcc.revision + 1;
+    if (start < this.mvcc.compactRevision) {
+      const err = new StoreError(
+        'Compacted',
+        `watch from revision ${start} is too old (oldest available ${this.mvcc.compactRevision}): list again and watch from its revision`,
+        this.mvcc.compactRevision,
+      );
+      return this.hub.fail(handlers, err);
+    }
+    const backlog = start <= this.mvcc.revision ? this.mvcc.eventsFrom(start) : [];
+    return this.hub.add(key, prefix, start, handlers, backlog);
+  }
+
+  async compact(revision: number): Promise<void> {
+    this.check();
+    if (revision > this.mvcc.revision) {
+      throw new StoreError(
+        'FutureRevision',
+        `cannot compact to revision ${revision}, ahead of the store (current ${this.mvcc.revision}): pick an older revision`,
+      );
+    }
+    if (revision <= this.mvcc.compactRevision) return;
+    const op = deferred<void>();
+    const record = encodeRecord({
+      type: RecordType.Compact,
+      revision,
+      createRevision: 0,
+      key: '',
+      value: new Uint8Array(0),
+    });
+    this.writer.append(record, { type: 'compact', revision, settle: op });
+    return op.promise;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    try {
+      await this.writer.close();
+      await this.snapshotting;
+    } finally {
+      this.hub.clear();
+      this.lock.release();
+    }
+  }
+
+  private submitPut(kv: KeyValue): Promise<TxnResult> {
+    const op = deferred<TxnResult>();
+    this.pending.set(kv.key, { kv, revision: kv.modRevision, durable: op.promise });
+    const record = encodeRecord({ type: RecordType.Put, revision: kv.modRevision, ...kv });
+    this.writer.append(record, { type: 'put', kv, settle: op });
+    return op.promise;
+  }
+
+  /** The key's newest accepted value (possibly not yet durable) and a promise for its durability. */
+  private latest(key: string): { kv: KeyValue | undefined; durable: Promise<unknown> | undefined } {
+    const p = this.pending.get(key);
+    return p ? { kv: p.kv, durable: p.durable } : { kv: this.mvcc.get(key), durable: undefined };
+  }
+
+  private async conflict(current: { kv: KeyValue | undefined; durable: Promise<unknown> | undefined }) {
+    // Report a conflict only with a value that is durable, never with one a crash could still undo.
+    await current.durable?.catch(() => undefined);
+    this.check();
+    return { ok: false as const, current: current.kv };
+  }
+
+  private async applyDurable(ops: Op[]): Promise<void> {
+    const events: WatchEvent[] = [];
+    const done: (() => void)[] = [];
+    for (const op of ops) {
+      if (op.type === 'compact') {
+        this.mvcc.compact(op.revision);
+        done.push(() => op.settle.resolve());
+        continue;
+      }
+      const key = op.type === 'put' ? op.kv.key : op.key;
+      const revision = op.type === 'put' ? op.kv.modRevision : op.revision;
+      if (this.pending.get(key)?.revision === revision) this.pending.delete(key);
+      if (op.type === 'put') {
+        const event = this.mvcc.put(key, op.kv.value, revision);
+        events.push(event);
+        done.push(() => op.settle.resolve({ ok: true, kv: event.kv }));
+      } else {
+        const event = this.mvcc.delete(key, revision)!;
+        events.push(event);
+        done.push(() => op.settle.resolve({ ok: true, revision, prev: event.prev }));
+      }
+    }
+    this.hub.publish(events);
+    for (const settle of done) settle();
+    if (this.writer.currentSegmentBytes >= (this.options.segmentBytes ?? 64 << 20) && !this.snapshotting) {
+      await this.rotateAndSnapshot();
+    }
+  }
+
+  /** Runs inside the writer loop: the captured state matches exactly the segments being retired. */
+  private async rotateAndSnapshot(): Promise<void> {
+    const dir = this.options.dataDir;
+    const data = this.mvcc.capture();
+    const next = data.revision + 1;
+    await this.writer.rotate(segmentName(next));
+    const events = this.options.events ?? silentEvents;
+    this.snapshotting = writeSnapshot(dir, data)
+      .then(async (name) => {
+        await removeSegmentsBefore(dir, next);
+        events.emit({
+          code: 'store.snapshot',
+          level: 'debug',
+          message: `wrote ${name} (${data.kvs.length} keys, ${data.history.length} history events)`,
+          data: { name, revision: data.revision },
+        });
+      })
+      .catch((err: Error) => {
+        events.emit({
+          code: 'store.snapshot-failed',
+          level: 'warn',
+          message: `snapshot at revision ${data.revision} failed (${err.message}); the log still has every write`,
+        });
+      })
+      .finally(() => {
+        this.snapshotting = undefined;
+      });
+  }
+
+  private startCompactor(): void {
+    const interval = this.options.compactIntervalMs ?? 10_000;
+    if (interval <= 0) return;
+    this.timer = setInterval(() => this.autoCompact(), interval);
+    this.timer.unref();
+  }
+
+  private autoCompact(): void {
+    if (this.closed || this.failure) return;
+    const maxRevisions = this.options.historyMaxRevisions ?? 10_000;
+    const maxAgeMs = this.options.historyMaxAgeMs ?? 300_000;
+    const byCount = this.mvcc.revision - maxRevisions + 1;
+    const byAge = (this.mvcc.newestEventAtOrBefore(Date.now() - maxAgeMs) ?? 0) + 1;
+    const target = Math.min(Math.max(byCount, byAge), this.mvcc.revision);
+    if (target <= this.mvcc.compactRevision) return;
+    this.compact(target).then(
+      () =>
+        (this.options.events ?? silentEvents).emit({
+          code: 'store.compacted',
+          level: 'debug',
+          message: `compacted history before revision ${target}`,
+          data: { revision: target },
+        }),
+      () => undefined, // A failed store reports through its operations and watches.
+    );
+  }
+
+  private fail(err: StoreError, ops: Op[]): void {
+    this.failure = err;
+    this.pending.clear();
+    for (const op of ops) op.settle.reject(err);
+    this.hub.failAll(err);
+  }
+
+  private check(): void {
+    if (this.failure) throw this.failure;
+    if (this.closed) {
+      throw new StoreError(
+        'Unavailable',
+        `embedded store in ${this.options.dataDir} is closed: open it again`,
+      );
+    }
+  }
+
+  private checkWrite(key: string, value: Uint8Array): void {
+    this.check();
+    const max = this.options.maxValueBytes ?? 1_572_864;
+    if (value.length > max) {
+      throw new StoreError(
+        'TooLarge',
+        `value for ${key} is ${value.length} bytes, above the limit of ${max}: store less, or raise maxValueBytes`,
+      );
+    }
+  }
+}
+
+function deferred<T>(): Settle<T> & { promise: Promise<T> } {
+  let resolve!: (value: T) => void;
+  let reject!: (err: Error) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}

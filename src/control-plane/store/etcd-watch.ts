@@ -1,0 +1,133 @@
+import type { IEvent, IKeyValue, IWatchRequest, IWatchResponse, WatchClient } from 'etcd3';
+import { isTransientEtcdError, prefixEnd } from './etcd-errors.js';
+import { type KeyValue, StoreError, type Watch, type WatchEvent, type WatchHandlers } from './types.js';
+
+/** What {@link startEtcdWatch} needs; the backend fills it in. */
+export interface EtcdWatchSpec {
+  readonly client: WatchClient;
+  /** Full etcd key (store prefix included). */
+  readonly key: Buffer;
+  readonly prefix: boolean;
+  /** First revision to deliver; undefined means "from now". */
+  readonly startRevision: number | undefined;
+  /** Strips the store prefix from etcd keys. */
+  readonly toKv: (kv: IKeyValue) => KeyValue;
+  /** Give up reconnecting after this long without a working stream. */
+  readonly retryTimeoutMs: number;
+}
+
+/**
+ * One store watch on its own gRPC watch stream (etcd multiplexes streams over one connection).
+ * The stream is re-created after a member failure, resuming after the last delivered revision, so
+ * no event is lost or repeated. A compacted start ends the watch with StoreError 'Compacted'.
+ */
+export async function startEtcdWatch(spec: EtcdWatchSpec, handlers: WatchHandlers): Promise<Watch> {
+  let done = false;
+  let stream: Awaited<ReturnType<WatchClient['watch']>> | undefined;
+  /** Next revision to ask for when (re)connecting. */
+  let next = spec.startRevision;
+  let failingSince: number | undefined;
+
+  const finish = (err: StoreError) => {
+    if (done) return;
+    done = true;
+    stream?.cancel();
+    try {
+      handlers.onError(err);
+    } catch {
+      // The watch is over either way.
+    }
+  };
+
+  const onResponse = (res: IWatchResponse) => {
+    if (done) return;
+    failingSince = undefined;
+    const compactRevision = Number(res.compact_revision ?? 0);
+    if (compactRevision > 0) {
+      finish(
+        new StoreError(
+          'Compacted',
+          `watch from revision ${next} is too old (oldest available ${compactRevision}): list again and watch from its revision`,
+          compactRevision,
+        ),
+      );
+      return;
+    }
+    if (res.canceled) {
+      finish(
+        new StoreError('Unavailable', `etcd cancelled the watch (${res.cancel_reason || 'no reason given'})`),
+      );
+      return;
+    }
+    if (res.created && next === undefined) next = Number(res.header.revision) + 1;
+    const events = (res.events ?? []).map((e: IEvent): WatchEvent => {
+      const kv = spec.toKv(e.kv);
+      const prev = e.prev_kv ? spec.toKv(e.prev_kv) : undefined;
+      return e.type === 'Delete' ? { type: 'delete', kv, prev } : { type: 'put', kv, prev };
+    });
+    if (events.length === 0) return;
+    next = events[events.length - 1]!.kv.modRevision + 1;
+    try {
+      handlers.onEvents(events);
+    } catch (err) {
+      finish(
+        new StoreError('Unavailable', `watch handler threw (${(err as Error).message}): the watch was ended`),
+      );
+    }
+  };
+
+  const connect = async (): Promise<void> => {
+    const s = await spec.client.watch();
+    if (done) {
+      s.cancel();
+      return;
+    }
+    stream = s;
+    let ended = false;
+    const lost = (err: Error) => {
+      if (ended || done) return;
+      ended = true;
+      failingSince ??= Date.now();
+      if (!isTransientEtcdError(err) && !/ended|cancel/i.test(err.message)) {
+        finish(new StoreError('Unavailable', `etcd watch failed (${err.message})`));
+        return;
+      }
+      reconnect();
+    };
+    s.on('data', onResponse);
+    s.on('error', lost);
+    s.on('end', () => lost(new Error('watch stream ended')));
+    const request: IWatchRequest = {
+      create_request: {
+        key: spec.key,
+        range_end: spec.prefix ? prefixEnd(spec.key) : undefined,
+        start_revision: next,
+        prev_kv: true,
+      },
+    };
+    s.write(request);
+  };
+
+  const reconnect = () => {
+    if (done) return;
+    if (failingSince !== undefined && Date.now() - failingSince > spec.retryTimeoutMs) {
+      finish(new StoreError('Unavailable', `etcd watch could not reconnect for ${spec.retryTimeoutMs} ms`));
+      return;
+    }
+    const timer = setTimeout(() => {
+      connect().catch(() => {
+        failingSince ??= Date.now();
+        reconnect();
+      });
+    }, 250);
+    timer.unref();
+  };
+
+  await connect();
+  return {
+    cancel: async () => {
+      done = true;
+      stream?.cancel();
+    },
+  };
+}

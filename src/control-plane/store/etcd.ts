@@ -1,0 +1,275 @@
+import { Etcd3, type IKeyValue, type IRangeResponse, type ITxnResponse } from 'etcd3';
+import { type EventSink, silentEvents } from '../../events.js';
+import { mapEtcdError, prefixEnd, withRetry } from './etcd-errors.js';
+import { startEtcdWatch } from './etcd-watch.js';
+import {
+  type DeleteResult,
+  type KeyValue,
+  type RangeOptions,
+  type RangeResult,
+  type Store,
+  StoreError,
+  type TxnResult,
+  type Watch,
+  type WatchHandlers,
+  type WatchOptions,
+} from './types.js';
+
+/** Client TLS for etcd: the CA that signed the members, and a client certificate when required. */
+export interface EtcdTlsOptions {
+  readonly ca: Buffer | string;
+  /** @default no client certificate */
+  readonly cert?: Buffer | string;
+  /** @default no client certificate */
+  readonly key?: Buffer | string;
+}
+
+/** Options for {@link openEtcdStore}. */
+export interface EtcdStoreOptions {
+  /** Client URLs of the members, e.g. `https://10.0.0.5:2379`. */
+  readonly endpoints: readonly string[];
+  /** Every key lives under this prefix, so one etcd can serve several clusters. @default '/tugboat' */
+  readonly prefix?: string;
+  /** @default plain gRPC (only sensible on loopback) */
+  readonly tls?: EtcdTlsOptions;
+  /** Largest value accepted. @default 1572864 (1.5 MiB, etcd's request limit) */
+  readonly maxValueBytes?: number;
+  /** Retry a request for this long while etcd has no leader or a member is down. @default 15000 */
+  readonly retryTimeoutMs?: number;
+  /** Receives `store.retry` events. @default silentEvents */
+  readonly events?: EventSink;
+}
+
+/**
+ * Opens a store on etcd. Writes are transactions comparing modRevision (etcd's own optimistic
+ * concurrency), reads are linearizable, and requests are retried while a leader is elected.
+ */
+export async function openEtcdStore(options: EtcdStoreOptions): Promise<Store> {
+  if (options.endpoints.length === 0) {
+    throw new StoreError(
+      'Unavailable',
+      'no etcd endpoints given: pass --etcd-endpoints https://HOST:2379[,...]',
+    );
+  }
+  const store = new EtcdStore(options);
+  await store.currentRevision();
+  return store;
+}
+
+class EtcdStore implements Store {
+  private readonly client: Etcd3;
+  private readonly prefix: Buffer;
+  private readonly events: EventSink;
+  private closed = false;
+  private readonly watches = new Set<Watch>();
+
+  constructor(private readonly options: EtcdStoreOptions) {
+    const tls = options.tls;
+    this.client = new Etcd3({
+      hosts: [...options.endpoints],
+      ...(tls
+        ? {
+            credentials: {
+              rootCertificate: Buffer.from(tls.ca),
+              ...(tls.key ? { privateKey: Buffer.from(tls.key) } : {}),
+              ...(tls.cert ? { certChain: Buffer.from(tls.cert) } : {}),
+            },
+          }
+        : {}),
+    });
+    this.prefix = Buffer.from(options.prefix ?? '/tugboat', 'utf8');
+    this.events = options.events ?? silentEvents;
+  }
+
+  async get(key: string): Promise<KeyValue | undefined> {
+    return (await this.range(key)).kvs[0];
+  }
+
+  async range(key: string, options: RangeOptions = {}): Promise<RangeResult> {
+    const from =
+      options.prefix && options.startKey !== undefined && options.startKey > key ? options.startKey : key;
+    const res: IRangeResponse = await this.call(`range ${key}`, () =>
+      this.client.kv.range({
+        key: this.full(from),
+        ...(options.prefix ? { range_end: prefixEnd(this.full(key)) } : {}),
+        ...(options.limit && options.limit > 0 ? { limit: options.limit } : {}),
+        ...(options.revision && options.revision > 0 ? { revision: options.revision } : {}),
+      }),
+    );
+    return { kvs: res.kvs.map((kv) => this.toKv(kv)), revision: Number(res.header.revision), more: res.more };
+  }
+
+  async create(key: string, value: Uint8Array): Promise<TxnResult> {
+    this.checkSize(key, value);
+    const k = this.full(key);
+    return this.call(`create ${key}`, async (retry) => {
+      const res = await this.client.kv.txn({
+        compare: [{ key: k, target: 'Create', result: 'Equal', create_revision: 0 }],
+        success: [{ request_put: { key: k, value: Buffer.from(value) } }],
+        failure: [{ request_range: { key: k } }],
+      });
+      const revision = Number(res.header.revision);
+      if (res.succeeded)
+        return { ok: true, kv: { key, value, createRevision: revision, modRevision: revision } };
+      const current = this.failedRange(res);
+      // A retried create that finds exactly its own value was applied by the earlier attempt.
+      if (retry && current && Buffer.from(current.value).equals(Buffer.from(value)))
+        return { ok: true, kv: current };
+      return { ok: false, current };
+    });
+  }
+
+  async update(key: string, value: Uint8Array, expectedModRevision: number): Promise<TxnResult> {
+    this.checkSize(key, value);
+    if (!(expectedModRevision > 0)) return { ok: false, current: await this.get(key) };
+    const k = this.full(key);
+    return this.call(`update ${key}`, async (retry) => {
+      const res = await this.client.kv.txn({
+        compare: [{ key: k, target: 'Mod', result: 'Equal', mod_revision: expectedModRevision }],
+        success: [{ request_put: { key: k, value: Buffer.from(value), prev_kv: true } }],
+        failure: [{ request_range: { key: k } }],
+      });
+      const revision = Number(res.header.revision);
+      if (res.succeeded) {
+        const prev = res.responses[0]?.response_put?.prev_kv;
+        const createRevision = prev ? Number(prev.create_revision) : revision;
+        return { ok: true, kv: { key, value, createRevision, modRevision: revision } };
+      }
+      const current = this.failedRange(res);
+      if (
+        retry &&
+        current &&
+        current.modRevision > expectedModRevision &&
+        Buffer.from(current.value).equals(Buffer.from(value))
+      ) {
+        return { ok: true, kv: current };
+      }
+      return { ok: false, current };
+    });
+  }
+
+  async delete(key: string, expectedModRevision?: number): Promise<DeleteResult> {
+    const k = this.full(key);
+    return this.call(`delete ${key}`, async (retry) => {
+      const res = await this.client.kv.txn({
+        compare:
+          expectedModRevision === undefined
+            ? []
+            : [{ key: k, target: 'Mod', result: 'Equal', mod_revision: expectedModRevision }],
+        success: [{ request_delete_range: { key: k, prev_kv: true } }],
+        failure: [{ request_range: { key: k } }],
+      });
+      const revision = Number(res.header.revision);
+      if (res.succeeded) {
+        const deleted = res.responses[0]?.response_delete_range;
+        const prevKv = deleted?.prev_kvs?.[0];
+        if (prevKv) return { ok: true, revision, prev: this.toKv(prevKv) };
+        // Nothing deleted: missing key, unless our earlier attempt already deleted it.
+        return { ok: retry, revision, prev: undefined };
+      }
+      const current = this.failedRange(res);
+      return { ok: retry && current === undefined, revision, prev: current };
+    });
+  }
+
+  async watch(key: string, options: WatchOptions, handlers: WatchHandlers): Promise<Watch> {
+    this.checkOpen();
+    const watch = await startEtcdWatch(
+      {
+        client: this.client.watchClient,
+        key: this.full(key),
+        prefix: options.prefix ?? false,
+        startRevision: options.startRevision && options.startRevision > 0 ? options.startRevision : undefined,
+        toKv: (kv) => this.toKv(kv),
+        retryTimeoutMs: this.options.retryTimeoutMs ?? 15_000,
+      },
+      handlers,
+    );
+    this.watches.add(watch);
+    return {
+      cancel: async () => {
+        this.watches.delete(watch);
+        await watch.cancel();
+      },
+    };
+  }
+
+  async currentRevision(): Promise<number> {
+    const res = await this.call('read revision', () =>
+      this.client.kv.range({ key: this.prefix, range_end: prefixEnd(this.prefix), count_only: true }),
+    );
+    return Number(res.header.revision);
+  }
+
+  async compact(revision: number): Promise<void> {
+    try {
+      await this.call(`compact ${revision}`, () => this.client.kv.compact({ revision }));
+    } catch (err) {
+      // Compacting to an already-compacted revision is a no-op, as in the embedded store.
+      if (err instanceof StoreError && err.reason === 'Compacted') return;
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const watch of this.watches) await watch.cancel();
+    this.watches.clear();
+    this.client.close();
+  }
+
+  private async call<T>(what: string, fn: (retry: boolean) => Promise<T>): Promise<T> {
+    this.checkOpen();
+    try {
+      return await withRetry(
+        {
+          timeoutMs: this.options.retryTimeoutMs ?? 15_000,
+          onRetry: (attempt, err) =>
+            this.events.emit({
+              code: 'store.retry',
+              level: 'debug',
+              message: `etcd ${what}: retry ${attempt} after ${(err as Error).message}`,
+              data: { attempt },
+            }),
+        },
+        fn,
+      );
+    } catch (err) {
+      throw mapEtcdError(err, `etcd ${what}`);
+    }
+  }
+
+  private failedRange(res: ITxnResponse): KeyValue | undefined {
+    const kv = res.responses[0]?.response_range?.kvs?.[0];
+    return kv ? this.toKv(kv) : undefined;
+  }
+
+  private full(key: string): Buffer {
+    return Buffer.concat([this.prefix, Buffer.from(key, 'utf8')]);
+  }
+
+  private toKv(kv: IKeyValue): KeyValue {
+    return {
+      key: kv.key.subarray(this.prefix.length).toString('utf8'),
+      value: new Uint8Array(kv.value),
+      createRevision: Number(kv.create_revision),
+      modRevision: Number(kv.mod_revision),
+    };
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new StoreError('Unavailable', 'etcd store is closed: open it again');
+  }
+
+  private checkSize(key: string, value: Uint8Array): void {
+    this.checkOpen();
+    const max = this.options.maxValueBytes ?? 1_572_864;
+    if (value.length > max) {
+      throw new StoreError(
+        'TooLarge',
+        `value for ${key} is ${value.length} bytes, above the limit of ${max}: store less, or raise maxValueBytes`,
+      );
+    }
+  }
+}

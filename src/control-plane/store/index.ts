@@ -1,0 +1,41 @@
+import type { EventSink } from '../../events.js';
+import type { EmbeddedStoreOptions } from './embedded/embedded-store.js';
+import type { EtcdTlsOptions } from './etcd.js';
+import type { Store } from './types.js';
+
+export type { EmbeddedStoreOptions } from './embedded/embedded-store.js';
+export type { EtcdStoreOptions, EtcdTlsOptions } from './etcd.js';
+export * from './types.js';
+
+/** Which backend {@link createStore} opens. */
+export type StoreConfig =
+  | ({ readonly kind: 'embedded' } & EmbeddedStoreOptions)
+  | {
+      readonly kind: 'etcd';
+      readonly endpoints: readonly string[];
+      /** @default '/tugboat' */
+      readonly prefix?: string;
+      /** @default plain gRPC (only sensible on loopback) */
+      readonly tls?: EtcdTlsOptions;
+      /** @default 1572864 */
+      readonly maxValueBytes?: number;
+      /** @default 15000 */
+      readonly retryTimeoutMs?: number;
+      /** @default silentEvents */
+      readonly events?: EventSink;
+    };
+
+/**
+ * Opens the configured store. Each backend is imported only when chosen, so an embedded control
+ * plane never loads the gRPC stack and an etcd one never touches a data directory.
+ */
+export async function createStore(config: StoreConfig): Promise<Store> {
+  if (config.kind === 'embedded') {
+    const { openEmbeddedStore } = await import('./embedded/embedded-store.js');
+    const { kind: _kind, ...options } = config;
+    return openEmbeddedStore(options);
+  }
+  const { openEtcdStore } = await import('./etcd.js');
+  const { kind: _kind, ...options } = config;
+  return openEtcdStore(options);
+}

@@ -1,0 +1,32 @@
+export {
+  type CertificateAuthority,
+  type CreateCaOptions,
+  createCa,
+  type IssuedCertificate,
+  type IssueOptions,
+  issueCertificate,
+  loadCa,
+} from './authority.js';
+export type { CertificateUsage, DistinguishedName } from './certificate.js';
+export {
+  ADMIN_GROUP,
+  type AgentServingCertificateOptions,
+  type ApiServerCertificateOptions,
+  type ClientCertificateOptions,
+  DEFAULT_API_SERVER_NAMES,
+  issueAdminCertificate,
+  issueAgentServingCertificate,
+  issueApiServerCertificate,
+  issueClientCertificate,
+  issueNodeCertificate,
+  type LeafOptions,
+  NODES_GROUP,
+  nodeUserName,
+} from './cluster-certs.js';
+export {
+  defaultKubeconfigPath,
+  type KubeconfigOptions,
+  mergeKubeconfig,
+  renderKubeconfig,
+} from './kubeconfig.js';
+export { fromPem, generateKeyPair, privateKeyToPem, toPem, writeKeyFile } from './pem.js';

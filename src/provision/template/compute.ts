@@ -1,0 +1,113 @@
+import type { ClusterSpec } from '../../config/types.js';
+import { IDS, PARAMETERS, workerAsgId, workerLaunchTemplateId } from './names.js';
+import type { NetworkRefs } from './network.js';
+import { imageParameterFor } from './parameters.js';
+import { buildAsgTags, buildTags, type TagScope } from './tags.js';
+import { type CfnResource, getAtt, ref } from './types.js';
+
+interface LaunchTemplateInput {
+  readonly instanceType: string;
+  readonly volumeSize: number;
+  readonly instanceProfile: string;
+  readonly securityGroups: readonly string[];
+  readonly scope: TagScope;
+}
+
+/** IMDSv2 only (hop limit 1 keeps containers away from instance credentials), encrypted gp3 root. */
+function launchTemplate(spec: ClusterSpec, input: LaunchTemplateInput): CfnResource {
+  return {
+    Type: 'AWS::EC2::LaunchTemplate',
+    Properties: {
+      LaunchTemplateData: {
+        ImageId: ref(imageParameterFor(spec, input.instanceType)),
+        InstanceType: input.instanceType,
+        KeyName: ref(PARAMETERS.keyName),
+        IamInstanceProfile: { Arn: getAtt(input.instanceProfile, 'Arn') },
+        SecurityGroupIds: input.securityGroups.map(ref),
+        MetadataOptions: { HttpEndpoint: 'enabled', HttpTokens: 'required', HttpPutResponseHopLimit: 1 },
+        BlockDeviceMappings: [
+          {
+            DeviceName: '/dev/xvda',
+            Ebs: {
+              VolumeSize: input.volumeSize,
+              VolumeType: 'gp3',
+              Encrypted: true,
+              DeleteOnTermination: true,
+            },
+          },
+        ],
+        // Instances get their tags from the auto-scaling group (PropagateAtLaunch); repeating them
+        // here would only grow the template towards CloudFormation's 51,200-byte inline limit.
+        TagSpecifications: [
+          { ResourceType: 'volume', Tags: buildTags(spec, input.scope) },
+          // AssociateAddress may be authorised against the network interface too; tagging it lets
+          // the tugboat:cluster condition in the instance role match.
+          { ResourceType: 'network-interface', Tags: buildTags(spec, input.scope) },
+        ],
+      },
+      TagSpecifications: [{ ResourceType: 'launch-template', Tags: buildTags(spec, input.scope) }],
+    },
+  };
+}
+
+function asg(
+  spec: ClusterSpec,
+  net: NetworkRefs,
+  lt: string,
+  zones: readonly string[],
+  size: { min: number; max: number; desired: number },
+  scope: TagScope,
+): CfnResource {
+  return {
+    Type: 'AWS::AutoScaling::AutoScalingGroup',
+    ...(net.routeDependsOn.length > 0 ? { DependsOn: [...net.routeDependsOn] } : {}),
+    Properties: {
+      MinSize: String(size.min),
+      MaxSize: String(size.max),
+      DesiredCapacity: String(size.desired),
+      LaunchTemplate: { LaunchTemplateId: ref(lt), Version: getAtt(lt, 'LatestVersionNumber') },
+      VPCZoneIdentifier: zones.map((z) => net.subnetByZone.get(z)),
+      HealthCheckType: 'EC2',
+      Tags: buildAsgTags(spec, scope),
+    },
+  };
+}
+
+/**
+ * Launch templates and auto-scaling groups: the master group is min = max = desired = 1 over all
+ * the cluster's subnets (a replacement can land in any zone); one group per worker group over its
+ * zones.
+ */
+export function buildCompute(spec: ClusterSpec, net: NetworkRefs): Record<string, CfnResource> {
+  const masterScope: TagScope = { role: 'master', name: 'master' };
+  const resources: Record<string, CfnResource> = {
+    [IDS.masterLaunchTemplate]: launchTemplate(spec, {
+      instanceType: spec.master.instanceType,
+      volumeSize: spec.master.volumeSize,
+      instanceProfile: IDS.masterInstanceProfile,
+      securityGroups: [IDS.nodeSecurityGroup, IDS.masterSecurityGroup],
+      scope: masterScope,
+    }),
+    [IDS.masterAsg]: asg(
+      spec,
+      net,
+      IDS.masterLaunchTemplate,
+      spec.availabilityZones,
+      { min: 1, max: 1, desired: 1 },
+      masterScope,
+    ),
+  };
+  for (const group of spec.workerGroups) {
+    const scope: TagScope = { role: 'worker', group: group.name, name: `worker-${group.name}` };
+    const lt = workerLaunchTemplateId(group.name);
+    resources[lt] = launchTemplate(spec, {
+      instanceType: group.instanceType,
+      volumeSize: group.volumeSize,
+      instanceProfile: IDS.workerInstanceProfile,
+      securityGroups: [IDS.nodeSecurityGroup, IDS.workerSecurityGroup],
+      scope,
+    });
+    resources[workerAsgId(group.name)] = asg(spec, net, lt, group.zones, group, scope);
+  }
+  return resources;
+}

@@ -1,0 +1,33 @@
+import type { ClusterSpec } from '../../config/types.js';
+import { EIP_POOLS, IDS, poolEipId, TAG_KEYS } from './names.js';
+import { buildTags } from './tags.js';
+import type { CfnResource } from './types.js';
+
+function eip(spec: ClusterSpec, pool: string, name: string, dependsOn: string | undefined): CfnResource {
+  return {
+    Type: 'AWS::EC2::EIP',
+    ...(dependsOn ? { DependsOn: dependsOn } : {}),
+    Properties: {
+      Domain: 'vpc',
+      Tags: buildTags(spec, { role: 'eip', name, extra: { [TAG_KEYS.pool]: pool } }),
+    },
+  };
+}
+
+/**
+ * The master's own Elastic IP (when master.eip) and `eipPool.size` pool addresses, all tagged
+ * with the cluster and their pool. The addresses are associated at boot by tugboat (with
+ * AllowReassociation=false), not by the template, because instances come from auto-scaling groups.
+ */
+export function buildEips(
+  spec: ClusterSpec,
+  gatewayAttachment: string | undefined,
+): Record<string, CfnResource> {
+  const resources: Record<string, CfnResource> = {};
+  if (spec.master.eip)
+    resources[IDS.masterEip] = eip(spec, EIP_POOLS.master, 'master-eip', gatewayAttachment);
+  for (let n = 1; n <= spec.eipPool.size; n++) {
+    resources[poolEipId(n)] = eip(spec, EIP_POOLS.workers, `pool-eip-${n}`, gatewayAttachment);
+  }
+  return resources;
+}

@@ -1,0 +1,101 @@
+import { pascalCase } from '../../config/validate.js';
+
+/**
+ * Stable logical ids, parameter names and output keys. Other modules (stack lifecycle, inventory,
+ * sweep) read stacks through these constants, never through string literals.
+ */
+
+/** Template parameter names. */
+export const PARAMETERS = {
+  /** Name of the EC2 key pair installed on every instance. */
+  keyName: 'KeyName',
+  /** x86_64 AMI (an SSM parameter path resolving to an AMI id). */
+  amiX86: 'AmiX86',
+  /** arm64 AMI for Graviton instance types (SSM parameter path). */
+  amiArm64: 'AmiArm64',
+  /** The AMI given as master.ami (used for every instance). */
+  ami: 'Ami',
+} as const;
+
+/**
+ * Parameter holding the `index`-th (0-based) availability zone: `AvailabilityZone1`, ... Zones are
+ * parameters (defaulting to the spec's zones) rather than literals so the template stays portable.
+ */
+export const zoneParameter = (index: number) => `AvailabilityZone${index + 1}`;
+
+/** Output keys that exist in every template (per-group keys come from {@link workerAsgOutputKey}). */
+export const OUTPUTS = {
+  clusterName: 'ClusterName',
+  vpcId: 'VpcId',
+  subnetIds: 'SubnetIds',
+  masterAsgName: 'MasterAutoScalingGroupName',
+  masterEipAllocationId: 'MasterEipAllocationId',
+  masterEipAddress: 'MasterEipAddress',
+  poolEipAllocationIds: 'PoolEipAllocationIds',
+  apiEndpoint: 'ApiEndpoint',
+} as const;
+
+/** Public SSM parameters for the latest Amazon Linux 2023 AMIs. */
+export const AL2023_SSM_PARAMETERS = {
+  x86: '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64',
+  arm64: '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64',
+} as const;
+
+/** Capabilities `CreateStack` needs for these templates (IAM roles without explicit names). */
+export const REQUIRED_CAPABILITIES = ['CAPABILITY_IAM'] as const;
+
+/** Tag keys tugboat puts on everything it creates. */
+export const TAG_KEYS = {
+  cluster: 'tugboat:cluster',
+  role: 'tugboat:role',
+  group: 'tugboat:group',
+  pool: 'tugboat:pool',
+} as const;
+
+/** Values of the `tugboat:pool` tag on Elastic IPs. */
+export const EIP_POOLS = { master: 'master', workers: 'workers' } as const;
+
+export const API_PORT = 6443;
+export const AGENT_PORT = 10250;
+
+/** Logical ids of fixed resources. */
+export const IDS = {
+  vpc: 'Vpc',
+  internetGateway: 'InternetGateway',
+  gatewayAttachment: 'VpcGatewayAttachment',
+  routeTable: 'PublicRouteTable',
+  defaultRoute: 'PublicDefaultRoute',
+  nodeSecurityGroup: 'NodeSecurityGroup',
+  masterSecurityGroup: 'MasterSecurityGroup',
+  workerSecurityGroup: 'WorkerSecurityGroup',
+  masterRole: 'MasterRole',
+  masterInstanceProfile: 'MasterInstanceProfile',
+  workerRole: 'WorkerRole',
+  workerInstanceProfile: 'WorkerInstanceProfile',
+  masterLaunchTemplate: 'MasterLaunchTemplate',
+  masterAsg: 'MasterAutoScalingGroup',
+  masterEip: 'MasterEip',
+  apiDnsRecord: 'ApiDnsRecord',
+} as const;
+
+/** `us-east-1a` → `SubnetUsEast1a` */
+export const subnetId = (zone: string) => `Subnet${pascalCase(zone)}`;
+/** `us-east-1a` → `SubnetRouteTableAssociationUsEast1a` */
+export const subnetAssociationId = (zone: string) => `SubnetRouteTableAssociation${pascalCase(zone)}`;
+/** `gpu-workers` → `WorkerGroupGpuWorkersLaunchTemplate` */
+export const workerLaunchTemplateId = (group: string) => `WorkerGroup${pascalCase(group)}LaunchTemplate`;
+/** `gpu-workers` → `WorkerGroupGpuWorkersAutoScalingGroup` */
+export const workerAsgId = (group: string) => `WorkerGroup${pascalCase(group)}AutoScalingGroup`;
+/** Output key holding the auto-scaling group name of a worker group. */
+export const workerAsgOutputKey = (group: string) => `WorkerGroup${pascalCase(group)}AutoScalingGroupName`;
+/** 1-based: `PoolEip1`, `PoolEip2`, ... */
+export const poolEipId = (n: number) => `PoolEip${n}`;
+
+/**
+ * True for Graviton (arm64) instance types: the family has a `g` after its generation digit
+ * (`t4g`, `m7g`, `c7gn`, `r8gd`), unlike GPU families such as `g5` or `p5`.
+ */
+export function isArmInstanceType(instanceType: string): boolean {
+  const m = /^[a-z]+\d+([a-z]*)$/.exec(instanceType.split('.')[0] ?? '');
+  return m !== null && m[1]!.includes('g');
+}

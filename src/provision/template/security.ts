@@ -1,0 +1,102 @@
+import type { ClusterSpec } from '../../config/types.js';
+import { AGENT_PORT, API_PORT, IDS } from './names.js';
+import { buildTags } from './tags.js';
+import { type CfnResource, ref } from './types.js';
+
+const cidrRule = (port: number, cidr: string, description: string) => ({
+  IpProtocol: 'tcp',
+  FromPort: port,
+  ToPort: port,
+  CidrIp: cidr,
+  Description: description,
+});
+
+function groupRule(
+  target: string,
+  source: string,
+  protocol: string,
+  from: number,
+  to: number,
+  description: string,
+): CfnResource {
+  return {
+    Type: 'AWS::EC2::SecurityGroupIngress',
+    Properties: {
+      GroupId: ref(target),
+      SourceSecurityGroupId: ref(source),
+      IpProtocol: protocol,
+      FromPort: from,
+      ToPort: to,
+      Description: description,
+    },
+  };
+}
+
+/**
+ * Three security groups. Node (every instance): SSH from ssh.allowedCidrs, and node-to-node traffic
+ * on every port except the agent port. Master: the API from api.allowedCidrs and from the nodes.
+ * Worker: the agent port from the master only. Rules between groups are separate resources so the
+ * groups do not reference each other in a cycle. No 0.0.0.0/0 ingress unless the spec lists it.
+ */
+export function buildSecurity(spec: ClusterSpec, vpcId: unknown): Record<string, CfnResource> {
+  const node = IDS.nodeSecurityGroup;
+  const master = IDS.masterSecurityGroup;
+  const worker = IDS.workerSecurityGroup;
+  return {
+    [node]: {
+      Type: 'AWS::EC2::SecurityGroup',
+      Properties: {
+        GroupDescription: `tugboat ${spec.name}: every node (ssh, node-to-node)`,
+        VpcId: vpcId,
+        SecurityGroupIngress: spec.ssh.allowedCidrs.map((c) => cidrRule(22, c, 'ssh from ssh.allowedCidrs')),
+        Tags: buildTags(spec, { role: 'cluster', name: 'nodes' }),
+      },
+    },
+    [master]: {
+      Type: 'AWS::EC2::SecurityGroup',
+      Properties: {
+        GroupDescription: `tugboat ${spec.name}: master (api)`,
+        VpcId: vpcId,
+        SecurityGroupIngress: spec.api.allowedCidrs.map((c) =>
+          cidrRule(API_PORT, c, 'api from api.allowedCidrs'),
+        ),
+        Tags: buildTags(spec, { role: 'master', name: 'master' }),
+      },
+    },
+    [worker]: {
+      Type: 'AWS::EC2::SecurityGroup',
+      Properties: {
+        GroupDescription: `tugboat ${spec.name}: workers (agent)`,
+        VpcId: vpcId,
+        Tags: buildTags(spec, { role: 'worker', name: 'workers' }),
+      },
+    },
+    NodeIngressTcpBelowAgent: groupRule(
+      node,
+      node,
+      'tcp',
+      0,
+      AGENT_PORT - 1,
+      'node-to-node tcp below the agent port',
+    ),
+    NodeIngressTcpAboveAgent: groupRule(
+      node,
+      node,
+      'tcp',
+      AGENT_PORT + 1,
+      65535,
+      'node-to-node tcp above the agent port',
+    ),
+    NodeIngressUdp: groupRule(node, node, 'udp', 0, 65535, 'node-to-node udp'),
+    NodeIngressIcmp: groupRule(node, node, 'icmp', -1, -1, 'node-to-node icmp'),
+    MasterIngressApiFromNodes: groupRule(master, node, 'tcp', API_PORT, API_PORT, 'api from the nodes'),
+    WorkerIngressAgentFromMaster: groupRule(
+      worker,
+      master,
+      'tcp',
+      AGENT_PORT,
+      AGENT_PORT,
+      'agent from the master only',
+    ),
+  };
+}

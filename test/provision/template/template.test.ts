@@ -1,0 +1,278 @@
+import { readdirSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseClusterSpec } from '../../../src/config/index.js';
+import {
+  AL2023_SSM_PARAMETERS,
+  buildTemplate,
+  type CfnResource,
+  type CloudFormationTemplate,
+  isArmInstanceType,
+  renderTemplate,
+  renderTemplateBody,
+  TEMPLATE_BODY_LIMIT,
+  templateParameters,
+} from '../../../src/provision/template/index.js';
+import { EXAMPLES, exampleText, loadExample } from '../../support/examples.js';
+
+/** Resource types that accept tags, and where their tags live. */
+const TAGGABLE: Record<string, (r: CfnResource) => { Key: string; Value: string }[][]> = {
+  'AWS::EC2::VPC': (r) => [r.Properties.Tags as never],
+  'AWS::EC2::InternetGateway': (r) => [r.Properties.Tags as never],
+  'AWS::EC2::RouteTable': (r) => [r.Properties.Tags as never],
+  'AWS::EC2::Subnet': (r) => [r.Properties.Tags as never],
+  'AWS::EC2::SecurityGroup': (r) => [r.Properties.Tags as never],
+  'AWS::EC2::EIP': (r) => [r.Properties.Tags as never],
+  'AWS::IAM::Role': (r) => [r.Properties.Tags as never],
+  'AWS::AutoScaling::AutoScalingGroup': (r) => [r.Properties.Tags as never],
+  'AWS::EC2::LaunchTemplate': (r) => {
+    const data = r.Properties.LaunchTemplateData as { TagSpecifications: { Tags: never }[] };
+    const own = r.Properties.TagSpecifications as { Tags: never }[];
+    return [...data.TagSpecifications, ...own].map((t) => t.Tags);
+  },
+};
+/** Types CloudFormation cannot tag. */
+const UNTAGGABLE = new Set([
+  'AWS::EC2::VPCGatewayAttachment',
+  'AWS::EC2::Route',
+  'AWS::EC2::SubnetRouteTableAssociation',
+  'AWS::EC2::SecurityGroupIngress',
+  'AWS::IAM::InstanceProfile',
+  'AWS::Route53::RecordSet',
+]);
+
+const resourcesOf = (t: CloudFormationTemplate, type: string) =>
+  Object.entries(t.Resources).filter(([, r]) => r.Type === type);
+
+describe.each(EXAMPLES)('template of examples/%s.yaml', (name) => {
+  const spec = loadExample(name);
+  const template = buildTemplate(spec);
+
+  it('matches the golden template (review changes to it like code)', async () => {
+    await expect(renderTemplate(template)).toMatchFileSnapshot(`./__snapshots__/${name}.template.json`);
+  });
+
+  it('is deterministic: same spec, same bytes (json and yaml)', () => {
+    const again = buildTemplate(loadExample(name));
+    expect(renderTemplate(again)).toBe(renderTemplate(template));
+    expect(renderTemplate(again, 'yaml')).toBe(renderTemplate(template, 'yaml'));
+  });
+
+  it('tags every taggable resource with the cluster, role and (for workers) group', () => {
+    for (const [id, resource] of Object.entries(template.Resources)) {
+      if (UNTAGGABLE.has(resource.Type)) continue;
+      const tagSets = TAGGABLE[resource.Type]?.(resource);
+      expect(tagSets, `${id} (${resource.Type}) is neither known taggable nor untaggable`).toBeDefined();
+      for (const tags of tagSets ?? []) {
+        expect(tags, id).toContainEqual(
+          expect.objectContaining({ Key: 'tugboat:cluster', Value: spec.name }),
+        );
+        expect(
+          tags.map((t) => t.Key),
+          id,
+        ).toContain('tugboat:role');
+        for (const [key, value] of Object.entries(spec.tags))
+          expect(tags, id).toContainEqual(expect.objectContaining({ Key: key, Value: value }));
+      }
+    }
+    for (const [id, asg] of resourcesOf(template, 'AWS::AutoScaling::AutoScalingGroup')) {
+      const tags = asg.Properties.Tags as { Key: string; PropagateAtLaunch: boolean }[];
+      expect(
+        tags.every((t) => t.PropagateAtLaunch === true),
+        id,
+      ).toBe(true);
+      if (id !== 'MasterAutoScalingGroup')
+        expect(
+          tags.map((t) => t.Key),
+          id,
+        ).toContain('tugboat:group');
+    }
+  });
+
+  it('requires IMDSv2 and encrypted gp3 root volumes on every launch template', () => {
+    const lts = resourcesOf(template, 'AWS::EC2::LaunchTemplate');
+    expect(lts).toHaveLength(1 + spec.workerGroups.length);
+    for (const [, lt] of lts) {
+      const data = lt.Properties.LaunchTemplateData as Record<string, never>;
+      expect(data.MetadataOptions).toMatchObject({ HttpTokens: 'required', HttpPutResponseHopLimit: 1 });
+      expect(data.BlockDeviceMappings).toEqual([
+        expect.objectContaining({ Ebs: expect.objectContaining({ VolumeType: 'gp3', Encrypted: true }) }),
+      ]);
+      expect(data.KeyName).toEqual({ Ref: 'KeyName' });
+    }
+  });
+
+  it('opens 0.0.0.0/0 only where the spec asks for it', () => {
+    const asked = [...spec.ssh.allowedCidrs, ...spec.api.allowedCidrs];
+    for (const [id, sg] of resourcesOf(template, 'AWS::EC2::SecurityGroup')) {
+      for (const rule of (sg.Properties.SecurityGroupIngress ?? []) as { CidrIp: string }[]) {
+        expect(asked, `${id} allows ${rule.CidrIp}`).toContain(rule.CidrIp);
+      }
+    }
+    const open = JSON.stringify(template).includes('"CidrIp":"0.0.0.0/0"');
+    expect(open).toBe(asked.includes('0.0.0.0/0'));
+    for (const [, rule] of resourcesOf(template, 'AWS::EC2::SecurityGroupIngress')) {
+      expect(rule.Properties.CidrIp).toBeUndefined();
+      expect(rule.Properties.SourceSecurityGroupId).toBeDefined();
+    }
+  });
+
+  it('lets only the master reach the agent port on workers', () => {
+    const agentRules = Object.values(template.Resources).filter(
+      (r) =>
+        r.Type === 'AWS::EC2::SecurityGroupIngress' &&
+        (r.Properties.FromPort as number) <= 10250 &&
+        (r.Properties.ToPort as number) >= 10250 &&
+        r.Properties.IpProtocol === 'tcp',
+    );
+    expect(agentRules.map((r) => r.Properties.SourceSecurityGroupId)).toEqual([
+      { Ref: 'MasterSecurityGroup' },
+    ]);
+  });
+
+  it('conditions address association on the cluster tag', () => {
+    const [, role] = resourcesOf(template, 'AWS::IAM::Role').find(([id]) => id === 'MasterRole')!;
+    const statements = (
+      role.Properties.Policies as { PolicyDocument: { Statement: Record<string, unknown>[] } }[]
+    )[0]!.PolicyDocument.Statement;
+    const associate = statements.find((s) => (s.Action as string[]).includes('ec2:AssociateAddress'))!;
+    expect(associate.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/tugboat:cluster': spec.name } });
+    const unconditioned = statements.filter((s) => !s.Condition).flatMap((s) => s.Action as string[]);
+    expect(unconditioned.every((a) => /:(Describe)/.test(a))).toBe(true);
+  });
+
+  it('gives the master one instance over every subnet and each worker group its zones', () => {
+    const master = template.Resources.MasterAutoScalingGroup!.Properties;
+    expect([master.MinSize, master.MaxSize, master.DesiredCapacity]).toEqual(['1', '1', '1']);
+    expect(master.VPCZoneIdentifier).toHaveLength(spec.availabilityZones.length);
+    for (const group of spec.workerGroups) {
+      const [, asg] = resourcesOf(template, 'AWS::AutoScaling::AutoScalingGroup').find(([, r]) =>
+        (r.Properties.Tags as { Key: string; Value: string }[]).some(
+          (t) => t.Key === 'tugboat:group' && t.Value === group.name,
+        ),
+      )!;
+      expect(asg.Properties).toMatchObject({
+        MinSize: String(group.min),
+        MaxSize: String(group.max),
+        DesiredCapacity: String(group.desired),
+      });
+      expect(asg.Properties.VPCZoneIdentifier).toHaveLength(group.zones.length);
+    }
+  });
+
+  it('has an explicit value for every parameter', () => {
+    const values = templateParameters(spec, { keyName: 'tugboat-test' });
+    expect(values.map((v) => v.ParameterKey).sort()).toEqual(Object.keys(template.Parameters).sort());
+    expect(values.every((v) => v.ParameterValue !== '')).toBe(true);
+    expect(values).toContainEqual({ ParameterKey: 'KeyName', ParameterValue: 'tugboat-test' });
+  });
+
+  it('uses only Ref and EIP AllocationId GetAtts in outputs', () => {
+    const getAtts =
+      JSON.stringify(template.Outputs).match(/"Fn::GetAtt":\["[A-Za-z0-9]+","[A-Za-z]+"\]/g) ?? [];
+    for (const g of getAtts) expect(g).toMatch(/Eip\d*","AllocationId"/);
+  });
+});
+
+describe('template specifics', () => {
+  it('creates no network for an existing VPC and uses its subnet ids', () => {
+    const t = buildTemplate(loadExample('existing-vpc'));
+    expect(resourcesOf(t, 'AWS::EC2::VPC')).toHaveLength(0);
+    expect(resourcesOf(t, 'AWS::EC2::Subnet')).toHaveLength(0);
+    expect(t.Resources.MasterAutoScalingGroup!.Properties.VPCZoneIdentifier).toEqual([
+      'subnet-0aaaaaaaaaaaaaaa1',
+      'subnet-0bbbbbbbbbbbbbbb2',
+    ]);
+    expect(t.Resources.NodeSecurityGroup!.Properties.VpcId).toBe('vpc-0123456789abcdef0');
+  });
+
+  it('points the API record at the master Elastic IP and tags the pool', () => {
+    const t = buildTemplate(loadExample('route53-eip'));
+    expect(t.Resources.ApiDnsRecord!.Properties).toMatchObject({
+      Type: 'A',
+      ResourceRecords: [{ Ref: 'MasterEip' }],
+      Name: 'api.route53-eip.example.com.',
+    });
+    const eips = resourcesOf(t, 'AWS::EC2::EIP');
+    expect(eips.map(([id]) => id)).toEqual(['MasterEip', 'PoolEip1', 'PoolEip2', 'PoolEip3']);
+    for (const [id, eip] of eips) {
+      expect(eip.Properties.Tags).toContainEqual({
+        Key: 'tugboat:pool',
+        Value: id === 'MasterEip' ? 'master' : 'workers',
+      });
+    }
+    expect(t.Outputs.ApiEndpoint!.Value).toBe('https://api.route53-eip.example.com:6443');
+  });
+
+  it('grants workers nothing unless a group uses Elastic IPs', () => {
+    expect(buildTemplate(loadExample('minimal')).Resources.WorkerRole!.Properties.Policies).toBeUndefined();
+    expect(buildTemplate(loadExample('route53-eip')).Resources.WorkerRole!.Properties.Policies).toBeDefined();
+  });
+
+  it('takes the AMI from master.ami instead of SSM when given', () => {
+    const spec = parseClusterSpec(
+      exampleText('minimal').replace('workerGroups:', 'master:\n  ami: ami-0123456789abcdef0\nworkerGroups:'),
+    );
+    const t = buildTemplate(spec);
+    expect(t.Parameters.Ami).toEqual(
+      expect.objectContaining({ Type: 'AWS::EC2::Image::Id', Default: 'ami-0123456789abcdef0' }),
+    );
+    expect(t.Parameters.AmiX86).toBeUndefined();
+  });
+
+  it('adds the arm64 AMI parameter only for Graviton groups', () => {
+    const t = buildTemplate(loadExample('three-az'));
+    expect(t.Parameters.AmiArm64?.Default).toBe(AL2023_SSM_PARAMETERS.arm64);
+    expect(t.Parameters.AmiX86?.Default).toBe(AL2023_SSM_PARAMETERS.x86);
+    expect(buildTemplate(loadExample('minimal')).Parameters.AmiArm64).toBeUndefined();
+    expect(['t4g.medium', 'm7g.large', 'c7gn.xlarge', 'x2gd.large'].every(isArmInstanceType)).toBe(true);
+    expect(
+      ['t3.medium', 'g5.xlarge', 'g4dn.xlarge', 'm7i.large', 'p5.48xlarge'].some(isArmInstanceType),
+    ).toBe(false);
+  });
+});
+
+describe('renderTemplate', () => {
+  it('quotes strings a YAML 1.1 reader (CloudFormation) would turn into booleans or dates', () => {
+    const spec = parseClusterSpec(
+      exampleText('minimal').replace(
+        'workerGroups:',
+        'tags:\n  backup: "on"\n  reviewed: "yes"\nworkerGroups:',
+      ),
+    );
+    const yaml = renderTemplate(buildTemplate(spec), 'yaml');
+    expect(yaml).toContain('AWSTemplateFormatVersion: "2010-09-09"');
+    expect(yaml).toContain('Value: "on"');
+    expect(yaml).toContain('Value: "yes"');
+  });
+
+  it('keeps examples/ and the example list in step', () => {
+    const files = readdirSync(new URL('../../../examples/', import.meta.url)).filter((f) =>
+      f.endsWith('.yaml'),
+    );
+    expect(files.map((f) => f.replace(/\.yaml$/, '')).sort()).toEqual([...EXAMPLES].sort());
+  });
+});
+
+describe('renderTemplateBody', () => {
+  it('is compact JSON of the same template and says whether it fits inline', () => {
+    const template = buildTemplate(loadExample('three-az'));
+    const { body, fitsInline } = renderTemplateBody(template);
+    expect(JSON.parse(body)).toEqual(template);
+    expect(body.length).toBeLessThan(renderTemplate(template).length);
+    expect(fitsInline).toBe(body.length <= TEMPLATE_BODY_LIMIT);
+    expect(fitsInline).toBe(true);
+  });
+
+  it('flags a template too large for TemplateBody', () => {
+    const groups = Array.from({ length: 30 }, (_, i) => ({ name: `group-${i}` }));
+    const spec = parseClusterSpec(
+      JSON.stringify({
+        ...JSON.parse(JSON.stringify(loadExample('minimal'))),
+        network: {},
+        api: {},
+        workerGroups: groups,
+      }),
+    );
+    expect(renderTemplateBody(buildTemplate(spec)).fitsInline).toBe(false);
+  });
+});
