@@ -26,6 +26,7 @@ export async function runControlPlane(
     kubeletClientKey: flags.kubeletClientKey,
     listen: flags.listen,
     insecureLoopbackHttp: flags.insecureLoopbackHttp,
+    controllers: flags.controllers,
     events: {
       emit(e) {
         if (e.level !== 'debug' || globals.debug) io.stderr(`${e.level}: ${e.message}\n`);
