@@ -1,4 +1,6 @@
 /** tugboat's library API. The CLI imports only this (and lazily). */
+
+export * from './bootstrap/index.js';
 export {
   API_VERSION,
   type ApiSpec,
@@ -19,6 +21,12 @@ export {
   stackName,
   type WorkerGroupSpec,
 } from './config/index.js';
+export {
+  type ApiServer,
+  type ApiServerOptions,
+  buildApiServer,
+  type ServingTls,
+} from './control-plane/api/server.js';
 export type { ControllerApi } from './control-plane/controllers/api.js';
 export { clientControllerApi } from './control-plane/controllers/client-api.js';
 export {
@@ -26,6 +34,11 @@ export {
   type StartControllersOptions,
   startControllers,
 } from './control-plane/controllers/start.js';
+export {
+  type ControlPlaneOptions,
+  type RunningControlPlane,
+  startControlPlane,
+} from './control-plane/main.js';
 export * from './pki/index.js';
 export {
   AGENT_PORT,
@@ -38,10 +51,52 @@ export {
   PARAMETERS as TEMPLATE_PARAMETERS,
   REQUIRED_CAPABILITIES,
   renderTemplate,
+  renderTemplateBody,
   TAG_KEYS,
+  TEMPLATE_BODY_LIMIT,
   type TemplateContext,
   type TemplateFormat,
   type TemplateParameterOptions,
   templateParameters,
   workerAsgOutputKey,
 } from './provision/template/index.js';
+
+// AWS lifecycle: create, inspect, change and delete clusters.
+
+export { type AwsClients, type AwsClientsOptions, createAwsClients } from './aws/clients.js';
+export {
+  type BootstrapContext,
+  type CreateClusterOptions,
+  type CreateClusterResult,
+  createCluster,
+} from './cluster/create.js';
+export { buildClusterDefinition } from './cluster/definition.js';
+export {
+  type DeleteClusterOptions,
+  type DeleteClusterResult,
+  type DeletePlan,
+  deleteCluster,
+} from './cluster/delete.js';
+export type {
+  AssignClusterEipsOptions,
+  ListEipsOptions,
+} from './cluster/eips.js';
+export { assignEips, listEips } from './cluster/eips.js';
+export { type ScaleGroupOptions, type ScaleGroupResult, scaleGroup } from './cluster/scale.js';
+export {
+  type ClusterStatus,
+  type ClusterStatusOptions,
+  type ClusterSummary,
+  clusterStatus,
+  listClusters,
+} from './cluster/status.js';
+export { type ClusterDefinition, type LifecycleOptions, stackNameOf } from './cluster/types.js';
+export { type UpdateClusterOptions, type UpdateClusterResult, updateCluster } from './cluster/update.js';
+export * from './errors.js';
+export * from './events.js';
+export type { AssignEipsResult, PoolAddress } from './provision/eip.js';
+export type { GroupStatus, Host, Inventory } from './provision/inventory.js';
+export { buildSshKeyPair, clusterStateDir } from './provision/keypair.js';
+export type { DeletionProof } from './provision/proof.js';
+export type { ChangeSummary } from './provision/stack-update.js';
+export * from './ssh/index.js';

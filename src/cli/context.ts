@@ -9,6 +9,8 @@ export interface CliIO {
   readonly interactive: boolean;
   readonly env: NodeJS.ProcessEnv;
   readonly cwd: string;
+  /** Asks a question on the terminal and returns the answer. @default readline on stdin/stderr */
+  readonly ask?: (question: string) => Promise<string>;
 }
 
 export type OutputFormat = 'text' | 'json';

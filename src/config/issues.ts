@@ -63,7 +63,12 @@ const isCustom = (message: string) => /^[a-z]/.test(message);
  */
 export function fromZodIssues(zodIssues: readonly z.core.$ZodIssue[], input: unknown): ConfigIssue[] {
   const out: ConfigIssue[] = [];
+  // A value of the wrong type also fails the checks meant for the right type; report only the type.
+  const wrongType = new Set(
+    zodIssues.filter((i) => i.code === 'invalid_type').map((i) => formatPath(i.path)),
+  );
   for (const issue of zodIssues) {
+    if (issue.code !== 'invalid_type' && wrongType.has(formatPath(issue.path))) continue;
     const value = valueAt(input, issue.path);
     const path = formatPath(issue.path);
     const key = issue.path.at(-1);
@@ -87,7 +92,10 @@ export function fromZodIssues(zodIssues: readonly z.core.$ZodIssue[], input: unk
         break;
       case 'invalid_value': {
         const allowed = issue.values.map(String);
-        if (isCustom(issue.message)) out.push({ path, message: `${issue.message} (got ${describe(value)})` });
+        if (value === undefined)
+          out.push({ path, message: `missing: add ${String(key)} (one of ${allowed.join(', ')})` });
+        else if (isCustom(issue.message))
+          out.push({ path, message: `${issue.message} (got ${describe(value)})` });
         else
           out.push({
             path,
@@ -108,6 +116,11 @@ export function fromZodIssues(zodIssues: readonly z.core.$ZodIssue[], input: unk
         } else {
           out.push({ path, message: `${describe(value)} must be ${word} ${String(limit)}` });
         }
+        break;
+      }
+      case 'invalid_key': {
+        const inner = issue.issues.find((i) => isCustom(i.message ?? ''))?.message ?? 'is not an allowed key';
+        out.push({ path, message: `${inner} (got key ${JSON.stringify(String(key))})` });
         break;
       }
       default:

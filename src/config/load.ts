@@ -26,6 +26,22 @@ function dropNulls(value: unknown): unknown {
   );
 }
 
+/** A deep copy of `input` without the unknown keys zod reported. */
+function withoutKeys(
+  input: unknown,
+  issues: readonly { path: readonly PropertyKey[]; keys?: readonly string[] }[],
+): unknown {
+  const copy = structuredClone(input);
+  for (const issue of issues) {
+    let node: unknown = copy;
+    for (const key of issue.path) node = (node as Record<PropertyKey, unknown>)?.[key];
+    if (node && typeof node === 'object') {
+      for (const key of issue.keys ?? []) delete (node as Record<string, unknown>)[key];
+    }
+  }
+  return copy;
+}
+
 /** Offset of the deepest node on `keys` (a map entry's key, a list item), for line numbers. */
 function offsetOf(root: unknown, keys: readonly string[]): number | undefined {
   let node = root;
@@ -91,7 +107,15 @@ export function checkClusterSpec(text: string): CheckResult {
     issues.map((i) => ({ ...i, message: `${i.message}${i.path ? lineOf(i.path) : ''}` }));
 
   const parsed = clusterSpecSchema.safeParse(input);
-  if (!parsed.success) return { ok: false, issues: withLines(fromZodIssues(parsed.error.issues, input)) };
+  if (!parsed.success) {
+    const issues = fromZodIssues(parsed.error.issues, input);
+    // When the only problems are unknown keys, the rest can still be checked: report it all at once.
+    if (parsed.error.issues.every((i) => i.code === 'unrecognized_keys')) {
+      const pruned = clusterSpecSchema.safeParse(withoutKeys(input, parsed.error.issues));
+      if (pruned.success) issues.push(...validateClusterSpec(pruned.data));
+    }
+    return { ok: false, issues: withLines(issues) };
+  }
   const issues = validateClusterSpec(parsed.data);
   if (issues.length > 0) return { ok: false, issues: withLines(issues) };
   return { ok: true, spec: resolveClusterSpec(parsed.data) };

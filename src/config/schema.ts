@@ -27,7 +27,8 @@ const cidr = z
 
 const instanceType = z
   .string()
-  .regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, { error: 'must be an EC2 instance type like t3.medium' });
+  .regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, { error: 'must be an EC2 instance type like t3.medium' })
+  .describe('EC2 instance type; Graviton types (t4g, m7g, ...) get the arm64 AMI');
 
 const volumeSize = z
   .number()
@@ -125,7 +126,9 @@ const apiSchema = z
 
 const masterSchema = z
   .strictObject({
-    instanceType: instanceType.default('t3.medium'),
+    instanceType: instanceType
+      .default('t3.medium')
+      .describe('EC2 instance type; Graviton types (t4g, m7g, ...) get the arm64 AMI'),
     volumeSize,
     ami: z
       .string()
@@ -155,7 +158,9 @@ const taintSchema = z.strictObject({
 const workerGroupSchema = z
   .strictObject({
     name: dnsName(40).describe('group name, DNS-safe, unique in the cluster'),
-    instanceType: instanceType.default('t3.medium'),
+    instanceType: instanceType
+      .default('t3.medium')
+      .describe('EC2 instance type; Graviton types (t4g, m7g, ...) get the arm64 AMI'),
     volumeSize,
     min: z.number().int().min(0).max(1000).default(1).describe('minimum instances'),
     max: z.number().int().min(0).max(1000).default(3).describe('maximum instances'),
@@ -193,7 +198,10 @@ export const clusterSpecSchema = z
     ssh: sshSchema,
     api: apiSchema,
     master: masterSchema,
-    workerGroups: z.array(workerGroupSchema).min(1, { error: 'add at least one worker group' }),
+    workerGroups: z
+      .array(workerGroupSchema)
+      .min(1, { error: 'add at least one worker group' })
+      .max(50, { error: 'at most 50 worker groups: merge groups that share an instance type' }),
     eipPool: z
       .strictObject({
         size: z

@@ -35,9 +35,9 @@ export function suggest(input: string, candidates: readonly string[]): string | 
   return bestDistance <= limit ? best : undefined;
 }
 
-/** `did you mean "x"?` when there is a close candidate, else a list of the allowed ones. */
+/** `did you mean "x"?` when there is a close candidate, else `use one of a, b, c`. */
 export function didYouMean(input: string, candidates: readonly string[]): string {
   const best = suggest(input, candidates);
   if (best !== undefined) return `did you mean "${best}"?`;
-  return `allowed: ${candidates.join(', ')}`;
+  return `use one of ${candidates.join(', ')}`;
 }

@@ -180,9 +180,13 @@ function checkNetwork(doc: ClusterSpecDocument, add: Add): void {
         add(`${p}.id`, `subnet ${show(s.id)} is listed twice: give a different subnet per zone`);
       else ids.add(s.id);
     });
-    for (const zone of zones) {
-      if (!seen.has(zone))
-        add('network.subnets', `no subnet given for zone ${zone}: add { zone: ${zone}, id: subnet-... }`);
+    const missing = zones.filter((zone) => !seen.has(zone));
+    if (missing.length > 0) {
+      const example = missing.map((zone) => `{ zone: ${zone}, id: subnet-... }`).join(', ');
+      add(
+        'network.subnets',
+        `no subnet given for ${missing.length === 1 ? 'zone' : 'zones'} ${missing.join(', ')}: add ${example}`,
+      );
     }
     return;
   }

@@ -23,5 +23,10 @@ export {
   NODES_GROUP,
   nodeUserName,
 } from './cluster-certs.js';
-export { type KubeconfigOptions, renderKubeconfig } from './kubeconfig.js';
+export {
+  defaultKubeconfigPath,
+  type KubeconfigOptions,
+  mergeKubeconfig,
+  renderKubeconfig,
+} from './kubeconfig.js';
 export { fromPem, generateKeyPair, privateKeyToPem, toPem, writeKeyFile } from './pem.js';

@@ -1,4 +1,4 @@
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 
 /** Options for {@link renderKubeconfig}. */
 export interface KubeconfigOptions {
@@ -41,4 +41,36 @@ export function renderKubeconfig(options: KubeconfigOptions): string {
     'current-context': options.cluster,
     preferences: {},
   });
+}
+
+interface NamedEntry {
+  name?: unknown;
+}
+
+/**
+ * Merges the cluster, user and context of `addition` (a kubeconfig from {@link renderKubeconfig})
+ * into `existing` (any kubeconfig text, or undefined for none): entries with the same names are
+ * replaced, everything else is kept, and the current context becomes the added one.
+ */
+export function mergeKubeconfig(existing: string | undefined, addition: string): string {
+  const base = (existing?.trim() ? parse(existing) : {}) as Record<string, unknown> | null;
+  if (base !== null && (typeof base !== 'object' || Array.isArray(base))) {
+    throw new Error('the existing kubeconfig is not a YAML mapping: fix or move it, then retry');
+  }
+  const add = parse(addition) as Record<string, unknown>;
+  const out: Record<string, unknown> = { apiVersion: 'v1', kind: 'Config', preferences: {}, ...(base ?? {}) };
+  for (const key of ['clusters', 'users', 'contexts'] as const) {
+    const current = Array.isArray(out[key]) ? (out[key] as NamedEntry[]) : [];
+    const incoming = (add[key] as NamedEntry[] | undefined) ?? [];
+    const names = new Set(incoming.map((e) => e.name));
+    out[key] = [...current.filter((e) => !names.has(e.name)), ...incoming];
+  }
+  out['current-context'] = add['current-context'];
+  return stringify(out);
+}
+
+/** The kubeconfig file kubectl uses: the first entry of $KUBECONFIG, else ~/.kube/config. */
+export function defaultKubeconfigPath(env: NodeJS.ProcessEnv, home: string): string {
+  const first = env.KUBECONFIG?.split(':').find((p) => p.trim() !== '');
+  return first ?? `${home}/.kube/config`;
 }

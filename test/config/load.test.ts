@@ -2,7 +2,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadClusterSpec, parseClusterSpec } from '../../src/config/index.js';
+import {
+  KNOWN_REGIONS,
+  loadClusterSpec,
+  parseClusterSpec,
+  renderExampleSpec,
+} from '../../src/config/index.js';
 import { ConfigError } from '../../src/errors.js';
 
 const minimal = `apiVersion: tugboat.dev/v1alpha1
@@ -84,6 +89,13 @@ describe('parseClusterSpec', () => {
     });
   });
 
+  it('checks the rest of the spec when the only field-level problems are unknown keys', () => {
+    const issues = issuesOf(
+      minimal.replace('ssh:', 'netwrok: {}\nssh:').replace('us-east-1b]', 'us-east-2b]'),
+    );
+    expect(issues.map((i) => i.path)).toEqual(['netwrok', 'availabilityZones[1]']);
+  });
+
   it('reports every semantic issue at once', () => {
     const issues = issuesOf(`${minimal}    desired: 7\n    max: 5\n  - name: workers\n`);
     expect(issues.map((i) => i.path)).toEqual(['workerGroups[0].desired', 'workerGroups[1].name']);
@@ -105,5 +117,13 @@ describe('loadClusterSpec', () => {
 
   it('explains a missing file', async () => {
     await expect(loadClusterSpec(join(dir, 'nope.yaml'))).rejects.toThrow(/no such file.*tugboat init/);
+  });
+});
+
+describe('renderExampleSpec', () => {
+  it.each(KNOWN_REGIONS)('is a valid spec in %s, with a 32-character name', (region) => {
+    const name = `c${'x'.repeat(30)}1`;
+    const spec = parseClusterSpec(renderExampleSpec({ name, region }));
+    expect(spec).toMatchObject({ name, region, availabilityZones: [`${region}a`, `${region}b`] });
   });
 });

@@ -110,7 +110,7 @@ function pickSubnet(): string {
 }
 
 /** Builds a rootfs with /bin/busybox and its applet links and imports it as local/busybox. */
-async function importBusybox(api: DockerApi, dir: string): Promise<void> {
+export async function importBusybox(api: DockerApi, dir: string): Promise<void> {
   const rootfs = join(dir, 'rootfs');
   for (const d of ['bin', 'etc', 'tmp', 'www', 'proc', 'sys', 'dev'])
     mkdirSync(join(rootfs, d), { recursive: true });

@@ -1,9 +1,17 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
-import { createCa, issueAdminCertificate, renderKubeconfig, writeKeyFile } from '../../src/pki/index.js';
+import { parse, stringify } from 'yaml';
+import {
+  createCa,
+  defaultKubeconfigPath,
+  issueAdminCertificate,
+  mergeKubeconfig,
+  renderKubeconfig,
+  writeKeyFile,
+} from '../../src/pki/index.js';
 
 const ca = createCa({ cluster: 'demo' });
 const admin = issueAdminCertificate(ca);
@@ -68,5 +76,69 @@ describe('writeKeyFile', () => {
     writeKeyFile(path, 'new secret');
     expect(readFileSync(path, 'utf8')).toBe('new secret');
     expect(statSync(path).mode & 0o777).toBe(0o600);
+  });
+});
+
+describe('mergeKubeconfig', () => {
+  const render = (cluster: string, server: string) =>
+    renderKubeconfig({
+      cluster,
+      server,
+      caPem: ca.certPem,
+      user: 'admin',
+      certPem: admin.certPem,
+      keyPem: admin.keyPem,
+    });
+
+  it('adds a cluster to an existing kubeconfig, keeps the others, and real kubectl reads it', () => {
+    const merged = mergeKubeconfig(
+      mergeKubeconfig(undefined, render('one', 'https://127.0.0.1:6443')),
+      render('two', 'https://127.0.0.2:6443'),
+    );
+    const again = mergeKubeconfig(merged, render('one', 'https://127.0.0.9:6443'));
+    const path = join(dir, 'merged-config');
+    writeKeyFile(path, again);
+    const contexts = execFileSync('kubectl', ['config', 'get-contexts', '-o', 'name', '--kubeconfig', path], {
+      encoding: 'utf8',
+    });
+    expect(contexts.trim().split('\n').sort()).toEqual(['one', 'two']);
+    const current = execFileSync('kubectl', ['config', 'current-context', '--kubeconfig', path], {
+      encoding: 'utf8',
+    });
+    expect(current.trim()).toBe('one');
+    const view = JSON.parse(
+      execFileSync('kubectl', ['config', 'view', '--raw', '-o', 'json', '--kubeconfig', path], {
+        encoding: 'utf8',
+      }),
+    );
+    const servers = Object.fromEntries(
+      view.clusters.map((c: { name: string; cluster: { server: string } }) => [c.name, c.cluster.server]),
+    );
+    expect(servers).toEqual({ one: 'https://127.0.0.9:6443', two: 'https://127.0.0.2:6443' });
+    expect(view.users.map((u: { name: string }) => u.name).sort()).toEqual(['admin@one', 'admin@two']);
+  });
+
+  it('keeps unrelated entries and preferences of a hand-written kubeconfig', () => {
+    const handWritten = stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'prod', cluster: { server: 'https://prod.example:6443' } }],
+      users: [{ name: 'me', user: { token: 'x' } }],
+      contexts: [{ name: 'prod', context: { cluster: 'prod', user: 'me' } }],
+      'current-context': 'prod',
+      preferences: { colors: true },
+    });
+    const merged = parse(mergeKubeconfig(handWritten, render('demo', 'https://127.0.0.1:6443')));
+    expect(merged.clusters.map((c: { name: string }) => c.name)).toEqual(['prod', 'demo']);
+    expect(merged.preferences).toEqual({ colors: true });
+    expect(merged['current-context']).toBe('demo');
+  });
+
+  it('refuses an existing file that is not a mapping, and finds the default path', () => {
+    expect(() => mergeKubeconfig('- a\n- b\n', render('x', 'https://127.0.0.1:6443'))).toThrow(
+      /not a YAML mapping/,
+    );
+    expect(defaultKubeconfigPath({ KUBECONFIG: ':/a/b:/c' }, '/home/u')).toBe('/a/b');
+    expect(defaultKubeconfigPath({}, '/home/u')).toBe('/home/u/.kube/config');
   });
 });

@@ -10,7 +10,13 @@ export interface CliRun {
 /** Runs the CLI in-process with captured output and no terminal. */
 export async function runCli(
   argv: readonly string[],
-  options: { env?: NodeJS.ProcessEnv; cwd?: string; interactive?: boolean } = {},
+  options: {
+    env?: NodeJS.ProcessEnv;
+    cwd?: string;
+    interactive?: boolean;
+    /** Answers to prompts, in order (implies a terminal to ask on). */
+    answers?: string[];
+  } = {},
 ): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
@@ -24,6 +30,14 @@ export async function runCli(
     interactive: options.interactive ?? false,
     env: options.env ?? { ...process.env },
     cwd: options.cwd ?? process.cwd(),
+    ...(options.answers
+      ? {
+          ask: async (question: string) => {
+            stderr += question;
+            return options.answers?.shift() ?? '';
+          },
+        }
+      : {}),
   };
   const code = await main(argv, io);
   return { code, stdout, stderr };

@@ -1,7 +1,15 @@
+import { controlPlaneCommand } from './api-server.js';
+import { createCommand } from './create.js';
+import { deleteCommand } from './delete.js';
+import { eipCommand } from './eip.js';
 import { initCommand } from './init.js';
+import { listCommand } from './list.js';
 import type { CommandModule } from './registry.js';
+import { scaleCommand } from './scale.js';
 import { schemaCommand } from './schema.js';
+import { statusCommand } from './status.js';
 import { templateCommand } from './template.js';
+import { updateCommand } from './update.js';
 import { validateCommand } from './validate.js';
 
 /** Every subcommand, in the order `tugboat --help` lists them. One line per command file. */
@@ -10,4 +18,12 @@ export const commands: readonly CommandModule[] = [
   validateCommand,
   templateCommand,
   schemaCommand,
+  createCommand,
+  updateCommand,
+  statusCommand,
+  listCommand,
+  scaleCommand,
+  eipCommand,
+  deleteCommand,
+  controlPlaneCommand,
 ];

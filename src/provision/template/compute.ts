@@ -36,9 +36,13 @@ function launchTemplate(spec: ClusterSpec, input: LaunchTemplateInput): CfnResou
             },
           },
         ],
+        // Instances get their tags from the auto-scaling group (PropagateAtLaunch); repeating them
+        // here would only grow the template towards CloudFormation's 51,200-byte inline limit.
         TagSpecifications: [
-          { ResourceType: 'instance', Tags: buildTags(spec, input.scope) },
           { ResourceType: 'volume', Tags: buildTags(spec, input.scope) },
+          // AssociateAddress may be authorised against the network interface too; tagging it lets
+          // the tugboat:cluster condition in the instance role match.
+          { ResourceType: 'network-interface', Tags: buildTags(spec, input.scope) },
         ],
       },
       TagSpecifications: [{ ResourceType: 'launch-template', Tags: buildTags(spec, input.scope) }],

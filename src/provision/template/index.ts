@@ -46,8 +46,29 @@ export function buildTemplate(spec: ClusterSpec, context: TemplateContext = {}):
 /** Template text formats. */
 export type TemplateFormat = 'json' | 'yaml';
 
-/** Renders a template as JSON (2-space indent) or YAML (long-form intrinsics), newline-terminated. */
+/**
+ * Renders a template as JSON (2-space indent) or YAML (long-form intrinsics), newline-terminated.
+ * YAML is written for a YAML 1.1 reader, as CloudFormation is one: strings such as `on`, `yes` or
+ * `2010-09-09` are quoted so they stay strings.
+ */
 export function renderTemplate(template: CloudFormationTemplate, format: TemplateFormat = 'json'): string {
-  if (format === 'yaml') return stringify(template, { lineWidth: 0, aliasDuplicateObjects: false });
+  if (format === 'yaml')
+    return stringify(template, { version: '1.1', lineWidth: 0, aliasDuplicateObjects: false });
   return `${JSON.stringify(template, null, 2)}\n`;
+}
+
+/** The largest template CloudFormation accepts inline (`TemplateBody`); larger ones need S3. */
+export const TEMPLATE_BODY_LIMIT = 51_200;
+
+/**
+ * The template as compact JSON for `CreateStack`/`UpdateStack`/`CreateChangeSet`, and whether it
+ * fits in `TemplateBody` (otherwise upload it and pass `TemplateURL`). Compact JSON roughly halves
+ * the size of the pretty form `tugboat template` prints.
+ */
+export function renderTemplateBody(template: CloudFormationTemplate): {
+  readonly body: string;
+  readonly fitsInline: boolean;
+} {
+  const body = JSON.stringify(template);
+  return { body, fitsInline: Buffer.byteLength(body, 'utf8') <= TEMPLATE_BODY_LIMIT };
 }

@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseClusterSpec } from '../../../src/config/index.js';
 import {
@@ -7,6 +8,8 @@ import {
   type CloudFormationTemplate,
   isArmInstanceType,
   renderTemplate,
+  renderTemplateBody,
+  TEMPLATE_BODY_LIMIT,
   templateParameters,
 } from '../../../src/provision/template/index.js';
 import { EXAMPLES, exampleText, loadExample } from '../../support/examples.js';
@@ -225,5 +228,51 @@ describe('template specifics', () => {
     expect(
       ['t3.medium', 'g5.xlarge', 'g4dn.xlarge', 'm7i.large', 'p5.48xlarge'].some(isArmInstanceType),
     ).toBe(false);
+  });
+});
+
+describe('renderTemplate', () => {
+  it('quotes strings a YAML 1.1 reader (CloudFormation) would turn into booleans or dates', () => {
+    const spec = parseClusterSpec(
+      exampleText('minimal').replace(
+        'workerGroups:',
+        'tags:\n  backup: "on"\n  reviewed: "yes"\nworkerGroups:',
+      ),
+    );
+    const yaml = renderTemplate(buildTemplate(spec), 'yaml');
+    expect(yaml).toContain('AWSTemplateFormatVersion: "2010-09-09"');
+    expect(yaml).toContain('Value: "on"');
+    expect(yaml).toContain('Value: "yes"');
+  });
+
+  it('keeps examples/ and the example list in step', () => {
+    const files = readdirSync(new URL('../../../examples/', import.meta.url)).filter((f) =>
+      f.endsWith('.yaml'),
+    );
+    expect(files.map((f) => f.replace(/\.yaml$/, '')).sort()).toEqual([...EXAMPLES].sort());
+  });
+});
+
+describe('renderTemplateBody', () => {
+  it('is compact JSON of the same template and says whether it fits inline', () => {
+    const template = buildTemplate(loadExample('three-az'));
+    const { body, fitsInline } = renderTemplateBody(template);
+    expect(JSON.parse(body)).toEqual(template);
+    expect(body.length).toBeLessThan(renderTemplate(template).length);
+    expect(fitsInline).toBe(body.length <= TEMPLATE_BODY_LIMIT);
+    expect(fitsInline).toBe(true);
+  });
+
+  it('flags a template too large for TemplateBody', () => {
+    const groups = Array.from({ length: 30 }, (_, i) => ({ name: `group-${i}` }));
+    const spec = parseClusterSpec(
+      JSON.stringify({
+        ...JSON.parse(JSON.stringify(loadExample('minimal'))),
+        network: {},
+        api: {},
+        workerGroups: groups,
+      }),
+    );
+    expect(renderTemplateBody(buildTemplate(spec)).fitsInline).toBe(false);
   });
 });

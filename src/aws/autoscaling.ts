@@ -1,0 +1,110 @@
+import {
+  type AutoScalingClient,
+  DeleteAutoScalingGroupCommand,
+  DescribeAutoScalingGroupsCommand,
+  type AutoScalingGroup as SdkGroup,
+  UpdateAutoScalingGroupCommand,
+} from '@aws-sdk/client-auto-scaling';
+import { awsCall } from './errors.js';
+import { type Filter, MAX_PAGES, type Tags, tagsFromList } from './types.js';
+
+/** One instance of an auto-scaling group. */
+export interface GroupInstance {
+  readonly id: string;
+  readonly zone: string;
+  /** `Pending`, `InService`, `Terminating`, ... */
+  readonly lifecycleState: string;
+  readonly healthStatus: string;
+}
+
+/** An auto-scaling group with its sizes and instances. */
+export interface AutoScalingGroup {
+  readonly name: string;
+  readonly min: number;
+  readonly max: number;
+  readonly desired: number;
+  readonly instances: readonly GroupInstance[];
+  readonly tags: Tags;
+  /** Set (e.g. `Delete in progress`) while the group is being deleted. */
+  readonly status?: string;
+}
+
+/** The Auto Scaling calls tugboat makes. */
+export interface AutoScalingApi {
+  /** Groups by name, or by tag filters (`tag:KEY`), every page. */
+  describeGroups(query: {
+    readonly names?: readonly string[];
+    readonly filters?: readonly Filter[];
+  }): Promise<AutoScalingGroup[]>;
+  updateGroup(input: {
+    readonly name: string;
+    readonly min?: number;
+    readonly max?: number;
+    readonly desired?: number;
+  }): Promise<void>;
+  /** Deletes a group and (with `force`) terminates its instances. */
+  deleteGroup(name: string, force: boolean): Promise<void>;
+}
+
+function toGroup(g: SdkGroup): AutoScalingGroup {
+  return {
+    name: g.AutoScalingGroupName ?? '',
+    min: g.MinSize ?? 0,
+    max: g.MaxSize ?? 0,
+    desired: g.DesiredCapacity ?? 0,
+    instances: (g.Instances ?? []).map((i) => ({
+      id: i.InstanceId ?? '',
+      zone: i.AvailabilityZone ?? '',
+      lifecycleState: i.LifecycleState ?? '',
+      healthStatus: i.HealthStatus ?? '',
+    })),
+    tags: tagsFromList(g.Tags),
+    ...(g.Status ? { status: g.Status } : {}),
+  };
+}
+
+/** The Auto Scaling API over the SDK client. */
+export function sdkAutoScaling(client: AutoScalingClient, endpoint?: string): AutoScalingApi {
+  const call = <T>(action: string, fn: () => Promise<T>) => awsCall(`autoscaling:${action}`, fn, endpoint);
+  return {
+    async describeGroups(query) {
+      if (query.names && query.names.length === 0) return [];
+      const groups: AutoScalingGroup[] = [];
+      let token: string | undefined;
+      for (let page = 0; page < MAX_PAGES; page++) {
+        const out = await call('DescribeAutoScalingGroups', () =>
+          client.send(
+            new DescribeAutoScalingGroupsCommand({
+              ...(query.names ? { AutoScalingGroupNames: [...query.names] } : {}),
+              ...(query.filters
+                ? { Filters: query.filters.map((f) => ({ Name: f.name, Values: [...f.values] })) }
+                : {}),
+              NextToken: token,
+            }),
+          ),
+        );
+        groups.push(...(out.AutoScalingGroups ?? []).map(toGroup));
+        token = out.NextToken;
+        if (!token) break;
+      }
+      return groups;
+    },
+    async updateGroup(input) {
+      await call('UpdateAutoScalingGroup', () =>
+        client.send(
+          new UpdateAutoScalingGroupCommand({
+            AutoScalingGroupName: input.name,
+            ...(input.min === undefined ? {} : { MinSize: input.min }),
+            ...(input.max === undefined ? {} : { MaxSize: input.max }),
+            ...(input.desired === undefined ? {} : { DesiredCapacity: input.desired }),
+          }),
+        ),
+      );
+    },
+    async deleteGroup(name, force) {
+      await call('DeleteAutoScalingGroup', () =>
+        client.send(new DeleteAutoScalingGroupCommand({ AutoScalingGroupName: name, ForceDelete: force })),
+      );
+    },
+  };
+}

@@ -1,0 +1,76 @@
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { Route53Client } from '@aws-sdk/client-route-53';
+import { UsageError } from '../errors.js';
+import { type AutoScalingApi, sdkAutoScaling } from './autoscaling.js';
+import { type CloudFormationApi, sdkCloudFormation } from './cloudformation.js';
+import type { Ec2Api } from './ec2.js';
+import { sdkEc2 } from './ec2-sdk.js';
+import { type Route53Api, sdkRoute53 } from './route53.js';
+
+/** Every AWS API tugboat uses, for one region. Library functions take this as an argument. */
+export interface AwsClients {
+  readonly region: string;
+  /** The custom endpoint in use (LocalStack, moto), if any. */
+  readonly endpointUrl?: string;
+  readonly cloudFormation: CloudFormationApi;
+  readonly ec2: Ec2Api;
+  readonly autoScaling: AutoScalingApi;
+  readonly route53: Route53Api;
+}
+
+/** How to reach AWS. Flags win over the spec, which wins over the environment. */
+export interface AwsClientsOptions {
+  /** Region (from `--region` or the cluster spec). @default AWS_REGION, then AWS_DEFAULT_REGION */
+  readonly region?: string;
+  /** Custom endpoint (LocalStack, moto). @default AWS_ENDPOINT_URL, else the real AWS endpoints */
+  readonly endpointUrl?: string;
+  /** Shared-config profile. @default AWS_PROFILE, else the default credential chain */
+  readonly profile?: string;
+  /** Environment to read defaults from. @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Makes the AWS clients. Credentials come from the SDK's default provider chain (environment,
+ * shared config and SSO profiles, web identity, container and instance roles); keys present in
+ * `env` are used directly so in-process callers with their own environment get what they expect.
+ */
+export function createAwsClients(options: AwsClientsOptions = {}): AwsClients {
+  const env = options.env ?? process.env;
+  const region = options.region || env.AWS_REGION || env.AWS_DEFAULT_REGION;
+  if (!region) {
+    throw new UsageError('no AWS region: pass --region, set region in the cluster spec, or set AWS_REGION');
+  }
+  const endpointUrl = options.endpointUrl || env.AWS_ENDPOINT_URL || undefined;
+  if (endpointUrl && !/^https?:\/\/[^\s]+$/.test(endpointUrl)) {
+    throw new UsageError(
+      `endpoint url "${endpointUrl}" is not an http(s) url: use e.g. http://localhost:4566`,
+    );
+  }
+  const profile = options.profile || env.AWS_PROFILE || undefined;
+  const credentials =
+    !profile && env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+      ? {
+          accessKeyId: env.AWS_ACCESS_KEY_ID,
+          secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+          ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+        }
+      : undefined;
+  const config = {
+    region,
+    ...(endpointUrl ? { endpoint: endpointUrl } : {}),
+    ...(profile ? { profile } : {}),
+    ...(credentials ? { credentials } : {}),
+    maxAttempts: 5,
+  };
+  return {
+    region,
+    ...(endpointUrl ? { endpointUrl } : {}),
+    cloudFormation: sdkCloudFormation(new CloudFormationClient(config), endpointUrl),
+    ec2: sdkEc2(new EC2Client(config), endpointUrl),
+    autoScaling: sdkAutoScaling(new AutoScalingClient(config), endpointUrl),
+    route53: sdkRoute53(new Route53Client(config), endpointUrl),
+  };
+}

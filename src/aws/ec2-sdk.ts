@@ -1,0 +1,287 @@
+import {
+  AssociateAddressCommand,
+  CreateTagsCommand,
+  DeleteInternetGatewayCommand,
+  DeleteKeyPairCommand,
+  DeleteLaunchTemplateCommand,
+  DeleteNetworkInterfaceCommand,
+  DeleteRouteTableCommand,
+  DeleteSecurityGroupCommand,
+  DeleteSubnetCommand,
+  DeleteVpcCommand,
+  DescribeAddressesCommand,
+  DescribeInstancesCommand,
+  DescribeInternetGatewaysCommand,
+  DescribeKeyPairsCommand,
+  DescribeLaunchTemplatesCommand,
+  DescribeNetworkInterfacesCommand,
+  DescribeRouteTablesCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeSubnetsCommand,
+  DescribeVpcsCommand,
+  DetachInternetGatewayCommand,
+  DetachNetworkInterfaceCommand,
+  DisassociateAddressCommand,
+  DisassociateRouteTableCommand,
+  type EC2Client,
+  ImportKeyPairCommand,
+  ReleaseAddressCommand,
+  TerminateInstancesCommand,
+} from '@aws-sdk/client-ec2';
+import type { Ec2Api, Ec2Instance } from './ec2.js';
+import { awsCall } from './errors.js';
+import { type Filter, MAX_PAGES, tagsFromList, tagsToList } from './types.js';
+
+function sdkFilters(filters: readonly Filter[]) {
+  return filters.length ? filters.map((f) => ({ Name: f.name, Values: [...f.values] })) : undefined;
+}
+
+/** The EC2 API over the SDK client. */
+export function sdkEc2(client: EC2Client, endpoint?: string): Ec2Api {
+  const call = <T>(action: string, fn: () => Promise<T>) => awsCall(`ec2:${action}`, fn, endpoint);
+
+  /** Reads every page of a describe call (at most MAX_PAGES). */
+  async function pages<O extends { NextToken?: string }, T>(
+    action: string,
+    send: (token: string | undefined) => Promise<O>,
+    pick: (out: O) => T[],
+  ): Promise<T[]> {
+    const items: T[] = [];
+    let token: string | undefined;
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const out = await call(action, () => send(token));
+      items.push(...pick(out));
+      token = out.NextToken;
+      if (!token) break;
+    }
+    return items;
+  }
+
+  return {
+    describeInstances: (filters) =>
+      pages(
+        'DescribeInstances',
+        (NextToken) => client.send(new DescribeInstancesCommand({ Filters: sdkFilters(filters), NextToken })),
+        (out) =>
+          (out.Reservations ?? []).flatMap((r) =>
+            (r.Instances ?? []).map(
+              (i): Ec2Instance => ({
+                id: i.InstanceId ?? '',
+                state: i.State?.Name ?? 'unknown',
+                ...(i.PrivateIpAddress ? { privateIp: i.PrivateIpAddress } : {}),
+                ...(i.PublicIpAddress ? { publicIp: i.PublicIpAddress } : {}),
+                ...(i.Placement?.AvailabilityZone ? { zone: i.Placement.AvailabilityZone } : {}),
+                ...(i.VpcId ? { vpcId: i.VpcId } : {}),
+                tags: tagsFromList(i.Tags),
+              }),
+            ),
+          ),
+      ),
+    async terminateInstances(ids) {
+      if (ids.length === 0) return;
+      await call('TerminateInstances', () =>
+        client.send(new TerminateInstancesCommand({ InstanceIds: [...ids] })),
+      );
+    },
+    async describeAddresses(filters) {
+      const out = await call('DescribeAddresses', () =>
+        client.send(new DescribeAddressesCommand({ Filters: sdkFilters(filters) })),
+      );
+      return (out.Addresses ?? [])
+        .filter((a) => a.AllocationId)
+        .map((a) => ({
+          allocationId: a.AllocationId ?? '',
+          publicIp: a.PublicIp ?? '',
+          // moto reports "" for unassociated fields; treat empty as absent.
+          ...(a.AssociationId ? { associationId: a.AssociationId } : {}),
+          ...(a.InstanceId ? { instanceId: a.InstanceId } : {}),
+          ...(a.NetworkInterfaceId ? { networkInterfaceId: a.NetworkInterfaceId } : {}),
+          tags: tagsFromList(a.Tags),
+        }));
+    },
+    async associateAddress(input) {
+      const out = await call('AssociateAddress', () =>
+        client.send(
+          new AssociateAddressCommand({
+            AllocationId: input.allocationId,
+            InstanceId: input.instanceId,
+            AllowReassociation: input.allowReassociation,
+          }),
+        ),
+      );
+      return out.AssociationId ?? '';
+    },
+    async disassociateAddress(associationId) {
+      await call('DisassociateAddress', () =>
+        client.send(new DisassociateAddressCommand({ AssociationId: associationId })),
+      );
+    },
+    async releaseAddress(allocationId) {
+      await call('ReleaseAddress', () =>
+        client.send(new ReleaseAddressCommand({ AllocationId: allocationId })),
+      );
+    },
+    async createTags(resourceIds, tags) {
+      if (resourceIds.length === 0) return;
+      await call('CreateTags', () =>
+        client.send(new CreateTagsCommand({ Resources: [...resourceIds], Tags: tagsToList(tags) })),
+      );
+    },
+    async importKeyPair(name, publicKey, tags) {
+      const out = await call('ImportKeyPair', () =>
+        client.send(
+          new ImportKeyPairCommand({
+            KeyName: name,
+            PublicKeyMaterial: new TextEncoder().encode(publicKey),
+            TagSpecifications: [{ ResourceType: 'key-pair', Tags: tagsToList(tags) }],
+          }),
+        ),
+      );
+      return out.KeyPairId ?? name;
+    },
+    async describeKeyPairs(filters) {
+      const out = await call('DescribeKeyPairs', () =>
+        client.send(new DescribeKeyPairsCommand({ Filters: sdkFilters(filters) })),
+      );
+      return (out.KeyPairs ?? []).map((k) => ({
+        name: k.KeyName ?? '',
+        id: k.KeyPairId ?? '',
+        tags: tagsFromList(k.Tags),
+      }));
+    },
+    async deleteKeyPair(name) {
+      await call('DeleteKeyPair', () => client.send(new DeleteKeyPairCommand({ KeyName: name })));
+    },
+    describeVpcs: (filters) =>
+      pages(
+        'DescribeVpcs',
+        (NextToken) => client.send(new DescribeVpcsCommand({ Filters: sdkFilters(filters), NextToken })),
+        (out) =>
+          (out.Vpcs ?? []).map((v) => ({
+            id: v.VpcId ?? '',
+            vpcId: v.VpcId ?? '',
+            tags: tagsFromList(v.Tags),
+          })),
+      ),
+    describeSubnets: (filters) =>
+      pages(
+        'DescribeSubnets',
+        (NextToken) => client.send(new DescribeSubnetsCommand({ Filters: sdkFilters(filters), NextToken })),
+        (out) =>
+          (out.Subnets ?? []).map((s) => ({
+            id: s.SubnetId ?? '',
+            vpcId: s.VpcId ?? '',
+            tags: tagsFromList(s.Tags),
+          })),
+      ),
+    describeRouteTables: (filters) =>
+      pages(
+        'DescribeRouteTables',
+        (NextToken) =>
+          client.send(new DescribeRouteTablesCommand({ Filters: sdkFilters(filters), NextToken })),
+        (out) =>
+          (out.RouteTables ?? []).map((t) => ({
+            id: t.RouteTableId ?? '',
+            vpcId: t.VpcId ?? '',
+            tags: tagsFromList(t.Tags),
+            main: (t.Associations ?? []).some((a) => a.Main),
+            associationIds: (t.Associations ?? [])
+              .filter((a) => !a.Main && a.RouteTableAssociationId)
+              .map((a) => a.RouteTableAssociationId ?? ''),
+          })),
+      ),
+    describeInternetGateways: (filters) =>
+      pages(
+        'DescribeInternetGateways',
+        (NextToken) =>
+          client.send(new DescribeInternetGatewaysCommand({ Filters: sdkFilters(filters), NextToken })),
+        (out) =>
+          (out.InternetGateways ?? []).map((g) => ({
+            id: g.InternetGatewayId ?? '',
+            tags: tagsFromList(g.Tags),
+            attachedVpcIds: (g.Attachments ?? []).flatMap((a) => (a.VpcId ? [a.VpcId] : [])),
+          })),
+      ),
+    describeSecurityGroups: (filters) =>
+      pages(
+        'DescribeSecurityGroups',
+        (NextToken) =>
+          client.send(new DescribeSecurityGroupsCommand({ Filters: sdkFilters(filters), NextToken })),
+        (out) =>
+          (out.SecurityGroups ?? []).map((g) => ({
+            id: g.GroupId ?? '',
+            name: g.GroupName ?? '',
+            vpcId: g.VpcId ?? '',
+            tags: tagsFromList(g.Tags),
+          })),
+      ),
+    describeNetworkInterfaces: (filters) =>
+      pages(
+        'DescribeNetworkInterfaces',
+        (NextToken) =>
+          client.send(new DescribeNetworkInterfacesCommand({ Filters: sdkFilters(filters), NextToken })),
+        (out) =>
+          (out.NetworkInterfaces ?? []).map((n) => ({
+            id: n.NetworkInterfaceId ?? '',
+            vpcId: n.VpcId ?? '',
+            status: n.Status ?? '',
+            ...(n.Attachment?.AttachmentId ? { attachmentId: n.Attachment.AttachmentId } : {}),
+            ...(n.Attachment?.InstanceId ? { instanceId: n.Attachment.InstanceId } : {}),
+            tags: tagsFromList(n.TagSet),
+          })),
+      ),
+    describeLaunchTemplates: (filters) =>
+      pages(
+        'DescribeLaunchTemplates',
+        (NextToken) =>
+          client.send(new DescribeLaunchTemplatesCommand({ Filters: sdkFilters(filters), NextToken })),
+        (out) =>
+          (out.LaunchTemplates ?? []).map((t) => ({
+            id: t.LaunchTemplateId ?? '',
+            tags: tagsFromList(t.Tags),
+          })),
+      ),
+    async deleteVpc(id) {
+      await call('DeleteVpc', () => client.send(new DeleteVpcCommand({ VpcId: id })));
+    },
+    async deleteSubnet(id) {
+      await call('DeleteSubnet', () => client.send(new DeleteSubnetCommand({ SubnetId: id })));
+    },
+    async disassociateRouteTable(associationId) {
+      await call('DisassociateRouteTable', () =>
+        client.send(new DisassociateRouteTableCommand({ AssociationId: associationId })),
+      );
+    },
+    async deleteRouteTable(id) {
+      await call('DeleteRouteTable', () => client.send(new DeleteRouteTableCommand({ RouteTableId: id })));
+    },
+    async detachInternetGateway(id, vpcId) {
+      await call('DetachInternetGateway', () =>
+        client.send(new DetachInternetGatewayCommand({ InternetGatewayId: id, VpcId: vpcId })),
+      );
+    },
+    async deleteInternetGateway(id) {
+      await call('DeleteInternetGateway', () =>
+        client.send(new DeleteInternetGatewayCommand({ InternetGatewayId: id })),
+      );
+    },
+    async deleteSecurityGroup(id) {
+      await call('DeleteSecurityGroup', () => client.send(new DeleteSecurityGroupCommand({ GroupId: id })));
+    },
+    async detachNetworkInterface(attachmentId) {
+      await call('DetachNetworkInterface', () =>
+        client.send(new DetachNetworkInterfaceCommand({ AttachmentId: attachmentId, Force: true })),
+      );
+    },
+    async deleteNetworkInterface(id) {
+      await call('DeleteNetworkInterface', () =>
+        client.send(new DeleteNetworkInterfaceCommand({ NetworkInterfaceId: id })),
+      );
+    },
+    async deleteLaunchTemplate(id) {
+      await call('DeleteLaunchTemplate', () =>
+        client.send(new DeleteLaunchTemplateCommand({ LaunchTemplateId: id })),
+      );
+    },
+  };
+}

@@ -1,0 +1,14 @@
+export type { AutoScalingApi, AutoScalingGroup, GroupInstance } from './autoscaling.js';
+export { type AwsClients, type AwsClientsOptions, createAwsClients } from './clients.js';
+export type {
+  ChangeSetInfo,
+  CloudFormationApi,
+  ResourceChange,
+  StackEvent,
+  StackInfo,
+  StackResource,
+} from './cloudformation.js';
+export type { Ec2Address, Ec2Api, Ec2Instance, Ec2KeyPair, Ec2Resource } from './ec2.js';
+export { AwsCallError, awsErrorCode, isAwsError } from './errors.js';
+export type { HostedZone, RecordSet, Route53Api } from './route53.js';
+export * from './types.js';

@@ -1,0 +1,78 @@
+import { createHash } from 'node:crypto';
+import { posix } from 'node:path';
+import { type EventSink, silentEvents } from '../events.js';
+import { quote } from '../ssh/quote.js';
+import { type RemoteShell, runChecked } from '../ssh/remote-shell.js';
+import type { HostLayout } from './layout.js';
+
+/** A file tugboat places on a host (configuration, certificate, key, bundle). */
+export interface HostFile {
+  /** Absolute path on the host, inside the host layout. */
+  readonly path: string;
+  readonly content: string | Buffer;
+  /** e.g. 0o600 for keys, 0o644 for certificates, 0o755 for programs. */
+  readonly mode: number;
+}
+
+/** What {@link syncHostFiles} did. */
+export interface SyncResult {
+  readonly uploaded: readonly string[];
+  readonly unchanged: readonly string[];
+  /** Bytes sent to the host. */
+  readonly bytes: number;
+}
+
+const sha256 = (content: string | Buffer) => createHash('sha256').update(content).digest('hex');
+
+/**
+ * Makes the host's files equal to `files`: a file whose content and mode already match is not
+ * sent again (so a repeated bootstrap uploads nothing). Parent directories are created; content
+ * travels over SFTP, never on a command line.
+ */
+export async function syncHostFiles(
+  shell: RemoteShell,
+  files: readonly HostFile[],
+  options: { readonly events?: EventSink } = {},
+): Promise<SyncResult> {
+  if (files.length === 0) return { uploaded: [], unchanged: [], bytes: 0 };
+  for (const f of files) {
+    if (!posix.isAbsolute(f.path)) throw new Error(`host file path "${f.path}" must be absolute`);
+  }
+  const paths = files.map((f) => quote(f.path)).join(' ');
+  const probe = await runChecked(
+    shell,
+    `for p in ${paths}; do if [ -f "$p" ]; then printf '%s %s\\n' "$(stat -c %a "$p")" "$(sha256sum < "$p" | cut -d' ' -f1)"; else echo missing; fi; done`,
+    { step: 'compare files' },
+  );
+  const lines = probe.stdout.trim().split('\n');
+  const stale = files.filter((f, i) => lines[i] !== `${f.mode.toString(8)} ${sha256(f.content)}`);
+  const dirs = [...new Set(stale.map((f) => posix.dirname(f.path)))];
+  if (dirs.length > 0) {
+    await runChecked(shell, `mkdir -p ${dirs.map(quote).join(' ')}`, { step: 'create directories' });
+  }
+  let bytes = 0;
+  for (const f of stale) {
+    const data = typeof f.content === 'string' ? Buffer.from(f.content) : f.content;
+    await shell.upload(data, f.path, f.mode);
+    bytes += data.length;
+  }
+  const uploaded = stale.map((f) => f.path);
+  const unchanged = files.filter((f) => !stale.includes(f)).map((f) => f.path);
+  (options.events ?? silentEvents).emit({
+    code: 'host.files',
+    level: 'debug',
+    message: `${shell.host}: ${uploaded.length} file(s) uploaded (${bytes} bytes), ${unchanged.length} unchanged`,
+    data: { host: shell.host, uploaded, unchanged: unchanged.length, bytes },
+  });
+  return { uploaded, unchanged, bytes };
+}
+
+/** The file name of a bundle: its name and the first 16 hex digits of the SHA-256 of its content. */
+export function bundleFileName(name: string, content: Buffer | string): string {
+  return `${name}-${sha256(content).slice(0, 16)}.mjs`;
+}
+
+/** Where a bundle goes on a host: `/opt/tugboat/bundles/<name>-<hash>.mjs`, 0755. */
+export function bundleHostFile(layout: HostLayout, name: string, content: Buffer): HostFile {
+  return { path: posix.join(layout.opt, 'bundles', bundleFileName(name, content)), content, mode: 0o755 };
+}

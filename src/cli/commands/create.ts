@@ -1,0 +1,22 @@
+import { addAwsFlags } from '../aws-flags.js';
+import type { CommandModule } from './registry.js';
+
+/** `tugboat create -f FILE`: key pair, stack, wait for instances (then bootstrap, when available). */
+export const createCommand: CommandModule = {
+  define(program, run) {
+    const cmd = addAwsFlags(
+      program
+        .command('create')
+        .description('create a cluster (re-running finishes an interrupted create)')
+        .requiredOption('-f, --file <path>', 'cluster spec (YAML or JSON)')
+        .option('--no-bootstrap', 'stop once the instances are InService (skip the SSH bootstrap)')
+        .option('-y, --yes', 'answer yes to questions (replacing a stack left in ROLLBACK_COMPLETE)'),
+    );
+    cmd.action(
+      run(async (io, globals) => {
+        const { runCreate } = await import('./lifecycle-run.js');
+        return runCreate(io, globals, cmd.opts());
+      }),
+    );
+  },
+};

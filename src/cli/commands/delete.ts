@@ -1,0 +1,23 @@
+import { addAwsFlags } from '../aws-flags.js';
+import type { CommandModule } from './registry.js';
+
+/** `tugboat delete NAME`: plan, confirm, delete the stack, sweep by tag, prove nothing is left. */
+export const deleteCommand: CommandModule = {
+  define(program, run) {
+    const cmd = addAwsFlags(
+      program
+        .command('delete')
+        .description(
+          'delete a cluster and everything tagged with it; exit 3 unless the final check finds nothing left',
+        )
+        .argument('<name>', 'cluster name')
+        .option('-y, --yes', 'delete without asking'),
+    );
+    cmd.action(
+      run(async (io, globals) => {
+        const { runDelete } = await import('./lifecycle-run.js');
+        return runDelete(io, globals, String(cmd.args[0]), cmd.opts());
+      }),
+    );
+  },
+};

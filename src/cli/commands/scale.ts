@@ -1,0 +1,23 @@
+import { addAwsFlags } from '../aws-flags.js';
+import type { CommandModule } from './registry.js';
+
+/** `tugboat scale NAME --group G --desired N`. */
+export const scaleCommand: CommandModule = {
+  define(program, run) {
+    const cmd = addAwsFlags(
+      program
+        .command('scale')
+        .description("set a group's desired instances (within its min and max) and wait for them")
+        .argument('<name>', 'cluster name')
+        .requiredOption('--group <group>', 'group name (as in the spec)')
+        .requiredOption('--desired <n>', 'desired number of instances')
+        .option('--no-wait', 'return without waiting for the instances'),
+    );
+    cmd.action(
+      run(async (io, globals) => {
+        const { runScale } = await import('./inspect-run.js');
+        return runScale(io, globals, String(cmd.args[0]), cmd.opts());
+      }),
+    );
+  },
+};

@@ -1,0 +1,118 @@
+import { runPhase, silentEvents } from '../events.js';
+import { disassociatePool } from '../provision/eip.js';
+import { findLeftovers } from '../provision/leftovers.js';
+import { type DeletionProof, proveDeleted } from '../provision/proof.js';
+import { deleteStackAndWait } from '../provision/stack.js';
+import { type SweepResult, sweepCluster } from '../provision/sweep.js';
+import { checkClusterName, type LifecycleOptions, stackNameOf } from './types.js';
+
+/** What delete is about to remove, shown before asking. */
+export interface DeletePlan {
+  readonly cluster: string;
+  readonly stackName: string;
+  readonly stackStatus?: string;
+  readonly resources: readonly { readonly kind: string; readonly id: string }[];
+}
+
+/** Options of `deleteCluster`. */
+export interface DeleteClusterOptions extends LifecycleOptions {
+  readonly cluster: string;
+  /** Shown the plan; returns whether to go ahead. @default go ahead */
+  readonly confirm?: (plan: DeletePlan) => Promise<boolean>;
+  /** Rounds of the tag sweep. @default 12 */
+  readonly sweepRounds?: number;
+  /** First pause between sweep rounds. @default 2_000 */
+  readonly sweepDelayMs?: number;
+}
+
+/** What `deleteCluster` did; `clean` is the bottom line. */
+export interface DeleteClusterResult {
+  readonly cluster: string;
+  readonly declined: boolean;
+  readonly plan: DeletePlan;
+  readonly stack?: { readonly outcome: string; readonly reason?: string };
+  readonly sweep?: SweepResult;
+  readonly proof?: DeletionProof;
+  /** True when the proof found nothing of the cluster left. */
+  readonly clean: boolean;
+}
+
+/**
+ * Deletes a cluster from what AWS reports (no local state): shows the plan, disassociates pool
+ * EIPs, deletes the stack and waits, sweeps leftovers by tag, deletes a stack that failed to
+ * delete once its blockers are gone, and proves nothing is left. Safe to re-run after Ctrl-C.
+ */
+export async function deleteCluster(options: DeleteClusterOptions): Promise<DeleteClusterResult> {
+  const cluster = checkClusterName(options.cluster);
+  const events = options.events ?? silentEvents;
+  const { aws, signal } = options;
+  const stackName = stackNameOf(cluster);
+  const stackOpts = {
+    cfn: aws.cloudFormation,
+    events,
+    stackName,
+    ...(signal ? { signal } : {}),
+    ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}),
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+  };
+  const plan = await runPhase(events, 'plan', 'find what to delete', async (): Promise<DeletePlan> => {
+    const [stack, left] = await Promise.all([
+      aws.cloudFormation.describeStack(stackName),
+      findLeftovers(aws, cluster),
+    ]);
+    return {
+      cluster,
+      stackName,
+      ...(stack ? { stackStatus: stack.status } : {}),
+      resources: left.map((l) => ({ kind: l.kind, id: l.id })),
+    };
+  });
+  events.emit({
+    code: 'delete.plan',
+    level: 'debug',
+    message: `would delete stack ${plan.stackStatus ? stackName : '(none)'} and ${plan.resources.length} tagged resources`,
+    data: { ...plan },
+  });
+  if (options.confirm && !(await options.confirm(plan))) {
+    return { cluster, declined: true, plan, clean: false };
+  }
+  await runPhase(events, 'eips', 'disassociate pool EIPs', () => disassociatePool(aws.ec2, cluster, events));
+  let stack = await runPhase(events, 'stack', `delete stack ${stackName}`, () =>
+    deleteStackAndWait(stackOpts),
+  );
+  const sweepOptions = {
+    aws,
+    cluster,
+    events,
+    ...(signal ? { signal } : {}),
+    ...(options.sweepRounds ? { maxRounds: options.sweepRounds } : {}),
+    ...(options.sweepDelayMs !== undefined ? { retryDelayMs: options.sweepDelayMs } : {}),
+  };
+  let sweep = await runPhase(events, 'sweep', 'sweep leftovers by tag', () => sweepCluster(sweepOptions));
+  if (await aws.cloudFormation.describeStack(stackName)) {
+    // DELETE_FAILED: the sweep removed what blocked it; delete the stack again, then sweep again.
+    stack = await runPhase(events, 'stack', `delete stack ${stackName} again`, () =>
+      deleteStackAndWait(stackOpts),
+    );
+    sweep = await runPhase(events, 'sweep', 'sweep leftovers by tag', () => sweepCluster(sweepOptions));
+  }
+  const proof = await runPhase(events, 'proof', 'prove nothing is left', () => proveDeleted(aws, cluster));
+  const stackStillThere = Boolean(await aws.cloudFormation.describeStack(stackName));
+  events.emit({
+    code: 'delete.proof',
+    level: proof.clean ? 'info' : 'error',
+    message: proof.clean
+      ? `nothing tagged ${cluster} is left (${proof.checks.length} resource kinds checked)`
+      : `${proof.remaining.length} resources remain: ${proof.remaining.map((r) => `${r.kind} ${r.id}`).join(', ')}`,
+    data: { ...proof },
+  });
+  return {
+    cluster,
+    declined: false,
+    plan,
+    stack: { outcome: stack.outcome, ...(stack.reason ? { reason: stack.reason } : {}) },
+    sweep,
+    proof,
+    clean: proof.clean && !stackStillThere,
+  };
+}

@@ -1,0 +1,80 @@
+import { CLUSTER_TAG } from '../aws/types.js';
+import { DeploymentError } from '../errors.js';
+import { listPool, type PoolAddress } from '../provision/eip.js';
+import { buildInventory, type GroupStatus, type Host } from '../provision/inventory.js';
+import { API_ENDPOINT_OUTPUT, checkClusterName, type LifecycleOptions, stackNameOf } from './types.js';
+
+/** Options of `clusterStatus`. */
+export interface ClusterStatusOptions extends LifecycleOptions {
+  readonly cluster: string;
+}
+
+/** A cluster as AWS reports it (no local state needed). */
+export interface ClusterStatus {
+  readonly cluster: string;
+  readonly region: string;
+  readonly stackName: string;
+  /** Absent when the stack is gone but tagged groups remain. */
+  readonly stack?: {
+    readonly status: string;
+    readonly reason?: string;
+    readonly outputs: Readonly<Record<string, string>>;
+  };
+  readonly apiEndpoint?: string;
+  readonly groups: readonly GroupStatus[];
+  readonly hosts: readonly Host[];
+  readonly eips: readonly PoolAddress[];
+}
+
+/** Stack status, each group's desired vs in-service, each instance and the EIP pool. */
+export async function clusterStatus(options: ClusterStatusOptions): Promise<ClusterStatus> {
+  const cluster = checkClusterName(options.cluster);
+  const { aws } = options;
+  const stackName = stackNameOf(cluster);
+  const [stack, inventory, eips] = await Promise.all([
+    aws.cloudFormation.describeStack(stackName),
+    buildInventory({ ec2: aws.ec2, autoScaling: aws.autoScaling, cluster }),
+    listPool(aws.ec2, cluster),
+  ]);
+  if (!stack && inventory.groups.length === 0) {
+    throw new DeploymentError(
+      'CLUSTER_NOT_FOUND',
+      `cluster "${cluster}" not found in ${aws.region}: check the name and --region (\`tugboat list\` shows the clusters)`,
+    );
+  }
+  const apiEndpoint = stack?.outputs[API_ENDPOINT_OUTPUT];
+  return {
+    cluster,
+    region: aws.region,
+    stackName,
+    ...(stack
+      ? {
+          stack: {
+            status: stack.status,
+            ...(stack.statusReason ? { reason: stack.statusReason } : {}),
+            outputs: stack.outputs,
+          },
+        }
+      : {}),
+    ...(apiEndpoint ? { apiEndpoint } : {}),
+    groups: inventory.groups,
+    hosts: inventory.hosts,
+    eips,
+  };
+}
+
+/** One cluster in `listClusters`. */
+export interface ClusterSummary {
+  readonly cluster: string;
+  readonly stackName: string;
+  readonly status: string;
+}
+
+/** Every tugboat cluster in the region (stacks tagged `tugboat:cluster`). */
+export async function listClusters(options: LifecycleOptions): Promise<ClusterSummary[]> {
+  const stacks = await options.aws.cloudFormation.listStacks();
+  return stacks
+    .filter((s) => s.tags[CLUSTER_TAG] && s.name === stackNameOf(s.tags[CLUSTER_TAG]))
+    .map((s) => ({ cluster: s.tags[CLUSTER_TAG] ?? '', stackName: s.name, status: s.status }))
+    .sort((a, b) => a.cluster.localeCompare(b.cluster));
+}

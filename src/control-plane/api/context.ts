@@ -1,0 +1,16 @@
+import type { EventSink } from '../../events.js';
+import type { ResourceStore } from './resource-store.js';
+
+/** What request handlers share: persistence, the clock and limits. */
+export interface ApiContext {
+  readonly resources: ResourceStore;
+  readonly now: () => Date;
+  readonly events: EventSink;
+  /** Period of BOOKMARK events on watches that allow them. */
+  readonly bookmarkIntervalMs: number;
+  /**
+   * Watches without `timeoutSeconds` end after a random time between this and twice this, so
+   * clients re-watch and connections spread over instances (kube-apiserver's --min-request-timeout).
+   */
+  readonly minWatchTimeoutSeconds: number;
+}

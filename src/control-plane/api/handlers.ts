@@ -1,0 +1,228 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { KubeObject } from '../registry/types.js';
+import { isRecord } from '../registry/validation.js';
+import type { ApiContext } from './context.js';
+import { checkFields } from './fields.js';
+import { parseJsonObject } from './http.js';
+import { applyPatch, patchTypeOf } from './patch.js';
+import { listObject, listObjects, scaleOf } from './read.js';
+import type { ResourceRequest } from './request-info.js';
+import { ApiError, badRequest, conflict } from './status.js';
+import { buildTable, type ResponseShape } from './table.js';
+import { serveWatch } from './watch.js';
+import { createObject, deleteObject, parseDeleteOptions, updateObject } from './write.js';
+
+/** A handled request's answer: status code and JSON body (watch and proxies write directly). */
+export interface Reply {
+  readonly code: number;
+  readonly body: unknown;
+}
+
+export interface HandlerInput {
+  readonly ctx: ApiContext;
+  readonly info: ResourceRequest;
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly shape: ResponseShape;
+  /** The request body (already read within the size limit); empty for GET. */
+  readonly body: Buffer;
+}
+
+function requireName(info: ResourceRequest): string {
+  if (!info.name)
+    throw new ApiError(405, 'MethodNotAllowed', `${info.verb} needs an object name in the path`);
+  return info.name;
+}
+
+function objectReply(input: HandlerInput, code: number, obj: KubeObject): Reply {
+  if (input.shape.table && input.req.method === 'GET') {
+    return {
+      code,
+      body: buildTable(
+        input.info.def,
+        [obj],
+        { resourceVersion: obj.metadata?.resourceVersion },
+        input.info.query.get('includeObject'),
+        input.shape,
+        input.ctx.now(),
+      ),
+    };
+  }
+  return { code, body: obj };
+}
+
+function bodyObject(input: HandlerInput): KubeObject {
+  const obj = parseJsonObject(input.body) as KubeObject;
+  return checkFields(input.info.def, obj, input.info.query.get('fieldValidation'), input.res);
+}
+
+function isDryRun(info: ResourceRequest): boolean {
+  const d = info.query.get('dryRun');
+  if (d && d !== 'All') throw badRequest(`dryRun "${d}" is not supported: use dryRun=All`);
+  return d === 'All';
+}
+
+/**
+ * Handles a resource request (everything except watch, log and exec, which stream) and returns
+ * the reply; errors are thrown as ApiError.
+ */
+export async function handleResource(input: HandlerInput): Promise<Reply | undefined> {
+  const { ctx, info } = input;
+  const { def, namespace, subresource } = info;
+  const ns = def.namespaced ? namespace : undefined;
+  switch (info.verb) {
+    case 'get': {
+      const obj = await ctx.resources.mustGet(def, ns, requireName(info));
+      if (subresource === 'scale') return { code: 200, body: scaleOf(obj) };
+      return objectReply(input, 200, obj);
+    }
+    case 'list': {
+      const result = await listObjects(ctx, info);
+      if (input.shape.table) {
+        return {
+          code: 200,
+          body: buildTable(
+            def,
+            result.items,
+            result.metadata,
+            info.query.get('includeObject'),
+            input.shape,
+            ctx.now(),
+          ),
+        };
+      }
+      return { code: 200, body: listObject(def, result) };
+    }
+    case 'watch':
+      await serveWatch(ctx, info, input.req, input.res, input.shape);
+      return undefined;
+    case 'create': {
+      if (subresource === 'binding') return bind(input);
+      if (info.name && !subresource)
+        throw new ApiError(
+          405,
+          'MethodNotAllowed',
+          `POST to ${def.plural}/${info.name} is not allowed: create at the collection and put the name in metadata.name`,
+        );
+      return { code: 201, body: await createObject(ctx, def, ns, bodyObject(input), isDryRun(info)) };
+    }
+    case 'update': {
+      const name = requireName(info);
+      const body = bodyObject(input);
+      if (subresource === 'scale') return { code: 200, body: await setScale(input, name, () => body) };
+      const obj = await updateObject(ctx, def, ns, name, subresource, () => body, isDryRun(info));
+      return { code: 200, body: obj };
+    }
+    case 'patch': {
+      const name = requireName(info);
+      const type = patchTypeOf(input.req.headers['content-type']);
+      if (subresource === 'scale')
+        return {
+          code: 200,
+          body: await setScale(input, name, (scale) => applyPatch(type, scale, input.body)),
+        };
+      const obj = await updateObject(
+        ctx,
+        def,
+        ns,
+        name,
+        subresource,
+        (cur) =>
+          checkFields(def, applyPatch(type, cur, input.body), info.query.get('fieldValidation'), input.res),
+        isDryRun(info),
+      );
+      return { code: 200, body: obj };
+    }
+    case 'delete': {
+      const options = parseDeleteOptions(
+        input.body.length ? parseJsonObject(input.body) : undefined,
+        info.query,
+      );
+      return { code: 200, body: await deleteObject(ctx, def, ns, requireName(info), options) };
+    }
+    case 'deletecollection': {
+      const options = parseDeleteOptions(
+        input.body.length ? parseJsonObject(input.body) : undefined,
+        info.query,
+      );
+      const listed = await listObjects(ctx, info);
+      const items: KubeObject[] = [];
+      for (const obj of listed.items) {
+        const name = String(obj.metadata?.name);
+        const done = await deleteObject(ctx, def, obj.metadata?.namespace, name, options).catch(
+          (err: unknown) => {
+            if (err instanceof ApiError && err.code === 404) return undefined;
+            throw err;
+          },
+        );
+        if (done) items.push(done);
+      }
+      return { code: 200, body: listObject(def, { items, metadata: listed.metadata }) };
+    }
+  }
+}
+
+async function setScale(
+  input: HandlerInput,
+  name: string,
+  change: (scale: KubeObject) => KubeObject,
+): Promise<unknown> {
+  const { ctx, info } = input;
+  const ns = info.def.namespaced ? info.namespace : undefined;
+  const updated = await updateObject(ctx, info.def, ns, name, undefined, (cur) => {
+    const scale = change(scaleOf(cur) as KubeObject);
+    const replicas = isRecord(scale.spec) ? scale.spec.replicas : undefined;
+    if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
+      throw new ApiError(
+        422,
+        'Invalid',
+        `Scale.autoscaling "${name}" is invalid: spec.replicas: Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`,
+      );
+    }
+    const rv = scale.metadata?.resourceVersion;
+    if (rv && rv !== cur.metadata?.resourceVersion) {
+      throw conflict(
+        { group: info.def.group, resource: info.def.plural },
+        name,
+        'the object has been modified; please apply your changes to the latest version and try again',
+      );
+    }
+    return { ...cur, spec: { ...(cur.spec as object), replicas } };
+  });
+  return scaleOf(updated);
+}
+
+/** POST pods/{name}/binding: sets spec.nodeName once (409 when already bound elsewhere). */
+async function bind(input: HandlerInput): Promise<Reply> {
+  const { ctx, info } = input;
+  const name = requireName(info);
+  const binding = parseJsonObject(input.body);
+  const target = isRecord(binding.target) ? binding.target : undefined;
+  const node = target?.name;
+  if (typeof node !== 'string' || !node) {
+    throw new ApiError(422, 'Invalid', `Binding "${name}" is invalid: target.name: Required value`, {
+      causes: [{ reason: 'FieldValueRequired', field: 'target.name', message: 'Required value' }],
+    });
+  }
+  await ctx.resources.update(info.def, info.namespace, name, (pod) => {
+    const spec = isRecord(pod.spec) ? pod.spec : {};
+    if (spec.nodeName && spec.nodeName !== node) {
+      throw conflict(
+        { group: '', resource: 'pods' },
+        name,
+        `pod ${name} is already assigned to node "${String(spec.nodeName)}"`,
+      );
+    }
+    if (pod.metadata?.deletionTimestamp)
+      throw conflict(
+        { group: '', resource: 'pods' },
+        name,
+        'pod is being deleted, cannot be assigned to a host',
+      );
+    return { ...pod, spec: { ...spec, nodeName: node } };
+  });
+  return {
+    code: 201,
+    body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 },
+  };
+}

@@ -1,0 +1,104 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ApiError } from './status.js';
+
+/** Writes a JSON body with the given status code. */
+export function sendJson(
+  res: ServerResponse,
+  code: number,
+  body: unknown,
+  contentType = 'application/json',
+): void {
+  const text = JSON.stringify(body);
+  res.writeHead(code, {
+    'Content-Type': contentType,
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': 'no-cache, private',
+  });
+  res.end(text);
+}
+
+/** Writes an ApiError as its Status object. */
+export function sendError(res: ServerResponse, err: ApiError): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  sendJson(res, err.code, err.toStatus());
+}
+
+export interface BodyOptions {
+  /** Larger bodies answer 413 RequestEntityTooLarge. */
+  readonly maxBytes: number;
+}
+
+/** Reads the request body up to `maxBytes`; larger bodies fail with 413 without buffering them. */
+export async function readBody(req: IncomingMessage, options: BodyOptions): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? '0');
+  if (declared > options.maxBytes) {
+    req.resume();
+    throw tooLarge(declared, options.maxBytes);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > options.maxBytes) {
+      req.resume();
+      throw tooLarge(size, options.maxBytes);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function tooLarge(size: number, max: number): ApiError {
+  return new ApiError(
+    413,
+    'RequestEntityTooLarge',
+    `request body of ${size} bytes is larger than the limit of ${max} bytes: send a smaller object`,
+  );
+}
+
+/** Parses a JSON object body; anything else is a 400 BadRequest that quotes the problem. */
+export function parseJsonObject(body: Buffer): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    throw new ApiError(400, 'BadRequest', `the request body is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ApiError(
+      400,
+      'BadRequest',
+      `the request body must be a JSON object, got ${Array.isArray(value) ? 'an array' : typeof value}`,
+    );
+  }
+  return value as Record<string, unknown>;
+}
+
+/**
+ * Checks a POST/PUT/DELETE body's Content-Type and returns it as JSON: JSON as is, YAML converted.
+ * Protobuf and anything else answer 415, which makes Kubernetes clients retry with JSON.
+ */
+export async function normalizeBody(contentType: string | undefined, body: Buffer): Promise<Buffer> {
+  const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  if (body.length === 0 || type === '' || type === 'application/json' || type === '*/*') return body;
+  if (type === 'application/yaml' || type === 'application/x-yaml') {
+    const { parse } = await import('yaml');
+    try {
+      return Buffer.from(JSON.stringify(parse(body.toString('utf8'))));
+    } catch (err) {
+      throw new ApiError(
+        400,
+        'BadRequest',
+        `the request body is not valid YAML: ${(err as Error).message.split('\n')[0]}`,
+      );
+    }
+  }
+  throw new ApiError(
+    415,
+    'UnsupportedMediaType',
+    `the body of the request was in an unknown format (${type}): send application/json or application/yaml`,
+  );
+}

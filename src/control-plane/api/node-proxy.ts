@@ -1,0 +1,216 @@
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer } from 'ws';
+import { findResource } from '../registry/index.js';
+import type { KubeObject } from '../registry/types.js';
+import { getPath, isRecord } from '../registry/validation.js';
+import type { ApiContext } from './context.js';
+import type { ResourceRequest } from './request-info.js';
+import { ApiError, badRequest } from './status.js';
+
+/** How the API server reaches node agents (kubelet-compatible endpoints). */
+export interface NodeProxyOptions {
+  /** Client certificate the API server presents and CA that signs agents' serving certs. */
+  readonly tls?: {
+    readonly cert: string | Buffer;
+    readonly key: string | Buffer;
+    readonly ca: string | Buffer;
+  };
+  /** Plain HTTP to agents: tests on loopback only. @default false */
+  readonly insecureHttp?: boolean;
+  /** @default 10250 */
+  readonly defaultPort?: number;
+}
+
+/** Stream protocols the exec bridge passes through (newest first). */
+const EXEC_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
+
+interface Target {
+  readonly host: string;
+  readonly port: number;
+  readonly container: string;
+}
+
+async function resolveTarget(
+  ctx: ApiContext,
+  info: ResourceRequest,
+  options: NodeProxyOptions | undefined,
+): Promise<Target> {
+  const name = info.name ?? '';
+  const pod = await ctx.resources.mustGet(info.def, info.namespace, name);
+  const containers = (getPath(pod, ['spec', 'containers']) as unknown[] | undefined) ?? [];
+  const names = containers.map((c) => (isRecord(c) ? String(c.name) : ''));
+  let container = info.query.get('container') ?? '';
+  if (!container) {
+    if (names.length !== 1)
+      throw badRequest(
+        `a container name must be specified for pod ${name}, choose one of: [${names.join(' ')}]`,
+      );
+    container = names[0]!;
+  } else if (!names.includes(container)) {
+    throw badRequest(
+      `container ${container} is not valid for pod ${name}: choose one of: [${names.join(' ')}]`,
+    );
+  }
+  const nodeName = getPath(pod, ['spec', 'nodeName']);
+  if (typeof nodeName !== 'string' || !nodeName)
+    throw badRequest(`pod ${name} does not have a host assigned: wait until it is scheduled`);
+  const node = (await ctx.resources.get(findResource('', 'v1', 'nodes')!, undefined, nodeName)) as
+    | KubeObject
+    | undefined;
+  if (!node) throw new ApiError(404, 'NotFound', `nodes "${nodeName}" not found`);
+  const addresses = (getPath(node, ['status', 'addresses']) as unknown[] | undefined) ?? [];
+  const internal = addresses.find((a) => isRecord(a) && a.type === 'InternalIP') as
+    | { address?: string }
+    | undefined;
+  if (!internal?.address)
+    throw new ApiError(503, 'ServiceUnavailable', `node ${nodeName} has no InternalIP address yet`);
+  const port = getPath(node, ['status', 'daemonEndpoints', 'kubeletEndpoint', 'Port']);
+  return {
+    host: internal.address,
+    port: typeof port === 'number' && port > 0 ? port : (options?.defaultPort ?? 10250),
+    container,
+  };
+}
+
+function agentUrl(
+  options: NodeProxyOptions | undefined,
+  scheme: 'http' | 'ws',
+  t: Target,
+  path: string,
+): string {
+  const secure = !options?.insecureHttp;
+  const host = t.host.includes(':') ? `[${t.host}]` : t.host;
+  return `${scheme}${secure ? 's' : ''}://${host}:${t.port}${path}`;
+}
+
+const LOG_PARAMS = [
+  'follow',
+  'tailLines',
+  'sinceSeconds',
+  'sinceTime',
+  'previous',
+  'timestamps',
+  'limitBytes',
+];
+
+/** GET pods/{name}/log: streams the agent's `/containerLogs/{ns}/{pod}/{container}` answer. */
+export async function proxyLog(
+  ctx: ApiContext,
+  info: ResourceRequest,
+  req: IncomingMessage,
+  res: ServerResponse,
+  options: NodeProxyOptions | undefined,
+): Promise<void> {
+  if (info.verb !== 'get') throw new ApiError(405, 'MethodNotAllowed', 'pods/log supports GET only');
+  const target = await resolveTarget(ctx, info, options);
+  const query = new URLSearchParams();
+  for (const p of LOG_PARAMS) {
+    const v = info.query.get(p);
+    if (v !== null) query.set(p, v);
+  }
+  const path = `/containerLogs/${encodeURIComponent(info.namespace ?? '')}/${encodeURIComponent(info.name ?? '')}/${encodeURIComponent(target.container)}?${query}`;
+  const url = agentUrl(options, 'http', target, path);
+  await new Promise<void>((resolve, reject) => {
+    const client = options?.insecureHttp ? http : https;
+    const upstream = client.get(
+      url,
+      { cert: options?.tls?.cert, key: options?.tls?.key, ca: options?.tls?.ca, timeout: 30_000 },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, {
+          'Content-Type': up.headers['content-type'] ?? 'text/plain',
+          'Transfer-Encoding': 'chunked',
+        });
+        up.pipe(res);
+        up.on('end', resolve);
+        up.on('error', resolve);
+      },
+    );
+    upstream.on('timeout', () => upstream.destroy(new Error('timed out')));
+    upstream.on('error', (err) =>
+      reject(
+        new ApiError(
+          503,
+          'ServiceUnavailable',
+          `cannot reach the agent of pod ${info.name} at ${target.host}:${target.port}: ${err.message}`,
+        ),
+      ),
+    );
+    req.on('close', () => upstream.destroy());
+  });
+}
+
+/**
+ * pods/{name}/exec over WebSocket: opens the same stream protocol to the agent's
+ * `/exec/{ns}/{pod}/{container}` and relays frames both ways until either side closes.
+ */
+export async function proxyExec(
+  ctx: ApiContext,
+  info: ResourceRequest,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  options: NodeProxyOptions | undefined,
+): Promise<void> {
+  const offered = String(req.headers['sec-websocket-protocol'] ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => EXEC_PROTOCOLS.includes(p));
+  if (offered.length === 0)
+    throw badRequest(`exec needs one of the WebSocket subprotocols ${EXEC_PROTOCOLS.join(', ')}`);
+  if (info.query.getAll('command').length === 0)
+    throw badRequest('you must specify at least 1 command: add ?command=...');
+  const target = await resolveTarget(ctx, info, options);
+  const query = new URLSearchParams();
+  for (const [k, v] of info.query) if (k !== 'container') query.append(k, v);
+  const path = `/exec/${encodeURIComponent(info.namespace ?? '')}/${encodeURIComponent(info.name ?? '')}/${encodeURIComponent(target.container)}?${query}`;
+  const upstream = new WebSocket(agentUrl(options, 'ws', target, path), offered, {
+    cert: options?.tls?.cert,
+    key: options?.tls?.key,
+    ca: options?.tls?.ca,
+    handshakeTimeout: 30_000,
+    perMessageDeflate: false,
+  });
+  await new Promise<void>((resolve, reject) => {
+    upstream.once('open', resolve);
+    upstream.once('error', (err) =>
+      reject(
+        new ApiError(
+          503,
+          'ServiceUnavailable',
+          `cannot reach the agent of pod ${info.name} at ${target.host}:${target.port}: ${err.message}`,
+        ),
+      ),
+    );
+    upstream.once('unexpected-response', (_r, resp) =>
+      reject(
+        new ApiError(
+          resp.statusCode === 404 ? 404 : 503,
+          resp.statusCode === 404 ? 'NotFound' : 'ServiceUnavailable',
+          `the agent answered exec with HTTP ${resp.statusCode}`,
+        ),
+      ),
+    );
+  });
+  // The client gets the subprotocol the agent chose, so both ends speak the same framing.
+  const bridge = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    handleProtocols: () => upstream.protocol || false,
+  });
+  bridge.handleUpgrade(req, socket, head, (client) => {
+    upstream.on(
+      'message',
+      (data, isBinary) => client.readyState === WebSocket.OPEN && client.send(data, { binary: isBinary }),
+    );
+    client.on(
+      'message',
+      (data, isBinary) => upstream.readyState === WebSocket.OPEN && upstream.send(data, { binary: isBinary }),
+    );
+    upstream.on('close', (code, reason) => client.close(code === 1005 ? 1000 : code, reason));
+    client.on('close', () => upstream.close());
+    upstream.on('error', () => client.terminate());
+    client.on('error', () => upstream.terminate());
+  });
+}

@@ -1,0 +1,120 @@
+import type { KubeObject, ResourceDef } from '../registry/types.js';
+import { apiVersionOf } from '../registry/types.js';
+import type { ApiContext } from './context.js';
+import type { ResourceRequest } from './request-info.js';
+import { parseFieldSelector, parseLabelSelector } from './selectors.js';
+import { ApiError, badRequest } from './status.js';
+
+interface ContinueToken {
+  readonly rv: number;
+  readonly start: string;
+}
+
+function encodeContinue(token: ContinueToken): string {
+  return Buffer.from(JSON.stringify(token)).toString('base64url');
+}
+
+function decodeContinue(text: string): ContinueToken {
+  try {
+    const t = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as ContinueToken;
+    if (typeof t.rv === 'number' && typeof t.start === 'string') return t;
+  } catch {
+    // fall through to the error below
+  }
+  throw badRequest(
+    `continue token "${text.slice(0, 40)}" is not valid: use the token from the previous list response`,
+  );
+}
+
+/** Parses a positive `limit`; 0 or absent means no limit. */
+function parseLimit(text: string | null): number | undefined {
+  if (!text) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) throw badRequest(`limit "${text}" must be a non-negative integer`);
+  return n === 0 ? undefined : n;
+}
+
+export interface ListResult {
+  readonly items: KubeObject[];
+  readonly metadata: Record<string, unknown>;
+}
+
+/**
+ * Lists with label/field selectors and limit/continue. Pages after the first read at the first
+ * page's revision, so a paged list is one consistent snapshot (410 Expired once compacted).
+ */
+export async function listObjects(ctx: ApiContext, req: ResourceRequest): Promise<ListResult> {
+  const def = req.def;
+  const labels = parseLabelSelector(req.query.get('labelSelector'));
+  const fields = parseFieldSelector(req.query.get('fieldSelector'), def);
+  const limit = parseLimit(req.query.get('limit'));
+  const cont = req.query.get('continue');
+  const token = cont ? decodeContinue(cont) : undefined;
+  const namespace = def.namespaced ? req.namespace : undefined;
+  let revision = token?.rv;
+  let startKey = token?.start;
+  const items: KubeObject[] = [];
+  let nextKey: string | undefined;
+  for (;;) {
+    const page = await ctx.resources
+      .list(def, namespace, {
+        limit: limit ? Math.max(limit - items.length, 1) : undefined,
+        startKey,
+        revision,
+      })
+      .catch((err: unknown) => {
+        if (err instanceof ApiError && err.code === 410 && token) {
+          throw new ApiError(
+            410,
+            'Expired',
+            'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.',
+          );
+        }
+        throw err;
+      });
+    revision = page.revision;
+    for (const obj of page.items) if (labels(obj) && fields(obj)) items.push(obj);
+    nextKey = page.nextKey;
+    if (!limit || !nextKey || items.length >= limit) break;
+    startKey = nextKey;
+  }
+  const metadata: Record<string, unknown> = { resourceVersion: String(revision) };
+  if (limit && nextKey) metadata.continue = encodeContinue({ rv: revision ?? 0, start: nextKey });
+  return { items, metadata };
+}
+
+/** The `<Kind>List` object for a list result. */
+export function listObject(def: ResourceDef, result: ListResult): Record<string, unknown> {
+  return {
+    kind: `${def.kind}List`,
+    apiVersion: apiVersionOf(def),
+    metadata: result.metadata,
+    items: result.items,
+  };
+}
+
+/** The autoscaling/v1 Scale view of a deployment or replica set. */
+export function scaleOf(obj: KubeObject): Record<string, unknown> {
+  const spec = (obj.spec ?? {}) as Record<string, unknown>;
+  const status = (obj.status ?? {}) as Record<string, unknown>;
+  const selector = spec.selector as { matchLabels?: Record<string, string> } | undefined;
+  const meta = obj.metadata ?? {};
+  return {
+    kind: 'Scale',
+    apiVersion: 'autoscaling/v1',
+    metadata: {
+      name: meta.name,
+      namespace: meta.namespace,
+      uid: meta.uid,
+      resourceVersion: meta.resourceVersion,
+      creationTimestamp: meta.creationTimestamp,
+    },
+    spec: { replicas: spec.replicas ?? 0 },
+    status: {
+      replicas: status.replicas ?? 0,
+      selector: Object.entries(selector?.matchLabels ?? {})
+        .map(([k, v]) => `${k}=${v}`)
+        .join(','),
+    },
+  };
+}

@@ -1,0 +1,146 @@
+import type { KubeObject, ResourceDef } from '../registry/types.js';
+import { type Store, StoreError } from '../store/types.js';
+import { objectTooLarge } from './lifecycle.js';
+import { decodeObject, encodeObject, listPrefix, objectKey } from './objects.js';
+import { ApiError, alreadyExists, notFound } from './status.js';
+
+export interface ResourceStoreOptions {
+  /** Objects whose JSON is larger answer 413. @default 1_572_864 (1.5 MiB, etcd's default) */
+  readonly maxObjectBytes?: number;
+  /** Attempts of a read-modify-write before giving up with 409 Conflict. @default 10 */
+  readonly maxRetries?: number;
+}
+
+/** Result of one page of a list. */
+export interface ListPage {
+  readonly items: KubeObject[];
+  readonly revision: number;
+  /** Key to continue from, when more items exist. */
+  readonly nextKey: string | undefined;
+}
+
+/**
+ * Typed persistence of Kubernetes objects over the Store seam: keys, encoding, resourceVersion
+ * from modRevision, optimistic concurrency and mapping of store failures to Status errors.
+ */
+export class ResourceStore {
+  readonly maxObjectBytes: number;
+  private readonly maxRetries: number;
+
+  constructor(
+    readonly store: Store,
+    options: ResourceStoreOptions = {},
+  ) {
+    this.maxObjectBytes = options.maxObjectBytes ?? 1_572_864;
+    this.maxRetries = options.maxRetries ?? 10;
+  }
+
+  private encode(obj: KubeObject): Uint8Array {
+    const bytes = encodeObject(obj);
+    if (bytes.length > this.maxObjectBytes) throw objectTooLarge(bytes.length, this.maxObjectBytes);
+    return bytes;
+  }
+
+  async get(def: ResourceDef, namespace: string | undefined, name: string): Promise<KubeObject | undefined> {
+    const kv = await this.store.get(objectKey(def, namespace, name)).catch(mapStoreError);
+    return kv ? decodeObject(kv) : undefined;
+  }
+
+  async mustGet(def: ResourceDef, namespace: string | undefined, name: string): Promise<KubeObject> {
+    const obj = await this.get(def, namespace, name);
+    if (!obj) throw notFound({ group: def.group, resource: def.plural }, name);
+    return obj;
+  }
+
+  async create(def: ResourceDef, obj: KubeObject): Promise<KubeObject> {
+    const name = String(obj.metadata?.name);
+    const res = await this.store
+      .create(objectKey(def, obj.metadata?.namespace, name), this.encode(obj))
+      .catch(mapStoreError);
+    if (!res.ok) throw alreadyExists({ group: def.group, resource: def.plural }, name);
+    return decodeObject(res.kv);
+  }
+
+  /**
+   * Read-modify-write with retries on concurrent changes. `mutate` returns the new object, or
+   * undefined to leave it unchanged; errors it throws (including 409 for a stale body) propagate.
+   */
+  async update(
+    def: ResourceDef,
+    namespace: string | undefined,
+    name: string,
+    mutate: (current: KubeObject) => KubeObject | undefined | Promise<KubeObject | undefined>,
+  ): Promise<KubeObject> {
+    const key = objectKey(def, namespace, name);
+    for (let attempt = 0; attempt < this.maxRetries; attempt++) {
+      const kv = await this.store.get(key).catch(mapStoreError);
+      if (!kv) throw notFound({ group: def.group, resource: def.plural }, name);
+      const current = decodeObject(kv);
+      const next = await mutate(structuredClone(current));
+      if (!next) return current;
+      const res = await this.store.update(key, this.encode(next), kv.modRevision).catch(mapStoreError);
+      if (res.ok) return decodeObject(res.kv);
+    }
+    throw new ApiError(
+      409,
+      'Conflict',
+      `too many concurrent changes to ${def.plural} "${name}": retry the request`,
+    );
+  }
+
+  /** Deletes when the stored revision is still `expected` (or unconditionally); returns the last state. */
+  async delete(
+    def: ResourceDef,
+    namespace: string | undefined,
+    name: string,
+    expected?: number,
+  ): Promise<KubeObject | undefined> {
+    const res = await this.store.delete(objectKey(def, namespace, name), expected).catch(mapStoreError);
+    if (!res.ok) return undefined;
+    return res.prev ? decodeObject(res.prev, res.revision) : undefined;
+  }
+
+  /** One page of objects under the resource (and namespace), read at `revision` when given. */
+  async list(
+    def: ResourceDef,
+    namespace: string | undefined,
+    options: { limit?: number; startKey?: string; revision?: number } = {},
+  ): Promise<ListPage> {
+    const prefix = listPrefix(def, namespace);
+    const res = await this.store
+      .range(prefix, {
+        prefix: true,
+        limit: options.limit ? options.limit + 1 : undefined,
+        startKey: options.startKey,
+        revision: options.revision,
+      })
+      .catch(mapStoreError);
+    let kvs = res.kvs;
+    let nextKey: string | undefined;
+    if (options.limit && kvs.length > options.limit) {
+      nextKey = kvs[options.limit]!.key;
+      kvs = kvs.slice(0, options.limit);
+    } else if (res.more && kvs.length > 0) {
+      nextKey = `${kvs[kvs.length - 1]!.key}\u0000`;
+    }
+    return { items: kvs.map((kv) => decodeObject(kv)), revision: options.revision ?? res.revision, nextKey };
+  }
+
+  async revision(): Promise<number> {
+    return this.store.currentRevision().catch(mapStoreError);
+  }
+}
+
+/** Turns store failures into Status errors (410 for compacted, 413 for too large, 503 otherwise). */
+export function mapStoreError(err: unknown): never {
+  if (err instanceof StoreError) {
+    if (err.reason === 'Compacted')
+      throw new ApiError(410, 'Expired', `too old resource version: ${err.message}`);
+    if (err.reason === 'TooLarge')
+      throw new ApiError(413, 'RequestEntityTooLarge', `object is too large for the store: ${err.message}`);
+    if (err.reason === 'FutureRevision')
+      throw new ApiError(400, 'BadRequest', `resource version is in the future: ${err.message}`);
+    throw new ApiError(503, 'ServiceUnavailable', `the store is unavailable: ${err.message}`);
+  }
+  throw err;
+}

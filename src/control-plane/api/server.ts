@@ -1,0 +1,254 @@
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
+import type { Duplex } from 'node:stream';
+import { type EventSink, silentEvents } from '../../events.js';
+import { type AuthenticatorOptions, authenticate, type UserInfo } from '../auth/authenticate.js';
+import { authorize, forbiddenMessage } from '../auth/authorize.js';
+import { findResource } from '../registry/index.js';
+import type { Store } from '../store/types.js';
+import type { ApiContext } from './context.js';
+import { handleResource } from './handlers.js';
+import { normalizeBody, readBody, sendError, sendJson } from './http.js';
+import { type NodeProxyOptions, proxyExec, proxyLog } from './node-proxy.js';
+import { serveNonResource } from './nonresource.js';
+import { parseRequest, type ResourceRequest } from './request-info.js';
+import { ResourceStore } from './resource-store.js';
+import { ApiError } from './status.js';
+import { responseShape } from './table.js';
+import { createObject, ensureDefaultServiceAccount } from './write.js';
+
+/** TLS material of the API server's listening socket (PEM text). */
+export interface ServingTls {
+  readonly cert: string | Buffer;
+  readonly key: string | Buffer;
+  /** CA that signs client certificates; without it only bearer tokens authenticate. */
+  readonly clientCa?: string | Buffer;
+}
+
+export interface ApiServerOptions {
+  readonly store: Store;
+  /** Serve HTTPS with these. Required unless `insecureLoopbackHttp`. */
+  readonly tls?: ServingTls;
+  /** Plain HTTP where every unauthenticated request is an admin: tests on loopback only. @default false */
+  readonly insecureLoopbackHttp?: boolean;
+  /** Bearer tokens (from --token-auth-file). @default none */
+  readonly tokens?: AuthenticatorOptions['tokens'];
+  /** @default () => new Date() */
+  readonly clock?: () => Date;
+  /** @default silentEvents */
+  readonly events?: EventSink;
+  /** The Kubernetes minor version reported by /version (kubectl picks its binary by it). @default '32' */
+  readonly minorVersion?: string;
+  /** Larger request bodies answer 413. @default 3 MiB */
+  readonly maxBodyBytes?: number;
+  /** Larger objects answer 413. @default 1.5 MiB */
+  readonly maxObjectBytes?: number;
+  /** @default 30_000 */
+  readonly bookmarkIntervalMs?: number;
+  /** Watches without timeoutSeconds end after 1–2× this. @default 1800 */
+  readonly minWatchTimeoutSeconds?: number;
+  /** How to reach node agents for pods/log and pods/exec. @default agents on port 10250 without client TLS */
+  readonly nodeProxy?: NodeProxyOptions;
+}
+
+/** A built (not listening) API server. */
+export interface ApiServer {
+  readonly server: http.Server | https.Server;
+  /** Resolves once the default namespaces exist; requests wait for it. */
+  readonly ready: Promise<void>;
+  /** Stops accepting requests and ends open watches. Does not close the store. */
+  close(): Promise<void>;
+}
+
+const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/livez', '/version']);
+const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+/**
+ * Builds the Kubernetes-compatible API server over `store` (fastify-style: it never listens;
+ * src/control-plane/main.ts does). Every error is answered with a Status object.
+ */
+export function buildApiServer(options: ApiServerOptions): ApiServer {
+  if (!options.tls && !options.insecureLoopbackHttp) {
+    throw new ApiError(
+      500,
+      'InternalError',
+      'the API server needs TLS (cert and key) unless insecureLoopbackHttp is set for tests',
+    );
+  }
+  const ctx: ApiContext = {
+    resources: new ResourceStore(options.store, { maxObjectBytes: options.maxObjectBytes }),
+    now: options.clock ?? (() => new Date()),
+    events: options.events ?? silentEvents,
+    bookmarkIntervalMs: options.bookmarkIntervalMs ?? 30_000,
+    minWatchTimeoutSeconds: options.minWatchTimeoutSeconds ?? 1800,
+  };
+  const authn: AuthenticatorOptions = {
+    tokens: options.tokens,
+    anonymousUser: options.insecureLoopbackHttp
+      ? { name: 'system:admin', groups: ['system:masters'] }
+      : undefined,
+  };
+  const minor = options.minorVersion ?? '32';
+  const maxBodyBytes = options.maxBodyBytes ?? 3 * 1024 * 1024;
+  let isReady = false;
+  const ready = bootstrap(ctx).then(() => {
+    isReady = true;
+  });
+  ready.catch(() => {});
+
+  const podNode = async (namespace: string, name: string) => {
+    const pod = await ctx.resources.get(findResource('', 'v1', 'pods')!, namespace, name);
+    const spec = pod?.spec as { nodeName?: string } | undefined;
+    return spec?.nodeName;
+  };
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    await ready;
+    const path = (req.url ?? '/').split('?')[0]!;
+    const user = authenticate(req, authn);
+    if (!user && !PUBLIC_PATHS.has(path)) {
+      req.resume();
+      throw new ApiError(
+        401,
+        'Unauthorized',
+        'Unauthorized: present a client certificate signed by the cluster CA or a bearer token',
+      );
+    }
+    const info = parseRequest(req.method ?? 'GET', req.url ?? '/');
+    if (info.kind === 'nonresource') {
+      serveNonResource(req, res, info.path, { minor, ready: isReady });
+      return;
+    }
+    const body = ['POST', 'PUT', 'PATCH', 'DELETE'].includes(req.method ?? '')
+      ? await readBody(req, { maxBytes: maxBodyBytes })
+      : Buffer.alloc(0);
+    const json = req.method === 'PATCH' ? body : await normalizeBody(req.headers['content-type'], body);
+    await checkAccess(user!, info, json);
+    if (info.subresource === 'log') return proxyLog(ctx, info, req, res, options.nodeProxy);
+    if (info.subresource === 'exec')
+      throw new ApiError(
+        400,
+        'BadRequest',
+        'pods/exec needs a WebSocket upgrade (v5.channel.k8s.io or v4.channel.k8s.io): use kubectl 1.30 or newer',
+      );
+    const reply = await handleResource({
+      ctx,
+      info,
+      req,
+      res,
+      shape: responseShape(req.headers.accept),
+      body: json,
+    });
+    if (reply) sendJson(res, reply.code, reply.body);
+  }
+
+  async function checkAccess(user: UserInfo, info: ResourceRequest, body: Buffer): Promise<void> {
+    let name = info.name;
+    if (info.verb === 'create' && !info.subresource && body.length) {
+      try {
+        const parsed = JSON.parse(body.toString('utf8')) as { metadata?: { name?: unknown } };
+        if (typeof parsed?.metadata?.name === 'string') name = parsed.metadata.name;
+      } catch {
+        // malformed bodies are rejected by the handler with a 400 after authorization
+      }
+    }
+    const attrs = {
+      verb: info.verb,
+      group: info.def.group,
+      resource: info.def.plural,
+      subresource: info.subresource,
+      namespace: info.namespace,
+      name,
+    };
+    if (!(await authorize(user, attrs, podNode))) {
+      throw new ApiError(403, 'Forbidden', forbiddenMessage(user, attrs), {
+        name,
+        group: info.def.group,
+        kind: info.def.plural,
+      });
+    }
+  }
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    handle(req, res).catch((err: unknown) => {
+      if (err instanceof ApiError) return sendError(res, err);
+      ctx.events.emit({
+        code: 'api.error',
+        level: 'error',
+        message: err instanceof Error ? err.message : String(err),
+        data: { method: req.method, url: req.url },
+      });
+      sendError(
+        res,
+        new ApiError(500, 'InternalError', 'an internal error occurred; see the control-plane log'),
+      );
+    });
+  };
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    upgrade(req, socket, head).catch((err: unknown) => {
+      const e =
+        err instanceof ApiError
+          ? err
+          : new ApiError(500, 'InternalError', 'exec failed; see the control-plane log');
+      if (!(err instanceof ApiError))
+        ctx.events.emit({ code: 'api.error', level: 'error', message: String(err), data: { url: req.url } });
+      const text = JSON.stringify(e.toStatus());
+      socket.end(
+        `HTTP/1.1 ${e.code} ${http.STATUS_CODES[e.code] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
+      );
+    });
+  };
+
+  async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    await ready;
+    const user = authenticate(req, authn);
+    if (!user)
+      throw new ApiError(
+        401,
+        'Unauthorized',
+        'Unauthorized: present a client certificate signed by the cluster CA or a bearer token',
+      );
+    const info = parseRequest('POST', req.url ?? '/');
+    if (info.kind !== 'resource' || info.subresource !== 'exec')
+      throw new ApiError(400, 'BadRequest', 'only pods/exec accepts WebSocket upgrades');
+    await checkAccess(user, info, Buffer.alloc(0));
+    await proxyExec(ctx, info, req, socket, head, options.nodeProxy);
+  }
+
+  const server = options.tls
+    ? https.createServer(
+        {
+          cert: options.tls.cert,
+          key: options.tls.key,
+          ca: options.tls.clientCa,
+          requestCert: true,
+          rejectUnauthorized: false,
+        },
+        onRequest,
+      )
+    : http.createServer(onRequest);
+  server.on('upgrade', onUpgrade);
+  server.keepAliveTimeout = 65_000;
+  return {
+    server,
+    ready,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+async function bootstrap(ctx: ApiContext): Promise<void> {
+  const nsDef = findResource('', 'v1', 'namespaces')!;
+  for (const name of SYSTEM_NAMESPACES) {
+    if (!(await ctx.resources.get(nsDef, undefined, name))) {
+      await createObject(ctx, nsDef, undefined, { metadata: { name } }).catch((err: unknown) => {
+        if (!(err instanceof ApiError && err.reason === 'AlreadyExists')) throw err;
+      });
+    }
+    await ensureDefaultServiceAccount(ctx, name);
+  }
+}

@@ -1,0 +1,235 @@
+import { allResources } from '../registry/index.js';
+import type { KubeObject, ResourceDef } from '../registry/types.js';
+import { isRecord } from '../registry/validation.js';
+import type { ApiContext } from './context.js';
+import { prepareCreate, prepareUpdate, timestamp } from './lifecycle.js';
+import { ApiError, conflict } from './status.js';
+
+/** Finalizers that hand dependents to the garbage collector (propagationPolicy Foreground / Orphan). */
+const FOREGROUND = 'foregroundDeletion';
+const ORPHAN = 'orphan';
+
+const PROTECTED_NAMESPACES = new Set(['default', 'kube-system', 'kube-public', 'kube-node-lease']);
+
+function nsDef(): ResourceDef {
+  return allResources.find((r) => r.plural === 'namespaces')!;
+}
+
+function saDef(): ResourceDef {
+  return allResources.find((r) => r.plural === 'serviceaccounts')!;
+}
+
+/** Namespaced creates need an existing, non-terminating namespace (404 / 403 otherwise). */
+async function checkNamespace(ctx: ApiContext, namespace: string | undefined): Promise<void> {
+  if (!namespace)
+    throw new ApiError(
+      400,
+      'BadRequest',
+      'a namespace is required for this resource: use /namespaces/{namespace}/...',
+    );
+  const ns = await ctx.resources.get(nsDef(), undefined, namespace);
+  if (!ns)
+    throw new ApiError(404, 'NotFound', `namespaces "${namespace}" not found`, {
+      name: namespace,
+      kind: 'namespaces',
+    });
+  if (ns.metadata?.deletionTimestamp) {
+    throw new ApiError(
+      403,
+      'Forbidden',
+      `unable to create new content in namespace ${namespace} because it is being terminated`,
+    );
+  }
+}
+
+/** Creates an object (201), and the `default` ServiceAccount when it is a namespace. */
+export async function createObject(
+  ctx: ApiContext,
+  def: ResourceDef,
+  namespace: string | undefined,
+  body: KubeObject,
+  dryRun = false,
+): Promise<KubeObject> {
+  const obj = prepareCreate(def, body, namespace, ctx.now());
+  if (def.namespaced) await checkNamespace(ctx, namespace);
+  if (dryRun) return obj;
+  const created = await ctx.resources.create(def, obj);
+  if (def.plural === 'namespaces') await ensureDefaultServiceAccount(ctx, String(obj.metadata?.name));
+  return created;
+}
+
+/** Creates the namespace's `default` ServiceAccount unless it exists. */
+export async function ensureDefaultServiceAccount(ctx: ApiContext, namespace: string): Promise<void> {
+  const sa = saDef();
+  if (await ctx.resources.get(sa, namespace, 'default')) return;
+  const obj = prepareCreate(sa, { metadata: { name: 'default' } }, namespace, ctx.now());
+  await ctx.resources.create(sa, obj).catch((err: unknown) => {
+    if (!(err instanceof ApiError && err.reason === 'AlreadyExists')) throw err;
+  });
+}
+
+/**
+ * Replaces an object (PUT, or a patch result). Removing the last finalizer of an object that is
+ * being deleted deletes it, as does clearing the finalizers of a terminating pod that was
+ * already released by its node.
+ */
+export async function updateObject(
+  ctx: ApiContext,
+  def: ResourceDef,
+  namespace: string | undefined,
+  name: string,
+  subresource: string | undefined,
+  build: (current: KubeObject) => KubeObject | Promise<KubeObject>,
+  dryRun = false,
+): Promise<KubeObject> {
+  let prepared: KubeObject | undefined;
+  const updated = await ctx.resources.update(def, namespace, name, async (current) => {
+    prepared = prepareUpdate(def, await build(current), current, subresource);
+    return dryRun ? undefined : prepared;
+  });
+  if (dryRun) return prepared ?? updated;
+  const meta = updated.metadata ?? {};
+  const released =
+    def.plural !== 'pods' ||
+    !meta.deletionGracePeriodSeconds ||
+    !(updated.spec as { nodeName?: string })?.nodeName;
+  if (meta.deletionTimestamp && !(meta.finalizers ?? []).length && released) {
+    await ctx.resources.delete(def, namespace, name, Number(meta.resourceVersion));
+  }
+  return updated;
+}
+
+export interface DeleteOptions {
+  readonly gracePeriodSeconds?: number;
+  readonly propagationPolicy?: 'Orphan' | 'Background' | 'Foreground';
+  readonly preconditions?: { readonly uid?: string; readonly resourceVersion?: string };
+}
+
+/** Reads DeleteOptions from the body and query (`gracePeriodSeconds`, `propagationPolicy`). */
+export function parseDeleteOptions(
+  body: Record<string, unknown> | undefined,
+  query: URLSearchParams,
+): DeleteOptions {
+  const grace = body?.gracePeriodSeconds ?? query.get('gracePeriodSeconds') ?? undefined;
+  const policy =
+    body?.propagationPolicy ??
+    query.get('propagationPolicy') ??
+    (body?.orphanDependents === true ? 'Orphan' : undefined);
+  if (policy !== undefined && policy !== 'Orphan' && policy !== 'Background' && policy !== 'Foreground') {
+    throw new ApiError(
+      400,
+      'BadRequest',
+      `propagationPolicy ${JSON.stringify(policy)} is not supported: use Orphan, Background or Foreground`,
+    );
+  }
+  const graceNum = grace === undefined || grace === null ? undefined : Number(grace);
+  if (graceNum !== undefined && (!Number.isInteger(graceNum) || graceNum < 0)) {
+    throw new ApiError(
+      400,
+      'BadRequest',
+      `gracePeriodSeconds ${JSON.stringify(grace)} must be a non-negative integer`,
+    );
+  }
+  const pre = isRecord(body?.preconditions)
+    ? (body.preconditions as DeleteOptions['preconditions'])
+    : undefined;
+  return { gracePeriodSeconds: graceNum, propagationPolicy: policy, preconditions: pre };
+}
+
+/**
+ * Deletes an object. Pods bound to a node get a deletionTimestamp and stay until their node
+ * deletes them with grace 0; objects with finalizers stay until those are removed. As in
+ * kube-apiserver, Foreground and Orphan add the `foregroundDeletion` / `orphan` finalizer for the
+ * garbage collector; Background deletes the owner at once and leaves dependents to the collector.
+ */
+export async function deleteObject(
+  ctx: ApiContext,
+  def: ResourceDef,
+  namespace: string | undefined,
+  name: string,
+  options: DeleteOptions,
+): Promise<KubeObject> {
+  const ref = { group: def.group, resource: def.plural };
+  if (def.plural === 'namespaces' && PROTECTED_NAMESPACES.has(name)) {
+    throw new ApiError(
+      403,
+      'Forbidden',
+      `namespaces "${name}" is forbidden: this namespace may not be deleted`,
+    );
+  }
+  const current = await ctx.resources.mustGet(def, namespace, name);
+  const meta = current.metadata ?? {};
+  if (options.preconditions?.uid && options.preconditions.uid !== meta.uid) {
+    throw conflict(
+      ref,
+      name,
+      `Precondition failed: UID in precondition: ${options.preconditions.uid}, UID in object meta: ${meta.uid}`,
+    );
+  }
+  if (
+    options.preconditions?.resourceVersion &&
+    options.preconditions.resourceVersion !== meta.resourceVersion
+  ) {
+    throw conflict(
+      ref,
+      name,
+      `Precondition failed: ResourceVersion in precondition: ${options.preconditions.resourceVersion}, ResourceVersion in object meta: ${meta.resourceVersion}`,
+    );
+  }
+  const graceful = def.plural === 'pods' ? podGracePeriod(current, options) : 0;
+  const finalizers = [...(meta.finalizers ?? [])];
+  const policyFinalizer =
+    options.propagationPolicy === 'Foreground'
+      ? FOREGROUND
+      : options.propagationPolicy === 'Orphan'
+        ? ORPHAN
+        : undefined;
+  if (policyFinalizer && !finalizers.includes(policyFinalizer) && def.plural !== 'namespaces')
+    finalizers.push(policyFinalizer);
+  if (graceful > 0 || finalizers.length > 0) {
+    const unchanged = finalizers.length === (meta.finalizers ?? []).length;
+    if (meta.deletionTimestamp && unchanged && graceful >= (meta.deletionGracePeriodSeconds ?? 0))
+      return current;
+    return ctx.resources.update(def, namespace, name, (obj) => {
+      const deleteAt = new Date(ctx.now().getTime() + graceful * 1000);
+      const shorter = graceful < (obj.metadata?.deletionGracePeriodSeconds ?? Number.POSITIVE_INFINITY);
+      obj.metadata = {
+        ...obj.metadata,
+        deletionTimestamp:
+          obj.metadata?.deletionTimestamp && !shorter ? obj.metadata.deletionTimestamp : timestamp(deleteAt),
+        deletionGracePeriodSeconds: graceful,
+        finalizers,
+      };
+      return obj;
+    });
+  }
+  if (def.plural === 'namespaces') await emptyNamespace(ctx, name);
+  const expected = def.plural === 'namespaces' ? undefined : Number(meta.resourceVersion);
+  const deleted = await ctx.resources.delete(def, namespace, name, expected);
+  if (!deleted) throw conflict(ref, name, 'the object changed while it was being deleted; retry the request');
+  return deleted;
+}
+
+function podGracePeriod(pod: KubeObject, options: DeleteOptions): number {
+  const spec = isRecord(pod.spec) ? pod.spec : {};
+  if (!spec.nodeName) return 0;
+  const phase = isRecord(pod.status) ? pod.status.phase : undefined;
+  if (phase === 'Succeeded' || phase === 'Failed') return 0;
+  if (options.gracePeriodSeconds !== undefined) return options.gracePeriodSeconds;
+  return typeof spec.terminationGracePeriodSeconds === 'number' ? spec.terminationGracePeriodSeconds : 30;
+}
+
+async function emptyNamespace(ctx: ApiContext, namespace: string): Promise<void> {
+  await ctx.resources.update(nsDef(), undefined, namespace, (obj) => {
+    obj.metadata = {
+      ...obj.metadata,
+      deletionTimestamp: obj.metadata?.deletionTimestamp ?? timestamp(ctx.now()),
+    };
+    obj.status = { ...(isRecord(obj.status) ? obj.status : {}), phase: 'Terminating' };
+    return obj;
+  });
+  for (const def of allResources.filter((r) => r.namespaced)) {
+    const page = await ctx.resources.list(def, namespace);
+    for (const obj of page.items) await ctx.resources.delete(def, namespace, String(obj.metadata?.name));
+  }
+}

@@ -1,0 +1,50 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+
+/** Who is calling: user name and groups (CN and O of a client certificate, or a token's entry). */
+export interface UserInfo {
+  readonly name: string;
+  readonly groups: readonly string[];
+}
+
+export interface AuthenticatorOptions {
+  /** Bearer tokens and their users (from --token-auth-file). @default none */
+  readonly tokens?: ReadonlyMap<string, UserInfo>;
+  /**
+   * Treat requests without credentials as this user. Only for the explicit insecure loopback
+   * test mode. @default undefined (anonymous requests are rejected with 401)
+   */
+  readonly anonymousUser?: UserInfo;
+}
+
+function asList(v: string | string[] | undefined): string[] {
+  if (v === undefined) return [];
+  return Array.isArray(v) ? v : [v];
+}
+
+function sameToken(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/**
+ * Authenticates a request: a client certificate verified against the client CA (CN = user,
+ * O = groups), else a bearer token from the token file. Returns undefined when neither works.
+ */
+export function authenticate(req: IncomingMessage, options: AuthenticatorOptions): UserInfo | undefined {
+  const socket = req.socket as TLSSocket;
+  if (socket.encrypted && socket.authorized) {
+    const cert = socket.getPeerCertificate();
+    const cn = cert?.subject?.CN;
+    if (typeof cn === 'string' && cn) return { name: cn, groups: asList(cert.subject.O) };
+  }
+  const header = req.headers.authorization;
+  if (header?.startsWith('Bearer ') && options.tokens) {
+    const token = header.slice('Bearer '.length).trim();
+    for (const [known, user] of options.tokens) if (sameToken(known, token)) return user;
+    return undefined;
+  }
+  return options.anonymousUser;
+}

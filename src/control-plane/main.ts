@@ -1,0 +1,159 @@
+import { readFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { UsageError } from '../errors.js';
+import { type EventSink, silentEvents } from '../events.js';
+import { type ApiServer, buildApiServer } from './api/server.js';
+import { parseTokenFile } from './auth/token-file.js';
+import { createStore } from './store/index.js';
+import type { Store } from './store/types.js';
+
+/** Options of `tugboat control-plane` (flag names follow kube-apiserver's where they exist). */
+export interface ControlPlaneOptions {
+  /** Data directory of the embedded store. @default '/var/lib/tugboat/control-plane' */
+  readonly dataDir?: string;
+  /** @default 'embedded' */
+  readonly store?: 'embedded' | 'etcd';
+  /** etcd client URLs when `store` is etcd, e.g. `http://127.0.0.1:2379`. @default [] */
+  readonly etcdEndpoints?: readonly string[];
+  /** Serving certificate (PEM). Required unless `insecureLoopbackHttp`. */
+  readonly tlsCertFile?: string;
+  readonly tlsPrivateKeyFile?: string;
+  /** CA whose client certificates authenticate users (CN = user, O = groups). @default none */
+  readonly clientCaFile?: string;
+  /** kube-apiserver style token file: `token,user,uid,"group1,group2"`. @default none */
+  readonly tokenAuthFile?: string;
+  /** Client certificate the API server presents to node agents (logs, exec). @default none */
+  readonly kubeletClientCertificate?: string;
+  readonly kubeletClientKey?: string;
+  /** host:port to listen on. @default '0.0.0.0:6443' */
+  readonly listen?: string;
+  /** Plain HTTP, every caller an admin; only on 127.0.0.1, only for tests. @default false */
+  readonly insecureLoopbackHttp?: boolean;
+  /** Reported by /version (kubectl picks its binary by it). @default '32' */
+  readonly minorVersion?: string;
+  /** @default silentEvents */
+  readonly events?: EventSink;
+}
+
+/** A listening control plane. */
+export interface RunningControlPlane {
+  readonly url: string;
+  readonly api: ApiServer;
+  /** Graceful shutdown: stop accepting, end watches and open requests, then flush and close the store. */
+  stop(): Promise<void>;
+}
+
+/** Splits `host:port` (IPv6 in brackets); errors say what was wrong. */
+export function parseListen(listen: string): { host: string; port: number } {
+  const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(listen);
+  const port = Number(m?.[2]);
+  if (!m || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new UsageError(`--listen "${listen}" is not host:port: use e.g. 0.0.0.0:6443 or 127.0.0.1:6443`);
+  }
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
+}
+
+async function readOptional(file: string | undefined, flag: string): Promise<string | undefined> {
+  if (!file) return undefined;
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(
+      `${flag} ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}): check the path and permissions`,
+    );
+  }
+}
+
+async function openStore(options: ControlPlaneOptions, events: EventSink): Promise<Store> {
+  if ((options.store ?? 'embedded') === 'etcd') {
+    const endpoints = options.etcdEndpoints ?? [];
+    if (endpoints.length === 0)
+      throw new UsageError(
+        '--store etcd needs --etcd-endpoints, e.g. --etcd-endpoints http://127.0.0.1:2379',
+      );
+    return createStore({ kind: 'etcd', endpoints, events });
+  }
+  return createStore({
+    kind: 'embedded',
+    dataDir: options.dataDir ?? '/var/lib/tugboat/control-plane',
+    events,
+  });
+}
+
+/**
+ * Composition root of the control plane: reads certificates and tokens, opens the store, builds
+ * the API server and listens. Emits `control-plane.listening`; call `stop()` on SIGTERM.
+ */
+export async function startControlPlane(options: ControlPlaneOptions): Promise<RunningControlPlane> {
+  const events = options.events ?? silentEvents;
+  const { host, port } = parseListen(options.listen ?? '0.0.0.0:6443');
+  const insecure = options.insecureLoopbackHttp ?? false;
+  if (insecure && host !== '127.0.0.1' && host !== '::1' && host !== 'localhost') {
+    throw new UsageError(
+      `--insecure-loopback-http only listens on loopback, not ${host}: use --listen 127.0.0.1:PORT`,
+    );
+  }
+  if (!insecure && (!options.tlsCertFile || !options.tlsPrivateKeyFile)) {
+    throw new UsageError('the API server serves TLS only: pass --tls-cert-file and --tls-private-key-file');
+  }
+  const [cert, key, clientCa, tokenText, kubeletCert, kubeletKey] = await Promise.all([
+    readOptional(options.tlsCertFile, '--tls-cert-file'),
+    readOptional(options.tlsPrivateKeyFile, '--tls-private-key-file'),
+    readOptional(options.clientCaFile, '--client-ca-file'),
+    readOptional(options.tokenAuthFile, '--token-auth-file'),
+    readOptional(options.kubeletClientCertificate, '--kubelet-client-certificate'),
+    readOptional(options.kubeletClientKey, '--kubelet-client-key'),
+  ]);
+  const tokens = tokenText === undefined ? undefined : parseTokenFile(tokenText, options.tokenAuthFile);
+  const store = await openStore(options, events);
+  const api = buildApiServer({
+    store,
+    tls: insecure ? undefined : { cert: cert!, key: key!, clientCa },
+    insecureLoopbackHttp: insecure,
+    tokens,
+    events,
+    minorVersion: options.minorVersion,
+    nodeProxy:
+      kubeletCert && kubeletKey && clientCa
+        ? { tls: { cert: kubeletCert, key: kubeletKey, ca: clientCa } }
+        : undefined,
+  });
+  try {
+    await api.ready;
+    await new Promise<void>((resolve, reject) => {
+      api.server.once('error', reject);
+      api.server.listen(port, host, () => resolve());
+    });
+  } catch (err) {
+    await api.close();
+    await store.close();
+    throw new UsageError(`cannot listen on ${host}:${port}: ${(err as Error).message}`);
+  }
+  const addr = api.server.address() as AddressInfo;
+  const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  const url = `${insecure ? 'http' : 'https'}://${shownHost}:${addr.port}`;
+  events.emit({
+    code: 'control-plane.listening',
+    level: 'info',
+    message: `API server listening on ${url}`,
+    data: { url, store: options.store ?? 'embedded' },
+  });
+  let stopping: Promise<void> | undefined;
+  return {
+    url,
+    api,
+    stop() {
+      stopping ??= (async () => {
+        events.emit({ code: 'control-plane.stopping', level: 'info', message: 'API server shutting down' });
+        await api.close();
+        await store.close();
+        events.emit({
+          code: 'control-plane.stopped',
+          level: 'info',
+          message: 'API server stopped; store closed',
+        });
+      })();
+      return stopping;
+    },
+  };
+}

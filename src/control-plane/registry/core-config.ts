@@ -1,0 +1,296 @@
+import type { StatusCause } from '../api/status.js';
+import { age, ageColumn, ageOf, column, nameColumn, nameOf, selectorString } from './columns.js';
+import type { KubeObject, ResourceDef } from './types.js';
+import { checkLabelName, ensureRecord, getPath, isRecord } from './validation.js';
+
+const CONFIG_KEY = /^[-._a-zA-Z0-9]+$/;
+
+function checkDataKeys(obj: KubeObject, fields: readonly string[]): StatusCause[] {
+  const causes: StatusCause[] = [];
+  for (const f of fields) {
+    const data = obj[f];
+    if (data === undefined || data === null) continue;
+    if (!isRecord(data)) {
+      causes.push({
+        reason: 'FieldValueTypeInvalid',
+        field: f,
+        message: 'must be a map of string keys to string values',
+      });
+      continue;
+    }
+    for (const [k, v] of Object.entries(data)) {
+      if (!CONFIG_KEY.test(k) || k.length > 253) {
+        causes.push({
+          reason: 'FieldValueInvalid',
+          field: `${f}[${k}]`,
+          message: `Invalid value: "${k}": a valid config key must consist of alphanumeric characters, '-', '_' or '.'`,
+        });
+      }
+      if (typeof v !== 'string')
+        causes.push({ reason: 'FieldValueTypeInvalid', field: `${f}[${k}]`, message: 'must be a string' });
+    }
+  }
+  return causes;
+}
+
+function countKeys(obj: KubeObject, fields: readonly string[]): number {
+  return fields.reduce((n, f) => n + (isRecord(obj[f]) ? Object.keys(obj[f]).length : 0), 0);
+}
+
+function randomClusterIp(): string {
+  const a = Math.floor(Math.random() * 256);
+  const b = 1 + Math.floor(Math.random() * 254);
+  return `10.96.${a}.${b}`;
+}
+
+function servicePorts(obj: KubeObject): string {
+  const ports = getPath(obj, ['spec', 'ports']);
+  if (!Array.isArray(ports) || ports.length === 0) return '<none>';
+  return ports
+    .filter(isRecord)
+    .map(
+      (p) => `${String(p.port)}${p.nodePort ? `:${String(p.nodePort)}` : ''}/${String(p.protocol ?? 'TCP')}`,
+    )
+    .join(',');
+}
+
+/** core/v1 Service: a cluster IP is assigned on create and is immutable afterwards. */
+export const services: ResourceDef = {
+  group: '',
+  version: 'v1',
+  kind: 'Service',
+  plural: 'services',
+  singular: 'service',
+  namespaced: true,
+  shortNames: ['svc'],
+  categories: ['all'],
+  subresources: ['status'],
+  statusField: 'status',
+  defaults(obj) {
+    const spec = ensureRecord(obj, 'spec');
+    spec.type ??= 'ClusterIP';
+    spec.sessionAffinity ??= 'None';
+    if (spec.type !== 'ExternalName') {
+      spec.clusterIP ??= randomClusterIp();
+      spec.clusterIPs ??= [spec.clusterIP];
+    }
+    if (Array.isArray(spec.ports)) {
+      for (const p of spec.ports) {
+        if (!isRecord(p)) continue;
+        p.protocol ??= 'TCP';
+        p.targetPort ??= p.port;
+      }
+    }
+    ensureRecord(obj, 'status').loadBalancer ??= {};
+  },
+  validate(obj) {
+    const causes = checkLabelName(nameOf(obj), 'metadata.name');
+    const ports = getPath(obj, ['spec', 'ports']);
+    if (ports !== undefined && !Array.isArray(ports)) {
+      causes.push({ reason: 'FieldValueTypeInvalid', field: 'spec.ports', message: 'must be a list' });
+    } else if (Array.isArray(ports)) {
+      ports.forEach((p, i) => {
+        const port = isRecord(p) ? p.port : undefined;
+        if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
+          causes.push({
+            reason: 'FieldValueInvalid',
+            field: `spec.ports[${i}].port`,
+            message: `Invalid value: ${JSON.stringify(port)}: must be between 1 and 65535, inclusive`,
+          });
+        }
+      });
+    }
+    return causes;
+  },
+  validateUpdate(obj, old) {
+    const was = getPath(old, ['spec', 'clusterIP']);
+    const now = getPath(obj, ['spec', 'clusterIP']);
+    return was && now !== was
+      ? [
+          {
+            reason: 'FieldValueInvalid',
+            field: 'spec.clusterIP',
+            message: `Invalid value: ${JSON.stringify(now)}: field is immutable`,
+          },
+        ]
+      : [];
+  },
+  columns: [
+    nameColumn,
+    column('Type', 'The type of the service.'),
+    column('Cluster-IP', 'The IP address of the service.'),
+    column('External-IP', 'The external IP address of the service.'),
+    column('Port(s)', 'The ports of the service.'),
+    ageColumn,
+    column('Selector', 'The label selector of the service.', 1),
+  ],
+  cells: (obj, now) => [
+    nameOf(obj),
+    String(getPath(obj, ['spec', 'type']) ?? 'ClusterIP'),
+    String(getPath(obj, ['spec', 'clusterIP']) ?? '<none>'),
+    Array.isArray(getPath(obj, ['spec', 'externalIPs']))
+      ? (getPath(obj, ['spec', 'externalIPs']) as string[]).join(',')
+      : '<none>',
+    servicePorts(obj),
+    ageOf(obj, now),
+    selectorString(getPath(obj, ['spec', 'selector'])),
+  ],
+};
+
+/** core/v1 Endpoints. */
+export const endpoints: ResourceDef = {
+  group: '',
+  version: 'v1',
+  kind: 'Endpoints',
+  plural: 'endpoints',
+  singular: 'endpoints',
+  namespaced: true,
+  shortNames: ['ep'],
+  categories: [],
+  subresources: [],
+  columns: [nameColumn, column('Endpoints', 'Endpoints of the service.'), ageColumn],
+  cells: (obj, now) => {
+    const subsets = Array.isArray(obj.subsets) ? obj.subsets.filter(isRecord) : [];
+    const list: string[] = [];
+    for (const s of subsets) {
+      const addrs = Array.isArray(s.addresses) ? s.addresses.filter(isRecord) : [];
+      const ports = Array.isArray(s.ports) ? s.ports.filter(isRecord) : [{ port: undefined }];
+      for (const a of addrs)
+        for (const p of ports)
+          list.push(p.port === undefined ? String(a.ip) : `${String(a.ip)}:${String(p.port)}`);
+    }
+    return [nameOf(obj), list.length ? list.join(',') : '<none>', ageOf(obj, now)];
+  },
+};
+
+/** core/v1 ConfigMap. */
+export const configmaps: ResourceDef = {
+  group: '',
+  version: 'v1',
+  kind: 'ConfigMap',
+  plural: 'configmaps',
+  singular: 'configmap',
+  namespaced: true,
+  shortNames: ['cm'],
+  categories: [],
+  subresources: [],
+  validate: (obj) => checkDataKeys(obj, ['data', 'binaryData']),
+  columns: [nameColumn, column('Data', 'Number of keys.', 0, 'integer'), ageColumn],
+  cells: (obj, now) => [nameOf(obj), countKeys(obj, ['data', 'binaryData']), ageOf(obj, now)],
+};
+
+/** core/v1 Secret: `stringData` is folded into base64 `data` on write, as kube-apiserver does. */
+export const secrets: ResourceDef = {
+  group: '',
+  version: 'v1',
+  kind: 'Secret',
+  plural: 'secrets',
+  singular: 'secret',
+  namespaced: true,
+  shortNames: [],
+  categories: [],
+  subresources: [],
+  defaults(obj) {
+    obj.type ??= 'Opaque';
+    if (isRecord(obj.stringData)) {
+      const data = ensureRecord(obj, 'data');
+      for (const [k, v] of Object.entries(obj.stringData))
+        data[k] = Buffer.from(String(v)).toString('base64');
+      delete obj.stringData;
+    }
+  },
+  validate(obj) {
+    const causes = checkDataKeys(obj, ['data']);
+    if (isRecord(obj.data)) {
+      for (const [k, v] of Object.entries(obj.data)) {
+        if (typeof v === 'string' && !/^[A-Za-z0-9+/]*={0,2}$/.test(v)) {
+          causes.push({
+            reason: 'FieldValueInvalid',
+            field: `data[${k}]`,
+            message: 'Invalid value: must be base64-encoded',
+          });
+        }
+      }
+    }
+    return causes;
+  },
+  columns: [
+    nameColumn,
+    column('Type', 'The type of the secret.'),
+    column('Data', 'Number of keys.', 0, 'integer'),
+    ageColumn,
+  ],
+  cells: (obj, now) => [nameOf(obj), String(obj.type ?? 'Opaque'), countKeys(obj, ['data']), ageOf(obj, now)],
+  selectableFields: ['type'],
+};
+
+/** core/v1 Event. */
+export const events: ResourceDef = {
+  group: '',
+  version: 'v1',
+  kind: 'Event',
+  plural: 'events',
+  singular: 'event',
+  namespaced: true,
+  shortNames: ['ev'],
+  categories: [],
+  subresources: [],
+  defaults(obj) {
+    obj.type ??= 'Normal';
+    obj.count ??= 1;
+  },
+  columns: [
+    column('Last Seen', 'Time since the event was last seen.'),
+    column('Type', 'Type of this event.'),
+    column('Reason', 'Why the event happened.'),
+    column('Object', 'The object this event is about.'),
+    column('Source', 'Who reported the event.', 1),
+    column('Message', 'A human-readable description.'),
+    column('First Seen', 'Time since the event was first seen.', 1),
+    column('Count', 'Number of times the event occurred.', 1, 'integer'),
+    { ...nameColumn, priority: 1 },
+  ],
+  cells: (obj, now) => {
+    const involved = isRecord(obj.involvedObject) ? obj.involvedObject : {};
+    const last = obj.lastTimestamp ?? obj.eventTime ?? obj.metadata?.creationTimestamp;
+    return [
+      age(last, now),
+      String(obj.type ?? ''),
+      String(obj.reason ?? ''),
+      `${String(involved.kind ?? '').toLowerCase()}/${String(involved.name ?? '')}`,
+      String(getPath(obj, ['source', 'component']) ?? obj.reportingComponent ?? ''),
+      String(obj.message ?? ''),
+      age(obj.firstTimestamp ?? obj.metadata?.creationTimestamp, now),
+      typeof obj.count === 'number' ? obj.count : 1,
+      nameOf(obj),
+    ];
+  },
+  selectableFields: [
+    'involvedObject.kind',
+    'involvedObject.namespace',
+    'involvedObject.name',
+    'involvedObject.uid',
+    'involvedObject.apiVersion',
+    'involvedObject.resourceVersion',
+    'involvedObject.fieldPath',
+    'reason',
+    'reportingComponent',
+    'source',
+    'type',
+  ],
+};
+
+/** core/v1 ServiceAccount (a `default` one is created in every namespace). */
+export const serviceaccounts: ResourceDef = {
+  group: '',
+  version: 'v1',
+  kind: 'ServiceAccount',
+  plural: 'serviceaccounts',
+  singular: 'serviceaccount',
+  namespaced: true,
+  shortNames: ['sa'],
+  categories: [],
+  subresources: [],
+  columns: [nameColumn, column('Secrets', 'Number of secrets.', 0, 'integer'), ageColumn],
+  cells: (obj, now) => [nameOf(obj), Array.isArray(obj.secrets) ? obj.secrets.length : 0, ageOf(obj, now)],
+};

@@ -1,0 +1,50 @@
+import { configmaps, endpoints, events, secrets, serviceaccounts, services } from './core-config.js';
+import { namespaces, nodes, pods } from './core-nodes-pods.js';
+import type { ResourceDef } from './types.js';
+import { daemonsets, deployments, jobs, leases, replicasets } from './workloads.js';
+
+/** Every resource the API server serves, in discovery order. */
+export const allResources: readonly ResourceDef[] = [
+  namespaces,
+  nodes,
+  pods,
+  services,
+  endpoints,
+  configmaps,
+  secrets,
+  events,
+  serviceaccounts,
+  deployments,
+  replicasets,
+  daemonsets,
+  jobs,
+  leases,
+];
+
+/** Finds a resource by group, version and plural; undefined when not served. */
+export function findResource(group: string, version: string, plural: string): ResourceDef | undefined {
+  return allResources.find((r) => r.group === group && r.version === version && r.plural === plural);
+}
+
+/** Finds a resource by apiVersion and kind (for bodies and ownerReferences). */
+export function findKind(apiVersion: string, kind: string): ResourceDef | undefined {
+  return allResources.find(
+    (r) => (r.group ? `${r.group}/${r.version}` : r.version) === apiVersion && r.kind === kind,
+  );
+}
+
+/** The groups served, each with its versions, in discovery order (core "" first). */
+export function servedGroups(): Array<{ group: string; versions: string[] }> {
+  const out: Array<{ group: string; versions: string[] }> = [];
+  for (const r of allResources) {
+    let g = out.find((x) => x.group === r.group);
+    if (!g) {
+      g = { group: r.group, versions: [] };
+      out.push(g);
+    }
+    if (!g.versions.includes(r.version)) g.versions.push(r.version);
+  }
+  return out;
+}
+
+export type { KubeObject, ResourceDef } from './types.js';

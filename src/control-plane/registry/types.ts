@@ -1,0 +1,71 @@
+import type { StatusCause } from '../api/status.js';
+
+/** A Kubernetes object as JSON. Registries treat objects structurally; kinds are not typed classes. */
+export type KubeObject = Record<string, unknown> & {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: ObjectMeta;
+};
+
+export interface ObjectMeta {
+  name?: string;
+  generateName?: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  deletionGracePeriodSeconds?: number;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  finalizers?: string[];
+  ownerReferences?: Array<Record<string, unknown>>;
+  [key: string]: unknown;
+}
+
+/** One column of a `get` table; `priority: 1` columns only show with `-o wide`. */
+export interface TableColumn {
+  readonly name: string;
+  readonly type: 'string' | 'integer' | 'number' | 'boolean' | 'date';
+  readonly format?: string;
+  readonly description: string;
+  readonly priority: number;
+}
+
+export type Subresource = 'status' | 'scale' | 'binding' | 'log' | 'exec';
+
+/** How the API server stores, validates, defaults and prints one resource. */
+export interface ResourceDef {
+  readonly group: string;
+  readonly version: string;
+  readonly kind: string;
+  /** Lowercase plural used in URLs, e.g. `deployments`. */
+  readonly plural: string;
+  readonly singular: string;
+  readonly namespaced: boolean;
+  readonly shortNames: readonly string[];
+  readonly categories: readonly string[];
+  readonly subresources: readonly Subresource[];
+  /** Fields under which the (controller-owned) status lives; updated only through `/status`. */
+  readonly statusField?: 'status';
+  /** Fills in defaults on create and update (mutates `obj`). */
+  readonly defaults?: (obj: KubeObject) => void;
+  /** Returns field problems of the whole object; empty when valid. */
+  readonly validate?: (obj: KubeObject) => StatusCause[];
+  /** Extra checks comparing an update with the stored object (immutable fields). */
+  readonly validateUpdate?: (obj: KubeObject, old: KubeObject) => StatusCause[];
+  /** Every table column, in order (usually NAME first and AGE among them). */
+  readonly columns: readonly TableColumn[];
+  /** Cells for `columns`, in the same order. */
+  readonly cells: (obj: KubeObject, now: Date) => unknown[];
+  /** Field selectors this kind accepts beyond metadata.name / metadata.namespace. */
+  readonly selectableFields?: readonly string[];
+  /** For `scale`: where replicas live and how to read the selector. */
+  readonly scale?: { readonly specReplicas: string; readonly statusReplicas: string };
+}
+
+/** `apiVersion` string of a resource: `v1` for core, `group/version` otherwise. */
+export function apiVersionOf(def: Pick<ResourceDef, 'group' | 'version'>): string {
+  return def.group ? `${def.group}/${def.version}` : def.version;
+}

@@ -1,0 +1,336 @@
+import type { StatusCause } from '../api/status.js';
+import {
+  ageColumn,
+  ageOf,
+  column,
+  containersAndImages,
+  humanDuration,
+  nameColumn,
+  nameOf,
+  num,
+  selectorString,
+} from './columns.js';
+import { defaultPodSpec } from './core-nodes-pods.js';
+import type { KubeObject, ResourceDef, TableColumn } from './types.js';
+import {
+  checkNonNegativeInt,
+  checkPodSpec,
+  checkSelectorMatches,
+  checkSubdomain,
+  ensureRecord,
+  getPath,
+  isRecord,
+} from './validation.js';
+
+const wideColumns: TableColumn[] = [
+  column('Containers', 'Names of each container in the template.', 1),
+  column('Images', 'Images referenced by each container in the template.', 1),
+  column('Selector', 'Label selector for pods.', 1),
+];
+
+function wideCells(obj: KubeObject): string[] {
+  const [names, images] = containersAndImages(obj, ['spec', 'template', 'spec']);
+  return [names, images, selectorString(getPath(obj, ['spec', 'selector']))];
+}
+
+function defaultTemplate(obj: KubeObject): void {
+  const spec = ensureRecord(obj, 'spec');
+  const template = ensureRecord(spec, 'template');
+  ensureRecord(template, 'metadata');
+  defaultPodSpec(ensureRecord(template, 'spec'));
+}
+
+function validateWorkload(obj: KubeObject): StatusCause[] {
+  return [
+    ...checkSubdomain(nameOf(obj), 'metadata.name'),
+    ...checkSelectorMatches(obj, 'spec'),
+    ...checkPodSpec(getPath(obj, ['spec', 'template', 'spec']), 'spec.template.spec'),
+    ...checkNonNegativeInt(getPath(obj, ['spec', 'replicas']), 'spec.replicas'),
+  ];
+}
+
+function selectorImmutable(obj: KubeObject, old: KubeObject): StatusCause[] {
+  const a = JSON.stringify(getPath(obj, ['spec', 'selector']) ?? null);
+  const b = JSON.stringify(getPath(old, ['spec', 'selector']) ?? null);
+  return a === b
+    ? []
+    : [
+        {
+          reason: 'FieldValueInvalid',
+          field: 'spec.selector',
+          message: `Invalid value: ${a}: field is immutable`,
+        },
+      ];
+}
+
+const replicaScale = { specReplicas: 'replicas', statusReplicas: 'replicas' } as const;
+
+/** apps/v1 Deployment with status and scale subresources. */
+export const deployments: ResourceDef = {
+  group: 'apps',
+  version: 'v1',
+  kind: 'Deployment',
+  plural: 'deployments',
+  singular: 'deployment',
+  namespaced: true,
+  shortNames: ['deploy'],
+  categories: ['all'],
+  subresources: ['status', 'scale'],
+  statusField: 'status',
+  scale: replicaScale,
+  defaults(obj) {
+    const spec = ensureRecord(obj, 'spec');
+    spec.replicas ??= 1;
+    spec.revisionHistoryLimit ??= 10;
+    spec.progressDeadlineSeconds ??= 600;
+    const strategy = ensureRecord(spec, 'strategy');
+    strategy.type ??= 'RollingUpdate';
+    if (strategy.type === 'RollingUpdate') {
+      const ru = ensureRecord(strategy, 'rollingUpdate');
+      ru.maxUnavailable ??= '25%';
+      ru.maxSurge ??= '25%';
+    }
+    defaultTemplate(obj);
+  },
+  validate: validateWorkload,
+  validateUpdate: selectorImmutable,
+  columns: [
+    nameColumn,
+    column('Ready', 'Number of the pod with ready state'),
+    column(
+      'Up-to-date',
+      'Total number of non-terminated pods targeted by this deployment that have the desired template spec.',
+      0,
+      'integer',
+    ),
+    column(
+      'Available',
+      'Total number of available pods (ready for at least minReadySeconds) targeted by this deployment.',
+      0,
+      'integer',
+    ),
+    ageColumn,
+    ...wideColumns,
+  ],
+  cells: (obj, now) => [
+    nameOf(obj),
+    `${num(obj, ['status', 'readyReplicas'])}/${num(obj, ['spec', 'replicas'])}`,
+    num(obj, ['status', 'updatedReplicas']),
+    num(obj, ['status', 'availableReplicas']),
+    ageOf(obj, now),
+    ...wideCells(obj),
+  ],
+};
+
+/** apps/v1 ReplicaSet with status and scale subresources. */
+export const replicasets: ResourceDef = {
+  group: 'apps',
+  version: 'v1',
+  kind: 'ReplicaSet',
+  plural: 'replicasets',
+  singular: 'replicaset',
+  namespaced: true,
+  shortNames: ['rs'],
+  categories: ['all'],
+  subresources: ['status', 'scale'],
+  statusField: 'status',
+  scale: replicaScale,
+  defaults(obj) {
+    ensureRecord(obj, 'spec').replicas ??= 1;
+    defaultTemplate(obj);
+  },
+  validate: validateWorkload,
+  validateUpdate: selectorImmutable,
+  columns: [
+    nameColumn,
+    column('Desired', 'Number of desired pods.', 0, 'integer'),
+    column('Current', 'Number of actual running pods.', 0, 'integer'),
+    column('Ready', 'Number of ready pods.', 0, 'integer'),
+    ageColumn,
+    ...wideColumns,
+  ],
+  cells: (obj, now) => [
+    nameOf(obj),
+    num(obj, ['spec', 'replicas']),
+    num(obj, ['status', 'replicas']),
+    num(obj, ['status', 'readyReplicas']),
+    ageOf(obj, now),
+    ...wideCells(obj),
+  ],
+};
+
+/** apps/v1 DaemonSet with a status subresource. */
+export const daemonsets: ResourceDef = {
+  group: 'apps',
+  version: 'v1',
+  kind: 'DaemonSet',
+  plural: 'daemonsets',
+  singular: 'daemonset',
+  namespaced: true,
+  shortNames: ['ds'],
+  categories: ['all'],
+  subresources: ['status'],
+  statusField: 'status',
+  defaults(obj) {
+    const spec = ensureRecord(obj, 'spec');
+    spec.revisionHistoryLimit ??= 10;
+    const strategy = ensureRecord(spec, 'updateStrategy');
+    strategy.type ??= 'RollingUpdate';
+    if (strategy.type === 'RollingUpdate') {
+      const ru = ensureRecord(strategy, 'rollingUpdate');
+      ru.maxUnavailable ??= 1;
+      ru.maxSurge ??= 0;
+    }
+    defaultTemplate(obj);
+  },
+  validate: validateWorkload,
+  validateUpdate: selectorImmutable,
+  columns: [
+    nameColumn,
+    column('Desired', 'The desired number of nodes that should be running the daemon pod.', 0, 'integer'),
+    column('Current', 'The number of nodes that are running at least one daemon pod.', 0, 'integer'),
+    column(
+      'Ready',
+      'The number of nodes that should be running the daemon pod and have one ready.',
+      0,
+      'integer',
+    ),
+    column('Up-to-date', 'The number of nodes running the updated daemon pod.', 0, 'integer'),
+    column('Available', 'The number of nodes running the daemon pod available.', 0, 'integer'),
+    column('Node Selector', 'The node selector of the template.'),
+    ageColumn,
+    ...wideColumns,
+  ],
+  cells: (obj, now) => [
+    nameOf(obj),
+    num(obj, ['status', 'desiredNumberScheduled']),
+    num(obj, ['status', 'currentNumberScheduled']),
+    num(obj, ['status', 'numberReady']),
+    num(obj, ['status', 'updatedNumberScheduled']),
+    num(obj, ['status', 'numberAvailable']),
+    selectorString(getPath(obj, ['spec', 'template', 'spec', 'nodeSelector'])),
+    ageOf(obj, now),
+    ...wideCells(obj),
+  ],
+};
+
+function jobStatus(obj: KubeObject): string {
+  const conditions = getPath(obj, ['status', 'conditions']);
+  if (Array.isArray(conditions)) {
+    for (const type of ['Failed', 'Complete', 'Suspended', 'FailureTarget', 'SuccessCriteriaMet']) {
+      if (conditions.some((c) => isRecord(c) && c.type === type && c.status === 'True'))
+        return type === 'FailureTarget' ? 'FailureTarget' : type;
+    }
+  }
+  return 'Running';
+}
+
+function jobDuration(obj: KubeObject, now: Date): string {
+  const start = getPath(obj, ['status', 'startTime']);
+  if (typeof start !== 'string') return '';
+  const end = getPath(obj, ['status', 'completionTime']);
+  const endMs = typeof end === 'string' ? Date.parse(end) : now.getTime();
+  return humanDuration(endMs - Date.parse(start));
+}
+
+/** batch/v1 Job with a status subresource; the selector is generated from the job's uid. */
+export const jobs: ResourceDef = {
+  group: 'batch',
+  version: 'v1',
+  kind: 'Job',
+  plural: 'jobs',
+  singular: 'job',
+  namespaced: true,
+  shortNames: [],
+  categories: ['all'],
+  subresources: ['status'],
+  statusField: 'status',
+  defaults(obj) {
+    const spec = ensureRecord(obj, 'spec');
+    spec.parallelism ??= 1;
+    spec.completions ??= 1;
+    spec.backoffLimit ??= 6;
+    spec.completionMode ??= 'NonIndexed';
+    spec.suspend ??= false;
+    const uid = obj.metadata?.uid;
+    if (spec.selector === undefined && uid && spec.manualSelector !== true) {
+      spec.selector = { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } };
+      const meta = ensureRecord(ensureRecord(spec, 'template'), 'metadata');
+      const labels = ensureRecord(meta, 'labels');
+      labels['batch.kubernetes.io/controller-uid'] = uid;
+      labels['batch.kubernetes.io/job-name'] = nameOf(obj);
+      labels['controller-uid'] = uid;
+      labels['job-name'] = nameOf(obj);
+    }
+    defaultTemplate(obj);
+    const tspec = getPath(obj, ['spec', 'template', 'spec']);
+    if (isRecord(tspec) && tspec.restartPolicy === 'Always' && !getPath(obj, ['metadata', 'resourceVersion']))
+      tspec.restartPolicy = 'Never';
+  },
+  validate(obj) {
+    const causes = [
+      ...checkSubdomain(nameOf(obj), 'metadata.name'),
+      ...checkPodSpec(getPath(obj, ['spec', 'template', 'spec']), 'spec.template.spec'),
+    ];
+    const policy = getPath(obj, ['spec', 'template', 'spec', 'restartPolicy']);
+    if (policy !== 'Never' && policy !== 'OnFailure') {
+      causes.push({
+        reason: 'FieldValueNotSupported',
+        field: 'spec.template.spec.restartPolicy',
+        message: `Unsupported value: ${JSON.stringify(policy)}: supported values: "OnFailure", "Never"`,
+      });
+    }
+    for (const f of ['parallelism', 'completions', 'backoffLimit'])
+      causes.push(...checkNonNegativeInt(getPath(obj, ['spec', f]), `spec.${f}`));
+    return causes;
+  },
+  validateUpdate(obj, old) {
+    const a = JSON.stringify(getPath(obj, ['spec', 'template']) ?? null);
+    const b = JSON.stringify(getPath(old, ['spec', 'template']) ?? null);
+    return [
+      ...selectorImmutable(obj, old),
+      ...(a === b
+        ? []
+        : [
+            {
+              reason: 'FieldValueInvalid',
+              field: 'spec.template',
+              message: 'Invalid value: field is immutable',
+            },
+          ]),
+    ];
+  },
+  columns: [
+    nameColumn,
+    column('Status', 'Status of the job.'),
+    column('Completions', 'The completed job.'),
+    column('Duration', 'Time required to complete the job.'),
+    ageColumn,
+    ...wideColumns,
+  ],
+  cells: (obj, now) => [
+    nameOf(obj),
+    jobStatus(obj),
+    `${num(obj, ['status', 'succeeded'])}/${num(obj, ['spec', 'completions'])}`,
+    jobDuration(obj, now),
+    ageOf(obj, now),
+    ...wideCells(obj),
+  ],
+};
+
+/** coordination.k8s.io/v1 Lease (node heartbeats live in kube-node-lease). */
+export const leases: ResourceDef = {
+  group: 'coordination.k8s.io',
+  version: 'v1',
+  kind: 'Lease',
+  plural: 'leases',
+  singular: 'lease',
+  namespaced: true,
+  shortNames: [],
+  categories: [],
+  subresources: [],
+  validate: (obj) =>
+    checkNonNegativeInt(getPath(obj, ['spec', 'leaseDurationSeconds']), 'spec.leaseDurationSeconds'),
+  columns: [nameColumn, column('Holder', 'The holder of the lease.'), ageColumn],
+  cells: (obj, now) => [nameOf(obj), String(getPath(obj, ['spec', 'holderIdentity']) ?? ''), ageOf(obj, now)],
+};

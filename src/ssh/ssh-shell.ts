@@ -1,0 +1,153 @@
+import { createReadStream } from 'node:fs';
+import type { Client, ClientChannel, SFTPWrapper } from 'ssh2';
+import { OutputCollector, supervise } from './exec-supervisor.js';
+import { quote } from './quote.js';
+import type { ExecOptions, ExecResult, RemoteShell } from './remote-shell.js';
+
+/** First line the wrapper writes on stderr: the PID of the session shell, which leads its process group. */
+const PID_MARKER = /^tugboat-pid (\d+)\n/;
+const MAX_MARKER_BYTES = 64;
+
+/**
+ * Wraps a command so that (1) it always runs under /bin/sh whatever the login shell is, and (2) we
+ * learn the process group to kill on timeout or abort. sshd starts every session shell with
+ * setsid(), so the shell's PID is the group of everything the command starts.
+ */
+export function wrapCommand(command: string): string {
+  return `printf 'tugboat-pid %s\\n' "$$" >&2; exec /bin/sh -c ${quote(command)}`;
+}
+
+/** Kills a process group: TERM, up to 2 s grace, then KILL. */
+export function killGroupCommand(pgid: number): string {
+  return (
+    `kill -TERM -- -${pgid} 2>/dev/null; i=0; ` +
+    `while [ $i -lt 20 ] && kill -0 -- -${pgid} 2>/dev/null; do sleep 0.1; i=$((i+1)); done; ` +
+    `kill -KILL -- -${pgid} 2>/dev/null; true`
+  );
+}
+
+/** RemoteShell over an established ssh2 connection (see `connectSsh`). */
+export class SshShell implements RemoteShell {
+  private sftpSession: Promise<SFTPWrapper> | undefined;
+
+  constructor(
+    readonly host: string,
+    private readonly client: Client,
+    private readonly jump?: Client,
+  ) {}
+
+  private openExec(command: string): Promise<ClientChannel> {
+    return new Promise((resolve, reject) => {
+      this.client.exec(command, (err, channel) => (err ? reject(err) : resolve(channel)));
+    });
+  }
+
+  async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    const channel = await this.openExec(wrapCommand(command));
+    const output = new OutputCollector(options);
+    let pgid: number | undefined;
+    let head: Buffer | undefined = Buffer.alloc(0);
+    channel.on('data', (c: Buffer) => output.pushStdout(c));
+    channel.stderr.on('data', (c: Buffer) => {
+      if (head === undefined) return output.pushStderr(c);
+      head = Buffer.concat([head, c]);
+      const match = PID_MARKER.exec(head.toString('latin1'));
+      if (match?.[1]) {
+        pgid = Number(match[1]);
+        const rest = head.subarray(match[0].length);
+        head = undefined;
+        if (rest.length) output.pushStderr(rest);
+      } else if (head.length > MAX_MARKER_BYTES || head.includes(0x0a)) {
+        const all = head;
+        head = undefined;
+        output.pushStderr(all);
+      }
+    });
+    let code: number | null = null;
+    let signal: string | undefined;
+    channel.on('exit', (c: number | null, s?: string) => {
+      code = c ?? null;
+      signal = s?.replace(/^SIG/, '') || undefined;
+    });
+    const done = new Promise<ExecResult>((resolve, reject) => {
+      channel.once('error', reject);
+      channel.once('close', () => {
+        if (head?.length) output.pushStderr(head);
+        head = undefined;
+        resolve(output.finish(code, signal));
+      });
+    });
+    const closed = new Promise<void>((r) => channel.once('close', () => r()));
+    channel.end(options.stdin ?? '');
+    const stop = async () => {
+      if (pgid !== undefined) {
+        const killer = await this.openExec(killGroupCommand(pgid)).catch(() => undefined);
+        if (killer) {
+          killer.resume();
+          killer.stderr.resume();
+          await new Promise<void>((r) => {
+            const t = setTimeout(r, 10_000);
+            killer.once('close', () => {
+              clearTimeout(t);
+              r();
+            });
+          });
+        }
+      }
+      channel.close();
+      await Promise.race([closed, new Promise((r) => setTimeout(r, 5_000))]);
+    };
+    return supervise(this.host, options, output, done, stop);
+  }
+
+  private sftp(): Promise<SFTPWrapper> {
+    this.sftpSession ??= new Promise((resolve, reject) => {
+      this.client.sftp((err, sftp) => (err ? reject(err) : resolve(sftp)));
+    });
+    return this.sftpSession;
+  }
+
+  async upload(source: string | Buffer, remotePath: string, mode: number): Promise<void> {
+    const sftp = await this.sftp();
+    const where = `${this.host}:${remotePath}`;
+    const call = <T>(fn: (cb: (err: Error | null | undefined, value?: T) => void) => void) =>
+      new Promise<T>((resolve, reject) =>
+        fn((err, value) =>
+          err
+            ? reject(new Error(`upload to ${where} failed: ${err.message} (does the directory exist?)`))
+            : resolve(value as T),
+        ),
+      );
+    // Create (or truncate) with the mode and fix the mode of an existing file before writing any byte.
+    const handle = await call<Buffer>((cb) => sftp.open(remotePath, 'w', { mode }, cb));
+    await call((cb) => sftp.fchmod(handle, mode, cb));
+    await call((cb) => sftp.close(handle, cb));
+    await new Promise<void>((resolve, reject) => {
+      const out = sftp.createWriteStream(remotePath, { flags: 'w', mode });
+      const fail = (err: Error) => reject(new Error(`upload to ${where} failed: ${err.message}`));
+      out.once('error', fail);
+      out.once('close', () => resolve());
+      if (typeof source === 'string') {
+        const input = createReadStream(source);
+        input.once('error', fail);
+        input.pipe(out);
+      } else {
+        out.end(source);
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    const ended = (c: Client) =>
+      new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 5_000);
+        c.once('close', () => {
+          clearTimeout(t);
+          resolve();
+        });
+        c.end();
+      });
+    await ended(this.client);
+    if (this.jump) await ended(this.jump);
+  }
+}

@@ -1,0 +1,119 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { buildHostLayout } from '../../src/bootstrap/layout.js';
+import {
+  checkPreflight,
+  type PreflightFacts,
+  parsePreflightOutput,
+  renderPreflightScript,
+  runPreflight,
+} from '../../src/bootstrap/preflight.js';
+import { LocalShell } from '../../src/ssh/local-shell.js';
+
+const root = mkdtempSync(join(tmpdir(), `tugboat-preflight-${process.pid}-`));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+const layout = buildHostLayout({ root });
+
+const good: PreflightFacts = {
+  os: 'Linux',
+  arch: 'x86_64',
+  distro: 'debian',
+  distroVersion: '12',
+  nodeVersion: 'v20.11.1',
+  dockerVersion: '20.10.24',
+  freeDiskMb: 20_000,
+  systemd: true,
+  clockSkewMs: 400,
+};
+
+describe('host layout', () => {
+  it('puts everything under the five tugboat directories, below an optional root', () => {
+    const real = buildHostLayout();
+    expect([real.opt, real.etc, real.lib, real.log, real.run]).toEqual([
+      '/opt/tugboat',
+      '/etc/tugboat',
+      '/var/lib/tugboat',
+      '/var/log/tugboat',
+      '/run/tugboat',
+    ]);
+    expect(layout.etc).toBe(join(root, 'etc/tugboat'));
+    expect(() => buildHostLayout({ root: 'relative' })).toThrow(/must be an absolute path/);
+  });
+});
+
+describe('preflight (pure parts)', () => {
+  it('renders a deterministic script that quotes the layout', () => {
+    const odd = buildHostLayout({ root: "/tmp/it's here" });
+    const script = renderPreflightScript(odd);
+    expect(script).toBe(renderPreflightScript(odd));
+    expect(script).toContain(`d='/tmp/it'\\''s here/var/lib/tugboat'`);
+  });
+
+  it('parses key=value output and computes clock skew from the round-trip midpoint', () => {
+    const facts = parsePreflightOutput(
+      'os=Linux\narch=aarch64\ndistro=amzn\ndistro_version=2023\nnode=v22.3.0\nfree_kb=2097152\nsystemd=yes\ntime=1000\n',
+      990_500,
+    );
+    expect(facts).toEqual({
+      os: 'Linux',
+      arch: 'aarch64',
+      distro: 'amzn',
+      distroVersion: '2023',
+      nodeVersion: 'v22.3.0',
+      dockerVersion: '',
+      freeDiskMb: 2048,
+      systemd: true,
+      clockSkewMs: 9_500,
+    });
+  });
+
+  it('accepts a good host and explains every problem of a bad one', () => {
+    expect(checkPreflight(good, { requireDocker: true })).toEqual([]);
+    const problems = checkPreflight(
+      {
+        ...good,
+        os: 'Darwin',
+        arch: 'riscv64',
+        nodeVersion: 'v18.19.0',
+        dockerVersion: '',
+        freeDiskMb: 10,
+        clockSkewMs: -120_000,
+      },
+      { requireDocker: true },
+    );
+    expect(problems).toEqual([
+      'operating system is "Darwin": tugboat hosts must run Linux',
+      'architecture "riscv64" is not supported: use one of x86_64, aarch64',
+      'node v18.19.0 is too old: install Node.js 20 or later',
+      'no Docker daemon answers: install Docker and start it (systemctl enable --now docker)',
+      'only 10 MB free for /var/lib/tugboat: free at least 1024 MB',
+      'host clock is 120 s behind ours: enable NTP (chrony or systemd-timesyncd)',
+    ]);
+    expect(checkPreflight({ ...good, nodeVersion: '' })).toEqual([
+      'node is not installed: install Node.js 20 or later',
+    ]);
+  });
+});
+
+describe('runPreflight on this machine', () => {
+  const shell = new LocalShell();
+
+  it('finds Linux, this node, free disk and no clock skew', async () => {
+    const report = await runPreflight(shell, { layout });
+    expect(report.facts.os).toBe('Linux');
+    expect(report.facts.arch).toBe(process.arch === 'x64' ? 'x86_64' : 'aarch64');
+    expect(report.facts.nodeVersion).toBe(process.version);
+    expect(report.facts.freeDiskMb).toBeGreaterThan(0);
+    expect(Math.abs(report.facts.clockSkewMs)).toBeLessThan(5_000);
+    expect(report.facts.systemd).toBe(false);
+    expect(report.problems.filter((p) => !p.startsWith('only'))).toEqual([]);
+  });
+
+  it('reports a host clock that is off (our clock injected 10 minutes ahead)', async () => {
+    const report = await runPreflight(shell, { layout, clock: () => Date.now() + 600_000 });
+    expect(report.facts.clockSkewMs).toBeLessThan(-590_000);
+    expect(report.problems.some((p) => /host clock is \d+ s behind ours/.test(p))).toBe(true);
+  });
+});

@@ -1,0 +1,112 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AbortError, createAwsClients, deleteCluster, RecordingEvents } from '../../src/index.js';
+import { type Moto, startMoto } from '../harness/moto.js';
+import { writeTestSpec } from '../support/aws-spec.js';
+import { runCli } from '../support/cli.js';
+import { describeTagged } from '../support/tagged-resources.js';
+
+describe('failure paths against moto_server', () => {
+  let moto: Moto;
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+  const cli = (...argv: string[]) => runCli(argv, { env, cwd: dir });
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    dir = mkdtempSync(join(tmpdir(), `tugboat-cli-fail-${process.pid}-`));
+    env = { ...process.env, ...moto.env, TUGBOAT_STATE_DIR: join(dir, 'state') };
+    delete env.AWS_PROFILE;
+  });
+  afterAll(async () => {
+    await moto?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a stack that fails exits 3 naming the failing resource, and delete then leaves nothing', async () => {
+    const spec = writeTestSpec(dir, {
+      name: 'broken',
+      existingVpc: {
+        vpcId: 'vpc-0000000000000dead',
+        subnetIds: ['subnet-00000000000000aa1', 'subnet-00000000000000bb2'],
+      },
+    });
+    const run = await cli('create', '-f', spec);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/MasterAutoScalingGroup \(AWS::AutoScaling::AutoScalingGroup\) CREATE_FAILED/);
+    expect(run.stderr).toContain('subnet-000000000000');
+    expect(run.stderr).toContain('next: fix the cluster spec');
+
+    const again = await cli('create', '-f', spec);
+    expect(again.code, 'a failed create can be retried').toBe(3);
+
+    const deleted = await cli('-o', 'json', 'delete', 'broken', '--yes');
+    expect(deleted.code, deleted.stderr).toBe(0);
+    expect(JSON.parse(deleted.stdout).clean).toBe(true);
+    expect(await describeTagged(moto.env, 'broken')).toEqual([]);
+  });
+
+  it('a create interrupted while waiting is finished by running create again', async () => {
+    const spec = writeTestSpec(dir, { name: 'halfmade', desired: 1 });
+    const { createCluster, buildClusterDefinition, loadClusterSpec } = await import('../../src/index.js');
+    const aws = createAwsClients({ env: moto.env });
+    const controller = new AbortController();
+    const events = new RecordingEvents();
+    events.emit = (e) => {
+      RecordingEvents.prototype.emit.call(events, e);
+      if (e.code === 'stack.create') controller.abort();
+    };
+    await expect(
+      createCluster({
+        aws,
+        events,
+        signal: controller.signal,
+        stateRoot: join(dir, 'state'),
+        definition: buildClusterDefinition(await loadClusterSpec(spec)),
+        pollIntervalMs: 100,
+      }),
+    ).rejects.toBeInstanceOf(AbortError);
+    expect(events.codes()).not.toContain('groups.progress');
+
+    const run = await cli('-o', 'json', 'create', '-f', spec);
+    expect(run.code, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout) as { stackAction: string; hosts: unknown[] };
+    expect(result.stackAction).toBe('exists');
+    expect(result.hosts).toHaveLength(2);
+
+    expect((await cli('delete', 'halfmade', '--yes')).code).toBe(0);
+  });
+
+  it('a delete interrupted half-way through the sweep is finished by running delete again', async () => {
+    const spec = writeTestSpec(dir, { name: 'interrupted', desired: 2 });
+    expect((await cli('create', '-f', spec)).code).toBe(0);
+    const aws = createAwsClients({ env: moto.env });
+    const controller = new AbortController();
+    const events = new RecordingEvents();
+    events.emit = (e) => {
+      RecordingEvents.prototype.emit.call(events, e);
+      if (e.code === 'sweep.deleted') controller.abort();
+    };
+    await expect(
+      deleteCluster({ aws, events, signal: controller.signal, cluster: 'interrupted', sweepDelayMs: 50 }),
+    ).rejects.toBeInstanceOf(AbortError);
+    expect(events.codes().filter((c) => c === 'sweep.deleted')).toHaveLength(1);
+    expect(await describeTagged(moto.env, 'interrupted')).not.toEqual([]);
+
+    const rerun = await cli('-o', 'json', 'delete', 'interrupted', '--yes');
+    expect(rerun.code, rerun.stderr).toBe(0);
+    const result = JSON.parse(rerun.stdout) as { clean: boolean; proof: { remaining: unknown[] } };
+    expect(result.clean).toBe(true);
+    expect(result.proof.remaining).toEqual([]);
+    expect(await describeTagged(moto.env, 'interrupted')).toEqual([]);
+  });
+
+  it('status of an unknown cluster exits 3 and says how to find clusters', async () => {
+    const run = await cli('status', 'nosuch');
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain('cluster "nosuch" not found in us-east-1');
+    expect(run.stderr).toContain('tugboat list');
+  });
+});

@@ -1,0 +1,106 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freePort, type StartedProcess, startProcess } from '../../harness/process.js';
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+async function startServer(dataDir: string, port: number): Promise<StartedProcess> {
+  return startProcess(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'test/support/cli-entry.ts',
+      'control-plane',
+      '--insecure-loopback-http',
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--data-dir',
+      dataDir,
+    ],
+    {
+      ready: async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok,
+      timeoutMs: 60_000,
+    },
+  );
+}
+
+async function exited(p: StartedProcess): Promise<number | null> {
+  if (p.child.exitCode !== null || p.child.signalCode !== null) return p.child.exitCode;
+  return new Promise((resolve) => p.child.once('exit', (code) => resolve(code)));
+}
+
+describe('tugboat control-plane', () => {
+  it('keeps every acknowledged write across kill -9 and keeps resourceVersions increasing', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), `tugboat-cp-${process.pid}-`));
+    dirs.push(dataDir);
+    const port = await freePort();
+    const first = await startServer(dataDir, port);
+    const acked = new Map<string, number>();
+    const base = `http://127.0.0.1:${port}/api/v1/namespaces/default/configmaps`;
+    const writer = (async () => {
+      for (let i = 0; i < 100_000; i++) {
+        const res = await fetch(base, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ metadata: { name: `cm-${i}` }, data: { i: String(i) } }),
+        }).catch(() => undefined);
+        if (!res) return;
+        if (res.status !== 201) throw new Error(`create answered ${res.status}`);
+        const body = (await res.json()) as { metadata: { resourceVersion: string } };
+        acked.set(`cm-${i}`, Number(body.metadata.resourceVersion));
+      }
+    })();
+    for (let i = 0; i < 100 && acked.size < 30; i++) await new Promise((r) => setTimeout(r, 100));
+    first.child.kill('SIGKILL');
+    await writer.catch(() => undefined);
+    await exited(first);
+    expect(acked.size).toBeGreaterThanOrEqual(30);
+
+    const second = await startServer(dataDir, port);
+    try {
+      const list = (await (await fetch(base)).json()) as {
+        items: Array<{ metadata: { name: string; resourceVersion: string } }>;
+      };
+      const stored = new Map(list.items.map((i) => [i.metadata.name, Number(i.metadata.resourceVersion)]));
+      for (const [name, rv] of acked) expect(stored.get(name), name).toBe(rv);
+      const maxRv = Math.max(...stored.values());
+      const res = await fetch(base, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ metadata: { name: 'after-restart' } }),
+      });
+      expect(res.status).toBe(201);
+      const created = (await res.json()) as { metadata: { resourceVersion: string } };
+      expect(Number(created.metadata.resourceVersion)).toBeGreaterThan(maxRv);
+    } finally {
+      second.child.kill('SIGTERM');
+      expect(await exited(second)).toBe(0);
+      expect(second.output()).toContain('API server stopped; store closed');
+    }
+  });
+
+  it('refuses to serve without TLS unless the insecure loopback mode is asked for', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), `tugboat-cp-${process.pid}-`));
+    dirs.push(dataDir);
+    const { runCli } = await import('../../support/cli.js');
+    const r = await runCli(['control-plane', '--data-dir', dataDir, '--listen', '127.0.0.1:0']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--tls-cert-file');
+    const open = await runCli([
+      'control-plane',
+      '--data-dir',
+      dataDir,
+      '--listen',
+      '0.0.0.0:0',
+      '--insecure-loopback-http',
+    ]);
+    expect(open.code).toBe(2);
+    expect(open.stderr).toContain('only listens on loopback');
+  });
+});

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { buildPasswd, renderHostInit, shq } from './host-layout.js';
+import { gatewayOf, parseCidr } from './subnet-bridge.js';
+
+describe('host layout helpers', () => {
+  it('adds missing login users to passwd as root aliases, once', () => {
+    const passwd = 'root:x:0:0:root:/root:/bin/bash\nadmin:x:1000:1000::/home/admin:/bin/sh\n';
+    const out = buildPasswd(passwd, ['ec2-user', 'admin', 'root']);
+    expect(out).toBe(`${passwd}ec2-user:x:0:0:ec2-user:/root:/bin/bash\n`);
+    expect(buildPasswd('root:x:0:0::/root:/bin/sh', [])).toBe('root:x:0:0::/root:/bin/sh\n');
+  });
+
+  it('derives the gateway from the subnet and refuses what is not an IPv4 subnet', () => {
+    expect(gatewayOf('10.0.16.0/20')).toBe('10.0.16.1');
+    expect(parseCidr('10.77.1.0/24')).toEqual({ base: [10, 77, 1, 0], prefix: 24 });
+    expect(() => parseCidr('fd00::/64')).toThrow(/"fd00::\/64" is not IPv4/);
+    expect(() => parseCidr('10.0.0.0/30')).toThrow(/prefix \/30/);
+  });
+
+  it('quotes paths for the host init script', () => {
+    expect(shq("/tmp/it's here")).toBe(`'/tmp/it'\\''s here'`);
+    const script = renderHostInit(
+      {
+        dir: '/var/tmp/x',
+        root: '/var/tmp/x/root',
+        sshdConfig: '/var/tmp/x/ssh/sshd_config',
+        hostKeyFile: '/var/tmp/x/ssh/key',
+        hostPublicKey: 'ssh-ed25519 AAAA',
+        passwdFile: '/var/tmp/x/ssh/passwd',
+        dockerDataRoot: '/var/tmp/x/docker',
+        dockerSocket: '/var/tmp/x/docker.sock',
+      },
+      'ip-10-0-0-4',
+    );
+    expect(script).toContain("mount --bind '/var/tmp/x/root/etc/tugboat' /etc/tugboat");
+    expect(script).toContain("mount --bind '/var/tmp/x/root/run/tugboat' /run/tugboat");
+    expect(script.indexOf('-t tmpfs')).toBeLessThan(script.indexOf('/run/tugboat'));
+    expect(script.trim().split('\n').at(-1)).toBe(
+      "exec /usr/sbin/sshd -D -e -f '/var/tmp/x/ssh/sshd_config'",
+    );
+  });
+});

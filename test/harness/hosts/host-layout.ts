@@ -1,0 +1,129 @@
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { run } from './shell.js';
+
+/** The directories tugboat may write on a host; each simulated host gets private copies of them. */
+export const TUGBOAT_HOST_DIRS = [
+  '/opt/tugboat',
+  '/etc/tugboat',
+  '/var/lib/tugboat',
+  '/var/log/tugboat',
+  '/run/tugboat',
+] as const;
+
+/** Where one simulated host keeps its files on this machine. */
+export interface HostLayout {
+  /** The host's directory; everything below is removed when the host goes. */
+  readonly dir: string;
+  /** Root of the private copies: `${root}/etc/tugboat` is the host's /etc/tugboat. */
+  readonly root: string;
+  readonly sshdConfig: string;
+  readonly hostKeyFile: string;
+  /** The host key's public half, `ssh-ed25519 AAAA… <instance>`. */
+  readonly hostPublicKey: string;
+  /** The host's /etc/passwd (the machine's, plus the login users mapped to root). */
+  readonly passwdFile: string;
+  /** Docker's data root (on disk, visible to the host's dockerd). */
+  readonly dockerDataRoot: string;
+  /** The host's Docker socket as the harness reaches it (the host itself uses /var/run/docker.sock). */
+  readonly dockerSocket: string;
+}
+
+/** Options for {@link buildHostLayout}. */
+export interface HostLayoutOptions {
+  readonly dir: string;
+  readonly instanceId: string;
+  /** Lines for authorized_keys (OpenSSH public keys). */
+  readonly authorizedKeys: readonly string[];
+  /** Login names that exist on the host as aliases of root, like ec2-user on an AMI. */
+  readonly loginUsers: readonly string[];
+}
+
+/**
+ * Creates a host's private directories, a fresh ed25519 host key, authorized_keys and an sshd
+ * config (keys only, no PAM, sftp on). Login users other than root are added to a private copy of
+ * /etc/passwd with uid 0, which stands in for an AMI's passwordless-sudo user (no sudo here).
+ */
+export function buildHostLayout(options: HostLayoutOptions): HostLayout {
+  const { dir } = options;
+  const root = join(dir, 'root');
+  for (const d of [...TUGBOAT_HOST_DIRS, '/tmp']) mkdirSync(join(root, d), { recursive: true });
+  chmodSync(join(root, 'tmp'), 0o1777);
+  const ssh = join(dir, 'ssh');
+  mkdirSync(ssh, { mode: 0o700 });
+  const hostKeyFile = join(ssh, 'ssh_host_ed25519_key');
+  run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', options.instanceId, '-f', hostKeyFile]);
+  const hostPublicKey = readFileSync(`${hostKeyFile}.pub`, 'utf8').trim();
+  const authorizedKeys = join(ssh, 'authorized_keys');
+  writeFileSync(authorizedKeys, `${options.authorizedKeys.join('\n')}\n`, { mode: 0o600 });
+  const passwdFile = join(ssh, 'passwd');
+  writeFileSync(passwdFile, buildPasswd(readFileSync('/etc/passwd', 'utf8'), options.loginUsers));
+  const sshdConfig = join(ssh, 'sshd_config');
+  writeFileSync(
+    sshdConfig,
+    [
+      'Port 22',
+      `HostKey ${hostKeyFile}`,
+      `PidFile ${join(ssh, 'sshd.pid')}`,
+      `AuthorizedKeysFile ${authorizedKeys}`,
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'PubkeyAuthentication yes',
+      'UsePAM no',
+      'StrictModes no',
+      'PermitRootLogin prohibit-password',
+      'AllowTcpForwarding yes',
+      'MaxSessions 64',
+      'MaxStartups 64:30:128',
+      'Subsystem sftp /usr/lib/openssh/sftp-server',
+      '',
+    ].join('\n'),
+  );
+  const dockerDataRoot = join(dir, 'docker');
+  mkdirSync(dockerDataRoot);
+  return {
+    dir,
+    root,
+    sshdConfig,
+    hostKeyFile,
+    hostPublicKey,
+    passwdFile,
+    dockerDataRoot,
+    dockerSocket: join(dir, 'docker.sock'),
+  };
+}
+
+/** /etc/passwd with each missing login user appended as uid 0 (home /root, bash). */
+export function buildPasswd(passwd: string, users: readonly string[]): string {
+  const known = new Set(passwd.split('\n').map((l) => l.split(':')[0]));
+  const extra = users.filter((u) => !known.has(u)).map((u) => `${u}:x:0:0:${u}:/root:/bin/bash`);
+  return `${passwd.replace(/\n*$/, '\n')}${extra.map((l) => `${l}\n`).join('')}`;
+}
+
+/** Single-quotes a value for the host's /bin/sh. */
+export function shq(value: string): string {
+  return `'${value.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * The script run as `nsenter --net=NS unshare --mount --uts --propagation private sh -c SCRIPT`:
+ * gives the host its own /run (tmpfs: sshd privsep dir, dockerd state, /var/run/docker.sock), its
+ * own /tmp, its private copies of tugboat's directories and /etc/passwd, an EC2-style hostname,
+ * then becomes sshd.
+ */
+export function renderHostInit(layout: HostLayout, hostname: string): string {
+  const binds = TUGBOAT_HOST_DIRS.filter((d) => d !== '/run/tugboat').map(
+    (d) => `mount --bind ${shq(join(layout.root, d))} ${d}`,
+  );
+  return [
+    'set -e',
+    ...binds,
+    `mount --bind ${shq(layout.passwdFile)} /etc/passwd`,
+    `mount --bind ${shq(join(layout.root, 'tmp'))} /tmp`,
+    'mount -t tmpfs -o mode=0755 tugboat-host-run /run',
+    'mkdir -p /run/sshd /run/tugboat /run/lock',
+    `mount --bind ${shq(join(layout.root, 'run/tugboat'))} /run/tugboat`,
+    `hostname ${shq(hostname)}`,
+    `exec /usr/sbin/sshd -D -e -f ${shq(layout.sshdConfig)}`,
+  ].join('\n');
+}

@@ -1,0 +1,206 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ec2View, type InstanceView } from './ec2-view.js';
+import { checkNothingLeft, type HarnessFootprint } from './leftovers.js';
+import { bridgeName, cgroupParentName, netnsName, runId, vethName } from './names.js';
+import { sleep } from './shell.js';
+import { type SimHost, startSimHost } from './sim-host.js';
+import { createSubnetBridge, type SubnetBridge } from './subnet-bridge.js';
+
+/** Options for {@link HostManager.start}. */
+export interface HostManagerOptions {
+  /** moto's endpoint on loopback. */
+  readonly endpoint: string;
+  /** Materialize instances tagged `tugboat:cluster=<cluster>`. */
+  readonly cluster: string;
+  /** @default 'us-east-1' */
+  readonly region?: string;
+  /** Keys authorized on every host besides the instance's EC2 key pair. @default [] */
+  readonly extraAuthorizedKeys?: readonly string[];
+  /** How often to look at the emulator. @default 1000 */
+  readonly pollIntervalMs?: number;
+  /** Run a dockerd on every host. @default true */
+  readonly docker?: boolean;
+  /** Where host directories go; must not be under /tmp (each host mounts its own /tmp). @default '/var/tmp' */
+  readonly baseDir?: string;
+  /** Progress lines (host up, host removed, with timings). @default ignored */
+  readonly log?: (line: string) => void;
+}
+
+/**
+ * Watches the emulator and keeps one {@link SimHost} per running instance of a cluster: creates a
+ * host when an instance runs, tears it down when the instance is terminated or gone. `stop()`
+ * removes every host and bridge and then proves that nothing it made is left.
+ */
+export class HostManager {
+  private readonly ec2: Ec2View;
+  private readonly live = new Map<string, SimHost>();
+  private readonly bridges = new Map<string, SubnetBridge>();
+  private readonly footprint: HarnessFootprint = {
+    netns: [],
+    links: [],
+    dirs: [],
+    cgroups: [],
+    pids: [],
+    namespaces: [],
+  };
+  private readonly baseDir: string;
+  private counter = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private pass: Promise<void> = Promise.resolve();
+  private stopped = false;
+  /** The last error a polling pass hit (shown when a wait times out). */
+  lastError: Error | undefined;
+
+  private constructor(private readonly options: HostManagerOptions) {
+    this.ec2 = new Ec2View({ endpoint: options.endpoint, region: options.region });
+    this.baseDir = mkdtempSync(join(options.baseDir ?? '/var/tmp', `tugboat-e2e-${runId()}-`));
+    this.footprint.dirs.push(this.baseDir);
+  }
+
+  /** Starts watching; the first pass runs right away. */
+  static start(options: HostManagerOptions): HostManager {
+    const manager = new HostManager(options);
+    manager.schedule(0);
+    return manager;
+  }
+
+  /** Hosts that are up, by instance id. */
+  hosts(): SimHost[] {
+    return [...this.live.values()];
+  }
+
+  /** The host of an instance, or undefined if it is not (or no longer) up. */
+  host(instanceId: string): SimHost | undefined {
+    return this.live.get(instanceId);
+  }
+
+  /** Runs one reconcile pass now (after any pass in flight). */
+  sync(): Promise<void> {
+    this.pass = this.pass.then(() => this.reconcile());
+    return this.pass;
+  }
+
+  /** Waits (bounded) until `predicate` holds for the current hosts; the error names the last failure. */
+  async waitFor(
+    predicate: (hosts: SimHost[]) => boolean,
+    what: string,
+    timeoutMs = 300_000,
+  ): Promise<SimHost[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (predicate(this.hosts())) return this.hosts();
+      await sleep(250);
+    }
+    const ids = this.hosts().map((h) => `${h.instanceId}=${h.privateIp}`);
+    throw new Error(
+      `host harness: timed out after ${timeoutMs} ms waiting for ${what}; up: [${ids.join(', ')}]` +
+        (this.lastError ? `; last error: ${this.lastError.message}` : ''),
+    );
+  }
+
+  /** Stops polling, tears every host and bridge down, and throws unless nothing it made is left. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.pass.catch(() => {});
+    const errors: string[] = [];
+    await Promise.all(
+      this.hosts().map((h) =>
+        h.stop().catch((err: Error) => {
+          errors.push(err.message);
+        }),
+      ),
+    );
+    this.live.clear();
+    for (const b of this.bridges.values()) b.destroy();
+    this.bridges.clear();
+    rmSync(this.baseDir, { recursive: true, force: true });
+    this.ec2.close();
+    const left = await checkNothingLeft(this.footprint);
+    if (errors.length > 0 || left.length > 0)
+      throw new Error(`host harness left things behind: ${[...errors, ...left].join('; ')}`);
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.sync()
+        .catch(() => {})
+        .finally(() => this.schedule(this.options.pollIntervalMs ?? 1_000));
+    }, delayMs);
+  }
+
+  private async reconcile(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      const instances = await this.ec2.instances(this.options.cluster);
+      const running = new Map(instances.filter((i) => i.state === 'running').map((i) => [i.instanceId, i]));
+      const gone = this.hosts().filter((h) => !running.has(h.instanceId));
+      for (const host of gone) {
+        const started = Date.now();
+        try {
+          await host.stop();
+        } finally {
+          this.live.delete(host.instanceId);
+        }
+        this.log(`removed host ${host.instanceId} (${host.privateIp}) in ${Date.now() - started} ms`);
+      }
+      const fresh = [...running.values()].filter((i) => !this.live.has(i.instanceId));
+      await Promise.all(fresh.map((i) => this.materialize(i)));
+      this.lastError = undefined;
+    } catch (err) {
+      this.lastError = err as Error;
+      throw err;
+    }
+  }
+
+  private async materialize(instance: InstanceView): Promise<void> {
+    const started = Date.now();
+    const n = this.counter++;
+    const bridge = await this.bridgeFor(instance.subnetId);
+    const keys = [...(this.options.extraAuthorizedKeys ?? [])];
+    if (instance.keyName) keys.push(await this.ec2.publicKey(instance.keyName));
+    if (keys.length === 0)
+      throw new Error(
+        `instance ${instance.instanceId} has no key pair and no extraAuthorizedKeys were given`,
+      );
+    const spec = {
+      netns: netnsName(n),
+      veth: vethName(n),
+      cgroupParent: cgroupParentName(n),
+      dir: join(this.baseDir, instance.instanceId),
+    };
+    this.footprint.netns.push(spec.netns);
+    this.footprint.links.push(spec.veth);
+    this.footprint.cgroups.push(spec.cgroupParent);
+    const host = await startSimHost({
+      ...spec,
+      instanceId: instance.instanceId,
+      privateIp: instance.privateIp,
+      bridge,
+      authorizedKeys: keys,
+      docker: this.options.docker,
+    });
+    this.footprint.pids.push(...host.processes());
+    this.footprint.namespaces.push(...host.namespaces);
+    this.live.set(instance.instanceId, host);
+    this.log(`host ${instance.instanceId} up at ${instance.privateIp} in ${Date.now() - started} ms`);
+  }
+
+  private async bridgeFor(subnetId: string): Promise<SubnetBridge> {
+    const known = this.bridges.get(subnetId);
+    if (known) return known;
+    const cidr = await this.ec2.subnetCidr(subnetId);
+    const again = this.bridges.get(subnetId);
+    if (again) return again;
+    const bridge = createSubnetBridge(bridgeName(this.bridges.size), cidr);
+    this.bridges.set(subnetId, bridge);
+    this.footprint.links.push(bridge.name);
+    return bridge;
+  }
+
+  private log(line: string): void {
+    this.options.log?.(line);
+  }
+}
