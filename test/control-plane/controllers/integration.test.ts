@@ -160,9 +160,13 @@ describe('scheduler and controllers against the real API server', () => {
     await waitFor('left', async () => (await onNodes()) === 'node-0,node-1,node-2');
     const ds = await waitFor('status', async () => {
       const x = await c.api.get<DaemonSet>(daemonsets, 'default', 'agent');
-      return x?.status?.numberReady === 3 ? x : undefined;
+      return x?.status?.desiredNumberScheduled === 3 && x.status.numberReady === 3 ? x : undefined;
     });
-    expect(ds.status?.desiredNumberScheduled).toBe(3);
+    expect(ds.status).toMatchObject({
+      currentNumberScheduled: 3,
+      numberMisscheduled: 0,
+      updatedNumberScheduled: 3,
+    });
   });
 
   it('leaves a pod that fits nowhere Pending with the kube-scheduler message and a FailedScheduling event', async () => {
@@ -182,7 +186,46 @@ describe('scheduler and controllers against the real API server', () => {
     });
     const ev = await kubectl('get', 'events', '--field-selector', 'reason=FailedScheduling');
     expect(ev.stdout).toContain('0/3 nodes are available: 3 Insufficient cpu.');
+    // Once a node with room joins, the pod is retried, bound and marked scheduled.
+    await c.sim.add('big-node', { zone: 'zone-b', cpu: '128' });
+    const placed = await waitFor('bound to the big node', async () => {
+      const p = await c.api.get<Pod>(podsR, 'default', 'huge');
+      return p?.spec.nodeName === 'big-node' && ready(p) ? p : undefined;
+    });
+    expect(placed.status?.conditions?.find((x) => x.type === 'PodScheduled')?.status).toBe('True');
     await c.api.delete(podsR, 'default', 'huge', { gracePeriodSeconds: 0 });
+    await c.sim.remove('big-node');
+  });
+
+  it('follows kubectl rollout pause, resume and restart', async () => {
+    await c.api.create(deployments, makeDeployment('paused', 2, 'busybox:a'));
+    await waitFor(
+      'available',
+      async () =>
+        (await c.api.get<Deployment>(deployments, 'default', 'paused'))?.status?.availableReplicas === 2,
+    );
+    expect((await kubectl('rollout', 'pause', 'deployment/paused')).code).toBe(0);
+    expect((await kubectl('set', 'image', 'deployment/paused', 'c=busybox:b')).code).toBe(0);
+    await waitFor('paused condition', async () => {
+      const d = await c.api.get<Deployment>(deployments, 'default', 'paused');
+      return d?.status?.conditions?.some((x) => x.type === 'Progressing' && x.reason === 'DeploymentPaused');
+    });
+    expect((await pods('paused-')).every((p) => p.spec.containers[0]?.image === 'busybox:a')).toBe(true);
+    expect((await kubectl('rollout', 'resume', 'deployment/paused')).code).toBe(0);
+    expect((await kubectl('rollout', 'status', 'deployment/paused', '--timeout=90s')).code).toBe(0);
+    await waitFor('b after resume', async () => {
+      const ps = (await pods('paused-')).filter((p) => !p.metadata.deletionTimestamp);
+      return ps.length === 2 && ps.every((p) => p.spec.containers[0]?.image === 'busybox:b' && ready(p));
+    });
+    const before = new Set((await pods('paused-')).map((p) => p.metadata.name));
+    expect((await kubectl('rollout', 'restart', 'deployment/paused')).code).toBe(0);
+    expect((await kubectl('rollout', 'status', 'deployment/paused', '--timeout=90s')).code).toBe(0);
+    await waitFor('all pods replaced', async () => {
+      const ps = (await pods('paused-')).filter((p) => !p.metadata.deletionTimestamp);
+      return ps.length === 2 && ps.every((p) => !before.has(p.metadata.name) && ready(p));
+    });
+    const d = await c.api.get<Deployment>(deployments, 'default', 'paused');
+    expect(d?.metadata.annotations?.['deployment.kubernetes.io/revision']).toBe('3');
   });
 
   it('completes a Job of 5 completions at parallelism 2, retrying failures within backoffLimit', async () => {
