@@ -78,7 +78,10 @@ export function filterResources(requests: ResourceList | RequestEntries, info: N
   for (const [name, amount] of entries) {
     if (amount <= 0) continue;
     const free = (info.allocatable[name] ?? 0) - (info.requested[name] ?? 0);
-    if (amount > free) (reasons ??= []).push(`Insufficient ${name}`);
+    if (amount > free) {
+      reasons ??= [];
+      reasons.push(`Insufficient ${name}`);
+    }
   }
   return reasons ?? feasible;
 }
