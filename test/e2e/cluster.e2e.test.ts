@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { DEFAULT_HOST_LAYOUT, runPreflight } from '../../src/bootstrap/index.js';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { DEFAULT_HOST_LAYOUT, runPreflight, stopService } from '../../src/bootstrap/index.js';
 import { type ClusterSpec, loadClusterSpec } from '../../src/index.js';
 import { connectSsh } from '../../src/ssh/index.js';
 import { HostManager } from '../harness/hosts/host-manager.js';
@@ -10,8 +10,13 @@ import { run } from '../harness/hosts/shell.js';
 import { type Moto, startMoto } from '../harness/moto.js';
 import { runCli } from '../support/cli.js';
 import { describeTagged } from '../support/tagged-resources.js';
+import { waitFor } from '../support/wait.js';
 import { writeE2eSpec } from './e2e-spec.js';
+import { hostLogTails } from './host-logs.js';
+import { kubectl, kubectlOk, listPods, nodeReadiness } from './kubectl.js';
 import { PhaseClock } from './phases.js';
+import { runStandInBootstrap, withShell } from './stand-in-bootstrap.js';
+import { renderWorkloads } from './workloads.js';
 
 // The whole path on one machine, confined to the runner's network namespace: `tugboat create`
 // against emulated AWS (moto) for examples/e2e.yaml, the host harness turning every emulated
@@ -32,6 +37,7 @@ let manager: HostManager | undefined;
 let dir: string;
 let env: NodeJS.ProcessEnv;
 let hosts: JsonHost[] = [];
+let kubeconfig: string;
 
 async function tugboat<T>(...argv: string[]): Promise<T> {
   const res = await runCli(['-o', 'json', ...argv], { env, cwd: process.cwd() });
@@ -57,6 +63,15 @@ beforeAll(async () => {
     knownHostsFile: join(dir, 'state', spec.name, 'known_hosts'),
     log: (l) => process.stderr.write(`hosts: ${l}\n`),
   });
+});
+
+afterEach(async (context) => {
+  if (context.task.result?.state !== 'fail') return;
+  if (manager) process.stderr.write(`${hostLogTails(manager.hosts())}\n`);
+  if (kubeconfig) {
+    const seen = await kubectl(kubeconfig, ['get', 'nodes,pods', '-o', 'wide']);
+    process.stderr.write(`kubectl get nodes,pods:\n${seen.stdout}${seen.stderr}\n`);
+  }
 });
 
 afterAll(async () => {
@@ -126,6 +141,103 @@ it('makes every instance a reachable host on its private address, with the key t
       retry: { attempts: 1 },
     }),
   ).rejects.toThrow(first!.privateIp);
+});
+
+it('bootstraps the control plane and the agents over SSH; every worker becomes a Ready node', async () => {
+  const state = join(dir, 'state', spec.name);
+  const byId = new Map(manager!.hosts().map((h) => [h.instanceId, h]));
+  const masterId = hosts.find((h) => h.group === 'master')!.id;
+  const workers = hosts
+    .filter((h) => h.group !== 'master')
+    .map((h) => ({
+      host: byId.get(h.id)!,
+      group: h.group,
+      labels: spec.workerGroups.find((g) => g.name === h.group)?.labels ?? {},
+    }));
+  const cluster = await clock.run('bootstrap', async () => {
+    const started = await runStandInBootstrap({
+      cluster: spec.name,
+      stateDir: state,
+      user: spec.ssh.user,
+      master: byId.get(masterId)!,
+      workers,
+    });
+    await waitFor(
+      async () => {
+        const ready = await nodeReadiness(started.kubeconfigPath);
+        return workers.every((w) => ready.get(w.host.instanceId) === 'True');
+      },
+      'every worker node Ready',
+      300_000,
+    );
+    return started;
+  });
+  kubeconfig = cluster.kubeconfigPath;
+  const nodes = JSON.parse(await kubectlOk(kubeconfig, ['get', 'nodes', '-o', 'json'])) as {
+    items: { metadata: { name: string; labels: Record<string, string> } }[];
+  };
+  const green = workers.find((w) => w.group === 'green')!;
+  expect(nodes.items.find((n) => n.metadata.name === green.host.instanceId)?.metadata.labels.tier).toBe(
+    'green',
+  );
+});
+
+it('runs a Deployment of 4 busybox pods and a DaemonSet on real containers; kubectl logs and exec work', async () => {
+  const workers = hosts.filter((h) => h.group !== 'master');
+  await clock.run('first pods running', async () => {
+    await kubectlOk(kubeconfig, ['apply', '-f', '-'], renderWorkloads());
+    await waitFor(
+      async () => {
+        const web = await listPods(kubeconfig, 'app=web');
+        const probes = await listPods(kubeconfig, 'app=node-probe');
+        return (
+          web.filter((p) => p.phase === 'Running' && p.ready).length === 4 &&
+          probes.filter((p) => p.phase === 'Running').length === workers.length
+        );
+      },
+      '4 web pods and one probe per worker Running',
+      300_000,
+    );
+  });
+  const probes = await listPods(kubeconfig, 'app=node-probe');
+  expect(new Set(probes.map((p) => p.node))).toEqual(new Set(workers.map((w) => w.id)));
+  let containers = 0;
+  for (const w of workers) {
+    const list = await manager!.host(w.id)!.docker!.json<unknown[]>('GET', '/containers/json');
+    containers += list.length;
+  }
+  expect(containers).toBeGreaterThanOrEqual(4 + workers.length);
+  const [pod] = await listPods(kubeconfig, 'app=web');
+  expect(await kubectlOk(kubeconfig, ['logs', pod!.name])).toContain('web up on');
+  expect(await kubectlOk(kubeconfig, ['exec', pod!.name, '--', 'echo', 'hello from exec'])).toBe(
+    'hello from exec\n',
+  );
+});
+
+it("stops one worker's agent: its node goes NotReady and its pods come back on the other nodes", async () => {
+  const state = join(dir, 'state', spec.name);
+  const web = await listPods(kubeconfig, 'app=web');
+  const counts = new Map<string, number>();
+  for (const p of web) if (p.node) counts.set(p.node, (counts.get(p.node) ?? 0) + 1);
+  const victim = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]![0];
+  await clock.run('node failure', async () => {
+    await withShell({ stateDir: state, user: spec.ssh.user }, manager!.host(victim)!, (shell) =>
+      stopService(shell, 'tugboat-agent', { layout: DEFAULT_HOST_LAYOUT, mode: 'supervised' }),
+    );
+    await waitFor(
+      async () => (await nodeReadiness(kubeconfig)).get(victim) !== 'True',
+      `node ${victim} NotReady`,
+      180_000,
+    );
+    await waitFor(
+      async () => {
+        const now = (await listPods(kubeconfig, 'app=web')).filter((p) => !p.deleting);
+        return now.length === 4 && now.every((p) => p.node !== victim && p.phase === 'Running' && p.ready);
+      },
+      `4 web pods Running away from ${victim}`,
+      300_000,
+    );
+  });
 });
 
 it('tugboat eip assign gives the workers pool addresses; tugboat status shows them', async () => {

@@ -3,7 +3,13 @@ import { getCondition } from '../controllers/objects.js';
 import type { Node, Pod, Taint } from '../controllers/types.js';
 import type { NodeInfo } from './cache.js';
 import type { ResourceList } from './resources.js';
-import { describeTaint, firstUntolerated, notReadyTaintKey, unschedulableTaintKey } from './taints.js';
+import {
+  describeTaint,
+  firstUntolerated,
+  notReadyTaintKey,
+  unreachableTaintKey,
+  unschedulableTaintKey,
+} from './taints.js';
 
 /** Reasons a node is not feasible for a pod, in kube-scheduler's wording; empty when feasible. */
 export type FilterResult = readonly string[];
@@ -17,13 +23,20 @@ const feasible: FilterResult = Object.freeze([]);
  */
 export function effectiveTaints(node: Node): Taint[] {
   const taints = [...(node.spec?.taints ?? [])];
-  const has = (key: string) => taints.some((t) => t.key === key);
+  const has = (key: string, effect = 'NoSchedule') =>
+    taints.some((t) => t.key === key && t.effect === effect);
   if (node.spec?.unschedulable && !has(unschedulableTaintKey)) {
     taints.push({ key: unschedulableTaintKey, effect: 'NoSchedule' });
   }
+  // Like kube's TaintNodesByCondition: a lost node (Ready Unknown, or already tainted unreachable
+  // for eviction) repels new pods with unreachable:NoSchedule, a not-ready one with not-ready:
+  // NoSchedule. A pod tolerating only the NoExecute taint for a few seconds must not be placed
+  // back onto the node it was just evicted from.
   const ready = getCondition(node.status?.conditions, 'Ready');
-  if (ready?.status !== 'True' && !has(notReadyTaintKey) && !has('node.kubernetes.io/unreachable')) {
-    taints.push({ key: notReadyTaintKey, effect: 'NoSchedule' });
+  if (ready?.status !== 'True') {
+    const lost = ready?.status === 'Unknown' || has(unreachableTaintKey, 'NoExecute');
+    const key = lost ? unreachableTaintKey : notReadyTaintKey;
+    if (!has(key)) taints.push({ key, effect: 'NoSchedule' });
   }
   return taints;
 }

@@ -113,3 +113,17 @@ export function removeCgroup(dir: string): void {
     // still busy or already gone; the leftover check reports it
   }
 }
+
+/** PIDs in a cgroup directory and every group below it (containers sit in child groups). */
+export function pidsInCgroupTree(dir: string): number[] {
+  const pids: number[] = [];
+  try {
+    const procs = readFileSync(join(dir, 'cgroup.procs'), 'utf8');
+    for (const line of procs.split('\n')) if (line.trim()) pids.push(Number(line));
+    for (const e of readdirSync(dir, { withFileTypes: true }))
+      if (e.isDirectory()) pids.push(...pidsInCgroupTree(join(dir, e.name)));
+  } catch {
+    // gone meanwhile
+  }
+  return pids.filter(isAlive);
+}

@@ -5,8 +5,15 @@ import { DockerApi } from '../../../src/agent/runtime/docker-api.js';
 import { importBusybox } from '../dockerd.js';
 import { type StartedProcess, startProcess } from '../process.js';
 import { buildHostLayout, type HostLayout, renderHostInit, TUGBOAT_HOST_DIRS } from './host-layout.js';
-import { cgroupDirs, namespaceOf, processesIn, removeCgroup, terminateAll } from './host-processes.js';
-import { run, tryRun } from './shell.js';
+import {
+  cgroupDirs,
+  namespaceOf,
+  pidsInCgroupTree,
+  processesIn,
+  removeCgroup,
+  terminateAll,
+} from './host-processes.js';
+import { run, sleep, tryRun } from './shell.js';
 import type { SubnetBridge } from './subnet-bridge.js';
 
 /** Options for {@link startSimHost}. */
@@ -86,7 +93,13 @@ export async function startSimHost(options: SimHostOptions): Promise<SimHost> {
     await sshd?.stop(2_000);
     tryRun('ip', ['netns', 'del', netns]);
     tryRun('ip', ['link', 'del', veth]);
-    for (const dir of cgroupDirs(options.cgroupParent)) removeCgroup(dir);
+    // Container processes live in the host's cgroup parent: whatever is still there is ours.
+    const inCgroups = () => cgroupDirs(options.cgroupParent).flatMap(pidsInCgroupTree);
+    survivors.push(...(await terminateAll(inCgroups, 5_000)));
+    for (let i = 0; i < 50 && cgroupDirs(options.cgroupParent).length > 0; i++) {
+      for (const dir of cgroupDirs(options.cgroupParent)) removeCgroup(dir);
+      await sleep(200);
+    }
     rmSync(options.dir, { recursive: true, force: true });
     if (survivors.length > 0)
       throw new Error(`host ${options.instanceId}: processes ${survivors.join(', ')} survived SIGKILL`);
