@@ -5,6 +5,7 @@ import { deleteCommand } from './delete.js';
 import { eipCommand } from './eip.js';
 import { initCommand } from './init.js';
 import { listCommand } from './list.js';
+import { localCommand } from './local.js';
 import type { CommandModule } from './registry.js';
 import { scaleCommand } from './scale.js';
 import { schemaCommand } from './schema.js';
@@ -27,5 +28,6 @@ export const commands: readonly CommandModule[] = [
   eipCommand,
   deleteCommand,
   controlPlaneCommand,
+  localCommand,
   agentCommand,
 ];
