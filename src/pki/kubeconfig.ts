@@ -84,9 +84,7 @@ export function removeKubeconfigEntries(existing: string, name: string): string 
   const entries = (key: string) => (Array.isArray(config[key]) ? (config[key] as NamedEntry[]) : []);
   const contexts = entries('contexts');
   const users = new Set(
-    contexts
-      .filter((c) => c.name === name)
-      .map((c) => (c as { context?: { user?: unknown } }).context?.user),
+    contexts.filter((c) => c.name === name).map((c) => (c as { context?: { user?: unknown } }).context?.user),
   );
   config.clusters = entries('clusters').filter((c) => c.name !== name);
   config.contexts = contexts.filter((c) => c.name !== name);

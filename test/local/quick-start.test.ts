@@ -30,7 +30,12 @@ describe('README quick start: tugboat local up / down', () => {
     CI: 'true',
   };
   const run = (command: string) =>
-    execFileSync('sh', ['-c', command], { env, encoding: 'utf8', timeout: 180_000, stdio: ['ignore', 'pipe', 'pipe'] });
+    execFileSync('sh', ['-c', command], {
+      env,
+      encoding: 'utf8',
+      timeout: 180_000,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
 
   afterAll(() => {
     try {
