@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AbortError, createAwsClients, deleteCluster, RecordingEvents } from '../../src/index.js';
 import { type Moto, startMoto } from '../harness/moto.js';
+import { freePort } from '../harness/process.js';
 import { writeTestSpec } from '../support/aws-spec.js';
 import { runCli } from '../support/cli.js';
 import { describeTagged } from '../support/tagged-resources.js';
@@ -101,6 +102,33 @@ describe('failure paths against moto_server', () => {
     expect(result.clean).toBe(true);
     expect(result.proof.remaining).toEqual([]);
     expect(await describeTagged(moto.env, 'interrupted')).toEqual([]);
+  });
+
+  it('takes the endpoint from --endpoint-url, and explains a bad or unreachable one', async () => {
+    const noEndpoint = { ...env };
+    delete noEndpoint.AWS_ENDPOINT_URL;
+    const ok = await runCli(['-o', 'json', 'list', '--endpoint-url', moto.endpoint], {
+      env: noEndpoint,
+      cwd: dir,
+    });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout)).toEqual({ clusters: [] });
+
+    const bad = await runCli(['list', '--endpoint-url', 'localhost:4566'], { env: noEndpoint, cwd: dir });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('endpoint url "localhost:4566" is not an http(s) url');
+
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    const down = await runCli(['list', '--endpoint-url', closed], { env: noEndpoint, cwd: dir });
+    expect(down.code).toBe(3);
+    expect(down.stderr).toContain(`cannot reach ${closed}`);
+
+    const noRegion = { ...noEndpoint };
+    delete noRegion.AWS_REGION;
+    delete noRegion.AWS_DEFAULT_REGION;
+    const region = await runCli(['list', '--endpoint-url', moto.endpoint], { env: noRegion, cwd: dir });
+    expect(region.code).toBe(2);
+    expect(region.stderr).toContain('no AWS region: pass --region');
   });
 
   it('status of an unknown cluster exits 3 and says how to find clusters', async () => {
