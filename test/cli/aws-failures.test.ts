@@ -1,8 +1,14 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AbortError, createAwsClients, deleteCluster, RecordingEvents } from '../../src/index.js';
+import {
+  AbortError,
+  buildSshKeyPair,
+  createAwsClients,
+  deleteCluster,
+  RecordingEvents,
+} from '../../src/index.js';
 import { type Moto, startMoto } from '../harness/moto.js';
 import { freePort } from '../harness/process.js';
 import { writeTestSpec } from '../support/aws-spec.js';
@@ -129,6 +135,29 @@ describe('failure paths against moto_server', () => {
     const region = await runCli(['list', '--endpoint-url', moto.endpoint], { env: noRegion, cwd: dir });
     expect(region.code).toBe(2);
     expect(region.stderr).toContain('no AWS region: pass --region');
+  });
+
+  it('imports ssh.publicKeyFile (~ is home, relative paths are relative to the spec) instead of generating', async () => {
+    const home = join(dir, 'home');
+    mkdirSync(join(home, '.ssh'), { recursive: true });
+    writeFileSync(join(home, '.ssh', 'mine.pub'), `${buildSshKeyPair('me').publicKey}\n`);
+    const spec = writeTestSpec(dir, { name: 'ownkey', desired: 0 });
+    writeFileSync(
+      spec,
+      readFileSync(spec, 'utf8').replace('ssh:\n', 'ssh:\n  publicKeyFile: ~/.ssh/mine.pub\n'),
+    );
+    const run = await runCli(['-o', 'json', 'create', '-f', spec], { env: { ...env, HOME: home }, cwd: dir });
+    expect(run.code, run.stderr).toBe(0);
+    const created = JSON.parse(run.stdout) as { keyName: string; privateKeyPath?: string };
+    expect(created.keyName).toBe('tugboat-ownkey');
+    expect(created.privateKeyPath).toBeUndefined();
+    expect(existsSync(join(dir, 'state', 'ownkey'))).toBe(false);
+    expect((await cli('delete', 'ownkey', '--yes')).code).toBe(0);
+
+    writeFileSync(spec, readFileSync(spec, 'utf8').replace('~/.ssh/mine.pub', 'keys/missing.pub'));
+    const missing = await runCli(['create', '-f', spec], { env: { ...env, HOME: home }, cwd: '/' });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(`ssh.publicKeyFile: ${join(dir, 'keys', 'missing.pub')} does not exist`);
   });
 
   it('status of an unknown cluster exits 3 and says how to find clusters', async () => {
