@@ -63,3 +63,16 @@ describe('AWS error mapping', () => {
     );
   });
 });
+
+describe('abort signal', () => {
+  it('cancels requests once it fires, as AbortError', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const aws = createAwsClients({
+      env: { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y' },
+      endpointUrl: 'http://127.0.0.1:9',
+      signal: controller.signal,
+    });
+    await expect(aws.ec2.describeVpcs([])).rejects.toBeInstanceOf(AbortError);
+  });
+});
