@@ -4,6 +4,7 @@ export * from './bootstrap/index.js';
 export {
   API_VERSION,
   type ApiSpec,
+  adviseClusterSpec,
   buildClusterSpecJsonSchema,
   type CheckResult,
   type ClusterSpec,
@@ -63,7 +64,21 @@ export {
 
 // AWS lifecycle: create, inspect, change and delete clusters.
 
+export { type Agent, type AgentOptions, buildAgent } from './agent/agent.js';
+export {
+  type AgentConfig,
+  loadAgentConfig,
+  parseAgentConfig,
+  parseLabels,
+  parseTaint,
+} from './agent/config.js';
+export { type RunningAgent, startAgentProcess } from './agent/main.js';
+export { DockerRuntime, type DockerRuntimeOptions } from './agent/runtime/docker-runtime.js';
+export { ProcessRuntime, type ProcessRuntimeOptions } from './agent/runtime/process-runtime.js';
+export type { ContainerLaunch, Runtime, RuntimeContainer } from './agent/runtime/types.js';
+export { type AgentServer, type AgentServerOptions, buildAgentServer } from './agent/server/agent-server.js';
 export { type AwsClients, type AwsClientsOptions, createAwsClients } from './aws/clients.js';
+export * as kube from './client/index.js';
 export {
   type BootstrapContext,
   type CreateClusterOptions,
