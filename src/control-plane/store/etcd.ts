@@ -212,7 +212,10 @@ class EtcdStore implements Store {
 
   async currentRevision(): Promise<number> {
     const res = await this.call('read revision', () =>
-      this.client.kv.range({ key: this.prefix, range_end: prefixEnd(this.prefix), count_only: true }),
+      // etcd refuses an empty key; with no prefix, '\0' to '\0' means every key.
+      this.prefix.length > 0
+        ? this.client.kv.range({ key: this.prefix, range_end: prefixEnd(this.prefix), count_only: true })
+        : this.client.kv.range({ key: Buffer.from([0]), range_end: Buffer.from([0]), count_only: true }),
     );
     return Number(res.header.revision);
   }
