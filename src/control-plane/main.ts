@@ -1,11 +1,15 @@
-import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { UsageError } from '../errors.js';
 import { type EventSink, silentEvents } from '../events.js';
 import { type ApiServer, buildApiServer } from './api/server.js';
-import type { UserInfo } from './auth/authenticate.js';
 import { parseTokenFile } from './auth/token-file.js';
+import {
+  createLoopbackToken,
+  type LoopbackControllersOptions,
+  loopbackUser,
+  startLoopbackControllers,
+} from './controllers/loopback.js';
 import { createStore } from './store/index.js';
 import type { Store } from './store/types.js';
 
@@ -31,15 +35,15 @@ export interface ControlPlaneOptions {
   readonly listen?: string;
   /** Plain HTTP, every caller an admin; only on 127.0.0.1, only for tests. @default false */
   readonly insecureLoopbackHttp?: boolean;
-  /**
-   * Run the scheduler and controllers in this process (leader-elected through a Lease), talking to
-   * this API server over loopback with a random per-process token. @default true
-   */
-  readonly controllers?: boolean;
   /** Reported by /version (kubectl picks its binary by it). @default '32' */
   readonly minorVersion?: string;
   /** @default silentEvents */
   readonly events?: EventSink;
+  /**
+   * Run the scheduler and controllers in this process (leader-elected, so several instances on
+   * one etcd run them once), or `false` for an API server only. @default {}
+   */
+  readonly controllers?: Omit<LoopbackControllersOptions, 'url' | 'token' | 'ca' | 'events'> | false;
 }
 
 /** A listening control plane. */
@@ -111,12 +115,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     readOptional(options.kubeletClientCertificate, '--kubelet-client-certificate'),
     readOptional(options.kubeletClientKey, '--kubelet-client-key'),
   ]);
-  const tokens = new Map<string, UserInfo>(
-    tokenText === undefined ? [] : parseTokenFile(tokenText, options.tokenAuthFile),
-  );
-  // The in-process controllers authenticate like any client, with a token that never leaves memory.
-  const loopbackToken = randomBytes(32).toString('hex');
-  tokens.set(loopbackToken, { name: 'system:kube-controller-manager', groups: ['system:masters'] });
+  const tokens = new Map(tokenText === undefined ? [] : parseTokenFile(tokenText, options.tokenAuthFile));
+  const loopbackToken = createLoopbackToken();
+  tokens.set(loopbackToken, { name: loopbackUser.name, groups: [...loopbackUser.groups] });
   const store = await openStore(options, events);
   const api = buildApiServer({
     store,
@@ -150,17 +151,17 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     message: `API server listening on ${url}`,
     data: { url, store: options.store ?? 'embedded' },
   });
+  const loopbackHost = host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : shownHost;
   const loops =
-    (options.controllers ?? true)
-      ? await startLoops({
-          host,
-          port: addr.port,
-          insecure,
-          ca: clientCa ?? cert,
+    options.controllers === false
+      ? undefined
+      : startLoopbackControllers({
+          ...options.controllers,
+          url: `${insecure ? 'http' : 'https'}://${loopbackHost}:${addr.port}`,
           token: loopbackToken,
+          ca: clientCa ?? cert,
           events,
-        })
-      : undefined;
+        });
   let stopping: Promise<void> | undefined;
   return {
     url,
@@ -180,29 +181,4 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
       return stopping;
     },
   };
-}
-
-/** Starts scheduler and controllers against this server over loopback (stopped before the server). */
-async function startLoops(target: {
-  host: string;
-  port: number;
-  insecure: boolean;
-  ca: string | undefined;
-  token: string;
-  events: EventSink;
-}): Promise<{ stop(): Promise<void> }> {
-  const [{ KubeClient }, { clientControllerApi }, { startControllers }] = await Promise.all([
-    import('../client/client.js'),
-    import('./controllers/client-api.js'),
-    import('./controllers/start.js'),
-  ]);
-  const wildcard = target.host === '0.0.0.0' || target.host === '::' || target.host === 'localhost';
-  const host = wildcard ? '127.0.0.1' : target.host.includes(':') ? `[${target.host}]` : target.host;
-  const client = new KubeClient({
-    server: `${target.insecure ? 'http' : 'https'}://${host}:${target.port}`,
-    ca: target.ca,
-    token: target.token,
-    allowInsecureLoopback: target.insecure,
-  });
-  return startControllers({ api: clientControllerApi(client), events: target.events });
 }
