@@ -181,7 +181,12 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
         code: 'api.error',
         level: 'error',
         message: err instanceof Error ? err.message : String(err),
-        data: { method: req.method, url: req.url },
+        // The path only: exec commands travel in the query and may carry secrets.
+        data: {
+          method: req.method,
+          path: (req.url ?? '').split('?')[0],
+          stack: err instanceof Error ? err.stack : undefined,
+        },
       });
       sendError(
         res,
@@ -201,7 +206,12 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
           ? err
           : new ApiError(500, 'InternalError', 'exec failed; see the control-plane log');
       if (!(err instanceof ApiError))
-        ctx.events.emit({ code: 'api.error', level: 'error', message: String(err), data: { url: req.url } });
+        ctx.events.emit({
+          code: 'api.error',
+          level: 'error',
+          message: String(err),
+          data: { path: (req.url ?? '').split('?')[0], stack: err instanceof Error ? err.stack : undefined },
+        });
       const text = JSON.stringify(e.toStatus());
       socket.end(
         `HTTP/1.1 ${e.code} ${http.STATUS_CODES[e.code] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
