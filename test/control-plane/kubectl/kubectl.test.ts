@@ -160,6 +160,16 @@ describe.each(['32', '28'])('kubectl against minor %s over TLS', (minor) => {
     expect(gone.stderr).toContain('NotFound');
   });
 
+  it('removes fields dropped from the applied file (last-applied three-way merge)', async () => {
+    const cm = (data: string) =>
+      `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\ndata:\n${data}`;
+    await ok(['apply', '-f', '-'], cm('  a: "1"\n  b: "2"\n'));
+    await ok(['patch', 'configmap', 'applied', '--type=merge', '-p', '{"data":{"manual":"kept"}}']);
+    await ok(['apply', '-f', '-'], cm('  a: "3"\n'));
+    const data = JSON.parse(await ok(['get', 'configmap', 'applied', '-o', 'jsonpath={.data}']));
+    expect(data).toEqual({ a: '3', manual: 'kept' });
+  });
+
   it('creates objects with the generators (protobuf bodies from kubectl >= 1.32, JSON before)', async () => {
     expect(await ok(['create', 'namespace', 'gen'])).toContain('namespace/gen created');
     await ok(['-n', 'gen', 'create', 'configmap', 'cfg', '--from-literal=a=b']);
