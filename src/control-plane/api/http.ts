@@ -35,6 +35,7 @@ export function sendError(res: ServerResponse, err: ApiError): void {
   sendJson(res, err.code, err.toStatus());
 }
 
+/** Limits for reading a request body. */
 export interface BodyOptions {
   /** Larger bodies answer 413 RequestEntityTooLarge. */
   readonly maxBytes: number;

@@ -50,6 +50,7 @@ function exactRevision(query: URLSearchParams): number | undefined {
   return rv;
 }
 
+/** The items of a list (or their JSON text) with its list metadata. */
 export interface ListResult {
   readonly items: KubeObject[];
   /** JSON text of the items instead of `items`, when asked for and no selector needs the objects. */

@@ -25,6 +25,7 @@ export interface ServingTls {
   readonly clientCa?: string | Buffer;
 }
 
+/** Dependencies and settings of {@link buildApiServer}. */
 export interface ApiServerOptions {
   readonly store: Store;
   /** Serve HTTPS with these. Required unless `insecureLoopbackHttp`. */
