@@ -44,6 +44,21 @@ interface BenchHost {
   readonly port: number;
 }
 
+const hosts: BenchHost[] = [];
+
+/** Uninstalls and stops everything the run started, also after a failure. */
+async function cleanup(): Promise<void> {
+  for (const h of hosts) {
+    await uninstallHost(h.shell, {
+      layout: buildHostLayout({ root: join(dir, 'hosts', h.name) }),
+      services: [CONTROL_PLANE_SERVICE],
+    }).catch(() => undefined);
+    await h.shell.close().catch(() => undefined);
+    await h.sshd.stop();
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
+
 async function main(): Promise<void> {
   const rows: string[] = [];
   const ca = createCa({ cluster: 'bench' });
@@ -68,7 +83,6 @@ async function main(): Promise<void> {
   );
   const pki = loadOrCreateClusterPki({ cluster: 'bench', dir: join(dir, 'pki'), apiAltNames: ['127.0.0.1'] });
 
-  const hosts: BenchHost[] = [];
   const connect = (sshd: Sshd) =>
     connectSsh({
       host: sshd.host,
@@ -137,15 +151,6 @@ async function main(): Promise<void> {
     );
     await runRound(hosts.slice(1), `control plane, ${hosts.length - 1} hosts, second run (idempotent)`);
   }
-  for (const h of hosts) {
-    await uninstallHost(h.shell, {
-      layout: buildHostLayout({ root: join(dir, 'hosts', h.name) }),
-      services: [CONTROL_PLANE_SERVICE],
-    });
-    await h.shell.close();
-    await h.sshd.stop();
-  }
-  rmSync(dir, { recursive: true, force: true });
   console.log(`node ${process.version}, ${hostsWanted + 1} sshd hosts on loopback, 2 shared cores`);
   console.log('| what | result |\n| --- | --- |');
   for (const r of rows) console.log(r);
@@ -153,7 +158,9 @@ async function main(): Promise<void> {
     console.log(`\nratio ${hosts.length - 1} hosts / 1 host: ${(many / one).toFixed(2)}×`);
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+main()
+  .catch((err) => {
+    console.error(err);
+    process.exitCode = 1;
+  })
+  .finally(cleanup);
