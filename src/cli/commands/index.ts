@@ -1,5 +1,6 @@
 import { agentCommand } from './agent.js';
 import { controlPlaneCommand } from './api-server.js';
+import { bootstrapCommand, uninstallCommand } from './bootstrap.js';
 import { createCommand } from './create.js';
 import { deleteCommand } from './delete.js';
 import { eipCommand } from './eip.js';
@@ -28,4 +29,6 @@ export const commands: readonly CommandModule[] = [
   deleteCommand,
   controlPlaneCommand,
   agentCommand,
+  bootstrapCommand,
+  uninstallCommand,
 ];
