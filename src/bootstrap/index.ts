@@ -13,6 +13,7 @@ export {
   type InventoryAccessOptions,
   uninstallInventory,
 } from './bootstrap-inventory.js';
+export { type ClusterHostsOptions, hostInventoryFromCluster } from './cluster-hosts.js';
 export {
   buildControlPlaneFiles,
   buildControlPlaneService,
