@@ -5,6 +5,7 @@ import { createCommand } from './create.js';
 import { deleteCommand } from './delete.js';
 import { eipCommand } from './eip.js';
 import { initCommand } from './init.js';
+import { kubeconfigCommand } from './kubeconfig.js';
 import { listCommand } from './list.js';
 import type { CommandModule } from './registry.js';
 import { scaleCommand } from './scale.js';
@@ -31,4 +32,5 @@ export const commands: readonly CommandModule[] = [
   agentCommand,
   bootstrapCommand,
   uninstallCommand,
+  kubeconfigCommand,
 ];
