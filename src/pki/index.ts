@@ -27,6 +27,7 @@ export {
   API_SERVER_CLIENT_USER,
   type ClusterPki,
   type ClusterPkiOptions,
+  loadOrCreateAgentServingCertificate,
   loadOrCreateClusterPki,
   loadOrCreateNodeCertificate,
 } from './cluster-pki.js';

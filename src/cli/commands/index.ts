@@ -1,9 +1,11 @@
 import { agentCommand } from './agent.js';
 import { controlPlaneCommand } from './api-server.js';
+import { bootstrapCommand, uninstallCommand } from './bootstrap.js';
 import { createCommand } from './create.js';
 import { deleteCommand } from './delete.js';
 import { eipCommand } from './eip.js';
 import { initCommand } from './init.js';
+import { kubeconfigCommand } from './kubeconfig.js';
 import { listCommand } from './list.js';
 import { localCommand } from './local.js';
 import type { CommandModule } from './registry.js';
@@ -30,4 +32,7 @@ export const commands: readonly CommandModule[] = [
   controlPlaneCommand,
   localCommand,
   agentCommand,
+  bootstrapCommand,
+  uninstallCommand,
+  kubeconfigCommand,
 ];
