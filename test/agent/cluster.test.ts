@@ -129,8 +129,8 @@ afterAll(async () => {
   await srv?.stop();
   await dockerd?.stop();
   for (const n of nodes) {
-    for (const uid of readdirSync(join(n.dataDir, 'pods'), { withFileTypes: true }).map((d) => d.name))
-      await cleanupVolumes(n.dataDir, uid);
+    const pods = join(n.dataDir, 'pods');
+    for (const uid of existsSync(pods) ? readdirSync(pods) : []) await cleanupVolumes(n.dataDir, uid);
     rmSync(n.dataDir, { recursive: true, force: true });
   }
   if (pki) rmSync(pki.dir, { recursive: true, force: true });
