@@ -4,6 +4,7 @@ export * from './bootstrap/index.js';
 export {
   API_VERSION,
   type ApiSpec,
+  adviseClusterSpec,
   buildClusterSpecJsonSchema,
   type CheckResult,
   type ClusterSpec,
@@ -106,6 +107,16 @@ export {
 } from './cluster/status.js';
 export { type ClusterDefinition, type LifecycleOptions, stackNameOf } from './cluster/types.js';
 export { type UpdateClusterOptions, type UpdateClusterResult, updateCluster } from './cluster/update.js';
+// Control-plane store: the embedded store or etcd behind one revisioned key-value interface.
+export {
+  createStore,
+  type EmbeddedStoreOptions,
+  type EtcdStoreOptions,
+  type EtcdTlsOptions,
+  type Store,
+  type StoreConfig,
+  StoreError,
+} from './control-plane/store/index.js';
 export * from './errors.js';
 export * from './events.js';
 export type { AssignEipsResult, PoolAddress } from './provision/eip.js';

@@ -4,6 +4,12 @@ import { UsageError } from '../errors.js';
 import { type EventSink, silentEvents } from '../events.js';
 import { type ApiServer, buildApiServer } from './api/server.js';
 import { parseTokenFile } from './auth/token-file.js';
+import {
+  createLoopbackToken,
+  type LoopbackControllersOptions,
+  loopbackUser,
+  startLoopbackControllers,
+} from './controllers/loopback.js';
 import { createStore } from './store/index.js';
 import type { Store } from './store/types.js';
 
@@ -33,6 +39,11 @@ export interface ControlPlaneOptions {
   readonly minorVersion?: string;
   /** @default silentEvents */
   readonly events?: EventSink;
+  /**
+   * Run the scheduler and controllers in this process (leader-elected, so several instances on
+   * one etcd run them once), or `false` for an API server only. @default {}
+   */
+  readonly controllers?: Omit<LoopbackControllersOptions, 'url' | 'token' | 'ca' | 'events'> | false;
 }
 
 /** A listening control plane. */
@@ -104,7 +115,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     readOptional(options.kubeletClientCertificate, '--kubelet-client-certificate'),
     readOptional(options.kubeletClientKey, '--kubelet-client-key'),
   ]);
-  const tokens = tokenText === undefined ? undefined : parseTokenFile(tokenText, options.tokenAuthFile);
+  const tokens = new Map(tokenText === undefined ? [] : parseTokenFile(tokenText, options.tokenAuthFile));
+  const loopbackToken = createLoopbackToken();
+  tokens.set(loopbackToken, { name: loopbackUser.name, groups: [...loopbackUser.groups] });
   const store = await openStore(options, events);
   const api = buildApiServer({
     store,
@@ -138,6 +151,17 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     message: `API server listening on ${url}`,
     data: { url, store: options.store ?? 'embedded' },
   });
+  const loopbackHost = host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : shownHost;
+  const loops =
+    options.controllers === false
+      ? undefined
+      : startLoopbackControllers({
+          ...options.controllers,
+          url: `${insecure ? 'http' : 'https'}://${loopbackHost}:${addr.port}`,
+          token: loopbackToken,
+          ca: clientCa ?? cert,
+          events,
+        });
   let stopping: Promise<void> | undefined;
   return {
     url,
@@ -145,6 +169,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     stop() {
       stopping ??= (async () => {
         events.emit({ code: 'control-plane.stopping', level: 'info', message: 'API server shutting down' });
+        await loops?.stop();
         await api.close();
         await store.close();
         events.emit({

@@ -1,6 +1,19 @@
+import { UsageError } from '../../errors.js';
 import { startControlPlane } from '../../index.js';
 import type { CliIO, GlobalOptions } from '../context.js';
 import type { ControlPlaneFlags } from './api-server.js';
+
+/** A duration flag in seconds ("40" or "40s"). */
+function seconds(value: string | undefined, flag: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value.replace(/s$/, ''));
+  if (!Number.isFinite(n) || n <= 0) {
+    throw new UsageError(
+      `${flag} "${value}" is not a positive number of seconds: use e.g. ${flag} ${fallback}`,
+    );
+  }
+  return n;
+}
 
 /**
  * Runs the control plane until SIGTERM or SIGINT, then shuts down gracefully (stop accepting,
@@ -26,6 +39,20 @@ export async function runControlPlane(
     kubeletClientKey: flags.kubeletClientKey,
     listen: flags.listen,
     insecureLoopbackHttp: flags.insecureLoopbackHttp,
+    controllers: flags.controllers
+      ? {
+          controllers: {
+            nodeLifecycle: {
+              nodeMonitorGracePeriodSeconds: seconds(
+                flags.nodeMonitorGracePeriod,
+                '--node-monitor-grace-period',
+                40,
+              ),
+              podEvictionTimeoutSeconds: seconds(flags.podEvictionTimeout, '--pod-eviction-timeout', 60),
+            },
+          },
+        }
+      : false,
     events: {
       emit(e) {
         if (e.level !== 'debug' || globals.debug) io.stderr(`${e.level}: ${e.message}\n`);

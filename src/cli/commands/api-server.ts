@@ -16,6 +16,10 @@ export interface ControlPlaneFlags {
   readonly kubeletClientKey?: string;
   readonly listen: string;
   readonly insecureLoopbackHttp: boolean;
+  /** False with --no-controllers. */
+  readonly controllers: boolean;
+  readonly nodeMonitorGracePeriod?: string;
+  readonly podEvictionTimeout?: string;
 }
 
 /** `tugboat control-plane`: run the Kubernetes-compatible API server in the foreground. */
@@ -43,7 +47,13 @@ export const controlPlaneCommand: CommandModule = {
         '--insecure-loopback-http',
         'plain HTTP on loopback where every caller is admin (tests only)',
         false,
-      );
+      )
+      .option('--no-controllers', 'run the API server only, without the scheduler and controllers')
+      .option(
+        '--node-monitor-grace-period <seconds>',
+        'a node whose lease is this old becomes NotReady (default 40)',
+      )
+      .option('--pod-eviction-timeout <seconds>', 'pods leave a NotReady node after this long (default 60)');
     cmd.action(
       run(async (io, globals) => {
         const { runControlPlane } = await import('./api-server-run.js');

@@ -162,7 +162,7 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
     await apply(collectGarbage(all));
     return { requeueAfterMs: options.garbageCollectorPeriodMs ?? 10_000 };
   });
-  const gcSoon = () => gcController.queue.addAfter('all', 50);
+  const gcSoon = () => gcController.queue.addAfter('all', 250);
 
   const ownerKey = (obj: KubeObject, kind: string) => {
     const ref = controllerOf(obj);

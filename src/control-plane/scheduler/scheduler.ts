@@ -154,6 +154,23 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
     try {
       await api.bind(pod.metadata.namespace ?? 'default', pod.metadata.name ?? '', node, pod.metadata.uid);
       bound++;
+      if (getCondition(pod.status?.conditions, 'PodScheduled')?.status === 'False') {
+        // It was reported unschedulable before: say it is scheduled now (kube-apiserver's binding does this).
+        const conditions = (pod.status?.conditions ?? []).map((c) =>
+          c.type === 'PodScheduled'
+            ? { type: 'PodScheduled', status: 'True' as const, lastTransitionTime: formatTime(clock.now()) }
+            : c,
+        );
+        void api
+          .patch(
+            resourceTypes.pods,
+            pod.metadata.namespace,
+            pod.metadata.name ?? '',
+            { status: { conditions } },
+            { subresource: 'status' },
+          )
+          .catch(() => undefined);
+      }
       if (options.scheduledEvents !== false) {
         void recorder.record(pod, 'Normal', 'Scheduled', `Successfully assigned ${key} to ${node}`);
       }

@@ -57,7 +57,7 @@ export function selectNode(
   const nodes = cache.nodeList();
   const total = nodes.length;
   const want = feasibleTarget(total, options.percentageOfNodesToScore ?? 0);
-  const requests = podRequests(pod);
+  const requests = Object.entries(podRequests(pod));
   const feasible: NodeInfo[] = [];
   const reasons = new Map<string, number>();
   const start = total === 0 ? 0 : state.next % total;

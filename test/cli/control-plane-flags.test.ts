@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+
+describe('tugboat control-plane controller flags', () => {
+  it('rejects a duration that is not a positive number of seconds, naming the flag', async () => {
+    const r = await runCli([
+      'control-plane',
+      '--insecure-loopback-http',
+      '--listen',
+      '127.0.0.1:1',
+      '--pod-eviction-timeout',
+      'soon',
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      '--pod-eviction-timeout "soon" is not a positive number of seconds: use e.g. --pod-eviction-timeout 60',
+    );
+  });
+
+  it('documents the controller flags in --help', async () => {
+    const r = await runCli(['control-plane', '--help']);
+    expect(r.stdout).toContain('--no-controllers');
+    expect(r.stdout).toContain('--node-monitor-grace-period <seconds>');
+  });
+});
