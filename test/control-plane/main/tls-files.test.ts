@@ -66,9 +66,16 @@ describe('control plane from files', () => {
   });
 
   it('refuses missing files and bad listen addresses with usage errors', async () => {
-    await expect(startControlPlane({ dataDir: join(dir, 'x'), listen: 'nope', insecureLoopbackHttp: true })).rejects.toThrow(UsageError);
     await expect(
-      startControlPlane({ dataDir: join(dir, 'y'), listen: '127.0.0.1:0', tlsCertFile: join(dir, 'missing.crt'), tlsPrivateKeyFile: join(dir, 'missing.key') }),
+      startControlPlane({ dataDir: join(dir, 'x'), listen: 'nope', insecureLoopbackHttp: true }),
+    ).rejects.toThrow(UsageError);
+    await expect(
+      startControlPlane({
+        dataDir: join(dir, 'y'),
+        listen: '127.0.0.1:0',
+        tlsCertFile: join(dir, 'missing.crt'),
+        tlsPrivateKeyFile: join(dir, 'missing.key'),
+      }),
     ).rejects.toThrow(/--tls-cert-file .*missing\.crt cannot be read \(ENOENT\)/);
   });
 });
