@@ -62,7 +62,19 @@ async function startNode(name: string): Promise<Node> {
   });
   await new Promise<void>((r) => server.server.listen(0, '127.0.0.1', r));
   const dataDir = mkdtempSync(join(tmpdir(), `tugboat-cluster-${name}-${process.pid}-`));
-  const agent = buildAgent({
+  const agent = makeAgent(name, client, runtime, dataDir, (server.server.address() as AddressInfo).port);
+  await agent.start();
+  return { name, client, runtime, server, agent, dataDir };
+}
+
+function makeAgent(
+  name: string,
+  client: KubeClient,
+  runtime: DockerRuntime,
+  dataDir: string,
+  port: number,
+): Agent {
+  return buildAgent({
     client,
     runtime,
     identity: {
@@ -73,12 +85,10 @@ async function startNode(name: string): Promise<Node> {
       group: 'workers',
     },
     dataDir,
-    port: (server.server.address() as AddressInfo).port,
+    port,
     syncIntervalMs: 500,
     backoff: { baseMs: 500, maxMs: 5_000 },
   });
-  await agent.start();
-  return { name, client, runtime, server, agent, dataDir };
 }
 
 const deployment = `apiVersion: apps/v1
@@ -204,6 +214,32 @@ describe('a control plane and two agents with a real dockerd, driven by kubectl'
       'running again',
     );
     expect(await ok(['logs', name, '--previous'])).toMatch(/^started /);
+  });
+
+  it('leaves healthy containers running when an agent restarts', async () => {
+    const node = nodes[0] as Node;
+    const before = (await webPods())
+      .filter((p) => p.spec.nodeName === node.name)
+      .map((p) => p.status?.containerStatuses?.[0]);
+    expect(before.length).toBeGreaterThan(0);
+    await node.agent.stop();
+    node.agent = makeAgent(
+      node.name,
+      node.client,
+      node.runtime,
+      node.dataDir,
+      (node.server.server.address() as AddressInfo).port,
+    );
+    await node.agent.start();
+    await node.agent.syncNow();
+    await new Promise((r) => setTimeout(r, 2_000));
+    const after = (await webPods())
+      .filter((p) => p.spec.nodeName === node.name)
+      .map((p) => p.status?.containerStatuses?.[0]);
+    expect(after.map((s) => [s?.containerID, s?.restartCount])).toEqual(
+      before.map((s) => [s?.containerID, s?.restartCount]),
+    );
+    expect(after.every((s) => s?.state.running)).toBe(true);
   });
 
   it('stops a deleted pod within its grace period and the Deployment replaces it', async () => {
