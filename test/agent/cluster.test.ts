@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -194,6 +194,23 @@ describe('a control plane and two agents with a real dockerd, driven by kubectl'
     expect(await ok(['exec', '-i', name, '--', 'cat'], 'piped through stdin\n')).toBe(
       'piped through stdin\n',
     );
+  });
+
+  it('follows logs with kubectl logs -f', async () => {
+    const [pod] = await webPods();
+    const name = pod?.metadata.name ?? '';
+    const follow = spawn('kubectl', ['logs', '-f', name], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    follow.stdout.on('data', (c) => {
+      out += c;
+    });
+    try {
+      await waitFor(() => out.includes('started'), 'first line of the followed log');
+      await ok(['exec', name, '--', 'sh', '-c', 'echo appended later > /proc/1/fd/1']);
+      await waitFor(() => out.includes('appended later'), 'a line written after following began');
+    } finally {
+      follow.kill('SIGTERM');
+    }
   });
 
   it('brings back a container killed by hand with restartCount 1 and keeps its previous logs', async () => {
