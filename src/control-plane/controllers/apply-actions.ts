@@ -37,7 +37,7 @@ export async function applyActions(ctx: ApplyContext, actions: readonly Action[]
           a.ifAbsent.namespace,
           a.ifAbsent.name,
         );
-        if (owner && owner.metadata.uid === a.ifAbsent.uid) continue;
+        if (owner && (a.ifAbsent.uid === undefined || owner.metadata.uid === a.ifAbsent.uid)) continue;
       }
       try {
         await ctx.api.delete(r, a.namespace, a.name, {
