@@ -4,6 +4,7 @@ export * from './bootstrap/index.js';
 export {
   API_VERSION,
   type ApiSpec,
+  adviseClusterSpec,
   buildClusterSpecJsonSchema,
   type CheckResult,
   type ClusterSpec,
@@ -63,7 +64,21 @@ export {
 
 // AWS lifecycle: create, inspect, change and delete clusters.
 
+export { type Agent, type AgentOptions, buildAgent } from './agent/agent.js';
+export {
+  type AgentConfig,
+  loadAgentConfig,
+  parseAgentConfig,
+  parseLabels,
+  parseTaint,
+} from './agent/config.js';
+export { type RunningAgent, startAgentProcess } from './agent/main.js';
+export { DockerRuntime, type DockerRuntimeOptions } from './agent/runtime/docker-runtime.js';
+export { ProcessRuntime, type ProcessRuntimeOptions } from './agent/runtime/process-runtime.js';
+export type { ContainerLaunch, Runtime, RuntimeContainer } from './agent/runtime/types.js';
+export { type AgentServer, type AgentServerOptions, buildAgentServer } from './agent/server/agent-server.js';
 export { type AwsClients, type AwsClientsOptions, createAwsClients } from './aws/clients.js';
+export * as kube from './client/index.js';
 export {
   type BootstrapContext,
   type CreateClusterOptions,
@@ -92,6 +107,16 @@ export {
 } from './cluster/status.js';
 export { type ClusterDefinition, type LifecycleOptions, stackNameOf } from './cluster/types.js';
 export { type UpdateClusterOptions, type UpdateClusterResult, updateCluster } from './cluster/update.js';
+// Control-plane store: the embedded store or etcd behind one revisioned key-value interface.
+export {
+  createStore,
+  type EmbeddedStoreOptions,
+  type EtcdStoreOptions,
+  type EtcdTlsOptions,
+  type Store,
+  type StoreConfig,
+  StoreError,
+} from './control-plane/store/index.js';
 export * from './errors.js';
 export * from './events.js';
 export type { AssignEipsResult, PoolAddress } from './provision/eip.js';

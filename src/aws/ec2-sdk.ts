@@ -25,7 +25,10 @@ import {
   DisassociateRouteTableCommand,
   type EC2Client,
   ImportKeyPairCommand,
+  type IpPermission,
   ReleaseAddressCommand,
+  RevokeSecurityGroupEgressCommand,
+  RevokeSecurityGroupIngressCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import type { Ec2Api, Ec2Instance } from './ec2.js';
@@ -267,6 +270,34 @@ export function sdkEc2(client: EC2Client, endpoint?: string): Ec2Api {
     },
     async deleteSecurityGroup(id) {
       await call('DeleteSecurityGroup', () => client.send(new DeleteSecurityGroupCommand({ GroupId: id })));
+    },
+    async revokeSecurityGroupReferences(id) {
+      const out = await call('DescribeSecurityGroups', () =>
+        client.send(new DescribeSecurityGroupsCommand({ GroupIds: [id] })),
+      );
+      const group = out.SecurityGroups?.[0];
+      const byGroup = (perms: IpPermission[] | undefined) =>
+        (perms ?? [])
+          .filter((p) => (p.UserIdGroupPairs ?? []).length > 0)
+          .map((p) => ({
+            IpProtocol: p.IpProtocol,
+            FromPort: p.FromPort,
+            ToPort: p.ToPort,
+            UserIdGroupPairs: p.UserIdGroupPairs,
+          }));
+      const ingress = byGroup(group?.IpPermissions);
+      const egress = byGroup(group?.IpPermissionsEgress);
+      if (ingress.length) {
+        await call('RevokeSecurityGroupIngress', () =>
+          client.send(new RevokeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: ingress })),
+        );
+      }
+      if (egress.length) {
+        await call('RevokeSecurityGroupEgress', () =>
+          client.send(new RevokeSecurityGroupEgressCommand({ GroupId: id, IpPermissions: egress })),
+        );
+      }
+      return ingress.length + egress.length;
     },
     async detachNetworkInterface(attachmentId) {
       await call('DetachNetworkInterface', () =>

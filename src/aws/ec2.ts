@@ -91,6 +91,11 @@ export interface Ec2Api {
   detachInternetGateway(id: string, vpcId: string): Promise<void>;
   deleteInternetGateway(id: string): Promise<void>;
   deleteSecurityGroup(id: string): Promise<void>;
+  /**
+   * Revokes the group's ingress and egress rules that name other security groups (mutual
+   * references block deleting either group). Returns how many rules went.
+   */
+  revokeSecurityGroupReferences(id: string): Promise<number>;
   detachNetworkInterface(attachmentId: string): Promise<void>;
   deleteNetworkInterface(id: string): Promise<void>;
   deleteLaunchTemplate(id: string): Promise<void>;

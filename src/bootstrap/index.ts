@@ -1,10 +1,21 @@
 export {
+  buildControlPlaneFiles,
+  buildControlPlaneService,
+  CONTROL_PLANE_SERVICE,
+  type ControlPlaneInstallOptions,
+  controlPlanePaths,
+  type HostBundle,
+  type HostInstallResult,
+  installControlPlane,
+} from './control-plane-install.js';
+export {
   bundleFileName,
   bundleHostFile,
   type HostFile,
   type SyncResult,
   syncHostFiles,
 } from './host-files.js';
+export { type HostInventory, type HostInventoryEntry, parseHostInventory } from './inventory.js';
 export {
   buildHostLayout,
   DEFAULT_HOST_LAYOUT,
@@ -22,12 +33,14 @@ export {
   renderPreflightScript,
   runPreflight,
 } from './preflight.js';
+export { type HostOutcome, type RunOnHostsOptions, runMasterThenWorkers, runOnHosts } from './run-hosts.js';
 export {
   detectServiceMode,
   ensureHostLayout,
   type InstallResult,
   installService,
   removeService,
+  restartService,
   type ServiceMode,
   type ServiceOptions,
   type ServiceStatus,
@@ -42,3 +55,4 @@ export {
   validateServiceSpec,
 } from './service-units.js';
 export { type UninstallOptions, type UninstallResult, uninstallHost } from './uninstall.js';
+export { type WaitHealthyOptions, waitForHealthy } from './wait-healthy.js';

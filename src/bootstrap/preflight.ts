@@ -25,6 +25,8 @@ export interface PreflightFacts {
   readonly distroVersion: string;
   /** `v20.11.1`, or '' when node is not on PATH. */
   readonly nodeVersion: string;
+  /** Absolute path of node (what services run), or ''. */
+  readonly nodePath: string;
   /** Docker daemon version, or '' when no daemon answers. */
   readonly dockerVersion: string;
   readonly freeDiskMb: number;
@@ -51,7 +53,7 @@ export function renderPreflightScript(layout: HostLayout): string {
     'echo "arch=$(uname -m)"',
     // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, safe under set -u
     'if [ -r /etc/os-release ]; then (. /etc/os-release; echo "distro=${ID:-}"; echo "distro_version=${VERSION_ID:-}"); fi',
-    'if command -v node >/dev/null 2>&1; then echo "node=$(node --version 2>/dev/null)"; fi',
+    'if command -v node >/dev/null 2>&1; then echo "node=$(node --version 2>/dev/null)"; echo "node_path=$(command -v node)"; fi',
     'if command -v docker >/dev/null 2>&1; then echo "docker=$(docker version --format \'{{.Server.Version}}\' 2>/dev/null)"; fi',
     // Free space of the nearest existing ancestor of the data directory.
     `d=${quote(layout.lib)}; while [ ! -d "$d" ]; do d=$(dirname "$d"); done`,
@@ -77,6 +79,7 @@ export function parsePreflightOutput(stdout: string, localMidpointMs: number): P
     distro: get('distro'),
     distroVersion: get('distro_version'),
     nodeVersion: get('node'),
+    nodePath: get('node_path'),
     dockerVersion: get('docker'),
     freeDiskMb: Math.floor(Number(get('free_kb') || 0) / 1024),
     systemd: get('systemd') === 'yes',

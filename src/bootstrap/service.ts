@@ -128,6 +128,44 @@ async function readRemote(shell: RemoteShell, path: string): Promise<string | un
   return r.code === 0 ? r.stdout : undefined;
 }
 
+/** Starts a supervisor script in its own session and waits (bounded) until its pidfile names it. */
+async function startSupervisor(shell: RemoteShell, name: string, layout: HostLayout): Promise<void> {
+  const p = servicePaths(layout, name);
+  // setsid: the supervisor leaves this SSH session, so neither the session's end nor a kill of
+  // this command's process group reaches it.
+  await runChecked(
+    shell,
+    `${HELPERS}
+rm -f ${quote(p.pidfile)}
+setsid /bin/sh ${quote(p.supervisor)} </dev/null >/dev/null 2>&1 &
+i=0; while [ $i -lt 100 ] && [ ! -s ${quote(p.pidfile)} ]; do sleep 0.1; i=$((i+1)); done
+pid=$(cat ${quote(p.pidfile)} 2>/dev/null || true)
+if [ -z "$pid" ] || ! ours "$pid" ${quote(p.supervisor)}; then echo "supervisor did not start; see ${p.log}" >&2; tail -n 20 ${quote(p.log)} >&2 2>/dev/null; exit 1; fi`,
+    { step: `start ${name}`, timeoutMs: 60_000 },
+  );
+}
+
+/** Restarts an installed service (after its certificates or bundle changed). */
+export async function restartService(
+  shell: RemoteShell,
+  name: string,
+  options: ServiceOptions,
+): Promise<void> {
+  const mode = await resolveMode(shell, options);
+  if (mode === 'systemd') {
+    await runChecked(shell, sh`systemctl restart ${name}`, { step: `restart ${name}` });
+  } else {
+    await stopService(shell, name, { ...options, mode });
+    await startSupervisor(shell, name, options.layout);
+  }
+  (options.events ?? silentEvents).emit({
+    code: 'service.restarted',
+    level: 'info',
+    message: `${shell.host}: ${name} restarted (${mode})`,
+    data: { host: shell.host, service: name, mode },
+  });
+}
+
 /**
  * Installs and starts a service: a systemd unit where systemd is PID 1, otherwise a supervised
  * background process (pidfile, restart with back-off). Idempotent: an identical definition that is
@@ -170,18 +208,7 @@ export async function installService(
   } else {
     if (before.running) await stopService(shell, spec.name, { ...options, mode });
     await shell.upload(Buffer.from(content), p.supervisor, 0o700);
-    // setsid: the supervisor leaves this SSH session, so neither the session's end nor a kill of
-    // this command's process group reaches it.
-    await runChecked(
-      shell,
-      `${HELPERS}
-rm -f ${quote(p.pidfile)}
-setsid /bin/sh ${quote(p.supervisor)} </dev/null >/dev/null 2>&1 &
-i=0; while [ $i -lt 100 ] && [ ! -s ${quote(p.pidfile)} ]; do sleep 0.1; i=$((i+1)); done
-pid=$(cat ${quote(p.pidfile)} 2>/dev/null || true)
-if [ -z "$pid" ] || ! ours "$pid" ${quote(p.supervisor)}; then echo "supervisor did not start; see ${p.log}" >&2; tail -n 20 ${quote(p.log)} >&2 2>/dev/null; exit 1; fi`,
-      { step: `start ${spec.name}`, timeoutMs: 60_000 },
-    );
+    await startSupervisor(shell, spec.name, options.layout);
   }
   events.emit({
     code: 'service.installed',

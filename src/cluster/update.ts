@@ -1,7 +1,7 @@
 import { CLUSTER_TAG } from '../aws/types.js';
 import { runPhase, silentEvents } from '../events.js';
-import { ensurePoolTags } from '../provision/eip.js';
-import { type Inventory, waitForGroups } from '../provision/inventory.js';
+import { assignEips, ensurePoolTags } from '../provision/eip.js';
+import { buildInventory, type Inventory, waitForGroups } from '../provision/inventory.js';
 import { keyPairName } from '../provision/keypair.js';
 import {
   applyStackUpdate,
@@ -81,5 +81,20 @@ export async function updateCluster(options: UpdateClusterOptions): Promise<Upda
       ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
     }),
   );
-  return { cluster, stackName, action: 'updated', changes: plan.changes, inventory };
+  const eipGroups = definition.eipGroups ?? [];
+  if (eipGroups.length === 0)
+    return { cluster, stackName, action: 'updated', changes: plan.changes, inventory };
+  // Replaced instances lose their addresses: give the spec's eip groups theirs again.
+  const withEips = await runPhase(events, 'eips', 'associate pool EIPs', async () => {
+    await assignEips({
+      ec2: aws.ec2,
+      autoScaling: aws.autoScaling,
+      cluster,
+      events,
+      groups: eipGroups,
+      ...(signal ? { signal } : {}),
+    });
+    return buildInventory({ ec2: aws.ec2, autoScaling: aws.autoScaling, cluster });
+  });
+  return { cluster, stackName, action: 'updated', changes: plan.changes, inventory: withEips };
 }

@@ -1,5 +1,6 @@
 /** Cluster spec: schema, loading, defaults and validation. */
 
+export { adviseClusterSpec } from './advice.js';
 export { type ExampleSpecOptions, renderExampleSpec } from './example.js';
 export { buildClusterSpecJsonSchema } from './json-schema.js';
 export { type CheckResult, checkClusterSpec, loadClusterSpec, parseClusterSpec } from './load.js';

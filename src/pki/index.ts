@@ -24,6 +24,13 @@ export {
   nodeUserName,
 } from './cluster-certs.js';
 export {
+  API_SERVER_CLIENT_USER,
+  type ClusterPki,
+  type ClusterPkiOptions,
+  loadOrCreateClusterPki,
+  loadOrCreateNodeCertificate,
+} from './cluster-pki.js';
+export {
   defaultKubeconfigPath,
   type KubeconfigOptions,
   mergeKubeconfig,

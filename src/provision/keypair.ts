@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Ec2Api } from '../aws/ec2.js';
 import { isAwsError } from '../aws/errors.js';
-import { CLUSTER_TAG, tagFilter } from '../aws/types.js';
+import { CLUSTER_TAG } from '../aws/types.js';
 import { ConfigError } from '../errors.js';
 import type { EventSink } from '../events.js';
 
@@ -160,9 +160,4 @@ export async function ensureKeyPair(options: KeyPairOptions): Promise<KeyPairRes
   await options.ec2.importKeyPair(keyName, publicKey, { [CLUSTER_TAG]: options.cluster });
   options.events.emit({ code: 'keypair.imported', level: 'info', message: `imported key pair ${keyName}` });
   return { keyName, ...(privateKeyPath ? { privateKeyPath } : {}), imported: true };
-}
-
-/** Filter for the cluster's tagged key pairs. */
-export function keyPairFilter(cluster: string) {
-  return tagFilter(CLUSTER_TAG, cluster);
 }

@@ -55,7 +55,9 @@ export async function waitForStack(
       await stream.poll();
       const stack = await options.cfn.describeStack(options.stackName);
       if (!stack) return { gone: true as const };
-      return isInProgress(stack.status) ? undefined : { gone: false as const, stack };
+      if (isInProgress(stack.status)) return undefined;
+      await stream.poll(); // the events that led to the final status
+      return { gone: false as const, stack };
     },
     {
       what: `stack ${options.stackName}`,

@@ -91,6 +91,7 @@ export async function sweepCluster(options: SweepOptions): Promise<SweepResult> 
       data: { round, left: left.length },
     });
     let blocked = false;
+    let sgBlocked = false;
     for (const l of left) {
       throwIfAborted(options.signal);
       const key = `${l.kind} ${l.id}`;
@@ -108,9 +109,16 @@ export async function sweepCluster(options: SweepOptions): Promise<SweepResult> 
       } catch (err) {
         if (err instanceof AwsCallError && GONE.test(err.awsCode)) continue;
         if (!(err instanceof AwsCallError)) throw err;
+        if (l.kind === 'security-group' && err.awsCode === 'DependencyViolation') sgBlocked = true;
         errors.set(key, err.message);
         blocked = true;
         options.events.emit({ code: 'sweep.retry', level: 'debug', message: `${key}: ${err.awsCode}` });
+      }
+    }
+    if (sgBlocked) {
+      // Groups whose rules name each other can never be deleted one by one: drop those rules.
+      for (const g of left.filter((x) => x.kind === 'security-group')) {
+        await options.aws.ec2.revokeSecurityGroupReferences(g.id).catch(() => 0);
       }
     }
     if (blocked && round < maxRounds) {

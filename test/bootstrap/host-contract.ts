@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { bundleFileName, bundleHostFile, syncHostFiles } from '../../src/bootstrap/host-files.js';
 import { buildHostLayout, layoutDirectories } from '../../src/bootstrap/layout.js';
 import { installService, serviceStatus } from '../../src/bootstrap/service.js';
@@ -16,6 +16,14 @@ export function describeHostFilesAndUninstall(
 ): void {
   describe(`${name}: host files and uninstall`, () => {
     const layout = () => buildHostLayout({ root: root() });
+    let strayPid: number | undefined;
+    afterAll(async () => {
+      // Leave nothing running even when an assertion failed half-way.
+      await uninstallHost(shell(), { layout: layout(), services: ['tugboat-fake-agent'] }).catch(
+        () => undefined,
+      );
+      if (strayPid && isAlive(strayPid)) process.kill(strayPid, 'SIGKILL');
+    });
 
     it('uploads only what differs, with modes, and counts the bytes', async () => {
       const l = layout();
@@ -59,7 +67,7 @@ export function describeHostFilesAndUninstall(
       // detached: node calls setsid(), so the stray process belongs to no test or shell process group.
       const stray = spawn('/bin/sh', [strayScript], { detached: true, stdio: 'ignore' });
       stray.unref();
-      const strayPid = await (async () => {
+      strayPid = await (async () => {
         for (let i = 0; i < 100; i++) {
           if (stray.pid && isAlive(stray.pid)) return stray.pid;
           await new Promise((r) => setTimeout(r, 50));

@@ -22,6 +22,7 @@ const good: PreflightFacts = {
   distro: 'debian',
   distroVersion: '12',
   nodeVersion: 'v20.11.1',
+  nodePath: '/usr/bin/node',
   dockerVersion: '20.10.24',
   freeDiskMb: 20_000,
   systemd: true,
@@ -53,7 +54,7 @@ describe('preflight (pure parts)', () => {
 
   it('parses key=value output and computes clock skew from the round-trip midpoint', () => {
     const facts = parsePreflightOutput(
-      'os=Linux\narch=aarch64\ndistro=amzn\ndistro_version=2023\nnode=v22.3.0\nfree_kb=2097152\nsystemd=yes\ntime=1000\n',
+      'os=Linux\narch=aarch64\ndistro=amzn\ndistro_version=2023\nnode=v22.3.0\nnode_path=/usr/local/bin/node\nfree_kb=2097152\nsystemd=yes\ntime=1000\n',
       990_500,
     );
     expect(facts).toEqual({
@@ -62,6 +63,7 @@ describe('preflight (pure parts)', () => {
       distro: 'amzn',
       distroVersion: '2023',
       nodeVersion: 'v22.3.0',
+      nodePath: '/usr/local/bin/node',
       dockerVersion: '',
       freeDiskMb: 2048,
       systemd: true,
@@ -105,6 +107,7 @@ describe('runPreflight on this machine', () => {
     expect(report.facts.os).toBe('Linux');
     expect(report.facts.arch).toBe(process.arch === 'x64' ? 'x86_64' : 'aarch64');
     expect(report.facts.nodeVersion).toBe(process.version);
+    expect(report.facts.nodePath).toMatch(/^\/.*node$/);
     expect(report.facts.freeDiskMb).toBeGreaterThan(0);
     expect(Math.abs(report.facts.clockSkewMs)).toBeLessThan(5_000);
     expect(report.facts.systemd).toBe(false);

@@ -100,3 +100,15 @@ describe('tugboat template and schema', () => {
     expect(schema.additionalProperties).toBe(false);
   });
 });
+
+describe('tugboat validate warnings', () => {
+  it('warns about choices that are allowed but rarely meant, without failing', async () => {
+    const run = await runCli(['validate', '-f', 'examples/route53-eip.yaml']);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(
+      'warning: api.allowedCidrs: 0.0.0.0/0 lets the whole internet reach the api',
+    );
+    const json = await runCli(['-o', 'json', 'validate', '-f', 'examples/minimal.yaml']);
+    expect(JSON.parse(json.stdout).warnings).toEqual([]);
+  });
+});

@@ -1,111 +1,154 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  CloudFormationClient,
-  CreateStackCommand,
-  DeleteStackCommand,
-  DescribeStacksCommand,
-} from '@aws-sdk/client-cloudformation';
-import { EC2Client, ImportKeyPairCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import {
-  buildTemplate,
-  type ClusterSpec,
-  loadClusterSpec,
-  REQUIRED_CAPABILITIES,
-  renderTemplate,
-  stackName,
-  templateParameters,
-} from '../../src/index.js';
+import { DEFAULT_HOST_LAYOUT, runPreflight } from '../../src/bootstrap/index.js';
+import { type ClusterSpec, loadClusterSpec } from '../../src/index.js';
+import { connectSsh } from '../../src/ssh/index.js';
 import { HostManager } from '../harness/hosts/host-manager.js';
 import { run } from '../harness/hosts/shell.js';
-import { sshExec } from '../harness/hosts/ssh-exec.js';
 import { type Moto, startMoto } from '../harness/moto.js';
+import { runCli } from '../support/cli.js';
+import { describeTagged } from '../support/tagged-resources.js';
+import { writeE2eSpec } from './e2e-spec.js';
 import { PhaseClock } from './phases.js';
 
-// The whole path on one machine, confined to the runner's network namespace: emulated AWS (moto)
-// runs tugboat's own CloudFormation for examples/e2e.yaml, and the host harness turns each
-// emulated instance into an SSH + Docker host on its private address. Phases are timed.
+// The whole path on one machine, confined to the runner's network namespace: `tugboat create`
+// against emulated AWS (moto) for examples/e2e.yaml, the host harness turning every emulated
+// instance into an SSH + Docker host on its private address, `tugboat status` / `eip assign`,
+// and `tugboat delete --yes` with its proof. Each phase is timed; the summary prints at the end.
+interface JsonHost {
+  id: string;
+  group: string;
+  privateIp?: string;
+  eip?: { publicIp?: string; allocationId: string };
+}
+
 const clock = new PhaseClock();
 let moto: Moto;
 let spec: ClusterSpec;
+let specFile: string;
 let manager: HostManager | undefined;
-let stateDir: string;
-let privateKey: string;
-let cfn: CloudFormationClient;
-let ec2: EC2Client;
+let dir: string;
+let env: NodeJS.ProcessEnv;
+let hosts: JsonHost[] = [];
+
+async function tugboat<T>(...argv: string[]): Promise<T> {
+  const res = await runCli(['-o', 'json', ...argv], { env, cwd: process.cwd() });
+  expect(res.code, `tugboat ${argv.join(' ')}:\n${res.stderr}`).toBe(0);
+  return JSON.parse(res.stdout) as T;
+}
 
 beforeAll(async () => {
-  stateDir = mkdtempSync(join(tmpdir(), 'tugboat-e2e-state-'));
-  moto = await clock.run('moto', () => startMoto());
-  const config = {
+  dir = mkdtempSync(join(tmpdir(), 'tugboat-e2e-'));
+  const workers = process.env.TUGBOAT_E2E_WORKERS;
+  specFile = writeE2eSpec(dir, workers ? Number(workers) : undefined);
+  spec = await loadClusterSpec(specFile);
+  moto = await clock.run('moto', () => startMoto({ region: spec.region }));
+  env = { ...process.env, ...moto.env, TUGBOAT_STATE_DIR: join(dir, 'state'), HOME: dir };
+  delete env.AWS_PROFILE;
+  // Watching starts before create, as a real fleet boots while the stack is still settling.
+  manager = HostManager.start({
     endpoint: moto.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  };
-  cfn = new CloudFormationClient(config);
-  ec2 = new EC2Client(config);
-  spec = await loadClusterSpec('examples/e2e.yaml');
+    region: spec.region,
+    cluster: spec.name,
+    // tugboat pins host keys; the harness hands them over before each sshd listens, as a real
+    // operator would from the instances' console output.
+    knownHostsFile: join(dir, 'state', spec.name, 'known_hosts'),
+    log: (l) => process.stderr.write(`hosts: ${l}\n`),
+  });
 });
 
 afterAll(async () => {
   await manager?.stop().catch((err: Error) => process.stderr.write(`${err.message}\n`));
-  cfn?.destroy();
-  ec2?.destroy();
   await moto?.stop();
-  rmSync(stateDir, { recursive: true, force: true });
+  if (dir) rmSync(dir, { recursive: true, force: true });
   clock.print();
 });
 
-it('creates the stack of examples/e2e.yaml: a master and two worker groups', async () => {
-  await clock.run('create', async () => {
-    run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(stateDir, 'id_ed25519'), '-C', 'e2e']);
-    privateKey = readFileSync(join(stateDir, 'id_ed25519'), 'utf8');
-    const keyName = `tugboat-${spec.name}`;
-    await ec2.send(
-      new ImportKeyPairCommand({
-        KeyName: keyName,
-        PublicKeyMaterial: readFileSync(join(stateDir, 'id_ed25519.pub')),
-      }),
-    );
-    await cfn.send(
-      new CreateStackCommand({
-        StackName: stackName(spec.name),
-        TemplateBody: renderTemplate(buildTemplate(spec)),
-        Parameters: templateParameters(spec, { keyName }),
-        Capabilities: [...REQUIRED_CAPABILITIES],
-      }),
-    );
-  });
-  const stack = await cfn.send(new DescribeStacksCommand({ StackName: stackName(spec.name) }));
-  expect(stack.Stacks?.[0]?.StackStatus).toBe('CREATE_COMPLETE');
+it('tugboat create: a master and two worker groups, every instance InService', async () => {
+  const created = await clock.run('create', () =>
+    tugboat<{ stackAction: string; hosts: JsonHost[] }>(
+      'create',
+      '-f',
+      'examples/e2e.yaml',
+      '--no-bootstrap',
+    ),
+  );
+  expect(created.stackAction).toBe('created');
+  hosts = created.hosts;
+  expect(hosts.filter((h) => h.group === 'master')).toHaveLength(1);
+  for (const g of spec.workerGroups) expect(hosts.filter((h) => h.group === g.name)).toHaveLength(g.desired);
 });
 
-it('makes every instance a reachable host on its private address', async () => {
-  const expected = 1 + spec.workerGroups.reduce((n, g) => n + g.desired, 0);
-  const hosts = await clock.run('hosts', async () => {
-    manager = HostManager.start({ endpoint: moto.endpoint, cluster: spec.name });
-    return manager.waitFor((h) => h.length === expected, `${expected} hosts`);
+it('makes every instance a reachable host on its private address, with the key tugboat imported', async () => {
+  const ready = await clock.run('hosts', () =>
+    manager!.waitFor((h) => h.length === hosts.length, `${hosts.length} hosts`),
+  );
+  expect(ready.map((h) => h.privateIp).sort()).toEqual(hosts.map((h) => h.privateIp).sort());
+  const state = join(dir, 'state', spec.name);
+  await clock.run('ssh check', async () => {
+    for (const host of ready) {
+      // tugboat's own SSH layer, verifying each host key against the cluster's known_hosts.
+      const shell = await connectSsh({
+        host: host.privateIp,
+        username: spec.ssh.user,
+        privateKeyPath: join(state, 'id_ed25519'),
+        hostKeys: { knownHostsPath: join(state, 'known_hosts') },
+        retry: { attempts: 3 },
+      });
+      try {
+        const res = await shell.exec(
+          'hostname; docker info --format "{{.Name}}"; ls -A /etc/tugboat | wc -l',
+        );
+        const name = `ip-${host.privateIp.replaceAll('.', '-')}`;
+        expect(res).toMatchObject({ code: 0, stdout: `${name}\n${name}\n0\n` });
+        // What tugboat's bootstrap checks first: Linux, Node.js >= 20, a Docker daemon, disk, clock.
+        const preflight = await runPreflight(shell, { layout: DEFAULT_HOST_LAYOUT, requireDocker: true });
+        expect(preflight.problems).toEqual([]);
+      } finally {
+        await shell.close();
+      }
+    }
   });
-  for (const host of hosts) {
-    expect(host.privateIp).toMatch(/^10\.0\./);
-    const res = await sshExec(
-      { host: host.privateIp, user: spec.ssh.user, privateKey, hostPublicKey: host.hostPublicKey },
-      'hostname; docker info --format "{{.Name}}"',
-    );
-    const name = `ip-${host.privateIp.replaceAll('.', '-')}`;
-    expect(res).toMatchObject({ code: 0, stdout: `${name}\n${name}\n` });
-  }
+  const [first, second] = ready;
+  const wrong = mkdtempSync(join(dir, 'wrong-'));
+  writeFileSync(
+    join(wrong, 'known_hosts'),
+    `${first!.privateIp} ${second!.knownHostsLine.split(' ').slice(1).join(' ')}\n`,
+  );
+  await expect(
+    connectSsh({
+      host: first!.privateIp,
+      username: spec.ssh.user,
+      privateKeyPath: join(state, 'id_ed25519'),
+      hostKeys: { knownHostsPath: join(wrong, 'known_hosts') },
+      retry: { attempts: 1 },
+    }),
+  ).rejects.toThrow(first!.privateIp);
 });
 
-it('deletes the stack; the harness removes every host and proves nothing is left', async () => {
-  await clock.run('delete', async () => {
-    // moto deletes the groups (so the instances terminate) but may then stop at the VPC with
-    // DependencyViolation: exactly the leftovers `tugboat delete` sweeps by tag.
-    await cfn.send(new DeleteStackCommand({ StackName: stackName(spec.name) })).catch((err: Error) => {
-      if (err.name !== 'DependencyViolation') throw err;
-    });
+it('tugboat eip assign gives the workers pool addresses; tugboat status shows them', async () => {
+  await clock.run('eip + status', async () => {
+    const assigned = await tugboat<{ assigned: unknown[]; alreadyAssigned: string[] }>(
+      'eip',
+      'assign',
+      spec.name,
+    );
+    const workers = hosts.filter((h) => h.group !== 'master');
+    expect(assigned.assigned.length + assigned.alreadyAssigned.length).toBe(workers.length);
+    const status = await tugboat<{ stack: { status: string }; hosts: JsonHost[] }>('status', spec.name);
+    expect(status.stack.status).toBe('CREATE_COMPLETE');
+    for (const w of workers)
+      expect(status.hosts.find((h) => h.id === w.id)?.eip?.allocationId).toMatch(/^eipalloc-/);
+  });
+});
+
+it('tugboat delete --yes leaves nothing tagged; the harness removes every host and proves it', async () => {
+  const deleted = await clock.run('delete', () => tugboat<{ clean: boolean }>('delete', spec.name, '--yes'));
+  expect(deleted.clean).toBe(true);
+  expect(await describeTagged(moto.env, spec.name)).toEqual([]);
+  await clock.run('hosts down', async () => {
     await manager!.waitFor((h) => h.length === 0, 'no hosts after delete', 120_000);
     await manager!.stop();
     manager = undefined;

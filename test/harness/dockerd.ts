@@ -68,6 +68,9 @@ export async function startDockerd(): Promise<Dockerd> {
         timeoutMs: 60_000,
       },
     );
+    // If the test process dies without afterAll, do not leave a daemon behind.
+    const child = proc.child;
+    process.once('exit', () => child.kill('SIGKILL'));
     await importBusybox(api, dir);
   } catch (err) {
     await proc?.stop(10_000);

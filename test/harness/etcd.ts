@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, type StartedProcess, startProcess } from './process.js';
@@ -24,7 +25,7 @@ export interface EtcdCluster {
   stop(): Promise<void>;
 }
 
-/** @returns the member whose /health answers and which reports itself leader, if any. */
+/** The member that reports itself leader, if any (plain-HTTP clusters only). */
 export async function findLeader(cluster: EtcdCluster): Promise<EtcdMember | undefined> {
   for (const member of cluster.members) {
     if (!member.running()) continue;
@@ -43,9 +44,24 @@ export async function findLeader(cluster: EtcdCluster): Promise<EtcdMember | und
  * Starts Debian's `etcd` with `size` members on free loopback ports and temp data dirs (named with
  * the test's PID). Ready when every member's /health says true.
  */
-export async function startEtcd(options: { size?: number } = {}): Promise<EtcdCluster> {
+export async function startEtcd(options: { size?: number; tls?: EtcdHarnessTls } = {}): Promise<EtcdCluster> {
   const size = options.size ?? 1;
   const root = mkdtempSync(join(tmpdir(), `tugboat-etcd-${process.pid}-`));
+  const tls = options.tls;
+  const scheme = tls ? 'https' : 'http';
+  const tlsArgs: string[] = [];
+  if (tls) {
+    writeFileSync(join(root, 'ca.crt'), tls.ca);
+    writeFileSync(join(root, 'server.crt'), tls.serverCert);
+    writeFileSync(join(root, 'server.key'), tls.serverKey, { mode: 0o600 });
+    tlsArgs.push(
+      `--cert-file=${join(root, 'server.crt')}`,
+      `--key-file=${join(root, 'server.key')}`,
+      `--trusted-ca-file=${join(root, 'ca.crt')}`,
+      '--client-cert-auth',
+    );
+  }
+  const health = (url: string) => checkHealth(url, tls);
   const specs: { name: string; client: number; peer: number; dataDir: string }[] = [];
   for (let i = 0; i < size; i++) {
     specs.push({
@@ -58,8 +74,8 @@ export async function startEtcd(options: { size?: number } = {}): Promise<EtcdCl
   const initialCluster = specs.map((s) => `${s.name}=http://127.0.0.1:${s.peer}`).join(',');
   const token = `tugboat-test-${process.pid}-${Date.now()}`;
   const members = specs.map((s) => {
-    const clientUrl = `http://127.0.0.1:${s.client}`;
-    return new MemberProcess(s.name, clientUrl, s.dataDir, root, [
+    const clientUrl = `${scheme}://127.0.0.1:${s.client}`;
+    return new MemberProcess(s.name, clientUrl, s.dataDir, root, health, [
       `--name=${s.name}`,
       `--data-dir=${s.dataDir}`,
       `--listen-client-urls=${clientUrl}`,
@@ -72,6 +88,7 @@ export async function startEtcd(options: { size?: number } = {}): Promise<EtcdCl
       '--heartbeat-interval=100',
       '--election-timeout=1000',
       '--log-level=warn',
+      ...tlsArgs,
     ]);
   });
   const cluster: EtcdCluster = {
@@ -86,13 +103,7 @@ export async function startEtcd(options: { size?: number } = {}): Promise<EtcdCl
     await Promise.all(members.map((m) => m.restart()));
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
-      const healthy = await Promise.all(
-        members.map((m) =>
-          fetch(`${m.clientUrl}/health`)
-            .then(async (r) => r.ok && ((await r.json()) as { health?: string }).health === 'true')
-            .catch(() => false),
-        ),
-      );
+      const healthy = await Promise.all(members.map((m) => health(m.clientUrl).catch(() => false)));
       if (healthy.every(Boolean)) return cluster;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -112,6 +123,7 @@ class MemberProcess implements EtcdMember {
     readonly clientUrl: string,
     readonly dataDir: string,
     private readonly cwd: string,
+    private readonly health: (url: string) => Promise<boolean>,
     private readonly args: readonly string[],
   ) {}
 
@@ -134,8 +146,13 @@ class MemberProcess implements EtcdMember {
     this.proc = await startProcess('etcd', this.args, {
       cwd: this.cwd,
       timeoutMs: 60_000,
-      ready: async () => (await fetch(`${this.clientUrl}/version`)).ok,
+      ready: async () => (await this.health(this.clientUrl)) || (await this.answers()),
     });
+  }
+
+  /** A member of a cluster without quorum answers but is not healthy yet. */
+  private async answers(): Promise<boolean> {
+    return this.clientUrl.startsWith('https:') ? false : (await fetch(`${this.clientUrl}/version`)).ok;
   }
 
   async stop(): Promise<void> {
@@ -143,4 +160,40 @@ class MemberProcess implements EtcdMember {
     this.proc = undefined;
     await p?.stop();
   }
+}
+
+/** PEM material for an etcd that serves TLS and requires client certificates. */
+export interface EtcdHarnessTls {
+  readonly ca: string;
+  /** Server certificate with IP SAN 127.0.0.1. */
+  readonly serverCert: string;
+  readonly serverKey: string;
+  /** Client certificate the harness itself uses for health checks. */
+  readonly clientCert: string;
+  readonly clientKey: string;
+}
+
+/** GET /health; over TLS with the harness's client certificate when `tls` is set. */
+function checkHealth(url: string, tls: EtcdHarnessTls | undefined): Promise<boolean> {
+  if (!tls) {
+    return fetch(`${url}/health`).then(
+      async (r) => r.ok && ((await r.json()) as { health?: string }).health === 'true',
+    );
+  }
+  return new Promise((resolve, reject) => {
+    const req = request(
+      `${url}/health`,
+      { ca: tls.ca, cert: tls.clientCert, key: tls.clientKey, timeout: 5_000 },
+      (res) => {
+        let body = '';
+        res.on('data', (b: Buffer) => {
+          body += b.toString();
+        });
+        res.on('end', () => resolve(res.statusCode === 200 && body.includes('"health":"true"')));
+      },
+    );
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error('health check timed out')));
+    req.end();
+  });
 }

@@ -16,6 +16,11 @@ import {
 export interface DockerRuntimeOptions {
   /** The Engine's unix socket. @default from DOCKER_HOST, else /var/run/docker.sock */
   readonly socketPath?: string;
+  /**
+   * Label containers with this node name and see only those, so agents sharing one daemon
+   * (tests, `tugboat local`) never adopt or remove each other's containers. @default all tugboat containers
+   */
+  readonly nodeName?: string;
 }
 
 interface Inspect {
@@ -36,8 +41,11 @@ export class DockerRuntime implements Runtime {
   /** Exited containers never change again, so their inspect results are kept. */
   private readonly exited = new Map<string, RuntimeContainer>();
 
+  private readonly nodeName: string | undefined;
+
   constructor(options: DockerRuntimeOptions = {}) {
     this.api = new DockerApi(options.socketPath ?? findDockerSocket());
+    this.nodeName = options.nodeName;
   }
 
   async version(): Promise<string> {
@@ -87,6 +95,7 @@ export class DockerRuntime implements Runtime {
       [runtimeLabels.container]: launch.name,
       [runtimeLabels.attempt]: String(launch.attempt),
       [runtimeLabels.managed]: 'true',
+      ...(this.nodeName ? { [runtimeLabels.node]: this.nodeName } : {}),
     };
     const exposed: Record<string, object> = {};
     const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
@@ -97,7 +106,7 @@ export class DockerRuntime implements Runtime {
     }
     const network =
       launch.network.mode === 'container' ? `container:${launch.network.containerId}` : launch.network.mode;
-    const name = `tugboat_${launch.name}_${launch.pod.name}_${launch.pod.namespace}_${launch.pod.uid.slice(0, 8)}_${launch.attempt}`;
+    const name = `tugboat_${this.nodeName ? `${this.nodeName}_` : ''}${launch.name}_${launch.pod.name}_${launch.pod.namespace}_${launch.pod.uid.slice(0, 8)}_${launch.attempt}`;
     const body = {
       Image: launch.image,
       Entrypoint: launch.command ? [...launch.command] : undefined,
@@ -131,7 +140,9 @@ export class DockerRuntime implements Runtime {
   }
 
   async list(): Promise<RuntimeContainer[]> {
-    const filters = JSON.stringify({ label: [`${runtimeLabels.managed}=true`] });
+    const labels = [`${runtimeLabels.managed}=true`];
+    if (this.nodeName) labels.push(`${runtimeLabels.node}=${this.nodeName}`);
+    const filters = JSON.stringify({ label: labels });
     const summary = await this.api.json<{ Id: string; State: string }[]>('GET', '/containers/json', {
       query: { all: true, filters },
     });

@@ -9,6 +9,7 @@ export const runtimeLabels = {
   container: 'io.kubernetes.container.name',
   attempt: 'tugboat.dev/attempt',
   managed: 'tugboat.dev/managed',
+  node: 'tugboat.dev/node',
 } as const;
 
 /** A host directory or file made visible inside a container. */

@@ -1,3 +1,4 @@
+import { agentCommand } from './agent.js';
 import { controlPlaneCommand } from './api-server.js';
 import { createCommand } from './create.js';
 import { deleteCommand } from './delete.js';
@@ -26,4 +27,5 @@ export const commands: readonly CommandModule[] = [
   eipCommand,
   deleteCommand,
   controlPlaneCommand,
+  agentCommand,
 ];

@@ -1,7 +1,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
-import { checkClusterSpec, KNOWN_REGIONS, renderExampleSpec } from '../../index.js';
+import { checkClusterSpec, KNOWN_REGIONS, renderExampleSpec } from '../../spec.js';
 import { type CliIO, type GlobalOptions, printResult } from '../context.js';
 
 /** Flags of `tugboat init`. */

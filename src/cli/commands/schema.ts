@@ -8,7 +8,7 @@ export const schemaCommand: CommandModule = {
       .description('print the JSON Schema of the cluster spec (for editor completion and checks)')
       .action(
         run(async (io) => {
-          const { buildClusterSpecJsonSchema } = await import('../../index.js');
+          const { buildClusterSpecJsonSchema } = await import('../../spec.js');
           io.stdout(`${JSON.stringify(buildClusterSpecJsonSchema(), null, 2)}\n`);
           return 0;
         }),

@@ -13,7 +13,7 @@ export const templateCommand: CommandModule = {
       );
     cmd.action(
       run(async (io) => {
-        const { buildTemplate, loadClusterSpec, renderTemplate } = await import('../../index.js');
+        const { buildTemplate, loadClusterSpec, renderTemplate } = await import('../../spec.js');
         const { resolve } = await import('node:path');
         const opts = cmd.opts<{ file: string; format: 'json' | 'yaml' }>();
         const spec = await loadClusterSpec(resolve(io.cwd, opts.file));

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ConfigError } from '../../errors.js';
-import { checkClusterSpec } from '../../index.js';
+import { adviseClusterSpec, checkClusterSpec } from '../../spec.js';
 import { type CliIO, type GlobalOptions, printResult } from '../context.js';
 
 /** Validates the spec at `file`; prints a summary, or every issue (exit code 2). */
@@ -29,6 +29,8 @@ export async function runValidate(io: CliIO, globals: GlobalOptions, file: strin
     return 2;
   }
   const spec = result.spec;
+  const warnings = adviseClusterSpec(spec);
+  for (const w of warnings) io.stderr(`warning: ${w.path}: ${w.message}\n`);
   const workers = spec.workerGroups.reduce((n, g) => n + g.desired, 0);
   const summary = {
     valid: true,
@@ -42,6 +44,7 @@ export async function runValidate(io: CliIO, globals: GlobalOptions, file: strin
       max: g.max,
       desired: g.desired,
     })),
+    warnings,
   };
   printResult(
     io,

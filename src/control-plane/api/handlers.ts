@@ -5,7 +5,7 @@ import type { ApiContext } from './context.js';
 import { checkFields } from './fields.js';
 import { parseJsonObject } from './http.js';
 import { applyPatch, patchTypeOf } from './patch.js';
-import { listObject, listObjects, scaleOf } from './read.js';
+import { listJson, listObject, listObjects, scaleOf } from './read.js';
 import type { ResourceRequest } from './request-info.js';
 import { ApiError, badRequest, conflict } from './status.js';
 import { buildTable, type ResponseShape } from './table.js';
@@ -16,6 +16,8 @@ import { createObject, deleteObject, parseDeleteOptions, updateObject } from './
 export interface Reply {
   readonly code: number;
   readonly body: unknown;
+  /** The body already serialized (large lists skip JSON.parse/JSON.stringify). */
+  readonly json?: string;
 }
 
 export interface HandlerInput {
@@ -77,21 +79,22 @@ export async function handleResource(input: HandlerInput): Promise<Reply | undef
       return objectReply(input, 200, obj);
     }
     case 'list': {
-      const result = await listObjects(ctx, info);
-      if (input.shape.table) {
-        return {
-          code: 200,
-          body: buildTable(
-            def,
-            result.items,
-            result.metadata,
-            info.query.get('includeObject'),
-            input.shape,
-            ctx.now(),
-          ),
-        };
+      if (!input.shape.table) {
+        const result = await listObjects(ctx, info, { raw: true });
+        return { code: 200, body: undefined, json: listJson(def, result) };
       }
-      return { code: 200, body: listObject(def, result) };
+      const result = await listObjects(ctx, info);
+      return {
+        code: 200,
+        body: buildTable(
+          def,
+          result.items,
+          result.metadata,
+          info.query.get('includeObject'),
+          input.shape,
+          ctx.now(),
+        ),
+      };
     }
     case 'watch':
       await serveWatch(ctx, info, input.req, input.res, input.shape);

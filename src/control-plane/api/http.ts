@@ -8,7 +8,16 @@ export function sendJson(
   body: unknown,
   contentType = 'application/json',
 ): void {
-  const text = JSON.stringify(body);
+  sendJsonText(res, code, JSON.stringify(body), contentType);
+}
+
+/** Writes already-serialized JSON. */
+export function sendJsonText(
+  res: ServerResponse,
+  code: number,
+  text: string,
+  contentType = 'application/json',
+): void {
   res.writeHead(code, {
     'Content-Type': contentType,
     'Content-Length': Buffer.byteLength(text),
@@ -67,6 +76,7 @@ export function parseJsonObject(body: Buffer): Record<string, unknown> {
   } catch (err) {
     throw new ApiError(400, 'BadRequest', `the request body is not valid JSON: ${(err as Error).message}`);
   }
+  checkDepth(value);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ApiError(
       400,
@@ -101,4 +111,24 @@ export async function normalizeBody(contentType: string | undefined, body: Buffe
     'UnsupportedMediaType',
     `the body of the request was in an unknown format (${type}): send application/json or application/yaml`,
   );
+}
+
+/** Deepest nesting accepted in a body; deeper JSON would overflow recursive encoders. */
+export const MAX_JSON_DEPTH = 100;
+
+/** Rejects JSON nested deeper than {@link MAX_JSON_DEPTH} with 400 (checked without recursion). */
+export function checkDepth(value: unknown): void {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth > MAX_JSON_DEPTH) {
+      throw new ApiError(
+        400,
+        'BadRequest',
+        `the request body is nested deeper than ${MAX_JSON_DEPTH} levels: flatten the object`,
+      );
+    }
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
+  }
 }

@@ -22,10 +22,42 @@ export function objectKey(def: ResourceDef, namespace: string | undefined, name:
     : `${resourcePrefix(def)}${name}`;
 }
 
-/** Serializes an object for the store, without resourceVersion (derived from modRevision). */
+/**
+ * Serializes an object for the store, without resourceVersion (derived from modRevision), with
+ * apiVersion, kind and metadata first so {@link objectJson} can splice the resourceVersion in.
+ */
 export function encodeObject(obj: KubeObject): Uint8Array {
   const { resourceVersion: _rv, ...metadata } = obj.metadata ?? {};
-  return encoder.encode(JSON.stringify({ ...obj, metadata }));
+  const { apiVersion, kind, metadata: _m, ...rest } = obj;
+  return encoder.encode(JSON.stringify({ apiVersion, kind, metadata, ...rest }));
+}
+
+/** Matches the head of a stored object up to the inside of its top-level metadata. */
+const HEAD = /^\{(?:"apiVersion":"(?:[^"\\]|\\.)*",)?(?:"kind":"(?:[^"\\]|\\.)*",)?"metadata":\{/;
+
+const jsonCache = new WeakMap<KeyValue, string>();
+
+/**
+ * The JSON text of a stored object with its resourceVersion, without parsing it: lists and watch
+ * fan-out send the stored bytes with `"resourceVersion"` spliced into metadata. Cached per
+ * KeyValue, so one change sent to many watchers is serialized once.
+ */
+export function objectJson(kv: KeyValue, modRevision = kv.modRevision): string {
+  const cacheable = modRevision === kv.modRevision;
+  const cached = cacheable ? jsonCache.get(kv) : undefined;
+  if (cached !== undefined) return cached;
+  const text = decoder.decode(kv.value);
+  const head = HEAD.exec(text);
+  let json: string;
+  if (head) {
+    const at = head[0].length;
+    const rv = `"resourceVersion":"${modRevision}"`;
+    json = `${text.slice(0, at)}${rv}${text[at] === '}' ? '' : ','}${text.slice(at)}`;
+  } else {
+    json = JSON.stringify(decodeObject(kv, modRevision));
+  }
+  if (cacheable) jsonCache.set(kv, json);
+  return json;
 }
 
 /** Reads a stored object and sets its resourceVersion from the key's modRevision. */
@@ -43,4 +75,20 @@ export function withTypeMeta(def: ResourceDef, obj: KubeObject): KubeObject {
 /** Deep copy of JSON data. */
 export function clone<T>(value: T): T {
   return structuredClone(value);
+}
+
+const objectCache = new WeakMap<KeyValue, KubeObject>();
+
+/**
+ * Like {@link decodeObject} but shared: one parse per stored change however many watchers look at
+ * it. Callers must treat the result as read-only.
+ */
+export function sharedObject(kv: KeyValue, modRevision = kv.modRevision): KubeObject {
+  if (modRevision !== kv.modRevision) return decodeObject(kv, modRevision);
+  let obj = objectCache.get(kv);
+  if (!obj) {
+    obj = decodeObject(kv);
+    objectCache.set(kv, obj);
+  }
+  return obj;
 }

@@ -1,6 +1,7 @@
 import jsonpatch from 'fast-json-patch';
 import type { KubeObject } from '../registry/types.js';
 import { isRecord } from '../registry/validation.js';
+import { checkDepth } from './http.js';
 import { ApiError, badRequest } from './status.js';
 import { mergePatch, strategicMerge } from './strategic-merge.js';
 
@@ -33,13 +34,31 @@ export function applyPatch(type: PatchType, current: KubeObject, body: Buffer): 
   } catch (err) {
     throw badRequest(`the patch is not valid JSON: ${(err as Error).message}`);
   }
+  checkDepth(patch);
   let result: unknown;
   if (type === 'json') {
     if (!Array.isArray(patch))
       throw badRequest(
         'a JSON patch must be a list of operations, e.g. [{"op":"replace","path":"/spec/replicas","value":3}]',
       );
-    const invalidOp = jsonpatch.validate(patch as jsonpatch.Operation[], structuredClone(current));
+    let invalidOp: jsonpatch.JsonPatchError | undefined;
+    try {
+      invalidOp = jsonpatch.validate(patch as jsonpatch.Operation[], structuredClone(current));
+      if (!invalidOp)
+        result = jsonpatch.applyPatch(
+          structuredClone(current),
+          patch as jsonpatch.Operation[],
+          false,
+          true,
+        ).newDocument;
+    } catch (err) {
+      // fast-json-patch throws plain TypeErrors for some paths through missing parents.
+      throw new ApiError(
+        422,
+        'Invalid',
+        `the JSON patch cannot be applied: ${(err as Error).message.split('\n')[0]}`,
+      );
+    }
     if (invalidOp) {
       const code =
         invalidOp.name === 'TEST_OPERATION_FAILED' || invalidOp.name.includes('UNRESOLVABLE') ? 422 : 400;
@@ -47,20 +66,6 @@ export function applyPatch(type: PatchType, current: KubeObject, body: Buffer): 
         code,
         code === 422 ? 'Invalid' : 'BadRequest',
         `the JSON patch cannot be applied: ${invalidOp.message.split('\n')[0]} (operation ${invalidOp.index ?? '?'})`,
-      );
-    }
-    try {
-      result = jsonpatch.applyPatch(
-        structuredClone(current),
-        patch as jsonpatch.Operation[],
-        false,
-        true,
-      ).newDocument;
-    } catch (err) {
-      throw new ApiError(
-        422,
-        'Invalid',
-        `the JSON patch cannot be applied: ${(err as Error).message.split('\n')[0]}`,
       );
     }
   } else {

@@ -36,6 +36,8 @@ function parseLimit(text: string | null): number | undefined {
 
 export interface ListResult {
   readonly items: KubeObject[];
+  /** JSON text of the items instead of `items`, when asked for and no selector needs the objects. */
+  readonly raw?: string[];
   readonly metadata: Record<string, unknown>;
 }
 
@@ -43,7 +45,11 @@ export interface ListResult {
  * Lists with label/field selectors and limit/continue. Pages after the first read at the first
  * page's revision, so a paged list is one consistent snapshot (410 Expired once compacted).
  */
-export async function listObjects(ctx: ApiContext, req: ResourceRequest): Promise<ListResult> {
+export async function listObjects(
+  ctx: ApiContext,
+  req: ResourceRequest,
+  options: { raw?: boolean } = {},
+): Promise<ListResult> {
   const def = req.def;
   const labels = parseLabelSelector(req.query.get('labelSelector'));
   const fields = parseFieldSelector(req.query.get('fieldSelector'), def);
@@ -53,14 +59,19 @@ export async function listObjects(ctx: ApiContext, req: ResourceRequest): Promis
   const namespace = def.namespaced ? req.namespace : undefined;
   let revision = token?.rv;
   let startKey = token?.start;
+  const raw =
+    options.raw && !req.query.get('labelSelector') && !req.query.get('fieldSelector')
+      ? ([] as string[])
+      : undefined;
   const items: KubeObject[] = [];
   let nextKey: string | undefined;
   for (;;) {
     const page = await ctx.resources
       .list(def, namespace, {
-        limit: limit ? Math.max(limit - items.length, 1) : undefined,
+        limit: limit ? Math.max(limit - (raw ?? items).length, 1) : undefined,
         startKey,
         revision,
+        raw: raw !== undefined,
       })
       .catch((err: unknown) => {
         if (err instanceof ApiError && err.code === 410 && token) {
@@ -73,14 +84,21 @@ export async function listObjects(ctx: ApiContext, req: ResourceRequest): Promis
         throw err;
       });
     revision = page.revision;
+    if (raw) raw.push(...(page.raw ?? []));
     for (const obj of page.items) if (labels(obj) && fields(obj)) items.push(obj);
     nextKey = page.nextKey;
-    if (!limit || !nextKey || items.length >= limit) break;
+    if (!limit || !nextKey || (raw ?? items).length >= limit) break;
     startKey = nextKey;
   }
   const metadata: Record<string, unknown> = { resourceVersion: String(revision) };
   if (limit && nextKey) metadata.continue = encodeContinue({ rv: revision ?? 0, start: nextKey });
-  return { items, metadata };
+  return { items, ...(raw ? { raw } : {}), metadata };
+}
+
+/** The JSON text of a `<Kind>List` built from raw items (see {@link listObjects}). */
+export function listJson(def: ResourceDef, result: ListResult): string {
+  const head = `{"kind":${JSON.stringify(`${def.kind}List`)},"apiVersion":${JSON.stringify(apiVersionOf(def))},"metadata":${JSON.stringify(result.metadata)}`;
+  return `${head},"items":[${(result.raw ?? result.items.map((i) => JSON.stringify(i))).join(',')}]}`;
 }
 
 /** The `<Kind>List` object for a list result. */

@@ -37,9 +37,27 @@ function isWatchQuery(query: URLSearchParams): boolean {
  * NonResourceRequest for anything else. Unknown resources are a 404 NotFound Status.
  */
 export function parseRequest(method: string, rawUrl: string): RequestInfo {
-  const url = new URL(rawUrl, 'http://localhost');
+  let url: URL;
+  try {
+    url = new URL(rawUrl, 'http://localhost');
+  } catch {
+    throw new ApiError(
+      400,
+      'BadRequest',
+      `the request target ${JSON.stringify(rawUrl.slice(0, 200))} is not a valid path`,
+    );
+  }
   const query = url.searchParams;
-  const segments = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  let segments: string[];
+  try {
+    segments = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  } catch {
+    throw new ApiError(
+      400,
+      'BadRequest',
+      `the path ${url.pathname.slice(0, 200)} is not validly percent-encoded`,
+    );
+  }
   let group: string;
   let version: string;
   let rest: string[];

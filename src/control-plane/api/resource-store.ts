@@ -1,7 +1,7 @@
 import type { KubeObject, ResourceDef } from '../registry/types.js';
-import { type Store, StoreError } from '../store/types.js';
+import { type KeyValue, type Store, StoreError } from '../store/types.js';
 import { objectTooLarge } from './lifecycle.js';
-import { decodeObject, encodeObject, listPrefix, objectKey } from './objects.js';
+import { decodeObject, encodeObject, listPrefix, objectJson, objectKey } from './objects.js';
 import { ApiError, alreadyExists, notFound } from './status.js';
 
 export interface ResourceStoreOptions {
@@ -9,11 +9,16 @@ export interface ResourceStoreOptions {
   readonly maxObjectBytes?: number;
   /** Attempts of a read-modify-write before giving up with 409 Conflict. @default 10 */
   readonly maxRetries?: number;
+  /** Keys read from the store per range call when listing. @default 1000 */
+  readonly chunkSize?: number;
 }
 
 /** Result of one page of a list. */
 export interface ListPage {
+  /** Decoded objects (empty when `raw` was asked for). */
   readonly items: KubeObject[];
+  /** JSON text of each object (only when `raw` was asked for): no parse, no re-serialization. */
+  readonly raw?: string[];
   readonly revision: number;
   /** Key to continue from, when more items exist. */
   readonly nextKey: string | undefined;
@@ -26,6 +31,7 @@ export interface ListPage {
 export class ResourceStore {
   readonly maxObjectBytes: number;
   private readonly maxRetries: number;
+  private readonly chunkSize: number;
 
   constructor(
     readonly store: Store,
@@ -33,6 +39,7 @@ export class ResourceStore {
   ) {
     this.maxObjectBytes = options.maxObjectBytes ?? 1_572_864;
     this.maxRetries = options.maxRetries ?? 10;
+    this.chunkSize = options.chunkSize ?? 1000;
   }
 
   private encode(obj: KubeObject): Uint8Array {
@@ -100,30 +107,39 @@ export class ResourceStore {
     return res.prev ? decodeObject(res.prev, res.revision) : undefined;
   }
 
-  /** One page of objects under the resource (and namespace), read at `revision` when given. */
+  /**
+   * One page of objects under the resource (and namespace), read at `revision` when given. The
+   * store is read in chunks of at most `chunkSize` keys at one revision, so a large list stays
+   * one consistent snapshot without one huge store response (etcd caps message sizes).
+   */
   async list(
     def: ResourceDef,
     namespace: string | undefined,
-    options: { limit?: number; startKey?: string; revision?: number } = {},
+    options: { limit?: number; startKey?: string; revision?: number; raw?: boolean } = {},
   ): Promise<ListPage> {
     const prefix = listPrefix(def, namespace);
-    const res = await this.store
-      .range(prefix, {
-        prefix: true,
-        limit: options.limit ? options.limit + 1 : undefined,
-        startKey: options.startKey,
-        revision: options.revision,
-      })
-      .catch(mapStoreError);
-    let kvs = res.kvs;
+    const want = options.limit ? options.limit + 1 : Number.POSITIVE_INFINITY;
+    const kvs: KeyValue[] = [];
+    let revision = options.revision;
+    let startKey = options.startKey;
+    for (;;) {
+      const chunk = Math.min(want - kvs.length, this.chunkSize);
+      const res = await this.store
+        .range(prefix, { prefix: true, limit: chunk, startKey, revision })
+        .catch(mapStoreError);
+      revision ??= res.revision;
+      kvs.push(...res.kvs);
+      if (!res.more || res.kvs.length === 0 || kvs.length >= want) break;
+      startKey = `${res.kvs[res.kvs.length - 1]!.key}\u0000`;
+    }
     let nextKey: string | undefined;
     if (options.limit && kvs.length > options.limit) {
       nextKey = kvs[options.limit]!.key;
-      kvs = kvs.slice(0, options.limit);
-    } else if (res.more && kvs.length > 0) {
-      nextKey = `${kvs[kvs.length - 1]!.key}\u0000`;
+      kvs.length = options.limit;
     }
-    return { items: kvs.map((kv) => decodeObject(kv)), revision: options.revision ?? res.revision, nextKey };
+    if (options.raw)
+      return { items: [], raw: kvs.map((kv) => objectJson(kv)), revision: revision ?? 0, nextKey };
+    return { items: kvs.map((kv) => decodeObject(kv)), revision: revision ?? 0, nextKey };
   }
 
   async revision(): Promise<number> {

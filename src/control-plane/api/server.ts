@@ -8,7 +8,7 @@ import { findResource } from '../registry/index.js';
 import type { Store } from '../store/types.js';
 import type { ApiContext } from './context.js';
 import { handleResource } from './handlers.js';
-import { normalizeBody, readBody, sendError, sendJson } from './http.js';
+import { normalizeBody, readBody, sendError, sendJson, sendJsonText } from './http.js';
 import { type NodeProxyOptions, proxyExec, proxyLog } from './node-proxy.js';
 import { serveNonResource } from './nonresource.js';
 import { parseRequest, type ResourceRequest } from './request-info.js';
@@ -139,7 +139,8 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
       shape: responseShape(req.headers.accept),
       body: json,
     });
-    if (reply) sendJson(res, reply.code, reply.body);
+    if (reply?.json !== undefined) sendJsonText(res, reply.code, reply.json);
+    else if (reply) sendJson(res, reply.code, reply.body);
   }
 
   async function checkAccess(user: UserInfo, info: ResourceRequest, body: Buffer): Promise<void> {

@@ -3,7 +3,7 @@ import type { KubeObject } from '../registry/types.js';
 import { apiVersionOf } from '../registry/types.js';
 import { StoreError, type WatchEvent } from '../store/types.js';
 import type { ApiContext } from './context.js';
-import { decodeObject, listPrefix } from './objects.js';
+import { listPrefix, objectJson, sharedObject } from './objects.js';
 import { listObjects } from './read.js';
 import type { ResourceRequest } from './request-info.js';
 import { type Matcher, parseFieldSelector, parseLabelSelector } from './selectors.js';
@@ -22,21 +22,27 @@ function parseResourceVersion(text: string | null): number | undefined {
   return n;
 }
 
+/** A watch event for one client: the object (read-only, shared) and its JSON text. */
+export interface OutgoingEvent {
+  readonly type: EventType;
+  readonly object: KubeObject;
+  readonly json: string;
+}
+
 /** Maps one store change to the watch event a client with this selector should see, if any. */
-export function toWatchEvent(
-  event: WatchEvent,
-  matches: Matcher,
-): { type: EventType; object: KubeObject } | undefined {
+export function toWatchEvent(event: WatchEvent, matches: Matcher): OutgoingEvent | undefined {
   if (event.type === 'delete') {
     if (!event.prev) return undefined;
-    const obj = decodeObject(event.prev, event.kv.modRevision);
-    return matches(obj) ? { type: 'DELETED', object: obj } : undefined;
+    const obj = sharedObject(event.prev, event.kv.modRevision);
+    return matches(obj)
+      ? { type: 'DELETED', object: obj, json: objectJson(event.prev, event.kv.modRevision) }
+      : undefined;
   }
-  const obj = decodeObject(event.kv);
-  const was = event.prev ? matches(decodeObject(event.prev)) : false;
+  const obj = sharedObject(event.kv);
+  const was = event.prev ? matches(sharedObject(event.prev)) : false;
   const is = matches(obj);
-  if (is) return { type: was ? 'MODIFIED' : 'ADDED', object: obj };
-  if (was) return { type: 'DELETED', object: obj };
+  if (is) return { type: was ? 'MODIFIED' : 'ADDED', object: obj, json: objectJson(event.kv) };
+  if (was) return { type: 'DELETED', object: obj, json: objectJson(event.kv) };
   return undefined;
 }
 
@@ -82,16 +88,16 @@ export async function serveWatch(
   let firstTable = true;
   let lastRv = start - 1;
   let closed = false;
-  const write = (type: EventType, object: unknown) => {
+  const write = (type: EventType, object: unknown, json?: string) => {
     if (closed) return;
-    let payload = object;
     if (shape.table && (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED')) {
       const table = buildTable(def, [object as KubeObject], {}, includeObject, shape, ctx.now());
       if (!firstTable) table.columnDefinitions = [];
       firstTable = false;
-      payload = table;
+      res.write(`${JSON.stringify({ type, object: table })}\n`);
+    } else {
+      res.write(`{"type":"${type}","object":${json ?? JSON.stringify(object)}}\n`);
     }
-    res.write(`${JSON.stringify({ type, object: payload })}\n`);
   };
   for (const obj of initial) write('ADDED', obj);
   const bookmark = (annotations?: Record<string, string>) =>
@@ -119,7 +125,7 @@ export async function serveWatch(
         for (const e of events) {
           lastRv = Math.max(lastRv, e.kv.modRevision);
           const out = toWatchEvent(e, matches);
-          if (out) write(out.type, out.object);
+          if (out) write(out.type, out.object, out.json);
         }
       },
       onError(err: StoreError) {

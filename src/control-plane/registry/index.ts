@@ -1,7 +1,8 @@
+import { jobs, leases } from './batch-coordination.js';
 import { configmaps, endpoints, events, secrets, serviceaccounts, services } from './core-config.js';
 import { namespaces, nodes, pods } from './core-nodes-pods.js';
 import type { ResourceDef } from './types.js';
-import { daemonsets, deployments, jobs, leases, replicasets } from './workloads.js';
+import { daemonsets, deployments, replicasets } from './workloads.js';
 
 /** Every resource the API server serves, in discovery order. */
 export const allResources: readonly ResourceDef[] = [

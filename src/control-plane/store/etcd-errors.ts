@@ -6,7 +6,7 @@ import { StoreError } from './types.js';
  */
 export function isTransientEtcdError(err: unknown): boolean {
   const message = err instanceof Error ? err.message : String(err);
-  return /no leader|leader changed|timed out|unavailable|ECONNREFUSED|ECONNRESET|No connection established|too many requests|Deadline exceeded|not capable|stopped/i.test(
+  return /no leader|leader changed|timed out|unavailable|ECONNREFUSED|ECONNRESET|No connection established|too many requests|Deadline exceeded|not capable|stopped|circuit breaker is open/i.test(
     message,
   );
 }
@@ -32,7 +32,7 @@ export function mapEtcdError(err: unknown, context: string): unknown {
   if (isTransientEtcdError(err)) {
     return new StoreError(
       'Unavailable',
-      `${context}: etcd is unavailable (${message}): check the etcd members`,
+      `${context}: etcd is unavailable (${message.split('\n')[0]}): check that the members run, and the endpoints and TLS settings`,
     );
   }
   return err;
@@ -53,11 +53,16 @@ export interface RetryOptions {
 export async function withRetry<T>(options: RetryOptions, fn: (retry: boolean) => Promise<T>): Promise<T> {
   const deadline = Date.now() + options.timeoutMs;
   let delay = 50;
+  // etcd3's per-host circuit breaker hides the real failure behind "circuit breaker is open".
+  let cause: unknown;
   for (let attempt = 0; ; attempt++) {
     try {
       return await fn(attempt > 0);
     } catch (err) {
-      if (!isTransientEtcdError(err) || Date.now() + delay > deadline) throw err;
+      const breaker = /circuit breaker is open/i.test((err as Error)?.message ?? '');
+      if (!breaker) cause = err;
+      if (!isTransientEtcdError(err)) throw err;
+      if (Date.now() + delay > deadline) throw breaker && cause ? cause : err;
       options.onRetry?.(attempt + 1, err);
       await new Promise((r) => setTimeout(r, delay));
       delay = Math.min(delay * 2, 1_000);

@@ -39,7 +39,14 @@ export async function startEtcdWatch(spec: EtcdWatchSpec, handlers: WatchHandler
     }
   };
 
+  /** Settles the pending connect() once etcd confirms (or refuses) the watch. */
+  let settleConnect: (() => void) | undefined;
+
   const onResponse = (res: IWatchResponse) => {
+    if (res.created || res.canceled) {
+      settleConnect?.();
+      settleConnect = undefined;
+    }
     if (done) return;
     failingSince = undefined;
     const compactRevision = Number(res.compact_revision ?? 0);
@@ -84,7 +91,12 @@ export async function startEtcdWatch(spec: EtcdWatchSpec, handlers: WatchHandler
     }
     stream = s;
     let ended = false;
+    const confirmed = new Promise<void>((resolve) => {
+      settleConnect = resolve;
+    });
     const lost = (err: Error) => {
+      settleConnect?.();
+      settleConnect = undefined;
       if (ended || done) return;
       ended = true;
       failingSince ??= Date.now();
@@ -106,6 +118,8 @@ export async function startEtcdWatch(spec: EtcdWatchSpec, handlers: WatchHandler
       },
     };
     s.write(request);
+    // Events written after watch() resolves must be seen, so wait until etcd has created the watch.
+    await confirmed;
   };
 
   const reconnect = () => {

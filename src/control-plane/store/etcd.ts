@@ -67,6 +67,8 @@ class EtcdStore implements Store {
     const tls = options.tls;
     this.client = new Etcd3({
       hosts: [...options.endpoints],
+      // grpc-js refuses responses over 4 MiB by default; listing 10,000 pods is ~10 MiB.
+      grpcOptions: { 'grpc.max_receive_message_length': 0x7fffffff },
       ...(tls
         ? {
             credentials: {
@@ -96,7 +98,10 @@ class EtcdStore implements Store {
         ...(options.revision && options.revision > 0 ? { revision: options.revision } : {}),
       }),
     );
-    return { kvs: res.kvs.map((kv) => this.toKv(kv)), revision: Number(res.header.revision), more: res.more };
+    // etcd's header carries the current revision; a read at a past revision happened at that one.
+    const revision =
+      options.revision && options.revision > 0 ? options.revision : Number(res.header.revision);
+    return { kvs: res.kvs.map((kv) => this.toKv(kv)), revision, more: res.more };
   }
 
   async create(key: string, value: Uint8Array): Promise<TxnResult> {

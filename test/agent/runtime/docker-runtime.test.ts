@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerRuntime } from '../../../src/agent/runtime/docker-runtime.js';
 import { type ContainerLaunch, ImagePullError } from '../../../src/agent/runtime/types.js';
 import { type Dockerd, startDockerd } from '../../harness/dockerd.js';
+import { freePort } from '../../harness/process.js';
 
 let dockerd: Dockerd;
 let runtime: DockerRuntime;
@@ -62,9 +63,9 @@ describe('DockerRuntime with a real dockerd', () => {
   it('uses the local image and fails a missing image with ImagePullError', async () => {
     expect(await runtime.ensureImage(dockerd.busyboxImage, 'IfNotPresent')).toMatch(/^sha256:/);
     await expect(runtime.ensureImage('nothing/here:1', 'Never')).rejects.toBeInstanceOf(ImagePullError);
-    await expect(runtime.ensureImage('nothing/here:1', 'IfNotPresent')).rejects.toBeInstanceOf(
-      ImagePullError,
-    );
+    await expect(
+      runtime.ensureImage(`127.0.0.1:${await freePort()}/nothing/here:1`, 'IfNotPresent'),
+    ).rejects.toBeInstanceOf(ImagePullError);
   });
 
   it('runs command, args, env and a read-only mount, labelled with its pod, and keeps logs', async () => {

@@ -1,5 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join } from 'node:path';
 import { Ec2View, type InstanceView } from './ec2-view.js';
 import { checkNothingLeft, type HarnessFootprint } from './leftovers.js';
 import { bridgeName, cgroupParentName, netnsName, runId, vethName } from './names.js';
@@ -21,6 +29,12 @@ export interface HostManagerOptions {
   readonly pollIntervalMs?: number;
   /** Run a dockerd on every host. @default true */
   readonly docker?: boolean;
+  /**
+   * A known_hosts file (e.g. `~/.tugboat/<cluster>/known_hosts`) that gets each host's key before
+   * its sshd listens, and loses it when the host goes: the client pins keys, never trusts on first
+   * use. @default none
+   */
+  readonly knownHostsFile?: string;
   /** Where host directories go; must not be under /tmp (each host mounts its own /tmp). @default '/var/tmp' */
   readonly baseDir?: string;
   /** Progress lines (host up, host removed, with timings). @default ignored */
@@ -143,6 +157,7 @@ export class HostManager {
           await host.stop();
         } finally {
           this.live.delete(host.instanceId);
+          this.unpinHostKey(host.knownHostsLine);
         }
         this.log(`removed host ${host.instanceId} (${host.privateIp}) in ${Date.now() - started} ms`);
       }
@@ -181,6 +196,7 @@ export class HostManager {
       bridge,
       authorizedKeys: keys,
       docker: this.options.docker,
+      onHostKey: (line) => this.pinHostKey(line),
     });
     this.footprint.pids.push(...host.processes());
     this.footprint.namespaces.push(...host.namespaces);
@@ -198,6 +214,22 @@ export class HostManager {
     this.bridges.set(subnetId, bridge);
     this.footprint.links.push(bridge.name);
     return bridge;
+  }
+
+  private pinHostKey(line: string): void {
+    const file = this.options.knownHostsFile;
+    if (!file) return;
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    appendFileSync(file, `${line}\n`, { mode: 0o600 });
+  }
+
+  private unpinHostKey(line: string): void {
+    const file = this.options.knownHostsFile;
+    if (!file || !existsSync(file)) return;
+    const kept = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== line);
+    writeFileSync(file, kept.join('\n'));
   }
 
   private log(line: string): void {

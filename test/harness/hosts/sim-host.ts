@@ -27,6 +27,11 @@ export interface SimHostOptions {
   readonly loginUsers?: readonly string[];
   /** Run a dockerd on the host, with local/busybox imported. @default true */
   readonly docker?: boolean;
+  /**
+   * Called with the host's known_hosts line once its key exists and before sshd listens, so a
+   * client can pin the key before it can first connect. @default none
+   */
+  readonly onHostKey?: (knownHostsLine: string) => void;
 }
 
 /** An emulated instance made reachable: its private IP answers SSH and runs containers. */
@@ -65,6 +70,8 @@ export async function startSimHost(options: SimHostOptions): Promise<SimHost> {
     authorizedKeys: options.authorizedKeys,
     loginUsers: options.loginUsers ?? ['ec2-user', 'admin', 'ubuntu'],
   });
+  const knownHostsLine = `${privateIp} ${layout.hostPublicKey.split(' ').slice(0, 2).join(' ')}`;
+  options.onHostKey?.(knownHostsLine);
   let sshd: StartedProcess | undefined;
   let dockerd: StartedProcess | undefined;
   let docker: DockerApi | undefined;
@@ -151,7 +158,7 @@ export async function startSimHost(options: SimHostOptions): Promise<SimHost> {
     netns,
     layout,
     hostPublicKey: layout.hostPublicKey,
-    knownHostsLine: `${privateIp} ${layout.hostPublicKey.split(' ').slice(0, 2).join(' ')}`,
+    knownHostsLine,
     docker,
     namespaces: [netnsId, mntnsId].filter((n): n is string => n !== undefined),
     processes,

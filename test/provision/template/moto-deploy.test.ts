@@ -37,6 +37,7 @@ const RENDERING: Record<ExampleName, 'compact' | 'json' | 'yaml'> = {
   'three-az': 'yaml',
   'existing-vpc': 'json',
   'route53-eip': 'compact',
+  e2e: 'compact',
 };
 
 function bodyIn(format: 'compact' | 'json' | 'yaml', template: CloudFormationTemplate): string {

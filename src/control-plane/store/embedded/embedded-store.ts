@@ -13,11 +13,13 @@ import {
   type WatchHandlers,
   type WatchOptions,
 } from '../types.js';
+import { startAutoCompaction } from './compactor.js';
 import { type DirLock, lockDataDir } from './lock.js';
-import { Mvcc } from './mvcc.js';
+import type { Mvcc } from './mvcc.js';
 import { encodeRecord, RecordType } from './record.js';
-import { readLatestSnapshot, writeSnapshot } from './snapshot.js';
-import { listSegments, removeSegmentsBefore, replaySegments, segmentName, WalWriter } from './wal.js';
+import { recoverState } from './recover.js';
+import { writeSnapshot } from './snapshot.js';
+import { listSegments, removeSegmentsBefore, segmentName, WalWriter } from './wal.js';
 import { WatcherHub } from './watchers.js';
 
 /** Options for {@link openEmbeddedStore}. */
@@ -76,7 +78,7 @@ class EmbeddedStore implements Store {
   private failure: StoreError | undefined;
   private closed = false;
   private snapshotting: Promise<void> | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private stopCompactor: () => void = () => undefined;
   private writer!: WalWriter<Op>;
 
   private constructor(
@@ -93,40 +95,7 @@ class EmbeddedStore implements Store {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const lock = lockDataDir(dir);
     try {
-      const mvcc = new Mvcc();
-      const snapshot = await readLatestSnapshot(dir);
-      if (snapshot) {
-        mvcc.revision = snapshot.revision;
-        mvcc.compactRevision = snapshot.compactRevision;
-        for (const kv of snapshot.kvs) mvcc.restoreKv(kv);
-        for (const event of snapshot.history) mvcc.restoreEvent(event);
-      }
-      const replay = await replaySegments(dir);
-      for (const r of replay.records) {
-        if (r.type === RecordType.Compact) {
-          mvcc.compact(r.revision);
-          continue;
-        }
-        if (r.revision <= mvcc.revision) continue;
-        const applied =
-          r.revision === mvcc.revision + 1 &&
-          (r.type === RecordType.Put ? mvcc.put(r.key, r.value, r.revision) : mvcc.delete(r.key, r.revision));
-        if (!applied) {
-          throw new StoreError(
-            'Unavailable',
-            `write-ahead log in ${dir} does not follow revision ${mvcc.revision} (next record: revision ` +
-              `${r.revision}, key ${r.key}): restore the data dir from a backup`,
-          );
-        }
-      }
-      if (replay.tornTail) {
-        events.emit({
-          code: 'store.torn-tail',
-          level: 'warn',
-          message: `cut ${replay.tornTail.droppedBytes} torn bytes (unacknowledged writes) off ${replay.tornTail.segment}`,
-          data: { ...replay.tornTail },
-        });
-      }
+      const { mvcc, snapshot, logBytes } = await recoverState(dir, events);
       const store = new EmbeddedStore(options, mvcc, lock);
       const segment = (await listSegments(dir)).at(-1)?.name ?? segmentName(mvcc.revision + 1);
       store.writer = await WalWriter.open<Op>(
@@ -135,7 +104,7 @@ class EmbeddedStore implements Store {
         (ops) => store.applyDurable(ops),
         (err, ops) => store.fail(err as StoreError, ops),
       );
-      store.startCompactor();
+      store.stopCompactor = startAutoCompaction(options, mvcc, (revision) => store.compact(revision));
       events.emit({
         code: 'store.opened',
         level: 'debug',
@@ -144,8 +113,8 @@ class EmbeddedStore implements Store {
           dir,
           revision: mvcc.revision,
           keys: mvcc.size,
-          snapshot: snapshot?.name,
-          logBytes: replay.bytes,
+          snapshot,
+          logBytes,
         },
       });
       return store;
@@ -246,7 +215,7 @@ class EmbeddedStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.timer);
+    this.stopCompactor();
     try {
       await this.writer.close();
       await this.snapshotting;
@@ -333,33 +302,6 @@ class EmbeddedStore implements Store {
       .finally(() => {
         this.snapshotting = undefined;
       });
-  }
-
-  private startCompactor(): void {
-    const interval = this.options.compactIntervalMs ?? 10_000;
-    if (interval <= 0) return;
-    this.timer = setInterval(() => this.autoCompact(), interval);
-    this.timer.unref();
-  }
-
-  private autoCompact(): void {
-    if (this.closed || this.failure) return;
-    const maxRevisions = this.options.historyMaxRevisions ?? 10_000;
-    const maxAgeMs = this.options.historyMaxAgeMs ?? 300_000;
-    const byCount = this.mvcc.revision - maxRevisions + 1;
-    const byAge = (this.mvcc.newestEventAtOrBefore(Date.now() - maxAgeMs) ?? 0) + 1;
-    const target = Math.min(Math.max(byCount, byAge), this.mvcc.revision);
-    if (target <= this.mvcc.compactRevision) return;
-    this.compact(target).then(
-      () =>
-        (this.options.events ?? silentEvents).emit({
-          code: 'store.compacted',
-          level: 'debug',
-          message: `compacted history before revision ${target}`,
-          data: { revision: target },
-        }),
-      () => undefined, // A failed store reports through its operations and watches.
-    );
   }
 
   private fail(err: StoreError, ops: Op[]): void {

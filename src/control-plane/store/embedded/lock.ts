@@ -1,5 +1,5 @@
 import { closeSync, linkSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import { StoreError } from '../types.js';
 
 /** Data directories this process holds, so a second open in the same process fails too. */
@@ -17,7 +17,7 @@ export interface DirLock {
  * with link(2), which fails atomically if another opener got there first.
  */
 export function lockDataDir(dir: string): DirLock {
-  const path = join(dir, 'LOCK');
+  const path = resolve(dir, 'LOCK');
   if (heldHere.has(path)) {
     throw new StoreError(
       'Unavailable',

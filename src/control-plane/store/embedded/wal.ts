@@ -82,6 +82,7 @@ export async function syncDir(dir: string): Promise<void> {
 export class WalWriter<T> {
   private queue: { bytes: Buffer; item: T }[] = [];
   private running: Promise<void> | undefined;
+  private active = false;
   private failure: Error | undefined;
   private segmentBytes = 0;
 
@@ -115,14 +116,16 @@ export class WalWriter<T> {
   append(bytes: Buffer, item: T): void {
     if (this.failure) throw this.failure;
     this.queue.push({ bytes, item });
-    this.running ??= this.loop().finally(() => {
-      this.running = undefined;
-    });
+    // `active` flips synchronously with the loop's last queue check, so no append can be stranded.
+    if (!this.active) {
+      this.active = true;
+      this.running = this.loop();
+    }
   }
 
   /** Resolves when everything queued so far is durable (or has failed). */
   async drain(): Promise<void> {
-    while (this.running) await this.running;
+    while (this.active) await this.running;
   }
 
   /** Closes the open segment and starts `segment`; call only from `onDurable` (the loop is paused). */
@@ -138,6 +141,10 @@ export class WalWriter<T> {
     await this.fh.close();
   }
 
+  /**
+   * Clears `active` in the same synchronous step as its final empty-queue check: an `await` between
+   * the two (e.g. a wrapper's `finally`) would let an append slip in and wait forever.
+   */
   private async loop(): Promise<void> {
     while (this.queue.length > 0) {
       const batch = this.queue;
@@ -160,11 +167,26 @@ export class WalWriter<T> {
         );
         const rest = this.queue.map((b) => b.item);
         this.queue = [];
+        this.active = false;
         this.onFailure(this.failure, [...items, ...rest]);
         return;
       }
-      await this.onDurable(items);
+      try {
+        await this.onDurable(items);
+      } catch (err) {
+        // Applied and acknowledged, but the follow-up (segment rotation) failed: stop here too.
+        this.failure = new StoreError(
+          'Unavailable',
+          `write-ahead log in ${this.dir} could not rotate (${(err as Error).message}): fix the disk and reopen the store`,
+        );
+        const rest = this.queue.map((b) => b.item);
+        this.queue = [];
+        this.active = false;
+        this.onFailure(this.failure, rest);
+        return;
+      }
     }
+    this.active = false;
   }
 }
 

@@ -1,0 +1,100 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import type { Taint } from '../client/core-types.js';
+import { ConfigError, UsageError } from '../errors.js';
+
+/** Settings of `tugboat agent`, from a YAML config file and flags (flags win). */
+export const agentConfigSchema = z.strictObject({
+  /** API server URL, e.g. https://10.0.0.5:6443. */
+  server: z.string().url(),
+  /** CA bundle that signs the API server's certificate. */
+  caFile: z.string().optional(),
+  /** The node's client certificate and key (CN node:<name>, O tugboat:nodes). */
+  certFile: z.string().optional(),
+  keyFile: z.string().optional(),
+  /** File holding a bearer token (instead of a client certificate). */
+  tokenFile: z.string().optional(),
+  /** Allow http:// to a loopback API server (tests and `tugboat local`). */
+  insecureLoopback: z.boolean().default(false),
+  nodeName: z.string().optional(),
+  internalIP: z.string().optional(),
+  externalIP: z.string().optional(),
+  zone: z.string().optional(),
+  region: z.string().optional(),
+  instanceType: z.string().optional(),
+  group: z.string().optional(),
+  labels: z.record(z.string(), z.string()).default({}),
+  /** `key=value:Effect` or `key:Effect`. */
+  taints: z.array(z.string()).default([]),
+  runtime: z.enum(['docker', 'process']).default('docker'),
+  dataDir: z.string().default('/var/lib/tugboat/agent'),
+  /** Address of the logs/exec server. */
+  listen: z.string().default('0.0.0.0:10250'),
+  tlsCertFile: z.string().optional(),
+  tlsKeyFile: z.string().optional(),
+  /** CA whose client certificates may call the logs/exec server. */
+  clientCaFile: z.string().optional(),
+  allowedClients: z.array(z.string()).default(['tugboat-apiserver']),
+  /** Read the node identity from IMDSv2: auto = when running on EC2. */
+  imds: z.enum(['auto', 'on', 'off']).default('auto'),
+  imdsEndpoint: z.string().default('http://169.254.169.254'),
+  /** Claim an Elastic IP of this cluster's pool at start (EC2 only). */
+  eip: z.strictObject({ cluster: z.string(), pool: z.string() }).optional(),
+});
+
+/** The validated agent configuration. */
+export type AgentConfig = z.infer<typeof agentConfigSchema>;
+
+/** Validates a config object; errors name the field path. */
+export function parseAgentConfig(input: unknown, file?: string): AgentConfig {
+  const result = agentConfigSchema.safeParse(input);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+      file ? { file } : undefined,
+    );
+  }
+  for (const t of result.data.taints) parseTaint(t);
+  return result.data;
+}
+
+/** Reads a YAML config file and merges `overrides` (flags) over it. */
+export function loadAgentConfig(file: string | undefined, overrides: Record<string, unknown>): AgentConfig {
+  let base: Record<string, unknown> = {};
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new UsageError(
+        `cannot read agent config ${file} (${(err as NodeJS.ErrnoException).code}): check the path`,
+      );
+    }
+    base = (parse(text) as Record<string, unknown> | null) ?? {};
+  }
+  const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+  return parseAgentConfig({ ...base, ...defined }, file);
+}
+
+/** Parses `key=value:NoSchedule` or `key:NoExecute` into a taint. Pure. */
+export function parseTaint(text: string): Taint {
+  const m = /^([^=:]+)(?:=([^:]*))?:(NoSchedule|PreferNoSchedule|NoExecute)$/.exec(text);
+  if (!m) {
+    throw new UsageError(
+      `invalid taint "${text}": use key=value:Effect or key:Effect with Effect NoSchedule, PreferNoSchedule or NoExecute`,
+    );
+  }
+  return { key: m[1] ?? '', ...(m[2] ? { value: m[2] } : {}), effect: m[3] as Taint['effect'] };
+}
+
+/** Parses `a=b,c=d` into labels. Pure. */
+export function parseLabels(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of text.split(',').filter(Boolean)) {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw new UsageError(`invalid label "${pair}": use key=value[,key=value]`);
+    out[pair.slice(0, at).trim()] = pair.slice(at + 1).trim();
+  }
+  return out;
+}

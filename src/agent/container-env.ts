@@ -1,0 +1,87 @@
+import type { KubeClient } from '../client/client.js';
+import type { ConfigMap, Container, Pod, Secret } from '../client/core-types.js';
+import { resources } from '../client/types.js';
+import { TugboatError } from '../errors.js';
+
+/** An env var could not be resolved; the container waits with CreateContainerConfigError. */
+export class EnvError extends TugboatError {
+  constructor(message: string) {
+    super('CONTAINER_CONFIG', message);
+  }
+}
+
+/**
+ * Resolves a container's `env` to plain name/value pairs: literal values, configMap and secret
+ * keys (fetched through the API), and the downward API fields metadata.name/namespace/uid/labels,
+ * spec.nodeName and status.hostIP/podIP.
+ */
+export async function resolveEnv(
+  pod: Pod,
+  container: Container,
+  client: KubeClient,
+  extra: { hostIP?: string; podIP?: string } = {},
+): Promise<{ name: string; value: string }[]> {
+  const namespace = pod.metadata.namespace ?? 'default';
+  const cache = new Map<string, Promise<Record<string, string> | undefined>>();
+  const source = (kind: 'configMaps' | 'secrets', name: string) => {
+    const key = `${kind}/${name}`;
+    let p = cache.get(key);
+    if (!p) {
+      p = client.get<ConfigMap | Secret>(resources[kind], name, namespace).then(
+        (o) => {
+          if (kind === 'configMaps') return (o as ConfigMap).data ?? {};
+          const data: Record<string, string> = {};
+          for (const [k, v] of Object.entries((o as Secret).data ?? {}))
+            data[k] = Buffer.from(v, 'base64').toString('utf8');
+          return data;
+        },
+        (err: { status?: number }) => {
+          if (err.status === 404) return undefined;
+          throw err;
+        },
+      );
+      cache.set(key, p);
+    }
+    return p;
+  };
+  const out: { name: string; value: string }[] = [];
+  for (const e of container.env ?? []) {
+    if (e.value !== undefined || !e.valueFrom) {
+      out.push({ name: e.name, value: e.value ?? '' });
+      continue;
+    }
+    const ref = e.valueFrom.configMapKeyRef ?? e.valueFrom.secretKeyRef;
+    if (ref) {
+      const kind = e.valueFrom.configMapKeyRef ? 'configMaps' : 'secrets';
+      const data = await source(kind, ref.name);
+      const value = data?.[ref.key];
+      if (value === undefined) {
+        if (ref.optional) continue;
+        const what = kind === 'configMaps' ? 'configmap' : 'secret';
+        throw new EnvError(
+          `env ${e.name}: key "${ref.key}" of ${what} ${namespace}/${ref.name} not found: create it or set optional: true`,
+        );
+      }
+      out.push({ name: e.name, value });
+      continue;
+    }
+    const path = e.valueFrom.fieldRef?.fieldPath ?? '';
+    const labelMatch = /^metadata\.labels\['(.+)'\]$/.exec(path);
+    const fields: Record<string, string | undefined> = {
+      'metadata.name': pod.metadata.name,
+      'metadata.namespace': namespace,
+      'metadata.uid': pod.metadata.uid,
+      'spec.nodeName': pod.spec.nodeName,
+      'status.hostIP': extra.hostIP,
+      'status.podIP': extra.podIP,
+    };
+    const value = labelMatch ? pod.metadata.labels?.[labelMatch[1] ?? ''] : fields[path];
+    if (value === undefined && !(path in fields) && !labelMatch) {
+      throw new EnvError(
+        `env ${e.name}: unsupported fieldRef "${path}": use metadata.name, metadata.namespace, metadata.uid, spec.nodeName or status.hostIP`,
+      );
+    }
+    out.push({ name: e.name, value: value ?? '' });
+  }
+  return out;
+}

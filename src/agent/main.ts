@@ -1,0 +1,145 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import { KubeClient } from '../client/client.js';
+import { UsageError } from '../errors.js';
+import { type EventSink, silentEvents } from '../events.js';
+import { type Agent, buildAgent } from './agent.js';
+import { type AgentConfig, parseTaint } from './config.js';
+import { resolveNodeIdentity } from './node-identity.js';
+import { DockerRuntime } from './runtime/docker-runtime.js';
+import { ProcessRuntime } from './runtime/process-runtime.js';
+import type { Runtime } from './runtime/types.js';
+import { type AgentServer, buildAgentServer } from './server/agent-server.js';
+
+/** A running node agent process. */
+export interface RunningAgent {
+  readonly agent: Agent;
+  /** The logs/exec server, when TLS files were configured. */
+  readonly server?: AgentServer;
+  /** Port the logs/exec server listens on. */
+  readonly port: number;
+  /** Stops, in order: the pod/lease loops, the logs/exec server, runtime and API connections. Containers keep running. */
+  stop(): Promise<void>;
+}
+
+function read(file: string, what: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(
+      `cannot read ${what} ${file} (${(err as NodeJS.ErrnoException).code}): check the path and permissions`,
+    );
+  }
+}
+
+function parseListen(listen: string): { host: string; port: number } {
+  const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(listen);
+  const port = Number(m?.[2]);
+  if (!m || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new UsageError(`listen "${listen}" is not host:port: use e.g. 0.0.0.0:10250`);
+  }
+  return { host: (m[1] ?? '').replace(/^\[|\]$/g, ''), port };
+}
+
+/**
+ * Composition root of the node agent: resolves the node identity (IMDSv2 on EC2), claims an
+ * Elastic IP when configured, connects to the API server, picks the runtime, starts the
+ * logs/exec server and the agent. The caller stops it on SIGTERM.
+ */
+export async function startAgentProcess(
+  config: AgentConfig,
+  events: EventSink = silentEvents,
+): Promise<RunningAgent> {
+  const { identity: resolved, instance } = await resolveNodeIdentity(config);
+  let identity = resolved;
+  if (config.eip) {
+    if (!instance)
+      throw new UsageError(
+        'eip self-assignment needs the EC2 instance identity: run on EC2 with imds on or auto',
+      );
+    const { claimPoolAddress, createEipClaimEc2 } = await import('../aws/eip-claim.js');
+    const claimed = await claimPoolAddress({
+      ec2: createEipClaimEc2(instance.region),
+      cluster: config.eip.cluster,
+      pool: config.eip.pool,
+      instanceId: instance.instanceId,
+      events,
+    });
+    if (claimed) identity = { ...identity, externalIP: claimed.publicIp };
+  }
+  if (!config.server.startsWith('https://') && !config.insecureLoopback) {
+    throw new UsageError(
+      `api server ${config.server} is not https: use https, or insecureLoopback for a local test server`,
+    );
+  }
+  const client = new KubeClient({
+    server: config.server,
+    ca: config.caFile ? read(config.caFile, 'CA file') : undefined,
+    cert: config.certFile ? read(config.certFile, 'client certificate') : undefined,
+    key: config.keyFile ? read(config.keyFile, 'client key') : undefined,
+    token: config.tokenFile ? () => read(config.tokenFile ?? '', 'token file').trim() : undefined,
+    allowInsecureLoopback: config.insecureLoopback,
+  });
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const runtime: Runtime =
+    config.runtime === 'process'
+      ? new ProcessRuntime({ dataDir: config.dataDir })
+      : new DockerRuntime({ nodeName: identity.name });
+  const { host, port: wanted } = parseListen(config.listen);
+  let server: AgentServer | undefined;
+  let port = wanted;
+  if (config.tlsCertFile && config.tlsKeyFile && config.clientCaFile) {
+    server = buildAgentServer({
+      runtime,
+      tls: {
+        cert: read(config.tlsCertFile, 'serving certificate'),
+        key: read(config.tlsKeyFile, 'serving key'),
+        clientCa: read(config.clientCaFile, 'client CA'),
+      },
+      allowedClientNames: config.allowedClients,
+      events,
+    });
+    const srv = server.server;
+    await new Promise<void>((resolve, reject) => {
+      srv.once('error', reject);
+      srv.listen(wanted, host, () => resolve());
+    });
+    const addr = srv.address();
+    port = typeof addr === 'object' && addr ? addr.port : wanted;
+  } else {
+    events.emit({
+      code: 'agent.server.disabled',
+      level: 'warn',
+      message: 'no tlsCertFile/tlsKeyFile/clientCaFile: kubectl logs and exec will not reach this node',
+      data: {},
+    });
+  }
+  const agent = buildAgent({
+    client,
+    runtime,
+    identity,
+    dataDir: config.dataDir,
+    events,
+    labels: config.labels,
+    taints: config.taints.map(parseTaint),
+    port,
+  });
+  try {
+    await agent.start();
+  } catch (err) {
+    await server?.close();
+    await runtime.close();
+    client.close();
+    throw err;
+  }
+  return {
+    agent,
+    server,
+    port,
+    async stop() {
+      await agent.stop();
+      await server?.close();
+      await runtime.close();
+      client.close();
+    },
+  };
+}

@@ -1,0 +1,130 @@
+import { posix } from 'node:path';
+import type { EventSink } from '../events.js';
+import type { ClusterPki } from '../pki/cluster-pki.js';
+import type { RemoteShell } from '../ssh/remote-shell.js';
+import { type HostFile, syncHostFiles } from './host-files.js';
+import type { HostLayout } from './layout.js';
+import { installService, restartService, type ServiceMode } from './service.js';
+import type { ServiceSpec } from './service-units.js';
+
+/** Name of the control plane's service (systemd unit or supervisor). */
+export const CONTROL_PLANE_SERVICE = 'tugboat-control-plane';
+
+/** The host bundle to run (see scripts/bundle.mjs). */
+export interface HostBundle {
+  /** `tugboat-host-<hash>.mjs`: the name says which content it is, so a host that has it is skipped. */
+  readonly file: string;
+  readonly content: Buffer;
+}
+
+/** Options for {@link installControlPlane}. */
+export interface ControlPlaneInstallOptions {
+  readonly layout: HostLayout;
+  readonly bundle: HostBundle;
+  readonly pki: Pick<ClusterPki, 'ca' | 'apiServer' | 'apiServerClient'>;
+  /** Absolute path of node on the host (preflight reports it). */
+  readonly nodePath: string;
+  /** @default '0.0.0.0:6443' */
+  readonly listen?: string;
+  /** @default 'auto' */
+  readonly mode?: ServiceMode | 'auto';
+  /** @default silentEvents */
+  readonly events?: EventSink;
+}
+
+/** What installing on one host did. */
+export interface HostInstallResult {
+  readonly mode: ServiceMode;
+  readonly filesUploaded: number;
+  readonly bytesUploaded: number;
+  /** False when the service definition was already installed and running. */
+  readonly serviceChanged: boolean;
+}
+
+/** Where the control plane's files go on a host. */
+export function controlPlanePaths(layout: HostLayout, bundleFile: string) {
+  const pki = posix.join(layout.etc, 'pki');
+  return {
+    bundle: posix.join(layout.opt, 'bundles', bundleFile),
+    ca: posix.join(pki, 'ca.crt'),
+    cert: posix.join(pki, 'apiserver.crt'),
+    key: posix.join(pki, 'apiserver.key'),
+    clientCert: posix.join(pki, 'apiserver-client.crt'),
+    clientKey: posix.join(pki, 'apiserver-client.key'),
+    dataDir: posix.join(layout.lib, 'control-plane'),
+  };
+}
+
+/** The files the control plane needs on its host. Pure. Private keys are 0600; the CA key never leaves. */
+export function buildControlPlaneFiles(options: ControlPlaneInstallOptions): HostFile[] {
+  const p = controlPlanePaths(options.layout, options.bundle.file);
+  return [
+    { path: p.bundle, content: options.bundle.content, mode: 0o755 },
+    { path: p.ca, content: options.pki.ca.certPem, mode: 0o644 },
+    { path: p.cert, content: options.pki.apiServer.certPem, mode: 0o644 },
+    { path: p.key, content: options.pki.apiServer.keyPem, mode: 0o600 },
+    { path: p.clientCert, content: options.pki.apiServerClient.certPem, mode: 0o644 },
+    { path: p.clientKey, content: options.pki.apiServerClient.keyPem, mode: 0o600 },
+  ];
+}
+
+/** The control plane's service definition: certificates are passed as file paths, never as values. Pure. */
+export function buildControlPlaneService(options: ControlPlaneInstallOptions): ServiceSpec {
+  const p = controlPlanePaths(options.layout, options.bundle.file);
+  return {
+    name: CONTROL_PLANE_SERVICE,
+    description: 'tugboat control plane (Kubernetes-compatible API server)',
+    command: [
+      options.nodePath,
+      p.bundle,
+      'control-plane',
+      '--data-dir',
+      p.dataDir,
+      '--listen',
+      options.listen ?? '0.0.0.0:6443',
+      '--tls-cert-file',
+      p.cert,
+      '--tls-private-key-file',
+      p.key,
+      '--client-ca-file',
+      p.ca,
+      '--kubelet-client-certificate',
+      p.clientCert,
+      '--kubelet-client-key',
+      p.clientKey,
+    ],
+    workingDirectory: options.layout.lib,
+  };
+}
+
+/**
+ * Installs the control plane on its host: uploads what differs (bundle, certificates), then
+ * installs or updates its service. Idempotent. Health is checked by the caller over TLS.
+ */
+export async function installControlPlane(
+  shell: RemoteShell,
+  options: ControlPlaneInstallOptions,
+): Promise<HostInstallResult> {
+  const sync = await syncHostFiles(shell, buildControlPlaneFiles(options), { events: options.events });
+  const service = await installService(shell, buildControlPlaneService(options), {
+    layout: options.layout,
+    mode: options.mode ?? 'auto',
+    events: options.events,
+  });
+  // New certificates or a new bundle under the same definition still need a restart.
+  let changed = service.changed;
+  if (!changed && sync.uploaded.length > 0) {
+    await restartService(shell, CONTROL_PLANE_SERVICE, {
+      layout: options.layout,
+      mode: service.mode,
+      events: options.events,
+    });
+    changed = true;
+  }
+  return {
+    mode: service.mode,
+    filesUploaded: sync.uploaded.length,
+    bytesUploaded: sync.bytes,
+    serviceChanged: changed,
+  };
+}

@@ -1,0 +1,177 @@
+import { isIP } from 'node:net';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import { formatPath } from '../config/issues.js';
+import { ConfigError, type ConfigIssue } from '../errors.js';
+
+const DNS_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+const address = z.string().refine((a) => isIP(a) !== 0 || (!/^[\d.]+$/.test(a) && DNS_NAME.test(a)), {
+  message: 'must be an IP address or a DNS name',
+});
+const port = z.number().int().min(1).max(65_535);
+const hostKey = z.string().regex(/^(ssh-ed25519|ecdsa-sha2-nistp\d+|ssh-rsa) [A-Za-z0-9+/=]+( .*)?$/, {
+  message: 'must be an OpenSSH public key line like "ssh-ed25519 AAAA..."',
+});
+
+const endpointSchema = z.strictObject({
+  address,
+  port: port.optional(),
+  user: z.string().min(1).optional(),
+  hostKey: hostKey.optional(),
+});
+
+const hostSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$/, {
+    message: 'must be a lowercase DNS label (letters, digits, dots and dashes)',
+  }),
+  address,
+  port: port.optional(),
+  user: z.string().min(1).optional(),
+  role: z.enum(['master', 'worker']),
+  /** Pinned host key (OpenSSH public key line). */
+  hostKey: hostKey.optional(),
+});
+
+const inventorySchema = z.strictObject({
+  cluster: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, {
+    message: 'must start with a letter and use lowercase letters, digits and dashes (at most 40)',
+  }),
+  ssh: z
+    .strictObject({
+      user: z.string().min(1).optional(),
+      port: port.optional(),
+      privateKeyFile: z.string().min(1).optional(),
+      jumpHost: endpointSchema.optional(),
+    })
+    .optional(),
+  runtime: z.enum(['docker', 'process']).optional(),
+  hosts: z.array(hostSchema).min(1),
+});
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let cur = root;
+  for (const key of path)
+    cur = cur !== null && typeof cur === 'object' ? (cur as Record<PropertyKey, unknown>)[key] : undefined;
+  return cur;
+}
+
+/** A lowercase message that shows the bad value and the fix. */
+function describeIssue(issue: z.core.$ZodIssue, value: unknown): string {
+  const shown = value === undefined ? 'nothing' : JSON.stringify(value);
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return `unknown key(s) ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}: remove them`;
+    case 'invalid_value':
+      return `${shown} is not allowed: use one of ${issue.values.map(String).join(', ')}`;
+    case 'invalid_type':
+      return value === undefined
+        ? `missing: add a ${issue.expected}`
+        : `expected a ${issue.expected}, got ${shown}`;
+    default:
+      return `${shown} ${issue.message.charAt(0).toLowerCase()}${issue.message.slice(1)}`;
+  }
+}
+
+/** One host of an inventory, with defaults applied. */
+export interface HostInventoryEntry {
+  readonly name: string;
+  readonly address: string;
+  readonly port: number;
+  readonly user: string;
+  readonly role: 'master' | 'worker';
+  readonly hostKey?: string;
+}
+
+/** Hosts to bootstrap without AWS: on-premises machines, or simulated hosts in tests. */
+export interface HostInventory {
+  readonly cluster: string;
+  /** @default 'docker' */
+  readonly runtime: 'docker' | 'process';
+  /** SSH private key file; the ssh-agent is used when absent. */
+  readonly privateKeyFile?: string;
+  readonly jumpHost?: {
+    readonly address: string;
+    readonly port: number;
+    readonly user: string;
+    readonly hostKey?: string;
+  };
+  readonly master: HostInventoryEntry;
+  readonly workers: readonly HostInventoryEntry[];
+}
+
+/**
+ * Parses an inventory file (YAML). Throws ConfigError listing every problem with its path, e.g.
+ * `hosts[2].role`. Exactly one host must be the master; names and addresses must be unique.
+ */
+export function parseHostInventory(text: string, file?: string): HostInventory {
+  const fail = (issues: ConfigIssue[]) => new ConfigError(issues, file === undefined ? undefined : { file });
+  let raw: unknown;
+  try {
+    raw = parse(text);
+  } catch (err) {
+    throw fail([{ path: '', message: `not valid YAML: ${(err as Error).message.split('\n')[0]}` }]);
+  }
+  const parsed = inventorySchema.safeParse(raw);
+  if (!parsed.success) {
+    throw fail(
+      parsed.error.issues.map((i) => ({
+        path: formatPath(i.path),
+        message: describeIssue(i, valueAt(raw, i.path)),
+      })),
+    );
+  }
+  const inv = parsed.data;
+  const issues: ConfigIssue[] = [];
+  const masters = inv.hosts.filter((h) => h.role === 'master');
+  if (masters.length !== 1) {
+    issues.push({
+      path: 'hosts',
+      message: `has ${masters.length} masters: mark exactly one host with role: master`,
+    });
+  }
+  const seen = new Map<string, number>();
+  inv.hosts.forEach((h, i) => {
+    const where = `${h.address}:${h.port ?? inv.ssh?.port ?? 22}`;
+    for (const [key, value] of [
+      ['name', h.name],
+      ['address', where],
+    ] as const) {
+      const first = seen.get(`${key}=${value}`);
+      if (first !== undefined) {
+        issues.push({
+          path: `hosts[${i}].${key}`,
+          message: `"${value}" is also used by hosts[${first}]: make it unique`,
+        });
+      } else seen.set(`${key}=${value}`, i);
+    }
+  });
+  if (issues.length > 0) throw fail(issues);
+  const user = inv.ssh?.user ?? 'root';
+  const defaultPort = inv.ssh?.port ?? 22;
+  const host = (h: (typeof inv.hosts)[number]): HostInventoryEntry => ({
+    name: h.name,
+    address: h.address,
+    port: h.port ?? defaultPort,
+    user: h.user ?? user,
+    role: h.role,
+    ...(h.hostKey ? { hostKey: h.hostKey } : {}),
+  });
+  const jump = inv.ssh?.jumpHost;
+  return {
+    cluster: inv.cluster,
+    runtime: inv.runtime ?? 'docker',
+    ...(inv.ssh?.privateKeyFile ? { privateKeyFile: inv.ssh.privateKeyFile } : {}),
+    ...(jump
+      ? {
+          jumpHost: {
+            address: jump.address,
+            port: jump.port ?? 22,
+            user: jump.user ?? user,
+            ...(jump.hostKey ? { hostKey: jump.hostKey } : {}),
+          },
+        }
+      : {}),
+    master: host(masters[0]!),
+    workers: inv.hosts.filter((h) => h.role === 'worker').map(host),
+  };
+}

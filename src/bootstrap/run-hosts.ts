@@ -1,0 +1,98 @@
+import { AbortError } from '../errors.js';
+import { type EventSink, silentEvents } from '../events.js';
+
+/** How one host's work ended. */
+export type HostOutcome<T> =
+  | { readonly host: string; readonly ok: true; readonly value: T; readonly ms: number }
+  | { readonly host: string; readonly ok: false; readonly error: Error; readonly ms: number };
+
+/** Options for {@link runOnHosts}. */
+export interface RunOnHostsOptions {
+  /** Hosts worked on at the same time. @default 10 */
+  readonly concurrency?: number;
+  /** Stops starting new hosts once aborted (running ones see the signal through `fn`). */
+  readonly signal?: AbortSignal;
+  /** @default silentEvents */
+  readonly events?: EventSink;
+}
+
+/**
+ * Runs `fn` for every host, at most `concurrency` at a time, in the given order. A failing host
+ * does not stop the others: every host gets an outcome, in input order.
+ */
+export async function runOnHosts<H extends { readonly name: string }, T>(
+  hosts: readonly H[],
+  fn: (host: H) => Promise<T>,
+  options: RunOnHostsOptions = {},
+): Promise<HostOutcome<T>[]> {
+  const concurrency = Math.max(1, Math.floor(options.concurrency ?? 10));
+  const events = options.events ?? silentEvents;
+  const outcomes: HostOutcome<T>[] = new Array(hosts.length);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < hosts.length; i = next++) {
+      const host = hosts[i]!;
+      const started = Date.now();
+      if (options.signal?.aborted) {
+        outcomes[i] = { host: host.name, ok: false, error: new AbortError(), ms: 0 };
+        continue;
+      }
+      events.emit({
+        code: 'host.start',
+        level: 'info',
+        message: `${host.name}: started`,
+        data: { host: host.name },
+      });
+      try {
+        const value = await fn(host);
+        const ms = Date.now() - started;
+        outcomes[i] = { host: host.name, ok: true, value, ms };
+        events.emit({
+          code: 'host.done',
+          level: 'info',
+          message: `${host.name}: done`,
+          data: { host: host.name, ms },
+        });
+      } catch (err) {
+        const error = err instanceof Error ? err : new Error(String(err));
+        const ms = Date.now() - started;
+        outcomes[i] = { host: host.name, ok: false, error, ms };
+        events.emit({
+          code: 'host.fail',
+          level: 'error',
+          message: error.message,
+          data: { host: host.name, ms },
+        });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, hosts.length) }, worker));
+  return outcomes;
+}
+
+/**
+ * The bootstrap order: the master first (agents need its API), then all workers in parallel with
+ * bounded concurrency. When the master fails, workers are not attempted and report why.
+ */
+export async function runMasterThenWorkers<H extends { readonly name: string }, T>(
+  master: H,
+  workers: readonly H[],
+  fn: (host: H, role: 'master' | 'worker') => Promise<T>,
+  options: RunOnHostsOptions = {},
+): Promise<HostOutcome<T>[]> {
+  const [first] = await runOnHosts([master], (h) => fn(h, 'master'), options);
+  if (!first!.ok) {
+    const skipped = workers.map(
+      (w): HostOutcome<T> => ({
+        host: w.name,
+        ok: false,
+        error: new Error(
+          `${w.name}: not bootstrapped because the master ${master.name} failed: fix it and re-run`,
+        ),
+        ms: 0,
+      }),
+    );
+    return [first!, ...skipped];
+  }
+  return [first!, ...(await runOnHosts(workers, (h) => fn(h, 'worker'), options))];
+}

@@ -1,0 +1,52 @@
+import { loadAgentConfig, parseLabels, startAgentProcess } from '../../index.js';
+import type { CliIO, GlobalOptions } from '../context.js';
+import type { AgentFlags } from './agent.js';
+
+/**
+ * Runs the node agent until SIGTERM or SIGINT, then stops its loops and servers (containers keep
+ * running; a restarted agent adopts them) and returns 0. Events go to stderr as plain lines.
+ */
+export async function runAgent(io: CliIO, globals: GlobalOptions, flags: AgentFlags): Promise<number> {
+  const config = loadAgentConfig(flags.config, {
+    server: flags.server,
+    caFile: flags.caFile,
+    certFile: flags.certFile,
+    keyFile: flags.keyFile,
+    tokenFile: flags.tokenFile,
+    insecureLoopback: flags.insecureLoopback,
+    nodeName: flags.nodeName,
+    internalIP: flags.internalIp,
+    externalIP: flags.externalIp,
+    zone: flags.zone,
+    region: flags.region,
+    instanceType: flags.instanceType,
+    group: flags.group,
+    labels: flags.labels ? parseLabels(flags.labels) : undefined,
+    taints: flags.taint,
+    runtime: flags.runtime,
+    dataDir: flags.dataDir,
+    listen: flags.listen,
+    tlsCertFile: flags.tlsCertFile,
+    tlsKeyFile: flags.tlsKeyFile,
+    clientCaFile: flags.clientCaFile,
+    imds: flags.imds,
+    eip: flags.eipCluster && flags.eipPool ? { cluster: flags.eipCluster, pool: flags.eipPool } : undefined,
+  });
+  const running = await startAgentProcess(config, {
+    emit(e) {
+      if (e.level !== 'debug' || globals.debug) io.stderr(`${e.level}: ${e.message}\n`);
+    },
+  });
+  io.stderr(`agent for node ${running.agent.nodeName} running (logs/exec port ${running.port})\n`);
+  await new Promise<void>((resolve) => {
+    const onSignal = () => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      resolve();
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+  await running.stop();
+  return 0;
+}

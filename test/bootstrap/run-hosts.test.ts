@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { runMasterThenWorkers, runOnHosts } from '../../src/bootstrap/run-hosts.js';
+import { AbortError } from '../../src/errors.js';
+import { RecordingEvents } from '../../src/events.js';
+
+const hosts = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `h${i}` }));
+const tick = () => new Promise((r) => setTimeout(r, 5));
+
+describe('runOnHosts', () => {
+  it('never runs more than `concurrency` hosts at once and keeps input order', async () => {
+    let running = 0;
+    let peak = 0;
+    const out = await runOnHosts(
+      hosts(25),
+      async (h) => {
+        running++;
+        peak = Math.max(peak, running);
+        await tick();
+        running--;
+        return h.name.toUpperCase();
+      },
+      { concurrency: 4 },
+    );
+    expect(peak).toBe(4);
+    expect(out.map((o) => (o.ok ? o.value : null))).toEqual(hosts(25).map((h) => h.name.toUpperCase()));
+  });
+
+  it('a failing host does not stop the others, and is reported with its error', async () => {
+    const events = new RecordingEvents();
+    const out = await runOnHosts(
+      hosts(5),
+      async (h) => {
+        await tick();
+        if (h.name === 'h2') throw new Error('h2: preflight failed (exit 1)');
+        return 1;
+      },
+      { events },
+    );
+    expect(out.map((o) => o.ok)).toEqual([true, true, false, true, true]);
+    const failed = out[2]!;
+    expect(!failed.ok && failed.error.message).toBe('h2: preflight failed (exit 1)');
+    expect(events.codes().filter((c) => c === 'host.fail')).toHaveLength(1);
+  });
+
+  it('stops starting hosts once aborted', async () => {
+    const ac = new AbortController();
+    const started: string[] = [];
+    const out = await runOnHosts(
+      hosts(6),
+      async (h) => {
+        started.push(h.name);
+        if (h.name === 'h1') ac.abort();
+        await tick();
+      },
+      { concurrency: 2, signal: ac.signal },
+    );
+    expect(started).toEqual(['h0', 'h1']);
+    expect(out.slice(2).every((o) => !o.ok && o.error instanceof AbortError)).toBe(true);
+  });
+});
+
+describe('runMasterThenWorkers', () => {
+  it('finishes the master before any worker starts', async () => {
+    const log: string[] = [];
+    await runMasterThenWorkers({ name: 'm' }, hosts(3), async (h, role) => {
+      log.push(`start ${role} ${h.name}`);
+      await tick();
+      log.push(`end ${h.name}`);
+    });
+    expect(log.slice(0, 2)).toEqual(['start master m', 'end m']);
+    expect(log.filter((l) => l.startsWith('start worker'))).toHaveLength(3);
+  });
+
+  it('skips the workers with a reason when the master fails', async () => {
+    const out = await runMasterThenWorkers({ name: 'm' }, hosts(2), async (h) => {
+      if (h.name === 'm') throw new Error('m: install service failed (exit 1)');
+    });
+    expect(out.map((o) => o.host)).toEqual(['m', 'h0', 'h1']);
+    expect(out.every((o) => !o.ok)).toBe(true);
+    const w = out[1]!;
+    expect(!w.ok && w.error.message).toMatch(/not bootstrapped because the master m failed/);
+  });
+});

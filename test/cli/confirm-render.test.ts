@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { confirm } from '../../src/cli/confirm.js';
+import type { CliIO } from '../../src/cli/context.js';
+import { createProgress, rendererFor } from '../../src/cli/render.js';
+import { UsageError } from '../../src/errors.js';
+
+function io(over: Partial<CliIO> = {}): CliIO & { err: string[] } {
+  const err: string[] = [];
+  return {
+    stdout: () => {},
+    stderr: (t) => err.push(t),
+    interactive: false,
+    env: {},
+    cwd: '/',
+    err,
+    ...over,
+  };
+}
+
+describe('confirm', () => {
+  it('says yes with --yes, without asking', async () => {
+    expect(await confirm(io(), 'delete cluster x?', true)).toBe(true);
+  });
+
+  it('refuses without a terminal unless --yes, saying so', async () => {
+    const err = await confirm(io(), 'delete cluster x?', false).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as Error).message).toBe('delete cluster x: no terminal to ask on; pass --yes to confirm');
+  });
+
+  it('asks on a terminal and accepts only y or yes', async () => {
+    const answers = ['y', 'YES', 'n', '', 'sure'];
+    const tty = io({ interactive: true, ask: async () => answers.shift() ?? '' });
+    const results = [];
+    for (let i = 0; i < 5; i++) results.push(await confirm(tty, 'go?', false));
+    expect(results).toEqual([true, true, false, false, false]);
+  });
+});
+
+describe('progress rendering', () => {
+  it('is animated on a terminal, plain in CI or pipes, silent under vitest', () => {
+    expect(rendererFor(io({ interactive: true }))).toBe('default');
+    expect(rendererFor(io({ interactive: true, env: { CI: 'true' } }))).toBe('simple');
+    expect(rendererFor(io())).toBe('simple');
+    expect(rendererFor(io({ env: { VITEST: 'true' } }))).toBe('silent');
+  });
+
+  it('prints one task per phase with its elapsed time and stack events as output, on stderr', async () => {
+    const out = io();
+    const progress = createProgress(out, { output: 'text', debug: false });
+    const e = progress.events;
+    e.emit({
+      code: 'phase.start',
+      level: 'info',
+      message: 'CloudFormation stack tugboat-x',
+      data: { phase: 'stack' },
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    e.emit({ code: 'stack.event', level: 'info', message: 'Vpc (AWS::EC2::VPC) CREATE_COMPLETE' });
+    e.emit({
+      code: 'phase.end',
+      level: 'info',
+      message: 'CloudFormation stack tugboat-x',
+      data: { phase: 'stack' },
+    });
+    e.emit({
+      code: 'phase.start',
+      level: 'info',
+      message: 'instances InService',
+      data: { phase: 'instances' },
+    });
+    e.emit({
+      code: 'phase.fail',
+      level: 'error',
+      message: 'timed out\nmore detail',
+      data: { phase: 'instances' },
+    });
+    e.emit({ code: 'keypair.imported', level: 'warn', message: 'a warning line' });
+    e.emit({ code: 'sweep.retry', level: 'debug', message: 'hidden without --debug' });
+    await progress.close();
+    const text = out.err.join('');
+    expect(text).toMatch(/✔ CloudFormation stack tugboat-x \[\d/);
+    expect(text).toContain('Vpc (AWS::EC2::VPC) CREATE_COMPLETE');
+    expect(text).toMatch(/✖ instances InService/);
+    expect(text).toContain('warning: a warning line');
+    expect(text).not.toContain('hidden without --debug');
+    expect(text).not.toContain('more detail');
+  });
+});
