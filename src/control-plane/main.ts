@@ -1,10 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { UsageError } from '../errors.js';
 import { type EventSink, silentEvents } from '../events.js';
 import { type ApiServer, buildApiServer } from './api/server.js';
-import type { UserInfo } from './auth/authenticate.js';
 import { parseTokenFile } from './auth/token-file.js';
 import {
   createLoopbackToken,
