@@ -309,7 +309,12 @@ describe('scheduler and controllers against the real API server', () => {
   it('deletes the ReplicaSets and pods of a deleted Deployment', async () => {
     await c.api.create(deployments, makeDeployment('doomed-web', 2));
     await waitFor('pods', async () => (await pods('doomed-web-')).length === 2);
-    await c.api.delete(deployments, 'default', 'doomed-web');
+    // The API server answers 409 when the object changes during the delete (here: a status
+    // update by the controllers) and asks the client to retry.
+    await waitFor('delete accepted', async () => {
+      await c.api.delete(deployments, 'default', 'doomed-web');
+      return true;
+    });
     await waitFor('cascade', async () => {
       const sets = (await c.api.list<ReplicaSet>(replicasets)).items.filter((r) =>
         r.metadata.name?.startsWith('doomed-web-'),
