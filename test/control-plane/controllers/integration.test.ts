@@ -322,4 +322,28 @@ describe('scheduler and controllers against the real API server', () => {
       return sets.length === 0 && (await pods('doomed-web-')).length === 0;
     });
   });
+
+  it('kubectl delete --cascade=foreground removes dependents before the owner; --cascade=orphan keeps them', async () => {
+    await c.api.create(deployments, makeDeployment('fg', 2));
+    await c.api.create(deployments, makeDeployment('orph', 2));
+    await waitFor('pods', async () => (await pods('fg-')).length === 2 && (await pods('orph-')).length === 2);
+    const fg = await kubectl('delete', 'deployment', 'fg', '--cascade=foreground', '--timeout=60s');
+    expect(fg.code, fg.stderr).toBe(0);
+    // kubectl waited for the finalizer: by now the owner is gone, and so are its dependents.
+    expect(await c.api.get(deployments, 'default', 'fg')).toBeUndefined();
+    const fgSets = (await c.api.list<ReplicaSet>(replicasets)).items.filter((r) =>
+      r.metadata.name?.startsWith('fg-'),
+    );
+    expect(fgSets).toEqual([]);
+    expect(await pods('fg-')).toEqual([]);
+    const orph = await kubectl('delete', 'deployment', 'orph', '--cascade=orphan', '--timeout=60s');
+    expect(orph.code, orph.stderr).toBe(0);
+    await waitFor('orph gone', async () => (await c.api.get(deployments, 'default', 'orph')) === undefined);
+    const left = (await c.api.list<ReplicaSet>(replicasets)).items.filter((r) =>
+      r.metadata.name?.startsWith('orph-'),
+    );
+    expect(left).toHaveLength(1);
+    expect(left[0]?.metadata.ownerReferences ?? []).toEqual([]);
+    expect((await pods('orph-')).filter(ready)).toHaveLength(2);
+  });
 });
