@@ -5,8 +5,10 @@ import { resourceTypes } from '../../../src/control-plane/controllers/resources.
 import type {
   DaemonSet,
   Deployment,
+  Endpoints,
   Job,
   KubeEvent,
+  KubeObject,
   Lease,
   Node,
   Pod,
@@ -345,5 +347,26 @@ describe('scheduler and controllers against the real API server', () => {
     expect(left).toHaveLength(1);
     expect(left[0]?.metadata.ownerReferences ?? []).toEqual([]);
     expect((await pods('orph-')).filter(ready)).toHaveLength(2);
+  });
+
+  it('keeps the Endpoints of a Service at the ready pods matching its selector', async () => {
+    await c.api.create(deployments, makeDeployment('svc', 2));
+    await c.api.create(resourceTypes.services, {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'svc', namespace: 'default' },
+      spec: { selector: { app: 'svc' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
+    } as KubeObject);
+    const ips = async () => {
+      const ep = await c.api.get<Endpoints>(resourceTypes.endpoints, 'default', 'svc');
+      return (ep?.subsets ?? []).flatMap((s) => (s.addresses ?? []).map((a) => a.ip)).sort();
+    };
+    await waitFor('two addresses', async () => (await ips()).length === 2);
+    const podIps = (await pods('svc-')).map((p) => p.status?.podIP).sort();
+    expect(await ips()).toEqual(podIps);
+    const out = await kubectl('get', 'endpoints', 'svc');
+    expect(out.stdout).toMatch(/svc\s+\S+:8080,\S+:8080/);
+    expect((await kubectl('scale', 'deployment/svc', '--replicas=1')).code).toBe(0);
+    await waitFor('one address', async () => (await ips()).length === 1);
   });
 });
