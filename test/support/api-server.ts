@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { type ApiServer, type ApiServerOptions, buildApiServer } from '../../src/control-plane/api/server.js';
 import { createStore } from '../../src/control-plane/store/index.js';
 import type { Store } from '../../src/control-plane/store/types.js';
-import { renderKubeconfig } from '../../src/pki/index.js';
 import type { TestCert, TestPki } from './certs.js';
 
 /** An API server listening on a free loopback port. */
