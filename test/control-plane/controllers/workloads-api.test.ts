@@ -82,7 +82,7 @@ describe('workloads against the real API server', () => {
     expect(history.stdout).toMatch(/2\s[\s\S]*3\s/);
 
     expect((await f.kubectl('scale', 'deployment/roll', '--replicas=5')).code).toBe(0);
-    await waitFor('5 isReadyPod', async () => (await f.pods('roll-')).filter(isReadyPod).length === 5);
+    await waitFor('5 ready', async () => (await f.pods('roll-')).filter(isReadyPod).length === 5);
     const ev = await f.kubectl('get', 'events', '--field-selector', 'involvedObject.name=roll');
     expect(ev.stdout).toContain('ScalingReplicaSet');
   });
