@@ -48,6 +48,7 @@ export const controlPlaneCommand: CommandModule = {
         'plain HTTP on loopback where every caller is admin (tests only)',
         false,
       )
+      .option('--no-controllers', 'run the API server only, without the scheduler and controllers')
       .option(
         '--node-monitor-grace-period <seconds>',
         'a node whose lease is this old becomes NotReady (default 40)',
