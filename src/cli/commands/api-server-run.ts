@@ -47,20 +47,21 @@ export async function runControlPlane(
       kubeletClientKey: flags.kubeletClientKey,
       listen: flags.listen,
       insecureLoopbackHttp: flags.insecureLoopbackHttp,
-      controllers: flags.controllers
-        ? {
-            controllers: {
-              nodeLifecycle: {
-                nodeMonitorGracePeriodSeconds: seconds(
-                  flags.nodeMonitorGracePeriod,
-                  '--node-monitor-grace-period',
-                  40,
-                ),
-                podEvictionTimeoutSeconds: seconds(flags.podEvictionTimeout, '--pod-eviction-timeout', 60),
+      controllers:
+        flags.controllers !== false
+          ? {
+              controllers: {
+                nodeLifecycle: {
+                  nodeMonitorGracePeriodSeconds: seconds(
+                    flags.nodeMonitorGracePeriod,
+                    '--node-monitor-grace-period',
+                    40,
+                  ),
+                  podEvictionTimeoutSeconds: seconds(flags.podEvictionTimeout, '--pod-eviction-timeout', 60),
+                },
               },
-            },
-          }
-        : false,
+            }
+          : false,
       events: {
         emit(e) {
           if (e.level !== 'debug' || globals.debug) io.stderr(`${e.level}: ${e.message}\n`);
