@@ -83,12 +83,7 @@ afterAll(async () => {
 
 it('tugboat create: a master and two worker groups, every instance InService', async () => {
   const created = await clock.run('create', () =>
-    tugboat<{ stackAction: string; hosts: JsonHost[] }>(
-      'create',
-      '-f',
-      'examples/e2e.yaml',
-      '--no-bootstrap',
-    ),
+    tugboat<{ stackAction: string; hosts: JsonHost[] }>('create', '-f', specFile, '--no-bootstrap'),
   );
   expect(created.stackAction).toBe('created');
   hosts = created.hosts;
