@@ -35,6 +35,7 @@ export {
   defaultKubeconfigPath,
   type KubeconfigOptions,
   mergeKubeconfig,
+  removeKubeconfigEntries,
   renderKubeconfig,
 } from './kubeconfig.js';
 export { fromPem, generateKeyPair, privateKeyToPem, toPem, writeKeyFile } from './pem.js';

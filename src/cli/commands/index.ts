@@ -7,6 +7,7 @@ import { eipCommand } from './eip.js';
 import { initCommand } from './init.js';
 import { kubeconfigCommand } from './kubeconfig.js';
 import { listCommand } from './list.js';
+import { localCommand } from './local.js';
 import type { CommandModule } from './registry.js';
 import { scaleCommand } from './scale.js';
 import { schemaCommand } from './schema.js';
@@ -29,6 +30,7 @@ export const commands: readonly CommandModule[] = [
   eipCommand,
   deleteCommand,
   controlPlaneCommand,
+  localCommand,
   agentCommand,
   bootstrapCommand,
   uninstallCommand,
