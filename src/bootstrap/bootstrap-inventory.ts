@@ -137,14 +137,22 @@ export async function bootstrapInventory(
         { exitCode: 4 },
       );
     }
-    return report.facts.nodePath;
+    // Preflight already knows the init system: saves a round trip per host.
+    return {
+      nodePath: report.facts.nodePath,
+      mode: report.facts.systemd ? ('systemd' as const) : ('supervised' as const),
+    };
   };
   const outcomes = await runMasterThenWorkers(
     inv.master,
     inv.workers,
     (host, role) =>
       onHost(host, options, async (shell) => {
-        const nodePath = await preflight(shell, host, role === 'worker' && inv.runtime === 'docker');
+        const { nodePath, mode } = await preflight(
+          shell,
+          host,
+          role === 'worker' && inv.runtime === 'docker',
+        );
         if (role === 'master') {
           const result = await installControlPlane(shell, {
             layout: layoutFor(host),
@@ -152,6 +160,7 @@ export async function bootstrapInventory(
             pki,
             nodePath,
             listen: options.apiListen ?? `0.0.0.0:${apiPort}`,
+            mode,
             events,
           });
           await waitForHealthy(`${server}/readyz`, {
@@ -175,6 +184,7 @@ export async function bootstrapInventory(
           runtime: inv.runtime,
           listen: options.agentListen?.(host) ?? '0.0.0.0:10250',
           imds: 'off',
+          mode,
           events,
         });
         await waitForNodeReady(host.name, {

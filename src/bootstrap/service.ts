@@ -123,9 +123,35 @@ rm -f ${quote(p.pidfile)} ${quote(p.childPidfile)}`,
   );
 }
 
-async function readRemote(shell: RemoteShell, path: string): Promise<string | undefined> {
-  const r = await shell.exec(sh`cat ${path}`);
-  return r.code === 0 ? r.stdout : undefined;
+/**
+ * One round trip: creates the layout directories, reports whether the service runs and returns
+ * the definition installed at `target` (undefined when absent).
+ */
+async function probeService(
+  shell: RemoteShell,
+  name: string,
+  target: string,
+  layout: HostLayout,
+  mode: ServiceMode,
+): Promise<{ running: boolean; installed?: string }> {
+  const p = servicePaths(layout, name);
+  const dirs = [...layoutDirectories(layout), `${layout.opt}/bin`, `${layout.opt}/bundles`];
+  const status =
+    mode === 'systemd'
+      ? sh`if systemctl is-active --quiet ${name}; then echo running; else echo stopped; fi`
+      : `pid=$(cat ${quote(p.pidfile)} 2>/dev/null || true)
+if [ -n "$pid" ] && ours "$pid" ${quote(p.supervisor)}; then echo running; else echo stopped; fi`;
+  const r = await runChecked(
+    shell,
+    `${HELPERS}
+${sh`umask 022 && mkdir -p ${dirs} && chmod 0700 ${layout.etc}`} || exit 1
+${status}
+if [ -f ${quote(target)} ]; then echo present; cat ${quote(target)}; else echo absent; fi`,
+    { step: `inspect ${name}` },
+  );
+  const [state, presence] = r.stdout.split('\n', 2);
+  const rest = r.stdout.slice((state?.length ?? 0) + (presence?.length ?? 0) + 2);
+  return { running: state === 'running', ...(presence === 'present' ? { installed: rest } : {}) };
 }
 
 /** Starts a supervisor script in its own session and waits (bounded) until its pidfile names it. */
@@ -184,9 +210,8 @@ export async function installService(
       ? renderSystemdUnit(spec, options.layout)
       : renderSupervisorScript(spec, options.layout);
   const target = mode === 'systemd' ? p.unit : p.supervisor;
-  await ensureHostLayout(shell, options.layout);
-  const before = await serviceStatus(shell, spec.name, { ...options, mode });
-  if (before.running && (await readRemote(shell, target)) === content) {
+  const before = await probeService(shell, spec.name, target, options.layout, mode);
+  if (before.running && before.installed === content) {
     events.emit({
       code: 'service.unchanged',
       level: 'debug',
