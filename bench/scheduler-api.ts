@@ -71,7 +71,12 @@ try {
     const informers = createInformers(api);
     await startInformers(informers);
     const t1 = performance.now();
-    const scheduler = startScheduler({ api, informers, scheduledEvents: false });
+    const scheduler = startScheduler({
+      api,
+      informers,
+      scheduledEvents: false,
+      bindConcurrency: Number(process.env.BIND_CONCURRENCY ?? 32),
+    });
     while (scheduler.bound < p) await new Promise((r) => setTimeout(r, 10));
     const rate = p / ((performance.now() - t1) / 1000);
     console.log(

@@ -1,14 +1,19 @@
+import { execFile } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { afterAll, beforeAll } from 'vitest';
 import { KubeClient } from '../../src/client/client.js';
 import type { ControllerApi } from '../../src/control-plane/controllers/api.js';
 import { clientControllerApi } from '../../src/control-plane/controllers/client-api.js';
+import { resourceTypes } from '../../src/control-plane/controllers/resources.js';
 import {
   type ControlLoops,
   type StartControllersOptions,
   startControllers,
 } from '../../src/control-plane/controllers/start.js';
+import type { Pod } from '../../src/control-plane/controllers/types.js';
 import type { Store } from '../../src/control-plane/store/types.js';
-import { type RunningApiServer, startApiServer } from './api-server.js';
-import type { TestPki } from './certs.js';
+import { type RunningApiServer, startApiServer, writeKubeconfig } from './api-server.js';
+import { makeTestPki, type TestPki } from './certs.js';
 import { SimNodes } from './sim-nodes.js';
 
 /** An API server over TLS, a ControllerApi client for it, and simulated nodes. */
@@ -59,4 +64,76 @@ export async function startControlCluster(pki: TestPki, store?: Store): Promise<
       await server.stop();
     },
   };
+}
+
+/** Node grace period of the integration suites: long enough that a busy machine does not miss renewals. */
+export const testGraceMs = 3_000;
+
+/** True for a pod that is Ready and not being deleted. */
+export function isReadyPod(p: Pod): boolean {
+  return (
+    !p.metadata.deletionTimestamp &&
+    (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True')
+  );
+}
+
+export interface KubectlRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** What an integration suite works with; fields are set once `beforeAll` has run. */
+export interface ClusterFixture {
+  c: ControlCluster;
+  kubectl(...args: string[]): Promise<KubectlRun>;
+  /** Pods whose names start with `prefix`. */
+  pods(prefix: string): Promise<Pod[]>;
+}
+
+/**
+ * Registers beforeAll/afterAll hooks that start a TLS API server, three simulated nodes in zones
+ * a/b/c, the scheduler and controllers (short node grace, eviction and GC periods) and a
+ * kubeconfig for real kubectl; everything is stopped and the temp dir removed afterwards.
+ */
+export function useControlCluster(): ClusterFixture {
+  let pki: TestPki | undefined;
+  let env: NodeJS.ProcessEnv = {};
+  const fixture: ClusterFixture = {
+    c: undefined as unknown as ControlCluster,
+    kubectl: (...args) =>
+      new Promise((resolve) => {
+        execFile('kubectl', args, { env, timeout: 90_000 }, (err, stdout, stderr) => {
+          resolve({ code: err ? Number((err as { code?: unknown }).code ?? 1) || 1 : 0, stdout, stderr });
+        });
+      }),
+    pods: async (prefix) =>
+      (await fixture.c.api.list<Pod>(resourceTypes.pods)).items.filter((p) =>
+        p.metadata.name?.startsWith(prefix),
+      ),
+  };
+  beforeAll(async () => {
+    pki = makeTestPki();
+    const c = await startControlCluster(pki);
+    fixture.c = c;
+    for (const [i, zone] of ['zone-a', 'zone-b', 'zone-c'].entries()) await c.sim.add(`node-${i}`, { zone });
+    c.sim.start();
+    env = {
+      PATH: process.env.PATH,
+      HOME: pki.dir,
+      KUBECONFIG: writeKubeconfig(pki, c.server.url, pki.client('admin', ['system:masters'])),
+    };
+    c.startLoops({
+      controllers: {
+        nodeMonitorPeriodMs: 200,
+        garbageCollectorPeriodMs: 500,
+        nodeLifecycle: { nodeMonitorGracePeriodSeconds: testGraceMs / 1000, podEvictionTimeoutSeconds: 1 },
+      },
+    });
+  });
+  afterAll(async () => {
+    await fixture.c?.stop();
+    if (pki) rmSync(pki.dir, { recursive: true, force: true });
+  });
+  return fixture;
 }

@@ -28,7 +28,8 @@ export type Action =
         readonly resource: ResourceName;
         readonly namespace: string | undefined;
         readonly name: string;
-        readonly uid: string;
+        /** When set, an object of that name with another uid counts as absent. */
+        readonly uid?: string;
       };
     }
   | {

@@ -37,7 +37,7 @@ export async function applyActions(ctx: ApplyContext, actions: readonly Action[]
           a.ifAbsent.namespace,
           a.ifAbsent.name,
         );
-        if (owner && owner.metadata.uid === a.ifAbsent.uid) continue;
+        if (owner && (a.ifAbsent.uid === undefined || owner.metadata.uid === a.ifAbsent.uid)) continue;
       }
       try {
         await ctx.api.delete(r, a.namespace, a.name, {
@@ -46,7 +46,13 @@ export async function applyActions(ctx: ApplyContext, actions: readonly Action[]
           ...(a.uid ? { uid: a.uid } : {}),
         });
       } catch (err) {
-        if (!isStatus(err, 404) && !isStatus(err, 409)) throw err;
+        if (isStatus(err, 409)) {
+          // Either the uid precondition failed (another object now has the name: done) or the
+          // object changed while being deleted (it is still there: retry with backoff).
+          const still = await ctx.api.get(r, a.namespace, a.name);
+          if (still && (!a.uid || still.metadata.uid === a.uid) && !still.metadata.deletionTimestamp)
+            throw err;
+        } else if (!isStatus(err, 404)) throw err;
       }
       informer?.assumeDeleted({
         metadata: { name: a.name, ...(a.namespace ? { namespace: a.namespace } : {}) },

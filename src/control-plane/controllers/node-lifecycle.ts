@@ -161,7 +161,9 @@ export function reconcileNodeLifecycle(
   for (const name of [...health.keys()]) if (!names.has(name)) health.delete(name);
   for (const [nodeName, list] of podsByNode) {
     if (names.has(nodeName)) continue;
-    for (const pod of list) actions.push(deleteAction('pods', pod, 0));
+    // Checked live before deleting: the node cache may lag a node that has just registered.
+    const ifAbsent = { resource: 'nodes' as const, namespace: undefined, name: nodeName };
+    for (const pod of list) actions.push({ ...deleteAction('pods', pod, 0), ifAbsent });
   }
   return { actions, wakeAt };
 }

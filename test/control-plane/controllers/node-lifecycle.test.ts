@@ -132,5 +132,9 @@ describe('reconcileNodeLifecycle', () => {
       t0,
     );
     expect(deleted(r.actions)).toEqual(['orphan']);
+    expect(r.actions[0]).toMatchObject({
+      ifAbsent: { resource: 'nodes', name: 'gone' },
+      gracePeriodSeconds: 0,
+    });
   });
 });
