@@ -6,6 +6,7 @@ import type { EventSink } from '../events.js';
 import { type BackoffOptions, restartDelayMs, retryDelayMs } from './backoff.js';
 import { resolveEnv } from './container-env.js';
 import { buildLaunch } from './launch.js';
+import { type PodEvent, recordPodEvent } from './pod-events.js';
 import { buildPodStatus, type ContainerView } from './pod-status.js';
 import { runProbe } from './probes.js';
 import type { NetworkMode, Runtime, RuntimeContainer } from './runtime/types.js';
@@ -310,7 +311,7 @@ export class PodSync {
       await runtime.ensureImage(spec.image, spec.imagePullPolicy ?? 'IfNotPresent');
     } catch (err) {
       if (!(err instanceof ImagePullError)) throw err;
-      return this.failStart(cr, 'ErrImagePull', err.message);
+      return this.failStart(rec, cr, spec, 'ErrImagePull', err.message);
     }
     let launch: ReturnType<typeof buildLaunch>;
     try {
@@ -324,7 +325,7 @@ export class PodSync {
         network,
       });
     } catch (err) {
-      return this.failStart(cr, 'CreateContainerConfigError', (err as Error).message);
+      return this.failStart(rec, cr, spec, 'CreateContainerConfigError', (err as Error).message);
     }
     try {
       const c = await runtime.start(launch);
@@ -335,13 +336,31 @@ export class PodSync {
         id: c.id,
         attempt,
       });
+      this.record(rec.pod, {
+        type: 'Normal',
+        reason: 'Started',
+        message: `Started container ${spec.name}`,
+        container: spec.name,
+      });
       return c;
     } catch (err) {
-      return this.failStart(cr, 'RunContainerError', (err as Error).message);
+      return this.failStart(rec, cr, spec, 'RunContainerError', (err as Error).message);
     }
   }
 
-  private failStart(cr: ContainerRecord, reason: string, message: string): undefined {
+  private failStart(
+    rec: PodRecord,
+    cr: ContainerRecord,
+    spec: Container,
+    reason: string,
+    message: string,
+  ): undefined {
+    this.record(rec.pod, {
+      type: 'Warning',
+      reason: 'Failed',
+      message: `${reason}: ${message}`,
+      container: spec.name,
+    });
     cr.failures++;
     cr.nextAttemptAt = this.now() + retryDelayMs(cr.failures, this.options.backoff);
     cr.waiting = { reason, message };
@@ -396,6 +415,18 @@ export class PodSync {
             { id: c.id },
           );
           const grace = rec.pod.spec.terminationGracePeriodSeconds ?? 30;
+          this.record(rec.pod, {
+            type: 'Warning',
+            reason: 'Unhealthy',
+            message: `Liveness probe failed: ${r.message}`,
+            container: spec.name,
+          });
+          this.record(rec.pod, {
+            type: 'Normal',
+            reason: 'Killing',
+            message: `Container ${spec.name} failed liveness probe, will be restarted`,
+            container: spec.name,
+          });
           cr.killing = this.options.runtime
             .stop(c.id, grace)
             .catch((err) => this.emitError(rec.pod, err))
@@ -436,6 +467,14 @@ export class PodSync {
     const uid = pod.metadata.uid ?? '';
     const grace = pod.metadata.deletionGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30;
     const mine = (await this.options.runtime.list()).filter((c) => c.podUid === uid);
+    for (const c of mine.filter((x) => x.state === 'running')) {
+      this.record(pod, {
+        type: 'Normal',
+        reason: 'Killing',
+        message: `Stopping container ${c.containerName}`,
+        container: c.containerName,
+      });
+    }
     await Promise.all(
       mine.filter((c) => c.state === 'running').map((c) => this.options.runtime.stop(c.id, grace)),
     );
@@ -453,6 +492,20 @@ export class PodSync {
     this.desired.delete(uid);
     this.records.delete(uid);
     this.emit('agent.pod.terminated', `terminated ${podKey(pod)}`, { uid, grace });
+  }
+
+  /** Records a Kubernetes Event on the pod, in the background (best effort). */
+  private record(pod: Pod, event: PodEvent): void {
+    const { client, nodeName, events } = this.options;
+    void recordPodEvent(client, pod, event, nodeName, new Date(this.now()).toISOString()).then((err) => {
+      if (err)
+        events.emit({
+          code: 'agent.event.error',
+          level: 'debug',
+          message: `recording event failed: ${(err as Error).message}`,
+          data: {},
+        });
+    });
   }
 
   private emit(code: string, message: string, data: Record<string, unknown>): void {
