@@ -137,6 +137,9 @@ export function parseDeleteOptions(
   return { gracePeriodSeconds: graceNum, propagationPolicy: policy, preconditions: pre };
 }
 
+/** How often a delete is decided again when the object changes under it. */
+const MAX_DELETE_ATTEMPTS = 5;
+
 /**
  * Deletes an object. Pods bound to a node get a deletionTimestamp and stay until their node
  * deletes them with grace 0; objects with finalizers stay until those are removed. As in
@@ -149,6 +152,7 @@ export async function deleteObject(
   namespace: string | undefined,
   name: string,
   options: DeleteOptions,
+  attempt = 1,
 ): Promise<KubeObject> {
   const ref = { group: def.group, resource: def.plural };
   if (def.plural === 'namespaces' && PROTECTED_NAMESPACES.has(name)) {
@@ -207,8 +211,13 @@ export async function deleteObject(
   if (def.plural === 'namespaces') await emptyNamespace(ctx, name);
   const expected = def.plural === 'namespaces' ? undefined : Number(meta.resourceVersion);
   const deleted = await ctx.resources.delete(def, namespace, name, expected);
-  if (!deleted) throw conflict(ref, name, 'the object changed while it was being deleted; retry the request');
-  return deleted;
+  if (deleted) return deleted;
+  // A write (a status update, say) landed between the read and the delete. As kube-apiserver does,
+  // decide again on the new version rather than fail the client, unless it pinned a version.
+  if (!options.preconditions?.resourceVersion && attempt < MAX_DELETE_ATTEMPTS) {
+    return deleteObject(ctx, def, namespace, name, options, attempt + 1);
+  }
+  throw conflict(ref, name, 'the object changed while it was being deleted; retry the request');
 }
 
 function podGracePeriod(pod: KubeObject, options: DeleteOptions): number {

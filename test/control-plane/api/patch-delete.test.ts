@@ -195,3 +195,38 @@ describe('delete', () => {
     expect(again.status).toBe(409);
   });
 });
+
+describe('delete racing with writes', () => {
+  it('succeeds while status updates land on the object, as kube-apiserver does', async () => {
+    const cms = '/api/v1/namespaces/default/configmaps';
+    for (let round = 0; round < 10; round++) {
+      const name = `race-${round}`;
+      expect((await call('POST', cms, { metadata: { name }, data: { n: '0' } })).status).toBe(201);
+      // Writers keep changing the object while the delete reads and deletes it.
+      let stop = false;
+      const writers = [0, 1, 2].map(async (w) => {
+        for (let i = 0; !stop && i < 200; i++) {
+          await call('PATCH', `${cms}/${name}`, { data: { n: `${w}-${i}` } }, 'application/merge-patch+json');
+        }
+      });
+      const deleted = await call('DELETE', `${cms}/${name}`);
+      stop = true;
+      await Promise.all(writers);
+      expect(deleted.status).toBe(200);
+      expect((await call('GET', `${cms}/${name}`)).status).toBe(404);
+    }
+  });
+
+  it('still answers 409 when the client pinned a resourceVersion that has moved on', async () => {
+    const cms = '/api/v1/namespaces/default/configmaps';
+    const created = await call('POST', cms, { metadata: { name: 'pinned' }, data: { n: '0' } });
+    await call('PATCH', `${cms}/pinned`, { data: { n: '1' } }, 'application/merge-patch+json');
+    const res = await call('DELETE', `${cms}/pinned`, {
+      kind: 'DeleteOptions',
+      apiVersion: 'v1',
+      preconditions: { resourceVersion: created.body.metadata.resourceVersion },
+    });
+    expect(res.status).toBe(409);
+    expect(res.body.kind).toBe('Status');
+  });
+});

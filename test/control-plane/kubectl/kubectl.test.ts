@@ -55,8 +55,9 @@ spec:
   - {name: main, image: busybox:1.36}
 `;
 
-// kubectl picks its binary by the server's minor: test the current one and an older one.
-describe.each(['32', '28'])('kubectl against minor %s over TLS', (minor) => {
+// kubectl picks its binary by the server's minor: the current one, the oldest whose exec speaks
+// WebSocket (1.30), and one older still (SPDY exec, protobuf openapi v2 fetch).
+describe.each(['32', '30', '28'])('kubectl against minor %s over TLS', (minor) => {
   let pki: TestPki;
   let agent: TestAgent;
   let srv: RunningApiServer;
