@@ -5,9 +5,10 @@ import { resources, type WatchEvent } from '../client/types.js';
 import type { EventSink } from '../events.js';
 import { type BackoffOptions, restartDelayMs, retryDelayMs } from './backoff.js';
 import { resolveEnv } from './container-env.js';
+import { type ContainerRecord, newContainerRecord, resetProbes, runDueProbes } from './container-state.js';
 import { buildLaunch } from './launch.js';
+import { type PodEvent, recordPodEvent } from './pod-events.js';
 import { buildPodStatus, type ContainerView } from './pod-status.js';
-import { runProbe } from './probes.js';
 import type { NetworkMode, Runtime, RuntimeContainer } from './runtime/types.js';
 import { ImagePullError } from './runtime/types.js';
 import { cleanupVolumes, prepareVolumes } from './volumes.js';
@@ -27,20 +28,6 @@ export interface PodSyncOptions {
   readonly orphanGraceSeconds?: number;
   /** Milliseconds since the epoch. @default Date.now */
   readonly now?: () => number;
-}
-
-interface ContainerRecord {
-  containerId?: string;
-  waiting?: { reason: string; message?: string };
-  failures: number;
-  nextAttemptAt: number;
-  ready: boolean;
-  readyOk: number;
-  readyFail: number;
-  liveFail: number;
-  nextReadinessAt: number;
-  nextLivenessAt: number;
-  killing?: Promise<void>;
 }
 
 interface PodRecord {
@@ -189,7 +176,7 @@ export class PodSync {
         await this.options.runtime.remove(current.id);
         current = undefined;
       }
-      if (current && cr.containerId !== current.id) this.resetProbes(cr, current, spec);
+      if (current && cr.containerId !== current.id) resetProbes(cr, current, spec, this.now());
       const network: NetworkMode | undefined = hostNetwork
         ? { mode: 'host' }
         : index === 0
@@ -266,31 +253,10 @@ export class PodSync {
   private containerRecord(rec: PodRecord, name: string): ContainerRecord {
     let cr = rec.containers.get(name);
     if (!cr) {
-      cr = {
-        failures: 0,
-        nextAttemptAt: 0,
-        ready: false,
-        readyOk: 0,
-        readyFail: 0,
-        liveFail: 0,
-        nextReadinessAt: 0,
-        nextLivenessAt: 0,
-      };
+      cr = newContainerRecord();
       rec.containers.set(name, cr);
     }
     return cr;
-  }
-
-  private resetProbes(cr: ContainerRecord, c: RuntimeContainer, spec: Container): void {
-    const started = Date.parse(c.startedAt ?? '') || this.now();
-    cr.containerId = c.id;
-    cr.ready = false;
-    cr.readyOk = 0;
-    cr.readyFail = 0;
-    cr.liveFail = 0;
-    cr.nextReadinessAt = started + (spec.readinessProbe?.initialDelaySeconds ?? 0) * 1000;
-    cr.nextLivenessAt = started + (spec.livenessProbe?.initialDelaySeconds ?? 0) * 1000;
-    cr.waiting = undefined;
   }
 
   private restartable(pod: Pod, c: RuntimeContainer): boolean {
@@ -310,7 +276,7 @@ export class PodSync {
       await runtime.ensureImage(spec.image, spec.imagePullPolicy ?? 'IfNotPresent');
     } catch (err) {
       if (!(err instanceof ImagePullError)) throw err;
-      return this.failStart(cr, 'ErrImagePull', err.message);
+      return this.failStart(rec, cr, spec, 'ErrImagePull', err.message);
     }
     let launch: ReturnType<typeof buildLaunch>;
     try {
@@ -324,24 +290,42 @@ export class PodSync {
         network,
       });
     } catch (err) {
-      return this.failStart(cr, 'CreateContainerConfigError', (err as Error).message);
+      return this.failStart(rec, cr, spec, 'CreateContainerConfigError', (err as Error).message);
     }
     try {
       const c = await runtime.start(launch);
       cr.failures = 0;
       cr.nextAttemptAt = 0;
-      this.resetProbes(cr, c, spec);
+      resetProbes(cr, c, spec, this.now());
       this.emit('agent.container.started', `started ${spec.name} of ${podKey(rec.pod)}`, {
         id: c.id,
         attempt,
       });
+      this.record(rec.pod, {
+        type: 'Normal',
+        reason: 'Started',
+        message: `Started container ${spec.name}`,
+        container: spec.name,
+      });
       return c;
     } catch (err) {
-      return this.failStart(cr, 'RunContainerError', (err as Error).message);
+      return this.failStart(rec, cr, spec, 'RunContainerError', (err as Error).message);
     }
   }
 
-  private failStart(cr: ContainerRecord, reason: string, message: string): undefined {
+  private failStart(
+    rec: PodRecord,
+    cr: ContainerRecord,
+    spec: Container,
+    reason: string,
+    message: string,
+  ): undefined {
+    this.record(rec.pod, {
+      type: 'Warning',
+      reason: 'Failed',
+      message: `${reason}: ${message}`,
+      container: spec.name,
+    });
     cr.failures++;
     cr.nextAttemptAt = this.now() + retryDelayMs(cr.failures, this.options.backoff);
     cr.waiting = { reason, message };
@@ -356,56 +340,37 @@ export class PodSync {
     c: RuntimeContainer,
     ip: string | undefined,
   ): Promise<void> {
-    const now = this.now();
     const target = {
       runtime: this.options.runtime,
       containerId: c.id,
       podIP: ip ?? '127.0.0.1',
       container: spec,
     };
-    const tasks: Promise<void>[] = [];
-    const readiness = spec.readinessProbe;
-    if (!readiness) cr.ready = true;
-    else if (now >= cr.nextReadinessAt) {
-      cr.nextReadinessAt = now + (readiness.periodSeconds ?? 10) * 1000;
-      tasks.push(
-        runProbe(readiness, target).then((r) => {
-          if (r.ok) {
-            cr.readyFail = 0;
-            if (++cr.readyOk >= (readiness.successThreshold ?? 1)) cr.ready = true;
-          } else {
-            cr.readyOk = 0;
-            if (++cr.readyFail >= (readiness.failureThreshold ?? 3)) cr.ready = false;
-          }
-        }),
+    await runDueProbes(cr, spec, target, this.now(), (message) => {
+      this.emit(
+        'agent.container.unhealthy',
+        `liveness probe of ${spec.name} in ${podKey(rec.pod)} failed: ${message}; restarting`,
+        { id: c.id },
       );
-    }
-    const liveness = spec.livenessProbe;
-    if (liveness && !cr.killing && now >= cr.nextLivenessAt) {
-      cr.nextLivenessAt = now + (liveness.periodSeconds ?? 10) * 1000;
-      tasks.push(
-        runProbe(liveness, target).then(async (r) => {
-          if (r.ok) {
-            cr.liveFail = 0;
-            return;
-          }
-          if (++cr.liveFail < (liveness.failureThreshold ?? 3)) return;
-          this.emit(
-            'agent.container.unhealthy',
-            `liveness probe of ${spec.name} in ${podKey(rec.pod)} failed: ${r.message}; restarting`,
-            { id: c.id },
-          );
-          const grace = rec.pod.spec.terminationGracePeriodSeconds ?? 30;
-          cr.killing = this.options.runtime
-            .stop(c.id, grace)
-            .catch((err) => this.emitError(rec.pod, err))
-            .finally(() => {
-              cr.killing = undefined;
-            });
-        }),
-      );
-    }
-    await Promise.all(tasks);
+      this.record(rec.pod, {
+        type: 'Warning',
+        reason: 'Unhealthy',
+        message: `Liveness probe failed: ${message}`,
+        container: spec.name,
+      });
+      this.record(rec.pod, {
+        type: 'Normal',
+        reason: 'Killing',
+        message: `Container ${spec.name} failed liveness probe, will be restarted`,
+        container: spec.name,
+      });
+      cr.killing = this.options.runtime
+        .stop(c.id, rec.pod.spec.terminationGracePeriodSeconds ?? 30)
+        .catch((err) => this.emitError(rec.pod, err))
+        .finally(() => {
+          cr.killing = undefined;
+        });
+    });
   }
 
   private async writeStatus(rec: PodRecord, status: PodStatus): Promise<void> {
@@ -436,6 +401,14 @@ export class PodSync {
     const uid = pod.metadata.uid ?? '';
     const grace = pod.metadata.deletionGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30;
     const mine = (await this.options.runtime.list()).filter((c) => c.podUid === uid);
+    for (const c of mine.filter((x) => x.state === 'running')) {
+      this.record(pod, {
+        type: 'Normal',
+        reason: 'Killing',
+        message: `Stopping container ${c.containerName}`,
+        container: c.containerName,
+      });
+    }
     await Promise.all(
       mine.filter((c) => c.state === 'running').map((c) => this.options.runtime.stop(c.id, grace)),
     );
@@ -453,6 +426,20 @@ export class PodSync {
     this.desired.delete(uid);
     this.records.delete(uid);
     this.emit('agent.pod.terminated', `terminated ${podKey(pod)}`, { uid, grace });
+  }
+
+  /** Records a Kubernetes Event on the pod, in the background (best effort). */
+  private record(pod: Pod, event: PodEvent): void {
+    const { client, nodeName, events } = this.options;
+    void recordPodEvent(client, pod, event, nodeName, new Date(this.now()).toISOString()).then((err) => {
+      if (err)
+        events.emit({
+          code: 'agent.event.error',
+          level: 'debug',
+          message: `recording event failed: ${(err as Error).message}`,
+          data: {},
+        });
+    });
   }
 
   private emit(code: string, message: string, data: Record<string, unknown>): void {

@@ -206,6 +206,16 @@ describe('node agent with a real dockerd and the fake API', () => {
     ]);
     await waitFor(async () => ((await statusOf('sick'))?.restartCount ?? 0) >= 1, 'liveness restart', 45_000);
     expect(events.codes()).toContain('agent.container.unhealthy');
+    const reasons = () =>
+      [...api.objects.values()]
+        .filter(
+          (o) => o.kind === 'Event' && (o.involvedObject as { name?: string } | undefined)?.name === 'sick',
+        )
+        .map((e) => String(e.reason));
+    await waitFor(
+      () => ['Started', 'Unhealthy', 'Killing'].every((r) => reasons().includes(r)),
+      'pod events recorded',
+    );
   });
 
   it('follows restartPolicy Never and OnFailure with exit codes', async () => {

@@ -266,6 +266,9 @@ describe('a control plane and two agents with a real dockerd, driven by kubectl'
     await ok(['delete', 'pod', name, '--wait=true', '--timeout=60s']);
     const left = (await node?.runtime.list())?.filter((c) => c.podName === name) ?? [];
     expect(left).toEqual([]);
+    const events = await ok(['get', 'events', '--field-selector', `involvedObject.name=${name}`]);
+    expect(events).toMatch(/Normal\s+Started\s+pod\/\S+\s+Started container web/);
+    expect(events).toMatch(/Normal\s+Killing\s+pod\/\S+\s+Stopping container web/);
     await waitFor(
       async () => (await webPods()).filter((p) => p.status?.phase === 'Running').length === 2,
       'replacement Running',

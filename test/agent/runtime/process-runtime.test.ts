@@ -58,7 +58,13 @@ it('runs the command as a host process with env, exit code and logs', async () =
 });
 
 it('stops with SIGTERM then SIGKILL after the grace period, and execs', async () => {
-  const c = await runtime.start(launch(['sh', '-c', 'trap "" TERM; while true; do sleep 0.1; done']));
+  const c = await runtime.start(
+    launch(['sh', '-c', 'trap "" TERM; echo trapped; while true; do sleep 0.1; done']),
+  );
+  // Stop only once the shell ignores SIGTERM, or a loaded machine would make this a plain SIGTERM test.
+  for (let i = 0; i < 100 && !(await readAll(await runtime.logs(c.id, {}))).includes('trapped'); i++) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
   const session = await runtime.exec(c.id, { command: ['sh', '-c', 'echo $WHO; exit 5'] });
   expect(await readAll(session.stdout)).toBe('tugboat\n');
   expect(await session.exitCode).toBe(5);
