@@ -63,6 +63,7 @@ describe('README quick start: tugboat local up / down', () => {
     const all = outputs.join('\n');
     expect(all).toMatch(/local-1\s+Ready/);
     expect(all).toMatch(/local-2\s+Ready/);
+    expect(all).toMatch(/local-3\s+Ready/);
     expect(all).toContain('successfully rolled out');
     expect(all).toContain('hello from tugboat');
     // Everything `local up` started is gone, and kubectl no longer has the context.
