@@ -50,6 +50,10 @@ function withSignal<C extends object>(client: C, signal: AbortSignal | undefined
  */
 export function createAwsClients(options: AwsClientsOptions = {}): AwsClients {
   const env = options.env ?? process.env;
+  // The SDK warns on every run that its releases after January 2027 need Node 22. tugboat supports
+  // Node >= 20 with the SDK version it locks, so the warning is noise for its users; setting the
+  // variable yourself (to anything but "true") brings it back.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const region = options.region || env.AWS_REGION || env.AWS_DEFAULT_REGION;
   if (!region) {
     throw new UsageError('no AWS region: pass --region, set region in the cluster spec, or set AWS_REGION');
