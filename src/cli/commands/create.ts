@@ -1,7 +1,7 @@
 import { addAwsFlags } from '../aws-flags.js';
 import type { CommandModule } from './registry.js';
 
-/** `tugboat create -f FILE`: key pair, stack, wait for instances (then bootstrap, when available). */
+/** `tugboat create -f FILE`: key pair, stack, wait for instances, then the SSH bootstrap (unless --no-bootstrap). */
 export const createCommand: CommandModule = {
   define(program, run) {
     const cmd = addAwsFlags(
