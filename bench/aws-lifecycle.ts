@@ -37,7 +37,7 @@ try {
   // The first create after moto starts pays for moto's lazy backend set-up (AMI and SSM catalogues)
   // and for loading the SDK: report it apart, then measure warm runs.
   const warm = writeTestSpec(dir, { name: 'warmup', desired: 1, eipPool: 0 });
-  const coldCreate = await timed(() => runCli(['create', '-f', warm], { env, cwd: dir }));
+  const coldCreate = await timed(() => runCli(['create', '-f', warm, '--no-bootstrap'], { env, cwd: dir }));
   const coldDelete = await timed(() => runCli(['delete', 'warmup', '--yes'], { env, cwd: dir }));
   console.log(`runs: ${runs}, node ${process.version}, moto_server on loopback`);
   console.log(
@@ -54,7 +54,7 @@ try {
       await moto.reset();
       const name = `bench${groups}x${i}`;
       const spec = writeTestSpec(dir, { name, desired: 1, extraGroups: groups - 1, eipPool: 0 });
-      creates.push(await timed(() => runCli(['create', '-f', spec], { env, cwd: dir })));
+      creates.push(await timed(() => runCli(['create', '-f', spec, '--no-bootstrap'], { env, cwd: dir })));
       deletes.push(await timed(() => runCli(['delete', name, '--yes'], { env, cwd: dir })));
     }
     const c = stat(creates);

@@ -184,6 +184,8 @@ export async function bootstrapInventory(
           runtime: inv.runtime,
           listen: options.agentListen?.(host) ?? '0.0.0.0:10250',
           imds: 'off',
+          ...(host.group ? { group: host.group } : {}),
+          ...(host.labels ? { labels: host.labels } : {}),
           mode,
           events,
         });

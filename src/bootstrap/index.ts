@@ -13,6 +13,12 @@ export {
   type InventoryAccessOptions,
   uninstallInventory,
 } from './bootstrap-inventory.js';
+export {
+  bootstrapCluster,
+  type ClusterBootstrapContext,
+  type ClusterBootstrapOptions,
+  type ClusterBootstrapResult,
+} from './cluster-bootstrap.js';
 export { type ClusterHostsOptions, hostInventoryFromCluster } from './cluster-hosts.js';
 export {
   buildControlPlaneFiles,

@@ -80,6 +80,10 @@ export interface HostInventoryEntry {
   readonly user: string;
   readonly role: 'master' | 'worker';
   readonly hostKey?: string;
+  /** Worker group (cluster hosts; inventory files have none). @default none */
+  readonly group?: string;
+  /** Extra node labels of a worker. @default {} */
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 /** Hosts to bootstrap without AWS: on-premises machines, or simulated hosts in tests. */

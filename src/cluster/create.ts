@@ -128,7 +128,7 @@ export async function createCluster(options: CreateClusterOptions): Promise<Crea
     await runPhase(events, 'bootstrap', 'bootstrap', () =>
       bootstrap({
         cluster,
-        inventory,
+        inventory: withEips,
         keyPair,
         stack: deployed.stack,
         events,

@@ -40,13 +40,13 @@ describe('failure paths against moto_server', () => {
         subnetIds: ['subnet-00000000000000aa1', 'subnet-00000000000000bb2'],
       },
     });
-    const run = await cli('create', '-f', spec);
+    const run = await cli('create', '-f', spec, '--no-bootstrap');
     expect(run.code).toBe(3);
     expect(run.stderr).toMatch(/MasterAutoScalingGroup \(AWS::AutoScaling::AutoScalingGroup\) CREATE_FAILED/);
     expect(run.stderr).toContain('subnet-000000000000');
     expect(run.stderr).toContain('next: fix the cluster spec');
 
-    const again = await cli('create', '-f', spec);
+    const again = await cli('create', '-f', spec, '--no-bootstrap');
     expect(again.code, 'a failed create can be retried').toBe(3);
 
     const deleted = await cli('-o', 'json', 'delete', 'broken', '--yes');
@@ -77,7 +77,7 @@ describe('failure paths against moto_server', () => {
     ).rejects.toBeInstanceOf(AbortError);
     expect(events.codes()).not.toContain('groups.progress');
 
-    const run = await cli('-o', 'json', 'create', '-f', spec);
+    const run = await cli('-o', 'json', 'create', '-f', spec, '--no-bootstrap');
     expect(run.code, run.stderr).toBe(0);
     const result = JSON.parse(run.stdout) as { stackAction: string; hosts: unknown[] };
     expect(result.stackAction).toBe('exists');
@@ -88,7 +88,7 @@ describe('failure paths against moto_server', () => {
 
   it('a delete interrupted half-way through the sweep is finished by running delete again', async () => {
     const spec = writeTestSpec(dir, { name: 'interrupted', desired: 2 });
-    expect((await cli('create', '-f', spec)).code).toBe(0);
+    expect((await cli('create', '-f', spec, '--no-bootstrap')).code).toBe(0);
     const aws = createAwsClients({ env: moto.env });
     const controller = new AbortController();
     const events = new RecordingEvents();
@@ -146,7 +146,10 @@ describe('failure paths against moto_server', () => {
       spec,
       readFileSync(spec, 'utf8').replace('ssh:\n', 'ssh:\n  publicKeyFile: ~/.ssh/mine.pub\n'),
     );
-    const run = await runCli(['-o', 'json', 'create', '-f', spec], { env: { ...env, HOME: home }, cwd: dir });
+    const run = await runCli(['-o', 'json', 'create', '-f', spec, '--no-bootstrap'], {
+      env: { ...env, HOME: home },
+      cwd: dir,
+    });
     expect(run.code, run.stderr).toBe(0);
     const created = JSON.parse(run.stdout) as { keyName: string; privateKeyPath?: string };
     expect(created.keyName).toBe('tugboat-ownkey');
@@ -155,7 +158,10 @@ describe('failure paths against moto_server', () => {
     expect((await cli('delete', 'ownkey', '--yes')).code).toBe(0);
 
     writeFileSync(spec, readFileSync(spec, 'utf8').replace('~/.ssh/mine.pub', 'keys/missing.pub'));
-    const missing = await runCli(['create', '-f', spec], { env: { ...env, HOME: home }, cwd: '/' });
+    const missing = await runCli(['create', '-f', spec, '--no-bootstrap'], {
+      env: { ...env, HOME: home },
+      cwd: '/',
+    });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain(`ssh.publicKeyFile: ${join(dir, 'keys', 'missing.pub')} does not exist`);
   });

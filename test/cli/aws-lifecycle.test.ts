@@ -45,12 +45,13 @@ describe('tugboat create / status / eip / scale / update / delete against moto_s
         'create',
         '-f',
         spec,
+        '--no-bootstrap',
       );
       expect(created.stackAction, `round ${round}`).toBe('created');
       expect(created.keyName).toBe('tugboat-demo');
       expect(created.hosts).toHaveLength(3);
 
-      const again = await json<{ stackAction: string }>('create', '-f', spec);
+      const again = await json<{ stackAction: string }>('create', '-f', spec, '--no-bootstrap');
       expect(again.stackAction).toBe('exists');
 
       const status = await json<{

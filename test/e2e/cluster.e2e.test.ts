@@ -1,10 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { DEFAULT_HOST_LAYOUT, runPreflight, stopService } from '../../src/bootstrap/index.js';
 import { type ClusterSpec, loadClusterSpec } from '../../src/index.js';
-import { connectSsh } from '../../src/ssh/index.js';
+import { connectSsh, type SshShell } from '../../src/ssh/index.js';
 import { HostManager } from '../harness/hosts/host-manager.js';
 import { run } from '../harness/hosts/shell.js';
 import { type Moto, startMoto } from '../harness/moto.js';
@@ -15,7 +15,6 @@ import { writeE2eSpec } from './e2e-spec.js';
 import { hostLogTails } from './host-logs.js';
 import { kubectl, kubectlOk, listPods, nodeReadiness } from './kubectl.js';
 import { PhaseClock } from './phases.js';
-import { runStandInBootstrap, withShell } from './stand-in-bootstrap.js';
 import { renderWorkloads } from './workloads.js';
 
 // The whole path on one machine, confined to the runner's network namespace: `tugboat create`
@@ -38,6 +37,23 @@ let dir: string;
 let env: NodeJS.ProcessEnv;
 let hosts: JsonHost[] = [];
 let kubeconfig: string;
+
+/** A shell on a host over tugboat's SSH layer, its host key checked against the cluster's known_hosts. */
+async function withShell<T>(address: string, body: (shell: SshShell) => Promise<T>): Promise<T> {
+  const state = join(dir, 'state', spec.name);
+  const shell = await connectSsh({
+    host: address,
+    username: spec.ssh.user,
+    privateKeyPath: join(state, 'id_ed25519'),
+    hostKeys: { knownHostsPath: join(state, 'known_hosts') },
+    retry: { attempts: 5 },
+  });
+  try {
+    return await body(shell);
+  } finally {
+    await shell.close();
+  }
+}
 
 async function tugboat<T>(...argv: string[]): Promise<T> {
   const res = await runCli(['-o', 'json', ...argv], { env, cwd: process.cwd() });
@@ -81,14 +97,31 @@ afterAll(async () => {
   clock.print();
 });
 
-it('tugboat create: a master and two worker groups, every instance InService', async () => {
-  const created = await clock.run('create', () =>
-    tugboat<{ stackAction: string; hosts: JsonHost[] }>('create', '-f', specFile, '--no-bootstrap'),
+it('tugboat create: the stack, every instance InService, then the SSH bootstrap: every node Ready', async () => {
+  const created = await clock.run('create + bootstrap', () =>
+    tugboat<{ stackAction: string; bootstrapped: boolean; kubeconfig: string | null; hosts: JsonHost[] }>(
+      'create',
+      '-f',
+      specFile,
+    ),
   );
   expect(created.stackAction).toBe('created');
+  expect(created.bootstrapped).toBe(true);
   hosts = created.hosts;
   expect(hosts.filter((h) => h.group === 'master')).toHaveLength(1);
   for (const g of spec.workerGroups) expect(hosts.filter((h) => h.group === g.name)).toHaveLength(g.desired);
+  // The context is merged into $HOME/.kube/config; the cluster's own copy stays in its state dir.
+  expect(created.kubeconfig).toBe(join(dir, '.kube', 'config'));
+  expect(existsSync(join(dir, 'state', spec.name, 'kubeconfig'))).toBe(true);
+  kubeconfig = created.kubeconfig!;
+  const workers = hosts.filter((h) => h.group !== 'master');
+  const ready = await nodeReadiness(kubeconfig);
+  for (const w of workers) expect(ready.get(w.id), w.id).toBe('True');
+  const nodes = JSON.parse(await kubectlOk(kubeconfig, ['get', 'nodes', '-o', 'json'])) as {
+    items: { metadata: { name: string; labels: Record<string, string> } }[];
+  };
+  const green = workers.find((w) => w.group === 'green')!;
+  expect(nodes.items.find((n) => n.metadata.name === green.id)?.metadata.labels.tier).toBe('green');
 });
 
 it('makes every instance a reachable host on its private address, with the key tugboat imported', async () => {
@@ -109,10 +142,11 @@ it('makes every instance a reachable host on its private address, with the key t
       });
       try {
         const res = await shell.exec(
-          'hostname; docker info --format "{{.Name}}"; ls -A /etc/tugboat | wc -l',
+          'hostname; docker info --format "{{.Name}}"; test -s /etc/tugboat/pki/ca.crt && echo ca',
         );
         const name = `ip-${host.privateIp.replaceAll('.', '-')}`;
-        expect(res).toMatchObject({ code: 0, stdout: `${name}\n${name}\n0\n` });
+        // The bootstrap put the cluster's certificates under /etc/tugboat/pki.
+        expect(res).toMatchObject({ code: 0, stdout: `${name}\n${name}\nca\n` });
         // What tugboat's bootstrap checks first: Linux, Node.js >= 20, a Docker daemon, disk, clock.
         const preflight = await runPreflight(shell, { layout: DEFAULT_HOST_LAYOUT, requireDocker: true });
         expect(preflight.problems).toEqual([]);
@@ -136,45 +170,6 @@ it('makes every instance a reachable host on its private address, with the key t
       retry: { attempts: 1 },
     }),
   ).rejects.toThrow(first!.privateIp);
-});
-
-it('bootstraps the control plane and the agents over SSH; every worker becomes a Ready node', async () => {
-  const state = join(dir, 'state', spec.name);
-  const byId = new Map(manager!.hosts().map((h) => [h.instanceId, h]));
-  const masterId = hosts.find((h) => h.group === 'master')!.id;
-  const workers = hosts
-    .filter((h) => h.group !== 'master')
-    .map((h) => ({
-      host: byId.get(h.id)!,
-      group: h.group,
-      labels: spec.workerGroups.find((g) => g.name === h.group)?.labels ?? {},
-    }));
-  const cluster = await clock.run('bootstrap', async () => {
-    const started = await runStandInBootstrap({
-      cluster: spec.name,
-      stateDir: state,
-      user: spec.ssh.user,
-      master: byId.get(masterId)!,
-      workers,
-    });
-    await waitFor(
-      async () => {
-        const ready = await nodeReadiness(started.kubeconfigPath);
-        return workers.every((w) => ready.get(w.host.instanceId) === 'True');
-      },
-      'every worker node Ready',
-      300_000,
-    );
-    return started;
-  });
-  kubeconfig = cluster.kubeconfigPath;
-  const nodes = JSON.parse(await kubectlOk(kubeconfig, ['get', 'nodes', '-o', 'json'])) as {
-    items: { metadata: { name: string; labels: Record<string, string> } }[];
-  };
-  const green = workers.find((w) => w.group === 'green')!;
-  expect(nodes.items.find((n) => n.metadata.name === green.host.instanceId)?.metadata.labels.tier).toBe(
-    'green',
-  );
 });
 
 it('runs a Deployment of 4 busybox pods and a DaemonSet on real containers; kubectl logs and exec work', async () => {
@@ -210,13 +205,12 @@ it('runs a Deployment of 4 busybox pods and a DaemonSet on real containers; kube
 });
 
 it("stops one worker's agent: its node goes NotReady and its pods come back on the other nodes", async () => {
-  const state = join(dir, 'state', spec.name);
   const web = await listPods(kubeconfig, 'app=web');
   const counts = new Map<string, number>();
   for (const p of web) if (p.node) counts.set(p.node, (counts.get(p.node) ?? 0) + 1);
   const victim = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]![0];
   await clock.run('node failure', async () => {
-    await withShell({ stateDir: state, user: spec.ssh.user }, manager!.host(victim)!, (shell) =>
+    await withShell(manager!.host(victim)!.privateIp, (shell) =>
       stopService(shell, 'tugboat-agent', { layout: DEFAULT_HOST_LAYOUT, mode: 'supervised' }),
     );
     await waitFor(

@@ -51,7 +51,7 @@ describe(`tugboat lifecycle against ${process.env.AWS_ENDPOINT_URL ?? '(AWS_ENDP
     const region = env.AWS_REGION ?? 'us-east-1';
     const spec = writeTestSpec(dir, { name, desired: 1, region });
     const respec = writeTestSpec(dir, { name, desired: 2, region });
-    const created = await cli('-o', 'json', 'create', '-f', spec);
+    const created = await cli('-o', 'json', 'create', '-f', spec, '--no-bootstrap');
     expect(created.code, created.stderr).toBe(0);
     const status = await cli('-o', 'json', 'status', name);
     expect(status.code, status.stderr).toBe(0);

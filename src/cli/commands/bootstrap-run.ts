@@ -28,7 +28,7 @@ function stderrEvents(io: CliIO, globals: GlobalOptions): EventSink {
 }
 
 /** The bundle `npm run build` wrote (dist/bundles/manifest.json above this module), or `--bundle`. */
-function loadBundle(io: CliIO, flag: string | undefined): HostBundle {
+export function loadBundle(io: CliIO, flag: string | undefined): HostBundle {
   if (flag) {
     const path = resolve(io.cwd, flag);
     if (!existsSync(path))

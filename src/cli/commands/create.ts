@@ -1,7 +1,7 @@
 import { addAwsFlags } from '../aws-flags.js';
 import type { CommandModule } from './registry.js';
 
-/** `tugboat create -f FILE`: key pair, stack, wait for instances (then bootstrap, when available). */
+/** `tugboat create -f FILE`: key pair, stack, wait for instances, then the SSH bootstrap (unless --no-bootstrap). */
 export const createCommand: CommandModule = {
   define(program, run) {
     const cmd = addAwsFlags(
@@ -10,6 +10,8 @@ export const createCommand: CommandModule = {
         .description('create a cluster (re-running finishes an interrupted create)')
         .requiredOption('-f, --file <path>', 'cluster spec (YAML or JSON)')
         .option('--no-bootstrap', 'stop once the instances are InService (skip the SSH bootstrap)')
+        .option('--trust-new-hosts', 'record the host key of instances not yet in known_hosts', false)
+        .option('--bundle <file>', 'host bundle to install (default: the one npm run build wrote)')
         .option('-y, --yes', 'answer yes to questions (replacing a stack left in ROLLBACK_COMPLETE)'),
     );
     cmd.action(

@@ -1,12 +1,14 @@
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { AbortError } from '../../errors.js';
-import * as library from '../../index.js';
 import {
-  type BootstrapContext,
+  bootstrapCluster,
   buildClusterDefinition,
   type ClusterDefinition,
+  type ClusterSpec,
+  type CreateClusterOptions,
   createCluster,
+  defaultKubeconfigPath,
   deleteCluster,
   loadClusterSpec,
   updateCluster,
@@ -29,6 +31,8 @@ export interface SpecFlags extends AwsFlags {
   readonly file: string;
   readonly yes?: boolean;
   readonly bootstrap?: boolean;
+  readonly trustNewHosts?: boolean;
+  readonly bundle?: string;
 }
 
 /** `~/x` → home; a relative path is relative to the spec file, like every path in a spec. */
@@ -40,7 +44,7 @@ function specPath(io: CliIO, specFile: string, path: string): string {
 async function loadDefinition(
   io: CliIO,
   file: string,
-): Promise<{ definition: ClusterDefinition; region: string }> {
+): Promise<{ definition: ClusterDefinition; region: string; spec: ClusterSpec }> {
   const specFile = resolve(io.cwd, file);
   const spec = await loadClusterSpec(specFile);
   const definition = buildClusterDefinition(spec);
@@ -48,22 +52,34 @@ async function loadDefinition(
   return {
     definition: keyFile ? { ...definition, publicKeyFile: specPath(io, specFile, keyFile) } : definition,
     region: spec.region,
+    spec,
   };
-}
-
-/**
- * The bootstrap phase, when this build has one: the library exports `bootstrapCluster` once the
- * SSH bootstrap lands; until then create stops after the infrastructure.
- */
-function bootstrapHook(): ((context: BootstrapContext) => Promise<void>) | undefined {
-  const hook = (library as Record<string, unknown>).bootstrapCluster;
-  return typeof hook === 'function' ? (hook as (context: BootstrapContext) => Promise<void>) : undefined;
 }
 
 /** `tugboat create -f FILE`. */
 export async function runCreate(io: CliIO, globals: GlobalOptions, flags: SpecFlags): Promise<number> {
-  const { definition, region } = await loadDefinition(io, flags.file);
-  const bootstrap = flags.bootstrap === false ? undefined : bootstrapHook();
+  const { definition, region, spec } = await loadDefinition(io, flags.file);
+  let kubeconfig: string | undefined;
+  let bootstrap: CreateClusterOptions['bootstrap'];
+  if (flags.bootstrap !== false) {
+    // Found before any AWS call: a missing bundle should not cost a stack.
+    const { loadBundle } = await import('./bootstrap-run.js');
+    const bundle = loadBundle(io, flags.bundle);
+    const stateRoot = io.env.TUGBOAT_STATE_DIR;
+    bootstrap = async (context) => {
+      const done = await bootstrapCluster({
+        ...context,
+        bundle,
+        user: spec.ssh.user,
+        address: spec.ssh.address,
+        groupLabels: Object.fromEntries(spec.workerGroups.map((g) => [g.name, g.labels ?? {}])),
+        trustNewHosts: Boolean(flags.trustNewHosts),
+        mergeKubeconfigInto: defaultKubeconfigPath(io.env, io.env.HOME || homedir()),
+        ...(stateRoot ? { stateRoot } : {}),
+      });
+      kubeconfig = done.mergedInto;
+    };
+  }
   const result = await withAwsSession(io, globals, flags, region, (s) =>
     createCluster({
       aws: s.aws,
@@ -82,7 +98,13 @@ export async function runCreate(io: CliIO, globals: GlobalOptions, flags: SpecFl
   printResult(
     io,
     globals,
-    { ...rest, region, groups: inventory.groups.map(({ hosts, ...g }) => g), hosts: inventory.hosts },
+    {
+      ...rest,
+      region,
+      kubeconfig: kubeconfig ?? null,
+      groups: inventory.groups.map(({ hosts, ...g }) => g),
+      hosts: inventory.hosts,
+    },
     () =>
       [
         `cluster ${result.cluster}: stack ${result.stackName} ${result.stackAction} (${result.stackStatus})`,
@@ -92,6 +114,7 @@ export async function runCreate(io: CliIO, globals: GlobalOptions, flags: SpecFl
         renderGroups(inventory.groups),
         '',
         renderHosts(inventory.hosts),
+        ...(kubeconfig ? ['', `kubeconfig: context ${result.cluster} merged into ${kubeconfig}`] : []),
         ...(result.bootstrapped ? [] : ['', 'infrastructure is ready (no bootstrap in this run)']),
       ].join('\n'),
   );

@@ -1,0 +1,91 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BootstrapContext } from '../cluster/create.js';
+import { DeploymentError } from '../errors.js';
+import { mergeKubeconfig } from '../pki/kubeconfig.js';
+import { writeKeyFile } from '../pki/pem.js';
+import { clusterStateDir } from '../provision/keypair.js';
+import { type BootstrapInventoryResult, bootstrapInventory } from './bootstrap-inventory.js';
+import { hostInventoryFromCluster } from './cluster-hosts.js';
+import type { HostBundle } from './control-plane-install.js';
+
+/** What {@link bootstrapCluster} needs beyond what `createCluster` hands its bootstrap hook. */
+export interface ClusterBootstrapOptions {
+  /** The host bundle (`npm run build` writes it to dist/bundles/). */
+  readonly bundle: HostBundle;
+  /** Login user on the instances (spec `ssh.user`). */
+  readonly user: string;
+  /** Address to connect to (spec `ssh.address`). */
+  readonly address: 'public' | 'private';
+  /** Node labels per worker group name (spec `workerGroups[].labels`). @default {} */
+  readonly groupLabels?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /** Root of local state. @default ~/.tugboat */
+  readonly stateRoot?: string;
+  /** Record host keys never seen before (`--trust-new-hosts`). @default false: only known_hosts */
+  readonly trustNewHosts?: boolean;
+  /** Kubeconfig to merge the cluster's context into. @default none: only `<state>/kubeconfig` */
+  readonly mergeKubeconfigInto?: string;
+  /** Hosts worked on at once after the master. @default 10 */
+  readonly concurrency?: number;
+}
+
+/** The bootstrap hook's context plus {@link ClusterBootstrapOptions}. */
+export type ClusterBootstrapContext = BootstrapContext & ClusterBootstrapOptions;
+
+/** What {@link bootstrapCluster} did. */
+export interface ClusterBootstrapResult extends BootstrapInventoryResult {
+  /** `<state>/<cluster>/kubeconfig` (0600). */
+  readonly kubeconfigPath: string;
+  /** The kubeconfig the context was merged into, when asked. */
+  readonly mergedInto?: string;
+}
+
+/**
+ * The SSH bootstrap of a cluster `createCluster` just made: the control plane on the master, an
+ * agent on every running worker (labelled with its group's labels), each host reached on the
+ * spec's address with the cluster's key and its host key checked against the cluster's
+ * known_hosts. Writes `<state>/<cluster>/kubeconfig` and, when asked, merges its context into a
+ * kubeconfig. Throws a DeploymentError naming every failed host (the others are finished).
+ */
+export async function bootstrapCluster(context: ClusterBootstrapContext): Promise<ClusterBootstrapResult> {
+  const stateDir = clusterStateDir(context.cluster, context.stateRoot);
+  const hosts = hostInventoryFromCluster(context.inventory, {
+    user: context.user,
+    address: context.address,
+    ...(context.keyPair.privateKeyPath ? { privateKeyFile: context.keyPair.privateKeyPath } : {}),
+  });
+  const groupOf = new Map(context.inventory.hosts.map((h) => [h.id, h.group]));
+  const inventory = {
+    ...hosts,
+    workers: hosts.workers.map((w) => {
+      const group = groupOf.get(w.name);
+      return { ...w, ...(group ? { group, labels: context.groupLabels?.[group] ?? {} } : {}) };
+    }),
+  };
+  const result = await bootstrapInventory({
+    inventory,
+    stateDir,
+    bundle: context.bundle,
+    trustNewHosts: context.trustNewHosts ?? false,
+    events: context.events,
+    ...(context.concurrency ? { concurrency: context.concurrency } : {}),
+    ...(context.signal ? { signal: context.signal } : {}),
+  });
+  const kubeconfigPath = join(stateDir, 'kubeconfig');
+  writeKeyFile(kubeconfigPath, result.kubeconfig);
+  const failed = result.hosts.filter((h) => !h.ok);
+  if (failed.length > 0) {
+    throw new DeploymentError(
+      'BOOTSTRAP_FAILED',
+      `bootstrap of cluster ${context.cluster} failed on ${failed.length} host(s):\n  ${failed
+        .map((h) => `${h.host}: ${h.ok ? '' : h.error.message}`)
+        .join('\n  ')}\nfix the cause, then run tugboat create again (it finishes what is missing)`,
+    );
+  }
+  const target = context.mergeKubeconfigInto;
+  if (target) {
+    const existing = existsSync(target) ? readFileSync(target, 'utf8') : undefined;
+    writeKeyFile(target, mergeKubeconfig(existing, result.kubeconfig));
+  }
+  return { ...result, kubeconfigPath, ...(target ? { mergedInto: target } : {}) };
+}

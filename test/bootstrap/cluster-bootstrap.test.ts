@@ -1,0 +1,68 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { buildAgentService } from '../../src/bootstrap/agent-install.js';
+import { bootstrapCluster } from '../../src/bootstrap/cluster-bootstrap.js';
+import { DEFAULT_HOST_LAYOUT } from '../../src/bootstrap/layout.js';
+import { DeploymentError } from '../../src/errors.js';
+import { silentEvents } from '../../src/events.js';
+import type { IssuedCertificate } from '../../src/pki/authority.js';
+
+// The whole SSH path runs in the e2e (tugboat create on the host harness); here: what fails before
+// any connection, and the agent's service line.
+const dir = mkdtempSync(join(tmpdir(), `tugboat-cluster-bootstrap-${process.pid}-`));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('bootstrapCluster', () => {
+  it('refuses a cluster without a running master before connecting anywhere, and writes nothing', async () => {
+    const run = bootstrapCluster({
+      cluster: 'demo',
+      inventory: {
+        cluster: 'demo',
+        groups: [],
+        hosts: [
+          {
+            id: 'i-m',
+            role: 'master',
+            group: 'master',
+            zone: 'us-east-1a',
+            state: 'terminated',
+            lifecycleState: 'Terminating',
+            privateIp: '10.0.1.4',
+          },
+        ],
+      },
+      keyPair: { keyName: 'tugboat-demo', imported: true },
+      stack: { name: 'tugboat-demo', status: 'CREATE_COMPLETE', outputs: {} } as never,
+      events: silentEvents,
+      bundle: { file: 'b.mjs', content: Buffer.from('') },
+      user: 'ec2-user',
+      address: 'private',
+      stateRoot: dir,
+    });
+    await expect(run).rejects.toBeInstanceOf(DeploymentError);
+    await expect(run).rejects.toThrow(/no running master.*tugboat status demo/);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+});
+
+describe('buildAgentService', () => {
+  const cert: IssuedCertificate = { certPem: 'c', keyPem: 'k' } as IssuedCertificate;
+  it('starts node with a 1 MB young generation and passes the group and labels', () => {
+    const spec = buildAgentService({
+      layout: DEFAULT_HOST_LAYOUT,
+      bundle: { file: 'b.mjs', content: Buffer.from('') },
+      nodeName: 'i-1',
+      server: 'https://10.0.0.4:6443',
+      caPem: 'ca',
+      client: cert,
+      serving: cert,
+      nodePath: '/usr/bin/node',
+      group: 'green',
+      labels: { tier: 'green' },
+    });
+    expect(spec.command.slice(0, 2)).toEqual(['/usr/bin/node', '--max-semi-space-size=1']);
+    expect(spec.command.join(' ')).toContain('--group green --labels tier=green');
+  });
+});
