@@ -275,4 +275,45 @@ describe('a control plane and two agents with a real dockerd, driven by kubectl'
       90_000,
     );
   });
+
+  it('restarts a container whose liveness probe fails, and mounts secret files 0600', async () => {
+    const pod = `apiVersion: v1
+kind: Secret
+metadata: {name: creds}
+stringData: {token: s3cr3t}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: probed}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: main
+    image: local/busybox:latest
+    command: [sh, -c, 'touch /tmp/healthy; sleep 3; rm /tmp/healthy; sleep 3600']
+    livenessProbe: {exec: {command: [test, -f, /tmp/healthy]}, periodSeconds: 1, failureThreshold: 2}
+    volumeMounts: [{name: creds, mountPath: /creds, readOnly: true}]
+  volumes: [{name: creds, secret: {secretName: creds}}]
+`;
+    await ok(['apply', '-f', '-'], pod);
+    await waitFor(
+      async () =>
+        (await admin.get<Pod>(resources.pods, 'probed', 'default')).status?.containerStatuses?.[0]?.state
+          .running,
+      'probed running',
+      60_000,
+    );
+    expect(await ok(['exec', 'probed', '--', 'stat', '-L', '-c', '%a', '/creds/token'])).toBe('600\n');
+    expect(await ok(['exec', 'probed', '--', 'cat', '/creds/token'])).toBe('s3cr3t');
+    await waitFor(
+      async () =>
+        ((await admin.get<Pod>(resources.pods, 'probed', 'default')).status?.containerStatuses?.[0]
+          ?.restartCount ?? 0) >= 1,
+      'a liveness restart',
+      60_000,
+    );
+    const events = await ok(['get', 'events', '--field-selector', 'involvedObject.name=probed']);
+    expect(events).toMatch(/Unhealthy/);
+    await ok(['delete', 'pod', 'probed', '--wait=true', '--timeout=60s']);
+  });
 });
