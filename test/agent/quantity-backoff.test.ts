@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { restartDelayMs, retryDelayMs } from '../../src/agent/backoff.js';
-import { formatKi, parseBytes, parseCpuMillis } from '../../src/agent/quantity.js';
+import { formatKi, parseBytes, parseCpuMillis } from '../../src/client/quantity.js';
 
 describe('quantities', () => {
   it.each([

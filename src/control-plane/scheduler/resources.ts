@@ -1,4 +1,4 @@
-import { resourceAmount } from '../controllers/quantity.js';
+import { resourceAmount } from '../../client/quantity.js';
 import type { Node, Pod } from '../controllers/types.js';
 
 /** Resource amounts keyed by resource name: cpu in millicores, memory in bytes, others in units. */
