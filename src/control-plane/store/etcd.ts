@@ -215,7 +215,9 @@ class EtcdStore implements Store {
         retryTimeoutMs: this.options.retryTimeoutMs ?? 15_000,
       },
       handlers,
-    );
+    ).catch((err: unknown) => {
+      throw mapEtcdError(err, `etcd watch ${key}`);
+    });
   }
 
   async currentRevision(): Promise<number> {
