@@ -37,7 +37,13 @@ export interface EtcdStoreOptions {
   readonly maxValueBytes?: number;
   /** Retry a request for this long while etcd has no leader or a member is down. @default 15000 */
   readonly retryTimeoutMs?: number;
-  /** Receives `store.retry` events. @default silentEvents */
+  /**
+   * Every interval, compact etcd's history to the revision seen one interval earlier (what the
+   * kube-apiserver does), so etcd's database does not grow until it hits its quota; 0 disables.
+   * @default 300000 (5 minutes)
+   */
+  readonly compactIntervalMs?: number;
+  /** Receives `store.retry` and `store.compacted` events. @default silentEvents */
   readonly events?: EventSink;
 }
 
@@ -54,6 +60,7 @@ export async function openEtcdStore(options: EtcdStoreOptions): Promise<Store> {
   }
   const store = new EtcdStore(options);
   await store.currentRevision();
+  store.startCompactor();
   return store;
 }
 
@@ -62,6 +69,7 @@ class EtcdStore implements Store {
   private readonly prefix: Buffer;
   private readonly events: EventSink;
   private closed = false;
+  private timer: NodeJS.Timeout | undefined;
   private readonly watches = new Set<Watch>();
   private readonly fanout = new WatchFanout(
     (key, prefix, start, handlers) => this.openUpstream(key, prefix, start, handlers),
@@ -207,7 +215,9 @@ class EtcdStore implements Store {
         retryTimeoutMs: this.options.retryTimeoutMs ?? 15_000,
       },
       handlers,
-    );
+    ).catch((err: unknown) => {
+      throw mapEtcdError(err, `etcd watch ${key}`);
+    });
   }
 
   async currentRevision(): Promise<number> {
@@ -230,9 +240,34 @@ class EtcdStore implements Store {
     }
   }
 
+  /** Compacts to the revision of the previous tick; several control planes doing so is harmless. */
+  startCompactor(): void {
+    const interval = this.options.compactIntervalMs ?? 300_000;
+    if (interval <= 0) return;
+    let previous: number | undefined;
+    this.timer = setInterval(() => {
+      this.currentRevision()
+        .then(async (current) => {
+          if (previous !== undefined && previous > 1) {
+            await this.compact(previous);
+            this.events.emit({
+              code: 'store.compacted',
+              level: 'debug',
+              message: `compacted etcd history before revision ${previous}`,
+              data: { revision: previous },
+            });
+          }
+          previous = current;
+        })
+        .catch(() => undefined); // etcd unavailable or store closed: try again at the next tick.
+    }, interval);
+    this.timer.unref();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.timer);
     for (const watch of this.watches) await watch.cancel();
     this.watches.clear();
     this.client.close();

@@ -1,6 +1,5 @@
-import type { EventSink } from '../../events.js';
 import type { EmbeddedStoreOptions } from './embedded/embedded-store.js';
-import type { EtcdTlsOptions } from './etcd.js';
+import type { EtcdStoreOptions } from './etcd.js';
 import type { Store } from './types.js';
 
 export type { EmbeddedStoreOptions } from './embedded/embedded-store.js';
@@ -10,20 +9,7 @@ export * from './types.js';
 /** Which backend {@link createStore} opens. */
 export type StoreConfig =
   | ({ readonly kind: 'embedded' } & EmbeddedStoreOptions)
-  | {
-      readonly kind: 'etcd';
-      readonly endpoints: readonly string[];
-      /** @default '/tugboat' */
-      readonly prefix?: string;
-      /** @default plain gRPC (only sensible on loopback) */
-      readonly tls?: EtcdTlsOptions;
-      /** @default 1572864 */
-      readonly maxValueBytes?: number;
-      /** @default 15000 */
-      readonly retryTimeoutMs?: number;
-      /** @default silentEvents */
-      readonly events?: EventSink;
-    };
+  | ({ readonly kind: 'etcd' } & EtcdStoreOptions);
 
 /**
  * Opens the configured store. Each backend is imported only when chosen, so an embedded control

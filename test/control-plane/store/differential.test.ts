@@ -58,7 +58,12 @@ describe('embedded store matches etcd operation for operation', () => {
       createStore({ kind: 'embedded', dataDir: join(dir, 'e'), compactIntervalMs: 0, segmentBytes: 2048 });
     let embedded = await openEmbedded();
     // An empty prefix: the fresh etcd holds nothing else, so its revisions match the embedded store's.
-    const reference = await createStore({ kind: 'etcd', endpoints: etcd.endpoints, prefix: '' });
+    const reference = await createStore({
+      kind: 'etcd',
+      endpoints: etcd.endpoints,
+      prefix: '',
+      compactIntervalMs: 0,
+    });
     const stores: Store[] = [embedded, reference];
     const keys = Array.from({ length: 12 }, (_, i) => `/r/${pick(['a', 'b'])}/${i}`);
     let compacted = 0;
