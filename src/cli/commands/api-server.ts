@@ -43,7 +43,6 @@ export const controlPlaneCommand: CommandModule = {
       )
       .option('--kubelet-client-key <file>', 'key of --kubelet-client-certificate')
       .option('--listen <host:port>', 'address to listen on', '0.0.0.0:6443')
-      .option('--no-controllers', 'do not run the scheduler and controllers in this process')
       .option(
         '--insecure-loopback-http',
         'plain HTTP on loopback where every caller is admin (tests only)',
