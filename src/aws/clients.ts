@@ -30,6 +30,17 @@ export interface AwsClientsOptions {
   readonly profile?: string;
   /** Environment to read defaults from. @default process.env */
   readonly env?: NodeJS.ProcessEnv;
+  /** Cancels in-flight requests when it fires (Ctrl-C). @default none */
+  readonly signal?: AbortSignal;
+}
+
+/** Makes every `send` of an SDK client carry the abort signal, so Ctrl-C cancels a slow request. */
+function withSignal<C extends object>(client: C, signal: AbortSignal | undefined): C {
+  if (!signal) return client;
+  const target = client as unknown as { send: (command: unknown, options?: object) => Promise<unknown> };
+  const send = target.send.bind(client);
+  target.send = (command, options) => send(command, { ...options, abortSignal: signal });
+  return client;
 }
 
 /**
@@ -68,9 +79,12 @@ export function createAwsClients(options: AwsClientsOptions = {}): AwsClients {
   return {
     region,
     ...(endpointUrl ? { endpointUrl } : {}),
-    cloudFormation: sdkCloudFormation(new CloudFormationClient(config), endpointUrl),
-    ec2: sdkEc2(new EC2Client(config), endpointUrl),
-    autoScaling: sdkAutoScaling(new AutoScalingClient(config), endpointUrl),
-    route53: sdkRoute53(new Route53Client(config), endpointUrl),
+    cloudFormation: sdkCloudFormation(
+      withSignal(new CloudFormationClient(config), options.signal),
+      endpointUrl,
+    ),
+    ec2: sdkEc2(withSignal(new EC2Client(config), options.signal), endpointUrl),
+    autoScaling: sdkAutoScaling(withSignal(new AutoScalingClient(config), options.signal), endpointUrl),
+    route53: sdkRoute53(withSignal(new Route53Client(config), options.signal), endpointUrl),
   };
 }

@@ -1,11 +1,12 @@
 import { Command, CommanderError } from 'commander';
+import { agentCommand } from '../cli/commands/agent.js';
 import { controlPlaneCommand } from '../cli/commands/api-server.js';
 import type { CommandModule, CommandRunner } from '../cli/commands/registry.js';
 import { type CliIO, type GlobalOptions, processIO } from '../cli/context.js';
 import { isTugboatError } from '../errors.js';
 
 /** The commands that run on cluster hosts; the host bundle contains only these (and what they import). */
-export const hostCommands: readonly CommandModule[] = [controlPlaneCommand];
+export const hostCommands: readonly CommandModule[] = [controlPlaneCommand, agentCommand];
 
 /**
  * Entry of the single-file bundle uploaded to hosts (`node tugboat-host-<hash>.mjs control-plane ...`).

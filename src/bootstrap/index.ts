@@ -1,4 +1,20 @@
 export {
+  AGENT_SERVICE,
+  type AgentInstallOptions,
+  agentPaths,
+  buildAgentFiles,
+  buildAgentService,
+  installAgent,
+} from './agent-install.js';
+export {
+  type BootstrapInventoryOptions,
+  type BootstrapInventoryResult,
+  bootstrapInventory,
+  type InventoryAccessOptions,
+  uninstallInventory,
+} from './bootstrap-inventory.js';
+export { type ClusterHostsOptions, hostInventoryFromCluster } from './cluster-hosts.js';
+export {
   buildControlPlaneFiles,
   buildControlPlaneService,
   CONTROL_PLANE_SERVICE,
@@ -56,3 +72,4 @@ export {
 } from './service-units.js';
 export { type UninstallOptions, type UninstallResult, uninstallHost } from './uninstall.js';
 export { type WaitHealthyOptions, waitForHealthy } from './wait-healthy.js';
+export { type WaitNodeReadyOptions, waitForNodeReady } from './wait-node-ready.js';

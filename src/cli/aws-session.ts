@@ -26,17 +26,18 @@ export async function withAwsSession<T>(
   specRegion: string | undefined,
   fn: (session: AwsSession) => Promise<T>,
 ): Promise<T> {
+  const controller = new AbortController();
   const aws = createAwsClients({
     ...(flags.region || specRegion ? { region: flags.region ?? specRegion } : {}),
     ...(flags.endpointUrl ? { endpointUrl: flags.endpointUrl } : {}),
     ...(flags.profile ? { profile: flags.profile } : {}),
     env: io.env,
+    signal: controller.signal,
   });
   const progress = createProgress(io, globals);
-  const controller = new AbortController();
   const onSigint = () => {
     if (controller.signal.aborted) process.exit(130);
-    io.stderr('\ninterrupted: stopping after the current AWS call (Ctrl-C again to quit now)\n');
+    io.stderr('\ninterrupted: cancelling the current AWS call (Ctrl-C again to quit now)\n');
     controller.abort();
   };
   process.on('SIGINT', onSigint);

@@ -15,7 +15,9 @@ export interface ProgressRenderer {
 /** Which listr2 renderer to use: animated on a terminal, plain lines in CI, nothing in tests. */
 export function rendererFor(io: CliIO): 'default' | 'simple' | 'silent' {
   if (io.env.VITEST || io.env.TUGBOAT_PROGRESS === 'silent') return 'silent';
-  return io.interactive && !io.env.CI ? 'default' : 'simple';
+  // A terminal that reports no width (some CI pseudo-terminals) would wrap every character.
+  const width = io.interactive ? (process.stderr.columns ?? 0) : 0;
+  return io.interactive && !io.env.CI && width >= 20 ? 'default' : 'simple';
 }
 
 function stderrStream(io: CliIO): NodeJS.WriteStream {

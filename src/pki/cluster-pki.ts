@@ -6,6 +6,7 @@ import { type CertificateAuthority, createCa, type IssuedCertificate, loadCa } f
 import {
   DEFAULT_API_SERVER_NAMES,
   issueAdminCertificate,
+  issueAgentServingCertificate,
   issueApiServerCertificate,
   issueClientCertificate,
   issueNodeCertificate,
@@ -121,5 +122,28 @@ export function loadOrCreateNodeCertificate(
   const issued = issueNodeCertificate(pki.ca, { nodeName, now });
   writeKeyFile(join(dir, 'nodes', `${nodeName}.key`), issued.keyPem);
   writeFileSync(join(dir, 'nodes', `${nodeName}.crt`), issued.certPem, { mode: 0o644 });
+  return issued;
+}
+
+/**
+ * A node agent's serving certificate (logs/exec port), kept in `dir/nodes/<name>-serving.{crt,key}`
+ * and reused while valid and still covering `altNames`.
+ */
+export function loadOrCreateAgentServingCertificate(
+  pki: Pick<ClusterPki, 'ca'>,
+  dir: string,
+  nodeName: string,
+  altNames: readonly string[],
+  options: { now?: Date; renewWithinDays?: number } = {},
+): IssuedCertificate {
+  const now = options.now ?? new Date();
+  const renewMs = (options.renewWithinDays ?? 30) * 86_400_000;
+  const cert = read(dir, `nodes/${nodeName}-serving.crt`);
+  const key = read(dir, `nodes/${nodeName}-serving.key`);
+  const existing = cert && key ? { certPem: cert, keyPem: key } : undefined;
+  if (stillGood(existing, pki.ca, now, renewMs, altNames)) return existing;
+  const issued = issueAgentServingCertificate(pki.ca, { nodeName, altNames, now });
+  writeKeyFile(join(dir, 'nodes', `${nodeName}-serving.key`), issued.keyPem);
+  writeFileSync(join(dir, 'nodes', `${nodeName}-serving.crt`), issued.certPem, { mode: 0o644 });
   return issued;
 }

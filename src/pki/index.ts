@@ -27,6 +27,7 @@ export {
   API_SERVER_CLIENT_USER,
   type ClusterPki,
   type ClusterPkiOptions,
+  loadOrCreateAgentServingCertificate,
   loadOrCreateClusterPki,
   loadOrCreateNodeCertificate,
 } from './cluster-pki.js';
@@ -34,6 +35,7 @@ export {
   defaultKubeconfigPath,
   type KubeconfigOptions,
   mergeKubeconfig,
+  removeKubeconfigEntries,
   renderKubeconfig,
 } from './kubeconfig.js';
 export { fromPem, generateKeyPair, privateKeyToPem, toPem, writeKeyFile } from './pem.js';

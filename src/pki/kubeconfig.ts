@@ -74,3 +74,21 @@ export function defaultKubeconfigPath(env: NodeJS.ProcessEnv, home: string): str
   const first = env.KUBECONFIG?.split(':').find((p) => p.trim() !== '');
   return first ?? `${home}/.kube/config`;
 }
+
+/**
+ * Removes the cluster, context and user that {@link renderKubeconfig} added for `name` from a
+ * kubeconfig text, keeping everything else; clears current-context if it pointed there.
+ */
+export function removeKubeconfigEntries(existing: string, name: string): string {
+  const config = (parse(existing) ?? {}) as Record<string, unknown>;
+  const entries = (key: string) => (Array.isArray(config[key]) ? (config[key] as NamedEntry[]) : []);
+  const contexts = entries('contexts');
+  const users = new Set(
+    contexts.filter((c) => c.name === name).map((c) => (c as { context?: { user?: unknown } }).context?.user),
+  );
+  config.clusters = entries('clusters').filter((c) => c.name !== name);
+  config.contexts = contexts.filter((c) => c.name !== name);
+  config.users = entries('users').filter((u) => !users.has(u.name));
+  if (config['current-context'] === name) delete config['current-context'];
+  return stringify(config);
+}

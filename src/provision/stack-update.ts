@@ -1,6 +1,12 @@
 import type { ResourceChange, StackInfo } from '../aws/cloudformation.js';
 import { DeploymentError, UsageError } from '../errors.js';
-import { type StackDeployOptions, type StackOptions, stackFailure, waitForStack } from './stack.js';
+import {
+  type StackDeployOptions,
+  type StackOptions,
+  stackFailure,
+  templateBody,
+  waitForStack,
+} from './stack.js';
 import { isInProgress, StackEventStream } from './stack-events.js';
 import { pollUntil, throwIfAborted } from './wait.js';
 
@@ -61,7 +67,7 @@ export async function planStackUpdate(options: PlanUpdateOptions): Promise<Updat
   const id = await cfn.createChangeSet({
     stackName,
     changeSetName,
-    templateBody: JSON.stringify(options.template),
+    templateBody: templateBody(options.template, stackName),
     parameters: options.parameters,
     tags: options.tags,
   });

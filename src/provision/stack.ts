@@ -11,6 +11,7 @@ import {
   StackEventStream,
 } from './stack-events.js';
 import type { ChangeSummary } from './stack-update.js';
+import { TEMPLATE_BODY_LIMIT } from './template/index.js';
 import { pollUntil, throwIfAborted } from './wait.js';
 
 /** What stack operations need. */
@@ -66,6 +67,23 @@ export async function waitForStack(
       ...(options.signal ? { signal: options.signal } : {}),
     },
   ).then((r) => (r.gone ? undefined : r.stack));
+}
+
+/**
+ * The template as compact JSON for CreateStack / CreateChangeSet. CloudFormation takes at most
+ * 51,200 bytes inline (a larger one needs an S3 upload and TemplateURL, which tugboat does not
+ * do): fail before any change with the size and a way out.
+ */
+export function templateBody(template: object, stackName: string): string {
+  const body = JSON.stringify(template);
+  const bytes = Buffer.byteLength(body, 'utf8');
+  if (bytes > TEMPLATE_BODY_LIMIT) {
+    throw new DeploymentError(
+      'TEMPLATE_TOO_LARGE',
+      `the template of ${stackName} is ${bytes} bytes, above CloudFormation's inline limit of ${TEMPLATE_BODY_LIMIT}: use fewer worker groups or zones per cluster`,
+    );
+  }
+  return body;
 }
 
 /** A stack failure naming its root-cause resources (or the AWS message when none is known). */
@@ -138,7 +156,7 @@ export async function deployStack(options: StackDeployOptions): Promise<StackDep
   try {
     await cfn.createStack({
       stackName,
-      templateBody: JSON.stringify(options.template),
+      templateBody: templateBody(options.template, stackName),
       parameters: options.parameters,
       tags: options.tags,
     });

@@ -46,6 +46,12 @@ export class SshShell implements RemoteShell {
     const channel = await this.openExec(wrapCommand(command));
     const output = new OutputCollector(options);
     let pgid: number | undefined;
+    let pgidKnown: () => void = () => {};
+    // stdout and stderr travel separately, so a caller can react to stdout (and abort) before the
+    // PID marker on stderr has been read; stop() waits briefly for it rather than kill nothing.
+    const pgidSeen = new Promise<void>((r) => {
+      pgidKnown = r;
+    });
     let head: Buffer | undefined = Buffer.alloc(0);
     channel.on('data', (c: Buffer) => output.pushStdout(c));
     channel.stderr.on('data', (c: Buffer) => {
@@ -54,6 +60,7 @@ export class SshShell implements RemoteShell {
       const match = PID_MARKER.exec(head.toString('latin1'));
       if (match?.[1]) {
         pgid = Number(match[1]);
+        pgidKnown();
         const rest = head.subarray(match[0].length);
         head = undefined;
         if (rest.length) output.pushStderr(rest);
@@ -80,6 +87,8 @@ export class SshShell implements RemoteShell {
     const closed = new Promise<void>((r) => channel.once('close', () => r()));
     channel.end(options.stdin ?? '');
     const stop = async () => {
+      if (pgid === undefined)
+        await Promise.race([pgidSeen, closed, new Promise((r) => setTimeout(r, 3_000))]);
       if (pgid !== undefined) {
         const killer = await this.openExec(killGroupCommand(pgid)).catch(() => undefined);
         if (killer) {

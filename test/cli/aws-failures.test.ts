@@ -1,9 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AbortError, createAwsClients, deleteCluster, RecordingEvents } from '../../src/index.js';
+import {
+  AbortError,
+  buildSshKeyPair,
+  createAwsClients,
+  deleteCluster,
+  RecordingEvents,
+} from '../../src/index.js';
 import { type Moto, startMoto } from '../harness/moto.js';
+import { freePort } from '../harness/process.js';
 import { writeTestSpec } from '../support/aws-spec.js';
 import { runCli } from '../support/cli.js';
 import { describeTagged } from '../support/tagged-resources.js';
@@ -101,6 +108,56 @@ describe('failure paths against moto_server', () => {
     expect(result.clean).toBe(true);
     expect(result.proof.remaining).toEqual([]);
     expect(await describeTagged(moto.env, 'interrupted')).toEqual([]);
+  });
+
+  it('takes the endpoint from --endpoint-url, and explains a bad or unreachable one', async () => {
+    const noEndpoint = { ...env };
+    delete noEndpoint.AWS_ENDPOINT_URL;
+    const ok = await runCli(['-o', 'json', 'list', '--endpoint-url', moto.endpoint], {
+      env: noEndpoint,
+      cwd: dir,
+    });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout)).toEqual({ clusters: [] });
+
+    const bad = await runCli(['list', '--endpoint-url', 'localhost:4566'], { env: noEndpoint, cwd: dir });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('endpoint url "localhost:4566" is not an http(s) url');
+
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    const down = await runCli(['list', '--endpoint-url', closed], { env: noEndpoint, cwd: dir });
+    expect(down.code).toBe(3);
+    expect(down.stderr).toContain(`cannot reach ${closed}`);
+
+    const noRegion = { ...noEndpoint };
+    delete noRegion.AWS_REGION;
+    delete noRegion.AWS_DEFAULT_REGION;
+    const region = await runCli(['list', '--endpoint-url', moto.endpoint], { env: noRegion, cwd: dir });
+    expect(region.code).toBe(2);
+    expect(region.stderr).toContain('no AWS region: pass --region');
+  });
+
+  it('imports ssh.publicKeyFile (~ is home, relative paths are relative to the spec) instead of generating', async () => {
+    const home = join(dir, 'home');
+    mkdirSync(join(home, '.ssh'), { recursive: true });
+    writeFileSync(join(home, '.ssh', 'mine.pub'), `${buildSshKeyPair('me').publicKey}\n`);
+    const spec = writeTestSpec(dir, { name: 'ownkey', desired: 0 });
+    writeFileSync(
+      spec,
+      readFileSync(spec, 'utf8').replace('ssh:\n', 'ssh:\n  publicKeyFile: ~/.ssh/mine.pub\n'),
+    );
+    const run = await runCli(['-o', 'json', 'create', '-f', spec], { env: { ...env, HOME: home }, cwd: dir });
+    expect(run.code, run.stderr).toBe(0);
+    const created = JSON.parse(run.stdout) as { keyName: string; privateKeyPath?: string };
+    expect(created.keyName).toBe('tugboat-ownkey');
+    expect(created.privateKeyPath).toBeUndefined();
+    expect(existsSync(join(dir, 'state', 'ownkey'))).toBe(false);
+    expect((await cli('delete', 'ownkey', '--yes')).code).toBe(0);
+
+    writeFileSync(spec, readFileSync(spec, 'utf8').replace('~/.ssh/mine.pub', 'keys/missing.pub'));
+    const missing = await runCli(['create', '-f', spec], { env: { ...env, HOME: home }, cwd: '/' });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(`ssh.publicKeyFile: ${join(dir, 'keys', 'missing.pub')} does not exist`);
   });
 
   it('status of an unknown cluster exits 3 and says how to find clusters', async () => {

@@ -39,7 +39,12 @@ describe('confirm', () => {
 
 describe('progress rendering', () => {
   it('is animated on a terminal, plain in CI or pipes, silent under vitest', () => {
+    const columns = process.stderr.columns;
+    process.stderr.columns = 100;
     expect(rendererFor(io({ interactive: true }))).toBe('default');
+    process.stderr.columns = 0;
+    expect(rendererFor(io({ interactive: true })), 'a terminal without a width').toBe('simple');
+    process.stderr.columns = columns;
     expect(rendererFor(io({ interactive: true, env: { CI: 'true' } }))).toBe('simple');
     expect(rendererFor(io())).toBe('simple');
     expect(rendererFor(io({ env: { VITEST: 'true' } }))).toBe('silent');

@@ -1,9 +1,10 @@
+import { rmSync } from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { KubeClient, resources } from '../../src/client/index.js';
-import { createTestPki, type TestPki } from '../support/test-certs.js';
+import { makeTestPki, type TestPki } from '../support/certs.js';
 
 let pki: TestPki;
 let other: TestPki;
@@ -12,9 +13,9 @@ let url: string;
 const seen: { cn?: string; auth?: string }[] = [];
 
 beforeAll(async () => {
-  pki = createTestPki('cluster-ca');
-  other = createTestPki('other-ca');
-  const tls = pki.issue('apiserver', { serverIp: '127.0.0.1' });
+  pki = makeTestPki();
+  other = makeTestPki();
+  const tls = pki.server;
   server = https.createServer(
     { ...tls, ca: pki.ca.cert, requestCert: true, rejectUnauthorized: false },
     (req, res) => {
@@ -30,12 +31,12 @@ beforeAll(async () => {
 afterAll(async () => {
   server.closeAllConnections();
   await new Promise((r) => server.close(r));
-  pki.dispose();
-  other.dispose();
+  rmSync(pki.dir, { recursive: true, force: true });
+  rmSync(other.dir, { recursive: true, force: true });
 });
 
 it('presents a client certificate and trusts only the pinned CA', async () => {
-  const client = new KubeClient({ server: url, ca: pki.ca.cert, ...pki.issue('system:node:n1') });
+  const client = new KubeClient({ server: url, ca: pki.ca.cert, ...pki.client('system:node:n1', []) });
   const node = await client.get(resources.nodes, 'n1');
   expect(node.metadata.name).toBe('n1');
   expect(seen.at(-1)?.cn).toBe('system:node:n1');

@@ -20,9 +20,9 @@ import { run } from '../harness/hosts/shell.js';
 import { sshExec } from '../harness/hosts/ssh-exec.js';
 import { type Moto, startMoto } from '../harness/moto.js';
 
-// The host harness on its own: an auto-scaling group of two emulated instances becomes two
-// machines that answer SSH on their private IPs, each with private tugboat directories and its own
-// Docker Engine; scaling in removes one; stop() leaves nothing behind.
+// The host harness on its own: two auto-scaling groups in two subnets (2 + 1 emulated instances)
+// become three machines that answer SSH on their private IPs, each with private tugboat
+// directories and its own Docker Engine; scaling in removes one; stop() leaves nothing behind.
 const cluster = `hosts-${process.pid}`;
 let moto: Moto;
 let manager: HostManager | undefined;
@@ -51,6 +51,13 @@ beforeAll(async () => {
       AvailabilityZone: 'us-east-1a',
     }),
   );
+  const other = await ec2.send(
+    new CreateSubnetCommand({
+      VpcId: vpc.Vpc?.VpcId,
+      CidrBlock: '10.77.2.0/24',
+      AvailabilityZone: 'us-east-1b',
+    }),
+  );
   await ec2.send(
     new ImportKeyPairCommand({ KeyName: cluster, PublicKeyMaterial: readFileSync(join(keyDir, 'id.pub')) }),
   );
@@ -71,6 +78,17 @@ beforeAll(async () => {
       Tags: [{ Key: 'tugboat:cluster', Value: cluster, PropagateAtLaunch: true }],
     }),
   );
+  await asg.send(
+    new CreateAutoScalingGroupCommand({
+      AutoScalingGroupName: `${cluster}-b`,
+      MinSize: 1,
+      MaxSize: 1,
+      DesiredCapacity: 1,
+      LaunchTemplate: { LaunchTemplateName: cluster },
+      VPCZoneIdentifier: other.Subnet?.SubnetId,
+      Tags: [{ Key: 'tugboat:cluster', Value: cluster, PropagateAtLaunch: true }],
+    }),
+  );
   manager = HostManager.start({
     endpoint: moto.endpoint,
     cluster,
@@ -87,10 +105,11 @@ afterAll(async () => {
 });
 
 it('gives each running instance its private IP, sshd with a pinnable host key, and its own dockerd', async () => {
-  const hosts = await manager!.waitFor((h) => h.length === 2, 'two hosts');
-  expect(new Set(hosts.map((h) => h.privateIp)).size).toBe(2);
+  const hosts = await manager!.waitFor((h) => h.length === 3, 'three hosts');
+  expect(new Set(hosts.map((h) => h.privateIp)).size).toBe(3);
+  expect(hosts.filter((h) => h.privateIp.startsWith('10.77.2.'))).toHaveLength(1);
   for (const host of hosts) {
-    expect(host.privateIp).toMatch(/^10\.77\.1\.\d+$/);
+    expect(host.privateIp).toMatch(/^10\.77\.[12]\.\d+$/);
     writeFileSync(join(host.layout.root, 'etc/tugboat/instance'), host.instanceId);
     const target = { host: host.privateIp, user: 'ec2-user', privateKey, hostPublicKey: host.hostPublicKey };
     const ip = await sshExec(target, 'hostname -I; ip -o -4 addr show dev eth0; hostname; id -u');
@@ -120,14 +139,15 @@ it('pins host keys: a host presenting a different key is refused', async () => {
   ).rejects.toThrow(/host|verif/i);
 });
 
-it('lets hosts reach each other over the subnet bridge, as instances in one VPC do', async () => {
-  const [a, b] = manager!.hosts();
-  const target = { host: a!.privateIp, privateKey, hostPublicKey: a!.hostPublicKey };
-  const res = await sshExec(
-    target,
-    `timeout 10 bash -c 'exec 3<>/dev/tcp/${b!.privateIp}/22; head -c 7 <&3'`,
-  );
-  expect(res).toMatchObject({ code: 0, stdout: 'SSH-2.0' });
+it('lets hosts reach each other within a subnet and across subnets, as instances in one VPC do', async () => {
+  const first = manager!.hosts().filter((h) => h.privateIp.startsWith('10.77.1.'));
+  const second = manager!.hosts().find((h) => h.privateIp.startsWith('10.77.2.'))!;
+  const a = first[0]!;
+  const target = { host: a.privateIp, privateKey, hostPublicKey: a.hostPublicKey };
+  for (const peer of [first[1]!, second]) {
+    const probe = `timeout 10 bash -c 'exec 3<>/dev/tcp/${peer.privateIp}/22; head -c 7 <&3'`;
+    expect(await sshExec(target, probe)).toMatchObject({ code: 0, stdout: 'SSH-2.0' });
+  }
 });
 
 it('removes the host of an instance the group scales in', async () => {
@@ -136,11 +156,13 @@ it('removes the host of an instance the group scales in', async () => {
   await clients.asg!.send(
     new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: cluster, DesiredCapacity: 1 }),
   );
-  const after = await manager!.waitFor((h) => h.length === 1, 'one host after scaling in');
-  const removed = before.find((h) => h.instanceId !== after[0]?.instanceId)!;
-  expect(run('ip', ['netns', 'list'])).not.toContain(removed.netns);
+  const after = await manager!.waitFor((h) => h.length === 2, 'two hosts after scaling in');
+  const kept = new Set(after.map((h) => h.instanceId));
+  const removed = before.find((h) => !kept.has(h.instanceId))!;
+  expect(removed.privateIp).toMatch(/^10\.77\.1\./);
+  expect(run('ip', ['netns', 'list'])).not.toContain(`${removed.netns} `);
   expect(existsSync(removed.layout.dir)).toBe(false);
-  const survivors = after[0]!.processes();
+  const survivors = after.flatMap((h) => h.processes());
   expect(pids.filter((p) => isAlive(p) && !survivors.includes(p))).toEqual([]);
 });
 

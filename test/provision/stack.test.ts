@@ -70,6 +70,17 @@ describe('deployStack', () => {
     ]);
   });
 
+  it('refuses a template above the inline limit before calling CreateStack', async () => {
+    const cfn = new FakeCloudFormation();
+    const big = {
+      Resources: { Pad: { Type: 'AWS::CloudFormation::WaitConditionHandle', Metadata: 'x'.repeat(60_000) } },
+    };
+    const err = await deployStack({ ...base(cfn), template: big }).catch((e: unknown) => e);
+    expect((err as DeploymentError).code).toBe('TEMPLATE_TOO_LARGE');
+    expect((err as Error).message).toMatch(/is 60\d{3} bytes, above CloudFormation's inline limit of 51200/);
+    expect(cfn.calls.filter((c) => c.startsWith('createStack'))).toEqual([]);
+  });
+
   it('waits for a stack that is still in progress instead of creating another', async () => {
     const cfn = new FakeCloudFormation();
     cfn.seed('tugboat-demo', 'CREATE_IN_PROGRESS', ['CREATE_IN_PROGRESS', 'CREATE_COMPLETE']);

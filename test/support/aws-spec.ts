@@ -20,7 +20,7 @@ export function writeTestSpec(dir: string, o: TestSpecOptions): string {
   const zones = [`${region}a`, `${region}b`];
   const extra = Array.from(
     { length: o.extraGroups ?? 0 },
-    (_, i) => `  - name: extra${i + 1}\n    min: 0\n    max: 2\n    desired: 1\n`,
+    (_, i) => `  - name: g${i + 1}\n    min: 0\n    max: 2\n    desired: 1\n`,
   ).join('');
   const network = o.existingVpc
     ? `network:\n  vpcId: ${o.existingVpc.vpcId}\n  subnets:\n    - { zone: ${zones[0]}, id: ${o.existingVpc.subnetIds[0]} }\n    - { zone: ${zones[1]}, id: ${o.existingVpc.subnetIds[1]} }\n`

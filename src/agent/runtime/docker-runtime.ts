@@ -21,6 +21,13 @@ export interface DockerRuntimeOptions {
    * (tests, `tugboat local`) never adopt or remove each other's containers. @default all tugboat containers
    */
   readonly nodeName?: string;
+  /**
+   * Honour imagePullPolicy Always by pulling even when the image is present. Off by default:
+   * tugboat uses a present local image whatever the policy (the API server defaults `:latest`
+   * images to Always, which would make locally imported images unusable without a registry).
+   * @default false
+   */
+  readonly honourAlwaysPull?: boolean;
 }
 
 interface Inspect {
@@ -46,7 +53,10 @@ export class DockerRuntime implements Runtime {
   constructor(options: DockerRuntimeOptions = {}) {
     this.api = new DockerApi(options.socketPath ?? findDockerSocket());
     this.nodeName = options.nodeName;
+    this.honourAlwaysPull = options.honourAlwaysPull ?? false;
   }
+
+  private readonly honourAlwaysPull: boolean;
 
   async version(): Promise<string> {
     const v = await this.api.json<{ Version: string }>('GET', '/version');
@@ -55,7 +65,7 @@ export class DockerRuntime implements Runtime {
 
   async ensureImage(image: string, policy: PullPolicy): Promise<string> {
     const local = await this.inspectImage(image);
-    if (local && policy !== 'Always') return local;
+    if (local && (policy !== 'Always' || !this.honourAlwaysPull)) return local;
     if (policy === 'Never') {
       throw new ImagePullError(
         image,

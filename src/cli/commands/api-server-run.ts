@@ -24,51 +24,55 @@ export async function runControlPlane(
   globals: GlobalOptions,
   flags: ControlPlaneFlags,
 ): Promise<number> {
-  const running = await startControlPlane({
-    dataDir: flags.dataDir,
-    store: flags.store,
-    etcdEndpoints: flags.etcdEndpoints
-      ?.split(',')
-      .map((s) => s.trim())
-      .filter(Boolean),
-    tlsCertFile: flags.tlsCertFile,
-    tlsPrivateKeyFile: flags.tlsPrivateKeyFile,
-    clientCaFile: flags.clientCaFile,
-    tokenAuthFile: flags.tokenAuthFile,
-    kubeletClientCertificate: flags.kubeletClientCertificate,
-    kubeletClientKey: flags.kubeletClientKey,
-    listen: flags.listen,
-    insecureLoopbackHttp: flags.insecureLoopbackHttp,
-    controllers:
-      flags.controllers !== false
-        ? {
-            controllers: {
-              nodeLifecycle: {
-                nodeMonitorGracePeriodSeconds: seconds(
-                  flags.nodeMonitorGracePeriod,
-                  '--node-monitor-grace-period',
-                  40,
-                ),
-                podEvictionTimeoutSeconds: seconds(flags.podEvictionTimeout, '--pod-eviction-timeout', 60),
+  // Listen for signals before starting, so a SIGTERM during start-up still shuts down cleanly.
+  let onSignal = () => {};
+  const signalled = new Promise<void>((resolve) => {
+    onSignal = () => resolve();
+  });
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  try {
+    const running = await startControlPlane({
+      dataDir: flags.dataDir,
+      store: flags.store,
+      etcdEndpoints: flags.etcdEndpoints
+        ?.split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+      tlsCertFile: flags.tlsCertFile,
+      tlsPrivateKeyFile: flags.tlsPrivateKeyFile,
+      clientCaFile: flags.clientCaFile,
+      tokenAuthFile: flags.tokenAuthFile,
+      kubeletClientCertificate: flags.kubeletClientCertificate,
+      kubeletClientKey: flags.kubeletClientKey,
+      listen: flags.listen,
+      insecureLoopbackHttp: flags.insecureLoopbackHttp,
+      controllers:
+        flags.controllers !== false
+          ? {
+              controllers: {
+                nodeLifecycle: {
+                  nodeMonitorGracePeriodSeconds: seconds(
+                    flags.nodeMonitorGracePeriod,
+                    '--node-monitor-grace-period',
+                    40,
+                  ),
+                  podEvictionTimeoutSeconds: seconds(flags.podEvictionTimeout, '--pod-eviction-timeout', 60),
+                },
               },
-            },
-          }
-        : false,
-    events: {
-      emit(e) {
-        if (e.level !== 'debug' || globals.debug) io.stderr(`${e.level}: ${e.message}\n`);
+            }
+          : false,
+      events: {
+        emit(e) {
+          if (e.level !== 'debug' || globals.debug) io.stderr(`${e.level}: ${e.message}\n`);
+        },
       },
-    },
-  });
-  await new Promise<void>((resolve) => {
-    const onSignal = () => {
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
-      resolve();
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  });
-  await running.stop();
-  return 0;
+    });
+    await signalled;
+    await running.stop();
+    return 0;
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  }
 }

@@ -1,10 +1,13 @@
 import { agentCommand } from './agent.js';
 import { controlPlaneCommand } from './api-server.js';
+import { bootstrapCommand, uninstallCommand } from './bootstrap.js';
 import { createCommand } from './create.js';
 import { deleteCommand } from './delete.js';
 import { eipCommand } from './eip.js';
 import { initCommand } from './init.js';
+import { kubeconfigCommand } from './kubeconfig.js';
 import { listCommand } from './list.js';
+import { localCommand } from './local.js';
 import type { CommandModule } from './registry.js';
 import { scaleCommand } from './scale.js';
 import { schemaCommand } from './schema.js';
@@ -27,5 +30,9 @@ export const commands: readonly CommandModule[] = [
   eipCommand,
   deleteCommand,
   controlPlaneCommand,
+  localCommand,
   agentCommand,
+  bootstrapCommand,
+  uninstallCommand,
+  kubeconfigCommand,
 ];

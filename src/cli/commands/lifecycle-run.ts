@@ -1,4 +1,5 @@
-import { resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { AbortError } from '../../errors.js';
 import * as library from '../../index.js';
 import {
@@ -30,15 +31,22 @@ export interface SpecFlags extends AwsFlags {
   readonly bootstrap?: boolean;
 }
 
+/** `~/x` → home; a relative path is relative to the spec file, like every path in a spec. */
+function specPath(io: CliIO, specFile: string, path: string): string {
+  if (path === '~' || path.startsWith('~/')) return join(io.env.HOME || homedir(), path.slice(1));
+  return resolve(dirname(specFile), path);
+}
+
 async function loadDefinition(
   io: CliIO,
   file: string,
 ): Promise<{ definition: ClusterDefinition; region: string }> {
-  const spec = await loadClusterSpec(resolve(io.cwd, file));
+  const specFile = resolve(io.cwd, file);
+  const spec = await loadClusterSpec(specFile);
   const definition = buildClusterDefinition(spec);
   const keyFile = definition.publicKeyFile;
   return {
-    definition: keyFile ? { ...definition, publicKeyFile: resolve(io.cwd, keyFile) } : definition,
+    definition: keyFile ? { ...definition, publicKeyFile: specPath(io, specFile, keyFile) } : definition,
     region: spec.region,
   };
 }

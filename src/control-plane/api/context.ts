@@ -13,4 +13,6 @@ export interface ApiContext {
    * clients re-watch and connections spread over instances (kube-apiserver's --min-request-timeout).
    */
   readonly minWatchTimeoutSeconds: number;
+  /** Open watches, each with the function that ends it (shutdown ends them all). */
+  readonly watches: Set<() => void>;
 }

@@ -20,6 +20,7 @@ export interface Reply {
   readonly json?: string;
 }
 
+/** What a resource handler gets: context, parsed request, the HTTP pair, response shape and body. */
 export interface HandlerInput {
   readonly ctx: ApiContext;
   readonly info: ResourceRequest;

@@ -35,6 +35,7 @@ export function sendError(res: ServerResponse, err: ApiError): void {
   sendJson(res, err.code, err.toStatus());
 }
 
+/** Limits for reading a request body. */
 export interface BodyOptions {
   /** Larger bodies answer 413 RequestEntityTooLarge. */
   readonly maxBytes: number;
@@ -88,8 +89,8 @@ export function parseJsonObject(body: Buffer): Record<string, unknown> {
 }
 
 /**
- * Checks a POST/PUT/DELETE body's Content-Type and returns it as JSON: JSON as is, YAML converted.
- * Protobuf and anything else answer 415, which makes Kubernetes clients retry with JSON.
+ * Checks a POST/PUT/DELETE body's Content-Type and returns it as JSON: JSON as is, YAML and the
+ * protobuf kubectl's `create` generators send converted; anything else answers 415.
  */
 export async function normalizeBody(contentType: string | undefined, body: Buffer): Promise<Buffer> {
   const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
@@ -105,6 +106,10 @@ export async function normalizeBody(contentType: string | undefined, body: Buffe
         `the request body is not valid YAML: ${(err as Error).message.split('\n')[0]}`,
       );
     }
+  }
+  if (type === 'application/vnd.kubernetes.protobuf') {
+    const { decodeKubernetesProtobuf } = await import('./protobuf.js');
+    return Buffer.from(JSON.stringify(decodeKubernetesProtobuf(body)));
   }
   throw new ApiError(
     415,

@@ -12,6 +12,7 @@ import { sendJson } from './http.js';
 import { buildOpenApiV3, buildOpenApiV3Root } from './openapi.js';
 import { ApiError } from './status.js';
 
+/** What non-resource paths need to know: the reported minor and readiness. */
 export interface NonResourceOptions {
   readonly minor: string;
   readonly ready: boolean;

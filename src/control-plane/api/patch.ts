@@ -5,6 +5,7 @@ import { checkDepth } from './http.js';
 import { ApiError, badRequest } from './status.js';
 import { mergePatch, strategicMerge } from './strategic-merge.js';
 
+/** The three patch formats the server applies. */
 export type PatchType = 'json' | 'merge' | 'strategic';
 
 /** The patch type named by a PATCH request's Content-Type (415 for anything else). */

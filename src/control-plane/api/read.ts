@@ -34,6 +34,23 @@ function parseLimit(text: string | null): number | undefined {
   return n === 0 ? undefined : n;
 }
 
+/**
+ * `resourceVersionMatch=Exact` reads the list as of `resourceVersion` (410 once compacted); the
+ * default, NotOlderThan, is satisfied by the current state.
+ */
+function exactRevision(query: URLSearchParams): number | undefined {
+  const match = query.get('resourceVersionMatch');
+  if (!match || match === 'NotOlderThan') return undefined;
+  if (match !== 'Exact')
+    throw badRequest(`resourceVersionMatch "${match}" is not supported: use Exact or NotOlderThan`);
+  const rv = Number(query.get('resourceVersion'));
+  if (!Number.isSafeInteger(rv) || rv <= 0) {
+    throw badRequest('resourceVersionMatch=Exact needs a resourceVersion from a previous response');
+  }
+  return rv;
+}
+
+/** The items of a list (or their JSON text) with its list metadata. */
 export interface ListResult {
   readonly items: KubeObject[];
   /** JSON text of the items instead of `items`, when asked for and no selector needs the objects. */
@@ -57,7 +74,7 @@ export async function listObjects(
   const cont = req.query.get('continue');
   const token = cont ? decodeContinue(cont) : undefined;
   const namespace = def.namespaced ? req.namespace : undefined;
-  let revision = token?.rv;
+  let revision = token?.rv ?? exactRevision(req.query);
   let startKey = token?.start;
   const raw =
     options.raw && !req.query.get('labelSelector') && !req.query.get('fieldSelector')

@@ -2,6 +2,7 @@ import { findResource } from '../registry/index.js';
 import type { ResourceDef } from '../registry/types.js';
 import { ApiError } from './status.js';
 
+/** The Kubernetes verb of a request, as RBAC and audit name it. */
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
 
 /** What a resource request is about, parsed from method and path (after kube-apiserver's RequestInfo). */
@@ -22,6 +23,7 @@ export interface NonResourceRequest {
   readonly query: URLSearchParams;
 }
 
+/** A parsed request: a resource request or a non-resource path. */
 export type RequestInfo = ResourceRequest | NonResourceRequest;
 
 /** Subresources of a namespace object, which otherwise would read as resource names. */

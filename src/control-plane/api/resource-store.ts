@@ -4,6 +4,7 @@ import { objectTooLarge } from './lifecycle.js';
 import { decodeObject, encodeObject, listPrefix, objectJson, objectKey } from './objects.js';
 import { ApiError, alreadyExists, notFound } from './status.js';
 
+/** Limits of the typed persistence layer. */
 export interface ResourceStoreOptions {
   /** Objects whose JSON is larger answer 413. @default 1_572_864 (1.5 MiB, etcd's default) */
   readonly maxObjectBytes?: number;

@@ -25,6 +25,7 @@ export interface ServingTls {
   readonly clientCa?: string | Buffer;
 }
 
+/** Dependencies and settings of {@link buildApiServer}. */
 export interface ApiServerOptions {
   readonly store: Store;
   /** Serve HTTPS with these. Required unless `insecureLoopbackHttp`. */
@@ -56,8 +57,11 @@ export interface ApiServer {
   readonly server: http.Server | https.Server;
   /** Resolves once the default namespaces exist; requests wait for it. */
   readonly ready: Promise<void>;
-  /** Stops accepting requests and ends open watches. Does not close the store. */
-  close(): Promise<void>;
+  /**
+   * Graceful stop: no new connections, idle keep-alive connections and open watches end at once,
+   * in-flight requests get up to `graceMs` (default 10 s) to finish. Does not close the store.
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/livez', '/version']);
@@ -81,6 +85,7 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
     events: options.events ?? silentEvents,
     bookmarkIntervalMs: options.bookmarkIntervalMs ?? 30_000,
     minWatchTimeoutSeconds: options.minWatchTimeoutSeconds ?? 1800,
+    watches: new Set(),
   };
   const authn: AuthenticatorOptions = {
     tokens: options.tokens,
@@ -177,7 +182,12 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
         code: 'api.error',
         level: 'error',
         message: err instanceof Error ? err.message : String(err),
-        data: { method: req.method, url: req.url },
+        // The path only: exec commands travel in the query and may carry secrets.
+        data: {
+          method: req.method,
+          path: (req.url ?? '').split('?')[0],
+          stack: err instanceof Error ? err.stack : undefined,
+        },
       });
       sendError(
         res,
@@ -186,14 +196,23 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
     });
   };
 
+  /** Sockets taken over by WebSocket exec sessions (the HTTP server no longer tracks them). */
+  const upgraded = new Set<Duplex>();
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    upgraded.add(socket);
+    socket.once('close', () => upgraded.delete(socket));
     upgrade(req, socket, head).catch((err: unknown) => {
       const e =
         err instanceof ApiError
           ? err
           : new ApiError(500, 'InternalError', 'exec failed; see the control-plane log');
       if (!(err instanceof ApiError))
-        ctx.events.emit({ code: 'api.error', level: 'error', message: String(err), data: { url: req.url } });
+        ctx.events.emit({
+          code: 'api.error',
+          level: 'error',
+          message: String(err),
+          data: { path: (req.url ?? '').split('?')[0], stack: err instanceof Error ? err.stack : undefined },
+        });
       const text = JSON.stringify(e.toStatus());
       socket.end(
         `HTTP/1.1 ${e.code} ${http.STATUS_CODES[e.code] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
@@ -234,11 +253,20 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
   return {
     server,
     ready,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
+    close: async (graceMs = 10_000) => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const end of [...ctx.watches]) end();
+      // Connections turn idle as their last response ends; close them as they do.
+      const sweep = setInterval(() => server.closeIdleConnections(), 50);
+      server.closeIdleConnections();
+      const timer = setTimeout(() => {
         server.closeAllConnections();
-      }),
+        for (const socket of upgraded) socket.destroy();
+      }, graceMs);
+      await closed;
+      clearInterval(sweep);
+      clearTimeout(timer);
+    },
   };
 }
 

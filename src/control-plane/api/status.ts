@@ -30,6 +30,7 @@ export interface StatusCause {
   readonly field?: string;
 }
 
+/** The `details` of a Status: which object and, for Invalid, the field causes. */
 export interface StatusDetails {
   readonly name?: string;
   readonly group?: string;
@@ -86,6 +87,7 @@ function qualified(ref: ResourceRef): string {
   return ref.group ? `${ref.resource}.${ref.group}` : ref.resource;
 }
 
+/** 404 NotFound for an object, worded as kube-apiserver does. */
 export function notFound(ref: ResourceRef, name: string): ApiError {
   return new ApiError(404, 'NotFound', `${qualified(ref)} "${name}" not found`, {
     name,
@@ -94,6 +96,7 @@ export function notFound(ref: ResourceRef, name: string): ApiError {
   });
 }
 
+/** 409 AlreadyExists for a create of an existing name. */
 export function alreadyExists(ref: ResourceRef, name: string): ApiError {
   return new ApiError(409, 'AlreadyExists', `${qualified(ref)} "${name}" already exists`, {
     name,
@@ -102,6 +105,7 @@ export function alreadyExists(ref: ResourceRef, name: string): ApiError {
   });
 }
 
+/** 409 Conflict (stale resourceVersion, failed precondition); `why` says what to do. */
 export function conflict(ref: ResourceRef, name: string, why: string): ApiError {
   return new ApiError(
     409,
@@ -111,6 +115,7 @@ export function conflict(ref: ResourceRef, name: string, why: string): ApiError 
   );
 }
 
+/** 422 Invalid with one cause per bad field. */
 export function invalid(kind: string, group: string, name: string, causes: readonly StatusCause[]): ApiError {
   const summary = causes.map((c) => (c.field ? `${c.field}: ${c.message}` : c.message)).join(', ');
   return new ApiError(422, 'Invalid', `${kind}${group ? `.${group}` : ''} "${name}" is invalid: ${summary}`, {
@@ -125,12 +130,9 @@ export function invalid(kind: string, group: string, name: string, causes: reado
   });
 }
 
+/** 400 BadRequest: the request itself is malformed. */
 export function badRequest(message: string): ApiError {
   return new ApiError(400, 'BadRequest', message);
-}
-
-export function methodNotAllowed(message: string): ApiError {
-  return new ApiError(405, 'MethodNotAllowed', message);
 }
 
 /** A successful delete of a subresource-less object returns this when no object is returned. */

@@ -112,6 +112,7 @@ export async function serveWatch(
   const finish = () => {
     if (closed) return;
     closed = true;
+    ctx.watches.delete(finish);
     clearInterval(bookmarkTimer);
     clearTimeout(timeoutTimer);
     void watch.then((w) => w.cancel()).catch(() => {});
@@ -150,6 +151,7 @@ export async function serveWatch(
   );
   const bookmarkTimer = setInterval(() => bookmarks && bookmark(), ctx.bookmarkIntervalMs);
   const timeoutTimer = setTimeout(finish, timeoutSeconds * 1000);
+  ctx.watches.add(finish);
   httpReq.on('close', finish);
   res.on('close', finish);
   try {

@@ -99,6 +99,7 @@ export async function updateObject(
   return updated;
 }
 
+/** The DeleteOptions the server honours. */
 export interface DeleteOptions {
   readonly gracePeriodSeconds?: number;
   readonly propagationPolicy?: 'Orphan' | 'Background' | 'Foreground';

@@ -8,6 +8,7 @@ export interface UserInfo {
   readonly groups: readonly string[];
 }
 
+/** How requests authenticate besides client certificates. */
 export interface AuthenticatorOptions {
   /** Bearer tokens and their users (from --token-auth-file). @default none */
   readonly tokens?: ReadonlyMap<string, UserInfo>;

@@ -11,7 +11,9 @@ export function column(
   return { name, type, format: name === 'Name' ? 'name' : '', description, priority };
 }
 
+/** The NAME column every kind starts with. */
 export const nameColumn = column('Name', 'Name must be unique within a namespace.');
+/** The AGE column (creationTimestamp as a kubectl-style age). */
 export const ageColumn = column('Age', 'Time since the object was created (CreationTimestamp).');
 
 /**
@@ -43,10 +45,12 @@ export function age(timestamp: unknown, now: Date): string {
   return Number.isNaN(t) ? '<unknown>' : humanDuration(now.getTime() - t);
 }
 
+/** `metadata.name`, or empty. */
 export function nameOf(obj: KubeObject): string {
   return obj.metadata?.name ?? '';
 }
 
+/** The AGE cell of an object. */
 export function ageOf(obj: KubeObject, now: Date): string {
   return age(obj.metadata?.creationTimestamp, now);
 }

@@ -7,6 +7,7 @@ export type KubeObject = Record<string, unknown> & {
   metadata?: ObjectMeta;
 };
 
+/** The metadata fields the server reads and maintains (others pass through). */
 export interface ObjectMeta {
   name?: string;
   generateName?: string;
@@ -33,6 +34,7 @@ export interface TableColumn {
   readonly priority: number;
 }
 
+/** Subresources a kind may serve. */
 export type Subresource = 'status' | 'scale' | 'binding' | 'log' | 'exec';
 
 /** How the API server stores, validates, defaults and prints one resource. */

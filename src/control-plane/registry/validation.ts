@@ -156,6 +156,7 @@ export function checkNonNegativeInt(value: unknown, field: string): StatusCause[
   return [];
 }
 
+/** True for a plain JSON object (not null, not an array). */
 export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

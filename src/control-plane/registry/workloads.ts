@@ -20,17 +20,20 @@ import {
   getPath,
 } from './validation.js';
 
+/** The `-o wide` columns of workloads: containers, images, selector. */
 export const wideColumns: TableColumn[] = [
   column('Containers', 'Names of each container in the template.', 1),
   column('Images', 'Images referenced by each container in the template.', 1),
   column('Selector', 'Label selector for pods.', 1),
 ];
 
+/** Cells for {@link wideColumns}. */
 export function wideCells(obj: KubeObject): string[] {
   const [names, images] = containersAndImages(obj, ['spec', 'template', 'spec']);
   return [names, images, selectorString(getPath(obj, ['spec', 'selector']))];
 }
 
+/** Defaults a workload's pod template (metadata and pod spec). */
 export function defaultTemplate(obj: KubeObject): void {
   const spec = ensureRecord(obj, 'spec');
   const template = ensureRecord(spec, 'template');
@@ -47,6 +50,7 @@ function validateWorkload(obj: KubeObject): StatusCause[] {
   ];
 }
 
+/** Refuses a changed `spec.selector` (immutable in apps/v1 and batch/v1). */
 export function selectorImmutable(obj: KubeObject, old: KubeObject): StatusCause[] {
   const a = JSON.stringify(getPath(obj, ['spec', 'selector']) ?? null);
   const b = JSON.stringify(getPath(old, ['spec', 'selector']) ?? null);

@@ -1,6 +1,7 @@
 import { Etcd3, type IKeyValue, type IRangeResponse, type ITxnResponse } from 'etcd3';
 import { type EventSink, silentEvents } from '../../events.js';
 import { mapEtcdError, prefixEnd, withRetry } from './etcd-errors.js';
+import { WatchFanout } from './etcd-fanout.js';
 import { startEtcdWatch } from './etcd-watch.js';
 import {
   type DeleteResult,
@@ -62,6 +63,10 @@ class EtcdStore implements Store {
   private readonly events: EventSink;
   private closed = false;
   private readonly watches = new Set<Watch>();
+  private readonly fanout = new WatchFanout(
+    (key, prefix, start, handlers) => this.openUpstream(key, prefix, start, handlers),
+    () => this.currentRevision(),
+  );
 
   constructor(private readonly options: EtcdStoreOptions) {
     const tls = options.tls;
@@ -179,17 +184,8 @@ class EtcdStore implements Store {
 
   async watch(key: string, options: WatchOptions, handlers: WatchHandlers): Promise<Watch> {
     this.checkOpen();
-    const watch = await startEtcdWatch(
-      {
-        client: this.client.watchClient,
-        key: this.full(key),
-        prefix: options.prefix ?? false,
-        startRevision: options.startRevision && options.startRevision > 0 ? options.startRevision : undefined,
-        toKv: (kv) => this.toKv(kv),
-        retryTimeoutMs: this.options.retryTimeoutMs ?? 15_000,
-      },
-      handlers,
-    );
+    const start = options.startRevision && options.startRevision > 0 ? options.startRevision : undefined;
+    const watch = await this.fanout.watch(key, options.prefix ?? false, start, handlers);
     this.watches.add(watch);
     return {
       cancel: async () => {
@@ -199,9 +195,27 @@ class EtcdStore implements Store {
     };
   }
 
+  /** One etcd watch stream from `startRevision`; the fan-out shares these among store watches. */
+  private openUpstream(key: string, prefix: boolean, startRevision: number, handlers: WatchHandlers) {
+    return startEtcdWatch(
+      {
+        client: this.client.watchClient,
+        key: this.full(key),
+        prefix,
+        startRevision,
+        toKv: (kv) => this.toKv(kv),
+        retryTimeoutMs: this.options.retryTimeoutMs ?? 15_000,
+      },
+      handlers,
+    );
+  }
+
   async currentRevision(): Promise<number> {
     const res = await this.call('read revision', () =>
-      this.client.kv.range({ key: this.prefix, range_end: prefixEnd(this.prefix), count_only: true }),
+      // etcd refuses an empty key; with no prefix, '\0' to '\0' means every key.
+      this.prefix.length > 0
+        ? this.client.kv.range({ key: this.prefix, range_end: prefixEnd(this.prefix), count_only: true })
+        : this.client.kv.range({ key: Buffer.from([0]), range_end: Buffer.from([0]), count_only: true }),
     );
     return Number(res.header.revision);
   }

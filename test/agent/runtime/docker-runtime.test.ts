@@ -118,6 +118,45 @@ describe('DockerRuntime with a real dockerd', () => {
 
     await runtime.stop(c.id, 5);
     const stopped = await waitExited(c.id);
+    await runtime.remove(c.id);
+    expect(stopped.exitCode).not.toBe(0);
+  });
+
+  it('publishes a hostPort on the node', async () => {
+    const hostPort = await freePort();
+    const c = await runtime.start(
+      launch('published', {
+        command: ['httpd', '-f', '-p', '8080', '-h', '/www'],
+        ports: [{ containerPort: 8080, hostPort, hostIP: '127.0.0.1', protocol: 'tcp' }],
+      }),
+    );
+    let body = '';
+    for (let i = 0; i < 50 && !body; i++) {
+      body = await fetch(`http://127.0.0.1:${hostPort}/index.html`).then(
+        (r) => r.text(),
+        () => '',
+      );
+      if (!body) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(body).toBe('hello from tugboat\n');
+    await runtime.remove(c.id);
+  });
+
+  it('keeps containers of other nodes out of sight', async () => {
+    const other = new DockerRuntime({ socketPath: dockerd.socketPath, nodeName: 'elsewhere' });
+    const c = await other.start(launch('scoped', { command: ['sleep', '60'] }));
+    expect((await other.list()).map((x) => x.id)).toEqual([c.id]);
+    const scoped = new DockerRuntime({ socketPath: dockerd.socketPath, nodeName: 'here' });
+    expect(await scoped.list()).toEqual([]);
+    await other.remove(c.id);
+    await other.close();
+    await scoped.close();
+  });
+
+  it('removes what it stopped', async () => {
+    const c = await runtime.start(launch('short', { command: ['sleep', '60'] }));
+    await runtime.stop(c.id, 1);
+    const stopped = await waitExited(c.id);
     expect(stopped.exitCode).not.toBe(0);
     await runtime.remove(c.id);
   });

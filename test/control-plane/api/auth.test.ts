@@ -206,4 +206,40 @@ describe('limits and strict field validation', () => {
     expect(lenient.status).toBe(201);
     expect(lenient.body).not.toHaveProperty('extra');
   });
+
+  it('catches misspelled container fields in pods and pod templates', async () => {
+    const deploy = {
+      metadata: { name: 'typo' },
+      spec: {
+        selector: { matchLabels: { app: 'typo' } },
+        template: {
+          metadata: { labels: { app: 'typo' } },
+          spec: { containers: [{ name: 'c', image: 'i', imagePullpolicy: 'Always' }] },
+        },
+      },
+    };
+    const strict = await call('POST', '/apis/apps/v1/namespaces/default/deployments?fieldValidation=Strict', {
+      cert: admin,
+      body: deploy,
+    });
+    expect(strict.status).toBe(400);
+    expect(strict.body.message).toContain('unknown field "spec.template.spec.containers[0].imagePullpolicy"');
+    const warned = await call('POST', '/apis/apps/v1/namespaces/default/deployments', {
+      cert: admin,
+      body: deploy,
+    });
+    expect(warned.status).toBe(201);
+    const pod = {
+      metadata: { name: 'typo' },
+      spec: { containers: [{ name: 'c', image: 'i', comand: ['x'] }] },
+    };
+    expect(
+      (
+        await call('POST', '/api/v1/namespaces/default/pods?fieldValidation=Strict', {
+          cert: admin,
+          body: pod,
+        })
+      ).status,
+    ).toBe(400);
+  });
 });

@@ -123,6 +123,24 @@ describe('core CRUD', () => {
     expect(names).toEqual(['p-0', 'p-1', 'p-2', 'p-3', 'p-4']);
   });
 
+  it('lists as of an exact resourceVersion', async () => {
+    const before = await call('GET', '/api/v1/namespaces/default/configmaps');
+    const rv = before.body.metadata.resourceVersion;
+    expect(
+      (await call('POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: 'later' } })).status,
+    ).toBe(201);
+    const exact = await call(
+      'GET',
+      `/api/v1/namespaces/default/configmaps?resourceVersion=${rv}&resourceVersionMatch=Exact`,
+    );
+    expect(exact.status).toBe(200);
+    expect(exact.body.items).toHaveLength(before.body.items.length);
+    expect(exact.body.metadata.resourceVersion).toBe(rv);
+    const now = await call('GET', '/api/v1/namespaces/default/configmaps');
+    expect(now.body.items).toHaveLength(before.body.items.length + 1);
+    expect((await call('GET', '/api/v1/configmaps?resourceVersionMatch=Sometime')).status).toBe(400);
+  });
+
   it('creates in a missing namespace with 404 and deleting a namespace deletes its objects', async () => {
     const missing = await call('POST', '/api/v1/namespaces/nope/configmaps', { metadata: { name: 'c' } });
     expect(missing.status).toBe(404);

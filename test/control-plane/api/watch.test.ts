@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningApiServer, startApiServer } from '../../support/api-server.js';
 import { WatchReader } from '../../support/watch-reader.js';
@@ -118,5 +119,37 @@ describe('watch', () => {
     } finally {
       w.close();
     }
+  });
+});
+
+describe('graceful shutdown', () => {
+  it('ends open watches, refuses new connections and lets an in-flight request finish', async () => {
+    const own = await startApiServer();
+    const w = await WatchReader.open(`${own.url}/api/v1/namespaces/default/configmaps?watch=true`);
+    // A create whose body is still arriving when shutdown starts.
+    const body = JSON.stringify({ metadata: { name: 'in-flight' } });
+    const answer = new Promise<number>((resolve, reject) => {
+      const req = request(
+        `${own.url}/api/v1/namespaces/default/configmaps`,
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'content-length': String(body.length) },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on('error', reject);
+      req.write(body.slice(0, 5));
+      setTimeout(() => req.end(body.slice(5)), 300);
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    const stopping = own.stop();
+    for (let i = 0; i < 50 && !w.done; i++) await w.next(200);
+    expect(w.done).toBe(true);
+    expect(await answer).toBe(201);
+    await stopping;
+    await expect(fetch(`${own.url}/healthz`)).rejects.toThrow();
   });
 });

@@ -160,6 +160,62 @@ describe.each(['32', '28'])('kubectl against minor %s over TLS', (minor) => {
     expect(gone.stderr).toContain('NotFound');
   });
 
+  it('removes fields dropped from the applied file (last-applied three-way merge)', async () => {
+    const cm = (data: string) =>
+      `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\ndata:\n${data}`;
+    await ok(['apply', '-f', '-'], cm('  a: "1"\n  b: "2"\n'));
+    await ok(['patch', 'configmap', 'applied', '--type=merge', '-p', '{"data":{"manual":"kept"}}']);
+    await ok(['apply', '-f', '-'], cm('  a: "3"\n'));
+    const data = JSON.parse(await ok(['get', 'configmap', 'applied', '-o', 'jsonpath={.data}']));
+    expect(data).toEqual({ a: '3', manual: 'kept' });
+  });
+
+  it('creates objects with the generators (protobuf bodies from kubectl >= 1.32, JSON before)', async () => {
+    expect(await ok(['create', 'namespace', 'gen'])).toContain('namespace/gen created');
+    await ok(['-n', 'gen', 'create', 'configmap', 'cfg', '--from-literal=a=b']);
+    await ok(['-n', 'gen', 'create', 'secret', 'generic', 'pw', '--from-literal=password=hunter2']);
+    await ok([
+      '-n',
+      'gen',
+      'create',
+      'deployment',
+      'api',
+      '--image=nginx:1.25',
+      '--replicas=3',
+      '--port=8080',
+    ]);
+    await ok(['-n', 'gen', 'create', 'service', 'clusterip', 'api', '--tcp=80:8080']);
+    await ok(['-n', 'gen', 'create', 'job', 'once', '--image=busybox:1.36', '--', 'echo', 'hi']);
+    expect(await ok(['-n', 'gen', 'get', 'cm', 'cfg', '-o', 'jsonpath={.data.a}'])).toBe('b');
+    const pw = await ok(['-n', 'gen', 'get', 'secret', 'pw', '-o', 'jsonpath={.data.password}']);
+    expect(Buffer.from(pw, 'base64').toString()).toBe('hunter2');
+    const d = await ok([
+      '-n',
+      'gen',
+      'get',
+      'deploy',
+      'api',
+      '-o',
+      'jsonpath={.spec.replicas} {.spec.template.spec.containers[0].ports[0].containerPort}',
+    ]);
+    expect(d).toBe('3 8080');
+    expect(await ok(['-n', 'gen', 'get', 'svc', 'api', '-o', 'jsonpath={.spec.ports[0].targetPort}'])).toBe(
+      '8080',
+    );
+    expect(
+      await ok([
+        '-n',
+        'gen',
+        'get',
+        'job',
+        'once',
+        '-o',
+        'jsonpath={.spec.template.spec.containers[0].command}',
+      ]),
+    ).toBe('["echo","hi"]');
+    expect(await ok(['delete', 'namespace', 'gen'])).toContain('deleted');
+  });
+
   it('watches pods and sees changes', async () => {
     const child: ChildProcess = spawn('kubectl', ['get', 'pods', '-w'], {
       env,

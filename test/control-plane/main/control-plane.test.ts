@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { startEtcd } from '../../harness/etcd.js';
 import { freePort, type StartedProcess, startProcess } from '../../harness/process.js';
 
 const dirs: string[] = [];
@@ -9,7 +10,11 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-async function startServer(dataDir: string, port: number): Promise<StartedProcess> {
+async function startServer(
+  dataDir: string,
+  port: number,
+  extra: readonly string[] = [],
+): Promise<StartedProcess> {
   return startProcess(
     process.execPath,
     [
@@ -22,6 +27,7 @@ async function startServer(dataDir: string, port: number): Promise<StartedProces
       `127.0.0.1:${port}`,
       '--data-dir',
       dataDir,
+      ...extra,
     ],
     {
       ready: async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok,
@@ -36,54 +42,63 @@ async function exited(p: StartedProcess): Promise<number | null> {
 }
 
 describe('tugboat control-plane', () => {
-  it('keeps every acknowledged write across kill -9 and keeps resourceVersions increasing', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), `tugboat-cp-${process.pid}-`));
-    dirs.push(dataDir);
-    const port = await freePort();
-    const first = await startServer(dataDir, port);
-    const acked = new Map<string, number>();
-    const base = `http://127.0.0.1:${port}/api/v1/namespaces/default/configmaps`;
-    const writer = (async () => {
-      for (let i = 0; i < 100_000; i++) {
+  it.each(['embedded', 'etcd'])(
+    'keeps every acknowledged write across kill -9 and keeps resourceVersions increasing (%s)',
+    async (backend) => {
+      const dataDir = mkdtempSync(join(tmpdir(), `tugboat-cp-${process.pid}-`));
+      dirs.push(dataDir);
+      const port = await freePort();
+      const etcd = backend === 'etcd' ? await startEtcd() : undefined;
+      const extra = etcd
+        ? ['--store', 'etcd', '--etcd-endpoints', etcd.endpoints.join(','), '--no-controllers']
+        : ['--no-controllers'];
+      const first = await startServer(dataDir, port, extra);
+      const acked = new Map<string, number>();
+      const base = `http://127.0.0.1:${port}/api/v1/namespaces/default/configmaps`;
+      const writer = (async () => {
+        for (let i = 0; i < 100_000; i++) {
+          const res = await fetch(base, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ metadata: { name: `cm-${i}` }, data: { i: String(i) } }),
+          }).catch(() => undefined);
+          if (!res) return;
+          if (res.status !== 201) throw new Error(`create answered ${res.status}`);
+          const body = (await res.json()) as { metadata: { resourceVersion: string } };
+          acked.set(`cm-${i}`, Number(body.metadata.resourceVersion));
+        }
+      })();
+      for (let i = 0; i < 100 && acked.size < 30; i++) await new Promise((r) => setTimeout(r, 100));
+      first.child.kill('SIGKILL');
+      await writer.catch(() => undefined);
+      await exited(first);
+      expect(acked.size).toBeGreaterThanOrEqual(30);
+
+      const second = await startServer(dataDir, port, extra);
+      try {
+        const list = (await (await fetch(base)).json()) as {
+          items: Array<{ metadata: { name: string; resourceVersion: string } }>;
+        };
+        const stored = new Map(list.items.map((i) => [i.metadata.name, Number(i.metadata.resourceVersion)]));
+        for (const [name, rv] of acked) expect(stored.get(name), name).toBe(rv);
+        const maxRv = Math.max(...stored.values());
         const res = await fetch(base, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ metadata: { name: `cm-${i}` }, data: { i: String(i) } }),
-        }).catch(() => undefined);
-        if (!res) return;
-        if (res.status !== 201) throw new Error(`create answered ${res.status}`);
-        const body = (await res.json()) as { metadata: { resourceVersion: string } };
-        acked.set(`cm-${i}`, Number(body.metadata.resourceVersion));
+          body: JSON.stringify({ metadata: { name: 'after-restart' } }),
+        });
+        expect(res.status).toBe(201);
+        const created = (await res.json()) as { metadata: { resourceVersion: string } };
+        expect(Number(created.metadata.resourceVersion)).toBeGreaterThan(maxRv);
+      } finally {
+        second.child.kill('SIGTERM');
+        const code = await exited(second);
+        expect(code, `signal ${second.child.signalCode}; output:\n${second.output()}`).toBe(0);
+        expect(second.output()).toContain('API server stopped; store closed');
+        await etcd?.stop();
       }
-    })();
-    for (let i = 0; i < 100 && acked.size < 30; i++) await new Promise((r) => setTimeout(r, 100));
-    first.child.kill('SIGKILL');
-    await writer.catch(() => undefined);
-    await exited(first);
-    expect(acked.size).toBeGreaterThanOrEqual(30);
-
-    const second = await startServer(dataDir, port);
-    try {
-      const list = (await (await fetch(base)).json()) as {
-        items: Array<{ metadata: { name: string; resourceVersion: string } }>;
-      };
-      const stored = new Map(list.items.map((i) => [i.metadata.name, Number(i.metadata.resourceVersion)]));
-      for (const [name, rv] of acked) expect(stored.get(name), name).toBe(rv);
-      const maxRv = Math.max(...stored.values());
-      const res = await fetch(base, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ metadata: { name: 'after-restart' } }),
-      });
-      expect(res.status).toBe(201);
-      const created = (await res.json()) as { metadata: { resourceVersion: string } };
-      expect(Number(created.metadata.resourceVersion)).toBeGreaterThan(maxRv);
-    } finally {
-      second.child.kill('SIGTERM');
-      expect(await exited(second)).toBe(0);
-      expect(second.output()).toContain('API server stopped; store closed');
-    }
-  });
+    },
+  );
 
   it('refuses to serve without TLS unless the insecure loopback mode is asked for', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), `tugboat-cp-${process.pid}-`));

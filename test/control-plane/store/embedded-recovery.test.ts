@@ -144,6 +144,17 @@ describe('embedded store recovery', () => {
     await again.close();
   });
 
+  it('takes over a lock left by a dead owner whose PID was reused', async () => {
+    const dir = fresh();
+    await openEmbeddedStore({ dataDir: dir }).then((s) => s.close());
+    // Same PID as ours but another (or no) start time: a reboot or a new container.
+    for (const owner of [`${process.pid} 1\n`, `${process.pid}\n`]) {
+      writeFileSync(join(dir, 'LOCK'), owner);
+      const store = await openEmbeddedStore({ dataDir: dir });
+      await store.close();
+    }
+  });
+
   it('compacts history automatically beyond historyMaxRevisions', async () => {
     const dir = fresh();
     const events = new RecordingEvents();

@@ -16,6 +16,7 @@ import {
 import { startAutoCompaction } from './compactor.js';
 import { type DirLock, lockDataDir } from './lock.js';
 import type { Mvcc } from './mvcc.js';
+import { deferred, type Op, type Pending } from './ops.js';
 import { encodeRecord, RecordType } from './record.js';
 import { recoverState } from './recover.js';
 import { writeSnapshot } from './snapshot.js';
@@ -38,28 +39,6 @@ export interface EmbeddedStoreOptions {
   readonly compactIntervalMs?: number;
   /** Receives `store.*` events (recovery, snapshots, compaction). @default silentEvents */
   readonly events?: EventSink;
-}
-
-type Op =
-  | { readonly type: 'put'; readonly kv: KeyValue; readonly settle: Settle<TxnResult> }
-  | {
-      readonly type: 'delete';
-      readonly key: string;
-      readonly revision: number;
-      readonly settle: Settle<DeleteResult>;
-    }
-  | { readonly type: 'compact'; readonly revision: number; readonly settle: Settle<void> };
-
-interface Settle<T> {
-  resolve(value: T): void;
-  reject(err: Error): void;
-}
-
-interface Pending {
-  /** The key's value once the pending write is durable (undefined: deleted). */
-  readonly kv: KeyValue | undefined;
-  readonly revision: number;
-  readonly durable: Promise<unknown>;
 }
 
 /**
@@ -331,14 +310,4 @@ class EmbeddedStore implements Store {
       );
     }
   }
-}
-
-function deferred<T>(): Settle<T> & { promise: Promise<T> } {
-  let resolve!: (value: T) => void;
-  let reject!: (err: Error) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
 }

@@ -75,6 +75,9 @@ export function lockDataDir(dir: string): DirLock {
 
 function ownerAlive(pid: number, started: string | undefined): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
+  // Our own PID, but not held by this process (checked above): a previous process with the same PID
+  // (common in containers and after reboots) left it.
+  if (pid === process.pid) return false;
   const stat = procStat(pid);
   if (stat === undefined) {
     if (process.platform === 'linux') return false;

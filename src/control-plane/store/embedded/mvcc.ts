@@ -68,7 +68,11 @@ export class Mvcc {
   compact(revision: number): void {
     if (revision <= this.compactRevision) return;
     this.compactRevision = Math.min(revision, this.revision);
-    const keepFrom = this.firstEventAtOrAfter(this.compactRevision);
+    let keepFrom = this.firstEventAtOrAfter(this.compactRevision);
+    // As etcd: compaction keeps each key's latest state at the compaction point, but a deletion
+    // (tombstone) at exactly that revision goes too, so a watch from it starts after it.
+    const first = this.history[keepFrom];
+    if (first && first.revision === this.compactRevision && first.type === 'delete') keepFrom++;
     if (keepFrom > 0) this.history = this.history.slice(keepFrom);
   }
 

@@ -1,0 +1,143 @@
+import { posix } from 'node:path';
+import type { EventSink } from '../events.js';
+import type { IssuedCertificate } from '../pki/authority.js';
+import type { RemoteShell } from '../ssh/remote-shell.js';
+import type { HostBundle, HostInstallResult } from './control-plane-install.js';
+import { type HostFile, syncHostFiles } from './host-files.js';
+import type { HostLayout } from './layout.js';
+import { installService, restartService, type ServiceMode } from './service.js';
+import type { ServiceSpec } from './service-units.js';
+
+/** Name of the node agent's service. */
+export const AGENT_SERVICE = 'tugboat-agent';
+
+/** Options for {@link installAgent}. */
+export interface AgentInstallOptions {
+  readonly layout: HostLayout;
+  readonly bundle: HostBundle;
+  /** Node name (the Node object's name and the certificate's `node:<name>`). */
+  readonly nodeName: string;
+  /** API server URL the agent connects to, e.g. `https://10.0.0.5:6443`. */
+  readonly server: string;
+  /** Cluster CA certificate (PEM): verifies the API server and the API server's client certificate. */
+  readonly caPem: string;
+  /** This node's own client certificate (agents never share credentials). */
+  readonly client: IssuedCertificate;
+  /** Serving certificate of the logs/exec server (SANs = the node's addresses). */
+  readonly serving: IssuedCertificate;
+  /** Absolute path of node on the host. */
+  readonly nodePath: string;
+  /** InternalIP the agent reports. @default the agent's own detection */
+  readonly internalIp?: string;
+  /** @default 'docker' */
+  readonly runtime?: 'docker' | 'process';
+  /** Logs/exec server address. @default '0.0.0.0:10250' */
+  readonly listen?: string;
+  /** Read identity from EC2 IMDSv2: 'auto' on cloud hosts; 'off' for inventory hosts. @default 'auto' */
+  readonly imds?: 'auto' | 'on' | 'off';
+  /** Extra node labels, e.g. the worker group. @default {} */
+  readonly labels?: Readonly<Record<string, string>>;
+  /** @default 'auto' */
+  readonly mode?: ServiceMode | 'auto';
+  /** @default silentEvents */
+  readonly events?: EventSink;
+}
+
+/** Where the agent's files go on a host. */
+export function agentPaths(layout: HostLayout, bundleFile: string) {
+  const pki = posix.join(layout.etc, 'pki');
+  return {
+    bundle: posix.join(layout.opt, 'bundles', bundleFile),
+    ca: posix.join(pki, 'ca.crt'),
+    cert: posix.join(pki, 'node.crt'),
+    key: posix.join(pki, 'node.key'),
+    servingCert: posix.join(pki, 'agent-serving.crt'),
+    servingKey: posix.join(pki, 'agent-serving.key'),
+    dataDir: posix.join(layout.lib, 'agent'),
+  };
+}
+
+/** The agent's files. Pure. Keys 0600. */
+export function buildAgentFiles(options: AgentInstallOptions): HostFile[] {
+  const p = agentPaths(options.layout, options.bundle.file);
+  return [
+    { path: p.bundle, content: options.bundle.content, mode: 0o755 },
+    { path: p.ca, content: options.caPem, mode: 0o644 },
+    { path: p.cert, content: options.client.certPem, mode: 0o644 },
+    { path: p.key, content: options.client.keyPem, mode: 0o600 },
+    { path: p.servingCert, content: options.serving.certPem, mode: 0o644 },
+    { path: p.servingKey, content: options.serving.keyPem, mode: 0o600 },
+  ];
+}
+
+/** The agent's service definition (credentials by path only). Pure. */
+export function buildAgentService(options: AgentInstallOptions): ServiceSpec {
+  const p = agentPaths(options.layout, options.bundle.file);
+  const labels = Object.entries(options.labels ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+  return {
+    name: AGENT_SERVICE,
+    description: `tugboat node agent (${options.nodeName})`,
+    command: [
+      options.nodePath,
+      p.bundle,
+      'agent',
+      '--server',
+      options.server,
+      '--ca-file',
+      p.ca,
+      '--cert-file',
+      p.cert,
+      '--key-file',
+      p.key,
+      '--node-name',
+      options.nodeName,
+      ...(options.internalIp ? ['--internal-ip', options.internalIp] : []),
+      '--runtime',
+      options.runtime ?? 'docker',
+      '--data-dir',
+      p.dataDir,
+      '--listen',
+      options.listen ?? '0.0.0.0:10250',
+      '--tls-cert-file',
+      p.servingCert,
+      '--tls-key-file',
+      p.servingKey,
+      '--client-ca-file',
+      p.ca,
+      '--imds',
+      options.imds ?? 'auto',
+      ...(labels ? ['--labels', labels] : []),
+    ],
+    workingDirectory: options.layout.lib,
+  };
+}
+
+/** Installs or updates the node agent on a host. Idempotent; restarts it when its files changed. */
+export async function installAgent(
+  shell: RemoteShell,
+  options: AgentInstallOptions,
+): Promise<HostInstallResult> {
+  const sync = await syncHostFiles(shell, buildAgentFiles(options), { events: options.events });
+  const service = await installService(shell, buildAgentService(options), {
+    layout: options.layout,
+    mode: options.mode ?? 'auto',
+    events: options.events,
+  });
+  let changed = service.changed;
+  if (!changed && sync.uploaded.length > 0) {
+    await restartService(shell, AGENT_SERVICE, {
+      layout: options.layout,
+      mode: service.mode,
+      events: options.events,
+    });
+    changed = true;
+  }
+  return {
+    mode: service.mode,
+    filesUploaded: sync.uploaded.length,
+    bytesUploaded: sync.bytes,
+    serviceChanged: changed,
+  };
+}

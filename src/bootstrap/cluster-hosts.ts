@@ -1,0 +1,61 @@
+import { DeploymentError } from '../errors.js';
+import type { Host, Inventory } from '../provision/inventory.js';
+import type { HostInventory, HostInventoryEntry } from './inventory.js';
+
+/** Options for {@link hostInventoryFromCluster}. */
+export interface ClusterHostsOptions {
+  /** Login user on the instances (spec `ssh.user`). */
+  readonly user: string;
+  /** Which address to connect to (spec `ssh.address`): EIP or public IP from a laptop, private from inside the VPC. */
+  readonly address: 'public' | 'private';
+  /** The cluster's SSH private key (`~/.tugboat/<cluster>/id_ed25519` when tugboat made it). @default ssh-agent */
+  readonly privateKeyFile?: string;
+  /** @default 'docker' */
+  readonly runtime?: 'docker' | 'process';
+}
+
+const usable = (h: Host) => h.state === 'running' && !/^Terminat|^Detach/.test(h.lifecycleState);
+
+function addressOf(h: Host, which: 'public' | 'private'): string {
+  const address = which === 'public' ? (h.eip?.publicIp ?? h.publicIp) : h.privateIp;
+  if (!address) {
+    throw new DeploymentError(
+      'HOST_UNREACHABLE',
+      which === 'public'
+        ? `instance ${h.id} has no public address: give its group public IPs or EIPs, or set ssh.address: private and run tugboat inside the VPC`
+        : `instance ${h.id} has no private address yet: wait until it is running and retry`,
+    );
+  }
+  return address;
+}
+
+/**
+ * Turns the instances the stack's auto-scaling groups report into the host list bootstrap works on:
+ * the running master and every running worker, named by instance id (the agent's node name on EC2),
+ * reached on the address the spec chose. Pure.
+ */
+export function hostInventoryFromCluster(inventory: Inventory, options: ClusterHostsOptions): HostInventory {
+  const running = inventory.hosts.filter(usable);
+  const masters = running.filter((h) => h.role === 'master');
+  const master = masters.find((h) => h.lifecycleState === 'InService') ?? masters[0];
+  if (!master) {
+    throw new DeploymentError(
+      'NO_MASTER',
+      `cluster ${inventory.cluster} has no running master instance: run tugboat status ${inventory.cluster}, then retry`,
+    );
+  }
+  const entry = (h: Host): HostInventoryEntry => ({
+    name: h.id,
+    address: addressOf(h, options.address),
+    port: 22,
+    user: options.user,
+    role: h.role,
+  });
+  return {
+    cluster: inventory.cluster,
+    runtime: options.runtime ?? 'docker',
+    ...(options.privateKeyFile ? { privateKeyFile: options.privateKeyFile } : {}),
+    master: entry(master),
+    workers: running.filter((h) => h.role === 'worker').map(entry),
+  };
+}

@@ -1,0 +1,38 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { defaultKubeconfigPath, mergeKubeconfig, UsageError, writeKeyFile } from '../../index.js';
+import { type CliIO, type GlobalOptions, printResult } from '../context.js';
+import type { KubeconfigFlags } from './kubeconfig.js';
+
+/** `tugboat kubeconfig NAME`: reads `~/.tugboat/NAME/kubeconfig` (written by bootstrap) and merges it. */
+export async function runKubeconfig(
+  io: CliIO,
+  globals: GlobalOptions,
+  name: string,
+  flags: KubeconfigFlags,
+): Promise<number> {
+  const source = join(io.env.TUGBOAT_STATE_DIR ?? join(homedir(), '.tugboat'), name, 'kubeconfig');
+  if (!existsSync(source)) {
+    throw new UsageError(
+      `no kubeconfig for cluster "${name}" at ${source}: run tugboat bootstrap for it first`,
+    );
+  }
+  const text = readFileSync(source, 'utf8');
+  if (flags.print) {
+    io.stdout(text);
+    return 0;
+  }
+  const target = flags.kubeconfig
+    ? resolve(io.cwd, flags.kubeconfig)
+    : defaultKubeconfigPath(io.env, homedir());
+  const existing = existsSync(target) ? readFileSync(target, 'utf8') : undefined;
+  writeKeyFile(target, mergeKubeconfig(existing, text));
+  printResult(
+    io,
+    globals,
+    { cluster: name, kubeconfig: target, context: name },
+    () => `context ${name} merged into ${target} and made current`,
+  );
+  return 0;
+}

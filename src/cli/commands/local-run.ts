@@ -1,0 +1,56 @@
+import { UsageError } from '../../errors.js';
+import { runLocalDown } from '../../local/down.js';
+import { runLocalUp } from '../../local/up.js';
+import { type CliIO, type GlobalOptions, printResult } from '../context.js';
+import { createProgress } from '../render.js';
+
+export async function runLocalUpCommand(
+  io: CliIO,
+  globals: GlobalOptions,
+  flags: { nodes: string; runtime: 'auto' | 'docker' | 'process' },
+): Promise<number> {
+  const nodes = Number(flags.nodes);
+  if (!Number.isInteger(nodes) || nodes < 1 || nodes > 20) {
+    throw new UsageError(`--nodes "${flags.nodes}" must be a whole number from 1 to 20`);
+  }
+  const progress = createProgress(io, globals);
+  let result: Awaited<ReturnType<typeof runLocalUp>>;
+  try {
+    result = await runLocalUp({ nodes, runtime: flags.runtime, env: io.env, events: progress.events });
+  } finally {
+    await progress.close();
+  }
+  printResult(io, globals, result, () =>
+    [
+      result.alreadyRunning ? 'local cluster already running' : 'local cluster is up',
+      `  API server:  ${result.server}`,
+      `  nodes:       ${result.nodes.map((n) => n.name).join(', ')} (runtime ${result.runtime})`,
+      `  kubeconfig:  ${result.kubeconfigPath} (context ${result.context}, now current)`,
+      '',
+      'try: kubectl get nodes',
+      'stop it with: tugboat local down',
+    ].join('\n'),
+  );
+  return 0;
+}
+
+export async function runLocalDownCommand(
+  io: CliIO,
+  globals: GlobalOptions,
+  flags: { keepData: boolean },
+): Promise<number> {
+  const progress = createProgress(io, globals);
+  let result: Awaited<ReturnType<typeof runLocalDown>>;
+  try {
+    result = await runLocalDown({ env: io.env, keepData: flags.keepData, events: progress.events });
+  } finally {
+    await progress.close();
+  }
+  printResult(io, globals, result, () =>
+    result.wasRunning
+      ? `local cluster stopped (${result.stopped.join(', ') || 'nothing was running'}); ` +
+        `${result.removedContainers} leftover container(s) removed`
+      : `no local cluster in ${result.stateDir}`,
+  );
+  return 0;
+}

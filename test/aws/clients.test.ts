@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { createAwsClients } from '../../src/aws/clients.js';
+import { AwsCallError, awsErrorCode, isAwsError, mapAwsError } from '../../src/aws/errors.js';
+import { AbortError, UsageError } from '../../src/errors.js';
+
+describe('createAwsClients', () => {
+  const env = {
+    AWS_REGION: 'eu-west-1',
+    AWS_DEFAULT_REGION: 'eu-central-1',
+    AWS_ENDPOINT_URL: 'http://127.0.0.1:4566',
+  };
+
+  it('takes the region from the option, then AWS_REGION, then AWS_DEFAULT_REGION', () => {
+    expect(createAwsClients({ region: 'us-west-2', env }).region).toBe('us-west-2');
+    expect(createAwsClients({ env }).region).toBe('eu-west-1');
+    expect(createAwsClients({ env: { AWS_DEFAULT_REGION: 'eu-central-1' } }).region).toBe('eu-central-1');
+  });
+
+  it('takes the endpoint from the option, then AWS_ENDPOINT_URL, else none', () => {
+    expect(createAwsClients({ endpointUrl: 'http://localhost:9999', env }).endpointUrl).toBe(
+      'http://localhost:9999',
+    );
+    expect(createAwsClients({ env }).endpointUrl).toBe('http://127.0.0.1:4566');
+    expect(createAwsClients({ env: { AWS_REGION: 'eu-west-1' } }).endpointUrl).toBeUndefined();
+  });
+
+  it('refuses a missing region or a malformed endpoint with how to fix it', () => {
+    expect(() => createAwsClients({ env: {} })).toThrow(UsageError);
+    expect(() => createAwsClients({ env: {} })).toThrow(
+      /pass --region, set region in the cluster spec, or set AWS_REGION/,
+    );
+    expect(() => createAwsClients({ env, endpointUrl: 'localhost:4566' })).toThrow(
+      /use e\.g\. http:\/\/localhost:4566/,
+    );
+  });
+});
+
+describe('AWS error mapping', () => {
+  it('keeps the AWS code and message, names the action and adds a hint', () => {
+    const sdk = Object.assign(new Error('The vpc vpc-1 has dependencies'), { name: 'DependencyViolation' });
+    const err = mapAwsError('ec2:DeleteVpc', sdk) as AwsCallError;
+    expect(err).toBeInstanceOf(AwsCallError);
+    expect(err.exitCode).toBe(3);
+    expect(err.message).toBe('ec2:DeleteVpc failed (DependencyViolation): The vpc vpc-1 has dependencies');
+    expect(err.awsMessage).toBe('The vpc vpc-1 has dependencies');
+    expect(isAwsError(err, 'DependencyViolation')).toBe(true);
+    const creds = mapAwsError('ec2:DescribeVpcs', Object.assign(new Error('bad'), { name: 'AuthFailure' }));
+    expect(creds.message).toContain('check your AWS credentials (--profile, AWS_PROFILE');
+    const down = mapAwsError(
+      'ec2:DescribeVpcs',
+      Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }),
+      'http://x',
+    );
+    expect(down.message).toContain('cannot reach http://x; check --endpoint-url / AWS_ENDPOINT_URL');
+  });
+
+  it('matches dotted codes by prefix and turns SDK aborts into AbortError', () => {
+    expect(isAwsError({ name: 'InvalidKeyPair.NotFound' }, 'InvalidKeyPair')).toBe(true);
+    expect(isAwsError({ name: 'InvalidKeyPairX' }, 'InvalidKeyPair')).toBe(false);
+    expect(awsErrorCode('nope')).toBe('');
+    expect(mapAwsError('x', Object.assign(new Error('aborted'), { name: 'AbortError' }))).toBeInstanceOf(
+      AbortError,
+    );
+  });
+});
+
+describe('abort signal', () => {
+  it('cancels requests once it fires, as AbortError', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const aws = createAwsClients({
+      env: { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y' },
+      endpointUrl: 'http://127.0.0.1:9',
+      signal: controller.signal,
+    });
+    await expect(aws.ec2.describeVpcs([])).rejects.toBeInstanceOf(AbortError);
+  });
+});

@@ -1,0 +1,171 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bootstrapInventory, uninstallInventory } from '../../src/bootstrap/bootstrap-inventory.js';
+import type { HostBundle } from '../../src/bootstrap/control-plane-install.js';
+import {
+  type HostInventory,
+  type HostInventoryEntry,
+  parseHostInventory,
+} from '../../src/bootstrap/inventory.js';
+import { buildHostLayout, layoutDirectories } from '../../src/bootstrap/layout.js';
+import { RecordingEvents } from '../../src/events.js';
+import { writeKeyFile } from '../../src/pki/index.js';
+import { HostKeyError, SshConnectError } from '../../src/ssh/errors.js';
+import { freePort } from '../harness/process.js';
+import { generateSshKey, type Sshd, type SshKeyPair, startSshd } from '../harness/sshd.js';
+
+// Three hosts on one machine: sshd on 127.0.0.1 (master), 127.0.0.2 and 127.0.0.3 (workers),
+// each with its own layout root; agents use the process runtime (no Docker needed).
+let dir: string;
+let clientKey: SshKeyPair;
+const sshds = new Map<string, Sshd>();
+let bundle: HostBundle;
+let apiPort: number;
+let agentPort: number;
+let inventoryText: string;
+const events = new RecordingEvents();
+const layoutFor = (h: HostInventoryEntry) => buildHostLayout({ root: join(dir, 'hosts', h.name) });
+const options = (inventory: HostInventory, trustNewHosts = true) => ({
+  inventory,
+  stateDir: join(dir, 'state'),
+  trustNewHosts,
+  layoutFor,
+  bundle,
+  apiPort,
+  apiListen: `127.0.0.1:${apiPort}`,
+  agentListen: (h: HostInventoryEntry) => `${h.address}:${agentPort}`,
+  readyTimeoutMs: 120_000,
+  connectAttempts: 2,
+  events,
+});
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), `tugboat-inv-${process.pid}-`));
+  clientKey = generateSshKey(join(dir, 'keys'), 'id_ed25519');
+  const manifest = JSON.parse(
+    execFileSync(process.execPath, ['scripts/bundle.mjs', '--outdir', join(dir, 'bundles')], {
+      encoding: 'utf8',
+    }),
+  );
+  bundle = { file: manifest.file, content: readFileSync(join(dir, 'bundles', manifest.file)) };
+  for (const [name, address] of [
+    ['m1', '127.0.0.1'],
+    ['w1', '127.0.0.2'],
+    ['w2', '127.0.0.3'],
+  ] as const) {
+    sshds.set(name, await startSshd({ listenAddress: address, clientKey }));
+  }
+  apiPort = await freePort();
+  agentPort = await freePort('127.0.0.2');
+  const host = (name: string, role: string) => {
+    const s = sshds.get(name)!;
+    return `  - { name: ${name}, address: ${s.host}, port: ${s.port}, role: ${role} }`;
+  };
+  inventoryText = [
+    'cluster: lab',
+    `ssh: { user: ${sshds.get('m1')!.username}, privateKeyFile: ${clientKey.privateKeyPath} }`,
+    'runtime: process',
+    'hosts:',
+    host('m1', 'master'),
+    host('w1', 'worker'),
+    host('w2', 'worker'),
+  ].join('\n');
+});
+
+afterAll(async () => {
+  if (inventoryText) {
+    await uninstallInventory({ ...options(parseHostInventory(inventoryText)) }).catch(() => undefined);
+  }
+  for (const s of sshds.values()) await s.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function kubectl(args: string[]): string {
+  const kubeconfig = join(dir, 'state', 'kubeconfig');
+  return execFileSync('kubectl', ['--kubeconfig', kubeconfig, ...args], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+}
+
+describe('bootstrap --inventory with three hosts over SSH', () => {
+  it('brings up the control plane and two Ready nodes that real kubectl sees', async () => {
+    const result = await bootstrapInventory(options(parseHostInventory(inventoryText)));
+    for (const h of result.hosts) expect(h.ok, h.ok ? '' : h.error.message).toBe(true);
+    writeKeyFile(join(dir, 'state', 'kubeconfig'), result.kubeconfig);
+    const nodes = kubectl(['get', 'nodes', '--no-headers']);
+    expect(nodes).toMatch(/^w1\s+Ready/m);
+    expect(nodes).toMatch(/^w2\s+Ready/m);
+  });
+
+  it('running it again uploads nothing and restarts nothing', async () => {
+    const result = await bootstrapInventory(options(parseHostInventory(inventoryText), false));
+    expect(
+      result.hosts.map((h) =>
+        h.ok ? [h.host, h.value.bytesUploaded, h.value.serviceChanged] : [h.host, h.error.message],
+      ),
+    ).toEqual([
+      ['m1', 0, false],
+      ['w1', 0, false],
+      ['w2', 0, false],
+    ]);
+  });
+
+  it('a changed host key and a refused login fail their hosts clearly while the others finish', async () => {
+    const w2 = sshds.get('w2')!;
+    await w2.stop();
+    sshds.set('w2', await startSshd({ listenAddress: w2.host, port: w2.port, clientKey }));
+    const stranger = await startSshd({
+      listenAddress: '127.0.0.4',
+      clientKey: generateSshKey(join(dir, 'keys'), 'other'),
+    });
+    sshds.set('w3', stranger);
+    const text = `${inventoryText}\n  - { name: w3, address: 127.0.0.4, port: ${stranger.port}, role: worker }`;
+    const result = await bootstrapInventory(options(parseHostInventory(text), true));
+    const byHost = Object.fromEntries(result.hosts.map((h) => [h.host, h]));
+    expect(byHost.m1?.ok).toBe(true);
+    expect(byHost.w1?.ok).toBe(true);
+    const changed = byHost.w2!;
+    expect(!changed.ok && changed.error).toBeInstanceOf(HostKeyError);
+    expect(!changed.ok && changed.error.message).toContain(`host key of [127.0.0.3]:${w2.port} changed`);
+    const refused = byHost.w3!;
+    expect(!refused.ok && refused.error).toBeInstanceOf(SshConnectError);
+    expect(!refused.ok && refused.error.message).toMatch(/w3 refused our key/);
+  });
+
+  it('no private key or token appears in any event', () => {
+    const pkiDir = join(dir, 'state', 'pki');
+    const keys = [
+      'ca.key',
+      'admin.key',
+      'apiserver.key',
+      'apiserver-client.key',
+      'nodes/w1.key',
+      'nodes/w2.key',
+    ].map((f) => readFileSync(join(pkiDir, f), 'utf8'));
+    const seen = JSON.stringify(events.events);
+    for (const key of keys) {
+      for (const line of key.split('\n').filter((l) => l.length > 20 && !l.startsWith('-----'))) {
+        expect(seen).not.toContain(line);
+      }
+    }
+  });
+
+  it('uninstall leaves no tugboat process or directory on any host', async () => {
+    const inventory = parseHostInventory(inventoryText);
+    // w2's host key changed on purpose above; trust its new key by forgetting the old one.
+    rmSync(join(dir, 'state', 'known_hosts'));
+    const outcomes = await uninstallInventory(options(inventory, true));
+    expect(outcomes.map((o) => o.ok)).toEqual([true, true, true]);
+    for (const h of [inventory.master, ...inventory.workers]) {
+      for (const d of layoutDirectories(layoutFor(h))) expect(existsSync(d), d).toBe(false);
+    }
+    const leftovers = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
+      .split('\n')
+      .filter((l) => l.includes(join(dir, 'hosts')));
+    expect(leftovers).toEqual([]);
+  });
+});

@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { decodeKubernetesProtobuf } from '../../../src/control-plane/api/protobuf.js';
+import { ApiError } from '../../../src/control-plane/api/status.js';
+
+// A tiny protobuf writer for building test envelopes (the decoder is the code under test).
+const varint = (n: number): number[] => {
+  const out: number[] = [];
+  let v = n;
+  while (v > 0x7f) {
+    out.push((v & 0x7f) | 0x80);
+    v = Math.floor(v / 128);
+  }
+  out.push(v);
+  return out;
+};
+const bytes = (field: number, data: Buffer | string): Buffer => {
+  const b = typeof data === 'string' ? Buffer.from(data) : data;
+  return Buffer.from([...varint((field << 3) | 2), ...varint(b.length), ...b]);
+};
+const num = (field: number, n: number): Buffer => Buffer.from([...varint(field << 3), ...varint(n)]);
+const msg = (...parts: Buffer[]) => Buffer.concat(parts);
+const entry = (field: number, k: string, v: string) => bytes(field, msg(bytes(1, k), bytes(2, v)));
+const envelope = (apiVersion: string, kind: string, raw: Buffer) =>
+  Buffer.concat([
+    Buffer.from('k8s\u0000', 'latin1'),
+    bytes(1, msg(bytes(1, apiVersion), bytes(2, kind))),
+    bytes(2, raw),
+  ]);
+
+describe('Kubernetes protobuf bodies', () => {
+  it('decodes a ConfigMap with metadata, labels and data, ignoring zero values', () => {
+    const meta = msg(bytes(1, 'cfg'), bytes(3, ''), entry(11, 'app', 'web'), bytes(8, Buffer.alloc(0)));
+    const body = envelope('v1', 'ConfigMap', msg(bytes(1, meta), entry(2, 'a', 'b'), entry(3, 'bin', 'raw')));
+    expect(decodeKubernetesProtobuf(body)).toEqual({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'cfg', labels: { app: 'web' } },
+      data: { a: 'b' },
+      binaryData: { bin: Buffer.from('raw').toString('base64') },
+    });
+  });
+
+  it('decodes a Deployment down to container ports and int-or-string fields, keeping explicit zero replicas', () => {
+    const container = msg(
+      bytes(1, 'web'),
+      bytes(2, 'nginx'),
+      bytes(6, num(3, 8080)),
+      bytes(3, 'sh'),
+      num(16, 0),
+    );
+    const template = msg(bytes(1, msg(entry(11, 'app', 'web'))), bytes(2, msg(bytes(2, container))));
+    const strategy = msg(
+      bytes(1, 'RollingUpdate'),
+      bytes(2, msg(bytes(1, msg(num(1, 1), bytes(3, '25%'))), bytes(2, msg(num(2, 2))))),
+    );
+    const spec = msg(
+      num(1, 0),
+      bytes(2, msg(entry(1, 'app', 'web'))),
+      bytes(3, template),
+      bytes(4, strategy),
+    );
+    const out = decodeKubernetesProtobuf(
+      envelope(
+        'apps/v1',
+        'Deployment',
+        msg(bytes(1, msg(bytes(1, 'web'))), bytes(2, spec), bytes(3, Buffer.alloc(0))),
+      ),
+    );
+    expect(out.spec).toEqual({
+      replicas: 0,
+      selector: { matchLabels: { app: 'web' } },
+      template: {
+        metadata: { labels: { app: 'web' } },
+        spec: {
+          containers: [{ name: 'web', image: 'nginx', ports: [{ containerPort: 8080 }], command: ['sh'] }],
+        },
+      },
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '25%', maxSurge: 2 } },
+    });
+  });
+
+  it('refuses data it cannot represent with 415, never silently', () => {
+    const volumes = msg(bytes(1, msg(bytes(1, 'v'))));
+    const pod = envelope('v1', 'Pod', msg(bytes(1, msg(bytes(1, 'p')))));
+    const withVolume = envelope(
+      'apps/v1',
+      'Deployment',
+      msg(bytes(2, msg(bytes(3, msg(bytes(2, msg(bytes(1, volumes)))))))),
+    );
+    for (const body of [
+      pod,
+      withVolume,
+      Buffer.from('k8s\u0000\u00ff', 'latin1'),
+      Buffer.from('not protobuf'),
+    ]) {
+      let caught: unknown;
+      try {
+        decodeKubernetesProtobuf(body);
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught).toBeInstanceOf(ApiError);
+      expect((caught as ApiError).code).toBe(415);
+    }
+  });
+});
