@@ -2,10 +2,11 @@ import { posix } from 'node:path';
 import type { EventSink } from '../events.js';
 import type { IssuedCertificate } from '../pki/authority.js';
 import type { RemoteShell } from '../ssh/remote-shell.js';
-import type { HostBundle, HostInstallResult } from './control-plane-install.js';
-import { type HostFile, syncHostFiles } from './host-files.js';
+import type { HostBundle } from './control-plane-install.js';
+import type { HostFile } from './host-files.js';
+import { type HostInstallResult, installHostService } from './host-install.js';
 import type { HostLayout } from './layout.js';
-import { installService, restartService, type ServiceMode } from './service.js';
+import type { ServiceMode } from './service.js';
 import type { ServiceSpec } from './service-units.js';
 
 /** Name of the node agent's service. */
@@ -124,25 +125,5 @@ export async function installAgent(
   shell: RemoteShell,
   options: AgentInstallOptions,
 ): Promise<HostInstallResult> {
-  const sync = await syncHostFiles(shell, buildAgentFiles(options), { events: options.events });
-  const service = await installService(shell, buildAgentService(options), {
-    layout: options.layout,
-    mode: options.mode ?? 'auto',
-    events: options.events,
-  });
-  let changed = service.changed;
-  if (!changed && sync.uploaded.length > 0) {
-    await restartService(shell, AGENT_SERVICE, {
-      layout: options.layout,
-      mode: service.mode,
-      events: options.events,
-    });
-    changed = true;
-  }
-  return {
-    mode: service.mode,
-    filesUploaded: sync.uploaded.length,
-    bytesUploaded: sync.bytes,
-    serviceChanged: changed,
-  };
+  return installHostService(shell, buildAgentFiles(options), buildAgentService(options), options);
 }

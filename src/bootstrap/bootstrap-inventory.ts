@@ -10,12 +10,8 @@ import { renderKubeconfig } from '../pki/kubeconfig.js';
 import { connectSsh } from '../ssh/connect.js';
 import type { RemoteShell } from '../ssh/remote-shell.js';
 import { AGENT_SERVICE, installAgent } from './agent-install.js';
-import {
-  CONTROL_PLANE_SERVICE,
-  type HostBundle,
-  type HostInstallResult,
-  installControlPlane,
-} from './control-plane-install.js';
+import { CONTROL_PLANE_SERVICE, type HostBundle, installControlPlane } from './control-plane-install.js';
+import type { HostInstallResult } from './host-install.js';
 import type { HostInventory, HostInventoryEntry } from './inventory.js';
 import { DEFAULT_HOST_LAYOUT, type HostLayout } from './layout.js';
 import { runPreflight } from './preflight.js';

@@ -2,9 +2,10 @@ import { posix } from 'node:path';
 import type { EventSink } from '../events.js';
 import type { ClusterPki } from '../pki/cluster-pki.js';
 import type { RemoteShell } from '../ssh/remote-shell.js';
-import { type HostFile, syncHostFiles } from './host-files.js';
+import type { HostFile } from './host-files.js';
+import { type HostInstallResult, installHostService } from './host-install.js';
 import type { HostLayout } from './layout.js';
-import { installService, restartService, type ServiceMode } from './service.js';
+import type { ServiceMode } from './service.js';
 import type { ServiceSpec } from './service-units.js';
 
 /** Name of the control plane's service (systemd unit or supervisor). */
@@ -30,15 +31,6 @@ export interface ControlPlaneInstallOptions {
   readonly mode?: ServiceMode | 'auto';
   /** @default silentEvents */
   readonly events?: EventSink;
-}
-
-/** What installing on one host did. */
-export interface HostInstallResult {
-  readonly mode: ServiceMode;
-  readonly filesUploaded: number;
-  readonly bytesUploaded: number;
-  /** False when the service definition was already installed and running. */
-  readonly serviceChanged: boolean;
 }
 
 /** Where the control plane's files go on a host. */
@@ -105,26 +97,10 @@ export async function installControlPlane(
   shell: RemoteShell,
   options: ControlPlaneInstallOptions,
 ): Promise<HostInstallResult> {
-  const sync = await syncHostFiles(shell, buildControlPlaneFiles(options), { events: options.events });
-  const service = await installService(shell, buildControlPlaneService(options), {
-    layout: options.layout,
-    mode: options.mode ?? 'auto',
-    events: options.events,
-  });
-  // New certificates or a new bundle under the same definition still need a restart.
-  let changed = service.changed;
-  if (!changed && sync.uploaded.length > 0) {
-    await restartService(shell, CONTROL_PLANE_SERVICE, {
-      layout: options.layout,
-      mode: service.mode,
-      events: options.events,
-    });
-    changed = true;
-  }
-  return {
-    mode: service.mode,
-    filesUploaded: sync.uploaded.length,
-    bytesUploaded: sync.bytes,
-    serviceChanged: changed,
-  };
+  return installHostService(
+    shell,
+    buildControlPlaneFiles(options),
+    buildControlPlaneService(options),
+    options,
+  );
 }

@@ -27,7 +27,6 @@ export {
   type ControlPlaneInstallOptions,
   controlPlanePaths,
   type HostBundle,
-  type HostInstallResult,
   installControlPlane,
 } from './control-plane-install.js';
 export {
@@ -37,6 +36,8 @@ export {
   type SyncResult,
   syncHostFiles,
 } from './host-files.js';
+export type { HostInstallResult, HostServiceOptions } from './host-install.js';
+export { installHostService } from './host-install.js';
 export { type HostInventory, type HostInventoryEntry, parseHostInventory } from './inventory.js';
 export {
   buildHostLayout,
