@@ -232,7 +232,9 @@ class EtcdStore implements Store {
 
   async compact(revision: number): Promise<void> {
     try {
-      await this.call(`compact ${revision}`, () => this.client.kv.compact({ revision }));
+      // physical: the call returns once etcd has really dropped the history, not when it has only
+      // scheduled that; otherwise a watch right after may still see a tombstone at `revision`.
+      await this.call(`compact ${revision}`, () => this.client.kv.compact({ revision, physical: true }));
     } catch (err) {
       // Compacting to an already-compacted revision is a no-op, as in the embedded store.
       if (err instanceof StoreError && err.reason === 'Compacted') return;
