@@ -53,6 +53,11 @@ export interface BootstrapInventoryOptions extends InventoryAccessOptions {
    * the host's package manager. When false, a missing prerequisite fails the host. @default true
    */
   readonly installPackages?: boolean;
+  /**
+   * Reinstall on every host even when it already has the same bundle and configuration: upload
+   * every file again, rewrite the services and restart them (`--force`). @default false
+   */
+  readonly force?: boolean;
 }
 
 /** What {@link bootstrapInventory} did. */
@@ -111,7 +116,7 @@ async function onHost<T>(
 /**
  * Installs a cluster on the hosts of an inventory: the control plane on the master (then waits
  * for /readyz over TLS), then the agent on every worker in parallel (then waits until its Node is
- * Ready). Idempotent: a second run uploads nothing and restarts nothing. A failed worker reports
+ * Ready). Idempotent: a second run uploads nothing and restarts nothing (unless `force`). A failed worker reports
  * its name, step, exit code and stderr tail while the others finish.
  */
 export async function bootstrapInventory(
@@ -161,6 +166,7 @@ export async function bootstrapInventory(
             listen: options.apiListen ?? `0.0.0.0:${apiPort}`,
             mode,
             events,
+            force: options.force ?? false,
           });
           await waitForHealthy(`${server}/readyz`, {
             caPem: pki.ca.certPem,
@@ -187,6 +193,7 @@ export async function bootstrapInventory(
           ...(host.labels ? { labels: host.labels } : {}),
           mode,
           events,
+          force: options.force ?? false,
         });
         await waitForNodeReady(host.name, {
           server,

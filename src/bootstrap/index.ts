@@ -33,6 +33,7 @@ export {
   bundleFileName,
   bundleHostFile,
   type HostFile,
+  type SyncHostFilesOptions,
   type SyncResult,
   syncHostFiles,
 } from './host-files.js';
@@ -77,6 +78,7 @@ export {
   detectServiceMode,
   ensureHostLayout,
   type InstallResult,
+  type InstallServiceOptions,
   installService,
   removeService,
   restartService,

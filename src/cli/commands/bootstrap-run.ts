@@ -82,6 +82,7 @@ export async function runBootstrap(
     trustNewHosts: Boolean(flags.trustNewHosts),
     concurrency: concurrency(flags.concurrency),
     events: stderrEvents(io, globals),
+    force: Boolean(flags.force),
   });
   writeKeyFile(join(stateDir, 'kubeconfig'), result.kubeconfig);
   const failed = result.hosts.filter((h) => !h.ok);
