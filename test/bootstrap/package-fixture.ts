@@ -1,5 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -12,7 +20,10 @@ export interface PackageFixture {
   readonly dir: string;
   /** The directory that is the host's whole PATH. */
   readonly bin: string;
-  /** sshd_config line giving sessions exactly that PATH. */
+  /**
+   * sshd_config line giving sessions exactly that PATH, and a HOME of the host's own (so this
+   * machine's ~/.bashrc, which bash sources for SSH commands, does not reshape PATH).
+   */
   readonly sshdSetEnv: string;
   /** Empties the PATH directory and links in the basic tools and what `has` lists. */
   reset(has?: {
@@ -32,25 +43,19 @@ export interface PackageFixture {
   clearCalls(): void;
 }
 
-const TOOLS = [
-  'sh',
-  'uname',
-  'cat',
-  'dirname',
-  'basename',
-  'df',
-  'awk',
-  'date',
-  'ln',
-  'rm',
-  'mkdir',
-  'env',
-  'true',
-  'id',
-];
+// What a package would provide, or what the test replaces: never linked from the system.
+const WITHHELD = /^(node|nodejs|npm|npx|corepack|apt|apt-get|dnf|yum|sudo|docker.*|id)$/;
 
-// `which`, not `command -v`: builtins such as `true` must resolve to their file.
-const which = (tool: string) => execFileSync('which', [tool], { encoding: 'utf8' }).trim();
+/** Every program of /usr/sbin and /usr/bin except the withheld ones: the host's base system. */
+function systemPrograms(): Map<string, string> {
+  const programs = new Map<string, string>();
+  for (const dir of ['/usr/sbin', '/usr/bin']) {
+    for (const name of readdirSync(dir)) {
+      if (!WITHHELD.test(name) && !programs.has(name)) programs.set(name, join(dir, name));
+    }
+  }
+  return programs;
+}
 
 function script(path: string, body: string): string {
   writeFileSync(path, `#!/bin/sh\n${body}\n`, { mode: 0o755 });
@@ -64,8 +69,11 @@ export function createPackageFixture(dir: string): PackageFixture {
   const log = join(dir, 'calls.log');
   const mode = join(dir, 'install-mode');
   const daemon = join(dir, 'docker-daemon');
+  const home = join(dir, 'home');
   mkdirSync(standins, { recursive: true });
-  const real = Object.fromEntries(TOOLS.map((t) => [t, which(t)]));
+  mkdirSync(home, { recursive: true });
+  const system = systemPrograms();
+  const realId = execFileSync('which', ['id'], { encoding: 'utf8' }).trim();
   const oldNode = script(join(standins, 'old-node'), 'echo v18.19.0');
   const docker = script(
     join(standins, 'docker'),
@@ -101,21 +109,18 @@ export function createPackageFixture(dir: string): PackageFixture {
   );
   const fakeId = script(
     join(standins, 'id'),
-    `if [ "$1" = -u ]; then echo 1000; else exec ${real.id} "$@"; fi`,
+    `if [ "$1" = -u ]; then echo 1000; else exec ${realId} "$@"; fi`,
   );
 
   const fixture: PackageFixture = {
     dir,
     bin,
-    sshdSetEnv: `SetEnv PATH=${bin}`,
+    sshdSetEnv: `SetEnv PATH=${bin} HOME=${home}`,
     reset(has = {}) {
       rmSync(bin, { recursive: true, force: true });
       mkdirSync(bin);
-      for (const t of TOOLS) symlinkSync(real[t]!, join(bin, t));
-      if (has.nonRoot) {
-        rmSync(join(bin, 'id'));
-        symlinkSync(fakeId, join(bin, 'id'));
-      }
+      for (const [name, path] of system) symlinkSync(path, join(bin, name));
+      symlinkSync(has.nonRoot ? fakeId : realId, join(bin, 'id'));
       if (has.node) symlinkSync(process.execPath, join(bin, 'node'));
       for (const m of has.managers ?? []) symlinkSync(manager, join(bin, m));
       if (has.sudo) symlinkSync(has.sudo === 'ok' ? sudoOk : sudoPassword, join(bin, 'sudo'));
