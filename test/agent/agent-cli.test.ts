@@ -54,6 +54,11 @@ it('tugboat agent registers the node from a config file plus flags and exits 0 o
     });
     expect(node.spec.taints).toEqual([{ key: 'role', value: 'edge', effect: 'NoSchedule' }]);
   } finally {
+    // The node registers before the SIGTERM handler is installed; the "running" line is written in
+    // the same tick as the handler, so wait for it (bounded) or a loaded machine kills it by default.
+    for (let i = 0; i < 600 && !agent.output().includes('agent for node cli-node running'); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
     const exited = new Promise<number | null>((r) => agent.child.once('exit', (code) => r(code)));
     agent.child.kill('SIGTERM');
     expect(await exited).toBe(0);
