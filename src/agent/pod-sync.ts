@@ -1,8 +1,8 @@
 import { ApiError, isNotFound } from '../client/api-error.js';
 import type { KubeClient } from '../client/client.js';
-import type { Container, Pod, PodStatus } from '../client/core-types.js';
-import { resources, type WatchEvent } from '../client/types.js';
+import { resources } from '../client/types.js';
 import type { EventSink } from '../events.js';
+import type { Container, Pod, PodStatus, WatchEvent } from '../kube/index.js';
 import { type BackoffOptions, restartDelayMs, retryDelayMs } from './backoff.js';
 import { resolveEnv } from './container-env.js';
 import { type ContainerRecord, newContainerRecord, resetProbes, runDueProbes } from './container-state.js';

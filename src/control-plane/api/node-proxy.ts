@@ -2,8 +2,8 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
+import type { UntypedObject } from '../../kube/index.js';
 import { findResource } from '../registry/index.js';
-import type { KubeObject } from '../registry/types.js';
 import { getPath, isRecord } from '../registry/validation.js';
 import type { ApiContext } from './context.js';
 import type { ResourceRequest } from './request-info.js';
@@ -57,7 +57,7 @@ async function resolveTarget(
   if (typeof nodeName !== 'string' || !nodeName)
     throw badRequest(`pod ${name} does not have a host assigned: wait until it is scheduled`);
   const node = (await ctx.resources.get(findResource('', 'v1', 'nodes')!, undefined, nodeName)) as
-    | KubeObject
+    | UntypedObject
     | undefined;
   if (!node) throw new ApiError(404, 'NotFound', `nodes "${nodeName}" not found`);
   const addresses = (getPath(node, ['status', 'addresses']) as unknown[] | undefined) ?? [];

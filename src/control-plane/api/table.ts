@@ -1,4 +1,5 @@
-import type { KubeObject, ResourceDef } from '../registry/types.js';
+import type { UntypedObject } from '../../kube/index.js';
+import type { ResourceDef } from '../registry/types.js';
 
 /** What the client asked the response to look like (from the Accept header). */
 export interface ResponseShape {
@@ -25,7 +26,7 @@ export function responseShape(accept: string | undefined): ResponseShape {
   return { table: false, tableVersion: 'v1' };
 }
 
-function rowObject(obj: KubeObject, includeObject: string | null, shape: ResponseShape): unknown {
+function rowObject(obj: UntypedObject, includeObject: string | null, shape: ResponseShape): unknown {
   if (includeObject === 'None') return undefined;
   if (includeObject === 'Object') return obj;
   return {
@@ -41,7 +42,7 @@ function rowObject(obj: KubeObject, includeObject: string | null, shape: Respons
  */
 export function buildTable(
   def: ResourceDef,
-  objects: readonly KubeObject[],
+  objects: readonly UntypedObject[],
   listMeta: Record<string, unknown>,
   includeObject: string | null,
   shape: ResponseShape,

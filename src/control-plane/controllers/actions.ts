@@ -1,5 +1,5 @@
+import type { KubeObject } from '../../kube/index.js';
 import type { ResourceName } from './resources.js';
-import type { KubeObject } from './types.js';
 
 /**
  * What a reconcile decided to do, as data. Pure reconcile functions return actions; the controller

@@ -1,3 +1,4 @@
+import type { DaemonSet, Node, Pod, Toleration } from '../../kube/index.js';
 import { filterNodeAffinity, filterTaints } from '../scheduler/filters.js';
 import { notReadyTaintKey, unreachableTaintKey, unschedulableTaintKey } from '../scheduler/taints.js';
 import { type Action, deleteAction, eventAction } from './actions.js';
@@ -5,7 +6,6 @@ import { clone, controllerOf, fieldsDiffer, isPodActive, isPodAvailable, isPodRe
 import { podFromTemplate, templateHash } from './pod-template.js';
 import { resourceTypes } from './resources.js';
 import { resolveIntOrPercent } from './rolling-update.js';
-import type { DaemonSet, Node, Pod, Toleration } from './types.js';
 
 /** Label with the hash of the DaemonSet template a pod was made from. */
 export const revisionHashLabel = 'controller-revision-hash';

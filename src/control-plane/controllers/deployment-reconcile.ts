@@ -1,3 +1,4 @@
+import type { Deployment, Pod, ReplicaSet } from '../../kube/index.js';
 import { type Action, deleteAction, eventAction } from './actions.js';
 import {
   historyToPrune,
@@ -11,7 +12,6 @@ import { matchesSelector } from './labels.js';
 import { clone, controllerOf, controllerRef, fieldsDiffer, isPodActive, isTerminating } from './objects.js';
 import { templateHash } from './pod-template.js';
 import { newSetReplicas, resolveSurgeUnavailable, scaleDownOldSets } from './rolling-update.js';
-import type { Deployment, Pod, ReplicaSet } from './types.js';
 
 function withReplicas(
   rs: ReplicaSet,

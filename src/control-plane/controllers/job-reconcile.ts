@@ -1,10 +1,10 @@
+import type { Condition, Job, Pod } from '../../kube/index.js';
 import { type Action, deleteAction, eventAction } from './actions.js';
 import { formatTime, parseTime } from './clock.js';
 import { clone, controllerOf, fieldsDiffer, getCondition, isPodActive, setCondition } from './objects.js';
 import { podFromTemplate } from './pod-template.js';
 import { compareForDeletion } from './replicaset-reconcile.js';
 import { resourceTypes } from './resources.js';
-import type { Condition, Job, Pod } from './types.js';
 
 function finished(job: Job): boolean {
   return ['Complete', 'Failed'].some((t) => getCondition(job.status?.conditions, t)?.status === 'True');

@@ -1,3 +1,4 @@
+import type { Pod, ReplicaSet } from '../../kube/index.js';
 import { type Action, deleteAction, eventAction } from './actions.js';
 import { matchesMap, matchesSelector } from './labels.js';
 import {
@@ -13,7 +14,6 @@ import {
 } from './objects.js';
 import { podFromTemplate } from './pod-template.js';
 import { resourceTypes } from './resources.js';
-import type { Pod, ReplicaSet } from './types.js';
 
 /** Most pods one reconcile creates or deletes, as kube-controller-manager's burstReplicas. */
 export const burstReplicas = 500;

@@ -8,7 +8,7 @@ import type {
   Lease,
   Node,
   ReplicaSet,
-} from '../../../src/control-plane/controllers/types.js';
+} from '../../../src/kube/index.js';
 import { isReadyPod, testGraceMs, useControlCluster } from '../../support/control-cluster.js';
 import { makeDeployment } from '../../support/k8s-objects.js';
 import { waitFor } from '../../support/sim-nodes.js';
