@@ -21,7 +21,21 @@ export interface NodeProxyOptions {
   readonly insecureHttp?: boolean;
   /** @default 10250 */
   readonly defaultPort?: number;
+  /**
+   * How long reaching an agent may take: connecting, TLS and its response headers (or the exec
+   * handshake). Once the agent answers there is no idle limit, so `logs -f` of a quiet container
+   * stays open until the client goes away or the log ends. @default 30_000
+   */
+  readonly connectTimeoutMs?: number;
+  /**
+   * Idle time after which TCP keepalive probes start on both sides of a proxied stream, so a
+   * vanished agent or client (no FIN) still ends the stream. @default 30_000
+   */
+  readonly keepAliveMs?: number;
 }
+
+const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
+const DEFAULT_KEEPALIVE_MS = 30_000;
 
 /** Stream protocols the exec bridge passes through (newest first). */
 const EXEC_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
@@ -112,12 +126,21 @@ export async function proxyLog(
   }
   const path = `/containerLogs/${encodeURIComponent(info.namespace ?? '')}/${encodeURIComponent(info.name ?? '')}/${encodeURIComponent(target.container)}?${query}`;
   const url = agentUrl(options, 'http', target, path);
+  const keepAliveMs = options?.keepAliveMs ?? DEFAULT_KEEPALIVE_MS;
+  req.socket.setKeepAlive(true, keepAliveMs);
   await new Promise<void>((resolve, reject) => {
     const client = options?.insecureHttp ? http : https;
     const upstream = client.get(
       url,
-      { cert: options?.tls?.cert, key: options?.tls?.key, ca: options?.tls?.ca, timeout: 30_000 },
+      {
+        cert: options?.tls?.cert,
+        key: options?.tls?.key,
+        ca: options?.tls?.ca,
+        timeout: options?.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      },
       (up) => {
+        // The agent answered: from here a quiet follow stream is healthy, not stuck.
+        upstream.setTimeout(0);
         res.writeHead(up.statusCode ?? 502, {
           'Content-Type': up.headers['content-type'] ?? 'text/plain',
           'Transfer-Encoding': 'chunked',
@@ -127,6 +150,7 @@ export async function proxyLog(
         up.on('error', resolve);
       },
     );
+    upstream.on('socket', (socket) => socket.setKeepAlive(true, keepAliveMs));
     upstream.on('timeout', () => upstream.destroy(new Error('timed out')));
     upstream.on('error', (err) =>
       reject(
@@ -169,7 +193,7 @@ export async function proxyExec(
     cert: options?.tls?.cert,
     key: options?.tls?.key,
     ca: options?.tls?.ca,
-    handshakeTimeout: 30_000,
+    handshakeTimeout: options?.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     perMessageDeflate: false,
   });
   await new Promise<void>((resolve, reject) => {
