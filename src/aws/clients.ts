@@ -3,6 +3,7 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { UsageError } from '../errors.js';
+import { AbortFanout } from './abort-fanout.js';
 import { type AutoScalingApi, sdkAutoScaling } from './autoscaling.js';
 import { type CloudFormationApi, sdkCloudFormation } from './cloudformation.js';
 import type { Ec2Api } from './ec2.js';
@@ -34,12 +35,15 @@ export interface AwsClientsOptions {
   readonly signal?: AbortSignal;
 }
 
-/** Makes every `send` of an SDK client carry the abort signal, so Ctrl-C cancels a slow request. */
-function withSignal<C extends object>(client: C, signal: AbortSignal | undefined): C {
-  if (!signal) return client;
+/**
+ * Makes every `send` of an SDK client carry an abort signal from `fanout`, so Ctrl-C cancels a
+ * slow request without piling listeners onto the command's one signal.
+ */
+function withSignal<C extends object>(client: C, fanout: AbortFanout | undefined): C {
+  if (!fanout) return client;
   const target = client as unknown as { send: (command: unknown, options?: object) => Promise<unknown> };
   const send = target.send.bind(client);
-  target.send = (command, options) => send(command, { ...options, abortSignal: signal });
+  target.send = (command, options) => fanout.run((abortSignal) => send(command, { ...options, abortSignal }));
   return client;
 }
 
@@ -80,15 +84,13 @@ export function createAwsClients(options: AwsClientsOptions = {}): AwsClients {
     ...(credentials ? { credentials } : {}),
     maxAttempts: 5,
   };
+  const fanout = options.signal ? new AbortFanout(options.signal) : undefined;
   return {
     region,
     ...(endpointUrl ? { endpointUrl } : {}),
-    cloudFormation: sdkCloudFormation(
-      withSignal(new CloudFormationClient(config), options.signal),
-      endpointUrl,
-    ),
-    ec2: sdkEc2(withSignal(new EC2Client(config), options.signal), endpointUrl),
-    autoScaling: sdkAutoScaling(withSignal(new AutoScalingClient(config), options.signal), endpointUrl),
-    route53: sdkRoute53(withSignal(new Route53Client(config), options.signal), endpointUrl),
+    cloudFormation: sdkCloudFormation(withSignal(new CloudFormationClient(config), fanout), endpointUrl),
+    ec2: sdkEc2(withSignal(new EC2Client(config), fanout), endpointUrl),
+    autoScaling: sdkAutoScaling(withSignal(new AutoScalingClient(config), fanout), endpointUrl),
+    route53: sdkRoute53(withSignal(new Route53Client(config), fanout), endpointUrl),
   };
 }
