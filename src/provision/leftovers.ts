@@ -2,6 +2,7 @@ import type { AwsClients } from '../aws/clients.js';
 import type { RecordSet } from '../aws/route53.js';
 import type { BucketRef } from '../aws/s3.js';
 import { CLUSTER_TAG, clusterFilter, type Tags } from '../aws/types.js';
+import { ownershipTxt } from './template/names.js';
 import { templateBucket } from './template-store.js';
 
 /** Kinds of resources tugboat creates, in the order the sweep deletes them. */
@@ -44,10 +45,7 @@ export interface Leftover {
 
 const owned = (tags: Tags, cluster: string) => tags[CLUSTER_TAG] === cluster;
 
-/** The TXT value that marks a DNS name as owned by a cluster (Route 53 records carry no tags). */
-export function ownershipTxt(cluster: string): string {
-  return `"${CLUSTER_TAG}=${cluster}"`;
-}
+export { ownershipTxt };
 
 async function dnsLeftovers(aws: AwsClients, cluster: string): Promise<Leftover[]> {
   const zones = await aws.route53.listHostedZones();
