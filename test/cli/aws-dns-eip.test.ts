@@ -76,6 +76,16 @@ describe('examples/route53-eip.yaml on moto_server: EIP groups and the API recor
       .sort();
     expect(withEip).toEqual(['edge', 'edge', 'master']);
     expect(created.hosts.filter((h) => h.group === 'workers' && h.eip)).toEqual([]);
+    // One pool address is still free; eip assign without flags keeps it from `workers` (no eip: true).
+    const assign = await cli('-o', 'json', 'eip', 'assign', 'route53-eip');
+    expect(assign.code, assign.stderr).toBe(0);
+    expect(JSON.parse(assign.stdout)).toMatchObject({ assigned: [] });
+    expect(JSON.parse(assign.stdout).alreadyAssigned).toHaveLength(3);
+    const pool = await cli('-o', 'json', 'eip', 'list', 'route53-eip');
+    const free = (JSON.parse(pool.stdout) as { eips: { instanceId?: string }[] }).eips.filter(
+      (e) => !e.instanceId,
+    );
+    expect(free).toHaveLength(1);
     expect(await records()).toContain('api.route53-eip.example.com. A');
     const marker = (await recordSets()).find(
       (r) => r.Name === 'api.route53-eip.example.com.' && r.Type === 'TXT',

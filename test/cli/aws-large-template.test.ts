@@ -102,8 +102,8 @@ describe('templates above the 51,200-byte inline limit go through S3 (moto_serve
     expect(await describeTagged(moto.env, 'wide')).toEqual([]);
   });
 
-  it('creates and deletes a 25-group cluster', async () => {
-    const spec = writeTestSpec(dir, { name: 'wider', desired: 1, extraGroups: 24 });
+  it('creates and deletes a 25-group cluster; eip assign says no group wants EIPs', async () => {
+    const spec = writeTestSpec(dir, { name: 'wider', desired: 1, extraGroups: 24, masterEip: false });
     expect(await compactBytes(spec)).toBeGreaterThan(TEMPLATE_BODY_LIMIT);
     const created = await json<{ stackStatus: string; hosts: unknown[] }>(
       'create',
@@ -114,6 +114,11 @@ describe('templates above the 51,200-byte inline limit go through S3 (moto_serve
     expect(created.stackStatus).toBe('CREATE_COMPLETE');
     expect(created.hosts).toHaveLength(26);
     expect(await objects()).toEqual([]);
+    const assign = await cli('eip', 'assign', 'wider');
+    expect(assign.code).toBe(2);
+    expect(assign.stderr).toContain('no group of cluster wider has eip: true');
+    const pool = await json<{ eips: { instanceId?: string }[] }>('eip', 'list', 'wider');
+    expect(pool.eips.filter((e) => e.instanceId)).toEqual([]);
     const deleted = await json<{ clean: boolean }>('delete', 'wider', '--yes');
     expect(deleted.clean).toBe(true);
     expect(await describeTagged(moto.env, 'wider')).toEqual([]);

@@ -50,6 +50,8 @@ export const TAG_KEYS = {
   role: 'tugboat:role',
   group: 'tugboat:group',
   pool: 'tugboat:pool',
+  /** `true` on the auto-scaling group of a group whose spec says `eip: true`. */
+  eip: 'tugboat:eip',
 } as const;
 
 /** Values of the `tugboat:pool` tag on Elastic IPs. */
