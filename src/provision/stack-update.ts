@@ -117,10 +117,10 @@ export async function discardStackUpdate(options: StackOptions, plan: UpdatePlan
 /** Executes a plan's change set and waits, streaming events; reports root causes on failure. */
 export async function applyStackUpdate(options: StackOptions, plan: UpdatePlan): Promise<StackInfo> {
   if (plan.kind === 'unchanged') return plan.stack;
-  throwIfAborted(options.signal);
   const stream = new StackEventStream(options.cfn, options.stackName, options.events);
   let done: StackInfo | undefined;
   try {
+    throwIfAborted(options.signal);
     await stream.prime();
     await options.cfn.executeChangeSet(plan.changeSetId);
     done = await waitForStack(options, stream);

@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { DeploymentError, RecordingEvents, UsageError } from '../../src/index.js';
 import { deployStack } from '../../src/provision/stack.js';
 import { resourcesMentioned, rootCauses } from '../../src/provision/stack-events.js';
-import { discardStackUpdate, planStackUpdate, summarizeChanges } from '../../src/provision/stack-update.js';
+import {
+  applyStackUpdate,
+  discardStackUpdate,
+  planStackUpdate,
+  summarizeChanges,
+} from '../../src/provision/stack-update.js';
 import type { StoredTemplate, TemplateStore } from '../../src/provision/template-store.js';
 import { FakeCloudFormation } from '../support/fake-cloudformation.js';
 
@@ -168,6 +173,26 @@ describe('stack updates', () => {
     await discardStackUpdate(base(cfn), plan);
     expect(cfn.calls).toContain('deleteChangeSet');
     expect(cfn.calls).not.toContain('executeChangeSet');
+  });
+
+  it('passes a large template to the change set by URL and removes it when the plan ends', async () => {
+    for (const ending of ['unchanged', 'discarded', 'applied'] as const) {
+      const cfn = new FakeCloudFormation();
+      cfn.seed('tugboat-demo', 'CREATE_COMPLETE');
+      if (ending !== 'unchanged') {
+        cfn.nextChanges = [{ action: 'Modify', logicalId: 'W', resourceType: 'T', replacement: 'False' }];
+      }
+      const store = new RecordingStore();
+      const options = { ...base(cfn), template: padded(60_000), templateStore: store };
+      const plan = await planStackUpdate(options);
+      expect(cfn.sources).toEqual([{ templateUrl: 'https://b.s3.us-east-1.amazonaws.com/demo/1.json' }]);
+      if (ending === 'unchanged') expect(plan.kind).toBe('unchanged');
+      else expect(store.log, 'kept until the change set is applied or discarded').toEqual(['put 60']);
+      if (ending === 'discarded') await discardStackUpdate(options, plan);
+      if (ending === 'applied')
+        expect((await applyStackUpdate(options, plan)).status).toBe('UPDATE_COMPLETE');
+      expect(store.log, ending).toEqual(['put 60', 'remove demo/1.json']);
+    }
   });
 
   it('refuses to update a stack that does not exist, saying how to create it', async () => {
