@@ -44,6 +44,8 @@ export interface AgentInstallOptions {
   readonly mode?: ServiceMode | 'auto';
   /** @default silentEvents */
   readonly events?: EventSink;
+  /** Upload everything again and restart even when nothing changed (`--force`). @default false */
+  readonly force?: boolean;
 }
 
 /** Where the agent's files go on a host. */

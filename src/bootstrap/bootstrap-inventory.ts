@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { TugboatError } from '../errors.js';
 import { type EventSink, silentEvents } from '../events.js';
 import {
   loadOrCreateAgentServingCertificate,
@@ -12,9 +11,9 @@ import type { RemoteShell } from '../ssh/remote-shell.js';
 import { AGENT_SERVICE, installAgent } from './agent-install.js';
 import { CONTROL_PLANE_SERVICE, type HostBundle, installControlPlane } from './control-plane-install.js';
 import type { HostInstallResult } from './host-install.js';
+import { ensureHostPrerequisites } from './host-prerequisites.js';
 import type { HostInventory, HostInventoryEntry } from './inventory.js';
 import { DEFAULT_HOST_LAYOUT, type HostLayout } from './layout.js';
-import { runPreflight } from './preflight.js';
 import { type HostOutcome, runMasterThenWorkers, runOnHosts } from './run-hosts.js';
 import { type UninstallResult, uninstallHost } from './uninstall.js';
 import { waitForHealthy } from './wait-healthy.js';
@@ -49,6 +48,16 @@ export interface BootstrapInventoryOptions extends InventoryAccessOptions {
   readonly agentListen?: (host: HostInventoryEntry) => string;
   /** Per-host limit for the control plane's /readyz and each Node's Ready. @default 180000 */
   readonly readyTimeoutMs?: number;
+  /**
+   * Install Node.js (and Docker on docker-runtime workers) where preflight finds it missing, with
+   * the host's package manager. When false, a missing prerequisite fails the host. @default true
+   */
+  readonly installPackages?: boolean;
+  /**
+   * Reinstall on every host even when it already has the same bundle and configuration: upload
+   * every file again, rewrite the services and restart them (`--force`). @default false
+   */
+  readonly force?: boolean;
 }
 
 /** What {@link bootstrapInventory} did. */
@@ -107,7 +116,7 @@ async function onHost<T>(
 /**
  * Installs a cluster on the hosts of an inventory: the control plane on the master (then waits
  * for /readyz over TLS), then the agent on every worker in parallel (then waits until its Node is
- * Ready). Idempotent: a second run uploads nothing and restarts nothing. A failed worker reports
+ * Ready). Idempotent: a second run uploads nothing and restarts nothing (unless `force`). A failed worker reports
  * its name, step, exit code and stderr tail while the others finish.
  */
 export async function bootstrapInventory(
@@ -125,14 +134,13 @@ export async function bootstrapInventory(
   });
   const readyTimeoutMs = options.readyTimeoutMs ?? 180_000;
   const preflight = async (shell: RemoteShell, host: HostInventoryEntry, requireDocker: boolean) => {
-    const report = await runPreflight(shell, { layout: layoutFor(host), requireDocker });
-    if (report.problems.length > 0) {
-      throw new TugboatError(
-        'PREFLIGHT_FAILED',
-        `${host.name}: preflight failed:\n  ${report.problems.join('\n  ')}`,
-        { exitCode: 4 },
-      );
-    }
+    const report = await ensureHostPrerequisites(shell, {
+      layout: layoutFor(host),
+      requireDocker,
+      install: options.installPackages ?? true,
+      events,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
     // Preflight already knows the init system: saves a round trip per host.
     return {
       nodePath: report.facts.nodePath,
@@ -158,6 +166,7 @@ export async function bootstrapInventory(
             listen: options.apiListen ?? `0.0.0.0:${apiPort}`,
             mode,
             events,
+            force: options.force ?? false,
           });
           await waitForHealthy(`${server}/readyz`, {
             caPem: pki.ca.certPem,
@@ -184,6 +193,7 @@ export async function bootstrapInventory(
           ...(host.labels ? { labels: host.labels } : {}),
           mode,
           events,
+          force: options.force ?? false,
         });
         await waitForNodeReady(host.name, {
           server,
