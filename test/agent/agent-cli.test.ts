@@ -52,7 +52,7 @@ it('tugboat agent registers the node from a config file plus flags and exits 0 o
       'topology.kubernetes.io/zone': 'lab-1',
       'kubernetes.io/hostname': expect.any(String),
     });
-    expect(node.spec.taints).toEqual([{ key: 'role', value: 'edge', effect: 'NoSchedule' }]);
+    expect(node.spec?.taints).toEqual([{ key: 'role', value: 'edge', effect: 'NoSchedule' }]);
   } finally {
     // The node registers before the SIGTERM handler is installed; the "running" line is written in
     // the same tick as the handler, so wait for it (bounded) or a loaded machine kills it by default.
