@@ -2,6 +2,8 @@ import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { Route53Client } from '@aws-sdk/client-route-53';
+import { S3Client } from '@aws-sdk/client-s3';
+import { STSClient } from '@aws-sdk/client-sts';
 import { UsageError } from '../errors.js';
 import { AbortFanout } from './abort-fanout.js';
 import { type AutoScalingApi, sdkAutoScaling } from './autoscaling.js';
@@ -9,6 +11,8 @@ import { type CloudFormationApi, sdkCloudFormation } from './cloudformation.js';
 import type { Ec2Api } from './ec2.js';
 import { sdkEc2 } from './ec2-sdk.js';
 import { type Route53Api, sdkRoute53 } from './route53.js';
+import { type S3Api, sdkS3 } from './s3.js';
+import { type StsApi, sdkSts } from './sts.js';
 
 /** Every AWS API tugboat uses, for one region. Library functions take this as an argument. */
 export interface AwsClients {
@@ -19,6 +23,9 @@ export interface AwsClients {
   readonly ec2: Ec2Api;
   readonly autoScaling: AutoScalingApi;
   readonly route53: Route53Api;
+  /** Only for templates too large to pass inline (staged in a private bucket). */
+  readonly s3: S3Api;
+  readonly sts: StsApi;
 }
 
 /** How to reach AWS. Flags win over the spec, which wins over the environment. */
@@ -92,5 +99,12 @@ export function createAwsClients(options: AwsClientsOptions = {}): AwsClients {
     ec2: sdkEc2(withSignal(new EC2Client(config), fanout), endpointUrl),
     autoScaling: sdkAutoScaling(withSignal(new AutoScalingClient(config), fanout), endpointUrl),
     route53: sdkRoute53(withSignal(new Route53Client(config), fanout), endpointUrl),
+    // Path-style addressing against a custom endpoint: `<bucket>.127.0.0.1` is no host name.
+    s3: sdkS3(
+      withSignal(new S3Client({ ...config, ...(endpointUrl ? { forcePathStyle: true } : {}) }), fanout),
+      region,
+      endpointUrl,
+    ),
+    sts: sdkSts(withSignal(new STSClient(config), fanout), endpointUrl),
   };
 }
