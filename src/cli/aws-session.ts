@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events';
 import type { AwsClients } from '../aws/clients.js';
 import type { EventSink } from '../events.js';
 import { createAwsClients } from '../index.js';
@@ -28,8 +27,6 @@ export async function withAwsSession<T>(
   fn: (session: AwsSession) => Promise<T>,
 ): Promise<T> {
   const controller = new AbortController();
-  // Every in-flight AWS request listens on this one signal; leftover discovery runs a dozen at once.
-  setMaxListeners(64, controller.signal);
   const aws = createAwsClients({
     ...(flags.region || specRegion ? { region: flags.region ?? specRegion } : {}),
     ...(flags.endpointUrl ? { endpointUrl: flags.endpointUrl } : {}),
