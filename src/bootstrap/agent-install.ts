@@ -44,6 +44,8 @@ export interface AgentInstallOptions {
   readonly mode?: ServiceMode | 'auto';
   /** @default silentEvents */
   readonly events?: EventSink;
+  /** Upload every file and reinstall the service even when unchanged (`--force`). @default false */
+  readonly force?: boolean;
 }
 
 /** Where the agent's files go on a host. */

@@ -31,6 +31,8 @@ export interface ControlPlaneInstallOptions {
   readonly mode?: ServiceMode | 'auto';
   /** @default silentEvents */
   readonly events?: EventSink;
+  /** Upload every file and reinstall the service even when unchanged (`--force`). @default false */
+  readonly force?: boolean;
 }
 
 /** Where the control plane's files go on a host. */

@@ -21,6 +21,8 @@ export interface HostServiceOptions {
   readonly mode?: ServiceMode | 'auto';
   /** @default silentEvents */
   readonly events?: EventSink;
+  /** Upload every file and reinstall the service even when the host has them (`--force`). @default false */
+  readonly force?: boolean;
 }
 
 /**
@@ -34,11 +36,12 @@ export async function installHostService(
   spec: ServiceSpec,
   options: HostServiceOptions,
 ): Promise<HostInstallResult> {
-  const sync = await syncHostFiles(shell, files, { events: options.events });
+  const sync = await syncHostFiles(shell, files, { events: options.events, force: options.force ?? false });
   const service = await installService(shell, spec, {
     layout: options.layout,
     mode: options.mode ?? 'auto',
     events: options.events,
+    force: options.force ?? false,
   });
   let changed = service.changed;
   if (!changed && sync.uploaded.length > 0) {

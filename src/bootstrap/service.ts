@@ -19,6 +19,8 @@ export interface ServiceOptions {
   readonly mode?: ServiceMode | 'auto';
   /** @default silentEvents */
   readonly events?: EventSink;
+  /** installService: reinstall and restart even an identical running definition. @default false */
+  readonly force?: boolean;
 }
 
 /** What {@link installService} did. */
@@ -211,7 +213,7 @@ export async function installService(
       : renderSupervisorScript(spec, options.layout);
   const target = mode === 'systemd' ? p.unit : p.supervisor;
   const before = await probeService(shell, spec.name, target, options.layout, mode);
-  if (before.running && before.installed === content) {
+  if (!options.force && before.running && before.installed === content) {
     events.emit({
       code: 'service.unchanged',
       level: 'debug',

@@ -114,6 +114,32 @@ describe('bootstrap --inventory with three hosts over SSH', () => {
     ]);
   });
 
+  it('force re-uploads and restarts every host; skipReady then leaves the working cluster alone', async () => {
+    const forced = await bootstrapInventory({
+      ...options(parseHostInventory(inventoryText), false),
+      force: true,
+    });
+    for (const h of forced.hosts) {
+      expect(h.ok && h.value.action, h.host).toBe('installed');
+      expect(h.ok && h.value.serviceChanged, h.host).toBe(true);
+      expect(h.ok && h.value.bytesUploaded, h.host).toBeGreaterThan(bundle.content.length);
+    }
+    const skipped = new RecordingEvents();
+    const again = await bootstrapInventory({
+      ...options(parseHostInventory(inventoryText), false),
+      events: skipped,
+      skipReady: true,
+    });
+    expect(again.hosts.map((h) => [h.host, h.ok && h.value.action, h.ok && h.value.bytesUploaded])).toEqual([
+      ['m1', 'skipped-ready', 0],
+      ['w1', 'skipped-ready', 0],
+      ['w2', 'skipped-ready', 0],
+    ]);
+    // Not even a file comparison: a Ready host is not connected to.
+    expect(skipped.events.filter((e) => e.code === 'host.files')).toEqual([]);
+    expect(skipped.events.filter((e) => e.code === 'host.skipped')).toHaveLength(3);
+  });
+
   it('a changed host key and a refused login fail their hosts clearly while the others finish', async () => {
     const w2 = sshds.get('w2')!;
     await w2.stop();
