@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { TugboatError } from '../errors.js';
 import { silentEvents } from '../events.js';
 import {
   loadOrCreateAgentServingCertificate,
@@ -12,10 +11,10 @@ import { AGENT_SERVICE, installAgent } from './agent-install.js';
 import { type ClusterHealth, readClusterHealth } from './cluster-health.js';
 import { CONTROL_PLANE_SERVICE, type HostBundle, installControlPlane } from './control-plane-install.js';
 import type { HostInstallResult } from './host-install.js';
+import { ensureHostPrerequisites } from './host-prerequisites.js';
 import type { HostInventoryEntry } from './inventory.js';
 import { type InventoryAccessOptions, onHost } from './inventory-access.js';
 import { DEFAULT_HOST_LAYOUT } from './layout.js';
-import { runPreflight } from './preflight.js';
 import { type HostOutcome, runMasterThenWorkers, runOnHosts } from './run-hosts.js';
 import { type UninstallResult, uninstallHost } from './uninstall.js';
 import { waitForHealthy } from './wait-healthy.js';
@@ -37,7 +36,15 @@ export interface BootstrapInventoryOptions extends InventoryAccessOptions {
    * worker whose Node is Ready (`tugboat bootstrap NAME` on a running cluster). @default false
    */
   readonly skipReady?: boolean;
-  /** Upload every file and reinstall every service, even unchanged ones (`--force`). @default false */
+  /**
+   * Install Node.js (and Docker on docker-runtime workers) where preflight finds it missing, with
+   * the host's package manager. When false, a missing prerequisite fails the host. @default true
+   */
+  readonly installPackages?: boolean;
+  /**
+   * Reinstall on every host even when it already has the same bundle and configuration: upload
+   * every file again, rewrite the services and restart them (`--force`). @default false
+   */
   readonly force?: boolean;
 }
 
@@ -123,14 +130,13 @@ export async function bootstrapInventory(
     return (await after).readyNodes.has(host.name);
   };
   const preflight = async (shell: RemoteShell, host: HostInventoryEntry, requireDocker: boolean) => {
-    const report = await runPreflight(shell, { layout: layoutFor(host), requireDocker });
-    if (report.problems.length > 0) {
-      throw new TugboatError(
-        'PREFLIGHT_FAILED',
-        `${host.name}: preflight failed:\n  ${report.problems.join('\n  ')}`,
-        { exitCode: 4 },
-      );
-    }
+    const report = await ensureHostPrerequisites(shell, {
+      layout: layoutFor(host),
+      requireDocker,
+      install: options.installPackages ?? true,
+      events,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
     // Preflight already knows the init system: saves a round trip per host.
     return {
       nodePath: report.facts.nodePath,

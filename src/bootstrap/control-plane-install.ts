@@ -31,7 +31,7 @@ export interface ControlPlaneInstallOptions {
   readonly mode?: ServiceMode | 'auto';
   /** @default silentEvents */
   readonly events?: EventSink;
-  /** Upload every file and reinstall the service even when unchanged (`--force`). @default false */
+  /** Upload everything again and restart even when nothing changed (`--force`). @default false */
   readonly force?: boolean;
 }
 

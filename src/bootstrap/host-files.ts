@@ -22,6 +22,14 @@ export interface SyncResult {
   readonly bytes: number;
 }
 
+/** Options for {@link syncHostFiles}. */
+export interface SyncHostFilesOptions {
+  /** Upload every file even when the host already has it (`--force`). @default false */
+  readonly force?: boolean;
+  /** @default silentEvents */
+  readonly events?: EventSink;
+}
+
 const sha256 = (content: string | Buffer) => createHash('sha256').update(content).digest('hex');
 
 /**
@@ -32,11 +40,7 @@ const sha256 = (content: string | Buffer) => createHash('sha256').update(content
 export async function syncHostFiles(
   shell: RemoteShell,
   files: readonly HostFile[],
-  options: {
-    readonly events?: EventSink;
-    /** Upload every file even when the host already has it (`--force`). @default false */
-    readonly force?: boolean;
-  } = {},
+  options: SyncHostFilesOptions = {},
 ): Promise<SyncResult> {
   if (files.length === 0) return { uploaded: [], unchanged: [], bytes: 0 };
   for (const f of files) {
@@ -49,9 +53,9 @@ export async function syncHostFiles(
     { step: 'compare files' },
   );
   const lines = probe.stdout.trim().split('\n');
-  const stale = options.force
-    ? [...files]
-    : files.filter((f, i) => lines[i] !== `${f.mode.toString(8)} ${sha256(f.content)}`);
+  const stale = files.filter(
+    (f, i) => options.force === true || lines[i] !== `${f.mode.toString(8)} ${sha256(f.content)}`,
+  );
   const dirs = [...new Set(stale.map((f) => posix.dirname(f.path)))];
   if (dirs.length > 0) {
     await runChecked(shell, `mkdir -p ${dirs.map(quote).join(' ')}`, { step: 'create directories' });

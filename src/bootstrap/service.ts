@@ -19,7 +19,11 @@ export interface ServiceOptions {
   readonly mode?: ServiceMode | 'auto';
   /** @default silentEvents */
   readonly events?: EventSink;
-  /** installService: reinstall and restart even an identical running definition. @default false */
+}
+
+/** Options for {@link installService}. */
+export interface InstallServiceOptions extends ServiceOptions {
+  /** Rewrite the definition and restart even when the same one is installed and running. @default false */
   readonly force?: boolean;
 }
 
@@ -202,7 +206,7 @@ export async function restartService(
 export async function installService(
   shell: RemoteShell,
   spec: ServiceSpec,
-  options: ServiceOptions,
+  options: InstallServiceOptions,
 ): Promise<InstallResult> {
   const events = options.events ?? silentEvents;
   const mode = await resolveMode(shell, options);

@@ -12,6 +12,7 @@ import {
   type HostOutcome,
   mergeKubeconfig,
   parseHostInventory,
+  RemoteCommandError,
   type UninstallResult,
   UsageError,
   uninstallInventory,
@@ -118,13 +119,23 @@ export function reportBootstrap(
     h.ok
       ? {
           host: h.host,
-          ok: true,
+          ok: true as const,
           action: h.value.action,
           bytesUploaded: h.value.bytesUploaded,
           changed: h.value.serviceChanged,
           ms: h.ms,
         }
-      : { host: h.host, ok: false, action: 'failed' as const, error: h.error.message, ms: h.ms },
+      : {
+          host: h.host,
+          ok: false as const,
+          action: 'failed' as const,
+          error: h.error.message,
+          // A failed remote command also says which step and how it exited, for CI to act on.
+          ...(h.error instanceof RemoteCommandError
+            ? { step: h.error.step, exitCode: h.error.remoteExitCode }
+            : {}),
+          ms: h.ms,
+        },
   );
   printResult(
     io,

@@ -32,7 +32,11 @@ export const bootstrapCommand: CommandModule = {
           '-f, --file <path>',
           'with NAME: take SSH user/address and labels from this spec, not the stack',
         )
-        .option('--force', 'reinstall everything: upload every file and restart every service', false)
+        .option(
+          '--force',
+          'reinstall even where the host already has this bundle and configuration (upload, rewrite, restart)',
+          false,
+        )
         .option(
           '--trust-new-hosts',
           'record the host key of hosts never seen before (trust on first use)',
