@@ -233,6 +233,7 @@ export function uninstallInventory(options: InventoryAccessOptions): Promise<Hos
         uninstallHost(shell, {
           layout: layoutFor(host),
           services: [CONTROL_PLANE_SERVICE, AGENT_SERVICE],
+          nodeName: host.name,
           events: options.events,
         }),
       ),

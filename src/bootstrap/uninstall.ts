@@ -12,6 +12,8 @@ export interface UninstallOptions {
   readonly services: readonly string[];
   /** @default 'auto' */
   readonly mode?: ServiceMode | 'auto';
+  /** Only remove pod containers of this node (label `tugboat.dev/node`). @default every tugboat-managed container */
+  readonly nodeName?: string;
   /** @default silentEvents */
   readonly events?: EventSink;
 }
@@ -42,7 +44,7 @@ export async function uninstallHost(shell: RemoteShell, options: UninstallOption
   // Docker daemon may be down or absent).
   const containers = await shell.exec(
     `command -v docker >/dev/null 2>&1 || exit 0
-ids=$(docker ps -aq --filter ${quote(`label=${runtimeLabels.managed}=true`)} 2>/dev/null) || exit 0
+ids=$(docker ps -aq --filter ${quote(`label=${runtimeLabels.managed}=true`)}${options.nodeName ? ` --filter ${quote(`label=${runtimeLabels.node}=${options.nodeName}`)}` : ''} 2>/dev/null) || exit 0
 [ -z "$ids" ] || docker rm -f $ids >/dev/null 2>&1 || true
 echo $ids | wc -w`,
     { timeoutMs: 120_000 },
