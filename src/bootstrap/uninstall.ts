@@ -57,9 +57,9 @@ mnt=$(readlink /proc/$$/ns/mnt)
 killed=
 for d in /proc/[0-9]*; do
   p=\${d#/proc/}
+  [ "$(readlink "$d/ns/mnt" 2>/dev/null)" = "$mnt" ] || continue
   g=$(sed 's/^.*) //' "$d/stat" 2>/dev/null | cut -d' ' -f3) || continue
   [ -z "$g" ] || [ "$g" = "$me" ] && continue
-  [ "$(readlink "$d/ns/mnt" 2>/dev/null)" = "$mnt" ] || continue
   c=$(tr '\\0' ' ' < "$d/cmdline" 2>/dev/null) || continue
   for m in ${markers.map(quote).join(' ')}; do
     case "$c" in *"$m"*) kill -KILL "$p" 2>/dev/null && killed="$killed $p"; break;; esac

@@ -45,7 +45,8 @@ export async function runSsh(
     connectAttempts: 3,
   });
   const stdin = io.stdin;
-  const tty = Boolean(stdin?.isTTY && process.stdout.isTTY);
+  // Like ssh: a terminal for an interactive shell only; a command's output stays plain, pipeable.
+  const tty = command === undefined && Boolean(stdin?.isTTY && process.stdout.isTTY);
   const out = new StringDecoder('utf8');
   const err = new StringDecoder('utf8');
   if (tty) stdin?.setRawMode(true);
