@@ -12,6 +12,7 @@ import { runCli } from '../support/cli.js';
 import { describeTagged } from '../support/tagged-resources.js';
 import { waitFor } from '../support/wait.js';
 import { writeE2eSpec } from './e2e-spec.js';
+import { tugboatLeftovers } from './host-leftovers.js';
 import { hostLogTails } from './host-logs.js';
 import { kubectl, kubectlOk, listPods, nodeReadiness } from './kubectl.js';
 import { PhaseClock } from './phases.js';
@@ -357,33 +358,7 @@ it('tugboat uninstall NAME wants --yes without a terminal, then leaves no tugboa
   for (const h of removed.hosts) expect(h.ok, h.host).toBe(true);
   // The pods ran on the workers: their containers went with the agent.
   expect(removed.hosts.reduce((n, h) => n + (h.containersRemoved ?? 0), 0)).toBeGreaterThan(0);
-  for (const host of up) {
-    const leftovers = await withShell(host.privateIp, (shell) =>
-      shell.exec(
-        'for d in /opt/tugboat /etc/tugboat /var/lib/tugboat /var/log/tugboat /run/tugboat; do [ -e "$d" ] && ls -A "$d"; done; true',
-      ),
-    );
-    expect(leftovers.stdout, host.instanceId).toBe('');
-    for (const pid of host.processes()) {
-      let cmdline = '';
-      try {
-        cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      } catch {
-        continue; // exited meanwhile
-      }
-      expect(cmdline, `${host.instanceId} pid ${pid}`).not.toMatch(
-        /\/opt\/tugboat\/|\/var\/lib\/tugboat\/|tugboat-(agent|control-plane)/,
-      );
-    }
-    const containers = await host.docker!.json<{ Labels?: Record<string, string> }[]>(
-      'GET',
-      '/containers/json?all=1',
-    );
-    expect(
-      containers.filter((c) => c.Labels?.['tugboat.dev/managed']),
-      host.instanceId,
-    ).toEqual([]);
-  }
+  for (const host of up) expect(await tugboatLeftovers(host, withShell), host.instanceId).toEqual([]);
 });
 
 it('tugboat delete --yes leaves nothing tagged; the harness removes every host and proves it', async () => {
