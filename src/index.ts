@@ -144,4 +144,11 @@ export {
   parseClusterSettings,
   renderClusterSettings,
 } from './provision/template/settings.js';
+export {
+  type StoredTemplate,
+  s3TemplateStore,
+  TEMPLATE_URL_LIMIT,
+  type TemplateStore,
+  templateBucketName,
+} from './provision/template-store.js';
 export * from './ssh/index.js';

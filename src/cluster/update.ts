@@ -8,6 +8,7 @@ import {
   discardStackUpdate,
   planStackUpdate,
 } from '../provision/stack-update.js';
+import { s3TemplateStore } from '../provision/template-store.js';
 import type { BootstrapContext } from './create.js';
 import { localKeyPair, settleCluster } from './settle.js';
 import { type ClusterDefinition, checkClusterName, type LifecycleOptions, stackNameOf } from './types.js';
@@ -56,6 +57,7 @@ export async function updateCluster(options: UpdateClusterOptions): Promise<Upda
       [definition.keyNameParameter ?? 'KeyName']: keyPairName(cluster),
     },
     tags: { ...definition.tags, [CLUSTER_TAG]: cluster },
+    templateStore: s3TemplateStore({ aws, cluster, events }),
     ...(signal ? { signal } : {}),
     ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}),
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),

@@ -1,6 +1,6 @@
 import { type ControllerApi, isStatus } from '../../src/control-plane/controllers/api.js';
 import { resourceTypes } from '../../src/control-plane/controllers/resources.js';
-import type { Lease, Node, Pod } from '../../src/control-plane/controllers/types.js';
+import type { Lease, Node, Pod } from '../../src/kube/index.js';
 
 export interface SimNodeOptions {
   readonly zone?: string;
@@ -142,6 +142,13 @@ export class SimNodes {
           name: c.name,
           ready: ready === 'True',
           restartCount: 0,
+          image: c.image,
+          imageID: '',
+          state:
+            outcome === 'Running'
+              ? { running: { startedAt: now } }
+              : { terminated: { exitCode: outcome === 'Succeeded' ? 0 : 1 } },
+          lastState: {},
         })),
       };
       try {

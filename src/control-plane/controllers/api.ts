@@ -1,5 +1,5 @@
+import type { KubeObject } from '../../kube/index.js';
 import type { ResourceType } from './resources.js';
-import type { KubeObject } from './types.js';
 
 /**
  * The narrow view of the Kubernetes API the scheduler and controllers need. The control plane
