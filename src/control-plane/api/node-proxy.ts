@@ -1,5 +1,6 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
+import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { UntypedObject } from '../../kube/index.js';
@@ -28,8 +29,8 @@ export interface NodeProxyOptions {
    */
   readonly connectTimeoutMs?: number;
   /**
-   * Idle time after which TCP keepalive probes start on both sides of a proxied stream, so a
-   * vanished agent or client (no FIN) still ends the stream. @default 30_000
+   * Idle time after which TCP keepalive probes start on both sides of a proxied log stream or
+   * exec session, so a vanished agent or client (no FIN) still ends it. @default 30_000
    */
   readonly keepAliveMs?: number;
 }
@@ -189,6 +190,8 @@ export async function proxyExec(
   const query = new URLSearchParams();
   for (const [k, v] of info.query) if (k !== 'container') query.append(k, v);
   const path = `/exec/${encodeURIComponent(info.namespace ?? '')}/${encodeURIComponent(info.name ?? '')}/${encodeURIComponent(target.container)}?${query}`;
+  const keepAliveMs = options?.keepAliveMs ?? DEFAULT_KEEPALIVE_MS;
+  if (socket instanceof net.Socket) socket.setKeepAlive(true, keepAliveMs);
   const upstream = new WebSocket(agentUrl(options, 'ws', target, path), offered, {
     cert: options?.tls?.cert,
     key: options?.tls?.key,
@@ -196,6 +199,7 @@ export async function proxyExec(
     handshakeTimeout: options?.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     perMessageDeflate: false,
   });
+  upstream.once('upgrade', (response) => response.socket.setKeepAlive(true, keepAliveMs));
   await new Promise<void>((resolve, reject) => {
     upstream.once('open', resolve);
     upstream.once('error', (err) =>

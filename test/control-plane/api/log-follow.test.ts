@@ -1,11 +1,10 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import type { ServerResponse } from 'node:http';
-import https from 'node:https';
 import net, { type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningApiServer, startApiServer, writeKubeconfig } from '../../support/api-server.js';
 import { makeTestPki, type TestPki } from '../../support/certs.js';
+import { startTestAgent, type TestAgent } from '../../support/test-agent.js';
 import { waitFor } from '../../support/wait.js';
 
 // The proxy used to drop a log stream after 30 s without output. Its connect timeout is now
@@ -13,51 +12,8 @@ import { waitFor } from '../../support/wait.js';
 // follow stream must outlive a much longer quiet gap.
 const CONNECT_TIMEOUT_MS = 3_000;
 const QUIET_GAP_MS = 7_000;
-
-/** A kubelet-style log endpoint whose follow streams the test writes to and ends by hand. */
-interface FollowAgent {
-  readonly port: number;
-  /** Open follow responses, oldest first, with whether each has closed. */
-  readonly streams: { res: ServerResponse; closed: boolean }[];
-  stop(): Promise<void>;
-}
-
-async function startFollowAgent(pki: TestPki): Promise<FollowAgent> {
-  const streams: { res: ServerResponse; closed: boolean }[] = [];
-  const server = https.createServer(
-    {
-      cert: pki.server.cert,
-      key: pki.server.key,
-      ca: pki.ca.cert,
-      requestCert: true,
-      rejectUnauthorized: true,
-    },
-    (req, res) => {
-      const url = new URL(req.url ?? '/', 'https://agent');
-      if (!url.pathname.startsWith('/containerLogs/') || url.searchParams.get('follow') !== 'true') {
-        res.writeHead(404).end('not found');
-        return;
-      }
-      res.writeHead(200, { 'Content-Type': 'text/plain' });
-      res.write('first\n');
-      const entry = { res, closed: false };
-      res.on('close', () => {
-        entry.closed = true;
-      });
-      streams.push(entry);
-    },
-  );
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    streams,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
-}
+/** What the test agent writes first: five lines of container `main`. */
+const FIRST = Array.from({ length: 5 }, (_, i) => `log line ${i + 1} of main\n`).join('');
 
 const node = (name: string, port: number) => `apiVersion: v1
 kind: Node
@@ -78,7 +34,7 @@ spec:
 
 describe('kubectl logs -f through the API server proxy', () => {
   let pki: TestPki;
-  let agent: FollowAgent;
+  let agent: TestAgent;
   let silent: net.Server;
   const silentSockets = new Set<net.Socket>();
   let srv: RunningApiServer;
@@ -113,7 +69,7 @@ describe('kubectl logs -f through the API server proxy', () => {
 
   beforeAll(async () => {
     pki = makeTestPki();
-    agent = await startFollowAgent(pki);
+    agent = await startTestAgent(pki);
     // An "agent" that accepts connections and never says a word (no TLS, no headers).
     silent = net.createServer((socket) => {
       silentSockets.add(socket);
@@ -158,26 +114,26 @@ describe('kubectl logs -f through the API server proxy', () => {
 
   it('keeps following a quiet container far past the connect timeout, until the log ends', async () => {
     const { out } = follow('quiet');
-    await waitFor(() => out.stdout === 'first\n', 'the first log line', 60_000);
-    const stream = agent.streams.at(-1);
+    await waitFor(() => out.stdout === FIRST, 'the log so far', 60_000);
+    const stream = agent.follows.at(-1);
     expect(stream).toBeDefined();
     // The quiet gap is the point of the test: nothing is written for longer than the timeout.
     await new Promise((r) => setTimeout(r, QUIET_GAP_MS));
     expect(out.exit, out.stderr).toBeUndefined();
     expect(stream?.closed).toBe(false);
     stream?.res.write('second\n');
-    await waitFor(() => out.stdout === 'first\nsecond\n', 'the line written after the gap', 60_000);
+    await waitFor(() => out.stdout === `${FIRST}second\n`, 'the line written after the gap', 60_000);
     stream?.res.end();
     await waitFor(() => out.exit !== undefined, 'kubectl to exit when the log ends', 60_000);
     expect(out.exit, out.stderr).toBe(0);
-    expect(out.stdout).toBe('first\nsecond\n');
+    expect(out.stdout).toBe(`${FIRST}second\n`);
   }, 180_000);
 
   it('closes the agent stream when the client goes away', async () => {
-    const before = agent.streams.length;
+    const before = agent.follows.length;
     const { child, out } = follow('leaver');
-    await waitFor(() => out.stdout === 'first\n', 'the first log line', 60_000);
-    const stream = agent.streams[before];
+    await waitFor(() => out.stdout === FIRST, 'the log so far', 60_000);
+    const stream = agent.follows[before];
     expect(stream?.closed).toBe(false);
     child.kill('SIGTERM');
     await waitFor(() => stream?.closed, 'the proxied agent stream to close', 60_000);
