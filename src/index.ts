@@ -79,6 +79,19 @@ export type { ContainerLaunch, Runtime, RuntimeContainer } from './agent/runtime
 export { type AgentServer, type AgentServerOptions, buildAgentServer } from './agent/server/agent-server.js';
 export { type AwsClients, type AwsClientsOptions, createAwsClients } from './aws/clients.js';
 export * as kube from './client/index.js';
+// Working on a running cluster by name (bootstrap, ssh, uninstall NAME) and the shared post-stack steps.
+export {
+  type ClusterAccess,
+  type ClusterAccessOptions,
+  readClusterAccess,
+  selectClusterHost,
+} from './cluster/access.js';
+export {
+  type BootstrapRunningOptions,
+  bootstrapRunningCluster,
+  type UninstallRunningOptions,
+  uninstallRunningCluster,
+} from './cluster/bootstrap-running.js';
 export {
   type BootstrapContext,
   type CreateClusterOptions,
@@ -98,6 +111,7 @@ export type {
 } from './cluster/eips.js';
 export { assignEips, listEips } from './cluster/eips.js';
 export { type ScaleGroupOptions, type ScaleGroupResult, scaleGroup } from './cluster/scale.js';
+export { localKeyPair, type SettleClusterOptions, settleCluster } from './cluster/settle.js';
 export {
   type ClusterStatus,
   type ClusterStatusOptions,
@@ -124,6 +138,12 @@ export type { GroupStatus, Host, Inventory } from './provision/inventory.js';
 export { buildSshKeyPair, clusterStateDir } from './provision/keypair.js';
 export type { DeletionProof } from './provision/proof.js';
 export type { ChangeSummary } from './provision/stack-update.js';
+export {
+  buildClusterSettings,
+  type ClusterSettings,
+  parseClusterSettings,
+  renderClusterSettings,
+} from './provision/template/settings.js';
 export {
   type StoredTemplate,
   s3TemplateStore,

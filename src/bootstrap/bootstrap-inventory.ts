@@ -1,41 +1,24 @@
 import { join } from 'node:path';
-import { type EventSink, silentEvents } from '../events.js';
+import { silentEvents } from '../events.js';
 import {
   loadOrCreateAgentServingCertificate,
   loadOrCreateClusterPki,
   loadOrCreateNodeCertificate,
 } from '../pki/cluster-pki.js';
 import { renderKubeconfig } from '../pki/kubeconfig.js';
-import { connectSsh } from '../ssh/connect.js';
 import type { RemoteShell } from '../ssh/remote-shell.js';
 import { AGENT_SERVICE, installAgent } from './agent-install.js';
+import { type ClusterHealth, readClusterHealth } from './cluster-health.js';
 import { CONTROL_PLANE_SERVICE, type HostBundle, installControlPlane } from './control-plane-install.js';
 import type { HostInstallResult } from './host-install.js';
 import { ensureHostPrerequisites } from './host-prerequisites.js';
-import type { HostInventory, HostInventoryEntry } from './inventory.js';
-import { DEFAULT_HOST_LAYOUT, type HostLayout } from './layout.js';
+import type { HostInventoryEntry } from './inventory.js';
+import { type InventoryAccessOptions, onHost } from './inventory-access.js';
+import { DEFAULT_HOST_LAYOUT } from './layout.js';
 import { type HostOutcome, runMasterThenWorkers, runOnHosts } from './run-hosts.js';
 import { type UninstallResult, uninstallHost } from './uninstall.js';
 import { waitForHealthy } from './wait-healthy.js';
 import { waitForNodeReady } from './wait-node-ready.js';
-
-/** How to reach and lay out the inventory's hosts. */
-export interface InventoryAccessOptions {
-  readonly inventory: HostInventory;
-  /** Local state of the cluster (`~/.tugboat/<cluster>`): CA, certificates, known_hosts. */
-  readonly stateDir: string;
-  /** Record host keys never seen before (`--trust-new-hosts`). @default false */
-  readonly trustNewHosts?: boolean;
-  /** Hosts worked on at once after the master. @default 10 */
-  readonly concurrency?: number;
-  /** The layout on each host. Tests give every simulated host its own root. @default DEFAULT_HOST_LAYOUT */
-  readonly layoutFor?: (host: HostInventoryEntry) => HostLayout;
-  /** SSH connection attempts per host (instances may still be booting). @default 10 */
-  readonly connectAttempts?: number;
-  /** @default silentEvents */
-  readonly events?: EventSink;
-  readonly signal?: AbortSignal;
-}
 
 /** Options for {@link bootstrapInventory}. */
 export interface BootstrapInventoryOptions extends InventoryAccessOptions {
@@ -49,6 +32,11 @@ export interface BootstrapInventoryOptions extends InventoryAccessOptions {
   /** Per-host limit for the control plane's /readyz and each Node's Ready. @default 180000 */
   readonly readyTimeoutMs?: number;
   /**
+   * Leave alone what already works: the master when the control plane answers /readyz, and every
+   * worker whose Node is Ready (`tugboat bootstrap NAME` on a running cluster). @default false
+   */
+  readonly skipReady?: boolean;
+  /**
    * Install Node.js (and Docker on docker-runtime workers) where preflight finds it missing, with
    * the host's package manager. When false, a missing prerequisite fails the host. @default true
    */
@@ -60,64 +48,49 @@ export interface BootstrapInventoryOptions extends InventoryAccessOptions {
   readonly force?: boolean;
 }
 
+/** What happened on one host. */
+export type HostAction = 'installed' | 'unchanged' | 'skipped-ready';
+
+/** What {@link bootstrapInventory} did on one host. */
+export interface HostBootstrapResult {
+  /** `installed`: files uploaded or service (re)started; `unchanged`: checked, nothing to do; `skipped-ready`: not touched. */
+  readonly action: HostAction;
+  /** How the service runs (absent when the host was skipped). */
+  readonly mode?: HostInstallResult['mode'];
+  readonly filesUploaded: number;
+  readonly bytesUploaded: number;
+  readonly serviceChanged: boolean;
+}
+
+const SKIPPED: HostBootstrapResult = {
+  action: 'skipped-ready',
+  filesUploaded: 0,
+  bytesUploaded: 0,
+  serviceChanged: false,
+};
+
+const actionOf = (r: HostInstallResult): HostBootstrapResult => ({
+  ...r,
+  action: r.filesUploaded > 0 || r.serviceChanged ? 'installed' : 'unchanged',
+});
+
 /** What {@link bootstrapInventory} did. */
 export interface BootstrapInventoryResult {
   /** `https://<master>:<port>` */
   readonly server: string;
   /** One outcome per host, master first; failed hosts carry their error. */
-  readonly hosts: readonly HostOutcome<HostInstallResult>[];
+  readonly hosts: readonly HostOutcome<HostBootstrapResult>[];
   /** Admin kubeconfig text (holds a private key: write it 0600). */
   readonly kubeconfig: string;
-}
-
-async function openShell(host: HostInventoryEntry, o: InventoryAccessOptions): Promise<RemoteShell> {
-  const inv = o.inventory;
-  const hostKeys = {
-    knownHostsPath: join(o.stateDir, 'known_hosts'),
-    trustNewHosts: o.trustNewHosts ?? false,
-    pinnedHostKeys: [host.hostKey, inv.jumpHost?.hostKey].filter((k): k is string => Boolean(k)),
-  };
-  return connectSsh({
-    host: host.address,
-    port: host.port,
-    username: host.user,
-    name: host.name,
-    ...(inv.privateKeyFile ? { privateKeyPath: inv.privateKeyFile } : {}),
-    ...(inv.jumpHost
-      ? {
-          jumpHost: {
-            host: inv.jumpHost.address,
-            port: inv.jumpHost.port,
-            username: inv.jumpHost.user,
-            ...(inv.privateKeyFile ? { privateKeyPath: inv.privateKeyFile } : {}),
-          },
-        }
-      : {}),
-    hostKeys,
-    retry: { attempts: o.connectAttempts ?? 10 },
-    events: o.events,
-    signal: o.signal,
-  });
-}
-
-async function onHost<T>(
-  host: HostInventoryEntry,
-  o: InventoryAccessOptions,
-  fn: (shell: RemoteShell) => Promise<T>,
-): Promise<T> {
-  const shell = await openShell(host, o);
-  try {
-    return await fn(shell);
-  } finally {
-    await shell.close();
-  }
 }
 
 /**
  * Installs a cluster on the hosts of an inventory: the control plane on the master (then waits
  * for /readyz over TLS), then the agent on every worker in parallel (then waits until its Node is
- * Ready). Idempotent: a second run uploads nothing and restarts nothing (unless `force`). A failed worker reports
- * its name, step, exit code and stderr tail while the others finish.
+ * Ready). Idempotent: a second run uploads nothing and restarts nothing. A failed worker reports
+ * its name, step, exit code and stderr tail while the others finish. With `skipReady`, hosts that
+ * already work are not even connected to; when the control plane does not answer, the master is
+ * bootstrapped first and the Nodes are asked again before the workers.
  */
 export async function bootstrapInventory(
   options: BootstrapInventoryOptions,
@@ -133,6 +106,29 @@ export async function bootstrapInventory(
     apiAltNames: [inv.master.address],
   });
   const readyTimeoutMs = options.readyTimeoutMs ?? 180_000;
+  const force = options.force ?? false;
+  const askHealth = async (): Promise<ClusterHealth> => {
+    const health = await readClusterHealth({ server, caPem: pki.ca.certPem, ...pki.admin });
+    events.emit({
+      code: 'cluster.health',
+      level: 'info',
+      message: health.controlPlaneReady
+        ? `control plane ready; ${health.readyNodes.size} Ready node(s)`
+        : `control plane not ready (${health.problem}): bootstrapping the master first`,
+      data: { controlPlaneReady: health.controlPlaneReady, readyNodes: [...health.readyNodes] },
+    });
+    return health;
+  };
+  const skipReady = (options.skipReady ?? false) && !force;
+  const before = skipReady ? await askHealth() : undefined;
+  let after: Promise<ClusterHealth> | undefined;
+  const isReady = async (host: HostInventoryEntry, role: 'master' | 'worker'): Promise<boolean> => {
+    if (!before) return false;
+    if (role === 'master') return before.controlPlaneReady;
+    // The master was just (re)installed: ask again once, now that the agents can report.
+    after ??= before.controlPlaneReady ? Promise.resolve(before) : askHealth();
+    return (await after).readyNodes.has(host.name);
+  };
   const preflight = async (shell: RemoteShell, host: HostInventoryEntry, requireDocker: boolean) => {
     const report = await ensureHostPrerequisites(shell, {
       layout: layoutFor(host),
@@ -150,8 +146,17 @@ export async function bootstrapInventory(
   const outcomes = await runMasterThenWorkers(
     inv.master,
     inv.workers,
-    (host, role) =>
-      onHost(host, options, async (shell) => {
+    async (host, role): Promise<HostBootstrapResult> => {
+      if (await isReady(host, role)) {
+        events.emit({
+          code: 'host.skipped',
+          level: 'info',
+          message: `${host.name}: ${role === 'master' ? 'control plane' : 'node'} already Ready, left alone`,
+          data: { host: host.name, role },
+        });
+        return SKIPPED;
+      }
+      return onHost(host, options, async (shell) => {
         const { nodePath, mode } = await preflight(
           shell,
           host,
@@ -166,14 +171,14 @@ export async function bootstrapInventory(
             listen: options.apiListen ?? `0.0.0.0:${apiPort}`,
             mode,
             events,
-            force: options.force ?? false,
+            force,
           });
           await waitForHealthy(`${server}/readyz`, {
             caPem: pki.ca.certPem,
             timeoutMs: readyTimeoutMs,
             signal: options.signal,
           });
-          return result;
+          return actionOf(result);
         }
         const pkiDir = join(options.stateDir, 'pki');
         const result = await installAgent(shell, {
@@ -193,7 +198,7 @@ export async function bootstrapInventory(
           ...(host.labels ? { labels: host.labels } : {}),
           mode,
           events,
-          force: options.force ?? false,
+          force,
         });
         await waitForNodeReady(host.name, {
           server,
@@ -202,8 +207,9 @@ export async function bootstrapInventory(
           timeoutMs: readyTimeoutMs,
           signal: options.signal,
         });
-        return result;
-      }),
+        return actionOf(result);
+      });
+    },
     { concurrency: options.concurrency, events, signal: options.signal },
   );
   const kubeconfig = renderKubeconfig({
@@ -227,6 +233,7 @@ export function uninstallInventory(options: InventoryAccessOptions): Promise<Hos
         uninstallHost(shell, {
           layout: layoutFor(host),
           services: [CONTROL_PLANE_SERVICE, AGENT_SERVICE],
+          nodeName: host.name,
           events: options.events,
         }),
       ),

@@ -27,8 +27,12 @@ export interface ClusterBootstrapOptions {
   readonly mergeKubeconfigInto?: string;
   /** Hosts worked on at once after the master. @default 10 */
   readonly concurrency?: number;
-  /** Reinstall even on hosts that already have the same bundle and configuration. @default false */
+  /** Leave alone a ready control plane and Ready nodes (see bootstrapInventory). @default false */
+  readonly skipReady?: boolean;
+  /** Upload and reinstall everything, even unchanged (`--force`). @default false */
   readonly force?: boolean;
+  /** Throw a DeploymentError when a host failed; false returns the outcomes instead. @default true */
+  readonly failOnHostError?: boolean;
 }
 
 /** The bootstrap hook's context plus {@link ClusterBootstrapOptions}. */
@@ -51,19 +55,12 @@ export interface ClusterBootstrapResult extends BootstrapInventoryResult {
  */
 export async function bootstrapCluster(context: ClusterBootstrapContext): Promise<ClusterBootstrapResult> {
   const stateDir = clusterStateDir(context.cluster, context.stateRoot);
-  const hosts = hostInventoryFromCluster(context.inventory, {
+  const inventory = hostInventoryFromCluster(context.inventory, {
     user: context.user,
     address: context.address,
     ...(context.keyPair.privateKeyPath ? { privateKeyFile: context.keyPair.privateKeyPath } : {}),
+    ...(context.groupLabels ? { groupLabels: context.groupLabels } : {}),
   });
-  const groupOf = new Map(context.inventory.hosts.map((h) => [h.id, h.group]));
-  const inventory = {
-    ...hosts,
-    workers: hosts.workers.map((w) => {
-      const group = groupOf.get(w.name);
-      return { ...w, ...(group ? { group, labels: context.groupLabels?.[group] ?? {} } : {}) };
-    }),
-  };
   const result = await bootstrapInventory({
     inventory,
     stateDir,
@@ -71,21 +68,24 @@ export async function bootstrapCluster(context: ClusterBootstrapContext): Promis
     trustNewHosts: context.trustNewHosts ?? false,
     events: context.events,
     ...(context.concurrency ? { concurrency: context.concurrency } : {}),
-    ...(context.force ? { force: true } : {}),
+    skipReady: context.skipReady ?? false,
+    force: context.force ?? false,
     ...(context.signal ? { signal: context.signal } : {}),
   });
   const kubeconfigPath = join(stateDir, 'kubeconfig');
   writeKeyFile(kubeconfigPath, result.kubeconfig);
   const failed = result.hosts.filter((h) => !h.ok);
-  if (failed.length > 0) {
+  if (failed.length > 0 && context.failOnHostError !== false) {
     throw new DeploymentError(
       'BOOTSTRAP_FAILED',
       `bootstrap of cluster ${context.cluster} failed on ${failed.length} host(s):\n  ${failed
         .map((h) => `${h.host}: ${h.ok ? '' : h.error.message}`)
-        .join('\n  ')}\nfix the cause, then run tugboat create again (it finishes what is missing)`,
+        .join(
+          '\n  ',
+        )}\nfix the cause, then run tugboat bootstrap ${context.cluster} (it finishes what is missing)`,
     );
   }
-  const target = context.mergeKubeconfigInto;
+  const target = failed.length === 0 ? context.mergeKubeconfigInto : undefined;
   if (target) {
     const existing = existsSync(target) ? readFileSync(target, 'utf8') : undefined;
     writeKeyFile(target, mergeKubeconfig(existing, result.kubeconfig));

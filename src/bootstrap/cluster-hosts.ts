@@ -12,6 +12,8 @@ export interface ClusterHostsOptions {
   readonly privateKeyFile?: string;
   /** @default 'docker' */
   readonly runtime?: 'docker' | 'process';
+  /** Node labels per worker group (spec `workerGroups[].labels`). @default {} */
+  readonly groupLabels?: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
 
 const usable = (h: Host) => h.state === 'running' && !/^Terminat|^Detach/.test(h.lifecycleState);
@@ -32,7 +34,7 @@ function addressOf(h: Host, which: 'public' | 'private'): string {
 /**
  * Turns the instances the stack's auto-scaling groups report into the host list bootstrap works on:
  * the running master and every running worker, named by instance id (the agent's node name on EC2),
- * reached on the address the spec chose. Pure.
+ * reached on the address the spec chose; each worker carries its group and the group's labels. Pure.
  */
 export function hostInventoryFromCluster(inventory: Inventory, options: ClusterHostsOptions): HostInventory {
   const running = inventory.hosts.filter(usable);
@@ -50,6 +52,7 @@ export function hostInventoryFromCluster(inventory: Inventory, options: ClusterH
     port: 22,
     user: options.user,
     role: h.role,
+    ...(h.role === 'worker' ? { group: h.group, labels: options.groupLabels?.[h.group] ?? {} } : {}),
   });
   return {
     cluster: inventory.cluster,

@@ -10,7 +10,8 @@ export {
   type BootstrapInventoryOptions,
   type BootstrapInventoryResult,
   bootstrapInventory,
-  type InventoryAccessOptions,
+  type HostAction,
+  type HostBootstrapResult,
   uninstallInventory,
 } from './bootstrap-inventory.js';
 export {
@@ -19,6 +20,7 @@ export {
   type ClusterBootstrapOptions,
   type ClusterBootstrapResult,
 } from './cluster-bootstrap.js';
+export { type ClusterHealth, type ClusterHealthOptions, readClusterHealth } from './cluster-health.js';
 export { type ClusterHostsOptions, hostInventoryFromCluster } from './cluster-hosts.js';
 export {
   buildControlPlaneFiles,
@@ -55,6 +57,7 @@ export {
   type PackageNeeds,
 } from './install-packages.js';
 export { type HostInventory, type HostInventoryEntry, parseHostInventory } from './inventory.js';
+export { type InventoryAccessOptions, onHost, openHostShell } from './inventory-access.js';
 export {
   buildHostLayout,
   DEFAULT_HOST_LAYOUT,

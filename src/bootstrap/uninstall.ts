@@ -1,3 +1,4 @@
+import { runtimeLabels } from '../agent/runtime/types.js';
 import { type EventSink, silentEvents } from '../events.js';
 import { quote } from '../ssh/quote.js';
 import { type RemoteShell, runChecked } from '../ssh/remote-shell.js';
@@ -11,6 +12,8 @@ export interface UninstallOptions {
   readonly services: readonly string[];
   /** @default 'auto' */
   readonly mode?: ServiceMode | 'auto';
+  /** Only remove pod containers of this node (label `tugboat.dev/node`). @default every tugboat-managed container */
+  readonly nodeName?: string;
   /** @default silentEvents */
   readonly events?: EventSink;
 }
@@ -19,10 +22,13 @@ export interface UninstallOptions {
 export interface UninstallResult {
   /** Processes that still ran a tugboat program after the services were removed and were killed. */
   readonly killedStragglers: readonly number[];
+  /** Pod containers (label `tugboat.dev/managed=true`) removed from the host's Docker. */
+  readonly containersRemoved: number;
 }
 
 /**
- * Removes everything tugboat put on a host: stops and removes its services, kills any process
+ * Removes everything tugboat put on a host: stops and removes its services, removes the pod
+ * containers the agent left in Docker, kills any process
  * still running a program from /opt/tugboat or /var/lib/tugboat (other than this command), and
  * deletes the five tugboat directories. Idempotent: uninstalling a clean host does nothing.
  */
@@ -31,13 +37,27 @@ export async function uninstallHost(shell: RemoteShell, options: UninstallOption
     await removeService(shell, name, { layout: options.layout, mode: options.mode ?? 'auto' });
   }
   const markers = [`${options.layout.opt}/`, `${options.layout.lib}/`];
-  // Our own command line names the same paths: skip this command's process group.
+  // Our own command line names the same paths: skip this command's process group. Only processes
+  // that see this host's filesystem (our mount namespace) are tugboat's programs on this host:
+  // never a container's, nor another machine's that shares the kernel (as simulated hosts do).
+  // Pod containers the agent started outlive it in dockerd: remove them too (best effort: the
+  // Docker daemon may be down or absent).
+  const containers = await shell.exec(
+    `command -v docker >/dev/null 2>&1 || exit 0
+ids=$(docker ps -aq --filter ${quote(`label=${runtimeLabels.managed}=true`)}${options.nodeName ? ` --filter ${quote(`label=${runtimeLabels.node}=${options.nodeName}`)}` : ''} 2>/dev/null) || exit 0
+[ -z "$ids" ] || docker rm -f $ids >/dev/null 2>&1 || true
+echo $ids | wc -w`,
+    { timeoutMs: 120_000 },
+  );
+  const containersRemoved = Number(containers.stdout.trim()) || 0;
   const result = await runChecked(
     shell,
     `me=$(sed 's/^.*) //' /proc/$$/stat | cut -d' ' -f3)
+mnt=$(readlink /proc/$$/ns/mnt)
 killed=
 for d in /proc/[0-9]*; do
   p=\${d#/proc/}
+  [ "$(readlink "$d/ns/mnt" 2>/dev/null)" = "$mnt" ] || continue
   g=$(sed 's/^.*) //' "$d/stat" 2>/dev/null | cut -d' ' -f3) || continue
   [ -z "$g" ] || [ "$g" = "$me" ] && continue
   c=$(tr '\\0' ' ' < "$d/cmdline" 2>/dev/null) || continue
@@ -46,7 +66,12 @@ for d in /proc/[0-9]*; do
   done
 done
 echo "killed:$killed"
-rm -rf ${layoutDirectories(options.layout).map(quote).join(' ')}`,
+for d in ${layoutDirectories(options.layout).map(quote).join(' ')}; do
+  rm -rf "$d" 2>/dev/null && continue
+  # A directory that is a mount point (its own volume) cannot go: empty it instead.
+  find "$d" -mindepth 1 -delete 2>/dev/null
+  if [ -n "$(ls -A "$d" 2>/dev/null)" ]; then echo "cannot remove $d" >&2; exit 1; fi
+done`,
     { step: 'uninstall', timeoutMs: 120_000 },
   );
   const killed = (/killed:(.*)/.exec(result.stdout)?.[1] ?? '').trim();
@@ -54,8 +79,8 @@ rm -rf ${layoutDirectories(options.layout).map(quote).join(' ')}`,
   (options.events ?? silentEvents).emit({
     code: 'host.uninstalled',
     level: 'info',
-    message: `${shell.host}: tugboat removed${killedStragglers.length ? ` (killed ${killedStragglers.length} leftover process(es))` : ''}`,
-    data: { host: shell.host, killedStragglers },
+    message: `${shell.host}: tugboat removed (${containersRemoved} pod container(s)${killedStragglers.length ? `, killed ${killedStragglers.length} leftover process(es)` : ''})`,
+    data: { host: shell.host, killedStragglers, containersRemoved },
   });
-  return { killedStragglers };
+  return { killedStragglers, containersRemoved };
 }

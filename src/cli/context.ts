@@ -11,6 +11,8 @@ export interface CliIO {
   readonly cwd: string;
   /** Asks a question on the terminal and returns the answer. @default readline on stdin/stderr */
   readonly ask?: (question: string) => Promise<string>;
+  /** Standard input for commands that pass it on (`tugboat ssh`). @default none: stdin is closed */
+  readonly stdin?: NodeJS.ReadStream;
 }
 
 export type OutputFormat = 'text' | 'json';
@@ -28,6 +30,7 @@ export function processIO(): CliIO {
     interactive: Boolean(process.stdin.isTTY && process.stderr.isTTY) && !process.env.CI,
     env: process.env,
     cwd: process.cwd(),
+    stdin: process.stdin,
   };
 }
 

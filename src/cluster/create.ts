@@ -1,11 +1,11 @@
 import type { StackInfo } from '../aws/cloudformation.js';
 import { CLUSTER_TAG } from '../aws/types.js';
 import { type EventSink, runPhase, silentEvents } from '../events.js';
-import { assignEips, ensurePoolTags } from '../provision/eip.js';
-import { buildInventory, type Inventory, waitForGroups } from '../provision/inventory.js';
+import type { Inventory } from '../provision/inventory.js';
 import { ensureKeyPair, type KeyPairResult } from '../provision/keypair.js';
 import { deployStack, type StackDeployResult } from '../provision/stack.js';
 import { s3TemplateStore } from '../provision/template-store.js';
+import { settleCluster } from './settle.js';
 import {
   API_ENDPOINT_OUTPUT,
   type ClusterDefinition,
@@ -93,51 +93,16 @@ export async function createCluster(options: CreateClusterOptions): Promise<Crea
       ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
     }),
   );
-  await ensurePoolTags({
-    cfn: aws.cloudFormation,
-    ec2: aws.ec2,
-    stackName,
-    template: definition.template,
+  const withEips = await settleCluster({
+    ...options,
+    events,
     cluster,
+    stack: deployed.stack,
+    template: definition.template,
+    eipGroups: definition.eipGroups ?? [],
+    keyPair,
+    ...(options.bootstrap ? { bootstrap: options.bootstrap } : {}),
   });
-  const inventory = await runPhase(events, 'instances', 'instances InService', () =>
-    waitForGroups({
-      ec2: aws.ec2,
-      autoScaling: aws.autoScaling,
-      cluster,
-      events,
-      ...(signal ? { signal } : {}),
-      ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}),
-      ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
-    }),
-  );
-  const eipGroups = definition.eipGroups ?? [];
-  const withEips = eipGroups.length
-    ? await runPhase(events, 'eips', 'associate pool EIPs', async () => {
-        await assignEips({
-          ec2: aws.ec2,
-          autoScaling: aws.autoScaling,
-          cluster,
-          events,
-          groups: eipGroups,
-          ...(signal ? { signal } : {}),
-        });
-        return buildInventory({ ec2: aws.ec2, autoScaling: aws.autoScaling, cluster });
-      })
-    : inventory;
-  if (options.bootstrap) {
-    const bootstrap = options.bootstrap;
-    await runPhase(events, 'bootstrap', 'bootstrap', () =>
-      bootstrap({
-        cluster,
-        inventory: withEips,
-        keyPair,
-        stack: deployed.stack,
-        events,
-        ...(signal ? { signal } : {}),
-      }),
-    );
-  }
   const apiEndpoint = deployed.stack.outputs[API_ENDPOINT_OUTPUT];
   return {
     cluster,

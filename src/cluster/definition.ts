@@ -1,5 +1,10 @@
 import type { ClusterSpec } from '../config/types.js';
-import { buildTemplate, PARAMETERS, templateParameters } from '../provision/template/index.js';
+import {
+  buildClusterSettings,
+  buildTemplate,
+  PARAMETERS,
+  templateParameters,
+} from '../provision/template/index.js';
 import type { ClusterDefinition } from './types.js';
 
 /**
@@ -16,9 +21,6 @@ export function buildClusterDefinition(spec: ClusterSpec): ClusterDefinition {
     keyNameParameter: PARAMETERS.keyName,
     ...(spec.ssh.publicKeyFile ? { publicKeyFile: spec.ssh.publicKeyFile } : {}),
     ...(spec.tags ? { tags: spec.tags } : {}),
-    eipGroups: [
-      ...(spec.master.eip ? ['master'] : []),
-      ...spec.workerGroups.filter((g) => g.eip).map((g) => g.name),
-    ],
+    eipGroups: buildClusterSettings(spec).eipGroups,
   };
 }

@@ -1,7 +1,9 @@
 import { UsageError } from '../errors.js';
 import { silentEvents } from '../events.js';
-import { buildInventory, type GroupStatus, waitForGroups } from '../provision/inventory.js';
-import { checkClusterName, type LifecycleOptions } from './types.js';
+import { buildInventory, type GroupStatus } from '../provision/inventory.js';
+import type { BootstrapContext } from './create.js';
+import { localKeyPair, settleCluster } from './settle.js';
+import { checkClusterName, type LifecycleOptions, stackNameOf } from './types.js';
 
 /** Options of `scaleGroup`. */
 export interface ScaleGroupOptions extends LifecycleOptions {
@@ -11,6 +13,12 @@ export interface ScaleGroupOptions extends LifecycleOptions {
   readonly desired: number;
   /** Wait until the group has `desired` instances InService. @default true */
   readonly wait?: boolean;
+  /** Groups whose new instances take pool EIPs (the stack's BootstrapSettings say which). @default none */
+  readonly eipGroups?: readonly string[];
+  /** Root of local state (SSH key). @default ~/.tugboat */
+  readonly stateRoot?: string;
+  /** Runs once the instances are InService (and have their EIPs): bootstraps the added ones. @default none */
+  readonly bootstrap?: (context: BootstrapContext) => Promise<void>;
 }
 
 /** What `scaleGroup` did. */
@@ -23,8 +31,9 @@ export interface ScaleGroupResult {
 }
 
 /**
- * Sets a group's desired capacity, validated against its min and max. (The next `update` resets
- * it to the spec's value: put lasting changes in the spec.)
+ * Sets a group's desired capacity, validated against its min and max, then (unless `wait` is
+ * false) settles the cluster like create does: instances InService, EIPs, the bootstrap hook.
+ * (The next `update` resets the size to the spec's value: put lasting changes in the spec.)
  */
 export async function scaleGroup(options: ScaleGroupOptions): Promise<ScaleGroupResult> {
   const cluster = checkClusterName(options.cluster);
@@ -53,14 +62,15 @@ export async function scaleGroup(options: ScaleGroupOptions): Promise<ScaleGroup
     data: { group: group.name, previous: group.desired, desired },
   });
   if (options.wait === false) return { cluster, group: group.name, previous: group.desired, desired };
-  const after = await waitForGroups({
-    ec2: aws.ec2,
-    autoScaling: aws.autoScaling,
-    cluster,
+  const stack = options.bootstrap ? await aws.cloudFormation.describeStack(stackNameOf(cluster)) : undefined;
+  const after = await settleCluster({
+    ...options,
     events,
-    ...(options.signal ? { signal: options.signal } : {}),
-    ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}),
-    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+    cluster,
+    ...(stack ? { stack } : {}),
+    eipGroups: options.eipGroups ?? [],
+    keyPair: localKeyPair(cluster, options.stateRoot),
+    ...(options.bootstrap ? { bootstrap: options.bootstrap } : {}),
   });
   const groupStatus = after.groups.find((g) => g.name === group.name);
   return {

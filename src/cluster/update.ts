@@ -1,7 +1,6 @@
 import { CLUSTER_TAG } from '../aws/types.js';
 import { runPhase, silentEvents } from '../events.js';
-import { assignEips, ensurePoolTags } from '../provision/eip.js';
-import { buildInventory, type Inventory, waitForGroups } from '../provision/inventory.js';
+import type { Inventory } from '../provision/inventory.js';
 import { keyPairName } from '../provision/keypair.js';
 import {
   applyStackUpdate,
@@ -10,6 +9,8 @@ import {
   planStackUpdate,
 } from '../provision/stack-update.js';
 import { s3TemplateStore } from '../provision/template-store.js';
+import type { BootstrapContext } from './create.js';
+import { localKeyPair, settleCluster } from './settle.js';
 import { type ClusterDefinition, checkClusterName, type LifecycleOptions, stackNameOf } from './types.js';
 
 /** Options of `updateCluster`. */
@@ -20,6 +21,10 @@ export interface UpdateClusterOptions extends LifecycleOptions {
    * prompt never fights a progress display); returns whether to apply. @default apply
    */
   readonly confirmChanges?: (changes: ChangeSummary) => Promise<boolean>;
+  /** Root of local state (SSH key). @default ~/.tugboat */
+  readonly stateRoot?: string;
+  /** Runs once the instances are settled: bootstraps the ones the update added. @default none */
+  readonly bootstrap?: (context: BootstrapContext) => Promise<void>;
 }
 
 /** What `updateCluster` did. */
@@ -33,7 +38,8 @@ export interface UpdateClusterResult {
 
 /**
  * Updates a cluster's stack through a change set (every parameter passed explicitly): plan,
- * confirm, apply, then wait until every group has its desired instances InService again.
+ * confirm, apply, then wait until every group has its desired instances InService again, give
+ * EIP groups their addresses and run the optional bootstrap hook.
  */
 export async function updateCluster(options: UpdateClusterOptions): Promise<UpdateClusterResult> {
   const { aws, definition } = options;
@@ -64,39 +70,19 @@ export async function updateCluster(options: UpdateClusterOptions): Promise<Upda
     await discardStackUpdate(stackOptions, plan);
     return { cluster, stackName, action: 'declined', changes: plan.changes };
   }
-  await runPhase(events, 'stack', `update stack ${stackName}`, () => applyStackUpdate(stackOptions, plan));
-  await ensurePoolTags({
-    cfn: aws.cloudFormation,
-    ec2: aws.ec2,
-    stackName,
-    template: definition.template,
-    cluster,
-  });
-  const inventory = await runPhase(events, 'instances', 'instances InService', () =>
-    waitForGroups({
-      ec2: aws.ec2,
-      autoScaling: aws.autoScaling,
-      cluster,
-      events,
-      ...(signal ? { signal } : {}),
-      ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}),
-      ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
-    }),
+  const stack = await runPhase(events, 'stack', `update stack ${stackName}`, () =>
+    applyStackUpdate(stackOptions, plan),
   );
-  const eipGroups = definition.eipGroups ?? [];
-  if (eipGroups.length === 0)
-    return { cluster, stackName, action: 'updated', changes: plan.changes, inventory };
-  // Replaced instances lose their addresses: give the spec's eip groups theirs again.
-  const withEips = await runPhase(events, 'eips', 'associate pool EIPs', async () => {
-    await assignEips({
-      ec2: aws.ec2,
-      autoScaling: aws.autoScaling,
-      cluster,
-      events,
-      groups: eipGroups,
-      ...(signal ? { signal } : {}),
-    });
-    return buildInventory({ ec2: aws.ec2, autoScaling: aws.autoScaling, cluster });
+  // Replaced instances lose their addresses, new ones have none: settle gives them theirs again.
+  const inventory = await settleCluster({
+    ...options,
+    events,
+    cluster,
+    stack,
+    template: definition.template,
+    eipGroups: definition.eipGroups ?? [],
+    keyPair: localKeyPair(cluster, options.stateRoot),
+    ...(options.bootstrap ? { bootstrap: options.bootstrap } : {}),
   });
-  return { cluster, stackName, action: 'updated', changes: plan.changes, inventory: withEips };
+  return { cluster, stackName, action: 'updated', changes: plan.changes, inventory };
 }

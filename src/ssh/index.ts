@@ -20,4 +20,4 @@ export {
   type RunOptions,
   runChecked,
 } from './remote-shell.js';
-export { SshShell } from './ssh-shell.js';
+export { type AttachOptions, SshShell } from './ssh-shell.js';

@@ -26,6 +26,21 @@ export function killGroupCommand(pgid: number): string {
   );
 }
 
+/** Options for {@link SshShell.attach}. */
+export interface AttachOptions {
+  /** Command line for the remote login shell to run; absent: an interactive login shell. @default none */
+  readonly command?: string;
+  /** Allocate a terminal of this size (pass it when the local stdin is a TTY). @default no pty */
+  readonly pty?: { readonly rows: number; readonly cols: number; readonly term: string };
+  /** Piped to the session; absent: the session's stdin is closed at once. @default none */
+  readonly stdin?: NodeJS.ReadableStream;
+  readonly stdout: (chunk: Buffer) => void;
+  readonly stderr: (chunk: Buffer) => void;
+}
+
+/** Exit code of an attached session: the command's, or 128 + the signal number when killed. */
+const SIGNALS: Readonly<Record<string, number>> = { HUP: 1, INT: 2, QUIT: 3, KILL: 9, PIPE: 13, TERM: 15 };
+
 /** RemoteShell over an established ssh2 connection (see `connectSsh`). */
 export class SshShell implements RemoteShell {
   private sftpSession: Promise<SFTPWrapper> | undefined;
@@ -117,6 +132,40 @@ export class SshShell implements RemoteShell {
       await Promise.race([closed, new Promise((r) => setTimeout(r, 5_000))]);
     };
     return supervise(this.host, options, output, done, stop);
+  }
+
+  /**
+   * A session with the caller's streams, like `ssh host [command]`: the command goes to the login
+   * shell unchanged (OpenSSH semantics), output is streamed as it comes. Resolves with the exit
+   * code (128 + signal number when the command was killed by a signal).
+   */
+  attach(options: AttachOptions): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const onChannel = (err: Error | undefined, channel: ClientChannel) => {
+        if (err) return reject(err);
+        let code: number | null = null;
+        let signal: string | undefined;
+        channel.on('data', (c: Buffer) => options.stdout(c));
+        channel.stderr.on('data', (c: Buffer) => options.stderr(c));
+        channel.on('exit', (c: number | null, s?: string) => {
+          code = c ?? null;
+          signal = s?.replace(/^SIG/, '');
+        });
+        channel.once('error', reject);
+        channel.once('close', () => {
+          options.stdin?.unpipe(channel);
+          options.stdin?.pause();
+          resolve(code ?? (signal ? 128 + (SIGNALS[signal] ?? 0) : 255));
+        });
+        if (options.stdin) options.stdin.pipe(channel);
+        else channel.end();
+      };
+      const pty = options.pty
+        ? { rows: options.pty.rows, cols: options.pty.cols, term: options.pty.term }
+        : false;
+      if (options.command === undefined) this.client.shell(pty || false, onChannel);
+      else this.client.exec(options.command, { pty }, onChannel);
+    });
   }
 
   private sftp(): Promise<SFTPWrapper> {

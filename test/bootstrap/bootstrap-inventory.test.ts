@@ -12,7 +12,7 @@ import {
   parseHostInventory,
 } from '../../src/bootstrap/inventory.js';
 import { buildHostLayout, layoutDirectories } from '../../src/bootstrap/layout.js';
-import { serviceStatus } from '../../src/bootstrap/service.js';
+import { serviceStatus, stopService } from '../../src/bootstrap/service.js';
 import { RecordingEvents } from '../../src/events.js';
 import { writeKeyFile } from '../../src/pki/index.js';
 import { HostKeyError, SshConnectError } from '../../src/ssh/errors.js';
@@ -148,6 +148,43 @@ describe('bootstrap --inventory with three hosts over SSH', () => {
       expect(s.pid).toBeGreaterThan(0);
       expect(s.pid).not.toBe(before[i]!.pid);
     }
+  });
+
+  it('skipReady leaves a working cluster alone: no host is even connected to', async () => {
+    const skipped = new RecordingEvents();
+    const again = await bootstrapInventory({
+      ...options(parseHostInventory(inventoryText), false),
+      events: skipped,
+      skipReady: true,
+    });
+    expect(again.hosts.map((h) => [h.host, h.ok && h.value.action, h.ok && h.value.bytesUploaded])).toEqual([
+      ['m1', 'skipped-ready', 0],
+      ['w1', 'skipped-ready', 0],
+      ['w2', 'skipped-ready', 0],
+    ]);
+    // Not even a file comparison: a Ready host is not connected to.
+    expect(skipped.events.filter((e) => e.code === 'host.files')).toEqual([]);
+    expect(skipped.events.filter((e) => e.code === 'host.skipped')).toHaveLength(3);
+  });
+
+  it('skipReady with the control plane down: the master is bootstrapped first, then the Nodes asked again', async () => {
+    const inventory = parseHostInventory(inventoryText);
+    await stopService(new LocalShell(), CONTROL_PLANE_SERVICE, { layout: layoutFor(inventory.master) });
+    const seen = new RecordingEvents();
+    const result = await bootstrapInventory({ ...options(inventory, false), events: seen, skipReady: true });
+    const byHost = Object.fromEntries(
+      result.hosts.map((h) => [h.host, h.ok ? h.value.action : h.error.message]),
+    );
+    // Its files were all there: only the service was started again.
+    expect(byHost.m1).toBe('installed');
+    // The agents kept running: whether their Nodes still counted as Ready or were checked again,
+    // nothing of theirs needed installing.
+    expect(['skipped-ready', 'unchanged']).toContain(byHost.w1);
+    expect(['skipped-ready', 'unchanged']).toContain(byHost.w2);
+    const health = seen.events
+      .filter((e) => e.code === 'cluster.health')
+      .map((e) => e.data?.controlPlaneReady);
+    expect(health).toEqual([false, true]);
   });
 
   it('a changed host key and a refused login fail their hosts clearly while the others finish', async () => {

@@ -83,6 +83,7 @@ export function describeHostFilesAndUninstall(
       for (const dir of layoutDirectories(l)) expect(existsSync(dir)).toBe(false);
       await expect(uninstallHost(shell(), { layout: l, services: ['tugboat-fake-agent'] })).resolves.toEqual({
         killedStragglers: [],
+        containersRemoved: 0,
       });
       expect(isAlive(process.pid)).toBe(true);
     });

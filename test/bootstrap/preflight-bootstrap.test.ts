@@ -183,6 +183,7 @@ describe('bootstrap installs node where it is missing (stand-in apt-get on real 
       {
         host: 'solo',
         ok: false,
+        action: 'failed',
         error: expect.stringContaining('E: Unable to locate package nodejs'),
         step: 'install nodejs (apt-get)',
         exitCode: 100,

@@ -92,6 +92,8 @@ describe('templates above the 51,200-byte inline limit go through S3 (moto_serve
       '-f',
       respec,
       '--yes',
+      // Emulator only: no hosts to bootstrap.
+      '--no-bootstrap',
     );
     expect(updated.action).toBe('updated');
     expect(updated.groups.find((g) => g.name === 'workers')?.inService).toBe(2);

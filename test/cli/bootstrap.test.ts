@@ -55,7 +55,13 @@ describe('tugboat bootstrap / uninstall --inventory', () => {
     expect(r.code).toBe(4);
     const out = JSON.parse(r.stdout);
     expect(out.hosts).toEqual([
-      { host: 'm1', ok: false, error: expect.stringContaining('m1 refused our key'), ms: expect.any(Number) },
+      {
+        host: 'm1',
+        ok: false,
+        action: 'failed',
+        error: expect.stringContaining('m1 refused our key'),
+        ms: expect.any(Number),
+      },
     ]);
     expect(out.kubeconfig).toBeNull();
     expect(existsSync(kubeconfig)).toBe(false);
@@ -89,9 +95,24 @@ describe('tugboat bootstrap / uninstall --inventory', () => {
     expect(r.stderr).toContain('pass --yes to confirm');
   });
 
+  it('takes a cluster NAME or --inventory, never both or neither (exit 2, says which)', async () => {
+    const both = await runCli(['bootstrap', 'demo', '--inventory', 'hosts.yaml']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain(
+      'give a cluster NAME or --inventory FILE, not both (got "demo" and --inventory hosts.yaml)',
+    );
+    const neither = await runCli(['uninstall', '--yes']);
+    expect(neither.code).toBe(2);
+    expect(neither.stderr).toContain('tugboat uninstall: give a cluster NAME');
+    const specWithInventory = await runCli(['bootstrap', '--inventory', 'hosts.yaml', '-f', 'c.yaml']);
+    expect(specWithInventory.code).toBe(2);
+    expect(specWithInventory.stderr).toContain('-f FILE goes with a cluster NAME');
+  });
+
   it('lists bootstrap and uninstall in --help', async () => {
     const r = await runCli(['--help']);
-    expect(r.stdout).toMatch(/bootstrap \[options\]/);
-    expect(r.stdout).toMatch(/uninstall \[options\]/);
+    expect(r.stdout).toMatch(/bootstrap \[options\] \[name\]/);
+    expect(r.stdout).toMatch(/uninstall \[options\] \[name\]/);
+    expect(r.stdout).toMatch(/ssh \[options\] <name>/);
   });
 });

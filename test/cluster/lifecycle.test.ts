@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   assignEips,
+  type BootstrapContext,
   clusterStatus,
   createCluster,
   deleteCluster,
@@ -67,8 +68,24 @@ describe('cluster lifecycle on moto_server (library API)', () => {
       expect(rerun.alreadyAssigned).toHaveLength(2);
       expect((await listEips({ aws, cluster: 'life' })).every((a) => a.instanceId)).toBe(true);
 
-      const scaled = await scaleGroup({ aws, cluster: 'life', group: 'workers', desired: 3, ...fast });
+      // scale and update end like create: their bootstrap hook gets the settled inventory and key.
+      const hooked: BootstrapContext[] = [];
+      const bootstrap = async (context: BootstrapContext) => {
+        hooked.push(context);
+      };
+      const scaled = await scaleGroup({
+        aws,
+        cluster: 'life',
+        group: 'workers',
+        desired: 3,
+        stateRoot,
+        bootstrap,
+        ...fast,
+      });
       expect(scaled.groupStatus?.inService).toBe(3);
+      expect(hooked.map((c) => c.inventory.hosts.filter((h) => h.role === 'worker').length)).toEqual([3]);
+      expect(hooked[0]?.keyPair.privateKeyPath).toBe(created.privateKeyPath);
+      expect(hooked[0]?.stack.name).toBe('tugboat-life');
       await expect(scaleGroup({ aws, cluster: 'life', group: 'workers', desired: 9 })).rejects.toThrow(
         /outside workers's range 0\.\.5/,
       );
@@ -76,8 +93,11 @@ describe('cluster lifecycle on moto_server (library API)', () => {
       const updated = await updateCluster({
         aws,
         definition: testDefinition('life', { groups: [{ name: 'workers', min: 0, max: 5, desired: 4 }] }),
+        stateRoot,
+        bootstrap,
         ...fast,
       });
+      expect(hooked.map((c) => c.inventory.hosts.filter((h) => h.role === 'worker').length)).toEqual([3, 4]);
       expect(updated.action).toBe('updated');
       expect(updated.inventory?.groups.find((g) => g.name === 'workers')?.inService).toBe(4);
 

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import { runCli } from '../support/cli.js';
 import { describeTagged } from '../support/tagged-resources.js';
 import { waitFor } from '../support/wait.js';
 import { writeE2eSpec } from './e2e-spec.js';
+import { tugboatLeftovers } from './host-leftovers.js';
 import { hostLogTails } from './host-logs.js';
 import { kubectl, kubectlOk, listPods, nodeReadiness } from './kubectl.js';
 import { PhaseClock } from './phases.js';
@@ -21,6 +22,16 @@ import { renderWorkloads } from './workloads.js';
 // against emulated AWS (moto) for examples/e2e.yaml, the host harness turning every emulated
 // instance into an SSH + Docker host on its private address, `tugboat status` / `eip assign`,
 // and `tugboat delete --yes` with its proof. Each phase is timed; the summary prints at the end.
+/** What `tugboat bootstrap NAME -o json` (and scale's `bootstrapped`) says per host. */
+interface JsonHostAction {
+  host: string;
+  ok: boolean;
+  action: 'installed' | 'unchanged' | 'skipped-ready' | 'failed';
+  bytesUploaded?: number;
+  changed?: boolean;
+  error?: string;
+}
+
 interface JsonHost {
   id: string;
   group: string;
@@ -37,6 +48,8 @@ let dir: string;
 let env: NodeJS.ProcessEnv;
 let hosts: JsonHost[] = [];
 let kubeconfig: string;
+/** The worker whose agent the node-failure phase stopped. */
+let victim: string | undefined;
 
 /** A shell on a host over tugboat's SSH layer, its host key checked against the cluster's known_hosts. */
 async function withShell<T>(address: string, body: (shell: SshShell) => Promise<T>): Promise<T> {
@@ -57,7 +70,7 @@ async function withShell<T>(address: string, body: (shell: SshShell) => Promise<
 
 async function tugboat<T>(...argv: string[]): Promise<T> {
   const res = await runCli(['-o', 'json', ...argv], { env, cwd: process.cwd() });
-  expect(res.code, `tugboat ${argv.join(' ')}:\n${res.stderr}`).toBe(0);
+  expect(res.code, `tugboat ${argv.join(' ')}:\n${res.stderr}\n${res.stdout}`).toBe(0);
   return JSON.parse(res.stdout) as T;
 }
 
@@ -122,6 +135,53 @@ it('tugboat create: the stack, every instance InService, then the SSH bootstrap:
   };
   const green = workers.find((w) => w.group === 'green')!;
   expect(nodes.items.find((n) => n.metadata.name === green.id)?.metadata.labels.tier).toBe('green');
+});
+
+it('tugboat bootstrap NAME --force reinstalls every host; then plain bootstrap NAME uploads and restarts nothing', async () => {
+  const master = hosts.find((h) => h.group === 'master')!;
+  const order = [master.id, ...hosts.filter((h) => h.group !== 'master').map((h) => h.id)];
+  const forced = await clock.run('bootstrap --force', () =>
+    tugboat<{ hosts: JsonHostAction[] }>('bootstrap', spec.name, '--force'),
+  );
+  expect(forced.hosts.map((h) => h.host)).toEqual(order);
+  for (const h of forced.hosts) {
+    expect(h, h.host).toMatchObject({ ok: true, action: 'installed', changed: true });
+    // The bundle alone is megabytes: --force sent it again although the host had it.
+    expect(h.bytesUploaded, h.host).toBeGreaterThan(1_000_000);
+  }
+  const again = await clock.run('bootstrap again', () =>
+    tugboat<{ hosts: JsonHostAction[]; kubeconfig: string | null }>('bootstrap', spec.name, '--yes'),
+  );
+  expect(again.hosts).toEqual(
+    order.map((host) => ({
+      host,
+      ok: true,
+      action: 'skipped-ready',
+      bytesUploaded: 0,
+      changed: false,
+      ms: expect.any(Number),
+    })),
+  );
+  expect(again.kubeconfig).toBe(join(dir, '.kube', 'config'));
+  const ready = await nodeReadiness(kubeconfig);
+  for (const id of order.slice(1)) expect(ready.get(id), id).toBe('True');
+});
+
+it('tugboat ssh NAME runs a command on the master or an instance and exits with its code; an unknown id lists the valid ones', async () => {
+  const opts = { env, cwd: process.cwd() };
+  const ca = readFileSync(join(dir, 'state', spec.name, 'pki', 'ca.crt'), 'utf8');
+  const onMaster = await runCli(['ssh', spec.name, '--master', '--', 'cat', '/etc/tugboat/pki/ca.crt'], opts);
+  expect(onMaster, onMaster.stderr).toMatchObject({ code: 0, stdout: ca });
+  const worker = hosts.find((h) => h.group !== 'master')!;
+  const onWorker = await runCli(['ssh', spec.name, worker.id, '--', 'hostname; exit 3'], opts);
+  expect(onWorker, onWorker.stderr).toMatchObject({
+    code: 3,
+    stdout: `ip-${worker.privateIp!.replaceAll('.', '-')}\n`,
+  });
+  const unknown = await runCli(['ssh', spec.name, 'i-0123456789abcdef0', '--', 'true'], opts);
+  expect(unknown.code).toBe(2);
+  expect(unknown.stderr).toContain('i-0123456789abcdef0');
+  for (const h of hosts) expect(unknown.stderr).toContain(h.id);
 });
 
 it('makes every instance a reachable host on its private address, with the key tugboat imported', async () => {
@@ -208,25 +268,39 @@ it("stops one worker's agent: its node goes NotReady and its pods come back on t
   const web = await listPods(kubeconfig, 'app=web');
   const counts = new Map<string, number>();
   for (const p of web) if (p.node) counts.set(p.node, (counts.get(p.node) ?? 0) + 1);
-  const victim = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]![0];
+  const stopped = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]![0];
+  victim = stopped;
   await clock.run('node failure', async () => {
-    await withShell(manager!.host(victim)!.privateIp, (shell) =>
+    await withShell(manager!.host(stopped)!.privateIp, (shell) =>
       stopService(shell, 'tugboat-agent', { layout: DEFAULT_HOST_LAYOUT, mode: 'supervised' }),
     );
     await waitFor(
-      async () => (await nodeReadiness(kubeconfig)).get(victim) !== 'True',
-      `node ${victim} NotReady`,
+      async () => (await nodeReadiness(kubeconfig)).get(stopped) !== 'True',
+      `node ${stopped} NotReady`,
       180_000,
     );
     await waitFor(
       async () => {
         const now = (await listPods(kubeconfig, 'app=web')).filter((p) => !p.deleting);
-        return now.length === 4 && now.every((p) => p.node !== victim && p.phase === 'Running' && p.ready);
+        return now.length === 4 && now.every((p) => p.node !== stopped && p.phase === 'Running' && p.ready);
       },
-      `4 web pods Running away from ${victim}`,
+      `4 web pods Running away from ${stopped}`,
       300_000,
     );
   });
+});
+
+it('tugboat bootstrap NAME bootstraps exactly the node that is not Ready and leaves the rest alone', async () => {
+  const stopped = victim!;
+  const result = await clock.run('bootstrap the lost node', () =>
+    tugboat<{ hosts: JsonHostAction[] }>('bootstrap', spec.name),
+  );
+  for (const h of result.hosts) {
+    expect(h.action, h.host).toBe(h.host === stopped ? 'installed' : 'skipped-ready');
+  }
+  // The agent was only stopped: its files were all there, so only the service was started again.
+  expect(result.hosts.find((h) => h.host === stopped)).toMatchObject({ bytesUploaded: 0, changed: true });
+  expect((await nodeReadiness(kubeconfig)).get(stopped)).toBe('True');
 });
 
 it('tugboat eip assign gives the workers pool addresses; tugboat status shows them', async () => {
@@ -243,6 +317,48 @@ it('tugboat eip assign gives the workers pool addresses; tugboat status shows th
     for (const w of workers)
       expect(status.hosts.find((h) => h.id === w.id)?.eip?.allocationId).toMatch(/^eipalloc-/);
   });
+});
+
+it('tugboat scale adds a worker: its instance becomes a host and scale ends with it a Ready node', async () => {
+  const group = spec.workerGroups.find((g) => g.max > g.desired)!;
+  const before = new Set(hosts.map((h) => h.id));
+  const scaled = await clock.run('scale + bootstrap', () =>
+    tugboat<{ desired: number; bootstrapped: JsonHostAction[] }>(
+      'scale',
+      spec.name,
+      '--group',
+      group.name,
+      '--desired',
+      String(group.desired + 1),
+    ),
+  );
+  const added = scaled.bootstrapped.filter((h) => !before.has(h.host));
+  expect(added).toEqual([{ host: expect.stringMatching(/^i-/), ok: true, action: 'installed' }]);
+  for (const h of scaled.bootstrapped.filter((b) => before.has(b.host)))
+    expect(h.action, h.host).toBe('skipped-ready');
+  const ready = await nodeReadiness(kubeconfig);
+  expect(ready.get(added[0]!.host)).toBe('True');
+  const workers = hosts.filter((h) => h.group !== 'master');
+  expect([...ready.values()].filter((v) => v === 'True')).toHaveLength(workers.length + 1);
+});
+
+it('tugboat uninstall NAME wants --yes without a terminal, then leaves no tugboat process, container or file on any host', async () => {
+  const refused = await runCli(['uninstall', spec.name], { env, cwd: process.cwd() });
+  expect(refused.code).toBe(2);
+  expect(refused.stderr).toContain('pass --yes');
+  const up = manager!.hosts();
+  const removed = await clock.run('uninstall', () =>
+    tugboat<{ hosts: { host: string; ok: boolean; containersRemoved?: number }[] }>(
+      'uninstall',
+      spec.name,
+      '--yes',
+    ),
+  );
+  expect(removed.hosts.map((h) => h.host).sort()).toEqual(up.map((h) => h.instanceId).sort());
+  for (const h of removed.hosts) expect(h.ok, h.host).toBe(true);
+  // The pods ran on the workers: their containers went with the agent.
+  expect(removed.hosts.reduce((n, h) => n + (h.containersRemoved ?? 0), 0)).toBeGreaterThan(0);
+  for (const host of up) expect(await tugboatLeftovers(host, withShell), host.instanceId).toEqual([]);
 });
 
 it('tugboat delete --yes leaves nothing tagged; the harness removes every host and proves it', async () => {

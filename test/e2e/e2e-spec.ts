@@ -18,10 +18,11 @@ export function writeE2eSpec(dir: string, workers?: number): string {
   groups.items.forEach((group, i) => {
     const n = i === 0 ? half : workers - half;
     group.set('min', n);
-    group.set('max', n);
+    // Room for one more in the first group: the scale phase adds a worker.
+    group.set('max', i === 0 ? n + 1 : n);
     group.set('desired', n);
   });
-  doc.setIn(['eipPool', 'size'], workers);
+  doc.setIn(['eipPool', 'size'], workers + 1);
   const path = join(dir, `e2e-${workers}.yaml`);
   writeFileSync(path, doc.toString());
   return path;

@@ -58,9 +58,9 @@ describe(`tugboat lifecycle against ${process.env.AWS_ENDPOINT_URL ?? '(AWS_ENDP
     expect(JSON.parse(status.stdout).hosts).toHaveLength(2);
     const assign = await cli('eip', 'assign', name, '--group', 'workers');
     expect(assign.code, assign.stderr).toBe(0);
-    const scale = await cli('scale', name, '--group', 'workers', '--desired', '2');
+    const scale = await cli('scale', name, '--group', 'workers', '--desired', '2', '--no-bootstrap');
     expect(scale.code, scale.stderr).toBe(0);
-    const update = await cli('update', '-f', respec, '--yes');
+    const update = await cli('update', '-f', respec, '--yes', '--no-bootstrap');
     expect(update.code, update.stderr).toBe(0);
     const deleted = await cli('-o', 'json', 'delete', name, '--yes');
     expect(deleted.code, deleted.stderr).toBe(0);

@@ -4,13 +4,16 @@ import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  type BootstrapInventoryResult,
   bootstrapInventory,
   defaultKubeconfigPath,
   type EventSink,
   type HostBundle,
+  type HostOutcome,
   mergeKubeconfig,
   parseHostInventory,
   RemoteCommandError,
+  type UninstallResult,
   UsageError,
   uninstallInventory,
   writeKeyFile,
@@ -20,7 +23,7 @@ import { type CliIO, type GlobalOptions, printResult } from '../context.js';
 import type { InventoryFlags } from './bootstrap.js';
 
 /** Events as plain lines on stderr (debug ones only with --debug). */
-function stderrEvents(io: CliIO, globals: GlobalOptions): EventSink {
+export function stderrEvents(io: CliIO, globals: GlobalOptions): EventSink {
   return {
     emit(e) {
       if (e.level !== 'debug' || globals.debug) io.stderr(`${e.level}: ${e.message}\n`);
@@ -48,7 +51,7 @@ export function loadBundle(io: CliIO, flag: string | undefined): HostBundle {
   );
 }
 
-function concurrency(flag: string | undefined): number {
+export function concurrency(flag: string | undefined): number {
   const n = Number(flag ?? 10);
   if (!Number.isInteger(n) || n < 1)
     throw new UsageError(`--concurrency "${flag}" must be a whole number of at least 1`);
@@ -69,45 +72,55 @@ async function loadInventory(io: CliIO, file: string) {
   };
 }
 
-/** `tugboat bootstrap --inventory FILE`. Exit 4 when a host failed (the others are finished). */
-export async function runBootstrap(
+/** Exactly one of NAME and --inventory. */
+function target(command: string, name: string | undefined, flags: InventoryFlags): 'name' | 'inventory' {
+  if (name && flags.inventory) {
+    throw new UsageError(
+      `tugboat ${command}: give a cluster NAME or --inventory FILE, not both (got "${name}" and --inventory ${flags.inventory})`,
+    );
+  }
+  if (!name && !flags.inventory) {
+    throw new UsageError(
+      `tugboat ${command}: give a cluster NAME (hosts from its stack) or --inventory FILE (hosts.yaml)`,
+    );
+  }
+  if (flags.file && !name)
+    throw new UsageError(`tugboat ${command}: -f FILE goes with a cluster NAME, not --inventory`);
+  return name ? 'name' : 'inventory';
+}
+
+/** Asks (or takes --yes) and merges the cluster's context into the user's kubeconfig; returns where. */
+export async function mergeUserKubeconfig(
+  io: CliIO,
+  flags: InventoryFlags,
+  cluster: string,
+  kubeconfig: string,
+): Promise<string | undefined> {
+  const target = flags.kubeconfig
+    ? resolve(io.cwd, flags.kubeconfig)
+    : defaultKubeconfigPath(io.env, io.env.HOME || homedir());
+  // Without a terminal and without --yes, leave the user's kubeconfig alone (the cluster's own is written).
+  if (!(flags.yes || io.interactive)) return undefined;
+  if (!(await confirm(io, `merge cluster ${cluster} into ${target}?`, Boolean(flags.yes)))) return undefined;
+  const existing = existsSync(target) ? readFileSync(target, 'utf8') : undefined;
+  writeKeyFile(target, mergeKubeconfig(existing, kubeconfig));
+  return target;
+}
+
+/** Prints what bootstrap did per host (`--output json` gives the same as data); exit 4 when a host failed. */
+export function reportBootstrap(
   io: CliIO,
   globals: GlobalOptions,
-  flags: InventoryFlags,
-): Promise<number> {
-  const { inventory, stateDir } = await loadInventory(io, flags.inventory);
-  const result = await bootstrapInventory({
-    inventory,
-    stateDir,
-    bundle: loadBundle(io, flags.bundle),
-    trustNewHosts: Boolean(flags.trustNewHosts),
-    concurrency: concurrency(flags.concurrency),
-    events: stderrEvents(io, globals),
-    force: Boolean(flags.force),
-  });
-  writeKeyFile(join(stateDir, 'kubeconfig'), result.kubeconfig);
-  const failed = result.hosts.filter((h) => !h.ok);
-  let merged: string | undefined;
-  if (failed.length === 0) {
-    const target = flags.kubeconfig
-      ? resolve(io.cwd, flags.kubeconfig)
-      : defaultKubeconfigPath(io.env, homedir());
-    // Without a terminal and without --yes, leave the user's kubeconfig alone (the cluster's own is written).
-    const ask = flags.yes || io.interactive;
-    if (
-      ask &&
-      (await confirm(io, `merge cluster ${inventory.cluster} into ${target}?`, Boolean(flags.yes)))
-    ) {
-      const existing = existsSync(target) ? readFileSync(target, 'utf8') : undefined;
-      writeKeyFile(target, mergeKubeconfig(existing, result.kubeconfig));
-      merged = target;
-    }
-  }
+  cluster: string,
+  result: BootstrapInventoryResult,
+  kubeconfig: { readonly merged?: string; readonly path: string },
+): number {
   const hosts = result.hosts.map((h) =>
     h.ok
       ? {
           host: h.host,
           ok: true as const,
+          action: h.value.action,
           bytesUploaded: h.value.bytesUploaded,
           changed: h.value.serviceChanged,
           ms: h.ms,
@@ -115,6 +128,7 @@ export async function runBootstrap(
       : {
           host: h.host,
           ok: false as const,
+          action: 'failed' as const,
           error: h.error.message,
           // A failed remote command also says which step and how it exited, for CI to act on.
           ...(h.error instanceof RemoteCommandError
@@ -126,30 +140,86 @@ export async function runBootstrap(
   printResult(
     io,
     globals,
-    { cluster: inventory.cluster, server: result.server, hosts, kubeconfig: merged ?? null },
+    { cluster, server: result.server, hosts, kubeconfig: kubeconfig.merged ?? null },
     () =>
       [
-        `cluster ${inventory.cluster}: API server ${result.server}`,
+        `cluster ${cluster}: API server ${result.server}`,
         ...hosts.map((h) =>
           h.ok
-            ? `  ${h.host}: ok (${h.changed ? 'installed or updated' : 'unchanged'}, ${h.bytesUploaded} bytes uploaded)`
+            ? `  ${h.host}: ${h.action}${h.action === 'skipped-ready' ? '' : ` (${h.bytesUploaded} bytes uploaded${h.changed ? ', service restarted' : ''})`}`
             : `  ${h.host}: FAILED: ${h.error}`,
         ),
-        merged
-          ? `kubeconfig: context ${inventory.cluster} merged into ${merged}`
-          : `kubeconfig: ${join(stateDir, 'kubeconfig')}`,
+        kubeconfig.merged
+          ? `kubeconfig: context ${cluster} merged into ${kubeconfig.merged}`
+          : `kubeconfig: ${kubeconfig.path}`,
       ].join('\n'),
   );
-  return failed.length === 0 ? 0 : 4;
+  return hosts.every((h) => h.ok) ? 0 : 4;
 }
 
-/** `tugboat uninstall --inventory FILE`. */
+/** `tugboat bootstrap NAME | --inventory FILE`. Exit 4 when a host failed (the others are finished). */
+export async function runBootstrap(
+  io: CliIO,
+  globals: GlobalOptions,
+  name: string | undefined,
+  flags: InventoryFlags,
+): Promise<number> {
+  if (target('bootstrap', name, flags) === 'name') {
+    const { runBootstrapCluster } = await import('./cluster-hosts-run.js');
+    return runBootstrapCluster(io, globals, name!, flags);
+  }
+  const { inventory, stateDir } = await loadInventory(io, flags.inventory!);
+  const result = await bootstrapInventory({
+    inventory,
+    stateDir,
+    bundle: loadBundle(io, flags.bundle),
+    trustNewHosts: Boolean(flags.trustNewHosts),
+    force: Boolean(flags.force),
+    concurrency: concurrency(flags.concurrency),
+    events: stderrEvents(io, globals),
+  });
+  const path = join(stateDir, 'kubeconfig');
+  writeKeyFile(path, result.kubeconfig);
+  const ok = result.hosts.every((h) => h.ok);
+  const merged = ok ? await mergeUserKubeconfig(io, flags, inventory.cluster, result.kubeconfig) : undefined;
+  return reportBootstrap(io, globals, inventory.cluster, result, { path, ...(merged ? { merged } : {}) });
+}
+
+/** Prints what uninstall did per host; exit 4 when a host failed. */
+export function reportUninstall(
+  io: CliIO,
+  globals: GlobalOptions,
+  cluster: string,
+  outcomes: readonly HostOutcome<UninstallResult>[],
+): number {
+  const hosts = outcomes.map((o) =>
+    o.ok
+      ? {
+          host: o.host,
+          ok: true,
+          killedStragglers: o.value.killedStragglers,
+          containersRemoved: o.value.containersRemoved,
+        }
+      : { host: o.host, ok: false, error: o.error.message },
+  );
+  printResult(io, globals, { cluster, hosts }, () =>
+    hosts.map((h) => (h.ok ? `${h.host}: removed` : `${h.host}: FAILED: ${h.error}`)).join('\n'),
+  );
+  return outcomes.every((o) => o.ok) ? 0 : 4;
+}
+
+/** `tugboat uninstall NAME | --inventory FILE`: asks unless --yes (and needs --yes without a terminal). */
 export async function runUninstall(
   io: CliIO,
   globals: GlobalOptions,
+  name: string | undefined,
   flags: InventoryFlags,
 ): Promise<number> {
-  const { inventory, stateDir } = await loadInventory(io, flags.inventory);
+  if (target('uninstall', name, flags) === 'name') {
+    const { runUninstallCluster } = await import('./cluster-hosts-run.js');
+    return runUninstallCluster(io, globals, name!, flags);
+  }
+  const { inventory, stateDir } = await loadInventory(io, flags.inventory!);
   const names = [inventory.master, ...inventory.workers].map((h) => h.name).join(', ');
   if (!(await confirm(io, `remove tugboat from ${names}?`, Boolean(flags.yes)))) return 1;
   const outcomes = await uninstallInventory({
@@ -159,11 +229,5 @@ export async function runUninstall(
     concurrency: concurrency(flags.concurrency),
     events: stderrEvents(io, globals),
   });
-  const hosts = outcomes.map((o) =>
-    o.ok ? { host: o.host, ok: true } : { host: o.host, ok: false, error: o.error.message },
-  );
-  printResult(io, globals, { cluster: inventory.cluster, hosts }, () =>
-    hosts.map((h) => (h.ok ? `${h.host}: removed` : `${h.host}: FAILED: ${h.error}`)).join('\n'),
-  );
-  return outcomes.every((o) => o.ok) ? 0 : 4;
+  return reportUninstall(io, globals, inventory.cluster, outcomes);
 }

@@ -11,6 +11,7 @@ import { localCommand } from './local.js';
 import type { CommandModule } from './registry.js';
 import { scaleCommand } from './scale.js';
 import { schemaCommand } from './schema.js';
+import { sshCommand } from './ssh.js';
 import { statusCommand } from './status.js';
 import { templateCommand } from './template.js';
 import { updateCommand } from './update.js';
@@ -35,4 +36,5 @@ export const commands: readonly CommandModule[] = [
   bootstrapCommand,
   uninstallCommand,
   kubeconfigCommand,
+  sshCommand,
 ];

@@ -25,7 +25,7 @@ export async function runKubeconfig(
   }
   const target = flags.kubeconfig
     ? resolve(io.cwd, flags.kubeconfig)
-    : defaultKubeconfigPath(io.env, homedir());
+    : defaultKubeconfigPath(io.env, io.env.HOME || homedir());
   const existing = existsSync(target) ? readFileSync(target, 'utf8') : undefined;
   writeKeyFile(target, mergeKubeconfig(existing, text));
   printResult(

@@ -4,7 +4,10 @@ import { AbortError } from '../../errors.js';
 import {
   bootstrapCluster,
   buildClusterDefinition,
+  buildClusterSettings,
+  type ClusterBootstrapResult,
   type ClusterDefinition,
+  type ClusterSettings,
   type ClusterSpec,
   type CreateClusterOptions,
   createCluster,
@@ -56,30 +59,56 @@ async function loadDefinition(
   };
 }
 
-/** `tugboat create -f FILE`. */
-export async function runCreate(io: CliIO, globals: GlobalOptions, flags: SpecFlags): Promise<number> {
-  const { definition, region, spec } = await loadDefinition(io, flags.file);
-  let kubeconfig: string | undefined;
-  let bootstrap: CreateClusterOptions['bootstrap'];
-  if (flags.bootstrap !== false) {
-    // Found before any AWS call: a missing bundle should not cost a stack.
-    const { loadBundle } = await import('./bootstrap-run.js');
-    const bundle = loadBundle(io, flags.bundle);
-    const stateRoot = io.env.TUGBOAT_STATE_DIR;
-    bootstrap = async (context) => {
-      const done = await bootstrapCluster({
+/** What a bootstrap hook did. */
+export interface BootstrapHook {
+  readonly bootstrap: NonNullable<CreateClusterOptions['bootstrap']>;
+  /** The kubeconfig the cluster's context was merged into, once the hook ran. */
+  mergedInto(): string | undefined;
+  /** Per-host results (JSON output), once the hook ran. */
+  hosts(): readonly { host: string; ok: boolean; action: string }[];
+}
+
+/**
+ * The SSH bootstrap create, update and scale run once their instances are settled (undefined with
+ * --no-bootstrap). `skipReady`: leave the control plane and Ready nodes alone, so only the
+ * instances the command added are bootstrapped.
+ */
+export async function bootstrapHook(
+  io: CliIO,
+  flags: { readonly bootstrap?: boolean; readonly bundle?: string; readonly trustNewHosts?: boolean },
+  settings: ClusterSettings,
+  skipReady: boolean,
+): Promise<BootstrapHook | undefined> {
+  if (flags.bootstrap === false) return undefined;
+  const { loadBundle } = await import('./bootstrap-run.js');
+  const bundle = loadBundle(io, flags.bundle);
+  const stateRoot = io.env.TUGBOAT_STATE_DIR;
+  let done: ClusterBootstrapResult | undefined;
+  return {
+    bootstrap: async (context) => {
+      done = await bootstrapCluster({
         ...context,
         bundle,
-        user: spec.ssh.user,
-        address: spec.ssh.address,
-        groupLabels: Object.fromEntries(spec.workerGroups.map((g) => [g.name, g.labels ?? {}])),
+        user: settings.sshUser,
+        address: settings.sshAddress,
+        groupLabels: settings.groupLabels,
         trustNewHosts: Boolean(flags.trustNewHosts),
+        skipReady,
         mergeKubeconfigInto: defaultKubeconfigPath(io.env, io.env.HOME || homedir()),
         ...(stateRoot ? { stateRoot } : {}),
       });
-      kubeconfig = done.mergedInto;
-    };
-  }
+    },
+    mergedInto: () => done?.mergedInto,
+    hosts: () =>
+      (done?.hosts ?? []).map((h) => ({ host: h.host, ok: h.ok, action: h.ok ? h.value.action : 'failed' })),
+  };
+}
+
+/** `tugboat create -f FILE`. */
+export async function runCreate(io: CliIO, globals: GlobalOptions, flags: SpecFlags): Promise<number> {
+  const { definition, region, spec } = await loadDefinition(io, flags.file);
+  // Made before any AWS call: a missing bundle should not cost a stack.
+  const hook = await bootstrapHook(io, flags, buildClusterSettings(spec), false);
   const result = await withAwsSession(io, globals, flags, region, (s) =>
     createCluster({
       aws: s.aws,
@@ -91,9 +120,10 @@ export async function runCreate(io: CliIO, globals: GlobalOptions, flags: SpecFl
         return confirm(io, question, Boolean(flags.yes));
       },
       ...(io.env.TUGBOAT_STATE_DIR ? { stateRoot: io.env.TUGBOAT_STATE_DIR } : {}),
-      ...(bootstrap ? { bootstrap } : {}),
+      ...(hook ? { bootstrap: hook.bootstrap } : {}),
     }),
   );
+  const kubeconfig = hook?.mergedInto();
   const { inventory, ...rest } = result;
   printResult(
     io,
@@ -123,9 +153,12 @@ export async function runCreate(io: CliIO, globals: GlobalOptions, flags: SpecFl
 
 /** `tugboat update -f FILE`. */
 export async function runUpdate(io: CliIO, globals: GlobalOptions, flags: SpecFlags): Promise<number> {
-  const { definition, region } = await loadDefinition(io, flags.file);
+  const { definition, region, spec } = await loadDefinition(io, flags.file);
+  const hook = await bootstrapHook(io, flags, buildClusterSettings(spec), true);
   const result = await withAwsSession(io, globals, flags, region, (s) =>
     updateCluster({
+      ...(io.env.TUGBOAT_STATE_DIR ? { stateRoot: io.env.TUGBOAT_STATE_DIR } : {}),
+      ...(hook ? { bootstrap: hook.bootstrap } : {}),
       aws: s.aws,
       events: s.events,
       signal: s.signal,
@@ -141,7 +174,11 @@ export async function runUpdate(io: CliIO, globals: GlobalOptions, flags: SpecFl
   printResult(
     io,
     globals,
-    { ...rest, ...(inventory ? { groups: inventory.groups.map(({ hosts, ...g }) => g) } : {}) },
+    {
+      ...rest,
+      ...(inventory ? { groups: inventory.groups.map(({ hosts, ...g }) => g) } : {}),
+      bootstrapped: hook?.hosts() ?? [],
+    },
     () =>
       result.action === 'updated'
         ? `cluster ${result.cluster} updated\n\n${inventory ? renderGroups(inventory.groups) : ''}`

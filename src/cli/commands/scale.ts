@@ -7,11 +7,16 @@ export const scaleCommand: CommandModule = {
     const cmd = addAwsFlags(
       program
         .command('scale')
-        .description("set a group's desired instances (within its min and max) and wait for them")
+        .description(
+          "set a group's desired instances (within its min and max), wait for them and bootstrap the new ones",
+        )
         .argument('<name>', 'cluster name')
         .requiredOption('--group <group>', 'group name (as in the spec)')
         .requiredOption('--desired <n>', 'desired number of instances')
-        .option('--no-wait', 'return without waiting for the instances'),
+        .option('--no-wait', 'return without waiting for the instances (implies --no-bootstrap)')
+        .option('--no-bootstrap', 'do not bootstrap the instances the scale adds')
+        .option('--trust-new-hosts', 'record the host key of instances not yet in known_hosts', false)
+        .option('--bundle <file>', 'host bundle to install (default: the one npm run build wrote)'),
     );
     cmd.action(
       run(async (io, globals) => {

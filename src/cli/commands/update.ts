@@ -1,7 +1,7 @@
 import { addAwsFlags } from '../aws-flags.js';
 import type { CommandModule } from './registry.js';
 
-/** `tugboat update -f FILE`: change set, show add / modify / replace, apply on confirmation. */
+/** `tugboat update -f FILE`: change set, show add / modify / replace, apply on confirmation, bootstrap new instances. */
 export const updateCommand: CommandModule = {
   define(program, run) {
     const cmd = addAwsFlags(
@@ -9,7 +9,10 @@ export const updateCommand: CommandModule = {
         .command('update')
         .description('change a cluster to match its spec through a CloudFormation change set')
         .requiredOption('-f, --file <path>', 'cluster spec (YAML or JSON)')
-        .option('-y, --yes', 'apply the changes without asking'),
+        .option('-y, --yes', 'apply the changes without asking')
+        .option('--no-bootstrap', 'do not bootstrap the instances the update adds')
+        .option('--trust-new-hosts', 'record the host key of instances not yet in known_hosts', false)
+        .option('--bundle <file>', 'host bundle to install (default: the one npm run build wrote)'),
     );
     cmd.action(
       run(async (io, globals) => {

@@ -12,6 +12,7 @@ import type { CloudFormationTemplate, TemplateContext } from './types.js';
 
 export * from './names.js';
 export { type TemplateParameterOptions, templateParameters } from './parameters.js';
+export * from './settings.js';
 export type {
   CfnOutput,
   CfnParameter,

@@ -33,6 +33,8 @@ export const OUTPUTS = {
   masterEipAddress: 'MasterEipAddress',
   poolEipAllocationIds: 'PoolEipAllocationIds',
   apiEndpoint: 'ApiEndpoint',
+  /** SSH user and address, group labels and EIP groups as JSON (see template/settings.ts). */
+  bootstrapSettings: 'BootstrapSettings',
 } as const;
 
 /** Public SSM parameters for the latest Amazon Linux 2023 AMIs. */

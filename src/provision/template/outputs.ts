@@ -2,6 +2,7 @@ import type { ClusterSpec } from '../../config/types.js';
 import { apiHostName } from './dns.js';
 import { API_PORT, IDS, OUTPUTS, poolEipId, workerAsgId, workerAsgOutputKey } from './names.js';
 import type { NetworkRefs } from './network.js';
+import { buildClusterSettings, renderClusterSettings } from './settings.js';
 import { type CfnOutput, getAtt, ref } from './types.js';
 
 /**
@@ -17,6 +18,10 @@ export function buildOutputs(spec: ClusterSpec, net: NetworkRefs): Record<string
       Value: { 'Fn::Join': [',', spec.availabilityZones.map((z) => net.subnetByZone.get(z))] },
     },
     [OUTPUTS.masterAsgName]: { Description: 'auto-scaling group of the master', Value: ref(IDS.masterAsg) },
+    [OUTPUTS.bootstrapSettings]: {
+      Description: 'what tugboat bootstrap/scale/ssh NAME need from the spec (SSH user and address, labels)',
+      Value: renderClusterSettings(buildClusterSettings(spec)),
+    },
   };
   for (const group of spec.workerGroups) {
     outputs[workerAsgOutputKey(group.name)] = {

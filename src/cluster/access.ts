@@ -1,0 +1,87 @@
+import type { StackInfo } from '../aws/cloudformation.js';
+import { hostInventoryFromCluster } from '../bootstrap/cluster-hosts.js';
+import type { HostInventory, HostInventoryEntry } from '../bootstrap/inventory.js';
+import { UsageError } from '../errors.js';
+import { buildInventory, type Inventory } from '../provision/inventory.js';
+import { clusterStateDir, type KeyPairResult } from '../provision/keypair.js';
+import { type ClusterSettings, OUTPUTS, parseClusterSettings } from '../provision/template/index.js';
+import { localKeyPair } from './settle.js';
+import { checkClusterName, type LifecycleOptions, stackNameOf } from './types.js';
+
+/** Options of {@link readClusterAccess}. */
+export interface ClusterAccessOptions extends LifecycleOptions {
+  readonly cluster: string;
+  /** Settings from a spec file (`-f`). @default the stack's BootstrapSettings output */
+  readonly settings?: ClusterSettings;
+  /** Root of local state (SSH key, CA, known_hosts). @default ~/.tugboat */
+  readonly stateRoot?: string;
+}
+
+/** Everything needed to reach a running cluster's hosts. */
+export interface ClusterAccess {
+  readonly cluster: string;
+  readonly stack: StackInfo;
+  readonly settings: ClusterSettings;
+  /** Groups and instances as the auto-scaling groups report them. */
+  readonly inventory: Inventory;
+  /** The running master and workers, on the address the settings choose. */
+  readonly hosts: HostInventory;
+  readonly keyPair: KeyPairResult;
+  /** `<state>/<cluster>`: CA, certificates, known_hosts, kubeconfig. */
+  readonly stateDir: string;
+}
+
+/**
+ * Finds a running cluster's hosts by name, without its spec file: the stack's BootstrapSettings
+ * output says the SSH user and address and the groups' labels (a spec file given as `settings`
+ * wins), the auto-scaling groups say which instances run, local state holds key and known_hosts.
+ */
+export async function readClusterAccess(options: ClusterAccessOptions): Promise<ClusterAccess> {
+  const cluster = checkClusterName(options.cluster);
+  const { aws } = options;
+  const stackName = stackNameOf(cluster);
+  const stack = await aws.cloudFormation.describeStack(stackName);
+  if (!stack) {
+    throw new UsageError(
+      `cluster "${cluster}" has no stack ${stackName} in this region: check the name with tugboat list, or pass --region`,
+    );
+  }
+  const settings = options.settings ?? parseClusterSettings(stack.outputs[OUTPUTS.bootstrapSettings]);
+  if (!settings) {
+    throw new UsageError(
+      `stack ${stackName} has no ${OUTPUTS.bootstrapSettings} output (an older tugboat made it): pass -f with the cluster's spec file, or run tugboat update -f it once`,
+    );
+  }
+  const inventory = await buildInventory({ ec2: aws.ec2, autoScaling: aws.autoScaling, cluster });
+  const keyPair = localKeyPair(cluster, options.stateRoot);
+  const hosts = hostInventoryFromCluster(inventory, {
+    user: settings.sshUser,
+    address: settings.sshAddress,
+    groupLabels: settings.groupLabels,
+    ...(keyPair.privateKeyPath ? { privateKeyFile: keyPair.privateKeyPath } : {}),
+  });
+  return {
+    cluster,
+    stack,
+    settings,
+    inventory,
+    hosts,
+    keyPair,
+    stateDir: clusterStateDir(cluster, options.stateRoot),
+  };
+}
+
+/**
+ * The host `tugboat ssh` goes to: the master (`which` = 'master') or the running instance with
+ * that id. An unknown id is a UsageError that lists the valid ones.
+ */
+export function selectClusterHost(hosts: HostInventory, which: string): HostInventoryEntry {
+  if (which === 'master') return hosts.master;
+  const all = [hosts.master, ...hosts.workers];
+  const found = all.find((h) => h.name === which);
+  if (found) return found;
+  const valid = all.map((h) => `${h.name} (${h.role}${h.group ? ` ${h.group}` : ''})`).join(', ');
+  throw new UsageError(
+    `instance "${which}" is not a running instance of cluster ${hosts.cluster}: pick one of ${valid}, or --master`,
+  );
+}

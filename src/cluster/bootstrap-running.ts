@@ -1,0 +1,63 @@
+import { uninstallInventory } from '../bootstrap/bootstrap-inventory.js';
+import {
+  bootstrapCluster,
+  type ClusterBootstrapOptions,
+  type ClusterBootstrapResult,
+} from '../bootstrap/cluster-bootstrap.js';
+import type { HostOutcome } from '../bootstrap/run-hosts.js';
+import type { UninstallResult } from '../bootstrap/uninstall.js';
+import { silentEvents } from '../events.js';
+import { type ClusterAccessOptions, readClusterAccess } from './access.js';
+
+/** Options of {@link bootstrapRunningCluster}. */
+export interface BootstrapRunningOptions
+  extends ClusterAccessOptions,
+    Omit<ClusterBootstrapOptions, 'user' | 'address' | 'groupLabels' | 'stateRoot' | 'skipReady'> {}
+
+/**
+ * `tugboat bootstrap NAME`: bootstraps the hosts of a running cluster that are not working yet —
+ * the master when the control plane does not answer, every instance that is not a Ready node —
+ * and leaves the rest alone (`force` reinstalls everything). Hosts come from the stack's
+ * auto-scaling groups; see {@link readClusterAccess}.
+ */
+export async function bootstrapRunningCluster(
+  options: BootstrapRunningOptions,
+): Promise<ClusterBootstrapResult> {
+  const access = await readClusterAccess(options);
+  const events = options.events ?? silentEvents;
+  return bootstrapCluster({
+    ...options,
+    cluster: access.cluster,
+    inventory: access.inventory,
+    keyPair: access.keyPair,
+    stack: access.stack,
+    events,
+    user: access.settings.sshUser,
+    address: access.settings.sshAddress,
+    groupLabels: access.settings.groupLabels,
+    skipReady: true,
+  });
+}
+
+/** Options of {@link uninstallRunningCluster}. */
+export interface UninstallRunningOptions extends ClusterAccessOptions {
+  /** Record host keys never seen before (`--trust-new-hosts`). @default false */
+  readonly trustNewHosts?: boolean;
+  /** Hosts cleaned at once. @default 10 */
+  readonly concurrency?: number;
+}
+
+/** `tugboat uninstall NAME`: removes tugboat's services, processes and files from every running instance. */
+export async function uninstallRunningCluster(
+  options: UninstallRunningOptions,
+): Promise<HostOutcome<UninstallResult>[]> {
+  const access = await readClusterAccess(options);
+  return uninstallInventory({
+    inventory: access.hosts,
+    stateDir: access.stateDir,
+    trustNewHosts: options.trustNewHosts ?? false,
+    ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+    ...(options.events ? { events: options.events } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+}

@@ -1,0 +1,72 @@
+import type { ClusterSpec } from '../../config/types.js';
+
+/**
+ * What the commands that work on a running cluster by name (`bootstrap NAME`, `scale`, `ssh`,
+ * `uninstall NAME`) need from the spec, kept in the stack as the `BootstrapSettings` output so
+ * they work without the spec file (another CI job, another laptop).
+ */
+export interface ClusterSettings {
+  /** Login user on the instances (`ssh.user`). */
+  readonly sshUser: string;
+  /** Which address SSH connects to (`ssh.address`). */
+  readonly sshAddress: 'public' | 'private';
+  /** Node labels per worker group (`workerGroups[].labels`), only groups that have some. */
+  readonly groupLabels: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /** Groups whose instances take pool EIPs (`master` for the master). */
+  readonly eipGroups: readonly string[];
+}
+
+/** The settings of a spec. Pure. */
+export function buildClusterSettings(spec: ClusterSpec): ClusterSettings {
+  const groupLabels: Record<string, Record<string, string>> = {};
+  for (const g of spec.workerGroups) if (Object.keys(g.labels).length > 0) groupLabels[g.name] = g.labels;
+  return {
+    sshUser: spec.ssh.user,
+    sshAddress: spec.ssh.address,
+    groupLabels,
+    eipGroups: [
+      ...(spec.master.eip ? ['master'] : []),
+      ...spec.workerGroups.filter((g) => g.eip).map((g) => g.name),
+    ],
+  };
+}
+
+/** The settings as the output's value: compact JSON with sorted keys, so the template is deterministic. */
+export function renderClusterSettings(settings: ClusterSettings): string {
+  return JSON.stringify({
+    sshUser: settings.sshUser,
+    sshAddress: settings.sshAddress,
+    groupLabels: settings.groupLabels,
+    eipGroups: settings.eipGroups,
+  });
+}
+
+const isStringRecord = (v: unknown): v is Record<string, string> =>
+  typeof v === 'object' && v !== null && Object.values(v).every((x) => typeof x === 'string');
+
+/**
+ * Reads the output's value back; undefined when it is not settings tugboat wrote (a stack made by
+ * an older tugboat has no such output: the caller then asks for the spec file).
+ */
+export function parseClusterSettings(text: string | undefined): ClusterSettings | undefined {
+  if (!text) return undefined;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const r = raw as Partial<Record<keyof ClusterSettings, unknown>>;
+  if (typeof r !== 'object' || r === null || typeof r.sshUser !== 'string') return undefined;
+  if (r.sshAddress !== 'public' && r.sshAddress !== 'private') return undefined;
+  const labels = r.groupLabels;
+  if (typeof labels !== 'object' || labels === null || !Object.values(labels).every(isStringRecord))
+    return undefined;
+  if (!Array.isArray(r.eipGroups) || !r.eipGroups.every((g) => typeof g === 'string')) return undefined;
+  return {
+    sshUser: r.sshUser,
+    sshAddress: r.sshAddress,
+    groupLabels: labels as Record<string, Record<string, string>>,
+    eipGroups: r.eipGroups as string[],
+  };
+}

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { hostInventoryFromCluster } from '../../src/bootstrap/cluster-hosts.js';
+import { selectClusterHost } from '../../src/cluster/access.js';
+import { UsageError } from '../../src/errors.js';
+import type { Host, Inventory } from '../../src/provision/inventory.js';
+import {
+  buildClusterSettings,
+  parseClusterSettings,
+  renderClusterSettings,
+} from '../../src/provision/template/settings.js';
+import { loadExample } from '../support/examples.js';
+
+// What `bootstrap/ssh/uninstall NAME` and `scale` read from a stack instead of the spec file.
+describe('cluster settings (the BootstrapSettings stack output)', () => {
+  it('round-trips the spec settings the commands on a running cluster need', () => {
+    const settings = buildClusterSettings(loadExample('e2e'));
+    expect(settings).toEqual({
+      sshUser: 'ec2-user',
+      sshAddress: 'private',
+      groupLabels: { green: { tier: 'green' } },
+      eipGroups: ['blue', 'green'],
+    });
+    expect(parseClusterSettings(renderClusterSettings(settings))).toEqual(settings);
+  });
+
+  it('reads anything else (older stacks, hand edits) as no settings', () => {
+    for (const bad of [
+      undefined,
+      '',
+      'not json',
+      '[]',
+      '{"sshUser":"ec2-user"}',
+      '{"sshUser":"ec2-user","sshAddress":"both","groupLabels":{},"eipGroups":[]}',
+      '{"sshUser":"ec2-user","sshAddress":"public","groupLabels":{"g":{"a":1}},"eipGroups":[]}',
+      '{"sshUser":"ec2-user","sshAddress":"public","groupLabels":{},"eipGroups":"blue"}',
+    ]) {
+      expect(parseClusterSettings(bad), String(bad)).toBeUndefined();
+    }
+  });
+});
+
+const host = (id: string, role: 'master' | 'worker', group: string, privateIp: string): Host => ({
+  id,
+  role,
+  group,
+  zone: 'us-east-1a',
+  lifecycleState: 'InService',
+  state: 'running',
+  privateIp,
+});
+
+describe('the hosts of a running cluster', () => {
+  const inventory: Inventory = {
+    cluster: 'demo',
+    groups: [],
+    hosts: [
+      host('i-m', 'master', 'master', '10.0.0.4'),
+      host('i-b', 'worker', 'blue', '10.0.0.5'),
+      host('i-g', 'worker', 'green', '10.0.0.6'),
+    ],
+  };
+  const hosts = hostInventoryFromCluster(inventory, {
+    user: 'ec2-user',
+    address: 'private',
+    groupLabels: { green: { tier: 'green' } },
+  });
+
+  it('gives every worker its group and the group labels', () => {
+    expect(hosts.workers.map((w) => [w.name, w.group, w.labels])).toEqual([
+      ['i-b', 'blue', {}],
+      ['i-g', 'green', { tier: 'green' }],
+    ]);
+    expect(hosts.master).not.toHaveProperty('group');
+  });
+
+  it('picks the master or an instance for tugboat ssh; an unknown id lists the valid ones', () => {
+    expect(selectClusterHost(hosts, 'master').address).toBe('10.0.0.4');
+    expect(selectClusterHost(hosts, 'i-g').address).toBe('10.0.0.6');
+    expect(() => selectClusterHost(hosts, 'i-nope')).toThrow(UsageError);
+    expect(() => selectClusterHost(hosts, 'i-nope')).toThrow(
+      'instance "i-nope" is not a running instance of cluster demo: pick one of i-m (master), i-b (worker blue), i-g (worker green), or --master',
+    );
+  });
+});
