@@ -9,13 +9,14 @@ import {
 import { renderKubeconfig } from '../pki/kubeconfig.js';
 import { connectSsh } from '../ssh/connect.js';
 import type { RemoteShell } from '../ssh/remote-shell.js';
-import { AGENT_SERVICE, installAgent } from './agent-install.js';
+import { AGENT_SERVICE, type AgentInstallOptions, buildAgentFiles, installAgent } from './agent-install.js';
 import { CONTROL_PLANE_SERVICE, type HostBundle, installControlPlane } from './control-plane-install.js';
+import { syncHostFiles } from './host-files.js';
 import type { HostInstallResult } from './host-install.js';
 import type { HostInventory, HostInventoryEntry } from './inventory.js';
 import { DEFAULT_HOST_LAYOUT, type HostLayout } from './layout.js';
 import { runPreflight } from './preflight.js';
-import { type HostOutcome, runMasterThenWorkers, runOnHosts } from './run-hosts.js';
+import { type HostOutcome, runMasterWithWorkers, runOnHosts } from './run-hosts.js';
 import { type UninstallResult, uninstallHost } from './uninstall.js';
 import { waitForHealthy } from './wait-healthy.js';
 import { waitForNodeReady } from './wait-node-ready.js';
@@ -91,12 +92,36 @@ async function openShell(host: HostInventoryEntry, o: InventoryAccessOptions): P
   });
 }
 
+/**
+ * Runs one step of a host's bootstrap and emits `host.step` (debug) with its duration, so
+ * `--debug` and the benchmark show where each host's time goes.
+ */
+async function timedStep<T>(
+  events: EventSink,
+  host: HostInventoryEntry,
+  step: string,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const started = Date.now();
+  try {
+    return await fn();
+  } finally {
+    const ms = Date.now() - started;
+    events.emit({
+      code: 'host.step',
+      level: 'debug',
+      message: `${host.name}: ${step} took ${ms} ms`,
+      data: { host: host.name, step, ms, endedAt: started + ms },
+    });
+  }
+}
+
 async function onHost<T>(
   host: HostInventoryEntry,
   o: InventoryAccessOptions,
   fn: (shell: RemoteShell) => Promise<T>,
 ): Promise<T> {
-  const shell = await openShell(host, o);
+  const shell = await timedStep(o.events ?? silentEvents, host, 'connect', () => openShell(host, o));
   try {
     return await fn(shell);
   } finally {
@@ -139,35 +164,37 @@ export async function bootstrapInventory(
       mode: report.facts.systemd ? ('systemd' as const) : ('supervised' as const),
     };
   };
-  const outcomes = await runMasterThenWorkers(
+  const outcomes = await runMasterWithWorkers(
     inv.master,
     inv.workers,
-    (host, role) =>
+    (host, role, masterUp) =>
       onHost(host, options, async (shell) => {
-        const { nodePath, mode } = await preflight(
-          shell,
-          host,
-          role === 'worker' && inv.runtime === 'docker',
+        const { nodePath, mode } = await timedStep(events, host, 'preflight', () =>
+          preflight(shell, host, role === 'worker' && inv.runtime === 'docker'),
         );
         if (role === 'master') {
-          const result = await installControlPlane(shell, {
-            layout: layoutFor(host),
-            bundle: options.bundle,
-            pki,
-            nodePath,
-            listen: options.apiListen ?? `0.0.0.0:${apiPort}`,
-            mode,
-            events,
-          });
-          await waitForHealthy(`${server}/readyz`, {
-            caPem: pki.ca.certPem,
-            timeoutMs: readyTimeoutMs,
-            signal: options.signal,
-          });
+          const result = await timedStep(events, host, 'install', () =>
+            installControlPlane(shell, {
+              layout: layoutFor(host),
+              bundle: options.bundle,
+              pki,
+              nodePath,
+              listen: options.apiListen ?? `0.0.0.0:${apiPort}`,
+              mode,
+              events,
+            }),
+          );
+          await timedStep(events, host, 'healthy', () =>
+            waitForHealthy(`${server}/readyz`, {
+              caPem: pki.ca.certPem,
+              timeoutMs: readyTimeoutMs,
+              signal: options.signal,
+            }),
+          );
           return result;
         }
         const pkiDir = join(options.stateDir, 'pki');
-        const result = await installAgent(shell, {
+        const agent: AgentInstallOptions = {
           layout: layoutFor(host),
           bundle: options.bundle,
           nodeName: host.name,
@@ -184,14 +211,24 @@ export async function bootstrapInventory(
           ...(host.labels ? { labels: host.labels } : {}),
           mode,
           events,
-        });
-        await waitForNodeReady(host.name, {
-          server,
-          caPem: pki.ca.certPem,
-          ...pki.admin,
-          timeoutMs: readyTimeoutMs,
-          signal: options.signal,
-        });
+        };
+        // Upload while the master's control plane starts; start the agent only once it is up.
+        const presynced = await timedStep(events, host, 'upload', () =>
+          syncHostFiles(shell, buildAgentFiles(agent), { events }),
+        );
+        await timedStep(events, host, 'wait-master', masterUp);
+        const result = await timedStep(events, host, 'install', () =>
+          installAgent(shell, { ...agent, presynced }),
+        );
+        await timedStep(events, host, 'ready', () =>
+          waitForNodeReady(host.name, {
+            server,
+            caPem: pki.ca.certPem,
+            ...pki.admin,
+            timeoutMs: readyTimeoutMs,
+            signal: options.signal,
+          }),
+        );
         return result;
       }),
     { concurrency: options.concurrency, events, signal: options.signal },

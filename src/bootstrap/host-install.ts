@@ -1,6 +1,6 @@
 import type { EventSink } from '../events.js';
 import type { RemoteShell } from '../ssh/remote-shell.js';
-import { type HostFile, syncHostFiles } from './host-files.js';
+import { type HostFile, type SyncResult, syncHostFiles } from './host-files.js';
 import type { HostLayout } from './layout.js';
 import { installService, restartService, type ServiceMode } from './service.js';
 import type { ServiceSpec } from './service-units.js';
@@ -21,6 +21,11 @@ export interface HostServiceOptions {
   readonly mode?: ServiceMode | 'auto';
   /** @default silentEvents */
   readonly events?: EventSink;
+  /**
+   * The result of syncing `files` already (the caller uploaded them earlier, e.g. while the
+   * master started): they are not compared again. @default sync them now
+   */
+  readonly presynced?: SyncResult;
 }
 
 /**
@@ -34,7 +39,7 @@ export async function installHostService(
   spec: ServiceSpec,
   options: HostServiceOptions,
 ): Promise<HostInstallResult> {
-  const sync = await syncHostFiles(shell, files, { events: options.events });
+  const sync = options.presynced ?? (await syncHostFiles(shell, files, { events: options.events }));
   const service = await installService(shell, spec, {
     layout: options.layout,
     mode: options.mode ?? 'auto',
