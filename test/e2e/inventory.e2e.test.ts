@@ -148,7 +148,8 @@ describe('tugboat bootstrap --inventory on three hosts in their own namespaces',
       ['w1', true, true],
       ['w2', true, true],
     ]);
-    for (const h of res.hosts) expect(h.bytesUploaded).toBeGreaterThan(1_000_000);
+    // The bundle (about 2.9 MB) travels gzip-compressed: about 0.75 MB per host.
+    for (const h of res.hosts) expect(h.bytesUploaded).toBeGreaterThan(300_000);
     const ready = await nodeReadiness(kubeconfig);
     expect(Object.fromEntries(ready)).toEqual({ w1: 'True', w2: 'True' });
     const wide = await kubectl(kubeconfig, ['get', 'nodes', '-o', 'wide', '--no-headers']);
