@@ -52,8 +52,8 @@ function gzipOnce(data: Buffer): Buffer {
 /**
  * Makes the host's files equal to `files`: a file whose content and mode already match is not
  * sent again (so a repeated bootstrap uploads nothing). Parent directories are created; content
- * travels over SFTP, never on a command line. Big files (≥ {@link COMPRESS_MIN_BYTES}) travel
- * gzip-compressed when the host has gzip, and are checked against their SHA-256 once unpacked.
+ * travels over SFTP or stdin, never on a command line. Big files (≥ {@link COMPRESS_MIN_BYTES}) travel
+ * gzip-compressed on stdin when the host has gzip, and are checked against their SHA-256 once unpacked.
  */
 export async function syncHostFiles(
   shell: RemoteShell,
@@ -65,40 +65,35 @@ export async function syncHostFiles(
     if (!posix.isAbsolute(f.path)) throw new Error(`host file path "${f.path}" must be absolute`);
   }
   const paths = files.map((f) => quote(f.path)).join(' ');
+  // The parent directories are made in the same round trip (a no-op when they exist).
+  const dirs = [...new Set(files.map((f) => posix.dirname(f.path)))];
   const probe = await runChecked(
     shell,
-    `for p in ${paths}; do if [ -f "$p" ]; then printf '%s %s\\n' "$(stat -c %a "$p")" "$(sha256sum < "$p" | cut -d' ' -f1)"; else echo missing; fi; done; command -v gzip >/dev/null 2>&1 && echo gzip || echo no-gzip`,
-    { step: 'compare files' },
+    `mkdir -p ${dirs.map(quote).join(' ')} && for p in ${paths}; do if [ -f "$p" ]; then printf '%s %s\\n' "$(stat -c %a "$p")" "$(sha256sum < "$p" | cut -d' ' -f1)"; else echo missing; fi; done; command -v gzip >/dev/null 2>&1 && echo gzip || echo no-gzip`,
+    { step: 'create directories and compare files' },
   );
   const lines = probe.stdout.trim().split('\n');
   const hasGzip = lines[files.length] === 'gzip';
   const stale = files.filter((f, i) => lines[i] !== `${f.mode.toString(8)} ${sha256(f.content)}`);
-  const dirs = [...new Set(stale.map((f) => posix.dirname(f.path)))];
-  if (dirs.length > 0) {
-    await runChecked(shell, `mkdir -p ${dirs.map(quote).join(' ')}`, { step: 'create directories' });
-  }
   let bytes = 0;
-  const unpack: string[] = [];
   for (const f of stale) {
     const data = typeof f.content === 'string' ? Buffer.from(f.content) : f.content;
     if (hasGzip && data.length >= COMPRESS_MIN_BYTES) {
       const packed = gzipOnce(data);
-      const tmp = `${f.path}.tugboat-upload`;
-      await shell.upload(packed, `${tmp}.gz`, 0o600);
-      bytes += packed.length;
-      // Unpacked privately (umask 077), checked against the hash, then given its mode and moved in.
-      unpack.push(
-        `(umask 077 && gzip -dc < ${quote(`${tmp}.gz`)} > ${quote(tmp)}) && rm -f ${quote(`${tmp}.gz`)} && ` +
-          `[ "$(sha256sum < ${quote(tmp)} | cut -d' ' -f1)" = ${sha256(data)} ] && ` +
-          `chmod ${f.mode.toString(8)} ${quote(tmp)} && mv -f ${quote(tmp)} ${quote(f.path)}`,
+      // One round trip: the packed bytes on stdin, unpacked privately (umask 077), checked against
+      // the hash, then given their mode and moved in (an SFTP upload costs several round trips).
+      const tmp = quote(`${f.path}.tugboat-upload`);
+      await runChecked(
+        shell,
+        `umask 077 && gzip -dc > ${tmp} && [ "$(sha256sum < ${tmp} | cut -d' ' -f1)" = ${sha256(data)} ] && ` +
+          `chmod ${f.mode.toString(8)} ${tmp} && mv -f ${tmp} ${quote(f.path)} || { rm -f ${tmp}; exit 1; }`,
+        { step: `upload ${f.path}`, stdin: packed },
       );
+      bytes += packed.length;
     } else {
       await shell.upload(data, f.path, f.mode);
       bytes += data.length;
     }
-  }
-  if (unpack.length > 0) {
-    await runChecked(shell, unpack.join(' && '), { step: 'unpack uploaded files' });
   }
   const uploaded = stale.map((f) => f.path);
   const unchanged = files.filter((f) => !stale.includes(f)).map((f) => f.path);
