@@ -187,6 +187,8 @@ export async function bootstrapInventory(
           await timedStep(events, host, 'healthy', () =>
             waitForHealthy(`${server}/readyz`, {
               caPem: pki.ca.certPem,
+              // Workers wait on this: probe often (one host, a cheap GET).
+              intervalMs: 250,
               timeoutMs: readyTimeoutMs,
               signal: options.signal,
             }),
