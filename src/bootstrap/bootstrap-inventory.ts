@@ -18,6 +18,7 @@ import { DEFAULT_HOST_LAYOUT, type HostLayout } from './layout.js';
 import { runPreflight } from './preflight.js';
 import { type HostOutcome, runMasterWithWorkers, runOnHosts } from './run-hosts.js';
 import { type UninstallResult, uninstallHost } from './uninstall.js';
+import { waitForDocker } from './wait-docker.js';
 import { waitForHealthy } from './wait-healthy.js';
 import { waitForNodeReady } from './wait-node-ready.js';
 
@@ -169,8 +170,9 @@ export async function bootstrapInventory(
     inv.workers,
     (host, role, masterUp) =>
       onHost(host, options, async (shell) => {
+        // Docker is checked later, with waiting: a host that just booted may answer SSH first.
         const { nodePath, mode } = await timedStep(events, host, 'preflight', () =>
-          preflight(shell, host, role === 'worker' && inv.runtime === 'docker'),
+          preflight(shell, host, false),
         );
         if (role === 'master') {
           const result = await timedStep(events, host, 'install', () =>
@@ -218,6 +220,9 @@ export async function bootstrapInventory(
         const presynced = await timedStep(events, host, 'upload', () =>
           syncHostFiles(shell, buildAgentFiles(agent), { events }),
         );
+        if (inv.runtime === 'docker') {
+          await timedStep(events, host, 'docker', () => waitForDocker(shell, { signal: options.signal }));
+        }
         await timedStep(events, host, 'wait-master', masterUp);
         const result = await timedStep(events, host, 'install', () =>
           installAgent(shell, { ...agent, presynced }),
