@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { DockerApi } from '../../../src/agent/runtime/docker-api.js';
@@ -106,6 +106,10 @@ export async function startSimHost(options: SimHostOptions): Promise<SimHost> {
   let docker: DockerApi | undefined;
   let netnsId: string | undefined;
   let mntnsId: string | undefined;
+  // Held open until stop() is done: a namespace whose last process exits is freed and its inode
+  // number reused by the next one made anywhere on the machine, and stop() (which finds processes
+  // by namespace identity while waiting for them to go) would then kill a stranger's processes.
+  let mntnsHold: number | undefined;
   const processes = () => (netnsId ? processesIn(netnsId, mntnsId) : []);
   const stop = async () => {
     if (docker) await removeContainers(docker);
@@ -123,6 +127,8 @@ export async function startSimHost(options: SimHostOptions): Promise<SimHost> {
       await sleep(200);
     }
     rmSync(options.dir, { recursive: true, force: true });
+    if (mntnsHold !== undefined) closeSync(mntnsHold);
+    mntnsHold = undefined;
     if (survivors.length > 0)
       throw new Error(`host ${options.instanceId}: processes ${survivors.join(', ')} survived SIGKILL`);
   };
@@ -153,6 +159,7 @@ export async function startSimHost(options: SimHostOptions): Promise<SimHost> {
       ],
       { ready: () => answersSsh(privateIp), timeoutMs: 60_000 },
     );
+    mntnsHold = openSync(`/proc/${sshd.pid}/ns/mnt`, 'r');
     mntnsId = namespaceOf(sshd.pid, 'mnt');
     if (options.docker ?? true) {
       const enter = [
