@@ -1,17 +1,19 @@
 // Wall time of `tugboat create` and `tugboat delete` (CLI, in-process) against a fresh
-// moto_server on loopback, for clusters with 1, 5 and 19 worker groups (desired 1 each, plus the
-// master). RUNS runs per size; prints a markdown table of median and min seconds. 19 is the
-// largest size whose template fits CloudFormation's 51,200-byte inline limit (about 2.1 KB a group).
-// Usage: npx tsx bench/aws-lifecycle.ts [runs] [sizes, e.g. 1,5,19]
+// moto_server on loopback, for clusters with 1, 5, 20 and 25 worker groups (desired 1 each, plus
+// the master). RUNS runs per size; prints a markdown table of median and min seconds. From 20
+// groups the compact template is above CloudFormation's 51,200-byte inline limit (about 2.1 KB a
+// group), so create stages it in S3 and passes TemplateURL: the table says which path each size took.
+// Usage: npx tsx bench/aws-lifecycle.ts [runs] [sizes, e.g. 1,5,20,25]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { TEMPLATE_BODY_LIMIT } from '../src/provision/template/index.js';
 import { startMoto } from '../test/harness/moto.js';
 import { writeTestSpec } from '../test/support/aws-spec.js';
 import { runCli } from '../test/support/cli.js';
 
 const runs = Number(process.argv[2] ?? 3);
-const sizes = (process.argv[3] ?? '1,5,19').split(',').map(Number);
+const sizes = (process.argv[3] ?? '1,5,20,25').split(',').map(Number);
 
 async function timed(fn: () => Promise<{ code: number; stderr: string }>): Promise<number> {
   const t0 = process.hrtime.bigint();
@@ -44,10 +46,19 @@ try {
     `cold first run (1 group): create ${coldCreate.toFixed(2)} s, delete ${coldDelete.toFixed(2)} s`,
   );
   console.log(
-    '| worker groups | instances | create median s | create min s | delete median s | delete min s |',
+    '| worker groups | instances | template bytes | sent as | create median s | create min s | delete median s | delete min s |',
   );
-  console.log('| --- | --- | --- | --- | --- | --- |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const groups of sizes) {
+    const sized = writeTestSpec(dir, {
+      name: `size${groups}`,
+      desired: 1,
+      extraGroups: groups - 1,
+      eipPool: 0,
+    });
+    const rendered = await runCli(['template', '-f', sized], { env, cwd: dir });
+    const bytes = Buffer.byteLength(JSON.stringify(JSON.parse(rendered.stdout)));
+    const via = bytes > TEMPLATE_BODY_LIMIT ? 'S3 URL' : 'inline';
     const creates: number[] = [];
     const deletes: number[] = [];
     for (let i = 0; i < runs; i++) {
@@ -60,7 +71,7 @@ try {
     const c = stat(creates);
     const d = stat(deletes);
     console.log(
-      `| ${groups} | ${groups + 1} | ${c.median.toFixed(2)} | ${c.min.toFixed(2)} | ${d.median.toFixed(2)} | ${d.min.toFixed(2)} |`,
+      `| ${groups} | ${groups + 1} | ${bytes} | ${via} | ${c.median.toFixed(2)} | ${c.min.toFixed(2)} | ${d.median.toFixed(2)} | ${d.min.toFixed(2)} |`,
     );
   }
 } finally {

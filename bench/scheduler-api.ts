@@ -16,8 +16,8 @@ import {
   stopInformers,
 } from '../src/control-plane/controllers/informers.js';
 import { resourceTypes } from '../src/control-plane/controllers/resources.js';
-import type { KubeObject, Pod } from '../src/control-plane/controllers/types.js';
 import { startScheduler } from '../src/control-plane/scheduler/scheduler.js';
+import type { KubeObject, Pod } from '../src/kube/index.js';
 import { startApiServer } from '../test/support/api-server.js';
 import { makeTestPki } from '../test/support/certs.js';
 import { adminClient } from '../test/support/control-cluster.js';

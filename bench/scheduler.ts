@@ -10,10 +10,10 @@ import {
   stopInformers,
 } from '../src/control-plane/controllers/informers.js';
 import { resourceTypes } from '../src/control-plane/controllers/resources.js';
-import type { Node, Pod } from '../src/control-plane/controllers/types.js';
 import { SchedulerCache } from '../src/control-plane/scheduler/cache.js';
 import { startScheduler } from '../src/control-plane/scheduler/scheduler.js';
 import { selectNode } from '../src/control-plane/scheduler/select-node.js';
+import type { Node, Pod } from '../src/kube/index.js';
 import { makeNode, makePod, ownerRef } from '../test/support/k8s-objects.js';
 import { MemoryApi } from '../test/support/memory-api.js';
 

@@ -124,4 +124,11 @@ export type { GroupStatus, Host, Inventory } from './provision/inventory.js';
 export { buildSshKeyPair, clusterStateDir } from './provision/keypair.js';
 export type { DeletionProof } from './provision/proof.js';
 export type { ChangeSummary } from './provision/stack-update.js';
+export {
+  type StoredTemplate,
+  s3TemplateStore,
+  TEMPLATE_URL_LIMIT,
+  type TemplateStore,
+  templateBucketName,
+} from './provision/template-store.js';
 export * from './ssh/index.js';

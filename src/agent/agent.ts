@@ -2,10 +2,10 @@ import { statfsSync } from 'node:fs';
 import { cpus, freemem, totalmem } from 'node:os';
 import { isNotFound } from '../client/api-error.js';
 import type { KubeClient } from '../client/client.js';
-import type { Node, NodeStatus, Pod, Taint } from '../client/core-types.js';
 import { type ListWatch, runListWatch } from '../client/list-watch.js';
 import { resources } from '../client/types.js';
 import { type EventSink, silentEvents } from '../events.js';
+import type { Node, NodeStatus, Pod, Taint } from '../kube/index.js';
 import type { BackoffOptions } from './backoff.js';
 import { renewNodeLease } from './lease.js';
 import {

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import type { Taint } from '../client/core-types.js';
 import { ConfigError, UsageError } from '../errors.js';
+import type { Taint } from '../kube/index.js';
 
 /** Settings of `tugboat agent`, from a YAML config file and flags (flags win). */
 export const agentConfigSchema = z.strictObject({

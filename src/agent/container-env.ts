@@ -1,7 +1,7 @@
 import type { KubeClient } from '../client/client.js';
-import type { ConfigMap, Container, Pod, Secret } from '../client/core-types.js';
 import { resources } from '../client/types.js';
 import { TugboatError } from '../errors.js';
+import type { ConfigMap, Container, Pod, Secret } from '../kube/index.js';
 
 /** An env var could not be resolved; the container waits with CreateContainerConfigError. */
 export class EnvError extends TugboatError {

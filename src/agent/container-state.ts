@@ -1,4 +1,4 @@
-import type { Container } from '../client/core-types.js';
+import type { Container } from '../kube/index.js';
 import { type ProbeTarget, runProbe } from './probes.js';
 import type { RuntimeContainer } from './runtime/types.js';
 

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import type { Container, Pod } from '../client/core-types.js';
 import { parseBytes, parseCpuMillis } from '../client/quantity.js';
 import { TugboatError } from '../errors.js';
+import type { Container, Pod } from '../kube/index.js';
 import type { ContainerLaunch, Mount, NetworkMode, PortMapping } from './runtime/types.js';
 
 /** A container refers to something the pod does not define; it waits with CreateContainerConfigError. */

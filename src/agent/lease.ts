@@ -1,7 +1,7 @@
 import { isNotFound } from '../client/api-error.js';
 import type { KubeClient } from '../client/client.js';
-import type { Lease } from '../client/core-types.js';
 import { resources } from '../client/types.js';
+import type { Lease } from '../kube/index.js';
 
 /** Kubernetes MicroTime: RFC 3339 with microseconds. */
 export function microTime(ms: number): string {

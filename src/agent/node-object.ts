@@ -1,5 +1,5 @@
-import type { Condition, Node, NodeStatus, Taint } from '../client/core-types.js';
 import { formatKi } from '../client/quantity.js';
+import type { Condition, Node, NodeStatus, Taint } from '../kube/index.js';
 
 /** Who this node is: from IMDSv2 on EC2, from flags or config elsewhere. */
 export interface NodeIdentity {

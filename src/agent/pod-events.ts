@@ -1,6 +1,6 @@
 import type { KubeClient } from '../client/client.js';
-import type { Pod } from '../client/core-types.js';
-import { type KubeObject, resources } from '../client/types.js';
+import { resources } from '../client/types.js';
+import type { KubeObject, Pod } from '../kube/index.js';
 
 /** One Kubernetes Event about a pod, as `kubectl describe pod` lists them. */
 export interface PodEvent {

@@ -1,11 +1,4 @@
-import type {
-  Condition,
-  Container,
-  ContainerState,
-  ContainerStatus,
-  Pod,
-  PodStatus,
-} from '../client/core-types.js';
+import type { Condition, Container, ContainerState, ContainerStatus, Pod, PodStatus } from '../kube/index.js';
 import type { RuntimeContainer } from './runtime/types.js';
 
 /** What the agent knows about one container of a pod, for status reporting. */

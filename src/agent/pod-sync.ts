@@ -1,16 +1,14 @@
-import { ApiError, isNotFound } from '../client/api-error.js';
+import { isNotFound } from '../client/api-error.js';
 import type { KubeClient } from '../client/client.js';
-import type { Container, Pod, PodStatus } from '../client/core-types.js';
-import { resources, type WatchEvent } from '../client/types.js';
+import { resources } from '../client/types.js';
 import type { EventSink } from '../events.js';
-import { type BackoffOptions, restartDelayMs, retryDelayMs } from './backoff.js';
-import { resolveEnv } from './container-env.js';
-import { type ContainerRecord, newContainerRecord, resetProbes, runDueProbes } from './container-state.js';
-import { buildLaunch } from './launch.js';
-import { type PodEvent, recordPodEvent } from './pod-events.js';
+import type { Pod, PodStatus, WatchEvent } from '../kube/index.js';
+import type { BackoffOptions } from './backoff.js';
+import { ContainerSync } from './container-sync.js';
 import { buildPodStatus, type ContainerView } from './pod-status.js';
+import { terminatePod } from './pod-terminate.js';
 import type { NetworkMode, Runtime, RuntimeContainer } from './runtime/types.js';
-import { ImagePullError } from './runtime/types.js';
+import { isTerminal, type PodRecord, podKey, SyncContext } from './sync-context.js';
 import { cleanupVolumes, prepareVolumes } from './volumes.js';
 
 /** Options of the pod sync loop. */
@@ -30,17 +28,6 @@ export interface PodSyncOptions {
   readonly now?: () => number;
 }
 
-interface PodRecord {
-  pod: Pod;
-  volumePaths?: Map<string, string>;
-  volumeError?: string;
-  containers: Map<string, ContainerRecord>;
-  terminating?: Promise<void>;
-  lastStatus?: string;
-  terminal?: boolean;
-  startTime: string;
-}
-
 /**
  * Reconciles the pods bound to this node against the runtime's containers, like the kubelet's
  * sync loop: starts missing containers, restarts exited ones per restartPolicy with back-off,
@@ -53,10 +40,12 @@ export class PodSync {
   private listed = false;
   private running: Promise<void> | undefined;
   private again = false;
-  private readonly now: () => number;
+  private readonly ctx: SyncContext;
+  private readonly containers: ContainerSync;
 
   constructor(private readonly options: PodSyncOptions) {
-    this.now = options.now ?? Date.now;
+    this.ctx = new SyncContext(options);
+    this.containers = new ContainerSync(this.ctx);
   }
 
   /** Replaces the desired set with a full list (after a list or relist). */
@@ -113,7 +102,11 @@ export class PodSync {
       const rec = this.records.get(uid);
       if (rec) rec.pod = pod;
       else
-        this.records.set(uid, { pod, containers: new Map(), startTime: new Date(this.now()).toISOString() });
+        this.records.set(uid, {
+          pod,
+          containers: new Map(),
+          startTime: new Date(this.ctx.now()).toISOString(),
+        });
     }
     await Promise.all(
       [...this.records.entries()].map(async ([uid, rec]) => {
@@ -124,7 +117,7 @@ export class PodSync {
           }
           await this.syncPod(rec, byPod.get(uid) ?? []);
         } catch (err) {
-          this.emitError(rec.pod, err);
+          this.ctx.emitError(rec.pod, err);
         }
       }),
     );
@@ -135,7 +128,7 @@ export class PodSync {
         await this.options.runtime.remove(c.id);
       }
       await cleanupVolumes(this.options.dataDir, uid);
-      this.emit(
+      this.ctx.emit(
         'agent.pod.orphan-removed',
         `removed containers of pod ${containers[0]?.podNamespace}/${containers[0]?.podName} which no longer exists`,
         { uid },
@@ -148,7 +141,7 @@ export class PodSync {
     if (pod.metadata.deletionTimestamp) {
       rec.terminating ??= this.terminate(rec).catch((err) => {
         rec.terminating = undefined;
-        this.emitError(pod, err);
+        this.ctx.emitError(pod, err);
       });
       return;
     }
@@ -164,19 +157,9 @@ export class PodSync {
     }
     const views: ContainerView[] = [];
     const hostNetwork = pod.spec.hostNetwork === true;
+    // The first container carries the pod's network; the others join it once it runs.
     let sandbox: RuntimeContainer | undefined;
     for (const [index, spec] of pod.spec.containers.entries()) {
-      const attempts = actual
-        .filter((c) => c.containerName === spec.name)
-        .sort((a, b) => b.attempt - a.attempt);
-      for (const old of attempts.slice(2)) await this.options.runtime.remove(old.id);
-      let [current, previous] = attempts;
-      const cr = this.containerRecord(rec, spec.name);
-      if (current?.state === 'created') {
-        await this.options.runtime.remove(current.id);
-        current = undefined;
-      }
-      if (current && cr.containerId !== current.id) resetProbes(cr, current, spec, this.now());
       const network: NetworkMode | undefined = hostNetwork
         ? { mode: 'host' }
         : index === 0
@@ -184,53 +167,9 @@ export class PodSync {
           : sandbox?.state === 'running'
             ? { mode: 'container', containerId: sandbox.id }
             : undefined;
-      let willRestart = false;
-      if (rec.volumeError) {
-        cr.waiting = { reason: 'ContainerCreating', message: rec.volumeError };
-      } else if (!current) {
-        if (!network) cr.waiting = { reason: 'ContainerCreating', message: 'waiting for the pod network' };
-        else if (this.now() >= cr.nextAttemptAt) current = await this.start(rec, cr, spec, 0, network);
-        else if (cr.waiting?.reason === 'ErrImagePull')
-          cr.waiting = { ...cr.waiting, reason: 'ImagePullBackOff' };
-      } else if (current.state === 'running') {
-        await this.probe(rec, cr, spec, current, sandbox?.ip ?? current.ip);
-      } else {
-        willRestart = this.restartable(pod, current);
-        if (willRestart && network) {
-          const started = Date.parse(current.startedAt ?? '') || 0;
-          const finished = Date.parse(current.finishedAt ?? '') || this.now();
-          const delay = restartDelayMs(current.attempt, finished - started, this.options.backoff);
-          if (this.now() >= Math.max(finished + delay, cr.nextAttemptAt)) {
-            if (previous) await this.options.runtime.remove(previous.id);
-            previous = current;
-            const next = await this.start(rec, cr, spec, current.attempt + 1, network);
-            if (next) {
-              current = next;
-              willRestart = false;
-              this.emit('agent.container.restarted', `restarted ${spec.name} of ${podKey(pod)}`, {
-                restartCount: next.attempt,
-              });
-            } else {
-              current = previous;
-            }
-          } else {
-            cr.waiting = {
-              reason: 'CrashLoopBackOff',
-              message: `back-off ${Math.round(delay / 1000)}s restarting failed container=${spec.name} pod=${podKey(pod)}`,
-            };
-          }
-        }
-      }
-      if (current?.state === 'exited') willRestart = this.restartable(pod, current);
-      if (index === 0) sandbox = current;
-      views.push({
-        spec,
-        current,
-        previous: current === previous ? undefined : previous,
-        waiting: cr.waiting,
-        ready: cr.ready,
-        willRestart,
-      });
+      const view = await this.containers.sync(rec, spec, actual, network, sandbox?.ip);
+      if (index === 0) sandbox = view.current;
+      views.push(view);
     }
     const podIP = hostNetwork
       ? this.options.hostIP()
@@ -242,135 +181,12 @@ export class PodSync {
       hostIP: this.options.hostIP(),
       podIP,
       startTime: pod.status?.startTime ?? rec.startTime,
-      now: new Date(this.now()).toISOString(),
+      now: new Date(this.ctx.now()).toISOString(),
     });
     await this.writeStatus(rec, status);
     for (const cr of rec.containers.values()) {
       if (cr.waiting?.reason === 'ErrImagePull') cr.waiting = { ...cr.waiting, reason: 'ImagePullBackOff' };
     }
-  }
-
-  private containerRecord(rec: PodRecord, name: string): ContainerRecord {
-    let cr = rec.containers.get(name);
-    if (!cr) {
-      cr = newContainerRecord();
-      rec.containers.set(name, cr);
-    }
-    return cr;
-  }
-
-  private restartable(pod: Pod, c: RuntimeContainer): boolean {
-    const policy = pod.spec.restartPolicy ?? 'Always';
-    return policy === 'Always' || (policy === 'OnFailure' && (c.exitCode ?? 0) !== 0);
-  }
-
-  private async start(
-    rec: PodRecord,
-    cr: ContainerRecord,
-    spec: Container,
-    attempt: number,
-    network: NetworkMode,
-  ): Promise<RuntimeContainer | undefined> {
-    const { runtime, client } = this.options;
-    try {
-      await runtime.ensureImage(spec.image, spec.imagePullPolicy ?? 'IfNotPresent');
-    } catch (err) {
-      if (!(err instanceof ImagePullError)) throw err;
-      return this.failStart(rec, cr, spec, 'ErrImagePull', err.message);
-    }
-    let launch: ReturnType<typeof buildLaunch>;
-    try {
-      const env = await resolveEnv(rec.pod, spec, client, { hostIP: this.options.hostIP() });
-      launch = buildLaunch({
-        pod: rec.pod,
-        container: spec,
-        attempt,
-        env,
-        volumePaths: rec.volumePaths ?? new Map(),
-        network,
-      });
-    } catch (err) {
-      return this.failStart(rec, cr, spec, 'CreateContainerConfigError', (err as Error).message);
-    }
-    try {
-      const c = await runtime.start(launch);
-      cr.failures = 0;
-      cr.nextAttemptAt = 0;
-      resetProbes(cr, c, spec, this.now());
-      this.emit('agent.container.started', `started ${spec.name} of ${podKey(rec.pod)}`, {
-        id: c.id,
-        attempt,
-      });
-      this.record(rec.pod, {
-        type: 'Normal',
-        reason: 'Started',
-        message: `Started container ${spec.name}`,
-        container: spec.name,
-      });
-      return c;
-    } catch (err) {
-      return this.failStart(rec, cr, spec, 'RunContainerError', (err as Error).message);
-    }
-  }
-
-  private failStart(
-    rec: PodRecord,
-    cr: ContainerRecord,
-    spec: Container,
-    reason: string,
-    message: string,
-  ): undefined {
-    this.record(rec.pod, {
-      type: 'Warning',
-      reason: 'Failed',
-      message: `${reason}: ${message}`,
-      container: spec.name,
-    });
-    cr.failures++;
-    cr.nextAttemptAt = this.now() + retryDelayMs(cr.failures, this.options.backoff);
-    cr.waiting = { reason, message };
-    this.options.events.emit({ code: 'agent.container.failed', level: 'warn', message, data: { reason } });
-    return undefined;
-  }
-
-  private async probe(
-    rec: PodRecord,
-    cr: ContainerRecord,
-    spec: Container,
-    c: RuntimeContainer,
-    ip: string | undefined,
-  ): Promise<void> {
-    const target = {
-      runtime: this.options.runtime,
-      containerId: c.id,
-      podIP: ip ?? '127.0.0.1',
-      container: spec,
-    };
-    await runDueProbes(cr, spec, target, this.now(), (message) => {
-      this.emit(
-        'agent.container.unhealthy',
-        `liveness probe of ${spec.name} in ${podKey(rec.pod)} failed: ${message}; restarting`,
-        { id: c.id },
-      );
-      this.record(rec.pod, {
-        type: 'Warning',
-        reason: 'Unhealthy',
-        message: `Liveness probe failed: ${message}`,
-        container: spec.name,
-      });
-      this.record(rec.pod, {
-        type: 'Normal',
-        reason: 'Killing',
-        message: `Container ${spec.name} failed liveness probe, will be restarted`,
-        container: spec.name,
-      });
-      cr.killing = this.options.runtime
-        .stop(c.id, rec.pod.spec.terminationGracePeriodSeconds ?? 30)
-        .catch((err) => this.emitError(rec.pod, err))
-        .finally(() => {
-          cr.killing = undefined;
-        });
-    });
   }
 
   private async writeStatus(rec: PodRecord, status: PodStatus): Promise<void> {
@@ -399,63 +215,9 @@ export class PodSync {
   private async terminate(rec: PodRecord): Promise<void> {
     const pod = rec.pod;
     const uid = pod.metadata.uid ?? '';
-    const grace = pod.metadata.deletionGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30;
-    const mine = (await this.options.runtime.list()).filter((c) => c.podUid === uid);
-    for (const c of mine.filter((x) => x.state === 'running')) {
-      this.record(pod, {
-        type: 'Normal',
-        reason: 'Killing',
-        message: `Stopping container ${c.containerName}`,
-        container: c.containerName,
-      });
-    }
-    await Promise.all(
-      mine.filter((c) => c.state === 'running').map((c) => this.options.runtime.stop(c.id, grace)),
-    );
-    for (const c of mine) await this.options.runtime.remove(c.id);
-    await cleanupVolumes(this.options.dataDir, uid);
-    try {
-      await this.options.client.delete(resources.pods, pod.metadata.name ?? '', {
-        namespace: pod.metadata.namespace,
-        gracePeriodSeconds: 0,
-        uid,
-      });
-    } catch (err) {
-      if (!isNotFound(err) && !(err instanceof ApiError && err.status === 409)) throw err;
-    }
+    const grace = await terminatePod(this.ctx, pod);
     this.desired.delete(uid);
     this.records.delete(uid);
-    this.emit('agent.pod.terminated', `terminated ${podKey(pod)}`, { uid, grace });
+    this.ctx.emit('agent.pod.terminated', `terminated ${podKey(pod)}`, { uid, grace });
   }
-
-  /** Records a Kubernetes Event on the pod, in the background (best effort). */
-  private record(pod: Pod, event: PodEvent): void {
-    const { client, nodeName, events } = this.options;
-    void recordPodEvent(client, pod, event, nodeName, new Date(this.now()).toISOString()).then((err) => {
-      if (err)
-        events.emit({
-          code: 'agent.event.error',
-          level: 'debug',
-          message: `recording event failed: ${(err as Error).message}`,
-          data: {},
-        });
-    });
-  }
-
-  private emit(code: string, message: string, data: Record<string, unknown>): void {
-    this.options.events.emit({ code, level: 'info', message, data });
-  }
-
-  private emitError(pod: Pod, err: unknown): void {
-    const message = `syncing ${podKey(pod)} failed: ${err instanceof Error ? err.message : String(err)}`;
-    this.options.events.emit({ code: 'agent.sync.error', level: 'warn', message, data: {} });
-  }
-}
-
-function isTerminal(phase: PodStatus['phase']): boolean {
-  return phase === 'Succeeded' || phase === 'Failed';
-}
-
-function podKey(pod: Pod): string {
-  return `${pod.metadata.namespace ?? 'default'}/${pod.metadata.name ?? ''}`;
 }

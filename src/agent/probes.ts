@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { connect } from 'node:net';
-import type { Container, Probe } from '../client/core-types.js';
+import type { Container, Probe } from '../kube/index.js';
 import type { Runtime } from './runtime/types.js';
 
 /** The outcome of one probe run. */

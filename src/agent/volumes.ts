@@ -3,9 +3,9 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, wri
 import { dirname, join, normalize } from 'node:path';
 import { promisify } from 'node:util';
 import type { KubeClient } from '../client/client.js';
-import type { ConfigMap, KeyToPath, Pod, Secret, Volume } from '../client/core-types.js';
 import { resources } from '../client/types.js';
 import { TugboatError } from '../errors.js';
+import type { ConfigMap, KeyToPath, Pod, Secret, Volume } from '../kube/index.js';
 
 const run = promisify(execFile);
 

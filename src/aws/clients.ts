@@ -2,12 +2,17 @@ import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { Route53Client } from '@aws-sdk/client-route-53';
+import { S3Client } from '@aws-sdk/client-s3';
+import { STSClient } from '@aws-sdk/client-sts';
 import { UsageError } from '../errors.js';
+import { AbortFanout } from './abort-fanout.js';
 import { type AutoScalingApi, sdkAutoScaling } from './autoscaling.js';
 import { type CloudFormationApi, sdkCloudFormation } from './cloudformation.js';
 import type { Ec2Api } from './ec2.js';
 import { sdkEc2 } from './ec2-sdk.js';
 import { type Route53Api, sdkRoute53 } from './route53.js';
+import { type S3Api, sdkS3 } from './s3.js';
+import { type StsApi, sdkSts } from './sts.js';
 
 /** Every AWS API tugboat uses, for one region. Library functions take this as an argument. */
 export interface AwsClients {
@@ -18,6 +23,9 @@ export interface AwsClients {
   readonly ec2: Ec2Api;
   readonly autoScaling: AutoScalingApi;
   readonly route53: Route53Api;
+  /** Only for templates too large to pass inline (staged in a private bucket). */
+  readonly s3: S3Api;
+  readonly sts: StsApi;
 }
 
 /** How to reach AWS. Flags win over the spec, which wins over the environment. */
@@ -34,12 +42,15 @@ export interface AwsClientsOptions {
   readonly signal?: AbortSignal;
 }
 
-/** Makes every `send` of an SDK client carry the abort signal, so Ctrl-C cancels a slow request. */
-function withSignal<C extends object>(client: C, signal: AbortSignal | undefined): C {
-  if (!signal) return client;
+/**
+ * Makes every `send` of an SDK client carry an abort signal from `fanout`, so Ctrl-C cancels a
+ * slow request without piling listeners onto the command's one signal.
+ */
+function withSignal<C extends object>(client: C, fanout: AbortFanout | undefined): C {
+  if (!fanout) return client;
   const target = client as unknown as { send: (command: unknown, options?: object) => Promise<unknown> };
   const send = target.send.bind(client);
-  target.send = (command, options) => send(command, { ...options, abortSignal: signal });
+  target.send = (command, options) => fanout.run((abortSignal) => send(command, { ...options, abortSignal }));
   return client;
 }
 
@@ -80,15 +91,20 @@ export function createAwsClients(options: AwsClientsOptions = {}): AwsClients {
     ...(credentials ? { credentials } : {}),
     maxAttempts: 5,
   };
+  const fanout = options.signal ? new AbortFanout(options.signal) : undefined;
   return {
     region,
     ...(endpointUrl ? { endpointUrl } : {}),
-    cloudFormation: sdkCloudFormation(
-      withSignal(new CloudFormationClient(config), options.signal),
+    cloudFormation: sdkCloudFormation(withSignal(new CloudFormationClient(config), fanout), endpointUrl),
+    ec2: sdkEc2(withSignal(new EC2Client(config), fanout), endpointUrl),
+    autoScaling: sdkAutoScaling(withSignal(new AutoScalingClient(config), fanout), endpointUrl),
+    route53: sdkRoute53(withSignal(new Route53Client(config), fanout), endpointUrl),
+    // Path-style addressing against a custom endpoint: `<bucket>.127.0.0.1` is no host name.
+    s3: sdkS3(
+      withSignal(new S3Client({ ...config, ...(endpointUrl ? { forcePathStyle: true } : {}) }), fanout),
+      region,
       endpointUrl,
     ),
-    ec2: sdkEc2(withSignal(new EC2Client(config), options.signal), endpointUrl),
-    autoScaling: sdkAutoScaling(withSignal(new AutoScalingClient(config), options.signal), endpointUrl),
-    route53: sdkRoute53(withSignal(new Route53Client(config), options.signal), endpointUrl),
+    sts: sdkSts(withSignal(new STSClient(config), fanout), endpointUrl),
   };
 }

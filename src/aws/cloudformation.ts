@@ -66,7 +66,8 @@ export interface ChangeSetInfo {
 /** Input for creating a stack or a change set. */
 export interface StackInput {
   readonly stackName: string;
-  readonly templateBody: string;
+  /** The template inline (at most 51,200 bytes), or the S3 URL of a larger one (at most 1 MB). */
+  readonly source: { readonly templateBody: string } | { readonly templateUrl: string };
   /** Every parameter value, explicitly (never UsePreviousValue). */
   readonly parameters: Readonly<Record<string, string>>;
   readonly tags: Tags;
@@ -93,6 +94,12 @@ const CAPABILITIES = ['CAPABILITY_IAM', 'CAPABILITY_NAMED_IAM'] as const;
 
 function params(values: Readonly<Record<string, string>>) {
   return Object.entries(values).map(([ParameterKey, ParameterValue]) => ({ ParameterKey, ParameterValue }));
+}
+
+function templateOf(input: StackInput) {
+  return 'templateUrl' in input.source
+    ? { TemplateURL: input.source.templateUrl }
+    : { TemplateBody: input.source.templateBody };
 }
 
 function toStackInfo(s: Stack): StackInfo {
@@ -144,7 +151,7 @@ export function sdkCloudFormation(client: CloudFormationClient, endpoint?: strin
         client.send(
           new CreateStackCommand({
             StackName: input.stackName,
-            TemplateBody: input.templateBody,
+            ...templateOf(input),
             Parameters: params(input.parameters),
             Tags: tagsToList(input.tags),
             Capabilities: [...CAPABILITIES],
@@ -199,7 +206,7 @@ export function sdkCloudFormation(client: CloudFormationClient, endpoint?: strin
             ChangeSetName: input.changeSetName,
             // Explicit UPDATE: moto treats a missing type as CREATE and makes a second stack.
             ChangeSetType: 'UPDATE',
-            TemplateBody: input.templateBody,
+            ...templateOf(input),
             Parameters: params(input.parameters),
             Tags: tagsToList(input.tags),
             Capabilities: [...CAPABILITIES],

@@ -11,4 +11,6 @@ export type {
 export type { Ec2Address, Ec2Api, Ec2Instance, Ec2KeyPair, Ec2Resource } from './ec2.js';
 export { AwsCallError, awsErrorCode, isAwsError } from './errors.js';
 export type { HostedZone, RecordSet, Route53Api } from './route53.js';
+export type { BucketRef, S3Api } from './s3.js';
+export type { StsApi } from './sts.js';
 export * from './types.js';

@@ -13,6 +13,8 @@ export const CLUSTER_TAG = 'tugboat:cluster';
 export const ROLE_TAG = 'tugboat:role';
 /** The worker group tag. */
 export const GROUP_TAG = 'tugboat:group';
+/** `true` on the auto-scaling group of a group whose spec says `eip: true`. */
+export const EIP_TAG = 'tugboat:eip';
 /** The EIP pool tag (value: the group the address is meant for, or `any`). */
 export const POOL_TAG = 'tugboat:pool';
 

@@ -46,6 +46,8 @@ export interface AgentInstallOptions {
   readonly events?: EventSink;
   /** The agent's files were synced already ({@link buildAgentFiles}); @default sync them now */
   readonly presynced?: SyncResult;
+  /** Upload everything again and restart even when nothing changed (`--force`). @default false */
+  readonly force?: boolean;
 }
 
 /** Where the agent's files go on a host. */

@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { TugboatError } from '../errors.js';
 import { type EventSink, silentEvents } from '../events.js';
 import {
   loadOrCreateAgentServingCertificate,
@@ -13,9 +12,9 @@ import { AGENT_SERVICE, type AgentInstallOptions, buildAgentFiles, installAgent 
 import { CONTROL_PLANE_SERVICE, type HostBundle, installControlPlane } from './control-plane-install.js';
 import { syncHostFiles } from './host-files.js';
 import type { HostInstallResult } from './host-install.js';
+import { ensureHostPrerequisites } from './host-prerequisites.js';
 import type { HostInventory, HostInventoryEntry } from './inventory.js';
 import { DEFAULT_HOST_LAYOUT, type HostLayout } from './layout.js';
-import { runPreflight } from './preflight.js';
 import { type HostOutcome, runMasterWithWorkers, runOnHosts } from './run-hosts.js';
 import { type UninstallResult, uninstallHost } from './uninstall.js';
 import { waitForDocker } from './wait-docker.js';
@@ -51,6 +50,16 @@ export interface BootstrapInventoryOptions extends InventoryAccessOptions {
   readonly agentListen?: (host: HostInventoryEntry) => string;
   /** Per-host limit for the control plane's /readyz and each Node's Ready. @default 180000 */
   readonly readyTimeoutMs?: number;
+  /**
+   * Install Node.js (and Docker on docker-runtime workers) where preflight finds it missing, with
+   * the host's package manager. When false, a missing prerequisite fails the host. @default true
+   */
+  readonly installPackages?: boolean;
+  /**
+   * Reinstall on every host even when it already has the same bundle and configuration: upload
+   * every file again, rewrite the services and restart them (`--force`). @default false
+   */
+  readonly force?: boolean;
 }
 
 /** What {@link bootstrapInventory} did. */
@@ -133,7 +142,7 @@ async function onHost<T>(
 /**
  * Installs a cluster on the hosts of an inventory: the control plane on the master (then waits
  * for /readyz over TLS), then the agent on every worker in parallel (then waits until its Node is
- * Ready). Idempotent: a second run uploads nothing and restarts nothing. A failed worker reports
+ * Ready). Idempotent: a second run uploads nothing and restarts nothing (unless `force`). A failed worker reports
  * its name, step, exit code and stderr tail while the others finish.
  */
 export async function bootstrapInventory(
@@ -151,18 +160,18 @@ export async function bootstrapInventory(
   });
   const readyTimeoutMs = options.readyTimeoutMs ?? 180_000;
   const preflight = async (shell: RemoteShell, host: HostInventoryEntry, requireDocker: boolean) => {
-    const report = await runPreflight(shell, { layout: layoutFor(host), requireDocker });
-    if (report.problems.length > 0) {
-      throw new TugboatError(
-        'PREFLIGHT_FAILED',
-        `${host.name}: preflight failed:\n  ${report.problems.join('\n  ')}`,
-        { exitCode: 4 },
-      );
-    }
+    const report = await ensureHostPrerequisites(shell, {
+      layout: layoutFor(host),
+      requireDocker,
+      install: options.installPackages ?? true,
+      events,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
     // Preflight already knows the init system: saves a round trip per host.
     return {
       nodePath: report.facts.nodePath,
       mode: report.facts.systemd ? ('systemd' as const) : ('supervised' as const),
+      facts: report.facts,
     };
   };
   const outcomes = await runMasterWithWorkers(
@@ -170,10 +179,17 @@ export async function bootstrapInventory(
     inv.workers,
     (host, role, masterUp) =>
       onHost(host, options, async (shell) => {
-        // Docker is checked later, with waiting: a host that just booted may answer SSH first.
-        const { nodePath, mode } = await timedStep(events, host, 'preflight', () =>
-          preflight(shell, host, false),
-        );
+        const needsDocker = role === 'worker' && inv.runtime === 'docker';
+        const { nodePath, mode } = await timedStep(events, host, 'preflight', async () => {
+          const first = await preflight(shell, host, false);
+          // Docker missing, or installed but stopped where systemd could start it: install or start
+          // it now. Installed and not answering yet without systemd is a host still booting: the
+          // worker waits for it (waitForDocker) before its agent needs it.
+          const { dockerInstalled, dockerVersion, systemd } = first.facts;
+          if (needsDocker && (!dockerInstalled || (!dockerVersion && systemd)))
+            return preflight(shell, host, true);
+          return first;
+        });
         if (role === 'master') {
           const result = await timedStep(events, host, 'install', () =>
             installControlPlane(shell, {
@@ -184,6 +200,7 @@ export async function bootstrapInventory(
               listen: options.apiListen ?? `0.0.0.0:${apiPort}`,
               mode,
               events,
+              force: options.force ?? false,
             }),
           );
           await timedStep(events, host, 'healthy', () =>
@@ -215,12 +232,13 @@ export async function bootstrapInventory(
           ...(host.labels ? { labels: host.labels } : {}),
           mode,
           events,
+          force: options.force ?? false,
         };
         // Upload while the master's control plane starts; start the agent only once it is up.
         const presynced = await timedStep(events, host, 'upload', () =>
-          syncHostFiles(shell, buildAgentFiles(agent), { events }),
+          syncHostFiles(shell, buildAgentFiles(agent), { events, force: options.force ?? false }),
         );
-        if (inv.runtime === 'docker') {
+        if (needsDocker) {
           await timedStep(events, host, 'docker', () => waitForDocker(shell, { signal: options.signal }));
         }
         await timedStep(events, host, 'wait-master', masterUp);

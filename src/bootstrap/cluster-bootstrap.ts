@@ -27,6 +27,8 @@ export interface ClusterBootstrapOptions {
   readonly mergeKubeconfigInto?: string;
   /** Hosts worked on at once after the master. @default 10 */
   readonly concurrency?: number;
+  /** Reinstall even on hosts that already have the same bundle and configuration. @default false */
+  readonly force?: boolean;
 }
 
 /** The bootstrap hook's context plus {@link ClusterBootstrapOptions}. */
@@ -69,6 +71,7 @@ export async function bootstrapCluster(context: ClusterBootstrapContext): Promis
     trustNewHosts: context.trustNewHosts ?? false,
     events: context.events,
     ...(context.concurrency ? { concurrency: context.concurrency } : {}),
+    ...(context.force ? { force: true } : {}),
     ...(context.signal ? { signal: context.signal } : {}),
   });
   const kubeconfigPath = join(stateDir, 'kubeconfig');

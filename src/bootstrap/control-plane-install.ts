@@ -31,6 +31,8 @@ export interface ControlPlaneInstallOptions {
   readonly mode?: ServiceMode | 'auto';
   /** @default silentEvents */
   readonly events?: EventSink;
+  /** Upload everything again and restart even when nothing changed (`--force`). @default false */
+  readonly force?: boolean;
 }
 
 /** Where the control plane's files go on a host. */

@@ -23,6 +23,14 @@ export interface SyncResult {
   readonly bytes: number;
 }
 
+/** Options for {@link syncHostFiles}. */
+export interface SyncHostFilesOptions {
+  /** Upload every file even when the host already has it (`--force`). @default false */
+  readonly force?: boolean;
+  /** @default silentEvents */
+  readonly events?: EventSink;
+}
+
 const digests = new WeakMap<Buffer, string>();
 const gzipped = new WeakMap<Buffer, Buffer>();
 
@@ -58,7 +66,7 @@ function gzipOnce(data: Buffer): Buffer {
 export async function syncHostFiles(
   shell: RemoteShell,
   files: readonly HostFile[],
-  options: { readonly events?: EventSink } = {},
+  options: SyncHostFilesOptions = {},
 ): Promise<SyncResult> {
   if (files.length === 0) return { uploaded: [], unchanged: [], bytes: 0 };
   for (const f of files) {
@@ -76,7 +84,9 @@ export async function syncHostFiles(
   );
   const lines = probe.stdout.trim().split('\n');
   const caps = (lines[files.length] ?? '').split(' ');
-  const stale = files.filter((f, i) => lines[i] !== `${f.mode.toString(8)} ${sha256(f.content)}`);
+  const stale = files.filter(
+    (f, i) => options.force === true || lines[i] !== `${f.mode.toString(8)} ${sha256(f.content)}`,
+  );
   let bytes = 0;
   if (caps.includes('dd')) {
     bytes = await streamFiles(shell, stale, caps.includes('gzip'));

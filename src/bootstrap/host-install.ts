@@ -26,12 +26,17 @@ export interface HostServiceOptions {
    * master started): they are not compared again. @default sync them now
    */
   readonly presynced?: SyncResult;
+  /**
+   * Reinstall even when the host already has the same files and service: upload every file again,
+   * rewrite the service definition and restart it (`--force`). @default false
+   */
+  readonly force?: boolean;
 }
 
 /**
  * Uploads what differs of `files`, then installs or updates the service `spec`. New files under an
  * unchanged definition (a new bundle, re-issued certificates) still need a restart, so the
- * service is restarted then. Idempotent: a second run uploads and restarts nothing.
+ * service is restarted then. Idempotent: a second run uploads and restarts nothing, unless `force`.
  */
 export async function installHostService(
   shell: RemoteShell,
@@ -39,11 +44,13 @@ export async function installHostService(
   spec: ServiceSpec,
   options: HostServiceOptions,
 ): Promise<HostInstallResult> {
-  const sync = options.presynced ?? (await syncHostFiles(shell, files, { events: options.events }));
+  const force = options.force ?? false;
+  const sync = options.presynced ?? (await syncHostFiles(shell, files, { events: options.events, force }));
   const service = await installService(shell, spec, {
     layout: options.layout,
     mode: options.mode ?? 'auto',
     events: options.events,
+    force,
   });
   let changed = service.changed;
   if (!changed && sync.uploaded.length > 0) {

@@ -33,11 +33,27 @@ export {
   bundleFileName,
   bundleHostFile,
   type HostFile,
+  type SyncHostFilesOptions,
   type SyncResult,
   syncHostFiles,
 } from './host-files.js';
 export type { HostInstallResult, HostServiceOptions } from './host-install.js';
 export { installHostService } from './host-install.js';
+export {
+  ensureHostPrerequisites,
+  type HostPrerequisitesOptions,
+  type HostPrerequisitesResult,
+} from './host-prerequisites.js';
+export {
+  buildInstallPlan,
+  choosePackageManager,
+  type InstallPlan,
+  type InstallStep,
+  nodePackageCommand,
+  nodeTooOldHint,
+  type PackageManager,
+  type PackageNeeds,
+} from './install-packages.js';
 export { type HostInventory, type HostInventoryEntry, parseHostInventory } from './inventory.js';
 export {
   buildHostLayout,
@@ -48,6 +64,7 @@ export {
 } from './layout.js';
 export {
   checkPreflight,
+  nodeMajor,
   type PreflightFacts,
   type PreflightReport,
   type PreflightRequirements,
@@ -61,6 +78,7 @@ export {
   detectServiceMode,
   ensureHostLayout,
   type InstallResult,
+  type InstallServiceOptions,
   installService,
   removeService,
   restartService,

@@ -23,10 +23,23 @@ export interface PreflightFacts {
   readonly arch: string;
   readonly distro: string;
   readonly distroVersion: string;
-  /** `v20.11.1`, or '' when node is not on PATH. */
+  /** `ID_LIKE` of /etc/os-release, e.g. `fedora` or `rhel centos fedora` ('' when absent). */
+  readonly distroLike: string;
+  /** The login user's uid (0: root, no sudo needed to install packages). */
+  readonly uid: number;
+  /** Which of `dnf`, `yum`, `apt-get` are on PATH, in that order. */
+  readonly packageManagers: readonly string[];
+  /** True when `sudo` is on PATH. */
+  readonly sudo: boolean;
+  /**
+   * The newest Node.js found: `node` on PATH or a versioned `node-NN` (Amazon Linux 2023 installs
+   * `node-20`), e.g. `v20.11.1`; '' when there is none.
+   */
   readonly nodeVersion: string;
-  /** Absolute path of node (what services run), or ''. */
+  /** Absolute path of that node (what services run), or ''. */
   readonly nodePath: string;
+  /** True when the `docker` command is installed (whether or not its daemon answers). */
+  readonly dockerInstalled: boolean;
   /** Docker daemon version, or '' when no daemon answers. */
   readonly dockerVersion: string;
   readonly freeDiskMb: number;
@@ -42,6 +55,14 @@ export interface PreflightReport {
   readonly problems: readonly string[];
 }
 
+/** Node.js commands looked for: `node`, then the versioned names of Amazon Linux 2023's packages. */
+const NODE_COMMANDS = ['node', 'node-26', 'node-24', 'node-22', 'node-20'];
+
+/** The major version of `v20.11.1` (0 when unparsable). */
+export function nodeMajor(version: string): number {
+  return Number(/^v(\d+)\./.exec(version)?.[1] ?? 0);
+}
+
 /**
  * The preflight script: POSIX sh, read-only, one `key=value` line per fact. Pure: the same layout
  * gives the same text.
@@ -52,9 +73,12 @@ export function renderPreflightScript(layout: HostLayout): string {
     'echo "os=$(uname -s)"',
     'echo "arch=$(uname -m)"',
     // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, safe under set -u
-    'if [ -r /etc/os-release ]; then (. /etc/os-release; echo "distro=${ID:-}"; echo "distro_version=${VERSION_ID:-}"); fi',
-    'if command -v node >/dev/null 2>&1; then echo "node=$(node --version 2>/dev/null)"; echo "node_path=$(command -v node)"; fi',
-    'if command -v docker >/dev/null 2>&1; then echo "docker=$(docker version --format \'{{.Server.Version}}\' 2>/dev/null)"; fi',
+    'if [ -r /etc/os-release ]; then (. /etc/os-release; echo "distro=${ID:-}"; echo "distro_version=${VERSION_ID:-}"; echo "distro_like=${ID_LIKE:-}"); fi',
+    'echo "uid=$(id -u)"',
+    'for c in dnf yum apt-get; do if command -v "$c" >/dev/null 2>&1; then echo "package_manager=$c"; fi; done',
+    'if command -v sudo >/dev/null 2>&1; then echo sudo=yes; fi',
+    `for c in ${NODE_COMMANDS.join(' ')}; do if command -v "$c" >/dev/null 2>&1; then echo "node_candidate=$("$c" --version 2>/dev/null) $(command -v "$c")"; fi; done`,
+    'if command -v docker >/dev/null 2>&1; then echo docker_installed=yes; echo "docker=$(docker version --format \'{{.Server.Version}}\' 2>/dev/null)"; fi',
     // Free space of the nearest existing ancestor of the data directory.
     `d=${quote(layout.lib)}; while [ ! -d "$d" ]; do d=$(dirname "$d"); done`,
     'echo "free_kb=$(df -Pk "$d" | awk \'NR==2 {print $4}\')"',
@@ -67,9 +91,19 @@ export function renderPreflightScript(layout: HostLayout): string {
 /** Parses the script's output. `localMidpointMs` is our clock halfway through the round trip. */
 export function parsePreflightOutput(stdout: string, localMidpointMs: number): PreflightFacts {
   const kv = new Map<string, string>();
+  const managers: string[] = [];
+  let node = { version: '', path: '' };
   for (const line of stdout.split('\n')) {
     const at = line.indexOf('=');
-    if (at > 0) kv.set(line.slice(0, at), line.slice(at + 1).trim());
+    if (at <= 0) continue;
+    const key = line.slice(0, at);
+    const value = line.slice(at + 1).trim();
+    if (key === 'package_manager') managers.push(value);
+    else if (key === 'node_candidate') {
+      // `v20.11.1 /usr/bin/node-20`: the newest wins, `node` itself on a tie (it comes first).
+      const [version = '', path = ''] = value.split(' ');
+      if (path && nodeMajor(version) > nodeMajor(node.version)) node = { version, path };
+    } else kv.set(key, value);
   }
   const get = (k: string) => kv.get(k) ?? '';
   const time = Number(get('time'));
@@ -78,8 +112,13 @@ export function parsePreflightOutput(stdout: string, localMidpointMs: number): P
     arch: get('arch'),
     distro: get('distro'),
     distroVersion: get('distro_version'),
-    nodeVersion: get('node'),
-    nodePath: get('node_path'),
+    distroLike: get('distro_like'),
+    uid: get('uid') === '' ? -1 : Number(get('uid')),
+    packageManagers: managers,
+    sudo: get('sudo') === 'yes',
+    nodeVersion: node.version,
+    nodePath: node.path,
+    dockerInstalled: get('docker_installed') === 'yes',
     dockerVersion: get('docker'),
     freeDiskMb: Math.floor(Number(get('free_kb') || 0) / 1024),
     systemd: get('systemd') === 'yes',
@@ -98,13 +137,21 @@ export function checkPreflight(facts: PreflightFacts, req: PreflightRequirements
   if (!archs.includes(facts.arch)) {
     problems.push(`architecture "${facts.arch}" is not supported: use one of ${archs.join(', ')}`);
   }
-  const major = Number(/^v(\d+)\./.exec(facts.nodeVersion)?.[1] ?? 0);
+  const major = nodeMajor(facts.nodeVersion);
   if (!facts.nodeVersion) problems.push(`node is not installed: install Node.js ${minNode} or later`);
   else if (major < minNode) {
     problems.push(`node ${facts.nodeVersion} is too old: install Node.js ${minNode} or later`);
   }
   if (req.requireDocker && !facts.dockerVersion) {
-    problems.push('no Docker daemon answers: install Docker and start it (systemctl enable --now docker)');
+    if (!facts.dockerInstalled) {
+      problems.push('docker is not installed: install Docker and start it (systemctl enable --now docker)');
+    } else if (facts.systemd) {
+      problems.push('docker is installed but no daemon answers: start it (systemctl enable --now docker)');
+    } else {
+      problems.push(
+        'docker is installed but no daemon answers and systemd is not PID 1: start dockerd under the init system in use (e.g. service docker start)',
+      );
+    }
   }
   if (facts.freeDiskMb < minDisk) {
     problems.push(`only ${facts.freeDiskMb} MB free for /var/lib/tugboat: free at least ${minDisk} MB`);

@@ -21,6 +21,12 @@ export interface ServiceOptions {
   readonly events?: EventSink;
 }
 
+/** Options for {@link installService}. */
+export interface InstallServiceOptions extends ServiceOptions {
+  /** Rewrite the definition and restart even when the same one is installed and running. @default false */
+  readonly force?: boolean;
+}
+
 /** What {@link installService} did. */
 export interface InstallResult {
   readonly mode: ServiceMode;
@@ -213,7 +219,7 @@ export async function restartService(
 export async function installService(
   shell: RemoteShell,
   spec: ServiceSpec,
-  options: ServiceOptions,
+  options: InstallServiceOptions,
 ): Promise<InstallResult> {
   const events = options.events ?? silentEvents;
   const mode = await resolveMode(shell, options);
@@ -224,7 +230,7 @@ export async function installService(
       : renderSupervisorScript(spec, options.layout);
   const target = mode === 'systemd' ? p.unit : p.supervisor;
   const before = await probeService(shell, spec.name, target, options.layout, mode);
-  if (before.running && before.installed === content) {
+  if (!options.force && before.running && before.installed === content) {
     events.emit({
       code: 'service.unchanged',
       level: 'debug',

@@ -1,5 +1,5 @@
 import { TugboatError } from '../errors.js';
-import type { Status } from './types.js';
+import type { Status } from '../kube/index.js';
 
 /**
  * The API server answered with an error status. Carries the HTTP status, the Kubernetes

@@ -1,15 +1,8 @@
 import type { IncomingMessage } from 'node:http';
+import type { KubeList, KubeObject, Status, WatchEvent } from '../kube/index.js';
 import { buildPath, renderSelector, withQuery } from './paths.js';
 import { Transport, type TransportOptions } from './transport.js';
-import {
-  type KubeList,
-  type KubeObject,
-  type PatchType,
-  patchContentTypes,
-  type ResourceType,
-  type Status,
-  type WatchEvent,
-} from './types.js';
+import { type PatchType, patchContentTypes, type ResourceType } from './types.js';
 
 /** Selects objects in list and watch calls. */
 export interface ListOptions {

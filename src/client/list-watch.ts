@@ -1,6 +1,7 @@
+import type { KubeObject, Status, WatchEvent } from '../kube/index.js';
 import { isGone } from './api-error.js';
 import type { KubeClient, ListOptions } from './client.js';
-import type { KubeObject, ResourceType, Status, WatchEvent } from './types.js';
+import type { ResourceType } from './types.js';
 
 /** What `runListWatch` tells its consumer. */
 export interface ListWatchHandlers<T extends KubeObject> {

@@ -2,8 +2,8 @@ import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
 import { UsageError } from '../errors.js';
+import type { Status } from '../kube/index.js';
 import { ApiError } from './api-error.js';
-import type { Status } from './types.js';
 
 /** How to reach and authenticate to an API server. */
 export interface TransportOptions {

@@ -1,74 +1,7 @@
 /**
- * The generic shapes of the Kubernetes REST API that every resource shares: object metadata,
- * lists, watch events and the `Status` body of errors. Resource-specific shapes live in
- * `core-types.ts`.
+ * Client-side descriptions of the REST API: which resource types exist (group, version, plural)
+ * and which patch content types the server accepts. Object shapes live in `src/kube/`.
  */
-
-/** An owner of an object (garbage collection follows these). */
-export interface OwnerReference {
-  readonly apiVersion: string;
-  readonly kind: string;
-  readonly name: string;
-  readonly uid: string;
-  readonly controller?: boolean;
-  readonly blockOwnerDeletion?: boolean;
-}
-
-/** `metadata` of every object. */
-export interface ObjectMeta {
-  name?: string;
-  generateName?: string;
-  namespace?: string;
-  uid?: string;
-  resourceVersion?: string;
-  generation?: number;
-  creationTimestamp?: string;
-  deletionTimestamp?: string;
-  deletionGracePeriodSeconds?: number;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  ownerReferences?: OwnerReference[];
-  finalizers?: string[];
-}
-
-/** Any API object. */
-export interface KubeObject {
-  apiVersion?: string;
-  kind?: string;
-  metadata: ObjectMeta;
-}
-
-/** A list response (`PodList`, `NodeList`, ...). */
-export interface KubeList<T extends KubeObject = KubeObject> {
-  apiVersion?: string;
-  kind?: string;
-  metadata: { resourceVersion?: string; continue?: string };
-  items: T[];
-}
-
-/** One event of a watch stream (one JSON document per line). */
-export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
-
-export interface WatchEvent<T extends KubeObject = KubeObject> {
-  readonly type: WatchEventType;
-  readonly object: T;
-}
-
-/** The body the API server returns with errors (and some successes). */
-export interface Status {
-  apiVersion?: string;
-  kind?: 'Status';
-  metadata?: { resourceVersion?: string };
-  status?: 'Success' | 'Failure';
-  message?: string;
-  reason?: string;
-  code?: number;
-  details?: {
-    name?: string;
-    kind?: string;
-    causes?: { reason?: string; message?: string; field?: string }[];
-  };
-}
 
 /**
  * Identifies a resource type: group ('' for the core group), version and plural resource name.

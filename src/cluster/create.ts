@@ -5,6 +5,7 @@ import { assignEips, ensurePoolTags } from '../provision/eip.js';
 import { buildInventory, type Inventory, waitForGroups } from '../provision/inventory.js';
 import { ensureKeyPair, type KeyPairResult } from '../provision/keypair.js';
 import { deployStack, type StackDeployResult } from '../provision/stack.js';
+import { s3TemplateStore } from '../provision/template-store.js';
 import {
   API_ENDPOINT_OUTPUT,
   type ClusterDefinition,
@@ -87,6 +88,7 @@ export async function createCluster(options: CreateClusterOptions): Promise<Crea
       tags: { ...definition.tags, [CLUSTER_TAG]: cluster },
       ...(signal ? { signal } : {}),
       confirmReplace: async () => replaceAnswer,
+      templateStore: s3TemplateStore({ aws, cluster, events }),
       ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}),
       ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
     }),

@@ -20,7 +20,7 @@ export async function listEips(options: ListEipsOptions): Promise<PoolAddress[]>
 /** Options of `assignEips`. */
 export interface AssignClusterEipsOptions extends LifecycleOptions {
   readonly cluster: string;
-  /** Only this group. @default every worker group */
+  /** Only this group. @default the groups whose spec says `eip: true` (tag `tugboat:eip=true`) */
   readonly group?: string;
   /** Only this instance. */
   readonly instanceId?: string;

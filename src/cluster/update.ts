@@ -9,6 +9,7 @@ import {
   discardStackUpdate,
   planStackUpdate,
 } from '../provision/stack-update.js';
+import { s3TemplateStore } from '../provision/template-store.js';
 import { type ClusterDefinition, checkClusterName, type LifecycleOptions, stackNameOf } from './types.js';
 
 /** Options of `updateCluster`. */
@@ -50,6 +51,7 @@ export async function updateCluster(options: UpdateClusterOptions): Promise<Upda
       [definition.keyNameParameter ?? 'KeyName']: keyPairName(cluster),
     },
     tags: { ...definition.tags, [CLUSTER_TAG]: cluster },
+    templateStore: s3TemplateStore({ aws, cluster, events }),
     ...(signal ? { signal } : {}),
     ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}),
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),

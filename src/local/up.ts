@@ -5,10 +5,10 @@ import { stringify } from 'yaml';
 import { findDockerSocket } from '../agent/runtime/docker-api.js';
 import { DockerRuntime } from '../agent/runtime/docker-runtime.js';
 import { KubeClient } from '../client/client.js';
-import type { KubeObject } from '../client/types.js';
 import { resources } from '../client/types.js';
 import { TugboatError } from '../errors.js';
 import { type EventSink, runPhase, silentEvents } from '../events.js';
+import type { KubeObject } from '../kube/index.js';
 import {
   defaultKubeconfigPath,
   issueAgentServingCertificate,

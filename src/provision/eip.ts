@@ -73,11 +73,11 @@ export async function ensurePoolTags(options: {
 export interface AssignEipsOptions extends InventoryOptions {
   readonly events: EventSink;
   readonly signal?: AbortSignal;
-  /** Only hosts of this group. @default every worker group */
+  /** Only hosts of this group. @default the groups whose spec says `eip: true` */
   readonly group?: string;
   /** Only this instance. */
   readonly instanceId?: string;
-  /** Only these groups (create uses the spec's groups with `eip: true`). */
+  /** Only these groups (create passes the spec's groups with `eip: true`). @default read from the `tugboat:eip` tag */
   readonly groups?: readonly string[];
   /** Attempts per host when another client takes the address first. @default 5 */
   readonly attempts?: number;
@@ -120,14 +120,19 @@ export async function assignEips(options: AssignEipsOptions): Promise<AssignEips
       `group "${options.group}" not found in cluster ${options.cluster}: groups are ${known}`,
     );
   }
+  // No explicit choice: the groups whose spec says `eip: true`, read from their ASG's tag.
+  const wanted = options.groups ?? inv.groups.filter((g) => g.eip).map((g) => g.name);
+  if (!options.instanceId && !options.group && wanted.length === 0) {
+    throw new UsageError(
+      `no group of cluster ${options.cluster} has eip: true: set eip: true on a worker group in the cluster spec and run \`tugboat update\`, or name one with --group or --instance`,
+    );
+  }
   const targets = inv.hosts.filter((h) =>
     options.instanceId
       ? h.id === options.instanceId
       : options.group
         ? h.group === options.group
-        : options.groups
-          ? options.groups.includes(h.group)
-          : h.role === 'worker',
+        : wanted.includes(h.group),
   );
   if (options.instanceId && targets.length === 0) {
     throw new UsageError(

@@ -1,6 +1,6 @@
 import type { AutoScalingApi, AutoScalingGroup } from '../aws/autoscaling.js';
 import type { Ec2Api } from '../aws/ec2.js';
-import { CLUSTER_TAG, clusterFilter, GROUP_TAG, ROLE_TAG } from '../aws/types.js';
+import { CLUSTER_TAG, clusterFilter, EIP_TAG, GROUP_TAG, ROLE_TAG } from '../aws/types.js';
 import type { EventSink } from '../events.js';
 import { pollUntil } from './wait.js';
 
@@ -30,6 +30,8 @@ export interface GroupStatus {
   readonly max: number;
   readonly desired: number;
   readonly inService: number;
+  /** The spec says `eip: true` for this group (tag `tugboat:eip=true` on its auto-scaling group). */
+  readonly eip: boolean;
   readonly hosts: readonly Host[];
 }
 
@@ -102,6 +104,7 @@ export async function buildInventory(options: InventoryOptions): Promise<Invento
         max: g.max,
         desired: g.desired,
         inService: g.instances.filter((i) => i.lifecycleState === 'InService').length,
+        eip: g.tags[EIP_TAG] === 'true',
         hosts,
       };
     })

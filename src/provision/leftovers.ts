@@ -1,6 +1,9 @@
 import type { AwsClients } from '../aws/clients.js';
 import type { RecordSet } from '../aws/route53.js';
+import type { BucketRef } from '../aws/s3.js';
 import { CLUSTER_TAG, clusterFilter, type Tags } from '../aws/types.js';
+import { ownershipTxt } from './template/names.js';
+import { templateBucket } from './template-store.js';
 
 /** Kinds of resources tugboat creates, in the order the sweep deletes them. */
 export const RESOURCE_KINDS = [
@@ -17,6 +20,7 @@ export const RESOURCE_KINDS = [
   'key-pair',
   'dns-record',
   'hosted-zone',
+  'template-object',
 ] as const;
 
 /** A kind of resource tugboat creates. */
@@ -35,15 +39,13 @@ export interface Leftover {
     readonly zoneId?: string;
     readonly record?: RecordSet;
     readonly state?: string;
+    readonly bucket?: BucketRef;
   };
 }
 
 const owned = (tags: Tags, cluster: string) => tags[CLUSTER_TAG] === cluster;
 
-/** The TXT value that marks a DNS name as owned by a cluster (Route 53 records carry no tags). */
-export function ownershipTxt(cluster: string): string {
-  return `"${CLUSTER_TAG}=${cluster}"`;
-}
+export { ownershipTxt };
 
 async function dnsLeftovers(aws: AwsClients, cluster: string): Promise<Leftover[]> {
   const zones = await aws.route53.listHostedZones();
@@ -66,11 +68,24 @@ async function dnsLeftovers(aws: AwsClients, cluster: string): Promise<Leftover[
   return out;
 }
 
+/** Staged templates under the cluster's prefix of the shared bucket that carry the cluster's tag. */
+async function templateLeftovers(aws: AwsClients, cluster: string): Promise<Leftover[]> {
+  const bucket = await templateBucket(aws);
+  const out: Leftover[] = [];
+  for (const key of await aws.s3.listKeys(bucket, `${cluster}/`)) {
+    if (owned(await aws.s3.objectTags(bucket, key), cluster)) {
+      out.push({ kind: 'template-object', id: `s3://${bucket.bucket}/${key}`, detail: { bucket } });
+    }
+  }
+  return out;
+}
+
 /**
  * Finds every resource of the cluster that still exists, by tag `tugboat:cluster=<name>` (tags
  * are checked again client-side: nothing untagged is ever returned). Network interfaces count when
  * they are tagged or sit in one of the cluster's VPCs (instances' own interfaces carry no tags).
- * DNS records count inside a tagged hosted zone or next to an ownership TXT record.
+ * DNS records count inside a tagged hosted zone or next to an ownership TXT record; staged
+ * templates count under the cluster's prefix of the shared template bucket, when tagged.
  */
 export async function findLeftovers(aws: AwsClients, cluster: string): Promise<Leftover[]> {
   const filter = [clusterFilter(cluster)];
@@ -135,6 +150,7 @@ export async function findLeftovers(aws: AwsClients, cluster: string): Promise<L
   for (const id of vpcIds) out.push({ kind: 'vpc', id });
   for (const k of keys) if (owned(k.tags, cluster)) out.push({ kind: 'key-pair', id: k.name });
   out.push(...(await dnsLeftovers(aws, cluster)));
+  out.push(...(await templateLeftovers(aws, cluster)));
   const rank = (k: ResourceKind) => RESOURCE_KINDS.indexOf(k);
   return out.sort((a, b) => rank(a.kind) - rank(b.kind));
 }

@@ -1,13 +1,8 @@
 import type { ResourceChange, StackInfo } from '../aws/cloudformation.js';
 import { DeploymentError, UsageError } from '../errors.js';
-import {
-  type StackDeployOptions,
-  type StackOptions,
-  stackFailure,
-  templateBody,
-  waitForStack,
-} from './stack.js';
+import { type StackDeployOptions, type StackOptions, stackFailure, waitForStack } from './stack.js';
 import { isInProgress, StackEventStream } from './stack-events.js';
+import { stageTemplate } from './template-store.js';
 import { pollUntil, throwIfAborted } from './wait.js';
 
 /** Resource changes of an update, grouped as a user reads them. */
@@ -37,6 +32,8 @@ export type UpdatePlan =
       readonly stack: StackInfo;
       readonly changeSetId: string;
       readonly changes: ChangeSummary;
+      /** Deletes the staged template once the change set is applied or discarded. */
+      readonly release?: () => Promise<void>;
     };
 
 /** Options of `planStackUpdate`. */
@@ -64,26 +61,35 @@ export async function planStackUpdate(options: PlanUpdateOptions): Promise<Updat
     );
   }
   const changeSetName = `tugboat-${options.changeSetSuffix ?? Date.now()}`;
-  const id = await cfn.createChangeSet({
-    stackName,
-    changeSetName,
-    templateBody: templateBody(options.template, stackName),
-    parameters: options.parameters,
-    tags: options.tags,
-  });
-  const cs = await pollUntil(
-    async () => {
-      const d = await cfn.describeChangeSet(id);
-      return d.status.endsWith('_PENDING') || d.status.endsWith('_IN_PROGRESS') ? undefined : d;
-    },
-    {
-      what: `change set ${changeSetName}`,
-      intervalMs: Math.min(options.pollIntervalMs ?? 2_000, 2_000),
-      timeoutMs: 600_000,
-      ...(options.signal ? { signal: options.signal } : {}),
-    },
-  );
+  const staged = await stageTemplate(options.template, stackName, options.templateStore);
+  let cs: Awaited<ReturnType<typeof cfn.describeChangeSet>>;
+  let id: string;
+  try {
+    id = await cfn.createChangeSet({
+      stackName,
+      changeSetName,
+      source: staged.source,
+      parameters: options.parameters,
+      tags: options.tags,
+    });
+    cs = await pollUntil(
+      async () => {
+        const d = await cfn.describeChangeSet(id);
+        return d.status.endsWith('_PENDING') || d.status.endsWith('_IN_PROGRESS') ? undefined : d;
+      },
+      {
+        what: `change set ${changeSetName}`,
+        intervalMs: Math.min(options.pollIntervalMs ?? 2_000, 2_000),
+        timeoutMs: 600_000,
+        ...(options.signal ? { signal: options.signal } : {}),
+      },
+    );
+  } catch (err) {
+    await staged.release();
+    throw err;
+  }
   if (cs.status === 'FAILED') {
+    await staged.release();
     await cfn.deleteChangeSet(id).catch(() => undefined);
     if (/didn't contain changes|no updates/i.test(cs.statusReason ?? '')) return { kind: 'unchanged', stack };
     throw new DeploymentError(
@@ -98,22 +104,29 @@ export async function planStackUpdate(options: PlanUpdateOptions): Promise<Updat
     message: `${changes.add.length} to add, ${changes.modify.length} to modify, ${changes.replace.length} to replace, ${changes.remove.length} to remove`,
     data: { ...changes },
   });
-  return { kind: 'changes', stack, changeSetId: id, changes };
+  return { kind: 'changes', stack, changeSetId: id, changes, release: staged.release };
 }
 
 /** Deletes a plan's change set (the user declined). */
 export async function discardStackUpdate(options: StackOptions, plan: UpdatePlan): Promise<void> {
-  if (plan.kind === 'changes') await options.cfn.deleteChangeSet(plan.changeSetId).catch(() => undefined);
+  if (plan.kind !== 'changes') return;
+  await options.cfn.deleteChangeSet(plan.changeSetId).catch(() => undefined);
+  await plan.release?.();
 }
 
 /** Executes a plan's change set and waits, streaming events; reports root causes on failure. */
 export async function applyStackUpdate(options: StackOptions, plan: UpdatePlan): Promise<StackInfo> {
   if (plan.kind === 'unchanged') return plan.stack;
-  throwIfAborted(options.signal);
   const stream = new StackEventStream(options.cfn, options.stackName, options.events);
-  await stream.prime();
-  await options.cfn.executeChangeSet(plan.changeSetId);
-  const done = await waitForStack(options, stream);
+  let done: StackInfo | undefined;
+  try {
+    throwIfAborted(options.signal);
+    await stream.prime();
+    await options.cfn.executeChangeSet(plan.changeSetId);
+    done = await waitForStack(options, stream);
+  } finally {
+    await plan.release?.();
+  }
   if (done?.status !== 'UPDATE_COMPLETE') {
     throw stackFailure(
       options.stackName,

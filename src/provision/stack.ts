@@ -1,4 +1,4 @@
-import type { CloudFormationApi, StackInfo } from '../aws/cloudformation.js';
+import type { CloudFormationApi, StackInfo, StackInput } from '../aws/cloudformation.js';
 import { AwsCallError } from '../aws/errors.js';
 import type { Tags } from '../aws/types.js';
 import { DeploymentError, UsageError } from '../errors.js';
@@ -11,7 +11,7 @@ import {
   StackEventStream,
 } from './stack-events.js';
 import type { ChangeSummary } from './stack-update.js';
-import { TEMPLATE_BODY_LIMIT } from './template/index.js';
+import { stageTemplate, type TemplateStore } from './template-store.js';
 import { pollUntil, throwIfAborted } from './wait.js';
 
 /** What stack operations need. */
@@ -33,6 +33,11 @@ export interface StackDeployOptions extends StackOptions {
   readonly tags: Tags;
   /** Asked before deleting a stack left in ROLLBACK_COMPLETE. @default refuse */
   readonly confirmReplace?: (question: string) => Promise<boolean>;
+  /**
+   * Where templates above the 51,200-byte inline limit are uploaded (passed as TemplateURL).
+   * @default none: such templates are refused with TEMPLATE_TOO_LARGE
+   */
+  readonly templateStore?: TemplateStore;
   /** Set on the retry after losing a create race (so it happens once). @default false */
   readonly raced?: boolean;
 }
@@ -67,23 +72,6 @@ export async function waitForStack(
       ...(options.signal ? { signal: options.signal } : {}),
     },
   ).then((r) => (r.gone ? undefined : r.stack));
-}
-
-/**
- * The template as compact JSON for CreateStack / CreateChangeSet. CloudFormation takes at most
- * 51,200 bytes inline (a larger one needs an S3 upload and TemplateURL, which tugboat does not
- * do): fail before any change with the size and a way out.
- */
-export function templateBody(template: object, stackName: string): string {
-  const body = JSON.stringify(template);
-  const bytes = Buffer.byteLength(body, 'utf8');
-  if (bytes > TEMPLATE_BODY_LIMIT) {
-    throw new DeploymentError(
-      'TEMPLATE_TOO_LARGE',
-      `the template of ${stackName} is ${bytes} bytes, above CloudFormation's inline limit of ${TEMPLATE_BODY_LIMIT}: use fewer worker groups or zones per cluster`,
-    );
-  }
-  return body;
 }
 
 /** A stack failure naming its root-cause resources (or the AWS message when none is known). */
@@ -153,13 +141,24 @@ export async function deployStack(options: StackDeployOptions): Promise<StackDep
   }
   throwIfAborted(options.signal);
   events.emit({ code: 'stack.create', level: 'info', message: `creating stack ${stackName}` });
+  const staged = await stageTemplate(options.template, stackName, options.templateStore);
   try {
-    await cfn.createStack({
-      stackName,
-      templateBody: templateBody(options.template, stackName),
-      parameters: options.parameters,
-      tags: options.tags,
-    });
+    return await createAndWait(options, stream, staged.source, replaced);
+  } finally {
+    // CloudFormation keeps its own copy once the operation is over, success or failure.
+    await staged.release();
+  }
+}
+
+async function createAndWait(
+  options: StackDeployOptions,
+  stream: StackEventStream,
+  source: StackInput['source'],
+  replaced: boolean,
+): Promise<StackDeployResult> {
+  const { cfn, events, stackName } = options;
+  try {
+    await cfn.createStack({ stackName, source, parameters: options.parameters, tags: options.tags });
   } catch (err) {
     if (!(err instanceof AwsCallError)) throw err;
     if (err.awsCode === 'AlreadyExistsException' && !options.raced)

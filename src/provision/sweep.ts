@@ -62,6 +62,11 @@ async function remove(aws: AwsClients, l: Leftover): Promise<void> {
         : undefined;
     case 'hosted-zone':
       return aws.route53.deleteHostedZone(l.id);
+    case 'template-object': {
+      const bucket = l.detail?.bucket;
+      const key = bucket ? l.id.slice(`s3://${bucket.bucket}/`.length) : '';
+      return bucket && key ? aws.s3.deleteObject(bucket, key) : undefined;
+    }
   }
 }
 

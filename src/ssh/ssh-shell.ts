@@ -36,14 +36,30 @@ export class SshShell implements RemoteShell {
     private readonly jump?: Client,
   ) {}
 
-  private openExec(command: string): Promise<ClientChannel> {
+  /**
+   * `attach` runs synchronously in ssh2's callback: a fast command's exit-status can arrive in the
+   * same TCP read as the exec confirmation, and ssh2 emits `exit` while still parsing it, before
+   * any code awaiting the channel could listen (seen: about 1 exec in 125 lost its exit code).
+   */
+  private openExec(command: string, attach?: (channel: ClientChannel) => void): Promise<ClientChannel> {
     return new Promise((resolve, reject) => {
-      this.client.exec(command, (err, channel) => (err ? reject(err) : resolve(channel)));
+      this.client.exec(command, (err, channel) => {
+        if (err) return reject(err);
+        attach?.(channel);
+        resolve(channel);
+      });
     });
   }
 
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
-    const channel = await this.openExec(wrapCommand(command));
+    let code: number | null = null;
+    let signal: string | undefined;
+    const channel = await this.openExec(wrapCommand(command), (ch) =>
+      ch.on('exit', (c: number | null, s?: string) => {
+        code = c ?? null;
+        signal = s?.replace(/^SIG/, '') || undefined;
+      }),
+    );
     const output = new OutputCollector(options);
     let pgid: number | undefined;
     let pgidKnown: () => void = () => {};
@@ -69,12 +85,6 @@ export class SshShell implements RemoteShell {
         head = undefined;
         output.pushStderr(all);
       }
-    });
-    let code: number | null = null;
-    let signal: string | undefined;
-    channel.on('exit', (c: number | null, s?: string) => {
-      code = c ?? null;
-      signal = s?.replace(/^SIG/, '') || undefined;
     });
     const done = new Promise<ExecResult>((resolve, reject) => {
       channel.once('error', reject);

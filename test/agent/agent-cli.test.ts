@@ -52,7 +52,7 @@ it('tugboat agent registers the node from a config file plus flags and exits 0 o
       'topology.kubernetes.io/zone': 'lab-1',
       'kubernetes.io/hostname': expect.any(String),
     });
-    expect(node.spec.taints).toEqual([{ key: 'role', value: 'edge', effect: 'NoSchedule' }]);
+    expect(node.spec?.taints).toEqual([{ key: 'role', value: 'edge', effect: 'NoSchedule' }]);
   } finally {
     const exited = new Promise<number | null>((r) => agent.child.once('exit', (code) => r(code)));
     agent.child.kill('SIGTERM');

@@ -3,17 +3,20 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AGENT_SERVICE } from '../../src/bootstrap/agent-install.js';
 import { bootstrapInventory, uninstallInventory } from '../../src/bootstrap/bootstrap-inventory.js';
-import type { HostBundle } from '../../src/bootstrap/control-plane-install.js';
+import { CONTROL_PLANE_SERVICE, type HostBundle } from '../../src/bootstrap/control-plane-install.js';
 import {
   type HostInventory,
   type HostInventoryEntry,
   parseHostInventory,
 } from '../../src/bootstrap/inventory.js';
 import { buildHostLayout, layoutDirectories } from '../../src/bootstrap/layout.js';
+import { serviceStatus } from '../../src/bootstrap/service.js';
 import { RecordingEvents } from '../../src/events.js';
 import { writeKeyFile } from '../../src/pki/index.js';
 import { HostKeyError, SshConnectError } from '../../src/ssh/errors.js';
+import { LocalShell } from '../../src/ssh/local-shell.js';
 import { freePort } from '../harness/process.js';
 import { generateSshKey, type Sshd, type SshKeyPair, startSshd } from '../harness/sshd.js';
 
@@ -112,6 +115,40 @@ describe('bootstrap --inventory with three hosts over SSH', () => {
       ['w1', 0, false],
       ['w2', 0, false],
     ]);
+  });
+
+  it('with force, a third run uploads every file again and restarts every service', async () => {
+    const inventory = parseHostInventory(inventoryText);
+    const hosts = [inventory.master, ...inventory.workers];
+    const service = (h: HostInventoryEntry) => (h.role === 'master' ? CONTROL_PLANE_SERVICE : AGENT_SERVICE);
+    // The hosts share this machine, so their supervised services are visible from a local shell.
+    const status = () =>
+      Promise.all(hosts.map((h) => serviceStatus(new LocalShell(), service(h), { layout: layoutFor(h) })));
+    const before = await status();
+    const result = await bootstrapInventory({ ...options(inventory, false), force: true });
+    expect(
+      result.hosts.map((h) =>
+        h.ok
+          ? [
+              h.host,
+              h.value.filesUploaded,
+              // the bundle travels gzip-compressed: about a quarter of its size
+              h.value.bytesUploaded > bundle.content.length / 10,
+              h.value.serviceChanged,
+            ]
+          : [h.host, h.error.message],
+      ),
+    ).toEqual([
+      ['m1', 6, true, true],
+      ['w1', 6, true, true],
+      ['w2', 6, true, true],
+    ]);
+    const after = await status();
+    for (const [i, s] of after.entries()) {
+      expect(s.running).toBe(true);
+      expect(s.pid).toBeGreaterThan(0);
+      expect(s.pid).not.toBe(before[i]!.pid);
+    }
   });
 
   it('a changed host key and a refused login fail their hosts clearly while the others finish', async () => {

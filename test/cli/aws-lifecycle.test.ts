@@ -76,9 +76,17 @@ describe('tugboat create / status / eip / scale / update / delete against moto_s
         'eip',
         'assign',
         'demo',
+        '--group',
+        'workers',
       );
       expect(reassign.assigned).toHaveLength(0);
       expect(reassign.alreadyAssigned).toHaveLength(2);
+      // Without --group only groups whose spec says eip: true count: here the master (the default).
+      const byTag = await json<{ assigned: unknown[]; alreadyAssigned: string[] }>('eip', 'assign', 'demo');
+      expect(byTag).toEqual({
+        assigned: [],
+        alreadyAssigned: status.hosts.filter((h) => h.group === 'master').map((h) => h.id),
+      });
       // The master's own EIP is associated by create (master.eip defaults to true), the pool's by assign.
       const eips = await json<{ eips: { instanceId?: string }[] }>('eip', 'list', 'demo');
       expect(eips.eips.map((e) => e.instanceId).sort()).toEqual(status.hosts.map((h) => h.id).sort());

@@ -64,6 +64,12 @@ describe('tugboat bootstrap / uninstall --inventory', () => {
     );
   });
 
+  it('offers --force to reinstall hosts that already have this bundle and configuration', async () => {
+    const r = await runCli(['bootstrap', '--help'], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/--force\s+reinstall even where the host already has this bundle/);
+  });
+
   it('explains a bad inventory with the field path and exit code 2', async () => {
     writeFileSync(
       join(dir, 'bad.yaml'),

@@ -39,6 +39,11 @@ export interface SshdOptions {
   readonly logLevel?: string;
   /** Extra sshd_config lines. @default [] */
   readonly extraConfig?: readonly string[];
+  /**
+   * Files or directories bind-mounted over others for this sshd and its sessions only (a private
+   * mount namespace), e.g. another distribution's `/etc/os-release`. @default []
+   */
+  readonly mountBinds?: readonly { readonly source: string; readonly target: string }[];
 }
 
 /** A running OpenSSH server for tests, non-daemonized, stopped by PID. */
@@ -65,6 +70,8 @@ function bannerSeen(host: string, port: number): Promise<boolean> {
     sock.once('error', () => done(false));
   });
 }
+
+const shq = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
 
 /** Starts /usr/sbin/sshd -D -e on a loopback address with generated keys and its own config. */
 export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
@@ -99,7 +106,22 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
         '',
       ].join('\n'),
     );
-    const proc = await startProcess('/usr/sbin/sshd', ['-D', '-e', '-f', config], {
+    const binds = options.mountBinds ?? [];
+    const sshdArgv = ['/usr/sbin/sshd', '-D', '-e', '-f', config];
+    // unshare and sh exec into sshd, so the PID stopped is sshd's own.
+    const [command, ...args] =
+      binds.length === 0
+        ? sshdArgv
+        : [
+            'unshare',
+            '--mount',
+            '--propagation',
+            'private',
+            '/bin/sh',
+            '-c',
+            `${binds.map((b) => `mount --bind ${shq(b.source)} ${shq(b.target)} && `).join('')}exec ${sshdArgv.map(shq).join(' ')}`,
+          ];
+    const proc = await startProcess(command!, args, {
       ready: () => bannerSeen(host, port),
       timeoutMs: 30_000,
     });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AutoScalingApi } from '../../src/aws/autoscaling.js';
 import type { Ec2Address, Ec2Api } from '../../src/aws/ec2.js';
 import { AwsCallError } from '../../src/aws/errors.js';
-import { DeploymentError, RecordingEvents } from '../../src/index.js';
+import { DeploymentError, RecordingEvents, UsageError } from '../../src/index.js';
 import { assignEips } from '../../src/provision/eip.js';
 
 const cluster = 'demo';
@@ -13,7 +13,11 @@ const tag = { 'tugboat:cluster': cluster };
  * already associated fails with Resource.AlreadyAssociated. `rival` associates an address with
  * another instance just before our call, like a second tugboat or a node agent racing us.
  */
-function fakes(pools: string[], rival?: { allocationId: string; instanceId: string }) {
+function fakes(
+  pools: string[],
+  rival?: { allocationId: string; instanceId: string },
+  eipGroups: readonly string[] = ['edge'],
+) {
   const addresses: Ec2Address[] = pools.map((pool, i) => ({
     allocationId: `eipalloc-${i}`,
     publicIp: `198.51.100.${i + 1}`,
@@ -52,7 +56,12 @@ function fakes(pools: string[], rival?: { allocationId: string; instanceId: stri
     min: 0,
     max: 5,
     desired: ids.length,
-    tags: { ...tag, 'tugboat:role': role, ...(role === 'worker' ? { 'tugboat:group': name } : {}) },
+    tags: {
+      ...tag,
+      'tugboat:role': role,
+      ...(role === 'worker' ? { 'tugboat:group': name } : {}),
+      ...(eipGroups.includes(name) ? { 'tugboat:eip': 'true' } : {}),
+    },
     instances: ids.map((id) => ({
       id,
       zone: 'us-east-1a',
@@ -101,10 +110,25 @@ describe('assignEips', () => {
     const f = fakes(['workers']);
     const err = await assignEips({ ...f, cluster, events: new RecordingEvents() }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DeploymentError);
-    expect((err as Error).message).toMatch(
-      /no free pool EIP for i-e2, i-w1 \(assigned 1\): raise eipPool\.size/,
-    );
+    expect((err as Error).message).toMatch(/no free pool EIP for i-e2 \(assigned 1\): raise eipPool\.size/);
     expect(f.addresses[0]?.instanceId).toBe('i-e1');
+  });
+
+  it('without --group or --instance serves only the groups tagged tugboat:eip=true', async () => {
+    const f = fakes(['workers', 'workers', 'workers', 'workers']);
+    const r = await assignEips({ ...f, cluster, events: new RecordingEvents() });
+    expect(r.assigned.map((a) => a.instanceId)).toEqual(['i-e1', 'i-e2']);
+    expect(f.addresses.filter((a) => a.instanceId).map((a) => a.instanceId)).toEqual(['i-e1', 'i-e2']);
+  });
+
+  it('says so when no group wants EIPs, and assigns nothing', async () => {
+    const f = fakes(['workers'], undefined, []);
+    const err = await assignEips({ ...f, cluster, events: new RecordingEvents() }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as Error).message).toBe(
+      'no group of cluster demo has eip: true: set eip: true on a worker group in the cluster spec and run `tugboat update`, or name one with --group or --instance',
+    );
+    expect(f.calls).toEqual([]);
   });
 
   it('rejects an unknown group, naming the groups there are', async () => {

@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { DeploymentError, RecordingEvents, UsageError } from '../../src/index.js';
 import { deployStack } from '../../src/provision/stack.js';
 import { resourcesMentioned, rootCauses } from '../../src/provision/stack-events.js';
-import { discardStackUpdate, planStackUpdate, summarizeChanges } from '../../src/provision/stack-update.js';
+import {
+  applyStackUpdate,
+  discardStackUpdate,
+  planStackUpdate,
+  summarizeChanges,
+} from '../../src/provision/stack-update.js';
+import type { StoredTemplate, TemplateStore } from '../../src/provision/template-store.js';
 import { FakeCloudFormation } from '../support/fake-cloudformation.js';
 
 const base = (cfn: FakeCloudFormation, events = new RecordingEvents()) => ({
@@ -14,6 +20,27 @@ const base = (cfn: FakeCloudFormation, events = new RecordingEvents()) => ({
   tags: { 'tugboat:cluster': 'demo' },
   pollIntervalMs: 1,
 });
+
+const padded = (bytes: number) => ({
+  Resources: { Pad: { Type: 'AWS::CloudFormation::WaitConditionHandle', Metadata: 'x'.repeat(bytes) } },
+});
+
+/** A template store that records what it was asked to do. */
+class RecordingStore implements TemplateStore {
+  readonly log: string[] = [];
+  async put(body: string): Promise<StoredTemplate> {
+    this.log.push(`put ${Math.floor(Buffer.byteLength(body) / 1000)}`);
+    const key = `demo/${this.log.length}.json`;
+    return {
+      url: `https://b.s3.us-east-1.amazonaws.com/${key}`,
+      bucket: 'b',
+      key,
+      remove: async () => {
+        this.log.push(`remove ${key}`);
+      },
+    };
+  }
+}
 
 describe('deployStack', () => {
   it('creates a stack, streams its events once each, and reports created', async () => {
@@ -70,15 +97,36 @@ describe('deployStack', () => {
     ]);
   });
 
-  it('refuses a template above the inline limit before calling CreateStack', async () => {
+  it('refuses a template above the inline limit when no store is given, before calling CreateStack', async () => {
     const cfn = new FakeCloudFormation();
-    const big = {
-      Resources: { Pad: { Type: 'AWS::CloudFormation::WaitConditionHandle', Metadata: 'x'.repeat(60_000) } },
-    };
-    const err = await deployStack({ ...base(cfn), template: big }).catch((e: unknown) => e);
+    const err = await deployStack({ ...base(cfn), template: padded(60_000) }).catch((e: unknown) => e);
     expect((err as DeploymentError).code).toBe('TEMPLATE_TOO_LARGE');
     expect((err as Error).message).toMatch(/is 60\d{3} bytes, above CloudFormation's inline limit of 51200/);
     expect(cfn.calls.filter((c) => c.startsWith('createStack'))).toEqual([]);
+  });
+
+  it('passes a large template by URL and removes the staged copy after the create, also when it fails', async () => {
+    for (const script of [undefined, ['CREATE_IN_PROGRESS', 'ROLLBACK_IN_PROGRESS', 'ROLLBACK_COMPLETE']]) {
+      const cfn = new FakeCloudFormation();
+      if (script) cfn.nextCreateScript = script;
+      const store = new RecordingStore();
+      await deployStack({ ...base(cfn), template: padded(60_000), templateStore: store }).catch(
+        () => undefined,
+      );
+      expect(cfn.sources).toEqual([{ templateUrl: 'https://b.s3.us-east-1.amazonaws.com/demo/1.json' }]);
+      expect(store.log).toEqual(['put 60', 'remove demo/1.json']);
+    }
+  });
+
+  it('refuses a template above the 1 MB TemplateURL limit without uploading it', async () => {
+    const store = new RecordingStore();
+    const err = await deployStack({
+      ...base(new FakeCloudFormation()),
+      template: padded(1_100_000),
+      templateStore: store,
+    }).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/above CloudFormation's limit of 1000000/);
+    expect(store.log).toEqual([]);
   });
 
   it('waits for a stack that is still in progress instead of creating another', async () => {
@@ -125,6 +173,26 @@ describe('stack updates', () => {
     await discardStackUpdate(base(cfn), plan);
     expect(cfn.calls).toContain('deleteChangeSet');
     expect(cfn.calls).not.toContain('executeChangeSet');
+  });
+
+  it('passes a large template to the change set by URL and removes it when the plan ends', async () => {
+    for (const ending of ['unchanged', 'discarded', 'applied'] as const) {
+      const cfn = new FakeCloudFormation();
+      cfn.seed('tugboat-demo', 'CREATE_COMPLETE');
+      if (ending !== 'unchanged') {
+        cfn.nextChanges = [{ action: 'Modify', logicalId: 'W', resourceType: 'T', replacement: 'False' }];
+      }
+      const store = new RecordingStore();
+      const options = { ...base(cfn), template: padded(60_000), templateStore: store };
+      const plan = await planStackUpdate(options);
+      expect(cfn.sources).toEqual([{ templateUrl: 'https://b.s3.us-east-1.amazonaws.com/demo/1.json' }]);
+      if (ending === 'unchanged') expect(plan.kind).toBe('unchanged');
+      else expect(store.log, 'kept until the change set is applied or discarded').toEqual(['put 60']);
+      if (ending === 'discarded') await discardStackUpdate(options, plan);
+      if (ending === 'applied')
+        expect((await applyStackUpdate(options, plan)).status).toBe('UPDATE_COMPLETE');
+      expect(store.log, ending).toEqual(['put 60', 'remove demo/1.json']);
+    }
   });
 
   it('refuses to update a stack that does not exist, saying how to create it', async () => {

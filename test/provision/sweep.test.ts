@@ -26,6 +26,7 @@ import { RecordingEvents } from '../../src/index.js';
 import { findLeftovers, ownershipTxt } from '../../src/provision/leftovers.js';
 import { proveDeleted } from '../../src/provision/proof.js';
 import { sweepCluster } from '../../src/provision/sweep.js';
+import { templateBucket } from '../../src/provision/template-store.js';
 import { type MotoAws, startMotoAws } from '../support/moto-aws.js';
 
 const tags = (cluster?: string) =>
@@ -154,6 +155,14 @@ describe('sweep by tag on moto_server', () => {
       },
     );
 
+    // Staged templates in the shared bucket: ours (tagged, under our prefix), one under our prefix
+    // without the tag, and one of a cluster whose name starts like ours.
+    const bucket = await templateBucket(env.aws);
+    await env.aws.s3.ensurePrivateBucket(bucket, { 'tugboat:managed': 'true' });
+    await env.aws.s3.putObject(bucket, 'swept/a.json', '{}', { 'tugboat:cluster': 'swept' });
+    await env.aws.s3.putObject(bucket, 'swept/untagged.json', '{}', { owner: 'someone-else' });
+    await env.aws.s3.putObject(bucket, 'swept-2/b.json', '{}', { 'tugboat:cluster': 'swept-2' });
+
     const before = await findLeftovers(env.aws, 'swept');
     expect(new Set(before.map((l) => l.kind))).toEqual(
       new Set([
@@ -167,8 +176,12 @@ describe('sweep by tag on moto_server', () => {
         'key-pair',
         'dns-record',
         'hosted-zone',
+        'template-object',
       ]),
     );
+    expect(before.filter((l) => l.kind === 'template-object').map((l) => l.id)).toEqual([
+      `s3://${bucket.bucket}/swept/a.json`,
+    ]);
     const events = new RecordingEvents();
     const result = await sweepCluster({ aws: env.aws, cluster: 'swept', events, retryDelayMs: 10 });
     expect(result.remaining).toEqual([]);
@@ -191,5 +204,6 @@ describe('sweep by tag on moto_server', () => {
     ).ResourceRecordSets?.map((r) => `${r.Name} ${r.Type}`);
     expect(userRecords).toContain('www.user.example.net. A');
     expect(userRecords).not.toContain('api.swept.user.example.net. A');
+    expect(await env.aws.s3.listKeys(bucket, '')).toEqual(['swept-2/b.json', 'swept/untagged.json']);
   });
 });

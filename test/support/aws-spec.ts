@@ -12,6 +12,8 @@ export interface TestSpecOptions {
   /** Use an existing VPC with these (possibly missing) ids instead of a new one. */
   readonly existingVpc?: { readonly vpcId: string; readonly subnetIds: readonly [string, string] };
   readonly region?: string;
+  /** `master.eip`. @default true (the spec's default) */
+  readonly masterEip?: boolean;
 }
 
 /** Writes a small, valid cluster spec to `dir` and returns its path. */
@@ -30,7 +32,7 @@ kind: Cluster
 name: ${o.name}
 region: ${region}
 availabilityZones: [${zones.join(', ')}]
-${network}ssh:
+${network}${o.masterEip === false ? 'master:\n  eip: false\n' : ''}ssh:
   allowedCidrs: [203.0.113.10/32]
 workerGroups:
   - name: workers

@@ -10,8 +10,8 @@ import {
   type StartControllersOptions,
   startControllers,
 } from '../../src/control-plane/controllers/start.js';
-import type { Pod } from '../../src/control-plane/controllers/types.js';
 import type { Store } from '../../src/control-plane/store/types.js';
+import type { Pod } from '../../src/kube/index.js';
 import { type RunningApiServer, startApiServer, writeKubeconfig } from './api-server.js';
 import { makeTestPki, type TestPki } from './certs.js';
 import { SimNodes } from './sim-nodes.js';

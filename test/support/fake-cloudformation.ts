@@ -4,6 +4,7 @@ import type {
   ResourceChange,
   StackEvent,
   StackInfo,
+  StackInput,
 } from '../../src/aws/cloudformation.js';
 import { AwsCallError } from '../../src/aws/errors.js';
 
@@ -16,6 +17,8 @@ import { AwsCallError } from '../../src/aws/errors.js';
  */
 export class FakeCloudFormation implements CloudFormationApi {
   readonly calls: string[] = [];
+  /** The template source (inline body or URL) of every create and change set, in order. */
+  readonly sources: StackInput['source'][] = [];
   private stacks = new Map<string, { info: StackInfo; script: string[] }>();
   private events = new Map<string, StackEvent[]>();
   private changeSets = new Map<string, ChangeSetInfo & { stackName: string }>();
@@ -78,8 +81,9 @@ export class FakeCloudFormation implements CloudFormationApi {
   async listStacks(): Promise<StackInfo[]> {
     return [...this.stacks.values()].map((s) => s.info);
   }
-  async createStack(input: { stackName: string }): Promise<string> {
+  async createStack(input: { stackName: string; source: StackInput['source'] }): Promise<string> {
     this.calls.push(`createStack ${input.stackName}`);
+    this.sources.push(input.source);
     if (this.stacks.has(input.stackName)) {
       throw new AwsCallError('cloudformation:CreateStack', 'AlreadyExistsException', 'exists', undefined);
     }
@@ -100,8 +104,13 @@ export class FakeCloudFormation implements CloudFormationApi {
   async describeStackResources(): Promise<[]> {
     return [];
   }
-  async createChangeSet(input: { stackName: string; changeSetName: string }): Promise<string> {
+  async createChangeSet(input: {
+    stackName: string;
+    changeSetName: string;
+    source: StackInput['source'];
+  }): Promise<string> {
     this.calls.push(`createChangeSet ${input.stackName}`);
+    this.sources.push(input.source);
     const id = `arn:changeSet/${input.changeSetName}`;
     const empty = this.nextChanges.length === 0;
     this.changeSets.set(id, {

@@ -1,10 +1,4 @@
-import type {
-  Deployment,
-  Node,
-  OwnerReference,
-  Pod,
-  Taint,
-} from '../../src/control-plane/controllers/types.js';
+import type { Deployment, Node, OwnerReference, Pod, Taint } from '../../src/kube/index.js';
 
 /** Builders of Kubernetes objects for controller and scheduler tests. */
 

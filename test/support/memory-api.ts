@@ -8,7 +8,7 @@ import {
   type WatchHandlers,
 } from '../../src/control-plane/controllers/api.js';
 import type { ResourceType } from '../../src/control-plane/controllers/resources.js';
-import type { KubeObject } from '../../src/control-plane/controllers/types.js';
+import type { KubeObject } from '../../src/kube/index.js';
 
 type Watcher = { resource: string; handlers: WatchHandlers<KubeObject>; closed: boolean };
 

@@ -1,6 +1,7 @@
 import { type ControllerApi, isStatus } from '../../src/control-plane/controllers/api.js';
 import { resourceTypes } from '../../src/control-plane/controllers/resources.js';
-import type { Lease, Node, Pod } from '../../src/control-plane/controllers/types.js';
+import type { Lease, Node, Pod } from '../../src/kube/index.js';
+import { waitFor as pollFor } from './wait.js';
 
 export interface SimNodeOptions {
   readonly zone?: string;
@@ -142,6 +143,13 @@ export class SimNodes {
           name: c.name,
           ready: ready === 'True',
           restartCount: 0,
+          image: c.image,
+          imageID: '',
+          state:
+            outcome === 'Running'
+              ? { running: { startedAt: now } }
+              : { terminated: { exitCode: outcome === 'Succeeded' ? 0 : 1 } },
+          lastState: {},
         })),
       };
       try {
@@ -159,22 +167,14 @@ function hash(s: string): number {
   return h;
 }
 
-/** Polls `check` until it returns a truthy value or `timeoutMs` passes (then throws with `what`). */
-export async function waitFor<T>(
+/**
+ * `waitFor` with the subject first, polling every 50 ms: the controller tests sample fast enough
+ * to see short-lived states (e.g. availability during a rolling update).
+ */
+export function waitFor<T>(
   what: string,
   check: () => Promise<T | undefined | false>,
   timeoutMs = 30_000,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await check();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+  return pollFor(check, what, timeoutMs, 50);
 }

@@ -12,6 +12,12 @@ import {
   EC2Client,
 } from '@aws-sdk/client-ec2';
 import { ListHostedZonesCommand, ListTagsForResourcesCommand, Route53Client } from '@aws-sdk/client-route-53';
+import {
+  GetObjectTaggingCommand,
+  ListBucketsCommand,
+  ListObjectsV2Command,
+  S3Client,
+} from '@aws-sdk/client-s3';
 
 /**
  * Describes every resource type tugboat creates straight through the AWS SDK (independently of
@@ -101,6 +107,17 @@ export async function describeTagged(env: NodeJS.ProcessEnv, cluster: string): P
         .filter((s) => s.Tags?.some((t) => t.Key === 'tugboat:cluster' && t.Value === cluster))
         .map((s) => s.ResourceId),
     );
+  }
+  // Staged templates: every object of a tugboat template bucket tagged with the cluster.
+  const s3 = new S3Client({ ...config, forcePathStyle: true });
+  for (const b of (await s3.send(new ListBucketsCommand({}))).Buckets ?? []) {
+    if (!b.Name?.startsWith('tugboat-templates-')) continue;
+    const objects = (await s3.send(new ListObjectsV2Command({ Bucket: b.Name }))).Contents ?? [];
+    for (const o of objects) {
+      const tagSet = (await s3.send(new GetObjectTaggingCommand({ Bucket: b.Name, Key: o.Key }))).TagSet;
+      if (tagSet?.some((t) => t.Key === 'tugboat:cluster' && t.Value === cluster))
+        add('template-object', [`s3://${b.Name}/${o.Key}`]);
+    }
   }
   return found;
 }

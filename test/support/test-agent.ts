@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
@@ -10,17 +11,27 @@ export interface TestAgent {
   readonly requests: string[];
   /** Subject CNs of the client certificates that called. */
   readonly callers: string[];
+  /** Open `follow=true` log responses, oldest first: the test writes more lines and ends them. */
+  readonly follows: FollowStream[];
   stop(): Promise<void>;
+}
+
+/** A follow log response the test agent keeps open. */
+export interface FollowStream {
+  readonly res: ServerResponse;
+  /** True once the response closed (ended by the test, or the proxy went away). */
+  closed: boolean;
 }
 
 /**
  * Starts the endpoint on 127.0.0.1. `/containerLogs/{ns}/{pod}/{c}` answers `log line N of c`
- * lines (honouring tailLines); WebSocket `/exec/...` runs `echo ARGS` (stdout, exit 0) and
+ * lines (honouring tailLines) and, with follow=true, keeps the response open in `follows`; WebSocket `/exec/...` runs `echo ARGS` (stdout, exit 0) and
  * anything else as a failure with exit code 3, speaking v5/v4.channel.k8s.io.
  */
 export async function startTestAgent(pki: TestPki): Promise<TestAgent> {
   const requests: string[] = [];
   const callers: string[] = [];
+  const follows: FollowStream[] = [];
   const server = https.createServer(
     {
       cert: pki.server.cert,
@@ -42,7 +53,17 @@ export async function startTestAgent(pki: TestPki): Promise<TestAgent> {
       const lines = Array.from({ length: 5 }, (_, i) => `log line ${i + 1} of ${parts[3]}\n`);
       const tail = Number(url.searchParams.get('tailLines') ?? '0');
       res.writeHead(200, { 'Content-Type': 'text/plain' });
-      res.end((tail > 0 ? lines.slice(-tail) : lines).join(''));
+      const text = (tail > 0 ? lines.slice(-tail) : lines).join('');
+      if (url.searchParams.get('follow') !== 'true') {
+        res.end(text);
+        return;
+      }
+      res.write(text);
+      const stream: FollowStream = { res, closed: false };
+      res.on('close', () => {
+        stream.closed = true;
+      });
+      follows.push(stream);
     },
   );
   const wss = new WebSocketServer({
@@ -81,6 +102,7 @@ export async function startTestAgent(pki: TestPki): Promise<TestAgent> {
     port: (server.address() as AddressInfo).port,
     requests,
     callers,
+    follows,
     stop: () =>
       new Promise<void>((resolve) => {
         wss.close();

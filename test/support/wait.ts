@@ -1,8 +1,9 @@
-/** Polls `check` until it returns a truthy value (bounded); fails with `what` and the last error. */
+/** Polls `check` every `intervalMs` until it returns a truthy value (bounded); fails with `what` and the last error. */
 export async function waitFor<T>(
   check: () => Promise<T | undefined | false> | T | undefined | false,
   what: string,
   timeoutMs = 30_000,
+  intervalMs = 150,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
@@ -13,7 +14,7 @@ export async function waitFor<T>(
     } catch (err) {
       last = err;
     }
-    await new Promise((r) => setTimeout(r, 150));
+    await new Promise((r) => setTimeout(r, intervalMs));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }

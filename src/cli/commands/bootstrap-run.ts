@@ -10,6 +10,7 @@ import {
   type HostBundle,
   mergeKubeconfig,
   parseHostInventory,
+  RemoteCommandError,
   UsageError,
   uninstallInventory,
   writeKeyFile,
@@ -82,6 +83,7 @@ export async function runBootstrap(
     trustNewHosts: Boolean(flags.trustNewHosts),
     concurrency: concurrency(flags.concurrency),
     events: stderrEvents(io, globals),
+    force: Boolean(flags.force),
   });
   writeKeyFile(join(stateDir, 'kubeconfig'), result.kubeconfig);
   const failed = result.hosts.filter((h) => !h.ok);
@@ -105,12 +107,21 @@ export async function runBootstrap(
     h.ok
       ? {
           host: h.host,
-          ok: true,
+          ok: true as const,
           bytesUploaded: h.value.bytesUploaded,
           changed: h.value.serviceChanged,
           ms: h.ms,
         }
-      : { host: h.host, ok: false, error: h.error.message, ms: h.ms },
+      : {
+          host: h.host,
+          ok: false as const,
+          error: h.error.message,
+          // A failed remote command also says which step and how it exited, for CI to act on.
+          ...(h.error instanceof RemoteCommandError
+            ? { step: h.error.step, exitCode: h.error.remoteExitCode }
+            : {}),
+          ms: h.ms,
+        },
   );
   printResult(
     io,

@@ -8,6 +8,7 @@ export interface InventoryFlags {
   readonly concurrency?: string;
   readonly bundle?: string;
   readonly kubeconfig?: string;
+  readonly force?: boolean;
 }
 
 /** `tugboat bootstrap --inventory hosts.yaml`: install the control plane and agents over SSH. */
@@ -28,7 +29,12 @@ export const bootstrapCommand: CommandModule = {
       .option('-y, --yes', 'merge the cluster into your kubeconfig without asking', false)
       .option('--concurrency <n>', 'workers bootstrapped at the same time', '10')
       .option('--bundle <file>', 'host bundle to upload (default: the one `npm run build` made)')
-      .option('--kubeconfig <file>', 'kubeconfig to merge into (default: $KUBECONFIG, else ~/.kube/config)');
+      .option('--kubeconfig <file>', 'kubeconfig to merge into (default: $KUBECONFIG, else ~/.kube/config)')
+      .option(
+        '--force',
+        'reinstall even where the host already has this bundle and configuration (upload, rewrite, restart)',
+        false,
+      );
     cmd.action(
       run(async (io, globals) => {
         const { runBootstrap } = await import('./bootstrap-run.js');

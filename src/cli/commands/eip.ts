@@ -23,7 +23,7 @@ export const eipCommand: CommandModule = {
         .command('assign')
         .description('associate free pool EIPs with instances that have none (never steals one in use)')
         .argument('<name>', 'cluster name')
-        .option('--group <group>', 'only this group (default: every worker group)')
+        .option('--group <group>', 'only this group (default: the groups whose spec says eip: true)')
         .option('--instance <id>', 'only this instance'),
     );
     assign.action(

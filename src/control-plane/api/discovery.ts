@@ -1,5 +1,6 @@
 import { allResources, servedGroups } from '../registry/index.js';
 import type { ResourceDef, Subresource } from '../registry/types.js';
+import { acceptParams } from './http.js';
 
 const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
@@ -34,13 +35,7 @@ export function aggregatedContentType(version: AggregatedVersion): string {
 
 /** Which aggregated discovery version the Accept header asks for (undefined: legacy discovery). */
 export function wantsAggregated(accept: string | undefined): AggregatedVersion | undefined {
-  for (const part of (accept ?? '').split(',')) {
-    const params = new Map(
-      part
-        .split(';')
-        .slice(1)
-        .map((p) => p.trim().split('=') as [string, string]),
-    );
+  for (const params of acceptParams(accept)) {
     if (params.get('g') === 'apidiscovery.k8s.io' && params.get('as') === 'APIGroupDiscoveryList') {
       const v = params.get('v');
       if (v === 'v2' || v === 'v2beta1') return v;

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
-import type { KubeObject, ResourceDef } from '../registry/types.js';
+import type { UntypedObject } from '../../kube/index.js';
+import type { ResourceDef } from '../registry/types.js';
 import { getPath, isRecord } from '../registry/validation.js';
 import { unknownFields } from './lifecycle.js';
 import { badRequest } from './status.js';
@@ -69,7 +70,7 @@ interface UnknownField {
 }
 
 /** Unknown top-level, metadata and container fields of `obj` (a copy the drops act on). */
-function findUnknown(def: ResourceDef, obj: KubeObject): UnknownField[] {
+function findUnknown(def: ResourceDef, obj: UntypedObject): UnknownField[] {
   const found: UnknownField[] = unknownFields(def, obj, allowedFields(def)).map((f) => {
     const parts = f.slice(1).split('.');
     return {
@@ -108,10 +109,10 @@ function findUnknown(def: ResourceDef, obj: KubeObject): UnknownField[] {
  */
 export function checkFields(
   def: ResourceDef,
-  obj: KubeObject,
+  obj: UntypedObject,
   mode: string | null,
   res: ServerResponse,
-): KubeObject {
+): UntypedObject {
   const unknown = findUnknown(def, obj);
   if (unknown.length === 0) return obj;
   const m = mode ?? 'Warn';

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { KubeObject } from '../registry/types.js';
+import type { UntypedObject } from '../../kube/index.js';
 import { isRecord } from '../registry/validation.js';
 import type { ApiContext } from './context.js';
 import { checkFields } from './fields.js';
@@ -37,7 +37,7 @@ function requireName(info: ResourceRequest): string {
   return info.name;
 }
 
-function objectReply(input: HandlerInput, code: number, obj: KubeObject): Reply {
+function objectReply(input: HandlerInput, code: number, obj: UntypedObject): Reply {
   if (input.shape.table && input.req.method === 'GET') {
     return {
       code,
@@ -54,8 +54,8 @@ function objectReply(input: HandlerInput, code: number, obj: KubeObject): Reply 
   return { code, body: obj };
 }
 
-function bodyObject(input: HandlerInput): KubeObject {
-  const obj = parseJsonObject(input.body) as KubeObject;
+function bodyObject(input: HandlerInput): UntypedObject {
+  const obj = parseJsonObject(input.body) as UntypedObject;
   return checkFields(input.info.def, obj, input.info.query.get('fieldValidation'), input.res);
 }
 
@@ -150,7 +150,7 @@ export async function handleResource(input: HandlerInput): Promise<Reply | undef
         info.query,
       );
       const listed = await listObjects(ctx, info);
-      const items: KubeObject[] = [];
+      const items: UntypedObject[] = [];
       for (const obj of listed.items) {
         const name = String(obj.metadata?.name);
         const done = await deleteObject(ctx, def, obj.metadata?.namespace, name, options).catch(
@@ -169,12 +169,12 @@ export async function handleResource(input: HandlerInput): Promise<Reply | undef
 async function setScale(
   input: HandlerInput,
   name: string,
-  change: (scale: KubeObject) => KubeObject,
+  change: (scale: UntypedObject) => UntypedObject,
 ): Promise<unknown> {
   const { ctx, info } = input;
   const ns = info.def.namespaced ? info.namespace : undefined;
   const updated = await updateObject(ctx, info.def, ns, name, undefined, (cur) => {
-    const scale = change(scaleOf(cur) as KubeObject);
+    const scale = change(scaleOf(cur) as UntypedObject);
     const replicas = isRecord(scale.spec) ? scale.spec.replicas : undefined;
     if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
       throw new ApiError(

@@ -137,3 +137,19 @@ export function checkDepth(value: unknown): void {
     for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
   }
 }
+
+/**
+ * The parameters of each media range of an Accept header, in order: kubectl asks for tables
+ * and aggregated discovery through them (`application/json;as=Table;v=v1;g=meta.k8s.io`).
+ */
+export function acceptParams(accept: string | undefined): Map<string, string>[] {
+  return (accept ?? '').split(',').map(
+    (part) =>
+      new Map(
+        part
+          .split(';')
+          .slice(1)
+          .map((p) => p.trim().split('=') as [string, string]),
+      ),
+  );
+}

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { KubeObject, ObjectMeta, ResourceDef } from '../registry/types.js';
+import type { UntypedMeta, UntypedObject } from '../../kube/index.js';
+import type { ResourceDef } from '../registry/types.js';
 import { apiVersionOf } from '../registry/types.js';
 import { checkAnnotations, checkLabels, checkSubdomain, isRecord } from '../registry/validation.js';
 import { ApiError, badRequest, conflict, invalid, type StatusCause } from './status.js';
@@ -37,7 +38,7 @@ const KNOWN_META = new Set([
 ]);
 
 /** Fields that are not part of the known object shape (top level and metadata), for fieldValidation. */
-export function unknownFields(def: ResourceDef, obj: KubeObject, allowed: readonly string[]): string[] {
+export function unknownFields(def: ResourceDef, obj: UntypedObject, allowed: readonly string[]): string[] {
   const unknown = Object.keys(obj)
     .filter((k) => !allowed.includes(k))
     .map((k) => `.${k}`);
@@ -48,7 +49,7 @@ export function unknownFields(def: ResourceDef, obj: KubeObject, allowed: readon
 }
 
 /** Checks apiVersion and kind of a body against the resource it was sent to (400 when wrong). */
-export function checkTypeMeta(def: ResourceDef, obj: KubeObject, expectKind = def.kind): void {
+export function checkTypeMeta(def: ResourceDef, obj: UntypedObject, expectKind = def.kind): void {
   const want = apiVersionOf(def);
   if (obj.apiVersion !== undefined && obj.apiVersion !== want) {
     throw badRequest(
@@ -63,7 +64,7 @@ export function checkTypeMeta(def: ResourceDef, obj: KubeObject, expectKind = de
   if (obj.metadata !== undefined && !isRecord(obj.metadata)) throw badRequest('metadata must be an object');
 }
 
-function validateMeta(def: ResourceDef, obj: KubeObject): StatusCause[] {
+function validateMeta(def: ResourceDef, obj: UntypedObject): StatusCause[] {
   const meta = obj.metadata ?? {};
   const causes: StatusCause[] = [];
   const name = meta.name ?? '';
@@ -92,12 +93,12 @@ function validateMeta(def: ResourceDef, obj: KubeObject): StatusCause[] {
   return causes;
 }
 
-function fail(def: ResourceDef, obj: KubeObject, causes: StatusCause[]): never {
+function fail(def: ResourceDef, obj: UntypedObject, causes: StatusCause[]): never {
   throw invalid(def.kind, def.group, String(obj.metadata?.name ?? obj.metadata?.generateName ?? ''), causes);
 }
 
 /** Everything but metadata and status, to decide whether `generation` moves. */
-function specOf(def: ResourceDef, obj: KubeObject): string {
+function specOf(def: ResourceDef, obj: UntypedObject): string {
   const { metadata: _m, status: _s, ...rest } = obj;
   return JSON.stringify(def.statusField ? (rest.spec ?? null) : rest);
 }
@@ -109,12 +110,12 @@ function specOf(def: ResourceDef, obj: KubeObject): string {
  */
 export function prepareCreate(
   def: ResourceDef,
-  body: KubeObject,
+  body: UntypedObject,
   namespace: string | undefined,
   now: Date,
-): KubeObject {
+): UntypedObject {
   checkTypeMeta(def, body);
-  const meta: ObjectMeta = { ...(body.metadata ?? {}) };
+  const meta: UntypedMeta = { ...(body.metadata ?? {}) };
   if (def.namespaced) {
     if (meta.namespace !== undefined && meta.namespace !== namespace) {
       throw badRequest(
@@ -133,7 +134,7 @@ export function prepareCreate(
   delete meta.deletionGracePeriodSeconds;
   delete meta.managedFields;
   delete meta.selfLink;
-  const obj: KubeObject = { ...body, apiVersion: apiVersionOf(def), kind: def.kind, metadata: meta };
+  const obj: UntypedObject = { ...body, apiVersion: apiVersionOf(def), kind: def.kind, metadata: meta };
   if (def.statusField && def.kind !== 'Node') delete obj.status;
   def.defaults?.(obj);
   const causes = validateMeta(def, obj);
@@ -148,10 +149,10 @@ export function prepareCreate(
  */
 export function prepareUpdate(
   def: ResourceDef,
-  body: KubeObject,
-  old: KubeObject,
+  body: UntypedObject,
+  old: UntypedObject,
   subresource: string | undefined,
-): KubeObject {
+): UntypedObject {
   checkTypeMeta(def, body);
   const oldMeta = old.metadata ?? {};
   const bodyMeta = body.metadata ?? {};
@@ -176,11 +177,11 @@ export function prepareUpdate(
       'the object has been modified; please apply your changes to the latest version and try again',
     );
   }
-  let obj: KubeObject;
+  let obj: UntypedObject;
   if (subresource === 'status') {
     obj = { ...old, status: body.status };
   } else {
-    const meta: ObjectMeta = {
+    const meta: UntypedMeta = {
       ...bodyMeta,
       name: oldMeta.name,
       uid: oldMeta.uid,

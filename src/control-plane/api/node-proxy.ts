@@ -1,9 +1,10 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
+import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
+import type { UntypedObject } from '../../kube/index.js';
 import { findResource } from '../registry/index.js';
-import type { KubeObject } from '../registry/types.js';
 import { getPath, isRecord } from '../registry/validation.js';
 import type { ApiContext } from './context.js';
 import type { ResourceRequest } from './request-info.js';
@@ -21,7 +22,21 @@ export interface NodeProxyOptions {
   readonly insecureHttp?: boolean;
   /** @default 10250 */
   readonly defaultPort?: number;
+  /**
+   * How long reaching an agent may take: connecting, TLS and its response headers (or the exec
+   * handshake). Once the agent answers there is no idle limit, so `logs -f` of a quiet container
+   * stays open until the client goes away or the log ends. @default 30_000
+   */
+  readonly connectTimeoutMs?: number;
+  /**
+   * Idle time after which TCP keepalive probes start on both sides of a proxied log stream or
+   * exec session, so a vanished agent or client (no FIN) still ends it. @default 30_000
+   */
+  readonly keepAliveMs?: number;
 }
+
+const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
+const DEFAULT_KEEPALIVE_MS = 30_000;
 
 /** Stream protocols the exec bridge passes through (newest first). */
 const EXEC_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
@@ -57,7 +72,7 @@ async function resolveTarget(
   if (typeof nodeName !== 'string' || !nodeName)
     throw badRequest(`pod ${name} does not have a host assigned: wait until it is scheduled`);
   const node = (await ctx.resources.get(findResource('', 'v1', 'nodes')!, undefined, nodeName)) as
-    | KubeObject
+    | UntypedObject
     | undefined;
   if (!node) throw new ApiError(404, 'NotFound', `nodes "${nodeName}" not found`);
   const addresses = (getPath(node, ['status', 'addresses']) as unknown[] | undefined) ?? [];
@@ -112,12 +127,21 @@ export async function proxyLog(
   }
   const path = `/containerLogs/${encodeURIComponent(info.namespace ?? '')}/${encodeURIComponent(info.name ?? '')}/${encodeURIComponent(target.container)}?${query}`;
   const url = agentUrl(options, 'http', target, path);
+  const keepAliveMs = options?.keepAliveMs ?? DEFAULT_KEEPALIVE_MS;
+  req.socket.setKeepAlive(true, keepAliveMs);
   await new Promise<void>((resolve, reject) => {
     const client = options?.insecureHttp ? http : https;
     const upstream = client.get(
       url,
-      { cert: options?.tls?.cert, key: options?.tls?.key, ca: options?.tls?.ca, timeout: 30_000 },
+      {
+        cert: options?.tls?.cert,
+        key: options?.tls?.key,
+        ca: options?.tls?.ca,
+        timeout: options?.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      },
       (up) => {
+        // The agent answered: from here a quiet follow stream is healthy, not stuck.
+        upstream.setTimeout(0);
         res.writeHead(up.statusCode ?? 502, {
           'Content-Type': up.headers['content-type'] ?? 'text/plain',
           'Transfer-Encoding': 'chunked',
@@ -127,6 +151,7 @@ export async function proxyLog(
         up.on('error', resolve);
       },
     );
+    upstream.on('socket', (socket) => socket.setKeepAlive(true, keepAliveMs));
     upstream.on('timeout', () => upstream.destroy(new Error('timed out')));
     upstream.on('error', (err) =>
       reject(
@@ -165,13 +190,16 @@ export async function proxyExec(
   const query = new URLSearchParams();
   for (const [k, v] of info.query) if (k !== 'container') query.append(k, v);
   const path = `/exec/${encodeURIComponent(info.namespace ?? '')}/${encodeURIComponent(info.name ?? '')}/${encodeURIComponent(target.container)}?${query}`;
+  const keepAliveMs = options?.keepAliveMs ?? DEFAULT_KEEPALIVE_MS;
+  if (socket instanceof net.Socket) socket.setKeepAlive(true, keepAliveMs);
   const upstream = new WebSocket(agentUrl(options, 'ws', target, path), offered, {
     cert: options?.tls?.cert,
     key: options?.tls?.key,
     ca: options?.tls?.ca,
-    handshakeTimeout: 30_000,
+    handshakeTimeout: options?.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     perMessageDeflate: false,
   });
+  upstream.once('upgrade', (response) => response.socket.setKeepAlive(true, keepAliveMs));
   await new Promise<void>((resolve, reject) => {
     upstream.once('open', resolve);
     upstream.once('error', (err) =>

@@ -1,4 +1,5 @@
-import type { KubeObject, ResourceDef } from '../registry/types.js';
+import type { UntypedObject } from '../../kube/index.js';
+import type { ResourceDef } from '../registry/types.js';
 import { apiVersionOf } from '../registry/types.js';
 import type { KeyValue } from '../store/types.js';
 
@@ -26,7 +27,7 @@ export function objectKey(def: ResourceDef, namespace: string | undefined, name:
  * Serializes an object for the store, without resourceVersion (derived from modRevision), with
  * apiVersion, kind and metadata first so {@link objectJson} can splice the resourceVersion in.
  */
-export function encodeObject(obj: KubeObject): Uint8Array {
+export function encodeObject(obj: UntypedObject): Uint8Array {
   const { resourceVersion: _rv, ...metadata } = obj.metadata ?? {};
   const { apiVersion, kind, metadata: _m, ...rest } = obj;
   return encoder.encode(JSON.stringify({ apiVersion, kind, metadata, ...rest }));
@@ -61,14 +62,14 @@ export function objectJson(kv: KeyValue, modRevision = kv.modRevision): string {
 }
 
 /** Reads a stored object and sets its resourceVersion from the key's modRevision. */
-export function decodeObject(kv: KeyValue, modRevision = kv.modRevision): KubeObject {
-  const obj = JSON.parse(decoder.decode(kv.value)) as KubeObject;
+export function decodeObject(kv: KeyValue, modRevision = kv.modRevision): UntypedObject {
+  const obj = JSON.parse(decoder.decode(kv.value)) as UntypedObject;
   obj.metadata = { ...(obj.metadata ?? {}), resourceVersion: String(modRevision) };
   return obj;
 }
 
 /** Sets apiVersion and kind to the resource's (objects are stored with them, this is a guard). */
-export function withTypeMeta(def: ResourceDef, obj: KubeObject): KubeObject {
+export function withTypeMeta(def: ResourceDef, obj: UntypedObject): UntypedObject {
   return { apiVersion: apiVersionOf(def), kind: def.kind, ...obj };
 }
 
@@ -77,13 +78,13 @@ export function clone<T>(value: T): T {
   return structuredClone(value);
 }
 
-const objectCache = new WeakMap<KeyValue, KubeObject>();
+const objectCache = new WeakMap<KeyValue, UntypedObject>();
 
 /**
  * Like {@link decodeObject} but shared: one parse per stored change however many watchers look at
  * it. Callers must treat the result as read-only.
  */
-export function sharedObject(kv: KeyValue, modRevision = kv.modRevision): KubeObject {
+export function sharedObject(kv: KeyValue, modRevision = kv.modRevision): UntypedObject {
   if (modRevision !== kv.modRevision) return decodeObject(kv, modRevision);
   let obj = objectCache.get(kv);
   if (!obj) {

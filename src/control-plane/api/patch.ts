@@ -1,5 +1,5 @@
 import jsonpatch from 'fast-json-patch';
-import type { KubeObject } from '../registry/types.js';
+import type { UntypedObject } from '../../kube/index.js';
 import { isRecord } from '../registry/validation.js';
 import { checkDepth } from './http.js';
 import { ApiError, badRequest } from './status.js';
@@ -28,7 +28,7 @@ export function patchTypeOf(contentType: string | undefined): PatchType {
 }
 
 /** Applies a patch of `type` to `current`; bad patches are 400, patches that do not apply are 422. */
-export function applyPatch(type: PatchType, current: KubeObject, body: Buffer): KubeObject {
+export function applyPatch(type: PatchType, current: UntypedObject, body: Buffer): UntypedObject {
   let patch: unknown;
   try {
     patch = JSON.parse(body.toString('utf8'));
@@ -74,5 +74,5 @@ export function applyPatch(type: PatchType, current: KubeObject, body: Buffer): 
     result = type === 'merge' ? mergePatch(current, patch) : strategicMerge(current, patch);
   }
   if (!isRecord(result)) throw new ApiError(422, 'Invalid', 'the patched object is not a JSON object');
-  return result as KubeObject;
+  return result as UntypedObject;
 }

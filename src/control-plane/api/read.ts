@@ -1,4 +1,5 @@
-import type { KubeObject, ResourceDef } from '../registry/types.js';
+import type { UntypedObject } from '../../kube/index.js';
+import type { ResourceDef } from '../registry/types.js';
 import { apiVersionOf } from '../registry/types.js';
 import type { ApiContext } from './context.js';
 import type { ResourceRequest } from './request-info.js';
@@ -52,7 +53,7 @@ function exactRevision(query: URLSearchParams): number | undefined {
 
 /** The items of a list (or their JSON text) with its list metadata. */
 export interface ListResult {
-  readonly items: KubeObject[];
+  readonly items: UntypedObject[];
   /** JSON text of the items instead of `items`, when asked for and no selector needs the objects. */
   readonly raw?: string[];
   readonly metadata: Record<string, unknown>;
@@ -80,7 +81,7 @@ export async function listObjects(
     options.raw && !req.query.get('labelSelector') && !req.query.get('fieldSelector')
       ? ([] as string[])
       : undefined;
-  const items: KubeObject[] = [];
+  const items: UntypedObject[] = [];
   let nextKey: string | undefined;
   for (;;) {
     const page = await ctx.resources
@@ -129,7 +130,7 @@ export function listObject(def: ResourceDef, result: ListResult): Record<string,
 }
 
 /** The autoscaling/v1 Scale view of a deployment or replica set. */
-export function scaleOf(obj: KubeObject): Record<string, unknown> {
+export function scaleOf(obj: UntypedObject): Record<string, unknown> {
   const spec = (obj.spec ?? {}) as Record<string, unknown>;
   const status = (obj.status ?? {}) as Record<string, unknown>;
   const selector = spec.selector as { matchLabels?: Record<string, string> } | undefined;

@@ -1,4 +1,5 @@
-import type { KubeObject, ResourceDef } from '../registry/types.js';
+import type { UntypedObject } from '../../kube/index.js';
+import type { ResourceDef } from '../registry/types.js';
 import { type KeyValue, type Store, StoreError } from '../store/types.js';
 import { objectTooLarge } from './lifecycle.js';
 import { decodeObject, encodeObject, listPrefix, objectJson, objectKey } from './objects.js';
@@ -17,7 +18,7 @@ export interface ResourceStoreOptions {
 /** Result of one page of a list. */
 export interface ListPage {
   /** Decoded objects (empty when `raw` was asked for). */
-  readonly items: KubeObject[];
+  readonly items: UntypedObject[];
   /** JSON text of each object (only when `raw` was asked for): no parse, no re-serialization. */
   readonly raw?: string[];
   readonly revision: number;
@@ -43,24 +44,28 @@ export class ResourceStore {
     this.chunkSize = options.chunkSize ?? 1000;
   }
 
-  private encode(obj: KubeObject): Uint8Array {
+  private encode(obj: UntypedObject): Uint8Array {
     const bytes = encodeObject(obj);
     if (bytes.length > this.maxObjectBytes) throw objectTooLarge(bytes.length, this.maxObjectBytes);
     return bytes;
   }
 
-  async get(def: ResourceDef, namespace: string | undefined, name: string): Promise<KubeObject | undefined> {
+  async get(
+    def: ResourceDef,
+    namespace: string | undefined,
+    name: string,
+  ): Promise<UntypedObject | undefined> {
     const kv = await this.store.get(objectKey(def, namespace, name)).catch(mapStoreError);
     return kv ? decodeObject(kv) : undefined;
   }
 
-  async mustGet(def: ResourceDef, namespace: string | undefined, name: string): Promise<KubeObject> {
+  async mustGet(def: ResourceDef, namespace: string | undefined, name: string): Promise<UntypedObject> {
     const obj = await this.get(def, namespace, name);
     if (!obj) throw notFound({ group: def.group, resource: def.plural }, name);
     return obj;
   }
 
-  async create(def: ResourceDef, obj: KubeObject): Promise<KubeObject> {
+  async create(def: ResourceDef, obj: UntypedObject): Promise<UntypedObject> {
     const name = String(obj.metadata?.name);
     const res = await this.store
       .create(objectKey(def, obj.metadata?.namespace, name), this.encode(obj))
@@ -77,8 +82,8 @@ export class ResourceStore {
     def: ResourceDef,
     namespace: string | undefined,
     name: string,
-    mutate: (current: KubeObject) => KubeObject | undefined | Promise<KubeObject | undefined>,
-  ): Promise<KubeObject> {
+    mutate: (current: UntypedObject) => UntypedObject | undefined | Promise<UntypedObject | undefined>,
+  ): Promise<UntypedObject> {
     const key = objectKey(def, namespace, name);
     for (let attempt = 0; attempt < this.maxRetries; attempt++) {
       const kv = await this.store.get(key).catch(mapStoreError);
@@ -102,7 +107,7 @@ export class ResourceStore {
     namespace: string | undefined,
     name: string,
     expected?: number,
-  ): Promise<KubeObject | undefined> {
+  ): Promise<UntypedObject | undefined> {
     const res = await this.store.delete(objectKey(def, namespace, name), expected).catch(mapStoreError);
     if (!res.ok) return undefined;
     return res.prev ? decodeObject(res.prev, res.revision) : undefined;

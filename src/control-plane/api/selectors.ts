@@ -1,9 +1,10 @@
-import type { KubeObject, ResourceDef } from '../registry/types.js';
+import type { UntypedObject } from '../../kube/index.js';
+import type { ResourceDef } from '../registry/types.js';
 import { getPath } from '../registry/validation.js';
 import { badRequest } from './status.js';
 
 /** A compiled selector: true when the object matches. */
-export type Matcher = (obj: KubeObject) => boolean;
+export type Matcher = (obj: UntypedObject) => boolean;
 
 type Requirement =
   | { op: 'eq' | 'neq'; key: string; value: string }
@@ -88,7 +89,7 @@ export function parseLabelSelector(text: string | null): Matcher {
   };
 }
 
-function fieldValue(obj: KubeObject, field: string): string | undefined {
+function fieldValue(obj: UntypedObject, field: string): string | undefined {
   const v = getPath(obj, field.split('.'));
   if (v === undefined || v === null)
     return field === 'spec.nodeName' || field.startsWith('status.') ? '' : undefined;

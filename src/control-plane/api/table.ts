@@ -1,4 +1,6 @@
-import type { KubeObject, ResourceDef } from '../registry/types.js';
+import type { UntypedObject } from '../../kube/index.js';
+import type { ResourceDef } from '../registry/types.js';
+import { acceptParams } from './http.js';
 
 /** What the client asked the response to look like (from the Accept header). */
 export interface ResponseShape {
@@ -10,13 +12,7 @@ export interface ResponseShape {
 
 /** Reads the Accept header: kubectl `get` asks for `application/json;as=Table;v=v1;g=meta.k8s.io`. */
 export function responseShape(accept: string | undefined): ResponseShape {
-  for (const part of (accept ?? '').split(',')) {
-    const params = new Map(
-      part
-        .split(';')
-        .slice(1)
-        .map((p) => p.trim().split('=') as [string, string]),
-    );
+  for (const params of acceptParams(accept)) {
     if (params.get('as') === 'Table' && params.get('g') === 'meta.k8s.io') {
       const v = params.get('v') ?? 'v1';
       if (v === 'v1' || v === 'v1beta1') return { table: true, tableVersion: v };
@@ -25,7 +21,7 @@ export function responseShape(accept: string | undefined): ResponseShape {
   return { table: false, tableVersion: 'v1' };
 }
 
-function rowObject(obj: KubeObject, includeObject: string | null, shape: ResponseShape): unknown {
+function rowObject(obj: UntypedObject, includeObject: string | null, shape: ResponseShape): unknown {
   if (includeObject === 'None') return undefined;
   if (includeObject === 'Object') return obj;
   return {
@@ -41,7 +37,7 @@ function rowObject(obj: KubeObject, includeObject: string | null, shape: Respons
  */
 export function buildTable(
   def: ResourceDef,
-  objects: readonly KubeObject[],
+  objects: readonly UntypedObject[],
   listMeta: Record<string, unknown>,
   includeObject: string | null,
   shape: ResponseShape,

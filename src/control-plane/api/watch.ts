@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { KubeObject } from '../registry/types.js';
+import type { UntypedObject } from '../../kube/index.js';
 import { apiVersionOf } from '../registry/types.js';
 import { StoreError, type WatchEvent } from '../store/types.js';
 import type { ApiContext } from './context.js';
@@ -25,7 +25,7 @@ function parseResourceVersion(text: string | null): number | undefined {
 /** A watch event for one client: the object (read-only, shared) and its JSON text. */
 export interface OutgoingEvent {
   readonly type: EventType;
-  readonly object: KubeObject;
+  readonly object: UntypedObject;
   readonly json: string;
 }
 
@@ -71,7 +71,7 @@ export async function serveWatch(
   const timeoutSeconds = Number.isFinite(asked) && asked > 0 ? asked : min * (1 + Math.random());
   const includeObject = req.query.get('includeObject');
 
-  let initial: KubeObject[] = [];
+  let initial: UntypedObject[] = [];
   let start: number;
   if (sendInitial) {
     const listed = await listObjects(ctx, { ...req, query: new URLSearchParams() });
@@ -91,7 +91,7 @@ export async function serveWatch(
   const write = (type: EventType, object: unknown, json?: string) => {
     if (closed) return;
     if (shape.table && (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED')) {
-      const table = buildTable(def, [object as KubeObject], {}, includeObject, shape, ctx.now());
+      const table = buildTable(def, [object as UntypedObject], {}, includeObject, shape, ctx.now());
       if (!firstTable) table.columnDefinitions = [];
       firstTable = false;
       res.write(`${JSON.stringify({ type, object: table })}\n`);

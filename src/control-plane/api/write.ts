@@ -1,5 +1,6 @@
+import type { UntypedObject } from '../../kube/index.js';
 import { allResources } from '../registry/index.js';
-import type { KubeObject, ResourceDef } from '../registry/types.js';
+import type { ResourceDef } from '../registry/types.js';
 import { isRecord } from '../registry/validation.js';
 import type { ApiContext } from './context.js';
 import { prepareCreate, prepareUpdate, timestamp } from './lifecycle.js';
@@ -47,9 +48,9 @@ export async function createObject(
   ctx: ApiContext,
   def: ResourceDef,
   namespace: string | undefined,
-  body: KubeObject,
+  body: UntypedObject,
   dryRun = false,
-): Promise<KubeObject> {
+): Promise<UntypedObject> {
   const obj = prepareCreate(def, body, namespace, ctx.now());
   if (def.namespaced) await checkNamespace(ctx, namespace);
   if (dryRun) return obj;
@@ -79,10 +80,10 @@ export async function updateObject(
   namespace: string | undefined,
   name: string,
   subresource: string | undefined,
-  build: (current: KubeObject) => KubeObject | Promise<KubeObject>,
+  build: (current: UntypedObject) => UntypedObject | Promise<UntypedObject>,
   dryRun = false,
-): Promise<KubeObject> {
-  let prepared: KubeObject | undefined;
+): Promise<UntypedObject> {
+  let prepared: UntypedObject | undefined;
   const updated = await ctx.resources.update(def, namespace, name, async (current) => {
     prepared = prepareUpdate(def, await build(current), current, subresource);
     return dryRun ? undefined : prepared;
@@ -153,7 +154,7 @@ export async function deleteObject(
   name: string,
   options: DeleteOptions,
   attempt = 1,
-): Promise<KubeObject> {
+): Promise<UntypedObject> {
   const ref = { group: def.group, resource: def.plural };
   if (def.plural === 'namespaces' && PROTECTED_NAMESPACES.has(name)) {
     throw new ApiError(
@@ -220,7 +221,7 @@ export async function deleteObject(
   throw conflict(ref, name, 'the object changed while it was being deleted; retry the request');
 }
 
-function podGracePeriod(pod: KubeObject, options: DeleteOptions): number {
+function podGracePeriod(pod: UntypedObject, options: DeleteOptions): number {
   const spec = isRecord(pod.spec) ? pod.spec : {};
   if (!spec.nodeName) return 0;
   const phase = isRecord(pod.status) ? pod.status.phase : undefined;

@@ -1,5 +1,6 @@
+import type { KubeObject } from '../../kube/index.js';
+import { clone, fieldsDiffer } from './objects.js';
 import type { ResourceName } from './resources.js';
-import type { KubeObject } from './types.js';
 
 /**
  * What a reconcile decided to do, as data. Pure reconcile functions return actions; the controller
@@ -68,3 +69,16 @@ export function deleteAction(
 
 /** The delete variant of Action. */
 export type DeleteAction = Extract<Action, { verb: 'delete' }>;
+
+/**
+ * The status write a reconcile ends with: none when every field of `status` already matches the
+ * object's, else an updateStatus of a copy of `obj` carrying `status`.
+ */
+export function statusUpdate<T extends KubeObject & { status?: object }>(
+  resource: ResourceName,
+  obj: T,
+  status: NonNullable<T['status']>,
+): Action[] {
+  if (!fieldsDiffer(status, obj.status)) return [];
+  return [{ verb: 'updateStatus', resource, object: { ...clone(obj), status } as T }];
+}

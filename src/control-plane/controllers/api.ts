@@ -1,5 +1,5 @@
+import type { KubeObject, WatchEventType as KubeWatchEventType } from '../../kube/index.js';
 import type { ResourceType } from './resources.js';
-import type { KubeObject } from './types.js';
 
 /**
  * The narrow view of the Kubernetes API the scheduler and controllers need. The control plane
@@ -58,7 +58,8 @@ export interface WatchOptions {
   readonly namespace?: string;
 }
 
-export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK';
+/** Watch events a handler sees: ERROR events arrive as `onClose(err)` instead. */
+export type WatchEventType = Exclude<KubeWatchEventType, 'ERROR'>;
 
 export interface WatchHandlers<T> {
   readonly onEvent: (type: WatchEventType, object: T) => void;

@@ -1,3 +1,4 @@
+import type { KubeObject } from '../../kube/index.js';
 import type { Action } from './actions.js';
 import { type ControllerApi, isStatus } from './api.js';
 import type { EventRecorder } from './event-recorder.js';
@@ -5,7 +6,6 @@ import type { Informer } from './informer.js';
 import { keyOf } from './objects.js';
 import { randomSuffix } from './pod-template.js';
 import { type ResourceName, resourceTypes } from './resources.js';
-import type { KubeObject } from './types.js';
 
 export interface ApplyContext {
   readonly api: ControllerApi;

@@ -1,10 +1,9 @@
 import { ApiError } from '../../client/api-error.js';
 import type { KubeClient } from '../../client/client.js';
 import { buildPath } from '../../client/paths.js';
-import type { KubeObject as ClientObject, Status } from '../../client/types.js';
+import type { KubeObject, Status } from '../../kube/index.js';
 import { ApiStatusError, type ControllerApi, type WatchEventType, type WatchHandle } from './api.js';
 import type { ResourceType } from './resources.js';
-import type { KubeObject } from './types.js';
 
 function translate(err: unknown): unknown {
   return err instanceof ApiError ? new ApiStatusError(err.status, err.reason, err.message) : err;
@@ -17,8 +16,6 @@ async function call<T>(fn: () => Promise<T>): Promise<T> {
     throw translate(err);
   }
 }
-
-const asClient = (o: KubeObject) => o as unknown as ClientObject;
 
 /**
  * The ControllerApi over the typed REST client (src/client), so the scheduler and controllers
@@ -71,9 +68,9 @@ export function clientControllerApi(client: KubeClient): ControllerApi {
       })();
       return { stop: () => abort.abort() };
     },
-    create: (r, obj) => call(async () => (await client.create(r, asClient(obj))) as never),
-    update: (r, obj) => call(async () => (await client.update(r, asClient(obj))) as never),
-    updateStatus: (r, obj) => call(async () => (await client.updateStatus(r, asClient(obj))) as never),
+    create: (r, obj) => call(async () => (await client.create(r, obj)) as never),
+    update: (r, obj) => call(async () => (await client.update(r, obj)) as never),
+    updateStatus: (r, obj) => call(async () => (await client.updateStatus(r, obj)) as never),
     patch: (r, namespace, name, patch, options) =>
       call(
         async () =>

@@ -1,11 +1,11 @@
+import type { DaemonSet, Node, Pod, Toleration } from '../../kube/index.js';
 import { filterNodeAffinity, filterTaints } from '../scheduler/filters.js';
 import { notReadyTaintKey, unreachableTaintKey, unschedulableTaintKey } from '../scheduler/taints.js';
-import { type Action, deleteAction, eventAction } from './actions.js';
-import { clone, controllerOf, fieldsDiffer, isPodActive, isPodAvailable, isPodReady } from './objects.js';
+import { type Action, deleteAction, eventAction, statusUpdate } from './actions.js';
+import { controllerOf, isPodActive, isPodAvailable, isPodReady } from './objects.js';
 import { podFromTemplate, templateHash } from './pod-template.js';
 import { resourceTypes } from './resources.js';
 import { resolveIntOrPercent } from './rolling-update.js';
-import type { DaemonSet, Node, Pod, Toleration } from './types.js';
 
 /** Label with the hash of the DaemonSet template a pod was made from. */
 export const revisionHashLabel = 'controller-revision-hash';
@@ -115,12 +115,6 @@ export function reconcileDaemonSet(
     numberUnavailable: desired - current.filter((p) => isPodAvailable(p, minReady, now)).length,
     observedGeneration: ds.metadata.generation ?? 0,
   };
-  if (fieldsDiffer(status, ds.status)) {
-    actions.push({
-      verb: 'updateStatus',
-      resource: 'daemonsets',
-      object: { ...clone(ds), status } as DaemonSet,
-    });
-  }
+  actions.push(...statusUpdate('daemonsets', ds, status));
   return actions;
 }

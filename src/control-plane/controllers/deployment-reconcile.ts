@@ -1,4 +1,5 @@
-import { type Action, deleteAction, eventAction } from './actions.js';
+import type { Deployment, Pod, ReplicaSet } from '../../kube/index.js';
+import { type Action, deleteAction, eventAction, statusUpdate } from './actions.js';
 import {
   historyToPrune,
   podTemplateHashLabel,
@@ -8,10 +9,9 @@ import {
 } from './deployment-revisions.js';
 import { buildDeploymentStatus } from './deployment-status.js';
 import { matchesSelector } from './labels.js';
-import { clone, controllerOf, controllerRef, fieldsDiffer, isPodActive, isTerminating } from './objects.js';
+import { clone, controllerOf, controllerRef, isPodActive, isTerminating } from './objects.js';
 import { templateHash } from './pod-template.js';
 import { newSetReplicas, resolveSurgeUnavailable, scaleDownOldSets } from './rolling-update.js';
-import type { Deployment, Pod, ReplicaSet } from './types.js';
 
 function withReplicas(
   rs: ReplicaSet,
@@ -208,13 +208,7 @@ export function reconcileDeployment(
     scaled,
     now,
   });
-  if (fieldsDiffer(status, d.status)) {
-    actions.push({
-      verb: 'updateStatus',
-      resource: 'deployments',
-      object: { ...clone(d), status } as Deployment,
-    });
-  }
+  actions.push(...statusUpdate('deployments', d, status));
   return actions;
 }
 

@@ -1,5 +1,5 @@
+import type { PodTemplateSpec, ReplicaSet } from '../../kube/index.js';
 import { canonicalJson } from './pod-template.js';
-import type { PodTemplateSpec, ReplicaSet } from './types.js';
 
 /** Annotation holding the rollout revision of a ReplicaSet and of its Deployment. */
 export const revisionAnnotation = 'deployment.kubernetes.io/revision';

@@ -1,6 +1,6 @@
+import type { Condition, Deployment, ReplicaSet } from '../../kube/index.js';
 import { formatTime, parseTime } from './clock.js';
 import { getCondition, setCondition } from './objects.js';
-import type { Condition, Deployment, ReplicaSet } from './types.js';
 
 export interface DeploymentStatusInput {
   readonly deployment: Deployment;

@@ -1,10 +1,10 @@
 import type { EventSink } from '../../events.js';
+import type { KubeEvent, KubeObject } from '../../kube/index.js';
 import type { ControllerApi } from './api.js';
 import type { Clock } from './clock.js';
 import { formatTime } from './clock.js';
 import { randomSuffix } from './pod-template.js';
 import { apiVersionOf, resourceOfKind, resourceTypes } from './resources.js';
-import type { KubeEvent, KubeObject } from './types.js';
 
 /**
  * Writes core/v1 Events for significant controller actions (what `kubectl get events` and

@@ -1,8 +1,8 @@
 import type { EventSink } from '../../events.js';
+import type { KubeObject } from '../../kube/index.js';
 import { type ControllerApi, isStatus, type WatchHandle } from './api.js';
 import { keyOf } from './objects.js';
 import type { ResourceType } from './resources.js';
-import type { KubeObject } from './types.js';
 
 export interface InformerHandlers<T> {
   readonly onAdd?: (obj: T) => void;

@@ -1,9 +1,9 @@
 import type { EventSink } from '../../events.js';
+import type { KubeObject } from '../../kube/index.js';
 import type { ControllerApi } from './api.js';
 import { Informer } from './informer.js';
 import { controllerOf } from './objects.js';
 import { type ResourceName, resourceTypes } from './resources.js';
-import type { KubeObject } from './types.js';
 
 /** Index of objects by the uid of their controller owner. */
 export const byOwner = 'owner';

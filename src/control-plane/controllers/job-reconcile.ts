@@ -1,10 +1,10 @@
-import { type Action, deleteAction, eventAction } from './actions.js';
+import type { Condition, Job, Pod } from '../../kube/index.js';
+import { type Action, deleteAction, eventAction, statusUpdate } from './actions.js';
 import { formatTime, parseTime } from './clock.js';
-import { clone, controllerOf, fieldsDiffer, getCondition, isPodActive, setCondition } from './objects.js';
+import { controllerOf, getCondition, isPodActive, setCondition } from './objects.js';
 import { podFromTemplate } from './pod-template.js';
 import { compareForDeletion } from './replicaset-reconcile.js';
 import { resourceTypes } from './resources.js';
-import type { Condition, Job, Pod } from './types.js';
 
 function finished(job: Job): boolean {
   return ['Complete', 'Failed'].some((t) => getCondition(job.status?.conditions, t)?.status === 'True');
@@ -117,8 +117,6 @@ export function reconcileJob(job: Job, pods: readonly Pod[], now: number): Actio
     conditions,
     ...(completionTime ? { completionTime } : {}),
   };
-  if (fieldsDiffer(status, job.status)) {
-    actions.push({ verb: 'updateStatus', resource: 'jobs', object: { ...clone(job), status } as Job });
-  }
+  actions.push(...statusUpdate('jobs', job, status));
   return actions;
 }

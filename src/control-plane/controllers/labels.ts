@@ -1,4 +1,4 @@
-import type { LabelSelector, NodeSelectorRequirement } from './types.js';
+import type { LabelSelector, NodeSelectorRequirement } from '../../kube/index.js';
 
 /** True when `labels` satisfy `selector`. An empty selector matches everything, as in Kubernetes. */
 export function matchesSelector(

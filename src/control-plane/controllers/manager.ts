@@ -1,5 +1,17 @@
 import type { EventSink } from '../../events.js';
 import { silentEvents } from '../../events.js';
+import type {
+  DaemonSet,
+  Deployment,
+  Endpoints,
+  Job,
+  KubeObject,
+  Lease,
+  Node,
+  Pod,
+  ReplicaSet,
+  Service,
+} from '../../kube/index.js';
 import type { Action } from './actions.js';
 import type { ControllerApi } from './api.js';
 import { applyActions } from './apply-actions.js';
@@ -22,18 +34,6 @@ import { controllerOf, getCondition, keyOf } from './objects.js';
 import { reconcileReplicaSet } from './replicaset-reconcile.js';
 import type { ResourceName } from './resources.js';
 import { ControllerRunner, type ReconcileResult } from './runner.js';
-import type {
-  DaemonSet,
-  Deployment,
-  Endpoints,
-  Job,
-  KubeObject,
-  Lease,
-  Node,
-  Pod,
-  ReplicaSet,
-  Service,
-} from './types.js';
 
 export interface ControllerManagerOptions {
   readonly api: ControllerApi;

@@ -1,5 +1,5 @@
+import type { Condition, KubeObject, OwnerReference, Pod } from '../../kube/index.js';
 import { formatTime } from './clock.js';
-import type { Condition, KubeObject, OwnerReference, Pod } from './types.js';
 
 /** `namespace/name` (or just `name` for cluster-scoped objects): the work-queue key. */
 export function keyOf(obj: KubeObject): string {

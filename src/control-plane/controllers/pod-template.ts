@@ -1,6 +1,6 @@
+import type { KubeObject, Pod, PodTemplateSpec } from '../../kube/index.js';
 import { clone, controllerRef } from './objects.js';
 import { apiVersionOf, type ResourceType } from './resources.js';
-import type { KubeObject, Pod, PodTemplateSpec } from './types.js';
 
 /**
  * A pod for `owner` from its template: labels and annotations from the template, a controller

@@ -1,10 +1,10 @@
-import { type Action, deleteAction, eventAction } from './actions.js';
+import type { Pod, ReplicaSet } from '../../kube/index.js';
+import { type Action, deleteAction, eventAction, statusUpdate } from './actions.js';
 import { matchesMap, matchesSelector } from './labels.js';
 import {
   clone,
   controllerOf,
   controllerRef,
-  fieldsDiffer,
   getCondition,
   isPodActive,
   isPodAvailable,
@@ -13,7 +13,6 @@ import {
 } from './objects.js';
 import { podFromTemplate } from './pod-template.js';
 import { resourceTypes } from './resources.js';
-import type { Pod, ReplicaSet } from './types.js';
 
 /** Most pods one reconcile creates or deletes, as kube-controller-manager's burstReplicas. */
 export const burstReplicas = 500;
@@ -127,12 +126,6 @@ export function reconcileReplicaSet(rs: ReplicaSet, pods: readonly Pod[], now: n
     availableReplicas: active.filter((p) => isPodAvailable(p, minReady, now)).length,
     observedGeneration: rs.metadata.generation ?? 0,
   };
-  if (fieldsDiffer(status, rs.status)) {
-    actions.push({
-      verb: 'updateStatus',
-      resource: 'replicasets',
-      object: { ...clone(rs), status } as ReplicaSet,
-    });
-  }
+  actions.push(...statusUpdate('replicasets', rs, status));
   return actions;
 }

@@ -1,12 +1,10 @@
+import type { ResourceType as ClientResourceType } from '../../client/types.js';
+
 /**
- * The resource types the controllers use, in the same shape as the REST client's
- * (`group`, `version`, `resource` plural, `namespaced`).
+ * The resource types the controllers use: the REST client's description plus the kind
+ * (for ownerReferences and Events).
  */
-export interface ResourceType {
-  readonly group: string;
-  readonly version: string;
-  readonly resource: string;
-  readonly namespaced: boolean;
+export interface ResourceType extends ClientResourceType {
   /** Kind of one object, for ownerReferences and Events. */
   readonly kind: string;
 }

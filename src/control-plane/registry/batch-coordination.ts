@@ -1,5 +1,6 @@
+import type { UntypedObject } from '../../kube/index.js';
 import { ageColumn, ageOf, column, humanDuration, nameColumn, nameOf, num } from './columns.js';
-import type { KubeObject, ResourceDef } from './types.js';
+import type { ResourceDef } from './types.js';
 import {
   checkNonNegativeInt,
   checkPodSpec,
@@ -10,7 +11,7 @@ import {
 } from './validation.js';
 import { defaultTemplate, selectorImmutable, wideCells, wideColumns } from './workloads.js';
 
-function jobStatus(obj: KubeObject): string {
+function jobStatus(obj: UntypedObject): string {
   const conditions = getPath(obj, ['status', 'conditions']);
   if (Array.isArray(conditions)) {
     for (const type of ['Failed', 'Complete', 'Suspended', 'FailureTarget', 'SuccessCriteriaMet']) {
@@ -21,7 +22,7 @@ function jobStatus(obj: KubeObject): string {
   return 'Running';
 }
 
-function jobDuration(obj: KubeObject, now: Date): string {
+function jobDuration(obj: UntypedObject, now: Date): string {
   const start = getPath(obj, ['status', 'startTime']);
   if (typeof start !== 'string') return '';
   const end = getPath(obj, ['status', 'completionTime']);

@@ -1,4 +1,5 @@
-import type { KubeObject, TableColumn } from './types.js';
+import type { UntypedObject } from '../../kube/index.js';
+import type { TableColumn } from './types.js';
 import { getPath, isRecord } from './validation.js';
 
 /** A table column definition (`priority` 1 shows only with `-o wide`). */
@@ -46,12 +47,12 @@ export function age(timestamp: unknown, now: Date): string {
 }
 
 /** `metadata.name`, or empty. */
-export function nameOf(obj: KubeObject): string {
+export function nameOf(obj: UntypedObject): string {
   return obj.metadata?.name ?? '';
 }
 
 /** The AGE cell of an object. */
-export function ageOf(obj: KubeObject, now: Date): string {
+export function ageOf(obj: UntypedObject, now: Date): string {
   return age(obj.metadata?.creationTimestamp, now);
 }
 
@@ -79,7 +80,7 @@ export function selectorString(selector: unknown): string {
 }
 
 /** Comma-joined container names and images of a pod template, for `-o wide`. */
-export function containersAndImages(obj: KubeObject, templatePath: readonly string[]): [string, string] {
+export function containersAndImages(obj: UntypedObject, templatePath: readonly string[]): [string, string] {
   const containers = getPath(obj, [...templatePath, 'containers']);
   if (!Array.isArray(containers)) return ['', ''];
   const names = containers.map((c) => (isRecord(c) ? String(c.name ?? '') : ''));

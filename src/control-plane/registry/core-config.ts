@@ -1,11 +1,12 @@
+import type { UntypedObject } from '../../kube/index.js';
 import type { StatusCause } from '../api/status.js';
 import { age, ageColumn, ageOf, column, nameColumn, nameOf, selectorString } from './columns.js';
-import type { KubeObject, ResourceDef } from './types.js';
+import type { ResourceDef } from './types.js';
 import { checkLabelName, ensureRecord, getPath, isRecord } from './validation.js';
 
 const CONFIG_KEY = /^[-._a-zA-Z0-9]+$/;
 
-function checkDataKeys(obj: KubeObject, fields: readonly string[]): StatusCause[] {
+function checkDataKeys(obj: UntypedObject, fields: readonly string[]): StatusCause[] {
   const causes: StatusCause[] = [];
   for (const f of fields) {
     const data = obj[f];
@@ -33,7 +34,7 @@ function checkDataKeys(obj: KubeObject, fields: readonly string[]): StatusCause[
   return causes;
 }
 
-function countKeys(obj: KubeObject, fields: readonly string[]): number {
+function countKeys(obj: UntypedObject, fields: readonly string[]): number {
   return fields.reduce((n, f) => n + (isRecord(obj[f]) ? Object.keys(obj[f]).length : 0), 0);
 }
 
@@ -43,7 +44,7 @@ function randomClusterIp(): string {
   return `10.96.${a}.${b}`;
 }
 
-function servicePorts(obj: KubeObject): string {
+function servicePorts(obj: UntypedObject): string {
   const ports = getPath(obj, ['spec', 'ports']);
   if (!Array.isArray(ports) || ports.length === 0) return '<none>';
   return ports

@@ -1,6 +1,7 @@
+import type { UntypedObject } from '../../kube/index.js';
 import type { StatusCause } from '../api/status.js';
 import { age, ageColumn, ageOf, column, nameColumn, nameOf } from './columns.js';
-import type { KubeObject, ResourceDef } from './types.js';
+import type { ResourceDef } from './types.js';
 import { checkLabelName, checkPodSpec, ensureRecord, getPath, isRecord } from './validation.js';
 
 /** core/v1 Namespace: cluster-scoped; `status.phase` Active until deletion starts. */
@@ -27,7 +28,7 @@ export const namespaces: ResourceDef = {
   selectableFields: ['status.phase'],
 };
 
-function nodeStatus(obj: KubeObject): string {
+function nodeStatus(obj: UntypedObject): string {
   const conditions = getPath(obj, ['status', 'conditions']);
   const ready = Array.isArray(conditions)
     ? conditions.find((c) => isRecord(c) && c.type === 'Ready')
@@ -43,7 +44,7 @@ function nodeStatus(obj: KubeObject): string {
   return status;
 }
 
-function nodeRoles(obj: KubeObject): string {
+function nodeRoles(obj: UntypedObject): string {
   const roles = Object.keys(obj.metadata?.labels ?? {})
     .filter((k) => k.startsWith('node-role.kubernetes.io/'))
     .map((k) => k.slice('node-role.kubernetes.io/'.length))
@@ -51,7 +52,7 @@ function nodeRoles(obj: KubeObject): string {
   return roles.length ? roles.sort().join(',') : '<none>';
 }
 
-function nodeAddress(obj: KubeObject, type: string): string {
+function nodeAddress(obj: UntypedObject, type: string): string {
   const addresses = getPath(obj, ['status', 'addresses']);
   if (!Array.isArray(addresses)) return '<none>';
   const found = addresses.find((a) => isRecord(a) && a.type === type);
@@ -140,7 +141,7 @@ export function defaultPodSpec(spec: Record<string, unknown>): void {
     if (Array.isArray(list)) list.forEach(defaultContainer);
 }
 
-function podReady(obj: KubeObject): string {
+function podReady(obj: UntypedObject): string {
   const containers = getPath(obj, ['spec', 'containers']);
   const total = Array.isArray(containers) ? containers.length : 0;
   const statuses = getPath(obj, ['status', 'containerStatuses']);
@@ -148,7 +149,7 @@ function podReady(obj: KubeObject): string {
   return `${ready}/${total}`;
 }
 
-function podRestarts(obj: KubeObject): number {
+function podRestarts(obj: UntypedObject): number {
   const statuses = getPath(obj, ['status', 'containerStatuses']);
   if (!Array.isArray(statuses)) return 0;
   return statuses.reduce(
@@ -158,7 +159,7 @@ function podRestarts(obj: KubeObject): number {
 }
 
 /** The STATUS column kubectl shows: waiting/terminated reasons win over the phase. */
-export function podDisplayStatus(obj: KubeObject): string {
+export function podDisplayStatus(obj: UntypedObject): string {
   if (obj.metadata?.deletionTimestamp) return 'Terminating';
   let reason = String(getPath(obj, ['status', 'reason']) ?? getPath(obj, ['status', 'phase']) ?? 'Pending');
   const statuses = getPath(obj, ['status', 'containerStatuses']);

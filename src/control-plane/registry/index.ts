@@ -48,4 +48,4 @@ export function servedGroups(): Array<{ group: string; versions: string[] }> {
   return out;
 }
 
-export type { KubeObject, ResourceDef } from './types.js';
+export type { ResourceDef } from './types.js';

@@ -1,29 +1,5 @@
+import type { UntypedObject } from '../../kube/index.js';
 import type { StatusCause } from '../api/status.js';
-
-/** A Kubernetes object as JSON. Registries treat objects structurally; kinds are not typed classes. */
-export type KubeObject = Record<string, unknown> & {
-  apiVersion?: string;
-  kind?: string;
-  metadata?: ObjectMeta;
-};
-
-/** The metadata fields the server reads and maintains (others pass through). */
-export interface ObjectMeta {
-  name?: string;
-  generateName?: string;
-  namespace?: string;
-  uid?: string;
-  resourceVersion?: string;
-  generation?: number;
-  creationTimestamp?: string;
-  deletionTimestamp?: string;
-  deletionGracePeriodSeconds?: number;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  finalizers?: string[];
-  ownerReferences?: Array<Record<string, unknown>>;
-  [key: string]: unknown;
-}
 
 /** One column of a `get` table; `priority: 1` columns only show with `-o wide`. */
 export interface TableColumn {
@@ -52,15 +28,15 @@ export interface ResourceDef {
   /** Fields under which the (controller-owned) status lives; updated only through `/status`. */
   readonly statusField?: 'status';
   /** Fills in defaults on create and update (mutates `obj`). */
-  readonly defaults?: (obj: KubeObject) => void;
+  readonly defaults?: (obj: UntypedObject) => void;
   /** Returns field problems of the whole object; empty when valid. */
-  readonly validate?: (obj: KubeObject) => StatusCause[];
+  readonly validate?: (obj: UntypedObject) => StatusCause[];
   /** Extra checks comparing an update with the stored object (immutable fields). */
-  readonly validateUpdate?: (obj: KubeObject, old: KubeObject) => StatusCause[];
+  readonly validateUpdate?: (obj: UntypedObject, old: UntypedObject) => StatusCause[];
   /** Every table column, in order (usually NAME first and AGE among them). */
   readonly columns: readonly TableColumn[];
   /** Cells for `columns`, in the same order. */
-  readonly cells: (obj: KubeObject, now: Date) => unknown[];
+  readonly cells: (obj: UntypedObject, now: Date) => unknown[];
   /** Field selectors this kind accepts beyond metadata.name / metadata.namespace. */
   readonly selectableFields?: readonly string[];
   /** For `scale`: where replicas live and how to read the selector. */

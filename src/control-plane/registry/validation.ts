@@ -1,5 +1,5 @@
+import type { UntypedObject } from '../../kube/index.js';
 import type { StatusCause } from '../api/status.js';
-import type { KubeObject } from './types.js';
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -120,7 +120,7 @@ export function checkPodSpec(spec: unknown, field: string): StatusCause[] {
 }
 
 /** Checks that a workload's selector matches its template labels. */
-export function checkSelectorMatches(obj: KubeObject, field: string): StatusCause[] {
+export function checkSelectorMatches(obj: UntypedObject, field: string): StatusCause[] {
   const spec = obj.spec;
   if (!isRecord(spec)) return [required('spec')];
   const selector = spec.selector;

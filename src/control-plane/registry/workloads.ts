@@ -1,3 +1,4 @@
+import type { UntypedObject } from '../../kube/index.js';
 import type { StatusCause } from '../api/status.js';
 import {
   ageColumn,
@@ -10,7 +11,7 @@ import {
   selectorString,
 } from './columns.js';
 import { defaultPodSpec } from './core-nodes-pods.js';
-import type { KubeObject, ResourceDef, TableColumn } from './types.js';
+import type { ResourceDef, TableColumn } from './types.js';
 import {
   checkNonNegativeInt,
   checkPodSpec,
@@ -28,20 +29,20 @@ export const wideColumns: TableColumn[] = [
 ];
 
 /** Cells for {@link wideColumns}. */
-export function wideCells(obj: KubeObject): string[] {
+export function wideCells(obj: UntypedObject): string[] {
   const [names, images] = containersAndImages(obj, ['spec', 'template', 'spec']);
   return [names, images, selectorString(getPath(obj, ['spec', 'selector']))];
 }
 
 /** Defaults a workload's pod template (metadata and pod spec). */
-export function defaultTemplate(obj: KubeObject): void {
+export function defaultTemplate(obj: UntypedObject): void {
   const spec = ensureRecord(obj, 'spec');
   const template = ensureRecord(spec, 'template');
   ensureRecord(template, 'metadata');
   defaultPodSpec(ensureRecord(template, 'spec'));
 }
 
-function validateWorkload(obj: KubeObject): StatusCause[] {
+function validateWorkload(obj: UntypedObject): StatusCause[] {
   return [
     ...checkSubdomain(nameOf(obj), 'metadata.name'),
     ...checkSelectorMatches(obj, 'spec'),
@@ -51,7 +52,7 @@ function validateWorkload(obj: KubeObject): StatusCause[] {
 }
 
 /** Refuses a changed `spec.selector` (immutable in apps/v1 and batch/v1). */
-export function selectorImmutable(obj: KubeObject, old: KubeObject): StatusCause[] {
+export function selectorImmutable(obj: UntypedObject, old: UntypedObject): StatusCause[] {
   const a = JSON.stringify(getPath(obj, ['spec', 'selector']) ?? null);
   const b = JSON.stringify(getPath(old, ['spec', 'selector']) ?? null);
   return a === b

@@ -1,5 +1,5 @@
 import { resourceAmount } from '../../client/quantity.js';
-import type { Node, Pod } from '../controllers/types.js';
+import type { Node, Pod } from '../../kube/index.js';
 
 /** Resource amounts keyed by resource name: cpu in millicores, memory in bytes, others in units. */
 export type ResourceList = Record<string, number>;

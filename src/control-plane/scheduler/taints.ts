@@ -1,4 +1,4 @@
-import type { Taint, Toleration } from '../controllers/types.js';
+import type { Taint, Toleration } from '../../kube/index.js';
 
 /** Taint the node lifecycle controller puts on a node whose agent stopped renewing its Lease. */
 export const unreachableTaintKey = 'node.kubernetes.io/unreachable';

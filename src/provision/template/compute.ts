@@ -1,5 +1,5 @@
 import type { ClusterSpec } from '../../config/types.js';
-import { IDS, PARAMETERS, workerAsgId, workerLaunchTemplateId } from './names.js';
+import { IDS, PARAMETERS, TAG_KEYS, workerAsgId, workerLaunchTemplateId } from './names.js';
 import type { NetworkRefs } from './network.js';
 import { imageParameterFor } from './parameters.js';
 import { buildAsgTags, buildTags, type TagScope } from './tags.js';
@@ -74,6 +74,14 @@ function asg(
 }
 
 /**
+ * Marks the group of a spec saying `eip: true` (`tugboat:eip=true` on its auto-scaling group), so
+ * `tugboat eip assign` knows which groups want pool addresses without the spec file.
+ */
+function withEipTag(scope: TagScope, eip: boolean): TagScope {
+  return eip ? { ...scope, extra: { ...scope.extra, [TAG_KEYS.eip]: 'true' } } : scope;
+}
+
+/**
  * Launch templates and auto-scaling groups: the master group is min = max = desired = 1 over all
  * the cluster's subnets (a replacement can land in any zone); one group per worker group over its
  * zones.
@@ -94,7 +102,7 @@ export function buildCompute(spec: ClusterSpec, net: NetworkRefs): Record<string
       IDS.masterLaunchTemplate,
       spec.availabilityZones,
       { min: 1, max: 1, desired: 1 },
-      masterScope,
+      withEipTag(masterScope, spec.master.eip),
     ),
   };
   for (const group of spec.workerGroups) {
@@ -107,7 +115,7 @@ export function buildCompute(spec: ClusterSpec, net: NetworkRefs): Record<string
       securityGroups: [IDS.nodeSecurityGroup, IDS.workerSecurityGroup],
       scope,
     });
-    resources[workerAsgId(group.name)] = asg(spec, net, lt, group.zones, group, scope);
+    resources[workerAsgId(group.name)] = asg(spec, net, lt, group.zones, group, withEipTag(scope, group.eip));
   }
   return resources;
 }

@@ -1,5 +1,5 @@
 import type { ClusterSpec } from '../../config/types.js';
-import { IDS } from './names.js';
+import { IDS, ownershipTxt } from './names.js';
 import { type CfnResource, ref } from './types.js';
 
 /** The API host name without a trailing dot, or undefined when the spec has no DNS record. */
@@ -7,20 +7,27 @@ export function apiHostName(spec: ClusterSpec): string | undefined {
   return spec.api.dns?.recordName.replace(/\.$/, '');
 }
 
-/** An A record for the API pointing at the master's Elastic IP, when the spec asks for one. */
+/**
+ * An A record for the API pointing at the master's Elastic IP, when the spec asks for one, and a
+ * TXT record of the same name holding the cluster's ownership marker (Route 53 records carry no
+ * tags; a name may hold an A and a TXT record, only CNAME excludes others). `tugboat delete`
+ * sweeps a name in a zone it did not create only when that marker is there.
+ */
 export function buildDns(spec: ClusterSpec): Record<string, CfnResource> {
   const dns = spec.api.dns;
   if (!dns) return {};
-  return {
-    [IDS.apiDnsRecord]: {
-      Type: 'AWS::Route53::RecordSet',
-      Properties: {
-        HostedZoneId: dns.hostedZoneId.replace(/^\/hostedzone\//, ''),
-        Name: `${apiHostName(spec)}.`,
-        Type: 'A',
-        TTL: String(dns.ttl),
-        ResourceRecords: [ref(IDS.masterEip)],
-      },
+  const record = (type: string, values: unknown[]) => ({
+    Type: 'AWS::Route53::RecordSet',
+    Properties: {
+      HostedZoneId: dns.hostedZoneId.replace(/^\/hostedzone\//, ''),
+      Name: `${apiHostName(spec)}.`,
+      Type: type,
+      TTL: String(dns.ttl),
+      ResourceRecords: values,
     },
+  });
+  return {
+    [IDS.apiDnsRecord]: record('A', [ref(IDS.masterEip)]),
+    [IDS.apiDnsOwnerRecord]: record('TXT', [ownershipTxt(spec.name)]),
   };
 }

@@ -50,6 +50,8 @@ export const TAG_KEYS = {
   role: 'tugboat:role',
   group: 'tugboat:group',
   pool: 'tugboat:pool',
+  /** `true` on the auto-scaling group of a group whose spec says `eip: true`. */
+  eip: 'tugboat:eip',
 } as const;
 
 /** Values of the `tugboat:pool` tag on Elastic IPs. */
@@ -76,7 +78,16 @@ export const IDS = {
   masterAsg: 'MasterAutoScalingGroup',
   masterEip: 'MasterEip',
   apiDnsRecord: 'ApiDnsRecord',
+  apiDnsOwnerRecord: 'ApiDnsOwnerRecord',
 } as const;
+
+/**
+ * The TXT value that marks a DNS name as owned by a cluster (Route 53 records carry no tags): the
+ * template writes it next to the API record, and delete's sweep removes only names that carry it.
+ */
+export function ownershipTxt(cluster: string): string {
+  return `"${TAG_KEYS.cluster}=${cluster}"`;
+}
 
 /** `us-east-1a` → `SubnetUsEast1a` */
 export const subnetId = (zone: string) => `Subnet${pascalCase(zone)}`;

@@ -8,7 +8,7 @@ import type {
   Lease,
   Node,
   ReplicaSet,
-} from '../../../src/control-plane/controllers/types.js';
+} from '../../../src/kube/index.js';
 import { isReadyPod, testGraceMs, useControlCluster } from '../../support/control-cluster.js';
 import { makeDeployment } from '../../support/k8s-objects.js';
 import { waitFor } from '../../support/sim-nodes.js';
@@ -103,7 +103,7 @@ describe('cluster controllers against the real API server', () => {
     f.c.sim.outcome = () => 'Running';
   });
 
-  it('marks a node whose heartbeat stops NotReady within grace + 10% and replaces its pods elsewhere', async () => {
+  it('marks a node whose heartbeat stops NotReady once the grace period has passed and replaces its pods elsewhere', async () => {
     await f.c.api.create(deployments, makeDeployment('survivor', 3));
     await waitFor(
       'survivor available',
@@ -120,9 +120,10 @@ describe('cluster controllers against the real API server', () => {
     });
     const lease = await f.c.api.get<Lease>(resourceTypes.leases, 'kube-node-lease', victim);
     const lastRenew = Date.parse(lease?.spec.renewTime ?? '');
-    // NotReady within grace + 10% of the last renewal (plus the 50 ms this test polls at).
+    // Never before the grace period has passed. How soon after it (the controller wakes at the
+    // last renewal + grace + 1 ms) is asserted with a controlled clock in node-lifecycle.test.ts:
+    // a wall-clock upper bound here failed under CI load (the test's own polling lags too).
     expect(detectedAt - lastRenew).toBeGreaterThanOrEqual(testGraceMs);
-    expect(detectedAt - lastRenew).toBeLessThanOrEqual(testGraceMs * 1.1 + 50);
     await waitFor('replaced', async () => {
       const ps = (await f.pods('survivor-')).filter((p) => !p.metadata.deletionTimestamp);
       return ps.length === 3 && ps.every((p) => p.spec.nodeName !== victim && isReadyPod(p));

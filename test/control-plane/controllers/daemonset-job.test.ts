@@ -5,7 +5,7 @@ import {
 } from '../../../src/control-plane/controllers/daemonset-reconcile.js';
 import { reconcileJob } from '../../../src/control-plane/controllers/job-reconcile.js';
 import { getCondition } from '../../../src/control-plane/controllers/objects.js';
-import type { DaemonSet, Job, Pod } from '../../../src/control-plane/controllers/types.js';
+import type { DaemonSet, Job, Pod } from '../../../src/kube/index.js';
 import { makeNode } from '../../support/k8s-objects.js';
 import { World } from './world.js';
 
@@ -96,7 +96,7 @@ function job(extra: Partial<Job['spec']> = {}): Job {
       backoffLimit: 3,
       template: {
         metadata: { labels: { app: 'batch' } },
-        spec: { containers: [{ name: 'c' }], restartPolicy: 'Never' },
+        spec: { containers: [{ name: 'c', image: 'busybox' }], restartPolicy: 'Never' },
       },
       ...extra,
     },
@@ -160,7 +160,20 @@ describe('reconcileJob', () => {
         ],
       },
       spec: { containers: [] },
-      status: { phase: 'Running', containerStatuses: [{ name: 'c', restartCount: 3 }] },
+      status: {
+        phase: 'Running',
+        containerStatuses: [
+          {
+            name: 'c',
+            restartCount: 3,
+            ready: false,
+            image: 'busybox',
+            imageID: '',
+            state: {},
+            lastState: {},
+          },
+        ],
+      },
     };
     const actions = reconcileJob(j, [pod], 0);
     expect(actions.some((a) => a.verb === 'delete' && a.name === 'p')).toBe(true);

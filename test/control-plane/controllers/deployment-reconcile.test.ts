@@ -4,7 +4,7 @@ import { revisionAnnotation } from '../../../src/control-plane/controllers/deplo
 import { getCondition } from '../../../src/control-plane/controllers/objects.js';
 import { reconcileReplicaSet } from '../../../src/control-plane/controllers/replicaset-reconcile.js';
 import { resolveSurgeUnavailable } from '../../../src/control-plane/controllers/rolling-update.js';
-import type { Deployment, Pod, ReplicaSet } from '../../../src/control-plane/controllers/types.js';
+import type { Deployment, Pod, ReplicaSet } from '../../../src/kube/index.js';
 import { makeDeployment } from '../../support/k8s-objects.js';
 import { World } from './world.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EventRecorder } from '../../../src/control-plane/controllers/event-recorder.js';
-import type { KubeEvent } from '../../../src/control-plane/controllers/types.js';
 import { RecordingEvents } from '../../../src/events.js';
+import type { KubeEvent } from '../../../src/kube/index.js';
 import { makeDeployment, makeNode } from '../../support/k8s-objects.js';
 import { MemoryApi } from '../../support/memory-api.js';
 

@@ -4,7 +4,7 @@ import {
   collectGarbage,
   type OwnedObject,
 } from '../../../src/control-plane/controllers/garbage-collector.js';
-import type { Endpoints, KubeObject, Pod, Service } from '../../../src/control-plane/controllers/types.js';
+import type { Endpoints, KubeObject, Pod, Service } from '../../../src/kube/index.js';
 import { makePod, ownerRef } from '../../support/k8s-objects.js';
 
 function obj(

@@ -5,7 +5,7 @@ import {
   type NodeHealth,
   reconcileNodeLifecycle,
 } from '../../../src/control-plane/controllers/node-lifecycle.js';
-import type { Lease, Node, Pod } from '../../../src/control-plane/controllers/types.js';
+import type { Lease, Node, Pod } from '../../../src/kube/index.js';
 import { makeNode, makePod } from '../../support/k8s-objects.js';
 
 const t0 = Date.parse('2026-01-01T00:00:00Z');

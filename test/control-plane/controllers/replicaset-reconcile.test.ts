@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Action } from '../../../src/control-plane/controllers/actions.js';
 import { reconcileReplicaSet } from '../../../src/control-plane/controllers/replicaset-reconcile.js';
-import type { Pod, ReplicaSet } from '../../../src/control-plane/controllers/types.js';
+import type { Pod, ReplicaSet } from '../../../src/kube/index.js';
 import { makePod, ownerRef } from '../../support/k8s-objects.js';
 
 const rs: ReplicaSet = {

@@ -1,6 +1,6 @@
 import type { Action } from '../../../src/control-plane/controllers/actions.js';
 import { formatTime } from '../../../src/control-plane/controllers/clock.js';
-import type { KubeObject, Pod } from '../../../src/control-plane/controllers/types.js';
+import type { KubeObject, Pod } from '../../../src/kube/index.js';
 
 /**
  * A tiny in-memory world for pure reconcile tests: applies actions to maps of objects, assigns

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ControllerApi } from '../../../src/control-plane/controllers/api.js';
-import type { Lease } from '../../../src/control-plane/controllers/types.js';
 import { type LeaderElector, startLeaderElection } from '../../../src/control-plane/leader/lease-election.js';
+import type { Lease } from '../../../src/kube/index.js';
 import { MemoryApi } from '../../support/memory-api.js';
 import { waitFor } from '../../support/sim-nodes.js';
 

@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
-import type { Node } from '../../../src/control-plane/controllers/types.js';
 import { effectiveTaints } from '../../../src/control-plane/scheduler/filters.js';
+import type { Node } from '../../../src/kube/index.js';
 
 const node = (ready: string | undefined, taints?: { key: string; effect: string }[]) =>
   ({

@@ -192,6 +192,14 @@ describe('template specifics', () => {
       ResourceRecords: [{ Ref: 'MasterEip' }],
       Name: 'api.route53-eip.example.com.',
     });
+    // The ownership marker the delete sweep looks for, on the same name (A and TXT may share one).
+    expect(t.Resources.ApiDnsOwnerRecord!.Properties).toEqual({
+      HostedZoneId: 'Z0123456789ABCDEFGHIJ',
+      Name: 'api.route53-eip.example.com.',
+      Type: 'TXT',
+      TTL: '60',
+      ResourceRecords: ['"tugboat:cluster=route53-eip"'],
+    });
     const eips = resourcesOf(t, 'AWS::EC2::EIP');
     expect(eips.map(([id]) => id)).toEqual(['MasterEip', 'PoolEip1', 'PoolEip2', 'PoolEip3']);
     for (const [id, eip] of eips) {

@@ -1,10 +1,12 @@
 /**
- * The subset of core/v1 and coordination/v1 shapes tugboat reads and writes. Field names follow
- * the Kubernetes API exactly so objects round-trip through kubectl unchanged; fields tugboat does
- * not use are simply absent from these types (they survive in the JSON).
+ * core/v1 Pod and the shapes inside it. Field names follow the Kubernetes API exactly so objects
+ * round-trip through kubectl unchanged; fields tugboat does not use are absent from these types
+ * (they survive in the JSON).
  */
-import type { KubeObject } from './types.js';
+import type { Condition, KubeObject, ObjectMeta } from './meta.js';
+import type { TaintEffect } from './node.js';
 
+/** An environment variable, literal or taken from a config map, secret or pod field. */
 export interface EnvVar {
   name: string;
   value?: string;
@@ -30,6 +32,7 @@ export interface VolumeMount {
   subPath?: string;
 }
 
+/** A liveness or readiness probe. */
 export interface Probe {
   exec?: { command: string[] };
   httpGet?: { path?: string; port: number | string; host?: string; scheme?: 'HTTP' | 'HTTPS' };
@@ -41,9 +44,10 @@ export interface Probe {
   failureThreshold?: number;
 }
 
+/** Requests and limits by resource name; quantities are strings or plain numbers on the wire. */
 export interface ResourceRequirements {
-  limits?: Record<string, string>;
-  requests?: Record<string, string>;
+  limits?: Record<string, string | number>;
+  requests?: Record<string, string | number>;
 }
 
 export interface Container {
@@ -81,18 +85,44 @@ export interface Toleration {
   key?: string;
   operator?: 'Exists' | 'Equal';
   value?: string;
-  effect?: string;
+  effect?: TaintEffect;
+  tolerationSeconds?: number;
+}
+
+export interface NodeSelectorRequirement {
+  key: string;
+  operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist' | 'Gt' | 'Lt';
+  values?: string[];
+}
+
+export interface NodeSelectorTerm {
+  matchExpressions?: NodeSelectorRequirement[];
+}
+
+export interface Affinity {
+  nodeAffinity?: {
+    requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms: NodeSelectorTerm[] };
+  };
 }
 
 export interface PodSpec {
   containers: Container[];
+  initContainers?: Container[];
   volumes?: Volume[];
   nodeName?: string;
+  nodeSelector?: Record<string, string>;
+  affinity?: Affinity;
+  tolerations?: Toleration[];
   restartPolicy?: 'Always' | 'OnFailure' | 'Never';
   terminationGracePeriodSeconds?: number;
   hostNetwork?: boolean;
-  tolerations?: Toleration[];
-  nodeSelector?: Record<string, string>;
+  schedulerName?: string;
+}
+
+/** A pod template as workloads carry it. */
+export interface PodTemplateSpec {
+  metadata?: ObjectMeta;
+  spec: PodSpec;
 }
 
 export interface ContainerStateWaiting {
@@ -130,16 +160,6 @@ export interface ContainerStatus {
   containerID?: string;
 }
 
-export interface Condition {
-  type: string;
-  status: 'True' | 'False' | 'Unknown';
-  reason?: string;
-  message?: string;
-  lastTransitionTime?: string;
-  lastProbeTime?: string | null;
-  lastHeartbeatTime?: string;
-}
-
 export interface PodStatus {
   phase?: 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
   conditions?: Condition[];
@@ -155,51 +175,4 @@ export interface PodStatus {
 export interface Pod extends KubeObject {
   spec: PodSpec;
   status?: PodStatus;
-}
-
-export interface Taint {
-  key: string;
-  value?: string;
-  effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
-}
-
-export interface NodeAddress {
-  type: 'InternalIP' | 'ExternalIP' | 'Hostname' | 'InternalDNS' | 'ExternalDNS';
-  address: string;
-}
-
-export interface NodeStatus {
-  capacity?: Record<string, string>;
-  allocatable?: Record<string, string>;
-  conditions?: Condition[];
-  addresses?: NodeAddress[];
-  daemonEndpoints?: { kubeletEndpoint: { Port: number } };
-  nodeInfo?: Record<string, string>;
-}
-
-export interface Node extends KubeObject {
-  spec: { taints?: Taint[]; providerID?: string; unschedulable?: boolean; podCIDR?: string };
-  status?: NodeStatus;
-}
-
-export interface Lease extends KubeObject {
-  spec: {
-    holderIdentity?: string;
-    leaseDurationSeconds?: number;
-    acquireTime?: string;
-    renewTime?: string;
-    leaseTransitions?: number;
-  };
-}
-
-export interface ConfigMap extends KubeObject {
-  data?: Record<string, string>;
-  binaryData?: Record<string, string>;
-}
-
-export interface Secret extends KubeObject {
-  type?: string;
-  /** Base64-encoded values. */
-  data?: Record<string, string>;
-  stringData?: Record<string, string>;
 }

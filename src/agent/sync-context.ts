@@ -1,0 +1,64 @@
+import type { Pod, PodStatus } from '../kube/index.js';
+import type { ContainerRecord } from './container-state.js';
+import { type PodEvent, recordPodEvent } from './pod-events.js';
+import type { PodSyncOptions } from './pod-sync.js';
+
+/** What the pod sync loop remembers about one pod between passes. */
+export interface PodRecord {
+  pod: Pod;
+  volumePaths?: Map<string, string>;
+  volumeError?: string;
+  containers: Map<string, ContainerRecord>;
+  terminating?: Promise<void>;
+  lastStatus?: string;
+  terminal?: boolean;
+  startTime: string;
+}
+
+/**
+ * What the parts of the pod sync loop share: their options, the clock, and how they report —
+ * agent events for the operator and Kubernetes Events on the pod for `kubectl describe`.
+ */
+export class SyncContext {
+  /** Milliseconds since the epoch. */
+  readonly now: () => number;
+
+  constructor(readonly options: PodSyncOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Emits an info-level agent event. */
+  emit(code: string, message: string, data: Record<string, unknown>): void {
+    this.options.events.emit({ code, level: 'info', message, data });
+  }
+
+  /** Emits a warning that syncing `pod` failed; the next pass tries again. */
+  emitError(pod: Pod, err: unknown): void {
+    const message = `syncing ${podKey(pod)} failed: ${err instanceof Error ? err.message : String(err)}`;
+    this.options.events.emit({ code: 'agent.sync.error', level: 'warn', message, data: {} });
+  }
+
+  /** Records a Kubernetes Event on the pod, in the background (best effort). */
+  record(pod: Pod, event: PodEvent): void {
+    const { client, nodeName, events } = this.options;
+    void recordPodEvent(client, pod, event, nodeName, new Date(this.now()).toISOString()).then((err) => {
+      if (err)
+        events.emit({
+          code: 'agent.event.error',
+          level: 'debug',
+          message: `recording event failed: ${(err as Error).message}`,
+          data: {},
+        });
+    });
+  }
+}
+
+/** True for the phases a pod never leaves. */
+export function isTerminal(phase: PodStatus['phase']): boolean {
+  return phase === 'Succeeded' || phase === 'Failed';
+}
+
+/** `namespace/name` of a pod, for messages. */
+export function podKey(pod: Pod): string {
+  return `${pod.metadata.namespace ?? 'default'}/${pod.metadata.name ?? ''}`;
+}

@@ -1,0 +1,143 @@
+import {
+  type BucketLocationConstraint,
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectTaggingCommand,
+  ListObjectsV2Command,
+  type ListObjectsV2CommandOutput,
+  PutBucketEncryptionCommand,
+  PutBucketTaggingCommand,
+  PutObjectCommand,
+  PutPublicAccessBlockCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { awsCall, isAwsError } from './errors.js';
+import { MAX_PAGES, type Tags, tagsFromList, tagsToList } from './types.js';
+
+/** Where a bucket lives and who must own it (every call passes ExpectedBucketOwner). */
+export interface BucketRef {
+  readonly bucket: string;
+  /** The account that must own the bucket; a bucket of the same name elsewhere is refused. */
+  readonly owner: string;
+}
+
+/** The S3 calls tugboat makes (staging large CloudFormation templates). */
+export interface S3Api {
+  /**
+   * Creates the bucket when missing (a bucket this account already owns is fine), then makes
+   * it private: public access blocked, default encryption (SSE-S3), and the given tags.
+   */
+  ensurePrivateBucket(ref: BucketRef, tags: Tags): Promise<void>;
+  putObject(ref: BucketRef, key: string, body: string, tags: Tags): Promise<void>;
+  deleteObject(ref: BucketRef, key: string): Promise<void>;
+  /** Keys under `prefix`; none when the bucket does not exist. */
+  listKeys(ref: BucketRef, prefix: string): Promise<string[]>;
+  objectTags(ref: BucketRef, key: string): Promise<Tags>;
+}
+
+/** The S3 API over the SDK client. */
+export function sdkS3(client: S3Client, region: string, endpoint?: string): S3Api {
+  const call = <T>(action: string, fn: () => Promise<T>) => awsCall(`s3:${action}`, fn, endpoint);
+  return {
+    async ensurePrivateBucket(ref, tags) {
+      try {
+        await call('CreateBucket', () =>
+          client.send(
+            new CreateBucketCommand({
+              Bucket: ref.bucket,
+              // us-east-1 is the one region that refuses an explicit location constraint.
+              ...(region === 'us-east-1'
+                ? {}
+                : { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } }),
+            }),
+          ),
+        );
+      } catch (err) {
+        if (!isAwsError(err, 'BucketAlreadyOwnedByYou')) throw err;
+      }
+      const owner = { Bucket: ref.bucket, ExpectedBucketOwner: ref.owner };
+      await call('PutPublicAccessBlock', () =>
+        client.send(
+          new PutPublicAccessBlockCommand({
+            ...owner,
+            PublicAccessBlockConfiguration: {
+              BlockPublicAcls: true,
+              IgnorePublicAcls: true,
+              BlockPublicPolicy: true,
+              RestrictPublicBuckets: true,
+            },
+          }),
+        ),
+      );
+      await call('PutBucketEncryption', () =>
+        client.send(
+          new PutBucketEncryptionCommand({
+            ...owner,
+            ServerSideEncryptionConfiguration: {
+              Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+            },
+          }),
+        ),
+      );
+      await call('PutBucketTagging', () =>
+        client.send(new PutBucketTaggingCommand({ ...owner, Tagging: { TagSet: tagsToList(tags) } })),
+      );
+    },
+    async putObject(ref, key, body, tags) {
+      await call('PutObject', () =>
+        client.send(
+          new PutObjectCommand({
+            Bucket: ref.bucket,
+            ExpectedBucketOwner: ref.owner,
+            Key: key,
+            Body: body,
+            ContentType: 'application/json',
+            ServerSideEncryption: 'AES256',
+            Tagging: new URLSearchParams(Object.entries(tags)).toString(),
+          }),
+        ),
+      );
+    },
+    async deleteObject(ref, key) {
+      await call('DeleteObject', () =>
+        client.send(
+          new DeleteObjectCommand({ Bucket: ref.bucket, ExpectedBucketOwner: ref.owner, Key: key }),
+        ),
+      );
+    },
+    async listKeys(ref, prefix) {
+      const keys: string[] = [];
+      let token: string | undefined;
+      for (let page = 0; page < MAX_PAGES; page++) {
+        let out: ListObjectsV2CommandOutput;
+        try {
+          out = await call('ListObjectsV2', () =>
+            client.send(
+              new ListObjectsV2Command({
+                Bucket: ref.bucket,
+                ExpectedBucketOwner: ref.owner,
+                Prefix: prefix,
+                ContinuationToken: token,
+              }),
+            ),
+          );
+        } catch (err) {
+          if (isAwsError(err, 'NoSuchBucket')) return [];
+          throw err;
+        }
+        for (const o of out.Contents ?? []) if (o.Key) keys.push(o.Key);
+        token = out.IsTruncated ? out.NextContinuationToken : undefined;
+        if (!token) break;
+      }
+      return keys;
+    },
+    async objectTags(ref, key) {
+      const out = await call('GetObjectTagging', () =>
+        client.send(
+          new GetObjectTaggingCommand({ Bucket: ref.bucket, ExpectedBucketOwner: ref.owner, Key: key }),
+        ),
+      );
+      return tagsFromList(out.TagSet);
+    },
+  };
+}

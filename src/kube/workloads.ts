@@ -1,0 +1,83 @@
+/** apps/v1 and batch/v1 workloads: replica sets, deployments, daemon sets and jobs. */
+import type { Condition, KubeObject, LabelSelector } from './meta.js';
+import type { PodTemplateSpec } from './pod.js';
+
+export interface ReplicaSet extends KubeObject {
+  spec: { replicas?: number; minReadySeconds?: number; selector: LabelSelector; template: PodTemplateSpec };
+  status?: {
+    replicas?: number;
+    fullyLabeledReplicas?: number;
+    readyReplicas?: number;
+    availableReplicas?: number;
+    observedGeneration?: number;
+  };
+}
+
+export interface RollingUpdateStrategy {
+  maxSurge?: number | string;
+  maxUnavailable?: number | string;
+}
+
+export interface Deployment extends KubeObject {
+  spec: {
+    replicas?: number;
+    selector: LabelSelector;
+    template: PodTemplateSpec;
+    strategy?: { type?: 'RollingUpdate' | 'Recreate'; rollingUpdate?: RollingUpdateStrategy };
+    minReadySeconds?: number;
+    revisionHistoryLimit?: number;
+    paused?: boolean;
+    progressDeadlineSeconds?: number;
+  };
+  status?: {
+    observedGeneration?: number;
+    replicas?: number;
+    updatedReplicas?: number;
+    readyReplicas?: number;
+    availableReplicas?: number;
+    unavailableReplicas?: number;
+    conditions?: Condition[];
+  };
+}
+
+export interface DaemonSet extends KubeObject {
+  spec: {
+    selector: LabelSelector;
+    template: PodTemplateSpec;
+    updateStrategy?: {
+      type?: 'RollingUpdate' | 'OnDelete';
+      rollingUpdate?: { maxUnavailable?: number | string };
+    };
+    minReadySeconds?: number;
+  };
+  status?: {
+    currentNumberScheduled?: number;
+    numberMisscheduled?: number;
+    desiredNumberScheduled?: number;
+    numberReady?: number;
+    updatedNumberScheduled?: number;
+    numberAvailable?: number;
+    numberUnavailable?: number;
+    observedGeneration?: number;
+  };
+}
+
+export interface Job extends KubeObject {
+  spec: {
+    completions?: number | null;
+    parallelism?: number;
+    backoffLimit?: number;
+    activeDeadlineSeconds?: number;
+    selector?: LabelSelector;
+    template: PodTemplateSpec;
+    suspend?: boolean;
+  };
+  status?: {
+    active?: number;
+    succeeded?: number;
+    failed?: number;
+    startTime?: string;
+    completionTime?: string;
+    conditions?: Condition[];
+  };
+}
