@@ -60,10 +60,18 @@ export class RemoteCommandError extends TugboatError {
     host: string;
     step: string;
     exitCode: number | null;
+    /** The signal that ended the command, when the host reported one (e.g. `KILL`). */
+    signal?: string;
     stderrTail: string;
     cause?: unknown;
   }) {
-    const code = init.exitCode === null ? 'signal' : `exit ${init.exitCode}`;
+    // No exit status and no signal: the session ended under the command (connection lost or sshd killed).
+    const code =
+      init.exitCode !== null
+        ? `exit ${init.exitCode}`
+        : init.signal
+          ? `signal ${init.signal}`
+          : 'no exit status: the SSH session ended';
     const tail = init.stderrTail ? `\n${init.stderrTail}` : '';
     super('REMOTE_COMMAND_FAILED', `${init.host}: ${init.step} failed (${code})${tail}`, {
       cause: init.cause,

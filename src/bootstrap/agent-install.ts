@@ -3,7 +3,7 @@ import type { EventSink } from '../events.js';
 import type { IssuedCertificate } from '../pki/authority.js';
 import type { RemoteShell } from '../ssh/remote-shell.js';
 import type { HostBundle } from './control-plane-install.js';
-import type { HostFile } from './host-files.js';
+import type { HostFile, SyncResult } from './host-files.js';
 import { type HostInstallResult, installHostService } from './host-install.js';
 import type { HostLayout } from './layout.js';
 import type { ServiceMode } from './service.js';
@@ -44,6 +44,8 @@ export interface AgentInstallOptions {
   readonly mode?: ServiceMode | 'auto';
   /** @default silentEvents */
   readonly events?: EventSink;
+  /** The agent's files were synced already ({@link buildAgentFiles}); @default sync them now */
+  readonly presynced?: SyncResult;
   /** Upload everything again and restart even when nothing changed (`--force`). @default false */
   readonly force?: boolean;
 }

@@ -7,16 +7,19 @@ import {
 } from '../pki/cluster-pki.js';
 import { renderKubeconfig } from '../pki/kubeconfig.js';
 import type { RemoteShell } from '../ssh/remote-shell.js';
-import { AGENT_SERVICE, installAgent } from './agent-install.js';
+import { AGENT_SERVICE, type AgentInstallOptions, buildAgentFiles, installAgent } from './agent-install.js';
 import { type ClusterHealth, readClusterHealth } from './cluster-health.js';
 import { CONTROL_PLANE_SERVICE, type HostBundle, installControlPlane } from './control-plane-install.js';
+import { syncHostFiles } from './host-files.js';
 import type { HostInstallResult } from './host-install.js';
 import { ensureHostPrerequisites } from './host-prerequisites.js';
 import type { HostInventoryEntry } from './inventory.js';
 import { type InventoryAccessOptions, onHost } from './inventory-access.js';
 import { DEFAULT_HOST_LAYOUT } from './layout.js';
-import { type HostOutcome, runMasterThenWorkers, runOnHosts } from './run-hosts.js';
+import { type HostOutcome, runMasterWithWorkers, runOnHosts } from './run-hosts.js';
+import { timedStep } from './timed-step.js';
 import { type UninstallResult, uninstallHost } from './uninstall.js';
+import { waitForDocker } from './wait-docker.js';
 import { waitForHealthy } from './wait-healthy.js';
 import { waitForNodeReady } from './wait-node-ready.js';
 
@@ -87,7 +90,7 @@ export interface BootstrapInventoryResult {
 /**
  * Installs a cluster on the hosts of an inventory: the control plane on the master (then waits
  * for /readyz over TLS), then the agent on every worker in parallel (then waits until its Node is
- * Ready). Idempotent: a second run uploads nothing and restarts nothing. A failed worker reports
+ * Ready). Idempotent: a second run uploads nothing and restarts nothing (unless `force`). A failed worker reports
  * its name, step, exit code and stderr tail while the others finish. With `skipReady`, hosts that
  * already work are not even connected to; when the control plane does not answer, the master is
  * bootstrapped first and the Nodes are asked again before the workers.
@@ -122,11 +125,17 @@ export async function bootstrapInventory(
   const skipReady = (options.skipReady ?? false) && !force;
   const before = skipReady ? await askHealth() : undefined;
   let after: Promise<ClusterHealth> | undefined;
-  const isReady = async (host: HostInventoryEntry, role: 'master' | 'worker'): Promise<boolean> => {
+  const isReady = async (
+    host: HostInventoryEntry,
+    role: 'master' | 'worker',
+    masterUp: () => Promise<void>,
+  ): Promise<boolean> => {
     if (!before) return false;
     if (role === 'master') return before.controlPlaneReady;
-    // The master was just (re)installed: ask again once, now that the agents can report.
-    after ??= before.controlPlaneReady ? Promise.resolve(before) : askHealth();
+    if (before.controlPlaneReady) return before.readyNodes.has(host.name);
+    // The master is being (re)installed: ask again once it is up, now that the agents can report.
+    await masterUp();
+    after ??= askHealth();
     return (await after).readyNodes.has(host.name);
   };
   const preflight = async (shell: RemoteShell, host: HostInventoryEntry, requireDocker: boolean) => {
@@ -140,14 +149,15 @@ export async function bootstrapInventory(
     // Preflight already knows the init system: saves a round trip per host.
     return {
       nodePath: report.facts.nodePath,
+      facts: report.facts,
       mode: report.facts.systemd ? ('systemd' as const) : ('supervised' as const),
     };
   };
-  const outcomes = await runMasterThenWorkers(
+  const outcomes = await runMasterWithWorkers(
     inv.master,
     inv.workers,
-    async (host, role): Promise<HostBootstrapResult> => {
-      if (await isReady(host, role)) {
+    async (host, role, masterUp): Promise<HostBootstrapResult> => {
+      if (await isReady(host, role, masterUp)) {
         events.emit({
           code: 'host.skipped',
           level: 'info',
@@ -157,31 +167,43 @@ export async function bootstrapInventory(
         return SKIPPED;
       }
       return onHost(host, options, async (shell) => {
-        const { nodePath, mode } = await preflight(
-          shell,
-          host,
-          role === 'worker' && inv.runtime === 'docker',
-        );
+        const wantsDocker = role === 'worker' && inv.runtime === 'docker';
+        const { nodePath, mode } = await timedStep(events, host, 'preflight', async () => {
+          const first = await preflight(shell, host, false);
+          // Docker missing, or installed but stopped where systemd could start it: install or start
+          // it now. Installed and not answering yet without systemd is a host still booting: the
+          // worker waits for it (waitForDocker) before its agent needs it.
+          const { dockerInstalled, dockerVersion, systemd } = first.facts;
+          if (wantsDocker && (!dockerInstalled || (!dockerVersion && systemd)))
+            return preflight(shell, host, true);
+          return first;
+        });
         if (role === 'master') {
-          const result = await installControlPlane(shell, {
-            layout: layoutFor(host),
-            bundle: options.bundle,
-            pki,
-            nodePath,
-            listen: options.apiListen ?? `0.0.0.0:${apiPort}`,
-            mode,
-            events,
-            force,
-          });
-          await waitForHealthy(`${server}/readyz`, {
-            caPem: pki.ca.certPem,
-            timeoutMs: readyTimeoutMs,
-            signal: options.signal,
-          });
+          const result = await timedStep(events, host, 'install', () =>
+            installControlPlane(shell, {
+              layout: layoutFor(host),
+              bundle: options.bundle,
+              pki,
+              nodePath,
+              listen: options.apiListen ?? `0.0.0.0:${apiPort}`,
+              mode,
+              events,
+              force,
+            }),
+          );
+          await timedStep(events, host, 'healthy', () =>
+            waitForHealthy(`${server}/readyz`, {
+              caPem: pki.ca.certPem,
+              // Workers wait on this: probe often (one host, a cheap GET).
+              intervalMs: 250,
+              timeoutMs: readyTimeoutMs,
+              signal: options.signal,
+            }),
+          );
           return actionOf(result);
         }
         const pkiDir = join(options.stateDir, 'pki');
-        const result = await installAgent(shell, {
+        const agent: AgentInstallOptions = {
           layout: layoutFor(host),
           bundle: options.bundle,
           nodeName: host.name,
@@ -199,14 +221,27 @@ export async function bootstrapInventory(
           mode,
           events,
           force,
-        });
-        await waitForNodeReady(host.name, {
-          server,
-          caPem: pki.ca.certPem,
-          ...pki.admin,
-          timeoutMs: readyTimeoutMs,
-          signal: options.signal,
-        });
+        };
+        // Upload while the master's control plane starts; start the agent only once it is up.
+        const presynced = await timedStep(events, host, 'upload', () =>
+          syncHostFiles(shell, buildAgentFiles(agent), { events, force }),
+        );
+        if (wantsDocker) {
+          await timedStep(events, host, 'docker', () => waitForDocker(shell, { signal: options.signal }));
+        }
+        await timedStep(events, host, 'wait-master', masterUp);
+        const result = await timedStep(events, host, 'install', () =>
+          installAgent(shell, { ...agent, presynced }),
+        );
+        await timedStep(events, host, 'ready', () =>
+          waitForNodeReady(host.name, {
+            server,
+            caPem: pki.ca.certPem,
+            ...pki.admin,
+            timeoutMs: readyTimeoutMs,
+            signal: options.signal,
+          }),
+        );
         return actionOf(result);
       });
     },

@@ -1,6 +1,6 @@
 import type { EventSink } from '../events.js';
 import type { RemoteShell } from '../ssh/remote-shell.js';
-import { type HostFile, syncHostFiles } from './host-files.js';
+import { type HostFile, type SyncResult, syncHostFiles } from './host-files.js';
 import type { HostLayout } from './layout.js';
 import { installService, restartService, type ServiceMode } from './service.js';
 import type { ServiceSpec } from './service-units.js';
@@ -22,6 +22,11 @@ export interface HostServiceOptions {
   /** @default silentEvents */
   readonly events?: EventSink;
   /**
+   * The result of syncing `files` already (the caller uploaded them earlier, e.g. while the
+   * master started): they are not compared again. @default sync them now
+   */
+  readonly presynced?: SyncResult;
+  /**
    * Reinstall even when the host already has the same files and service: upload every file again,
    * rewrite the service definition and restart it (`--force`). @default false
    */
@@ -40,7 +45,7 @@ export async function installHostService(
   options: HostServiceOptions,
 ): Promise<HostInstallResult> {
   const force = options.force ?? false;
-  const sync = await syncHostFiles(shell, files, { events: options.events, force });
+  const sync = options.presynced ?? (await syncHostFiles(shell, files, { events: options.events, force }));
   const service = await installService(shell, spec, {
     layout: options.layout,
     mode: options.mode ?? 'auto',

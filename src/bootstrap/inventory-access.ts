@@ -1,10 +1,11 @@
 import { join } from 'node:path';
-import type { EventSink } from '../events.js';
+import { type EventSink, silentEvents } from '../events.js';
 import { connectSsh } from '../ssh/connect.js';
 import type { RemoteShell } from '../ssh/remote-shell.js';
 import type { SshShell } from '../ssh/ssh-shell.js';
 import type { HostInventory, HostInventoryEntry } from './inventory.js';
 import type { HostLayout } from './layout.js';
+import { timedStep } from './timed-step.js';
 
 /** How to reach and lay out the inventory's hosts. */
 export interface InventoryAccessOptions {
@@ -64,7 +65,7 @@ export async function onHost<T>(
   o: InventoryAccessOptions,
   fn: (shell: RemoteShell) => Promise<T>,
 ): Promise<T> {
-  const shell = await openHostShell(host, o);
+  const shell = await timedStep(o.events ?? silentEvents, host, 'connect', () => openHostShell(host, o));
   try {
     return await fn(shell);
   } finally {

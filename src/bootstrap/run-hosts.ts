@@ -96,3 +96,35 @@ export async function runMasterThenWorkers<H extends { readonly name: string }, 
   }
   return [first!, ...(await runOnHosts(workers, (h) => fn(h, 'worker'), options))];
 }
+
+/**
+ * The bootstrap order with the workers' preparation overlapped: the master and the workers all
+ * start at once (workers bounded by `concurrency`), and each worker calls `masterUp()` where it
+ * needs the master (before starting its agent). `masterUp()` resolves once the master succeeded
+ * and rejects with the reason when it failed, so a worker can connect, check and upload while the
+ * master's control plane starts, yet never starts an agent against a failed master.
+ */
+export async function runMasterWithWorkers<H extends { readonly name: string }, T>(
+  master: H,
+  workers: readonly H[],
+  fn: (host: H, role: 'master' | 'worker', masterUp: () => Promise<void>) => Promise<T>,
+  options: RunOnHostsOptions = {},
+): Promise<HostOutcome<T>[]> {
+  let settle: (ok: boolean) => void = () => {};
+  const masterOk = new Promise<boolean>((resolve) => {
+    settle = resolve;
+  });
+  const masterUp = (worker: H) => async () => {
+    if (!(await masterOk))
+      throw new Error(
+        `${worker.name}: not bootstrapped because the master ${master.name} failed: fix it and re-run`,
+      );
+  };
+  const masterRun = runOnHosts([master], (h) => fn(h, 'master', async () => {}), options).then((out) => {
+    settle(out[0]?.ok ?? false);
+    return out;
+  });
+  const workerRun = runOnHosts(workers, (h) => fn(h, 'worker', masterUp(h)), options);
+  const [first, rest] = await Promise.all([masterRun, workerRun]);
+  return [...first, ...rest];
+}

@@ -160,20 +160,33 @@ if [ -f ${quote(target)} ]; then echo present; cat ${quote(target)}; else echo a
   return { running: state === 'running', ...(presence === 'present' ? { installed: rest } : {}) };
 }
 
-/** Starts a supervisor script in its own session and waits (bounded) until its pidfile names it. */
-async function startSupervisor(shell: RemoteShell, name: string, layout: HostLayout): Promise<void> {
+/**
+ * Starts a supervisor script in its own session and waits (bounded) until its pidfile names it.
+ * With `script`, first writes it (0700, from stdin) in the same round trip.
+ */
+async function startSupervisor(
+  shell: RemoteShell,
+  name: string,
+  layout: HostLayout,
+  script?: string,
+): Promise<void> {
   const p = servicePaths(layout, name);
+  const tmp = quote(`${p.supervisor}.tmp`);
+  const write =
+    script === undefined
+      ? ''
+      : `(umask 077 && cat > ${tmp}) && chmod 700 ${tmp} && mv -f ${tmp} ${quote(p.supervisor)} || exit 1\n`;
   // setsid: the supervisor leaves this SSH session, so neither the session's end nor a kill of
   // this command's process group reaches it.
   await runChecked(
     shell,
     `${HELPERS}
-rm -f ${quote(p.pidfile)}
+${write}rm -f ${quote(p.pidfile)}
 setsid /bin/sh ${quote(p.supervisor)} </dev/null >/dev/null 2>&1 &
 i=0; while [ $i -lt 100 ] && [ ! -s ${quote(p.pidfile)} ]; do sleep 0.1; i=$((i+1)); done
 pid=$(cat ${quote(p.pidfile)} 2>/dev/null || true)
 if [ -z "$pid" ] || ! ours "$pid" ${quote(p.supervisor)}; then echo "supervisor did not start; see ${p.log}" >&2; tail -n 20 ${quote(p.log)} >&2 2>/dev/null; exit 1; fi`,
-    { step: `start ${name}`, timeoutMs: 60_000 },
+    { step: `start ${name}`, timeoutMs: 60_000, ...(script === undefined ? {} : { stdin: script }) },
   );
 }
 
@@ -238,8 +251,8 @@ export async function installService(
     );
   } else {
     if (before.running) await stopService(shell, spec.name, { ...options, mode });
-    await shell.upload(Buffer.from(content), p.supervisor, 0o700);
-    await startSupervisor(shell, spec.name, options.layout);
+    // Script and start in one round trip (an SFTP upload alone costs several).
+    await startSupervisor(shell, spec.name, options.layout, content);
   }
   events.emit({
     code: 'service.installed',

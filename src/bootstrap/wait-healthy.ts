@@ -10,8 +10,13 @@ export interface WaitHealthyOptions {
   readonly keyPem?: string;
   /** @default 120000 */
   readonly timeoutMs?: number;
-  /** @default 1000 */
+  /** Longest pause between probes. @default 1000 */
   readonly intervalMs?: number;
+  /**
+   * First pause between probes; it doubles up to `intervalMs`, so a service that is up within a
+   * fraction of a second is seen then rather than a whole interval later. @default 100
+   */
+  readonly initialIntervalMs?: number;
   readonly signal?: AbortSignal;
 }
 
@@ -53,13 +58,16 @@ export async function waitForHealthy(url: string, options: WaitHealthyOptions): 
   const timeoutMs = options.timeoutMs ?? 120_000;
   const deadline = Date.now() + timeoutMs;
   let last = 'no attempt made';
+  const maxInterval = options.intervalMs ?? 1_000;
+  let interval = Math.min(options.initialIntervalMs ?? 100, maxInterval);
   for (;;) {
     if (options.signal?.aborted) throw new AbortError();
     const problem = await probe(target, options);
     if (problem === undefined) return;
     last = problem;
-    if (Date.now() + (options.intervalMs ?? 1_000) > deadline) break;
-    await new Promise((r) => setTimeout(r, options.intervalMs ?? 1_000));
+    if (Date.now() + interval > deadline) break;
+    await new Promise((r) => setTimeout(r, interval));
+    interval = Math.min(interval * 2, maxInterval);
   }
   throw new TugboatError(
     'HEALTH_TIMEOUT',

@@ -1,3 +1,4 @@
+import type { ClientRequest } from 'node:http';
 import { request } from 'node:https';
 import { AbortError, TugboatError } from '../errors.js';
 
@@ -11,8 +12,10 @@ export interface WaitNodeReadyOptions {
   readonly keyPem: string;
   /** @default 180000 */
   readonly timeoutMs?: number;
-  /** @default 1000 */
+  /** Pause before watching again after a watch failed or ended. @default 500 */
   readonly intervalMs?: number;
+  /** Longest single watch request; it is renewed until the deadline. @default 60000 */
+  readonly watchMs?: number;
   readonly signal?: AbortSignal;
 }
 
@@ -20,51 +23,105 @@ interface NodeView {
   status?: { conditions?: { type?: string; status?: string; reason?: string; message?: string }[] };
 }
 
-function getNode(name: string, o: WaitNodeReadyOptions): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      `${o.server}/api/v1/nodes/${encodeURIComponent(name)}`,
-      { ca: o.caPem, cert: o.certPem, key: o.keyPem, agent: false, timeout: 10_000 },
+interface WatchLine {
+  type?: string;
+  object?: NodeView & { message?: string };
+}
+
+/** `true` when the node is Ready, else a description of its state for the timeout message. */
+function readiness(node: NodeView): true | string {
+  const ready = (node.status?.conditions ?? []).find((c) => c.type === 'Ready');
+  if (ready?.status === 'True') return true;
+  return ready
+    ? `Ready=${ready.status} (${ready.reason ?? ''} ${ready.message ?? ''})`.trim()
+    : 'no Ready condition';
+}
+
+/**
+ * One watch of Node `name` (the server first sends its current state, then every change).
+ * Resolves `true` as soon as the node is Ready; otherwise, when the watch ends, the last state.
+ */
+function watchOnce(name: string, o: WaitNodeReadyOptions, ms: number): Promise<true | string> {
+  const query = new URLSearchParams({
+    watch: 'true',
+    fieldSelector: `metadata.name=${name}`,
+    timeoutSeconds: String(Math.max(1, Math.ceil(ms / 1000))),
+  });
+  return new Promise((resolve) => {
+    let last = 'not registered yet';
+    let req: ClientRequest | undefined;
+    const done = (value: true | string) => {
+      clearTimeout(timer);
+      o.signal?.removeEventListener('abort', onAbort);
+      req?.destroy();
+      resolve(value);
+    };
+    const onAbort = () => done('aborted');
+    // The server ends the watch after timeoutSeconds; this bounds a server that does not.
+    const timer = setTimeout(() => done(last), ms + 2_000);
+    o.signal?.addEventListener('abort', onAbort, { once: true });
+    req = request(
+      `${o.server}/api/v1/nodes?${query}`,
+      { ca: o.caPem, cert: o.certPem, key: o.keyPem, agent: false },
       (res) => {
-        let body = '';
         res.setEncoding('utf8');
-        res.on('data', (c) => {
-          body += c;
+        let buffered = '';
+        if (res.statusCode !== 200) {
+          res.on('data', (c: string) => {
+            buffered += c;
+          });
+          res.on('end', () => done(`HTTP ${res.statusCode}: ${buffered.slice(0, 200)}`));
+          return;
+        }
+        res.on('data', (chunk: string) => {
+          buffered += chunk;
+          for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+            const line = buffered.slice(0, nl).trim();
+            buffered = buffered.slice(nl + 1);
+            if (!line) continue;
+            let event: WatchLine;
+            try {
+              event = JSON.parse(line) as WatchLine;
+            } catch {
+              last = `unreadable watch event: ${line.slice(0, 100)}`;
+              continue;
+            }
+            if (event.type === 'ADDED' || event.type === 'MODIFIED') {
+              const state = readiness(event.object ?? {});
+              if (state === true) return done(true);
+              last = state;
+            } else if (event.type === 'DELETED') last = 'deleted';
+            else if (event.type === 'ERROR') last = `watch error: ${event.object?.message ?? line}`;
+          }
         });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        res.on('end', () => done(last));
+        res.on('error', (err: Error) => done(err.message));
       },
     );
-    req.on('timeout', () => req.destroy(new Error('no answer within 10 s')));
-    req.on('error', reject);
+    req.on('error', (err) => done(err.message));
     req.end();
   });
 }
 
-/** Polls the API server until Node `name` has condition Ready=True; fails with the last state seen. */
+/**
+ * Waits until Node `name` has condition Ready=True by watching it (no polling delay: the agent's
+ * status update arrives as it is written); a watch that fails or ends is opened again until the
+ * deadline. Fails with the last state seen.
+ */
 export async function waitForNodeReady(name: string, options: WaitNodeReadyOptions): Promise<void> {
   const timeoutMs = options.timeoutMs ?? 180_000;
   const deadline = Date.now() + timeoutMs;
   let last = 'not registered yet';
   for (;;) {
     if (options.signal?.aborted) throw new AbortError();
-    try {
-      const res = await getNode(name, options);
-      if (res.status === 200) {
-        const ready = ((JSON.parse(res.body) as NodeView).status?.conditions ?? []).find(
-          (c) => c.type === 'Ready',
-        );
-        if (ready?.status === 'True') return;
-        last = ready
-          ? `Ready=${ready.status} (${ready.reason ?? ''} ${ready.message ?? ''})`.trim()
-          : 'no Ready condition';
-      } else if (res.status !== 404) {
-        last = `HTTP ${res.status}: ${res.body.slice(0, 200)}`;
-      }
-    } catch (err) {
-      last = (err as Error).message;
-    }
-    if (Date.now() + (options.intervalMs ?? 1_000) > deadline) break;
-    await new Promise((r) => setTimeout(r, options.intervalMs ?? 1_000));
+    const left = deadline - Date.now();
+    if (left <= 0) break;
+    const outcome = await watchOnce(name, options, Math.min(left, options.watchMs ?? 60_000));
+    if (outcome === true) return;
+    if (options.signal?.aborted) throw new AbortError();
+    last = outcome;
+    if (Date.now() + (options.intervalMs ?? 500) > deadline) break;
+    await new Promise((r) => setTimeout(r, options.intervalMs ?? 500));
   }
   throw new TugboatError(
     'NODE_NOT_READY',

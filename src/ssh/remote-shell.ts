@@ -83,6 +83,7 @@ export async function runChecked(
       host: shell.host,
       step: options.step,
       exitCode: result.code,
+      ...(result.signal ? { signal: result.signal } : {}),
       stderrTail: redact(tail(result.stderr, options.tailLines), secrets),
     });
   }

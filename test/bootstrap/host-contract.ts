@@ -49,6 +49,24 @@ export function describeHostFilesAndUninstall(
       expect(statSync(`${l.etc}/pki/node.key`).mode & 0o777).toBe(0o640);
     });
 
+    it('sends big files gzip-compressed and unpacks them byte for byte with their mode', async () => {
+      const l = layout();
+      // Compressible but not trivial: JavaScript-like text with a counter, about 200 KiB.
+      const content = Buffer.from(
+        Array.from({ length: 6_000 }, (_, i) => `export const value${i} = ${i * 7919};\n`).join(''),
+      );
+      const file = bundleHostFile(l, 'big', content);
+      const first = await syncHostFiles(shell(), [file]);
+      expect(first.uploaded).toEqual([file.path]);
+      expect(first.bytes).toBeGreaterThan(0);
+      expect(first.bytes).toBeLessThan(content.length / 3);
+      expect(readFileSync(file.path).equals(content)).toBe(true);
+      expect(statSync(file.path).mode & 0o777).toBe(0o755);
+      expect(existsSync(`${file.path}.tugboat-upload.gz`)).toBe(false);
+      expect(existsSync(`${file.path}.tugboat-upload`)).toBe(false);
+      expect(await syncHostFiles(shell(), [file])).toMatchObject({ uploaded: [], bytes: 0 });
+    });
+
     it('uninstall removes services, stray tugboat processes and every tugboat directory', async () => {
       const l = layout();
       mkdirSync(`${l.opt}/bin`, { recursive: true });

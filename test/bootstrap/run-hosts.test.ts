@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runMasterThenWorkers, runOnHosts } from '../../src/bootstrap/run-hosts.js';
+import { runMasterThenWorkers, runMasterWithWorkers, runOnHosts } from '../../src/bootstrap/run-hosts.js';
 import { AbortError } from '../../src/errors.js';
 import { RecordingEvents } from '../../src/events.js';
 
@@ -79,5 +79,53 @@ describe('runMasterThenWorkers', () => {
     expect(out.every((o) => !o.ok)).toBe(true);
     const w = out[1]!;
     expect(!w.ok && w.error.message).toMatch(/not bootstrapped because the master m failed/);
+  });
+});
+
+describe('runMasterWithWorkers', () => {
+  it('lets workers prepare while the master runs, and go on only once it succeeded', async () => {
+    const log: string[] = [];
+    let finishMaster: () => void = () => {};
+    const masterGate = new Promise<void>((r) => {
+      finishMaster = r;
+    });
+    const run = runMasterWithWorkers({ name: 'm' }, hosts(2), async (h, role, masterUp) => {
+      log.push(`start ${h.name}`);
+      if (role === 'master') {
+        await masterGate;
+        log.push('master up');
+        return;
+      }
+      log.push(`prepared ${h.name}`);
+      await masterUp();
+      log.push(`agent ${h.name}`);
+    });
+    await tick();
+    expect(log).toEqual(['start m', 'start h0', 'prepared h0', 'start h1', 'prepared h1']);
+    finishMaster();
+    const out = await run;
+    expect(out.map((o) => [o.host, o.ok])).toEqual([
+      ['m', true],
+      ['h0', true],
+      ['h1', true],
+    ]);
+    expect(log.indexOf('master up')).toBeLessThan(log.indexOf('agent h0'));
+    expect(log.indexOf('master up')).toBeLessThan(log.indexOf('agent h1'));
+  });
+
+  it('fails every worker at masterUp with the reason when the master fails', async () => {
+    const reached: string[] = [];
+    const out = await runMasterWithWorkers({ name: 'm' }, hosts(2), async (h, role, masterUp) => {
+      if (role === 'master') throw new Error('m: install service failed (exit 1)');
+      await masterUp();
+      reached.push(h.name);
+    });
+    expect(out.map((o) => o.host)).toEqual(['m', 'h0', 'h1']);
+    expect(out.every((o) => !o.ok)).toBe(true);
+    const w = out[2]!;
+    expect(!w.ok && w.error.message).toBe(
+      'h1: not bootstrapped because the master m failed: fix it and re-run',
+    );
+    expect(reached).toEqual([]);
   });
 });

@@ -39,4 +39,25 @@ describe('host layout helpers', () => {
       "exec /usr/sbin/sshd -D -e -f '/var/tmp/x/ssh/sshd_config'",
     );
   });
+
+  it('renders copy-on-write overlays of the parents instead of bind mounts in overlay mode', () => {
+    const layout = {
+      dir: '/var/tmp/x',
+      root: '/var/tmp/x/root',
+      sshdConfig: '/var/tmp/x/ssh/sshd_config',
+      hostKeyFile: '/var/tmp/x/ssh/key',
+      hostPublicKey: 'ssh-ed25519 AAAA',
+      passwdFile: '/var/tmp/x/ssh/passwd',
+      dockerDataRoot: '/var/tmp/x/docker',
+      dockerSocket: '/var/tmp/x/docker.sock',
+    };
+    const script = renderHostInit(layout, 'ip-10-0-0-4', 'overlay');
+    expect(script).toContain(
+      "mount -t overlay tugboat-host -o 'lowerdir=/var/lib,upperdir=/var/tmp/x/root/var/lib,workdir=/var/tmp/x/overlay-work/var/lib' /var/lib",
+    );
+    expect(script).not.toContain('tugboat /etc/tugboat');
+    expect(script).not.toContain('/run/tugboat');
+    // /etc/passwd is bound over the overlay, not hidden under it.
+    expect(script.indexOf('-t overlay')).toBeLessThan(script.indexOf('/etc/passwd'));
+  });
 });

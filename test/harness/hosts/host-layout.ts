@@ -37,7 +37,22 @@ export interface HostLayoutOptions {
   readonly authorizedKeys: readonly string[];
   /** Login names that exist on the host as aliases of root, like ec2-user on an AMI. */
   readonly loginUsers: readonly string[];
+  /** Prepare overlay copies instead of bind mounts (see {@link HostDirsMode}). @default 'bind' */
+  readonly hostDirs?: HostDirsMode;
 }
+
+/**
+ * How a simulated host gets its own copies of tugboat's directories.
+ * - `bind`: each directory is a bind mount of an empty private one. Cheap, but a mount point:
+ *   the host cannot remove it (`rm -rf /etc/tugboat` fails with EBUSY).
+ * - `overlay`: /etc, /opt, /var/lib and /var/log are copy-on-write overlays of the machine's, with
+ *   the upper layer in `root` and tugboat's directories whited out, so the host starts without
+ *   them, creates and removes them like a real machine, and nothing reaches the machine's own.
+ */
+export type HostDirsMode = 'bind' | 'overlay';
+
+/** The machine directories a host in `overlay` mode sees through a copy-on-write overlay. */
+export const OVERLAY_PARENTS = ['/etc', '/opt', '/var/lib', '/var/log'] as const;
 
 /**
  * Creates a host's private directories, a fresh ed25519 host key, authorized_keys and an sshd
@@ -47,7 +62,18 @@ export interface HostLayoutOptions {
 export function buildHostLayout(options: HostLayoutOptions): HostLayout {
   const { dir } = options;
   const root = join(dir, 'root');
-  for (const d of [...TUGBOAT_HOST_DIRS, '/tmp']) mkdirSync(join(root, d), { recursive: true });
+  if (options.hostDirs === 'overlay') {
+    mkdirSync(join(root, 'tmp'), { recursive: true });
+    for (const parent of OVERLAY_PARENTS) {
+      mkdirSync(join(root, parent), { recursive: true });
+      mkdirSync(join(dir, 'overlay-work', parent), { recursive: true });
+    }
+    // A whiteout (character device 0:0 in the upper layer) hides the machine's directory.
+    for (const d of TUGBOAT_HOST_DIRS)
+      if (!d.startsWith('/run/')) run('mknod', [join(root, d), 'c', '0', '0']);
+  } else {
+    for (const d of [...TUGBOAT_HOST_DIRS, '/tmp']) mkdirSync(join(root, d), { recursive: true });
+  }
   chmodSync(join(root, 'tmp'), 0o1777);
   const ssh = join(dir, 'ssh');
   mkdirSync(ssh, { mode: 0o700 });
@@ -109,9 +135,29 @@ export function shq(value: string): string {
  * The script run as `nsenter --net=NS unshare --mount --uts --propagation private sh -c SCRIPT`:
  * gives the host its own /run (tmpfs: sshd privsep dir, dockerd state, /var/run/docker.sock), its
  * own /tmp, its private copies of tugboat's directories and /etc/passwd, an EC2-style hostname,
- * then becomes sshd.
+ * then becomes sshd. `hostDirs` picks bind mounts or copy-on-write overlays ({@link HostDirsMode}).
  */
-export function renderHostInit(layout: HostLayout, hostname: string): string {
+export function renderHostInit(
+  layout: HostLayout,
+  hostname: string,
+  hostDirs: HostDirsMode = 'bind',
+): string {
+  if (hostDirs === 'overlay') {
+    const overlays = OVERLAY_PARENTS.map((p) => {
+      const opts = `lowerdir=${p},upperdir=${join(layout.root, p)},workdir=${join(layout.dir, 'overlay-work', p)}`;
+      return `mount -t overlay tugboat-host -o ${shq(opts)} ${p}`;
+    });
+    return [
+      'set -e',
+      ...overlays,
+      `mount --bind ${shq(layout.passwdFile)} /etc/passwd`,
+      `mount --bind ${shq(join(layout.root, 'tmp'))} /tmp`,
+      'mount -t tmpfs -o mode=0755 tugboat-host-run /run',
+      'mkdir -p /run/sshd /run/lock',
+      `hostname ${shq(hostname)}`,
+      `exec /usr/sbin/sshd -D -e -f ${shq(layout.sshdConfig)}`,
+    ].join('\n');
+  }
   const binds = TUGBOAT_HOST_DIRS.filter((d) => d !== '/run/tugboat').map(
     (d) => `mount --bind ${shq(join(layout.root, d))} ${d}`,
   );

@@ -197,6 +197,11 @@ export class HostManager {
       authorizedKeys: keys,
       docker: this.options.docker,
       onHostKey: (line) => this.pinHostKey(line),
+    }).catch((err: Error) => {
+      // The next pass tries again with a new host (and host key): say why this one went away,
+      // since a client that had already connected sees only its session die.
+      this.log(`host ${instance.instanceId} at ${instance.privateIp} failed to start: ${err.message}`);
+      throw err;
     });
     this.footprint.pids.push(...host.processes());
     this.footprint.namespaces.push(...host.namespaces);

@@ -1,10 +1,16 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { DockerApi } from '../../../src/agent/runtime/docker-api.js';
 import { importBusybox } from '../dockerd.js';
 import { type StartedProcess, startProcess } from '../process.js';
-import { buildHostLayout, type HostLayout, renderHostInit, TUGBOAT_HOST_DIRS } from './host-layout.js';
+import {
+  buildHostLayout,
+  type HostDirsMode,
+  type HostLayout,
+  renderHostInit,
+  TUGBOAT_HOST_DIRS,
+} from './host-layout.js';
 import {
   cgroupDirs,
   namespaceOf,
@@ -13,7 +19,7 @@ import {
   removeCgroup,
   terminateAll,
 } from './host-processes.js';
-import { run, sleep, tryRun } from './shell.js';
+import { run, runAsync, sleep, tryRun } from './shell.js';
 import type { SubnetBridge } from './subnet-bridge.js';
 
 /** Options for {@link startSimHost}. */
@@ -39,6 +45,14 @@ export interface SimHostOptions {
    * client can pin the key before it can first connect. @default none
    */
   readonly onHostKey?: (knownHostsLine: string) => void;
+  /** How the host gets its own tugboat directories (see {@link HostDirsMode}). @default 'bind' */
+  readonly hostDirs?: HostDirsMode;
+  /**
+   * Give the host a PID namespace of its own (sshd is its PID 1), so `ps`, /proc and anything
+   * that scans processes on the host (like `tugboat uninstall`) see only the host's processes.
+   * @default false
+   */
+  readonly pidNamespace?: boolean;
 }
 
 /** An emulated instance made reachable: its private IP answers SSH and runs containers. */
@@ -47,7 +61,7 @@ export interface SimHost {
   readonly privateIp: string;
   readonly netns: string;
   readonly layout: HostLayout;
-  /** The host key (OpenSSH public key line) to pin; tugboat never trusts a host blindly. */
+  /** The host key it started with (OpenSSH public key line) to pin; tugboat never trusts a host blindly. */
   readonly hostPublicKey: string;
   /** `IP ssh-ed25519 AAAA…`, ready for a known_hosts file. */
   readonly knownHostsLine: string;
@@ -57,6 +71,11 @@ export interface SimHost {
   readonly namespaces: readonly string[];
   /** PIDs of every live process in the host (sshd, dockerd, sessions, services they started). */
   processes(): number[];
+  /**
+   * Gives the host a fresh host key (as a reinstalled machine, or an impostor, would have): sshd
+   * reloads and the call returns once the new key is served. Returns the new public key line.
+   */
+  rotateHostKey(): Promise<string>;
   /** Stops every process of the host and removes its namespace, cgroups and files. */
   stop(): Promise<void>;
 }
@@ -70,12 +89,15 @@ export interface SimHost {
 export async function startSimHost(options: SimHostOptions): Promise<SimHost> {
   const { netns, veth, bridge, privateIp } = options;
   mkdirSync(options.dir, { recursive: true });
-  for (const d of TUGBOAT_HOST_DIRS) if (!d.startsWith('/run/')) mkdirSync(d, { recursive: true });
+  // Bind mounts need their targets on the machine; overlays do not touch the machine's directories.
+  if (options.hostDirs !== 'overlay')
+    for (const d of TUGBOAT_HOST_DIRS) if (!d.startsWith('/run/')) mkdirSync(d, { recursive: true });
   const layout = buildHostLayout({
     dir: options.dir,
     instanceId: options.instanceId,
     authorizedKeys: options.authorizedKeys,
     loginUsers: options.loginUsers ?? ['ec2-user', 'admin', 'ubuntu'],
+    hostDirs: options.hostDirs,
   });
   const knownHostsLine = `${privateIp} ${layout.hostPublicKey.split(' ').slice(0, 2).join(' ')}`;
   options.onHostKey?.(knownHostsLine);
@@ -84,6 +106,10 @@ export async function startSimHost(options: SimHostOptions): Promise<SimHost> {
   let docker: DockerApi | undefined;
   let netnsId: string | undefined;
   let mntnsId: string | undefined;
+  // Held open until stop() is done: a namespace whose last process exits is freed and its inode
+  // number reused by the next one made anywhere on the machine, and stop() (which finds processes
+  // by namespace identity while waiting for them to go) would then kill a stranger's processes.
+  let mntnsHold: number | undefined;
   const processes = () => (netnsId ? processesIn(netnsId, mntnsId) : []);
   const stop = async () => {
     if (docker) await removeContainers(docker);
@@ -101,6 +127,8 @@ export async function startSimHost(options: SimHostOptions): Promise<SimHost> {
       await sleep(200);
     }
     rmSync(options.dir, { recursive: true, force: true });
+    if (mntnsHold !== undefined) closeSync(mntnsHold);
+    mntnsHold = undefined;
     if (survivors.length > 0)
       throw new Error(`host ${options.instanceId}: processes ${survivors.join(', ')} survived SIGKILL`);
   };
@@ -122,20 +150,24 @@ export async function startSimHost(options: SimHostOptions): Promise<SimHost> {
         'unshare',
         '--mount',
         '--uts',
+        ...(options.pidNamespace ? ['--pid', '--fork', '--mount-proc'] : []),
         '--propagation',
         'private',
         'sh',
         '-c',
-        renderHostInit(layout, hostname),
+        renderHostInit(layout, hostname, options.hostDirs),
       ],
       { ready: () => answersSsh(privateIp), timeoutMs: 60_000 },
     );
+    mntnsHold = openSync(`/proc/${sshd.pid}/ns/mnt`, 'r');
     mntnsId = namespaceOf(sshd.pid, 'mnt');
     if (options.docker ?? true) {
       const enter = [
         `--net=/run/netns/${netns}`,
         `--mount=/proc/${sshd.pid}/ns/mnt`,
         `--uts=/proc/${sshd.pid}/ns/uts`,
+        // The host's /proc shows its own PID namespace: dockerd must live in it to find itself.
+        ...(options.pidNamespace ? [`--pid=/proc/${sshd.pid}/ns/pid_for_children`] : []),
       ];
       const api = new DockerApi(layout.dockerSocket);
       docker = api;
@@ -165,6 +197,23 @@ export async function startSimHost(options: SimHostOptions): Promise<SimHost> {
     await stop().catch(() => {});
     throw err;
   }
+  const started = sshd;
+  if (!started) throw new Error(`host ${options.instanceId}: sshd did not start`);
+  const rotateHostKey = async () => {
+    rmSync(layout.hostKeyFile, { force: true });
+    rmSync(`${layout.hostKeyFile}.pub`, { force: true });
+    run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', options.instanceId, '-f', layout.hostKeyFile]);
+    const fresh = readFileSync(`${layout.hostKeyFile}.pub`, 'utf8').trim();
+    // sshd re-executes itself on SIGHUP (same PID) and reads its host keys again.
+    process.kill(sshdPid(started.pid, options.pidNamespace ?? false), 'SIGHUP');
+    const wanted = fresh.split(' ')[1] ?? '';
+    for (let i = 0; i < 120; i++) {
+      const served = await runAsync('ssh-keyscan', ['-T', '5', '-t', 'ed25519', privateIp]).catch(() => '');
+      if (served.includes(wanted)) return fresh;
+      await sleep(250);
+    }
+    throw new Error(`host ${options.instanceId}: sshd did not serve its new host key within 30 s`);
+  };
   return {
     instanceId: options.instanceId,
     privateIp,
@@ -175,8 +224,21 @@ export async function startSimHost(options: SimHostOptions): Promise<SimHost> {
     docker,
     namespaces: [netnsId, mntnsId].filter((n): n is string => n !== undefined),
     processes,
+    rotateHostKey,
     stop,
   };
+}
+
+/**
+ * The sshd of a host: the process started (nsenter execs unshare, which execs sh, which execs
+ * sshd), or, with a PID namespace, unshare's only child (unshare --fork stays as its parent).
+ */
+function sshdPid(startedPid: number, pidNamespace: boolean): number {
+  if (!pidNamespace) return startedPid;
+  const children = readFileSync(`/proc/${startedPid}/task/${startedPid}/children`, 'utf8').trim();
+  const pid = Number(children.split(/\s+/)[0]);
+  if (!Number.isInteger(pid) || pid <= 0) throw new Error(`no sshd below unshare (pid ${startedPid})`);
+  return pid;
 }
 
 /** The namespace identity (`net:[inode]`) behind /run/netns/NAME, read through a short-lived process. */
