@@ -1,20 +1,17 @@
 import { posix } from 'node:path';
-import type { EventSink } from '../events.js';
 import type { IssuedCertificate } from '../pki/authority.js';
 import type { RemoteShell } from '../ssh/remote-shell.js';
 import type { HostBundle } from './control-plane-install.js';
-import type { HostFile, SyncResult } from './host-files.js';
-import { type HostInstallResult, installHostService } from './host-install.js';
+import type { HostFile } from './host-files.js';
+import { type HostInstallResult, type HostServiceOptions, installHostService } from './host-install.js';
 import type { HostLayout } from './layout.js';
-import type { ServiceMode } from './service.js';
 import type { ServiceSpec } from './service-units.js';
 
 /** Name of the node agent's service. */
 export const AGENT_SERVICE = 'tugboat-agent';
 
-/** Options for {@link installAgent}. */
-export interface AgentInstallOptions {
-  readonly layout: HostLayout;
+/** Options for {@link installAgent}: how to install (layout, mode, force...) plus what. */
+export interface AgentInstallOptions extends HostServiceOptions {
   readonly bundle: HostBundle;
   /** Node name (the Node object's name and the certificate's `node:<name>`). */
   readonly nodeName: string;
@@ -40,14 +37,6 @@ export interface AgentInstallOptions {
   readonly group?: string;
   /** Extra node labels, e.g. the worker group. @default {} */
   readonly labels?: Readonly<Record<string, string>>;
-  /** @default 'auto' */
-  readonly mode?: ServiceMode | 'auto';
-  /** @default silentEvents */
-  readonly events?: EventSink;
-  /** The agent's files were synced already ({@link buildAgentFiles}); @default sync them now */
-  readonly presynced?: SyncResult;
-  /** Upload everything again and restart even when nothing changed (`--force`). @default false */
-  readonly force?: boolean;
 }
 
 /** Where the agent's files go on a host. */

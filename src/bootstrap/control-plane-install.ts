@@ -1,11 +1,9 @@
 import { posix } from 'node:path';
-import type { EventSink } from '../events.js';
 import type { ClusterPki } from '../pki/cluster-pki.js';
 import type { RemoteShell } from '../ssh/remote-shell.js';
 import type { HostFile } from './host-files.js';
-import { type HostInstallResult, installHostService } from './host-install.js';
+import { type HostInstallResult, type HostServiceOptions, installHostService } from './host-install.js';
 import type { HostLayout } from './layout.js';
-import type { ServiceMode } from './service.js';
 import type { ServiceSpec } from './service-units.js';
 
 /** Name of the control plane's service (systemd unit or supervisor). */
@@ -19,20 +17,13 @@ export interface HostBundle {
 }
 
 /** Options for {@link installControlPlane}. */
-export interface ControlPlaneInstallOptions {
-  readonly layout: HostLayout;
+export interface ControlPlaneInstallOptions extends HostServiceOptions {
   readonly bundle: HostBundle;
   readonly pki: Pick<ClusterPki, 'ca' | 'apiServer' | 'apiServerClient'>;
   /** Absolute path of node on the host (preflight reports it). */
   readonly nodePath: string;
   /** @default '0.0.0.0:6443' */
   readonly listen?: string;
-  /** @default 'auto' */
-  readonly mode?: ServiceMode | 'auto';
-  /** @default silentEvents */
-  readonly events?: EventSink;
-  /** Upload everything again and restart even when nothing changed (`--force`). @default false */
-  readonly force?: boolean;
 }
 
 /** Where the control plane's files go on a host. */

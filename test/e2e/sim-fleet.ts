@@ -1,6 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkNothingLeft, type HarnessFootprint } from '../harness/hosts/leftovers.js';
+import { checkNothingLeft, emptyFootprint } from '../harness/hosts/leftovers.js';
 import { bridgeName, cgroupParentName, netnsName, runId, vethName } from '../harness/hosts/names.js';
 import { type SimHost, startSimHost } from '../harness/hosts/sim-host.js';
 import { createSubnetBridge, type SubnetBridge } from '../harness/hosts/subnet-bridge.js';
@@ -36,14 +36,7 @@ export interface SimFleet {
  * exist yet, its own /run and /tmp, its own PID namespace, and sshd (plus dockerd when asked).
  */
 export async function startSimFleet(options: SimFleetOptions): Promise<SimFleet> {
-  const footprint: HarnessFootprint = {
-    netns: [],
-    links: [],
-    dirs: [],
-    cgroups: [],
-    pids: [],
-    namespaces: [],
-  };
+  const footprint = emptyFootprint();
   const baseDir = mkdtempSync(join('/var/tmp', `tugboat-e2e-${runId()}-fleet-`));
   footprint.dirs.push(baseDir);
   const bridge = createSubnetBridge(bridgeName(0), options.cidr);

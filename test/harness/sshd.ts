@@ -3,6 +3,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connectSsh } from '../../src/ssh/connect.js';
+import type { SshShell } from '../../src/ssh/ssh-shell.js';
 import { freePort, type StartedProcess, startProcess } from './process.js';
 
 /** An SSH key pair made by ssh-keygen (OpenSSH format). */
@@ -142,4 +144,19 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
+}
+
+/**
+ * Connects tugboat's SshShell to `sshd` as its test client (the client key it accepts), with its
+ * host key pinned; `knownHostsPath` is where the session records it.
+ */
+export function connectTestClient(sshd: Sshd, knownHostsPath: string, name?: string): Promise<SshShell> {
+  return connectSsh({
+    host: sshd.host,
+    port: sshd.port,
+    username: sshd.username,
+    privateKeyPath: sshd.clientKey.privateKeyPath,
+    ...(name ? { name } : {}),
+    hostKeys: { knownHostsPath, pinnedHostKeys: [sshd.hostKey.publicKey] },
+  });
 }

@@ -3,9 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectSsh } from '../../src/ssh/connect.js';
 import type { AttachOptions, SshShell } from '../../src/ssh/ssh-shell.js';
-import { type Sshd, startSshd } from '../harness/sshd.js';
+import { connectTestClient, type Sshd, startSshd } from '../harness/sshd.js';
 
 // `tugboat ssh`'s session: the caller's streams wired to a real sshd's session.
 let sshd: Sshd;
@@ -15,13 +14,7 @@ let dir: string;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), `tugboat-ssh-attach-${process.pid}-`));
   sshd = await startSshd();
-  shell = await connectSsh({
-    host: sshd.host,
-    port: sshd.port,
-    username: sshd.username,
-    privateKeyPath: sshd.clientKey.privateKeyPath,
-    hostKeys: { knownHostsPath: join(dir, 'known_hosts'), pinnedHostKeys: [sshd.hostKey.publicKey] },
-  });
+  shell = await connectTestClient(sshd, join(dir, 'known_hosts'));
 });
 
 afterAll(async () => {

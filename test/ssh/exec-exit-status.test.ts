@@ -2,9 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectSsh } from '../../src/ssh/connect.js';
 import type { SshShell } from '../../src/ssh/ssh-shell.js';
-import { type Sshd, startSshd } from '../harness/sshd.js';
+import { connectTestClient, type Sshd, startSshd } from '../harness/sshd.js';
 
 // Regression: a command that ends at once can have its exit-status parsed in the same TCP read
 // as the exec confirmation; the exit listener must already be there (it once lost ~1 code in 125).
@@ -17,14 +16,7 @@ beforeAll(async () => {
   mkdirSync(join(dir, 'home'));
   // A HOME of its own: this machine's ~/.bashrc would only slow every session down.
   sshd = await startSshd({ extraConfig: [`SetEnv HOME=${join(dir, 'home')}`, 'MaxSessions 64'] });
-  shell = await connectSsh({
-    host: sshd.host,
-    port: sshd.port,
-    username: sshd.username,
-    privateKeyPath: sshd.clientKey.privateKeyPath,
-    name: 'exit-status',
-    hostKeys: { knownHostsPath: join(dir, 'known_hosts'), pinnedHostKeys: [sshd.hostKey.publicKey] },
-  });
+  shell = await connectTestClient(sshd, join(dir, 'known_hosts'), 'exit-status');
 });
 afterAll(async () => {
   await shell?.close();

@@ -2,9 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectSsh } from '../../src/ssh/connect.js';
 import type { SshShell } from '../../src/ssh/ssh-shell.js';
-import { type Sshd, startSshd } from '../harness/sshd.js';
+import { connectTestClient, type Sshd, startSshd } from '../harness/sshd.js';
 import { describeShellContract } from './shell-contract.js';
 
 let sshd: Sshd;
@@ -14,14 +13,7 @@ let dir: string;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), `tugboat-ssh-shell-${process.pid}-`));
   sshd = await startSshd();
-  shell = await connectSsh({
-    host: sshd.host,
-    port: sshd.port,
-    username: sshd.username,
-    privateKeyPath: sshd.clientKey.privateKeyPath,
-    name: 'ssh-test-host',
-    hostKeys: { knownHostsPath: join(dir, 'known_hosts'), pinnedHostKeys: [sshd.hostKey.publicKey] },
-  });
+  shell = await connectTestClient(sshd, join(dir, 'known_hosts'), 'ssh-test-host');
 });
 
 afterAll(async () => {

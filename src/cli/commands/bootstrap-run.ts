@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import {
   type BootstrapInventoryResult,
   bootstrapInventory,
+  clusterStateDir,
   defaultKubeconfigPath,
   type EventSink,
   type HostBundle,
@@ -64,7 +65,7 @@ async function loadInventory(io: CliIO, file: string) {
     throw new UsageError(`cannot read inventory ${path} (${err.code}): check the path`);
   });
   const inventory = parseHostInventory(text, path);
-  const stateDir = join(io.env.TUGBOAT_STATE_DIR ?? join(homedir(), '.tugboat'), inventory.cluster);
+  const stateDir = clusterStateDir(inventory.cluster, io.env.TUGBOAT_STATE_DIR);
   const keyFile = inventory.privateKeyFile?.replace(/^~(?=\/)/, homedir());
   return {
     inventory: keyFile ? { ...inventory, privateKeyFile: resolve(dirname(path), keyFile) } : inventory,

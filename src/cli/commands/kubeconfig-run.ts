@@ -1,7 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { defaultKubeconfigPath, mergeKubeconfig, UsageError, writeKeyFile } from '../../index.js';
+import {
+  clusterStateDir,
+  defaultKubeconfigPath,
+  mergeKubeconfig,
+  UsageError,
+  writeKeyFile,
+} from '../../index.js';
 import { type CliIO, type GlobalOptions, printResult } from '../context.js';
 import type { KubeconfigFlags } from './kubeconfig.js';
 
@@ -12,7 +18,7 @@ export async function runKubeconfig(
   name: string,
   flags: KubeconfigFlags,
 ): Promise<number> {
-  const source = join(io.env.TUGBOAT_STATE_DIR ?? join(homedir(), '.tugboat'), name, 'kubeconfig');
+  const source = join(clusterStateDir(name, io.env.TUGBOAT_STATE_DIR), 'kubeconfig');
   if (!existsSync(source)) {
     throw new UsageError(
       `no kubeconfig for cluster "${name}" at ${source}: run tugboat bootstrap for it first`,

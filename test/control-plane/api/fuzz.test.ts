@@ -1,21 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RecordingEvents } from '../../../src/events.js';
 import { type RunningApiServer, startApiServer } from '../../support/api-server.js';
+import { prng as rng } from '../../support/prng.js';
 
 let srv: RunningApiServer;
 const events = new RecordingEvents();
-
-/** Small seeded PRNG (mulberry32) so a failure names a reproducible seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const podSpec = {
   containers: [

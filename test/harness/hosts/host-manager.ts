@@ -9,7 +9,7 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Ec2View, type InstanceView } from './ec2-view.js';
-import { checkNothingLeft, type HarnessFootprint } from './leftovers.js';
+import { checkNothingLeft, emptyFootprint, type HarnessFootprint } from './leftovers.js';
 import { bridgeName, cgroupParentName, netnsName, runId, vethName } from './names.js';
 import { sleep } from './shell.js';
 import { type SimHost, startSimHost } from './sim-host.js';
@@ -50,14 +50,7 @@ export class HostManager {
   private readonly ec2: Ec2View;
   private readonly live = new Map<string, SimHost>();
   private readonly bridges = new Map<string, SubnetBridge>();
-  private readonly footprint: HarnessFootprint = {
-    netns: [],
-    links: [],
-    dirs: [],
-    cgroups: [],
-    pids: [],
-    namespaces: [],
-  };
+  private readonly footprint: HarnessFootprint = emptyFootprint();
   private readonly baseDir: string;
   private counter = 0;
   private timer: NodeJS.Timeout | undefined;

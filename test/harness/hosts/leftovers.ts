@@ -14,6 +14,11 @@ export interface HarnessFootprint {
   readonly namespaces: string[];
 }
 
+/** A footprint with nothing recorded yet. */
+export function emptyFootprint(): HarnessFootprint {
+  return { netns: [], links: [], dirs: [], cgroups: [], pids: [], namespaces: [] };
+}
+
 /**
  * Proves the harness cleaned up: none of its network namespaces in `ip netns list`, none of its
  * links, directories or cgroups, no recorded PID alive (zombies count as dead), and no live process
