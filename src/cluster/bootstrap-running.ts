@@ -7,7 +7,7 @@ import {
 import type { HostOutcome } from '../bootstrap/run-hosts.js';
 import type { UninstallResult } from '../bootstrap/uninstall.js';
 import { silentEvents } from '../events.js';
-import { type ClusterAccessOptions, readClusterAccess } from './access.js';
+import { type ClusterAccess, type ClusterAccessOptions, readClusterAccess } from './access.js';
 
 /** Options of {@link bootstrapRunningCluster}. */
 export interface BootstrapRunningOptions
@@ -45,13 +45,15 @@ export interface UninstallRunningOptions extends ClusterAccessOptions {
   readonly trustNewHosts?: boolean;
   /** Hosts cleaned at once. @default 10 */
   readonly concurrency?: number;
+  /** The cluster's hosts as already read (e.g. to show them before asking). @default read them now */
+  readonly access?: ClusterAccess;
 }
 
 /** `tugboat uninstall NAME`: removes tugboat's services, processes and files from every running instance. */
 export async function uninstallRunningCluster(
   options: UninstallRunningOptions,
 ): Promise<HostOutcome<UninstallResult>[]> {
-  const access = await readClusterAccess(options);
+  const access = options.access ?? (await readClusterAccess(options));
   return uninstallInventory({
     inventory: access.hosts,
     stateDir: access.stateDir,

@@ -99,6 +99,7 @@ export async function runUninstallCluster(
     if (!(await confirm(io, `remove tugboat from ${list}?`, Boolean(flags.yes)))) return undefined;
     return uninstallRunningCluster({
       ...access,
+      access: found,
       aws: s.aws,
       events: s.events,
       signal: s.signal,
