@@ -2,6 +2,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import { type EventSink, silentEvents } from '../../events.js';
+import { type ConnectionLimits, guardConnections, serverOptions } from '../../net/connection-guard.js';
 import { type AuthenticatorOptions, authenticate, type UserInfo } from '../auth/authenticate.js';
 import { ADMIN_GROUPS, authorize, forbiddenMessage, type NodeGraph, nodeNameOf } from '../auth/authorize.js';
 import { nodeRestrictionViolation } from '../auth/node-restriction.js';
@@ -51,6 +52,11 @@ export interface ApiServerOptions {
   readonly minWatchTimeoutSeconds?: number;
   /** How to reach node agents for pods/log and pods/exec. @default agents on port 10250 without client TLS */
   readonly nodeProxy?: NodeProxyOptions;
+  /**
+   * Handshake, header, body and idle timeouts and the per-address connection cap
+   * (docs/api-limits.md). @default the defaults of ConnectionLimits
+   */
+  readonly connections?: ConnectionLimits;
 }
 
 /** A built (not listening) API server. */
@@ -262,6 +268,7 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
   const server = options.tls
     ? https.createServer(
         {
+          ...serverOptions(options.connections),
           cert: options.tls.cert,
           key: options.tls.key,
           ca: options.tls.clientCa,
@@ -270,9 +277,18 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
         },
         onRequest,
       )
-    : http.createServer(onRequest);
+    : http.createServer(serverOptions(options.connections), onRequest);
   server.on('upgrade', onUpgrade);
-  server.keepAliveTimeout = 65_000;
+  guardConnections(server, {
+    ...options.connections,
+    onRefused: (address, open) =>
+      ctx.events.emit({
+        code: 'api.connection.refused',
+        level: 'warn',
+        message: `refused a connection from ${address}: it already has ${open} open (the limit)`,
+        data: { address, open },
+      }),
+  });
   return {
     server,
     ready,
