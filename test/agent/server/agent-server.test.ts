@@ -18,6 +18,20 @@ let server: AgentServer;
 let port: number;
 let dir: string;
 
+function startContainer(pod: string, name: string, script: string) {
+  return runtime.start({
+    pod: { namespace: 'default', name: pod, uid: `uid-${pod}` },
+    name,
+    attempt: 0,
+    image: 'x',
+    command: ['sh', '-c', script],
+    env: [],
+    mounts: [],
+    ports: [],
+    network: { mode: 'host' },
+  });
+}
+
 beforeAll(async () => {
   pki = makeTestPki();
   dir = mkdtempSync(join(tmpdir(), `tugboat-agentsrv-${process.pid}-`));
@@ -35,17 +49,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => server.server.listen(0, '127.0.0.1', r));
   port = (server.server.address() as AddressInfo).port;
-  const c = await runtime.start({
-    pod: { namespace: 'default', name: 'p', uid: 'u' },
-    name: 'c',
-    attempt: 0,
-    image: 'x',
-    command: ['sh', '-c', 'echo one; echo two; echo three; sleep 600'],
-    env: [],
-    mounts: [],
-    ports: [],
-    network: { mode: 'host' },
-  });
+  const c = await startContainer('p', 'c', 'echo one; echo two; echo three; sleep 600');
   for (let i = 0; i < 50 && !(await runtime.logs(c.id, {})).read(); i++)
     await new Promise((r) => setTimeout(r, 100));
 });
@@ -151,17 +155,11 @@ it('cuts a connection that never handshakes and one that never sends a request',
 });
 
 it('keeps a followed log stream open past every timeout', async () => {
-  await runtime.start({
-    pod: { namespace: 'default', name: 'ticker', uid: 'u2' },
-    name: 't',
-    attempt: 0,
-    image: 'x',
-    command: ['sh', '-c', 'i=0; while [ $i -lt 600 ]; do echo tick $i; i=$((i+1)); sleep 0.2; done'],
-    env: [],
-    mounts: [],
-    ports: [],
-    network: { mode: 'host' },
-  });
+  await startContainer(
+    'ticker',
+    't',
+    'i=0; while [ $i -lt 600 ]; do echo tick $i; i=$((i+1)); sleep 0.2; done',
+  );
   const s = await connect();
   let text = '';
   s.on('data', (d: Buffer) => {
