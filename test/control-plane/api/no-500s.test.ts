@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { warningHeader } from '../../../src/control-plane/api/fields.js';
 import { RecordingEvents } from '../../../src/events.js';
+import { field, varint } from '../../support/api-fuzz.js';
 import { type RunningApiServer, startApiServer } from '../../support/api-server.js';
 
 // Regression tests for the two 500s of issue #19, finding 6.
@@ -14,20 +15,8 @@ afterAll(async () => {
   await srv?.stop();
 });
 
-const varint = (n: bigint): number[] => {
-  const out: number[] = [];
-  let v = n;
-  while (v > 0x7fn) {
-    out.push(Number(v & 0x7fn) | 0x80);
-    v >>= 7n;
-  }
-  out.push(Number(v));
-  return out;
-};
-const bytes = (field: number, data: Buffer | string): Buffer => {
-  const b = typeof data === 'string' ? Buffer.from(data) : data;
-  return Buffer.from([...varint(BigInt((field << 3) | 2)), ...varint(BigInt(b.length)), ...b]);
-};
+const bytes = (num: number, data: Buffer | string) =>
+  field(num, typeof data === 'string' ? Buffer.from(data) : data);
 const num = (field: number, n: bigint): Buffer => Buffer.from([...varint(BigInt(field << 3)), ...varint(n)]);
 
 describe('unknown fields outside Latin-1', () => {
