@@ -93,9 +93,30 @@ export function guardConnections(server: http.Server | https.Server, limits: Con
     // instead of reading the rest of a slow body. Every handler's head goes through writeHead.
     const writeHead = res.writeHead;
     res.writeHead = function (this: http.ServerResponse, ...args: unknown[]) {
-      if (!req.complete) this.setHeader('Connection', 'close');
+      if (!req.complete) {
+        this.setHeader('Connection', 'close');
+        lingerOnClose(req.socket);
+      }
       return (writeHead as (...a: unknown[]) => http.ServerResponse).apply(this, args);
     } as typeof res.writeHead;
   });
   server.on('upgrade', (req: http.IncomingMessage) => requestArrived(req.socket));
+}
+
+/** How long a closing connection keeps reading (and dropping) the rest of an unread body. */
+const LINGER_MS = 500;
+
+/**
+ * Node closes a `Connection: close` socket as soon as the answer is written; with body bytes still
+ * unread, the kernel then sends a reset, which can destroy the answer before the client reads it
+ * (the client sees ECONNRESET instead of its 401). As Go's net/http does, half-close instead: send
+ * the answer and FIN, keep reading and dropping the body for a moment, then close.
+ */
+function lingerOnClose(socket: Socket): void {
+  socket.destroySoon = function (this: Socket) {
+    this.end();
+    const timer = setTimeout(() => this.destroy(), LINGER_MS);
+    timer.unref();
+    this.once('close', () => clearTimeout(timer));
+  };
 }
