@@ -23,6 +23,12 @@ export interface ConnectionLimits {
   readonly keepAliveTimeoutMs?: number;
   /** Open connections per client IP address; more are closed at once. @default 256 */
   readonly maxConnectionsPerClient?: number;
+  /**
+   * Leave loopback clients uncapped: the in-process controllers and scheduler, and on `local up`
+   * every agent, reach the API server over loopback and may burst past any per-client cap; a
+   * process on the machine itself could exhaust it by other means anyway. @default true
+   */
+  readonly exemptLoopback?: boolean;
   /** Told about each refused connection (for an event). @default none */
   readonly onRefused?: (address: string, open: number) => void;
 }
@@ -49,10 +55,12 @@ export function guardConnections(server: http.Server | https.Server, limits: Con
   server.keepAliveTimeout = limits.keepAliveTimeoutMs ?? 65_000;
 
   const max = limits.maxConnectionsPerClient ?? 256;
+  const exempt = limits.exemptLoopback ?? true;
   const open = new Map<string, number>();
   const lastTold = new Map<string, number>();
   server.on('connection', (socket: Socket) => {
     const address = socket.remoteAddress ?? '';
+    if (exempt && isLoopback(address)) return;
     const count = (open.get(address) ?? 0) + 1;
     if (count > max) {
       // Told once per address per 10 s: a flood of refusals must not become a flood of log lines.
@@ -119,4 +127,8 @@ function lingerOnClose(socket: Socket): void {
     timer.unref();
     this.once('close', () => clearTimeout(timer));
   };
+}
+
+function isLoopback(address: string): boolean {
+  return address.startsWith('127.') || address === '::1' || address.startsWith('::ffff:127.');
 }

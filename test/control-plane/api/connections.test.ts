@@ -17,6 +17,8 @@ const limits = {
   requestTimeoutMs: 1_200,
   keepAliveTimeoutMs: 600,
   maxConnectionsPerClient: 6,
+  // The test's clients are on loopback, which is uncapped by default.
+  exemptLoopback: false,
 };
 
 beforeAll(async () => {
