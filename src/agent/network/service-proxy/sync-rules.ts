@@ -1,0 +1,40 @@
+/** Applies the rendered rule set: a full resync reads the kernel first, later syncs trust the last write. */
+import type { Iptables } from './iptables.js';
+import type { ProxyServicePort } from './model.js';
+import { BUILTIN_JUMPS, type ExistingRules, jumpKey, type RenderOptions, renderRules } from './render.js';
+import { parseSavedRules, renderRemoval } from './saved-rules.js';
+
+/** Keeps our chains in step with the desired service ports. */
+export class RuleSyncer {
+  private known: ExistingRules | undefined;
+
+  constructor(
+    private readonly iptables: Iptables,
+    private readonly options: RenderOptions = {},
+  ) {}
+
+  /**
+   * Writes the whole rule set in one `iptables-restore --noflush`. With `full` (at start and
+   * periodically) the kernel's state is read first, so chains and jumps changed behind our back
+   * (or left by a killed agent) are put right; otherwise the state written last time is assumed.
+   * A failed restore forgets that state, so the next sync is a full one.
+   */
+  async sync(ports: readonly ProxyServicePort[], full: boolean): Promise<{ lines: number }> {
+    const existing = full || !this.known ? parseSavedRules(await this.iptables.save()) : this.known;
+    const rendered = renderRules(ports, existing, this.options);
+    this.known = undefined;
+    await this.iptables.restore(rendered.text);
+    this.known = {
+      chains: rendered.chains,
+      jumps: new Map(BUILTIN_JUMPS.map((j) => [jumpKey(j), [`-A ${j.chain} ${j.match} -j ${j.target}`]])),
+    };
+    return { lines: rendered.text.split('\n').length };
+  }
+}
+
+/** Removes every jump to our chains and every chain of ours; rules of others stay as they are. */
+export async function removeServiceRules(iptables: Iptables): Promise<void> {
+  const existing = parseSavedRules(await iptables.save());
+  const any = existing.jumps.size > 0 || existing.chains.nat.size > 0 || existing.chains.filter.size > 0;
+  if (any) await iptables.restore(renderRemoval(existing));
+}
