@@ -5,14 +5,12 @@
  */
 import { createHash } from 'node:crypto';
 
-/** Every chain tugboat owns starts with this; nothing else is ever touched. */
-export const CHAIN_PREFIX = 'TUGBOAT-';
 /** nat: entry point for traffic to cluster IPs, external IPs and (last rule) node ports. */
 export const SERVICES_CHAIN = 'TUGBOAT-SERVICES';
 /** nat: node ports, reached from TUGBOAT-SERVICES for traffic to a local address. */
 export const NODEPORTS_CHAIN = 'TUGBOAT-NODEPORTS';
 /** nat: masquerades packets carrying the masquerade mark. */
-export const POSTROUTING_CHAIN = 'TUGBOAT-POSTROUTING';
+export const POSTROUTING_CHAIN = 'TUGBOAT-PROXY-POSTROUTING';
 /** nat: sets the masquerade mark. */
 export const MARK_MASQ_CHAIN = 'TUGBOAT-MARK-MASQ';
 /** filter: rejects traffic to cluster IPs of Services without ready endpoints. */
@@ -20,7 +18,26 @@ export const FILTER_SERVICES_CHAIN = 'TUGBOAT-SERVICES';
 /** filter: rejects traffic to node ports and external IPs of Services without ready endpoints. */
 export const EXTERNAL_SERVICES_CHAIN = 'TUGBOAT-EXTERNAL-SERVICES';
 /** filter: accepts forwarded service traffic even where the FORWARD policy is DROP (Docker's). */
-export const FORWARD_CHAIN = 'TUGBOAT-FORWARD';
+export const FORWARD_CHAIN = 'TUGBOAT-PROXY-FORWARD';
+
+/** The proxy's fixed chains (the same names in nat and filter are distinct chains). */
+const FIXED_CHAINS = new Set([
+  SERVICES_CHAIN,
+  NODEPORTS_CHAIN,
+  POSTROUTING_CHAIN,
+  MARK_MASQ_CHAIN,
+  EXTERNAL_SERVICES_CHAIN,
+  FORWARD_CHAIN,
+]);
+const HASHED_CHAIN = /^TUGBOAT-(SVC|SEP|EXT)-[A-Z2-7]{16}$/;
+
+/**
+ * Whether a chain is the service proxy's. Other parts of tugboat (the pod network) have chains of
+ * their own under the same `TUGBOAT-` prefix: the proxy deletes only the names it can make.
+ */
+export function isProxyChain(name: string): boolean {
+  return FIXED_CHAINS.has(name) || HASHED_CHAIN.test(name);
+}
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 

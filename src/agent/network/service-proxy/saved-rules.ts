@@ -1,5 +1,5 @@
-/** Reads what `iptables-save` says about tugboat's chains: which exist and which jumps lead to them. */
-import { CHAIN_PREFIX } from './chain-names.js';
+/** Reads what `iptables-save` says about the service proxy's chains: which exist and which jumps lead to them. */
+import { isProxyChain } from './chain-names.js';
 import { type ExistingRules, jumpKey } from './render.js';
 
 const BUILTIN = new Set(['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING']);
@@ -16,12 +16,13 @@ export function parseSavedRules(saved: string): ExistingRules {
       continue;
     }
     if (table !== 'nat' && table !== 'filter') continue;
-    if (line.startsWith(`:${CHAIN_PREFIX}`)) {
-      chains[table].add(line.slice(1).split(' ')[0] ?? '');
+    if (line.startsWith(':')) {
+      const chain = line.slice(1).split(' ')[0] ?? '';
+      if (isProxyChain(chain)) chains[table].add(chain);
       continue;
     }
-    const m = /^-A (\S+) .*-j (TUGBOAT-\S+)$/.exec(line);
-    if (m?.[1] && m[2] && BUILTIN.has(m[1])) {
+    const m = /^-A (\S+) .*-j (\S+)$/.exec(line);
+    if (m?.[1] && m[2] && BUILTIN.has(m[1]) && isProxyChain(m[2])) {
       const key = jumpKey({ table, chain: m[1], target: m[2] });
       jumps.set(key, [...(jumps.get(key) ?? []), line]);
     }

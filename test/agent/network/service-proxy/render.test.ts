@@ -122,27 +122,31 @@ describe('renderRules', () => {
     expect(services.at(-1)).toContain('-j TUGBOAT-NODEPORTS');
   });
 
-  it('deletes our stale chains, never anyone else’s, and inserts each missing jump once', () => {
+  it('deletes the proxy’s stale chains, never anyone else’s (the pod network’s TUGBOAT- chains included), and inserts each missing jump once', () => {
     const saved = [
       '*filter',
       ':FORWARD DROP [0:0]',
       ':DOCKER-USER - [0:0]',
       '-A FORWARD -j DOCKER-USER',
-      '-A FORWARD -m comment --comment "tugboat forwarding rules" -j TUGBOAT-FORWARD',
-      '-A FORWARD -m comment --comment "tugboat forwarding rules" -j TUGBOAT-FORWARD',
-      ':TUGBOAT-FORWARD - [0:0]',
+      '-A FORWARD -m comment --comment "tugboat forwarding rules" -j TUGBOAT-PROXY-FORWARD',
+      '-A FORWARD -m comment --comment "tugboat forwarding rules" -j TUGBOAT-PROXY-FORWARD',
+      ':TUGBOAT-PROXY-FORWARD - [0:0]',
       'COMMIT',
       '*nat',
       ':TUGBOAT-SVC-OLDOLDOLDOLDOLDO - [0:0]',
       ':DOCKER - [0:0]',
+      ':TUGBOAT-POD-MASQ - [0:0]',
+      '-A POSTROUTING -j TUGBOAT-POD-MASQ',
       '-A PREROUTING -m comment --comment "tugboat service portals" -j TUGBOAT-SERVICES',
       'COMMIT',
     ].join('\n');
     const out = renderRules([], parseSavedRules(saved)).text;
     expect(out).toContain('-X TUGBOAT-SVC-OLDOLDOLDOLDOLDO');
-    expect(out).not.toMatch(/DOCKER/);
-    expect(out).toContain('-D FORWARD -m comment --comment "tugboat forwarding rules" -j TUGBOAT-FORWARD');
-    expect(out.match(/-I FORWARD 1 .*-j TUGBOAT-FORWARD/g)).toBeNull();
+    expect(out).not.toMatch(/DOCKER|POD-MASQ/);
+    expect(out).toContain(
+      '-D FORWARD -m comment --comment "tugboat forwarding rules" -j TUGBOAT-PROXY-FORWARD',
+    );
+    expect(out.match(/-I FORWARD 1 .*-j TUGBOAT-PROXY-FORWARD/g)).toBeNull();
     expect(out.match(/-I PREROUTING/g)).toBeNull();
     expect(out.match(/-I OUTPUT 1 .*-j TUGBOAT-SERVICES/g)).toHaveLength(2);
   });

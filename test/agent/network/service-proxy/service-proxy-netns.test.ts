@@ -40,12 +40,14 @@ function state(services: Service[], eps: Endpoints[]) {
   return buildServicePorts(services, byKey(...eps));
 }
 
-/** Everything in the node's nat and filter tables that is not ours, counters dropped. */
+const PROXY = /TUGBOAT-(SERVICES|NODEPORTS|PROXY-|MARK-MASQ|EXTERNAL-SERVICES|SVC-|SEP-|EXT-)/;
+
+/** Everything in the node's nat and filter tables that is not the proxy's, counters dropped. */
 function foreignRules(): string[] {
   return lab
     .inNode('iptables-save')
     .split('\n')
-    .filter((l) => !l.includes('TUGBOAT') && !l.startsWith('#'))
+    .filter((l) => !PROXY.test(l) && !l.startsWith('#'))
     .map((l) => l.replace(/\[\d+:\d+\]/, ''));
 }
 
@@ -53,7 +55,7 @@ function ourRules(): string[] {
   return lab
     .inNode('iptables-save')
     .split('\n')
-    .filter((l) => l.includes('TUGBOAT'))
+    .filter((l) => PROXY.test(l))
     .map((l) => l.replace(/\[\d+:\d+\]/, ''));
 }
 
@@ -80,6 +82,9 @@ describe('service proxy rules in a network namespace', () => {
       'DOCKER',
     );
     lab.inNode('iptables', '-A', 'FORWARD', '-i', 'docker0', '-j', 'ACCEPT');
+    // …and the pod network's own chain under the shared TUGBOAT- prefix.
+    lab.inNode('iptables', '-t', 'nat', '-N', 'TUGBOAT-POD-MASQ');
+    lab.inNode('iptables', '-t', 'nat', '-A', 'POSTROUTING', '-j', 'TUGBOAT-POD-MASQ');
     before = foreignRules();
   }, 60_000);
 
@@ -154,7 +159,7 @@ describe('service proxy rules in a network namespace', () => {
         '-j',
         'TUGBOAT-SERVICES',
       );
-      lab.inNode('iptables', '-t', 'nat', '-N', 'TUGBOAT-SVC-STALESTALESTALE');
+      lab.inNode('iptables', '-t', 'nat', '-N', 'TUGBOAT-SVC-STALESTALESTALEX');
       await new RuleSyncer(iptables(), options).sync(ports, true);
       expect(ourRules()).toEqual(rules);
       expect(await conn.next()).toBe(first);
