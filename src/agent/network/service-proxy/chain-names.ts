@@ -41,8 +41,22 @@ export function isProxyChain(name: string): boolean {
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
+const hashCache = new Map<string, string>();
+/** Chain names are re-derived on every sync; beyond this many distinct inputs the cache restarts. */
+const HASH_CACHE_MAX = 200_000;
+
 /** The first 16 characters of base32(sha256(text)), as Go's base32.StdEncoding writes them. */
 export function hash16(text: string): string {
+  let hit = hashCache.get(text);
+  if (hit === undefined) {
+    if (hashCache.size >= HASH_CACHE_MAX) hashCache.clear();
+    hit = computeHash16(text);
+    hashCache.set(text, hit);
+  }
+  return hit;
+}
+
+function computeHash16(text: string): string {
   const bytes = createHash('sha256').update(text).digest();
   let out = '';
   let bits = 0;

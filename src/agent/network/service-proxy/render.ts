@@ -90,6 +90,14 @@ export interface RenderOptions {
 export interface RenderedRules {
   readonly text: string;
   readonly chains: { readonly nat: ReadonlySet<string>; readonly filter: ReadonlySet<string> };
+  /** Each chain's rules as rendered, to pass back as `previous` next time. */
+  readonly contents: ChainContents;
+}
+
+/** The rules of each of our chains (joined lines), per table. */
+export interface ChainContents {
+  readonly nat: ReadonlyMap<string, string>;
+  readonly filter: ReadonlyMap<string, string>;
 }
 
 /** The key of a built-in jump in `ExistingRules.jumps`. */
@@ -102,11 +110,16 @@ function proto(p: ProxyServicePort): string {
   return `-p ${lower} -m ${lower}`;
 }
 
-/** Renders the whole rule set; chains of ours not in it are flushed and deleted. */
+/**
+ * Renders the whole rule set; chains of ours not in it are flushed and deleted. With `previous`
+ * (what the last successful restore wrote), chains whose rules did not change are left out of the
+ * text, so a change to one Service rewrites a few chains rather than thousands.
+ */
 export function renderRules(
   ports: readonly ProxyServicePort[],
   existing: ExistingRules,
   options: RenderOptions = {},
+  previous?: ChainContents,
 ): RenderedRules {
   const mark = `0x${(options.masqueradeMark ?? DEFAULT_MASQUERADE_MARK).toString(16)}`;
   const nodeIPs = options.nodeIPs ?? [];
@@ -213,17 +226,28 @@ export function renderRules(
     { name: 'nat' as const, ...nat },
   ];
   const lines: string[] = [];
+  const contents = { nat: new Map<string, string>(), filter: new Map<string, string>() };
   for (const t of tables) {
-    const wanted = new Set(t.chains);
-    lines.push(`*${t.name}`, ...t.chains.map((c) => `:${c} - [0:0]`));
-    const stale = [...existing.chains[t.name]].filter((c) => !wanted.has(c)).sort();
+    const byChain = new Map<string, string[]>(t.chains.map((c) => [c, []]));
+    for (const rule of t.rules) byChain.get(rule.slice(3, rule.indexOf(' ', 3)))?.push(rule);
+    const write: string[] = [];
+    for (const [chain, rules] of byChain) {
+      const text = rules.join('\n');
+      contents[t.name].set(chain, text);
+      // kube-proxy's partial restore: a chain whose rules are as last written is left alone.
+      if (previous?.[t.name].get(chain) !== text) write.push(chain);
+    }
+    const stale = [...existing.chains[t.name]].filter((c) => !byChain.has(c)).sort();
+    lines.push(`*${t.name}`, ...write.map((c) => `:${c} - [0:0]`));
     // Declaring a stale chain flushes it, so its -X cannot fail on rules that point elsewhere.
-    lines.push(...stale.map((c) => `:${c} - [0:0]`), ...t.rules, ...stale.map((c) => `-X ${c}`));
-    lines.push(...renderJumpFixes(t.name, existing.jumps), 'COMMIT');
+    lines.push(...stale.map((c) => `:${c} - [0:0]`));
+    for (const c of write) lines.push(...(byChain.get(c) ?? []));
+    lines.push(...stale.map((c) => `-X ${c}`), ...renderJumpFixes(t.name, existing.jumps), 'COMMIT');
   }
   return {
     text: `${lines.join('\n')}\n`,
     chains: { nat: new Set(nat.chains), filter: new Set(filter.chains) },
+    contents,
   };
 }
 

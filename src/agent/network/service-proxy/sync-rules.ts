@@ -1,12 +1,20 @@
 /** Applies the rendered rule set: a full resync reads the kernel first, later syncs trust the last write. */
 import type { Iptables } from './iptables.js';
 import type { ProxyServicePort } from './model.js';
-import { BUILTIN_JUMPS, type ExistingRules, jumpKey, type RenderOptions, renderRules } from './render.js';
+import {
+  BUILTIN_JUMPS,
+  type ChainContents,
+  type ExistingRules,
+  jumpKey,
+  type RenderOptions,
+  renderRules,
+} from './render.js';
 import { parseSavedRules, renderRemoval } from './saved-rules.js';
 
 /** Keeps our chains in step with the desired service ports. */
 export class RuleSyncer {
   private known: ExistingRules | undefined;
+  private written: ChainContents | undefined;
 
   constructor(
     private readonly iptables: Iptables,
@@ -17,17 +25,21 @@ export class RuleSyncer {
    * Writes the whole rule set in one `iptables-restore --noflush`. With `full` (at start and
    * periodically) the kernel's state is read first, so chains and jumps changed behind our back
    * (or left by a killed agent) are put right; otherwise the state written last time is assumed.
-   * A failed restore forgets that state, so the next sync is a full one.
+   * A partial sync writes only the chains whose rules changed since the last write (kube-proxy's
+   * approach since 1.26). A failed restore forgets that state, so the next sync is a full one.
    */
   async sync(ports: readonly ProxyServicePort[], full: boolean): Promise<{ lines: number }> {
     const existing = full || !this.known ? parseSavedRules(await this.iptables.save()) : this.known;
-    const rendered = renderRules(ports, existing, this.options);
+    const partial = !full && this.known ? this.written : undefined;
+    const rendered = renderRules(ports, existing, this.options, partial);
     this.known = undefined;
+    this.written = undefined;
     await this.iptables.restore(rendered.text);
     this.known = {
       chains: rendered.chains,
       jumps: new Map(BUILTIN_JUMPS.map((j) => [jumpKey(j), [`-A ${j.chain} ${j.match} -j ${j.target}`]])),
     };
+    this.written = rendered.contents;
     return { lines: rendered.text.split('\n').length };
   }
 }

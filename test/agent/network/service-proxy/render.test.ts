@@ -151,6 +151,25 @@ describe('renderRules', () => {
     expect(out.match(/-I OUTPUT 1 .*-j TUGBOAT-SERVICES/g)).toHaveLength(2);
   });
 
+  it('with the previous contents, rewrites only the chains a change touches', () => {
+    const first = renderRules(buildServicePorts([web, sticky], byKey(webEp, stickyEp)), empty);
+    const fewer = endpoints('web', ['10.244.1.2', '10.244.1.3'], [], [{ port: 8080 }]);
+    const known: ExistingRules = { chains: first.chains, jumps: new Map() };
+    const out = renderRules(
+      buildServicePorts([web, sticky], byKey(fewer, stickyEp)),
+      known,
+      {},
+      first.contents,
+    ).text;
+    const declared = out.split('\n').filter((l) => l.startsWith(':'));
+    // web's SVC chain changed and one SEP chain went; sticky's chains and the other SEPs are untouched.
+    expect(declared).toContain(`:${serviceChain('default/web', 'TCP')} - [0:0]`);
+    expect(out).toContain(`-X ${endpointChain('default/web', 'TCP', '10.244.1.4:8080')}`);
+    expect(out).not.toContain(serviceChain('default/sticky:dns', 'UDP'));
+    expect(out).not.toContain(`:${endpointChain('default/web', 'TCP', '10.244.1.2:8080')}`);
+    expect(declared.length).toBeLessThan(6);
+  });
+
   it('renders the same text whatever order the caches hand objects over in', () => {
     const a = buildServicePorts([web, sticky, lb], byKey(webEp, stickyEp, lbEp));
     const b = buildServicePorts([lb, sticky, web], byKey(lbEp, webEp, stickyEp));
