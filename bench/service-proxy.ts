@@ -97,9 +97,11 @@ try {
     .filter((l) => l.startsWith(':TUGBOAT-')).length;
   const f = (x: number) => x.toFixed(0);
   console.log(
-    `services=${S} endpoints/service=${E} iterations=${N} restore-lines=${lines} nat-chains=${chains}`,
+    `backend=${legacy ? 'legacy' : 'nf_tables'} services=${S} endpoints/service=${E} iterations=${N} restore-lines=${lines} nat-chains=${chains}`,
   );
-  console.log(`full sync (save+render+restore) ms: ${fullTimes.map(f).join(', ')}`);
+  console.log(
+    `full sync (save+render+restore) ms, first from scratch then periodic: ${fullTimes.map(f).join(', ')}`,
+  );
   console.log(`model+render only ms: p50 ${f(pct(render, 50))} p99 ${f(pct(render, 99))}`);
   console.log(
     `change → applied (model+render+restore) ms: p50 ${f(pct(total, 50))} p99 ${f(pct(total, 99))} max ${f(Math.max(...total))}`,
