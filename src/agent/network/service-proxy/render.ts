@@ -113,13 +113,15 @@ function proto(p: ProxyServicePort): string {
 /**
  * Renders the whole rule set; chains of ours not in it are flushed and deleted. With `previous`
  * (what the last successful restore wrote), chains whose rules did not change are left out of the
- * text, so a change to one Service rewrites a few chains rather than thousands.
+ * text, so a change to one Service rewrites a few chains rather than thousands. With `cache`, a
+ * Service port whose content is unchanged reuses its rendered rules.
  */
 export function renderRules(
   ports: readonly ProxyServicePort[],
   existing: ExistingRules,
   options: RenderOptions = {},
   previous?: ChainContents,
+  cache?: FragmentCache,
 ): RenderedRules {
   const mark = `0x${(options.masqueradeMark ?? DEFAULT_MASQUERADE_MARK).toString(16)}`;
   const nodeIPs = options.nodeIPs ?? [];
@@ -143,78 +145,20 @@ export function renderRules(
     `-A ${FORWARD_CHAIN} -m comment --comment "tugboat forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`,
   );
 
+  const used = new Map<string, PortFragment>();
   for (const p of ports) {
-    const key = servicePortKey(p);
-    const pr = proto(p);
-    const ready = p.endpoints.filter((e) => e.ready);
-    const externalIPs = p.loadBalancer ? [...new Set([...p.externalIPs, ...nodeIPs])] : p.externalIPs;
-    if (ready.length === 0) {
-      const reject = `-j REJECT --reject-with icmp-port-unreachable`;
-      filter.rules.push(
-        `-A ${FILTER_SERVICES_CHAIN} -m comment --comment "${key} has no endpoints" ${pr} -d ${p.clusterIP}/32 --dport ${p.port} ${reject}`,
-      );
-      for (const ip of externalIPs) {
-        filter.rules.push(
-          `-A ${EXTERNAL_SERVICES_CHAIN} -m comment --comment "${key} has no endpoints" ${pr} -d ${ip}/32 --dport ${p.port} ${reject}`,
-        );
-      }
-      if (p.nodePort) {
-        filter.rules.push(
-          `-A ${EXTERNAL_SERVICES_CHAIN} -m comment --comment "${key} has no endpoints" -m addrtype --dst-type LOCAL ${pr} --dport ${p.nodePort} ${reject}`,
-        );
-      }
-      continue;
-    }
-    const svc = serviceChain(key, p.protocol);
-    nat.chains.push(svc);
-    nat.rules.push(
-      `-A ${SERVICES_CHAIN} -m comment --comment "${key} cluster IP" ${pr} -d ${p.clusterIP}/32 --dport ${p.port} -j ${svc}`,
-    );
-    if (options.clusterCidr) {
-      nat.rules.push(
-        `-A ${svc} -m comment --comment "${key} cluster IP" ${pr} -d ${p.clusterIP}/32 --dport ${p.port} ! -s ${options.clusterCidr} -j ${MARK_MASQ_CHAIN}`,
-      );
-    }
-    if (externalIPs.length > 0 || p.nodePort) {
-      const ext = externalChain(key, p.protocol);
-      nat.chains.push(ext);
-      nat.rules.push(
-        `-A ${ext} -m comment --comment "masquerade traffic for ${key} external destinations" -j ${MARK_MASQ_CHAIN}`,
-        `-A ${ext} -j ${svc}`,
-      );
-      for (const ip of externalIPs) {
-        nat.rules.push(
-          `-A ${SERVICES_CHAIN} -m comment --comment "${key} external IP" ${pr} -d ${ip}/32 --dport ${p.port} -j ${ext}`,
-        );
-      }
-      if (p.nodePort) {
-        nodePortRules.push(
-          `-A ${NODEPORTS_CHAIN} -m comment --comment "${key}" ${pr} --dport ${p.nodePort} -j ${ext}`,
-        );
-      }
-    }
-    const seps = ready.map((e) => ({ e, chain: endpointChain(key, p.protocol, `${e.ip}:${e.port}`) }));
-    if (p.affinitySeconds > 0) {
-      for (const { e, chain } of seps) {
-        nat.rules.push(
-          `-A ${svc} -m comment --comment "${key} -> ${e.ip}:${e.port}" -m recent --name ${chain} --mask 255.255.255.255 --rsource --rcheck --seconds ${p.affinitySeconds} --reap -j ${chain}`,
-        );
-      }
-    }
-    seps.forEach(({ e, chain }, i) => {
-      const left = seps.length - i;
-      const pick = left > 1 ? ` -m statistic --mode random --probability ${(1 / left).toFixed(10)}` : '';
-      nat.rules.push(`-A ${svc} -m comment --comment "${key} -> ${e.ip}:${e.port}"${pick} -j ${chain}`);
-    });
-    for (const { e, chain } of seps) {
-      nat.chains.push(chain);
-      const recent =
-        p.affinitySeconds > 0 ? ` -m recent --name ${chain} --mask 255.255.255.255 --rsource --set` : '';
-      nat.rules.push(
-        `-A ${chain} -m comment --comment "${key}" -s ${e.ip}/32 -j ${MARK_MASQ_CHAIN}`,
-        `-A ${chain} -m comment --comment "${key}"${recent} ${pr} -j DNAT --to-destination ${e.ip}:${e.port}`,
-      );
-    }
+    const id = JSON.stringify(p);
+    const f = used.get(id) ?? cache?.get(id) ?? renderPort(p, options.clusterCidr, nodeIPs);
+    used.set(id, f);
+    nat.chains.push(...f.natChains);
+    nat.rules.push(...f.nat);
+    filter.rules.push(...f.filter);
+    nodePortRules.push(...f.nodePorts);
+  }
+  if (cache) {
+    // Keep only what this render used, so the cache never outgrows the Services.
+    cache.clear();
+    for (const [id, f] of used) cache.set(id, f);
   }
   nat.rules.push(
     ...nodePortRules,
@@ -261,4 +205,95 @@ function renderJumpFixes(table: 'nat' | 'filter', jumps: ExistingRules['jumps'])
     for (const extra of present.slice(1)) out.push(extra.replace(/^-A /, '-D '));
   }
   return out;
+}
+
+/** The rules one Service port contributes, in the order they are written. */
+interface PortFragment {
+  readonly natChains: string[];
+  readonly nat: string[];
+  readonly filter: string[];
+  readonly nodePorts: string[];
+}
+
+/** Rendered fragments by Service port content; owned by one syncer (its options never change). */
+export type FragmentCache = Map<string, PortFragment>;
+
+function renderPort(
+  p: ProxyServicePort,
+  clusterCidr: string | undefined,
+  nodeIPs: readonly string[],
+): PortFragment {
+  const f: PortFragment = { natChains: [], nat: [], filter: [], nodePorts: [] };
+  const key = servicePortKey(p);
+  const pr = proto(p);
+  const ready = p.endpoints.filter((e) => e.ready);
+  const externalIPs = p.loadBalancer ? [...new Set([...p.externalIPs, ...nodeIPs])] : p.externalIPs;
+  if (ready.length === 0) {
+    const reject = `-j REJECT --reject-with icmp-port-unreachable`;
+    f.filter.push(
+      `-A ${FILTER_SERVICES_CHAIN} -m comment --comment "${key} has no endpoints" ${pr} -d ${p.clusterIP}/32 --dport ${p.port} ${reject}`,
+    );
+    for (const ip of externalIPs) {
+      f.filter.push(
+        `-A ${EXTERNAL_SERVICES_CHAIN} -m comment --comment "${key} has no endpoints" ${pr} -d ${ip}/32 --dport ${p.port} ${reject}`,
+      );
+    }
+    if (p.nodePort) {
+      f.filter.push(
+        `-A ${EXTERNAL_SERVICES_CHAIN} -m comment --comment "${key} has no endpoints" -m addrtype --dst-type LOCAL ${pr} --dport ${p.nodePort} ${reject}`,
+      );
+    }
+    return f;
+  }
+  const svc = serviceChain(key, p.protocol);
+  f.natChains.push(svc);
+  f.nat.push(
+    `-A ${SERVICES_CHAIN} -m comment --comment "${key} cluster IP" ${pr} -d ${p.clusterIP}/32 --dport ${p.port} -j ${svc}`,
+  );
+  if (clusterCidr) {
+    f.nat.push(
+      `-A ${svc} -m comment --comment "${key} cluster IP" ${pr} -d ${p.clusterIP}/32 --dport ${p.port} ! -s ${clusterCidr} -j ${MARK_MASQ_CHAIN}`,
+    );
+  }
+  if (externalIPs.length > 0 || p.nodePort) {
+    const ext = externalChain(key, p.protocol);
+    f.natChains.push(ext);
+    f.nat.push(
+      `-A ${ext} -m comment --comment "masquerade traffic for ${key} external destinations" -j ${MARK_MASQ_CHAIN}`,
+      `-A ${ext} -j ${svc}`,
+    );
+    for (const ip of externalIPs) {
+      f.nat.push(
+        `-A ${SERVICES_CHAIN} -m comment --comment "${key} external IP" ${pr} -d ${ip}/32 --dport ${p.port} -j ${ext}`,
+      );
+    }
+    if (p.nodePort) {
+      f.nodePorts.push(
+        `-A ${NODEPORTS_CHAIN} -m comment --comment "${key}" ${pr} --dport ${p.nodePort} -j ${ext}`,
+      );
+    }
+  }
+  const seps = ready.map((e) => ({ e, chain: endpointChain(key, p.protocol, `${e.ip}:${e.port}`) }));
+  if (p.affinitySeconds > 0) {
+    for (const { e, chain } of seps) {
+      f.nat.push(
+        `-A ${svc} -m comment --comment "${key} -> ${e.ip}:${e.port}" -m recent --name ${chain} --mask 255.255.255.255 --rsource --rcheck --seconds ${p.affinitySeconds} --reap -j ${chain}`,
+      );
+    }
+  }
+  seps.forEach(({ e, chain }, i) => {
+    const left = seps.length - i;
+    const pick = left > 1 ? ` -m statistic --mode random --probability ${(1 / left).toFixed(10)}` : '';
+    f.nat.push(`-A ${svc} -m comment --comment "${key} -> ${e.ip}:${e.port}"${pick} -j ${chain}`);
+  });
+  for (const { e, chain } of seps) {
+    f.natChains.push(chain);
+    const recent =
+      p.affinitySeconds > 0 ? ` -m recent --name ${chain} --mask 255.255.255.255 --rsource --set` : '';
+    f.nat.push(
+      `-A ${chain} -m comment --comment "${key}" -s ${e.ip}/32 -j ${MARK_MASQ_CHAIN}`,
+      `-A ${chain} -m comment --comment "${key}"${recent} ${pr} -j DNAT --to-destination ${e.ip}:${e.port}`,
+    );
+  }
+  return f;
 }

@@ -5,6 +5,7 @@ import {
   BUILTIN_JUMPS,
   type ChainContents,
   type ExistingRules,
+  type FragmentCache,
   jumpKey,
   type RenderOptions,
   renderRules,
@@ -15,6 +16,7 @@ import { parseSavedRules, renderRemoval } from './saved-rules.js';
 export class RuleSyncer {
   private known: ExistingRules | undefined;
   private written: ChainContents | undefined;
+  private readonly fragments: FragmentCache = new Map();
 
   constructor(
     private readonly iptables: Iptables,
@@ -34,7 +36,7 @@ export class RuleSyncer {
     // A full sync still skips chains it wrote before and the kernel still has: rewriting 10,000
     // unchanged chains costs tens of seconds with the nf_tables backend (bench/service-proxy.md).
     const previous = this.written && (full ? presentOnly(this.written, existing) : this.written);
-    const rendered = renderRules(ports, existing, this.options, previous);
+    const rendered = renderRules(ports, existing, this.options, previous, this.fragments);
     this.known = undefined;
     this.written = undefined;
     await this.iptables.restore(rendered.text);
