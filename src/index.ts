@@ -28,13 +28,13 @@ export {
   buildApiServer,
   type ServingTls,
 } from './control-plane/api/server.js';
-export type { ControllerApi } from './control-plane/controllers/api.js';
-export { clientControllerApi } from './control-plane/controllers/client-api.js';
 export {
   type ControlLoops,
   type StartControllersOptions,
   startControllers,
 } from './control-plane/controllers/start.js';
+export type { ControllerApi } from './control-plane/machinery/api.js';
+export { clientControllerApi } from './control-plane/machinery/client-api.js';
 export {
   type ControlPlaneOptions,
   type RunningControlPlane,
