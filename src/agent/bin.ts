@@ -1,7 +1,9 @@
 /**
- * Entry point of the agent bundle (`scripts/bundle-agent.mjs` → dist/agent/bin.js)
- * that bootstrap uploads to nodes: `node /opt/tugboat/agent/bin.js --config /etc/tugboat/agent.yaml`.
- * The same settings as `tugboat agent`, from the config file only; events go to stderr.
+ * Entry point of the agent-only bundle (`scripts/bundle-agent.mjs` → dist/agent/bin.js) that the agent
+ * benchmark (`bench/agent.ts`) and `test/agent/bundle.test.ts` run: `node dist/agent/bin.js --config FILE`.
+ * Bootstrap does NOT upload it: hosts get the host bundle (`scripts/bundle.mjs`, entry
+ * `src/cli/host-main.ts`) and run `tugboat-host agent`. The same settings as `tugboat agent`, from the
+ * config file only; events go to stderr.
  */
 import { loadAgentConfig } from './config.js';
 import { startAgentProcess } from './main.js';

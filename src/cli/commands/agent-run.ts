@@ -1,5 +1,5 @@
 import { loadAgentConfig, parseLabels, startAgentProcess } from '../../index.js';
-import type { CliIO, GlobalOptions } from '../context.js';
+import type { CliIO, GlobalOptions } from '../support/context.js';
 import type { AgentFlags } from './agent.js';
 
 /**

@@ -1,6 +1,6 @@
 import { UsageError } from '../../errors.js';
 import { startControlPlane } from '../../index.js';
-import type { CliIO, GlobalOptions } from '../context.js';
+import type { CliIO, GlobalOptions } from '../support/context.js';
 import type { ControlPlaneFlags } from './api-server.js';
 
 /** A duration flag in seconds ("40" or "40s"). */

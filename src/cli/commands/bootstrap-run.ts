@@ -19,8 +19,8 @@ import {
   uninstallInventory,
   writeKeyFile,
 } from '../../index.js';
-import { confirm } from '../confirm.js';
-import { type CliIO, type GlobalOptions, printResult } from '../context.js';
+import { confirm } from '../support/confirm.js';
+import { type CliIO, type GlobalOptions, printResult } from '../support/context.js';
 import type { InventoryFlags } from './bootstrap.js';
 
 /** Events as plain lines on stderr (debug ones only with --debug). */

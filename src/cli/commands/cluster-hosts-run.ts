@@ -8,10 +8,10 @@ import {
   UsageError,
   uninstallRunningCluster,
 } from '../../index.js';
-import type { AwsFlags } from '../aws-flags.js';
-import { type AwsSession, withAwsSession } from '../aws-session.js';
-import { confirm } from '../confirm.js';
-import type { CliIO, GlobalOptions } from '../context.js';
+import type { AwsFlags } from '../support/aws-flags.js';
+import { type AwsSession, withAwsSession } from '../support/aws-session.js';
+import { confirm } from '../support/confirm.js';
+import type { CliIO, GlobalOptions } from '../support/context.js';
 import type { InventoryFlags } from './bootstrap.js';
 import {
   concurrency,

@@ -11,11 +11,11 @@ import {
   TEMPLATE_OUTPUTS,
   UsageError,
 } from '../../index.js';
-import type { AwsFlags } from '../aws-flags.js';
-import { withAwsSession } from '../aws-session.js';
-import type { CliIO, GlobalOptions } from '../context.js';
-import { printResult } from '../context.js';
-import { renderClusterList, renderEips, renderGroups, renderStatus } from '../format-cluster.js';
+import type { AwsFlags } from '../support/aws-flags.js';
+import { withAwsSession } from '../support/aws-session.js';
+import type { CliIO, GlobalOptions } from '../support/context.js';
+import { printResult } from '../support/context.js';
+import { renderClusterList, renderEips, renderGroups, renderStatus } from '../support/format-cluster.js';
 
 /** `tugboat status NAME`. */
 export async function runStatus(

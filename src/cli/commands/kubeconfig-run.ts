@@ -8,7 +8,7 @@ import {
   UsageError,
   writeKeyFile,
 } from '../../index.js';
-import { type CliIO, type GlobalOptions, printResult } from '../context.js';
+import { type CliIO, type GlobalOptions, printResult } from '../support/context.js';
 import type { KubeconfigFlags } from './kubeconfig.js';
 
 /** `tugboat kubeconfig NAME`: reads `~/.tugboat/NAME/kubeconfig` (written by bootstrap) and merges it. */

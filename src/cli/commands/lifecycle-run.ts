@@ -16,18 +16,18 @@ import {
   loadClusterSpec,
   updateCluster,
 } from '../../index.js';
-import type { AwsFlags } from '../aws-flags.js';
-import { withAwsSession } from '../aws-session.js';
-import { confirm } from '../confirm.js';
-import type { CliIO, GlobalOptions } from '../context.js';
-import { printResult } from '../context.js';
+import type { AwsFlags } from '../support/aws-flags.js';
+import { withAwsSession } from '../support/aws-session.js';
+import { confirm } from '../support/confirm.js';
+import type { CliIO, GlobalOptions } from '../support/context.js';
+import { printResult } from '../support/context.js';
 import {
   renderChanges,
   renderDeletePlan,
   renderDeleteResult,
   renderGroups,
   renderHosts,
-} from '../format-cluster.js';
+} from '../support/format-cluster.js';
 
 /** Flags of create and update. */
 export interface SpecFlags extends AwsFlags {

@@ -1,8 +1,8 @@
 import { UsageError } from '../../errors.js';
 import { runLocalDown } from '../../local/down.js';
 import { runLocalUp } from '../../local/up.js';
-import { type CliIO, type GlobalOptions, printResult } from '../context.js';
-import { createProgress } from '../render.js';
+import { type CliIO, type GlobalOptions, printResult } from '../support/context.js';
+import { createProgress } from '../support/render.js';
 
 export async function runLocalUpCommand(
   io: CliIO,
