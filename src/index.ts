@@ -92,8 +92,8 @@ export {
   type UninstallRunningOptions,
   uninstallRunningCluster,
 } from './cluster/bootstrap-running.js';
+export type { BootstrapOption, BootstrapSettings } from './cluster/bootstrap-step.js';
 export {
-  type BootstrapContext,
   type CreateClusterOptions,
   type CreateClusterResult,
   createCluster,

@@ -2,6 +2,7 @@ import type { AwsClients } from '../aws/clients.js';
 import type { Tags } from '../aws/types.js';
 import { UsageError } from '../errors.js';
 import type { EventSink } from '../events.js';
+import type { ClusterSettings } from '../provision/template/index.js';
 
 /** What every cluster operation takes: its clients, where to report, and how to stop it. */
 export interface LifecycleOptions {
@@ -33,6 +34,8 @@ export interface ClusterDefinition {
   readonly eipGroups?: readonly string[];
   /** Extra stack tags (every stack also gets `tugboat:cluster=<name>`). @default {} */
   readonly tags?: Tags;
+  /** SSH user/address and group labels for the bootstrap. @default the deployed stack's BootstrapSettings output */
+  readonly settings?: ClusterSettings;
 }
 
 /** The CloudFormation stack name of a cluster. */

@@ -1,8 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join, resolve } from 'node:path';
 import {
   type BootstrapInventoryResult,
   bootstrapInventory,
@@ -11,6 +10,7 @@ import {
   type EventSink,
   type HostBundle,
   type HostOutcome,
+  loadHostBundle,
   mergeKubeconfig,
   parseHostInventory,
   RemoteCommandError,
@@ -32,24 +32,9 @@ export function stderrEvents(io: CliIO, globals: GlobalOptions): EventSink {
   };
 }
 
-/** The bundle `npm run build` wrote (dist/bundles/manifest.json above this module), or `--bundle`. */
+/** The bundle `npm run build` wrote (see loadHostBundle), or `--bundle` (relative to the working directory). */
 export function loadBundle(io: CliIO, flag: string | undefined): HostBundle {
-  if (flag) {
-    const path = resolve(io.cwd, flag);
-    if (!existsSync(path))
-      throw new UsageError(`--bundle ${path} does not exist: run npm run build or fix the path`);
-    return { file: basename(path), content: readFileSync(path) };
-  }
-  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
-    const manifest = join(dir, 'dist', 'bundles', 'manifest.json');
-    if (existsSync(manifest)) {
-      const { file } = JSON.parse(readFileSync(manifest, 'utf8')) as { file: string };
-      return { file, content: readFileSync(join(dir, 'dist', 'bundles', file)) };
-    }
-  }
-  throw new UsageError(
-    'no host bundle found: run `npm run build` (it writes dist/bundles/), or pass --bundle FILE',
-  );
+  return loadHostBundle(flag ? resolve(io.cwd, flag) : undefined);
 }
 
 export function concurrency(flag: string | undefined): number {
