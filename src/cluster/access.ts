@@ -2,12 +2,13 @@ import type { StackInfo } from '../aws/cloudformation.js';
 import { hostInventoryFromCluster } from '../bootstrap/cluster-hosts.js';
 import type { HostInventory, HostInventoryEntry } from '../bootstrap/inventory.js';
 import { UsageError } from '../errors.js';
+import { checkClusterName, clusterStateDir, stackNameOf } from '../naming.js';
 import { buildInventory, type Inventory } from '../provision/inventory.js';
-import { clusterStateDir, type KeyPairResult } from '../provision/keypair.js';
+import type { KeyPairResult } from '../provision/keypair.js';
 import type { ClusterSettings } from '../provision/template/index.js';
 import { localKeyPair } from './settle.js';
 import { noStackError, stackSettings } from './stack-settings.js';
-import { checkClusterName, type LifecycleOptions, stackNameOf } from './types.js';
+import type { LifecycleOptions } from './types.js';
 
 /** Options of {@link readClusterAccess}. */
 export interface ClusterAccessOptions extends LifecycleOptions {

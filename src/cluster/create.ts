@@ -1,19 +1,14 @@
 import { CLUSTER_TAG } from '../aws/types.js';
 import type { ClusterBootstrapResult } from '../bootstrap/cluster-bootstrap.js';
 import { runPhase, silentEvents } from '../events.js';
+import { checkClusterName, stackNameOf } from '../naming.js';
 import type { Inventory } from '../provision/inventory.js';
 import { ensureKeyPair } from '../provision/keypair.js';
 import { deployStack, type StackDeployResult } from '../provision/stack.js';
 import { s3TemplateStore } from '../provision/template-store.js';
 import { type BootstrapOption, prepareBootstrap } from './bootstrap-step.js';
 import { settleCluster } from './settle.js';
-import {
-  API_ENDPOINT_OUTPUT,
-  type ClusterDefinition,
-  checkClusterName,
-  type LifecycleOptions,
-  stackNameOf,
-} from './types.js';
+import { API_ENDPOINT_OUTPUT, type ClusterDefinition, type LifecycleOptions } from './types.js';
 
 /** Options of `createCluster`. */
 export interface CreateClusterOptions extends LifecycleOptions {

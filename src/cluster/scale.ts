@@ -1,11 +1,12 @@
 import type { ClusterBootstrapResult } from '../bootstrap/cluster-bootstrap.js';
 import { UsageError } from '../errors.js';
 import { silentEvents } from '../events.js';
+import { checkClusterName, stackNameOf } from '../naming.js';
 import { buildInventory, type GroupStatus } from '../provision/inventory.js';
 import { type BootstrapOption, prepareBootstrap } from './bootstrap-step.js';
 import { localKeyPair, settleCluster } from './settle.js';
 import { noStackError, stackSettings } from './stack-settings.js';
-import { checkClusterName, type LifecycleOptions, stackNameOf } from './types.js';
+import type { LifecycleOptions } from './types.js';
 
 /** Options of `scaleGroup`. */
 export interface ScaleGroupOptions extends LifecycleOptions {

@@ -1,6 +1,5 @@
 import type { AwsClients } from '../aws/clients.js';
 import type { Tags } from '../aws/types.js';
-import { UsageError } from '../errors.js';
 import type { EventSink } from '../events.js';
 import type { ClusterSettings } from '../provision/template/index.js';
 
@@ -38,20 +37,5 @@ export interface ClusterDefinition {
   readonly settings?: ClusterSettings;
 }
 
-/** The CloudFormation stack name of a cluster. */
-export function stackNameOf(cluster: string): string {
-  return `tugboat-${cluster}`;
-}
-
 /** The stack output that holds the API endpoint, when the template has one. */
 export const API_ENDPOINT_OUTPUT = 'ApiEndpoint';
-
-/** Cluster names become stack, key pair and DNS names: keep them to what all three accept. */
-export function checkClusterName(name: string): string {
-  if (!/^[a-z][a-z0-9-]{0,38}[a-z0-9]$/.test(name)) {
-    throw new UsageError(
-      `cluster name "${name}" is invalid: use 2-40 lowercase letters, digits and dashes, starting with a letter`,
-    );
-  }
-  return name;
-}

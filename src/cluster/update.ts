@@ -1,8 +1,8 @@
 import { CLUSTER_TAG } from '../aws/types.js';
 import type { ClusterBootstrapResult } from '../bootstrap/cluster-bootstrap.js';
 import { runPhase, silentEvents } from '../events.js';
+import { checkClusterName, keyPairName, stackNameOf } from '../naming.js';
 import type { Inventory } from '../provision/inventory.js';
-import { keyPairName } from '../provision/keypair.js';
 import {
   applyStackUpdate,
   type ChangeSummary,
@@ -12,7 +12,7 @@ import {
 import { s3TemplateStore } from '../provision/template-store.js';
 import { type BootstrapOption, prepareBootstrap } from './bootstrap-step.js';
 import { localKeyPair, settleCluster } from './settle.js';
-import { type ClusterDefinition, checkClusterName, type LifecycleOptions, stackNameOf } from './types.js';
+import type { ClusterDefinition, LifecycleOptions } from './types.js';
 
 /** Options of `updateCluster`. */
 export interface UpdateClusterOptions extends LifecycleOptions {

@@ -9,6 +9,7 @@ import { resources } from '../client/types.js';
 import { TugboatError } from '../errors.js';
 import { type EventSink, runPhase, silentEvents } from '../events.js';
 import type { KubeObject } from '../kube/index.js';
+import { localStateDir } from '../naming.js';
 import {
   defaultKubeconfigPath,
   issueAgentServingCertificate,
@@ -19,13 +20,7 @@ import {
   writeKeyFile,
 } from '../pki/index.js';
 import { freeLoopbackPort, isRunning, logTail, spawnDetached } from './processes.js';
-import {
-  LOCAL_CONTEXT,
-  type LocalClusterState,
-  localStateDir,
-  readLocalState,
-  writeLocalState,
-} from './state.js';
+import { LOCAL_CONTEXT, type LocalClusterState, readLocalState, writeLocalState } from './state.js';
 
 /** Options for {@link runLocalUp}. */
 export interface LocalUpOptions {
@@ -36,7 +31,7 @@ export interface LocalUpOptions {
    * /var/run/docker.sock) and the process runtime otherwise. @default 'auto'
    */
   readonly runtime?: 'auto' | 'docker' | 'process';
-  /** Environment (HOME, TUGBOAT_HOME, KUBECONFIG, DOCKER_HOST). @default process.env */
+  /** Environment (HOME, TUGBOAT_STATE_DIR or the deprecated TUGBOAT_HOME, KUBECONFIG, DOCKER_HOST). @default process.env */
   readonly env?: NodeJS.ProcessEnv;
   /** How long to wait for the API and for every node to be Ready. @default 90_000 */
   readonly timeoutMs?: number;

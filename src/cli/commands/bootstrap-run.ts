@@ -20,7 +20,7 @@ import {
   writeKeyFile,
 } from '../../index.js';
 import { confirm } from '../support/confirm.js';
-import { type CliIO, type GlobalOptions, printResult } from '../support/context.js';
+import { type CliIO, cliStateRoot, type GlobalOptions, printResult } from '../support/context.js';
 import type { InventoryFlags } from './bootstrap.js';
 
 /** Events as plain lines on stderr (debug ones only with --debug). */
@@ -50,7 +50,7 @@ async function loadInventory(io: CliIO, file: string) {
     throw new UsageError(`cannot read inventory ${path} (${err.code}): check the path`);
   });
   const inventory = parseHostInventory(text, path);
-  const stateDir = clusterStateDir(inventory.cluster, io.env.TUGBOAT_STATE_DIR);
+  const stateDir = clusterStateDir(inventory.cluster, cliStateRoot(io));
   const keyFile = inventory.privateKeyFile?.replace(/^~(?=\/)/, homedir());
   return {
     inventory: keyFile ? { ...inventory, privateKeyFile: resolve(dirname(path), keyFile) } : inventory,

@@ -2,7 +2,7 @@ import { assignEips, clusterStatus, listClusters, listEips, scaleGroup } from '.
 import type { AwsFlags } from '../support/aws-flags.js';
 import { withAwsSession } from '../support/aws-session.js';
 import type { CliIO, GlobalOptions } from '../support/context.js';
-import { printResult } from '../support/context.js';
+import { cliStateRoot, printResult } from '../support/context.js';
 import { renderClusterList, renderEips, renderGroups, renderStatus } from '../support/format-cluster.js';
 
 /** `tugboat status NAME`. */
@@ -54,7 +54,7 @@ export async function runScale(
       group: flags.group,
       desired,
       wait,
-      ...(io.env.TUGBOAT_STATE_DIR ? { stateRoot: io.env.TUGBOAT_STATE_DIR } : {}),
+      stateRoot: cliStateRoot(io),
       bootstrap,
     });
     return { ...scaled, bootstrapped: bootstrappedHosts(done) };

@@ -8,7 +8,7 @@ import {
   UsageError,
   writeKeyFile,
 } from '../../index.js';
-import { type CliIO, type GlobalOptions, printResult } from '../support/context.js';
+import { type CliIO, cliStateRoot, type GlobalOptions, printResult } from '../support/context.js';
 import type { KubeconfigFlags } from './kubeconfig.js';
 
 /** `tugboat kubeconfig NAME`: reads `~/.tugboat/NAME/kubeconfig` (written by bootstrap) and merges it. */
@@ -18,7 +18,7 @@ export async function runKubeconfig(
   name: string,
   flags: KubeconfigFlags,
 ): Promise<number> {
-  const source = join(clusterStateDir(name, io.env.TUGBOAT_STATE_DIR), 'kubeconfig');
+  const source = join(clusterStateDir(name, cliStateRoot(io)), 'kubeconfig');
   if (!existsSync(source)) {
     throw new UsageError(
       `no kubeconfig for cluster "${name}" at ${source}: run tugboat bootstrap for it first`,

@@ -17,7 +17,7 @@ import type { AwsFlags } from '../support/aws-flags.js';
 import { withAwsSession } from '../support/aws-session.js';
 import { confirm } from '../support/confirm.js';
 import type { CliIO, GlobalOptions } from '../support/context.js';
-import { printResult } from '../support/context.js';
+import { cliStateRoot, printResult } from '../support/context.js';
 import {
   renderChanges,
   renderDeletePlan,
@@ -98,7 +98,7 @@ export async function runCreate(io: CliIO, globals: GlobalOptions, flags: SpecFl
         await s.settle();
         return confirm(io, question, Boolean(flags.yes));
       },
-      ...(io.env.TUGBOAT_STATE_DIR ? { stateRoot: io.env.TUGBOAT_STATE_DIR } : {}),
+      stateRoot: cliStateRoot(io),
       bootstrap,
     }),
   );
@@ -136,7 +136,7 @@ export async function runUpdate(io: CliIO, globals: GlobalOptions, flags: SpecFl
   const bootstrap = bootstrapOption(io, flags);
   const result = await withAwsSession(io, globals, flags, region, (s) =>
     updateCluster({
-      ...(io.env.TUGBOAT_STATE_DIR ? { stateRoot: io.env.TUGBOAT_STATE_DIR } : {}),
+      stateRoot: cliStateRoot(io),
       bootstrap,
       aws: s.aws,
       events: s.events,
