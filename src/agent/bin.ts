@@ -5,6 +5,7 @@
  * `src/cli/host-main.ts`) and run `tugboat-host agent`. The same settings as `tugboat agent`, from the
  * config file only; events go to stderr.
  */
+import { lineEvents } from '../events.js';
 import { loadAgentConfig } from './config.js';
 import { startAgentProcess } from './main.js';
 
@@ -16,11 +17,10 @@ async function run(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const debug = argv.includes('--debug');
-  const running = await startAgentProcess(loadAgentConfig(file, {}), {
-    emit(e) {
-      if (e.level !== 'debug' || debug) process.stderr.write(`${e.level}: ${e.message}\n`);
-    },
-  });
+  const running = await startAgentProcess(
+    loadAgentConfig(file, {}),
+    lineEvents((text) => process.stderr.write(text), debug),
+  );
   process.stderr.write(`agent for node ${running.agent.nodeName} running (logs/exec port ${running.port})\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);

@@ -1,10 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StackInfo } from '../aws/cloudformation.js';
 import { DeploymentError } from '../errors.js';
 import type { EventSink } from '../events.js';
 import { clusterStateDir } from '../naming.js';
-import { mergeKubeconfig } from '../pki/kubeconfig.js';
+import { mergeKubeconfigFile } from '../pki/kubeconfig.js';
 import { writeKeyFile } from '../pki/pem.js';
 import type { Inventory } from '../provision/inventory.js';
 import type { KeyPairResult } from '../provision/keypair.js';
@@ -100,8 +99,7 @@ export async function bootstrapCluster(context: ClusterBootstrapContext): Promis
   }
   const target = failed.length === 0 ? context.mergeKubeconfigInto : undefined;
   if (target) {
-    const existing = existsSync(target) ? readFileSync(target, 'utf8') : undefined;
-    writeKeyFile(target, mergeKubeconfig(existing, result.kubeconfig));
+    mergeKubeconfigFile(target, result.kubeconfig);
   }
   return { ...result, kubeconfigPath, ...(target ? { mergedInto: target } : {}) };
 }

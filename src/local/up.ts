@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
@@ -15,7 +15,7 @@ import {
   issueAgentServingCertificate,
   loadOrCreateClusterPki,
   loadOrCreateNodeCertificate,
-  mergeKubeconfig,
+  mergeKubeconfigFile,
   renderKubeconfig,
   writeKeyFile,
 } from '../pki/index.js';
@@ -191,14 +191,7 @@ export async function runLocalUp(options: LocalUpOptions = {}): Promise<LocalUpR
         certPem: pki.admin.certPem,
         keyPem: pki.admin.keyPem,
       });
-      let existing: string | undefined;
-      try {
-        existing = readFileSync(state.kubeconfigPath, 'utf8');
-      } catch {
-        existing = undefined;
-      }
-      mkdirSync(join(state.kubeconfigPath, '..'), { recursive: true, mode: 0o700 });
-      writeKeyFile(state.kubeconfigPath, mergeKubeconfig(existing, addition));
+      mergeKubeconfigFile(state.kubeconfigPath, addition);
     },
   );
   writeLocalState(dir, state);

@@ -1,4 +1,5 @@
 import { UsageError } from '../../errors.js';
+import { lineEvents } from '../../events.js';
 import { startControlPlane } from '../../index.js';
 import type { CliIO, GlobalOptions } from '../support/context.js';
 import type { ControlPlaneFlags } from './api-server.js';
@@ -62,11 +63,7 @@ export async function runControlPlane(
               },
             }
           : false,
-      events: {
-        emit(e) {
-          if (e.level !== 'debug' || globals.debug) io.stderr(`${e.level}: ${e.message}\n`);
-        },
-      },
+      events: lineEvents(io.stderr, globals.debug),
     });
     await signalled;
     await running.stop();

@@ -1,4 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -10,8 +9,9 @@ import {
   type EventSink,
   type HostBundle,
   type HostOutcome,
+  lineEvents,
   loadHostBundle,
-  mergeKubeconfig,
+  mergeKubeconfigFile,
   parseHostInventory,
   RemoteCommandError,
   type UninstallResult,
@@ -25,11 +25,7 @@ import type { InventoryFlags } from './bootstrap.js';
 
 /** Events as plain lines on stderr (debug ones only with --debug). */
 export function stderrEvents(io: CliIO, globals: GlobalOptions): EventSink {
-  return {
-    emit(e) {
-      if (e.level !== 'debug' || globals.debug) io.stderr(`${e.level}: ${e.message}\n`);
-    },
-  };
+  return lineEvents(io.stderr, globals.debug);
 }
 
 /** The bundle `npm run build` wrote (see loadHostBundle), or `--bundle` (relative to the working directory). */
@@ -88,8 +84,7 @@ export async function mergeUserKubeconfig(
   // Without a terminal and without --yes, leave the user's kubeconfig alone (the cluster's own is written).
   if (!(flags.yes || io.interactive)) return undefined;
   if (!(await confirm(io, `merge cluster ${cluster} into ${target}?`, Boolean(flags.yes)))) return undefined;
-  const existing = existsSync(target) ? readFileSync(target, 'utf8') : undefined;
-  writeKeyFile(target, mergeKubeconfig(existing, kubeconfig));
+  mergeKubeconfigFile(target, kubeconfig);
   return target;
 }
 

@@ -1,13 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import {
-  clusterStateDir,
-  defaultKubeconfigPath,
-  mergeKubeconfig,
-  UsageError,
-  writeKeyFile,
-} from '../../index.js';
+import { clusterStateDir, defaultKubeconfigPath, mergeKubeconfigFile, UsageError } from '../../index.js';
 import { type CliIO, cliStateRoot, type GlobalOptions, printResult } from '../support/context.js';
 import type { KubeconfigFlags } from './kubeconfig.js';
 
@@ -32,8 +26,7 @@ export async function runKubeconfig(
   const target = flags.kubeconfig
     ? resolve(io.cwd, flags.kubeconfig)
     : defaultKubeconfigPath(io.env, io.env.HOME || homedir());
-  const existing = existsSync(target) ? readFileSync(target, 'utf8') : undefined;
-  writeKeyFile(target, mergeKubeconfig(existing, text));
+  mergeKubeconfigFile(target, text);
   printResult(
     io,
     globals,
