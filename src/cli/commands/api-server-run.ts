@@ -1,5 +1,5 @@
-import { UsageError } from '../../errors.js';
-import { startControlPlane } from '../../index.js';
+import { TugboatError, UsageError } from '../../errors.js';
+import { StoreDamageError, startControlPlane } from '../../index.js';
 import type { CliIO, GlobalOptions } from '../context.js';
 import type { ControlPlaneFlags } from './api-server.js';
 
@@ -67,6 +67,11 @@ export async function runControlPlane(
           if (e.level !== 'debug' || globals.debug) io.stderr(`${e.level}: ${e.message}\n`);
         },
       },
+    }).catch((err: unknown) => {
+      // A damaged store is the operator's to repair (the message says how), not a tugboat bug.
+      if (err instanceof StoreDamageError)
+        throw new TugboatError('STORE_DAMAGED', err.message, { cause: err });
+      throw err;
     });
     await signalled;
     await running.stop();
