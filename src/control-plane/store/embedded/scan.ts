@@ -53,15 +53,19 @@ export async function scanFile(
   const fh = await open(path, 'r');
   try {
     const size = (await fh.stat()).size;
-    const readAt = async (position: number, length: number): Promise<Buffer> => {
-      const buf = Buffer.allocUnsafe(length);
+    /** Reads `length` bytes at `position` into `into` from `at` (fewer at the end of the file). */
+    const readInto = async (into: Buffer, at: number, position: number, length: number): Promise<number> => {
       let got = 0;
       while (got < length) {
-        const { bytesRead } = await fh.read(buf, got, length - got, position + got);
-        if (bytesRead === 0) return buf.subarray(0, got);
+        const { bytesRead } = await fh.read(into, at + got, length - got, position + got);
+        if (bytesRead === 0) break;
         got += bytesRead;
       }
-      return buf;
+      return got;
+    };
+    const readAt = async (position: number, length: number): Promise<Buffer> => {
+      const buf = Buffer.allocUnsafe(length);
+      return buf.subarray(0, await readInto(buf, 0, position, length));
     };
     const header = readFileHeader(await readAt(0, Math.min(size, FILE_HEADER)), size, magic);
     const base = { size, seed: 0, validEnd: 0, lastCrc: 0 };
@@ -125,12 +129,11 @@ export async function scanFile(
       want = Math.min(want, size - pos);
       const next = Buffer.allocUnsafe(rest.length + want);
       rest.copy(next);
-      const read = await readAt(pos, want);
-      read.copy(next, rest.length);
-      buf = next.subarray(0, rest.length + read.length);
+      const got = await readInto(next, rest.length, pos, want);
+      buf = next.subarray(0, rest.length + got);
       bufStart += o;
       pos += want;
-      if (read.length < want) pos = size; // the file shrank under us: treat what we have as the end
+      if (got < want) pos = size; // the file shrank under us: treat what we have as the end
     }
     const result = { format: f.version, size, seed, validEnd: damage?.offset ?? bufStart, lastCrc };
     if (!damage) return result;
