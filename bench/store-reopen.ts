@@ -18,12 +18,15 @@ const args = process.argv.slice(2);
 if (args[0] === '--open') {
   const events = new RecordingEvents();
   const started = performance.now();
+  const cpu = process.cpuUsage();
   const store = await openEmbeddedStore({ dataDir: args[1]!, compactIntervalMs: 0, events });
   const ms = performance.now() - started;
+  const used = process.cpuUsage(cpu);
+  const cpuMs = Math.round((used.user + used.system) / 1000);
   const opened = events.events.find((e) => e.code === 'store.opened')?.data ?? {};
   const mem = process.memoryUsage();
   process.stdout.write(
-    `${JSON.stringify({ ms: Math.round(ms), rssMiB: Math.round(mem.rss / 2 ** 20), heapMiB: Math.round(mem.heapUsed / 2 ** 20), ...opened })}\n`,
+    `${JSON.stringify({ ms: Math.round(ms), cpuMs, rssMiB: Math.round(mem.rss / 2 ** 20), heapMiB: Math.round(mem.heapUsed / 2 ** 20), ...opened })}\n`,
   );
   await store.close();
   process.exit(0);
@@ -57,6 +60,7 @@ for (const size of sizes) {
       if (out.status !== 0) throw new Error(`open failed: ${out.stderr}`);
       return JSON.parse(out.stdout.trim().split('\n').at(-1)!) as {
         ms: number;
+        cpuMs: number;
         rssMiB: number;
         heapMiB: number;
         logBytes: number;
@@ -74,17 +78,18 @@ for (const size of sizes) {
       logReplayedMiB: Number((mid.logBytes / 2 ** 20).toFixed(1)),
       reopenMs: mid.ms,
       reopenMsAll: runs.map((r) => r.ms),
+      reopenCpuMs: mid.cpuMs,
       rssMiB: mid.rssMiB,
       heapMiB: mid.heapMiB,
     };
     process.stdout.write(`${JSON.stringify(line)}\n`);
     rows.push(
-      `| ${size} | ${line.dataMiB} | ${line.segments} | ${line.logReplayedMiB} | ${line.reopenMs} (${line.reopenMsAll.join(', ')}) | ${line.rssMiB} | ${line.heapMiB} |`,
+      `| ${size} | ${line.dataMiB} | ${line.segments} | ${line.logReplayedMiB} | ${line.reopenMs} (${line.reopenMsAll.join(', ')}) | ${line.reopenCpuMs} | ${line.rssMiB} | ${line.heapMiB} |`,
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 process.stdout.write(
-  `\n| records | data MiB | segments | log replayed MiB | reopen ms, median (3 runs) | RSS MiB after open | heap MiB |\n|---:|---:|---:|---:|---:|---:|---:|\n${rows.join('\n')}\n`,
+  `\n| records | data MiB | segments | log replayed MiB | reopen ms, median (3 runs) | CPU ms | RSS MiB after open | heap MiB |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n${rows.join('\n')}\n`,
 );
