@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { UsageError } from '../../errors.js';
 import { type RepairReport, repairEmbeddedStore } from '../../index.js';
 import { confirm } from '../confirm.js';
 import { type CliIO, type GlobalOptions, printResult } from '../context.js';
@@ -28,6 +30,9 @@ export async function runStoreRepair(
   dir: string,
   flags: StoreRepairFlags,
 ): Promise<number> {
+  if (!existsSync(dir)) {
+    throw new UsageError(`data dir ${dir} does not exist: pass the --data-dir of tugboat control-plane`);
+  }
   const plan = await repairEmbeddedStore(dir, { dryRun: true });
   if (plan.status === 'healthy') {
     printResult(io, globals, plan, () => `store in ${dir} opens as it is: nothing to repair`);

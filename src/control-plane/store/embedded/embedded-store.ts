@@ -88,7 +88,8 @@ class EmbeddedStore implements Store {
   ) {
     this.nextRevision = mvcc.revision;
     this.fs = options.fs ?? nodeFileSystem;
-    this.logSinceSnapshot = recovered.logBytes;
+    // Closed segments only: the open one is added when it closes.
+    this.logSinceSnapshot = recovered.logBytes - recovered.lastSegmentBytes;
     this.snapshotBytes = recovered.snapshotBytes;
     this.snapshot = recovered.snapshot;
   }
@@ -117,7 +118,7 @@ class EmbeddedStore implements Store {
         (ops) => store.applyDurable(ops),
         (err, ops) => store.fail(err as StoreError, ops),
       );
-      if (recovered.fresh || recovered.legacy) await writeMeta(dir, { format: 2, segment }, store.fs);
+      if (!recovered.hasMeta || recovered.legacy) await writeMeta(dir, { format: 2, segment }, store.fs);
       store.stopCompactor = startAutoCompaction(options, mvcc, (revision) => store.compact(revision));
       events.emit({
         code: 'store.opened',

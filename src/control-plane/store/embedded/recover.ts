@@ -35,6 +35,10 @@ export interface RecoveredState {
   readonly legacy: boolean;
   /** True for a directory that held no store yet. */
   readonly fresh: boolean;
+  /** True when the directory has its `STORE` meta file. */
+  readonly hasMeta: boolean;
+  /** Bytes of the newest segment (part of `logBytes`). */
+  readonly lastSegmentBytes: number;
 }
 
 /**
@@ -60,7 +64,7 @@ export async function recoverState(
     if (!snap && !meta) {
       mvcc.endLoad();
       const empty = { snapshot: undefined, snapshotBytes: 0, logBytes: 0, lastSegment: undefined, chain: 0 };
-      return { mvcc, ...empty, legacy: false, fresh: true };
+      return { mvcc, ...empty, legacy: false, fresh: true, hasMeta: false, lastSegmentBytes: 0 };
     }
     throw missing(dir, meta?.segment ?? 'wal-*.log', 'no segment at all', mvcc.revision);
   }
@@ -141,7 +145,9 @@ export async function recoverState(
     SNAP_MAGIC,
   );
   const lastSegment = newestSegment.name;
-  return { mvcc, snapshot: snap?.name, snapshotBytes, logBytes, lastSegment, chain, legacy, fresh: false };
+  const lastSegmentBytes = previous?.validEnd ?? 0;
+  const found = { lastSegment, lastSegmentBytes, chain, legacy, fresh: false, hasMeta: meta !== undefined };
+  return { mvcc, snapshot: snap?.name, snapshotBytes, logBytes, ...found };
 }
 
 function missing(dir: string, file: string, detail: string, revision: number): StoreDamageError {
