@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { UsageError } from '../../errors.js';
 import { type RepairReport, repairEmbeddedStore } from '../../index.js';
-import { confirm } from '../confirm.js';
-import { type CliIO, type GlobalOptions, printResult } from '../context.js';
+import { confirm } from '../support/confirm.js';
+import { type CliIO, type GlobalOptions, printResult } from '../support/context.js';
 import type { StoreRepairFlags } from './store.js';
 
 function describe(report: RepairReport): string {
