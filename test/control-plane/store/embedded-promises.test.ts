@@ -27,13 +27,19 @@ class RecordingFs implements StoreFileSystem {
   failNext: 'write' | 'datasync' | undefined;
   hold: Promise<void> | undefined;
 
-  /** Holds every fdatasync until the returned function is called. */
+  private release: () => void = () => undefined;
+
+  /** Holds every fdatasync until the returned function (or releaseHeld) is called. */
   holdDatasync(): () => void {
-    let release!: () => void;
     this.hold = new Promise((r) => {
-      release = r;
+      this.release = r;
     });
-    return release;
+    return () => this.release();
+  }
+
+  /** Lets held fdatasyncs finish (so a failed test can still close its store). */
+  releaseHeld(): void {
+    this.release();
   }
 
   async open(path: string, flags: string, mode: number): Promise<StoreFile> {
@@ -81,6 +87,8 @@ describe('embedded store durability promises (through an injected file layer)', 
         }),
       );
       // Writes are on their way to the disk but fdatasync has not returned: nobody has an answer.
+      for (let i = 0; i < 200 && !fs.log.includes('datasync-start'); i++)
+        await new Promise((r) => setTimeout(r, 50));
       await new Promise((r) => setTimeout(r, 50));
       expect(fs.log).toContain('datasync-start');
       expect(fs.log.filter((l) => l.startsWith('ack'))).toEqual([]);
@@ -97,6 +105,7 @@ describe('embedded store durability promises (through an injected file layer)', 
       }
       expect(fs.log.filter((l) => l.startsWith('ack')).length).toBe(20);
     } finally {
+      fs.releaseHeld();
       await store.close();
     }
   });
@@ -116,6 +125,7 @@ describe('embedded store durability promises (through an injected file layer)', 
       expect(fs.log.filter((l) => l === 'datasync-end').length).toBe(2);
       expect(fs.log.filter((l) => l.startsWith('write ')).length).toBe(2);
     } finally {
+      fs.releaseHeld();
       await store.close();
     }
   });
