@@ -13,6 +13,7 @@ import { scaleCommand } from './scale.js';
 import { schemaCommand } from './schema.js';
 import { sshCommand } from './ssh.js';
 import { statusCommand } from './status.js';
+import { storeCommand } from './store.js';
 import { templateCommand } from './template.js';
 import { updateCommand } from './update.js';
 import { validateCommand } from './validate.js';
@@ -31,6 +32,7 @@ export const commands: readonly CommandModule[] = [
   eipCommand,
   deleteCommand,
   controlPlaneCommand,
+  storeCommand,
   localCommand,
   agentCommand,
   bootstrapCommand,
