@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { utils as ssh2Utils } from 'ssh2';
+import ssh2 from 'ssh2';
 import type { Ec2Api } from '../aws/ec2.js';
 import { isAwsError } from '../aws/errors.js';
 import { CLUSTER_TAG } from '../aws/types.js';
@@ -21,7 +21,7 @@ export interface SshKeyPair {
  * `ssh` and the ssh2 library read.
  */
 export function buildSshKeyPair(comment: string): SshKeyPair {
-  const pair = ssh2Utils.generateKeyPairSync('ed25519', { comment });
+  const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment });
   return { publicKey: pair.public, privateKey: pair.private };
 }
 

@@ -13,14 +13,13 @@ import {
   createCluster,
   defaultKubeconfigPath,
   deleteCluster,
-  loadClusterSpec,
   updateCluster,
 } from '../../index.js';
 import type { AwsFlags } from '../aws-flags.js';
 import { withAwsSession } from '../aws-session.js';
 import { confirm } from '../confirm.js';
 import type { CliIO, GlobalOptions } from '../context.js';
-import { printResult } from '../context.js';
+import { EXIT_DECLINED, printResult } from '../context.js';
 import {
   renderChanges,
   renderDeletePlan,
@@ -28,6 +27,7 @@ import {
   renderGroups,
   renderHosts,
 } from '../format-cluster.js';
+import { loadSpecArg, STDIN_NAME } from '../spec-input.js';
 
 /** Flags of create and update. */
 export interface SpecFlags extends AwsFlags {
@@ -48,10 +48,11 @@ async function loadDefinition(
   io: CliIO,
   file: string,
 ): Promise<{ definition: ClusterDefinition; region: string; spec: ClusterSpec }> {
-  const specFile = resolve(io.cwd, file);
-  const spec = await loadClusterSpec(specFile);
+  const { spec, path } = await loadSpecArg(io, file);
   const definition = buildClusterDefinition(spec);
   const keyFile = definition.publicKeyFile;
+  // A spec from stdin has no directory of its own: its relative paths start at the working directory.
+  const specFile = path ?? join(io.cwd, STDIN_NAME);
   return {
     definition: keyFile ? { ...definition, publicKeyFile: specPath(io, specFile, keyFile) } : definition,
     region: spec.region,
@@ -186,7 +187,7 @@ export async function runUpdate(io: CliIO, globals: GlobalOptions, flags: SpecFl
           ? `cluster ${result.cluster}: no changes`
           : `cluster ${result.cluster}: update declined, nothing changed`,
   );
-  return result.action === 'declined' ? 1 : 0;
+  return result.action === 'declined' ? EXIT_DECLINED : 0;
 }
 
 /** Flags of delete. */
@@ -220,6 +221,6 @@ export async function runDelete(
     throw err;
   });
   printResult(io, globals, result, () => renderDeleteResult(result));
-  if (result.declined) return 1;
+  if (result.declined) return EXIT_DECLINED;
   return result.clean ? 0 : 3;
 }
