@@ -29,5 +29,4 @@ export type {
   NewVpcNetwork,
   WorkerGroupSpec,
 } from './types.js';
-export { stackName } from './types.js';
 export { pascalCase, validateClusterSpec } from './validate.js';

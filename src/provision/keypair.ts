@@ -1,5 +1,4 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import type { Ec2Api } from '../aws/ec2.js';
@@ -7,6 +6,7 @@ import { isAwsError } from '../aws/errors.js';
 import { CLUSTER_TAG } from '../aws/types.js';
 import { ConfigError } from '../errors.js';
 import type { EventSink } from '../events.js';
+import { clusterStateDir, keyPairName } from '../naming.js';
 
 /** An ed25519 key pair in OpenSSH formats. */
 export interface SshKeyPair {
@@ -23,11 +23,6 @@ export interface SshKeyPair {
 export function buildSshKeyPair(comment: string): SshKeyPair {
   const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment });
   return { publicKey: pair.public, privateKey: pair.private };
-}
-
-/** Where a cluster's local state lives. @default ~/.tugboat/<cluster> */
-export function clusterStateDir(cluster: string, stateRoot?: string): string {
-  return join(stateRoot ?? join(homedir(), '.tugboat'), cluster);
 }
 
 /** Options of `ensureKeyPair`. */
@@ -47,11 +42,6 @@ export interface KeyPairResult {
   /** Path of the private key, when tugboat generated it. */
   readonly privateKeyPath?: string;
   readonly imported: boolean;
-}
-
-/** The EC2 key pair name of a cluster. */
-export function keyPairName(cluster: string): string {
-  return `tugboat-${cluster}`;
 }
 
 function writePrivate(path: string, text: string): void {

@@ -10,7 +10,7 @@ export const completionCommand: CommandModule = {
       .addArgument(new Argument('<shell>', 'the shell').choices(['bash', 'zsh', 'fish']));
     cmd.action(
       run(async (io) => {
-        const { renderCompletion } = await import('../completion.js');
+        const { renderCompletion } = await import('../support/completion.js');
         const [shell] = cmd.processedArgs as ['bash' | 'zsh' | 'fish'];
         io.stdout(renderCompletion(shell, program));
         return 0;

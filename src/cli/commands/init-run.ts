@@ -8,7 +8,7 @@ import {
   renderExampleSpec,
   SCHEMA_FILE_NAME,
 } from '../../spec.js';
-import { type CliIO, type GlobalOptions, printResult } from '../context.js';
+import { type CliIO, type GlobalOptions, printResult } from '../support/context.js';
 
 /** Flags of `tugboat init`. */
 export interface InitOptions {

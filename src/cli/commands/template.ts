@@ -14,7 +14,7 @@ export const templateCommand: CommandModule = {
     cmd.action(
       run(async (io) => {
         const { buildTemplate, renderTemplate } = await import('../../spec.js');
-        const { loadSpecArg } = await import('../spec-input.js');
+        const { loadSpecArg } = await import('../support/spec-input.js');
         const opts = cmd.opts<{ file: string; format: 'json' | 'yaml' }>();
         const { spec } = await loadSpecArg(io, opts.file);
         io.stdout(renderTemplate(buildTemplate(spec), opts.format));

@@ -1,7 +1,7 @@
 import { ConfigError } from '../../errors.js';
 import { adviseClusterSpec, checkClusterSpec } from '../../spec.js';
-import { type CliIO, type GlobalOptions, printResult } from '../context.js';
-import { readSpecArg } from '../spec-input.js';
+import { type CliIO, type GlobalOptions, printResult } from '../support/context.js';
+import { readSpecArg } from '../support/spec-input.js';
 
 /** Validates the spec at `file`; prints a summary, or every issue (exit code 2). */
 export async function runValidate(io: CliIO, globals: GlobalOptions, file: string): Promise<number> {

@@ -3,7 +3,7 @@ import { request } from 'node:https';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { parse } from 'yaml';
-import { type CliIO, type GlobalOptions, printResult } from '../context.js';
+import { type CliIO, type GlobalOptions, printResult } from '../support/context.js';
 
 /** Flags of `tugboat version`. */
 export interface VersionFlags {

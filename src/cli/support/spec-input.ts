@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
-import type { ClusterSpec } from '../config/types.js';
-import { ConfigError } from '../errors.js';
+import type { ClusterSpec } from '../../config/types.js';
+import { ConfigError } from '../../errors.js';
 import type { CliIO } from './context.js';
 
 /** Largest spec read from stdin: far above any real spec, low enough that a wrong pipe cannot fill memory. */
@@ -50,7 +50,7 @@ export async function readSpecArg(
 ): Promise<{ text: string; label: string; path?: string }> {
   if (isStdin(file)) return { text: await readStdinText(io), label: STDIN_NAME };
   const path = resolve(io.cwd, file);
-  const { readSpecFile } = await import('../spec.js');
+  const { readSpecFile } = await import('../../spec.js');
   return { text: await readSpecFile(path, file), label: file, path };
 }
 
@@ -59,7 +59,7 @@ export async function readSpecArg(
  * absent for stdin (paths inside the spec are then relative to the working directory).
  */
 export async function loadSpecArg(io: CliIO, file: string): Promise<{ spec: ClusterSpec; path?: string }> {
-  const { parseClusterSpec } = await import('../spec.js');
+  const { parseClusterSpec } = await import('../../spec.js');
   const { text, label, path } = await readSpecArg(io, file);
   return { spec: parseClusterSpec(text, label), ...(path ? { path } : {}) };
 }
