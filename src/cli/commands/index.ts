@@ -1,6 +1,7 @@
 import { agentCommand } from './agent.js';
 import { controlPlaneCommand } from './api-server.js';
 import { bootstrapCommand, uninstallCommand } from './bootstrap.js';
+import { completionCommand } from './completion.js';
 import { createCommand } from './create.js';
 import { deleteCommand } from './delete.js';
 import { eipCommand } from './eip.js';
@@ -17,6 +18,7 @@ import { storeCommand } from './store.js';
 import { templateCommand } from './template.js';
 import { updateCommand } from './update.js';
 import { validateCommand } from './validate.js';
+import { versionCommand } from './version.js';
 
 /** Every subcommand, in the order `tugboat --help` lists them. One line per command file. */
 export const commands: readonly CommandModule[] = [
@@ -39,4 +41,6 @@ export const commands: readonly CommandModule[] = [
   uninstallCommand,
   kubeconfigCommand,
   sshCommand,
+  completionCommand,
+  versionCommand,
 ];
