@@ -78,11 +78,14 @@ function statFields(pid: number): string[] | undefined {
   }
 }
 
-/** Start time of `pid` in clock ticks since boot, or undefined when it does not run (or is a zombie). */
+/**
+ * Start time of `pid` in clock ticks since boot, or undefined when there is no such process. A
+ * zombie still has it: a container that exits at once may be one by the time its parent looks,
+ * and its pid cannot be reused before the parent reaps it.
+ */
 export function processStartTicks(pid: number): number | undefined {
   const f = statFields(pid);
-  if (!f || f[0] === 'Z' || f[0] === 'X') return undefined;
-  return Number(f[19]);
+  return f ? Number(f[19]) : undefined;
 }
 
 /**
