@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { KubeClient } from '../client/client.js';
 import { UsageError } from '../errors.js';
 import { type EventSink, silentEvents } from '../events.js';
+import { parseListen } from '../listen.js';
 import { type Agent, buildAgent } from './agent.js';
 import { type AgentConfig, parseTaint } from './config.js';
 import { resolveNodeIdentity } from './node-identity.js';
@@ -29,15 +30,6 @@ function read(file: string, what: string): string {
       `cannot read ${what} ${file} (${(err as NodeJS.ErrnoException).code}): check the path and permissions`,
     );
   }
-}
-
-function parseListen(listen: string): { host: string; port: number } {
-  const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(listen);
-  const port = Number(m?.[2]);
-  if (!m || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new UsageError(`listen "${listen}" is not host:port: use e.g. 0.0.0.0:10250`);
-  }
-  return { host: (m[1] ?? '').replace(/^\[|\]$/g, ''), port };
 }
 
 /**
@@ -84,7 +76,7 @@ export async function startAgentProcess(
     config.runtime === 'process'
       ? await startProcessRuntime(config.dataDir, events)
       : new DockerRuntime({ nodeName: identity.name });
-  const { host, port: wanted } = parseListen(config.listen);
+  const { host, port: wanted } = parseListen(config.listen, 'listen', '0.0.0.0:10250');
   let server: AgentServer | undefined;
   let port = wanted;
   if (config.tlsCertFile && config.tlsKeyFile && config.clientCaFile) {
