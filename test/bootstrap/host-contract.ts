@@ -20,9 +20,11 @@ export function describeHostFilesAndUninstall(
     const podPids: number[] = [];
     afterAll(async () => {
       // Leave nothing running even when an assertion failed half-way.
-      await uninstallHost(shell(), { layout: layout(), services: ['tugboat-fake-agent'] }).catch(
-        () => undefined,
-      );
+      await uninstallHost(shell(), {
+        layout: layout(),
+        services: ['tugboat-fake-agent'],
+        serviceRules: false,
+      }).catch(() => undefined);
       if (strayPid && isAlive(strayPid)) process.kill(strayPid, 'SIGKILL');
       for (const pid of podPids) {
         try {
@@ -124,7 +126,11 @@ export function describeHostFilesAndUninstall(
         writeFileSync(`${l.lib}/agent/process-runtime/${id}/process`, `${pid} ${t}\n`);
       }
 
-      const result = await uninstallHost(shell(), { layout: l, services: ['tugboat-fake-agent'] });
+      const result = await uninstallHost(shell(), {
+        layout: l,
+        services: ['tugboat-fake-agent'],
+        serviceRules: false,
+      });
       expect(result.podProcessesStopped).toBe(1);
       expect(await waitGone(pod.pid!)).toBe(true);
       expect(isAlive(bystander.pid!)).toBe(true);
@@ -133,7 +139,9 @@ export function describeHostFilesAndUninstall(
       expect(await waitGone(strayPid)).toBe(true);
       expect(result.killedStragglers).toContain(strayPid);
       for (const dir of layoutDirectories(l)) expect(existsSync(dir)).toBe(false);
-      await expect(uninstallHost(shell(), { layout: l, services: ['tugboat-fake-agent'] })).resolves.toEqual({
+      await expect(
+        uninstallHost(shell(), { layout: l, services: ['tugboat-fake-agent'], serviceRules: false }),
+      ).resolves.toEqual({
         killedStragglers: [],
         containersRemoved: 0,
         podProcessesStopped: 0,

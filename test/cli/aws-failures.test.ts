@@ -65,7 +65,7 @@ describe('failure paths against moto_server', () => {
   it('a create interrupted while waiting is finished by running create again', async () => {
     const spec = writeTestSpec(dir, { name: 'halfmade', desired: 1 });
     const { createCluster, buildClusterDefinition, loadClusterSpec } = await import('../../src/index.js');
-    const aws = createAwsClients({ env: moto.env });
+    const aws = await createAwsClients({ env: moto.env });
     const controller = new AbortController();
     const events = new RecordingEvents();
     events.emit = (e) => {
@@ -97,7 +97,7 @@ describe('failure paths against moto_server', () => {
   it('a delete interrupted half-way through the sweep is finished by running delete again', async () => {
     const spec = writeTestSpec(dir, { name: 'interrupted', desired: 2 });
     expect((await cli('create', '-f', spec, '--no-bootstrap')).code).toBe(0);
-    const aws = createAwsClients({ env: moto.env });
+    const aws = await createAwsClients({ env: moto.env });
     const controller = new AbortController();
     const events = new RecordingEvents();
     events.emit = (e) => {
@@ -209,7 +209,7 @@ describe('failure paths against moto_server', () => {
       }),
     );
     const result = await deleteCluster({
-      aws: createAwsClients({ env: moto.env }),
+      aws: await createAwsClients({ env: moto.env }),
       events: new RecordingEvents(),
       cluster: 'blocked',
       sweepRounds: 2,
@@ -231,7 +231,7 @@ describe('failure paths against moto_server', () => {
   it('a stack that ends DELETE_FAILED is deleted a second time after the sweep', async () => {
     const spec = writeTestSpec(dir, { name: 'stubborn', desired: 1 });
     expect((await cli('create', '-f', spec, '--no-bootstrap')).code).toBe(0);
-    const aws = createAwsClients({ env: moto.env });
+    const aws = await createAwsClients({ env: moto.env });
     // moto never leaves a stack DELETE_FAILED: the first DeleteStack does nothing and the stack
     // reads DELETE_FAILED until the next DeleteStack, which moto carries out.
     const real = aws.cloudFormation;
