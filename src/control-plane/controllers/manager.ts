@@ -73,8 +73,21 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
   const apply = (actions: Action[]) => applyActions(ctx, actions);
   const workers = options.workers ?? 2;
   const runners: ControllerRunner[] = [];
+  // The object a failing key names gets a FailedSync Warning (what `kubectl describe` shows);
+  // repeats only bump the Event's count. Whole-cluster loops (key "all") have no object.
+  const objectsOf: Record<string, (typeof inf)['pods'] | undefined> = {
+    replicaset: inf.replicasets,
+    deployment: inf.deployments,
+    daemonset: inf.daemonsets,
+    job: inf.jobs,
+    endpoints: inf.services,
+  };
   const make = (name: string, reconcile: (key: string) => Promise<ReconcileResult | undefined>) => {
-    const r = new ControllerRunner({ name, workers, events, reconcile });
+    const onError = async (key: string, err: unknown) => {
+      const obj = objectsOf[name]?.get(key);
+      if (obj) await recorder.record(obj, 'Warning', 'FailedSync', errorMessage(err));
+    };
+    const r = new ControllerRunner({ name, workers, events, reconcile, onError });
     runners.push(r);
     return r;
   };
@@ -259,4 +272,10 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
       await Promise.all(runners.map((r) => r.stop()));
     },
   };
+}
+
+/** The message of a reconcile failure, for the FailedSync Event. */
+function errorMessage(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.length > 1024 ? `${text.slice(0, 1024)}...` : text;
 }

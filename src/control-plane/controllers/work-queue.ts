@@ -8,6 +8,13 @@ export interface WorkQueueOptions {
   readonly baseDelayMs?: number;
   /** Longest retry delay. @default 30000 */
   readonly maxDelayMs?: number;
+  /**
+   * Each retry delay is stretched by a random fraction up to this, so keys that failed together
+   * (one bad object behind many) do not retry in lockstep. @default 0.1
+   */
+  readonly jitter?: number;
+  /** Random source in [0, 1) for the jitter (tests pass a seeded one). @default Math.random */
+  readonly random?: () => number;
 }
 
 export class WorkQueue {
@@ -59,12 +66,24 @@ export class WorkQueue {
     this.timers.set(key, { timer, due });
   }
 
-  /** Queues `key` after its backoff delay, which doubles with each consecutive failure. */
-  addRateLimited(key: string): void {
+  /**
+   * Queues `key` after its backoff delay, which doubles with each consecutive failure (plus
+   * jitter); returns the delay chosen in ms.
+   */
+  addRateLimited(key: string): number {
     const n = this.failures.get(key) ?? 0;
     this.failures.set(key, n + 1);
     const base = this.options.baseDelayMs ?? 5;
-    this.addAfter(key, Math.min(this.options.maxDelayMs ?? 30_000, base * 2 ** n));
+    const backoff = Math.min(this.options.maxDelayMs ?? 30_000, base * 2 ** Math.min(n, 40));
+    const jitter = (this.options.jitter ?? 0.1) * (this.options.random ?? Math.random)();
+    const delay = Math.round(backoff * (1 + jitter));
+    this.addAfter(key, delay);
+    return delay;
+  }
+
+  /** Consecutive failures of `key` since it last succeeded. */
+  failureCount(key: string): number {
+    return this.failures.get(key) ?? 0;
   }
 
   /** Resets the backoff of a key that succeeded. */
