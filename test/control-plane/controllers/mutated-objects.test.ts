@@ -201,7 +201,7 @@ function baseObject(r: Rand, i: number): UntypedObject {
 describe('randomly mutated objects written into the store while the loops run', () => {
   const f = useControlCluster();
 
-  it(`keeps the loops up and a good Deployment reconciled (seed ${SEED})`, async () => {
+  it(`keeps the loops up and a good Deployment reconciled (seed ${SEED})`, { timeout: 240_000 }, async () => {
     const namespaces = {
       group: '',
       version: 'v1',
