@@ -75,6 +75,52 @@ function mutate(obj: UntypedObject, r: Rand): void {
   }
 }
 
+/** Fields the scheduler and controllers read, where a malformed value used to crash them. */
+const hotPodPaths = [
+  'containers.0.resources.requests.cpu',
+  'containers.0.resources.requests',
+  'containers',
+  'tolerations',
+  'tolerations.0',
+  'affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms.0.matchExpressions.0.values',
+  'affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms',
+  'nodeSelector',
+  'nodeName',
+];
+const hotObjectPaths = [
+  'metadata.ownerReferences',
+  'metadata.ownerReferences.0',
+  'metadata.finalizers',
+  'metadata.labels',
+  'status.conditions',
+  'spec.selector',
+  'spec.replicas',
+  'spec.taints',
+  'spec.taints.0',
+  'status.allocatable.cpu',
+  'spec.ports',
+];
+
+/** Sets a dotted path (creating objects on the way) to `value`. */
+function setPath(obj: UntypedObject, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let cur = obj as Record<string, unknown>;
+  for (const part of parts.slice(0, -1)) {
+    const next = cur[part];
+    if (typeof next !== 'object' || next === null) cur[part] = {};
+    cur = cur[part] as Record<string, unknown>;
+  }
+  cur[parts[parts.length - 1] as string] = value;
+}
+
+/** Breaks one field a loop reads (a pod spec's, or a template's, or an object's own). */
+function mutateHot(obj: UntypedObject, r: Rand): void {
+  if (r() < 0.6) {
+    const prefix = obj.kind === 'Pod' ? 'spec.' : 'spec.template.spec.';
+    setPath(obj, prefix + pick(r, hotPodPaths), junk(r));
+  } else setPath(obj, pick(r, hotObjectPaths), junk(r));
+}
+
 const template = (app: string) => ({
   metadata: { labels: { app } },
   spec: {
@@ -220,6 +266,7 @@ describe('randomly mutated objects written into the store while the loops run', 
       const obj = baseObject(r, i);
       const n = 1 + Math.floor(r() * 3);
       for (let m = 0; m < n; m++) mutate(obj, r);
+      if (r() < 0.6) mutateHot(obj, r);
       if (obj.kind === 'Node') {
         const spec = (typeof obj.spec === 'object' && obj.spec !== null ? obj.spec : {}) as Record<
           string,
