@@ -2,8 +2,12 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { KubeClient } from '../client/client.js';
 import { UsageError } from '../errors.js';
 import { type EventSink, silentEvents } from '../events.js';
+import { parseListen } from '../listen.js';
 import { type Agent, buildAgent } from './agent.js';
 import { type AgentConfig, parseTaint } from './config.js';
+import { commandIptables } from './network/service-proxy/iptables.js';
+import { isIPv4 } from './network/service-proxy/model.js';
+import { ServiceProxy } from './network/service-proxy/service-proxy.js';
 import { resolveNodeIdentity } from './node-identity.js';
 import { DockerRuntime } from './runtime/docker-runtime.js';
 import { ProcessRuntime } from './runtime/process-runtime.js';
@@ -29,15 +33,6 @@ function read(file: string, what: string): string {
       `cannot read ${what} ${file} (${(err as NodeJS.ErrnoException).code}): check the path and permissions`,
     );
   }
-}
-
-function parseListen(listen: string): { host: string; port: number } {
-  const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(listen);
-  const port = Number(m?.[2]);
-  if (!m || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new UsageError(`listen "${listen}" is not host:port: use e.g. 0.0.0.0:10250`);
-  }
-  return { host: (m[1] ?? '').replace(/^\[|\]$/g, ''), port };
 }
 
 /**
@@ -84,7 +79,7 @@ export async function startAgentProcess(
     config.runtime === 'process'
       ? new ProcessRuntime({ dataDir: config.dataDir })
       : new DockerRuntime({ nodeName: identity.name });
-  const { host, port: wanted } = parseListen(config.listen);
+  const { host, port: wanted } = parseListen(config.listen, 'listen', '0.0.0.0:10250');
   let server: AgentServer | undefined;
   let port = wanted;
   if (config.tlsCertFile && config.tlsKeyFile && config.clientCaFile) {
@@ -123,8 +118,27 @@ export async function startAgentProcess(
     taints: config.taints.map(parseTaint),
     port,
   });
+  const proxy =
+    config.serviceProxy === 'iptables'
+      ? new ServiceProxy({
+          client,
+          iptables: commandIptables(),
+          events,
+          clusterCidr: config.clusterCidr,
+          nodeIPs: [identity.internalIP, identity.externalIP].filter(isIPv4),
+        })
+      : undefined;
   try {
     await agent.start();
+    // Not awaited: a proxy that cannot list Services yet must not hold up the node's registration.
+    proxy?.start().catch((err: unknown) =>
+      events.emit({
+        code: 'agent.service-proxy.error',
+        level: 'warn',
+        message: `service proxy stopped: ${(err as Error).message}`,
+        data: {},
+      }),
+    );
   } catch (err) {
     await server?.close();
     await runtime.close();
@@ -136,6 +150,7 @@ export async function startAgentProcess(
     server,
     port,
     async stop() {
+      await proxy?.stop();
       await agent.stop();
       await server?.close();
       await runtime.close();

@@ -1,5 +1,5 @@
 import type { EventSink } from '../../events.js';
-import { isStatus } from './api.js';
+import { isStatus } from '../machinery/api.js';
 import { WorkQueue, type WorkQueueOptions } from './work-queue.js';
 
 /** What one reconcile asks for afterwards. */

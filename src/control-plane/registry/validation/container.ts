@@ -1,4 +1,4 @@
-import type { StatusCause } from '../../api/status.js';
+import type { StatusCause } from '../../../kube/index.js';
 import {
   absent,
   boolAt,

@@ -1,4 +1,4 @@
-import type { StatusCause } from '../../api/status.js';
+import type { StatusCause } from '../../../kube/index.js';
 import { absent, intAt, invalid, required, typeInvalid } from './field.js';
 
 /** `IsValidPortName` (IANA_SVC_NAME): the reasons `name` is not a valid port name. */

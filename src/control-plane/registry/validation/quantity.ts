@@ -1,5 +1,5 @@
 import { parseQuantity } from '../../../client/quantity.js';
-import type { StatusCause } from '../../api/status.js';
+import type { StatusCause } from '../../../kube/index.js';
 import { invalid, recordAt } from './field.js';
 import { checkQualifiedName } from './names.js';
 

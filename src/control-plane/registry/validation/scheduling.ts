@@ -1,4 +1,4 @@
-import type { StatusCause } from '../../api/status.js';
+import type { StatusCause } from '../../../kube/index.js';
 import { absent, intAt, invalid, listAt, recordAt, required, stringAt, unsupported } from './field.js';
 import { checkLabelValue, checkQualifiedName } from './names.js';
 import { checkLabelSelector, checkNodeSelectorRequirement } from './selectors.js';

@@ -1,4 +1,4 @@
-import type { StatusCause } from '../../api/status.js';
+import type { StatusCause } from '../../../kube/index.js';
 import { absent, forbidden, invalid, listAt, recordAt, required, stringAt, typeInvalid } from './field.js';
 import { checkLabels, checkQualifiedName } from './names.js';
 

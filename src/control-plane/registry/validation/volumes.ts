@@ -1,4 +1,4 @@
-import type { StatusCause } from '../../api/status.js';
+import type { StatusCause } from '../../../kube/index.js';
 import { absent, forbidden, listAt, recordAt, required, stringAt } from './field.js';
 import { checkSubdomain, checkUniqueName } from './names.js';
 import { checkQuantity } from './quantity.js';
