@@ -111,52 +111,57 @@ export class SimNodes {
     for (const [name, n] of this.nodes) if (n.alive) await this.renew(name).catch(() => undefined);
     const { items } = await this.api.list<Pod>(resourceTypes.pods);
     for (const pod of items) {
-      const node = pod.spec.nodeName ? this.nodes.get(pod.spec.nodeName) : undefined;
-      if (!node?.alive) continue;
-      if (pod.metadata.deletionTimestamp) {
-        // The agent stopped the containers: confirm the graceful deletion.
-        await this.api
-          .delete(resourceTypes.pods, pod.metadata.namespace, pod.metadata.name ?? '', {
-            gracePeriodSeconds: 0,
-            ...(pod.metadata.uid ? { uid: pod.metadata.uid } : {}),
-          })
-          .catch(() => undefined);
-        continue;
-      }
-      const phase = pod.status?.phase;
-      if (phase === 'Running' || phase === 'Succeeded' || phase === 'Failed') continue;
-      const outcome = this.outcome(pod);
-      const now = new Date().toISOString();
-      const ready = outcome === 'Running' ? 'True' : 'False';
-      const status: Pod['status'] = {
-        phase: outcome,
-        hostIP: '127.0.0.1',
-        podIP: `10.244.${node.ip}.${(Math.abs(hash(pod.metadata.name ?? '')) % 250) + 2}`,
-        startTime: now,
-        conditions: [
-          { type: 'PodScheduled', status: 'True', lastTransitionTime: now },
-          { type: 'Initialized', status: 'True', lastTransitionTime: now },
-          { type: 'Ready', status: ready, lastTransitionTime: now },
-          { type: 'ContainersReady', status: ready, lastTransitionTime: now },
-        ],
-        containerStatuses: pod.spec.containers.map((c) => ({
-          name: c.name,
-          ready: ready === 'True',
-          restartCount: 0,
-          image: c.image,
-          imageID: '',
-          state:
-            outcome === 'Running'
-              ? { running: { startedAt: now } }
-              : { terminated: { exitCode: outcome === 'Succeeded' ? 0 : 1 } },
-          lastState: {},
-        })),
-      };
-      try {
-        await this.api.updateStatus(resourceTypes.pods, { ...pod, status });
-      } catch (err) {
-        if (!isStatus(err, 409) && !isStatus(err, 404)) throw err;
-      }
+      // Like an agent, one pod it cannot handle (a malformed one) must not stop the others.
+      await this.tickPod(pod).catch(() => undefined);
+    }
+  }
+
+  private async tickPod(pod: Pod): Promise<void> {
+    const node = pod.spec.nodeName ? this.nodes.get(pod.spec.nodeName) : undefined;
+    if (!node?.alive) return;
+    if (pod.metadata.deletionTimestamp) {
+      // The agent stopped the containers: confirm the graceful deletion.
+      await this.api
+        .delete(resourceTypes.pods, pod.metadata.namespace, pod.metadata.name ?? '', {
+          gracePeriodSeconds: 0,
+          ...(pod.metadata.uid ? { uid: pod.metadata.uid } : {}),
+        })
+        .catch(() => undefined);
+      return;
+    }
+    const phase = pod.status?.phase;
+    if (phase === 'Running' || phase === 'Succeeded' || phase === 'Failed') return;
+    const outcome = this.outcome(pod);
+    const now = new Date().toISOString();
+    const ready = outcome === 'Running' ? 'True' : 'False';
+    const status: Pod['status'] = {
+      phase: outcome,
+      hostIP: '127.0.0.1',
+      podIP: `10.244.${node.ip}.${(Math.abs(hash(pod.metadata.name ?? '')) % 250) + 2}`,
+      startTime: now,
+      conditions: [
+        { type: 'PodScheduled', status: 'True', lastTransitionTime: now },
+        { type: 'Initialized', status: 'True', lastTransitionTime: now },
+        { type: 'Ready', status: ready, lastTransitionTime: now },
+        { type: 'ContainersReady', status: ready, lastTransitionTime: now },
+      ],
+      containerStatuses: pod.spec.containers.map((c) => ({
+        name: c.name,
+        ready: ready === 'True',
+        restartCount: 0,
+        image: c.image,
+        imageID: '',
+        state:
+          outcome === 'Running'
+            ? { running: { startedAt: now } }
+            : { terminated: { exitCode: outcome === 'Succeeded' ? 0 : 1 } },
+        lastState: {},
+      })),
+    };
+    try {
+      await this.api.updateStatus(resourceTypes.pods, { ...pod, status });
+    } catch (err) {
+      if (!isStatus(err, 409) && !isStatus(err, 404)) throw err;
     }
   }
 }

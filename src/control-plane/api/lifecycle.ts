@@ -64,7 +64,7 @@ export function checkTypeMeta(def: ResourceDef, obj: UntypedObject, expectKind =
   if (obj.metadata !== undefined && !isRecord(obj.metadata)) throw badRequest('metadata must be an object');
 }
 
-function validateMeta(def: ResourceDef, obj: UntypedObject): StatusCause[] {
+function validateMeta(def: ResourceDef, obj: UntypedObject, spec = true): StatusCause[] {
   const meta = obj.metadata ?? {};
   const causes: StatusCause[] = [];
   const name = meta.name ?? '';
@@ -89,7 +89,7 @@ function validateMeta(def: ResourceDef, obj: UntypedObject): StatusCause[] {
       message: 'must be a list of strings',
     });
   }
-  causes.push(...(def.validate?.(obj) ?? []));
+  if (spec) causes.push(...(def.validate?.(obj) ?? []));
   return causes;
 }
 
@@ -205,7 +205,12 @@ export function prepareUpdate(
     }
   }
   def.defaults?.(obj);
-  const causes = [...validateMeta(def, obj), ...(def.validateUpdate?.(obj, old) ?? [])];
+  // A status update does not re-validate the spec (as kube's ValidatePodStatusUpdate): an object
+  // stored before a validation rule existed must still get its status written by its agent.
+  const causes = [
+    ...validateMeta(def, obj, subresource !== 'status'),
+    ...(def.validateUpdate?.(obj, old) ?? []),
+  ];
   if (causes.length) fail(def, obj, causes);
   if (specOf(def, obj) !== specOf(def, old)) {
     obj.metadata = { ...obj.metadata, generation: (oldMeta.generation ?? 1) + 1 };

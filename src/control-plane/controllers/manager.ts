@@ -34,6 +34,7 @@ import {
 } from './node-lifecycle.js';
 import { reconcileReplicaSet } from './replicaset-reconcile.js';
 import { ControllerRunner, type ReconcileResult } from './runner.js';
+import { hasLeaseShape, hasNodeShape, hasOwnershipShape, hasPodShape } from './well-formed.js';
 
 export interface ControllerManagerOptions {
   readonly api: ControllerApi;
@@ -71,10 +72,39 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
   const recorder = options.recorder ?? new EventRecorder(api, 'controller-manager', clock, events);
   const ctx = { api, recorder, informers: inf as Partial<Record<ResourceName, (typeof inf)['pods']>> };
   const apply = (actions: Action[]) => applyActions(ctx, actions);
+  // Whole-cluster loops apply each action on its own: one refused write (a malformed object
+  // answers 422) must not hold back the others, nor the loop's own period.
+  const applyEach = async (loop: string, actions: Action[]) => {
+    for (const a of actions) {
+      await apply([a]).catch((err: unknown) =>
+        events.emit({
+          code: 'controllers.action.failed',
+          level: 'warn',
+          message: `${loop}: ${errorMessage(err)}`,
+        }),
+      );
+    }
+  };
   const workers = options.workers ?? 2;
   const runners: ControllerRunner[] = [];
+  // The object a failing key names gets a FailedSync Warning (what `kubectl describe` shows);
+  // repeats only bump the Event's count. Whole-cluster loops (key "all") have no object.
+  const objectsOf: Record<string, (typeof inf)['pods'] | undefined> = {
+    replicaset: inf.replicasets,
+    deployment: inf.deployments,
+    daemonset: inf.daemonsets,
+    job: inf.jobs,
+    endpoints: inf.services,
+  };
   const make = (name: string, reconcile: (key: string) => Promise<ReconcileResult | undefined>) => {
-    const r = new ControllerRunner({ name, workers, events, reconcile });
+    const onError = async (key: string, err: unknown, failures: number) => {
+      // On the 1st, 2nd, 4th, 8th... consecutive failure: a stuck object must not turn its
+      // retries into a stream of Event writes.
+      if ((failures & (failures - 1)) !== 0) return;
+      const obj = objectsOf[name]?.get(key);
+      if (obj) await recorder.record(obj, 'Warning', 'FailedSync', errorMessage(err));
+    };
+    const r = new ControllerRunner({ name, workers, events, reconcile, onError });
     runners.push(r);
     return r;
   };
@@ -111,7 +141,8 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
   const dsController = make('daemonset', async (key) => {
     const ds = inf.daemonsets.get(key) as Obj<DaemonSet> | undefined;
     if (!ds) return undefined;
-    await apply(reconcileDaemonSet(ds, inf.nodes.list() as Node[], podsOf(ds.metadata.uid), clock.now()));
+    const nodes = inf.nodes.list().filter(hasNodeShape) as Node[];
+    await apply(reconcileDaemonSet(ds, nodes, podsOf(ds.metadata.uid), clock.now()));
     return undefined;
   });
 
@@ -138,17 +169,17 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
   const health: NodeHealth = new Map();
   const nodeController = make('node-lifecycle', async () => {
     const leases = new Map<string, Lease>();
-    for (const l of inf.leases.byIndex(byNamespace, nodeLeaseNamespace) as Lease[])
+    for (const l of inf.leases.byIndex(byNamespace, nodeLeaseNamespace).filter(hasLeaseShape) as Lease[])
       leases.set(l.metadata.name ?? '', l);
     const result = reconcileNodeLifecycle(
-      inf.nodes.list() as Node[],
+      inf.nodes.list().filter(hasNodeShape) as Node[],
       leases,
-      inf.pods.list() as Pod[],
+      inf.pods.list().filter(hasPodShape) as Pod[],
       health,
       clock.now(),
       options.nodeLifecycle,
     );
-    await apply(result.actions);
+    await applyEach('node-lifecycle', result.actions);
     const period = options.nodeMonitorPeriodMs ?? 5_000;
     const untilWake = result.wakeAt === undefined ? period : Math.max(10, result.wakeAt - clock.now());
     return { requeueAfterMs: Math.min(period, untilWake) };
@@ -157,9 +188,10 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
   const gcController = make('garbage-collector', async () => {
     const all: OwnedObject[] = [];
     for (const resource of ['pods', 'replicasets', 'deployments', 'daemonsets', 'jobs'] as const) {
-      for (const object of inf[resource].list()) all.push({ resource, object });
+      for (const object of inf[resource].list())
+        if (hasOwnershipShape(object)) all.push({ resource, object });
     }
-    await apply(collectGarbage(all));
+    await applyEach('garbage-collector', collectGarbage(all));
     return { requeueAfterMs: options.garbageCollectorPeriodMs ?? 10_000 };
   });
   const gcSoon = () => gcController.queue.addAfter('all', 250);
@@ -259,4 +291,10 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
       await Promise.all(runners.map((r) => r.stop()));
     },
   };
+}
+
+/** The message of a reconcile failure, for the FailedSync Event. */
+function errorMessage(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.length > 1024 ? `${text.slice(0, 1024)}...` : text;
 }

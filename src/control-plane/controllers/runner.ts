@@ -1,5 +1,6 @@
 import type { EventSink } from '../../events.js';
-import { WorkQueue } from './work-queue.js';
+import { isStatus } from '../machinery/api.js';
+import { WorkQueue, type WorkQueueOptions } from './work-queue.js';
 
 /** What one reconcile asks for afterwards. */
 export interface ReconcileResult {
@@ -13,17 +14,27 @@ export interface ControllerRunnerOptions {
   readonly workers?: number;
   readonly events?: EventSink;
   readonly reconcile: (key: string) => Promise<ReconcileResult | undefined>;
+  /**
+   * Told of each failed reconcile except conflicts (routine: another writer was first), e.g. to
+   * record a FailedSync Event on the object. Must not throw; a throw is ignored.
+   */
+  readonly onError?: (key: string, err: unknown, failures: number) => void | Promise<void>;
+  /** Backoff of failing keys. @default 5 ms doubling to 30 s, 10% jitter */
+  readonly backoff?: WorkQueueOptions;
 }
 
 /**
- * Runs a reconcile function over a work queue: failures requeue the key with backoff and are
- * reported as debug events (conflicts are routine: another writer was first).
+ * Runs a reconcile function over a work queue. Each reconcile is isolated: whatever it throws
+ * (an API error, or a malformed object it could not read) requeues that key with jittered
+ * exponential backoff, is reported, and leaves every other key and the process running.
  */
 export class ControllerRunner {
-  readonly queue = new WorkQueue();
+  readonly queue: WorkQueue;
   private readonly loops: Promise<void>[] = [];
 
-  constructor(private readonly options: ControllerRunnerOptions) {}
+  constructor(private readonly options: ControllerRunnerOptions) {
+    this.queue = new WorkQueue(options.backoff);
+  }
 
   enqueue(key: string): void {
     this.queue.add(key);
@@ -47,15 +58,25 @@ export class ControllerRunner {
         this.queue.forget(key);
         if (result?.requeueAfterMs !== undefined) this.queue.addAfter(key, result.requeueAfterMs);
       } catch (err) {
+        const delay = this.queue.addRateLimited(key);
+        const conflict = isStatus(err, 409);
         this.options.events?.emit({
           code: 'controllers.reconcile.retry',
-          level: 'debug',
-          message: `${this.options.name} ${key}: ${err instanceof Error ? err.message : String(err)}`,
+          level: conflict ? 'debug' : 'warn',
+          message: `${this.options.name} ${key}: ${err instanceof Error ? err.message : String(err)}; retrying in ${delay} ms`,
         });
-        this.queue.addRateLimited(key);
+        if (!conflict) await this.report(key, err);
       } finally {
         this.queue.done(key);
       }
+    }
+  }
+
+  private async report(key: string, err: unknown): Promise<void> {
+    try {
+      await this.options.onError?.(key, err, this.queue.failureCount(key));
+    } catch {
+      // Reporting is best effort; the retry is already queued.
     }
   }
 }

@@ -8,6 +8,20 @@ export interface WorkQueueOptions {
   readonly baseDelayMs?: number;
   /** Longest retry delay. @default 30000 */
   readonly maxDelayMs?: number;
+  /**
+   * Each retry delay is stretched by a random fraction up to this, so keys that failed together
+   * (one bad object behind many) do not retry in lockstep. @default 0.1
+   */
+  readonly jitter?: number;
+  /** Random source in [0, 1) for the jitter (tests pass a seeded one). @default Math.random */
+  readonly random?: () => number;
+  /**
+   * Overall retry rate of the queue (a token bucket over all keys, as client-go's default
+   * controller rate limiter): many failing keys together retry at most this often. @default 10
+   */
+  readonly retriesPerSecond?: number;
+  /** Retries allowed at once before the overall rate applies. @default 100 */
+  readonly retryBurst?: number;
 }
 
 export class WorkQueue {
@@ -19,6 +33,8 @@ export class WorkQueue {
   private readonly timers = new Map<string, { timer: NodeJS.Timeout; due: number }>();
   private readonly waiters: ((key: string | undefined) => void)[] = [];
   private closed = false;
+  private tokens: number | undefined;
+  private tokensAt = 0;
 
   constructor(private readonly options: WorkQueueOptions = {}) {}
 
@@ -59,12 +75,35 @@ export class WorkQueue {
     this.timers.set(key, { timer, due });
   }
 
-  /** Queues `key` after its backoff delay, which doubles with each consecutive failure. */
-  addRateLimited(key: string): void {
+  /**
+   * Queues `key` after its backoff delay, which doubles with each consecutive failure (plus
+   * jitter); returns the delay chosen in ms.
+   */
+  addRateLimited(key: string): number {
     const n = this.failures.get(key) ?? 0;
     this.failures.set(key, n + 1);
     const base = this.options.baseDelayMs ?? 5;
-    this.addAfter(key, Math.min(this.options.maxDelayMs ?? 30_000, base * 2 ** n));
+    const backoff = Math.min(this.options.maxDelayMs ?? 30_000, base * 2 ** Math.min(n, 40));
+    const jitter = (this.options.jitter ?? 0.1) * (this.options.random ?? Math.random)();
+    const delay = Math.round(Math.max(backoff * (1 + jitter), this.reserveRetry()));
+    this.addAfter(key, delay);
+    return delay;
+  }
+
+  /** Takes a token of the overall retry bucket; returns how long until it is available (ms). */
+  private reserveRetry(): number {
+    const rate = this.options.retriesPerSecond ?? 10;
+    const burst = this.options.retryBurst ?? 100;
+    const now = Date.now();
+    const tokens = Math.min(burst, (this.tokens ?? burst) + ((now - this.tokensAt) * rate) / 1000);
+    this.tokens = tokens - 1;
+    this.tokensAt = now;
+    return this.tokens >= 0 ? 0 : (-this.tokens * 1000) / rate;
+  }
+
+  /** Consecutive failures of `key` since it last succeeded. */
+  failureCount(key: string): number {
+    return this.failures.get(key) ?? 0;
   }
 
   /** Resets the backoff of a key that succeeded. */

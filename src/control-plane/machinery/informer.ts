@@ -98,7 +98,7 @@ export class Informer<T extends KubeObject> {
     const old = this.items.get(key);
     if (!old) return;
     this.remove(key);
-    for (const h of this.handlers) h.onDelete?.(old);
+    this.notify((h) => h.onDelete?.(old));
   }
 
   stop(): void {
@@ -153,7 +153,7 @@ export class Informer<T extends KubeObject> {
     for (const [key, old] of [...this.items]) {
       if (seen.has(key)) continue;
       this.remove(key);
-      for (const h of this.handlers) h.onDelete?.(old);
+      this.notify((h) => h.onDelete?.(old));
     }
     this.lastVersion = result.resourceVersion;
     await this.watch();
@@ -205,7 +205,7 @@ export class Informer<T extends KubeObject> {
     if (type === 'DELETED') {
       if (!old) return;
       this.remove(key);
-      for (const h of this.handlers) h.onDelete?.(obj);
+      this.notify((h) => h.onDelete?.(obj));
       return;
     }
     if (old && !fromList && rvNumber(old) > rvNumber(obj) && rvNumber(obj) >= 0) return;
@@ -218,9 +218,25 @@ export class Informer<T extends KubeObject> {
       return;
     }
     this.store(key, obj);
+    this.notify((h) => (old ? h.onUpdate?.(obj, old) : h.onAdd?.(obj)));
+  }
+
+  /**
+   * Calls every handler, each isolated: objects come from the store unvalidated (written by older
+   * versions or straight into etcd), so a handler that throws on one must not stop the others,
+   * the watch stream, or the process.
+   */
+  private notify(call: (h: InformerHandlers<T>) => void): void {
     for (const h of this.handlers) {
-      if (old) h.onUpdate?.(obj, old);
-      else h.onAdd?.(obj);
+      try {
+        call(h);
+      } catch (err) {
+        this.options.events?.emit({
+          code: 'controllers.handler.failed',
+          level: 'warn',
+          message: `${this.resource.resource} event handler failed: ${err instanceof Error ? err.message : String(err)}`,
+        });
+      }
     }
   }
 }

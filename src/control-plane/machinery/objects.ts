@@ -7,9 +7,22 @@ export function keyOf(obj: KubeObject): string {
   return ns ? `${ns}/${obj.metadata.name}` : (obj.metadata.name ?? '');
 }
 
-/** The owner reference with `controller: true`, if any. */
+/**
+ * The owner reference with `controller: true`, if any. Defensive: objects written straight into
+ * the store skip validation, so a malformed list or reference counts as no controller.
+ */
 export function controllerOf(obj: KubeObject): OwnerReference | undefined {
-  return obj.metadata.ownerReferences?.find((r) => r.controller === true);
+  const refs: unknown = obj.metadata?.ownerReferences;
+  if (!Array.isArray(refs)) return undefined;
+  const ref: unknown = refs.find(
+    (r) => typeof r === 'object' && r !== null && (r as OwnerReference).controller === true,
+  );
+  const valid =
+    ref !== undefined &&
+    typeof (ref as OwnerReference).uid === 'string' &&
+    typeof (ref as OwnerReference).name === 'string' &&
+    typeof (ref as OwnerReference).kind === 'string';
+  return valid ? (ref as OwnerReference) : undefined;
 }
 
 /** An owner reference that makes `owner` the controller of a dependent. */
@@ -29,12 +42,13 @@ export function isTerminating(obj: KubeObject): boolean {
   return obj.metadata.deletionTimestamp !== undefined;
 }
 
-/** Finds a condition by type. */
+/** Finds a condition by type (none when `conditions` is not a list, as in a malformed object). */
 export function getCondition(
   conditions: readonly Condition[] | undefined,
   type: string,
 ): Condition | undefined {
-  return conditions?.find((c) => c.type === type);
+  if (!Array.isArray(conditions)) return undefined;
+  return conditions.find((c) => typeof c === 'object' && c !== null && c.type === type);
 }
 
 /**

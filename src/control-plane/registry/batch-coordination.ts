@@ -67,16 +67,11 @@ export const jobs: ResourceDef = {
   validate(obj) {
     const causes = [
       ...checkSubdomain(nameOf(obj), 'metadata.name'),
-      ...checkPodSpec(getPath(obj, ['spec', 'template', 'spec']), 'spec.template.spec'),
+      ...checkPodSpec(getPath(obj, ['spec', 'template', 'spec']), 'spec.template.spec', [
+        'OnFailure',
+        'Never',
+      ]),
     ];
-    const policy = getPath(obj, ['spec', 'template', 'spec', 'restartPolicy']);
-    if (policy !== 'Never' && policy !== 'OnFailure') {
-      causes.push({
-        reason: 'FieldValueNotSupported',
-        field: 'spec.template.spec.restartPolicy',
-        message: `Unsupported value: ${JSON.stringify(policy)}: supported values: "OnFailure", "Never"`,
-      });
-    }
     for (const f of ['parallelism', 'completions', 'backoffLimit'])
       causes.push(...checkNonNegativeInt(getPath(obj, ['spec', f]), `spec.${f}`));
     return causes;

@@ -1,7 +1,7 @@
 import type { StatusCause, UntypedObject } from '../../kube/index.js';
 import { age, ageColumn, ageOf, column, nameColumn, nameOf, selectorString } from './columns.js';
 import type { ResourceDef } from './types.js';
-import { checkLabelName, ensureRecord, getPath, isRecord } from './validation.js';
+import { checkDns1035, checkLabels, ensureRecord, getPath, isRecord } from './validation.js';
 
 const CONFIG_KEY = /^[-._a-zA-Z0-9]+$/;
 
@@ -84,7 +84,10 @@ export const services: ResourceDef = {
     ensureRecord(obj, 'status').loadBalancer ??= {};
   },
   validate(obj) {
-    const causes = checkLabelName(nameOf(obj), 'metadata.name');
+    const causes = [
+      ...checkDns1035(nameOf(obj), 'metadata.name'),
+      ...checkLabels(getPath(obj, ['spec', 'selector']), 'spec.selector'),
+    ];
     const ports = getPath(obj, ['spec', 'ports']);
     if (ports !== undefined && !Array.isArray(ports)) {
       causes.push({ reason: 'FieldValueTypeInvalid', field: 'spec.ports', message: 'must be a list' });

@@ -12,6 +12,7 @@ import {
 import { defaultPodSpec } from './core-nodes-pods.js';
 import type { ResourceDef, TableColumn } from './types.js';
 import {
+  checkLabels,
   checkNonNegativeInt,
   checkPodSpec,
   checkSelectorMatches,
@@ -44,8 +45,10 @@ export function defaultTemplate(obj: UntypedObject): void {
 function validateWorkload(obj: UntypedObject): StatusCause[] {
   return [
     ...checkSubdomain(nameOf(obj), 'metadata.name'),
-    ...checkSelectorMatches(obj, 'spec'),
-    ...checkPodSpec(getPath(obj, ['spec', 'template', 'spec']), 'spec.template.spec'),
+    ...checkSelectorMatches(obj, 'spec', obj.kind === 'DaemonSet' ? 'daemonset' : 'deployment'),
+    ...checkLabels(getPath(obj, ['spec', 'template', 'metadata', 'labels']), 'spec.template.metadata.labels'),
+    // Pods of Deployments, ReplicaSets and DaemonSets always restart.
+    ...checkPodSpec(getPath(obj, ['spec', 'template', 'spec']), 'spec.template.spec', ['Always']),
     ...checkNonNegativeInt(getPath(obj, ['spec', 'replicas']), 'spec.replicas'),
   ];
 }

@@ -84,8 +84,9 @@ export class SchedulerCache {
     this.removePod(key);
     const entry: PodEntry = {
       node: nodeName,
-      requests: podRequests(pod),
-      scoring: podScoringRequests(pod),
+      // Lenient: a bound pod is accounted even if one of its quantities is malformed.
+      requests: podRequests(pod, false),
+      scoring: podScoringRequests(pod, false),
       owner: controllerOf(pod)?.uid,
     };
     this.pods.set(key, entry);

@@ -22,7 +22,9 @@ const feasible: FilterResult = Object.freeze([]);
  * add for `spec.unschedulable` and a Ready condition that is not True (so a pod can tolerate them).
  */
 export function effectiveTaints(node: Node): Taint[] {
-  const taints = [...(node.spec?.taints ?? [])];
+  const own: unknown = node.spec?.taints;
+  // A malformed entry (from an object written straight into the store) is skipped, not thrown on.
+  const taints = Array.isArray(own) ? own.filter(isTaint) : [];
   const has = (key: string, effect = 'NoSchedule') =>
     taints.some((t) => t.key === key && t.effect === effect);
   if (node.spec?.unschedulable && !has(unschedulableTaintKey)) {
@@ -39,6 +41,19 @@ export function effectiveTaints(node: Node): Taint[] {
     if (!has(key)) taints.push({ key, effect: 'NoSchedule' });
   }
   return taints;
+}
+
+const taintEffects: readonly unknown[] = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
+
+function isTaint(t: unknown): t is Taint {
+  const x = t as Partial<Taint> | null;
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    typeof x.key === 'string' &&
+    taintEffects.includes(x.effect) &&
+    (x.value === undefined || typeof x.value === 'string')
+  );
 }
 
 /** The taints the taint filter checks (cordoning is reported by its own filter). */

@@ -8,6 +8,7 @@ import type { InformerSet } from '../machinery/informers.js';
 import { getCondition, isPodActive, keyOf } from '../machinery/objects.js';
 import { resourceTypes } from '../machinery/resources.js';
 import { SchedulerCache } from './cache.js';
+import { podShapeProblem } from './pod-shape.js';
 import { type SelectNodeOptions, type SelectState, selectNode } from './select-node.js';
 
 /** Name pods use in `spec.schedulerName` to ask for this scheduler. */
@@ -35,9 +36,15 @@ export interface Scheduler {
   readonly bound: number;
 }
 
+/** The node a pod is bound to; a malformed (non-string) value reads as bound to nothing usable. */
+function nodeNameOf(pod: Pod): string | undefined {
+  const n: unknown = pod.spec?.nodeName;
+  return typeof n === 'string' && n ? n : undefined;
+}
+
 function wantsUs(pod: Pod): boolean {
-  const name = pod.spec.schedulerName;
-  return !pod.spec.nodeName && (!name || name === schedulerName) && isPodActive(pod);
+  const name = pod.spec?.schedulerName;
+  return pod.spec?.nodeName === undefined && (!name || name === schedulerName) && isPodActive(pod);
 }
 
 /**
@@ -57,6 +64,9 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
   const state: SelectState = { next: 0 };
   const active = new Map<string, Pod>();
   const unschedulable = new Map<string, Pod>();
+  // Last message reported per pod uid: a pod whose status cannot be written (a malformed one
+  // answers 422) would otherwise be re-reported on every retry.
+  const reported = new Map<string, string>();
   const limit = options.bindConcurrency ?? 32;
   let inFlight = 0;
   let stopped = false;
@@ -76,12 +86,13 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
 
   const trackPod = (p: Pod) => {
     const key = keyOf(p);
-    if (p.spec.nodeName && isPodActive(p)) {
-      cache.addPod(key, p, p.spec.nodeName);
+    const nodeName = nodeNameOf(p);
+    if (nodeName && isPodActive(p)) {
+      cache.addPod(key, p, nodeName);
       active.delete(key);
       unschedulable.delete(key);
     } else {
-      if (cache.hasPod(key) && !p.spec.nodeName) return;
+      if (cache.hasPod(key) && !nodeName) return;
       cache.removePod(key);
       if (wantsUs(p)) {
         if (!unschedulable.has(key)) active.set(key, p);
@@ -109,6 +120,7 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
     onUpdate: (p) => trackPod(p as Pod),
     onDelete: (p) => {
       const key = keyOf(p);
+      reported.delete(p.metadata.uid ?? key);
       active.delete(key);
       unschedulable.delete(key);
       if (cache.hasPod(key)) {
@@ -123,6 +135,12 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
   const markUnschedulable = async (pod: Pod, message: string) => {
     const prev = getCondition(pod.status?.conditions, 'PodScheduled');
     if (prev?.status === 'False' && prev.message === message) return;
+    const uid = pod.metadata.uid ?? keyOf(pod);
+    if (reported.get(uid) === message) return;
+    reported.delete(uid);
+    reported.set(uid, message);
+    if (reported.size > 10_000) reported.delete(reported.keys().next().value as string);
+    const before: unknown = pod.status?.conditions;
     const condition = {
       type: 'PodScheduled',
       status: 'False' as const,
@@ -131,10 +149,8 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
       lastProbeTime: null,
       lastTransitionTime: formatTime(clock.now()),
     };
-    const conditions = [
-      ...(pod.status?.conditions ?? []).filter((c) => c.type !== 'PodScheduled'),
-      condition,
-    ];
+    const kept = Array.isArray(before) ? before.filter((c) => c?.type !== 'PodScheduled') : [];
+    const conditions = [...kept, condition];
     try {
       await api.patch(
         resourceTypes.pods,
@@ -157,7 +173,7 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
       if (getCondition(pod.status?.conditions, 'PodScheduled')?.status === 'False') {
         // It was reported unschedulable before: say it is scheduled now (kube-apiserver's binding does this).
         const conditions = (pod.status?.conditions ?? []).map((c) =>
-          c.type === 'PodScheduled'
+          c?.type === 'PodScheduled'
             ? { type: 'PodScheduled', status: 'True' as const, lastTransitionTime: formatTime(clock.now()) }
             : c,
         );
@@ -197,6 +213,40 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
     }
   };
 
+  /**
+   * One scheduling attempt, isolated: a pod the scheduler cannot read (or any other failure of
+   * this attempt) is parked as unschedulable with a FailedScheduling event and retried on the
+   * next cluster change or retry period, like kube-scheduler's error path; the loop goes on.
+   */
+  const scheduleOne = (key: string, pod: Pod) => {
+    try {
+      const problem = podShapeProblem(pod);
+      if (problem) {
+        unschedulable.set(key, pod);
+        void markUnschedulable(pod, `pod has an invalid field the scheduler reads: ${problem}`);
+        return;
+      }
+      const result = selectNode(pod, cache, state, options);
+      if (result.ok) {
+        cache.addPod(key, pod, result.node);
+        inFlight++;
+        void bind(key, pod, result.node);
+      } else {
+        unschedulable.set(key, pod);
+        void markUnschedulable(pod, result.message);
+      }
+    } catch (err) {
+      unschedulable.set(key, pod);
+      const message = err instanceof Error ? err.message : String(err);
+      events.emit({
+        code: 'scheduler.attempt.failed',
+        level: 'warn',
+        message: `schedule ${key}: ${message}`,
+      });
+      void markUnschedulable(pod, `scheduling failed: ${message}`);
+    }
+  };
+
   const loop = async () => {
     while (!stopped) {
       const next = active.entries().next();
@@ -208,15 +258,7 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
       }
       const [key, pod] = next.value;
       active.delete(key);
-      const result = selectNode(pod, cache, state, options);
-      if (result.ok) {
-        cache.addPod(key, pod, result.node);
-        inFlight++;
-        void bind(key, pod, result.node);
-      } else {
-        unschedulable.set(key, pod);
-        void markUnschedulable(pod, result.message);
-      }
+      scheduleOne(key, pod);
       if (++decisions % 64 === 0) await new Promise((r) => setImmediate(r));
     }
   };

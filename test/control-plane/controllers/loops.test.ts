@@ -32,6 +32,23 @@ describe('WorkQueue', () => {
     q.shutdown();
     expect(await q.get()).toBeUndefined();
   });
+
+  it('jitters the per-key backoff and caps the overall retry rate with a token bucket', () => {
+    const q = new WorkQueue({ baseDelayMs: 100, jitter: 0.5, random: () => 0.5 });
+    // 100 ms doubled per failure, stretched by a quarter (half the jitter range).
+    expect(q.addRateLimited('a')).toBe(125);
+    expect(q.addRateLimited('a')).toBe(250);
+    expect(q.failureCount('a')).toBe(2);
+    q.forget('a');
+    expect(q.failureCount('a')).toBe(0);
+    q.shutdown();
+    const bucket = new WorkQueue({ baseDelayMs: 1, jitter: 0, retriesPerSecond: 10, retryBurst: 2 });
+    expect(bucket.addRateLimited('x')).toBe(1);
+    expect(bucket.addRateLimited('y')).toBe(1);
+    // The burst is spent: a third key waits for a token (100 ms at 10/s), not its own 1 ms.
+    expect(bucket.addRateLimited('z')).toBeGreaterThanOrEqual(90);
+    bucket.shutdown();
+  });
 });
 
 describe('Informer', () => {
