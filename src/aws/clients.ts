@@ -10,6 +10,7 @@ import { type AutoScalingApi, sdkAutoScaling } from './autoscaling.js';
 import { type CloudFormationApi, sdkCloudFormation } from './cloudformation.js';
 import type { Ec2Api } from './ec2.js';
 import { sdkEc2 } from './ec2-sdk.js';
+import type { Ec2SweepApi } from './ec2-sweep.js';
 import { type Route53Api, sdkRoute53 } from './route53.js';
 import { type S3Api, sdkS3 } from './s3.js';
 import { type StsApi, sdkSts } from './sts.js';
@@ -21,6 +22,8 @@ export interface AwsClients {
   readonly endpointUrl?: string;
   readonly cloudFormation: CloudFormationApi;
   readonly ec2: Ec2Api;
+  /** The EC2 calls of the sweep (find and delete a cluster's leftovers); same client as `ec2`. */
+  readonly ec2Sweep: Ec2SweepApi;
   readonly autoScaling: AutoScalingApi;
   readonly route53: Route53Api;
   /** Only for templates too large to pass inline (staged in a private bucket). */
@@ -96,7 +99,7 @@ export function createAwsClients(options: AwsClientsOptions = {}): AwsClients {
     region,
     ...(endpointUrl ? { endpointUrl } : {}),
     cloudFormation: sdkCloudFormation(withSignal(new CloudFormationClient(config), fanout), endpointUrl),
-    ec2: sdkEc2(withSignal(new EC2Client(config), fanout), endpointUrl),
+    ...ec2Clients(sdkEc2(withSignal(new EC2Client(config), fanout), endpointUrl)),
     autoScaling: sdkAutoScaling(withSignal(new AutoScalingClient(config), fanout), endpointUrl),
     route53: sdkRoute53(withSignal(new Route53Client(config), fanout), endpointUrl),
     // Path-style addressing against a custom endpoint: `<bucket>.127.0.0.1` is no host name.
@@ -107,4 +110,9 @@ export function createAwsClients(options: AwsClientsOptions = {}): AwsClients {
     ),
     sts: sdkSts(withSignal(new STSClient(config), fanout), endpointUrl),
   };
+}
+
+/** One SDK adapter, seen through the two narrow interfaces. */
+function ec2Clients(ec2: Ec2Api & Ec2SweepApi): Pick<AwsClients, 'ec2' | 'ec2Sweep'> {
+  return { ec2, ec2Sweep: ec2 };
 }
