@@ -39,6 +39,16 @@ export const agentConfigSchema = z.strictObject({
   /** Read the node identity from IMDSv2: auto = when running on EC2. */
   imds: z.enum(['auto', 'on', 'off']).default('auto'),
   imdsEndpoint: z.string().default('http://169.254.169.254'),
+  /**
+   * Program Services into this host's kernel (kube-proxy's iptables mode, in tugboat's own chains).
+   * Off by default so an agent started by hand or in a test never edits the host's firewall.
+   */
+  serviceProxy: z.enum(['off', 'iptables']).default('off'),
+  /** The pod range; traffic from outside it to a cluster IP is masqueraded (kube-proxy's --cluster-cidr). */
+  clusterCidr: z
+    .string()
+    .regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, 'must be an IPv4 CIDR such as 10.244.0.0/16')
+    .optional(),
   /** Claim an Elastic IP of this cluster's pool at start (EC2 only). */
   eip: z.strictObject({ cluster: z.string(), pool: z.string() }).optional(),
 });

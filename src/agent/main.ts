@@ -5,6 +5,9 @@ import { type EventSink, silentEvents } from '../events.js';
 import { parseListen } from '../listen.js';
 import { type Agent, buildAgent } from './agent.js';
 import { type AgentConfig, parseTaint } from './config.js';
+import { commandIptables } from './network/service-proxy/iptables.js';
+import { isIPv4 } from './network/service-proxy/model.js';
+import { ServiceProxy } from './network/service-proxy/service-proxy.js';
 import { resolveNodeIdentity } from './node-identity.js';
 import { DockerRuntime } from './runtime/docker-runtime.js';
 import { ProcessRuntime } from './runtime/process-runtime.js';
@@ -115,8 +118,27 @@ export async function startAgentProcess(
     taints: config.taints.map(parseTaint),
     port,
   });
+  const proxy =
+    config.serviceProxy === 'iptables'
+      ? new ServiceProxy({
+          client,
+          iptables: commandIptables(),
+          events,
+          clusterCidr: config.clusterCidr,
+          nodeIPs: [identity.internalIP, identity.externalIP].filter(isIPv4),
+        })
+      : undefined;
   try {
     await agent.start();
+    // Not awaited: a proxy that cannot list Services yet must not hold up the node's registration.
+    proxy?.start().catch((err: unknown) =>
+      events.emit({
+        code: 'agent.service-proxy.error',
+        level: 'warn',
+        message: `service proxy stopped: ${(err as Error).message}`,
+        data: {},
+      }),
+    );
   } catch (err) {
     await server?.close();
     await runtime.close();
@@ -128,6 +150,7 @@ export async function startAgentProcess(
     server,
     port,
     async stop() {
+      await proxy?.stop();
       await agent.stop();
       await server?.close();
       await runtime.close();

@@ -37,6 +37,14 @@ export interface AgentInstallOptions extends HostServiceOptions {
   readonly group?: string;
   /** Extra node labels, e.g. the worker group. @default {} */
   readonly labels?: Readonly<Record<string, string>>;
+  /**
+   * Route Services with the host's iptables (tugboat's own chains; `uninstall` removes them). Off
+   * until bootstrap knows the host is a real or namespaced one: loopback test hosts share the
+   * runner's kernel. @default 'off'
+   */
+  readonly serviceProxy?: 'off' | 'iptables';
+  /** The cluster's pod range, for the proxy's masquerade rule. @default none */
+  readonly clusterCidr?: string;
 }
 
 /** Where the agent's files go on a host. */
@@ -108,6 +116,10 @@ export function buildAgentService(options: AgentInstallOptions): ServiceSpec {
       options.imds ?? 'auto',
       ...(options.group ? ['--group', options.group] : []),
       ...(labels ? ['--labels', labels] : []),
+      ...(options.serviceProxy === 'iptables' ? ['--service-proxy', 'iptables'] : []),
+      ...(options.serviceProxy === 'iptables' && options.clusterCidr
+        ? ['--cluster-cidr', options.clusterCidr]
+        : []),
     ],
     workingDirectory: options.layout.lib,
   };

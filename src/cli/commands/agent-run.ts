@@ -30,6 +30,8 @@ export async function runAgent(io: CliIO, globals: GlobalOptions, flags: AgentFl
     tlsKeyFile: flags.tlsKeyFile,
     clientCaFile: flags.clientCaFile,
     imds: flags.imds,
+    serviceProxy: flags.serviceProxy,
+    clusterCidr: flags.clusterCidr,
     eip: flags.eipCluster && flags.eipPool ? { cluster: flags.eipCluster, pool: flags.eipPool } : undefined,
   });
   const running = await startAgentProcess(config, lineEvents(io.stderr, globals.debug));

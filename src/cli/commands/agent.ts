@@ -28,6 +28,8 @@ export interface AgentFlags {
   readonly imds?: 'auto' | 'on' | 'off';
   readonly eipCluster?: string;
   readonly eipPool?: string;
+  readonly serviceProxy?: 'off' | 'iptables';
+  readonly clusterCidr?: string;
 }
 
 /** `tugboat agent`: run the node agent in the foreground (what tugboat installs on every node). */
@@ -68,7 +70,14 @@ export const agentCommand: CommandModule = {
         new Option('--imds <mode>', 'read the identity from EC2 IMDSv2').choices(['auto', 'on', 'off']),
       )
       .option('--eip-cluster <name>', 'claim an Elastic IP of this cluster (with --eip-pool)')
-      .option('--eip-pool <pool>', 'tugboat:pool tag value to claim from (workers or a group name)');
+      .option('--eip-pool <pool>', 'tugboat:pool tag value to claim from (workers or a group name)')
+      .addOption(
+        new Option(
+          '--service-proxy <mode>',
+          "route Services with this host's iptables (default off)",
+        ).choices(['off', 'iptables']),
+      )
+      .option('--cluster-cidr <cidr>', 'pod range: traffic from outside it to a cluster IP is masqueraded');
     cmd.action(
       run(async (io, globals) => {
         const { runAgent } = await import('./agent-run.js');
