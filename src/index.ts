@@ -141,8 +141,8 @@ export {
   stackNameOf,
   stateRoot,
 } from './naming.js';
+export type { ClusterInstances, GroupStatus, Host } from './provision/cluster-instances.js';
 export type { AssignEipsResult, PoolAddress } from './provision/eip.js';
-export type { GroupStatus, Host, Inventory } from './provision/inventory.js';
 export { buildSshKeyPair } from './provision/keypair.js';
 export type { DeletionProof } from './provision/proof.js';
 export type { ChangeSummary } from './provision/stack-update.js';

@@ -12,7 +12,7 @@ import {
   lineEvents,
   loadHostBundle,
   mergeKubeconfigFile,
-  parseHostInventory,
+  parseBootstrapHosts,
   RemoteCommandError,
   type UninstallResult,
   UsageError,
@@ -45,7 +45,7 @@ async function loadInventory(io: CliIO, file: string) {
   const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
     throw new UsageError(`cannot read inventory ${path} (${err.code}): check the path`);
   });
-  const inventory = parseHostInventory(text, path);
+  const inventory = parseBootstrapHosts(text, path);
   const stateDir = clusterStateDir(inventory.cluster, cliStateRoot(io));
   const keyFile = inventory.privateKeyFile?.replace(/^~(?=\/)/, homedir());
   return {
