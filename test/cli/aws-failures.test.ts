@@ -2,13 +2,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  AbortError,
-  buildSshKeyPair,
-  createAwsClients,
-  deleteCluster,
-  RecordingEvents,
-} from '../../src/index.js';
+import { AbortError, createAwsClients, deleteCluster, RecordingEvents } from '../../src/index.js';
+import { buildSshKeyPair } from '../../src/provision/keypair.js';
 import { type Moto, startMoto } from '../harness/moto.js';
 import { freePort } from '../harness/process.js';
 import { writeTestSpec } from '../support/aws-spec.js';

@@ -1,6 +1,6 @@
+import { startControlPlane } from '../../control-plane/main.js';
 import { UsageError } from '../../errors.js';
 import { lineEvents } from '../../events.js';
-import { startControlPlane } from '../../index.js';
 import type { CliIO, GlobalOptions } from '../support/context.js';
 import type { ControlPlaneFlags } from './api-server.js';
 

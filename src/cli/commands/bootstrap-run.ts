@@ -5,20 +5,18 @@ import {
   type BootstrapInventoryResult,
   bootstrapInventory,
   clusterStateDir,
-  defaultKubeconfigPath,
   type EventSink,
   type HostBundle,
   type HostOutcome,
   lineEvents,
   loadHostBundle,
-  mergeKubeconfigFile,
   parseBootstrapHosts,
   RemoteCommandError,
   type UninstallResult,
   UsageError,
   uninstallInventory,
-  writeKeyFile,
 } from '../../index.js';
+import { defaultKubeconfigPath, mergeKubeconfigFile, writeKeyFile } from '../../pki/index.js';
 import { confirm } from '../support/confirm.js';
 import { type CliIO, cliStateRoot, type GlobalOptions, printResult } from '../support/context.js';
 import type { InventoryFlags } from './bootstrap.js';

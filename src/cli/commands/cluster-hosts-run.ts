@@ -1,13 +1,12 @@
 import { resolve } from 'node:path';
 import {
   bootstrapRunningCluster,
-  buildClusterSettings,
-  type ClusterSettings,
   loadClusterSpec,
   readClusterAccess,
   UsageError,
   uninstallRunningCluster,
 } from '../../index.js';
+import { buildClusterSettings, type ClusterSettings } from '../../provision/template/settings.js';
 import type { AwsFlags } from '../support/aws-flags.js';
 import { type AwsSession, withAwsSession } from '../support/aws-session.js';
 import { confirm } from '../support/confirm.js';

@@ -7,12 +7,12 @@ import {
   type ClusterBootstrapResult,
   type ClusterDefinition,
   createCluster,
-  defaultKubeconfigPath,
   deleteCluster,
   loadClusterSpec,
   loadHostBundle,
   updateCluster,
 } from '../../index.js';
+import { defaultKubeconfigPath } from '../../pki/index.js';
 import type { AwsFlags } from '../support/aws-flags.js';
 import { withAwsSession } from '../support/aws-session.js';
 import { confirm } from '../support/confirm.js';
