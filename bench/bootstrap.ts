@@ -9,9 +9,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type BootstrapHost, parseBootstrapHosts } from '../src/bootstrap/bootstrap-hosts.js';
 import { bootstrapInventory, uninstallInventory } from '../src/bootstrap/bootstrap-inventory.js';
 import type { HostBundle } from '../src/bootstrap/control-plane-install.js';
-import { type HostInventoryEntry, parseHostInventory } from '../src/bootstrap/inventory.js';
 import { buildHostLayout } from '../src/bootstrap/layout.js';
 import type { EventSink, TugboatEvent } from '../src/events.js';
 import { createCa, issueAdminCertificate } from '../src/pki/index.js';
@@ -92,7 +92,7 @@ async function round(label: string, hosts: number, bundle: HostBundle, rows: str
       `  - { name: ${name}, address: ${sshd.host}, port: ${sshd.port}, role: ${i === 0 ? 'master' : 'worker'} }`,
     );
   }
-  const inventory = parseHostInventory(
+  const inventory = parseBootstrapHosts(
     [
       `cluster: bench${hosts}`,
       `ssh: { user: ${sshds[0]?.username}, privateKeyFile: ${clientKey.privateKeyPath} }`,
@@ -106,7 +106,7 @@ async function round(label: string, hosts: number, bundle: HostBundle, rows: str
     inventory,
     stateDir: join(root, 'state'),
     trustNewHosts: true,
-    layoutFor: (h: HostInventoryEntry) => buildHostLayout({ root: join(root, 'hosts', h.name) }),
+    layoutFor: (h: BootstrapHost) => buildHostLayout({ root: join(root, 'hosts', h.name) }),
     connectAttempts: 2,
   };
   const options = {
@@ -114,7 +114,7 @@ async function round(label: string, hosts: number, bundle: HostBundle, rows: str
     bundle,
     apiPort,
     apiListen: `127.0.0.1:${apiPort}`,
-    agentListen: (h: HostInventoryEntry) => `127.0.0.1:${agentPorts.get(h.name)}`,
+    agentListen: (h: BootstrapHost) => `127.0.0.1:${agentPorts.get(h.name)}`,
   };
   cleanups.push(() => uninstallInventory(base));
   const run = async (what: string): Promise<RoundResult> => {

@@ -11,6 +11,7 @@ import { type AwsService, type ResolveAwsConfigOptions, resolveAwsConfig } from 
 import { type CloudFormationApi, sdkCloudFormation } from './cloudformation.js';
 import type { Ec2Api } from './ec2.js';
 import { sdkEc2 } from './ec2-sdk.js';
+import type { Ec2SweepApi } from './ec2-sweep.js';
 import { proxyAgentsFromEnv } from './proxy.js';
 import { type Route53Api, sdkRoute53 } from './route53.js';
 import { type S3Api, sdkS3 } from './s3.js';
@@ -23,6 +24,8 @@ export interface AwsClients {
   readonly endpointUrl?: string;
   readonly cloudFormation: CloudFormationApi;
   readonly ec2: Ec2Api;
+  /** The EC2 calls of the sweep (find and delete a cluster's leftovers); same client as `ec2`. */
+  readonly ec2Sweep: Ec2SweepApi;
   readonly autoScaling: AutoScalingApi;
   readonly route53: Route53Api;
   /** Only for templates too large to pass inline (staged in a private bucket). */
@@ -93,7 +96,7 @@ export async function createAwsClients(options: AwsClientsOptions = {}): Promise
       withSignal(new CloudFormationClient(forService('cloudFormation')), fanout),
       endpoints.cloudFormation,
     ),
-    ec2: sdkEc2(withSignal(new EC2Client(forService('ec2')), fanout), endpoints.ec2),
+    ...ec2Clients(sdkEc2(withSignal(new EC2Client(forService('ec2')), fanout), endpoints.ec2)),
     autoScaling: sdkAutoScaling(
       withSignal(new AutoScalingClient(forService('autoScaling')), fanout),
       endpoints.autoScaling,
@@ -110,4 +113,9 @@ export async function createAwsClients(options: AwsClientsOptions = {}): Promise
     ),
     sts: sdkSts(withSignal(new STSClient(forService('sts')), fanout), endpoints.sts),
   };
+}
+
+/** One SDK adapter, seen through the two narrow interfaces. */
+function ec2Clients(ec2: Ec2Api & Ec2SweepApi): Pick<AwsClients, 'ec2' | 'ec2Sweep'> {
+  return { ec2, ec2Sweep: ec2 };
 }

@@ -33,6 +33,7 @@ import {
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import type { Ec2Api, Ec2Instance } from './ec2.js';
+import type { Ec2SweepApi } from './ec2-sweep.js';
 import { awsCall } from './errors.js';
 import { collectPages } from './pages.js';
 import { type Filter, tagsFromList, tagsToList } from './types.js';
@@ -41,8 +42,8 @@ function sdkFilters(filters: readonly Filter[]) {
   return filters.length ? filters.map((f) => ({ Name: f.name, Values: [...f.values] })) : undefined;
 }
 
-/** The EC2 API over the SDK client. */
-export function sdkEc2(client: EC2Client, endpoint?: string): Ec2Api {
+/** The EC2 API over the SDK client: one adapter serves both `Ec2Api` and the sweep's `Ec2SweepApi`. */
+export function sdkEc2(client: EC2Client, endpoint?: string): Ec2Api & Ec2SweepApi {
   const call = <T>(action: string, fn: () => Promise<T>) => awsCall(`ec2:${action}`, fn, endpoint);
 
   /** Reads every page of a describe call through the SDK's paginator (at most MAX_PAGES). */

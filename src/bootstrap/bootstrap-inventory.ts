@@ -8,12 +8,12 @@ import {
 import { renderKubeconfig } from '../pki/kubeconfig.js';
 import type { RemoteShell } from '../ssh/remote-shell.js';
 import { AGENT_SERVICE, type AgentInstallOptions, buildAgentFiles, installAgent } from './agent-install.js';
+import type { BootstrapHost } from './bootstrap-hosts.js';
 import { type ClusterHealth, readClusterHealth } from './cluster-health.js';
 import { CONTROL_PLANE_SERVICE, type HostBundle, installControlPlane } from './control-plane-install.js';
 import { syncHostFiles } from './host-files.js';
 import type { HostInstallResult } from './host-install.js';
 import { ensureHostPrerequisites } from './host-prerequisites.js';
-import type { HostInventoryEntry } from './inventory.js';
 import { type InventoryAccessOptions, onHost } from './inventory-access.js';
 import { DEFAULT_HOST_LAYOUT } from './layout.js';
 import { type HostOutcome, runMasterWithWorkers, runOnHosts } from './run-hosts.js';
@@ -31,7 +31,7 @@ export interface BootstrapInventoryOptions extends InventoryAccessOptions {
   /** Address the API server binds. @default `0.0.0.0:<apiPort>` */
   readonly apiListen?: string;
   /** Address each agent's logs/exec server binds. @default () => '0.0.0.0:10250' */
-  readonly agentListen?: (host: HostInventoryEntry) => string;
+  readonly agentListen?: (host: BootstrapHost) => string;
   /** Per-host limit for the control plane's /readyz and each Node's Ready. @default 180000 */
   readonly readyTimeoutMs?: number;
   /**
@@ -126,7 +126,7 @@ export async function bootstrapInventory(
   const before = skipReady ? await askHealth() : undefined;
   let after: Promise<ClusterHealth> | undefined;
   const isReady = async (
-    host: HostInventoryEntry,
+    host: BootstrapHost,
     role: 'master' | 'worker',
     masterUp: () => Promise<void>,
   ): Promise<boolean> => {
@@ -138,7 +138,7 @@ export async function bootstrapInventory(
     after ??= askHealth();
     return (await after).readyNodes.has(host.name);
   };
-  const preflight = async (shell: RemoteShell, host: HostInventoryEntry, requireDocker: boolean) => {
+  const preflight = async (shell: RemoteShell, host: BootstrapHost, requireDocker: boolean) => {
     const report = await ensureHostPrerequisites(shell, {
       layout: layoutFor(host),
       requireDocker,

@@ -5,16 +5,16 @@ import type { EventSink } from '../events.js';
 import { clusterStateDir } from '../naming.js';
 import { mergeKubeconfigFile } from '../pki/kubeconfig.js';
 import { writeKeyFile } from '../pki/pem.js';
-import type { Inventory } from '../provision/inventory.js';
+import type { ClusterInstances } from '../provision/cluster-instances.js';
 import type { KeyPairResult } from '../provision/keypair.js';
 import { type BootstrapInventoryResult, bootstrapInventory } from './bootstrap-inventory.js';
-import { hostInventoryFromCluster } from './cluster-hosts.js';
+import { bootstrapHostsFromCluster } from './cluster-hosts.js';
 import type { HostBundle } from './control-plane-install.js';
 
 /** What the bootstrap step of create, update and scale receives once the infrastructure is settled. */
 export interface BootstrapContext {
   readonly cluster: string;
-  readonly inventory: Inventory;
+  readonly inventory: ClusterInstances;
   readonly keyPair: KeyPairResult;
   readonly stack: StackInfo;
   readonly events: EventSink;
@@ -67,7 +67,7 @@ export interface ClusterBootstrapResult extends BootstrapInventoryResult {
  */
 export async function bootstrapCluster(context: ClusterBootstrapContext): Promise<ClusterBootstrapResult> {
   const stateDir = clusterStateDir(context.cluster, context.stateRoot);
-  const inventory = hostInventoryFromCluster(context.inventory, {
+  const inventory = bootstrapHostsFromCluster(context.inventory, {
     user: context.user,
     address: context.address,
     ...(context.keyPair.privateKeyPath ? { privateKeyFile: context.keyPair.privateKeyPath } : {}),

@@ -1,8 +1,8 @@
 import { DeploymentError } from '../errors.js';
-import type { Host, Inventory } from '../provision/inventory.js';
-import type { HostInventory, HostInventoryEntry } from './inventory.js';
+import type { ClusterInstances, Host } from '../provision/cluster-instances.js';
+import type { BootstrapHost, BootstrapHosts } from './bootstrap-hosts.js';
 
-/** Options for {@link hostInventoryFromCluster}. */
+/** Options for {@link bootstrapHostsFromCluster}. */
 export interface ClusterHostsOptions {
   /** Login user on the instances (spec `ssh.user`). */
   readonly user: string;
@@ -36,7 +36,10 @@ function addressOf(h: Host, which: 'public' | 'private'): string {
  * the running master and every running worker, named by instance id (the agent's node name on EC2),
  * reached on the address the spec chose; each worker carries its group and the group's labels. Pure.
  */
-export function hostInventoryFromCluster(inventory: Inventory, options: ClusterHostsOptions): HostInventory {
+export function bootstrapHostsFromCluster(
+  inventory: ClusterInstances,
+  options: ClusterHostsOptions,
+): BootstrapHosts {
   const running = inventory.hosts.filter(usable);
   const masters = running.filter((h) => h.role === 'master');
   const master = masters.find((h) => h.lifecycleState === 'InService') ?? masters[0];
@@ -46,7 +49,7 @@ export function hostInventoryFromCluster(inventory: Inventory, options: ClusterH
       `cluster ${inventory.cluster} has no running master instance: run tugboat status ${inventory.cluster}, then retry`,
     );
   }
-  const entry = (h: Host): HostInventoryEntry => ({
+  const entry = (h: Host): BootstrapHost => ({
     name: h.id,
     address: addressOf(h, options.address),
     port: 22,

@@ -6,6 +6,7 @@ export {
   buildAgentService,
   installAgent,
 } from './agent-install.js';
+export { type BootstrapHost, type BootstrapHosts, parseBootstrapHosts } from './bootstrap-hosts.js';
 export {
   type BootstrapInventoryOptions,
   type BootstrapInventoryResult,
@@ -22,7 +23,7 @@ export {
   type ClusterBootstrapResult,
 } from './cluster-bootstrap.js';
 export { type ClusterHealth, type ClusterHealthOptions, readClusterHealth } from './cluster-health.js';
-export { type ClusterHostsOptions, hostInventoryFromCluster } from './cluster-hosts.js';
+export { bootstrapHostsFromCluster, type ClusterHostsOptions } from './cluster-hosts.js';
 export {
   buildControlPlaneFiles,
   buildControlPlaneService,
@@ -58,7 +59,6 @@ export {
   type PackageManager,
   type PackageNeeds,
 } from './install-packages.js';
-export { type HostInventory, type HostInventoryEntry, parseHostInventory } from './inventory.js';
 export { type InventoryAccessOptions, onHost, openHostShell } from './inventory-access.js';
 export {
   buildHostLayout,

@@ -3,13 +3,13 @@ import { type EventSink, silentEvents } from '../events.js';
 import { connectSsh } from '../ssh/connect.js';
 import type { RemoteShell } from '../ssh/remote-shell.js';
 import type { SshShell } from '../ssh/ssh-shell.js';
-import type { HostInventory, HostInventoryEntry } from './inventory.js';
+import type { BootstrapHost, BootstrapHosts } from './bootstrap-hosts.js';
 import type { HostLayout } from './layout.js';
 import { timedStep } from './timed-step.js';
 
 /** How to reach and lay out the inventory's hosts. */
 export interface InventoryAccessOptions {
-  readonly inventory: HostInventory;
+  readonly inventory: BootstrapHosts;
   /** Local state of the cluster (`~/.tugboat/<cluster>`): CA, certificates, known_hosts. */
   readonly stateDir: string;
   /** Record host keys never seen before (`--trust-new-hosts`). @default false */
@@ -17,7 +17,7 @@ export interface InventoryAccessOptions {
   /** Hosts worked on at once after the master. @default 10 */
   readonly concurrency?: number;
   /** The layout on each host. Tests give every simulated host its own root. @default DEFAULT_HOST_LAYOUT */
-  readonly layoutFor?: (host: HostInventoryEntry) => HostLayout;
+  readonly layoutFor?: (host: BootstrapHost) => HostLayout;
   /** SSH connection attempts per host (instances may still be booting). @default 10 */
   readonly connectAttempts?: number;
   /** @default silentEvents */
@@ -29,7 +29,7 @@ export interface InventoryAccessOptions {
  * Opens an SSH session to an inventory host (through its jump host, if any) with the inventory's
  * key, the host key checked against the cluster's known_hosts (plus keys pinned in the inventory).
  */
-export function openHostShell(host: HostInventoryEntry, o: InventoryAccessOptions): Promise<SshShell> {
+export function openHostShell(host: BootstrapHost, o: InventoryAccessOptions): Promise<SshShell> {
   const inv = o.inventory;
   const hostKeys = {
     knownHostsPath: join(o.stateDir, 'known_hosts'),
@@ -61,7 +61,7 @@ export function openHostShell(host: HostInventoryEntry, o: InventoryAccessOption
 
 /** Runs `fn` with a session to `host`, closing it afterwards. */
 export async function onHost<T>(
-  host: HostInventoryEntry,
+  host: BootstrapHost,
   o: InventoryAccessOptions,
   fn: (shell: RemoteShell) => Promise<T>,
 ): Promise<T> {

@@ -1,9 +1,9 @@
 import type { StackInfo } from '../aws/cloudformation.js';
-import { hostInventoryFromCluster } from '../bootstrap/cluster-hosts.js';
-import type { HostInventory, HostInventoryEntry } from '../bootstrap/inventory.js';
+import type { BootstrapHost, BootstrapHosts } from '../bootstrap/bootstrap-hosts.js';
+import { bootstrapHostsFromCluster } from '../bootstrap/cluster-hosts.js';
 import { UsageError } from '../errors.js';
 import { checkClusterName, clusterStateDir, stackNameOf } from '../naming.js';
-import { buildInventory, type Inventory } from '../provision/inventory.js';
+import { type ClusterInstances, listClusterInstances } from '../provision/cluster-instances.js';
 import type { KeyPairResult } from '../provision/keypair.js';
 import type { ClusterSettings } from '../provision/template/index.js';
 import { localKeyPair } from './settle.js';
@@ -25,9 +25,9 @@ export interface ClusterAccess {
   readonly stack: StackInfo;
   readonly settings: ClusterSettings;
   /** Groups and instances as the auto-scaling groups report them. */
-  readonly inventory: Inventory;
+  readonly inventory: ClusterInstances;
   /** The running master and workers, on the address the settings choose. */
-  readonly hosts: HostInventory;
+  readonly hosts: BootstrapHosts;
   readonly keyPair: KeyPairResult;
   /** `<state>/<cluster>`: CA, certificates, known_hosts, kubeconfig. */
   readonly stateDir: string;
@@ -45,9 +45,9 @@ export async function readClusterAccess(options: ClusterAccessOptions): Promise<
   const stack = await aws.cloudFormation.describeStack(stackName);
   if (!stack) throw noStackError(cluster, stackName);
   const settings = options.settings ?? stackSettings(stack);
-  const inventory = await buildInventory({ ec2: aws.ec2, autoScaling: aws.autoScaling, cluster });
+  const inventory = await listClusterInstances({ ec2: aws.ec2, autoScaling: aws.autoScaling, cluster });
   const keyPair = localKeyPair(cluster, options.stateRoot);
-  const hosts = hostInventoryFromCluster(inventory, {
+  const hosts = bootstrapHostsFromCluster(inventory, {
     user: settings.sshUser,
     address: settings.sshAddress,
     groupLabels: settings.groupLabels,
@@ -68,7 +68,7 @@ export async function readClusterAccess(options: ClusterAccessOptions): Promise<
  * The host `tugboat ssh` goes to: the master (`which` = 'master') or the running instance with
  * that id. An unknown id is a UsageError that lists the valid ones.
  */
-export function selectClusterHost(hosts: HostInventory, which: string): HostInventoryEntry {
+export function selectClusterHost(hosts: BootstrapHosts, which: string): BootstrapHost {
   if (which === 'master') return hosts.master;
   const all = [hosts.master, ...hosts.workers];
   const found = all.find((h) => h.name === which);

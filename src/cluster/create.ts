@@ -2,7 +2,7 @@ import { CLUSTER_TAG } from '../aws/types.js';
 import type { ClusterBootstrapResult } from '../bootstrap/cluster-bootstrap.js';
 import { runPhase, silentEvents } from '../events.js';
 import { checkClusterName, stackNameOf } from '../naming.js';
-import type { Inventory } from '../provision/inventory.js';
+import type { ClusterInstances } from '../provision/cluster-instances.js';
 import { ensureKeyPair } from '../provision/keypair.js';
 import { deployStack, type StackDeployResult } from '../provision/stack.js';
 import { s3TemplateStore } from '../provision/template-store.js';
@@ -34,7 +34,7 @@ export interface CreateClusterResult {
   readonly keyName: string;
   readonly privateKeyPath?: string;
   readonly apiEndpoint?: string;
-  readonly inventory: Inventory;
+  readonly inventory: ClusterInstances;
   readonly bootstrapped: boolean;
   /** What the SSH bootstrap did (hosts, kubeconfig), when it ran. */
   readonly bootstrap?: ClusterBootstrapResult;

@@ -2,7 +2,7 @@ import type { ClusterBootstrapResult } from '../bootstrap/cluster-bootstrap.js';
 import { UsageError } from '../errors.js';
 import { silentEvents } from '../events.js';
 import { checkClusterName, stackNameOf } from '../naming.js';
-import { buildInventory, type GroupStatus } from '../provision/inventory.js';
+import { type GroupStatus, listClusterInstances } from '../provision/cluster-instances.js';
 import { type BootstrapOption, prepareBootstrap } from './bootstrap-step.js';
 import { localKeyPair, settleCluster } from './settle.js';
 import { noStackError, stackSettings } from './stack-settings.js';
@@ -47,7 +47,7 @@ export async function scaleGroup(options: ScaleGroupOptions): Promise<ScaleGroup
   const cluster = checkClusterName(options.cluster);
   const events = options.events ?? silentEvents;
   const { aws } = options;
-  const inv = await buildInventory({ ec2: aws.ec2, autoScaling: aws.autoScaling, cluster });
+  const inv = await listClusterInstances({ ec2: aws.ec2, autoScaling: aws.autoScaling, cluster });
   const group = inv.groups.find((g) => g.name === options.group);
   if (!group) {
     const known = inv.groups.map((g) => g.name).join(', ') || 'none';

@@ -5,8 +5,12 @@ import type { BootstrapContext } from '../bootstrap/cluster-bootstrap.js';
 import { DeploymentError } from '../errors.js';
 import { runPhase, silentEvents } from '../events.js';
 import { clusterStateDir, keyPairName, stackNameOf } from '../naming.js';
+import {
+  type ClusterInstances,
+  listClusterInstances,
+  waitForGroups,
+} from '../provision/cluster-instances.js';
 import { assignEips, ensurePoolTags } from '../provision/eip.js';
-import { buildInventory, type Inventory, waitForGroups } from '../provision/inventory.js';
 import type { KeyPairResult } from '../provision/keypair.js';
 import type { LifecycleOptions } from './types.js';
 
@@ -30,7 +34,7 @@ export interface SettleClusterOptions extends LifecycleOptions {
  * EIPs, wait until every group has its desired instances InService, give the EIP groups' new
  * instances pool addresses, then run the bootstrap hook. Each step is idempotent.
  */
-export async function settleCluster(options: SettleClusterOptions): Promise<Inventory> {
+export async function settleCluster(options: SettleClusterOptions): Promise<ClusterInstances> {
   const { aws, cluster, signal } = options;
   const events = options.events ?? silentEvents;
   if (options.template) {
@@ -65,7 +69,7 @@ export async function settleCluster(options: SettleClusterOptions): Promise<Inve
           groups: eipGroups,
           ...(signal ? { signal } : {}),
         });
-        return buildInventory({ ec2: aws.ec2, autoScaling: aws.autoScaling, cluster });
+        return listClusterInstances({ ec2: aws.ec2, autoScaling: aws.autoScaling, cluster });
       })
     : waited;
   const hook = options.bootstrap;

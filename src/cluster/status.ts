@@ -1,8 +1,8 @@
 import { CLUSTER_TAG } from '../aws/types.js';
 import { DeploymentError } from '../errors.js';
 import { checkClusterName, stackNameOf } from '../naming.js';
+import { type GroupStatus, type Host, listClusterInstances } from '../provision/cluster-instances.js';
 import { listPool, type PoolAddress } from '../provision/eip.js';
-import { buildInventory, type GroupStatus, type Host } from '../provision/inventory.js';
 import { API_ENDPOINT_OUTPUT, type LifecycleOptions } from './types.js';
 
 /** Options of `clusterStatus`. */
@@ -34,7 +34,7 @@ export async function clusterStatus(options: ClusterStatusOptions): Promise<Clus
   const stackName = stackNameOf(cluster);
   const [stack, inventory, eips] = await Promise.all([
     aws.cloudFormation.describeStack(stackName),
-    buildInventory({ ec2: aws.ec2, autoScaling: aws.autoScaling, cluster }),
+    listClusterInstances({ ec2: aws.ec2, autoScaling: aws.autoScaling, cluster }),
     listPool(aws.ec2, cluster),
   ]);
   if (!stack && inventory.groups.length === 0) {

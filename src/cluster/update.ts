@@ -2,7 +2,7 @@ import { CLUSTER_TAG } from '../aws/types.js';
 import type { ClusterBootstrapResult } from '../bootstrap/cluster-bootstrap.js';
 import { runPhase, silentEvents } from '../events.js';
 import { checkClusterName, keyPairName, stackNameOf } from '../naming.js';
-import type { Inventory } from '../provision/inventory.js';
+import type { ClusterInstances } from '../provision/cluster-instances.js';
 import {
   applyStackUpdate,
   type ChangeSummary,
@@ -37,7 +37,7 @@ export interface UpdateClusterResult {
   readonly stackName: string;
   readonly action: 'updated' | 'unchanged' | 'declined';
   readonly changes?: ChangeSummary;
-  readonly inventory?: Inventory;
+  readonly inventory?: ClusterInstances;
   /** What the SSH bootstrap did, when it ran. */
   readonly bootstrap?: ClusterBootstrapResult;
 }

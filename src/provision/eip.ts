@@ -4,7 +4,7 @@ import { AwsCallError } from '../aws/errors.js';
 import { CLUSTER_TAG, clusterFilter, POOL_TAG, type Tags, tagsFromList } from '../aws/types.js';
 import { DeploymentError, UsageError } from '../errors.js';
 import type { EventSink } from '../events.js';
-import { buildInventory, type Host, type InventoryOptions } from './inventory.js';
+import { type ClusterInstancesOptions, type Host, listClusterInstances } from './cluster-instances.js';
 import { throwIfAborted } from './wait.js';
 
 /** An address of the cluster's EIP pool. */
@@ -70,7 +70,7 @@ export async function ensurePoolTags(options: {
 }
 
 /** Options of `assignEips`. */
-export interface AssignEipsOptions extends InventoryOptions {
+export interface AssignEipsOptions extends ClusterInstancesOptions {
   readonly events: EventSink;
   readonly signal?: AbortSignal;
   /** Only hosts of this group. @default the groups whose spec says `eip: true` */
@@ -113,7 +113,7 @@ function usableBy(a: PoolAddress, host: Host): boolean {
  * already have an EIP are left alone, so re-running is safe.
  */
 export async function assignEips(options: AssignEipsOptions): Promise<AssignEipsResult> {
-  const inv = await buildInventory(options);
+  const inv = await listClusterInstances(options);
   if (options.group && !inv.groups.some((g) => g.name === options.group)) {
     const known = inv.groups.map((g) => g.name).join(', ') || 'none';
     throw new UsageError(

@@ -89,7 +89,7 @@ async function templateLeftovers(aws: AwsClients, cluster: string): Promise<Left
  */
 export async function findLeftovers(aws: AwsClients, cluster: string): Promise<Leftover[]> {
   const filter = [clusterFilter(cluster)];
-  const { ec2 } = aws;
+  const ec2 = aws.ec2Sweep;
   const [groups, instances, templates, addresses, vpcs, subnets, tables, gateways, groupsSg, keys] =
     await Promise.all([
       aws.autoScaling.describeGroups({ filters: filter }),

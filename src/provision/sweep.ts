@@ -28,7 +28,7 @@ export interface SweepResult {
 const GONE = /NotFound|NoSuchHostedZone|InvalidRoute53|does not exist|not found/i;
 
 async function remove(aws: AwsClients, l: Leftover): Promise<void> {
-  const { ec2 } = aws;
+  const ec2 = aws.ec2Sweep;
   switch (l.kind) {
     case 'auto-scaling-group':
       return aws.autoScaling.deleteGroup(l.id, true);
@@ -124,7 +124,7 @@ export async function sweepCluster(options: SweepOptions): Promise<SweepResult> 
     if (sgBlocked) {
       // Groups whose rules name each other can never be deleted one by one: drop those rules.
       for (const g of left.filter((x) => x.kind === 'security-group')) {
-        await options.aws.ec2.revokeSecurityGroupReferences(g.id).catch(() => 0);
+        await options.aws.ec2Sweep.revokeSecurityGroupReferences(g.id).catch(() => 0);
       }
     }
     if (blocked && round < maxRounds) {

@@ -76,6 +76,6 @@ describe('abort signal', () => {
       endpointUrl: 'http://127.0.0.1:9',
       signal: controller.signal,
     });
-    await expect(aws.ec2.describeVpcs([])).rejects.toBeInstanceOf(AbortError);
+    await expect(aws.ec2Sweep.describeVpcs([])).rejects.toBeInstanceOf(AbortError);
   });
 });

@@ -4,13 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_SERVICE } from '../../src/bootstrap/agent-install.js';
+import {
+  type BootstrapHost,
+  type BootstrapHosts,
+  parseBootstrapHosts,
+} from '../../src/bootstrap/bootstrap-hosts.js';
 import { bootstrapInventory, uninstallInventory } from '../../src/bootstrap/bootstrap-inventory.js';
 import { CONTROL_PLANE_SERVICE, type HostBundle } from '../../src/bootstrap/control-plane-install.js';
-import {
-  type HostInventory,
-  type HostInventoryEntry,
-  parseHostInventory,
-} from '../../src/bootstrap/inventory.js';
 import { buildHostLayout, layoutDirectories } from '../../src/bootstrap/layout.js';
 import { serviceStatus, stopService } from '../../src/bootstrap/service.js';
 import { RecordingEvents } from '../../src/events.js';
@@ -30,8 +30,8 @@ let apiPort: number;
 let agentPort: number;
 let inventoryText: string;
 const events = new RecordingEvents();
-const layoutFor = (h: HostInventoryEntry) => buildHostLayout({ root: join(dir, 'hosts', h.name) });
-const options = (inventory: HostInventory, trustNewHosts = true) => ({
+const layoutFor = (h: BootstrapHost) => buildHostLayout({ root: join(dir, 'hosts', h.name) });
+const options = (inventory: BootstrapHosts, trustNewHosts = true) => ({
   inventory,
   stateDir: join(dir, 'state'),
   trustNewHosts,
@@ -39,7 +39,7 @@ const options = (inventory: HostInventory, trustNewHosts = true) => ({
   bundle,
   apiPort,
   apiListen: `127.0.0.1:${apiPort}`,
-  agentListen: (h: HostInventoryEntry) => `${h.address}:${agentPort}`,
+  agentListen: (h: BootstrapHost) => `${h.address}:${agentPort}`,
   readyTimeoutMs: 120_000,
   connectAttempts: 2,
   events,
@@ -80,7 +80,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (inventoryText) {
-    await uninstallInventory({ ...options(parseHostInventory(inventoryText)) }).catch(() => undefined);
+    await uninstallInventory({ ...options(parseBootstrapHosts(inventoryText)) }).catch(() => undefined);
   }
   for (const s of sshds.values()) await s.stop();
   rmSync(dir, { recursive: true, force: true });
@@ -96,7 +96,7 @@ function kubectl(args: string[]): string {
 
 describe('bootstrap --inventory with three hosts over SSH', () => {
   it('brings up the control plane and two Ready nodes that real kubectl sees', async () => {
-    const result = await bootstrapInventory(options(parseHostInventory(inventoryText)));
+    const result = await bootstrapInventory(options(parseBootstrapHosts(inventoryText)));
     for (const h of result.hosts) expect(h.ok, h.ok ? '' : h.error.message).toBe(true);
     writeKeyFile(join(dir, 'state', 'kubeconfig'), result.kubeconfig);
     const nodes = kubectl(['get', 'nodes', '--no-headers']);
@@ -105,7 +105,7 @@ describe('bootstrap --inventory with three hosts over SSH', () => {
   });
 
   it('running it again uploads nothing and restarts nothing', async () => {
-    const result = await bootstrapInventory(options(parseHostInventory(inventoryText), false));
+    const result = await bootstrapInventory(options(parseBootstrapHosts(inventoryText), false));
     expect(
       result.hosts.map((h) =>
         h.ok ? [h.host, h.value.bytesUploaded, h.value.serviceChanged] : [h.host, h.error.message],
@@ -118,9 +118,9 @@ describe('bootstrap --inventory with three hosts over SSH', () => {
   });
 
   it('with force, a third run uploads every file again and restarts every service', async () => {
-    const inventory = parseHostInventory(inventoryText);
+    const inventory = parseBootstrapHosts(inventoryText);
     const hosts = [inventory.master, ...inventory.workers];
-    const service = (h: HostInventoryEntry) => (h.role === 'master' ? CONTROL_PLANE_SERVICE : AGENT_SERVICE);
+    const service = (h: BootstrapHost) => (h.role === 'master' ? CONTROL_PLANE_SERVICE : AGENT_SERVICE);
     // The hosts share this machine, so their supervised services are visible from a local shell.
     const status = () =>
       Promise.all(hosts.map((h) => serviceStatus(new LocalShell(), service(h), { layout: layoutFor(h) })));
@@ -154,7 +154,7 @@ describe('bootstrap --inventory with three hosts over SSH', () => {
   it('skipReady leaves a working cluster alone: no host is even connected to', async () => {
     const skipped = new RecordingEvents();
     const again = await bootstrapInventory({
-      ...options(parseHostInventory(inventoryText), false),
+      ...options(parseBootstrapHosts(inventoryText), false),
       events: skipped,
       skipReady: true,
     });
@@ -169,7 +169,7 @@ describe('bootstrap --inventory with three hosts over SSH', () => {
   });
 
   it('skipReady with the control plane down: the master is bootstrapped first, then the Nodes asked again', async () => {
-    const inventory = parseHostInventory(inventoryText);
+    const inventory = parseBootstrapHosts(inventoryText);
     await stopService(new LocalShell(), CONTROL_PLANE_SERVICE, { layout: layoutFor(inventory.master) });
     const seen = new RecordingEvents();
     const result = await bootstrapInventory({ ...options(inventory, false), events: seen, skipReady: true });
@@ -198,7 +198,7 @@ describe('bootstrap --inventory with three hosts over SSH', () => {
     });
     sshds.set('w3', stranger);
     const text = `${inventoryText}\n  - { name: w3, address: 127.0.0.4, port: ${stranger.port}, role: worker }`;
-    const result = await bootstrapInventory(options(parseHostInventory(text), true));
+    const result = await bootstrapInventory(options(parseBootstrapHosts(text), true));
     const byHost = Object.fromEntries(result.hosts.map((h) => [h.host, h]));
     expect(byHost.m1?.ok).toBe(true);
     expect(byHost.w1?.ok).toBe(true);
@@ -229,7 +229,7 @@ describe('bootstrap --inventory with three hosts over SSH', () => {
   });
 
   it('uninstall leaves no tugboat process or directory on any host', async () => {
-    const inventory = parseHostInventory(inventoryText);
+    const inventory = parseBootstrapHosts(inventoryText);
     // w2's host key changed on purpose above; trust its new key by forgetting the old one.
     rmSync(join(dir, 'state', 'known_hosts'));
     const outcomes = await uninstallInventory(options(inventory, true));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { hostInventoryFromCluster } from '../../src/bootstrap/cluster-hosts.js';
-import type { Host, Inventory } from '../../src/provision/inventory.js';
+import { bootstrapHostsFromCluster } from '../../src/bootstrap/cluster-hosts.js';
+import type { ClusterInstances, Host } from '../../src/provision/cluster-instances.js';
 
 const host = (over: Partial<Host> & Pick<Host, 'id' | 'role'>): Host => ({
   group: over.role === 'master' ? 'master' : 'workers',
@@ -11,7 +11,7 @@ const host = (over: Partial<Host> & Pick<Host, 'id' | 'role'>): Host => ({
   ...over,
 });
 
-const inventory: Inventory = {
+const inventory: ClusterInstances = {
   cluster: 'demo',
   groups: [],
   hosts: [
@@ -34,9 +34,9 @@ const inventory: Inventory = {
   ],
 };
 
-describe('hostInventoryFromCluster', () => {
+describe('bootstrapHostsFromCluster', () => {
   it('uses the EIP, then the public IP, names hosts by instance id and skips terminating instances', () => {
-    const inv = hostInventoryFromCluster(inventory, {
+    const inv = bootstrapHostsFromCluster(inventory, {
       user: 'ec2-user',
       address: 'public',
       privateKeyFile: '/k',
@@ -57,7 +57,7 @@ describe('hostInventoryFromCluster', () => {
   });
 
   it('uses private addresses when asked', () => {
-    const inv = hostInventoryFromCluster(inventory, { user: 'admin', address: 'private' });
+    const inv = bootstrapHostsFromCluster(inventory, { user: 'admin', address: 'private' });
     expect([inv.master.address, ...inv.workers.map((w) => w.address)]).toEqual([
       '10.0.1.4',
       '10.0.1.5',
@@ -66,12 +66,12 @@ describe('hostInventoryFromCluster', () => {
   });
 
   it('says how to fix a host without the chosen address, and a cluster without a master', () => {
-    const noPublic: Inventory = { ...inventory, hosts: [host({ id: 'i-m', role: 'master' })] };
-    expect(() => hostInventoryFromCluster(noPublic, { user: 'u', address: 'public' })).toThrow(
+    const noPublic: ClusterInstances = { ...inventory, hosts: [host({ id: 'i-m', role: 'master' })] };
+    expect(() => bootstrapHostsFromCluster(noPublic, { user: 'u', address: 'public' })).toThrow(
       /instance i-m has no public address: .*ssh.address: private/,
     );
     expect(() =>
-      hostInventoryFromCluster(
+      bootstrapHostsFromCluster(
         { ...inventory, hosts: inventory.hosts.slice(1) },
         { user: 'u', address: 'public' },
       ),

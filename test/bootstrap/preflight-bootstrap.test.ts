@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_SERVICE } from '../../src/bootstrap/agent-install.js';
+import { type BootstrapHost, parseBootstrapHosts } from '../../src/bootstrap/bootstrap-hosts.js';
 import { bootstrapInventory, uninstallInventory } from '../../src/bootstrap/bootstrap-inventory.js';
 import type { HostBundle } from '../../src/bootstrap/control-plane-install.js';
-import { type HostInventoryEntry, parseHostInventory } from '../../src/bootstrap/inventory.js';
 import { buildHostLayout } from '../../src/bootstrap/layout.js';
 import { servicePaths } from '../../src/bootstrap/service-units.js';
 import { RemoteCommandError } from '../../src/errors.js';
@@ -28,16 +28,16 @@ let inventoryText: string;
 const sshds: Sshd[] = [];
 const fixtures = new Map<string, PackageFixture>();
 const agentPorts = new Map<string, number>();
-const layoutFor = (h: HostInventoryEntry) => buildHostLayout({ root: join(dir, 'hosts', h.name) });
+const layoutFor = (h: BootstrapHost) => buildHostLayout({ root: join(dir, 'hosts', h.name) });
 const options = (events: RecordingEvents) => ({
-  inventory: parseHostInventory(inventoryText),
+  inventory: parseBootstrapHosts(inventoryText),
   stateDir: join(dir, 'state'),
   trustNewHosts: true,
   layoutFor,
   bundle,
   apiPort,
   apiListen: `127.0.0.1:${apiPort}`,
-  agentListen: (h: HostInventoryEntry) => `${h.address}:${agentPorts.get(h.name)}`,
+  agentListen: (h: BootstrapHost) => `${h.address}:${agentPorts.get(h.name)}`,
   readyTimeoutMs: 120_000,
   connectAttempts: 2,
   events,
@@ -106,7 +106,7 @@ describe('bootstrap installs node where it is missing (stand-in apt-get on real 
     ]);
     // The agent runs the node the install put on PATH.
     const supervisor = readFileSync(
-      servicePaths(layoutFor({ name: 'w1' } as HostInventoryEntry), AGENT_SERVICE).supervisor,
+      servicePaths(layoutFor({ name: 'w1' } as BootstrapHost), AGENT_SERVICE).supervisor,
       'utf8',
     );
     expect(supervisor).toContain(join(fixtures.get('w1')!.bin, 'node'));

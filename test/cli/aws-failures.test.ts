@@ -9,13 +9,8 @@ import {
 } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CloudFormationApi } from '../../src/aws/cloudformation.js';
-import {
-  AbortError,
-  buildSshKeyPair,
-  createAwsClients,
-  deleteCluster,
-  RecordingEvents,
-} from '../../src/index.js';
+import { AbortError, createAwsClients, deleteCluster, RecordingEvents } from '../../src/index.js';
+import { buildSshKeyPair } from '../../src/provision/keypair.js';
 import { type Moto, startMoto } from '../harness/moto.js';
 import { freePort } from '../harness/process.js';
 import { writeTestSpec } from '../support/aws-spec.js';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { hostInventoryFromCluster } from '../../src/bootstrap/cluster-hosts.js';
+import { bootstrapHostsFromCluster } from '../../src/bootstrap/cluster-hosts.js';
 import { selectClusterHost } from '../../src/cluster/access.js';
 import { UsageError } from '../../src/errors.js';
-import type { Host, Inventory } from '../../src/provision/inventory.js';
+import type { ClusterInstances, Host } from '../../src/provision/cluster-instances.js';
 import {
   buildClusterSettings,
   parseClusterSettings,
@@ -50,7 +50,7 @@ const host = (id: string, role: 'master' | 'worker', group: string, privateIp: s
 });
 
 describe('the hosts of a running cluster', () => {
-  const inventory: Inventory = {
+  const inventory: ClusterInstances = {
     cluster: 'demo',
     groups: [],
     hosts: [
@@ -59,7 +59,7 @@ describe('the hosts of a running cluster', () => {
       host('i-g', 'worker', 'green', '10.0.0.6'),
     ],
   };
-  const hosts = hostInventoryFromCluster(inventory, {
+  const hosts = bootstrapHostsFromCluster(inventory, {
     user: 'ec2-user',
     address: 'private',
     groupLabels: { green: { tier: 'green' } },

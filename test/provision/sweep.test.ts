@@ -101,7 +101,7 @@ describe('sweep by tag on moto_server', () => {
 
   it('revokes rules that name other groups', async () => {
     const { a } = await network(ec2, 'revoke');
-    expect(await env.aws.ec2.revokeSecurityGroupReferences(a)).toBe(1);
+    expect(await env.aws.ec2Sweep.revokeSecurityGroupReferences(a)).toBe(1);
     const after = await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [a] }));
     expect(after.SecurityGroups?.[0]?.IpPermissions ?? []).toEqual([]);
     await sweepCluster({ aws: env.aws, cluster: 'revoke', events: new RecordingEvents(), retryDelayMs: 10 });

@@ -1,4 +1,6 @@
-import { lineEvents, loadAgentConfig, parseLabels, startAgentProcess } from '../../index.js';
+import { loadAgentConfig, parseLabels } from '../../agent/config.js';
+import { startAgentProcess } from '../../agent/main.js';
+import { lineEvents } from '../../index.js';
 import type { CliIO, GlobalOptions } from '../support/context.js';
 import type { AgentFlags } from './agent.js';
 

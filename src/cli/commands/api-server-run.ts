@@ -1,6 +1,7 @@
+import { startControlPlane } from '../../control-plane/main.js';
+import { StoreDamageError } from '../../control-plane/store/index.js';
 import { TugboatError, UsageError } from '../../errors.js';
 import { lineEvents } from '../../events.js';
-import { StoreDamageError, startControlPlane } from '../../index.js';
 import type { CliIO, GlobalOptions } from '../support/context.js';
 import type { ControlPlaneFlags } from './api-server.js';
 

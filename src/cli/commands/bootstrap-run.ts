@@ -5,20 +5,18 @@ import {
   type BootstrapInventoryResult,
   bootstrapInventory,
   clusterStateDir,
-  defaultKubeconfigPath,
   type EventSink,
   type HostBundle,
   type HostOutcome,
   lineEvents,
   loadHostBundle,
-  mergeKubeconfigFile,
-  parseHostInventory,
+  parseBootstrapHosts,
   RemoteCommandError,
   type UninstallResult,
   UsageError,
   uninstallInventory,
-  writeKeyFile,
 } from '../../index.js';
+import { defaultKubeconfigPath, mergeKubeconfigFile, writeKeyFile } from '../../pki/index.js';
 import { confirm } from '../support/confirm.js';
 import {
   type CliIO,
@@ -51,7 +49,7 @@ async function loadInventory(io: CliIO, file: string) {
   const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
     throw new UsageError(`cannot read inventory ${path} (${err.code}): check the path`);
   });
-  const inventory = parseHostInventory(text, path);
+  const inventory = parseBootstrapHosts(text, path);
   const stateDir = clusterStateDir(inventory.cluster, cliStateRoot(io));
   const keyFile = inventory.privateKeyFile?.replace(/^~(?=\/)/, homedir());
   return {

@@ -1,11 +1,10 @@
 import {
   bootstrapRunningCluster,
-  buildClusterSettings,
-  type ClusterSettings,
   readClusterAccess,
   UsageError,
   uninstallRunningCluster,
 } from '../../index.js';
+import { buildClusterSettings, type ClusterSettings } from '../../provision/template/settings.js';
 import type { AwsFlags } from '../support/aws-flags.js';
 import { type AwsSession, withAwsSession } from '../support/aws-session.js';
 import { confirm } from '../support/confirm.js';

@@ -14,7 +14,7 @@ export const eipCommand: CommandModule = {
     );
     list.action(
       run(async (io, globals) => {
-        const { runEipList } = await import('./inspect-run.js');
+        const { runEipList } = await import('./eip-run.js');
         return runEipList(io, globals, String(list.args[0]), list.opts());
       }),
     );
@@ -30,7 +30,7 @@ export const eipCommand: CommandModule = {
       run(async (io, globals) => {
         const opts = assign.opts<{ group?: string; instance?: string }>();
         if (opts.group && opts.instance) throw new UsageError('give --group or --instance, not both');
-        const { runEipAssign } = await import('./inspect-run.js');
+        const { runEipAssign } = await import('./eip-run.js');
         return runEipAssign(io, globals, String(assign.args[0]), opts);
       }),
     );

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { clusterStateDir, defaultKubeconfigPath, mergeKubeconfigFile, UsageError } from '../../index.js';
+import { clusterStateDir, UsageError } from '../../index.js';
+import { defaultKubeconfigPath, mergeKubeconfigFile } from '../../pki/index.js';
 import { type CliIO, cliStateRoot, type GlobalOptions, printResult } from '../support/context.js';
 import type { KubeconfigFlags } from './kubeconfig.js';
 

@@ -7,11 +7,11 @@ import {
   type ClusterBootstrapResult,
   type ClusterDefinition,
   createCluster,
-  defaultKubeconfigPath,
   deleteCluster,
   loadHostBundle,
   updateCluster,
 } from '../../index.js';
+import { defaultKubeconfigPath } from '../../pki/index.js';
 import type { AwsFlags } from '../support/aws-flags.js';
 import { withAwsSession } from '../support/aws-session.js';
 import { confirm } from '../support/confirm.js';

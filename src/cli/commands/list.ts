@@ -7,7 +7,7 @@ export const listCommand: CommandModule = {
     const cmd = addAwsFlags(program.command('list').description('list the tugboat clusters in a region'));
     cmd.action(
       run(async (io, globals) => {
-        const { runList } = await import('./inspect-run.js');
+        const { runList } = await import('./list-run.js');
         return runList(io, globals, cmd.opts());
       }),
     );

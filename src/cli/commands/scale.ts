@@ -20,7 +20,7 @@ export const scaleCommand: CommandModule = {
     );
     cmd.action(
       run(async (io, globals) => {
-        const { runScale } = await import('./inspect-run.js');
+        const { runScale } = await import('./scale-run.js');
         return runScale(io, globals, String(cmd.args[0]), cmd.opts());
       }),
     );

@@ -12,7 +12,7 @@ export const statusCommand: CommandModule = {
     );
     cmd.action(
       run(async (io, globals) => {
-        const { runStatus } = await import('./inspect-run.js');
+        const { runStatus } = await import('./status-run.js');
         return runStatus(io, globals, String(cmd.args[0]), cmd.opts());
       }),
     );

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
+import { type RepairReport, repairEmbeddedStore } from '../../control-plane/store/index.js';
 import { UsageError } from '../../errors.js';
-import { type RepairReport, repairEmbeddedStore } from '../../index.js';
 import { confirm } from '../support/confirm.js';
 import { type CliIO, type GlobalOptions, printResult } from '../support/context.js';
 import type { StoreRepairFlags } from './store.js';

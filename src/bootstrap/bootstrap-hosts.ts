@@ -73,7 +73,7 @@ function describeIssue(issue: z.core.$ZodIssue, value: unknown): string {
 }
 
 /** One host of an inventory, with defaults applied. */
-export interface HostInventoryEntry {
+export interface BootstrapHost {
   readonly name: string;
   readonly address: string;
   readonly port: number;
@@ -86,8 +86,12 @@ export interface HostInventoryEntry {
   readonly labels?: Readonly<Record<string, string>>;
 }
 
-/** Hosts to bootstrap without AWS: on-premises machines, or simulated hosts in tests. */
-export interface HostInventory {
+/**
+ * The hosts to bootstrap over SSH: from an inventory file (on-premises machines, simulated hosts in
+ * tests) or from a cluster's instances (`bootstrapHostsFromCluster`). Not the AWS view of a
+ * cluster: that is `ClusterInstances` (provision/cluster-instances.ts).
+ */
+export interface BootstrapHosts {
   readonly cluster: string;
   /** @default 'docker' */
   readonly runtime: 'docker' | 'process';
@@ -99,15 +103,15 @@ export interface HostInventory {
     readonly user: string;
     readonly hostKey?: string;
   };
-  readonly master: HostInventoryEntry;
-  readonly workers: readonly HostInventoryEntry[];
+  readonly master: BootstrapHost;
+  readonly workers: readonly BootstrapHost[];
 }
 
 /**
  * Parses an inventory file (YAML). Throws ConfigError listing every problem with its path, e.g.
  * `hosts[2].role`. Exactly one host must be the master; names and addresses must be unique.
  */
-export function parseHostInventory(text: string, file?: string): HostInventory {
+export function parseBootstrapHosts(text: string, file?: string): BootstrapHosts {
   const fail = (issues: ConfigIssue[]) => new ConfigError(issues, file === undefined ? undefined : { file });
   let raw: unknown;
   try {
@@ -152,7 +156,7 @@ export function parseHostInventory(text: string, file?: string): HostInventory {
   if (issues.length > 0) throw fail(issues);
   const user = inv.ssh?.user ?? 'root';
   const defaultPort = inv.ssh?.port ?? 22;
-  const host = (h: (typeof inv.hosts)[number]): HostInventoryEntry => ({
+  const host = (h: (typeof inv.hosts)[number]): BootstrapHost => ({
     name: h.name,
     address: h.address,
     port: h.port ?? defaultPort,

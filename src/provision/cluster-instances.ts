@@ -35,15 +35,15 @@ export interface GroupStatus {
   readonly hosts: readonly Host[];
 }
 
-/** Every group and instance of a cluster, from AWS alone (no local state). */
-export interface Inventory {
+/** Every group and instance of a cluster, from AWS alone (no local state); `BootstrapHosts` is what bootstrap reaches over SSH. */
+export interface ClusterInstances {
   readonly cluster: string;
   readonly groups: readonly GroupStatus[];
   readonly hosts: readonly Host[];
 }
 
-/** What `buildInventory` and the waits need. */
-export interface InventoryOptions {
+/** What `listClusterInstances` and the waits need. */
+export interface ClusterInstancesOptions {
   readonly ec2: Ec2Api;
   readonly autoScaling: AutoScalingApi;
   readonly cluster: string;
@@ -66,7 +66,7 @@ export async function findGroups(autoScaling: AutoScalingApi, cluster: string): 
 }
 
 /** Reads the cluster's groups, instances and their addresses (ASG instances → hosts). */
-export async function buildInventory(options: InventoryOptions): Promise<Inventory> {
+export async function listClusterInstances(options: ClusterInstancesOptions): Promise<ClusterInstances> {
   const groups = await findGroups(options.autoScaling, options.cluster);
   const ids = groups.flatMap((g) => g.instances.map((i) => i.id));
   const instances = ids.length
@@ -113,7 +113,7 @@ export async function buildInventory(options: InventoryOptions): Promise<Invento
 }
 
 /** Options of `waitForGroups`. */
-export interface WaitForGroupsOptions extends InventoryOptions {
+export interface WaitForGroupsOptions extends ClusterInstancesOptions {
   readonly events: EventSink;
   readonly signal?: AbortSignal;
   /** @default 1_800_000 */
@@ -126,11 +126,11 @@ export interface WaitForGroupsOptions extends InventoryOptions {
  * Waits (bounded) until every group of the cluster has its desired number of instances
  * InService, emitting `groups.progress` whenever the counts change.
  */
-export async function waitForGroups(options: WaitForGroupsOptions): Promise<Inventory> {
+export async function waitForGroups(options: WaitForGroupsOptions): Promise<ClusterInstances> {
   let last = '';
   return pollUntil(
     async () => {
-      const inv = await buildInventory(options);
+      const inv = await listClusterInstances(options);
       const line = inv.groups.map((g) => `${g.name} ${g.inService}/${g.desired}`).join(', ');
       if (line !== last) {
         last = line;

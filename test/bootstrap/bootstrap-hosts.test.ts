@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { parseHostInventory } from '../../src/bootstrap/inventory.js';
+import { parseBootstrapHosts } from '../../src/bootstrap/bootstrap-hosts.js';
 import { ConfigError } from '../../src/errors.js';
 
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDlzZ7pVQ3m3pQb0gqSx6qW2N5sHfJ6S0x3m8YtqJ6aL host';
 
 const issuesOf = (text: string) => {
   try {
-    parseHostInventory(text, 'hosts.yaml');
+    parseBootstrapHosts(text, 'hosts.yaml');
   } catch (err) {
     expect(err).toBeInstanceOf(ConfigError);
     return (err as ConfigError).issues.map((i) => `${i.path}: ${i.message}`);
@@ -14,9 +14,9 @@ const issuesOf = (text: string) => {
   throw new Error('expected a ConfigError');
 };
 
-describe('parseHostInventory', () => {
+describe('parseBootstrapHosts', () => {
   it('applies defaults and splits master and workers', () => {
-    const inv = parseHostInventory(`
+    const inv = parseBootstrapHosts(`
 cluster: lab
 ssh: { user: admin, privateKeyFile: ~/.ssh/lab, jumpHost: { address: bastion.lab.example } }
 hosts:

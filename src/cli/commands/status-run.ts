@@ -1,0 +1,20 @@
+import { clusterStatus } from '../../index.js';
+import type { AwsFlags } from '../support/aws-flags.js';
+import { withAwsSession } from '../support/aws-session.js';
+import type { CliIO, GlobalOptions } from '../support/context.js';
+import { printResult } from '../support/context.js';
+import { renderStatus } from '../support/format-cluster.js';
+
+/** `tugboat status NAME`. */
+export async function runStatus(
+  io: CliIO,
+  globals: GlobalOptions,
+  name: string,
+  flags: AwsFlags,
+): Promise<number> {
+  const status = await withAwsSession(io, globals, flags, undefined, (s) =>
+    clusterStatus({ ...s, cluster: name }),
+  );
+  printResult(io, globals, status, () => renderStatus(status));
+  return 0;
+}
