@@ -126,8 +126,11 @@ export {
   type EmbeddedStoreOptions,
   type EtcdStoreOptions,
   type EtcdTlsOptions,
+  type RepairReport,
+  repairEmbeddedStore,
   type Store,
   type StoreConfig,
+  StoreDamageError,
   StoreError,
 } from './control-plane/store/index.js';
 export * from './errors.js';

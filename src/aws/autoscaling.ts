@@ -1,12 +1,13 @@
 import {
   type AutoScalingClient,
   DeleteAutoScalingGroupCommand,
-  DescribeAutoScalingGroupsCommand,
+  paginateDescribeAutoScalingGroups,
   type AutoScalingGroup as SdkGroup,
   UpdateAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { awsCall } from './errors.js';
-import { type Filter, MAX_PAGES, type Tags, tagsFromList } from './types.js';
+import { collectPages } from './pages.js';
+import { type Filter, type Tags, tagsFromList } from './types.js';
 
 /** One instance of an auto-scaling group. */
 export interface GroupInstance {
@@ -69,25 +70,19 @@ export function sdkAutoScaling(client: AutoScalingClient, endpoint?: string): Au
   return {
     async describeGroups(query) {
       if (query.names && query.names.length === 0) return [];
-      const groups: AutoScalingGroup[] = [];
-      let token: string | undefined;
-      for (let page = 0; page < MAX_PAGES; page++) {
-        const out = await call('DescribeAutoScalingGroups', () =>
-          client.send(
-            new DescribeAutoScalingGroupsCommand({
-              ...(query.names ? { AutoScalingGroupNames: [...query.names] } : {}),
-              ...(query.filters
-                ? { Filters: query.filters.map((f) => ({ Name: f.name, Values: [...f.values] })) }
-                : {}),
-              NextToken: token,
-            }),
-          ),
-        );
-        groups.push(...(out.AutoScalingGroups ?? []).map(toGroup));
-        token = out.NextToken;
-        if (!token) break;
-      }
-      return groups;
+      const input = {
+        ...(query.names ? { AutoScalingGroupNames: [...query.names] } : {}),
+        ...(query.filters
+          ? { Filters: query.filters.map((f) => ({ Name: f.name, Values: [...f.values] })) }
+          : {}),
+      };
+      const groups = await call('DescribeAutoScalingGroups', () =>
+        collectPages(
+          paginateDescribeAutoScalingGroups({ client }, input),
+          (out) => out.AutoScalingGroups ?? [],
+        ),
+      );
+      return groups.map(toGroup);
     },
     async updateGroup(input) {
       await call('UpdateAutoScalingGroup', () =>

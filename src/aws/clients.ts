@@ -4,12 +4,14 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
-import { UsageError } from '../errors.js';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { AbortFanout } from './abort-fanout.js';
 import { type AutoScalingApi, sdkAutoScaling } from './autoscaling.js';
+import { type AwsService, type ResolveAwsConfigOptions, resolveAwsConfig } from './aws-config.js';
 import { type CloudFormationApi, sdkCloudFormation } from './cloudformation.js';
 import type { Ec2Api } from './ec2.js';
 import { sdkEc2 } from './ec2-sdk.js';
+import { proxyAgentsFromEnv } from './proxy.js';
 import { type Route53Api, sdkRoute53 } from './route53.js';
 import { type S3Api, sdkS3 } from './s3.js';
 import { type StsApi, sdkSts } from './sts.js';
@@ -17,7 +19,7 @@ import { type StsApi, sdkSts } from './sts.js';
 /** Every AWS API tugboat uses, for one region. Library functions take this as an argument. */
 export interface AwsClients {
   readonly region: string;
-  /** The custom endpoint in use (LocalStack, moto), if any. */
+  /** The custom EC2 endpoint in use (LocalStack, moto), if any; other services may have their own. */
   readonly endpointUrl?: string;
   readonly cloudFormation: CloudFormationApi;
   readonly ec2: Ec2Api;
@@ -28,16 +30,8 @@ export interface AwsClients {
   readonly sts: StsApi;
 }
 
-/** How to reach AWS. Flags win over the spec, which wins over the environment. */
-export interface AwsClientsOptions {
-  /** Region (from `--region` or the cluster spec). @default AWS_REGION, then AWS_DEFAULT_REGION */
-  readonly region?: string;
-  /** Custom endpoint (LocalStack, moto). @default AWS_ENDPOINT_URL, else the real AWS endpoints */
-  readonly endpointUrl?: string;
-  /** Shared-config profile. @default AWS_PROFILE, else the default credential chain */
-  readonly profile?: string;
-  /** Environment to read defaults from. @default process.env */
-  readonly env?: NodeJS.ProcessEnv;
+/** How to reach AWS. Flags win over the spec, which wins over the environment and config files. */
+export interface AwsClientsOptions extends ResolveAwsConfigOptions {
   /** Cancels in-flight requests when it fires (Ctrl-C). @default none */
   readonly signal?: AbortSignal;
 }
@@ -55,27 +49,20 @@ function withSignal<C extends object>(client: C, fanout: AbortFanout | undefined
 }
 
 /**
- * Makes the AWS clients. Credentials come from the SDK's default provider chain (environment,
- * shared config and SSO profiles, web identity, container and instance roles); keys present in
- * `env` are used directly so in-process callers with their own environment get what they expect.
+ * Makes the AWS clients from settings resolved as the AWS CLI does ({@link resolveAwsConfig}:
+ * profile region, per-service endpoints, retry settings). Credentials come from the SDK's default
+ * provider chain (environment, shared config and SSO profiles, web identity, container and
+ * instance roles); keys present in `env` are used directly so in-process callers with their own
+ * environment get what they expect. `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY` are honoured.
  */
-export function createAwsClients(options: AwsClientsOptions = {}): AwsClients {
+export async function createAwsClients(options: AwsClientsOptions = {}): Promise<AwsClients> {
   const env = options.env ?? process.env;
   // The SDK warns on every run that its releases after January 2027 need Node 22. tugboat supports
   // Node >= 20 with the SDK version it locks, so the warning is noise for its users; setting the
   // variable yourself (to anything but "true") brings it back.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const region = options.region || env.AWS_REGION || env.AWS_DEFAULT_REGION;
-  if (!region) {
-    throw new UsageError('no AWS region: pass --region, set region in the cluster spec, or set AWS_REGION');
-  }
-  const endpointUrl = options.endpointUrl || env.AWS_ENDPOINT_URL || undefined;
-  if (endpointUrl && !/^https?:\/\/[^\s]+$/.test(endpointUrl)) {
-    throw new UsageError(
-      `endpoint url "${endpointUrl}" is not an http(s) url: use e.g. http://localhost:4566`,
-    );
-  }
-  const profile = options.profile || env.AWS_PROFILE || undefined;
+  const resolved = await resolveAwsConfig(options);
+  const { region, profile, endpoints } = resolved;
   const credentials =
     !profile && env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
       ? {
@@ -84,27 +71,43 @@ export function createAwsClients(options: AwsClientsOptions = {}): AwsClients {
           ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
         }
       : undefined;
+  const agents = proxyAgentsFromEnv(env);
   const config = {
     region,
-    ...(endpointUrl ? { endpoint: endpointUrl } : {}),
     ...(profile ? { profile } : {}),
     ...(credentials ? { credentials } : {}),
-    maxAttempts: 5,
+    maxAttempts: resolved.maxAttempts,
+    retryMode: resolved.retryMode,
+    ...(agents.httpAgent || agents.httpsAgent ? { requestHandler: new NodeHttpHandler(agents) } : {}),
+  };
+  const forService = (service: AwsService) => {
+    const endpoint = endpoints[service];
+    return endpoint ? { ...config, endpoint } : config;
   };
   const fanout = options.signal ? new AbortFanout(options.signal) : undefined;
+  const endpointUrl = endpoints.ec2;
   return {
     region,
     ...(endpointUrl ? { endpointUrl } : {}),
-    cloudFormation: sdkCloudFormation(withSignal(new CloudFormationClient(config), fanout), endpointUrl),
-    ec2: sdkEc2(withSignal(new EC2Client(config), fanout), endpointUrl),
-    autoScaling: sdkAutoScaling(withSignal(new AutoScalingClient(config), fanout), endpointUrl),
-    route53: sdkRoute53(withSignal(new Route53Client(config), fanout), endpointUrl),
+    cloudFormation: sdkCloudFormation(
+      withSignal(new CloudFormationClient(forService('cloudFormation')), fanout),
+      endpoints.cloudFormation,
+    ),
+    ec2: sdkEc2(withSignal(new EC2Client(forService('ec2')), fanout), endpoints.ec2),
+    autoScaling: sdkAutoScaling(
+      withSignal(new AutoScalingClient(forService('autoScaling')), fanout),
+      endpoints.autoScaling,
+    ),
+    route53: sdkRoute53(withSignal(new Route53Client(forService('route53')), fanout), endpoints.route53),
     // Path-style addressing against a custom endpoint: `<bucket>.127.0.0.1` is no host name.
     s3: sdkS3(
-      withSignal(new S3Client({ ...config, ...(endpointUrl ? { forcePathStyle: true } : {}) }), fanout),
+      withSignal(
+        new S3Client({ ...forService('s3'), ...(endpoints.s3 ? { forcePathStyle: true } : {}) }),
+        fanout,
+      ),
       region,
-      endpointUrl,
+      endpoints.s3,
     ),
-    sts: sdkSts(withSignal(new STSClient(config), fanout), endpointUrl),
+    sts: sdkSts(withSignal(new STSClient(forService('sts')), fanout), endpoints.sts),
   };
 }

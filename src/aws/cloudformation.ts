@@ -5,14 +5,16 @@ import {
   DeleteChangeSetCommand,
   DeleteStackCommand,
   DescribeChangeSetCommand,
-  DescribeStackEventsCommand,
   DescribeStackResourcesCommand,
   DescribeStacksCommand,
   ExecuteChangeSetCommand,
+  paginateDescribeStackEvents,
+  paginateDescribeStacks,
   type Stack,
 } from '@aws-sdk/client-cloudformation';
 import { awsCall, isAwsError } from './errors.js';
-import { MAX_PAGES, type Tags, tagsFromList, tagsToList } from './types.js';
+import { collectPages } from './pages.js';
+import { type Tags, tagsFromList, tagsToList } from './types.js';
 
 /** What tugboat needs to know about a stack. */
 export interface StackInfo {
@@ -133,18 +135,10 @@ export function sdkCloudFormation(client: CloudFormationClient, endpoint?: strin
       }
     },
     async listStacks() {
-      const stacks: StackInfo[] = [];
-      let token: string | undefined;
-      for (let page = 0; page < MAX_PAGES; page++) {
-        const out = await call('DescribeStacks', () =>
-          client.send(new DescribeStacksCommand({ NextToken: token })),
-        );
-        for (const s of out.Stacks ?? [])
-          if (s.StackStatus !== 'DELETE_COMPLETE') stacks.push(toStackInfo(s));
-        token = out.NextToken;
-        if (!token) break;
-      }
-      return stacks;
+      const stacks = await call('DescribeStacks', () =>
+        collectPages(paginateDescribeStacks({ client }, {}), (out) => out.Stacks ?? []),
+      );
+      return stacks.filter((s) => s.StackStatus !== 'DELETE_COMPLETE').map(toStackInfo);
     },
     async createStack(input) {
       const out = await call('CreateStack', () =>
@@ -165,27 +159,24 @@ export function sdkCloudFormation(client: CloudFormationClient, endpoint?: strin
       await call('DeleteStack', () => client.send(new DeleteStackCommand({ StackName: name })));
     },
     async describeStackEvents(name, limit = 200) {
-      const events: StackEvent[] = [];
-      let token: string | undefined;
-      for (let page = 0; page < MAX_PAGES && events.length < limit; page++) {
-        const out = await call('DescribeStackEvents', () =>
-          client.send(new DescribeStackEventsCommand({ StackName: name, NextToken: token })),
-        );
-        for (const e of out.StackEvents ?? []) {
-          events.push({
-            id: e.EventId ?? '',
-            timestamp: e.Timestamp ?? new Date(0),
-            logicalId: e.LogicalResourceId ?? '',
-            ...(e.PhysicalResourceId ? { physicalId: e.PhysicalResourceId } : {}),
-            resourceType: e.ResourceType ?? '',
-            status: e.ResourceStatus ?? '',
-            ...(e.ResourceStatusReason ? { reason: e.ResourceStatusReason } : {}),
-          });
-        }
-        token = out.NextToken;
-        if (!token) break;
-      }
-      return events.slice(0, limit);
+      const events = await call('DescribeStackEvents', () =>
+        collectPages(
+          paginateDescribeStackEvents({ client }, { StackName: name }),
+          (out) => out.StackEvents ?? [],
+          limit,
+        ),
+      );
+      return events.map(
+        (e): StackEvent => ({
+          id: e.EventId ?? '',
+          timestamp: e.Timestamp ?? new Date(0),
+          logicalId: e.LogicalResourceId ?? '',
+          ...(e.PhysicalResourceId ? { physicalId: e.PhysicalResourceId } : {}),
+          resourceType: e.ResourceType ?? '',
+          status: e.ResourceStatus ?? '',
+          ...(e.ResourceStatusReason ? { reason: e.ResourceStatusReason } : {}),
+        }),
+      );
     },
     async describeStackResources(name) {
       const out = await call('DescribeStackResources', () =>

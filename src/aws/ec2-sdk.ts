@@ -10,15 +10,8 @@ import {
   DeleteSubnetCommand,
   DeleteVpcCommand,
   DescribeAddressesCommand,
-  DescribeInstancesCommand,
-  DescribeInternetGatewaysCommand,
   DescribeKeyPairsCommand,
-  DescribeLaunchTemplatesCommand,
-  DescribeNetworkInterfacesCommand,
-  DescribeRouteTablesCommand,
   DescribeSecurityGroupsCommand,
-  DescribeSubnetsCommand,
-  DescribeVpcsCommand,
   DetachInternetGatewayCommand,
   DetachNetworkInterfaceCommand,
   DisassociateAddressCommand,
@@ -26,6 +19,14 @@ import {
   type EC2Client,
   ImportKeyPairCommand,
   type IpPermission,
+  paginateDescribeInstances,
+  paginateDescribeInternetGateways,
+  paginateDescribeLaunchTemplates,
+  paginateDescribeNetworkInterfaces,
+  paginateDescribeRouteTables,
+  paginateDescribeSecurityGroups,
+  paginateDescribeSubnets,
+  paginateDescribeVpcs,
   ReleaseAddressCommand,
   RevokeSecurityGroupEgressCommand,
   RevokeSecurityGroupIngressCommand,
@@ -33,7 +34,8 @@ import {
 } from '@aws-sdk/client-ec2';
 import type { Ec2Api, Ec2Instance } from './ec2.js';
 import { awsCall } from './errors.js';
-import { type Filter, MAX_PAGES, tagsFromList, tagsToList } from './types.js';
+import { collectPages } from './pages.js';
+import { type Filter, tagsFromList, tagsToList } from './types.js';
 
 function sdkFilters(filters: readonly Filter[]) {
   return filters.length ? filters.map((f) => ({ Name: f.name, Values: [...f.values] })) : undefined;
@@ -43,28 +45,15 @@ function sdkFilters(filters: readonly Filter[]) {
 export function sdkEc2(client: EC2Client, endpoint?: string): Ec2Api {
   const call = <T>(action: string, fn: () => Promise<T>) => awsCall(`ec2:${action}`, fn, endpoint);
 
-  /** Reads every page of a describe call (at most MAX_PAGES). */
-  async function pages<O extends { NextToken?: string }, T>(
-    action: string,
-    send: (token: string | undefined) => Promise<O>,
-    pick: (out: O) => T[],
-  ): Promise<T[]> {
-    const items: T[] = [];
-    let token: string | undefined;
-    for (let page = 0; page < MAX_PAGES; page++) {
-      const out = await call(action, () => send(token));
-      items.push(...pick(out));
-      token = out.NextToken;
-      if (!token) break;
-    }
-    return items;
-  }
+  /** Reads every page of a describe call through the SDK's paginator (at most MAX_PAGES). */
+  const pages = <P, T>(action: string, paginator: AsyncIterable<P>, pick: (page: P) => readonly T[]) =>
+    call(action, () => collectPages(paginator, pick));
 
   return {
     describeInstances: (filters) =>
       pages(
         'DescribeInstances',
-        (NextToken) => client.send(new DescribeInstancesCommand({ Filters: sdkFilters(filters), NextToken })),
+        paginateDescribeInstances({ client }, { Filters: sdkFilters(filters) }),
         (out) =>
           (out.Reservations ?? []).flatMap((r) =>
             (r.Instances ?? []).map(
@@ -156,32 +145,25 @@ export function sdkEc2(client: EC2Client, endpoint?: string): Ec2Api {
       await call('DeleteKeyPair', () => client.send(new DeleteKeyPairCommand({ KeyName: name })));
     },
     describeVpcs: (filters) =>
-      pages(
-        'DescribeVpcs',
-        (NextToken) => client.send(new DescribeVpcsCommand({ Filters: sdkFilters(filters), NextToken })),
-        (out) =>
-          (out.Vpcs ?? []).map((v) => ({
-            id: v.VpcId ?? '',
-            vpcId: v.VpcId ?? '',
-            tags: tagsFromList(v.Tags),
-          })),
+      pages('DescribeVpcs', paginateDescribeVpcs({ client }, { Filters: sdkFilters(filters) }), (out) =>
+        (out.Vpcs ?? []).map((v) => ({
+          id: v.VpcId ?? '',
+          vpcId: v.VpcId ?? '',
+          tags: tagsFromList(v.Tags),
+        })),
       ),
     describeSubnets: (filters) =>
-      pages(
-        'DescribeSubnets',
-        (NextToken) => client.send(new DescribeSubnetsCommand({ Filters: sdkFilters(filters), NextToken })),
-        (out) =>
-          (out.Subnets ?? []).map((s) => ({
-            id: s.SubnetId ?? '',
-            vpcId: s.VpcId ?? '',
-            tags: tagsFromList(s.Tags),
-          })),
+      pages('DescribeSubnets', paginateDescribeSubnets({ client }, { Filters: sdkFilters(filters) }), (out) =>
+        (out.Subnets ?? []).map((s) => ({
+          id: s.SubnetId ?? '',
+          vpcId: s.VpcId ?? '',
+          tags: tagsFromList(s.Tags),
+        })),
       ),
     describeRouteTables: (filters) =>
       pages(
         'DescribeRouteTables',
-        (NextToken) =>
-          client.send(new DescribeRouteTablesCommand({ Filters: sdkFilters(filters), NextToken })),
+        paginateDescribeRouteTables({ client }, { Filters: sdkFilters(filters) }),
         (out) =>
           (out.RouteTables ?? []).map((t) => ({
             id: t.RouteTableId ?? '',
@@ -196,8 +178,7 @@ export function sdkEc2(client: EC2Client, endpoint?: string): Ec2Api {
     describeInternetGateways: (filters) =>
       pages(
         'DescribeInternetGateways',
-        (NextToken) =>
-          client.send(new DescribeInternetGatewaysCommand({ Filters: sdkFilters(filters), NextToken })),
+        paginateDescribeInternetGateways({ client }, { Filters: sdkFilters(filters) }),
         (out) =>
           (out.InternetGateways ?? []).map((g) => ({
             id: g.InternetGatewayId ?? '',
@@ -208,8 +189,7 @@ export function sdkEc2(client: EC2Client, endpoint?: string): Ec2Api {
     describeSecurityGroups: (filters) =>
       pages(
         'DescribeSecurityGroups',
-        (NextToken) =>
-          client.send(new DescribeSecurityGroupsCommand({ Filters: sdkFilters(filters), NextToken })),
+        paginateDescribeSecurityGroups({ client }, { Filters: sdkFilters(filters) }),
         (out) =>
           (out.SecurityGroups ?? []).map((g) => ({
             id: g.GroupId ?? '',
@@ -221,8 +201,7 @@ export function sdkEc2(client: EC2Client, endpoint?: string): Ec2Api {
     describeNetworkInterfaces: (filters) =>
       pages(
         'DescribeNetworkInterfaces',
-        (NextToken) =>
-          client.send(new DescribeNetworkInterfacesCommand({ Filters: sdkFilters(filters), NextToken })),
+        paginateDescribeNetworkInterfaces({ client }, { Filters: sdkFilters(filters) }),
         (out) =>
           (out.NetworkInterfaces ?? []).map((n) => ({
             id: n.NetworkInterfaceId ?? '',
@@ -236,8 +215,7 @@ export function sdkEc2(client: EC2Client, endpoint?: string): Ec2Api {
     describeLaunchTemplates: (filters) =>
       pages(
         'DescribeLaunchTemplates',
-        (NextToken) =>
-          client.send(new DescribeLaunchTemplatesCommand({ Filters: sdkFilters(filters), NextToken })),
+        paginateDescribeLaunchTemplates({ client }, { Filters: sdkFilters(filters) }),
         (out) =>
           (out.LaunchTemplates ?? []).map((t) => ({
             id: t.LaunchTemplateId ?? '',

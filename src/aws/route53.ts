@@ -1,13 +1,14 @@
 import {
   ChangeResourceRecordSetsCommand,
   DeleteHostedZoneCommand,
-  ListHostedZonesCommand,
   ListResourceRecordSetsCommand,
   ListTagsForResourcesCommand,
+  paginateListHostedZones,
   type ResourceRecordSet,
   type Route53Client,
 } from '@aws-sdk/client-route-53';
 import { awsCall } from './errors.js';
+import { collectPages } from './pages.js';
 import { MAX_PAGES, type Tags, tagsFromList } from './types.js';
 
 /** A hosted zone (the id without the `/hostedzone/` prefix). */
@@ -42,17 +43,10 @@ export function sdkRoute53(client: Route53Client, endpoint?: string): Route53Api
   const call = <T>(action: string, fn: () => Promise<T>) => awsCall(`route53:${action}`, fn, endpoint);
   return {
     async listHostedZones() {
-      const zones: HostedZone[] = [];
-      let marker: string | undefined;
-      for (let page = 0; page < MAX_PAGES; page++) {
-        const out = await call('ListHostedZones', () =>
-          client.send(new ListHostedZonesCommand({ Marker: marker })),
-        );
-        for (const z of out.HostedZones ?? []) zones.push({ id: bareId(z.Id ?? ''), name: z.Name ?? '' });
-        marker = out.IsTruncated ? out.NextMarker : undefined;
-        if (!marker) break;
-      }
-      return zones;
+      const zones = await call('ListHostedZones', () =>
+        collectPages(paginateListHostedZones({ client }, {}), (out) => out.HostedZones ?? []),
+      );
+      return zones.map((z): HostedZone => ({ id: bareId(z.Id ?? ''), name: z.Name ?? '' }));
     },
     async zoneTags(zoneIds) {
       const result: Record<string, Tags> = {};
@@ -65,6 +59,7 @@ export function sdkRoute53(client: Route53Client, endpoint?: string): Route53Api
       }
       return result;
     },
+    // The SDK has no paginator for ListResourceRecordSets (three cursor fields): paged by hand.
     async listRecordSets(zoneId) {
       const records: RecordSet[] = [];
       let name: string | undefined;

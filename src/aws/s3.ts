@@ -3,16 +3,16 @@ import {
   CreateBucketCommand,
   DeleteObjectCommand,
   GetObjectTaggingCommand,
-  ListObjectsV2Command,
-  type ListObjectsV2CommandOutput,
   PutBucketEncryptionCommand,
   PutBucketTaggingCommand,
   PutObjectCommand,
   PutPublicAccessBlockCommand,
+  paginateListObjectsV2,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { awsCall, isAwsError } from './errors.js';
-import { MAX_PAGES, type Tags, tagsFromList, tagsToList } from './types.js';
+import { collectPages } from './pages.js';
+import { type Tags, tagsFromList, tagsToList } from './types.js';
 
 /** Where a bucket lives and who must own it (every call passes ExpectedBucketOwner). */
 export interface BucketRef {
@@ -106,30 +106,21 @@ export function sdkS3(client: S3Client, region: string, endpoint?: string): S3Ap
       );
     },
     async listKeys(ref, prefix) {
-      const keys: string[] = [];
-      let token: string | undefined;
-      for (let page = 0; page < MAX_PAGES; page++) {
-        let out: ListObjectsV2CommandOutput;
-        try {
-          out = await call('ListObjectsV2', () =>
-            client.send(
-              new ListObjectsV2Command({
-                Bucket: ref.bucket,
-                ExpectedBucketOwner: ref.owner,
-                Prefix: prefix,
-                ContinuationToken: token,
-              }),
+      try {
+        const objects = await call('ListObjectsV2', () =>
+          collectPages(
+            paginateListObjectsV2(
+              { client },
+              { Bucket: ref.bucket, ExpectedBucketOwner: ref.owner, Prefix: prefix },
             ),
-          );
-        } catch (err) {
-          if (isAwsError(err, 'NoSuchBucket')) return [];
-          throw err;
-        }
-        for (const o of out.Contents ?? []) if (o.Key) keys.push(o.Key);
-        token = out.IsTruncated ? out.NextContinuationToken : undefined;
-        if (!token) break;
+            (out) => out.Contents ?? [],
+          ),
+        );
+        return objects.flatMap((o) => (o.Key ? [o.Key] : []));
+      } catch (err) {
+        if (isAwsError(err, 'NoSuchBucket')) return [];
+        throw err;
       }
-      return keys;
     },
     async objectTags(ref, key) {
       const out = await call('GetObjectTagging', () =>

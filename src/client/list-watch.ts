@@ -1,4 +1,5 @@
 import type { KubeObject, Status, WatchEvent } from '../kube/index.js';
+import { jitter, sleep } from '../timing.js';
 import { isGone } from './api-error.js';
 import type { KubeClient, ListOptions } from './client.js';
 import type { ResourceType } from './types.js';
@@ -83,7 +84,8 @@ export function runListWatch<T extends KubeObject>(
           continue;
         }
         handlers.onError?.(err);
-        await sleep(delay, abort.signal);
+        // Stopping ends the wait early; the loop then sees the aborted signal and leaves.
+        await sleep(jitter(delay), abort.signal).catch(() => undefined);
         delay = Math.min(delay * 2, 30_000);
       }
     }
@@ -96,16 +98,4 @@ export function runListWatch<T extends KubeObject>(
       await done;
     },
   };
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

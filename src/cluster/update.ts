@@ -77,9 +77,17 @@ export async function updateCluster(options: UpdateClusterOptions): Promise<Upda
     planStackUpdate(stackOptions),
   );
   if (plan.kind === 'unchanged') return { cluster, stackName, action: 'unchanged' };
-  if (options.confirmChanges && !(await options.confirmChanges(plan.changes))) {
-    await discardStackUpdate(stackOptions, plan);
-    return { cluster, stackName, action: 'declined', changes: plan.changes };
+  if (options.confirmChanges) {
+    // A question that cannot be asked (no terminal, Ctrl-C) ends the update like a "no": either
+    // way the change set made for it is deleted, so none is left behind on the stack.
+    const accepted = await options.confirmChanges(plan.changes).catch(async (err: unknown) => {
+      await discardStackUpdate(stackOptions, plan);
+      throw err;
+    });
+    if (!accepted) {
+      await discardStackUpdate(stackOptions, plan);
+      return { cluster, stackName, action: 'declined', changes: plan.changes };
+    }
   }
   const stack = await runPhase(events, 'stack', `update stack ${stackName}`, () =>
     applyStackUpdate(stackOptions, plan),

@@ -12,6 +12,9 @@ export interface ExampleSpecOptions {
   readonly region?: string;
 }
 
+/** The JSON Schema file the example's `yaml-language-server` line names, next to the spec. */
+export const SCHEMA_FILE_NAME = 'tugboat.schema.json';
+
 /**
  * A commented example cluster spec (what `tugboat init` prints). It is valid as written except
  * for the documentation-only CIDR 203.0.113.10/32, which users replace with their own address.
@@ -21,6 +24,9 @@ export function renderExampleSpec(options: ExampleSpecOptions = {}): string {
   const region = options.region ?? 'us-east-1';
   const c = (code: string, comment: string) => `${`${code} `.padEnd(COMMENT_COLUMN)}# ${comment}`;
   return [
+    // Editors with the YAML language server (VS Code's YAML extension, Neovim, JetBrains) read
+    // this line and complete and check every field from the schema `tugboat init --file` writes.
+    `# yaml-language-server: $schema=./${SCHEMA_FILE_NAME}`,
     `# tugboat cluster spec. Reference: docs/config.md; JSON Schema: \`tugboat schema\`.`,
     `# Check it with \`tugboat validate -f FILE\`, see the CloudFormation with \`tugboat template -f FILE\`.`,
     `apiVersion: ${API_VERSION}`,

@@ -1,9 +1,15 @@
 /** Cluster spec: schema, loading, defaults and validation. */
 
 export { adviseClusterSpec } from './advice.js';
-export { type ExampleSpecOptions, renderExampleSpec } from './example.js';
+export { type ExampleSpecOptions, renderExampleSpec, SCHEMA_FILE_NAME } from './example.js';
 export { buildClusterSpecJsonSchema } from './json-schema.js';
-export { type CheckResult, checkClusterSpec, loadClusterSpec, parseClusterSpec } from './load.js';
+export {
+  type CheckResult,
+  checkClusterSpec,
+  loadClusterSpec,
+  parseClusterSpec,
+  readSpecFile,
+} from './load.js';
 export { KNOWN_REGIONS, zoneBelongsToRegion } from './regions.js';
 export { DEFAULT_VPC_CIDR, deriveSubnetCidr, resolveClusterSpec } from './resolve.js';
 export {

@@ -134,9 +134,16 @@ export function parseClusterSpec(text: string, file?: string): ClusterSpec {
 
 /** Reads, parses and validates the cluster spec at `path` (YAML or JSON). */
 export async function loadClusterSpec(path: string): Promise<ClusterSpec> {
-  let text: string;
+  return parseClusterSpec(await readSpecFile(path), path);
+}
+
+/**
+ * Reads a spec file as text; a file that cannot be read is a ConfigError naming it (as `label`,
+ * default the path) and how to fix it.
+ */
+export async function readSpecFile(path: string, label = path): Promise<string> {
   try {
-    text = await readFile(path, 'utf8');
+    return await readFile(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : String(code ?? err);
@@ -144,11 +151,10 @@ export async function loadClusterSpec(path: string): Promise<ClusterSpec> {
       [
         {
           path: '',
-          message: `cannot read ${path} (${why}): check the path, or create one with \`tugboat init\``,
+          message: `cannot read ${label} (${why}): check the path, or create one with \`tugboat init\``,
         },
       ],
-      { file: path },
+      { file: label },
     );
   }
-  return parseClusterSpec(text, path);
 }

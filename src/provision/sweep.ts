@@ -1,8 +1,9 @@
 import type { AwsClients } from '../aws/clients.js';
 import { AwsCallError } from '../aws/errors.js';
 import type { EventSink } from '../events.js';
+import { jitter, sleep } from '../timing.js';
 import { findLeftovers, type Leftover } from './leftovers.js';
-import { sleep, throwIfAborted } from './wait.js';
+import { throwIfAborted } from './wait.js';
 
 /** Options of `sweepCluster`. */
 export interface SweepOptions {
@@ -127,7 +128,7 @@ export async function sweepCluster(options: SweepOptions): Promise<SweepResult> 
       }
     }
     if (blocked && round < maxRounds) {
-      await sleep(delay, options.signal);
+      await sleep(jitter(delay), options.signal);
       delay = Math.min(delay * 2, 30_000);
     }
   }

@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { Client, type ConnectConfig } from 'ssh2';
 import { AbortError } from '../errors.js';
 import { type EventSink, silentEvents } from '../events.js';
+import { jitter, sleep } from '../timing.js';
 import { HostKeyError, SshConnectError } from './errors.js';
 import { checkHostKey, type HostKeyPolicy, hostKeyAlgorithmsFor } from './host-key-policy.js';
 import { knownHostName } from './known-hosts.js';
@@ -144,21 +145,6 @@ function isRetryable(err: unknown): boolean {
   );
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new AbortError());
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(new AbortError());
-    };
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 /**
  * Opens an SSH connection (through a jump host if given) with host-key verification and bounded
  * retries with exponential back-off while the host is unreachable (an instance still booting).
@@ -222,7 +208,7 @@ export async function connectSsh(options: SshConnectOptions): Promise<SshShell> 
         message: `${name}: ${message}; retrying in ${delay} ms (attempt ${attempt + 1} of ${attempts})`,
         data: { host: name, attempt, delayMs: delay },
       });
-      await sleep(delay, options.signal);
+      await sleep(jitter(delay), options.signal);
       delay = Math.min(delay * 2, maxDelay);
     }
   }

@@ -8,28 +8,31 @@ describe('createAwsClients', () => {
     AWS_REGION: 'eu-west-1',
     AWS_DEFAULT_REGION: 'eu-central-1',
     AWS_ENDPOINT_URL: 'http://127.0.0.1:4566',
+    AWS_CONFIG_FILE: '/nonexistent/config',
+    AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials',
   };
 
-  it('takes the region from the option, then AWS_REGION, then AWS_DEFAULT_REGION', () => {
-    expect(createAwsClients({ region: 'us-west-2', env }).region).toBe('us-west-2');
-    expect(createAwsClients({ env }).region).toBe('eu-west-1');
-    expect(createAwsClients({ env: { AWS_DEFAULT_REGION: 'eu-central-1' } }).region).toBe('eu-central-1');
+  it('takes the region from the option, then AWS_REGION, then AWS_DEFAULT_REGION', async () => {
+    expect((await createAwsClients({ region: 'us-west-2', env })).region).toBe('us-west-2');
+    expect((await createAwsClients({ env })).region).toBe('eu-west-1');
+    expect((await createAwsClients({ env: { ...env, AWS_REGION: '' } })).region).toBe('eu-central-1');
   });
 
-  it('takes the endpoint from the option, then AWS_ENDPOINT_URL, else none', () => {
-    expect(createAwsClients({ endpointUrl: 'http://localhost:9999', env }).endpointUrl).toBe(
+  it('takes the endpoint from the option, then AWS_ENDPOINT_URL, else none', async () => {
+    expect((await createAwsClients({ endpointUrl: 'http://localhost:9999', env })).endpointUrl).toBe(
       'http://localhost:9999',
     );
-    expect(createAwsClients({ env }).endpointUrl).toBe('http://127.0.0.1:4566');
-    expect(createAwsClients({ env: { AWS_REGION: 'eu-west-1' } }).endpointUrl).toBeUndefined();
+    expect((await createAwsClients({ env })).endpointUrl).toBe('http://127.0.0.1:4566');
+    expect((await createAwsClients({ env: { ...env, AWS_ENDPOINT_URL: '' } })).endpointUrl).toBeUndefined();
   });
 
-  it('refuses a missing region or a malformed endpoint with how to fix it', () => {
-    expect(() => createAwsClients({ env: {} })).toThrow(UsageError);
-    expect(() => createAwsClients({ env: {} })).toThrow(
-      /pass --region, set region in the cluster spec, or set AWS_REGION/,
+  it('refuses a missing region or a malformed endpoint with how to fix it', async () => {
+    const bare = { AWS_CONFIG_FILE: env.AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE: env.AWS_CONFIG_FILE };
+    await expect(createAwsClients({ env: bare })).rejects.toThrow(UsageError);
+    await expect(createAwsClients({ env: bare })).rejects.toThrow(
+      /pass --region, set region in the cluster spec, set AWS_REGION, or set region in the "default" profile/,
     );
-    expect(() => createAwsClients({ env, endpointUrl: 'localhost:4566' })).toThrow(
+    await expect(createAwsClients({ env, endpointUrl: 'localhost:4566' })).rejects.toThrow(
       /use e\.g\. http:\/\/localhost:4566/,
     );
   });
@@ -68,7 +71,7 @@ describe('abort signal', () => {
   it('cancels requests once it fires, as AbortError', async () => {
     const controller = new AbortController();
     controller.abort();
-    const aws = createAwsClients({
+    const aws = await createAwsClients({
       env: { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y' },
       endpointUrl: 'http://127.0.0.1:9',
       signal: controller.signal,

@@ -58,7 +58,7 @@ describe('failure paths against moto_server', () => {
   it('a create interrupted while waiting is finished by running create again', async () => {
     const spec = writeTestSpec(dir, { name: 'halfmade', desired: 1 });
     const { createCluster, buildClusterDefinition, loadClusterSpec } = await import('../../src/index.js');
-    const aws = createAwsClients({ env: moto.env });
+    const aws = await createAwsClients({ env: moto.env });
     const controller = new AbortController();
     const events = new RecordingEvents();
     events.emit = (e) => {
@@ -90,7 +90,7 @@ describe('failure paths against moto_server', () => {
   it('a delete interrupted half-way through the sweep is finished by running delete again', async () => {
     const spec = writeTestSpec(dir, { name: 'interrupted', desired: 2 });
     expect((await cli('create', '-f', spec, '--no-bootstrap')).code).toBe(0);
-    const aws = createAwsClients({ env: moto.env });
+    const aws = await createAwsClients({ env: moto.env });
     const controller = new AbortController();
     const events = new RecordingEvents();
     events.emit = (e) => {

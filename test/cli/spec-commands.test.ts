@@ -12,7 +12,9 @@ describe('tugboat init', () => {
   it('prints a commented example that validates', async () => {
     const run = await runCli(['init', 'demo', '--region', 'eu-west-1']);
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^# tugboat cluster spec/);
+    expect(run.stdout).toMatch(
+      /^# yaml-language-server: \$schema=\.\/tugboat\.schema\.json\n# tugboat cluster spec/,
+    );
     const spec = parseClusterSpec(run.stdout);
     expect(spec).toMatchObject({
       name: 'demo',

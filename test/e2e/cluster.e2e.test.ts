@@ -121,9 +121,10 @@ it('createCluster from the library (no CLI), bootstrap on by default: the stack,
   // As a library user would: clients, a definition from the spec, and nothing about bootstrap
   // but where to merge the kubeconfig (the host bundle is the one `npm run build` wrote).
   const events = new RecordingEvents();
+  const aws = await createAwsClients({ env: moto.env });
   const created = await clock.run('create + bootstrap', () =>
     createCluster({
-      aws: createAwsClients({ env: moto.env }),
+      aws,
       events,
       definition: buildClusterDefinition(spec),
       stateRoot: join(dir, 'state'),

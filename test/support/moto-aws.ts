@@ -16,7 +16,7 @@ export interface MotoAws {
 /** Starts moto on a free loopback port and makes clients for it (one per test file). */
 export async function startMotoAws(): Promise<MotoAws> {
   const moto = await startMoto();
-  const aws = createAwsClients({ env: moto.env });
+  const aws = await createAwsClients({ env: moto.env });
   const stateRoot = mkdtempSync(join(tmpdir(), `tugboat-state-${process.pid}-`));
   return {
     moto,

@@ -1,6 +1,6 @@
-import { UsageError } from '../../errors.js';
+import { TugboatError, UsageError } from '../../errors.js';
 import { lineEvents } from '../../events.js';
-import { startControlPlane } from '../../index.js';
+import { StoreDamageError, startControlPlane } from '../../index.js';
 import type { CliIO, GlobalOptions } from '../support/context.js';
 import type { ControlPlaneFlags } from './api-server.js';
 
@@ -64,6 +64,11 @@ export async function runControlPlane(
             }
           : false,
       events: lineEvents(io.stderr, globals.debug),
+    }).catch((err: unknown) => {
+      // A damaged store is the operator's to repair (the message says how), not a tugboat bug.
+      if (err instanceof StoreDamageError)
+        throw new TugboatError('STORE_DAMAGED', err.message, { cause: err });
+      throw err;
     });
     await signalled;
     await running.stop();

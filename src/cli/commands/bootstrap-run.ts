@@ -20,7 +20,13 @@ import {
   writeKeyFile,
 } from '../../index.js';
 import { confirm } from '../support/confirm.js';
-import { type CliIO, cliStateRoot, type GlobalOptions, printResult } from '../support/context.js';
+import {
+  type CliIO,
+  cliStateRoot,
+  EXIT_DECLINED,
+  type GlobalOptions,
+  printResult,
+} from '../support/context.js';
 import type { InventoryFlags } from './bootstrap.js';
 
 /** Events as plain lines on stderr (debug ones only with --debug). */
@@ -202,7 +208,7 @@ export async function runUninstall(
   }
   const { inventory, stateDir } = await loadInventory(io, flags.inventory!);
   const names = [inventory.master, ...inventory.workers].map((h) => h.name).join(', ');
-  if (!(await confirm(io, `remove tugboat from ${names}?`, Boolean(flags.yes)))) return 1;
+  if (!(await confirm(io, `remove tugboat from ${names}?`, Boolean(flags.yes)))) return EXIT_DECLINED;
   const outcomes = await uninstallInventory({
     inventory,
     stateDir,

@@ -1,9 +1,7 @@
-import { resolve } from 'node:path';
 import {
   bootstrapRunningCluster,
   buildClusterSettings,
   type ClusterSettings,
-  loadClusterSpec,
   readClusterAccess,
   UsageError,
   uninstallRunningCluster,
@@ -11,7 +9,8 @@ import {
 import type { AwsFlags } from '../support/aws-flags.js';
 import { type AwsSession, withAwsSession } from '../support/aws-session.js';
 import { confirm } from '../support/confirm.js';
-import { type CliIO, cliStateRoot, type GlobalOptions } from '../support/context.js';
+import { type CliIO, cliStateRoot, EXIT_DECLINED, type GlobalOptions } from '../support/context.js';
+import { loadSpecArg } from '../support/spec-input.js';
 import type { InventoryFlags } from './bootstrap.js';
 import {
   concurrency,
@@ -28,7 +27,7 @@ async function specSettings(
   file: string | undefined,
 ): Promise<{ settings?: ClusterSettings; region?: string }> {
   if (!file) return {};
-  const spec = await loadClusterSpec(resolve(io.cwd, file));
+  const { spec } = await loadSpecArg(io, file);
   if (spec.name !== name) {
     throw new UsageError(
       `-f ${file} is the spec of cluster "${spec.name}", not "${name}": pass that cluster's spec`,
@@ -107,6 +106,6 @@ export async function runUninstallCluster(
       concurrency: concurrency(flags.concurrency),
     });
   });
-  if (!outcomes) return 1;
+  if (!outcomes) return EXIT_DECLINED;
   return reportUninstall(io, globals, name, outcomes);
 }

@@ -8,7 +8,7 @@ export const createCommand: CommandModule = {
       program
         .command('create')
         .description('create a cluster (re-running finishes an interrupted create)')
-        .requiredOption('-f, --file <path>', 'cluster spec (YAML or JSON)')
+        .requiredOption('-f, --file <path>', 'cluster spec (YAML or JSON; - reads stdin)')
         .option('--no-bootstrap', 'stop once the instances are InService (skip the SSH bootstrap)')
         .option('--trust-new-hosts', 'record the host key of instances not yet in known_hosts', false)
         .option('--bundle <file>', 'host bundle to install (default: the one npm run build wrote)')

@@ -1,6 +1,7 @@
 import { agentCommand } from './agent.js';
 import { controlPlaneCommand } from './api-server.js';
 import { bootstrapCommand, uninstallCommand } from './bootstrap.js';
+import { completionCommand } from './completion.js';
 import { createCommand } from './create.js';
 import { deleteCommand } from './delete.js';
 import { eipCommand } from './eip.js';
@@ -13,9 +14,11 @@ import { scaleCommand } from './scale.js';
 import { schemaCommand } from './schema.js';
 import { sshCommand } from './ssh.js';
 import { statusCommand } from './status.js';
+import { storeCommand } from './store.js';
 import { templateCommand } from './template.js';
 import { updateCommand } from './update.js';
 import { validateCommand } from './validate.js';
+import { versionCommand } from './version.js';
 
 /** Every subcommand, in the order `tugboat --help` lists them. One line per command file. */
 export const commands: readonly CommandModule[] = [
@@ -31,10 +34,13 @@ export const commands: readonly CommandModule[] = [
   eipCommand,
   deleteCommand,
   controlPlaneCommand,
+  storeCommand,
   localCommand,
   agentCommand,
   bootstrapCommand,
   uninstallCommand,
   kubeconfigCommand,
   sshCommand,
+  completionCommand,
+  versionCommand,
 ];

@@ -1,7 +1,13 @@
 import { existsSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
-import { checkClusterSpec, KNOWN_REGIONS, renderExampleSpec } from '../../spec.js';
+import {
+  buildClusterSpecJsonSchema,
+  checkClusterSpec,
+  KNOWN_REGIONS,
+  renderExampleSpec,
+  SCHEMA_FILE_NAME,
+} from '../../spec.js';
 import { type CliIO, type GlobalOptions, printResult } from '../support/context.js';
 
 /** Flags of `tugboat init`. */
@@ -33,11 +39,18 @@ export async function runInit(io: CliIO, globals: GlobalOptions, options: InitOp
     throw new UsageError(`${path} already exists: pass --force to overwrite it, or choose another --file`);
   }
   writeFileSync(path, text, { mode: 0o644 });
+  // The schema the spec's first line names, so editor completion works at once; one the user
+  // already has is left alone (`tugboat schema > tugboat.schema.json` refreshes it).
+  const schemaPath = join(dirname(path), SCHEMA_FILE_NAME);
+  const writeSchema = !existsSync(schemaPath);
+  if (writeSchema) writeFileSync(schemaPath, `${JSON.stringify(buildClusterSpecJsonSchema(), null, 2)}\n`);
   printResult(
     io,
     globals,
-    { name: options.name, file: path },
-    () => `wrote ${path}\nnext: edit ssh.allowedCidrs, then \`tugboat validate -f ${options.file}\``,
+    { name: options.name, file: path, ...(writeSchema ? { schemaFile: schemaPath } : {}) },
+    () =>
+      `wrote ${path}${writeSchema ? ` and ${schemaPath}` : ''}\n` +
+      `next: edit ssh.allowedCidrs, then \`tugboat validate -f ${options.file}\``,
   );
   return 0;
 }

@@ -9,7 +9,6 @@ import {
   createCluster,
   defaultKubeconfigPath,
   deleteCluster,
-  loadClusterSpec,
   loadHostBundle,
   updateCluster,
 } from '../../index.js';
@@ -17,7 +16,7 @@ import type { AwsFlags } from '../support/aws-flags.js';
 import { withAwsSession } from '../support/aws-session.js';
 import { confirm } from '../support/confirm.js';
 import type { CliIO, GlobalOptions } from '../support/context.js';
-import { cliStateRoot, printResult } from '../support/context.js';
+import { cliStateRoot, EXIT_DECLINED, printResult } from '../support/context.js';
 import {
   renderChanges,
   renderDeletePlan,
@@ -25,6 +24,7 @@ import {
   renderGroups,
   renderHosts,
 } from '../support/format-cluster.js';
+import { loadSpecArg, STDIN_NAME } from '../support/spec-input.js';
 
 /** Flags of create and update. */
 export interface SpecFlags extends AwsFlags {
@@ -45,10 +45,11 @@ async function loadDefinition(
   io: CliIO,
   file: string,
 ): Promise<{ definition: ClusterDefinition; region: string }> {
-  const specFile = resolve(io.cwd, file);
-  const spec = await loadClusterSpec(specFile);
+  const { spec, path } = await loadSpecArg(io, file);
   const definition = buildClusterDefinition(spec);
   const keyFile = definition.publicKeyFile;
+  // A spec from stdin has no directory of its own: its relative paths start at the working directory.
+  const specFile = path ?? join(io.cwd, STDIN_NAME);
   return {
     definition: keyFile ? { ...definition, publicKeyFile: specPath(io, specFile, keyFile) } : definition,
     region: spec.region,
@@ -165,7 +166,7 @@ export async function runUpdate(io: CliIO, globals: GlobalOptions, flags: SpecFl
           ? `cluster ${result.cluster}: no changes`
           : `cluster ${result.cluster}: update declined, nothing changed`,
   );
-  return result.action === 'declined' ? 1 : 0;
+  return result.action === 'declined' ? EXIT_DECLINED : 0;
 }
 
 /** Flags of delete. */
@@ -199,6 +200,6 @@ export async function runDelete(
     throw err;
   });
   printResult(io, globals, result, () => renderDeleteResult(result));
-  if (result.declined) return 1;
+  if (result.declined) return EXIT_DECLINED;
   return result.clean ? 0 : 3;
 }

@@ -7,16 +7,16 @@ export const templateCommand: CommandModule = {
     const cmd = program
       .command('template')
       .description('print the CloudFormation template of a cluster spec (no AWS access)')
-      .requiredOption('-f, --file <path>', 'cluster spec (YAML or JSON)')
+      .requiredOption('-f, --file <path>', 'cluster spec (YAML or JSON; - reads stdin)')
       .addOption(
         new Option('--format <format>', 'template format').choices(['json', 'yaml']).default('json'),
       );
     cmd.action(
       run(async (io) => {
-        const { buildTemplate, loadClusterSpec, renderTemplate } = await import('../../spec.js');
-        const { resolve } = await import('node:path');
+        const { buildTemplate, renderTemplate } = await import('../../spec.js');
+        const { loadSpecArg } = await import('../support/spec-input.js');
         const opts = cmd.opts<{ file: string; format: 'json' | 'yaml' }>();
-        const spec = await loadClusterSpec(resolve(io.cwd, opts.file));
+        const { spec } = await loadSpecArg(io, opts.file);
         io.stdout(renderTemplate(buildTemplate(spec), opts.format));
         return 0;
       }),

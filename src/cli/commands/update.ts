@@ -8,7 +8,7 @@ export const updateCommand: CommandModule = {
       program
         .command('update')
         .description('change a cluster to match its spec through a CloudFormation change set')
-        .requiredOption('-f, --file <path>', 'cluster spec (YAML or JSON)')
+        .requiredOption('-f, --file <path>', 'cluster spec (YAML or JSON; - reads stdin)')
         .option('-y, --yes', 'apply the changes without asking')
         .option('--no-bootstrap', 'do not bootstrap the instances the update adds')
         .option('--trust-new-hosts', 'record the host key of instances not yet in known_hosts', false)

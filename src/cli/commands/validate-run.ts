@@ -1,27 +1,11 @@
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { ConfigError } from '../../errors.js';
 import { adviseClusterSpec, checkClusterSpec } from '../../spec.js';
 import { type CliIO, type GlobalOptions, printResult } from '../support/context.js';
+import { readSpecArg } from '../support/spec-input.js';
 
 /** Validates the spec at `file`; prints a summary, or every issue (exit code 2). */
 export async function runValidate(io: CliIO, globals: GlobalOptions, file: string): Promise<number> {
-  const path = resolve(io.cwd, file);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? String(err);
-    throw new ConfigError(
-      [
-        {
-          path: '',
-          message: `cannot read ${file} (${code}): check the path, or create one with \`tugboat init\``,
-        },
-      ],
-      { file },
-    );
-  }
+  const { text } = await readSpecArg(io, file);
   const result = checkClusterSpec(text);
   if (!result.ok) {
     printResult(io, globals, { valid: false, file, issues: result.issues }, () => '');

@@ -6,7 +6,7 @@ export const validateCommand: CommandModule = {
     const cmd = program
       .command('validate')
       .description('check a cluster spec (no AWS access); exit code 2 when it has errors')
-      .requiredOption('-f, --file <path>', 'cluster spec (YAML or JSON)');
+      .requiredOption('-f, --file <path>', 'cluster spec (YAML or JSON; - reads stdin)');
     cmd.action(
       run(async (io, globals) => {
         const { runValidate } = await import('./validate-run.js');

@@ -27,7 +27,7 @@ export async function withAwsSession<T>(
   fn: (session: AwsSession) => Promise<T>,
 ): Promise<T> {
   const controller = new AbortController();
-  const aws = createAwsClients({
+  const aws = await createAwsClients({
     ...(flags.region || specRegion ? { region: flags.region ?? specRegion } : {}),
     ...(flags.endpointUrl ? { endpointUrl: flags.endpointUrl } : {}),
     ...(flags.profile ? { profile: flags.profile } : {}),

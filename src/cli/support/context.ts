@@ -17,6 +17,13 @@ export interface CliIO {
   readonly stdin?: NodeJS.ReadStream;
 }
 
+/**
+ * Exit code when the user answers no to a prompt: the command was aborted by the user, as with
+ * Ctrl-C (kubectl and eksctl treat a declined confirmation as an abort), not a failure (1 is
+ * reserved for bugs). Nothing was changed.
+ */
+export const EXIT_DECLINED = 130;
+
 export type OutputFormat = 'text' | 'json';
 
 /** Options every command accepts (defined on the root program). */

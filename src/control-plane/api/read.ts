@@ -102,7 +102,9 @@ export async function listObjects(
         throw err;
       });
     revision = page.revision;
-    if (raw) raw.push(...(page.raw ?? []));
+    // A loop, not push(...page.raw): spreading an unpaginated list of ~150,000 items as call
+    // arguments overflows the stack (a 500 for the whole list).
+    if (raw) for (const text of page.raw ?? []) raw.push(text);
     for (const obj of page.items) if (labels(obj) && fields(obj)) items.push(obj);
     nextKey = page.nextKey;
     if (!limit || !nextKey || (raw ?? items).length >= limit) break;

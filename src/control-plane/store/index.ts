@@ -1,8 +1,11 @@
 import type { EmbeddedStoreOptions } from './embedded/embedded-store.js';
+import type { RepairOptions, RepairReport } from './embedded/repair.js';
 import type { EtcdStoreOptions } from './etcd.js';
 import type { Store } from './types.js';
 
+export { StoreDamageError } from './embedded/damage.js';
 export type { EmbeddedStoreOptions } from './embedded/embedded-store.js';
+export type { RepairOptions, RepairReport, RepairStep } from './embedded/repair.js';
 export type { EtcdStoreOptions, EtcdTlsOptions } from './etcd.js';
 export * from './types.js';
 
@@ -24,4 +27,13 @@ export async function createStore(config: StoreConfig): Promise<Store> {
   const { openEtcdStore } = await import('./etcd.js');
   const { kind: _kind, ...options } = config;
   return openEtcdStore(options);
+}
+
+/**
+ * The explicit recovery for an embedded store that refuses to start (`tugboat store repair`): cuts
+ * a damaged log at the damage, or sets a damaged snapshot aside, keeping copies; see docs/store.md.
+ */
+export async function repairEmbeddedStore(dataDir: string, options?: RepairOptions): Promise<RepairReport> {
+  const { repairStore } = await import('./embedded/repair.js');
+  return repairStore(dataDir, options);
 }

@@ -1,4 +1,5 @@
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rename } from 'node:fs/promises';
+import { join } from 'node:path';
 import { type EventSink, silentEvents } from '../../../events.js';
 import {
   type DeleteResult,
@@ -14,13 +15,17 @@ import {
   type WatchOptions,
 } from '../types.js';
 import { startAutoCompaction } from './compactor.js';
+import { DIR_MODE, FILE_MODE, nodeFileSystem, type StoreFileSystem } from './file-io.js';
+import { SNAP_MAGIC, WAL_MAGIC } from './frame.js';
 import { type DirLock, lockDataDir } from './lock.js';
+import { writeMeta } from './meta.js';
 import type { Mvcc } from './mvcc.js';
 import { deferred, type Op, type Pending } from './ops.js';
-import { encodeRecord, RecordType } from './record.js';
-import { recoverState } from './recover.js';
+import { RecordType, type StoreRecord } from './record.js';
+import { type RecoveredState, recoverState } from './recover.js';
+import { isFormat1 } from './scan.js';
 import { writeSnapshot } from './snapshot.js';
-import { listSegments, removeSegmentsBefore, segmentName, WalWriter } from './wal.js';
+import { removeSegmentsBefore, segmentName, WalWriter } from './wal.js';
 import { WatcherHub } from './watchers.js';
 
 /** Options for {@link openEmbeddedStore}. */
@@ -29,8 +34,15 @@ export interface EmbeddedStoreOptions {
   readonly dataDir: string;
   /** Largest value accepted; bigger writes fail with StoreError 'TooLarge'. @default 1572864 (1.5 MiB, as etcd) */
   readonly maxValueBytes?: number;
-  /** Rotate the log and write a snapshot once the open segment reaches this size. @default 67108864 (64 MiB) */
+  /** Start a new log segment once the open one reaches this size. @default 16777216 (16 MiB) */
   readonly segmentBytes?: number;
+  /** Start a new log segment once the open one holds this many records. @default 50000 */
+  readonly segmentRecords?: number;
+  /**
+   * At a rotation, write a snapshot once the log since the last one is at least this big, and at
+   * least as big as that snapshot (so snapshot cost stays proportional to writes). @default 67108864 (64 MiB)
+   */
+  readonly snapshotLogBytes?: number;
   /** History further back than this many revisions is compacted automatically. @default 10000 */
   readonly historyMaxRevisions?: number;
   /** History older than this is compacted automatically. @default 300000 (5 minutes) */
@@ -39,11 +51,14 @@ export interface EmbeddedStoreOptions {
   readonly compactIntervalMs?: number;
   /** Receives `store.*` events (recovery, snapshots, compaction). @default silentEvents */
   readonly events?: EventSink;
+  /** How files are written; tests inject a recording or failing layer. @default node:fs */
+  readonly fs?: StoreFileSystem;
 }
 
 /**
  * Opens (or creates) an embedded store: pure JavaScript, one data directory, acknowledged writes
- * survive `kill -9`. Recovery loads the snapshot, replays the log and cuts off a torn tail.
+ * survive `kill -9`. Recovery loads the snapshot, replays the log and cuts off a torn tail; other
+ * damage refuses to open with a {@link StoreDamageError} (see `tugboat store repair`).
  */
 export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<Store> {
   return EmbeddedStore.open(options);
@@ -59,30 +74,51 @@ class EmbeddedStore implements Store {
   private snapshotting: Promise<void> | undefined;
   private stopCompactor: () => void = () => undefined;
   private writer!: WalWriter<Op>;
+  /** Log bytes in closed segments since the newest snapshot. */
+  private logSinceSnapshot: number;
+  private snapshotBytes: number;
+  private snapshot: string | undefined;
+  private readonly fs: StoreFileSystem;
 
   private constructor(
     private readonly options: EmbeddedStoreOptions,
     private readonly mvcc: Mvcc,
     private readonly lock: DirLock,
+    recovered: RecoveredState,
   ) {
     this.nextRevision = mvcc.revision;
+    this.fs = options.fs ?? nodeFileSystem;
+    // Closed segments only: the open one is added when it closes.
+    this.logSinceSnapshot = recovered.logBytes - recovered.lastSegmentBytes;
+    this.snapshotBytes = recovered.snapshotBytes;
+    this.snapshot = recovered.snapshot;
   }
 
   static async open(options: EmbeddedStoreOptions): Promise<EmbeddedStore> {
     const dir = options.dataDir;
     const events = options.events ?? silentEvents;
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await mkdir(dir, { recursive: true, mode: DIR_MODE });
     const lock = lockDataDir(dir);
     try {
-      const { mvcc, snapshot, logBytes } = await recoverState(dir, events);
-      const store = new EmbeddedStore(options, mvcc, lock);
-      const segment = (await listSegments(dir)).at(-1)?.name ?? segmentName(mvcc.revision + 1);
+      await restrictModes(dir);
+      const recovered = await recoverState(dir, events);
+      const { mvcc, snapshot, logBytes } = recovered;
+      const store = new EmbeddedStore(options, mvcc, lock, recovered);
+      let segment = recovered.lastSegment ?? segmentName(mvcc.revision + 1);
+      let chain = recovered.chain;
+      if (recovered.legacy) {
+        segment = await store.migrate();
+        chain = 0;
+      }
       store.writer = await WalWriter.open<Op>(
         dir,
         segment,
+        chain,
+        store.fs,
         (ops) => store.applyDurable(ops),
         (err, ops) => store.fail(err as StoreError, ops),
       );
+      if (!recovered.hasMeta || recovered.legacy) await writeMeta(dir, { format: 2, segment }, store.fs);
       store.stopCompactor = startAutoCompaction(options, mvcc, (revision) => store.compact(revision));
       events.emit({
         code: 'store.opened',
@@ -147,7 +183,7 @@ class EmbeddedStore implements Store {
     const op = deferred<DeleteResult>();
     this.pending.set(key, { kv: undefined, revision, durable: op.promise });
     this.writer.append(
-      encodeRecord({ type: RecordType.Delete, revision, createRevision: 0, key, value: new Uint8Array(0) }),
+      { type: RecordType.Delete, revision, createRevision: 0, key, value: new Uint8Array(0) },
       { type: 'delete', key, revision, settle: op },
     );
     return op.promise;
@@ -180,13 +216,13 @@ class EmbeddedStore implements Store {
     }
     if (revision <= this.mvcc.compactRevision) return;
     const op = deferred<void>();
-    const record = encodeRecord({
+    const record: StoreRecord = {
       type: RecordType.Compact,
       revision,
       createRevision: 0,
       key: '',
       value: new Uint8Array(0),
-    });
+    };
     this.writer.append(record, { type: 'compact', revision, settle: op });
     return op.promise;
   }
@@ -207,8 +243,10 @@ class EmbeddedStore implements Store {
   private submitPut(kv: KeyValue): Promise<TxnResult> {
     const op = deferred<TxnResult>();
     this.pending.set(kv.key, { kv, revision: kv.modRevision, durable: op.promise });
-    const record = encodeRecord({ type: RecordType.Put, revision: kv.modRevision, ...kv });
-    this.writer.append(record, { type: 'put', kv, settle: op });
+    this.writer.append(
+      { type: RecordType.Put, revision: kv.modRevision, ...kv },
+      { type: 'put', kv, settle: op },
+    );
     return op.promise;
   }
 
@@ -249,21 +287,35 @@ class EmbeddedStore implements Store {
     }
     this.hub.publish(events);
     for (const settle of done) settle();
-    if (this.writer.currentSegmentBytes >= (this.options.segmentBytes ?? 64 << 20) && !this.snapshotting) {
-      await this.rotateAndSnapshot();
-    }
+    const full =
+      this.writer.currentSegmentBytes >= (this.options.segmentBytes ?? 16 << 20) ||
+      this.writer.currentSegmentRecords >= (this.options.segmentRecords ?? 50_000);
+    if (full && !this.snapshotting) await this.rotate();
   }
 
-  /** Runs inside the writer loop: the captured state matches exactly the segments being retired. */
-  private async rotateAndSnapshot(): Promise<void> {
+  /**
+   * Runs inside the writer loop (writes paused), so the state captured for a snapshot matches
+   * exactly the segments before the new one. The previous snapshot and the segments after it are
+   * kept: they are the way back if the newest snapshot is ever damaged (`tugboat store repair`).
+   */
+  private async rotate(): Promise<void> {
     const dir = this.options.dataDir;
-    const data = this.mvcc.capture();
-    const next = data.revision + 1;
+    this.logSinceSnapshot += this.writer.currentSegmentBytes;
+    const next = this.mvcc.revision + 1;
     await this.writer.rotate(segmentName(next));
+    await writeMeta(dir, { format: 2, segment: segmentName(next) }, this.fs);
+    const due = Math.max(this.options.snapshotLogBytes ?? 64 << 20, this.snapshotBytes);
+    if (this.logSinceSnapshot < due) return;
+    const data = this.mvcc.capture();
+    const previous = this.snapshot;
     const events = this.options.events ?? silentEvents;
-    this.snapshotting = writeSnapshot(dir, data)
-      .then(async (name) => {
-        await removeSegmentsBefore(dir, next);
+    this.snapshotting = writeSnapshot(dir, data, this.fs, previous)
+      .then(async ({ name, bytes }) => {
+        this.snapshot = name;
+        this.snapshotBytes = bytes;
+        this.logSinceSnapshot = 0;
+        const keepFrom = previous ? Number(previous.slice(9, 25)) + 1 : 0;
+        await removeSegmentsBefore(dir, keepFrom);
         events.emit({
           code: 'store.snapshot',
           level: 'debug',
@@ -281,6 +333,35 @@ class EmbeddedStore implements Store {
       .finally(() => {
         this.snapshotting = undefined;
       });
+  }
+
+  /**
+   * Rewrites a format-1 directory: a format-2 snapshot of the recovered state, then the old files
+   * move to `pre-v2/` (kept for the operator to delete). Returns the segment to append to.
+   */
+  private async migrate(): Promise<string> {
+    const dir = this.options.dataDir;
+    const { name } = await writeSnapshot(dir, this.mvcc.capture(), this.fs);
+    const backup = join(dir, 'pre-v2');
+    await mkdir(backup, { recursive: true, mode: DIR_MODE });
+    for (const file of await readdir(dir)) {
+      const magic = file.startsWith('wal-')
+        ? WAL_MAGIC
+        : file.startsWith('snapshot-')
+          ? SNAP_MAGIC
+          : undefined;
+      if (!magic || file === name || !(await isFormat1(join(dir, file), magic))) continue;
+      await rename(join(dir, file), join(backup, file));
+    }
+    this.snapshot = name;
+    this.logSinceSnapshot = 0;
+    (this.options.events ?? silentEvents).emit({
+      code: 'store.migrated',
+      level: 'info',
+      message: `migrated the store in ${dir} to format 2 (chained checksums); the old files are in ${backup}`,
+      data: { dir, snapshot: name },
+    });
+    return segmentName(this.mvcc.revision + 1);
   }
 
   private fail(err: StoreError, ops: Op[]): void {
@@ -309,5 +390,13 @@ class EmbeddedStore implements Store {
         `value for ${key} is ${value.length} bytes, above the limit of ${max}: store less, or raise maxValueBytes`,
       );
     }
+  }
+}
+
+/** Store files may hold Secrets: the directory 0700, files 0600 (also fixes older stores' 0644). */
+async function restrictModes(dir: string): Promise<void> {
+  await chmod(dir, DIR_MODE);
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (entry.isFile()) await chmod(join(dir, entry.name), FILE_MODE);
   }
 }

@@ -18,8 +18,10 @@ export class Mvcc {
   revision = 1;
   compactRevision = 0;
   private readonly live = new Map<string, KeyValue>();
-  private readonly sorted: string[] = [];
+  private sorted: string[] = [];
   private history: HistoryEvent[] = [];
+  /** While loading from disk the sorted key array is rebuilt once at the end, not per insert. */
+  private loading = false;
 
   get size(): number {
     return this.live.size;
@@ -38,7 +40,7 @@ export class Mvcc {
       createRevision: prev ? prev.createRevision : revision,
       modRevision: revision,
     };
-    if (!prev) this.sorted.splice(this.lowerBound(key), 0, key);
+    if (!prev && !this.loading) this.sorted.splice(this.lowerBound(key), 0, key);
     this.live.set(key, kv);
     return this.record({ type: 'put', kv, prev, revision, at });
   }
@@ -48,14 +50,29 @@ export class Mvcc {
     const prev = this.live.get(key);
     if (!prev) return undefined;
     this.live.delete(key);
-    this.sorted.splice(this.lowerBound(key), 1);
+    if (!this.loading) this.sorted.splice(this.lowerBound(key), 1);
     const kv: KeyValue = { key, value: EMPTY, createRevision: 0, modRevision: revision };
     return this.record({ type: 'delete', kv, prev, revision, at });
   }
 
+  /**
+   * Starts a bulk load (snapshot + log replay): inserting each new key into the sorted array would
+   * cost O(keys) per key, O(keys²) per reopen. Ranges are wrong until {@link endLoad}.
+   */
+  beginLoad(): void {
+    this.loading = true;
+  }
+
+  /** Ends a bulk load: sorts the keys once. */
+  endLoad(): void {
+    if (!this.loading) return;
+    this.loading = false;
+    this.sorted = Array.from(this.live.keys()).sort();
+  }
+
   /** Restores a live key from a snapshot (no history, no revision change). */
   restoreKv(kv: KeyValue): void {
-    if (!this.live.has(kv.key)) this.sorted.splice(this.lowerBound(kv.key), 0, kv.key);
+    if (!this.live.has(kv.key) && !this.loading) this.sorted.splice(this.lowerBound(kv.key), 0, kv.key);
     this.live.set(kv.key, kv);
   }
 

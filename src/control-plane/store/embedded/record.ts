@@ -2,9 +2,8 @@ import * as zlib from 'node:zlib';
 import type { KeyValue } from '../types.js';
 
 /**
- * The on-disk record shared by the write-ahead log and snapshots:
- * `[u32 payload length][u32 crc32(payload)][payload]`, little-endian. The checksum lets recovery
- * tell a torn or corrupt tail from good data; the length prefix lets it skip nothing silently.
+ * The payload of one on-disk record, shared by the write-ahead log and snapshots. Framing (length,
+ * chained checksum) is in frame.ts; this file only turns a record into bytes and back.
  */
 export enum RecordType {
   /** A key was written (create or update). */
@@ -32,13 +31,15 @@ export interface StoreRecord {
   readonly prev?: KeyValue | undefined;
 }
 
-const HEADER = 8;
 const EMPTY = new Uint8Array(0);
 
-type Crc32 = (data: Uint8Array) => number;
+type Crc32 = (data: Uint8Array, seed?: number) => number;
 
-/** zlib.crc32 exists from Node 20.15; older Node 20 hosts get a table-driven fallback. */
-const crc32: Crc32 =
+/**
+ * CRC-32 (IEEE) of `data`, continuing from `seed` (the CRC of the bytes before it, as zlib does).
+ * zlib.crc32 exists from Node 20.15; older Node 20 hosts get a table-driven fallback.
+ */
+export const crc32: Crc32 =
   typeof (zlib as { crc32?: Crc32 }).crc32 === 'function'
     ? (zlib as unknown as { crc32: Crc32 }).crc32
     : tableCrc32();
@@ -50,21 +51,20 @@ function tableCrc32(): Crc32 {
     for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
     table[n] = c >>> 0;
   }
-  return (data) => {
-    let c = 0xffffffff;
+  return (data, seed = 0) => {
+    let c = (seed ^ 0xffffffff) >>> 0;
     for (const byte of data) c = table[(c ^ byte) & 0xff]! ^ (c >>> 8);
     return (c ^ 0xffffffff) >>> 0;
   };
 }
 
-/** Serialises one record with its length and checksum header. */
-export function encodeRecord(record: StoreRecord): Buffer {
+/** Serialises one record's payload (framing and checksum are added by frame.ts). */
+export function encodePayload(record: StoreRecord): Buffer {
   const key = Buffer.from(record.key, 'utf8');
   const prev = record.prev;
   const prevLen = prev ? 8 + 8 + 4 + prev.value.length : 0;
-  const payloadLen = 1 + 1 + 8 + 8 + 4 + key.length + 4 + record.value.length + prevLen;
-  const buf = Buffer.allocUnsafe(HEADER + payloadLen);
-  let o = HEADER;
+  const buf = Buffer.allocUnsafe(1 + 1 + 8 + 8 + 4 + key.length + 4 + record.value.length + prevLen);
+  let o = 0;
   o = buf.writeUInt8(record.type, o);
   o = buf.writeUInt8(prev ? 1 : 0, o);
   o = buf.writeDoubleLE(record.revision, o);
@@ -80,40 +80,15 @@ export function encodeRecord(record: StoreRecord): Buffer {
     o = buf.writeUInt32LE(prev.value.length, o);
     buf.set(prev.value, o);
   }
-  buf.writeUInt32LE(payloadLen, 0);
-  buf.writeUInt32LE(crc32(buf.subarray(HEADER)), 4);
   return buf;
 }
 
-export interface DecodeResult {
-  readonly records: StoreRecord[];
-  /** Bytes of `data` holding whole, checksummed records. */
-  readonly validBytes: number;
-  /** True when bytes after `validBytes` are torn or corrupt. */
-  readonly corrupt: boolean;
-}
+/** The smallest payload: type, flag, two revisions and two empty lengths. */
+export const MIN_PAYLOAD = 26;
 
-/** Parses records until the data ends or a record is torn or fails its checksum. */
-export function decodeRecords(data: Buffer): DecodeResult {
-  const records: StoreRecord[] = [];
-  let o = 0;
-  while (o < data.length) {
-    if (data.length - o < HEADER) return { records, validBytes: o, corrupt: true };
-    const len = data.readUInt32LE(o);
-    const sum = data.readUInt32LE(o + 4);
-    const end = o + HEADER + len;
-    if (len < 26 || end > data.length) return { records, validBytes: o, corrupt: true };
-    const payload = data.subarray(o + HEADER, end);
-    if (crc32(payload) !== sum) return { records, validBytes: o, corrupt: true };
-    const record = decodePayload(payload);
-    if (!record) return { records, validBytes: o, corrupt: true };
-    records.push(record);
-    o = end;
-  }
-  return { records, validBytes: o, corrupt: false };
-}
-
-function decodePayload(p: Buffer): StoreRecord | undefined {
+/** Parses one payload; undefined when its lengths do not fit (corrupt despite its checksum). */
+export function decodePayload(p: Buffer): StoreRecord | undefined {
+  if (p.length < MIN_PAYLOAD) return undefined;
   let o = 0;
   const type = p.readUInt8(o++) as RecordType;
   const hasPrev = p.readUInt8(o++) === 1;

@@ -1,11 +1,28 @@
-import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type KeyValue, StoreError } from '../types.js';
-import type { HistoryEvent } from './mvcc.js';
-import { decodeRecords, encodeRecord, RecordType } from './record.js';
+import type { KeyValue } from '../types.js';
+import { FILE_MODE, type StoreFileSystem } from './file-io.js';
+import { encodeFileHeader, encodeFrame, SNAP_MAGIC } from './frame.js';
+import type { HistoryEvent, Mvcc } from './mvcc.js';
+import { encodePayload, RecordType, type StoreRecord } from './record.js';
+import { type ScanResult, scanFile } from './scan.js';
 import { syncDir } from './wal.js';
 
 const SNAPSHOT = /^snapshot-(\d{16})\.snap$/;
+
+/** File name of the snapshot at `revision` (sortable by name). */
+export function snapshotName(revision: number): string {
+  return `snapshot-${String(revision).padStart(16, '0')}.snap`;
+}
+
+/** Snapshots in the directory, oldest first. */
+export async function listSnapshots(dir: string): Promise<{ name: string; revision: number }[]> {
+  return (await readdir(dir))
+    .map((name) => ({ name, match: SNAPSHOT.exec(name) }))
+    .filter((s) => s.match)
+    .map((s) => ({ name: s.name, revision: Number(s.match![1]) }))
+    .sort((a, b) => a.revision - b.revision);
+}
 
 /** Everything needed to rebuild the in-memory state as of `revision`. */
 export interface SnapshotData {
@@ -16,65 +33,65 @@ export interface SnapshotData {
 }
 
 /**
- * Writes a snapshot atomically: records go to a temp file that is fsync'd, renamed into place and
- * the directory fsync'd, so a crash leaves either the old snapshot or the complete new one. Older
- * snapshots are removed afterwards. Written in chunks so a large state does not block the loop.
+ * Writes a snapshot atomically: records go to a temp file (0600) that is fsync'd, renamed into
+ * place and the directory fsync'd, so a crash leaves either the old snapshots or the complete new
+ * one. Snapshots other than the new one and `keep` are removed afterwards. Written in chunks so a
+ * large state does not block the loop. Returns the file name and its size.
  */
-export async function writeSnapshot(dir: string, data: SnapshotData): Promise<string> {
-  const name = `snapshot-${String(data.revision).padStart(16, '0')}.snap`;
+export async function writeSnapshot(
+  dir: string,
+  data: SnapshotData,
+  fs: StoreFileSystem,
+  keep?: string,
+): Promise<{ name: string; bytes: number }> {
+  const name = snapshotName(data.revision);
   const tmp = join(dir, `${name}.tmp`);
-  const fh = await open(tmp, 'w', 0o600);
+  const fh = await fs.open(tmp, 'w', FILE_MODE);
   let count = 0;
+  let chain = 0;
+  let bytes = 0;
   try {
-    let chunk: Buffer[] = [];
-    let chunkBytes = 0;
-    const push = async (buf: Buffer) => {
-      chunk.push(buf);
-      chunkBytes += buf.length;
-      count++;
-      if (chunkBytes >= 1 << 20) await flush();
-    };
+    let chunk: Buffer[] = [encodeFileHeader(SNAP_MAGIC, 0)];
+    let chunkBytes = chunk[0]!.length;
     const flush = async () => {
-      if (chunk.length === 0) return;
-      await fh.write(Buffer.concat(chunk));
+      const buf = Buffer.concat(chunk);
+      let written = 0;
+      while (written < buf.length)
+        written += (await fh.write(buf, written, buf.length - written)).bytesWritten;
+      bytes += buf.length;
       chunk = [];
       chunkBytes = 0;
     };
+    const push = async (record: StoreRecord, counted = true) => {
+      const frame = encodeFrame(encodePayload(record), chain);
+      chain = frame.crc;
+      chunk.push(frame.bytes);
+      chunkBytes += frame.bytes.length;
+      if (counted) count++;
+      if (chunkBytes >= 1 << 20) await flush();
+    };
     const empty = new Uint8Array(0);
-    await push(
-      encodeRecord({
-        type: RecordType.SnapshotMeta,
-        revision: data.revision,
-        createRevision: data.compactRevision,
-        key: '',
-        value: empty,
-      }),
-    );
-    for (const kv of data.kvs) {
-      await push(encodeRecord({ type: RecordType.SnapshotKv, revision: kv.modRevision, ...kv }));
-    }
+    await push({
+      type: RecordType.SnapshotMeta,
+      revision: data.revision,
+      createRevision: data.compactRevision,
+      key: '',
+      value: empty,
+    });
+    for (const kv of data.kvs) await push({ type: RecordType.SnapshotKv, revision: kv.modRevision, ...kv });
     for (const e of data.history) {
-      await push(
-        encodeRecord({
-          type: e.type === 'put' ? RecordType.Put : RecordType.Delete,
-          revision: e.revision,
-          createRevision: e.kv.createRevision,
-          key: e.kv.key,
-          value: e.kv.value,
-          prev: e.prev,
-        }),
-      );
+      await push({
+        type: e.type === 'put' ? RecordType.Put : RecordType.Delete,
+        revision: e.revision,
+        createRevision: e.kv.createRevision,
+        key: e.kv.key,
+        value: e.kv.value,
+        prev: e.prev,
+      });
     }
+    const end = { type: RecordType.SnapshotEnd, revision: data.revision, createRevision: count };
+    await push({ ...end, key: '', value: empty }, false);
     await flush();
-    await fh.write(
-      encodeRecord({
-        type: RecordType.SnapshotEnd,
-        revision: data.revision,
-        createRevision: count,
-        key: '',
-        value: empty,
-      }),
-    );
     await fh.sync();
   } finally {
     await fh.close();
@@ -82,47 +99,76 @@ export async function writeSnapshot(dir: string, data: SnapshotData): Promise<st
   await rename(tmp, join(dir, name));
   await syncDir(dir);
   for (const other of await readdir(dir)) {
-    if (other !== name && (SNAPSHOT.test(other) || other.endsWith('.snap.tmp')))
-      await unlink(join(dir, other));
+    const old = (SNAPSHOT.test(other) && other !== name && other !== keep) || other.endsWith('.snap.tmp');
+    if (old) await unlink(join(dir, other));
   }
-  return name;
+  return { name, bytes };
 }
 
-/** Loads the newest complete snapshot, or undefined when there is none. */
-export async function readLatestSnapshot(
-  dir: string,
-): Promise<(SnapshotData & { name: string }) | undefined> {
-  const names = (await readdir(dir)).filter((n) => SNAPSHOT.test(n)).sort();
-  const name = names[names.length - 1];
-  if (name === undefined) return undefined;
-  {
-    const decoded = decodeRecords(await readFile(join(dir, name)));
-    const records = decoded.records;
-    const meta = records[0];
-    const end = records[records.length - 1];
-    const complete =
-      !decoded.corrupt &&
-      meta?.type === RecordType.SnapshotMeta &&
-      end?.type === RecordType.SnapshotEnd &&
-      end.createRevision === records.length - 1;
-    if (!complete) {
-      throw new StoreError(
-        'Unavailable',
-        `snapshot ${join(dir, name)} is incomplete or corrupt: restore the data dir from a backup`,
-      );
+/** What loading a snapshot gave: its revisions, or where it is damaged. */
+export interface LoadedSnapshot {
+  readonly revision: number;
+  readonly compactRevision: number;
+  readonly bytes: number;
+  readonly scan: ScanResult;
+}
+
+/**
+ * Streams snapshot `name` into `mvcc` (which must be empty). A snapshot is complete or it is
+ * damaged: it was renamed into place only after its fsync, so any defect (including a missing
+ * end record) is reported through `scan.damage`, never cut.
+ */
+export async function loadSnapshot(dir: string, name: string, mvcc: Mvcc): Promise<LoadedSnapshot> {
+  let index = 0;
+  let ended = false;
+  const at = Date.now();
+  const scan = await scanFile(join(dir, name), SNAP_MAGIC, (r) => {
+    const i = index++;
+    if (ended) return 'record after the snapshot end record';
+    if (i === 0) {
+      if (r.type !== RecordType.SnapshotMeta) return 'first record is not the snapshot header';
+      mvcc.revision = r.revision;
+      mvcc.compactRevision = r.createRevision;
+      return undefined;
     }
-    const kvs: KeyValue[] = [];
-    const history: HistoryEvent[] = [];
-    const at = Date.now();
-    for (const r of records.slice(1, -1)) {
-      if (r.type === RecordType.SnapshotKv) {
-        kvs.push({ key: r.key, value: r.value, createRevision: r.createRevision, modRevision: r.revision });
-      } else {
-        const type = r.type === RecordType.Put ? 'put' : 'delete';
-        const kv = { key: r.key, value: r.value, createRevision: r.createRevision, modRevision: r.revision };
-        history.push({ type, kv, prev: r.prev, revision: r.revision, at });
-      }
+    const kv = { key: r.key, value: r.value, createRevision: r.createRevision, modRevision: r.revision };
+    switch (r.type) {
+      case RecordType.SnapshotKv:
+        mvcc.restoreKv(kv);
+        return undefined;
+      case RecordType.Put:
+      case RecordType.Delete:
+        mvcc.restoreEvent({
+          type: r.type === RecordType.Put ? 'put' : 'delete',
+          kv,
+          prev: r.prev,
+          revision: r.revision,
+          at,
+        });
+        return undefined;
+      case RecordType.SnapshotEnd:
+        ended = true;
+        return r.createRevision === i
+          ? undefined
+          : `end record counts ${r.createRevision} records, found ${i}`;
+      default:
+        return `record type ${r.type} does not belong in a snapshot`;
     }
-    return { name, revision: meta.revision, compactRevision: meta.createRevision, kvs, history };
+  });
+  if (!scan.damage && !ended) {
+    const after = { count: 0 };
+    const damage = { offset: scan.validEnd, reason: 'snapshot has no end record', torn: false, after };
+    return {
+      revision: mvcc.revision,
+      compactRevision: mvcc.compactRevision,
+      bytes: scan.size,
+      scan: { ...scan, damage },
+    };
   }
+  return {
+    revision: mvcc.revision,
+    compactRevision: mvcc.compactRevision,
+    bytes: (await stat(join(dir, name))).size,
+    scan,
+  };
 }

@@ -1,7 +1,9 @@
-import { type FileHandle, open, readdir, readFile, stat, truncate, unlink } from 'node:fs/promises';
+import { open, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StoreError } from '../types.js';
-import { decodeRecords, type StoreRecord } from './record.js';
+import { FILE_MODE, type StoreFile, type StoreFileSystem } from './file-io.js';
+import { encodeFileHeader, encodeFrame, WAL_MAGIC } from './frame.js';
+import { encodePayload, type StoreRecord } from './record.js';
 
 const SEGMENT = /^wal-(\d{16})\.log$/;
 
@@ -20,50 +22,6 @@ export async function listSegments(dir: string): Promise<{ name: string; first: 
     .sort((a, b) => a.first - b.first);
 }
 
-export interface ReplayResult {
-  readonly records: StoreRecord[];
-  /** Set when the last segment ended in a torn or corrupt record, which was cut off. */
-  readonly tornTail?: { readonly segment: string; readonly offset: number; readonly droppedBytes: number };
-  readonly bytes: number;
-}
-
-/**
- * Reads every segment in order. A torn or corrupt tail of the LAST segment is the expected result
- * of a crash mid-write (the write was never acknowledged): it is truncated away. Damage anywhere
- * else means acknowledged data is unreadable, so recovery stops with an error instead of guessing.
- */
-export async function replaySegments(dir: string): Promise<ReplayResult> {
-  const segments = await listSegments(dir);
-  const records: StoreRecord[] = [];
-  let bytes = 0;
-  let tornTail: ReplayResult['tornTail'];
-  for (const [i, segment] of segments.entries()) {
-    const path = join(dir, segment.name);
-    const data = await readFile(path);
-    const decoded = decodeRecords(data);
-    records.push(...decoded.records);
-    bytes += decoded.validBytes;
-    if (!decoded.corrupt) continue;
-    if (i !== segments.length - 1) {
-      throw new StoreError(
-        'Unavailable',
-        `write-ahead log ${path} is corrupt at byte ${decoded.validBytes} and is not the last segment: ` +
-          'restore the data dir from a backup',
-      );
-    }
-    await truncate(path, decoded.validBytes);
-    const fh = await open(path, 'r+');
-    await fh.sync();
-    await fh.close();
-    tornTail = {
-      segment: segment.name,
-      offset: decoded.validBytes,
-      droppedBytes: data.length - decoded.validBytes,
-    };
-  }
-  return tornTail ? { records, tornTail, bytes } : { records, bytes };
-}
-
 /** fsync a directory so a created, renamed or deleted entry survives a crash. */
 export async function syncDir(dir: string): Promise<void> {
   const fh = await open(dir, 'r');
@@ -80,29 +38,43 @@ export async function syncDir(dir: string): Promise<void> {
  * `onDurable` for that batch, so N concurrent writers share one fsync instead of paying N.
  */
 export class WalWriter<T> {
-  private queue: { bytes: Buffer; item: T }[] = [];
+  private queue: { bytes: Buffer; crc: number; item: T }[] = [];
   private running: Promise<void> | undefined;
   private active = false;
   private failure: Error | undefined;
   private segmentBytes = 0;
+  private segmentRecords = 0;
+  /** Chain value of the last record queued (the next record's `prev`). */
+  private queuedCrc: number;
+  /** Chain value of the last record written (a new segment's seed). */
+  private writtenCrc: number;
 
   private constructor(
     private readonly dir: string,
-    private fh: FileHandle,
+    private readonly fs: StoreFileSystem,
+    private fh: StoreFile,
+    chain: number,
     private readonly onDurable: (items: T[]) => Promise<void> | void,
     private readonly onFailure: (err: Error, items: T[]) => void,
-  ) {}
+  ) {
+    this.queuedCrc = chain;
+    this.writtenCrc = chain;
+  }
 
-  /** Opens `segment` (creating it) for appends. */
+  /**
+   * Opens `segment` for appends, creating it (0600, with its header chaining from `chain`, the crc
+   * of the last record before it) when it is missing or empty.
+   */
   static async open<T>(
     dir: string,
     segment: string,
+    chain: number,
+    fs: StoreFileSystem,
     onDurable: (items: T[]) => Promise<void> | void,
     onFailure: (err: Error, items: T[]) => void,
   ): Promise<WalWriter<T>> {
-    const fh = await open(join(dir, segment), 'a');
-    await syncDir(dir);
-    const writer = new WalWriter(dir, fh, onDurable, onFailure);
+    const fh = await openSegment(fs, dir, segment, chain);
+    const writer = new WalWriter(dir, fs, fh, chain, onDurable, onFailure);
     writer.segmentBytes = (await stat(join(dir, segment))).size;
     return writer;
   }
@@ -112,10 +84,18 @@ export class WalWriter<T> {
     return this.segmentBytes;
   }
 
+  /** Records in the open segment written since it was opened. */
+  get currentSegmentRecords(): number {
+    return this.segmentRecords;
+  }
+
   /** Queues a record; `onDurable` sees `item` once the record is on disk. */
-  append(bytes: Buffer, item: T): void {
+  append(record: StoreRecord, item: T): void {
     if (this.failure) throw this.failure;
-    this.queue.push({ bytes, item });
+    // Framed now, in queue order, so each record's `prev` is the record written just before it.
+    const { bytes, crc } = encodeFrame(encodePayload(record), this.queuedCrc);
+    this.queuedCrc = crc;
+    this.queue.push({ bytes, crc, item });
     // `active` flips synchronously with the loop's last queue check, so no append can be stranded.
     if (!this.active) {
       this.active = true;
@@ -131,9 +111,9 @@ export class WalWriter<T> {
   /** Closes the open segment and starts `segment`; call only from `onDurable` (the loop is paused). */
   async rotate(segment: string): Promise<void> {
     await this.fh.close();
-    this.fh = await open(join(this.dir, segment), 'a');
-    await syncDir(this.dir);
+    this.fh = await openSegment(this.fs, this.dir, segment, this.writtenCrc);
     this.segmentBytes = 0;
+    this.segmentRecords = 0;
   }
 
   async close(): Promise<void> {
@@ -159,6 +139,8 @@ export class WalWriter<T> {
         }
         await this.fh.datasync();
         this.segmentBytes += bytes.length;
+        this.segmentRecords += batch.length;
+        this.writtenCrc = batch[batch.length - 1]!.crc;
       } catch (err) {
         // After a failed write or fsync the file's state is unknown (fsyncgate): stop accepting writes.
         this.failure = new StoreError(
@@ -187,6 +169,30 @@ export class WalWriter<T> {
       }
     }
     this.active = false;
+  }
+}
+
+/** Opens (creating with a header chained from `chain`) a segment for appends, and makes it durable. */
+async function openSegment(
+  fs: StoreFileSystem,
+  dir: string,
+  segment: string,
+  chain: number,
+): Promise<StoreFile> {
+  const path = join(dir, segment);
+  const fh = await fs.open(path, 'a', FILE_MODE);
+  try {
+    if ((await stat(path)).size === 0) {
+      const header = encodeFileHeader(WAL_MAGIC, chain);
+      const { bytesWritten } = await fh.write(header, 0, header.length);
+      if (bytesWritten !== header.length) throw new Error(`short write of the header of ${path}`);
+      await fh.datasync();
+    }
+    await syncDir(dir);
+    return fh;
+  } catch (err) {
+    await fh.close();
+    throw err;
   }
 }
 
