@@ -113,7 +113,10 @@ export async function allocateNodePorts(
   ports.forEach((p, i) => {
     const field = `spec.ports[${i}].nodePort`;
     const n = p.nodePort;
-    if (n === undefined || n === 0) return;
+    if (n === undefined || n === null || n === 0) {
+      delete p.nodePort;
+      return;
+    }
     if (typeof n !== 'number' || !Number.isInteger(n)) {
       causes.push({
         reason: 'FieldValueTypeInvalid',

@@ -56,7 +56,7 @@ describe('node port allocation', () => {
       ]),
     );
     expect(np.status).toBe(201);
-    const lb = await call('POST', SVC, service('lb', 'LoadBalancer', [{ port: 8080 }]));
+    const lb = await call('POST', SVC, service('lb', 'LoadBalancer', [{ port: 8080, nodePort: null }]));
     expect(lb.status).toBe(201);
     const all = [...nodePorts(np.body), ...nodePorts(lb.body)];
     for (const p of all) expect(p).toBeGreaterThanOrEqual(30000);
