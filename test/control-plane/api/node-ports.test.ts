@@ -104,6 +104,7 @@ describe('node port allocation', () => {
 
   it('keeps the ports on a PUT that leaves them out, and takes a chosen free one', async () => {
     const before = (await call('GET', `${SVC}/np`)).body;
+    expect(nodePorts(before).every((p: number | undefined) => p !== undefined)).toBe(true);
     const put = await call('PUT', `${SVC}/np`, {
       ...before,
       spec: {
