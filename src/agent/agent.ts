@@ -135,10 +135,9 @@ export function buildAgent(options: AgentOptions): Agent {
     const status = await nodeStatus();
     try {
       const existing = await client.get<Node>(resources.nodes, identity.name);
-      node = await client.patch<Node>(resources.nodes, identity.name, {
-        metadata: { labels },
-        spec: { taints: options.taints?.length ? [...options.taints] : null },
-      });
+      // Taints are set at registration only, as the kubelet does: after that they belong to the
+      // cluster (kubectl taint, the node lifecycle), and NodeRestriction refuses a node changing them.
+      node = await client.patch<Node>(resources.nodes, identity.name, { metadata: { labels } });
       node = await client.patch<Node>(resources.nodes, identity.name, { status }, { subresource: 'status' });
       events.emit({
         code: 'agent.node.updated',

@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { WebSocketServer } from 'ws';
 import { type EventSink, silentEvents } from '../../events.js';
+import { type ConnectionLimits, guardConnections, serverOptions } from '../../net/connection-guard.js';
 import type { Runtime } from '../runtime/types.js';
 import { bridgeExec, execProtocols } from './exec-stream.js';
 import { findPodContainer } from './find-container.js';
@@ -21,6 +22,8 @@ export interface AgentServerOptions {
   readonly allowedClientNames?: readonly string[];
   /** @default silentEvents */
   readonly events?: EventSink;
+  /** Handshake, header, body and idle timeouts and the per-address connection cap. @default the defaults of ConnectionLimits */
+  readonly connections?: ConnectionLimits;
 }
 
 /** The agent's TLS server (not listening until the caller calls `server.listen`). */
@@ -47,12 +50,23 @@ export function buildAgentServer(options: AgentServerOptions): AgentServer {
   const events = options.events ?? silentEvents;
   const allowed = new Set(options.allowedClientNames ?? ['tugboat-apiserver']);
   const server = https.createServer({
+    ...serverOptions(options.connections),
     cert: options.tls.cert,
     key: options.tls.key,
     ca: options.tls.clientCa,
     requestCert: true,
     rejectUnauthorized: true,
     minVersion: 'TLSv1.2',
+  });
+  guardConnections(server, {
+    ...options.connections,
+    onRefused: (address, open) =>
+      events.emit({
+        code: 'agent.server.connection-refused',
+        level: 'warn',
+        message: `refused a connection from ${address}: it already has ${open} open (the limit)`,
+        data: { address, open },
+      }),
   });
   const wss = new WebSocketServer({
     noServer: true,

@@ -120,14 +120,62 @@ export function checkFields(
     throw badRequest(`strict decoding error: ${unknown.map((f) => `unknown field "${f.path}"`).join(', ')}`);
   }
   if (m === 'Warn') {
-    res.setHeader(
-      'Warning',
-      unknown.map((f) => `299 - "unknown field \\"${f.path}\\""`),
-    );
+    res.setHeader('Warning', boundedWarnings(unknown.map((f) => `unknown field "${f.path}"`)));
   } else if (m !== 'Ignore') {
     throw badRequest(`fieldValidation "${m}" is not supported: use Strict, Warn or Ignore`);
   }
   const copy = structuredClone(obj);
   for (const f of findUnknown(def, copy)) f.drop();
   return copy;
+}
+
+/** Total bytes of Warning headers per response, as kube-apiserver's warning recorder caps them. */
+const MAX_WARNING_BYTES = 4096;
+
+function boundedWarnings(texts: readonly string[]): string[] {
+  const out: string[] = [];
+  let total = 0;
+  for (const text of texts) {
+    const header = warningHeader(text.length > 256 ? `${text.slice(0, 253)}...` : text);
+    total += header.length;
+    if (total > MAX_WARNING_BYTES) {
+      out.push(warningHeader(`${texts.length - out.length} more unknown fields not listed`));
+      break;
+    }
+    out.push(header);
+  }
+  return out;
+}
+
+const ESCAPES: Record<string, string> = {
+  '"': '\\"',
+  '\\': '\\\\',
+  '\x07': '\\a',
+  '\b': '\\b',
+  '\f': '\\f',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\t': '\\t',
+  '\v': '\\v',
+};
+
+/**
+ * A `Warning` header value: `299 - ` and the text quoted like Go's strconv.QuoteToASCII (quotes,
+ * backslashes, control and non-ASCII characters escaped as `\uXXXX`). kube-apiserver writes UTF-8
+ * with strconv.Quote, but Node refuses header characters above U+00FF (an unknown field named in
+ * another script answered 500, issue #19, finding 6) and writes the rest in the body's encoding;
+ * client-go unquotes both forms to the same text.
+ */
+export function warningHeader(text: string): string {
+  let quoted = '';
+  for (const ch of text) {
+    const code = ch.codePointAt(0)!;
+    if (ESCAPES[ch]) quoted += ESCAPES[ch];
+    else if (code < 0x20 || code === 0x7f) quoted += `\\x${code.toString(16).padStart(2, '0')}`;
+    else if (code < 0x7f) quoted += ch;
+    else if (code >= 0xd800 && code <= 0xdfff) quoted += '\\ufffd';
+    else if (code <= 0xffff) quoted += `\\u${code.toString(16).padStart(4, '0')}`;
+    else quoted += `\\U${code.toString(16).padStart(8, '0')}`;
+  }
+  return `299 - "${quoted}"`;
 }

@@ -29,6 +29,11 @@ export interface HandlerInput {
   readonly shape: ResponseShape;
   /** The request body (already read within the size limit); empty for GET. */
   readonly body: Buffer;
+  /**
+   * Admission for creates and updates of the object itself (not status): throws to refuse
+   * `next` (current is undefined on create). @default none
+   */
+  readonly admit?: (current: UntypedObject | undefined, next: UntypedObject) => void;
 }
 
 function requireName(info: ResourceRequest): string {
@@ -63,6 +68,28 @@ function isDryRun(info: ResourceRequest): boolean {
   const d = info.query.get('dryRun');
   if (d && d !== 'All') throw badRequest(`dryRun "${d}" is not supported: use dryRun=All`);
   return d === 'All';
+}
+
+/**
+ * Replaces the object (PUT or PATCH) with what `build` makes of it, after the request's admission
+ * (status writes skip it: they keep everything but status).
+ */
+function replace(
+  input: HandlerInput,
+  name: string,
+  build: (current: UntypedObject) => UntypedObject,
+): Promise<UntypedObject> {
+  const { ctx, info, admit } = input;
+  const ns = info.def.namespaced ? info.namespace : undefined;
+  const admitted =
+    !admit || info.subresource === 'status'
+      ? build
+      : (current: UntypedObject) => {
+          const next = build(current);
+          admit(current, next);
+          return next;
+        };
+  return updateObject(ctx, info.def, ns, name, info.subresource, admitted, isDryRun(info));
 }
 
 /**
@@ -108,14 +135,15 @@ export async function handleResource(input: HandlerInput): Promise<Reply | undef
           'MethodNotAllowed',
           `POST to ${def.plural}/${info.name} is not allowed: create at the collection and put the name in metadata.name`,
         );
-      return { code: 201, body: await createObject(ctx, def, ns, bodyObject(input), isDryRun(info)) };
+      const obj = bodyObject(input);
+      input.admit?.(undefined, obj);
+      return { code: 201, body: await createObject(ctx, def, ns, obj, isDryRun(info)) };
     }
     case 'update': {
       const name = requireName(info);
       const body = bodyObject(input);
       if (subresource === 'scale') return { code: 200, body: await setScale(input, name, () => body) };
-      const obj = await updateObject(ctx, def, ns, name, subresource, () => body, isDryRun(info));
-      return { code: 200, body: obj };
+      return { code: 200, body: await replace(input, name, () => body) };
     }
     case 'patch': {
       const name = requireName(info);
@@ -125,17 +153,10 @@ export async function handleResource(input: HandlerInput): Promise<Reply | undef
           code: 200,
           body: await setScale(input, name, (scale) => applyPatch(type, scale, input.body)),
         };
-      const obj = await updateObject(
-        ctx,
-        def,
-        ns,
-        name,
-        subresource,
-        (cur) =>
-          checkFields(def, applyPatch(type, cur, input.body), info.query.get('fieldValidation'), input.res),
-        isDryRun(info),
+      const patched = await replace(input, name, (cur) =>
+        checkFields(def, applyPatch(type, cur, input.body), info.query.get('fieldValidation'), input.res),
       );
-      return { code: 200, body: obj };
+      return { code: 200, body: patched };
     }
     case 'delete': {
       const options = parseDeleteOptions(

@@ -1,7 +1,7 @@
-import jsonpatch from 'fast-json-patch';
 import type { UntypedObject } from '../../kube/index.js';
 import { isRecord } from '../registry/validation.js';
 import { checkDepth } from './http.js';
+import { applyJsonPatch } from './json-patch.js';
 import { ApiError, badRequest } from './status.js';
 import { mergePatch, strategicMerge } from './strategic-merge.js';
 
@@ -27,7 +27,10 @@ export function patchTypeOf(contentType: string | undefined): PatchType {
   }
 }
 
-/** Applies a patch of `type` to `current`; bad patches are 400, patches that do not apply are 422. */
+/**
+ * Applies a patch of `type` to `current`; bad patches are 400, patches that do not apply are 422,
+ * patches whose cost exceeds the limits of {@link applyJsonPatch} are 413.
+ */
 export function applyPatch(type: PatchType, current: UntypedObject, body: Buffer): UntypedObject {
   let patch: unknown;
   try {
@@ -38,41 +41,12 @@ export function applyPatch(type: PatchType, current: UntypedObject, body: Buffer
   checkDepth(patch);
   let result: unknown;
   if (type === 'json') {
-    if (!Array.isArray(patch))
-      throw badRequest(
-        'a JSON patch must be a list of operations, e.g. [{"op":"replace","path":"/spec/replicas","value":3}]',
-      );
-    let invalidOp: jsonpatch.JsonPatchError | undefined;
-    try {
-      invalidOp = jsonpatch.validate(patch as jsonpatch.Operation[], structuredClone(current));
-      if (!invalidOp)
-        result = jsonpatch.applyPatch(
-          structuredClone(current),
-          patch as jsonpatch.Operation[],
-          false,
-          true,
-        ).newDocument;
-    } catch (err) {
-      // fast-json-patch throws plain TypeErrors for some paths through missing parents.
-      throw new ApiError(
-        422,
-        'Invalid',
-        `the JSON patch cannot be applied: ${(err as Error).message.split('\n')[0]}`,
-      );
-    }
-    if (invalidOp) {
-      const code =
-        invalidOp.name === 'TEST_OPERATION_FAILED' || invalidOp.name.includes('UNRESOLVABLE') ? 422 : 400;
-      throw new ApiError(
-        code,
-        code === 422 ? 'Invalid' : 'BadRequest',
-        `the JSON patch cannot be applied: ${invalidOp.message.split('\n')[0]} (operation ${invalidOp.index ?? '?'})`,
-      );
-    }
+    result = applyJsonPatch(structuredClone(current), patch);
   } else {
     if (!isRecord(patch)) throw badRequest(`a ${type} patch must be a JSON object`);
     result = type === 'merge' ? mergePatch(current, patch) : strategicMerge(current, patch);
   }
   if (!isRecord(result)) throw new ApiError(422, 'Invalid', 'the patched object is not a JSON object');
+  checkDepth(result);
   return result as UntypedObject;
 }

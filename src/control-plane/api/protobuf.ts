@@ -1,4 +1,4 @@
-import { ApiError } from './status.js';
+import { ApiError, badRequest } from './status.js';
 
 /**
  * Decodes the Kubernetes protobuf envelope (`k8s\0` + runtime.Unknown) for the objects kubectl ≥
@@ -249,8 +249,14 @@ function decodeValue(kind: string, raw: Buffer | bigint, path: string): unknown 
     case 'bytes':
       return raw.toString('base64');
     case 'time': {
-      const t = decodeMessage('Time', raw, path) as { seconds?: number };
-      return t.seconds ? `${new Date(t.seconds * 1000).toISOString().slice(0, 19)}Z` : undefined;
+      const t = decodeMessage('Time', raw, path) as { seconds?: unknown };
+      if (!t.seconds) return undefined;
+      // RFC 3339 has four-digit years: 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59Z.
+      if (typeof t.seconds !== 'number' || t.seconds < -62_135_596_800 || t.seconds > 253_402_300_799)
+        throw badRequest(
+          `${path}: Invalid value: ${String(t.seconds)} seconds: a time must lie between the years 0001 and 9999`,
+        );
+      return `${new Date(t.seconds * 1000).toISOString().slice(0, 19)}Z`;
     }
     case 'intOrString': {
       const v = decodeMessage('IntOrString', raw, path) as {

@@ -2,12 +2,14 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import { type EventSink, silentEvents } from '../../events.js';
+import { type ConnectionLimits, guardConnections, serverOptions } from '../../net/connection-guard.js';
 import { type AuthenticatorOptions, authenticate, type UserInfo } from '../auth/authenticate.js';
-import { authorize, forbiddenMessage } from '../auth/authorize.js';
+import { ADMIN_GROUPS, authorize, forbiddenMessage, type NodeGraph, nodeNameOf } from '../auth/authorize.js';
+import { nodeRestrictionViolation } from '../auth/node-restriction.js';
 import { findResource } from '../registry/index.js';
 import type { Store } from '../store/types.js';
 import type { ApiContext } from './context.js';
-import { handleResource } from './handlers.js';
+import { type HandlerInput, handleResource } from './handlers.js';
 import { normalizeBody, readBody, sendError, sendJson, sendJsonText } from './http.js';
 import { type NodeProxyOptions, proxyExec, proxyLog } from './node-proxy.js';
 import { serveNonResource } from './nonresource.js';
@@ -50,6 +52,11 @@ export interface ApiServerOptions {
   readonly minWatchTimeoutSeconds?: number;
   /** How to reach node agents for pods/log and pods/exec. @default agents on port 10250 without client TLS */
   readonly nodeProxy?: NodeProxyOptions;
+  /**
+   * Handshake, header, body and idle timeouts and the per-address connection cap
+   * (docs/api-limits.md). @default the defaults of ConnectionLimits
+   */
+  readonly connections?: ConnectionLimits;
 }
 
 /** A built (not listening) API server. */
@@ -101,10 +108,14 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
   });
   ready.catch(() => {});
 
-  const podNode = async (namespace: string, name: string) => {
-    const pod = await ctx.resources.get(findResource('', 'v1', 'pods')!, namespace, name);
-    const spec = pod?.spec as { nodeName?: string } | undefined;
-    return spec?.nodeName;
+  const podsDef = findResource('', 'v1', 'pods')!;
+  const graph: NodeGraph = {
+    podNode: async (namespace, name) => {
+      const pod = await ctx.resources.get(podsDef, namespace, name);
+      const spec = pod?.spec as { nodeName?: string } | undefined;
+      return spec?.nodeName;
+    },
+    pods: async (namespace) => (await ctx.resources.list(podsDef, namespace)).items,
   };
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -143,9 +154,27 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
       res,
       shape: responseShape(req.headers.accept),
       body: json,
+      admit: admission(user!, info),
     });
     if (reply?.json !== undefined) sendJsonText(res, reply.code, reply.json);
     else if (reply) sendJson(res, reply.code, reply.body);
+  }
+
+  /** NodeRestriction: what a node may change in its own Node object. */
+  function admission(user: UserInfo, info: ResourceRequest): HandlerInput['admit'] {
+    const node = nodeNameOf(user);
+    if (node === undefined || info.def.plural !== 'nodes' || info.def.group !== '') return undefined;
+    if (user.groups.some((g) => ADMIN_GROUPS.includes(g))) return undefined;
+    return (current, next) => {
+      const why = nodeRestrictionViolation(node, current, next);
+      if (why) {
+        const name = String(next.metadata?.name ?? info.name);
+        throw new ApiError(403, 'Forbidden', `nodes "${name}" is forbidden: ${why}`, {
+          name,
+          kind: 'nodes',
+        });
+      }
+    };
   }
 
   async function checkAccess(user: UserInfo, info: ResourceRequest, body: Buffer): Promise<void> {
@@ -166,7 +195,7 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
       namespace: info.namespace,
       name,
     };
-    if (!(await authorize(user, attrs, podNode))) {
+    if (!(await authorize(user, attrs, graph))) {
       throw new ApiError(403, 'Forbidden', forbiddenMessage(user, attrs), {
         name,
         group: info.def.group,
@@ -239,6 +268,7 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
   const server = options.tls
     ? https.createServer(
         {
+          ...serverOptions(options.connections),
           cert: options.tls.cert,
           key: options.tls.key,
           ca: options.tls.clientCa,
@@ -247,9 +277,18 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
         },
         onRequest,
       )
-    : http.createServer(onRequest);
+    : http.createServer(serverOptions(options.connections), onRequest);
   server.on('upgrade', onUpgrade);
-  server.keepAliveTimeout = 65_000;
+  guardConnections(server, {
+    ...options.connections,
+    onRefused: (address, open) =>
+      ctx.events.emit({
+        code: 'api.connection.refused',
+        level: 'warn',
+        message: `refused a connection from ${address}: it already has ${open} open (the limit)`,
+        data: { address, open },
+      }),
+  });
   return {
     server,
     ready,

@@ -52,7 +52,8 @@ export function strategicMerge(original: unknown, patch: unknown): unknown {
     if (key.startsWith('$deleteFromPrimitiveList/')) {
       const field = key.slice('$deleteFromPrimitiveList/'.length);
       if (!Array.isArray(value)) fail(`${key} must be a list`);
-      if (Array.isArray(out[field])) out[field] = (out[field] as unknown[]).filter((v) => !value.includes(v));
+      const drop = new Set(value);
+      if (Array.isArray(out[field])) out[field] = (out[field] as unknown[]).filter((v) => !drop.has(v));
       continue;
     }
     if (value === null) {
@@ -77,10 +78,22 @@ export function strategicMerge(original: unknown, patch: unknown): unknown {
   return out;
 }
 
+/** Marks list items a `$patch: delete` removed; they are filtered out once at the end. */
+const DELETED = Symbol('deleted');
+
+/**
+ * Merges a list by its merge key with a Map index: a 3 MiB patch of 100,000 items must cost
+ * linear time, not the quadratic scan a findIndex per item would (issue #19, finding 4).
+ */
 function mergeList(field: string, original: unknown[], patch: unknown[]): unknown[] {
   if (MERGED_PRIMITIVE_LISTS.has(field)) {
     const out = [...original];
-    for (const v of patch) if (!out.includes(v)) out.push(v);
+    const seen = new Set(out);
+    for (const v of patch) {
+      if (seen.has(v)) continue;
+      seen.add(v);
+      out.push(v);
+    }
     return out;
   }
   const key = mergeKeyFor(field, original, patch);
@@ -88,22 +101,35 @@ function mergeList(field: string, original: unknown[], patch: unknown[]): unknow
   if (patch.some((p) => isRecord(p) && p.$patch === 'replace' && Object.keys(p).length === 1)) {
     return patch.filter((p) => !(isRecord(p) && p.$patch === 'replace')).map(stripDirectives);
   }
-  const out = [...original];
+  const out: unknown[] = [...original];
+  // Positions of the live items with each key value, first first (duplicates are possible).
+  const index = new Map<unknown, number[]>();
+  out.forEach((o, i) => {
+    if (!isRecord(o)) return;
+    const at = index.get(o[key]);
+    if (at) at.push(i);
+    else index.set(o[key], [i]);
+  });
   for (const item of patch) {
     if (!isRecord(item))
       fail(`list ${field} is merged by "${key}" but an item is not an object: ${JSON.stringify(item)}`);
     const id = item[key];
     if (id === undefined)
       fail(`an item of ${field} has no merge key "${key}": ${JSON.stringify(item).slice(0, 100)}`);
-    const idx = out.findIndex((o) => isRecord(o) && o[key] === id);
+    const at = index.get(id);
     if (item.$patch === 'delete') {
-      if (idx >= 0) out.splice(idx, 1);
+      const gone = at?.shift();
+      if (gone !== undefined) out[gone] = DELETED;
       continue;
     }
-    if (idx >= 0) out[idx] = strategicMerge(out[idx], item);
-    else out.push(stripDirectives(item));
+    if (at?.length) out[at[0]!] = strategicMerge(out[at[0]!], item);
+    else {
+      out.push(stripDirectives(item));
+      if (at) at.push(out.length - 1);
+      else index.set(id, [out.length - 1]);
+    }
   }
-  return out;
+  return out.filter((o) => o !== DELETED);
 }
 
 function stripDirectives(value: unknown): unknown {

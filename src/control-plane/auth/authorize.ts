@@ -1,10 +1,28 @@
 import type { Verb } from '../../kube/index.js';
 import type { UserInfo } from './authenticate.js';
+import { nodePodsUse } from './node-graph.js';
 
 /** Groups whose members may do anything. */
 export const ADMIN_GROUPS = ['system:masters', 'tugboat:admins'];
 /** The group of node agents; their user name is `node:<node name>`. */
 export const NODES_GROUP = 'tugboat:nodes';
+/** Kubernetes' group of node identities; their user name is `system:node:<node name>`. */
+export const KUBE_NODES_GROUP = 'system:nodes';
+
+/**
+ * The node a user is, or undefined: `system:node:<name>` in `system:nodes` (Kubernetes' node
+ * identity) or `node:<name>` in `tugboat:nodes` (the certificates tugboat issues to its agents).
+ */
+export function nodeNameOf(user: UserInfo): string | undefined {
+  for (const [group, prefix] of [
+    [KUBE_NODES_GROUP, 'system:node:'],
+    [NODES_GROUP, 'node:'],
+  ] as const) {
+    if (user.groups.includes(group) && user.name.startsWith(prefix) && user.name.length > prefix.length)
+      return user.name.slice(prefix.length);
+  }
+  return undefined;
+}
 
 /** What a request wants to do, for authorization. */
 export interface Attributes {
@@ -17,8 +35,13 @@ export interface Attributes {
   readonly name: string | undefined;
 }
 
-/** Looks up the node a pod is bound to (undefined when unbound or missing). */
-export type PodNodeLookup = (namespace: string, name: string) => Promise<string | undefined>;
+/** What the node rules look up in the cluster. */
+export interface NodeGraph {
+  /** The node a pod is bound to (undefined when unbound or missing). */
+  podNode(namespace: string, name: string): Promise<string | undefined>;
+  /** The pods of `namespace` (the rules pick those bound to the node). */
+  pods(namespace: string): Promise<readonly unknown[]>;
+}
 
 const READ = new Set<Verb>(['get', 'list', 'watch']);
 const WRITE = new Set<Verb>(['create', 'update', 'patch']);
@@ -33,19 +56,25 @@ const NODE_READABLE = new Set([
   'events',
 ]);
 
+const BY_POD = new Set(['secrets', 'configmaps', 'persistentvolumeclaims'] as const);
+
 /**
- * Decides whether `user` may do `attrs`. Admins may do anything. A node may read what an agent
- * needs (secrets and configmaps by name only), and write only its own Node (and status), its own
- * Lease in kube-node-lease, events, and the status of (or delete) pods bound to it.
+ * Decides whether `user` may do `attrs`. Admins may do anything. A node (Kubernetes' node
+ * authorizer) may read what an agent needs, but Secrets, ConfigMaps and PVCs only by name and only
+ * when a pod bound to it uses them; it may write only its own Node (and status), its own Lease in
+ * kube-node-lease, events, and the status of (or delete) pods bound to it. What it may change in
+ * its Node is limited further by NodeRestriction (node-restriction.ts).
  */
-export async function authorize(user: UserInfo, attrs: Attributes, podNode: PodNodeLookup): Promise<boolean> {
+export async function authorize(user: UserInfo, attrs: Attributes, graph: NodeGraph): Promise<boolean> {
   if (user.groups.some((g) => ADMIN_GROUPS.includes(g))) return true;
-  if (!user.groups.includes(NODES_GROUP) || !user.name.startsWith('node:')) return false;
-  const node = user.name.slice('node:'.length);
+  const node = nodeNameOf(user);
+  if (node === undefined) return false;
   const { verb, resource, subresource, name, namespace } = attrs;
   if (attrs.group === '' || attrs.group === 'coordination.k8s.io') {
     if (READ.has(verb) && !subresource && NODE_READABLE.has(resource)) return true;
-    if (verb === 'get' && !subresource && (resource === 'secrets' || resource === 'configmaps')) return true;
+    const byPod = BY_POD as Set<string>;
+    if (verb === 'get' && !subresource && byPod.has(resource) && attrs.group === '' && namespace && name)
+      return nodePodsUse(node, await graph.pods(namespace), resource as 'secrets', name);
     if (
       resource === 'nodes' &&
       name === node &&
@@ -63,7 +92,7 @@ export async function authorize(user: UserInfo, attrs: Attributes, podNode: PodN
     if (resource === 'pods' && namespace && name) {
       const ownPodWrite =
         (subresource === 'status' && WRITE.has(verb)) || (!subresource && verb === 'delete');
-      if (ownPodWrite) return (await podNode(namespace, name)) === node;
+      if (ownPodWrite) return (await graph.podNode(namespace, name)) === node;
     }
   }
   return false;

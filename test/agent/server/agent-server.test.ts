@@ -1,8 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import tls from 'node:tls';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { ProcessRuntime } from '../../../src/agent/runtime/process-runtime.js';
@@ -16,6 +18,20 @@ let server: AgentServer;
 let port: number;
 let dir: string;
 
+function startContainer(pod: string, name: string, script: string) {
+  return runtime.start({
+    pod: { namespace: 'default', name: pod, uid: `uid-${pod}` },
+    name,
+    attempt: 0,
+    image: 'x',
+    command: ['sh', '-c', script],
+    env: [],
+    mounts: [],
+    ports: [],
+    network: { mode: 'host' },
+  });
+}
+
 beforeAll(async () => {
   pki = makeTestPki();
   dir = mkdtempSync(join(tmpdir(), `tugboat-agentsrv-${process.pid}-`));
@@ -23,20 +39,17 @@ beforeAll(async () => {
   server = buildAgentServer({
     runtime,
     tls: { cert: pki.server.cert, key: pki.server.key, clientCa: pki.ca.cert },
+    // Short limits, so the connection tests below see them act (issue #19, finding 7).
+    connections: {
+      handshakeTimeoutMs: 500,
+      headersTimeoutMs: 500,
+      requestTimeoutMs: 800,
+      keepAliveTimeoutMs: 500,
+    },
   });
   await new Promise<void>((r) => server.server.listen(0, '127.0.0.1', r));
   port = (server.server.address() as AddressInfo).port;
-  const c = await runtime.start({
-    pod: { namespace: 'default', name: 'p', uid: 'u' },
-    name: 'c',
-    attempt: 0,
-    image: 'x',
-    command: ['sh', '-c', 'echo one; echo two; echo three; sleep 600'],
-    env: [],
-    mounts: [],
-    ports: [],
-    network: { mode: 'host' },
-  });
+  const c = await startContainer('p', 'c', 'echo one; echo two; echo three; sleep 600');
   for (let i = 0; i < 50 && !(await runtime.logs(c.id, {})).read(); i++)
     await new Promise((r) => setTimeout(r, 100));
 });
@@ -111,4 +124,52 @@ it('runs exec over v5.channel.k8s.io with the exit status on channel 3', async (
   expect(stdout).toBe('hello\n');
   expect(status).toBe(renderExecStatus(4, ['sh', '-c', 'cat;exit 4']));
   expect(JSON.parse(status ?? '{}').details.causes[0]).toEqual({ reason: 'ExitCode', message: '4' });
+});
+
+function closed(socket: net.Socket, maxMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), maxMs);
+    socket.on('error', () => {});
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+function connect(): Promise<tls.TLSSocket> {
+  const cert = pki.client('tugboat-apiserver', []);
+  return new Promise((resolve, reject) => {
+    const s = tls.connect({ host: '127.0.0.1', port, ca: pki.ca.cert, ...cert, servername: 'localhost' });
+    s.once('secureConnect', () => resolve(s));
+    s.once('error', reject);
+  });
+}
+
+it('cuts a connection that never handshakes and one that never sends a request', async () => {
+  const raw = net.connect(port, '127.0.0.1');
+  const idle = await connect();
+  const [rawClosed, idleClosed] = await Promise.all([closed(raw, 5_000), closed(idle, 5_000)]);
+  expect(rawClosed).toBe(true);
+  expect(idleClosed).toBe(true);
+});
+
+it('keeps a followed log stream open past every timeout', async () => {
+  await startContainer(
+    'ticker',
+    't',
+    'i=0; while [ $i -lt 600 ]; do echo tick $i; i=$((i+1)); sleep 0.2; done',
+  );
+  const s = await connect();
+  let text = '';
+  s.on('data', (d: Buffer) => {
+    text += d.toString();
+  });
+  s.write('GET /containerLogs/default/ticker/t?follow=true HTTP/1.1\r\nHost: x\r\n\r\n');
+  const gone = await closed(s, 2_000);
+  expect(gone).toBe(false);
+  expect(text).toMatch(/^HTTP\/1\.1 200/);
+  const ticks = text.match(/tick \d+/g) ?? [];
+  expect(ticks.length).toBeGreaterThan(6);
+  s.destroy();
 });

@@ -1,7 +1,7 @@
-import https from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningApiServer, startApiServer } from '../../support/api-server.js';
 import { makeTestPki, type TestCert, type TestPki } from '../../support/certs.js';
+import { tlsCaller } from '../../support/tls-call.js';
 
 let pki: TestPki;
 let srv: RunningApiServer;
@@ -10,44 +10,10 @@ let nodeA: TestCert;
 let nodeB: TestCert;
 let stranger: TestCert;
 
-interface Answer {
-  status: number;
-  body: {
-    kind?: string;
-    reason?: string;
-    code?: number;
-    message?: string;
-    metadata?: Record<string, unknown>;
-  };
-}
-
-function call(
-  method: string,
-  path: string,
-  options: { cert?: TestCert; token?: string; body?: unknown; contentType?: string } = {},
-): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = {};
-    if (options.token) headers.authorization = `Bearer ${options.token}`;
-    const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
-    if (payload) headers['content-type'] = options.contentType ?? 'application/json';
-    const req = https.request(
-      `${srv.url}${path}`,
-      { method, headers, ca: pki.ca.cert, cert: options.cert?.cert, key: options.cert?.key },
-      (res) => {
-        let text = '';
-        res.on('data', (c: Buffer) => {
-          text += c.toString();
-        });
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, body: text.startsWith('{') ? JSON.parse(text) : {} }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
+const call = tlsCaller(
+  () => srv.url,
+  () => pki.ca.cert,
+);
 
 const node = (name: string) => ({
   apiVersion: 'v1',
