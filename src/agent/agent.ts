@@ -1,6 +1,6 @@
 import { statfsSync } from 'node:fs';
 import { cpus, freemem, totalmem } from 'node:os';
-import { isNotFound } from '../client/api-error.js';
+import { ApiError, isNotFound } from '../client/api-error.js';
 import type { KubeClient } from '../client/client.js';
 import { type ListWatch, runListWatch } from '../client/list-watch.js';
 import { resources } from '../client/types.js';
@@ -224,7 +224,25 @@ export function buildAgent(options: AgentOptions): Agent {
     nodeName: identity.name,
     podSync,
     async start() {
-      await register();
+      // Like the kubelet, wait out an API server that is down or restarting (kill -9, upgrade):
+      // retry with a capped back-off until it answers or stop() is called. An API answer (403,
+      // 422, ...) is a configuration problem and fails at once.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await register();
+          break;
+        } catch (err) {
+          if (stopped || (err instanceof ApiError && err.status < 500 && err.status !== 429)) throw err;
+          events.emit({
+            code: 'agent.register.retry',
+            level: 'warn',
+            message: `registering node ${identity.name} failed, retrying: ${(err as Error).message}`,
+            data: { attempt },
+          });
+          await new Promise((r) => setTimeout(r, Math.min(10_000, 500 * 2 ** Math.min(attempt, 5))));
+          if (stopped) return;
+        }
+      }
       await renewLease();
       watch = runListWatch<Pod>(
         client,

@@ -77,7 +77,7 @@ export async function startAgentProcess(
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const runtime: Runtime =
     config.runtime === 'process'
-      ? new ProcessRuntime({ dataDir: config.dataDir })
+      ? await startProcessRuntime(config.dataDir, events)
       : new DockerRuntime({ nodeName: identity.name });
   const { host, port: wanted } = parseListen(config.listen, 'listen', '0.0.0.0:10250');
   let server: AgentServer | undefined;
@@ -157,4 +157,21 @@ export async function startAgentProcess(
       client.close();
     },
   };
+}
+
+/** The process runtime, after it stopped what a previous (crashed) agent left running. */
+async function startProcessRuntime(dataDir: string, events: EventSink): Promise<ProcessRuntime> {
+  const runtime = new ProcessRuntime({ dataDir });
+  const stopped = await runtime.recover();
+  if (stopped.length > 0) {
+    events.emit({
+      code: 'agent.runtime.recovered',
+      level: 'warn',
+      message: `stopped ${stopped.length} container(s) a previous agent left running: ${stopped
+        .map((c) => `${c.podNamespace}/${c.podName}/${c.containerName}`)
+        .join(', ')}`,
+      data: { containers: stopped.map((c) => c.id) },
+    });
+  }
+  return runtime;
 }

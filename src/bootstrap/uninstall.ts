@@ -1,3 +1,4 @@
+import { PROCESS_FILE } from '../agent/runtime/process-records.js';
 import { runtimeLabels } from '../agent/runtime/types.js';
 import { type EventSink, silentEvents } from '../events.js';
 import { quote } from '../ssh/quote.js';
@@ -30,11 +31,14 @@ export interface UninstallResult {
   readonly killedStragglers: readonly number[];
   /** Pod containers (label `tugboat.dev/managed=true`) removed from the host's Docker. */
   readonly containersRemoved: number;
+  /** Pod process groups of the process runtime that still ran (their agent had died) and were killed. */
+  readonly podProcessesStopped: number;
 }
 
 /**
  * Removes everything tugboat put on a host: stops and removes its services, removes the pod
- * containers the agent left in Docker, kills any process
+ * containers the agent left in Docker, kills the pod processes a dead agent's process runtime left
+ * running, kills any process
  * still running a program from /opt/tugboat or /var/lib/tugboat (other than this command), and
  * deletes the five tugboat directories. Idempotent: uninstalling a clean host does nothing.
  */
@@ -58,6 +62,27 @@ echo $ids | wc -w`,
     { timeoutMs: 120_000 },
   );
   const containersRemoved = Number(containers.stdout.trim()) || 0;
+  // The process runtime records each pod's process group as `PID STARTTICKS` under the agent's
+  // data directory; a killed agent leaves those running. The start time (field 22 of
+  // /proc/PID/stat) must match, or the pid now belongs to someone else; a group whose leader has
+  // gone (no stat) can still have members, and its pid cannot be reused while they live.
+  const pods = await runChecked(
+    shell,
+    `n=0
+for f in ${quote(options.layout.lib)}/*/process-runtime/*/${PROCESS_FILE}; do
+  [ -f "$f" ] || continue
+  read -r pid ticks < "$f" || continue
+  case "$pid:$ticks" in *[!0-9:]*|:*|*:) continue;; esac
+  # Never 0 or 1: kill -- -1 would signal every process.
+  [ "$pid" -gt 1 ] || continue
+  cur=$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f20)
+  [ -z "$cur" ] || [ "$cur" = "$ticks" ] || continue
+  kill -KILL "-$pid" 2>/dev/null && n=$((n+1))
+done
+echo "pods:$n"`,
+    { step: 'uninstall', timeoutMs: 60_000 },
+  );
+  const podProcessesStopped = Number(/pods:(\d+)/.exec(pods.stdout)?.[1] ?? 0);
   const result = await runChecked(
     shell,
     `me=$(sed 's/^.*) //' /proc/$$/stat | cut -d' ' -f3)
@@ -87,8 +112,8 @@ done`,
   (options.events ?? silentEvents).emit({
     code: 'host.uninstalled',
     level: 'info',
-    message: `${shell.host}: tugboat removed (${containersRemoved} pod container(s)${killedStragglers.length ? `, killed ${killedStragglers.length} leftover process(es)` : ''})`,
-    data: { host: shell.host, killedStragglers, containersRemoved },
+    message: `${shell.host}: tugboat removed (${containersRemoved} pod container(s)${podProcessesStopped ? `, ${podProcessesStopped} pod process group(s)` : ''}${killedStragglers.length ? `, killed ${killedStragglers.length} leftover process(es)` : ''})`,
+    data: { host: shell.host, killedStragglers, containersRemoved, podProcessesStopped },
   });
-  return { killedStragglers, containersRemoved };
+  return { killedStragglers, containersRemoved, podProcessesStopped };
 }

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DockerRuntime } from '../agent/runtime/docker-runtime.js';
+import { sweepProcessContainers } from '../agent/runtime/process-records.js';
 import { KubeClient } from '../client/client.js';
 import { type ResourceType, resources } from '../client/types.js';
 import { type EventSink, runPhase, silentEvents } from '../events.js';
@@ -78,12 +79,12 @@ export async function runLocalDown(options: LocalDownOptions = {}): Promise<Loca
     await stopPid(state.controlPlane.pid);
   });
 
-  let removedContainers = 0;
-  if (state.runtime === 'docker') {
-    removedContainers = await runPhase(events, 'local.containers', 'remove leftover containers', () =>
-      sweepContainers(state.nodes.map((n) => n.name)),
-    );
-  }
+  // Agents that were killed (kill -9, OOM) leave their pods running: stop those too.
+  const removedContainers = await runPhase(events, 'local.containers', 'remove leftover containers', () =>
+    state.runtime === 'docker'
+      ? sweepContainers(state.nodes.map((n) => n.name))
+      : sweepProcesses(state.nodes.map((n) => join(dir, 'agents', n.name))),
+  );
 
   if (existsSync(state.kubeconfigPath)) {
     const text = readFileSync(state.kubeconfigPath, 'utf8');
@@ -116,6 +117,13 @@ async function drain(admin: KubeClient): Promise<void> {
     }
     await new Promise((r) => setTimeout(r, 500));
   }
+}
+
+/** Stops every pod process the local nodes' process runtime recorded and that still runs. */
+async function sweepProcesses(dataDirs: readonly string[]): Promise<number> {
+  let stopped = 0;
+  for (const d of dataDirs) stopped += (await sweepProcessContainers(d)).length;
+  return stopped;
 }
 
 /** Stops and removes every container the local nodes' docker runtime labelled as theirs. */

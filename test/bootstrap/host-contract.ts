@@ -17,6 +17,7 @@ export function describeHostFilesAndUninstall(
   describe(`${name}: host files and uninstall`, () => {
     const layout = () => buildHostLayout({ root: root() });
     let strayPid: number | undefined;
+    const podPids: number[] = [];
     afterAll(async () => {
       // Leave nothing running even when an assertion failed half-way.
       await uninstallHost(shell(), {
@@ -25,6 +26,13 @@ export function describeHostFilesAndUninstall(
         serviceRules: false,
       }).catch(() => undefined);
       if (strayPid && isAlive(strayPid)) process.kill(strayPid, 'SIGKILL');
+      for (const pid of podPids) {
+        try {
+          process.kill(-pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
     });
 
     it('uploads only what differs, with modes, and counts the bytes', async () => {
@@ -95,11 +103,37 @@ export function describeHostFilesAndUninstall(
         throw new Error('stray process did not start');
       })();
 
+      // A pod of the process runtime whose agent was killed: its process group runs on, recorded
+      // as `PID STARTTICKS`. A second record names a live process whose start time differs (a
+      // reused pid): it must survive.
+      const pod = spawn('/bin/sh', ['-c', 'sleep 300 & sleep 300; wait'], {
+        detached: true,
+        stdio: 'ignore',
+      });
+      const bystander = spawn('sleep', ['300'], { detached: true, stdio: 'ignore' });
+      podPids.push(pod.pid!, bystander.pid!);
+      const ticks = (pid: number) =>
+        Number(
+          readFileSync(`/proc/${pid}/stat`, 'utf8')
+            .replace(/^.*\) /s, '')
+            .split(' ')[19],
+        );
+      for (const [id, pid, t] of [
+        ['pod', pod.pid!, ticks(pod.pid!)],
+        ['reused', bystander.pid!, ticks(bystander.pid!) + 1],
+      ] as const) {
+        mkdirSync(`${l.lib}/agent/process-runtime/${id}`, { recursive: true });
+        writeFileSync(`${l.lib}/agent/process-runtime/${id}/process`, `${pid} ${t}\n`);
+      }
+
       const result = await uninstallHost(shell(), {
         layout: l,
         services: ['tugboat-fake-agent'],
         serviceRules: false,
       });
+      expect(result.podProcessesStopped).toBe(1);
+      expect(await waitGone(pod.pid!)).toBe(true);
+      expect(isAlive(bystander.pid!)).toBe(true);
       expect(await waitGone(status.pid!)).toBe(true);
       expect(await waitGone(status.childPid!)).toBe(true);
       expect(await waitGone(strayPid)).toBe(true);
@@ -110,6 +144,7 @@ export function describeHostFilesAndUninstall(
       ).resolves.toEqual({
         killedStragglers: [],
         containersRemoved: 0,
+        podProcessesStopped: 0,
       });
       expect(isAlive(process.pid)).toBe(true);
     });

@@ -4,6 +4,13 @@ import { createWriteStream, mkdirSync, readFileSync, rmSync, statSync } from 'no
 import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { UsageError } from '../../errors.js';
+import {
+  processRuntimeDir,
+  processStartTicks,
+  readProcessRecords,
+  stopRecordedGroup,
+  writeProcessRecord,
+} from './process-records.js';
 import type {
   ContainerLaunch,
   ExecOptions,
@@ -22,24 +29,70 @@ export interface ProcessRuntimeOptions {
 
 interface Entry {
   container: RuntimeContainer;
-  launch: ContainerLaunch;
-  child: ChildProcess;
+  /** Absent for a container found on disk after an agent restart (it has been stopped). */
+  launch?: ContainerLaunch;
+  child?: ChildProcess;
   dir: string;
   exited: Promise<void>;
 }
 
+/** Exit code reported for a recorded container that ended while no agent watched it. */
+const UNKNOWN_EXIT = 255;
+
 /**
  * Runs a container's `command` + `args` as a plain host process, for development and tests
  * without Docker. Not isolated: the image is ignored, volumes are not remapped (mount host paths
- * are exported as TUGBOAT_MOUNT_<n> variables), the pod shares the host network, and processes
- * are not adopted across agent restarts (`close()` stops them).
+ * are exported as TUGBOAT_MOUNT_<n> variables), and the pod shares the host network.
+ *
+ * Each container's pid and start time are recorded on disk (see `process-records.ts`). Processes
+ * are not adopted across agent restarts — their output went through a pipe to the agent that died,
+ * and a non-parent cannot learn their exit code — so a new runtime first stops every process a
+ * previous agent left running and reports those containers as exited (137); the pod sync then
+ * restarts them per the pod's restartPolicy. `close()` stops the containers of a clean shutdown.
  */
 export class ProcessRuntime implements Runtime {
   readonly name = 'process';
   readonly isolated = false;
   private readonly entries = new Map<string, Entry>();
+  private recovering?: Promise<RuntimeContainer[]>;
 
   constructor(private readonly options: ProcessRuntimeOptions) {}
+
+  /**
+   * Finds the containers a previous agent recorded under the data directory, stops those still
+   * running (SIGTERM, SIGKILL after `graceSeconds`), and keeps them as exited containers. Runs
+   * once (every other method waits for it); returns the containers it stopped.
+   */
+  recover(graceSeconds = 2): Promise<RuntimeContainer[]> {
+    this.recovering ??= this.recoverOnce(graceSeconds);
+    return this.recovering;
+  }
+
+  private async recoverOnce(graceSeconds: number): Promise<RuntimeContainer[]> {
+    const stopped: RuntimeContainer[] = [];
+    await Promise.all(
+      readProcessRecords(this.options.dataDir).map(async ({ dir, id, record }) => {
+        if (!record || record.container.id !== id) {
+          rmSync(dir, { recursive: true, force: true });
+          return;
+        }
+        const killed = await stopRecordedGroup(record, graceSeconds * 1000);
+        const was = record.container;
+        const container: RuntimeContainer =
+          was.state === 'exited' && !killed
+            ? was
+            : {
+                ...was,
+                state: 'exited',
+                exitCode: killed ? 137 : (was.exitCode ?? UNKNOWN_EXIT),
+                finishedAt: was.finishedAt ?? new Date().toISOString(),
+              };
+        if (killed) stopped.push(container);
+        this.entries.set(id, { container, dir, exited: Promise.resolve() });
+      }),
+    );
+    return stopped;
+  }
 
   async version(): Promise<string> {
     return `process://node-${process.version}`;
@@ -50,6 +103,7 @@ export class ProcessRuntime implements Runtime {
   }
 
   async start(launch: ContainerLaunch): Promise<RuntimeContainer> {
+    await this.recover();
     const argv = [...(launch.command ?? []), ...(launch.args ?? [])];
     const [file, ...rest] = argv;
     if (!file) {
@@ -58,8 +112,8 @@ export class ProcessRuntime implements Runtime {
       );
     }
     const id = randomUUID().replaceAll('-', '');
-    const dir = join(this.options.dataDir, 'process-runtime', id);
-    mkdirSync(dir, { recursive: true });
+    const dir = join(processRuntimeDir(this.options.dataDir), id);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir };
     for (const e of launch.env) env[e.name] = e.value;
     launch.mounts.forEach((m, i) => {
@@ -72,6 +126,8 @@ export class ProcessRuntime implements Runtime {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const log = createWriteStream(join(dir, 'log'));
+    // A log that cannot be written (disk full, folder removed) loses lines, never the agent.
+    log.on('error', () => undefined);
     for (const s of [child.stdout, child.stderr]) {
       let partial = '';
       s?.on('data', (b: Buffer) => {
@@ -97,6 +153,17 @@ export class ProcessRuntime implements Runtime {
       ip: '127.0.0.1',
     };
     const entry: Entry = { container: base, launch, child, dir, exited: Promise.resolve() };
+    // Read right after fork: the start time identifies this process even once its pid is reused.
+    const startTicks = child.pid === undefined ? undefined : processStartTicks(child.pid);
+    const record = () => {
+      if (child.pid === undefined || startTicks === undefined) return;
+      try {
+        writeProcessRecord(dir, { container: entry.container, pid: child.pid, startTicks });
+      } catch {
+        // A full disk must not stop the container; a missing record only loses the restart cleanup.
+      }
+    };
+    record();
     entry.exited = new Promise<void>((resolve) => {
       const finish = (code: number | null, signal: NodeJS.Signals | null, failed?: Error) => {
         entry.container = {
@@ -107,6 +174,7 @@ export class ProcessRuntime implements Runtime {
         };
         if (failed) log.write(`${new Date().toISOString()} ${failed.message}\n`);
         log.end();
+        record();
         resolve();
       };
       child.once('exit', (code, signal) => finish(code, signal));
@@ -117,12 +185,14 @@ export class ProcessRuntime implements Runtime {
   }
 
   async list(): Promise<RuntimeContainer[]> {
+    await this.recover();
     return [...this.entries.values()].map((e) => e.container);
   }
 
   async stop(id: string, graceSeconds: number): Promise<void> {
+    await this.recover();
     const e = this.entries.get(id);
-    if (!e || e.container.state === 'exited' || e.child.pid === undefined) return;
+    if (!e || e.container.state === 'exited' || e.child?.pid === undefined) return;
     const pid = e.child.pid;
     const kill = (sig: NodeJS.Signals) => {
       try {
@@ -138,6 +208,7 @@ export class ProcessRuntime implements Runtime {
   }
 
   async remove(id: string): Promise<void> {
+    await this.recover();
     const e = this.entries.get(id);
     if (!e) return;
     await this.stop(id, 0);
@@ -146,6 +217,7 @@ export class ProcessRuntime implements Runtime {
   }
 
   async logs(id: string, options: LogOptions): Promise<Readable> {
+    await this.recover();
     const e = this.entries.get(id);
     if (!e) throw new UsageError(`no container ${id} in the process runtime`);
     const file = join(e.dir, 'log');
@@ -180,15 +252,17 @@ export class ProcessRuntime implements Runtime {
   }
 
   async exec(id: string, options: ExecOptions): Promise<ExecSession> {
+    await this.recover();
     const e = this.entries.get(id);
     if (!e) throw new UsageError(`no container ${id} in the process runtime`);
-    if (e.container.state !== 'running') throw new UsageError(`container ${id} is not running`);
+    if (e.container.state !== 'running' || !e.launch) throw new UsageError(`container ${id} is not running`);
     const [file, ...rest] = options.command;
     if (!file) throw new UsageError('exec needs a command');
+    const launch = e.launch;
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: e.dir };
-    for (const v of e.launch.env) env[v.name] = v.value;
+    for (const v of launch.env) env[v.name] = v.value;
     const child = spawn(file, rest, {
-      cwd: e.launch.workingDir ?? e.dir,
+      cwd: launch.workingDir ?? e.dir,
       env,
       stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     });
@@ -202,6 +276,7 @@ export class ProcessRuntime implements Runtime {
   }
 
   async close(): Promise<void> {
+    await this.recover();
     await Promise.all([...this.entries.keys()].map((id) => this.stop(id, 2)));
   }
 }

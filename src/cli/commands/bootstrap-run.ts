@@ -186,6 +186,7 @@ export function reportUninstall(
           ok: true,
           killedStragglers: o.value.killedStragglers,
           containersRemoved: o.value.containersRemoved,
+          podProcessesStopped: o.value.podProcessesStopped,
         }
       : { host: o.host, ok: false, error: o.error.message },
   );
