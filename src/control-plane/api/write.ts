@@ -4,6 +4,7 @@ import type { ResourceDef } from '../registry/types.js';
 import { isRecord } from '../registry/validation.js';
 import type { ApiContext } from './context.js';
 import { prepareCreate, prepareUpdate, timestamp } from './lifecycle.js';
+import { allocateNodePorts, serialized } from './node-ports.js';
 import { ApiError, conflict } from './status.js';
 
 /** Finalizers that hand dependents to the garbage collector (propagationPolicy Foreground / Orphan). */
@@ -53,6 +54,13 @@ export async function createObject(
 ): Promise<UntypedObject> {
   const obj = prepareCreate(def, body, namespace, ctx.now());
   if (def.namespaced) await checkNamespace(ctx, namespace);
+  if (def.plural === 'services') {
+    // Node ports are read from the stored Services and written with the new one, in one turn.
+    return serialized(async () => {
+      await allocateNodePorts(ctx, def, obj, undefined);
+      return dryRun ? obj : ctx.resources.create(def, obj);
+    });
+  }
   if (dryRun) return obj;
   const created = await ctx.resources.create(def, obj);
   if (def.plural === 'namespaces') await ensureDefaultServiceAccount(ctx, String(obj.metadata?.name));
@@ -84,10 +92,14 @@ export async function updateObject(
   dryRun = false,
 ): Promise<UntypedObject> {
   let prepared: UntypedObject | undefined;
-  const updated = await ctx.resources.update(def, namespace, name, async (current) => {
-    prepared = prepareUpdate(def, await build(current), current, subresource);
-    return dryRun ? undefined : prepared;
-  });
+  const write = () =>
+    ctx.resources.update(def, namespace, name, async (current) => {
+      prepared = prepareUpdate(def, await build(current), current, subresource);
+      if (def.plural === 'services' && subresource === undefined)
+        await allocateNodePorts(ctx, def, prepared, current);
+      return dryRun ? undefined : prepared;
+    });
+  const updated = await (def.plural === 'services' ? serialized(write) : write());
   if (dryRun) return prepared ?? updated;
   const meta = updated.metadata ?? {};
   const released =
