@@ -4,6 +4,7 @@ import { isKnownRegion, KNOWN_REGIONS, zoneBelongsToRegion } from './regions.js'
 import { DEFAULT_VPC_CIDR, deriveSubnetCidr } from './resolve.js';
 import type { ClusterSpecDocument } from './schema.js';
 import { didYouMean } from './suggest.js';
+import { validateClusterRanges } from './validate-ranges.js';
 
 /** PascalCase of a DNS-safe name, as used in CloudFormation logical ids (`gpu-workers` → `GpuWorkers`). */
 export function pascalCase(name: string): string {
@@ -44,6 +45,7 @@ export function validateClusterSpec(doc: ClusterSpecDocument): ConfigIssue[] {
   checkZones('availabilityZones', zones);
 
   checkNetwork(doc, add);
+  issues.push(...validateClusterRanges(doc));
 
   checkCidrList('ssh.allowedCidrs', doc.ssh.allowedCidrs, add);
   if (doc.api.allowedCidrs) checkCidrList('api.allowedCidrs', doc.api.allowedCidrs, add);
