@@ -26,8 +26,8 @@ export function validateClusterRanges(doc: ClusterSpecDocument): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const add = (path: string, message: string) => issues.push({ path, message });
   const net = doc.network;
-  const pod = checkBlock('network.podCidr', net.podCidr, add);
-  const svc = checkBlock('network.serviceCidr', net.serviceCidr, add);
+  const pod = checkCidr('network.podCidr', net.podCidr, add);
+  const svc = checkCidr('network.serviceCidr', net.serviceCidr, add);
 
   if (pod) {
     const prefix = net.nodePodCidrPrefix;
@@ -85,7 +85,11 @@ export function validateClusterRanges(doc: ClusterSpecDocument): ConfigIssue[] {
   return issues;
 }
 
-function checkBlock(
+/**
+ * Parses a CIDR field, adding an issue at `path` when it is malformed or has host bits set.
+ * Returns the block when it is usable.
+ */
+export function checkCidr(
   path: string,
   text: string,
   add: (path: string, message: string) => void,
@@ -94,12 +98,15 @@ function checkBlock(
   if (!parsed) {
     add(
       path,
-      `${show(text)} is not a valid IPv4 CIDR: octets are 0-255 and the prefix 0-32, e.g. 10.244.0.0/16`,
+      `${show(text)} is not a valid IPv4 CIDR: octets are 0-255 and the prefix 0-32, e.g. 10.0.0.0/16`,
     );
     return undefined;
   }
   if (parsed.hostBitsSet) {
-    add(path, `${show(text)} has host bits set: use ${formatCidr(parsed.cidr)}`);
+    add(
+      path,
+      `${show(text)} has host bits set: use ${formatCidr(parsed.cidr)} (or /32 for a single address)`,
+    );
     return undefined;
   }
   return parsed.cidr;
