@@ -24,6 +24,7 @@ import { collectGarbage, type OwnedObject } from './garbage-collector.js';
 import { byNamespace, byOwner, type InformerSet, orphansByNamespace } from './informers.js';
 import { reconcileJob } from './job-reconcile.js';
 import { matchesMap } from './labels.js';
+import { buildNodeIpamRange, type NodeIpamOptions, reconcileNodeCidrs } from './node-ipam.js';
 import {
   type NodeHealth,
   type NodeLifecycleOptions,
@@ -48,6 +49,8 @@ export interface ControllerManagerOptions {
   readonly nodeMonitorPeriodMs?: number;
   /** How often the garbage collector scans everything (it also runs after deletions). @default 10000 */
   readonly garbageCollectorPeriodMs?: number;
+  /** Give each Node a block of this pod range (node IPAM). @default no node IPAM */
+  readonly nodeIpam?: NodeIpamOptions;
   /** Workers per controller. @default 2 */
   readonly workers?: number;
 }
@@ -154,6 +157,14 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
     return { requeueAfterMs: Math.min(period, untilWake) };
   });
 
+  const ipamRange = options.nodeIpam ? buildNodeIpamRange(options.nodeIpam) : undefined;
+  // One key: allocation looks at every Node at once. Written blocks reach the cache at once
+  // (applyActions assumes them), so the next pass never hands the same block out twice.
+  const ipamController = make('node-ipam', async () => {
+    if (ipamRange) await apply(reconcileNodeCidrs(inf.nodes.list() as Node[], ipamRange));
+    return undefined;
+  });
+
   const gcController = make('garbage-collector', async () => {
     const all: OwnedObject[] = [];
     for (const resource of ['pods', 'replicasets', 'deployments', 'daemonsets', 'jobs'] as const) {
@@ -226,6 +237,10 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
     for (const ds of inf.daemonsets.list()) dsController.enqueue(keyOf(ds));
   };
   inf.nodes.addHandlers({
+    onAdd: () => ipamController.enqueue('all'),
+    onDelete: () => ipamController.enqueue('all'),
+  });
+  inf.nodes.addHandlers({
     onAdd: allDaemonSets,
     onDelete: () => {
       allDaemonSets();
@@ -253,6 +268,7 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
     for (const o of informer.list()) runner.enqueue(keyOf(o));
   }
   nodeController.enqueue('all');
+  ipamController.enqueue('all');
   gcController.enqueue('all');
   return {
     async stop() {
