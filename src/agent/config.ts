@@ -39,6 +39,22 @@ export const agentConfigSchema = z.strictObject({
   /** Read the node identity from IMDSv2: auto = when running on EC2. */
   imds: z.enum(['auto', 'on', 'off']).default('auto'),
   imdsEndpoint: z.string().default('http://169.254.169.254'),
+  /**
+   * The pod network (docker runtime): a sandbox per pod on the tugboat bridge with an address of
+   * the node's block, VXLAN to the other nodes. Absent: pods use Docker's default bridge.
+   */
+  podNetwork: z
+    .strictObject({
+      /** The cluster pod range (network.podCidr of the cluster spec). */
+      clusterCidr: z
+        .string()
+        .regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, { error: 'must be a CIDR like 10.244.0.0/16' }),
+      /** Image of the pod sandboxes; it must keep running doing nothing. */
+      sandboxImage: z.string().min(1).default('registry.k8s.io/pause:3.10'),
+      /** Command of the sandbox when the image's own does not just wait (e.g. busybox: sleep). */
+      sandboxCommand: z.array(z.string()).min(1).optional(),
+    })
+    .optional(),
   /** Claim an Elastic IP of this cluster's pool at start (EC2 only). */
   eip: z.strictObject({ cluster: z.string(), pool: z.string() }).optional(),
 });

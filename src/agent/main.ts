@@ -2,8 +2,11 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { KubeClient } from '../client/client.js';
 import { UsageError } from '../errors.js';
 import { type EventSink, silentEvents } from '../events.js';
-import { type Agent, buildAgent } from './agent.js';
+import { type Agent, type AgentOptions, buildAgent } from './agent.js';
 import { type AgentConfig, parseTaint } from './config.js';
+import { HostNetwork } from './network/host-network.js';
+import { IpKernelNetwork } from './network/kernel.js';
+import { PodSandboxes } from './network/pod-sandbox.js';
 import { resolveNodeIdentity } from './node-identity.js';
 import { DockerRuntime } from './runtime/docker-runtime.js';
 import { ProcessRuntime } from './runtime/process-runtime.js';
@@ -38,6 +41,41 @@ function parseListen(listen: string): { host: string; port: number } {
     throw new UsageError(`listen "${listen}" is not host:port: use e.g. 0.0.0.0:10250`);
   }
   return { host: (m[1] ?? '').replace(/^\[|\]$/g, ''), port };
+}
+
+/** The pod network of a docker node when configured; the process runtime shares the host network. */
+function buildPodNetwork(
+  config: AgentConfig,
+  client: KubeClient,
+  runtime: Runtime,
+  nodeName: string,
+  underlayIp: string,
+  events: EventSink,
+): AgentOptions['podNetwork'] {
+  const net = config.podNetwork;
+  if (!net) return undefined;
+  if (config.runtime !== 'docker') {
+    throw new UsageError('podNetwork needs the docker runtime: remove podNetwork or use runtime: docker');
+  }
+  const kernel = new IpKernelNetwork();
+  const host = new HostNetwork({
+    client,
+    kernel,
+    nodeName,
+    underlayIp,
+    clusterCidr: net.clusterCidr,
+    events,
+  });
+  const sandboxes = new PodSandboxes({
+    runtime,
+    kernel,
+    dataDir: config.dataDir,
+    nodeCidr: () => host.nodeCidr(),
+    sandboxImage: net.sandboxImage,
+    ...(net.sandboxCommand ? { sandboxCommand: net.sandboxCommand } : {}),
+    events,
+  });
+  return { host, sandboxes };
 }
 
 /**
@@ -122,6 +160,7 @@ export async function startAgentProcess(
     labels: config.labels,
     taints: config.taints.map(parseTaint),
     port,
+    podNetwork: buildPodNetwork(config, client, runtime, identity.name, identity.internalIP, events),
   });
   try {
     await agent.start();
