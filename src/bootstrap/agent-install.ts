@@ -29,6 +29,8 @@ export interface AgentInstallOptions extends HostServiceOptions {
   readonly internalIp?: string;
   /** @default 'docker' */
   readonly runtime?: 'docker' | 'process';
+  /** The cluster pod range: with the docker runtime, run the pod network in it. @default none */
+  readonly clusterCidr?: string;
   /** Logs/exec server address. @default '0.0.0.0:10250' */
   readonly listen?: string;
   /** Read identity from EC2 IMDSv2: 'auto' on cloud hosts; 'off' for inventory hosts. @default 'auto' */
@@ -108,6 +110,7 @@ export function buildAgentService(options: AgentInstallOptions): ServiceSpec {
       options.imds ?? 'auto',
       ...(options.group ? ['--group', options.group] : []),
       ...(labels ? ['--labels', labels] : []),
+      ...(options.clusterCidr ? ['--cluster-cidr', options.clusterCidr] : []),
     ],
     workingDirectory: options.layout.lib,
   };

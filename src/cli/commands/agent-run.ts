@@ -31,6 +31,12 @@ export async function runAgent(io: CliIO, globals: GlobalOptions, flags: AgentFl
     clientCaFile: flags.clientCaFile,
     imds: flags.imds,
     eip: flags.eipCluster && flags.eipPool ? { cluster: flags.eipCluster, pool: flags.eipPool } : undefined,
+    podNetwork: flags.clusterCidr
+      ? {
+          clusterCidr: flags.clusterCidr,
+          ...(flags.sandboxImage ? { sandboxImage: flags.sandboxImage } : {}),
+        }
+      : undefined,
   });
   const running = await startAgentProcess(config, {
     emit(e) {

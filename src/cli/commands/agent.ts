@@ -28,6 +28,8 @@ export interface AgentFlags {
   readonly imds?: 'auto' | 'on' | 'off';
   readonly eipCluster?: string;
   readonly eipPool?: string;
+  readonly clusterCidr?: string;
+  readonly sandboxImage?: string;
 }
 
 /** `tugboat agent`: run the node agent in the foreground (what tugboat installs on every node). */
@@ -68,7 +70,12 @@ export const agentCommand: CommandModule = {
         new Option('--imds <mode>', 'read the identity from EC2 IMDSv2').choices(['auto', 'on', 'off']),
       )
       .option('--eip-cluster <name>', 'claim an Elastic IP of this cluster (with --eip-pool)')
-      .option('--eip-pool <pool>', 'tugboat:pool tag value to claim from (workers or a group name)');
+      .option('--eip-pool <pool>', 'tugboat:pool tag value to claim from (workers or a group name)')
+      .option('--cluster-cidr <cidr>', 'pod network: the cluster pod range (docker runtime; default: none)')
+      .option(
+        '--sandbox-image <image>',
+        'pod network: image of the pod sandboxes (default registry.k8s.io/pause:3.10)',
+      );
     cmd.action(
       run(async (io, globals) => {
         const { runAgent } = await import('./agent-run.js');

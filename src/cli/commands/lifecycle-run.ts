@@ -92,6 +92,7 @@ export async function bootstrapHook(
         user: settings.sshUser,
         address: settings.sshAddress,
         groupLabels: settings.groupLabels,
+        ...(settings.podNetwork ? { podNetwork: settings.podNetwork } : {}),
         trustNewHosts: Boolean(flags.trustNewHosts),
         skipReady,
         mergeKubeconfigInto: defaultKubeconfigPath(io.env, io.env.HOME || homedir()),
