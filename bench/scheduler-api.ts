@@ -8,14 +8,10 @@
 // Usage: npx tsx bench/scheduler-api.ts throughput [nodes=1000] [pods=10000]
 //        npx tsx bench/scheduler-api.ts latency [rate=100] [seconds=30]
 import { rmSync } from 'node:fs';
-import { clientControllerApi } from '../src/control-plane/controllers/client-api.js';
-import { Informer } from '../src/control-plane/controllers/informer.js';
-import {
-  createInformers,
-  startInformers,
-  stopInformers,
-} from '../src/control-plane/controllers/informers.js';
-import { resourceTypes } from '../src/control-plane/controllers/resources.js';
+import { clientControllerApi } from '../src/control-plane/machinery/client-api.js';
+import { Informer } from '../src/control-plane/machinery/informer.js';
+import { createInformers, startInformers, stopInformers } from '../src/control-plane/machinery/informers.js';
+import { resourceTypes } from '../src/control-plane/machinery/resources.js';
 import { startScheduler } from '../src/control-plane/scheduler/scheduler.js';
 import type { KubeObject, Pod } from '../src/kube/index.js';
 import { startApiServer } from '../test/support/api-server.js';

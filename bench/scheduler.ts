@@ -4,12 +4,8 @@
 //           the in-memory ControllerApi, so it counts watch and bind handling but no HTTP
 // Usage: npx tsx bench/scheduler.ts [nodes=1000,5000] [pods=10000] [mode=pure,loop]
 
-import {
-  createInformers,
-  startInformers,
-  stopInformers,
-} from '../src/control-plane/controllers/informers.js';
-import { resourceTypes } from '../src/control-plane/controllers/resources.js';
+import { createInformers, startInformers, stopInformers } from '../src/control-plane/machinery/informers.js';
+import { resourceTypes } from '../src/control-plane/machinery/resources.js';
 import { SchedulerCache } from '../src/control-plane/scheduler/cache.js';
 import { startScheduler } from '../src/control-plane/scheduler/scheduler.js';
 import { selectNode } from '../src/control-plane/scheduler/select-node.js';

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Bundles the node agent into plain ESM with no native addons, so the same upload runs on any
-// Linux host with Node.js: dist/agent/bin.js plus lazily loaded chunks. The AWS SDK (3 MB) sits
+// Bundles the node agent alone into plain ESM with no native addons: dist/agent/bin.js plus lazily
+// loaded chunks. bench/agent.ts measures it; bootstrap uploads the host bundle (scripts/bundle.mjs). The AWS SDK (3 MB) sits
 // in its own chunk, loaded only when EIP self-assignment is on; keeping it out of the entry file
 // saves ~20 MiB of agent RSS (see bench/agent.md). Usage: node scripts/bundle-agent.mjs [outdir]
 import { build } from 'esbuild';

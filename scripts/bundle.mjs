@@ -35,7 +35,7 @@ const started = Date.now();
 const result = await build({
   stdin: {
     contents:
-      "import { hostMain } from './src/bootstrap/host-main.ts';\nprocess.exitCode = await hostMain(process.argv.slice(2));\n",
+      "import { hostMain } from './src/cli/host-main.ts';\nprocess.exitCode = await hostMain(process.argv.slice(2));\n",
     resolveDir: root,
     sourcefile: 'host-entry.ts',
     loader: 'ts',

@@ -58,3 +58,12 @@ export async function runPhase<T>(
     throw err;
   }
 }
+
+/** Events as plain `level: message` lines through `write`; debug events only when `debug`. */
+export function lineEvents(write: (text: string) => void, debug: boolean): EventSink {
+  return {
+    emit(e) {
+      if (e.level !== 'debug' || debug) write(`${e.level}: ${e.message}\n`);
+    },
+  };
+}

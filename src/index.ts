@@ -19,7 +19,6 @@ export {
   type NewVpcNetwork,
   parseClusterSpec,
   renderExampleSpec,
-  stackName,
   type WorkerGroupSpec,
 } from './config/index.js';
 export {
@@ -28,13 +27,13 @@ export {
   buildApiServer,
   type ServingTls,
 } from './control-plane/api/server.js';
-export type { ControllerApi } from './control-plane/controllers/api.js';
-export { clientControllerApi } from './control-plane/controllers/client-api.js';
 export {
   type ControlLoops,
   type StartControllersOptions,
   startControllers,
 } from './control-plane/controllers/start.js';
+export type { ControllerApi } from './control-plane/machinery/api.js';
+export { clientControllerApi } from './control-plane/machinery/client-api.js';
 export {
   type ControlPlaneOptions,
   type RunningControlPlane,
@@ -92,8 +91,8 @@ export {
   type UninstallRunningOptions,
   uninstallRunningCluster,
 } from './cluster/bootstrap-running.js';
+export type { BootstrapOption, BootstrapSettings } from './cluster/bootstrap-step.js';
 export {
-  type BootstrapContext,
   type CreateClusterOptions,
   type CreateClusterResult,
   createCluster,
@@ -119,7 +118,7 @@ export {
   clusterStatus,
   listClusters,
 } from './cluster/status.js';
-export { type ClusterDefinition, type LifecycleOptions, stackNameOf } from './cluster/types.js';
+export type { ClusterDefinition, LifecycleOptions } from './cluster/types.js';
 export { type UpdateClusterOptions, type UpdateClusterResult, updateCluster } from './cluster/update.js';
 // Control-plane store: the embedded store or etcd behind one revisioned key-value interface.
 export {
@@ -133,9 +132,18 @@ export {
 } from './control-plane/store/index.js';
 export * from './errors.js';
 export * from './events.js';
+export {
+  CLUSTER_NAME_MAX,
+  checkClusterName,
+  clusterStateDir,
+  keyPairName,
+  localStateDir,
+  stackNameOf,
+  stateRoot,
+} from './naming.js';
 export type { AssignEipsResult, PoolAddress } from './provision/eip.js';
 export type { GroupStatus, Host, Inventory } from './provision/inventory.js';
-export { buildSshKeyPair, clusterStateDir } from './provision/keypair.js';
+export { buildSshKeyPair } from './provision/keypair.js';
 export type { DeletionProof } from './provision/proof.js';
 export type { ChangeSummary } from './provision/stack-update.js';
 export {

@@ -1,8 +1,11 @@
 /**
- * Entry point of the agent bundle (`scripts/bundle-agent.mjs` → dist/agent/bin.js)
- * that bootstrap uploads to nodes: `node /opt/tugboat/agent/bin.js --config /etc/tugboat/agent.yaml`.
- * The same settings as `tugboat agent`, from the config file only; events go to stderr.
+ * Entry point of the agent-only bundle (`scripts/bundle-agent.mjs` → dist/agent/bin.js) that the agent
+ * benchmark (`bench/agent.ts`) and `test/agent/bundle.test.ts` run: `node dist/agent/bin.js --config FILE`.
+ * Bootstrap does NOT upload it: hosts get the host bundle (`scripts/bundle.mjs`, entry
+ * `src/cli/host-main.ts`) and run `tugboat-host agent`. The same settings as `tugboat agent`, from the
+ * config file only; events go to stderr.
  */
+import { lineEvents } from '../events.js';
 import { loadAgentConfig } from './config.js';
 import { startAgentProcess } from './main.js';
 
@@ -14,11 +17,10 @@ async function run(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const debug = argv.includes('--debug');
-  const running = await startAgentProcess(loadAgentConfig(file, {}), {
-    emit(e) {
-      if (e.level !== 'debug' || debug) process.stderr.write(`${e.level}: ${e.message}\n`);
-    },
-  });
+  const running = await startAgentProcess(
+    loadAgentConfig(file, {}),
+    lineEvents((text) => process.stderr.write(text), debug),
+  );
   process.stderr.write(`agent for node ${running.agent.nodeName} running (logs/exec port ${running.port})\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);

@@ -40,15 +40,21 @@ export const agentConfigSchema = z.strictObject({
   imds: z.enum(['auto', 'on', 'off']).default('auto'),
   imdsEndpoint: z.string().default('http://169.254.169.254'),
   /**
-   * The pod network (docker runtime): a sandbox per pod on the tugboat bridge with an address of
-   * the node's block, VXLAN to the other nodes. Absent: pods use Docker's default bridge.
+   * Program Services into this host's kernel (kube-proxy's iptables mode, in tugboat's own chains).
+   * Off by default so an agent started by hand or in a test never edits the host's firewall.
+   */
+  serviceProxy: z.enum(['off', 'iptables']).default('off'),
+  /** The pod range; traffic from outside it to a cluster IP is masqueraded (kube-proxy's --cluster-cidr). */
+  clusterCidr: z
+    .string()
+    .regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, 'must be an IPv4 CIDR such as 10.244.0.0/16')
+    .optional(),
+  /**
+   * The pod network (docker runtime; needs clusterCidr): a sandbox per pod on the tugboat bridge
+   * with an address of the node's block, VXLAN to the other nodes. Absent: Docker's default bridge.
    */
   podNetwork: z
     .strictObject({
-      /** The cluster pod range (network.podCidr of the cluster spec). */
-      clusterCidr: z
-        .string()
-        .regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, { error: 'must be a CIDR like 10.244.0.0/16' }),
       /** Image of the pod sandboxes; it must keep running doing nothing. */
       sandboxImage: z.string().min(1).default('registry.k8s.io/pause:3.10'),
       /** Command of the sandbox when the image's own does not just wait (e.g. busybox: sleep). */

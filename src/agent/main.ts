@@ -2,11 +2,15 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { KubeClient } from '../client/client.js';
 import { UsageError } from '../errors.js';
 import { type EventSink, silentEvents } from '../events.js';
+import { parseListen } from '../listen.js';
 import { type Agent, type AgentOptions, buildAgent } from './agent.js';
 import { type AgentConfig, parseTaint } from './config.js';
 import { HostNetwork } from './network/host-network.js';
 import { IpKernelNetwork } from './network/kernel.js';
 import { PodSandboxes } from './network/pod-sandbox.js';
+import { commandIptables } from './network/service-proxy/iptables.js';
+import { isIPv4 } from './network/service-proxy/model.js';
+import { ServiceProxy } from './network/service-proxy/service-proxy.js';
 import { resolveNodeIdentity } from './node-identity.js';
 import { DockerRuntime } from './runtime/docker-runtime.js';
 import { ProcessRuntime } from './runtime/process-runtime.js';
@@ -34,15 +38,6 @@ function read(file: string, what: string): string {
   }
 }
 
-function parseListen(listen: string): { host: string; port: number } {
-  const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(listen);
-  const port = Number(m?.[2]);
-  if (!m || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new UsageError(`listen "${listen}" is not host:port: use e.g. 0.0.0.0:10250`);
-  }
-  return { host: (m[1] ?? '').replace(/^\[|\]$/g, ''), port };
-}
-
 /** The pod network of a docker node when configured; the process runtime shares the host network. */
 function buildPodNetwork(
   config: AgentConfig,
@@ -57,13 +52,18 @@ function buildPodNetwork(
   if (config.runtime !== 'docker') {
     throw new UsageError('podNetwork needs the docker runtime: remove podNetwork or use runtime: docker');
   }
+  if (!config.clusterCidr) {
+    throw new UsageError(
+      'podNetwork needs the cluster pod range: set clusterCidr (--cluster-cidr 10.244.0.0/16)',
+    );
+  }
   const kernel = new IpKernelNetwork();
   const host = new HostNetwork({
     client,
     kernel,
     nodeName,
     underlayIp,
-    clusterCidr: net.clusterCidr,
+    clusterCidr: config.clusterCidr,
     events,
   });
   const sandboxes = new PodSandboxes({
@@ -122,7 +122,7 @@ export async function startAgentProcess(
     config.runtime === 'process'
       ? new ProcessRuntime({ dataDir: config.dataDir })
       : new DockerRuntime({ nodeName: identity.name });
-  const { host, port: wanted } = parseListen(config.listen);
+  const { host, port: wanted } = parseListen(config.listen, 'listen', '0.0.0.0:10250');
   let server: AgentServer | undefined;
   let port = wanted;
   if (config.tlsCertFile && config.tlsKeyFile && config.clientCaFile) {
@@ -162,8 +162,27 @@ export async function startAgentProcess(
     port,
     podNetwork: buildPodNetwork(config, client, runtime, identity.name, identity.internalIP, events),
   });
+  const proxy =
+    config.serviceProxy === 'iptables'
+      ? new ServiceProxy({
+          client,
+          iptables: commandIptables(),
+          events,
+          clusterCidr: config.clusterCidr,
+          nodeIPs: [identity.internalIP, identity.externalIP].filter(isIPv4),
+        })
+      : undefined;
   try {
     await agent.start();
+    // Not awaited: a proxy that cannot list Services yet must not hold up the node's registration.
+    proxy?.start().catch((err: unknown) =>
+      events.emit({
+        code: 'agent.service-proxy.error',
+        level: 'warn',
+        message: `service proxy stopped: ${(err as Error).message}`,
+        data: {},
+      }),
+    );
   } catch (err) {
     await server?.close();
     await runtime.close();
@@ -175,6 +194,7 @@ export async function startAgentProcess(
     server,
     port,
     async stop() {
+      await proxy?.stop();
       await agent.stop();
       await server?.close();
       await runtime.close();

@@ -29,8 +29,8 @@ export interface AgentInstallOptions extends HostServiceOptions {
   readonly internalIp?: string;
   /** @default 'docker' */
   readonly runtime?: 'docker' | 'process';
-  /** The cluster pod range: with the docker runtime, run the pod network in it. @default none */
-  readonly clusterCidr?: string;
+  /** Run the pod network in `clusterCidr` (docker runtime: sandbox per pod, bridge, VXLAN). @default false */
+  readonly podNetwork?: boolean;
   /** Logs/exec server address. @default '0.0.0.0:10250' */
   readonly listen?: string;
   /** Read identity from EC2 IMDSv2: 'auto' on cloud hosts; 'off' for inventory hosts. @default 'auto' */
@@ -39,6 +39,14 @@ export interface AgentInstallOptions extends HostServiceOptions {
   readonly group?: string;
   /** Extra node labels, e.g. the worker group. @default {} */
   readonly labels?: Readonly<Record<string, string>>;
+  /**
+   * Route Services with the host's iptables (tugboat's own chains; `uninstall` removes them). Off
+   * until bootstrap knows the host is a real or namespaced one: loopback test hosts share the
+   * runner's kernel. @default 'off'
+   */
+  readonly serviceProxy?: 'off' | 'iptables';
+  /** The cluster's pod range, for the proxy's masquerade rule and the pod network. @default none */
+  readonly clusterCidr?: string;
 }
 
 /** Where the agent's files go on a host. */
@@ -110,7 +118,11 @@ export function buildAgentService(options: AgentInstallOptions): ServiceSpec {
       options.imds ?? 'auto',
       ...(options.group ? ['--group', options.group] : []),
       ...(labels ? ['--labels', labels] : []),
-      ...(options.clusterCidr ? ['--cluster-cidr', options.clusterCidr] : []),
+      ...(options.serviceProxy === 'iptables' ? ['--service-proxy', 'iptables'] : []),
+      ...(options.podNetwork ? ['--pod-network'] : []),
+      ...((options.serviceProxy === 'iptables' || options.podNetwork) && options.clusterCidr
+        ? ['--cluster-cidr', options.clusterCidr]
+        : []),
     ],
     workingDirectory: options.layout.lib,
   };

@@ -227,8 +227,8 @@ export async function bootstrapInventory(
           internalIp: host.address,
           runtime: inv.runtime,
           // Only when asked: the sandbox image must be pullable (or loaded) on the hosts.
-          ...(inv.runtime === 'docker' && options.podNetwork
-            ? { clusterCidr: options.podNetwork.podCidr }
+          ...(inv.runtime === 'docker' && options.agentPodNetwork
+            ? { podNetwork: true, clusterCidr: podNetwork.podCidr }
             : {}),
           listen: options.agentListen?.(host) ?? '0.0.0.0:10250',
           imds: 'off',

@@ -1,14 +1,26 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BootstrapContext } from '../cluster/create.js';
+import type { StackInfo } from '../aws/cloudformation.js';
 import { DeploymentError } from '../errors.js';
-import { mergeKubeconfig } from '../pki/kubeconfig.js';
+import type { EventSink } from '../events.js';
+import { clusterStateDir } from '../naming.js';
+import { mergeKubeconfigFile } from '../pki/kubeconfig.js';
 import { writeKeyFile } from '../pki/pem.js';
-import { clusterStateDir } from '../provision/keypair.js';
+import type { Inventory } from '../provision/inventory.js';
+import type { KeyPairResult } from '../provision/keypair.js';
 import type { PodNetworkSettings } from '../provision/template/settings.js';
 import { type BootstrapInventoryResult, bootstrapInventory } from './bootstrap-inventory.js';
 import { hostInventoryFromCluster } from './cluster-hosts.js';
 import type { HostBundle } from './control-plane-install.js';
+
+/** What the bootstrap step of create, update and scale receives once the infrastructure is settled. */
+export interface BootstrapContext {
+  readonly cluster: string;
+  readonly inventory: Inventory;
+  readonly keyPair: KeyPairResult;
+  readonly stack: StackInfo;
+  readonly events: EventSink;
+  readonly signal?: AbortSignal;
+}
 
 /** What {@link bootstrapCluster} needs beyond what `createCluster` hands its bootstrap hook. */
 export interface ClusterBootstrapOptions {
@@ -91,8 +103,7 @@ export async function bootstrapCluster(context: ClusterBootstrapContext): Promis
   }
   const target = failed.length === 0 ? context.mergeKubeconfigInto : undefined;
   if (target) {
-    const existing = existsSync(target) ? readFileSync(target, 'utf8') : undefined;
-    writeKeyFile(target, mergeKubeconfig(existing, result.kubeconfig));
+    mergeKubeconfigFile(target, result.kubeconfig);
   }
   return { ...result, kubeconfigPath, ...(target ? { mergedInto: target } : {}) };
 }

@@ -15,6 +15,7 @@ export {
   uninstallInventory,
 } from './bootstrap-inventory.js';
 export {
+  type BootstrapContext,
   bootstrapCluster,
   type ClusterBootstrapContext,
   type ClusterBootstrapOptions,
@@ -31,6 +32,7 @@ export {
   type HostBundle,
   installControlPlane,
 } from './control-plane-install.js';
+export { loadHostBundle } from './host-bundle.js';
 export {
   bundleFileName,
   bundleHostFile,

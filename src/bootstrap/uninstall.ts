@@ -4,6 +4,7 @@ import { quote } from '../ssh/quote.js';
 import { type RemoteShell, runChecked } from '../ssh/remote-shell.js';
 import { type HostLayout, layoutDirectories } from './layout.js';
 import { removeService, type ServiceMode } from './service.js';
+import { removeHostServiceRules } from './service-rules.js';
 
 /** Options for {@link uninstallHost}. */
 export interface UninstallOptions {
@@ -16,6 +17,11 @@ export interface UninstallOptions {
   readonly nodeName?: string;
   /** @default silentEvents */
   readonly events?: EventSink;
+  /**
+   * Remove the service proxy's iptables chains (the host's own kernel rules). Off only where the
+   * "host" shares the caller's network namespace, as a local test does. @default true
+   */
+  readonly serviceRules?: boolean;
 }
 
 /** What was left behind (empty when the host is clean). */
@@ -36,6 +42,8 @@ export async function uninstallHost(shell: RemoteShell, options: UninstallOption
   for (const name of options.services) {
     await removeService(shell, name, { layout: options.layout, mode: options.mode ?? 'auto' });
   }
+  // After the services stop, so no agent writes the chains back.
+  if (options.serviceRules ?? true) await removeHostServiceRules(shell);
   const markers = [`${options.layout.opt}/`, `${options.layout.lib}/`];
   // Our own command line names the same paths: skip this command's process group. Only processes
   // that see this host's filesystem (our mount namespace) are tugboat's programs on this host:

@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
-import { isTugboatError } from '../errors.js';
+import { Command, Option } from 'commander';
 import { commands } from './commands/index.js';
-import type { CommandRunner } from './commands/registry.js';
-import { type CliIO, type GlobalOptions, processIO } from './context.js';
+import { defineCommands, runProgram } from './program.js';
+import { type CliIO, processIO } from './support/context.js';
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -42,48 +41,20 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride();
 
-  const run: CommandRunner = (action) => async () => {
-    const opts = program.opts<{ output: 'text' | 'json'; debug: boolean }>();
-    const globals: GlobalOptions = { output: opts.output, debug: opts.debug };
-    try {
-      setExit((await action(io, globals)) ?? 0);
-    } catch (err) {
-      setExit(reportError(io, globals, err));
-    }
-  };
-
-  for (const command of commands) command.define(program, run);
+  defineCommands(
+    program,
+    commands,
+    io,
+    () => {
+      const opts = program.opts<{ output: 'text' | 'json'; debug: boolean }>();
+      return { output: opts.output, debug: opts.debug };
+    },
+    setExit,
+  );
   return program;
-}
-
-/** Prints an error the way a user should see it and returns the exit code. */
-export function reportError(io: CliIO, globals: GlobalOptions, err: unknown): number {
-  if (isTugboatError(err)) {
-    if (globals.output === 'json') {
-      io.stdout(`${JSON.stringify({ error: { code: err.code, message: err.message } }, null, 2)}\n`);
-    }
-    io.stderr(`error: ${err.message}\n`);
-    if (globals.debug && err.stack) io.stderr(`${err.stack}\n`);
-    return err.exitCode;
-  }
-  const message = err instanceof Error ? err.message : String(err);
-  io.stderr(`error: ${message}\n`);
-  if (globals.debug && err instanceof Error && err.stack) io.stderr(`${err.stack}\n`);
-  else io.stderr('(this looks like a bug in tugboat; re-run with --debug for a stack trace)\n');
-  return 1;
 }
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
 export async function main(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
-  let exitCode = 0;
-  const program = buildProgram(io, (code) => {
-    exitCode = code;
-  });
-  try {
-    await program.parseAsync([...argv], { from: 'user' });
-  } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
-    throw err;
-  }
-  return exitCode;
+  return runProgram(argv, (setExit) => buildProgram(io, setExit));
 }

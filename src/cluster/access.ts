@@ -2,11 +2,13 @@ import type { StackInfo } from '../aws/cloudformation.js';
 import { hostInventoryFromCluster } from '../bootstrap/cluster-hosts.js';
 import type { HostInventory, HostInventoryEntry } from '../bootstrap/inventory.js';
 import { UsageError } from '../errors.js';
+import { checkClusterName, clusterStateDir, stackNameOf } from '../naming.js';
 import { buildInventory, type Inventory } from '../provision/inventory.js';
-import { clusterStateDir, type KeyPairResult } from '../provision/keypair.js';
-import { type ClusterSettings, OUTPUTS, parseClusterSettings } from '../provision/template/index.js';
+import type { KeyPairResult } from '../provision/keypair.js';
+import type { ClusterSettings } from '../provision/template/index.js';
 import { localKeyPair } from './settle.js';
-import { checkClusterName, type LifecycleOptions, stackNameOf } from './types.js';
+import { noStackError, stackSettings } from './stack-settings.js';
+import type { LifecycleOptions } from './types.js';
 
 /** Options of {@link readClusterAccess}. */
 export interface ClusterAccessOptions extends LifecycleOptions {
@@ -41,17 +43,8 @@ export async function readClusterAccess(options: ClusterAccessOptions): Promise<
   const { aws } = options;
   const stackName = stackNameOf(cluster);
   const stack = await aws.cloudFormation.describeStack(stackName);
-  if (!stack) {
-    throw new UsageError(
-      `cluster "${cluster}" has no stack ${stackName} in this region: check the name with tugboat list, or pass --region`,
-    );
-  }
-  const settings = options.settings ?? parseClusterSettings(stack.outputs[OUTPUTS.bootstrapSettings]);
-  if (!settings) {
-    throw new UsageError(
-      `stack ${stackName} has no ${OUTPUTS.bootstrapSettings} output (an older tugboat made it): pass -f with the cluster's spec file, or run tugboat update -f it once`,
-    );
-  }
+  if (!stack) throw noStackError(cluster, stackName);
+  const settings = options.settings ?? stackSettings(stack);
   const inventory = await buildInventory({ ec2: aws.ec2, autoScaling: aws.autoScaling, cluster });
   const keyPair = localKeyPair(cluster, options.stateRoot);
   const hosts = hostInventoryFromCluster(inventory, {

@@ -1,28 +1,14 @@
-import type { StackInfo } from '../aws/cloudformation.js';
 import { CLUSTER_TAG } from '../aws/types.js';
-import { type EventSink, runPhase, silentEvents } from '../events.js';
+import type { ClusterBootstrapResult } from '../bootstrap/cluster-bootstrap.js';
+import { runPhase, silentEvents } from '../events.js';
+import { checkClusterName, stackNameOf } from '../naming.js';
 import type { Inventory } from '../provision/inventory.js';
-import { ensureKeyPair, type KeyPairResult } from '../provision/keypair.js';
+import { ensureKeyPair } from '../provision/keypair.js';
 import { deployStack, type StackDeployResult } from '../provision/stack.js';
 import { s3TemplateStore } from '../provision/template-store.js';
+import { type BootstrapOption, prepareBootstrap } from './bootstrap-step.js';
 import { settleCluster } from './settle.js';
-import {
-  API_ENDPOINT_OUTPUT,
-  type ClusterDefinition,
-  checkClusterName,
-  type LifecycleOptions,
-  stackNameOf,
-} from './types.js';
-
-/** What the bootstrap phase receives once the infrastructure is up. */
-export interface BootstrapContext {
-  readonly cluster: string;
-  readonly inventory: Inventory;
-  readonly keyPair: KeyPairResult;
-  readonly stack: StackInfo;
-  readonly events: EventSink;
-  readonly signal?: AbortSignal;
-}
+import { API_ENDPOINT_OUTPUT, type ClusterDefinition, type LifecycleOptions } from './types.js';
 
 /** Options of `createCluster`. */
 export interface CreateClusterOptions extends LifecycleOptions {
@@ -31,8 +17,11 @@ export interface CreateClusterOptions extends LifecycleOptions {
   readonly stateRoot?: string;
   /** Asked before replacing a stack left in ROLLBACK_COMPLETE. @default refuse */
   readonly confirmReplace?: (question: string) => Promise<boolean>;
-  /** Runs after the infrastructure is up (SSH bootstrap). @default none: stop after infrastructure */
-  readonly bootstrap?: (context: BootstrapContext) => Promise<void>;
+  /**
+   * The SSH bootstrap once the infrastructure is up: every host installed, every node Ready, the
+   * kubeconfig written. `false` stops after the infrastructure. @default true (the bundle `npm run build` wrote)
+   */
+  readonly bootstrap?: BootstrapOption;
 }
 
 /** What `createCluster` did. */
@@ -47,11 +36,13 @@ export interface CreateClusterResult {
   readonly apiEndpoint?: string;
   readonly inventory: Inventory;
   readonly bootstrapped: boolean;
+  /** What the SSH bootstrap did (hosts, kubeconfig), when it ran. */
+  readonly bootstrap?: ClusterBootstrapResult;
 }
 
 /**
  * Creates a cluster's infrastructure: key pair, stack, EIP pool tags, then waits until every
- * auto-scaling group has its desired instances InService; then the optional bootstrap hook.
+ * auto-scaling group has its desired instances InService; then (unless `bootstrap` is false) the SSH bootstrap.
  * Idempotent: re-running (also after Ctrl-C) finishes whatever is missing.
  */
 export async function createCluster(options: CreateClusterOptions): Promise<CreateClusterResult> {
@@ -60,6 +51,12 @@ export async function createCluster(options: CreateClusterOptions): Promise<Crea
   const cluster = checkClusterName(definition.name);
   const stackName = stackNameOf(cluster);
   const signal = options.signal;
+  // Before any AWS call: a missing bundle should not cost a stack.
+  const step = prepareBootstrap(options.bootstrap, {
+    skipReady: false,
+    ...(options.stateRoot ? { stateRoot: options.stateRoot } : {}),
+    ...(definition.settings ? { settings: definition.settings } : {}),
+  });
   const keyPair = await runPhase(events, 'keypair', 'SSH key pair', () =>
     ensureKeyPair({
       ec2: aws.ec2,
@@ -101,8 +98,9 @@ export async function createCluster(options: CreateClusterOptions): Promise<Crea
     template: definition.template,
     eipGroups: definition.eipGroups ?? [],
     keyPair,
-    ...(options.bootstrap ? { bootstrap: options.bootstrap } : {}),
+    bootstrap: step?.hook,
   });
+  const bootstrapped = step?.result();
   const apiEndpoint = deployed.stack.outputs[API_ENDPOINT_OUTPUT];
   return {
     cluster,
@@ -114,6 +112,7 @@ export async function createCluster(options: CreateClusterOptions): Promise<Crea
     ...(keyPair.privateKeyPath ? { privateKeyPath: keyPair.privateKeyPath } : {}),
     ...(apiEndpoint ? { apiEndpoint } : {}),
     inventory: withEips,
-    bootstrapped: Boolean(options.bootstrap),
+    bootstrapped: Boolean(step),
+    ...(bootstrapped ? { bootstrap: bootstrapped } : {}),
   };
 }

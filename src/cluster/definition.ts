@@ -12,6 +12,7 @@ import type { ClusterDefinition } from './types.js';
  * value for every parameter (the key pair name is filled in by create/update).
  */
 export function buildClusterDefinition(spec: ClusterSpec): ClusterDefinition {
+  const settings = buildClusterSettings(spec);
   const parameters: Record<string, string> = {};
   for (const p of templateParameters(spec, { keyName: '' })) parameters[p.ParameterKey] = p.ParameterValue;
   return {
@@ -21,6 +22,7 @@ export function buildClusterDefinition(spec: ClusterSpec): ClusterDefinition {
     keyNameParameter: PARAMETERS.keyName,
     ...(spec.ssh.publicKeyFile ? { publicKeyFile: spec.ssh.publicKeyFile } : {}),
     ...(spec.tags ? { tags: spec.tags } : {}),
-    eipGroups: buildClusterSettings(spec).eipGroups,
+    eipGroups: settings.eipGroups,
+    settings,
   };
 }

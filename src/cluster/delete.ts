@@ -1,10 +1,11 @@
 import { runPhase, silentEvents } from '../events.js';
+import { checkClusterName, stackNameOf } from '../naming.js';
 import { disassociatePool } from '../provision/eip.js';
 import { findLeftovers } from '../provision/leftovers.js';
 import { type DeletionProof, proveDeleted } from '../provision/proof.js';
 import { deleteStackAndWait } from '../provision/stack.js';
 import { type SweepResult, sweepCluster } from '../provision/sweep.js';
-import { checkClusterName, type LifecycleOptions, stackNameOf } from './types.js';
+import type { LifecycleOptions } from './types.js';
 
 /** What delete is about to remove, shown before asking. */
 export interface DeletePlan {

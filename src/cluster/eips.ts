@@ -1,11 +1,12 @@
 import { silentEvents } from '../events.js';
+import { checkClusterName } from '../naming.js';
 import {
   type AssignEipsResult,
   assignEips as assignPoolEips,
   listPool,
   type PoolAddress,
 } from '../provision/eip.js';
-import { checkClusterName, type LifecycleOptions } from './types.js';
+import type { LifecycleOptions } from './types.js';
 
 /** Options of `listEips`. */
 export interface ListEipsOptions extends LifecycleOptions {

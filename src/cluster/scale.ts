@@ -1,9 +1,12 @@
+import type { ClusterBootstrapResult } from '../bootstrap/cluster-bootstrap.js';
 import { UsageError } from '../errors.js';
 import { silentEvents } from '../events.js';
+import { checkClusterName, stackNameOf } from '../naming.js';
 import { buildInventory, type GroupStatus } from '../provision/inventory.js';
-import type { BootstrapContext } from './create.js';
+import { type BootstrapOption, prepareBootstrap } from './bootstrap-step.js';
 import { localKeyPair, settleCluster } from './settle.js';
-import { checkClusterName, type LifecycleOptions, stackNameOf } from './types.js';
+import { noStackError, stackSettings } from './stack-settings.js';
+import type { LifecycleOptions } from './types.js';
 
 /** Options of `scaleGroup`. */
 export interface ScaleGroupOptions extends LifecycleOptions {
@@ -13,12 +16,15 @@ export interface ScaleGroupOptions extends LifecycleOptions {
   readonly desired: number;
   /** Wait until the group has `desired` instances InService. @default true */
   readonly wait?: boolean;
-  /** Groups whose new instances take pool EIPs (the stack's BootstrapSettings say which). @default none */
+  /** Groups whose new instances take pool EIPs. @default the stack's BootstrapSettings when bootstrapping, else none */
   readonly eipGroups?: readonly string[];
   /** Root of local state (SSH key). @default ~/.tugboat */
   readonly stateRoot?: string;
-  /** Runs once the instances are InService (and have their EIPs): bootstraps the added ones. @default none */
-  readonly bootstrap?: (context: BootstrapContext) => Promise<void>;
+  /**
+   * The SSH bootstrap of the added instances once they are InService (and have their EIPs), with
+   * the SSH settings the stack keeps; `false` skips it. Only with `wait`. @default true
+   */
+  readonly bootstrap?: BootstrapOption;
 }
 
 /** What `scaleGroup` did. */
@@ -28,11 +34,13 @@ export interface ScaleGroupResult {
   readonly previous: number;
   readonly desired: number;
   readonly groupStatus?: GroupStatus;
+  /** What the SSH bootstrap did, when it ran. */
+  readonly bootstrap?: ClusterBootstrapResult;
 }
 
 /**
  * Sets a group's desired capacity, validated against its min and max, then (unless `wait` is
- * false) settles the cluster like create does: instances InService, EIPs, the bootstrap hook.
+ * false) settles the cluster like create does: instances InService, EIPs, the SSH bootstrap.
  * (The next `update` resets the size to the spec's value: put lasting changes in the spec.)
  */
 export async function scaleGroup(options: ScaleGroupOptions): Promise<ScaleGroupResult> {
@@ -54,6 +62,21 @@ export async function scaleGroup(options: ScaleGroupOptions): Promise<ScaleGroup
   if (group.role === 'master' && desired !== 1) {
     throw new UsageError(`the master group always has exactly 1 instance (asked for ${desired})`);
   }
+  const bootstrapOn = options.wait !== false && options.bootstrap !== false;
+  // The stack remembers the SSH user/address, labels and EIP groups: scale needs no spec file.
+  const stack = bootstrapOn ? await aws.cloudFormation.describeStack(stackNameOf(cluster)) : undefined;
+  if (bootstrapOn && !stack) throw noStackError(cluster, stackNameOf(cluster));
+  const settings =
+    stack && typeof options.bootstrap !== 'function'
+      ? stackSettings(stack, 'run tugboat update -f SPEC once, or scale with --no-bootstrap')
+      : undefined;
+  const step = bootstrapOn
+    ? prepareBootstrap(options.bootstrap, {
+        skipReady: true,
+        ...(options.stateRoot ? { stateRoot: options.stateRoot } : {}),
+        ...(settings ? { settings } : {}),
+      })
+    : undefined;
   await aws.autoScaling.updateGroup({ name: group.asgName, desired });
   events.emit({
     code: 'group.scaled',
@@ -62,16 +85,16 @@ export async function scaleGroup(options: ScaleGroupOptions): Promise<ScaleGroup
     data: { group: group.name, previous: group.desired, desired },
   });
   if (options.wait === false) return { cluster, group: group.name, previous: group.desired, desired };
-  const stack = options.bootstrap ? await aws.cloudFormation.describeStack(stackNameOf(cluster)) : undefined;
   const after = await settleCluster({
     ...options,
     events,
     cluster,
     ...(stack ? { stack } : {}),
-    eipGroups: options.eipGroups ?? [],
+    eipGroups: options.eipGroups ?? settings?.eipGroups ?? [],
     keyPair: localKeyPair(cluster, options.stateRoot),
-    ...(options.bootstrap ? { bootstrap: options.bootstrap } : {}),
+    bootstrap: step?.hook,
   });
+  const bootstrapped = step?.result();
   const groupStatus = after.groups.find((g) => g.name === group.name);
   return {
     cluster,
@@ -79,5 +102,6 @@ export async function scaleGroup(options: ScaleGroupOptions): Promise<ScaleGroup
     previous: group.desired,
     desired,
     ...(groupStatus ? { groupStatus } : {}),
+    ...(bootstrapped ? { bootstrap: bootstrapped } : {}),
   };
 }

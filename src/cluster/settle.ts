@@ -1,13 +1,14 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StackInfo } from '../aws/cloudformation.js';
+import type { BootstrapContext } from '../bootstrap/cluster-bootstrap.js';
 import { DeploymentError } from '../errors.js';
 import { runPhase, silentEvents } from '../events.js';
+import { clusterStateDir, keyPairName, stackNameOf } from '../naming.js';
 import { assignEips, ensurePoolTags } from '../provision/eip.js';
 import { buildInventory, type Inventory, waitForGroups } from '../provision/inventory.js';
-import { clusterStateDir, type KeyPairResult, keyPairName } from '../provision/keypair.js';
-import type { BootstrapContext } from './create.js';
-import { type LifecycleOptions, stackNameOf } from './types.js';
+import type { KeyPairResult } from '../provision/keypair.js';
+import type { LifecycleOptions } from './types.js';
 
 /** Options of {@link settleCluster}. */
 export interface SettleClusterOptions extends LifecycleOptions {

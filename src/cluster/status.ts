@@ -1,8 +1,9 @@
 import { CLUSTER_TAG } from '../aws/types.js';
 import { DeploymentError } from '../errors.js';
+import { checkClusterName, stackNameOf } from '../naming.js';
 import { listPool, type PoolAddress } from '../provision/eip.js';
 import { buildInventory, type GroupStatus, type Host } from '../provision/inventory.js';
-import { API_ENDPOINT_OUTPUT, checkClusterName, type LifecycleOptions, stackNameOf } from './types.js';
+import { API_ENDPOINT_OUTPUT, type LifecycleOptions } from './types.js';
 
 /** Options of `clusterStatus`. */
 export interface ClusterStatusOptions extends LifecycleOptions {

@@ -1,7 +1,7 @@
 import type { AwsClients } from '../aws/clients.js';
 import type { Tags } from '../aws/types.js';
-import { UsageError } from '../errors.js';
 import type { EventSink } from '../events.js';
+import type { ClusterSettings } from '../provision/template/index.js';
 
 /** What every cluster operation takes: its clients, where to report, and how to stop it. */
 export interface LifecycleOptions {
@@ -33,22 +33,9 @@ export interface ClusterDefinition {
   readonly eipGroups?: readonly string[];
   /** Extra stack tags (every stack also gets `tugboat:cluster=<name>`). @default {} */
   readonly tags?: Tags;
-}
-
-/** The CloudFormation stack name of a cluster. */
-export function stackNameOf(cluster: string): string {
-  return `tugboat-${cluster}`;
+  /** SSH user/address and group labels for the bootstrap. @default the deployed stack's BootstrapSettings output */
+  readonly settings?: ClusterSettings;
 }
 
 /** The stack output that holds the API endpoint, when the template has one. */
 export const API_ENDPOINT_OUTPUT = 'ApiEndpoint';
-
-/** Cluster names become stack, key pair and DNS names: keep them to what all three accept. */
-export function checkClusterName(name: string): string {
-  if (!/^[a-z][a-z0-9-]{0,38}[a-z0-9]$/.test(name)) {
-    throw new UsageError(
-      `cluster name "${name}" is invalid: use 2-40 lowercase letters, digits and dashes, starting with a letter`,
-    );
-  }
-  return name;
-}

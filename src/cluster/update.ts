@@ -1,7 +1,8 @@
 import { CLUSTER_TAG } from '../aws/types.js';
+import type { ClusterBootstrapResult } from '../bootstrap/cluster-bootstrap.js';
 import { runPhase, silentEvents } from '../events.js';
+import { checkClusterName, keyPairName, stackNameOf } from '../naming.js';
 import type { Inventory } from '../provision/inventory.js';
-import { keyPairName } from '../provision/keypair.js';
 import {
   applyStackUpdate,
   type ChangeSummary,
@@ -9,9 +10,9 @@ import {
   planStackUpdate,
 } from '../provision/stack-update.js';
 import { s3TemplateStore } from '../provision/template-store.js';
-import type { BootstrapContext } from './create.js';
+import { type BootstrapOption, prepareBootstrap } from './bootstrap-step.js';
 import { localKeyPair, settleCluster } from './settle.js';
-import { type ClusterDefinition, checkClusterName, type LifecycleOptions, stackNameOf } from './types.js';
+import type { ClusterDefinition, LifecycleOptions } from './types.js';
 
 /** Options of `updateCluster`. */
 export interface UpdateClusterOptions extends LifecycleOptions {
@@ -23,8 +24,11 @@ export interface UpdateClusterOptions extends LifecycleOptions {
   readonly confirmChanges?: (changes: ChangeSummary) => Promise<boolean>;
   /** Root of local state (SSH key). @default ~/.tugboat */
   readonly stateRoot?: string;
-  /** Runs once the instances are settled: bootstraps the ones the update added. @default none */
-  readonly bootstrap?: (context: BootstrapContext) => Promise<void>;
+  /**
+   * The SSH bootstrap of the instances the update added or replaced, once they are settled (Ready
+   * nodes and a working control plane are left alone); `false` skips it. @default true
+   */
+  readonly bootstrap?: BootstrapOption;
 }
 
 /** What `updateCluster` did. */
@@ -34,12 +38,14 @@ export interface UpdateClusterResult {
   readonly action: 'updated' | 'unchanged' | 'declined';
   readonly changes?: ChangeSummary;
   readonly inventory?: Inventory;
+  /** What the SSH bootstrap did, when it ran. */
+  readonly bootstrap?: ClusterBootstrapResult;
 }
 
 /**
  * Updates a cluster's stack through a change set (every parameter passed explicitly): plan,
  * confirm, apply, then wait until every group has its desired instances InService again, give
- * EIP groups their addresses and run the optional bootstrap hook.
+ * EIP groups their addresses and (unless `bootstrap` is false) bootstrap what is new.
  */
 export async function updateCluster(options: UpdateClusterOptions): Promise<UpdateClusterResult> {
   const { aws, definition } = options;
@@ -47,6 +53,11 @@ export async function updateCluster(options: UpdateClusterOptions): Promise<Upda
   const cluster = checkClusterName(definition.name);
   const stackName = stackNameOf(cluster);
   const signal = options.signal;
+  const step = prepareBootstrap(options.bootstrap, {
+    skipReady: true,
+    ...(options.stateRoot ? { stateRoot: options.stateRoot } : {}),
+    ...(definition.settings ? { settings: definition.settings } : {}),
+  });
   const stackOptions = {
     cfn: aws.cloudFormation,
     events,
@@ -82,7 +93,15 @@ export async function updateCluster(options: UpdateClusterOptions): Promise<Upda
     template: definition.template,
     eipGroups: definition.eipGroups ?? [],
     keyPair: localKeyPair(cluster, options.stateRoot),
-    ...(options.bootstrap ? { bootstrap: options.bootstrap } : {}),
+    bootstrap: step?.hook,
   });
-  return { cluster, stackName, action: 'updated', changes: plan.changes, inventory };
+  const bootstrapped = step?.result();
+  return {
+    cluster,
+    stackName,
+    action: 'updated',
+    changes: plan.changes,
+    inventory,
+    ...(bootstrapped ? { bootstrap: bootstrapped } : {}),
+  };
 }

@@ -23,5 +23,4 @@ export type {
   NewVpcNetwork,
   WorkerGroupSpec,
 } from './types.js';
-export { stackName } from './types.js';
 export { pascalCase, validateClusterSpec } from './validate.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CLUSTER_NAME_MAX, DNS_NAME_PATTERN } from '../naming.js';
 
 /**
  * The cluster spec schema: one zod schema gives the TypeScript type, the defaults and the JSON
@@ -9,16 +10,12 @@ import { z } from 'zod';
 export const API_VERSION = 'tugboat.dev/v1alpha1';
 export const KIND = 'Cluster';
 
-/** DNS-safe name: lowercase letters, digits and dashes, starting with a letter. */
-const DNS_NAME_RE = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const CIDR_SHAPE_RE = /^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/;
 
 const dnsName = (max: number) =>
-  z
-    .string()
-    .min(1)
-    .max(max)
-    .regex(DNS_NAME_RE, { error: 'must be lowercase letters, digits and dashes, starting with a letter' });
+  z.string().min(1).max(max).regex(DNS_NAME_PATTERN, {
+    error: 'must be lowercase letters, digits and dashes, starting with a letter',
+  });
 
 const cidr = z
   .string()
@@ -202,7 +199,9 @@ export const clusterSpecSchema = z
   .strictObject({
     apiVersion: z.literal(API_VERSION, { error: `must be ${API_VERSION}` }),
     kind: z.literal(KIND, { error: `must be ${KIND}` }),
-    name: dnsName(32).describe('cluster name: DNS-safe, at most 32 characters; the stack is tugboat-<name>'),
+    name: dnsName(CLUSTER_NAME_MAX).describe(
+      `cluster name: DNS-safe, at most ${CLUSTER_NAME_MAX} characters; the stack is tugboat-<name>`,
+    ),
     region: z.string().min(1).describe('AWS region, e.g. us-east-1'),
     availabilityZones: z
       .array(z.string())

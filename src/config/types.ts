@@ -62,8 +62,3 @@ export type ClusterSpec = Readonly<
     api: ApiSpec;
   }
 >;
-
-/** The CloudFormation stack name of a cluster. */
-export function stackName(clusterName: string): string {
-  return `tugboat-${clusterName}`;
-}

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { UsageError } from '../errors.js';
 import { type EventSink, silentEvents } from '../events.js';
+import { parseListen } from '../listen.js';
 import { type ApiServer, buildApiServer } from './api/server.js';
 import { parseTokenFile } from './auth/token-file.js';
 import {
@@ -55,16 +56,6 @@ export interface RunningControlPlane {
   stop(): Promise<void>;
 }
 
-/** Splits `host:port` (IPv6 in brackets); errors say what was wrong. */
-export function parseListen(listen: string): { host: string; port: number } {
-  const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(listen);
-  const port = Number(m?.[2]);
-  if (!m || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new UsageError(`--listen "${listen}" is not host:port: use e.g. 0.0.0.0:6443 or 127.0.0.1:6443`);
-  }
-  return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
-}
-
 async function readOptional(file: string | undefined, flag: string): Promise<string | undefined> {
   if (!file) return undefined;
   try {
@@ -98,7 +89,11 @@ async function openStore(options: ControlPlaneOptions, events: EventSink): Promi
  */
 export async function startControlPlane(options: ControlPlaneOptions): Promise<RunningControlPlane> {
   const events = options.events ?? silentEvents;
-  const { host, port } = parseListen(options.listen ?? '0.0.0.0:6443');
+  const { host, port } = parseListen(
+    options.listen ?? '0.0.0.0:6443',
+    '--listen',
+    '0.0.0.0:6443 or 127.0.0.1:6443',
+  );
   const insecure = options.insecureLoopbackHttp ?? false;
   if (insecure && host !== '127.0.0.1' && host !== '::1' && host !== 'localhost') {
     throw new UsageError(

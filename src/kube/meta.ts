@@ -70,6 +70,16 @@ export interface WatchEvent<T extends KubeObject = KubeObject> {
   readonly object: T;
 }
 
+/** One field-level problem inside an `Invalid` Status (what registry validation reports). */
+export interface StatusCause {
+  readonly reason?: string;
+  readonly message: string;
+  readonly field?: string;
+}
+
+/** The Kubernetes verb of a request, as RBAC and audit name it. */
+export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
+
 /** The body the API server returns with errors (and some successes). */
 export interface Status {
   apiVersion?: string;

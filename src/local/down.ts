@@ -4,9 +4,10 @@ import { DockerRuntime } from '../agent/runtime/docker-runtime.js';
 import { KubeClient } from '../client/client.js';
 import { type ResourceType, resources } from '../client/types.js';
 import { type EventSink, runPhase, silentEvents } from '../events.js';
+import { localStateDir } from '../naming.js';
 import { removeKubeconfigEntries, writeKeyFile } from '../pki/index.js';
 import { isRunning, stopPid } from './processes.js';
-import { LOCAL_CONTEXT, localStateDir, readLocalState } from './state.js';
+import { LOCAL_CONTEXT, readLocalState } from './state.js';
 
 /** Options for {@link runLocalDown}. */
 export interface LocalDownOptions {

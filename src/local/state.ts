@@ -1,14 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 /** The context (and cluster) name `tugboat local up` adds to the kubeconfig. */
 export const LOCAL_CONTEXT = 'tugboat-local';
-
-/** Where a local cluster keeps everything: `$TUGBOAT_HOME/local`, else `~/.tugboat/local`. */
-export function localStateDir(env: NodeJS.ProcessEnv): string {
-  return join(env.TUGBOAT_HOME ?? join(env.HOME ?? homedir(), '.tugboat'), 'local');
-}
 
 /** What `local up` started, so `local down` (or a second `up`) can find it. */
 export interface LocalClusterState {

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
@@ -9,23 +9,18 @@ import { resources } from '../client/types.js';
 import { TugboatError } from '../errors.js';
 import { type EventSink, runPhase, silentEvents } from '../events.js';
 import type { KubeObject } from '../kube/index.js';
+import { localStateDir } from '../naming.js';
 import {
   defaultKubeconfigPath,
   issueAgentServingCertificate,
   loadOrCreateClusterPki,
   loadOrCreateNodeCertificate,
-  mergeKubeconfig,
+  mergeKubeconfigFile,
   renderKubeconfig,
   writeKeyFile,
 } from '../pki/index.js';
 import { freeLoopbackPort, isRunning, logTail, spawnDetached } from './processes.js';
-import {
-  LOCAL_CONTEXT,
-  type LocalClusterState,
-  localStateDir,
-  readLocalState,
-  writeLocalState,
-} from './state.js';
+import { LOCAL_CONTEXT, type LocalClusterState, readLocalState, writeLocalState } from './state.js';
 
 /** Options for {@link runLocalUp}. */
 export interface LocalUpOptions {
@@ -36,7 +31,7 @@ export interface LocalUpOptions {
    * /var/run/docker.sock) and the process runtime otherwise. @default 'auto'
    */
   readonly runtime?: 'auto' | 'docker' | 'process';
-  /** Environment (HOME, TUGBOAT_HOME, KUBECONFIG, DOCKER_HOST). @default process.env */
+  /** Environment (HOME, TUGBOAT_STATE_DIR or the deprecated TUGBOAT_HOME, KUBECONFIG, DOCKER_HOST). @default process.env */
   readonly env?: NodeJS.ProcessEnv;
   /** How long to wait for the API and for every node to be Ready. @default 90_000 */
   readonly timeoutMs?: number;
@@ -196,14 +191,7 @@ export async function runLocalUp(options: LocalUpOptions = {}): Promise<LocalUpR
         certPem: pki.admin.certPem,
         keyPem: pki.admin.keyPem,
       });
-      let existing: string | undefined;
-      try {
-        existing = readFileSync(state.kubeconfigPath, 'utf8');
-      } catch {
-        existing = undefined;
-      }
-      mkdirSync(join(state.kubeconfigPath, '..'), { recursive: true, mode: 0o700 });
-      writeKeyFile(state.kubeconfigPath, mergeKubeconfig(existing, addition));
+      mergeKubeconfigFile(state.kubeconfigPath, addition);
     },
   );
   writeLocalState(dir, state);

@@ -35,6 +35,7 @@ export {
   defaultKubeconfigPath,
   type KubeconfigOptions,
   mergeKubeconfig,
+  mergeKubeconfigFile,
   removeKubeconfigEntries,
   renderKubeconfig,
 } from './kubeconfig.js';

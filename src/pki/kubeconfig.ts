@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { parse, stringify } from 'yaml';
+import { writeKeyFile } from './pem.js';
 
 /** Options for {@link renderKubeconfig}. */
 export interface KubeconfigOptions {
@@ -91,4 +93,18 @@ export function removeKubeconfigEntries(existing: string, name: string): string 
   config.users = entries('users').filter((u) => !users.has(u.name));
   if (config['current-context'] === name) delete config['current-context'];
   return stringify(config);
+}
+
+/**
+ * Merges `addition` into the kubeconfig file at `path` (see {@link mergeKubeconfig}; a missing file
+ * counts as empty) and writes it back atomically, 0600, creating its folder (0700) when needed.
+ */
+export function mergeKubeconfigFile(path: string, addition: string): void {
+  let existing: string | undefined;
+  try {
+    existing = readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  writeKeyFile(path, mergeKubeconfig(existing, addition));
 }

@@ -1,12 +1,12 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Ec2Api } from '../aws/ec2.js';
 import { isAwsError } from '../aws/errors.js';
 import { CLUSTER_TAG } from '../aws/types.js';
 import { ConfigError } from '../errors.js';
 import type { EventSink } from '../events.js';
+import { clusterStateDir, keyPairName } from '../naming.js';
 
 /** An ed25519 key pair in OpenSSH formats. */
 export interface SshKeyPair {
@@ -67,11 +67,6 @@ export function buildSshKeyPair(comment: string): SshKeyPair {
   };
 }
 
-/** Where a cluster's local state lives. @default ~/.tugboat/<cluster> */
-export function clusterStateDir(cluster: string, stateRoot?: string): string {
-  return join(stateRoot ?? join(homedir(), '.tugboat'), cluster);
-}
-
 /** Options of `ensureKeyPair`. */
 export interface KeyPairOptions {
   readonly ec2: Ec2Api;
@@ -89,11 +84,6 @@ export interface KeyPairResult {
   /** Path of the private key, when tugboat generated it. */
   readonly privateKeyPath?: string;
   readonly imported: boolean;
-}
-
-/** The EC2 key pair name of a cluster. */
-export function keyPairName(cluster: string): string {
-  return `tugboat-${cluster}`;
 }
 
 function writePrivate(path: string, text: string): void {

@@ -49,20 +49,25 @@ describe('bootstrapCluster', () => {
 
 describe('buildAgentService', () => {
   const cert: IssuedCertificate = { certPem: 'c', keyPem: 'k' } as IssuedCertificate;
+  const base = {
+    layout: DEFAULT_HOST_LAYOUT,
+    bundle: { file: 'b.mjs', content: Buffer.from('') },
+    nodeName: 'i-1',
+    server: 'https://10.0.0.4:6443',
+    caPem: 'ca',
+    client: cert,
+    serving: cert,
+    nodePath: '/usr/bin/node',
+  };
   it('starts node with a 1 MB young generation and passes the group and labels', () => {
-    const spec = buildAgentService({
-      layout: DEFAULT_HOST_LAYOUT,
-      bundle: { file: 'b.mjs', content: Buffer.from('') },
-      nodeName: 'i-1',
-      server: 'https://10.0.0.4:6443',
-      caPem: 'ca',
-      client: cert,
-      serving: cert,
-      nodePath: '/usr/bin/node',
-      group: 'green',
-      labels: { tier: 'green' },
-    });
+    const spec = buildAgentService({ ...base, group: 'green', labels: { tier: 'green' } });
     expect(spec.command.slice(0, 2)).toEqual(['/usr/bin/node', '--max-semi-space-size=1']);
     expect(spec.command.join(' ')).toContain('--group green --labels tier=green');
+    expect(spec.command).not.toContain('--service-proxy');
+  });
+
+  it('turns the service proxy on only when asked, with the pod range', () => {
+    const spec = buildAgentService({ ...base, serviceProxy: 'iptables', clusterCidr: '10.244.0.0/16' });
+    expect(spec.command.join(' ')).toContain('--service-proxy iptables --cluster-cidr 10.244.0.0/16');
   });
 });

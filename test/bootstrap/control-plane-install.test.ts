@@ -90,9 +90,11 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (shell)
-    await uninstallHost(shell, { layout: layout(), services: [CONTROL_PLANE_SERVICE] }).catch(
-      () => undefined,
-    );
+    await uninstallHost(shell, {
+      layout: layout(),
+      services: [CONTROL_PLANE_SERVICE],
+      serviceRules: false,
+    }).catch(() => undefined);
   await shell?.close();
   await sshd?.stop();
   rmSync(dir, { recursive: true, force: true });
@@ -175,7 +177,7 @@ describe('control plane installed over SSH (supervised, no systemd here)', () =>
 
   it('uninstall leaves no process and no tugboat directory', async () => {
     const status = await serviceStatus(shell, CONTROL_PLANE_SERVICE, { layout: layout() });
-    await uninstallHost(shell, { layout: layout(), services: [CONTROL_PLANE_SERVICE] });
+    await uninstallHost(shell, { layout: layout(), services: [CONTROL_PLANE_SERVICE], serviceRules: false });
     expect(await waitGone(status.pid!)).toBe(true);
     expect(await waitGone(status.childPid!)).toBe(true);
     for (const d of layoutDirectories(layout())) expect(existsSync(d)).toBe(false);

@@ -19,9 +19,11 @@ export function describeHostFilesAndUninstall(
     let strayPid: number | undefined;
     afterAll(async () => {
       // Leave nothing running even when an assertion failed half-way.
-      await uninstallHost(shell(), { layout: layout(), services: ['tugboat-fake-agent'] }).catch(
-        () => undefined,
-      );
+      await uninstallHost(shell(), {
+        layout: layout(),
+        services: ['tugboat-fake-agent'],
+        serviceRules: false,
+      }).catch(() => undefined);
       if (strayPid && isAlive(strayPid)) process.kill(strayPid, 'SIGKILL');
     });
 
@@ -93,13 +95,19 @@ export function describeHostFilesAndUninstall(
         throw new Error('stray process did not start');
       })();
 
-      const result = await uninstallHost(shell(), { layout: l, services: ['tugboat-fake-agent'] });
+      const result = await uninstallHost(shell(), {
+        layout: l,
+        services: ['tugboat-fake-agent'],
+        serviceRules: false,
+      });
       expect(await waitGone(status.pid!)).toBe(true);
       expect(await waitGone(status.childPid!)).toBe(true);
       expect(await waitGone(strayPid)).toBe(true);
       expect(result.killedStragglers).toContain(strayPid);
       for (const dir of layoutDirectories(l)) expect(existsSync(dir)).toBe(false);
-      await expect(uninstallHost(shell(), { layout: l, services: ['tugboat-fake-agent'] })).resolves.toEqual({
+      await expect(
+        uninstallHost(shell(), { layout: l, services: ['tugboat-fake-agent'], serviceRules: false }),
+      ).resolves.toEqual({
         killedStragglers: [],
         containersRemoved: 0,
       });

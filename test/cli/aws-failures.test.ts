@@ -73,6 +73,7 @@ describe('failure paths against moto_server', () => {
         stateRoot: join(dir, 'state'),
         definition: buildClusterDefinition(await loadClusterSpec(spec)),
         pollIntervalMs: 100,
+        bootstrap: false,
       }),
     ).rejects.toBeInstanceOf(AbortError);
     expect(events.codes()).not.toContain('groups.progress');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { confirm } from '../../src/cli/confirm.js';
-import type { CliIO } from '../../src/cli/context.js';
-import { createProgress, rendererFor } from '../../src/cli/render.js';
+import { confirm } from '../../src/cli/support/confirm.js';
+import type { CliIO } from '../../src/cli/support/context.js';
+import { createProgress, rendererFor } from '../../src/cli/support/render.js';
 import { UsageError } from '../../src/errors.js';
 
 function io(over: Partial<CliIO> = {}): CliIO & { err: string[] } {

@@ -36,6 +36,7 @@ describe('cluster lifecycle on moto_server (library API)', () => {
         events,
         stateRoot,
         definition: testDefinition('life'),
+        bootstrap: false,
         ...fast,
       });
       expect(created.stackAction).toBe('created');
@@ -47,7 +48,13 @@ describe('cluster lifecycle on moto_server (library API)', () => {
       expect(events.codes()).toContain('stack.create');
       expect(events.codes()).toContain('groups.progress');
 
-      const again = await createCluster({ aws, stateRoot, definition: testDefinition('life'), ...fast });
+      const again = await createCluster({
+        aws,
+        stateRoot,
+        definition: testDefinition('life'),
+        bootstrap: false,
+        ...fast,
+      });
       expect(again.stackAction).toBe('exists');
 
       const status = await clusterStatus({ aws, cluster: 'life' });

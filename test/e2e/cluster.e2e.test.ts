@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { DEFAULT_HOST_LAYOUT, runPreflight, stopService } from '../../src/bootstrap/index.js';
-import { type ClusterSpec, loadClusterSpec } from '../../src/index.js';
+import {
+  buildClusterDefinition,
+  type ClusterSpec,
+  createAwsClients,
+  createCluster,
+  loadClusterSpec,
+  RecordingEvents,
+} from '../../src/index.js';
 import { connectSsh, type SshShell } from '../../src/ssh/index.js';
 import { HostManager } from '../harness/hosts/host-manager.js';
 import { run } from '../harness/hosts/shell.js';
@@ -110,23 +117,33 @@ afterAll(async () => {
   clock.print();
 });
 
-it('tugboat create: the stack, every instance InService, then the SSH bootstrap: every node Ready', async () => {
+it('createCluster from the library (no CLI), bootstrap on by default: the stack, every instance InService, every node Ready', async () => {
+  // As a library user would: clients, a definition from the spec, and nothing about bootstrap
+  // but where to merge the kubeconfig (the host bundle is the one `npm run build` wrote).
+  const events = new RecordingEvents();
   const created = await clock.run('create + bootstrap', () =>
-    tugboat<{ stackAction: string; bootstrapped: boolean; kubeconfig: string | null; hosts: JsonHost[] }>(
-      'create',
-      '-f',
-      specFile,
-    ),
+    createCluster({
+      aws: createAwsClients({ env: moto.env }),
+      events,
+      definition: buildClusterDefinition(spec),
+      stateRoot: join(dir, 'state'),
+      bootstrap: { mergeKubeconfigInto: join(dir, '.kube', 'config') },
+    }),
   );
   expect(created.stackAction).toBe('created');
   expect(created.bootstrapped).toBe(true);
-  hosts = created.hosts;
+  expect(events.codes()).toContain('stack.create');
+  hosts = [...created.inventory.hosts];
   expect(hosts.filter((h) => h.group === 'master')).toHaveLength(1);
   for (const g of spec.workerGroups) expect(hosts.filter((h) => h.group === g.name)).toHaveLength(g.desired);
-  // The context is merged into $HOME/.kube/config; the cluster's own copy stays in its state dir.
-  expect(created.kubeconfig).toBe(join(dir, '.kube', 'config'));
+  expect(created.bootstrap?.hosts.map((h) => [h.host, h.ok && h.value.action]).sort()).toEqual(
+    hosts.map((h) => [h.id, 'installed']).sort(),
+  );
+  // The context is merged where asked; the cluster's own copy stays in its state dir.
+  expect(created.bootstrap?.mergedInto).toBe(join(dir, '.kube', 'config'));
+  expect(created.bootstrap?.kubeconfigPath).toBe(join(dir, 'state', spec.name, 'kubeconfig'));
   expect(existsSync(join(dir, 'state', spec.name, 'kubeconfig'))).toBe(true);
-  kubeconfig = created.kubeconfig!;
+  kubeconfig = created.bootstrap!.mergedInto!;
   const workers = hosts.filter((h) => h.group !== 'master');
   const ready = await nodeReadiness(kubeconfig);
   for (const w of workers) expect(ready.get(w.id), w.id).toBe('True');
@@ -359,6 +376,29 @@ it('tugboat uninstall NAME wants --yes without a terminal, then leaves no tugboa
   // The pods ran on the workers: their containers went with the agent.
   expect(removed.hosts.reduce((n, h) => n + (h.containersRemoved ?? 0), 0)).toBeGreaterThan(0);
   for (const host of up) expect(await tugboatLeftovers(host, withShell), host.instanceId).toEqual([]);
+});
+
+it('tugboat create -f on the uninstalled cluster finishes what is missing: every host installed again, every node Ready', async () => {
+  const created = await clock.run('create again (CLI)', () =>
+    tugboat<{ stackAction: string; bootstrapped: boolean; kubeconfig: string | null; hosts: JsonHost[] }>(
+      'create',
+      '-f',
+      specFile,
+    ),
+  );
+  expect(created.stackAction).toBe('exists');
+  expect(created.bootstrapped).toBe(true);
+  // The CLI merges into $HOME/.kube/config, the same file the library run was told to use.
+  expect(created.kubeconfig).toBe(join(dir, '.kube', 'config'));
+  expect(created.hosts.map((h) => h.id).sort()).toEqual(
+    manager!
+      .hosts()
+      .map((h) => h.instanceId)
+      .sort(),
+  );
+  const ready = await nodeReadiness(kubeconfig);
+  for (const h of created.hosts.filter((x) => x.group !== 'master'))
+    expect(ready.get(h.id), h.id).toBe('True');
 });
 
 it('tugboat delete --yes leaves nothing tagged; the harness removes every host and proves it', async () => {

@@ -1,5 +1,5 @@
-import type { CliIO } from '../../src/cli/context.js';
 import { main } from '../../src/cli/main.js';
+import type { CliIO } from '../../src/cli/support/context.js';
 
 export interface CliRun {
   readonly code: number;

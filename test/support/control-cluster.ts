@@ -2,14 +2,14 @@ import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll } from 'vitest';
 import { KubeClient } from '../../src/client/client.js';
-import type { ControllerApi } from '../../src/control-plane/controllers/api.js';
-import { clientControllerApi } from '../../src/control-plane/controllers/client-api.js';
-import { resourceTypes } from '../../src/control-plane/controllers/resources.js';
 import {
   type ControlLoops,
   type StartControllersOptions,
   startControllers,
 } from '../../src/control-plane/controllers/start.js';
+import type { ControllerApi } from '../../src/control-plane/machinery/api.js';
+import { clientControllerApi } from '../../src/control-plane/machinery/client-api.js';
+import { resourceTypes } from '../../src/control-plane/machinery/resources.js';
 import type { Store } from '../../src/control-plane/store/types.js';
 import type { Pod } from '../../src/kube/index.js';
 import { type RunningApiServer, startApiServer, writeKubeconfig } from './api-server.js';

@@ -6,8 +6,8 @@ import {
   type WatchEventType,
   type WatchHandle,
   type WatchHandlers,
-} from '../../src/control-plane/controllers/api.js';
-import type { ResourceType } from '../../src/control-plane/controllers/resources.js';
+} from '../../src/control-plane/machinery/api.js';
+import type { ResourceType } from '../../src/control-plane/machinery/resources.js';
 import type { KubeObject } from '../../src/kube/index.js';
 
 type Watcher = { resource: string; handlers: WatchHandlers<KubeObject>; closed: boolean };

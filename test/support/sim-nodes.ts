@@ -1,5 +1,5 @@
-import { type ControllerApi, isStatus } from '../../src/control-plane/controllers/api.js';
-import { resourceTypes } from '../../src/control-plane/controllers/resources.js';
+import { type ControllerApi, isStatus } from '../../src/control-plane/machinery/api.js';
+import { resourceTypes } from '../../src/control-plane/machinery/resources.js';
 import type { Lease, Node, Pod } from '../../src/kube/index.js';
 import { waitFor as pollFor } from './wait.js';
 

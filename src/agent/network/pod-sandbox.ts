@@ -4,11 +4,13 @@ import { join } from 'node:path';
 import type { EventSink } from '../../events.js';
 import type { Pod } from '../../kube/index.js';
 import type { Mount, Runtime, RuntimeContainer } from '../runtime/types.js';
-import { podDir } from '../volumes.js';
 import { podNetworkNames } from './host-model.js';
 import type { KernelNetwork } from './kernel.js';
 import { podHostname, renderPodHosts } from './pod-identity.js';
 import { PodIpam } from './pod-ipam.js';
+
+/** A pod's directory on the node (the same as the volumes' `<dataDir>/pods/<uid>`, removed with them). */
+const podDir = (dataDir: string, uid: string) => join(dataDir, 'pods', uid);
 
 /** The sandbox's container name: upper case, so no pod container (DNS-label names) can take it. */
 export const SANDBOX_CONTAINER = 'POD';

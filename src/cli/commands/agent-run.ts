@@ -1,5 +1,5 @@
-import { loadAgentConfig, parseLabels, startAgentProcess } from '../../index.js';
-import type { CliIO, GlobalOptions } from '../context.js';
+import { lineEvents, loadAgentConfig, parseLabels, startAgentProcess } from '../../index.js';
+import type { CliIO, GlobalOptions } from '../support/context.js';
 import type { AgentFlags } from './agent.js';
 
 /**
@@ -30,19 +30,16 @@ export async function runAgent(io: CliIO, globals: GlobalOptions, flags: AgentFl
     tlsKeyFile: flags.tlsKeyFile,
     clientCaFile: flags.clientCaFile,
     imds: flags.imds,
+    serviceProxy: flags.serviceProxy,
+    clusterCidr: flags.clusterCidr,
     eip: flags.eipCluster && flags.eipPool ? { cluster: flags.eipCluster, pool: flags.eipPool } : undefined,
-    podNetwork: flags.clusterCidr
-      ? {
-          clusterCidr: flags.clusterCidr,
-          ...(flags.sandboxImage ? { sandboxImage: flags.sandboxImage } : {}),
-        }
+    podNetwork: flags.podNetwork
+      ? flags.sandboxImage
+        ? { sandboxImage: flags.sandboxImage }
+        : {}
       : undefined,
   });
-  const running = await startAgentProcess(config, {
-    emit(e) {
-      if (e.level !== 'debug' || globals.debug) io.stderr(`${e.level}: ${e.message}\n`);
-    },
-  });
+  const running = await startAgentProcess(config, lineEvents(io.stderr, globals.debug));
   io.stderr(`agent for node ${running.agent.nodeName} running (logs/exec port ${running.port})\n`);
   await new Promise<void>((resolve) => {
     const onSignal = () => {

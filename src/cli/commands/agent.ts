@@ -28,7 +28,9 @@ export interface AgentFlags {
   readonly imds?: 'auto' | 'on' | 'off';
   readonly eipCluster?: string;
   readonly eipPool?: string;
+  readonly serviceProxy?: 'off' | 'iptables';
   readonly clusterCidr?: string;
+  readonly podNetwork?: boolean;
   readonly sandboxImage?: string;
 }
 
@@ -71,7 +73,17 @@ export const agentCommand: CommandModule = {
       )
       .option('--eip-cluster <name>', 'claim an Elastic IP of this cluster (with --eip-pool)')
       .option('--eip-pool <pool>', 'tugboat:pool tag value to claim from (workers or a group name)')
-      .option('--cluster-cidr <cidr>', 'pod network: the cluster pod range (docker runtime; default: none)')
+      .addOption(
+        new Option(
+          '--service-proxy <mode>',
+          "route Services with this host's iptables (default off)",
+        ).choices(['off', 'iptables']),
+      )
+      .option('--cluster-cidr <cidr>', 'pod range: traffic from outside it to a cluster IP is masqueraded')
+      .option(
+        '--pod-network',
+        'run the pod network in --cluster-cidr (docker runtime: sandbox per pod, VXLAN)',
+      )
       .option(
         '--sandbox-image <image>',
         'pod network: image of the pod sandboxes (default registry.k8s.io/pause:3.10)',

@@ -1,6 +1,7 @@
 import { UsageError } from '../../errors.js';
+import { lineEvents } from '../../events.js';
 import { startControlPlane } from '../../index.js';
-import type { CliIO, GlobalOptions } from '../context.js';
+import type { CliIO, GlobalOptions } from '../support/context.js';
 import type { ControlPlaneFlags } from './api-server.js';
 
 /** A duration flag in seconds ("40" or "40s"). */
@@ -77,11 +78,7 @@ export async function runControlPlane(
               },
             }
           : false,
-      events: {
-        emit(e) {
-          if (e.level !== 'debug' || globals.debug) io.stderr(`${e.level}: ${e.message}\n`);
-        },
-      },
+      events: lineEvents(io.stderr, globals.debug),
     });
     await signalled;
     await running.stop();

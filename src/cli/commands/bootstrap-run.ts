@@ -1,8 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join, resolve } from 'node:path';
 import {
   type BootstrapInventoryResult,
   bootstrapInventory,
@@ -11,7 +9,9 @@ import {
   type EventSink,
   type HostBundle,
   type HostOutcome,
-  mergeKubeconfig,
+  lineEvents,
+  loadHostBundle,
+  mergeKubeconfigFile,
   parseHostInventory,
   RemoteCommandError,
   type UninstallResult,
@@ -19,37 +19,18 @@ import {
   uninstallInventory,
   writeKeyFile,
 } from '../../index.js';
-import { confirm } from '../confirm.js';
-import { type CliIO, type GlobalOptions, printResult } from '../context.js';
+import { confirm } from '../support/confirm.js';
+import { type CliIO, cliStateRoot, type GlobalOptions, printResult } from '../support/context.js';
 import type { InventoryFlags } from './bootstrap.js';
 
 /** Events as plain lines on stderr (debug ones only with --debug). */
 export function stderrEvents(io: CliIO, globals: GlobalOptions): EventSink {
-  return {
-    emit(e) {
-      if (e.level !== 'debug' || globals.debug) io.stderr(`${e.level}: ${e.message}\n`);
-    },
-  };
+  return lineEvents(io.stderr, globals.debug);
 }
 
-/** The bundle `npm run build` wrote (dist/bundles/manifest.json above this module), or `--bundle`. */
+/** The bundle `npm run build` wrote (see loadHostBundle), or `--bundle` (relative to the working directory). */
 export function loadBundle(io: CliIO, flag: string | undefined): HostBundle {
-  if (flag) {
-    const path = resolve(io.cwd, flag);
-    if (!existsSync(path))
-      throw new UsageError(`--bundle ${path} does not exist: run npm run build or fix the path`);
-    return { file: basename(path), content: readFileSync(path) };
-  }
-  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
-    const manifest = join(dir, 'dist', 'bundles', 'manifest.json');
-    if (existsSync(manifest)) {
-      const { file } = JSON.parse(readFileSync(manifest, 'utf8')) as { file: string };
-      return { file, content: readFileSync(join(dir, 'dist', 'bundles', file)) };
-    }
-  }
-  throw new UsageError(
-    'no host bundle found: run `npm run build` (it writes dist/bundles/), or pass --bundle FILE',
-  );
+  return loadHostBundle(flag ? resolve(io.cwd, flag) : undefined);
 }
 
 export function concurrency(flag: string | undefined): number {
@@ -65,7 +46,7 @@ async function loadInventory(io: CliIO, file: string) {
     throw new UsageError(`cannot read inventory ${path} (${err.code}): check the path`);
   });
   const inventory = parseHostInventory(text, path);
-  const stateDir = clusterStateDir(inventory.cluster, io.env.TUGBOAT_STATE_DIR);
+  const stateDir = clusterStateDir(inventory.cluster, cliStateRoot(io));
   const keyFile = inventory.privateKeyFile?.replace(/^~(?=\/)/, homedir());
   return {
     inventory: keyFile ? { ...inventory, privateKeyFile: resolve(dirname(path), keyFile) } : inventory,
@@ -103,8 +84,7 @@ export async function mergeUserKubeconfig(
   // Without a terminal and without --yes, leave the user's kubeconfig alone (the cluster's own is written).
   if (!(flags.yes || io.interactive)) return undefined;
   if (!(await confirm(io, `merge cluster ${cluster} into ${target}?`, Boolean(flags.yes)))) return undefined;
-  const existing = existsSync(target) ? readFileSync(target, 'utf8') : undefined;
-  writeKeyFile(target, mergeKubeconfig(existing, kubeconfig));
+  mergeKubeconfigFile(target, kubeconfig);
   return target;
 }
 

@@ -8,10 +8,10 @@ import {
   UsageError,
   uninstallRunningCluster,
 } from '../../index.js';
-import type { AwsFlags } from '../aws-flags.js';
-import { type AwsSession, withAwsSession } from '../aws-session.js';
-import { confirm } from '../confirm.js';
-import type { CliIO, GlobalOptions } from '../context.js';
+import type { AwsFlags } from '../support/aws-flags.js';
+import { type AwsSession, withAwsSession } from '../support/aws-session.js';
+import { confirm } from '../support/confirm.js';
+import { type CliIO, cliStateRoot, type GlobalOptions } from '../support/context.js';
 import type { InventoryFlags } from './bootstrap.js';
 import {
   concurrency,
@@ -49,9 +49,9 @@ export async function withCluster<T>(
   ) => Promise<T>,
 ): Promise<T> {
   const { settings, region } = await specSettings(io, name, flags.file);
-  const stateRoot = io.env.TUGBOAT_STATE_DIR;
+  const stateRoot = cliStateRoot(io);
   return withAwsSession(io, globals, flags, region, (s) =>
-    fn(s, { cluster: name, ...(settings ? { settings } : {}), ...(stateRoot ? { stateRoot } : {}) }),
+    fn(s, { cluster: name, ...(settings ? { settings } : {}), stateRoot }),
   );
 }
 

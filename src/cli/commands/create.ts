@@ -1,4 +1,4 @@
-import { addAwsFlags } from '../aws-flags.js';
+import { addAwsFlags } from '../support/aws-flags.js';
 import type { CommandModule } from './registry.js';
 
 /** `tugboat create -f FILE`: key pair, stack, wait for instances, then the SSH bootstrap (unless --no-bootstrap). */

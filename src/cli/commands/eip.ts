@@ -1,5 +1,5 @@
 import { UsageError } from '../../errors.js';
-import { addAwsFlags } from '../aws-flags.js';
+import { addAwsFlags } from '../support/aws-flags.js';
 import type { CommandModule } from './registry.js';
 
 /** `tugboat eip list NAME` and `tugboat eip assign NAME [--group G | --instance ID]`. */

@@ -2,7 +2,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { checkClusterSpec, KNOWN_REGIONS, renderExampleSpec } from '../../spec.js';
-import { type CliIO, type GlobalOptions, printResult } from '../context.js';
+import { type CliIO, type GlobalOptions, printResult } from '../support/context.js';
 
 /** Flags of `tugboat init`. */
 export interface InitOptions {

@@ -1,21 +1,9 @@
-import {
-  type AwsClients,
-  assignEips,
-  type ClusterSettings,
-  clusterStatus,
-  listClusters,
-  listEips,
-  parseClusterSettings,
-  scaleGroup,
-  stackNameOf,
-  TEMPLATE_OUTPUTS,
-  UsageError,
-} from '../../index.js';
-import type { AwsFlags } from '../aws-flags.js';
-import { withAwsSession } from '../aws-session.js';
-import type { CliIO, GlobalOptions } from '../context.js';
-import { printResult } from '../context.js';
-import { renderClusterList, renderEips, renderGroups, renderStatus } from '../format-cluster.js';
+import { assignEips, clusterStatus, listClusters, listEips, scaleGroup } from '../../index.js';
+import type { AwsFlags } from '../support/aws-flags.js';
+import { withAwsSession } from '../support/aws-session.js';
+import type { CliIO, GlobalOptions } from '../support/context.js';
+import { cliStateRoot, printResult } from '../support/context.js';
+import { renderClusterList, renderEips, renderGroups, renderStatus } from '../support/format-cluster.js';
 
 /** `tugboat status NAME`. */
 export async function runStatus(
@@ -38,20 +26,6 @@ export async function runList(io: CliIO, globals: GlobalOptions, flags: AwsFlags
   return 0;
 }
 
-/** The stack's BootstrapSettings output, or a UsageError saying how to do without. */
-async function readClusterSettings(aws: AwsClients, name: string): Promise<ClusterSettings> {
-  const stack = await aws.cloudFormation.describeStack(stackNameOf(name));
-  const settings = parseClusterSettings(stack?.outputs[TEMPLATE_OUTPUTS.bootstrapSettings]);
-  if (!settings) {
-    throw new UsageError(
-      stack
-        ? `stack ${stack.name} has no ${TEMPLATE_OUTPUTS.bootstrapSettings} output (an older tugboat made it): run tugboat update -f SPEC once, or scale with --no-bootstrap`
-        : `cluster "${name}" has no stack ${stackNameOf(name)}: check the name with tugboat list, or pass --region`,
-    );
-  }
-  return settings;
-}
-
 /** Flags of scale. */
 export interface ScaleFlags extends AwsFlags {
   readonly group: string;
@@ -71,22 +45,19 @@ export async function runScale(
 ): Promise<number> {
   const desired = Number(flags.desired);
   const wait = flags.wait !== false;
-  const { bootstrapHook } = await import('./lifecycle-run.js');
+  const { bootstrapOption, bootstrappedHosts } = await import('./lifecycle-run.js');
+  const bootstrap = wait ? bootstrapOption(io, flags) : false;
   const result = await withAwsSession(io, globals, flags, undefined, async (s) => {
-    // The stack remembers the SSH user/address, labels and EIP groups: scale needs no spec file.
-    const access = wait && flags.bootstrap !== false ? await readClusterSettings(s.aws, name) : undefined;
-    const hook = access ? await bootstrapHook(io, flags, access, true) : undefined;
-    const scaled = await scaleGroup({
+    const { bootstrap: done, ...scaled } = await scaleGroup({
       ...s,
       cluster: name,
       group: flags.group,
       desired,
       wait,
-      ...(access ? { eipGroups: access.eipGroups } : {}),
-      ...(io.env.TUGBOAT_STATE_DIR ? { stateRoot: io.env.TUGBOAT_STATE_DIR } : {}),
-      ...(hook ? { bootstrap: hook.bootstrap } : {}),
+      stateRoot: cliStateRoot(io),
+      bootstrap,
     });
-    return { ...scaled, bootstrapped: hook?.hosts() ?? [] };
+    return { ...scaled, bootstrapped: bootstrappedHosts(done) };
   });
   printResult(io, globals, result, () =>
     [

@@ -1,14 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import {
-  clusterStateDir,
-  defaultKubeconfigPath,
-  mergeKubeconfig,
-  UsageError,
-  writeKeyFile,
-} from '../../index.js';
-import { type CliIO, type GlobalOptions, printResult } from '../context.js';
+import { clusterStateDir, defaultKubeconfigPath, mergeKubeconfigFile, UsageError } from '../../index.js';
+import { type CliIO, cliStateRoot, type GlobalOptions, printResult } from '../support/context.js';
 import type { KubeconfigFlags } from './kubeconfig.js';
 
 /** `tugboat kubeconfig NAME`: reads `~/.tugboat/NAME/kubeconfig` (written by bootstrap) and merges it. */
@@ -18,7 +12,7 @@ export async function runKubeconfig(
   name: string,
   flags: KubeconfigFlags,
 ): Promise<number> {
-  const source = join(clusterStateDir(name, io.env.TUGBOAT_STATE_DIR), 'kubeconfig');
+  const source = join(clusterStateDir(name, cliStateRoot(io)), 'kubeconfig');
   if (!existsSync(source)) {
     throw new UsageError(
       `no kubeconfig for cluster "${name}" at ${source}: run tugboat bootstrap for it first`,
@@ -32,8 +26,7 @@ export async function runKubeconfig(
   const target = flags.kubeconfig
     ? resolve(io.cwd, flags.kubeconfig)
     : defaultKubeconfigPath(io.env, io.env.HOME || homedir());
-  const existing = existsSync(target) ? readFileSync(target, 'utf8') : undefined;
-  writeKeyFile(target, mergeKubeconfig(existing, text));
+  mergeKubeconfigFile(target, text);
   printResult(
     io,
     globals,

@@ -2,32 +2,29 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { AbortError } from '../../errors.js';
 import {
-  bootstrapCluster,
+  type BootstrapSettings,
   buildClusterDefinition,
-  buildClusterSettings,
   type ClusterBootstrapResult,
   type ClusterDefinition,
-  type ClusterSettings,
-  type ClusterSpec,
-  type CreateClusterOptions,
   createCluster,
   defaultKubeconfigPath,
   deleteCluster,
   loadClusterSpec,
+  loadHostBundle,
   updateCluster,
 } from '../../index.js';
-import type { AwsFlags } from '../aws-flags.js';
-import { withAwsSession } from '../aws-session.js';
-import { confirm } from '../confirm.js';
-import type { CliIO, GlobalOptions } from '../context.js';
-import { printResult } from '../context.js';
+import type { AwsFlags } from '../support/aws-flags.js';
+import { withAwsSession } from '../support/aws-session.js';
+import { confirm } from '../support/confirm.js';
+import type { CliIO, GlobalOptions } from '../support/context.js';
+import { cliStateRoot, printResult } from '../support/context.js';
 import {
   renderChanges,
   renderDeletePlan,
   renderDeleteResult,
   renderGroups,
   renderHosts,
-} from '../format-cluster.js';
+} from '../support/format-cluster.js';
 
 /** Flags of create and update. */
 export interface SpecFlags extends AwsFlags {
@@ -47,7 +44,7 @@ function specPath(io: CliIO, specFile: string, path: string): string {
 async function loadDefinition(
   io: CliIO,
   file: string,
-): Promise<{ definition: ClusterDefinition; region: string; spec: ClusterSpec }> {
+): Promise<{ definition: ClusterDefinition; region: string }> {
   const specFile = resolve(io.cwd, file);
   const spec = await loadClusterSpec(specFile);
   const definition = buildClusterDefinition(spec);
@@ -55,61 +52,42 @@ async function loadDefinition(
   return {
     definition: keyFile ? { ...definition, publicKeyFile: specPath(io, specFile, keyFile) } : definition,
     region: spec.region,
-    spec,
   };
-}
-
-/** What a bootstrap hook did. */
-export interface BootstrapHook {
-  readonly bootstrap: NonNullable<CreateClusterOptions['bootstrap']>;
-  /** The kubeconfig the cluster's context was merged into, once the hook ran. */
-  mergedInto(): string | undefined;
-  /** Per-host results (JSON output), once the hook ran. */
-  hosts(): readonly { host: string; ok: boolean; action: string }[];
 }
 
 /**
- * The SSH bootstrap create, update and scale run once their instances are settled (undefined with
- * --no-bootstrap). `skipReady`: leave the control plane and Ready nodes alone, so only the
- * instances the command added are bootstrapped.
+ * The `bootstrap` option create, update and scale get from their flags: false with --no-bootstrap,
+ * else the SSH bootstrap with --bundle (loaded now, before any AWS call), --trust-new-hosts and the
+ * user's kubeconfig to merge the cluster's context into.
  */
-export async function bootstrapHook(
+export function bootstrapOption(
   io: CliIO,
   flags: { readonly bootstrap?: boolean; readonly bundle?: string; readonly trustNewHosts?: boolean },
-  settings: ClusterSettings,
-  skipReady: boolean,
-): Promise<BootstrapHook | undefined> {
-  if (flags.bootstrap === false) return undefined;
-  const { loadBundle } = await import('./bootstrap-run.js');
-  const bundle = loadBundle(io, flags.bundle);
-  const stateRoot = io.env.TUGBOAT_STATE_DIR;
-  let done: ClusterBootstrapResult | undefined;
+): false | BootstrapSettings {
+  if (flags.bootstrap === false) return false;
   return {
-    bootstrap: async (context) => {
-      done = await bootstrapCluster({
-        ...context,
-        bundle,
-        user: settings.sshUser,
-        address: settings.sshAddress,
-        groupLabels: settings.groupLabels,
-        ...(settings.podNetwork ? { podNetwork: settings.podNetwork } : {}),
-        trustNewHosts: Boolean(flags.trustNewHosts),
-        skipReady,
-        mergeKubeconfigInto: defaultKubeconfigPath(io.env, io.env.HOME || homedir()),
-        ...(stateRoot ? { stateRoot } : {}),
-      });
-    },
-    mergedInto: () => done?.mergedInto,
-    hosts: () =>
-      (done?.hosts ?? []).map((h) => ({ host: h.host, ok: h.ok, action: h.ok ? h.value.action : 'failed' })),
+    bundle: loadHostBundle(flags.bundle ? resolve(io.cwd, flags.bundle) : undefined),
+    trustNewHosts: Boolean(flags.trustNewHosts),
+    mergeKubeconfigInto: defaultKubeconfigPath(io.env, io.env.HOME || homedir()),
   };
+}
+
+/** Per-host results of a bootstrap for JSON output (never the kubeconfig: it holds the admin key). */
+export function bootstrappedHosts(
+  result: ClusterBootstrapResult | undefined,
+): { host: string; ok: boolean; action: string }[] {
+  return (result?.hosts ?? []).map((h) => ({
+    host: h.host,
+    ok: h.ok,
+    action: h.ok ? h.value.action : 'failed',
+  }));
 }
 
 /** `tugboat create -f FILE`. */
 export async function runCreate(io: CliIO, globals: GlobalOptions, flags: SpecFlags): Promise<number> {
-  const { definition, region, spec } = await loadDefinition(io, flags.file);
+  const { definition, region } = await loadDefinition(io, flags.file);
   // Made before any AWS call: a missing bundle should not cost a stack.
-  const hook = await bootstrapHook(io, flags, buildClusterSettings(spec), false);
+  const bootstrap = bootstrapOption(io, flags);
   const result = await withAwsSession(io, globals, flags, region, (s) =>
     createCluster({
       aws: s.aws,
@@ -120,12 +98,12 @@ export async function runCreate(io: CliIO, globals: GlobalOptions, flags: SpecFl
         await s.settle();
         return confirm(io, question, Boolean(flags.yes));
       },
-      ...(io.env.TUGBOAT_STATE_DIR ? { stateRoot: io.env.TUGBOAT_STATE_DIR } : {}),
-      ...(hook ? { bootstrap: hook.bootstrap } : {}),
+      stateRoot: cliStateRoot(io),
+      bootstrap,
     }),
   );
-  const kubeconfig = hook?.mergedInto();
-  const { inventory, ...rest } = result;
+  const kubeconfig = result.bootstrap?.mergedInto;
+  const { inventory, bootstrap: _secret, ...rest } = result;
   printResult(
     io,
     globals,
@@ -154,12 +132,12 @@ export async function runCreate(io: CliIO, globals: GlobalOptions, flags: SpecFl
 
 /** `tugboat update -f FILE`. */
 export async function runUpdate(io: CliIO, globals: GlobalOptions, flags: SpecFlags): Promise<number> {
-  const { definition, region, spec } = await loadDefinition(io, flags.file);
-  const hook = await bootstrapHook(io, flags, buildClusterSettings(spec), true);
+  const { definition, region } = await loadDefinition(io, flags.file);
+  const bootstrap = bootstrapOption(io, flags);
   const result = await withAwsSession(io, globals, flags, region, (s) =>
     updateCluster({
-      ...(io.env.TUGBOAT_STATE_DIR ? { stateRoot: io.env.TUGBOAT_STATE_DIR } : {}),
-      ...(hook ? { bootstrap: hook.bootstrap } : {}),
+      stateRoot: cliStateRoot(io),
+      bootstrap,
       aws: s.aws,
       events: s.events,
       signal: s.signal,
@@ -171,14 +149,14 @@ export async function runUpdate(io: CliIO, globals: GlobalOptions, flags: SpecFl
       },
     }),
   );
-  const { inventory, ...rest } = result;
+  const { inventory, bootstrap: done, ...rest } = result;
   printResult(
     io,
     globals,
     {
       ...rest,
       ...(inventory ? { groups: inventory.groups.map(({ hosts, ...g }) => g) } : {}),
-      bootstrapped: hook?.hosts() ?? [],
+      bootstrapped: bootstrappedHosts(done),
     },
     () =>
       result.action === 'updated'

@@ -1,4 +1,4 @@
-import { addAwsFlags } from '../aws-flags.js';
+import { addAwsFlags } from '../support/aws-flags.js';
 import type { CommandModule } from './registry.js';
 
 /** `tugboat list`: the clusters in a region. */

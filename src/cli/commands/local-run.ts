@@ -1,8 +1,8 @@
 import { UsageError } from '../../errors.js';
 import { runLocalDown } from '../../local/down.js';
 import { runLocalUp } from '../../local/up.js';
-import { type CliIO, type GlobalOptions, printResult } from '../context.js';
-import { createProgress } from '../render.js';
+import { type CliIO, cliStateRoot, type GlobalOptions, printResult } from '../support/context.js';
+import { createProgress } from '../support/render.js';
 
 export async function runLocalUpCommand(
   io: CliIO,
@@ -13,6 +13,7 @@ export async function runLocalUpCommand(
   if (!Number.isInteger(nodes) || nodes < 1 || nodes > 20) {
     throw new UsageError(`--nodes "${flags.nodes}" must be a whole number from 1 to 20`);
   }
+  cliStateRoot(io); // says so once when the deprecated TUGBOAT_HOME chose it
   const progress = createProgress(io, globals);
   let result: Awaited<ReturnType<typeof runLocalUp>>;
   try {
@@ -39,6 +40,7 @@ export async function runLocalDownCommand(
   globals: GlobalOptions,
   flags: { keepData: boolean },
 ): Promise<number> {
+  cliStateRoot(io); // says so once when the deprecated TUGBOAT_HOME chose it
   const progress = createProgress(io, globals);
   let result: Awaited<ReturnType<typeof runLocalDown>>;
   try {

@@ -21,7 +21,7 @@ export const localCommand: CommandModule = {
       )
       .addHelpText(
         'after',
-        '\nState lives in ~/.tugboat/local (or $TUGBOAT_HOME/local); the context is merged into\n' +
+        '\nState lives in ~/.tugboat/local (or $TUGBOAT_STATE_DIR/local; $TUGBOAT_HOME is a deprecated alias); the context is merged into\n' +
           '$KUBECONFIG (first entry) or ~/.kube/config. Running it again while the cluster runs changes nothing.',
       );
     up.action(

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { CliIO, GlobalOptions } from '../context.js';
+import type { CliIO, GlobalOptions } from '../support/context.js';
 
 /**
  * A subcommand. `define` only declares flags and help (it must import nothing heavy, so that

@@ -1,6 +1,6 @@
 import { StringDecoder } from 'node:string_decoder';
 import { openHostShell, readClusterAccess, selectClusterHost, UsageError } from '../../index.js';
-import type { CliIO, GlobalOptions } from '../context.js';
+import type { CliIO, GlobalOptions } from '../support/context.js';
 import { withCluster } from './cluster-hosts-run.js';
 import type { SshFlags } from './ssh.js';
 

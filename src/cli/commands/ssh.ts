@@ -1,4 +1,4 @@
-import { type AwsFlags, addAwsFlags } from '../aws-flags.js';
+import { type AwsFlags, addAwsFlags } from '../support/aws-flags.js';
 import type { CommandModule } from './registry.js';
 
 /** Flags of `tugboat ssh`. */

@@ -1,4 +1,4 @@
-import { addAwsFlags } from '../aws-flags.js';
+import { addAwsFlags } from '../support/aws-flags.js';
 import type { CommandModule } from './registry.js';
 
 /** `tugboat status NAME`: stack, groups, instances and EIPs, from AWS alone. */

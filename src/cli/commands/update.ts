@@ -1,4 +1,4 @@
-import { addAwsFlags } from '../aws-flags.js';
+import { addAwsFlags } from '../support/aws-flags.js';
 import type { CommandModule } from './registry.js';
 
 /** `tugboat update -f FILE`: change set, show add / modify / replace, apply on confirmation, bootstrap new instances. */

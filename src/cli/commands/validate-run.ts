@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ConfigError } from '../../errors.js';
 import { adviseClusterSpec, checkClusterSpec } from '../../spec.js';
-import { type CliIO, type GlobalOptions, printResult } from '../context.js';
+import { type CliIO, type GlobalOptions, printResult } from '../support/context.js';
 
 /** Validates the spec at `file`; prints a summary, or every issue (exit code 2). */
 export async function runValidate(io: CliIO, globals: GlobalOptions, file: string): Promise<number> {

@@ -1,9 +1,9 @@
+import type { Verb } from '../../kube/index.js';
 import { findResource } from '../registry/index.js';
 import type { ResourceDef } from '../registry/types.js';
 import { ApiError } from './status.js';
 
-/** The Kubernetes verb of a request, as RBAC and audit name it. */
-export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
+export type { Verb };
 
 /** What a resource request is about, parsed from method and path (after kube-apiserver's RequestInfo). */
 export interface ResourceRequest {

@@ -23,12 +23,9 @@ export type StatusReason =
   | 'InternalError'
   | 'ServiceUnavailable';
 
-/** One field-level problem inside an `Invalid` Status. */
-export interface StatusCause {
-  readonly reason?: string;
-  readonly message: string;
-  readonly field?: string;
-}
+import type { StatusCause } from '../../kube/index.js';
+
+export type { StatusCause };
 
 /** The `details` of a Status: which object and, for Invalid, the field causes. */
 export interface StatusDetails {

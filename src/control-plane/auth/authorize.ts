@@ -1,4 +1,4 @@
-import type { Verb } from '../api/request-info.js';
+import type { Verb } from '../../kube/index.js';
 import type { UserInfo } from './authenticate.js';
 
 /** Groups whose members may do anything. */

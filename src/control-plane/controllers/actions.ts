@@ -1,6 +1,6 @@
 import type { KubeObject } from '../../kube/index.js';
-import { clone, fieldsDiffer } from './objects.js';
-import type { ResourceName } from './resources.js';
+import { clone, fieldsDiffer } from '../machinery/objects.js';
+import type { ResourceName } from '../machinery/resources.js';
 
 /**
  * What a reconcile decided to do, as data. Pure reconcile functions return actions; the controller

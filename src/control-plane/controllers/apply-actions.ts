@@ -1,11 +1,10 @@
 import type { KubeObject } from '../../kube/index.js';
+import { type ControllerApi, isStatus } from '../machinery/api.js';
+import type { EventRecorder } from '../machinery/event-recorder.js';
+import type { Informer } from '../machinery/informer.js';
+import { keyOf, randomSuffix } from '../machinery/objects.js';
+import { type ResourceName, resourceTypes } from '../machinery/resources.js';
 import type { Action } from './actions.js';
-import { type ControllerApi, isStatus } from './api.js';
-import type { EventRecorder } from './event-recorder.js';
-import type { Informer } from './informer.js';
-import { keyOf } from './objects.js';
-import { randomSuffix } from './pod-template.js';
-import { type ResourceName, resourceTypes } from './resources.js';
 
 export interface ApplyContext {
   readonly api: ControllerApi;

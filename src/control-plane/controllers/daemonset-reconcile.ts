@@ -1,10 +1,10 @@
 import type { DaemonSet, Node, Pod, Toleration } from '../../kube/index.js';
+import { controllerOf, isPodActive, isPodAvailable, isPodReady } from '../machinery/objects.js';
+import { resourceTypes } from '../machinery/resources.js';
 import { filterNodeAffinity, filterTaints } from '../scheduler/filters.js';
 import { notReadyTaintKey, unreachableTaintKey, unschedulableTaintKey } from '../scheduler/taints.js';
 import { type Action, deleteAction, eventAction, statusUpdate } from './actions.js';
-import { controllerOf, isPodActive, isPodAvailable, isPodReady } from './objects.js';
 import { podFromTemplate, templateHash } from './pod-template.js';
-import { resourceTypes } from './resources.js';
 import { resolveIntOrPercent } from './rolling-update.js';
 
 /** Label with the hash of the DaemonSet template a pod was made from. */

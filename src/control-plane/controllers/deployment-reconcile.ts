@@ -1,4 +1,6 @@
 import type { Deployment, Pod, ReplicaSet } from '../../kube/index.js';
+import { matchesSelector } from '../machinery/labels.js';
+import { clone, controllerOf, controllerRef, isPodActive, isTerminating } from '../machinery/objects.js';
 import { type Action, deleteAction, eventAction, statusUpdate } from './actions.js';
 import {
   historyToPrune,
@@ -8,8 +10,6 @@ import {
   templatesEqualIgnoringHash,
 } from './deployment-revisions.js';
 import { buildDeploymentStatus } from './deployment-status.js';
-import { matchesSelector } from './labels.js';
-import { clone, controllerOf, controllerRef, isPodActive, isTerminating } from './objects.js';
 import { templateHash } from './pod-template.js';
 import { newSetReplicas, resolveSurgeUnavailable, scaleDownOldSets } from './rolling-update.js';
 

@@ -1,6 +1,6 @@
 import type { Condition, Deployment, ReplicaSet } from '../../kube/index.js';
-import { formatTime, parseTime } from './clock.js';
-import { getCondition, setCondition } from './objects.js';
+import { formatTime, parseTime } from '../machinery/clock.js';
+import { getCondition, setCondition } from '../machinery/objects.js';
 
 export interface DeploymentStatusInput {
   readonly deployment: Deployment;

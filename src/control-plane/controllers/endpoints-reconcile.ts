@@ -1,7 +1,7 @@
 import type { EndpointAddress, Endpoints, Pod, Service } from '../../kube/index.js';
+import { matchesMap } from '../machinery/labels.js';
+import { isPodReady } from '../machinery/objects.js';
 import type { Action } from './actions.js';
-import { matchesMap } from './labels.js';
-import { isPodReady } from './objects.js';
 
 function targetPort(
   port: Service['spec']['ports'] extends (infer P)[] | undefined ? P : never,

@@ -1,7 +1,7 @@
 import type { KubeObject } from '../../kube/index.js';
+import { clone } from '../machinery/objects.js';
+import { type ResourceName, resourceOfKind } from '../machinery/resources.js';
 import { type Action, deleteAction } from './actions.js';
-import { clone } from './objects.js';
-import { type ResourceName, resourceOfKind } from './resources.js';
 
 /** Finalizer the API server sets for `propagationPolicy: Foreground`. */
 export const foregroundFinalizer = 'foregroundDeletion';

@@ -1,10 +1,10 @@
 import type { Condition, Job, Pod } from '../../kube/index.js';
+import { formatTime, parseTime } from '../machinery/clock.js';
+import { controllerOf, getCondition, isPodActive, setCondition } from '../machinery/objects.js';
+import { resourceTypes } from '../machinery/resources.js';
 import { type Action, deleteAction, eventAction, statusUpdate } from './actions.js';
-import { formatTime, parseTime } from './clock.js';
-import { controllerOf, getCondition, isPodActive, setCondition } from './objects.js';
 import { podFromTemplate } from './pod-template.js';
 import { compareForDeletion } from './replicaset-reconcile.js';
-import { resourceTypes } from './resources.js';
 
 function finished(job: Job): boolean {
   return ['Complete', 'Failed'].some((t) => getCondition(job.status?.conditions, t)?.status === 'True');

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { KubeClient } from '../../client/client.js';
-import { clientControllerApi } from './client-api.js';
+import { clientControllerApi } from '../machinery/client-api.js';
 import { type ControlLoops, type StartControllersOptions, startControllers } from './start.js';
 
 /** The identity the in-process controllers authenticate as. */

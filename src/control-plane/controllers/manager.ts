@@ -12,18 +12,20 @@ import type {
   ReplicaSet,
   Service,
 } from '../../kube/index.js';
+import type { ControllerApi } from '../machinery/api.js';
+import { type Clock, parseTime, systemClock } from '../machinery/clock.js';
+import { EventRecorder } from '../machinery/event-recorder.js';
+import { byNamespace, byOwner, type InformerSet, orphansByNamespace } from '../machinery/informers.js';
+import { matchesMap } from '../machinery/labels.js';
+import { controllerOf, getCondition, keyOf } from '../machinery/objects.js';
+import type { ResourceName } from '../machinery/resources.js';
 import type { Action } from './actions.js';
-import type { ControllerApi } from './api.js';
 import { applyActions } from './apply-actions.js';
-import { type Clock, parseTime, systemClock } from './clock.js';
 import { reconcileDaemonSet } from './daemonset-reconcile.js';
 import { reconcileDeployment } from './deployment-reconcile.js';
 import { reconcileEndpoints } from './endpoints-reconcile.js';
-import { EventRecorder } from './event-recorder.js';
 import { collectGarbage, type OwnedObject } from './garbage-collector.js';
-import { byNamespace, byOwner, type InformerSet, orphansByNamespace } from './informers.js';
 import { reconcileJob } from './job-reconcile.js';
-import { matchesMap } from './labels.js';
 import { buildNodeIpamRange, type NodeIpamOptions, reconcileNodeCidrs } from './node-ipam.js';
 import {
   type NodeHealth,
@@ -31,9 +33,7 @@ import {
   nodeLeaseNamespace,
   reconcileNodeLifecycle,
 } from './node-lifecycle.js';
-import { controllerOf, getCondition, keyOf } from './objects.js';
 import { reconcileReplicaSet } from './replicaset-reconcile.js';
-import type { ResourceName } from './resources.js';
 import { ControllerRunner, type ReconcileResult } from './runner.js';
 
 export interface ControllerManagerOptions {

@@ -1,7 +1,7 @@
 import { type Cidr, cidrContains, formatCidr, parseCidr, subdivide } from '../../config/cidr.js';
 import type { Node } from '../../kube/index.js';
+import { clone } from '../machinery/objects.js';
 import { type Action, eventAction } from './actions.js';
-import { clone } from './objects.js';
 
 /** The cluster pod range and the size of each node's block of it. */
 export interface NodeIpamOptions {

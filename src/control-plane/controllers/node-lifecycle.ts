@@ -1,8 +1,8 @@
 import type { Lease, Node, Pod, Taint } from '../../kube/index.js';
+import { formatTime, parseTime } from '../machinery/clock.js';
+import { clone, getCondition, isPodActive } from '../machinery/objects.js';
 import { notReadyTaintKey, tolerates, unreachableTaintKey } from '../scheduler/taints.js';
 import { type Action, deleteAction, eventAction } from './actions.js';
-import { formatTime, parseTime } from './clock.js';
-import { clone, getCondition, isPodActive } from './objects.js';
 
 /** Namespace of the node heartbeat Leases (one per node, named after it). */
 export const nodeLeaseNamespace = 'kube-node-lease';

@@ -1,6 +1,6 @@
 import type { KubeObject, Pod, PodTemplateSpec } from '../../kube/index.js';
-import { clone, controllerRef } from './objects.js';
-import { apiVersionOf, type ResourceType } from './resources.js';
+import { nameAlphabet as alphabet, clone, controllerRef } from '../machinery/objects.js';
+import { apiVersionOf, type ResourceType } from '../machinery/resources.js';
 
 /**
  * A pod for `owner` from its template: labels and annotations from the template, a controller
@@ -25,15 +25,6 @@ export function podFromTemplate(
     },
     spec: t.spec,
   };
-}
-
-const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
-
-/** Five characters from the alphabet Kubernetes uses for generated names (no vowels, no look-alikes). */
-export function randomSuffix(random: () => number = Math.random, length = 5): string {
-  let s = '';
-  for (let i = 0; i < length; i++) s += alphabet[Math.floor(random() * alphabet.length)];
-  return s;
 }
 
 /**

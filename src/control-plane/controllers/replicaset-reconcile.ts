@@ -1,6 +1,5 @@
 import type { Pod, ReplicaSet } from '../../kube/index.js';
-import { type Action, deleteAction, eventAction, statusUpdate } from './actions.js';
-import { matchesMap, matchesSelector } from './labels.js';
+import { matchesMap, matchesSelector } from '../machinery/labels.js';
 import {
   clone,
   controllerOf,
@@ -10,9 +9,10 @@ import {
   isPodAvailable,
   isPodReady,
   isTerminating,
-} from './objects.js';
+} from '../machinery/objects.js';
+import { resourceTypes } from '../machinery/resources.js';
+import { type Action, deleteAction, eventAction, statusUpdate } from './actions.js';
 import { podFromTemplate } from './pod-template.js';
-import { resourceTypes } from './resources.js';
 
 /** Most pods one reconcile creates or deletes, as kube-controller-manager's burstReplicas. */
 export const burstReplicas = 500;

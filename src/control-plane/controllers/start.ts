@@ -6,16 +6,16 @@ import {
   type LeaderElector,
   startLeaderElection,
 } from '../leader/lease-election.js';
+import type { ControllerApi } from '../machinery/api.js';
+import { type Clock, systemClock } from '../machinery/clock.js';
+import { EventRecorder } from '../machinery/event-recorder.js';
+import { createInformers, type InformerSet, startInformers, stopInformers } from '../machinery/informers.js';
 import {
   type Scheduler,
   type SchedulerOptions,
   schedulerName,
   startScheduler,
 } from '../scheduler/scheduler.js';
-import type { ControllerApi } from './api.js';
-import { type Clock, systemClock } from './clock.js';
-import { EventRecorder } from './event-recorder.js';
-import { createInformers, type InformerSet, startInformers, stopInformers } from './informers.js';
 import { type ControllerManager, type ControllerManagerOptions, startControllerManager } from './manager.js';
 
 export interface StartControllersOptions {

@@ -1,9 +1,9 @@
 import type { EventSink } from '../../events.js';
 import { silentEvents } from '../../events.js';
 import type { Lease } from '../../kube/index.js';
-import { type ControllerApi, isStatus } from '../controllers/api.js';
-import { type Clock, formatTime, systemClock } from '../controllers/clock.js';
-import { resourceTypes } from '../controllers/resources.js';
+import { type ControllerApi, isStatus } from '../machinery/api.js';
+import { type Clock, formatTime, systemClock } from '../machinery/clock.js';
+import { resourceTypes } from '../machinery/resources.js';
 
 export interface LeaderElectionOptions {
   readonly api: ControllerApi;

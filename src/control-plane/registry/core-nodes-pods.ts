@@ -1,5 +1,4 @@
-import type { UntypedObject } from '../../kube/index.js';
-import type { StatusCause } from '../api/status.js';
+import type { StatusCause, UntypedObject } from '../../kube/index.js';
 import { age, ageColumn, ageOf, column, nameColumn, nameOf } from './columns.js';
 import type { ResourceDef } from './types.js';
 import { checkLabelName, checkPodSpec, ensureRecord, getPath, isRecord } from './validation.js';

@@ -1,5 +1,4 @@
-import type { UntypedObject } from '../../kube/index.js';
-import type { StatusCause } from '../api/status.js';
+import type { StatusCause, UntypedObject } from '../../kube/index.js';
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;

@@ -1,5 +1,4 @@
-import type { UntypedObject } from '../../kube/index.js';
-import type { StatusCause } from '../api/status.js';
+import type { StatusCause, UntypedObject } from '../../kube/index.js';
 import {
   ageColumn,
   ageOf,

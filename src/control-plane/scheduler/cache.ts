@@ -1,5 +1,5 @@
 import type { Node, Pod, Taint } from '../../kube/index.js';
-import { controllerOf } from '../controllers/objects.js';
+import { controllerOf } from '../machinery/objects.js';
 import { scheduledTaints } from './filters.js';
 import { nodeAllocatable, podRequests, podScoringRequests, type ResourceList } from './resources.js';
 

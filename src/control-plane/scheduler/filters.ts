@@ -1,6 +1,6 @@
 import type { Node, Pod, Taint } from '../../kube/index.js';
-import { matchesMap, matchesRequirement } from '../controllers/labels.js';
-import { getCondition } from '../controllers/objects.js';
+import { matchesMap, matchesRequirement } from '../machinery/labels.js';
+import { getCondition } from '../machinery/objects.js';
 import type { NodeInfo } from './cache.js';
 import type { ResourceList } from './resources.js';
 import {

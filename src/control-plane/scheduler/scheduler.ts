@@ -1,12 +1,12 @@
 import type { EventSink } from '../../events.js';
 import { silentEvents } from '../../events.js';
 import type { Node, Pod } from '../../kube/index.js';
-import { type ControllerApi, isStatus } from '../controllers/api.js';
-import { type Clock, formatTime, systemClock } from '../controllers/clock.js';
-import { EventRecorder } from '../controllers/event-recorder.js';
-import type { InformerSet } from '../controllers/informers.js';
-import { getCondition, isPodActive, keyOf } from '../controllers/objects.js';
-import { resourceTypes } from '../controllers/resources.js';
+import { type ControllerApi, isStatus } from '../machinery/api.js';
+import { type Clock, formatTime, systemClock } from '../machinery/clock.js';
+import { EventRecorder } from '../machinery/event-recorder.js';
+import type { InformerSet } from '../machinery/informers.js';
+import { getCondition, isPodActive, keyOf } from '../machinery/objects.js';
+import { resourceTypes } from '../machinery/resources.js';
 import { SchedulerCache } from './cache.js';
 import { type SelectNodeOptions, type SelectState, selectNode } from './select-node.js';
 

@@ -1,5 +1,5 @@
 import type { Pod } from '../../kube/index.js';
-import { controllerOf } from '../controllers/objects.js';
+import { controllerOf } from '../machinery/objects.js';
 import type { NodeInfo, SchedulerCache } from './cache.js';
 import { runFilters } from './filters.js';
 import { podRequests, podScoringRequests } from './resources.js';

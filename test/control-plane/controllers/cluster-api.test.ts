@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resourceTypes } from '../../../src/control-plane/controllers/resources.js';
+import { resourceTypes } from '../../../src/control-plane/machinery/resources.js';
 import type {
   DaemonSet,
   Deployment,

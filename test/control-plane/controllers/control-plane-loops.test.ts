@@ -1,8 +1,8 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientControllerApi } from '../../../src/control-plane/controllers/client-api.js';
-import { resourceTypes } from '../../../src/control-plane/controllers/resources.js';
+import { clientControllerApi } from '../../../src/control-plane/machinery/client-api.js';
+import { resourceTypes } from '../../../src/control-plane/machinery/resources.js';
 import { type RunningControlPlane, startControlPlane } from '../../../src/control-plane/main.js';
 import type { Deployment } from '../../../src/kube/index.js';
 import { freePort } from '../../harness/process.js';

@@ -4,7 +4,7 @@ import {
   revisionHashLabel,
 } from '../../../src/control-plane/controllers/daemonset-reconcile.js';
 import { reconcileJob } from '../../../src/control-plane/controllers/job-reconcile.js';
-import { getCondition } from '../../../src/control-plane/controllers/objects.js';
+import { getCondition } from '../../../src/control-plane/machinery/objects.js';
 import type { DaemonSet, Job, Pod } from '../../../src/kube/index.js';
 import { makeNode } from '../../support/k8s-objects.js';
 import { World } from './world.js';

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { reconcileDeployment } from '../../../src/control-plane/controllers/deployment-reconcile.js';
 import { revisionAnnotation } from '../../../src/control-plane/controllers/deployment-revisions.js';
-import { getCondition } from '../../../src/control-plane/controllers/objects.js';
 import { reconcileReplicaSet } from '../../../src/control-plane/controllers/replicaset-reconcile.js';
 import { resolveSurgeUnavailable } from '../../../src/control-plane/controllers/rolling-update.js';
+import { getCondition } from '../../../src/control-plane/machinery/objects.js';
 import type { Deployment, Pod, ReplicaSet } from '../../../src/kube/index.js';
 import { makeDeployment } from '../../support/k8s-objects.js';
 import { World } from './world.js';

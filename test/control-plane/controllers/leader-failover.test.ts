@@ -1,8 +1,8 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientControllerApi } from '../../../src/control-plane/controllers/client-api.js';
-import { resourceTypes } from '../../../src/control-plane/controllers/resources.js';
 import { type ControlLoops, startControllers } from '../../../src/control-plane/controllers/start.js';
+import { clientControllerApi } from '../../../src/control-plane/machinery/client-api.js';
+import { resourceTypes } from '../../../src/control-plane/machinery/resources.js';
 import { createStore } from '../../../src/control-plane/store/index.js';
 import type { Store } from '../../../src/control-plane/store/types.js';
 import type { Deployment, Lease } from '../../../src/kube/index.js';

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ApiStatusError } from '../../../src/control-plane/controllers/api.js';
-import { Informer } from '../../../src/control-plane/controllers/informer.js';
-import { resourceTypes } from '../../../src/control-plane/controllers/resources.js';
 import { type ControlLoops, startControllers } from '../../../src/control-plane/controllers/start.js';
 import { WorkQueue } from '../../../src/control-plane/controllers/work-queue.js';
+import { ApiStatusError } from '../../../src/control-plane/machinery/api.js';
+import { Informer } from '../../../src/control-plane/machinery/informer.js';
+import { resourceTypes } from '../../../src/control-plane/machinery/resources.js';
 import type { Deployment, KubeObject, Node, Pod } from '../../../src/kube/index.js';
 import { makeDeployment } from '../../support/k8s-objects.js';
 import { MemoryApi } from '../../support/memory-api.js';

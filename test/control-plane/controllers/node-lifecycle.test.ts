@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { Action } from '../../../src/control-plane/controllers/actions.js';
-import { formatTime } from '../../../src/control-plane/controllers/clock.js';
 import {
   type NodeHealth,
   reconcileNodeLifecycle,
 } from '../../../src/control-plane/controllers/node-lifecycle.js';
+import { formatTime } from '../../../src/control-plane/machinery/clock.js';
 import type { Lease, Node, Pod } from '../../../src/kube/index.js';
 import { makeNode, makePod } from '../../support/k8s-objects.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resourceTypes } from '../../../src/control-plane/controllers/resources.js';
+import { resourceTypes } from '../../../src/control-plane/machinery/resources.js';
 import type { Deployment, Endpoints, KubeObject, Node, Pod } from '../../../src/kube/index.js';
 import { isReadyPod, useControlCluster } from '../../support/control-cluster.js';
 import { makeDeployment, makePod } from '../../support/k8s-objects.js';

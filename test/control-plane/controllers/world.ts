@@ -1,5 +1,5 @@
 import type { Action } from '../../../src/control-plane/controllers/actions.js';
-import { formatTime } from '../../../src/control-plane/controllers/clock.js';
+import { formatTime } from '../../../src/control-plane/machinery/clock.js';
 import type { KubeObject, Pod } from '../../../src/kube/index.js';
 
 /**

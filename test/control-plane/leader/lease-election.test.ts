@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ControllerApi } from '../../../src/control-plane/controllers/api.js';
 import { type LeaderElector, startLeaderElection } from '../../../src/control-plane/leader/lease-election.js';
+import type { ControllerApi } from '../../../src/control-plane/machinery/api.js';
 import type { Lease } from '../../../src/kube/index.js';
 import { MemoryApi } from '../../support/memory-api.js';
 import { waitFor } from '../../support/sim-nodes.js';

@@ -17,7 +17,8 @@ import {
   Route53Client,
 } from '@aws-sdk/client-route-53';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ClusterSpec, stackName } from '../../../src/config/index.js';
+import type { ClusterSpec } from '../../../src/config/index.js';
+import { stackNameOf } from '../../../src/naming.js';
 import {
   buildTemplate,
   type CloudFormationTemplate,
@@ -113,13 +114,13 @@ describe.each(['minimal', 'three-az', 'existing-vpc', 'route53-eip'] as const)(
       const cfn = new CloudFormationClient(clientConfig(spec.region));
       await cfn.send(
         new CreateStackCommand({
-          StackName: stackName(spec.name),
+          StackName: stackNameOf(spec.name),
           TemplateBody: bodyIn(RENDERING[name], buildTemplate(spec)),
           Parameters: templateParameters(spec, { keyName: `tugboat-${spec.name}` }),
           Capabilities: [...REQUIRED_CAPABILITIES],
         }),
       );
-      stack = await settledStack(cfn, stackName(spec.name));
+      stack = await settledStack(cfn, stackNameOf(spec.name));
     });
 
     it('reaches CREATE_COMPLETE with all outputs', () => {

@@ -1,6 +1,6 @@
-import type { AwsClients } from '../aws/clients.js';
-import type { EventSink } from '../events.js';
-import { createAwsClients } from '../index.js';
+import type { AwsClients } from '../../aws/clients.js';
+import type { EventSink } from '../../events.js';
+import { createAwsClients } from '../../index.js';
 import type { AwsFlags } from './aws-flags.js';
 import type { CliIO, GlobalOptions } from './context.js';
 import { createProgress } from './render.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseQuantity, resourceAmount } from '../../../src/client/quantity.js';
-import { matchesSelector } from '../../../src/control-plane/controllers/labels.js';
+import { matchesSelector } from '../../../src/control-plane/machinery/labels.js';
 
 describe('quantities', () => {
   it.each([

@@ -1,3 +1,5 @@
+import { stateRoot } from '../../naming.js';
+
 /**
  * What a command needs from the process, passed in so commands run in-process in tests.
  * Results go to stdout, everything else to stderr.
@@ -42,4 +44,9 @@ export function printResult(io: CliIO, globals: GlobalOptions, result: unknown, 
     const out = text();
     if (out) io.stdout(out.endsWith('\n') ? out : `${out}\n`);
   }
+}
+
+/** The root of local state from the environment (see stateRoot); a deprecated variable gets a one-line warning. */
+export function cliStateRoot(io: CliIO): string {
+  return stateRoot(io.env, (message) => io.stderr(`warning: ${message}\n`));
 }

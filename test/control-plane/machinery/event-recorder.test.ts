@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EventRecorder } from '../../../src/control-plane/controllers/event-recorder.js';
+import { EventRecorder } from '../../../src/control-plane/machinery/event-recorder.js';
 import { RecordingEvents } from '../../../src/events.js';
 import type { KubeEvent } from '../../../src/kube/index.js';
 import { makeDeployment, makeNode } from '../../support/k8s-objects.js';

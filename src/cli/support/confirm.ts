@@ -1,4 +1,4 @@
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../errors.js';
 import type { CliIO } from './context.js';
 
 async function readlineAsk(question: string): Promise<string> {

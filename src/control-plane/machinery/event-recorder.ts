@@ -3,7 +3,7 @@ import type { KubeEvent, KubeObject } from '../../kube/index.js';
 import type { ControllerApi } from './api.js';
 import type { Clock } from './clock.js';
 import { formatTime } from './clock.js';
-import { randomSuffix } from './pod-template.js';
+import { randomSuffix } from './objects.js';
 import { apiVersionOf, resourceOfKind, resourceTypes } from './resources.js';
 
 /**

@@ -7,7 +7,7 @@ import type {
   GroupStatus,
   Host,
   PoolAddress,
-} from '../index.js';
+} from '../../index.js';
 
 /** Left-aligned columns separated by two spaces. */
 export function renderTable(header: readonly string[], rows: readonly (readonly string[])[]): string {

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { Listr, ListrLogger, type ListrTaskWrapper, PRESET_TIMER, ProcessOutput } from 'listr2';
-import type { EventSink, TugboatEvent } from '../events.js';
+import type { EventSink, TugboatEvent } from '../../events.js';
 import type { CliIO, GlobalOptions } from './context.js';
 
 /** Renders library events while a command runs. */

@@ -92,3 +92,13 @@ export function fieldsDiffer(next: object, prev: object | undefined): boolean {
   const p = (prev ?? {}) as Record<string, unknown>;
   return Object.entries(next).some(([k, v]) => JSON.stringify(v) !== JSON.stringify(p[k]));
 }
+
+/** The characters Kubernetes uses in generated names and hashes (no vowels, no look-alikes). */
+export const nameAlphabet = 'bcdfghjklmnpqrstvwxz2456789';
+
+/** Five characters from the alphabet Kubernetes uses for generated names (no vowels, no look-alikes). */
+export function randomSuffix(random: () => number = Math.random, length = 5): string {
+  let s = '';
+  for (let i = 0; i < length; i++) s += nameAlphabet[Math.floor(random() * nameAlphabet.length)];
+  return s;
+}

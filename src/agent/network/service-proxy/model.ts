@@ -1,0 +1,148 @@
+/**
+ * The service proxy's view of the cluster: one entry per Service port, with its endpoints, built
+ * from the Service and Endpoints caches. The renderer works only on this, so it stays pure.
+ */
+import type { Endpoints, Service } from '../../../kube/index.js';
+
+/** One backend of a Service port. */
+export interface ProxyEndpoint {
+  readonly ip: string;
+  readonly port: number;
+  readonly ready: boolean;
+}
+
+/** One port of one Service, everything the rules need (kube-proxy's ServicePortInfo). */
+export interface ProxyServicePort {
+  readonly namespace: string;
+  readonly name: string;
+  /** The port's name ('' for a Service's only, unnamed port). */
+  readonly portName: string;
+  readonly protocol: 'TCP' | 'UDP' | 'SCTP';
+  readonly clusterIP: string;
+  readonly port: number;
+  /** 0 when the Service has no node port. */
+  readonly nodePort: number;
+  /** Seconds of ClientIP affinity; 0 for none. */
+  readonly affinitySeconds: number;
+  /** `type: LoadBalancer`: served at `port` on the node's own addresses too, as k3s's ServiceLB does. */
+  readonly loadBalancer: boolean;
+  /** Addresses the Service port is also served on at `port` (LoadBalancer ingress, externalIPs). */
+  readonly externalIPs: readonly string[];
+  readonly endpoints: readonly ProxyEndpoint[];
+}
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const PROTOCOLS = new Set(['TCP', 'UDP', 'SCTP']);
+/** Names that may appear in rule comments: DNS labels/subdomains and port names, nothing to quote. */
+const SAFE_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+/** Kubernetes' default `sessionAffinityConfig.clientIP.timeoutSeconds` (3 hours). */
+const DEFAULT_AFFINITY_SECONDS = 10_800;
+
+/** True for a dotted-quad IPv4 address (what the iptables rules accept). */
+export function isIPv4(value: unknown): value is string {
+  return typeof value === 'string' && IPV4.test(value);
+}
+
+function validPort(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 65535;
+}
+
+/** `ns/name:port` (or `ns/name` for an unnamed port), as kube-proxy prints a ServicePortName. */
+export function servicePortKey(p: Pick<ProxyServicePort, 'namespace' | 'name' | 'portName'>): string {
+  return p.portName ? `${p.namespace}/${p.name}:${p.portName}` : `${p.namespace}/${p.name}`;
+}
+
+function endpointsFor(ep: Endpoints | undefined, portName: string, protocol: string): ProxyEndpoint[] {
+  const out = new Map<string, ProxyEndpoint>();
+  for (const subset of ep?.subsets ?? []) {
+    const port = (subset.ports ?? []).find(
+      (p) => (p.name ?? '') === portName && (p.protocol ?? 'TCP') === protocol,
+    );
+    if (!port || !validPort(port.port)) continue;
+    const add = (ip: unknown, ready: boolean) => {
+      if (!isIPv4(ip)) return;
+      const key = `${ip}:${port.port}`;
+      // A ready copy wins over a not-ready one if an address is listed twice.
+      if (!out.get(key)?.ready) out.set(key, { ip, port: port.port, ready });
+    };
+    for (const a of subset.addresses ?? []) add(a?.ip, true);
+    for (const a of subset.notReadyAddresses ?? []) add(a?.ip, false);
+  }
+  return [...out.values()].sort((a, b) => (a.ip === b.ip ? a.port - b.port : compareIPs(a.ip, b.ip)));
+}
+
+function compareIPs(a: string, b: string): number {
+  const x = a.split('.').map(Number);
+  const y = b.split('.').map(Number);
+  for (let i = 0; i < 4; i++) if (x[i] !== y[i]) return (x[i] ?? 0) - (y[i] ?? 0);
+  return 0;
+}
+
+/**
+ * Builds the proxy's service ports from Services and Endpoints. Anything the rules cannot express
+ * (headless or ExternalName Services, IPv6, out-of-range ports) is left out rather than rejected:
+ * the API server validates, and a stored oddity must never stop the proxy from programming the rest.
+ */
+export function buildServicePorts(
+  services: Iterable<Service>,
+  endpoints: ReadonlyMap<string, Endpoints>,
+): ProxyServicePort[] {
+  const out: ProxyServicePort[] = [];
+  for (const svc of services) {
+    const namespace = svc.metadata?.namespace ?? 'default';
+    const name = svc.metadata?.name;
+    const spec = svc.spec as ServiceSpecView | undefined;
+    const ingress = (svc as { status?: ServiceStatusView }).status?.loadBalancer?.ingress;
+    if (!name || !SAFE_NAME.test(name) || !SAFE_NAME.test(namespace)) continue;
+    if (!spec || spec.type === 'ExternalName' || !isIPv4(spec.clusterIP)) continue;
+    const affinitySeconds =
+      spec.sessionAffinity === 'ClientIP'
+        ? clampAffinity(spec.sessionAffinityConfig?.clientIP?.timeoutSeconds)
+        : 0;
+    const external = [
+      ...(Array.isArray(spec.externalIPs) ? spec.externalIPs : []),
+      ...(Array.isArray(ingress) ? ingress.map((i) => i?.ip) : []),
+    ].filter(isIPv4);
+    const ep = endpoints.get(`${namespace}/${name}`);
+    for (const p of Array.isArray(spec.ports) ? spec.ports : []) {
+      const protocol = p?.protocol ?? 'TCP';
+      if (!p || !validPort(p.port) || !PROTOCOLS.has(protocol)) continue;
+      const portName = p.name ?? '';
+      if (portName && !SAFE_NAME.test(portName)) continue;
+      out.push({
+        namespace,
+        name,
+        portName,
+        protocol: protocol as ProxyServicePort['protocol'],
+        clusterIP: spec.clusterIP,
+        port: p.port,
+        nodePort: validPort(p.nodePort) ? p.nodePort : 0,
+        loadBalancer: spec.type === 'LoadBalancer',
+        affinitySeconds,
+        externalIPs: [...new Set(external)].sort(compareIPs),
+        endpoints: endpointsFor(ep, portName, protocol),
+      });
+    }
+  }
+  return out.sort((a, b) => (servicePortKey(a) < servicePortKey(b) ? -1 : 1));
+}
+
+function clampAffinity(value: unknown): number {
+  return typeof value === 'number' && Number.isInteger(value) && value > 0 && value <= 86_400
+    ? value
+    : DEFAULT_AFFINITY_SECONDS;
+}
+
+/** The Service fields the proxy reads; everything optional because stored objects may be odd. */
+interface ServiceSpecView {
+  type?: string;
+  clusterIP?: string;
+  externalIPs?: unknown[];
+  sessionAffinity?: string;
+  sessionAffinityConfig?: { clientIP?: { timeoutSeconds?: number } };
+  ports?: ({ name?: string; port?: number; nodePort?: number; protocol?: string } | null)[];
+}
+
+interface ServiceStatusView {
+  loadBalancer?: { ingress?: ({ ip?: string } | null)[] };
+}

@@ -1,0 +1,299 @@
+/**
+ * Renders the complete rule set of tugboat's own chains as `iptables-restore --noflush` input,
+ * laid out as kube-proxy's iptables mode lays out its KUBE-* chains. Pure: same input, same text.
+ */
+import {
+  EXTERNAL_SERVICES_CHAIN,
+  endpointChain,
+  externalChain,
+  FILTER_SERVICES_CHAIN,
+  FORWARD_CHAIN,
+  MARK_MASQ_CHAIN,
+  NODEPORTS_CHAIN,
+  POSTROUTING_CHAIN,
+  SERVICES_CHAIN,
+  serviceChain,
+} from './chain-names.js';
+import { type ProxyServicePort, servicePortKey } from './model.js';
+
+/** kube-proxy's masquerade bit. */
+export const DEFAULT_MASQUERADE_MARK = 0x4000;
+
+/** A jump from a built-in chain to one of ours; kept exactly once. */
+export interface BuiltinJump {
+  readonly table: 'nat' | 'filter';
+  readonly chain: string;
+  readonly target: string;
+  /** Match and comment, without `-A chain` and `-j target`. */
+  readonly match: string;
+}
+
+/** The jumps kube-proxy installs, pointing at our chains instead. */
+export const BUILTIN_JUMPS: readonly BuiltinJump[] = [
+  {
+    table: 'nat',
+    chain: 'PREROUTING',
+    target: SERVICES_CHAIN,
+    match: '-m comment --comment "tugboat service portals"',
+  },
+  {
+    table: 'nat',
+    chain: 'OUTPUT',
+    target: SERVICES_CHAIN,
+    match: '-m comment --comment "tugboat service portals"',
+  },
+  {
+    table: 'nat',
+    chain: 'POSTROUTING',
+    target: POSTROUTING_CHAIN,
+    match: '-m comment --comment "tugboat postrouting rules"',
+  },
+  ...['INPUT', 'FORWARD'].map((chain) => ({
+    table: 'filter' as const,
+    chain,
+    target: EXTERNAL_SERVICES_CHAIN,
+    match: '-m conntrack --ctstate NEW -m comment --comment "tugboat externally-visible service portals"',
+  })),
+  ...['FORWARD', 'OUTPUT'].map((chain) => ({
+    table: 'filter' as const,
+    chain,
+    target: FILTER_SERVICES_CHAIN,
+    match: '-m conntrack --ctstate NEW -m comment --comment "tugboat service portals"',
+  })),
+  {
+    table: 'filter',
+    chain: 'FORWARD',
+    target: FORWARD_CHAIN,
+    match: '-m comment --comment "tugboat forwarding rules"',
+  },
+];
+
+/** What is in the kernel now, as far as the renderer needs to know. */
+export interface ExistingRules {
+  /** Our chains that exist, per table. */
+  readonly chains: { readonly nat: ReadonlySet<string>; readonly filter: ReadonlySet<string> };
+  /** Saved rule specs (`-A CHAIN ...`) of built-in-chain jumps to our chains, per `table chain target`. */
+  readonly jumps: ReadonlyMap<string, readonly string[]>;
+}
+
+/** Options of `renderRules`. */
+export interface RenderOptions {
+  /** The pod range: traffic to a cluster IP from outside it is masqueraded. @default none (no such rule) */
+  readonly clusterCidr?: string;
+  /** This node's addresses, where LoadBalancer Services are served at their port. @default [] */
+  readonly nodeIPs?: readonly string[];
+  /** @default 0x4000 */
+  readonly masqueradeMark?: number;
+}
+
+/** The rendered input and the chains it leaves in place. */
+export interface RenderedRules {
+  readonly text: string;
+  readonly chains: { readonly nat: ReadonlySet<string>; readonly filter: ReadonlySet<string> };
+  /** Each chain's rules as rendered, to pass back as `previous` next time. */
+  readonly contents: ChainContents;
+}
+
+/** The rules of each of our chains (joined lines), per table. */
+export interface ChainContents {
+  readonly nat: ReadonlyMap<string, string>;
+  readonly filter: ReadonlyMap<string, string>;
+}
+
+/** The key of a built-in jump in `ExistingRules.jumps`. */
+export function jumpKey(j: Pick<BuiltinJump, 'table' | 'chain' | 'target'>): string {
+  return `${j.table} ${j.chain} ${j.target}`;
+}
+
+function proto(p: ProxyServicePort): string {
+  const lower = p.protocol.toLowerCase();
+  return `-p ${lower} -m ${lower}`;
+}
+
+/**
+ * Renders the whole rule set; chains of ours not in it are flushed and deleted. With `previous`
+ * (what the last successful restore wrote), chains whose rules did not change are left out of the
+ * text, so a change to one Service rewrites a few chains rather than thousands. With `cache`, a
+ * Service port whose content is unchanged reuses its rendered rules.
+ */
+export function renderRules(
+  ports: readonly ProxyServicePort[],
+  existing: ExistingRules,
+  options: RenderOptions = {},
+  previous?: ChainContents,
+  cache?: FragmentCache,
+): RenderedRules {
+  const mark = `0x${(options.masqueradeMark ?? DEFAULT_MASQUERADE_MARK).toString(16)}`;
+  const nodeIPs = options.nodeIPs ?? [];
+  const nat = {
+    chains: [SERVICES_CHAIN, NODEPORTS_CHAIN, POSTROUTING_CHAIN, MARK_MASQ_CHAIN],
+    rules: [] as string[],
+  };
+  const filter = {
+    chains: [FILTER_SERVICES_CHAIN, EXTERNAL_SERVICES_CHAIN, FORWARD_CHAIN],
+    rules: [] as string[],
+  };
+  const nodePortRules: string[] = [];
+  nat.rules.push(
+    `-A ${POSTROUTING_CHAIN} -m mark ! --mark ${mark}/${mark} -j RETURN`,
+    `-A ${POSTROUTING_CHAIN} -j MARK --xor-mark ${mark}`,
+    `-A ${POSTROUTING_CHAIN} -m comment --comment "tugboat service traffic requiring SNAT" -j MASQUERADE`,
+    `-A ${MARK_MASQ_CHAIN} -j MARK --or-mark ${mark}`,
+  );
+  filter.rules.push(
+    `-A ${FORWARD_CHAIN} -m comment --comment "tugboat forwarding rules" -m mark --mark ${mark}/${mark} -j ACCEPT`,
+    `-A ${FORWARD_CHAIN} -m comment --comment "tugboat forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`,
+  );
+
+  const used = new Map<string, PortFragment>();
+  for (const p of ports) {
+    const id = JSON.stringify(p);
+    const f = used.get(id) ?? cache?.get(id) ?? renderPort(p, options.clusterCidr, nodeIPs);
+    used.set(id, f);
+    nat.chains.push(...f.natChains);
+    nat.rules.push(...f.nat);
+    filter.rules.push(...f.filter);
+    nodePortRules.push(...f.nodePorts);
+  }
+  if (cache) {
+    // Keep only what this render used, so the cache never outgrows the Services.
+    cache.clear();
+    for (const [id, f] of used) cache.set(id, f);
+  }
+  nat.rules.push(
+    ...nodePortRules,
+    `-A ${SERVICES_CHAIN} -m comment --comment "tugboat service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j ${NODEPORTS_CHAIN}`,
+  );
+
+  const tables = [
+    { name: 'filter' as const, ...filter },
+    { name: 'nat' as const, ...nat },
+  ];
+  const lines: string[] = [];
+  const contents = { nat: new Map<string, string>(), filter: new Map<string, string>() };
+  for (const t of tables) {
+    const byChain = new Map<string, string[]>(t.chains.map((c) => [c, []]));
+    for (const rule of t.rules) byChain.get(rule.slice(3, rule.indexOf(' ', 3)))?.push(rule);
+    const write: string[] = [];
+    for (const [chain, rules] of byChain) {
+      const text = rules.join('\n');
+      contents[t.name].set(chain, text);
+      // kube-proxy's partial restore: a chain whose rules are as last written is left alone.
+      if (previous?.[t.name].get(chain) !== text) write.push(chain);
+    }
+    const stale = [...existing.chains[t.name]].filter((c) => !byChain.has(c)).sort();
+    lines.push(`*${t.name}`, ...write.map((c) => `:${c} - [0:0]`));
+    // Declaring a stale chain flushes it, so its -X cannot fail on rules that point elsewhere.
+    lines.push(...stale.map((c) => `:${c} - [0:0]`));
+    for (const c of write) lines.push(...(byChain.get(c) ?? []));
+    lines.push(...stale.map((c) => `-X ${c}`), ...renderJumpFixes(t.name, existing.jumps), 'COMMIT');
+  }
+  return {
+    text: `${lines.join('\n')}\n`,
+    chains: { nat: new Set(nat.chains), filter: new Set(filter.chains) },
+    contents,
+  };
+}
+
+/** Inserts missing built-in jumps and deletes duplicates (left by a crash mid-install, say). */
+function renderJumpFixes(table: 'nat' | 'filter', jumps: ExistingRules['jumps']): string[] {
+  const out: string[] = [];
+  for (const j of BUILTIN_JUMPS) {
+    if (j.table !== table) continue;
+    const present = jumps.get(jumpKey(j)) ?? [];
+    if (present.length === 0) out.push(`-I ${j.chain} 1 ${j.match} -j ${j.target}`);
+    for (const extra of present.slice(1)) out.push(extra.replace(/^-A /, '-D '));
+  }
+  return out;
+}
+
+/** The rules one Service port contributes, in the order they are written. */
+interface PortFragment {
+  readonly natChains: string[];
+  readonly nat: string[];
+  readonly filter: string[];
+  readonly nodePorts: string[];
+}
+
+/** Rendered fragments by Service port content; owned by one syncer (its options never change). */
+export type FragmentCache = Map<string, PortFragment>;
+
+function renderPort(
+  p: ProxyServicePort,
+  clusterCidr: string | undefined,
+  nodeIPs: readonly string[],
+): PortFragment {
+  const f: PortFragment = { natChains: [], nat: [], filter: [], nodePorts: [] };
+  const key = servicePortKey(p);
+  const pr = proto(p);
+  const ready = p.endpoints.filter((e) => e.ready);
+  const externalIPs = p.loadBalancer ? [...new Set([...p.externalIPs, ...nodeIPs])] : p.externalIPs;
+  if (ready.length === 0) {
+    const reject = `-j REJECT --reject-with icmp-port-unreachable`;
+    f.filter.push(
+      `-A ${FILTER_SERVICES_CHAIN} -m comment --comment "${key} has no endpoints" ${pr} -d ${p.clusterIP}/32 --dport ${p.port} ${reject}`,
+    );
+    for (const ip of externalIPs) {
+      f.filter.push(
+        `-A ${EXTERNAL_SERVICES_CHAIN} -m comment --comment "${key} has no endpoints" ${pr} -d ${ip}/32 --dport ${p.port} ${reject}`,
+      );
+    }
+    if (p.nodePort) {
+      f.filter.push(
+        `-A ${EXTERNAL_SERVICES_CHAIN} -m comment --comment "${key} has no endpoints" -m addrtype --dst-type LOCAL ${pr} --dport ${p.nodePort} ${reject}`,
+      );
+    }
+    return f;
+  }
+  const svc = serviceChain(key, p.protocol);
+  f.natChains.push(svc);
+  f.nat.push(
+    `-A ${SERVICES_CHAIN} -m comment --comment "${key} cluster IP" ${pr} -d ${p.clusterIP}/32 --dport ${p.port} -j ${svc}`,
+  );
+  if (clusterCidr) {
+    f.nat.push(
+      `-A ${svc} -m comment --comment "${key} cluster IP" ${pr} -d ${p.clusterIP}/32 --dport ${p.port} ! -s ${clusterCidr} -j ${MARK_MASQ_CHAIN}`,
+    );
+  }
+  if (externalIPs.length > 0 || p.nodePort) {
+    const ext = externalChain(key, p.protocol);
+    f.natChains.push(ext);
+    f.nat.push(
+      `-A ${ext} -m comment --comment "masquerade traffic for ${key} external destinations" -j ${MARK_MASQ_CHAIN}`,
+      `-A ${ext} -j ${svc}`,
+    );
+    for (const ip of externalIPs) {
+      f.nat.push(
+        `-A ${SERVICES_CHAIN} -m comment --comment "${key} external IP" ${pr} -d ${ip}/32 --dport ${p.port} -j ${ext}`,
+      );
+    }
+    if (p.nodePort) {
+      f.nodePorts.push(
+        `-A ${NODEPORTS_CHAIN} -m comment --comment "${key}" ${pr} --dport ${p.nodePort} -j ${ext}`,
+      );
+    }
+  }
+  const seps = ready.map((e) => ({ e, chain: endpointChain(key, p.protocol, `${e.ip}:${e.port}`) }));
+  if (p.affinitySeconds > 0) {
+    for (const { e, chain } of seps) {
+      f.nat.push(
+        `-A ${svc} -m comment --comment "${key} -> ${e.ip}:${e.port}" -m recent --name ${chain} --mask 255.255.255.255 --rsource --rcheck --seconds ${p.affinitySeconds} --reap -j ${chain}`,
+      );
+    }
+  }
+  seps.forEach(({ e, chain }, i) => {
+    const left = seps.length - i;
+    const pick = left > 1 ? ` -m statistic --mode random --probability ${(1 / left).toFixed(10)}` : '';
+    f.nat.push(`-A ${svc} -m comment --comment "${key} -> ${e.ip}:${e.port}"${pick} -j ${chain}`);
+  });
+  for (const { e, chain } of seps) {
+    f.natChains.push(chain);
+    const recent =
+      p.affinitySeconds > 0 ? ` -m recent --name ${chain} --mask 255.255.255.255 --rsource --set` : '';
+    f.nat.push(
+      `-A ${chain} -m comment --comment "${key}" -s ${e.ip}/32 -j ${MARK_MASQ_CHAIN}`,
+      `-A ${chain} -m comment --comment "${key}"${recent} ${pr} -j DNAT --to-destination ${e.ip}:${e.port}`,
+    );
+  }
+  return f;
+}

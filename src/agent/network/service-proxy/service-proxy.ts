@@ -1,0 +1,161 @@
+/**
+ * The agent's service proxy (kube-proxy's iptables mode): caches Services and Endpoints through
+ * list-watch, and after each change (batched) or on a timer rewrites tugboat's chains from the
+ * whole cache. Failures are reported and retried with a full resync; they never end the agent.
+ */
+import type { KubeClient } from '../../../client/client.js';
+import { type ListWatch, runListWatch } from '../../../client/list-watch.js';
+import { type ResourceType, resources } from '../../../client/types.js';
+import { type EventSink, silentEvents } from '../../../events.js';
+import type { Endpoints, KubeObject, Service } from '../../../kube/index.js';
+import type { Iptables } from './iptables.js';
+import { buildServicePorts } from './model.js';
+import type { RenderOptions } from './render.js';
+import { RuleSyncer } from './sync-rules.js';
+
+/** Options of `ServiceProxy`. */
+export interface ServiceProxyOptions extends RenderOptions {
+  readonly client: KubeClient;
+  readonly iptables: Iptables;
+  /** @default silentEvents */
+  readonly events?: EventSink;
+  /** Changes within this window are applied together (kube-proxy's minSyncPeriod). @default 100 */
+  readonly batchMs?: number;
+  /** Full resync (re-reading the kernel) this often, putting right what others changed. @default 60_000 */
+  readonly resyncMs?: number;
+  /** Retry delay after a failed sync, doubling up to `resyncMs`. @default 1_000 */
+  readonly retryMs?: number;
+}
+
+/** Cache of one kind, keyed `namespace/name`. */
+class Cache<T extends KubeObject> {
+  readonly items = new Map<string, T>();
+  replace(items: T[]): void {
+    this.items.clear();
+    for (const i of items) this.items.set(key(i), i);
+  }
+  apply(type: string, obj: T): void {
+    if (type === 'DELETED') this.items.delete(key(obj));
+    else this.items.set(key(obj), obj);
+  }
+}
+
+function key(o: KubeObject): string {
+  return `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+}
+
+/** A running service proxy; `start()` resolves once the first rules are in the kernel. */
+export class ServiceProxy {
+  private readonly services = new Cache<Service>();
+  private readonly endpoints = new Cache<Endpoints>();
+  private readonly syncer: RuleSyncer;
+  private readonly events: EventSink;
+  private readonly watches: ListWatch[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private dirty = false;
+  private forceFull = true;
+  private lastFull = Number.NEGATIVE_INFINITY;
+  private failures = 0;
+  private stopped = false;
+  private synced = false;
+
+  constructor(private readonly options: ServiceProxyOptions) {
+    this.syncer = new RuleSyncer(options.iptables, options);
+    this.events = options.events ?? silentEvents;
+  }
+
+  /** Starts both list-watches, waits for their first lists and applies the first full sync. */
+  async start(): Promise<void> {
+    const watch = <T extends KubeObject>(type: ResourceType, cache: Cache<T>) =>
+      runListWatch<T>(
+        this.options.client,
+        type,
+        {},
+        {
+          onReplace: (items) => {
+            cache.replace(items);
+            this.changed();
+          },
+          onEvent: (e) => {
+            cache.apply(e.type, e.object);
+            this.changed();
+          },
+          onError: (err) => this.warn('agent.service-proxy.watch-error', `watching ${type.resource}`, err),
+        },
+      );
+    this.watches.push(watch(resources.services, this.services), watch(resources.endpoints, this.endpoints));
+    await Promise.all(this.watches.map((w) => w.synced));
+    this.synced = true;
+    await this.syncNow();
+  }
+
+  /** Applies the cache now (a full resync when one is due); resolves when written or failed. */
+  async syncNow(): Promise<void> {
+    while (this.running) await this.running;
+    this.dirty = false;
+    this.running = this.runSync().finally(() => {
+      this.running = undefined;
+    });
+    await this.running;
+  }
+
+  /** Stops watching and syncing; the rules stay, so traffic keeps flowing until the next agent. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await Promise.all(this.watches.map((w) => w.stop()));
+    await this.running;
+  }
+
+  private changed(): void {
+    this.dirty = true;
+    if (this.synced) this.schedule(this.options.batchMs ?? 100);
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.syncNow();
+    }, delayMs);
+  }
+
+  private async runSync(): Promise<void> {
+    const resync = this.options.resyncMs ?? 60_000;
+    const batch = this.options.batchMs ?? 100;
+    const started = performance.now();
+    const full = this.forceFull || started - this.lastFull >= resync;
+    try {
+      const ports = buildServicePorts(this.services.items.values(), this.endpoints.items);
+      const { lines } = await this.syncer.sync(ports, full);
+      if (full) this.lastFull = started;
+      this.forceFull = false;
+      this.failures = 0;
+      this.events.emit({
+        code: 'agent.service-proxy.synced',
+        level: 'debug',
+        message: `service rules applied (${ports.length} service ports, ${lines} lines, ${full ? 'full' : 'partial'})`,
+        data: { ports: ports.length, lines, full, ms: Math.round(performance.now() - started) },
+      });
+    } catch (err) {
+      // The kernel may hold anything after a failure: read it again next time.
+      this.forceFull = true;
+      this.failures++;
+      this.warn('agent.service-proxy.sync-error', 'applying service rules', err);
+      this.schedule(Math.min((this.options.retryMs ?? 1000) * 2 ** Math.min(this.failures - 1, 10), resync));
+      return;
+    }
+    this.schedule(this.dirty ? batch : Math.max(0, this.lastFull + resync - performance.now()));
+  }
+
+  private warn(code: string, doing: string, err: unknown): void {
+    this.events.emit({
+      code,
+      level: 'warn',
+      message: `${doing} failed: ${(err as Error).message}`,
+      data: {},
+    });
+  }
+}

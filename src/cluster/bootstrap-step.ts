@@ -1,0 +1,70 @@
+import {
+  type BootstrapContext,
+  bootstrapCluster,
+  type ClusterBootstrapResult,
+} from '../bootstrap/cluster-bootstrap.js';
+import type { HostBundle } from '../bootstrap/control-plane-install.js';
+import { loadHostBundle } from '../bootstrap/host-bundle.js';
+import type { ClusterSettings } from '../provision/template/index.js';
+import { stackSettings } from './stack-settings.js';
+
+/** How create, update and scale run the SSH bootstrap of the instances they settled. */
+export interface BootstrapSettings {
+  /** The host bundle to upload. @default the one `npm run build` wrote (see loadHostBundle) */
+  readonly bundle?: HostBundle;
+  /** Record host keys never seen before. @default false: only the cluster's known_hosts */
+  readonly trustNewHosts?: boolean;
+  /** Kubeconfig to merge the cluster's context into. @default none: only `<state>/<cluster>/kubeconfig` */
+  readonly mergeKubeconfigInto?: string;
+  /** Hosts worked on at once after the master. @default 10 */
+  readonly concurrency?: number;
+}
+
+/**
+ * The `bootstrap` option of create, update and scale: `true` or settings bootstrap over SSH (the
+ * default), `false` stops after the infrastructure, a function runs instead of the SSH bootstrap.
+ */
+export type BootstrapOption = boolean | BootstrapSettings | ((context: BootstrapContext) => Promise<void>);
+
+/** A bootstrap ready to run once the instances are settled, and what it did. */
+export interface BootstrapStep {
+  readonly hook: (context: BootstrapContext) => Promise<void>;
+  /** What the SSH bootstrap did, once it ran (undefined for a function option). */
+  result(): ClusterBootstrapResult | undefined;
+}
+
+/**
+ * Turns the `bootstrap` option into the step settle runs; undefined when it is off. The bundle is
+ * loaded here, before any AWS call, so a missing bundle costs no stack. `skipReady` leaves the control
+ * plane and Ready nodes alone (update and scale bootstrap only what they added). `settings` (from the
+ * spec) win over the stack's BootstrapSettings output.
+ */
+export function prepareBootstrap(
+  option: BootstrapOption | undefined,
+  context: { readonly stateRoot?: string; readonly skipReady: boolean; readonly settings?: ClusterSettings },
+): BootstrapStep | undefined {
+  if (option === false) return undefined;
+  if (typeof option === 'function') return { hook: option, result: () => undefined };
+  const chosen = option === true || option === undefined ? {} : option;
+  const bundle = chosen.bundle ?? loadHostBundle();
+  let done: ClusterBootstrapResult | undefined;
+  return {
+    hook: async (settled) => {
+      const settings = context.settings ?? stackSettings(settled.stack);
+      done = await bootstrapCluster({
+        ...settled,
+        bundle,
+        user: settings.sshUser,
+        address: settings.sshAddress,
+        groupLabels: settings.groupLabels,
+        ...(settings.podNetwork ? { podNetwork: settings.podNetwork } : {}),
+        trustNewHosts: chosen.trustNewHosts ?? false,
+        skipReady: context.skipReady,
+        ...(chosen.mergeKubeconfigInto ? { mergeKubeconfigInto: chosen.mergeKubeconfigInto } : {}),
+        ...(chosen.concurrency ? { concurrency: chosen.concurrency } : {}),
+        ...(context.stateRoot ? { stateRoot: context.stateRoot } : {}),
+      });
+    },
+    result: () => done,
+  };
+}

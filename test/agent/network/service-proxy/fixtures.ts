@@ -1,0 +1,42 @@
+import type { Endpoints, Service } from '../../../../src/kube/index.js';
+
+/** A Service as the API server stores it (defaults applied). */
+export function service(
+  name: string,
+  clusterIP: string,
+  ports: { name?: string; port: number; nodePort?: number; protocol?: string }[],
+  extra: Record<string, unknown> = {},
+): Service {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace: 'default' },
+    spec: { type: 'ClusterIP', clusterIP, ports: ports.map((p) => ({ protocol: 'TCP', ...p })), ...extra },
+  } as Service;
+}
+
+/** Endpoints with one subset: `ready` and `notReady` addresses on `ports`. */
+export function endpoints(
+  name: string,
+  ready: string[],
+  notReady: string[],
+  ports: { name?: string; port: number; protocol?: string }[],
+): Endpoints {
+  return {
+    apiVersion: 'v1',
+    kind: 'Endpoints',
+    metadata: { name, namespace: 'default' },
+    subsets: [
+      {
+        addresses: ready.map((ip) => ({ ip })),
+        notReadyAddresses: notReady.map((ip) => ({ ip })),
+        ports: ports.map((p) => ({ protocol: 'TCP', ...p })),
+      },
+    ],
+  };
+}
+
+/** Endpoints keyed as the proxy keys them. */
+export function byKey(...eps: Endpoints[]): Map<string, Endpoints> {
+  return new Map(eps.map((e) => [`${e.metadata.namespace}/${e.metadata.name}`, e]));
+}
