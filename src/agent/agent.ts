@@ -8,6 +8,8 @@ import { type EventSink, silentEvents } from '../events.js';
 import type { Node, NodeStatus, Pod, Taint } from '../kube/index.js';
 import type { BackoffOptions } from './backoff.js';
 import { renewNodeLease } from './lease.js';
+import type { HostNetwork } from './network/host-network.js';
+import type { PodSandboxes } from './network/pod-sandbox.js';
 import {
   buildNodeLabels,
   buildNodeObject,
@@ -50,6 +52,8 @@ export interface AgentOptions {
   readonly orphanGraceSeconds?: number;
   /** Milliseconds since the epoch. @default Date.now */
   readonly now?: () => number;
+  /** The pod network of this node (started after registration, stopped before the pod loop). @default none */
+  readonly podNetwork?: { readonly host: HostNetwork; readonly sandboxes: PodSandboxes };
 }
 
 /** A node agent built by `buildAgent`. */
@@ -80,6 +84,7 @@ export function buildAgent(options: AgentOptions): Agent {
     backoff: options.backoff,
     orphanGraceSeconds: options.orphanGraceSeconds,
     now,
+    podNetwork: options.podNetwork?.sandboxes,
   });
   const capacity: NodeCapacity = {
     cpus: cpus().length,
@@ -244,6 +249,7 @@ export function buildAgent(options: AgentOptions): Agent {
         }
       }
       await renewLease();
+      await options.podNetwork?.host.start();
       watch = runListWatch<Pod>(
         client,
         resources.pods,
@@ -288,6 +294,7 @@ export function buildAgent(options: AgentOptions): Agent {
       for (const t of timers) clearInterval(t);
       await watch?.stop();
       await podSync.drain();
+      await options.podNetwork?.host.stop();
     },
     syncNow: () => podSync.sync(),
   };

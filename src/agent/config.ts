@@ -49,6 +49,18 @@ export const agentConfigSchema = z.strictObject({
     .string()
     .regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, 'must be an IPv4 CIDR such as 10.244.0.0/16')
     .optional(),
+  /**
+   * The pod network (docker runtime; needs clusterCidr): a sandbox per pod on the tugboat bridge
+   * with an address of the node's block, VXLAN to the other nodes. Absent: Docker's default bridge.
+   */
+  podNetwork: z
+    .strictObject({
+      /** Image of the pod sandboxes; it must keep running doing nothing. */
+      sandboxImage: z.string().min(1).default('registry.k8s.io/pause:3.10'),
+      /** Command of the sandbox when the image's own does not just wait (e.g. busybox: sleep). */
+      sandboxCommand: z.array(z.string()).min(1).optional(),
+    })
+    .optional(),
   /** Claim an Elastic IP of this cluster's pool at start (EC2 only). */
   eip: z.strictObject({ cluster: z.string(), pool: z.string() }).optional(),
 });

@@ -121,6 +121,7 @@ export class ContainerSync {
         env,
         volumePaths: rec.volumePaths ?? new Map(),
         network,
+        extraMounts: rec.mounts,
       });
     } catch (err) {
       return this.failStart(rec, cr, spec, 'CreateContainerConfigError', (err as Error).message);

@@ -22,6 +22,8 @@ export function buildLaunch(input: {
   readonly env: readonly { name: string; value: string }[];
   readonly volumePaths: ReadonlyMap<string, string>;
   readonly network: NetworkMode;
+  /** Mounts of the pod itself (its /etc/hosts), unless the container mounts that path. */
+  readonly extraMounts?: readonly Mount[];
 }): ContainerLaunch {
   const { pod, container } = input;
   const mounts: Mount[] = (container.volumeMounts ?? []).map((m) => {
@@ -37,6 +39,9 @@ export function buildLaunch(input: {
       readOnly: m.readOnly ?? false,
     };
   });
+  for (const m of input.extraMounts ?? []) {
+    if (!mounts.some((x) => x.containerPath === m.containerPath)) mounts.push(m);
+  }
   const ports: PortMapping[] = (container.ports ?? []).map((p) => ({
     containerPort: p.containerPort,
     ...(p.hostPort ? { hostPort: p.hostPort } : {}),

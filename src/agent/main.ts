@@ -3,8 +3,11 @@ import { KubeClient } from '../client/client.js';
 import { UsageError } from '../errors.js';
 import { type EventSink, silentEvents } from '../events.js';
 import { parseListen } from '../listen.js';
-import { type Agent, buildAgent } from './agent.js';
+import { type Agent, type AgentOptions, buildAgent } from './agent.js';
 import { type AgentConfig, parseTaint } from './config.js';
+import { HostNetwork } from './network/host-network.js';
+import { IpKernelNetwork } from './network/kernel.js';
+import { PodSandboxes } from './network/pod-sandbox.js';
 import { commandIptables } from './network/service-proxy/iptables.js';
 import { isIPv4 } from './network/service-proxy/model.js';
 import { ServiceProxy } from './network/service-proxy/service-proxy.js';
@@ -33,6 +36,46 @@ function read(file: string, what: string): string {
       `cannot read ${what} ${file} (${(err as NodeJS.ErrnoException).code}): check the path and permissions`,
     );
   }
+}
+
+/** The pod network of a docker node when configured; the process runtime shares the host network. */
+function buildPodNetwork(
+  config: AgentConfig,
+  client: KubeClient,
+  runtime: Runtime,
+  nodeName: string,
+  underlayIp: string,
+  events: EventSink,
+): AgentOptions['podNetwork'] {
+  const net = config.podNetwork;
+  if (!net) return undefined;
+  if (config.runtime !== 'docker') {
+    throw new UsageError('podNetwork needs the docker runtime: remove podNetwork or use runtime: docker');
+  }
+  if (!config.clusterCidr) {
+    throw new UsageError(
+      'podNetwork needs the cluster pod range: set clusterCidr (--cluster-cidr 10.244.0.0/16)',
+    );
+  }
+  const kernel = new IpKernelNetwork();
+  const host = new HostNetwork({
+    client,
+    kernel,
+    nodeName,
+    underlayIp,
+    clusterCidr: config.clusterCidr,
+    events,
+  });
+  const sandboxes = new PodSandboxes({
+    runtime,
+    kernel,
+    dataDir: config.dataDir,
+    nodeCidr: () => host.nodeCidr(),
+    sandboxImage: net.sandboxImage,
+    ...(net.sandboxCommand ? { sandboxCommand: net.sandboxCommand } : {}),
+    events,
+  });
+  return { host, sandboxes };
 }
 
 /**
@@ -117,6 +160,7 @@ export async function startAgentProcess(
     labels: config.labels,
     taints: config.taints.map(parseTaint),
     port,
+    podNetwork: buildPodNetwork(config, client, runtime, identity.name, identity.internalIP, events),
   });
   const proxy =
     config.serviceProxy === 'iptables'

@@ -5,6 +5,7 @@ import type { EventSink } from '../events.js';
 import type { Pod, PodStatus, WatchEvent } from '../kube/index.js';
 import type { BackoffOptions } from './backoff.js';
 import { ContainerSync } from './container-sync.js';
+import { type PodSandboxes, SANDBOX_CONTAINER } from './network/pod-sandbox.js';
 import { buildPodStatus, type ContainerView } from './pod-status.js';
 import { terminatePod } from './pod-terminate.js';
 import type { NetworkMode, Runtime, RuntimeContainer } from './runtime/types.js';
@@ -26,6 +27,11 @@ export interface PodSyncOptions {
   readonly orphanGraceSeconds?: number;
   /** Milliseconds since the epoch. @default Date.now */
   readonly now?: () => number;
+  /**
+   * The pod network: each pod gets a sandbox with its own address that its containers join.
+   * @default none: the first container carries the pod's network on the runtime's default bridge
+   */
+  readonly podNetwork?: PodSandboxes;
 }
 
 /**
@@ -124,9 +130,11 @@ export class PodSync {
     for (const [uid, containers] of byPod) {
       if (this.records.has(uid)) continue;
       for (const c of containers) {
-        await this.options.runtime.stop(c.id, this.options.orphanGraceSeconds ?? 10);
+        const grace = c.containerName === SANDBOX_CONTAINER ? 0 : (this.options.orphanGraceSeconds ?? 10);
+        await this.options.runtime.stop(c.id, grace);
         await this.options.runtime.remove(c.id);
       }
+      await this.options.podNetwork?.release(uid);
       await cleanupVolumes(this.options.dataDir, uid);
       this.ctx.emit(
         'agent.pod.orphan-removed',
@@ -155,8 +163,10 @@ export class PodSync {
         rec.volumeError = err instanceof Error ? err.message : String(err);
       }
     }
-    const views: ContainerView[] = [];
     const hostNetwork = pod.spec.hostNetwork === true;
+    if (this.options.podNetwork && !hostNetwork)
+      return this.syncSandboxedPod(rec, actual, this.options.podNetwork);
+    const views: ContainerView[] = [];
     // The first container carries the pod's network; the others join it once it runs.
     let sandbox: RuntimeContainer | undefined;
     for (const [index, spec] of pod.spec.containers.entries()) {
@@ -176,6 +186,45 @@ export class PodSync {
       : sandbox?.state === 'running'
         ? sandbox.ip
         : pod.status?.podIP;
+    await this.finishSync(rec, views, podIP);
+  }
+
+  /**
+   * A pod on the pod network: its sandbox first (address, hostname, /etc/hosts), then every
+   * container joins the sandbox's network namespace. A sandbox that died takes its containers with
+   * it (they lost their network), as the kubelet does.
+   */
+  private async syncSandboxedPod(
+    rec: PodRecord,
+    actual: RuntimeContainer[],
+    net: PodSandboxes,
+  ): Promise<void> {
+    const pod = rec.pod;
+    const sandboxes = actual.filter((c) => c.containerName === SANDBOX_CONTAINER);
+    let containers = actual.filter((c) => c.containerName !== SANDBOX_CONTAINER);
+    const before = sandboxes.find((s) => s.state === 'running');
+    const ready = await net.ensure(pod, sandboxes);
+    if ('sandbox' in ready && before?.id !== ready.sandbox.id && containers.length > 0) {
+      for (const c of containers) {
+        if (c.state === 'running') await this.options.runtime.stop(c.id, 0);
+        await this.options.runtime.remove(c.id);
+      }
+      containers = [];
+    }
+    rec.mounts = 'sandbox' in ready ? ready.mounts : undefined;
+    const network: NetworkMode | undefined =
+      'sandbox' in ready ? { mode: 'container', containerId: ready.sandbox.id } : undefined;
+    const views: ContainerView[] = [];
+    for (const spec of pod.spec.containers) {
+      views.push(
+        await this.containers.sync(rec, spec, containers, network, 'ip' in ready ? ready.ip : undefined),
+      );
+    }
+    await this.finishSync(rec, views, 'ip' in ready ? ready.ip : pod.status?.podIP);
+  }
+
+  private async finishSync(rec: PodRecord, views: ContainerView[], podIP: string | undefined): Promise<void> {
+    const pod = rec.pod;
     const status = buildPodStatus(pod, views, {
       runtimeName: this.options.runtime.name,
       hostIP: this.options.hostIP(),

@@ -1,6 +1,7 @@
 import { ApiError, isNotFound } from '../client/api-error.js';
 import { resources } from '../client/types.js';
 import type { Pod } from '../kube/index.js';
+import { SANDBOX_CONTAINER } from './network/pod-sandbox.js';
 import type { SyncContext } from './sync-context.js';
 import { cleanupVolumes } from './volumes.js';
 
@@ -22,8 +23,14 @@ export async function terminatePod(ctx: SyncContext, pod: Pod): Promise<number> 
       container: c.containerName,
     });
   }
-  await Promise.all(mine.filter((c) => c.state === 'running').map((c) => runtime.stop(c.id, grace)));
+  // The containers first, with their grace; then the sandbox (it only holds the namespace).
+  const running = mine.filter((c) => c.state === 'running');
+  await Promise.all(
+    running.filter((c) => c.containerName !== SANDBOX_CONTAINER).map((c) => runtime.stop(c.id, grace)),
+  );
+  for (const c of running.filter((x) => x.containerName === SANDBOX_CONTAINER)) await runtime.stop(c.id, 0);
   for (const c of mine) await runtime.remove(c.id);
+  await ctx.options.podNetwork?.release(uid);
   await cleanupVolumes(dataDir, uid);
   try {
     await client.delete(resources.pods, pod.metadata.name ?? '', {

@@ -2,11 +2,14 @@ import type { Pod, PodStatus } from '../kube/index.js';
 import type { ContainerRecord } from './container-state.js';
 import { type PodEvent, recordPodEvent } from './pod-events.js';
 import type { PodSyncOptions } from './pod-sync.js';
+import type { Mount } from './runtime/types.js';
 
 /** What the pod sync loop remembers about one pod between passes. */
 export interface PodRecord {
   pod: Pod;
   volumePaths?: Map<string, string>;
+  /** Mounts from the pod network (its /etc/hosts) every container gets. */
+  mounts?: readonly Mount[];
   volumeError?: string;
   containers: Map<string, ContainerRecord>;
   terminating?: Promise<void>;

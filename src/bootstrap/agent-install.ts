@@ -29,6 +29,8 @@ export interface AgentInstallOptions extends HostServiceOptions {
   readonly internalIp?: string;
   /** @default 'docker' */
   readonly runtime?: 'docker' | 'process';
+  /** Run the pod network in `clusterCidr` (docker runtime: sandbox per pod, bridge, VXLAN). @default false */
+  readonly podNetwork?: boolean;
   /** Logs/exec server address. @default '0.0.0.0:10250' */
   readonly listen?: string;
   /** Read identity from EC2 IMDSv2: 'auto' on cloud hosts; 'off' for inventory hosts. @default 'auto' */
@@ -43,7 +45,7 @@ export interface AgentInstallOptions extends HostServiceOptions {
    * runner's kernel. @default 'off'
    */
   readonly serviceProxy?: 'off' | 'iptables';
-  /** The cluster's pod range, for the proxy's masquerade rule. @default none */
+  /** The cluster's pod range, for the proxy's masquerade rule and the pod network. @default none */
   readonly clusterCidr?: string;
 }
 
@@ -117,7 +119,8 @@ export function buildAgentService(options: AgentInstallOptions): ServiceSpec {
       ...(options.group ? ['--group', options.group] : []),
       ...(labels ? ['--labels', labels] : []),
       ...(options.serviceProxy === 'iptables' ? ['--service-proxy', 'iptables'] : []),
-      ...(options.serviceProxy === 'iptables' && options.clusterCidr
+      ...(options.podNetwork ? ['--pod-network'] : []),
+      ...((options.serviceProxy === 'iptables' || options.podNetwork) && options.clusterCidr
         ? ['--cluster-cidr', options.clusterCidr]
         : []),
     ],

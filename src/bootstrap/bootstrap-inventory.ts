@@ -6,6 +6,7 @@ import {
   loadOrCreateNodeCertificate,
 } from '../pki/cluster-pki.js';
 import { renderKubeconfig } from '../pki/kubeconfig.js';
+import type { PodNetworkSettings } from '../provision/template/settings.js';
 import type { RemoteShell } from '../ssh/remote-shell.js';
 import { AGENT_SERVICE, type AgentInstallOptions, buildAgentFiles, installAgent } from './agent-install.js';
 import type { BootstrapHost } from './bootstrap-hosts.js';
@@ -24,8 +25,17 @@ import { waitForHealthy } from './wait-healthy.js';
 import { waitForNodeReady } from './wait-node-ready.js';
 
 /** Options for {@link bootstrapInventory}. */
+const defaultPodNetwork: PodNetworkSettings = { podCidr: '10.244.0.0/16', nodePodCidrPrefix: 24 };
+
 export interface BootstrapInventoryOptions extends InventoryAccessOptions {
   readonly bundle: HostBundle;
+  /** The pod range: the control plane gives each node a block of it. @default 10.244.0.0/16 with /24 blocks */
+  readonly podNetwork?: PodNetworkSettings;
+  /**
+   * Docker agents run the pod network (sandbox per pod, bridge, VXLAN) in `podNetwork`. Their
+   * sandbox image (registry.k8s.io/pause) must be pullable or loaded on the hosts. @default false
+   */
+  readonly agentPodNetwork?: boolean;
   /** @default 6443 */
   readonly apiPort?: number;
   /** Address the API server binds. @default `0.0.0.0:<apiPort>` */
@@ -153,6 +163,7 @@ export async function bootstrapInventory(
       mode: report.facts.systemd ? ('systemd' as const) : ('supervised' as const),
     };
   };
+  const podNetwork = options.podNetwork ?? defaultPodNetwork;
   const outcomes = await runMasterWithWorkers(
     inv.master,
     inv.workers,
@@ -186,6 +197,7 @@ export async function bootstrapInventory(
               pki,
               nodePath,
               listen: options.apiListen ?? `0.0.0.0:${apiPort}`,
+              podNetwork,
               mode,
               events,
               force,
@@ -214,6 +226,10 @@ export async function bootstrapInventory(
           nodePath,
           internalIp: host.address,
           runtime: inv.runtime,
+          // Only when asked: the sandbox image must be pullable (or loaded) on the hosts.
+          ...(inv.runtime === 'docker' && options.agentPodNetwork
+            ? { podNetwork: true, clusterCidr: podNetwork.podCidr }
+            : {}),
           listen: options.agentListen?.(host) ?? '0.0.0.0:10250',
           imds: 'off',
           ...(host.group ? { group: host.group } : {}),

@@ -7,6 +7,7 @@ import { mergeKubeconfigFile } from '../pki/kubeconfig.js';
 import { writeKeyFile } from '../pki/pem.js';
 import type { ClusterInstances } from '../provision/cluster-instances.js';
 import type { KeyPairResult } from '../provision/keypair.js';
+import type { PodNetworkSettings } from '../provision/template/settings.js';
 import { type BootstrapInventoryResult, bootstrapInventory } from './bootstrap-inventory.js';
 import { bootstrapHostsFromCluster } from './cluster-hosts.js';
 import type { HostBundle } from './control-plane-install.js';
@@ -31,6 +32,8 @@ export interface ClusterBootstrapOptions {
   readonly address: 'public' | 'private';
   /** Node labels per worker group name (spec `workerGroups[].labels`). @default {} */
   readonly groupLabels?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /** The pod range and node block prefix (spec `network`). @default 10.244.0.0/16 with /24 blocks */
+  readonly podNetwork?: PodNetworkSettings;
   /** Root of local state. @default ~/.tugboat */
   readonly stateRoot?: string;
   /** Record host keys never seen before (`--trust-new-hosts`). @default false: only known_hosts */
@@ -77,6 +80,7 @@ export async function bootstrapCluster(context: ClusterBootstrapContext): Promis
     inventory,
     stateDir,
     bundle: context.bundle,
+    ...(context.podNetwork ? { podNetwork: context.podNetwork } : {}),
     trustNewHosts: context.trustNewHosts ?? false,
     events: context.events,
     ...(context.concurrency ? { concurrency: context.concurrency } : {}),

@@ -1,5 +1,6 @@
 import { posix } from 'node:path';
 import type { ClusterPki } from '../pki/cluster-pki.js';
+import type { PodNetworkSettings } from '../provision/template/settings.js';
 import type { RemoteShell } from '../ssh/remote-shell.js';
 import type { HostFile } from './host-files.js';
 import { type HostInstallResult, type HostServiceOptions, installHostService } from './host-install.js';
@@ -24,6 +25,8 @@ export interface ControlPlaneInstallOptions extends HostServiceOptions {
   readonly nodePath: string;
   /** @default '0.0.0.0:6443' */
   readonly listen?: string;
+  /** Give each Node a block of this pod range (node IPAM). @default none */
+  readonly podNetwork?: PodNetworkSettings;
 }
 
 /** Where the control plane's files go on a host. */
@@ -77,6 +80,14 @@ export function buildControlPlaneService(options: ControlPlaneInstallOptions): S
       p.clientCert,
       '--kubelet-client-key',
       p.clientKey,
+      ...(options.podNetwork
+        ? [
+            '--cluster-cidr',
+            options.podNetwork.podCidr,
+            '--node-cidr-mask-size',
+            String(options.podNetwork.nodePodCidrPrefix),
+          ]
+        : []),
     ],
     workingDirectory: options.layout.lib,
   };

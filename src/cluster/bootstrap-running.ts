@@ -35,6 +35,7 @@ export async function bootstrapRunningCluster(
     user: access.settings.sshUser,
     address: access.settings.sshAddress,
     groupLabels: access.settings.groupLabels,
+    ...(access.settings.podNetwork ? { podNetwork: access.settings.podNetwork } : {}),
     skipReady: true,
   });
 }

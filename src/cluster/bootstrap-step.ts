@@ -57,6 +57,7 @@ export function prepareBootstrap(
         user: settings.sshUser,
         address: settings.sshAddress,
         groupLabels: settings.groupLabels,
+        ...(settings.podNetwork ? { podNetwork: settings.podNetwork } : {}),
         trustNewHosts: chosen.trustNewHosts ?? false,
         skipReady: context.skipReady,
         ...(chosen.mergeKubeconfigInto ? { mergeKubeconfigInto: chosen.mergeKubeconfigInto } : {}),

@@ -26,8 +26,14 @@ export function resolveClusterSpec(doc: ClusterSpecDocument): ClusterSpec {
   const net = doc.network;
   const byZone = new Map((net.subnets ?? []).map((s) => [s.zone, s]));
   let network: NetworkSpec;
+  const ranges = {
+    podCidr: normalizeCidr(net.podCidr),
+    nodePodCidrPrefix: net.nodePodCidrPrefix,
+    serviceCidr: normalizeCidr(net.serviceCidr),
+  };
   if (net.vpcId !== undefined) {
     network = {
+      ...ranges,
       kind: 'existing',
       vpcId: net.vpcId,
       subnets: doc.availabilityZones.map((zone) => ({ zone, id: byZone.get(zone)?.id ?? '' })),
@@ -35,6 +41,7 @@ export function resolveClusterSpec(doc: ClusterSpecDocument): ClusterSpec {
   } else {
     const vpcCidr = normalizeCidr(net.vpcCidr ?? DEFAULT_VPC_CIDR);
     network = {
+      ...ranges,
       kind: 'new',
       vpcCidr,
       subnets: doc.availabilityZones.map((zone, i) => {

@@ -63,6 +63,21 @@ const networkSchema = z
       .optional()
       .describe('use this existing VPC instead of creating one (then subnets must give ids)'),
     subnets: z.array(subnetSchema).optional(),
+    podCidr: cidr
+      .default('10.244.0.0/16')
+      .describe(
+        'range of pod addresses; each node gets one block of it (must not overlap the VPC or serviceCidr)',
+      ),
+    nodePodCidrPrefix: z
+      .number()
+      .int()
+      .min(16)
+      .max(28)
+      .default(24)
+      .describe('prefix of the block each node gets from podCidr (/24: 254 pod addresses per node)'),
+    serviceCidr: cidr
+      .default('10.96.0.0/12')
+      .describe('range of Service ClusterIPs, /12 to /27 (must not overlap the VPC or podCidr)'),
   })
   .prefault({})
   .describe('a new VPC (default) or an existing VPC and its subnets');

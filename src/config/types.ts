@@ -12,8 +12,18 @@ export interface ExistingSubnet {
   readonly id: string;
 }
 
+/** The cluster's own address ranges, the same whatever VPC the cluster runs in. */
+export interface ClusterRanges {
+  /** Range of pod addresses (normalised CIDR); nodes get blocks of `nodePodCidrPrefix` from it. */
+  readonly podCidr: string;
+  /** Prefix of each node's block of `podCidr`. */
+  readonly nodePodCidrPrefix: number;
+  /** Range of Service ClusterIPs (normalised CIDR). */
+  readonly serviceCidr: string;
+}
+
 /** tugboat creates the VPC, one public subnet per availability zone, gateway and routes. */
-export interface NewVpcNetwork {
+export interface NewVpcNetwork extends ClusterRanges {
   readonly kind: 'new';
   readonly vpcCidr: string;
   /** One per availability zone, in the order of `availabilityZones`. */
@@ -21,7 +31,7 @@ export interface NewVpcNetwork {
 }
 
 /** tugboat uses a VPC and subnets that already exist. */
-export interface ExistingVpcNetwork {
+export interface ExistingVpcNetwork extends ClusterRanges {
   readonly kind: 'existing';
   readonly vpcId: string;
   /** One per availability zone, in the order of `availabilityZones`. */

@@ -4,6 +4,7 @@ import { isKnownRegion, KNOWN_REGIONS, zoneBelongsToRegion } from './regions.js'
 import { DEFAULT_VPC_CIDR, deriveSubnetCidr } from './resolve.js';
 import type { ClusterSpecDocument } from './schema.js';
 import { didYouMean } from './suggest.js';
+import { checkCidr, validateClusterRanges } from './validate-ranges.js';
 
 /** PascalCase of a DNS-safe name, as used in CloudFormation logical ids (`gpu-workers` → `GpuWorkers`). */
 export function pascalCase(name: string): string {
@@ -44,6 +45,7 @@ export function validateClusterSpec(doc: ClusterSpecDocument): ConfigIssue[] {
   checkZones('availabilityZones', zones);
 
   checkNetwork(doc, add);
+  issues.push(...validateClusterRanges(doc));
 
   checkCidrList('ssh.allowedCidrs', doc.ssh.allowedCidrs, add);
   if (doc.api.allowedCidrs) checkCidrList('api.allowedCidrs', doc.api.allowedCidrs, add);
@@ -124,25 +126,6 @@ function checkCidrList(path: string, list: readonly string[], add: Add): Cidr[] 
     if (c) out.push(c);
   });
   return out;
-}
-
-function checkCidr(path: string, text: string, add: Add): Cidr | undefined {
-  const parsed = parseCidr(text);
-  if (!parsed) {
-    add(
-      path,
-      `${show(text)} is not a valid IPv4 CIDR: octets are 0-255 and the prefix 0-32, e.g. 10.0.0.0/16`,
-    );
-    return undefined;
-  }
-  if (parsed.hostBitsSet) {
-    add(
-      path,
-      `${show(text)} has host bits set: use ${formatCidr(parsed.cidr)} (or /32 for a single address)`,
-    );
-    return undefined;
-  }
-  return parsed.cidr;
 }
 
 function checkNetwork(doc: ClusterSpecDocument, add: Add): void {

@@ -11,6 +11,7 @@ import {
   loopbackUser,
   startLoopbackControllers,
 } from './controllers/loopback.js';
+import { buildNodeIpamRange } from './controllers/node-ipam.js';
 import { createStore } from './store/index.js';
 import type { Store } from './store/types.js';
 
@@ -98,6 +99,14 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     throw new UsageError(
       `--insecure-loopback-http only listens on loopback, not ${host}: use --listen 127.0.0.1:PORT`,
     );
+  }
+  const ipam = options.controllers ? options.controllers.controllers?.nodeIpam : undefined;
+  if (ipam) {
+    try {
+      buildNodeIpamRange(ipam);
+    } catch (err) {
+      throw new UsageError(`--cluster-cidr/--node-cidr-mask-size: ${(err as Error).message}`);
+    }
   }
   if (!insecure && (!options.tlsCertFile || !options.tlsPrivateKeyFile)) {
     throw new UsageError('the API server serves TLS only: pass --tls-cert-file and --tls-private-key-file');

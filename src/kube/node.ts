@@ -26,7 +26,14 @@ export interface NodeStatus {
 }
 
 export interface Node extends KubeObject {
-  spec?: { taints?: Taint[]; providerID?: string; unschedulable?: boolean; podCIDR?: string };
+  spec?: {
+    taints?: Taint[];
+    providerID?: string;
+    unschedulable?: boolean;
+    /** The node's block of the cluster pod range, set once by the control plane's node IPAM. */
+    podCIDR?: string;
+    podCIDRs?: string[];
+  };
   status?: NodeStatus;
 }
 

@@ -110,6 +110,11 @@ export interface PodSpec {
   initContainers?: Container[];
   volumes?: Volume[];
   nodeName?: string;
+  /** The pod's hostname (default: its name); with `subdomain` its FQDN is `<hostname>.<subdomain>.<ns>.svc.<domain>`. */
+  hostname?: string;
+  subdomain?: string;
+  /** Extra /etc/hosts entries. */
+  hostAliases?: { ip?: string; hostnames?: string[] }[];
   nodeSelector?: Record<string, string>;
   affinity?: Affinity;
   tolerations?: Toleration[];

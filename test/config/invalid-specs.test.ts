@@ -2,19 +2,9 @@ import { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, type MockInstance, vi } from 'vitest';
 import { parseClusterSpec } from '../../src/config/index.js';
 import { ConfigError } from '../../src/errors.js';
+import { baseSpec, type Spec } from './spec-fixture.js';
 
-// biome-ignore lint/suspicious/noExplicitAny: the cases deliberately write ill-typed values into the spec.
-type Spec = Record<string, any>;
-
-const base = (): Spec => ({
-  apiVersion: 'tugboat.dev/v1alpha1',
-  kind: 'Cluster',
-  name: 'demo',
-  region: 'us-east-1',
-  availabilityZones: ['us-east-1a', 'us-east-1b'],
-  ssh: { allowedCidrs: ['203.0.113.0/24'] },
-  workerGroups: [{ name: 'workers', min: 1, max: 3, desired: 2 }],
-});
+const base = baseSpec;
 
 /** [what is wrong, mutation, path the error must name, text the message must contain] */
 const cases: [string, (s: Spec) => void, string, string][] = [

@@ -31,10 +31,12 @@ function issuesOf(text: string) {
   throw new Error('expected the spec to be rejected');
 }
 
+const defaultRanges = { podCidr: '10.244.0.0/16', nodePodCidrPrefix: 24, serviceCidr: '10.96.0.0/12' };
 describe('parseClusterSpec', () => {
   it('applies defaults and derives one subnet per zone', () => {
     const spec = parseClusterSpec(minimal);
     expect(spec.network).toEqual({
+      ...defaultRanges,
       kind: 'new',
       vpcCidr: '10.0.0.0/16',
       subnets: [
@@ -67,6 +69,7 @@ describe('parseClusterSpec', () => {
       `${minimal}network:\n  vpcId: vpc-0abc\n  subnets:\n    - { zone: us-east-1b, id: subnet-b }\n    - { zone: us-east-1a, id: subnet-a }\n`,
     );
     expect(spec.network).toEqual({
+      ...defaultRanges,
       kind: 'existing',
       vpcId: 'vpc-0abc',
       subnets: [

@@ -34,7 +34,14 @@ interface Inspect {
   Id: string;
   Image: string;
   Config: { Image: string; Labels: Record<string, string> | null };
-  State: { Status: string; ExitCode: number; OOMKilled: boolean; StartedAt: string; FinishedAt: string };
+  State: {
+    Status: string;
+    ExitCode: number;
+    OOMKilled: boolean;
+    StartedAt: string;
+    FinishedAt: string;
+    Pid?: number;
+  };
   NetworkSettings: { IPAddress?: string; Networks?: Record<string, { IPAddress?: string }> };
 }
 
@@ -106,6 +113,7 @@ export class DockerRuntime implements Runtime {
       [runtimeLabels.attempt]: String(launch.attempt),
       [runtimeLabels.managed]: 'true',
       ...(this.nodeName ? { [runtimeLabels.node]: this.nodeName } : {}),
+      ...launch.labels,
     };
     const exposed: Record<string, object> = {};
     const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
@@ -125,6 +133,8 @@ export class DockerRuntime implements Runtime {
       WorkingDir: launch.workingDir,
       Labels: labels,
       Tty: launch.tty ?? false,
+      Hostname: launch.hostname,
+      Domainname: launch.domainname,
       ExposedPorts: launch.network.mode === 'container' ? undefined : exposed,
       HostConfig: {
         Binds: launch.mounts.map((m) => `${m.hostPath}:${m.containerPath}${m.readOnly ? ':ro' : ''}`),
@@ -304,6 +314,8 @@ export class DockerRuntime implements Runtime {
       startedAt: c.State.StartedAt && c.State.StartedAt !== zeroTime ? c.State.StartedAt : undefined,
       finishedAt: c.State.FinishedAt && c.State.FinishedAt !== zeroTime ? c.State.FinishedAt : undefined,
       ip,
+      ...(state === 'running' && c.State.Pid ? { pid: c.State.Pid } : {}),
+      labels,
     };
     if (state === 'exited') this.exited.set(c.Id, result);
     return result;

@@ -31,6 +31,8 @@ export interface PortMapping {
 export type NetworkMode =
   | { readonly mode: 'bridge' }
   | { readonly mode: 'host' }
+  /** Only loopback: the pod sandbox, whose namespace the pod network then plumbs. */
+  | { readonly mode: 'none' }
   /** Share the network namespace of another container of the same pod. */
   | { readonly mode: 'container'; readonly containerId: string };
 
@@ -53,6 +55,11 @@ export interface ContainerLaunch {
   readonly cpuLimitMillis?: number;
   readonly tty?: boolean;
   readonly network: NetworkMode;
+  /** Hostname and domain (the sandbox's; containers joining its network share them). */
+  readonly hostname?: string;
+  readonly domainname?: string;
+  /** Labels added to the runtime's own (e.g. the sandbox's pod address). */
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 /** A container as the runtime sees it. */
@@ -73,6 +80,10 @@ export interface RuntimeContainer {
   readonly finishedAt?: string;
   /** The container's IP address on the node's bridge, when it has one. */
   readonly ip?: string;
+  /** Host PID of the container's first process while it runs (its namespaces are reachable by it). */
+  readonly pid?: number;
+  /** The container's labels. */
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 /** Options of `logs`. */

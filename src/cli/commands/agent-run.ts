@@ -35,6 +35,11 @@ export async function runAgent(io: CliIO, globals: GlobalOptions, flags: AgentFl
     serviceProxy: flags.serviceProxy,
     clusterCidr: flags.clusterCidr,
     eip: flags.eipCluster && flags.eipPool ? { cluster: flags.eipCluster, pool: flags.eipPool } : undefined,
+    podNetwork: flags.podNetwork
+      ? flags.sandboxImage
+        ? { sandboxImage: flags.sandboxImage }
+        : {}
+      : undefined,
   });
   const running = await startAgentProcess(config, lineEvents(io.stderr, globals.debug));
   io.stderr(`agent for node ${running.agent.nodeName} running (logs/exec port ${running.port})\n`);

@@ -30,6 +30,8 @@ export interface AgentFlags {
   readonly eipPool?: string;
   readonly serviceProxy?: 'off' | 'iptables';
   readonly clusterCidr?: string;
+  readonly podNetwork?: boolean;
+  readonly sandboxImage?: string;
 }
 
 /** `tugboat agent`: run the node agent in the foreground (what tugboat installs on every node). */
@@ -77,7 +79,15 @@ export const agentCommand: CommandModule = {
           "route Services with this host's iptables (default off)",
         ).choices(['off', 'iptables']),
       )
-      .option('--cluster-cidr <cidr>', 'pod range: traffic from outside it to a cluster IP is masqueraded');
+      .option('--cluster-cidr <cidr>', 'pod range: traffic from outside it to a cluster IP is masqueraded')
+      .option(
+        '--pod-network',
+        'run the pod network in --cluster-cidr (docker runtime: sandbox per pod, VXLAN)',
+      )
+      .option(
+        '--sandbox-image <image>',
+        'pod network: image of the pod sandboxes (default registry.k8s.io/pause:3.10)',
+      );
     cmd.action(
       run(async (io, globals) => {
         const { runAgent } = await import('./agent-run.js');

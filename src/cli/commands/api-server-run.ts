@@ -17,6 +17,20 @@ function seconds(value: string | undefined, flag: string, fallback: number): num
   return n;
 }
 
+/** Node IPAM settings from --cluster-cidr and --node-cidr-mask-size (startControlPlane checks them). */
+function nodeIpam(flags: ControlPlaneFlags): { nodeIpam?: { clusterCidr: string; nodeCidrPrefix: number } } {
+  if (flags.clusterCidr === undefined) {
+    if (flags.nodeCidrMaskSize !== undefined) {
+      throw new UsageError(
+        '--node-cidr-mask-size needs --cluster-cidr: add e.g. --cluster-cidr 10.244.0.0/16',
+      );
+    }
+    return {};
+  }
+  const prefix = flags.nodeCidrMaskSize === undefined ? 24 : Number(flags.nodeCidrMaskSize);
+  return { nodeIpam: { clusterCidr: flags.clusterCidr, nodeCidrPrefix: prefix } };
+}
+
 /**
  * Runs the control plane until SIGTERM or SIGINT, then shuts down gracefully (stop accepting,
  * end watches, close the store) and returns 0. Events go to stderr as plain lines.
@@ -61,6 +75,7 @@ export async function runControlPlane(
                   ),
                   podEvictionTimeoutSeconds: seconds(flags.podEvictionTimeout, '--pod-eviction-timeout', 60),
                 },
+                ...nodeIpam(flags),
               },
             }
           : false,

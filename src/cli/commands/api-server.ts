@@ -20,6 +20,8 @@ export interface ControlPlaneFlags {
   readonly controllers: boolean;
   readonly nodeMonitorGracePeriod?: string;
   readonly podEvictionTimeout?: string;
+  readonly clusterCidr?: string;
+  readonly nodeCidrMaskSize?: string;
 }
 
 /** `tugboat control-plane`: run the Kubernetes-compatible API server in the foreground. */
@@ -53,7 +55,12 @@ export const controlPlaneCommand: CommandModule = {
         '--node-monitor-grace-period <seconds>',
         'a node whose lease is this old becomes NotReady (default 40)',
       )
-      .option('--pod-eviction-timeout <seconds>', 'pods leave a NotReady node after this long (default 60)');
+      .option('--pod-eviction-timeout <seconds>', 'pods leave a NotReady node after this long (default 60)')
+      .option(
+        '--cluster-cidr <cidr>',
+        'pod range: each node gets a block of it in spec.podCIDR (default: none)',
+      )
+      .option('--node-cidr-mask-size <prefix>', 'prefix of each node block of --cluster-cidr (default 24)');
     cmd.action(
       run(async (io, globals) => {
         const { runControlPlane } = await import('./api-server-run.js');

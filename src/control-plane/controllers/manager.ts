@@ -26,6 +26,7 @@ import { reconcileDeployment } from './deployment-reconcile.js';
 import { reconcileEndpoints } from './endpoints-reconcile.js';
 import { collectGarbage, type OwnedObject } from './garbage-collector.js';
 import { reconcileJob } from './job-reconcile.js';
+import { buildNodeIpamRange, type NodeIpamOptions, reconcileNodeCidrs } from './node-ipam.js';
 import {
   type NodeHealth,
   type NodeLifecycleOptions,
@@ -49,6 +50,8 @@ export interface ControllerManagerOptions {
   readonly nodeMonitorPeriodMs?: number;
   /** How often the garbage collector scans everything (it also runs after deletions). @default 10000 */
   readonly garbageCollectorPeriodMs?: number;
+  /** Give each Node a block of this pod range (node IPAM). @default no node IPAM */
+  readonly nodeIpam?: NodeIpamOptions;
   /** Workers per controller. @default 2 */
   readonly workers?: number;
 }
@@ -185,6 +188,14 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
     return { requeueAfterMs: Math.min(period, untilWake) };
   });
 
+  const ipamRange = options.nodeIpam ? buildNodeIpamRange(options.nodeIpam) : undefined;
+  // One key: allocation looks at every Node at once. Written blocks reach the cache at once
+  // (applyActions assumes them), so the next pass never hands the same block out twice.
+  const ipamController = make('node-ipam', async () => {
+    if (ipamRange) await apply(reconcileNodeCidrs(inf.nodes.list() as Node[], ipamRange));
+    return undefined;
+  });
+
   const gcController = make('garbage-collector', async () => {
     const all: OwnedObject[] = [];
     for (const resource of ['pods', 'replicasets', 'deployments', 'daemonsets', 'jobs'] as const) {
@@ -258,6 +269,10 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
     for (const ds of inf.daemonsets.list()) dsController.enqueue(keyOf(ds));
   };
   inf.nodes.addHandlers({
+    onAdd: () => ipamController.enqueue('all'),
+    onDelete: () => ipamController.enqueue('all'),
+  });
+  inf.nodes.addHandlers({
     onAdd: allDaemonSets,
     onDelete: () => {
       allDaemonSets();
@@ -285,6 +300,7 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
     for (const o of informer.list()) runner.enqueue(keyOf(o));
   }
   nodeController.enqueue('all');
+  ipamController.enqueue('all');
   gcController.enqueue('all');
   return {
     async stop() {

@@ -71,6 +71,7 @@ export const nodes: ResourceDef = {
   subresources: ['status'],
   statusField: 'status',
   validate: (obj) => checkNodeName(nameOf(obj)),
+  validateUpdate: podCidrSetOnce,
   columns: [
     nameColumn,
     column('Status', 'The status of the node'),
@@ -100,6 +101,27 @@ export const nodes: ResourceDef = {
   },
   selectableFields: ['spec.unschedulable'],
 };
+
+/**
+ * A node's pod range may go from unset to set, never change afterwards (as kube-apiserver's
+ * ValidateNodeUpdate): pods already have addresses from it and peers route it to this node.
+ */
+function podCidrSetOnce(obj: UntypedObject, old: UntypedObject): StatusCause[] {
+  const causes: StatusCause[] = [];
+  for (const field of ['podCIDR', 'podCIDRs'] as const) {
+    const before = getPath(old, ['spec', field]);
+    const after = getPath(obj, ['spec', field]);
+    const unset = before === undefined || before === '' || (Array.isArray(before) && before.length === 0);
+    if (!unset && JSON.stringify(before) !== JSON.stringify(after)) {
+      causes.push({
+        reason: 'FieldValueForbidden',
+        field: `spec.${field}`,
+        message: 'Forbidden: node updates may not change podCIDR except from "" to valid',
+      });
+    }
+  }
+  return causes;
+}
 
 function checkNodeName(name: string): StatusCause[] {
   return /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name) && name.length <= 253

@@ -61,6 +61,10 @@ export const EIP_POOLS = { master: 'master', workers: 'workers' } as const;
 
 export const API_PORT = 6443;
 export const AGENT_PORT = 10250;
+/** UDP port of the pod network's VXLAN between nodes (the agent's `podNetworkNames.port`). */
+export const VXLAN_PORT = 8472;
+/** The Service node port range (Kubernetes' default). */
+export const NODE_PORT_RANGE = { from: 30000, to: 32767 } as const;
 
 /** Logical ids of fixed resources. */
 export const IDS = {

@@ -1,5 +1,5 @@
 import type { ClusterSpec } from '../../config/types.js';
-import { AGENT_PORT, API_PORT, IDS } from './names.js';
+import { AGENT_PORT, API_PORT, IDS, NODE_PORT_RANGE, VXLAN_PORT } from './names.js';
 import { buildTags } from './tags.js';
 import { type CfnResource, ref } from './types.js';
 
@@ -33,8 +33,8 @@ function groupRule(
 }
 
 /**
- * Three security groups. Node (every instance): SSH from ssh.allowedCidrs, and node-to-node traffic
- * on every port except the agent port. Master: the API from api.allowedCidrs and from the nodes.
+ * Three security groups. Node (every instance): SSH from ssh.allowedCidrs, node-to-node TCP on
+ * every port except the agent port, ICMP, and UDP only for the pod network (VXLAN 8472) and node ports. Master: the API from api.allowedCidrs and from the nodes.
  * Worker: the agent port from the master only. Rules between groups are separate resources so the
  * groups do not reference each other in a cycle. No 0.0.0.0/0 ingress unless the spec lists it.
  */
@@ -87,7 +87,24 @@ export function buildSecurity(spec: ClusterSpec, vpcId: unknown): Record<string,
       65535,
       'node-to-node tcp above the agent port',
     ),
-    NodeIngressUdp: groupRule(node, node, 'udp', 0, 65535, 'node-to-node udp'),
+    // Pod traffic between nodes travels inside VXLAN (UDP 8472), so only that and the UDP node
+    // ports of Services need to pass between the nodes, not every UDP port.
+    NodeIngressVxlan: groupRule(
+      node,
+      node,
+      'udp',
+      VXLAN_PORT,
+      VXLAN_PORT,
+      'pod network (vxlan) between the nodes',
+    ),
+    NodeIngressUdpNodePorts: groupRule(
+      node,
+      node,
+      'udp',
+      NODE_PORT_RANGE.from,
+      NODE_PORT_RANGE.to,
+      'udp node ports between the nodes',
+    ),
     NodeIngressIcmp: groupRule(node, node, 'icmp', -1, -1, 'node-to-node icmp'),
     MasterIngressApiFromNodes: groupRule(master, node, 'tcp', API_PORT, API_PORT, 'api from the nodes'),
     WorkerIngressAgentFromMaster: groupRule(

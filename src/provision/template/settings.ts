@@ -14,6 +14,14 @@ export interface ClusterSettings {
   readonly groupLabels: Readonly<Record<string, Readonly<Record<string, string>>>>;
   /** Groups whose instances take pool EIPs (`master` for the master). */
   readonly eipGroups: readonly string[];
+  /** The pod range and each node's block prefix (`network.podCidr`, `nodePodCidrPrefix`); absent in older stacks. */
+  readonly podNetwork?: PodNetworkSettings;
+}
+
+/** What bootstrap passes to the control plane (node IPAM) and the agents (pod network). */
+export interface PodNetworkSettings {
+  readonly podCidr: string;
+  readonly nodePodCidrPrefix: number;
 }
 
 /** The settings of a spec. Pure. */
@@ -28,6 +36,7 @@ export function buildClusterSettings(spec: ClusterSpec): ClusterSettings {
       ...(spec.master.eip ? ['master'] : []),
       ...spec.workerGroups.filter((g) => g.eip).map((g) => g.name),
     ],
+    podNetwork: { podCidr: spec.network.podCidr, nodePodCidrPrefix: spec.network.nodePodCidrPrefix },
   };
 }
 
@@ -38,6 +47,7 @@ export function renderClusterSettings(settings: ClusterSettings): string {
     sshAddress: settings.sshAddress,
     groupLabels: settings.groupLabels,
     eipGroups: settings.eipGroups,
+    ...(settings.podNetwork ? { podNetwork: settings.podNetwork } : {}),
   });
 }
 
@@ -63,10 +73,16 @@ export function parseClusterSettings(text: string | undefined): ClusterSettings 
   if (typeof labels !== 'object' || labels === null || !Object.values(labels).every(isStringRecord))
     return undefined;
   if (!Array.isArray(r.eipGroups) || !r.eipGroups.every((g) => typeof g === 'string')) return undefined;
+  const net = r.podNetwork as Partial<PodNetworkSettings> | undefined;
+  const podNetwork =
+    net && typeof net.podCidr === 'string' && typeof net.nodePodCidrPrefix === 'number'
+      ? { podCidr: net.podCidr, nodePodCidrPrefix: net.nodePodCidrPrefix }
+      : undefined;
   return {
     sshUser: r.sshUser,
     sshAddress: r.sshAddress,
     groupLabels: labels as Record<string, Record<string, string>>,
     eipGroups: r.eipGroups as string[],
+    ...(podNetwork ? { podNetwork } : {}),
   };
 }

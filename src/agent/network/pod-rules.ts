@@ -1,0 +1,85 @@
+/**
+ * The pod network's iptables rules, in chains of its own (the service proxy owns the other
+ * `TUGBOAT-` chains; these two are never touched by it, nor it by these):
+ * - nat `TUGBOAT-POD-MASQ` (from POSTROUTING): pod-to-pod traffic keeps its source address;
+ *   traffic from pods to anywhere else leaves with the node's address (MASQUERADE).
+ * - filter `TUGBOAT-POD-FORWARD` (from FORWARD): accepts traffic from and to the pod range, which
+ *   Docker's FORWARD policy DROP would otherwise drop.
+ * Rendered whole and applied with `iptables-restore --noflush`, so nothing but these chains and
+ * their one jump each changes.
+ */
+
+/** The nat chain that masquerades traffic leaving the pod network. */
+export const POD_MASQ_CHAIN = 'TUGBOAT-POD-MASQ';
+/** The filter chain that lets pod traffic through FORWARD. */
+export const POD_FORWARD_CHAIN = 'TUGBOAT-POD-FORWARD';
+
+const jumps = [
+  { table: 'nat', from: 'POSTROUTING', chain: POD_MASQ_CHAIN },
+  { table: 'filter', from: 'FORWARD', chain: POD_FORWARD_CHAIN },
+] as const;
+
+/** How many jumps into each of our chains `iptables-save` shows, and whether the chains exist. */
+export interface SavedPodRules {
+  readonly jumps: ReadonlyMap<string, number>;
+  readonly chains: ReadonlySet<string>;
+}
+
+/** Reads our chains and the jumps into them from `iptables-save` output. Pure. */
+export function parseSavedPodRules(saved: string): SavedPodRules {
+  const counts = new Map<string, number>();
+  const chains = new Set<string>();
+  for (const line of saved.split('\n')) {
+    for (const j of jumps) {
+      if (line === `:${j.chain} - [0:0]` || line.startsWith(`:${j.chain} `)) chains.add(j.chain);
+      if (line.trim() === `-A ${j.from} -j ${j.chain}`) counts.set(j.chain, (counts.get(j.chain) ?? 0) + 1);
+    }
+  }
+  return { jumps: counts, chains };
+}
+
+/**
+ * The `iptables-restore --noflush` input that makes our chains exactly right for `podCidr`:
+ * declaring a chain flushes it, its rules follow, and its jump from the built-in chain is inserted
+ * when missing and deduplicated when an earlier run left more than one. Pure.
+ */
+export function renderPodRules(podCidr: string, saved: SavedPodRules): string {
+  const jumpFix = (table: string) =>
+    jumps
+      .filter((j) => j.table === table)
+      .flatMap((j) => {
+        const n = saved.jumps.get(j.chain) ?? 0;
+        if (n === 0) return [`-I ${j.from} 1 -j ${j.chain}`];
+        return Array.from({ length: n - 1 }, () => `-D ${j.from} -j ${j.chain}`);
+      });
+  return [
+    '*nat',
+    `:${POD_MASQ_CHAIN} - [0:0]`,
+    `-A ${POD_MASQ_CHAIN} -s ${podCidr} -d ${podCidr} -m comment --comment "pod to pod: not NATed" -j RETURN`,
+    `-A ${POD_MASQ_CHAIN} -s ${podCidr} ! -d 224.0.0.0/4 -m comment --comment "pods to outside" -j MASQUERADE`,
+    ...jumpFix('nat'),
+    'COMMIT',
+    '*filter',
+    `:${POD_FORWARD_CHAIN} - [0:0]`,
+    `-A ${POD_FORWARD_CHAIN} -s ${podCidr} -j ACCEPT`,
+    `-A ${POD_FORWARD_CHAIN} -d ${podCidr} -j ACCEPT`,
+    ...jumpFix('filter'),
+    'COMMIT',
+    '',
+  ].join('\n');
+}
+
+/** The restore input that removes our jumps and chains (nothing when none exist). Pure. */
+export function renderPodRulesRemoval(saved: SavedPodRules): string | undefined {
+  if (saved.chains.size === 0 && saved.jumps.size === 0) return undefined;
+  const lines: string[] = [];
+  for (const table of ['nat', 'filter'] as const) {
+    lines.push(`*${table}`);
+    for (const j of jumps.filter((x) => x.table === table)) {
+      for (let i = 0; i < (saved.jumps.get(j.chain) ?? 0); i++) lines.push(`-D ${j.from} -j ${j.chain}`);
+      if (saved.chains.has(j.chain)) lines.push(`:${j.chain} - [0:0]`, `-X ${j.chain}`);
+    }
+    lines.push('COMMIT');
+  }
+  return `${lines.join('\n')}\n`;
+}
