@@ -24,8 +24,12 @@ const noNativeAddons = {
     }));
     b.onResolve({ filter: /^ssh2$/ }, () => ({ path: 'ssh2', namespace: 'ssh2-stub' }));
     b.onLoad({ filter: /.*/, namespace: 'ssh2-stub' }, () => ({
-      contents:
-        'export class Client { constructor() { throw new Error("ssh2 is not part of the tugboat host bundle: run SSH from the tugboat CLI"); } }',
+      contents: [
+        'const absent = () => { throw new Error("ssh2 is not part of the tugboat host bundle: run SSH from the tugboat CLI"); };',
+        'export class Client { constructor() { absent(); } }',
+        'export const utils = { generateKeyPairSync: absent, parseKey: absent };',
+        'export default { Client, utils };',
+      ].join('\n'),
       loader: 'js',
     }));
   },
