@@ -1,6 +1,7 @@
+import { isStatus } from '../../client/api-error.js';
 import type { EventSink } from '../../events.js';
 import type { KubeObject } from '../../kube/index.js';
-import { type ControllerApi, isStatus, type WatchHandle } from './api.js';
+import type { ControllerApi, WatchHandle } from './api.js';
 import { keyOf } from './objects.js';
 import type { ResourceType } from './resources.js';
 
