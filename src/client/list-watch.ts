@@ -78,7 +78,9 @@ export function runReflector<T extends KubeObject>(
           handlers.onReplace(list.items, version);
           markSynced();
         }
+        let delivered = false;
         for await (const event of source.watch(version, abort.signal)) {
+          delivered = true;
           delay = options.retryDelayMs;
           if (event.type === 'ERROR') {
             const status = event.object as unknown as Status;
@@ -89,6 +91,12 @@ export function runReflector<T extends KubeObject>(
           const rv = event.object.metadata?.resourceVersion;
           if (rv) version = rv;
           if (event.type !== 'BOOKMARK') handlers.onEvent(event);
+        }
+        // A stream that keeps ending at once with nothing in it must not become a busy loop of
+        // requests: back off as after an error (a relist after 410 is never delayed).
+        if (!delivered && version !== undefined && !abort.signal.aborted) {
+          await sleep(jitter(delay), abort.signal).catch(() => undefined);
+          delay = Math.min(delay * 2, options.maxRetryDelayMs);
         }
       } catch (err) {
         if (abort.signal.aborted) break;
