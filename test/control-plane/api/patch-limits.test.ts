@@ -79,8 +79,10 @@ describe('patch cost is bounded (issue #19, finding 4)', () => {
       'PATCH',
       `${nodes}/victim`,
       [
-        { op: 'add', path: '/metadata/annotations/big', value: big },
-        { op: 'copy', from: '/metadata/annotations/big', path: '/metadata/annotations/big2' },
+        // Not annotations: their 256 KiB total is checked first (422), as kube-apiserver's validation does.
+        { op: 'add', path: '/spec', value: {} },
+        { op: 'add', path: '/spec/providerID', value: big },
+        { op: 'copy', from: '/spec/providerID', path: '/spec/externalID' },
       ],
       'application/json-patch+json',
     );
