@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import type { Client, ClientChannel, SFTPWrapper } from 'ssh2';
+import { AbortError } from '../errors.js';
 import { OutputCollector, supervise } from './exec-supervisor.js';
 import { quote } from './quote.js';
 import type { ExecOptions, ExecResult, RemoteShell } from './remote-shell.js';
@@ -67,6 +68,9 @@ export class SshShell implements RemoteShell {
   }
 
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    // An aborted caller must not start the command at all: stopping it afterwards depends on the
+    // PID marker arriving before the command has done anything.
+    if (options.signal?.aborted) throw new AbortError();
     let code: number | null = null;
     let signal: string | undefined;
     const channel = await this.openExec(wrapCommand(command), (ch) =>
