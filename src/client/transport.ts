@@ -145,5 +145,5 @@ function apiError(req: TransportRequest, status: number, text: string): ApiError
   } catch {
     body = undefined;
   }
-  return new ApiError(req.method, req.path.split('?')[0] ?? req.path, status, body, text);
+  return new ApiError(status, body, text, `${req.method} ${req.path.split('?')[0] ?? req.path}`);
 }

@@ -14,21 +14,55 @@ export interface ResourceType {
   readonly namespaced: boolean;
 }
 
-/** Well-known resource types the agent and controllers use. */
+/** A resource type plus the kind of one object (for ownerReferences, Events and `apiVersion`/`kind`). */
+export interface KindedResourceType extends ResourceType {
+  readonly kind: string;
+}
+
+/**
+ * Well-known resource types the agent and controllers use: the one client-side table (the
+ * controllers' `resourceTypes` in control-plane/machinery/resources.ts pick from it).
+ */
 export const resources = {
-  pods: { group: '', version: 'v1', resource: 'pods', namespaced: true },
-  nodes: { group: '', version: 'v1', resource: 'nodes', namespaced: false },
-  configMaps: { group: '', version: 'v1', resource: 'configmaps', namespaced: true },
-  secrets: { group: '', version: 'v1', resource: 'secrets', namespaced: true },
-  services: { group: '', version: 'v1', resource: 'services', namespaced: true },
-  endpoints: { group: '', version: 'v1', resource: 'endpoints', namespaced: true },
-  events: { group: '', version: 'v1', resource: 'events', namespaced: true },
-  namespaces: { group: '', version: 'v1', resource: 'namespaces', namespaced: false },
-  leases: { group: 'coordination.k8s.io', version: 'v1', resource: 'leases', namespaced: true },
-  deployments: { group: 'apps', version: 'v1', resource: 'deployments', namespaced: true },
-  replicaSets: { group: 'apps', version: 'v1', resource: 'replicasets', namespaced: true },
-  daemonSets: { group: 'apps', version: 'v1', resource: 'daemonsets', namespaced: true },
-} as const satisfies Record<string, ResourceType>;
+  pods: { group: '', version: 'v1', resource: 'pods', namespaced: true, kind: 'Pod' },
+  nodes: { group: '', version: 'v1', resource: 'nodes', namespaced: false, kind: 'Node' },
+  configMaps: { group: '', version: 'v1', resource: 'configmaps', namespaced: true, kind: 'ConfigMap' },
+  secrets: { group: '', version: 'v1', resource: 'secrets', namespaced: true, kind: 'Secret' },
+  services: { group: '', version: 'v1', resource: 'services', namespaced: true, kind: 'Service' },
+  endpoints: { group: '', version: 'v1', resource: 'endpoints', namespaced: true, kind: 'Endpoints' },
+  events: { group: '', version: 'v1', resource: 'events', namespaced: true, kind: 'Event' },
+  serviceAccounts: {
+    group: '',
+    version: 'v1',
+    resource: 'serviceaccounts',
+    namespaced: true,
+    kind: 'ServiceAccount',
+  },
+  namespaces: { group: '', version: 'v1', resource: 'namespaces', namespaced: false, kind: 'Namespace' },
+  leases: {
+    group: 'coordination.k8s.io',
+    version: 'v1',
+    resource: 'leases',
+    namespaced: true,
+    kind: 'Lease',
+  },
+  deployments: {
+    group: 'apps',
+    version: 'v1',
+    resource: 'deployments',
+    namespaced: true,
+    kind: 'Deployment',
+  },
+  replicaSets: {
+    group: 'apps',
+    version: 'v1',
+    resource: 'replicasets',
+    namespaced: true,
+    kind: 'ReplicaSet',
+  },
+  daemonSets: { group: 'apps', version: 'v1', resource: 'daemonsets', namespaced: true, kind: 'DaemonSet' },
+  jobs: { group: 'batch', version: 'v1', resource: 'jobs', namespaced: true, kind: 'Job' },
+} as const satisfies Record<string, KindedResourceType>;
 
 /** Patch flavours the API server accepts, by content type. */
 export type PatchType = 'merge' | 'strategic' | 'json';

@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { isGone, KubeClient, type Pod, resources, runListWatch } from '../../src/client/index.js';
+import {
+  isGone,
+  KubeClient,
+  type Pod,
+  resources,
+  runListWatch,
+  runReflector,
+} from '../../src/client/index.js';
 import { type FakeApi, startFakeApi } from '../support/fake-api.js';
 
 let api: FakeApi;
@@ -71,4 +78,25 @@ it('reports a watch from a compacted resourceVersion as 410 Gone', async () => {
   api.compact();
   const next = client.watch(resources.pods, { resourceVersion: old }).next();
   await expect(next).rejects.toSatisfy(isGone);
+});
+
+it('backs off instead of busy-looping when every watch ends at once with nothing in it', async () => {
+  let watches = 0;
+  const lw = runReflector<Pod>(
+    {
+      list: async () => ({ items: [], resourceVersion: '1' }),
+      // biome-ignore lint/correctness/useYield: an empty stream that ends at once is the case under test
+      watch: async function* () {
+        watches++;
+      },
+    },
+    { retryDelayMs: 20, maxRetryDelayMs: 40 },
+    { onReplace: () => undefined, onEvent: () => undefined },
+  );
+  await lw.synced;
+  await new Promise((r) => setTimeout(r, 300));
+  await lw.stop();
+  // Without the back-off this is thousands of watches in 300 ms; with it, at most one per ~10-40 ms.
+  expect(watches).toBeGreaterThan(1);
+  expect(watches).toBeLessThan(40);
 });

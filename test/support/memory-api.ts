@@ -1,11 +1,11 @@
-import {
-  ApiStatusError,
-  type ControllerApi,
-  type DeleteOptions,
-  type ListResult,
-  type WatchEventType,
-  type WatchHandle,
-  type WatchHandlers,
+import { statusError } from '../../src/client/api-error.js';
+import type {
+  ControllerApi,
+  DeleteOptions,
+  ListResult,
+  WatchEventType,
+  WatchHandle,
+  WatchHandlers,
 } from '../../src/control-plane/machinery/api.js';
 import type { ResourceType } from '../../src/control-plane/machinery/resources.js';
 import type { KubeObject } from '../../src/kube/index.js';
@@ -71,7 +71,7 @@ export class MemoryApi implements ControllerApi {
 
   private current(r: ResourceType, ns: string | undefined, name: string): KubeObject {
     const cur = this.bucket(r).get(`${r.namespaced ? (ns ?? '') : ''}/${name}`);
-    if (!cur) throw new ApiStatusError(404, 'NotFound', `${r.resource} "${name}" not found`);
+    if (!cur) throw statusError(404, 'NotFound', `${r.resource} "${name}" not found`);
     return cur;
   }
 
@@ -105,7 +105,7 @@ export class MemoryApi implements ControllerApi {
     };
     if (from < this.compacted) {
       queueMicrotask(() =>
-        handlers.onClose(new ApiStatusError(410, 'Expired', `too old resource version: ${from}`)),
+        handlers.onClose(statusError(410, 'Expired', `too old resource version: ${from}`)),
       );
       return { stop: () => undefined };
     }
@@ -137,7 +137,7 @@ export class MemoryApi implements ControllerApi {
     if (r.namespaced) o.metadata.namespace ??= 'default';
     const key = `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
     if (this.bucket(r).has(key))
-      throw new ApiStatusError(409, 'AlreadyExists', `${r.resource} "${o.metadata.name}" already exists`);
+      throw statusError(409, 'AlreadyExists', `${r.resource} "${o.metadata.name}" already exists`);
     o.metadata.uid = `uid-${++this.uid}`;
     o.metadata.creationTimestamp = new Date(this.now()).toISOString();
     o.metadata.generation = 1;
@@ -148,7 +148,7 @@ export class MemoryApi implements ControllerApi {
     this.calls.push(`${statusOnly ? 'updateStatus' : 'update'} ${r.resource}`);
     const cur = this.current(r, obj.metadata.namespace, obj.metadata.name ?? '');
     if (obj.metadata.resourceVersion && obj.metadata.resourceVersion !== cur.metadata.resourceVersion) {
-      throw new ApiStatusError(
+      throw statusError(
         409,
         'Conflict',
         `the object has been modified; please apply your changes to the latest version`,
@@ -202,7 +202,7 @@ export class MemoryApi implements ControllerApi {
     this.calls.push(`delete ${r.resource}`);
     const cur = this.current(r, ns, name);
     if (options.uid && options.uid !== cur.metadata.uid)
-      throw new ApiStatusError(409, 'Conflict', 'uid precondition failed');
+      throw statusError(409, 'Conflict', 'uid precondition failed');
     const policy = options.propagationPolicy;
     const finalizer =
       policy === 'Foreground' ? 'foregroundDeletion' : policy === 'Orphan' ? 'orphan' : undefined;
@@ -225,11 +225,7 @@ export class MemoryApi implements ControllerApi {
     const pods = { group: '', version: 'v1', resource: 'pods', namespaced: true, kind: 'Pod' };
     const cur = this.current(pods, namespace, podName) as KubeObject & { spec: { nodeName?: string } };
     if (cur.spec.nodeName)
-      throw new ApiStatusError(
-        409,
-        'Conflict',
-        `pod ${podName} is already assigned to node "${cur.spec.nodeName}"`,
-      );
+      throw statusError(409, 'Conflict', `pod ${podName} is already assigned to node "${cur.spec.nodeName}"`);
     const next = structuredClone(cur);
     next.spec.nodeName = nodeName;
     this.write(pods, next, 'MODIFIED');

@@ -1,4 +1,5 @@
-import { type ControllerApi, isStatus } from '../../src/control-plane/machinery/api.js';
+import { isStatus } from '../../src/client/api-error.js';
+import type { ControllerApi } from '../../src/control-plane/machinery/api.js';
 import { resourceTypes } from '../../src/control-plane/machinery/resources.js';
 import type { Lease, Node, Pod } from '../../src/kube/index.js';
 import { waitFor as pollFor } from './wait.js';

@@ -1,5 +1,6 @@
+import { isStatus } from '../../client/api-error.js';
 import type { KubeObject } from '../../kube/index.js';
-import { type ControllerApi, isStatus } from '../machinery/api.js';
+import type { ControllerApi } from '../machinery/api.js';
 import type { EventRecorder } from '../machinery/event-recorder.js';
 import type { Informer } from '../machinery/informer.js';
 import { keyOf, randomSuffix } from '../machinery/objects.js';

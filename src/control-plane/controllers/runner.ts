@@ -1,5 +1,5 @@
+import { isStatus } from '../../client/api-error.js';
 import type { EventSink } from '../../events.js';
-import { isStatus } from '../machinery/api.js';
 import { WorkQueue, type WorkQueueOptions } from './work-queue.js';
 
 /** What one reconcile asks for afterwards. */

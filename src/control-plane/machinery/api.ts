@@ -3,8 +3,8 @@ import type { ResourceType } from './resources.js';
 
 /**
  * The narrow view of the Kubernetes API the scheduler and controllers need. The control plane
- * adapts its REST client to it; unit tests use an in-memory implementation. Errors carry the HTTP
- * status (`ApiStatusError`) so callers can tell NotFound, Conflict and Gone apart.
+ * adapts its REST client to it; unit tests use an in-memory implementation. Errors are the client's
+ * `ApiError` (src/client/api-error.ts) so callers can tell NotFound, Conflict and Gone apart.
  */
 export interface ControllerApi {
   get<T extends KubeObject>(
@@ -63,7 +63,7 @@ export type WatchEventType = Exclude<KubeWatchEventType, 'ERROR'>;
 
 export interface WatchHandlers<T> {
   readonly onEvent: (type: WatchEventType, object: T) => void;
-  /** The watch failed or ended; `ApiStatusError` with code 410 means the version is too old: relist. */
+  /** The watch failed or ended; `ApiError` with status 410 means the version is too old: relist. */
   readonly onClose: (err?: unknown) => void;
 }
 
@@ -78,21 +78,4 @@ export interface DeleteOptions {
   readonly propagationPolicy?: 'Background' | 'Foreground' | 'Orphan';
   /** Delete only if the object still has this uid. */
   readonly uid?: string;
-}
-
-/** An API call failed with an HTTP status (the `Status` body's code, reason and message). */
-export class ApiStatusError extends Error {
-  constructor(
-    readonly code: number,
-    readonly reason: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ApiStatusError';
-  }
-}
-
-/** True for an ApiStatusError with this HTTP code. */
-export function isStatus(err: unknown, code: number): boolean {
-  return err instanceof ApiStatusError && err.code === code;
 }

@@ -1,21 +1,9 @@
-import { ApiError } from '../../client/api-error.js';
+import { isNotFound, statusError } from '../../client/api-error.js';
 import type { KubeClient } from '../../client/client.js';
 import { buildPath } from '../../client/paths.js';
 import type { KubeObject, Status } from '../../kube/index.js';
-import { ApiStatusError, type ControllerApi, type WatchEventType, type WatchHandle } from './api.js';
+import type { ControllerApi, WatchEventType, WatchHandle } from './api.js';
 import type { ResourceType } from './resources.js';
-
-function translate(err: unknown): unknown {
-  return err instanceof ApiError ? new ApiStatusError(err.status, err.reason, err.message) : err;
-}
-
-async function call<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw translate(err);
-  }
-}
 
 /**
  * The ControllerApi over the typed REST client (src/client), so the scheduler and controllers
@@ -23,20 +11,18 @@ async function call<T>(fn: () => Promise<T>): Promise<T> {
  */
 export function clientControllerApi(client: KubeClient): ControllerApi {
   return {
-    get: (r, namespace, name) =>
-      call(async () => {
-        try {
-          return (await client.get(r, name, namespace)) as never;
-        } catch (err) {
-          if (err instanceof ApiError && err.status === 404) return undefined;
-          throw err;
-        }
-      }),
-    list: (r, options) =>
-      call(async () => {
-        const list = await client.list(r, options?.namespace ? { namespace: options.namespace } : {});
-        return { items: list.items as never[], resourceVersion: list.metadata.resourceVersion ?? '' };
-      }),
+    get: async (r, namespace, name) => {
+      try {
+        return (await client.get(r, name, namespace)) as never;
+      } catch (err) {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      }
+    },
+    list: async (r, options) => {
+      const list = await client.list(r, options?.namespace ? { namespace: options.namespace } : {});
+      return { items: list.items as never[], resourceVersion: list.metadata.resourceVersion ?? '' };
+    },
     watch: async <T extends KubeObject>(
       r: ResourceType,
       options: { resourceVersion: string; namespace?: string },
@@ -53,7 +39,7 @@ export function clientControllerApi(client: KubeClient): ControllerApi {
           for await (const ev of stream) {
             if (ev.type === 'ERROR') {
               const status = ev.object as unknown as Status;
-              throw new ApiStatusError(
+              throw statusError(
                 status.code ?? 500,
                 status.reason ?? 'Error',
                 status.message ?? 'watch error',
@@ -63,39 +49,34 @@ export function clientControllerApi(client: KubeClient): ControllerApi {
           }
           if (!abort.signal.aborted) handlers.onClose(undefined);
         } catch (err) {
-          if (!abort.signal.aborted) handlers.onClose(translate(err));
+          if (!abort.signal.aborted) handlers.onClose(err);
         }
       })();
       return { stop: () => abort.abort() };
     },
-    create: (r, obj) => call(async () => (await client.create(r, obj)) as never),
-    update: (r, obj) => call(async () => (await client.update(r, obj)) as never),
-    updateStatus: (r, obj) => call(async () => (await client.updateStatus(r, obj)) as never),
-    patch: (r, namespace, name, patch, options) =>
-      call(
-        async () =>
-          (await client.patch(r, name, patch, {
-            ...(namespace ? { namespace } : {}),
-            ...(options?.subresource ? { subresource: options.subresource } : {}),
-          })) as never,
-      ),
-    delete: (r, namespace, name, options) =>
-      call(async () => {
-        await client.delete(r, name, { ...(namespace ? { namespace } : {}), ...options });
-      }),
-    bind: (namespace, podName, nodeName, podUid) =>
-      call(async () => {
-        const pods = { group: '', version: 'v1', resource: 'pods', namespaced: true };
-        await client.transport.json({
-          method: 'POST',
-          path: buildPath(pods, { namespace, name: podName, subresource: 'binding' }),
-          body: {
-            apiVersion: 'v1',
-            kind: 'Binding',
-            metadata: { name: podName, namespace, ...(podUid ? { uid: podUid } : {}) },
-            target: { apiVersion: 'v1', kind: 'Node', name: nodeName },
-          },
-        });
-      }),
+    create: async (r, obj) => (await client.create(r, obj)) as never,
+    update: async (r, obj) => (await client.update(r, obj)) as never,
+    updateStatus: async (r, obj) => (await client.updateStatus(r, obj)) as never,
+    patch: async (r, namespace, name, patch, options) =>
+      (await client.patch(r, name, patch, {
+        ...(namespace ? { namespace } : {}),
+        ...(options?.subresource ? { subresource: options.subresource } : {}),
+      })) as never,
+    delete: async (r, namespace, name, options) => {
+      await client.delete(r, name, { ...(namespace ? { namespace } : {}), ...options });
+    },
+    bind: async (namespace, podName, nodeName, podUid) => {
+      const pods = { group: '', version: 'v1', resource: 'pods', namespaced: true };
+      await client.transport.json({
+        method: 'POST',
+        path: buildPath(pods, { namespace, name: podName, subresource: 'binding' }),
+        body: {
+          apiVersion: 'v1',
+          kind: 'Binding',
+          metadata: { name: podName, namespace, ...(podUid ? { uid: podUid } : {}) },
+          target: { apiVersion: 'v1', kind: 'Node', name: nodeName },
+        },
+      });
+    },
   };
 }

@@ -1,6 +1,7 @@
+import { type ListWatch, runReflector } from '../../client/list-watch.js';
 import type { EventSink } from '../../events.js';
-import type { KubeObject } from '../../kube/index.js';
-import { type ControllerApi, isStatus, type WatchHandle } from './api.js';
+import type { KubeObject, WatchEvent } from '../../kube/index.js';
+import type { ControllerApi } from './api.js';
 import { keyOf } from './objects.js';
 import type { ResourceType } from './resources.js';
 
@@ -22,19 +23,21 @@ function rvNumber(obj: KubeObject): number {
 }
 
 /**
- * A watch-driven cache of one resource type (client-go's shared informer, reduced): list, then
+ * A watch-driven cache of one resource type (client-go's shared informer, reduced) over the
+ * client's reflector (`runReflector`, src/client/list-watch.ts) fed by the ControllerApi: list, then
  * watch from the list's resourceVersion; when the watch ends it re-watches from the last seen
  * version, and when the server answers 410 Gone it relists and reports the difference as events.
  */
 export class Informer<T extends KubeObject> {
   private readonly items = new Map<string, T>();
   private readonly handlers: InformerHandlers<T>[] = [];
-  private lastVersion = '';
-  private watchHandle: WatchHandle | undefined;
+  private reflector: ListWatch | undefined;
   private stopped = false;
+  private markStopped: () => void = () => {};
+  private readonly stopping = new Promise<void>((resolve) => {
+    this.markStopped = resolve;
+  });
   private synced = false;
-  private failures = 0;
-  private timer: NodeJS.Timeout | undefined;
   private readonly indexers = new Map<string, (obj: T) => string[]>();
   private readonly indexes = new Map<string, Map<string, Set<string>>>();
 
@@ -68,7 +71,25 @@ export class Informer<T extends KubeObject> {
 
   /** Lists and starts watching; resolves once the cache holds the initial list. */
   async start(): Promise<void> {
-    await this.relist();
+    this.reflector = runReflector<T>(
+      watchSource(this.api, this.resource),
+      { retryDelayMs: this.options.retryDelayMs ?? 100, maxRetryDelayMs: 5_000 },
+      {
+        onReplace: (items) => this.replace(items),
+        onEvent: (ev) => {
+          if (ev.type !== 'ERROR' && ev.type !== 'BOOKMARK') this.apply(ev.type, ev.object);
+        },
+        onError: (err, retryInMs) =>
+          this.options.events?.emit({
+            code: 'controllers.watch.retry',
+            level: 'debug',
+            message: `watch of ${this.resource.resource} ended: ${err instanceof Error ? err.message : String(err)}; retrying in ${retryInMs} ms`,
+          }),
+      },
+    );
+    if (this.stopped) void this.reflector.stop();
+    // A stop() while the first list is pending ends start() too, as it did before the reflector.
+    await Promise.race([this.reflector.synced, this.stopping]);
     this.synced = true;
   }
 
@@ -103,8 +124,8 @@ export class Informer<T extends KubeObject> {
 
   stop(): void {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.watchHandle?.stop();
+    this.markStopped();
+    void this.reflector?.stop();
   }
 
   private store(key: string, obj: T): void {
@@ -142,11 +163,10 @@ export class Informer<T extends KubeObject> {
     }
   }
 
-  private async relist(): Promise<void> {
-    const result = await this.api.list<T>(this.resource);
-    if (this.stopped) return;
+  /** The complete current set after a (re)list: stores it and reports the difference as events. */
+  private replace(items: T[]): void {
     const seen = new Set<string>();
-    for (const obj of result.items) {
+    for (const obj of items) {
       seen.add(keyOf(obj));
       this.apply('MODIFIED', obj, true);
     }
@@ -155,48 +175,6 @@ export class Informer<T extends KubeObject> {
       this.remove(key);
       this.notify((h) => h.onDelete?.(old));
     }
-    this.lastVersion = result.resourceVersion;
-    await this.watch();
-  }
-
-  private async watch(): Promise<void> {
-    if (this.stopped) return;
-    this.watchHandle = await this.api.watch<T>(
-      this.resource,
-      { resourceVersion: this.lastVersion },
-      {
-        onEvent: (type, obj) => {
-          this.failures = 0;
-          if (obj.metadata.resourceVersion) this.lastVersion = obj.metadata.resourceVersion;
-          if (type === 'BOOKMARK') return;
-          this.apply(type, obj);
-        },
-        onClose: (err) => this.restart(err),
-      },
-    );
-    if (this.stopped) this.watchHandle.stop();
-  }
-
-  private restart(err: unknown): void {
-    if (this.stopped) return;
-    const gone = isStatus(err, 410);
-    const delay = Math.min(5_000, (this.options.retryDelayMs ?? 100) * 2 ** this.failures);
-    this.failures++;
-    if (err && !gone) {
-      this.options.events?.emit({
-        code: 'controllers.watch.retry',
-        level: 'debug',
-        message: `watch of ${this.resource.resource} ended: ${err instanceof Error ? err.message : String(err)}; retrying in ${delay} ms`,
-      });
-    }
-    this.timer = setTimeout(
-      () => {
-        const next = gone ? this.relist() : this.watch();
-        next.catch((e: unknown) => this.restart(e));
-      },
-      gone ? 0 : delay,
-    );
-    this.timer.unref?.();
   }
 
   private apply(type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: T, fromList = false): void {
@@ -238,5 +216,66 @@ export class Informer<T extends KubeObject> {
         });
       }
     }
+  }
+}
+
+/** The ControllerApi's list and callback watch as the reflector's source (a watch is an async stream). */
+function watchSource<T extends KubeObject>(api: ControllerApi, resource: ResourceType) {
+  return {
+    list: () => api.list<T>(resource),
+    watch: (resourceVersion: string, signal: AbortSignal) =>
+      watchEvents<T>(api, resource, resourceVersion, signal),
+  };
+}
+
+async function* watchEvents<T extends KubeObject>(
+  api: ControllerApi,
+  resource: ResourceType,
+  resourceVersion: string,
+  signal: AbortSignal,
+): AsyncGenerator<WatchEvent<T>> {
+  const queue: WatchEvent<T>[] = [];
+  let ended = false;
+  let failure: unknown;
+  let wake: (() => void) | undefined;
+  const handle = await api.watch<T>(
+    resource,
+    { resourceVersion },
+    {
+      onEvent: (type, object) => {
+        queue.push({ type, object });
+        wake?.();
+      },
+      onClose: (err) => {
+        ended = true;
+        failure = err;
+        wake?.();
+      },
+    },
+  );
+  const onAbort = () => {
+    ended = true;
+    wake?.();
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    for (;;) {
+      const next = queue.shift();
+      if (next) {
+        yield next;
+        continue;
+      }
+      if (ended || signal.aborted) {
+        if (failure !== undefined && !signal.aborted) throw failure;
+        return;
+      }
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+      wake = undefined;
+    }
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    handle.stop();
   }
 }

@@ -1,6 +1,7 @@
+import { resources } from '../../client/types.js';
 import type { UntypedObject } from '../../kube/index.js';
 import { ageColumn, ageOf, column, humanDuration, nameColumn, nameOf, num } from './columns.js';
-import type { ResourceDef } from './types.js';
+import { identity, type ResourceDef } from './types.js';
 import {
   checkNonNegativeInt,
   checkPodSpec,
@@ -32,12 +33,8 @@ function jobDuration(obj: UntypedObject, now: Date): string {
 
 /** batch/v1 Job with a status subresource; the selector is generated from the job's uid. */
 export const jobs: ResourceDef = {
-  group: 'batch',
-  version: 'v1',
-  kind: 'Job',
-  plural: 'jobs',
+  ...identity(resources.jobs),
   singular: 'job',
-  namespaced: true,
   shortNames: [],
   categories: ['all'],
   subresources: ['status'],
@@ -112,12 +109,8 @@ export const jobs: ResourceDef = {
 
 /** coordination.k8s.io/v1 Lease (node heartbeats live in kube-node-lease). */
 export const leases: ResourceDef = {
-  group: 'coordination.k8s.io',
-  version: 'v1',
-  kind: 'Lease',
-  plural: 'leases',
+  ...identity(resources.leases),
   singular: 'lease',
-  namespaced: true,
   shortNames: [],
   categories: [],
   subresources: [],

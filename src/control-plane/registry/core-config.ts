@@ -1,6 +1,7 @@
+import { resources } from '../../client/types.js';
 import type { StatusCause, UntypedObject } from '../../kube/index.js';
 import { age, ageColumn, ageOf, column, nameColumn, nameOf, selectorString } from './columns.js';
-import type { ResourceDef } from './types.js';
+import { identity, type ResourceDef } from './types.js';
 import { checkDns1035, checkLabels, ensureRecord, getPath, isRecord } from './validation.js';
 
 const CONFIG_KEY = /^[-._a-zA-Z0-9]+$/;
@@ -56,12 +57,8 @@ function servicePorts(obj: UntypedObject): string {
 
 /** core/v1 Service: a cluster IP is assigned on create and is immutable afterwards. */
 export const services: ResourceDef = {
-  group: '',
-  version: 'v1',
-  kind: 'Service',
-  plural: 'services',
+  ...identity(resources.services),
   singular: 'service',
-  namespaced: true,
   shortNames: ['svc'],
   categories: ['all'],
   subresources: ['status'],
@@ -142,12 +139,8 @@ export const services: ResourceDef = {
 
 /** core/v1 Endpoints. */
 export const endpoints: ResourceDef = {
-  group: '',
-  version: 'v1',
-  kind: 'Endpoints',
-  plural: 'endpoints',
+  ...identity(resources.endpoints),
   singular: 'endpoints',
-  namespaced: true,
   shortNames: ['ep'],
   categories: [],
   subresources: [],
@@ -168,12 +161,8 @@ export const endpoints: ResourceDef = {
 
 /** core/v1 ConfigMap. */
 export const configmaps: ResourceDef = {
-  group: '',
-  version: 'v1',
-  kind: 'ConfigMap',
-  plural: 'configmaps',
+  ...identity(resources.configMaps),
   singular: 'configmap',
-  namespaced: true,
   shortNames: ['cm'],
   categories: [],
   subresources: [],
@@ -184,12 +173,8 @@ export const configmaps: ResourceDef = {
 
 /** core/v1 Secret: `stringData` is folded into base64 `data` on write, as kube-apiserver does. */
 export const secrets: ResourceDef = {
-  group: '',
-  version: 'v1',
-  kind: 'Secret',
-  plural: 'secrets',
+  ...identity(resources.secrets),
   singular: 'secret',
-  namespaced: true,
   shortNames: [],
   categories: [],
   subresources: [],
@@ -229,12 +214,8 @@ export const secrets: ResourceDef = {
 
 /** core/v1 Event. */
 export const events: ResourceDef = {
-  group: '',
-  version: 'v1',
-  kind: 'Event',
-  plural: 'events',
+  ...identity(resources.events),
   singular: 'event',
-  namespaced: true,
   shortNames: ['ev'],
   categories: [],
   subresources: [],
@@ -285,12 +266,8 @@ export const events: ResourceDef = {
 
 /** core/v1 ServiceAccount (a `default` one is created in every namespace). */
 export const serviceaccounts: ResourceDef = {
-  group: '',
-  version: 'v1',
-  kind: 'ServiceAccount',
-  plural: 'serviceaccounts',
+  ...identity(resources.serviceAccounts),
   singular: 'serviceaccount',
-  namespaced: true,
   shortNames: ['sa'],
   categories: [],
   subresources: [],

@@ -1,16 +1,13 @@
+import { resources } from '../../client/types.js';
 import type { StatusCause, UntypedObject } from '../../kube/index.js';
 import { age, ageColumn, ageOf, column, nameColumn, nameOf } from './columns.js';
-import type { ResourceDef } from './types.js';
+import { identity, type ResourceDef } from './types.js';
 import { checkLabelName, checkPodSpec, ensureRecord, getPath, isRecord } from './validation.js';
 
 /** core/v1 Namespace: cluster-scoped; `status.phase` Active until deletion starts. */
 export const namespaces: ResourceDef = {
-  group: '',
-  version: 'v1',
-  kind: 'Namespace',
-  plural: 'namespaces',
+  ...identity(resources.namespaces),
   singular: 'namespace',
-  namespaced: false,
   shortNames: ['ns'],
   categories: [],
   subresources: ['status'],
@@ -60,12 +57,8 @@ function nodeAddress(obj: UntypedObject, type: string): string {
 
 /** core/v1 Node: cluster-scoped; written by the node agent (its own object and status only). */
 export const nodes: ResourceDef = {
-  group: '',
-  version: 'v1',
-  kind: 'Node',
-  plural: 'nodes',
+  ...identity(resources.nodes),
   singular: 'node',
-  namespaced: false,
   shortNames: ['no'],
   categories: [],
   subresources: ['status'],
@@ -197,12 +190,8 @@ export function podDisplayStatus(obj: UntypedObject): string {
 
 /** core/v1 Pod, with status, binding, log and exec subresources. */
 export const pods: ResourceDef = {
-  group: '',
-  version: 'v1',
-  kind: 'Pod',
-  plural: 'pods',
+  ...identity(resources.pods),
   singular: 'pod',
-  namespaced: true,
   shortNames: ['po'],
   categories: ['all'],
   subresources: ['status', 'binding', 'log', 'exec'],

@@ -1,3 +1,4 @@
+import type { KindedResourceType } from '../../client/types.js';
 import type { StatusCause, UntypedObject } from '../../kube/index.js';
 
 /** One column of a `get` table; `priority: 1` columns only show with `-o wide`. */
@@ -45,4 +46,14 @@ export interface ResourceDef {
 /** `apiVersion` string of a resource: `v1` for core, `group/version` otherwise. */
 export function apiVersionOf(def: Pick<ResourceDef, 'group' | 'version'>): string {
   return def.group ? `${def.group}/${def.version}` : def.version;
+}
+
+/**
+ * A ResourceDef's identity (group, version, kind, plural, scope) from the client's resource table
+ * (src/client/types.ts), the one list of kinds and paths; the registry adds only what the server needs.
+ */
+export function identity(
+  r: KindedResourceType,
+): Pick<ResourceDef, 'group' | 'version' | 'kind' | 'plural' | 'namespaced'> {
+  return { group: r.group, version: r.version, kind: r.kind, plural: r.resource, namespaced: r.namespaced };
 }

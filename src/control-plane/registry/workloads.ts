@@ -1,3 +1,4 @@
+import { resources } from '../../client/types.js';
 import type { StatusCause, UntypedObject } from '../../kube/index.js';
 import {
   ageColumn,
@@ -10,7 +11,7 @@ import {
   selectorString,
 } from './columns.js';
 import { defaultPodSpec } from './core-nodes-pods.js';
-import type { ResourceDef, TableColumn } from './types.js';
+import { identity, type ResourceDef, type TableColumn } from './types.js';
 import {
   checkLabels,
   checkNonNegativeInt,
@@ -72,12 +73,8 @@ const replicaScale = { specReplicas: 'replicas', statusReplicas: 'replicas' } as
 
 /** apps/v1 Deployment with status and scale subresources. */
 export const deployments: ResourceDef = {
-  group: 'apps',
-  version: 'v1',
-  kind: 'Deployment',
-  plural: 'deployments',
+  ...identity(resources.deployments),
   singular: 'deployment',
-  namespaced: true,
   shortNames: ['deploy'],
   categories: ['all'],
   subresources: ['status', 'scale'],
@@ -129,12 +126,8 @@ export const deployments: ResourceDef = {
 
 /** apps/v1 ReplicaSet with status and scale subresources. */
 export const replicasets: ResourceDef = {
-  group: 'apps',
-  version: 'v1',
-  kind: 'ReplicaSet',
-  plural: 'replicasets',
+  ...identity(resources.replicaSets),
   singular: 'replicaset',
-  namespaced: true,
   shortNames: ['rs'],
   categories: ['all'],
   subresources: ['status', 'scale'],
@@ -166,12 +159,8 @@ export const replicasets: ResourceDef = {
 
 /** apps/v1 DaemonSet with a status subresource. */
 export const daemonsets: ResourceDef = {
-  group: 'apps',
-  version: 'v1',
-  kind: 'DaemonSet',
-  plural: 'daemonsets',
+  ...identity(resources.daemonSets),
   singular: 'daemonset',
-  namespaced: true,
   shortNames: ['ds'],
   categories: ['all'],
   subresources: ['status'],

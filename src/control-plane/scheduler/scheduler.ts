@@ -1,7 +1,8 @@
+import { isStatus } from '../../client/api-error.js';
 import type { EventSink } from '../../events.js';
 import { silentEvents } from '../../events.js';
 import type { Node, Pod } from '../../kube/index.js';
-import { type ControllerApi, isStatus } from '../machinery/api.js';
+import type { ControllerApi } from '../machinery/api.js';
 import { type Clock, formatTime, systemClock } from '../machinery/clock.js';
 import { EventRecorder } from '../machinery/event-recorder.js';
 import type { InformerSet } from '../machinery/informers.js';

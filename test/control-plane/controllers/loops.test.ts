@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { statusError } from '../../../src/client/api-error.js';
 import { type ControlLoops, startControllers } from '../../../src/control-plane/controllers/start.js';
 import { WorkQueue } from '../../../src/control-plane/controllers/work-queue.js';
-import { ApiStatusError } from '../../../src/control-plane/machinery/api.js';
 import { Informer } from '../../../src/control-plane/machinery/informer.js';
 import { resourceTypes } from '../../../src/control-plane/machinery/resources.js';
 import type { Deployment, KubeObject, Node, Pod } from '../../../src/kube/index.js';
@@ -69,7 +69,7 @@ describe('Informer', () => {
     await api.create(cm, { metadata: { name: 'three', namespace: 'default' } } as KubeObject);
     await waitFor('three after re-watch', async () => inf.get('default/three'));
     api.compacted = Number.MAX_SAFE_INTEGER;
-    api.closeWatches(new ApiStatusError(410, 'Expired', 'too old'));
+    api.closeWatches(statusError(410, 'Expired', 'too old'));
     await api.delete(cm, 'default', 'one');
     api.compacted = 0;
     await waitFor('relist drops one', async () => !inf.get('default/one'));
