@@ -1,6 +1,6 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import ssh2 from 'ssh2';
 import type { Ec2Api } from '../aws/ec2.js';
 import { isAwsError } from '../aws/errors.js';
 import { CLUSTER_TAG } from '../aws/types.js';
@@ -16,13 +16,57 @@ export interface SshKeyPair {
   readonly privateKey: string;
 }
 
+function sshString(data: Buffer | string): Buffer {
+  const body = typeof data === 'string' ? Buffer.from(data) : data;
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(body.length);
+  return Buffer.concat([len, body]);
+}
+
+function uint32(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n >>> 0);
+  return b;
+}
+
 /**
- * Generates an ed25519 key pair in OpenSSH formats with ssh2's own key generation, which both
- * `ssh` and the ssh2 library read.
+ * Generates an ed25519 key pair with node:crypto and encodes it the way OpenSSH writes it
+ * (`openssh-key-v1`), which both `ssh` and the ssh2 library read. Not ssh2's own
+ * `utils.generateKeyPairSync`: about 1 in 200 of its ed25519 public keys lose a leading zero byte
+ * (31-byte keys), which EC2's ImportKeyPair rejects as not OpenSSH format.
  */
 export function buildSshKeyPair(comment: string): SshKeyPair {
-  const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment });
-  return { publicKey: pair.public, privateKey: pair.private };
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  const jwk = privateKey.export({ format: 'jwk' });
+  const seed = Buffer.from(jwk.d ?? '', 'base64url');
+  const pub = Buffer.from((publicKey.export({ format: 'jwk' }).x ?? '') as string, 'base64url');
+  const pubBlob = Buffer.concat([sshString('ssh-ed25519'), sshString(pub)]);
+  const check = randomBytes(4).readUInt32BE();
+  let priv = Buffer.concat([
+    uint32(check),
+    uint32(check),
+    sshString('ssh-ed25519'),
+    sshString(pub),
+    sshString(Buffer.concat([seed, pub])),
+    sshString(comment),
+  ]);
+  const pad: number[] = [];
+  for (let i = 1; (priv.length + pad.length) % 8 !== 0; i++) pad.push(i);
+  priv = Buffer.concat([priv, Buffer.from(pad)]);
+  const body = Buffer.concat([
+    Buffer.from('openssh-key-v1\0'),
+    sshString('none'),
+    sshString('none'),
+    sshString(''),
+    uint32(1),
+    sshString(pubBlob),
+    sshString(priv),
+  ]).toString('base64');
+  const lines = body.match(/.{1,70}/g) ?? [];
+  return {
+    publicKey: `ssh-ed25519 ${pubBlob.toString('base64')} ${comment}`,
+    privateKey: `-----BEGIN OPENSSH PRIVATE KEY-----\n${lines.join('\n')}\n-----END OPENSSH PRIVATE KEY-----\n`,
+  };
 }
 
 /** Options of `ensureKeyPair`. */

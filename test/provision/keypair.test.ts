@@ -42,6 +42,19 @@ describe('ed25519 key pairs', () => {
     expect(Array.isArray(parsed) ? parsed[0]?.type : (parsed as { type: string }).type).toBe('ssh-ed25519');
   });
 
+  it('always encodes a 32-byte ed25519 public key (ssh2 generation dropped leading zero bytes)', () => {
+    // About 1 key in 200 from ssh2's generateKeyPairSync had a 31-byte key; 2,000 keys make a
+    // regression all but certain to show.
+    for (let i = 0; i < 2_000; i++) {
+      const [type, blob, comment] = buildSshKeyPair('k').publicKey.split(' ');
+      expect(type).toBe('ssh-ed25519');
+      expect(comment).toBe('k');
+      const raw = Buffer.from(blob ?? '', 'base64');
+      expect(raw.length).toBe(51);
+      expect(raw.readUInt32BE(15)).toBe(32);
+    }
+  });
+
   it('generates once into <state>/<cluster>/ with 0600, imports tagged, and is idempotent', async () => {
     const { keys, ec2 } = fakeEc2();
     const events = new RecordingEvents();
