@@ -4,7 +4,8 @@ import { networkInterfaces } from 'node:os';
 import { UsageError } from '../errors.js';
 import { type EventSink, silentEvents } from '../events.js';
 import { parseListen } from '../listen.js';
-import { DEFAULT_SERVICE_CIDR, ipv4ToNumber, parseServiceRange } from './api/cluster-ips.js';
+import { ipv4ToNumber } from '../net/ipv4.js';
+import { DEFAULT_SERVICE_CIDR, parseServiceRange } from './api/cluster-ips.js';
 import { type ApiServer, buildApiServer } from './api/server.js';
 import { parseTokenFile } from './auth/token-file.js';
 import {

@@ -19,11 +19,19 @@ import { byNamespace, byOwner, type InformerSet, orphansByNamespace } from '../m
 import { matchesMap } from '../machinery/labels.js';
 import { controllerOf, getCondition, keyOf } from '../machinery/objects.js';
 import type { ResourceName } from '../machinery/resources.js';
-import type { Action } from './actions.js';
+import { type Action, deleteAction } from './actions.js';
 import { applyActions } from './apply-actions.js';
 import { reconcileDaemonSet } from './daemonset-reconcile.js';
 import { reconcileDeployment } from './deployment-reconcile.js';
 import { reconcileEndpoints } from './endpoints-reconcile.js';
+import {
+  MANAGED_BY,
+  MANAGED_BY_LABEL,
+  reconcileEndpointSlices,
+  SERVICE_NAME_LABEL,
+  slicesOf,
+  zonesOf,
+} from './endpointslice-reconcile.js';
 import { collectGarbage, type OwnedObject } from './garbage-collector.js';
 import { reconcileJob } from './job-reconcile.js';
 import { buildNodeIpamRange, type NodeIpamOptions, reconcileNodeCidrs } from './node-ipam.js';
@@ -35,6 +43,7 @@ import {
 } from './node-lifecycle.js';
 import { reconcileReplicaSet } from './replicaset-reconcile.js';
 import { ControllerRunner, type ReconcileResult } from './runner.js';
+import { reconcileLoadBalancerStatus } from './service-lb-status.js';
 import { hasLeaseShape, hasNodeShape, hasOwnershipShape, hasPodShape } from './well-formed.js';
 
 export interface ControllerManagerOptions {
@@ -98,6 +107,7 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
     daemonset: inf.daemonsets,
     job: inf.jobs,
     endpoints: inf.services,
+    endpointslice: inf.services,
   };
   const make = (name: string, reconcile: (key: string) => Promise<ReconcileResult | undefined>) => {
     const onError = async (key: string, err: unknown, failures: number) => {
@@ -163,11 +173,39 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
 
   const endpointsController = make('endpoints', async (key) => {
     const svc = inf.services.get(key) as Obj<Service> | undefined;
-    if (!svc) return undefined;
+    const current = inf.endpoints.get(key) as Endpoints | undefined;
+    if (!svc) {
+      // As upstream: the Endpoints of a deleted Service go with it.
+      if (current) await apply([deleteAction('endpoints', current)]);
+      return undefined;
+    }
     const pods = inf.pods.byIndex(byNamespace, svc.metadata.namespace ?? '') as Pod[];
-    await apply(reconcileEndpoints(svc, pods, inf.endpoints.get(key) as Endpoints | undefined));
+    await apply(reconcileEndpoints(svc, pods, current));
     return undefined;
   });
+
+  // Same triggers as the Endpoints controller (enqueueService), its own queue and retries.
+  const sliceController = make('endpointslice', async (key) => {
+    const [namespace = '', name = ''] = key.split('/');
+    const svc = inf.services.get(key) as Obj<Service> | undefined;
+    const pods = inf.pods.byIndex(byNamespace, namespace) as Pod[];
+    const slices = slicesOf(namespace, name, inf.endpointslices.byIndex(byNamespace, namespace));
+    await apply(reconcileEndpointSlices(svc, pods, zonesOf(inf.nodes.list()), slices));
+    return undefined;
+  });
+  // One key: every LoadBalancer Service gets the same node addresses (ServiceLB style).
+  const lbController = make('service-lb', async () => {
+    await applyEach(
+      'service-lb',
+      reconcileLoadBalancerStatus(inf.services.list(), inf.nodes.list().filter(hasNodeShape) as Node[]),
+    );
+    return undefined;
+  });
+  const enqueueService = (key: string) => {
+    endpointsController.enqueue(key);
+    sliceController.enqueue(key);
+    lbController.enqueue('all');
+  };
 
   const health: NodeHealth = new Map();
   const nodeController = make('node-lifecycle', async () => {
@@ -228,8 +266,18 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
   inf.deployments.addHandlers(self(deployController));
   inf.daemonsets.addHandlers(self(dsController));
   inf.jobs.addHandlers(self(jobController));
-  inf.services.addHandlers(self(endpointsController));
+  inf.services.addHandlers({
+    onAdd: (o) => enqueueService(keyOf(o)),
+    onUpdate: (o) => enqueueService(keyOf(o)),
+    onDelete: (o) => enqueueService(keyOf(o)),
+  });
   inf.endpoints.addHandlers({ onDelete: (o) => endpointsController.enqueue(keyOf(o)) });
+  const sliceOwner = (o: KubeObject) => {
+    const svc = o.metadata.labels?.[SERVICE_NAME_LABEL];
+    if (svc && o.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY)
+      sliceController.enqueue(`${o.metadata.namespace}/${svc}`);
+  };
+  inf.endpointslices.addHandlers({ onUpdate: sliceOwner, onDelete: sliceOwner });
 
   const onPod = (pod: KubeObject, old?: KubeObject) => {
     for (const p of old ? [pod, old] : [pod]) {
@@ -241,8 +289,7 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
           rsController.enqueue(keyOf(rs));
       }
       for (const svc of inf.services.byIndex(byNamespace, p.metadata.namespace ?? '') as Service[]) {
-        if (svc.spec.selector && matchesMap(svc.spec.selector, p.metadata.labels))
-          endpointsController.enqueue(keyOf(svc));
+        if (svc.spec.selector && matchesMap(svc.spec.selector, p.metadata.labels)) enqueueService(keyOf(svc));
       }
     }
   };
@@ -272,6 +319,8 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
     onAdd: () => ipamController.enqueue('all'),
     onDelete: () => ipamController.enqueue('all'),
   });
+  const lbSoon = () => lbController.enqueue('all');
+  inf.nodes.addHandlers({ onAdd: lbSoon, onUpdate: lbSoon, onDelete: lbSoon });
   inf.nodes.addHandlers({
     onAdd: allDaemonSets,
     onDelete: () => {
@@ -296,11 +345,16 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
     [inf.daemonsets, dsController],
     [inf.jobs, jobController],
     [inf.services, endpointsController],
+    [inf.services, sliceController],
   ] as const) {
     for (const o of informer.list()) runner.enqueue(keyOf(o));
   }
+  // Slices and Endpoints whose Service went while no controller ran.
+  for (const s of inf.endpointslices.list()) sliceOwner(s);
+  for (const e of inf.endpoints.list()) endpointsController.enqueue(keyOf(e));
   nodeController.enqueue('all');
   ipamController.enqueue('all');
+  lbController.enqueue('all');
   gcController.enqueue('all');
   return {
     async stop() {
