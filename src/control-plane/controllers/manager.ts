@@ -3,35 +3,23 @@ import { silentEvents } from '../../events.js';
 import type {
   DaemonSet,
   Deployment,
-  Endpoints,
   Job,
   KubeObject,
   Lease,
   Node,
   Pod,
   ReplicaSet,
-  Service,
 } from '../../kube/index.js';
 import type { ControllerApi } from '../machinery/api.js';
 import { type Clock, parseTime, systemClock } from '../machinery/clock.js';
 import { EventRecorder } from '../machinery/event-recorder.js';
 import { byNamespace, byOwner, type InformerSet, orphansByNamespace } from '../machinery/informers.js';
-import { matchesMap } from '../machinery/labels.js';
 import { controllerOf, getCondition, keyOf } from '../machinery/objects.js';
 import type { ResourceName } from '../machinery/resources.js';
-import { type Action, deleteAction } from './actions.js';
+import type { Action } from './actions.js';
 import { applyActions } from './apply-actions.js';
 import { reconcileDaemonSet } from './daemonset-reconcile.js';
 import { reconcileDeployment } from './deployment-reconcile.js';
-import { reconcileEndpoints } from './endpoints-reconcile.js';
-import {
-  MANAGED_BY,
-  MANAGED_BY_LABEL,
-  reconcileEndpointSlices,
-  SERVICE_NAME_LABEL,
-  slicesOf,
-  zonesOf,
-} from './endpointslice-reconcile.js';
 import { collectGarbage, type OwnedObject } from './garbage-collector.js';
 import { reconcileJob } from './job-reconcile.js';
 import { buildNodeIpamRange, type NodeIpamOptions, reconcileNodeCidrs } from './node-ipam.js';
@@ -43,7 +31,7 @@ import {
 } from './node-lifecycle.js';
 import { reconcileReplicaSet } from './replicaset-reconcile.js';
 import { ControllerRunner, type ReconcileResult } from './runner.js';
-import { reconcileLoadBalancerStatus } from './service-lb-status.js';
+import { registerServiceControllers } from './service-controllers.js';
 import { hasLeaseShape, hasNodeShape, hasOwnershipShape, hasPodShape } from './well-formed.js';
 
 export interface ControllerManagerOptions {
@@ -171,41 +159,7 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
     return undefined;
   });
 
-  const endpointsController = make('endpoints', async (key) => {
-    const svc = inf.services.get(key) as Obj<Service> | undefined;
-    const current = inf.endpoints.get(key) as Endpoints | undefined;
-    if (!svc) {
-      // As upstream: the Endpoints of a deleted Service go with it.
-      if (current) await apply([deleteAction('endpoints', current)]);
-      return undefined;
-    }
-    const pods = inf.pods.byIndex(byNamespace, svc.metadata.namespace ?? '') as Pod[];
-    await apply(reconcileEndpoints(svc, pods, current));
-    return undefined;
-  });
-
-  // Same triggers as the Endpoints controller (enqueueService), its own queue and retries.
-  const sliceController = make('endpointslice', async (key) => {
-    const [namespace = '', name = ''] = key.split('/');
-    const svc = inf.services.get(key) as Obj<Service> | undefined;
-    const pods = inf.pods.byIndex(byNamespace, namespace) as Pod[];
-    const slices = slicesOf(namespace, name, inf.endpointslices.byIndex(byNamespace, namespace));
-    await apply(reconcileEndpointSlices(svc, pods, zonesOf(inf.nodes.list()), slices));
-    return undefined;
-  });
-  // One key: every LoadBalancer Service gets the same node addresses (ServiceLB style).
-  const lbController = make('service-lb', async () => {
-    await applyEach(
-      'service-lb',
-      reconcileLoadBalancerStatus(inf.services.list(), inf.nodes.list().filter(hasNodeShape) as Node[]),
-    );
-    return undefined;
-  });
-  const enqueueService = (key: string) => {
-    endpointsController.enqueue(key);
-    sliceController.enqueue(key);
-    lbController.enqueue('all');
-  };
+  const services = registerServiceControllers({ informers: inf, make, apply, applyEach });
 
   const health: NodeHealth = new Map();
   const nodeController = make('node-lifecycle', async () => {
@@ -266,18 +220,6 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
   inf.deployments.addHandlers(self(deployController));
   inf.daemonsets.addHandlers(self(dsController));
   inf.jobs.addHandlers(self(jobController));
-  inf.services.addHandlers({
-    onAdd: (o) => enqueueService(keyOf(o)),
-    onUpdate: (o) => enqueueService(keyOf(o)),
-    onDelete: (o) => enqueueService(keyOf(o)),
-  });
-  inf.endpoints.addHandlers({ onDelete: (o) => endpointsController.enqueue(keyOf(o)) });
-  const sliceOwner = (o: KubeObject) => {
-    const svc = o.metadata.labels?.[SERVICE_NAME_LABEL];
-    if (svc && o.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY)
-      sliceController.enqueue(`${o.metadata.namespace}/${svc}`);
-  };
-  inf.endpointslices.addHandlers({ onUpdate: sliceOwner, onDelete: sliceOwner });
 
   const onPod = (pod: KubeObject, old?: KubeObject) => {
     for (const p of old ? [pod, old] : [pod]) {
@@ -287,9 +229,6 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
       if (!controllerOf(p)) {
         for (const rs of inf.replicasets.byIndex(byNamespace, p.metadata.namespace ?? ''))
           rsController.enqueue(keyOf(rs));
-      }
-      for (const svc of inf.services.byIndex(byNamespace, p.metadata.namespace ?? '') as Service[]) {
-        if (svc.spec.selector && matchesMap(svc.spec.selector, p.metadata.labels)) enqueueService(keyOf(svc));
       }
     }
   };
@@ -319,8 +258,6 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
     onAdd: () => ipamController.enqueue('all'),
     onDelete: () => ipamController.enqueue('all'),
   });
-  const lbSoon = () => lbController.enqueue('all');
-  inf.nodes.addHandlers({ onAdd: lbSoon, onUpdate: lbSoon, onDelete: lbSoon });
   inf.nodes.addHandlers({
     onAdd: allDaemonSets,
     onDelete: () => {
@@ -344,17 +281,12 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
     [inf.deployments, deployController],
     [inf.daemonsets, dsController],
     [inf.jobs, jobController],
-    [inf.services, endpointsController],
-    [inf.services, sliceController],
   ] as const) {
     for (const o of informer.list()) runner.enqueue(keyOf(o));
   }
-  // Slices and Endpoints whose Service went while no controller ran.
-  for (const s of inf.endpointslices.list()) sliceOwner(s);
-  for (const e of inf.endpoints.list()) endpointsController.enqueue(keyOf(e));
+  services.enqueueAll();
   nodeController.enqueue('all');
   ipamController.enqueue('all');
-  lbController.enqueue('all');
   gcController.enqueue('all');
   return {
     async stop() {
