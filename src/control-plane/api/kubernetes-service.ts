@@ -1,5 +1,5 @@
 import type { UntypedObject } from '../../kube/index.js';
-import { findResource } from '../registry/index.js';
+import { findResource, type ResourceDef } from '../registry/index.js';
 import { isRecord } from '../registry/validation.js';
 import { firstServiceIp } from './cluster-ips.js';
 import type { ApiContext } from './context.js';
@@ -49,6 +49,18 @@ export function buildKubernetesEndpoints(endpoint: ApiServerEndpoint): UntypedOb
   };
 }
 
+/** The EndpointSlice kube-apiserver writes next to those Endpoints (only the service-name label). Pure. */
+export function buildKubernetesEndpointSlice(endpoint: ApiServerEndpoint): UntypedObject {
+  return {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { name: NAME, namespace: NAMESPACE, labels: { 'kubernetes.io/service-name': NAME } },
+    addressType: 'IPv4',
+    endpoints: [{ addresses: [endpoint.address], conditions: { ready: true } }],
+    ports: [{ name: 'https', port: endpoint.port, protocol: 'TCP' }],
+  };
+}
+
 function same(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
@@ -69,7 +81,8 @@ function ignoreRaces(err: unknown): void {
 /**
  * One pass of kube-apiserver's kubernetes-service controller: creates the `kubernetes` Service in
  * `default` (the first address of the service range, port 443 → the API server's port) and its
- * Endpoints (this server's advertised address), and puts back ports or addresses someone changed.
+ * Endpoints and EndpointSlice (this server's advertised address), and puts back ports or
+ * addresses someone changed.
  * Idempotent; a deleted Service or Endpoints is recreated by the next pass.
  */
 export async function reconcileKubernetesService(
@@ -92,17 +105,32 @@ export async function reconcileKubernetesService(
       spec: { ...(isRecord(cur.spec) ? cur.spec : {}), type: 'ClusterIP', ports: spec.ports },
     })).catch(ignoreRaces);
   }
-  const want = buildKubernetesEndpoints(endpoint);
-  const ep = await ctx.resources.get(epDef, NAMESPACE, NAME);
-  if (!ep) {
-    await createObject(ctx, epDef, NAMESPACE, want).catch(ignoreRaces);
-  } else if (!same(ep.subsets, want.subsets)) {
-    await updateObject(ctx, epDef, NAMESPACE, NAME, undefined, (cur) => ({
-      ...cur,
-      metadata: { ...cur.metadata, labels: { ...cur.metadata?.labels, ...want.metadata?.labels } },
-      subsets: want.subsets,
-    })).catch(ignoreRaces);
+  await ensureContent(ctx, epDef, buildKubernetesEndpoints(endpoint), ['subsets']);
+  const sliceDef = findResource('discovery.k8s.io', 'v1', 'endpointslices')!;
+  await ensureContent(ctx, sliceDef, buildKubernetesEndpointSlice(endpoint), ['endpoints', 'ports']);
+}
+
+/** Creates `want`, or puts back its `fields` (and labels) when the stored object differs. */
+async function ensureContent(
+  ctx: ApiContext,
+  def: ResourceDef,
+  want: UntypedObject,
+  fields: readonly string[],
+): Promise<void> {
+  const cur = await ctx.resources.get(def, NAMESPACE, NAME);
+  if (!cur) {
+    await createObject(ctx, def, NAMESPACE, want).catch(ignoreRaces);
+    return;
   }
+  if (fields.every((f) => same(cur[f], want[f]))) return;
+  await updateObject(ctx, def, NAMESPACE, NAME, undefined, (now) => {
+    const next: UntypedObject = {
+      ...now,
+      metadata: { ...now.metadata, labels: { ...now.metadata?.labels, ...want.metadata?.labels } },
+    };
+    for (const f of fields) next[f] = want[f];
+    return next;
+  }).catch(ignoreRaces);
 }
 
 /** Period of the controller, as kube-apiserver's endpoint reconciler interval. */

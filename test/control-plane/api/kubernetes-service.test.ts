@@ -43,6 +43,14 @@ describe('the kubernetes Service', () => {
       { addresses: [{ ip: '127.0.0.1' }], ports: [{ name: 'https', port: srv.port, protocol: 'TCP' }] },
     ]);
     expect(ep.metadata.labels['endpointslice.kubernetes.io/skip-mirror']).toBe('true');
+    const slice = await eventually(async () => {
+      const r = await call('GET', '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices/kubernetes');
+      return r.status === 200 ? r.body : undefined;
+    });
+    expect(slice.metadata.labels).toEqual({ 'kubernetes.io/service-name': 'kubernetes' });
+    expect(slice.addressType).toBe('IPv4');
+    expect(slice.endpoints).toEqual([{ addresses: ['127.0.0.1'], conditions: { ready: true } }]);
+    expect(slice.ports).toEqual([{ name: 'https', port: srv.port, protocol: 'TCP' }]);
   });
 
   it('keeps its address from other Services', async () => {
@@ -86,5 +94,8 @@ describe('the kubernetes Service', () => {
     });
     expect((await call('DELETE', `${BASE}/endpoints/kubernetes`)).status).toBe(200);
     await eventually(endpointsNow);
+    const slicePath = '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices/kubernetes';
+    expect((await call('DELETE', slicePath)).status).toBe(200);
+    await eventually(async () => ((await call('GET', slicePath)).status === 200 ? true : undefined));
   });
 });
