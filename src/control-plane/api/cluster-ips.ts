@@ -95,6 +95,9 @@ export function allocateClusterIp(
     }
     return;
   }
+  // Single-stack IPv4, as kube-apiserver defaults a Service on an IPv4-only cluster.
+  spec.ipFamilyPolicy ??= 'SingleStack';
+  spec.ipFamilies ??= ['IPv4'];
   const listed = Array.isArray(spec.clusterIPs) ? spec.clusterIPs : undefined;
   if ((spec.clusterIP === undefined || spec.clusterIP === '') && typeof listed?.[0] === 'string')
     spec.clusterIP = listed[0];

@@ -46,6 +46,8 @@ describe('cluster IP allocation', () => {
     expect(lastOctet(ip)).toBeGreaterThan(16); // outside the static band .1-.16
     expect(lastOctet(ip)).toBeLessThan(63); // not the broadcast address
     expect(a.body.spec.clusterIPs).toEqual([ip]);
+    expect(a.body.spec.ipFamilies).toEqual(['IPv4']);
+    expect(a.body.spec.ipFamilyPolicy).toBe('SingleStack');
     const headless = await call('POST', SVC, service('headless', { clusterIP: 'None' }));
     expect(headless.status).toBe(201);
     expect(headless.body.spec.clusterIPs).toEqual(['None']);
