@@ -7,18 +7,14 @@ import { readFileSync } from 'node:fs';
 import type { KubeClient } from '../../../client/client.js';
 import { type ListWatch, runListWatch } from '../../../client/list-watch.js';
 import { type ResourceType, resources } from '../../../client/types.js';
-import { cidrContains, parseCidr } from '../../../config/cidr.js';
+import { cidrContains, formatCidr, parseCidr } from '../../../config/cidr.js';
 import { type EventSink, silentEvents } from '../../../events.js';
 import type { Endpoints, KubeObject, Service } from '../../../kube/index.js';
 import { DnsServer } from './dns-server.js';
 import { UpstreamForwarder } from './forwarder.js';
+import { HOST_RESOLV_CONF } from './host-resolv.js';
 import { ClusterZone } from './records.js';
 import { parseResolvConf, type ResolvConf } from './resolv-conf.js';
-
-/** Where the host's resolvers are read from. */
-export const HOST_RESOLV_CONF = '/etc/resolv.conf';
-/** systemd-resolved's list of the real upstreams, for when /etc/resolv.conf names only its stub. */
-export const RESOLVED_UPSTREAM_CONF = '/run/systemd/resolve/resolv.conf';
 
 /** Options of `ClusterDns`. */
 export interface ClusterDnsOptions {
@@ -39,6 +35,12 @@ export interface ClusterDnsOptions {
 
 function key(o: KubeObject): string {
   return `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+}
+
+/** The pods' gateway (the bridge's address, where the DNS listens): the block's first host address. */
+export function podGateway(nodeCidr: string | undefined): string | undefined {
+  const parsed = parseCidr(nodeCidr ?? '');
+  return parsed ? formatCidr({ base: parsed.cidr.base + 1, prefix: 32 }).replace(/\/32$/, '') : undefined;
 }
 
 /** True for an IPv4 address inside `cidr` or in 127.0.0.0/8 (IPv4-mapped IPv6 forms included). */

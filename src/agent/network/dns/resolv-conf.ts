@@ -70,7 +70,8 @@ function mergeOptions(base: readonly string[], extra: readonly string[]): string
  * nameservers, searches and options are appended, options replacing those of the same name.
  */
 export function buildPodResolvConf(pod: Pod, ctx: PodDnsContext): ResolvConf {
-  const spec = pod.spec as Pod['spec'] & { dnsPolicy?: unknown; dnsConfig?: unknown };
+  // Stored objects are trusted to be validated, and still read defensively: nothing here may throw.
+  const spec = pod.spec as Omit<Pod['spec'], 'dnsPolicy' | 'dnsConfig'> & { dnsPolicy?: unknown; dnsConfig?: unknown };
   const policy = typeof spec.dnsPolicy === 'string' ? spec.dnsPolicy : 'ClusterFirst';
   const zone = ctx.zone ?? 'cluster.local';
   const ns = pod.metadata.namespace ?? 'default';
