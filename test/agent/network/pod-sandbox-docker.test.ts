@@ -10,6 +10,7 @@ import { HostNetwork, removePodNetwork } from '../../../src/agent/network/host-n
 import { IpKernelNetwork } from '../../../src/agent/network/kernel.js';
 import { PodSandboxes, SANDBOX_CONTAINER } from '../../../src/agent/network/pod-sandbox.js';
 import { DockerRuntime } from '../../../src/agent/runtime/docker-runtime.js';
+import { PAUSE_IMAGE } from '../../../src/agent/runtime/pause-image.js';
 import { cleanupVolumes } from '../../../src/agent/volumes.js';
 import { KubeClient, type Pod, resources } from '../../../src/client/index.js';
 import { RecordingEvents } from '../../../src/events.js';
@@ -45,8 +46,8 @@ const makeAgent = () => {
     kernel,
     dataDir,
     nodeCidr: () => host.nodeCidr(),
-    sandboxImage: dockerd.busyboxImage,
-    sandboxCommand: ['sleep', '2147483647'],
+    // The image the agent builds on the node itself (no registry).
+    sandboxImage: PAUSE_IMAGE,
     dns: { hostResolvConf: () => parseResolvConf('nameserver 192.0.2.53\nsearch corp.example\n') },
     events,
   });
