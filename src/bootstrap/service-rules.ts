@@ -53,7 +53,9 @@ export function shellCommandRunner(shell: RemoteShell): CommandRunner {
  * other device and rule (Docker's included) stays. A host without `ip` or `iptables-save` has none.
  */
 export async function removeHostPodNetwork(shell: RemoteShell): Promise<void> {
-  const tools = await shell.exec('command -v ip >/dev/null 2>&1 && command -v iptables-save >/dev/null 2>&1 && echo yes');
+  const tools = await shell.exec(
+    'command -v ip >/dev/null 2>&1 && command -v iptables-save >/dev/null 2>&1 && echo yes',
+  );
   if (tools.stdout.trim() !== 'yes') return;
   await removePodNetwork(new IpKernelNetwork(shellCommandRunner(shell)));
 }
