@@ -32,10 +32,12 @@ export interface BootstrapInventoryOptions extends InventoryAccessOptions {
   /** The pod range: the control plane gives each node a block of it. @default 10.244.0.0/16 with /24 blocks */
   readonly podNetwork?: PodNetworkSettings;
   /**
-   * Docker agents run the pod network (sandbox per pod, bridge, VXLAN) in `podNetwork`. Their
-   * sandbox image (registry.k8s.io/pause) must be pullable or loaded on the hosts. @default false
+   * Docker agents run the pod network (sandbox per pod, bridge, VXLAN, cluster DNS) in
+   * `podNetwork`. The sandbox image is built on each host, so no registry is needed. @default true
    */
   readonly agentPodNetwork?: boolean;
+  /** Agents program Services into their host's kernel (the iptables service proxy). @default true */
+  readonly agentServiceProxy?: boolean;
   /** @default 6443 */
   readonly apiPort?: number;
   /** Address the API server binds. @default `0.0.0.0:<apiPort>` */
@@ -227,10 +229,7 @@ export async function bootstrapInventory(
           nodePath,
           internalIp: host.address,
           runtime: inv.runtime,
-          // Only when asked: the sandbox image must be pullable (or loaded) on the hosts.
-          ...(inv.runtime === 'docker' && options.agentPodNetwork
-            ? { podNetwork: true, clusterCidr: podNetwork.podCidr }
-            : {}),
+          ...agentNetworkOptions(inv.runtime, options, podNetwork.podCidr),
           listen: options.agentListen?.(host) ?? '0.0.0.0:10250',
           imds: 'off',
           ...(host.group ? { group: host.group } : {}),
@@ -272,6 +271,24 @@ export async function bootstrapInventory(
     ...pki.admin,
   });
   return { server, hosts: outcomes, kubeconfig };
+}
+
+/**
+ * What an agent runs of the cluster network: the pod network (with cluster DNS) on docker hosts
+ * and the service proxy everywhere, both on unless turned off. Pure.
+ */
+export function agentNetworkOptions(
+  runtime: string,
+  options: Pick<BootstrapInventoryOptions, 'agentPodNetwork' | 'agentServiceProxy'>,
+  podCidr: string,
+): { podNetwork?: true; serviceProxy?: 'iptables'; clusterCidr?: string } {
+  const pods = runtime === 'docker' && (options.agentPodNetwork ?? true);
+  const proxy = options.agentServiceProxy ?? true;
+  return {
+    ...(pods ? { podNetwork: true as const } : {}),
+    ...(proxy ? { serviceProxy: 'iptables' as const } : {}),
+    ...(pods || proxy ? { clusterCidr: podCidr } : {}),
+  };
 }
 
 /** Removes tugboat (services, processes, files) from every host of an inventory; failures are per host. */

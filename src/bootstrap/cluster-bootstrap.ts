@@ -34,6 +34,10 @@ export interface ClusterBootstrapOptions {
   readonly groupLabels?: Readonly<Record<string, Readonly<Record<string, string>>>>;
   /** The pod range and node block prefix (spec `network`). @default 10.244.0.0/16 with /24 blocks */
   readonly podNetwork?: PodNetworkSettings;
+  /** Docker agents run the pod network and cluster DNS. @default true */
+  readonly agentPodNetwork?: boolean;
+  /** Agents run the iptables service proxy. @default true */
+  readonly agentServiceProxy?: boolean;
   /** Root of local state. @default ~/.tugboat */
   readonly stateRoot?: string;
   /** Record host keys never seen before (`--trust-new-hosts`). @default false: only known_hosts */
@@ -81,6 +85,8 @@ export async function bootstrapCluster(context: ClusterBootstrapContext): Promis
     stateDir,
     bundle: context.bundle,
     ...(context.podNetwork ? { podNetwork: context.podNetwork } : {}),
+    ...(context.agentPodNetwork !== undefined ? { agentPodNetwork: context.agentPodNetwork } : {}),
+    ...(context.agentServiceProxy !== undefined ? { agentServiceProxy: context.agentServiceProxy } : {}),
     trustNewHosts: context.trustNewHosts ?? false,
     events: context.events,
     ...(context.concurrency ? { concurrency: context.concurrency } : {}),

@@ -42,6 +42,8 @@ const options = (inventory: BootstrapHosts, trustNewHosts = true) => ({
   agentListen: (h: BootstrapHost) => `${h.address}:${agentPort}`,
   readyTimeoutMs: 120_000,
   connectAttempts: 2,
+  // These hosts share the runner's network namespace: their agents must not edit its firewall.
+  agentServiceProxy: false,
   events,
 });
 

@@ -161,6 +161,8 @@ export async function runBootstrap(
     trustNewHosts: Boolean(flags.trustNewHosts),
     force: Boolean(flags.force),
     concurrency: concurrency(flags.concurrency),
+    agentPodNetwork: flags.podNetwork !== false,
+    agentServiceProxy: flags.serviceProxy !== false,
     events: stderrEvents(io, globals),
   });
   const path = join(stateDir, 'kubeconfig');

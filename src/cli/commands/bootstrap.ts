@@ -12,6 +12,10 @@ export interface InventoryFlags extends AwsFlags {
   readonly concurrency?: string;
   readonly bundle?: string;
   readonly kubeconfig?: string;
+  /** `--no-pod-network` sets false. */
+  readonly podNetwork?: boolean;
+  /** `--no-service-proxy` sets false. */
+  readonly serviceProxy?: boolean;
 }
 
 /** `tugboat bootstrap NAME` or `tugboat bootstrap --inventory hosts.yaml`: install the control plane and agents over SSH. */
@@ -45,6 +49,11 @@ export const bootstrapCommand: CommandModule = {
         .option('-y, --yes', 'merge the cluster into your kubeconfig without asking', false)
         .option('--concurrency <n>', 'workers bootstrapped at the same time', '10')
         .option('--bundle <file>', 'host bundle to upload (default: the one `npm run build` made)')
+        .option(
+          '--no-pod-network',
+          "docker agents keep Docker's default bridge: no pod network, no cluster DNS",
+        )
+        .option('--no-service-proxy', "agents do not program Services into the hosts' iptables")
         .option(
           '--kubeconfig <file>',
           'kubeconfig to merge into (default: $KUBECONFIG, else ~/.kube/config)',
