@@ -30,6 +30,10 @@ const TOP_LEVEL: Record<string, readonly string[]> = {
     'reportingInstance',
   ],
   Lease: ['spec'],
+  Role: ['rules'],
+  ClusterRole: ['rules', 'aggregationRule'],
+  RoleBinding: ['subjects', 'roleRef'],
+  ClusterRoleBinding: ['subjects', 'roleRef'],
 };
 
 function allowedFields(def: ResourceDef): string[] {
