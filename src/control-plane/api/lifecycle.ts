@@ -74,7 +74,7 @@ function validateMeta(def: ResourceDef, obj: UntypedObject, spec = true): Status
       field: 'metadata.name',
       message: 'Required value: name or generateName is required',
     });
-  else causes.push(...checkSubdomain(name, 'metadata.name'));
+  else causes.push(...(def.validateName ?? checkSubdomain)(name, 'metadata.name'));
   causes.push(
     ...checkLabels(meta.labels, 'metadata.labels'),
     ...checkAnnotations(meta.annotations, 'metadata.annotations'),

@@ -176,10 +176,95 @@ const S: Record<string, Schema> = {
   Quantity: { 1: ['string', 'string'] },
   Time: { 1: ['seconds', 'int'], 2: ['nanos', 'int'] },
   MapEntry: { 1: ['key', 'string'], 2: ['value', 'bytes'] },
+  Role: { 1: ['metadata', 'message', 'ObjectMeta'], 2: ['rules', 'repeated', 'PolicyRule'] },
+  ClusterRole: {
+    1: ['metadata', 'message', 'ObjectMeta'],
+    2: ['rules', 'repeated', 'PolicyRule'],
+    3: ['aggregationRule', 'message', 'AggregationRule'],
+  },
+  AggregationRule: { 1: ['clusterRoleSelectors', 'repeated', 'LabelSelector'] },
+  PolicyRule: {
+    1: ['verbs', 'repeated', 'string'],
+    2: ['apiGroups', 'repeated', 'string'],
+    3: ['resources', 'repeated', 'string'],
+    4: ['resourceNames', 'repeated', 'string'],
+    5: ['nonResourceURLs', 'repeated', 'string'],
+  },
+  RoleBinding: {
+    1: ['metadata', 'message', 'ObjectMeta'],
+    2: ['subjects', 'repeated', 'Subject'],
+    3: ['roleRef', 'message', 'RoleRef'],
+  },
+  ClusterRoleBinding: {
+    1: ['metadata', 'message', 'ObjectMeta'],
+    2: ['subjects', 'repeated', 'Subject'],
+    3: ['roleRef', 'message', 'RoleRef'],
+  },
+  Subject: {
+    1: ['kind', 'string'],
+    2: ['apiGroup', 'string'],
+    3: ['name', 'string'],
+    4: ['namespace', 'string'],
+  },
+  RoleRef: { 1: ['apiGroup', 'string'], 2: ['kind', 'string'], 3: ['name', 'string'] },
+  SelfSubjectAccessReview: {
+    1: ['metadata', 'message', 'ObjectMeta'],
+    2: ['spec', 'message', 'SelfSubjectAccessReviewSpec'],
+    3: ['status', 'skip'],
+  },
+  SelfSubjectAccessReviewSpec: {
+    1: ['resourceAttributes', 'message', 'ResourceAttributes'],
+    2: ['nonResourceAttributes', 'message', 'NonResourceAttributes'],
+  },
+  ResourceAttributes: {
+    1: ['namespace', 'string'],
+    2: ['verb', 'string'],
+    3: ['group', 'string'],
+    4: ['version', 'string'],
+    5: ['resource', 'string'],
+    6: ['subresource', 'string'],
+    7: ['name', 'string'],
+  },
+  NonResourceAttributes: { 1: ['path', 'string'], 2: ['verb', 'string'] },
+  SelfSubjectRulesReview: {
+    1: ['metadata', 'message', 'ObjectMeta'],
+    2: ['spec', 'message', 'SelfSubjectRulesReviewSpec'],
+    3: ['status', 'skip'],
+  },
+  SelfSubjectRulesReviewSpec: { 1: ['namespace', 'string'] },
+  SubjectAccessReview: {
+    1: ['metadata', 'message', 'ObjectMeta'],
+    2: ['spec', 'message', 'SubjectAccessReviewSpec'],
+    3: ['status', 'skip'],
+  },
+  SubjectAccessReviewSpec: {
+    1: ['resourceAttributes', 'message', 'ResourceAttributes'],
+    2: ['nonResourceAttributes', 'message', 'NonResourceAttributes'],
+    3: ['user', 'string'],
+    4: ['groups', 'repeated', 'string'],
+    6: ['uid', 'string'],
+  },
+  SelfSubjectReview: { 1: ['metadata', 'message', 'ObjectMeta'], 2: ['status', 'skip'] },
 };
 
 /** Top-level kinds whose protobuf bodies are accepted. */
-const KINDS = new Set(['Namespace', 'ConfigMap', 'Secret', 'ServiceAccount', 'Service', 'Deployment', 'Job']);
+const KINDS = new Set([
+  'Namespace',
+  'ConfigMap',
+  'Secret',
+  'ServiceAccount',
+  'Service',
+  'Deployment',
+  'Job',
+  'Role',
+  'ClusterRole',
+  'RoleBinding',
+  'ClusterRoleBinding',
+  'SelfSubjectAccessReview',
+  'SelfSubjectRulesReview',
+  'SubjectAccessReview',
+  'SelfSubjectReview',
+]);
 
 const MAGIC = Buffer.from('k8s\u0000', 'latin1');
 
@@ -295,7 +380,12 @@ function decodeMessage(name: string, buf: Buffer, path: string): Record<string, 
     const at = path ? `${path}.${key}` : key;
     if (kind === 'repeated') {
       const list = (out[key] as unknown[] | undefined) ?? [];
-      list.push(decodeValue(field[2], raw, at));
+      // An empty string in a list is data (the core API group is ""), unlike an empty plain field.
+      list.push(
+        field[2] === 'string' && raw instanceof Buffer
+          ? raw.toString('utf8')
+          : decodeValue(field[2], raw, at),
+      );
       out[key] = list;
     } else if (kind === 'map') {
       if (!(raw instanceof Buffer)) unsupported(`protobuf map ${at} is malformed`);

@@ -2,6 +2,17 @@ import { jobs, leases } from './batch-coordination.js';
 import { configmaps, endpoints, events, secrets, serviceaccounts, services } from './core-config.js';
 import { namespaces, nodes, pods } from './core-nodes-pods.js';
 import { endpointslices } from './discovery.js';
+import {
+  clusterrolebindings,
+  clusterroles,
+  localsubjectaccessreviews,
+  rolebindings,
+  roles,
+  selfsubjectaccessreviews,
+  selfsubjectreviews,
+  selfsubjectrulesreviews,
+  subjectaccessreviews,
+} from './rbac.js';
 import type { ResourceDef } from './types.js';
 import { daemonsets, deployments, replicasets } from './workloads.js';
 
@@ -22,6 +33,15 @@ export const allResources: readonly ResourceDef[] = [
   jobs,
   leases,
   endpointslices,
+  roles,
+  clusterroles,
+  rolebindings,
+  clusterrolebindings,
+  selfsubjectaccessreviews,
+  selfsubjectrulesreviews,
+  subjectaccessreviews,
+  localsubjectaccessreviews,
+  selfsubjectreviews,
 ];
 
 /** Finds a resource by group, version and plural; undefined when not served. */

@@ -39,6 +39,10 @@ export interface ResourceDef {
   readonly cells: (obj: UntypedObject, now: Date) => unknown[];
   /** Field selectors this kind accepts beyond metadata.name / metadata.namespace. */
   readonly selectableFields?: readonly string[];
+  /** How metadata.name is checked. @default a DNS-1123 subdomain */
+  readonly validateName?: (name: string, field: string) => StatusCause[];
+  /** Verbs served, when not the usual eight (review kinds are create-only and never stored). */
+  readonly verbs?: readonly string[];
   /** For `scale`: where replicas live and how to read the selector. */
   readonly scale?: { readonly specReplicas: string; readonly statusReplicas: string };
 }
