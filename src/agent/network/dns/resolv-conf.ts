@@ -71,7 +71,10 @@ function mergeOptions(base: readonly string[], extra: readonly string[]): string
  */
 export function buildPodResolvConf(pod: Pod, ctx: PodDnsContext): ResolvConf {
   // Stored objects are trusted to be validated, and still read defensively: nothing here may throw.
-  const spec = pod.spec as Omit<Pod['spec'], 'dnsPolicy' | 'dnsConfig'> & { dnsPolicy?: unknown; dnsConfig?: unknown };
+  const spec = pod.spec as Omit<Pod['spec'], 'dnsPolicy' | 'dnsConfig'> & {
+    dnsPolicy?: unknown;
+    dnsConfig?: unknown;
+  };
   const policy = typeof spec.dnsPolicy === 'string' ? spec.dnsPolicy : 'ClusterFirst';
   const zone = ctx.zone ?? 'cluster.local';
   const ns = pod.metadata.namespace ?? 'default';
