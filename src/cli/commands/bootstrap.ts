@@ -1,4 +1,5 @@
 import { type AwsFlags, addAwsFlags } from '../support/aws-flags.js';
+import { addKubeconfigFlags } from '../support/kubeconfig-flags.js';
 import type { CommandModule } from './registry.js';
 
 /** Flags of `tugboat bootstrap` and `tugboat uninstall`. */
@@ -12,6 +13,7 @@ export interface InventoryFlags extends AwsFlags {
   readonly concurrency?: string;
   readonly bundle?: string;
   readonly kubeconfig?: string;
+  readonly switchContext?: boolean;
 }
 
 /** `tugboat bootstrap NAME` or `tugboat bootstrap --inventory hosts.yaml`: install the control plane and agents over SSH. */
@@ -44,12 +46,9 @@ export const bootstrapCommand: CommandModule = {
         )
         .option('-y, --yes', 'merge the cluster into your kubeconfig without asking', false)
         .option('--concurrency <n>', 'workers bootstrapped at the same time', '10')
-        .option('--bundle <file>', 'host bundle to upload (default: the one `npm run build` made)')
-        .option(
-          '--kubeconfig <file>',
-          'kubeconfig to merge into (default: $KUBECONFIG, else ~/.kube/config)',
-        ),
+        .option('--bundle <file>', 'host bundle to upload (default: the one `npm run build` made)'),
     );
+    addKubeconfigFlags(cmd, { switchContext: true });
     cmd.action(
       run(async (io, globals) => {
         const { runBootstrap } = await import('./bootstrap-run.js');
@@ -75,6 +74,7 @@ export const uninstallCommand: CommandModule = {
         .option('-y, --yes', 'do not ask before removing (required without a terminal)', false)
         .option('--concurrency <n>', 'hosts cleaned at the same time', '10'),
     );
+    addKubeconfigFlags(cmd, { switchContext: false });
     cmd.action(
       run(async (io, globals) => {
         const { runUninstall } = await import('./bootstrap-run.js');

@@ -4,9 +4,10 @@ import { withAwsSession } from '../support/aws-session.js';
 import type { CliIO, GlobalOptions } from '../support/context.js';
 import { cliStateRoot, printResult } from '../support/context.js';
 import { renderGroups } from '../support/format-cluster.js';
+import { addToUserKubeconfig, type KubeconfigFlags } from '../support/kubeconfig-flags.js';
 
 /** Flags of scale. */
-export interface ScaleFlags extends AwsFlags {
+export interface ScaleFlags extends AwsFlags, KubeconfigFlags {
   readonly group: string;
   readonly desired: string;
   readonly wait?: boolean;
@@ -36,6 +37,8 @@ export async function runScale(
       stateRoot: cliStateRoot(io),
       bootstrap,
     });
+    // New credentials for an existing context; which context is current stays the user's choice.
+    if (done) await addToUserKubeconfig(io, flags, done.kubeconfig, false);
     return { ...scaled, bootstrapped: bootstrappedHosts(done) };
   });
   printResult(io, globals, result, () =>
