@@ -102,7 +102,7 @@ printf '%s\\n' "\${COMPREPLY[@]}"`,
     expect(de.code, de.stderr).toBe(0);
     expect(de.stdout.trim()).toBe('delete');
     expect(complete('tugboat local ').stdout.trim().split('\n')).toEqual(['up', 'down']);
-    expect(complete('tugboat -o ').stdout.trim().split('\n')).toEqual(['text', 'json']);
+    expect(complete('tugboat -o ').stdout.trim().split('\n')).toEqual(['text', 'json', 'yaml']);
     expect(complete('tugboat create --fi').stdout.trim()).toBe('--file');
   });
 

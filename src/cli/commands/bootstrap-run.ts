@@ -8,7 +8,6 @@ import {
   type EventSink,
   type HostBundle,
   type HostOutcome,
-  lineEvents,
   loadHostBundle,
   parseBootstrapHosts,
   RemoteCommandError,
@@ -18,24 +17,20 @@ import {
 } from '../../index.js';
 import { kubeconfigDefaultFile, writeKeyFile } from '../../pki/index.js';
 import { confirm } from '../support/confirm.js';
-import {
-  type CliIO,
-  cliStateRoot,
-  EXIT_DECLINED,
-  type GlobalOptions,
-  printResult,
-} from '../support/context.js';
+import { type CliIO, cliStateRoot, EXIT_DECLINED, type GlobalOptions } from '../support/context.js';
+import { lineSink } from '../support/event-lines.js';
 import {
   addToUserKubeconfig,
   removeFromUserKubeconfig,
   renderKubeconfigRemoval,
   userKubeconfig,
 } from '../support/kubeconfig-flags.js';
+import { printResult } from '../support/output.js';
 import type { InventoryFlags } from './bootstrap.js';
 
-/** Events as plain lines on stderr (debug ones only with --debug). */
+/** Events as plain lines on stderr (debug ones only with --debug; JSON lines with --progress json). */
 export function stderrEvents(io: CliIO, globals: GlobalOptions): EventSink {
-  return lineEvents(io.stderr, globals.debug);
+  return lineSink(io, globals);
 }
 
 /** The bundle `npm run build` wrote (see loadHostBundle), or `--bundle` (relative to the working directory). */

@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { clusterStateDir, UsageError } from '../../index.js';
-import { type CliIO, cliStateRoot, type GlobalOptions, printResult } from '../support/context.js';
+import { type CliIO, cliStateRoot, type GlobalOptions } from '../support/context.js';
 import { addToUserKubeconfig } from '../support/kubeconfig-flags.js';
+import { printResult } from '../support/output.js';
 import type { KubeconfigCommandFlags } from './kubeconfig.js';
 
 /** `tugboat kubeconfig NAME`: reads `~/.tugboat/NAME/kubeconfig` (written by bootstrap) and merges it. */

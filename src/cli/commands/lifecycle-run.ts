@@ -15,7 +15,7 @@ import type { AwsFlags } from '../support/aws-flags.js';
 import { withAwsSession } from '../support/aws-session.js';
 import { confirm } from '../support/confirm.js';
 import type { CliIO, GlobalOptions } from '../support/context.js';
-import { cliStateRoot, EXIT_DECLINED, printResult } from '../support/context.js';
+import { cliStateRoot, EXIT_DECLINED } from '../support/context.js';
 import {
   renderChanges,
   renderDeletePlan,
@@ -29,6 +29,7 @@ import {
   removeFromUserKubeconfig,
   renderKubeconfigRemoval,
 } from '../support/kubeconfig-flags.js';
+import { printResult } from '../support/output.js';
 import { loadSpecArg, STDIN_NAME } from '../support/spec-input.js';
 
 /** Flags of create and update. */

@@ -2,8 +2,9 @@ import { resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { runLocalDown } from '../../local/down.js';
 import { runLocalUp } from '../../local/up.js';
-import { type CliIO, cliStateRoot, type GlobalOptions, printResult } from '../support/context.js';
+import { type CliIO, cliStateRoot, type GlobalOptions } from '../support/context.js';
 import type { KubeconfigFlags } from '../support/kubeconfig-flags.js';
+import { printResult } from '../support/output.js';
 import { createProgress } from '../support/render.js';
 
 export async function runLocalUpCommand(

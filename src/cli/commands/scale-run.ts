@@ -2,9 +2,10 @@ import { scaleGroup } from '../../index.js';
 import type { AwsFlags } from '../support/aws-flags.js';
 import { withAwsSession } from '../support/aws-session.js';
 import type { CliIO, GlobalOptions } from '../support/context.js';
-import { cliStateRoot, printResult } from '../support/context.js';
+import { cliStateRoot } from '../support/context.js';
 import { renderGroups } from '../support/format-cluster.js';
 import { addToUserKubeconfig, type KubeconfigFlags } from '../support/kubeconfig-flags.js';
+import { printResult } from '../support/output.js';
 
 /** Flags of scale. */
 export interface ScaleFlags extends AwsFlags, KubeconfigFlags {
