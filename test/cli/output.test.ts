@@ -6,6 +6,7 @@ import { parse } from 'yaml';
 import { EXIT_BUG, EXIT_USAGE } from '../../src/cli/program.js';
 import { EXIT_DECLINED } from '../../src/cli/support/context.js';
 import { jsonLineEvents } from '../../src/cli/support/event-lines.js';
+import { EXIT_TIMEOUT } from '../../src/cli/support/timeout.js';
 import { AbortError, DeploymentError, RemoteCommandError, UsageError } from '../../src/errors.js';
 import { EXIT_KUBECONFIG } from '../../src/pki/index.js';
 import { runCli } from '../support/cli.js';
@@ -95,6 +96,7 @@ describe('exit codes', () => {
       new DeploymentError('X', 'x').exitCode,
       new RemoteCommandError({ host: 'h', step: 's', exitCode: 1, stderrTail: '' }).exitCode,
       EXIT_KUBECONFIG,
+      EXIT_TIMEOUT,
       new AbortError().exitCode,
       EXIT_DECLINED,
     ];

@@ -18,6 +18,7 @@ import {
 import { kubeconfigDefaultFile, writeKeyFile } from '../../pki/index.js';
 import { confirm } from '../support/confirm.js';
 import { type CliIO, cliStateRoot, EXIT_DECLINED, type GlobalOptions } from '../support/context.js';
+import { parseDuration } from '../support/duration.js';
 import { lineSink } from '../support/event-lines.js';
 import {
   addToUserKubeconfig,
@@ -26,6 +27,7 @@ import {
   userKubeconfig,
 } from '../support/kubeconfig-flags.js';
 import { printResult } from '../support/output.js';
+import { withDeadline } from '../support/timeout.js';
 import type { InventoryFlags } from './bootstrap.js';
 
 /** Events as plain lines on stderr (debug ones only with --debug; JSON lines with --progress json). */
@@ -152,15 +154,24 @@ export async function runBootstrap(
     return runBootstrapCluster(io, globals, name!, flags);
   }
   const { inventory, stateDir } = await loadInventory(io, flags.inventory!);
-  const result = await bootstrapInventory({
-    inventory,
-    stateDir,
-    bundle: loadBundle(io, flags.bundle),
-    trustNewHosts: Boolean(flags.trustNewHosts),
-    force: Boolean(flags.force),
-    concurrency: concurrency(flags.concurrency),
-    events: stderrEvents(io, globals),
-  });
+  const bundle = loadBundle(io, flags.bundle);
+  const controller = new AbortController();
+  const ms = flags.timeout === undefined ? undefined : parseDuration(flags.timeout);
+  const result = await withDeadline(
+    { controller, ...(ms === undefined ? {} : { ms, text: flags.timeout }) },
+    stderrEvents(io, globals),
+    (events) =>
+      bootstrapInventory({
+        inventory,
+        stateDir,
+        bundle,
+        trustNewHosts: Boolean(flags.trustNewHosts),
+        force: Boolean(flags.force),
+        concurrency: concurrency(flags.concurrency),
+        events,
+        signal: controller.signal,
+      }),
+  );
   const path = join(stateDir, 'kubeconfig');
   writeKeyFile(path, result.kubeconfig);
   const ok = result.hosts.every((h) => h.ok);

@@ -1,5 +1,6 @@
 import { type AwsFlags, addAwsFlags } from '../support/aws-flags.js';
 import { addKubeconfigFlags } from '../support/kubeconfig-flags.js';
+import { addTimeoutFlag } from '../support/timeout.js';
 import type { CommandModule } from './registry.js';
 
 /** Flags of `tugboat bootstrap` and `tugboat uninstall`. */
@@ -49,6 +50,7 @@ export const bootstrapCommand: CommandModule = {
         .option('--bundle <file>', 'host bundle to upload (default: the one `npm run build` made)'),
     );
     addKubeconfigFlags(cmd, { switchContext: true });
+    addTimeoutFlag(cmd);
     cmd.action(
       run(async (io, globals) => {
         const { runBootstrap } = await import('./bootstrap-run.js');
