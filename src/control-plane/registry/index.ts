@@ -1,6 +1,7 @@
 import { jobs, leases } from './batch-coordination.js';
 import { configmaps, endpoints, events, secrets, serviceaccounts, services } from './core-config.js';
 import { namespaces, nodes, pods } from './core-nodes-pods.js';
+import { endpointslices } from './discovery.js';
 import type { ResourceDef } from './types.js';
 import { daemonsets, deployments, replicasets } from './workloads.js';
 
@@ -20,6 +21,7 @@ export const allResources: readonly ResourceDef[] = [
   daemonsets,
   jobs,
   leases,
+  endpointslices,
 ];
 
 /** Finds a resource by group, version and plural; undefined when not served. */
