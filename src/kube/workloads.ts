@@ -81,3 +81,34 @@ export interface Job extends KubeObject {
     conditions?: Condition[];
   };
 }
+
+/** A reference to one object (CronJob `status.active`). */
+export interface ObjectReference {
+  apiVersion?: string;
+  kind?: string;
+  namespace?: string;
+  name?: string;
+  uid?: string;
+  resourceVersion?: string;
+}
+
+export interface CronJob extends KubeObject {
+  spec: {
+    schedule: string;
+    timeZone?: string;
+    startingDeadlineSeconds?: number;
+    concurrencyPolicy?: 'Allow' | 'Forbid' | 'Replace';
+    suspend?: boolean;
+    successfulJobsHistoryLimit?: number;
+    failedJobsHistoryLimit?: number;
+    jobTemplate: {
+      metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+      spec: Job['spec'];
+    };
+  };
+  status?: {
+    active?: ObjectReference[] | undefined;
+    lastScheduleTime?: string;
+    lastSuccessfulTime?: string;
+  };
+}

@@ -1,6 +1,7 @@
 import type { EventSink } from '../../events.js';
 import { silentEvents } from '../../events.js';
 import type {
+  CronJob,
   DaemonSet,
   Deployment,
   Endpoints,
@@ -21,6 +22,7 @@ import { controllerOf, getCondition, keyOf } from '../machinery/objects.js';
 import type { ResourceName } from '../machinery/resources.js';
 import type { Action } from './actions.js';
 import { applyActions } from './apply-actions.js';
+import { reconcileCronJob } from './cronjob-reconcile.js';
 import { reconcileDaemonSet } from './daemonset-reconcile.js';
 import { reconcileDeployment } from './deployment-reconcile.js';
 import { reconcileEndpoints } from './endpoints-reconcile.js';
@@ -97,6 +99,7 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
     deployment: inf.deployments,
     daemonset: inf.daemonsets,
     job: inf.jobs,
+    cronjob: inf.cronjobs,
     endpoints: inf.services,
   };
   const make = (name: string, reconcile: (key: string) => Promise<ReconcileResult | undefined>) => {
@@ -161,6 +164,18 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
     return undefined;
   });
 
+  const cronJobController = make('cronjob', async (key) => {
+    const cj = inf.cronjobs.get(key) as Obj<CronJob> | undefined;
+    if (!cj) return undefined;
+    const result = reconcileCronJob(
+      cj,
+      inf.jobs.byIndex(byOwner, cj.metadata.uid ?? '') as Job[],
+      clock.now(),
+    );
+    await apply(result.actions);
+    return result.requeueAfterMs === undefined ? undefined : { requeueAfterMs: result.requeueAfterMs };
+  });
+
   const endpointsController = make('endpoints', async (key) => {
     const svc = inf.services.get(key) as Obj<Service> | undefined;
     if (!svc) return undefined;
@@ -198,7 +213,14 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
 
   const gcController = make('garbage-collector', async () => {
     const all: OwnedObject[] = [];
-    for (const resource of ['pods', 'replicasets', 'deployments', 'daemonsets', 'jobs'] as const) {
+    for (const resource of [
+      'pods',
+      'replicasets',
+      'deployments',
+      'daemonsets',
+      'jobs',
+      'cronjobs',
+    ] as const) {
       for (const object of inf[resource].list())
         if (hasOwnershipShape(object)) all.push({ resource, object });
     }
@@ -228,6 +250,12 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
   inf.deployments.addHandlers(self(deployController));
   inf.daemonsets.addHandlers(self(dsController));
   inf.jobs.addHandlers(self(jobController));
+  inf.cronjobs.addHandlers(self(cronJobController));
+  inf.jobs.addHandlers({
+    onAdd: (j) => enqueueOwner(cronJobController, j, 'CronJob'),
+    onUpdate: (j) => enqueueOwner(cronJobController, j, 'CronJob'),
+    onDelete: (j) => enqueueOwner(cronJobController, j, 'CronJob'),
+  });
   inf.services.addHandlers(self(endpointsController));
   inf.endpoints.addHandlers({ onDelete: (o) => endpointsController.enqueue(keyOf(o)) });
 
@@ -286,7 +314,7 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
     },
   });
   const anyUpdate = { onUpdate: (o: KubeObject) => (o.metadata.deletionTimestamp ? gcSoon() : undefined) };
-  for (const r of ['deployments', 'replicasets', 'daemonsets', 'jobs', 'pods'] as const)
+  for (const r of ['deployments', 'replicasets', 'daemonsets', 'jobs', 'cronjobs', 'pods'] as const)
     inf[r].addHandlers(anyUpdate);
 
   for (const r of runners) r.start();
@@ -295,6 +323,7 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
     [inf.deployments, deployController],
     [inf.daemonsets, dsController],
     [inf.jobs, jobController],
+    [inf.cronjobs, cronJobController],
     [inf.services, endpointsController],
   ] as const) {
     for (const o of informer.list()) runner.enqueue(keyOf(o));

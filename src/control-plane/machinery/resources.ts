@@ -14,6 +14,7 @@ export const resourceTypes = {
   replicasets: resources.replicaSets,
   daemonsets: resources.daemonSets,
   jobs: resources.jobs,
+  cronjobs: resources.cronJobs,
 } as const satisfies Record<string, ResourceType>;
 
 /** Name of a resource type the controllers know. */
