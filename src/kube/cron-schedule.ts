@@ -92,8 +92,25 @@ export function isKnownTimeZone(timeZone: string): boolean {
   }
 }
 
-/** Parses a schedule in a zone (UTC when none); a string is the error message. */
+const parsedCache = new Map<string, CronSchedule | string>();
+const parsedCacheSize = 10_000;
+
+/**
+ * Parses a schedule in a zone (UTC when none); a string is the error message. Results are cached
+ * (a controller parses every CronJob's schedule on each reconcile; the cache is cleared when full).
+ */
 export function parseCronSchedule(schedule: string, timeZone?: string): CronSchedule | string {
+  const key = `${timeZone ?? ''}\u0000${schedule}`;
+  let out = parsedCache.get(key);
+  if (out === undefined) {
+    if (parsedCache.size >= parsedCacheSize) parsedCache.clear();
+    out = parseUncached(schedule, timeZone);
+    parsedCache.set(key, out);
+  }
+  return out;
+}
+
+function parseUncached(schedule: string, timeZone?: string): CronSchedule | string {
   const parsed = parseCronFields(schedule);
   if (typeof parsed === 'string') return parsed;
   if (timeZone !== undefined && !isKnownTimeZone(timeZone)) return `unknown time zone ${timeZone}`;

@@ -71,6 +71,9 @@ export interface Job extends KubeObject {
     selector?: LabelSelector;
     template: PodTemplateSpec;
     suspend?: boolean;
+    completionMode?: 'NonIndexed' | 'Indexed';
+    ttlSecondsAfterFinished?: number;
+    podFailurePolicy?: { rules: PodFailurePolicyRule[] };
   };
   status?: {
     active?: number;
@@ -79,7 +82,16 @@ export interface Job extends KubeObject {
     startTime?: string;
     completionTime?: string;
     conditions?: Condition[];
+    /** Indexed jobs: succeeded indexes as ranges, `1,3-5`. */
+    completedIndexes?: string;
   };
+}
+
+/** One rule of a Job's `podFailurePolicy`: the first rule matching a failed pod decides. */
+export interface PodFailurePolicyRule {
+  action: 'FailJob' | 'Ignore' | 'Count' | 'FailIndex';
+  onExitCodes?: { containerName?: string; operator: 'In' | 'NotIn'; values: number[] };
+  onPodConditions?: { type: string; status?: string }[];
 }
 
 /** A reference to one object (CronJob `status.active`). */

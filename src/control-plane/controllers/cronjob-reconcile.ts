@@ -3,7 +3,7 @@ import type { CronJob, Job, ObjectReference } from '../../kube/index.js';
 import { formatTime, parseTime } from '../machinery/clock.js';
 import { clone, controllerOf, controllerRef, getCondition } from '../machinery/objects.js';
 import { apiVersionOf, resourceTypes } from '../machinery/resources.js';
-import { type Action, eventAction, statusUpdate } from './actions.js';
+import { type Action, deleteAction, eventAction, statusUpdate } from './actions.js';
 
 /** Upstream's cap: past this many missed start times the controller warns instead of counting on. */
 export const maxMissedSchedules = 100;
@@ -60,11 +60,14 @@ export function mostRecentSchedule(
   const first = schedule.next(earliest);
   if (first === undefined || first > now) return { missed: 0 };
   let missed = 0;
-  for (let t: number | undefined = first; t !== undefined && t <= now && missed <= maxMissedSchedules; ) {
+  let last = first;
+  for (let t: number | undefined = first; t !== undefined && t <= now; t = schedule.next(t)) {
     missed++;
-    t = schedule.next(t);
+    last = t;
+    // Past the cap, stop walking and jump straight to the latest start time.
+    if (missed > maxMissedSchedules) return { scheduled: schedule.latest(now), missed };
   }
-  return { scheduled: schedule.latest(now), missed };
+  return { scheduled: last, missed };
 }
 
 /** The Job for one start time: the template, a controller reference, the scheduled-time annotation. */
@@ -96,14 +99,7 @@ function pruneHistory(cj: CronJob, finished: Job[], limit: number | undefined, a
     (a, b) => (parseTime(a.status?.startTime) ?? 0) - (parseTime(b.status?.startTime) ?? 0),
   );
   for (const job of byStart.slice(0, finished.length - limit)) {
-    actions.push({
-      verb: 'delete',
-      resource: 'jobs',
-      namespace: job.metadata.namespace,
-      name: job.metadata.name ?? '',
-      ...(job.metadata.uid ? { uid: job.metadata.uid } : {}),
-      propagationPolicy: 'Background',
-    });
+    actions.push(deleteAction('jobs', job, undefined, 'Background'));
     actions.push(eventAction(cj, 'Normal', 'SuccessfulDelete', `Deleted job ${job.metadata.name}`));
   }
 }
@@ -233,14 +229,12 @@ export function reconcileCronJob(cj: CronJob, jobs: readonly Job[], now: number)
   }
   if (policy === 'Replace') {
     for (const ref of active.splice(0)) {
-      actions.push({
-        verb: 'delete',
-        resource: 'jobs',
-        namespace: ref.namespace,
+      const metadata = {
         name: ref.name ?? '',
+        namespace: ref.namespace,
         ...(ref.uid ? { uid: ref.uid } : {}),
-        propagationPolicy: 'Background',
-      });
+      };
+      actions.push(deleteAction('jobs', { metadata }, undefined, 'Background'));
       actions.push(eventAction(cj, 'Normal', 'SuccessfulDelete', `Deleted job ${ref.name}`));
     }
   }

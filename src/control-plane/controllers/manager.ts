@@ -37,6 +37,7 @@ import {
 } from './node-lifecycle.js';
 import { reconcileReplicaSet } from './replicaset-reconcile.js';
 import { ControllerRunner, type ReconcileResult } from './runner.js';
+import { finishedAt, reconcileTtlAfterFinished } from './ttl-after-finished.js';
 import { hasLeaseShape, hasNodeShape, hasOwnershipShape, hasPodShape } from './well-formed.js';
 
 export interface ControllerManagerOptions {
@@ -56,6 +57,8 @@ export interface ControllerManagerOptions {
   readonly nodeIpam?: NodeIpamOptions;
   /** Workers per controller. @default 2 */
   readonly workers?: number;
+  /** Workers of the CronJob controller (kube's --concurrent-cron-job-syncs). @default 5 */
+  readonly cronJobWorkers?: number;
 }
 
 /** Running controllers; stop them before stopping the informers. */
@@ -102,7 +105,11 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
     cronjob: inf.cronjobs,
     endpoints: inf.services,
   };
-  const make = (name: string, reconcile: (key: string) => Promise<ReconcileResult | undefined>) => {
+  const make = (
+    name: string,
+    reconcile: (key: string) => Promise<ReconcileResult | undefined>,
+    count = workers,
+  ) => {
     const onError = async (key: string, err: unknown, failures: number) => {
       // On the 1st, 2nd, 4th, 8th... consecutive failure: a stuck object must not turn its
       // retries into a stream of Event writes.
@@ -110,7 +117,7 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
       const obj = objectsOf[name]?.get(key);
       if (obj) await recorder.record(obj, 'Warning', 'FailedSync', errorMessage(err));
     };
-    const r = new ControllerRunner({ name, workers, events, reconcile, onError });
+    const r = new ControllerRunner({ name, workers: count, events, reconcile, onError });
     runners.push(r);
     return r;
   };
@@ -156,25 +163,32 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
     const job = inf.jobs.get(key) as Obj<Job> | undefined;
     if (!job) return undefined;
     await apply(reconcileJob(job, podsOf(job.metadata.uid), clock.now()));
+    const ttl = reconcileTtlAfterFinished(job, clock.now());
+    await apply(ttl.actions);
     const deadline = job.spec.activeDeadlineSeconds;
     const start = parseTime(job.status?.startTime);
-    if (deadline !== undefined && start !== undefined) {
-      return { requeueAfterMs: Math.max(0, start + deadline * 1000 - clock.now()) + 100 };
-    }
-    return undefined;
+    const waits = [ttl.requeueAfterMs];
+    if (deadline !== undefined && start !== undefined && !finishedAt(job))
+      waits.push(Math.max(0, start + deadline * 1000 - clock.now()) + 100);
+    const wait = Math.min(...waits.filter((w): w is number => w !== undefined));
+    return Number.isFinite(wait) ? { requeueAfterMs: wait } : undefined;
   });
 
-  const cronJobController = make('cronjob', async (key) => {
-    const cj = inf.cronjobs.get(key) as Obj<CronJob> | undefined;
-    if (!cj) return undefined;
-    const result = reconcileCronJob(
-      cj,
-      inf.jobs.byIndex(byOwner, cj.metadata.uid ?? '') as Job[],
-      clock.now(),
-    );
-    await apply(result.actions);
-    return result.requeueAfterMs === undefined ? undefined : { requeueAfterMs: result.requeueAfterMs };
-  });
+  const cronJobController = make(
+    'cronjob',
+    async (key) => {
+      const cj = inf.cronjobs.get(key) as Obj<CronJob> | undefined;
+      if (!cj) return undefined;
+      const result = reconcileCronJob(
+        cj,
+        inf.jobs.byIndex(byOwner, cj.metadata.uid ?? '') as Job[],
+        clock.now(),
+      );
+      await apply(result.actions);
+      return result.requeueAfterMs === undefined ? undefined : { requeueAfterMs: result.requeueAfterMs };
+    },
+    options.cronJobWorkers ?? 5,
+  );
 
   const endpointsController = make('endpoints', async (key) => {
     const svc = inf.services.get(key) as Obj<Service> | undefined;
