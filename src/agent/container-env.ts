@@ -2,6 +2,7 @@ import type { KubeClient } from '../client/client.js';
 import { resources } from '../client/types.js';
 import { TugboatError } from '../errors.js';
 import type { ConfigMap, Container, Pod, Secret } from '../kube/index.js';
+import { expandEnvRefs, readServiceEnv } from './service-env.js';
 
 /** An env var could not be resolved; the container waits with CreateContainerConfigError. */
 export class EnvError extends TugboatError {
@@ -11,10 +12,11 @@ export class EnvError extends TugboatError {
 }
 
 /**
- * Resolves a container's `env` to plain name/value pairs: literal values, configMap and secret
- * keys (fetched through the API), and the downward API fields metadata.name/namespace/uid/labels/
- * annotations (JOB_COMPLETION_INDEX of Indexed jobs comes from one),
- * spec.nodeName and status.hostIP/podIP.
+ * Resolves a container's `env` to plain name/value pairs: literal values (with `$(VAR)` expanded
+ * from earlier variables), configMap and secret keys (fetched through the API), and the downward
+ * API fields metadata.name/namespace/uid/labels/annotations (JOB_COMPLETION_INDEX of Indexed jobs
+ * comes from an annotation), spec.nodeName and status.hostIP/podIP. The
+ * Service variables (service-env.ts) come first, unless the container sets a variable of that name.
  */
 export async function resolveEnv(
   pod: Pod,
@@ -45,10 +47,20 @@ export async function resolveEnv(
     }
     return p;
   };
+  const serviceEnv = await readServiceEnv(pod, client).catch((err: Error) => {
+    throw new EnvError(
+      `cannot read the Services for the environment of ${namespace}/${pod.metadata.name}: ${err.message}; retrying`,
+    );
+  });
+  const defined = new Map(serviceEnv.map((e) => [e.name, e.value]));
   const out: { name: string; value: string }[] = [];
+  const push = (name: string, value: string) => {
+    out.push({ name, value });
+    defined.set(name, value);
+  };
   for (const e of container.env ?? []) {
     if (e.value !== undefined || !e.valueFrom) {
-      out.push({ name: e.name, value: e.value ?? '' });
+      push(e.name, expandEnvRefs(e.value ?? '', defined));
       continue;
     }
     const ref = e.valueFrom.configMapKeyRef ?? e.valueFrom.secretKeyRef;
@@ -63,7 +75,7 @@ export async function resolveEnv(
           `env ${e.name}: key "${ref.key}" of ${what} ${namespace}/${ref.name} not found: create it or set optional: true`,
         );
       }
-      out.push({ name: e.name, value });
+      push(e.name, value);
       continue;
     }
     const path = e.valueFrom.fieldRef?.fieldPath ?? '';
@@ -84,7 +96,8 @@ export async function resolveEnv(
         `env ${e.name}: unsupported fieldRef "${path}": use metadata.name, metadata.namespace, metadata.uid, spec.nodeName or status.hostIP`,
       );
     }
-    out.push({ name: e.name, value: value ?? '' });
+    push(e.name, value ?? '');
   }
-  return out;
+  const own = new Set(out.map((e) => e.name));
+  return [...serviceEnv.filter((e) => !own.has(e.name)), ...out];
 }

@@ -198,6 +198,7 @@ export async function bootstrapInventory(
               nodePath,
               listen: options.apiListen ?? `0.0.0.0:${apiPort}`,
               podNetwork,
+              advertiseAddress: host.address,
               mode,
               events,
               force,

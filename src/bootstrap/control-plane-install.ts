@@ -27,6 +27,10 @@ export interface ControlPlaneInstallOptions extends HostServiceOptions {
   readonly listen?: string;
   /** Give each Node a block of this pod range (node IPAM). @default none */
   readonly podNetwork?: PodNetworkSettings;
+  /** Where Services get their cluster IPs (the spec's network.serviceCidr). @default the server's 10.96.0.0/12 */
+  readonly serviceCidr?: string;
+  /** The master's private address: the `kubernetes` Service points at it. @default the server's choice */
+  readonly advertiseAddress?: string;
 }
 
 /** Where the control plane's files go on a host. */
@@ -88,6 +92,8 @@ export function buildControlPlaneService(options: ControlPlaneInstallOptions): S
             String(options.podNetwork.nodePodCidrPrefix),
           ]
         : []),
+      ...(options.serviceCidr ? ['--service-cluster-ip-range', options.serviceCidr] : []),
+      ...(options.advertiseAddress ? ['--advertise-address', options.advertiseAddress] : []),
     ],
     workingDirectory: options.layout.lib,
   };

@@ -1,8 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { UsageError } from '../errors.js';
 import { type EventSink, silentEvents } from '../events.js';
 import { parseListen } from '../listen.js';
+import { ipv4ToNumber } from '../net/ipv4.js';
+import { DEFAULT_SERVICE_CIDR, parseServiceRange } from './api/cluster-ips.js';
 import { type ApiServer, buildApiServer } from './api/server.js';
 import { parseTokenFile } from './auth/token-file.js';
 import {
@@ -41,6 +44,13 @@ export interface ControlPlaneOptions {
   readonly minorVersion?: string;
   /** @default silentEvents */
   readonly events?: EventSink;
+  /** Where Services get their cluster IPs (as kube-apiserver's flag). @default '10.96.0.0/12' */
+  readonly serviceClusterIpRange?: string;
+  /**
+   * IPv4 address the `kubernetes` Service's Endpoints point at (as kube-apiserver's flag).
+   * @default the --listen address when it is one, else the host's first non-loopback IPv4 address
+   */
+  readonly advertiseAddress?: string;
   /**
    * Run the scheduler and controllers in this process (leader-elected, so several instances on
    * one etcd run them once), or `false` for an API server only. @default {}
@@ -65,6 +75,14 @@ async function readOptional(file: string | undefined, flag: string): Promise<str
       `${flag} ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}): check the path and permissions`,
     );
   }
+}
+
+/** kube-apiserver's fallback: the bind address when it is one, else the host's first IPv4 address. */
+function defaultAdvertiseAddress(listenHost: string): string {
+  if (ipv4ToNumber(listenHost) !== undefined && listenHost !== '0.0.0.0') return listenHost;
+  for (const addrs of Object.values(networkInterfaces()))
+    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  return '127.0.0.1';
 }
 
 async function openStore(options: ControlPlaneOptions, events: EventSink): Promise<Store> {
@@ -108,6 +126,17 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
       throw new UsageError(`--cluster-cidr/--node-cidr-mask-size: ${(err as Error).message}`);
     }
   }
+  try {
+    parseServiceRange(options.serviceClusterIpRange ?? DEFAULT_SERVICE_CIDR);
+  } catch (err) {
+    throw new UsageError(`--service-cluster-ip-range: ${(err as Error).message}`);
+  }
+  const advertiseAddress = options.advertiseAddress ?? defaultAdvertiseAddress(host);
+  if (ipv4ToNumber(advertiseAddress) === undefined) {
+    throw new UsageError(
+      `--advertise-address ${advertiseAddress} is not an IPv4 address: pass the address other hosts reach this server on, e.g. --advertise-address 10.0.1.10`,
+    );
+  }
   if (!insecure && (!options.tlsCertFile || !options.tlsPrivateKeyFile)) {
     throw new UsageError('the API server serves TLS only: pass --tls-cert-file and --tls-private-key-file');
   }
@@ -130,6 +159,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     tokens,
     events,
     minorVersion: options.minorVersion,
+    serviceClusterIpRange: options.serviceClusterIpRange,
+    advertiseAddress,
     nodeProxy:
       kubeletCert && kubeletKey && clientCa
         ? { tls: { cert: kubeletCert, key: kubeletKey, ca: clientCa } }

@@ -1,5 +1,6 @@
 /** Kubernetes object shapes: the one definition the client, agent, API server and controllers share. */
 export type * from './core.js';
+export type * from './discovery.js';
 export type * from './meta.js';
 export type * from './node.js';
 export type * from './pod.js';

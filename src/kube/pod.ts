@@ -122,6 +122,8 @@ export interface PodSpec {
   terminationGracePeriodSeconds?: number;
   hostNetwork?: boolean;
   schedulerName?: string;
+  /** Service environment variables for the Services of the pod's namespace. @default true */
+  enableServiceLinks?: boolean;
 }
 
 /** A pod template as workloads carry it. */

@@ -3,9 +3,11 @@ import { resolveEnv } from '../../src/agent/container-env.js';
 import type { KubeClient } from '../../src/client/client.js';
 import type { Pod } from '../../src/kube/index.js';
 
-// Downward-API fields need no API call: a client that fails every call proves none is made.
+// Downward-API fields need nothing from the API; the client only answers the Service-variable
+// look-ups (no Services, no default/kubernetes).
 const noClient = {
-  get: () => Promise.reject(new Error('no API call expected')),
+  list: () => Promise.resolve({ items: [] }),
+  get: () => Promise.reject(Object.assign(new Error('not found'), { status: 404 })),
 } as unknown as KubeClient;
 
 describe('resolveEnv downward API fields', () => {

@@ -63,6 +63,8 @@ export async function runControlPlane(
       kubeletClientKey: flags.kubeletClientKey,
       listen: flags.listen,
       insecureLoopbackHttp: flags.insecureLoopbackHttp,
+      serviceClusterIpRange: flags.serviceClusterIpRange,
+      advertiseAddress: flags.advertiseAddress,
       controllers:
         flags.controllers !== false
           ? {

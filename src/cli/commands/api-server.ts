@@ -22,6 +22,8 @@ export interface ControlPlaneFlags {
   readonly podEvictionTimeout?: string;
   readonly clusterCidr?: string;
   readonly nodeCidrMaskSize?: string;
+  readonly serviceClusterIpRange?: string;
+  readonly advertiseAddress?: string;
 }
 
 /** `tugboat control-plane`: run the Kubernetes-compatible API server in the foreground. */
@@ -60,7 +62,15 @@ export const controlPlaneCommand: CommandModule = {
         '--cluster-cidr <cidr>',
         'pod range: each node gets a block of it in spec.podCIDR (default: none)',
       )
-      .option('--node-cidr-mask-size <prefix>', 'prefix of each node block of --cluster-cidr (default 24)');
+      .option('--node-cidr-mask-size <prefix>', 'prefix of each node block of --cluster-cidr (default 24)')
+      .option(
+        '--service-cluster-ip-range <cidr>',
+        'where Services get their cluster IPs; the first one is the kubernetes Service (default 10.96.0.0/12)',
+      )
+      .option(
+        '--advertise-address <ip>',
+        'address the kubernetes Service points at (default: the --listen address, else the first IPv4 address)',
+      );
     cmd.action(
       run(async (io, globals) => {
         const { runControlPlane } = await import('./api-server-run.js');

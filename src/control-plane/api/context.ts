@@ -1,3 +1,4 @@
+import type { Cidr } from '../../config/cidr.js';
 import type { EventSink } from '../../events.js';
 import type { ResourceStore } from './resource-store.js';
 
@@ -15,4 +16,6 @@ export interface ApiContext {
   readonly minWatchTimeoutSeconds: number;
   /** Open watches, each with the function that ends it (shutdown ends them all). */
   readonly watches: Set<() => void>;
+  /** Where Services get their cluster IPs (kube-apiserver's --service-cluster-ip-range). */
+  readonly serviceRange: Cidr;
 }

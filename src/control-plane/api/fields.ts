@@ -30,6 +30,7 @@ const TOP_LEVEL: Record<string, readonly string[]> = {
     'reportingInstance',
   ],
   Lease: ['spec'],
+  EndpointSlice: ['addressType', 'endpoints', 'ports'],
 };
 
 function allowedFields(def: ResourceDef): string[] {

@@ -1,7 +1,5 @@
 import type { StatusCause, UntypedObject } from '../../kube/index.js';
-import type { ResourceDef } from '../registry/types.js';
 import { isRecord } from '../registry/validation.js';
-import type { ApiContext } from './context.js';
 import { ApiError, invalid } from './status.js';
 
 /** kube-apiserver's default `--service-node-port-range`. */
@@ -34,18 +32,10 @@ function usedBy(svc: UntypedObject | undefined): Set<number> {
   );
 }
 
-/**
- * The node ports every stored Service holds, but `skip` (the Service being written). The store is
- * the allocation record, so a restarted server starts from what is stored, and a deleted Service
- * (or one that changed to ClusterIP) releases its ports.
- */
-async function takenPorts(ctx: ApiContext, def: ResourceDef, skip: string) {
+/** The node ports the other stored Services hold (the store is the allocation record). */
+function takenPorts(others: readonly UntypedObject[]): Set<number> {
   const taken = new Set<number>();
-  const page = await ctx.resources.list(def, undefined);
-  for (const svc of page.items) {
-    if (`${svc.metadata?.namespace}/${svc.metadata?.name}` === skip) continue;
-    for (const n of usedBy(svc)) taken.add(n);
-  }
+  for (const svc of others) for (const n of usedBy(svc)) taken.add(n);
   return taken;
 }
 
@@ -81,14 +71,14 @@ function dropStalePorts(obj: UntypedObject, old: UntypedObject): void {
 /**
  * Gives every port of a NodePort/LoadBalancer Service a node port from 30000-32767 (kept on
  * update, checked when the client chose it), and refuses node ports on other types; throws a 422
- * with kube-apiserver's messages. `old` is the stored Service on update.
+ * with kube-apiserver's messages. `old` is the stored Service on update, `others` every other
+ * stored Service.
  */
-export async function allocateNodePorts(
-  ctx: ApiContext,
-  def: ResourceDef,
+export function allocateNodePorts(
   obj: UntypedObject,
   old: UntypedObject | undefined,
-): Promise<void> {
+  others: readonly UntypedObject[],
+): void {
   const name = String(obj.metadata?.name ?? '');
   const type = isRecord(obj.spec) ? String(obj.spec.type ?? 'ClusterIP') : 'ClusterIP';
   const causes: StatusCause[] = [];
@@ -107,7 +97,7 @@ export async function allocateNodePorts(
   }
   if (old && needsNodePorts(old)) keepStoredPorts(obj, old);
   const mine = old && needsNodePorts(old) ? usedBy(old) : new Set<number>();
-  const taken = await takenPorts(ctx, def, `${obj.metadata?.namespace}/${name}`);
+  const taken = takenPorts(others);
   const seen = new Map<string, number>();
   const ports = portsOf(obj);
   ports.forEach((p, i) => {
@@ -170,16 +160,4 @@ function freePort(inUse: ReadonlySet<number>): number | undefined {
     if (!inUse.has(n)) return n;
   }
   return undefined;
-}
-
-let queue: Promise<unknown> = Promise.resolve();
-
-/**
- * Runs `fn` after every earlier call has settled, so two Service writes in this process never
- * read the same free port.
- */
-export function serialized<T>(fn: () => Promise<T>): Promise<T> {
-  const run = queue.then(fn, fn);
-  queue = run.catch(() => undefined);
-  return run;
 }

@@ -1,5 +1,6 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
+import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type EventSink, silentEvents } from '../../events.js';
 import { type ConnectionLimits, guardConnections, serverOptions } from '../../net/connection-guard.js';
@@ -8,9 +9,11 @@ import { ADMIN_GROUPS, authorize, forbiddenMessage, type NodeGraph, nodeNameOf }
 import { nodeRestrictionViolation } from '../auth/node-restriction.js';
 import { findResource } from '../registry/index.js';
 import type { Store } from '../store/types.js';
+import { DEFAULT_SERVICE_CIDR, parseServiceRange } from './cluster-ips.js';
 import type { ApiContext } from './context.js';
 import { type HandlerInput, handleResource } from './handlers.js';
 import { normalizeBody, readBody, sendError, sendJson, sendJsonText } from './http.js';
+import { runKubernetesServiceLoop } from './kubernetes-service.js';
 import { type NodeProxyOptions, proxyExec, proxyLog } from './node-proxy.js';
 import { serveNonResource } from './nonresource.js';
 import { parseRequest, type ResourceRequest } from './request-info.js';
@@ -57,6 +60,15 @@ export interface ApiServerOptions {
    * (docs/api-limits.md). @default the defaults of ConnectionLimits
    */
   readonly connections?: ConnectionLimits;
+  /** kube-apiserver's --service-cluster-ip-range: where Services get their cluster IPs. @default '10.96.0.0/12' */
+  readonly serviceClusterIpRange?: string;
+  /**
+   * Keep the `kubernetes` Service and its Endpoints (this address, the port the server listens on)
+   * in `default`, as kube-apiserver does with --advertise-address. @default off
+   */
+  readonly advertiseAddress?: string;
+  /** Period of the `kubernetes` Service controller. @default 10_000 */
+  readonly kubernetesServiceIntervalMs?: number;
 }
 
 /** A built (not listening) API server. */
@@ -87,6 +99,7 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
     );
   }
   const ctx: ApiContext = {
+    serviceRange: parseServiceRange(options.serviceClusterIpRange ?? DEFAULT_SERVICE_CIDR),
     resources: new ResourceStore(options.store, { maxObjectBytes: options.maxObjectBytes }),
     now: options.clock ?? (() => new Date()),
     events: options.events ?? silentEvents,
@@ -289,10 +302,27 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
         data: { address, open },
       }),
   });
+  let stopKubernetesService: (() => Promise<void>) | undefined;
+  const advertise = options.advertiseAddress;
+  if (advertise !== undefined) {
+    // The Endpoints carry the port actually bound (a test may listen on port 0).
+    server.once('listening', () => {
+      const { port } = server.address() as AddressInfo;
+      void ready.then(() => {
+        if (!server.listening) return;
+        stopKubernetesService = runKubernetesServiceLoop(
+          ctx,
+          { address: advertise, port },
+          options.kubernetesServiceIntervalMs,
+        );
+      });
+    });
+  }
   return {
     server,
     ready,
     close: async (graceMs = 10_000) => {
+      const passDone = stopKubernetesService?.();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const end of [...ctx.watches]) end();
       // Connections turn idle as their last response ends; close them as they do.
@@ -303,6 +333,7 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
         for (const socket of upgraded) socket.destroy();
       }, graceMs);
       await closed;
+      await passDone;
       clearInterval(sweep);
       clearTimeout(timer);
     },

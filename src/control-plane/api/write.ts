@@ -4,7 +4,7 @@ import type { ResourceDef } from '../registry/types.js';
 import { isRecord } from '../registry/validation.js';
 import type { ApiContext } from './context.js';
 import { prepareCreate, prepareUpdate, timestamp } from './lifecycle.js';
-import { allocateNodePorts, serialized } from './node-ports.js';
+import { allocateServiceFields, serialized } from './service-allocation.js';
 import { ApiError, conflict } from './status.js';
 
 /** Finalizers that hand dependents to the garbage collector (propagationPolicy Foreground / Orphan). */
@@ -55,9 +55,9 @@ export async function createObject(
   const obj = prepareCreate(def, body, namespace, ctx.now());
   if (def.namespaced) await checkNamespace(ctx, namespace);
   if (def.plural === 'services') {
-    // Node ports are read from the stored Services and written with the new one, in one turn.
+    // Addresses and node ports are read from the stored Services and written with the new one, in one turn.
     return serialized(async () => {
-      await allocateNodePorts(ctx, def, obj, undefined);
+      await allocateServiceFields(ctx, def, obj, undefined);
       return dryRun ? obj : ctx.resources.create(def, obj);
     });
   }
@@ -96,7 +96,7 @@ export async function updateObject(
     ctx.resources.update(def, namespace, name, async (current) => {
       prepared = prepareUpdate(def, await build(current), current, subresource);
       if (def.plural === 'services' && subresource === undefined)
-        await allocateNodePorts(ctx, def, prepared, current);
+        await allocateServiceFields(ctx, def, prepared, current);
       return dryRun ? undefined : prepared;
     });
   const updated = await (def.plural === 'services' ? serialized(write) : write());

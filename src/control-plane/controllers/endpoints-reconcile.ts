@@ -3,7 +3,7 @@ import { matchesMap } from '../machinery/labels.js';
 import { isPodReady } from '../machinery/objects.js';
 import type { Action } from './actions.js';
 
-function targetPort(
+export function targetPort(
   port: Service['spec']['ports'] extends (infer P)[] | undefined ? P : never,
   pod: Pod,
 ): number | undefined {
@@ -19,6 +19,19 @@ function targetPort(
 }
 
 /**
+ * The pods a Service with a selector selects that can serve: in its namespace, with an IP, not
+ * finished; terminating ones included. Sorted by name, so written lists are stable.
+ */
+export function selectedPods(service: Service, pods: readonly Pod[]): Pod[] {
+  const selector = service.spec.selector ?? {};
+  return pods
+    .filter((p) => p.metadata.namespace === service.metadata.namespace && p.status?.podIP)
+    .filter((p) => matchesMap(selector, p.metadata.labels))
+    .filter((p) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed')
+    .sort((a, b) => (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''));
+}
+
+/**
  * The Endpoints of a Service: pods matching its selector that have an IP, ready ones in
  * `addresses`, others in `notReadyAddresses`, grouped by resolved port set. Services without a
  * selector are left alone (their Endpoints are managed by hand).
@@ -27,13 +40,7 @@ export function buildEndpoints(service: Service, pods: readonly Pod[]): Endpoint
   const selector = service.spec.selector;
   if (!selector || Object.keys(selector).length === 0) return undefined;
   const subsets = new Map<string, NonNullable<Endpoints['subsets']>[number]>();
-  const matching = pods
-    .filter((p) => p.metadata.namespace === service.metadata.namespace)
-    .filter(
-      (p) => matchesMap(selector, p.metadata.labels) && p.status?.podIP && !p.metadata.deletionTimestamp,
-    )
-    .filter((p) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed')
-    .sort((a, b) => (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''));
+  const matching = selectedPods(service, pods).filter((p) => !p.metadata.deletionTimestamp);
   for (const pod of matching) {
     const ports = (service.spec.ports ?? []).map((sp) => ({
       ...(sp.name ? { name: sp.name } : {}),

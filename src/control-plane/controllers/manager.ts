@@ -4,20 +4,17 @@ import type {
   CronJob,
   DaemonSet,
   Deployment,
-  Endpoints,
   Job,
   KubeObject,
   Lease,
   Node,
   Pod,
   ReplicaSet,
-  Service,
 } from '../../kube/index.js';
 import type { ControllerApi } from '../machinery/api.js';
 import { type Clock, parseTime, systemClock } from '../machinery/clock.js';
 import { EventRecorder } from '../machinery/event-recorder.js';
 import { byNamespace, byOwner, type InformerSet, orphansByNamespace } from '../machinery/informers.js';
-import { matchesMap } from '../machinery/labels.js';
 import { controllerOf, getCondition, keyOf } from '../machinery/objects.js';
 import type { ResourceName } from '../machinery/resources.js';
 import type { Action } from './actions.js';
@@ -25,7 +22,6 @@ import { applyActions } from './apply-actions.js';
 import { reconcileCronJob } from './cronjob-reconcile.js';
 import { reconcileDaemonSet } from './daemonset-reconcile.js';
 import { reconcileDeployment } from './deployment-reconcile.js';
-import { reconcileEndpoints } from './endpoints-reconcile.js';
 import { collectGarbage, type OwnedObject } from './garbage-collector.js';
 import { reconcileJob } from './job-reconcile.js';
 import { buildNodeIpamRange, type NodeIpamOptions, reconcileNodeCidrs } from './node-ipam.js';
@@ -37,6 +33,7 @@ import {
 } from './node-lifecycle.js';
 import { reconcileReplicaSet } from './replicaset-reconcile.js';
 import { ControllerRunner, type ReconcileResult } from './runner.js';
+import { registerServiceControllers } from './service-controllers.js';
 import { finishedAt, reconcileTtlAfterFinished } from './ttl-after-finished.js';
 import { hasLeaseShape, hasNodeShape, hasOwnershipShape, hasPodShape } from './well-formed.js';
 
@@ -104,6 +101,7 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
     job: inf.jobs,
     cronjob: inf.cronjobs,
     endpoints: inf.services,
+    endpointslice: inf.services,
   };
   const make = (
     name: string,
@@ -190,13 +188,7 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
     options.cronJobWorkers ?? 5,
   );
 
-  const endpointsController = make('endpoints', async (key) => {
-    const svc = inf.services.get(key) as Obj<Service> | undefined;
-    if (!svc) return undefined;
-    const pods = inf.pods.byIndex(byNamespace, svc.metadata.namespace ?? '') as Pod[];
-    await apply(reconcileEndpoints(svc, pods, inf.endpoints.get(key) as Endpoints | undefined));
-    return undefined;
-  });
+  const services = registerServiceControllers({ informers: inf, make, apply, applyEach });
 
   const health: NodeHealth = new Map();
   const nodeController = make('node-lifecycle', async () => {
@@ -270,8 +262,6 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
     onUpdate: (j) => enqueueOwner(cronJobController, j, 'CronJob'),
     onDelete: (j) => enqueueOwner(cronJobController, j, 'CronJob'),
   });
-  inf.services.addHandlers(self(endpointsController));
-  inf.endpoints.addHandlers({ onDelete: (o) => endpointsController.enqueue(keyOf(o)) });
 
   const onPod = (pod: KubeObject, old?: KubeObject) => {
     for (const p of old ? [pod, old] : [pod]) {
@@ -281,10 +271,6 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
       if (!controllerOf(p)) {
         for (const rs of inf.replicasets.byIndex(byNamespace, p.metadata.namespace ?? ''))
           rsController.enqueue(keyOf(rs));
-      }
-      for (const svc of inf.services.byIndex(byNamespace, p.metadata.namespace ?? '') as Service[]) {
-        if (svc.spec.selector && matchesMap(svc.spec.selector, p.metadata.labels))
-          endpointsController.enqueue(keyOf(svc));
       }
     }
   };
@@ -338,10 +324,10 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
     [inf.daemonsets, dsController],
     [inf.jobs, jobController],
     [inf.cronjobs, cronJobController],
-    [inf.services, endpointsController],
   ] as const) {
     for (const o of informer.list()) runner.enqueue(keyOf(o));
   }
+  services.enqueueAll();
   nodeController.enqueue('all');
   ipamController.enqueue('all');
   gcController.enqueue('all');

@@ -25,6 +25,7 @@ const watched = [
   'services',
   'endpoints',
   'leases',
+  'endpointslices',
 ] as const satisfies readonly ResourceName[];
 
 export type InformerSet = { readonly [K in (typeof watched)[number]]: Informer<KubeObject> };

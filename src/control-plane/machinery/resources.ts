@@ -15,6 +15,7 @@ export const resourceTypes = {
   daemonsets: resources.daemonSets,
   jobs: resources.jobs,
   cronjobs: resources.cronJobs,
+  endpointslices: resources.endpointSlices,
 } as const satisfies Record<string, ResourceType>;
 
 /** Name of a resource type the controllers know. */

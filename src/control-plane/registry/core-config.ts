@@ -38,12 +38,6 @@ function countKeys(obj: UntypedObject, fields: readonly string[]): number {
   return fields.reduce((n, f) => n + (isRecord(obj[f]) ? Object.keys(obj[f]).length : 0), 0);
 }
 
-function randomClusterIp(): string {
-  const a = Math.floor(Math.random() * 256);
-  const b = 1 + Math.floor(Math.random() * 254);
-  return `10.96.${a}.${b}`;
-}
-
 function servicePorts(obj: UntypedObject): string {
   const ports = getPath(obj, ['spec', 'ports']);
   if (!Array.isArray(ports) || ports.length === 0) return '<none>';
@@ -55,7 +49,7 @@ function servicePorts(obj: UntypedObject): string {
     .join(',');
 }
 
-/** core/v1 Service: a cluster IP is assigned on create and is immutable afterwards. */
+/** core/v1 Service: the cluster IP (assigned by api/cluster-ips.ts on write) is immutable. */
 export const services: ResourceDef = {
   ...identity(resources.services),
   singular: 'service',
@@ -67,10 +61,6 @@ export const services: ResourceDef = {
     const spec = ensureRecord(obj, 'spec');
     spec.type ??= 'ClusterIP';
     spec.sessionAffinity ??= 'None';
-    if (spec.type !== 'ExternalName') {
-      spec.clusterIP ??= randomClusterIp();
-      spec.clusterIPs ??= [spec.clusterIP];
-    }
     if (Array.isArray(spec.ports)) {
       for (const p of spec.ports) {
         if (!isRecord(p)) continue;
@@ -105,7 +95,9 @@ export const services: ResourceDef = {
   validateUpdate(obj, old) {
     const was = getPath(old, ['spec', 'clusterIP']);
     const now = getPath(obj, ['spec', 'clusterIP']);
-    return was && now !== was
+    // Left out, the stored address is kept (the allocator fills it in); ExternalName drops it.
+    const kept = now === undefined || now === '' || getPath(obj, ['spec', 'type']) === 'ExternalName';
+    return was && !kept && now !== was
       ? [
           {
             reason: 'FieldValueInvalid',

@@ -2,6 +2,7 @@ import { jobs, leases } from './batch-coordination.js';
 import { configmaps, endpoints, events, secrets, serviceaccounts, services } from './core-config.js';
 import { namespaces, nodes, pods } from './core-nodes-pods.js';
 import { cronjobs } from './cronjobs.js';
+import { endpointslices } from './discovery.js';
 import type { ResourceDef } from './types.js';
 import { daemonsets, deployments, replicasets } from './workloads.js';
 
@@ -22,6 +23,7 @@ export const allResources: readonly ResourceDef[] = [
   jobs,
   cronjobs,
   leases,
+  endpointslices,
 ];
 
 /** Finds a resource by group, version and plural; undefined when not served. */

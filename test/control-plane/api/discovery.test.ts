@@ -54,7 +54,12 @@ describe('version, health and discovery', () => {
         }>;
       };
       expect(body.kind).toBe('APIGroupDiscoveryList');
-      expect(body.items.map((g) => g.metadata.name)).toEqual(['apps', 'batch', 'coordination.k8s.io']);
+      expect(body.items.map((g) => g.metadata.name)).toEqual([
+        'apps',
+        'batch',
+        'coordination.k8s.io',
+        'discovery.k8s.io',
+      ]);
       const deployments = body.items[0]!.versions[0]!.resources.find((r) => r.resource === 'deployments');
       expect(deployments?.subresources?.map((s) => s.subresource)).toEqual(['status', 'scale']);
     }

@@ -7,6 +7,7 @@ import { createStore } from '../../../src/control-plane/store/index.js';
 import type { Store } from '../../../src/control-plane/store/types.js';
 import { type RunningApiServer, startApiServer, writeKubeconfig } from '../../support/api-server.js';
 import { makeTestPki, type TestPki } from '../../support/certs.js';
+import { jsonCaller } from '../../support/json-call.js';
 
 const SVC = '/api/v1/namespaces/default/services';
 
@@ -14,15 +15,7 @@ let dataDir: string;
 let store: Store;
 let srv: RunningApiServer;
 
-async function call(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${srv.url}${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
+const call = jsonCaller(() => srv.url);
 
 const service = (name: string, type: string, ports: Record<string, unknown>[]) => ({
   apiVersion: 'v1',

@@ -118,4 +118,26 @@ describe('tugboat control-plane', () => {
     expect(open.code).toBe(2);
     expect(open.stderr).toContain('only listens on loopback');
   });
+
+  it('refuses a bad --service-cluster-ip-range or --advertise-address before opening the store', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), `tugboat-cp-netsvc3-${process.pid}-`));
+    dirs.push(dataDir);
+    const { runCli } = await import('../../support/cli.js');
+    const base = [
+      'control-plane',
+      '--data-dir',
+      dataDir,
+      '--listen',
+      '127.0.0.1:0',
+      '--insecure-loopback-http',
+    ];
+    const range = await runCli([...base, '--service-cluster-ip-range', '10.96.0.1/12']);
+    expect(range.code).toBe(2);
+    expect(range.stderr).toContain(
+      '--service-cluster-ip-range: service cluster IP range 10.96.0.1/12 is not an IPv4 network between /8 and /30: use e.g. 10.96.0.0/12',
+    );
+    const addr = await runCli([...base, '--advertise-address', 'master.local']);
+    expect(addr.code).toBe(2);
+    expect(addr.stderr).toContain('--advertise-address master.local is not an IPv4 address');
+  });
 });
