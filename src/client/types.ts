@@ -62,6 +62,7 @@ export const resources = {
   },
   daemonSets: { group: 'apps', version: 'v1', resource: 'daemonsets', namespaced: true, kind: 'DaemonSet' },
   jobs: { group: 'batch', version: 'v1', resource: 'jobs', namespaced: true, kind: 'Job' },
+  cronJobs: { group: 'batch', version: 'v1', resource: 'cronjobs', namespaced: true, kind: 'CronJob' },
   endpointSlices: {
     group: 'discovery.k8s.io',
     version: 'v1',

@@ -3,7 +3,7 @@ import { ApiError, badRequest } from './status.js';
 /**
  * Decodes the Kubernetes protobuf envelope (`k8s\0` + runtime.Unknown) for the objects kubectl ≥
  * 1.32 sends from its `create` generators (namespace, configmap, secret, serviceaccount, service,
- * deployment, job). Field numbers are those of k8s.io/api's generated.proto (checked against the
+ * deployment, job, cronjob). Field numbers are those of k8s.io/api's generated.proto (checked against the
  * struct tags in kubectl 1.32). Decoding is strict: a non-zero field outside this table answers 415
  * instead of being dropped silently; `status` is ignored (create resets it anyway).
  */
@@ -134,8 +134,25 @@ const S: Record<string, Schema> = {
     6: ['template', 'message', 'PodTemplateSpec'],
     7: ['backoffLimit', 'int'],
     8: ['ttlSecondsAfterFinished', 'int'],
+    9: ['completionMode', 'string'],
     10: ['suspend', 'bool'],
   },
+  CronJob: {
+    1: ['metadata', 'message', 'ObjectMeta'],
+    2: ['spec', 'message', 'CronJobSpec'],
+    3: ['status', 'skip'],
+  },
+  CronJobSpec: {
+    1: ['schedule', 'string'],
+    2: ['startingDeadlineSeconds', 'int'],
+    3: ['concurrencyPolicy', 'string'],
+    4: ['suspend', 'bool'],
+    5: ['jobTemplate', 'message', 'JobTemplateSpec'],
+    6: ['successfulJobsHistoryLimit', 'int'],
+    7: ['failedJobsHistoryLimit', 'int'],
+    8: ['timeZone', 'string'],
+  },
+  JobTemplateSpec: { 1: ['metadata', 'message', 'ObjectMeta'], 2: ['spec', 'message', 'JobSpec'] },
   PodTemplateSpec: { 1: ['metadata', 'message', 'ObjectMeta'], 2: ['spec', 'message', 'PodSpec'] },
   PodSpec: {
     2: ['containers', 'repeated', 'Container'],
@@ -145,9 +162,17 @@ const S: Record<string, Schema> = {
     6: ['dnsPolicy', 'string'],
     7: ['nodeSelector', 'map', 'string'],
     8: ['serviceAccountName', 'string'],
+    9: ['serviceAccount', 'string'],
     10: ['nodeName', 'string'],
     11: ['hostNetwork', 'bool'],
+    14: ['securityContext', 'message', 'PodSecurityContext'],
+    16: ['hostname', 'string'],
+    17: ['subdomain', 'string'],
+    19: ['schedulerName', 'string'],
     20: ['initContainers', 'repeated', 'Container'],
+    25: ['priority', 'int'],
+    30: ['enableServiceLinks', 'bool'],
+    31: ['preemptionPolicy', 'string'],
   },
   Container: {
     1: ['name', 'string'],
@@ -158,11 +183,15 @@ const S: Record<string, Schema> = {
     6: ['ports', 'repeated', 'ContainerPort'],
     7: ['env', 'repeated', 'EnvVar'],
     8: ['resources', 'message', 'ResourceRequirements'],
+    13: ['terminationMessagePath', 'string'],
     14: ['imagePullPolicy', 'string'],
     16: ['stdin', 'bool'],
     17: ['stdinOnce', 'bool'],
     18: ['tty', 'bool'],
+    20: ['terminationMessagePolicy', 'string'],
   },
+  // The defaults a stored template carries (kubectl create job --from=cronjob/x sends them back).
+  PodSecurityContext: {},
   ContainerPort: {
     1: ['name', 'string'],
     2: ['hostPort', 'int'],
@@ -264,6 +293,7 @@ const KINDS = new Set([
   'SelfSubjectRulesReview',
   'SubjectAccessReview',
   'SelfSubjectReview',
+  'CronJob',
 ]);
 
 const MAGIC = Buffer.from('k8s\u0000', 'latin1');
@@ -317,6 +347,11 @@ const POINTER_FIELDS = new Set([
   'automountServiceAccountToken',
   'manualSelector',
   'suspend',
+  'startingDeadlineSeconds',
+  'priority',
+  'enableServiceLinks',
+  'successfulJobsHistoryLimit',
+  'failedJobsHistoryLimit',
   'controller',
   'blockOwnerDeletion',
 ]);

@@ -175,7 +175,7 @@ const controllerManagerRules: PolicyRule[] = [
     ],
     ALL,
   ),
-  rule(['batch'], ['jobs', 'jobs/status'], ALL),
+  rule(['batch'], ['jobs', 'jobs/status', 'cronjobs', 'cronjobs/status'], ALL),
   rule(['coordination.k8s.io'], ['leases'], ALL),
   rule(['discovery.k8s.io'], ['endpointslices'], ALL),
 ];

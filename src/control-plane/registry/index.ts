@@ -1,6 +1,7 @@
 import { jobs, leases } from './batch-coordination.js';
 import { configmaps, endpoints, events, secrets, serviceaccounts, services } from './core-config.js';
 import { namespaces, nodes, pods } from './core-nodes-pods.js';
+import { cronjobs } from './cronjobs.js';
 import { endpointslices } from './discovery.js';
 import {
   clusterrolebindings,
@@ -31,6 +32,7 @@ export const allResources: readonly ResourceDef[] = [
   replicasets,
   daemonsets,
   jobs,
+  cronjobs,
   leases,
   endpointslices,
   roles,
