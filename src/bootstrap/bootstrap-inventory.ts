@@ -15,6 +15,7 @@ import { CONTROL_PLANE_SERVICE, type HostBundle, installControlPlane } from './c
 import { syncHostFiles } from './host-files.js';
 import type { HostInstallResult } from './host-install.js';
 import { ensureHostPrerequisites } from './host-prerequisites.js';
+import { type HostRuntimeOptions, hostRuntimeInstaller } from './host-runtime.js';
 import { type InventoryAccessOptions, onHost } from './inventory-access.js';
 import { DEFAULT_HOST_LAYOUT } from './layout.js';
 import { type HostOutcome, runMasterWithWorkers, runOnHosts } from './run-hosts.js';
@@ -27,7 +28,7 @@ import { waitForNodeReady } from './wait-node-ready.js';
 /** Options for {@link bootstrapInventory}. */
 const defaultPodNetwork: PodNetworkSettings = { podCidr: '10.244.0.0/16', nodePodCidrPrefix: 24 };
 
-export interface BootstrapInventoryOptions extends InventoryAccessOptions {
+export interface BootstrapInventoryOptions extends InventoryAccessOptions, HostRuntimeOptions {
   readonly bundle: HostBundle;
   /** The pod range: the control plane gives each node a block of it. @default 10.244.0.0/16 with /24 blocks */
   readonly podNetwork?: PodNetworkSettings;
@@ -50,8 +51,8 @@ export interface BootstrapInventoryOptions extends InventoryAccessOptions {
    */
   readonly skipReady?: boolean;
   /**
-   * Install Node.js (and Docker on docker-runtime workers) where preflight finds it missing, with
-   * the host's package manager. When false, a missing prerequisite fails the host. @default true
+   * Install Docker on docker-runtime workers (and Node.js, with `nodeRuntime: 'host'`) where
+   * preflight finds it missing, with the host's package manager. When false, a missing prerequisite fails the host. @default true
    */
   readonly installPackages?: boolean;
   /**
@@ -73,6 +74,8 @@ export interface HostBootstrapResult {
   readonly filesUploaded: number;
   readonly bytesUploaded: number;
   readonly serviceChanged: boolean;
+  /** True when the pinned Node.js runtime was sent to the host (it lacked that exact one). */
+  readonly runtimeUploaded: boolean;
 }
 
 const SKIPPED: HostBootstrapResult = {
@@ -80,11 +83,13 @@ const SKIPPED: HostBootstrapResult = {
   filesUploaded: 0,
   bytesUploaded: 0,
   serviceChanged: false,
+  runtimeUploaded: false,
 };
 
-const actionOf = (r: HostInstallResult): HostBootstrapResult => ({
+const actionOf = (r: HostInstallResult, runtimeUploaded: boolean): HostBootstrapResult => ({
   ...r,
-  action: r.filesUploaded > 0 || r.serviceChanged ? 'installed' : 'unchanged',
+  runtimeUploaded,
+  action: r.filesUploaded > 0 || r.serviceChanged || runtimeUploaded ? 'installed' : 'unchanged',
 });
 
 /** What {@link bootstrapInventory} did. */
@@ -148,17 +153,18 @@ export async function bootstrapInventory(
     after ??= askHealth();
     return (await after).readyNodes.has(host.name);
   };
+  const installRuntime = hostRuntimeInstaller({ ...options, events });
   const preflight = async (shell: RemoteShell, host: BootstrapHost, requireDocker: boolean) => {
     const report = await ensureHostPrerequisites(shell, {
       layout: layoutFor(host),
       requireDocker,
+      requireNode: options.nodeRuntime === 'host',
       install: options.installPackages ?? true,
       events,
       ...(options.signal ? { signal: options.signal } : {}),
     });
     // Preflight already knows the init system: saves a round trip per host.
     return {
-      nodePath: report.facts.nodePath,
       facts: report.facts,
       mode: report.facts.systemd ? ('systemd' as const) : ('supervised' as const),
     };
@@ -179,7 +185,7 @@ export async function bootstrapInventory(
       }
       return onHost(host, options, async (shell) => {
         const wantsDocker = role === 'worker' && inv.runtime === 'docker';
-        const { nodePath, mode } = await timedStep(events, host, 'preflight', async () => {
+        const { facts, mode } = await timedStep(events, host, 'preflight', async () => {
           const first = await preflight(shell, host, false);
           // Docker missing, or installed but stopped where systemd could start it: install or start
           // it now. Installed and not answering yet without systemd is a host still booting: the
@@ -189,6 +195,19 @@ export async function bootstrapInventory(
             return preflight(shell, host, true);
           return first;
         });
+        const runtime = await timedStep(events, host, 'runtime', () =>
+          installRuntime(shell, facts, {
+            layout: layoutFor(host),
+            force,
+            ...(options.signal ? { signal: options.signal } : {}),
+          }),
+        );
+        const nodePath = runtime.nodePath;
+        const withRuntime = (r: HostInstallResult): HostBootstrapResult =>
+          actionOf(
+            { ...r, bytesUploaded: r.bytesUploaded + runtime.bytesUploaded },
+            runtime.bytesUploaded > 0,
+          );
         if (role === 'master') {
           const result = await timedStep(events, host, 'install', () =>
             installControlPlane(shell, {
@@ -212,7 +231,7 @@ export async function bootstrapInventory(
               signal: options.signal,
             }),
           );
-          return actionOf(result);
+          return withRuntime(result);
         }
         const pkiDir = join(options.stateDir, 'pki');
         const agent: AgentInstallOptions = {
@@ -258,7 +277,7 @@ export async function bootstrapInventory(
             signal: options.signal,
           }),
         );
-        return actionOf(result);
+        return withRuntime(result);
       });
     },
     { concurrency: options.concurrency, events, signal: options.signal },

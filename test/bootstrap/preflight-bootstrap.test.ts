@@ -40,6 +40,8 @@ const options = (events: RecordingEvents) => ({
   agentListen: (h: BootstrapHost) => `${h.address}:${agentPorts.get(h.name)}`,
   readyTimeoutMs: 120_000,
   connectAttempts: 2,
+  // What this file tests: the host's own node, installed with its package manager.
+  nodeRuntime: 'host' as const,
   events,
 });
 
