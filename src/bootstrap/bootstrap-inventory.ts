@@ -37,6 +37,11 @@ export interface BootstrapInventoryOptions extends InventoryAccessOptions, HostR
    * sandbox image (registry.k8s.io/pause) must be pullable or loaded on the hosts. @default false
    */
   readonly agentPodNetwork?: boolean;
+  /**
+   * Run the node agent on the master too (no taint: pods are scheduled there). @default true when
+   * the inventory has no workers (a single-node cluster), else false
+   */
+  readonly masterSchedulable?: boolean;
   /** @default 6443 */
   readonly apiPort?: number;
   /** Address the API server binds. @default `0.0.0.0:<apiPort>` */
@@ -90,6 +95,14 @@ const actionOf = (r: HostInstallResult, runtimeUploaded: boolean): HostBootstrap
   ...r,
   runtimeUploaded,
   action: r.filesUploaded > 0 || r.serviceChanged || runtimeUploaded ? 'installed' : 'unchanged',
+});
+
+/** What installing the control plane and then an agent on one (schedulable) master did. */
+const bothServices = (a: HostInstallResult, b: HostInstallResult): HostInstallResult => ({
+  mode: a.mode,
+  filesUploaded: a.filesUploaded + b.filesUploaded,
+  bytesUploaded: a.bytesUploaded + b.bytesUploaded,
+  serviceChanged: a.serviceChanged || b.serviceChanged,
 });
 
 /** What {@link bootstrapInventory} did. */
@@ -146,7 +159,8 @@ export async function bootstrapInventory(
     masterUp: () => Promise<void>,
   ): Promise<boolean> => {
     if (!before) return false;
-    if (role === 'master') return before.controlPlaneReady;
+    if (role === 'master')
+      return before.controlPlaneReady && (!masterRunsAgent || before.readyNodes.has(host.name));
     if (before.controlPlaneReady) return before.readyNodes.has(host.name);
     // The master is being (re)installed: ask again once it is up, now that the agents can report.
     await masterUp();
@@ -170,6 +184,7 @@ export async function bootstrapInventory(
     };
   };
   const podNetwork = options.podNetwork ?? defaultPodNetwork;
+  const masterRunsAgent = options.masterSchedulable ?? inv.workers.length === 0;
   const outcomes = await runMasterWithWorkers(
     inv.master,
     inv.workers,
@@ -184,7 +199,8 @@ export async function bootstrapInventory(
         return SKIPPED;
       }
       return onHost(host, options, async (shell) => {
-        const wantsDocker = role === 'worker' && inv.runtime === 'docker';
+        const runsAgent = role === 'worker' || masterRunsAgent;
+        const wantsDocker = runsAgent && inv.runtime === 'docker';
         const { facts, mode } = await timedStep(events, host, 'preflight', async () => {
           const first = await preflight(shell, host, false);
           // Docker missing, or installed but stopped where systemd could start it: install or start
@@ -208,8 +224,9 @@ export async function bootstrapInventory(
             { ...r, bytesUploaded: r.bytesUploaded + runtime.bytesUploaded },
             runtime.bytesUploaded > 0,
           );
+        let controlPlane: HostInstallResult | undefined;
         if (role === 'master') {
-          const result = await timedStep(events, host, 'install', () =>
+          controlPlane = await timedStep(events, host, 'install', () =>
             installControlPlane(shell, {
               layout: layoutFor(host),
               bundle: options.bundle,
@@ -231,7 +248,7 @@ export async function bootstrapInventory(
               signal: options.signal,
             }),
           );
-          return withRuntime(result);
+          if (!runsAgent) return withRuntime(controlPlane);
         }
         const pkiDir = join(options.stateDir, 'pki');
         const agent: AgentInstallOptions = {
@@ -265,7 +282,7 @@ export async function bootstrapInventory(
           await timedStep(events, host, 'docker', () => waitForDocker(shell, { signal: options.signal }));
         }
         await timedStep(events, host, 'wait-master', masterUp);
-        const result = await timedStep(events, host, 'install', () =>
+        const result = await timedStep(events, host, controlPlane ? 'install-agent' : 'install', () =>
           installAgent(shell, { ...agent, presynced }),
         );
         await timedStep(events, host, 'ready', () =>
@@ -277,7 +294,7 @@ export async function bootstrapInventory(
             signal: options.signal,
           }),
         );
-        return withRuntime(result);
+        return withRuntime(controlPlane ? bothServices(controlPlane, result) : result);
       });
     },
     { concurrency: options.concurrency, events, signal: options.signal },
