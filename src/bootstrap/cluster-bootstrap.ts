@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { StackInfo } from '../aws/cloudformation.js';
 import { DeploymentError } from '../errors.js';
 import type { EventSink } from '../events.js';
-import { clusterStateDir } from '../naming.js';
+import { clusterStateDir, stateRoot } from '../naming.js';
 import { mergeKubeconfigFile } from '../pki/kubeconfig.js';
 import { writeKeyFile } from '../pki/pem.js';
 import type { ClusterInstances } from '../provision/cluster-instances.js';
@@ -11,6 +11,8 @@ import type { PodNetworkSettings } from '../provision/template/settings.js';
 import { type BootstrapInventoryResult, bootstrapInventory } from './bootstrap-inventory.js';
 import { bootstrapHostsFromCluster } from './cluster-hosts.js';
 import type { HostBundle } from './control-plane-install.js';
+import type { HostRuntimeOptions } from './host-runtime.js';
+import { runtimeCacheDir } from './runtime-cache.js';
 
 /** What the bootstrap step of create, update and scale receives once the infrastructure is settled. */
 export interface BootstrapContext {
@@ -23,7 +25,7 @@ export interface BootstrapContext {
 }
 
 /** What {@link bootstrapCluster} needs beyond what `createCluster` hands its bootstrap hook. */
-export interface ClusterBootstrapOptions {
+export interface ClusterBootstrapOptions extends Omit<HostRuntimeOptions, 'events' | 'runtimeCache'> {
   /** The host bundle (`npm run build` writes it to dist/bundles/). */
   readonly bundle: HostBundle;
   /** Login user on the instances (spec `ssh.user`). */
@@ -84,6 +86,9 @@ export async function bootstrapCluster(context: ClusterBootstrapContext): Promis
     inventory,
     stateDir,
     bundle: context.bundle,
+    ...(context.nodeRuntime ? { nodeRuntime: context.nodeRuntime } : {}),
+    ...(context.loadRuntime ? { loadRuntime: context.loadRuntime } : {}),
+    runtimeCache: runtimeCacheDir(context.stateRoot ?? stateRoot()),
     ...(context.podNetwork ? { podNetwork: context.podNetwork } : {}),
     ...(context.agentPodNetwork !== undefined ? { agentPodNetwork: context.agentPodNetwork } : {}),
     ...(context.agentServiceProxy !== undefined ? { agentServiceProxy: context.agentServiceProxy } : {}),

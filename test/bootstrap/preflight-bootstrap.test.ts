@@ -42,6 +42,8 @@ const options = (events: RecordingEvents) => ({
   connectAttempts: 2,
   // These hosts share the runner's network namespace: their agents must not edit its firewall.
   agentServiceProxy: false,
+  // What this file tests: the host's own node, installed with its package manager.
+  nodeRuntime: 'host' as const,
   events,
 });
 
