@@ -25,6 +25,7 @@ import {
   renderHosts,
 } from '../support/format-cluster.js';
 import { loadSpecArg, STDIN_NAME } from '../support/spec-input.js';
+import { sweepTimingFromEnv } from '../support/sweep-timing.js';
 
 /** Flags of create and update. */
 export interface SpecFlags extends AwsFlags {
@@ -181,12 +182,14 @@ export async function runDelete(
   name: string,
   flags: DeleteFlags,
 ): Promise<number> {
+  const timing = sweepTimingFromEnv(io.env);
   const result = await withAwsSession(io, globals, flags, undefined, (s) =>
     deleteCluster({
       aws: s.aws,
       events: s.events,
       signal: s.signal,
       cluster: name,
+      ...timing,
       confirm: async (plan) => {
         await s.settle();
         io.stderr(`${renderDeletePlan(plan)}\n`);
