@@ -31,6 +31,7 @@ import {
 } from '../support/kubeconfig-flags.js';
 import { printResult } from '../support/output.js';
 import { loadSpecArg, STDIN_NAME } from '../support/spec-input.js';
+import { sweepTimingFromEnv } from '../support/sweep-timing.js';
 
 /** Flags of create and update. */
 export interface SpecFlags extends AwsFlags, KubeconfigFlags {
@@ -198,12 +199,14 @@ export async function runDelete(
   name: string,
   flags: DeleteFlags,
 ): Promise<number> {
+  const timing = sweepTimingFromEnv(io.env);
   const result = await withAwsSession(io, globals, flags, undefined, (s) =>
     deleteCluster({
       aws: s.aws,
       events: s.events,
       signal: s.signal,
       cluster: name,
+      ...timing,
       confirm: async (plan) => {
         await s.settle();
         io.stderr(`${renderDeletePlan(plan)}\n`);

@@ -204,6 +204,7 @@ export function prepareUpdate(
       else obj.status = old.status;
     }
   }
+  if (subresource !== 'status') def.prepareForUpdate?.(obj, old);
   def.defaults?.(obj);
   // A status update does not re-validate the spec (as kube's ValidatePodStatusUpdate): an object
   // stored before a validation rule existed must still get its status written by its agent.

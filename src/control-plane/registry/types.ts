@@ -29,6 +29,11 @@ export interface ResourceDef {
   readonly statusField?: 'status';
   /** Fills in defaults on create and update (mutates `obj`). */
   readonly defaults?: (obj: UntypedObject) => void;
+  /**
+   * As a strategy's PrepareForUpdate: drops fields of `obj` that the change from `old` made stale
+   * (runs before `defaults` on update, spec updates only).
+   */
+  readonly prepareForUpdate?: (obj: UntypedObject, old: UntypedObject) => void;
   /** Returns field problems of the whole object; empty when valid. */
   readonly validate?: (obj: UntypedObject) => StatusCause[];
   /** Extra checks comparing an update with the stored object (immutable fields). */
