@@ -139,6 +139,7 @@ export async function assignEips(options: AssignEipsOptions): Promise<AssignEips
       `instance ${options.instanceId} is not part of cluster ${options.cluster}: see \`tugboat status\``,
     );
   }
+  await releaseStaleAssociations(options.ec2, options.cluster, inv.hosts, options.events);
   const assigned: { instanceId: string; publicIp: string; allocationId: string }[] = [];
   const alreadyAssigned: string[] = [];
   const missing: string[] = [];
@@ -193,6 +194,46 @@ export async function assignEips(options: AssignEipsOptions): Promise<AssignEips
     );
   }
   return { assigned, alreadyAssigned };
+}
+
+const GONE_STATES = new Set(['shutting-down', 'terminated']);
+
+/**
+ * Frees pool addresses still associated with instances that are gone (terminated, shutting down
+ * or unknown to EC2): AWS drops such an association itself once the instance is terminated, but
+ * until it does (and on emulators that never do) the address would count as taken and a group
+ * whose instances were replaced, as an update can do, would find its pool exhausted. Addresses of
+ * live instances, in this cluster or not, are never touched.
+ */
+export async function releaseStaleAssociations(
+  ec2: Ec2Api,
+  cluster: string,
+  live: readonly { readonly id: string }[],
+  events: EventSink,
+): Promise<number> {
+  const liveIds = new Set(live.map((h) => h.id));
+  const suspects = (await listPool(ec2, cluster)).filter(
+    (a) => a.associationId && a.instanceId && !liveIds.has(a.instanceId),
+  );
+  if (suspects.length === 0) return 0;
+  const ids = [...new Set(suspects.map((a) => a.instanceId as string))];
+  const found = new Map(
+    (await ec2.describeInstances([{ name: 'instance-id', values: ids }])).map((i) => [i.id, i.state]),
+  );
+  let released = 0;
+  for (const a of suspects) {
+    const state = found.get(a.instanceId as string);
+    if (state !== undefined && !GONE_STATES.has(state)) continue;
+    await ec2.disassociateAddress(a.associationId as string);
+    events.emit({
+      code: 'eip.released-stale',
+      level: 'info',
+      message: `${a.publicIp} released from ${a.instanceId} (${state ?? 'no longer exists'})`,
+      data: { allocationId: a.allocationId, instanceId: a.instanceId },
+    });
+    released++;
+  }
+  return released;
 }
 
 /** Disassociates every pool address of the cluster (before the stack delete). Returns how many. */

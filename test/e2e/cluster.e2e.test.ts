@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { parseDocument } from 'yaml';
 import { DEFAULT_HOST_LAYOUT, runPreflight, stopService } from '../../src/bootstrap/index.js';
 import {
   buildClusterDefinition,
@@ -358,6 +359,46 @@ it('tugboat scale adds a worker: its instance becomes a host and scale ends with
   expect(ready.get(added[0]!.host)).toBe('True');
   const workers = hosts.filter((h) => h.group !== 'master');
   expect([...ready.values()].filter((v) => v === 'True')).toHaveLength(workers.length + 1);
+});
+
+it('tugboat update raises a worker group: the new instances become hosts, are bootstrapped and are Ready nodes', async () => {
+  // The spec as the cluster now stands (scale raised one group) with one more worker in a group
+  // that has room; later phases use this spec, as an operator would after an update.
+  const doc = parseDocument(readFileSync(specFile, 'utf8'));
+  const groups = doc.get('workerGroups') as {
+    items: { get(k: string): unknown; set(k: string, v: number): void }[];
+  };
+  const status = await tugboat<{ groups: { name: string; desired: number }[] }>('status', spec.name);
+  let raised: string | undefined;
+  for (const g of groups.items) {
+    const name = String(g.get('name'));
+    const desired = status.groups.find((x) => x.name === name)?.desired ?? Number(g.get('desired'));
+    g.set('desired', desired);
+    if (!raised && desired < Number(g.get('max'))) {
+      g.set('desired', desired + 1);
+      raised = name;
+    }
+  }
+  expect(raised, 'a worker group with room for one more').toBeDefined();
+  specFile = join(dir, 'e2e-updated.yaml');
+  writeFileSync(specFile, doc.toString());
+  const before = new Set(manager!.hosts().map((h) => h.instanceId));
+  const updated = await clock.run('update + bootstrap', () =>
+    tugboat<{ action: string; bootstrapped: JsonHostAction[] }>('update', '-f', specFile, '--yes'),
+  );
+  expect(updated.action).toBe('updated');
+  const added = updated.bootstrapped.filter((h) => !before.has(h.host));
+  expect(added.length).toBeGreaterThan(0);
+  for (const h of added) expect(h, h.host).toMatchObject({ ok: true, action: 'installed' });
+  const ready = await nodeReadiness(kubeconfig);
+  for (const h of added) expect(ready.get(h.host), h.host).toBe('True');
+  const after = await tugboat<{ groups: { name: string; desired: number; inService?: number }[] }>(
+    'status',
+    spec.name,
+  );
+  expect(after.groups.find((g) => g.name === raised)?.desired).toBe(
+    Number(groups.items.find((g) => g.get('name') === raised)?.get('desired')),
+  );
 });
 
 it('tugboat uninstall NAME wants --yes without a terminal, then leaves no tugboat process, container or file on any host', async () => {

@@ -131,6 +131,44 @@ describe('assignEips', () => {
     expect(f.calls).toEqual([]);
   });
 
+  it('frees addresses still held by instances that are gone, never those of live instances', async () => {
+    // An update replaced the group's instances: the old ones are terminated (or unknown to EC2)
+    // and still hold their pool addresses; an instance outside the cluster is running.
+    const f = fakes(['workers', 'workers', 'workers']);
+    const held = ['i-terminated', 'i-running-elsewhere', 'i-vanished'];
+    held.forEach((id, i) => {
+      f.addresses[i] = { ...f.addresses[i]!, instanceId: id, associationId: `eipassoc-old-${i}` };
+    });
+    const asked: string[][] = [];
+    const released: string[] = [];
+    Object.assign(f.ec2, {
+      async describeInstances(filters: readonly { name: string; values: readonly string[] }[]) {
+        const ids = filters.find((x) => x.name === 'instance-id')?.values ?? [];
+        asked.push([...ids]);
+        return [
+          { id: 'i-terminated', state: 'terminated', tags: {} },
+          { id: 'i-running-elsewhere', state: 'running', tags: {} },
+        ].filter((i) => ids.includes(i.id));
+      },
+      async disassociateAddress(associationId: string) {
+        released.push(associationId);
+        const i = f.addresses.findIndex((a) => a.associationId === associationId);
+        const { instanceId: _i, associationId: _a, ...rest } = f.addresses[i]!;
+        f.addresses[i] = rest;
+      },
+    });
+    const events = new RecordingEvents();
+    const r = await assignEips({ ...f, cluster, events, group: 'edge' });
+    expect(asked.at(-1)).toEqual(held);
+    expect(released.sort()).toEqual(['eipassoc-old-0', 'eipassoc-old-2']);
+    expect(f.addresses[1]?.instanceId).toBe('i-running-elsewhere');
+    expect(r.assigned.map((a) => `${a.allocationId}→${a.instanceId}`)).toEqual([
+      'eipalloc-0→i-e1',
+      'eipalloc-2→i-e2',
+    ]);
+    expect(events.codes().filter((c) => c === 'eip.released-stale')).toHaveLength(2);
+  });
+
   it('rejects an unknown group, naming the groups there are', async () => {
     const f = fakes([]);
     await expect(assignEips({ ...f, cluster, events: new RecordingEvents(), group: 'nope' })).rejects.toThrow(
