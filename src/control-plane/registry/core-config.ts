@@ -57,6 +57,20 @@ function servicePorts(obj: UntypedObject): string {
     .join(',');
 }
 
+/**
+ * kube-apiserver's normalizeClusterIPs, before validation: a Service that names only `clusterIP`
+ * gets `clusterIPs: [clusterIP]`, and one that names only `clusterIPs` gets `clusterIP` from its
+ * first entry (a manifest or `kubectl create service --clusterip` sets just one of them).
+ */
+function normalizeClusterIPs(spec: Record<string, unknown>): void {
+  const ips = spec.clusterIPs;
+  const ip = spec.clusterIP;
+  const noList = ips === undefined || ips === null || (Array.isArray(ips) && ips.length === 0);
+  if (typeof ip === 'string' && ip !== '' && noList) spec.clusterIPs = [ip];
+  else if ((ip === undefined || ip === '') && Array.isArray(ips) && typeof ips[0] === 'string' && ips[0])
+    spec.clusterIP = ips[0];
+}
+
 /** core/v1 Service: the cluster IP (assigned by api/cluster-ips.ts on write) is immutable. */
 export const services: ResourceDef = {
   ...identity(resources.services),
@@ -77,6 +91,7 @@ export const services: ResourceDef = {
       }
     }
     defaultServicePolicies(spec);
+    normalizeClusterIPs(spec);
     ensureRecord(obj, 'status').loadBalancer ??= {};
   },
   prepareForUpdate: dropStaleTrafficPolicy,

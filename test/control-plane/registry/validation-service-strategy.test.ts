@@ -355,6 +355,27 @@ describe('Deployment and DaemonSet strategies', () => {
 });
 
 describe('Service update from NodePort to ClusterIP', () => {
+  it('drops node ports and cluster IPs the client left as they were (upstream dropTypeDependentFields)', () => {
+    const old = svc({ type: 'NodePort', clusterIP: '10.96.0.20', ports: [{ port: 80, nodePort: 30080 }] });
+    services.defaults?.(old);
+    const toClusterIP = structuredClone(old);
+    (toClusterIP.spec as Record<string, unknown>).type = 'ClusterIP';
+    services.prepareForUpdate?.(toClusterIP, old);
+    const spec = toClusterIP.spec as { ports: { nodePort?: number }[]; clusterIP?: string };
+    expect(spec.ports[0]?.nodePort).toBeUndefined();
+    expect(spec.clusterIP).toBe('10.96.0.20');
+    const toExternal = structuredClone(old);
+    Object.assign(toExternal.spec as object, { type: 'ExternalName', externalName: 'example.org' });
+    services.prepareForUpdate?.(toExternal, old);
+    expect((toExternal.spec as Record<string, unknown>).clusterIP).toBeUndefined();
+    expect((toExternal.spec as Record<string, unknown>).clusterIPs).toBeUndefined();
+    // A node port the client changed is kept, and then judged by validation.
+    const changed = structuredClone(old);
+    Object.assign(changed.spec as object, { type: 'ClusterIP', ports: [{ port: 80, nodePort: 30081 }] });
+    services.prepareForUpdate?.(changed, old);
+    expect((changed.spec as { ports: { nodePort?: number }[] }).ports[0]?.nodePort).toBe(30081);
+  });
+
   it('drops the defaulted externalTrafficPolicy, and keeps one the client changed (then refused)', () => {
     const old = svc({ type: 'NodePort' });
     services.defaults?.(old);

@@ -49,9 +49,36 @@ export function defaultServicePolicies(spec: Record<string, unknown>): void {
  */
 export function dropStaleTrafficPolicy(obj: UntypedObject, old: UntypedObject): void {
   if (!isRecord(obj.spec) || !isRecord(old.spec)) return;
+  dropTypeDependentAddresses(obj.spec, old.spec);
   if (!externallyAccessible(old.spec) || externallyAccessible(obj.spec)) return;
   if (obj.spec.externalTrafficPolicy === old.spec.externalTrafficPolicy)
     delete obj.spec.externalTrafficPolicy;
+}
+
+/**
+ * The rest of upstream's `dropTypeDependentFields`: a change to ExternalName wipes cluster IPs the
+ * client left as they were, and a change to a type without node ports wipes node ports left as
+ * they were (the allocators then release them), so `kubectl edit` of the type alone succeeds.
+ */
+function dropTypeDependentAddresses(spec: Record<string, unknown>, old: Record<string, unknown>): void {
+  if (old.type !== 'ExternalName' && spec.type === 'ExternalName') {
+    const same = JSON.stringify(spec.clusterIPs ?? null) === JSON.stringify(old.clusterIPs ?? null);
+    if (same && (spec.clusterIP ?? '') === (old.clusterIP ?? '')) {
+      delete spec.clusterIP;
+      delete spec.clusterIPs;
+    }
+  }
+  if (needsNodePorts(old) && !needsNodePorts(spec) && Array.isArray(spec.ports) && Array.isArray(old.ports)) {
+    const ports = (list: unknown[]) => JSON.stringify(list.map((p) => (isRecord(p) ? (p.nodePort ?? 0) : 0)));
+    if (ports(spec.ports) === ports(old.ports))
+      for (const p of spec.ports) if (isRecord(p)) delete p.nodePort;
+  }
+}
+
+function needsNodePorts(spec: Record<string, unknown>): boolean {
+  return (
+    spec.type === 'NodePort' || (spec.type === 'LoadBalancer' && spec.allocateLoadBalancerNodePorts !== false)
+  );
 }
 
 /** `service.ExternallyAccessible`. */
