@@ -164,6 +164,13 @@ describe.each(['30', '32', '33'])('kubectl 1.%s', (minor) => {
     await stop(pf.child);
   }, 60_000);
 
+  it('still relays kubectl exec through the same WebSocket bridge', async () => {
+    const env = envFor('admin', ['system:masters']);
+    const r = await kubectl(env, ['exec', 'web', '--', 'sh', '-c', 'echo relayed; exit 4']);
+    expect(r.stdout).toBe('relayed\n');
+    expect(r.code).toBe(4);
+  }, 60_000);
+
   it('forwards to a Service: kubectl resolves it to a pod and its target port', async () => {
     const env = envFor('admin', ['system:masters']);
     await admin.create(resources.services, {
