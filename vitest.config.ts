@@ -9,9 +9,6 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
-    // Tests that call the AWS SDK directly would print its Node-version notice; tugboat itself
-    // silences it in src/aws/clients.ts.
-    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     reporters: ['default'],
   },
 });

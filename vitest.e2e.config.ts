@@ -11,9 +11,6 @@ export default defineConfig({
     testTimeout: 600_000,
     hookTimeout: 600_000,
     pool: 'forks',
-    // Tests that call the AWS SDK directly would print its Node-version notice; tugboat itself
-    // silences it in src/aws/clients.ts.
-    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     reporters: ['default'],
   },
 });

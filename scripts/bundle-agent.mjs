@@ -12,7 +12,7 @@ const result = await build({
   bundle: true,
   splitting: true,
   platform: 'node',
-  target: 'node20',
+  target: 'node24',
   format: 'esm',
   legalComments: 'none',
   metafile: true,

@@ -47,7 +47,7 @@ const result = await build({
   bundle: true,
   platform: 'node',
   format: 'esm',
-  target: 'node20',
+  target: 'node24',
   minify: true,
   legalComments: 'none',
   write: false,

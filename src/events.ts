@@ -1,6 +1,7 @@
 /**
  * Typed progress events. The library never prints: it emits events and the CLI renders them
- * (listr2 on a terminal, plain lines in CI, JSON lines with --output json, nothing in tests).
+ * (listr2 on a terminal, plain lines in CI, JSON lines on stderr with --progress json, nothing in
+ * tests).
  */
 export type EventLevel = 'debug' | 'info' | 'warn' | 'error';
 

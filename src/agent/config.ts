@@ -3,6 +3,7 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, UsageError } from '../errors.js';
 import type { Taint } from '../kube/index.js';
+import { PAUSE_IMAGE } from './runtime/pause-image.js';
 
 /** Settings of `tugboat agent`, from a YAML config file and flags (flags win). */
 export const agentConfigSchema = z.strictObject({
@@ -56,7 +57,7 @@ export const agentConfigSchema = z.strictObject({
   podNetwork: z
     .strictObject({
       /** Image of the pod sandboxes; it must keep running doing nothing. */
-      sandboxImage: z.string().min(1).default('registry.k8s.io/pause:3.10'),
+      sandboxImage: z.string().min(1).default(PAUSE_IMAGE),
       /** Command of the sandbox when the image's own does not just wait (e.g. busybox: sleep). */
       sandboxCommand: z.array(z.string()).min(1).optional(),
     })

@@ -14,7 +14,8 @@ export class EnvError extends TugboatError {
 /**
  * Resolves a container's `env` to plain name/value pairs: literal values (with `$(VAR)` expanded
  * from earlier variables), configMap and secret keys (fetched through the API), and the downward
- * API fields metadata.name/namespace/uid/labels, spec.nodeName and status.hostIP/podIP. The
+ * API fields metadata.name/namespace/uid/labels/annotations (JOB_COMPLETION_INDEX of Indexed jobs
+ * comes from an annotation), spec.nodeName and status.hostIP/podIP. The
  * Service variables (service-env.ts) come first, unless the container sets a variable of that name.
  */
 export async function resolveEnv(
@@ -78,7 +79,7 @@ export async function resolveEnv(
       continue;
     }
     const path = e.valueFrom.fieldRef?.fieldPath ?? '';
-    const labelMatch = /^metadata\.labels\['(.+)'\]$/.exec(path);
+    const labelMatch = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(path);
     const fields: Record<string, string | undefined> = {
       'metadata.name': pod.metadata.name,
       'metadata.namespace': namespace,
@@ -87,7 +88,9 @@ export async function resolveEnv(
       'status.hostIP': extra.hostIP,
       'status.podIP': extra.podIP,
     };
-    const value = labelMatch ? pod.metadata.labels?.[labelMatch[1] ?? ''] : fields[path];
+    const value = labelMatch
+      ? pod.metadata[labelMatch[1] === 'labels' ? 'labels' : 'annotations']?.[labelMatch[2] ?? '']
+      : fields[path];
     if (value === undefined && !(path in fields) && !labelMatch) {
       throw new EnvError(
         `env ${e.name}: unsupported fieldRef "${path}": use metadata.name, metadata.namespace, metadata.uid, spec.nodeName or status.hostIP`,

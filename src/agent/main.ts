@@ -5,6 +5,8 @@ import { type EventSink, silentEvents } from '../events.js';
 import { parseListen } from '../listen.js';
 import { type Agent, type AgentOptions, buildAgent } from './agent.js';
 import { type AgentConfig, parseTaint } from './config.js';
+import { ClusterDns, podGateway } from './network/dns/cluster-dns.js';
+import { readHostResolvConfForPods } from './network/dns/host-resolv.js';
 import { HostNetwork } from './network/host-network.js';
 import { IpKernelNetwork } from './network/kernel.js';
 import { PodSandboxes } from './network/pod-sandbox.js';
@@ -46,7 +48,7 @@ function buildPodNetwork(
   nodeName: string,
   underlayIp: string,
   events: EventSink,
-): AgentOptions['podNetwork'] {
+): (NonNullable<AgentOptions['podNetwork']> & { readonly dns: ClusterDns }) | undefined {
   const net = config.podNetwork;
   if (!net) return undefined;
   if (config.runtime !== 'docker') {
@@ -73,9 +75,16 @@ function buildPodNetwork(
     nodeCidr: () => host.nodeCidr(),
     sandboxImage: net.sandboxImage,
     ...(net.sandboxCommand ? { sandboxCommand: net.sandboxCommand } : {}),
+    dns: { hostResolvConf: () => readHostResolvConfForPods() },
     events,
   });
-  return { host, sandboxes };
+  const dns = new ClusterDns({
+    client,
+    listenHost: () => podGateway(host.nodeCidr()),
+    clusterCidr: config.clusterCidr,
+    events,
+  });
+  return { host, sandboxes, dns };
 }
 
 /**
@@ -151,6 +160,7 @@ export async function startAgentProcess(
       data: {},
     });
   }
+  const podNetwork = buildPodNetwork(config, client, runtime, identity.name, identity.internalIP, events);
   const agent = buildAgent({
     client,
     runtime,
@@ -160,7 +170,7 @@ export async function startAgentProcess(
     labels: config.labels,
     taints: config.taints.map(parseTaint),
     port,
-    podNetwork: buildPodNetwork(config, client, runtime, identity.name, identity.internalIP, events),
+    podNetwork,
   });
   const proxy =
     config.serviceProxy === 'iptables'
@@ -174,6 +184,8 @@ export async function startAgentProcess(
       : undefined;
   try {
     await agent.start();
+    // Binds in the background once the bridge has the node's gateway address.
+    podNetwork?.dns.start();
     // Not awaited: a proxy that cannot list Services yet must not hold up the node's registration.
     proxy?.start().catch((err: unknown) =>
       events.emit({
@@ -184,6 +196,7 @@ export async function startAgentProcess(
       }),
     );
   } catch (err) {
+    await podNetwork?.dns.stop();
     await server?.close();
     await runtime.close();
     client.close();
@@ -195,6 +208,7 @@ export async function startAgentProcess(
     port,
     async stop() {
       await proxy?.stop();
+      await podNetwork?.dns.stop();
       await agent.stop();
       await server?.close();
       await runtime.close();

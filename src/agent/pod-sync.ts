@@ -1,6 +1,7 @@
 import { isNotFound } from '../client/api-error.js';
 import type { KubeClient } from '../client/client.js';
 import { resources } from '../client/types.js';
+import { CoalescingRunner } from '../coalescing-runner.js';
 import type { EventSink } from '../events.js';
 import type { Pod, PodStatus, WatchEvent } from '../kube/index.js';
 import type { BackoffOptions } from './backoff.js';
@@ -44,8 +45,7 @@ export class PodSync {
   private readonly desired = new Map<string, Pod>();
   private readonly records = new Map<string, PodRecord>();
   private listed = false;
-  private running: Promise<void> | undefined;
-  private again = false;
+  private readonly runner = new CoalescingRunner(() => this.syncOnce());
   private readonly ctx: SyncContext;
   private readonly containers: ContainerSync;
 
@@ -76,26 +76,12 @@ export class PodSync {
 
   /** Runs one reconcile pass; concurrent calls coalesce into one extra pass. */
   sync(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = (async () => {
-      try {
-        do {
-          this.again = false;
-          await this.syncOnce();
-        } while (this.again);
-      } finally {
-        this.running = undefined;
-      }
-    })();
-    return this.running;
+    return this.runner.run();
   }
 
   /** Waits for in-flight terminations (used on shutdown and in tests). */
   async drain(): Promise<void> {
-    await this.running;
+    await this.runner.idle();
     await Promise.all([...this.records.values()].map((r) => r.terminating));
   }
 

@@ -60,10 +60,6 @@ function withSignal<C extends object>(client: C, fanout: AbortFanout | undefined
  */
 export async function createAwsClients(options: AwsClientsOptions = {}): Promise<AwsClients> {
   const env = options.env ?? process.env;
-  // The SDK warns on every run that its releases after January 2027 need Node 22. tugboat supports
-  // Node >= 20 with the SDK version it locks, so the warning is noise for its users; setting the
-  // variable yourself (to anything but "true") brings it back.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const resolved = await resolveAwsConfig(options);
   const { region, profile, endpoints } = resolved;
   const credentials =

@@ -15,6 +15,7 @@ import { CONTROL_PLANE_SERVICE, type HostBundle, installControlPlane } from './c
 import { syncHostFiles } from './host-files.js';
 import type { HostInstallResult } from './host-install.js';
 import { ensureHostPrerequisites } from './host-prerequisites.js';
+import { type HostRuntimeOptions, hostRuntimeInstaller } from './host-runtime.js';
 import { type InventoryAccessOptions, onHost } from './inventory-access.js';
 import { DEFAULT_HOST_LAYOUT } from './layout.js';
 import { type HostOutcome, runMasterWithWorkers, runOnHosts } from './run-hosts.js';
@@ -27,15 +28,22 @@ import { waitForNodeReady } from './wait-node-ready.js';
 /** Options for {@link bootstrapInventory}. */
 const defaultPodNetwork: PodNetworkSettings = { podCidr: '10.244.0.0/16', nodePodCidrPrefix: 24 };
 
-export interface BootstrapInventoryOptions extends InventoryAccessOptions {
+export interface BootstrapInventoryOptions extends InventoryAccessOptions, HostRuntimeOptions {
   readonly bundle: HostBundle;
   /** The pod range: the control plane gives each node a block of it. @default 10.244.0.0/16 with /24 blocks */
   readonly podNetwork?: PodNetworkSettings;
   /**
-   * Docker agents run the pod network (sandbox per pod, bridge, VXLAN) in `podNetwork`. Their
-   * sandbox image (registry.k8s.io/pause) must be pullable or loaded on the hosts. @default false
+   * Docker agents run the pod network (sandbox per pod, bridge, VXLAN, cluster DNS) in
+   * `podNetwork`. The sandbox image is built on each host, so no registry is needed. @default true
    */
   readonly agentPodNetwork?: boolean;
+  /** Agents program Services into their host's kernel (the iptables service proxy). @default true */
+  readonly agentServiceProxy?: boolean;
+  /**
+   * Run the node agent on the master too (no taint: pods are scheduled there). @default true when
+   * the inventory has no workers (a single-node cluster), else false
+   */
+  readonly masterSchedulable?: boolean;
   /** @default 6443 */
   readonly apiPort?: number;
   /** Address the API server binds. @default `0.0.0.0:<apiPort>` */
@@ -50,8 +58,8 @@ export interface BootstrapInventoryOptions extends InventoryAccessOptions {
    */
   readonly skipReady?: boolean;
   /**
-   * Install Node.js (and Docker on docker-runtime workers) where preflight finds it missing, with
-   * the host's package manager. When false, a missing prerequisite fails the host. @default true
+   * Install Docker on docker-runtime workers (and Node.js, with `nodeRuntime: 'host'`) where
+   * preflight finds it missing, with the host's package manager. When false, a missing prerequisite fails the host. @default true
    */
   readonly installPackages?: boolean;
   /**
@@ -73,6 +81,8 @@ export interface HostBootstrapResult {
   readonly filesUploaded: number;
   readonly bytesUploaded: number;
   readonly serviceChanged: boolean;
+  /** True when the pinned Node.js runtime was sent to the host (it lacked that exact one). */
+  readonly runtimeUploaded: boolean;
 }
 
 const SKIPPED: HostBootstrapResult = {
@@ -80,11 +90,21 @@ const SKIPPED: HostBootstrapResult = {
   filesUploaded: 0,
   bytesUploaded: 0,
   serviceChanged: false,
+  runtimeUploaded: false,
 };
 
-const actionOf = (r: HostInstallResult): HostBootstrapResult => ({
+const actionOf = (r: HostInstallResult, runtimeUploaded: boolean): HostBootstrapResult => ({
   ...r,
-  action: r.filesUploaded > 0 || r.serviceChanged ? 'installed' : 'unchanged',
+  runtimeUploaded,
+  action: r.filesUploaded > 0 || r.serviceChanged || runtimeUploaded ? 'installed' : 'unchanged',
+});
+
+/** What installing the control plane and then an agent on one (schedulable) master did. */
+const bothServices = (a: HostInstallResult, b: HostInstallResult): HostInstallResult => ({
+  mode: a.mode,
+  filesUploaded: a.filesUploaded + b.filesUploaded,
+  bytesUploaded: a.bytesUploaded + b.bytesUploaded,
+  serviceChanged: a.serviceChanged || b.serviceChanged,
 });
 
 /** What {@link bootstrapInventory} did. */
@@ -141,29 +161,32 @@ export async function bootstrapInventory(
     masterUp: () => Promise<void>,
   ): Promise<boolean> => {
     if (!before) return false;
-    if (role === 'master') return before.controlPlaneReady;
+    if (role === 'master')
+      return before.controlPlaneReady && (!masterRunsAgent || before.readyNodes.has(host.name));
     if (before.controlPlaneReady) return before.readyNodes.has(host.name);
     // The master is being (re)installed: ask again once it is up, now that the agents can report.
     await masterUp();
     after ??= askHealth();
     return (await after).readyNodes.has(host.name);
   };
+  const installRuntime = hostRuntimeInstaller({ ...options, events });
   const preflight = async (shell: RemoteShell, host: BootstrapHost, requireDocker: boolean) => {
     const report = await ensureHostPrerequisites(shell, {
       layout: layoutFor(host),
       requireDocker,
+      requireNode: options.nodeRuntime === 'host',
       install: options.installPackages ?? true,
       events,
       ...(options.signal ? { signal: options.signal } : {}),
     });
     // Preflight already knows the init system: saves a round trip per host.
     return {
-      nodePath: report.facts.nodePath,
       facts: report.facts,
       mode: report.facts.systemd ? ('systemd' as const) : ('supervised' as const),
     };
   };
   const podNetwork = options.podNetwork ?? defaultPodNetwork;
+  const masterRunsAgent = options.masterSchedulable ?? inv.workers.length === 0;
   const outcomes = await runMasterWithWorkers(
     inv.master,
     inv.workers,
@@ -178,8 +201,9 @@ export async function bootstrapInventory(
         return SKIPPED;
       }
       return onHost(host, options, async (shell) => {
-        const wantsDocker = role === 'worker' && inv.runtime === 'docker';
-        const { nodePath, mode } = await timedStep(events, host, 'preflight', async () => {
+        const runsAgent = role === 'worker' || masterRunsAgent;
+        const wantsDocker = runsAgent && inv.runtime === 'docker';
+        const { facts, mode } = await timedStep(events, host, 'preflight', async () => {
           const first = await preflight(shell, host, false);
           // Docker missing, or installed but stopped where systemd could start it: install or start
           // it now. Installed and not answering yet without systemd is a host still booting: the
@@ -189,8 +213,22 @@ export async function bootstrapInventory(
             return preflight(shell, host, true);
           return first;
         });
+        const runtime = await timedStep(events, host, 'runtime', () =>
+          installRuntime(shell, facts, {
+            layout: layoutFor(host),
+            force,
+            ...(options.signal ? { signal: options.signal } : {}),
+          }),
+        );
+        const nodePath = runtime.nodePath;
+        const withRuntime = (r: HostInstallResult): HostBootstrapResult =>
+          actionOf(
+            { ...r, bytesUploaded: r.bytesUploaded + runtime.bytesUploaded },
+            runtime.bytesUploaded > 0,
+          );
+        let controlPlane: HostInstallResult | undefined;
         if (role === 'master') {
-          const result = await timedStep(events, host, 'install', () =>
+          controlPlane = await timedStep(events, host, 'install', () =>
             installControlPlane(shell, {
               layout: layoutFor(host),
               bundle: options.bundle,
@@ -213,7 +251,7 @@ export async function bootstrapInventory(
               signal: options.signal,
             }),
           );
-          return actionOf(result);
+          if (!runsAgent) return withRuntime(controlPlane);
         }
         const pkiDir = join(options.stateDir, 'pki');
         const agent: AgentInstallOptions = {
@@ -227,10 +265,7 @@ export async function bootstrapInventory(
           nodePath,
           internalIp: host.address,
           runtime: inv.runtime,
-          // Only when asked: the sandbox image must be pullable (or loaded) on the hosts.
-          ...(inv.runtime === 'docker' && options.agentPodNetwork
-            ? { podNetwork: true, clusterCidr: podNetwork.podCidr }
-            : {}),
+          ...agentNetworkOptions(inv.runtime, options, podNetwork.podCidr),
           listen: options.agentListen?.(host) ?? '0.0.0.0:10250',
           imds: 'off',
           ...(host.group ? { group: host.group } : {}),
@@ -247,7 +282,7 @@ export async function bootstrapInventory(
           await timedStep(events, host, 'docker', () => waitForDocker(shell, { signal: options.signal }));
         }
         await timedStep(events, host, 'wait-master', masterUp);
-        const result = await timedStep(events, host, 'install', () =>
+        const result = await timedStep(events, host, controlPlane ? 'install-agent' : 'install', () =>
           installAgent(shell, { ...agent, presynced }),
         );
         await timedStep(events, host, 'ready', () =>
@@ -259,7 +294,7 @@ export async function bootstrapInventory(
             signal: options.signal,
           }),
         );
-        return actionOf(result);
+        return withRuntime(controlPlane ? bothServices(controlPlane, result) : result);
       });
     },
     { concurrency: options.concurrency, events, signal: options.signal },
@@ -272,6 +307,24 @@ export async function bootstrapInventory(
     ...pki.admin,
   });
   return { server, hosts: outcomes, kubeconfig };
+}
+
+/**
+ * What an agent runs of the cluster network: the pod network (with cluster DNS) on docker hosts
+ * and the service proxy everywhere, both on unless turned off. Pure.
+ */
+export function agentNetworkOptions(
+  runtime: string,
+  options: Pick<BootstrapInventoryOptions, 'agentPodNetwork' | 'agentServiceProxy'>,
+  podCidr: string,
+): { podNetwork?: true; serviceProxy?: 'iptables'; clusterCidr?: string } {
+  const pods = runtime === 'docker' && (options.agentPodNetwork ?? true);
+  const proxy = options.agentServiceProxy ?? true;
+  return {
+    ...(pods ? { podNetwork: true as const } : {}),
+    ...(proxy ? { serviceProxy: 'iptables' as const } : {}),
+    ...(pods || proxy ? { clusterCidr: podCidr } : {}),
+  };
 }
 
 /** Removes tugboat (services, processes, files) from every host of an inventory; failures are per host. */

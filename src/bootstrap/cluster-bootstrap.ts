@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { StackInfo } from '../aws/cloudformation.js';
 import { DeploymentError } from '../errors.js';
 import type { EventSink } from '../events.js';
-import { clusterStateDir } from '../naming.js';
+import { clusterStateDir, stateRoot } from '../naming.js';
 import { mergeKubeconfigFile } from '../pki/kubeconfig.js';
 import { writeKeyFile } from '../pki/pem.js';
 import type { ClusterInstances } from '../provision/cluster-instances.js';
@@ -11,6 +11,8 @@ import type { PodNetworkSettings } from '../provision/template/settings.js';
 import { type BootstrapInventoryResult, bootstrapInventory } from './bootstrap-inventory.js';
 import { bootstrapHostsFromCluster } from './cluster-hosts.js';
 import type { HostBundle } from './control-plane-install.js';
+import type { HostRuntimeOptions } from './host-runtime.js';
+import { runtimeCacheDir } from './runtime-cache.js';
 
 /** What the bootstrap step of create, update and scale receives once the infrastructure is settled. */
 export interface BootstrapContext {
@@ -23,7 +25,7 @@ export interface BootstrapContext {
 }
 
 /** What {@link bootstrapCluster} needs beyond what `createCluster` hands its bootstrap hook. */
-export interface ClusterBootstrapOptions {
+export interface ClusterBootstrapOptions extends Omit<HostRuntimeOptions, 'events' | 'runtimeCache'> {
   /** The host bundle (`npm run build` writes it to dist/bundles/). */
   readonly bundle: HostBundle;
   /** Login user on the instances (spec `ssh.user`). */
@@ -34,6 +36,10 @@ export interface ClusterBootstrapOptions {
   readonly groupLabels?: Readonly<Record<string, Readonly<Record<string, string>>>>;
   /** The pod range and node block prefix (spec `network`). @default 10.244.0.0/16 with /24 blocks */
   readonly podNetwork?: PodNetworkSettings;
+  /** Docker agents run the pod network and cluster DNS. @default true */
+  readonly agentPodNetwork?: boolean;
+  /** Agents run the iptables service proxy. @default true */
+  readonly agentServiceProxy?: boolean;
   /** Root of local state. @default ~/.tugboat */
   readonly stateRoot?: string;
   /** Record host keys never seen before (`--trust-new-hosts`). @default false: only known_hosts */
@@ -80,7 +86,12 @@ export async function bootstrapCluster(context: ClusterBootstrapContext): Promis
     inventory,
     stateDir,
     bundle: context.bundle,
+    ...(context.nodeRuntime ? { nodeRuntime: context.nodeRuntime } : {}),
+    ...(context.loadRuntime ? { loadRuntime: context.loadRuntime } : {}),
+    runtimeCache: runtimeCacheDir(context.stateRoot ?? stateRoot()),
     ...(context.podNetwork ? { podNetwork: context.podNetwork } : {}),
+    ...(context.agentPodNetwork !== undefined ? { agentPodNetwork: context.agentPodNetwork } : {}),
+    ...(context.agentServiceProxy !== undefined ? { agentServiceProxy: context.agentServiceProxy } : {}),
     trustNewHosts: context.trustNewHosts ?? false,
     events: context.events,
     ...(context.concurrency ? { concurrency: context.concurrency } : {}),

@@ -53,7 +53,7 @@ export async function ensureHostPrerequisites(
   const first = await runPreflight(shell, options);
   const facts = first.facts;
   const needs = {
-    node: nodeMajor(facts.nodeVersion) < minNode,
+    node: options.requireNode !== false && nodeMajor(facts.nodeVersion) < minNode,
     docker: Boolean(options.requireDocker) && !facts.dockerInstalled,
     startDocker: Boolean(options.requireDocker) && !facts.dockerVersion,
   };

@@ -49,6 +49,7 @@ export {
   type HostPrerequisitesOptions,
   type HostPrerequisitesResult,
 } from './host-prerequisites.js';
+export { type HostRuntimeOptions, hostRuntimeInstaller, type NodeRuntimeMode } from './host-runtime.js';
 export {
   buildInstallPlan,
   choosePackageManager,
@@ -68,6 +69,14 @@ export {
   layoutDirectories,
 } from './layout.js';
 export {
+  NODE_RUNTIME,
+  type NodeRuntime,
+  type RuntimeArch,
+  type RuntimePin,
+  runtimeArch,
+  runtimePaths,
+} from './node-runtime.js';
+export {
   checkPreflight,
   nodeMajor,
   type PreflightFacts,
@@ -79,6 +88,14 @@ export {
   runPreflight,
 } from './preflight.js';
 export { type HostOutcome, type RunOnHostsOptions, runMasterThenWorkers, runOnHosts } from './run-hosts.js';
+export {
+  integrityOf,
+  type LoadNodeRuntimeOptions,
+  loadNodeRuntime,
+  npmPack,
+  runtimeCacheDir,
+} from './runtime-cache.js';
+export { type EnsureNodeRuntimeOptions, ensureNodeRuntime } from './runtime-install.js';
 export {
   detectServiceMode,
   ensureHostLayout,

@@ -5,6 +5,12 @@ import type { HostLayout } from './layout.js';
 
 /** What a host must offer before tugboat installs anything on it. */
 export interface PreflightRequirements {
+  /**
+   * The host's own Node.js must be at least `minNodeMajor` (services run with it). False when
+   * tugboat brings its pinned runtime: then `tar`, `gzip` and `sha512sum` must be there to unpack
+   * and check it instead. @default true
+   */
+  readonly requireNode?: boolean;
   /** @default 20 */
   readonly minNodeMajor?: number;
   /** A reachable Docker daemon (worker hosts with the docker runtime). @default false */
@@ -43,6 +49,8 @@ export interface PreflightFacts {
   /** Docker daemon version, or '' when no daemon answers. */
   readonly dockerVersion: string;
   readonly freeDiskMb: number;
+  /** Which of the commands that unpack the pinned runtime (`tar`, `gzip`, `sha512sum`) are on PATH. */
+  readonly tools: readonly string[];
   /** True when systemd is PID 1 (services become units; otherwise supervised processes). */
   readonly systemd: boolean;
   /** Host clock minus ours, in ms (±1 s: the host reports whole seconds). */
@@ -57,6 +65,9 @@ export interface PreflightReport {
 
 /** Node.js commands looked for: `node`, then the versioned names of Amazon Linux 2023's packages. */
 const NODE_COMMANDS = ['node', 'node-26', 'node-24', 'node-22', 'node-20'];
+
+/** Commands a host needs to receive the pinned runtime. */
+const RUNTIME_TOOLS = ['tar', 'gzip', 'sha512sum'];
 
 /** The major version of `v20.11.1` (0 when unparsable). */
 export function nodeMajor(version: string): number {
@@ -78,6 +89,7 @@ export function renderPreflightScript(layout: HostLayout): string {
     'for c in dnf yum apt-get; do if command -v "$c" >/dev/null 2>&1; then echo "package_manager=$c"; fi; done',
     'if command -v sudo >/dev/null 2>&1; then echo sudo=yes; fi',
     `for c in ${NODE_COMMANDS.join(' ')}; do if command -v "$c" >/dev/null 2>&1; then echo "node_candidate=$("$c" --version 2>/dev/null) $(command -v "$c")"; fi; done`,
+    `for c in ${RUNTIME_TOOLS.join(' ')}; do if command -v "$c" >/dev/null 2>&1; then echo "tool=$c"; fi; done`,
     'if command -v docker >/dev/null 2>&1; then echo docker_installed=yes; echo "docker=$(docker version --format \'{{.Server.Version}}\' 2>/dev/null)"; fi',
     // Free space of the nearest existing ancestor of the data directory.
     `d=${quote(layout.lib)}; while [ ! -d "$d" ]; do d=$(dirname "$d"); done`,
@@ -92,6 +104,7 @@ export function renderPreflightScript(layout: HostLayout): string {
 export function parsePreflightOutput(stdout: string, localMidpointMs: number): PreflightFacts {
   const kv = new Map<string, string>();
   const managers: string[] = [];
+  const tools: string[] = [];
   let node = { version: '', path: '' };
   for (const line of stdout.split('\n')) {
     const at = line.indexOf('=');
@@ -99,6 +112,7 @@ export function parsePreflightOutput(stdout: string, localMidpointMs: number): P
     const key = line.slice(0, at);
     const value = line.slice(at + 1).trim();
     if (key === 'package_manager') managers.push(value);
+    else if (key === 'tool') tools.push(value);
     else if (key === 'node_candidate') {
       // `v20.11.1 /usr/bin/node-20`: the newest wins, `node` itself on a tie (it comes first).
       const [version = '', path = ''] = value.split(' ');
@@ -121,6 +135,7 @@ export function parsePreflightOutput(stdout: string, localMidpointMs: number): P
     dockerInstalled: get('docker_installed') === 'yes',
     dockerVersion: get('docker'),
     freeDiskMb: Math.floor(Number(get('free_kb') || 0) / 1024),
+    tools,
     systemd: get('systemd') === 'yes',
     clockSkewMs: Number.isFinite(time) && time > 0 ? time * 1000 - localMidpointMs : Number.NaN,
   };
@@ -138,7 +153,13 @@ export function checkPreflight(facts: PreflightFacts, req: PreflightRequirements
     problems.push(`architecture "${facts.arch}" is not supported: use one of ${archs.join(', ')}`);
   }
   const major = nodeMajor(facts.nodeVersion);
-  if (!facts.nodeVersion) problems.push(`node is not installed: install Node.js ${minNode} or later`);
+  if (req.requireNode === false) {
+    for (const tool of RUNTIME_TOOLS.filter((t) => !facts.tools.includes(t))) {
+      problems.push(
+        `${tool} is not installed: install it (tugboat unpacks and checks its Node.js runtime with it)`,
+      );
+    }
+  } else if (!facts.nodeVersion) problems.push(`node is not installed: install Node.js ${minNode} or later`);
   else if (major < minNode) {
     problems.push(`node ${facts.nodeVersion} is too old: install Node.js ${minNode} or later`);
   }

@@ -16,7 +16,29 @@ export interface ServiceSpec {
   readonly env?: Readonly<Record<string, string>>;
   /** @default layout.lib */
   readonly workingDirectory?: string;
+  /** Size cap of the log file of a supervised service (systemd hosts log to the journal). @default DEFAULT_LOG_ROTATION */
+  readonly logRotation?: LogRotation;
 }
+
+/**
+ * Size-capped log files where systemd does not run: once `<name>.log` reaches `maxBytes`, it is
+ * copied to `<name>.log.1` (older copies shift up to `.<keep>`, the oldest is dropped) and emptied.
+ * The service writes with O_APPEND, so it goes on at the start of the emptied file; lines written
+ * between the copy and the emptying are lost (logrotate's `copytruncate` has the same window).
+ * A service's logs then take at most about (keep + 1) × maxBytes, plus what it writes in one check
+ * interval.
+ */
+export interface LogRotation {
+  /** Rotate once the log reaches this size. @default 10 MiB */
+  readonly maxBytes: number;
+  /** Rotated copies kept. @default 5 */
+  readonly keep: number;
+  /** How often the size is checked, in seconds. @default 10 */
+  readonly checkSeconds: number;
+}
+
+/** 10 MiB per file, 5 rotated copies, checked every 10 s. */
+export const DEFAULT_LOG_ROTATION: LogRotation = { maxBytes: 10 * 1024 * 1024, keep: 5, checkSeconds: 10 };
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -37,6 +59,23 @@ export function validateServiceSpec(spec: ServiceSpec): void {
         `service ${spec.name}: argument ${JSON.stringify(arg)} has a newline or NUL: remove it`,
       );
     }
+  }
+  const rotation = spec.logRotation;
+  if (
+    rotation &&
+    !(
+      Number.isInteger(rotation.maxBytes) &&
+      rotation.maxBytes >= 1024 &&
+      Number.isInteger(rotation.keep) &&
+      rotation.keep >= 1 &&
+      rotation.keep <= 100 &&
+      Number.isInteger(rotation.checkSeconds) &&
+      rotation.checkSeconds >= 1
+    )
+  ) {
+    throw new Error(
+      `service ${spec.name}: log rotation ${JSON.stringify(rotation)} is invalid: maxBytes must be an integer of at least 1024, keep 1 to 100, checkSeconds at least 1`,
+    );
   }
   for (const [key, value] of Object.entries(spec.env ?? {})) {
     if (!ENV_KEY.test(key)) throw new Error(`service ${spec.name}: environment name "${key}" is invalid`);
@@ -66,10 +105,12 @@ export function systemdWord(word: string): string {
   return `"${escaped}"`;
 }
 
-/** A systemd unit that restarts the service whenever it exits. Pure. */
+/**
+ * A systemd unit that restarts the service whenever it exits. Output goes to the journal
+ * (`journalctl -u NAME`), which caps and rotates it (journald's `SystemMaxUse`). Pure.
+ */
 export function renderSystemdUnit(spec: ServiceSpec, layout: HostLayout): string {
   validateServiceSpec(spec);
-  const paths = servicePaths(layout, spec.name);
   const env = Object.entries(spec.env ?? {}).map(([k, v]) => `Environment=${systemdWord(`${k}=${v}`)}`);
   return [
     '# Written by tugboat; `tugboat uninstall` removes it.',
@@ -86,8 +127,9 @@ export function renderSystemdUnit(spec: ServiceSpec, layout: HostLayout): string
     `WorkingDirectory=${spec.workingDirectory ?? layout.lib}`,
     'Restart=always',
     'RestartSec=2',
-    `StandardOutput=append:${paths.log}`,
+    'StandardOutput=journal',
     'StandardError=inherit',
+    `SyslogIdentifier=${spec.name}`,
     'UMask=0077',
     '',
     '[Install]',
@@ -98,13 +140,15 @@ export function renderSystemdUnit(spec: ServiceSpec, layout: HostLayout): string
 
 /**
  * A POSIX sh supervisor for hosts without systemd: writes its pidfile, runs the service, restarts
- * it with back-off (1 s doubling to 30 s, reset after a minute of uptime), and on TERM stops the
- * service and exits. Pure.
+ * it with back-off (1 s doubling to 30 s, reset after a minute of uptime), caps its log file
+ * ({@link LogRotation}: checked before each start and by a background loop that ends with the
+ * supervisor), and on TERM stops the service and exits. Pure.
  */
 export function renderSupervisorScript(spec: ServiceSpec, layout: HostLayout): string {
   validateServiceSpec(spec);
   const p = servicePaths(layout, spec.name);
   const env = Object.entries(spec.env ?? {}).map(([k, v]) => `export ${k}=${quote(v)}`);
+  const rotation = spec.logRotation ?? DEFAULT_LOG_ROTATION;
   return [
     '#!/bin/sh',
     `# tugboat supervisor for ${spec.name}, written by tugboat; \`tugboat uninstall\` removes it.`,
@@ -118,8 +162,20 @@ export function renderSupervisorScript(spec: ServiceSpec, layout: HostLayout): s
     'stop=0',
     'child=',
     'sleeper=',
-    'trap \'stop=1; for p in $child $sleeper; do kill -TERM "$p" 2>/dev/null; done\' TERM INT HUP',
+    'rotator=',
+    'trap \'stop=1; for p in $child $sleeper $rotator; do kill -TERM "$p" 2>/dev/null; done\' TERM INT HUP',
     'echo $$ > "$pidfile"',
+    // Copy, then empty in place: the service's O_APPEND descriptor stays valid.
+    'rotate() {',
+    '  size=$(wc -c < "$log" 2>/dev/null) || return 0',
+    `  [ "$size" -ge ${rotation.maxBytes} ] || return 0`,
+    `  i=${rotation.keep}; while [ "$i" -gt 1 ]; do j=$((i - 1)); if [ -f "$log.$j" ]; then mv -f "$log.$j" "$log.$i"; fi; i=$j; done`,
+    '  cp -f "$log" "$log.1" && : > "$log"',
+    '}',
+    'rotate',
+    // The loop ends by itself within one interval when the supervisor is gone, even after a KILL.
+    `( s=; trap 'kill "$s" 2>/dev/null; exit 0' TERM; while kill -0 $$ 2>/dev/null; do sleep ${rotation.checkSeconds} & s=$!; wait "$s"; rotate; done ) </dev/null >/dev/null 2>&1 &`,
+    'rotator=$!',
     'delay=1',
     'while [ "$stop" = 0 ]; do',
     '  started=$(date +%s)',
@@ -137,7 +193,9 @@ export function renderSupervisorScript(spec: ServiceSpec, layout: HostLayout): s
     '  wait "$sleeper" 2>/dev/null; sleeper=',
     '  if [ $(( $(date +%s) - started )) -ge 60 ]; then delay=1; else delay=$((delay * 2)); fi',
     '  if [ "$delay" -gt 30 ]; then delay=30; fi',
+    '  rotate',
     'done',
+    'kill -TERM "$rotator" 2>/dev/null',
     'rm -f "$pidfile"',
     '',
   ].join('\n');

@@ -5,7 +5,7 @@ import { quote } from '../ssh/quote.js';
 import { type RemoteShell, runChecked } from '../ssh/remote-shell.js';
 import { type HostLayout, layoutDirectories } from './layout.js';
 import { removeService, type ServiceMode } from './service.js';
-import { removeHostServiceRules } from './service-rules.js';
+import { removeHostPodNetwork, removeHostServiceRules } from './service-rules.js';
 
 /** Options for {@link uninstallHost}. */
 export interface UninstallOptions {
@@ -23,6 +23,11 @@ export interface UninstallOptions {
    * "host" shares the caller's network namespace, as a local test does. @default true
    */
   readonly serviceRules?: boolean;
+  /**
+   * Remove the pod network's devices and chains (after the pod containers). Off only where the
+   * "host" shares the caller's network namespace. @default true
+   */
+  readonly podNetwork?: boolean;
 }
 
 /** What was left behind (empty when the host is clean). */
@@ -62,6 +67,8 @@ echo $ids | wc -w`,
     { timeoutMs: 120_000 },
   );
   const containersRemoved = Number(containers.stdout.trim()) || 0;
+  // After the sandboxes are gone, so no pod holds a veth of ours.
+  if (options.podNetwork ?? true) await removeHostPodNetwork(shell);
   // The process runtime records each pod's process group as `PID STARTTICKS` under the agent's
   // data directory; a killed agent leaves those running. The start time (field 22 of
   // /proc/PID/stat) must match, or the pid now belongs to someone else; a group whose leader has

@@ -125,7 +125,7 @@ export async function waitForNodeReady(name: string, options: WaitNodeReadyOptio
   }
   throw new TugboatError(
     'NODE_NOT_READY',
-    `node ${name} was not Ready within ${timeoutMs} ms (last: ${last}): see /var/log/tugboat/tugboat-agent.log on the host`,
+    `node ${name} was not Ready within ${timeoutMs} ms (last: ${last}): see /var/log/tugboat/tugboat-agent.log on the host (journalctl -u tugboat-agent where systemd runs)`,
     { exitCode: 4 },
   );
 }

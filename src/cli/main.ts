@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { commands } from './commands/index.js';
 import { defineCommands, runProgram } from './program.js';
-import { type CliIO, processIO } from './support/context.js';
+import { type CliIO, type GlobalOptions, processIO } from './support/context.js';
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -27,12 +27,18 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
         '  tugboat delete my-cluster                 remove it and prove nothing is left',
         '',
         'AWS settings come from the usual places (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL for',
-        'LocalStack-style emulators). Use --output json in CI; exit codes are listed in the README.',
+        'LocalStack-style emulators). Use --output json (or yaml) and --progress json in CI; exit',
+        'codes are listed in the README.',
       ].join('\n'),
     )
     .version(packageVersion(), '-V, --version', 'print the tugboat version')
     .addOption(
-      new Option('-o, --output <format>', 'result format: text for people, json for CI')
+      new Option('-o, --output <format>', 'result format: text for people, json or yaml for programs')
+        .choices(['text', 'json', 'yaml'])
+        .default('text'),
+    )
+    .addOption(
+      new Option('--progress <format>', 'progress on stderr: text, or json (one JSON object per line)')
         .choices(['text', 'json'])
         .default('text'),
     )
@@ -46,8 +52,8 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     commands,
     io,
     () => {
-      const opts = program.opts<{ output: 'text' | 'json'; debug: boolean }>();
-      return { output: opts.output, debug: opts.debug };
+      const opts = program.opts<GlobalOptions>();
+      return { output: opts.output, debug: opts.debug, progress: opts.progress ?? 'text' };
     },
     setExit,
   );
@@ -56,5 +62,5 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
 export async function main(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
-  return runProgram(argv, (setExit) => buildProgram(io, setExit));
+  return runProgram(argv, (setExit) => buildProgram(io, setExit), io);
 }

@@ -26,6 +26,8 @@ export interface Service extends KubeObject {
 
 export interface EndpointAddress {
   ip: string;
+  /** Set for a pod whose `spec.subdomain` names the Service: its DNS name under a headless Service. */
+  hostname?: string;
   nodeName?: string;
   targetRef?: { kind: string; name: string; namespace: string; uid?: string };
 }

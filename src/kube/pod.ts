@@ -121,6 +121,14 @@ export interface PodSpec {
   restartPolicy?: 'Always' | 'OnFailure' | 'Never';
   terminationGracePeriodSeconds?: number;
   hostNetwork?: boolean;
+  /** How the pod's resolv.conf is made (default `ClusterFirst`). */
+  dnsPolicy?: 'ClusterFirst' | 'ClusterFirstWithHostNet' | 'Default' | 'None';
+  /** Added to (or, with `dnsPolicy: None`, all of) the pod's resolv.conf. */
+  dnsConfig?: {
+    nameservers?: string[];
+    searches?: string[];
+    options?: { name: string; value?: string }[];
+  };
   schedulerName?: string;
   /** Service environment variables for the Services of the pod's namespace. @default true */
   enableServiceLinks?: boolean;

@@ -71,6 +71,9 @@ export interface Job extends KubeObject {
     selector?: LabelSelector;
     template: PodTemplateSpec;
     suspend?: boolean;
+    completionMode?: 'NonIndexed' | 'Indexed';
+    ttlSecondsAfterFinished?: number;
+    podFailurePolicy?: { rules: PodFailurePolicyRule[] };
   };
   status?: {
     active?: number;
@@ -79,5 +82,45 @@ export interface Job extends KubeObject {
     startTime?: string;
     completionTime?: string;
     conditions?: Condition[];
+    /** Indexed jobs: succeeded indexes as ranges, `1,3-5`. */
+    completedIndexes?: string;
+  };
+}
+
+/** One rule of a Job's `podFailurePolicy`: the first rule matching a failed pod decides. */
+export interface PodFailurePolicyRule {
+  action: 'FailJob' | 'Ignore' | 'Count' | 'FailIndex';
+  onExitCodes?: { containerName?: string; operator: 'In' | 'NotIn'; values: number[] };
+  onPodConditions?: { type: string; status?: string }[];
+}
+
+/** A reference to one object (CronJob `status.active`). */
+export interface ObjectReference {
+  apiVersion?: string;
+  kind?: string;
+  namespace?: string;
+  name?: string;
+  uid?: string;
+  resourceVersion?: string;
+}
+
+export interface CronJob extends KubeObject {
+  spec: {
+    schedule: string;
+    timeZone?: string;
+    startingDeadlineSeconds?: number;
+    concurrencyPolicy?: 'Allow' | 'Forbid' | 'Replace';
+    suspend?: boolean;
+    successfulJobsHistoryLimit?: number;
+    failedJobsHistoryLimit?: number;
+    jobTemplate: {
+      metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+      spec: Job['spec'];
+    };
+  };
+  status?: {
+    active?: ObjectReference[] | undefined;
+    lastScheduleTime?: string;
+    lastSuccessfulTime?: string;
   };
 }

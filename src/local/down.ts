@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DockerRuntime } from '../agent/runtime/docker-runtime.js';
 import { sweepProcessContainers } from '../agent/runtime/process-records.js';
@@ -6,9 +6,9 @@ import { KubeClient } from '../client/client.js';
 import { type ResourceType, resources } from '../client/types.js';
 import { type EventSink, runPhase, silentEvents } from '../events.js';
 import { localStateDir } from '../naming.js';
-import { removeKubeconfigEntries, writeKeyFile } from '../pki/index.js';
+import { removeFromKubeconfig } from '../pki/index.js';
 import { isRunning, stopPid } from './processes.js';
-import { LOCAL_CONTEXT, readLocalState } from './state.js';
+import { kubeconfigAt, LOCAL_CONTEXT, readLocalState } from './state.js';
 
 /** Options for {@link runLocalDown}. */
 export interface LocalDownOptions {
@@ -86,10 +86,10 @@ export async function runLocalDown(options: LocalDownOptions = {}): Promise<Loca
       : sweepProcesses(state.nodes.map((n) => join(dir, 'agents', n.name))),
   );
 
-  if (existsSync(state.kubeconfigPath)) {
-    const text = readFileSync(state.kubeconfigPath, 'utf8');
-    writeKeyFile(state.kubeconfigPath, removeKubeconfigEntries(text, LOCAL_CONTEXT));
-  }
+  removeFromKubeconfig(
+    kubeconfigAt(env, state.kubeconfigExplicit ? state.kubeconfigPath : undefined),
+    LOCAL_CONTEXT,
+  );
   if (!options.keepData) rmSync(dir, { recursive: true, force: true });
   return { wasRunning: true, stopped, removedContainers, stateDir: dir };
 }

@@ -1,5 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
+import type { KubeconfigLocation } from '../pki/index.js';
 
 /** The context (and cluster) name `tugboat local up` adds to the kubeconfig. */
 export const LOCAL_CONTEXT = 'tugboat-local';
@@ -8,7 +10,10 @@ export const LOCAL_CONTEXT = 'tugboat-local';
 export interface LocalClusterState {
   readonly server: string;
   readonly runtime: 'docker' | 'process';
+  /** The kubeconfig file that holds the context. */
   readonly kubeconfigPath: string;
+  /** `up` was given this file (`--kubeconfig`): `down` edits only it, not kubectl's list. */
+  readonly kubeconfigExplicit?: boolean;
   readonly controlPlane: { readonly pid: number; readonly log: string };
   readonly nodes: readonly { readonly name: string; readonly pid: number; readonly log: string }[];
 }
@@ -26,4 +31,9 @@ export function readLocalState(dir: string): LocalClusterState | undefined {
 export function writeLocalState(dir: string, state: LocalClusterState): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   writeFileSync(stateFile(dir), `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+}
+
+/** Where `local up` and `down` find the kubeconfig: the given file, else kubectl's files from `env`. */
+export function kubeconfigAt(env: NodeJS.ProcessEnv, explicit?: string): KubeconfigLocation {
+  return { env, home: env.HOME || homedir(), ...(explicit ? { explicit } : {}) };
 }

@@ -11,16 +11,22 @@ import { type EventSink, runPhase, silentEvents } from '../events.js';
 import type { KubeObject } from '../kube/index.js';
 import { localStateDir } from '../naming.js';
 import {
-  defaultKubeconfigPath,
+  addToKubeconfig,
   issueAgentServingCertificate,
+  kubeconfigDefaultFile,
   loadOrCreateClusterPki,
   loadOrCreateNodeCertificate,
-  mergeKubeconfigFile,
   renderKubeconfig,
   writeKeyFile,
 } from '../pki/index.js';
 import { freeLoopbackPort, isRunning, logTail, spawnDetached } from './processes.js';
-import { LOCAL_CONTEXT, type LocalClusterState, readLocalState, writeLocalState } from './state.js';
+import {
+  kubeconfigAt,
+  LOCAL_CONTEXT,
+  type LocalClusterState,
+  readLocalState,
+  writeLocalState,
+} from './state.js';
 
 /** Options for {@link runLocalUp}. */
 export interface LocalUpOptions {
@@ -37,6 +43,10 @@ export interface LocalUpOptions {
   readonly timeoutMs?: number;
   /** @default silentEvents */
   readonly events?: EventSink;
+  /** Kubeconfig file to write the context to. @default kubectl's: $KUBECONFIG's list, else ~/.kube/config */
+  readonly kubeconfig?: string;
+  /** Make the context current. @default true */
+  readonly switchContext?: boolean;
 }
 
 /** What {@link runLocalUp} started (or found already running). */
@@ -108,7 +118,8 @@ export async function runLocalUp(options: LocalUpOptions = {}): Promise<LocalUpR
   const state: { -readonly [K in keyof LocalClusterState]: LocalClusterState[K] } = {
     server,
     runtime,
-    kubeconfigPath: defaultKubeconfigPath(env, env.HOME ?? ''),
+    kubeconfigPath: kubeconfigDefaultFile(kubeconfigAt(env, options.kubeconfig)),
+    ...(options.kubeconfig ? { kubeconfigExplicit: true } : {}),
     controlPlane: { pid: cpPid, log: controlPlaneLog },
     nodes: [],
   };
@@ -191,7 +202,10 @@ export async function runLocalUp(options: LocalUpOptions = {}): Promise<LocalUpR
         certPem: pki.admin.certPem,
         keyPem: pki.admin.keyPem,
       });
-      mergeKubeconfigFile(state.kubeconfigPath, addition);
+      const added = addToKubeconfig(kubeconfigAt(env, options.kubeconfig), addition, {
+        switchContext: options.switchContext !== false,
+      });
+      state.kubeconfigPath = added.file;
     },
   );
   writeLocalState(dir, state);

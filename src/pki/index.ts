@@ -36,7 +36,17 @@ export {
   type KubeconfigOptions,
   mergeKubeconfig,
   mergeKubeconfigFile,
-  removeKubeconfigEntries,
   renderKubeconfig,
 } from './kubeconfig.js';
+export {
+  addToKubeconfig,
+  type KubeconfigAddResult,
+  type KubeconfigLocation,
+  type KubeconfigRemoveResult,
+  type KubeconfigWriteOptions,
+  kubeconfigDefaultFile,
+  kubeconfigPrecedence,
+  removeFromKubeconfig,
+} from './kubeconfig-files.js';
+export { DEFAULT_LOCK_TIMEOUT_MS, EXIT_KUBECONFIG, withKubeconfigLock } from './kubeconfig-lock.js';
 export { fromPem, generateKeyPair, privateKeyToPem, toPem, writeKeyFile } from './pem.js';

@@ -1,6 +1,12 @@
-import { readFileSync } from 'node:fs';
 import { parse, stringify } from 'yaml';
-import { writeKeyFile } from './pem.js';
+import {
+  KUBECONFIG_LISTS,
+  type KubeconfigEntry,
+  parseKubeconfigDocument,
+  setCurrentContext,
+  upsertEntry,
+} from './kubeconfig-edit.js';
+import { addToKubeconfig, kubeconfigDefaultFile } from './kubeconfig-files.js';
 
 /** Options for {@link renderKubeconfig}. */
 export interface KubeconfigOptions {
@@ -45,66 +51,33 @@ export function renderKubeconfig(options: KubeconfigOptions): string {
   });
 }
 
-interface NamedEntry {
-  name?: unknown;
-}
-
 /**
  * Merges the cluster, user and context of `addition` (a kubeconfig from {@link renderKubeconfig})
- * into `existing` (any kubeconfig text, or undefined for none): entries with the same names are
- * replaced, everything else is kept, and the current context becomes the added one.
+ * into `existing` (any kubeconfig text, or undefined for none) in place: entries with the same
+ * names are replaced, everything else (comments and unknown fields included) is kept, and the
+ * current context becomes the added one.
  */
 export function mergeKubeconfig(existing: string | undefined, addition: string): string {
-  const base = (existing?.trim() ? parse(existing) : {}) as Record<string, unknown> | null;
-  if (base !== null && (typeof base !== 'object' || Array.isArray(base))) {
-    throw new Error('the existing kubeconfig is not a YAML mapping: fix or move it, then retry');
-  }
+  const doc = parseKubeconfigDocument(existing ?? '', 'the existing kubeconfig');
   const add = parse(addition) as Record<string, unknown>;
-  const out: Record<string, unknown> = { apiVersion: 'v1', kind: 'Config', preferences: {}, ...(base ?? {}) };
-  for (const key of ['clusters', 'users', 'contexts'] as const) {
-    const current = Array.isArray(out[key]) ? (out[key] as NamedEntry[]) : [];
-    const incoming = (add[key] as NamedEntry[] | undefined) ?? [];
-    const names = new Set(incoming.map((e) => e.name));
-    out[key] = [...current.filter((e) => !names.has(e.name)), ...incoming];
+  for (const [list, field] of KUBECONFIG_LISTS) {
+    for (const entry of (add[list] ?? []) as KubeconfigEntry[]) {
+      upsertEntry(doc, list, { name: entry.name, [field]: entry[field] ?? {} });
+    }
   }
-  out['current-context'] = add['current-context'];
-  return stringify(out);
+  setCurrentContext(doc, String(add['current-context']));
+  return doc.toString();
 }
 
-/** The kubeconfig file kubectl uses: the first entry of $KUBECONFIG, else ~/.kube/config. */
+/** The kubeconfig file kubectl writes new entries to (see kubeconfigDefaultFile). */
 export function defaultKubeconfigPath(env: NodeJS.ProcessEnv, home: string): string {
-  const first = env.KUBECONFIG?.split(':').find((p) => p.trim() !== '');
-  return first ?? `${home}/.kube/config`;
+  return kubeconfigDefaultFile({ env, home });
 }
 
 /**
- * Removes the cluster, context and user that {@link renderKubeconfig} added for `name` from a
- * kubeconfig text, keeping everything else; clears current-context if it pointed there.
- */
-export function removeKubeconfigEntries(existing: string, name: string): string {
-  const config = (parse(existing) ?? {}) as Record<string, unknown>;
-  const entries = (key: string) => (Array.isArray(config[key]) ? (config[key] as NamedEntry[]) : []);
-  const contexts = entries('contexts');
-  const users = new Set(
-    contexts.filter((c) => c.name === name).map((c) => (c as { context?: { user?: unknown } }).context?.user),
-  );
-  config.clusters = entries('clusters').filter((c) => c.name !== name);
-  config.contexts = contexts.filter((c) => c.name !== name);
-  config.users = entries('users').filter((u) => !users.has(u.name));
-  if (config['current-context'] === name) delete config['current-context'];
-  return stringify(config);
-}
-
-/**
- * Merges `addition` into the kubeconfig file at `path` (see {@link mergeKubeconfig}; a missing file
- * counts as empty) and writes it back atomically, 0600, creating its folder (0700) when needed.
+ * Merges `addition` into the kubeconfig file at `path` with kubectl's lock (see addToKubeconfig),
+ * keeping its comments and unknown fields; the added context becomes current.
  */
 export function mergeKubeconfigFile(path: string, addition: string): void {
-  let existing: string | undefined;
-  try {
-    existing = readFileSync(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  writeKeyFile(path, mergeKubeconfig(existing, addition));
+  addToKubeconfig({ explicit: path, env: {}, home: '' }, addition);
 }

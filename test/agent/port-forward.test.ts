@@ -195,13 +195,28 @@ describe.each(['30', '32', '33'])('kubectl 1.%s', (minor) => {
     await stop(pf.child);
   }, 60_000);
 
-  it('refuses a user who may read pods but not create pods/portforward with 403', async () => {
-    // A node identity may get pods (the node authorizer) but not open port-forwards.
-    const env = envFor('node:portfwd-node', ['tugboat:nodes']);
-    expect((await kubectl(env, ['get', 'pod', 'web'])).code).toBe(0);
-    const denied = await kubectl(env, ['port-forward', 'pod/web', `:${podPort}`]);
-    expect(denied.code).not.toBe(0);
-    expect(denied.stderr).toMatch(/forbidden|403/i);
-    expect(denied.stderr).toContain('pods/portforward');
+  it('refuses users who may read pods but not create pods/portforward with 403', async () => {
+    // RBAC: mallory is bound to a Role that reads pods only.
+    const role = `apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: pod-reader, namespace: default}
+rules: [{apiGroups: [""], resources: [pods], verbs: [get, list]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: mallory-reads, namespace: default}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: pod-reader}
+subjects: [{kind: User, name: mallory}]
+`;
+    const applied = await kubectl(envFor('admin', ['system:masters']), ['apply', '-f', '-'], role);
+    expect(applied.code, applied.stderr).toBe(0);
+    // A node identity may get pods (the node authorizer) but not open port-forwards either.
+    for (const env of [envFor('mallory', []), envFor('node:portfwd-node', ['tugboat:nodes'])]) {
+      await waitFor(async () => (await kubectl(env, ['get', 'pod', 'web'])).code === 0, 'pods readable');
+      const denied = await kubectl(env, ['port-forward', 'pod/web', `:${podPort}`]);
+      expect(denied.code).not.toBe(0);
+      expect(denied.stderr).toMatch(/forbidden|403/i);
+      expect(denied.stderr).toContain('pods/portforward');
+    }
   }, 60_000);
 });

@@ -12,13 +12,16 @@ import {
 import { bootstrapInventory, uninstallInventory } from '../../src/bootstrap/bootstrap-inventory.js';
 import { CONTROL_PLANE_SERVICE, type HostBundle } from '../../src/bootstrap/control-plane-install.js';
 import { buildHostLayout, layoutDirectories } from '../../src/bootstrap/layout.js';
+import { NODE_RUNTIME, runtimePaths } from '../../src/bootstrap/node-runtime.js';
 import { serviceStatus, stopService } from '../../src/bootstrap/service.js';
+import { servicePaths } from '../../src/bootstrap/service-units.js';
 import { RecordingEvents } from '../../src/events.js';
 import { writeKeyFile } from '../../src/pki/index.js';
 import { HostKeyError, SshConnectError } from '../../src/ssh/errors.js';
 import { LocalShell } from '../../src/ssh/local-shell.js';
 import { freePort } from '../harness/process.js';
 import { generateSshKey, type Sshd, type SshKeyPair, startSshd } from '../harness/sshd.js';
+import { loadSetupRuntime } from '../support/node-runtime.js';
 
 // Three hosts on one machine: sshd on 127.0.0.1 (master), 127.0.0.2 and 127.0.0.3 (workers),
 // each with its own layout root; agents use the process runtime (no Docker needed).
@@ -42,6 +45,9 @@ const options = (inventory: BootstrapHosts, trustNewHosts = true) => ({
   agentListen: (h: BootstrapHost) => `${h.address}:${agentPort}`,
   readyTimeoutMs: 120_000,
   connectAttempts: 2,
+  // These hosts share the runner's network namespace: their agents must not edit its firewall.
+  agentServiceProxy: false,
+  loadRuntime: loadSetupRuntime,
   events,
 });
 
@@ -98,22 +104,36 @@ describe('bootstrap --inventory with three hosts over SSH', () => {
   it('brings up the control plane and two Ready nodes that real kubectl sees', async () => {
     const result = await bootstrapInventory(options(parseBootstrapHosts(inventoryText)));
     for (const h of result.hosts) expect(h.ok, h.ok ? '' : h.error.message).toBe(true);
+    // Each host got the pinned runtime and its service runs with it, not with this machine's node.
+    expect(result.hosts.map((h) => h.ok && h.value.runtimeUploaded)).toEqual([true, true, true]);
+    const inventory = parseBootstrapHosts(inventoryText);
+    const running = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
+    for (const h of [inventory.master, ...inventory.workers]) {
+      const node = runtimePaths(layoutFor(h), NODE_RUNTIME.version).node;
+      expect(execFileSync(node, ['--version'], { encoding: 'utf8' }).trim()).toBe(`v${NODE_RUNTIME.version}`);
+      const service = h.role === 'master' ? CONTROL_PLANE_SERVICE : AGENT_SERVICE;
+      expect(readFileSync(servicePaths(layoutFor(h), service).supervisor, 'utf8')).toContain(`${node} `);
+      expect(running).toContain(`${node} `);
+    }
     writeKeyFile(join(dir, 'state', 'kubeconfig'), result.kubeconfig);
     const nodes = kubectl(['get', 'nodes', '--no-headers']);
     expect(nodes).toMatch(/^w1\s+Ready/m);
     expect(nodes).toMatch(/^w2\s+Ready/m);
-  });
+    // Three hosts each receive the 52 MB runtime over SSH and unpack it on a shared 2-core machine.
+  }, 300_000);
 
   it('running it again uploads nothing and restarts nothing', async () => {
     const result = await bootstrapInventory(options(parseBootstrapHosts(inventoryText), false));
     expect(
       result.hosts.map((h) =>
-        h.ok ? [h.host, h.value.bytesUploaded, h.value.serviceChanged] : [h.host, h.error.message],
+        h.ok
+          ? [h.host, h.value.bytesUploaded, h.value.serviceChanged, h.value.runtimeUploaded]
+          : [h.host, h.error.message],
       ),
     ).toEqual([
-      ['m1', 0, false],
-      ['w1', 0, false],
-      ['w2', 0, false],
+      ['m1', 0, false, false],
+      ['w1', 0, false, false],
+      ['w2', 0, false, false],
     ]);
   });
 
@@ -149,7 +169,8 @@ describe('bootstrap --inventory with three hosts over SSH', () => {
       expect(s.pid).toBeGreaterThan(0);
       expect(s.pid).not.toBe(before[i]!.pid);
     }
-  });
+    // --force sends the runtime again too.
+  }, 300_000);
 
   it('skipReady leaves a working cluster alone: no host is even connected to', async () => {
     const skipped = new RecordingEvents();

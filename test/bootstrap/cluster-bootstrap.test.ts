@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildAgentService } from '../../src/bootstrap/agent-install.js';
+import { agentNetworkOptions } from '../../src/bootstrap/bootstrap-inventory.js';
 import { bootstrapCluster } from '../../src/bootstrap/cluster-bootstrap.js';
 import { DEFAULT_HOST_LAYOUT } from '../../src/bootstrap/layout.js';
 import { DeploymentError } from '../../src/errors.js';
@@ -66,7 +67,28 @@ describe('buildAgentService', () => {
     expect(spec.command).not.toContain('--service-proxy');
   });
 
-  it('turns the service proxy on only when asked, with the pod range', () => {
+  it('runs the pod network (docker) and the service proxy by default, each can be turned off', () => {
+    const cidr = '10.244.0.0/16';
+    expect(agentNetworkOptions('docker', {}, cidr)).toEqual({
+      podNetwork: true,
+      serviceProxy: 'iptables',
+      clusterCidr: cidr,
+    });
+    expect(agentNetworkOptions('process', {}, cidr)).toEqual({ serviceProxy: 'iptables', clusterCidr: cidr });
+    expect(agentNetworkOptions('docker', { agentPodNetwork: false }, cidr)).toEqual({
+      serviceProxy: 'iptables',
+      clusterCidr: cidr,
+    });
+    expect(agentNetworkOptions('docker', { agentPodNetwork: false, agentServiceProxy: false }, cidr)).toEqual(
+      {},
+    );
+    const spec = buildAgentService({ ...base, ...agentNetworkOptions('docker', {}, cidr) });
+    expect(spec.command.join(' ')).toContain(
+      '--service-proxy iptables --pod-network --cluster-cidr 10.244.0.0/16',
+    );
+  });
+
+  it('turns the service proxy on when asked, with the pod range', () => {
     const spec = buildAgentService({ ...base, serviceProxy: 'iptables', clusterCidr: '10.244.0.0/16' });
     expect(spec.command.join(' ')).toContain('--service-proxy iptables --cluster-cidr 10.244.0.0/16');
   });

@@ -94,6 +94,7 @@ afterAll(async () => {
       layout: layout(),
       services: [CONTROL_PLANE_SERVICE],
       serviceRules: false,
+      podNetwork: false,
     }).catch(() => undefined);
   await shell?.close();
   await sshd?.stop();
@@ -177,7 +178,12 @@ describe('control plane installed over SSH (supervised, no systemd here)', () =>
 
   it('uninstall leaves no process and no tugboat directory', async () => {
     const status = await serviceStatus(shell, CONTROL_PLANE_SERVICE, { layout: layout() });
-    await uninstallHost(shell, { layout: layout(), services: [CONTROL_PLANE_SERVICE], serviceRules: false });
+    await uninstallHost(shell, {
+      layout: layout(),
+      services: [CONTROL_PLANE_SERVICE],
+      serviceRules: false,
+      podNetwork: false,
+    });
     expect(await waitGone(status.pid!)).toBe(true);
     expect(await waitGone(status.childPid!)).toBe(true);
     for (const d of layoutDirectories(layout())) expect(existsSync(d)).toBe(false);

@@ -24,6 +24,7 @@ export function describeHostFilesAndUninstall(
         layout: layout(),
         services: ['tugboat-fake-agent'],
         serviceRules: false,
+        podNetwork: false,
       }).catch(() => undefined);
       if (strayPid && isAlive(strayPid)) process.kill(strayPid, 'SIGKILL');
       for (const pid of podPids) {
@@ -130,6 +131,7 @@ export function describeHostFilesAndUninstall(
         layout: l,
         services: ['tugboat-fake-agent'],
         serviceRules: false,
+        podNetwork: false,
       });
       expect(result.podProcessesStopped).toBe(1);
       expect(await waitGone(pod.pid!)).toBe(true);
@@ -140,7 +142,12 @@ export function describeHostFilesAndUninstall(
       expect(result.killedStragglers).toContain(strayPid);
       for (const dir of layoutDirectories(l)) expect(existsSync(dir)).toBe(false);
       await expect(
-        uninstallHost(shell(), { layout: l, services: ['tugboat-fake-agent'], serviceRules: false }),
+        uninstallHost(shell(), {
+          layout: l,
+          services: ['tugboat-fake-agent'],
+          serviceRules: false,
+          podNetwork: false,
+        }),
       ).resolves.toEqual({
         killedStragglers: [],
         containersRemoved: 0,

@@ -40,6 +40,10 @@ const options = (events: RecordingEvents) => ({
   agentListen: (h: BootstrapHost) => `${h.address}:${agentPorts.get(h.name)}`,
   readyTimeoutMs: 120_000,
   connectAttempts: 2,
+  // These hosts share the runner's network namespace: their agents must not edit its firewall.
+  agentServiceProxy: false,
+  // What this file tests: the host's own node, installed with its package manager.
+  nodeRuntime: 'host' as const,
   events,
 });
 

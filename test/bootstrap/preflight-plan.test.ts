@@ -20,6 +20,7 @@ const debian: PreflightFacts = {
   dockerInstalled: false,
   dockerVersion: '',
   freeDiskMb: 20_000,
+  tools: ['tar', 'gzip', 'sha512sum'],
   systemd: true,
   clockSkewMs: 0,
 };

@@ -30,6 +30,7 @@ const good: PreflightFacts = {
   dockerInstalled: true,
   dockerVersion: '20.10.24',
   freeDiskMb: 20_000,
+  tools: ['tar', 'gzip', 'sha512sum'],
   systemd: true,
   clockSkewMs: 400,
 };
@@ -73,6 +74,8 @@ describe('preflight (pure parts)', () => {
         'node_candidate=v18.20.4 /usr/bin/node',
         'node_candidate=v22.3.0 /usr/bin/node-22',
         'node_candidate=v20.11.1 /usr/bin/node-20',
+        'tool=tar',
+        'tool=sha512sum',
         'docker_installed=yes',
         'docker=',
         'free_kb=2097152',
@@ -96,6 +99,7 @@ describe('preflight (pure parts)', () => {
       dockerInstalled: true,
       dockerVersion: '',
       freeDiskMb: 2048,
+      tools: ['tar', 'sha512sum'],
       systemd: true,
       clockSkewMs: 9_500,
     });
@@ -128,6 +132,14 @@ describe('preflight (pure parts)', () => {
       'node is not installed: install Node.js 20 or later',
     ]);
   });
+
+  it('needs no node on a host that gets the pinned runtime, but tar, gzip and sha512sum', () => {
+    expect(checkPreflight({ ...good, nodeVersion: '', nodePath: '' }, { requireNode: false })).toEqual([]);
+    expect(checkPreflight({ ...good, nodeVersion: '', tools: ['gzip'] }, { requireNode: false })).toEqual([
+      'tar is not installed: install it (tugboat unpacks and checks its Node.js runtime with it)',
+      'sha512sum is not installed: install it (tugboat unpacks and checks its Node.js runtime with it)',
+    ]);
+  });
 });
 
 describe('runPreflight on this machine', () => {
@@ -140,6 +152,7 @@ describe('runPreflight on this machine', () => {
     expect(report.facts.nodeVersion).toBe(process.version);
     expect(report.facts.nodePath).toMatch(/^\/.*node$/);
     expect(report.facts.freeDiskMb).toBeGreaterThan(0);
+    expect(report.facts.tools).toEqual(['tar', 'gzip', 'sha512sum']);
     expect(Math.abs(report.facts.clockSkewMs)).toBeLessThan(5_000);
     expect(report.facts.systemd).toBe(false);
     expect(report.problems.filter((p) => !p.startsWith('only'))).toEqual([]);

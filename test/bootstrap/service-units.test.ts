@@ -32,12 +32,13 @@ const spec: ServiceSpec = {
 describe('systemd unit', () => {
   const unit = renderSystemdUnit(spec, layout);
 
-  it('restarts always, logs under /var/log/tugboat and escapes $ and % so systemd expands nothing', () => {
+  it('restarts always, logs to the journal and escapes $ and % so systemd expands nothing', () => {
     expect(unit).toContain(
       'ExecStart="/usr/bin/node" "/opt/tugboat/bundles/control-plane-3f2a.mjs" "--config" "/etc/tugboat/control-plane.yaml" "100%%" "$$HOME"',
     );
     expect(unit).toContain('Restart=always');
-    expect(unit).toContain('StandardOutput=append:/var/log/tugboat/tugboat-control-plane.log');
+    expect(unit).toContain('StandardOutput=journal');
+    expect(unit).toContain('SyslogIdentifier=tugboat-control-plane');
     expect(unit).toContain('Environment="NODE_ENV=production"');
     expect(unit).toContain('WorkingDirectory=/var/lib/tugboat');
   });

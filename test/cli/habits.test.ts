@@ -1,9 +1,10 @@
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CloudFormationClient, ListChangeSetsCommand } from '@aws-sdk/client-cloudformation';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCa, issueAdminCertificate, renderKubeconfig, writeKeyFile } from '../../src/pki/index.js';
 import { type Moto, startMoto } from '../harness/moto.js';
 import { writeTestSpec } from '../support/aws-spec.js';
 import { runCli } from '../support/cli.js';
@@ -101,7 +102,7 @@ printf '%s\\n' "\${COMPREPLY[@]}"`,
     expect(de.code, de.stderr).toBe(0);
     expect(de.stdout.trim()).toBe('delete');
     expect(complete('tugboat local ').stdout.trim().split('\n')).toEqual(['up', 'down']);
-    expect(complete('tugboat -o ').stdout.trim().split('\n')).toEqual(['text', 'json']);
+    expect(complete('tugboat -o ').stdout.trim().split('\n')).toEqual(['text', 'json', 'yaml']);
     expect(complete('tugboat create --fi').stdout.trim()).toBe('--file');
   });
 
@@ -166,5 +167,77 @@ describe('prompts: declining aborts, and a question without a terminal leaves no
     expect(declinedDelete.code).toBe(130);
     const deleted = await runCli(['delete', 'asked', '--yes'], { env, cwd: dir });
     expect(deleted.code, deleted.stderr).toBe(0);
+  }, 400_000);
+});
+
+describe("kubeconfig: kubectl's files, comments kept, the user's context back after delete", () => {
+  it('merges into the first existing $KUBECONFIG file of two and delete restores the context from before', () => {
+    const env = userEnv({
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+    });
+    const kube = join(dir, 'kube-two');
+    mkdirSync(kube);
+    const missing = join(kube, 'missing');
+    const mine = join(kube, 'mine');
+    writeFileSync(
+      mine,
+      [
+        '# my work clusters: keep this comment',
+        'apiVersion: v1',
+        'kind: Config',
+        'clusters:',
+        '  - name: work # staging',
+        '    cluster: { server: "https://127.0.0.1:1" }',
+        'users:',
+        '  - name: me',
+        '    user: { token: not-a-real-token }',
+        'contexts:',
+        '  - name: work',
+        '    context: { cluster: work, user: me }',
+        'current-context: work',
+        '',
+      ].join('\n'),
+    );
+    env.KUBECONFIG = `${missing}:${mine}`;
+    const kubectl = (...args: string[]) =>
+      execFileSync('kubectl', ['config', ...args], { env, encoding: 'utf8' }).trim();
+    expect(kubectl('current-context')).toBe('work');
+
+    const spec = writeTestSpec(join(dir, 'kube-two'), { name: 'kc', desired: 1 });
+    const created = sh(`tugboat create -f ${JSON.stringify(spec)} --no-bootstrap`, env);
+    expect(created.code, created.stderr).toBe(0);
+    // What the SSH bootstrap leaves in the state directory (moto's instances have no sshd).
+    const ca = createCa({ cluster: 'kc' });
+    writeKeyFile(
+      join(dir, 'state', 'kc', 'kubeconfig'),
+      renderKubeconfig({
+        cluster: 'kc',
+        server: 'https://127.0.0.1:6443',
+        caPem: ca.certPem,
+        user: 'admin',
+        ...issueAdminCertificate(ca),
+      }),
+    );
+    const merged = sh('tugboat kubeconfig kc', env);
+    expect(merged.code, merged.stderr).toBe(0);
+    expect(merged.stdout).toContain(`context kc merged into ${mine} and made current`);
+    expect(kubectl('current-context')).toBe('kc');
+    expect(kubectl('get-contexts', '-o', 'name').split('\n').sort()).toEqual(['kc', 'work']);
+    expect(readFileSync(mine, 'utf8')).toContain('# my work clusters: keep this comment');
+    expect(() => readFileSync(missing)).toThrow(/ENOENT/);
+
+    const deleted = sh('tugboat delete kc --yes', env);
+    expect(deleted.code, deleted.stderr).toBe(0);
+    expect(deleted.stdout).toContain(
+      `kubeconfig: context kc removed from ${mine}; current context is work again`,
+    );
+    expect(kubectl('current-context')).toBe('work');
+    expect(kubectl('get-contexts', '-o', 'name')).toBe('work');
+    expect(kubectl('view', '-o', 'jsonpath={.users[*].name}')).toBe('me');
+    const text = readFileSync(mine, 'utf8');
+    expect(text).toContain('# my work clusters: keep this comment');
+    expect(text).toContain('# staging');
   }, 400_000);
 });

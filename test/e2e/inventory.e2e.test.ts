@@ -3,11 +3,14 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_HOST_LAYOUT } from '../../src/bootstrap/layout.js';
+import { NODE_RUNTIME, runtimePaths } from '../../src/bootstrap/node-runtime.js';
 import { isAlive } from '../harness/hosts/host-processes.js';
 import { run } from '../harness/hosts/shell.js';
 import type { SimHost } from '../harness/hosts/sim-host.js';
 import { sshExec } from '../harness/hosts/ssh-exec.js';
 import { runCli } from '../support/cli.js';
+import { seedRuntimeCache } from '../support/node-runtime.js';
 import { waitFor } from '../support/wait.js';
 import { hostLogTails } from './host-logs.js';
 import { kubectl, nodeReadiness } from './kubectl.js';
@@ -112,6 +115,8 @@ beforeAll(async () => {
       { name: 'w2', privateIp: IPS.w2, authorizedKeys: [ours], docker: true },
       { name: 'w3', privateIp: IPS.w3, authorizedKeys: [theirs] },
     ],
+    // Issue 16: hosts with nothing preinstalled but sshd (and Docker): no Node.js at all.
+    withoutNode: true,
   });
   for (const [name, h] of fleet.hosts) {
     hostKeys.set(name, h.hostPublicKey);
@@ -121,7 +126,12 @@ beforeAll(async () => {
   writeFileSync(inventoryFile, inventoryText(['m1', 'w1', 'w2']));
   kubeconfig = join(dir, 'kube', 'config');
   env = { ...process.env, HOME: dir, TUGBOAT_STATE_DIR: join(dir, 'state'), KUBECONFIG: kubeconfig };
+  // The pinned runtime's tarball as setup.sh cached it: the CLI finds it and fetches nothing.
+  seedRuntimeCache(join(dir, 'state'));
 });
+
+/** Where the pinned runtime's node lives on a host. */
+const RUNTIME_NODE = runtimePaths(DEFAULT_HOST_LAYOUT, NODE_RUNTIME.version).node;
 
 afterEach(async (context) => {
   if (context.task.result?.state !== 'fail' || !fleet) return;
@@ -138,6 +148,19 @@ describe('tugboat bootstrap --inventory on three hosts in their own namespaces',
     for (const name of ['m1', 'w1', 'w2'] as const) expect(await tugboatPathsOn(name)).toEqual([]);
     // Each host sees only its own processes: its sshd is its PID 1.
     expect((await onHost('m1', 'cat /proc/1/comm')).trim()).toBe('sshd');
+  });
+
+  it('starts from hosts with no Node.js installed at all', async () => {
+    for (const name of ['m1', 'w1', 'w2'] as const) {
+      // bash's `command -v` (which finds even a non-executable file) and a listing: nothing.
+      const found = await onHost(
+        name,
+        'bash -c \'command -v node nodejs node-24 node-22 node-20; ls /usr/bin /usr/local/bin /bin | grep -E "^node(js)?(-[0-9]+)?$"; true\'',
+      );
+      expect(found.trim(), name).toBe('');
+    }
+    // The machine itself has one, so this proves the hosts do not see it.
+    expect(run('sh', ['-c', 'command -v node']).trim()).not.toBe('');
   });
 
   it('brings up the control plane and two Ready nodes that real kubectl sees', async () => {
@@ -157,6 +180,16 @@ describe('tugboat bootstrap --inventory on three hosts in their own namespaces',
     // Every host has its own copy: the CA is on m1's /etc/tugboat; nothing reached the machine's.
     expect(await onHost('m1', 'ls /etc/tugboat/pki')).toContain('ca.crt');
     expect(await onHost('w1', 'ls /etc/tugboat')).not.toContain('control-plane');
+    // Every host got tugboat's pinned Node.js (52 MB on top of the bundle) and its service runs it.
+    for (const h of res.hosts) expect(h.bytesUploaded).toBeGreaterThan(40_000_000);
+    for (const name of ['m1', 'w1', 'w2'] as const) {
+      expect((await onHost(name, `${RUNTIME_NODE} --version`)).trim()).toBe(`v${NODE_RUNTIME.version}`);
+      const services = (await onHost(name, 'ps -eo args'))
+        .split('\n')
+        .filter((l) => l.includes('/opt/tugboat/bundles/'));
+      expect(services.length, name).toBeGreaterThan(0);
+      for (const s of services) expect(s.startsWith(`${RUNTIME_NODE} `), s).toBe(true);
+    }
   });
 
   it('running it again changes nothing and uploads nothing', async () => {

@@ -14,11 +14,16 @@ export interface SimFleetHost {
   readonly docker?: boolean;
 }
 
+/** What the machine's Node.js is called in /usr/bin (Debian: `node`, and `nodejs` through alternatives). */
+export const NODE_COMMANDS = ['node', 'nodejs'] as const;
+
 /** Options for {@link startSimFleet}. */
 export interface SimFleetOptions {
   /** The test subnet, e.g. `10.78.1.0/24`; its .1 is the runner's address on the bridge. */
   readonly cidr: string;
   readonly hosts: readonly SimFleetHost[];
+  /** Hosts without Node.js: the machine's node and nodejs are whited out of their /usr/bin. @default false */
+  readonly withoutNode?: boolean;
 }
 
 /** Hosts on one test bridge, without any cloud behind them: what an on-premises inventory names. */
@@ -69,6 +74,7 @@ export async function startSimFleet(options: SimFleetOptions): Promise<SimFleet>
           authorizedKeys: spec.authorizedKeys,
           docker: spec.docker ?? false,
           hostDirs: 'overlay',
+          ...(options.withoutNode ? { hiddenCommands: NODE_COMMANDS } : {}),
           pidNamespace: true,
         });
         footprint.pids.push(...host.processes());

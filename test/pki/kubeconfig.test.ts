@@ -138,7 +138,10 @@ describe('mergeKubeconfig', () => {
     expect(() => mergeKubeconfig('- a\n- b\n', render('x', 'https://127.0.0.1:6443'))).toThrow(
       /not a YAML mapping/,
     );
-    expect(defaultKubeconfigPath({ KUBECONFIG: ':/a/b:/c' }, '/home/u')).toBe('/a/b');
+    // kubectl's rule with a list and no file existing: the last entry (see kubeconfig-files.test.ts).
+    expect(defaultKubeconfigPath({ KUBECONFIG: ':/nonexistent-kc/a:/nonexistent-kc/b' }, '/home/u')).toBe(
+      '/nonexistent-kc/b',
+    );
     expect(defaultKubeconfigPath({}, '/home/u')).toBe('/home/u/.kube/config');
   });
 });

@@ -14,10 +14,33 @@ export interface FuzzRequest {
   readonly accept?: string;
 }
 
+// Every field family the registry validates appears here, so the mutators reach all of them.
 const podSpec = {
+  securityContext: {
+    runAsUser: 1000,
+    fsGroupChangePolicy: 'OnRootMismatch',
+    sysctls: [{ name: 'net.core.somaxconn', value: '1024' }],
+    seccompProfile: { type: 'RuntimeDefault' },
+  },
   containers: [
-    { name: 'c', image: 'busybox:1', env: [{ name: 'A', value: '1' }], ports: [{ containerPort: 80 }] },
+    {
+      name: 'c',
+      image: 'busybox:1',
+      env: [{ name: 'A', value: '1' }],
+      envFrom: [{ prefix: 'P_', configMapRef: { name: 'f' } }],
+      ports: [{ containerPort: 80 }],
+      lifecycle: { preStop: { httpGet: { path: '/quit', port: 80 } } },
+      securityContext: { capabilities: { drop: ['ALL'] }, allowPrivilegeEscalation: false },
+    },
   ],
+  volumes: [
+    { name: 'd', downwardAPI: { items: [{ path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } }] } },
+    {
+      name: 'p',
+      projected: { sources: [{ secret: { name: 'f', items: [{ key: 'k', path: 'k', mode: 0o400 }] } }] },
+    },
+  ],
+  topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'zone', whenUnsatisfiable: 'ScheduleAnyway' }],
 };
 const template = { metadata: { labels: { app: 'f' } }, spec: podSpec };
 export const TEMPLATES: Array<{ path: string; body: Record<string, unknown> }> = [
@@ -39,7 +62,15 @@ export const TEMPLATES: Array<{ path: string; body: Record<string, unknown> }> =
       apiVersion: 'v1',
       kind: 'Service',
       metadata: { name: 'f' },
-      spec: { selector: { app: 'f' }, ports: [{ port: 80 }] },
+      spec: {
+        selector: { app: 'f' },
+        ports: [
+          { name: 'http', port: 80, targetPort: 'http' },
+          { name: 'dns', port: 53, protocol: 'UDP' },
+        ],
+        sessionAffinity: 'ClientIP',
+        sessionAffinityConfig: { clientIP: { timeoutSeconds: 600 } },
+      },
     },
   },
   {
@@ -69,7 +100,12 @@ export const TEMPLATES: Array<{ path: string; body: Record<string, unknown> }> =
       apiVersion: 'apps/v1',
       kind: 'Deployment',
       metadata: { name: 'f' },
-      spec: { replicas: 2, selector: { matchLabels: { app: 'f' } }, template },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: { app: 'f' } },
+        strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: '25%' } },
+        template,
+      },
     },
   },
   {
@@ -78,7 +114,11 @@ export const TEMPLATES: Array<{ path: string; body: Record<string, unknown> }> =
       apiVersion: 'apps/v1',
       kind: 'DaemonSet',
       metadata: { name: 'f' },
-      spec: { selector: { matchLabels: { app: 'f' } }, template },
+      spec: {
+        selector: { matchLabels: { app: 'f' } },
+        updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } },
+        template,
+      },
     },
   },
   {

@@ -14,13 +14,15 @@ export interface CallOptions {
   token?: string;
   body?: unknown;
   contentType?: string;
+  /** Extra request headers (e.g. Impersonate-User). */
+  headers?: Record<string, string>;
 }
 
 /** Returns `call(method, path, options)` for an HTTPS API server at `url` whose CA is `ca`. */
 export function tlsCaller(url: () => string, ca: () => string) {
   return (method: string, path: string, options: CallOptions = {}): Promise<Answer> =>
     new Promise((resolve, reject) => {
-      const headers: Record<string, string> = {};
+      const headers: Record<string, string> = { ...options.headers };
       if (options.token) headers.authorization = `Bearer ${options.token}`;
       const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
       if (payload) headers['content-type'] = options.contentType ?? 'application/json';

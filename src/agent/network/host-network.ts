@@ -1,6 +1,7 @@
 import type { KubeClient } from '../../client/client.js';
 import { type ListWatch, runListWatch } from '../../client/list-watch.js';
 import { resources } from '../../client/types.js';
+import { CoalescingRunner } from '../../coalescing-runner.js';
 import { formatCidr, parseCidr } from '../../config/cidr.js';
 import type { EventSink } from '../../events.js';
 import type { Node } from '../../kube/index.js';
@@ -82,8 +83,9 @@ export class HostNetwork {
   private readonly nodes = new Map<string, Node>();
   private watch: ListWatch | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
+  private readonly runner = new CoalescingRunner(() =>
+    this.syncOnce().catch((err) => this.warn(`pod network sync failed: ${(err as Error).message}`)),
+  );
   private published = '';
   private cidr: string | undefined;
 
@@ -123,28 +125,12 @@ export class HostNetwork {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     await this.watch?.stop();
-    await this.running;
+    await this.runner.idle();
   }
 
   /** One pass now; concurrent calls coalesce into one extra pass. Never throws. */
   sync(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = (async () => {
-      try {
-        do {
-          this.again = false;
-          await this.syncOnce().catch((err) =>
-            this.warn(`pod network sync failed: ${(err as Error).message}`),
-          );
-        } while (this.again);
-      } finally {
-        this.running = undefined;
-      }
-    })();
-    return this.running;
+    return this.runner.run();
   }
 
   private async syncOnce(): Promise<void> {

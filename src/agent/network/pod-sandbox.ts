@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { EventSink } from '../../events.js';
 import type { Pod } from '../../kube/index.js';
 import type { Mount, Runtime, RuntimeContainer } from '../runtime/types.js';
+import { buildPodResolvConf, type ResolvConf, renderResolvConf } from './dns/resolv-conf.js';
 import { podNetworkNames } from './host-model.js';
 import type { KernelNetwork } from './kernel.js';
 import { podHostname, renderPodHosts } from './pod-identity.js';
@@ -29,6 +30,12 @@ export interface PodSandboxOptions {
   readonly sandboxImage: string;
   /** Command of the sandbox. @default the image's own */
   readonly sandboxCommand?: readonly string[];
+  /**
+   * Cluster DNS served on the bridge's address (the pods' gateway): pods get a resolv.conf by their
+   * `dnsPolicy`, with this host's settings (`Default`, search domains) from `hostResolvConf`.
+   * Absent: containers keep the runtime's resolv.conf.
+   */
+  readonly dns?: { readonly hostResolvConf: () => ResolvConf };
   readonly events: EventSink;
 }
 
@@ -36,7 +43,7 @@ export interface PodSandboxOptions {
 export interface PodSandbox {
   readonly sandbox: RuntimeContainer;
   readonly ip: string;
-  /** Mounts every container of the pod gets (its /etc/hosts). */
+  /** Mounts every container of the pod gets (its /etc/hosts and /etc/resolv.conf). */
   readonly mounts: readonly Mount[];
 }
 
@@ -107,14 +114,21 @@ export class PodSandboxes {
       }
       this.plumbed.add(current.id);
     }
-    const hostsFile = join(podDir(this.options.dataDir, uid), 'etc-hosts');
-    await mkdir(podDir(this.options.dataDir, uid), { recursive: true });
+    const dir = podDir(this.options.dataDir, uid);
+    const hostsFile = join(dir, 'etc-hosts');
+    await mkdir(dir, { recursive: true });
     await writeFile(hostsFile, renderPodHosts(pod, ip));
-    return {
-      sandbox: current,
-      ip,
-      mounts: [{ hostPath: hostsFile, containerPath: '/etc/hosts', readOnly: false }],
-    };
+    const mounts: Mount[] = [{ hostPath: hostsFile, containerPath: '/etc/hosts', readOnly: false }];
+    if (this.options.dns) {
+      const resolvFile = join(dir, 'resolv.conf');
+      const conf = buildPodResolvConf(pod, {
+        clusterDns: gateway.ip,
+        host: this.options.dns.hostResolvConf(),
+      });
+      await writeFile(resolvFile, renderResolvConf(conf));
+      mounts.push({ hostPath: resolvFile, containerPath: '/etc/resolv.conf', readOnly: false });
+    }
+    return { sandbox: current, ip, mounts };
   }
 
   /** After the pod's containers are gone: deletes its veth and frees its address. */

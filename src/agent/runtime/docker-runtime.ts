@@ -1,5 +1,6 @@
 import { PassThrough, type Readable } from 'node:stream';
 import { DockerApi, DockerApiError, demuxDockerStream, findDockerSocket } from './docker-api.js';
+import { ensurePauseImage, PAUSE_IMAGE } from './pause-image.js';
 import {
   type ContainerLaunch,
   type ExecOptions,
@@ -73,6 +74,13 @@ export class DockerRuntime implements Runtime {
   async ensureImage(image: string, policy: PullPolicy): Promise<string> {
     const local = await this.inspectImage(image);
     if (local && (policy !== 'Always' || !this.honourAlwaysPull)) return local;
+    if (image === PAUSE_IMAGE) {
+      // Built here, never pulled: hosts need no registry for pod sandboxes.
+      await ensurePauseImage(this.api);
+      const built = await this.inspectImage(image);
+      if (!built) throw new ImagePullError(image, `building ${image} finished but the image is not present`);
+      return built;
+    }
     if (policy === 'Never') {
       throw new ImagePullError(
         image,

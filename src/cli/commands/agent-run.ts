@@ -1,7 +1,7 @@
 import { loadAgentConfig, parseLabels } from '../../agent/config.js';
 import { startAgentProcess } from '../../agent/main.js';
-import { lineEvents } from '../../index.js';
 import type { CliIO, GlobalOptions } from '../support/context.js';
+import { lineSink } from '../support/event-lines.js';
 import type { AgentFlags } from './agent.js';
 
 /**
@@ -41,7 +41,7 @@ export async function runAgent(io: CliIO, globals: GlobalOptions, flags: AgentFl
         : {}
       : undefined,
   });
-  const running = await startAgentProcess(config, lineEvents(io.stderr, globals.debug));
+  const running = await startAgentProcess(config, lineSink(io, globals));
   io.stderr(`agent for node ${running.agent.nodeName} running (logs/exec port ${running.port})\n`);
   await new Promise<void>((resolve) => {
     const onSignal = () => {

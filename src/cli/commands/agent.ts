@@ -86,7 +86,7 @@ export const agentCommand: CommandModule = {
       )
       .option(
         '--sandbox-image <image>',
-        'pod network: image of the pod sandboxes (default registry.k8s.io/pause:3.10)',
+        'pod network: image of the pod sandboxes (default tugboat.local/pause:1, built on the node)',
       );
     cmd.action(
       run(async (io, globals) => {

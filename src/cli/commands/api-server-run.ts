@@ -1,8 +1,8 @@
 import { startControlPlane } from '../../control-plane/main.js';
 import { StoreDamageError } from '../../control-plane/store/index.js';
 import { TugboatError, UsageError } from '../../errors.js';
-import { lineEvents } from '../../events.js';
 import type { CliIO, GlobalOptions } from '../support/context.js';
+import { lineSink } from '../support/event-lines.js';
 import type { ControlPlaneFlags } from './api-server.js';
 
 /** A duration flag in seconds ("40" or "40s"). */
@@ -81,7 +81,7 @@ export async function runControlPlane(
               },
             }
           : false,
-      events: lineEvents(io.stderr, globals.debug),
+      events: lineSink(io, globals),
     }).catch((err: unknown) => {
       // A damaged store is the operator's to repair (the message says how), not a tugboat bug.
       if (err instanceof StoreDamageError)

@@ -8,28 +8,32 @@ import {
   type EventSink,
   type HostBundle,
   type HostOutcome,
-  lineEvents,
   loadHostBundle,
   parseBootstrapHosts,
   RemoteCommandError,
+  runtimeCacheDir,
   type UninstallResult,
   UsageError,
   uninstallInventory,
 } from '../../index.js';
-import { defaultKubeconfigPath, mergeKubeconfigFile, writeKeyFile } from '../../pki/index.js';
+import { kubeconfigDefaultFile, writeKeyFile } from '../../pki/index.js';
 import { confirm } from '../support/confirm.js';
+import { type CliIO, cliStateRoot, EXIT_DECLINED, type GlobalOptions } from '../support/context.js';
+import { parseDuration } from '../support/duration.js';
+import { lineSink } from '../support/event-lines.js';
 import {
-  type CliIO,
-  cliStateRoot,
-  EXIT_DECLINED,
-  type GlobalOptions,
-  printResult,
-} from '../support/context.js';
+  addToUserKubeconfig,
+  removeFromUserKubeconfig,
+  renderKubeconfigRemoval,
+  userKubeconfig,
+} from '../support/kubeconfig-flags.js';
+import { printResult } from '../support/output.js';
+import { withDeadline } from '../support/timeout.js';
 import type { InventoryFlags } from './bootstrap.js';
 
-/** Events as plain lines on stderr (debug ones only with --debug). */
+/** Events as plain lines on stderr (debug ones only with --debug; JSON lines with --progress json). */
 export function stderrEvents(io: CliIO, globals: GlobalOptions): EventSink {
-  return lineEvents(io.stderr, globals.debug);
+  return lineSink(io, globals);
 }
 
 /** The bundle `npm run build` wrote (see loadHostBundle), or `--bundle` (relative to the working directory). */
@@ -82,14 +86,11 @@ export async function mergeUserKubeconfig(
   cluster: string,
   kubeconfig: string,
 ): Promise<string | undefined> {
-  const target = flags.kubeconfig
-    ? resolve(io.cwd, flags.kubeconfig)
-    : defaultKubeconfigPath(io.env, io.env.HOME || homedir());
+  const target = kubeconfigDefaultFile(userKubeconfig(io, flags));
   // Without a terminal and without --yes, leave the user's kubeconfig alone (the cluster's own is written).
   if (!(flags.yes || io.interactive)) return undefined;
   if (!(await confirm(io, `merge cluster ${cluster} into ${target}?`, Boolean(flags.yes)))) return undefined;
-  mergeKubeconfigFile(target, kubeconfig);
-  return target;
+  return (await addToUserKubeconfig(io, flags, kubeconfig)).file;
 }
 
 /** Prints what bootstrap did per host (`--output json` gives the same as data); exit 4 when a host failed. */
@@ -154,15 +155,27 @@ export async function runBootstrap(
     return runBootstrapCluster(io, globals, name!, flags);
   }
   const { inventory, stateDir } = await loadInventory(io, flags.inventory!);
-  const result = await bootstrapInventory({
-    inventory,
-    stateDir,
-    bundle: loadBundle(io, flags.bundle),
-    trustNewHosts: Boolean(flags.trustNewHosts),
-    force: Boolean(flags.force),
-    concurrency: concurrency(flags.concurrency),
-    events: stderrEvents(io, globals),
-  });
+  const bundle = loadBundle(io, flags.bundle);
+  const controller = new AbortController();
+  const ms = flags.timeout === undefined ? undefined : parseDuration(flags.timeout);
+  const result = await withDeadline(
+    { controller, ...(ms === undefined ? {} : { ms, text: flags.timeout }) },
+    stderrEvents(io, globals),
+    (events) =>
+      bootstrapInventory({
+        inventory,
+        stateDir,
+        bundle,
+        runtimeCache: runtimeCacheDir(cliStateRoot(io)),
+        trustNewHosts: Boolean(flags.trustNewHosts),
+        force: Boolean(flags.force),
+        concurrency: concurrency(flags.concurrency),
+        agentPodNetwork: flags.podNetwork !== false,
+        agentServiceProxy: flags.serviceProxy !== false,
+        events,
+        signal: controller.signal,
+      }),
+  );
   const path = join(stateDir, 'kubeconfig');
   writeKeyFile(path, result.kubeconfig);
   const ok = result.hosts.every((h) => h.ok);
@@ -170,13 +183,20 @@ export async function runBootstrap(
   return reportBootstrap(io, globals, inventory.cluster, result, { path, ...(merged ? { merged } : {}) });
 }
 
-/** Prints what uninstall did per host; exit 4 when a host failed. */
-export function reportUninstall(
+/**
+ * Prints what uninstall did per host; exit 4 when a host failed. When every host is clean, the
+ * cluster's context, user and cluster entries leave the user's kubeconfig (a failed host keeps
+ * them, for the re-run that finishes).
+ */
+export async function reportUninstall(
   io: CliIO,
   globals: GlobalOptions,
   cluster: string,
   outcomes: readonly HostOutcome<UninstallResult>[],
-): number {
+  flags: InventoryFlags,
+): Promise<number> {
+  const ok = outcomes.every((o) => o.ok);
+  const kubeconfig = ok ? await removeFromUserKubeconfig(io, flags, cluster) : { removed: false, files: [] };
   const hosts = outcomes.map((o) =>
     o.ok
       ? {
@@ -188,10 +208,13 @@ export function reportUninstall(
         }
       : { host: o.host, ok: false, error: o.error.message },
   );
-  printResult(io, globals, { cluster, hosts }, () =>
-    hosts.map((h) => (h.ok ? `${h.host}: removed` : `${h.host}: FAILED: ${h.error}`)).join('\n'),
+  printResult(io, globals, { cluster, hosts, kubeconfig }, () =>
+    [
+      ...hosts.map((h) => (h.ok ? `${h.host}: removed` : `${h.host}: FAILED: ${h.error}`)),
+      ...renderKubeconfigRemoval(cluster, kubeconfig),
+    ].join('\n'),
   );
-  return outcomes.every((o) => o.ok) ? 0 : 4;
+  return ok ? 0 : 4;
 }
 
 /** `tugboat uninstall NAME | --inventory FILE`: asks unless --yes (and needs --yes without a terminal). */
@@ -215,5 +238,5 @@ export async function runUninstall(
     concurrency: concurrency(flags.concurrency),
     events: stderrEvents(io, globals),
   });
-  return reportUninstall(io, globals, inventory.cluster, outcomes);
+  return reportUninstall(io, globals, inventory.cluster, outcomes, flags);
 }

@@ -1,4 +1,6 @@
 import { type AwsFlags, addAwsFlags } from '../support/aws-flags.js';
+import { addKubeconfigFlags } from '../support/kubeconfig-flags.js';
+import { addTimeoutFlag } from '../support/timeout.js';
 import type { CommandModule } from './registry.js';
 
 /** Flags of `tugboat bootstrap` and `tugboat uninstall`. */
@@ -12,6 +14,11 @@ export interface InventoryFlags extends AwsFlags {
   readonly concurrency?: string;
   readonly bundle?: string;
   readonly kubeconfig?: string;
+  /** `--no-pod-network` sets false. */
+  readonly podNetwork?: boolean;
+  /** `--no-service-proxy` sets false. */
+  readonly serviceProxy?: boolean;
+  readonly switchContext?: boolean;
 }
 
 /** `tugboat bootstrap NAME` or `tugboat bootstrap --inventory hosts.yaml`: install the control plane and agents over SSH. */
@@ -46,10 +53,13 @@ export const bootstrapCommand: CommandModule = {
         .option('--concurrency <n>', 'workers bootstrapped at the same time', '10')
         .option('--bundle <file>', 'host bundle to upload (default: the one `npm run build` made)')
         .option(
-          '--kubeconfig <file>',
-          'kubeconfig to merge into (default: $KUBECONFIG, else ~/.kube/config)',
-        ),
+          '--no-pod-network',
+          "docker agents keep Docker's default bridge: no pod network, no cluster DNS",
+        )
+        .option('--no-service-proxy', "agents do not program Services into the hosts' iptables"),
     );
+    addKubeconfigFlags(cmd, { switchContext: true });
+    addTimeoutFlag(cmd);
     cmd.action(
       run(async (io, globals) => {
         const { runBootstrap } = await import('./bootstrap-run.js');
@@ -75,6 +85,7 @@ export const uninstallCommand: CommandModule = {
         .option('-y, --yes', 'do not ask before removing (required without a terminal)', false)
         .option('--concurrency <n>', 'hosts cleaned at the same time', '10'),
     );
+    addKubeconfigFlags(cmd, { switchContext: false });
     cmd.action(
       run(async (io, globals) => {
         const { runUninstall } = await import('./bootstrap-run.js');

@@ -106,5 +106,5 @@ export async function runUninstallCluster(
     });
   });
   if (!outcomes) return EXIT_DECLINED;
-  return reportUninstall(io, globals, name, outcomes);
+  return reportUninstall(io, globals, name, outcomes, flags);
 }

@@ -1,17 +1,24 @@
 import { addAwsFlags } from '../support/aws-flags.js';
+import { addKubeconfigFlags } from '../support/kubeconfig-flags.js';
+import { addTimeoutFlag } from '../support/timeout.js';
 import type { CommandModule } from './registry.js';
 
 /** `tugboat delete NAME`: plan, confirm, delete the stack, sweep by tag, prove nothing is left. */
 export const deleteCommand: CommandModule = {
   define(program, run) {
-    const cmd = addAwsFlags(
-      program
-        .command('delete')
-        .description(
-          'delete a cluster and everything tagged with it; exit 3 unless the final check finds nothing left',
-        )
-        .argument('<name>', 'cluster name')
-        .option('-y, --yes', 'delete without asking'),
+    const cmd = addKubeconfigFlags(
+      addTimeoutFlag(
+        addAwsFlags(
+          program
+            .command('delete')
+            .description(
+              'delete a cluster and everything tagged with it; exit 3 unless the final check finds nothing left',
+            )
+            .argument('<name>', 'cluster name')
+            .option('-y, --yes', 'delete without asking'),
+        ),
+      ),
+      { switchContext: false },
     );
     cmd.action(
       run(async (io, globals) => {

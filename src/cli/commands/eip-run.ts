@@ -2,8 +2,8 @@ import { assignEips, listEips } from '../../index.js';
 import type { AwsFlags } from '../support/aws-flags.js';
 import { withAwsSession } from '../support/aws-session.js';
 import type { CliIO, GlobalOptions } from '../support/context.js';
-import { printResult } from '../support/context.js';
 import { renderEips } from '../support/format-cluster.js';
+import { printResult } from '../support/output.js';
 
 /** `tugboat eip list NAME`. */
 export async function runEipList(

@@ -8,7 +8,8 @@ import {
   renderExampleSpec,
   SCHEMA_FILE_NAME,
 } from '../../spec.js';
-import { type CliIO, type GlobalOptions, printResult } from '../support/context.js';
+import type { CliIO, GlobalOptions } from '../support/context.js';
+import { printResult } from '../support/output.js';
 
 /** Flags of `tugboat init`. */
 export interface InitOptions {

@@ -1,17 +1,17 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { clusterStateDir, UsageError } from '../../index.js';
-import { defaultKubeconfigPath, mergeKubeconfigFile } from '../../pki/index.js';
-import { type CliIO, cliStateRoot, type GlobalOptions, printResult } from '../support/context.js';
-import type { KubeconfigFlags } from './kubeconfig.js';
+import { type CliIO, cliStateRoot, type GlobalOptions } from '../support/context.js';
+import { addToUserKubeconfig } from '../support/kubeconfig-flags.js';
+import { printResult } from '../support/output.js';
+import type { KubeconfigCommandFlags } from './kubeconfig.js';
 
 /** `tugboat kubeconfig NAME`: reads `~/.tugboat/NAME/kubeconfig` (written by bootstrap) and merges it. */
 export async function runKubeconfig(
   io: CliIO,
   globals: GlobalOptions,
   name: string,
-  flags: KubeconfigFlags,
+  flags: KubeconfigCommandFlags,
 ): Promise<number> {
   const source = join(clusterStateDir(name, cliStateRoot(io)), 'kubeconfig');
   if (!existsSync(source)) {
@@ -24,15 +24,12 @@ export async function runKubeconfig(
     io.stdout(text);
     return 0;
   }
-  const target = flags.kubeconfig
-    ? resolve(io.cwd, flags.kubeconfig)
-    : defaultKubeconfigPath(io.env, io.env.HOME || homedir());
-  mergeKubeconfigFile(target, text);
+  const added = await addToUserKubeconfig(io, flags, text);
   printResult(
     io,
     globals,
-    { cluster: name, kubeconfig: target, context: name },
-    () => `context ${name} merged into ${target} and made current`,
+    { cluster: name, kubeconfig: added.file, context: added.context, current: added.current },
+    () => `context ${added.context} merged into ${added.file}${added.current ? ' and made current' : ''}`,
   );
   return 0;
 }

@@ -1,8 +1,8 @@
+import { addKubeconfigFlags, type KubeconfigFlags } from '../support/kubeconfig-flags.js';
 import type { CommandModule } from './registry.js';
 
 /** Flags of `tugboat kubeconfig`. */
-export interface KubeconfigFlags {
-  readonly kubeconfig?: string;
+export interface KubeconfigCommandFlags extends KubeconfigFlags {
   readonly print?: boolean;
 }
 
@@ -13,12 +13,12 @@ export const kubeconfigCommand: CommandModule = {
       .command('kubeconfig')
       .description("merge a bootstrapped cluster's admin context into your kubeconfig (or print it)")
       .argument('<name>', 'cluster name')
-      .option('--kubeconfig <file>', 'kubeconfig to merge into (default: $KUBECONFIG, else ~/.kube/config)')
       .option('--print', 'print the cluster kubeconfig (it holds a private key) instead of merging', false);
+    addKubeconfigFlags(cmd, { switchContext: true });
     cmd.action(
       run(async (io, globals) => {
         const { runKubeconfig } = await import('./kubeconfig-run.js');
-        return runKubeconfig(io, globals, cmd.args[0] ?? '', cmd.opts<KubeconfigFlags>());
+        return runKubeconfig(io, globals, cmd.args[0] ?? '', cmd.opts<KubeconfigCommandFlags>());
       }),
     );
   },

@@ -11,12 +11,11 @@ import {
   loadHostBundle,
   updateCluster,
 } from '../../index.js';
-import { defaultKubeconfigPath } from '../../pki/index.js';
 import type { AwsFlags } from '../support/aws-flags.js';
 import { withAwsSession } from '../support/aws-session.js';
 import { confirm } from '../support/confirm.js';
 import type { CliIO, GlobalOptions } from '../support/context.js';
-import { cliStateRoot, EXIT_DECLINED, printResult } from '../support/context.js';
+import { cliStateRoot, EXIT_DECLINED } from '../support/context.js';
 import {
   renderChanges,
   renderDeletePlan,
@@ -24,10 +23,18 @@ import {
   renderGroups,
   renderHosts,
 } from '../support/format-cluster.js';
+import {
+  addToUserKubeconfig,
+  type KubeconfigFlags,
+  removeFromUserKubeconfig,
+  renderKubeconfigRemoval,
+} from '../support/kubeconfig-flags.js';
+import { printResult } from '../support/output.js';
 import { loadSpecArg, STDIN_NAME } from '../support/spec-input.js';
+import { sweepTimingFromEnv } from '../support/sweep-timing.js';
 
 /** Flags of create and update. */
-export interface SpecFlags extends AwsFlags {
+export interface SpecFlags extends AwsFlags, KubeconfigFlags {
   readonly file: string;
   readonly yes?: boolean;
   readonly bootstrap?: boolean;
@@ -58,8 +65,9 @@ async function loadDefinition(
 
 /**
  * The `bootstrap` option create, update and scale get from their flags: false with --no-bootstrap,
- * else the SSH bootstrap with --bundle (loaded now, before any AWS call), --trust-new-hosts and the
- * user's kubeconfig to merge the cluster's context into.
+ * else the SSH bootstrap with --bundle (loaded now, before any AWS call) and --trust-new-hosts.
+ * The CLI merges the cluster's kubeconfig into the user's itself, with kubectl's rules for
+ * `$KUBECONFIG` lists (see addToUserKubeconfig).
  */
 export function bootstrapOption(
   io: CliIO,
@@ -69,7 +77,6 @@ export function bootstrapOption(
   return {
     bundle: loadHostBundle(flags.bundle ? resolve(io.cwd, flags.bundle) : undefined),
     trustNewHosts: Boolean(flags.trustNewHosts),
-    mergeKubeconfigInto: defaultKubeconfigPath(io.env, io.env.HOME || homedir()),
   };
 }
 
@@ -103,7 +110,10 @@ export async function runCreate(io: CliIO, globals: GlobalOptions, flags: SpecFl
       bootstrap,
     }),
   );
-  const kubeconfig = result.bootstrap?.mergedInto;
+  const merged = result.bootstrap
+    ? await addToUserKubeconfig(io, flags, result.bootstrap.kubeconfig)
+    : undefined;
+  const kubeconfig = merged?.file;
   const { inventory, bootstrap: _secret, ...rest } = result;
   printResult(
     io,
@@ -112,6 +122,7 @@ export async function runCreate(io: CliIO, globals: GlobalOptions, flags: SpecFl
       ...rest,
       region,
       kubeconfig: kubeconfig ?? null,
+      context: merged ? { name: merged.context, current: merged.current } : null,
       groups: inventory.groups.map(({ hosts, ...g }) => g),
       hosts: inventory.hosts,
     },
@@ -124,7 +135,12 @@ export async function runCreate(io: CliIO, globals: GlobalOptions, flags: SpecFl
         renderGroups(inventory.groups),
         '',
         renderHosts(inventory.hosts),
-        ...(kubeconfig ? ['', `kubeconfig: context ${result.cluster} merged into ${kubeconfig}`] : []),
+        ...(merged
+          ? [
+              '',
+              `kubeconfig: context ${merged.context} merged into ${merged.file}${merged.current ? ' and made current' : ''}`,
+            ]
+          : []),
         ...(result.bootstrapped ? [] : ['', 'infrastructure is ready (no bootstrap in this run)']),
       ].join('\n'),
   );
@@ -151,6 +167,8 @@ export async function runUpdate(io: CliIO, globals: GlobalOptions, flags: SpecFl
     }),
   );
   const { inventory, bootstrap: done, ...rest } = result;
+  // New credentials for an existing context; which context is current stays the user's choice.
+  if (done) await addToUserKubeconfig(io, flags, done.kubeconfig, false);
   printResult(
     io,
     globals,
@@ -170,7 +188,7 @@ export async function runUpdate(io: CliIO, globals: GlobalOptions, flags: SpecFl
 }
 
 /** Flags of delete. */
-export interface DeleteFlags extends AwsFlags {
+export interface DeleteFlags extends AwsFlags, KubeconfigFlags {
   readonly yes?: boolean;
 }
 
@@ -181,12 +199,14 @@ export async function runDelete(
   name: string,
   flags: DeleteFlags,
 ): Promise<number> {
+  const timing = sweepTimingFromEnv(io.env);
   const result = await withAwsSession(io, globals, flags, undefined, (s) =>
     deleteCluster({
       aws: s.aws,
       events: s.events,
       signal: s.signal,
       cluster: name,
+      ...timing,
       confirm: async (plan) => {
         await s.settle();
         io.stderr(`${renderDeletePlan(plan)}\n`);
@@ -199,7 +219,14 @@ export async function runDelete(
     }
     throw err;
   });
-  printResult(io, globals, result, () => renderDeleteResult(result));
-  if (result.declined) return EXIT_DECLINED;
+  if (result.declined) {
+    printResult(io, globals, result, () => renderDeleteResult(result));
+    return EXIT_DECLINED;
+  }
+  // As kind, k3d and eksctl do: the cluster's context, user and cluster entries go with it.
+  const kubeconfig = await removeFromUserKubeconfig(io, flags, name);
+  printResult(io, globals, { ...result, kubeconfig }, () =>
+    [renderDeleteResult(result), ...renderKubeconfigRemoval(name, kubeconfig)].join('\n'),
+  );
   return result.clean ? 0 : 3;
 }

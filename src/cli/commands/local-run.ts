@@ -1,13 +1,16 @@
+import { resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { runLocalDown } from '../../local/down.js';
 import { runLocalUp } from '../../local/up.js';
-import { type CliIO, cliStateRoot, type GlobalOptions, printResult } from '../support/context.js';
+import { type CliIO, cliStateRoot, type GlobalOptions } from '../support/context.js';
+import type { KubeconfigFlags } from '../support/kubeconfig-flags.js';
+import { printResult } from '../support/output.js';
 import { createProgress } from '../support/render.js';
 
 export async function runLocalUpCommand(
   io: CliIO,
   globals: GlobalOptions,
-  flags: { nodes: string; runtime: 'auto' | 'docker' | 'process' },
+  flags: { nodes: string; runtime: 'auto' | 'docker' | 'process' } & KubeconfigFlags,
 ): Promise<number> {
   const nodes = Number(flags.nodes);
   if (!Number.isInteger(nodes) || nodes < 1 || nodes > 20) {
@@ -17,7 +20,14 @@ export async function runLocalUpCommand(
   const progress = createProgress(io, globals);
   let result: Awaited<ReturnType<typeof runLocalUp>>;
   try {
-    result = await runLocalUp({ nodes, runtime: flags.runtime, env: io.env, events: progress.events });
+    result = await runLocalUp({
+      nodes,
+      runtime: flags.runtime,
+      env: io.env,
+      events: progress.events,
+      ...(flags.kubeconfig ? { kubeconfig: resolve(io.cwd, flags.kubeconfig) } : {}),
+      switchContext: flags.switchContext !== false,
+    });
   } finally {
     await progress.close();
   }
@@ -26,7 +36,7 @@ export async function runLocalUpCommand(
       result.alreadyRunning ? 'local cluster already running' : 'local cluster is up',
       `  API server:  ${result.server}`,
       `  nodes:       ${result.nodes.map((n) => n.name).join(', ')} (runtime ${result.runtime})`,
-      `  kubeconfig:  ${result.kubeconfigPath} (context ${result.context}, now current)`,
+      `  kubeconfig:  ${result.kubeconfigPath} (context ${result.context}${flags.switchContext === false ? '' : ', now current'})`,
       '',
       'try: kubectl get nodes',
       'stop it with: tugboat local down',

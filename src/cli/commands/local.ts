@@ -1,4 +1,5 @@
 import { Option } from 'commander';
+import { addKubeconfigFlags, type KubeconfigFlags } from '../support/kubeconfig-flags.js';
 import type { CommandModule } from './registry.js';
 
 /** `tugboat local up|down`: a working cluster on this machine, no AWS account needed. */
@@ -22,15 +23,17 @@ export const localCommand: CommandModule = {
       .addHelpText(
         'after',
         '\nState lives in ~/.tugboat/local (or $TUGBOAT_STATE_DIR/local; $TUGBOAT_HOME is a deprecated alias); the context is merged into\n' +
-          '$KUBECONFIG (first entry) or ~/.kube/config. Running it again while the cluster runs changes nothing.',
+          "kubectl's kubeconfig (the first $KUBECONFIG file that exists, else ~/.kube/config) or --kubeconfig FILE.\n" +
+          'Running it again while the cluster runs changes nothing.',
       );
+    addKubeconfigFlags(up, { switchContext: true });
     up.action(
       run(async (io, globals) => {
         const { runLocalUpCommand } = await import('./local-run.js');
         return runLocalUpCommand(
           io,
           globals,
-          up.opts<{ nodes: string; runtime: 'auto' | 'docker' | 'process' }>(),
+          up.opts<{ nodes: string; runtime: 'auto' | 'docker' | 'process' } & KubeconfigFlags>(),
         );
       }),
     );

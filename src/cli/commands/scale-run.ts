@@ -2,11 +2,13 @@ import { scaleGroup } from '../../index.js';
 import type { AwsFlags } from '../support/aws-flags.js';
 import { withAwsSession } from '../support/aws-session.js';
 import type { CliIO, GlobalOptions } from '../support/context.js';
-import { cliStateRoot, printResult } from '../support/context.js';
+import { cliStateRoot } from '../support/context.js';
 import { renderGroups } from '../support/format-cluster.js';
+import { addToUserKubeconfig, type KubeconfigFlags } from '../support/kubeconfig-flags.js';
+import { printResult } from '../support/output.js';
 
 /** Flags of scale. */
-export interface ScaleFlags extends AwsFlags {
+export interface ScaleFlags extends AwsFlags, KubeconfigFlags {
   readonly group: string;
   readonly desired: string;
   readonly wait?: boolean;
@@ -36,6 +38,8 @@ export async function runScale(
       stateRoot: cliStateRoot(io),
       bootstrap,
     });
+    // New credentials for an existing context; which context is current stays the user's choice.
+    if (done) await addToUserKubeconfig(io, flags, done.kubeconfig, false);
     return { ...scaled, bootstrapped: bootstrappedHosts(done) };
   });
   printResult(io, globals, result, () =>

@@ -5,11 +5,15 @@ export const schemaCommand: CommandModule = {
   define(program, run) {
     program
       .command('schema')
-      .description('print the JSON Schema of the cluster spec (for editor completion and checks)')
+      .description(
+        'print the JSON Schema of the cluster spec (for editor completion and checks; -o yaml for YAML)',
+      )
       .action(
-        run(async (io) => {
+        run(async (io, globals) => {
           const { buildClusterSpecJsonSchema } = await import('../../spec.js');
-          io.stdout(`${JSON.stringify(buildClusterSpecJsonSchema(), null, 2)}\n`);
+          const { renderData } = await import('../support/output.js');
+          // JSON unless -o yaml: the schema is a JSON document (text output is JSON too).
+          io.stdout(renderData(globals.output === 'yaml' ? 'yaml' : 'json', buildClusterSpecJsonSchema()));
           return 0;
         }),
       );

@@ -2,8 +2,8 @@ import { clusterStatus } from '../../index.js';
 import type { AwsFlags } from '../support/aws-flags.js';
 import { withAwsSession } from '../support/aws-session.js';
 import type { CliIO, GlobalOptions } from '../support/context.js';
-import { printResult } from '../support/context.js';
 import { renderStatus } from '../support/format-cluster.js';
+import { printResult } from '../support/output.js';
 
 /** `tugboat status NAME`. */
 export async function runStatus(

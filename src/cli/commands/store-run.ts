@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { type RepairReport, repairEmbeddedStore } from '../../control-plane/store/index.js';
 import { UsageError } from '../../errors.js';
 import { confirm } from '../support/confirm.js';
-import { type CliIO, type GlobalOptions, printResult } from '../support/context.js';
+import type { CliIO, GlobalOptions } from '../support/context.js';
+import { printResult } from '../support/output.js';
 import type { StoreRepairFlags } from './store.js';
 
 function describe(report: RepairReport): string {

@@ -9,15 +9,19 @@ export const templateCommand: CommandModule = {
       .description('print the CloudFormation template of a cluster spec (no AWS access)')
       .requiredOption('-f, --file <path>', 'cluster spec (YAML or JSON; - reads stdin)')
       .addOption(
-        new Option('--format <format>', 'template format').choices(['json', 'yaml']).default('json'),
+        new Option('--format <format>', 'template format (default: -o yaml gives yaml, else json)').choices([
+          'json',
+          'yaml',
+        ]),
       );
     cmd.action(
-      run(async (io) => {
+      run(async (io, globals) => {
         const { buildTemplate, renderTemplate } = await import('../../spec.js');
         const { loadSpecArg } = await import('../support/spec-input.js');
-        const opts = cmd.opts<{ file: string; format: 'json' | 'yaml' }>();
+        const opts = cmd.opts<{ file: string; format?: 'json' | 'yaml' }>();
         const { spec } = await loadSpecArg(io, opts.file);
-        io.stdout(renderTemplate(buildTemplate(spec), opts.format));
+        const format = opts.format ?? (globals.output === 'yaml' ? 'yaml' : 'json');
+        io.stdout(renderTemplate(buildTemplate(spec), format));
         return 0;
       }),
     );

@@ -1,6 +1,7 @@
 import { ConfigError } from '../../errors.js';
 import { adviseClusterSpec, checkClusterSpec } from '../../spec.js';
-import { type CliIO, type GlobalOptions, printResult } from '../support/context.js';
+import type { CliIO, GlobalOptions } from '../support/context.js';
+import { printResult } from '../support/output.js';
 import { readSpecArg } from '../support/spec-input.js';
 
 /** Validates the spec at `file`; prints a summary, or every issue (exit code 2). */

@@ -3,7 +3,8 @@ import { request } from 'node:https';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { parse } from 'yaml';
-import { type CliIO, type GlobalOptions, printResult } from '../support/context.js';
+import type { CliIO, GlobalOptions } from '../support/context.js';
+import { printResult } from '../support/output.js';
 
 /** Flags of `tugboat version`. */
 export interface VersionFlags {

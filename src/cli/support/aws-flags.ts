@@ -5,6 +5,8 @@ export interface AwsFlags {
   readonly region?: string;
   readonly profile?: string;
   readonly endpointUrl?: string;
+  /** `--timeout DURATION`, on the commands that wait (see addTimeoutFlag). */
+  readonly timeout?: string;
 }
 
 /** Adds --region, --profile and --endpoint-url to a command (no heavy imports here). */

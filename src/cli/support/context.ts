@@ -24,12 +24,18 @@ export interface CliIO {
  */
 export const EXIT_DECLINED = 130;
 
-export type OutputFormat = 'text' | 'json';
+/** `-o/--output`: text for people, json or yaml for programs. */
+export type OutputFormat = 'text' | 'json' | 'yaml';
+
+/** `--progress`: lines (or listr2 on a terminal) for people, JSON lines on stderr for programs. */
+export type ProgressFormat = 'text' | 'json';
 
 /** Options every command accepts (defined on the root program). */
 export interface GlobalOptions {
   readonly output: OutputFormat;
   readonly debug: boolean;
+  /** @default 'text' */
+  readonly progress?: ProgressFormat;
 }
 
 export function processIO(): CliIO {
@@ -41,16 +47,6 @@ export function processIO(): CliIO {
     cwd: process.cwd(),
     stdin: process.stdin,
   };
-}
-
-/** Prints a command's result: JSON for `--output json`, otherwise the given text. */
-export function printResult(io: CliIO, globals: GlobalOptions, result: unknown, text: () => string): void {
-  if (globals.output === 'json') {
-    io.stdout(`${JSON.stringify(result, null, 2)}\n`);
-  } else {
-    const out = text();
-    if (out) io.stdout(out.endsWith('\n') ? out : `${out}\n`);
-  }
 }
 
 /** The root of local state from the environment (see stateRoot); a deprecated variable gets a one-line warning. */

@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { Listr, ListrLogger, type ListrTaskWrapper, PRESET_TIMER, ProcessOutput } from 'listr2';
 import type { EventSink, TugboatEvent } from '../../events.js';
 import type { CliIO, GlobalOptions } from './context.js';
+import { jsonLineEvents } from './event-lines.js';
 
 /** Renders library events while a command runs. */
 export interface ProgressRenderer {
@@ -51,6 +52,13 @@ const OUTPUT_CODES = new Set([
  * plain lines on stderr; debug events only with --debug. Results never go through here.
  */
 export function createProgress(io: CliIO, globals: GlobalOptions): ProgressRenderer {
+  if (globals.progress === 'json') {
+    return {
+      events: jsonLineEvents(io.stderr, globals.debug),
+      settle: async () => {},
+      close: async () => {},
+    };
+  }
   const renderer = rendererFor(io);
   const stream = stderrStream(io);
   const processOutput = new ProcessOutput(stream, stream);

@@ -53,7 +53,7 @@ function aggregatedResource(def: ResourceDef): Record<string, unknown> {
     responseKind: { group: def.group, version: def.version, kind: def.kind },
     scope: def.namespaced ? 'Namespaced' : 'Cluster',
     singularResource: def.singular,
-    verbs: VERBS,
+    verbs: def.verbs ?? VERBS,
     ...(def.shortNames.length ? { shortNames: def.shortNames } : {}),
     ...(def.categories.length ? { categories: def.categories } : {}),
     ...(def.subresources.length
@@ -123,7 +123,7 @@ export function buildResourceList(group: string, version: string): Record<string
       singularName: def.singular,
       namespaced: def.namespaced,
       kind: def.kind,
-      verbs: VERBS,
+      verbs: def.verbs ?? VERBS,
       ...(def.shortNames.length ? { shortNames: def.shortNames } : {}),
       ...(def.categories.length ? { categories: def.categories } : {}),
     });

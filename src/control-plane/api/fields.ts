@@ -31,6 +31,10 @@ const TOP_LEVEL: Record<string, readonly string[]> = {
   ],
   Lease: ['spec'],
   EndpointSlice: ['addressType', 'endpoints', 'ports'],
+  Role: ['rules'],
+  ClusterRole: ['rules', 'aggregationRule'],
+  RoleBinding: ['subjects', 'roleRef'],
+  ClusterRoleBinding: ['subjects', 'roleRef'],
 };
 
 function allowedFields(def: ResourceDef): string[] {

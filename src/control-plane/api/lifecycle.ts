@@ -74,7 +74,7 @@ function validateMeta(def: ResourceDef, obj: UntypedObject, spec = true): Status
       field: 'metadata.name',
       message: 'Required value: name or generateName is required',
     });
-  else causes.push(...checkSubdomain(name, 'metadata.name'));
+  else causes.push(...(def.validateName ?? checkSubdomain)(name, 'metadata.name'));
   causes.push(
     ...checkLabels(meta.labels, 'metadata.labels'),
     ...checkAnnotations(meta.annotations, 'metadata.annotations'),
@@ -204,6 +204,7 @@ export function prepareUpdate(
       else obj.status = old.status;
     }
   }
+  if (subresource !== 'status') def.prepareForUpdate?.(obj, old);
   def.defaults?.(obj);
   // A status update does not re-validate the spec (as kube's ValidatePodStatusUpdate): an object
   // stored before a validation rule existed must still get its status written by its agent.

@@ -3,7 +3,7 @@ import { ApiError, badRequest } from './status.js';
 /**
  * Decodes the Kubernetes protobuf envelope (`k8s\0` + runtime.Unknown) for the objects kubectl ≥
  * 1.32 sends from its `create` generators (namespace, configmap, secret, serviceaccount, service,
- * deployment, job). Field numbers are those of k8s.io/api's generated.proto (checked against the
+ * deployment, job, cronjob). Field numbers are those of k8s.io/api's generated.proto (checked against the
  * struct tags in kubectl 1.32). Decoding is strict: a non-zero field outside this table answers 415
  * instead of being dropped silently; `status` is ignored (create resets it anyway).
  */
@@ -134,8 +134,25 @@ const S: Record<string, Schema> = {
     6: ['template', 'message', 'PodTemplateSpec'],
     7: ['backoffLimit', 'int'],
     8: ['ttlSecondsAfterFinished', 'int'],
+    9: ['completionMode', 'string'],
     10: ['suspend', 'bool'],
   },
+  CronJob: {
+    1: ['metadata', 'message', 'ObjectMeta'],
+    2: ['spec', 'message', 'CronJobSpec'],
+    3: ['status', 'skip'],
+  },
+  CronJobSpec: {
+    1: ['schedule', 'string'],
+    2: ['startingDeadlineSeconds', 'int'],
+    3: ['concurrencyPolicy', 'string'],
+    4: ['suspend', 'bool'],
+    5: ['jobTemplate', 'message', 'JobTemplateSpec'],
+    6: ['successfulJobsHistoryLimit', 'int'],
+    7: ['failedJobsHistoryLimit', 'int'],
+    8: ['timeZone', 'string'],
+  },
+  JobTemplateSpec: { 1: ['metadata', 'message', 'ObjectMeta'], 2: ['spec', 'message', 'JobSpec'] },
   PodTemplateSpec: { 1: ['metadata', 'message', 'ObjectMeta'], 2: ['spec', 'message', 'PodSpec'] },
   PodSpec: {
     2: ['containers', 'repeated', 'Container'],
@@ -145,9 +162,17 @@ const S: Record<string, Schema> = {
     6: ['dnsPolicy', 'string'],
     7: ['nodeSelector', 'map', 'string'],
     8: ['serviceAccountName', 'string'],
+    9: ['serviceAccount', 'string'],
     10: ['nodeName', 'string'],
     11: ['hostNetwork', 'bool'],
+    14: ['securityContext', 'message', 'PodSecurityContext'],
+    16: ['hostname', 'string'],
+    17: ['subdomain', 'string'],
+    19: ['schedulerName', 'string'],
     20: ['initContainers', 'repeated', 'Container'],
+    25: ['priority', 'int'],
+    30: ['enableServiceLinks', 'bool'],
+    31: ['preemptionPolicy', 'string'],
   },
   Container: {
     1: ['name', 'string'],
@@ -158,11 +183,15 @@ const S: Record<string, Schema> = {
     6: ['ports', 'repeated', 'ContainerPort'],
     7: ['env', 'repeated', 'EnvVar'],
     8: ['resources', 'message', 'ResourceRequirements'],
+    13: ['terminationMessagePath', 'string'],
     14: ['imagePullPolicy', 'string'],
     16: ['stdin', 'bool'],
     17: ['stdinOnce', 'bool'],
     18: ['tty', 'bool'],
+    20: ['terminationMessagePolicy', 'string'],
   },
+  // The defaults a stored template carries (kubectl create job --from=cronjob/x sends them back).
+  PodSecurityContext: {},
   ContainerPort: {
     1: ['name', 'string'],
     2: ['hostPort', 'int'],
@@ -176,10 +205,96 @@ const S: Record<string, Schema> = {
   Quantity: { 1: ['string', 'string'] },
   Time: { 1: ['seconds', 'int'], 2: ['nanos', 'int'] },
   MapEntry: { 1: ['key', 'string'], 2: ['value', 'bytes'] },
+  Role: { 1: ['metadata', 'message', 'ObjectMeta'], 2: ['rules', 'repeated', 'PolicyRule'] },
+  ClusterRole: {
+    1: ['metadata', 'message', 'ObjectMeta'],
+    2: ['rules', 'repeated', 'PolicyRule'],
+    3: ['aggregationRule', 'message', 'AggregationRule'],
+  },
+  AggregationRule: { 1: ['clusterRoleSelectors', 'repeated', 'LabelSelector'] },
+  PolicyRule: {
+    1: ['verbs', 'repeated', 'string'],
+    2: ['apiGroups', 'repeated', 'string'],
+    3: ['resources', 'repeated', 'string'],
+    4: ['resourceNames', 'repeated', 'string'],
+    5: ['nonResourceURLs', 'repeated', 'string'],
+  },
+  RoleBinding: {
+    1: ['metadata', 'message', 'ObjectMeta'],
+    2: ['subjects', 'repeated', 'Subject'],
+    3: ['roleRef', 'message', 'RoleRef'],
+  },
+  ClusterRoleBinding: {
+    1: ['metadata', 'message', 'ObjectMeta'],
+    2: ['subjects', 'repeated', 'Subject'],
+    3: ['roleRef', 'message', 'RoleRef'],
+  },
+  Subject: {
+    1: ['kind', 'string'],
+    2: ['apiGroup', 'string'],
+    3: ['name', 'string'],
+    4: ['namespace', 'string'],
+  },
+  RoleRef: { 1: ['apiGroup', 'string'], 2: ['kind', 'string'], 3: ['name', 'string'] },
+  SelfSubjectAccessReview: {
+    1: ['metadata', 'message', 'ObjectMeta'],
+    2: ['spec', 'message', 'SelfSubjectAccessReviewSpec'],
+    3: ['status', 'skip'],
+  },
+  SelfSubjectAccessReviewSpec: {
+    1: ['resourceAttributes', 'message', 'ResourceAttributes'],
+    2: ['nonResourceAttributes', 'message', 'NonResourceAttributes'],
+  },
+  ResourceAttributes: {
+    1: ['namespace', 'string'],
+    2: ['verb', 'string'],
+    3: ['group', 'string'],
+    4: ['version', 'string'],
+    5: ['resource', 'string'],
+    6: ['subresource', 'string'],
+    7: ['name', 'string'],
+  },
+  NonResourceAttributes: { 1: ['path', 'string'], 2: ['verb', 'string'] },
+  SelfSubjectRulesReview: {
+    1: ['metadata', 'message', 'ObjectMeta'],
+    2: ['spec', 'message', 'SelfSubjectRulesReviewSpec'],
+    3: ['status', 'skip'],
+  },
+  SelfSubjectRulesReviewSpec: { 1: ['namespace', 'string'] },
+  SubjectAccessReview: {
+    1: ['metadata', 'message', 'ObjectMeta'],
+    2: ['spec', 'message', 'SubjectAccessReviewSpec'],
+    3: ['status', 'skip'],
+  },
+  SubjectAccessReviewSpec: {
+    1: ['resourceAttributes', 'message', 'ResourceAttributes'],
+    2: ['nonResourceAttributes', 'message', 'NonResourceAttributes'],
+    3: ['user', 'string'],
+    4: ['groups', 'repeated', 'string'],
+    6: ['uid', 'string'],
+  },
+  SelfSubjectReview: { 1: ['metadata', 'message', 'ObjectMeta'], 2: ['status', 'skip'] },
 };
 
 /** Top-level kinds whose protobuf bodies are accepted. */
-const KINDS = new Set(['Namespace', 'ConfigMap', 'Secret', 'ServiceAccount', 'Service', 'Deployment', 'Job']);
+const KINDS = new Set([
+  'Namespace',
+  'ConfigMap',
+  'Secret',
+  'ServiceAccount',
+  'Service',
+  'Deployment',
+  'Job',
+  'Role',
+  'ClusterRole',
+  'RoleBinding',
+  'ClusterRoleBinding',
+  'SelfSubjectAccessReview',
+  'SelfSubjectRulesReview',
+  'SubjectAccessReview',
+  'SelfSubjectReview',
+  'CronJob',
+]);
 
 const MAGIC = Buffer.from('k8s\u0000', 'latin1');
 
@@ -232,6 +347,11 @@ const POINTER_FIELDS = new Set([
   'automountServiceAccountToken',
   'manualSelector',
   'suspend',
+  'startingDeadlineSeconds',
+  'priority',
+  'enableServiceLinks',
+  'successfulJobsHistoryLimit',
+  'failedJobsHistoryLimit',
   'controller',
   'blockOwnerDeletion',
 ]);
@@ -295,7 +415,12 @@ function decodeMessage(name: string, buf: Buffer, path: string): Record<string, 
     const at = path ? `${path}.${key}` : key;
     if (kind === 'repeated') {
       const list = (out[key] as unknown[] | undefined) ?? [];
-      list.push(decodeValue(field[2], raw, at));
+      // An empty string in a list is data (the core API group is ""), unlike an empty plain field.
+      list.push(
+        field[2] === 'string' && raw instanceof Buffer
+          ? raw.toString('utf8')
+          : decodeValue(field[2], raw, at),
+      );
       out[key] = list;
     } else if (kind === 'map') {
       if (!(raw instanceof Buffer)) unsupported(`protobuf map ${at} is malformed`);

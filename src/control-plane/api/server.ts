@@ -4,20 +4,20 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type EventSink, silentEvents } from '../../events.js';
 import { type ConnectionLimits, guardConnections, serverOptions } from '../../net/connection-guard.js';
-import { type AuthenticatorOptions, authenticate, type UserInfo } from '../auth/authenticate.js';
-import { ADMIN_GROUPS, authorize, forbiddenMessage, type NodeGraph, nodeNameOf } from '../auth/authorize.js';
-import { nodeRestrictionViolation } from '../auth/node-restriction.js';
+import type { AuthenticatorOptions } from '../auth/authenticate.js';
+import type { NodeGraph } from '../auth/authorize.js';
 import { findResource } from '../registry/index.js';
 import type { Store } from '../store/types.js';
+import { type Access, startAccess } from './access.js';
 import { DEFAULT_SERVICE_CIDR, parseServiceRange } from './cluster-ips.js';
 import type { ApiContext } from './context.js';
-import { type HandlerInput, handleResource } from './handlers.js';
+import { handleResource } from './handlers.js';
 import { normalizeBody, readBody, sendError, sendJson, sendJsonText } from './http.js';
 import { runKubernetesServiceLoop } from './kubernetes-service.js';
 import { type NodeProxyOptions, proxyExec, proxyLog } from './node-proxy.js';
 import { serveNonResource } from './nonresource.js';
 import { proxyPortForward } from './port-forward.js';
-import { parseRequest, type ResourceRequest } from './request-info.js';
+import { parseRequest } from './request-info.js';
 import { ResourceStore } from './resource-store.js';
 import { ApiError } from './status.js';
 import { responseShape } from './table.js';
@@ -84,7 +84,6 @@ export interface ApiServer {
   close(graceMs?: number): Promise<void>;
 }
 
-const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/livez', '/version']);
 const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
 /**
@@ -116,12 +115,6 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
   };
   const minor = options.minorVersion ?? '32';
   const maxBodyBytes = options.maxBodyBytes ?? 3 * 1024 * 1024;
-  let isReady = false;
-  const ready = bootstrap(ctx).then(() => {
-    isReady = true;
-  });
-  ready.catch(() => {});
-
   const podsDef = findResource('', 'v1', 'pods')!;
   const graph: NodeGraph = {
     podNode: async (namespace, name) => {
@@ -131,21 +124,26 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
     },
     pods: async (namespace) => (await ctx.resources.list(podsDef, namespace)).items,
   };
+  let isReady = false;
+  let access: Access | undefined;
+  const ready = bootstrap(ctx)
+    .then(() => startAccess(ctx, authn, graph, ctx.events))
+    .then((a) => {
+      access = a;
+      isReady = true;
+    });
+  ready.catch(() => {});
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     await ready;
     const path = (req.url ?? '/').split('?')[0]!;
-    const user = authenticate(req, authn);
-    if (!user && !PUBLIC_PATHS.has(path)) {
+    const user = await access!.userOf(req, path).catch((err: unknown) => {
       req.resume();
-      throw new ApiError(
-        401,
-        'Unauthorized',
-        'Unauthorized: present a client certificate signed by the cluster CA or a bearer token',
-      );
-    }
+      throw err;
+    });
     const info = parseRequest(req.method ?? 'GET', req.url ?? '/');
     if (info.kind === 'nonresource') {
+      await access!.checkPath(user, req.method ?? 'GET', info.path);
       serveNonResource(req, res, info.path, { minor, ready: isReady });
       return;
     }
@@ -153,7 +151,8 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
       ? await readBody(req, { maxBytes: maxBodyBytes })
       : Buffer.alloc(0);
     const json = req.method === 'PATCH' ? body : await normalizeBody(req.headers['content-type'], body);
-    await checkAccess(user!, info, json);
+    await access!.checkResource(user, info, json);
+    if (access!.isReview(info)) return sendJson(res, 201, await access!.answerReview(user, info, json));
     if (info.subresource === 'log') return proxyLog(ctx, info, req, res, options.nodeProxy);
     if (info.subresource === 'exec')
       throw new ApiError(
@@ -174,54 +173,11 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
       res,
       shape: responseShape(req.headers.accept),
       body: json,
-      admit: admission(user!, info),
+      admit: access!.admission(user, info),
     });
+    await access!.afterWrite(info);
     if (reply?.json !== undefined) sendJsonText(res, reply.code, reply.json);
     else if (reply) sendJson(res, reply.code, reply.body);
-  }
-
-  /** NodeRestriction: what a node may change in its own Node object. */
-  function admission(user: UserInfo, info: ResourceRequest): HandlerInput['admit'] {
-    const node = nodeNameOf(user);
-    if (node === undefined || info.def.plural !== 'nodes' || info.def.group !== '') return undefined;
-    if (user.groups.some((g) => ADMIN_GROUPS.includes(g))) return undefined;
-    return (current, next) => {
-      const why = nodeRestrictionViolation(node, current, next);
-      if (why) {
-        const name = String(next.metadata?.name ?? info.name);
-        throw new ApiError(403, 'Forbidden', `nodes "${name}" is forbidden: ${why}`, {
-          name,
-          kind: 'nodes',
-        });
-      }
-    };
-  }
-
-  async function checkAccess(user: UserInfo, info: ResourceRequest, body: Buffer): Promise<void> {
-    let name = info.name;
-    if (info.verb === 'create' && !info.subresource && body.length) {
-      try {
-        const parsed = JSON.parse(body.toString('utf8')) as { metadata?: { name?: unknown } };
-        if (typeof parsed?.metadata?.name === 'string') name = parsed.metadata.name;
-      } catch {
-        // malformed bodies are rejected by the handler with a 400 after authorization
-      }
-    }
-    const attrs = {
-      verb: info.verb,
-      group: info.def.group,
-      resource: info.def.plural,
-      subresource: info.subresource,
-      namespace: info.namespace,
-      name,
-    };
-    if (!(await authorize(user, attrs, graph))) {
-      throw new ApiError(403, 'Forbidden', forbiddenMessage(user, attrs), {
-        name,
-        group: info.def.group,
-        kind: info.def.plural,
-      });
-    }
   }
 
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
@@ -271,17 +227,11 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
 
   async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     await ready;
-    const user = authenticate(req, authn);
-    if (!user)
-      throw new ApiError(
-        401,
-        'Unauthorized',
-        'Unauthorized: present a client certificate signed by the cluster CA or a bearer token',
-      );
+    const user = await access!.userOf(req, (req.url ?? '/').split('?')[0]!);
     const info = parseRequest('POST', req.url ?? '/');
     if (info.kind !== 'resource' || (info.subresource !== 'exec' && info.subresource !== 'portforward'))
       throw new ApiError(400, 'BadRequest', 'only pods/exec and pods/portforward accept upgrades');
-    await checkAccess(user, info, Buffer.alloc(0));
+    await access!.checkResource(user, info, Buffer.alloc(0));
     if (info.subresource === 'portforward')
       return proxyPortForward(ctx, info, req, socket, head, options.nodeProxy);
     await proxyExec(ctx, info, req, socket, head, options.nodeProxy);
@@ -333,6 +283,7 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
     close: async (graceMs = 10_000) => {
       const passDone = stopKubernetesService?.();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      await access?.stop();
       for (const end of [...ctx.watches]) end();
       // Connections turn idle as their last response ends; close them as they do.
       const sweep = setInterval(() => server.closeIdleConnections(), 50);

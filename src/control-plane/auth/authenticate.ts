@@ -6,6 +6,19 @@ import type { TLSSocket } from 'node:tls';
 export interface UserInfo {
   readonly name: string;
   readonly groups: readonly string[];
+  /** Set for impersonated users (`Impersonate-Uid`). @default none */
+  readonly uid?: string;
+  /** Extra attributes of impersonated users (`Impersonate-Extra-<key>`). @default none */
+  readonly extra?: Readonly<Record<string, readonly string[]>>;
+}
+
+/** The group every authenticated user is in (kube-apiserver adds it to every request's user). */
+export const AUTHENTICATED_GROUP = 'system:authenticated';
+
+function withAuthenticated(user: UserInfo): UserInfo {
+  return user.groups.includes(AUTHENTICATED_GROUP)
+    ? user
+    : { ...user, groups: [...user.groups, AUTHENTICATED_GROUP] };
 }
 
 /** How requests authenticate besides client certificates. */
@@ -32,20 +45,21 @@ function sameToken(a: string, b: string): boolean {
 
 /**
  * Authenticates a request: a client certificate verified against the client CA (CN = user,
- * O = groups), else a bearer token from the token file. Returns undefined when neither works.
+ * every O = a group), else a bearer token from the token file; the user is then also in
+ * `system:authenticated`. Returns undefined when neither works.
  */
 export function authenticate(req: IncomingMessage, options: AuthenticatorOptions): UserInfo | undefined {
   const socket = req.socket as TLSSocket;
   if (socket.encrypted && socket.authorized) {
     const cert = socket.getPeerCertificate();
     const cn = cert?.subject?.CN;
-    if (typeof cn === 'string' && cn) return { name: cn, groups: asList(cert.subject.O) };
+    if (typeof cn === 'string' && cn) return withAuthenticated({ name: cn, groups: asList(cert.subject.O) });
   }
   const header = req.headers.authorization;
   if (header?.startsWith('Bearer ') && options.tokens) {
     const token = header.slice('Bearer '.length).trim();
-    for (const [known, user] of options.tokens) if (sameToken(known, token)) return user;
+    for (const [known, user] of options.tokens) if (sameToken(known, token)) return withAuthenticated(user);
     return undefined;
   }
-  return options.anonymousUser;
+  return options.anonymousUser && withAuthenticated(options.anonymousUser);
 }

@@ -99,11 +99,16 @@ export async function authorize(user: UserInfo, attrs: Attributes, graph: NodeGr
 }
 
 /** The Forbidden message kube-apiserver gives, naming user, verb and resource. */
-export function forbiddenMessage(user: UserInfo, attrs: Attributes): string {
+export function forbiddenMessage(user: UserInfo, attrs: Omit<Attributes, 'verb'> & { verb: string }): string {
   const res = attrs.subresource ? `${attrs.resource}/${attrs.subresource}` : attrs.resource;
   const scope = attrs.namespace ? `in the namespace "${attrs.namespace}"` : 'at the cluster scope';
   const what = attrs.name
     ? `${attrs.resource} "${attrs.name}" is forbidden`
     : `${attrs.resource} is forbidden`;
   return `${what}: User "${user.name}" cannot ${attrs.verb} resource "${res}" in API group "${attrs.group}" ${scope}`;
+}
+
+/** kube-apiserver's Forbidden message for a non-resource path. */
+export function forbiddenPathMessage(user: UserInfo, verb: string, path: string): string {
+  return `forbidden: User "${user.name}" cannot ${verb} path "${path}"`;
 }

@@ -54,8 +54,9 @@ export function eventAction(
 /** Shorthand for deleting an object by its metadata. */
 export function deleteAction(
   resource: ResourceName,
-  obj: KubeObject,
+  obj: Pick<KubeObject, 'metadata'>,
   gracePeriodSeconds?: number,
+  propagationPolicy?: DeleteAction['propagationPolicy'],
 ): DeleteAction {
   return {
     verb: 'delete',
@@ -64,6 +65,7 @@ export function deleteAction(
     name: obj.metadata.name ?? '',
     ...(obj.metadata.uid ? { uid: obj.metadata.uid } : {}),
     ...(gracePeriodSeconds !== undefined ? { gracePeriodSeconds } : {}),
+    ...(propagationPolicy ? { propagationPolicy } : {}),
   };
 }
 

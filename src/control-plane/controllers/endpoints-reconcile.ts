@@ -56,6 +56,10 @@ export function buildEndpoints(service: Service, pods: readonly Pod[]): Endpoint
     }
     const address: EndpointAddress = {
       ip: pod.status?.podIP ?? '',
+      // As the endpoints controller: cluster DNS names the pod <hostname>.<service>.<ns>.svc.
+      ...(pod.spec.hostname && pod.spec.subdomain === service.metadata.name
+        ? { hostname: pod.spec.hostname }
+        : {}),
       ...(pod.spec.nodeName ? { nodeName: pod.spec.nodeName } : {}),
       targetRef: {
         kind: 'Pod',

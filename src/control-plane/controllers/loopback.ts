@@ -3,8 +3,12 @@ import { KubeClient } from '../../client/client.js';
 import { clientControllerApi } from '../machinery/client-api.js';
 import { type ControlLoops, type StartControllersOptions, startControllers } from './start.js';
 
-/** The identity the in-process controllers authenticate as. */
-export const loopbackUser = { name: 'system:kube-controller-manager', groups: ['system:masters'] } as const;
+/**
+ * The identity the in-process scheduler and controllers authenticate as: not an admin, but the
+ * user the default `system:kube-controller-manager` and `system:kube-scheduler` ClusterRoleBindings
+ * name (control-plane/rbac/bootstrap-policy.ts), so they run with least privilege.
+ */
+export const loopbackUser = { name: 'system:kube-controller-manager', groups: [] as string[] } as const;
 
 /**
  * A fresh random bearer token for the control plane's own scheduler and controllers (like

@@ -1,6 +1,7 @@
 import type { EventSink } from '../../events.js';
 import { silentEvents } from '../../events.js';
 import type {
+  CronJob,
   DaemonSet,
   Deployment,
   Job,
@@ -18,6 +19,7 @@ import { controllerOf, getCondition, keyOf } from '../machinery/objects.js';
 import type { ResourceName } from '../machinery/resources.js';
 import type { Action } from './actions.js';
 import { applyActions } from './apply-actions.js';
+import { reconcileCronJob } from './cronjob-reconcile.js';
 import { reconcileDaemonSet } from './daemonset-reconcile.js';
 import { reconcileDeployment } from './deployment-reconcile.js';
 import { collectGarbage, type OwnedObject } from './garbage-collector.js';
@@ -32,6 +34,7 @@ import {
 import { reconcileReplicaSet } from './replicaset-reconcile.js';
 import { ControllerRunner, type ReconcileResult } from './runner.js';
 import { registerServiceControllers } from './service-controllers.js';
+import { finishedAt, reconcileTtlAfterFinished } from './ttl-after-finished.js';
 import { hasLeaseShape, hasNodeShape, hasOwnershipShape, hasPodShape } from './well-formed.js';
 
 export interface ControllerManagerOptions {
@@ -51,6 +54,8 @@ export interface ControllerManagerOptions {
   readonly nodeIpam?: NodeIpamOptions;
   /** Workers per controller. @default 2 */
   readonly workers?: number;
+  /** Workers of the CronJob controller (kube's --concurrent-cron-job-syncs). @default 5 */
+  readonly cronJobWorkers?: number;
 }
 
 /** Running controllers; stop them before stopping the informers. */
@@ -94,10 +99,15 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
     deployment: inf.deployments,
     daemonset: inf.daemonsets,
     job: inf.jobs,
+    cronjob: inf.cronjobs,
     endpoints: inf.services,
     endpointslice: inf.services,
   };
-  const make = (name: string, reconcile: (key: string) => Promise<ReconcileResult | undefined>) => {
+  const make = (
+    name: string,
+    reconcile: (key: string) => Promise<ReconcileResult | undefined>,
+    count = workers,
+  ) => {
     const onError = async (key: string, err: unknown, failures: number) => {
       // On the 1st, 2nd, 4th, 8th... consecutive failure: a stuck object must not turn its
       // retries into a stream of Event writes.
@@ -105,7 +115,7 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
       const obj = objectsOf[name]?.get(key);
       if (obj) await recorder.record(obj, 'Warning', 'FailedSync', errorMessage(err));
     };
-    const r = new ControllerRunner({ name, workers, events, reconcile, onError });
+    const r = new ControllerRunner({ name, workers: count, events, reconcile, onError });
     runners.push(r);
     return r;
   };
@@ -151,13 +161,32 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
     const job = inf.jobs.get(key) as Obj<Job> | undefined;
     if (!job) return undefined;
     await apply(reconcileJob(job, podsOf(job.metadata.uid), clock.now()));
+    const ttl = reconcileTtlAfterFinished(job, clock.now());
+    await apply(ttl.actions);
     const deadline = job.spec.activeDeadlineSeconds;
     const start = parseTime(job.status?.startTime);
-    if (deadline !== undefined && start !== undefined) {
-      return { requeueAfterMs: Math.max(0, start + deadline * 1000 - clock.now()) + 100 };
-    }
-    return undefined;
+    const waits = [ttl.requeueAfterMs];
+    if (deadline !== undefined && start !== undefined && !finishedAt(job))
+      waits.push(Math.max(0, start + deadline * 1000 - clock.now()) + 100);
+    const wait = Math.min(...waits.filter((w): w is number => w !== undefined));
+    return Number.isFinite(wait) ? { requeueAfterMs: wait } : undefined;
   });
+
+  const cronJobController = make(
+    'cronjob',
+    async (key) => {
+      const cj = inf.cronjobs.get(key) as Obj<CronJob> | undefined;
+      if (!cj) return undefined;
+      const result = reconcileCronJob(
+        cj,
+        inf.jobs.byIndex(byOwner, cj.metadata.uid ?? '') as Job[],
+        clock.now(),
+      );
+      await apply(result.actions);
+      return result.requeueAfterMs === undefined ? undefined : { requeueAfterMs: result.requeueAfterMs };
+    },
+    options.cronJobWorkers ?? 5,
+  );
 
   const services = registerServiceControllers({ informers: inf, make, apply, applyEach });
 
@@ -190,7 +219,14 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
 
   const gcController = make('garbage-collector', async () => {
     const all: OwnedObject[] = [];
-    for (const resource of ['pods', 'replicasets', 'deployments', 'daemonsets', 'jobs'] as const) {
+    for (const resource of [
+      'pods',
+      'replicasets',
+      'deployments',
+      'daemonsets',
+      'jobs',
+      'cronjobs',
+    ] as const) {
       for (const object of inf[resource].list())
         if (hasOwnershipShape(object)) all.push({ resource, object });
     }
@@ -220,6 +256,12 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
   inf.deployments.addHandlers(self(deployController));
   inf.daemonsets.addHandlers(self(dsController));
   inf.jobs.addHandlers(self(jobController));
+  inf.cronjobs.addHandlers(self(cronJobController));
+  inf.jobs.addHandlers({
+    onAdd: (j) => enqueueOwner(cronJobController, j, 'CronJob'),
+    onUpdate: (j) => enqueueOwner(cronJobController, j, 'CronJob'),
+    onDelete: (j) => enqueueOwner(cronJobController, j, 'CronJob'),
+  });
 
   const onPod = (pod: KubeObject, old?: KubeObject) => {
     for (const p of old ? [pod, old] : [pod]) {
@@ -272,7 +314,7 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
     },
   });
   const anyUpdate = { onUpdate: (o: KubeObject) => (o.metadata.deletionTimestamp ? gcSoon() : undefined) };
-  for (const r of ['deployments', 'replicasets', 'daemonsets', 'jobs', 'pods'] as const)
+  for (const r of ['deployments', 'replicasets', 'daemonsets', 'jobs', 'cronjobs', 'pods'] as const)
     inf[r].addHandlers(anyUpdate);
 
   for (const r of runners) r.start();
@@ -281,6 +323,7 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
     [inf.deployments, deployController],
     [inf.daemonsets, dsController],
     [inf.jobs, jobController],
+    [inf.cronjobs, cronJobController],
   ] as const) {
     for (const o of informer.list()) runner.enqueue(keyOf(o));
   }

@@ -21,6 +21,7 @@ const watched = [
   'deployments',
   'daemonsets',
   'jobs',
+  'cronjobs',
   'services',
   'endpoints',
   'leases',

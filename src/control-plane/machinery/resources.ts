@@ -14,6 +14,7 @@ export const resourceTypes = {
   replicasets: resources.replicaSets,
   daemonsets: resources.daemonSets,
   jobs: resources.jobs,
+  cronjobs: resources.cronJobs,
   endpointslices: resources.endpointSlices,
 } as const satisfies Record<string, ResourceType>;
 

@@ -1,6 +1,7 @@
 import { resources } from '../../client/types.js';
 import type { UntypedObject } from '../../kube/index.js';
 import { ageColumn, ageOf, column, humanDuration, nameColumn, nameOf, num } from './columns.js';
+import { checkJobSpecFields, jobImmutable } from './job-validation.js';
 import { identity, type ResourceDef } from './types.js';
 import {
   checkNonNegativeInt,
@@ -41,8 +42,11 @@ export const jobs: ResourceDef = {
   statusField: 'status',
   defaults(obj) {
     const spec = ensureRecord(obj, 'spec');
+    // kube: both unset means one pod once; parallelism alone means a work queue (completions nil,
+    // kept as null so readers tell it from an old object that predates defaulting).
+    if ((spec.completions ?? null) === null && (spec.parallelism ?? null) === null) spec.completions = 1;
+    spec.completions ??= null;
     spec.parallelism ??= 1;
-    spec.completions ??= 1;
     spec.backoffLimit ??= 6;
     spec.completionMode ??= 'NonIndexed';
     spec.suspend ??= false;
@@ -71,6 +75,7 @@ export const jobs: ResourceDef = {
     ];
     for (const f of ['parallelism', 'completions', 'backoffLimit'])
       causes.push(...checkNonNegativeInt(getPath(obj, ['spec', f]), `spec.${f}`));
+    causes.push(...checkJobSpecFields(obj));
     return causes;
   },
   validateUpdate(obj, old) {
@@ -78,6 +83,7 @@ export const jobs: ResourceDef = {
     const b = JSON.stringify(getPath(old, ['spec', 'template']) ?? null);
     return [
       ...selectorImmutable(obj, old),
+      ...jobImmutable(obj, old),
       ...(a === b
         ? []
         : [

@@ -2,7 +2,15 @@ import { resources } from '../../client/types.js';
 import type { StatusCause, UntypedObject } from '../../kube/index.js';
 import { age, ageColumn, ageOf, column, nameColumn, nameOf, selectorString } from './columns.js';
 import { identity, type ResourceDef } from './types.js';
-import { checkDns1035, checkLabels, ensureRecord, getPath, isRecord } from './validation.js';
+import {
+  absent,
+  checkService,
+  defaultServicePolicies,
+  dropStaleTrafficPolicy,
+  ensureRecord,
+  getPath,
+  isRecord,
+} from './validation.js';
 
 const CONFIG_KEY = /^[-._a-zA-Z0-9]+$/;
 
@@ -65,33 +73,14 @@ export const services: ResourceDef = {
       for (const p of spec.ports) {
         if (!isRecord(p)) continue;
         p.protocol ??= 'TCP';
-        p.targetPort ??= p.port;
+        if (absent(p.targetPort) || p.targetPort === 0 || p.targetPort === '') p.targetPort = p.port;
       }
     }
+    defaultServicePolicies(spec);
     ensureRecord(obj, 'status').loadBalancer ??= {};
   },
-  validate(obj) {
-    const causes = [
-      ...checkDns1035(nameOf(obj), 'metadata.name'),
-      ...checkLabels(getPath(obj, ['spec', 'selector']), 'spec.selector'),
-    ];
-    const ports = getPath(obj, ['spec', 'ports']);
-    if (ports !== undefined && !Array.isArray(ports)) {
-      causes.push({ reason: 'FieldValueTypeInvalid', field: 'spec.ports', message: 'must be a list' });
-    } else if (Array.isArray(ports)) {
-      ports.forEach((p, i) => {
-        const port = isRecord(p) ? p.port : undefined;
-        if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
-          causes.push({
-            reason: 'FieldValueInvalid',
-            field: `spec.ports[${i}].port`,
-            message: `Invalid value: ${JSON.stringify(port)}: must be between 1 and 65535, inclusive`,
-          });
-        }
-      });
-    }
-    return causes;
-  },
+  prepareForUpdate: dropStaleTrafficPolicy,
+  validate: checkService,
   validateUpdate(obj, old) {
     const was = getPath(old, ['spec', 'clusterIP']);
     const now = getPath(obj, ['spec', 'clusterIP']);

@@ -1,7 +1,19 @@
 import { jobs, leases } from './batch-coordination.js';
 import { configmaps, endpoints, events, secrets, serviceaccounts, services } from './core-config.js';
 import { namespaces, nodes, pods } from './core-nodes-pods.js';
+import { cronjobs } from './cronjobs.js';
 import { endpointslices } from './discovery.js';
+import {
+  clusterrolebindings,
+  clusterroles,
+  localsubjectaccessreviews,
+  rolebindings,
+  roles,
+  selfsubjectaccessreviews,
+  selfsubjectreviews,
+  selfsubjectrulesreviews,
+  subjectaccessreviews,
+} from './rbac.js';
 import type { ResourceDef } from './types.js';
 import { daemonsets, deployments, replicasets } from './workloads.js';
 
@@ -20,8 +32,18 @@ export const allResources: readonly ResourceDef[] = [
   replicasets,
   daemonsets,
   jobs,
+  cronjobs,
   leases,
   endpointslices,
+  roles,
+  clusterroles,
+  rolebindings,
+  clusterrolebindings,
+  selfsubjectaccessreviews,
+  selfsubjectrulesreviews,
+  subjectaccessreviews,
+  localsubjectaccessreviews,
+  selfsubjectreviews,
 ];
 
 /** Finds a resource by group, version and plural; undefined when not served. */

@@ -29,6 +29,11 @@ export interface ResourceDef {
   readonly statusField?: 'status';
   /** Fills in defaults on create and update (mutates `obj`). */
   readonly defaults?: (obj: UntypedObject) => void;
+  /**
+   * As a strategy's PrepareForUpdate: drops fields of `obj` that the change from `old` made stale
+   * (runs before `defaults` on update, spec updates only).
+   */
+  readonly prepareForUpdate?: (obj: UntypedObject, old: UntypedObject) => void;
   /** Returns field problems of the whole object; empty when valid. */
   readonly validate?: (obj: UntypedObject) => StatusCause[];
   /** Extra checks comparing an update with the stored object (immutable fields). */
@@ -39,6 +44,10 @@ export interface ResourceDef {
   readonly cells: (obj: UntypedObject, now: Date) => unknown[];
   /** Field selectors this kind accepts beyond metadata.name / metadata.namespace. */
   readonly selectableFields?: readonly string[];
+  /** How metadata.name is checked. @default a DNS-1123 subdomain */
+  readonly validateName?: (name: string, field: string) => StatusCause[];
+  /** Verbs served, when not the usual eight (review kinds are create-only and never stored). */
+  readonly verbs?: readonly string[];
   /** For `scale`: where replicas live and how to read the selector. */
   readonly scale?: { readonly specReplicas: string; readonly statusReplicas: string };
 }

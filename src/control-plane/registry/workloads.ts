@@ -13,6 +13,8 @@ import {
 import { defaultPodSpec } from './core-nodes-pods.js';
 import { identity, type ResourceDef, type TableColumn } from './types.js';
 import {
+  checkDaemonSetStrategy,
+  checkDeploymentStrategy,
   checkLabels,
   checkNonNegativeInt,
   checkPodSpec,
@@ -51,6 +53,12 @@ function validateWorkload(obj: UntypedObject): StatusCause[] {
     // Pods of Deployments, ReplicaSets and DaemonSets always restart.
     ...checkPodSpec(getPath(obj, ['spec', 'template', 'spec']), 'spec.template.spec', ['Always']),
     ...checkNonNegativeInt(getPath(obj, ['spec', 'replicas']), 'spec.replicas'),
+    ...(obj.kind === 'Deployment'
+      ? checkDeploymentStrategy(getPath(obj, ['spec', 'strategy']), 'spec.strategy')
+      : []),
+    ...(obj.kind === 'DaemonSet'
+      ? checkDaemonSetStrategy(getPath(obj, ['spec', 'updateStrategy']), 'spec.updateStrategy')
+      : []),
   ];
 }
 
@@ -86,7 +94,7 @@ export const deployments: ResourceDef = {
     spec.revisionHistoryLimit ??= 10;
     spec.progressDeadlineSeconds ??= 600;
     const strategy = ensureRecord(spec, 'strategy');
-    strategy.type ??= 'RollingUpdate';
+    if (!strategy.type) strategy.type = 'RollingUpdate';
     if (strategy.type === 'RollingUpdate') {
       const ru = ensureRecord(strategy, 'rollingUpdate');
       ru.maxUnavailable ??= '25%';
@@ -169,7 +177,7 @@ export const daemonsets: ResourceDef = {
     const spec = ensureRecord(obj, 'spec');
     spec.revisionHistoryLimit ??= 10;
     const strategy = ensureRecord(spec, 'updateStrategy');
-    strategy.type ??= 'RollingUpdate';
+    if (!strategy.type) strategy.type = 'RollingUpdate';
     if (strategy.type === 'RollingUpdate') {
       const ru = ensureRecord(strategy, 'rollingUpdate');
       ru.maxUnavailable ??= 1;

@@ -49,3 +49,31 @@ export function makeTwoHosts(tag: string): { hosts: [string, string]; underlay: 
 export function startPodProcess(): ChildProcess {
   return spawn('unshare', ['--net', 'sleep', '600'], { stdio: 'ignore' });
 }
+
+/**
+ * The agent's DNS server with a fixed zone, inside a namespace (see dns/serve-zone.ts). `ready`
+ * resolves once it is bound; `stop()` closes its stdin and waits for it to exit.
+ */
+export function serveZoneInNetns(ns: string, zone: object): { ready: Promise<void>; stop(): Promise<void> } {
+  const child: ChildProcess = spawn(
+    'nsenter',
+    [`--net=/run/netns/${ns}`, process.execPath, '--import', 'tsx', 'test/agent/network/dns/serve-zone.ts'],
+    { env: { ...process.env, TUGBOAT_TEST_ZONE: JSON.stringify(zone) }, stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const ready = new Promise<void>((resolve, reject) => {
+    child.stdout?.on('data', (b: Buffer) => {
+      if (b.toString().includes('serving')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`dns server exited with ${code} before serving`)));
+  });
+  return {
+    ready,
+    async stop() {
+      child.stdin?.end();
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

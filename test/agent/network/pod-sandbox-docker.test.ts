@@ -5,10 +5,12 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Agent, buildAgent } from '../../../src/agent/agent.js';
+import { parseResolvConf } from '../../../src/agent/network/dns/resolv-conf.js';
 import { HostNetwork, removePodNetwork } from '../../../src/agent/network/host-network.js';
 import { IpKernelNetwork } from '../../../src/agent/network/kernel.js';
 import { PodSandboxes, SANDBOX_CONTAINER } from '../../../src/agent/network/pod-sandbox.js';
 import { DockerRuntime } from '../../../src/agent/runtime/docker-runtime.js';
+import { PAUSE_IMAGE } from '../../../src/agent/runtime/pause-image.js';
 import { cleanupVolumes } from '../../../src/agent/volumes.js';
 import { KubeClient, type Pod, resources } from '../../../src/client/index.js';
 import { RecordingEvents } from '../../../src/events.js';
@@ -16,7 +18,7 @@ import type { Node } from '../../../src/kube/index.js';
 import { type Dockerd, startDockerd } from '../../harness/dockerd.js';
 import { type FakeApi, startFakeApi } from '../../support/fake-api.js';
 import { waitFor } from '../../support/sim-nodes.js';
-import { inNetns, netnsRunner } from './netns.js';
+import { inNetns, netnsRunner, serveZoneInNetns } from './netns.js';
 
 // The node's network lives in a namespace this test made ("the host"); the pods' namespaces are
 // the sandboxes' own, made by dockerd (network mode none) and plumbed from the host namespace.
@@ -44,8 +46,9 @@ const makeAgent = () => {
     kernel,
     dataDir,
     nodeCidr: () => host.nodeCidr(),
-    sandboxImage: dockerd.busyboxImage,
-    sandboxCommand: ['sleep', '2147483647'],
+    // The image the agent builds on the node itself (no registry).
+    sandboxImage: PAUSE_IMAGE,
+    dns: { hostResolvConf: () => parseResolvConf('nameserver 192.0.2.53\nsearch corp.example\n') },
     events,
   });
   return buildAgent({
@@ -144,6 +147,48 @@ describe('pods on the docker runtime get a sandbox on the tugboat bridge', () =>
     expect(await execIn('web', 'side', ['wget', '-qO-', 'http://127.0.0.1/'])).toContain(
       'hello from tugboat',
     );
+  });
+
+  it('gives the containers a resolv.conf for the cluster DNS on the gateway, which answers them', async () => {
+    const resolv = await execIn('web', 'side', ['cat', '/etc/resolv.conf']);
+    expect(resolv).toBe(
+      'nameserver 10.244.3.1\nsearch default.svc.cluster.local svc.cluster.local cluster.local corp.example\noptions ndots:5\n',
+    );
+    // The agent's DNS server, run inside "the host" namespace on the gateway address.
+    const dns = serveZoneInNetns(ns, {
+      host: '10.244.3.1',
+      port: 53,
+      clusterCidr: '10.244.0.0/16',
+      services: [
+        {
+          metadata: { namespace: 'default', name: 'backend' },
+          spec: { clusterIP: 'None', ports: [{ name: 'http', port: 80 }] },
+        },
+      ],
+      endpoints: [
+        {
+          metadata: { namespace: 'default', name: 'backend' },
+          subsets: [{ addresses: [{ ip: podIP, hostname: 'web-0' }], ports: [{ name: 'http', port: 80 }] }],
+        },
+      ],
+    });
+    try {
+      await dns.ready;
+      const out = await execIn('web', 'side', ['nslookup', 'web-0.backend.default.svc.cluster.local']);
+      expect(out).toContain(`Address: ${podIP}`);
+      const nx = await execIn('web', 'side', [
+        'sh',
+        '-c',
+        'nslookup nope.default.svc.cluster.local 2>&1; true',
+      ]);
+      expect(nx).toMatch(/NXDOMAIN|can't find/);
+      // Reaches the pod by its DNS name through the search list.
+      expect(await execIn('web', 'side', ['wget', '-qO-', 'http://web-0.backend/'])).toContain(
+        'hello from tugboat',
+      );
+    } finally {
+      await dns.stop();
+    }
   });
 
   it('keeps the address when a container restarts', async () => {

@@ -59,6 +59,9 @@ describe('version, health and discovery', () => {
         'batch',
         'coordination.k8s.io',
         'discovery.k8s.io',
+        'rbac.authorization.k8s.io',
+        'authorization.k8s.io',
+        'authentication.k8s.io',
       ]);
       const deployments = body.items[0]!.versions[0]!.resources.find((r) => r.resource === 'deployments');
       expect(deployments?.subresources?.map((s) => s.subresource)).toEqual(['status', 'scale']);

@@ -139,6 +139,21 @@ describe('reconcileEndpoints', () => {
     expect(reconcileEndpoints(svc, pods.slice(1), ep).map((a) => a.verb)).toEqual(['update']);
   });
 
+  it('names an address by the pod hostname when its subdomain is the Service (for cluster DNS)', () => {
+    const named = pod('a', '10.0.0.1', true);
+    named.spec.hostname = 'web-0';
+    named.spec.subdomain = 'web';
+    const other = pod('b', '10.0.0.2', true);
+    other.spec.hostname = 'web-1';
+    other.spec.subdomain = 'elsewhere';
+    const [action] = reconcileEndpoints(svc, [named, other], undefined);
+    const ep = (action && 'object' in action ? action.object : undefined) as Endpoints;
+    expect(ep.subsets?.[0]?.addresses?.map((a) => [a.ip, a.hostname])).toEqual([
+      ['10.0.0.1', 'web-0'],
+      ['10.0.0.2', undefined],
+    ]);
+  });
+
   it('leaves services without a selector alone', () => {
     expect(reconcileEndpoints({ ...svc, spec: { ports: [] } }, [], undefined)).toEqual([]);
   });

@@ -59,5 +59,10 @@ describe('host layout helpers', () => {
     expect(script).not.toContain('/run/tugboat');
     // /etc/passwd is bound over the overlay, not hidden under it.
     expect(script.indexOf('-t overlay')).toBeLessThan(script.indexOf('/etc/passwd'));
+    expect(script).not.toContain('/usr/bin');
+    const hiding = renderHostInit({ ...layout, hiddenCommands: ['node'] }, 'ip-10-0-0-4', 'overlay');
+    expect(hiding).toContain(
+      "mount -t overlay tugboat-host -o 'lowerdir=/usr/bin,upperdir=/var/tmp/x/root/usr/bin,workdir=/var/tmp/x/overlay-work/usr/bin' /usr/bin",
+    );
   });
 });

@@ -27,6 +27,8 @@ export interface HostLayout {
   readonly dockerDataRoot: string;
   /** The host's Docker socket as the harness reaches it (the host itself uses /var/run/docker.sock). */
   readonly dockerSocket: string;
+  /** Commands of /usr/bin the host does not have (overlay mode): whited out of its /usr/bin. @default [] */
+  readonly hiddenCommands?: readonly string[];
 }
 
 /** Options for {@link buildHostLayout}. */
@@ -39,6 +41,11 @@ export interface HostLayoutOptions {
   readonly loginUsers: readonly string[];
   /** Prepare overlay copies instead of bind mounts (see {@link HostDirsMode}). @default 'bind' */
   readonly hostDirs?: HostDirsMode;
+  /**
+   * Names in /usr/bin the host must not have, e.g. `node` and `nodejs` for a host with no Node.js
+   * installed: whiteouts in a copy-on-write overlay of /usr/bin (overlay mode only). @default []
+   */
+  readonly hiddenCommands?: readonly string[];
 }
 
 /**
@@ -71,7 +78,13 @@ export function buildHostLayout(options: HostLayoutOptions): HostLayout {
     // A whiteout (character device 0:0 in the upper layer) hides the machine's directory.
     for (const d of TUGBOAT_HOST_DIRS)
       if (!d.startsWith('/run/')) run('mknod', [join(root, d), 'c', '0', '0']);
+    if (options.hiddenCommands?.length) {
+      mkdirSync(join(root, '/usr/bin'), { recursive: true });
+      mkdirSync(join(dir, 'overlay-work', '/usr/bin'), { recursive: true });
+      for (const c of options.hiddenCommands) run('mknod', [join(root, '/usr/bin', c), 'c', '0', '0']);
+    }
   } else {
+    if (options.hiddenCommands?.length) throw new Error('hiddenCommands needs hostDirs: overlay');
     for (const d of [...TUGBOAT_HOST_DIRS, '/tmp']) mkdirSync(join(root, d), { recursive: true });
   }
   chmodSync(join(root, 'tmp'), 0o1777);
@@ -116,6 +129,7 @@ export function buildHostLayout(options: HostLayoutOptions): HostLayout {
     passwdFile,
     dockerDataRoot,
     dockerSocket: join(dir, 'docker.sock'),
+    ...(options.hiddenCommands?.length ? { hiddenCommands: options.hiddenCommands } : {}),
   };
 }
 
@@ -143,7 +157,8 @@ export function renderHostInit(
   hostDirs: HostDirsMode = 'bind',
 ): string {
   if (hostDirs === 'overlay') {
-    const overlays = OVERLAY_PARENTS.map((p) => {
+    const parents = layout.hiddenCommands?.length ? [...OVERLAY_PARENTS, '/usr/bin'] : OVERLAY_PARENTS;
+    const overlays = parents.map((p) => {
       const opts = `lowerdir=${p},upperdir=${join(layout.root, p)},workdir=${join(layout.dir, 'overlay-work', p)}`;
       return `mount -t overlay tugboat-host -o ${shq(opts)} ${p}`;
     });

@@ -47,6 +47,8 @@ export interface SimHostOptions {
   readonly onHostKey?: (knownHostsLine: string) => void;
   /** How the host gets its own tugboat directories (see {@link HostDirsMode}). @default 'bind' */
   readonly hostDirs?: HostDirsMode;
+  /** Commands of /usr/bin the host does not have (needs `hostDirs: 'overlay'`). @default [] */
+  readonly hiddenCommands?: readonly string[];
   /**
    * Give the host a PID namespace of its own (sshd is its PID 1), so `ps`, /proc and anything
    * that scans processes on the host (like `tugboat uninstall`) see only the host's processes.
@@ -98,6 +100,7 @@ export async function startSimHost(options: SimHostOptions): Promise<SimHost> {
     authorizedKeys: options.authorizedKeys,
     loginUsers: options.loginUsers ?? ['ec2-user', 'admin', 'ubuntu'],
     hostDirs: options.hostDirs,
+    ...(options.hiddenCommands ? { hiddenCommands: options.hiddenCommands } : {}),
   });
   const knownHostsLine = `${privateIp} ${layout.hostPublicKey.split(' ').slice(0, 2).join(' ')}`;
   options.onHostKey?.(knownHostsLine);

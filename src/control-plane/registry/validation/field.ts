@@ -6,8 +6,17 @@ import type { StatusCause } from '../../../kube/index.js';
  * the JSON path (`spec.containers[0].resources.requests.cpu`).
  */
 
+/**
+ * A value already rendered as Go prints it (`%#v` of a struct such as `intstr.IntOrString{...}`),
+ * for the few messages where upstream shows a Go struct rather than a JSON value.
+ */
+export class GoValue {
+  constructor(readonly text: string) {}
+}
+
 /** Go's %#v of a value as field errors print it: strings quoted, numbers bare, objects as JSON. */
 function show(value: unknown): string {
+  if (value instanceof GoValue) return value.text;
   if (typeof value === 'string') return JSON.stringify(value);
   if (value === undefined) return '"null"';
   return JSON.stringify(value);
@@ -95,6 +104,16 @@ export function listAt(value: unknown, field: string, causes: StatusCause[]): Ar
     return [];
   }
   return value.map((x, i) => [i, x]);
+}
+
+/** An optional list of strings: type errors for the items that are not; returns those that are. */
+export function stringListAt(value: unknown, field: string, causes: StatusCause[]): string[] {
+  const out: string[] = [];
+  for (const [i, v] of listAt(value, field, causes)) {
+    if (typeof v === 'string') out.push(v);
+    else causes.push(typeInvalid(`${field}[${i}]`, v, 'string'));
+  }
+  return out;
 }
 
 /** An optional object, or undefined (with a type error when it is something else). */

@@ -34,5 +34,7 @@ export { checkPortNumber, checkPortNumOrName, protocols } from './ports.js';
 export { checkQuantity, checkResources, isQuantity, quantityPattern } from './quantity.js';
 export { checkAffinity, checkTolerations } from './scheduling.js';
 export { checkLabelSelector } from './selectors.js';
+export { checkService, defaultServicePolicies, dropStaleTrafficPolicy } from './service.js';
+export { checkDaemonSetStrategy, checkDeploymentStrategy } from './strategy.js';
 export { checkVolumes } from './volumes.js';
 export { checkNonNegativeInt, checkSelectorMatches } from './workload.js';

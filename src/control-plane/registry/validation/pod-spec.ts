@@ -3,6 +3,7 @@ import { checkContainer } from './container.js';
 import {
   absent,
   enumAt,
+  forbidden,
   intAt,
   invalid,
   listAt,
@@ -13,6 +14,8 @@ import {
 } from './field.js';
 import { checkLabelName, checkLabels, checkSubdomain } from './names.js';
 import { checkAffinity, checkTolerations } from './scheduling.js';
+import { checkPodSecurityContext } from './security-context.js';
+import { checkTopologySpread } from './topology-spread.js';
 import { checkVolumes } from './volumes.js';
 
 /** Restart policies a pod may have; workloads narrow them (Deployments: Always only). */
@@ -34,14 +37,31 @@ export function checkPodSpec(
   const spec = recordAt(value, field, causes);
   if (!spec) return causes;
   const volumes = checkVolumes(spec.volumes, `${field}.volumes`, causes);
-  const names = new Set<string>();
+  const grace = spec.terminationGracePeriodSeconds;
+  const pod = {
+    names: new Set<string>(),
+    volumes,
+    gracePeriod: typeof grace === 'number' ? grace : undefined,
+  };
   const containers = listAt(spec.containers, `${field}.containers`, causes);
   if (containers.length === 0 && (absent(spec.containers) || Array.isArray(spec.containers)))
     causes.push(required(`${field}.containers`));
-  for (const [i, c] of containers)
-    causes.push(...checkContainer(c, `${field}.containers[${i}]`, names, volumes, false));
+  for (const [i, c] of containers) causes.push(...checkContainer(c, `${field}.containers[${i}]`, pod, 'app'));
   for (const [i, c] of listAt(spec.initContainers, `${field}.initContainers`, causes))
-    causes.push(...checkContainer(c, `${field}.initContainers[${i}]`, names, volumes, true));
+    causes.push(...checkContainer(c, `${field}.initContainers[${i}]`, pod, 'init'));
+  const ephemeral = listAt(spec.ephemeralContainers, `${field}.ephemeralContainers`, causes);
+  // Ephemeral containers are added through pods/ephemeralcontainers only, which tugboat does not serve.
+  if (ephemeral.length > 0)
+    causes.push(
+      forbidden(
+        `${field}.ephemeralContainers`,
+        field === 'spec' ? 'cannot be set on create' : 'ephemeral containers not allowed in pod template',
+      ),
+    );
+  for (const [i, c] of ephemeral)
+    causes.push(...checkContainer(c, `${field}.ephemeralContainers[${i}]`, pod, 'ephemeral'));
+  checkPodSecurityContext(spec.securityContext, `${field}.securityContext`, spec.hostPID, causes);
+  causes.push(...checkTopologySpread(spec.topologySpreadConstraints, `${field}.topologySpreadConstraints`));
   causes.push(
     ...checkLabels(spec.nodeSelector, `${field}.nodeSelector`),
     ...checkTolerations(spec.tolerations, `${field}.tolerations`),

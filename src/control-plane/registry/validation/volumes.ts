@@ -1,41 +1,39 @@
 import type { StatusCause } from '../../../kube/index.js';
 import { absent, forbidden, listAt, recordAt, required, stringAt } from './field.js';
-import { checkSubdomain, checkUniqueName } from './names.js';
+import { checkUniqueName } from './names.js';
+import { checkDownwardApiVolume, checkObjectVolume, checkProjectedVolume } from './projections.js';
 import { checkQuantity } from './quantity.js';
 
 /** Sources whose own fields are checked here; any other key of a volume also counts as its source. */
 function checkSource(source: string, value: unknown, at: string, causes: StatusCause[]): void {
-  const v = recordAt(value, `${at}.${source}`, causes);
+  const field = `${at}.${source}`;
+  const v = recordAt(value, field, causes);
   if (!v) return;
-  const need = (key: string, check?: (s: string, f: string) => StatusCause[]) => {
-    const s = stringAt(v[key], `${at}.${source}.${key}`, causes);
-    if (!s) causes.push(required(`${at}.${source}.${key}`));
-    else if (check) causes.push(...check(s, `${at}.${source}.${key}`));
+  const need = (key: string) => {
+    if (!stringAt(v[key], `${field}.${key}`, causes)) causes.push(required(`${field}.${key}`));
   };
   switch (source) {
     case 'emptyDir':
-      if (!absent(v.sizeLimit)) checkQuantity(v.sizeLimit, `${at}.emptyDir.sizeLimit`, causes);
+      if (!absent(v.sizeLimit)) checkQuantity(v.sizeLimit, `${field}.sizeLimit`, causes);
       break;
     case 'hostPath':
       need('path');
       break;
     case 'secret':
-      need('secretName', checkSubdomain);
+      checkObjectVolume(v, field, 'secretName', causes);
       break;
     case 'configMap':
-      need('name', checkSubdomain);
+      checkObjectVolume(v, field, 'name', causes);
       break;
     case 'persistentVolumeClaim':
       need('claimName');
       break;
-  }
-  for (const [i, item] of listAt(v.items, `${at}.${source}.items`, causes)) {
-    const it = recordAt(item, `${at}.${source}.items[${i}]`, causes);
-    if (!it) continue;
-    if (!stringAt(it.key, `${at}.${source}.items[${i}].key`, causes))
-      causes.push(required(`${at}.${source}.items[${i}].key`));
-    if (!stringAt(it.path, `${at}.${source}.items[${i}].path`, causes))
-      causes.push(required(`${at}.${source}.items[${i}].path`));
+    case 'downwardAPI':
+      checkDownwardApiVolume(v, field, causes);
+      break;
+    case 'projected':
+      checkProjectedVolume(v, field, causes);
+      break;
   }
 }
 

@@ -1,6 +1,5 @@
-import { chmod, mkdir, readdir, rename } from 'node:fs/promises';
-import { join } from 'node:path';
-import { type EventSink, silentEvents } from '../../../events.js';
+import { mkdir } from 'node:fs/promises';
+import { silentEvents } from '../../../events.js';
 import {
   type DeleteResult,
   type KeyValue,
@@ -15,45 +14,20 @@ import {
   type WatchOptions,
 } from '../types.js';
 import { startAutoCompaction } from './compactor.js';
-import { DIR_MODE, FILE_MODE, nodeFileSystem, type StoreFileSystem } from './file-io.js';
-import { SNAP_MAGIC, WAL_MAGIC } from './frame.js';
+import { migrateToFormat2, restrictModes } from './data-dir.js';
+import { DIR_MODE, nodeFileSystem, type StoreFileSystem } from './file-io.js';
 import { type DirLock, lockDataDir } from './lock.js';
 import { writeMeta } from './meta.js';
 import type { Mvcc } from './mvcc.js';
 import { deferred, type Op, type Pending } from './ops.js';
+import type { EmbeddedStoreOptions } from './options.js';
 import { RecordType, type StoreRecord } from './record.js';
 import { type RecoveredState, recoverState } from './recover.js';
-import { isFormat1 } from './scan.js';
-import { writeSnapshot } from './snapshot.js';
-import { removeSegmentsBefore, segmentName, WalWriter } from './wal.js';
+import { SnapshotSchedule } from './snapshot-schedule.js';
+import { segmentName, WalWriter } from './wal.js';
 import { WatcherHub } from './watchers.js';
 
-/** Options for {@link openEmbeddedStore}. */
-export interface EmbeddedStoreOptions {
-  /** Directory holding the lock, write-ahead log segments and snapshot; created if missing. */
-  readonly dataDir: string;
-  /** Largest value accepted; bigger writes fail with StoreError 'TooLarge'. @default 1572864 (1.5 MiB, as etcd) */
-  readonly maxValueBytes?: number;
-  /** Start a new log segment once the open one reaches this size. @default 16777216 (16 MiB) */
-  readonly segmentBytes?: number;
-  /** Start a new log segment once the open one holds this many records. @default 50000 */
-  readonly segmentRecords?: number;
-  /**
-   * At a rotation, write a snapshot once the log since the last one is at least this big, and at
-   * least as big as that snapshot (so snapshot cost stays proportional to writes). @default 67108864 (64 MiB)
-   */
-  readonly snapshotLogBytes?: number;
-  /** History further back than this many revisions is compacted automatically. @default 10000 */
-  readonly historyMaxRevisions?: number;
-  /** History older than this is compacted automatically. @default 300000 (5 minutes) */
-  readonly historyMaxAgeMs?: number;
-  /** How often automatic compaction runs; 0 disables it. @default 10000 */
-  readonly compactIntervalMs?: number;
-  /** Receives `store.*` events (recovery, snapshots, compaction). @default silentEvents */
-  readonly events?: EventSink;
-  /** How files are written; tests inject a recording or failing layer. @default node:fs */
-  readonly fs?: StoreFileSystem;
-}
+export type { EmbeddedStoreOptions } from './options.js';
 
 /**
  * Opens (or creates) an embedded store: pure JavaScript, one data directory, acknowledged writes
@@ -71,13 +45,9 @@ class EmbeddedStore implements Store {
   private nextRevision: number;
   private failure: StoreError | undefined;
   private closed = false;
-  private snapshotting: Promise<void> | undefined;
   private stopCompactor: () => void = () => undefined;
   private writer!: WalWriter<Op>;
-  /** Log bytes in closed segments since the newest snapshot. */
-  private logSinceSnapshot: number;
-  private snapshotBytes: number;
-  private snapshot: string | undefined;
+  private readonly snapshots: SnapshotSchedule;
   private readonly fs: StoreFileSystem;
 
   private constructor(
@@ -88,10 +58,16 @@ class EmbeddedStore implements Store {
   ) {
     this.nextRevision = mvcc.revision;
     this.fs = options.fs ?? nodeFileSystem;
-    // Closed segments only: the open one is added when it closes.
-    this.logSinceSnapshot = recovered.logBytes - recovered.lastSegmentBytes;
-    this.snapshotBytes = recovered.snapshotBytes;
-    this.snapshot = recovered.snapshot;
+    this.snapshots = new SnapshotSchedule(
+      options.dataDir,
+      this.fs,
+      options.events ?? silentEvents,
+      options.snapshotLogBytes ?? 64 << 20,
+      // Closed segments only: the open one is added when it closes.
+      recovered.logBytes - recovered.lastSegmentBytes,
+      recovered.snapshotBytes,
+      recovered.snapshot,
+    );
   }
 
   static async open(options: EmbeddedStoreOptions): Promise<EmbeddedStore> {
@@ -107,7 +83,9 @@ class EmbeddedStore implements Store {
       let segment = recovered.lastSegment ?? segmentName(mvcc.revision + 1);
       let chain = recovered.chain;
       if (recovered.legacy) {
-        segment = await store.migrate();
+        const migrated = await migrateToFormat2(dir, mvcc, store.fs, events);
+        store.snapshots.reset(migrated.snapshot);
+        segment = migrated.segment;
         chain = 0;
       }
       store.writer = await WalWriter.open<Op>(
@@ -233,7 +211,7 @@ class EmbeddedStore implements Store {
     this.stopCompactor();
     try {
       await this.writer.close();
-      await this.snapshotting;
+      await this.snapshots.writing;
     } finally {
       this.hub.clear();
       this.lock.release();
@@ -290,78 +268,16 @@ class EmbeddedStore implements Store {
     const full =
       this.writer.currentSegmentBytes >= (this.options.segmentBytes ?? 16 << 20) ||
       this.writer.currentSegmentRecords >= (this.options.segmentRecords ?? 50_000);
-    if (full && !this.snapshotting) await this.rotate();
+    if (full && !this.snapshots.writing) await this.rotate();
   }
 
-  /**
-   * Runs inside the writer loop (writes paused), so the state captured for a snapshot matches
-   * exactly the segments before the new one. The previous snapshot and the segments after it are
-   * kept: they are the way back if the newest snapshot is ever damaged (`tugboat store repair`).
-   */
+  /** Runs inside the writer loop (writes paused): a new segment, then a snapshot if one is due. */
   private async rotate(): Promise<void> {
-    const dir = this.options.dataDir;
-    this.logSinceSnapshot += this.writer.currentSegmentBytes;
-    const next = this.mvcc.revision + 1;
-    await this.writer.rotate(segmentName(next));
-    await writeMeta(dir, { format: 2, segment: segmentName(next) }, this.fs);
-    const due = Math.max(this.options.snapshotLogBytes ?? 64 << 20, this.snapshotBytes);
-    if (this.logSinceSnapshot < due) return;
-    const data = this.mvcc.capture();
-    const previous = this.snapshot;
-    const events = this.options.events ?? silentEvents;
-    this.snapshotting = writeSnapshot(dir, data, this.fs, previous)
-      .then(async ({ name, bytes }) => {
-        this.snapshot = name;
-        this.snapshotBytes = bytes;
-        this.logSinceSnapshot = 0;
-        const keepFrom = previous ? Number(previous.slice(9, 25)) + 1 : 0;
-        await removeSegmentsBefore(dir, keepFrom);
-        events.emit({
-          code: 'store.snapshot',
-          level: 'debug',
-          message: `wrote ${name} (${data.kvs.length} keys, ${data.history.length} history events)`,
-          data: { name, revision: data.revision },
-        });
-      })
-      .catch((err: Error) => {
-        events.emit({
-          code: 'store.snapshot-failed',
-          level: 'warn',
-          message: `snapshot at revision ${data.revision} failed (${err.message}); the log still has every write`,
-        });
-      })
-      .finally(() => {
-        this.snapshotting = undefined;
-      });
-  }
-
-  /**
-   * Rewrites a format-1 directory: a format-2 snapshot of the recovered state, then the old files
-   * move to `pre-v2/` (kept for the operator to delete). Returns the segment to append to.
-   */
-  private async migrate(): Promise<string> {
-    const dir = this.options.dataDir;
-    const { name } = await writeSnapshot(dir, this.mvcc.capture(), this.fs);
-    const backup = join(dir, 'pre-v2');
-    await mkdir(backup, { recursive: true, mode: DIR_MODE });
-    for (const file of await readdir(dir)) {
-      const magic = file.startsWith('wal-')
-        ? WAL_MAGIC
-        : file.startsWith('snapshot-')
-          ? SNAP_MAGIC
-          : undefined;
-      if (!magic || file === name || !(await isFormat1(join(dir, file), magic))) continue;
-      await rename(join(dir, file), join(backup, file));
-    }
-    this.snapshot = name;
-    this.logSinceSnapshot = 0;
-    (this.options.events ?? silentEvents).emit({
-      code: 'store.migrated',
-      level: 'info',
-      message: `migrated the store in ${dir} to format 2 (chained checksums); the old files are in ${backup}`,
-      data: { dir, snapshot: name },
-    });
-    return segmentName(this.mvcc.revision + 1);
+    const closed = this.writer.currentSegmentBytes;
+    const next = segmentName(this.mvcc.revision + 1);
+    await this.writer.rotate(next);
+    await writeMeta(this.options.dataDir, { format: 2, segment: next }, this.fs);
+    this.snapshots.segmentClosed(closed, () => this.mvcc.capture());
   }
 
   private fail(err: StoreError, ops: Op[]): void {
@@ -390,13 +306,5 @@ class EmbeddedStore implements Store {
         `value for ${key} is ${value.length} bytes, above the limit of ${max}: store less, or raise maxValueBytes`,
       );
     }
-  }
-}
-
-/** Store files may hold Secrets: the directory 0700, files 0600 (also fixes older stores' 0644). */
-async function restrictModes(dir: string): Promise<void> {
-  await chmod(dir, DIR_MODE);
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    if (entry.isFile()) await chmod(join(dir, entry.name), FILE_MODE);
   }
 }

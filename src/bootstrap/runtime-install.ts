@@ -1,0 +1,82 @@
+import { type EventSink, silentEvents } from '../events.js';
+import { quote } from '../ssh/quote.js';
+import { type RemoteShell, runChecked } from '../ssh/remote-shell.js';
+import type { HostLayout } from './layout.js';
+import { integrityHex, type NodeRuntime, runtimeMarker, runtimePaths, runtimeSpec } from './node-runtime.js';
+
+/** Options for {@link ensureNodeRuntime}. */
+export interface EnsureNodeRuntimeOptions {
+  readonly layout: HostLayout;
+  /** Upload and unpack even when the host has this exact runtime (`--force`). @default false */
+  readonly force?: boolean;
+  /** @default silentEvents */
+  readonly events?: EventSink;
+  readonly signal?: AbortSignal;
+}
+
+/** What {@link ensureNodeRuntime} did. */
+export interface EnsureNodeRuntimeResult {
+  /** Absolute path of the runtime's node on the host: what the services run. */
+  readonly nodePath: string;
+  /** Bytes sent (0 when the host already had this exact runtime). */
+  readonly bytesUploaded: number;
+}
+
+/**
+ * Gives a host the pinned Node.js runtime under `/opt/tugboat/runtime/<version>/` unless it has
+ * that exact one (same package and integrity in the marker, `bin/node` executable): one round trip
+ * to check, one to send the tarball on stdin, check its SHA-512 on the host, unpack `bin/node`,
+ * prove it runs, write the marker and move it into place. Runtimes of other versions are removed
+ * (a service still running one keeps its open binary until it restarts on the new path).
+ */
+export async function ensureNodeRuntime(
+  shell: RemoteShell,
+  runtime: NodeRuntime,
+  options: EnsureNodeRuntimeOptions,
+): Promise<EnsureNodeRuntimeResult> {
+  const p = runtimePaths(options.layout, runtime.version);
+  const marker = runtimeMarker(runtime);
+  const spec = runtimeSpec(runtime, runtime.package);
+  const signal = options.signal ? { signal: options.signal } : {};
+  const check = await runChecked(
+    shell,
+    `if [ -x ${quote(p.node)} ] && [ "$(cat ${quote(p.marker)} 2>/dev/null)" = ${quote(marker)} ]; then echo present; else echo absent; fi`,
+    { step: 'check node runtime', timeoutMs: 60_000, ...signal },
+  );
+  if (!options.force && check.stdout.trim() === 'present') return { nodePath: p.node, bytesUploaded: 0 };
+  const part = `${p.root}/.${spec}.tgz.part`;
+  // Hidden names: the sweep of other versions (`root/*`) skips them.
+  const staging = `${p.root}/.${runtime.version}.new`;
+  const script = [
+    'set -e',
+    'umask 022',
+    `mkdir -p ${quote(p.root)}`,
+    `part=${quote(part)}`,
+    `new=${quote(staging)}`,
+    'trap \'rm -rf "$part" "$new"\' EXIT',
+    'cat > "$part"',
+    'sum=$(sha512sum "$part" | cut -d" " -f1)',
+    `[ "$sum" = ${integrityHex(runtime.package.integrity)} ] || { echo ${quote(`${spec}: the archive arrived damaged (SHA-512 differs from the pin)`)} >&2; exit 1; }`,
+    'rm -rf "$new"; mkdir -p "$new"',
+    'tar -xzf "$part" -C "$new" --no-same-owner --strip-components=1 package/bin/node package/LICENSE',
+    `v=$("$new/bin/node" --version) || { echo ${quote(`${spec}: the unpacked node does not run on this host`)} >&2; exit 1; }`,
+    `[ "$v" = ${quote(`v${runtime.version}`)} ] || { echo "${spec}: unpacked node reports $v" >&2; exit 1; }`,
+    `printf '%s\\n' ${quote(marker)} > "$new/.tugboat-runtime"`,
+    `for old in ${quote(p.root)}/*; do [ "$old" = ${quote(p.dir)} ] || rm -rf "$old"; done`,
+    `rm -rf ${quote(p.dir)}`,
+    `mv "$new" ${quote(p.dir)}`,
+  ].join('\n');
+  await runChecked(shell, script, {
+    step: `install node runtime ${spec}`,
+    stdin: runtime.tarball,
+    timeoutMs: 600_000,
+    ...signal,
+  });
+  (options.events ?? silentEvents).emit({
+    code: 'runtime.installed',
+    level: 'info',
+    message: `${shell.host}: Node.js ${runtime.version} (${runtime.arch}) installed in ${p.dir}`,
+    data: { host: shell.host, version: runtime.version, arch: runtime.arch, bytes: runtime.tarball.length },
+  });
+  return { nodePath: p.node, bytesUploaded: runtime.tarball.length };
+}

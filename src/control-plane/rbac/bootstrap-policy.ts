@@ -1,0 +1,253 @@
+/**
+ * The default ClusterRoles and ClusterRoleBindings (after kube-apiserver's bootstrap policy in
+ * plugin/pkg/auth/authorizer/rbac/bootstrappolicy), reconciled at every start, plus the roles of
+ * tugboat's own scheduler and controllers so they run with least privilege.
+ */
+import type { PolicyRule } from './types.js';
+
+const READ = ['get', 'list', 'watch'];
+const WRITE = ['create', 'delete', 'deletecollection', 'patch', 'update'];
+const ALL = [...READ, ...WRITE];
+
+function rule(apiGroups: string[], resources: string[], verbs: string[]): PolicyRule {
+  return { apiGroups, resources, verbs };
+}
+
+/** A ClusterRole to reconcile: name, labels, rules, and an aggregation rule when aggregated. */
+export interface DefaultClusterRole {
+  readonly name: string;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly rules: readonly PolicyRule[];
+  /** Label keys (value "true") whose ClusterRoles are aggregated into this one. */
+  readonly aggregateFrom?: string;
+}
+
+/** A ClusterRoleBinding to reconcile. */
+export interface DefaultClusterRoleBinding {
+  readonly name: string;
+  readonly role: string;
+  readonly subjects: ReadonlyArray<{ kind: 'User' | 'Group'; name: string }>;
+}
+
+const AGG = 'rbac.authorization.k8s.io/aggregate-to-';
+
+/** The user name tugboat's in-process controllers authenticate as. */
+export const CONTROLLER_MANAGER_USER = 'system:kube-controller-manager';
+
+/** The groups that bypass authorization (kube-apiserver's privileged `system:masters`). */
+export const SUPERUSER_GROUPS = ['system:masters'];
+
+const viewRules: PolicyRule[] = [
+  rule(
+    [''],
+    [
+      'configmaps',
+      'endpoints',
+      'persistentvolumeclaims',
+      'persistentvolumeclaims/status',
+      'pods',
+      'replicationcontrollers',
+      'replicationcontrollers/scale',
+      'serviceaccounts',
+      'services',
+      'services/status',
+      'bindings',
+      'events',
+      'limitranges',
+      'namespaces/status',
+      'pods/log',
+      'pods/status',
+      'replicationcontrollers/status',
+      'resourcequotas',
+      'resourcequotas/status',
+      'namespaces',
+    ],
+    READ,
+  ),
+  rule(['discovery.k8s.io'], ['endpointslices'], READ),
+  rule(
+    ['apps'],
+    [
+      'controllerrevisions',
+      'daemonsets',
+      'daemonsets/status',
+      'deployments',
+      'deployments/scale',
+      'deployments/status',
+      'replicasets',
+      'replicasets/scale',
+      'replicasets/status',
+      'statefulsets',
+      'statefulsets/scale',
+      'statefulsets/status',
+    ],
+    READ,
+  ),
+  rule(['autoscaling'], ['horizontalpodautoscalers', 'horizontalpodautoscalers/status'], READ),
+  rule(['batch'], ['cronjobs', 'cronjobs/status', 'jobs', 'jobs/status'], READ),
+  rule(['policy'], ['poddisruptionbudgets', 'poddisruptionbudgets/status'], READ),
+  rule(['networking.k8s.io'], ['ingresses', 'ingresses/status', 'networkpolicies'], READ),
+];
+
+const editRules: PolicyRule[] = [
+  rule(
+    [''],
+    ['pods/attach', 'pods/proxy', 'pods/exec', 'pods/portforward', 'secrets', 'services/proxy'],
+    READ,
+  ),
+  rule([''], ['serviceaccounts'], ['impersonate']),
+  rule([''], ['pods', 'pods/attach', 'pods/proxy', 'pods/exec', 'pods/portforward'], WRITE),
+  rule([''], ['pods/eviction'], ['create']),
+  rule(
+    [''],
+    [
+      'configmaps',
+      'events',
+      'persistentvolumeclaims',
+      'replicationcontrollers',
+      'replicationcontrollers/scale',
+      'secrets',
+      'serviceaccounts',
+      'services',
+      'services/proxy',
+    ],
+    WRITE,
+  ),
+  rule([''], ['serviceaccounts/token'], ['create']),
+  rule(
+    ['apps'],
+    [
+      'daemonsets',
+      'deployments',
+      'deployments/rollback',
+      'deployments/scale',
+      'replicasets',
+      'replicasets/scale',
+      'statefulsets',
+      'statefulsets/scale',
+    ],
+    WRITE,
+  ),
+  rule(['autoscaling'], ['horizontalpodautoscalers'], WRITE),
+  rule(['batch'], ['cronjobs', 'jobs'], WRITE),
+  rule(['policy'], ['poddisruptionbudgets'], WRITE),
+  rule(['networking.k8s.io'], ['ingresses', 'networkpolicies'], WRITE),
+  rule(['coordination.k8s.io'], ['leases'], ALL),
+];
+
+const adminRules: PolicyRule[] = [
+  rule(['authorization.k8s.io'], ['localsubjectaccessreviews'], ['create']),
+  rule(['rbac.authorization.k8s.io'], ['rolebindings', 'roles'], ALL),
+];
+
+const DISCOVERY_URLS = [
+  '/api',
+  '/api/*',
+  '/apis',
+  '/apis/*',
+  '/healthz',
+  '/livez',
+  '/openapi',
+  '/openapi/*',
+  '/readyz',
+  '/version',
+  '/version/',
+];
+const PUBLIC_INFO_URLS = ['/healthz', '/livez', '/readyz', '/version', '/version/'];
+
+/**
+ * What the controllers change: the kinds in control-plane/machinery/resources.ts with their status
+ * subresources. A controller for a new kind adds its resources here (or gets 403 Forbidden).
+ */
+const controllerManagerRules: PolicyRule[] = [
+  rule([''], ['pods', 'pods/status', 'nodes', 'nodes/status', 'services', 'services/status'], ALL),
+  rule([''], ['endpoints', 'events', 'namespaces'], ALL),
+  rule([''], ['pods/binding'], ['create']),
+  rule(
+    ['apps'],
+    [
+      'deployments',
+      'deployments/status',
+      'replicasets',
+      'replicasets/status',
+      'daemonsets',
+      'daemonsets/status',
+    ],
+    ALL,
+  ),
+  rule(['batch'], ['jobs', 'jobs/status', 'cronjobs', 'cronjobs/status'], ALL),
+  rule(['coordination.k8s.io'], ['leases'], ALL),
+  rule(['discovery.k8s.io'], ['endpointslices'], ALL),
+];
+
+const schedulerRules: PolicyRule[] = [
+  rule([''], ['pods', 'nodes', 'namespaces', 'services', 'persistentvolumeclaims'], READ),
+  rule([''], ['pods/binding'], ['create']),
+  rule([''], ['pods/status'], ['patch', 'update']),
+  rule([''], ['events'], ['create', 'patch', 'update']),
+  rule(['coordination.k8s.io'], ['leases'], ALL),
+];
+
+/** What a node may do at most (the node authorizer narrows it to its own objects). */
+const nodeRules: PolicyRule[] = [
+  rule([''], ['nodes', 'pods', 'services', 'endpoints', 'namespaces', 'serviceaccounts'], READ),
+  rule([''], ['nodes', 'nodes/status'], ['create', 'get', 'list', 'watch', 'patch', 'update']),
+  rule([''], ['pods/status'], ['patch', 'update']),
+  rule([''], ['pods'], ['delete']),
+  rule([''], ['events'], ['create', 'patch', 'update']),
+  rule([''], ['secrets', 'configmaps', 'persistentvolumeclaims'], ['get']),
+  rule(['coordination.k8s.io'], ['leases'], ['create', 'delete', 'get', 'patch', 'update']),
+];
+
+/** The default ClusterRoles, in the order they are reconciled. */
+export const defaultClusterRoles: readonly DefaultClusterRole[] = [
+  {
+    name: 'cluster-admin',
+    rules: [
+      { apiGroups: ['*'], resources: ['*'], verbs: ['*'] },
+      { nonResourceURLs: ['*'], verbs: ['*'] },
+    ],
+  },
+  { name: 'admin', labels: {}, rules: [], aggregateFrom: `${AGG}admin` },
+  { name: 'edit', labels: { [`${AGG}admin`]: 'true' }, rules: [], aggregateFrom: `${AGG}edit` },
+  { name: 'view', labels: { [`${AGG}edit`]: 'true' }, rules: [], aggregateFrom: `${AGG}view` },
+  { name: 'system:aggregate-to-admin', labels: { [`${AGG}admin`]: 'true' }, rules: adminRules },
+  { name: 'system:aggregate-to-edit', labels: { [`${AGG}edit`]: 'true' }, rules: editRules },
+  { name: 'system:aggregate-to-view', labels: { [`${AGG}view`]: 'true' }, rules: viewRules },
+  { name: 'system:discovery', rules: [{ nonResourceURLs: DISCOVERY_URLS, verbs: ['get'] }] },
+  { name: 'system:public-info-viewer', rules: [{ nonResourceURLs: PUBLIC_INFO_URLS, verbs: ['get'] }] },
+  {
+    name: 'system:basic-user',
+    rules: [
+      rule(['authorization.k8s.io'], ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'], ['create']),
+      rule(['authentication.k8s.io'], ['selfsubjectreviews'], ['create']),
+    ],
+  },
+  { name: 'system:kube-controller-manager', rules: controllerManagerRules },
+  { name: 'system:kube-scheduler', rules: schedulerRules },
+  { name: 'system:node', rules: nodeRules },
+];
+
+const group = (name: string) => ({ kind: 'Group' as const, name });
+const user = (name: string) => ({ kind: 'User' as const, name });
+/** A binding named after its ClusterRole, as all the default ones are. */
+const bindRole = (
+  role: string,
+  ...subjects: DefaultClusterRoleBinding['subjects']
+): DefaultClusterRoleBinding => ({
+  name: role,
+  role,
+  subjects,
+});
+
+/** The default ClusterRoleBindings. */
+export const defaultClusterRoleBindings: readonly DefaultClusterRoleBinding[] = [
+  bindRole('cluster-admin', group('system:masters'), group('tugboat:admins')),
+  bindRole('system:discovery', group('system:authenticated')),
+  bindRole('system:basic-user', group('system:authenticated')),
+  bindRole('system:public-info-viewer', group('system:authenticated'), group('system:unauthenticated')),
+  bindRole('system:kube-controller-manager', user(CONTROLLER_MANAGER_USER)),
+  bindRole('system:kube-scheduler', user(CONTROLLER_MANAGER_USER)),
+  // As upstream: no subjects; nodes are authorized by the node authorizer, which is narrower.
+  bindRole('system:node'),
+];
