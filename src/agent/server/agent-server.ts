@@ -7,7 +7,8 @@ import { type EventSink, silentEvents } from '../../events.js';
 import { type ConnectionLimits, guardConnections, serverOptions } from '../../net/connection-guard.js';
 import type { Runtime } from '../runtime/types.js';
 import { bridgeExec, execProtocols } from './exec-stream.js';
-import { findPodContainer } from './find-container.js';
+import { findPodContainer, findPodIp } from './find-container.js';
+import { servePortForward } from './port-forward.js';
 
 /** Options of the agent's logs/exec server. */
 export interface AgentServerOptions {
@@ -43,7 +44,8 @@ class HttpError extends Error {
 
 /**
  * Builds the kubelet-compatible server the API server proxies `kubectl logs` and `kubectl exec`
- * to: `GET /containerLogs/{ns}/{pod}/{container}` and WebSocket `/exec/{ns}/{pod}/{container}`.
+ * to: `GET /containerLogs/{ns}/{pod}/{container}`, WebSocket `/exec/{ns}/{pod}/{container}` and
+ * WebSocket `/portForward/{ns}/{pod}` (SPDY/3.1 tunnelled, `portforward.k8s.io`).
  * Mutual TLS: only client certificates from `clientCa` with an allowed CN get in.
  */
 export function buildAgentServer(options: AgentServerOptions): AgentServer {
@@ -146,6 +148,14 @@ export function buildAgentServer(options: AgentServerOptions): AgentServer {
   server.on('upgrade', async (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     try {
       caller(req);
+      const forward = /^\/portForward\/([^/?]+)\/([^/?]+)(\?|$)/.exec(req.url ?? '');
+      if (forward) {
+        const [namespace, pod] = [decodeURIComponent(forward[1]!), decodeURIComponent(forward[2]!)];
+        const host = await findPodIp(options.runtime, namespace, pod);
+        if (host === undefined) throw new HttpError(404, `pod "${pod}" has no running container`);
+        wss.handleUpgrade(req, socket, head, (ws) => servePortForward(ws, host, pod));
+        return;
+      }
       const { url, namespace, pod, container } = route(req, 'exec');
       const q = url.searchParams;
       const flag = (k: string) => q.get(k) === 'true' || q.get(k) === '1';

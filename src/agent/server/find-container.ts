@@ -12,3 +12,19 @@ export async function findPodContainer(
     .sort((a, b) => b.attempt - a.attempt);
   return { current: attempts[0], previous: attempts[1] };
 }
+
+/**
+ * Where port-forward connects for a pod: its containers' pod-network IP when they have one, else
+ * 127.0.0.1 (host network, process runtime). Undefined when no container of the pod is running.
+ */
+export async function findPodIp(
+  runtime: Runtime,
+  namespace: string,
+  pod: string,
+): Promise<string | undefined> {
+  const running = (await runtime.list()).filter(
+    (c) => c.podNamespace === namespace && c.podName === pod && c.state === 'running',
+  );
+  if (running.length === 0) return undefined;
+  return running.find((c) => c.ip)?.ip ?? '127.0.0.1';
+}

@@ -10,6 +10,7 @@ const SUB_VERBS: Record<Subresource, string[]> = {
   binding: ['create'],
   log: ['get'],
   exec: ['create', 'get'],
+  portforward: ['create', 'get'],
 };
 
 function subKind(def: ResourceDef, sub: Subresource): { group: string; version: string; kind: string } {
@@ -20,6 +21,8 @@ function subKind(def: ResourceDef, sub: Subresource): { group: string; version: 
       return { group: '', version: 'v1', kind: 'Binding' };
     case 'exec':
       return { group: '', version: 'v1', kind: 'PodExecOptions' };
+    case 'portforward':
+      return { group: '', version: 'v1', kind: 'PodPortForwardOptions' };
     default:
       return { group: def.group, version: def.version, kind: def.kind };
   }

@@ -40,6 +40,8 @@ const DEFAULT_KEEPALIVE_MS = 30_000;
 
 /** Stream protocols the exec bridge passes through (newest first). */
 const EXEC_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
+/** The stand-in subprotocol token of relayWebSocket's handshake. */
+const RELAY_TOKEN = 'tugboat-relay';
 
 interface Target {
   readonly host: string;
@@ -68,6 +70,16 @@ async function resolveTarget(
       `container ${container} is not valid for pod ${name}: choose one of: [${names.join(' ')}]`,
     );
   }
+  return { ...(await nodeEndpoint(ctx, pod, name, options)), container };
+}
+
+/** The agent endpoint (node InternalIP and kubelet port) of the node `pod` is bound to. */
+export async function nodeEndpoint(
+  ctx: ApiContext,
+  pod: UntypedObject,
+  name: string,
+  options: NodeProxyOptions | undefined,
+): Promise<{ host: string; port: number }> {
   const nodeName = getPath(pod, ['spec', 'nodeName']);
   if (typeof nodeName !== 'string' || !nodeName)
     throw badRequest(`pod ${name} does not have a host assigned: wait until it is scheduled`);
@@ -85,14 +97,13 @@ async function resolveTarget(
   return {
     host: internal.address,
     port: typeof port === 'number' && port > 0 ? port : (options?.defaultPort ?? 10250),
-    container,
   };
 }
 
 function agentUrl(
   options: NodeProxyOptions | undefined,
   scheme: 'http' | 'ws',
-  t: Target,
+  t: { readonly host: string; readonly port: number },
   path: string,
 ): string {
   const secure = !options?.insecureHttp;
@@ -190,9 +201,25 @@ export async function proxyExec(
   const query = new URLSearchParams();
   for (const [k, v] of info.query) if (k !== 'container') query.append(k, v);
   const path = `/exec/${encodeURIComponent(info.namespace ?? '')}/${encodeURIComponent(info.name ?? '')}/${encodeURIComponent(target.container)}?${query}`;
+  const upstream = await openAgentSocket(options, target, path, offered, info.name ?? '', socket);
+  relayWebSocket(upstream, req, socket, head);
+}
+
+/**
+ * Opens a WebSocket to the agent at `path` offering `protocols`, over the mutual-TLS client of
+ * `options`. Rejects with a 503 (unreachable) or 404 (the agent has no such pod) ApiError.
+ */
+export async function openAgentSocket(
+  options: NodeProxyOptions | undefined,
+  target: { readonly host: string; readonly port: number },
+  path: string,
+  protocols: readonly string[],
+  podName: string,
+  clientSocket: Duplex,
+): Promise<WebSocket> {
   const keepAliveMs = options?.keepAliveMs ?? DEFAULT_KEEPALIVE_MS;
-  if (socket instanceof net.Socket) socket.setKeepAlive(true, keepAliveMs);
-  const upstream = new WebSocket(agentUrl(options, 'ws', target, path), offered, {
+  if (clientSocket instanceof net.Socket) clientSocket.setKeepAlive(true, keepAliveMs);
+  const upstream = new WebSocket(agentUrl(options, 'ws', target, path), [...protocols], {
     cert: options?.tls?.cert,
     key: options?.tls?.key,
     ca: options?.tls?.ca,
@@ -207,7 +234,7 @@ export async function proxyExec(
         new ApiError(
           503,
           'ServiceUnavailable',
-          `cannot reach the agent of pod ${info.name} at ${target.host}:${target.port}: ${err.message}`,
+          `cannot reach the agent of pod ${podName} at ${target.host}:${target.port}: ${err.message}`,
         ),
       ),
     );
@@ -216,16 +243,36 @@ export async function proxyExec(
         new ApiError(
           resp.statusCode === 404 ? 404 : 503,
           resp.statusCode === 404 ? 'NotFound' : 'ServiceUnavailable',
-          `the agent answered exec with HTTP ${resp.statusCode}`,
+          `the agent answered with HTTP ${resp.statusCode}`,
         ),
       ),
     );
   });
-  // The client gets the subprotocol the agent chose, so both ends speak the same framing.
+  return upstream;
+}
+
+/**
+ * Accepts the client's WebSocket, answering with subprotocol `protocol` (by default the one the
+ * agent chose), and relays messages both ways with the agent's `upstream`.
+ */
+export function relayWebSocket(
+  upstream: WebSocket,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  protocol: string = upstream.protocol,
+): void {
+  // ws accepts only RFC 7230 tokens as subprotocols, and kubectl's port-forward tunnel offers
+  // `SPDY/3.1+portforward.k8s.io`: stand a token in for it and write the real name in the answer.
+  if (protocol) req.headers['sec-websocket-protocol'] = RELAY_TOKEN;
   const bridge = new WebSocketServer({
     noServer: true,
     perMessageDeflate: false,
-    handleProtocols: () => upstream.protocol || false,
+    handleProtocols: () => (protocol ? RELAY_TOKEN : false),
+  });
+  bridge.on('headers', (headers) => {
+    const i = headers.indexOf(`Sec-WebSocket-Protocol: ${RELAY_TOKEN}`);
+    if (i >= 0) headers[i] = `Sec-WebSocket-Protocol: ${protocol}`;
   });
   bridge.handleUpgrade(req, socket, head, (client) => {
     upstream.on(

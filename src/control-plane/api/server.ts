@@ -16,6 +16,7 @@ import { normalizeBody, readBody, sendError, sendJson, sendJsonText } from './ht
 import { runKubernetesServiceLoop } from './kubernetes-service.js';
 import { type NodeProxyOptions, proxyExec, proxyLog } from './node-proxy.js';
 import { serveNonResource } from './nonresource.js';
+import { proxyPortForward } from './port-forward.js';
 import { parseRequest } from './request-info.js';
 import { ResourceStore } from './resource-store.js';
 import { ApiError } from './status.js';
@@ -159,6 +160,12 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
         'BadRequest',
         'pods/exec needs a WebSocket upgrade (v5.channel.k8s.io or v4.channel.k8s.io): use kubectl 1.30 or newer',
       );
+    if (info.subresource === 'portforward')
+      throw new ApiError(
+        400,
+        'BadRequest',
+        'pods/portforward needs an upgrade: SPDY/3.1 or a WebSocket with SPDY/3.1+portforward.k8s.io',
+      );
     const reply = await handleResource({
       ctx,
       info,
@@ -222,9 +229,11 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
     await ready;
     const user = await access!.userOf(req, (req.url ?? '/').split('?')[0]!);
     const info = parseRequest('POST', req.url ?? '/');
-    if (info.kind !== 'resource' || info.subresource !== 'exec')
-      throw new ApiError(400, 'BadRequest', 'only pods/exec accepts WebSocket upgrades');
+    if (info.kind !== 'resource' || (info.subresource !== 'exec' && info.subresource !== 'portforward'))
+      throw new ApiError(400, 'BadRequest', 'only pods/exec and pods/portforward accept upgrades');
     await access!.checkResource(user, info, Buffer.alloc(0));
+    if (info.subresource === 'portforward')
+      return proxyPortForward(ctx, info, req, socket, head, options.nodeProxy);
     await proxyExec(ctx, info, req, socket, head, options.nodeProxy);
   }
 

@@ -188,13 +188,13 @@ export function podDisplayStatus(obj: UntypedObject): string {
   return reason;
 }
 
-/** core/v1 Pod, with status, binding, log and exec subresources. */
+/** core/v1 Pod, with status, binding, log, exec and portforward subresources. */
 export const pods: ResourceDef = {
   ...identity(resources.pods),
   singular: 'pod',
   shortNames: ['po'],
   categories: ['all'],
-  subresources: ['status', 'binding', 'log', 'exec'],
+  subresources: ['status', 'binding', 'log', 'exec', 'portforward'],
   statusField: 'status',
   defaults(obj) {
     defaultPodSpec(ensureRecord(obj, 'spec'));
