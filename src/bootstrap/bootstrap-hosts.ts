@@ -45,6 +45,8 @@ const inventorySchema = z.strictObject({
     })
     .optional(),
   runtime: z.enum(['docker', 'process']).optional(),
+  /** `pinned` (default): tugboat uploads its pinned Node.js; `host`: the host's own, installed if missing. */
+  nodeRuntime: z.enum(['pinned', 'host']).optional(),
   hosts: z.array(hostSchema).min(1),
 });
 
@@ -95,6 +97,11 @@ export interface BootstrapHosts {
   readonly cluster: string;
   /** @default 'docker' */
   readonly runtime: 'docker' | 'process';
+  /**
+   * Which Node.js the services run with: tugboat's pinned runtime (uploaded) or the host's own
+   * (installed with its package manager where missing). @default 'pinned'
+   */
+  readonly nodeRuntime?: 'pinned' | 'host';
   /** SSH private key file; the ssh-agent is used when absent. */
   readonly privateKeyFile?: string;
   readonly jumpHost?: {
@@ -168,6 +175,7 @@ export function parseBootstrapHosts(text: string, file?: string): BootstrapHosts
   return {
     cluster: inv.cluster,
     runtime: inv.runtime ?? 'docker',
+    ...(inv.nodeRuntime ? { nodeRuntime: inv.nodeRuntime } : {}),
     ...(inv.ssh?.privateKeyFile ? { privateKeyFile: inv.ssh.privateKeyFile } : {}),
     ...(jump
       ? {

@@ -126,8 +126,11 @@ export interface BootstrapInventoryResult {
  * bootstrapped first and the Nodes are asked again before the workers.
  */
 export async function bootstrapInventory(
-  options: BootstrapInventoryOptions,
+  given: BootstrapInventoryOptions,
 ): Promise<BootstrapInventoryResult> {
+  // The inventory may choose the hosts' Node.js (`nodeRuntime: host`); an explicit option wins.
+  const nodeRuntime = given.nodeRuntime ?? given.inventory.nodeRuntime;
+  const options: BootstrapInventoryOptions = { ...given, ...(nodeRuntime ? { nodeRuntime } : {}) };
   const { inventory: inv } = options;
   const events = options.events ?? silentEvents;
   const layoutFor = options.layoutFor ?? (() => DEFAULT_HOST_LAYOUT);

@@ -167,6 +167,8 @@ describe('bootstrap installs node where it is missing (stand-in apt-get on real 
         'cluster: pfcli',
         `ssh: { user: ${sshd.username}, privateKeyFile: ${clientKey.privateKeyPath} }`,
         'runtime: process',
+        // The host's own node, so preflight installs it (and fails) before anything is written.
+        'nodeRuntime: host',
         'hosts:',
         `  - { name: solo, address: 127.0.0.3, port: ${sshd.port}, role: master, hostKey: "${sshd.hostKey.publicKey}" }`,
       ].join('\n'),
