@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from './shell.js';
 
@@ -27,7 +27,7 @@ export interface HostLayout {
   readonly dockerDataRoot: string;
   /** The host's Docker socket as the harness reaches it (the host itself uses /var/run/docker.sock). */
   readonly dockerSocket: string;
-  /** Commands of /usr/bin the host does not have (overlay mode): whited out of its /usr/bin. @default [] */
+  /** Commands the host does not have (overlay mode): whited out of its /usr/bin and /usr/local/bin. @default [] */
   readonly hiddenCommands?: readonly string[];
 }
 
@@ -42,8 +42,9 @@ export interface HostLayoutOptions {
   /** Prepare overlay copies instead of bind mounts (see {@link HostDirsMode}). @default 'bind' */
   readonly hostDirs?: HostDirsMode;
   /**
-   * Names in /usr/bin the host must not have, e.g. `node` and `nodejs` for a host with no Node.js
-   * installed: whiteouts in a copy-on-write overlay of /usr/bin (overlay mode only). @default []
+   * Names the host must not have on PATH, e.g. `node` and `nodejs` for a host with no Node.js
+   * installed: whiteouts in copy-on-write overlays of /usr/bin and /usr/local/bin (overlay mode
+   * only). @default []
    */
   readonly hiddenCommands?: readonly string[];
 }
@@ -57,6 +58,15 @@ export interface HostLayoutOptions {
  *   them, creates and removes them like a real machine, and nothing reaches the machine's own.
  */
 export type HostDirsMode = 'bind' | 'overlay';
+
+/**
+ * Where a hidden command is whited out: every directory of the machine's PATH that can hold it
+ * (CI's setup installs the pinned node as /usr/local/bin/node; Debian's is /usr/bin/node, and
+ * /bin is /usr/bin).
+ */
+export function commandDirs(): string[] {
+  return ['/usr/bin', '/usr/local/bin'].filter((d) => existsSync(d));
+}
 
 /** The machine directories a host in `overlay` mode sees through a copy-on-write overlay. */
 export const OVERLAY_PARENTS = ['/etc', '/opt', '/var/lib', '/var/log'] as const;
@@ -79,9 +89,11 @@ export function buildHostLayout(options: HostLayoutOptions): HostLayout {
     for (const d of TUGBOAT_HOST_DIRS)
       if (!d.startsWith('/run/')) run('mknod', [join(root, d), 'c', '0', '0']);
     if (options.hiddenCommands?.length) {
-      mkdirSync(join(root, '/usr/bin'), { recursive: true });
-      mkdirSync(join(dir, 'overlay-work', '/usr/bin'), { recursive: true });
-      for (const c of options.hiddenCommands) run('mknod', [join(root, '/usr/bin', c), 'c', '0', '0']);
+      for (const bin of commandDirs()) {
+        mkdirSync(join(root, bin), { recursive: true });
+        mkdirSync(join(dir, 'overlay-work', bin), { recursive: true });
+        for (const c of options.hiddenCommands) run('mknod', [join(root, bin, c), 'c', '0', '0']);
+      }
     }
   } else {
     if (options.hiddenCommands?.length) throw new Error('hiddenCommands needs hostDirs: overlay');
@@ -157,7 +169,7 @@ export function renderHostInit(
   hostDirs: HostDirsMode = 'bind',
 ): string {
   if (hostDirs === 'overlay') {
-    const parents = layout.hiddenCommands?.length ? [...OVERLAY_PARENTS, '/usr/bin'] : OVERLAY_PARENTS;
+    const parents = layout.hiddenCommands?.length ? [...OVERLAY_PARENTS, ...commandDirs()] : OVERLAY_PARENTS;
     const overlays = parents.map((p) => {
       const opts = `lowerdir=${p},upperdir=${join(layout.root, p)},workdir=${join(layout.dir, 'overlay-work', p)}`;
       return `mount -t overlay tugboat-host -o ${shq(opts)} ${p}`;
