@@ -16,6 +16,8 @@ export interface ClusterSettings {
   readonly eipGroups: readonly string[];
   /** The pod range and each node's block prefix (`network.podCidr`, `nodePodCidrPrefix`); absent in older stacks. */
   readonly podNetwork?: PodNetworkSettings;
+  /** The master runs the node agent too (`master.schedulable`); absent in older stacks (then: only without workers). */
+  readonly masterSchedulable?: boolean;
 }
 
 /** What bootstrap passes to the control plane (node IPAM) and the agents (pod network). */
@@ -37,6 +39,7 @@ export function buildClusterSettings(spec: ClusterSpec): ClusterSettings {
       ...spec.workerGroups.filter((g) => g.eip).map((g) => g.name),
     ],
     podNetwork: { podCidr: spec.network.podCidr, nodePodCidrPrefix: spec.network.nodePodCidrPrefix },
+    masterSchedulable: spec.master.schedulable,
   };
 }
 
@@ -48,6 +51,7 @@ export function renderClusterSettings(settings: ClusterSettings): string {
     groupLabels: settings.groupLabels,
     eipGroups: settings.eipGroups,
     ...(settings.podNetwork ? { podNetwork: settings.podNetwork } : {}),
+    ...(settings.masterSchedulable !== undefined ? { masterSchedulable: settings.masterSchedulable } : {}),
   });
 }
 
@@ -84,5 +88,6 @@ export function parseClusterSettings(text: string | undefined): ClusterSettings 
     groupLabels: labels as Record<string, Record<string, string>>,
     eipGroups: r.eipGroups as string[],
     ...(podNetwork ? { podNetwork } : {}),
+    ...(typeof r.masterSchedulable === 'boolean' ? { masterSchedulable: r.masterSchedulable } : {}),
   };
 }
