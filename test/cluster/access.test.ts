@@ -17,7 +17,7 @@ describe('cluster settings (the BootstrapSettings stack output)', () => {
     expect(settings).toEqual({
       sshUser: 'ec2-user',
       sshAddress: 'private',
-      podNetwork: { podCidr: '10.244.0.0/16', nodePodCidrPrefix: 24 },
+      podNetwork: { podCidr: '10.244.0.0/16', nodePodCidrPrefix: 24, serviceCidr: '10.96.0.0/12' },
       groupLabels: { green: { tier: 'green' } },
       eipGroups: ['blue', 'green'],
       masterSchedulable: false,

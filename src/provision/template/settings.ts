@@ -24,6 +24,8 @@ export interface ClusterSettings {
 export interface PodNetworkSettings {
   readonly podCidr: string;
   readonly nodePodCidrPrefix: number;
+  /** Where Services get their cluster IPs (`network.serviceCidr`); absent in older stacks (the server's 10.96.0.0/12). */
+  readonly serviceCidr?: string;
 }
 
 /** The settings of a spec. Pure. */
@@ -38,7 +40,11 @@ export function buildClusterSettings(spec: ClusterSpec): ClusterSettings {
       ...(spec.master.eip ? ['master'] : []),
       ...spec.workerGroups.filter((g) => g.eip).map((g) => g.name),
     ],
-    podNetwork: { podCidr: spec.network.podCidr, nodePodCidrPrefix: spec.network.nodePodCidrPrefix },
+    podNetwork: {
+      podCidr: spec.network.podCidr,
+      nodePodCidrPrefix: spec.network.nodePodCidrPrefix,
+      serviceCidr: spec.network.serviceCidr,
+    },
     masterSchedulable: spec.master.schedulable,
   };
 }
@@ -80,7 +86,11 @@ export function parseClusterSettings(text: string | undefined): ClusterSettings 
   const net = r.podNetwork as Partial<PodNetworkSettings> | undefined;
   const podNetwork =
     net && typeof net.podCidr === 'string' && typeof net.nodePodCidrPrefix === 'number'
-      ? { podCidr: net.podCidr, nodePodCidrPrefix: net.nodePodCidrPrefix }
+      ? {
+          podCidr: net.podCidr,
+          nodePodCidrPrefix: net.nodePodCidrPrefix,
+          ...(typeof net.serviceCidr === 'string' ? { serviceCidr: net.serviceCidr } : {}),
+        }
       : undefined;
   return {
     sshUser: r.sshUser,
