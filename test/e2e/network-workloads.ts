@@ -1,0 +1,73 @@
+import { stringify } from 'yaml';
+
+/** The image every harness host has imported (no registry is reachable, hence imagePullPolicy Never). */
+const image = { image: 'local/busybox:latest', imagePullPolicy: 'Never' };
+
+/**
+ * What the network e2e applies: `web`, 4 busybox HTTP servers on 8080 answering with their pod name
+ * (ready while GET /ready answers, i.e. while /www/ready exists, so a test can take one out of
+ * rotation), a ClusterIP Service
+ * `web` (80 → 8080), a NodePort Service `web-np` and a headless Service `web-headless`; and a
+ * `client` pod on the green worker to run requests from.
+ */
+export function renderNetworkWorkloads(): string {
+  const web = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'web', namespace: 'default' },
+    spec: {
+      replicas: 4,
+      selector: { matchLabels: { app: 'web' } },
+      template: {
+        metadata: { labels: { app: 'web' } },
+        spec: {
+          terminationGracePeriodSeconds: 1,
+          containers: [
+            {
+              name: 'web',
+              ...image,
+              env: [{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
+              command: [
+                'sh',
+                '-c',
+                'mkdir -p /www && echo "$POD_NAME" > /www/index.html && touch /www/ready && exec httpd -f -p 8080 -h /www',
+              ],
+              ports: [{ name: 'http', containerPort: 8080 }],
+              readinessProbe: {
+                httpGet: { path: '/ready', port: 'http' },
+                periodSeconds: 1,
+                timeoutSeconds: 2,
+                failureThreshold: 1,
+              },
+            },
+          ],
+        },
+      },
+    },
+  };
+  const service = (name: string, spec: Record<string, unknown>) => ({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace: 'default' },
+    spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }], ...spec },
+  });
+  const client = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'client', namespace: 'default' },
+    spec: {
+      nodeSelector: { tier: 'green' },
+      terminationGracePeriodSeconds: 1,
+      containers: [{ name: 'client', ...image, command: ['sh', '-c', 'while true; do sleep 5; done'] }],
+    },
+  };
+  return [
+    web,
+    service('web', {}),
+    service('web-np', { type: 'NodePort' }),
+    service('web-headless', { clusterIP: 'None' }),
+    client,
+  ]
+    .map((o) => stringify(o))
+    .join('---\n');
+}
