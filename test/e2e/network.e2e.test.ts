@@ -1,12 +1,7 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { HostManager } from '../harness/hosts/host-manager.js';
-import { type Moto, startMoto } from '../harness/moto.js';
-import { runCli } from '../support/cli.js';
 import { describeTagged } from '../support/tagged-resources.js';
 import { waitFor } from '../support/wait.js';
+import { type CliCluster, startCliCluster } from './cli-cluster.js';
 import { reportFailure, tearDown } from './e2e-teardown.js';
 import { kubectlOk, nodeReadiness } from './kubectl.js';
 import { renderNetworkWorkloads } from './network-workloads.js';
@@ -18,10 +13,7 @@ import { renderNetworkWorkloads } from './network-workloads.js';
 // worker; an endpoint that goes unready leaves the rotation.
 const specFile = 'examples/e2e.yaml';
 const cluster = 'e2e';
-let moto: Moto;
-let manager: HostManager | undefined;
-let dir: string;
-let env: NodeJS.ProcessEnv;
+let h: CliCluster;
 let kubeconfig: string;
 let workers: { id: string; group: string; privateIp: string }[] = [];
 
@@ -29,12 +21,6 @@ interface WebPod {
   name: string;
   node: string;
   ip: string;
-}
-
-async function tugboat<T>(...argv: string[]): Promise<T> {
-  const res = await runCli(['-o', 'json', ...argv], { env, cwd: process.cwd() });
-  expect(res.code, `tugboat ${argv.join(' ')}:\n${res.stderr}\n${res.stdout}`).toBe(0);
-  return JSON.parse(res.stdout) as T;
 }
 
 /** Runs a shell line in the client pod; its stdout. */
@@ -90,26 +76,16 @@ async function webPods(): Promise<WebPod[]> {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'tugboat-e2e-net-'));
-  moto = await startMoto({ region: 'us-east-1' });
-  env = { ...process.env, ...moto.env, TUGBOAT_STATE_DIR: join(dir, 'state'), HOME: dir };
-  delete env.AWS_PROFILE;
-  delete env.KUBECONFIG;
-  manager = HostManager.start({
-    endpoint: moto.endpoint,
-    region: 'us-east-1',
-    cluster,
-    knownHostsFile: join(dir, 'state', cluster, 'known_hosts'),
-    log: (l) => process.stderr.write(`hosts: ${l}\n`),
-  });
+  h = await startCliCluster(cluster, 'net');
+  kubeconfig = h.kubeconfig;
 });
 
-afterEach((context) => reportFailure(context.task.result?.state, manager, kubeconfig));
+afterEach((context) => reportFailure(context.task.result?.state, h?.manager, kubeconfig));
 
-afterAll(() => tearDown(manager, moto, dir));
+afterAll(() => tearDown(h?.manager, h?.moto, h?.dir));
 
 it('tugboat create: two workers Ready; web (4 pods over both workers), its Services and a client pod up', async () => {
-  const created = await tugboat<{ hosts: { id: string; group: string; privateIp: string }[] }>(
+  const created = await h.tugboat<{ hosts: { id: string; group: string; privateIp: string }[] }>(
     'create',
     '-f',
     specFile,
@@ -117,7 +93,6 @@ it('tugboat create: two workers Ready; web (4 pods over both workers), its Servi
   );
   workers = created.hosts.filter((h) => h.group !== 'master');
   expect(workers).toHaveLength(2);
-  kubeconfig = join(dir, 'state', cluster, 'kubeconfig');
   const ready = await nodeReadiness(kubeconfig);
   for (const w of workers) expect(ready.get(w.id), w.id).toBe('True');
   await kubectlOk(kubeconfig, ['apply', '-f', '-'], renderNetworkWorkloads());
@@ -186,8 +161,8 @@ it('a pod whose readiness fails leaves the rotation', async () => {
 });
 
 it('tugboat delete --yes leaves nothing tagged', async () => {
-  const deleted = await tugboat<{ clean: boolean }>('delete', cluster, '--yes');
+  const deleted = await h.tugboat<{ clean: boolean }>('delete', cluster, '--yes');
   expect(deleted.clean).toBe(true);
-  expect(await describeTagged(moto.env, cluster)).toEqual([]);
-  await manager!.waitFor((h) => h.length === 0, 'no hosts after delete', 120_000);
+  expect(await describeTagged(h.moto.env, cluster)).toEqual([]);
+  await h.manager!.waitFor((hosts) => hosts.length === 0, 'no hosts after delete', 120_000);
 });

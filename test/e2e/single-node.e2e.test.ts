@@ -1,15 +1,12 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
-import { HostManager } from '../harness/hosts/host-manager.js';
 import { run } from '../harness/hosts/shell.js';
-import { type Moto, startMoto } from '../harness/moto.js';
-import { runCli } from '../support/cli.js';
 import { exampleText } from '../support/examples.js';
 import { describeTagged } from '../support/tagged-resources.js';
 import { waitFor } from '../support/wait.js';
+import { type CliCluster, startCliCluster } from './cli-cluster.js';
 import { reportFailure, tearDown } from './e2e-teardown.js';
 import { kubectlOk, listPods } from './kubectl.js';
 
@@ -18,10 +15,7 @@ import { kubectlOk, listPods } from './kubectl.js';
 // the harness turning the one instance into an SSH + Docker host; the master registers as a Node
 // without taints, a pod runs there, and `tugboat delete` proves nothing is left.
 const cluster = 'solo';
-let moto: Moto;
-let manager: HostManager | undefined;
-let dir: string;
-let env: NodeJS.ProcessEnv;
+let h: CliCluster;
 let kubeconfig: string;
 let masterId: string;
 
@@ -34,45 +28,28 @@ function writeSpec(): string {
   doc.setIn(['ssh', 'address'], 'private');
   doc.setIn(['master', 'ami'], 'ami-12c6146b');
   doc.setIn(['master', 'eip'], false);
-  const file = join(dir, 'single-node.yaml');
+  const file = join(h.dir, 'single-node.yaml');
   writeFileSync(file, doc.toString());
   return file;
 }
 
-async function tugboat<T>(...argv: string[]): Promise<T> {
-  const res = await runCli(['-o', 'json', ...argv], { env, cwd: process.cwd() });
-  expect(res.code, `tugboat ${argv.join(' ')}:\n${res.stderr}\n${res.stdout}`).toBe(0);
-  return JSON.parse(res.stdout) as T;
-}
-
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'tugboat-e2e-single-'));
-  moto = await startMoto({ region: 'us-east-1' });
-  env = { ...process.env, ...moto.env, TUGBOAT_STATE_DIR: join(dir, 'state'), HOME: dir };
-  delete env.AWS_PROFILE;
-  delete env.KUBECONFIG;
-  manager = HostManager.start({
-    endpoint: moto.endpoint,
-    region: 'us-east-1',
-    cluster,
-    knownHostsFile: join(dir, 'state', cluster, 'known_hosts'),
-    log: (l) => process.stderr.write(`hosts: ${l}\n`),
-  });
+  h = await startCliCluster(cluster, 'single');
+  kubeconfig = h.kubeconfig;
 });
 
-afterEach((context) => reportFailure(context.task.result?.state, manager, kubeconfig));
+afterEach((context) => reportFailure(context.task.result?.state, h?.manager, kubeconfig));
 
-afterAll(() => tearDown(manager, moto, dir));
+afterAll(() => tearDown(h?.manager, h?.moto, h?.dir));
 
 it('tugboat create of a spec without worker groups: one instance, the master, Ready as an untainted Node', async () => {
-  const created = await tugboat<{
+  const created = await h.tugboat<{
     bootstrapped: boolean;
     hosts: { id: string; group: string }[];
   }>('create', '-f', writeSpec(), '--yes');
   expect(created.bootstrapped).toBe(true);
   expect(created.hosts.map((h) => h.group)).toEqual(['master']);
   masterId = created.hosts[0]!.id;
-  kubeconfig = join(dir, 'state', cluster, 'kubeconfig');
   const nodes = JSON.parse(await kubectlOk(kubeconfig, ['get', 'nodes', '-o', 'json'])) as {
     items: {
       metadata: { name: string };
@@ -108,11 +85,11 @@ it('a pod is scheduled on the master and runs there', async () => {
 });
 
 it('tugboat delete --yes leaves nothing tagged and the harness removes the host', async () => {
-  const deleted = await tugboat<{ clean: boolean }>('delete', cluster, '--yes');
+  const deleted = await h.tugboat<{ clean: boolean }>('delete', cluster, '--yes');
   expect(deleted.clean).toBe(true);
-  expect(await describeTagged(moto.env, cluster)).toEqual([]);
-  await manager!.waitFor((h) => h.length === 0, 'no hosts after delete', 120_000);
-  await manager!.stop();
-  manager = undefined;
+  expect(await describeTagged(h.moto.env, cluster)).toEqual([]);
+  await h.manager!.waitFor((hosts) => hosts.length === 0, 'no hosts after delete', 120_000);
+  await h.manager!.stop();
+  h.manager = undefined;
   expect(run('ip', ['netns', 'list']).trim()).toBe('');
 });
