@@ -61,6 +61,27 @@ export const resources = {
     kind: 'ReplicaSet',
   },
   daemonSets: { group: 'apps', version: 'v1', resource: 'daemonsets', namespaced: true, kind: 'DaemonSet' },
+  statefulSets: {
+    group: 'apps',
+    version: 'v1',
+    resource: 'statefulsets',
+    namespaced: true,
+    kind: 'StatefulSet',
+  },
+  controllerRevisions: {
+    group: 'apps',
+    version: 'v1',
+    resource: 'controllerrevisions',
+    namespaced: true,
+    kind: 'ControllerRevision',
+  },
+  persistentVolumeClaims: {
+    group: '',
+    version: 'v1',
+    resource: 'persistentvolumeclaims',
+    namespaced: true,
+    kind: 'PersistentVolumeClaim',
+  },
   jobs: { group: 'batch', version: 'v1', resource: 'jobs', namespaced: true, kind: 'Job' },
   cronJobs: { group: 'batch', version: 'v1', resource: 'cronjobs', namespaced: true, kind: 'CronJob' },
   endpointSlices: {

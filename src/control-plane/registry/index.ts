@@ -14,6 +14,8 @@ import {
   selfsubjectrulesreviews,
   subjectaccessreviews,
 } from './rbac.js';
+import { controllerrevisions, statefulsets } from './statefulsets.js';
+import { persistentvolumeclaims } from './storage.js';
 import type { ResourceDef } from './types.js';
 import { daemonsets, deployments, replicasets } from './workloads.js';
 
@@ -28,9 +30,12 @@ export const allResources: readonly ResourceDef[] = [
   secrets,
   events,
   serviceaccounts,
+  persistentvolumeclaims,
   deployments,
   replicasets,
   daemonsets,
+  statefulsets,
+  controllerrevisions,
   jobs,
   cronjobs,
   leases,
