@@ -61,6 +61,13 @@ export const resources = {
     kind: 'ReplicaSet',
   },
   daemonSets: { group: 'apps', version: 'v1', resource: 'daemonsets', namespaced: true, kind: 'DaemonSet' },
+  replicationControllers: {
+    group: '',
+    version: 'v1',
+    resource: 'replicationcontrollers',
+    namespaced: true,
+    kind: 'ReplicationController',
+  },
   statefulSets: {
     group: 'apps',
     version: 'v1',

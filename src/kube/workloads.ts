@@ -174,3 +174,14 @@ export interface ControllerRevision extends KubeObject {
   data?: unknown;
   revision: number;
 }
+
+/** core/v1 ReplicationController: the original replica controller (selector is a plain label map). */
+export interface ReplicationController extends KubeObject {
+  spec: {
+    replicas?: number;
+    minReadySeconds?: number;
+    selector?: Record<string, string>;
+    template?: PodTemplateSpec;
+  };
+  status?: ReplicaSet['status'];
+}

@@ -248,6 +248,7 @@ function kindOf(resource: string): string {
     replicasets: 'ReplicaSet',
     daemonsets: 'DaemonSet',
     statefulsets: 'StatefulSet',
+    replicationcontrollers: 'ReplicationController',
     controllerrevisions: 'ControllerRevision',
     persistentvolumeclaims: 'PersistentVolumeClaim',
   };

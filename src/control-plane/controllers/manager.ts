@@ -11,6 +11,7 @@ import type {
   Node,
   Pod,
   ReplicaSet,
+  ReplicationController,
 } from '../../kube/index.js';
 import type { ControllerApi } from '../machinery/api.js';
 import { type Clock, parseTime, systemClock } from '../machinery/clock.js';
@@ -33,6 +34,7 @@ import {
   reconcileNodeLifecycle,
 } from './node-lifecycle.js';
 import { reconcileReplicaSet } from './replicaset-reconcile.js';
+import { reconcileReplicationController } from './replicationcontroller-reconcile.js';
 import { ControllerRunner, type ReconcileResult } from './runner.js';
 import { registerServiceControllers } from './service-controllers.js';
 import { registerStatefulSetController } from './statefulset-controller.js';
@@ -68,7 +70,7 @@ export interface ControllerManager {
 type Obj<T> = T & KubeObject;
 
 /**
- * Starts the ReplicaSet, Deployment, DaemonSet, StatefulSet, Job, Endpoints, node lifecycle and garbage
+ * Starts the ReplicaSet, ReplicationController, Deployment, DaemonSet, StatefulSet, Job, Endpoints, node lifecycle and garbage
  * collector controllers over already-started informers. Each is a work queue of object keys fed
  * by informer events; reconciles are the pure functions of this folder, applied through the API.
  */
@@ -98,6 +100,7 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
   // repeats only bump the Event's count. Whole-cluster loops (key "all") have no object.
   const objectsOf: Record<string, (typeof inf)['pods'] | undefined> = {
     replicaset: inf.replicasets,
+    replicationcontroller: inf.replicationcontrollers,
     deployment: inf.deployments,
     daemonset: inf.daemonsets,
     statefulset: inf.statefulsets,
@@ -133,6 +136,18 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
     ];
     await apply(reconcileReplicaSet(rs, pods, clock.now()));
     const min = rs.spec.minReadySeconds ?? 0;
+    return min > 0 ? { requeueAfterMs: min * 1000 + 100 } : undefined;
+  });
+
+  const rcController = make('replicationcontroller', async (key) => {
+    const rc = inf.replicationcontrollers.get(key) as Obj<ReplicationController> | undefined;
+    if (!rc) return undefined;
+    const pods = [
+      ...podsOf(rc.metadata.uid),
+      ...(inf.pods.byIndex(orphansByNamespace, rc.metadata.namespace ?? '') as Pod[]),
+    ];
+    await apply(reconcileReplicationController(rc, pods, clock.now()));
+    const min = rc.spec.minReadySeconds ?? 0;
     return min > 0 ? { requeueAfterMs: min * 1000 + 100 } : undefined;
   });
 
@@ -227,6 +242,7 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
     for (const resource of [
       'pods',
       'replicasets',
+      'replicationcontrollers',
       'deployments',
       'daemonsets',
       'statefulsets',
@@ -261,6 +277,7 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
     },
   });
   inf.replicasets.addHandlers(self(rsController));
+  inf.replicationcontrollers.addHandlers(self(rcController));
   inf.deployments.addHandlers(self(deployController));
   inf.daemonsets.addHandlers(self(dsController));
   inf.jobs.addHandlers(self(jobController));
@@ -279,11 +296,14 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
   const onPod = (pod: KubeObject, old?: KubeObject) => {
     for (const p of old ? [pod, old] : [pod]) {
       enqueueOwner(rsController, p, 'ReplicaSet');
+      enqueueOwner(rcController, p, 'ReplicationController');
       enqueueOwner(dsController, p, 'DaemonSet');
       enqueueOwner(jobController, p, 'Job');
       if (!controllerOf(p)) {
         for (const rs of inf.replicasets.byIndex(byNamespace, p.metadata.namespace ?? ''))
           rsController.enqueue(keyOf(rs));
+        for (const rc of inf.replicationcontrollers.byIndex(byNamespace, p.metadata.namespace ?? ''))
+          rcController.enqueue(keyOf(rc));
       }
     }
   };
@@ -331,6 +351,7 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
   for (const r of [
     'deployments',
     'replicasets',
+    'replicationcontrollers',
     'daemonsets',
     'statefulsets',
     'jobs',
@@ -342,6 +363,7 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
   for (const r of runners) r.start();
   for (const [informer, runner] of [
     [inf.replicasets, rsController],
+    [inf.replicationcontrollers, rcController],
     [inf.deployments, deployController],
     [inf.daemonsets, dsController],
     [inf.statefulsets, stsController],

@@ -21,6 +21,7 @@ const watched = [
   'deployments',
   'daemonsets',
   'statefulsets',
+  'replicationcontrollers',
   'controllerrevisions',
   'persistentvolumeclaims',
   'jobs',

@@ -14,6 +14,7 @@ export const resourceTypes = {
   replicasets: resources.replicaSets,
   daemonsets: resources.daemonSets,
   statefulsets: resources.statefulSets,
+  replicationcontrollers: resources.replicationControllers,
   controllerrevisions: resources.controllerRevisions,
   persistentvolumeclaims: resources.persistentVolumeClaims,
   jobs: resources.jobs,

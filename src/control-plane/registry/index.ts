@@ -14,6 +14,7 @@ import {
   selfsubjectrulesreviews,
   subjectaccessreviews,
 } from './rbac.js';
+import { replicationcontrollers } from './replication-controllers.js';
 import { controllerrevisions, statefulsets } from './statefulsets.js';
 import { persistentvolumeclaims } from './storage.js';
 import type { ResourceDef } from './types.js';
@@ -31,6 +32,7 @@ export const allResources: readonly ResourceDef[] = [
   events,
   serviceaccounts,
   persistentvolumeclaims,
+  replicationcontrollers,
   deployments,
   replicasets,
   daemonsets,

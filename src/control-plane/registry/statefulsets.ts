@@ -14,7 +14,7 @@ import {
   nonNegativeAt,
   required,
 } from './validation.js';
-import { defaultTemplate, selectorImmutable, wideCells, wideColumns } from './workloads.js';
+import { defaultTemplate, replicaScale, selectorImmutable, wideCells, wideColumns } from './workloads.js';
 
 /** apps/v1 defaults of a StatefulSet (SetDefaults_StatefulSet, with the GA claim retention policy). */
 function defaultStatefulSet(obj: UntypedObject): void {
@@ -49,7 +49,7 @@ export const statefulsets: ResourceDef = {
   categories: ['all'],
   subresources: ['status', 'scale'],
   statusField: 'status',
-  scale: { specReplicas: 'replicas', statusReplicas: 'replicas' },
+  scale: replicaScale,
   defaults: defaultStatefulSet,
   validate: checkStatefulSet,
   validateUpdate: (obj, old) => [...selectorImmutable(obj, old), ...checkStatefulSetUpdate(obj, old)],
