@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { resourceTypes } from '../../../src/control-plane/machinery/resources.js';
-import type { ControllerRevision, DaemonSet, KubeObject, Pod, StatefulSet } from '../../../src/kube/index.js';
+import type {
+  ControllerRevision,
+  DaemonSet,
+  Endpoints,
+  KubeObject,
+  Pod,
+  StatefulSet,
+} from '../../../src/kube/index.js';
 import { isReadyPod, useControlCluster } from '../../support/control-cluster.js';
 import { waitFor } from '../../support/sim-nodes.js';
 
@@ -122,6 +129,19 @@ describe('StatefulSets against the real API server', () => {
     });
     expect(after.spec.hostname).toBe('same-1');
     expect((await live('same-')).map((p) => p.metadata.name).sort()).toEqual(['same-0', 'same-1', 'same-2']);
+    // The governing headless Service names each pod (what cluster DNS serves as same-1.same.default.svc).
+    await f.c.api.create(resourceTypes.services, {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'same', namespace: 'default' },
+      spec: { clusterIP: 'None', selector: { app: 'same' }, ports: [{ name: 'http', port: 80 }] },
+    } as KubeObject);
+    const hostnames = await waitFor('endpoints with hostnames', async () => {
+      const ep = await f.c.api.get<Endpoints>(resourceTypes.endpoints, 'default', 'same');
+      const names = (ep?.subsets ?? []).flatMap((s) => (s.addresses ?? []).map((a) => a.hostname));
+      return names.length === 3 ? names.sort() : undefined;
+    });
+    expect(hostnames).toEqual(['same-0', 'same-1', 'same-2']);
   });
 
   it('rolls out behind a partition, reports rollout status, keeps history and undoes', async () => {
