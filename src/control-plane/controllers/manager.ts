@@ -11,7 +11,6 @@ import type {
   Node,
   Pod,
   ReplicaSet,
-  ReplicationController,
 } from '../../kube/index.js';
 import type { ControllerApi } from '../machinery/api.js';
 import { type Clock, parseTime, systemClock } from '../machinery/clock.js';
@@ -34,7 +33,7 @@ import {
   reconcileNodeLifecycle,
 } from './node-lifecycle.js';
 import { reconcileReplicaSet } from './replicaset-reconcile.js';
-import { reconcileReplicationController } from './replicationcontroller-reconcile.js';
+import { registerReplicationController } from './replicationcontroller-controller.js';
 import { ControllerRunner, type ReconcileResult } from './runner.js';
 import { registerServiceControllers } from './service-controllers.js';
 import { registerStatefulSetController } from './statefulset-controller.js';
@@ -139,18 +138,6 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
     return min > 0 ? { requeueAfterMs: min * 1000 + 100 } : undefined;
   });
 
-  const rcController = make('replicationcontroller', async (key) => {
-    const rc = inf.replicationcontrollers.get(key) as Obj<ReplicationController> | undefined;
-    if (!rc) return undefined;
-    const pods = [
-      ...podsOf(rc.metadata.uid),
-      ...(inf.pods.byIndex(orphansByNamespace, rc.metadata.namespace ?? '') as Pod[]),
-    ];
-    await apply(reconcileReplicationController(rc, pods, clock.now()));
-    const min = rc.spec.minReadySeconds ?? 0;
-    return min > 0 ? { requeueAfterMs: min * 1000 + 100 } : undefined;
-  });
-
   const deployController = make('deployment', async (key) => {
     const d = inf.deployments.get(key) as Obj<Deployment> | undefined;
     if (!d) return undefined;
@@ -209,6 +196,13 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
 
   const services = registerServiceControllers({ informers: inf, make, apply, applyEach });
   const stsController = registerStatefulSetController({ informers: inf, make, apply, clock });
+  const rcController = registerReplicationController({
+    informers: inf,
+    make,
+    apply,
+    clock,
+    gcSoon: () => gcSoon(),
+  });
 
   const health: NodeHealth = new Map();
   const nodeController = make('node-lifecycle', async () => {
@@ -277,7 +271,6 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
     },
   });
   inf.replicasets.addHandlers(self(rsController));
-  inf.replicationcontrollers.addHandlers(self(rcController));
   inf.deployments.addHandlers(self(deployController));
   inf.daemonsets.addHandlers(self(dsController));
   inf.jobs.addHandlers(self(jobController));
@@ -296,14 +289,11 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
   const onPod = (pod: KubeObject, old?: KubeObject) => {
     for (const p of old ? [pod, old] : [pod]) {
       enqueueOwner(rsController, p, 'ReplicaSet');
-      enqueueOwner(rcController, p, 'ReplicationController');
       enqueueOwner(dsController, p, 'DaemonSet');
       enqueueOwner(jobController, p, 'Job');
       if (!controllerOf(p)) {
         for (const rs of inf.replicasets.byIndex(byNamespace, p.metadata.namespace ?? ''))
           rsController.enqueue(keyOf(rs));
-        for (const rc of inf.replicationcontrollers.byIndex(byNamespace, p.metadata.namespace ?? ''))
-          rcController.enqueue(keyOf(rc));
       }
     }
   };
@@ -363,10 +353,10 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
   for (const r of runners) r.start();
   for (const [informer, runner] of [
     [inf.replicasets, rsController],
-    [inf.replicationcontrollers, rcController],
     [inf.deployments, deployController],
     [inf.daemonsets, dsController],
     [inf.statefulsets, stsController],
+    [inf.replicationcontrollers, rcController],
     [inf.jobs, jobController],
     [inf.cronjobs, cronJobController],
   ] as const) {
