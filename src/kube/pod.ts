@@ -79,6 +79,7 @@ export interface Volume {
   hostPath?: { path: string; type?: string };
   configMap?: { name: string; items?: KeyToPath[]; defaultMode?: number; optional?: boolean };
   secret?: { secretName: string; items?: KeyToPath[]; defaultMode?: number; optional?: boolean };
+  persistentVolumeClaim?: { claimName: string; readOnly?: boolean };
 }
 
 export interface Toleration {

@@ -49,8 +49,10 @@ export interface DaemonSet extends KubeObject {
       rollingUpdate?: { maxUnavailable?: number | string };
     };
     minReadySeconds?: number;
+    revisionHistoryLimit?: number;
   };
   status?: {
+    collisionCount?: number;
     currentNumberScheduled?: number;
     numberMisscheduled?: number;
     desiredNumberScheduled?: number;
@@ -123,4 +125,63 @@ export interface CronJob extends KubeObject {
     lastScheduleTime?: string;
     lastSuccessfulTime?: string;
   };
+}
+
+/** A StatefulSet's claim for each ordinal (`<claim>-<set>-<ordinal>`), a PersistentVolumeClaim template. */
+export interface PersistentVolumeClaimTemplate {
+  apiVersion?: string;
+  kind?: string;
+  metadata: { name?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec: Record<string, unknown>;
+  status?: Record<string, unknown>;
+}
+
+export interface StatefulSet extends KubeObject {
+  spec: {
+    replicas?: number;
+    selector: LabelSelector;
+    template: PodTemplateSpec;
+    serviceName?: string;
+    podManagementPolicy?: 'OrderedReady' | 'Parallel';
+    updateStrategy?: {
+      type?: 'RollingUpdate' | 'OnDelete';
+      rollingUpdate?: { partition?: number; maxUnavailable?: number | string };
+    };
+    volumeClaimTemplates?: PersistentVolumeClaimTemplate[];
+    persistentVolumeClaimRetentionPolicy?: {
+      whenDeleted?: 'Retain' | 'Delete';
+      whenScaled?: 'Retain' | 'Delete';
+    };
+    revisionHistoryLimit?: number;
+    minReadySeconds?: number;
+    ordinals?: { start?: number };
+  };
+  status?: {
+    observedGeneration?: number;
+    replicas?: number;
+    readyReplicas?: number;
+    currentReplicas?: number;
+    updatedReplicas?: number;
+    availableReplicas?: number;
+    currentRevision?: string;
+    updateRevision?: string;
+    collisionCount?: number;
+  };
+}
+
+/** apps/v1 ControllerRevision: one immutable snapshot of a StatefulSet's or DaemonSet's template. */
+export interface ControllerRevision extends KubeObject {
+  data?: unknown;
+  revision: number;
+}
+
+/** core/v1 ReplicationController: the original replica controller (selector is a plain label map). */
+export interface ReplicationController extends KubeObject {
+  spec: {
+    replicas?: number;
+    minReadySeconds?: number;
+    selector?: Record<string, string>;
+    template?: PodTemplateSpec;
+  };
+  status?: ReplicaSet['status'];
 }

@@ -247,6 +247,10 @@ function kindOf(resource: string): string {
     endpoints: 'Endpoints',
     replicasets: 'ReplicaSet',
     daemonsets: 'DaemonSet',
+    statefulsets: 'StatefulSet',
+    replicationcontrollers: 'ReplicationController',
+    controllerrevisions: 'ControllerRevision',
+    persistentvolumeclaims: 'PersistentVolumeClaim',
   };
   const s = special[resource] ?? resource.replace(/s$/, '');
   return s.charAt(0).toUpperCase() + s.slice(1);

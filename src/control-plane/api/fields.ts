@@ -30,6 +30,7 @@ const TOP_LEVEL: Record<string, readonly string[]> = {
     'reportingInstance',
   ],
   Lease: ['spec'],
+  ControllerRevision: ['data', 'revision'],
   EndpointSlice: ['addressType', 'endpoints', 'ports'],
   Role: ['rules'],
   ClusterRole: ['rules', 'aggregationRule'],

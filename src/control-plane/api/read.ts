@@ -131,11 +131,14 @@ export function listObject(def: ResourceDef, result: ListResult): Record<string,
   };
 }
 
-/** The autoscaling/v1 Scale view of a deployment or replica set. */
+/** The autoscaling/v1 Scale view of a deployment, replica set, stateful set or replication controller. */
 export function scaleOf(obj: UntypedObject): Record<string, unknown> {
   const spec = (obj.spec ?? {}) as Record<string, unknown>;
   const status = (obj.status ?? {}) as Record<string, unknown>;
   const selector = spec.selector as { matchLabels?: Record<string, string> } | undefined;
+  // A ReplicationController's selector is a plain label map, not a LabelSelector.
+  const labels =
+    obj.kind === 'ReplicationController' ? (spec.selector as Record<string, string>) : selector?.matchLabels;
   const meta = obj.metadata ?? {};
   return {
     kind: 'Scale',
@@ -150,7 +153,7 @@ export function scaleOf(obj: UntypedObject): Record<string, unknown> {
     spec: { replicas: spec.replicas ?? 0 },
     status: {
       replicas: status.replicas ?? 0,
-      selector: Object.entries(selector?.matchLabels ?? {})
+      selector: Object.entries(labels ?? {})
         .map(([k, v]) => `${k}=${v}`)
         .join(','),
     },

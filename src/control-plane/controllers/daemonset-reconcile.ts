@@ -1,14 +1,14 @@
-import type { DaemonSet, Node, Pod, Toleration } from '../../kube/index.js';
+import type { ControllerRevision, DaemonSet, Node, Pod, Toleration } from '../../kube/index.js';
 import { controllerOf, isPodActive, isPodAvailable, isPodReady } from '../machinery/objects.js';
 import { resourceTypes } from '../machinery/resources.js';
 import { filterNodeAffinity, filterTaints } from '../scheduler/filters.js';
 import { notReadyTaintKey, unreachableTaintKey, unschedulableTaintKey } from '../scheduler/taints.js';
 import { type Action, deleteAction, eventAction, statusUpdate } from './actions.js';
-import { podFromTemplate, templateHash } from './pod-template.js';
+import { pruneRevisions, revisionHashLabel, syncRevisions } from './controller-revisions.js';
+import { podFromTemplate } from './pod-template.js';
 import { resolveIntOrPercent } from './rolling-update.js';
 
-/** Label with the hash of the DaemonSet template a pod was made from. */
-export const revisionHashLabel = 'controller-revision-hash';
+export { revisionHashLabel };
 
 /**
  * Tolerations every daemon pod gets, as kube's DaemonSet controller adds them: daemons stay on
@@ -36,18 +36,28 @@ export function shouldRunOn(ds: DaemonSet, node: Node): boolean {
 }
 
 /**
- * One DaemonSet reconcile: exactly one pod per eligible node, none elsewhere, failed pods
- * replaced, and a RollingUpdate that replaces outdated pods at most `maxUnavailable` at a time.
+ * One DaemonSet reconcile: a ControllerRevision per template (for `kubectl rollout history|undo`),
+ * exactly one pod per eligible node, none elsewhere, failed pods replaced, and a RollingUpdate
+ * that replaces outdated pods at most `maxUnavailable` at a time.
  */
 export function reconcileDaemonSet(
   ds: DaemonSet,
   nodes: readonly Node[],
   pods: readonly Pod[],
   now: number,
+  revisions: readonly ControllerRevision[] = [],
 ): Action[] {
   if (ds.metadata.deletionTimestamp) return [];
-  const actions: Action[] = [];
-  const hash = templateHash(ds.spec.template);
+  const sync = syncRevisions({
+    owner: ds,
+    ownerType: resourceTypes.daemonsets,
+    template: ds.spec.template,
+    revisions: revisions.filter((r) => controllerOf(r)?.uid === ds.metadata.uid),
+    collisionCount: ds.status?.collisionCount ?? 0,
+    labelValue: 'hash',
+  });
+  const actions: Action[] = [...sync.actions];
+  const hash = sync.hash;
   const minReady = ds.spec.minReadySeconds ?? 0;
   const mine = pods.filter((p) => controllerOf(p)?.uid === ds.metadata.uid && !p.metadata.deletionTimestamp);
   const byNode = new Map<string, Pod[]>();
@@ -114,7 +124,10 @@ export function reconcileDaemonSet(
     numberAvailable: current.filter((p) => isPodAvailable(p, minReady, now)).length,
     numberUnavailable: desired - current.filter((p) => isPodAvailable(p, minReady, now)).length,
     observedGeneration: ds.metadata.generation ?? 0,
+    ...(sync.collisionCount > 0 ? { collisionCount: sync.collisionCount } : {}),
   };
+  const inUse = new Set([hash, ...mine.map((p) => p.metadata.labels?.[revisionHashLabel] ?? '')]);
+  actions.push(...pruneRevisions(sync.revisions, inUse, ds.spec.revisionHistoryLimit ?? 10));
   actions.push(...statusUpdate('daemonsets', ds, status));
   return actions;
 }

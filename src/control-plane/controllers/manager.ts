@@ -1,6 +1,7 @@
 import type { EventSink } from '../../events.js';
 import { silentEvents } from '../../events.js';
 import type {
+  ControllerRevision,
   CronJob,
   DaemonSet,
   Deployment,
@@ -32,8 +33,10 @@ import {
   reconcileNodeLifecycle,
 } from './node-lifecycle.js';
 import { reconcileReplicaSet } from './replicaset-reconcile.js';
+import { registerReplicationController } from './replicationcontroller-controller.js';
 import { ControllerRunner, type ReconcileResult } from './runner.js';
 import { registerServiceControllers } from './service-controllers.js';
+import { registerStatefulSetController } from './statefulset-controller.js';
 import { finishedAt, reconcileTtlAfterFinished } from './ttl-after-finished.js';
 import { hasLeaseShape, hasNodeShape, hasOwnershipShape, hasPodShape } from './well-formed.js';
 
@@ -66,7 +69,7 @@ export interface ControllerManager {
 type Obj<T> = T & KubeObject;
 
 /**
- * Starts the ReplicaSet, Deployment, DaemonSet, Job, Endpoints, node lifecycle and garbage
+ * Starts the ReplicaSet, ReplicationController, Deployment, DaemonSet, StatefulSet, Job, Endpoints, node lifecycle and garbage
  * collector controllers over already-started informers. Each is a work queue of object keys fed
  * by informer events; reconciles are the pure functions of this folder, applied through the API.
  */
@@ -96,8 +99,10 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
   // repeats only bump the Event's count. Whole-cluster loops (key "all") have no object.
   const objectsOf: Record<string, (typeof inf)['pods'] | undefined> = {
     replicaset: inf.replicasets,
+    replicationcontroller: inf.replicationcontrollers,
     deployment: inf.deployments,
     daemonset: inf.daemonsets,
+    statefulset: inf.statefulsets,
     job: inf.jobs,
     cronjob: inf.cronjobs,
     endpoints: inf.services,
@@ -153,7 +158,8 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
     const ds = inf.daemonsets.get(key) as Obj<DaemonSet> | undefined;
     if (!ds) return undefined;
     const nodes = inf.nodes.list().filter(hasNodeShape) as Node[];
-    await apply(reconcileDaemonSet(ds, nodes, podsOf(ds.metadata.uid), clock.now()));
+    const revisions = inf.controllerrevisions.byIndex(byOwner, ds.metadata.uid ?? '') as ControllerRevision[];
+    await apply(reconcileDaemonSet(ds, nodes, podsOf(ds.metadata.uid), clock.now(), revisions));
     return undefined;
   });
 
@@ -189,6 +195,14 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
   );
 
   const services = registerServiceControllers({ informers: inf, make, apply, applyEach });
+  const stsController = registerStatefulSetController({ informers: inf, make, apply, clock });
+  const rcController = registerReplicationController({
+    informers: inf,
+    make,
+    apply,
+    clock,
+    gcSoon: () => gcSoon(),
+  });
 
   const health: NodeHealth = new Map();
   const nodeController = make('node-lifecycle', async () => {
@@ -222,8 +236,12 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
     for (const resource of [
       'pods',
       'replicasets',
+      'replicationcontrollers',
       'deployments',
       'daemonsets',
+      'statefulsets',
+      'controllerrevisions',
+      'persistentvolumeclaims',
       'jobs',
       'cronjobs',
     ] as const) {
@@ -257,6 +275,11 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
   inf.daemonsets.addHandlers(self(dsController));
   inf.jobs.addHandlers(self(jobController));
   inf.cronjobs.addHandlers(self(cronJobController));
+  inf.controllerrevisions.addHandlers({
+    onAdd: (r) => enqueueOwner(dsController, r, 'DaemonSet'),
+    onUpdate: (r) => enqueueOwner(dsController, r, 'DaemonSet'),
+    onDelete: (r) => enqueueOwner(dsController, r, 'DaemonSet'),
+  });
   inf.jobs.addHandlers({
     onAdd: (j) => enqueueOwner(cronJobController, j, 'CronJob'),
     onUpdate: (j) => enqueueOwner(cronJobController, j, 'CronJob'),
@@ -313,8 +336,18 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
         allDaemonSets();
     },
   });
+  inf.statefulsets.addHandlers({ onDelete: gcSoon });
   const anyUpdate = { onUpdate: (o: KubeObject) => (o.metadata.deletionTimestamp ? gcSoon() : undefined) };
-  for (const r of ['deployments', 'replicasets', 'daemonsets', 'jobs', 'cronjobs', 'pods'] as const)
+  for (const r of [
+    'deployments',
+    'replicasets',
+    'replicationcontrollers',
+    'daemonsets',
+    'statefulsets',
+    'jobs',
+    'cronjobs',
+    'pods',
+  ] as const)
     inf[r].addHandlers(anyUpdate);
 
   for (const r of runners) r.start();
@@ -322,6 +355,8 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
     [inf.replicasets, rsController],
     [inf.deployments, deployController],
     [inf.daemonsets, dsController],
+    [inf.statefulsets, stsController],
+    [inf.replicationcontrollers, rcController],
     [inf.jobs, jobController],
     [inf.cronjobs, cronJobController],
   ] as const) {

@@ -10,9 +10,11 @@ import {
   isPodReady,
   isTerminating,
 } from '../machinery/objects.js';
-import { resourceTypes } from '../machinery/resources.js';
+import { apiVersionOf, type ResourceType, resourceOfKind, resourceTypes } from '../machinery/resources.js';
 import { type Action, deleteAction, eventAction, statusUpdate } from './actions.js';
 import { podFromTemplate } from './pod-template.js';
+
+const resourceOf = (t: ResourceType) => resourceOfKind(t.kind) ?? 'replicasets';
 
 /** Most pods one reconcile creates or deletes, as kube-controller-manager's burstReplicas. */
 export const burstReplicas = 500;
@@ -79,11 +81,18 @@ export function claimPods(
 
 /**
  * One ReplicaSet reconcile: claim pods, create or delete pods to match `spec.replicas`, and
- * compute status. Pure: returns the actions to apply.
+ * compute status. Pure: returns the actions to apply. `ownerType` is ReplicationController when
+ * reconciling one of those (given here with its selector map as `matchLabels`).
  */
-export function reconcileReplicaSet(rs: ReplicaSet, pods: readonly Pod[], now: number): Action[] {
+export function reconcileReplicaSet(
+  rs: ReplicaSet,
+  pods: readonly Pod[],
+  now: number,
+  ownerType: ResourceType = resourceTypes.replicasets,
+): Action[] {
   if (isTerminating(rs)) return [];
-  const { owned, actions } = claimPods(rs, pods, 'ReplicaSet', 'apps/v1');
+  const noun = ownerType.kind === 'ReplicaSet' ? 'replica set' : 'replication controller';
+  const { owned, actions } = claimPods(rs, pods, ownerType.kind, apiVersionOf(ownerType));
   const active = owned.filter(isPodActive);
   const want = rs.spec.replicas ?? 1;
   const diff = active.length - want;
@@ -93,16 +102,11 @@ export function reconcileReplicaSet(rs: ReplicaSet, pods: readonly Pod[], now: n
       actions.push({
         verb: 'create',
         resource: 'pods',
-        object: podFromTemplate(rs.spec.template, rs, resourceTypes.replicasets),
+        object: podFromTemplate(rs.spec.template, rs, ownerType),
       });
     }
     actions.push(
-      eventAction(
-        rs,
-        'Normal',
-        'SuccessfulCreate',
-        `Created ${n} pod(s) for replica set ${rs.metadata.name}`,
-      ),
+      eventAction(rs, 'Normal', 'SuccessfulCreate', `Created ${n} pod(s) for ${noun} ${rs.metadata.name}`),
     );
   } else if (diff > 0) {
     const victims = [...active].sort(compareForDeletion).slice(0, Math.min(diff, burstReplicas));
@@ -112,7 +116,7 @@ export function reconcileReplicaSet(rs: ReplicaSet, pods: readonly Pod[], now: n
         rs,
         'Normal',
         'SuccessfulDelete',
-        `Deleted ${victims.length} pod(s) of replica set ${rs.metadata.name}`,
+        `Deleted ${victims.length} pod(s) of ${noun} ${rs.metadata.name}`,
       ),
     );
   }
@@ -126,6 +130,6 @@ export function reconcileReplicaSet(rs: ReplicaSet, pods: readonly Pod[], now: n
     availableReplicas: active.filter((p) => isPodAvailable(p, minReady, now)).length,
     observedGeneration: rs.metadata.generation ?? 0,
   };
-  actions.push(...statusUpdate('replicasets', rs, status));
+  actions.push(...statusUpdate(resourceOf(ownerType), rs, status));
   return actions;
 }

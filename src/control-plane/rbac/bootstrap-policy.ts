@@ -161,7 +161,18 @@ const PUBLIC_INFO_URLS = ['/healthz', '/livez', '/readyz', '/version', '/version
  */
 const controllerManagerRules: PolicyRule[] = [
   rule([''], ['pods', 'pods/status', 'nodes', 'nodes/status', 'services', 'services/status'], ALL),
-  rule([''], ['endpoints', 'events', 'namespaces'], ALL),
+  rule(
+    [''],
+    [
+      'endpoints',
+      'events',
+      'namespaces',
+      'persistentvolumeclaims',
+      'replicationcontrollers',
+      'replicationcontrollers/status',
+    ],
+    ALL,
+  ),
   rule([''], ['pods/binding'], ['create']),
   rule(
     ['apps'],
@@ -172,6 +183,9 @@ const controllerManagerRules: PolicyRule[] = [
       'replicasets/status',
       'daemonsets',
       'daemonsets/status',
+      'statefulsets',
+      'statefulsets/status',
+      'controllerrevisions',
     ],
     ALL,
   ),

@@ -14,6 +14,9 @@ import {
   selfsubjectrulesreviews,
   subjectaccessreviews,
 } from './rbac.js';
+import { replicationcontrollers } from './replication-controllers.js';
+import { controllerrevisions, statefulsets } from './statefulsets.js';
+import { persistentvolumeclaims } from './storage.js';
 import type { ResourceDef } from './types.js';
 import { daemonsets, deployments, replicasets } from './workloads.js';
 
@@ -28,9 +31,13 @@ export const allResources: readonly ResourceDef[] = [
   secrets,
   events,
   serviceaccounts,
+  persistentvolumeclaims,
+  replicationcontrollers,
   deployments,
   replicasets,
   daemonsets,
+  statefulsets,
+  controllerrevisions,
   jobs,
   cronjobs,
   leases,

@@ -77,7 +77,29 @@ export function selectorImmutable(obj: UntypedObject, old: UntypedObject): Statu
       ];
 }
 
-const replicaScale = { specReplicas: 'replicas', statusReplicas: 'replicas' } as const;
+/** Columns of ReplicaSets and ReplicationControllers: DESIRED CURRENT READY. */
+export const replicaColumns: TableColumn[] = [
+  nameColumn,
+  column('Desired', 'Number of desired pods.', 0, 'integer'),
+  column('Current', 'Number of actual running pods.', 0, 'integer'),
+  column('Ready', 'Number of ready pods.', 0, 'integer'),
+  ageColumn,
+  ...wideColumns,
+];
+
+/** Cells for {@link replicaColumns}. */
+export function replicaCells(obj: UntypedObject, now: Date): unknown[] {
+  return [
+    nameOf(obj),
+    num(obj, ['spec', 'replicas']),
+    num(obj, ['status', 'replicas']),
+    num(obj, ['status', 'readyReplicas']),
+    ageOf(obj, now),
+    ...wideCells(obj),
+  ];
+}
+
+export const replicaScale = { specReplicas: 'replicas', statusReplicas: 'replicas' } as const;
 
 /** apps/v1 Deployment with status and scale subresources. */
 export const deployments: ResourceDef = {
@@ -147,22 +169,8 @@ export const replicasets: ResourceDef = {
   },
   validate: validateWorkload,
   validateUpdate: selectorImmutable,
-  columns: [
-    nameColumn,
-    column('Desired', 'Number of desired pods.', 0, 'integer'),
-    column('Current', 'Number of actual running pods.', 0, 'integer'),
-    column('Ready', 'Number of ready pods.', 0, 'integer'),
-    ageColumn,
-    ...wideColumns,
-  ],
-  cells: (obj, now) => [
-    nameOf(obj),
-    num(obj, ['spec', 'replicas']),
-    num(obj, ['status', 'replicas']),
-    num(obj, ['status', 'readyReplicas']),
-    ageOf(obj, now),
-    ...wideCells(obj),
-  ],
+  columns: replicaColumns,
+  cells: replicaCells,
 };
 
 /** apps/v1 DaemonSet with a status subresource. */

@@ -59,4 +59,40 @@ describe('control plane with its controllers', () => {
     const lease = await json('/apis/coordination.k8s.io/v1/namespaces/kube-system/leases');
     expect((lease.body.items as unknown[]).length).toBeGreaterThan(0);
   });
+
+  it('runs the StatefulSet controller with the rights it needs (claims, revisions, pods)', async () => {
+    const sts = {
+      metadata: { name: 'wired-sts' },
+      spec: {
+        serviceName: 'wired-sts',
+        selector: { matchLabels: { app: 'wired-sts' } },
+        template: {
+          metadata: { labels: { app: 'wired-sts' } },
+          spec: { containers: [{ name: 'c', image: 'busybox' }] },
+        },
+        volumeClaimTemplates: [
+          {
+            metadata: { name: 'data' },
+            spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+          },
+        ],
+      },
+    };
+    const created = await json('/apis/apps/v1/namespaces/default/statefulsets', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(sts),
+    });
+    expect(created.status).toBe(201);
+    let pod = 0;
+    for (let i = 0; i < 300 && pod !== 200; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      pod = (await fetch(`${cp.url}/api/v1/namespaces/default/pods/wired-sts-0`)).status;
+    }
+    expect(pod).toBe(200);
+    const claim = await json('/api/v1/namespaces/default/persistentvolumeclaims/data-wired-sts-0');
+    expect(claim.status).toBe(200);
+    const revisions = await json('/apis/apps/v1/namespaces/default/controllerrevisions');
+    expect((revisions.body.items as unknown[]).length).toBe(1);
+  });
 });

@@ -35,6 +35,8 @@ export { checkQuantity, checkResources, isQuantity, quantityPattern } from './qu
 export { checkAffinity, checkTolerations } from './scheduling.js';
 export { checkLabelSelector } from './selectors.js';
 export { checkService, defaultServicePolicies, dropStaleTrafficPolicy } from './service.js';
+export { checkStatefulSet, checkStatefulSetUpdate } from './statefulset.js';
+export { accessModes, checkClaimSpec } from './storage.js';
 export { checkDaemonSetStrategy, checkDeploymentStrategy } from './strategy.js';
 export { checkVolumes } from './volumes.js';
 export { checkNonNegativeInt, checkSelectorMatches } from './workload.js';

@@ -13,7 +13,7 @@ const PERCENT_MSG =
   "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')";
 
 /** `%#v` of an intstr.IntOrString built from a JSON int or string. */
-function intOrString(v: unknown): GoValue {
+export function intOrString(v: unknown): GoValue {
   if (typeof v === 'string')
     return new GoValue(`intstr.IntOrString{Type:1, IntVal:0, StrVal:${JSON.stringify(v)}}`);
   const n = typeof v === 'number' ? v : 0;
@@ -21,14 +21,14 @@ function intOrString(v: unknown): GoValue {
 }
 
 /** `getIntOrPercentValue`: the integer, or the percentage's number. */
-function amount(v: unknown): number {
+export function amount(v: unknown): number {
   if (typeof v === 'number') return v;
   if (typeof v === 'string' && PERCENT.test(v)) return Number(v.slice(0, -1));
   return 0;
 }
 
-/** `ValidatePositiveIntOrPercent`; returns false when the value is not usable. */
-function checkIntOrPercent(v: unknown, field: string, causes: StatusCause[]): void {
+/** `ValidatePositiveIntOrPercent`. */
+export function checkIntOrPercent(v: unknown, field: string, causes: StatusCause[]): void {
   if (absent(v)) return;
   if (typeof v === 'string') {
     if (!PERCENT.test(v)) causes.push(invalid(field, intOrString(v), PERCENT_MSG));
@@ -38,7 +38,7 @@ function checkIntOrPercent(v: unknown, field: string, causes: StatusCause[]): vo
 }
 
 /** `IsNotMoreThan100Percent`. */
-function checkAtMost100(v: unknown, field: string, causes: StatusCause[]): void {
+export function checkAtMost100(v: unknown, field: string, causes: StatusCause[]): void {
   if (typeof v === 'string' && PERCENT.test(v) && amount(v) > 100)
     causes.push(invalid(field, intOrString(v), 'must not be greater than 100%'));
 }

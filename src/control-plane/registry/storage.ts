@@ -1,0 +1,82 @@
+import { isDeepStrictEqual } from 'node:util';
+import { resources } from '../../client/types.js';
+import type { UntypedObject } from '../../kube/index.js';
+import { ageColumn, ageOf, column, nameColumn, nameOf } from './columns.js';
+import { identity, type ResourceDef } from './types.js';
+import { checkClaimSpec, ensureRecord, getPath } from './validation.js';
+
+/** SetDefaults_PersistentVolumeClaimSpec: a filesystem volume. */
+export function defaultClaimSpec(spec: Record<string, unknown>): void {
+  spec.volumeMode ??= 'Filesystem';
+}
+
+const shortModes: Record<string, string> = {
+  ReadWriteOnce: 'RWO',
+  ReadOnlyMany: 'ROX',
+  ReadWriteMany: 'RWX',
+  ReadWriteOncePod: 'RWOP',
+};
+
+function modesCell(obj: UntypedObject): string {
+  const modes = getPath(obj, ['status', 'accessModes']);
+  return Array.isArray(modes) ? modes.map((m) => shortModes[String(m)] ?? String(m)).join(',') : '';
+}
+
+function textAt(obj: UntypedObject, path: readonly string[]): string {
+  const v = getPath(obj, path);
+  return typeof v === 'string' ? v : '';
+}
+
+/**
+ * core/v1 PersistentVolumeClaim: validated and stored, `Pending` until something binds it. No
+ * PersistentVolume kind or provisioner is served yet, so claims stay Pending (StatefulSets create
+ * them per ordinal all the same, so the names and the retention policy already hold).
+ */
+export const persistentvolumeclaims: ResourceDef = {
+  ...identity(resources.persistentVolumeClaims),
+  singular: 'persistentvolumeclaim',
+  shortNames: ['pvc'],
+  categories: [],
+  subresources: ['status'],
+  statusField: 'status',
+  defaults(obj) {
+    defaultClaimSpec(ensureRecord(obj, 'spec'));
+    const status = ensureRecord(obj, 'status');
+    status.phase ??= 'Pending';
+  },
+  validate: (obj) => checkClaimSpec(obj.spec, 'spec'),
+  // Claims are never bound yet, and an unbound claim's spec is fixed at creation.
+  validateUpdate: (obj, old) =>
+    isDeepStrictEqual(obj.spec, old.spec)
+      ? []
+      : [
+          {
+            reason: 'FieldValueForbidden',
+            field: 'spec',
+            message:
+              'Forbidden: spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims',
+          },
+        ],
+  columns: [
+    nameColumn,
+    column('Status', 'The phase of the claim.'),
+    column('Volume', 'The volume bound to the claim.'),
+    column('Capacity', 'The capacity of the bound volume.'),
+    column('Access Modes', 'The access modes of the bound volume.'),
+    column('StorageClass', 'The storage class of the claim.'),
+    column('VolumeAttributesClass', 'The volume attributes class of the claim.'),
+    ageColumn,
+    column('VolumeMode', 'The volume mode of the claim.', 1),
+  ],
+  cells: (obj, now) => [
+    nameOf(obj),
+    textAt(obj, ['status', 'phase']),
+    textAt(obj, ['spec', 'volumeName']),
+    textAt(obj, ['status', 'capacity', 'storage']),
+    modesCell(obj),
+    textAt(obj, ['spec', 'storageClassName']),
+    textAt(obj, ['spec', 'volumeAttributesClassName']) || '<unset>',
+    ageOf(obj, now),
+    textAt(obj, ['spec', 'volumeMode']),
+  ],
+};
