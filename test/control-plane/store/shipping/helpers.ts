@@ -1,0 +1,45 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createAwsClients } from '../../../../src/aws/clients.js';
+import type { S3Api } from '../../../../src/aws/s3.js';
+import type { StateTarget } from '../../../../src/control-plane/store/shipping/layout.js';
+import type { Moto } from '../../../harness/moto.js';
+
+/** An S3 client for moto, a bucket made for the test, and scratch directories removed afterwards. */
+export async function s3ForMoto(moto: Moto, bucket: string): Promise<{ s3: S3Api; target: StateTarget }> {
+  const { s3 } = await createAwsClients({ env: moto.env });
+  const ref = { bucket, owner: '123456789012' };
+  await s3.ensurePrivateBucket(ref, { 'tugboat:cluster': 's3ship' });
+  return { s3, target: { ref, prefix: 'clusters/s3ship' } };
+}
+
+/** An S3Api that fails every call while `down` is set (the outage), and counts calls. */
+export function switchable(s3: S3Api): S3Api & { down: boolean; calls: number } {
+  const wrapped = { down: false, calls: 0 } as S3Api & { down: boolean; calls: number };
+  for (const name of Object.keys(s3) as (keyof S3Api)[]) {
+    (wrapped as unknown as Record<string, unknown>)[name] = async (...args: unknown[]) => {
+      wrapped.calls++;
+      if (wrapped.down) throw new Error('connect ECONNREFUSED 127.0.0.1 (s3 outage)');
+      return (s3[name] as (...a: unknown[]) => Promise<unknown>)(...args);
+    };
+  }
+  return wrapped;
+}
+
+export function scratch(): { dir: (name: string) => string; cleanup: () => void } {
+  const root = mkdtempSync(join(tmpdir(), 'tugboat-s3ship-'));
+  return { dir: (name) => join(root, name), cleanup: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+export async function until(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
