@@ -20,6 +20,9 @@ import {
   snapPrefix,
 } from './layout.js';
 
+/** Log objects downloaded at once while restoring. */
+const DOWNLOADS = 8;
+
 /** The shipped state is unusable (a gap in the log, a damaged object): nothing was restored. */
 export class StateRestoreError extends TugboatError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -116,7 +119,22 @@ export async function restoreState(options: RestoreStateOptions): Promise<Restor
     };
     await download(state.snapshot.key, snapshotName(state.snapshot.revision));
     // Each chunk becomes a segment named by its first revision; its header carries the chain seed.
-    for (const chunk of state.chunks) await download(chunk.key, segmentName(chunk.first));
+    // A few downloads at once (S3 latency dominates small objects); each goes straight to disk.
+    let next = 0;
+    let stop = false;
+    const worker = async () => {
+      while (next < state.chunks.length && !stop) {
+        const chunk = state.chunks[next++]!;
+        await download(chunk.key, segmentName(chunk.first)).catch((err: unknown) => {
+          stop = true;
+          throw err;
+        });
+      }
+    };
+    // Every worker settles before the staging directory can be removed.
+    const settled = await Promise.allSettled(Array.from({ length: DOWNLOADS }, worker));
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     if (state.chunks.length === 0) await writeEmptySegment(staging, state.snapshot.revision + 1);
     let recovered: Awaited<ReturnType<typeof recoverState>>;
     try {
