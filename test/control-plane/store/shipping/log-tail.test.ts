@@ -45,7 +45,11 @@ describe('readLogChunk', () => {
     for (let i = 0; i < 4; i++) await store.create(`/k/${i}`, enc('v')); // revisions 2-5
     await store.compact(4); // the 5th record of the segment: the store rotates after it
     // The rotation follows the acknowledgement.
-    await until(() => readdirSync(dir).filter((f) => f.startsWith('wal-')).length === 2, 5_000, 'the rotation');
+    await until(
+      () => readdirSync(dir).filter((f) => f.startsWith('wal-')).length === 2,
+      5_000,
+      'the rotation',
+    );
 
     // Nothing beyond the acknowledged revision is shipped.
     const partial = await readLogChunk(dir, { segment: 2, offset: 0, chain: 0 }, 3, 1 << 20);
