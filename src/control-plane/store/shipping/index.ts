@@ -1,3 +1,11 @@
+export {
+  type BackupInfo,
+  backupName,
+  createBackup,
+  listBackups,
+  pruneBackups,
+  restoreBackup,
+} from './backup.js';
 export type { StateTarget } from './layout.js';
 export { claimGeneration, isFenced, listGenerations } from './lease.js';
 export {
