@@ -1,37 +1,23 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openEmbeddedStore } from '../../../../src/control-plane/store/embedded/embedded-store.js';
 import {
   createBackup,
   listBackups,
-  prepareShipping,
   pruneBackups,
   restoreBackup,
-  StateShipper,
 } from '../../../../src/control-plane/store/shipping/index.js';
-import { type Moto, startMoto } from '../../../harness/moto.js';
-import { s3ForMoto, scratch } from './helpers.js';
+import { s3ForMoto, startMaster, withMoto } from './helpers.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
 describe('backups of the shipped store (moto)', () => {
-  let moto: Moto;
-  const tmp = scratch();
-  beforeAll(async () => {
-    moto = await startMoto();
-  }, 60_000);
-  afterAll(async () => {
-    await moto?.stop();
-    tmp.cleanup();
-  });
+  const { moto, tmp } = withMoto();
 
   it('takes a verified backup at one revision, lists it, restores exactly it, and prunes to retain', async () => {
-    const { s3, target } = await s3ForMoto(moto, 's3ship-backup');
+    const { s3, target } = await s3ForMoto(moto(), 's3ship-backup');
     await expect(createBackup(s3, target)).rejects.toThrow(/nothing to back up/);
     const dataDir = tmp.dir('master');
-    const prepared = await prepareShipping({ s3, target, dataDir, holder: 'm', graceMs: 0 });
-    const shipper = new StateShipper({ s3, target, dataDir, batchMs: 20 }, prepared);
-    const store = await openEmbeddedStore({ dataDir, compactIntervalMs: 0, ...shipper.storeHooks() });
-    shipper.start();
+    const { store, shipper } = await startMaster(s3, target, dataDir);
     for (let i = 0; i < 30; i++) await store.create(`/registry/configmaps/default/cm-${i}`, enc(`${i}`));
     await shipper.flush();
     const first = await createBackup(s3, target, new Date('2026-12-02T16:00:00Z'));

@@ -1,10 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { createAwsClients } from '../../../../src/aws/clients.js';
 import type { S3Api } from '../../../../src/aws/s3.js';
+import { openEmbeddedStore } from '../../../../src/control-plane/store/embedded/embedded-store.js';
+import { prepareShipping, StateShipper } from '../../../../src/control-plane/store/shipping/index.js';
 import type { StateTarget } from '../../../../src/control-plane/store/shipping/layout.js';
-import type { Moto } from '../../../harness/moto.js';
+import { type Moto, startMoto } from '../../../harness/moto.js';
 
 /** An S3 client for moto, a bucket made for the test, and scratch directories removed afterwards. */
 export async function s3ForMoto(moto: Moto, bucket: string): Promise<{ s3: S3Api; target: StateTarget }> {
@@ -42,4 +45,42 @@ export async function until(
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** A moto_server for the test file and a scratch directory, both removed after the file. */
+export function withMoto(): { moto: () => Moto; tmp: ReturnType<typeof scratch> } {
+  let moto: Moto | undefined;
+  const tmp = scratch();
+  beforeAll(async () => {
+    moto = await startMoto();
+  }, 60_000);
+  afterAll(async () => {
+    await moto?.stop();
+    tmp.cleanup();
+  });
+  return { moto: () => moto!, tmp };
+}
+
+/** Opens a shipping store on `dataDir` as a master would: prepare, open with the hooks, start. */
+export async function startMaster(
+  s3: S3Api,
+  target: StateTarget,
+  dataDir: string,
+  extra: { onFenced?: () => void } = {},
+) {
+  const prepared = await prepareShipping({ s3, target, dataDir, holder: dataDir, graceMs: 0 });
+  const shipper = new StateShipper(
+    { s3, target, dataDir, batchMs: 20, fenceCheckMs: 100, retryMinMs: 50, retryMaxMs: 400, ...extra },
+    prepared,
+  );
+  // Small segments and snapshots so rotation, snapshot upload and pruning all happen.
+  const store = await openEmbeddedStore({
+    dataDir,
+    segmentRecords: 150,
+    snapshotLogBytes: 1,
+    compactIntervalMs: 0,
+    ...shipper.storeHooks(),
+  });
+  shipper.start();
+  return { store, shipper, prepared };
 }

@@ -1,17 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { S3Api } from '../../../../src/aws/s3.js';
+import { describe, expect, it } from 'vitest';
 import { openEmbeddedStore } from '../../../../src/control-plane/store/embedded/embedded-store.js';
 import {
   prepareShipping,
   restoreState,
   StateRestoreError,
-  StateShipper,
-  type StateTarget,
 } from '../../../../src/control-plane/store/shipping/index.js';
 import { logPrefix, parseLogs } from '../../../../src/control-plane/store/shipping/layout.js';
 import type { KeyValue, Store } from '../../../../src/control-plane/store/types.js';
-import { type Moto, startMoto } from '../../../harness/moto.js';
-import { s3ForMoto, scratch, switchable, until } from './helpers.js';
+import { s3ForMoto, startMaster, switchable, until, withMoto } from './helpers.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
@@ -19,43 +15,11 @@ async function dump(store: Store): Promise<readonly KeyValue[]> {
   return (await store.range('', { prefix: true })).kvs;
 }
 
-/** Opens a shipping store on `dataDir` as a master would: prepare, open with the hooks, start. */
-async function startMaster(
-  s3: S3Api,
-  target: StateTarget,
-  dataDir: string,
-  extra: { onFenced?: () => void } = {},
-) {
-  const prepared = await prepareShipping({ s3, target, dataDir, holder: dataDir, graceMs: 0 });
-  const shipper = new StateShipper(
-    { s3, target, dataDir, batchMs: 20, fenceCheckMs: 100, retryMinMs: 50, retryMaxMs: 400, ...extra },
-    prepared,
-  );
-  // Small segments and snapshots so rotation, snapshot upload and pruning all happen.
-  const store = await openEmbeddedStore({
-    dataDir,
-    segmentRecords: 150,
-    snapshotLogBytes: 1,
-    compactIntervalMs: 0,
-    ...shipper.storeHooks(),
-  });
-  shipper.start();
-  return { store, shipper, prepared };
-}
-
 describe('shipping the embedded store to S3 (moto) and restoring it', () => {
-  let moto: Moto;
-  const tmp = scratch();
-  beforeAll(async () => {
-    moto = await startMoto();
-  }, 60_000);
-  afterAll(async () => {
-    await moto?.stop();
-    tmp.cleanup();
-  });
+  const { moto, tmp } = withMoto();
 
   it('restores every key and revision a master acknowledged, across rotations, snapshots and deletes', async () => {
-    const { s3, target } = await s3ForMoto(moto, 's3ship-roundtrip');
+    const { s3, target } = await s3ForMoto(moto(), 's3ship-roundtrip');
     const { store, shipper } = await startMaster(s3, target, tmp.dir('a'));
     for (let i = 0; i < 600; i++) {
       const r = await store.create(`/registry/configmaps/default/cm-${i}`, enc(`v${i}`));
@@ -88,7 +52,7 @@ describe('shipping the embedded store to S3 (moto) and restoring it', () => {
   }, 60_000);
 
   it('refuses a gap in the shipped log and a damaged chunk, naming what is missing', async () => {
-    const { s3, target } = await s3ForMoto(moto, 's3ship-gap');
+    const { s3, target } = await s3ForMoto(moto(), 's3ship-gap');
     const { store, shipper } = await startMaster(s3, target, tmp.dir('gap'));
     for (let i = 0; i < 100; i++) {
       await store.create(`/k/${i}`, enc('v'));
@@ -117,7 +81,7 @@ describe('shipping the embedded store to S3 (moto) and restoring it', () => {
   }, 60_000);
 
   it('loses no acknowledged write across an S3 outage: the local log is the backlog', async () => {
-    const base = await s3ForMoto(moto, 's3ship-outage');
+    const base = await s3ForMoto(moto(), 's3ship-outage');
     const s3 = switchable(base.s3);
     const { target } = base;
     const { store, shipper } = await startMaster(s3, target, tmp.dir('out'));
@@ -151,7 +115,7 @@ describe('shipping the embedded store to S3 (moto) and restoring it', () => {
   }, 60_000);
 
   it('fences: of two masters racing for the next generation one wins, and the older one is told to stop', async () => {
-    const { s3, target } = await s3ForMoto(moto, 's3ship-fence');
+    const { s3, target } = await s3ForMoto(moto(), 's3ship-fence');
     let fenced = 0;
     const first = await startMaster(s3, target, tmp.dir('m1'), { onFenced: () => fenced++ });
     for (let i = 0; i < 20; i++) await first.store.create(`/m1/${i}`, enc('v'));
