@@ -27,7 +27,8 @@ export async function openShippedStore(
   events: EventSink,
   onFenced: () => void,
 ): Promise<{ store: Store; shipper: StateShipper }> {
-  const aws = await createAwsClients();
+  // A stalled S3 must surface as a failed upload (reported, retried), never as a shipper that hangs.
+  const aws = await createAwsClients({ requestTimeoutMs: 15_000 });
   const ref = { bucket: shipping.bucket, owner: await aws.sts.accountId() };
   const target = { ref, prefix: shipping.prefix ?? '' };
   const prepared = await prepareShipping({

@@ -115,7 +115,8 @@ export class StateShipper {
       shippedRevision: this.shipped,
       lagMs: oldest ? this.now() - oldest.at : 0,
       maxLagMs: this.maxLag,
-      backlogBytes: this.backlog,
+      // Measured at each round; nothing is waiting once every acknowledged write is uploaded.
+      backlogBytes: oldest ? this.backlog : 0,
       failures: this.failures,
       ...(this.lastError ? { lastError: this.lastError } : {}),
       fenced: this.fenced,

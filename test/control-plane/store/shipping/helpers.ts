@@ -84,3 +84,14 @@ export async function startMaster(
   shipper.start();
   return { store, shipper, prepared };
 }
+
+/** Waits until everything `store` acknowledged so far is in S3, with no failure outstanding. */
+export async function caughtUp(
+  store: { currentRevision(): Promise<number> },
+  shipper: StateShipper,
+  timeoutMs = 15_000,
+) {
+  const revision = await store.currentRevision();
+  const done = () => shipper.status().shippedRevision === revision && shipper.status().failures === 0;
+  await until(done, timeoutMs, `revision ${revision} to reach S3`);
+}

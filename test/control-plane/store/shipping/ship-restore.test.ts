@@ -7,7 +7,7 @@ import {
 } from '../../../../src/control-plane/store/shipping/index.js';
 import { logPrefix, parseLogs } from '../../../../src/control-plane/store/shipping/layout.js';
 import type { KeyValue, Store } from '../../../../src/control-plane/store/types.js';
-import { s3ForMoto, startMaster, switchable, until, withMoto } from './helpers.js';
+import { caughtUp, s3ForMoto, startMaster, switchable, until, withMoto } from './helpers.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
@@ -86,11 +86,7 @@ describe('shipping the embedded store to S3 (moto) and restoring it', () => {
     const { target } = base;
     const { store, shipper } = await startMaster(s3, target, tmp.dir('out'));
     for (let i = 0; i < 50; i++) await store.create(`/before/${i}`, enc('v'));
-    await until(
-      async () => shipper.status().shippedRevision === (await store.currentRevision()),
-      10_000,
-      'catch-up',
-    );
+    await caughtUp(store, shipper);
     s3.down = true;
     // Enough writes to rotate segments and write local snapshots while S3 is down.
     for (let i = 0; i < 400; i++) await store.create(`/during/${i}`, enc('v'.repeat(200)));
@@ -101,9 +97,7 @@ describe('shipping the embedded store to S3 (moto) and restoring it', () => {
     expect(during.shippedRevision).toBeLessThan(await store.currentRevision());
     expect(during.lastError).toContain('s3 outage');
     s3.down = false;
-    const revision = await store.currentRevision();
-    const caughtUp = () => shipper.status().shippedRevision === revision && shipper.status().failures === 0;
-    await until(caughtUp, 15_000, 'catch-up after the outage');
+    await caughtUp(store, shipper);
     expect(shipper.status().lagMs).toBe(0);
     const expected = await dump(store);
     await store.close();
