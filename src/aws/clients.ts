@@ -37,6 +37,11 @@ export interface AwsClients {
 export interface AwsClientsOptions extends ResolveAwsConfigOptions {
   /** Cancels in-flight requests when it fires (Ctrl-C). @default none */
   readonly signal?: AbortSignal;
+  /**
+   * Fail a request whose connection or response stalls this long (then the SDK retries), so a
+   * black-holed endpoint cannot hang a long-running caller. @default none (the SDK waits)
+   */
+  readonly requestTimeoutMs?: number;
 }
 
 /**
@@ -77,7 +82,21 @@ export async function createAwsClients(options: AwsClientsOptions = {}): Promise
     ...(credentials ? { credentials } : {}),
     maxAttempts: resolved.maxAttempts,
     retryMode: resolved.retryMode,
-    ...(agents.httpAgent || agents.httpsAgent ? { requestHandler: new NodeHttpHandler(agents) } : {}),
+    ...(agents.httpAgent || agents.httpsAgent || options.requestTimeoutMs
+      ? {
+          requestHandler: new NodeHttpHandler({
+            ...agents,
+            ...(options.requestTimeoutMs
+              ? {
+                  requestTimeout: options.requestTimeoutMs,
+                  connectionTimeout: options.requestTimeoutMs,
+                  // Without it smithy only logs a warning and keeps waiting.
+                  throwOnRequestTimeout: true,
+                }
+              : {}),
+          }),
+        }
+      : {}),
   };
   const forService = (service: AwsService) => {
     const endpoint = endpoints[service];

@@ -2,6 +2,7 @@ import {
   type BucketLocationConstraint,
   CreateBucketCommand,
   DeleteObjectCommand,
+  GetObjectCommand,
   GetObjectTaggingCommand,
   PutBucketEncryptionCommand,
   PutBucketTaggingCommand,
@@ -21,7 +22,21 @@ export interface BucketRef {
   readonly owner: string;
 }
 
-/** The S3 calls tugboat makes (staging large CloudFormation templates). */
+/**
+ * A condition on a write (S3 conditional writes): `ifNoneMatch: '*'` creates the key only when it
+ * is absent; `ifMatch` replaces it only while its ETag is still that one. moto 5.2.1 honours both
+ * on PutObject (412 PreconditionFailed otherwise), but checks and writes without a lock, so only
+ * real S3 makes the check atomic against a concurrent writer.
+ */
+export interface PutCondition {
+  readonly ifNoneMatch?: '*';
+  readonly ifMatch?: string;
+}
+
+/** The outcome of a conditional write: written (with its ETag), or the condition did not hold. */
+export type PutResult = { readonly ok: true; readonly etag: string } | { readonly ok: false };
+
+/** The S3 calls tugboat makes (staging large CloudFormation templates, shipping the store's state). */
 export interface S3Api {
   /**
    * Creates the bucket when missing (a bucket this account already owns is fine), then makes
@@ -33,6 +48,10 @@ export interface S3Api {
   /** Keys under `prefix`; none when the bucket does not exist. */
   listKeys(ref: BucketRef, prefix: string): Promise<string[]>;
   objectTags(ref: BucketRef, key: string): Promise<Tags>;
+  /** Writes bytes (SSE-S3, private), optionally only under `condition`. */
+  putBytes(ref: BucketRef, key: string, body: Uint8Array, condition?: PutCondition): Promise<PutResult>;
+  /** The object's bytes, or undefined when the key (or the bucket) does not exist. */
+  getBytes(ref: BucketRef, key: string): Promise<Uint8Array | undefined>;
 }
 
 /** The S3 API over the SDK client. */
@@ -87,12 +106,9 @@ export function sdkS3(client: S3Client, region: string, endpoint?: string): S3Ap
       await call('PutObject', () =>
         client.send(
           new PutObjectCommand({
-            Bucket: ref.bucket,
-            ExpectedBucketOwner: ref.owner,
-            Key: key,
+            ...privateObject(ref, key),
             Body: body,
             ContentType: 'application/json',
-            ServerSideEncryption: 'AES256',
             Tagging: new URLSearchParams(Object.entries(tags)).toString(),
           }),
         ),
@@ -130,5 +146,46 @@ export function sdkS3(client: S3Client, region: string, endpoint?: string): S3Ap
       );
       return tagsFromList(out.TagSet);
     },
+    async putBytes(ref, key, body, condition = {}) {
+      try {
+        const out = await call('PutObject', () =>
+          client.send(
+            new PutObjectCommand({
+              ...privateObject(ref, key),
+              Body: body,
+              ContentType: 'application/octet-stream',
+              ...(condition.ifNoneMatch ? { IfNoneMatch: condition.ifNoneMatch } : {}),
+              ...(condition.ifMatch ? { IfMatch: condition.ifMatch } : {}),
+            }),
+          ),
+        );
+        return { ok: true, etag: out.ETag ?? '' };
+      } catch (err) {
+        // 409 ConditionalRequestConflict: another conditional write to the key was in flight.
+        if (isAwsError(err, 'PreconditionFailed', 'ConditionalRequestConflict')) return { ok: false };
+        throw err;
+      }
+    },
+    async getBytes(ref, key) {
+      try {
+        const out = await call('GetObject', () =>
+          client.send(new GetObjectCommand({ Bucket: ref.bucket, ExpectedBucketOwner: ref.owner, Key: key })),
+        );
+        return out.Body ? await out.Body.transformToByteArray() : new Uint8Array(0);
+      } catch (err) {
+        if (isAwsError(err, 'NoSuchKey', 'NoSuchBucket')) return undefined;
+        throw err;
+      }
+    },
+  };
+}
+
+/** Where an object goes and how it is kept: the expected owner's bucket, SSE-S3 encrypted. */
+function privateObject(ref: BucketRef, key: string) {
+  return {
+    Bucket: ref.bucket,
+    ExpectedBucketOwner: ref.owner,
+    Key: key,
+    ServerSideEncryption: 'AES256' as const,
   };
 }

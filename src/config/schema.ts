@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseCronFields } from '../kube/cron-schedule.js';
 import { CLUSTER_NAME_MAX, DNS_NAME_PATTERN } from '../naming.js';
 
 /**
@@ -161,6 +162,29 @@ const masterSchema = z
   .prefault({})
   .describe('the control-plane instance (an auto-scaling group of exactly one)');
 
+const backupSchema = z
+  .strictObject({
+    schedule: z
+      .string()
+      .superRefine((schedule, ctx) => {
+        const parsed = parseCronFields(schedule);
+        if (typeof parsed === 'string')
+          ctx.addIssue({
+            code: 'custom',
+            message: `must be a cron schedule like "0 3 * * *" (UTC): ${parsed}`,
+          });
+      })
+      .describe('when to take a backup: five-field cron in UTC, or @hourly / @daily / @weekly'),
+    retain: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(7)
+      .describe('backups kept; older ones are deleted after each scheduled backup'),
+  })
+  .describe('scheduled backups of the cluster state to its S3 prefix');
+
 const labelKeyRe = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const labelValueRe = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/;
 
@@ -236,6 +260,7 @@ export const clusterSpecSchema = z
       .prefault({})
       .describe('a pool of Elastic IPs tagged with the cluster'),
     store: z.enum(['embedded', 'etcd']).default('embedded').describe('control-plane storage backend'),
+    backup: backupSchema.optional(),
     tags: tagMap,
   })
   .describe('a tugboat cluster');

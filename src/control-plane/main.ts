@@ -15,6 +15,7 @@ import {
   startLoopbackControllers,
 } from './controllers/loopback.js';
 import { buildNodeIpamRange } from './controllers/node-ipam.js';
+import type { StateShippingOptions } from './state-shipping.js';
 import { createStore } from './store/index.js';
 import type { Store } from './store/types.js';
 
@@ -56,6 +57,17 @@ export interface ControlPlaneOptions {
    * one etcd run them once), or `false` for an API server only. @default {}
    */
   readonly controllers?: Omit<LoopbackControllersOptions, 'url' | 'token' | 'ca' | 'events'> | false;
+  /**
+   * Ship the embedded store's log and snapshots to S3 (`--state-bucket`, `--state-prefix`) and
+   * restore an empty data directory from there; region and endpoint come from the AWS environment.
+   * @default off
+   */
+  readonly stateShipping?: StateShippingOptions;
+  /**
+   * Called when a newer master claimed the store (S3 fencing); the control plane has begun its
+   * graceful stop and serves no more writes. @default none
+   */
+  readonly onFenced?: () => void;
 }
 
 /** A listening control plane. */
@@ -85,7 +97,35 @@ function defaultAdvertiseAddress(listenHost: string): string {
   return '127.0.0.1';
 }
 
-async function openStore(options: ControlPlaneOptions, events: EventSink): Promise<Store> {
+interface OpenedStore {
+  readonly store: Store;
+  /** Ships the last records after the store closed. */
+  readonly stopShipping: () => Promise<void>;
+}
+
+async function openStore(
+  options: ControlPlaneOptions,
+  events: EventSink,
+  onFenced: () => void,
+): Promise<OpenedStore> {
+  const dataDir = options.dataDir ?? '/var/lib/tugboat/control-plane';
+  if (options.stateShipping) {
+    if ((options.store ?? 'embedded') !== 'embedded')
+      throw new UsageError(
+        '--state-bucket ships the embedded store: drop it with --store etcd (etcd keeps its own copies)',
+      );
+    const { openShippedStore } = await import('./state-shipping.js');
+    const { store, shipper } = await openShippedStore(dataDir, options.stateShipping, events, onFenced);
+    return { store, stopShipping: () => shipper.stop() };
+  }
+  return { store: await openPlainStore(options, dataDir, events), stopShipping: async () => undefined };
+}
+
+async function openPlainStore(
+  options: ControlPlaneOptions,
+  dataDir: string,
+  events: EventSink,
+): Promise<Store> {
   if ((options.store ?? 'embedded') === 'etcd') {
     const endpoints = options.etcdEndpoints ?? [];
     if (endpoints.length === 0)
@@ -94,11 +134,7 @@ async function openStore(options: ControlPlaneOptions, events: EventSink): Promi
       );
     return createStore({ kind: 'etcd', endpoints, events });
   }
-  return createStore({
-    kind: 'embedded',
-    dataDir: options.dataDir ?? '/var/lib/tugboat/control-plane',
-    events,
-  });
+  return createStore({ kind: 'embedded', dataDir, events });
 }
 
 /**
@@ -151,7 +187,19 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
   const tokens = new Map(tokenText === undefined ? [] : parseTokenFile(tokenText, options.tokenAuthFile));
   const loopbackToken = createLoopbackToken();
   tokens.set(loopbackToken, { name: loopbackUser.name, groups: [...loopbackUser.groups] });
-  const store = await openStore(options, events);
+  let stopAll: () => Promise<void> = async () => undefined;
+  let wasFenced = false;
+  const fenced = () => {
+    wasFenced = true;
+    events.emit({
+      code: 'control-plane.fenced',
+      level: 'error',
+      message: 'a newer master took over the cluster state: shutting down so two masters never both serve',
+    });
+    void stopAll();
+    options.onFenced?.();
+  };
+  const { store, stopShipping } = await openStore(options, events, fenced);
   const api = buildApiServer({
     store,
     tls: insecure ? undefined : { cert: cert!, key: key!, clientCa },
@@ -175,6 +223,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
   } catch (err) {
     await api.close();
     await store.close();
+    await stopShipping();
     throw new UsageError(`cannot listen on ${host}:${port}: ${(err as Error).message}`);
   }
   const addr = api.server.address() as AddressInfo;
@@ -198,7 +247,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
           events,
         });
   let stopping: Promise<void> | undefined;
-  return {
+  stopAll = () => running.stop();
+  const running: RunningControlPlane = {
     url,
     api,
     stop() {
@@ -207,6 +257,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
         await loops?.stop();
         await api.close();
         await store.close();
+        await stopShipping();
         events.emit({
           code: 'control-plane.stopped',
           level: 'info',
@@ -216,4 +267,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
       return stopping;
     },
   };
+  // Fenced while still starting: stop now that there is something to stop.
+  if (wasFenced) void running.stop();
+  return running;
 }

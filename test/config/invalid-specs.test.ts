@@ -20,6 +20,18 @@ const cases: [string, (s: Spec) => void, string, string][] = [
     'not in region us-east-1',
   ],
   [
+    'backup schedule not cron',
+    (s) => (s.backup = { schedule: 'every night' }),
+    'backup.schedule',
+    'must be a cron schedule like "0 3 * * *" (UTC): expected exactly 5 fields, found 2',
+  ],
+  [
+    'backup retain zero',
+    (s) => (s.backup = { schedule: '@daily', retain: 0 }),
+    'backup.retain',
+    'must be at least 1',
+  ],
+  [
     'duplicate zone',
     (s) => (s.availabilityZones = ['us-east-1a', 'us-east-1a']),
     'availabilityZones[1]',
@@ -239,6 +251,12 @@ describe('invalid cluster specs are rejected before any AWS call', () => {
     ).toHaveLength(1);
     expect((error as ConfigError).message).toContain(`${path}: `);
     expect((error as ConfigError).exitCode).toBe(2);
+  });
+
+  it('accepts a backup schedule and keeps 7 backups unless told', () => {
+    const spec = base();
+    spec.backup = { schedule: '30 2 * * 0' };
+    expect(parseClusterSpec(JSON.stringify(spec)).backup).toEqual({ schedule: '30 2 * * 0', retain: 7 });
   });
 
   it('has a good number of cases', () => {

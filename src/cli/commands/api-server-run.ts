@@ -42,6 +42,7 @@ export async function runControlPlane(
 ): Promise<number> {
   // Listen for signals before starting, so a SIGTERM during start-up still shuts down cleanly.
   let onSignal = () => {};
+  let exitCode = 0;
   const signalled = new Promise<void>((resolve) => {
     onSignal = () => resolve();
   });
@@ -65,6 +66,19 @@ export async function runControlPlane(
       insecureLoopbackHttp: flags.insecureLoopbackHttp,
       serviceClusterIpRange: flags.serviceClusterIpRange,
       advertiseAddress: flags.advertiseAddress,
+      ...(flags.stateBucket
+        ? {
+            stateShipping: {
+              bucket: flags.stateBucket,
+              ...(flags.statePrefix ? { prefix: flags.statePrefix } : {}),
+            },
+          }
+        : {}),
+      onFenced: () => {
+        // Another master owns the cluster state now: exit non-zero so nothing restarts this one blindly.
+        exitCode = 1;
+        onSignal();
+      },
       controllers:
         flags.controllers !== false
           ? {
@@ -90,7 +104,7 @@ export async function runControlPlane(
     });
     await signalled;
     await running.stop();
-    return 0;
+    return exitCode;
   } finally {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);

@@ -24,6 +24,8 @@ export interface ControlPlaneFlags {
   readonly nodeCidrMaskSize?: string;
   readonly serviceClusterIpRange?: string;
   readonly advertiseAddress?: string;
+  readonly stateBucket?: string;
+  readonly statePrefix?: string;
 }
 
 /** `tugboat control-plane`: run the Kubernetes-compatible API server in the foreground. */
@@ -67,6 +69,11 @@ export const controlPlaneCommand: CommandModule = {
         '--service-cluster-ip-range <cidr>',
         'where Services get their cluster IPs; the first one is the kubernetes Service (default 10.96.0.0/12)',
       )
+      .option(
+        '--state-bucket <bucket>',
+        'ship the embedded store to this S3 bucket and restore an empty --data-dir from it (region, endpoint, credentials from the AWS environment)',
+      )
+      .option('--state-prefix <prefix>', "key prefix in --state-bucket (the cluster's prefix)")
       .option(
         '--advertise-address <ip>',
         'address the kubernetes Service points at (default: the --listen address, else the first IPv4 address)',

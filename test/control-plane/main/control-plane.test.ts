@@ -2,38 +2,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { startControlPlaneProcess } from '../../harness/control-plane-process.js';
 import { startEtcd } from '../../harness/etcd.js';
-import { freePort, type StartedProcess, startProcess } from '../../harness/process.js';
+import { freePort, type StartedProcess } from '../../harness/process.js';
 
 const dirs: string[] = [];
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-async function startServer(
-  dataDir: string,
-  port: number,
-  extra: readonly string[] = [],
-): Promise<StartedProcess> {
-  return startProcess(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'test/support/cli-entry.ts',
-      'control-plane',
-      '--insecure-loopback-http',
-      '--listen',
-      `127.0.0.1:${port}`,
-      '--data-dir',
-      dataDir,
-      ...extra,
-    ],
-    {
-      ready: async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok,
-      timeoutMs: 60_000,
-    },
-  );
+function startServer(dataDir: string, port: number, extra: readonly string[] = []): Promise<StartedProcess> {
+  return startControlPlaneProcess(dataDir, port, extra);
 }
 
 async function exited(p: StartedProcess): Promise<number | null> {

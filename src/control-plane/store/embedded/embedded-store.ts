@@ -67,6 +67,7 @@ class EmbeddedStore implements Store {
       recovered.logBytes - recovered.lastSegmentBytes,
       recovered.snapshotBytes,
       recovered.snapshot,
+      options.retainSegmentsFrom,
     );
   }
 
@@ -265,6 +266,7 @@ class EmbeddedStore implements Store {
     }
     this.hub.publish(events);
     for (const settle of done) settle();
+    this.notifyCommit();
     const full =
       this.writer.currentSegmentBytes >= (this.options.segmentBytes ?? 16 << 20) ||
       this.writer.currentSegmentRecords >= (this.options.segmentRecords ?? 50_000);
@@ -278,6 +280,19 @@ class EmbeddedStore implements Store {
     await this.writer.rotate(next);
     await writeMeta(this.options.dataDir, { format: 2, segment: next }, this.fs);
     this.snapshots.segmentClosed(closed, () => this.mvcc.capture());
+  }
+
+  /** Tells the shipper how far the log is durable; its failure must never fail a write. */
+  private notifyCommit(): void {
+    try {
+      this.options.onCommit?.(this.mvcc.revision);
+    } catch (err) {
+      (this.options.events ?? silentEvents).emit({
+        code: 'store.commit-hook-failed',
+        level: 'warn',
+        message: `the commit hook failed: ${(err as Error).message}`,
+      });
+    }
   }
 
   private fail(err: StoreError, ops: Op[]): void {

@@ -24,6 +24,16 @@ export interface EmbeddedStoreOptions {
   readonly compactIntervalMs?: number;
   /** Receives `store.*` events (recovery, snapshots, compaction). @default silentEvents */
   readonly events?: EventSink;
+  /**
+   * Called after each batch of writes became durable, with the store's revision (the S3 shipper
+   * tails the log up to it). Runs on the write path: it must only take note. @default none
+   */
+  readonly onCommit?: (revision: number) => void;
+  /**
+   * Log segments whose first revision is at least this are never deleted by snapshot pruning
+   * (the S3 shipper has not uploaded them yet: the local log is its backlog). @default keep none extra
+   */
+  readonly retainSegmentsFrom?: () => number;
   /** How files are written; tests inject a recording or failing layer. @default node:fs */
   readonly fs?: StoreFileSystem;
 }

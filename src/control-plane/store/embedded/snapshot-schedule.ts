@@ -23,6 +23,8 @@ export class SnapshotSchedule {
     private snapshotBytes: number,
     /** File name of the newest snapshot. */
     public snapshot: string | undefined,
+    /** Segments from this first revision on are kept regardless (not yet shipped to S3). */
+    private readonly retainFrom: () => number = () => Number.POSITIVE_INFINITY,
   ) {}
 
   /** A fresh snapshot replaced everything before it (format migration). */
@@ -46,7 +48,7 @@ export class SnapshotSchedule {
         this.snapshotBytes = written;
         this.logSinceSnapshot = 0;
         const keepFrom = previous ? Number(previous.slice(9, 25)) + 1 : 0;
-        await removeSegmentsBefore(this.dir, keepFrom);
+        await removeSegmentsBefore(this.dir, Math.min(keepFrom, this.retainFrom()));
         this.events.emit({
           code: 'store.snapshot',
           level: 'debug',

@@ -1,0 +1,46 @@
+import { hostname } from 'node:os';
+import { createAwsClients } from '../aws/clients.js';
+import type { EventSink } from '../events.js';
+import { createStore } from './store/index.js';
+import { prepareShipping, StateShipper } from './store/shipping/index.js';
+import type { Store } from './store/types.js';
+
+/** Where to ship the embedded store (`--state-bucket`, `--state-prefix`); region and endpoint from the AWS environment. */
+export interface StateShippingOptions {
+  readonly bucket: string;
+  /** @default '' */
+  readonly prefix?: string;
+  /** Names this master in its generation lease. @default the host name */
+  readonly holder?: string;
+  /** @default 3000 */
+  readonly graceMs?: number;
+}
+
+/**
+ * Opens the embedded store on `dataDir` shipping to S3: claims a generation (fencing the previous
+ * master), restores an empty data directory from S3, opens the store with the shipper's hooks and
+ * starts shipping. `onFenced` runs when a newer master claims the next generation.
+ */
+export async function openShippedStore(
+  dataDir: string,
+  shipping: StateShippingOptions,
+  events: EventSink,
+  onFenced: () => void,
+): Promise<{ store: Store; shipper: StateShipper }> {
+  // A stalled S3 must surface as a failed upload (reported, retried), never as a shipper that hangs.
+  const aws = await createAwsClients({ requestTimeoutMs: 15_000 });
+  const ref = { bucket: shipping.bucket, owner: await aws.sts.accountId() };
+  const target = { ref, prefix: shipping.prefix ?? '' };
+  const prepared = await prepareShipping({
+    s3: aws.s3,
+    target,
+    dataDir,
+    holder: shipping.holder ?? hostname(),
+    events,
+    ...(shipping.graceMs === undefined ? {} : { graceMs: shipping.graceMs }),
+  });
+  const shipper = new StateShipper({ s3: aws.s3, target, dataDir, events, onFenced }, prepared);
+  const store = await createStore({ kind: 'embedded', dataDir, events, ...shipper.storeHooks() });
+  shipper.start();
+  return { store, shipper };
+}

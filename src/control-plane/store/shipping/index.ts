@@ -1,0 +1,26 @@
+export {
+  type BackupInfo,
+  backupName,
+  createBackup,
+  listBackups,
+  pruneBackups,
+  restoreBackup,
+} from './backup.js';
+export type { StateTarget } from './layout.js';
+export { claimGeneration, isFenced, listGenerations } from './lease.js';
+export {
+  GENERATION_FILE,
+  type PreparedShipping,
+  type PrepareShippingOptions,
+  prepareShipping,
+} from './prepare.js';
+export { pruneShipped } from './prune.js';
+export {
+  findShippedState,
+  type RestoredState,
+  type RestoreStateOptions,
+  restoreState,
+  type ShippedState,
+  StateRestoreError,
+} from './restore.js';
+export { type ShippingStatus, StateShipper, type StateShipperOptions } from './shipper.js';
