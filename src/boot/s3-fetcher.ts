@@ -23,7 +23,7 @@ async function call(what, url, init) {
     if (r && (r.ok || r.status < 500 || i >= 4)) break;
     await new Promise((ok) => setTimeout(ok, 500 * 2 ** i));
   }
-  if (!r.ok) throw new Error(what + ": " + url + " answered " + r.status + " " + (await r.text()).slice(0, 300));
+  if (!r.ok) throw new Error(what + ": " + url + " answered " + r.status + " " + (await r.text()).replace(/\s+/g, " ").slice(0, 300));
   return r;
 }
 async function main() {
