@@ -15,6 +15,7 @@ import type { Ec2SweepApi } from './ec2-sweep.js';
 import { proxyAgentsFromEnv } from './proxy.js';
 import { type Route53Api, sdkRoute53 } from './route53.js';
 import { type S3Api, sdkS3 } from './s3.js';
+import { type S3BundleApi, sdkS3Bundle } from './s3-bundle.js';
 import { type StsApi, sdkSts } from './sts.js';
 
 /** Every AWS API tugboat uses, for one region. Library functions take this as an argument. */
@@ -30,6 +31,8 @@ export interface AwsClients {
   readonly route53: Route53Api;
   /** Only for templates too large to pass inline (staged in a private bucket). */
   readonly s3: S3Api;
+  /** Host bundles under the cluster's prefix (content-addressed, uploaded by create and update). */
+  readonly s3Bundles: S3BundleApi;
   readonly sts: StsApi;
 }
 
@@ -117,8 +120,8 @@ export async function createAwsClients(options: AwsClientsOptions = {}): Promise
       endpoints.autoScaling,
     ),
     route53: sdkRoute53(withSignal(new Route53Client(forService('route53')), fanout), endpoints.route53),
-    // Path-style addressing against a custom endpoint: `<bucket>.127.0.0.1` is no host name.
-    s3: sdkS3(
+    ...s3Clients(
+      // Path-style addressing against a custom endpoint: `<bucket>.127.0.0.1` is no host name.
       withSignal(
         new S3Client({ ...forService('s3'), ...(endpoints.s3 ? { forcePathStyle: true } : {}) }),
         fanout,
@@ -133,4 +136,13 @@ export async function createAwsClients(options: AwsClientsOptions = {}): Promise
 /** One SDK adapter, seen through the two narrow interfaces. */
 function ec2Clients(ec2: Ec2Api & Ec2SweepApi): Pick<AwsClients, 'ec2' | 'ec2Sweep'> {
   return { ec2, ec2Sweep: ec2 };
+}
+
+/** One S3 client, seen through the template-staging and the bundle interfaces. */
+function s3Clients(
+  client: S3Client,
+  region: string,
+  endpoint?: string,
+): Pick<AwsClients, 's3' | 's3Bundles'> {
+  return { s3: sdkS3(client, region, endpoint), s3Bundles: sdkS3Bundle(client, endpoint) };
 }

@@ -1,4 +1,5 @@
 import { posix } from 'node:path';
+import { quote } from '../ssh/quote.js';
 import type { HostLayout } from './layout.js';
 import pin from './node-runtime.json' with { type: 'json' };
 
@@ -73,4 +74,28 @@ export function runtimePaths(layout: HostLayout, version: string) {
 /** The marker's content for a runtime: package spec and integrity, one line. */
 export function runtimeMarker(runtime: Pick<NodeRuntime, 'version' | 'package'>): string {
   return `${runtimeSpec(runtime, runtime.package)} ${runtime.package.integrity}`;
+}
+
+/**
+ * Shell lines that check the tarball in `"$part"` against the pin, unpack it into `"$new"`, prove
+ * the node runs, write the marker and move it into place as the runtime's directory (removing
+ * other versions). Shared by the SSH install and boot from user-data, so both leave the same runtime.
+ */
+export function renderRuntimeUnpack(
+  runtime: Pick<NodeRuntime, 'version' | 'package'>,
+  p: ReturnType<typeof runtimePaths>,
+): string[] {
+  const spec = runtimeSpec(runtime, runtime.package);
+  return [
+    'sum=$(sha512sum "$part" | cut -d" " -f1)',
+    `[ "$sum" = ${integrityHex(runtime.package.integrity)} ] || { echo ${quote(`${spec}: the archive arrived damaged (SHA-512 differs from the pin)`)} >&2; exit 1; }`,
+    'rm -rf "$new"; mkdir -p "$new"',
+    'tar -xzf "$part" -C "$new" --no-same-owner --strip-components=1 package/bin/node package/LICENSE',
+    `v=$("$new/bin/node" --version) || { echo ${quote(`${spec}: the unpacked node does not run on this host`)} >&2; exit 1; }`,
+    `[ "$v" = ${quote(`v${runtime.version}`)} ] || { echo "${spec}: unpacked node reports $v" >&2; exit 1; }`,
+    `printf '%s\\n' ${quote(runtimeMarker(runtime))} > "$new/.tugboat-runtime"`,
+    `for old in ${quote(p.root)}/*; do [ "$old" = ${quote(p.dir)} ] || rm -rf "$old"; done`,
+    `rm -rf ${quote(p.dir)}`,
+    `mv "$new" ${quote(p.dir)}`,
+  ];
 }

@@ -2,7 +2,13 @@ import { type EventSink, silentEvents } from '../events.js';
 import { quote } from '../ssh/quote.js';
 import { type RemoteShell, runChecked } from '../ssh/remote-shell.js';
 import type { HostLayout } from './layout.js';
-import { integrityHex, type NodeRuntime, runtimeMarker, runtimePaths, runtimeSpec } from './node-runtime.js';
+import {
+  type NodeRuntime,
+  renderRuntimeUnpack,
+  runtimeMarker,
+  runtimePaths,
+  runtimeSpec,
+} from './node-runtime.js';
 
 /** Options for {@link ensureNodeRuntime}. */
 export interface EnsureNodeRuntimeOptions {
@@ -55,16 +61,7 @@ export async function ensureNodeRuntime(
     `new=${quote(staging)}`,
     'trap \'rm -rf "$part" "$new"\' EXIT',
     'cat > "$part"',
-    'sum=$(sha512sum "$part" | cut -d" " -f1)',
-    `[ "$sum" = ${integrityHex(runtime.package.integrity)} ] || { echo ${quote(`${spec}: the archive arrived damaged (SHA-512 differs from the pin)`)} >&2; exit 1; }`,
-    'rm -rf "$new"; mkdir -p "$new"',
-    'tar -xzf "$part" -C "$new" --no-same-owner --strip-components=1 package/bin/node package/LICENSE',
-    `v=$("$new/bin/node" --version) || { echo ${quote(`${spec}: the unpacked node does not run on this host`)} >&2; exit 1; }`,
-    `[ "$v" = ${quote(`v${runtime.version}`)} ] || { echo "${spec}: unpacked node reports $v" >&2; exit 1; }`,
-    `printf '%s\\n' ${quote(marker)} > "$new/.tugboat-runtime"`,
-    `for old in ${quote(p.root)}/*; do [ "$old" = ${quote(p.dir)} ] || rm -rf "$old"; done`,
-    `rm -rf ${quote(p.dir)}`,
-    `mv "$new" ${quote(p.dir)}`,
+    ...renderRuntimeUnpack(runtime, p),
   ].join('\n');
   await runChecked(shell, script, {
     step: `install node runtime ${spec}`,

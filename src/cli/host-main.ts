@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { agentCommand } from './commands/agent.js';
 import { controlPlaneCommand } from './commands/api-server.js';
+import { bootCommand } from './commands/boot.js';
 import type { CommandModule } from './commands/registry.js';
 import { storeCommand } from './commands/store.js';
 import { defineCommands, runProgram } from './program.js';
@@ -8,7 +9,12 @@ import { type CliIO, type GlobalOptions, processIO } from './support/context.js'
 
 /** The commands that run on cluster hosts; the host bundle contains only these (and what they import). */
 // `store repair` runs where the store is: on the master.
-export const hostCommands: readonly CommandModule[] = [controlPlaneCommand, storeCommand, agentCommand];
+export const hostCommands: readonly CommandModule[] = [
+  controlPlaneCommand,
+  storeCommand,
+  agentCommand,
+  bootCommand,
+];
 
 /**
  * Entry of the single-file bundle uploaded to hosts (`node tugboat-host-<hash>.mjs control-plane ...`).

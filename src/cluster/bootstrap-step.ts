@@ -29,6 +29,8 @@ export type BootstrapOption = boolean | BootstrapSettings | ((context: Bootstrap
 /** A bootstrap ready to run once the instances are settled, and what it did. */
 export interface BootstrapStep {
   readonly hook: (context: BootstrapContext) => Promise<void>;
+  /** The bundle the SSH bootstrap uploads (instances booting from user-data fetch the same one). */
+  readonly bundle?: HostBundle;
   /** What the SSH bootstrap did, once it ran (undefined for a function option). */
   result(): ClusterBootstrapResult | undefined;
 }
@@ -49,6 +51,7 @@ export function prepareBootstrap(
   const bundle = chosen.bundle ?? loadHostBundle();
   let done: ClusterBootstrapResult | undefined;
   return {
+    bundle,
     hook: async (settled) => {
       const settings = context.settings ?? stackSettings(settled.stack);
       done = await bootstrapCluster({
@@ -58,7 +61,9 @@ export function prepareBootstrap(
         address: settings.sshAddress,
         groupLabels: settings.groupLabels,
         ...(settings.podNetwork ? { podNetwork: settings.podNetwork } : {}),
-        ...(settings.masterSchedulable !== undefined ? { masterSchedulable: settings.masterSchedulable } : {}),
+        ...(settings.masterSchedulable !== undefined
+          ? { masterSchedulable: settings.masterSchedulable }
+          : {}),
         trustNewHosts: chosen.trustNewHosts ?? false,
         skipReady: context.skipReady,
         ...(chosen.mergeKubeconfigInto ? { mergeKubeconfigInto: chosen.mergeKubeconfigInto } : {}),

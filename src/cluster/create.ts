@@ -7,6 +7,7 @@ import { ensureKeyPair } from '../provision/keypair.js';
 import { deployStack, type StackDeployResult } from '../provision/stack.js';
 import { s3TemplateStore } from '../provision/template-store.js';
 import { type BootstrapOption, prepareBootstrap } from './bootstrap-step.js';
+import { publishHostBundle } from './bundle-step.js';
 import { settleCluster } from './settle.js';
 import { API_ENDPOINT_OUTPUT, type ClusterDefinition, type LifecycleOptions } from './types.js';
 
@@ -75,13 +76,18 @@ export async function createCluster(options: CreateClusterOptions): Promise<Crea
           `stack ${stackName} is in ${before.status} from a failed create; delete it and create again?`,
         )
       : false;
+  const bundleParams = await publishHostBundle({ aws, cluster, definition, bundle: step?.bundle, events });
   const deployed = await runPhase(events, 'stack', `CloudFormation stack ${stackName}`, () =>
     deployStack({
       cfn: aws.cloudFormation,
       events,
       stackName,
       template: definition.template,
-      parameters: { ...definition.parameters, [definition.keyNameParameter ?? 'KeyName']: keyPair.keyName },
+      parameters: {
+        ...definition.parameters,
+        ...bundleParams,
+        [definition.keyNameParameter ?? 'KeyName']: keyPair.keyName,
+      },
       tags: { ...definition.tags, [CLUSTER_TAG]: cluster },
       ...(signal ? { signal } : {}),
       confirmReplace: async () => replaceAnswer,

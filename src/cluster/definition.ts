@@ -1,3 +1,4 @@
+import { BOOT_TEMPLATE_CONTEXT } from '../boot/user-data.js';
 import type { ClusterSpec } from '../config/types.js';
 import {
   buildClusterSettings,
@@ -17,7 +18,7 @@ export function buildClusterDefinition(spec: ClusterSpec): ClusterDefinition {
   for (const p of templateParameters(spec, { keyName: '' })) parameters[p.ParameterKey] = p.ParameterValue;
   return {
     name: spec.name,
-    template: buildTemplate(spec),
+    template: buildTemplate(spec, BOOT_TEMPLATE_CONTEXT),
     parameters,
     keyNameParameter: PARAMETERS.keyName,
     ...(spec.ssh.publicKeyFile ? { publicKeyFile: spec.ssh.publicKeyFile } : {}),

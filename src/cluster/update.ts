@@ -11,6 +11,7 @@ import {
 } from '../provision/stack-update.js';
 import { s3TemplateStore } from '../provision/template-store.js';
 import { type BootstrapOption, prepareBootstrap } from './bootstrap-step.js';
+import { publishHostBundle } from './bundle-step.js';
 import { localKeyPair, settleCluster } from './settle.js';
 import type { ClusterDefinition, LifecycleOptions } from './types.js';
 
@@ -58,6 +59,7 @@ export async function updateCluster(options: UpdateClusterOptions): Promise<Upda
     ...(options.stateRoot ? { stateRoot: options.stateRoot } : {}),
     ...(definition.settings ? { settings: definition.settings } : {}),
   });
+  const bundleParams = await publishHostBundle({ aws, cluster, definition, bundle: step?.bundle, events });
   const stackOptions = {
     cfn: aws.cloudFormation,
     events,
@@ -65,6 +67,7 @@ export async function updateCluster(options: UpdateClusterOptions): Promise<Upda
     template: definition.template,
     parameters: {
       ...definition.parameters,
+      ...bundleParams,
       [definition.keyNameParameter ?? 'KeyName']: keyPairName(cluster),
     },
     tags: { ...definition.tags, [CLUSTER_TAG]: cluster },

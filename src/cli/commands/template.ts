@@ -16,12 +16,12 @@ export const templateCommand: CommandModule = {
       );
     cmd.action(
       run(async (io, globals) => {
-        const { buildTemplate, renderTemplate } = await import('../../spec.js');
+        const { BOOT_TEMPLATE_CONTEXT, buildTemplate, renderTemplate } = await import('../../spec.js');
         const { loadSpecArg } = await import('../support/spec-input.js');
         const opts = cmd.opts<{ file: string; format?: 'json' | 'yaml' }>();
         const { spec } = await loadSpecArg(io, opts.file);
         const format = opts.format ?? (globals.output === 'yaml' ? 'yaml' : 'json');
-        io.stdout(renderTemplate(buildTemplate(spec), format));
+        io.stdout(renderTemplate(buildTemplate(spec, BOOT_TEMPLATE_CONTEXT), format));
         return 0;
       }),
     );

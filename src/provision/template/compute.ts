@@ -3,7 +3,7 @@ import { IDS, PARAMETERS, TAG_KEYS, workerAsgId, workerLaunchTemplateId } from '
 import type { NetworkRefs } from './network.js';
 import { imageParameterFor } from './parameters.js';
 import { buildAsgTags, buildTags, type TagScope } from './tags.js';
-import { type CfnResource, getAtt, ref } from './types.js';
+import { type BootScriptInput, type CfnResource, getAtt, ref, type TemplateContext } from './types.js';
 
 interface LaunchTemplateInput {
   readonly instanceType: string;
@@ -11,6 +11,7 @@ interface LaunchTemplateInput {
   readonly instanceProfile: string;
   readonly securityGroups: readonly string[];
   readonly scope: TagScope;
+  readonly userData?: string;
 }
 
 /** IMDSv2 only (hop limit 1 keeps containers away from instance credentials), encrypted gp3 root. */
@@ -24,6 +25,7 @@ function launchTemplate(spec: ClusterSpec, input: LaunchTemplateInput): CfnResou
         KeyName: ref(PARAMETERS.keyName),
         IamInstanceProfile: { Arn: getAtt(input.instanceProfile, 'Arn') },
         SecurityGroupIds: input.securityGroups.map(ref),
+        ...(input.userData ? { UserData: { 'Fn::Base64': { 'Fn::Sub': input.userData } } } : {}),
         MetadataOptions: { HttpEndpoint: 'enabled', HttpTokens: 'required', HttpPutResponseHopLimit: 1 },
         BlockDeviceMappings: [
           {
@@ -73,6 +75,20 @@ function asg(
   };
 }
 
+/** What a launch template's boot script is given: literals and the stack's bundle parameters. */
+function bootScriptInput(spec: ClusterSpec, role: 'master' | 'worker', group?: string): BootScriptInput {
+  return {
+    cluster: spec.name,
+    role,
+    ...(group ? { group } : {}),
+    region: { sub: 'AWS::Region' },
+    bucket: { sub: PARAMETERS.bundleBucket },
+    sha256: { sub: PARAMETERS.bundleSha256 },
+    file: { sub: PARAMETERS.bundleFile },
+    registry: { sub: PARAMETERS.nodeRegistry },
+  };
+}
+
 /**
  * Marks the group of a spec saying `eip: true` (`tugboat:eip=true` on its auto-scaling group), so
  * `tugboat eip assign` knows which groups want pool addresses without the spec file.
@@ -86,8 +102,14 @@ function withEipTag(scope: TagScope, eip: boolean): TagScope {
  * the cluster's subnets (a replacement can land in any zone); one group per worker group over its
  * zones.
  */
-export function buildCompute(spec: ClusterSpec, net: NetworkRefs): Record<string, CfnResource> {
+export function buildCompute(
+  spec: ClusterSpec,
+  net: NetworkRefs,
+  context: TemplateContext = {},
+): Record<string, CfnResource> {
   const masterScope: TagScope = { role: 'master', name: 'master' };
+  const userData = (role: 'master' | 'worker', group?: string) =>
+    context.renderUserData?.(bootScriptInput(spec, role, group));
   const resources: Record<string, CfnResource> = {
     [IDS.masterLaunchTemplate]: launchTemplate(spec, {
       instanceType: spec.master.instanceType,
@@ -95,6 +117,7 @@ export function buildCompute(spec: ClusterSpec, net: NetworkRefs): Record<string
       instanceProfile: IDS.masterInstanceProfile,
       securityGroups: [IDS.nodeSecurityGroup, IDS.masterSecurityGroup],
       scope: masterScope,
+      userData: userData('master'),
     }),
     [IDS.masterAsg]: asg(
       spec,
@@ -114,6 +137,7 @@ export function buildCompute(spec: ClusterSpec, net: NetworkRefs): Record<string
       instanceProfile: IDS.workerInstanceProfile,
       securityGroups: [IDS.nodeSecurityGroup, IDS.workerSecurityGroup],
       scope,
+      userData: userData('worker', group.name),
     });
     resources[workerAsgId(group.name)] = asg(spec, net, lt, group.zones, group, withEipTag(scope, group.eip));
   }

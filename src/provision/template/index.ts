@@ -14,6 +14,8 @@ export * from './names.js';
 export { type TemplateParameterOptions, templateParameters } from './parameters.js';
 export * from './settings.js';
 export type {
+  BootScriptInput,
+  BootValue,
   CfnOutput,
   CfnParameter,
   CfnResource,
@@ -36,7 +38,7 @@ export function buildTemplate(spec: ClusterSpec, context: TemplateContext = {}):
       ...network.resources,
       ...buildSecurity(spec, network.refs.vpcId),
       ...buildIam(spec),
-      ...buildCompute(spec, network.refs),
+      ...buildCompute(spec, network.refs, context),
       ...buildEips(spec, network.refs.gatewayAttachment),
       ...buildDns(spec),
     },

@@ -15,6 +15,14 @@ export const PARAMETERS = {
   amiArm64: 'AmiArm64',
   /** The AMI given as master.ami (used for every instance). */
   ami: 'Ami',
+  /** Bucket holding the host bundle (the account's tugboat bucket); empty: instances do not boot by themselves. */
+  bundleBucket: 'BundleBucket',
+  /** SHA-256 (hex) of the host bundle: the key's hash part and what a booting instance verifies. */
+  bundleSha256: 'BundleSha256',
+  /** File name of the host bundle (`tugboat-host-<hash>.mjs`). */
+  bundleFile: 'BundleFile',
+  /** npm registry the pinned Node.js runtime is fetched from at boot (a mirror for closed networks). */
+  nodeRegistry: 'NodeRuntimeRegistry',
 } as const;
 
 /**

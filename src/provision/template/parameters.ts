@@ -33,6 +33,7 @@ export function buildParameters(spec: ClusterSpec): Record<string, CfnParameter>
       };
     });
   }
+  Object.assign(params, bundleParameterDefinitions());
   if (spec.master.ami !== undefined) {
     params[PARAMETERS.ami] = {
       Type: 'AWS::EC2::Image::Id',
@@ -57,6 +58,40 @@ export function buildParameters(spec: ClusterSpec): Record<string, CfnParameter>
     };
   }
   return params;
+}
+
+/**
+ * Where instances fetch the host bundle at boot. `create` and `update` fill these in after uploading
+ * the bundle; empty values (the defaults) make a booting instance stop with that reason in its log.
+ */
+function bundleParameterDefinitions(): Record<string, CfnParameter> {
+  return {
+    [PARAMETERS.bundleBucket]: {
+      Type: 'String',
+      Description: 'S3 bucket with the host bundle (tugboat create/update upload it)',
+      Default: '',
+      AllowedPattern: '^([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])?$',
+    },
+    [PARAMETERS.bundleSha256]: {
+      Type: 'String',
+      Description: 'SHA-256 of the host bundle: its key is <cluster>/bundles/<sha256>/<file>',
+      Default: '',
+      AllowedPattern: '^([0-9a-f]{64})?$',
+    },
+    [PARAMETERS.bundleFile]: {
+      Type: 'String',
+      Description: 'file name of the host bundle',
+      Default: '',
+      AllowedPattern: '^(tugboat-host-[0-9a-f]{16}[.]mjs)?$',
+    },
+    [PARAMETERS.nodeRegistry]: {
+      Type: 'String',
+      Description:
+        'npm registry the pinned Node.js runtime is fetched from at boot (checked against its pinned SHA-512)',
+      Default: 'https://registry.npmjs.org',
+      AllowedPattern: '^https?://[A-Za-z0-9.:/_-]+$',
+    },
+  };
 }
 
 /** Values for {@link templateParameters}. */

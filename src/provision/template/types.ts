@@ -12,6 +12,8 @@ export interface CfnParameter {
   readonly Type: string;
   readonly Description: string;
   readonly Default?: string;
+  /** A regular expression the value must match (checked by CloudFormation before any change). */
+  readonly AllowedPattern?: string;
 }
 
 /** A template output. */
@@ -37,6 +39,33 @@ export interface TemplateContext {
    * @default none
    */
   readonly descriptionSuffix?: string;
+  /**
+   * Renders the user-data script of a launch template (src/boot's renderBootScript): instances then
+   * install their role by themselves at boot. A function passed in rather than imported, since the
+   * script is built from the host layout and runtime pin of src/bootstrap, which builds on this folder.
+   * @default no user-data
+   */
+  readonly renderUserData?: (input: BootScriptInput) => string;
+}
+
+/**
+ * A value of a boot script: a literal, or a CloudFormation `${Name}` reference that Fn::Sub fills
+ * in (parameters and pseudo parameters such as `AWS::Region`).
+ */
+export type BootValue = { readonly literal: string } | { readonly sub: string };
+
+/** What a boot script is for. Nothing here is secret: user-data is readable by anyone who can describe the instance. */
+export interface BootScriptInput {
+  readonly cluster: string;
+  readonly role: 'master' | 'worker';
+  /** Worker group. @default none (the master) */
+  readonly group?: string;
+  readonly region: BootValue;
+  readonly bucket: BootValue;
+  readonly sha256: BootValue;
+  readonly file: BootValue;
+  /** npm registry of the runtime package. */
+  readonly registry: BootValue;
 }
 
 /** A CloudFormation tag. */

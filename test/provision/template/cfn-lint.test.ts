@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { BOOT_TEMPLATE_CONTEXT } from '../../../src/boot/user-data.js';
 import { buildTemplate, renderTemplate } from '../../../src/provision/template/index.js';
 import { EXAMPLES, loadExample } from '../../support/examples.js';
 
@@ -28,7 +29,7 @@ async function cfnLint(file: string): Promise<{ code: number; output: string }> 
 describe.each(EXAMPLES)('cfn-lint on the template of examples/%s.yaml', (name) => {
   it.each(['json', 'yaml'] as const)('reports zero errors and zero warnings (%s)', async (format) => {
     const file = join(dir, `${name}.${format}`);
-    writeFileSync(file, renderTemplate(buildTemplate(loadExample(name)), format));
+    writeFileSync(file, renderTemplate(buildTemplate(loadExample(name), BOOT_TEMPLATE_CONTEXT), format));
     const result = await cfnLint(file);
     expect(result.output).toBe('');
     expect(result.code).toBe(0);

@@ -8,6 +8,7 @@ import {
 import {
   CreateSubnetCommand,
   CreateVpcCommand,
+  DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
   EC2Client,
 } from '@aws-sdk/client-ec2';
@@ -17,6 +18,7 @@ import {
   Route53Client,
 } from '@aws-sdk/client-route-53';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BOOT_TEMPLATE_CONTEXT } from '../../../src/boot/user-data.js';
 import type { ClusterSpec } from '../../../src/config/index.js';
 import { stackNameOf } from '../../../src/naming.js';
 import {
@@ -103,6 +105,13 @@ async function asgInstances(asg: AutoScalingClient, name: string): Promise<strin
   return (groups.AutoScalingGroups?.[0]?.Instances ?? []).map((i) => i.InstanceId!);
 }
 
+/** Bundle parameters as create passes them after uploading. */
+const BUNDLE = {
+  BundleBucket: 'tugboat-templates-123456789012-us-east-1',
+  BundleSha256: 'ab'.repeat(32),
+  BundleFile: 'tugboat-host-0123456789abcdef.mjs',
+};
+
 describe.each(['minimal', 'three-az', 'existing-vpc', 'route53-eip'] as const)(
   'examples/%s.yaml on moto_server',
   (name) => {
@@ -116,8 +125,8 @@ describe.each(['minimal', 'three-az', 'existing-vpc', 'route53-eip'] as const)(
       await cfn.send(
         new CreateStackCommand({
           StackName: stackNameOf(spec.name),
-          TemplateBody: bodyIn(RENDERING[name], buildTemplate(spec)),
-          Parameters: templateParameters(spec, { keyName: `tugboat-${spec.name}` }),
+          TemplateBody: bodyIn(RENDERING[name], buildTemplate(spec, BOOT_TEMPLATE_CONTEXT)),
+          Parameters: templateParameters(spec, { keyName: `tugboat-${spec.name}`, overrides: BUNDLE }),
           Capabilities: [...REQUIRED_CAPABILITIES],
         }),
       );
@@ -149,6 +158,22 @@ describe.each(['minimal', 'three-az', 'existing-vpc', 'route53-eip'] as const)(
         expect(instance.Tags).toContainEqual({ Key: 'tugboat:cluster', Value: spec.name });
         expect(spec.availabilityZones).toContain(instance.Placement!.AvailabilityZone);
       }
+    });
+
+    it("gives the master its boot script with the stack's bundle values filled in", async () => {
+      const asg = new AutoScalingClient(clientConfig(spec.region));
+      const [master] = await asgInstances(asg, output(OUTPUTS.masterAsgName)!);
+      const ec2 = new EC2Client(clientConfig(spec.region));
+      const attr = await ec2.send(
+        new DescribeInstanceAttributeCommand({ InstanceId: master!, Attribute: 'userData' }),
+      );
+      const script = Buffer.from(attr.UserData?.Value ?? '', 'base64').toString('utf8');
+      expect(script.startsWith('#!/bin/sh\n')).toBe(true);
+      expect(script).toContain(`sha256='${BUNDLE.BundleSha256}'`);
+      expect(script).toContain(`bucket='${BUNDLE.BundleBucket}'`);
+      expect(script).toContain(`region='${spec.region}'`);
+      expect(script).toMatch(/^role=master$/m);
+      expect(script).not.toContain('${');
     });
 
     it('allocates the Elastic IPs and points the API record at the master address', async () => {

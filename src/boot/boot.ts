@@ -1,0 +1,83 @@
+import { fetchInstanceIdentity, type InstanceIdentity } from '../agent/imds.js';
+import { TugboatError } from '../errors.js';
+import { type EventSink, silentEvents } from '../events.js';
+import type { IssuedCertificate } from '../pki/authority.js';
+import type { ClusterPki } from '../pki/cluster-pki.js';
+
+/** What an instance is, as its user-data says (the launch template it was launched from). */
+export interface BootRole {
+  readonly cluster: string;
+  readonly role: 'master' | 'worker';
+  /** Worker group. @default none (the master) */
+  readonly group?: string;
+  /** The stack's region (AWS::Region); must be the instance's own. */
+  readonly region: string;
+}
+
+/**
+ * The seam a booting master will install from (the cluster's secrets in SSM Parameter Store /
+ * Secrets Manager under the stack's KMS key): the same material SSH bootstrap uploads.
+ */
+export interface ControlPlaneMaterialSource {
+  load(cluster: string): Promise<Pick<ClusterPki, 'ca' | 'apiServer' | 'apiServerClient'>>;
+}
+
+/**
+ * The seam a booting worker will join through (a bootstrap token and a CertificateSigningRequest,
+ * approved for a running instance of the cluster): the same credentials SSH bootstrap issues.
+ */
+export interface NodeJoinSource {
+  join(request: { readonly cluster: string; readonly identity: InstanceIdentity }): Promise<{
+    readonly server: string;
+    readonly caPem: string;
+    readonly client: IssuedCertificate;
+    readonly serving: IssuedCertificate;
+  }>;
+}
+
+/** Options of {@link runBoot}. */
+export interface RunBootOptions extends BootRole {
+  /** IMDS endpoint (`AWS_EC2_METADATA_SERVICE_ENDPOINT`). @default http://169.254.169.254 */
+  readonly imdsEndpoint?: string;
+  /** @default silentEvents */
+  readonly events?: EventSink;
+}
+
+/** A boot that cannot install its role on this build or this instance; the message says why and what to do. */
+export class BootError extends TugboatError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('BOOT', message, options);
+  }
+}
+
+/**
+ * What an instance runs at boot (`<bundle> boot`, from its user-data, after the bundle was
+ * verified): reads its identity from IMDSv2, checks it is where its launch template says, and
+ * installs its role from the cluster's own sources. Throws a {@link BootError} naming what is
+ * missing while a source is not available, so the boot log and console output say why.
+ */
+export async function runBoot(options: RunBootOptions): Promise<never> {
+  const events = options.events ?? silentEvents;
+  const identity = await fetchInstanceIdentity({
+    ...(options.imdsEndpoint ? { endpoint: options.imdsEndpoint } : {}),
+  });
+  events.emit({
+    code: 'boot.identity',
+    level: 'info',
+    message: `instance ${identity.instanceId} (${identity.instanceType}, ${identity.availabilityZone}, ${identity.privateIp}) boots as ${options.role}${options.group ? ` of group ${options.group}` : ''} in cluster ${options.cluster}`,
+    data: { ...identity, role: options.role, cluster: options.cluster },
+  });
+  if (identity.region !== options.region)
+    throw new BootError(
+      `instance ${identity.instanceId} runs in ${identity.region}, but its user-data is for cluster ${options.cluster} in ${options.region}: launch it from the cluster's own launch template`,
+    );
+  // Both paths install with the SSH bootstrap's own installers (installControlPlane, installAgent
+  // over a LocalShell) once the sources above exist; until then boot stops here, saying why.
+  if (options.role === 'master')
+    throw new BootError(
+      `the master of ${options.cluster} cannot install itself yet: its CA and keys must come from the cluster's secrets in SSM Parameter Store, which this build does not read (not available yet); install it over SSH with \`tugboat bootstrap ${options.cluster}\``,
+    );
+  throw new BootError(
+    `worker ${identity.instanceId} of ${options.cluster} cannot join by itself yet: its node certificate must come from a CertificateSigningRequest with a bootstrap token, which this build does not do (not available yet); join it over SSH with \`tugboat bootstrap ${options.cluster}\``,
+  );
+}
