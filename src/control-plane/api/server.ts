@@ -19,6 +19,7 @@ import { serveNonResource } from './nonresource.js';
 import { proxyPortForward } from './port-forward.js';
 import { parseRequest } from './request-info.js';
 import { ResourceStore } from './resource-store.js';
+import { buildServiceAccounts, type ServiceAccountTokenOptions } from './service-accounts.js';
 import { ApiError } from './status.js';
 import { responseShape } from './table.js';
 import { createObject, ensureDefaultServiceAccount } from './write.js';
@@ -70,6 +71,11 @@ export interface ApiServerOptions {
   readonly advertiseAddress?: string;
   /** Period of the `kubernetes` Service controller. @default 10_000 */
   readonly kubernetesServiceIntervalMs?: number;
+  /**
+   * Service-account tokens: TokenRequest, their authenticator, issuer discovery and the pod
+   * admission that mounts them (docs/service-accounts.md). @default off
+   */
+  readonly serviceAccounts?: ServiceAccountTokenOptions;
 }
 
 /** A built (not listening) API server. */
@@ -107,8 +113,10 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
     minWatchTimeoutSeconds: options.minWatchTimeoutSeconds ?? 1800,
     watches: new Set(),
   };
+  const serviceAccounts = options.serviceAccounts && buildServiceAccounts(ctx, options.serviceAccounts);
   const authn: AuthenticatorOptions = {
     tokens: options.tokens,
+    bearerAuthenticators: [serviceAccounts?.authenticator].filter((a) => a !== undefined),
     anonymousUser: options.insecureLoopbackHttp
       ? { name: 'system:admin', groups: ['system:masters'] }
       : undefined,
@@ -144,14 +152,27 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
     const info = parseRequest(req.method ?? 'GET', req.url ?? '/');
     if (info.kind === 'nonresource') {
       await access!.checkPath(user, req.method ?? 'GET', info.path);
+      const issuerDocument = serviceAccounts?.discovery(info.path);
+      if (issuerDocument) return sendJson(res, 200, issuerDocument);
       serveNonResource(req, res, info.path, { minor, ready: isReady });
       return;
     }
     const body = ['POST', 'PUT', 'PATCH', 'DELETE'].includes(req.method ?? '')
       ? await readBody(req, { maxBytes: maxBodyBytes })
       : Buffer.alloc(0);
-    const json = req.method === 'PATCH' ? body : await normalizeBody(req.headers['content-type'], body);
+    let json = req.method === 'PATCH' ? body : await normalizeBody(req.headers['content-type'], body);
     await access!.checkResource(user, info, json);
+    if (info.subresource === 'token') {
+      if (!serviceAccounts)
+        throw new ApiError(
+          404,
+          'NotFound',
+          'serviceaccounts/token is off: start the server with --service-account-signing-key-file',
+        );
+      return sendJson(res, 201, await serviceAccounts.tokenRequest(user, info, json));
+    }
+    if (serviceAccounts && info.def.plural === 'pods' && info.verb === 'create' && !info.subresource)
+      json = await serviceAccounts.admitPod(info, json);
     if (access!.isReview(info)) return sendJson(res, 201, await access!.answerReview(user, info, json));
     if (info.subresource === 'log') return proxyLog(ctx, info, req, res, options.nodeProxy);
     if (info.subresource === 'exec')
