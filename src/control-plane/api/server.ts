@@ -3,6 +3,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type EventSink, silentEvents } from '../../events.js';
+import type { UntypedObject } from '../../kube/index.js';
 import { type ConnectionLimits, guardConnections, serverOptions } from '../../net/connection-guard.js';
 import type { AuthenticatorOptions } from '../auth/authenticate.js';
 import type { NodeGraph } from '../auth/authorize.js';
@@ -135,6 +136,7 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
   let isReady = false;
   let access: Access | undefined;
   const ready = bootstrap(ctx)
+    .then(() => serviceAccounts?.publishRootCa())
     .then(() => startAccess(ctx, authn, graph, ctx.events))
     .then((a) => {
       access = a;
@@ -197,6 +199,8 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
       admit: access!.admission(user, info),
     });
     await access!.afterWrite(info);
+    if (info.def.plural === 'namespaces' && info.verb === 'create' && reply?.code === 201)
+      await serviceAccounts?.publishRootCa(String((reply.body as UntypedObject).metadata?.name));
     if (reply?.json !== undefined) sendJsonText(res, reply.code, reply.json);
     else if (reply) sendJson(res, reply.code, reply.body);
   }

@@ -11,12 +11,17 @@ import {
   JWKS_PATH,
   OIDC_CONFIGURATION_PATH,
 } from '../serviceaccounts/oidc.js';
-import { admitPodServiceAccount, podServiceAccountName } from '../serviceaccounts/pod-admission.js';
+import {
+  admitPodServiceAccount,
+  podServiceAccountName,
+  ROOT_CA_CONFIGMAP,
+} from '../serviceaccounts/pod-admission.js';
 import { issueTokenRequest } from '../serviceaccounts/token-request.js';
 import type { ApiContext } from './context.js';
 import { parseJsonObject } from './http.js';
 import type { ResourceRequest } from './request-info.js';
 import { ApiError } from './status.js';
+import { createObject, updateObject } from './write.js';
 
 /** Service-account token settings of the API server (kube-apiserver's --service-account-* flags). */
 export interface ServiceAccountTokenOptions {
@@ -29,6 +34,11 @@ export interface ServiceAccountTokenOptions {
   readonly maxExpirationSeconds?: number;
   /** The jwks_uri the discovery document names. @default issuer + /openid/v1/jwks */
   readonly jwksUri?: string;
+  /**
+   * The CA bundle published as ConfigMap `kube-root-ca.crt` (key `ca.crt`) in every namespace, which
+   * the token volume mounts (kube-controller-manager's --root-ca-file). @default none published
+   */
+  readonly rootCa?: string;
 }
 
 /** The API server's service-account parts: authenticator, TokenRequest, discovery, pod admission. */
@@ -39,6 +49,8 @@ export interface ServiceAccounts {
   discovery(path: string): unknown;
   /** Pod creates: the body after ServiceAccount admission. */
   admitPod(info: ResourceRequest, body: Buffer): Promise<Buffer>;
+  /** Creates or repairs `kube-root-ca.crt` in `namespace` (or in every namespace when undefined). */
+  publishRootCa(namespace?: string): Promise<void>;
 }
 
 const DISCOVERY_PATHS = new Set([
@@ -155,5 +167,43 @@ export function buildServiceAccounts(ctx: ApiContext, options: ServiceAccountTok
       }
       return Buffer.from(JSON.stringify(admitPodServiceAccount(pod, sa)));
     },
+    publishRootCa: (namespace) =>
+      options.rootCa ? publishRootCa(ctx, options.rootCa, namespace) : Promise.resolve(),
   };
 }
+
+/**
+ * The root-CA publisher (kube-controller-manager's, run here when a namespace is created and at
+ * start): ConfigMap `kube-root-ca.crt` with `ca.crt` in each live namespace, rewritten when it differs.
+ */
+async function publishRootCa(ctx: ApiContext, ca: string, only: string | undefined): Promise<void> {
+  const nsDef = findResource('', 'v1', 'namespaces')!;
+  const cmDef = findResource('', 'v1', 'configmaps')!;
+  const names = only
+    ? [only]
+    : (await ctx.resources.list(nsDef, undefined)).items.map((n) => String(n.metadata?.name));
+  for (const namespace of names) {
+    const ns = await ctx.resources.get(nsDef, undefined, namespace);
+    if (!ns || ns.metadata?.deletionTimestamp) continue;
+    const current = await ctx.resources.get(cmDef, namespace, ROOT_CA_CONFIGMAP);
+    const data = { 'ca.crt': ca };
+    const write = current
+      ? (current.data as Record<string, unknown> | undefined)?.['ca.crt'] === ca
+        ? undefined
+        : updateObject(ctx, cmDef, namespace, ROOT_CA_CONFIGMAP, undefined, (cur) => ({ ...cur, data }))
+      : createObject(ctx, cmDef, namespace, {
+          metadata: {
+            name: ROOT_CA_CONFIGMAP,
+            annotations: { 'kubernetes.io/description': ROOT_CA_DESCRIPTION },
+          },
+          data,
+        });
+    await write?.catch((err: unknown) => {
+      // Another writer got there first, or the namespace went away meanwhile: nothing to repair.
+      if (!(err instanceof ApiError && (err.code === 409 || err.code === 404 || err.code === 403))) throw err;
+    });
+  }
+}
+
+const ROOT_CA_DESCRIPTION =
+  'Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.';

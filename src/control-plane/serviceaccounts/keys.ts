@@ -85,9 +85,3 @@ export function loadServiceAccountKeys(
   }
   return { signing: { ...own, privateKey }, verify };
 }
-
-/** A new RSA 2048 signing key as PKCS#8 PEM (RS256 is what every OIDC verifier accepts, AWS STS included). */
-export function generateServiceAccountKeyPem(): string {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  return privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-}

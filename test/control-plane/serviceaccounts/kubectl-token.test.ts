@@ -3,10 +3,8 @@ import { createPublicKey, createVerify } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  generateServiceAccountKeyPem,
-  loadServiceAccountKeys,
-} from '../../../src/control-plane/serviceaccounts/keys.js';
+import { loadServiceAccountKeys } from '../../../src/control-plane/serviceaccounts/keys.js';
+import { generateServiceAccountKeyPem } from '../../../src/pki/service-account-key.js';
 import { type RunningApiServer, startApiServer, writeKubeconfig } from '../../support/api-server.js';
 import { makeTestPki, type TestCert, type TestPki } from '../../support/certs.js';
 import { tlsCaller } from '../../support/tls-call.js';
@@ -54,7 +52,7 @@ describe('service-account tokens with kubectl', () => {
     const keys = loadServiceAccountKeys({ pem: generateServiceAccountKeyPem(), source: 'test' });
     srv = await startApiServer({
       tls: { cert: pki.server.cert, key: pki.server.key, clientCa: pki.ca.cert },
-      serviceAccounts: { keys, issuer: ISSUER },
+      serviceAccounts: { keys, issuer: ISSUER, rootCa: pki.ca.cert },
       clock: () => new Date(Date.now() + clockOffsetMs),
     });
     admin = {
@@ -117,6 +115,15 @@ describe('service-account tokens with kubectl', () => {
     const allowed = await withToken(token, ['get', 'pods', '-n', NS]);
     expect(allowed.code, allowed.stderr).toBe(0);
     expect(allowed.stderr).toContain('No resources found');
+  });
+
+  it('publishes kube-root-ca.crt in every namespace, new ones included', async () => {
+    for (const ns of ['default', 'kube-system', NS]) {
+      const cm = JSON.parse(
+        await ok(admin, ['get', 'configmap', 'kube-root-ca.crt', '-n', ns, '-o', 'json']),
+      );
+      expect(cm.data).toEqual({ 'ca.crt': pki.ca.cert });
+    }
   });
 
   it('mounts the token volume by admission, honours automount false and refuses an unknown account', async () => {

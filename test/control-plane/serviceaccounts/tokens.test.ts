@@ -2,7 +2,6 @@ import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { signJwt, verifyJwt } from '../../../src/control-plane/serviceaccounts/jwt.js';
 import {
-  generateServiceAccountKeyPem,
   keyIdOf,
   loadServiceAccountKeys,
   type ServiceAccountKeys,
@@ -11,6 +10,7 @@ import type { LookedUp, ObjectLookup } from '../../../src/control-plane/servicea
 import { buildJwks, buildOpenIdConfiguration } from '../../../src/control-plane/serviceaccounts/oidc.js';
 import { issueTokenRequest } from '../../../src/control-plane/serviceaccounts/token-request.js';
 import { verifyServiceAccountToken } from '../../../src/control-plane/serviceaccounts/token-verify.js';
+import { generateServiceAccountKeyPem } from '../../../src/pki/service-account-key.js';
 
 const ISSUER = 'https://kubernetes.default.svc.cluster.local';
 const pem = generateServiceAccountKeyPem();
