@@ -1,10 +1,4 @@
-import {
-  createHash,
-  createPrivateKey,
-  createPublicKey,
-  generateKeyPairSync,
-  type KeyObject,
-} from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 
 /** JWS algorithms the service-account tokens use: RS256 for RSA keys, ES256 for P-256 keys. */
 export type TokenAlgorithm = 'RS256' | 'ES256';
