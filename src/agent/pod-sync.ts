@@ -9,9 +9,10 @@ import { ContainerSync } from './container-sync.js';
 import { type PodSandboxes, SANDBOX_CONTAINER } from './network/pod-sandbox.js';
 import { buildPodStatus, type ContainerView } from './pod-status.js';
 import { terminatePod } from './pod-terminate.js';
+import type { ProjectedTokens } from './projected-volume.js';
 import type { NetworkMode, Runtime, RuntimeContainer } from './runtime/types.js';
 import { isTerminal, type PodRecord, podKey, SyncContext } from './sync-context.js';
-import { cleanupVolumes, prepareVolumes } from './volumes.js';
+import { cleanupVolumes, prepareVolumes, refreshProjectedVolumes } from './volumes.js';
 
 /** Options of the pod sync loop. */
 export interface PodSyncOptions {
@@ -130,6 +131,24 @@ export class PodSync {
     }
   }
 
+  /** New service-account tokens for a running pod; on failure the old ones stay and it retries in 10 s. */
+  private async refreshTokens(rec: PodRecord): Promise<void> {
+    const tokens: ProjectedTokens = {};
+    try {
+      await refreshProjectedVolumes(
+        rec.pod,
+        this.options.client,
+        this.options.dataDir,
+        tokens,
+        this.ctx.now(),
+      );
+      rec.tokenRefreshAt = tokens.refreshAt;
+    } catch (err) {
+      rec.tokenRefreshAt = this.ctx.now() + 10_000;
+      this.ctx.emitError(rec.pod, err);
+    }
+  }
+
   private async syncPod(rec: PodRecord, actual: RuntimeContainer[]): Promise<void> {
     const pod = rec.pod;
     if (pod.metadata.deletionTimestamp) {
@@ -143,11 +162,21 @@ export class PodSync {
     if (rec.terminal || isTerminal(pod.status?.phase)) return;
     if (!rec.volumePaths) {
       try {
-        rec.volumePaths = await prepareVolumes(pod, this.options.client, this.options.dataDir);
+        const tokens: ProjectedTokens = {};
+        rec.volumePaths = await prepareVolumes(
+          pod,
+          this.options.client,
+          this.options.dataDir,
+          tokens,
+          this.ctx.now(),
+        );
+        rec.tokenRefreshAt = tokens.refreshAt;
         rec.volumeError = undefined;
       } catch (err) {
         rec.volumeError = err instanceof Error ? err.message : String(err);
       }
+    } else if (rec.tokenRefreshAt !== undefined && this.ctx.now() >= rec.tokenRefreshAt) {
+      await this.refreshTokens(rec);
     }
     const hostNetwork = pod.spec.hostNetwork === true;
     if (this.options.podNetwork && !hostNetwork)

@@ -11,6 +11,8 @@ export interface PodRecord {
   /** Mounts from the pod network (its /etc/hosts) every container gets. */
   mounts?: readonly Mount[];
   volumeError?: string;
+  /** When the projected service-account tokens are next refreshed (ms since the epoch). */
+  tokenRefreshAt?: number;
   containers: Map<string, ContainerRecord>;
   terminating?: Promise<void>;
   lastStatus?: string;

@@ -1,20 +1,17 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, normalize } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { KubeClient } from '../client/client.js';
 import { resources } from '../client/types.js';
-import { TugboatError } from '../errors.js';
-import type { ConfigMap, KeyToPath, Pod, Secret, Volume } from '../kube/index.js';
+import type { ConfigMap, Pod, Secret, Volume } from '../kube/index.js';
+import { type ProjectedTokens, writeProjectedVolume } from './projected-volume.js';
+import { VolumeError } from './volume-error.js';
+import { writeFiles } from './volume-files.js';
 
 const run = promisify(execFile);
 
-/** A volume could not be prepared; the pod waits in ContainerCreating and retries. */
-export class VolumeError extends TugboatError {
-  constructor(message: string) {
-    super('VOLUME', message);
-  }
-}
+export { VolumeError };
 
 /** Where a pod's volumes live on the node: `<dataDir>/pods/<uid>/volumes/<name>`. */
 export function podDir(dataDir: string, uid: string): string {
@@ -25,12 +22,16 @@ export function podDir(dataDir: string, uid: string): string {
  * Materialises a pod's volumes on the node and returns the host path of each by name:
  * emptyDir → a directory (tmpfs for medium Memory), hostPath → the path itself, configMap and
  * secret → files written from the API objects (secret files 0600 by default, in a tmpfs when the
- * agent may mount one). Idempotent: re-running refreshes the files in place.
+ * agent may mount one), projected → its sources (a pod-bound service-account token among them;
+ * `tokens.refreshAt` says when to run {@link refreshProjectedVolumes}). Idempotent: re-running
+ * refreshes the files in place.
  */
 export async function prepareVolumes(
   pod: Pod,
   client: KubeClient,
   dataDir: string,
+  tokens: ProjectedTokens = {},
+  now = Date.now(),
 ): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   const namespace = pod.metadata.namespace ?? 'default';
@@ -61,13 +62,38 @@ export async function prepareVolumes(
       await mountTmpfs(dir, '0755');
       writeFiles(dir, data, v.secret.items, v.secret.defaultMode ?? 0o600);
       out.set(v.name, dir);
+    } else if (v.projected) {
+      await writeProjectedVolume(pod, { ...v, projected: v.projected }, dir, client, now, tokens);
+      out.set(v.name, dir);
     } else {
       throw new VolumeError(
-        `volume "${v.name}" of pod ${namespace}/${pod.metadata.name} has an unsupported type: use emptyDir, hostPath, configMap or secret`,
+        `volume "${v.name}" of pod ${namespace}/${pod.metadata.name} has an unsupported type: use emptyDir, hostPath, configMap, secret or projected`,
       );
     }
   }
   return out;
+}
+
+/** Rewrites the pod's projected volumes (new tokens, current ConfigMaps); sets the next `tokens.refreshAt`. */
+export async function refreshProjectedVolumes(
+  pod: Pod,
+  client: KubeClient,
+  dataDir: string,
+  tokens: ProjectedTokens,
+  now = Date.now(),
+): Promise<void> {
+  const base = join(podDir(dataDir, pod.metadata.uid ?? 'unknown'), 'volumes');
+  tokens.refreshAt = undefined;
+  for (const v of pod.spec.volumes ?? [])
+    if (v.projected)
+      await writeProjectedVolume(
+        pod,
+        { ...v, projected: v.projected },
+        join(base, v.name),
+        client,
+        now,
+        tokens,
+      );
 }
 
 /** Unmounts and removes everything `prepareVolumes` made for a pod (never hostPath contents). */
@@ -94,30 +120,6 @@ async function fetchOptional<T extends ConfigMap | Secret>(
     throw new VolumeError(
       `volume "${v.name}": ${what} ${namespace}/${name} is unavailable (${(err as Error).message}): create it or mark the volume optional`,
     );
-  }
-}
-
-function writeFiles(
-  dir: string,
-  data: Record<string, Buffer>,
-  items: KeyToPath[] | undefined,
-  mode: number,
-): void {
-  mkdirSync(dir, { recursive: true });
-  const wanted: KeyToPath[] = items ?? Object.keys(data).map((key) => ({ key, path: key }));
-  for (const item of wanted) {
-    const content = data[item.key];
-    if (content === undefined)
-      throw new VolumeError(`key "${item.key}" is missing from the volume source: fix items[].key`);
-    const rel = normalize(item.path);
-    if (rel.startsWith('..') || rel.startsWith('/'))
-      throw new VolumeError(`item path "${item.path}" leaves the volume: use a relative path`);
-    const file = join(dir, rel);
-    mkdirSync(dirname(file), { recursive: true });
-    const tmp = `${file}.tugboat-tmp`;
-    writeFileSync(tmp, content, { mode: item.mode ?? mode });
-    chmodSync(tmp, item.mode ?? mode);
-    renameSync(tmp, file);
   }
 }
 

@@ -20,7 +20,7 @@ export interface HostBundle {
 /** Options for {@link installControlPlane}. */
 export interface ControlPlaneInstallOptions extends HostServiceOptions {
   readonly bundle: HostBundle;
-  readonly pki: Pick<ClusterPki, 'ca' | 'apiServer' | 'apiServerClient'>;
+  readonly pki: Pick<ClusterPki, 'ca' | 'apiServer' | 'apiServerClient' | 'serviceAccountKey'>;
   /** Absolute path of node on the host (preflight reports it). */
   readonly nodePath: string;
   /** @default '0.0.0.0:6443' */
@@ -43,6 +43,7 @@ export function controlPlanePaths(layout: HostLayout, bundleFile: string) {
     key: posix.join(pki, 'apiserver.key'),
     clientCert: posix.join(pki, 'apiserver-client.crt'),
     clientKey: posix.join(pki, 'apiserver-client.key'),
+    serviceAccountKey: posix.join(pki, 'sa.key'),
     dataDir: posix.join(layout.lib, 'control-plane'),
   };
 }
@@ -57,6 +58,7 @@ export function buildControlPlaneFiles(options: ControlPlaneInstallOptions): Hos
     { path: p.key, content: options.pki.apiServer.keyPem, mode: 0o600 },
     { path: p.clientCert, content: options.pki.apiServerClient.certPem, mode: 0o644 },
     { path: p.clientKey, content: options.pki.apiServerClient.keyPem, mode: 0o600 },
+    { path: p.serviceAccountKey, content: options.pki.serviceAccountKey, mode: 0o600 },
   ];
 }
 
@@ -84,6 +86,8 @@ export function buildControlPlaneService(options: ControlPlaneInstallOptions): S
       p.clientCert,
       '--kubelet-client-key',
       p.clientKey,
+      '--service-account-signing-key-file',
+      p.serviceAccountKey,
       ...(options.podNetwork
         ? [
             '--cluster-cidr',

@@ -114,6 +114,18 @@ export class KubeClient {
     });
   }
 
+  /** POST to a subresource of an object (e.g. `serviceaccounts/<name>/token`); returns the answer. */
+  createSubresource<T>(
+    type: ResourceType,
+    name: string,
+    subresource: string,
+    body: unknown,
+    namespace?: string,
+  ): Promise<T> {
+    const path = buildPath(type, { namespace, name, subresource });
+    return this.transport.json<T>({ method: 'POST', path, body });
+  }
+
   /** DELETE an object; returns the object (graceful delete) or a Status (immediate delete). */
   delete(type: ResourceType, name: string, options: DeleteOptions = {}): Promise<KubeObject | Status> {
     const body: Record<string, unknown> = { apiVersion: 'v1', kind: 'DeleteOptions' };

@@ -7,6 +7,7 @@ import { parseListen } from '../listen.js';
 import { ipv4ToNumber } from '../net/ipv4.js';
 import { DEFAULT_SERVICE_CIDR, parseServiceRange } from './api/cluster-ips.js';
 import { type ApiServer, buildApiServer } from './api/server.js';
+import type { ServiceAccountTokenOptions } from './api/service-accounts.js';
 import { parseTokenFile } from './auth/token-file.js';
 import {
   createLoopbackToken,
@@ -16,6 +17,8 @@ import {
 } from './controllers/loopback.js';
 import { buildNodeIpamRange } from './controllers/node-ipam.js';
 import type { StateShippingOptions } from './state-shipping.js';
+import { DEFAULT_ISSUER } from './serviceaccounts/claims.js';
+import { loadServiceAccountKeys, type ServiceAccountKeys } from './serviceaccounts/keys.js';
 import { createStore } from './store/index.js';
 import type { Store } from './store/types.js';
 
@@ -68,6 +71,17 @@ export interface ControlPlaneOptions {
    * graceful stop and serves no more writes. @default none
    */
   readonly onFenced?: () => void;
+  /**
+   * Private key (PEM, RSA ≥ 2048 or ECDSA P-256) that signs service-account tokens; turns on
+   * TokenRequest, the token authenticator, issuer discovery and token volumes. @default off
+   */
+  readonly serviceAccountSigningKeyFile?: string;
+  /** More PEM keys that verify tokens (e.g. the previous key during a rotation). @default [] */
+  readonly serviceAccountKeyFiles?: readonly string[];
+  /** The `iss` of issued tokens. @default 'https://kubernetes.default.svc.cluster.local' */
+  readonly serviceAccountIssuer?: string;
+  /** Audiences the API server accepts in tokens. @default [the issuer] */
+  readonly apiAudiences?: readonly string[];
 }
 
 /** A listening control plane. */
@@ -87,6 +101,42 @@ async function readOptional(file: string | undefined, flag: string): Promise<str
       `${flag} ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}): check the path and permissions`,
     );
   }
+}
+
+/** The service-account token settings from the --service-account-* flags (undefined: tokens off). */
+async function loadServiceAccountOptions(
+  options: ControlPlaneOptions,
+  rootCa: string | undefined,
+): Promise<ServiceAccountTokenOptions | undefined> {
+  const signingFile = options.serviceAccountSigningKeyFile;
+  if (!signingFile) {
+    if (options.serviceAccountKeyFiles?.length)
+      throw new UsageError(
+        '--service-account-key-file needs --service-account-signing-key-file: pass the private key that signs tokens',
+      );
+    return undefined;
+  }
+  const signing = await readOptional(signingFile, '--service-account-signing-key-file');
+  const verifying = await Promise.all(
+    (options.serviceAccountKeyFiles ?? []).map(async (file) => ({
+      pem: (await readOptional(file, '--service-account-key-file'))!,
+      source: `--service-account-key-file ${file}`,
+    })),
+  );
+  let keys: ServiceAccountKeys;
+  try {
+    keys = loadServiceAccountKeys(
+      { pem: signing!, source: `--service-account-signing-key-file ${signingFile}` },
+      verifying,
+    );
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}: generate one with openssl genpkey -algorithm RSA`);
+  }
+  const issuer = options.serviceAccountIssuer ?? DEFAULT_ISSUER;
+  // Verifiers fetch the discovery documents from the issuer URL, so it must be https.
+  if (!/^https:\/\/[^/]/.test(issuer))
+    throw new UsageError(`--service-account-issuer ${issuer} is not an https URL: e.g. ${DEFAULT_ISSUER}`);
+  return { keys, issuer, apiAudiences: options.apiAudiences ?? [issuer], rootCa };
 }
 
 /** kube-apiserver's fallback: the bind address when it is one, else the host's first IPv4 address. */
@@ -184,6 +234,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     readOptional(options.kubeletClientCertificate, '--kubelet-client-certificate'),
     readOptional(options.kubeletClientKey, '--kubelet-client-key'),
   ]);
+  const serviceAccounts = await loadServiceAccountOptions(options, clientCa);
   const tokens = new Map(tokenText === undefined ? [] : parseTokenFile(tokenText, options.tokenAuthFile));
   const loopbackToken = createLoopbackToken();
   tokens.set(loopbackToken, { name: loopbackUser.name, groups: [...loopbackUser.groups] });
@@ -209,6 +260,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     minorVersion: options.minorVersion,
     serviceClusterIpRange: options.serviceClusterIpRange,
     advertiseAddress,
+    serviceAccounts,
     nodeProxy:
       kubeletCert && kubeletKey && clientCa
         ? { tls: { cert: kubeletCert, key: kubeletKey, ca: clientCa } }

@@ -80,6 +80,15 @@ export interface Volume {
   configMap?: { name: string; items?: KeyToPath[]; defaultMode?: number; optional?: boolean };
   secret?: { secretName: string; items?: KeyToPath[]; defaultMode?: number; optional?: boolean };
   persistentVolumeClaim?: { claimName: string; readOnly?: boolean };
+  projected?: { sources: VolumeProjection[]; defaultMode?: number };
+}
+
+/** One source of a projected volume. */
+export interface VolumeProjection {
+  serviceAccountToken?: { audience?: string; expirationSeconds?: number; path: string };
+  configMap?: { name: string; items?: KeyToPath[]; optional?: boolean };
+  secret?: { name: string; items?: KeyToPath[]; optional?: boolean };
+  downwardAPI?: { items?: { path: string; fieldRef?: { fieldPath: string }; mode?: number }[] };
 }
 
 export interface Toleration {
@@ -110,6 +119,8 @@ export interface PodSpec {
   containers: Container[];
   initContainers?: Container[];
   volumes?: Volume[];
+  serviceAccountName?: string;
+  automountServiceAccountToken?: boolean;
   nodeName?: string;
   /** The pod's hostname (default: its name); with `subdomain` its FQDN is `<hostname>.<subdomain>.<ns>.svc.<domain>`. */
   hostname?: string;

@@ -111,6 +111,7 @@ export async function runLocalUp(options: LocalUpOptions = {}): Promise<LocalUpR
       `--client-ca-file=${p('ca.crt')}`,
       `--kubelet-client-certificate=${p('apiserver-client.crt')}`,
       `--kubelet-client-key=${p('apiserver-client.key')}`,
+      `--service-account-signing-key-file=${p('sa.key')}`,
     ],
     controlPlaneLog,
     childEnv,

@@ -12,6 +12,7 @@ import {
   issueNodeCertificate,
 } from './cluster-certs.js';
 import { writeKeyFile } from './pem.js';
+import { generateServiceAccountKeyPem } from './service-account-key.js';
 
 /** User name the API server presents to node agents (logs, exec); agents accept only this CN. */
 export const API_SERVER_CLIENT_USER = 'tugboat-apiserver';
@@ -23,6 +24,8 @@ export interface ClusterPki {
   readonly apiServer: IssuedCertificate;
   /** Client certificate the API server presents to agents. */
   readonly apiServerClient: IssuedCertificate;
+  /** The key that signs service-account tokens (PKCS#8 PEM, `sa.key`); one per cluster, never rotated here. */
+  readonly serviceAccountKey: string;
   /** Whether anything was created or re-issued by this call. */
   readonly changed: boolean;
 }
@@ -103,7 +106,13 @@ export function loadOrCreateClusterPki(options: ClusterPkiOptions): ClusterPki {
   const apiServerClient = pair('apiserver-client', () =>
     issueClientCertificate(ca, { user: API_SERVER_CLIENT_USER, groups: ['tugboat:apiservers'], now }),
   );
-  return { ca, admin, apiServer, apiServerClient, changed };
+  let serviceAccountKey = read(dir, 'sa.key');
+  if (!serviceAccountKey) {
+    serviceAccountKey = generateServiceAccountKeyPem();
+    writeKeyFile(join(dir, 'sa.key'), serviceAccountKey);
+    changed = true;
+  }
+  return { ca, admin, apiServer, apiServerClient, serviceAccountKey, changed };
 }
 
 /** A node's client certificate, kept in `dir/nodes/<name>.{crt,key}` and reused while valid. */

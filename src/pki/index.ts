@@ -50,3 +50,4 @@ export {
 } from './kubeconfig-files.js';
 export { DEFAULT_LOCK_TIMEOUT_MS, EXIT_KUBECONFIG, withKubeconfigLock } from './kubeconfig-lock.js';
 export { fromPem, generateKeyPair, privateKeyToPem, toPem, writeKeyFile } from './pem.js';
+export { generateServiceAccountKeyPem } from './service-account-key.js';

@@ -115,7 +115,7 @@ function servedCertificate(): Promise<X509Certificate> {
 describe('control plane installed over SSH (supervised, no systemd here)', () => {
   it('uploads the bundle and certificates, starts the service, and kubectl works over TLS', async () => {
     const result = await installControlPlane(shell, options());
-    expect(result).toMatchObject({ mode: 'supervised', filesUploaded: 6, serviceChanged: true });
+    expect(result).toMatchObject({ mode: 'supervised', filesUploaded: 7, serviceChanged: true });
     // The bundle travels gzip-compressed (about a quarter of its size), the certificates as they are.
     expect(result.bytesUploaded).toBeGreaterThan(bundle.content.length / 10);
     expect(result.bytesUploaded).toBeLessThan(bundle.content.length / 2);

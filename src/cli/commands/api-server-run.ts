@@ -17,6 +17,14 @@ function seconds(value: string | undefined, flag: string, fallback: number): num
   return n;
 }
 
+/** A comma-separated flag as a list (undefined when the flag is absent). */
+function list(value: string | undefined): string[] | undefined {
+  return value
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
 /** Node IPAM settings from --cluster-cidr and --node-cidr-mask-size (startControlPlane checks them). */
 function nodeIpam(flags: ControlPlaneFlags): { nodeIpam?: { clusterCidr: string; nodeCidrPrefix: number } } {
   if (flags.clusterCidr === undefined) {
@@ -52,10 +60,7 @@ export async function runControlPlane(
     const running = await startControlPlane({
       dataDir: flags.dataDir,
       store: flags.store,
-      etcdEndpoints: flags.etcdEndpoints
-        ?.split(',')
-        .map((s) => s.trim())
-        .filter(Boolean),
+      etcdEndpoints: list(flags.etcdEndpoints),
       tlsCertFile: flags.tlsCertFile,
       tlsPrivateKeyFile: flags.tlsPrivateKeyFile,
       clientCaFile: flags.clientCaFile,
@@ -79,6 +84,10 @@ export async function runControlPlane(
         exitCode = 1;
         onSignal();
       },
+      serviceAccountSigningKeyFile: flags.serviceAccountSigningKeyFile,
+      serviceAccountKeyFiles: list(flags.serviceAccountKeyFile),
+      serviceAccountIssuer: flags.serviceAccountIssuer,
+      apiAudiences: list(flags.apiAudiences),
       controllers:
         flags.controllers !== false
           ? {

@@ -26,6 +26,10 @@ export interface ControlPlaneFlags {
   readonly advertiseAddress?: string;
   readonly stateBucket?: string;
   readonly statePrefix?: string;
+  readonly serviceAccountSigningKeyFile?: string;
+  readonly serviceAccountKeyFile?: string;
+  readonly serviceAccountIssuer?: string;
+  readonly apiAudiences?: string;
 }
 
 /** `tugboat control-plane`: run the Kubernetes-compatible API server in the foreground. */
@@ -77,7 +81,20 @@ export const controlPlaneCommand: CommandModule = {
       .option(
         '--advertise-address <ip>',
         'address the kubernetes Service points at (default: the --listen address, else the first IPv4 address)',
-      );
+      )
+      .option(
+        '--service-account-signing-key-file <file>',
+        'private key (PEM) that signs service-account tokens; turns on TokenRequest and token volumes',
+      )
+      .option(
+        '--service-account-key-file <files>',
+        'comma-separated PEM keys that also verify tokens (e.g. the previous key during a rotation)',
+      )
+      .option(
+        '--service-account-issuer <url>',
+        'iss of issued tokens (default https://kubernetes.default.svc.cluster.local)',
+      )
+      .option('--api-audiences <list>', 'comma-separated audiences the API accepts (default: the issuer)');
     cmd.action(
       run(async (io, globals) => {
         const { runControlPlane } = await import('./api-server-run.js');

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { EventSink } from '../../events.js';
 import type { UntypedObject } from '../../kube/index.js';
-import { type AuthenticatorOptions, authenticate, type UserInfo } from '../auth/authenticate.js';
+import { type AuthenticatorOptions, authenticateRequest, type UserInfo } from '../auth/authenticate.js';
 import {
   ADMIN_GROUPS,
   forbiddenMessage,
@@ -133,7 +133,7 @@ export async function startAccess(
 
   return {
     async userOf(req, path) {
-      const caller = authenticate(req, authn);
+      const caller = await authenticateRequest(req, authn);
       if (!caller) {
         if (PUBLIC_PATHS.has(path)) return ANONYMOUS;
         throw unauthorized();

@@ -11,6 +11,7 @@ const SUB_VERBS: Record<Subresource, string[]> = {
   log: ['get'],
   exec: ['create', 'get'],
   portforward: ['create', 'get'],
+  token: ['create'],
 };
 
 function subKind(def: ResourceDef, sub: Subresource): { group: string; version: string; kind: string } {
@@ -23,6 +24,8 @@ function subKind(def: ResourceDef, sub: Subresource): { group: string; version: 
       return { group: '', version: 'v1', kind: 'PodExecOptions' };
     case 'portforward':
       return { group: '', version: 'v1', kind: 'PodPortForwardOptions' };
+    case 'token':
+      return { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' };
     default:
       return { group: def.group, version: def.version, kind: def.kind };
   }

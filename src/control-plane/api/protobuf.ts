@@ -274,6 +274,23 @@ const S: Record<string, Schema> = {
     6: ['uid', 'string'],
   },
   SelfSubjectReview: { 1: ['metadata', 'message', 'ObjectMeta'], 2: ['status', 'skip'] },
+  // authentication.k8s.io/v1 (kubectl create token)
+  TokenRequest: {
+    1: ['metadata', 'message', 'ObjectMeta'],
+    2: ['spec', 'message', 'TokenRequestSpec'],
+    3: ['status', 'skip'],
+  },
+  TokenRequestSpec: {
+    1: ['audiences', 'repeated', 'string'],
+    3: ['boundObjectRef', 'message', 'BoundObjectReference'],
+    4: ['expirationSeconds', 'int'],
+  },
+  BoundObjectReference: {
+    1: ['kind', 'string'],
+    2: ['apiVersion', 'string'],
+    3: ['name', 'string'],
+    4: ['uid', 'string'],
+  },
 };
 
 /** Top-level kinds whose protobuf bodies are accepted. */
@@ -294,6 +311,7 @@ const KINDS = new Set([
   'SubjectAccessReview',
   'SelfSubjectReview',
   'CronJob',
+  'TokenRequest',
 ]);
 
 const MAGIC = Buffer.from('k8s\u0000', 'latin1');
@@ -354,6 +372,7 @@ const POINTER_FIELDS = new Set([
   'failedJobsHistoryLimit',
   'controller',
   'blockOwnerDeletion',
+  'expirationSeconds',
 ]);
 
 function decodeValue(kind: string, raw: Buffer | bigint, path: string): unknown {

@@ -3,6 +3,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type EventSink, silentEvents } from '../../events.js';
+import type { UntypedObject } from '../../kube/index.js';
 import { type ConnectionLimits, guardConnections, serverOptions } from '../../net/connection-guard.js';
 import type { AuthenticatorOptions } from '../auth/authenticate.js';
 import type { NodeGraph } from '../auth/authorize.js';
@@ -19,6 +20,7 @@ import { serveNonResource } from './nonresource.js';
 import { proxyPortForward } from './port-forward.js';
 import { parseRequest } from './request-info.js';
 import { ResourceStore } from './resource-store.js';
+import { buildServiceAccounts, type ServiceAccountTokenOptions } from './service-accounts.js';
 import { ApiError } from './status.js';
 import { responseShape } from './table.js';
 import { createObject, ensureDefaultServiceAccount } from './write.js';
@@ -70,6 +72,11 @@ export interface ApiServerOptions {
   readonly advertiseAddress?: string;
   /** Period of the `kubernetes` Service controller. @default 10_000 */
   readonly kubernetesServiceIntervalMs?: number;
+  /**
+   * Service-account tokens: TokenRequest, their authenticator, issuer discovery and the pod
+   * admission that mounts them (docs/service-accounts.md). @default off
+   */
+  readonly serviceAccounts?: ServiceAccountTokenOptions;
 }
 
 /** A built (not listening) API server. */
@@ -107,8 +114,10 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
     minWatchTimeoutSeconds: options.minWatchTimeoutSeconds ?? 1800,
     watches: new Set(),
   };
+  const serviceAccounts = options.serviceAccounts && buildServiceAccounts(ctx, options.serviceAccounts);
   const authn: AuthenticatorOptions = {
     tokens: options.tokens,
+    bearerAuthenticators: [serviceAccounts?.authenticator].filter((a) => a !== undefined),
     anonymousUser: options.insecureLoopbackHttp
       ? { name: 'system:admin', groups: ['system:masters'] }
       : undefined,
@@ -127,6 +136,7 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
   let isReady = false;
   let access: Access | undefined;
   const ready = bootstrap(ctx)
+    .then(() => serviceAccounts?.publishRootCa())
     .then(() => startAccess(ctx, authn, graph, ctx.events))
     .then((a) => {
       access = a;
@@ -144,14 +154,27 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
     const info = parseRequest(req.method ?? 'GET', req.url ?? '/');
     if (info.kind === 'nonresource') {
       await access!.checkPath(user, req.method ?? 'GET', info.path);
+      const issuerDocument = serviceAccounts?.discovery(info.path);
+      if (issuerDocument) return sendJson(res, 200, issuerDocument);
       serveNonResource(req, res, info.path, { minor, ready: isReady });
       return;
     }
     const body = ['POST', 'PUT', 'PATCH', 'DELETE'].includes(req.method ?? '')
       ? await readBody(req, { maxBytes: maxBodyBytes })
       : Buffer.alloc(0);
-    const json = req.method === 'PATCH' ? body : await normalizeBody(req.headers['content-type'], body);
+    let json = req.method === 'PATCH' ? body : await normalizeBody(req.headers['content-type'], body);
     await access!.checkResource(user, info, json);
+    if (info.subresource === 'token') {
+      if (!serviceAccounts)
+        throw new ApiError(
+          404,
+          'NotFound',
+          'serviceaccounts/token is off: start the server with --service-account-signing-key-file',
+        );
+      return sendJson(res, 201, await serviceAccounts.tokenRequest(user, info, json));
+    }
+    if (serviceAccounts && info.def.plural === 'pods' && info.verb === 'create' && !info.subresource)
+      json = await serviceAccounts.admitPod(info, json);
     if (access!.isReview(info)) return sendJson(res, 201, await access!.answerReview(user, info, json));
     if (info.subresource === 'log') return proxyLog(ctx, info, req, res, options.nodeProxy);
     if (info.subresource === 'exec')
@@ -176,6 +199,8 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
       admit: access!.admission(user, info),
     });
     await access!.afterWrite(info);
+    if (info.def.plural === 'namespaces' && info.verb === 'create' && reply?.code === 201)
+      await serviceAccounts?.publishRootCa(String((reply.body as UntypedObject).metadata?.name));
     if (reply?.json !== undefined) sendJsonText(res, reply.code, reply.json);
     else if (reply) sendJson(res, reply.code, reply.body);
   }

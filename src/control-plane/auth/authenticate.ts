@@ -30,6 +30,43 @@ export interface AuthenticatorOptions {
    * test mode. @default undefined (anonymous requests are rejected with 401)
    */
   readonly anonymousUser?: UserInfo;
+  /**
+   * Asynchronous bearer-token authenticators tried in order after the token file (service-account
+   * tokens, bootstrap tokens), each in its own file of auth/. @default none
+   */
+  readonly bearerAuthenticators?: readonly BearerAuthenticator[];
+}
+
+/**
+ * Authenticates a bearer token it recognizes: the user, `'rejected'` when the token is its kind but
+ * invalid (the request then gets 401 at once), or undefined when the token is not its kind.
+ */
+export type BearerAuthenticator = (token: string) => Promise<UserInfo | 'rejected' | undefined>;
+
+/** The bearer token of a request, if it has one. */
+export function bearerTokenOf(req: IncomingMessage): string | undefined {
+  const header = req.headers.authorization;
+  return header?.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : undefined;
+}
+
+/**
+ * {@link authenticate}, then the asynchronous bearer authenticators when the token file does not
+ * know the request's token.
+ */
+export async function authenticateRequest(
+  req: IncomingMessage,
+  options: AuthenticatorOptions,
+): Promise<UserInfo | undefined> {
+  const user = authenticate(req, options);
+  if (user) return user;
+  const token = bearerTokenOf(req);
+  if (!token) return undefined;
+  for (const authenticator of options.bearerAuthenticators ?? []) {
+    const found = await authenticator(token);
+    if (found === 'rejected') return undefined;
+    if (found) return withAuthenticated(found);
+  }
+  return undefined;
 }
 
 function asList(v: string | string[] | undefined): string[] {
@@ -55,10 +92,10 @@ export function authenticate(req: IncomingMessage, options: AuthenticatorOptions
     const cn = cert?.subject?.CN;
     if (typeof cn === 'string' && cn) return withAuthenticated({ name: cn, groups: asList(cert.subject.O) });
   }
-  const header = req.headers.authorization;
-  if (header?.startsWith('Bearer ') && options.tokens) {
-    const token = header.slice('Bearer '.length).trim();
-    for (const [known, user] of options.tokens) if (sameToken(known, token)) return withAuthenticated(user);
+  const token = bearerTokenOf(req);
+  if (token !== undefined && (options.tokens || options.bearerAuthenticators)) {
+    for (const [known, user] of options.tokens ?? [])
+      if (sameToken(known, token)) return withAuthenticated(user);
     return undefined;
   }
   return options.anonymousUser && withAuthenticated(options.anonymousUser);

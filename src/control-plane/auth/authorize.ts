@@ -89,6 +89,10 @@ export async function authorize(user: UserInfo, attrs: Attributes, graph: NodeGr
     )
       return true;
     if (resource === 'events' && (WRITE.has(verb) || verb === 'delete')) return true;
+    // As upstream's graph edge pod -> serviceaccount: tokens only for accounts its pods run as
+    // (api/service-accounts.ts then requires the token be bound to such a pod).
+    if (resource === 'serviceaccounts' && subresource === 'token' && verb === 'create' && namespace && name)
+      return (await graph.pods(namespace)).some((pod) => podRunsAs(pod, node, name));
     if (resource === 'pods' && namespace && name) {
       const ownPodWrite =
         (subresource === 'status' && WRITE.has(verb)) || (!subresource && verb === 'delete');
@@ -96,6 +100,11 @@ export async function authorize(user: UserInfo, attrs: Attributes, graph: NodeGr
     }
   }
   return false;
+}
+
+function podRunsAs(pod: unknown, node: string, serviceAccount: string): boolean {
+  const spec = (pod as { spec?: { nodeName?: unknown; serviceAccountName?: unknown } } | null)?.spec;
+  return spec?.nodeName === node && (spec.serviceAccountName || 'default') === serviceAccount;
 }
 
 /** The Forbidden message kube-apiserver gives, naming user, verb and resource. */

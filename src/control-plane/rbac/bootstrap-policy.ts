@@ -153,6 +153,12 @@ const DISCOVERY_URLS = [
   '/version',
   '/version/',
 ];
+const ISSUER_DISCOVERY_URLS = [
+  '/.well-known/openid-configuration',
+  '/.well-known/openid-configuration/',
+  '/openid/v1/jwks',
+  '/openid/v1/jwks/',
+];
 const PUBLIC_INFO_URLS = ['/healthz', '/livez', '/readyz', '/version', '/version/'];
 
 /**
@@ -210,6 +216,7 @@ const nodeRules: PolicyRule[] = [
   rule([''], ['pods'], ['delete']),
   rule([''], ['events'], ['create', 'patch', 'update']),
   rule([''], ['secrets', 'configmaps', 'persistentvolumeclaims'], ['get']),
+  rule([''], ['serviceaccounts/token'], ['create']),
   rule(['coordination.k8s.io'], ['leases'], ['create', 'delete', 'get', 'patch', 'update']),
 ];
 
@@ -237,6 +244,10 @@ export const defaultClusterRoles: readonly DefaultClusterRole[] = [
       rule(['authentication.k8s.io'], ['selfsubjectreviews'], ['create']),
     ],
   },
+  {
+    name: 'system:service-account-issuer-discovery',
+    rules: [{ nonResourceURLs: ISSUER_DISCOVERY_URLS, verbs: ['get'] }],
+  },
   { name: 'system:kube-controller-manager', rules: controllerManagerRules },
   { name: 'system:kube-scheduler', rules: schedulerRules },
   { name: 'system:node', rules: nodeRules },
@@ -260,6 +271,8 @@ export const defaultClusterRoleBindings: readonly DefaultClusterRoleBinding[] = 
   bindRole('system:discovery', group('system:authenticated')),
   bindRole('system:basic-user', group('system:authenticated')),
   bindRole('system:public-info-viewer', group('system:authenticated'), group('system:unauthenticated')),
+  // As upstream: every service account may fetch the issuer discovery documents.
+  bindRole('system:service-account-issuer-discovery', group('system:serviceaccounts')),
   bindRole('system:kube-controller-manager', user(CONTROLLER_MANAGER_USER)),
   bindRole('system:kube-scheduler', user(CONTROLLER_MANAGER_USER)),
   // As upstream: no subjects; nodes are authorized by the node authorizer, which is narrower.

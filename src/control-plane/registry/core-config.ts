@@ -260,13 +260,13 @@ export const events: ResourceDef = {
   ],
 };
 
-/** core/v1 ServiceAccount (a `default` one is created in every namespace). */
+/** core/v1 ServiceAccount (a `default` one is created in every namespace), with the TokenRequest subresource. */
 export const serviceaccounts: ResourceDef = {
   ...identity(resources.serviceAccounts),
   singular: 'serviceaccount',
   shortNames: ['sa'],
   categories: [],
-  subresources: [],
+  subresources: ['token'],
   columns: [nameColumn, column('Secrets', 'Number of secrets.', 0, 'integer'), ageColumn],
   cells: (obj, now) => [nameOf(obj), Array.isArray(obj.secrets) ? obj.secrets.length : 0, ageOf(obj, now)],
 };

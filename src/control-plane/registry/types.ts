@@ -11,7 +11,7 @@ export interface TableColumn {
 }
 
 /** Subresources a kind may serve. */
-export type Subresource = 'status' | 'scale' | 'binding' | 'log' | 'exec' | 'portforward';
+export type Subresource = 'status' | 'scale' | 'binding' | 'log' | 'exec' | 'portforward' | 'token';
 
 /** How the API server stores, validates, defaults and prints one resource. */
 export interface ResourceDef {

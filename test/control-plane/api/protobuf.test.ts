@@ -28,6 +28,26 @@ const envelope = (apiVersion: string, kind: string, raw: Buffer) =>
   ]);
 
 describe('Kubernetes protobuf bodies', () => {
+  it('decodes the TokenRequest of kubectl create token (audiences, expiration, bound object)', () => {
+    const ref = msg(bytes(1, 'Pod'), bytes(2, 'v1'), bytes(3, 'web-0'), bytes(4, 'uid-1'));
+    const spec = msg(bytes(1, 'vault'), bytes(1, 'sts'), bytes(3, ref), num(4, 600));
+    const body = envelope(
+      'authentication.k8s.io/v1',
+      'TokenRequest',
+      msg(bytes(1, bytes(1, 'robot')), bytes(2, spec)),
+    );
+    expect(decodeKubernetesProtobuf(body)).toEqual({
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenRequest',
+      metadata: { name: 'robot' },
+      spec: {
+        audiences: ['vault', 'sts'],
+        boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: 'web-0', uid: 'uid-1' },
+        expirationSeconds: 600,
+      },
+    });
+  });
+
   it('decodes a ConfigMap with metadata, labels and data, ignoring zero values', () => {
     const meta = msg(bytes(1, 'cfg'), bytes(3, ''), entry(11, 'app', 'web'), bytes(8, Buffer.alloc(0)));
     const body = envelope('v1', 'ConfigMap', msg(bytes(1, meta), entry(2, 'a', 'b'), entry(3, 'bin', 'raw')));
