@@ -19,6 +19,7 @@ import type { PolicyWriter } from '../rbac/policy-writer.js';
 import { reconcileDefaultPolicy } from '../rbac/reconcile.js';
 import { answerReview } from '../rbac/reviews.js';
 import { PolicyError } from '../rbac/types.js';
+import { stampRequester } from '../registry/certificates.js';
 import { findResource } from '../registry/index.js';
 import type { ApiContext } from './context.js';
 import type { HandlerInput } from './handlers.js';
@@ -175,6 +176,8 @@ export async function startAccess(
       }
     },
     admission(user, info) {
+      if (info.def.kind === 'CertificateSigningRequest' && info.verb === 'create')
+        return (_current, next) => stampRequester(next as UntypedObject, user);
       if (info.def.group === RBAC_GROUP) {
         return (_current, next) => {
           try {
