@@ -9,6 +9,7 @@ import {
   type NodeGraph,
   nodeNameOf,
 } from '../auth/authorize.js';
+import { authenticateBootstrapToken } from '../auth/bootstrap-token.js';
 import { nodeRestrictionViolation } from '../auth/node-restriction.js';
 import { aggregateClusterRoles } from '../rbac/aggregation.js';
 import { type Authorizer, buildAuthorizer } from '../rbac/authorizer.js';
@@ -90,6 +91,10 @@ function writerOver(ctx: ApiContext): PolicyWriter {
   };
 }
 
+const secretsDef = findResource('', 'v1', 'secrets')!;
+const bootstrapTokenUser = (ctx: ApiContext, authorization: string | undefined) =>
+  authenticateBootstrapToken(authorization, (ns, name) => ctx.resources.get(secretsDef, ns, name), ctx.now());
+
 /**
  * Starts the RBAC policy cache over the store, reconciles the default roles and bindings and
  * aggregates ClusterRoles (again whenever one changes), and returns the request checks.
@@ -134,7 +139,7 @@ export async function startAccess(
 
   return {
     async userOf(req, path) {
-      const caller = authenticate(req, authn);
+      const caller = (await bootstrapTokenUser(ctx, req.headers.authorization)) || authenticate(req, authn);
       if (!caller) {
         if (PUBLIC_PATHS.has(path)) return ANONYMOUS;
         throw unauthorized();
