@@ -15,7 +15,11 @@ import { waitFor } from '../../support/wait.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
-function tokenSecret(id: string, secret: string, extra: Record<string, string> = {}): KubeObject & { type: string; stringData: Record<string, string> } {
+function tokenSecret(
+  id: string,
+  secret: string,
+  extra: Record<string, string> = {},
+): KubeObject & { type: string; stringData: Record<string, string> } {
   return {
     apiVersion: 'v1',
     kind: 'Secret',
