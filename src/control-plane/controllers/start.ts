@@ -16,6 +16,7 @@ import {
   schedulerName,
   startScheduler,
 } from '../scheduler/scheduler.js';
+import { type CloudNodeLifecycleOptions, startCloudNodeLifecycle } from './cloud-node-lifecycle.js';
 import { type CsrControllersOptions, startCsrControllers } from './csr-controller.js';
 import { type ControllerManager, type ControllerManagerOptions, startControllerManager } from './manager.js';
 
@@ -45,6 +46,8 @@ export interface StartControllersOptions {
   >;
   /** The CSR approver and signer (TLS bootstrapping). @default not run */
   readonly certificates?: Omit<CsrControllersOptions, 'api' | 'clock' | 'events'>;
+  /** Delete NotReady Nodes whose cloud instance is gone. @default not run */
+  readonly cloudNodes?: Omit<CloudNodeLifecycleOptions, 'api' | 'events'>;
   /** Scheduler tuning. */
   readonly scheduler?: Omit<SchedulerOptions, 'api' | 'informers' | 'clock' | 'events' | 'recorder'>;
 }
@@ -73,6 +76,7 @@ export function startControllers(options: StartControllersOptions): ControlLoops
             scheduler: Scheduler;
             manager: ControllerManager;
             csr?: { stop(): Promise<void> };
+            cloudNodes?: { stop(): Promise<void> };
           }
         | undefined
       >
@@ -122,12 +126,15 @@ export function startControllers(options: StartControllersOptions): ControlLoops
       const csr = options.certificates
         ? startCsrControllers({ ...options.certificates, api: options.api, clock, events })
         : undefined;
+      const cloudNodes = options.cloudNodes
+        ? startCloudNodeLifecycle({ ...options.cloudNodes, api: options.api, events })
+        : undefined;
       events.emit({
         code: 'controllers.started',
         level: 'info',
         message: `${identity} runs the scheduler and controllers`,
       });
-      return { informers, scheduler, manager, csr };
+      return { informers, scheduler, manager, csr, cloudNodes };
     })();
     term = starting;
     starting.catch((err: unknown) =>
@@ -145,6 +152,7 @@ export function startControllers(options: StartControllersOptions): ControlLoops
     term = undefined;
     if (!running) return;
     await running.csr?.stop();
+    await running.cloudNodes?.stop();
     await running.manager.stop();
     await running.scheduler.stop();
     stopInformers(running.informers);
