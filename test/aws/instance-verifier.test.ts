@@ -1,47 +1,19 @@
-import {
-  CreateTagsCommand,
-  DescribeImagesCommand,
-  EC2Client,
-  RunInstancesCommand,
-  StopInstancesCommand,
-  TerminateInstancesCommand,
-} from '@aws-sdk/client-ec2';
+import { type EC2Client, StopInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEipClaimEc2 } from '../../src/aws/eip-claim.js';
 import { ec2InstanceVerifier, instanceIdOfNode } from '../../src/aws/instance-verifier.js';
 import { type Moto, startMoto } from '../harness/moto.js';
+import { launchClusterInstance, motoEc2Client } from '../support/moto-ec2.js';
 
 // The EC2 instance verifier of TLS bootstrapping and node cleanup, against moto_server.
 describe('EC2 instance verifier', () => {
   let moto: Moto;
   let ec2: EC2Client;
-  const launch = async (cluster: string) => {
-    const images = await ec2.send(new DescribeImagesCommand({}));
-    const out = await ec2.send(
-      new RunInstancesCommand({
-        ImageId: images.Images?.[0]?.ImageId,
-        MinCount: 1,
-        MaxCount: 1,
-        InstanceType: 't3.small',
-      }),
-    );
-    const i = out.Instances![0]!;
-    await ec2.send(
-      new CreateTagsCommand({
-        Resources: [i.InstanceId!],
-        Tags: [{ Key: 'tugboat:cluster', Value: cluster }],
-      }),
-    );
-    return { id: i.InstanceId!, ip: i.PrivateIpAddress! };
-  };
+  const launch = (cluster: string) => launchClusterInstance(ec2, cluster);
 
   beforeAll(async () => {
     moto = await startMoto();
-    ec2 = new EC2Client({
-      region: 'us-east-1',
-      endpoint: moto.endpoint,
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    });
+    ec2 = motoEc2Client(moto);
   });
   afterAll(async () => {
     ec2?.destroy();

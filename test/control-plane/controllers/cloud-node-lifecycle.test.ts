@@ -1,11 +1,5 @@
 import { rmSync } from 'node:fs';
-import {
-  CreateTagsCommand,
-  DescribeImagesCommand,
-  EC2Client,
-  RunInstancesCommand,
-  TerminateInstancesCommand,
-} from '@aws-sdk/client-ec2';
+import { type EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEipClaimEc2 } from '../../../src/aws/eip-claim.js';
 import { ec2InstanceVerifier } from '../../../src/aws/instance-verifier.js';
@@ -14,6 +8,7 @@ import type { KubeObject, Node, Pod } from '../../../src/kube/index.js';
 import { type Moto, startMoto } from '../../harness/moto.js';
 import { makeTestPki, type TestPki } from '../../support/certs.js';
 import { type ControlCluster, startControlCluster } from '../../support/control-cluster.js';
+import { launchClusterInstance, motoEc2Client } from '../../support/moto-ec2.js';
 import { waitFor } from '../../support/wait.js';
 
 // Nodes whose EC2 instance is gone are removed (and their pods with them), against the real API
@@ -24,22 +19,7 @@ describe('cloud node lifecycle', () => {
   let pki: TestPki;
   let c: ControlCluster;
 
-  const launch = async () => {
-    const images = await ec2.send(new DescribeImagesCommand({}));
-    const out = await ec2.send(
-      new RunInstancesCommand({
-        ImageId: images.Images?.[0]?.ImageId,
-        MinCount: 1,
-        MaxCount: 1,
-        InstanceType: 't3.small',
-      }),
-    );
-    const id = out.Instances![0]!.InstanceId!;
-    await ec2.send(
-      new CreateTagsCommand({ Resources: [id], Tags: [{ Key: 'tugboat:cluster', Value: 'csr-cnl' }] }),
-    );
-    return id;
-  };
+  const launch = async () => (await launchClusterInstance(ec2, 'csr-cnl')).id;
   const node = (name: string, ready: 'True' | 'False') =>
     c.api.create<Node>(resources.nodes, {
       apiVersion: 'v1',
@@ -58,11 +38,7 @@ describe('cloud node lifecycle', () => {
 
   beforeAll(async () => {
     moto = await startMoto();
-    ec2 = new EC2Client({
-      region: 'us-east-1',
-      endpoint: moto.endpoint,
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    });
+    ec2 = motoEc2Client(moto);
     pki = makeTestPki();
     c = await startControlCluster(pki);
   });
