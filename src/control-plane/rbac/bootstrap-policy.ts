@@ -183,7 +183,7 @@ const controllerManagerRules: PolicyRule[] = [
   rule(
     ['certificates.k8s.io'],
     ['certificatesigningrequests/approval', 'certificatesigningrequests/status'],
-    ['update'],
+    ['patch', 'update'],
   ),
   rule(['authorization.k8s.io'], ['subjectaccessreviews'], ['create']),
 ];
