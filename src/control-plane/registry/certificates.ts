@@ -114,6 +114,9 @@ function checkSpec(obj: UntypedObject): StatusCause[] {
 function checkStatus(obj: UntypedObject): StatusCause[] {
   const causes: StatusCause[] = [];
   const seen = new Set<string>();
+  const list = getPath(obj, ['status', 'conditions']);
+  if (list !== undefined && list !== null && !(Array.isArray(list) && list.every(isRecord)))
+    causes.push(invalid('status.conditions', '[omitted]', 'must be a list of conditions'));
   for (const [i, c] of conditionsOf(obj).entries()) {
     const at = `status.conditions[${i}]`;
     const type = c.type;

@@ -123,6 +123,18 @@ describe('CertificateSigningRequests with kubectl', () => {
     );
     expect(removal.code).not.toBe(0);
     expect(removal.stderr).toContain('updates may not remove a condition of type "Approved"');
+    // A status write of garbage conditions cannot drop the approval or store a non-list.
+    await kubectl(
+      'patch',
+      'csr',
+      'csr-one',
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      '{"status":{"conditions":"yes"}}',
+    );
+    const kept = JSON.parse(await ok('get', 'csr', 'csr-one', '-o', 'json'));
+    expect(kept.status.conditions).toMatchObject([{ type: 'Approved', status: 'True' }]);
   });
 
   it('denies a request', async () => {
