@@ -8,6 +8,7 @@ import type { KubeObject } from '../../../src/kube/index.js';
 import { buildCsrPem } from '../../../src/pki/csr.js';
 import { generateKeyPair, loadCa, privateKeyToPem } from '../../../src/pki/index.js';
 import { writeKubeconfig } from '../../support/api-server.js';
+import { createBootstrapToken } from '../../support/bootstrap-token.js';
 import { makeTestPki, type TestPki } from '../../support/certs.js';
 import { type ControlCluster, runKubectl, startControlCluster } from '../../support/control-cluster.js';
 import { waitFor } from '../../support/wait.js';
@@ -80,17 +81,7 @@ current-context: t
   beforeAll(async () => {
     pki = makeTestPki();
     c = await startControlCluster(pki);
-    await c.api.create(resources.secrets, {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: 'bootstrap-token-csrtst', namespace: 'kube-system' },
-      type: 'bootstrap.kubernetes.io/token',
-      stringData: {
-        'token-id': 'csrtst',
-        'token-secret': '0123456789abcdef',
-        'usage-bootstrap-authentication': 'true',
-      },
-    } as KubeObject);
+    await createBootstrapToken(c.api, 'csrtst');
     bootstrapEnv = kubeconfig('kc-boot', '{token: "csrtst.0123456789abcdef"}');
     adminEnv = {
       PATH: process.env.PATH,
