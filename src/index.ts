@@ -63,11 +63,11 @@ export {
   KIND,
   KNOWN_REGIONS,
   loadClusterSpec,
+  type MasterSpec,
   type NetworkSpec,
   type NewVpcNetwork,
   parseClusterSpec,
   renderExampleSpec,
-  type MasterSpec,
   type WorkerGroupSpec,
 } from './config/index.js';
 export * from './errors.js';

@@ -154,6 +154,13 @@ export const resources = {
     namespaced: true,
     kind: 'LocalSubjectAccessReview',
   },
+  certificateSigningRequests: {
+    group: 'certificates.k8s.io',
+    version: 'v1',
+    resource: 'certificatesigningrequests',
+    namespaced: false,
+    kind: 'CertificateSigningRequest',
+  },
   selfSubjectReviews: {
     group: 'authentication.k8s.io',
     version: 'v1',

@@ -24,10 +24,10 @@ export type {
   ClusterSpec,
   ExistingSubnet,
   ExistingVpcNetwork,
+  MasterSpec,
   NetworkSpec,
   NewSubnet,
   NewVpcNetwork,
-  MasterSpec,
   WorkerGroupSpec,
 } from './types.js';
 export { pascalCase, validateClusterSpec } from './validate.js';

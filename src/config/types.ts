@@ -65,4 +65,6 @@ export type ClusterSpec = Readonly<
 >;
 
 /** The master settings with `schedulable` resolved (true exactly when there are no worker groups, unless set). */
-export type MasterSpec = Readonly<Omit<ClusterSpecDocument['master'], 'schedulable'> & { schedulable: boolean }>;
+export type MasterSpec = Readonly<
+  Omit<ClusterSpecDocument['master'], 'schedulable'> & { schedulable: boolean }
+>;

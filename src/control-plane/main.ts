@@ -5,10 +5,12 @@ import { UsageError } from '../errors.js';
 import { type EventSink, silentEvents } from '../events.js';
 import { parseListen } from '../listen.js';
 import { ipv4ToNumber } from '../net/ipv4.js';
+import { type CertificateAuthority, loadCa } from '../pki/authority.js';
 import { DEFAULT_SERVICE_CIDR, parseServiceRange } from './api/cluster-ips.js';
 import { type ApiServer, buildApiServer } from './api/server.js';
 import type { ServiceAccountTokenOptions } from './api/service-accounts.js';
 import { parseTokenFile } from './auth/token-file.js';
+import { manualApproval } from './controllers/instance-verifier.js';
 import {
   createLoopbackToken,
   type LoopbackControllersOptions,
@@ -16,9 +18,9 @@ import {
   startLoopbackControllers,
 } from './controllers/loopback.js';
 import { buildNodeIpamRange } from './controllers/node-ipam.js';
-import type { StateShippingOptions } from './state-shipping.js';
 import { DEFAULT_ISSUER } from './serviceaccounts/claims.js';
 import { loadServiceAccountKeys, type ServiceAccountKeys } from './serviceaccounts/keys.js';
+import type { StateShippingOptions } from './state-shipping.js';
 import { createStore } from './store/index.js';
 import type { Store } from './store/types.js';
 
@@ -37,6 +39,14 @@ export interface ControlPlaneOptions {
   readonly clientCaFile?: string;
   /** kube-apiserver style token file: `token,user,uid,"group1,group2"`. @default none */
   readonly tokenAuthFile?: string;
+  /**
+   * Cluster CA certificate and key the CSR signer issues node certificates with (as
+   * kube-controller-manager's flags). With them the CSR approver and signer run; without them
+   * neither does. Automatic approval needs a cloud verifier; here nothing is approved on its own
+   * (admins approve with kubectl). @default none
+   */
+  readonly clusterSigningCertFile?: string;
+  readonly clusterSigningKeyFile?: string;
   /** Client certificate the API server presents to node agents (logs, exec). @default none */
   readonly kubeletClientCertificate?: string;
   readonly kubeletClientKey?: string;
@@ -187,6 +197,21 @@ async function openPlainStore(
   return createStore({ kind: 'embedded', dataDir, events });
 }
 
+async function loadSigningCa(options: ControlPlaneOptions): Promise<CertificateAuthority | undefined> {
+  const [cert, key] = await Promise.all([
+    readOptional(options.clusterSigningCertFile, '--cluster-signing-cert-file'),
+    readOptional(options.clusterSigningKeyFile, '--cluster-signing-key-file'),
+  ]);
+  if (cert === undefined && key === undefined) return undefined;
+  if (cert === undefined || key === undefined)
+    throw new UsageError('pass both --cluster-signing-cert-file and --cluster-signing-key-file, or neither');
+  try {
+    return loadCa(cert, key);
+  } catch (err) {
+    throw new UsageError(`--cluster-signing-cert-file/--cluster-signing-key-file: ${(err as Error).message}`);
+  }
+}
+
 /**
  * Composition root of the control plane: reads certificates and tokens, opens the store, builds
  * the API server and listens. Emits `control-plane.listening`; call `stop()` on SIGTERM.
@@ -226,6 +251,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
   if (!insecure && (!options.tlsCertFile || !options.tlsPrivateKeyFile)) {
     throw new UsageError('the API server serves TLS only: pass --tls-cert-file and --tls-private-key-file');
   }
+  const signingCa = await loadSigningCa(options);
   const [cert, key, clientCa, tokenText, kubeletCert, kubeletKey] = await Promise.all([
     readOptional(options.tlsCertFile, '--tls-cert-file'),
     readOptional(options.tlsPrivateKeyFile, '--tls-private-key-file'),
@@ -293,6 +319,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
       ? undefined
       : startLoopbackControllers({
           ...options.controllers,
+          ...(signingCa ? { certificates: { ca: signingCa, verifier: manualApproval } } : {}),
           url: `${insecure ? 'http' : 'https'}://${loopbackHost}:${addr.port}`,
           token: loopbackToken,
           ca: clientCa ?? cert,

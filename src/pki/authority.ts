@@ -110,8 +110,11 @@ function checkAltName(name: string): void {
   }
 }
 
-/** Issues a leaf certificate signed by `ca`, with a fresh key pair. */
-export function issueCertificate(ca: CertificateAuthority, options: IssueOptions): IssuedCertificate {
+/**
+ * Signs a leaf certificate for `publicKey` (a key pair kept by its holder, as with a CSR) and
+ * returns its PEM.
+ */
+export function signPublicKey(ca: CertificateAuthority, publicKey: KeyObject, options: IssueOptions): string {
   const cn = options.subject.commonName;
   for (const value of [cn, ...(options.subject.organizations ?? [])]) {
     if (!value || [...value].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)) {
@@ -120,7 +123,6 @@ export function issueCertificate(ca: CertificateAuthority, options: IssueOptions
   }
   const altNames = [...new Set(options.altNames ?? [])];
   altNames.forEach(checkAltName);
-  const { privateKey, publicKey } = generateKeyPair();
   const der = buildCertificateDer({
     subject: options.subject,
     issuerNameDer: ca.nameDer,
@@ -131,5 +133,11 @@ export function issueCertificate(ca: CertificateAuthority, options: IssueOptions
     altNames,
     ...validity(options.now, options.validityDays ?? 365),
   });
-  return { certPem: toPem(der, 'CERTIFICATE'), keyPem: privateKeyToPem(privateKey) };
+  return toPem(der, 'CERTIFICATE');
+}
+
+/** Issues a leaf certificate signed by `ca`, with a fresh key pair. */
+export function issueCertificate(ca: CertificateAuthority, options: IssueOptions): IssuedCertificate {
+  const { privateKey, publicKey } = generateKeyPair();
+  return { certPem: signPublicKey(ca, publicKey, options), keyPem: privateKeyToPem(privateKey) };
 }

@@ -111,7 +111,8 @@ function keyUsageBits(bits: readonly number[]): Buffer {
   return bitString(bytes, 7 - (top % 8));
 }
 
-function altNameEntries(names: readonly string[]): Buffer[] {
+/** GeneralName entries of a subjectAltName: iPAddress for IPs, dNSName otherwise. */
+export function altNameEntries(names: readonly string[]): Buffer[] {
   return names.map((n) =>
     isIPv4(n) || isIPv6(n) ? implicitPrimitive(7, ipBytes(n)) : implicitPrimitive(2, Buffer.from(n, 'ascii')),
   );

@@ -59,7 +59,7 @@ describe('parseClusterSpec', () => {
   });
 
   it('makes a spec without worker groups a single-node cluster: the master runs pods', () => {
-    const single = parseClusterSpec(minimal.replace(/workerGroups:\n  - name: workers\n/, ''));
+    const single = parseClusterSpec(minimal.replace(/workerGroups:\n {2}- name: workers\n/, ''));
     expect(single.workerGroups).toEqual([]);
     expect(single.master.schedulable).toBe(true);
     const both = parseClusterSpec(`${minimal}master:\n  schedulable: true\n`);

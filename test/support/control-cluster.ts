@@ -83,6 +83,19 @@ export interface KubectlRun {
   readonly stderr: string;
 }
 
+/** Runs real kubectl with `env` (KUBECONFIG, HOME); never rejects: the exit code is in the result. */
+export function runKubectl(
+  env: NodeJS.ProcessEnv,
+  args: readonly string[],
+  timeout = 90_000,
+): Promise<KubectlRun> {
+  return new Promise((resolve) => {
+    execFile('kubectl', args, { env, timeout }, (err, stdout, stderr) => {
+      resolve({ code: err ? Number((err as { code?: unknown }).code ?? 1) || 1 : 0, stdout, stderr });
+    });
+  });
+}
+
 /** What an integration suite works with; fields are set once `beforeAll` has run. */
 export interface ClusterFixture {
   c: ControlCluster;
@@ -101,12 +114,7 @@ export function useControlCluster(): ClusterFixture {
   let env: NodeJS.ProcessEnv = {};
   const fixture: ClusterFixture = {
     c: undefined as unknown as ControlCluster,
-    kubectl: (...args) =>
-      new Promise((resolve) => {
-        execFile('kubectl', args, { env, timeout: 90_000 }, (err, stdout, stderr) => {
-          resolve({ code: err ? Number((err as { code?: unknown }).code ?? 1) || 1 : 0, stdout, stderr });
-        });
-      }),
+    kubectl: (...args) => runKubectl(env, args),
     pods: async (prefix) =>
       (await fixture.c.api.list<Pod>(resourceTypes.pods)).items.filter((p) =>
         p.metadata.name?.startsWith(prefix),

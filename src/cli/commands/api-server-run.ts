@@ -67,6 +67,8 @@ export async function runControlPlane(
       tokenAuthFile: flags.tokenAuthFile,
       kubeletClientCertificate: flags.kubeletClientCertificate,
       kubeletClientKey: flags.kubeletClientKey,
+      clusterSigningCertFile: flags.clusterSigningCertFile,
+      clusterSigningKeyFile: flags.clusterSigningKeyFile,
       listen: flags.listen,
       insecureLoopbackHttp: flags.insecureLoopbackHttp,
       serviceClusterIpRange: flags.serviceClusterIpRange,

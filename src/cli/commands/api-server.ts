@@ -14,6 +14,8 @@ export interface ControlPlaneFlags {
   readonly tokenAuthFile?: string;
   readonly kubeletClientCertificate?: string;
   readonly kubeletClientKey?: string;
+  readonly clusterSigningCertFile?: string;
+  readonly clusterSigningKeyFile?: string;
   readonly listen: string;
   readonly insecureLoopbackHttp: boolean;
   /** False with --no-controllers. */
@@ -52,6 +54,11 @@ export const controlPlaneCommand: CommandModule = {
         'client certificate presented to node agents (logs, exec)',
       )
       .option('--kubelet-client-key <file>', 'key of --kubelet-client-certificate')
+      .option(
+        '--cluster-signing-cert-file <file>',
+        'CA certificate the CSR signer issues node certificates with',
+      )
+      .option('--cluster-signing-key-file <file>', 'key of --cluster-signing-cert-file')
       .option('--listen <host:port>', 'address to listen on', '0.0.0.0:6443')
       .option(
         '--insecure-loopback-http',

@@ -9,6 +9,7 @@ import {
   type NodeGraph,
   nodeNameOf,
 } from '../auth/authorize.js';
+import { authenticateBootstrapToken } from '../auth/bootstrap-token.js';
 import { nodeRestrictionViolation } from '../auth/node-restriction.js';
 import { aggregateClusterRoles } from '../rbac/aggregation.js';
 import { type Authorizer, buildAuthorizer } from '../rbac/authorizer.js';
@@ -19,6 +20,7 @@ import type { PolicyWriter } from '../rbac/policy-writer.js';
 import { reconcileDefaultPolicy } from '../rbac/reconcile.js';
 import { answerReview } from '../rbac/reviews.js';
 import { PolicyError } from '../rbac/types.js';
+import { stampRequester } from '../registry/certificates.js';
 import { findResource } from '../registry/index.js';
 import type { ApiContext } from './context.js';
 import type { HandlerInput } from './handlers.js';
@@ -89,6 +91,10 @@ function writerOver(ctx: ApiContext): PolicyWriter {
   };
 }
 
+const secretsDef = findResource('', 'v1', 'secrets')!;
+const bootstrapTokenUser = (ctx: ApiContext, authorization: string | undefined) =>
+  authenticateBootstrapToken(authorization, (ns, name) => ctx.resources.get(secretsDef, ns, name), ctx.now());
+
 /**
  * Starts the RBAC policy cache over the store, reconciles the default roles and bindings and
  * aggregates ClusterRoles (again whenever one changes), and returns the request checks.
@@ -133,7 +139,8 @@ export async function startAccess(
 
   return {
     async userOf(req, path) {
-      const caller = await authenticateRequest(req, authn);
+      const caller =
+        (await bootstrapTokenUser(ctx, req.headers.authorization)) || (await authenticateRequest(req, authn));
       if (!caller) {
         if (PUBLIC_PATHS.has(path)) return ANONYMOUS;
         throw unauthorized();
@@ -175,6 +182,8 @@ export async function startAccess(
       }
     },
     admission(user, info) {
+      if (info.def.kind === 'CertificateSigningRequest' && info.verb === 'create')
+        return (_current, next) => stampRequester(next as UntypedObject, user);
       if (info.def.group === RBAC_GROUP) {
         return (_current, next) => {
           try {

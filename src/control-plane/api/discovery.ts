@@ -6,6 +6,7 @@ const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', '
 
 const SUB_VERBS: Record<Subresource, string[]> = {
   status: ['get', 'patch', 'update'],
+  approval: ['get', 'patch', 'update'],
   scale: ['get', 'patch', 'update'],
   binding: ['create'],
   log: ['get'],

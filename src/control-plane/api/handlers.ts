@@ -82,7 +82,7 @@ function replace(
   const { ctx, info, admit } = input;
   const ns = info.def.namespaced ? info.namespace : undefined;
   const admitted =
-    !admit || info.subresource === 'status'
+    !admit || info.subresource === 'status' || info.subresource === 'approval'
       ? build
       : (current: UntypedObject) => {
           const next = build(current);

@@ -178,8 +178,9 @@ export function prepareUpdate(
     );
   }
   let obj: UntypedObject;
-  if (subresource === 'status') {
+  if (subresource === 'status' || subresource === 'approval') {
     obj = { ...old, status: body.status };
+    def.prepareSubresource?.(subresource, obj, old);
   } else {
     const meta: UntypedMeta = {
       ...bodyMeta,
@@ -204,14 +205,12 @@ export function prepareUpdate(
       else obj.status = old.status;
     }
   }
-  if (subresource !== 'status') def.prepareForUpdate?.(obj, old);
+  const statusOnly = subresource === 'status' || subresource === 'approval';
+  if (!statusOnly) def.prepareForUpdate?.(obj, old);
   def.defaults?.(obj);
   // A status update does not re-validate the spec (as kube's ValidatePodStatusUpdate): an object
   // stored before a validation rule existed must still get its status written by its agent.
-  const causes = [
-    ...validateMeta(def, obj, subresource !== 'status'),
-    ...(def.validateUpdate?.(obj, old) ?? []),
-  ];
+  const causes = [...validateMeta(def, obj, !statusOnly), ...(def.validateUpdate?.(obj, old) ?? [])];
   if (causes.length) fail(def, obj, causes);
   if (specOf(def, obj) !== specOf(def, old)) {
     obj.metadata = { ...obj.metadata, generation: (oldMeta.generation ?? 1) + 1 };

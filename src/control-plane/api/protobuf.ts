@@ -5,7 +5,8 @@ import { ApiError, badRequest } from './status.js';
  * 1.32 sends from its `create` generators (namespace, configmap, secret, serviceaccount, service,
  * deployment, job, cronjob). Field numbers are those of k8s.io/api's generated.proto (checked against the
  * struct tags in kubectl 1.32). Decoding is strict: a non-zero field outside this table answers 415
- * instead of being dropped silently; `status` is ignored (create resets it anyway).
+ * instead of being dropped silently; `status` is ignored (create resets it anyway) except for CSRs, whose
+ * approval kubectl sends as a whole object.
  */
 
 type Field =
@@ -15,7 +16,7 @@ type Field =
     ]
   | readonly [name: string, kind: 'message', message: string]
   | readonly [name: string, kind: 'repeated', of: 'string' | string]
-  | readonly [name: string, kind: 'map', value: 'string' | 'bytes' | 'quantity'];
+  | readonly [name: string, kind: 'map', value: 'string' | 'bytes' | 'quantity' | 'ExtraValue'];
 
 type Schema = Readonly<Record<number, Field>>;
 
@@ -136,6 +137,35 @@ const S: Record<string, Schema> = {
     8: ['ttlSecondsAfterFinished', 'int'],
     9: ['completionMode', 'string'],
     10: ['suspend', 'bool'],
+  },
+  // certificates/v1: status too, since `kubectl certificate approve|deny` PUTs it to /approval.
+  CertificateSigningRequest: {
+    1: ['metadata', 'message', 'ObjectMeta'],
+    2: ['spec', 'message', 'CertificateSigningRequestSpec'],
+    3: ['status', 'message', 'CertificateSigningRequestStatus'],
+  },
+  CertificateSigningRequestSpec: {
+    1: ['request', 'bytes'],
+    2: ['username', 'string'],
+    3: ['uid', 'string'],
+    4: ['groups', 'repeated', 'string'],
+    5: ['usages', 'repeated', 'string'],
+    6: ['extra', 'map', 'ExtraValue'],
+    7: ['signerName', 'string'],
+    8: ['expirationSeconds', 'int'],
+  },
+  ExtraValue: { 1: ['items', 'repeated', 'string'] },
+  CertificateSigningRequestStatus: {
+    1: ['conditions', 'repeated', 'CertificateSigningRequestCondition'],
+    2: ['certificate', 'bytes'],
+  },
+  CertificateSigningRequestCondition: {
+    1: ['type', 'string'],
+    2: ['reason', 'string'],
+    3: ['message', 'string'],
+    4: ['lastUpdateTime', 'time'],
+    5: ['lastTransitionTime', 'time'],
+    6: ['status', 'string'],
   },
   CronJob: {
     1: ['metadata', 'message', 'ObjectMeta'],
@@ -312,6 +342,7 @@ const KINDS = new Set([
   'SelfSubjectReview',
   'CronJob',
   'TokenRequest',
+  'CertificateSigningRequest',
 ]);
 
 const MAGIC = Buffer.from('k8s\u0000', 'latin1');
@@ -370,6 +401,7 @@ const POINTER_FIELDS = new Set([
   'enableServiceLinks',
   'successfulJobsHistoryLimit',
   'failedJobsHistoryLimit',
+  'expirationSeconds',
   'controller',
   'blockOwnerDeletion',
   'expirationSeconds',
@@ -448,11 +480,13 @@ function decodeMessage(name: string, buf: Buffer, path: string): Record<string, 
       const map = (out[key] as Record<string, unknown> | undefined) ?? {};
       const valueKind = field[2];
       map[entry.key ?? ''] =
-        valueKind === 'bytes'
-          ? bytes.toString('base64')
-          : valueKind === 'quantity'
-            ? decodeValue('quantity', bytes, at)
-            : bytes.toString('utf8');
+        valueKind === 'ExtraValue'
+          ? ((decodeMessage('ExtraValue', bytes, at) as { items?: string[] }).items ?? [])
+          : valueKind === 'bytes'
+            ? bytes.toString('base64')
+            : valueKind === 'quantity'
+              ? decodeValue('quantity', bytes, at)
+              : bytes.toString('utf8');
       out[key] = map;
     } else {
       const value = decodeValue(kind === 'message' ? field[2] : kind, raw, at);

@@ -10,6 +10,7 @@ import type { NodeGraph } from '../auth/authorize.js';
 import { findResource } from '../registry/index.js';
 import type { Store } from '../store/types.js';
 import { type Access, startAccess } from './access.js';
+import { runBootstrapTokenCleaner } from './bootstrap-token-cleaner.js';
 import { DEFAULT_SERVICE_CIDR, parseServiceRange } from './cluster-ips.js';
 import type { ApiContext } from './context.js';
 import { handleResource } from './handlers.js';
@@ -70,6 +71,8 @@ export interface ApiServerOptions {
    * in `default`, as kube-apiserver does with --advertise-address. @default off
    */
   readonly advertiseAddress?: string;
+  /** Period of the expired bootstrap token cleaner. @default 10_000 */
+  readonly bootstrapTokenCleanerIntervalMs?: number;
   /** Period of the `kubernetes` Service controller. @default 10_000 */
   readonly kubernetesServiceIntervalMs?: number;
   /**
@@ -143,6 +146,14 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
       isReady = true;
     });
   ready.catch(() => {});
+  let stopTokenCleaner: (() => Promise<void>) | undefined;
+  let closing = false;
+  ready.then(
+    () => {
+      if (!closing) stopTokenCleaner = runBootstrapTokenCleaner(ctx, options.bootstrapTokenCleanerIntervalMs);
+    },
+    () => {},
+  );
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     await ready;
@@ -306,7 +317,8 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
     server,
     ready,
     close: async (graceMs = 10_000) => {
-      const passDone = stopKubernetesService?.();
+      closing = true;
+      const passDone = Promise.all([stopKubernetesService?.(), stopTokenCleaner?.()]);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       await access?.stop();
       for (const end of [...ctx.watches]) end();

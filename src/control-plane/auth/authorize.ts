@@ -70,6 +70,9 @@ export async function authorize(user: UserInfo, attrs: Attributes, graph: NodeGr
   const node = nodeNameOf(user);
   if (node === undefined) return false;
   const { verb, resource, subresource, name, namespace } = attrs;
+  // As upstream's node rules: a node requests (and watches for) its own renewed certificates.
+  if (attrs.group === 'certificates.k8s.io' && resource === 'certificatesigningrequests' && !subresource)
+    return READ.has(verb) || verb === 'create';
   if (attrs.group === '' || attrs.group === 'coordination.k8s.io') {
     if (READ.has(verb) && !subresource && NODE_READABLE.has(resource)) return true;
     const byPod = BY_POD as Set<string>;

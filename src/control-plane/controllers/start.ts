@@ -16,6 +16,8 @@ import {
   schedulerName,
   startScheduler,
 } from '../scheduler/scheduler.js';
+import { type CloudNodeLifecycleOptions, startCloudNodeLifecycle } from './cloud-node-lifecycle.js';
+import { type CsrControllersOptions, startCsrControllers } from './csr-controller.js';
 import { type ControllerManager, type ControllerManagerOptions, startControllerManager } from './manager.js';
 
 export interface StartControllersOptions {
@@ -42,6 +44,10 @@ export interface StartControllersOptions {
     ControllerManagerOptions,
     'api' | 'informers' | 'clock' | 'events' | 'recorder'
   >;
+  /** The CSR approver and signer (TLS bootstrapping). @default not run */
+  readonly certificates?: Omit<CsrControllersOptions, 'api' | 'clock' | 'events'>;
+  /** Delete NotReady Nodes whose cloud instance is gone. @default not run */
+  readonly cloudNodes?: Omit<CloudNodeLifecycleOptions, 'api' | 'events'>;
   /** Scheduler tuning. */
   readonly scheduler?: Omit<SchedulerOptions, 'api' | 'informers' | 'clock' | 'events' | 'recorder'>;
 }
@@ -64,7 +70,16 @@ export function startControllers(options: StartControllersOptions): ControlLoops
   const events = options.events ?? silentEvents;
   const identity = options.identity ?? `${hostname()}-${process.pid}`;
   let term:
-    | Promise<{ informers: InformerSet; scheduler: Scheduler; manager: ControllerManager } | undefined>
+    | Promise<
+        | {
+            informers: InformerSet;
+            scheduler: Scheduler;
+            manager: ControllerManager;
+            csr?: { stop(): Promise<void> };
+            cloudNodes?: { stop(): Promise<void> };
+          }
+        | undefined
+      >
     | undefined;
   let generation = 0;
 
@@ -108,12 +123,18 @@ export function startControllers(options: StartControllersOptions): ControlLoops
         clock,
         events,
       });
+      const csr = options.certificates
+        ? startCsrControllers({ ...options.certificates, api: options.api, clock, events })
+        : undefined;
+      const cloudNodes = options.cloudNodes
+        ? startCloudNodeLifecycle({ ...options.cloudNodes, api: options.api, events })
+        : undefined;
       events.emit({
         code: 'controllers.started',
         level: 'info',
         message: `${identity} runs the scheduler and controllers`,
       });
-      return { informers, scheduler, manager };
+      return { informers, scheduler, manager, csr, cloudNodes };
     })();
     term = starting;
     starting.catch((err: unknown) =>
@@ -130,6 +151,8 @@ export function startControllers(options: StartControllersOptions): ControlLoops
     const running = await term?.catch(() => undefined);
     term = undefined;
     if (!running) return;
+    await running.csr?.stop();
+    await running.cloudNodes?.stop();
     await running.manager.stop();
     await running.scheduler.stop();
     stopInformers(running.informers);

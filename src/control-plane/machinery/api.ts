@@ -30,7 +30,7 @@ export interface ControllerApi {
     namespace: string | undefined,
     name: string,
     patch: object,
-    options?: { readonly subresource?: 'status' },
+    options?: { readonly subresource?: 'status' | 'approval' },
   ): Promise<T>;
   delete(
     r: ResourceType,

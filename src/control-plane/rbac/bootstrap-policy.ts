@@ -198,7 +198,20 @@ const controllerManagerRules: PolicyRule[] = [
   rule(['batch'], ['jobs', 'jobs/status', 'cronjobs', 'cronjobs/status'], ALL),
   rule(['coordination.k8s.io'], ['leases'], ALL),
   rule(['discovery.k8s.io'], ['endpointslices'], ALL),
+  // CSR approver and signer (the bootstrap token cleaner runs in the API server: no Secret access here).
+  rule(['certificates.k8s.io'], ['certificatesigningrequests'], READ),
+  rule(
+    ['certificates.k8s.io'],
+    ['certificatesigningrequests/approval', 'certificatesigningrequests/status'],
+    ['patch', 'update'],
+  ),
+  rule(['authorization.k8s.io'], ['subjectaccessreviews'], ['create']),
 ];
+
+/** Who may ask for which node certificate (upstream's CSR roles, bound as kubeadm binds them). */
+const CSR_GROUP = 'certificates.k8s.io';
+const NODE_CLIENT_ROLE = 'system:certificates.k8s.io:certificatesigningrequests:nodeclient';
+const SELF_NODE_CLIENT_ROLE = 'system:certificates.k8s.io:certificatesigningrequests:selfnodeclient';
 
 const schedulerRules: PolicyRule[] = [
   rule([''], ['pods', 'nodes', 'namespaces', 'services', 'persistentvolumeclaims'], READ),
@@ -251,6 +264,18 @@ export const defaultClusterRoles: readonly DefaultClusterRole[] = [
   { name: 'system:kube-controller-manager', rules: controllerManagerRules },
   { name: 'system:kube-scheduler', rules: schedulerRules },
   { name: 'system:node', rules: nodeRules },
+  {
+    name: 'system:node-bootstrapper',
+    rules: [rule([CSR_GROUP], ['certificatesigningrequests'], ['create', 'get', 'list', 'watch'])],
+  },
+  {
+    name: NODE_CLIENT_ROLE,
+    rules: [rule([CSR_GROUP], ['certificatesigningrequests/nodeclient'], ['create'])],
+  },
+  {
+    name: SELF_NODE_CLIENT_ROLE,
+    rules: [rule([CSR_GROUP], ['certificatesigningrequests/selfnodeclient'], ['create'])],
+  },
 ];
 
 const group = (name: string) => ({ kind: 'Group' as const, name });
@@ -277,4 +302,9 @@ export const defaultClusterRoleBindings: readonly DefaultClusterRoleBinding[] = 
   bindRole('system:kube-scheduler', user(CONTROLLER_MANAGER_USER)),
   // As upstream: no subjects; nodes are authorized by the node authorizer, which is narrower.
   bindRole('system:node'),
+  // TLS bootstrapping: bootstrap tokens may ask for a node client certificate, which the approver
+  // grants automatically (after checking the instance); nodes may renew their own.
+  bindRole('system:node-bootstrapper', group('system:bootstrappers')),
+  bindRole(NODE_CLIENT_ROLE, group('system:bootstrappers')),
+  bindRole(SELF_NODE_CLIENT_ROLE, group('system:nodes')),
 ];

@@ -1,4 +1,5 @@
 import { jobs, leases } from './batch-coordination.js';
+import { certificatesigningrequests } from './certificates.js';
 import { configmaps, endpoints, events, secrets, serviceaccounts, services } from './core-config.js';
 import { namespaces, nodes, pods } from './core-nodes-pods.js';
 import { cronjobs } from './cronjobs.js';
@@ -51,6 +52,7 @@ export const allResources: readonly ResourceDef[] = [
   subjectaccessreviews,
   localsubjectaccessreviews,
   selfsubjectreviews,
+  certificatesigningrequests,
 ];
 
 /** Finds a resource by group, version and plural; undefined when not served. */

@@ -11,7 +11,15 @@ export interface TableColumn {
 }
 
 /** Subresources a kind may serve. */
-export type Subresource = 'status' | 'scale' | 'binding' | 'log' | 'exec' | 'portforward' | 'token';
+export type Subresource =
+  | 'status'
+  | 'approval'
+  | 'scale'
+  | 'binding'
+  | 'log'
+  | 'exec'
+  | 'portforward'
+  | 'token';
 
 /** How the API server stores, validates, defaults and prints one resource. */
 export interface ResourceDef {
@@ -34,6 +42,11 @@ export interface ResourceDef {
    * (runs before `defaults` on update, spec updates only).
    */
   readonly prepareForUpdate?: (obj: UntypedObject, old: UntypedObject) => void;
+  /**
+   * For kinds with more than one status-like subresource (CSR `status` and `approval`): keeps
+   * from `old` what `subresource` may not change (`obj` is the stored object with the new status).
+   */
+  readonly prepareSubresource?: (subresource: string, obj: UntypedObject, old: UntypedObject) => void;
   /** Returns field problems of the whole object; empty when valid. */
   readonly validate?: (obj: UntypedObject) => StatusCause[];
   /** Extra checks comparing an update with the stored object (immutable fields). */

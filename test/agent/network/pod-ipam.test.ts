@@ -8,7 +8,8 @@ const dir = mkdtempSync(join(tmpdir(), 'tugboat-pod-ipam-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 const stateFile = () => join(dir, `state-${++n}`, 'pod-ips.json');
-const saved = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as { allocations: Record<string, string> };
+const saved = (file: string) =>
+  JSON.parse(readFileSync(file, 'utf8')) as { allocations: Record<string, string> };
 
 describe('PodIpam (host-local pod addresses)', () => {
   it('keeps .1 for the bridge, hands out the rest in turn and does not reuse a freed address at once', async () => {

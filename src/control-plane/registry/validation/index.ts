@@ -6,7 +6,9 @@
 export { checkContainer } from './container.js';
 export {
   absent,
+  duplicate,
   ensureRecord,
+  forbidden,
   getPath,
   intAt,
   invalid,
