@@ -23,9 +23,14 @@ export function parameterArns(spec: ClusterSpec, scope: SecretScope): { 'Fn::Sub
   return [{ 'Fn::Sub': base }, { 'Fn::Sub': `${base}/*` }];
 }
 
+// biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders, not JS ones.
+const MASTER_ARN = '${MasterRoleArn}';
+// biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders, not JS ones.
+const WORKER_ARN = '${WorkerRoleArn}';
+
 /** Parameter ARN patterns for the key's encryption-context condition (SSM passes `PARAMETER_ARN`). */
 const contextArns = (spec: ClusterSpec, scopes: readonly SecretScope[]) =>
-  scopes.map((scope) => parameterArns(spec, scope)[1]!);
+  scopes.map((scope) => parameterArns(spec, scope)[1]!['Fn::Sub']);
 
 /** A key-policy statement letting `role` use the key through SSM, for parameters under `scopes`. */
 function roleUse(
@@ -38,13 +43,51 @@ function roleUse(
   return {
     Sid: sid,
     Effect: 'Allow',
-    Principal: { AWS: getAtt(role, 'Arn') },
+    Principal: { AWS: role },
     Action: actions,
     Resource: '*',
     Condition: {
-      StringEquals: { 'kms:ViaService': { 'Fn::Sub': `ssm.${REGION}.amazonaws.com` } },
+      StringEquals: { 'kms:ViaService': `ssm.${REGION}.amazonaws.com` },
       StringLike: { 'kms:EncryptionContext:PARAMETER_ARN': contextArns(spec, scopes) },
     },
+  };
+}
+
+/**
+ * The key policy as one `Fn::Sub` string (role ARNs substituted in): CloudFormation takes JSON
+ * text for a `Json` property, and moto 5.2.1 only evaluates a key policy given as text (an object
+ * policy makes its DescribeKey fail with a 500).
+ */
+function keyPolicy(spec: ClusterSpec) {
+  const statements = [
+    {
+      Sid: 'AccountAdministersTheKey',
+      Effect: 'Allow',
+      Principal: { AWS: `arn:${PARTITION}:iam::${ACCOUNT}:root` },
+      Action: 'kms:*',
+      Resource: '*',
+    },
+    roleUse(
+      spec,
+      'MasterReadsAndWritesItsSecrets',
+      MASTER_ARN,
+      ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'],
+      ['master', 'worker', 'shared'],
+    ),
+    roleUse(
+      spec,
+      'MasterCreatesTheAdminCredential',
+      MASTER_ARN,
+      ['kms:Encrypt', 'kms:GenerateDataKey'],
+      ['admin'],
+    ),
+    roleUse(spec, 'WorkersReadTheirSecrets', WORKER_ARN, ['kms:Decrypt'], ['worker']),
+  ];
+  return {
+    'Fn::Sub': [
+      JSON.stringify({ Version: '2012-10-17', Statement: statements }),
+      { MasterRoleArn: getAtt(IDS.masterRole, 'Arn'), WorkerRoleArn: getAtt(IDS.workerRole, 'Arn') },
+    ],
   };
 }
 
@@ -67,33 +110,7 @@ export function buildSecretsKey(spec: ClusterSpec): Record<string, CfnResource> 
         Description: `tugboat ${spec.name}: cluster secrets in SSM Parameter Store`,
         EnableKeyRotation: true,
         PendingWindowInDays: KEY_PENDING_WINDOW_DAYS,
-        KeyPolicy: {
-          Version: '2012-10-17',
-          Statement: [
-            {
-              Sid: 'AccountAdministersTheKey',
-              Effect: 'Allow',
-              Principal: { AWS: { 'Fn::Sub': `arn:${PARTITION}:iam::${ACCOUNT}:root` } },
-              Action: 'kms:*',
-              Resource: '*',
-            },
-            roleUse(
-              spec,
-              'MasterReadsAndWritesItsSecrets',
-              IDS.masterRole,
-              ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'],
-              ['master', 'worker', 'shared'],
-            ),
-            roleUse(
-              spec,
-              'MasterCreatesTheAdminCredential',
-              IDS.masterRole,
-              ['kms:Encrypt', 'kms:GenerateDataKey'],
-              ['admin'],
-            ),
-            roleUse(spec, 'WorkersReadTheirSecrets', IDS.workerRole, ['kms:Decrypt'], ['worker']),
-          ],
-        },
+        KeyPolicy: keyPolicy(spec),
       },
     },
     [IDS.secretsKeyAlias]: {

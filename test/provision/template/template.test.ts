@@ -253,22 +253,31 @@ describe('template specifics', () => {
     const key = t.Resources.SecretsKey!.Properties as {
       PendingWindowInDays: number;
       EnableKeyRotation: boolean;
-      KeyPolicy: { Statement: { Sid: string; Principal: unknown; Action: unknown; Condition?: unknown }[] };
+      KeyPolicy: { 'Fn::Sub': [string, Record<string, unknown>] };
     };
     expect(key.PendingWindowInDays).toBe(7);
     expect(key.EnableKeyRotation).toBe(true);
-    const bySid = Object.fromEntries(key.KeyPolicy.Statement.map((s) => [s.Sid, s]));
+    const [text, vars] = key.KeyPolicy['Fn::Sub'];
+    expect(vars).toEqual({
+      MasterRoleArn: { 'Fn::GetAtt': ['MasterRole', 'Arn'] },
+      WorkerRoleArn: { 'Fn::GetAtt': ['WorkerRole', 'Arn'] },
+    });
+    const policy = JSON.parse(text) as {
+      Statement: { Sid: string; Principal: unknown; Action: unknown; Condition?: unknown }[];
+    };
+    const bySid = Object.fromEntries(policy.Statement.map((s) => [s.Sid, s]));
     expect(bySid.AccountAdministersTheKey!.Principal).toEqual({
       // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation placeholders.
-      AWS: { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:root' },
+      AWS: 'arn:${AWS::Partition}:iam::${AWS::AccountId}:root',
     });
     const workers = bySid.WorkersReadTheirSecrets!;
-    expect(workers.Principal).toEqual({ AWS: { 'Fn::GetAtt': ['WorkerRole', 'Arn'] } });
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation placeholders.
+    expect(workers.Principal).toEqual({ AWS: '${WorkerRoleArn}' });
     expect(workers.Action).toEqual(['kms:Decrypt']);
     expect(JSON.stringify(workers.Condition)).toContain('parameter/tugboat/minimal/worker/*');
     expect(JSON.stringify(workers.Condition)).not.toContain('/master');
     expect(JSON.stringify(bySid.MasterCreatesTheAdminCredential!.Action)).not.toContain('Decrypt');
-    for (const s of key.KeyPolicy.Statement.slice(1)) {
+    for (const s of policy.Statement.slice(1)) {
       expect(JSON.stringify(s.Condition)).toContain('kms:ViaService');
     }
     expect(t.Resources.SecretsKeyAlias!.Properties.AliasName).toBe('alias/tugboat-minimal');
