@@ -67,6 +67,7 @@ export {
   type NewVpcNetwork,
   parseClusterSpec,
   renderExampleSpec,
+  type MasterSpec,
   type WorkerGroupSpec,
 } from './config/index.js';
 export * from './errors.js';

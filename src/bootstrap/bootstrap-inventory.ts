@@ -239,6 +239,7 @@ export async function bootstrapInventory(
               nodePath,
               listen: options.apiListen ?? `0.0.0.0:${apiPort}`,
               podNetwork,
+              ...(podNetwork.serviceCidr ? { serviceCidr: podNetwork.serviceCidr } : {}),
               advertiseAddress: host.address,
               mode,
               events,

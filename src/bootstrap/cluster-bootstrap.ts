@@ -36,6 +36,8 @@ export interface ClusterBootstrapOptions extends Omit<HostRuntimeOptions, 'event
   readonly groupLabels?: Readonly<Record<string, Readonly<Record<string, string>>>>;
   /** The pod range and node block prefix (spec `network`). @default 10.244.0.0/16 with /24 blocks */
   readonly podNetwork?: PodNetworkSettings;
+  /** The master runs the node agent too (spec `master.schedulable`). @default only when there are no workers */
+  readonly masterSchedulable?: boolean;
   /** Docker agents run the pod network and cluster DNS. @default true */
   readonly agentPodNetwork?: boolean;
   /** Agents run the iptables service proxy. @default true */
@@ -91,6 +93,7 @@ export async function bootstrapCluster(context: ClusterBootstrapContext): Promis
     runtimeCache: runtimeCacheDir(context.stateRoot ?? stateRoot()),
     ...(context.podNetwork ? { podNetwork: context.podNetwork } : {}),
     ...(context.agentPodNetwork !== undefined ? { agentPodNetwork: context.agentPodNetwork } : {}),
+    ...(context.masterSchedulable !== undefined ? { masterSchedulable: context.masterSchedulable } : {}),
     ...(context.agentServiceProxy !== undefined ? { agentServiceProxy: context.agentServiceProxy } : {}),
     trustNewHosts: context.trustNewHosts ?? false,
     events: context.events,

@@ -36,6 +36,9 @@ export async function bootstrapRunningCluster(
     address: access.settings.sshAddress,
     groupLabels: access.settings.groupLabels,
     ...(access.settings.podNetwork ? { podNetwork: access.settings.podNetwork } : {}),
+    ...(access.settings.masterSchedulable !== undefined
+      ? { masterSchedulable: access.settings.masterSchedulable }
+      : {}),
     skipReady: true,
   });
 }

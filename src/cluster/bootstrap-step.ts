@@ -58,6 +58,7 @@ export function prepareBootstrap(
         address: settings.sshAddress,
         groupLabels: settings.groupLabels,
         ...(settings.podNetwork ? { podNetwork: settings.podNetwork } : {}),
+        ...(settings.masterSchedulable !== undefined ? { masterSchedulable: settings.masterSchedulable } : {}),
         trustNewHosts: chosen.trustNewHosts ?? false,
         skipReady: context.skipReady,
         ...(chosen.mergeKubeconfigInto ? { mergeKubeconfigInto: chosen.mergeKubeconfigInto } : {}),

@@ -27,6 +27,7 @@ export type {
   NetworkSpec,
   NewSubnet,
   NewVpcNetwork,
+  MasterSpec,
   WorkerGroupSpec,
 } from './types.js';
 export { pascalCase, validateClusterSpec } from './validate.js';

@@ -54,6 +54,7 @@ export function resolveClusterSpec(doc: ClusterSpecDocument): ClusterSpec {
     ...doc,
     network,
     api: { ...doc.api, allowedCidrs: doc.api.allowedCidrs ?? doc.ssh.allowedCidrs },
+    master: { ...doc.master, schedulable: doc.master.schedulable ?? doc.workerGroups.length === 0 },
     workerGroups: doc.workerGroups.map((g) => ({ ...g, zones: g.zones ?? doc.availabilityZones })),
   };
 }

@@ -151,6 +151,12 @@ const masterSchema = z
       .boolean()
       .default(true)
       .describe('give the master its own Elastic IP so the API address survives replacement'),
+    schedulable: z
+      .boolean()
+      .optional()
+      .describe(
+        'run the node agent on the master too, so pods are scheduled there; default: true exactly when there are no worker groups',
+      ),
   })
   .prefault({})
   .describe('the control-plane instance (an auto-scaling group of exactly one)');
@@ -214,8 +220,9 @@ export const clusterSpecSchema = z
     master: masterSchema,
     workerGroups: z
       .array(workerGroupSchema)
-      .min(1, { error: 'add at least one worker group' })
-      .max(50, { error: 'at most 50 worker groups: merge groups that share an instance type' }),
+      .max(50, { error: 'at most 50 worker groups: merge groups that share an instance type' })
+      .default([])
+      .describe('auto-scaling groups of workers; none gives a single-node cluster (the master runs pods)'),
     eipPool: z
       .strictObject({
         size: z

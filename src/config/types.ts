@@ -56,9 +56,13 @@ export type ApiSpec = Readonly<
  * `loadClusterSpec`.
  */
 export type ClusterSpec = Readonly<
-  Omit<ClusterSpecDocument, 'network' | 'workerGroups' | 'api'> & {
+  Omit<ClusterSpecDocument, 'network' | 'workerGroups' | 'api' | 'master'> & {
     network: NetworkSpec;
     workerGroups: readonly WorkerGroupSpec[];
     api: ApiSpec;
+    master: MasterSpec;
   }
 >;
+
+/** The master settings with `schedulable` resolved (true exactly when there are no worker groups, unless set). */
+export type MasterSpec = Readonly<Omit<ClusterSpecDocument['master'], 'schedulable'> & { schedulable: boolean }>;

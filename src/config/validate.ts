@@ -56,6 +56,13 @@ export function validateClusterSpec(doc: ClusterSpecDocument): ConfigIssue[] {
     );
   }
 
+  if (doc.workerGroups.length === 0 && doc.master.schedulable === false) {
+    add(
+      'master.schedulable',
+      'false leaves no node for pods: a cluster without workerGroups runs its pods on the master (remove the field or set it to true), or add a worker group',
+    );
+  }
+
   const names = new Map<string, number>();
   const logicalIds = new Map<string, string>();
   let eipDemand = 0;

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { buildAgentService } from '../../src/bootstrap/agent-install.js';
 import { agentNetworkOptions } from '../../src/bootstrap/bootstrap-inventory.js';
 import { bootstrapCluster } from '../../src/bootstrap/cluster-bootstrap.js';
+import { buildControlPlaneService } from '../../src/bootstrap/control-plane-install.js';
 import { DEFAULT_HOST_LAYOUT } from '../../src/bootstrap/layout.js';
 import { DeploymentError } from '../../src/errors.js';
 import { silentEvents } from '../../src/events.js';
@@ -91,5 +92,34 @@ describe('buildAgentService', () => {
   it('turns the service proxy on when asked, with the pod range', () => {
     const spec = buildAgentService({ ...base, serviceProxy: 'iptables', clusterCidr: '10.244.0.0/16' });
     expect(spec.command.join(' ')).toContain('--service-proxy iptables --cluster-cidr 10.244.0.0/16');
+  });
+});
+
+describe('buildControlPlaneService', () => {
+  const cert: IssuedCertificate = { certPem: 'c', keyPem: 'k' } as IssuedCertificate;
+  const base = {
+    layout: DEFAULT_HOST_LAYOUT,
+    bundle: { file: 'b.mjs', content: Buffer.from('') },
+    pki: { ca: cert, apiServer: cert, apiServerClient: cert } as never,
+    nodePath: '/usr/bin/node',
+  };
+
+  it("passes the spec's pod and service ranges to the control plane (node IPAM, cluster IPs)", () => {
+    const spec = buildControlPlaneService({
+      ...base,
+      podNetwork: { podCidr: '10.200.0.0/16', nodePodCidrPrefix: 25 },
+      serviceCidr: '10.100.0.0/16',
+      advertiseAddress: '10.0.0.4',
+    });
+    const line = spec.command.join(' ');
+    expect(line).toContain('--cluster-cidr 10.200.0.0/16 --node-cidr-mask-size 25');
+    expect(line).toContain('--service-cluster-ip-range 10.100.0.0/16');
+    expect(line).toContain('--advertise-address 10.0.0.4');
+  });
+
+  it("leaves the server's defaults where the stack predates the settings", () => {
+    const line = buildControlPlaneService(base).command.join(' ');
+    expect(line).not.toContain('--service-cluster-ip-range');
+    expect(line).not.toContain('--cluster-cidr');
   });
 });

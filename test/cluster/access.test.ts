@@ -17,11 +17,25 @@ describe('cluster settings (the BootstrapSettings stack output)', () => {
     expect(settings).toEqual({
       sshUser: 'ec2-user',
       sshAddress: 'private',
-      podNetwork: { podCidr: '10.244.0.0/16', nodePodCidrPrefix: 24 },
+      podNetwork: { podCidr: '10.244.0.0/16', nodePodCidrPrefix: 24, serviceCidr: '10.96.0.0/12' },
       groupLabels: { green: { tier: 'green' } },
       eipGroups: ['blue', 'green'],
+      masterSchedulable: false,
     });
     expect(parseClusterSettings(renderClusterSettings(settings))).toEqual(settings);
+  });
+
+  it('carries a schedulable master (a single-node cluster), and reads older stacks without the field', () => {
+    const single = buildClusterSettings(loadExample('single-node'));
+    expect(single.masterSchedulable).toBe(true);
+    expect(parseClusterSettings(renderClusterSettings(single))).toEqual(single);
+    const older = '{"sshUser":"ec2-user","sshAddress":"public","groupLabels":{},"eipGroups":[]}';
+    expect(parseClusterSettings(older)).toEqual({
+      sshUser: 'ec2-user',
+      sshAddress: 'public',
+      groupLabels: {},
+      eipGroups: [],
+    });
   });
 
   it('reads anything else (older stacks, hand edits) as no settings', () => {

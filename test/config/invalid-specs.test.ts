@@ -190,7 +190,15 @@ const cases: [string, (s: Spec) => void, string, string][] = [
     'missing: add effect (one of NoSchedule',
   ],
   ['missing ssh', (s) => delete s.ssh, 'ssh', 'missing required object: add ssh'],
-  ['no worker groups', (s) => (s.workerGroups = []), 'workerGroups', 'add at least one worker group'],
+  [
+    'no worker groups and an unschedulable master',
+    (s) => {
+      s.workerGroups = [];
+      s.master = { schedulable: false };
+    },
+    'master.schedulable',
+    'false leaves no node for pods',
+  ],
 ];
 
 describe('invalid cluster specs are rejected before any AWS call', () => {

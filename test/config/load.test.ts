@@ -46,7 +46,7 @@ describe('parseClusterSpec', () => {
     });
     expect(spec.ssh).toEqual({ user: 'ec2-user', allowedCidrs: ['203.0.113.0/24'], address: 'public' });
     expect(spec.api.allowedCidrs).toEqual(['203.0.113.0/24']);
-    expect(spec.master).toEqual({ instanceType: 't3.medium', volumeSize: 20, eip: true });
+    expect(spec.master).toEqual({ instanceType: 't3.medium', volumeSize: 20, eip: true, schedulable: false });
     expect(spec.workerGroups[0]).toMatchObject({
       min: 1,
       max: 3,
@@ -56,6 +56,15 @@ describe('parseClusterSpec', () => {
     });
     expect(spec.eipPool.size).toBe(0);
     expect(spec.store).toBe('embedded');
+  });
+
+  it('makes a spec without worker groups a single-node cluster: the master runs pods', () => {
+    const single = parseClusterSpec(minimal.replace(/workerGroups:\n  - name: workers\n/, ''));
+    expect(single.workerGroups).toEqual([]);
+    expect(single.master.schedulable).toBe(true);
+    const both = parseClusterSpec(`${minimal}master:\n  schedulable: true\n`);
+    expect(both.master.schedulable).toBe(true);
+    expect(both.workerGroups).toHaveLength(1);
   });
 
   it('accepts the same spec as JSON', () => {

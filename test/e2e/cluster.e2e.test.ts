@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
@@ -20,9 +20,9 @@ import { runCli } from '../support/cli.js';
 import { describeTagged } from '../support/tagged-resources.js';
 import { waitFor } from '../support/wait.js';
 import { writeE2eSpec } from './e2e-spec.js';
+import { reportFailure, tearDown } from './e2e-teardown.js';
 import { tugboatLeftovers } from './host-leftovers.js';
-import { hostLogTails } from './host-logs.js';
-import { kubectl, kubectlOk, listPods, nodeReadiness } from './kubectl.js';
+import { kubectlOk, listPods, nodeReadiness } from './kubectl.js';
 import { PhaseClock } from './phases.js';
 import { renderWorkloads } from './workloads.js';
 
@@ -102,19 +102,10 @@ beforeAll(async () => {
   });
 });
 
-afterEach(async (context) => {
-  if (context.task.result?.state !== 'fail') return;
-  if (manager) process.stderr.write(`${hostLogTails(manager.hosts())}\n`);
-  if (kubeconfig) {
-    const seen = await kubectl(kubeconfig, ['get', 'nodes,pods', '-o', 'wide']);
-    process.stderr.write(`kubectl get nodes,pods:\n${seen.stdout}${seen.stderr}\n`);
-  }
-});
+afterEach((context) => reportFailure(context.task.result?.state, manager, kubeconfig));
 
 afterAll(async () => {
-  await manager?.stop().catch((err: Error) => process.stderr.write(`${err.message}\n`));
-  await moto?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await tearDown(manager, moto, dir);
   clock.print();
 });
 

@@ -19,6 +19,9 @@ const ipText = (n: number) => formatCidr({ base: n, prefix: 32 }).replace(/\/32$
  * at agent start (`retain`). A damaged or foreign state file is replaced, never trusted.
  */
 export class PodIpam {
+  /** The last save in the queue (see {@link save}). */
+  private saving: Promise<void> = Promise.resolve();
+
   private constructor(
     private readonly file: string,
     private state: IpamState,
@@ -85,10 +88,19 @@ export class PodIpam {
     return new Map(Object.entries(this.state.allocations));
   }
 
-  private async save(): Promise<void> {
-    await mkdir(dirname(this.file), { recursive: true });
-    const tmp = `${this.file}.tmp`;
-    await writeFile(tmp, JSON.stringify(this.state), { mode: 0o600 });
-    await rename(tmp, this.file);
+  /**
+   * Writes the state. Pods are synced concurrently, so saves queue: two at once would share the
+   * temporary file, and the second rename would find it gone (ENOENT, a failed pod sync).
+   */
+  private save(): Promise<void> {
+    const write = async () => {
+      await mkdir(dirname(this.file), { recursive: true });
+      const tmp = `${this.file}.tmp`;
+      await writeFile(tmp, JSON.stringify(this.state), { mode: 0o600 });
+      await rename(tmp, this.file);
+    };
+    const next = this.saving.then(write, write);
+    this.saving = next.catch(() => {});
+    return next;
   }
 }

@@ -16,12 +16,16 @@ export interface ClusterSettings {
   readonly eipGroups: readonly string[];
   /** The pod range and each node's block prefix (`network.podCidr`, `nodePodCidrPrefix`); absent in older stacks. */
   readonly podNetwork?: PodNetworkSettings;
+  /** The master runs the node agent too (`master.schedulable`); absent in older stacks (then: only without workers). */
+  readonly masterSchedulable?: boolean;
 }
 
 /** What bootstrap passes to the control plane (node IPAM) and the agents (pod network). */
 export interface PodNetworkSettings {
   readonly podCidr: string;
   readonly nodePodCidrPrefix: number;
+  /** Where Services get their cluster IPs (`network.serviceCidr`); absent in older stacks (the server's 10.96.0.0/12). */
+  readonly serviceCidr?: string;
 }
 
 /** The settings of a spec. Pure. */
@@ -36,7 +40,12 @@ export function buildClusterSettings(spec: ClusterSpec): ClusterSettings {
       ...(spec.master.eip ? ['master'] : []),
       ...spec.workerGroups.filter((g) => g.eip).map((g) => g.name),
     ],
-    podNetwork: { podCidr: spec.network.podCidr, nodePodCidrPrefix: spec.network.nodePodCidrPrefix },
+    podNetwork: {
+      podCidr: spec.network.podCidr,
+      nodePodCidrPrefix: spec.network.nodePodCidrPrefix,
+      serviceCidr: spec.network.serviceCidr,
+    },
+    masterSchedulable: spec.master.schedulable,
   };
 }
 
@@ -48,6 +57,7 @@ export function renderClusterSettings(settings: ClusterSettings): string {
     groupLabels: settings.groupLabels,
     eipGroups: settings.eipGroups,
     ...(settings.podNetwork ? { podNetwork: settings.podNetwork } : {}),
+    ...(settings.masterSchedulable !== undefined ? { masterSchedulable: settings.masterSchedulable } : {}),
   });
 }
 
@@ -76,7 +86,11 @@ export function parseClusterSettings(text: string | undefined): ClusterSettings 
   const net = r.podNetwork as Partial<PodNetworkSettings> | undefined;
   const podNetwork =
     net && typeof net.podCidr === 'string' && typeof net.nodePodCidrPrefix === 'number'
-      ? { podCidr: net.podCidr, nodePodCidrPrefix: net.nodePodCidrPrefix }
+      ? {
+          podCidr: net.podCidr,
+          nodePodCidrPrefix: net.nodePodCidrPrefix,
+          ...(typeof net.serviceCidr === 'string' ? { serviceCidr: net.serviceCidr } : {}),
+        }
       : undefined;
   return {
     sshUser: r.sshUser,
@@ -84,5 +98,6 @@ export function parseClusterSettings(text: string | undefined): ClusterSettings 
     groupLabels: labels as Record<string, Record<string, string>>,
     eipGroups: r.eipGroups as string[],
     ...(podNetwork ? { podNetwork } : {}),
+    ...(typeof r.masterSchedulable === 'boolean' ? { masterSchedulable: r.masterSchedulable } : {}),
   };
 }

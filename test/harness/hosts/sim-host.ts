@@ -19,6 +19,7 @@ import {
   removeCgroup,
   terminateAll,
 } from './host-processes.js';
+import { acquireMountTargets, releaseMountTargets } from './mount-targets.js';
 import { run, runAsync, sleep, tryRun } from './shell.js';
 import type { SubnetBridge } from './subnet-bridge.js';
 
@@ -92,8 +93,8 @@ export async function startSimHost(options: SimHostOptions): Promise<SimHost> {
   const { netns, veth, bridge, privateIp } = options;
   mkdirSync(options.dir, { recursive: true });
   // Bind mounts need their targets on the machine; overlays do not touch the machine's directories.
-  if (options.hostDirs !== 'overlay')
-    for (const d of TUGBOAT_HOST_DIRS) if (!d.startsWith('/run/')) mkdirSync(d, { recursive: true });
+  const bindTargets = options.hostDirs !== 'overlay';
+  if (bindTargets) acquireMountTargets(TUGBOAT_HOST_DIRS.filter((d) => !d.startsWith('/run/')));
   const layout = buildHostLayout({
     dir: options.dir,
     instanceId: options.instanceId,
@@ -113,6 +114,7 @@ export async function startSimHost(options: SimHostOptions): Promise<SimHost> {
   // number reused by the next one made anywhere on the machine, and stop() (which finds processes
   // by namespace identity while waiting for them to go) would then kill a stranger's processes.
   let mntnsHold: number | undefined;
+  let released = false;
   const processes = () => (netnsId ? processesIn(netnsId, mntnsId) : []);
   const stop = async () => {
     if (docker) await removeContainers(docker);
@@ -132,6 +134,10 @@ export async function startSimHost(options: SimHostOptions): Promise<SimHost> {
     rmSync(options.dir, { recursive: true, force: true });
     if (mntnsHold !== undefined) closeSync(mntnsHold);
     mntnsHold = undefined;
+    if (bindTargets && !released) {
+      released = true;
+      releaseMountTargets();
+    }
     if (survivors.length > 0)
       throw new Error(`host ${options.instanceId}: processes ${survivors.join(', ')} survived SIGKILL`);
   };

@@ -39,6 +39,7 @@ const RENDERING: Record<ExampleName, 'compact' | 'json' | 'yaml'> = {
   'existing-vpc': 'json',
   'route53-eip': 'compact',
   e2e: 'compact',
+  'single-node': 'compact',
 };
 
 function bodyIn(format: 'compact' | 'json' | 'yaml', template: CloudFormationTemplate): string {

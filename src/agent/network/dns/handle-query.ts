@@ -6,6 +6,7 @@
 import * as packet from 'dns-packet';
 import type { Forwarder } from './forwarder.js';
 import { type ClusterZone, inZone } from './records.js';
+import { REVERSE_ZONE, reverseAnswer } from './reverse.js';
 
 const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 } as const;
 /** Plain DNS over UDP without EDNS (RFC 1035 4.2.1). */
@@ -59,12 +60,16 @@ export async function handleQuery(
   if (questions.length !== 1 || !question || typeof question.name !== 'string')
     return bare(query, RCODE.FORMERR);
   const name = question.name.toLowerCase().replace(/\.$/, '');
-  if (!inZone(name, ctx.zone.zone)) {
+  const reverse =
+    (question.class ?? 'IN') === 'IN' && inZone(name, REVERSE_ZONE)
+      ? reverseAnswer(ctx.zone, name, question.type)
+      : undefined;
+  if (!reverse && !inZone(name, ctx.zone.zone)) {
     const reply = await ctx.forwarder.forward(query, tcp).catch(() => undefined);
     return reply ?? bare(query, RCODE.SERVFAIL);
   }
   if ((question.class ?? 'IN') !== 'IN') return bare(query, RCODE.REFUSED);
-  const answer = ctx.zone.answer(name, question.type);
+  const answer = reverse ?? ctx.zone.answer(name, question.type);
   const opt = (decoded.additionals ?? []).find((r) => r.type === 'OPT') as packet.OptAnswer | undefined;
   const flags =
     packet.AUTHORITATIVE_ANSWER |

@@ -41,7 +41,8 @@ export type ZoneRecord =
         minimum: number;
       };
     }
-  | { readonly name: string; readonly type: 'NS'; readonly ttl: number; readonly data: string };
+  | { readonly name: string; readonly type: 'NS'; readonly ttl: number; readonly data: string }
+  | { readonly name: string; readonly type: 'PTR'; readonly ttl: number; readonly data: string };
 
 /** The zone's answer to one question. */
 export interface ZoneAnswer {
@@ -59,8 +60,8 @@ export interface ZoneSource {
   readonly endpoints: ReadonlyMap<string, Endpoints>;
 }
 
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-const LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+export const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+export const LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 /** True when `name` (lower case, no trailing dot) is the zone or inside it. */
 export function inZone(name: string, zone: string): boolean {
@@ -78,7 +79,7 @@ export class ClusterZone {
   private readonly soa: ZoneRecord;
 
   constructor(
-    private readonly source: ZoneSource,
+    readonly source: ZoneSource,
     readonly zone = 'cluster.local',
   ) {
     this.soa = {
@@ -218,30 +219,15 @@ export class ClusterZone {
   }
 
   private readyEndpoints(ns: string, name: string): ReadyEndpoint[] {
-    const ep = this.source.endpoints.get(`${ns}/${name}`);
-    const out: ReadyEndpoint[] = [];
-    for (const subset of Array.isArray(ep?.subsets) ? (ep?.subsets ?? []) : []) {
-      const ports = new Map<string, number>();
-      for (const p of Array.isArray(subset?.ports) ? subset.ports : []) {
-        if (typeof p?.port === 'number' && p.port > 0 && p.port < 65536)
-          ports.set(`${p.name ?? ''}/${p.protocol ?? 'TCP'}`, p.port);
-      }
-      for (const addr of Array.isArray(subset?.addresses) ? subset.addresses : []) {
-        const ip = addr?.ip;
-        if (typeof ip !== 'string' || !IPV4.test(ip)) continue;
-        const given = (addr as { hostname?: unknown }).hostname;
-        const host = typeof given === 'string' && LABEL.test(given) ? given : ip.replace(/\./g, '-');
-        out.push({ ip, host, ports });
-      }
-    }
-    return out;
+    return readyEndpointsOf(this.source.endpoints.get(`${ns}/${name}`));
   }
 
   private ok(_name: string, answers: ZoneRecord[]): ZoneAnswer {
     return answers.length ? { rcode: 'NOERROR', answers, authorities: [], additionals: [] } : this.nodata();
   }
 
-  private nodata(): ZoneAnswer {
+  /** The zone's negative answer for a name that exists with no record of the type. */
+  nodata(): ZoneAnswer {
     return { rcode: 'NOERROR', answers: [], authorities: [this.soa], additionals: [] };
   }
 
@@ -250,7 +236,28 @@ export class ClusterZone {
   }
 }
 
-interface ReadyEndpoint {
+/** The ready addresses of an Endpoints object (whatever its shape), each with its DNS host label. */
+export function readyEndpointsOf(ep: Endpoints | undefined): ReadyEndpoint[] {
+  const out: ReadyEndpoint[] = [];
+  for (const subset of Array.isArray(ep?.subsets) ? (ep?.subsets ?? []) : []) {
+    const ports = new Map<string, number>();
+    for (const p of Array.isArray(subset?.ports) ? subset.ports : []) {
+      if (typeof p?.port === 'number' && p.port > 0 && p.port < 65536)
+        ports.set(`${p.name ?? ''}/${p.protocol ?? 'TCP'}`, p.port);
+    }
+    for (const addr of Array.isArray(subset?.addresses) ? subset.addresses : []) {
+      const ip = addr?.ip;
+      if (typeof ip !== 'string' || !IPV4.test(ip)) continue;
+      const given = (addr as { hostname?: unknown }).hostname;
+      const host = typeof given === 'string' && LABEL.test(given) ? given : ip.replace(/\./g, '-');
+      out.push({ ip, host, ports });
+    }
+  }
+  return out;
+}
+
+/** One ready endpoint address. */
+export interface ReadyEndpoint {
   ip: string;
   host: string;
   /** `name/protocol` → port. */

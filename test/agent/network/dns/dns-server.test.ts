@@ -183,6 +183,21 @@ describe('DnsServer on loopback', () => {
     expect(upstream.udpQueries + upstream.tcpQueries).toBe(0);
   });
 
+  it('answers PTR for a cluster address and sends reverse names it does not know upstream', async () => {
+    const known = await askUdp(server.port, query('20.0.96.10.in-addr.arpa', 'PTR'));
+    expect(known?.rcode).toBe('NOERROR');
+    expect(known?.flag_aa).toBe(true);
+    expect(known?.answers).toMatchObject([
+      { name: '20.0.96.10.in-addr.arpa', type: 'PTR', data: 'web.shop.svc.cluster.local', ttl: 5 },
+    ]);
+    const endpoint = await askTcp(server.port, query('7.7.244.10.in-addr.arpa', 'PTR'));
+    expect(endpoint.answers).toMatchObject([{ data: '10-244-7-7.many.shop.svc.cluster.local' }]);
+    const before = upstream.udpQueries;
+    const unknown = await askUdp(server.port, query('1.2.0.192.in-addr.arpa', 'PTR', 78));
+    expect(unknown?.id).toBe(78);
+    expect(upstream.udpQueries).toBe(before + 1);
+  });
+
   it('sets TC when the answer does not fit 512 bytes of UDP and gives it all over TCP', async () => {
     const udp = await askUdp(server.port, query('many.shop.svc.cluster.local'));
     expect(udp?.flag_tc).toBe(true);

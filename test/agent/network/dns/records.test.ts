@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ClusterZone } from '../../../../src/agent/network/dns/records.js';
+import { addressOfReverseName, reverseAnswer } from '../../../../src/agent/network/dns/reverse.js';
 import type { Endpoints, Service } from '../../../../src/kube/index.js';
 
 function svc(ns: string, name: string, spec: Record<string, unknown>): Service {
@@ -165,5 +166,49 @@ describe('ClusterZone (CoreDNS kubernetes plugin behaviour)', () => {
     expect(junk.answer('b.x.svc.cluster.local', 'A').rcode).toBe('NOERROR');
     expect(junk.answer('b.x.svc.cluster.local', 'A').answers).toEqual([]);
     expect(junk.answer('a.x.svc.cluster.local', 'SRV').answers).toEqual([]);
+  });
+});
+
+describe('reverse lookups (CoreDNS kubernetes plugin over in-addr.arpa, with fallthrough)', () => {
+  const ptr = (name: string, type = 'PTR') => reverseAnswer(zone, name, type);
+
+  it("names a Service's cluster IP", () => {
+    expect(ptr('20.0.96.10.in-addr.arpa')?.answers).toEqual([
+      { name: '20.0.96.10.in-addr.arpa', type: 'PTR', ttl: 5, data: 'web.shop.svc.cluster.local' },
+    ]);
+  });
+
+  it('names a ready endpoint by its hostname, else by its dashed address, under each Service', () => {
+    expect(ptr('5.1.244.10.in-addr.arpa')?.answers.map((r) => r.data)).toEqual([
+      'db-0.db.shop.svc.cluster.local',
+    ]);
+    expect(ptr('7.2.244.10.in-addr.arpa')?.answers.map((r) => r.data)).toEqual([
+      '10-244-2-7.db.shop.svc.cluster.local',
+    ]);
+  });
+
+  it('leaves to the upstream what the cluster does not know: not-ready endpoints, other addresses', () => {
+    expect(ptr('9.2.244.10.in-addr.arpa')).toBeUndefined();
+    expect(ptr('1.2.0.192.in-addr.arpa')).toBeUndefined();
+  });
+
+  it('answers NODATA for other types of a known address', () => {
+    const r = ptr('20.0.96.10.in-addr.arpa', 'A');
+    expect(r?.rcode).toBe('NOERROR');
+    expect(r?.answers).toEqual([]);
+    expect(r?.authorities[0]?.type).toBe('SOA');
+  });
+
+  it('reads only whole IPv4 reverse names', () => {
+    expect(addressOfReverseName('20.0.96.10.in-addr.arpa')).toBe('10.96.0.20');
+    for (const bad of [
+      '0.96.10.in-addr.arpa',
+      '1.20.0.96.10.in-addr.arpa',
+      '256.0.96.10.in-addr.arpa',
+      'in-addr.arpa',
+      'x.0.96.10.in-addr.arpa',
+      '20.0.96.10.example.org',
+    ])
+      expect(addressOfReverseName(bad), bad).toBeUndefined();
   });
 });
