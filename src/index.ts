@@ -41,6 +41,10 @@ export type {
 export { assignEips, listEips } from './cluster/eips.js';
 export { type ScaleGroupOptions, type ScaleGroupResult, scaleGroup } from './cluster/scale.js';
 export {
+  type FetchAdminKubeconfigOptions,
+  fetchAdminKubeconfig,
+} from './cluster/secrets-kubeconfig.js';
+export {
   type ClusterStatus,
   type ClusterStatusOptions,
   type ClusterSummary,
@@ -63,11 +67,11 @@ export {
   KIND,
   KNOWN_REGIONS,
   loadClusterSpec,
+  type MasterSpec,
   type NetworkSpec,
   type NewVpcNetwork,
   parseClusterSpec,
   renderExampleSpec,
-  type MasterSpec,
   type WorkerGroupSpec,
 } from './config/index.js';
 export * from './errors.js';
