@@ -64,6 +64,15 @@ describe('cluster lifecycle on moto_server (library API)', () => {
       expect(params.every((p) => p.type === 'SecureString' && p.keyId === created.outputs.SecretsKeyId)).toBe(
         true,
       );
+      // Nothing secret in the events (what the CLI logs) nor in the stack's outputs.
+      const token = (await aws.ssm.getSecureString('/tugboat/life/worker/bootstrap-token')) ?? '';
+      const saKey = (await aws.ssm.getSecureString('/tugboat/life/master/service-account-key')) ?? '';
+      expect(token).toMatch(/^[a-z0-9]{6}\.[a-z0-9]{16}$/);
+      for (const text of [JSON.stringify(events.events), JSON.stringify(created.outputs)]) {
+        expect(text).not.toContain(token.split('.')[1]);
+        expect(text).not.toContain('PRIVATE KEY');
+        expect(text).not.toContain(saKey.split('\n')[1]);
+      }
       expect(await aws.ssm.getSecureString('/tugboat/life/worker/ca-cert')).toBe(
         readFileSync(join(clusterStateDir('life', stateRoot), 'pki', 'ca.crt'), 'utf8'),
       );
