@@ -159,7 +159,8 @@ describe('bootstrap --inventory with three hosts over SSH', () => {
           : [h.host, h.error.message],
       ),
     ).toEqual([
-      ['m1', 6, true, true],
+      // The master's seventh file is the service-account signing key (sa.key).
+      ['m1', 7, true, true],
       ['w1', 6, true, true],
       ['w2', 6, true, true],
     ]);
@@ -254,7 +255,7 @@ describe('bootstrap --inventory with three hosts over SSH', () => {
     // w2's host key changed on purpose above; trust its new key by forgetting the old one.
     rmSync(join(dir, 'state', 'known_hosts'));
     const outcomes = await uninstallInventory(options(inventory, true));
-    expect(outcomes.map((o) => o.ok)).toEqual([true, true, true]);
+    expect(outcomes.map((o) => (o.ok ? true : o.error.message))).toEqual([true, true, true]);
     for (const h of [inventory.master, ...inventory.workers]) {
       for (const d of layoutDirectories(layoutFor(h))) expect(existsSync(d), d).toBe(false);
     }

@@ -27,6 +27,8 @@ const options = () => ({
   stateDir: join(dir, 'state'),
   trustNewHosts: true,
   layoutFor: () => buildHostLayout({ root: join(dir, 'host') }),
+  // The host is this machine (loopback): its agent must not program this machine's iptables.
+  agentServiceProxy: false,
   bundle,
   apiPort,
   apiListen: `127.0.0.1:${apiPort}`,

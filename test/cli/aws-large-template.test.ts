@@ -32,6 +32,9 @@ describe('templates above the 51,200-byte inline limit go through S3 (moto_serve
   };
   const objects = async () =>
     ((await s3.send(new ListObjectsV2Command({ Bucket: BUCKET }))).Contents ?? []).map((o) => o.Key);
+  // The cluster's host bundle stays under <cluster>/bundles/ for instances that boot later; a staged
+  // template is deleted once CloudFormation has read it.
+  const templates = async () => (await objects()).filter((k) => !k?.includes('/bundles/'));
   const compactBytes = async (spec: string) => {
     const run = await cli('template', '-f', spec);
     expect(run.code, run.stderr).toBe(0);
@@ -67,7 +70,7 @@ describe('templates above the 51,200-byte inline limit go through S3 (moto_serve
     );
     expect(created.stackStatus).toBe('CREATE_COMPLETE');
     expect(new Set(created.hosts.map((h) => h.group)).size).toBe(21);
-    expect(await objects()).toEqual([]);
+    expect(await templates()).toEqual([]);
 
     const buckets = (await s3.send(new ListBucketsCommand({}))).Buckets?.map((b) => b.Name);
     expect(buckets).toEqual([BUCKET]);
@@ -97,7 +100,7 @@ describe('templates above the 51,200-byte inline limit go through S3 (moto_serve
     );
     expect(updated.action).toBe('updated');
     expect(updated.groups.find((g) => g.name === 'workers')?.inService).toBe(2);
-    expect(await objects()).toEqual([]);
+    expect(await templates()).toEqual([]);
 
     const deleted = await json<{ clean: boolean }>('delete', 'wide', '--yes');
     expect(deleted.clean).toBe(true);
@@ -115,7 +118,7 @@ describe('templates above the 51,200-byte inline limit go through S3 (moto_serve
     );
     expect(created.stackStatus).toBe('CREATE_COMPLETE');
     expect(created.hosts).toHaveLength(26);
-    expect(await objects()).toEqual([]);
+    expect(await templates()).toEqual([]);
     const assign = await cli('eip', 'assign', 'wider');
     expect(assign.code).toBe(2);
     expect(assign.stderr).toContain('no group of cluster wider has eip: true');
