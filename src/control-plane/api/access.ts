@@ -1,7 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import type { EventSink } from '../../events.js';
 import type { UntypedObject } from '../../kube/index.js';
-import { type AuthenticatorOptions, authenticateRequest, type UserInfo } from '../auth/authenticate.js';
+import {
+  type AuthenticatorOptions,
+  authenticateRequest,
+  type BearerAuthenticator,
+  type UserInfo,
+} from '../auth/authenticate.js';
 import {
   ADMIN_GROUPS,
   forbiddenMessage,
@@ -92,8 +97,17 @@ function writerOver(ctx: ApiContext): PolicyWriter {
 }
 
 const secretsDef = findResource('', 'v1', 'secrets')!;
-const bootstrapTokenUser = (ctx: ApiContext, authorization: string | undefined) =>
-  authenticateBootstrapToken(authorization, (ns, name) => ctx.resources.get(secretsDef, ns, name), ctx.now());
+/** Bootstrap tokens (`<id>.<secret>` in kube-system Secrets) as one more bearer authenticator. */
+const bootstrapTokens =
+  (ctx: ApiContext): BearerAuthenticator =>
+  async (token) => {
+    const user = await authenticateBootstrapToken(
+      `Bearer ${token}`,
+      (ns, name) => ctx.resources.get(secretsDef, ns, name),
+      ctx.now(),
+    );
+    return user === null ? 'rejected' : user;
+  };
 
 /**
  * Starts the RBAC policy cache over the store, reconciles the default roles and bindings and
@@ -105,6 +119,10 @@ export async function startAccess(
   graph: NodeGraph,
   events: EventSink,
 ): Promise<Access> {
+  const chain: AuthenticatorOptions = {
+    ...authn,
+    bearerAuthenticators: [bootstrapTokens(ctx), ...(authn.bearerAuthenticators ?? [])],
+  };
   const writer = writerOver(ctx);
   let aggregating: Promise<void> | undefined;
   let again = false;
@@ -139,8 +157,7 @@ export async function startAccess(
 
   return {
     async userOf(req, path) {
-      const caller =
-        (await bootstrapTokenUser(ctx, req.headers.authorization)) || (await authenticateRequest(req, authn));
+      const caller = await authenticateRequest(req, chain);
       if (!caller) {
         if (PUBLIC_PATHS.has(path)) return ANONYMOUS;
         throw unauthorized();
