@@ -113,6 +113,20 @@ async function readOptional(file: string | undefined, flag: string): Promise<str
   }
 }
 
+/**
+ * Reads several optional flag files at once; when more than one cannot be read, the error names the
+ * first in argument order (not whichever read failed first), so the message is the same on every run.
+ */
+async function readOptionalAll(
+  files: readonly (readonly [string | undefined, string])[],
+): Promise<(string | undefined)[]> {
+  const results = await Promise.allSettled(files.map(([file, flag]) => readOptional(file, flag)));
+  return results.map((result) => {
+    if (result.status === 'rejected') throw result.reason;
+    return result.value;
+  });
+}
+
 /** The service-account token settings from the --service-account-* flags (undefined: tokens off). */
 async function loadServiceAccountOptions(
   options: ControlPlaneOptions,
@@ -127,12 +141,12 @@ async function loadServiceAccountOptions(
     return undefined;
   }
   const signing = await readOptional(signingFile, '--service-account-signing-key-file');
-  const verifying = await Promise.all(
-    (options.serviceAccountKeyFiles ?? []).map(async (file) => ({
-      pem: (await readOptional(file, '--service-account-key-file'))!,
-      source: `--service-account-key-file ${file}`,
-    })),
-  );
+  const keyFiles = options.serviceAccountKeyFiles ?? [];
+  const pems = await readOptionalAll(keyFiles.map((file) => [file, '--service-account-key-file'] as const));
+  const verifying = keyFiles.map((file, i) => ({
+    pem: pems[i]!,
+    source: `--service-account-key-file ${file}`,
+  }));
   let keys: ServiceAccountKeys;
   try {
     keys = loadServiceAccountKeys(
@@ -198,9 +212,9 @@ async function openPlainStore(
 }
 
 async function loadSigningCa(options: ControlPlaneOptions): Promise<CertificateAuthority | undefined> {
-  const [cert, key] = await Promise.all([
-    readOptional(options.clusterSigningCertFile, '--cluster-signing-cert-file'),
-    readOptional(options.clusterSigningKeyFile, '--cluster-signing-key-file'),
+  const [cert, key] = await readOptionalAll([
+    [options.clusterSigningCertFile, '--cluster-signing-cert-file'],
+    [options.clusterSigningKeyFile, '--cluster-signing-key-file'],
   ]);
   if (cert === undefined && key === undefined) return undefined;
   if (cert === undefined || key === undefined)
@@ -252,13 +266,13 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     throw new UsageError('the API server serves TLS only: pass --tls-cert-file and --tls-private-key-file');
   }
   const signingCa = await loadSigningCa(options);
-  const [cert, key, clientCa, tokenText, kubeletCert, kubeletKey] = await Promise.all([
-    readOptional(options.tlsCertFile, '--tls-cert-file'),
-    readOptional(options.tlsPrivateKeyFile, '--tls-private-key-file'),
-    readOptional(options.clientCaFile, '--client-ca-file'),
-    readOptional(options.tokenAuthFile, '--token-auth-file'),
-    readOptional(options.kubeletClientCertificate, '--kubelet-client-certificate'),
-    readOptional(options.kubeletClientKey, '--kubelet-client-key'),
+  const [cert, key, clientCa, tokenText, kubeletCert, kubeletKey] = await readOptionalAll([
+    [options.tlsCertFile, '--tls-cert-file'],
+    [options.tlsPrivateKeyFile, '--tls-private-key-file'],
+    [options.clientCaFile, '--client-ca-file'],
+    [options.tokenAuthFile, '--token-auth-file'],
+    [options.kubeletClientCertificate, '--kubelet-client-certificate'],
+    [options.kubeletClientKey, '--kubelet-client-key'],
   ]);
   const serviceAccounts = await loadServiceAccountOptions(options, clientCa);
   const tokens = new Map(tokenText === undefined ? [] : parseTokenFile(tokenText, options.tokenAuthFile));
