@@ -201,4 +201,22 @@ describe('disruption budgets and kubectl drain', () => {
       fixture.c.sim.outcome = () => 'Running';
     }
   });
+
+  it('lets edit and admin (which aggregates edit) evict pods, view not', async () => {
+    const { kubectl } = fixture;
+    for (const [user, role] of [
+      ['drain-editor', 'edit'],
+      ['drain-admin', 'admin'],
+      ['drain-viewer', 'view'],
+    ] as const) {
+      const bound = await kubectl('create', 'rolebinding', user, `--clusterrole=${role}`, `--user=${user}`);
+      expect(bound.code, bound.stderr).toBe(0);
+    }
+    const can = (user: string) =>
+      kubectl('auth', 'can-i', 'create', 'pods', '--subresource=eviction', '--as', user);
+    expect(await waitFor('editor may evict', async () => (await can('drain-editor')).code === 0)).toBe(true);
+    expect((await can('drain-admin')).stdout.trim()).toBe('yes');
+    const viewer = await can('drain-viewer');
+    expect(viewer.stdout.trim()).toBe('no');
+  });
 });
