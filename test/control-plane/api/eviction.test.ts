@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningApiServer, startApiServer } from '../../support/api-server.js';
+import { jsonCaller } from '../../support/json-call.js';
 
 // pods/eviction as kube-apiserver's EvictionREST, on an API server without controllers: the test
 // writes each budget's status itself, so every branch is reached deterministically.
@@ -14,14 +15,7 @@ afterAll(async () => {
 
 const ns = '/api/v1/namespaces/default';
 const pdbs = '/apis/policy/v1/namespaces/default/poddisruptionbudgets';
-async function call(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${srv.url}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, any> };
-}
+const call = jsonCaller(() => srv.url);
 
 /** A pod bound to a node with the given phase and readiness (what its agent would report). */
 async function pod(name: string, app: string, phase: string, ready: boolean) {
