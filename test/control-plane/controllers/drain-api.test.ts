@@ -81,6 +81,11 @@ describe('disruption budgets and kubectl drain', () => {
     const table = await kubectl('get', 'pdb', 'drain-web');
     expect(table.stdout).toMatch(/NAME\s+MIN AVAILABLE\s+MAX UNAVAILABLE\s+ALLOWED DISRUPTIONS\s+AGE/);
     expect(table.stdout).toMatch(/drain-web\s+2\s+N\/A\s+1\s+/);
+    const described = await kubectl('describe', 'pdb', 'drain-web');
+    expect(described.code, described.stderr).toBe(0);
+    expect(described.stdout).toMatch(/Min available:\s+2/);
+    expect(described.stdout).toMatch(/Allowed disruptions:\s+1/);
+    expect(described.stdout).toMatch(/Current:\s+3/);
 
     // Without --ignore-daemonsets kubectl refuses, as upstream.
     const refused = await kubectl('drain', target!, '--delete-emptydir-data', '--timeout=20s');
