@@ -6,7 +6,15 @@ import { isReadyPod, useControlCluster } from '../../support/control-cluster.js'
 import { makeDeployment } from '../../support/k8s-objects.js';
 import { waitFor } from '../../support/sim-nodes.js';
 
-const { pods: podsR, deployments, daemonsets, nodes: nodesR, poddisruptionbudgets: pdbs } = resourceTypes;
+const {
+  pods: podsR,
+  deployments,
+  daemonsets,
+  statefulsets,
+  replicationcontrollers,
+  nodes: nodesR,
+  poddisruptionbudgets: pdbs,
+} = resourceTypes;
 
 // PodDisruptionBudgets, the eviction subresource and kubectl drain on the real API server (TLS) with
 // the controllers, simulated nodes (pods become Ready as an agent reports them) and real kubectl.
@@ -223,5 +231,60 @@ describe('disruption budgets and kubectl drain', () => {
     expect((await can('drain-admin')).stdout.trim()).toBe('yes');
     const viewer = await can('drain-viewer');
     expect(viewer.stdout.trim()).toBe('no');
+  });
+
+  it('resolves percentages against the scale of a StatefulSet and a ReplicationController, and follows a scale change', async () => {
+    const { kubectl } = fixture;
+    const labels = { app: 'pct' };
+    const template = { metadata: { labels }, spec: { containers: [{ name: 'c', image: 'busybox:a' }] } };
+    // No node matches: the pods stay Pending, so none is healthy and no disruption is allowed.
+    const pending = { ...template, spec: { ...template.spec, nodeSelector: { 'tugboat.test/none': 'pct' } } };
+    await fixture.c.api.create(statefulsets, {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name: 'pct-sts', namespace: 'default' },
+      spec: {
+        replicas: 4,
+        serviceName: 'pct',
+        podManagementPolicy: 'Parallel',
+        selector: { matchLabels: labels },
+        template: pending,
+      },
+    });
+    await fixture.c.api.create(replicationcontrollers, {
+      apiVersion: 'v1',
+      kind: 'ReplicationController',
+      metadata: { name: 'pct-rc', namespace: 'default' },
+      spec: {
+        replicas: 3,
+        selector: { app: 'pct-rc' },
+        template: { ...pending, metadata: { labels: { app: 'pct-rc' } } },
+      },
+    });
+    expect(
+      (await kubectl('create', 'pdb', 'pct-sts', '--selector=app=pct', '--min-available=50%')).code,
+    ).toBe(0);
+    expect(
+      (await kubectl('create', 'pdb', 'pct-rc', '--selector=app=pct-rc', '--max-unavailable=34%')).code,
+    ).toBe(0);
+    const sts = await waitFor('sts budget counted', async () => {
+      const s = await budgetStatus('pct-sts');
+      return s?.expectedPods === 4 ? s : undefined;
+    });
+    expect(sts).toMatchObject({ desiredHealthy: 2, currentHealthy: 0, disruptionsAllowed: 0 });
+    // 34% of 3 rounds up to 2 unavailable: 1 must stay healthy.
+    const rc = await waitFor('rc budget counted', async () => {
+      const s = await budgetStatus('pct-rc');
+      return s?.expectedPods === 3 ? s : undefined;
+    });
+    expect(rc).toMatchObject({ desiredHealthy: 1, currentHealthy: 0, disruptionsAllowed: 0 });
+    // Scaling the StatefulSet moves the expected count.
+    await fixture.c.client.patch(
+      statefulsets,
+      'pct-sts',
+      { spec: { replicas: 6 } },
+      { namespace: 'default' },
+    );
+    await waitFor('sts budget recounted', async () => (await budgetStatus('pct-sts'))?.desiredHealthy === 3);
   });
 });
