@@ -1,12 +1,11 @@
-import type { Pod, PodDisruptionBudget, UntypedObject } from '../../kube/index.js';
+import type { Pod } from '../../kube/index.js';
 import { formatTime } from '../machinery/clock.js';
-import { asLabelSelector, matchesSelector } from '../machinery/labels.js';
 import { isPodReady } from '../machinery/objects.js';
-import { findResource } from '../registry/index.js';
 import { isRecord } from '../registry/validation.js';
+import { budgetDef, budgetsOf, takeDisruption, tooManyRequests } from './eviction-budget.js';
 import type { HandlerInput, Reply } from './handlers.js';
 import { parseJsonObject } from './http.js';
-import { ApiError, badRequest } from './status.js';
+import { ApiError, badRequest, conflict } from './status.js';
 import { type DeleteOptions, deleteObject, parseDeleteOptions } from './write.js';
 
 /**
@@ -18,25 +17,6 @@ import { type DeleteOptions, deleteObject, parseDeleteOptions } from './write.js
  * pod is then deleted with the Eviction's deleteOptions.
  */
 
-/** kube's MaxDisruptedPodSize: evictions the disruption controller has not confirmed yet. */
-const maxDisruptedPods = 2000;
-
-function budgetDef() {
-  const def = findResource('policy', 'v1', 'poddisruptionbudgets');
-  if (!def) throw new Error('poddisruptionbudgets are not registered');
-  return def;
-}
-
-/** 429 TooManyRequests with a DisruptionBudget cause, as createTooManyRequestsError and checkAndDecrement say it. */
-function tooManyRequests(cause: string, retryAfterSeconds: number): ApiError {
-  return new ApiError(
-    429,
-    'TooManyRequests',
-    "Cannot evict pod as it would violate the pod's disruption budget.",
-    { retryAfterSeconds, causes: [{ reason: 'DisruptionBudget', message: cause }] },
-  );
-}
-
 /** `canIgnorePDB`: pods that are not running, or already going, never count against a budget. */
 function canIgnoreBudget(pod: Pod): boolean {
   const phase = pod.status?.phase;
@@ -45,80 +25,69 @@ function canIgnoreBudget(pod: Pod): boolean {
   );
 }
 
-/** `getPodDisruptionBudgets`: the budgets selecting the pod; an empty selector matches nothing here. */
-async function budgetsOf(input: HandlerInput, pod: Pod): Promise<PodDisruptionBudget[]> {
-  const page = await input.ctx.resources.list(budgetDef(), pod.metadata.namespace);
-  return (page.items as unknown as PodDisruptionBudget[]).filter((pdb) => {
-    const sel = asLabelSelector(isRecord(pdb.spec) ? pdb.spec.selector : undefined);
-    const empty =
-      !sel || (Object.keys(sel.matchLabels ?? {}).length === 0 && (sel.matchExpressions ?? []).length === 0);
-    const labels = isRecord(pod.metadata.labels) ? (pod.metadata.labels as Record<string, string>) : {};
-    return !empty && matchesSelector(sel, labels);
-  });
-}
-
-/** `checkAndDecrement`, run inside the budget's compare-and-swap update. */
-function takeDisruption(current: UntypedObject, podName: string, now: Date): UntypedObject {
-  const pdb = current as unknown as PodDisruptionBudget;
-  const name = pdb.metadata.name ?? '';
-  const status = pdb.status ?? {
-    disruptionsAllowed: 0,
-    currentHealthy: 0,
-    desiredHealthy: 0,
-    expectedPods: 0,
-  };
-  // A status the disruption controller has not (or not well) written yet is not a budget to spend.
-  if (
-    typeof status.disruptionsAllowed !== 'number' ||
-    (status.observedGeneration ?? 0) < (pdb.metadata.generation ?? 0)
-  )
-    throw tooManyRequests(`The disruption budget ${name} is still being processed by the server.`, 10);
-  if (status.disruptionsAllowed < 0)
-    throw new ApiError(
-      403,
-      'Forbidden',
-      `poddisruptionbudgets.policy "${name}" is forbidden: pdb disruptions allowed is negative`,
-    );
-  const disrupted = isRecord(status.disruptedPods) ? status.disruptedPods : {};
-  if (Object.keys(disrupted).length > maxDisruptedPods)
-    throw new ApiError(
-      403,
-      'Forbidden',
-      `poddisruptionbudgets.policy "${name}" is forbidden: DisruptedPods map too big - too many evictions not confirmed by PDB controller`,
-    );
-  if (status.disruptionsAllowed === 0)
-    throw tooManyRequests(
-      `The disruption budget ${name} needs ${status.desiredHealthy} healthy pods and has ${status.currentHealthy} currently`,
-      0,
-    );
-  const allowed = status.disruptionsAllowed - 1;
-  const conditions = (Array.isArray(status.conditions) ? status.conditions : []).map((c) =>
-    isRecord(c) && c.type === 'DisruptionAllowed' && allowed === 0 && c.status !== 'False'
-      ? {
-          ...c,
-          status: 'False' as const,
-          reason: 'InsufficientPods',
-          lastTransitionTime: formatTime(now.getTime()),
-        }
-      : c,
-  );
-  return {
-    ...current,
-    status: {
-      ...status,
-      disruptionsAllowed: allowed,
-      disruptedPods: { ...disrupted, [podName]: formatTime(now.getTime()) },
-      conditions,
-    },
-  };
-}
-
 function evictionOptions(eviction: Record<string, unknown>, pod: Pod): DeleteOptions {
   const raw = isRecord(eviction.deleteOptions) ? eviction.deleteOptions : undefined;
   const options = parseDeleteOptions(raw, new URLSearchParams());
   // The pod deleted is the one the budget was checked for, not a namesake created since.
   const preconditions = { uid: pod.metadata.uid, ...(options.preconditions ?? {}) };
   return { ...options, preconditions };
+}
+
+/** Pins the pod's resourceVersion unless the client pinned one: it must not have become healthy since. */
+function pinned(options: DeleteOptions, pod: Pod): DeleteOptions {
+  if (options.preconditions?.resourceVersion) return options;
+  return {
+    ...options,
+    preconditions: { ...options.preconditions, resourceVersion: pod.metadata.resourceVersion },
+  };
+}
+
+/**
+ * `addConditionAndDeletePod`: the pod gets the `DisruptionTarget` condition (EvictionByEvictionAPI)
+ * under the delete's preconditions, then is deleted; a pinned resourceVersion moves to the version
+ * this update wrote.
+ */
+async function markAndDelete(input: HandlerInput, options: DeleteOptions): Promise<void> {
+  const { ctx, info } = input;
+  const name = info.name ?? '';
+  const ref = { group: '', resource: 'pods' };
+  const updated = await ctx.resources.update(info.def, info.namespace, name, (current) => {
+    const meta = current.metadata ?? {};
+    const pre = options.preconditions;
+    if (pre?.uid && pre.uid !== meta.uid)
+      throw conflict(
+        ref,
+        name,
+        `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${String(meta.uid)}`,
+      );
+    if (pre?.resourceVersion && pre.resourceVersion !== meta.resourceVersion)
+      throw conflict(
+        ref,
+        name,
+        `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${String(meta.resourceVersion)}`,
+      );
+    const status = isRecord(current.status) ? current.status : {};
+    const conditions = (Array.isArray(status.conditions) ? status.conditions : []).filter(
+      (c) => !(isRecord(c) && c.type === 'DisruptionTarget'),
+    );
+    const previous = (Array.isArray(status.conditions) ? status.conditions : []).find(
+      (c) => isRecord(c) && c.type === 'DisruptionTarget' && c.status === 'True',
+    ) as { lastTransitionTime?: string } | undefined;
+    conditions.push({
+      type: 'DisruptionTarget',
+      status: 'True',
+      lastProbeTime: null,
+      lastTransitionTime: previous?.lastTransitionTime ?? formatTime(ctx.now().getTime()),
+      reason: 'EvictionByEvictionAPI',
+      message: 'Eviction API: evicting',
+    });
+    return { ...current, status: { ...status, conditions } };
+  });
+  const rv = options.preconditions?.resourceVersion ? String(updated.metadata?.resourceVersion) : undefined;
+  const final = rv
+    ? { ...options, preconditions: { ...options.preconditions, resourceVersion: rv } }
+    : options;
+  await deleteObject(ctx, info.def, info.namespace, name, final);
 }
 
 function isDryRun(input: HandlerInput, eviction: Record<string, unknown>): boolean {
@@ -131,7 +100,7 @@ function isDryRun(input: HandlerInput, eviction: Record<string, unknown>): boole
 
 /** Handles `create pods/eviction`; answers 201 with a Success Status once the pod is being deleted. */
 export async function evictPod(input: HandlerInput): Promise<Reply> {
-  const { ctx, info } = input;
+  const { info } = input;
   const name = info.name ?? '';
   const eviction = parseJsonObject(input.body);
   const meta = isRecord(eviction.metadata) ? eviction.metadata : {};
@@ -142,18 +111,52 @@ export async function evictPod(input: HandlerInput): Promise<Reply> {
       `the namespace of the provided object (${String(meta.namespace)}) does not match the namespace sent on the request (${String(info.namespace)})`,
     );
   const dryRun = isDryRun(input, eviction);
+  // Our own resourceVersion pin can lose to a status write (an agent's report): decide again on
+  // the new version, a bounded number of times, as EvictionsRetry does.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await evictOnce(input, eviction, dryRun);
+      return {
+        code: 201,
+        body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 },
+      };
+    } catch (err) {
+      if (!(err instanceof RetryablePin) || attempt >= maxAttempts)
+        throw err instanceof RetryablePin ? err.error : err;
+    }
+  }
+}
+
+/** How often an eviction is decided again after its own pin met a newer pod. */
+const maxAttempts = 5;
+
+/** A conflict on the resourceVersion this eviction pinned itself (not one the client gave). */
+class RetryablePin extends Error {
+  constructor(readonly error: ApiError) {
+    super(error.message);
+  }
+}
+
+async function evictOnce(
+  input: HandlerInput,
+  eviction: Record<string, unknown>,
+  dryRun: boolean,
+): Promise<void> {
+  const { ctx, info } = input;
+  const name = info.name ?? '';
   const pod = (await ctx.resources.mustGet(info.def, info.namespace, name)) as unknown as Pod;
   const options = evictionOptions(eviction, pod);
-  const done: Reply = {
-    code: 201,
-    body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 },
+  const remove = async (pin: boolean) => {
+    if (dryRun) return;
+    const opts = pin ? pinned(options, pod) : options;
+    const ours = pin && !options.preconditions?.resourceVersion;
+    await markAndDelete(input, opts).catch((err: unknown) => {
+      if (ours && err instanceof ApiError && err.code === 409) throw new RetryablePin(err);
+      throw err;
+    });
   };
-  const remove = async () => {
-    if (!dryRun) await deleteObject(ctx, info.def, info.namespace, name, options);
-    return done;
-  };
-  if (canIgnoreBudget(pod)) return remove();
-  const budgets = await budgetsOf(input, pod);
+  if (canIgnoreBudget(pod)) return remove(true);
+  const budgets = await budgetsOf(ctx, pod);
   if (budgets.length > 1)
     throw new ApiError(
       500,
@@ -161,12 +164,12 @@ export async function evictPod(input: HandlerInput): Promise<Reply> {
       'Internal error occurred: This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.',
     );
   const pdb = budgets[0];
-  if (!pdb) return remove();
+  if (!pdb) return remove(false);
   if (!isPodReady(pod)) {
     // An unready pod does not count as healthy: taking it leaves the budget as it is.
-    if (pdb.spec?.unhealthyPodEvictionPolicy === 'AlwaysAllow') return remove();
+    if (pdb.spec?.unhealthyPodEvictionPolicy === 'AlwaysAllow') return remove(true);
     const s = pdb.status;
-    if (s && s.currentHealthy >= s.desiredHealthy && s.desiredHealthy > 0) return remove();
+    if (s && s.currentHealthy >= s.desiredHealthy && s.desiredHealthy > 0) return remove(true);
   }
   const pdbName = pdb.metadata.name ?? '';
   await ctx.resources.update(budgetDef(), info.namespace, pdbName, (current) => {
@@ -175,5 +178,5 @@ export async function evictPod(input: HandlerInput): Promise<Reply> {
     const next = takeDisruption(current, name, ctx.now());
     return dryRun ? undefined : next;
   });
-  return remove();
+  return remove(false);
 }

@@ -86,6 +86,16 @@ describe('pods/eviction', () => {
     const res = await evict('spend-0');
     expect(res).toMatchObject({ status: 201, body: { kind: 'Status', status: 'Success' } });
     expect(await terminating('spend-0')).toBe(true);
+    // As upstream since PodDisruptionConditions went GA: the pod says why it is going.
+    const evicted = (await call('GET', `${ns}/pods/spend-0`)).body;
+    expect(evicted.status.conditions).toContainEqual(
+      expect.objectContaining({
+        type: 'DisruptionTarget',
+        status: 'True',
+        reason: 'EvictionByEvictionAPI',
+        message: 'Eviction API: evicting',
+      }),
+    );
     const s = (await call('GET', `${pdbs}/spend`)).body.status;
     expect(s.disruptionsAllowed).toBe(0);
     expect(Object.keys(s.disruptedPods)).toEqual(['spend-0']);
@@ -187,6 +197,11 @@ describe('pods/eviction', () => {
     await pod('uid-0', 'uid', 'Running', true);
     const res = await evict('uid-0', { deleteOptions: { preconditions: { uid: 'not-this-one' } } });
     expect(res.status).toBe(409);
+    expect(await terminating('uid-0')).toBe(false);
+    // A resourceVersion the client pinned is its own: a stale one is 409, not retried.
+    const stale = await evict('uid-0', { deleteOptions: { preconditions: { resourceVersion: '1' } } });
+    expect(stale.status).toBe(409);
+    expect(stale.body.message).toContain('Precondition failed: ResourceVersion in precondition: 1');
     expect(await terminating('uid-0')).toBe(false);
     const grace = await evict('uid-0', { deleteOptions: { gracePeriodSeconds: 7 } });
     expect(grace.status).toBe(201);
