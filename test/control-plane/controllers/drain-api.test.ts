@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../../src/client/api-error.js';
 import { resourceTypes } from '../../../src/control-plane/machinery/resources.js';
@@ -286,5 +289,40 @@ describe('disruption budgets and kubectl drain', () => {
       { namespace: 'default' },
     );
     await waitFor('sts budget recounted', async () => (await budgetStatus('pct-sts'))?.desiredHealthy === 3);
+  });
+
+  it('kubectl apply creates and changes a budget; the controller catches up with each generation', async () => {
+    const { kubectl } = fixture;
+    const dir = mkdtempSync(join(tmpdir(), 'tugboat-drain-apply-'));
+    try {
+      const file = join(dir, 'pdb.yaml');
+      const manifest = (bound: string) =>
+        `apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: applied\nspec:\n  ${bound}\n  selector:\n    matchLabels:\n      app: applied\n`;
+      writeFileSync(file, manifest('minAvailable: 1'));
+      const first = await kubectl('apply', '-f', file);
+      expect(first.code, first.stderr).toBe(0);
+      await waitFor(
+        'generation 1 observed',
+        async () => (await budgetStatus('applied'))?.observedGeneration === 1,
+      );
+      // Switching bounds: apply's patch removes minAvailable while it sets maxUnavailable.
+      writeFileSync(file, manifest('maxUnavailable: 25%'));
+      const second = await kubectl('apply', '-f', file);
+      expect(second.code, second.stderr).toBe(0);
+      const pdb = await fixture.c.api.get<PodDisruptionBudget>(pdbs, 'default', 'applied');
+      expect(pdb?.spec).toMatchObject({ maxUnavailable: '25%' });
+      expect(pdb?.spec.minAvailable).toBeUndefined();
+      expect(pdb?.metadata.generation).toBe(2);
+      await waitFor(
+        'generation 2 observed',
+        async () => (await budgetStatus('applied'))?.observedGeneration === 2,
+      );
+      writeFileSync(file, manifest('maxUnavailable: 1\n  minAvailable: 1'));
+      const both = await kubectl('apply', '-f', file);
+      expect(both.code).not.toBe(0);
+      expect(both.stderr).toContain('minAvailable and maxUnavailable cannot be both set');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
