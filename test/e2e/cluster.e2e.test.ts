@@ -23,6 +23,7 @@ import { writeE2eSpec } from './e2e-spec.js';
 import { reportFailure, tearDown } from './e2e-teardown.js';
 import { tugboatLeftovers } from './host-leftovers.js';
 import { kubectlOk, listPods, nodeReadiness } from './kubectl.js';
+import { withHostShell } from './network-checks.js';
 import { PhaseClock, TimedEvents } from './phases.js';
 import { renderWorkloads } from './workloads.js';
 
@@ -60,20 +61,8 @@ let kubeconfig: string;
 let victim: string | undefined;
 
 /** A shell on a host over tugboat's SSH layer, its host key checked against the cluster's known_hosts. */
-async function withShell<T>(address: string, body: (shell: SshShell) => Promise<T>): Promise<T> {
-  const state = join(dir, 'state', spec.name);
-  const shell = await connectSsh({
-    host: address,
-    username: spec.ssh.user,
-    privateKeyPath: join(state, 'id_ed25519'),
-    hostKeys: { knownHostsPath: join(state, 'known_hosts') },
-    retry: { attempts: 5 },
-  });
-  try {
-    return await body(shell);
-  } finally {
-    await shell.close();
-  }
+function withShell<T>(address: string, body: (shell: SshShell) => Promise<T>): Promise<T> {
+  return withHostShell(join(dir, 'state', spec.name), address, body, spec.ssh.user);
 }
 
 async function tugboat<T>(...argv: string[]): Promise<T> {
@@ -398,7 +387,7 @@ it('tugboat update raises a worker group: the new instances become hosts, are bo
   );
 });
 
-it('tugboat uninstall NAME wants --yes without a terminal, then leaves no tugboat process, container or file on any host', async () => {
+it('tugboat uninstall NAME wants --yes without a terminal, then leaves no tugboat process, container, file, link, route or rule on any host, and Docker rules as they were', async () => {
   const refused = await runCli(['uninstall', spec.name], { env, cwd: process.cwd() });
   expect(refused.code).toBe(2);
   expect(refused.stderr).toContain('pass --yes');

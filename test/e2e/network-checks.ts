@@ -83,10 +83,11 @@ export async function withHostShell<T>(
   stateDir: string,
   address: string,
   body: (shell: SshShell) => Promise<T>,
+  username = 'ec2-user',
 ): Promise<T> {
   const shell = await connectSsh({
     host: address,
-    username: 'ec2-user',
+    username,
     privateKeyPath: join(stateDir, 'id_ed25519'),
     hostKeys: { knownHostsPath: join(stateDir, 'known_hosts') },
     retry: { attempts: 5 },
