@@ -7,7 +7,8 @@ import type { UntypedObject } from '../../kube/index.js';
 import { type ConnectionLimits, guardConnections, serverOptions } from '../../net/connection-guard.js';
 import type { AuthenticatorOptions } from '../auth/authenticate.js';
 import type { NodeGraph } from '../auth/authorize.js';
-import { findResource } from '../registry/index.js';
+import { ResourceCatalog } from '../registry/catalog.js';
+import { allResources, findResource } from '../registry/index.js';
 import type { Store } from '../store/types.js';
 import { type Access, startAccess } from './access.js';
 import { runBootstrapTokenCleaner } from './bootstrap-token-cleaner.js';
@@ -110,6 +111,7 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
   }
   const ctx: ApiContext = {
     serviceRange: parseServiceRange(options.serviceClusterIpRange ?? DEFAULT_SERVICE_CIDR),
+    catalog: new ResourceCatalog(allResources),
     resources: new ResourceStore(options.store, { maxObjectBytes: options.maxObjectBytes }),
     now: options.clock ?? (() => new Date()),
     events: options.events ?? silentEvents,
@@ -162,12 +164,12 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
       req.resume();
       throw err;
     });
-    const info = parseRequest(req.method ?? 'GET', req.url ?? '/');
+    const info = parseRequest(ctx.catalog, req.method ?? 'GET', req.url ?? '/');
     if (info.kind === 'nonresource') {
       await access!.checkPath(user, req.method ?? 'GET', info.path);
       const issuerDocument = serviceAccounts?.discovery(info.path);
       if (issuerDocument) return sendJson(res, 200, issuerDocument);
-      serveNonResource(req, res, info.path, { minor, ready: isReady });
+      serveNonResource(req, res, info.path, { minor, ready: isReady, catalog: ctx.catalog });
       return;
     }
     const body = ['POST', 'PUT', 'PATCH', 'DELETE'].includes(req.method ?? '')
@@ -264,7 +266,7 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
   async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     await ready;
     const user = await access!.userOf(req, (req.url ?? '/').split('?')[0]!);
-    const info = parseRequest('POST', req.url ?? '/');
+    const info = parseRequest(ctx.catalog, 'POST', req.url ?? '/');
     if (info.kind !== 'resource' || (info.subresource !== 'exec' && info.subresource !== 'portforward'))
       throw new ApiError(400, 'BadRequest', 'only pods/exec and pods/portforward accept upgrades');
     await access!.checkResource(user, info, Buffer.alloc(0));
