@@ -77,6 +77,8 @@ interface UnknownField {
 
 /** Unknown top-level, metadata and container fields of `obj` (a copy the drops act on). */
 function findUnknown(def: ResourceDef, obj: UntypedObject): UnknownField[] {
+  // Custom resources: pruning (in their defaults) drops what their schema does not declare.
+  if (def.unknownFields) return def.unknownFields(obj).map((path) => ({ path, drop: () => {} }));
   const found: UnknownField[] = unknownFields(def, obj, allowedFields(def)).map((f) => {
     const parts = f.slice(1).split('.');
     return {

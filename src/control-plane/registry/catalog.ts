@@ -103,6 +103,11 @@ export class ResourceCatalog {
     return this.dynamic.get(owner);
   }
 
+  /** Names of the registered sets. */
+  owners(): string[] {
+    return [...this.dynamic.keys()];
+  }
+
   /** Calls `listener` after every change; returns the function that stops it. */
   onChange(listener: () => void): () => void {
     this.listeners.add(listener);
