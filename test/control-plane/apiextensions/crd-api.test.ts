@@ -7,12 +7,14 @@ import { WatchReader } from '../../support/watch-reader.js';
 const V2 = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
 const CRDS = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
 
-// biome-ignore lint/suspicious/noExplicitAny: CRD bodies in tests are free-form JSON
+// biome-ignore lint/suspicious/noExplicitAny: CRD bodies and API answers in tests are free-form JSON
+type Json = any;
+
 function crd(
   plural: string,
   scope: string,
-  schema: any = { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
-  extra: any = {},
+  schema: Json = { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
+  extra: Json = {},
 ) {
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
@@ -114,7 +116,7 @@ describe('custom resources over the API', () => {
     expect(
       stored.status.conditions.map((c: { type: string; status: string }) => `${c.type}=${c.status}`),
     ).toEqual(['NamesAccepted=True', 'Established=True', 'ValidationRulesNotEnforced=True']);
-    const disco = await (await fetch(`${srv.url}/apis`, { headers: { accept: V2 } })).json();
+    const disco = (await (await fetch(`${srv.url}/apis`, { headers: { accept: V2 } })).json()) as Json;
     const group = disco.items.find(
       (g: { metadata: { name: string } }) => g.metadata.name === 'crdapi.example.com',
     );
@@ -155,7 +157,7 @@ describe('custom resources over the API', () => {
     }
     expect((await call('DELETE', `${CRDS}/things.crdapi.example.com`)).status).toBe(200);
     expect((await call('GET', base)).status).toBe(404);
-    const after = await (await fetch(`${srv.url}/apis`, { headers: { accept: V2 } })).json();
+    const after = (await (await fetch(`${srv.url}/apis`, { headers: { accept: V2 } })).json()) as Json;
     expect(after.items.map((g: { metadata: { name: string } }) => g.metadata.name)).not.toContain(
       'crdapi.example.com',
     );
