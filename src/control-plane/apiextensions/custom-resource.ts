@@ -78,6 +78,7 @@ function versionDef(crd: UntypedObject, names: CrdNames, version: Record<string,
     shortNames: names.shortNames,
     categories: names.categories,
     subresources,
+    sharedVersions: true,
     ...(subresources.includes('status') ? { statusField: 'status' as const } : {}),
     defaults(obj) {
       prune(schema, obj);

@@ -74,6 +74,11 @@ export interface ResourceDef {
    * prunes; `fieldValidation` reports them. @default the top-level and metadata checks of api/fields.ts
    */
   readonly unknownFields?: (obj: UntypedObject) => string[];
+  /**
+   * Custom resources: every served version shares one store prefix (conversion None), so objects
+   * read through this def get its apiVersion whatever version wrote them. @default false
+   */
+  readonly sharedVersions?: boolean;
 }
 
 /** `apiVersion` string of a resource: `v1` for core, `group/version` otherwise. */

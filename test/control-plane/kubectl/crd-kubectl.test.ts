@@ -132,9 +132,19 @@ describe('kubectl and CustomResourceDefinitions', () => {
     expect(await ok(['get', 'widgets', '--no-headers'])).toMatch(/^w1\s+5\s+red\s+Ready\s+\S+\n$/);
     await ok(['scale', 'widget', 'w1', '--replicas=4']);
     expect(await ok(['get', 'widget', 'w1', '-o', 'jsonpath={.spec.replicas}'])).toBe('4');
+    // Conversion None: the same object through the other served version, with its apiVersion.
     expect(
-      await ok(['get', 'widgets.v1beta1.crd-test.example.com', 'w1', '-o', 'jsonpath={.spec.size}']),
-    ).toBe('5');
+      await ok([
+        'get',
+        'widgets.v1beta1.crd-test.example.com',
+        'w1',
+        '-o',
+        'jsonpath={.apiVersion} {.spec.size}',
+      ]),
+    ).toBe('crd-test.example.com/v1beta1 5');
+    expect(
+      await ok(['get', 'widgets.v1beta1.crd-test.example.com', '-o', 'jsonpath={.items[0].apiVersion}']),
+    ).toBe('crd-test.example.com/v1beta1');
 
     const bad = await kubectl(['apply', '-f', '-'], widget('w2', 'big'));
     expect(bad.code).not.toBe(0);
