@@ -1,5 +1,9 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkStructural } from '../../../src/control-plane/apiextensions/schema-structural.js';
+import { createStore } from '../../../src/control-plane/store/index.js';
 import { type RunningApiServer, startApiServer } from '../../support/api-server.js';
 import { jsonCaller } from '../../support/json-call.js';
 import { WatchReader } from '../../support/watch-reader.js';
@@ -192,5 +196,29 @@ describe('custom resources over the API', () => {
     });
     expect((await call('GET', '/apis/rbac.authorization.k8s.io/v1/roles')).body.kind).toBe('RoleList');
     expect((await call('DELETE', `${CRDS}/roles.rbac.authorization.k8s.io`)).status).toBe(200);
+  });
+
+  it('serves the resources of stored CRDs as soon as a restarted server is ready', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tugboat-crd-restart-'));
+    const store = await createStore({ kind: 'embedded', dataDir: dir });
+    try {
+      const first = await startApiServer({ store });
+      const callFirst = jsonCaller(() => first.url);
+      expect((await callFirst('POST', CRDS, crd('stays', 'Cluster'))).status).toBe(201);
+      const stay = { apiVersion: 'crdapi.example.com/v1', kind: 'Stay', metadata: { name: 's1' } };
+      expect((await callFirst('POST', '/apis/crdapi.example.com/v1/stays', stay)).status).toBe(201);
+      await first.stop();
+      const second = await startApiServer({ store });
+      try {
+        const got = await jsonCaller(() => second.url)('GET', '/apis/crdapi.example.com/v1/stays/s1');
+        expect(got.status).toBe(200);
+        expect(got.body.metadata.name).toBe('s1');
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
