@@ -6,9 +6,17 @@ import { isObject, type JsonSchema, MAX_VALUE_DEPTH, typeName } from './schema-t
 /** Most causes reported for one object: a huge invalid list answers with the first ones. */
 const MAX_CAUSES = 100;
 
+/**
+ * Most schema-node visits in one validation. A tree schema visits each value node once per schema
+ * node that applies to it, which combinators (allOf/anyOf/oneOf) multiply: the budget keeps a
+ * hostile schema and object from holding the event loop (about a second at worst).
+ */
+export const MAX_VALIDATION_STEPS = 2_000_000;
+
 interface Walk {
   readonly patterns: CompiledPatterns;
   readonly causes: StatusCause[];
+  readonly budget: { steps: number };
 }
 
 function push(w: Walk, cause: StatusCause): void {
@@ -53,10 +61,19 @@ export function validateValue(
   patterns: CompiledPatterns,
   causes: StatusCause[],
 ): void {
-  walk(schema, value, field, { patterns, causes }, 0);
+  walk(schema, value, field, { patterns, causes, budget: { steps: 0 } }, 0);
 }
 
 function walk(schema: JsonSchema, value: unknown, field: string, w: Walk, depth: number): void {
+  if (++w.budget.steps > MAX_VALIDATION_STEPS) {
+    if (w.budget.steps === MAX_VALIDATION_STEPS + 1)
+      w.causes.push({
+        reason: 'FieldValueForbidden',
+        field,
+        message: `Forbidden: validating the object against its schema took more than ${MAX_VALIDATION_STEPS} steps: simplify the object or the schema`,
+      });
+    return;
+  }
   if (depth > MAX_VALUE_DEPTH) {
     invalidValue(w, field, '', `nesting is deeper than ${MAX_VALUE_DEPTH} levels`);
     return;
@@ -212,7 +229,7 @@ function checkObject(
 
 function checkCombinators(schema: JsonSchema, value: unknown, field: string, w: Walk, depth: number): void {
   const passes = (s: JsonSchema) => {
-    const sub: Walk = { patterns: w.patterns, causes: [] };
+    const sub: Walk = { patterns: w.patterns, causes: [], budget: w.budget };
     walk(s, value, field, sub, depth + 1);
     return sub.causes.length === 0;
   };

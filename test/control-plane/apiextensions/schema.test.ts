@@ -123,6 +123,19 @@ describe('schema validation', () => {
     for (let i = 0; i < 200; i++) schema = { type: 'array', items: schema };
     expect(check(schema, deep).join()).toContain('nesting is deeper than 128 levels');
     expect(check(nested, deep)).toEqual([]);
+    // 5,000 branches of allOf over 1,000 items: 5 million checks, stopped by the step budget.
+    const wide: JsonSchema = {
+      type: 'array',
+      items: { type: 'integer', allOf: Array.from({ length: 5000 }, () => ({ minimum: 0 })) },
+    };
+    const budgetStart = Date.now();
+    expect(
+      check(
+        wide,
+        Array.from({ length: 1000 }, () => 1),
+      ),
+    ).toEqual([expect.stringContaining('took more than 2000000 steps')]);
+    expect(Date.now() - budgetStart).toBeLessThan(5000);
     const many = check(
       { type: 'array', items: { type: 'string' } },
       Array.from({ length: 1000 }, () => 1),
