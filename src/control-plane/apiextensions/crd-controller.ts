@@ -128,6 +128,9 @@ function desiredStatus(
  */
 export class CrdReconciler {
   private readonly runner = new CoalescingRunner(() => this.pass());
+  /** uid/generation of each CRD whose resources are registered (or refused: see conflicts). */
+  private readonly built = new Map<string, string>();
+  private readonly conflicts = new Map<string, string | undefined>();
 
   constructor(private readonly host: CrdHost) {}
 
@@ -157,6 +160,11 @@ export class CrdReconciler {
       );
     }
     for (const owner of this.host.catalog.owners()) if (!seen.has(owner)) this.host.catalog.unregister(owner);
+    for (const name of [...this.built.keys()])
+      if (!seen.has(name)) {
+        this.built.delete(name);
+        this.conflicts.delete(name);
+      }
   }
 
   private async reconcile(crd: UntypedObject): Promise<void> {
@@ -174,7 +182,15 @@ export class CrdReconciler {
       if (!(updated.metadata?.finalizers ?? []).length) await this.host.remove(updated);
       return;
     }
-    const conflict = catalog.register(name, buildCustomResources(crd));
+    // Build and register only when the spec changed (uid + generation): a pass over many large
+    // CRDs then costs a list, not a rebuild of every schema.
+    const version = `${crd.metadata?.uid}/${crd.metadata?.generation}`;
+    let conflict = this.conflicts.get(name);
+    if (this.built.get(name) !== version || !catalog.registered(name)) {
+      conflict = catalog.register(name, buildCustomResources(crd));
+      this.built.set(name, version);
+      this.conflicts.set(name, conflict);
+    }
     const now = `${this.host.now().toISOString().slice(0, 19)}Z`;
     const status = desiredStatus(crd, conflict, now);
     const finalizers = crd.metadata?.finalizers ?? [];
