@@ -1,11 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { checkStructural } from '../../../src/control-plane/apiextensions/schema-structural.js';
 import { createStore } from '../../../src/control-plane/store/index.js';
-import { type RunningApiServer, startApiServer } from '../../support/api-server.js';
+import { startApiServer } from '../../support/api-server.js';
 import { jsonCaller } from '../../support/json-call.js';
+import { useApiServer } from '../../support/use-api-server.js';
 import { WatchReader } from '../../support/watch-reader.js';
 
 const V2 = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
@@ -34,15 +35,8 @@ function crd(
   };
 }
 
-let srv: RunningApiServer;
-const call = jsonCaller(() => srv.url);
-
-beforeAll(async () => {
-  srv = await startApiServer();
-});
-afterAll(async () => {
-  await srv?.stop();
-});
+const server = useApiServer();
+const call = jsonCaller(() => server().url);
 
 describe('CustomResourceDefinition validation', () => {
   it('refuses a wrong name, no storage version, a non-structural schema and webhooks with upstream messages', async () => {
@@ -120,7 +114,7 @@ describe('custom resources over the API', () => {
     expect(
       stored.status.conditions.map((c: { type: string; status: string }) => `${c.type}=${c.status}`),
     ).toEqual(['NamesAccepted=True', 'Established=True', 'ValidationRulesNotEnforced=True']);
-    const disco = (await (await fetch(`${srv.url}/apis`, { headers: { accept: V2 } })).json()) as Json;
+    const disco = (await (await fetch(`${server().url}/apis`, { headers: { accept: V2 } })).json()) as Json;
     const group = disco.items.find(
       (g: { metadata: { name: string } }) => g.metadata.name === 'crdapi.example.com',
     );
@@ -135,7 +129,7 @@ describe('custom resources over the API', () => {
     });
 
     const base = '/apis/crdapi.example.com/v1/things';
-    const watch = await WatchReader.open(`${srv.url}${base}?watch=true`);
+    const watch = await WatchReader.open(`${server().url}${base}?watch=true`);
     try {
       const thing = (name: string) => ({
         apiVersion: 'crdapi.example.com/v1',
@@ -161,7 +155,7 @@ describe('custom resources over the API', () => {
     }
     expect((await call('DELETE', `${CRDS}/things.crdapi.example.com`)).status).toBe(200);
     expect((await call('GET', base)).status).toBe(404);
-    const after = (await (await fetch(`${srv.url}/apis`, { headers: { accept: V2 } })).json()) as Json;
+    const after = (await (await fetch(`${server().url}/apis`, { headers: { accept: V2 } })).json()) as Json;
     expect(after.items.map((g: { metadata: { name: string } }) => g.metadata.name)).not.toContain(
       'crdapi.example.com',
     );
@@ -181,7 +175,7 @@ describe('custom resources over the API', () => {
     const made = await call('POST', base, box);
     expect(made.body.spec, JSON.stringify(made.body)).toEqual({ any: { thing: 1 } });
     await call('DELETE', '/api/v1/namespaces/crd-ns');
-    const left = await srv.store.range('/registry/crdapi.example.com/crates/crd-ns/', { prefix: true });
+    const left = await server().store.range('/registry/crdapi.example.com/crates/crd-ns/', { prefix: true });
     expect(left.kvs).toEqual([]);
   });
 

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningApiServer, startApiServer } from '../../support/api-server.js';
+import { describe, expect, it } from 'vitest';
 import { jsonCaller } from '../../support/json-call.js';
 import { prng } from '../../support/prng.js';
+import { useApiServer } from '../../support/use-api-server.js';
 
 const CRDS = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
 const HOSTILE: unknown[] = [
@@ -87,15 +87,8 @@ function setAt(root: Record<string, unknown>, path: Array<string | number>, valu
   if (cur && typeof cur === 'object') cur[path[path.length - 1]!] = value;
 }
 
-let srv: RunningApiServer;
-const call = jsonCaller(() => srv.url);
-
-beforeAll(async () => {
-  srv = await startApiServer();
-});
-afterAll(async () => {
-  await srv?.stop();
-});
+const server = useApiServer();
+const call = jsonCaller(() => server().url);
 
 describe('CRD fuzz: mutated CRDs and random custom resources never answer 500', () => {
   it('answers 201, 400 or 422 for 300 mutated CRDs and < 500 for the resources of accepted ones', async () => {
