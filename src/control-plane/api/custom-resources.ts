@@ -1,7 +1,8 @@
 import { CrdReconciler } from '../apiextensions/crd-controller.js';
 import { customResourceDefinitions } from '../apiextensions/crd-resource.js';
 import type { ApiContext } from './context.js';
-import { resourcePrefix } from './objects.js';
+import { decodeObject, resourcePrefix } from './objects.js';
+import { mapStoreError } from './resource-store.js';
 
 /** The CRD reconciler of one API server and the loop that resyncs it. */
 export interface CustomResources {
@@ -19,7 +20,15 @@ export function buildCustomResources(ctx: ApiContext): CustomResources {
     catalog: ctx.catalog,
     now: ctx.now,
     events: ctx.events,
-    list: async (d) => (await ctx.resources.list(d, undefined)).items,
+    listCrds: async () => {
+      const prefix = resourcePrefix(def);
+      const res = await ctx.resources.store.range(prefix, { prefix: true }).catch(mapStoreError);
+      return res.kvs.map((kv) => ({
+        name: kv.key.slice(prefix.length),
+        revision: String(kv.modRevision),
+        read: () => decodeObject(kv),
+      }));
+    },
     update: (name, mutate) => ctx.resources.update(def, undefined, name, mutate),
     deleteAll: async (d) => {
       // Bounded pages: a CRD with very many objects is emptied a page at a time.

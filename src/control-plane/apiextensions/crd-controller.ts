@@ -3,7 +3,6 @@ import type { EventSink } from '../../events.js';
 import type { UntypedObject } from '../../kube/index.js';
 import type { ResourceCatalog } from '../registry/catalog.js';
 import type { ResourceDef } from '../registry/types.js';
-import { customResourceDefinitions } from './crd-resource.js';
 import { buildCustomResources, namesOf } from './custom-resource.js';
 import { hasCelRules } from './schema-structural.js';
 import { isObject } from './schema-types.js';
@@ -16,13 +15,21 @@ export interface CrdHost {
   readonly catalog: ResourceCatalog;
   readonly now: () => Date;
   readonly events: EventSink;
-  list(def: ResourceDef): Promise<UntypedObject[]>;
+  /** Every stored CRD: its name and revision, decoded only when asked (most passes skip most). */
+  listCrds(): Promise<StoredCrd[]>;
   /** Read-modify-write of a CRD (no admission: this is the server's own controller). */
   update(name: string, mutate: (crd: UntypedObject) => UntypedObject | undefined): Promise<UntypedObject>;
   /** Deletes every object of a custom resource (all namespaces). */
   deleteAll(def: ResourceDef): Promise<void>;
   /** Deletes the CRD for good (its finalizers are gone). */
   remove(crd: UntypedObject): Promise<void>;
+}
+
+/** A stored CRD as a pass sees it. */
+export interface StoredCrd {
+  readonly name: string;
+  readonly revision: string;
+  read(): UntypedObject;
 }
 
 interface Condition {
@@ -131,6 +138,8 @@ export class CrdReconciler {
   /** uid/generation of each CRD whose resources are registered (or refused: see conflicts). */
   private readonly built = new Map<string, string>();
   private readonly conflicts = new Map<string, string | undefined>();
+  /** Revision at which each CRD was last found reconciled (skipped while it stays there). */
+  private readonly settled = new Map<string, string>();
 
   constructor(private readonly host: CrdHost) {}
 
@@ -145,29 +154,33 @@ export class CrdReconciler {
   }
 
   private async pass(): Promise<void> {
-    const crds = await this.host.list(customResourceDefinitions);
+    const crds = await this.host.listCrds();
     const seen = new Set<string>();
-    for (const crd of crds) {
-      const name = String(crd.metadata?.name);
+    for (const stored of crds) {
+      const { name } = stored;
       seen.add(name);
-      await this.reconcile(crd).catch((err: unknown) =>
-        this.host.events.emit({
-          code: 'crd.reconcile.failed',
-          level: 'warn',
-          message: `customresourcedefinition ${name}: ${err instanceof Error ? err.message : String(err)}`,
-          data: { name },
-        }),
+      if (this.settled.get(name) === stored.revision) continue;
+      this.settled.delete(name);
+      await this.reconcile(stored.read()).then(
+        (steady) => {
+          if (steady !== undefined) this.settled.set(name, steady);
+        },
+        (err: unknown) =>
+          this.host.events.emit({
+            code: 'crd.reconcile.failed',
+            level: 'warn',
+            message: `customresourcedefinition ${name}: ${err instanceof Error ? err.message : String(err)}`,
+            data: { name },
+          }),
       );
     }
     for (const owner of this.host.catalog.owners()) if (!seen.has(owner)) this.host.catalog.unregister(owner);
-    for (const name of [...this.built.keys()])
-      if (!seen.has(name)) {
-        this.built.delete(name);
-        this.conflicts.delete(name);
-      }
+    for (const map of [this.built, this.conflicts, this.settled])
+      for (const name of [...map.keys()]) if (!seen.has(name)) map.delete(name);
   }
 
-  private async reconcile(crd: UntypedObject): Promise<void> {
+  /** Reconciles one CRD; returns the revision at which it is steady (undefined: look again next pass). */
+  private async reconcile(crd: UntypedObject): Promise<string | undefined> {
     const name = String(crd.metadata?.name);
     const { catalog } = this.host;
     if (crd.metadata?.deletionTimestamp) {
@@ -180,7 +193,7 @@ export class CrdReconciler {
         return cur;
       });
       if (!(updated.metadata?.finalizers ?? []).length) await this.host.remove(updated);
-      return;
+      return undefined;
     }
     // Build and register only when the spec changed (uid + generation): a pass over many large
     // CRDs then costs a list, not a rebuild of every schema.
@@ -197,8 +210,9 @@ export class CrdReconciler {
     const wantFinalizers = finalizers.includes(CLEANUP_FINALIZER)
       ? finalizers
       : [...finalizers, CLEANUP_FINALIZER];
-    if (JSON.stringify(status) === JSON.stringify(crd.status) && wantFinalizers === finalizers) return;
-    await this.host.update(name, (cur) => {
+    const steady = conflict ? undefined : crd.metadata?.resourceVersion;
+    if (JSON.stringify(status) === JSON.stringify(crd.status) && wantFinalizers === finalizers) return steady;
+    const updated = await this.host.update(name, (cur) => {
       if (cur.metadata?.deletionTimestamp) return undefined;
       const curFinalizers = cur.metadata?.finalizers ?? [];
       cur.metadata = {
@@ -210,5 +224,6 @@ export class CrdReconciler {
       cur.status = desiredStatus(cur, conflict, now);
       return cur;
     });
+    return conflict || updated.metadata?.deletionTimestamp ? undefined : updated.metadata?.resourceVersion;
   }
 }
