@@ -107,6 +107,9 @@ describe.each(['33', '30'])('kubectl %s and CustomResourceDefinitions', (minor) 
     });
     expect(got.status.storedVersions).toEqual(['v1']);
     expect(got.metadata.finalizers).toContain('customresourcecleanup.apiextensions.k8s.io');
+    expect(await ok(['get', 'crd'])).toMatch(
+      /^NAME\s+CREATED AT\nwidgets\.crd-test\.example\.com\s+\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z\n$/,
+    );
     const resources = await ok(['api-resources', '--api-group=crd-test.example.com']);
     expect(resources).toMatch(/widgets\s+wdg\s+crd-test\.example\.com\/v1\s+true\s+Widget/);
   });
