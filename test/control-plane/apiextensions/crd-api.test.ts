@@ -146,6 +146,15 @@ describe('custom resources over the API', () => {
       expect(bad.body.message).toBe(
         'Thing.crdapi.example.com "t3" is invalid: spec.size: Invalid value: "string": spec.size in body must be of type integer: "string"',
       );
+      const strict = await call('POST', `${base}?fieldValidation=Strict`, {
+        ...thing('t4'),
+        metadata: { name: 't4', bogus: 1 },
+        spec: { size: 1, shape: 'round' },
+      });
+      expect(strict.status).toBe(400);
+      expect(strict.body.message).toBe(
+        'strict decoding error: unknown field "spec.shape", unknown field "metadata.bogus"',
+      );
       const byName = await call('GET', `${base}?fieldSelector=metadata.name%3Dt2`);
       expect(byName.body.items.map((i: { metadata: { name: string } }) => i.metadata.name)).toEqual(['t2']);
       expect((await call('DELETE', `${base}/t1`)).status).toBe(200);
