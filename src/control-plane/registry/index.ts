@@ -69,18 +69,4 @@ export function findKind(apiVersion: string, kind: string): ResourceDef | undefi
   );
 }
 
-/** The groups served, each with its versions, in discovery order (core "" first). */
-export function servedGroups(): Array<{ group: string; versions: string[] }> {
-  const out: Array<{ group: string; versions: string[] }> = [];
-  for (const r of allResources) {
-    let g = out.find((x) => x.group === r.group);
-    if (!g) {
-      g = { group: r.group, versions: [] };
-      out.push(g);
-    }
-    if (!g.versions.includes(r.version)) g.versions.push(r.version);
-  }
-  return out;
-}
-
 export type { ResourceDef } from './types.js';
