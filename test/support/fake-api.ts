@@ -251,6 +251,8 @@ function kindOf(resource: string): string {
     replicationcontrollers: 'ReplicationController',
     controllerrevisions: 'ControllerRevision',
     persistentvolumeclaims: 'PersistentVolumeClaim',
+    persistentvolumes: 'PersistentVolume',
+    storageclasses: 'StorageClass',
   };
   const s = special[resource] ?? resource.replace(/s$/, '');
   return s.charAt(0).toUpperCase() + s.slice(1);

@@ -3,6 +3,7 @@ import { allResources } from '../registry/index.js';
 import type { ResourceDef } from '../registry/types.js';
 import { isRecord } from '../registry/validation.js';
 import type { ApiContext } from './context.js';
+import { admitDefaultStorageClass } from './default-storage-class.js';
 import { prepareCreate, prepareUpdate, timestamp } from './lifecycle.js';
 import { allocateServiceFields, serialized } from './service-allocation.js';
 import { ApiError, conflict } from './status.js';
@@ -54,6 +55,7 @@ export async function createObject(
 ): Promise<UntypedObject> {
   const obj = prepareCreate(def, body, namespace, ctx.now());
   if (def.namespaced) await checkNamespace(ctx, namespace);
+  if (def.plural === 'persistentvolumeclaims' && !def.group) await admitDefaultStorageClass(ctx, obj);
   if (def.plural === 'services') {
     // Addresses and node ports are read from the stored Services and written with the new one, in one turn.
     return serialized(async () => {

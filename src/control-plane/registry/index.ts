@@ -4,6 +4,7 @@ import { configmaps, endpoints, events, secrets, serviceaccounts, services } fro
 import { namespaces, nodes, pods } from './core-nodes-pods.js';
 import { cronjobs } from './cronjobs.js';
 import { endpointslices } from './discovery.js';
+import { persistentvolumes, storageclasses } from './persistent-volumes.js';
 import {
   clusterrolebindings,
   clusterroles,
@@ -33,6 +34,7 @@ export const allResources: readonly ResourceDef[] = [
   events,
   serviceaccounts,
   persistentvolumeclaims,
+  persistentvolumes,
   replicationcontrollers,
   deployments,
   replicasets,
@@ -43,6 +45,7 @@ export const allResources: readonly ResourceDef[] = [
   cronjobs,
   leases,
   endpointslices,
+  storageclasses,
   roles,
   clusterroles,
   rolebindings,
