@@ -1,14 +1,12 @@
 import type { PersistentVolume, PersistentVolumeClaim, StorageClass } from '../../kube/index.js';
 import { buildLocalPathVolume, LOCAL_PATH_PROVISIONER } from '../../kube/local-path.js';
 import { clone } from '../machinery/objects.js';
+import { classOf, findMatchingVolume, SELECTED_NODE } from '../machinery/volume-matching.js';
 import { type Action, deleteAction, eventAction, statusUpdate } from './actions.js';
-import { classOf, findMatchingVolume } from './volume-matching.js';
 
 /** Claim annotations the binder writes, as kube's PV controller does. */
 export const BIND_COMPLETED = 'pv.kubernetes.io/bind-completed';
 export const BOUND_BY_CONTROLLER = 'pv.kubernetes.io/bound-by-controller';
-/** The node the scheduler chose for a WaitForFirstConsumer claim. */
-export const SELECTED_NODE = 'volume.kubernetes.io/selected-node';
 /** The provisioner asked to create a volume for a claim. */
 export const STORAGE_PROVISIONER = 'volume.kubernetes.io/storage-provisioner';
 /** On a provisioned volume: who made it. */

@@ -6,7 +6,7 @@ import {
   reconcileClaim,
   reconcileVolume,
 } from '../../../src/control-plane/controllers/volume-binding.js';
-import { findMatchingVolume, mismatch } from '../../../src/control-plane/controllers/volume-matching.js';
+import { findMatchingVolume, mismatch } from '../../../src/control-plane/machinery/volume-matching.js';
 import type { PersistentVolume, PersistentVolumeClaim, StorageClass } from '../../../src/kube/index.js';
 import { buildLocalPathClass } from '../../../src/kube/local-path.js';
 

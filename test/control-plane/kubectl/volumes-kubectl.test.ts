@@ -161,4 +161,45 @@ spec:
       /pv-small\s+1Gi\s+RWO\s+Retain\s+Released\s+default\/data/,
     );
   });
+
+  it('provisions a local-path volume on the node the scheduler picks and keeps the pod there', async () => {
+    expect((await apply('lp', claim('lp-data', '64Mi', ''))).code).toBe(0);
+    const podYaml = (name: string) => `apiVersion: v1
+kind: Pod
+metadata: {name: ${name}}
+spec:
+  containers: [{name: c, image: busybox}]
+  volumes: [{name: data, persistentVolumeClaim: {claimName: lp-data}}]
+`;
+    expect((await apply('lp-pod-1', podYaml('lp-1'))).code).toBe(0);
+    const first = await waitFor('the pod is scheduled', async () => (await f.pods('lp-1'))[0]?.spec.nodeName);
+    const bound = await waitFor('the claim is bound', async () => {
+      const c = await f.c.api.get<PersistentVolumeClaim>(persistentvolumeclaims, 'default', 'lp-data');
+      return c?.status?.phase === 'Bound' ? c : undefined;
+    });
+    expect(bound.metadata.annotations?.['volume.kubernetes.io/selected-node']).toBe(first);
+    const pv = await f.c.api.get<PersistentVolume>(persistentvolumes, undefined, bound.spec.volumeName ?? '');
+    expect(pv?.metadata.name).toBe(`pvc-${bound.metadata.uid}`);
+    expect(pv?.spec.local?.path).toBe(`/var/lib/tugboat/agent/volumes/pvc-${bound.metadata.uid}`);
+    expect(pv?.spec.nodeAffinity?.required?.nodeSelectorTerms[0]?.matchFields?.[0]?.values).toEqual([first]);
+    const events = await ok('get', 'events', '--field-selector', 'involvedObject.name=lp-data');
+    expect(events).toContain(`Successfully provisioned volume pvc-${bound.metadata.uid}`);
+    // Pods after the first go where the volume is, whichever node the spreading would prefer.
+    await ok('delete', 'pod', 'lp-1', '--wait=false');
+    for (const name of ['lp-2', 'lp-3']) {
+      expect((await apply(name, podYaml(name))).code).toBe(0);
+      expect(await waitFor(`${name} is scheduled`, async () => (await f.pods(name))[0]?.spec.nodeName)).toBe(
+        first,
+      );
+    }
+    // A pod whose claim does not exist is not placed, with kube-scheduler's message.
+    expect(
+      (await apply('orphan', podYaml('orphan').replace('claimName: lp-data', 'claimName: nothing'))).code,
+    ).toBe(0);
+    const refused = await waitFor('the pod is reported unschedulable', async () => {
+      const p = (await f.pods('orphan'))[0];
+      return p?.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False');
+    });
+    expect(refused.message).toBe('0/3 nodes are available: persistentvolumeclaim "nothing" not found.');
+  });
 });

@@ -6,7 +6,7 @@ import type {
   PersistentVolumeClaim,
   VolumeNodeSelector,
 } from '../../kube/index.js';
-import { matchesRequirement, matchesSelector } from '../machinery/labels.js';
+import { matchesRequirement, matchesSelector } from './labels.js';
 
 /** The storage a claim asks for, in bytes (0 when unreadable: validation keeps that out). */
 export function requestedBytes(claim: PersistentVolumeClaim): number {
@@ -104,3 +104,6 @@ export function findMatchingVolume(
   );
   return fit[0];
 }
+
+/** The node the scheduler chose for a WaitForFirstConsumer claim (a claim annotation). */
+export const SELECTED_NODE = 'volume.kubernetes.io/selected-node';
