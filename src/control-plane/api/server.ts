@@ -136,6 +136,7 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
       return spec?.nodeName;
     },
     pods: async (namespace) => (await ctx.resources.list(podsDef, namespace)).items,
+    volume: (name) => ctx.resources.get(findResource('', 'v1', 'persistentvolumes')!, undefined, name),
   };
   let isReady = false;
   let access: Access | undefined;

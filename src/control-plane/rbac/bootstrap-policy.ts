@@ -240,7 +240,7 @@ const nodeRules: PolicyRule[] = [
   rule([''], ['pods/status'], ['patch', 'update']),
   rule([''], ['pods'], ['delete']),
   rule([''], ['events'], ['create', 'patch', 'update']),
-  rule([''], ['secrets', 'configmaps', 'persistentvolumeclaims'], ['get']),
+  rule([''], ['secrets', 'configmaps', 'persistentvolumeclaims', 'persistentvolumes'], ['get']),
   rule([''], ['serviceaccounts/token'], ['create']),
   rule(['coordination.k8s.io'], ['leases'], ['create', 'delete', 'get', 'patch', 'update']),
 ];
