@@ -172,6 +172,40 @@ describe('local-path volumes on a real agent', () => {
     expect(existsSync(join(dataDir, 'volumes', 'Not_A_Volume'))).toBe(true);
   });
 
+  it('mounts an administrator hostPath volume pre-bound to a claim, and keeps it on Retain', async () => {
+    const hostDir = join(outside, 'managed');
+    await admin.create(resources.persistentVolumes, {
+      metadata: { name: 'managed' },
+      spec: {
+        capacity: { storage: '1Gi' },
+        accessModes: ['ReadWriteOnce'],
+        storageClassName: '',
+        hostPath: { path: hostDir, type: 'DirectoryOrCreate' },
+        claimRef: { namespace: 'default', name: 'data' },
+      },
+    });
+    await admin.create<PersistentVolumeClaim>(resources.persistentVolumeClaims, {
+      metadata: { name: 'data', namespace: 'default' },
+      spec: {
+        accessModes: ['ReadWriteOnce'],
+        storageClassName: '',
+        resources: { requests: { storage: '1Gi' } },
+      },
+    });
+    await waitFor(async () => {
+      const c = await admin.get<PersistentVolumeClaim>(resources.persistentVolumeClaims, 'data', 'default');
+      return c.status?.phase === 'Bound' && c.spec.volumeName === 'managed';
+    }, 'the claim binds to the pre-bound volume');
+    expect((await runPod('own-writer', 'echo mine > /data/own')).status?.phase).toBe('Succeeded');
+    expect(readFileSync(join(hostDir, 'own'), 'utf8')).toBe('mine\n');
+    await admin.delete(resources.persistentVolumeClaims, 'data', { namespace: 'default' });
+    await waitFor(async () => {
+      const v = await admin.get<PersistentVolume>(resources.persistentVolumes, 'managed');
+      return v.status?.phase === 'Released';
+    }, 'the volume is Released');
+    expect(readFileSync(join(hostDir, 'own'), 'utf8')).toBe('mine\n');
+  });
+
   it('keeps a pod whose claim is not bound ContainerCreating with the reason', async () => {
     await admin.create<PersistentVolumeClaim>(resources.persistentVolumeClaims, {
       metadata: { name: 'manual', namespace: 'default' },
