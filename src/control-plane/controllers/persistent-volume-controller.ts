@@ -9,6 +9,7 @@ import { DEFAULT_VOLUMES_DIR, VOLUMES_DIR_ANNOTATION } from '../../kube/local-pa
 import type { ControllerApi } from '../machinery/api.js';
 import { keyOf } from '../machinery/objects.js';
 import { resourceTypes } from '../machinery/resources.js';
+import type { Action } from './actions.js';
 import type { ControllerRunner } from './runner.js';
 import type { StatefulSetControllerDeps } from './statefulset-controller.js';
 import { type ClaimWorld, reconcileClaim, reconcileVolume } from './volume-binding.js';
@@ -18,6 +19,9 @@ export interface PersistentVolumeControllerDeps extends StatefulSetControllerDep
   /** For a live look at a claim before a volume is released (the claim cache may lag). */
   readonly api: ControllerApi;
 }
+
+/** Claims whose last Event is remembered (the oldest is forgotten first). */
+const MAX_TOLD = 10_000;
 
 const isRec = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -49,10 +53,24 @@ export function registerPersistentVolumeController(deps: PersistentVolumeControl
     },
     nodeLabels: (name) => (inf.nodes.get(name) as Node | undefined)?.metadata.labels ?? undefined,
   });
+  // The last Event each waiting claim got: a claim is synced again on every volume change, and
+  // saying the same thing again would be one API write per pending claim per change.
+  const told = new Map<string, string>();
+  const once = (claim: PersistentVolumeClaim, actions: Action[]): Action[] =>
+    actions.filter((a) => {
+      if (a.verb !== 'event') return true;
+      const uid = claim.metadata.uid ?? '';
+      const said = `${a.reason}\n${a.message}`;
+      if (told.get(uid) === said) return false;
+      told.delete(uid);
+      told.set(uid, said);
+      if (told.size > MAX_TOLD) told.delete(told.keys().next().value as string);
+      return true;
+    });
   const controller = make('persistentvolume', async (key) => {
     if (key.startsWith('c:')) {
       const claim = inf.persistentvolumeclaims.get(key.slice(2)) as PersistentVolumeClaim | undefined;
-      if (claim && wellFormed(claim)) await apply(reconcileClaim(claim, world()));
+      if (claim && wellFormed(claim)) await apply(once(claim, reconcileClaim(claim, world())));
       return undefined;
     }
     const pv = inf.persistentvolumes.get(key.slice(2)) as PersistentVolume | undefined;
@@ -106,6 +124,7 @@ export function registerPersistentVolumeController(deps: PersistentVolumeControl
     onAdd: claimChanged,
     onUpdate: claimChanged,
     onDelete: (o) => {
+      told.delete(o.metadata.uid ?? '');
       claimChanged(o);
       for (const pv of inf.persistentvolumes.list()) {
         const ref = (pv as PersistentVolume).spec?.claimRef;

@@ -138,6 +138,16 @@ spec:
     expect(pv).toMatch(/pv-small\s+1Gi\s+RWO\s+Retain\s+Bound\s+default\/data\s+manual\s+<unset>\s+\d+s/);
     expect(await ok('get', 'pv,pvc,sc')).toMatch(/persistentvolume\/pv-big\s+5Gi\s+RWO\s+Retain\s+Available/);
     expect(await ok('get', 'pv', 'pv-small', '-o', 'wide')).toMatch(/VOLUMEMODE[\s\S]*Filesystem/);
+    // The claim without class was synced again on every new volume, but told its reason once.
+    const counts = await ok(
+      'get',
+      'events',
+      '--field-selector',
+      'involvedObject.name=classless',
+      '-o',
+      'jsonpath={.items[*].count}',
+    );
+    expect(counts).toBe('1');
   });
 
   it('releases a Retain volume when its claim goes, and deletes a Delete volume', async () => {
