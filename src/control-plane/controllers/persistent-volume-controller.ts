@@ -3,16 +3,19 @@ import type {
   Node,
   PersistentVolume,
   PersistentVolumeClaim,
+  Pod,
   StorageClass,
 } from '../../kube/index.js';
 import { DEFAULT_VOLUMES_DIR, VOLUMES_DIR_ANNOTATION } from '../../kube/local-path.js';
 import type { ControllerApi } from '../machinery/api.js';
+import { byNamespace } from '../machinery/informers.js';
 import { keyOf } from '../machinery/objects.js';
 import { resourceTypes } from '../machinery/resources.js';
 import type { Action } from './actions.js';
 import type { ControllerRunner } from './runner.js';
 import type { StatefulSetControllerDeps } from './statefulset-controller.js';
 import { type ClaimWorld, reconcileClaim, reconcileVolume } from './volume-binding.js';
+import { reconcileClaimProtection, reconcileVolumeProtection } from './volume-protection.js';
 
 /** What the controller manager lends the volume controller. */
 export interface PersistentVolumeControllerDeps extends StatefulSetControllerDeps {
@@ -70,7 +73,9 @@ export function registerPersistentVolumeController(deps: PersistentVolumeControl
   const controller = make('persistentvolume', async (key) => {
     if (key.startsWith('c:')) {
       const claim = inf.persistentvolumeclaims.get(key.slice(2)) as PersistentVolumeClaim | undefined;
-      if (claim && wellFormed(claim)) await apply(once(claim, reconcileClaim(claim, world())));
+      if (!claim || !wellFormed(claim)) return undefined;
+      const pods = inf.pods.byIndex(byNamespace, claim.metadata.namespace ?? '') as Pod[];
+      await apply([...reconcileClaimProtection(claim, pods), ...once(claim, reconcileClaim(claim, world()))]);
       return undefined;
     }
     const pv = inf.persistentvolumes.get(key.slice(2)) as PersistentVolume | undefined;
@@ -92,7 +97,7 @@ export function registerPersistentVolumeController(deps: PersistentVolumeControl
       );
       actions = reconcileVolume(pv, () => live);
     }
-    await apply(actions);
+    await apply([...actions, ...reconcileVolumeProtection(pv)]);
     return undefined;
   });
   const claimKey = (o: KubeObject) => `c:${keyOf(o)}`;
@@ -134,6 +139,14 @@ export function registerPersistentVolumeController(deps: PersistentVolumeControl
     },
   });
   inf.storageclasses.addHandlers({ onAdd: pendingClaims, onUpdate: pendingClaims });
+  // A claim being deleted waits for the pods using it: look again when one finishes or goes.
+  const podClaims = (p: KubeObject) => {
+    for (const v of (p as Pod).spec?.volumes ?? []) {
+      const name = v?.persistentVolumeClaim?.claimName;
+      if (typeof name === 'string') controller.enqueue(`c:${p.metadata.namespace ?? ''}/${name}`);
+    }
+  };
+  inf.pods.addHandlers({ onUpdate: podClaims, onDelete: podClaims });
   inf.nodes.addHandlers({ onAdd: pendingClaims });
   for (const pv of inf.persistentvolumes.list()) controller.enqueue(`v:${pv.metadata.name ?? ''}`);
   for (const c of inf.persistentvolumeclaims.list()) controller.enqueue(claimKey(c));

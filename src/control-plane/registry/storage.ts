@@ -79,7 +79,7 @@ export const persistentvolumeclaims: ResourceDef = {
   ],
   cells: (obj, now) => [
     nameOf(obj),
-    textAt(obj, ['status', 'phase']),
+    obj.metadata?.deletionTimestamp ? 'Terminating' : textAt(obj, ['status', 'phase']),
     textAt(obj, ['spec', 'volumeName']),
     textAt(obj, ['status', 'capacity', 'storage']),
     modesCell(obj),

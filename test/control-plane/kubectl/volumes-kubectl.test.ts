@@ -211,5 +211,19 @@ spec:
       return p?.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False');
     });
     expect(refused.message).toBe('0/3 nodes are available: persistentvolumeclaim "nothing" not found.');
+
+    // A claim in use is not deleted until its pods are (kubernetes.io/pvc-protection).
+    expect(bound.metadata.finalizers).toEqual(['kubernetes.io/pvc-protection']);
+    expect(pv?.metadata.finalizers).toEqual(['kubernetes.io/pv-protection']);
+    await ok('delete', 'pvc', 'lp-data', '--wait=false');
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(await ok('get', 'pvc', 'lp-data')).toMatch(/lp-data\s+Terminating\s+pvc-/);
+    await ok('delete', 'pod', 'lp-1', 'lp-2', 'lp-3', '--ignore-not-found', '--wait=false');
+    await waitFor('the claim goes with its last pod', async () =>
+      (await f.c.api.get(persistentvolumeclaims, 'default', 'lp-data')) ? undefined : true,
+    );
+    await waitFor('its Delete volume goes too', async () =>
+      (await f.c.api.get(persistentvolumes, undefined, pv?.metadata.name ?? '')) ? undefined : true,
+    );
   });
 });

@@ -35,3 +35,15 @@ export async function admitDefaultStorageClass(ctx: ApiContext, claim: UntypedOb
   const chosen = pickDefaultClass(page.items);
   if (chosen?.metadata?.name) spec.storageClassName = chosen.metadata.name;
 }
+
+/**
+ * The StorageObjectInUseProtection admission plugin: new claims get `kubernetes.io/pvc-protection`
+ * and new volumes `kubernetes.io/pv-protection`, which the volume controller removes once the
+ * claim is unused (the volume unbound), so deleting either while in use waits.
+ */
+export function admitStorageProtection(obj: UntypedObject, finalizer: string): void {
+  obj.metadata ??= {};
+  const meta = obj.metadata;
+  const list = Array.isArray(meta.finalizers) ? meta.finalizers : [];
+  if (!list.includes(finalizer)) meta.finalizers = [...list, finalizer];
+}
