@@ -225,12 +225,14 @@ export function buildAgent(options: AgentOptions): Agent {
       });
     });
 
+  const volumeCursor = { after: '' };
   const collectVolumes = async () => {
     try {
       const removed = await collectLocalVolumes({
         client,
         dataDir: options.dataDir,
         inUse: podSync.volumePathsInUse(),
+        cursor: volumeCursor,
       });
       for (const path of removed)
         events.emit({

@@ -14,6 +14,8 @@ export interface LocalVolumesGcOptions {
   readonly inUse: ReadonlySet<string>;
   /** Directories looked at per pass. @default 64 */
   readonly maxPerPass?: number;
+  /** The last name looked at, carried between passes so every entry gets its turn. @default from the first */
+  readonly cursor?: { after: string };
 }
 
 /**
@@ -21,7 +23,8 @@ export interface LocalVolumesGcOptions {
  * controller deleted the PersistentVolume) or Released with reclaim `Delete`. Only plain
  * directories directly under `<dataDir>/volumes` whose name is a volume name are considered (no
  * symlink is followed, nothing outside is touched); a volume the API does not answer for (an error,
- * a 403) keeps its directory; a directory in use by a pod here is kept. Returns what it removed.
+ * a 403) keeps its directory; a directory in use by a pod here is kept. At most `maxPerPass`
+ * entries per pass, in turn (`cursor`). Returns what it removed.
  */
 export async function collectLocalVolumes(options: LocalVolumesGcOptions): Promise<string[]> {
   const dir = volumesDirOf(options.dataDir);
@@ -32,7 +35,12 @@ export async function collectLocalVolumes(options: LocalVolumesGcOptions): Promi
     return [];
   }
   const removed: string[] = [];
-  for (const entry of entries.slice(0, options.maxPerPass ?? 64)) {
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const after = options.cursor?.after ?? '';
+  const later = entries.filter((e) => e.name > after);
+  const window = [...later, ...entries.filter((e) => e.name <= after)].slice(0, options.maxPerPass ?? 64);
+  if (options.cursor) options.cursor.after = window.at(-1)?.name ?? '';
+  for (const entry of window) {
     if (!entry.isDirectory() || !isSafeVolumeName(entry.name)) continue;
     const path = join(dir, entry.name);
     if (options.inUse.has(path)) continue;
