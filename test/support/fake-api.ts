@@ -253,6 +253,7 @@ function kindOf(resource: string): string {
     persistentvolumeclaims: 'PersistentVolumeClaim',
     persistentvolumes: 'PersistentVolume',
     storageclasses: 'StorageClass',
+    poddisruptionbudgets: 'PodDisruptionBudget',
   };
   const s = special[resource] ?? resource.replace(/s$/, '');
   return s.charAt(0).toUpperCase() + s.slice(1);

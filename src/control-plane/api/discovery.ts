@@ -13,6 +13,7 @@ const SUB_VERBS: Record<Subresource, string[]> = {
   exec: ['create', 'get'],
   portforward: ['create', 'get'],
   token: ['create'],
+  eviction: ['create'],
 };
 
 function subKind(def: ResourceDef, sub: Subresource): { group: string; version: string; kind: string } {
@@ -27,6 +28,8 @@ function subKind(def: ResourceDef, sub: Subresource): { group: string; version: 
       return { group: '', version: 'v1', kind: 'PodPortForwardOptions' };
     case 'token':
       return { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' };
+    case 'eviction':
+      return { group: 'policy', version: 'v1', kind: 'Eviction' };
     default:
       return { group: def.group, version: def.version, kind: def.kind };
   }

@@ -4,6 +4,7 @@ import { configmaps, endpoints, events, secrets, serviceaccounts, services } fro
 import { namespaces, nodes, pods } from './core-nodes-pods.js';
 import { cronjobs } from './cronjobs.js';
 import { endpointslices } from './discovery.js';
+import { poddisruptionbudgets } from './disruption-budgets.js';
 import { persistentvolumes, storageclasses } from './persistent-volumes.js';
 import {
   clusterrolebindings,
@@ -46,6 +47,7 @@ export const allResources: readonly ResourceDef[] = [
   leases,
   endpointslices,
   storageclasses,
+  poddisruptionbudgets,
   roles,
   clusterroles,
   rolebindings,

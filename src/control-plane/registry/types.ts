@@ -19,7 +19,8 @@ export type Subresource =
   | 'log'
   | 'exec'
   | 'portforward'
-  | 'token';
+  | 'token'
+  | 'eviction';
 
 /** How the API server stores, validates, defaults and prints one resource. */
 export interface ResourceDef {
