@@ -6,8 +6,11 @@ import { type ListWatch, runListWatch } from '../client/list-watch.js';
 import { resources } from '../client/types.js';
 import { type EventSink, silentEvents } from '../events.js';
 import type { Node, NodeStatus, Pod, Taint } from '../kube/index.js';
+import { VOLUMES_DIR_ANNOTATION } from '../kube/local-path.js';
 import type { BackoffOptions } from './backoff.js';
+import { volumesDirOf } from './claim-volume.js';
 import { renewNodeLease } from './lease.js';
+import { collectLocalVolumes } from './local-volumes-gc.js';
 import type { HostNetwork } from './network/host-network.js';
 import type { PodSandboxes } from './network/pod-sandbox.js';
 import {
@@ -44,6 +47,8 @@ export interface AgentOptions {
   readonly leaseRenewMs?: number;
   /** How often node conditions are re-evaluated (status is written only on change or each minute). @default 10_000 */
   readonly nodeStatusMs?: number;
+  /** Period of the cleanup of deleted local-path volumes' directories. @default 30_000 */
+  readonly volumeGcMs?: number;
   /** Period of the pod sync loop (watch events trigger it sooner). @default 1_000 */
   readonly syncIntervalMs?: number;
   /** Crash-loop and pull back-off. @default 10 s doubling to 5 min */
@@ -142,7 +147,9 @@ export function buildAgent(options: AgentOptions): Agent {
       const existing = await client.get<Node>(resources.nodes, identity.name);
       // Taints are set at registration only, as the kubelet does: after that they belong to the
       // cluster (kubectl taint, the node lifecycle), and NodeRestriction refuses a node changing them.
-      node = await client.patch<Node>(resources.nodes, identity.name, { metadata: { labels } });
+      node = await client.patch<Node>(resources.nodes, identity.name, {
+        metadata: { labels, annotations: { [VOLUMES_DIR_ANNOTATION]: volumesDirOf(options.dataDir) } },
+      });
       node = await client.patch<Node>(resources.nodes, identity.name, { status }, { subresource: 'status' });
       events.emit({
         code: 'agent.node.updated',
@@ -154,7 +161,13 @@ export function buildAgent(options: AgentOptions): Agent {
       if (!isNotFound(err)) throw err;
       node = await client.create<Node>(
         resources.nodes,
-        buildNodeObject({ identity, labels, taints: options.taints ?? [], status }),
+        buildNodeObject({
+          identity,
+          labels,
+          annotations: { [VOLUMES_DIR_ANNOTATION]: volumesDirOf(options.dataDir) },
+          taints: options.taints ?? [],
+          status,
+        }),
       );
       node = await client.patch<Node>(resources.nodes, identity.name, { status }, { subresource: 'status' });
       events.emit({
@@ -211,6 +224,32 @@ export function buildAgent(options: AgentOptions): Agent {
         data: {},
       });
     });
+
+  const volumeCursor = { after: '' };
+  const collectVolumes = async () => {
+    try {
+      const removed = await collectLocalVolumes({
+        client,
+        dataDir: options.dataDir,
+        inUse: podSync.volumePathsInUse(),
+        cursor: volumeCursor,
+      });
+      for (const path of removed)
+        events.emit({
+          code: 'agent.volume.removed',
+          level: 'info',
+          message: `removed ${path}: its local-path volume was deleted`,
+          data: {},
+        });
+    } catch (err) {
+      events.emit({
+        code: 'agent.volume.gc-error',
+        level: 'warn',
+        message: `cleaning up local-path volumes failed: ${(err as Error).message}`,
+        data: {},
+      });
+    }
+  };
 
   const every = (ms: number, fn: () => Promise<unknown>) => {
     let busy = false;
@@ -282,6 +321,7 @@ export function buildAgent(options: AgentOptions): Agent {
       every(options.leaseRenewMs ?? 10_000, renewLease);
       every(options.nodeStatusMs ?? 10_000, updateStatus);
       every(options.syncIntervalMs ?? 1_000, sync);
+      every(options.volumeGcMs ?? 30_000, collectVolumes);
       events.emit({
         code: 'agent.started',
         level: 'info',

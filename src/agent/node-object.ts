@@ -136,13 +136,19 @@ export function buildNodeStatus(input: {
 export function buildNodeObject(input: {
   readonly identity: NodeIdentity;
   readonly labels: Readonly<Record<string, string>>;
+  /** @default none */
+  readonly annotations?: Readonly<Record<string, string>>;
   readonly taints: readonly Taint[];
   readonly status: NodeStatus;
 }): Node {
   return {
     apiVersion: 'v1',
     kind: 'Node',
-    metadata: { name: input.identity.name, labels: { ...input.labels } },
+    metadata: {
+      name: input.identity.name,
+      labels: { ...input.labels },
+      ...(input.annotations ? { annotations: { ...input.annotations } } : {}),
+    },
     spec: {
       ...(input.taints.length ? { taints: [...input.taints] } : {}),
       ...(input.identity.providerID ? { providerID: input.identity.providerID } : {}),

@@ -70,6 +70,13 @@ export class PodSync {
     else this.desired.set(uid, event.object);
   }
 
+  /** Host paths of the volumes of the pods the agent manages (cleanup keeps them). */
+  volumePathsInUse(): Set<string> {
+    const out = new Set<string>();
+    for (const rec of this.records.values()) for (const p of rec.volumePaths?.values() ?? []) out.add(p);
+    return out;
+  }
+
   /** Number of pods the agent currently manages. */
   get podCount(): number {
     return this.records.size;

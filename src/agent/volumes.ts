@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import type { KubeClient } from '../client/client.js';
 import { resources } from '../client/types.js';
 import type { ConfigMap, Pod, Secret, Volume } from '../kube/index.js';
+import { resolveClaimVolume } from './claim-volume.js';
 import { type ProjectedTokens, writeProjectedVolume } from './projected-volume.js';
 import { VolumeError } from './volume-error.js';
 import { writeFiles } from './volume-files.js';
@@ -23,7 +24,8 @@ export function podDir(dataDir: string, uid: string): string {
  * emptyDir → a directory (tmpfs for medium Memory), hostPath → the path itself, configMap and
  * secret → files written from the API objects (secret files 0600 by default, in a tmpfs when the
  * agent may mount one), projected → its sources (a pod-bound service-account token among them;
- * `tokens.refreshAt` says when to run {@link refreshProjectedVolumes}). Idempotent: re-running
+ * `tokens.refreshAt` says when to run {@link refreshProjectedVolumes}), persistentVolumeClaim → its
+ * bound volume's directory (claim-volume.ts). Idempotent: re-running
  * refreshes the files in place.
  */
 export async function prepareVolumes(
@@ -65,9 +67,11 @@ export async function prepareVolumes(
     } else if (v.projected) {
       await writeProjectedVolume(pod, { ...v, projected: v.projected }, dir, client, now, tokens);
       out.set(v.name, dir);
+    } else if (v.persistentVolumeClaim) {
+      out.set(v.name, await resolveClaimVolume(pod, v.persistentVolumeClaim.claimName, client, dataDir));
     } else {
       throw new VolumeError(
-        `volume "${v.name}" of pod ${namespace}/${pod.metadata.name} has an unsupported type: use emptyDir, hostPath, configMap, secret or projected`,
+        `volume "${v.name}" of pod ${namespace}/${pod.metadata.name} has an unsupported type: use emptyDir, hostPath, configMap, secret, projected or persistentVolumeClaim`,
       );
     }
   }

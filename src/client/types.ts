@@ -96,6 +96,20 @@ export const resources = {
     namespaced: true,
     kind: 'PersistentVolumeClaim',
   },
+  persistentVolumes: {
+    group: '',
+    version: 'v1',
+    resource: 'persistentvolumes',
+    namespaced: false,
+    kind: 'PersistentVolume',
+  },
+  storageClasses: {
+    group: 'storage.k8s.io',
+    version: 'v1',
+    resource: 'storageclasses',
+    namespaced: false,
+    kind: 'StorageClass',
+  },
   jobs: { group: 'batch', version: 'v1', resource: 'jobs', namespaced: true, kind: 'Job' },
   cronJobs: { group: 'batch', version: 'v1', resource: 'cronjobs', namespaced: true, kind: 'CronJob' },
   endpointSlices: {

@@ -251,6 +251,8 @@ function kindOf(resource: string): string {
     replicationcontrollers: 'ReplicationController',
     controllerrevisions: 'ControllerRevision',
     persistentvolumeclaims: 'PersistentVolumeClaim',
+    persistentvolumes: 'PersistentVolume',
+    storageclasses: 'StorageClass',
     poddisruptionbudgets: 'PodDisruptionBudget',
   };
   const s = special[resource] ?? resource.replace(/s$/, '');

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type EventSink, silentEvents } from '../../events.js';
 import type { UntypedObject } from '../../kube/index.js';
+import { buildLocalPathClass } from '../../kube/local-path.js';
 import { type ConnectionLimits, guardConnections, serverOptions } from '../../net/connection-guard.js';
 import { customResourceDefinitions } from '../apiextensions/crd-resource.js';
 import type { AuthenticatorOptions } from '../auth/authenticate.js';
@@ -141,6 +142,7 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
       return spec?.nodeName;
     },
     pods: async (namespace) => (await ctx.resources.list(podsDef, namespace)).items,
+    volume: (name) => ctx.resources.get(findResource('', 'v1', 'persistentvolumes')!, undefined, name),
   };
   let isReady = false;
   let access: Access | undefined;
@@ -360,4 +362,18 @@ async function bootstrap(ctx: ApiContext): Promise<void> {
     }
     await ensureDefaultServiceAccount(ctx, name);
   }
+  await ensureLocalPathClass(ctx);
+}
+
+/**
+ * Creates the default `local-path` StorageClass when no class of that name exists (an admin may
+ * change which class is the default by annotation; a deleted class comes back at the next start).
+ */
+async function ensureLocalPathClass(ctx: ApiContext): Promise<void> {
+  const def = findResource('storage.k8s.io', 'v1', 'storageclasses')!;
+  const cls = buildLocalPathClass();
+  if (await ctx.resources.get(def, undefined, cls.metadata.name ?? '')) return;
+  await createObject(ctx, def, undefined, cls as unknown as UntypedObject).catch((err: unknown) => {
+    if (!(err instanceof ApiError && err.reason === 'AlreadyExists')) throw err;
+  });
 }

@@ -7,6 +7,7 @@ import { prepareCreate, prepareUpdate, timestamp } from './lifecycle.js';
 import { resourcePrefix } from './objects.js';
 import { allocateServiceFields, serialized } from './service-allocation.js';
 import { ApiError, conflict } from './status.js';
+import { admitDefaultStorageClass, admitStorageProtection } from './storage-admission.js';
 
 /** Finalizers that hand dependents to the garbage collector (propagationPolicy Foreground / Orphan). */
 const FOREGROUND = 'foregroundDeletion';
@@ -55,6 +56,12 @@ export async function createObject(
 ): Promise<UntypedObject> {
   const obj = prepareCreate(def, body, namespace, ctx.now());
   if (def.namespaced) await checkNamespace(ctx, namespace);
+  if (def.plural === 'persistentvolumeclaims' && !def.group) {
+    await admitDefaultStorageClass(ctx, obj);
+    admitStorageProtection(obj, 'kubernetes.io/pvc-protection');
+  }
+  if (def.plural === 'persistentvolumes' && !def.group)
+    admitStorageProtection(obj, 'kubernetes.io/pv-protection');
   if (def.plural === 'services') {
     // Addresses and node ports are read from the stored Services and written with the new one, in one turn.
     return serialized(async () => {

@@ -41,6 +41,8 @@ export interface NodeGraph {
   podNode(namespace: string, name: string): Promise<string | undefined>;
   /** The pods of `namespace` (the rules pick those bound to the node). */
   pods(namespace: string): Promise<readonly unknown[]>;
+  /** A PersistentVolume by name, undefined when there is none. @default no volume is readable */
+  volume?(name: string): Promise<unknown | undefined>;
 }
 
 const READ = new Set<Verb>(['get', 'list', 'watch']);
@@ -78,6 +80,8 @@ export async function authorize(user: UserInfo, attrs: Attributes, graph: NodeGr
     const byPod = BY_POD as Set<string>;
     if (verb === 'get' && !subresource && byPod.has(resource) && attrs.group === '' && namespace && name)
       return nodePodsUse(node, await graph.pods(namespace), resource as 'secrets', name);
+    if (verb === 'get' && !subresource && resource === 'persistentvolumes' && attrs.group === '' && name)
+      return nodeMayReadVolume(node, name, graph);
     if (
       resource === 'nodes' &&
       name === node &&
@@ -103,6 +107,42 @@ export async function authorize(user: UserInfo, attrs: Attributes, graph: NodeGr
     }
   }
   return false;
+}
+
+/**
+ * As upstream's graph edge pod -> claim -> volume: a node reads a PersistentVolume bound to a claim
+ * one of its pods uses; also (tugboat's local-path volumes) one whose node affinity names it, and
+ * a name that does not exist (the answer is a 404: the agent's cleanup of its volumes dir needs to
+ * tell a deleted volume from one it may not read; it learns no more than that the name is free).
+ */
+async function nodeMayReadVolume(node: string, name: string, graph: NodeGraph): Promise<boolean> {
+  if (!graph.volume) return false;
+  const pv = await graph.volume(name);
+  if (pv === undefined) return true;
+  const spec = (pv as { spec?: Record<string, unknown> } | null)?.spec;
+  if (volumeAffinityNames(spec?.nodeAffinity, node)) return true;
+  const ref = spec?.claimRef as { namespace?: unknown; name?: unknown } | undefined;
+  if (typeof ref?.namespace !== 'string' || typeof ref.name !== 'string' || !ref.namespace) return false;
+  return nodePodsUse(node, await graph.pods(ref.namespace), 'persistentvolumeclaims', ref.name);
+}
+
+/** Whether every term of a volume's required node affinity is `metadata.name In [node]` alone. */
+function volumeAffinityNames(affinity: unknown, node: string): boolean {
+  const terms = (affinity as { required?: { nodeSelectorTerms?: unknown } } | undefined)?.required
+    ?.nodeSelectorTerms;
+  if (!Array.isArray(terms) || terms.length === 0) return false;
+  return terms.every((t) => {
+    const fields = (t as { matchFields?: unknown; matchExpressions?: unknown } | null)?.matchFields;
+    if (!Array.isArray(fields) || fields.length !== 1) return false;
+    const f = fields[0] as { key?: unknown; operator?: unknown; values?: unknown };
+    return (
+      f.key === 'metadata.name' &&
+      f.operator === 'In' &&
+      Array.isArray(f.values) &&
+      f.values.length === 1 &&
+      f.values[0] === node
+    );
+  });
 }
 
 function podRunsAs(pod: unknown, node: string, serviceAccount: string): boolean {

@@ -33,6 +33,7 @@ import {
   nodeLeaseNamespace,
   reconcileNodeLifecycle,
 } from './node-lifecycle.js';
+import { registerPersistentVolumeController } from './persistent-volume-controller.js';
 import { reconcileReplicaSet } from './replicaset-reconcile.js';
 import { registerReplicationController } from './replicationcontroller-controller.js';
 import { ControllerRunner, type ReconcileResult } from './runner.js';
@@ -198,6 +199,7 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
 
   const services = registerServiceControllers({ informers: inf, make, apply, applyEach });
   const stsController = registerStatefulSetController({ informers: inf, make, apply, clock });
+  registerPersistentVolumeController({ informers: inf, make, apply, clock, api });
   const disruptionController = registerDisruptionController({ informers: inf, make, apply, clock });
   const rcController = registerReplicationController({
     informers: inf,

@@ -24,6 +24,8 @@ const watched = [
   'replicationcontrollers',
   'controllerrevisions',
   'persistentvolumeclaims',
+  'persistentvolumes',
+  'storageclasses',
   'jobs',
   'cronjobs',
   'services',

@@ -17,6 +17,8 @@ export const resourceTypes = {
   replicationcontrollers: resources.replicationControllers,
   controllerrevisions: resources.controllerRevisions,
   persistentvolumeclaims: resources.persistentVolumeClaims,
+  persistentvolumes: resources.persistentVolumes,
+  storageclasses: resources.storageClasses,
   jobs: resources.jobs,
   cronjobs: resources.cronJobs,
   endpointslices: resources.endpointSlices,

@@ -174,11 +174,16 @@ const controllerManagerRules: PolicyRule[] = [
       'events',
       'namespaces',
       'persistentvolumeclaims',
+      'persistentvolumeclaims/status',
+      'persistentvolumes',
+      'persistentvolumes/status',
       'replicationcontrollers',
       'replicationcontrollers/status',
     ],
     ALL,
   ),
+  // The volume binder and the local-path provisioner read classes; only an admin writes them.
+  rule(['storage.k8s.io'], ['storageclasses'], READ),
   rule([''], ['pods/binding'], ['create']),
   rule(
     ['apps'],
@@ -215,7 +220,14 @@ const NODE_CLIENT_ROLE = 'system:certificates.k8s.io:certificatesigningrequests:
 const SELF_NODE_CLIENT_ROLE = 'system:certificates.k8s.io:certificatesigningrequests:selfnodeclient';
 
 const schedulerRules: PolicyRule[] = [
-  rule([''], ['pods', 'nodes', 'namespaces', 'services', 'persistentvolumeclaims'], READ),
+  rule(
+    [''],
+    ['pods', 'nodes', 'namespaces', 'services', 'persistentvolumeclaims', 'persistentvolumes'],
+    READ,
+  ),
+  // WaitForFirstConsumer: the scheduler names the chosen node on the claim (selected-node annotation).
+  rule([''], ['persistentvolumeclaims'], ['patch', 'update']),
+  rule(['storage.k8s.io'], ['storageclasses'], READ),
   rule([''], ['pods/binding'], ['create']),
   rule([''], ['pods/status'], ['patch', 'update']),
   rule([''], ['events'], ['create', 'patch', 'update']),
@@ -229,7 +241,7 @@ const nodeRules: PolicyRule[] = [
   rule([''], ['pods/status'], ['patch', 'update']),
   rule([''], ['pods'], ['delete']),
   rule([''], ['events'], ['create', 'patch', 'update']),
-  rule([''], ['secrets', 'configmaps', 'persistentvolumeclaims'], ['get']),
+  rule([''], ['secrets', 'configmaps', 'persistentvolumeclaims', 'persistentvolumes'], ['get']),
   rule([''], ['serviceaccounts/token'], ['create']),
   rule(['coordination.k8s.io'], ['leases'], ['create', 'delete', 'get', 'patch', 'update']),
 ];

@@ -5,6 +5,7 @@ import { namespaces, nodes, pods } from './core-nodes-pods.js';
 import { cronjobs } from './cronjobs.js';
 import { endpointslices } from './discovery.js';
 import { poddisruptionbudgets } from './disruption-budgets.js';
+import { persistentvolumes, storageclasses } from './persistent-volumes.js';
 import {
   clusterrolebindings,
   clusterroles,
@@ -34,6 +35,7 @@ export const allResources: readonly ResourceDef[] = [
   events,
   serviceaccounts,
   persistentvolumeclaims,
+  persistentvolumes,
   replicationcontrollers,
   deployments,
   replicasets,
@@ -44,6 +46,7 @@ export const allResources: readonly ResourceDef[] = [
   cronjobs,
   leases,
   endpointslices,
+  storageclasses,
   poddisruptionbudgets,
   roles,
   clusterroles,

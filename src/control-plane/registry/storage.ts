@@ -3,7 +3,7 @@ import { resources } from '../../client/types.js';
 import type { UntypedObject } from '../../kube/index.js';
 import { ageColumn, ageOf, column, nameColumn, nameOf } from './columns.js';
 import { identity, type ResourceDef } from './types.js';
-import { checkClaimSpec, ensureRecord, getPath } from './validation.js';
+import { checkClaimSpec, ensureRecord, getPath, isRecord } from './validation.js';
 
 /** SetDefaults_PersistentVolumeClaimSpec: a filesystem volume. */
 export function defaultClaimSpec(spec: Record<string, unknown>): void {
@@ -17,20 +17,29 @@ const shortModes: Record<string, string> = {
   ReadWriteOncePod: 'RWOP',
 };
 
-function modesCell(obj: UntypedObject): string {
-  const modes = getPath(obj, ['status', 'accessModes']);
+/** ACCESS MODES cell: the modes at `path` in kubectl's short form (RWO,ROX). */
+export function modesCell(obj: UntypedObject, path: readonly string[] = ['status', 'accessModes']): string {
+  const modes = getPath(obj, path);
   return Array.isArray(modes) ? modes.map((m) => shortModes[String(m)] ?? String(m)).join(',') : '';
 }
 
-function textAt(obj: UntypedObject, path: readonly string[]): string {
+/** The string at `path`, or empty. */
+export function textAt(obj: UntypedObject, path: readonly string[]): string {
   const v = getPath(obj, path);
   return typeof v === 'string' ? v : '';
 }
 
+/** `old`'s spec with `spec.volumeName` taken from `next` when `old` had none yet. */
+function withVolumeName(old: unknown, next: unknown): unknown {
+  if (!isRecord(old) || !isRecord(next) || old.volumeName) return old;
+  const out = { ...old };
+  if (next.volumeName !== undefined) out.volumeName = next.volumeName;
+  return out;
+}
+
 /**
- * core/v1 PersistentVolumeClaim: validated and stored, `Pending` until something binds it. No
- * PersistentVolume kind or provisioner is served yet, so claims stay Pending (StatefulSets create
- * them per ordinal all the same, so the names and the retention policy already hold).
+ * core/v1 PersistentVolumeClaim: validated and stored, `Pending` until the volume controller binds
+ * it to a PersistentVolume (controllers/persistent-volume-*.ts).
  */
 export const persistentvolumeclaims: ResourceDef = {
   ...identity(resources.persistentVolumeClaims),
@@ -45,9 +54,9 @@ export const persistentvolumeclaims: ResourceDef = {
     status.phase ??= 'Pending';
   },
   validate: (obj) => checkClaimSpec(obj.spec, 'spec'),
-  // Claims are never bound yet, and an unbound claim's spec is fixed at creation.
+  // The spec is fixed at creation, except that binding sets spec.volumeName once (as upstream).
   validateUpdate: (obj, old) =>
-    isDeepStrictEqual(obj.spec, old.spec)
+    isDeepStrictEqual(obj.spec, withVolumeName(old.spec, obj.spec))
       ? []
       : [
           {
@@ -70,7 +79,7 @@ export const persistentvolumeclaims: ResourceDef = {
   ],
   cells: (obj, now) => [
     nameOf(obj),
-    textAt(obj, ['status', 'phase']),
+    obj.metadata?.deletionTimestamp ? 'Terminating' : textAt(obj, ['status', 'phase']),
     textAt(obj, ['spec', 'volumeName']),
     textAt(obj, ['status', 'capacity', 'storage']),
     modesCell(obj),

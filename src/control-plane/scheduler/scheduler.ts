@@ -1,23 +1,39 @@
 import { isStatus } from '../../client/api-error.js';
 import type { EventSink } from '../../events.js';
 import { silentEvents } from '../../events.js';
-import type { Node, Pod } from '../../kube/index.js';
+import type { Node, PersistentVolume, PersistentVolumeClaim, Pod, StorageClass } from '../../kube/index.js';
 import type { ControllerApi } from '../machinery/api.js';
 import { type Clock, formatTime, systemClock } from '../machinery/clock.js';
 import { EventRecorder } from '../machinery/event-recorder.js';
 import type { InformerSet } from '../machinery/informers.js';
 import { getCondition, isPodActive, keyOf } from '../machinery/objects.js';
 import { resourceTypes } from '../machinery/resources.js';
-import { SchedulerCache } from './cache.js';
+import { SELECTED_NODE } from '../machinery/volume-matching.js';
+import { type NodeInfo, SchedulerCache } from './cache.js';
 import { podShapeProblem } from './pod-shape.js';
 import { type SelectNodeOptions, type SelectState, selectNode } from './select-node.js';
+import { filterVolumes, podVolumes, type VolumeLookup } from './volumes.js';
+
+/** The VolumeBinding lookups over the informer caches, when the scheduler was given them. */
+function volumeLookup(informers: SchedulerOptions['informers']): VolumeLookup | undefined {
+  const { persistentvolumeclaims: claims, persistentvolumes: volumes, storageclasses: classes } = informers;
+  if (!claims || !volumes || !classes) return undefined;
+  return {
+    claim: (ns, name) => claims.get(`${ns}/${name}`) as PersistentVolumeClaim | undefined,
+    volume: (name) => volumes.get(name) as PersistentVolume | undefined,
+    storageClass: (name) => classes.get(name) as StorageClass | undefined,
+    volumes: () => volumes.list() as PersistentVolume[],
+  };
+}
 
 /** Name pods use in `spec.schedulerName` to ask for this scheduler. */
 export const schedulerName = 'default-scheduler';
 
 export interface SchedulerOptions extends SelectNodeOptions {
   readonly api: ControllerApi;
-  readonly informers: Pick<InformerSet, 'pods' | 'nodes'>;
+  /** Pods and nodes; with claims, volumes and classes the VolumeBinding filter runs too. */
+  readonly informers: Pick<InformerSet, 'pods' | 'nodes'> &
+    Partial<Pick<InformerSet, 'persistentvolumeclaims' | 'persistentvolumes' | 'storageclasses'>>;
   /** @default the system clock */
   readonly clock?: Clock;
   readonly events?: EventSink;
@@ -58,6 +74,7 @@ function wantsUs(pod: Pod): boolean {
 export function startScheduler(options: SchedulerOptions): Scheduler {
   const { api } = options;
   const { pods, nodes } = options.informers;
+  const lookup = volumeLookup(options.informers);
   const clock = options.clock ?? systemClock;
   const events = options.events ?? silentEvents;
   const recorder = options.recorder ?? new EventRecorder(api, schedulerName, clock, events);
@@ -130,6 +147,12 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
       }
     },
   });
+  for (const inf of [
+    options.informers.persistentvolumeclaims,
+    options.informers.persistentvolumes,
+    options.informers.storageclasses,
+  ])
+    inf?.addHandlers({ onAdd: retryAll, onUpdate: retryAll });
   for (const n of nodes.list()) cache.setNode(n as Node);
   for (const p of pods.list()) trackPod(p as Pod);
 
@@ -167,8 +190,21 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
     await recorder.record(pod, 'Warning', 'FailedScheduling', message);
   };
 
-  const bind = async (key: string, pod: Pod, node: string) => {
+  const bind = async (key: string, pod: Pod, node: string, delayed: readonly PersistentVolumeClaim[]) => {
     try {
+      // WaitForFirstConsumer: name the chosen node on each unbound claim, so the volume binder
+      // binds (or provisions) a volume there before the agent mounts it.
+      for (const claim of delayed) {
+        if (claim.metadata.annotations?.[SELECTED_NODE] === node) continue;
+        await api.patch(
+          resourceTypes.persistentvolumeclaims,
+          claim.metadata.namespace,
+          claim.metadata.name ?? '',
+          {
+            metadata: { annotations: { [SELECTED_NODE]: node } },
+          },
+        );
+      }
       await api.bind(pod.metadata.namespace ?? 'default', pod.metadata.name ?? '', node, pod.metadata.uid);
       bound++;
       if (getCondition(pod.status?.conditions, 'PodScheduled')?.status === 'False') {
@@ -227,11 +263,21 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
         void markUnschedulable(pod, `pod has an invalid field the scheduler reads: ${problem}`);
         return;
       }
-      const result = selectNode(pod, cache, state, options);
+      const vols = lookup ? podVolumes(pod, lookup) : undefined;
+      if (vols && 'message' in vols) {
+        unschedulable.set(key, pod);
+        void markUnschedulable(pod, `0/${cache.nodeList().length} nodes are available: ${vols.message}.`);
+        return;
+      }
+      const volumeFilter =
+        lookup && vols && (vols.bound.length || vols.delayed.length || vols.missing.length)
+          ? (info: NodeInfo) => filterVolumes(vols, info.node, lookup)
+          : undefined;
+      const result = selectNode(pod, cache, state, options, volumeFilter);
       if (result.ok) {
         cache.addPod(key, pod, result.node);
         inFlight++;
-        void bind(key, pod, result.node);
+        void bind(key, pod, result.node, vols?.delayed ?? []);
       } else {
         unschedulable.set(key, pod);
         void markUnschedulable(pod, result.message);

@@ -44,8 +44,9 @@ export function renderUnschedulableMessage(total: number, reasons: ReadonlyMap<s
 }
 
 /**
- * Picks a node for `pod`: filters nodes (starting where the last search stopped, so searches
- * rotate over a large cluster), scores the feasible ones and takes the best; ties go round-robin.
+ * Picks a node for `pod`: filters nodes (the built-in filters, then `extraFilter`, e.g. volumes),
+ * starting where the last search stopped so searches rotate over a large cluster, scores the
+ * feasible ones and takes the best; ties go round-robin.
  * Pure apart from the rotating start index kept in `state`.
  */
 export function selectNode(
@@ -53,6 +54,7 @@ export function selectNode(
   cache: SchedulerCache,
   state: SelectState,
   options: SelectNodeOptions = {},
+  extraFilter?: (info: NodeInfo) => readonly string[],
 ): SelectNodeResult {
   const nodes = cache.nodeList();
   const total = nodes.length;
@@ -64,7 +66,8 @@ export function selectNode(
   let visited = 0;
   for (; visited < total && feasible.length < want; visited++) {
     const info = nodes[(start + visited) % total] as NodeInfo;
-    const failed = runFilters(pod, requests, info);
+    let failed = runFilters(pod, requests, info);
+    if (failed.length === 0 && extraFilter) failed = extraFilter(info);
     if (failed.length === 0) feasible.push(info);
     else for (const r of failed) reasons.set(r, (reasons.get(r) ?? 0) + 1);
   }

@@ -59,6 +59,7 @@ describe('version, health and discovery', () => {
         'batch',
         'coordination.k8s.io',
         'discovery.k8s.io',
+        'storage.k8s.io',
         'policy',
         'rbac.authorization.k8s.io',
         'authorization.k8s.io',

@@ -41,7 +41,7 @@ export function checkTolerations(tolerations: unknown, field: string): StatusCau
   return causes;
 }
 
-function checkNodeSelectorTerms(terms: unknown, field: string, causes: StatusCause[]): void {
+export function checkNodeSelectorTerms(terms: unknown, field: string, causes: StatusCause[]): void {
   const list = listAt(terms, field, causes);
   if (Array.isArray(terms) && list.length === 0)
     causes.push(required(field, 'must have at least one node selector term'));

@@ -7,6 +7,34 @@ import { checkQuantity } from './quantity.js';
 export const accessModes = ['ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOnce', 'ReadWriteOncePod'];
 
 /**
+ * Access modes of a claim or volume: at least one (`emptyMessage` otherwise, worded as upstream
+ * words it for that kind), each known, and `ReadWriteOncePod` only alone.
+ */
+export function checkAccessModes(
+  value: unknown,
+  field: string,
+  emptyMessage: string,
+  causes: StatusCause[],
+): void {
+  const before = causes.length;
+  const modes = listAt(value, field, causes);
+  if (modes.length === 0 && causes.length === before) causes.push(required(field, emptyMessage));
+  const seen = new Set<unknown>();
+  for (const [, m] of modes) {
+    if (typeof m !== 'string' || !accessModes.includes(m)) causes.push(unsupported(field, m, accessModes));
+    seen.add(m);
+  }
+  if (seen.has('ReadWriteOncePod') && seen.size > 1)
+    causes.push(
+      invalid(
+        field,
+        modes.map(([, m]) => m),
+        'may not use ReadWriteOncePod with other access modes',
+      ),
+    );
+}
+
+/**
  * A PersistentVolumeClaim's `spec` as `ValidatePersistentVolumeClaimSpec` checks it: at least one
  * known access mode (ReadWriteOncePod alone), a positive `resources.requests[storage]`, and a
  * valid storage class name and volume mode. Also used for StatefulSet volumeClaimTemplates.
@@ -14,23 +42,7 @@ export const accessModes = ['ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOnce', 'R
 export function checkClaimSpec(value: unknown, field: string): StatusCause[] {
   const causes: StatusCause[] = [];
   if (!isRecord(value)) return [required(field)];
-  const modes = listAt(value.accessModes, `${field}.accessModes`, causes);
-  if (modes.length === 0 && causes.length === 0)
-    causes.push(required(`${field}.accessModes`, 'at least 1 access mode is required'));
-  const seen = new Set<unknown>();
-  for (const [, m] of modes) {
-    if (typeof m !== 'string' || !accessModes.includes(m))
-      causes.push(unsupported(`${field}.accessModes`, m, accessModes));
-    seen.add(m);
-  }
-  if (seen.has('ReadWriteOncePod') && seen.size > 1)
-    causes.push(
-      invalid(
-        `${field}.accessModes`,
-        modes.map(([, m]) => m),
-        'may not use ReadWriteOncePod with other access modes',
-      ),
-    );
+  checkAccessModes(value.accessModes, `${field}.accessModes`, 'at least 1 access mode is required', causes);
   const resources = recordAt(value.resources, `${field}.resources`, causes);
   const requests = resources
     ? recordAt(resources.requests, `${field}.resources.requests`, causes)
