@@ -4,6 +4,7 @@ import { configmaps, endpoints, events, secrets, serviceaccounts, services } fro
 import { namespaces, nodes, pods } from './core-nodes-pods.js';
 import { cronjobs } from './cronjobs.js';
 import { endpointslices } from './discovery.js';
+import { nodemetrics, podmetrics } from './metrics.js';
 import {
   clusterrolebindings,
   clusterroles,
@@ -53,6 +54,8 @@ export const allResources: readonly ResourceDef[] = [
   localsubjectaccessreviews,
   selfsubjectreviews,
   certificatesigningrequests,
+  nodemetrics,
+  podmetrics,
 ];
 
 /** Finds a resource by group, version and plural; undefined when not served. */

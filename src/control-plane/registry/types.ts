@@ -19,6 +19,7 @@ export type Subresource =
   | 'log'
   | 'exec'
   | 'portforward'
+  | 'proxy'
   | 'token';
 
 /** How the API server stores, validates, defaults and prints one resource. */
