@@ -44,7 +44,11 @@ function statField(stat: string | undefined, key: string): number {
  */
 export async function readCgroupUsage(pid: number, root: string = CGROUP_ROOT): Promise<Usage | undefined> {
   const membership = await text(`/proc/${pid}/cgroup`);
-  if (!membership) return undefined;
+  return membership ? readCgroupUsageOf(membership, root) : undefined;
+}
+
+/** As {@link readCgroupUsage}, for the `/proc/PID/cgroup` text `membership` under `root`. */
+export async function readCgroupUsageOf(membership: string, root: string): Promise<Usage | undefined> {
   const lines = membership.split('\n').map((l) => l.split(':'));
   const v1 = (controller: string) =>
     lines

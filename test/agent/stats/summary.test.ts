@@ -1,13 +1,18 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProcessRuntime } from '../../../src/agent/runtime/process-runtime.js';
 import type { RuntimeContainer } from '../../../src/agent/runtime/types.js';
 import { type AgentServer, buildAgentServer } from '../../../src/agent/server/agent-server.js';
 import { buildSummaryCollector } from '../../../src/agent/stats/summary.js';
-import { readCgroupUsage, readNodeUsage, readProcessUsage } from '../../../src/agent/stats/usage-readers.js';
+import {
+  readCgroupUsage,
+  readCgroupUsageOf,
+  readNodeUsage,
+  readProcessUsage,
+} from '../../../src/agent/stats/usage-readers.js';
 import type { Summary } from '../../../src/kube/index.js';
 import { makeTestPki, type TestPki } from '../../support/certs.js';
 import { shellLaunch } from '../../support/shell-launch.js';
@@ -158,5 +163,51 @@ describe('GET /stats/summary on the agent server with the process runtime', () =
 
   it('refuses other client certificates as it does for logs', async () => {
     expect((await get('someone-else')).status).toBe(403);
+  });
+});
+
+describe('cgroup files of both hierarchies', () => {
+  const root = mkdtempSync(join(tmpdir(), 'tugboat-metrics-cgroup-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  const write = (path: string, text: string) => {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), text);
+  };
+
+  it('reads cgroup v1 cpuacct and memory, working set without inactive file pages', async () => {
+    write('cpuacct/docker/abc/cpuacct.usage', '5000000000\n');
+    write('memory/docker/abc/memory.usage_in_bytes', '10485760\n');
+    write(
+      'memory/docker/abc/memory.stat',
+      'cache 1\nrss 2\ntotal_rss 4194304\ntotal_inactive_file 2097152\n',
+    );
+    const membership = '12:pids:/docker/abc\n4:cpu,cpuacct:/docker/abc\n3:memory:/docker/abc\n0::/\n';
+    expect(await readCgroupUsageOf(membership, root)).toEqual({
+      cpuNanoSeconds: 5e9,
+      usageBytes: 10485760,
+      workingSetBytes: 8388608,
+      rssBytes: 4194304,
+    });
+  });
+
+  it('reads the cgroup v2 unified hierarchy (cpu.stat in microseconds)', async () => {
+    write('system.slice/docker-abc.scope/cpu.stat', 'usage_usec 2500000\nuser_usec 2000000\n');
+    write('system.slice/docker-abc.scope/memory.current', '8388608\n');
+    write('system.slice/docker-abc.scope/memory.stat', 'anon 3145728\nfile 4194304\ninactive_file 1048576\n');
+    expect(await readCgroupUsageOf('0::/system.slice/docker-abc.scope\n', root)).toEqual({
+      cpuNanoSeconds: 2.5e9,
+      usageBytes: 8388608,
+      workingSetBytes: 7340032,
+      rssBytes: 3145728,
+    });
+  });
+
+  it('gives nothing for a cgroup whose files are gone or unreadable', async () => {
+    expect(await readCgroupUsageOf('0::/gone\n', root)).toBeUndefined();
+    expect(await readCgroupUsageOf('4:cpuacct:/gone\n3:memory:/gone\n', root)).toBeUndefined();
+    write('bad/memory.current', 'not a number\n');
+    write('bad/cpu.stat', 'usage_usec 1\n');
+    expect(await readCgroupUsageOf('0::/bad\n', root)).toBeUndefined();
+    expect(await readCgroupUsageOf('', root)).toBeUndefined();
   });
 });
