@@ -14,6 +14,7 @@ const SUB_VERBS: Record<Subresource, string[]> = {
   portforward: ['create', 'get'],
   proxy: ['create', 'delete', 'get', 'patch', 'update'],
   token: ['create'],
+  eviction: ['create'],
 };
 
 function subKind(def: ResourceDef, sub: Subresource): { group: string; version: string; kind: string } {
@@ -30,6 +31,8 @@ function subKind(def: ResourceDef, sub: Subresource): { group: string; version: 
       return { group: '', version: 'v1', kind: 'NodeProxyOptions' };
     case 'token':
       return { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' };
+    case 'eviction':
+      return { group: 'policy', version: 'v1', kind: 'Eviction' };
     default:
       return { group: def.group, version: def.version, kind: def.kind };
   }

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { StatusCause, UntypedObject } from '../../kube/index.js';
 import { isRecord } from '../registry/validation.js';
 import type { ApiContext } from './context.js';
+import { evictPod } from './eviction.js';
 import { checkFields } from './fields.js';
 import { parseJsonObject } from './http.js';
 import { applyPatch, patchTypeOf } from './patch.js';
@@ -129,6 +130,7 @@ export async function handleResource(input: HandlerInput): Promise<Reply | undef
       return undefined;
     case 'create': {
       if (subresource === 'binding') return bind(input);
+      if (subresource === 'eviction') return evictPod(input);
       if (info.name && !subresource)
         throw new ApiError(
           405,

@@ -4,6 +4,7 @@ import { configmaps, endpoints, events, secrets, serviceaccounts, services } fro
 import { namespaces, nodes, pods } from './core-nodes-pods.js';
 import { cronjobs } from './cronjobs.js';
 import { endpointslices } from './discovery.js';
+import { poddisruptionbudgets } from './disruption-budgets.js';
 import { nodemetrics, podmetrics } from './metrics.js';
 import {
   clusterrolebindings,
@@ -44,6 +45,7 @@ export const allResources: readonly ResourceDef[] = [
   cronjobs,
   leases,
   endpointslices,
+  poddisruptionbudgets,
   roles,
   clusterroles,
   rolebindings,

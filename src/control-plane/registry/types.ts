@@ -20,7 +20,8 @@ export type Subresource =
   | 'exec'
   | 'portforward'
   | 'proxy'
-  | 'token';
+  | 'token'
+  | 'eviction';
 
 /** How the API server stores, validates, defaults and prints one resource. */
 export interface ResourceDef {
