@@ -18,6 +18,7 @@ import { DockerRuntime } from './runtime/docker-runtime.js';
 import { ProcessRuntime } from './runtime/process-runtime.js';
 import type { Runtime } from './runtime/types.js';
 import { type AgentServer, buildAgentServer } from './server/agent-server.js';
+import { buildSummaryCollector } from './stats/summary.js';
 
 /** A running node agent process. */
 export interface RunningAgent {
@@ -137,6 +138,7 @@ export async function startAgentProcess(
   if (config.tlsCertFile && config.tlsKeyFile && config.clientCaFile) {
     server = buildAgentServer({
       runtime,
+      stats: buildSummaryCollector({ runtime, nodeName: identity.name }),
       tls: {
         cert: read(config.tlsCertFile, 'serving certificate'),
         key: read(config.tlsKeyFile, 'serving key'),

@@ -189,6 +189,20 @@ export const resources = {
     namespaced: false,
     kind: 'SelfSubjectReview',
   },
+  nodeMetrics: {
+    group: 'metrics.k8s.io',
+    version: 'v1beta1',
+    resource: 'nodes',
+    namespaced: false,
+    kind: 'NodeMetrics',
+  },
+  podMetrics: {
+    group: 'metrics.k8s.io',
+    version: 'v1beta1',
+    resource: 'pods',
+    namespaced: true,
+    kind: 'PodMetrics',
+  },
 } as const satisfies Record<string, KindedResourceType>;
 
 /** Patch flavours the API server accepts, by content type. */

@@ -50,6 +50,11 @@ export interface ControlPlaneOptions {
   /** Client certificate the API server presents to node agents (logs, exec). @default none */
   readonly kubeletClientCertificate?: string;
   readonly kubeletClientKey?: string;
+  /**
+   * How often the metrics scraper reads every agent's `/stats/summary` (metrics-server's
+   * --metric-resolution); it runs when the kubelet client certificate is given. @default 15_000
+   */
+  readonly metricResolutionMs?: number;
   /** host:port to listen on. @default '0.0.0.0:6443' */
   readonly listen?: string;
   /** Plain HTTP, every caller an admin; only on 127.0.0.1, only for tests. @default false */
@@ -305,6 +310,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
       kubeletCert && kubeletKey && clientCa
         ? { tls: { cert: kubeletCert, key: kubeletKey, ca: clientCa } }
         : undefined,
+    // With a kubelet client certificate the API server can reach agents, so it scrapes them too.
+    metrics: kubeletCert && kubeletKey && clientCa ? { intervalMs: options.metricResolutionMs } : undefined,
   });
   try {
     await api.ready;

@@ -12,7 +12,7 @@ import { KubeClient, type Pod, resources } from '../../src/client/index.js';
 import { type ControlLoops, startControllers } from '../../src/control-plane/controllers/start.js';
 import { clientControllerApi } from '../../src/control-plane/machinery/client-api.js';
 import { type Dockerd, startDockerd } from '../harness/dockerd.js';
-import { type RunningApiServer, startApiServer, writeKubeconfig } from '../support/api-server.js';
+import { type RunningApiServer, startAgentFacingApiServer, writeKubeconfig } from '../support/api-server.js';
 import { makeTestPki, type TestPki } from '../support/certs.js';
 import { waitFor } from '../support/wait.js';
 
@@ -111,11 +111,7 @@ spec:
 
 beforeAll(async () => {
   pki = makeTestPki();
-  const proxy = pki.client('tugboat-apiserver', ['tugboat:apiservers']);
-  srv = await startApiServer({
-    tls: { cert: pki.server.cert, key: pki.server.key, clientCa: pki.ca.cert },
-    nodeProxy: { tls: { cert: proxy.cert, key: proxy.key, ca: pki.ca.cert } },
-  });
+  srv = await startAgentFacingApiServer(pki);
   admin = new KubeClient({ server: srv.url, ca: pki.ca.cert, ...pki.client('admin', ['system:masters']) });
   loops = startControllers({ api: clientControllerApi(admin), leaderElection: false });
   dockerd = await startDockerd();

@@ -8,7 +8,7 @@ import { type Agent, buildAgent } from '../../src/agent/agent.js';
 import { ProcessRuntime } from '../../src/agent/runtime/process-runtime.js';
 import { type AgentServer, buildAgentServer } from '../../src/agent/server/agent-server.js';
 import { KubeClient, type Pod, resources } from '../../src/client/index.js';
-import { type RunningApiServer, startApiServer, writeKubeconfig } from '../support/api-server.js';
+import { type RunningApiServer, startAgentFacingApiServer, writeKubeconfig } from '../support/api-server.js';
 import { makeTestPki, type TestPki } from '../support/certs.js';
 import { waitFor } from '../support/wait.js';
 
@@ -77,12 +77,7 @@ const stop = (child: ChildProcess) =>
 describe.each(['30', '32', '33'])('kubectl 1.%s', (minor) => {
   beforeAll(async () => {
     pki = makeTestPki();
-    const proxy = pki.client('tugboat-apiserver', ['tugboat:apiservers']);
-    srv = await startApiServer({
-      tls: { cert: pki.server.cert, key: pki.server.key, clientCa: pki.ca.cert },
-      nodeProxy: { tls: { cert: proxy.cert, key: proxy.key, ca: pki.ca.cert } },
-      minorVersion: minor,
-    });
+    srv = await startAgentFacingApiServer(pki, { minorVersion: minor });
     admin = new KubeClient({ server: srv.url, ca: pki.ca.cert, ...pki.client('admin', ['system:masters']) });
     nodeClient = new KubeClient({
       server: srv.url,

@@ -17,9 +17,25 @@ describe('tugboat control-plane controller flags', () => {
     );
   });
 
+  it('rejects a metric resolution that is not a positive number of seconds', async () => {
+    const r = await runCli([
+      'control-plane',
+      '--insecure-loopback-http',
+      '--listen',
+      '127.0.0.1:1',
+      '--metric-resolution',
+      '0',
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      '--metric-resolution "0" is not a positive number of seconds: use e.g. --metric-resolution 15',
+    );
+  });
+
   it('documents the controller flags in --help', async () => {
     const r = await runCli(['control-plane', '--help']);
     expect(r.stdout).toContain('--no-controllers');
     expect(r.stdout).toContain('--node-monitor-grace-period <seconds>');
+    expect(r.stdout).toContain('--metric-resolution <seconds>');
   });
 });

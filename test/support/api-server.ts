@@ -44,6 +44,22 @@ export async function startApiServer(options: Partial<ApiServerOptions> = {}): P
   };
 }
 
+/**
+ * An API server over TLS with the test PKI that reaches agents (logs, exec, port-forward, node
+ * proxy, metrics) with the `tugboat-apiserver` client certificate, the agents' default allowed CN.
+ */
+export function startAgentFacingApiServer(
+  pki: TestPki,
+  options: Partial<ApiServerOptions> = {},
+): Promise<RunningApiServer> {
+  const proxy = pki.client('tugboat-apiserver', ['tugboat:apiservers']);
+  return startApiServer({
+    tls: { cert: pki.server.cert, key: pki.server.key, clientCa: pki.ca.cert },
+    nodeProxy: { tls: { cert: proxy.cert, key: proxy.key, ca: pki.ca.cert } },
+    ...options,
+  });
+}
+
 /** Writes a kubeconfig for `url` that authenticates with `client` and trusts the test CA. */
 export function writeKubeconfig(
   pki: TestPki,

@@ -186,7 +186,11 @@ export class ProcessRuntime implements Runtime {
 
   async list(): Promise<RuntimeContainer[]> {
     await this.recover();
-    return [...this.entries.values()].map((e) => e.container);
+    return [...this.entries.values()].map((e) =>
+      e.container.state === 'running' && e.child?.pid !== undefined
+        ? { ...e.container, pid: e.child.pid }
+        : e.container,
+    );
   }
 
   async stop(id: string, graceSeconds: number): Promise<void> {

@@ -6,6 +6,7 @@ import { WebSocketServer } from 'ws';
 import { type EventSink, silentEvents } from '../../events.js';
 import { type ConnectionLimits, guardConnections, serverOptions } from '../../net/connection-guard.js';
 import type { Runtime } from '../runtime/types.js';
+import type { SummaryCollector } from '../stats/summary.js';
 import { bridgeExec, execProtocols } from './exec-stream.js';
 import { findPodContainer, findPodIp } from './find-container.js';
 import { servePortForward } from './port-forward.js';
@@ -21,6 +22,8 @@ export interface AgentServerOptions {
   };
   /** Client certificate CNs allowed to call (the API server's). @default ['tugboat-apiserver'] */
   readonly allowedClientNames?: readonly string[];
+  /** Serves `GET /stats/summary` (the kubelet Summary API). @default no stats: 404 */
+  readonly stats?: SummaryCollector;
   /** @default silentEvents */
   readonly events?: EventSink;
   /** Handshake, header, body and idle timeouts and the per-address connection cap. @default the defaults of ConnectionLimits */
@@ -44,7 +47,7 @@ class HttpError extends Error {
 
 /**
  * Builds the kubelet-compatible server the API server proxies `kubectl logs` and `kubectl exec`
- * to: `GET /containerLogs/{ns}/{pod}/{container}`, WebSocket `/exec/{ns}/{pod}/{container}` and
+ * to: `GET /containerLogs/{ns}/{pod}/{container}`, `GET /stats/summary`, WebSocket `/exec/{ns}/{pod}/{container}` and
  * WebSocket `/portForward/{ns}/{pod}` (SPDY/3.1 tunnelled, `portforward.k8s.io`).
  * Mutual TLS: only client certificates from `clientCa` with an allowed CN get in.
  */
@@ -104,6 +107,13 @@ export function buildAgentServer(options: AgentServerOptions): AgentServer {
     try {
       caller(req);
       if (req.method !== 'GET') throw new HttpError(405, `${req.method} is not allowed`);
+      if ((req.url ?? '').split('?')[0] === '/stats/summary') {
+        if (!options.stats) throw new HttpError(404, 'this agent serves no stats');
+        const body = JSON.stringify(await options.stats.summary());
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+        res.end(body);
+        return;
+      }
       const { url, namespace, pod, container } = route(req, 'containerLogs');
       const q = url.searchParams;
       const flag = (k: string) => q.get(k) === 'true' || q.get(k) === '1';

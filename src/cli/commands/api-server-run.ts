@@ -67,6 +67,7 @@ export async function runControlPlane(
       tokenAuthFile: flags.tokenAuthFile,
       kubeletClientCertificate: flags.kubeletClientCertificate,
       kubeletClientKey: flags.kubeletClientKey,
+      metricResolutionMs: seconds(flags.metricResolution, '--metric-resolution', 15) * 1000,
       clusterSigningCertFile: flags.clusterSigningCertFile,
       clusterSigningKeyFile: flags.clusterSigningKeyFile,
       listen: flags.listen,

@@ -14,6 +14,7 @@ export interface ControlPlaneFlags {
   readonly tokenAuthFile?: string;
   readonly kubeletClientCertificate?: string;
   readonly kubeletClientKey?: string;
+  readonly metricResolution?: string;
   readonly clusterSigningCertFile?: string;
   readonly clusterSigningKeyFile?: string;
   readonly listen: string;
@@ -54,6 +55,10 @@ export const controlPlaneCommand: CommandModule = {
         'client certificate presented to node agents (logs, exec)',
       )
       .option('--kubelet-client-key <file>', 'key of --kubelet-client-certificate')
+      .option(
+        '--metric-resolution <seconds>',
+        'how often to scrape the agents for kubectl top (with the kubelet client certificate; default 15)',
+      )
       .option(
         '--cluster-signing-cert-file <file>',
         'CA certificate the CSR signer issues node certificates with',

@@ -12,6 +12,7 @@ const SUB_VERBS: Record<Subresource, string[]> = {
   log: ['get'],
   exec: ['create', 'get'],
   portforward: ['create', 'get'],
+  proxy: ['create', 'delete', 'get', 'patch', 'update'],
   token: ['create'],
   eviction: ['create'],
 };
@@ -26,6 +27,8 @@ function subKind(def: ResourceDef, sub: Subresource): { group: string; version: 
       return { group: '', version: 'v1', kind: 'PodExecOptions' };
     case 'portforward':
       return { group: '', version: 'v1', kind: 'PodPortForwardOptions' };
+    case 'proxy':
+      return { group: '', version: 'v1', kind: 'NodeProxyOptions' };
     case 'token':
       return { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' };
     case 'eviction':

@@ -87,12 +87,24 @@ export async function nodeEndpoint(
     | UntypedObject
     | undefined;
   if (!node) throw new ApiError(404, 'NotFound', `nodes "${nodeName}" not found`);
+  return agentEndpoint(node, options);
+}
+
+/** A Node's agent endpoint: its InternalIP and kubelet port (503 while it has no InternalIP). */
+export function agentEndpoint(
+  node: UntypedObject,
+  options: NodeProxyOptions | undefined,
+): { host: string; port: number } {
   const addresses = (getPath(node, ['status', 'addresses']) as unknown[] | undefined) ?? [];
   const internal = addresses.find((a) => isRecord(a) && a.type === 'InternalIP') as
     | { address?: string }
     | undefined;
   if (!internal?.address)
-    throw new ApiError(503, 'ServiceUnavailable', `node ${nodeName} has no InternalIP address yet`);
+    throw new ApiError(
+      503,
+      'ServiceUnavailable',
+      `node ${node.metadata?.name ?? ''} has no InternalIP address yet`,
+    );
   const port = getPath(node, ['status', 'daemonEndpoints', 'kubeletEndpoint', 'Port']);
   return {
     host: internal.address,
@@ -100,7 +112,8 @@ export async function nodeEndpoint(
   };
 }
 
-function agentUrl(
+/** The URL of `path` on the agent at `t`: https (or http for loopback tests), ws(s) for upgrades. */
+export function agentUrl(
   options: NodeProxyOptions | undefined,
   scheme: 'http' | 'ws',
   t: { readonly host: string; readonly port: number },
@@ -137,6 +150,23 @@ export async function proxyLog(
     if (v !== null) query.set(p, v);
   }
   const path = `/containerLogs/${encodeURIComponent(info.namespace ?? '')}/${encodeURIComponent(info.name ?? '')}/${encodeURIComponent(target.container)}?${query}`;
+  await relayAgentGet(options, target, path, req, res, `pod ${info.name}`);
+}
+
+/**
+ * GETs `path` from the agent at `target` and streams the answer (status and content type kept) to
+ * `res`. Reaching the agent is bounded by `connectTimeoutMs`; once it answers there is no idle
+ * limit (a quiet `logs -f` is healthy), keepalive probes end it if either side vanishes. Rejects
+ * with a 503 naming `who` when the agent cannot be reached.
+ */
+export async function relayAgentGet(
+  options: NodeProxyOptions | undefined,
+  target: { readonly host: string; readonly port: number },
+  path: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  who: string,
+): Promise<void> {
   const url = agentUrl(options, 'http', target, path);
   const keepAliveMs = options?.keepAliveMs ?? DEFAULT_KEEPALIVE_MS;
   req.socket.setKeepAlive(true, keepAliveMs);
@@ -169,7 +199,7 @@ export async function proxyLog(
         new ApiError(
           503,
           'ServiceUnavailable',
-          `cannot reach the agent of pod ${info.name} at ${target.host}:${target.port}: ${err.message}`,
+          `cannot reach the agent of ${who} at ${target.host}:${target.port}: ${err.message}`,
         ),
       ),
     );

@@ -14,6 +14,8 @@ export interface ResourceRequest {
   readonly name: string | undefined;
   readonly subresource: string | undefined;
   readonly query: URLSearchParams;
+  /** For `nodes/{name}/proxy/...`: the path after `proxy` (with its leading `/`). */
+  readonly proxyPath?: string;
 }
 
 /** A request outside the resource tree: discovery, version, health, openapi. */
@@ -87,7 +89,8 @@ export function parseRequest(catalog: ResourceCatalog, method: string, rawUrl: s
   }
   const [plural, name, subresource, ...extra] = rest;
   const def = plural ? catalog.find(group, version, plural) : undefined;
-  if (!def || extra.length > 0) {
+  // Only the proxy subresource takes a path after it (nodes/{name}/proxy/stats/summary).
+  if (!def || (extra.length > 0 && subresource !== 'proxy')) {
     throw new ApiError(
       404,
       'NotFound',
@@ -105,6 +108,10 @@ export function parseRequest(catalog: ResourceCatalog, method: string, rawUrl: s
     throw new ApiError(404, 'NotFound', `${def.plural} has no subresource "${subresource}"`);
   }
   const verb = verbOf(method, name, watchPath || isWatchQuery(query));
+  if (subresource === 'proxy') {
+    const proxyPath = `/${extra.map(encodeURIComponent).join('/')}`;
+    return { kind: 'resource', verb, def, namespace, name, subresource, query, proxyPath };
+  }
   return { kind: 'resource', verb, def, namespace, name, subresource, query };
 }
 

@@ -20,6 +20,9 @@ import { buildCustomResources } from './custom-resources.js';
 import { handleResource } from './handlers.js';
 import { normalizeBody, readBody, sendError, sendJson, sendJsonText } from './http.js';
 import { runKubernetesServiceLoop } from './kubernetes-service.js';
+import { serveMetrics } from './metrics-api.js';
+import { type MetricsScraper, type MetricsScraperOptions, startMetricsScraper } from './metrics-scraper.js';
+import { proxyNodePath } from './node-path-proxy.js';
 import { type NodeProxyOptions, proxyExec, proxyLog } from './node-proxy.js';
 import { serveNonResource } from './nonresource.js';
 import { proxyPortForward } from './port-forward.js';
@@ -75,6 +78,12 @@ export interface ApiServerOptions {
    * in `default`, as kube-apiserver does with --advertise-address. @default off
    */
   readonly advertiseAddress?: string;
+  /**
+   * Scrape the agents' `/stats/summary` through `nodeProxy` and serve metrics.k8s.io (`kubectl
+   * top`), as metrics-server does. Off by default: a scraper connects to every Ready node's
+   * InternalIP. @default off
+   */
+  readonly metrics?: Omit<MetricsScraperOptions, 'nodeProxy'>;
   /** Period of the expired bootstrap token cleaner. @default 10_000 */
   readonly bootstrapTokenCleanerIntervalMs?: number;
   /** Period of the CustomResourceDefinition resync (writes through this server sync at once). @default 5000 */
@@ -157,12 +166,15 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
     });
   ready.catch(() => {});
   let stopTokenCleaner: (() => Promise<void>) | undefined;
+  let scraper: MetricsScraper | undefined;
   let closing = false;
   ready.then(
     () => {
       if (closing) return;
       stopTokenCleaner = runBootstrapTokenCleaner(ctx, options.bootstrapTokenCleanerIntervalMs);
       crds.start(options.customResourceResyncMs);
+      if (options.metrics)
+        scraper = startMetricsScraper(ctx, { ...options.metrics, nodeProxy: options.nodeProxy }, ctx.events);
     },
     () => {},
   );
@@ -200,6 +212,9 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
       json = await serviceAccounts.admitPod(info, json);
     if (access!.isReview(info)) return sendJson(res, 201, await access!.answerReview(user, info, json));
     if (info.subresource === 'log') return proxyLog(ctx, info, req, res, options.nodeProxy);
+    if (info.subresource === 'proxy') return proxyNodePath(ctx, info, req, res, options.nodeProxy);
+    if (info.def.group === 'metrics.k8s.io')
+      return serveMetrics(ctx, info, res, scraper, responseShape(req.headers.accept));
     if (info.subresource === 'exec')
       throw new ApiError(
         400,
@@ -333,7 +348,12 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
     ready,
     close: async (graceMs = 10_000) => {
       closing = true;
-      const passDone = Promise.all([stopKubernetesService?.(), stopTokenCleaner?.(), crds.stop()]);
+      const passDone = Promise.all([
+        stopKubernetesService?.(),
+        stopTokenCleaner?.(),
+        crds.stop(),
+        scraper?.stop(),
+      ]);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       await access?.stop();
       for (const end of [...ctx.watches]) end();

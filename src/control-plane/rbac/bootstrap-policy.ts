@@ -278,6 +278,20 @@ export const defaultClusterRoles: readonly DefaultClusterRole[] = [
   { name: 'system:kube-scheduler', rules: schedulerRules },
   { name: 'system:node', rules: nodeRules },
   {
+    // As kube-apiserver's: reading through the node proxy to the agents (bound to nobody by default).
+    name: 'system:kubelet-api-admin',
+    rules: [
+      rule([''], ['nodes'], [...READ, 'proxy']),
+      rule([''], ['nodes/proxy', 'nodes/metrics', 'nodes/stats', 'nodes/log', 'nodes/spec'], ['*']),
+    ],
+  },
+  {
+    // As metrics-server ships it: whoever may view pods may read their metrics (`kubectl top`).
+    name: 'system:aggregated-metrics-reader',
+    labels: { [`${AGG}view`]: 'true', [`${AGG}edit`]: 'true', [`${AGG}admin`]: 'true' },
+    rules: [rule(['metrics.k8s.io'], ['pods', 'nodes'], READ)],
+  },
+  {
     name: 'system:node-bootstrapper',
     rules: [rule([CSR_GROUP], ['certificatesigningrequests'], ['create', 'get', 'list', 'watch'])],
   },

@@ -61,7 +61,7 @@ export const nodes: ResourceDef = {
   singular: 'node',
   shortNames: ['no'],
   categories: [],
-  subresources: ['status'],
+  subresources: ['status', 'proxy'],
   statusField: 'status',
   validate: (obj) => checkNodeName(nameOf(obj)),
   validateUpdate: podCidrSetOnce,

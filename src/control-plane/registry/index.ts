@@ -5,6 +5,7 @@ import { namespaces, nodes, pods } from './core-nodes-pods.js';
 import { cronjobs } from './cronjobs.js';
 import { endpointslices } from './discovery.js';
 import { poddisruptionbudgets } from './disruption-budgets.js';
+import { nodemetrics, podmetrics } from './metrics.js';
 import { persistentvolumes, storageclasses } from './persistent-volumes.js';
 import {
   clusterrolebindings,
@@ -58,6 +59,8 @@ export const allResources: readonly ResourceDef[] = [
   localsubjectaccessreviews,
   selfsubjectreviews,
   certificatesigningrequests,
+  nodemetrics,
+  podmetrics,
 ];
 
 /** Finds a resource by group, version and plural; undefined when not served. */

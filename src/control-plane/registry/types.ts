@@ -19,6 +19,7 @@ export type Subresource =
   | 'log'
   | 'exec'
   | 'portforward'
+  | 'proxy'
   | 'token'
   | 'eviction';
 

@@ -12,6 +12,7 @@ import {
 import { ProcessRuntime } from '../../../src/agent/runtime/process-runtime.js';
 import type { ContainerLaunch } from '../../../src/agent/runtime/types.js';
 import { isRunning } from '../../../src/local/processes.js';
+import { shellLaunch } from '../../support/shell-launch.js';
 
 // An agent that dies without close() (kill -9, OOM) leaves its pods' processes running. A new
 // runtime on the same data directory must find and stop them; `local down` sweeps the same way.
@@ -29,17 +30,7 @@ afterAll(() => {
   rmSync(root, { recursive: true, force: true });
 });
 
-const launch = (name: string, script: string): ContainerLaunch => ({
-  pod: { namespace: 'default', name, uid: `uid-${name}` },
-  name: 'main',
-  attempt: 0,
-  image: 'ignored',
-  command: ['sh', '-c', script],
-  env: [],
-  mounts: [],
-  ports: [],
-  network: { mode: 'host' },
-});
+const launch = (name: string, script: string): ContainerLaunch => shellLaunch(name, script);
 
 /** The pid the runtime recorded for a container (the process group leader). */
 function recordedPid(dataDir: string, id: string): number {

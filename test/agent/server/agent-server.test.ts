@@ -11,6 +11,7 @@ import { ProcessRuntime } from '../../../src/agent/runtime/process-runtime.js';
 import { type AgentServer, buildAgentServer } from '../../../src/agent/server/agent-server.js';
 import { renderExecStatus } from '../../../src/agent/server/exec-stream.js';
 import { makeTestPki, type TestPki } from '../../support/certs.js';
+import { shellLaunch } from '../../support/shell-launch.js';
 
 let pki: TestPki;
 let runtime: ProcessRuntime;
@@ -19,17 +20,7 @@ let port: number;
 let dir: string;
 
 function startContainer(pod: string, name: string, script: string) {
-  return runtime.start({
-    pod: { namespace: 'default', name: pod, uid: `uid-${pod}` },
-    name,
-    attempt: 0,
-    image: 'x',
-    command: ['sh', '-c', script],
-    env: [],
-    mounts: [],
-    ports: [],
-    network: { mode: 'host' },
-  });
+  return runtime.start(shellLaunch(pod, script, name));
 }
 
 beforeAll(async () => {

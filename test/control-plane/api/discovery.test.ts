@@ -65,6 +65,7 @@ describe('version, health and discovery', () => {
         'authorization.k8s.io',
         'authentication.k8s.io',
         'certificates.k8s.io',
+        'metrics.k8s.io',
         'apiextensions.k8s.io',
       ]);
       const deployments = body.items[0]!.versions[0]!.resources.find((r) => r.resource === 'deployments');
