@@ -1,8 +1,10 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { AbortFanout } from './abort-fanout.js';
@@ -12,10 +14,12 @@ import { type CloudFormationApi, sdkCloudFormation } from './cloudformation.js';
 import type { Ec2Api } from './ec2.js';
 import { sdkEc2 } from './ec2-sdk.js';
 import type { Ec2SweepApi } from './ec2-sweep.js';
+import { type KmsApi, sdkKms } from './kms.js';
 import { proxyAgentsFromEnv } from './proxy.js';
 import { type Route53Api, sdkRoute53 } from './route53.js';
 import { type S3Api, sdkS3 } from './s3.js';
 import { type S3BundleApi, sdkS3Bundle } from './s3-bundle.js';
+import { type SsmApi, sdkSsm } from './ssm.js';
 import { type StsApi, sdkSts } from './sts.js';
 
 /** Every AWS API tugboat uses, for one region. Library functions take this as an argument. */
@@ -34,6 +38,10 @@ export interface AwsClients {
   /** Host bundles under the cluster's prefix (content-addressed, uploaded by create and update). */
   readonly s3Bundles: S3BundleApi;
   readonly sts: StsApi;
+  /** The cluster's secrets (SecureStrings under `/tugboat/<cluster>/`). */
+  readonly ssm: SsmApi;
+  /** The cluster's secrets key (find, tag, schedule deletion). */
+  readonly kms: KmsApi;
 }
 
 /** How to reach AWS. Flags win over the spec, which wins over the environment and config files. */
@@ -130,6 +138,8 @@ export async function createAwsClients(options: AwsClientsOptions = {}): Promise
       endpoints.s3,
     ),
     sts: sdkSts(withSignal(new STSClient(forService('sts')), fanout), endpoints.sts),
+    ssm: sdkSsm(withSignal(new SSMClient(forService('ssm')), fanout), endpoints.ssm),
+    kms: sdkKms(withSignal(new KMSClient(forService('kms')), fanout), endpoints.kms),
   };
 }
 
