@@ -49,10 +49,45 @@ export interface AwsClientsOptions extends ResolveAwsConfigOptions {
   /** Cancels in-flight requests when it fires (Ctrl-C). @default none */
   readonly signal?: AbortSignal;
   /**
-   * Fail a request whose connection or response stalls this long (then the SDK retries), so a
-   * black-holed endpoint cannot hang a long-running caller. @default none (the SDK waits)
+   * Give up connecting to an endpoint after this long (then the SDK retries).
+   * @default {@link AWS_CONNECT_TIMEOUT_MS}
+   */
+  readonly connectTimeoutMs?: number;
+  /**
+   * Fail a request whose socket stays silent this long, sending or waiting for the answer (then
+   * the SDK retries), so a stuck endpoint or emulator gives an error naming the call instead of
+   * a hang. A slow upload that keeps moving never trips it. @default {@link AWS_IDLE_TIMEOUT_MS}
+   */
+  readonly idleTimeoutMs?: number;
+  /**
+   * Also fail a request whose answer has not begun this long after it started, however busy
+   * the socket (for callers with their own deadline). @default none
    */
   readonly requestTimeoutMs?: number;
+}
+
+/** How long an AWS request may take to connect before it fails (and is retried). */
+export const AWS_CONNECT_TIMEOUT_MS = 10_000;
+/** How long an AWS request's socket may stay silent before it fails (and is retried). */
+export const AWS_IDLE_TIMEOUT_MS = 60_000;
+
+/**
+ * The HTTP handler of every client: proxies from the environment, a connect timeout and an
+ * idle timeout always, a total timeout when asked. Retries stay bounded by `maxAttempts`.
+ */
+function requestHandler(env: NodeJS.ProcessEnv, options: AwsClientsOptions): NodeHttpHandler {
+  return new NodeHttpHandler({
+    ...proxyAgentsFromEnv(env),
+    connectionTimeout: options.connectTimeoutMs ?? AWS_CONNECT_TIMEOUT_MS,
+    socketTimeout: options.idleTimeoutMs ?? AWS_IDLE_TIMEOUT_MS,
+    ...(options.requestTimeoutMs
+      ? {
+          requestTimeout: options.requestTimeoutMs,
+          // Without it smithy only logs a warning and keeps waiting.
+          throwOnRequestTimeout: true,
+        }
+      : {}),
+  });
 }
 
 /**
@@ -86,28 +121,13 @@ export async function createAwsClients(options: AwsClientsOptions = {}): Promise
           ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
         }
       : undefined;
-  const agents = proxyAgentsFromEnv(env);
   const config = {
     region,
     ...(profile ? { profile } : {}),
     ...(credentials ? { credentials } : {}),
     maxAttempts: resolved.maxAttempts,
     retryMode: resolved.retryMode,
-    ...(agents.httpAgent || agents.httpsAgent || options.requestTimeoutMs
-      ? {
-          requestHandler: new NodeHttpHandler({
-            ...agents,
-            ...(options.requestTimeoutMs
-              ? {
-                  requestTimeout: options.requestTimeoutMs,
-                  connectionTimeout: options.requestTimeoutMs,
-                  // Without it smithy only logs a warning and keeps waiting.
-                  throwOnRequestTimeout: true,
-                }
-              : {}),
-          }),
-        }
-      : {}),
+    requestHandler: requestHandler(env, options),
   };
   const forService = (service: AwsService) => {
     const endpoint = endpoints[service];
