@@ -1,6 +1,15 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,9 +19,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3_FETCHER_JS } from '../../src/boot/s3-fetcher.js';
 import { renderBootScript } from '../../src/boot/user-data.js';
 import { bundleFileName } from '../../src/bootstrap/host-files.js';
-import { NODE_RUNTIME, runtimeMarker } from '../../src/bootstrap/node-runtime.js';
+import { buildHostLayout } from '../../src/bootstrap/layout.js';
+import { NODE_RUNTIME, runtimeMarker, runtimePaths } from '../../src/bootstrap/node-runtime.js';
+import { ensureNodeRuntime } from '../../src/bootstrap/runtime-install.js';
 import { type EventSink, silentEvents } from '../../src/events.js';
 import { bundleObjectKey, type UploadedBundle, uploadHostBundle } from '../../src/provision/bundle-upload.js';
+import { LocalShell } from '../../src/ssh/local-shell.js';
 import { type ImdsServer, startImdsServer } from '../harness/imds.js';
 import { type MotoAws, startMotoAws } from '../support/moto-aws.js';
 import { loadSetupRuntime } from '../support/node-runtime.js';
@@ -240,6 +252,26 @@ describe('boot script under sh', () => {
     expect(r.stdout).toContain('the stack names no host bundle');
     expect(m.bootLog()).toContain('boot stopped (exit 1)');
   }, 60_000);
+
+  it('unpacks the runtime while SSH bootstrap installs the same one (--force) and both leave one whole runtime', async () => {
+    const m = machine('race');
+    // SSH bootstrap's view of the same machine: the layout under the directories boot sees as /opt.
+    const layout = buildHostLayout({ root: m.root });
+    const runtime = await loadSetupRuntime('x64');
+    const [booted] = await Promise.all([
+      boot(m, script(uploaded)),
+      ensureNodeRuntime(new LocalShell(), runtime, { layout, force: true }),
+    ]);
+    expect(booted.code, m.bootLog()).toBe(0);
+    expect(m.bootLog()).toContain('boot complete');
+    const p = runtimePaths(layout, NODE_RUNTIME.version);
+    expect(readdirSync(p.root)).toEqual([NODE_RUNTIME.version]);
+    expect(readdirSync(p.dir).sort()).toEqual(['.tugboat-runtime', 'LICENSE', 'bin']);
+    expect(execFileSync(p.node, ['--version'], { encoding: 'utf8' }).trim()).toBe(`v${NODE_RUNTIME.version}`);
+    expect(readFileSync(p.marker, 'utf8').trim()).toBe(
+      runtimeMarker({ version: NODE_RUNTIME.version, package: PKG }),
+    );
+  });
 
   it("fails with S3's answer when the bundle object is missing", async () => {
     const m = machine('missing');
