@@ -21,6 +21,9 @@ fi
 # use the PID this script had outside.
 run_id=$$
 export run_id
+# No registry is reachable from in here: npm (the hosts' Node.js runtime is fetched with `npm pack`
+# on a cache miss) answers from its cache or fails at once, instead of retrying for minutes.
+export npm_config_offline=true
 
 # Safety net for what the kernel does not remove when a run dies (host directories, cgroups):
 # sweep_runs ID... removes those of the given runs, and says so, because the tests' own teardown

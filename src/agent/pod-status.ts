@@ -73,9 +73,13 @@ export function podPhase(views: readonly ContainerView[]): NonNullable<PodStatus
   return views.every((v) => (v.current?.exitCode ?? 0) === 0) ? 'Succeeded' : 'Failed';
 }
 
+/** The pod conditions the agent sets (kube's PodConditionByKubelet). */
+const agentConditions = new Set(['Initialized', 'Ready', 'ContainersReady', 'PodScheduled']);
+
 /**
  * Builds a pod's status from what the runtime and probes report. Conditions keep their
- * lastTransitionTime from `pod.status` unless their status changes. Pure.
+ * lastTransitionTime from `pod.status` unless their status changes; conditions the agent does not
+ * own are carried over. Pure.
  */
 export function buildPodStatus(pod: Pod, views: readonly ContainerView[], ctx: PodStatusContext): PodStatus {
   const statuses = views.map((v) => containerStatus(v, ctx.runtimeName));
@@ -95,6 +99,11 @@ export function buildPodStatus(pod: Pod, views: readonly ContainerView[], ctx: P
     };
   };
   const notReady = phase === 'Succeeded' || phase === 'Failed' ? 'PodCompleted' : 'ContainersNotReady';
+  // As the kubelet: conditions it does not own (DisruptionTarget from an eviction, readiness gates)
+  // are kept as the API server or their controller wrote them.
+  const others = (Array.isArray(pod.status?.conditions) ? pod.status.conditions : []).filter(
+    (c) => typeof c === 'object' && c !== null && !agentConditions.has(c.type),
+  );
   return {
     phase,
     conditions: [
@@ -102,6 +111,7 @@ export function buildPodStatus(pod: Pod, views: readonly ContainerView[], ctx: P
       condition('Ready', allReady, notReady),
       condition('ContainersReady', allReady, notReady),
       condition('PodScheduled', true),
+      ...others,
     ],
     hostIP: ctx.hostIP,
     ...(ctx.podIP ? { podIP: ctx.podIP, podIPs: [{ ip: ctx.podIP }] } : {}),

@@ -75,6 +75,13 @@ export const resources = {
     namespaced: true,
     kind: 'StatefulSet',
   },
+  podDisruptionBudgets: {
+    group: 'policy',
+    version: 'v1',
+    resource: 'poddisruptionbudgets',
+    namespaced: true,
+    kind: 'PodDisruptionBudget',
+  },
   controllerRevisions: {
     group: 'apps',
     version: 'v1',

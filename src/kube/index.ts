@@ -4,5 +4,6 @@ export type * from './discovery.js';
 export type * from './meta.js';
 export type * from './node.js';
 export type * from './pod.js';
+export type * from './policy.js';
 export type * from './storage.js';
 export type * from './workloads.js';

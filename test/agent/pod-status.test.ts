@@ -111,3 +111,42 @@ describe('pod status', () => {
     expect(ready).toMatchObject({ hostIP: '10.0.0.4', podIP: '172.17.0.2', podIPs: [{ ip: '172.17.0.2' }] });
   });
 });
+
+describe('conditions the agent does not own', () => {
+  it('keeps DisruptionTarget (set by an eviction) and readiness-gate conditions, and replaces its own', () => {
+    const evicted: Pod = {
+      ...pod,
+      status: {
+        conditions: [
+          { type: 'Ready', status: 'False', lastTransitionTime: '2020-01-01T00:00:00Z' },
+          {
+            type: 'DisruptionTarget',
+            status: 'True',
+            reason: 'EvictionByEvictionAPI',
+            message: 'Eviction API: evicting',
+            lastTransitionTime: '2026-01-01T00:00:05Z',
+          },
+          { type: 'example.com/gate', status: 'True' },
+        ],
+      },
+    };
+    const status = buildPodStatus(
+      evicted,
+      [{ spec, current: container({}), ready: true, willRestart: false }],
+      ctx,
+    );
+    expect(status.conditions?.map((c) => c.type)).toEqual([
+      'Initialized',
+      'Ready',
+      'ContainersReady',
+      'PodScheduled',
+      'DisruptionTarget',
+      'example.com/gate',
+    ]);
+    expect(status.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+    expect(status.conditions?.find((c) => c.type === 'DisruptionTarget')).toMatchObject({
+      reason: 'EvictionByEvictionAPI',
+      lastTransitionTime: '2026-01-01T00:00:05Z',
+    });
+  });
+});

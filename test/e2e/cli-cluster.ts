@@ -5,6 +5,7 @@ import { expect } from 'vitest';
 import { HostManager } from '../harness/hosts/host-manager.js';
 import { type Moto, startMoto } from '../harness/moto.js';
 import { runCli } from '../support/cli.js';
+import { seedRuntimeCache } from '../support/node-runtime.js';
 
 /** What an e2e that drives the CLI as a user would needs: emulated AWS and the host harness. */
 export interface CliCluster {
@@ -32,6 +33,8 @@ export async function startCliCluster(cluster: string, prefix: string): Promise<
   };
   delete env.AWS_PROFILE;
   delete env.KUBECONFIG;
+  // The hosts' Node.js runtime from the cache setup.sh filled, as a user's second cluster finds it.
+  seedRuntimeCache(join(dir, 'state'));
   const manager = HostManager.start({
     endpoint: moto.endpoint,
     region: 'us-east-1',

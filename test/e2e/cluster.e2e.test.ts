@@ -10,20 +10,21 @@ import {
   createAwsClients,
   createCluster,
   loadClusterSpec,
-  RecordingEvents,
 } from '../../src/index.js';
 import { connectSsh, type SshShell } from '../../src/ssh/index.js';
 import { HostManager } from '../harness/hosts/host-manager.js';
 import { run } from '../harness/hosts/shell.js';
 import { type Moto, startMoto } from '../harness/moto.js';
 import { runCli } from '../support/cli.js';
+import { seedRuntimeCache } from '../support/node-runtime.js';
 import { describeTagged } from '../support/tagged-resources.js';
 import { waitFor } from '../support/wait.js';
 import { writeE2eSpec } from './e2e-spec.js';
 import { reportFailure, tearDown } from './e2e-teardown.js';
 import { tugboatLeftovers } from './host-leftovers.js';
 import { kubectlOk, listPods, nodeReadiness } from './kubectl.js';
-import { PhaseClock } from './phases.js';
+import { withHostShell } from './network-checks.js';
+import { PhaseClock, TimedEvents } from './phases.js';
 import { renderWorkloads } from './workloads.js';
 
 // The whole path on one machine, confined to the runner's network namespace: `tugboat create`
@@ -60,20 +61,8 @@ let kubeconfig: string;
 let victim: string | undefined;
 
 /** A shell on a host over tugboat's SSH layer, its host key checked against the cluster's known_hosts. */
-async function withShell<T>(address: string, body: (shell: SshShell) => Promise<T>): Promise<T> {
-  const state = join(dir, 'state', spec.name);
-  const shell = await connectSsh({
-    host: address,
-    username: spec.ssh.user,
-    privateKeyPath: join(state, 'id_ed25519'),
-    hostKeys: { knownHostsPath: join(state, 'known_hosts') },
-    retry: { attempts: 5 },
-  });
-  try {
-    return await body(shell);
-  } finally {
-    await shell.close();
-  }
+function withShell<T>(address: string, body: (shell: SshShell) => Promise<T>): Promise<T> {
+  return withHostShell(join(dir, 'state', spec.name), address, body, spec.ssh.user);
 }
 
 async function tugboat<T>(...argv: string[]): Promise<T> {
@@ -90,6 +79,8 @@ beforeAll(async () => {
   moto = await clock.run('moto', () => startMoto({ region: spec.region }));
   env = { ...process.env, ...moto.env, TUGBOAT_STATE_DIR: join(dir, 'state'), HOME: dir };
   delete env.AWS_PROFILE;
+  // The hosts' Node.js runtime from the cache setup.sh filled, as a user's second cluster finds it.
+  seedRuntimeCache(join(dir, 'state'));
   // Watching starts before create, as a real fleet boots while the stack is still settling.
   manager = HostManager.start({
     endpoint: moto.endpoint,
@@ -112,17 +103,21 @@ afterAll(async () => {
 it('createCluster from the library (no CLI), bootstrap on by default: the stack, every instance InService, every node Ready', async () => {
   // As a library user would: clients, a definition from the spec, and nothing about bootstrap
   // but where to merge the kubeconfig (the host bundle is the one `npm run build` wrote).
-  const events = new RecordingEvents();
+  const events = new TimedEvents();
   const aws = await createAwsClients({ env: moto.env });
-  const created = await clock.run('create + bootstrap', () =>
-    createCluster({
-      aws,
-      events,
-      definition: buildClusterDefinition(spec),
-      stateRoot: join(dir, 'state'),
-      bootstrap: { mergeKubeconfigInto: join(dir, '.kube', 'config') },
-    }),
-  );
+  const created = await clock
+    .run('create + bootstrap', () =>
+      createCluster({
+        aws,
+        events,
+        definition: buildClusterDefinition(spec),
+        stateRoot: join(dir, 'state'),
+        bootstrap: { mergeKubeconfigInto: join(dir, '.kube', 'config') },
+      }),
+    )
+    .finally(() => {
+      for (const line of events.report('create')) process.stderr.write(`${line}\n`);
+    });
   expect(created.stackAction).toBe('created');
   expect(created.bootstrapped).toBe(true);
   expect(events.codes()).toContain('stack.create');
@@ -392,7 +387,7 @@ it('tugboat update raises a worker group: the new instances become hosts, are bo
   );
 });
 
-it('tugboat uninstall NAME wants --yes without a terminal, then leaves no tugboat process, container or file on any host', async () => {
+it('tugboat uninstall NAME wants --yes without a terminal, then leaves no tugboat process, container, file, link, route or rule on any host, and Docker rules as they were', async () => {
   const refused = await runCli(['uninstall', spec.name], { env, cwd: process.cwd() });
   expect(refused.code).toBe(2);
   expect(refused.stderr).toContain('pass --yes');

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { RemoteShell } from '../../src/ssh/remote-shell.js';
+import { dockerRules, savedRules, tugboatNetworkLeftovers } from '../harness/hosts/net-state.js';
 import type { SimHost } from '../harness/hosts/sim-host.js';
 
 const TUGBOAT_PROGRAM = /\/opt\/tugboat\/|\/var\/lib\/tugboat\/|tugboat-(agent|control-plane)/;
@@ -7,7 +8,8 @@ const TUGBOAT_PROGRAM = /\/opt\/tugboat\/|\/var\/lib\/tugboat\/|tugboat-(agent|c
 /**
  * What tugboat left on a simulated host, as the host sees it: entries in its five directories
  * (over SSH, so the host's own mount namespace), processes of the host running a tugboat program,
- * and pod containers (label `tugboat.dev/managed`) in its dockerd. Empty when the host is clean.
+ * pod containers (label `tugboat.dev/managed`) in its dockerd, and network state of ours (links,
+ * routes, rules; Docker's own rules changed). Empty when the host is clean.
  */
 export async function tugboatLeftovers(
   host: SimHost,
@@ -39,5 +41,13 @@ export async function tugboatLeftovers(
     '/containers/json?all=1',
   );
   for (const c of containers) if (c.Labels?.['tugboat.dev/managed']) left.push(`container ${c.Id}`);
+  // The pod network and the service proxy: no link, route, rule or chain of ours, and Docker's
+  // own rules exactly as its dockerd wrote them before tugboat came.
+  left.push(...tugboatNetworkLeftovers(host.netns));
+  const docker = dockerRules(savedRules(host.netns));
+  if (docker.join('\n') !== host.dockerRules.join('\n'))
+    left.push(
+      `docker rules changed:\n  before: ${host.dockerRules.join('\n  ')}\n  after: ${docker.join('\n  ')}`,
+    );
   return left;
 }

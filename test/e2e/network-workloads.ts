@@ -7,7 +7,8 @@ const image = { image: 'local/busybox:latest', imagePullPolicy: 'Never' };
  * What the network e2e applies: `web`, 4 busybox HTTP servers on 8080 answering with their pod name
  * (ready while GET /ready answers, i.e. while /www/ready exists, so a test can take one out of
  * rotation), a ClusterIP Service
- * `web` (80 → 8080), a NodePort Service `web-np` and a headless Service `web-headless`; and a
+ * `web` (80 → 8080), a NodePort Service `web-np`, a headless Service `web-headless` and a
+ * LoadBalancer Service `web-lb` (served on the nodes' addresses, as k3s's ServiceLB does); and a
  * `client` pod on the green worker to run requests from.
  */
 export function renderNetworkWorkloads(): string {
@@ -66,6 +67,7 @@ export function renderNetworkWorkloads(): string {
     service('web', {}),
     service('web-np', { type: 'NodePort' }),
     service('web-headless', { clusterIP: 'None' }),
+    service('web-lb', { type: 'LoadBalancer' }),
     client,
   ]
     .map((o) => stringify(o))

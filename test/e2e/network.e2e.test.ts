@@ -1,16 +1,26 @@
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { describeTagged } from '../support/tagged-resources.js';
 import { waitFor } from '../support/wait.js';
 import { type CliCluster, startCliCluster } from './cli-cluster.js';
 import { reportFailure, tearDown } from './e2e-teardown.js';
 import { kubectlOk, nodeReadiness } from './kubectl.js';
+import {
+  agentPid,
+  duplicatedRules,
+  ruleEndpoints,
+  withHostShell,
+  withPortForward,
+} from './network-checks.js';
 import { renderNetworkWorkloads } from './network-workloads.js';
 
 // The cluster network across hosts (issue #12): examples/e2e.yaml (two workers, each with its own
 // dockerd, on the pod network by default), `web` behind a ClusterIP, a NodePort and a headless
 // Service, and a client pod on the green worker. Requests by Service name reach pods on both
 // workers; pods reach each other by IP across workers; the runner reaches the NodePort on every
-// worker; an endpoint that goes unready leaves the rotation.
+// worker; an endpoint that goes unready leaves the rotation; a LoadBalancer Service answers on the
+// workers' addresses; port-forward to a Service works from the runner; scaling reaches every
+// worker's rules; an agent killed with -9 keeps traffic flowing and rebuilds without duplicates.
 const specFile = 'examples/e2e.yaml';
 const cluster = 'e2e';
 let h: CliCluster;
@@ -52,6 +62,13 @@ async function clusterIpOf(service: string): Promise<string> {
     spec: { clusterIP: string };
   };
   return svc.spec.clusterIP;
+}
+
+async function nodePortOf(service: string): Promise<number> {
+  const svc = JSON.parse(await kubectlOk(kubeconfig, ['get', 'service', service, '-o', 'json'])) as {
+    spec: { ports: { nodePort: number }[] };
+  };
+  return svc.spec.ports[0]!.nodePort;
 }
 
 async function webPods(): Promise<WebPod[]> {
@@ -131,10 +148,7 @@ it('pods reach each other by IP across workers, and the headless Service resolve
 });
 
 it('the runner reaches the NodePort on every worker', async () => {
-  const svc = JSON.parse(await kubectlOk(kubeconfig, ['get', 'service', 'web-np', '-o', 'json'])) as {
-    spec: { ports: { nodePort: number }[] };
-  };
-  const nodePort = svc.spec.ports[0]!.nodePort;
+  const nodePort = await nodePortOf('web-np');
   const names = new Set((await webPods()).map((p) => p.name));
   for (const w of workers) {
     const res = await fetch(`http://${w.privateIp}:${nodePort}/`, { signal: AbortSignal.timeout(5_000) });
@@ -158,6 +172,112 @@ it('a pod whose readiness fails leaves the rotation', async () => {
     100,
   );
   process.stderr.write(`network e2e: unready endpoint out of rotation after ${Date.now() - started} ms\n`);
+});
+
+it('a LoadBalancer Service lists the workers as its ingress and answers on each of them', async () => {
+  const ingress = await waitFor(
+    async () => {
+      const svc = JSON.parse(await kubectlOk(kubeconfig, ['get', 'service', 'web-lb', '-o', 'json'])) as {
+        status?: { loadBalancer?: { ingress?: { ip?: string }[] } };
+      };
+      const ips = (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '');
+      return ips.length === workers.length ? ips : undefined;
+    },
+    'web-lb ingress addresses',
+    60_000,
+    500,
+  );
+  // The workers' own addresses, in namespaces this test made; only those are ever connected to.
+  expect([...ingress].sort()).toEqual(workers.map((w) => w.privateIp).sort());
+  const names = new Set((await webPods()).map((p) => p.name));
+  for (const ip of ingress) {
+    const res = await fetch(`http://${ip}:80/`, { signal: AbortSignal.timeout(5_000) });
+    expect(res.status, ip).toBe(200);
+    expect(names.has((await res.text()).trim()), ip).toBe(true);
+  }
+});
+
+it('kubectl port-forward svc/web from the runner reaches a web pod', async () => {
+  const names = new Set((await webPods()).map((p) => p.name));
+  const answer = await withPortForward(kubeconfig, 'svc/web', 80, async (localPort) => {
+    const res = await fetch(`http://127.0.0.1:${localPort}/`, { signal: AbortSignal.timeout(10_000) });
+    expect(res.status).toBe(200);
+    return (await res.text()).trim();
+  });
+  expect(names.has(answer), answer).toBe(true);
+});
+
+it('scaling web updates the Service rules on every worker', async () => {
+  await kubectlOk(kubeconfig, ['scale', 'deployment', 'web', '--replicas=6']);
+  // One pod was taken out of the rotation above: 5 of the 6 are ready.
+  const pods = await waitFor(
+    async () => {
+      const up = await webPods();
+      return up.length === 5 ? up : undefined;
+    },
+    '5 ready web pods',
+    180_000,
+    1_000,
+  );
+  const want = pods.map((p) => `${p.ip}:8080`).sort();
+  for (const w of workers) {
+    const host = h.manager!.host(w.id)!;
+    await waitFor(
+      async () => JSON.stringify(ruleEndpoints(host.netns, 'default/web:http')) === JSON.stringify(want),
+      `${w.id} balancing web over its 5 ready pods`,
+      30_000,
+      200,
+    );
+  }
+});
+
+it('an agent killed with -9 comes back: Service traffic keeps flowing and no rule is duplicated', async () => {
+  // Blue's agent dies; the client pod runs on green (its exec goes through green's agent), so
+  // the requests below cross blue's pod network, and the runner's reach blue's own rules.
+  const blue = workers.find((w) => w.group === 'blue')!;
+  const state = join(h.dir, 'state', cluster);
+  const ip = await clusterIpOf('web');
+  const nodePort = await nodePortOf('web-np');
+  const before = await withHostShell(state, blue.privateIp, agentPid);
+  expect(before).toBeGreaterThan(0);
+  const traffic = answersFrom(ip, 80, 60);
+  const direct = (async () => {
+    const failed: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      const res = await fetch(`http://${blue.privateIp}:${nodePort}/`, {
+        signal: AbortSignal.timeout(5_000),
+      }).catch((err: Error) => err);
+      if (res instanceof Error || res.status !== 200)
+        failed.push(res instanceof Error ? res.message : `${res.status}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return failed;
+  })();
+  await withHostShell(state, blue.privateIp, (shell) => shell.exec(`kill -KILL ${before}`));
+  const after = await waitFor(
+    async () => {
+      const pid = await withHostShell(state, blue.privateIp, agentPid);
+      return pid && pid !== before ? pid : undefined;
+    },
+    'the supervisor restarting the agent',
+    60_000,
+    500,
+  );
+  expect(after).not.toBe(before);
+  expect((await traffic).filter((a) => a === 'FAILED')).toEqual([]);
+  expect(await direct).toEqual([]);
+  await waitFor(async () => (await nodeReadiness(kubeconfig)).get(blue.id) === 'True', 'blue Ready', 60_000);
+  // The restarted agent resynced from the kernel: its rules are whole and none is there twice.
+  const netns = h.manager!.host(blue.id)!.netns;
+  const want = (await webPods()).map((p) => `${p.ip}:8080`).sort();
+  await waitFor(
+    async () => JSON.stringify(ruleEndpoints(netns, 'default/web:http')) === JSON.stringify(want),
+    'blue balancing web over the ready pods after the restart',
+    30_000,
+    200,
+  );
+  expect(duplicatedRules(netns)).toEqual([]);
+  expect((await answersFrom(ip, 80, 20)).filter((a) => a === 'FAILED')).toEqual([]);
 });
 
 it('tugboat delete --yes leaves nothing tagged', async () => {

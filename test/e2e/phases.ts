@@ -1,3 +1,5 @@
+import { RecordingEvents, type TugboatEvent } from '../../src/index.js';
+
 /** One timed phase of the e2e. */
 export interface PhaseTiming {
   readonly name: string;
@@ -49,4 +51,35 @@ export class PhaseClock {
 /** 850 → `0.85 s`, 61000 → `61.0 s`. */
 export function formatMs(ms: number): string {
   return ms < 10_000 ? `${(ms / 1000).toFixed(2)} s` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/**
+ * Records tugboat events with the time each arrived, so an e2e can say where a library call spent
+ * its minutes: every phase's duration, and every silence longer than `gapMs` with the events on
+ * either side of it.
+ */
+export class TimedEvents extends RecordingEvents {
+  readonly at: number[] = [];
+
+  override emit(event: TugboatEvent): void {
+    this.at.push(performance.now());
+    super.emit(event);
+  }
+
+  /** One line per finished phase and per silence of at least `gapMs`. */
+  report(label: string, gapMs = 5_000): string[] {
+    const lines: string[] = [];
+    this.events.forEach((e, i) => {
+      if (e.code === 'phase.end' && typeof e.data?.ms === 'number')
+        lines.push(`e2e ${label} phase ${String(e.data.phase)}: ${formatMs(e.data.ms)}`);
+      const gap = i > 0 ? this.at[i]! - this.at[i - 1]! : 0;
+      if (gap >= gapMs) {
+        const before = this.events[i - 1]!;
+        lines.push(
+          `e2e ${label} silence ${formatMs(gap)} between "${before.code}: ${before.message}" and "${e.code}: ${e.message}"`,
+        );
+      }
+    });
+    return lines;
+  }
 }

@@ -83,16 +83,21 @@ export interface KubectlRun {
   readonly stderr: string;
 }
 
-/** Runs real kubectl with `env` (KUBECONFIG, HOME); never rejects: the exit code is in the result. */
+/**
+ * Runs real kubectl with `env` (KUBECONFIG, HOME), `input` on its stdin when given; never rejects:
+ * the exit code is in the result.
+ */
 export function runKubectl(
   env: NodeJS.ProcessEnv,
   args: readonly string[],
   timeout = 90_000,
+  input?: string,
 ): Promise<KubectlRun> {
   return new Promise((resolve) => {
-    execFile('kubectl', args, { env, timeout }, (err, stdout, stderr) => {
+    const child = execFile('kubectl', args, { env, timeout }, (err, stdout, stderr) => {
       resolve({ code: err ? Number((err as { code?: unknown }).code ?? 1) || 1 : 0, stdout, stderr });
     });
+    if (input !== undefined) child.stdin?.end(input);
   });
 }
 

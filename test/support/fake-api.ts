@@ -251,6 +251,7 @@ function kindOf(resource: string): string {
     replicationcontrollers: 'ReplicationController',
     controllerrevisions: 'ControllerRevision',
     persistentvolumeclaims: 'PersistentVolumeClaim',
+    poddisruptionbudgets: 'PodDisruptionBudget',
   };
   const s = special[resource] ?? resource.replace(/s$/, '');
   return s.charAt(0).toUpperCase() + s.slice(1);

@@ -1,3 +1,4 @@
+import { podIpLabel } from '../network/pod-sandbox.js';
 import type { Runtime, RuntimeContainer } from '../runtime/types.js';
 
 /** The current (and previous) attempt of a pod's container, looked up by the runtime's labels. */
@@ -14,8 +15,10 @@ export async function findPodContainer(
 }
 
 /**
- * Where port-forward connects for a pod: its containers' pod-network IP when they have one, else
- * 127.0.0.1 (host network, process runtime). Undefined when no container of the pod is running.
+ * Where port-forward connects for a pod: on the pod network, the address of its running sandbox
+ * (its containers share the sandbox's namespace and show no address of their own); else its
+ * containers' own address (Docker's bridge); else 127.0.0.1 (host network, process runtime).
+ * Undefined when no container of the pod is running.
  */
 export async function findPodIp(
   runtime: Runtime,
@@ -26,5 +29,6 @@ export async function findPodIp(
     (c) => c.podNamespace === namespace && c.podName === pod && c.state === 'running',
   );
   if (running.length === 0) return undefined;
-  return running.find((c) => c.ip)?.ip ?? '127.0.0.1';
+  const sandboxIp = running.find((c) => c.labels?.[podIpLabel])?.labels?.[podIpLabel];
+  return sandboxIp ?? running.find((c) => c.ip)?.ip ?? '127.0.0.1';
 }

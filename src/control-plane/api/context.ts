@@ -1,10 +1,13 @@
 import type { Cidr } from '../../config/cidr.js';
 import type { EventSink } from '../../events.js';
+import type { ResourceCatalog } from '../registry/catalog.js';
 import type { ResourceStore } from './resource-store.js';
 
 /** What request handlers share: persistence, the clock and limits. */
 export interface ApiContext {
   readonly resources: ResourceStore;
+  /** The served resources: built-ins plus those of established CustomResourceDefinitions. */
+  readonly catalog: ResourceCatalog;
   readonly now: () => Date;
   readonly events: EventSink;
   /** Period of BOOKMARK events on watches that allow them. */

@@ -1,4 +1,4 @@
-import { allResources, servedGroups } from '../registry/index.js';
+import type { ResourceCatalog } from '../registry/catalog.js';
 import type { ResourceDef, Subresource } from '../registry/types.js';
 import { acceptParams } from './http.js';
 
@@ -13,6 +13,7 @@ const SUB_VERBS: Record<Subresource, string[]> = {
   exec: ['create', 'get'],
   portforward: ['create', 'get'],
   token: ['create'],
+  eviction: ['create'],
 };
 
 function subKind(def: ResourceDef, sub: Subresource): { group: string; version: string; kind: string } {
@@ -27,6 +28,8 @@ function subKind(def: ResourceDef, sub: Subresource): { group: string; version: 
       return { group: '', version: 'v1', kind: 'PodPortForwardOptions' };
     case 'token':
       return { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' };
+    case 'eviction':
+      return { group: 'policy', version: 'v1', kind: 'Eviction' };
     default:
       return { group: def.group, version: def.version, kind: def.kind };
   }
@@ -73,8 +76,12 @@ function aggregatedResource(def: ResourceDef): Record<string, unknown> {
 }
 
 /** APIGroupDiscoveryList for `/api` (core) or `/apis` (named groups). */
-export function buildAggregatedDiscovery(core: boolean, version: AggregatedVersion): Record<string, unknown> {
-  const groups = servedGroups().filter((g) => (g.group === '') === core);
+export function buildAggregatedDiscovery(
+  catalog: ResourceCatalog,
+  core: boolean,
+  version: AggregatedVersion,
+): Record<string, unknown> {
+  const groups = catalog.groups().filter((g) => (g.group === '') === core);
   return {
     kind: 'APIGroupDiscoveryList',
     apiVersion: `apidiscovery.k8s.io/${version}`,
@@ -83,7 +90,7 @@ export function buildAggregatedDiscovery(core: boolean, version: AggregatedVersi
       metadata: { name: g.group, creationTimestamp: null },
       versions: g.versions.map((v) => ({
         version: v,
-        resources: allResources.filter((r) => r.group === g.group && r.version === v).map(aggregatedResource),
+        resources: catalog.groupVersion(g.group, v).map(aggregatedResource),
         freshness: 'Current',
       })),
     })),
@@ -99,26 +106,30 @@ export function buildApiVersions(): Record<string, unknown> {
   };
 }
 
-function apiGroup(group: string, versions: string[]): Record<string, unknown> {
+function apiGroup(group: string, versions: readonly string[]): Record<string, unknown> {
   const list = versions.map((v) => ({ groupVersion: `${group}/${v}`, version: v }));
   return { kind: 'APIGroup', apiVersion: 'v1', name: group, versions: list, preferredVersion: list[0] };
 }
 
 /** Legacy `/apis`: every named group. */
-export function buildApiGroupList(): Record<string, unknown> {
-  const groups = servedGroups().filter((g) => g.group !== '');
+export function buildApiGroupList(catalog: ResourceCatalog): Record<string, unknown> {
+  const groups = catalog.groups().filter((g) => g.group !== '');
   return { kind: 'APIGroupList', apiVersion: 'v1', groups: groups.map((g) => apiGroup(g.group, g.versions)) };
 }
 
 /** Legacy `/apis/{group}`; undefined when the group is not served. */
-export function buildApiGroup(group: string): Record<string, unknown> | undefined {
-  const g = servedGroups().find((x) => x.group === group && group !== '');
+export function buildApiGroup(catalog: ResourceCatalog, group: string): Record<string, unknown> | undefined {
+  const g = catalog.groups().find((x) => x.group === group && group !== '');
   return g ? apiGroup(g.group, g.versions) : undefined;
 }
 
 /** Legacy `/api/v1` or `/apis/{group}/{version}`: APIResourceList; undefined when not served. */
-export function buildResourceList(group: string, version: string): Record<string, unknown> | undefined {
-  const defs = allResources.filter((r) => r.group === group && r.version === version);
+export function buildResourceList(
+  catalog: ResourceCatalog,
+  group: string,
+  version: string,
+): Record<string, unknown> | undefined {
+  const defs = catalog.groupVersion(group, version);
   if (defs.length === 0) return undefined;
   const resources: Record<string, unknown>[] = [];
   for (const def of defs) {

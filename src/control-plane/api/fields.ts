@@ -77,6 +77,20 @@ interface UnknownField {
 
 /** Unknown top-level, metadata and container fields of `obj` (a copy the drops act on). */
 function findUnknown(def: ResourceDef, obj: UntypedObject): UnknownField[] {
+  // Custom resources: pruning (in their defaults) drops what their schema does not declare;
+  // metadata is ObjectMeta as for every kind.
+  if (def.unknownFields) {
+    const meta = unknownFields(def, obj, Object.keys(obj)).map((f) => f.slice(1));
+    return [
+      ...def.unknownFields(obj).map((path) => ({ path, drop: () => {} })),
+      ...meta.map((path) => ({
+        path,
+        drop: () => {
+          if (isRecord(obj.metadata)) delete obj.metadata[path.slice('metadata.'.length)];
+        },
+      })),
+    ];
+  }
   const found: UnknownField[] = unknownFields(def, obj, allowedFields(def)).map((f) => {
     const parts = f.slice(1).split('.');
     return {

@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { StatusCause, UntypedObject } from '../../kube/index.js';
+import { withCustomReplicas } from '../apiextensions/custom-scale.js';
 import { isRecord } from '../registry/validation.js';
 import type { ApiContext } from './context.js';
+import { evictPod } from './eviction.js';
 import { checkFields } from './fields.js';
 import { parseJsonObject } from './http.js';
 import { applyPatch, patchTypeOf } from './patch.js';
@@ -103,7 +105,7 @@ export async function handleResource(input: HandlerInput): Promise<Reply | undef
   switch (info.verb) {
     case 'get': {
       const obj = await ctx.resources.mustGet(def, ns, requireName(info));
-      if (subresource === 'scale') return { code: 200, body: scaleOf(obj) };
+      if (subresource === 'scale') return { code: 200, body: scaleOf(obj, def) };
       return objectReply(input, 200, obj);
     }
     case 'list': {
@@ -129,6 +131,7 @@ export async function handleResource(input: HandlerInput): Promise<Reply | undef
       return undefined;
     case 'create': {
       if (subresource === 'binding') return bind(input);
+      if (subresource === 'eviction') return evictPod(input);
       if (info.name && !subresource)
         throw new ApiError(
           405,
@@ -195,7 +198,7 @@ async function setScale(
   const { ctx, info } = input;
   const ns = info.def.namespaced ? info.namespace : undefined;
   const updated = await updateObject(ctx, info.def, ns, name, undefined, (cur) => {
-    const scale = change(scaleOf(cur) as UntypedObject);
+    const scale = change(scaleOf(cur, info.def) as UntypedObject);
     const replicas = isRecord(scale.spec) ? scale.spec.replicas : undefined;
     if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
       throw new ApiError(
@@ -212,9 +215,10 @@ async function setScale(
         'the object has been modified; please apply your changes to the latest version and try again',
       );
     }
+    if (info.def.customScale) return withCustomReplicas(info.def, cur, replicas);
     return { ...cur, spec: { ...(cur.spec as object), replicas } };
   });
-  return scaleOf(updated);
+  return scaleOf(updated, info.def);
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ResourceCatalog } from '../registry/catalog.js';
 import {
   aggregatedContentType,
   buildAggregatedDiscovery,
@@ -16,6 +17,8 @@ import { ApiError } from './status.js';
 export interface NonResourceOptions {
   readonly minor: string;
   readonly ready: boolean;
+  /** What discovery and OpenAPI list. */
+  readonly catalog: ResourceCatalog;
 }
 
 /** The `/version` body; `minor` is what kubectl's dispatcher picks its binary by. */
@@ -97,33 +100,33 @@ function route(req: IncomingMessage, path: string, options: NonResourceOptions):
     if (aggregated) {
       return {
         code: 200,
-        json: buildAggregatedDiscovery(path === '/api', aggregated),
+        json: buildAggregatedDiscovery(options.catalog, path === '/api', aggregated),
         contentType: aggregatedContentType(aggregated),
       };
     }
-    return { code: 200, json: path === '/api' ? buildApiVersions() : buildApiGroupList() };
+    return { code: 200, json: path === '/api' ? buildApiVersions() : buildApiGroupList(options.catalog) };
   }
   if (parts[0] === 'api' && parts.length === 2) {
-    const list = buildResourceList('', parts[1]!);
+    const list = buildResourceList(options.catalog, '', parts[1]!);
     if (list) return { code: 200, json: list };
   }
   if (parts[0] === 'apis' && parts.length === 2) {
-    const group = buildApiGroup(parts[1]!);
+    const group = buildApiGroup(options.catalog, parts[1]!);
     if (group) return { code: 200, json: group };
   }
   if (parts[0] === 'apis' && parts.length === 3) {
-    const list = buildResourceList(parts[1]!, parts[2]!);
+    const list = buildResourceList(options.catalog, parts[1]!, parts[2]!);
     if (list) return { code: 200, json: list };
   }
   if (path === '/openapi/v2') return openApiV2(accept, version);
-  if (path === '/openapi/v3') return { code: 200, json: buildOpenApiV3Root(version) };
+  if (path === '/openapi/v3') return { code: 200, json: buildOpenApiV3Root(options.catalog, version) };
   if (parts[0] === 'openapi' && parts[1] === 'v3') {
     const rest = parts.slice(2);
     const doc =
       rest[0] === 'api' && rest.length === 2
-        ? buildOpenApiV3('', rest[1]!, version)
+        ? buildOpenApiV3(options.catalog, '', rest[1]!, version)
         : rest[0] === 'apis' && rest.length === 3
-          ? buildOpenApiV3(rest[1]!, rest[2]!, version)
+          ? buildOpenApiV3(options.catalog, rest[1]!, rest[2]!, version)
           : undefined;
     if (doc) return { code: 200, json: doc };
   }

@@ -93,3 +93,21 @@ export function sharedObject(kv: KeyValue, modRevision = kv.modRevision): Untype
   }
   return obj;
 }
+
+const API_VERSION_HEAD = /^\{"apiVersion":"(?:[^"\\]|\\.)*"/;
+
+/**
+ * The JSON of a stored object as `def` serves it: for custom resources (all versions in one place,
+ * conversion None) the apiVersion becomes the def's; built-ins are returned unchanged.
+ */
+export function jsonAs(def: ResourceDef, json: string): string {
+  if (!def.sharedVersions) return json;
+  const head = `{"apiVersion":${JSON.stringify(apiVersionOf(def))}`;
+  return json.startsWith(`${head},`) ? json : json.replace(API_VERSION_HEAD, head);
+}
+
+/** {@link jsonAs} for a decoded object the caller owns (sets apiVersion in place). */
+export function objectAs<T extends UntypedObject | undefined>(def: ResourceDef, obj: T): T {
+  if (def.sharedVersions && obj) obj.apiVersion = apiVersionOf(def);
+  return obj;
+}

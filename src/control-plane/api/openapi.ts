@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { allResources, servedGroups } from '../registry/index.js';
+import type { ResourceCatalog } from '../registry/catalog.js';
 import type { ResourceDef } from '../registry/types.js';
 
 function gvPath(group: string, version: string): string {
@@ -29,11 +29,12 @@ function operation(def: ResourceDef, action: string): Record<string, unknown> {
  * checks before it trusts the server with validation (instead of downloading full schemas).
  */
 export function buildOpenApiV3(
+  catalog: ResourceCatalog,
   group: string,
   version: string,
   serverVersion: string,
 ): Record<string, unknown> | undefined {
-  const defs = allResources.filter((r) => r.group === group && r.version === version);
+  const defs = catalog.groupVersion(group, version);
   if (defs.length === 0) return undefined;
   const paths: Record<string, unknown> = {};
   for (const def of defs) {
@@ -55,11 +56,11 @@ export function buildOpenApiV3(
 }
 
 /** `/openapi/v3`: the group/version documents and their (content-hashed) URLs. */
-export function buildOpenApiV3Root(serverVersion: string): Record<string, unknown> {
+export function buildOpenApiV3Root(catalog: ResourceCatalog, serverVersion: string): Record<string, unknown> {
   const paths: Record<string, unknown> = {};
-  for (const g of servedGroups()) {
+  for (const g of catalog.groups()) {
     for (const v of g.versions) {
-      const doc = JSON.stringify(buildOpenApiV3(g.group, v, serverVersion));
+      const doc = JSON.stringify(buildOpenApiV3(catalog, g.group, v, serverVersion));
       const hash = createHash('sha512').update(doc).digest('hex').slice(0, 32).toUpperCase();
       paths[gvPath(g.group, v)] = { serverRelativeURL: `/openapi/v3/${gvPath(g.group, v)}?hash=${hash}` };
     }

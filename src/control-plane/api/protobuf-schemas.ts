@@ -300,6 +300,32 @@ export const S: Record<string, Schema> = {
   },
   SelfSubjectReview: { 1: ['metadata', 'message', 'ObjectMeta'], 2: ['status', 'skip'] },
   // authentication.k8s.io/v1 (kubectl create token)
+  PodDisruptionBudget: {
+    1: ['metadata', 'message', 'ObjectMeta'],
+    2: ['spec', 'message', 'PodDisruptionBudgetSpec'],
+    3: ['status', 'skip'],
+  },
+  PodDisruptionBudgetSpec: {
+    1: ['minAvailable', 'intOrString'],
+    2: ['selector', 'message', 'LabelSelector'],
+    3: ['maxUnavailable', 'intOrString'],
+    4: ['unhealthyPodEvictionPolicy', 'string'],
+  },
+  Eviction: {
+    1: ['metadata', 'message', 'ObjectMeta'],
+    2: ['deleteOptions', 'message', 'DeleteOptions'],
+  },
+  DeleteOptions: {
+    1: ['gracePeriodSeconds', 'int'],
+    2: ['preconditions', 'message', 'Preconditions'],
+    3: ['orphanDependents', 'bool'],
+    4: ['propagationPolicy', 'string'],
+    5: ['dryRun', 'repeated', 'string'],
+  },
+  Preconditions: {
+    1: ['uid', 'string'],
+    2: ['resourceVersion', 'string'],
+  },
   TokenRequest: {
     1: ['metadata', 'message', 'ObjectMeta'],
     2: ['spec', 'message', 'TokenRequestSpec'],
@@ -338,6 +364,8 @@ export const KINDS = new Set([
   'CronJob',
   'TokenRequest',
   'CertificateSigningRequest',
+  'PodDisruptionBudget',
+  'Eviction',
 ]);
 
 /**
@@ -367,4 +395,6 @@ export const POINTER_FIELDS = new Set([
   'expirationSeconds',
   'controller',
   'blockOwnerDeletion',
+  'gracePeriodSeconds',
+  'orphanDependents',
 ]);

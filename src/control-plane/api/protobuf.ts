@@ -4,7 +4,7 @@ import { ApiError, badRequest } from './status.js';
 /**
  * Decodes the Kubernetes protobuf envelope (`k8s\0` + runtime.Unknown) for the objects kubectl ≥
  * 1.32 sends from its `create` generators (namespace, configmap, secret, serviceaccount, service,
- * deployment, job, cronjob). Field numbers are those of k8s.io/api's generated.proto (checked against the
+ * deployment, job, cronjob, poddisruptionbudget) and `kubectl drain`'s Evictions. Field numbers are those of k8s.io/api's generated.proto (checked against the
  * struct tags in kubectl 1.32). Decoding is strict: a non-zero field outside this table answers 415
  * instead of being dropped silently; `status` is ignored (create resets it anyway) except for CSRs, whose
  * approval kubectl sends as a whole object.

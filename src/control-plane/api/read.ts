@@ -1,6 +1,7 @@
 import type { UntypedObject } from '../../kube/index.js';
 import type { ResourceDef } from '../registry/types.js';
 import { apiVersionOf } from '../registry/types.js';
+import { getPath } from '../registry/validation.js';
 import type { ApiContext } from './context.js';
 import type { ResourceRequest } from './request-info.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
@@ -131,8 +132,11 @@ export function listObject(def: ResourceDef, result: ListResult): Record<string,
   };
 }
 
-/** The autoscaling/v1 Scale view of a deployment, replica set, stateful set or replication controller. */
-export function scaleOf(obj: UntypedObject): Record<string, unknown> {
+/**
+ * The autoscaling/v1 Scale view of a deployment, replica set, stateful set or replication
+ * controller, or of a custom resource at the paths its CRD's scale subresource names.
+ */
+export function scaleOf(obj: UntypedObject, def?: ResourceDef): Record<string, unknown> {
   const spec = (obj.spec ?? {}) as Record<string, unknown>;
   const status = (obj.status ?? {}) as Record<string, unknown>;
   const selector = spec.selector as { matchLabels?: Record<string, string> } | undefined;
@@ -140,6 +144,10 @@ export function scaleOf(obj: UntypedObject): Record<string, unknown> {
   const labels =
     obj.kind === 'ReplicationController' ? (spec.selector as Record<string, string>) : selector?.matchLabels;
   const meta = obj.metadata ?? {};
+  const custom = def?.customScale;
+  const at = (path: readonly string[] | undefined) => (path ? getPath(obj, path) : undefined);
+  const count = (v: unknown) => (typeof v === 'number' ? v : 0);
+  const customSelector = at(custom?.labelSelectorPath);
   return {
     kind: 'Scale',
     apiVersion: 'autoscaling/v1',
@@ -150,12 +158,17 @@ export function scaleOf(obj: UntypedObject): Record<string, unknown> {
       resourceVersion: meta.resourceVersion,
       creationTimestamp: meta.creationTimestamp,
     },
-    spec: { replicas: spec.replicas ?? 0 },
-    status: {
-      replicas: status.replicas ?? 0,
-      selector: Object.entries(labels ?? {})
-        .map(([k, v]) => `${k}=${v}`)
-        .join(','),
-    },
+    spec: { replicas: custom ? count(at(custom.specReplicasPath)) : (spec.replicas ?? 0) },
+    status: custom
+      ? {
+          replicas: count(at(custom.statusReplicasPath)),
+          ...(typeof customSelector === 'string' ? { selector: customSelector } : {}),
+        }
+      : {
+          replicas: status.replicas ?? 0,
+          selector: Object.entries(labels ?? {})
+            .map(([k, v]) => `${k}=${v}`)
+            .join(','),
+        },
   };
 }

@@ -1,5 +1,5 @@
 import type { Verb } from '../../kube/index.js';
-import { findResource } from '../registry/index.js';
+import type { ResourceCatalog } from '../registry/catalog.js';
 import type { ResourceDef } from '../registry/types.js';
 import { ApiError } from './status.js';
 
@@ -38,7 +38,7 @@ function isWatchQuery(query: URLSearchParams): boolean {
  * Parses `/api/v1/...` and `/apis/{group}/{version}/...` into a ResourceRequest, or returns a
  * NonResourceRequest for anything else. Unknown resources are a 404 NotFound Status.
  */
-export function parseRequest(method: string, rawUrl: string): RequestInfo {
+export function parseRequest(catalog: ResourceCatalog, method: string, rawUrl: string): RequestInfo {
   let url: URL;
   try {
     url = new URL(rawUrl, 'http://localhost');
@@ -86,7 +86,7 @@ export function parseRequest(method: string, rawUrl: string): RequestInfo {
     else namespace = undefined;
   }
   const [plural, name, subresource, ...extra] = rest;
-  const def = plural ? findResource(group, version, plural) : undefined;
+  const def = plural ? catalog.find(group, version, plural) : undefined;
   if (!def || extra.length > 0) {
     throw new ApiError(
       404,

@@ -2,7 +2,15 @@ import type { UntypedObject } from '../../kube/index.js';
 import type { ResourceDef } from '../registry/types.js';
 import { type KeyValue, type Store, StoreError } from '../store/types.js';
 import { objectTooLarge } from './lifecycle.js';
-import { decodeObject, encodeObject, listPrefix, objectJson, objectKey } from './objects.js';
+import {
+  decodeObject,
+  encodeObject,
+  jsonAs,
+  listPrefix,
+  objectAs,
+  objectJson,
+  objectKey,
+} from './objects.js';
 import { ApiError, alreadyExists, notFound } from './status.js';
 
 /** Limits of the typed persistence layer. */
@@ -56,7 +64,7 @@ export class ResourceStore {
     name: string,
   ): Promise<UntypedObject | undefined> {
     const kv = await this.store.get(objectKey(def, namespace, name)).catch(mapStoreError);
-    return kv ? decodeObject(kv) : undefined;
+    return kv ? objectAs(def, decodeObject(kv)) : undefined;
   }
 
   async mustGet(def: ResourceDef, namespace: string | undefined, name: string): Promise<UntypedObject> {
@@ -110,7 +118,7 @@ export class ResourceStore {
   ): Promise<UntypedObject | undefined> {
     const res = await this.store.delete(objectKey(def, namespace, name), expected).catch(mapStoreError);
     if (!res.ok) return undefined;
-    return res.prev ? decodeObject(res.prev, res.revision) : undefined;
+    return res.prev ? objectAs(def, decodeObject(res.prev, res.revision)) : undefined;
   }
 
   /**
@@ -144,8 +152,13 @@ export class ResourceStore {
       kvs.length = options.limit;
     }
     if (options.raw)
-      return { items: [], raw: kvs.map((kv) => objectJson(kv)), revision: revision ?? 0, nextKey };
-    return { items: kvs.map((kv) => decodeObject(kv)), revision: revision ?? 0, nextKey };
+      return {
+        items: [],
+        raw: kvs.map((kv) => jsonAs(def, objectJson(kv))),
+        revision: revision ?? 0,
+        nextKey,
+      };
+    return { items: kvs.map((kv) => objectAs(def, decodeObject(kv))), revision: revision ?? 0, nextKey };
   }
 
   async revision(): Promise<number> {

@@ -5,14 +5,17 @@ import type { Duplex } from 'node:stream';
 import { type EventSink, silentEvents } from '../../events.js';
 import type { UntypedObject } from '../../kube/index.js';
 import { type ConnectionLimits, guardConnections, serverOptions } from '../../net/connection-guard.js';
+import { customResourceDefinitions } from '../apiextensions/crd-resource.js';
 import type { AuthenticatorOptions } from '../auth/authenticate.js';
 import type { NodeGraph } from '../auth/authorize.js';
-import { findResource } from '../registry/index.js';
+import { ResourceCatalog } from '../registry/catalog.js';
+import { allResources, findResource } from '../registry/index.js';
 import type { Store } from '../store/types.js';
 import { type Access, startAccess } from './access.js';
 import { runBootstrapTokenCleaner } from './bootstrap-token-cleaner.js';
 import { DEFAULT_SERVICE_CIDR, parseServiceRange } from './cluster-ips.js';
 import type { ApiContext } from './context.js';
+import { buildCustomResources } from './custom-resources.js';
 import { handleResource } from './handlers.js';
 import { normalizeBody, readBody, sendError, sendJson, sendJsonText } from './http.js';
 import { runKubernetesServiceLoop } from './kubernetes-service.js';
@@ -73,6 +76,8 @@ export interface ApiServerOptions {
   readonly advertiseAddress?: string;
   /** Period of the expired bootstrap token cleaner. @default 10_000 */
   readonly bootstrapTokenCleanerIntervalMs?: number;
+  /** Period of the CustomResourceDefinition resync (writes through this server sync at once). @default 5000 */
+  readonly customResourceResyncMs?: number;
   /** Period of the `kubernetes` Service controller. @default 10_000 */
   readonly kubernetesServiceIntervalMs?: number;
   /**
@@ -110,6 +115,7 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
   }
   const ctx: ApiContext = {
     serviceRange: parseServiceRange(options.serviceClusterIpRange ?? DEFAULT_SERVICE_CIDR),
+    catalog: new ResourceCatalog([...allResources, customResourceDefinitions]),
     resources: new ResourceStore(options.store, { maxObjectBytes: options.maxObjectBytes }),
     now: options.clock ?? (() => new Date()),
     events: options.events ?? silentEvents,
@@ -138,7 +144,9 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
   };
   let isReady = false;
   let access: Access | undefined;
+  const crds = buildCustomResources(ctx);
   const ready = bootstrap(ctx)
+    .then(() => crds.sync())
     .then(() => serviceAccounts?.publishRootCa())
     .then(() => startAccess(ctx, authn, graph, ctx.events))
     .then((a) => {
@@ -150,7 +158,9 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
   let closing = false;
   ready.then(
     () => {
-      if (!closing) stopTokenCleaner = runBootstrapTokenCleaner(ctx, options.bootstrapTokenCleanerIntervalMs);
+      if (closing) return;
+      stopTokenCleaner = runBootstrapTokenCleaner(ctx, options.bootstrapTokenCleanerIntervalMs);
+      crds.start(options.customResourceResyncMs);
     },
     () => {},
   );
@@ -162,12 +172,12 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
       req.resume();
       throw err;
     });
-    const info = parseRequest(req.method ?? 'GET', req.url ?? '/');
+    const info = parseRequest(ctx.catalog, req.method ?? 'GET', req.url ?? '/');
     if (info.kind === 'nonresource') {
       await access!.checkPath(user, req.method ?? 'GET', info.path);
       const issuerDocument = serviceAccounts?.discovery(info.path);
       if (issuerDocument) return sendJson(res, 200, issuerDocument);
-      serveNonResource(req, res, info.path, { minor, ready: isReady });
+      serveNonResource(req, res, info.path, { minor, ready: isReady, catalog: ctx.catalog });
       return;
     }
     const body = ['POST', 'PUT', 'PATCH', 'DELETE'].includes(req.method ?? '')
@@ -210,6 +220,9 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
       admit: access!.admission(user, info),
     });
     await access!.afterWrite(info);
+    // The resource of a CRD is served (or gone) once its write is answered.
+    if (info.def === customResourceDefinitions && !['get', 'list', 'watch'].includes(info.verb))
+      await crds.sync();
     if (info.def.plural === 'namespaces' && info.verb === 'create' && reply?.code === 201)
       await serviceAccounts?.publishRootCa(String((reply.body as UntypedObject).metadata?.name));
     if (reply?.json !== undefined) sendJsonText(res, reply.code, reply.json);
@@ -264,7 +277,7 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
   async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     await ready;
     const user = await access!.userOf(req, (req.url ?? '/').split('?')[0]!);
-    const info = parseRequest('POST', req.url ?? '/');
+    const info = parseRequest(ctx.catalog, 'POST', req.url ?? '/');
     if (info.kind !== 'resource' || (info.subresource !== 'exec' && info.subresource !== 'portforward'))
       throw new ApiError(400, 'BadRequest', 'only pods/exec and pods/portforward accept upgrades');
     await access!.checkResource(user, info, Buffer.alloc(0));
@@ -318,7 +331,7 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
     ready,
     close: async (graceMs = 10_000) => {
       closing = true;
-      const passDone = Promise.all([stopKubernetesService?.(), stopTokenCleaner?.()]);
+      const passDone = Promise.all([stopKubernetesService?.(), stopTokenCleaner?.(), crds.stop()]);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       await access?.stop();
       for (const end of [...ctx.watches]) end();

@@ -3,7 +3,7 @@ import type { UntypedObject } from '../../kube/index.js';
 import { apiVersionOf } from '../registry/types.js';
 import { StoreError, type WatchEvent } from '../store/types.js';
 import type { ApiContext } from './context.js';
-import { listPrefix, objectJson, sharedObject } from './objects.js';
+import { jsonAs, listPrefix, objectJson, sharedObject } from './objects.js';
 import { listObjects } from './read.js';
 import type { ResourceRequest } from './request-info.js';
 import { type Matcher, parseFieldSelector, parseLabelSelector } from './selectors.js';
@@ -96,7 +96,7 @@ export async function serveWatch(
       firstTable = false;
       res.write(`${JSON.stringify({ type, object: table })}\n`);
     } else {
-      res.write(`{"type":"${type}","object":${json ?? JSON.stringify(object)}}\n`);
+      res.write(`{"type":"${type}","object":${jsonAs(def, json ?? JSON.stringify(object))}}\n`);
     }
   };
   for (const obj of initial) write('ADDED', obj);

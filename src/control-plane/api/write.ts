@@ -4,6 +4,7 @@ import type { ResourceDef } from '../registry/types.js';
 import { isRecord } from '../registry/validation.js';
 import type { ApiContext } from './context.js';
 import { prepareCreate, prepareUpdate, timestamp } from './lifecycle.js';
+import { resourcePrefix } from './objects.js';
 import { allocateServiceFields, serialized } from './service-allocation.js';
 import { ApiError, conflict } from './status.js';
 
@@ -251,7 +252,11 @@ async function emptyNamespace(ctx: ApiContext, namespace: string): Promise<void>
     obj.status = { ...(isRecord(obj.status) ? obj.status : {}), phase: 'Terminating' };
     return obj;
   });
-  for (const def of allResources.filter((r) => r.namespaced)) {
+  // Every version of a custom resource shares one store prefix: sweep each prefix once.
+  const swept = new Set<string>();
+  for (const def of ctx.catalog.all().filter((r) => r.namespaced)) {
+    if (swept.has(resourcePrefix(def))) continue;
+    swept.add(resourcePrefix(def));
     const page = await ctx.resources.list(def, namespace);
     for (const obj of page.items) await ctx.resources.delete(def, namespace, String(obj.metadata?.name));
   }

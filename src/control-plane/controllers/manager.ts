@@ -23,6 +23,7 @@ import { applyActions } from './apply-actions.js';
 import { reconcileCronJob } from './cronjob-reconcile.js';
 import { reconcileDaemonSet } from './daemonset-reconcile.js';
 import { reconcileDeployment } from './deployment-reconcile.js';
+import { registerDisruptionController } from './disruption-controller.js';
 import { collectGarbage, type OwnedObject } from './garbage-collector.js';
 import { reconcileJob } from './job-reconcile.js';
 import { buildNodeIpamRange, type NodeIpamOptions, reconcileNodeCidrs } from './node-ipam.js';
@@ -69,7 +70,7 @@ export interface ControllerManager {
 type Obj<T> = T & KubeObject;
 
 /**
- * Starts the ReplicaSet, ReplicationController, Deployment, DaemonSet, StatefulSet, Job, Endpoints, node lifecycle and garbage
+ * Starts the ReplicaSet, ReplicationController, Deployment, DaemonSet, StatefulSet, disruption, Job, Endpoints, node lifecycle and garbage
  * collector controllers over already-started informers. Each is a work queue of object keys fed
  * by informer events; reconciles are the pure functions of this folder, applied through the API.
  */
@@ -105,6 +106,7 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
     statefulset: inf.statefulsets,
     job: inf.jobs,
     cronjob: inf.cronjobs,
+    disruption: inf.poddisruptionbudgets,
     endpoints: inf.services,
     endpointslice: inf.services,
   };
@@ -196,6 +198,7 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
 
   const services = registerServiceControllers({ informers: inf, make, apply, applyEach });
   const stsController = registerStatefulSetController({ informers: inf, make, apply, clock });
+  const disruptionController = registerDisruptionController({ informers: inf, make, apply, clock });
   const rcController = registerReplicationController({
     informers: inf,
     make,
@@ -359,6 +362,7 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
     [inf.replicationcontrollers, rcController],
     [inf.jobs, jobController],
     [inf.cronjobs, cronJobController],
+    [inf.poddisruptionbudgets, disruptionController],
   ] as const) {
     for (const o of informer.list()) runner.enqueue(keyOf(o));
   }

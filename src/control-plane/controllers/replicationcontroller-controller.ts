@@ -1,4 +1,5 @@
 import type { KubeObject, Pod, ReplicationController } from '../../kube/index.js';
+import { everyVersion } from '../machinery/informer.js';
 import { byNamespace, byOwner, orphansByNamespace } from '../machinery/informers.js';
 import { controllerOf, keyOf } from '../machinery/objects.js';
 import { reconcileReplicationController } from './replicationcontroller-reconcile.js';
@@ -45,13 +46,6 @@ export function registerReplicationController(deps: ReplicationControllerDeps): 
       for (const rc of inf.replicationcontrollers.byIndex(byNamespace, p.metadata.namespace ?? ''))
         controller.enqueue(keyOf(rc));
   };
-  inf.pods.addHandlers({
-    onAdd: onPod,
-    onUpdate: (p, old) => {
-      onPod(p);
-      onPod(old);
-    },
-    onDelete: onPod,
-  });
+  inf.pods.addHandlers(everyVersion(onPod));
   return controller;
 }

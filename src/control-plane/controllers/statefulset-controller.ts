@@ -6,6 +6,7 @@ import type {
   StatefulSet,
 } from '../../kube/index.js';
 import type { Clock } from '../machinery/clock.js';
+import { everyVersion } from '../machinery/informer.js';
 import { byNamespace, byOwner, type InformerSet, orphansByNamespace } from '../machinery/informers.js';
 import { controllerOf, keyOf } from '../machinery/objects.js';
 import type { Action } from './actions.js';
@@ -65,14 +66,7 @@ export function registerStatefulSetController(deps: StatefulSetControllerDeps): 
     onDelete: (o) => controller.enqueue(keyOf(o)),
   });
   const onPod = (p: KubeObject) => (controllerOf(p) ? owner(p) : allIn(p));
-  inf.pods.addHandlers({
-    onAdd: onPod,
-    onUpdate: (p, old) => {
-      onPod(p);
-      onPod(old);
-    },
-    onDelete: onPod,
-  });
+  inf.pods.addHandlers(everyVersion(onPod));
   inf.controllerrevisions.addHandlers({ onAdd: owner, onUpdate: owner, onDelete: owner });
   // A claim deleted by hand is made again for its pod.
   inf.persistentvolumeclaims.addHandlers({ onDelete: allIn });

@@ -279,3 +279,18 @@ async function* watchEvents<T extends KubeObject>(
     handle.stop();
   }
 }
+
+/**
+ * Handlers calling `fn` with every version an event shows: the added, the deleted, and both the
+ * old and new object of an update (a pod that changed labels may concern two owners).
+ */
+export function everyVersion<T>(fn: (obj: T) => void): InformerHandlers<T> {
+  return {
+    onAdd: fn,
+    onUpdate: (obj, old) => {
+      fn(obj);
+      fn(old);
+    },
+    onDelete: fn,
+  };
+}

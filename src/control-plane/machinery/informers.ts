@@ -30,6 +30,7 @@ const watched = [
   'endpoints',
   'leases',
   'endpointslices',
+  'poddisruptionbudgets',
 ] as const satisfies readonly ResourceName[];
 
 export type InformerSet = { readonly [K in (typeof watched)[number]]: Informer<KubeObject> };

@@ -51,3 +51,27 @@ export function matchesMap(
   const l = labels ?? {};
   return Object.entries(selector).every(([k, v]) => l[k] === v);
 }
+
+const isPlain = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * `v` as a LabelSelector when it has the shape one (a stored object may carry anything); undefined
+ * otherwise, which selects nothing.
+ */
+export function asLabelSelector(v: unknown): LabelSelector | undefined {
+  if (!isPlain(v)) return undefined;
+  if (v.matchLabels !== undefined && !isPlain(v.matchLabels)) return undefined;
+  const exprs = v.matchExpressions;
+  if (exprs === undefined) return v as LabelSelector;
+  const ok =
+    Array.isArray(exprs) &&
+    exprs.every(
+      (e) =>
+        isPlain(e) &&
+        typeof e.key === 'string' &&
+        typeof e.operator === 'string' &&
+        (e.values === undefined || Array.isArray(e.values)),
+    );
+  return ok ? (v as LabelSelector) : undefined;
+}

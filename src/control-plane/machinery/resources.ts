@@ -20,6 +20,7 @@ export const resourceTypes = {
   jobs: resources.jobs,
   cronjobs: resources.cronJobs,
   endpointslices: resources.endpointSlices,
+  poddisruptionbudgets: resources.podDisruptionBudgets,
 } as const satisfies Record<string, ResourceType>;
 
 /** Name of a resource type the controllers know. */

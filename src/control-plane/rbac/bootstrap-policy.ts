@@ -196,6 +196,7 @@ const controllerManagerRules: PolicyRule[] = [
     ALL,
   ),
   rule(['batch'], ['jobs', 'jobs/status', 'cronjobs', 'cronjobs/status'], ALL),
+  rule(['policy'], ['poddisruptionbudgets', 'poddisruptionbudgets/status'], ALL),
   rule(['coordination.k8s.io'], ['leases'], ALL),
   rule(['discovery.k8s.io'], ['endpointslices'], ALL),
   // CSR approver and signer (the bootstrap token cleaner runs in the API server: no Secret access here).

@@ -194,7 +194,7 @@ export const pods: ResourceDef = {
   singular: 'pod',
   shortNames: ['po'],
   categories: ['all'],
-  subresources: ['status', 'binding', 'log', 'exec', 'portforward'],
+  subresources: ['status', 'binding', 'eviction', 'log', 'exec', 'portforward'],
   statusField: 'status',
   defaults(obj) {
     defaultPodSpec(ensureRecord(obj, 'spec'));

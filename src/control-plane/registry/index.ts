@@ -4,6 +4,7 @@ import { configmaps, endpoints, events, secrets, serviceaccounts, services } fro
 import { namespaces, nodes, pods } from './core-nodes-pods.js';
 import { cronjobs } from './cronjobs.js';
 import { endpointslices } from './discovery.js';
+import { poddisruptionbudgets } from './disruption-budgets.js';
 import {
   clusterrolebindings,
   clusterroles,
@@ -43,6 +44,7 @@ export const allResources: readonly ResourceDef[] = [
   cronjobs,
   leases,
   endpointslices,
+  poddisruptionbudgets,
   roles,
   clusterroles,
   rolebindings,
@@ -65,20 +67,6 @@ export function findKind(apiVersion: string, kind: string): ResourceDef | undefi
   return allResources.find(
     (r) => (r.group ? `${r.group}/${r.version}` : r.version) === apiVersion && r.kind === kind,
   );
-}
-
-/** The groups served, each with its versions, in discovery order (core "" first). */
-export function servedGroups(): Array<{ group: string; versions: string[] }> {
-  const out: Array<{ group: string; versions: string[] }> = [];
-  for (const r of allResources) {
-    let g = out.find((x) => x.group === r.group);
-    if (!g) {
-      g = { group: r.group, versions: [] };
-      out.push(g);
-    }
-    if (!g.versions.includes(r.version)) g.versions.push(r.version);
-  }
-  return out;
 }
 
 export type { ResourceDef } from './types.js';

@@ -19,7 +19,8 @@ export type Subresource =
   | 'log'
   | 'exec'
   | 'portforward'
-  | 'token';
+  | 'token'
+  | 'eviction';
 
 /** How the API server stores, validates, defaults and prints one resource. */
 export interface ResourceDef {
@@ -63,6 +64,22 @@ export interface ResourceDef {
   readonly verbs?: readonly string[];
   /** For `scale`: where replicas live and how to read the selector. */
   readonly scale?: { readonly specReplicas: string; readonly statusReplicas: string };
+  /** Custom resources: the scale subresource's paths (segments under the object), from the CRD. */
+  readonly customScale?: {
+    readonly specReplicasPath: readonly string[];
+    readonly statusReplicasPath: readonly string[];
+    readonly labelSelectorPath?: readonly string[];
+  };
+  /**
+   * Custom resources: paths (`spec.x`) of fields the schema does not declare, which defaulting
+   * prunes; `fieldValidation` reports them. @default the top-level and metadata checks of api/fields.ts
+   */
+  readonly unknownFields?: (obj: UntypedObject) => string[];
+  /**
+   * Custom resources: every served version shares one store prefix (conversion None), so objects
+   * read through this def get its apiVersion whatever version wrote them. @default false
+   */
+  readonly sharedVersions?: boolean;
 }
 
 /** `apiVersion` string of a resource: `v1` for core, `group/version` otherwise. */

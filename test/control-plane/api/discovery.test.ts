@@ -59,10 +59,12 @@ describe('version, health and discovery', () => {
         'batch',
         'coordination.k8s.io',
         'discovery.k8s.io',
+        'policy',
         'rbac.authorization.k8s.io',
         'authorization.k8s.io',
         'authentication.k8s.io',
         'certificates.k8s.io',
+        'apiextensions.k8s.io',
       ]);
       const deployments = body.items[0]!.versions[0]!.resources.find((r) => r.resource === 'deployments');
       expect(deployments?.subresources?.map((s) => s.subresource)).toEqual(['status', 'scale']);
@@ -88,6 +90,13 @@ describe('version, health and discovery', () => {
       resources: Array<{ name: string; namespaced: boolean }>;
     };
     expect(v1.resources.find((r) => r.name === 'pods/exec')).toBeDefined();
+    // kubectl drain evicts only when pods/eviction names its group and version (CheckEvictionSupport).
+    expect(v1.resources.find((r) => r.name === 'pods/eviction')).toMatchObject({
+      group: 'policy',
+      version: 'v1',
+      kind: 'Eviction',
+      verbs: ['create'],
+    });
     expect(v1.resources.find((r) => r.name === 'nodes')?.namespaced).toBe(false);
     const apps = (await (await fetch(`${srv.url}/apis/apps/v1`)).json()) as { groupVersion: string };
     expect(apps.groupVersion).toBe('apps/v1');

@@ -48,6 +48,24 @@ describe('Kubernetes protobuf bodies', () => {
     });
   });
 
+  it('decodes an Eviction (a client-go eviction), keeping an explicit zero grace period', () => {
+    const pre = msg(bytes(1, 'uid-9'));
+    const opts = msg(num(1, 0), bytes(2, pre), bytes(4, 'Background'), bytes(5, 'All'));
+    const meta = msg(bytes(1, 'web-0'), bytes(3, 'default'));
+    const body = envelope('policy/v1', 'Eviction', msg(bytes(1, meta), bytes(2, opts)));
+    expect(decodeKubernetesProtobuf(body)).toEqual({
+      apiVersion: 'policy/v1',
+      kind: 'Eviction',
+      metadata: { name: 'web-0', namespace: 'default' },
+      deleteOptions: {
+        gracePeriodSeconds: 0,
+        preconditions: { uid: 'uid-9' },
+        propagationPolicy: 'Background',
+        dryRun: ['All'],
+      },
+    });
+  });
+
   it('decodes a ConfigMap with metadata, labels and data, ignoring zero values', () => {
     const meta = msg(bytes(1, 'cfg'), bytes(3, ''), entry(11, 'app', 'web'), bytes(8, Buffer.alloc(0)));
     const body = envelope('v1', 'ConfigMap', msg(bytes(1, meta), entry(2, 'a', 'b'), entry(3, 'bin', 'raw')));

@@ -159,7 +159,18 @@ function baseObject(r: Rand, i: number): UntypedObject {
   };
   const selector = { matchLabels: { app: name } };
   switch (
-    pick(r, ['Pod', 'Deployment', 'ReplicaSet', 'DaemonSet', 'Job', 'Service', 'Endpoints', 'Node', 'Lease'])
+    pick(r, [
+      'Pod',
+      'Deployment',
+      'ReplicaSet',
+      'DaemonSet',
+      'Job',
+      'Service',
+      'Endpoints',
+      'Node',
+      'Lease',
+      'PodDisruptionBudget',
+    ])
   ) {
     case 'Pod':
       return {
@@ -221,6 +232,22 @@ function baseObject(r: Rand, i: number): UntypedObject {
         kind: 'Endpoints',
         metadata: meta,
         subsets: [{ addresses: [{ ip: '10.0.0.1' }] }],
+      };
+    case 'PodDisruptionBudget':
+      return {
+        apiVersion: 'policy/v1',
+        kind: 'PodDisruptionBudget',
+        metadata: { ...meta, generation: 1 },
+        spec: { minAvailable: '50%', selector },
+        status: {
+          observedGeneration: 1,
+          disruptionsAllowed: 1,
+          currentHealthy: 1,
+          desiredHealthy: 0,
+          expectedPods: 1,
+          disruptedPods: { [name]: new Date().toISOString() },
+          conditions: [{ type: 'DisruptionAllowed', status: 'True', reason: 'SufficientPods' }],
+        },
       };
     case 'Node':
       // Fuzz nodes carry a taint the good pods do not tolerate (re-imposed after mutation).

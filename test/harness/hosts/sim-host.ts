@@ -20,6 +20,7 @@ import {
   terminateAll,
 } from './host-processes.js';
 import { acquireMountTargets, releaseMountTargets } from './mount-targets.js';
+import { dockerRules, savedRules } from './net-state.js';
 import { run, runAsync, sleep, tryRun } from './shell.js';
 import type { SubnetBridge } from './subnet-bridge.js';
 
@@ -70,6 +71,8 @@ export interface SimHost {
   readonly knownHostsLine: string;
   /** The host's Docker Engine, as the harness reaches it; undefined when started without docker. */
   readonly docker: DockerApi | undefined;
+  /** Docker's own iptables rules once its dockerd was ready (see net-state.ts); empty without docker. */
+  readonly dockerRules: readonly string[];
   /** Identities (`net:[…]`, `mnt:[…]`) of the host's network and mount namespaces. */
   readonly namespaces: readonly string[];
   /** PIDs of every live process in the host (sshd, dockerd, sessions, services they started). */
@@ -108,6 +111,7 @@ export async function startSimHost(options: SimHostOptions): Promise<SimHost> {
   let sshd: StartedProcess | undefined;
   let dockerd: StartedProcess | undefined;
   let docker: DockerApi | undefined;
+  let initialDockerRules: string[] = [];
   let netnsId: string | undefined;
   let mntnsId: string | undefined;
   // Held open until stop() is done: a namespace whose last process exits is freed and its inode
@@ -201,6 +205,7 @@ export async function startSimHost(options: SimHostOptions): Promise<SimHost> {
         { ready: () => ping(api), timeoutMs: 90_000 },
       );
       await importBusybox(api, join(options.dir, 'busybox'));
+      initialDockerRules = dockerRules(savedRules(netns));
     }
   } catch (err) {
     await stop().catch(() => {});
@@ -231,6 +236,7 @@ export async function startSimHost(options: SimHostOptions): Promise<SimHost> {
     hostPublicKey: layout.hostPublicKey,
     knownHostsLine,
     docker,
+    dockerRules: initialDockerRules,
     namespaces: [netnsId, mntnsId].filter((n): n is string => n !== undefined),
     processes,
     rotateHostKey,

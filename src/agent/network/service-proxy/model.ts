@@ -89,42 +89,52 @@ export function buildServicePorts(
 ): ProxyServicePort[] {
   const out: ProxyServicePort[] = [];
   for (const svc of services) {
-    const namespace = svc.metadata?.namespace ?? 'default';
-    const name = svc.metadata?.name;
-    const spec = svc.spec as ServiceSpecView | undefined;
-    const ingress = (svc as { status?: ServiceStatusView }).status?.loadBalancer?.ingress;
-    if (!name || !SAFE_NAME.test(name) || !SAFE_NAME.test(namespace)) continue;
-    if (!spec || spec.type === 'ExternalName' || !isIPv4(spec.clusterIP)) continue;
-    const affinitySeconds =
-      spec.sessionAffinity === 'ClientIP'
-        ? clampAffinity(spec.sessionAffinityConfig?.clientIP?.timeoutSeconds)
-        : 0;
-    const external = [
-      ...(Array.isArray(spec.externalIPs) ? spec.externalIPs : []),
-      ...(Array.isArray(ingress) ? ingress.map((i) => i?.ip) : []),
-    ].filter(isIPv4);
-    const ep = endpoints.get(`${namespace}/${name}`);
-    for (const p of Array.isArray(spec.ports) ? spec.ports : []) {
-      const protocol = p?.protocol ?? 'TCP';
-      if (!p || !validPort(p.port) || !PROTOCOLS.has(protocol)) continue;
-      const portName = p.name ?? '';
-      if (portName && !SAFE_NAME.test(portName)) continue;
-      out.push({
-        namespace,
-        name,
-        portName,
-        protocol: protocol as ProxyServicePort['protocol'],
-        clusterIP: spec.clusterIP,
-        port: p.port,
-        nodePort: validPort(p.nodePort) ? p.nodePort : 0,
-        loadBalancer: spec.type === 'LoadBalancer',
-        affinitySeconds,
-        externalIPs: [...new Set(external)].sort(compareIPs),
-        endpoints: endpointsFor(ep, portName, protocol),
-      });
-    }
+    const key = `${svc.metadata?.namespace ?? 'default'}/${svc.metadata?.name ?? ''}`;
+    out.push(...servicePortsOf(svc, endpoints.get(key)));
   }
   return out.sort((a, b) => (servicePortKey(a) < servicePortKey(b) ? -1 : 1));
+}
+
+/**
+ * The proxy's ports of one Service with its Endpoints (`ep`: the object of the same namespace and
+ * name), in the Service's port order; empty for what the rules cannot express. Pure.
+ */
+export function servicePortsOf(svc: Service, ep: Endpoints | undefined): ProxyServicePort[] {
+  const out: ProxyServicePort[] = [];
+  const namespace = svc.metadata?.namespace ?? 'default';
+  const name = svc.metadata?.name;
+  const spec = svc.spec as ServiceSpecView | undefined;
+  const ingress = (svc as { status?: ServiceStatusView }).status?.loadBalancer?.ingress;
+  if (!name || !SAFE_NAME.test(name) || !SAFE_NAME.test(namespace)) return out;
+  if (!spec || spec.type === 'ExternalName' || !isIPv4(spec.clusterIP)) return out;
+  const affinitySeconds =
+    spec.sessionAffinity === 'ClientIP'
+      ? clampAffinity(spec.sessionAffinityConfig?.clientIP?.timeoutSeconds)
+      : 0;
+  const external = [
+    ...(Array.isArray(spec.externalIPs) ? spec.externalIPs : []),
+    ...(Array.isArray(ingress) ? ingress.map((i) => i?.ip) : []),
+  ].filter(isIPv4);
+  for (const p of Array.isArray(spec.ports) ? spec.ports : []) {
+    const protocol = p?.protocol ?? 'TCP';
+    if (!p || !validPort(p.port) || !PROTOCOLS.has(protocol)) continue;
+    const portName = p.name ?? '';
+    if (portName && !SAFE_NAME.test(portName)) continue;
+    out.push({
+      namespace,
+      name,
+      portName,
+      protocol: protocol as ProxyServicePort['protocol'],
+      clusterIP: spec.clusterIP,
+      port: p.port,
+      nodePort: validPort(p.nodePort) ? p.nodePort : 0,
+      loadBalancer: spec.type === 'LoadBalancer',
+      affinitySeconds,
+      externalIPs: [...new Set(external)].sort(compareIPs),
+      endpoints: endpointsFor(ep, portName, protocol),
+    });
+  }
+  return out;
 }
 
 function clampAffinity(value: unknown): number {

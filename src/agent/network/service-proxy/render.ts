@@ -114,7 +114,8 @@ function proto(p: ProxyServicePort): string {
  * Renders the whole rule set; chains of ours not in it are flushed and deleted. With `previous`
  * (what the last successful restore wrote), chains whose rules did not change are left out of the
  * text, so a change to one Service rewrites a few chains rather than thousands. With `cache`, a
- * Service port whose content is unchanged reuses its rendered rules.
+ * Service port object seen last time reuses its rendered rules (the model keeps the objects of
+ * unchanged Services, so nothing about them is rendered, keyed or grouped again).
  */
 export function renderRules(
   ports: readonly ProxyServicePort[],
@@ -125,73 +126,78 @@ export function renderRules(
 ): RenderedRules {
   const mark = `0x${(options.masqueradeMark ?? DEFAULT_MASQUERADE_MARK).toString(16)}`;
   const nodeIPs = options.nodeIPs ?? [];
-  const nat = {
-    chains: [SERVICES_CHAIN, NODEPORTS_CHAIN, POSTROUTING_CHAIN, MARK_MASQ_CHAIN],
-    rules: [] as string[],
-  };
-  const filter = {
-    chains: [FILTER_SERVICES_CHAIN, EXTERNAL_SERVICES_CHAIN, FORWARD_CHAIN],
-    rules: [] as string[],
-  };
-  const nodePortRules: string[] = [];
-  nat.rules.push(
-    `-A ${POSTROUTING_CHAIN} -m mark ! --mark ${mark}/${mark} -j RETURN`,
-    `-A ${POSTROUTING_CHAIN} -j MARK --xor-mark ${mark}`,
-    `-A ${POSTROUTING_CHAIN} -m comment --comment "tugboat service traffic requiring SNAT" -j MASQUERADE`,
-    `-A ${MARK_MASQ_CHAIN} -j MARK --or-mark ${mark}`,
-  );
-  filter.rules.push(
-    `-A ${FORWARD_CHAIN} -m comment --comment "tugboat forwarding rules" -m mark --mark ${mark}/${mark} -j ACCEPT`,
-    `-A ${FORWARD_CHAIN} -m comment --comment "tugboat forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`,
-  );
-
-  const used = new Map<string, PortFragment>();
+  const services: string[] = [];
+  const nodePorts: string[] = [];
+  const filterServices: string[] = [];
+  const externalServices: string[] = [];
+  const fragments: PortFragment[] = [];
+  const used = new Map<ProxyServicePort, PortFragment>();
   for (const p of ports) {
-    const id = JSON.stringify(p);
-    const f = used.get(id) ?? cache?.get(id) ?? renderPort(p, options.clusterCidr, nodeIPs);
-    used.set(id, f);
-    nat.chains.push(...f.natChains);
-    nat.rules.push(...f.nat);
-    filter.rules.push(...f.filter);
-    nodePortRules.push(...f.nodePorts);
+    const f = used.get(p) ?? cache?.get(p) ?? renderPort(p, options.clusterCidr, nodeIPs);
+    used.set(p, f);
+    fragments.push(f);
+    services.push(...f.services);
+    nodePorts.push(...f.nodePorts);
+    filterServices.push(...f.filterServices);
+    externalServices.push(...f.externalServices);
   }
   if (cache) {
     // Keep only what this render used, so the cache never outgrows the Services.
     cache.clear();
-    for (const [id, f] of used) cache.set(id, f);
+    for (const [p, f] of used) cache.set(p, f);
   }
-  nat.rules.push(
-    ...nodePortRules,
+  services.push(
     `-A ${SERVICES_CHAIN} -m comment --comment "tugboat service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j ${NODEPORTS_CHAIN}`,
   );
+  // Each table's chains in declaration order, with their rules as one text.
+  const nat = new Map<string, string>([
+    [SERVICES_CHAIN, services.join('\n')],
+    [NODEPORTS_CHAIN, nodePorts.join('\n')],
+    [
+      POSTROUTING_CHAIN,
+      [
+        `-A ${POSTROUTING_CHAIN} -m mark ! --mark ${mark}/${mark} -j RETURN`,
+        `-A ${POSTROUTING_CHAIN} -j MARK --xor-mark ${mark}`,
+        `-A ${POSTROUTING_CHAIN} -m comment --comment "tugboat service traffic requiring SNAT" -j MASQUERADE`,
+      ].join('\n'),
+    ],
+    [MARK_MASQ_CHAIN, `-A ${MARK_MASQ_CHAIN} -j MARK --or-mark ${mark}`],
+  ]);
+  for (const f of fragments) for (const [chain, text] of f.chains) if (!nat.has(chain)) nat.set(chain, text);
+  const filter = new Map<string, string>([
+    [FILTER_SERVICES_CHAIN, filterServices.join('\n')],
+    [EXTERNAL_SERVICES_CHAIN, externalServices.join('\n')],
+    [
+      FORWARD_CHAIN,
+      [
+        `-A ${FORWARD_CHAIN} -m comment --comment "tugboat forwarding rules" -m mark --mark ${mark}/${mark} -j ACCEPT`,
+        `-A ${FORWARD_CHAIN} -m comment --comment "tugboat forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`,
+      ].join('\n'),
+    ],
+  ]);
 
-  const tables = [
-    { name: 'filter' as const, ...filter },
-    { name: 'nat' as const, ...nat },
-  ];
   const lines: string[] = [];
-  const contents = { nat: new Map<string, string>(), filter: new Map<string, string>() };
-  for (const t of tables) {
-    const byChain = new Map<string, string[]>(t.chains.map((c) => [c, []]));
-    for (const rule of t.rules) byChain.get(rule.slice(3, rule.indexOf(' ', 3)))?.push(rule);
-    const write: string[] = [];
-    for (const [chain, rules] of byChain) {
-      const text = rules.join('\n');
-      contents[t.name].set(chain, text);
-      // kube-proxy's partial restore: a chain whose rules are as last written is left alone.
-      if (previous?.[t.name].get(chain) !== text) write.push(chain);
-    }
-    const stale = [...existing.chains[t.name]].filter((c) => !byChain.has(c)).sort();
-    lines.push(`*${t.name}`, ...write.map((c) => `:${c} - [0:0]`));
+  for (const [name, chains] of [
+    ['filter', filter],
+    ['nat', nat],
+  ] as const) {
+    // kube-proxy's partial restore: a chain whose rules are as last written is left alone.
+    const last = previous?.[name];
+    const write = [...chains.keys()].filter((c) => last?.get(c) !== chains.get(c));
+    const stale = [...existing.chains[name]].filter((c) => !chains.has(c)).sort();
+    lines.push(`*${name}`, ...write.map((c) => `:${c} - [0:0]`));
     // Declaring a stale chain flushes it, so its -X cannot fail on rules that point elsewhere.
     lines.push(...stale.map((c) => `:${c} - [0:0]`));
-    for (const c of write) lines.push(...(byChain.get(c) ?? []));
-    lines.push(...stale.map((c) => `-X ${c}`), ...renderJumpFixes(t.name, existing.jumps), 'COMMIT');
+    for (const c of write) {
+      const text = chains.get(c) ?? '';
+      if (text) lines.push(text);
+    }
+    lines.push(...stale.map((c) => `-X ${c}`), ...renderJumpFixes(name, existing.jumps), 'COMMIT');
   }
   return {
     text: `${lines.join('\n')}\n`,
-    chains: { nat: new Set(nat.chains), filter: new Set(filter.chains) },
-    contents,
+    chains: { nat: new Set(nat.keys()), filter: new Set(filter.keys()) },
+    contents: { nat, filter },
   };
 }
 
@@ -207,63 +213,77 @@ function renderJumpFixes(table: 'nat' | 'filter', jumps: ExistingRules['jumps'])
   return out;
 }
 
-/** The rules one Service port contributes, in the order they are written. */
+/** The rules one Service port contributes, grouped by the chain they go to, in written order. */
 interface PortFragment {
-  readonly natChains: string[];
-  readonly nat: string[];
-  readonly filter: string[];
+  /** Rules in nat TUGBOAT-SERVICES. */
+  readonly services: string[];
+  /** Rules in nat TUGBOAT-NODEPORTS. */
   readonly nodePorts: string[];
+  /** Rules in filter TUGBOAT-SERVICES and TUGBOAT-EXTERNAL-SERVICES (ports without endpoints). */
+  readonly filterServices: string[];
+  readonly externalServices: string[];
+  /** The nat chains this port owns (SVC, EXT, SEP), each with its rules as one text. */
+  readonly chains: (readonly [string, string])[];
 }
 
-/** Rendered fragments by Service port content; owned by one syncer (its options never change). */
-export type FragmentCache = Map<string, PortFragment>;
+/** Rendered fragments by Service port object; owned by one syncer (its options never change). */
+export type FragmentCache = Map<ProxyServicePort, PortFragment>;
 
 function renderPort(
   p: ProxyServicePort,
   clusterCidr: string | undefined,
   nodeIPs: readonly string[],
 ): PortFragment {
-  const f: PortFragment = { natChains: [], nat: [], filter: [], nodePorts: [] };
+  const f: PortFragment = {
+    services: [],
+    nodePorts: [],
+    filterServices: [],
+    externalServices: [],
+    chains: [],
+  };
   const key = servicePortKey(p);
   const pr = proto(p);
   const ready = p.endpoints.filter((e) => e.ready);
   const externalIPs = p.loadBalancer ? [...new Set([...p.externalIPs, ...nodeIPs])] : p.externalIPs;
   if (ready.length === 0) {
     const reject = `-j REJECT --reject-with icmp-port-unreachable`;
-    f.filter.push(
+    f.filterServices.push(
       `-A ${FILTER_SERVICES_CHAIN} -m comment --comment "${key} has no endpoints" ${pr} -d ${p.clusterIP}/32 --dport ${p.port} ${reject}`,
     );
     for (const ip of externalIPs) {
-      f.filter.push(
+      f.externalServices.push(
         `-A ${EXTERNAL_SERVICES_CHAIN} -m comment --comment "${key} has no endpoints" ${pr} -d ${ip}/32 --dport ${p.port} ${reject}`,
       );
     }
     if (p.nodePort) {
-      f.filter.push(
+      f.externalServices.push(
         `-A ${EXTERNAL_SERVICES_CHAIN} -m comment --comment "${key} has no endpoints" -m addrtype --dst-type LOCAL ${pr} --dport ${p.nodePort} ${reject}`,
       );
     }
     return f;
   }
   const svc = serviceChain(key, p.protocol);
-  f.natChains.push(svc);
-  f.nat.push(
+  const svcRules: string[] = [];
+  f.chains.push([svc, '']);
+  f.services.push(
     `-A ${SERVICES_CHAIN} -m comment --comment "${key} cluster IP" ${pr} -d ${p.clusterIP}/32 --dport ${p.port} -j ${svc}`,
   );
   if (clusterCidr) {
-    f.nat.push(
+    svcRules.push(
       `-A ${svc} -m comment --comment "${key} cluster IP" ${pr} -d ${p.clusterIP}/32 --dport ${p.port} ! -s ${clusterCidr} -j ${MARK_MASQ_CHAIN}`,
     );
   }
   if (externalIPs.length > 0 || p.nodePort) {
     const ext = externalChain(key, p.protocol);
-    f.natChains.push(ext);
-    f.nat.push(
-      `-A ${ext} -m comment --comment "masquerade traffic for ${key} external destinations" -j ${MARK_MASQ_CHAIN}`,
-      `-A ${ext} -j ${svc}`,
-    );
+    f.chains.push([
+      ext,
+      [
+        `-A ${ext} -m comment --comment "masquerade traffic for ${key} external destinations" -j ${MARK_MASQ_CHAIN}`,
+        `-A ${ext} -j ${svc}`,
+      ].join('\n'),
+    ]);
     for (const ip of externalIPs) {
-      f.nat.push(
+      f.services.push(
         `-A ${SERVICES_CHAIN} -m comment --comment "${key} external IP" ${pr} -d ${ip}/32 --dport ${p.port} -j ${ext}`,
       );
     }
@@ -276,7 +296,7 @@ function renderPort(
   const seps = ready.map((e) => ({ e, chain: endpointChain(key, p.protocol, `${e.ip}:${e.port}`) }));
   if (p.affinitySeconds > 0) {
     for (const { e, chain } of seps) {
-      f.nat.push(
+      svcRules.push(
         `-A ${svc} -m comment --comment "${key} -> ${e.ip}:${e.port}" -m recent --name ${chain} --mask 255.255.255.255 --rsource --rcheck --seconds ${p.affinitySeconds} --reap -j ${chain}`,
       );
     }
@@ -284,16 +304,19 @@ function renderPort(
   seps.forEach(({ e, chain }, i) => {
     const left = seps.length - i;
     const pick = left > 1 ? ` -m statistic --mode random --probability ${(1 / left).toFixed(10)}` : '';
-    f.nat.push(`-A ${svc} -m comment --comment "${key} -> ${e.ip}:${e.port}"${pick} -j ${chain}`);
+    svcRules.push(`-A ${svc} -m comment --comment "${key} -> ${e.ip}:${e.port}"${pick} -j ${chain}`);
   });
+  f.chains[0] = [svc, svcRules.join('\n')];
   for (const { e, chain } of seps) {
-    f.natChains.push(chain);
     const recent =
       p.affinitySeconds > 0 ? ` -m recent --name ${chain} --mask 255.255.255.255 --rsource --set` : '';
-    f.nat.push(
-      `-A ${chain} -m comment --comment "${key}" -s ${e.ip}/32 -j ${MARK_MASQ_CHAIN}`,
-      `-A ${chain} -m comment --comment "${key}"${recent} ${pr} -j DNAT --to-destination ${e.ip}:${e.port}`,
-    );
+    f.chains.push([
+      chain,
+      [
+        `-A ${chain} -m comment --comment "${key}" -s ${e.ip}/32 -j ${MARK_MASQ_CHAIN}`,
+        `-A ${chain} -m comment --comment "${key}"${recent} ${pr} -j DNAT --to-destination ${e.ip}:${e.port}`,
+      ].join('\n'),
+    ]);
   }
   return f;
 }

@@ -1,7 +1,8 @@
 /**
  * The agent's service proxy (kube-proxy's iptables mode): caches Services and Endpoints through
- * list-watch, and after each change (batched) or on a timer rewrites tugboat's chains from the
- * whole cache. Failures are reported and retried with a full resync; they never end the agent.
+ * list-watch, keeps the rules' model per Service (rebuilding only the Services whose Service or
+ * Endpoints changed, as kube-proxy's change trackers do), and after each change (batched) or on a
+ * timer rewrites tugboat's chains from it. Failures are reported and retried with a full resync; they never end the agent.
  */
 import type { KubeClient } from '../../../client/client.js';
 import { type ListWatch, runListWatch } from '../../../client/list-watch.js';
@@ -9,7 +10,7 @@ import { type ResourceType, resources } from '../../../client/types.js';
 import { type EventSink, silentEvents } from '../../../events.js';
 import type { Endpoints, KubeObject, Service } from '../../../kube/index.js';
 import type { Iptables } from './iptables.js';
-import { buildServicePorts } from './model.js';
+import { ServicePortModel } from './model-tracker.js';
 import type { RenderOptions } from './render.js';
 import { RuleSyncer } from './sync-rules.js';
 
@@ -34,9 +35,11 @@ class Cache<T extends KubeObject> {
     this.items.clear();
     for (const i of items) this.items.set(key(i), i);
   }
-  apply(type: string, obj: T): void {
-    if (type === 'DELETED') this.items.delete(key(obj));
-    else this.items.set(key(obj), obj);
+  apply(type: string, obj: T): string {
+    const k = key(obj);
+    if (type === 'DELETED') this.items.delete(k);
+    else this.items.set(k, obj);
+    return k;
   }
 }
 
@@ -48,6 +51,7 @@ function key(o: KubeObject): string {
 export class ServiceProxy {
   private readonly services = new Cache<Service>();
   private readonly endpoints = new Cache<Endpoints>();
+  private readonly model = new ServicePortModel();
   private readonly syncer: RuleSyncer;
   private readonly events: EventSink;
   private readonly watches: ListWatch[] = [];
@@ -75,10 +79,11 @@ export class ServiceProxy {
         {
           onReplace: (items) => {
             cache.replace(items);
+            this.model.markAllStale();
             this.changed();
           },
           onEvent: (e) => {
-            cache.apply(e.type, e.object);
+            this.model.markStale(cache.apply(e.type, e.object));
             this.changed();
           },
           onError: (err) => this.warn('agent.service-proxy.watch-error', `watching ${type.resource}`, err),
@@ -128,7 +133,7 @@ export class ServiceProxy {
     const started = performance.now();
     const full = this.forceFull || started - this.lastFull >= resync;
     try {
-      const ports = buildServicePorts(this.services.items.values(), this.endpoints.items);
+      const ports = this.model.ports(this.services.items, this.endpoints.items);
       const { lines } = await this.syncer.sync(ports, full);
       if (full) this.lastFull = started;
       this.forceFull = false;
