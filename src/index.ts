@@ -41,6 +41,10 @@ export type {
 export { assignEips, listEips } from './cluster/eips.js';
 export { type ScaleGroupOptions, type ScaleGroupResult, scaleGroup } from './cluster/scale.js';
 export {
+  type FetchAdminKubeconfigOptions,
+  fetchAdminKubeconfig,
+} from './cluster/secrets-kubeconfig.js';
+export {
   type ClusterStatus,
   type ClusterStatusOptions,
   type ClusterSummary,

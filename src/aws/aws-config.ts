@@ -10,6 +10,8 @@ export const AWS_SERVICES = {
   route53: 'ROUTE_53',
   s3: 'S3',
   sts: 'STS',
+  ssm: 'SSM',
+  kms: 'KMS',
 } as const;
 
 /** One of the services in {@link AWS_SERVICES}. */

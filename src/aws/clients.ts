@@ -1,8 +1,10 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { AbortFanout } from './abort-fanout.js';
@@ -12,10 +14,12 @@ import { type CloudFormationApi, sdkCloudFormation } from './cloudformation.js';
 import type { Ec2Api } from './ec2.js';
 import { sdkEc2 } from './ec2-sdk.js';
 import type { Ec2SweepApi } from './ec2-sweep.js';
+import { type KmsApi, sdkKms } from './kms.js';
 import { proxyAgentsFromEnv } from './proxy.js';
 import { type Route53Api, sdkRoute53 } from './route53.js';
 import { type S3Api, sdkS3 } from './s3.js';
 import { type S3BundleApi, sdkS3Bundle } from './s3-bundle.js';
+import { type SsmApi, sdkSsm } from './ssm.js';
 import { type StsApi, sdkSts } from './sts.js';
 
 /** Every AWS API tugboat uses, for one region. Library functions take this as an argument. */
@@ -34,6 +38,10 @@ export interface AwsClients {
   /** Host bundles under the cluster's prefix (content-addressed, uploaded by create and update). */
   readonly s3Bundles: S3BundleApi;
   readonly sts: StsApi;
+  /** The cluster's secrets (SecureStrings under `/tugboat/<cluster>/`). */
+  readonly ssm: SsmApi;
+  /** The cluster's secrets key (find, tag, schedule deletion). */
+  readonly kms: KmsApi;
 }
 
 /** How to reach AWS. Flags win over the spec, which wins over the environment and config files. */
@@ -41,10 +49,45 @@ export interface AwsClientsOptions extends ResolveAwsConfigOptions {
   /** Cancels in-flight requests when it fires (Ctrl-C). @default none */
   readonly signal?: AbortSignal;
   /**
-   * Fail a request whose connection or response stalls this long (then the SDK retries), so a
-   * black-holed endpoint cannot hang a long-running caller. @default none (the SDK waits)
+   * Give up connecting to an endpoint after this long (then the SDK retries).
+   * @default {@link AWS_CONNECT_TIMEOUT_MS}
+   */
+  readonly connectTimeoutMs?: number;
+  /**
+   * Fail a request whose socket stays silent this long, sending or waiting for the answer (then
+   * the SDK retries), so a stuck endpoint or emulator gives an error naming the call instead of
+   * a hang. A slow upload that keeps moving never trips it. @default {@link AWS_IDLE_TIMEOUT_MS}
+   */
+  readonly idleTimeoutMs?: number;
+  /**
+   * Also fail a request whose answer has not begun this long after it started, however busy
+   * the socket (for callers with their own deadline). @default none
    */
   readonly requestTimeoutMs?: number;
+}
+
+/** How long an AWS request may take to connect before it fails (and is retried). */
+export const AWS_CONNECT_TIMEOUT_MS = 10_000;
+/** How long an AWS request's socket may stay silent before it fails (and is retried). */
+export const AWS_IDLE_TIMEOUT_MS = 60_000;
+
+/**
+ * The HTTP handler of every client: proxies from the environment, a connect timeout and an
+ * idle timeout always, a total timeout when asked. Retries stay bounded by `maxAttempts`.
+ */
+function requestHandler(env: NodeJS.ProcessEnv, options: AwsClientsOptions): NodeHttpHandler {
+  return new NodeHttpHandler({
+    ...proxyAgentsFromEnv(env),
+    connectionTimeout: options.connectTimeoutMs ?? AWS_CONNECT_TIMEOUT_MS,
+    socketTimeout: options.idleTimeoutMs ?? AWS_IDLE_TIMEOUT_MS,
+    ...(options.requestTimeoutMs
+      ? {
+          requestTimeout: options.requestTimeoutMs,
+          // Without it smithy only logs a warning and keeps waiting.
+          throwOnRequestTimeout: true,
+        }
+      : {}),
+  });
 }
 
 /**
@@ -78,28 +121,13 @@ export async function createAwsClients(options: AwsClientsOptions = {}): Promise
           ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
         }
       : undefined;
-  const agents = proxyAgentsFromEnv(env);
   const config = {
     region,
     ...(profile ? { profile } : {}),
     ...(credentials ? { credentials } : {}),
     maxAttempts: resolved.maxAttempts,
     retryMode: resolved.retryMode,
-    ...(agents.httpAgent || agents.httpsAgent || options.requestTimeoutMs
-      ? {
-          requestHandler: new NodeHttpHandler({
-            ...agents,
-            ...(options.requestTimeoutMs
-              ? {
-                  requestTimeout: options.requestTimeoutMs,
-                  connectionTimeout: options.requestTimeoutMs,
-                  // Without it smithy only logs a warning and keeps waiting.
-                  throwOnRequestTimeout: true,
-                }
-              : {}),
-          }),
-        }
-      : {}),
+    requestHandler: requestHandler(env, options),
   };
   const forService = (service: AwsService) => {
     const endpoint = endpoints[service];
@@ -130,6 +158,8 @@ export async function createAwsClients(options: AwsClientsOptions = {}): Promise
       endpoints.s3,
     ),
     sts: sdkSts(withSignal(new STSClient(forService('sts')), fanout), endpoints.sts),
+    ssm: sdkSsm(withSignal(new SSMClient(forService('ssm')), fanout), endpoints.ssm),
+    kms: sdkKms(withSignal(new KMSClient(forService('kms')), fanout), endpoints.kms),
   };
 }
 

@@ -48,9 +48,12 @@ function hintFor(code: string, endpoint: string | undefined): string {
   if (CREDENTIAL_CODES.has(code)) {
     return ': check your AWS credentials (--profile, AWS_PROFILE, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)';
   }
-  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ETIMEDOUT' || code === 'TimeoutError') {
-    const where = endpoint ? ` ${endpoint}` : ' the AWS endpoint';
-    return `: cannot reach${where}; check --endpoint-url / AWS_ENDPOINT_URL and your network`;
+  const where = endpoint ?? 'the AWS endpoint';
+  if (code === 'TimeoutError') {
+    return `: ${where} did not answer in time (every attempt); check --endpoint-url / AWS_ENDPOINT_URL and your network`;
+  }
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ETIMEDOUT') {
+    return `: cannot reach ${where}; check --endpoint-url / AWS_ENDPOINT_URL and your network`;
   }
   if (code === 'UnauthorizedOperation' || code === 'AccessDenied' || code === 'AccessDeniedException') {
     return ': the credentials lack this permission; see docs/ci.md for the IAM actions tugboat needs';

@@ -88,8 +88,8 @@ export function renderBootScript(input: BootScriptInput, options: BootScriptOpti
     '  say "Node.js runtime $spec present"',
     'else',
     '  say "fetching Node.js runtime $spec from $registry"',
-    `  part=${quote(`${rt.root}/.boot.tgz.part`)}`,
-    `  new=${quote(`${rt.root}/.${pin.version}.new`)}`,
+    `  part=${quote(`${rt.root}/.boot.tgz.part.`)}$$`,
+    `  new=${quote(`${rt.root}/.${pin.version}.new.`)}$$`,
     '  curl -fsSL --retry 5 --retry-connrefused --max-time 300 -o "$part" "$registry/$tarball" 2>>"$log" || fail "could not download $registry/$tarball"',
     // Not in an AND-OR list: there `set -e` would be ignored inside the subshell too.
     '  set +e; ( set -e; install_runtime ) 2>>"$log"; rc=$?; set -e',

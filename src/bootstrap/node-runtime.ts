@@ -68,34 +68,70 @@ export function runtimePaths(layout: HostLayout, version: string) {
     dir,
     node: posix.join(dir, 'bin', 'node'),
     marker: posix.join(dir, '.tugboat-runtime'),
+    /** Held (flock) while a runtime is unpacked: beside `root`, so sweeping `root` never removes it. */
+    lock: `${root}.lock`,
   };
 }
+
+/** How long an unpack waits for another one on the same host (boot's user-data, another bootstrap). */
+export const RUNTIME_LOCK_WAIT_SECONDS = 600;
 
 /** The marker's content for a runtime: package spec and integrity, one line. */
 export function runtimeMarker(runtime: Pick<NodeRuntime, 'version' | 'package'>): string {
   return `${runtimeSpec(runtime, runtime.package)} ${runtime.package.integrity}`;
 }
 
+/** Options of {@link renderRuntimeUnpack}. */
+export interface RuntimeUnpackOptions {
+  /** Unpack even when the host already has this exact runtime (`--force`). @default false */
+  readonly replace?: boolean;
+}
+
 /**
  * Shell lines that check the tarball in `"$part"` against the pin, unpack it into `"$new"`, prove
  * the node runs, write the marker and move it into place as the runtime's directory (removing
  * other versions). Shared by the SSH install and boot from user-data, so both leave the same runtime.
+ *
+ * Both may run at once on one host (user-data runs at every launch; `tugboat bootstrap` may be
+ * installing at the same moment), so the unpack holds an exclusive `flock` on the runtime's lock
+ * file (bounded wait), then checks again: a runtime the other one finished meanwhile is kept
+ * unless `replace`. Callers give `$part` and `$new` names of their own (`.$$`); the swap is two
+ * renames, so the runtime's directory is never half unpacked (between the renames, a moment, it is
+ * absent: only when replacing one that was there). Without `flock` on the host the unpack runs
+ * unlocked (staging names still never collide).
  */
 export function renderRuntimeUnpack(
   runtime: Pick<NodeRuntime, 'version' | 'package'>,
   p: ReturnType<typeof runtimePaths>,
+  options: RuntimeUnpackOptions = {},
 ): string[] {
   const spec = runtimeSpec(runtime, runtime.package);
-  return [
+  const present = `[ -x ${quote(p.node)} ] && [ "$(cat ${quote(p.marker)} 2>/dev/null)" = ${quote(runtimeMarker(runtime))} ]`;
+  const unpack = [
     'sum=$(sha512sum "$part" | cut -d" " -f1)',
     `[ "$sum" = ${integrityHex(runtime.package.integrity)} ] || { echo ${quote(`${spec}: the archive arrived damaged (SHA-512 differs from the pin)`)} >&2; exit 1; }`,
+    // Staging directories only exist under the lock: any other one was left by a killed unpack.
+    `if [ "$locked" = 1 ]; then for stale in ${quote(p.root)}/.*.new.* ${quote(p.root)}/.*.old.*; do [ ! -e "$stale" ] || rm -rf "$stale"; done; fi`,
     'rm -rf "$new"; mkdir -p "$new"',
     'tar -xzf "$part" -C "$new" --no-same-owner --strip-components=1 package/bin/node package/LICENSE',
     `v=$("$new/bin/node" --version) || { echo ${quote(`${spec}: the unpacked node does not run on this host`)} >&2; exit 1; }`,
     `[ "$v" = ${quote(`v${runtime.version}`)} ] || { echo "${spec}: unpacked node reports $v" >&2; exit 1; }`,
     `printf '%s\\n' ${quote(runtimeMarker(runtime))} > "$new/.tugboat-runtime"`,
     `for old in ${quote(p.root)}/*; do [ "$old" = ${quote(p.dir)} ] || rm -rf "$old"; done`,
-    `rm -rf ${quote(p.dir)}`,
+    `old=${quote(`${p.root}/.${runtime.version}.old.`)}$$`,
+    `if [ -e ${quote(p.dir)} ]; then rm -rf "$old"; mv ${quote(p.dir)} "$old"; fi`,
     `mv "$new" ${quote(p.dir)}`,
+    'rm -rf "$old"',
+  ];
+  return [
+    `mkdir -p ${quote(p.root)}`,
+    `exec 9>>${quote(p.lock)}`,
+    'locked=0',
+    `if command -v flock >/dev/null 2>&1; then flock -w ${RUNTIME_LOCK_WAIT_SECONDS} 9 || { echo ${quote(`${spec}: another install held ${p.lock} for ${RUNTIME_LOCK_WAIT_SECONDS} s`)} >&2; exit 1; }; locked=1; fi`,
+    `if ${options.replace ? 'false' : present}; then`,
+    `  echo ${quote(`${spec}: already installed meanwhile (by boot or another bootstrap), kept`)}`,
+    'else',
+    ...unpack.map((l) => `  ${l}`),
+    'fi',
   ];
 }

@@ -50,18 +50,16 @@ export async function ensureNodeRuntime(
     { step: 'check node runtime', timeoutMs: 60_000, ...signal },
   );
   if (!options.force && check.stdout.trim() === 'present') return { nodePath: p.node, bytesUploaded: 0 };
-  const part = `${p.root}/.${spec}.tgz.part`;
-  // Hidden names: the sweep of other versions (`root/*`) skips them.
-  const staging = `${p.root}/.${runtime.version}.new`;
+  // Hidden names (the sweep of other versions, `root/*`, skips them), this shell's own (`$$`).
   const script = [
     'set -e',
     'umask 022',
     `mkdir -p ${quote(p.root)}`,
-    `part=${quote(part)}`,
-    `new=${quote(staging)}`,
+    `part=${quote(`${p.root}/.${spec}.tgz.part.`)}$$`,
+    `new=${quote(`${p.root}/.${runtime.version}.new.`)}$$`,
     'trap \'rm -rf "$part" "$new"\' EXIT',
     'cat > "$part"',
-    ...renderRuntimeUnpack(runtime, p),
+    ...renderRuntimeUnpack(runtime, p, { replace: options.force ?? false }),
   ].join('\n');
   await runChecked(shell, script, {
     step: `install node runtime ${spec}`,

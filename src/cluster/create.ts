@@ -8,6 +8,7 @@ import { deployStack, type StackDeployResult } from '../provision/stack.js';
 import { s3TemplateStore } from '../provision/template-store.js';
 import { type BootstrapOption, prepareBootstrap } from './bootstrap-step.js';
 import { publishHostBundle } from './bundle-step.js';
+import { uploadClusterSecrets } from './secrets-upload.js';
 import { settleCluster } from './settle.js';
 import { API_ENDPOINT_OUTPUT, type ClusterDefinition, type LifecycleOptions } from './types.js';
 
@@ -42,7 +43,8 @@ export interface CreateClusterResult {
 }
 
 /**
- * Creates a cluster's infrastructure: key pair, stack, EIP pool tags, then waits until every
+ * Creates a cluster's infrastructure: key pair, stack, the cluster's secrets in SSM (the local CA
+ * and admin credential, see secrets-upload.ts), EIP pool tags, then waits until every
  * auto-scaling group has its desired instances InService; then (unless `bootstrap` is false) the SSH bootstrap.
  * Idempotent: re-running (also after Ctrl-C) finishes whatever is missing.
  */
@@ -94,6 +96,16 @@ export async function createCluster(options: CreateClusterOptions): Promise<Crea
       templateStore: s3TemplateStore({ aws, cluster, events }),
       ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}),
       ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+    }),
+  );
+  // Before any instance is bootstrapped: a master that boots from user-data reads these.
+  await runPhase(events, 'secrets', 'cluster secrets in SSM', () =>
+    uploadClusterSecrets({
+      aws,
+      cluster,
+      events,
+      outputs: deployed.stack.outputs,
+      ...(options.stateRoot ? { stateRoot: options.stateRoot } : {}),
     }),
   );
   const withEips = await settleCluster({

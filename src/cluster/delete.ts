@@ -24,6 +24,8 @@ export interface DeleteClusterOptions extends LifecycleOptions {
   readonly sweepRounds?: number;
   /** First pause between sweep rounds. @default 2_000 */
   readonly sweepDelayMs?: number;
+  /** Keep the cluster's backups (`<cluster>/backups/` in S3); everything else goes. @default false */
+  readonly keepBackups?: boolean;
 }
 
 /** What `deleteCluster` did; `clean` is the bottom line. */
@@ -40,14 +42,16 @@ export interface DeleteClusterResult {
 
 /**
  * Deletes a cluster from what AWS reports (no local state): shows the plan, disassociates pool
- * EIPs, deletes the stack and waits, sweeps leftovers by tag, deletes a stack that failed to
- * delete once its blockers are gone, and proves nothing is left. Safe to re-run after Ctrl-C.
+ * EIPs, deletes the stack and waits, sweeps leftovers by tag (also the cluster's S3 objects, its
+ * SSM parameters, and its KMS key, scheduled for deletion), deletes a stack that failed to delete
+ * once its blockers are gone, and proves nothing is left. Safe to re-run after Ctrl-C.
  */
 export async function deleteCluster(options: DeleteClusterOptions): Promise<DeleteClusterResult> {
   const cluster = checkClusterName(options.cluster);
   const events = options.events ?? silentEvents;
   const { aws, signal } = options;
   const stackName = stackNameOf(cluster);
+  const keepBackups = options.keepBackups ?? false;
   const stackOpts = {
     cfn: aws.cloudFormation,
     events,
@@ -59,7 +63,7 @@ export async function deleteCluster(options: DeleteClusterOptions): Promise<Dele
   const plan = await runPhase(events, 'plan', 'find what to delete', async (): Promise<DeletePlan> => {
     const [stack, left] = await Promise.all([
       aws.cloudFormation.describeStack(stackName),
-      findLeftovers(aws, cluster),
+      findLeftovers(aws, cluster, { keepBackups }),
     ]);
     return {
       cluster,
@@ -85,6 +89,7 @@ export async function deleteCluster(options: DeleteClusterOptions): Promise<Dele
     aws,
     cluster,
     events,
+    keepBackups,
     ...(signal ? { signal } : {}),
     ...(options.sweepRounds ? { maxRounds: options.sweepRounds } : {}),
     ...(options.sweepDelayMs !== undefined ? { retryDelayMs: options.sweepDelayMs } : {}),
@@ -97,7 +102,9 @@ export async function deleteCluster(options: DeleteClusterOptions): Promise<Dele
     );
     sweep = await runPhase(events, 'sweep', 'sweep leftovers by tag', () => sweepCluster(sweepOptions));
   }
-  const proof = await runPhase(events, 'proof', 'prove nothing is left', () => proveDeleted(aws, cluster));
+  const proof = await runPhase(events, 'proof', 'prove nothing is left', () =>
+    proveDeleted(aws, cluster, undefined, { keepBackups }),
+  );
   const stackStillThere = Boolean(await aws.cloudFormation.describeStack(stackName));
   events.emit({
     code: 'delete.proof',

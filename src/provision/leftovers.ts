@@ -2,8 +2,13 @@ import type { AwsClients } from '../aws/clients.js';
 import type { RecordSet } from '../aws/route53.js';
 import type { BucketRef } from '../aws/s3.js';
 import { CLUSTER_TAG, clusterFilter, type Tags } from '../aws/types.js';
+import {
+  keyLeftovers,
+  objectLeftovers,
+  parameterLeftovers,
+  type StorageLeftoverOptions,
+} from './leftovers-storage.js';
 import { ownershipTxt } from './template/names.js';
-import { templateBucket } from './template-store.js';
 
 /** Kinds of resources tugboat creates, in the order the sweep deletes them. */
 export const RESOURCE_KINDS = [
@@ -21,6 +26,9 @@ export const RESOURCE_KINDS = [
   'dns-record',
   'hosted-zone',
   'template-object',
+  'state-object',
+  'ssm-parameter',
+  'kms-key',
 ] as const;
 
 /** A kind of resource tugboat creates. */
@@ -68,26 +76,27 @@ async function dnsLeftovers(aws: AwsClients, cluster: string): Promise<Leftover[
   return out;
 }
 
-/** Staged templates under the cluster's prefix of the shared bucket that carry the cluster's tag. */
-async function templateLeftovers(aws: AwsClients, cluster: string): Promise<Leftover[]> {
-  const bucket = await templateBucket(aws);
-  const out: Leftover[] = [];
-  for (const key of await aws.s3.listKeys(bucket, `${cluster}/`)) {
-    if (owned(await aws.s3.objectTags(bucket, key), cluster)) {
-      out.push({ kind: 'template-object', id: `s3://${bucket.bucket}/${key}`, detail: { bucket } });
-    }
-  }
-  return out;
-}
-
 /**
  * Finds every resource of the cluster that still exists, by tag `tugboat:cluster=<name>` (tags
  * are checked again client-side: nothing untagged is ever returned). Network interfaces count when
  * they are tagged or sit in one of the cluster's VPCs (instances' own interfaces carry no tags).
- * DNS records count inside a tagged hosted zone or next to an ownership TXT record; staged
- * templates count under the cluster's prefix of the shared template bucket, when tagged.
+ * DNS records count inside a tagged hosted zone or next to an ownership TXT record; S3 objects,
+ * SSM parameters and KMS keys as `leftovers-storage.ts` says (a key pending deletion is gone).
  */
-export async function findLeftovers(aws: AwsClients, cluster: string): Promise<Leftover[]> {
+export async function findLeftovers(
+  aws: AwsClients,
+  cluster: string,
+  options: StorageLeftoverOptions = {},
+): Promise<Leftover[]> {
+  return (await findLeftoversAndKept(aws, cluster, options)).left;
+}
+
+/** {@link findLeftovers}, and how many backups were kept (`keepBackups`). */
+export async function findLeftoversAndKept(
+  aws: AwsClients,
+  cluster: string,
+  options: StorageLeftoverOptions = {},
+): Promise<{ readonly left: Leftover[]; readonly kept: number }> {
   const filter = [clusterFilter(cluster)];
   const ec2 = aws.ec2Sweep;
   const [groups, instances, templates, addresses, vpcs, subnets, tables, gateways, groupsSg, keys] =
@@ -150,7 +159,10 @@ export async function findLeftovers(aws: AwsClients, cluster: string): Promise<L
   for (const id of vpcIds) out.push({ kind: 'vpc', id });
   for (const k of keys) if (owned(k.tags, cluster)) out.push({ kind: 'key-pair', id: k.name });
   out.push(...(await dnsLeftovers(aws, cluster)));
-  out.push(...(await templateLeftovers(aws, cluster)));
+  const objects = await objectLeftovers(aws, cluster, options);
+  out.push(...objects.left);
+  out.push(...(await parameterLeftovers(aws, cluster)));
+  out.push(...(await keyLeftovers(aws, cluster)));
   const rank = (k: ResourceKind) => RESOURCE_KINDS.indexOf(k);
-  return out.sort((a, b) => rank(a.kind) - rank(b.kind));
+  return { left: out.sort((a, b) => rank(a.kind) - rank(b.kind)), kept: objects.kept };
 }

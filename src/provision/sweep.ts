@@ -3,6 +3,7 @@ import { AwsCallError } from '../aws/errors.js';
 import type { EventSink } from '../events.js';
 import { jitter, sleep } from '../timing.js';
 import { findLeftovers, type Leftover } from './leftovers.js';
+import { KEY_PENDING_WINDOW_DAYS } from './template/secrets.js';
 import { throwIfAborted } from './wait.js';
 
 /** Options of `sweepCluster`. */
@@ -15,6 +16,8 @@ export interface SweepOptions {
   readonly maxRounds?: number;
   /** Pause between rounds (doubles each round, capped at 30 s). @default 2_000 */
   readonly retryDelayMs?: number;
+  /** Keep the objects under `<cluster>/backups/` in S3. @default false */
+  readonly keepBackups?: boolean;
 }
 
 /** What the sweep did. */
@@ -63,23 +66,31 @@ async function remove(aws: AwsClients, l: Leftover): Promise<void> {
         : undefined;
     case 'hosted-zone':
       return aws.route53.deleteHostedZone(l.id);
-    case 'template-object': {
+    case 'template-object':
+    case 'state-object': {
       const bucket = l.detail?.bucket;
       const key = bucket ? l.id.slice(`s3://${bucket.bucket}/`.length) : '';
       return bucket && key ? aws.s3.deleteObject(bucket, key) : undefined;
     }
+    case 'ssm-parameter':
+      await aws.ssm.deleteParameters([l.id]);
+      return;
+    case 'kms-key':
+      return aws.kms.scheduleKeyDeletion(l.id, KEY_PENDING_WINDOW_DAYS);
   }
 }
 
 /**
  * Deletes everything tagged `tugboat:cluster=<name>` in dependency order (groups and instances
- * first, the VPC last, then key pair and DNS). Each round finds what is left and tries to delete
+ * first, the VPC last, then key pair and DNS, S3 objects, parameters, and last the secrets key,
+ * whose deletion is scheduled after 7 days). Each round finds what is left and tries to delete
  * it; a DependencyViolation (or anything still in use) waits for the next round, so ordering
  * mistakes and slow terminations sort themselves out. Bounded in rounds, stoppable by the signal,
  * and safe to re-run: it starts from what AWS reports, not from local state.
  */
 export async function sweepCluster(options: SweepOptions): Promise<SweepResult> {
   const maxRounds = options.maxRounds ?? 12;
+  const storage = { keepBackups: options.keepBackups ?? false };
   const deleted: { kind: string; id: string }[] = [];
   const errors = new Map<string, string>();
   let left: Leftover[] = [];
@@ -88,7 +99,7 @@ export async function sweepCluster(options: SweepOptions): Promise<SweepResult> 
   while (round < maxRounds) {
     throwIfAborted(options.signal);
     round++;
-    left = await findLeftovers(options.aws, options.cluster);
+    left = await findLeftovers(options.aws, options.cluster, storage);
     if (left.length === 0) break;
     options.events.emit({
       code: 'sweep.round',
@@ -132,7 +143,7 @@ export async function sweepCluster(options: SweepOptions): Promise<SweepResult> 
       delay = Math.min(delay * 2, 30_000);
     }
   }
-  if (round >= maxRounds) left = await findLeftovers(options.aws, options.cluster);
+  if (round >= maxRounds) left = await findLeftovers(options.aws, options.cluster, storage);
   return {
     deleted,
     remaining: left.map((l) => {

@@ -5,6 +5,7 @@ import { CLUSTER_TAG } from '../aws/types.js';
 import { DeploymentError } from '../errors.js';
 import type { EventSink } from '../events.js';
 import { TEMPLATE_BODY_LIMIT } from './template/index.js';
+import { clusterBucketName } from './template/storage-names.js';
 
 /** The largest template CloudFormation accepts from S3 (`TemplateURL`). */
 export const TEMPLATE_URL_LIMIT = 1_000_000;
@@ -17,8 +18,10 @@ export const MANAGED_TAG = 'tugboat:managed';
  * machine (a CI job deleting what another created) finds the same bucket without local state.
  */
 export function templateBucketName(account: string, region: string): string {
-  return `tugboat-templates-${account}-${region}`;
+  return clusterBucketName(account, region);
 }
+
+export { clusterBucketName, clusterS3Paths, clusterStatePrefix } from './template/storage-names.js';
 
 /** `<cluster>/<sha256 of the body>.json`: one prefix per cluster, one key per template content. */
 export function templateObjectKey(cluster: string, body: string): string {

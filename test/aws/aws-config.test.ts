@@ -108,6 +108,8 @@ describe('resolveAwsConfig', () => {
       route53: 'http://127.0.0.1:2000',
       s3: 'http://127.0.0.1:2000',
       sts: 'http://127.0.0.1:2000',
+      ssm: 'http://127.0.0.1:2000',
+      kms: 'http://127.0.0.1:2000',
     });
     const flag = await resolveAwsConfig({
       env: { ...env, AWS_PROFILE: 'p', AWS_ENDPOINT_URL_EC2: 'http://127.0.0.1:2001' },

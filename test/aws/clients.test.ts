@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { createServer, type Server, type Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createAwsClients } from '../../src/aws/clients.js';
 import { AwsCallError, awsErrorCode, isAwsError, mapAwsError } from '../../src/aws/errors.js';
 import { AbortError, UsageError } from '../../src/errors.js';
@@ -77,5 +78,67 @@ describe('abort signal', () => {
       signal: controller.signal,
     });
     await expect(aws.ec2Sweep.describeVpcs([])).rejects.toBeInstanceOf(AbortError);
+  });
+});
+
+describe('a stuck endpoint', () => {
+  let server: Server | undefined;
+  const sockets = new Set<Socket>();
+  afterEach(async () => {
+    for (const s of sockets) s.destroy();
+    sockets.clear();
+    await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+    server = undefined;
+  });
+
+  it('fails every client within its idle timeout, bounded retries, naming the service and the call', async () => {
+    // Accepts, reads the request, never answers: moto blocked on a full log pipe did just that.
+    let requests = 0;
+    server = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('data', (b) => {
+        if (b.toString().match(/^(GET|POST|HEAD|PUT) /)) requests++;
+      });
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((r) => server?.listen(0, '127.0.0.1', r));
+    const address = server.address();
+    const endpointUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    const aws = await createAwsClients({
+      env: {
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'x',
+        AWS_SECRET_ACCESS_KEY: 'y',
+        AWS_MAX_ATTEMPTS: '2',
+      },
+      endpointUrl,
+      idleTimeoutMs: 300,
+    });
+    const bucket = { bucket: 'b', owner: '123456789012' };
+    const calls: [string, () => Promise<unknown>][] = [
+      ['cloudformation:DescribeStacks', () => aws.cloudFormation.listStacks()],
+      ['ec2:DescribeInstances', () => aws.ec2.describeInstances([])],
+      ['autoscaling:DescribeAutoScalingGroups', () => aws.autoScaling.describeGroups({ names: ['g'] })],
+      ['route53:ListHostedZones', () => aws.route53.listHostedZones()],
+      ['s3:HeadObject', () => aws.s3Bundles.objectExists(bucket, 'k')],
+      ['sts:GetCallerIdentity', () => aws.sts.accountId()],
+      ['ssm:DescribeParameters', () => aws.ssm.listParameters('/tugboat/x/')],
+      ['kms:DescribeKey', () => aws.kms.describeKey('alias/tugboat-x')],
+    ];
+    for (const [action, call] of calls) {
+      requests = 0;
+      const started = Date.now();
+      const err = await call().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err, action).toBeInstanceOf(AwsCallError);
+      expect((err as AwsCallError).action, action).toBe(action);
+      expect((err as AwsCallError).message, action).toContain(`${action} failed (TimeoutError): `);
+      expect((err as AwsCallError).message, action).toContain(`${endpointUrl} did not answer in time`);
+      // Two attempts of 300 ms each plus the SDK's backoff; without a timeout it never returns.
+      expect(Date.now() - started, action).toBeLessThan(10_000);
+      expect(requests, action).toBe(2);
+    }
   });
 });

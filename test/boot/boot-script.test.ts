@@ -1,18 +1,28 @@
-import { execFile } from 'node:child_process';
-import { createHash, createHmac } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { execFile, execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { S3_FETCHER_JS } from '../../src/boot/s3-fetcher.js';
 import { renderBootScript } from '../../src/boot/user-data.js';
 import { bundleFileName } from '../../src/bootstrap/host-files.js';
-import { NODE_RUNTIME, runtimeMarker } from '../../src/bootstrap/node-runtime.js';
+import { buildHostLayout } from '../../src/bootstrap/layout.js';
+import { NODE_RUNTIME, runtimeMarker, runtimePaths } from '../../src/bootstrap/node-runtime.js';
+import { ensureNodeRuntime } from '../../src/bootstrap/runtime-install.js';
 import { type EventSink, silentEvents } from '../../src/events.js';
 import { bundleObjectKey, type UploadedBundle, uploadHostBundle } from '../../src/provision/bundle-upload.js';
+import { LocalShell } from '../../src/ssh/local-shell.js';
 import { type ImdsServer, startImdsServer } from '../harness/imds.js';
 import { type MotoAws, startMotoAws } from '../support/moto-aws.js';
 import { loadSetupRuntime } from '../support/node-runtime.js';
@@ -241,6 +251,26 @@ describe('boot script under sh', () => {
     expect(m.bootLog()).toContain('boot stopped (exit 1)');
   }, 60_000);
 
+  it('unpacks the runtime while SSH bootstrap installs the same one (--force) and both leave one whole runtime', async () => {
+    const m = machine('race');
+    // SSH bootstrap's view of the same machine: the layout under the directories boot sees as /opt.
+    const layout = buildHostLayout({ root: m.root });
+    const runtime = await loadSetupRuntime('x64');
+    const [booted] = await Promise.all([
+      boot(m, script(uploaded)),
+      ensureNodeRuntime(new LocalShell(), runtime, { layout, force: true }),
+    ]);
+    expect(booted.code, m.bootLog()).toBe(0);
+    expect(m.bootLog()).toContain('boot complete');
+    const p = runtimePaths(layout, NODE_RUNTIME.version);
+    expect(readdirSync(p.root)).toEqual([NODE_RUNTIME.version]);
+    expect(readdirSync(p.dir).sort()).toEqual(['.tugboat-runtime', 'LICENSE', 'bin']);
+    expect(execFileSync(p.node, ['--version'], { encoding: 'utf8' }).trim()).toBe(`v${NODE_RUNTIME.version}`);
+    expect(readFileSync(p.marker, 'utf8').trim()).toBe(
+      runtimeMarker({ version: NODE_RUNTIME.version, package: PKG }),
+    );
+  });
+
   it("fails with S3's answer when the bundle object is missing", async () => {
     const m = machine('missing');
     const sha = 'e'.repeat(64);
@@ -253,87 +283,3 @@ describe('boot script under sh', () => {
     );
   }, 120_000);
 });
-
-describe('the S3 fetcher', () => {
-  it('signs its GET exactly as the AWS SDK signs it (SigV4, session token, unsigned-empty payload hash)', async () => {
-    let seen: { path: string; headers: IncomingHttpHeaders } | undefined;
-    const s3 = createServer((req, res) => {
-      seen = { path: req.url ?? '', headers: req.headers };
-      res.writeHead(200).end('bundle-bytes');
-    });
-    const endpoint = await listen(s3);
-    const out = join(work, 'fetched');
-    try {
-      const node = await loadSetupRuntime('x64').then(() => process.execPath);
-      await new Promise<void>((resolve, reject) => {
-        const child = execFile(
-          node,
-          ['-'],
-          {
-            env: {
-              TB_REGION: 'eu-west-1',
-              TB_BUCKET: 'bkt',
-              TB_KEY: 'c/bundles/abc/f.mjs',
-              TB_OUT: out,
-              AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.endpoint,
-              AWS_ENDPOINT_URL: endpoint,
-            },
-          },
-          (err) => (err ? reject(err) : resolve()),
-        );
-        child.stdin?.end(S3_FETCHER_JS);
-      });
-      expect(readFileSync(out, 'utf8')).toBe('bundle-bytes');
-      expect(seen?.path).toBe('/bkt/c/bundles/abc/f.mjs');
-      const h = seen!.headers;
-      const amzDate = String(h['x-amz-date']);
-      const date = new Date(
-        `${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`,
-      );
-      const signer = new SignatureV4({
-        service: 's3',
-        region: 'eu-west-1',
-        credentials: {
-          accessKeyId: 'ASIATESTBOOT',
-          secretAccessKey: 'test',
-          sessionToken: 'session-token-of-the-role',
-        },
-        sha256: NodeSha256,
-        uriEscapePath: false,
-        applyChecksum: true,
-      });
-      const url = new URL(endpoint);
-      const signed = await signer.sign(
-        {
-          method: 'GET',
-          protocol: 'http:',
-          hostname: url.hostname,
-          port: Number(url.port),
-          path: '/bkt/c/bundles/abc/f.mjs',
-          query: {},
-          headers: { host: url.host, 'x-amz-content-sha256': createHash('sha256').update('').digest('hex') },
-        },
-        { signingDate: date },
-      );
-      expect(h.authorization).toBe(signed.headers.authorization);
-      expect(h['x-amz-security-token']).toBe('session-token-of-the-role');
-    } finally {
-      s3.closeAllConnections();
-      await new Promise<void>((r) => s3.close(() => r()));
-    }
-  }, 60_000);
-});
-
-/** The SDK's hash interface over node:crypto (plain SHA-256, or HMAC with a secret). */
-class NodeSha256 {
-  private readonly h;
-  constructor(secret?: unknown) {
-    this.h = secret ? createHmac('sha256', secret as string | Uint8Array) : createHash('sha256');
-  }
-  update(data: string | Uint8Array): void {
-    this.h.update(data);
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.h.digest());
-  }
-}

@@ -1,4 +1,12 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -157,7 +165,9 @@ describe('failure paths against moto_server', () => {
     const created = JSON.parse(run.stdout) as { keyName: string; privateKeyPath?: string };
     expect(created.keyName).toBe('tugboat-ownkey');
     expect(created.privateKeyPath).toBeUndefined();
-    expect(existsSync(join(dir, 'state', 'ownkey'))).toBe(false);
+    // No SSH key was generated; the state dir holds only the cluster CA, which create stores in SSM.
+    expect(existsSync(join(dir, 'state', 'ownkey', 'id_ed25519'))).toBe(false);
+    expect(readdirSync(join(dir, 'state', 'ownkey'))).toEqual(['pki']);
     expect((await cli('delete', 'ownkey', '--yes')).code).toBe(0);
 
     writeFileSync(spec, readFileSync(spec, 'utf8').replace('~/.ssh/mine.pub', 'keys/missing.pub'));

@@ -37,7 +37,11 @@ describe('tugboat create / status / eip / scale / update / delete against moto_s
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('runs the whole lifecycle twice and proves nothing tagged is left each time', async () => {
+  // Two rounds of ~16 commands; create and delete now also make and sweep the stack's KMS key and
+  // SecureStrings: 44 s at load 12 on 2 cores, over vitest's default 60 s when busier.
+  it('runs the whole lifecycle twice and proves nothing tagged is left each time', {
+    timeout: 240_000,
+  }, async () => {
     const spec = writeTestSpec(dir, { name: 'demo', desired: 2 });
     const respec = writeTestSpec(dir, { name: 'demo', desired: 3 });
     for (const round of [1, 2]) {

@@ -1,8 +1,10 @@
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   assignEips,
   type BootstrapContext,
+  clusterStateDir,
   clusterStatus,
   createCluster,
   deleteCluster,
@@ -35,7 +37,7 @@ describe('cluster lifecycle on moto_server (library API)', () => {
         aws,
         events,
         stateRoot,
-        definition: testDefinition('life'),
+        definition: testDefinition('life', { secretsKey: true }),
         bootstrap: false,
         ...fast,
       });
@@ -47,11 +49,38 @@ describe('cluster lifecycle on moto_server (library API)', () => {
       expect(statSync(created.privateKeyPath ?? '').mode & 0o777).toBe(0o600);
       expect(events.codes()).toContain('stack.create');
       expect(events.codes()).toContain('groups.progress');
+      // The laptop's CA went into SSM under the stack's key before any bootstrap, as did the rest.
+      expect(events.codes()).toContain('secrets.stored');
+      const params = await aws.ssm.listParameters('/tugboat/life/');
+      expect(params.map((p) => p.name).sort()).toEqual(
+        [
+          'admin/admin',
+          'master/ca',
+          'master/service-account-key',
+          'worker/bootstrap-token',
+          'worker/ca-cert',
+        ].map((n) => `/tugboat/life/${n}`),
+      );
+      expect(params.every((p) => p.type === 'SecureString' && p.keyId === created.outputs.SecretsKeyId)).toBe(
+        true,
+      );
+      // Nothing secret in the events (what the CLI logs) nor in the stack's outputs.
+      const token = (await aws.ssm.getSecureString('/tugboat/life/worker/bootstrap-token')) ?? '';
+      const saKey = (await aws.ssm.getSecureString('/tugboat/life/master/service-account-key')) ?? '';
+      expect(token).toMatch(/^[a-z0-9]{6}\.[a-z0-9]{16}$/);
+      for (const text of [JSON.stringify(events.events), JSON.stringify(created.outputs)]) {
+        expect(text).not.toContain(token.split('.')[1]);
+        expect(text).not.toContain('PRIVATE KEY');
+        expect(text).not.toContain(saKey.split('\n')[1]);
+      }
+      expect(await aws.ssm.getSecureString('/tugboat/life/worker/ca-cert')).toBe(
+        readFileSync(join(clusterStateDir('life', stateRoot), 'pki', 'ca.crt'), 'utf8'),
+      );
 
       const again = await createCluster({
         aws,
         stateRoot,
-        definition: testDefinition('life'),
+        definition: testDefinition('life', { secretsKey: true }),
         bootstrap: false,
         ...fast,
       });
@@ -99,7 +128,10 @@ describe('cluster lifecycle on moto_server (library API)', () => {
 
       const updated = await updateCluster({
         aws,
-        definition: testDefinition('life', { groups: [{ name: 'workers', min: 0, max: 5, desired: 4 }] }),
+        definition: testDefinition('life', {
+          secretsKey: true,
+          groups: [{ name: 'workers', min: 0, max: 5, desired: 4 }],
+        }),
         stateRoot,
         bootstrap,
         ...fast,
@@ -110,7 +142,10 @@ describe('cluster lifecycle on moto_server (library API)', () => {
 
       const deleted = await deleteCluster({ aws, cluster: 'life', sweepDelayMs: 100, ...fast });
       expect(deleted.clean, JSON.stringify(deleted.proof?.remaining)).toBe(true);
-      expect(deleted.proof?.checks.map((c) => c.kind)).toContain('vpc');
+      expect(deleted.proof?.checks.map((c) => c.kind)).toEqual(
+        expect.arrayContaining(['vpc', 'ssm-parameter', 'kms-key']),
+      );
+      expect(await aws.ssm.listParameters('/tugboat/life/')).toEqual([]);
       expect(await findLeftovers(aws, 'life')).toEqual([]);
       expect(await aws.cloudFormation.describeStack('tugboat-life')).toBeUndefined();
       // moto's DeleteStack stops at a DependencyViolation and leaves the VPC and friends: the sweep got them.

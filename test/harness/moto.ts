@@ -22,6 +22,14 @@ export async function startMoto(options: { region?: string } = {}): Promise<Moto
   try {
     proc = await startProcess('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
       cwd: dir,
+      // moto builds botocore clients for its own routing, and botocore looks for credentials:
+      // without these it asks the instance metadata service at 169.254.169.254 (off this machine).
+      env: {
+        ...process.env,
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        AWS_EC2_METADATA_DISABLED: 'true',
+      },
       ready: async () => (await fetch(`${endpoint}/moto-api/data.json`)).ok,
       timeoutMs: 30_000,
     });

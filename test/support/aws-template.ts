@@ -15,6 +15,8 @@ export interface TestTemplateOptions {
   readonly eips?: number;
   /** Give the subnet a CIDR outside the VPC so the stack fails on it. @default false */
   readonly brokenSubnet?: boolean;
+  /** Add the cluster's KMS secrets key, its alias and the `SecretsKeyId` output. @default false */
+  readonly secretsKey?: boolean;
 }
 
 const tag = (cluster: string, extra: Record<string, string> = {}) =>
@@ -93,6 +95,34 @@ export function testDefinition(cluster: string, options: TestTemplateOptions = {
     });
     outputs[`${id}GroupName`] = { Value: { Ref: `${id}Group` } };
   });
+  if (options.secretsKey) {
+    // As the real template's (template/secrets.ts), with a policy that only names the account.
+    resources.SecretsKey = {
+      Type: 'AWS::KMS::Key',
+      Properties: {
+        PendingWindowInDays: 7,
+        KeyPolicy: {
+          'Fn::Sub': JSON.stringify({
+            Version: '2012-10-17',
+            Statement: [
+              {
+                Effect: 'Allow',
+                // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation placeholders.
+                Principal: { AWS: 'arn:aws:iam::${AWS::AccountId}:root' },
+                Action: 'kms:*',
+                Resource: '*',
+              },
+            ],
+          }),
+        },
+      },
+    };
+    resources.SecretsKeyAlias = {
+      Type: 'AWS::KMS::Alias',
+      Properties: { AliasName: `alias/tugboat-${cluster}`, TargetKeyId: { Ref: 'SecretsKey' } },
+    };
+    outputs.SecretsKeyId = { Value: { Ref: 'SecretsKey' } };
+  }
   for (let i = 0; i < (options.eips ?? 2); i++) {
     resources[`PoolEip${i}`] = {
       Type: 'AWS::EC2::EIP',

@@ -15,7 +15,11 @@ export const deleteCommand: CommandModule = {
               'delete a cluster and everything tagged with it; exit 3 unless the final check finds nothing left',
             )
             .argument('<name>', 'cluster name')
-            .option('-y, --yes', 'delete without asking'),
+            .option('-y, --yes', 'delete without asking')
+            .option(
+              '--keep-backups',
+              "keep the cluster's backups (<name>/backups/ in the tugboat S3 bucket)",
+            ),
         ),
       ),
       { switchContext: false },

@@ -1,12 +1,17 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { clusterStateDir, UsageError } from '../../index.js';
+import { clusterStateDir, fetchAdminKubeconfig } from '../../index.js';
+import { withAwsSession } from '../support/aws-session.js';
 import { type CliIO, cliStateRoot, type GlobalOptions } from '../support/context.js';
 import { addToUserKubeconfig } from '../support/kubeconfig-flags.js';
 import { printResult } from '../support/output.js';
 import type { KubeconfigCommandFlags } from './kubeconfig.js';
 
-/** `tugboat kubeconfig NAME`: reads `~/.tugboat/NAME/kubeconfig` (written by bootstrap) and merges it. */
+/**
+ * `tugboat kubeconfig NAME`: reads `~/.tugboat/NAME/kubeconfig` (written by bootstrap) and merges
+ * it; with `--from-aws`, or when there is no such file, fetches the admin credential from the
+ * cluster's SecureString instead (the "no client" rollout, or another machine).
+ */
 export async function runKubeconfig(
   io: CliIO,
   globals: GlobalOptions,
@@ -14,12 +19,12 @@ export async function runKubeconfig(
   flags: KubeconfigCommandFlags,
 ): Promise<number> {
   const source = join(clusterStateDir(name, cliStateRoot(io)), 'kubeconfig');
-  if (!existsSync(source)) {
-    throw new UsageError(
-      `no kubeconfig for cluster "${name}" at ${source}: run tugboat bootstrap for it first`,
-    );
-  }
-  const text = readFileSync(source, 'utf8');
+  const text =
+    flags.fromAws || !existsSync(source)
+      ? await withAwsSession(io, globals, flags, undefined, (s) =>
+          fetchAdminKubeconfig({ aws: s.aws, cluster: name }),
+        )
+      : readFileSync(source, 'utf8');
   if (flags.print) {
     io.stdout(text);
     return 0;

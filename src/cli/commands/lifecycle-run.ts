@@ -190,6 +190,7 @@ export async function runUpdate(io: CliIO, globals: GlobalOptions, flags: SpecFl
 /** Flags of delete. */
 export interface DeleteFlags extends AwsFlags, KubeconfigFlags {
   readonly yes?: boolean;
+  readonly keepBackups?: boolean;
 }
 
 /** `tugboat delete NAME`: plan, confirm, delete, sweep, prove. Exit 3 when anything remains. */
@@ -207,6 +208,7 @@ export async function runDelete(
       signal: s.signal,
       cluster: name,
       ...timing,
+      keepBackups: Boolean(flags.keepBackups),
       confirm: async (plan) => {
         await s.settle();
         io.stderr(`${renderDeletePlan(plan)}\n`);

@@ -106,7 +106,8 @@ export function renderDeleteResult(r: DeleteClusterResult): string {
     return `nothing of cluster ${r.cluster} found: ${proof.checks.length} resource kinds checked, none tagged tugboat:cluster=${r.cluster}`;
   }
   if (r.clean) {
-    return `deleted cluster ${r.cluster}: ${proof.checks.length} resource kinds checked, none tagged tugboat:cluster=${r.cluster} left`;
+    const kept = proof.keptBackups > 0 ? `; kept ${proof.keptBackups} backup objects as asked` : '';
+    return `deleted cluster ${r.cluster}: ${proof.checks.length} resource kinds checked, none tagged tugboat:cluster=${r.cluster} left${kept}`;
   }
   const left = proof.remaining.map((x) => `  ${x.kind} ${x.id}`).join('\n');
   return `cluster ${r.cluster} is NOT fully deleted; remaining:\n${left}\nre-run \`tugboat delete ${r.cluster}\`, or remove these by hand`;

@@ -1,10 +1,23 @@
 import type { ClusterSpec } from '../../config/types.js';
 import { IDS, TAG_KEYS } from './names.js';
+import { parameterArns } from './secrets.js';
+import { clusterBucketName, clusterS3Paths } from './storage-names.js';
 import { buildTags } from './tags.js';
 import { type CfnResource, ref } from './types.js';
 
 // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders, not JS ones.
 const EC2_ARN = 'arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}';
+
+// biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders, not JS ones.
+const BUCKET_ARN = `arn:\${AWS::Partition}:s3:::${clusterBucketName('${AWS::AccountId}', '${AWS::Region}')}`;
+
+const READ_PARAMETERS = ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath'];
+/** PutParameter with tags also needs AddTagsToResource. No Overwrite is needed: secrets are created once. */
+const CREATE_PARAMETERS = ['ssm:PutParameter', 'ssm:AddTagsToResource'];
+
+/** `arn:...:s3:::<bucket>/<prefix>*` for each prefix (prefixes end in `/`). */
+const objectArns = (prefixes: readonly string[]) =>
+  prefixes.map((p) => ({ 'Fn::Sub': `${BUCKET_ARN}/${p}*` }));
 
 const assumeByEc2 = {
   Version: '2012-10-17',
@@ -33,25 +46,76 @@ function role(spec: ClusterSpec, which: 'master' | 'worker', statements: readonl
     Properties: {
       Description: `tugboat ${spec.name}: ${which} instances`,
       AssumeRolePolicyDocument: assumeByEc2,
-      ...(statements.length > 0
-        ? {
-            Policies: [
-              {
-                PolicyName: `tugboat-${which}`,
-                PolicyDocument: { Version: '2012-10-17', Statement: statements },
-              },
-            ],
-          }
-        : {}),
+      Policies: [
+        { PolicyName: `tugboat-${which}`, PolicyDocument: { Version: '2012-10-17', Statement: statements } },
+      ],
       Tags: buildTags(spec, { role: which, name: which }),
     },
   };
 }
 
 /**
+ * The master's secrets and S3 access: read and create parameters under `master/`, `worker/` and
+ * `shared/`, only create under `admin/`; read, write and delete the store's objects and backups,
+ * read the bundles, and list only the cluster's own prefix of the bucket.
+ */
+function masterStorage(spec: ClusterSpec) {
+  const s3 = clusterS3Paths(spec.name);
+  const own = (['master', 'worker', 'shared'] as const).flatMap((scope) => parameterArns(spec, scope));
+  return [
+    {
+      Sid: 'ReadAndCreateClusterSecrets',
+      Effect: 'Allow',
+      Action: [...READ_PARAMETERS, ...CREATE_PARAMETERS],
+      Resource: own,
+    },
+    {
+      Sid: 'CreateTheAdminCredential',
+      Effect: 'Allow',
+      Action: CREATE_PARAMETERS,
+      Resource: parameterArns(spec, 'admin'),
+    },
+    {
+      Sid: 'ShipTheStoreAndBackups',
+      Effect: 'Allow',
+      Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+      Resource: objectArns([s3.store, s3.backups]),
+    },
+    { Sid: 'ReadBundles', Effect: 'Allow', Action: ['s3:GetObject'], Resource: objectArns([s3.bundles]) },
+    {
+      Sid: 'ListOnlyTheClusterPrefix',
+      Effect: 'Allow',
+      Action: ['s3:ListBucket'],
+      Resource: { 'Fn::Sub': BUCKET_ARN },
+      Condition: { StringLike: { 's3:prefix': [s3.all, `${s3.all}*`] } },
+    },
+  ];
+}
+
+/** Workers read the bootstrap token under `worker/` and the bundles, nothing else of the cluster. */
+function workerStorage(spec: ClusterSpec) {
+  return [
+    {
+      Sid: 'ReadWorkerSecrets',
+      Effect: 'Allow',
+      Action: READ_PARAMETERS,
+      Resource: parameterArns(spec, 'worker'),
+    },
+    {
+      Sid: 'ReadBundles',
+      Effect: 'Allow',
+      Action: ['s3:GetObject'],
+      Resource: objectArns([clusterS3Paths(spec.name).bundles]),
+    },
+  ];
+}
+
+/**
  * A role and instance profile for the master and one for the workers, least privilege: describe
  * calls need `Resource: *` (they cannot be scoped); address association is conditioned on the
- * `tugboat:cluster` resource tag. Workers get nothing unless a worker group uses Elastic IPs.
+ * `tugboat:cluster` resource tag; parameters and S3 objects are scoped by path. KMS use is granted
+ * by the key's own policy (template/secrets.ts), which names these roles, so the roles need no KMS
+ * statement and the key and roles do not depend on each other both ways.
  */
 export function buildIam(spec: ClusterSpec): Record<string, CfnResource> {
   const master = [
@@ -67,14 +131,18 @@ export function buildIam(spec: ClusterSpec): Record<string, CfnResource> {
       Resource: '*',
     },
     associateOwnAddresses(spec),
+    ...masterStorage(spec),
   ];
   const workersNeedEips = spec.workerGroups.some((g) => g.eip);
-  const worker = workersNeedEips
-    ? [
-        { Sid: 'FindPoolAddresses', Effect: 'Allow', Action: ['ec2:DescribeAddresses'], Resource: '*' },
-        associateOwnAddresses(spec),
-      ]
-    : [];
+  const worker = [
+    ...workerStorage(spec),
+    ...(workersNeedEips
+      ? [
+          { Sid: 'FindPoolAddresses', Effect: 'Allow', Action: ['ec2:DescribeAddresses'], Resource: '*' },
+          associateOwnAddresses(spec),
+        ]
+      : []),
+  ];
   return {
     [IDS.masterRole]: role(spec, 'master', master),
     [IDS.masterInstanceProfile]: {

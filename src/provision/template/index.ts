@@ -7,12 +7,15 @@ import { buildIam } from './iam.js';
 import { buildNetwork } from './network.js';
 import { buildOutputs } from './outputs.js';
 import { buildParameters } from './parameters.js';
+import { buildSecretsKey } from './secrets.js';
 import { buildSecurity } from './security.js';
 import type { CloudFormationTemplate, TemplateContext } from './types.js';
 
 export * from './names.js';
 export { type TemplateParameterOptions, templateParameters } from './parameters.js';
+export { KEY_PENDING_WINDOW_DAYS } from './secrets.js';
 export * from './settings.js';
+export * from './storage-names.js';
 export type {
   BootScriptInput,
   BootValue,
@@ -38,6 +41,7 @@ export function buildTemplate(spec: ClusterSpec, context: TemplateContext = {}):
       ...network.resources,
       ...buildSecurity(spec, network.refs.vpcId),
       ...buildIam(spec),
+      ...buildSecretsKey(spec),
       ...buildCompute(spec, network.refs, context),
       ...buildEips(spec, network.refs.gatewayAttachment),
       ...buildDns(spec),

@@ -43,6 +43,12 @@ export const OUTPUTS = {
   apiEndpoint: 'ApiEndpoint',
   /** SSH user and address, group labels and EIP groups as JSON (see template/settings.ts). */
   bootstrapSettings: 'BootstrapSettings',
+  /** Id of the KMS key the cluster's SSM SecureStrings are encrypted under. */
+  secretsKeyId: 'SecretsKeyId',
+  /** Alias of that key (`alias/tugboat-<cluster>`). */
+  secretsKeyAlias: 'SecretsKeyAlias',
+  /** SSM path of the cluster's parameters (`/tugboat/<cluster>/`). */
+  secretsPath: 'SecretsPath',
 } as const;
 
 /** Public SSM parameters for the latest Amazon Linux 2023 AMIs. */
@@ -93,6 +99,8 @@ export const IDS = {
   masterEip: 'MasterEip',
   apiDnsRecord: 'ApiDnsRecord',
   apiDnsOwnerRecord: 'ApiDnsOwnerRecord',
+  secretsKey: 'SecretsKey',
+  secretsKeyAlias: 'SecretsKeyAlias',
 } as const;
 
 /**

@@ -3,6 +3,7 @@ import { apiHostName } from './dns.js';
 import { API_PORT, IDS, OUTPUTS, poolEipId, workerAsgId, workerAsgOutputKey } from './names.js';
 import type { NetworkRefs } from './network.js';
 import { buildClusterSettings, renderClusterSettings } from './settings.js';
+import { secretsKeyAlias, secretsPath } from './storage-names.js';
 import { type CfnOutput, getAtt, ref } from './types.js';
 
 /**
@@ -22,6 +23,9 @@ export function buildOutputs(spec: ClusterSpec, net: NetworkRefs): Record<string
       Description: 'what tugboat bootstrap/scale/ssh NAME need from the spec (SSH user and address, labels)',
       Value: renderClusterSettings(buildClusterSettings(spec)),
     },
+    [OUTPUTS.secretsKeyId]: { Description: 'KMS key of the cluster secrets', Value: ref(IDS.secretsKey) },
+    [OUTPUTS.secretsKeyAlias]: { Description: 'alias of that key', Value: secretsKeyAlias(spec.name) },
+    [OUTPUTS.secretsPath]: { Description: 'SSM path of the cluster secrets', Value: secretsPath(spec.name) },
   };
   for (const group of spec.workerGroups) {
     outputs[workerAsgOutputKey(group.name)] = {

@@ -40,6 +40,9 @@ const UNTAGGABLE = new Set([
   'AWS::EC2::SecurityGroupIngress',
   'AWS::IAM::InstanceProfile',
   'AWS::Route53::RecordSet',
+  'AWS::KMS::Alias',
+  // Taggable, but moto's CloudFormation fails the stack on KMS tags: create tags it via KMS.
+  'AWS::KMS::Key',
 ]);
 
 const resourcesOf = (t: CloudFormationTemplate, type: string) =>
@@ -138,8 +141,26 @@ describe.each(EXAMPLES)('template of examples/%s.yaml', (name) => {
     )[0]!.PolicyDocument.Statement;
     const associate = statements.find((s) => (s.Action as string[]).includes('ec2:AssociateAddress'))!;
     expect(associate.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/tugboat:cluster': spec.name } });
-    const unconditioned = statements.filter((s) => !s.Condition).flatMap((s) => s.Action as string[]);
-    expect(unconditioned.every((a) => /:(Describe)/.test(a))).toBe(true);
+    const anywhere = statements.filter((s) => s.Resource === '*').flatMap((s) => s.Action as string[]);
+    expect(anywhere.every((a) => /:(Describe)/.test(a))).toBe(true);
+  });
+
+  it('scopes every role statement that is not a describe to this cluster (tag, path or prefix)', () => {
+    for (const id of ['MasterRole', 'WorkerRole']) {
+      const role = template.Resources[id]!.Properties;
+      const statements = (role.Policies as { PolicyDocument: { Statement: Record<string, unknown>[] } }[])[0]!
+        .PolicyDocument.Statement;
+      for (const s of statements) {
+        if (s.Resource === '*') continue;
+        const text = JSON.stringify(s.Resource);
+        if (s.Condition && JSON.stringify(s.Condition).includes(spec.name)) continue;
+        for (const arn of [s.Resource].flat() as { 'Fn::Sub': string }[]) {
+          expect(arn['Fn::Sub'], `${id} ${s.Sid}: ${text}`).toMatch(
+            new RegExp(`(parameter/tugboat/${spec.name}/[a-z]+(/\\*)?|/${spec.name}/[a-z]+/\\*)$`),
+          );
+        }
+      }
+    }
   });
 
   it('gives the master one instance over every subnet and each worker group its zones', () => {
@@ -221,9 +242,57 @@ describe('template specifics', () => {
     expect(t.Outputs.ApiEndpoint!.Value).toBe('https://api.route53-eip.example.com:6443');
   });
 
-  it('grants workers nothing unless a group uses Elastic IPs', () => {
-    expect(buildTemplate(loadExample('minimal')).Resources.WorkerRole!.Properties.Policies).toBeUndefined();
-    expect(buildTemplate(loadExample('route53-eip')).Resources.WorkerRole!.Properties.Policies).toBeDefined();
+  it('grants workers their secrets and bundles, and EC2 calls only when a group uses Elastic IPs', () => {
+    const actions = (example: Parameters<typeof loadExample>[0]) =>
+      (
+        buildTemplate(loadExample(example)).Resources.WorkerRole!.Properties.Policies as {
+          PolicyDocument: { Statement: { Action: string[] }[] };
+        }[]
+      )[0]!.PolicyDocument.Statement.flatMap((s) => s.Action);
+    expect(actions('minimal')).toEqual([
+      'ssm:GetParameter',
+      'ssm:GetParameters',
+      'ssm:GetParametersByPath',
+      's3:GetObject',
+    ]);
+    expect(actions('route53-eip')).toContain('ec2:AssociateAddress');
+  });
+
+  it('creates the secrets key: account administers it, each role uses it only through SSM on its paths', () => {
+    const t = buildTemplate(loadExample('minimal'));
+    const key = t.Resources.SecretsKey!.Properties as {
+      PendingWindowInDays: number;
+      EnableKeyRotation: boolean;
+      KeyPolicy: { 'Fn::Sub': [string, Record<string, unknown>] };
+    };
+    expect(key.PendingWindowInDays).toBe(7);
+    expect(key.EnableKeyRotation).toBe(true);
+    const [text, vars] = key.KeyPolicy['Fn::Sub'];
+    expect(vars).toEqual({
+      MasterRoleArn: { 'Fn::GetAtt': ['MasterRole', 'Arn'] },
+      WorkerRoleArn: { 'Fn::GetAtt': ['WorkerRole', 'Arn'] },
+    });
+    const policy = JSON.parse(text) as {
+      Statement: { Sid: string; Principal: unknown; Action: unknown; Condition?: unknown }[];
+    };
+    const bySid = Object.fromEntries(policy.Statement.map((s) => [s.Sid, s]));
+    expect(bySid.AccountAdministersTheKey!.Principal).toEqual({
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation placeholders.
+      AWS: 'arn:${AWS::Partition}:iam::${AWS::AccountId}:root',
+    });
+    const workers = bySid.WorkersReadTheirSecrets!;
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation placeholders.
+    expect(workers.Principal).toEqual({ AWS: '${WorkerRoleArn}' });
+    expect(workers.Action).toEqual(['kms:Decrypt']);
+    expect(JSON.stringify(workers.Condition)).toContain('parameter/tugboat/minimal/worker/*');
+    expect(JSON.stringify(workers.Condition)).not.toContain('/master');
+    expect(JSON.stringify(bySid.MasterCreatesTheAdminCredential!.Action)).not.toContain('Decrypt');
+    for (const s of policy.Statement.slice(1)) {
+      expect(JSON.stringify(s.Condition)).toContain('kms:ViaService');
+    }
+    expect(t.Resources.SecretsKeyAlias!.Properties.AliasName).toBe('alias/tugboat-minimal');
+    expect(t.Outputs.SecretsKeyId!.Value).toEqual({ Ref: 'SecretsKey' });
+    expect(t.Outputs.SecretsPath!.Value).toBe('/tugboat/minimal/');
   });
 
   it('takes the AMI from master.ami instead of SSM when given', () => {

@@ -1,0 +1,60 @@
+/**
+ * Where a cluster keeps things outside its instances: S3 keys in the account's tugboat bucket and
+ * SSM parameter paths. The template's IAM policies, `create`, `delete` and the instances all derive
+ * their paths from here, so a policy can never drift from what the code reads and writes.
+ */
+
+/**
+ * The shared bucket of one account and region (`tugboat-templates-<account>-<region>`): staged
+ * templates, host bundles, the store's log and snapshots, backups. Deterministic, so any machine
+ * (a CI job deleting what another created) finds it without local state.
+ */
+export function clusterBucketName(account: string, region: string): string {
+  return `tugboat-templates-${account}-${region}`;
+}
+
+/**
+ * The S3 key prefix of everything a cluster keeps in the bucket, without a trailing slash: `demo`.
+ * Under it: `store/` (the embedded store's log and snapshots), `backups/`, `bundles/`, and the
+ * staged templates (`<sha256>.json`).
+ */
+export function clusterStatePrefix(cluster: string): string {
+  return cluster;
+}
+
+/** The sub-prefixes of {@link clusterStatePrefix}, each with a trailing slash. */
+export function clusterS3Paths(cluster: string) {
+  const prefix = clusterStatePrefix(cluster);
+  return {
+    /** Everything of the cluster: `demo/`. */
+    all: `${prefix}/`,
+    /** The embedded store's log segments, snapshots and lease (the master reads and writes). */
+    store: `${prefix}/store/`,
+    /** Backups (`delete --keep-backups` keeps them). */
+    backups: `${prefix}/backups/`,
+    /** Content-hashed host bundles (every instance reads). */
+    bundles: `${prefix}/bundles/`,
+  } as const;
+}
+
+/** The SSM parameter path of a cluster's secrets, with a trailing slash: `/tugboat/demo/`. */
+export function secretsPath(cluster: string): string {
+  return `/tugboat/${cluster}/`;
+}
+
+/**
+ * Who may read what under {@link secretsPath}: `master/` (CA key, service-account key: the master
+ * role only), `worker/` (bootstrap token and CA certificate: the worker role reads, the master
+ * reads and writes), `shared/` (non-secret cluster settings: the master reads and writes) and
+ * `admin/` (the admin credential: only account administrators read it; the master may create it,
+ * for the no-client rollout). Account administrators (the key's root principal) read everything.
+ */
+export const SECRET_SCOPES = ['master', 'worker', 'shared', 'admin'] as const;
+
+/** One of {@link SECRET_SCOPES}. */
+export type SecretScope = (typeof SECRET_SCOPES)[number];
+
+/** The alias of the cluster's KMS key: `alias/tugboat-demo`. */
+export function secretsKeyAlias(cluster: string): string {
+  return `alias/tugboat-${cluster}`;
+}
