@@ -68,8 +68,9 @@ function buildPodNetwork(
     underlayIp,
     clusterCidr: config.clusterCidr,
     events,
+    hostPorts: () => sandboxes.hostPorts(),
   });
-  const sandboxes = new PodSandboxes({
+  const sandboxes: PodSandboxes = new PodSandboxes({
     runtime,
     kernel,
     dataDir: config.dataDir,
@@ -78,6 +79,7 @@ function buildPodNetwork(
     ...(net.sandboxCommand ? { sandboxCommand: net.sandboxCommand } : {}),
     dns: { hostResolvConf: () => readHostResolvConfForPods() },
     events,
+    onHostPortsChanged: () => void host.sync(),
   });
   const dns = new ClusterDns({
     client,

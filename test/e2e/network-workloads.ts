@@ -73,3 +73,37 @@ export function renderNetworkWorkloads(): string {
     .map((o) => stringify(o))
     .join('---\n');
 }
+
+/**
+ * A pod on blue (the worker without the `tier` label) serving its name on 8080, published as the
+ * node's port 18080 (`hostPort`).
+ */
+export function renderHostPortPod(name: string): string {
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'default' },
+    spec: {
+      terminationGracePeriodSeconds: 1,
+      affinity: {
+        nodeAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: {
+            nodeSelectorTerms: [{ matchExpressions: [{ key: 'tier', operator: 'DoesNotExist' }] }],
+          },
+        },
+      },
+      containers: [
+        {
+          name: 'web',
+          ...image,
+          command: [
+            'sh',
+            '-c',
+            `mkdir -p /www && echo ${name} > /www/index.html && exec httpd -f -p 8080 -h /www`,
+          ],
+          ports: [{ containerPort: 8080, hostPort: 18080 }],
+        },
+      ],
+    },
+  });
+}

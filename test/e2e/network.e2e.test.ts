@@ -12,7 +12,8 @@ import {
   withHostShell,
   withPortForward,
 } from './network-checks.js';
-import { renderNetworkWorkloads } from './network-workloads.js';
+import { type NetworkProbes, networkProbes } from './network-probes.js';
+import { renderHostPortPod, renderNetworkWorkloads } from './network-workloads.js';
 
 // The cluster network across hosts (issue #12): examples/e2e.yaml (two workers, each with its own
 // dockerd, on the pod network by default), `web` behind a ClusterIP, a NodePort and a headless
@@ -20,77 +21,22 @@ import { renderNetworkWorkloads } from './network-workloads.js';
 // workers; pods reach each other by IP across workers; the runner reaches the NodePort on every
 // worker; an endpoint that goes unready leaves the rotation; a LoadBalancer Service answers on the
 // workers' addresses; port-forward to a Service works from the runner; scaling reaches every
-// worker's rules; an agent killed with -9 keeps traffic flowing and rebuilds without duplicates.
+// worker's rules; an agent killed with -9 keeps traffic flowing and rebuilds without duplicates; a
+// pod's hostPort answers on its node and a second pod asking for it waits for the port.
 const specFile = 'examples/e2e.yaml';
 const cluster = 'e2e';
 let h: CliCluster;
 let kubeconfig: string;
 let workers: { id: string; group: string; privateIp: string }[] = [];
 
-interface WebPod {
-  name: string;
-  node: string;
-  ip: string;
-}
-
-/** Runs a shell line in the client pod; its stdout. */
-const inClient = (script: string) => kubectlOk(kubeconfig, ['exec', 'client', '--', 'sh', '-c', script]);
-
-/**
- * `n` HTTP requests to `ip:port` from the client pod: the answers (pod names), FAILED for one that
- * got none. With busybox `nc`: the static busybox's `wget` crashes (SIGSEGV, exit 139) in glibc's
- * NSS inside an image without glibc's shared libraries.
- */
-async function answersFrom(ip: string, port: number, n: number): Promise<string[]> {
-  const get = `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 ${ip} ${port} | tail -n 1`;
-  const out = await inClient(`for i in $(seq ${n}); do a=$(${get}); echo "\${a:-FAILED}"; done`);
-  return out.split('\n').filter((l) => l.length > 0);
-}
-
-/** What busybox nslookup in the client pod gives for `name` (its own resolver, the pod's resolv.conf). */
-async function lookup(name: string): Promise<string[]> {
-  const out = await inClient(`nslookup ${name} 2>&1; true`);
-  const answer = out
-    .split(/\n\s*\n/)
-    .slice(1)
-    .join('\n');
-  return [...answer.matchAll(/Address(?: \d+)?:\s*([0-9.]+)/g)].map((m) => m[1] ?? '');
-}
-
-async function clusterIpOf(service: string): Promise<string> {
-  const svc = JSON.parse(await kubectlOk(kubeconfig, ['get', 'service', service, '-o', 'json'])) as {
-    spec: { clusterIP: string };
-  };
-  return svc.spec.clusterIP;
-}
-
-async function nodePortOf(service: string): Promise<number> {
-  const svc = JSON.parse(await kubectlOk(kubeconfig, ['get', 'service', service, '-o', 'json'])) as {
-    spec: { ports: { nodePort: number }[] };
-  };
-  return svc.spec.ports[0]!.nodePort;
-}
-
-async function webPods(): Promise<WebPod[]> {
-  const out = await kubectlOk(kubeconfig, ['get', 'pods', '-l', 'app=web', '-o', 'json']);
-  const items = (
-    JSON.parse(out) as {
-      items: {
-        metadata: { name: string; deletionTimestamp?: string };
-        spec: { nodeName?: string };
-        status?: { podIP?: string; conditions?: { type: string; status: string }[] };
-      }[];
-    }
-  ).items;
-  return items
-    .filter(
-      (p) =>
-        !p.metadata.deletionTimestamp &&
-        p.status?.podIP &&
-        p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
-    )
-    .map((p) => ({ name: p.metadata.name, node: p.spec.nodeName ?? '', ip: p.status?.podIP ?? '' }));
-}
+/** The client-pod and kubectl probes, bound to this cluster's kubeconfig once it exists. */
+const probe = (): NetworkProbes => networkProbes(kubeconfig);
+const answersFrom = (ip: string, port: number, n: number) => probe().answersFrom(ip, port, n);
+const lookup = (name: string) => probe().lookup(name);
+const clusterIpOf = (service: string) => probe().clusterIpOf(service);
+const nodePortOf = (service: string) => probe().nodePortOf(service);
+const webPods = () => probe().webPods();
+const inClient = (script: string) => probe().inClient(script);
 
 beforeAll(async () => {
   h = await startCliCluster(cluster, 'net');
@@ -278,6 +224,42 @@ it('an agent killed with -9 comes back: Service traffic keeps flowing and no rul
   );
   expect(duplicatedRules(netns)).toEqual([]);
   expect((await answersFrom(ip, 80, 20)).filter((a) => a === 'FAILED')).toEqual([]);
+});
+
+it("a pod's hostPort answers on its node's address; a second pod asking for it stays Pending with the scheduler's reason", async () => {
+  const blue = workers.find((w) => w.group === 'blue')!;
+  /** Waits (bounded) until blue's port 18080 answers with `pod`'s name. */
+  const answersOnBlue = (pod: string, ms: number) =>
+    waitFor(
+      async () => {
+        const res = await fetch(`http://${blue.privateIp}:18080/`, {
+          signal: AbortSignal.timeout(3_000),
+        }).catch(() => undefined);
+        return res?.status === 200 && (await res.text()).trim() === pod;
+      },
+      `${pod} answering on blue:18080`,
+      ms,
+      500,
+    );
+  await kubectlOk(kubeconfig, ['apply', '-f', '-'], renderHostPortPod('hp'));
+  await answersOnBlue('hp', 120_000);
+  await kubectlOk(kubeconfig, ['apply', '-f', '-'], renderHostPortPod('hp-clash'));
+  const message = await waitFor(
+    async () => {
+      const pod = JSON.parse(await kubectlOk(kubeconfig, ['get', 'pod', 'hp-clash', '-o', 'json'])) as {
+        status?: { conditions?: { type: string; reason?: string; message?: string }[] };
+      };
+      return pod.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.reason === 'Unschedulable')
+        ?.message;
+    },
+    'hp-clash Unschedulable',
+    60_000,
+    500,
+  );
+  expect(message).toContain("didn't have free ports for the requested pod ports");
+  // Deleting the holder frees the port: the waiting pod is placed and answers there.
+  await kubectlOk(kubeconfig, ['delete', 'pod', 'hp', '--wait=true']);
+  await answersOnBlue('hp-clash', 180_000);
 });
 
 it('tugboat delete --yes leaves nothing tagged', async () => {

@@ -7,6 +7,7 @@ import type { EventSink } from '../../events.js';
 import type { Node } from '../../kube/index.js';
 import { type DesiredHostNetwork, podNetworkAnnotations, type VxlanPeer } from './host-model.js';
 import { planHostNetwork } from './host-plan.js';
+import type { HostPortMapping } from './host-ports.js';
 import type { KernelNetwork } from './kernel.js';
 import { parseSavedPodRules, renderPodRules, renderPodRulesRemoval } from './pod-rules.js';
 
@@ -72,6 +73,8 @@ export interface HostNetworkOptions {
   readonly events: EventSink;
   /** Full resync period (devices, entries and rules read back from the kernel). @default 30_000 */
   readonly resyncMs?: number;
+  /** The host ports of this node's pods (DNATed to them). @default none */
+  readonly hostPorts?: () => readonly HostPortMapping[];
 }
 
 /**
@@ -148,7 +151,11 @@ export class HostNetwork {
       });
     }
     await kernel.restoreRules(
-      renderPodRules(this.options.clusterCidr, parseSavedPodRules(await kernel.saveRules())),
+      renderPodRules(
+        this.options.clusterCidr,
+        parseSavedPodRules(await kernel.saveRules()),
+        this.options.hostPorts?.() ?? [],
+      ),
     );
     this.cidr = this.nodes.get(nodeName)?.spec?.podCIDR;
     const mac = (await kernel.observe()).vxlan?.mac;

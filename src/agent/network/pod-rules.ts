@@ -1,23 +1,34 @@
 /**
  * The pod network's iptables rules, in chains of its own (the service proxy owns the other
- * `TUGBOAT-` chains; these two are never touched by it, nor it by these):
+ * `TUGBOAT-` chains; these three are never touched by it, nor it by these):
  * - nat `TUGBOAT-POD-MASQ` (from POSTROUTING): pod-to-pod traffic keeps its source address;
  *   traffic from pods to anywhere else leaves with the node's address (MASQUERADE).
  * - filter `TUGBOAT-POD-FORWARD` (from FORWARD): accepts traffic from and to the pod range, which
  *   Docker's FORWARD policy DROP would otherwise drop.
+ * - nat `TUGBOAT-HOSTPORTS` (from PREROUTING and OUTPUT, for the host's own addresses): pods'
+ *   `hostPort`s, DNATed to the pod (host-ports.ts).
  * Rendered whole and applied with `iptables-restore --noflush`, so nothing but these chains and
- * their one jump each changes.
+ * their jumps changes.
  */
+import { HOST_PORTS_CHAIN, type HostPortMapping, renderHostPortRules } from './host-ports.js';
 
 /** The nat chain that masquerades traffic leaving the pod network. */
 export const POD_MASQ_CHAIN = 'TUGBOAT-POD-MASQ';
 /** The filter chain that lets pod traffic through FORWARD. */
 export const POD_FORWARD_CHAIN = 'TUGBOAT-POD-FORWARD';
 
+const LOCAL = '-m addrtype --dst-type LOCAL';
 const jumps = [
-  { table: 'nat', from: 'POSTROUTING', chain: POD_MASQ_CHAIN },
-  { table: 'filter', from: 'FORWARD', chain: POD_FORWARD_CHAIN },
+  { table: 'nat', from: 'POSTROUTING', chain: POD_MASQ_CHAIN, match: '' },
+  { table: 'nat', from: 'PREROUTING', chain: HOST_PORTS_CHAIN, match: LOCAL },
+  { table: 'nat', from: 'OUTPUT', chain: HOST_PORTS_CHAIN, match: LOCAL },
+  { table: 'filter', from: 'FORWARD', chain: POD_FORWARD_CHAIN, match: '' },
 ] as const;
+
+/** A jump's rule spec after the chain it is in: `[match ]-j CHAIN`. */
+const jumpSpec = (j: (typeof jumps)[number]) => `${j.match ? `${j.match} ` : ''}-j ${j.chain}`;
+/** A jump's key in the counts: the chain it is in and its target. */
+const jumpKey = (j: (typeof jumps)[number]) => `${j.from} ${j.chain}`;
 
 /** How many jumps into each of our chains `iptables-save` shows, and whether the chains exist. */
 export interface SavedPodRules {
@@ -32,7 +43,8 @@ export function parseSavedPodRules(saved: string): SavedPodRules {
   for (const line of saved.split('\n')) {
     for (const j of jumps) {
       if (line === `:${j.chain} - [0:0]` || line.startsWith(`:${j.chain} `)) chains.add(j.chain);
-      if (line.trim() === `-A ${j.from} -j ${j.chain}`) counts.set(j.chain, (counts.get(j.chain) ?? 0) + 1);
+      if (line.trim() === `-A ${j.from} ${jumpSpec(j)}`)
+        counts.set(jumpKey(j), (counts.get(jumpKey(j)) ?? 0) + 1);
     }
   }
   return { jumps: counts, chains };
@@ -43,20 +55,26 @@ export function parseSavedPodRules(saved: string): SavedPodRules {
  * declaring a chain flushes it, its rules follow, and its jump from the built-in chain is inserted
  * when missing and deduplicated when an earlier run left more than one. Pure.
  */
-export function renderPodRules(podCidr: string, saved: SavedPodRules): string {
+export function renderPodRules(
+  podCidr: string,
+  saved: SavedPodRules,
+  hostPorts: readonly HostPortMapping[] = [],
+): string {
   const jumpFix = (table: string) =>
     jumps
       .filter((j) => j.table === table)
       .flatMap((j) => {
-        const n = saved.jumps.get(j.chain) ?? 0;
-        if (n === 0) return [`-I ${j.from} 1 -j ${j.chain}`];
-        return Array.from({ length: n - 1 }, () => `-D ${j.from} -j ${j.chain}`);
+        const n = saved.jumps.get(jumpKey(j)) ?? 0;
+        if (n === 0) return [`-I ${j.from} 1 ${jumpSpec(j)}`];
+        return Array.from({ length: n - 1 }, () => `-D ${j.from} ${jumpSpec(j)}`);
       });
   return [
     '*nat',
     `:${POD_MASQ_CHAIN} - [0:0]`,
+    `:${HOST_PORTS_CHAIN} - [0:0]`,
     `-A ${POD_MASQ_CHAIN} -s ${podCidr} -d ${podCidr} -m comment --comment "pod to pod: not NATed" -j RETURN`,
     `-A ${POD_MASQ_CHAIN} -s ${podCidr} ! -d 224.0.0.0/4 -m comment --comment "pods to outside" -j MASQUERADE`,
+    ...renderHostPortRules(hostPorts),
     ...jumpFix('nat'),
     'COMMIT',
     '*filter',
@@ -76,9 +94,10 @@ export function renderPodRulesRemoval(saved: SavedPodRules): string | undefined 
   for (const table of ['nat', 'filter'] as const) {
     lines.push(`*${table}`);
     for (const j of jumps.filter((x) => x.table === table)) {
-      for (let i = 0; i < (saved.jumps.get(j.chain) ?? 0); i++) lines.push(`-D ${j.from} -j ${j.chain}`);
-      if (saved.chains.has(j.chain)) lines.push(`:${j.chain} - [0:0]`, `-X ${j.chain}`);
+      for (let i = 0; i < (saved.jumps.get(jumpKey(j)) ?? 0); i++) lines.push(`-D ${j.from} ${jumpSpec(j)}`);
     }
+    const chains = [...new Set(jumps.filter((x) => x.table === table).map((x) => x.chain))];
+    for (const chain of chains) if (saved.chains.has(chain)) lines.push(`:${chain} - [0:0]`, `-X ${chain}`);
     lines.push('COMMIT');
   }
   return `${lines.join('\n')}\n`;

@@ -6,6 +6,7 @@ import type { Pod } from '../../kube/index.js';
 import type { Mount, Runtime, RuntimeContainer } from '../runtime/types.js';
 import { buildPodResolvConf, type ResolvConf, renderResolvConf } from './dns/resolv-conf.js';
 import { podNetworkNames } from './host-model.js';
+import { type HostPortMapping, podHostPortMappings } from './host-ports.js';
 import type { KernelNetwork } from './kernel.js';
 import { podHostname, renderPodHosts } from './pod-identity.js';
 import { PodIpam } from './pod-ipam.js';
@@ -37,6 +38,8 @@ export interface PodSandboxOptions {
    */
   readonly dns?: { readonly hostResolvConf: () => ResolvConf };
   readonly events: EventSink;
+  /** Called when the set of pods' host ports changed (the pod network re-renders its rules). */
+  readonly onHostPortsChanged?: () => void;
 }
 
 /** A pod's network, ready for its containers. */
@@ -62,6 +65,8 @@ export class PodSandboxes {
   private opening: Promise<PodIpam> | undefined;
   /** Sandboxes whose veth this agent process has checked or made. */
   private readonly plumbed = new Set<string>();
+  /** Host ports of the pods with a sandbox, by pod uid (rebuilt as pods sync after a restart). */
+  private readonly ports = new Map<string, { key: string; mappings: HostPortMapping[] }>();
 
   constructor(private readonly options: PodSandboxOptions) {}
 
@@ -128,11 +133,26 @@ export class PodSandboxes {
       await writeFile(resolvFile, renderResolvConf(conf));
       mounts.push({ hostPath: resolvFile, containerPath: '/etc/resolv.conf', readOnly: false });
     }
+    this.setHostPorts(uid, podHostPortMappings(pod, ip));
     return { sandbox: current, ip, mounts };
+  }
+
+  /** Every host port of this node's pods, for the pod network's rules. */
+  hostPorts(): HostPortMapping[] {
+    return [...this.ports.values()].flatMap((p) => p.mappings);
+  }
+
+  private setHostPorts(uid: string, mappings: HostPortMapping[]): void {
+    const key = JSON.stringify(mappings);
+    if ((this.ports.get(uid)?.key ?? '[]') === key) return;
+    if (mappings.length) this.ports.set(uid, { key, mappings });
+    else this.ports.delete(uid);
+    this.options.onHostPortsChanged?.();
   }
 
   /** After the pod's containers are gone: deletes its veth and frees its address. */
   async release(uid: string): Promise<void> {
+    this.setHostPorts(uid, []);
     await this.options.kernel.detachPod(hostVethName(uid));
     const ipam = await this.open();
     await ipam?.release(uid);

@@ -1,6 +1,7 @@
 import type { Node, Pod, Taint } from '../../kube/index.js';
 import { controllerOf } from '../machinery/objects.js';
 import { scheduledTaints } from './filters.js';
+import { type HostPortKey, podHostPorts } from './host-ports.js';
 import { nodeAllocatable, podRequests, podScoringRequests, type ResourceList } from './resources.js';
 
 /** The zone label nodes carry (set by the agent from the instance's availability zone). */
@@ -18,6 +19,8 @@ export interface NodeInfo {
   podCount: number;
   /** Pods per owning controller uid, for spreading. */
   readonly owners: Map<string, number>;
+  /** Host ports held by the node's pods (`protocol/hostIP/port` → pods holding it). */
+  readonly usedPorts: Map<HostPortKey, number>;
 }
 
 interface PodEntry {
@@ -25,6 +28,7 @@ interface PodEntry {
   readonly requests: ResourceList;
   readonly scoring: ResourceList;
   readonly owner: string | undefined;
+  readonly hostPorts: readonly HostPortKey[];
 }
 
 function add(target: ResourceList, delta: ResourceList, sign: 1 | -1): void {
@@ -66,6 +70,7 @@ export class SchedulerCache {
       scoringRequested: {},
       podCount: 0,
       owners: new Map(),
+      usedPorts: new Map(),
     });
     this.order = undefined;
     for (const [key, entry] of this.pods) if (entry.node === name) this.account(key, entry, 1);
@@ -88,6 +93,7 @@ export class SchedulerCache {
       requests: podRequests(pod, false),
       scoring: podScoringRequests(pod, false),
       owner: controllerOf(pod)?.uid,
+      hostPorts: podHostPorts(pod),
     };
     this.pods.set(key, entry);
     this.account(key, entry, 1);
@@ -129,6 +135,11 @@ export class SchedulerCache {
     add(info.requested, entry.requests, sign);
     add(info.scoringRequested, entry.scoring, sign);
     info.podCount += sign;
+    for (const port of entry.hostPorts) {
+      const n = (info.usedPorts.get(port) ?? 0) + sign;
+      if (n > 0) info.usedPorts.set(port, n);
+      else info.usedPorts.delete(port);
+    }
     if (entry.owner) {
       info.owners.set(entry.owner, (info.owners.get(entry.owner) ?? 0) + sign);
       const zone = info.node.metadata.labels?.[zoneLabel];

@@ -2,6 +2,7 @@ import type { Node, Pod, Taint } from '../../kube/index.js';
 import { matchesMap, matchesRequirement } from '../machinery/labels.js';
 import { getCondition } from '../machinery/objects.js';
 import type { NodeInfo } from './cache.js';
+import { HOST_PORTS_REASON, hostPortsConflict, podHostPorts } from './host-ports.js';
 import type { ResourceList } from './resources.js';
 import {
   describeTaint,
@@ -123,5 +124,7 @@ export function runFilters(pod: Pod, requests: ResourceList | RequestEntries, in
   let r = filterUnschedulable(pod, node);
   if (r.length === 0) r = filterNodeAffinity(pod, node);
   if (r.length === 0) r = filterTaints(pod, node, info.taints);
+  if (r.length === 0 && info.usedPorts.size > 0 && hostPortsConflict(podHostPorts(pod), info.usedPorts))
+    r = [HOST_PORTS_REASON];
   return r.length > 0 ? r : filterResources(requests, info);
 }

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { podNetworkAnnotations } from '../../../src/agent/network/host-model.js';
 import { buildDesiredHostNetwork, removePodNetwork } from '../../../src/agent/network/host-network.js';
@@ -124,6 +124,63 @@ describe('the pod network on the real kernel, in two namespaced hosts', () => {
     // A peer that left: its fdb entry, neighbour and route are gone.
     expect(inNetns(net.hosts[0], 'ip', 'route', 'show', 'dev', 'tugboat.1').trim()).toBe('');
     expect(inNetns(net.hosts[0], 'bridge', 'fdb', 'show', 'dev', 'tugboat.1')).not.toContain('192.0.2.2');
+  });
+
+  it("DNATs a pod's hostPort on the host's own address to the pod, and drops the rule when the mapping goes", async () => {
+    // A listener in the pod on host 1 (10.244.2.7:8080), published as host 1's port 18080.
+    const server = spawn(
+      'nsenter',
+      ['-t', String(pods[1]!.pid), '-n', 'busybox', 'nc', '-ll', '-p', '8080', '-e', 'echo', 'from-pod'],
+      {
+        stdio: 'ignore',
+      },
+    );
+    try {
+      const mapping = {
+        pod: 'default/web',
+        protocol: 'tcp' as const,
+        hostPort: 18080,
+        podIP: '10.244.2.7',
+        containerPort: 8080,
+      };
+      const k = kernels[1]!;
+      await k.restoreRules(renderPodRules(cluster, parseSavedPodRules(await k.saveRules()), [mapping]));
+      // From the other host, over the underlay, to host 1's address (PREROUTING).
+      const fetch = () =>
+        execFileSync(
+          'nsenter',
+          [`--net=/run/netns/${net.hosts[0]}`, 'busybox', 'nc', '-w', '2', net.underlay[1]!, '18080'],
+          {
+            encoding: 'utf8',
+            input: '',
+            timeout: 10_000,
+          },
+        ).trim();
+      let answer = '';
+      for (let i = 0; i < 20 && answer !== 'from-pod'; i++) {
+        try {
+          answer = fetch();
+        } catch {
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+      expect(answer).toBe('from-pod');
+      const saved = inNetns(net.hosts[1], 'iptables-save', '-t', 'nat').split('\n');
+      expect(
+        saved.filter((l) => l === '-A PREROUTING -m addrtype --dst-type LOCAL -j TUGBOAT-HOSTPORTS'),
+      ).toHaveLength(1);
+      expect(
+        saved.filter((l) => l === '-A OUTPUT -m addrtype --dst-type LOCAL -j TUGBOAT-HOSTPORTS'),
+      ).toHaveLength(1);
+      // Applying again keeps one of each jump; without the mapping the DNAT rule is gone.
+      await k.restoreRules(renderPodRules(cluster, parseSavedPodRules(await k.saveRules()), [mapping]));
+      await k.restoreRules(renderPodRules(cluster, parseSavedPodRules(await k.saveRules())));
+      const after = inNetns(net.hosts[1], 'iptables-save', '-t', 'nat');
+      expect(after).not.toContain('--dport 18080');
+      expect(after.split('\n').filter((l) => l.includes('-j TUGBOAT-HOSTPORTS'))).toHaveLength(2);
+    } finally {
+      server.kill('SIGKILL');
+    }
   });
 
   it('removal leaves no device, veth, route or chain of ours and the other rules as they were', async () => {

@@ -1,0 +1,67 @@
+/**
+ * `hostPort` on the pod network, as the CNI portmap plugin does it: a nat chain of DNAT rules,
+ * one per pod port that asks for a host port, reached from PREROUTING and OUTPUT for traffic to
+ * this host's own addresses. Containers share their sandbox's network namespace, so Docker cannot
+ * publish their ports; the rules are rendered with the pod network's other chains (pod-rules.ts).
+ */
+import type { Pod } from '../../kube/index.js';
+import { isIPv4 } from './service-proxy/model.js';
+
+/** The nat chain holding the host-port DNAT rules. */
+export const HOST_PORTS_CHAIN = 'TUGBOAT-HOSTPORTS';
+
+/** One host port of one pod. */
+export interface HostPortMapping {
+  /** `namespace/name`, for the rule's comment. */
+  readonly pod: string;
+  readonly protocol: 'tcp' | 'udp' | 'sctp';
+  readonly hostPort: number;
+  /** Only traffic to this address of the host; undefined: every address. */
+  readonly hostIP?: string;
+  readonly podIP: string;
+  readonly containerPort: number;
+}
+
+const SAFE = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+const validPort = (p: unknown): p is number =>
+  typeof p === 'number' && Number.isInteger(p) && p >= 1 && p <= 65535;
+
+/**
+ * The host ports of a pod at `podIP`, in its containers' order. What a rule cannot express safely
+ * (a host address that is not IPv4 or the wildcard, odd names) is left out: the API server
+ * validates, and a stored oddity must never stop the rest. Pure.
+ */
+export function podHostPortMappings(pod: Pod, podIP: string): HostPortMapping[] {
+  const namespace = pod.metadata.namespace ?? 'default';
+  const name = pod.metadata.name ?? '';
+  if (!SAFE.test(namespace) || !SAFE.test(name) || !isIPv4(podIP)) return [];
+  const out: HostPortMapping[] = [];
+  for (const c of pod.spec.containers ?? []) {
+    for (const p of c?.ports ?? []) {
+      if (!validPort(p?.hostPort) || !validPort(p.containerPort)) continue;
+      const protocol = (p.protocol ?? 'TCP').toLowerCase();
+      if (protocol !== 'tcp' && protocol !== 'udp' && protocol !== 'sctp') continue;
+      const hostIP = p.hostIP && p.hostIP !== '0.0.0.0' ? p.hostIP : undefined;
+      if (hostIP !== undefined && !isIPv4(hostIP)) continue;
+      out.push({
+        pod: `${namespace}/${name}`,
+        protocol,
+        hostPort: p.hostPort,
+        ...(hostIP ? { hostIP } : {}),
+        podIP,
+        containerPort: p.containerPort,
+      });
+    }
+  }
+  return out;
+}
+
+/** The chain's rules, sorted so the same mappings always give the same text. Pure. */
+export function renderHostPortRules(mappings: readonly HostPortMapping[]): string[] {
+  return mappings
+    .map((m) => {
+      const dest = m.hostIP ? ` -d ${m.hostIP}/32` : '';
+      return `-A ${HOST_PORTS_CHAIN} -p ${m.protocol} -m ${m.protocol} --dport ${m.hostPort}${dest} -m comment --comment "${m.pod} hostPort ${m.hostPort}" -j DNAT --to-destination ${m.podIP}:${m.containerPort}`;
+    })
+    .sort();
+}
