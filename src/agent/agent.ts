@@ -318,6 +318,10 @@ export function buildAgent(options: AgentOptions): Agent {
         },
       );
       await watch.synced;
+      // Once every pod listed has been synced, the sandboxes know all host ports, so the pod network
+      // may rewrite their rules (until then it leaves them as a previous agent left them). Not
+      // awaited: a first pass that pulls images must not hold up the lease and node status.
+      void sync().then(() => options.podNetwork?.sandboxes.markHostPortsKnown());
       every(options.leaseRenewMs ?? 10_000, renewLease);
       every(options.nodeStatusMs ?? 10_000, updateStatus);
       every(options.syncIntervalMs ?? 1_000, sync);

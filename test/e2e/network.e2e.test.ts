@@ -260,6 +260,28 @@ it("a pod's hostPort answers on its node's address; a second pod asking for it s
   // Deleting the holder frees the port: the waiting pod is placed and answers there.
   await kubectlOk(kubeconfig, ['delete', 'pod', 'hp', '--wait=true']);
   await answersOnBlue('hp-clash', 180_000);
+  // Blue's agent killed with -9: the host port keeps answering while the agent restarts and
+  // passes over its pods (the rule a previous agent wrote stays until the new one knows them all).
+  const state = join(h.dir, 'state', cluster);
+  const before = await withHostShell(state, blue.privateIp, agentPid);
+  await withHostShell(state, blue.privateIp, (shell) => shell.exec(`kill -KILL ${before}`));
+  const failed: string[] = [];
+  let restarted = false;
+  for (let i = 0; i < 60 && !(restarted && i >= 40); i++) {
+    const res = await fetch(`http://${blue.privateIp}:18080/`, { signal: AbortSignal.timeout(3_000) }).catch(
+      (err: Error) => err,
+    );
+    const body = res instanceof Error ? res.message : `${res.status} ${(await res.text()).trim()}`;
+    if (body !== '200 hp-clash') failed.push(body);
+    if (i % 10 === 9) {
+      const pid = await withHostShell(state, blue.privateIp, agentPid);
+      restarted ||= pid !== undefined && pid !== before;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  expect(restarted).toBe(true);
+  expect(failed).toEqual([]);
+  await answersOnBlue('hp-clash', 30_000);
 });
 
 it('tugboat delete --yes leaves nothing tagged', async () => {

@@ -73,8 +73,8 @@ export interface HostNetworkOptions {
   readonly events: EventSink;
   /** Full resync period (devices, entries and rules read back from the kernel). @default 30_000 */
   readonly resyncMs?: number;
-  /** The host ports of this node's pods (DNATed to them). @default none */
-  readonly hostPorts?: () => readonly HostPortMapping[];
+  /** The host ports of this node's pods (DNATed to them); undefined: not known yet, keep the rules. @default none */
+  readonly hostPorts?: () => readonly HostPortMapping[] | undefined;
 }
 
 /**
@@ -154,7 +154,7 @@ export class HostNetwork {
       renderPodRules(
         this.options.clusterCidr,
         parseSavedPodRules(await kernel.saveRules()),
-        this.options.hostPorts?.() ?? [],
+        this.options.hostPorts ? (this.options.hostPorts() ?? 'keep') : [],
       ),
     );
     this.cidr = this.nodes.get(nodeName)?.spec?.podCIDR;

@@ -58,8 +58,12 @@ export function parseSavedPodRules(saved: string): SavedPodRules {
 export function renderPodRules(
   podCidr: string,
   saved: SavedPodRules,
-  hostPorts: readonly HostPortMapping[] = [],
+  hostPorts: readonly HostPortMapping[] | 'keep' = [],
 ): string {
+  // `keep` (an agent that has not yet seen its pods): the chain keeps the rules it has; it is only
+  // created, empty, when missing (declaring a chain in a restore flushes it).
+  const keep = hostPorts === 'keep';
+  const hostPortsChain = keep && saved.chains.has(HOST_PORTS_CHAIN) ? [] : [`:${HOST_PORTS_CHAIN} - [0:0]`];
   const jumpFix = (table: string) =>
     jumps
       .filter((j) => j.table === table)
@@ -71,10 +75,10 @@ export function renderPodRules(
   return [
     '*nat',
     `:${POD_MASQ_CHAIN} - [0:0]`,
-    `:${HOST_PORTS_CHAIN} - [0:0]`,
+    ...hostPortsChain,
     `-A ${POD_MASQ_CHAIN} -s ${podCidr} -d ${podCidr} -m comment --comment "pod to pod: not NATed" -j RETURN`,
     `-A ${POD_MASQ_CHAIN} -s ${podCidr} ! -d 224.0.0.0/4 -m comment --comment "pods to outside" -j MASQUERADE`,
-    ...renderHostPortRules(hostPorts),
+    ...(keep ? [] : renderHostPortRules(hostPorts)),
     ...jumpFix('nat'),
     'COMMIT',
     '*filter',

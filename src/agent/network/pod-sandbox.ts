@@ -67,6 +67,7 @@ export class PodSandboxes {
   private readonly plumbed = new Set<string>();
   /** Host ports of the pods with a sandbox, by pod uid (rebuilt as pods sync after a restart). */
   private readonly ports = new Map<string, { key: string; mappings: HostPortMapping[] }>();
+  private portsKnown = false;
 
   constructor(private readonly options: PodSandboxOptions) {}
 
@@ -137,9 +138,20 @@ export class PodSandboxes {
     return { sandbox: current, ip, mounts };
   }
 
-  /** Every host port of this node's pods, for the pod network's rules. */
-  hostPorts(): HostPortMapping[] {
-    return [...this.ports.values()].flatMap((p) => p.mappings);
+  /**
+   * Every host port of this node's pods, for the pod network's rules; undefined until the agent's
+   * first pass over its pods (after a restart the rules a previous agent wrote stay until then,
+   * rather than dropping every pod's host ports for the seconds the first pass takes).
+   */
+  hostPorts(): HostPortMapping[] | undefined {
+    return this.portsKnown ? [...this.ports.values()].flatMap((p) => p.mappings) : undefined;
+  }
+
+  /** The agent's first pass over its pods is done: every host port is known. */
+  markHostPortsKnown(): void {
+    if (this.portsKnown) return;
+    this.portsKnown = true;
+    this.options.onHostPortsChanged?.();
   }
 
   private setHostPorts(uid: string, mappings: HostPortMapping[]): void {
@@ -147,7 +159,7 @@ export class PodSandboxes {
     if ((this.ports.get(uid)?.key ?? '[]') === key) return;
     if (mappings.length) this.ports.set(uid, { key, mappings });
     else this.ports.delete(uid);
-    this.options.onHostPortsChanged?.();
+    if (this.portsKnown) this.options.onHostPortsChanged?.();
   }
 
   /** After the pod's containers are gone: deletes its veth and frees its address. */

@@ -174,6 +174,10 @@ describe('the pod network on the real kernel, in two namespaced hosts', () => {
       ).toHaveLength(1);
       // Applying again keeps one of each jump; without the mapping the DNAT rule is gone.
       await k.restoreRules(renderPodRules(cluster, parseSavedPodRules(await k.saveRules()), [mapping]));
+      // A restarted agent that has not seen its pods yet keeps the rules a previous one wrote.
+      await k.restoreRules(renderPodRules(cluster, parseSavedPodRules(await k.saveRules()), 'keep'));
+      expect(inNetns(net.hosts[1], 'iptables-save', '-t', 'nat')).toContain('--dport 18080');
+      expect(fetch()).toBe('from-pod');
       await k.restoreRules(renderPodRules(cluster, parseSavedPodRules(await k.saveRules())));
       const after = inNetns(net.hosts[1], 'iptables-save', '-t', 'nat');
       expect(after).not.toContain('--dport 18080');
