@@ -74,6 +74,6 @@ export interface HorizontalPodAutoscaler extends KubeObject {
     currentReplicas?: number;
     desiredReplicas: number;
     currentMetrics?: MetricStatus[] | null;
-    conditions?: Array<Condition & { type: 'AbleToScale' | 'ScalingActive' | 'ScalingLimited' }>;
+    conditions?: Condition[];
   };
 }
