@@ -1,3 +1,4 @@
+import { ApiError } from '../../client/api-error.js';
 import { parseQuantity } from '../../client/quantity.js';
 import type { HorizontalPodAutoscaler, MetricSpec, MetricStatus, Pod } from '../../kube/index.js';
 import {
@@ -175,7 +176,9 @@ export function unservedMetric(spec: MetricSpec): never {
   );
 }
 
+/** An error as conditions and Events show it: an API error by the server's own message. */
 export function errorText(err: unknown): string {
+  if (err instanceof ApiError && err.body?.message) return err.body.message;
   return err instanceof Error ? err.message : String(err);
 }
 
