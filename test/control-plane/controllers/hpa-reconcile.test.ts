@@ -182,6 +182,31 @@ describe('horizontal pod autoscaler pass', () => {
     expect(cond(rc, 'ScalingLimited')).toMatchObject({ status: 'True', reason: 'TooManyReplicas' });
   });
 
+  it('takes the policy allowing the least change with selectPolicy Min', async () => {
+    const w = world(2, [pod('a'), pod('b')], [usage('a', '500m'), usage('b', '500m')]);
+    const h = hpa({
+      behavior: {
+        scaleUp: {
+          selectPolicy: 'Min',
+          policies: [
+            { type: 'Pods', value: 1, periodSeconds: 60 },
+            { type: 'Percent', value: 100, periodSeconds: 60 },
+          ],
+        },
+      },
+    });
+    const state = newBehaviorState();
+    await reconcileAutoscaler(h, w.sources, state, T0);
+    expect(w.writes).toEqual([3]);
+    // Within the 60 s period the +1 is spent: the limit stays at 2 + 1.
+    w.pods.push(pod('c'));
+    w.metrics.push(usage('c', '500m'));
+    await reconcileAutoscaler(h, w.sources, state, T0 + 30_000);
+    expect(w.writes).toEqual([3]);
+    await reconcileAutoscaler(h, w.sources, state, T0 + 61_000);
+    expect(w.writes).toEqual([3, 4]);
+  });
+
   it('scales down only after the stabilization window, to the highest recent recommendation', async () => {
     const names = ['a', 'b', 'c', 'd'];
     const w = world(

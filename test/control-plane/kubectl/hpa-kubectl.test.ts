@@ -138,6 +138,20 @@ describe.each(['30', '33'])('HorizontalPodAutoscalers with kubectl 1.%s', (minor
       path: path('v1'),
     });
     expect(list.items.map((i) => i.apiVersion)).toEqual(['autoscaling/v1', 'autoscaling/v1']);
+    const watched = await ok(
+      'get',
+      '--raw',
+      '/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers?watch=1&timeoutSeconds=1',
+    );
+    const events = watched
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; object: KubeObject & { spec: Record<string, unknown> } });
+    expect(events.map((e) => [e.type, e.object.apiVersion, e.object.metadata.name])).toEqual([
+      ['ADDED', 'autoscaling/v1', 'both'],
+      ['ADDED', 'autoscaling/v1', 'web'],
+    ]);
+    expect(events[0]?.object.spec.targetCPUUtilizationPercentage).toBe(70);
   });
 
   it('refuses an autoscaler with bounds upside down, in upstream words', async () => {
