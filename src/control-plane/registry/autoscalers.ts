@@ -155,6 +155,12 @@ export const horizontalpodautoscalersV1: ResourceDef = {
     const spec = ensureRecord(obj, 'spec');
     if (absent(spec.minReplicas)) spec.minReplicas = 1;
   },
-  validate: (obj) => horizontalpodautoscalers.validate?.(autoscalerToV2(obj)) ?? [],
+  validate: (obj) => {
+    // The object as it will be stored: converted, then defaulted as v2 (a behavior annotation
+    // without policies gets the default ones, as it would on a v2 write).
+    const v2 = autoscalerToV2(structuredClone(obj));
+    defaultAutoscaler(v2);
+    return horizontalpodautoscalers.validate?.(v2) ?? [];
+  },
   cells: (obj, now) => horizontalpodautoscalers.cells(autoscalerToV2(obj), now),
 };

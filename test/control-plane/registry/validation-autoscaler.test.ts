@@ -238,3 +238,31 @@ describe('autoscaling/v1 conversion', () => {
     expect(stored?.spec).toMatchObject({ minReplicas: 1, metrics: [cpu(80)] });
   });
 });
+
+describe('autoscaling/v1 behavior annotation', () => {
+  it('validates a behavior carried in the annotation after v2 defaulting, and refuses a bad one', () => {
+    const v1 = (behavior: unknown): UntypedObject => ({
+      apiVersion: 'autoscaling/v1',
+      kind: 'HorizontalPodAutoscaler',
+      metadata: {
+        name: 'web',
+        namespace: 'default',
+        annotations: { 'autoscaling.alpha.kubernetes.io/behavior': JSON.stringify(behavior) },
+      },
+      spec: { scaleTargetRef: { kind: 'Deployment', name: 'web' }, maxReplicas: 3 },
+    });
+    const partial = v1({ scaleDown: { stabilizationWindowSeconds: 5 } });
+    expect(problems(partial, horizontalpodautoscalersV1)).toEqual([]);
+    // Validation left the v1 object as it was.
+    expect(partial.spec).toEqual({
+      scaleTargetRef: { kind: 'Deployment', name: 'web' },
+      maxReplicas: 3,
+      minReplicas: 1,
+    });
+    expect(problems(v1({ scaleUp: { stabilizationWindowSeconds: -1 } }), horizontalpodautoscalersV1)).toEqual(
+      [
+        'spec.behavior.scaleUp.stabilizationWindowSeconds: Invalid value: -1: must be greater than or equal to zero',
+      ],
+    );
+  });
+});
