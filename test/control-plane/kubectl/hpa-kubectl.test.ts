@@ -1,4 +1,5 @@
 import { rmSync } from 'node:fs';
+import https from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeClient } from '../../../src/client/client.js';
 import type { KubeObject } from '../../../src/kube/index.js';
@@ -152,6 +153,33 @@ describe.each(['30', '33'])('HorizontalPodAutoscalers with kubectl 1.%s', (minor
       ['ADDED', 'autoscaling/v1', 'web'],
     ]);
     expect(events[0]?.object.spec.targetCPUUtilizationPercentage).toBe(70);
+    // A Table watch with the objects included (what `kubectl get -w` may ask for) embeds v1 too.
+    const admin = pki.client('admin', ['system:masters']);
+    const tableWatch = await new Promise<string>((resolve, reject) => {
+      const req = https.get(
+        `${server.url}${path('v1')}?watch=1&timeoutSeconds=1&includeObject=Object`,
+        {
+          ca: pki.ca.cert,
+          cert: admin.cert,
+          key: admin.key,
+          headers: { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' },
+        },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => {
+            text += c;
+          });
+          res.on('end', () => resolve(text));
+        },
+      );
+      req.on('error', reject);
+    });
+    const rows = tableWatch
+      .trim()
+      .split('\n')
+      .flatMap((l) => (JSON.parse(l) as { object: { rows: { object: KubeObject }[] } }).object.rows);
+    expect(rows.map((r) => r.object.apiVersion)).toEqual(['autoscaling/v1', 'autoscaling/v1']);
   });
 
   it('refuses an autoscaler with bounds upside down, in upstream words', async () => {
