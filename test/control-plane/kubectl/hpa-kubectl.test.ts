@@ -182,6 +182,42 @@ describe.each(['30', '33'])('HorizontalPodAutoscalers with kubectl 1.%s', (minor
     expect(rows.map((r) => r.object.apiVersion)).toEqual(['autoscaling/v1', 'autoscaling/v1']);
   });
 
+  it('applies a v2 manifest and re-applies a change, defaults filled in', async () => {
+    const manifest = (averageValue: string) =>
+      JSON.stringify({
+        apiVersion: 'autoscaling/v2',
+        kind: 'HorizontalPodAutoscaler',
+        metadata: { name: 'applied' },
+        spec: {
+          scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' },
+          maxReplicas: 5,
+          metrics: [
+            {
+              type: 'Resource',
+              resource: { name: 'memory', target: { type: 'AverageValue', averageValue } },
+            },
+          ],
+          behavior: { scaleDown: { stabilizationWindowSeconds: 60 } },
+        },
+      });
+    for (const [value, verb] of [
+      ['100Mi', 'created'],
+      ['200Mi', 'configured'],
+    ] as const) {
+      const r = await runKubectl(env, ['apply', '-f', '-'], 60_000, manifest(value));
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain(`horizontalpodautoscaler.autoscaling/applied ${verb}`);
+    }
+    expect(await ok('get', 'hpa', 'applied')).toMatch(
+      /applied\s+Deployment\/web\s+memory: <unknown>\/200Mi\s+1\s+5\s+0/,
+    );
+    const spec = JSON.parse(await ok('get', 'hpa', 'applied', '-o', 'jsonpath={.spec}')) as {
+      behavior: { scaleUp: { policies: unknown[] }; scaleDown: { stabilizationWindowSeconds: number } };
+    };
+    expect(spec.behavior.scaleDown.stabilizationWindowSeconds).toBe(60);
+    expect(spec.behavior.scaleUp.policies).toHaveLength(2);
+  });
+
   it('refuses an autoscaler with bounds upside down, in upstream words', async () => {
     const manifest = JSON.stringify({
       apiVersion: 'autoscaling/v2',
