@@ -35,10 +35,24 @@ function parseList(text: string | undefined): unknown[] {
   }
 }
 
+/**
+ * Keys with their first letter lowered, recursively: kube-apiserver writes the behavior annotation
+ * from its internal type, which has no JSON tags (`{"ScaleUp":{"StabilizationWindowSeconds":...}}`),
+ * so both spellings are read; it is written in v2's.
+ */
+function camelKeys(v: unknown, depth = 0): unknown {
+  if (depth > 8) return v;
+  if (Array.isArray(v)) return v.map((x) => camelKeys(x, depth + 1));
+  if (!isRecord(v)) return v;
+  return Object.fromEntries(
+    Object.entries(v).map(([k, x]) => [k.charAt(0).toLowerCase() + k.slice(1), camelKeys(x, depth + 1)]),
+  );
+}
+
 function parseRecord(text: string | undefined): Rec | undefined {
   if (text === undefined) return undefined;
   try {
-    const v = JSON.parse(text) as unknown;
+    const v = camelKeys(JSON.parse(text) as unknown);
     return isRecord(v) ? v : undefined;
   } catch {
     return undefined;

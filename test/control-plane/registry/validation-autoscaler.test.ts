@@ -4,6 +4,7 @@ import {
   horizontalpodautoscalers,
   horizontalpodautoscalersV1,
 } from '../../../src/control-plane/registry/autoscalers.js';
+import { getPath } from '../../../src/control-plane/registry/validation.js';
 import type { UntypedObject } from '../../../src/kube/index.js';
 
 // HorizontalPodAutoscaler (autoscaling/v2, and v1 converted) defaulted and validated as
@@ -258,6 +259,14 @@ describe('autoscaling/v1 behavior annotation', () => {
       scaleTargetRef: { kind: 'Deployment', name: 'web' },
       maxReplicas: 3,
       minReplicas: 1,
+    });
+    // kube-apiserver's own spelling (its internal type has no JSON tags) is read too.
+    const upstream = v1({ ScaleDown: { StabilizationWindowSeconds: 7, SelectPolicy: 'Min' } });
+    expect(problems(upstream, horizontalpodautoscalersV1)).toEqual([]);
+    const stored = horizontalpodautoscalersV1.conversion?.toStored(upstream) ?? {};
+    expect(getPath(stored, ['spec', 'behavior', 'scaleDown'])).toMatchObject({
+      stabilizationWindowSeconds: 7,
+      selectPolicy: 'Min',
     });
     expect(problems(v1({ scaleUp: { stabilizationWindowSeconds: -1 } }), horizontalpodautoscalersV1)).toEqual(
       [
