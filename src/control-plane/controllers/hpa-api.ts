@@ -1,3 +1,4 @@
+import { isNotFound } from '../../client/api-error.js';
 import type { KubeClient } from '../../client/client.js';
 import type { PodMetricsItem } from './hpa-metrics.js';
 
@@ -63,7 +64,11 @@ export function clientHpaApi(client: KubeClient, now: () => number = Date.now): 
     if (!entry || now() - entry.at > DISCOVERY_TTL_MS) {
       const list = await client.transport
         .json<{ resources?: { name: string; kind: string }[] }>({ method: 'GET', path: base(group, version) })
-        .catch(() => ({ resources: [] }));
+        .catch((err: unknown) => {
+          // A group/version not served has no kinds; any other failure is not remembered.
+          if (isNotFound(err)) return { resources: [] };
+          throw err;
+        });
       entry = { at: now(), resources: list.resources ?? [] };
       discovered.set(key, entry);
     }

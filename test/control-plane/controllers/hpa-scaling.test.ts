@@ -216,6 +216,11 @@ describe('horizontal pod autoscaling', () => {
       { name: 'settings', ref: { apiVersion: 'v1', kind: 'ConfigMap', name: 'settings' }, metric: 'cpu' },
       { name: 'gpu', ref: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'gpu' }, metric: 'gpu' },
       { name: 'nowhere', ref: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'nowhere' }, metric: 'cpu' },
+      {
+        name: 'unknown',
+        ref: { apiVersion: 'nosuch.example.com/v1', kind: 'Thing', name: 'x' },
+        metric: 'cpu',
+      },
     ];
     const started = Date.now();
     for (const h of hpas) {
@@ -248,6 +253,12 @@ describe('horizontal pod autoscaling', () => {
     expect(noScale.message).toBe(
       'the HPA controller was unable to get the target\'s current scale: configmaps has no subresource "scale"',
     );
+    const unknown = await waitFor('the HPA of an unknown kind says why', () =>
+      condition('unknown', 'AbleToScale'),
+    );
+    expect(unknown.message).toBe(
+      'the HPA controller was unable to get the target\'s current scale: no matches for kind "Thing" in group "nosuch.example.com"',
+    );
     const gpu = await waitFor(
       'the gpu HPA says why',
       async () => {
@@ -276,7 +287,7 @@ describe('horizontal pod autoscaling', () => {
     expect(await replicasOf('nowhere')).toBe(1);
     await new Promise((r) => setTimeout(r, 2_000));
     const passes = Math.ceil((Date.now() - started) / SYNC_MS) + 2;
-    for (const name of ['settings', 'gpu', 'nowhere']) {
+    for (const name of ['settings', 'gpu', 'nowhere', 'unknown']) {
       const counts = (await eventsOf(name)).map((e) => e.count ?? 1);
       expect(counts.length).toBeGreaterThan(0);
       for (const c of counts) expect(c).toBeLessThanOrEqual(passes);
