@@ -16,6 +16,12 @@ export {
   selectClusterHost,
 } from './cluster/access.js';
 export {
+  type ClusterBackupOptions,
+  clusterStateTarget,
+  createClusterBackup,
+  listClusterBackups,
+} from './cluster/backup.js';
+export {
   type BootstrapRunningOptions,
   bootstrapRunningCluster,
   type UninstallRunningOptions,

@@ -1,5 +1,6 @@
 import { agentCommand } from './agent.js';
 import { controlPlaneCommand } from './api-server.js';
+import { backupCommand } from './backup.js';
 import { bootstrapCommand, uninstallCommand } from './bootstrap.js';
 import { completionCommand } from './completion.js';
 import { createCommand } from './create.js';
@@ -33,6 +34,7 @@ export const commands: readonly CommandModule[] = [
   scaleCommand,
   eipCommand,
   deleteCommand,
+  backupCommand,
   controlPlaneCommand,
   storeCommand,
   localCommand,
