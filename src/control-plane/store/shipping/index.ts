@@ -6,6 +6,12 @@ export {
   pruneBackups,
   restoreBackup,
 } from './backup.js';
+export {
+  type BackupSchedule,
+  type BackupScheduleOptions,
+  checkBackupSchedule,
+  startBackupSchedule,
+} from './backup-schedule.js';
 export type { StateTarget } from './layout.js';
 export { claimGeneration, isFenced, listGenerations } from './lease.js';
 export {
