@@ -29,4 +29,12 @@ export {
   type ShippedState,
   StateRestoreError,
 } from './restore.js';
+export {
+  type AppliedBackupRestore,
+  applyBackupRestore,
+  type BackupRestorePlan,
+  type ChangeList,
+  type PreparedBackupRestore,
+  prepareBackupRestore,
+} from './restore-backup.js';
 export { type ShippingStatus, StateShipper, type StateShipperOptions } from './shipper.js';
