@@ -11,6 +11,7 @@ import { kubeconfigCommand } from './kubeconfig.js';
 import { listCommand } from './list.js';
 import { localCommand } from './local.js';
 import type { CommandModule } from './registry.js';
+import { restoreCommand } from './restore.js';
 import { scaleCommand } from './scale.js';
 import { schemaCommand } from './schema.js';
 import { sshCommand } from './ssh.js';
@@ -35,6 +36,7 @@ export const commands: readonly CommandModule[] = [
   eipCommand,
   deleteCommand,
   backupCommand,
+  restoreCommand,
   controlPlaneCommand,
   storeCommand,
   localCommand,
