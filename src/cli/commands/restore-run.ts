@@ -21,7 +21,9 @@ export function renderRestorePlan(cluster: string, plan: BackupRestorePlan): str
     `restore backup ${b.name} (${b.keys} keys at revision ${b.revision}, from ${plan.from}) into ${cluster}:`,
     plan.current
       ? `  replaces the current state: generation ${plan.current.generation}, revision ${plan.current.revision}, ${plan.current.keys} keys`
-      : '  the cluster has no shipped state yet',
+      : plan.currentError
+        ? `  the current state cannot be read, so what changes is not listed (${plan.currentError})`
+        : '  the cluster has no shipped state yet',
     `  the restored state starts at revision ${plan.revision}; older resourceVersions are compacted, so watchers relist`,
     ...changes('brings back', plan.added),
     ...changes('removes (created since)', plan.removed),

@@ -8,9 +8,9 @@ import { recoverState } from '../embedded/recover.js';
 import { writeSnapshot } from '../embedded/snapshot.js';
 import type { KeyValue } from '../types.js';
 import { type BackupInfo, listBackups, restoreBackup } from './backup.js';
-import { type StateTarget, s3Url, snapKey } from './layout.js';
+import { logPrefix, parseLogs, parseSnaps, type StateTarget, s3Url, snapKey, snapPrefix } from './layout.js';
 import { claimGeneration } from './lease.js';
-import { findShippedState, restoreState, StateRestoreError } from './restore.js';
+import { restoreState, StateRestoreError } from './restore.js';
 
 /** Keys listed per kind of change in a plan (the counts are always complete). */
 const LISTED = 200;
@@ -20,8 +20,13 @@ export interface BackupRestorePlan {
   readonly backup: BackupInfo;
   /** `s3://bucket/prefix` the backup comes from. */
   readonly from: string;
-  /** The target's current shipped state; absent when it has none. */
+  /** The target's current shipped state; absent when it has none or it cannot be read. */
   readonly current?: { readonly generation: number; readonly revision: number; readonly keys: number };
+  /**
+   * Why the current state cannot be read (a gap, a damaged object): the restore still works — it
+   * is how to recover from that — but removed/changed cannot be listed.
+   */
+  readonly currentError?: string;
   /** The revision the restored state gets: past every revision the target served, so clients relist. */
   readonly revision: number;
   /** Keys the restore brings back (absent now), removes (created since), and reverts (changed since). */
@@ -63,7 +68,14 @@ export async function prepareBackupRestore(
     await restoreBackup(s3, source, name, join(scratch, 'backup'));
     const backup = (await listBackups(s3, source)).find((b) => b.name === name)!;
     const kvs = await readState(join(scratch, 'backup'));
-    const now = await restoreState({ s3, target, dataDir: join(scratch, 'current') });
+    let now: Awaited<ReturnType<typeof restoreState>>;
+    let currentError: string | undefined;
+    try {
+      now = await restoreState({ s3, target, dataDir: join(scratch, 'current') });
+    } catch (err) {
+      if (!(err instanceof StateRestoreError)) throw err;
+      currentError = err.message;
+    }
     const currentKvs = now ? await readState(join(scratch, 'current')) : [];
     const before = new Map(currentKvs.map((kv) => [kv.key, kv.value]));
     const after = new Set(kvs.map((kv) => kv.key));
@@ -79,7 +91,8 @@ export async function prepareBackupRestore(
       backup,
       from: s3Url(source, source.prefix),
       ...(now ? { current: { generation: now.generation, revision: now.revision, keys: now.keys } } : {}),
-      revision: Math.max(backup.revision, now?.revision ?? 0) + 1,
+      ...(currentError ? { currentError } : {}),
+      revision: Math.max(backup.revision, await newestShippedRevision(s3, target)) + 1,
       added: list(added),
       removed: list(removed),
       changed: list(changed),
@@ -113,10 +126,10 @@ export async function applyBackupRestore(
   holder: string,
 ): Promise<AppliedBackupRestore> {
   const { plan } = prepared;
-  const now = await findShippedState(s3, target);
-  if ((now?.revision ?? 0) >= plan.revision)
+  const newest = await newestShippedRevision(s3, target);
+  if (newest >= plan.revision)
     throw new StateRestoreError(
-      `the state under ${s3Url(target, target.prefix)} reached revision ${now?.revision} since the plan (made at ${plan.current?.revision ?? 'none'}): stop its master, then restore again`,
+      `the state under ${s3Url(target, target.prefix)} reached revision ${newest} since the plan (which restores at ${plan.revision}): stop its master, then restore again`,
     );
   const scratch = await mkdtemp(join(tmpdir(), 'tugboat-restore-'));
   try {
@@ -129,4 +142,14 @@ export async function applyBackupRestore(
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
+}
+
+/**
+ * The newest revision any shipped object names, from the keys alone (0 when none): read even when
+ * the state itself is damaged, so a restored revision is always past every one served.
+ */
+async function newestShippedRevision(s3: S3Api, target: StateTarget): Promise<number> {
+  const snaps = parseSnaps(await s3.listKeys(target.ref, snapPrefix(target)));
+  const logs = parseLogs(await s3.listKeys(target.ref, logPrefix(target)));
+  return Math.max(0, ...snaps.map((s) => s.revision), ...logs.map((l) => l.last));
 }
