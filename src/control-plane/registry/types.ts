@@ -81,6 +81,11 @@ export interface ResourceDef {
    * read through this def get its apiVersion whatever version wrote them. @default false
    */
   readonly sharedVersions?: boolean;
+  /**
+   * Custom resources: the version's openAPIV3Schema, whose `x-kubernetes-list-type`, `-list-map-keys`
+   * and `-map-type` server-side apply merges and tracks fields by. @default the built-in merge keys
+   */
+  readonly applySchema?: unknown;
 }
 
 /** `apiVersion` string of a resource: `v1` for core, `group/version` otherwise. */

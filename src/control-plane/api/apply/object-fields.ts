@@ -1,0 +1,194 @@
+import { isRecord } from '../../registry/validation.js';
+import { ApplyError } from './errors.js';
+import { FieldSet, MAX_FIELD_DEPTH } from './field-set.js';
+import type { TypeNode } from './type-node.js';
+
+function unprocessable(message: string): ApplyError {
+  return new ApplyError(422, message);
+}
+
+/** The `k:` element of a list-map item: its key fields, sorted, as JSON (422 when one is missing). */
+export function itemKey(item: unknown, keys: readonly string[], where: string): string {
+  if (!isRecord(item)) throw unprocessable(`${where}: an item of a keyed list is not an object`);
+  const picked: Record<string, unknown> = {};
+  for (const k of [...keys].sort()) {
+    if (item[k] === undefined || item[k] === null)
+      throw unprocessable(`${where}: an item has no value for the list's key field "${k}"`);
+    picked[k] = item[k];
+  }
+  return `k:${JSON.stringify(picked)}`;
+}
+
+/** The `v:` element of a set item. */
+export function setKey(item: unknown): string {
+  return `v:${JSON.stringify(item)}`;
+}
+
+/**
+ * The fields `value` sets, by `type` (structured-merge-diff's toFieldSet): scalars, nulls, empty
+ * maps, atomic lists and maps are members; keyed and set list items are members with their fields
+ * below. Duplicate keys in a list are 422 as upstream's "duplicate entries for key".
+ */
+export function toFieldSet(value: unknown, type: TypeNode, depth = 0, where = ''): FieldSet {
+  const set = new FieldSet();
+  fill(set, value, type, depth, where);
+  return set;
+}
+
+function fill(set: FieldSet, value: unknown, type: TypeNode, depth: number, where: string): void {
+  if (depth > MAX_FIELD_DEPTH) throw unprocessable(`${where}: nested deeper than ${MAX_FIELD_DEPTH} levels`);
+  if (Array.isArray(value)) {
+    if (!type.listType) {
+      set.member = true;
+      return;
+    }
+    if (type.listType === 'set') {
+      for (const v of value) {
+        if (isRecord(v) || Array.isArray(v))
+          throw unprocessable(`${where}: an item of a set list must be a scalar`);
+        const e = setKey(v);
+        if (set.children.has(e)) throw unprocessable(`${where}: duplicate entries for key ${e.slice(2)}`);
+        set.child(e).member = true;
+      }
+      return;
+    }
+    const keys = type.keys?.(value) ?? [];
+    const itemType = type.items();
+    for (const item of value) {
+      const e = itemKey(item, keys, where);
+      if (set.children.has(e)) throw unprocessable(`${where}: duplicate entries for key ${e.slice(2)}`);
+      const child = set.child(e);
+      child.member = true;
+      fill(child, item, itemType, depth + 1, `${where}[${e.slice(2)}]`);
+    }
+    return;
+  }
+  if (isRecord(value) && !type.atomic) {
+    const entries = Object.entries(value);
+    if (entries.length === 0) set.member = true;
+    for (const [k, v] of entries) fill(set.child(`f:${k}`), v, type.field(k), depth + 1, `${where}.${k}`);
+    return;
+  }
+  set.member = true;
+}
+
+/** Finds the item of `list` that path element `e` names. */
+function findItem(list: readonly unknown[], e: string, type: TypeNode): number {
+  if (e.startsWith('v:')) return list.findIndex((v) => setKey(v) === e);
+  const keys = type.keys?.(list) ?? [];
+  return list.findIndex((item) => {
+    try {
+      return itemKey(item, keys, '') === e;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** The value at `path` (undefined when absent). */
+export function valueAt(obj: unknown, path: readonly string[], type: TypeNode): unknown {
+  let node: unknown = obj;
+  let t = type;
+  for (const e of path) {
+    if (e.startsWith('f:')) {
+      if (!isRecord(node)) return undefined;
+      node = node[e.slice(2)];
+      t = t.field(e.slice(2));
+    } else {
+      if (!Array.isArray(node)) return undefined;
+      const i = findItem(node, e, t);
+      if (i < 0) return undefined;
+      node = node[i];
+      t = t.items();
+    }
+  }
+  return node;
+}
+
+/** Removes the field or item at `path` from `obj` (modified in place); absent paths are ignored. */
+export function removeAt(obj: unknown, path: readonly string[], type: TypeNode): void {
+  if (path.length === 0) return;
+  const last = path[path.length - 1]!;
+  let parentType = type;
+  for (const e of path.slice(0, -1))
+    parentType = e.startsWith('f:') ? parentType.field(e.slice(2)) : parentType.items();
+  const parent = valueAt(obj, path.slice(0, -1), type);
+  if (last.startsWith('f:')) {
+    if (isRecord(parent)) delete parent[last.slice(2)];
+  } else if (Array.isArray(parent)) {
+    const i = findItem(parent, last, parentType);
+    if (i >= 0) parent.splice(i, 1);
+  }
+}
+
+/**
+ * The members of `after` that an update added or changed against `before` (as upstream's
+ * Compare: Added ∪ Modified), and the members of `before` it removed.
+ */
+export function compareSets(
+  before: unknown,
+  beforeSet: FieldSet,
+  after: unknown,
+  afterSet: FieldSet,
+  type: TypeNode,
+): { changed: FieldSet; removed: FieldSet } {
+  const changed = new FieldSet();
+  const removed = new FieldSet();
+  walkCompare(before, beforeSet, after, afterSet, type, changed, removed);
+  return { changed, removed };
+}
+
+function walkCompare(
+  before: unknown,
+  b: FieldSet | undefined,
+  after: unknown,
+  a: FieldSet | undefined,
+  type: TypeNode,
+  changed: FieldSet,
+  removed: FieldSet,
+): void {
+  if (a?.member && (!b?.member || (a.children.size === 0 && !sameJson(before, after)))) changed.member = true;
+  if (b?.member && !a?.member) removed.member = true;
+  const elements = new Set([...(a?.children.keys() ?? []), ...(b?.children.keys() ?? [])]);
+  if (elements.size === 0) return;
+  const beforeChildren = childValues(before, type);
+  const afterChildren = childValues(after, type);
+  for (const e of elements) {
+    const t = e.startsWith('f:') ? type.field(e.slice(2)) : type.items();
+    const c = new FieldSet();
+    const r = new FieldSet();
+    walkCompare(beforeChildren.get(e), b?.children.get(e), afterChildren.get(e), a?.children.get(e), t, c, r);
+    if (!c.isEmpty()) changed.children.set(e, c);
+    if (!r.isEmpty()) removed.children.set(e, r);
+  }
+}
+
+/** A map or list's children by path element, indexed once so lists of 100,000 items stay linear. */
+function childValues(value: unknown, type: TypeNode): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  if (isRecord(value)) for (const [k, v] of Object.entries(value)) out.set(`f:${k}`, v);
+  else if (Array.isArray(value) && type.listType) {
+    const keys = type.keys?.(value) ?? [];
+    for (const item of value) {
+      try {
+        out.set(type.listType === 'set' ? setKey(item) : itemKey(item, keys, ''), item);
+      } catch {
+        // An item without its keys has no path; toFieldSet refused it when it was written.
+      }
+    }
+  }
+  return out;
+}
+
+/** Deep equality of JSON values (key order ignored). */
+export function sameJson(x: unknown, y: unknown): boolean {
+  if (x === y) return true;
+  if (Array.isArray(x))
+    return Array.isArray(y) && x.length === y.length && x.every((v, i) => sameJson(v, y[i]));
+  if (isRecord(x) && isRecord(y)) {
+    const kx = Object.keys(x);
+    if (kx.length !== Object.keys(y).length) return false;
+    return kx.every((k) => k in y && sameJson(x[k], y[k]));
+  }
+  return false;
+}
