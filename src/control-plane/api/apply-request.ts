@@ -1,5 +1,6 @@
 import type { UntypedObject } from '../../kube/index.js';
 import { applyEntries } from './apply/field-manager.js';
+import { allowedByLastApplied, updateLastApplied } from './apply/last-applied.js';
 import type { ManagedEntry } from './apply/managed-fields.js';
 import { startingEntries } from './apply/managed-fields.js';
 import { applyTypeOf, asApiError, type FieldTracking, fieldManagerOf, writerOf } from './field-tracking.js';
@@ -86,14 +87,11 @@ export function applyTo(
   const { def } = input.info;
   try {
     const stored = live ? startingEntries(undefined, live.metadata?.managedFields, undefined) : [];
-    const result = applyEntries(
-      stored,
-      live,
-      request.config,
-      applyTypeOf(def),
-      writerOf(def, request.tracking, input.ctx.now()),
-      request.force,
-    );
+    const type = applyTypeOf(def);
+    const writer = writerOf(def, request.tracking, input.ctx.now());
+    const allowed = allowedByLastApplied(live, type, writer);
+    const result = applyEntries(stored, live, request.config, type, writer, request.force, allowed);
+    updateLastApplied(result.object, live, request.config, writer);
     request.decided = result.entries;
     const obj = result.object as UntypedObject;
     const meta: Record<string, unknown> = { ...(obj.metadata ?? {}), name: input.info.name };

@@ -142,7 +142,7 @@ export interface Applied {
  * merges by the schema, refuses (409) to change a value another manager owns unless `force`
  * (which moves those fields to the writer), and removes the fields the writer applied before and
  * applies no more, unless another manager owns them. An object nobody tracked yet is first
- * attributed to `before-first-apply`, as upstream does.
+ * attributed to `before-first-apply`, as upstream does. Conflicts on `allowed` fields do not stop it.
  */
 export function applyEntries(
   stored: readonly ManagedEntry[],
@@ -151,6 +151,7 @@ export function applyEntries(
   type: TypeNode,
   writer: Writer,
   force: boolean,
+  allowed?: FieldSet,
 ): Applied {
   let entries = [...stored];
   if (live && entries.length === 0) {
@@ -170,7 +171,9 @@ export function applyEntries(
         conflicts.push({ entry: e, path });
     }
   }
-  if (conflicts.length && !force) throw conflictError(conflicts);
+  // Conflicts on fields in `allowed` (see last-applied.ts) are taken as if forced.
+  const blocking = conflicts.filter((c) => !allowed?.has(c.path));
+  if (blocking.length && !force) throw conflictError(blocking);
   const lostBy = new Map<ManagedEntry, FieldSet>();
   for (const c of conflicts) {
     const s = lostBy.get(c.entry) ?? new FieldSet();
