@@ -3,7 +3,8 @@ import { MERGE_KEYS, MERGED_PRIMITIVE_LISTS } from './apply/merge-keys.js';
 import { ApiError } from './status.js';
 
 function mergeKeyFor(field: string, original: unknown[], patch: unknown[]): string | undefined {
-  const k = MERGE_KEYS[field];
+  // Own keys only: a list named `constructor` or `toString` has no merge key.
+  const k = Object.hasOwn(MERGE_KEYS, field) ? MERGE_KEYS[field] : undefined;
   if (typeof k === 'function') return k([...original, ...patch]);
   return k;
 }

@@ -36,16 +36,16 @@ export const SERVER_META: readonly string[] = [
 export function ownedFields(obj: unknown, type: TypeNode, writer: Writer): FieldSet {
   const set = toFieldSet(obj, type);
   set.member = false;
-  set.children.delete('f:apiVersion');
-  set.children.delete('f:kind');
+  set.deleteChild('f:apiVersion');
+  set.deleteChild('f:kind');
   const meta = set.children.get('f:metadata');
   if (meta) {
-    for (const f of SERVER_META) meta.children.delete(`f:${f}`);
-    if (meta.isEmpty() || (!meta.children.size && meta.member)) set.children.delete('f:metadata');
+    for (const f of SERVER_META) meta.deleteChild(`f:${f}`);
+    if (meta.isEmpty() || (!meta.children.size && meta.member)) set.deleteChild('f:metadata');
   }
   if (writer.subresource === 'status' || writer.subresource === 'approval') {
-    for (const k of [...set.children.keys()]) if (k !== 'f:status') set.children.delete(k);
-  } else if (writer.splitStatus) set.children.delete('f:status');
+    for (const k of [...set.children.keys()]) if (k !== 'f:status') set.deleteChild(k);
+  } else if (writer.splitStatus) set.deleteChild('f:status');
   return set;
 }
 

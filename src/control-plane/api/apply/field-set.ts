@@ -8,14 +8,29 @@ import { isRecord } from '../../registry/validation.js';
  */
 export class FieldSet {
   member = false;
-  readonly children = new Map<string, FieldSet>();
+  /** Made on the first child: most nodes are leaves, and a Map each costs (see bench/apply.md). */
+  #children: Map<string, FieldSet> | undefined;
+
+  /** The children by path element (read-only: add with {@link setChild} or {@link child}). */
+  get children(): ReadonlyMap<string, FieldSet> {
+    return this.#children ?? NO_CHILDREN;
+  }
+
+  setChild(element: string, child: FieldSet): void {
+    this.#children ??= new Map();
+    this.#children.set(element, child);
+  }
+
+  deleteChild(element: string): void {
+    this.#children?.delete(element);
+  }
 
   /** The child for `element`, made when missing. */
   child(element: string): FieldSet {
-    let c = this.children.get(element);
+    let c = this.#children?.get(element);
     if (!c) {
       c = new FieldSet();
-      this.children.set(element, c);
+      this.setChild(element, c);
     }
     return c;
   }
@@ -52,22 +67,28 @@ export class FieldSet {
   }
 }
 
+const NO_CHILDREN: ReadonlyMap<string, FieldSet> = new Map();
+
 /** Paths in `a` or `b`. */
 export function union(a: FieldSet, b: FieldSet): FieldSet {
   const out = new FieldSet();
   out.member = a.member || b.member;
-  for (const [e, c] of a.children) out.children.set(e, union(c, b.children.get(e) ?? new FieldSet()));
-  for (const [e, c] of b.children) if (!a.children.has(e)) out.children.set(e, union(c, new FieldSet()));
+  for (const [e, c] of a.children) {
+    const other = b.children.get(e);
+    out.setChild(e, other ? union(c, other) : c);
+  }
+  for (const [e, c] of b.children) if (!a.children.has(e)) out.setChild(e, c);
   return out;
 }
 
-/** Paths in `a` and not in `b`. */
+/** Paths in `a` and not in `b` (shares unchanged subtrees of `a`). */
 export function difference(a: FieldSet, b: FieldSet | undefined): FieldSet {
+  if (!b || b.isEmpty()) return a;
   const out = new FieldSet();
   out.member = a.member && !b?.member;
   for (const [e, c] of a.children) {
     const d = difference(c, b?.children.get(e));
-    if (!d.isEmpty()) out.children.set(e, d);
+    if (!d.isEmpty()) out.setChild(e, d);
   }
   return out;
 }
@@ -80,7 +101,7 @@ export function intersection(a: FieldSet, b: FieldSet): FieldSet {
     const other = b.children.get(e);
     if (!other) continue;
     const i = intersection(c, other);
-    if (!i.isEmpty()) out.children.set(e, i);
+    if (!i.isEmpty()) out.setChild(e, i);
   }
   return out;
 }
@@ -119,7 +140,7 @@ export function decodeFieldsV1(doc: unknown, depth = 0): FieldSet {
         throw new Error(`fieldsV1 has an invalid path element ${JSON.stringify(k)}`);
       }
     }
-    set.children.set(k, decodeFieldsV1(v, depth + 1));
+    set.setChild(k, decodeFieldsV1(v, depth + 1));
   }
   return set;
 }

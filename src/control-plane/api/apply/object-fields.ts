@@ -1,6 +1,6 @@
 import { isRecord } from '../../registry/validation.js';
 import { ApplyError } from './errors.js';
-import { FieldSet, MAX_FIELD_DEPTH } from './field-set.js';
+import { FieldSet, MAX_FIELD_DEPTH, union } from './field-set.js';
 import type { TypeNode } from './type-node.js';
 
 function unprocessable(message: string): ApplyError {
@@ -132,35 +132,62 @@ export function compareSets(
   afterSet: FieldSet,
   type: TypeNode,
 ): { changed: FieldSet; removed: FieldSet } {
-  const changed = new FieldSet();
-  const removed = new FieldSet();
-  walkCompare(before, beforeSet, after, afterSet, type, changed, removed);
-  return { changed, removed };
+  const out = walkCompare(before, beforeSet, after, afterSet, type);
+  return { changed: out.changed ?? new FieldSet(), removed: out.removed ?? new FieldSet() };
 }
 
+interface Compared {
+  changed?: FieldSet;
+  removed?: FieldSet;
+}
+
+/** Sets are made only where something changed: most of an object is the same after an update. */
 function walkCompare(
   before: unknown,
   b: FieldSet | undefined,
   after: unknown,
   a: FieldSet | undefined,
   type: TypeNode,
-  changed: FieldSet,
-  removed: FieldSet,
-): void {
-  if (a?.member && (!b?.member || (a.children.size === 0 && !sameJson(before, after)))) changed.member = true;
-  if (b?.member && !a?.member) removed.member = true;
-  const elements = new Set([...(a?.children.keys() ?? []), ...(b?.children.keys() ?? [])]);
-  if (elements.size === 0) return;
+): Compared {
+  const out: Compared = {};
+  const changed = () => {
+    out.changed ??= new FieldSet();
+    return out.changed;
+  };
+  const removed = () => {
+    out.removed ??= new FieldSet();
+    return out.removed;
+  };
+  if (a?.member && (!b?.member || (a.children.size === 0 && !sameJson(before, after))))
+    changed().member = true;
+  if (b?.member && !a?.member) removed().member = true;
+  if (!a?.children.size && !b?.children.size) return out;
+  // A subtree only one side has is wholly added or removed.
+  if (!b) {
+    if (a) out.changed = union(out.changed ?? new FieldSet(), a);
+    return out;
+  }
+  if (!a) {
+    out.removed = union(out.removed ?? new FieldSet(), b);
+    return out;
+  }
   const beforeChildren = childValues(before, type);
   const afterChildren = childValues(after, type);
-  for (const e of elements) {
+  const visit = (e: string) => {
     const t = e.startsWith('f:') ? type.field(e.slice(2)) : type.items();
-    const c = new FieldSet();
-    const r = new FieldSet();
-    walkCompare(beforeChildren.get(e), b?.children.get(e), afterChildren.get(e), a?.children.get(e), t, c, r);
-    if (!c.isEmpty()) changed.children.set(e, c);
-    if (!r.isEmpty()) removed.children.set(e, r);
-  }
+    const c = walkCompare(
+      beforeChildren.get(e),
+      b.children.get(e),
+      afterChildren.get(e),
+      a.children.get(e),
+      t,
+    );
+    if (c.changed) changed().setChild(e, c.changed);
+    if (c.removed) removed().setChild(e, c.removed);
+  };
+  for (const e of a.children.keys()) visit(e);
+  for (const e of b.children.keys()) if (!a.children.has(e)) visit(e);
+  return out;
 }
 
 /** A map or list's children by path element, indexed once so lists of 100,000 items stay linear. */

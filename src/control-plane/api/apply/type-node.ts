@@ -22,7 +22,23 @@ const ATOMIC_FIELDS = new Set(['selector', 'labelSelector', 'namespaceSelector',
  * Built-in kinds by field name, as strategic merge patch decides its merge keys (strategic-merge.ts
  * holds the `patchMergeKey` table): the names are unique enough across the served kinds.
  */
+const builtinNodes = new Map<string | undefined, TypeNode>();
+
 function builtinNode(name: string | undefined): TypeNode {
+  // Field names come from objects: only the names the tables know get a node of their own.
+  const special =
+    name !== undefined &&
+    (Object.hasOwn(MERGE_KEYS, name) || MERGED_PRIMITIVE_LISTS.has(name) || ATOMIC_FIELDS.has(name));
+  const id = special ? name : undefined;
+  let node = builtinNodes.get(id);
+  if (!node) {
+    node = makeBuiltinNode(id);
+    builtinNodes.set(id, node);
+  }
+  return node;
+}
+
+function makeBuiltinNode(name: string | undefined): TypeNode {
   const key = name === undefined ? undefined : MERGE_KEYS[name];
   const set = name !== undefined && MERGED_PRIMITIVE_LISTS.has(name);
   return {
