@@ -3,7 +3,7 @@ import { ApplyError } from './errors.js';
 import { difference, FieldSet, intersection, pathString, union } from './field-set.js';
 import { type ManagedEntry, sameManager } from './managed-fields.js';
 import { mergeApplied } from './merge.js';
-import { compareSets, removeAt, sameJson, toFieldSet, valueAt } from './object-fields.js';
+import { compareSets, differingLeaves, removeAt, toFieldSet } from './object-fields.js';
 import type { TypeNode } from './type-node.js';
 
 /** Who writes, and through which endpoint: `status` and `scale` own only what those may change. */
@@ -165,10 +165,11 @@ export function applyEntries(
   const conflicts: Conflict[] = [];
   for (const e of entries) {
     if (sameManager(e, who)) continue;
-    for (const path of intersection(e.set, applied).paths()) {
-      if (applied.at(path)?.children.size) continue;
-      if (!sameJson(valueAt(live, path, type), valueAt(merged, path, type)))
-        conflicts.push({ entry: e, path });
+    const shared = intersection(e.set, applied);
+    if (shared.isEmpty()) continue;
+    // Only leaves: an item or map also owned as a whole conflicts through its fields.
+    for (const path of differingLeaves(shared, live, merged, type)) {
+      if (!applied.at(path)?.children.size) conflicts.push({ entry: e, path });
     }
   }
   // Conflicts on fields in `allowed` (see last-applied.ts) are taken as if forced.

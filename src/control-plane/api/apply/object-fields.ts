@@ -190,6 +190,29 @@ function walkCompare(
   return out;
 }
 
+/**
+ * The leaf paths of `set` whose values differ between `x` and `y` (one walk of both objects, lists
+ * indexed once: a per-path lookup from the root would be quadratic in list sizes).
+ */
+export function differingLeaves(
+  set: FieldSet,
+  x: unknown,
+  y: unknown,
+  type: TypeNode,
+  prefix: string[] = [],
+  out: string[][] = [],
+): string[][] {
+  if (set.member && set.children.size === 0 && !sameJson(x, y)) out.push(prefix);
+  if (set.children.size === 0) return out;
+  const xs = childValues(x, type);
+  const ys = childValues(y, type);
+  for (const [e, child] of set.children) {
+    const t = e.startsWith('f:') ? type.field(e.slice(2)) : type.items();
+    differingLeaves(child, xs.get(e), ys.get(e), t, [...prefix, e], out);
+  }
+  return out;
+}
+
 /** A map or list's children by path element, indexed once so lists of 100,000 items stay linear. */
 function childValues(value: unknown, type: TypeNode): Map<string, unknown> {
   const out = new Map<string, unknown>();
