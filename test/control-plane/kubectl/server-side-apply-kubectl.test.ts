@@ -131,6 +131,29 @@ describe.each(['33', '30'])('kubectl %s and server-side apply', (minor) => {
     expect(clash.stderr).toContain('conflict with "kubectl-patch" using v1: .data.a');
   });
 
+  it('checks RBAC create when an apply creates the object, patch when it changes one', async () => {
+    const rbac = `apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: ssa-patch-only, namespace: default}
+rules: [{apiGroups: [""], resources: [configmaps], verbs: [get, patch]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: ssa-patch-only, namespace: default}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: ssa-patch-only}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ssa-patcher}]
+`;
+    await ok(['apply', '-f', '-'], rbac);
+    const cm = (name: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ${name}}\ndata: {k: v}\n`;
+    const denied = await kubectl(['apply', '--server-side', '--as', 'ssa-patcher', '-f', '-'], cm('ssa-new'));
+    expect(denied.code).not.toBe(0);
+    expect(denied.stderr).toContain('User "ssa-patcher" cannot create resource "configmaps"');
+    await ok(['create', 'configmap', 'ssa-existing']);
+    expect(await ok(['apply', '--server-side', '--as', 'ssa-patcher', '-f', '-'], cm('ssa-existing'))).toBe(
+      'configmap/ssa-existing serverside-applied\n',
+    );
+  });
+
   it('merges a custom resource list-map by its keys across managers and removes what one stops applying', async () => {
     await ok(['apply', '--server-side', '-f', '-'], crd);
     await ok(['wait', '--for', 'condition=established', '--timeout=20s', 'crd/gadgets.ssa-test.example.com']);
