@@ -9,7 +9,8 @@ import {
   union,
 } from '../../../../src/control-plane/api/apply/field-set.js';
 import { toFieldSet } from '../../../../src/control-plane/api/apply/object-fields.js';
-import { builtinType, schemaType } from '../../../../src/control-plane/api/apply/type-node.js';
+import { builtinType } from '../../../../src/control-plane/api/apply/type-node.js';
+import { crType } from './schemas.js';
 
 const deployment = {
   metadata: { labels: { app: 'web' } },
@@ -57,28 +58,7 @@ describe('field sets in the FieldsV1 encoding', () => {
   });
 
   it('follows a CRD schema: list-map keys, sets, atomic maps and lists', () => {
-    const type = schemaType({
-      type: 'object',
-      properties: {
-        spec: {
-          type: 'object',
-          properties: {
-            ports: {
-              type: 'array',
-              'x-kubernetes-list-type': 'map',
-              'x-kubernetes-list-map-keys': ['port', 'protocol'],
-              items: {
-                type: 'object',
-                properties: { port: { type: 'integer' }, protocol: { type: 'string' } },
-              },
-            },
-            tags: { type: 'array', 'x-kubernetes-list-type': 'set', items: { type: 'string' } },
-            plain: { type: 'array', items: { type: 'string' } },
-            sel: { type: 'object', 'x-kubernetes-map-type': 'atomic' },
-          },
-        },
-      },
-    });
+    const type = crType(['port', 'protocol']);
     const set = toFieldSet(
       { spec: { ports: [{ protocol: 'TCP', port: 80 }], tags: ['a', 'b'], plain: ['x'], sel: { a: '1' } } },
       type,

@@ -6,27 +6,10 @@ import {
   updateLastApplied,
 } from '../../../../src/control-plane/api/apply/last-applied.js';
 import { mergeApplied } from '../../../../src/control-plane/api/apply/merge.js';
-import { builtinType, schemaType } from '../../../../src/control-plane/api/apply/type-node.js';
+import { builtinType } from '../../../../src/control-plane/api/apply/type-node.js';
+import { crType } from './schemas.js';
 
-const crType = schemaType({
-  type: 'object',
-  properties: {
-    spec: {
-      type: 'object',
-      properties: {
-        ports: {
-          type: 'array',
-          'x-kubernetes-list-type': 'map',
-          'x-kubernetes-list-map-keys': ['name'],
-          items: { type: 'object', properties: { name: { type: 'string' }, port: { type: 'integer' } } },
-        },
-        tags: { type: 'array', 'x-kubernetes-list-type': 'set', items: { type: 'string' } },
-        args: { type: 'array', items: { type: 'string' } },
-        sel: { type: 'object', 'x-kubernetes-map-type': 'atomic', additionalProperties: { type: 'string' } },
-      },
-    },
-  },
-});
+const ports = crType(['name']);
 
 describe('mergeApplied', () => {
   it('merges by the schema: keyed items in place, sets as a union, atomic lists and maps replaced', () => {
@@ -52,7 +35,7 @@ describe('mergeApplied', () => {
         sel: { k: 'n' },
       },
     };
-    expect(mergeApplied(live, config, crType)).toEqual({
+    expect(mergeApplied(live, config, ports)).toEqual({
       spec: {
         ports: [
           { name: 'a', port: 10, extra: true },
@@ -70,7 +53,7 @@ describe('mergeApplied', () => {
 
   it('removes fields set to null and refuses items without their key', () => {
     expect(mergeApplied({ a: 1, b: 2 }, { a: null }, builtinType)).toEqual({ b: 2 });
-    expect(() => mergeApplied({ spec: { ports: [] } }, { spec: { ports: [{ port: 1 }] } }, crType)).toThrow(
+    expect(() => mergeApplied({ spec: { ports: [] } }, { spec: { ports: [{ port: 1 }] } }, ports)).toThrow(
       ApplyError,
     );
   });
