@@ -177,6 +177,30 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ssa-patcher}]
     expect(clash.stderr).toContain('conflict with "a": .spec.ports[name="http"].port');
   });
 
+  it('applies a CustomResourceDefinition over 256 KiB server-side, again unchanged, and serves it', async () => {
+    // Generated operator schemas: many fields, each described at length.
+    const fields = Array.from(
+      { length: 400 },
+      (_, i) =>
+        `              f${i}: {type: string, description: "${`Field ${i} of a generated operator API, described at length. `.repeat(12)}"}`,
+    ).join('\n');
+    const big = crd
+      .replaceAll('gadgets', 'hugers')
+      .replace('singular: gadget, kind: Gadget', 'singular: huger, kind: Huger')
+      .replace('              blob: {type: string}', `              blob: {type: string}\n${fields}`);
+    expect(big.length).toBeGreaterThan(256 * 1024);
+    expect(await ok(['apply', '--server-side', '-f', '-'], big)).toBe(
+      'customresourcedefinition.apiextensions.k8s.io/hugers.ssa-test.example.com serverside-applied\n',
+    );
+    await ok(['wait', '--for', 'condition=established', '--timeout=30s', 'crd/hugers.ssa-test.example.com']);
+    expect(await ok(['apply', '--server-side', '-f', '-'], big)).toBe(
+      'customresourcedefinition.apiextensions.k8s.io/hugers.ssa-test.example.com serverside-applied\n',
+    );
+    expect(await managers(['crd', 'hugers.ssa-test.example.com'])).toContain('kubectl/Apply');
+    await ok(['apply', '--server-side', '-f', '-'], gadget('h1', [['http', 80]]).replace('Gadget', 'Huger'));
+    expect(await ok(['get', 'hugers', '-o', 'name'])).toBe('huger.ssa-test.example.com/h1\n');
+  });
+
   it('applies a custom resource over 256 KiB server-side, where client-side apply cannot', async () => {
     const big = gadget('big', [['http', 80]], `\n  blob: "${'x'.repeat(300 * 1024)}"`);
     expect(await ok(['apply', '--server-side', '-f', '-'], big)).toBe(
