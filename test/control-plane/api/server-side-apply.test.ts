@@ -138,6 +138,28 @@ describe('server-side apply over HTTP', () => {
     expect(managers).not.toContain('kubectl');
   });
 
+  it('applies to the status subresource: only status changes, in an entry of its own', async () => {
+    const body =
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: {replicas: 1}\nstatus: {observedGeneration: 9}';
+    const clash = await apply(`${deploys}/web/status`, body, 'fieldManager=status-ctrl');
+    expect(clash.status).toBe(409);
+    expect(clash.body.message).toBe(
+      'Apply failed with 1 conflict: conflict with "ctrl" with subresource "status" using apps/v1: .status.observedGeneration',
+    );
+    const res = await apply(`${deploys}/web/status`, body, 'fieldManager=status-ctrl&force=true');
+    expect(res.status).toBe(200);
+    expect(res.body.status.observedGeneration).toBe(9);
+    expect(res.body.spec.replicas).toBe(5);
+    const entry = res.body.metadata.managedFields.find(
+      (e: { manager: string }) => e.manager === 'status-ctrl',
+    );
+    expect(entry).toMatchObject({ operation: 'Apply', subresource: 'status' });
+    expect(entry.fieldsV1).toEqual({ 'f:status': { 'f:observedGeneration': {} } });
+    expect(
+      (await apply(`${deploys}/nope/status`, body.replace('web', 'nope'), 'fieldManager=s')).status,
+    ).toBe(404);
+  });
+
   it('removes what a manager no longer applies', async () => {
     const cm = (data: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\ndata: {${data}}`;
     expect((await apply(`${cms}/cfg`, cm('a: "1", b: "2"'))).status).toBe(201);
