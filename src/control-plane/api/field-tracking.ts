@@ -122,18 +122,20 @@ export function recordManagedFields(
   tracking: FieldTracking,
   now: Date,
 ): void {
-  try {
-    let entries = tracking.decided?.();
-    if (!entries) {
+  let entries = tracking.decided?.();
+  if (!entries) {
+    try {
       const start = startingEntries(sent, before?.metadata?.managedFields, tracking.subresource);
       entries = updateEntries(start, before ?? {}, after, applyTypeOf(def), writerOf(def, tracking, now));
+    } catch {
+      // As upstream's UpdateNoErrors: an update is never refused for its bookkeeping; entries that
+      // cannot be worked out (an object nested past the field-set depth) are dropped, not kept stale.
+      entries = [];
     }
-    const encoded = encodeManagedFields(capUpdateEntries(entries));
-    const meta = { ...after.metadata };
-    if (encoded.length) meta.managedFields = encoded as NonNullable<typeof meta.managedFields>;
-    else delete meta.managedFields;
-    after.metadata = meta;
-  } catch (err) {
-    throw asApiError(err);
   }
+  const encoded = encodeManagedFields(capUpdateEntries(entries));
+  const meta = { ...after.metadata };
+  if (encoded.length) meta.managedFields = encoded as NonNullable<typeof meta.managedFields>;
+  else delete meta.managedFields;
+  after.metadata = meta;
 }

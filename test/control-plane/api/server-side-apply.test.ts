@@ -160,6 +160,21 @@ describe('server-side apply over HTTP', () => {
     ).toBe(404);
   });
 
+  it('tracks writes of kinds outside the merge-key table (Endpoints with repeated addresses)', async () => {
+    const eps = '/api/v1/namespaces/default/endpoints';
+    const subsets = [{ addresses: [{ ip: '10.0.0.1' }, { ip: '10.0.0.1' }], ports: [{ port: 80 }] }];
+    const created = await call('POST', eps, { metadata: { name: 'svc' }, subsets });
+    expect(created.status).toBe(201);
+    const fields = created.body.metadata.managedFields[0].fieldsV1;
+    expect(fields['f:subsets']).toEqual({});
+    const updated = await call('PUT', `${eps}/svc`, {
+      ...created.body,
+      subsets: [{ ...subsets[0], addresses: [{ ip: '10.0.0.2' }] }],
+    });
+    expect(updated.status).toBe(200);
+    expect(updated.body.subsets[0].addresses).toEqual([{ ip: '10.0.0.2' }]);
+  });
+
   it('removes what a manager no longer applies', async () => {
     const cm = (data: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\ndata: {${data}}`;
     expect((await apply(`${cms}/cfg`, cm('a: "1", b: "2"'))).status).toBe(201);

@@ -32,9 +32,12 @@ export const SERVER_META: readonly string[] = [
   'managedFields',
 ];
 
-/** The fields of `obj` a write by `writer` can own. */
-export function ownedFields(obj: unknown, type: TypeNode, writer: Writer): FieldSet {
-  const set = toFieldSet(obj, type);
+/**
+ * The fields of `obj` a write by `writer` can own; `strict` for an applied configuration (see
+ * {@link toFieldSet}).
+ */
+export function ownedFields(obj: unknown, type: TypeNode, writer: Writer, strict = false): FieldSet {
+  const set = toFieldSet(obj, type, strict);
   set.member = false;
   set.deleteChild('f:apiVersion');
   set.deleteChild('f:kind');
@@ -159,7 +162,7 @@ export function applyEntries(
     if (!set.isEmpty())
       entries = [{ manager: 'before-first-apply', operation: 'Update', apiVersion: writer.apiVersion, set }];
   }
-  const applied = ownedFields(config, type, writer);
+  const applied = ownedFields(config, type, writer, true);
   const merged = mergeApplied(live ?? {}, config, type) as Record<string, unknown>;
   const who = { ...writer, operation: 'Apply' as const };
   const conflicts: Conflict[] = [];

@@ -27,46 +27,82 @@ export function setKey(item: unknown): string {
 /**
  * The fields `value` sets, by `type` (structured-merge-diff's toFieldSet): scalars, nulls, empty
  * maps, atomic lists and maps are members; keyed and set list items are members with their fields
- * below. Duplicate keys in a list are 422 as upstream's "duplicate entries for key".
+ * below. `strict` (an applied configuration): duplicate or missing keys are 422 as upstream's
+ * "duplicate entries for key". Otherwise (a stored object, which validation let through with such
+ * a list, e.g. an Endpoints `addresses` list that the name-based merge keys take for a Node's) the
+ * list is owned whole, as an atomic one.
  */
-export function toFieldSet(value: unknown, type: TypeNode, depth = 0, where = ''): FieldSet {
+export function toFieldSet(value: unknown, type: TypeNode, strict = true): FieldSet {
   const set = new FieldSet();
-  fill(set, value, type, depth, where);
+  fill(set, value, type, 0, '', strict);
   return set;
 }
 
-function fill(set: FieldSet, value: unknown, type: TypeNode, depth: number, where: string): void {
+/** The path elements of a keyed or set list's items, or undefined when they are not unique. */
+function itemElements(
+  list: readonly unknown[],
+  type: TypeNode,
+  where: string,
+  strict: boolean,
+): string[] | undefined {
+  const keys = type.listType === 'map' ? (type.keys?.(list) ?? []) : [];
+  const out: string[] = [];
+  const seen = new Set<string>();
+  for (const v of list) {
+    let e: string;
+    if (type.listType === 'set') {
+      if (isRecord(v) || Array.isArray(v)) {
+        if (strict) throw unprocessable(`${where}: an item of a set list must be a scalar`);
+        return undefined;
+      }
+      e = setKey(v);
+    } else {
+      try {
+        e = itemKey(v, keys, where);
+      } catch (err) {
+        if (strict) throw err;
+        return undefined;
+      }
+    }
+    if (seen.has(e)) {
+      if (strict) throw unprocessable(`${where}: duplicate entries for key ${e.slice(2)}`);
+      return undefined;
+    }
+    seen.add(e);
+    out.push(e);
+  }
+  return out;
+}
+
+function fill(
+  set: FieldSet,
+  value: unknown,
+  type: TypeNode,
+  depth: number,
+  where: string,
+  strict: boolean,
+): void {
   if (depth > MAX_FIELD_DEPTH) throw unprocessable(`${where}: nested deeper than ${MAX_FIELD_DEPTH} levels`);
   if (Array.isArray(value)) {
-    if (!type.listType) {
+    const elements = type.listType ? itemElements(value, type, where, strict) : undefined;
+    if (!elements) {
       set.member = true;
       return;
     }
-    if (type.listType === 'set') {
-      for (const v of value) {
-        if (isRecord(v) || Array.isArray(v))
-          throw unprocessable(`${where}: an item of a set list must be a scalar`);
-        const e = setKey(v);
-        if (set.children.has(e)) throw unprocessable(`${where}: duplicate entries for key ${e.slice(2)}`);
-        set.child(e).member = true;
-      }
-      return;
-    }
-    const keys = type.keys?.(value) ?? [];
     const itemType = type.items();
-    for (const item of value) {
-      const e = itemKey(item, keys, where);
-      if (set.children.has(e)) throw unprocessable(`${where}: duplicate entries for key ${e.slice(2)}`);
+    value.forEach((item, i) => {
+      const e = elements[i]!;
       const child = set.child(e);
       child.member = true;
-      fill(child, item, itemType, depth + 1, `${where}[${e.slice(2)}]`);
-    }
+      if (type.listType === 'map') fill(child, item, itemType, depth + 1, `${where}[${e.slice(2)}]`, strict);
+    });
     return;
   }
   if (isRecord(value) && !type.atomic) {
     const entries = Object.entries(value);
     if (entries.length === 0) set.member = true;
-    for (const [k, v] of entries) fill(set.child(`f:${k}`), v, type.field(k), depth + 1, `${where}.${k}`);
+    for (const [k, v] of entries)
+      fill(set.child(`f:${k}`), v, type.field(k), depth + 1, `${where}.${k}`, strict);
     return;
   }
   set.member = true;

@@ -90,6 +90,22 @@ describe('field sets in the FieldsV1 encoding', () => {
     );
   });
 
+  it('owns a stored list whose items lack their key or repeat it as a whole (non-strict)', () => {
+    // `addresses` is keyed by `type` (a Node's); these items have none, or are strings.
+    const noKey = { status: { addresses: [{ ip: '1' }, { ip: '1' }] } };
+    expect(encodeFieldsV1(toFieldSet(noKey, builtinType, false))).toEqual({
+      'f:status': { 'f:addresses': {} },
+    });
+    const strings = { endpoints: [{ addresses: ['10.0.0.1'] }], x: { addresses: ['10.0.0.1'] } };
+    expect(encodeFieldsV1(toFieldSet(strings, builtinType, false))).toEqual({
+      'f:endpoints': {},
+      'f:x': { 'f:addresses': {} },
+    });
+    expect(() => toFieldSet(noKey, builtinType)).toThrow(ApplyError);
+    const dup = { spec: { containers: [{ name: 'a' }, { name: 'a' }] } };
+    expect(encodeFieldsV1(toFieldSet(dup, builtinType, false))).toEqual({ 'f:spec': { 'f:containers': {} } });
+  });
+
   it('refuses hostile input with errors, not crashes: deep objects and bad fieldsV1', () => {
     let deep: Record<string, unknown> = {};
     const top = deep;
