@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { StatusCause, UntypedObject } from '../../kube/index.js';
+import type { UntypedObject } from '../../kube/index.js';
 import { withCustomReplicas } from '../apiextensions/custom-scale.js';
 import { isRecord } from '../registry/validation.js';
 import { applyTo, readApplyRequest } from './apply-request.js';
@@ -9,9 +9,10 @@ import { type FieldTracking, fieldManagerOf } from './field-tracking.js';
 import { checkFields } from './fields.js';
 import { parseJsonObject } from './http.js';
 import { applyPatch, patchTypeOf } from './patch.js';
+import { bindPod } from './pod-binding.js';
 import { listJson, listObject, listObjects, scaleOf } from './read.js';
 import type { ResourceRequest } from './request-info.js';
-import { ApiError, badRequest, conflict, invalid } from './status.js';
+import { ApiError, badRequest, conflict } from './status.js';
 import { buildTable, type ResponseShape } from './table.js';
 import { serveWatch } from './watch.js';
 import { createObject, deleteObject, parseDeleteOptions, updateObject } from './write.js';
@@ -164,7 +165,7 @@ export async function handleResource(input: HandlerInput): Promise<Reply | undef
       await serveWatch(ctx, info, input.req, input.res, input.shape);
       return undefined;
     case 'create': {
-      if (subresource === 'binding') return bind(input);
+      if (subresource === 'binding') return bindPod(input, requireName(info));
       if (subresource === 'eviction') return evictPod(input);
       if (info.name && !subresource)
         throw new ApiError(
@@ -272,50 +273,4 @@ async function setScale(
     tracking,
   );
   return scaleOf(updated, info.def);
-}
-
-/**
- * POST pods/{name}/binding as kube-apiserver's BindingREST: the Binding names the pod, its target is
- * a Node (kind empty or "Node") with a name; a pod already bound (to any node), being deleted, or
- * not the one the Binding's uid names is 409 Conflict on pods/binding. The target node need not
- * exist, as upstream (the kubelet of a node that never registers simply never runs it).
- */
-async function bind(input: HandlerInput): Promise<Reply> {
-  const { ctx, info } = input;
-  const name = requireName(info);
-  const binding = parseJsonObject(input.body);
-  const meta = isRecord(binding.metadata) ? binding.metadata : {};
-  if (meta.name !== undefined && meta.name !== name)
-    throw badRequest('name in URL does not match name in Binding object');
-  const target = isRecord(binding.target) ? binding.target : {};
-  const node = target.name;
-  const causes: StatusCause[] = [];
-  if (target.kind !== undefined && target.kind !== '' && target.kind !== 'Node')
-    causes.push({
-      reason: 'FieldValueNotSupported',
-      field: 'target.kind',
-      message: `Unsupported value: ${JSON.stringify(target.kind)}: supported values: "Node", "<empty>"`,
-    });
-  if (typeof node !== 'string' || !node)
-    causes.push({ reason: 'FieldValueRequired', field: 'target.name', message: 'Required value' });
-  if (causes.length || typeof node !== 'string') throw invalid('Binding', '', name, causes);
-  const ref = { group: '', resource: 'pods/binding' };
-  await ctx.resources.update(info.def, info.namespace, name, (pod) => {
-    const spec = isRecord(pod.spec) ? pod.spec : {};
-    if (pod.metadata?.deletionTimestamp)
-      throw conflict(ref, name, `pod ${name} is being deleted, cannot be assigned to a host`);
-    if (typeof meta.uid === 'string' && meta.uid && meta.uid !== pod.metadata?.uid)
-      throw conflict(
-        ref,
-        name,
-        `Precondition failed: UID in precondition: ${meta.uid}, UID in object meta: ${String(pod.metadata?.uid ?? '')}`,
-      );
-    if (spec.nodeName)
-      throw conflict(ref, name, `pod ${name} is already assigned to node "${String(spec.nodeName)}"`);
-    return { ...pod, spec: { ...spec, nodeName: node } };
-  });
-  return {
-    code: 201,
-    body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 },
-  };
 }
