@@ -1,15 +1,18 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { StatusCause, UntypedObject } from '../../kube/index.js';
+import type { UntypedObject } from '../../kube/index.js';
 import { withCustomReplicas } from '../apiextensions/custom-scale.js';
 import { isRecord } from '../registry/validation.js';
+import { applyTo, readApplyRequest } from './apply-request.js';
 import type { ApiContext } from './context.js';
 import { evictPod } from './eviction.js';
+import { type FieldTracking, fieldManagerOf } from './field-tracking.js';
 import { checkFields } from './fields.js';
 import { parseJsonObject } from './http.js';
 import { applyPatch, patchTypeOf } from './patch.js';
+import { bindPod } from './pod-binding.js';
 import { listJson, listObject, listObjects, scaleOf } from './read.js';
 import type { ResourceRequest } from './request-info.js';
-import { ApiError, badRequest, conflict, invalid } from './status.js';
+import { ApiError, badRequest, conflict } from './status.js';
 import { buildTable, type ResponseShape } from './table.js';
 import { serveWatch } from './watch.js';
 import { createObject, deleteObject, parseDeleteOptions, updateObject } from './write.js';
@@ -36,6 +39,11 @@ export interface HandlerInput {
    * `next` (current is undefined on create). @default none
    */
   readonly admit?: (current: UntypedObject | undefined, next: UntypedObject) => void;
+  /**
+   * Throws unless the caller may also `create` the resource: an apply that creates the object
+   * is checked as a create, as upstream's patch-create. @default allowed
+   */
+  readonly authorizeCreate?: () => Promise<void>;
 }
 
 function requireName(info: ResourceRequest): string {
@@ -80,6 +88,7 @@ function replace(
   input: HandlerInput,
   name: string,
   build: (current: UntypedObject) => UntypedObject,
+  tracking: FieldTracking,
 ): Promise<UntypedObject> {
   const { ctx, info, admit } = input;
   const ns = info.def.namespaced ? info.namespace : undefined;
@@ -91,7 +100,33 @@ function replace(
           admit(current, next);
           return next;
         };
-  return updateObject(ctx, info.def, ns, name, info.subresource, admitted, isDryRun(info));
+  return updateObject(ctx, info.def, ns, name, info.subresource, admitted, isDryRun(info), tracking);
+}
+
+/** The managedFields entry of a create, update or non-apply patch (manager validated, 422 when bad). */
+function trackingOf(
+  input: HandlerInput,
+  optionsKind: 'CreateOptions' | 'UpdateOptions' | 'PatchOptions',
+): FieldTracking {
+  const { info } = input;
+  const manager = fieldManagerOf(info.query, input.req.headers['user-agent'], optionsKind, false);
+  return { manager, ...(info.subresource ? { subresource: info.subresource } : {}) };
+}
+
+/** Server-side apply: merges the configuration into the object, or creates it when missing (201). */
+async function serverSideApply(input: HandlerInput, name: string): Promise<Reply> {
+  const { ctx, info } = input;
+  const ns = info.def.namespaced ? info.namespace : undefined;
+  const request = await readApplyRequest(input);
+  const dryRun = isDryRun(info);
+  if (!info.subresource && !(await ctx.resources.get(info.def, ns, name))) {
+    await input.authorizeCreate?.();
+    const obj = applyTo(input, request, undefined);
+    input.admit?.(undefined, obj);
+    return { code: 201, body: await createObject(ctx, info.def, ns, obj, dryRun, request.tracking) };
+  }
+  const updated = await replace(input, name, (cur) => applyTo(input, request, cur), request.tracking);
+  return { code: 200, body: updated };
 }
 
 /**
@@ -130,7 +165,7 @@ export async function handleResource(input: HandlerInput): Promise<Reply | undef
       await serveWatch(ctx, info, input.req, input.res, input.shape);
       return undefined;
     case 'create': {
-      if (subresource === 'binding') return bind(input);
+      if (subresource === 'binding') return bindPod(input, requireName(info));
       if (subresource === 'eviction') return evictPod(input);
       if (info.name && !subresource)
         throw new ApiError(
@@ -139,25 +174,34 @@ export async function handleResource(input: HandlerInput): Promise<Reply | undef
           `POST to ${def.plural}/${info.name} is not allowed: create at the collection and put the name in metadata.name`,
         );
       const obj = bodyObject(input);
+      const tracking = trackingOf(input, 'CreateOptions');
       input.admit?.(undefined, obj);
-      return { code: 201, body: await createObject(ctx, def, ns, obj, isDryRun(info)) };
+      return { code: 201, body: await createObject(ctx, def, ns, obj, isDryRun(info), tracking) };
     }
     case 'update': {
       const name = requireName(info);
       const body = bodyObject(input);
-      if (subresource === 'scale') return { code: 200, body: await setScale(input, name, () => body) };
-      return { code: 200, body: await replace(input, name, () => body) };
+      const tracking = trackingOf(input, 'UpdateOptions');
+      if (subresource === 'scale')
+        return { code: 200, body: await setScale(input, name, () => body, tracking) };
+      return { code: 200, body: await replace(input, name, () => body, tracking) };
     }
     case 'patch': {
       const name = requireName(info);
       const type = patchTypeOf(input.req.headers['content-type']);
+      if (type === 'apply') return serverSideApply(input, name);
+      const tracking = trackingOf(input, 'PatchOptions');
       if (subresource === 'scale')
         return {
           code: 200,
-          body: await setScale(input, name, (scale) => applyPatch(type, scale, input.body)),
+          body: await setScale(input, name, (scale) => applyPatch(type, scale, input.body), tracking),
         };
-      const patched = await replace(input, name, (cur) =>
-        checkFields(def, applyPatch(type, cur, input.body), info.query.get('fieldValidation'), input.res),
+      const patched = await replace(
+        input,
+        name,
+        (cur) =>
+          checkFields(def, applyPatch(type, cur, input.body), info.query.get('fieldValidation'), input.res),
+        tracking,
       );
       return { code: 200, body: patched };
     }
@@ -194,75 +238,39 @@ async function setScale(
   input: HandlerInput,
   name: string,
   change: (scale: UntypedObject) => UntypedObject,
+  tracking: FieldTracking,
 ): Promise<unknown> {
   const { ctx, info } = input;
   const ns = info.def.namespaced ? info.namespace : undefined;
-  const updated = await updateObject(ctx, info.def, ns, name, undefined, (cur) => {
-    const scale = change(scaleOf(cur, info.def) as UntypedObject);
-    const replicas = isRecord(scale.spec) ? scale.spec.replicas : undefined;
-    if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
-      throw new ApiError(
-        422,
-        'Invalid',
-        `Scale.autoscaling "${name}" is invalid: spec.replicas: Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`,
-      );
-    }
-    const rv = scale.metadata?.resourceVersion;
-    if (rv && rv !== cur.metadata?.resourceVersion) {
-      throw conflict(
-        { group: info.def.group, resource: info.def.plural },
-        name,
-        'the object has been modified; please apply your changes to the latest version and try again',
-      );
-    }
-    if (info.def.customScale) return withCustomReplicas(info.def, cur, replicas);
-    return { ...cur, spec: { ...(cur.spec as object), replicas } };
-  });
+  const updated = await updateObject(
+    ctx,
+    info.def,
+    ns,
+    name,
+    undefined,
+    (cur) => {
+      const scale = change(scaleOf(cur, info.def) as UntypedObject);
+      const replicas = isRecord(scale.spec) ? scale.spec.replicas : undefined;
+      if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
+        throw new ApiError(
+          422,
+          'Invalid',
+          `Scale.autoscaling "${name}" is invalid: spec.replicas: Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`,
+        );
+      }
+      const rv = scale.metadata?.resourceVersion;
+      if (rv && rv !== cur.metadata?.resourceVersion) {
+        throw conflict(
+          { group: info.def.group, resource: info.def.plural },
+          name,
+          'the object has been modified; please apply your changes to the latest version and try again',
+        );
+      }
+      if (info.def.customScale) return withCustomReplicas(info.def, cur, replicas);
+      return { ...cur, spec: { ...(cur.spec as object), replicas } };
+    },
+    false,
+    tracking,
+  );
   return scaleOf(updated, info.def);
-}
-
-/**
- * POST pods/{name}/binding as kube-apiserver's BindingREST: the Binding names the pod, its target is
- * a Node (kind empty or "Node") with a name; a pod already bound (to any node), being deleted, or
- * not the one the Binding's uid names is 409 Conflict on pods/binding. The target node need not
- * exist, as upstream (the kubelet of a node that never registers simply never runs it).
- */
-async function bind(input: HandlerInput): Promise<Reply> {
-  const { ctx, info } = input;
-  const name = requireName(info);
-  const binding = parseJsonObject(input.body);
-  const meta = isRecord(binding.metadata) ? binding.metadata : {};
-  if (meta.name !== undefined && meta.name !== name)
-    throw badRequest('name in URL does not match name in Binding object');
-  const target = isRecord(binding.target) ? binding.target : {};
-  const node = target.name;
-  const causes: StatusCause[] = [];
-  if (target.kind !== undefined && target.kind !== '' && target.kind !== 'Node')
-    causes.push({
-      reason: 'FieldValueNotSupported',
-      field: 'target.kind',
-      message: `Unsupported value: ${JSON.stringify(target.kind)}: supported values: "Node", "<empty>"`,
-    });
-  if (typeof node !== 'string' || !node)
-    causes.push({ reason: 'FieldValueRequired', field: 'target.name', message: 'Required value' });
-  if (causes.length || typeof node !== 'string') throw invalid('Binding', '', name, causes);
-  const ref = { group: '', resource: 'pods/binding' };
-  await ctx.resources.update(info.def, info.namespace, name, (pod) => {
-    const spec = isRecord(pod.spec) ? pod.spec : {};
-    if (pod.metadata?.deletionTimestamp)
-      throw conflict(ref, name, `pod ${name} is being deleted, cannot be assigned to a host`);
-    if (typeof meta.uid === 'string' && meta.uid && meta.uid !== pod.metadata?.uid)
-      throw conflict(
-        ref,
-        name,
-        `Precondition failed: UID in precondition: ${meta.uid}, UID in object meta: ${String(pod.metadata?.uid ?? '')}`,
-      );
-    if (spec.nodeName)
-      throw conflict(ref, name, `pod ${name} is already assigned to node "${String(spec.nodeName)}"`);
-    return { ...pod, spec: { ...spec, nodeName: node } };
-  });
-  return {
-    code: 201,
-    body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 },
-  };
 }

@@ -3,6 +3,7 @@ import type { UntypedMeta, UntypedObject } from '../../kube/index.js';
 import type { ResourceDef } from '../registry/types.js';
 import { apiVersionOf } from '../registry/types.js';
 import { checkAnnotations, checkLabels, checkSubdomain, isRecord } from '../registry/validation.js';
+import { SERVER_META } from './apply/field-manager.js';
 import { ApiError, badRequest, conflict, invalid, type StatusCause } from './status.js';
 
 const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
@@ -19,22 +20,14 @@ export function timestamp(now: Date): string {
   return `${now.toISOString().slice(0, 19)}Z`;
 }
 
+/** ObjectMeta's fields: what the server sets, and what clients set. */
 const KNOWN_META = new Set([
-  'name',
+  ...SERVER_META,
   'generateName',
-  'namespace',
-  'uid',
-  'resourceVersion',
-  'generation',
-  'creationTimestamp',
-  'deletionTimestamp',
-  'deletionGracePeriodSeconds',
   'labels',
   'annotations',
   'finalizers',
   'ownerReferences',
-  'managedFields',
-  'selfLink',
 ]);
 
 /** Fields that are not part of the known object shape (top level and metadata), for fieldValidation. */
@@ -198,7 +191,9 @@ export function prepareUpdate(
       delete meta.deletionTimestamp;
       delete meta.deletionGracePeriodSeconds;
     }
-    delete meta.managedFields;
+    // A tracked write sets them afterwards (field-tracking.ts); the client's are never taken as sent.
+    if (oldMeta.managedFields === undefined) delete meta.managedFields;
+    else meta.managedFields = oldMeta.managedFields;
     obj = { ...body, apiVersion: apiVersionOf(def), kind: def.kind, metadata: meta };
     if (def.statusField) {
       if (old.status === undefined) delete obj.status;

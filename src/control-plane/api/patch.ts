@@ -5,8 +5,8 @@ import { applyJsonPatch } from './json-patch.js';
 import { ApiError, badRequest } from './status.js';
 import { mergePatch, strategicMerge } from './strategic-merge.js';
 
-/** The three patch formats the server applies. */
-export type PatchType = 'json' | 'merge' | 'strategic';
+/** The patch formats the server applies (`apply` is server-side apply, see apply-request.ts). */
+export type PatchType = 'json' | 'merge' | 'strategic' | 'apply';
 
 /** The patch type named by a PATCH request's Content-Type (415 for anything else). */
 export function patchTypeOf(contentType: string | undefined): PatchType {
@@ -18,11 +18,13 @@ export function patchTypeOf(contentType: string | undefined): PatchType {
       return 'merge';
     case 'application/strategic-merge-patch+json':
       return 'strategic';
+    case 'application/apply-patch+yaml':
+      return 'apply';
     default:
       throw new ApiError(
         415,
         'UnsupportedMediaType',
-        `the body of the request was in an unknown format (${type || 'none'}): use application/json-patch+json, application/merge-patch+json or application/strategic-merge-patch+json (server-side apply is not supported)`,
+        `the body of the request was in an unknown format (${type || 'none'}): use application/json-patch+json, application/merge-patch+json or application/strategic-merge-patch+json or application/apply-patch+yaml`,
       );
   }
 }
@@ -31,7 +33,11 @@ export function patchTypeOf(contentType: string | undefined): PatchType {
  * Applies a patch of `type` to `current`; bad patches are 400, patches that do not apply are 422,
  * patches whose cost exceeds the limits of {@link applyJsonPatch} are 413.
  */
-export function applyPatch(type: PatchType, current: UntypedObject, body: Buffer): UntypedObject {
+export function applyPatch(
+  type: Exclude<PatchType, 'apply'>,
+  current: UntypedObject,
+  body: Buffer,
+): UntypedObject {
   let patch: unknown;
   try {
     patch = JSON.parse(body.toString('utf8'));

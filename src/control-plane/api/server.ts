@@ -235,6 +235,7 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
       shape: responseShape(req.headers.accept),
       body: json,
       admit: access!.admission(user, info),
+      authorizeCreate: () => access!.checkResource(user, { ...info, verb: 'create' }, json),
     });
     await access!.afterWrite(info);
     // The resource of a CRD is served (or gone) once its write is answered.

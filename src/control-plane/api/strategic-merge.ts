@@ -1,35 +1,10 @@
 import { isRecord } from '../registry/validation.js';
+import { MERGE_KEYS, MERGED_PRIMITIVE_LISTS } from './apply/merge-keys.js';
 import { ApiError } from './status.js';
 
-/**
- * Merge keys of the built-in kinds' lists (from the `patchMergeKey` tags of k8s.io/api). Field
- * names are unique enough across the served kinds that the name alone picks the key; `ports`
- * is decided by the items (container ports have `containerPort`, service ports `port`).
- */
-const MERGE_KEYS: Record<string, string | ((items: unknown[]) => string)> = {
-  containers: 'name',
-  initContainers: 'name',
-  ephemeralContainers: 'name',
-  env: 'name',
-  volumes: 'name',
-  volumeMounts: 'mountPath',
-  volumeDevices: 'devicePath',
-  imagePullSecrets: 'name',
-  hostAliases: 'ip',
-  conditions: 'type',
-  ownerReferences: 'uid',
-  addresses: 'type',
-  taints: 'key',
-  readinessGates: 'conditionType',
-  resourceClaims: 'name',
-  ports: (items) => (items.some((i) => isRecord(i) && 'containerPort' in i) ? 'containerPort' : 'port'),
-};
-
-/** Lists of primitives merged as sets (`patchStrategy:"merge"` on a []string). */
-const MERGED_PRIMITIVE_LISTS = new Set(['finalizers']);
-
 function mergeKeyFor(field: string, original: unknown[], patch: unknown[]): string | undefined {
-  const k = MERGE_KEYS[field];
+  // Own keys only: a list named `constructor` or `toString` has no merge key.
+  const k = Object.hasOwn(MERGE_KEYS, field) ? MERGE_KEYS[field] : undefined;
   if (typeof k === 'function') return k([...original, ...patch]);
   return k;
 }

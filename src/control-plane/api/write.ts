@@ -3,6 +3,7 @@ import { allResources } from '../registry/index.js';
 import type { ResourceDef } from '../registry/types.js';
 import { isRecord } from '../registry/validation.js';
 import type { ApiContext } from './context.js';
+import { type FieldTracking, recordManagedFields } from './field-tracking.js';
 import { prepareCreate, prepareUpdate, timestamp } from './lifecycle.js';
 import { resourcePrefix } from './objects.js';
 import { allocateServiceFields, serialized } from './service-allocation.js';
@@ -53,8 +54,10 @@ export async function createObject(
   namespace: string | undefined,
   body: UntypedObject,
   dryRun = false,
+  tracking?: FieldTracking,
 ): Promise<UntypedObject> {
   const obj = prepareCreate(def, body, namespace, ctx.now());
+  if (tracking) recordManagedFields(def, undefined, obj, body.metadata?.managedFields, tracking, ctx.now());
   if (def.namespaced) await checkNamespace(ctx, namespace);
   if (def.plural === 'persistentvolumeclaims' && !def.group) {
     await admitDefaultStorageClass(ctx, obj);
@@ -98,11 +101,15 @@ export async function updateObject(
   subresource: string | undefined,
   build: (current: UntypedObject) => UntypedObject | Promise<UntypedObject>,
   dryRun = false,
+  tracking?: FieldTracking,
 ): Promise<UntypedObject> {
   let prepared: UntypedObject | undefined;
   const write = () =>
     ctx.resources.update(def, namespace, name, async (current) => {
-      prepared = prepareUpdate(def, await build(current), current, subresource);
+      const next = await build(current);
+      prepared = prepareUpdate(def, next, current, subresource);
+      if (tracking)
+        recordManagedFields(def, current, prepared, next.metadata?.managedFields, tracking, ctx.now());
       if (def.plural === 'services' && subresource === undefined)
         await allocateServiceFields(ctx, def, prepared, current);
       return dryRun ? undefined : prepared;

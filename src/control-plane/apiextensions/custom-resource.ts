@@ -79,6 +79,7 @@ function versionDef(crd: UntypedObject, names: CrdNames, version: Record<string,
     categories: names.categories,
     subresources,
     sharedVersions: true,
+    applySchema: schema,
     ...(subresources.includes('status') ? { statusField: 'status' as const } : {}),
     defaults(obj) {
       prune(schema, obj);

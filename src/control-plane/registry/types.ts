@@ -90,6 +90,11 @@ export interface ResourceDef {
     readonly fromStored: (obj: UntypedObject) => UntypedObject;
     readonly toStored: (obj: UntypedObject) => UntypedObject;
   };
+  /**
+   * Custom resources: the version's openAPIV3Schema, whose `x-kubernetes-list-type`, `-list-map-keys`
+   * and `-map-type` server-side apply merges and tracks fields by. @default the built-in merge keys
+   */
+  readonly applySchema?: unknown;
 }
 
 /** `apiVersion` string of a resource: `v1` for core, `group/version` otherwise. */

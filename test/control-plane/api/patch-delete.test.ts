@@ -78,7 +78,7 @@ describe('patch', () => {
     expect(merged.body.metadata.generation).toBe(2);
   });
 
-  it('answers 422 for patches that do not apply, 400 for malformed ones, 415 for apply patches, 404 for missing objects', async () => {
+  it('answers 422 for patches that do not apply, 400 for malformed ones, 422 for apply patches without a fieldManager, 404 for missing objects', async () => {
     const failedTest = await call(
       'PATCH',
       `${pods}/pt`,
@@ -96,7 +96,10 @@ describe('patch', () => {
     const notList = await call('PATCH', `${pods}/pt`, { op: 'add' }, 'application/json-patch+json');
     expect(notList.status).toBe(400);
     const apply = await call('PATCH', `${pods}/pt`, 'metadata: {}', 'application/apply-patch+yaml');
-    expect(apply.status).toBe(415);
+    expect(apply.status).toBe(422);
+    expect(apply.body.message).toBe(
+      'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
+    );
     const missing = await call('PATCH', `${pods}/nope`, {}, 'application/merge-patch+json');
     expect(missing.status).toBe(404);
     const immutable = await call(

@@ -1,8 +1,5 @@
-import { rmSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningApiServer, startApiServer, writeKubeconfig } from '../../support/api-server.js';
-import { makeTestPki, type TestPki } from '../../support/certs.js';
-import { runKubectl } from '../../support/control-cluster.js';
+import { describe, expect, it } from 'vitest';
+import { useKubectlServer } from '../../support/kubectl-server.js';
 
 /** A multi-version CRD: status + scale subresources, printer columns, shortName and a category. */
 const crd = `apiVersion: apiextensions.k8s.io/v1
@@ -66,32 +63,7 @@ spec:
 
 // The kubectl minors issue #13's acceptance names (the dispatcher picks the binary by /version).
 describe.each(['33', '30'])('kubectl %s and CustomResourceDefinitions', (minor) => {
-  let pki: TestPki;
-  let srv: RunningApiServer;
-  let env: NodeJS.ProcessEnv;
-
-  const kubectl = (args: readonly string[], input?: string) => runKubectl(env, args, 60_000, input);
-
-  const ok = async (args: readonly string[], input?: string): Promise<string> => {
-    const r = await kubectl(args, input);
-    expect(r.code, `kubectl ${args.join(' ')}: ${r.stderr}`).toBe(0);
-    return r.stdout;
-  };
-
-  beforeAll(async () => {
-    pki = makeTestPki();
-    srv = await startApiServer({
-      tls: { cert: pki.server.cert, key: pki.server.key, clientCa: pki.ca.cert },
-      minorVersion: minor,
-    });
-    const kubeconfig = writeKubeconfig(pki, srv.url, pki.client('admin', ['system:masters']));
-    env = { PATH: process.env.PATH, HOME: pki.dir, KUBECONFIG: kubeconfig };
-  });
-
-  afterAll(async () => {
-    await srv?.stop();
-    if (pki) rmSync(pki.dir, { recursive: true, force: true });
-  });
+  const { srv, kubectl, ok } = useKubectlServer(minor);
 
   it('applies a CRD, waits for Established and serves its resource in discovery', async () => {
     expect(await ok(['version'])).toContain(`Client Version: v1.${minor}.`);
@@ -185,7 +157,7 @@ describe.each(['33', '30'])('kubectl %s and CustomResourceDefinitions', (minor) 
     expect(gone.code).not.toBe(0);
     expect(gone.stderr).toContain('the server could not find the requested resource');
     expect(await ok(['api-resources', '--api-group=crd-test.example.com'])).not.toContain('widgets');
-    const left = await srv.store.range('/registry/crd-test.example.com/', { prefix: true });
+    const left = await srv().store.range('/registry/crd-test.example.com/', { prefix: true });
     expect(left.kvs).toEqual([]);
     // Applied again, it starts empty.
     await ok(['apply', '-f', '-'], crd);

@@ -1,0 +1,103 @@
+import type { UntypedObject } from '../../kube/index.js';
+import { applyEntries } from './apply/field-manager.js';
+import { allowedByLastApplied, updateLastApplied } from './apply/last-applied.js';
+import type { ManagedEntry } from './apply/managed-fields.js';
+import { startingEntries } from './apply/managed-fields.js';
+import { applyTypeOf, asApiError, type FieldTracking, fieldManagerOf, writerOf } from './field-tracking.js';
+import { checkFields } from './fields.js';
+import type { HandlerInput } from './handlers.js';
+import { checkDepth } from './http.js';
+import { checkTypeMeta } from './lifecycle.js';
+import { ApiError, badRequest } from './status.js';
+
+/** Parses an apply-patch body: YAML or JSON, one object with apiVersion and kind. */
+async function parseConfig(body: Buffer): Promise<UntypedObject> {
+  const { parse } = await import('yaml');
+  let config: unknown;
+  try {
+    config = parse(body.toString('utf8'), { maxAliasCount: 100 });
+  } catch (err) {
+    throw badRequest(`error decoding YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
+  if (config === null || typeof config !== 'object' || Array.isArray(config))
+    throw badRequest('the apply patch must be a YAML or JSON object');
+  checkDepth(config);
+  return config as UntypedObject;
+}
+
+/** The options of an apply request: its manager (required), force, and the parsed configuration. */
+export interface ApplyRequest {
+  readonly tracking: FieldTracking;
+  readonly force: boolean;
+  readonly config: UntypedObject;
+  /** The entries {@link applyTo} decided, which `tracking` hands to the write. */
+  decided?: ManagedEntry[];
+}
+
+/**
+ * Reads and checks a server-side apply request (`PATCH` with application/apply-patch+yaml):
+ * fieldManager required (422), the configuration's kind, apiVersion and fields as for any body,
+ * no managedFields in it (400, as upstream).
+ */
+export async function readApplyRequest(input: HandlerInput): Promise<ApplyRequest> {
+  const { info } = input;
+  const manager = fieldManagerOf(info.query, input.req.headers['user-agent'], 'PatchOptions', true);
+  const force = info.query.get('force');
+  if (force !== null && force !== 'true' && force !== 'false')
+    throw badRequest(`force ${JSON.stringify(force)} must be true or false`);
+  if (info.subresource === 'scale')
+    throw new ApiError(
+      415,
+      'UnsupportedMediaType',
+      'server-side apply of the scale subresource is not supported: patch or update it',
+    );
+  const config = await parseConfig(input.body);
+  if (config.apiVersion === undefined || config.kind === undefined)
+    throw badRequest('the apply configuration needs apiVersion and kind');
+  checkTypeMeta(info.def, config);
+  const meta = config.metadata ?? {};
+  if (meta.managedFields !== undefined && meta.managedFields !== null)
+    throw badRequest('metadata.managedFields must be nil');
+  if (meta.name !== undefined && meta.name !== info.name)
+    throw badRequest(
+      `the name of the object (${String(meta.name)}) does not match the name on the URL (${String(info.name)})`,
+    );
+  checkFields(info.def, config, info.query.get('fieldValidation'), input.res);
+  const request: ApplyRequest = {
+    tracking: {
+      manager,
+      ...(info.subresource ? { subresource: info.subresource } : {}),
+      decided: () => request.decided,
+    },
+    force: force === 'true',
+    config,
+  };
+  return request;
+}
+
+/**
+ * Merges the request's configuration into `live` (undefined to create) and returns the object to
+ * write; the request's tracking then writes the entries this decided.
+ */
+export function applyTo(
+  input: HandlerInput,
+  request: ApplyRequest,
+  live: UntypedObject | undefined,
+): UntypedObject {
+  const { def } = input.info;
+  try {
+    const stored = live ? startingEntries(undefined, live.metadata?.managedFields, undefined) : [];
+    const type = applyTypeOf(def);
+    const writer = writerOf(def, request.tracking, input.ctx.now());
+    const allowed = allowedByLastApplied(live, type, writer);
+    const result = applyEntries(stored, live, request.config, type, writer, request.force, allowed);
+    updateLastApplied(result.object, live, request.config, writer);
+    request.decided = result.entries;
+    const obj = result.object as UntypedObject;
+    const meta: Record<string, unknown> = { ...(obj.metadata ?? {}), name: input.info.name };
+    delete meta.managedFields;
+    return { ...obj, metadata: meta } as UntypedObject;
+  } catch (err) {
+    throw asApiError(err);
+  }
+}

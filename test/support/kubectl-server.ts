@@ -1,0 +1,44 @@
+import { rmSync } from 'node:fs';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { type RunningApiServer, startApiServer, writeKubeconfig } from './api-server.js';
+import { makeTestPki, type TestPki } from './certs.js';
+import { type KubectlRun, runKubectl } from './control-cluster.js';
+
+/** An API server over TLS for a suite of real kubectl runs as a `system:masters` admin. */
+export interface KubectlServer {
+  /** The running server (set once `beforeAll` has run). */
+  readonly srv: () => RunningApiServer;
+  readonly kubectl: (args: readonly string[], input?: string) => Promise<KubectlRun>;
+  /** Runs kubectl and expects exit code 0 (stderr in the failure message); returns stdout. */
+  readonly ok: (args: readonly string[], input?: string) => Promise<string>;
+}
+
+/**
+ * Starts an API server reporting kubectl minor `minor` (the /usr/bin/kubectl dispatcher then runs
+ * that kubectl) in `beforeAll`, and stops it and removes its certificates in `afterAll`.
+ */
+export function useKubectlServer(minor: string): KubectlServer {
+  let pki: TestPki;
+  let srv: RunningApiServer;
+  let env: NodeJS.ProcessEnv;
+  const kubectl = (args: readonly string[], input?: string) => runKubectl(env, args, 60_000, input);
+  const ok = async (args: readonly string[], input?: string): Promise<string> => {
+    const r = await kubectl(args, input);
+    expect(r.code, `kubectl ${args.join(' ')}: ${r.stderr}`).toBe(0);
+    return r.stdout;
+  };
+  beforeAll(async () => {
+    pki = makeTestPki();
+    srv = await startApiServer({
+      tls: { cert: pki.server.cert, key: pki.server.key, clientCa: pki.ca.cert },
+      minorVersion: minor,
+    });
+    const kubeconfig = writeKubeconfig(pki, srv.url, pki.client('admin', ['system:masters']));
+    env = { PATH: process.env.PATH, HOME: pki.dir, KUBECONFIG: kubeconfig };
+  });
+  afterAll(async () => {
+    await srv?.stop();
+    if (pki) rmSync(pki.dir, { recursive: true, force: true });
+  });
+  return { srv: () => srv, kubectl, ok };
+}
