@@ -3,6 +3,7 @@ import { controlPlaneCommand } from './api-server.js';
 import { bootstrapCommand, uninstallCommand } from './bootstrap.js';
 import { completionCommand } from './completion.js';
 import { createCommand } from './create.js';
+import { dashboardCommand } from './dashboard.js';
 import { deleteCommand } from './delete.js';
 import { eipCommand } from './eip.js';
 import { initCommand } from './init.js';
@@ -36,6 +37,7 @@ export const commands: readonly CommandModule[] = [
   controlPlaneCommand,
   storeCommand,
   localCommand,
+  dashboardCommand,
   agentCommand,
   bootstrapCommand,
   uninstallCommand,

@@ -1,0 +1,45 @@
+import { addKubeconfigFlags, type KubeconfigFlags } from '../support/kubeconfig-flags.js';
+import type { CommandModule } from './registry.js';
+
+/** Flags of `tugboat dashboard`. */
+export interface DashboardFlags extends KubeconfigFlags {
+  readonly local?: boolean;
+  readonly context?: string;
+  readonly address: string;
+  readonly port: string;
+  /** False with `--no-open`. */
+  readonly open: boolean;
+}
+
+/** `tugboat dashboard [NAME]`: the web UI for a cluster, on this machine, with the user's credentials. */
+export const dashboardCommand: CommandModule = {
+  define(program, run) {
+    const cmd = program
+      .command('dashboard')
+      .description(
+        'open a web dashboard of a cluster, served from this machine with your kubeconfig credentials',
+      )
+      .argument('[name]', 'cluster name (its kubeconfig context); default: the current context')
+      .option('--local', 'the cluster of `tugboat local up` (context tugboat-local)')
+      .option('--context <name>', 'kubeconfig context to use instead of a cluster name')
+      .option(
+        '--address <ip>',
+        'address to listen on (anything but loopback is reachable by others)',
+        '127.0.0.1',
+      )
+      .option('--port <n>', 'port to listen on (0: a free one)', '0')
+      .option('--no-open', 'print the URL without opening a browser')
+      .addHelpText(
+        'after',
+        '\nThe URL carries a one-time login token: the first browser to open it gets the session,\n' +
+          'the token is then dead. Stop the dashboard with Ctrl-C.',
+      );
+    addKubeconfigFlags(cmd, { switchContext: false });
+    cmd.action(
+      run(async (io, globals) => {
+        const { runDashboardCommand } = await import('./dashboard-run.js');
+        return runDashboardCommand(io, globals, cmd.args[0], cmd.opts<DashboardFlags>());
+      }),
+    );
+  },
+};

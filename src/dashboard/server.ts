@@ -1,0 +1,228 @@
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { KubeClient } from '../client/client.js';
+import { apiFailure, reviewAccess, scaleDeployment } from './actions.js';
+import type { DashboardAssets } from './assets.js';
+import { relayLogs } from './logs.js';
+import { DashboardSessions, foreignRequest } from './session.js';
+import { openSse } from './sse.js';
+import { WatchHub } from './watch-hub.js';
+
+/** Options of {@link buildDashboardServer}. */
+export interface DashboardServerOptions {
+  /** The user's own client of the cluster (from their kubeconfig). */
+  readonly client: KubeClient;
+  /** The page: index.html, app.js, app.css (see loadDashboardAssets). */
+  readonly assets: DashboardAssets;
+}
+
+/** A dashboard server, not yet listening (fastify's build-then-listen). */
+export interface DashboardServer {
+  readonly server: http.Server;
+  readonly sessions: DashboardSessions;
+  /** Listens on `address:port` (0 for a free port) and returns the login URL. */
+  listen(address: string, port: number): Promise<string>;
+  /** Stops the watches, ends every stream and closes the listener. */
+  close(): Promise<void>;
+}
+
+const SECURITY_HEADERS = {
+  'content-security-policy':
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-origin',
+  'cache-control': 'no-store',
+};
+
+const MAX_BODY_BYTES = 16 * 1024;
+
+/** Answers with a Kubernetes Status, as the API server would. */
+function status(res: ServerResponse, code: number, reason: string, message: string): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  res.writeHead(code, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ apiVersion: 'v1', kind: 'Status', status: 'Failure', code, reason, message }));
+}
+
+function json(res: ServerResponse, body: unknown): void {
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+function readJson(req: IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new Error(`request body is larger than ${MAX_BODY_BYTES} bytes`));
+        req.destroy();
+      } else chunks.push(c);
+    });
+    req.on('end', () => {
+      try {
+        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+      } catch {
+        reject(new Error('request body is not JSON'));
+      }
+    });
+    req.on('error', reject);
+  });
+}
+
+const NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+
+/**
+ * The dashboard's HTTP server: the page, a server-sent-events relay of the cluster's watches, pod
+ * logs, access reviews and the scale action, all with the user's own credentials. Every request
+ * must come from our own origin and host; everything but the one-time login needs the session.
+ */
+export function buildDashboardServer(options: DashboardServerOptions): DashboardServer {
+  const { client, assets } = options;
+  const sessions = new DashboardSessions();
+  const hub = new WatchHub(client);
+  let allowedHosts: string[] = [];
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
+    const foreign = foreignRequest(req, allowedHosts);
+    if (foreign) return status(res, 403, 'Forbidden', `refused: ${foreign}`);
+    const url = new URL(req.url ?? '/', 'http://dashboard.invalid');
+    if (req.method === 'GET' && url.pathname === '/' && url.searchParams.has('token')) {
+      const id = sessions.exchange(url.searchParams.get('token'));
+      if (!id) return status(res, 401, 'Unauthorized', 'this login token is wrong or was already used');
+      res.writeHead(303, { location: '/', 'set-cookie': DashboardSessions.cookie(id) });
+      res.end();
+      return;
+    }
+    if (!sessions.authenticated(req)) {
+      return status(
+        res,
+        401,
+        'Unauthorized',
+        'no dashboard session: open the URL `tugboat dashboard` printed',
+      );
+    }
+    const asset =
+      req.method === 'GET'
+        ? assets.files.get(url.pathname === '/' ? '/index.html' : url.pathname)
+        : undefined;
+    if (asset) {
+      const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+      res.writeHead(200, {
+        'content-type': asset.type,
+        ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+        vary: 'accept-encoding',
+      });
+      res.end(gzip ? asset.gzip : asset.body);
+      return;
+    }
+    const route = `${req.method} ${url.pathname}`;
+    if (route === 'GET /api/stream') {
+      const sse = openSse(req, res);
+      const unsubscribe = hub.subscribe((m) => {
+        if (!sse.send(m)) unsubscribe();
+      });
+      void sse.closed.then(unsubscribe);
+      return;
+    }
+    if (route === 'GET /api/logs') {
+      const namespace = url.searchParams.get('namespace') ?? '';
+      const pod = url.searchParams.get('pod') ?? '';
+      const container = url.searchParams.get('container') ?? undefined;
+      if (!NAME.test(namespace) || !NAME.test(pod) || (container !== undefined && !NAME.test(container))) {
+        return status(res, 400, 'BadRequest', 'namespace, pod and container must be Kubernetes names');
+      }
+      await relayLogs(client, { namespace, pod, ...(container ? { container } : {}) }, openSse(req, res));
+      return;
+    }
+    if (route === 'GET /api/version') {
+      try {
+        return json(res, await client.transport.json({ method: 'GET', path: '/version' }));
+      } catch (err) {
+        const f = apiFailure(err);
+        return status(res, f.code, f.reason, f.message);
+      }
+    }
+    if (route === 'GET /api/access') {
+      const namespace = url.searchParams.get('namespace') ?? '';
+      if (!NAME.test(namespace)) return status(res, 400, 'BadRequest', 'namespace must be a Kubernetes name');
+      try {
+        return json(res, { scale: await reviewAccess(client, 'scale', namespace) });
+      } catch (err) {
+        const f = apiFailure(err);
+        return status(res, f.code, f.reason, f.message);
+      }
+    }
+    if (route === 'POST /api/scale') {
+      if (!/^application\/json\b/.test(String(req.headers['content-type'] ?? ''))) {
+        return status(res, 415, 'UnsupportedMediaType', 'send the scale request as application/json');
+      }
+      let body: { namespace?: unknown; name?: unknown; replicas?: unknown };
+      try {
+        body = (await readJson(req)) as typeof body;
+      } catch (err) {
+        return status(res, 400, 'BadRequest', (err as Error).message);
+      }
+      const { namespace, name, replicas } = body ?? {};
+      if (
+        typeof namespace !== 'string' ||
+        !NAME.test(namespace) ||
+        typeof name !== 'string' ||
+        !NAME.test(name)
+      ) {
+        return status(res, 400, 'BadRequest', 'namespace and name must be Kubernetes names');
+      }
+      if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0 || replicas > 10_000) {
+        return status(
+          res,
+          422,
+          'Invalid',
+          `replicas (${String(replicas)}) must be a whole number from 0 to 10000`,
+        );
+      }
+      try {
+        return json(res, { replicas: await scaleDeployment(client, namespace, name, replicas) });
+      } catch (err) {
+        const f = apiFailure(err);
+        return status(res, f.code, f.reason, f.message);
+      }
+    }
+    return status(res, 404, 'NotFound', `${route} is not part of the dashboard`);
+  };
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => status(res, 500, 'InternalError', (err as Error).message));
+  });
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 0;
+
+  return {
+    server,
+    sessions,
+    listen(address, port) {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, address, () => {
+          const bound = (server.address() as AddressInfo).port;
+          const host = address.includes(':') ? `[${address}]` : address;
+          allowedHosts = [`${host}:${bound}`];
+          if (address === '127.0.0.1' || address === '::1') allowedHosts.push(`localhost:${bound}`);
+          resolve(`http://${host}:${bound}/?token=${sessions.loginToken ?? ''}`);
+        });
+      });
+    },
+    async close() {
+      await hub.stop();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
