@@ -5,6 +5,7 @@ import type { KubeClient } from '../../src/client/client.js';
 import { resources } from '../../src/client/types.js';
 import { type RunningDashboard, startDashboard } from '../../src/dashboard/index.js';
 import { kubeClientFromKubeconfig } from '../../src/dashboard/kube-access.js';
+import type { KubeObject } from '../../src/kube/index.js';
 import { type RunningApiServer, startApiServer, writeKubeconfig } from '../support/api-server.js';
 import { makeTestPki, type TestPki } from '../support/certs.js';
 import { adminClient } from '../support/control-cluster.js';
@@ -17,7 +18,10 @@ const deployment = (name: string, replicas: number) => ({
   spec: {
     replicas,
     selector: { matchLabels: { app: name } },
-    template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } },
+    template: {
+      metadata: { labels: { app: name } },
+      spec: { containers: [{ name: 'c', image: 'busybox' }] },
+    },
   },
 });
 
@@ -49,7 +53,9 @@ describe('tugboat dashboard: the server', () => {
 
   beforeAll(async () => {
     pki = makeTestPki();
-    api = await startApiServer({ tls: { cert: pki.server.cert, key: pki.server.key, clientCa: pki.ca.cert } });
+    api = await startApiServer({
+      tls: { cert: pki.server.cert, key: pki.server.key, clientCa: pki.ca.cert },
+    });
     admin = adminClient(pki, api.url);
     adminConfig = writeKubeconfig(pki, api.url, pki.client('admin', ['system:masters']));
     viewerConfig = writeKubeconfig(pki, api.url, pki.client('dash-viewer', []), join(pki.dir, 'viewer'));
@@ -102,7 +108,9 @@ describe('tugboat dashboard: the server', () => {
       .filter((l) => l.startsWith('data: '))
       .map((l) => JSON.parse(l.slice(6)));
     const deployments = messages.find((m) => m.r === 'deployments' && m.t === 'REPLACE');
-    expect(deployments.items.map((o: { metadata: { name: string } }) => o.metadata.name)).toContain('dash-web');
+    expect(deployments.items.map((o: { metadata: { name: string } }) => o.metadata.name)).toContain(
+      'dash-web',
+    );
   });
 
   it('refuses another Host (DNS rebinding) and another Origin (CSRF), even with the session', async () => {
@@ -127,7 +135,11 @@ describe('tugboat dashboard: the server', () => {
       body,
     });
     expect(crossSite.status).toBe(403);
-    const dep = await admin.get<{ spec: { replicas: number } } & never>(resources.deployments, 'dash-web', 'default');
+    const dep = await admin.get<KubeObject & { spec: { replicas: number } }>(
+      resources.deployments,
+      'dash-web',
+      'default',
+    );
     expect(dep.spec.replicas).toBe(1);
   });
 
@@ -147,7 +159,11 @@ describe('tugboat dashboard: the server', () => {
     expect((await post('{"namespace":"default","name":"absent","replicas":1}')).status).toBe(404);
     const ok = await post('{"namespace":"default","name":"dash-web","replicas":3}');
     expect(ok.status).toBe(200);
-    const dep = await admin.get<{ spec: { replicas: number } } & never>(resources.deployments, 'dash-web', 'default');
+    const dep = await admin.get<KubeObject & { spec: { replicas: number } }>(
+      resources.deployments,
+      'dash-web',
+      'default',
+    );
     expect(dep.spec.replicas).toBe(3);
     const access = await dashboardRequest(`${base}/api/access?namespace=default`, { headers: { cookie } });
     expect(JSON.parse(access.body).scale.allowed).toBe(true);

@@ -25,7 +25,7 @@ export class LogPanel {
         {},
         this.follow,
         ' ',
-        h('label', { for: 'logs-follow', style: undefined }, 'Follow (scroll to new lines)'),
+        h('label', { for: 'logs-follow', class: 'inline' }, 'Follow (scroll to new lines)'),
       ),
       this.status,
       this.pre,
