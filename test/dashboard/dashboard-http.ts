@@ -50,3 +50,19 @@ export function dashboardRequest(
     req.end(options.body);
   });
 }
+
+/** A subject of a RoleBinding: a user, or a service account in its namespace. */
+export type Subject =
+  | { readonly kind: 'User'; readonly name: string }
+  | { readonly kind: 'ServiceAccount'; readonly name: string; readonly namespace: string };
+
+/** A ClusterRoleBinding named NAME of the built-in `view` ClusterRole to `subject`. */
+export function viewBinding(name: string, subject: Subject) {
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: { name },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+    subjects: [subject.kind === 'User' ? { apiGroup: 'rbac.authorization.k8s.io', ...subject } : subject],
+  };
+}

@@ -11,6 +11,7 @@ import { type RunningDashboard, startDashboard } from '../../src/dashboard/index
 import { type LocalTestCluster, startLocalTestCluster } from '../support/local-cluster.js';
 import { waitFor } from '../support/wait.js';
 import { launchChromium, mainText, SCREENSHOT_DIR, screenshot } from './browser.js';
+import { viewBinding } from './dashboard-http.js';
 
 // The dashboard in real headless Chromium (Debian's, driven by puppeteer-core) against the real
 // `tugboat local up` (one node, process runtime): views render the cluster's objects, scaling in
@@ -189,13 +190,14 @@ describe('tugboat dashboard in Chromium against local up', () => {
       kind: 'ServiceAccount',
       metadata: { name: 'dash-viewer', namespace: 'default' },
     } as never);
-    await admin.create(resources.clusterRoleBindings, {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'ClusterRoleBinding',
-      metadata: { name: 'dash-viewer' },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
-      subjects: [{ kind: 'ServiceAccount', name: 'dash-viewer', namespace: 'default' }],
-    } as never);
+    await admin.create(
+      resources.clusterRoleBindings,
+      viewBinding('dash-viewer', {
+        kind: 'ServiceAccount',
+        name: 'dash-viewer',
+        namespace: 'default',
+      }) as never,
+    );
     const answer = await admin.createSubresource<{ status: { token: string } }>(
       resources.serviceAccounts,
       'dash-viewer',

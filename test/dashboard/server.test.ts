@@ -9,7 +9,7 @@ import type { KubeObject } from '../../src/kube/index.js';
 import { type RunningApiServer, startApiServer, writeKubeconfig } from '../support/api-server.js';
 import { makeTestPki, type TestPki } from '../support/certs.js';
 import { adminClient } from '../support/control-cluster.js';
-import { dashboardRequest } from './dashboard-http.js';
+import { dashboardRequest, viewBinding } from './dashboard-http.js';
 
 const deployment = (name: string, replicas: number) => ({
   apiVersion: 'apps/v1',
@@ -59,13 +59,10 @@ describe('tugboat dashboard: the server', () => {
     admin = adminClient(pki, api.url);
     adminConfig = writeKubeconfig(pki, api.url, pki.client('admin', ['system:masters']));
     viewerConfig = writeKubeconfig(pki, api.url, pki.client('dash-viewer', []), join(pki.dir, 'viewer'));
-    await admin.create(resources.clusterRoleBindings, {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'ClusterRoleBinding',
-      metadata: { name: 'dash-viewer' },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
-      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'dash-viewer' }],
-    } as never);
+    await admin.create(
+      resources.clusterRoleBindings,
+      viewBinding('dash-viewer', { kind: 'User', name: 'dash-viewer' }) as never,
+    );
     await admin.create(resources.deployments, deployment('dash-web', 1) as never);
   });
 
