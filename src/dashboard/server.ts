@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { KubeClient } from '../client/client.js';
 import { apiFailure, reviewAccess, scaleDeployment } from './actions.js';
 import type { DashboardAssets } from './assets.js';
+import { CloudRelay, type CloudSource } from './cloud-relay.js';
 import { relayLogs } from './logs.js';
 import { DashboardSessions, foreignRequest } from './session.js';
 import { openSse } from './sse.js';
@@ -14,6 +15,10 @@ export interface DashboardServerOptions {
   readonly client: KubeClient;
   /** The page: index.html, app.js, app.css (see loadDashboardAssets). */
   readonly assets: DashboardAssets;
+  /** The cluster's AWS side, when it is an AWS cluster. @default none: the page shows no AWS section */
+  readonly cloud?: CloudSource;
+  /** How often the AWS side is read while a page is open. @default 30_000 */
+  readonly cloudRefreshMs?: number;
 }
 
 /** A dashboard server, not yet listening (fastify's build-then-listen). */
@@ -88,6 +93,7 @@ export function buildDashboardServer(options: DashboardServerOptions): Dashboard
   const { client, assets } = options;
   const sessions = new DashboardSessions();
   const hub = new WatchHub(client);
+  const cloud = options.cloud ? new CloudRelay(options.cloud, options.cloudRefreshMs ?? 30_000) : undefined;
   let allowedHosts: string[] = [];
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -130,7 +136,11 @@ export function buildDashboardServer(options: DashboardServerOptions): Dashboard
       const unsubscribe = hub.subscribe((m) => {
         if (!sse.send(m)) unsubscribe();
       });
-      void sse.closed.then(unsubscribe);
+      const leaveCloud = cloud?.subscribe((m) => sse.send(m));
+      void sse.closed.then(() => {
+        unsubscribe();
+        leaveCloud?.();
+      });
       return;
     }
     if (route === 'GET /api/logs') {
@@ -220,6 +230,7 @@ export function buildDashboardServer(options: DashboardServerOptions): Dashboard
       });
     },
     async close() {
+      cloud?.stop();
       await hub.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

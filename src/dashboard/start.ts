@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { UsageError } from '../errors.js';
 import type { KubeconfigLocation } from '../pki/kubeconfig-files.js';
 import { loadDashboardAssets } from './assets.js';
+import type { CloudSource } from './cloud-relay.js';
 import { kubeClientFromKubeconfig } from './kube-access.js';
 import { buildDashboardServer } from './server.js';
 
@@ -15,6 +16,10 @@ export interface StartDashboardOptions {
   readonly address?: string;
   /** Port; 0 picks a free one. @default 0 */
   readonly port?: number;
+  /** The cluster's AWS side (see CloudSource). @default none */
+  readonly cloud?: CloudSource;
+  /** How often the AWS side is read while a page is open. @default 30_000 */
+  readonly cloudRefreshMs?: number;
 }
 
 /** A running dashboard. */
@@ -47,7 +52,12 @@ export async function startDashboard(options: StartDashboardOptions): Promise<Ru
     location: options.kubeconfig,
     ...(options.context ? { context: options.context } : {}),
   });
-  const dashboard = buildDashboardServer({ client: access.client, assets: await loadDashboardAssets() });
+  const dashboard = buildDashboardServer({
+    client: access.client,
+    assets: await loadDashboardAssets(),
+    ...(options.cloud ? { cloud: options.cloud } : {}),
+    ...(options.cloudRefreshMs ? { cloudRefreshMs: options.cloudRefreshMs } : {}),
+  });
   let url: string;
   try {
     url = await dashboard.listen(address, port);

@@ -7,6 +7,7 @@ import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeClient } from '../../src/client/client.js';
 import { resources } from '../../src/client/types.js';
+import type { ClusterStatus } from '../../src/cluster/status.js';
 import { type RunningDashboard, startDashboard } from '../../src/dashboard/index.js';
 import { type LocalTestCluster, startLocalTestCluster } from '../support/local-cluster.js';
 import { waitFor } from '../support/wait.js';
@@ -25,6 +26,46 @@ let dashboard: RunningDashboard;
 let page: Page;
 let trigger: string;
 const requests: string[] = [];
+const host = (id: string, group: string, zone: string, ip: string, eip?: string) => ({
+  id,
+  role: group === 'master' ? 'master' : 'worker',
+  group,
+  zone,
+  lifecycleState: 'InService',
+  state: 'running',
+  privateIp: ip,
+  ...(eip ? { eip: { allocationId: `eipalloc-${id}`, publicIp: eip } } : {}),
+});
+const masters = [host('i-0master', 'master', 'eu-west-1a', '10.0.1.4', '198.51.100.7')];
+const workers = [
+  host('i-0w1', 'workers', 'eu-west-1a', '10.0.1.5'),
+  host('i-0w2', 'workers', 'eu-west-1b', '10.0.2.4'),
+];
+const group = { asgName: 'asg', min: 0, max: 4, eip: false };
+const cloudStatus = {
+  cluster: 'dash',
+  region: 'eu-west-1',
+  stackName: 'tugboat-dash',
+  stack: { status: 'UPDATE_COMPLETE', outputs: {} },
+  groups: [
+    {
+      ...group,
+      name: 'master',
+      role: 'master',
+      min: 1,
+      max: 1,
+      desired: 1,
+      inService: 1,
+      eip: true,
+      hosts: masters,
+    },
+    { ...group, name: 'workers', role: 'worker', desired: 2, inService: 2, hosts: workers },
+  ],
+  hosts: [...masters, ...workers],
+  eips: [
+    { allocationId: 'eipalloc-i-0master', publicIp: '198.51.100.7', pool: 'master', instanceId: 'i-0master' },
+  ],
+} as ClusterStatus;
 
 const deployment = (name: string, command: string) => ({
   apiVersion: 'apps/v1',
@@ -70,6 +111,8 @@ beforeAll(async () => {
   dashboard = await startDashboard({
     kubeconfig: { env: cluster.env, home: cluster.env.HOME as string },
     context: 'tugboat-local',
+    // The AWS side's reader is tested against moto in command.test.ts; here the page renders one.
+    cloud: async () => cloudStatus,
   });
   browser = await launchChromium();
   page = await browser.newPage();
@@ -98,6 +141,13 @@ describe('tugboat dashboard in Chromium against local up', () => {
     await untilMain(page, /local-1\s+Ready/, 'node local-1 Ready in the cluster view');
     await untilMain(page, /dash-logger-/, 'the logger pod under its node');
     expect(await page.$eval('#server-version', (e) => e.textContent)).toMatch(/^v1\.\d+/);
+    await untilMain(page, /Stack tugboat-dash in eu-west-1: UPDATE_COMPLETE/, 'the stack status');
+    const text = await mainText(page);
+    expect(text).toMatch(/workers\s+worker\s+2\s+2\s+0–4\s+eu-west-1a: 1\/1, eu-west-1b: 1\/1/);
+    expect(text).toMatch(
+      /i-0master\s+master\s+eu-west-1a\s+running \/ InService\s+10\.0\.1\.4\s+198\.51\.100\.7/,
+    );
+    expect(text).toMatch(/198\.51\.100\.7\s+eipalloc-i-0master\s+master\s+i-0master/);
     await screenshot(page, 'cluster');
   });
 

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { startDashboard } from '../../dashboard/index.js';
+import { type CloudSource, startDashboard } from '../../dashboard/index.js';
 import { UsageError } from '../../errors.js';
 import { LOCAL_CONTEXT } from '../../local/state.js';
 import type { CliIO, GlobalOptions } from '../support/context.js';
@@ -21,6 +21,26 @@ function openBrowser(io: CliIO, url: string): void {
   child.unref();
 }
 
+/**
+ * The AWS side of cluster NAME with the user's AWS credentials; none (with a note) when AWS is not
+ * configured here, so the dashboard of an on-premises or local cluster still starts.
+ */
+async function cloudOf(io: CliIO, name: string, flags: DashboardFlags): Promise<CloudSource | undefined> {
+  const { clusterStatus, createAwsClients } = await import('../../index.js');
+  try {
+    const aws = await createAwsClients({
+      ...(flags.region ? { region: flags.region } : {}),
+      ...(flags.endpointUrl ? { endpointUrl: flags.endpointUrl } : {}),
+      ...(flags.profile ? { profile: flags.profile } : {}),
+      env: io.env,
+    });
+    return () => clusterStatus({ aws, cluster: name });
+  } catch (err) {
+    io.stderr(`note: no AWS side in the dashboard: ${(err as Error).message}\n`);
+    return undefined;
+  }
+}
+
 /** `tugboat dashboard [NAME]`: serves until SIGINT/SIGTERM, or until `until` resolves (tests). */
 export async function runDashboardCommand(
   io: CliIO,
@@ -32,11 +52,13 @@ export async function runDashboardCommand(
   const chosen = [name, flags.local ? LOCAL_CONTEXT : undefined, flags.context].filter(Boolean);
   if (chosen.length > 1) throw new UsageError('give one of NAME, --local or --context');
   const port = Number(flags.port);
+  const cloud = name ? await cloudOf(io, name, flags) : undefined;
   const dashboard = await startDashboard({
     kubeconfig: userKubeconfig(io, flags),
     ...(chosen[0] ? { context: chosen[0] } : {}),
     address: flags.address,
     port,
+    ...(cloud ? { cloud } : {}),
   });
   if (dashboard.exposed) {
     io.stderr(

@@ -1,8 +1,9 @@
+import { type AwsFlags, addAwsFlags } from '../support/aws-flags.js';
 import { addKubeconfigFlags, type KubeconfigFlags } from '../support/kubeconfig-flags.js';
 import type { CommandModule } from './registry.js';
 
 /** Flags of `tugboat dashboard`. */
-export interface DashboardFlags extends KubeconfigFlags {
+export interface DashboardFlags extends KubeconfigFlags, AwsFlags {
   readonly local?: boolean;
   readonly context?: string;
   readonly address: string;
@@ -31,10 +32,13 @@ export const dashboardCommand: CommandModule = {
       .option('--no-open', 'print the URL without opening a browser')
       .addHelpText(
         'after',
-        '\nThe URL carries a one-time login token: the first browser to open it gets the session,\n' +
+        '\nWith NAME, the cluster view also shows its AWS side (stack, groups, instances, EIPs), read with\n' +
+          'your AWS credentials every 30 s while a page is open.\n' +
+          'The URL carries a one-time login token: the first browser to open it gets the session,\n' +
           'the token is then dead. Stop the dashboard with Ctrl-C.',
       );
     addKubeconfigFlags(cmd, { switchContext: false });
+    addAwsFlags(cmd);
     cmd.action(
       run(async (io, globals) => {
         const { runDashboardCommand } = await import('./dashboard-run.js');

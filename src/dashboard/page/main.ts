@@ -1,6 +1,6 @@
 import { h } from './dom.js';
 import { openScaleDialog, ScaleAccess } from './scale-dialog.js';
-import { ClusterState, type Message } from './state.js';
+import { type CloudMessage, ClusterState, type Message } from './state.js';
 import { renderCluster } from './view-cluster.js';
 import { renderEvents } from './view-events.js';
 import { LogPanel, renderPod } from './view-pod.js';
@@ -66,7 +66,7 @@ function connect(): void {
     connection.textContent = 'live';
   };
   source.onmessage = (e) => {
-    state.apply(JSON.parse(e.data) as Message);
+    state.apply(JSON.parse(e.data) as Message | CloudMessage);
     schedule();
   };
   // EventSource reconnects by itself; the server then sends a fresh snapshot.

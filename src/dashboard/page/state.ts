@@ -26,14 +26,29 @@ export type Message =
   | { r: Kind; t: 'ADDED' | 'MODIFIED' | 'DELETED'; o: Obj }
   | { r: Kind; t: 'ERROR'; message: string };
 
+/** As src/dashboard/watch-hub.ts MAX_EVENTS. */
+const MAX_EVENTS = 500;
+
 const key = (o: Obj) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 
+/** The AWS side as the server last read it (see src/dashboard/cloud-relay.ts). */
+export type CloudMessage =
+  // biome-ignore lint/suspicious/noExplicitAny: ClusterStatus of src/cluster/status.ts, read defensively
+  { r: 'aws'; t: 'STATUS'; status: any; at: string } | { r: 'aws'; t: 'ERROR'; message: string; at: string };
+
 export class ClusterState {
+  /** Undefined for a cluster that is not on AWS (or until the first read). */
+  cloud: CloudMessage | undefined;
+
   readonly objects = new Map<Kind, Map<string, Obj>>();
   readonly errors = new Map<Kind, string>();
   version = '';
 
-  apply(m: Message): void {
+  apply(m: Message | CloudMessage): void {
+    if (m.r === 'aws') {
+      this.cloud = m;
+      return;
+    }
     if (m.t === 'ERROR') {
       this.errors.set(m.r, m.message);
       return;
@@ -45,8 +60,13 @@ export class ClusterState {
     }
     const map = this.objects.get(m.r) ?? new Map<string, Obj>();
     this.objects.set(m.r, map);
-    if (m.t === 'DELETED') map.delete(key(m.o));
-    else map.set(key(m.o), m.o);
+    map.delete(key(m.o));
+    if (m.t !== 'DELETED') map.set(key(m.o), m.o);
+    // The page keeps as many events as the server relays (its newest 500), oldest dropped first.
+    if (m.r === 'events' && map.size > MAX_EVENTS) {
+      const oldest = map.keys().next().value;
+      if (oldest !== undefined) map.delete(oldest);
+    }
   }
 
   /** Objects of a kind, sorted by namespace and name. */

@@ -1,5 +1,6 @@
 import { age, h, podLink, table } from './dom.js';
 import type { ClusterState, Kind, Obj } from './state.js';
+import { renderCloud } from './view-cloud.js';
 
 /** "Ready" / "NotReady" / "Unknown" from a node's Ready condition, as kubectl shows it. */
 export function nodeReady(node: Obj): string {
@@ -30,8 +31,10 @@ export function renderCluster(state: ClusterState): HTMLElement {
     { 'aria-labelledby': 'cluster-title' },
     h('h2', { id: 'cluster-title' }, 'Cluster'),
     h('p', {}, 'API server version: ', h('strong', { id: 'server-version' }, state.version || 'unknown')),
-    h('h2', {}, 'Nodes'),
   );
+  const cloud = renderCloud(state);
+  if (cloud) section.append(cloud);
+  section.append(h('h2', {}, 'Nodes'));
   section.append(
     missing(state, 'nodes') ??
       table(
