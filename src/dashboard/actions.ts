@@ -9,41 +9,61 @@ export interface ActionAccess {
   readonly reason: string;
 }
 
-/** The actions the page offers, each as the API request RBAC checks. */
+/** The actions the page offers, each as the API request RBAC checks (cluster-scoped ones have no namespace). */
 export const ACTIONS = {
-  scale: { group: 'apps', resource: 'deployments', subresource: 'scale', verb: 'patch' },
+  scale: { group: 'apps', resource: 'deployments', subresource: 'scale', verb: 'patch', namespaced: true },
+  restart: { group: 'apps', resource: 'deployments', subresource: '', verb: 'patch', namespaced: true },
+  deletePod: { group: '', resource: 'pods', subresource: '', verb: 'delete', namespaced: true },
+  cordon: { group: '', resource: 'nodes', subresource: '', verb: 'patch', namespaced: false },
 } as const;
 
 export type ActionName = keyof typeof ACTIONS;
 
 interface AccessReviewStatus {
   readonly allowed?: boolean;
-  readonly denied?: boolean;
   readonly reason?: string;
   readonly evaluationError?: string;
 }
 
-/** Asks the API server (SelfSubjectAccessReview) whether the user may do `action` in `namespace`. */
+/** Asks the API server (SelfSubjectAccessReview) whether the user may do `action` (in `namespace`). */
 export async function reviewAccess(
   client: KubeClient,
   action: ActionName,
   namespace: string,
 ): Promise<ActionAccess> {
-  const attrs = ACTIONS[action];
+  const { namespaced, subresource, ...attrs } = ACTIONS[action];
   const review = await client.create<KubeObject & { status?: AccessReviewStatus }>(
     resources.selfSubjectAccessReviews,
     {
       apiVersion: 'authorization.k8s.io/v1',
       kind: 'SelfSubjectAccessReview',
       metadata: {} as KubeObject['metadata'],
-      spec: { resourceAttributes: { namespace, ...attrs } },
+      spec: {
+        resourceAttributes: {
+          ...attrs,
+          ...(subresource ? { subresource } : {}),
+          ...(namespaced ? { namespace } : {}),
+        },
+      },
     } as KubeObject,
   );
   const s = review.status ?? {};
   if (s.allowed) return { allowed: true, reason: s.reason ?? '' };
-  const what = `${attrs.verb} ${attrs.resource}/${attrs.subresource} in namespace ${namespace}`;
+  const what = `${attrs.verb} ${attrs.resource}${subresource ? `/${subresource}` : ''}${
+    namespaced ? ` in namespace ${namespace}` : ''
+  }`;
   const why = s.reason || s.evaluationError;
   return { allowed: false, reason: `RBAC does not allow you to ${what}${why ? `: ${why}` : ''}` };
+}
+
+/** Every action's access in `namespace` (cluster-scoped actions: cluster-wide), asked at once. */
+export async function reviewAllAccess(
+  client: KubeClient,
+  namespace: string,
+): Promise<Record<ActionName, ActionAccess>> {
+  const names = Object.keys(ACTIONS) as ActionName[];
+  const answers = await Promise.all(names.map((a) => reviewAccess(client, a, namespace)));
+  return Object.fromEntries(names.map((a, i) => [a, answers[i]])) as Record<ActionName, ActionAccess>;
 }
 
 /** Scales a Deployment through its scale subresource, as `kubectl scale` does. */
@@ -60,6 +80,40 @@ export async function scaleDeployment(
     { namespace, subresource: 'scale' },
   );
   return scale.spec?.replicas ?? replicas;
+}
+
+/** Restarts a Deployment's pods as `kubectl rollout restart` does: a new restartedAt annotation on the template. */
+export async function restartDeployment(
+  client: KubeClient,
+  namespace: string,
+  name: string,
+  now: Date,
+): Promise<void> {
+  await client.patch(
+    resources.deployments,
+    name,
+    {
+      spec: {
+        template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': now.toISOString() } } },
+      },
+    },
+    { namespace, patchType: 'strategic' },
+  );
+}
+
+/** Marks a node unschedulable (cordon) or schedulable again (uncordon), as kubectl does. */
+export async function cordonNode(client: KubeClient, name: string, unschedulable: boolean): Promise<void> {
+  await client.patch(
+    resources.nodes,
+    name,
+    { spec: { unschedulable: unschedulable || null } },
+    { patchType: 'strategic' },
+  );
+}
+
+/** Deletes a pod with its default grace period. */
+export async function deletePod(client: KubeClient, namespace: string, name: string): Promise<void> {
+  await client.delete(resources.pods, name, { namespace });
 }
 
 /** The HTTP status and message to give the page for an error from the API server. */

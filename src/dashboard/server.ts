@@ -1,9 +1,10 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { KubeClient } from '../client/client.js';
-import { apiFailure, reviewAccess, scaleDeployment } from './actions.js';
+import { handleApiRoute } from './action-routes.js';
 import type { DashboardAssets } from './assets.js';
 import { CloudRelay, type CloudSource } from './cloud-relay.js';
+import { NAME, status } from './http-answers.js';
 import { relayLogs } from './logs.js';
 import { DashboardSessions, foreignRequest } from './session.js';
 import { openSse } from './sse.js';
@@ -43,50 +44,9 @@ const SECURITY_HEADERS = {
   'cache-control': 'no-store',
 };
 
-const MAX_BODY_BYTES = 16 * 1024;
-
-/** Answers with a Kubernetes Status, as the API server would. */
-function status(res: ServerResponse, code: number, reason: string, message: string): void {
-  if (res.headersSent) {
-    res.end();
-    return;
-  }
-  res.writeHead(code, { 'content-type': 'application/json' });
-  res.end(JSON.stringify({ apiVersion: 'v1', kind: 'Status', status: 'Failure', code, reason, message }));
-}
-
-function json(res: ServerResponse, body: unknown): void {
-  res.writeHead(200, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(body));
-}
-
-function readJson(req: IncomingMessage): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new Error(`request body is larger than ${MAX_BODY_BYTES} bytes`));
-        req.destroy();
-      } else chunks.push(c);
-    });
-    req.on('end', () => {
-      try {
-        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-      } catch {
-        reject(new Error('request body is not JSON'));
-      }
-    });
-    req.on('error', reject);
-  });
-}
-
-const NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
-
 /**
  * The dashboard's HTTP server: the page, a server-sent-events relay of the cluster's watches, pod
- * logs, access reviews and the scale action, all with the user's own credentials. Every request
+ * logs, access reviews and the actions (action-routes.ts), all with the user's own credentials. Every request
  * must come from our own origin and host; everything but the one-time login needs the session.
  */
 export function buildDashboardServer(options: DashboardServerOptions): DashboardServer {
@@ -153,58 +113,7 @@ export function buildDashboardServer(options: DashboardServerOptions): Dashboard
       await relayLogs(client, { namespace, pod, ...(container ? { container } : {}) }, openSse(req, res));
       return;
     }
-    if (route === 'GET /api/version') {
-      try {
-        return json(res, await client.transport.json({ method: 'GET', path: '/version' }));
-      } catch (err) {
-        const f = apiFailure(err);
-        return status(res, f.code, f.reason, f.message);
-      }
-    }
-    if (route === 'GET /api/access') {
-      const namespace = url.searchParams.get('namespace') ?? '';
-      if (!NAME.test(namespace)) return status(res, 400, 'BadRequest', 'namespace must be a Kubernetes name');
-      try {
-        return json(res, { scale: await reviewAccess(client, 'scale', namespace) });
-      } catch (err) {
-        const f = apiFailure(err);
-        return status(res, f.code, f.reason, f.message);
-      }
-    }
-    if (route === 'POST /api/scale') {
-      if (!/^application\/json\b/.test(String(req.headers['content-type'] ?? ''))) {
-        return status(res, 415, 'UnsupportedMediaType', 'send the scale request as application/json');
-      }
-      let body: { namespace?: unknown; name?: unknown; replicas?: unknown };
-      try {
-        body = (await readJson(req)) as typeof body;
-      } catch (err) {
-        return status(res, 400, 'BadRequest', (err as Error).message);
-      }
-      const { namespace, name, replicas } = body ?? {};
-      if (
-        typeof namespace !== 'string' ||
-        !NAME.test(namespace) ||
-        typeof name !== 'string' ||
-        !NAME.test(name)
-      ) {
-        return status(res, 400, 'BadRequest', 'namespace and name must be Kubernetes names');
-      }
-      if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0 || replicas > 10_000) {
-        return status(
-          res,
-          422,
-          'Invalid',
-          `replicas (${String(replicas)}) must be a whole number from 0 to 10000`,
-        );
-      }
-      try {
-        return json(res, { replicas: await scaleDeployment(client, namespace, name, replicas) });
-      } catch (err) {
-        const f = apiFailure(err);
-        return status(res, f.code, f.reason, f.message);
-      }
-    }
+    if (await handleApiRoute(client, req, res, url)) return;
     return status(res, 404, 'NotFound', `${route} is not part of the dashboard`);
   };
 

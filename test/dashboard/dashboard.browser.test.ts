@@ -88,6 +88,13 @@ const kubectl = (args: string[]) =>
     timeout: 60_000,
   });
 
+/** Clicks the enabled button labelled `label`, then Confirm in the dialog it opens. */
+async function confirmed(p: Page, label: string): Promise<void> {
+  await p.click(`button[aria-label="${label}"]:not([disabled])`);
+  await p.waitForSelector('#confirm-dialog[open]');
+  await p.click('#confirm-ok');
+}
+
 /** Waits until the main region's text matches. */
 const untilMain = (p: Page, re: RegExp, what: string) =>
   waitFor(async () => re.test(await mainText(p)), what, 60_000, 250);
@@ -194,6 +201,58 @@ describe('tugboat dashboard in Chromium against local up', () => {
     );
     await untilMain(page, /main\s+local\/busybox\s+yes\s+running/, 'the container row');
     await screenshot(page, 'pod');
+  });
+
+  it('deletes a pod after confirmation, and its Deployment replaces it', async () => {
+    const name = decodeURIComponent(new URL(page.url()).hash.split('/').at(-1) ?? '');
+    const button = `button[aria-label="Delete pod default/${name}"]`;
+    await page.waitForSelector(`${button}:not([disabled])`, { timeout: 30_000 });
+    await page.click(button);
+    await page.waitForSelector('#confirm-dialog[open]');
+    expect(await page.$eval(':focus', (e) => e.id)).toBe('confirm-cancel');
+    expect(await page.$eval('#confirm-what', (e) => e.textContent)).toContain(`Delete pod default/${name}?`);
+    await page.click('#confirm-ok');
+    await waitFor(
+      async () => !kubectl(['get', 'pods', '-l', 'app=dash-logger', '-o', 'name']).includes(name),
+      'the pod to be gone for kubectl',
+    );
+    await waitFor(
+      () => kubectl(['get', 'pods', '-l', 'app=dash-logger', '-o', 'name']).includes('pod/dash-logger-'),
+      'a replacement pod',
+    );
+  });
+
+  it('cordons and uncordons a node from its view, and restarts a Deployment', async () => {
+    await page.goto(`${new URL(dashboard.url).origin}/#/cluster`);
+    await untilMain(page, /local-1\s+Ready/, 'the node');
+    await page.click('main a[href="#/node/local-1"]');
+    await untilMain(page, /Node local-1/, 'the node view');
+    await untilMain(page, /Ready\s+True/, 'the Ready condition');
+    await confirmed(page, 'Cordon node local-1');
+    await waitFor(
+      () => kubectl(['get', 'node', 'local-1', '-o', 'jsonpath={.spec.unschedulable}']) === 'true',
+      'kubectl to see the node cordoned',
+    );
+    await untilMain(page, /Ready,SchedulingDisabled/, 'the page to show it');
+    await screenshot(page, 'node');
+    await confirmed(page, 'Uncordon node local-1');
+    await waitFor(
+      () => kubectl(['get', 'node', 'local-1', '-o', 'jsonpath={.spec.unschedulable}']) === '',
+      'kubectl to see the node uncordoned',
+    );
+    await page.goto(`${new URL(dashboard.url).origin}/#/workloads`);
+    await confirmed(page, 'Restart deployment default/dash-web');
+    await waitFor(
+      () =>
+        kubectl([
+          'get',
+          'deployment',
+          'dash-web',
+          '-o',
+          'jsonpath={.spec.template.metadata.annotations.kubectl\\.kubernetes\\.io/restartedAt}',
+        ]) !== '',
+      'kubectl to see the restart annotation',
+    );
   });
 
   it('shows the events live, filtered by what is typed', async () => {

@@ -163,7 +163,50 @@ describe('tugboat dashboard: the server', () => {
     );
     expect(dep.spec.replicas).toBe(3);
     const access = await dashboardRequest(`${base}/api/access?namespace=default`, { headers: { cookie } });
-    expect(JSON.parse(access.body).scale.allowed).toBe(true);
+    expect(JSON.parse(access.body)).toMatchObject({
+      scale: { allowed: true },
+      restart: { allowed: true },
+      deletePod: { allowed: true },
+      cordon: { allowed: true },
+    });
+  });
+
+  it('restarts a Deployment, cordons and uncordons a node, deletes a pod, as kubectl does', async () => {
+    const d = await start(adminConfig);
+    const { cookie, base, host } = await login(d);
+    const post = (path: string, body: unknown) =>
+      dashboardRequest(`${base}${path}`, {
+        method: 'POST',
+        headers: { cookie, origin: `http://${host}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    expect((await post('/api/restart', { namespace: 'default', name: 'dash-web' })).status).toBe(200);
+    const dep = await admin.get<
+      KubeObject & { spec: { template: { metadata: { annotations?: Record<string, string> } } } }
+    >(resources.deployments, 'dash-web', 'default');
+    const restartedAt = dep.spec.template.metadata.annotations?.['kubectl.kubernetes.io/restartedAt'] ?? '';
+    expect(Date.now() - Date.parse(restartedAt)).toBeLessThan(60_000);
+    await admin.create(resources.nodes, {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name: 'dash-node' },
+    } as never);
+    expect((await post('/api/cordon', { name: 'dash-node', unschedulable: 'yes' })).status).toBe(422);
+    expect((await post('/api/cordon', { name: 'dash-node', unschedulable: true })).status).toBe(200);
+    const unschedulable = async () =>
+      (await admin.get<KubeObject & { spec?: { unschedulable?: boolean } }>(resources.nodes, 'dash-node'))
+        .spec?.unschedulable;
+    expect(await unschedulable()).toBe(true);
+    expect((await post('/api/cordon', { name: 'dash-node', unschedulable: false })).status).toBe(200);
+    expect(await unschedulable()).toBeFalsy();
+    await admin.create(resources.pods, {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'dash-pod', namespace: 'default' },
+      spec: { containers: [{ name: 'c', image: 'busybox' }] },
+    } as never);
+    expect((await post('/api/delete-pod', { namespace: 'default', name: 'dash-pod' })).status).toBe(200);
+    await expect(admin.get(resources.pods, 'dash-pod', 'default')).rejects.toMatchObject({ status: 404 });
   });
 
   it('tells a view-bound user why scaling is not allowed, and the API server refuses it', async () => {
@@ -171,9 +214,16 @@ describe('tugboat dashboard: the server', () => {
     const { cookie, base, host } = await login(d);
     const access = await dashboardRequest(`${base}/api/access?namespace=default`, { headers: { cookie } });
     expect(access.status).toBe(200);
-    const scale = JSON.parse(access.body).scale;
-    expect(scale.allowed).toBe(false);
-    expect(scale.reason).toContain('RBAC does not allow you to patch deployments/scale in namespace default');
+    const answers = JSON.parse(access.body);
+    expect(answers.scale.allowed).toBe(false);
+    expect(answers.scale.reason).toContain(
+      'RBAC does not allow you to patch deployments/scale in namespace default',
+    );
+    expect(answers.restart.reason).toContain(
+      'RBAC does not allow you to patch deployments in namespace default',
+    );
+    expect(answers.deletePod.reason).toContain('RBAC does not allow you to delete pods in namespace default');
+    expect(answers.cordon.reason).toContain('RBAC does not allow you to patch nodes');
     const refused = await dashboardRequest(`${base}/api/scale`, {
       method: 'POST',
       headers: { cookie, origin: `http://${host}`, 'content-type': 'application/json' },

@@ -1,8 +1,9 @@
+import { ActionAccess, openScaleDialog } from './actions-ui.js';
 import { h } from './dom.js';
-import { openScaleDialog, ScaleAccess } from './scale-dialog.js';
 import { type CloudMessage, ClusterState, type Message } from './state.js';
 import { renderCluster } from './view-cluster.js';
 import { renderEvents } from './view-events.js';
+import { renderNode } from './view-node.js';
 import { LogPanel, renderPod } from './view-pod.js';
 import { renderWorkloads } from './view-workloads.js';
 
@@ -13,7 +14,7 @@ const filter = h('input', { id: 'events-filter', type: 'search', 'data-key': 'ev
 let logs: LogPanel | undefined;
 let scheduled = false;
 
-const access = new ScaleAccess(() => schedule());
+const access = new ActionAccess(() => schedule());
 filter.addEventListener('input', () => schedule());
 
 /** Re-renders the current view once per frame however many changes arrive. */
@@ -49,8 +50,9 @@ function render(): void {
       logs?.close();
       logs = new LogPanel(ns, name, container);
     }
-    content = renderPod(state, ns, name, logs);
-  } else content = renderCluster(state);
+    content = renderPod(state, ns, name, logs, access);
+  } else if (view === 'node') content = renderNode(state, ns, access);
+  else content = renderCluster(state);
   if (view !== 'pod' && logs) {
     logs.close();
     logs = undefined;

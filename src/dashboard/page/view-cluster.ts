@@ -1,6 +1,7 @@
 import { age, h, podLink, table } from './dom.js';
 import type { ClusterState, Kind, Obj } from './state.js';
 import { renderCloud } from './view-cloud.js';
+import { nodeLink } from './view-node.js';
 
 /** "Ready" / "NotReady" / "Unknown" from a node's Ready condition, as kubectl shows it. */
 export function nodeReady(node: Obj): string {
@@ -46,7 +47,7 @@ export function renderCluster(state: ClusterState): HTMLElement {
             (a: { type: string }) => a.type === 'InternalIP',
           )?.address;
           return [
-            n.metadata.name,
+            nodeLink(n.metadata.name),
             h('span', { class: ready === 'Ready' ? 'ok' : 'bad' }, ready),
             n.status?.nodeInfo?.kubeletVersion ?? '',
             ip ?? '',

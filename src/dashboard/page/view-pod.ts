@@ -1,3 +1,4 @@
+import { type ActionAccess, actionButton, confirmAction, postAction } from './actions-ui.js';
 import { age, h, table } from './dom.js';
 import type { ClusterState, Obj } from './state.js';
 import { eventRows } from './view-events.js';
@@ -67,6 +68,7 @@ export function renderPod(
   namespace: string,
   name: string,
   logs: LogPanel | undefined,
+  access: ActionAccess,
 ): HTMLElement {
   const pod: Obj | undefined = state.get('pods', namespace, name);
   const section = h(
@@ -85,6 +87,21 @@ export function renderPod(
       'p',
       {},
       `Phase ${pod.status?.phase ?? 'Unknown'} · node ${pod.spec?.nodeName ?? '(unscheduled)'} · IP ${pod.status?.podIP ?? 'none'} · age ${age(pod.metadata.creationTimestamp)}`,
+    ),
+  );
+  const id = `${namespace}/${name}`;
+  section.append(
+    h(
+      'p',
+      {},
+      actionButton('Delete pod', `Delete pod ${id}`, `delete/${id}`, access.get(namespace)?.deletePod, () =>
+        confirmAction(
+          `Delete ${name}`,
+          `Delete pod ${id}? Its controller, if it has one, makes a new pod.`,
+          'Delete',
+          () => postAction('/api/delete-pod', { namespace, name }),
+        ),
+      ),
     ),
   );
   const statuses = new Map<string, { ready?: boolean; restartCount?: number }>(

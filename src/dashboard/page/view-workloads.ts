@@ -1,6 +1,6 @@
+import { type ActionAccess, actionButton, confirmAction, postAction } from './actions-ui.js';
 import { age, h, table } from './dom.js';
 import { rolloutState } from './rollout.js';
-import type { ScaleAccess } from './scale-dialog.js';
 import type { ClusterState, Obj } from './state.js';
 import { missing } from './view-cluster.js';
 
@@ -21,7 +21,7 @@ export function endpointAddresses(ep: Obj | undefined): string[] {
 /** Deployments with rollout state and the scale action; Services with their endpoints. */
 export function renderWorkloads(
   state: ClusterState,
-  access: ScaleAccess,
+  access: ActionAccess,
   onScale: (d: Obj) => void,
 ): HTMLElement {
   const section = h(
@@ -39,20 +39,7 @@ export function renderWorkloads(
           const ns = d.metadata.namespace ?? '';
           const rollout = rolloutState(d);
           const allowed = access.get(ns);
-          const label = `Scale deployment ${ns}/${d.metadata.name}`;
-          const whyId = `why-${ns}-${d.metadata.name}`;
-          const button = h(
-            'button',
-            {
-              type: 'button',
-              'data-key': `scale/${ns}/${d.metadata.name}`,
-              'aria-label': label,
-              disabled: allowed?.allowed !== true,
-              'aria-describedby': allowed && !allowed.allowed ? whyId : undefined,
-              onclick: () => onScale(d),
-            },
-            'Scale',
-          );
+          const id = `${ns}/${d.metadata.name}`;
           return [
             ns,
             d.metadata.name,
@@ -64,11 +51,17 @@ export function renderWorkloads(
             h(
               'span',
               {},
-              button,
-              allowed === undefined ? h('span', { class: 'why' }, ' checking access…') : null,
-              allowed && !allowed.allowed
-                ? h('span', { class: 'why', id: whyId }, ` ${allowed.reason}`)
-                : null,
+              actionButton('Scale', `Scale deployment ${id}`, `scale/${id}`, allowed?.scale, () =>
+                onScale(d),
+              ),
+              actionButton('Restart', `Restart deployment ${id}`, `restart/${id}`, allowed?.restart, () =>
+                confirmAction(
+                  `Restart ${d.metadata.name}`,
+                  `Restart every pod of deployment ${id}, one rollout step at a time (as kubectl rollout restart)?`,
+                  'Restart',
+                  () => postAction('/api/restart', { namespace: ns, name: d.metadata.name }),
+                ),
+              ),
             ),
           ];
         }),
