@@ -88,10 +88,20 @@ const kubectl = (args: string[]) =>
     timeout: 60_000,
   });
 
-/** Clicks the enabled button labelled `label`, then Confirm in the dialog it opens. */
+/**
+ * Clicks the enabled button labelled `label` until its confirmation dialog is open: a live change
+ * can re-render the view between finding the button and clicking it.
+ */
+async function openConfirmation(p: Page, label: string): Promise<void> {
+  await waitFor(async () => {
+    await p.click(`button[aria-label="${label}"]:not([disabled])`);
+    return p.waitForSelector('#confirm-dialog[open]', { timeout: 1000 });
+  }, `the confirmation of ${label}`);
+}
+
+/** Opens the confirmation of the button labelled `label` and confirms. */
 async function confirmed(p: Page, label: string): Promise<void> {
-  await p.click(`button[aria-label="${label}"]:not([disabled])`);
-  await p.waitForSelector('#confirm-dialog[open]');
+  await openConfirmation(p, label);
   await p.click('#confirm-ok');
 }
 
@@ -205,10 +215,7 @@ describe('tugboat dashboard in Chromium against local up', () => {
 
   it('deletes a pod after confirmation, and its Deployment replaces it', async () => {
     const name = decodeURIComponent(new URL(page.url()).hash.split('/').at(-1) ?? '');
-    const button = `button[aria-label="Delete pod default/${name}"]`;
-    await page.waitForSelector(`${button}:not([disabled])`, { timeout: 30_000 });
-    await page.click(button);
-    await page.waitForSelector('#confirm-dialog[open]');
+    await openConfirmation(page, `Delete pod default/${name}`);
     expect(await page.$eval(':focus', (e) => e.id)).toBe('confirm-cancel');
     expect(await page.$eval('#confirm-what', (e) => e.textContent)).toContain(`Delete pod default/${name}?`);
     await page.click('#confirm-ok');
