@@ -125,6 +125,23 @@ beforeAll(async () => {
       `echo logger started; while true; do if [ -f ${trigger} ]; then echo "late line $(cat ${trigger})"; rm -f ${trigger}; fi; sleep 0.3; done`,
     ) as never,
   );
+  const pod = { containers: [{ name: 'main', image: 'local/busybox', command: ['sh', '-c', 'echo done'] }] };
+  await admin.create(resources.jobs, {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name: 'dash-job', namespace: 'default' },
+    spec: { template: { spec: { ...pod, restartPolicy: 'Never' } } },
+  } as never);
+  await admin.create(resources.cronJobs, {
+    apiVersion: 'batch/v1',
+    kind: 'CronJob',
+    metadata: { name: 'dash-cron', namespace: 'default' },
+    spec: {
+      schedule: '*/5 * * * *',
+      suspend: true,
+      jobTemplate: { spec: { template: { spec: { ...pod, restartPolicy: 'Never' } } } },
+    },
+  } as never);
   dashboard = await startDashboard({
     kubeconfig: { env: cluster.env, home: cluster.env.HOME as string },
     context: 'tugboat-local',
@@ -188,6 +205,12 @@ describe('tugboat dashboard in Chromium against local up', () => {
     await untilMain(page, /dash-web\s+2\/2/, 'the page to show 2/2 from the watch');
     await untilMain(page, /successfully rolled out/, 'the rollout state');
     await screenshot(page, 'workloads');
+  });
+
+  it('shows Jobs and CronJobs with their state', async () => {
+    await untilMain(page, /dash-job\s+1\/1\s+Complete/, 'the completed Job');
+    expect(await mainText(page)).toMatch(/dash-cron\s+\*\/5 \* \* \* \*\s+True\s+0\s+<none>/);
+    expect(await mainText(page)).toMatch(/0 statefulsets[\s\S]*0 daemonsets/);
   });
 
   it('streams a log line written after the page opened', async () => {

@@ -18,7 +18,17 @@ export interface Obj {
   readonly [k: string]: unknown;
 }
 
-export type Kind = 'nodes' | 'pods' | 'deployments' | 'services' | 'endpoints' | 'events';
+export type Kind =
+  | 'nodes'
+  | 'pods'
+  | 'deployments'
+  | 'statefulsets'
+  | 'daemonsets'
+  | 'jobs'
+  | 'cronjobs'
+  | 'services'
+  | 'endpoints'
+  | 'events';
 
 /** One message of the relay (see src/dashboard/watch-hub.ts). */
 export type Message =

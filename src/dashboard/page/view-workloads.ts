@@ -3,6 +3,7 @@ import { age, h, table } from './dom.js';
 import { rolloutState } from './rollout.js';
 import type { ClusterState, Obj } from './state.js';
 import { missing } from './view-cluster.js';
+import { renderControllers } from './view-controllers.js';
 
 /** Addresses of a Service's ready endpoints, `ip:port`, as `kubectl get endpoints` lists them. */
 export function endpointAddresses(ep: Obj | undefined): string[] {
@@ -67,6 +68,7 @@ export function renderWorkloads(
         }),
       ),
   );
+  section.append(...renderControllers(state));
   section.append(h('h2', {}, 'Services'));
   const services = state.list('services');
   section.append(
