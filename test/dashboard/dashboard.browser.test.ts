@@ -295,6 +295,21 @@ describe('tugboat dashboard in Chromium against local up', () => {
     await screenshot(page, 'events');
   });
 
+  it('fits a phone width: tables scroll sideways, the page does not', async () => {
+    await page.setViewport({ width: 390, height: 844 });
+    try {
+      await page.goto(`${new URL(dashboard.url).origin}/#/workloads`);
+      await untilMain(page, /dash-web/, 'the workloads at phone width');
+      const overflow = await page.evaluate(
+        'document.documentElement.scrollWidth - document.documentElement.clientWidth',
+      );
+      expect(overflow).toBe(0);
+      await screenshot(page, 'workloads-phone');
+    } finally {
+      await page.setViewport({ width: 800, height: 600 });
+    }
+  });
+
   it('sends nothing anywhere but the dashboard itself', () => {
     const origin = new URL(dashboard.url).origin;
     expect(requests.length).toBeGreaterThan(3);
