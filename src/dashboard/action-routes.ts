@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KubeClient } from '../client/client.js';
 import { cordonNode, deletePod, restartDeployment, reviewAllAccess, scaleDeployment } from './actions.js';
+import { runExec } from './exec.js';
 import { NAME, readJson, relay, status } from './http-answers.js';
 
 type Body = Readonly<Record<string, unknown>>;
@@ -37,6 +38,25 @@ const ROUTES: Readonly<Record<string, ActionRoute>> = {
       await deletePod(c, b.namespace, b.name);
       return { deleted: b.name };
     },
+  },
+  '/api/exec': {
+    namespaced: true,
+    check: ({ command, container }) =>
+      Array.isArray(command) &&
+      command.length > 0 &&
+      command.length <= 64 &&
+      command.every((a) => typeof a === 'string' && a.length <= 4096)
+        ? container === undefined || isName(container)
+          ? undefined
+          : 'container must be a Kubernetes name'
+        : 'command must be a list of 1 to 64 arguments',
+    run: (c, b) =>
+      runExec(c, {
+        namespace: b.namespace,
+        pod: b.name,
+        command: b.command as string[],
+        ...(typeof b.container === 'string' ? { container: b.container } : {}),
+      }),
   },
   '/api/cordon': {
     namespaced: false,

@@ -15,6 +15,7 @@ export const ACTIONS = {
   restart: { group: 'apps', resource: 'deployments', subresource: '', verb: 'patch', namespaced: true },
   deletePod: { group: '', resource: 'pods', subresource: '', verb: 'delete', namespaced: true },
   cordon: { group: '', resource: 'nodes', subresource: '', verb: 'patch', namespaced: false },
+  exec: { group: '', resource: 'pods', subresource: 'exec', verb: 'create', namespaced: true },
 } as const;
 
 export type ActionName = keyof typeof ACTIONS;

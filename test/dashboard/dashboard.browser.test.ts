@@ -236,6 +236,32 @@ describe('tugboat dashboard in Chromium against local up', () => {
     await screenshot(page, 'pod');
   });
 
+  it('runs a command in the container (exec) and shows its output', async () => {
+    await page.waitForSelector('#exec-run:not([disabled])', { timeout: 30_000 });
+    await page.focus('#exec-command');
+    await page.keyboard.type(`echo hello from exec ${process.pid}`);
+    await page.keyboard.press('Enter');
+    await waitFor(
+      async () =>
+        (await page.$eval('#exec-output', (e) => e.textContent ?? '')).includes(
+          `hello from exec ${process.pid}\n[exit code 0]`,
+        ),
+      'the output of echo',
+    );
+    await page.$eval('#exec-command', (e) => {
+      (e as unknown as { value: string }).value = '';
+    });
+    await page.focus('#exec-command');
+    await page.keyboard.type('false');
+    await page.keyboard.press('Enter');
+    await waitFor(
+      async () =>
+        /^\$ false\n\[exit code 1: /.test(await page.$eval('#exec-output', (e) => e.textContent ?? '')),
+      'the exit code of false',
+    );
+    await screenshot(page, 'pod-exec');
+  });
+
   it('deletes a pod after confirmation, and its Deployment replaces it', async () => {
     const name = decodeURIComponent(new URL(page.url()).hash.split('/').at(-1) ?? '');
     await openConfirmation(page, `Delete pod default/${name}`);
@@ -255,7 +281,8 @@ describe('tugboat dashboard in Chromium against local up', () => {
   it('cordons and uncordons a node from its view, and restarts a Deployment', async () => {
     await page.goto(`${new URL(dashboard.url).origin}/#/cluster`);
     await untilMain(page, /local-1\s+Ready/, 'the node');
-    await page.click('main a[href="#/node/local-1"]');
+    // A click inside the page: a live re-render cannot detach the link between finding and clicking it.
+    await page.$eval('main a[href="#/node/local-1"]', (a) => (a as unknown as { click(): void }).click());
     await untilMain(page, /Node local-1/, 'the node view');
     await untilMain(page, /Ready\s+True/, 'the Ready condition');
     await confirmed(page, 'Cordon node local-1');
@@ -390,6 +417,18 @@ describe('tugboat dashboard in Chromium against local up', () => {
       );
       expect(await p.$eval(`#${describedBy}`, (e) => e.textContent)).toContain('RBAC does not allow you');
       await screenshot(p, 'workloads-viewer');
+      const pod = (
+        await admin.list(resources.pods, { namespace: 'default', labelSelector: { app: 'dash-web' } })
+      ).items[0];
+      await p.goto(`${new URL(viewer.url).origin}/#/pod/default/${pod?.metadata.name}`);
+      await waitFor(
+        async () =>
+          (await p.$eval('#exec-why', (e) => e.textContent ?? '')).includes(
+            'RBAC does not allow you to create pods/exec',
+          ),
+        'the reason exec is not allowed',
+      );
+      expect(await p.$eval('#exec-run', (b) => b.hasAttribute('disabled'))).toBe(true);
     } finally {
       await context.close();
       await viewer.close();

@@ -3,6 +3,7 @@ import { h } from './dom.js';
 import { type CloudMessage, ClusterState, type Message } from './state.js';
 import { renderCluster } from './view-cluster.js';
 import { renderEvents } from './view-events.js';
+import { ExecPanel } from './view-exec.js';
 import { renderNode } from './view-node.js';
 import { LogPanel, renderPod } from './view-pod.js';
 import { renderWorkloads } from './view-workloads.js';
@@ -12,6 +13,7 @@ const main = document.getElementById('main') as HTMLElement;
 const connection = document.getElementById('connection') as HTMLElement;
 const filter = h('input', { id: 'events-filter', type: 'search', 'data-key': 'events-filter' });
 let logs: LogPanel | undefined;
+let exec: ExecPanel | undefined;
 let scheduled = false;
 
 const access = new ActionAccess(() => schedule());
@@ -49,13 +51,17 @@ function render(): void {
     if (container && logs?.target !== `${ns}/${name}/${container}`) {
       logs?.close();
       logs = new LogPanel(ns, name, container);
+      exec = new ExecPanel(ns, name, container);
     }
+    exec?.setAccess(access.get(ns)?.exec);
     content = renderPod(state, ns, name, logs, access);
+    if (exec) content.append(exec.element);
   } else if (view === 'node') content = renderNode(state, ns, access);
   else content = renderCluster(state);
   if (view !== 'pod' && logs) {
     logs.close();
     logs = undefined;
+    exec = undefined;
   }
   main.replaceChildren(content);
   document.title = `tugboat · ${view}`;

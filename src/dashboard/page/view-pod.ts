@@ -15,7 +15,12 @@ export class LogPanel {
   constructor(namespace: string, pod: string, container: string) {
     this.target = `${namespace}/${pod}/${container}`;
     this.pre = h('pre', { class: 'logs', id: 'logs', tabindex: 0, 'aria-label': `logs of ${container}` });
-    this.follow = h('input', { type: 'checkbox', id: 'logs-follow', checked: true });
+    this.follow = h('input', {
+      type: 'checkbox',
+      id: 'logs-follow',
+      'data-key': 'logs-follow',
+      checked: true,
+    });
     this.status = h('p', { class: 'muted', role: 'status' }, 'connecting…');
     this.element = h(
       'section',
