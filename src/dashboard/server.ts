@@ -6,6 +6,7 @@ import type { DashboardAssets } from './assets.js';
 import { CloudRelay, type CloudSource } from './cloud-relay.js';
 import { NAME, status } from './http-answers.js';
 import { relayLogs } from './logs.js';
+import { MetricsHistory } from './metrics-history.js';
 import { DashboardSessions, foreignRequest } from './session.js';
 import { openSse } from './sse.js';
 import { WatchHub } from './watch-hub.js';
@@ -20,6 +21,8 @@ export interface DashboardServerOptions {
   readonly cloud?: CloudSource;
   /** How often the AWS side is read while a page is open. @default 30_000 */
   readonly cloudRefreshMs?: number;
+  /** How often node metrics are read for the charts while a page is open. @default 15_000 */
+  readonly metricsIntervalMs?: number;
 }
 
 /** A dashboard server, not yet listening (fastify's build-then-listen). */
@@ -54,6 +57,7 @@ export function buildDashboardServer(options: DashboardServerOptions): Dashboard
   const sessions = new DashboardSessions();
   const hub = new WatchHub(client);
   const cloud = options.cloud ? new CloudRelay(options.cloud, options.cloudRefreshMs ?? 30_000) : undefined;
+  const metrics = new MetricsHistory(client, options.metricsIntervalMs ?? 15_000);
   let allowedHosts: string[] = [];
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -97,9 +101,11 @@ export function buildDashboardServer(options: DashboardServerOptions): Dashboard
         if (!sse.send(m)) unsubscribe();
       });
       const leaveCloud = cloud?.subscribe((m) => sse.send(m));
+      const leaveMetrics = metrics.subscribe((m) => sse.send(m));
       void sse.closed.then(() => {
         unsubscribe();
         leaveCloud?.();
+        leaveMetrics();
       });
       return;
     }
@@ -140,6 +146,7 @@ export function buildDashboardServer(options: DashboardServerOptions): Dashboard
     },
     async close() {
       cloud?.stop();
+      metrics.stop();
       await hub.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -20,6 +20,8 @@ export interface StartDashboardOptions {
   readonly cloud?: CloudSource;
   /** How often the AWS side is read while a page is open. @default 30_000 */
   readonly cloudRefreshMs?: number;
+  /** How often node metrics are read for the charts while a page is open. @default 15_000 */
+  readonly metricsIntervalMs?: number;
 }
 
 /** A running dashboard. */
@@ -57,6 +59,7 @@ export async function startDashboard(options: StartDashboardOptions): Promise<Ru
     assets: await loadDashboardAssets(),
     ...(options.cloud ? { cloud: options.cloud } : {}),
     ...(options.cloudRefreshMs ? { cloudRefreshMs: options.cloudRefreshMs } : {}),
+    ...(options.metricsIntervalMs ? { metricsIntervalMs: options.metricsIntervalMs } : {}),
   });
   let url: string;
   try {

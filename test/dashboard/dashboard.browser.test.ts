@@ -145,6 +145,7 @@ beforeAll(async () => {
   dashboard = await startDashboard({
     kubeconfig: { env: cluster.env, home: cluster.env.HOME as string },
     context: 'tugboat-local',
+    metricsIntervalMs: 1000,
     // The AWS side's reader is tested against moto in command.test.ts; here the page renders one.
     cloud: async () => cloudStatus,
   });
@@ -285,6 +286,19 @@ describe('tugboat dashboard in Chromium against local up', () => {
     await page.$eval('main a[href="#/node/local-1"]', (a) => (a as unknown as { click(): void }).click());
     await untilMain(page, /Node local-1/, 'the node view');
     await untilMain(page, /Ready\s+True/, 'the Ready condition');
+    // Node metrics (the API server's metrics API, scraped from the agent) drawn as charts with a text alternative.
+    await waitFor(
+      async () =>
+        (await page.$eval('#cpu-chart', (e) => e.getAttribute('aria-label')))?.startsWith(
+          'CPU of local-1: now ',
+        ),
+      'a CPU reading in the chart',
+      60_000,
+    );
+    expect(await page.$eval('#memory-chart', (e) => e.getAttribute('aria-label'))).toMatch(
+      /^Memory of local-1: now \d+ MiB/,
+    );
+    expect(await page.$$eval('#cpu-chart polyline', (l) => l.length)).toBe(1);
     await confirmed(page, 'Cordon node local-1');
     await waitFor(
       () => kubectl(['get', 'node', 'local-1', '-o', 'jsonpath={.spec.unschedulable}']) === 'true',

@@ -1,6 +1,6 @@
 import { ActionAccess, openScaleDialog } from './actions-ui.js';
 import { h } from './dom.js';
-import { type CloudMessage, ClusterState, type Message } from './state.js';
+import { type CloudMessage, ClusterState, type Message, type MetricsMessage } from './state.js';
 import { renderCluster } from './view-cluster.js';
 import { renderEvents } from './view-events.js';
 import { ExecPanel } from './view-exec.js';
@@ -74,7 +74,7 @@ function connect(): void {
     connection.textContent = 'live';
   };
   source.onmessage = (e) => {
-    state.apply(JSON.parse(e.data) as Message | CloudMessage);
+    state.apply(JSON.parse(e.data) as Message | CloudMessage | MetricsMessage);
     schedule();
   };
   // EventSource reconnects by itself; the server then sends a fresh snapshot.

@@ -46,7 +46,22 @@ export type CloudMessage =
   // biome-ignore lint/suspicious/noExplicitAny: ClusterStatus of src/cluster/status.ts, read defensively
   { r: 'aws'; t: 'STATUS'; status: any; at: string } | { r: 'aws'; t: 'ERROR'; message: string; at: string };
 
+/** Node usage readings relayed by the server (src/dashboard/metrics-history.ts). */
+export interface NodeSample {
+  readonly at: number;
+  readonly cpu: number;
+  readonly memory: number;
+}
+export type MetricsMessage =
+  | { r: 'metrics'; t: 'HISTORY'; nodes: Record<string, NodeSample[]> }
+  | { r: 'metrics'; t: 'SAMPLE'; node: string; sample: NodeSample }
+  | { r: 'metrics'; t: 'ERROR'; message: string };
+
+const HOUR_MS = 60 * 60 * 1000;
+
 export class ClusterState {
+  readonly metrics = new Map<string, NodeSample[]>();
+  metricsError = '';
   /** Undefined for a cluster that is not on AWS (or until the first read). */
   cloud: CloudMessage | undefined;
 
@@ -54,9 +69,13 @@ export class ClusterState {
   readonly errors = new Map<Kind, string>();
   version = '';
 
-  apply(m: Message | CloudMessage): void {
+  apply(m: Message | CloudMessage | MetricsMessage): void {
     if (m.r === 'aws') {
       this.cloud = m;
+      return;
+    }
+    if (m.r === 'metrics') {
+      this.applyMetrics(m);
       return;
     }
     if (m.t === 'ERROR') {
@@ -77,6 +96,23 @@ export class ClusterState {
       const oldest = map.keys().next().value;
       if (oldest !== undefined) map.delete(oldest);
     }
+  }
+
+  private applyMetrics(m: MetricsMessage): void {
+    if (m.t === 'ERROR') {
+      this.metricsError = m.message;
+      return;
+    }
+    this.metricsError = '';
+    if (m.t === 'HISTORY') {
+      this.metrics.clear();
+      for (const [node, samples] of Object.entries(m.nodes)) this.metrics.set(node, samples);
+      return;
+    }
+    const series = this.metrics.get(m.node) ?? [];
+    series.push(m.sample);
+    while ((series[0]?.at ?? m.sample.at) < m.sample.at - HOUR_MS) series.shift();
+    this.metrics.set(m.node, series);
   }
 
   /** Objects of a kind, sorted by namespace and name. */

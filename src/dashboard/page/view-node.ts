@@ -1,4 +1,5 @@
 import { type ActionAccess, actionButton, confirmAction, postAction } from './actions-ui.js';
+import { lineChart } from './chart.js';
 import { age, h, podLink, table } from './dom.js';
 import type { ClusterState } from './state.js';
 import { nodeReady } from './view-cluster.js';
@@ -75,6 +76,30 @@ export function renderNode(state: ClusterState, name: string, access: ActionAcce
       Object.keys(capacity)
         .sort()
         .map((r) => [r, String(capacity[r]), String(allocatable[r] ?? '')]),
+    ),
+  );
+  const samples = state.metrics.get(name) ?? [];
+  const hour = 60 * 60 * 1000;
+  section.append(
+    h('h2', {}, 'Usage over the last hour'),
+    state.metricsError
+      ? h('p', { class: 'bad', role: 'note' }, `cannot read node metrics: ${state.metricsError}`)
+      : '',
+    h('h3', {}, 'CPU'),
+    lineChart(
+      'cpu-chart',
+      `CPU of ${name}`,
+      samples.map((s) => ({ at: s.at, value: s.cpu })),
+      (v) => `${(v * 1000).toFixed(0)}m`,
+      hour,
+    ),
+    h('h3', {}, 'Memory'),
+    lineChart(
+      'memory-chart',
+      `Memory of ${name}`,
+      samples.map((s) => ({ at: s.at, value: s.memory })),
+      (v) => `${(v / 1024 / 1024).toFixed(0)} MiB`,
+      hour,
     ),
   );
   const pods = state.list('pods').filter((p) => p.spec?.nodeName === name);
