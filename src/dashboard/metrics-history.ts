@@ -2,6 +2,7 @@ import type { KubeClient } from '../client/client.js';
 import { parseQuantity } from '../client/quantity.js';
 import { resources } from '../client/types.js';
 import type { KubeObject } from '../kube/index.js';
+import { PeriodicRelay } from './periodic-relay.js';
 
 /** One reading of a node's usage from the metrics API. */
 export interface NodeSample {
@@ -33,45 +34,24 @@ type NodeMetrics = KubeObject & { timestamp?: string; usage?: { cpu?: string; me
 /**
  * The metrics API keeps no history, so the dashboard does: while at least one page is open it
  * reads `metrics.k8s.io` NodeMetrics every `intervalMs`, keeps the last hour per node and pushes each
- * reading on the page's event stream. History starts when the first page connects.
+ * reading on the page's event stream (see PeriodicRelay). History starts when the first page connects.
  */
-export class MetricsHistory {
+export class MetricsHistory extends PeriodicRelay<MetricsMessage> {
   private readonly series = new Map<string, NodeSample[]>();
-  private readonly subscribers = new Set<(m: MetricsMessage) => void>();
-  private timer: NodeJS.Timeout | undefined;
-  private reading = false;
 
   constructor(
     private readonly client: KubeClient,
-    private readonly intervalMs: number,
-  ) {}
-
-  subscribe(fn: (m: MetricsMessage) => void): () => void {
-    this.subscribers.add(fn);
-    fn({ r: 'metrics', t: 'HISTORY', nodes: Object.fromEntries(this.series) });
-    if (!this.timer) {
-      void this.read();
-      this.timer = setInterval(() => void this.read(), this.intervalMs);
-      this.timer.unref();
-    }
-    return () => {
-      this.subscribers.delete(fn);
-      if (this.subscribers.size === 0) this.stop();
-    };
+    intervalMs: number,
+  ) {
+    super(intervalMs);
   }
 
-  stop(): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
+  protected snapshot(): MetricsMessage[] {
+    return [{ r: 'metrics', t: 'HISTORY', nodes: Object.fromEntries(this.series) }];
   }
 
-  private emit(m: MetricsMessage): void {
-    for (const fn of this.subscribers) fn(m);
-  }
-
-  private async read(): Promise<void> {
-    if (this.reading) return;
-    this.reading = true;
+  protected async read(): Promise<MetricsMessage[]> {
+    const out: MetricsMessage[] = [];
     try {
       const list = await this.client.list<NodeMetrics>(resources.nodeMetrics);
       const now = Date.now();
@@ -89,12 +69,11 @@ export class MetricsHistory {
         series.push(sample);
         while ((series[0]?.at ?? now) < now - HISTORY_MS) series.shift();
         this.series.set(node, series);
-        this.emit({ r: 'metrics', t: 'SAMPLE', node, sample });
+        out.push({ r: 'metrics', t: 'SAMPLE', node, sample });
       }
     } catch (err) {
-      this.emit({ r: 'metrics', t: 'ERROR', message: err instanceof Error ? err.message : String(err) });
-    } finally {
-      this.reading = false;
+      out.push({ r: 'metrics', t: 'ERROR', message: err instanceof Error ? err.message : String(err) });
     }
+    return out;
   }
 }
