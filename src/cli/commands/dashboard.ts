@@ -1,5 +1,5 @@
 import { type AwsFlags, addAwsFlags } from '../support/aws-flags.js';
-import { addKubeconfigFlags, type KubeconfigFlags } from '../support/kubeconfig-flags.js';
+import type { KubeconfigFlags } from '../support/kubeconfig-flags.js';
 import type { CommandModule } from './registry.js';
 
 /** Flags of `tugboat dashboard`. */
@@ -37,7 +37,10 @@ export const dashboardCommand: CommandModule = {
           'The URL carries a one-time login token: the first browser to open it gets the session,\n' +
           'the token is then dead. Stop the dashboard with Ctrl-C.',
       );
-    addKubeconfigFlags(cmd, { switchContext: false });
+    cmd.option(
+      '--kubeconfig <file>',
+      "kubeconfig to read (default: kubectl's: $KUBECONFIG's files, else ~/.kube/config)",
+    );
     addAwsFlags(cmd);
     cmd.action(
       run(async (io, globals) => {
