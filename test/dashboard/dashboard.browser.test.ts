@@ -65,6 +65,15 @@ const cloudStatus = {
   eips: [
     { allocationId: 'eipalloc-i-0master', publicIp: '198.51.100.7', pool: 'master', instanceId: 'i-0master' },
   ],
+  bootFailures: [
+    {
+      instanceId: 'i-0w2',
+      role: 'worker',
+      group: 'workers',
+      reason: 'no bootstrap token in SSM',
+      at: new Date().toISOString(),
+    },
+  ],
 } as ClusterStatus;
 
 const deployment = (name: string, command: string) => ({
@@ -183,6 +192,7 @@ describe('tugboat dashboard in Chromium against local up', () => {
       /i-0master\s+master\s+eu-west-1a\s+running \/ InService\s+10\.0\.1\.4\s+198\.51\.100\.7/,
     );
     expect(text).toMatch(/198\.51\.100\.7\s+eipalloc-i-0master\s+master\s+i-0master/);
+    expect(text).toMatch(/i-0w2\s+worker\s+no bootstrap token in SSM/);
     await screenshot(page, 'cluster');
   });
 

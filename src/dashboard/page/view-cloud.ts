@@ -81,6 +81,21 @@ export function renderCloud(state: ClusterState): HTMLElement | undefined {
       ]),
     ),
   );
+  const failures = (s.bootFailures ?? []) as {
+    instanceId: string;
+    role: string;
+    reason: string;
+    at: string;
+  }[];
+  if (failures.length > 0) {
+    section.append(
+      table(
+        `${failures.length} instances whose boot failed`,
+        ['Instance', 'Role', 'Reason', 'When'],
+        failures.map((f) => [f.instanceId, f.role, h('span', { class: 'bad' }, f.reason), age(f.at)]),
+      ),
+    );
+  }
   const eips = (s.eips ?? []) as {
     allocationId: string;
     publicIp: string;
