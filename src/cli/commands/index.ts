@@ -4,6 +4,7 @@ import { backupCommand } from './backup.js';
 import { bootstrapCommand, uninstallCommand } from './bootstrap.js';
 import { completionCommand } from './completion.js';
 import { createCommand } from './create.js';
+import { dashboardCommand } from './dashboard.js';
 import { deleteCommand } from './delete.js';
 import { eipCommand } from './eip.js';
 import { initCommand } from './init.js';
@@ -40,6 +41,7 @@ export const commands: readonly CommandModule[] = [
   controlPlaneCommand,
   storeCommand,
   localCommand,
+  dashboardCommand,
   agentCommand,
   bootstrapCommand,
   uninstallCommand,

@@ -1,0 +1,111 @@
+import WebSocket from 'ws';
+import { ApiError } from '../client/api-error.js';
+import type { KubeClient } from '../client/client.js';
+import { buildPath } from '../client/paths.js';
+import { resources } from '../client/types.js';
+import type { Status } from '../kube/index.js';
+
+/** Output kept per stream; more is cut (the page shows a command's answer, not a file transfer). */
+export const MAX_EXEC_OUTPUT = 256 * 1024;
+/** A command that has not ended by then is stopped. */
+export const EXEC_TIMEOUT_MS = 30_000;
+
+/** One command to run in a container. */
+export interface ExecRequest {
+  readonly namespace: string;
+  readonly pod: string;
+  /** @default the pod's only container */
+  readonly container?: string;
+  readonly command: readonly string[];
+}
+
+/** What the command printed and how it ended. */
+export interface ExecResult {
+  readonly stdout: string;
+  readonly stderr: string;
+  /** 0 on success, the command's code when the API says so, else undefined. */
+  readonly exitCode: number | undefined;
+  /** The API's final message on failure (e.g. "command terminated with non-zero exit code"). */
+  readonly message?: string;
+}
+
+interface ExecStatus {
+  status?: string;
+  message?: string;
+  details?: { causes?: { reason?: string; message?: string }[] };
+}
+
+/**
+ * Runs one command in a container through the API server's `pods/exec` WebSocket
+ * (`v5.channel.k8s.io`, as kubectl does), with the user's own credentials, no stdin and no TTY, and
+ * collects its output (bounded) until the status message or the timeout.
+ */
+export function runExec(client: KubeClient, req: ExecRequest): Promise<ExecResult> {
+  const o = client.transport.options;
+  const query = new URLSearchParams({ stdout: 'true', stderr: 'true' });
+  if (req.container) query.set('container', req.container);
+  for (const arg of req.command) query.append('command', arg);
+  const base = o.server.replace(/\/$/, '').replace(/^http/, 'ws');
+  const path = buildPath(resources.pods, { namespace: req.namespace, name: req.pod, subresource: 'exec' });
+  const token = typeof o.token === 'function' ? o.token() : o.token;
+  const ws = new WebSocket(`${base}${path}?${query}`, ['v5.channel.k8s.io', 'v4.channel.k8s.io'], {
+    ...(o.ca ? { ca: o.ca } : {}),
+    ...(o.cert ? { cert: o.cert, key: o.key } : {}),
+    ...(o.servername ? { servername: o.servername } : {}),
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+    maxPayload: MAX_EXEC_OUTPUT * 2,
+  });
+  return new Promise((resolve, reject) => {
+    const out = { stdout: '', stderr: '' };
+    let status: ExecStatus | undefined;
+    const keep = (key: 'stdout' | 'stderr', text: string) => {
+      if (out[key].length < MAX_EXEC_OUTPUT) out[key] = (out[key] + text).slice(0, MAX_EXEC_OUTPUT);
+    };
+    const timer = setTimeout(() => {
+      ws.terminate();
+      reject(new Error(`the command did not end within ${EXEC_TIMEOUT_MS / 1000} s`));
+    }, EXEC_TIMEOUT_MS);
+    ws.on('message', (data: Buffer) => {
+      const channel = data[0];
+      const text = data.subarray(1).toString('utf8');
+      if (channel === 1) keep('stdout', text);
+      else if (channel === 2) keep('stderr', text);
+      else if (channel === 3) {
+        try {
+          status = JSON.parse(text) as ExecStatus;
+        } catch {
+          status = { status: 'Failure', message: text.slice(0, 500) };
+        }
+      }
+    });
+    ws.on('unexpected-response', (_r, res) => {
+      clearTimeout(timer);
+      let body = '';
+      res.on('data', (c: Buffer) => {
+        body += c.toString('utf8');
+      });
+      res.on('end', () => {
+        let parsed: Status | undefined;
+        try {
+          parsed = JSON.parse(body) as Status;
+        } catch {
+          parsed = undefined;
+        }
+        reject(new ApiError(res.statusCode ?? 502, parsed, body, `exec in pod ${req.namespace}/${req.pod}`));
+      });
+    });
+    ws.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    ws.on('close', () => {
+      clearTimeout(timer);
+      const code = status?.details?.causes?.find((c) => c.reason === 'ExitCode')?.message;
+      resolve({
+        ...out,
+        exitCode: status?.status === 'Success' ? 0 : code !== undefined ? Number(code) : undefined,
+        ...(status?.status === 'Failure' && status.message ? { message: status.message } : {}),
+      });
+    });
+  });
+}
