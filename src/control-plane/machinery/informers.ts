@@ -33,6 +33,7 @@ const watched = [
   'leases',
   'endpointslices',
   'poddisruptionbudgets',
+  'resourcequotas',
 ] as const satisfies readonly ResourceName[];
 
 export type InformerSet = { readonly [K in (typeof watched)[number]]: Informer<KubeObject> };

@@ -1,0 +1,210 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningApiServer, startApiServer } from '../../support/api-server.js';
+import { jsonCaller } from '../../support/json-call.js';
+
+// ResourceQuota admission against a real API server: counts, compute, constraints, races, refunds.
+let srv: RunningApiServer;
+
+const call = jsonCaller(() => srv.url);
+
+type Resources = { requests?: Record<string, string>; limits?: Record<string, string> };
+const pod = (name: string, resources?: Resources) => ({
+  metadata: { name },
+  spec: { containers: [{ name: 'main', image: 'busybox', ...(resources ? { resources } : {}) }] },
+});
+const quota = (name: string, hard: Record<string, string>, extra: Record<string, unknown> = {}) => ({
+  metadata: { name },
+  spec: { hard, ...extra },
+});
+const ns = async (name: string) =>
+  expect((await call('POST', '/api/v1/namespaces', { metadata: { name } })).status).toBe(201);
+const post = (namespace: string, plural: string, body: unknown) =>
+  call('POST', `/api/v1/namespaces/${namespace}/${plural}`, body);
+
+beforeAll(async () => {
+  srv = await startApiServer();
+});
+afterAll(async () => {
+  await srv?.stop();
+});
+
+describe('ResourceQuota admission', () => {
+  it('validates quotas as upstream', async () => {
+    await ns('adm-q-valid');
+    const bad = await post(
+      'adm-q-valid',
+      'resourcequotas',
+      quota(
+        'bad',
+        { pods: '-1', 'requests.cpu': 'lots', widgets: '1' },
+        { scopes: ['Terminating', 'NotTerminating', 'Sometimes'] },
+      ),
+    );
+    expect(bad.status).toBe(422);
+    const msg = bad.body.message as string;
+    expect(msg).toContain('spec.hard[pods]: Invalid value: "-1": must be greater than or equal to 0');
+    expect(msg).toContain('spec.hard[requests.cpu]: Invalid value: "lots"');
+    expect(msg).toContain(
+      'spec.hard[widgets]: Invalid value: "widgets": must be a standard resource type or fully qualified',
+    );
+    expect(msg).toContain('spec.scopes[2]: Unsupported value: "Sometimes"');
+    expect(msg).toContain('conflicting scopes');
+  });
+
+  it('counts objects and refuses the one over the limit with upstream text', async () => {
+    await ns('adm-q-count');
+    expect(
+      (
+        await post(
+          'adm-q-count',
+          'resourcequotas',
+          quota('q', {
+            pods: '2',
+            configmaps: '1',
+            'count/deployments.apps': '0',
+            'services.nodeports': '1',
+          }),
+        )
+      ).status,
+    ).toBe(201);
+    expect((await post('adm-q-count', 'pods', pod('p1'))).status).toBe(201);
+    expect((await post('adm-q-count', 'pods', pod('p2'))).status).toBe(201);
+    const third = await post('adm-q-count', 'pods', pod('p3'));
+    expect(third.status).toBe(403);
+    expect(third.body.message).toBe(
+      'pods "p3" is forbidden: exceeded quota: q, requested: pods=1, used: pods=2, limited: pods=2',
+    );
+    const q = await call('GET', '/api/v1/namespaces/adm-q-count/resourcequotas/q');
+    expect(q.body.status.used).toMatchObject({ pods: '2', configmaps: '0' });
+    expect((await post('adm-q-count', 'configmaps', { metadata: { name: 'a' } })).status).toBe(201);
+    const cm = await post('adm-q-count', 'configmaps', { metadata: { name: 'b' } });
+    expect(cm.body.message).toBe(
+      'configmaps "b" is forbidden: exceeded quota: q, requested: configmaps=1, used: configmaps=1, limited: configmaps=1',
+    );
+    const dep = await call('POST', '/apis/apps/v1/namespaces/adm-q-count/deployments', {
+      metadata: { name: 'd' },
+      spec: {
+        selector: { matchLabels: { a: 'b' } },
+        template: {
+          metadata: { labels: { a: 'b' } },
+          spec: { containers: [{ name: 'c', image: 'busybox' }] },
+        },
+      },
+    });
+    expect(dep.status).toBe(403);
+    expect(dep.body.message).toBe(
+      'deployments.apps "d" is forbidden: exceeded quota: q, requested: count/deployments.apps=1, used: count/deployments.apps=0, limited: count/deployments.apps=0',
+    );
+    const svc = await post('adm-q-count', 'services', {
+      metadata: { name: 's' },
+      spec: {
+        type: 'NodePort',
+        ports: [{ port: 80 }, { port: 81, name: 'b' }].map((p, i) => ({ ...p, name: `p${i}` })),
+      },
+    });
+    expect(svc.status).toBe(403);
+    expect(svc.body.message).toContain(
+      'requested: services.nodeports=2, used: services.nodeports=0, limited: services.nodeports=1',
+    );
+  });
+
+  it('charges compute and asks for the amounts a compute quota limits', async () => {
+    await ns('adm-q-compute');
+    expect(
+      (
+        await post(
+          'adm-q-compute',
+          'resourcequotas',
+          quota('compute', { 'requests.cpu': '1', 'limits.memory': '1Gi' }),
+        )
+      ).status,
+    ).toBe(201);
+    const bare = await post('adm-q-compute', 'pods', pod('bare', { requests: { cpu: '100m' } }));
+    expect(bare.status).toBe(403);
+    expect(bare.body.message).toBe(
+      'pods "bare" is forbidden: failed quota: compute: must specify limits.memory for: main',
+    );
+    const some = { requests: { cpu: '600m' }, limits: { memory: '512Mi' } };
+    expect((await post('adm-q-compute', 'pods', pod('a', some))).status).toBe(201);
+    const over = await post('adm-q-compute', 'pods', pod('b', some));
+    expect(over.status).toBe(403);
+    expect(over.body.message).toBe(
+      'pods "b" is forbidden: exceeded quota: compute, requested: requests.cpu=600m, used: requests.cpu=600m, limited: requests.cpu=1',
+    );
+    expect(
+      (
+        await post(
+          'adm-q-compute',
+          'pods',
+          pod('c', { requests: { cpu: '400m' }, limits: { memory: '512Mi' } }),
+        )
+      ).status,
+    ).toBe(201);
+    const q = await call('GET', '/api/v1/namespaces/adm-q-compute/resourcequotas/compute');
+    expect(q.body.status).toEqual({
+      hard: { 'limits.memory': '1Gi', 'requests.cpu': '1' },
+      used: { 'limits.memory': '1Gi', 'requests.cpu': '1' },
+    });
+  });
+
+  it('lets exactly one of many racing creates take the last slot', async () => {
+    await ns('adm-q-race');
+    expect((await post('adm-q-race', 'resourcequotas', quota('one', { pods: '1' }))).status).toBe(201);
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => post('adm-q-race', 'pods', pod(`r${i}`))),
+    );
+    expect(results.filter((r) => r.status === 201)).toHaveLength(1);
+    expect(results.filter((r) => r.status === 403)).toHaveLength(7);
+    const list = await call('GET', '/api/v1/namespaces/adm-q-race/pods');
+    expect(list.body.items).toHaveLength(1);
+  });
+
+  it('refunds the charge when the store refuses the object, and dry runs charge nothing', async () => {
+    await ns('adm-q-refund');
+    expect((await post('adm-q-refund', 'resourcequotas', quota('two', { pods: '2' }))).status).toBe(201);
+    expect((await post('adm-q-refund', 'pods', pod('same'))).status).toBe(201);
+    expect((await post('adm-q-refund', 'pods', pod('same'))).status).toBe(409);
+    expect((await call('POST', '/api/v1/namespaces/adm-q-refund/pods?dryRun=All', pod('dry'))).status).toBe(
+      201,
+    );
+    const q = await call('GET', '/api/v1/namespaces/adm-q-refund/resourcequotas/two');
+    expect(q.body.status.used).toEqual({ pods: '1' });
+    expect((await post('adm-q-refund', 'pods', pod('other'))).status).toBe(201);
+  });
+
+  it('applies scoped quotas to the pods they select only', async () => {
+    await ns('adm-q-scope');
+    expect(
+      (await post('adm-q-scope', 'resourcequotas', quota('be', { pods: '0' }, { scopes: ['BestEffort'] })))
+        .status,
+    ).toBe(201);
+    expect((await post('adm-q-scope', 'pods', pod('sized', { requests: { cpu: '10m' } }))).status).toBe(201);
+    const be = await post('adm-q-scope', 'pods', pod('besteffort'));
+    expect(be.status).toBe(403);
+    expect(be.body.message).toContain('exceeded quota: be, requested: pods=1, used: pods=0, limited: pods=0');
+    expect((await post('adm-q-scope', 'configmaps', { metadata: { name: 'c' } })).status).toBe(201);
+  });
+
+  it('stays bounded with a thousand quotas and odd quantities in one namespace', async () => {
+    await ns('adm-q-many');
+    for (let i = 0; i < 1000; i += 50)
+      await Promise.all(
+        Array.from({ length: 50 }, (_, j) =>
+          post(
+            'adm-q-many',
+            'resourcequotas',
+            quota(`q${i + j}`, { configmaps: '1e999999', 'requests.cpu': '9999999999999999999Ei' }),
+          ),
+        ),
+      );
+    const started = Date.now();
+    const p = await post('adm-q-many', 'pods', pod('p', { requests: { cpu: '1e30' } }));
+    expect(p.status).toBe(201);
+    expect(Date.now() - started).toBeLessThan(60_000);
+    const over = await post('adm-q-many', 'resourcequotas', quota('q-extra', { pods: '1' }));
+    expect(over.status).toBe(403);
+    expect(over.body.message).toBe(
+      'resourcequotas "q-extra" is forbidden: namespace adm-q-many already has 1000 ResourceQuotas, the most tugboat admits: delete some first',
+    );
+  }, 120_000);
+});
