@@ -130,17 +130,24 @@ export async function chargeQuotas(
   }
   const done: Array<[string, Usage]> = [];
   const refund = async () => {
-    for (const [qname, delta] of done)
-      await applyCharge(ctx, def, namespace, qname, delta, -1, name, false).catch(() => undefined);
+    await Promise.all(
+      done.map(([qname, delta]) =>
+        applyCharge(ctx, def, namespace, qname, delta, -1, name, false).catch(() => undefined),
+      ),
+    );
   };
-  try {
-    for (const [qname, delta] of charged) {
+  // Each quota is its own compare-and-swap, so they are charged side by side; if one refuses,
+  // the others that took their charge give it back.
+  const results = await Promise.allSettled(
+    charged.map(async ([qname, delta]) => {
       await applyCharge(ctx, def, namespace, qname, delta, 1, name, dryRun);
       if (!dryRun) done.push([qname, delta]);
-    }
-  } catch (err) {
+    }),
+  );
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
     await refund();
-    throw err;
+    throw failed.reason;
   }
   return refund;
 }

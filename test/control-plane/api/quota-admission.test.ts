@@ -172,6 +172,19 @@ describe('ResourceQuota admission', () => {
     expect((await post('adm-q-refund', 'pods', pod('other'))).status).toBe(201);
   });
 
+  it('gives back the charge of the other quotas when one refuses', async () => {
+    await ns('adm-q-multi');
+    expect((await post('adm-q-multi', 'resourcequotas', quota('big', { pods: '10' }))).status).toBe(201);
+    expect((await post('adm-q-multi', 'resourcequotas', quota('small', { pods: '1' }))).status).toBe(201);
+    expect((await post('adm-q-multi', 'pods', pod('a'))).status).toBe(201);
+    const refused = await post('adm-q-multi', 'pods', pod('b'));
+    expect(refused.body.message).toBe(
+      'pods "b" is forbidden: exceeded quota: small, requested: pods=1, used: pods=1, limited: pods=1',
+    );
+    const big = await call('GET', '/api/v1/namespaces/adm-q-multi/resourcequotas/big');
+    expect(big.body.status.used).toEqual({ pods: '1' });
+  });
+
   it('applies scoped quotas to the pods they select only', async () => {
     await ns('adm-q-scope');
     expect(
