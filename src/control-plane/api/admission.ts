@@ -29,8 +29,11 @@ function defOf(plural: string): ResourceDef {
   return allResources.find((r) => r.plural === plural && !r.group)!;
 }
 
-/** NamespaceLifecycle: namespaced creates need an existing namespace that is not terminating. */
-async function checkNamespace(
+/**
+ * NamespaceLifecycle: namespaced creates need an existing namespace that is not terminating. The
+ * first plug-in of the chain, so ServiceAccount admission (server.ts) runs it before its lookup.
+ */
+export async function checkNamespace(
   ctx: ApiContext,
   def: ResourceDef,
   namespace: string | undefined,
@@ -65,6 +68,18 @@ async function checkNamespace(
   }
 }
 
+/**
+ * The ServiceAccount plug-in's defaulting, also when token signing (and so its mounting part) is
+ * off: a pod runs as `default` unless it names an account.
+ */
+function defaultServiceAccount(pod: UntypedObject): void {
+  const spec = pod.spec as Record<string, unknown> | undefined;
+  if (!spec || typeof spec !== 'object') return;
+  const name = spec.serviceAccountName || spec.serviceAccount;
+  spec.serviceAccountName = typeof name === 'string' && name ? name : 'default';
+  spec.serviceAccount = spec.serviceAccountName;
+}
+
 async function limitRanges(ctx: ApiContext, namespace: string): Promise<UntypedObject[]> {
   return (await ctx.resources.list(defOf('limitranges'), namespace)).items;
 }
@@ -78,7 +93,10 @@ async function admitLimits(
   name: string,
 ) {
   if (def.group || (def.plural !== 'pods' && def.plural !== 'persistentvolumeclaims')) return;
-  if (def.plural === 'pods') defaultRequestsFromLimits(obj);
+  if (def.plural === 'pods') {
+    defaultRequestsFromLimits(obj);
+    defaultServiceAccount(obj);
+  }
   const ranges = await limitRanges(ctx, namespace);
   if (!ranges.length) return;
   if (def.plural === 'pods') {

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadServiceAccountKeys } from '../../../src/control-plane/serviceaccounts/keys.js';
+import { generateServiceAccountKeyPem } from '../../../src/pki/service-account-key.js';
 import { type RunningApiServer, startApiServer } from '../../support/api-server.js';
 import { jsonCaller } from '../../support/json-call.js';
 
@@ -48,6 +50,28 @@ describe('namespace lifecycle', () => {
     const missing = await call('POST', '/api/v1/namespaces/adm-nowhere/pods', pod('p'));
     expect(missing.status).toBe(404);
     expect(missing.body.message).toBe('namespaces "adm-nowhere" not found');
+  });
+
+  it('runs NamespaceLifecycle before ServiceAccount admission, which defaults the account', async () => {
+    const keys = loadServiceAccountKeys({ pem: generateServiceAccountKeyPem(), source: 'test' });
+    const withTokens = await startApiServer({
+      serviceAccounts: { keys, issuer: 'https://kubernetes.default.svc' },
+    });
+    try {
+      const callTokens = jsonCaller(() => withTokens.url);
+      const missing = await callTokens('POST', '/api/v1/namespaces/adm-sa-nowhere/pods', pod('p'));
+      expect(missing.status).toBe(404);
+      expect(missing.body.message).toBe('namespaces "adm-sa-nowhere" not found');
+      const created = await callTokens('POST', '/api/v1/namespaces/default/pods', pod('p'));
+      expect(created.body.spec.serviceAccountName).toBe('default');
+    } finally {
+      await withTokens.stop();
+    }
+    // Without token signing the account is still defaulted (only the token volume is not mounted).
+    const plain = await call('POST', '/api/v1/namespaces/default/pods', pod('adm-sa-plain'));
+    expect(plain.status).toBe(201);
+    expect(plain.body.spec.serviceAccountName).toBe('default');
+    expect(plain.body.spec.volumes).toBeUndefined();
   });
 
   it('never deletes the system namespaces', async () => {
