@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningApiServer, startApiServer } from '../../support/api-server.js';
 import { jsonCaller } from '../../support/json-call.js';
+import { prng } from '../../support/prng.js';
 
 // ResourceQuota admission against a real API server: counts, compute, constraints, races, refunds.
 let srv: RunningApiServer;
@@ -197,6 +198,111 @@ describe('ResourceQuota admission', () => {
     expect(be.body.message).toContain('exceeded quota: be, requested: pods=1, used: pods=0, limited: pods=0');
     expect((await post('adm-q-scope', 'configmaps', { metadata: { name: 'c' } })).status).toBe(201);
   });
+
+  it('answers malformed quotas, ranges and pods under them with 4xx or 201, never 5xx', async () => {
+    await ns('adm-q-fuzz');
+    const rand = prng(13);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+    const odd = [
+      '1',
+      '-1',
+      '1e999999',
+      '0.000000001',
+      '1Ei',
+      '9'.repeat(70),
+      'x',
+      '',
+      ' 1',
+      '1Mi ',
+      '.5',
+      '5.',
+      1,
+      -3,
+      1.5,
+      null,
+      true,
+      {},
+      [],
+      { a: 1 },
+      '1e-999',
+      'NaN',
+      'Infinity',
+      '1ki',
+      '1MM',
+    ] as const;
+    const names = [
+      'pods',
+      'cpu',
+      'memory',
+      'requests.cpu',
+      'limits.memory',
+      'count/pods',
+      'services.nodeports',
+      'x/y',
+      'bad name',
+      '',
+    ];
+    const list = () =>
+      Object.fromEntries(Array.from({ length: 1 + Math.floor(rand() * 3) }, () => [pick(names), pick(odd)]));
+    const bodies = (i: number): Array<[string, unknown]> => [
+      [
+        'resourcequotas',
+        {
+          metadata: { name: `f${i}` },
+          spec: pick([
+            { hard: list() },
+            { hard: pick(odd) },
+            pick(odd),
+            { hard: list(), scopes: pick([['BestEffort'], 'x', [1], null]) },
+          ]),
+        },
+      ],
+      [
+        'limitranges',
+        {
+          metadata: { name: `f${i}` },
+          spec: pick([
+            {
+              limits: [
+                {
+                  type: pick(['Container', 'Pod', 'PersistentVolumeClaim', 'X', 1]),
+                  [pick(['min', 'max', 'default', 'defaultRequest', 'maxLimitRequestRatio'])]: list(),
+                },
+              ],
+            },
+            { limits: pick(odd) },
+            pick(odd),
+          ]),
+        },
+      ],
+      [
+        'pods',
+        {
+          metadata: { name: `f${i}` },
+          spec: {
+            containers: [
+              {
+                name: 'c',
+                image: 'busybox',
+                resources: pick([{ requests: list(), limits: list() }, pick(odd)]),
+              },
+            ],
+          },
+        },
+      ],
+    ];
+    const codes = new Map<number, number>();
+    for (let i = 0; i < 150; i++)
+      for (const [plural, body] of bodies(i)) {
+        const res = await post('adm-q-fuzz', plural, body);
+        codes.set(res.status, (codes.get(res.status) ?? 0) + 1);
+        expect(res.status, JSON.stringify({ body, answer: res.body })).toBeLessThan(500);
+      }
+    expect(codes.get(201)).toBeGreaterThan(0);
+    expect(codes.get(422)).toBeGreaterThan(0);
+    const after = await post('adm-q-fuzz', 'configmaps', { metadata: { name: 'still-serving' } });
+    expect(after.status).toBeLessThan(500);
+  }, 120_000);
 
   it('stays bounded with a thousand quotas and odd quantities in one namespace', async () => {
     await ns('adm-q-many');
