@@ -50,6 +50,17 @@ export async function countUsage(ctx: ApiContext, namespace: string, quota: Unty
   return computeUsage(hard.keys(), objects, (s, o) => quotaMatches(quota, s.plural, s.group, o), ctx.now());
 }
 
+/** What an update adds: the amounts that grew from `before` to `after` (shrinking is the controller's). */
+function growth(after: Usage, before: Usage): Usage {
+  const out: Usage = new Map();
+  for (const [k, v] of after) {
+    const was = before.get(k);
+    const d = was ? sub(v, was) : v;
+    if (d.nanos > 0n) out.set(k, d);
+  }
+  return out;
+}
+
 /** The resources of `usage` the quota limits, with a non-zero amount. */
 function masked(usage: Usage, hard: Usage): Usage {
   return new Map([...usage].filter(([k, v]) => hard.has(k) && v.nanos !== 0n));
@@ -102,7 +113,7 @@ async function applyCharge(
 }
 
 /**
- * Charges `obj` against the namespace's quotas (refusing it with 403 when one would be exceeded
+ * Charges `obj` (a create, or with `old` an update charging only what grew) against the namespace's quotas (refusing it with 403 when one would be exceeded
  * or a compute quota finds a container without the amount); returns the refund.
  */
 export async function chargeQuotas(
@@ -112,13 +123,16 @@ export async function chargeQuotas(
   obj: UntypedObject,
   name: string,
   dryRun: boolean,
+  old?: UntypedObject,
 ): Promise<() => Promise<void>> {
   const none = async () => {};
   const page = await ctx.resources.list(quotaDef(), namespace);
   if (!page.items.length) return none;
-  const usage = usageOf(def.plural, def.group, obj);
+  const usage = old
+    ? growth(usageOf(def.plural, def.group, obj), usageOf(def.plural, def.group, old))
+    : usageOf(def.plural, def.group, obj);
   const charged: Array<[string, Usage]> = [];
-  const isPod = def.plural === 'pods' && !def.group;
+  const isPod = def.plural === 'pods' && !def.group && !old;
   for (const quota of page.items) {
     if (!quotaMatches(quota, def.plural, def.group, obj)) continue;
     const hard = hardOf(quota);

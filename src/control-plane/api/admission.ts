@@ -135,3 +135,20 @@ export async function admitCreate(
   }
   return chargeQuotas(ctx, def, ns, obj, name, dryRun);
 }
+
+/**
+ * Quota on updates of Services and claims (type → NodePort/LoadBalancer, a larger storage
+ * request): what grew is charged like a create. Returns the refund; other kinds charge nothing.
+ */
+export async function admitUpdate(
+  ctx: ApiContext,
+  def: ResourceDef,
+  obj: UntypedObject,
+  old: UntypedObject,
+  dryRun: boolean,
+): Promise<() => Promise<void>> {
+  const charged = !def.group && (def.plural === 'services' || def.plural === 'persistentvolumeclaims');
+  const namespace = old.metadata?.namespace;
+  if (!charged || !namespace) return async () => {};
+  return chargeQuotas(ctx, def, namespace, obj, String(old.metadata?.name ?? ''), dryRun, old);
+}

@@ -2,7 +2,7 @@ import type { UntypedObject } from '../../kube/index.js';
 import { allResources } from '../registry/index.js';
 import type { ResourceDef } from '../registry/types.js';
 import { isRecord } from '../registry/validation.js';
-import { admitCreate } from './admission.js';
+import { admitCreate, admitUpdate } from './admission.js';
 import type { ApiContext } from './context.js';
 import { prepareCreate, prepareUpdate, timestamp } from './lifecycle.js';
 import { resourcePrefix } from './objects.js';
@@ -85,14 +85,25 @@ export async function updateObject(
   dryRun = false,
 ): Promise<UntypedObject> {
   let prepared: UntypedObject | undefined;
+  // Quota on what the update grows; a retried attempt gives the previous attempt's charge back.
+  let refund = async () => {};
   const write = () =>
     ctx.resources.update(def, namespace, name, async (current) => {
       prepared = prepareUpdate(def, await build(current), current, subresource);
       if (def.plural === 'services' && subresource === undefined)
         await allocateServiceFields(ctx, def, prepared, current);
+      if (subresource === undefined) {
+        await refund();
+        refund = await admitUpdate(ctx, def, prepared, current, dryRun);
+      }
       return dryRun ? undefined : prepared;
     });
-  const updated = await (def.plural === 'services' ? serialized(write) : write());
+  const updated = await (def.plural === 'services' ? serialized(write) : write()).catch(
+    async (err: unknown) => {
+      await refund();
+      throw err;
+    },
+  );
   if (dryRun) return prepared ?? updated;
   const meta = updated.metadata ?? {};
   const released =

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningApiServer, startApiServer } from '../../support/api-server.js';
-import { jsonCaller } from '../../support/json-call.js';
+import { type JsonAnswer, jsonCaller } from '../../support/json-call.js';
 import { prng } from '../../support/prng.js';
 
 // ResourceQuota admission against a real API server: counts, compute, constraints, races, refunds.
@@ -19,6 +19,14 @@ const quota = (name: string, hard: Record<string, string>, extra: Record<string,
 });
 const ns = async (name: string) =>
   expect((await call('POST', '/api/v1/namespaces', { metadata: { name } })).status).toBe(201);
+async function mergePatch(path: string, body: unknown): Promise<JsonAnswer> {
+  const res = await fetch(`${srv.url}${path}`, {
+    method: 'PATCH',
+    headers: { 'content-type': 'application/merge-patch+json' },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, body: await res.json() };
+}
 const post = (namespace: string, plural: string, body: unknown) =>
   call('POST', `/api/v1/namespaces/${namespace}/${plural}`, body);
 
@@ -146,6 +154,34 @@ describe('ResourceQuota admission', () => {
       hard: { 'limits.memory': '1Gi', 'requests.cpu': '1' },
       used: { 'limits.memory': '1Gi', 'requests.cpu': '1' },
     });
+  });
+
+  it('charges what an update grows: a Service turned NodePort', async () => {
+    await ns('adm-q-update');
+    const hard = { 'services.nodeports': '1', 'requests.storage': '3Gi' };
+    expect((await post('adm-q-update', 'resourcequotas', quota('u', hard))).status).toBe(201);
+    const svc = await post('adm-q-update', 'services', {
+      metadata: { name: 's' },
+      spec: {
+        ports: [
+          { name: 'a', port: 80 },
+          { name: 'b', port: 81 },
+        ],
+      },
+    });
+    expect(svc.status).toBe(201);
+    const path = '/api/v1/namespaces/adm-q-update/services/s';
+    const turned = await mergePatch(path, { spec: { type: 'NodePort' } });
+    expect(turned.status).toBe(403);
+    expect(turned.body.message).toBe(
+      'services "s" is forbidden: exceeded quota: u, requested: services.nodeports=2, used: services.nodeports=0, limited: services.nodeports=1',
+    );
+    expect((await call('GET', path)).body.spec.type).toBe('ClusterIP');
+    const quotaPath = '/api/v1/namespaces/adm-q-update/resourcequotas/u';
+    expect((await mergePatch(quotaPath, { spec: { hard: { 'services.nodeports': '2' } } })).status).toBe(200);
+    expect((await mergePatch(path, { spec: { type: 'NodePort' } })).status).toBe(200);
+    const q = await call('GET', quotaPath);
+    expect(q.body.status.used).toEqual({ 'requests.storage': '0', 'services.nodeports': '2' });
   });
 
   it('lets exactly one of many racing creates take the last slot', async () => {
