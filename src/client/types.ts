@@ -75,6 +75,13 @@ export const resources = {
     namespaced: true,
     kind: 'StatefulSet',
   },
+  horizontalPodAutoscalers: {
+    group: 'autoscaling',
+    version: 'v2',
+    resource: 'horizontalpodautoscalers',
+    namespaced: true,
+    kind: 'HorizontalPodAutoscaler',
+  },
   podDisruptionBudgets: {
     group: 'policy',
     version: 'v1',

@@ -1,4 +1,5 @@
 /** Kubernetes object shapes: the one definition the client, agent, API server and controllers share. */
+export type * from './autoscaling.js';
 export type * from './core.js';
 export type * from './discovery.js';
 export type * from './meta.js';

@@ -98,9 +98,11 @@ const API_VERSION_HEAD = /^\{"apiVersion":"(?:[^"\\]|\\.)*"/;
 
 /**
  * The JSON of a stored object as `def` serves it: for custom resources (all versions in one place,
- * conversion None) the apiVersion becomes the def's; built-ins are returned unchanged.
+ * conversion None) the apiVersion becomes the def's; built-ins with a `conversion` are converted;
+ * others are returned unchanged.
  */
 export function jsonAs(def: ResourceDef, json: string): string {
+  if (def.conversion) return JSON.stringify(def.conversion.fromStored(JSON.parse(json) as UntypedObject));
   if (!def.sharedVersions) return json;
   const head = `{"apiVersion":${JSON.stringify(apiVersionOf(def))}`;
   return json.startsWith(`${head},`) ? json : json.replace(API_VERSION_HEAD, head);
@@ -108,6 +110,17 @@ export function jsonAs(def: ResourceDef, json: string): string {
 
 /** {@link jsonAs} for a decoded object the caller owns (sets apiVersion in place). */
 export function objectAs<T extends UntypedObject | undefined>(def: ResourceDef, obj: T): T {
+  if (def.conversion && obj) return def.conversion.fromStored(obj) as T;
   if (def.sharedVersions && obj) obj.apiVersion = apiVersionOf(def);
   return obj;
+}
+
+/** A built-in served in another version than it is stored in, as it is served (see `conversion`). */
+export function servedAs(def: ResourceDef, obj: UntypedObject): UntypedObject {
+  return def.conversion ? def.conversion.fromStored(obj) : obj;
+}
+
+/** An object of a served version as it is stored (see `conversion`). */
+export function storedAs(def: ResourceDef, obj: UntypedObject): UntypedObject {
+  return def.conversion ? def.conversion.toStored(obj) : obj;
 }

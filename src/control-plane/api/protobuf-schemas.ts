@@ -311,6 +311,23 @@ export const S: Record<string, Schema> = {
     3: ['maxUnavailable', 'intOrString'],
     4: ['unhealthyPodEvictionPolicy', 'string'],
   },
+  // autoscaling/v1 (kubectl autoscale); v2's HorizontalPodAutoscalerSpec numbers its fields otherwise.
+  'autoscaling/v1/HorizontalPodAutoscaler': {
+    1: ['metadata', 'message', 'ObjectMeta'],
+    2: ['spec', 'message', 'autoscaling/v1/HorizontalPodAutoscalerSpec'],
+    3: ['status', 'skip'],
+  },
+  'autoscaling/v1/HorizontalPodAutoscalerSpec': {
+    1: ['scaleTargetRef', 'message', 'CrossVersionObjectReference'],
+    2: ['minReplicas', 'int'],
+    3: ['maxReplicas', 'int'],
+    4: ['targetCPUUtilizationPercentage', 'int'],
+  },
+  CrossVersionObjectReference: {
+    1: ['kind', 'string'],
+    2: ['name', 'string'],
+    3: ['apiVersion', 'string'],
+  },
   Eviction: {
     1: ['metadata', 'message', 'ObjectMeta'],
     2: ['deleteOptions', 'message', 'DeleteOptions'],
@@ -383,6 +400,7 @@ export const KINDS = new Set([
   'PodDisruptionBudget',
   'Eviction',
   'ResourceQuota',
+  'autoscaling/v1/HorizontalPodAutoscaler',
 ]);
 
 /**
@@ -414,4 +432,6 @@ export const POINTER_FIELDS = new Set([
   'blockOwnerDeletion',
   'gracePeriodSeconds',
   'orphanDependents',
+  'minReplicas',
+  'targetCPUUtilizationPercentage',
 ]);

@@ -4,7 +4,7 @@ import { ApiError, badRequest } from './status.js';
 /**
  * Decodes the Kubernetes protobuf envelope (`k8s\0` + runtime.Unknown) for the objects kubectl ≥
  * 1.32 sends from its `create` generators (namespace, configmap, secret, serviceaccount, service,
- * deployment, job, cronjob, poddisruptionbudget) and `kubectl drain`'s Evictions. Field numbers are those of k8s.io/api's generated.proto (checked against the
+ * deployment, job, cronjob, poddisruptionbudget, autoscaling/v1 horizontalpodautoscaler from `kubectl autoscale`) and `kubectl drain`'s Evictions. Field numbers are those of k8s.io/api's generated.proto (checked against the
  * struct tags in kubectl 1.32). Decoding is strict: a non-zero field outside this table answers 415
  * instead of being dropped silently; `status` is ignored (create resets it anyway) except for CSRs, whose
  * approval kubectl sends as a whole object.
@@ -144,7 +144,10 @@ export function decodeKubernetesProtobuf(body: Buffer): Record<string, unknown> 
     raw?: string;
   };
   const kind = unknown.typeMeta?.kind ?? '';
-  if (!KINDS.has(kind)) unsupported(`protobuf bodies of kind ${JSON.stringify(kind)} are not supported`);
-  const obj = decodeMessage(kind, Buffer.from(unknown.raw ?? '', 'base64'), '');
+  // A kind whose versions differ on the wire has its table under `apiVersion/kind`.
+  const versioned = `${unknown.typeMeta?.apiVersion ?? ''}/${kind}`;
+  const schema = KINDS.has(versioned) ? versioned : kind;
+  if (!KINDS.has(schema)) unsupported(`protobuf bodies of kind ${JSON.stringify(kind)} are not supported`);
+  const obj = decodeMessage(schema, Buffer.from(unknown.raw ?? '', 'base64'), '');
   return { apiVersion: unknown.typeMeta?.apiVersion, kind, ...obj };
 }

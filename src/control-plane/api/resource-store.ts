@@ -10,6 +10,8 @@ import {
   objectAs,
   objectJson,
   objectKey,
+  servedAs,
+  storedAs,
 } from './objects.js';
 import { ApiError, alreadyExists, notFound } from './status.js';
 
@@ -76,10 +78,10 @@ export class ResourceStore {
   async create(def: ResourceDef, obj: UntypedObject): Promise<UntypedObject> {
     const name = String(obj.metadata?.name);
     const res = await this.store
-      .create(objectKey(def, obj.metadata?.namespace, name), this.encode(obj))
+      .create(objectKey(def, obj.metadata?.namespace, name), this.encode(storedAs(def, obj)))
       .catch(mapStoreError);
     if (!res.ok) throw alreadyExists({ group: def.group, resource: def.plural }, name);
-    return decodeObject(res.kv);
+    return servedAs(def, decodeObject(res.kv));
   }
 
   /**
@@ -96,11 +98,13 @@ export class ResourceStore {
     for (let attempt = 0; attempt < this.maxRetries; attempt++) {
       const kv = await this.store.get(key).catch(mapStoreError);
       if (!kv) throw notFound({ group: def.group, resource: def.plural }, name);
-      const current = decodeObject(kv);
+      const current = servedAs(def, decodeObject(kv));
       const next = await mutate(structuredClone(current));
       if (!next) return current;
-      const res = await this.store.update(key, this.encode(next), kv.modRevision).catch(mapStoreError);
-      if (res.ok) return decodeObject(res.kv);
+      const res = await this.store
+        .update(key, this.encode(storedAs(def, next)), kv.modRevision)
+        .catch(mapStoreError);
+      if (res.ok) return servedAs(def, decodeObject(res.kv));
     }
     throw new ApiError(
       409,

@@ -3,7 +3,7 @@ import type { UntypedObject } from '../../kube/index.js';
 import { apiVersionOf } from '../registry/types.js';
 import { StoreError, type WatchEvent } from '../store/types.js';
 import type { ApiContext } from './context.js';
-import { jsonAs, listPrefix, objectJson, sharedObject } from './objects.js';
+import { jsonAs, listPrefix, objectJson, servedAs, sharedObject } from './objects.js';
 import { listObjects } from './read.js';
 import type { ResourceRequest } from './request-info.js';
 import { type Matcher, parseFieldSelector, parseLabelSelector } from './selectors.js';
@@ -91,7 +91,14 @@ export async function serveWatch(
   const write = (type: EventType, object: unknown, json?: string) => {
     if (closed) return;
     if (shape.table && (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED')) {
-      const table = buildTable(def, [object as UntypedObject], {}, includeObject, shape, ctx.now());
+      const table = buildTable(
+        def,
+        [servedAs(def, object as UntypedObject)],
+        {},
+        includeObject,
+        shape,
+        ctx.now(),
+      );
       if (!firstTable) table.columnDefinitions = [];
       firstTable = false;
       res.write(`${JSON.stringify({ type, object: table })}\n`);

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { KubeClient } from '../../client/client.js';
 import { clientControllerApi } from '../machinery/client-api.js';
+import { clientHpaApi } from './hpa-api.js';
 import { type ControlLoops, type StartControllersOptions, startControllers } from './start.js';
 
 /**
@@ -41,7 +42,11 @@ export function startLoopbackControllers(options: LoopbackControllersOptions): C
     ...(ca ? { ca } : {}),
     allowInsecureLoopback: url.startsWith('http://'),
   });
-  const loops = startControllers({ ...rest, api: clientControllerApi(client) });
+  const loops = startControllers({
+    ...rest,
+    api: clientControllerApi(client),
+    controllers: { ...rest.controllers, hpaApi: clientHpaApi(client) },
+  });
   return {
     isLeader: () => loops.isLeader(),
     stop: async () => {

@@ -25,6 +25,8 @@ import { reconcileDaemonSet } from './daemonset-reconcile.js';
 import { reconcileDeployment } from './deployment-reconcile.js';
 import { registerDisruptionController } from './disruption-controller.js';
 import { collectGarbage, type OwnedObject } from './garbage-collector.js';
+import type { HpaApi } from './hpa-api.js';
+import { registerHpaController } from './hpa-controller.js';
 import { reconcileJob } from './job-reconcile.js';
 import { buildNodeIpamRange, type NodeIpamOptions, reconcileNodeCidrs } from './node-ipam.js';
 import {
@@ -62,6 +64,10 @@ export interface ControllerManagerOptions {
   readonly workers?: number;
   /** Workers of the CronJob controller (kube's --concurrent-cron-job-syncs). @default 5 */
   readonly cronJobWorkers?: number;
+  /** Scale subresources and pod metrics for the horizontal pod autoscaler. @default no autoscaler */
+  readonly hpaApi?: HpaApi;
+  /** How often each HorizontalPodAutoscaler is evaluated. @default 15000 */
+  readonly hpaSyncPeriodMs?: number;
 }
 
 /** Running controllers; stop them before stopping the informers. */
@@ -72,7 +78,7 @@ export interface ControllerManager {
 type Obj<T> = T & KubeObject;
 
 /**
- * Starts the ReplicaSet, ReplicationController, Deployment, DaemonSet, StatefulSet, disruption, Job, Endpoints, node lifecycle and garbage
+ * Starts the ReplicaSet, ReplicationController, Deployment, DaemonSet, StatefulSet, disruption, horizontal pod autoscaler (with `hpaApi`), Job, Endpoints, node lifecycle and garbage
  * collector controllers over already-started informers. Each is a work queue of object keys fed
  * by informer events; reconciles are the pure functions of this folder, applied through the API.
  */
@@ -109,6 +115,7 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
     job: inf.jobs,
     cronjob: inf.cronjobs,
     disruption: inf.poddisruptionbudgets,
+    'horizontal-pod-autoscaler': inf.horizontalpodautoscalers,
     endpoints: inf.services,
     endpointslice: inf.services,
   };
@@ -203,6 +210,18 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
   registerPersistentVolumeController({ informers: inf, make, apply, clock, api });
   registerResourceQuotaController({ informers: inf, make, apply, clock, api });
   const disruptionController = registerDisruptionController({ informers: inf, make, apply, clock });
+  const hpaController = options.hpaApi
+    ? registerHpaController({
+        informers: inf,
+        make,
+        apply,
+        clock,
+        hpa: {
+          api: options.hpaApi,
+          ...(options.hpaSyncPeriodMs !== undefined ? { syncPeriodMs: options.hpaSyncPeriodMs } : {}),
+        },
+      })
+    : undefined;
   const rcController = registerReplicationController({
     informers: inf,
     make,
@@ -367,6 +386,7 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
     [inf.jobs, jobController],
     [inf.cronjobs, cronJobController],
     [inf.poddisruptionbudgets, disruptionController],
+    ...(hpaController ? ([[inf.horizontalpodautoscalers, hpaController]] as const) : []),
   ] as const) {
     for (const o of informer.list()) runner.enqueue(keyOf(o));
   }

@@ -34,6 +34,7 @@ const watched = [
   'endpointslices',
   'poddisruptionbudgets',
   'resourcequotas',
+  'horizontalpodautoscalers',
 ] as const satisfies readonly ResourceName[];
 
 export type InformerSet = { readonly [K in (typeof watched)[number]]: Informer<KubeObject> };

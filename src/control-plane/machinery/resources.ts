@@ -25,6 +25,7 @@ export const resourceTypes = {
   cronjobs: resources.cronJobs,
   endpointslices: resources.endpointSlices,
   poddisruptionbudgets: resources.podDisruptionBudgets,
+  horizontalpodautoscalers: resources.horizontalPodAutoscalers,
 } as const satisfies Record<string, ResourceType>;
 
 /** Name of a resource type the controllers know. */

@@ -207,6 +207,11 @@ const controllerManagerRules: PolicyRule[] = [
   ),
   rule(['batch'], ['jobs', 'jobs/status', 'cronjobs', 'cronjobs/status'], ALL),
   rule(['policy'], ['poddisruptionbudgets', 'poddisruptionbudgets/status'], ALL),
+  // The horizontal-pod-autoscaler controller: its objects, any workload's scale, pod metrics.
+  rule(['autoscaling'], ['horizontalpodautoscalers'], ['get', 'list', 'watch']),
+  rule(['autoscaling'], ['horizontalpodautoscalers/status'], ['patch', 'update']),
+  rule(['*'], ['*/scale'], ['get', 'update']),
+  rule(['metrics.k8s.io'], ['pods'], ['list']),
   rule(['coordination.k8s.io'], ['leases'], ALL),
   rule(['discovery.k8s.io'], ['endpointslices'], ALL),
   // CSR approver and signer (the bootstrap token cleaner runs in the API server: no Secret access here).

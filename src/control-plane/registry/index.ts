@@ -1,3 +1,4 @@
+import { horizontalpodautoscalers, horizontalpodautoscalersV1 } from './autoscalers.js';
 import { jobs, leases } from './batch-coordination.js';
 import { certificatesigningrequests } from './certificates.js';
 import { configmaps, endpoints, events, secrets, serviceaccounts, services } from './core-config.js';
@@ -48,6 +49,8 @@ export const allResources: readonly ResourceDef[] = [
   controllerrevisions,
   jobs,
   cronjobs,
+  horizontalpodautoscalers,
+  horizontalpodautoscalersV1,
   leases,
   endpointslices,
   storageclasses,

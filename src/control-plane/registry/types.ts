@@ -81,6 +81,15 @@ export interface ResourceDef {
    * read through this def get its apiVersion whatever version wrote them. @default false
    */
   readonly sharedVersions?: boolean;
+  /**
+   * Built-ins served in more than one version share one store prefix and are stored in one
+   * version: reads go through `fromStored`, writes through `toStored` (both pass through objects
+   * that are not in the other version). @default stored as served
+   */
+  readonly conversion?: {
+    readonly fromStored: (obj: UntypedObject) => UntypedObject;
+    readonly toStored: (obj: UntypedObject) => UntypedObject;
+  };
 }
 
 /** `apiVersion` string of a resource: `v1` for core, `group/version` otherwise. */

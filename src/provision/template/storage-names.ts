@@ -34,6 +34,8 @@ export function clusterS3Paths(cluster: string) {
     backups: `${prefix}/backups/`,
     /** Content-hashed host bundles (every instance reads). */
     bundles: `${prefix}/bundles/`,
+    /** Why an instance's boot from user-data failed, `<instance-id>.json` (every instance writes; status reads). */
+    boot: `${prefix}/boot/`,
   } as const;
 }
 

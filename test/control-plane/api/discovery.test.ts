@@ -57,6 +57,7 @@ describe('version, health and discovery', () => {
       expect(body.items.map((g) => g.metadata.name)).toEqual([
         'apps',
         'batch',
+        'autoscaling',
         'coordination.k8s.io',
         'discovery.k8s.io',
         'storage.k8s.io',
