@@ -103,6 +103,20 @@ export const resources = {
     namespaced: true,
     kind: 'PersistentVolumeClaim',
   },
+  limitRanges: {
+    group: '',
+    version: 'v1',
+    resource: 'limitranges',
+    namespaced: true,
+    kind: 'LimitRange',
+  },
+  resourceQuotas: {
+    group: '',
+    version: 'v1',
+    resource: 'resourcequotas',
+    namespaced: true,
+    kind: 'ResourceQuota',
+  },
   persistentVolumes: {
     group: '',
     version: 'v1',

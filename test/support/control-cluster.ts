@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll } from 'vitest';
 import { KubeClient } from '../../src/client/client.js';
+import type { ApiServerOptions } from '../../src/control-plane/api/server.js';
 import {
   type ControlLoops,
   type StartControllersOptions,
@@ -36,8 +37,13 @@ export function adminClient(pki: TestPki, url: string, user = 'admin'): KubeClie
  * Starts an API server (its own embedded store, or `store`) with TLS and client-certificate
  * authentication on a free loopback port, plus simulated nodes talking to it through the API.
  */
-export async function startControlCluster(pki: TestPki, store?: Store): Promise<ControlCluster> {
+export async function startControlCluster(
+  pki: TestPki,
+  store?: Store,
+  options: Partial<ApiServerOptions> = {},
+): Promise<ControlCluster> {
   const server = await startApiServer({
+    ...options,
     tls: { cert: pki.server.cert, key: pki.server.key, clientCa: pki.ca.cert },
     ...(store ? { store } : {}),
   });

@@ -253,6 +253,8 @@ function kindOf(resource: string): string {
     persistentvolumeclaims: 'PersistentVolumeClaim',
     persistentvolumes: 'PersistentVolume',
     storageclasses: 'StorageClass',
+    resourcequotas: 'ResourceQuota',
+    limitranges: 'LimitRange',
     poddisruptionbudgets: 'PodDisruptionBudget',
   };
   const s = special[resource] ?? resource.replace(/s$/, '');

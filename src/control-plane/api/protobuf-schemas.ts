@@ -353,6 +353,22 @@ export const S: Record<string, Schema> = {
     3: ['boundObjectRef', 'message', 'BoundObjectReference'],
     4: ['expirationSeconds', 'int'],
   },
+  ResourceQuota: {
+    1: ['metadata', 'message', 'ObjectMeta'],
+    2: ['spec', 'message', 'ResourceQuotaSpec'],
+    3: ['status', 'skip'],
+  },
+  ResourceQuotaSpec: {
+    1: ['hard', 'map', 'quantity'],
+    2: ['scopes', 'repeated', 'string'],
+    3: ['scopeSelector', 'message', 'ScopeSelector'],
+  },
+  ScopeSelector: { 1: ['matchExpressions', 'repeated', 'ScopedResourceSelectorRequirement'] },
+  ScopedResourceSelectorRequirement: {
+    1: ['scopeName', 'string'],
+    2: ['operator', 'string'],
+    3: ['values', 'repeated', 'string'],
+  },
   BoundObjectReference: {
     1: ['kind', 'string'],
     2: ['apiVersion', 'string'],
@@ -383,6 +399,7 @@ export const KINDS = new Set([
   'CertificateSigningRequest',
   'PodDisruptionBudget',
   'Eviction',
+  'ResourceQuota',
   'autoscaling/v1/HorizontalPodAutoscaler',
 ]);
 

@@ -17,6 +17,7 @@ import {
   ROOT_CA_CONFIGMAP,
 } from '../serviceaccounts/pod-admission.js';
 import { issueTokenRequest } from '../serviceaccounts/token-request.js';
+import { checkNamespace } from './admission.js';
 import type { ApiContext } from './context.js';
 import { parseJsonObject } from './http.js';
 import type { ResourceRequest } from './request-info.js';
@@ -155,9 +156,11 @@ export function buildServiceAccounts(ctx: ApiContext, options: ServiceAccountTok
     async admitPod(info, raw) {
       const pod = parseJsonObject(raw) as UntypedObject;
       const name = podServiceAccountName(pod);
+      const podName = String(pod.metadata?.name ?? pod.metadata?.generateName ?? '');
+      // NamespaceLifecycle comes first: a missing namespace is 404, not a missing account.
+      await checkNamespace(ctx, info.def, info.namespace, podName);
       const sa = await lookup.get('serviceaccounts', info.namespace, name);
       if (!sa) {
-        const podName = String(pod.metadata?.name ?? pod.metadata?.generateName ?? '');
         throw new ApiError(
           403,
           'Forbidden',

@@ -2,6 +2,7 @@ import type { UntypedObject } from '../../kube/index.js';
 import { allResources } from '../registry/index.js';
 import type { ResourceDef } from '../registry/types.js';
 import { isRecord } from '../registry/validation.js';
+import { admitCreate, admitUpdate } from './admission.js';
 import type { ApiContext } from './context.js';
 import { type FieldTracking, recordManagedFields } from './field-tracking.js';
 import { prepareCreate, prepareUpdate, timestamp } from './lifecycle.js';
@@ -24,29 +25,6 @@ function saDef(): ResourceDef {
   return allResources.find((r) => r.plural === 'serviceaccounts')!;
 }
 
-/** Namespaced creates need an existing, non-terminating namespace (404 / 403 otherwise). */
-async function checkNamespace(ctx: ApiContext, namespace: string | undefined): Promise<void> {
-  if (!namespace)
-    throw new ApiError(
-      400,
-      'BadRequest',
-      'a namespace is required for this resource: use /namespaces/{namespace}/...',
-    );
-  const ns = await ctx.resources.get(nsDef(), undefined, namespace);
-  if (!ns)
-    throw new ApiError(404, 'NotFound', `namespaces "${namespace}" not found`, {
-      name: namespace,
-      kind: 'namespaces',
-    });
-  if (ns.metadata?.deletionTimestamp) {
-    throw new ApiError(
-      403,
-      'Forbidden',
-      `unable to create new content in namespace ${namespace} because it is being terminated`,
-    );
-  }
-}
-
 /** Creates an object (201), and the `default` ServiceAccount when it is a namespace. */
 export async function createObject(
   ctx: ApiContext,
@@ -58,13 +36,20 @@ export async function createObject(
 ): Promise<UntypedObject> {
   const obj = prepareCreate(def, body, namespace, ctx.now());
   if (tracking) recordManagedFields(def, undefined, obj, body.metadata?.managedFields, tracking, ctx.now());
-  if (def.namespaced) await checkNamespace(ctx, namespace);
   if (def.plural === 'persistentvolumeclaims' && !def.group) {
     await admitDefaultStorageClass(ctx, obj);
     admitStorageProtection(obj, 'kubernetes.io/pvc-protection');
   }
   if (def.plural === 'persistentvolumes' && !def.group)
     admitStorageProtection(obj, 'kubernetes.io/pv-protection');
+  const refund = await admitCreate(ctx, def, namespace, obj, dryRun);
+  return storeCreated(ctx, def, obj, dryRun).catch(async (err: unknown) => {
+    await refund();
+    throw err;
+  });
+}
+
+async function storeCreated(ctx: ApiContext, def: ResourceDef, obj: UntypedObject, dryRun: boolean) {
   if (def.plural === 'services') {
     // Addresses and node ports are read from the stored Services and written with the new one, in one turn.
     return serialized(async () => {
@@ -104,6 +89,8 @@ export async function updateObject(
   tracking?: FieldTracking,
 ): Promise<UntypedObject> {
   let prepared: UntypedObject | undefined;
+  // Quota on what the update grows; a retried attempt gives the previous attempt's charge back.
+  let refund = async () => {};
   const write = () =>
     ctx.resources.update(def, namespace, name, async (current) => {
       const next = await build(current);
@@ -112,9 +99,18 @@ export async function updateObject(
         recordManagedFields(def, current, prepared, next.metadata?.managedFields, tracking, ctx.now());
       if (def.plural === 'services' && subresource === undefined)
         await allocateServiceFields(ctx, def, prepared, current);
+      if (subresource === undefined) {
+        await refund();
+        refund = await admitUpdate(ctx, def, prepared, current, dryRun);
+      }
       return dryRun ? undefined : prepared;
     });
-  const updated = await (def.plural === 'services' ? serialized(write) : write());
+  const updated = await (def.plural === 'services' ? serialized(write) : write()).catch(
+    async (err: unknown) => {
+      await refund();
+      throw err;
+    },
+  );
   if (dryRun) return prepared ?? updated;
   const meta = updated.metadata ?? {};
   const released =

@@ -38,6 +38,7 @@ import {
 import { registerPersistentVolumeController } from './persistent-volume-controller.js';
 import { reconcileReplicaSet } from './replicaset-reconcile.js';
 import { registerReplicationController } from './replicationcontroller-controller.js';
+import { registerResourceQuotaController } from './resource-quota-controller.js';
 import { ControllerRunner, type ReconcileResult } from './runner.js';
 import { registerServiceControllers } from './service-controllers.js';
 import { registerStatefulSetController } from './statefulset-controller.js';
@@ -207,6 +208,7 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
   const services = registerServiceControllers({ informers: inf, make, apply, applyEach });
   const stsController = registerStatefulSetController({ informers: inf, make, apply, clock });
   registerPersistentVolumeController({ informers: inf, make, apply, clock, api });
+  registerResourceQuotaController({ informers: inf, make, apply, clock, api });
   const disruptionController = registerDisruptionController({ informers: inf, make, apply, clock });
   const hpaController = options.hpaApi
     ? registerHpaController({

@@ -33,6 +33,7 @@ const watched = [
   'leases',
   'endpointslices',
   'poddisruptionbudgets',
+  'resourcequotas',
   'horizontalpodautoscalers',
 ] as const satisfies readonly ResourceName[];
 

@@ -18,6 +18,8 @@ export const resourceTypes = {
   controllerrevisions: resources.controllerRevisions,
   persistentvolumeclaims: resources.persistentVolumeClaims,
   persistentvolumes: resources.persistentVolumes,
+  limitranges: resources.limitRanges,
+  resourcequotas: resources.resourceQuotas,
   storageclasses: resources.storageClasses,
   jobs: resources.jobs,
   cronjobs: resources.cronJobs,

@@ -182,6 +182,11 @@ const controllerManagerRules: PolicyRule[] = [
     ],
     ALL,
   ),
+  // The resource quota controller recounts what quotas name from live lists (kube's lists and
+  // watches every kind; ours lists the built-in kinds it counts, the rest are covered above).
+  rule([''], ['configmaps', 'secrets', 'serviceaccounts', 'resourcequotas'], ['list']),
+  rule([''], ['resourcequotas'], READ),
+  rule([''], ['resourcequotas/status'], ['update', 'patch']),
   // The volume binder and the local-path provisioner read classes; only an admin writes them.
   rule(['storage.k8s.io'], ['storageclasses'], READ),
   rule([''], ['pods/binding'], ['create']),

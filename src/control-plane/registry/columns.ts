@@ -14,6 +14,15 @@ export function column(
 
 /** The NAME column every kind starts with. */
 export const nameColumn = column('Name', 'Name must be unique within a namespace.');
+/** The CREATED AT column of kinds kubectl prints by creation time (roles, limit ranges). */
+export const createdAt: TableColumn = {
+  name: 'Created At',
+  type: 'date',
+  format: '',
+  description: 'CreationTimestamp is a timestamp representing the server time when this object was created.',
+  priority: 0,
+};
+
 /** The AGE column (creationTimestamp as a kubectl-style age). */
 export const ageColumn = column('Age', 'Time since the object was created (CreationTimestamp).');
 

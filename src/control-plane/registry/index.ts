@@ -8,6 +8,7 @@ import { endpointslices } from './discovery.js';
 import { poddisruptionbudgets } from './disruption-budgets.js';
 import { nodemetrics, podmetrics } from './metrics.js';
 import { persistentvolumes, storageclasses } from './persistent-volumes.js';
+import { limitranges, resourcequotas } from './quotas.js';
 import {
   clusterrolebindings,
   clusterroles,
@@ -38,6 +39,8 @@ export const allResources: readonly ResourceDef[] = [
   serviceaccounts,
   persistentvolumeclaims,
   persistentvolumes,
+  limitranges,
+  resourcequotas,
   replicationcontrollers,
   deployments,
   replicasets,

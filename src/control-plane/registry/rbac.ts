@@ -1,6 +1,6 @@
 import { resources } from '../../client/types.js';
 import type { StatusCause, UntypedObject } from '../../kube/index.js';
-import { ageColumn, ageOf, column, nameColumn, nameOf } from './columns.js';
+import { ageColumn, ageOf, column, createdAt, nameColumn, nameOf } from './columns.js';
 import { identity, type ResourceDef, type TableColumn } from './types.js';
 import { getPath, invalid, isRecord, required, unsupported } from './validation.js';
 
@@ -134,14 +134,6 @@ function roleRefImmutable(obj: UntypedObject, old: UntypedObject): StatusCause[]
     ? []
     : [invalid('roleRef', obj.roleRef, 'cannot change roleRef')];
 }
-
-const createdAt: TableColumn = {
-  name: 'Created At',
-  type: 'date',
-  format: '',
-  description: 'CreationTimestamp is a timestamp representing the server time when this object was created.',
-  priority: 0,
-};
 
 const roleCells = (obj: UntypedObject): unknown[] => [nameOf(obj), obj.metadata?.creationTimestamp ?? ''];
 
