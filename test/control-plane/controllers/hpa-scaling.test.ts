@@ -166,6 +166,11 @@ describe('horizontal pod autoscaling', () => {
     expect(rescales.map((e) => e.message)).toContain(
       'New size: 4; reason: cpu resource utilization (percentage of request) above target',
     );
+    // Once all 4 pods have metrics (new pods have none for a sync or two), 200% asks for 16: limited.
+    await waitFor('the HPA is limited by its maximum', async () => {
+      const c = (await hpaOf('web'))?.status?.conditions?.find((x) => x.type === 'ScalingLimited');
+      return c?.status === 'True' && c.reason === 'TooManyReplicas';
+    });
     const described = await ok('describe', 'hpa', 'web');
     expect(described).toMatch(/AbleToScale\s+True/);
     expect(described).toMatch(/ScalingActive\s+True\s+ValidMetricFound/);
