@@ -100,6 +100,8 @@ describe('--output on the commands that print a document, a script or a stream',
   it.each([
     [['completion', 'bash'], 'completion prints a shell script'],
     [['ssh', 'habits-none', '--', 'true'], "ssh passes the remote command's output and exit code through"],
+    [['agent'], 'agent runs the node agent until stopped'],
+    [['control-plane'], 'control-plane runs the control plane until stopped'],
   ])(
     '%j refuses -o json|yaml with a usage error, as kubectl does, and touches nothing',
     async (args, why) => {

@@ -14,7 +14,7 @@ export const completionCommand: CommandModule = {
       run(async (io, globals) => {
         // As kubectl: a script is the only form; there is no data to put in JSON or YAML.
         if (globals.output !== 'text')
-          throw new UsageError(noOutputForm('completion', 'prints a shell script'));
+          throw new UsageError(noOutputForm('completion', 'prints a shell script', 'kubectl completion'));
         const { renderCompletion } = await import('../support/completion.js');
         const [shell] = cmd.processedArgs as ['bash' | 'zsh' | 'fish'];
         io.stdout(renderCompletion(shell, program));

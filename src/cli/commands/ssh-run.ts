@@ -36,7 +36,9 @@ export async function runSsh(
 ): Promise<number> {
   // As `kubectl exec`: the session's streams and exit code are the result, unchanged.
   if (globals.output !== 'text')
-    throw new UsageError(noOutputForm('ssh', "passes the remote command's output and exit code through"));
+    throw new UsageError(
+      noOutputForm('ssh', "passes the remote command's output and exit code through", 'kubectl exec'),
+    );
   const { which, command } = parseTarget(before, after, Boolean(flags.master));
   const { host, access } = await withCluster(io, globals, name, flags, async (s, options) => {
     const found = await readClusterAccess({ ...options, aws: s.aws });

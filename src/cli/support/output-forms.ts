@@ -3,8 +3,9 @@
  * is data prints it as JSON or YAML; one whose output is a document prints that document in the
  * format asked (`init`, `kubeconfig --print`, `schema`, `template`); one whose output is a stream
  * or a script has no such form and refuses `--output json|yaml` (`completion`, `ssh`: kubectl's
- * `completion` and `exec` take no `-o` either) rather than print something that is not JSON.
+ * `completion` and `exec` take no `-o` either), as do the services (`agent`, `control-plane`:
+ * kubelet and kube-apiserver have no `-o`), rather than print something that is not JSON.
  */
-export function noOutputForm(command: string, what: string): string {
-  return `tugboat ${command} ${what}; it has no --output json|yaml form (as kubectl's ${command === 'ssh' ? 'exec' : command}): drop -o`;
+export function noOutputForm(command: string, what: string, like: string): string {
+  return `tugboat ${command} ${what}; it has no --output json|yaml form (as ${like}): drop -o`;
 }
