@@ -62,7 +62,7 @@ const BY_POD = new Set(['secrets', 'configmaps', 'persistentvolumeclaims'] as co
 
 /**
  * Decides whether `user` may do `attrs`. Admins may do anything. A node (Kubernetes' node
- * authorizer) may read what an agent needs, but Secrets, ConfigMaps and PVCs only by name and only
+ * authorizer) may read what an agent needs (EndpointSlices too, for its service proxy and DNS), but Secrets, ConfigMaps and PVCs only by name and only
  * when a pod bound to it uses them; it may write only its own Node (and status), its own Lease in
  * kube-node-lease, events, and the status of (or delete) pods bound to it. What it may change in
  * its Node is limited further by NodeRestriction (node-restriction.ts).
@@ -75,6 +75,9 @@ export async function authorize(user: UserInfo, attrs: Attributes, graph: NodeGr
   // As upstream's node rules: a node requests (and watches for) its own renewed certificates.
   if (attrs.group === 'certificates.k8s.io' && resource === 'certificatesigningrequests' && !subresource)
     return READ.has(verb) || verb === 'create';
+  // The agent's service proxy and cluster DNS read EndpointSlices (upstream's system:node-proxier).
+  if (attrs.group === 'discovery.k8s.io' && resource === 'endpointslices' && !subresource)
+    return READ.has(verb);
   if (attrs.group === '' || attrs.group === 'coordination.k8s.io') {
     if (READ.has(verb) && !subresource && NODE_READABLE.has(resource)) return true;
     const byPod = BY_POD as Set<string>;

@@ -48,6 +48,8 @@ function endpointOf(pod: Pod, svc: SliceService, zones: ReadonlyMap<string, stri
   return {
     addresses: [pod.status?.podIP ?? ''],
     conditions: { ready: publish || (serving && !terminating), serving, terminating },
+    // As upstream: cluster DNS names the pod <hostname>.<service>.<ns>.svc.
+    ...(pod.spec.hostname && pod.spec.subdomain === svc.metadata.name ? { hostname: pod.spec.hostname } : {}),
     ...(node ? { nodeName: node } : {}),
     ...(zone ? { zone } : {}),
     targetRef: {
@@ -143,6 +145,11 @@ export function reconcileEndpointSlices(
 ): Action[] {
   const want =
     service && !service.metadata.deletionTimestamp ? buildEndpointSlices(service, pods, zones) : [];
+  return sliceActions(want, current);
+}
+
+/** The writes that turn `current` slices into `want` (matched by name); only differing ones. */
+export function sliceActions(want: readonly EndpointSlice[], current: readonly EndpointSlice[]): Action[] {
   const have = new Map(current.map((s) => [s.metadata.name ?? '', s]));
   const actions: Action[] = [];
   for (const slice of want) {

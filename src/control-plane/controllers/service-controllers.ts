@@ -1,9 +1,10 @@
-import type { Endpoints, KubeObject, Node, Pod, Service } from '../../kube/index.js';
+import type { EndpointSlice, Endpoints, KubeObject, Node, Pod, Service } from '../../kube/index.js';
 import { byNamespace, type InformerSet } from '../machinery/informers.js';
 import { matchesMap } from '../machinery/labels.js';
 import { keyOf } from '../machinery/objects.js';
 import { type Action, deleteAction } from './actions.js';
 import { reconcileEndpoints } from './endpoints-reconcile.js';
+import { MIRRORING_MANAGED_BY, reconcileMirroredSlices } from './endpointslice-mirroring.js';
 import {
   MANAGED_BY,
   MANAGED_BY_LABEL,
@@ -29,8 +30,20 @@ export interface ServiceControllerDeps {
   readonly applyEach: (loop: string, actions: Action[]) => Promise<void>;
 }
 
+/** The slices of Service `namespace/name` that `managedBy` manages, from its namespace's slices. */
+function managedSlices(inf: InformerSet, key: string, managedBy: string): EndpointSlice[] {
+  const [namespace = '', name = ''] = key.split('/');
+  return inf.endpointslices
+    .byIndex(byNamespace, namespace)
+    .filter(
+      (s) =>
+        s.metadata.labels?.[SERVICE_NAME_LABEL] === name &&
+        s.metadata.labels?.[MANAGED_BY_LABEL] === managedBy,
+    ) as EndpointSlice[];
+}
+
 /**
- * The Endpoints, EndpointSlice and LoadBalancer status controllers, which all follow Services and
+ * The Endpoints, EndpointSlice (and its mirroring) and LoadBalancer status controllers, which all follow Services and
  * the pods they select. Registers their informer handlers; `enqueueAll` queues the first pass
  * (every Service, plus Endpoints and slices whose Service went while no controller ran).
  */
@@ -56,6 +69,13 @@ export function registerServiceControllers(deps: ServiceControllerDeps): { enque
     await apply(reconcileEndpointSlices(svc, pods, zonesOf(inf.nodes.list()), slices));
     return undefined;
   });
+  // Hand-written Endpoints of selector-less Services, mirrored for the proxies and DNS.
+  const mirrorController = make('endpointslice-mirroring', async (key) => {
+    const svc = inf.services.get(key) as Service | undefined;
+    const endpoints = inf.endpoints.get(key) as Endpoints | undefined;
+    await apply(reconcileMirroredSlices(svc, endpoints, managedSlices(inf, key, MIRRORING_MANAGED_BY)));
+    return undefined;
+  });
   // One key: every LoadBalancer Service gets the same node addresses (ServiceLB style).
   const lbController = make('service-lb', async () => {
     const nodes = inf.nodes.list().filter(hasNodeShape) as Node[];
@@ -65,15 +85,26 @@ export function registerServiceControllers(deps: ServiceControllerDeps): { enque
   const enqueueService = (key: string) => {
     endpointsController.enqueue(key);
     sliceController.enqueue(key);
+    mirrorController.enqueue(key);
     lbController.enqueue('all');
   };
   const onService = (o: KubeObject) => enqueueService(keyOf(o));
   inf.services.addHandlers({ onAdd: onService, onUpdate: onService, onDelete: onService });
-  inf.endpoints.addHandlers({ onDelete: (o) => endpointsController.enqueue(keyOf(o)) });
+  const onEndpoints = (o: KubeObject) => mirrorController.enqueue(keyOf(o));
+  inf.endpoints.addHandlers({
+    onAdd: onEndpoints,
+    onUpdate: onEndpoints,
+    onDelete: (o) => {
+      endpointsController.enqueue(keyOf(o));
+      onEndpoints(o);
+    },
+  });
   const sliceOwner = (o: KubeObject) => {
     const svc = o.metadata.labels?.[SERVICE_NAME_LABEL];
-    if (svc && o.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY)
-      sliceController.enqueue(`${o.metadata.namespace}/${svc}`);
+    const managedBy = o.metadata.labels?.[MANAGED_BY_LABEL];
+    if (!svc) return;
+    if (managedBy === MANAGED_BY) sliceController.enqueue(`${o.metadata.namespace}/${svc}`);
+    else if (managedBy === MIRRORING_MANAGED_BY) mirrorController.enqueue(`${o.metadata.namespace}/${svc}`);
   };
   inf.endpointslices.addHandlers({ onUpdate: sliceOwner, onDelete: sliceOwner });
   const onPod = (pod: KubeObject, old?: KubeObject) => {
@@ -93,7 +124,10 @@ export function registerServiceControllers(deps: ServiceControllerDeps): { enque
     enqueueAll() {
       for (const o of inf.services.list()) enqueueService(keyOf(o));
       for (const s of inf.endpointslices.list()) sliceOwner(s);
-      for (const e of inf.endpoints.list()) endpointsController.enqueue(keyOf(e));
+      for (const e of inf.endpoints.list()) {
+        endpointsController.enqueue(keyOf(e));
+        mirrorController.enqueue(keyOf(e));
+      }
       lbController.enqueue('all');
     },
   };

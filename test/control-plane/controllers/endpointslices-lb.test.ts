@@ -81,6 +81,17 @@ describe('EndpointSlices (pure)', () => {
     expect(buildEndpointSlices(svc({ selector: undefined }), pods, new Map())).toEqual([]);
   });
 
+  it('names an endpoint by the pod hostname when the pod subdomain is the Service, as DNS needs', () => {
+    const named = pod('a1', true);
+    named.spec.hostname = 'web-0';
+    named.spec.subdomain = 'web';
+    const other = pod('b2', true);
+    other.spec.hostname = 'x';
+    other.spec.subdomain = 'elsewhere';
+    const [slice] = buildEndpointSlices(svc(), [named, other], new Map());
+    expect(slice!.endpoints.map((e) => e.hostname)).toEqual(['web-0', undefined]);
+  });
+
   it('splits by resolved ports and at 100 endpoints, and deletes the slices of a gone Service', () => {
     const many = Array.from({ length: MAX_ENDPOINTS_PER_SLICE + 5 }, (_, i) => pod(`p${i}`, true));
     const slices = buildEndpointSlices(svc(), [...many, pod('other', true, {}, 9090)], new Map());

@@ -9,7 +9,8 @@ import { type ListWatch, runListWatch } from '../../../client/list-watch.js';
 import { type ResourceType, resources } from '../../../client/types.js';
 import { cidrContains, formatCidr, parseCidr } from '../../../config/cidr.js';
 import { type EventSink, silentEvents } from '../../../events.js';
-import type { Endpoints, KubeObject, Service } from '../../../kube/index.js';
+import type { EndpointSlice, KubeObject, Service } from '../../../kube/index.js';
+import { SliceIndex } from '../service-proxy/slice-index.js';
 import { DnsServer } from './dns-server.js';
 import { UpstreamForwarder } from './forwarder.js';
 import { HOST_RESOLV_CONF } from './host-resolv.js';
@@ -58,14 +59,14 @@ export function buildClientFilter(cidr: string): (address: string) => boolean {
 /** The node's DNS server; `start()` returns at once and binds in the background. */
 export class ClusterDns {
   private readonly services = new Map<string, Service>();
-  private readonly endpoints = new Map<string, Endpoints>();
+  private readonly slices = new SliceIndex();
   private readonly watches: ListWatch[] = [];
   private readonly events: EventSink;
   private server: DnsServer | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private upstream: { at: number; conf: ResolvConf } | undefined;
-  readonly zone = new ClusterZone({ services: this.services, endpoints: this.endpoints });
+  readonly zone = new ClusterZone({ services: this.services, endpoints: this.slices });
 
   constructor(private readonly options: ClusterDnsOptions) {
     this.events = options.events ?? silentEvents;
@@ -94,7 +95,19 @@ export class ClusterDns {
           onError: (err) => this.warn('agent.dns.watch-error', `watching ${type.resource}`, err),
         },
       );
-    this.watches.push(watch(resources.services, this.services), watch(resources.endpoints, this.endpoints));
+    this.watches.push(
+      watch(resources.services, this.services),
+      runListWatch<EndpointSlice>(
+        this.options.client,
+        resources.endpointSlices,
+        {},
+        {
+          onReplace: (items) => this.slices.replace(items),
+          onEvent: (e) => void this.slices.apply(e.type, e.object),
+          onError: (err) => this.warn('agent.dns.watch-error', 'watching endpointslices', err),
+        },
+      ),
+    );
     void this.tryBind();
   }
 

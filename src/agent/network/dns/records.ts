@@ -1,6 +1,6 @@
 /**
  * The cluster zone's answers, as CoreDNS's `kubernetes` plugin gives them (with `pods insecure`),
- * computed from the Service and Endpoints caches. Pure: a question in, an answer out.
+ * computed from the Service and EndpointSlice caches. Pure: a question in, an answer out.
  *
  * - `<svc>.<ns>.svc.<zone>` A: the ClusterIP; headless: the ready endpoints' addresses (none ready
  *   is NXDOMAIN, as CoreDNS and kube-dns answer); `ExternalName`: a CNAME.
@@ -12,7 +12,7 @@
  * - A name that exists with no record of the asked type is NODATA (NOERROR, SOA in authority);
  *   a name that does not exist is NXDOMAIN.
  */
-import type { Endpoints, Service } from '../../../kube/index.js';
+import type { EndpointSlice, Endpoints, Service } from '../../../kube/index.js';
 
 /** The records' TTL in seconds (CoreDNS's `kubernetes` plugin default). */
 export const CLUSTER_TTL = 5;
@@ -54,10 +54,16 @@ export interface ZoneAnswer {
   readonly additionals: readonly ZoneRecord[];
 }
 
-/** What the zone is built from: caches keyed `namespace/name`. */
+/** A Service's endpoints: its EndpointSlices (what the agent watches, as CoreDNS does) or an Endpoints. */
+export type ZoneEndpoints = Endpoints | readonly EndpointSlice[];
+
+/** What the zone is built from: caches keyed `namespace/name` (of the Service, for endpoints). */
 export interface ZoneSource {
   readonly services: ReadonlyMap<string, Service>;
-  readonly endpoints: ReadonlyMap<string, Endpoints>;
+  readonly endpoints: {
+    get(key: string): ZoneEndpoints | undefined;
+    entries(): Iterable<[string, ZoneEndpoints]>;
+  };
 }
 
 export const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
@@ -237,9 +243,11 @@ export class ClusterZone {
 }
 
 /** The ready addresses of an Endpoints object (whatever its shape), each with its DNS host label. */
-export function readyEndpointsOf(ep: Endpoints | undefined): ReadyEndpoint[] {
+export function readyEndpointsOf(ep: ZoneEndpoints | undefined): ReadyEndpoint[] {
+  if (Array.isArray(ep)) return readySliceEndpoints(ep as readonly EndpointSlice[]);
   const out: ReadyEndpoint[] = [];
-  for (const subset of Array.isArray(ep?.subsets) ? (ep?.subsets ?? []) : []) {
+  const endpoints = ep as Endpoints | undefined;
+  for (const subset of Array.isArray(endpoints?.subsets) ? (endpoints?.subsets ?? []) : []) {
     const ports = new Map<string, number>();
     for (const p of Array.isArray(subset?.ports) ? subset.ports : []) {
       if (typeof p?.port === 'number' && p.port > 0 && p.port < 65536)
@@ -248,12 +256,35 @@ export function readyEndpointsOf(ep: Endpoints | undefined): ReadyEndpoint[] {
     for (const addr of Array.isArray(subset?.addresses) ? subset.addresses : []) {
       const ip = addr?.ip;
       if (typeof ip !== 'string' || !IPV4.test(ip)) continue;
-      const given = (addr as { hostname?: unknown }).hostname;
-      const host = typeof given === 'string' && LABEL.test(given) ? given : ip.replace(/\./g, '-');
-      out.push({ ip, host, ports });
+      out.push({ ip, host: hostOf((addr as { hostname?: unknown }).hostname, ip), ports });
     }
   }
   return out;
+}
+
+function hostOf(given: unknown, ip: string): string {
+  return typeof given === 'string' && LABEL.test(given) ? given : ip.replace(/\./g, '-');
+}
+
+/** The ready endpoints of a Service's IPv4 slices (an unset `ready` counts as ready), once per address. */
+function readySliceEndpoints(slices: readonly EndpointSlice[]): ReadyEndpoint[] {
+  const out = new Map<string, ReadyEndpoint>();
+  for (const slice of slices) {
+    if (slice?.addressType !== 'IPv4') continue;
+    const ports = new Map<string, number>();
+    for (const p of Array.isArray(slice.ports) ? slice.ports : []) {
+      if (typeof p?.port === 'number' && p.port > 0 && p.port < 65536)
+        ports.set(`${p.name ?? ''}/${p.protocol ?? 'TCP'}`, p.port);
+    }
+    for (const e of Array.isArray(slice.endpoints) ? slice.endpoints : []) {
+      const ip = Array.isArray(e?.addresses) ? e.addresses[0] : undefined;
+      if (typeof ip !== 'string' || !IPV4.test(ip) || e.conditions?.ready === false) continue;
+      const seen = out.get(ip);
+      if (seen) for (const [k, v] of ports) seen.ports.set(k, v);
+      else out.set(ip, { ip, host: hostOf(e.hostname, ip), ports: new Map(ports) });
+    }
+  }
+  return [...out.values()];
 }
 
 /** One ready endpoint address. */

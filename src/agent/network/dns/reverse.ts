@@ -35,7 +35,7 @@ export function namesOfAddress(source: ZoneSource, zone: string, ip: string): st
     if (svc.spec.type !== 'ExternalName' && ips.includes(ip))
       names.push(`${svc.metadata.name}.${svc.metadata.namespace}.svc.${zone}`);
   }
-  for (const [key, ep] of source.endpoints) {
+  for (const [key, ep] of source.endpoints.entries()) {
     const [ns, name] = key.split('/');
     if (!ns || !name || !source.services.has(key)) continue;
     for (const e of readyEndpointsOf(ep)) if (e.ip === ip) names.push(`${e.host}.${name}.${ns}.svc.${zone}`);

@@ -1,11 +1,11 @@
 /**
  * The service proxy's model kept per Service, as kube-proxy's change trackers keep it: a change to
- * one Service or its Endpoints rebuilds that Service's ports only, and every other Service keeps
+ * one Service or its endpoints rebuilds that Service's ports only, and every other Service keeps
  * its port objects, which the renderer's fragment cache is keyed by (so nothing about them is
  * rendered, keyed or compared again).
  */
-import type { Endpoints, Service } from '../../../kube/index.js';
-import { type ProxyServicePort, servicePortKey, servicePortsOf } from './model.js';
+import type { Service } from '../../../kube/index.js';
+import { type EndpointLookup, type ProxyServicePort, servicePortKey, servicePortsOf } from './model.js';
 
 /** One Service's ports, with their sort keys (computed once per rebuild). */
 interface ModelEntry {
@@ -19,7 +19,7 @@ export class ServicePortModel {
   private readonly stale = new Set<string>();
   private allStale = true;
 
-  /** The Service or Endpoints under `key` changed (or went). */
+  /** The Service under `key`, or its endpoints, changed (or went). */
   markStale(key: string): void {
     this.stale.add(key);
   }
@@ -33,10 +33,7 @@ export class ServicePortModel {
    * The model brought up to date from the caches (keyed `namespace/name`) for what was marked,
    * sorted by service port key as kube-proxy sorts.
    */
-  ports(
-    services: ReadonlyMap<string, Service>,
-    endpoints: ReadonlyMap<string, Endpoints>,
-  ): ProxyServicePort[] {
+  ports(services: ReadonlyMap<string, Service>, endpoints: EndpointLookup): ProxyServicePort[] {
     const keys = this.allStale ? [...this.entries.keys(), ...services.keys()] : [...this.stale];
     this.allStale = false;
     this.stale.clear();

@@ -1,8 +1,17 @@
 /**
  * The service proxy's view of the cluster: one entry per Service port, with its endpoints, built
- * from the Service and Endpoints caches. The renderer works only on this, so it stays pure.
+ * from the Service cache and the Service's EndpointSlices (or, in tests and benches, an Endpoints
+ * object). The renderer works only on this, so it stays pure.
  */
-import type { Endpoints, Service } from '../../../kube/index.js';
+import type { EndpointSlice, Endpoints, Service } from '../../../kube/index.js';
+
+/** Where a Service's endpoints come from: its EndpointSlices (what the agent watches) or an Endpoints. */
+export type EndpointSource = Endpoints | readonly EndpointSlice[];
+
+/** Endpoint sources by Service key `namespace/name` (a Map, or the agent's slice index). */
+export interface EndpointLookup {
+  get(key: string): EndpointSource | undefined;
+}
 
 /** One backend of a Service port. */
 export interface ProxyEndpoint {
@@ -52,7 +61,54 @@ export function servicePortKey(p: Pick<ProxyServicePort, 'namespace' | 'name' | 
   return p.portName ? `${p.namespace}/${p.name}:${p.portName}` : `${p.namespace}/${p.name}`;
 }
 
-function endpointsFor(ep: Endpoints | undefined, portName: string, protocol: string): ProxyEndpoint[] {
+function endpointsFor(ep: EndpointSource | undefined, portName: string, protocol: string): ProxyEndpoint[] {
+  if (Array.isArray(ep)) return sliceEndpointsFor(ep as readonly EndpointSlice[], portName, protocol);
+  return endpointsObjectFor(ep as Endpoints | undefined, portName, protocol);
+}
+
+function sortEndpoints(list: Iterable<ProxyEndpoint>): ProxyEndpoint[] {
+  return [...list].sort((a, b) => (a.ip === b.ip ? a.port - b.port : compareIPs(a.ip, b.ip)));
+}
+
+/**
+ * A Service port's endpoints from its EndpointSlices, as kube-proxy reads them: IPv4 slices only,
+ * each endpoint's first address, `ready` (unset means ready) and, when no endpoint is ready, the
+ * ones still serving while they terminate (KEP-1669), so a rollout's last pods keep answering.
+ */
+function sliceEndpointsFor(
+  slices: readonly EndpointSlice[],
+  portName: string,
+  protocol: string,
+): ProxyEndpoint[] {
+  const ready = new Map<string, ProxyEndpoint>();
+  const terminating = new Map<string, ProxyEndpoint>();
+  const unready = new Map<string, ProxyEndpoint>();
+  for (const slice of slices) {
+    if (slice?.addressType !== 'IPv4') continue;
+    const port = (Array.isArray(slice.ports) ? slice.ports : []).find(
+      (p) => (p?.name ?? '') === portName && (p?.protocol ?? 'TCP') === protocol,
+    );
+    if (!port || !validPort(port.port)) continue;
+    for (const e of Array.isArray(slice.endpoints) ? slice.endpoints : []) {
+      const ip = Array.isArray(e?.addresses) ? e.addresses[0] : undefined;
+      if (!isIPv4(ip)) continue;
+      const c = e.conditions ?? {};
+      const isReady = c.ready !== false;
+      const serving = c.serving ?? isReady;
+      const key = `${ip}:${port.port}`;
+      if (isReady) ready.set(key, { ip, port: port.port, ready: true });
+      else if (serving && c.terminating === true) terminating.set(key, { ip, port: port.port, ready: true });
+      else unready.set(key, { ip, port: port.port, ready: false });
+    }
+  }
+  // The same address may sit in two slices while the controller moves it: a usable copy wins.
+  const out = new Map(ready.size > 0 ? ready : terminating);
+  const rest = ready.size > 0 ? [...terminating, ...unready] : [...unready];
+  for (const [key, e] of rest) if (!out.has(key)) out.set(key, { ...e, ready: false });
+  return sortEndpoints(out.values());
+}
+
+function endpointsObjectFor(ep: Endpoints | undefined, portName: string, protocol: string): ProxyEndpoint[] {
   const out = new Map<string, ProxyEndpoint>();
   for (const subset of ep?.subsets ?? []) {
     const port = (subset.ports ?? []).find(
@@ -68,7 +124,7 @@ function endpointsFor(ep: Endpoints | undefined, portName: string, protocol: str
     for (const a of subset.addresses ?? []) add(a?.ip, true);
     for (const a of subset.notReadyAddresses ?? []) add(a?.ip, false);
   }
-  return [...out.values()].sort((a, b) => (a.ip === b.ip ? a.port - b.port : compareIPs(a.ip, b.ip)));
+  return sortEndpoints(out.values());
 }
 
 function compareIPs(a: string, b: string): number {
@@ -79,13 +135,13 @@ function compareIPs(a: string, b: string): number {
 }
 
 /**
- * Builds the proxy's service ports from Services and Endpoints. Anything the rules cannot express
+ * Builds the proxy's service ports from Services and their endpoints. Anything the rules cannot express
  * (headless or ExternalName Services, IPv6, out-of-range ports) is left out rather than rejected:
  * the API server validates, and a stored oddity must never stop the proxy from programming the rest.
  */
 export function buildServicePorts(
   services: Iterable<Service>,
-  endpoints: ReadonlyMap<string, Endpoints>,
+  endpoints: EndpointLookup,
 ): ProxyServicePort[] {
   const out: ProxyServicePort[] = [];
   for (const svc of services) {
@@ -96,10 +152,11 @@ export function buildServicePorts(
 }
 
 /**
- * The proxy's ports of one Service with its Endpoints (`ep`: the object of the same namespace and
- * name), in the Service's port order; empty for what the rules cannot express. Pure.
+ * The proxy's ports of one Service with its endpoints (`ep`: its EndpointSlices, or the Endpoints
+ * object of the same namespace and name), in the Service's port order; empty for what the rules
+ * cannot express. Pure.
  */
-export function servicePortsOf(svc: Service, ep: Endpoints | undefined): ProxyServicePort[] {
+export function servicePortsOf(svc: Service, ep: EndpointSource | undefined): ProxyServicePort[] {
   const out: ProxyServicePort[] = [];
   const namespace = svc.metadata?.namespace ?? 'default';
   const name = svc.metadata?.name;

@@ -1,17 +1,18 @@
 /**
- * The agent's service proxy (kube-proxy's iptables mode): caches Services and Endpoints through
- * list-watch, keeps the rules' model per Service (rebuilding only the Services whose Service or
- * Endpoints changed, as kube-proxy's change trackers do), and after each change (batched) or on a
+ * The agent's service proxy (kube-proxy's iptables mode): caches Services and EndpointSlices
+ * through list-watch, keeps the rules' model per Service (rebuilding only the Services whose
+ * Service or slices changed, as kube-proxy's change trackers do), and after each change (batched) or on a
  * timer rewrites tugboat's chains from it. Failures are reported and retried with a full resync; they never end the agent.
  */
 import type { KubeClient } from '../../../client/client.js';
 import { type ListWatch, runListWatch } from '../../../client/list-watch.js';
 import { type ResourceType, resources } from '../../../client/types.js';
 import { type EventSink, silentEvents } from '../../../events.js';
-import type { Endpoints, KubeObject, Service } from '../../../kube/index.js';
+import type { EndpointSlice, KubeObject, Service } from '../../../kube/index.js';
 import type { Iptables } from './iptables.js';
 import { ServicePortModel } from './model-tracker.js';
 import type { RenderOptions } from './render.js';
+import { SliceIndex } from './slice-index.js';
 import { RuleSyncer } from './sync-rules.js';
 
 /** Options of `ServiceProxy`. */
@@ -50,7 +51,7 @@ function key(o: KubeObject): string {
 /** A running service proxy; `start()` resolves once the first rules are in the kernel. */
 export class ServiceProxy {
   private readonly services = new Cache<Service>();
-  private readonly endpoints = new Cache<Endpoints>();
+  private readonly slices = new SliceIndex();
   private readonly model = new ServicePortModel();
   private readonly syncer: RuleSyncer;
   private readonly events: EventSink;
@@ -71,7 +72,10 @@ export class ServiceProxy {
 
   /** Starts both list-watches, waits for their first lists and applies the first full sync. */
   async start(): Promise<void> {
-    const watch = <T extends KubeObject>(type: ResourceType, cache: Cache<T>) =>
+    const watch = <T extends KubeObject>(
+      type: ResourceType,
+      cache: { replace(items: T[]): void; apply(type: string, obj: T): string | string[] },
+    ) =>
       runListWatch<T>(
         this.options.client,
         type,
@@ -83,13 +87,17 @@ export class ServiceProxy {
             this.changed();
           },
           onEvent: (e) => {
-            this.model.markStale(cache.apply(e.type, e.object));
+            const keys = cache.apply(e.type, e.object);
+            for (const k of typeof keys === 'string' ? [keys] : keys) this.model.markStale(k);
             this.changed();
           },
           onError: (err) => this.warn('agent.service-proxy.watch-error', `watching ${type.resource}`, err),
         },
       );
-    this.watches.push(watch(resources.services, this.services), watch(resources.endpoints, this.endpoints));
+    this.watches.push(
+      watch<Service>(resources.services, this.services),
+      watch<EndpointSlice>(resources.endpointSlices, this.slices),
+    );
     await Promise.all(this.watches.map((w) => w.synced));
     this.synced = true;
     await this.syncNow();
@@ -133,7 +141,7 @@ export class ServiceProxy {
     const started = performance.now();
     const full = this.forceFull || started - this.lastFull >= resync;
     try {
-      const ports = this.model.ports(this.services.items, this.endpoints.items);
+      const ports = this.model.ports(this.services.items, this.slices);
       const { lines } = await this.syncer.sync(ports, full);
       if (full) this.lastFull = started;
       this.forceFull = false;

@@ -1,6 +1,6 @@
 /**
  * ClusterDns against a real API server on loopback: it waits for its address, then answers from
- * its Service and Endpoints watches as they change.
+ * its Service and EndpointSlice watches as they change.
  */
 
 import { createSocket } from 'node:dgram';
@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterDns, podGateway } from '../../../../src/agent/network/dns/cluster-dns.js';
 import { KubeClient } from '../../../../src/client/client.js';
 import { resources } from '../../../../src/client/types.js';
-import type { Endpoints, Service } from '../../../../src/kube/index.js';
+import type { EndpointSlice, Service } from '../../../../src/kube/index.js';
 import { type RunningApiServer, startApiServer } from '../../../support/api-server.js';
 
 let api: RunningApiServer;
@@ -72,7 +72,7 @@ describe('ClusterDns against an API server', () => {
     expect(await dns.serving(5_000)).toBeGreaterThan(0);
   });
 
-  it('answers from the watched Services and Endpoints as they change', async () => {
+  it('answers from the watched Services and EndpointSlices as they change', async () => {
     const port = dns.port ?? 0;
     expect((await ask(port, 'db.default.svc.cluster.local')).rcode).toBe('NXDOMAIN');
     await client.create<Service>(
@@ -83,12 +83,17 @@ describe('ClusterDns against an API server', () => {
       } as Service,
       'default',
     );
-    await client.create<Endpoints>(
-      resources.endpoints,
+    await client.create<EndpointSlice>(
+      resources.endpointSlices,
       {
-        metadata: { name: 'db', namespace: 'default' },
-        subsets: [{ addresses: [{ ip: '10.244.1.5' }], ports: [{ name: 'pg', port: 5432 }] }],
-      } as Endpoints,
+        metadata: { name: 'db-x1', namespace: 'default', labels: { 'kubernetes.io/service-name': 'db' } },
+        addressType: 'IPv4',
+        endpoints: [
+          { addresses: ['10.244.1.5'], conditions: { ready: true } },
+          { addresses: ['10.244.1.6'], conditions: { ready: false } },
+        ],
+        ports: [{ name: 'pg', port: 5432, protocol: 'TCP' }],
+      } as EndpointSlice,
       'default',
     );
     const found = await until(async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ClusterZone } from '../../../../src/agent/network/dns/records.js';
 import { addressOfReverseName, reverseAnswer } from '../../../../src/agent/network/dns/reverse.js';
-import type { Endpoints, Service } from '../../../../src/kube/index.js';
+import type { EndpointSlice, Endpoints, Service } from '../../../../src/kube/index.js';
 
 function svc(ns: string, name: string, spec: Record<string, unknown>): Service {
   return { apiVersion: 'v1', kind: 'Service', metadata: { namespace: ns, name }, spec } as Service;
@@ -210,5 +210,48 @@ describe('reverse lookups (CoreDNS kubernetes plugin over in-addr.arpa, with fal
       '20.0.96.10.example.org',
     ])
       expect(addressOfReverseName(bad), bad).toBeUndefined();
+  });
+});
+
+describe('ClusterZone from EndpointSlices', () => {
+  const slice = (name: string, endpoints: unknown[], addressType = 'IPv4'): EndpointSlice =>
+    ({
+      metadata: { namespace: 'shop', name, labels: { 'kubernetes.io/service-name': 'db' } },
+      addressType,
+      endpoints,
+      ports: [{ name: 'pg', port: 5432, protocol: 'TCP' }],
+    }) as EndpointSlice;
+  const sliced = new ClusterZone({
+    services: new Map([
+      ['shop/db', svc('shop', 'db', { clusterIP: 'None', ports: [{ name: 'pg', port: 5432 }] })],
+    ]),
+    endpoints: new Map([
+      [
+        'shop/db',
+        [
+          slice('db-a', [
+            { addresses: ['10.244.1.5'], hostname: 'db-0', conditions: { ready: true } },
+            { addresses: ['10.244.2.9'], hostname: 'db-2', conditions: { ready: false, serving: true } },
+          ]),
+          slice('db-b', [{ addresses: ['10.244.2.7'] }, { addresses: ['10.244.1.5'], hostname: 'db-0' }]),
+          slice('db-v6', [{ addresses: ['fd00::1'] }], 'IPv6'),
+        ],
+      ],
+    ]),
+  });
+
+  it('answers a headless Service with the ready endpoints of all its IPv4 slices, each address once', () => {
+    expect(sliced.answer('db.shop.svc.cluster.local', 'A').answers.map((a) => a.data)).toEqual([
+      '10.244.1.5',
+      '10.244.2.7',
+    ]);
+    expect(sliced.answer('db-0.db.shop.svc.cluster.local', 'A').answers.map((a) => a.data)).toEqual([
+      '10.244.1.5',
+    ]);
+    expect(sliced.answer('db-2.db.shop.svc.cluster.local', 'A').rcode).toBe('NXDOMAIN');
+    expect(sliced.answer('_pg._tcp.db.shop.svc.cluster.local', 'SRV').answers).toHaveLength(2);
+    expect(reverseAnswer(sliced, '7.2.244.10.in-addr.arpa', 'PTR')?.answers.map((a) => a.data)).toEqual([
+      '10-244-2-7.db.shop.svc.cluster.local',
+    ]);
   });
 });

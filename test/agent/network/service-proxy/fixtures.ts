@@ -1,4 +1,4 @@
-import type { Endpoints, Service } from '../../../../src/kube/index.js';
+import type { EndpointSlice, Endpoints, Service } from '../../../../src/kube/index.js';
 
 /** A Service as the API server stores it (defaults applied). */
 export function service(
@@ -39,4 +39,33 @@ export function endpoints(
 /** Endpoints keyed as the proxy keys them. */
 export function byKey(...eps: Endpoints[]): Map<string, Endpoints> {
   return new Map(eps.map((e) => [`${e.metadata.namespace}/${e.metadata.name}`, e]));
+}
+
+/** One endpoint of a slice: its address and conditions (unset ones stay unset). */
+export interface SliceEndpointSpec {
+  readonly ip: string;
+  readonly ready?: boolean;
+  readonly serving?: boolean;
+  readonly terminating?: boolean;
+}
+
+/** An IPv4 EndpointSlice named `slice` of Service `service`, with `endpoints` on `ports`. */
+export function endpointSlice(
+  service: string,
+  slice: string,
+  endpoints: (string | SliceEndpointSpec)[],
+  ports: { name?: string; port: number; protocol?: string }[],
+  addressType: EndpointSlice['addressType'] = 'IPv4',
+): EndpointSlice {
+  return {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { name: slice, namespace: 'default', labels: { 'kubernetes.io/service-name': service } },
+    addressType,
+    endpoints: endpoints.map((e) => {
+      const { ip, ...conditions } = typeof e === 'string' ? { ip: e, ready: true } : e;
+      return { addresses: [ip], conditions };
+    }),
+    ports: ports.map((p) => ({ protocol: 'TCP', ...p })),
+  };
 }

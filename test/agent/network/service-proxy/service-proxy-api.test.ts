@@ -8,9 +8,9 @@ import { ServiceProxy } from '../../../../src/agent/network/service-proxy/servic
 import { removeServiceRules } from '../../../../src/agent/network/service-proxy/sync-rules.js';
 import { KubeClient } from '../../../../src/client/client.js';
 import { resources } from '../../../../src/client/types.js';
-import type { Endpoints, Service } from '../../../../src/kube/index.js';
+import type { EndpointSlice, Service } from '../../../../src/kube/index.js';
 import { type RunningApiServer, startApiServer } from '../../../support/api-server.js';
-import { endpoints, service } from './fixtures.js';
+import { endpointSlice, service } from './fixtures.js';
 import { NetnsLab } from './netns-lab.js';
 
 const lab = new NetnsLab('b');
@@ -46,29 +46,51 @@ describe('ServiceProxy against an API server', () => {
     await lab.destroy();
   });
 
-  it('rejects a Service without endpoints, then routes as soon as Endpoints appear', async () => {
+  it('rejects a Service without endpoints, then routes as soon as its EndpointSlices appear', async () => {
     expect(await lab.fetchFrom(lab.client, 'http://192.168.77.1:30090/', 1)).toEqual(['error:ECONNREFUSED']);
-    const ep = endpoints(
-      'web',
-      lab.pods.map((p) => p.ip),
-      [],
-      [{ port: 8080 }],
+    // Two slices of one Service, as the controller writes past 100 endpoints: both are read.
+    const [first, second] = lab.pods;
+    await client.create<EndpointSlice>(
+      resources.endpointSlices,
+      endpointSlice('web', 'web-a', [first!.ip], [{ port: 8080 }]),
+      'default',
     );
-    await client.create<Endpoints>(resources.endpoints, ep, 'default');
+    await client.create<EndpointSlice>(
+      resources.endpointSlices,
+      endpointSlice('web', 'web-b', [second!.ip], [{ port: 8080 }]),
+      'default',
+    );
     const both = async () => new Set(await lab.fetchFrom(lab.client, 'http://10.96.0.30/', 20)).size === 2;
     expect(await until(both, 30)).toBe(true);
   }, 60_000);
 
   it('takes an endpoint that turns unready out of the rotation', async () => {
-    const current = await client.get<Endpoints>(resources.endpoints, 'web', 'default');
-    const [first, second] = lab.pods;
-    current.subsets = [
-      { addresses: [{ ip: first!.ip }], notReadyAddresses: [{ ip: second!.ip }], ports: [{ port: 8080 }] },
-    ];
-    await client.update<Endpoints>(resources.endpoints, current);
+    const current = await client.get<EndpointSlice>(resources.endpointSlices, 'web-b', 'default');
+    const [, second] = lab.pods;
+    current.endpoints = [{ addresses: [second!.ip], conditions: { ready: false, serving: false } }];
+    await client.update<EndpointSlice>(resources.endpointSlices, current);
     const onlyFirst = async () =>
       (await lab.fetchFrom(lab.client, 'http://192.168.77.1:30090/', 10)).every((a) => a === 'pod-1');
     expect(await until(onlyFirst, 30)).toBe(true);
+  }, 60_000);
+
+  it('keeps a terminating endpoint that still serves when no endpoint is ready (KEP-1669)', async () => {
+    const [first] = lab.pods;
+    const set = async (conditions: { ready: boolean; serving: boolean; terminating: boolean }) => {
+      const slice = await client.get<EndpointSlice>(resources.endpointSlices, 'web-a', 'default');
+      slice.endpoints = [{ addresses: [first!.ip], conditions }];
+      await client.update<EndpointSlice>(resources.endpointSlices, slice);
+    };
+    const rejecting = () =>
+      lab.inNode('iptables-save', '-t', 'filter').includes('default/web has no endpoints');
+    // Terminating and no longer serving: nothing is left, so the Service rejects.
+    await set({ ready: false, serving: false, terminating: true });
+    expect(await until(async () => rejecting(), 30)).toBe(true);
+    // Still serving while it terminates: with no ready endpoint, it takes the traffic.
+    await set({ ready: false, serving: true, terminating: true });
+    expect(await until(async () => !rejecting(), 30)).toBe(true);
+    expect(await lab.fetchFrom(lab.client, 'http://10.96.0.30/', 5)).toEqual(Array(5).fill('pod-1'));
+    await set({ ready: true, serving: true, terminating: false });
   }, 60_000);
 
   it('puts back rules removed behind its back at the next periodic resync', async () => {
