@@ -16,6 +16,12 @@ export {
   selectClusterHost,
 } from './cluster/access.js';
 export {
+  type ClusterBackupOptions,
+  clusterStateTarget,
+  createClusterBackup,
+  listClusterBackups,
+} from './cluster/backup.js';
+export {
   type BootstrapRunningOptions,
   bootstrapRunningCluster,
   type UninstallRunningOptions,
@@ -39,6 +45,11 @@ export type {
   ListEipsOptions,
 } from './cluster/eips.js';
 export { assignEips, listEips } from './cluster/eips.js';
+export {
+  type RestoreClusterOptions,
+  type RestoreClusterResult,
+  restoreCluster,
+} from './cluster/restore.js';
 export { type ScaleGroupOptions, type ScaleGroupResult, scaleGroup } from './cluster/scale.js';
 export {
   type FetchAdminKubeconfigOptions,
@@ -74,6 +85,11 @@ export {
   renderExampleSpec,
   type WorkerGroupSpec,
 } from './config/index.js';
+export type {
+  BackupInfo,
+  BackupRestorePlan,
+  ChangeList,
+} from './control-plane/store/shipping/index.js';
 export * from './errors.js';
 export * from './events.js';
 export {

@@ -3,6 +3,8 @@ import { TugboatError } from '../errors.js';
 import { type EventSink, silentEvents } from '../events.js';
 import type { IssuedCertificate } from '../pki/authority.js';
 import type { ClusterPki } from '../pki/cluster-pki.js';
+import { templateBucket } from '../provision/template-store.js';
+import { type BootFailure, writeBootFailure } from './boot-report.js';
 
 /** What an instance is, as its user-data says (the launch template it was launched from). */
 export interface BootRole {
@@ -41,6 +43,13 @@ export interface RunBootOptions extends BootRole {
   readonly imdsEndpoint?: string;
   /** @default silentEvents */
   readonly events?: EventSink;
+  /**
+   * Leaves a failure where `tugboat status` reads it. @default a report in the cluster's S3 prefix
+   * (`<cluster>/boot/<instance-id>.json`), written with the instance role
+   */
+  readonly reportFailure?: (failure: BootFailure) => Promise<void>;
+  /** Environment of the AWS clients of the default report (endpoint, credentials). @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** A boot that cannot install its role on this build or this instance; the message says why and what to do. */
@@ -67,6 +76,44 @@ export async function runBoot(options: RunBootOptions): Promise<never> {
     message: `instance ${identity.instanceId} (${identity.instanceType}, ${identity.availabilityZone}, ${identity.privateIp}) boots as ${options.role}${options.group ? ` of group ${options.group}` : ''} in cluster ${options.cluster}`,
     data: { ...identity, role: options.role, cluster: options.cluster },
   });
+  try {
+    return await installRole(options, identity);
+  } catch (err) {
+    const failure: BootFailure = {
+      instanceId: identity.instanceId,
+      role: options.role,
+      ...(options.group ? { group: options.group } : {}),
+      reason: (err as Error).message,
+      at: new Date().toISOString(),
+    };
+    // The boot log and console output say why in any case; a report that cannot be written only
+    // means `tugboat status` cannot show it.
+    await (options.reportFailure ?? reportToS3(options.region, options.cluster, options.env))(failure).catch(
+      (reportErr: unknown) =>
+        events.emit({
+          code: 'boot.report-failed',
+          level: 'warn',
+          message: `could not leave the failure for tugboat status in S3: ${(reportErr as Error).message}`,
+        }),
+    );
+    throw err;
+  }
+}
+
+/** The default failure report: the cluster's S3 prefix of the account's tugboat bucket. */
+function reportToS3(
+  region: string,
+  cluster: string,
+  env: NodeJS.ProcessEnv | undefined,
+): (failure: BootFailure) => Promise<void> {
+  return async (failure) => {
+    const { createAwsClients } = await import('../aws/clients.js');
+    const aws = await createAwsClients({ region, requestTimeoutMs: 15_000, ...(env ? { env } : {}) });
+    return writeBootFailure(aws.s3, await templateBucket(aws), cluster, failure);
+  };
+}
+
+async function installRole(options: RunBootOptions, identity: InstanceIdentity): Promise<never> {
   if (identity.region !== options.region)
     throw new BootError(
       `instance ${identity.instanceId} runs in ${identity.region}, but its user-data is for cluster ${options.cluster} in ${options.region}: launch it from the cluster's own launch template`,

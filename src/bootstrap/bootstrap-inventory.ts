@@ -11,7 +11,12 @@ import type { RemoteShell } from '../ssh/remote-shell.js';
 import { AGENT_SERVICE, type AgentInstallOptions, buildAgentFiles, installAgent } from './agent-install.js';
 import type { BootstrapHost } from './bootstrap-hosts.js';
 import { type ClusterHealth, readClusterHealth } from './cluster-health.js';
-import { CONTROL_PLANE_SERVICE, type HostBundle, installControlPlane } from './control-plane-install.js';
+import {
+  CONTROL_PLANE_SERVICE,
+  type HostBundle,
+  installControlPlane,
+  type StateShippingSettings,
+} from './control-plane-install.js';
 import { syncHostFiles } from './host-files.js';
 import type { HostInstallResult } from './host-install.js';
 import { ensureHostPrerequisites } from './host-prerequisites.js';
@@ -44,6 +49,8 @@ export interface BootstrapInventoryOptions extends InventoryAccessOptions, HostR
    * the inventory has no workers (a single-node cluster), else false
    */
   readonly masterSchedulable?: boolean;
+  /** The control plane ships its store to S3 (and takes scheduled backups). @default off */
+  readonly stateShipping?: StateShippingSettings;
   /** @default 6443 */
   readonly apiPort?: number;
   /** Address the API server binds. @default `0.0.0.0:<apiPort>` */
@@ -241,6 +248,7 @@ export async function bootstrapInventory(
               podNetwork,
               ...(podNetwork.serviceCidr ? { serviceCidr: podNetwork.serviceCidr } : {}),
               advertiseAddress: host.address,
+              ...(options.stateShipping ? { stateShipping: options.stateShipping } : {}),
               mode,
               events,
               force,

@@ -7,10 +7,11 @@ import { mergeKubeconfigFile } from '../pki/kubeconfig.js';
 import { writeKeyFile } from '../pki/pem.js';
 import type { ClusterInstances } from '../provision/cluster-instances.js';
 import type { KeyPairResult } from '../provision/keypair.js';
-import type { PodNetworkSettings } from '../provision/template/settings.js';
+import type { BackupSettings, PodNetworkSettings } from '../provision/template/settings.js';
+import { clusterBucketName, clusterStatePrefix } from '../provision/template/storage-names.js';
 import { type BootstrapInventoryResult, bootstrapInventory } from './bootstrap-inventory.js';
 import { bootstrapHostsFromCluster } from './cluster-hosts.js';
-import type { HostBundle } from './control-plane-install.js';
+import type { HostBundle, StateShippingSettings } from './control-plane-install.js';
 import type { HostRuntimeOptions } from './host-runtime.js';
 import { runtimeCacheDir } from './runtime-cache.js';
 
@@ -38,6 +39,11 @@ export interface ClusterBootstrapOptions extends Omit<HostRuntimeOptions, 'event
   readonly podNetwork?: PodNetworkSettings;
   /** The master runs the node agent too (spec `master.schedulable`). @default only when there are no workers */
   readonly masterSchedulable?: boolean;
+  /**
+   * The spec's `backup`: the control plane ships its store to the cluster's S3 prefix (bucket and
+   * region from the stack's ARN) and backs it up on the schedule. @default no shipping
+   */
+  readonly backup?: BackupSettings;
   /** Docker agents run the pod network and cluster DNS. @default true */
   readonly agentPodNetwork?: boolean;
   /** Agents run the iptables service proxy. @default true */
@@ -94,6 +100,9 @@ export async function bootstrapCluster(context: ClusterBootstrapContext): Promis
     ...(context.podNetwork ? { podNetwork: context.podNetwork } : {}),
     ...(context.agentPodNetwork !== undefined ? { agentPodNetwork: context.agentPodNetwork } : {}),
     ...(context.masterSchedulable !== undefined ? { masterSchedulable: context.masterSchedulable } : {}),
+    ...(context.backup
+      ? { stateShipping: stateShippingOf(context.stack, context.cluster, context.backup) }
+      : {}),
     ...(context.agentServiceProxy !== undefined ? { agentServiceProxy: context.agentServiceProxy } : {}),
     trustNewHosts: context.trustNewHosts ?? false,
     events: context.events,
@@ -120,4 +129,22 @@ export async function bootstrapCluster(context: ClusterBootstrapContext): Promis
     mergeKubeconfigFile(target, result.kubeconfig);
   }
   return { ...result, kubeconfigPath, ...(target ? { mergedInto: target } : {}) };
+}
+
+/**
+ * Where the master of the stack ships: the account's tugboat bucket of the stack's region (both
+ * read from the stack ARN, `arn:<partition>:cloudformation:<region>:<account>:stack/...`).
+ */
+export function stateShippingOf(
+  stack: StackInfo,
+  cluster: string,
+  backup: BackupSettings,
+): StateShippingSettings {
+  const [, , , region, account] = stack.id.split(':');
+  if (!region || !account)
+    throw new DeploymentError(
+      'STACK_ID_UNEXPECTED',
+      `stack ${stack.name} has the id "${stack.id}", not an ARN naming region and account: cannot tell its state bucket`,
+    );
+  return { bucket: clusterBucketName(account, region), prefix: clusterStatePrefix(cluster), region, backup };
 }

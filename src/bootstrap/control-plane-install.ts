@@ -31,6 +31,24 @@ export interface ControlPlaneInstallOptions extends HostServiceOptions {
   readonly serviceCidr?: string;
   /** The master's private address: the `kubernetes` Service points at it. @default the server's choice */
   readonly advertiseAddress?: string;
+  /** Ship the store to S3 and take scheduled backups (the spec's `backup`). @default off */
+  readonly stateShipping?: StateShippingSettings;
+}
+
+/** Where the master ships its store, and its backup schedule; credentials come from the instance role. */
+export interface StateShippingSettings {
+  readonly bucket: string;
+  readonly prefix: string;
+  readonly region: string;
+  readonly backup?: { readonly schedule: string; readonly retain: number };
+}
+
+function shippingFlags(s: StateShippingSettings | undefined): string[] {
+  if (!s) return [];
+  const backup = s.backup
+    ? ['--backup-schedule', s.backup.schedule, '--backup-retain', String(s.backup.retain)]
+    : [];
+  return ['--state-bucket', s.bucket, '--state-prefix', s.prefix, ...backup];
 }
 
 /** Where the control plane's files go on a host. */
@@ -98,7 +116,9 @@ export function buildControlPlaneService(options: ControlPlaneInstallOptions): S
         : []),
       ...(options.serviceCidr ? ['--service-cluster-ip-range', options.serviceCidr] : []),
       ...(options.advertiseAddress ? ['--advertise-address', options.advertiseAddress] : []),
+      ...shippingFlags(options.stateShipping),
     ],
+    ...(options.stateShipping ? { env: { AWS_REGION: options.stateShipping.region } } : {}),
     workingDirectory: options.layout.lib,
   };
 }

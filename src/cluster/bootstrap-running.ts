@@ -39,6 +39,7 @@ export async function bootstrapRunningCluster(
     ...(access.settings.masterSchedulable !== undefined
       ? { masterSchedulable: access.settings.masterSchedulable }
       : {}),
+    ...(access.settings.backup ? { backup: access.settings.backup } : {}),
     skipReady: true,
   });
 }

@@ -64,6 +64,7 @@ export function prepareBootstrap(
         ...(settings.masterSchedulable !== undefined
           ? { masterSchedulable: settings.masterSchedulable }
           : {}),
+        ...(settings.backup ? { backup: settings.backup } : {}),
         trustNewHosts: chosen.trustNewHosts ?? false,
         skipReady: context.skipReady,
         ...(chosen.mergeKubeconfigInto ? { mergeKubeconfigInto: chosen.mergeKubeconfigInto } : {}),

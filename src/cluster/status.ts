@@ -1,8 +1,10 @@
 import { CLUSTER_TAG } from '../aws/types.js';
+import { type BootFailure, readBootFailures } from '../boot/boot-report.js';
 import { DeploymentError } from '../errors.js';
 import { checkClusterName, stackNameOf } from '../naming.js';
 import { type GroupStatus, type Host, listClusterInstances } from '../provision/cluster-instances.js';
 import { listPool, type PoolAddress } from '../provision/eip.js';
+import { templateBucket } from '../provision/template-store.js';
 import { API_ENDPOINT_OUTPUT, type LifecycleOptions } from './types.js';
 
 /** Options of `clusterStatus`. */
@@ -25,6 +27,8 @@ export interface ClusterStatus {
   readonly groups: readonly GroupStatus[];
   readonly hosts: readonly Host[];
   readonly eips: readonly PoolAddress[];
+  /** Running instances whose boot from user-data failed, with the reason they left (`<cluster>/boot/`). */
+  readonly bootFailures: readonly BootFailure[];
 }
 
 /** Stack status, each group's desired vs in-service, each instance and the EIP pool. */
@@ -44,6 +48,12 @@ export async function clusterStatus(options: ClusterStatusOptions): Promise<Clus
     );
   }
   const apiEndpoint = stack?.outputs[API_ENDPOINT_OUTPUT];
+  const bootFailures = await readBootFailures(
+    aws.s3,
+    await templateBucket(aws),
+    cluster,
+    inventory.hosts.map((h) => h.id),
+  );
   return {
     cluster,
     region: aws.region,
@@ -61,6 +71,7 @@ export async function clusterStatus(options: ClusterStatusOptions): Promise<Clus
     groups: inventory.groups,
     hosts: inventory.hosts,
     eips,
+    bootFailures,
   };
 }
 

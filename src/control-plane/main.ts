@@ -194,8 +194,8 @@ async function openStore(
         '--state-bucket ships the embedded store: drop it with --store etcd (etcd keeps its own copies)',
       );
     const { openShippedStore } = await import('./state-shipping.js');
-    const { store, shipper } = await openShippedStore(dataDir, options.stateShipping, events, onFenced);
-    return { store, stopShipping: () => shipper.stop() };
+    const { store, stop } = await openShippedStore(dataDir, options.stateShipping, events, onFenced);
+    return { store, stopShipping: stop };
   }
   return { store: await openPlainStore(options, dataDir, events), stopShipping: async () => undefined };
 }

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostMain } from '../../src/cli/host-main.js';
-import type { CliIO } from '../../src/cli/support/context.js';
 import { type ImdsServer, startImdsServer } from '../harness/imds.js';
 import { freePort } from '../harness/process.js';
+import { capturingIo } from '../support/host-io.js';
 
 let imds: ImdsServer;
 
@@ -24,18 +24,16 @@ afterAll(() => imds?.close());
 
 /** `<bundle> boot ...` in-process, as the user-data runs it. */
 async function boot(args: readonly string[], endpoint = imds.endpoint) {
-  let stderr = '';
-  const io: CliIO = {
-    stdout: () => {},
-    stderr: (t) => {
-      stderr += t;
-    },
-    interactive: false,
-    env: { AWS_EC2_METADATA_SERVICE_ENDPOINT: endpoint },
-    cwd: process.cwd(),
-  };
+  // The failure report goes to a closed loopback port (test/boot/boot-report.test.ts sends it to moto).
+  const { io, stderr } = capturingIo({
+    AWS_EC2_METADATA_SERVICE_ENDPOINT: endpoint,
+    AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_MAX_ATTEMPTS: '1',
+  });
   const code = await hostMain(['boot', ...args], io);
-  return { code, stderr };
+  return { code, stderr: stderr() };
 }
 
 describe('host bundle `boot`', () => {

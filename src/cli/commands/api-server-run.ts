@@ -1,5 +1,6 @@
 import { startControlPlane } from '../../control-plane/main.js';
 import { StoreDamageError } from '../../control-plane/store/index.js';
+import { checkBackupSchedule } from '../../control-plane/store/shipping/backup-schedule.js';
 import { TugboatError, UsageError } from '../../errors.js';
 import type { CliIO, GlobalOptions } from '../support/context.js';
 import { lineSink } from '../support/event-lines.js';
@@ -39,6 +40,30 @@ function nodeIpam(flags: ControlPlaneFlags): { nodeIpam?: { clusterCidr: string;
   return { nodeIpam: { clusterCidr: flags.clusterCidr, nodeCidrPrefix: prefix } };
 }
 
+/** `--backup-schedule` / `--backup-retain`, checked; they need --state-bucket (backups live next to the shipped store). */
+function backupFlags(flags: ControlPlaneFlags): { backup?: { schedule: string; retain: number } } {
+  if (flags.backupSchedule === undefined) {
+    if (flags.backupRetain !== undefined)
+      throw new UsageError('--backup-retain needs --backup-schedule: add e.g. --backup-schedule "0 3 * * *"');
+    return {};
+  }
+  if (!flags.stateBucket)
+    throw new UsageError(
+      '--backup-schedule needs --state-bucket: backups are taken from the store shipped to S3',
+    );
+  const problem = checkBackupSchedule(flags.backupSchedule);
+  if (problem)
+    throw new UsageError(
+      `--backup-schedule "${flags.backupSchedule}" is not a cron schedule (${problem}): use e.g. "0 3 * * *" (UTC) or @daily`,
+    );
+  const retain = flags.backupRetain === undefined ? 7 : Number(flags.backupRetain);
+  if (!Number.isInteger(retain) || retain < 1 || retain > 1000)
+    throw new UsageError(
+      `--backup-retain "${flags.backupRetain}" is not a whole number from 1 to 1000: e.g. 7`,
+    );
+  return { backup: { schedule: flags.backupSchedule, retain } };
+}
+
 /**
  * Runs the control plane until SIGTERM or SIGINT, then shuts down gracefully (stop accepting,
  * end watches, close the store) and returns 0. Events go to stderr as plain lines.
@@ -57,6 +82,7 @@ export async function runControlPlane(
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   try {
+    const backup = backupFlags(flags);
     const running = await startControlPlane({
       dataDir: flags.dataDir,
       store: flags.store,
@@ -79,6 +105,7 @@ export async function runControlPlane(
             stateShipping: {
               bucket: flags.stateBucket,
               ...(flags.statePrefix ? { prefix: flags.statePrefix } : {}),
+              ...backup,
             },
           }
         : {}),

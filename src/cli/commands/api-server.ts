@@ -31,6 +31,8 @@ export interface ControlPlaneFlags {
   readonly advertiseAddress?: string;
   readonly stateBucket?: string;
   readonly statePrefix?: string;
+  readonly backupSchedule?: string;
+  readonly backupRetain?: string;
   readonly serviceAccountSigningKeyFile?: string;
   readonly serviceAccountKeyFile?: string;
   readonly serviceAccountIssuer?: string;
@@ -92,6 +94,11 @@ export const controlPlaneCommand: CommandModule = {
         'ship the embedded store to this S3 bucket and restore an empty --data-dir from it (region, endpoint, credentials from the AWS environment)',
       )
       .option('--state-prefix <prefix>', "key prefix in --state-bucket (the cluster's prefix)")
+      .option(
+        '--backup-schedule <cron>',
+        'with --state-bucket: take a backup on this five-field UTC cron schedule (or @daily...) while this master holds the store',
+      )
+      .option('--backup-retain <n>', 'backups kept by --backup-schedule (default 7)')
       .option(
         '--advertise-address <ip>',
         'address the kubernetes Service points at (default: the --listen address, else the first IPv4 address)',

@@ -33,6 +33,7 @@ export const bootCommand: CommandModule = {
         await runBoot({
           ...flags,
           ...(endpoint ? { imdsEndpoint: endpoint } : {}),
+          env: io.env,
           events: { emit: (e) => io.stderr(`${e.message}\n`) },
         });
         return 0;

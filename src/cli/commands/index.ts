@@ -1,5 +1,6 @@
 import { agentCommand } from './agent.js';
 import { controlPlaneCommand } from './api-server.js';
+import { backupCommand } from './backup.js';
 import { bootstrapCommand, uninstallCommand } from './bootstrap.js';
 import { completionCommand } from './completion.js';
 import { createCommand } from './create.js';
@@ -10,6 +11,7 @@ import { kubeconfigCommand } from './kubeconfig.js';
 import { listCommand } from './list.js';
 import { localCommand } from './local.js';
 import type { CommandModule } from './registry.js';
+import { restoreCommand } from './restore.js';
 import { scaleCommand } from './scale.js';
 import { schemaCommand } from './schema.js';
 import { sshCommand } from './ssh.js';
@@ -33,6 +35,8 @@ export const commands: readonly CommandModule[] = [
   scaleCommand,
   eipCommand,
   deleteCommand,
+  backupCommand,
+  restoreCommand,
   controlPlaneCommand,
   storeCommand,
   localCommand,

@@ -60,7 +60,19 @@ export function renderStatus(s: ClusterStatus): string {
     `stack   ${s.stackName}: ${s.stack ? s.stack.status : 'gone (tagged resources remain; run `tugboat delete`)'}`,
     ...(s.apiEndpoint ? [`api     ${s.apiEndpoint}`] : []),
   ];
-  return [...head, '', renderGroups(s.groups), '', renderHosts(s.hosts), '', renderEips(s.eips)].join('\n');
+  const failed = s.bootFailures.map(
+    (f) => `  ${f.instanceId} (${f.role}${f.group ? ` ${f.group}` : ''}) at ${f.at}: ${f.reason}`,
+  );
+  return [
+    ...head,
+    '',
+    renderGroups(s.groups),
+    '',
+    renderHosts(s.hosts),
+    '',
+    renderEips(s.eips),
+    ...(failed.length ? ['', 'boot failed:', ...failed] : []),
+  ].join('\n');
 }
 
 /** `tugboat list` text. */

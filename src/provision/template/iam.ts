@@ -92,6 +92,7 @@ function masterStorage(spec: ClusterSpec) {
       Resource: objectArns([s3.store, s3.backups]),
     },
     { Sid: 'ReadBundles', Effect: 'Allow', Action: ['s3:GetObject'], Resource: objectArns([s3.bundles]) },
+    reportBootFailure(spec),
     {
       Sid: 'ListOnlyTheClusterPrefix',
       Effect: 'Allow',
@@ -117,7 +118,18 @@ function workerStorage(spec: ClusterSpec) {
       Action: ['s3:GetObject'],
       Resource: objectArns([clusterS3Paths(spec.name).bundles]),
     },
+    reportBootFailure(spec),
   ];
+}
+
+/** A failed boot writes why under `<cluster>/boot/` (put only: it can neither read nor delete). */
+function reportBootFailure(spec: ClusterSpec) {
+  return {
+    Sid: 'ReportBootFailure',
+    Effect: 'Allow',
+    Action: ['s3:PutObject'],
+    Resource: objectArns([clusterS3Paths(spec.name).boot]),
+  };
 }
 
 /**

@@ -18,6 +18,17 @@ export interface ClusterSettings {
   readonly podNetwork?: PodNetworkSettings;
   /** The master runs the node agent too (`master.schedulable`); absent in older stacks (then: only without workers). */
   readonly masterSchedulable?: boolean;
+  /**
+   * Scheduled backups (`backup`, embedded store only): the master ships its store to the cluster's
+   * S3 prefix and backs it up on this schedule. Absent: no shipping from SSH bootstrap.
+   */
+  readonly backup?: BackupSettings;
+}
+
+/** The spec's `backup`, as bootstrap passes it to the control plane. */
+export interface BackupSettings {
+  readonly schedule: string;
+  readonly retain: number;
 }
 
 /** What bootstrap passes to the control plane (node IPAM) and the agents (pod network). */
@@ -46,6 +57,9 @@ export function buildClusterSettings(spec: ClusterSpec): ClusterSettings {
       serviceCidr: spec.network.serviceCidr,
     },
     masterSchedulable: spec.master.schedulable,
+    ...(spec.backup && spec.store === 'embedded'
+      ? { backup: { schedule: spec.backup.schedule, retain: spec.backup.retain } }
+      : {}),
   };
 }
 
@@ -58,6 +72,9 @@ export function renderClusterSettings(settings: ClusterSettings): string {
     eipGroups: settings.eipGroups,
     ...(settings.podNetwork ? { podNetwork: settings.podNetwork } : {}),
     ...(settings.masterSchedulable !== undefined ? { masterSchedulable: settings.masterSchedulable } : {}),
+    ...(settings.backup
+      ? { backup: { schedule: settings.backup.schedule, retain: settings.backup.retain } }
+      : {}),
   });
 }
 
@@ -99,5 +116,13 @@ export function parseClusterSettings(text: string | undefined): ClusterSettings 
     eipGroups: r.eipGroups as string[],
     ...(podNetwork ? { podNetwork } : {}),
     ...(typeof r.masterSchedulable === 'boolean' ? { masterSchedulable: r.masterSchedulable } : {}),
+    ...parseBackup(r.backup),
   };
+}
+
+function parseBackup(raw: unknown): { backup?: BackupSettings } {
+  const b = raw as Partial<BackupSettings> | undefined;
+  return b && typeof b.schedule === 'string' && typeof b.retain === 'number'
+    ? { backup: { schedule: b.schedule, retain: b.retain } }
+    : {};
 }

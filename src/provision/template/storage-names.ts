@@ -36,6 +36,8 @@ export function clusterS3Paths(cluster: string) {
     bundles: `${prefix}/bundles/`,
     /** The pinned Node.js runtime tarballs, by their SHA-512 (every instance reads its exact keys). */
     runtime: `${prefix}/runtime/`,
+    /** Why an instance's boot from user-data failed, `<instance-id>.json` (every instance writes; status reads). */
+    boot: `${prefix}/boot/`,
   } as const;
 }
 

@@ -263,7 +263,7 @@ describe('template specifics', () => {
     expect(t.Outputs.ApiEndpoint!.Value).toBe('https://api.route53-eip.example.com:6443');
   });
 
-  it('grants workers their secrets and bundles, and EC2 calls only when a group uses Elastic IPs', () => {
+  it('grants workers their secrets and bundles, a put of their boot failure, and EC2 calls only when a group uses Elastic IPs', () => {
     const actions = (example: Parameters<typeof loadExample>[0]) =>
       (
         buildTemplate(loadExample(example)).Resources.WorkerRole!.Properties.Policies as {
@@ -275,6 +275,13 @@ describe('template specifics', () => {
       'ssm:GetParameters',
       'ssm:GetParametersByPath',
       's3:GetObject',
+      's3:PutObject',
+    ]);
+    const worker = buildTemplate(loadExample('minimal')).Resources.WorkerRole!.Properties.Policies as {
+      PolicyDocument: { Statement: { Sid: string; Resource: unknown }[] };
+    }[];
+    expect(worker[0]!.PolicyDocument.Statement.find((s) => s.Sid === 'ReportBootFailure')?.Resource).toEqual([
+      { 'Fn::Sub': expect.stringMatching(/:s3:::tugboat-templates-.*\/minimal\/boot\/\*$/) },
     ]);
     expect(actions('route53-eip')).toContain('ec2:AssociateAddress');
   });

@@ -45,7 +45,12 @@ export async function createBackup(
       );
     const name = backupName(now);
     const bytes = await readFile(join(scratch, 'store', snapshotName(restored.revision)));
-    await s3.putBytes(target.ref, `${base(target)}${name}/snapshot`, bytes);
+    // Never over another backup of the same second: its manifest would describe other bytes.
+    const put = await s3.putBytes(target.ref, `${base(target)}${name}/snapshot`, bytes, { ifNoneMatch: '*' });
+    if (!put.ok)
+      throw new StateRestoreError(
+        `a backup named ${name} exists already under s3://${target.ref.bucket}/${base(target)}: take the next one a second later`,
+      );
     const info: BackupInfo = {
       name,
       createdAt: now.toISOString(),

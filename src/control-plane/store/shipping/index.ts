@@ -6,6 +6,12 @@ export {
   pruneBackups,
   restoreBackup,
 } from './backup.js';
+export {
+  type BackupSchedule,
+  type BackupScheduleOptions,
+  checkBackupSchedule,
+  startBackupSchedule,
+} from './backup-schedule.js';
 export type { StateTarget } from './layout.js';
 export { claimGeneration, isFenced, listGenerations } from './lease.js';
 export {
@@ -23,4 +29,12 @@ export {
   type ShippedState,
   StateRestoreError,
 } from './restore.js';
+export {
+  type AppliedBackupRestore,
+  applyBackupRestore,
+  type BackupRestorePlan,
+  type ChangeList,
+  type PreparedBackupRestore,
+  prepareBackupRestore,
+} from './restore-backup.js';
 export { type ShippingStatus, StateShipper, type StateShipperOptions } from './shipper.js';
