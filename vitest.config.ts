@@ -10,5 +10,8 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     reporters: ['default'],
+    // Tests reach no registry: a `create` on moto that uploads the hosts' Node.js runtime gets it
+    // from the laptop cache or npm's own cache (`npm pack` offline), else warns and goes on.
+    env: { npm_config_offline: 'true' },
   },
 });

@@ -7,6 +7,7 @@ import { resources } from '../client/types.js';
 import { type EventSink, silentEvents } from '../events.js';
 import type { Node, NodeStatus, Pod, Taint } from '../kube/index.js';
 import { VOLUMES_DIR_ANNOTATION } from '../kube/local-path.js';
+import { jitter, sleep } from '../timing.js';
 import type { BackoffOptions } from './backoff.js';
 import { volumesDirOf } from './claim-volume.js';
 import { renewNodeLease } from './lease.js';
@@ -283,7 +284,8 @@ export function buildAgent(options: AgentOptions): Agent {
             message: `registering node ${identity.name} failed, retrying: ${(err as Error).message}`,
             data: { attempt },
           });
-          await new Promise((r) => setTimeout(r, Math.min(10_000, 500 * 2 ** Math.min(attempt, 5))));
+          // Jittered: every agent of the cluster retries after the same API server restart.
+          await sleep(jitter(Math.min(10_000, 500 * 2 ** Math.min(attempt, 5))));
           if (stopped) return;
         }
       }

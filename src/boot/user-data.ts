@@ -5,12 +5,13 @@ import {
   type RuntimePin,
   renderRuntimeUnpack,
   runtimeMarker,
+  runtimeObjectKey,
   runtimePaths,
   runtimeSpec,
 } from '../bootstrap/node-runtime.js';
 import type { BootScriptInput, BootValue, TemplateContext } from '../provision/template/types.js';
 import { quote } from '../ssh/quote.js';
-import { S3_FETCHER_JS } from './s3-fetcher.js';
+import { S3_GET_SH } from './s3-get.js';
 
 /** EC2's limit on user-data: 16 KB, counted after base64 encoding. */
 export const USER_DATA_LIMIT = 16 * 1024;
@@ -26,7 +27,7 @@ export interface BootScriptOptions {
 
 const value = (v: BootValue) => ('literal' in v ? quote(v.literal) : `'\${${v.sub}}'`);
 
-function runtimeCase(pin: RuntimePin): string[] {
+function runtimeCase(cluster: string, pin: RuntimePin): string[] {
   const layout = DEFAULT_HOST_LAYOUT;
   const p = runtimePaths(layout, pin.version);
   const lines = ['case "$(uname -m)" in'];
@@ -38,6 +39,7 @@ function runtimeCase(pin: RuntimePin): string[] {
       `${machines[arch]})`,
       `  marker=${quote(runtimeMarker(runtime))}`,
       `  tarball=${quote(`${pkg.name}/-/${pkg.name}-${pin.version}.tgz`)}`,
+      `  runtime_key=${quote(runtimeObjectKey(cluster, pin, pkg))}`,
       `  spec=${quote(runtimeSpec(runtime, pkg))}`,
       '  install_runtime() {',
       ...renderRuntimeUnpack(runtime, p).map((l) => `    ${l}`),
@@ -51,8 +53,10 @@ function runtimeCase(pin: RuntimePin): string[] {
 
 /**
  * The user-data of a launch template: a POSIX sh script that gets the pinned Node.js runtime
- * (kept when the host has it, else from the npm registry, checked against its pinned SHA-512),
- * fetches the host bundle from S3 with the instance role, refuses it unless its SHA-256 is the one
+ * (kept when the host has it, else from the cluster's S3 prefix, where `create`/`update` put it
+ * once, falling back to the npm registry when S3 does not give it; checked against its pinned
+ * SHA-512 either way), fetches the host bundle from S3 with the instance role (SigV4 in shell:
+ * {@link S3_GET_SH}), refuses it unless its SHA-256 is the one
  * in the stack's parameters, places it where SSH bootstrap does (the host layout) and runs
  * `<bundle> boot`. Every step is logged to {@link BOOT_LOG} and stdout; a failure exits non-zero
  * with the reason. Pure. Contains `${Name}` references for Fn::Sub and no `${` of its own.
@@ -82,15 +86,19 @@ export function renderBootScript(input: BootScriptInput, options: BootScriptOpti
     'trap \'rc=$?; [ "$rc" = 0 ] || say "boot stopped (exit $rc): see $log"\' EXIT',
     'say "boot of $role $group in cluster $cluster ($region)"',
     '[ -n "$bucket" ] && [ -n "$sha256" ] && [ -n "$file" ] || fail "the stack names no host bundle (BundleBucket, BundleSha256, BundleFile are empty): run tugboat create or tugboat update, which upload it"',
-    ...runtimeCase(pin),
+    S3_GET_SH.trimEnd(),
+    ...runtimeCase(input.cluster, pin),
     `node=${quote(rt.node)}`,
     `if [ -x "$node" ] && [ "$(cat ${quote(rt.marker)} 2>/dev/null)" = "$marker" ]; then`,
     '  say "Node.js runtime $spec present"',
     'else',
-    '  say "fetching Node.js runtime $spec from $registry"',
     `  part=${quote(`${rt.root}/.boot.tgz.part.`)}$$`,
     `  new=${quote(`${rt.root}/.${pin.version}.new.`)}$$`,
-    '  curl -fsSL --retry 5 --retry-connrefused --max-time 300 -o "$part" "$registry/$tarball" 2>>"$log" || fail "could not download $registry/$tarball"',
+    '  say "fetching Node.js runtime $spec from s3://$bucket/$runtime_key"',
+    '  if s3_get "$runtime_key" "$part" 2>>"$log"; then :; else',
+    '    say "S3 did not give the runtime ($(tail -n 1 "$log")): falling back to the npm registry, $registry/$tarball"',
+    '    curl -fsSL --retry 5 --retry-connrefused --max-time 300 -o "$part" "$registry/$tarball" 2>>"$log" || fail "could not download $registry/$tarball"',
+    '  fi',
     // Not in an AND-OR list: there `set -e` would be ignored inside the subshell too.
     '  set +e; ( set -e; install_runtime ) 2>>"$log"; rc=$?; set -e',
     '  [ "$rc" = 0 ] || { rm -rf "$part" "$new"; fail "$(tail -n 1 "$log")"; }',
@@ -100,9 +108,7 @@ export function renderBootScript(input: BootScriptInput, options: BootScriptOpti
     'part="$bundle.boot-part"',
     'key="$cluster/bundles/$sha256/$file"',
     'say "fetching s3://$bucket/$key"',
-    `TB_REGION="$region" TB_BUCKET="$bucket" TB_KEY="$key" TB_OUT="$part" "$node" - 2>>"$log" <<'TUGBOAT_FETCHER' || { rm -f "$part"; fail "could not fetch s3://$bucket/$key: $(tail -n 1 "$log")"; }`,
-    S3_FETCHER_JS.trimEnd(),
-    'TUGBOAT_FETCHER',
+    's3_get "$key" "$part" 2>>"$log" || { rm -f "$part"; fail "could not fetch s3://$bucket/$key: $(tail -n 1 "$log")"; }',
     'got=$(sha256sum "$part" | cut -d" " -f1)',
     '[ "$got" = "$sha256" ] || { rm -f "$part"; fail "s3://$bucket/$key has SHA-256 $got, not $sha256: refusing to run it"; }',
     'chmod 755 "$part"',
@@ -122,6 +128,10 @@ export function userDataSize(script: string): number {
 }
 
 /** The template context that gives every launch template its boot script. */
-export const BOOT_TEMPLATE_CONTEXT: Pick<TemplateContext, 'renderUserData'> = {
+export const BOOT_TEMPLATE_CONTEXT: Pick<TemplateContext, 'renderUserData' | 'runtimeObjectKeys'> = {
   renderUserData: (input) => renderBootScript(input),
+  runtimeObjectKeys: (cluster) =>
+    (['x64', 'arm64'] as const).map((arch) =>
+      runtimeObjectKey(cluster, NODE_RUNTIME, NODE_RUNTIME.packages[arch]),
+    ),
 };

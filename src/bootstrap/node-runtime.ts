@@ -1,4 +1,5 @@
 import { posix } from 'node:path';
+import { clusterS3Paths } from '../provision/template/storage-names.js';
 import { quote } from '../ssh/quote.js';
 import type { HostLayout } from './layout.js';
 import pin from './node-runtime.json' with { type: 'json' };
@@ -53,6 +54,20 @@ export function integrityHex(integrity: string): string {
   const m = /^sha512-([A-Za-z0-9+/]{86}==)$/.exec(integrity);
   if (!m) throw new Error(`integrity "${integrity}" is not an sha512-<base64> value`);
   return Buffer.from(m[1]!, 'base64').toString('hex');
+}
+
+/**
+ * The S3 key of a pinned runtime tarball in a cluster's prefix, by its content:
+ * `<cluster>/runtime/<sha512 hex>/<package>-<version>.tgz` (the exact `.tgz` the pin's checksum
+ * covers). `create` and `update` upload it once per cluster; instances fetch it at boot, and their
+ * roles may read these keys and no other of the prefix.
+ */
+export function runtimeObjectKey(
+  cluster: string,
+  pin: Pick<RuntimePin, 'version'>,
+  pkg: RuntimePackage,
+): string {
+  return `${clusterS3Paths(cluster).runtime}${integrityHex(pkg.integrity)}/${pkg.name}-${pin.version}.tgz`;
 }
 
 /**

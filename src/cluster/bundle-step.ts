@@ -1,13 +1,18 @@
 import type { AwsClients } from '../aws/clients.js';
 import type { HostBundle } from '../bootstrap/control-plane-install.js';
 import { loadHostBundle } from '../bootstrap/host-bundle.js';
+import type { NodeRuntime, RuntimeArch } from '../bootstrap/node-runtime.js';
+import { loadNodeRuntime, runtimeCacheDir } from '../bootstrap/runtime-cache.js';
 import { type EventSink, runPhase } from '../events.js';
+import { stateRoot } from '../naming.js';
 import { bundleParameters, templateTakesBundle, uploadHostBundle } from '../provision/bundle-upload.js';
+import { templateRuntimeArchs, uploadNodeRuntimes } from './runtime-upload.js';
 import type { ClusterDefinition } from './types.js';
 
 /**
- * Uploads the host bundle for instances to fetch at boot, before the stack is created or updated,
- * and returns the stack parameters naming it. `bundle` is the SSH bootstrap's (one bundle for both
+ * Uploads the host bundle and the pinned Node.js runtime (once per cluster, see runtime-upload.ts)
+ * for instances to fetch at boot, before the stack is created or updated, and returns the stack
+ * parameters naming the bundle. The bundle is the SSH bootstrap step's (one bundle for both
  * paths); without one, the bundle `npm run build` wrote. No bundle at all (a spec-only checkout)
  * is not an error for the stack: its instances then stop at boot saying so, and a warning says it now.
  * Templates without the bundle parameters (hand-written ones) get nothing.
@@ -16,12 +21,17 @@ export async function publishHostBundle(options: {
   readonly aws: AwsClients;
   readonly cluster: string;
   readonly definition: ClusterDefinition;
-  readonly bundle: HostBundle | undefined;
+  /** The SSH bootstrap's step, whose bundle is the one uploaded. @default the bundle `npm run build` wrote */
+  readonly step: { readonly bundle?: HostBundle } | undefined;
   readonly events: EventSink;
+  /** Where the runtime tarballs are cached (`<root>/.cache/node-runtime`). @default stateRoot() */
+  readonly stateRoot?: string | undefined;
+  /** @default loadNodeRuntime from that cache, `npm pack` on a miss */
+  readonly loadRuntime?: (arch: RuntimeArch) => Promise<NodeRuntime>;
 }): Promise<Record<string, string>> {
   const { aws, cluster, events } = options;
   if (!templateTakesBundle(options.definition.template)) return {};
-  let bundle = options.bundle;
+  let bundle = options.step?.bundle;
   if (!bundle) {
     try {
       bundle = loadHostBundle();
@@ -35,8 +45,13 @@ export async function publishHostBundle(options: {
     }
   }
   const chosen = bundle;
-  const uploaded = await runPhase(events, 'bundle', 'host bundle in S3', () =>
-    uploadHostBundle({ aws, cluster, bundle: chosen, events }),
-  );
+  const cacheDir = runtimeCacheDir(options.stateRoot ?? stateRoot());
+  const load = options.loadRuntime ?? ((arch: RuntimeArch) => loadNodeRuntime(arch, { cacheDir, events }));
+  const uploaded = await runPhase(events, 'bundle', 'host bundle and Node.js runtime in S3', async () => {
+    const result = await uploadHostBundle({ aws, cluster, bundle: chosen, events });
+    const archs = templateRuntimeArchs(options.definition.template);
+    await uploadNodeRuntimes({ aws, cluster, archs, load, events });
+    return result;
+  });
   return bundleParameters(uploaded);
 }

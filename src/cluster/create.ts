@@ -49,7 +49,7 @@ export interface CreateClusterResult {
  * Idempotent: re-running (also after Ctrl-C) finishes whatever is missing.
  */
 export async function createCluster(options: CreateClusterOptions): Promise<CreateClusterResult> {
-  const { aws, definition } = options;
+  const { aws, definition, stateRoot } = options;
   const events = options.events ?? silentEvents;
   const cluster = checkClusterName(definition.name);
   const stackName = stackNameOf(cluster);
@@ -78,7 +78,7 @@ export async function createCluster(options: CreateClusterOptions): Promise<Crea
           `stack ${stackName} is in ${before.status} from a failed create; delete it and create again?`,
         )
       : false;
-  const bundleParams = await publishHostBundle({ aws, cluster, definition, bundle: step?.bundle, events });
+  const bundleParams = await publishHostBundle({ aws, cluster, definition, step, events, stateRoot });
   const deployed = await runPhase(events, 'stack', `CloudFormation stack ${stackName}`, () =>
     deployStack({
       cfn: aws.cloudFormation,

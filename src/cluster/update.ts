@@ -49,7 +49,7 @@ export interface UpdateClusterResult {
  * EIP groups their addresses and (unless `bootstrap` is false) bootstrap what is new.
  */
 export async function updateCluster(options: UpdateClusterOptions): Promise<UpdateClusterResult> {
-  const { aws, definition } = options;
+  const { aws, definition, stateRoot } = options;
   const events = options.events ?? silentEvents;
   const cluster = checkClusterName(definition.name);
   const stackName = stackNameOf(cluster);
@@ -59,7 +59,7 @@ export async function updateCluster(options: UpdateClusterOptions): Promise<Upda
     ...(options.stateRoot ? { stateRoot: options.stateRoot } : {}),
     ...(definition.settings ? { settings: definition.settings } : {}),
   });
-  const bundleParams = await publishHostBundle({ aws, cluster, definition, bundle: step?.bundle, events });
+  const bundleParams = await publishHostBundle({ aws, cluster, definition, step, events, stateRoot });
   const stackOptions = {
     cfn: aws.cloudFormation,
     events,

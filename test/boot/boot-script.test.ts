@@ -18,8 +18,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderBootScript } from '../../src/boot/user-data.js';
 import { bundleFileName } from '../../src/bootstrap/host-files.js';
 import { buildHostLayout } from '../../src/bootstrap/layout.js';
-import { NODE_RUNTIME, runtimeMarker, runtimePaths } from '../../src/bootstrap/node-runtime.js';
+import {
+  NODE_RUNTIME,
+  runtimeMarker,
+  runtimeObjectKey,
+  runtimePaths,
+} from '../../src/bootstrap/node-runtime.js';
 import { ensureNodeRuntime } from '../../src/bootstrap/runtime-install.js';
+import { uploadNodeRuntimes } from '../../src/cluster/runtime-upload.js';
 import { type EventSink, silentEvents } from '../../src/events.js';
 import { bundleObjectKey, type UploadedBundle, uploadHostBundle } from '../../src/provision/bundle-upload.js';
 import { LocalShell } from '../../src/ssh/local-shell.js';
@@ -28,6 +34,10 @@ import { type MotoAws, startMotoAws } from '../support/moto-aws.js';
 import { loadSetupRuntime } from '../support/node-runtime.js';
 
 const CLUSTER = 'bootsh';
+/** A cluster whose prefix has the bundle but no runtime (as when its upload failed): boot falls back to the registry. */
+const NO_RUNTIME = 'bootsh-nort';
+/** A cluster whose runtime object in S3 is not the pinned tarball. */
+const BAD_RUNTIME = 'bootsh-badrt';
 const PKG = NODE_RUNTIME.packages.x64;
 const TARBALL_PATH = `/${PKG.name}/-/${PKG.name}-${NODE_RUNTIME.version}.tgz`;
 /** A stand-in host bundle: records how boot was called, in the boot log's directory. */
@@ -42,6 +52,7 @@ let registry: Server;
 let registryUrl: string;
 let tarball: Buffer;
 let serveDamaged = false;
+const registryHits: string[] = [];
 let uploaded: UploadedBundle;
 const work = mkdtempSync(join(tmpdir(), 'tugboat-boot-sh-'));
 
@@ -67,17 +78,34 @@ beforeAll(async () => {
     sessionToken: 'session-token-of-the-role',
   });
   registry = createServer((req, res) => {
+    registryHits.push(req.url ?? '');
     if (req.url !== TARBALL_PATH) return res.writeHead(404).end();
     const body = serveDamaged ? Buffer.concat([tarball.subarray(0, 1000), Buffer.alloc(10)]) : tarball;
     res.writeHead(200, { 'content-length': body.length }).end(body);
   });
   registryUrl = await listen(registry);
-  uploaded = await uploadHostBundle({
+  const bundle = { file: FILE, content: BUNDLE };
+  uploaded = (
+    await Promise.all(
+      [CLUSTER, NO_RUNTIME, BAD_RUNTIME].map((cluster) =>
+        uploadHostBundle({ aws: aws.aws, cluster, bundle, events: silentEvents }),
+      ),
+    )
+  )[0]!;
+  await uploadNodeRuntimes({
     aws: aws.aws,
     cluster: CLUSTER,
-    bundle: { file: FILE, content: BUNDLE },
+    archs: ['x64'],
+    load: () => loadSetupRuntime('x64'),
     events: silentEvents,
   });
+  const ref = { bucket: uploaded.bucket, owner: await aws.aws.sts.accountId() };
+  await aws.aws.s3Bundles.putBinary(
+    ref,
+    runtimeObjectKey(BAD_RUNTIME, NODE_RUNTIME, PKG),
+    tarball.subarray(0, 5000),
+    {},
+  );
 }, 120_000);
 
 afterAll(async () => {
@@ -89,9 +117,9 @@ afterAll(async () => {
 });
 
 /** The worker script with the stack's values filled in as Fn::Sub does. */
-function script(values: { bucket: string; sha256: string; file: string }): string {
+function script(values: { bucket: string; sha256: string; file: string }, cluster = CLUSTER): string {
   const text = renderBootScript({
-    cluster: CLUSTER,
+    cluster,
     role: 'worker',
     group: 'g1',
     region: { sub: 'AWS::Region' },
@@ -121,7 +149,11 @@ function machine(name: string) {
 }
 
 /** Runs the user-data as root under `sh`, as cloud-init does, with IMDS and the emulator as the instance sees them. */
-function boot(m: ReturnType<typeof machine>, text: string): Promise<{ code: number; stdout: string }> {
+function boot(
+  m: ReturnType<typeof machine>,
+  text: string,
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string }> {
   const file = join(m.root, 'user-data');
   writeFileSync(file, text, { mode: 0o700 });
   return new Promise((resolve) => {
@@ -144,6 +176,7 @@ function boot(m: ReturnType<typeof machine>, text: string): Promise<{ code: numb
           PATH: '/usr/sbin:/usr/bin:/sbin:/bin',
           AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.endpoint,
           AWS_ENDPOINT_URL: aws.moto.endpoint,
+          ...env,
         },
         timeout: 120_000,
       },
@@ -173,10 +206,17 @@ describe('host bundle upload', () => {
 });
 
 describe('boot script under sh', () => {
-  it('installs the pinned runtime, fetches and verifies the bundle with role credentials, runs `boot`', async () => {
+  it('installs the pinned runtime from the cluster prefix, fetches and verifies the bundle with role credentials, runs `boot`', async () => {
     const m = machine('good');
+    registryHits.length = 0;
     const r = await boot(m, script(uploaded));
     expect(r.code, m.bootLog()).toBe(0);
+    // The runtime came from S3 (signed in shell, before any node): the registry was not asked.
+    expect(r.stdout).toContain(
+      `from s3://${uploaded.bucket}/${runtimeObjectKey(CLUSTER, NODE_RUNTIME, PKG)}`,
+    );
+    expect(registryHits).toEqual([]);
+    expect(m.bootLog()).not.toContain('falling back');
     expect(r.stdout).toContain(`bundle ${FILE} verified`);
     expect(m.bootLog()).toContain('boot complete');
     const bundle = join(m.opt, 'tugboat', 'bundles', FILE);
@@ -229,11 +269,40 @@ describe('boot script under sh', () => {
     }
   }, 240_000);
 
-  it('refuses a runtime archive that is not the pinned one, and leaves no runtime behind', async () => {
+  it('falls back to the npm registry when the prefix has no runtime, saying so, and boots', async () => {
+    const m = machine('fallback');
+    registryHits.length = 0;
+    const r = await boot(m, script(uploaded, NO_RUNTIME));
+    expect(r.code, m.bootLog()).toBe(0);
+    expect(r.stdout).toMatch(
+      /S3 did not give the runtime \(S3 GET .* answered 404 .*NoSuchKey.*\): falling back to the npm registry/,
+    );
+    expect(registryHits).toEqual([TARBALL_PATH]);
+    expect(m.bootLog()).toContain('boot complete');
+  }, 120_000);
+
+  it('falls back to the registry when S3 is unreachable, then stops at the bundle saying why', async () => {
+    const m = machine('no-s3');
+    registryHits.length = 0;
+    // A port nothing listens on: connection refused.
+    const r = await boot(m, script(uploaded), { AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9' });
+    expect(r.code).not.toBe(0);
+    expect(m.bootLog()).toMatch(/S3 did not give the runtime \(S3 GET .*unreachable\): falling back/);
+    expect(registryHits).toEqual([TARBALL_PATH]);
+    expect(existsSync(join(m.opt, 'tugboat', 'runtime', NODE_RUNTIME.version, 'bin', 'node'))).toBe(true);
+    expect(m.bootLog()).toContain(`could not fetch s3://${uploaded.bucket}/${uploaded.key}`);
+  }, 120_000);
+
+  it('refuses a runtime archive that is not the pinned one, from S3 or the registry, and leaves no runtime behind', async () => {
+    const fromS3 = machine('bad-runtime-s3');
+    const r = await boot(fromS3, script(uploaded, BAD_RUNTIME));
+    expect(r.code).not.toBe(0);
+    expect(fromS3.bootLog()).toContain('SHA-512 differs from the pin');
+    expect(existsSync(join(fromS3.opt, 'tugboat', 'runtime', NODE_RUNTIME.version))).toBe(false);
     const m = machine('bad-runtime');
     serveDamaged = true;
     try {
-      const r = await boot(m, script(uploaded));
+      const r = await boot(m, script(uploaded, NO_RUNTIME));
       expect(r.code).not.toBe(0);
       expect(m.bootLog()).toContain('SHA-512 differs from the pin');
       expect(existsSync(join(m.opt, 'tugboat', 'runtime', NODE_RUNTIME.version))).toBe(false);

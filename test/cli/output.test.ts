@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -57,6 +57,66 @@ describe('--output json|yaml', () => {
     const text = await runCli(['create'], { env });
     expect(text.stdout).toBe('');
   });
+});
+
+describe('--output on the commands that print a document, a script or a stream', () => {
+  it('init: -o yaml is the commented spec, -o json the same document as JSON', async () => {
+    const text = await runCli(['init', 'habits-o'], { env });
+    const yaml = await runCli(['-o', 'yaml', 'init', 'habits-o'], { env });
+    const json = await runCli(['init', 'habits-o', '-o', 'json'], { env });
+    expect(yaml.code, yaml.stderr).toBe(0);
+    expect(json.code, json.stderr).toBe(0);
+    expect(yaml.stdout).toBe(text.stdout);
+    expect(yaml.stdout).toMatch(/^# /m);
+    const doc = JSON.parse(json.stdout);
+    expect(doc).toEqual(parse(text.stdout));
+    expect(doc.name).toBe('habits-o');
+  });
+
+  it('kubeconfig --print: -o json is the kubeconfig as JSON, -o yaml as it is', async () => {
+    const kubeconfig = [
+      '# the cluster admin',
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters:',
+      '- name: habits-kc',
+      '  cluster: {server: "https://127.0.0.1:6443"}',
+      'contexts: []',
+      'users: []',
+      'current-context: ""',
+      '',
+    ].join('\n');
+    mkdirSync(join(dir, 'state', 'habits-kc'), { recursive: true });
+    writeFileSync(join(dir, 'state', 'habits-kc', 'kubeconfig'), kubeconfig, { mode: 0o600 });
+    const yaml = await runCli(['-o', 'yaml', 'kubeconfig', 'habits-kc', '--print'], { env });
+    expect(yaml.code, yaml.stderr).toBe(0);
+    expect(yaml.stdout).toBe(kubeconfig);
+    const json = await runCli(['-o', 'json', 'kubeconfig', 'habits-kc', '--print'], { env });
+    expect(json.code, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual(parse(kubeconfig));
+    expect(JSON.parse(json.stdout).clusters[0].cluster.server).toBe('https://127.0.0.1:6443');
+  });
+
+  it.each([
+    [['completion', 'bash'], 'completion prints a shell script'],
+    [['ssh', 'habits-none', '--', 'true'], "ssh passes the remote command's output and exit code through"],
+    [['agent'], 'agent runs the node agent until stopped'],
+    [['control-plane'], 'control-plane runs the control plane until stopped'],
+  ])(
+    '%j refuses -o json|yaml with a usage error, as kubectl does, and touches nothing',
+    async (args, why) => {
+      for (const format of ['json', 'yaml']) {
+        const r = await runCli(['-o', format, ...args], { env });
+        expect(r.code).toBe(EXIT_USAGE);
+        const err = (format === 'json' ? JSON.parse(r.stdout) : parse(r.stdout)).error;
+        expect(err).toEqual({ code: 'USAGE', message: expect.stringContaining(why), exitCode: 2 });
+        expect(err.message).toContain('it has no --output json|yaml form');
+      }
+      const text = await runCli(['completion', 'bash'], { env });
+      expect(text.code).toBe(0);
+      expect(text.stdout).toContain('complete');
+    },
+  );
 });
 
 describe('--progress json', () => {

@@ -1,4 +1,6 @@
 import { Option } from 'commander';
+import { UsageError } from '../../errors.js';
+import { noOutputForm } from '../support/output-forms.js';
 import type { CommandModule } from './registry.js';
 
 /** Flags of `tugboat agent`, as commander parses them (all optional: a config file may set them). */
@@ -90,6 +92,8 @@ export const agentCommand: CommandModule = {
       );
     cmd.action(
       run(async (io, globals) => {
+        if (globals.output !== 'text')
+          throw new UsageError(noOutputForm('agent', 'runs the node agent until stopped', 'kubelet'));
         const { runAgent } = await import('./agent-run.js');
         return runAgent(io, globals, cmd.opts<AgentFlags>());
       }),

@@ -1,6 +1,8 @@
 // The command is `tugboat control-plane`; the file avoids that name so the cold-start test can
 // tell it apart from the (heavy) src/control-plane modules it must not load for --help.
 import { Option } from 'commander';
+import { UsageError } from '../../errors.js';
+import { noOutputForm } from '../support/output-forms.js';
 import type { CommandModule } from './registry.js';
 
 /** Flags of `tugboat control-plane`, as commander parses them. */
@@ -116,6 +118,10 @@ export const controlPlaneCommand: CommandModule = {
       .option('--api-audiences <list>', 'comma-separated audiences the API accepts (default: the issuer)');
     cmd.action(
       run(async (io, globals) => {
+        if (globals.output !== 'text')
+          throw new UsageError(
+            noOutputForm('control-plane', 'runs the control plane until stopped', 'kube-apiserver'),
+          );
         const { runControlPlane } = await import('./api-server-run.js');
         return runControlPlane(io, globals, cmd.opts<ControlPlaneFlags>());
       }),

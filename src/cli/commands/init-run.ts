@@ -1,5 +1,6 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { parse } from 'yaml';
 import { UsageError } from '../../errors.js';
 import {
   buildClusterSpecJsonSchema,
@@ -9,7 +10,7 @@ import {
   SCHEMA_FILE_NAME,
 } from '../../spec.js';
 import type { CliIO, GlobalOptions } from '../support/context.js';
-import { printResult } from '../support/output.js';
+import { printResult, renderData } from '../support/output.js';
 
 /** Flags of `tugboat init`. */
 export interface InitOptions {
@@ -31,8 +32,9 @@ export async function runInit(io: CliIO, globals: GlobalOptions, options: InitOp
     throw new UsageError(`cannot make an example for name "${options.name}": ${why}`);
   }
   if (options.file === undefined) {
-    if (globals.output === 'json') printResult(io, globals, { name: options.name, spec: text }, () => '');
-    else io.stdout(text);
+    // As `kubectl create --dry-run=client -o json|yaml`: the object itself. YAML is the commented
+    // text (the same document, comments kept); JSON is that document as JSON (comments cannot be).
+    io.stdout(globals.output === 'json' ? renderData('json', parse(text)) : text);
     return 0;
   }
   const path = resolve(io.cwd, options.file);

@@ -1,10 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse } from 'yaml';
 import { clusterStateDir, fetchAdminKubeconfig } from '../../index.js';
 import { withAwsSession } from '../support/aws-session.js';
 import { type CliIO, cliStateRoot, type GlobalOptions } from '../support/context.js';
 import { addToUserKubeconfig } from '../support/kubeconfig-flags.js';
-import { printResult } from '../support/output.js';
+import { printResult, renderData } from '../support/output.js';
 import type { KubeconfigCommandFlags } from './kubeconfig.js';
 
 /**
@@ -26,7 +27,8 @@ export async function runKubeconfig(
         )
       : readFileSync(source, 'utf8');
   if (flags.print) {
-    io.stdout(text);
+    // As `kubectl config view --raw -o json|yaml`: the kubeconfig itself in that format.
+    io.stdout(globals.output === 'json' ? renderData('json', parse(text)) : text);
     return 0;
   }
   const added = await addToUserKubeconfig(io, flags, text);

@@ -1,6 +1,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import { openHostShell, readClusterAccess, selectClusterHost, UsageError } from '../../index.js';
 import type { CliIO, GlobalOptions } from '../support/context.js';
+import { noOutputForm } from '../support/output-forms.js';
 import { withCluster } from './cluster-hosts-run.js';
 import type { SshFlags } from './ssh.js';
 
@@ -33,6 +34,11 @@ export async function runSsh(
   after: readonly string[],
   flags: SshFlags,
 ): Promise<number> {
+  // As `kubectl exec`: the session's streams and exit code are the result, unchanged.
+  if (globals.output !== 'text')
+    throw new UsageError(
+      noOutputForm('ssh', "passes the remote command's output and exit code through", 'kubectl exec'),
+    );
   const { which, command } = parseTarget(before, after, Boolean(flags.master));
   const { host, access } = await withCluster(io, globals, name, flags, async (s, options) => {
     const found = await readClusterAccess({ ...options, aws: s.aws });

@@ -19,6 +19,16 @@ const CREATE_PARAMETERS = ['ssm:PutParameter', 'ssm:AddTagsToResource'];
 const objectArns = (prefixes: readonly string[]) =>
   prefixes.map((p) => ({ 'Fn::Sub': `${BUCKET_ARN}/${p}*` }));
 
+/**
+ * Read of the pinned runtime tarballs, by exact key: what user-data fetches before the host has
+ * Node.js. None when the template has no user-data (no keys given).
+ */
+function readRuntime(keys: readonly string[]) {
+  if (keys.length === 0) return [];
+  const arns = keys.map((k) => ({ 'Fn::Sub': `${BUCKET_ARN}/${k}` }));
+  return [{ Sid: 'ReadTheNodeRuntime', Effect: 'Allow', Action: ['s3:GetObject'], Resource: arns }];
+}
+
 const assumeByEc2 = {
   Version: '2012-10-17',
   Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
@@ -129,7 +139,10 @@ function reportBootFailure(spec: ClusterSpec) {
  * by the key's own policy (template/secrets.ts), which names these roles, so the roles need no KMS
  * statement and the key and roles do not depend on each other both ways.
  */
-export function buildIam(spec: ClusterSpec): Record<string, CfnResource> {
+export function buildIam(
+  spec: ClusterSpec,
+  runtimeKeys: readonly string[] = [],
+): Record<string, CfnResource> {
   const master = [
     {
       Sid: 'DescribeClusterMembers',
@@ -144,10 +157,12 @@ export function buildIam(spec: ClusterSpec): Record<string, CfnResource> {
     },
     associateOwnAddresses(spec),
     ...masterStorage(spec),
+    ...readRuntime(runtimeKeys),
   ];
   const workersNeedEips = spec.workerGroups.some((g) => g.eip);
   const worker = [
     ...workerStorage(spec),
+    ...readRuntime(runtimeKeys),
     ...(workersNeedEips
       ? [
           { Sid: 'FindPoolAddresses', Effect: 'Allow', Action: ['ec2:DescribeAddresses'], Resource: '*' },

@@ -40,7 +40,7 @@ export function buildTemplate(spec: ClusterSpec, context: TemplateContext = {}):
     Resources: {
       ...network.resources,
       ...buildSecurity(spec, network.refs.vpcId),
-      ...buildIam(spec),
+      ...buildIam(spec, context.runtimeObjectKeys?.(spec.name) ?? []),
       ...buildSecretsKey(spec),
       ...buildCompute(spec, network.refs, context),
       ...buildEips(spec, network.refs.gatewayAttachment),

@@ -15,7 +15,7 @@ export function clusterBucketName(account: string, region: string): string {
 
 /**
  * The S3 key prefix of everything a cluster keeps in the bucket, without a trailing slash: `demo`.
- * Under it: `store/` (the embedded store's log and snapshots), `backups/`, `bundles/`, and the
+ * Under it: `store/` (the embedded store's log and snapshots), `backups/`, `bundles/`, `runtime/`, and the
  * staged templates (`<sha256>.json`).
  */
 export function clusterStatePrefix(cluster: string): string {
@@ -34,6 +34,8 @@ export function clusterS3Paths(cluster: string) {
     backups: `${prefix}/backups/`,
     /** Content-hashed host bundles (every instance reads). */
     bundles: `${prefix}/bundles/`,
+    /** The pinned Node.js runtime tarballs, by their SHA-512 (every instance reads its exact keys). */
+    runtime: `${prefix}/runtime/`,
     /** Why an instance's boot from user-data failed, `<instance-id>.json` (every instance writes; status reads). */
     boot: `${prefix}/boot/`,
   } as const;

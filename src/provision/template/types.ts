@@ -46,6 +46,13 @@ export interface TemplateContext {
    * @default no user-data
    */
   readonly renderUserData?: (input: BootScriptInput) => string;
+  /**
+   * The S3 keys of the pinned Node.js runtime tarballs in a cluster's prefix, which the boot script
+   * fetches: the master and worker roles may read exactly these (besides the bundles). Passed in
+   * for the same reason as `renderUserData` (the pin lives in src/bootstrap).
+   * @default none
+   */
+  readonly runtimeObjectKeys?: (cluster: string) => readonly string[];
 }
 
 /**

@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BOOT_TEMPLATE_CONTEXT } from '../../../src/boot/user-data.js';
+import { NODE_RUNTIME, runtimeObjectKey } from '../../../src/bootstrap/node-runtime.js';
 import { parseClusterSpec } from '../../../src/config/index.js';
 import {
   AL2023_SSM_PARAMETERS,
@@ -156,10 +157,30 @@ describe.each(EXAMPLES)('template of examples/%s.yaml', (name) => {
         if (s.Condition && JSON.stringify(s.Condition).includes(spec.name)) continue;
         for (const arn of [s.Resource].flat() as { 'Fn::Sub': string }[]) {
           expect(arn['Fn::Sub'], `${id} ${s.Sid}: ${text}`).toMatch(
-            new RegExp(`(parameter/tugboat/${spec.name}/[a-z]+(/\\*)?|/${spec.name}/[a-z]+/\\*)$`),
+            new RegExp(
+              `(parameter/tugboat/${spec.name}/[a-z]+(/\\*)?|/${spec.name}/[a-z]+/\\*|/${spec.name}/runtime/[0-9a-f]{128}/node-linux-(x64|arm64)-[0-9.]+\\.tgz)$`,
+            ),
           );
         }
       }
+    }
+  });
+
+  it('lets both roles read the pinned runtime tarballs by exact key, nothing else under runtime/', () => {
+    const keys = (['x64', 'arm64'] as const).map((a) =>
+      runtimeObjectKey(spec.name, NODE_RUNTIME, NODE_RUNTIME.packages[a]),
+    );
+    for (const id of ['MasterRole', 'WorkerRole']) {
+      const statements = (
+        template.Resources[id]!.Properties.Policies as {
+          PolicyDocument: { Statement: { Sid: string; Action: string[]; Resource: unknown }[] };
+        }[]
+      )[0]!.PolicyDocument.Statement;
+      const runtime = statements.find((s) => s.Sid === 'ReadTheNodeRuntime');
+      expect(runtime?.Action, id).toEqual(['s3:GetObject']);
+      const arns = (runtime!.Resource as { 'Fn::Sub': string }[]).map((r) => r['Fn::Sub']);
+      expect(arns.map((a) => a.slice(a.indexOf('}/') + 2))).toEqual(keys);
+      expect(JSON.stringify(statements).match(/\/runtime\//g)).toHaveLength(keys.length);
     }
   });
 
