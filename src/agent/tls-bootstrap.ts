@@ -4,6 +4,7 @@ import { resources } from '../client/types.js';
 import type { KubeObject } from '../kube/index.js';
 import { buildCsrPem } from '../pki/csr.js';
 import { generateKeyPair, privateKeyToPem, writeKeyFile } from '../pki/pem.js';
+import { sleep } from '../timing.js';
 
 /** Options of {@link requestNodeClientCertificate}. */
 export interface TlsBootstrapOptions {
@@ -67,7 +68,7 @@ export async function requestNodeClientCertificate(options: TlsBootstrapOptions)
         writeKeyFile(options.certFile, pem);
         return pem;
       }
-      await new Promise((r) => setTimeout(r, options.pollMs ?? 1_000));
+      await sleep(options.pollMs ?? 1_000);
     }
     throw new Error(
       `certificate request ${name} was not approved in time: approve it with kubectl certificate approve ${name}`,

@@ -1,5 +1,6 @@
 import { request } from 'node:https';
 import { AbortError, TugboatError } from '../errors.js';
+import { sleep } from '../timing.js';
 
 /** Options for {@link waitForHealthy}. */
 export interface WaitHealthyOptions {
@@ -66,7 +67,7 @@ export async function waitForHealthy(url: string, options: WaitHealthyOptions): 
     if (problem === undefined) return;
     last = problem;
     if (Date.now() + interval > deadline) break;
-    await new Promise((r) => setTimeout(r, interval));
+    await sleep(interval);
     interval = Math.min(interval * 2, maxInterval);
   }
   throw new TugboatError(

@@ -1,6 +1,7 @@
 import type { ClientRequest } from 'node:http';
 import { request } from 'node:https';
 import { AbortError, TugboatError } from '../errors.js';
+import { sleep } from '../timing.js';
 
 /** Options for {@link waitForNodeReady}. */
 export interface WaitNodeReadyOptions {
@@ -121,7 +122,7 @@ export async function waitForNodeReady(name: string, options: WaitNodeReadyOptio
     if (options.signal?.aborted) throw new AbortError();
     last = outcome;
     if (Date.now() + (options.intervalMs ?? 500) > deadline) break;
-    await new Promise((r) => setTimeout(r, options.intervalMs ?? 500));
+    await sleep(options.intervalMs ?? 500);
   }
   throw new TugboatError(
     'NODE_NOT_READY',

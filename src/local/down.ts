@@ -7,6 +7,7 @@ import { type ResourceType, resources } from '../client/types.js';
 import { type EventSink, runPhase, silentEvents } from '../events.js';
 import { localStateDir } from '../naming.js';
 import { removeFromKubeconfig } from '../pki/index.js';
+import { sleep } from '../timing.js';
 import { isRunning, stopPid } from './processes.js';
 import { kubeconfigAt, LOCAL_CONTEXT, readLocalState } from './state.js';
 
@@ -115,7 +116,7 @@ async function drain(admin: KubeClient): Promise<void> {
           .catch(() => undefined);
       }
     }
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
   }
 }
 

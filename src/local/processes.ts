@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { sleep } from '../timing.js';
 
 /** A free TCP port on `host`, chosen by the kernel. */
 export function freeLoopbackPort(host = '127.0.0.1'): Promise<number> {
@@ -63,14 +64,14 @@ export async function stopPid(pid: number, graceMs = 10_000): Promise<void> {
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline) {
     if (!isRunning(pid)) return;
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
   try {
     process.kill(pid, 'SIGKILL');
   } catch {
     return;
   }
-  for (let i = 0; i < 50 && isRunning(pid); i++) await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 50 && isRunning(pid); i++) await sleep(100);
 }
 
 /** The last `lines` lines of a log file, for error messages. */

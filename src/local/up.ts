@@ -19,6 +19,7 @@ import {
   renderKubeconfig,
   writeKeyFile,
 } from '../pki/index.js';
+import { sleep } from '../timing.js';
 import { freeLoopbackPort, isRunning, logTail, spawnDetached } from './processes.js';
 import {
   kubeconfigAt,
@@ -239,7 +240,7 @@ async function waitFor(timeoutMs: number, logs: string, check: () => Promise<boo
       if (err instanceof TugboatError) throw err;
       last = err;
     }
-    await new Promise((r) => setTimeout(r, 250));
+    await sleep(250);
   }
   const why = last instanceof Error ? ` (last error: ${last.message})` : '';
   throw new TugboatError('LOCAL_TIMEOUT', `not ready after ${timeoutMs / 1000} s${why}: see ${logs}`);

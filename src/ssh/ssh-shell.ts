@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import type { Client, ClientChannel, SFTPWrapper } from 'ssh2';
 import { AbortError } from '../errors.js';
+import { sleep } from '../timing.js';
 import { OutputCollector, supervise } from './exec-supervisor.js';
 import { quote } from './quote.js';
 import type { ExecOptions, ExecResult, RemoteShell } from './remote-shell.js';
@@ -116,8 +117,7 @@ export class SshShell implements RemoteShell {
     const closed = new Promise<void>((r) => channel.once('close', () => r()));
     channel.end(options.stdin ?? '');
     const stop = async () => {
-      if (pgid === undefined)
-        await Promise.race([pgidSeen, closed, new Promise((r) => setTimeout(r, 3_000))]);
+      if (pgid === undefined) await Promise.race([pgidSeen, closed, sleep(3_000)]);
       if (pgid !== undefined) {
         const killer = await this.openExec(killGroupCommand(pgid)).catch(() => undefined);
         if (killer) {
@@ -133,7 +133,7 @@ export class SshShell implements RemoteShell {
         }
       }
       channel.close();
-      await Promise.race([closed, new Promise((r) => setTimeout(r, 5_000))]);
+      await Promise.race([closed, sleep(5_000)]);
     };
     return supervise(this.host, options, output, done, stop);
   }

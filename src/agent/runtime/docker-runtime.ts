@@ -1,4 +1,5 @@
 import { PassThrough, type Readable } from 'node:stream';
+import { sleep } from '../../timing.js';
 import { DockerApi, DockerApiError, demuxDockerStream, findDockerSocket } from './docker-api.js';
 import { ensurePauseImage, PAUSE_IMAGE } from './pause-image.js';
 import {
@@ -263,7 +264,7 @@ export class DockerRuntime implements Runtime {
             .json<{ Running: boolean; ExitCode: number | null }>('GET', `/exec/${created.Id}/json`)
             .catch(() => undefined);
           if (info && !info.Running) return resolve(info.ExitCode ?? 0);
-          await new Promise((r) => setTimeout(r, 20 * (i + 1)));
+          await sleep(20 * (i + 1));
         }
         resolve(-1);
       });

@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { sleep } from '../../timing.js';
 import type { RuntimeContainer } from './types.js';
 
 /**
@@ -134,11 +135,11 @@ export async function stopRecordedGroup(
   signal('SIGTERM');
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline && liveGroupMembers(record).length > 0) {
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
   signal('SIGKILL');
   for (let i = 0; i < 100 && liveGroupMembers(record).length > 0; i++) {
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
   return true;
 }

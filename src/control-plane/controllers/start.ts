@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import type { EventSink } from '../../events.js';
 import { silentEvents } from '../../events.js';
+import { sleep } from '../../timing.js';
 import {
   type LeaderElectionOptions,
   type LeaderElector,
@@ -99,7 +100,7 @@ export function startControllers(options: StartControllersOptions): ControlLoops
             level: 'warn',
             message: `initial list failed: ${String(err)}`,
           });
-          await new Promise((r) => setTimeout(r, Math.min(5_000, 200 * 2 ** attempt)));
+          await sleep(Math.min(5_000, 200 * 2 ** attempt));
           informers = createInformers(options.api, events);
         }
       }

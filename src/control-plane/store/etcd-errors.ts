@@ -1,3 +1,4 @@
+import { sleep } from '../../timing.js';
 import { StoreError } from './types.js';
 
 /**
@@ -64,7 +65,7 @@ export async function withRetry<T>(options: RetryOptions, fn: (retry: boolean) =
       if (!isTransientEtcdError(err)) throw err;
       if (Date.now() + delay > deadline) throw breaker && cause ? cause : err;
       options.onRetry?.(attempt + 1, err);
-      await new Promise((r) => setTimeout(r, delay));
+      await sleep(delay);
       delay = Math.min(delay * 2, 1_000);
     }
   }

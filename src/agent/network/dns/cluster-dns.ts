@@ -10,6 +10,7 @@ import { type ResourceType, resources } from '../../../client/types.js';
 import { cidrContains, formatCidr, parseCidr } from '../../../config/cidr.js';
 import { type EventSink, silentEvents } from '../../../events.js';
 import type { EndpointSlice, KubeObject, Service } from '../../../kube/index.js';
+import { sleep } from '../../../timing.js';
 import { SliceIndex } from '../service-proxy/slice-index.js';
 import { DnsServer } from './dns-server.js';
 import { UpstreamForwarder } from './forwarder.js';
@@ -114,7 +115,7 @@ export class ClusterDns {
   /** Resolves once the listener is bound (for tests and the agent's readiness). */
   async serving(timeoutMs: number): Promise<number> {
     const until = Date.now() + timeoutMs;
-    while (!this.server && Date.now() < until && !this.stopped) await new Promise((r) => setTimeout(r, 50));
+    while (!this.server && Date.now() < until && !this.stopped) await sleep(50);
     if (!this.server) throw new Error(`cluster dns not serving after ${timeoutMs} ms`);
     return this.server.port;
   }

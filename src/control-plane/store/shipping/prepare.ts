@@ -2,6 +2,7 @@ import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { S3Api } from '../../../aws/s3.js';
 import { type EventSink, silentEvents } from '../../../events.js';
+import { sleep } from '../../../timing.js';
 import { DIR_MODE, FILE_MODE, nodeFileSystem } from '../embedded/file-io.js';
 import { lockDataDir } from '../embedded/lock.js';
 import { writeMeta } from '../embedded/meta.js';
@@ -54,7 +55,7 @@ export async function prepareShipping(options: PrepareShippingOptions): Promise<
   const { s3, target, dataDir } = options;
   const events = options.events ?? silentEvents;
   const generation = await claimGeneration(s3, target, options.holder);
-  await new Promise((r) => setTimeout(r, options.graceMs ?? 3000));
+  await sleep(options.graceMs ?? 3000);
   const newest = parseSnaps(await s3.listKeys(target.ref, snapPrefix(target))).at(-1);
   const local = await readGeneration(dataDir);
   const hasStore = await holdsStore(dataDir);
