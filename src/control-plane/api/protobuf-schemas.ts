@@ -7,7 +7,7 @@
 export type Field =
   | readonly [
       name: string,
-      kind: 'string' | 'int' | 'bool' | 'bytes' | 'time' | 'intOrString' | 'quantity' | 'skip',
+      kind: 'string' | 'int' | 'bool' | 'bytes' | 'time' | 'intOrString' | 'quantity' | 'fieldsV1' | 'skip',
     ]
   | readonly [name: string, kind: 'message', message: string]
   | readonly [name: string, kind: 'repeated', of: 'string' | string]
@@ -37,7 +37,20 @@ export const S: Record<string, Schema> = {
     12: ['annotations', 'map', 'string'],
     13: ['ownerReferences', 'repeated', 'OwnerReference'],
     14: ['finalizers', 'repeated', 'string'],
+    17: ['managedFields', 'repeated', 'ManagedFieldsEntry'],
   },
+  // Server-side apply's bookkeeping, which kubectl sends back on a get-modify-update (certificate
+  // approve, cordon, scale of older kinds): `fieldsV1` is FieldsV1, whose one field is the JSON.
+  ManagedFieldsEntry: {
+    1: ['manager', 'string'],
+    2: ['operation', 'string'],
+    3: ['apiVersion', 'string'],
+    4: ['time', 'time'],
+    6: ['fieldsType', 'string'],
+    7: ['fieldsV1', 'fieldsV1'],
+    8: ['subresource', 'string'],
+  },
+  FieldsV1: { 1: ['raw', 'bytes'] },
   OwnerReference: {
     1: ['kind', 'string'],
     3: ['name', 'string'],

@@ -74,6 +74,17 @@ function decodeValue(kind: string, raw: Buffer | bigint, path: string): unknown 
     }
     case 'quantity':
       return (decodeMessage('Quantity', raw, path) as { string?: string }).string ?? '0';
+    case 'fieldsV1': {
+      const json = Buffer.from(
+        (decodeMessage('FieldsV1', raw, path) as { raw?: string }).raw ?? '',
+        'base64',
+      );
+      try {
+        return json.length === 0 ? {} : JSON.parse(json.toString('utf8'));
+      } catch {
+        throw badRequest(`${path}: Invalid value: fieldsV1 is not JSON`);
+      }
+    }
     default:
       return decodeMessage(kind, raw, path);
   }

@@ -117,6 +117,39 @@ describe('Kubernetes protobuf bodies', () => {
     });
   });
 
+  it('decodes managedFields (kubectl sends them back on get-modify-update), fieldsV1 as its JSON', () => {
+    const fields = { 'f:data': { 'f:a': {} } };
+    const managed = msg(
+      bytes(1, 'kubectl-client-side-apply'),
+      bytes(2, 'Update'),
+      bytes(3, 'v1'),
+      bytes(4, msg(num(1, 1_764_720_000))),
+      bytes(6, 'FieldsV1'),
+      bytes(7, msg(bytes(1, JSON.stringify(fields)))),
+    );
+    const body = envelope('v1', 'ConfigMap', msg(bytes(1, msg(bytes(1, 'cfg'), bytes(17, managed)))));
+    expect(decodeKubernetesProtobuf(body)).toEqual({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: {
+        name: 'cfg',
+        managedFields: [
+          {
+            manager: 'kubectl-client-side-apply',
+            operation: 'Update',
+            apiVersion: 'v1',
+            time: '2025-12-03T00:00:00Z',
+            fieldsType: 'FieldsV1',
+            fieldsV1: fields,
+          },
+        ],
+      },
+    });
+    const broken = msg(bytes(7, msg(bytes(1, '{not json'))));
+    const bad = envelope('v1', 'ConfigMap', msg(bytes(1, msg(bytes(1, 'cfg'), bytes(17, broken)))));
+    expect(() => decodeKubernetesProtobuf(bad)).toThrow(ApiError);
+  });
+
   it('refuses data it cannot represent with 415, never silently', () => {
     const volumes = msg(bytes(1, msg(bytes(1, 'v'))));
     const pod = envelope('v1', 'Pod', msg(bytes(1, msg(bytes(1, 'p')))));
