@@ -32,9 +32,10 @@ describe('templates above the 51,200-byte inline limit go through S3 (moto_serve
   };
   const objects = async () =>
     ((await s3.send(new ListObjectsV2Command({ Bucket: BUCKET }))).Contents ?? []).map((o) => o.Key);
-  // The cluster's host bundle stays under <cluster>/bundles/ for instances that boot later; a staged
-  // template is deleted once CloudFormation has read it.
-  const templates = async () => (await objects()).filter((k) => !k?.includes('/bundles/'));
+  // The cluster's host bundle and Node.js runtime stay under <cluster>/bundles/ and <cluster>/runtime/
+  // for instances that boot later; a staged template is deleted once CloudFormation has read it.
+  const templates = async () =>
+    (await objects()).filter((k) => !k?.includes('/bundles/') && !k?.includes('/runtime/'));
   const compactBytes = async (spec: string) => {
     const run = await cli('template', '-f', spec);
     expect(run.code, run.stderr).toBe(0);
