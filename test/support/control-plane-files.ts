@@ -1,10 +1,11 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ControlPlaneOptions } from '../../src/control-plane/main.js';
 import type { TestPki } from './certs.js';
 
-/** Writes `text` to `dir/name` (0600) and returns the path. */
+/** Writes `text` to `dir/name` (0600; `dir` made when missing) and returns the path. */
 export function writeTestFile(dir: string, name: string, text: string): string {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const path = join(dir, name);
   writeFileSync(path, text, { mode: 0o600 });
   return path;
