@@ -1,0 +1,234 @@
+import { execFileSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DescribeAddressesCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import { CreateAliasCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAwsClients } from '../../src/aws/clients.js';
+import { runBoot } from '../../src/boot/boot.js';
+import { apiServerParameterName, readApiServer } from '../../src/boot/master-endpoint.js';
+import { CONTROL_PLANE_SERVICE } from '../../src/bootstrap/control-plane-install.js';
+import { buildHostLayout, type HostLayout } from '../../src/bootstrap/layout.js';
+import { serviceStatus, stopService } from '../../src/bootstrap/service.js';
+import { clusterSecrets, SECRET_ITEMS, secretParameterName } from '../../src/cluster/secrets.js';
+import { parsePair } from '../../src/cluster/secrets-plan.js';
+import { RecordingEvents } from '../../src/events.js';
+import { clusterBucketName } from '../../src/provision/template/storage-names.js';
+import { LocalShell } from '../../src/ssh/local-shell.js';
+import { type ImdsServer, startImdsServer } from '../harness/imds.js';
+import { type Moto, startMoto } from '../harness/moto.js';
+import { freePort } from '../harness/process.js';
+import { allocatePoolAddress, launchClusterInstance, motoEc2Client } from '../support/moto-ec2.js';
+import { tlsCaller } from '../support/tls-call.js';
+import { waitFor } from '../support/wait.js';
+
+// Issue 15, "master state survives the master": `boot --role master` on a host that AWS launched.
+// moto stands in for SSM, KMS, S3 and EC2; an IMDSv2 stand-in gives each "instance" its identity
+// and role credentials (no AWS keys in the environment: the SDK's default chain fetches them from
+// IMDS, as on EC2). Each master is a real control-plane process from the real host bundle, under
+// a layout of its own temp root, supervised as on a host without systemd.
+const cluster = 'bm25';
+let moto: Moto;
+let dir: string;
+let bundlePath: string;
+let ec2: EC2Client;
+const masters: { layout: HostLayout; shell: LocalShell; imds: ImdsServer; port: number }[] = [];
+const saved = { ...process.env };
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), `tugboat-bootmaster-${process.pid}-`));
+  moto = await startMoto();
+  const manifest = JSON.parse(
+    execFileSync(process.execPath, ['scripts/bundle.mjs', '--outdir', join(dir, 'bundles')], {
+      encoding: 'utf8',
+    }),
+  ) as { file: string };
+  bundlePath = join(dir, 'bundles', manifest.file);
+  // What the stack gives: the secrets key with its alias, the account's bucket, the master EIP.
+  const kms = new KMSClient({
+    region: 'us-east-1',
+    endpoint: moto.endpoint,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+  const key = await kms.send(new CreateKeyCommand({ Description: 'bm25 secrets' }));
+  await kms.send(
+    new CreateAliasCommand({ AliasName: `alias/tugboat-${cluster}`, TargetKeyId: key.KeyMetadata!.KeyId! }),
+  );
+  kms.destroy();
+  const { s3 } = await createAwsClients({ env: moto.env });
+  await s3.ensurePrivateBucket(
+    { bucket: clusterBucketName('123456789012', 'us-east-1'), owner: '123456789012' },
+    {},
+  );
+  ec2 = motoEc2Client(moto);
+  await allocatePoolAddress(ec2, cluster, 'master');
+  // Only the instance role: no keys, no shared credentials file.
+  for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE'])
+    delete process.env[k];
+  process.env.AWS_SHARED_CREDENTIALS_FILE = join(dir, 'no-credentials');
+  process.env.AWS_CONFIG_FILE = join(dir, 'no-config');
+}, 120_000);
+
+afterAll(async () => {
+  for (const m of masters) {
+    await stopService(m.shell, CONTROL_PLANE_SERVICE, { layout: m.layout, mode: 'supervised' }).catch(
+      () => undefined,
+    );
+    await m.imds.close();
+  }
+  process.env = saved;
+  ec2?.destroy();
+  await moto?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+}, 60_000);
+
+/** Launches an instance in moto and boots it as the master, as its user-data would. */
+async function bootMaster(name: string) {
+  const instance = await launchClusterInstance(ec2, cluster);
+  const imds = await startImdsServer({
+    instanceId: instance.id,
+    region: 'us-east-1',
+    availabilityZone: 'us-east-1a',
+    instanceType: 't3.small',
+    privateIp: instance.ip,
+    role: `tugboat-${cluster}-master`,
+    accessKeyId: `ASIA${name.toUpperCase()}`,
+    secretAccessKey: 'test',
+    sessionToken: `session-${name}`,
+  });
+  const env = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    AWS_ENDPOINT_URL: moto.endpoint,
+    AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.endpoint,
+    AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-credentials'),
+    AWS_CONFIG_FILE: join(dir, 'no-config'),
+  };
+  process.env.AWS_EC2_METADATA_SERVICE_ENDPOINT = imds.endpoint;
+  const layout = buildHostLayout({ root: join(dir, name) });
+  const shell = new LocalShell({ host: name, env });
+  const port = await freePort();
+  masters.push({ layout, shell, imds, port });
+  const events = new RecordingEvents();
+  await runBoot({
+    role: 'master',
+    cluster,
+    region: 'us-east-1',
+    imdsEndpoint: imds.endpoint,
+    env,
+    events,
+    master: {
+      layout,
+      shell,
+      bundlePath,
+      listen: `127.0.0.1:${port}`,
+      mode: 'supervised',
+      readyTimeoutMs: 120_000,
+    },
+  });
+  return { instance, imds, layout, shell, port, events };
+}
+
+async function adminOf() {
+  const { ssm } = await createAwsClients({ env: moto.env });
+  const admin = parsePair('admin', (await ssm.getSecureString(secretParameterName(cluster, 'admin')))!);
+  const caPem = (await ssm.getSecureString(secretParameterName(cluster, 'caCert')))!;
+  return { cert: { cert: admin.certPem, key: admin.keyPem }, caPem };
+}
+
+const cm = (name: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { n: name } });
+
+describe('boot --role master (moto, IMDSv2 stand-in, real control-plane processes)', () => {
+  it('the first master of a template-only cluster creates the secrets, serves, holds the EIP and publishes its address', async () => {
+    const m1 = await bootMaster('m1');
+    // The "no client" path: every item created by the master, under the stack's key.
+    const aws = await createAwsClients({ env: moto.env });
+    const listed = await aws.ssm.listParameters(`/tugboat/${cluster}/`);
+    const secretNames = (Object.keys(SECRET_ITEMS) as (keyof typeof SECRET_ITEMS)[]).map((i) =>
+      secretParameterName(cluster, i),
+    );
+    for (const n of secretNames) expect(listed.find((p) => p.name === n)?.type).toBe('SecureString');
+    expect(m1.events.codes()).toContain('boot.secrets');
+    expect(m1.events.events.find((e) => e.code === 'boot.secrets')?.message).toMatch(
+      /this master created ca,/,
+    );
+    // Credentials came from the instance role through IMDSv2.
+    expect(m1.imds.requests).toContain(
+      `GET /latest/meta-data/iam/security-credentials/tugboat-${cluster}-master`,
+    );
+
+    const { cert, caPem } = await adminOf();
+    const call = tlsCaller(
+      () => `https://127.0.0.1:${m1.port}`,
+      () => caPem,
+    );
+    for (const n of ['one', 'two', 'three'])
+      expect(
+        (await call('POST', '/api/v1/namespaces/default/configmaps', { cert, body: cm(n) })).status,
+      ).toBe(201);
+
+    // The master EIP is this instance's now, and the serving certificate names it.
+    const addresses = await ec2.send(new DescribeAddressesCommand({}));
+    const eip = addresses.Addresses!.find((a) => a.Tags?.some((t) => t.Key === 'tugboat:pool'))!;
+    expect(eip.InstanceId).toBe(m1.instance.id);
+    const served = new X509Certificate(readFileSync(join(m1.layout.etc, 'pki', 'apiserver.crt'), 'utf8'));
+    expect(served.subjectAltName).toContain(`IP Address:${eip.PublicIp}`);
+    expect(served.subjectAltName).toContain(`IP Address:${m1.instance.ip}`);
+    expect(await readApiServer(aws.ssm, cluster)).toBe(`https://${eip.PublicIp}:${m1.port}`);
+    // The host layout is the SSH bootstrap's: same files, keys 0600, shipping on to the cluster prefix.
+    const unit = readFileSync(join(m1.layout.opt, 'bin', `${CONTROL_PLANE_SERVICE}-supervise.sh`), 'utf8');
+    expect(unit).toContain('--state-bucket');
+    expect(unit).not.toContain('BEGIN');
+    expect(apiServerParameterName(cluster)).toBe(`/tugboat/${cluster}/worker/api-server`);
+  }, 300_000);
+
+  it('a replacement master restores what the first wrote, keeps the CA, takes the EIP and fences the first', async () => {
+    const first = masters[0]!;
+    const { cert, caPem } = await adminOf();
+    const call1 = tlsCaller(
+      () => `https://127.0.0.1:${first.port}`,
+      () => caPem,
+    );
+    expect(
+      (await call1('POST', '/api/v1/namespaces/default/configmaps', { cert, body: cm('last') })).status,
+    ).toBe(201);
+    // Within the documented RPO the write is in S3.
+    await new Promise((r) => setTimeout(r, 1500));
+
+    const m2 = await bootMaster('m2');
+    expect(m2.events.events.find((e) => e.code === 'boot.secrets')?.message).toMatch(/read from SSM/);
+    const call2 = tlsCaller(
+      () => `https://127.0.0.1:${m2.port}`,
+      () => caPem,
+    );
+    const list = await call2('GET', '/api/v1/namespaces/default/configmaps', { cert });
+    expect(list.status).toBe(200);
+    const names = (list.body.items as { metadata: { name: string } }[]).map((i) => i.metadata.name);
+    expect(names.filter((n) => n !== 'kube-root-ca.crt').sort()).toEqual(['last', 'one', 'three', 'two']);
+    // Fenced: the first master stops serving and does not come back (its data dir is superseded).
+    await waitFor(
+      async () => (await call1('GET', '/readyz').catch(() => ({ status: 0 }))).status !== 200,
+      'the first master to stop serving',
+      30_000,
+    );
+    await new Promise((r) => setTimeout(r, 3000));
+    expect((await call1('GET', '/readyz').catch(() => ({ status: 0 }))).status).not.toBe(200);
+    expect(
+      (await serviceStatus(m2.shell, CONTROL_PLANE_SERVICE, { layout: m2.layout, mode: 'supervised' }))
+        .running,
+    ).toBe(true);
+    const addresses = await ec2.send(new DescribeAddressesCommand({}));
+    expect(addresses.Addresses!.find((a) => a.Tags?.some((t) => t.Key === 'tugboat:pool'))?.InstanceId).toBe(
+      m2.instance.id,
+    );
+    const aws = await createAwsClients({ env: moto.env });
+    const store = clusterSecrets({
+      ssm: aws.ssm,
+      kms: aws.kms,
+      cluster,
+      keyId: `alias/tugboat-${cluster}`,
+    });
+    expect(await store.get('caCert')).toBe(caPem);
+  }, 300_000);
+});
