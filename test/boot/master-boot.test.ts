@@ -13,8 +13,10 @@ import { CONTROL_PLANE_SERVICE } from '../../src/bootstrap/control-plane-install
 import { buildHostLayout, type HostLayout } from '../../src/bootstrap/layout.js';
 import { serviceStatus, stopService } from '../../src/bootstrap/service.js';
 import { clusterSecrets, SECRET_ITEMS, secretParameterName } from '../../src/cluster/secrets.js';
+import { fetchAdminKubeconfig } from '../../src/cluster/secrets-kubeconfig.js';
 import { parsePair } from '../../src/cluster/secrets-plan.js';
 import { RecordingEvents } from '../../src/events.js';
+import { writeKeyFile } from '../../src/pki/pem.js';
 import { clusterBucketName } from '../../src/provision/template/storage-names.js';
 import { LocalShell } from '../../src/ssh/local-shell.js';
 import { type ImdsServer, startImdsServer } from '../harness/imds.js';
@@ -181,6 +183,31 @@ describe('boot --role master (moto, IMDSv2 stand-in, real control-plane processe
     expect(unit).toContain('--state-bucket');
     expect(unit).not.toContain('BEGIN');
     expect(apiServerParameterName(cluster)).toBe(`/tugboat/${cluster}/worker/api-server`);
+
+    // "No client": nobody ran tugboat create; a laptop without local state gets the admin
+    // credential the master stored (API address and key from the stack's outputs) and kubectl works.
+    await aws.cloudFormation.createStack({
+      stackName: `tugboat-${cluster}`,
+      source: {
+        templateBody: JSON.stringify({
+          Resources: { Marker: { Type: 'AWS::CloudFormation::WaitConditionHandle' } },
+          Outputs: {
+            ApiEndpoint: { Value: `https://127.0.0.1:${m1.port}` },
+            SecretsKeyId: { Value: `alias/tugboat-${cluster}` },
+          },
+        }),
+      },
+      parameters: {},
+      tags: { 'tugboat:cluster': cluster },
+    });
+    const kubeconfig = join(dir, 'laptop-kubeconfig');
+    writeKeyFile(kubeconfig, await fetchAdminKubeconfig({ aws, cluster }));
+    const got = execFileSync(
+      'kubectl',
+      ['--kubeconfig', kubeconfig, 'get', 'configmaps', '-o', 'jsonpath={.items[*].metadata.name}'],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(got.split(' ')).toEqual(expect.arrayContaining(['one', 'two', 'three']));
   }, 300_000);
 
   it('a replacement master restores what the first wrote, keeps the CA, takes the EIP and fences the first', async () => {
