@@ -121,6 +121,7 @@ export async function runMasterBoot(options: MasterBootOptions): Promise<MasterB
     caPem: secrets.ca.certPem,
     timeoutMs: options.readyTimeoutMs ?? 600_000,
   });
+  events.emit({ code: 'boot.serving', level: 'info', message: 'control plane answers /readyz' });
   // Serving means this master holds the newest store generation: the one before is fenced, so
   // the address may move even while the old instance is still running.
   if (eip) await associateMasterEip(aws.ec2, eip, identity.instanceId, events);

@@ -1,28 +1,17 @@
 import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DescribeAddressesCommand, type EC2Client } from '@aws-sdk/client-ec2';
-import { CreateAliasCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { DescribeAddressesCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsClients } from '../../src/aws/clients.js';
-import { runBoot } from '../../src/boot/boot.js';
 import { apiServerParameterName, readApiServer } from '../../src/boot/master-endpoint.js';
 import { CONTROL_PLANE_SERVICE } from '../../src/bootstrap/control-plane-install.js';
-import { buildHostLayout, type HostLayout } from '../../src/bootstrap/layout.js';
-import { serviceStatus, stopService } from '../../src/bootstrap/service.js';
+import { serviceStatus } from '../../src/bootstrap/service.js';
 import { clusterSecrets, SECRET_ITEMS, secretParameterName } from '../../src/cluster/secrets.js';
 import { fetchAdminKubeconfig } from '../../src/cluster/secrets-kubeconfig.js';
-import { parsePair } from '../../src/cluster/secrets-plan.js';
-import { RecordingEvents } from '../../src/events.js';
 import { writeKeyFile } from '../../src/pki/pem.js';
-import { clusterBucketName } from '../../src/provision/template/storage-names.js';
-import { LocalShell } from '../../src/ssh/local-shell.js';
-import { type ImdsServer, startImdsServer } from '../harness/imds.js';
-import { type Moto, startMoto } from '../harness/moto.js';
-import { freePort } from '../harness/process.js';
-import { allocatePoolAddress, launchClusterInstance, motoEc2Client } from '../support/moto-ec2.js';
+import { startMasterBootEnv } from '../support/master-boot-env.js';
 import { tlsCaller } from '../support/tls-call.js';
 import { waitFor } from '../support/wait.js';
 
@@ -32,112 +21,13 @@ import { waitFor } from '../support/wait.js';
 // IMDS, as on EC2). Each master is a real control-plane process from the real host bundle, under
 // a layout of its own temp root, supervised as on a host without systemd.
 const cluster = 'bm25';
-let moto: Moto;
-let dir: string;
-let bundlePath: string;
-let ec2: EC2Client;
-const masters: { layout: HostLayout; shell: LocalShell; imds: ImdsServer; port: number }[] = [];
-const saved = { ...process.env };
-
+let env: Awaited<ReturnType<typeof startMasterBootEnv>>;
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), `tugboat-bootmaster-${process.pid}-`));
-  moto = await startMoto();
-  const manifest = JSON.parse(
-    execFileSync(process.execPath, ['scripts/bundle.mjs', '--outdir', join(dir, 'bundles')], {
-      encoding: 'utf8',
-    }),
-  ) as { file: string };
-  bundlePath = join(dir, 'bundles', manifest.file);
-  // What the stack gives: the secrets key with its alias, the account's bucket, the master EIP.
-  const kms = new KMSClient({
-    region: 'us-east-1',
-    endpoint: moto.endpoint,
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
-  const key = await kms.send(new CreateKeyCommand({ Description: 'bm25 secrets' }));
-  await kms.send(
-    new CreateAliasCommand({ AliasName: `alias/tugboat-${cluster}`, TargetKeyId: key.KeyMetadata!.KeyId! }),
-  );
-  kms.destroy();
-  const { s3 } = await createAwsClients({ env: moto.env });
-  await s3.ensurePrivateBucket(
-    { bucket: clusterBucketName('123456789012', 'us-east-1'), owner: '123456789012' },
-    {},
-  );
-  ec2 = motoEc2Client(moto);
-  await allocatePoolAddress(ec2, cluster, 'master');
-  // Only the instance role: no keys, no shared credentials file.
-  for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE'])
-    delete process.env[k];
-  process.env.AWS_SHARED_CREDENTIALS_FILE = join(dir, 'no-credentials');
-  process.env.AWS_CONFIG_FILE = join(dir, 'no-config');
+  env = await startMasterBootEnv(cluster);
 }, 120_000);
-
-afterAll(async () => {
-  for (const m of masters) {
-    await stopService(m.shell, CONTROL_PLANE_SERVICE, { layout: m.layout, mode: 'supervised' }).catch(
-      () => undefined,
-    );
-    await m.imds.close();
-  }
-  process.env = saved;
-  ec2?.destroy();
-  await moto?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-}, 60_000);
-
-/** Launches an instance in moto and boots it as the master, as its user-data would. */
-async function bootMaster(name: string) {
-  const instance = await launchClusterInstance(ec2, cluster);
-  const imds = await startImdsServer({
-    instanceId: instance.id,
-    region: 'us-east-1',
-    availabilityZone: 'us-east-1a',
-    instanceType: 't3.small',
-    privateIp: instance.ip,
-    role: `tugboat-${cluster}-master`,
-    accessKeyId: `ASIA${name.toUpperCase()}`,
-    secretAccessKey: 'test',
-    sessionToken: `session-${name}`,
-  });
-  const env = {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    AWS_ENDPOINT_URL: moto.endpoint,
-    AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.endpoint,
-    AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-credentials'),
-    AWS_CONFIG_FILE: join(dir, 'no-config'),
-  };
-  process.env.AWS_EC2_METADATA_SERVICE_ENDPOINT = imds.endpoint;
-  const layout = buildHostLayout({ root: join(dir, name) });
-  const shell = new LocalShell({ host: name, env });
-  const port = await freePort();
-  masters.push({ layout, shell, imds, port });
-  const events = new RecordingEvents();
-  await runBoot({
-    role: 'master',
-    cluster,
-    region: 'us-east-1',
-    imdsEndpoint: imds.endpoint,
-    env,
-    events,
-    master: {
-      layout,
-      shell,
-      bundlePath,
-      listen: `127.0.0.1:${port}`,
-      mode: 'supervised',
-      readyTimeoutMs: 120_000,
-    },
-  });
-  return { instance, imds, layout, shell, port, events };
-}
-
-async function adminOf() {
-  const { ssm } = await createAwsClients({ env: moto.env });
-  const admin = parsePair('admin', (await ssm.getSecureString(secretParameterName(cluster, 'admin')))!);
-  const caPem = (await ssm.getSecureString(secretParameterName(cluster, 'caCert')))!;
-  return { cert: { cert: admin.certPem, key: admin.keyPem }, caPem };
-}
+afterAll(() => env?.stop(), 60_000);
+const bootMaster = (name: string) => env.bootMaster(name);
+const adminOf = () => env.adminOf();
 
 const cm = (name: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { n: name } });
 
@@ -145,7 +35,7 @@ describe('boot --role master (moto, IMDSv2 stand-in, real control-plane processe
   it('the first master of a template-only cluster creates the secrets, serves, holds the EIP and publishes its address', async () => {
     const m1 = await bootMaster('m1');
     // The "no client" path: every item created by the master, under the stack's key.
-    const aws = await createAwsClients({ env: moto.env });
+    const aws = await createAwsClients({ env: env.moto.env });
     const listed = await aws.ssm.listParameters(`/tugboat/${cluster}/`);
     const secretNames = (Object.keys(SECRET_ITEMS) as (keyof typeof SECRET_ITEMS)[]).map((i) =>
       secretParameterName(cluster, i),
@@ -171,7 +61,7 @@ describe('boot --role master (moto, IMDSv2 stand-in, real control-plane processe
       ).toBe(201);
 
     // The master EIP is this instance's now, and the serving certificate names it.
-    const addresses = await ec2.send(new DescribeAddressesCommand({}));
+    const addresses = await env.ec2.send(new DescribeAddressesCommand({}));
     const eip = addresses.Addresses!.find((a) => a.Tags?.some((t) => t.Key === 'tugboat:pool'))!;
     expect(eip.InstanceId).toBe(m1.instance.id);
     const served = new X509Certificate(readFileSync(join(m1.layout.etc, 'pki', 'apiserver.crt'), 'utf8'));
@@ -200,7 +90,7 @@ describe('boot --role master (moto, IMDSv2 stand-in, real control-plane processe
       parameters: {},
       tags: { 'tugboat:cluster': cluster },
     });
-    const kubeconfig = join(dir, 'laptop-kubeconfig');
+    const kubeconfig = join(env.dir, 'laptop-kubeconfig');
     writeKeyFile(kubeconfig, await fetchAdminKubeconfig({ aws, cluster }));
     const got = execFileSync(
       'kubectl',
@@ -211,7 +101,7 @@ describe('boot --role master (moto, IMDSv2 stand-in, real control-plane processe
   }, 300_000);
 
   it('a replacement master restores what the first wrote, keeps the CA, takes the EIP and fences the first', async () => {
-    const first = masters[0]!;
+    const first = env.masters[0]!;
     const { cert, caPem } = await adminOf();
     const call1 = tlsCaller(
       () => `https://127.0.0.1:${first.port}`,
@@ -245,11 +135,11 @@ describe('boot --role master (moto, IMDSv2 stand-in, real control-plane processe
       (await serviceStatus(m2.shell, CONTROL_PLANE_SERVICE, { layout: m2.layout, mode: 'supervised' }))
         .running,
     ).toBe(true);
-    const addresses = await ec2.send(new DescribeAddressesCommand({}));
+    const addresses = await env.ec2.send(new DescribeAddressesCommand({}));
     expect(addresses.Addresses!.find((a) => a.Tags?.some((t) => t.Key === 'tugboat:pool'))?.InstanceId).toBe(
       m2.instance.id,
     );
-    const aws = await createAwsClients({ env: moto.env });
+    const aws = await createAwsClients({ env: env.moto.env });
     const store = clusterSecrets({
       ssm: aws.ssm,
       kms: aws.kms,
