@@ -1,14 +1,19 @@
 import type { SsmApi } from '../aws/ssm.js';
 import { CLUSTER_TAG } from '../aws/types.js';
-import { type ClusterSecrets, type SecretItem, secretParameterName, tierFor } from '../cluster/secrets.js';
+import { type CertificateAuthority, createCa, loadCa } from '../pki/authority.js';
+import { issueAdminCertificate } from '../pki/cluster-certs.js';
+import {
+  type ClusterSecrets,
+  type SecretItem,
+  secretParameterName,
+  tierFor,
+} from '../secrets/cluster-secrets.js';
 import {
   generateBootstrapToken,
   generateServiceAccountKey,
   parsePair,
   recordingEnsure,
-} from '../cluster/secrets-plan.js';
-import { type CertificateAuthority, createCa, loadCa } from '../pki/authority.js';
-import { issueAdminCertificate } from '../pki/cluster-certs.js';
+} from '../secrets/secrets-plan.js';
 
 /** What a booting master needs from the cluster's secrets. Secret: never log. */
 export interface MasterSecrets {

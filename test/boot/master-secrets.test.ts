@@ -2,8 +2,8 @@ import { X509Certificate } from 'node:crypto';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureMasterSecrets } from '../../src/boot/master-secrets.js';
-import { clusterSecrets, SECRET_ITEMS } from '../../src/cluster/secrets.js';
-import { ensureClusterSecrets, parsePair } from '../../src/cluster/secrets-plan.js';
+import { clusterSecrets, SECRET_ITEMS } from '../../src/secrets/cluster-secrets.js';
+import { ensureClusterSecrets, parsePair } from '../../src/secrets/secrets-plan.js';
 import { type MotoAws, startMotoAws } from '../support/moto-aws.js';
 
 let env: MotoAws;

@@ -106,7 +106,7 @@ function masterStorage(spec: ClusterSpec) {
 
 /**
  * Reading a secret checks that it is a SecureString under the cluster's own key (a planted
- * parameter of the same name is refused, see cluster/secrets.ts): GetParameter does not say the
+ * parameter of the same name is refused, see secrets/cluster-secrets.ts): GetParameter does not say the
  * key, DescribeParameters does — names and key ids only, never values — and cannot be scoped.
  */
 const CHECK_SECRETS_KEY = {

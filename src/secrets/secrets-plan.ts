@@ -2,7 +2,7 @@ import { generateKeyPairSync, randomInt } from 'node:crypto';
 import { DeploymentError } from '../errors.js';
 import { type CertificateAuthority, createCa, type IssuedCertificate, loadCa } from '../pki/authority.js';
 import { issueAdminCertificate } from '../pki/cluster-certs.js';
-import type { ClusterSecrets, SecretItem } from './secrets.js';
+import type { ClusterSecrets, SecretItem } from './cluster-secrets.js';
 
 /** Options of {@link ensureClusterSecrets}. */
 export interface EnsureClusterSecretsOptions {
