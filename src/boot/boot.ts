@@ -1,9 +1,9 @@
 import { fetchInstanceIdentity, type InstanceIdentity } from '../agent/imds.js';
 import { TugboatError } from '../errors.js';
 import { type EventSink, silentEvents } from '../events.js';
-import type { ClusterPki } from '../pki/cluster-pki.js';
 import { templateBucket } from '../provision/template-store.js';
 import { type BootFailure, writeBootFailure } from './boot-report.js';
+import { type MasterBootOverrides, runMasterBoot } from './master-boot.js';
 import { runWorkerBoot, type WorkerBootOverrides } from './worker-boot.js';
 
 /** What an instance is, as its user-data says (the launch template it was launched from). */
@@ -14,14 +14,6 @@ export interface BootRole {
   readonly group?: string;
   /** The stack's region (AWS::Region); must be the instance's own. */
   readonly region: string;
-}
-
-/**
- * The seam a booting master will install from (the cluster's secrets in SSM Parameter Store /
- * Secrets Manager under the stack's KMS key): the same material SSH bootstrap uploads.
- */
-export interface ControlPlaneMaterialSource {
-  load(cluster: string): Promise<Pick<ClusterPki, 'ca' | 'apiServer' | 'apiServerClient'>>;
 }
 
 /** Options of {@link runBoot}. */
@@ -35,8 +27,10 @@ export interface RunBootOptions extends BootRole {
    * (`<cluster>/boot/<instance-id>.json`), written with the instance role
    */
   readonly reportFailure?: (failure: BootFailure) => Promise<void>;
-  /** Environment of the AWS clients of the default report (endpoint, credentials). @default process.env */
+  /** Environment of the AWS clients (endpoint; credentials come from the instance role). @default process.env */
   readonly env?: NodeJS.ProcessEnv;
+  /** Where and how a master installs itself. @default the real host's (see MasterBootOverrides) */
+  readonly master?: MasterBootOverrides;
   /** Where and how a worker installs itself. @default the real host's (see WorkerBootOverrides) */
   readonly worker?: WorkerBootOverrides;
 }
@@ -107,18 +101,24 @@ async function installRole(options: RunBootOptions, identity: InstanceIdentity):
     throw new BootError(
       `instance ${identity.instanceId} runs in ${identity.region}, but its user-data is for cluster ${options.cluster} in ${options.region}: launch it from the cluster's own launch template`,
     );
-  // Both paths install with the SSH bootstrap's own installers (installControlPlane, installAgent
-  // over a LocalShell) once the sources above exist; until then boot stops here, saying why.
-  if (options.role === 'master')
-    throw new BootError(
-      `the master of ${options.cluster} cannot install itself yet: its CA and keys must come from the cluster's secrets in SSM Parameter Store, which this build does not read (not available yet); install it over SSH with \`tugboat bootstrap ${options.cluster}\``,
-    );
+  // Both roles install with the SSH bootstrap's own installers (installControlPlane, installAgent
+  // over a LocalShell), so a booted host has the same layout as a bootstrapped one.
   const { createAwsClients } = await import('../aws/clients.js');
   const aws = await createAwsClients({
     region: options.region,
     requestTimeoutMs: 15_000,
     ...(options.env ? { env: options.env } : {}),
   });
+  if (options.role === 'master') {
+    await runMasterBoot({
+      ...options.master,
+      cluster: options.cluster,
+      identity,
+      aws,
+      ...(options.events ? { events: options.events } : {}),
+    });
+    return;
+  }
   await runWorkerBoot({
     ...options.worker,
     cluster: options.cluster,

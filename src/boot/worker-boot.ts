@@ -11,6 +11,7 @@ import { secretParameterName, secretsPath } from '../provision/template/storage-
 import { LocalShell } from '../ssh/local-shell.js';
 import type { RemoteShell } from '../ssh/remote-shell.js';
 import { sleep } from '../timing.js';
+import { apiServerParameterName } from './master-endpoint.js';
 
 /** How a worker installs itself; every field has the real instance's value as default (tests give their own). */
 export interface WorkerBootOverrides {
@@ -57,14 +58,6 @@ export interface WorkerBootResult {
   readonly server: string;
   /** The node name (the instance id). */
   readonly nodeName: string;
-}
-
-/**
- * Where the master publishes its API address for workers (`/tugboat/<cluster>/worker/api-server`,
- * a plain String: not secret). Shared name with the master's boot, which writes it.
- */
-export function apiServerParameterName(cluster: string): string {
-  return `${secretsPath(cluster)}worker/api-server`;
 }
 
 /** The worker part of `boot` could not join; the message says what was missing. */

@@ -47,11 +47,11 @@ describe('host bundle `boot`', () => {
     expect(imds.requests[0]).toBe('PUT /latest/api/token');
   });
 
-  it('a master stops naming the missing secrets source', async () => {
+  it('a master that cannot reach SSM stops, naming the call that failed', async () => {
     const r = await boot(['--role', 'master', '--cluster', 'c1', '--region', 'us-east-1']);
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain('the master of c1 cannot install itself yet');
-    expect(r.stderr).toContain('SSM Parameter Store');
+    expect(r.stderr).toContain('boots as master in cluster c1');
+    expect(r.stderr).toMatch(/ssm:GetParameter/);
   });
 
   it('refuses user-data of another region', async () => {
