@@ -184,6 +184,7 @@ export async function startAgentProcess(
           events,
           clusterCidr: config.clusterCidr,
           nodeIPs: [identity.internalIP, identity.externalIP].filter(isIPv4),
+          nodeName: identity.name,
         })
       : undefined;
   try {

@@ -9,6 +9,7 @@ import { type ListWatch, runListWatch } from '../../../client/list-watch.js';
 import { type ResourceType, resources } from '../../../client/types.js';
 import { type EventSink, silentEvents } from '../../../events.js';
 import type { EndpointSlice, KubeObject, Service } from '../../../kube/index.js';
+import { HealthCheckServers, healthCheckTargets } from './health-check.js';
 import type { Iptables } from './iptables.js';
 import { ServicePortModel } from './model-tracker.js';
 import type { RenderOptions } from './render.js';
@@ -27,6 +28,10 @@ export interface ServiceProxyOptions extends RenderOptions {
   readonly resyncMs?: number;
   /** Retry delay after a failed sync, doubling up to `resyncMs`. @default 1_000 */
   readonly retryMs?: number;
+  /** This node's name: the endpoints a `Local` traffic policy keeps. @default none (no endpoint is local) */
+  readonly nodeName?: string;
+  /** Where health check node ports are served. @default '0.0.0.0' */
+  readonly healthCheckHost?: string;
 }
 
 /** Cache of one kind, keyed `namespace/name`. */
@@ -52,7 +57,8 @@ function key(o: KubeObject): string {
 export class ServiceProxy {
   private readonly services = new Cache<Service>();
   private readonly slices = new SliceIndex();
-  private readonly model = new ServicePortModel();
+  private readonly model: ServicePortModel;
+  private readonly health: HealthCheckServers;
   private readonly syncer: RuleSyncer;
   private readonly events: EventSink;
   private readonly watches: ListWatch[] = [];
@@ -68,6 +74,8 @@ export class ServiceProxy {
   constructor(private readonly options: ServiceProxyOptions) {
     this.syncer = new RuleSyncer(options.iptables, options);
     this.events = options.events ?? silentEvents;
+    this.model = new ServicePortModel(options.nodeName);
+    this.health = new HealthCheckServers({ host: options.healthCheckHost, events: this.events });
   }
 
   /** Starts both list-watches, waits for their first lists and applies the first full sync. */
@@ -113,12 +121,13 @@ export class ServiceProxy {
     await this.running;
   }
 
-  /** Stops watching and syncing; the rules stay, so traffic keeps flowing until the next agent. */
+  /** Stops watching, syncing and health checks; the rules stay, so traffic keeps flowing until the next agent. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await Promise.all(this.watches.map((w) => w.stop()));
     await this.running;
+    await this.health.close();
   }
 
   private changed(): void {
@@ -143,6 +152,7 @@ export class ServiceProxy {
     try {
       const ports = this.model.ports(this.services.items, this.slices);
       const { lines } = await this.syncer.sync(ports, full);
+      await this.health.sync(healthCheckTargets(ports));
       if (full) this.lastFull = started;
       this.forceFull = false;
       this.failures = 0;
