@@ -9,8 +9,10 @@ import { type ListWatch, runListWatch } from '../../../client/list-watch.js';
 import { type ResourceType, resources } from '../../../client/types.js';
 import { type EventSink, silentEvents } from '../../../events.js';
 import type { EndpointSlice, KubeObject, Service } from '../../../kube/index.js';
+import { type Conntrack, staleUdpFlows } from './conntrack.js';
 import { HealthCheckServers, healthCheckTargets } from './health-check.js';
 import type { Iptables } from './iptables.js';
+import type { ProxyServicePort } from './model.js';
 import { ServicePortModel } from './model-tracker.js';
 import type { RenderOptions } from './render.js';
 import { SliceIndex } from './slice-index.js';
@@ -32,6 +34,8 @@ export interface ServiceProxyOptions extends RenderOptions {
   readonly nodeName?: string;
   /** Where health check node ports are served. @default '0.0.0.0' */
   readonly healthCheckHost?: string;
+  /** Deletes stale UDP flows after endpoints go (kube-proxy does). @default none (flows are left) */
+  readonly conntrack?: Conntrack;
 }
 
 /** Cache of one kind, keyed `namespace/name`. */
@@ -70,6 +74,8 @@ export class ServiceProxy {
   private failures = 0;
   private stopped = false;
   private synced = false;
+  /** The model last written; undefined before the first sync, which clears no flows. */
+  private lastPorts: readonly ProxyServicePort[] | undefined;
 
   constructor(private readonly options: ServiceProxyOptions) {
     this.syncer = new RuleSyncer(options.iptables, options);
@@ -152,7 +158,10 @@ export class ServiceProxy {
     try {
       const ports = this.model.ports(this.services.items, this.slices);
       const { lines } = await this.syncer.sync(ports, full);
+      const before = this.lastPorts;
+      this.lastPorts = ports;
       await this.health.sync(healthCheckTargets(ports));
+      if (before) await this.clearStaleFlows(before, ports);
       if (full) this.lastFull = started;
       this.forceFull = false;
       this.failures = 0;
@@ -171,6 +180,33 @@ export class ServiceProxy {
       return;
     }
     this.schedule(this.dirty ? batch : Math.max(0, this.lastFull + resync - performance.now()));
+  }
+
+  /** After the rules no longer lead to an endpoint, its UDP flows go too; failures only warn. */
+  private async clearStaleFlows(
+    before: readonly ProxyServicePort[],
+    after: readonly ProxyServicePort[],
+  ): Promise<void> {
+    const conntrack = this.options.conntrack;
+    if (!conntrack) return;
+    const failed: string[] = [];
+    let deleted = 0;
+    for (const filter of staleUdpFlows(before, after)) {
+      try {
+        deleted += await conntrack.deleteUdp(filter);
+      } catch (err) {
+        failed.push((err as Error).message);
+      }
+    }
+    if (deleted > 0)
+      this.events.emit({
+        code: 'agent.service-proxy.conntrack-cleared',
+        level: 'debug',
+        message: `deleted ${deleted} stale UDP flows`,
+        data: { deleted },
+      });
+    if (failed.length > 0)
+      this.warn('agent.service-proxy.conntrack-error', 'deleting stale UDP flows', new Error(failed[0]));
   }
 
   private warn(code: string, doing: string, err: unknown): void {
