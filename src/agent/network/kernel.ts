@@ -157,7 +157,9 @@ export class IpKernelNetwork implements KernelNetwork {
     await this.detachPod(a.hostVeth);
     await this.run(
       ['ip', '-batch', '-'],
-      `link add ${a.hostVeth} type veth peer name eth0 netns ${a.pid}\nlink set ${a.hostVeth} master ${names.bridge} up\n`,
+      // Hairpin mode (as the CNI bridge plugin's hairpinMode): with br_netfilter a pod's packet to
+      // its own host port is DNATed on the bridge and must go back out of the port it came in.
+      `link add ${a.hostVeth} type veth peer name eth0 netns ${a.pid}\nlink set ${a.hostVeth} master ${names.bridge} up\nlink set ${a.hostVeth} type bridge_slave hairpin on\n`,
     );
     await this.run(
       ['nsenter', '-t', String(a.pid), '-n', 'ip', '-batch', '-'],

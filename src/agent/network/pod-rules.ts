@@ -2,7 +2,8 @@
  * The pod network's iptables rules, in chains of its own (the service proxy owns the other
  * `TUGBOAT-` chains; these three are never touched by it, nor it by these):
  * - nat `TUGBOAT-POD-MASQ` (from POSTROUTING): pod-to-pod traffic keeps its source address;
- *   traffic from pods to anywhere else leaves with the node's address (MASQUERADE).
+ *   traffic from pods to anywhere else leaves with the node's address (MASQUERADE), and so does
+ *   a pod's traffic to its own host port (marked in `TUGBOAT-HOSTPORTS`).
  * - filter `TUGBOAT-POD-FORWARD` (from FORWARD): accepts traffic from and to the pod range, which
  *   Docker's FORWARD policy DROP would otherwise drop.
  * - nat `TUGBOAT-HOSTPORTS` (from PREROUTING and OUTPUT, for the host's own addresses): pods'
@@ -10,7 +11,12 @@
  * Rendered whole and applied with `iptables-restore --noflush`, so nothing but these chains and
  * their jumps changes.
  */
-import { HOST_PORTS_CHAIN, type HostPortMapping, renderHostPortRules } from './host-ports.js';
+import {
+  HOST_PORT_MASQ_MARK,
+  HOST_PORTS_CHAIN,
+  type HostPortMapping,
+  renderHostPortRules,
+} from './host-ports.js';
 
 /** The nat chain that masquerades traffic leaving the pod network. */
 export const POD_MASQ_CHAIN = 'TUGBOAT-POD-MASQ';
@@ -76,6 +82,7 @@ export function renderPodRules(
     '*nat',
     `:${POD_MASQ_CHAIN} - [0:0]`,
     ...hostPortsChain,
+    `-A ${POD_MASQ_CHAIN} -m mark --mark ${HOST_PORT_MASQ_MARK} -m comment --comment "hostPort hairpin" -j MASQUERADE`,
     `-A ${POD_MASQ_CHAIN} -s ${podCidr} -d ${podCidr} -m comment --comment "pod to pod: not NATed" -j RETURN`,
     `-A ${POD_MASQ_CHAIN} -s ${podCidr} ! -d 224.0.0.0/4 -m comment --comment "pods to outside" -j MASQUERADE`,
     ...(keep ? [] : renderHostPortRules(hostPorts)),

@@ -126,7 +126,7 @@ describe('the pod network on the real kernel, in two namespaced hosts', () => {
     expect(inNetns(net.hosts[0], 'bridge', 'fdb', 'show', 'dev', 'tugboat.1')).not.toContain('192.0.2.2');
   });
 
-  it("DNATs a pod's hostPort on the host's own address to the pod, and drops the rule when the mapping goes", async () => {
+  it("DNATs a pod's hostPort on the host's own address to the pod (also from the pod itself), and drops the rule when the mapping goes", async () => {
     // A listener in the pod on host 1 (10.244.2.7:8080), published as host 1's port 18080.
     const server = spawn(
       'nsenter',
@@ -165,6 +165,13 @@ describe('the pod network on the real kernel, in two namespaced hosts', () => {
         }
       }
       expect(answer).toBe('from-pod');
+      // Hairpin: the pod itself, through its node's address, reaches its own host port (masqueraded).
+      const hairpin = execFileSync(
+        'nsenter',
+        ['-t', String(pods[1]!.pid), '-n', 'busybox', 'nc', '-w', '2', net.underlay[1]!, '18080'],
+        { encoding: 'utf8', input: '', timeout: 10_000 },
+      ).trim();
+      expect(hairpin).toBe('from-pod');
       const saved = inNetns(net.hosts[1], 'iptables-save', '-t', 'nat').split('\n');
       expect(
         saved.filter((l) => l === '-A PREROUTING -m addrtype --dst-type LOCAL -j TUGBOAT-HOSTPORTS'),
