@@ -64,8 +64,9 @@ export function podHostPortMappings(pod: Pod, podIP: string): HostPortMapping[] 
 }
 
 /**
- * The chain's rules, sorted so the same mappings always give the same text: per mapping, a mark
- * for the pod's own traffic (hairpin, masqueraded by the pod network's MASQ chain), then the DNAT.
+ * The chain's rules, sorted so the same mappings always give the same text: per mapping, marks
+ * for the pod's own traffic (hairpin) and for the node's `localhost:hostPort` (a pod cannot
+ * answer 127.0.0.1), both masqueraded by the pod network's MASQ chain, then the DNAT.
  * Pure.
  */
 export function renderHostPortRules(mappings: readonly HostPortMapping[]): string[] {
@@ -77,8 +78,9 @@ export function renderHostPortRules(mappings: readonly HostPortMapping[]): strin
       return [
         `-A ${HOST_PORTS_CHAIN} ${match} ${comment} -j DNAT --to-destination ${m.podIP}:${m.containerPort}`,
         `-A ${HOST_PORTS_CHAIN} ${match} -s ${m.podIP}/32 ${comment} -j MARK --set-xmark ${HOST_PORT_MASQ_MARK}`,
+        `-A ${HOST_PORTS_CHAIN} ${match} -s 127.0.0.1/32 ${comment} -j MARK --set-xmark ${HOST_PORT_MASQ_MARK}`,
       ];
     })
     .sort((a, b) => (a[0]! < b[0]! ? -1 : a[0]! > b[0]! ? 1 : 0))
-    .flatMap(([dnat, mark]) => [mark!, dnat!]);
+    .flatMap(([dnat, hairpin, localhost]) => [hairpin!, localhost!, dnat!]);
 }
