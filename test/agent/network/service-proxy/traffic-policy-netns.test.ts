@@ -10,8 +10,12 @@ import {
 } from '../../../../src/agent/network/service-proxy/health-check.js';
 import { commandIptables } from '../../../../src/agent/network/service-proxy/iptables.js';
 import { buildServicePorts } from '../../../../src/agent/network/service-proxy/model.js';
-import { RuleSyncer } from '../../../../src/agent/network/service-proxy/sync-rules.js';
+import { ServiceProxy } from '../../../../src/agent/network/service-proxy/service-proxy.js';
+import { RuleSyncer, removeServiceRules } from '../../../../src/agent/network/service-proxy/sync-rules.js';
+import { KubeClient } from '../../../../src/client/client.js';
+import { resources } from '../../../../src/client/types.js';
 import type { EndpointSlice, Service } from '../../../../src/kube/index.js';
+import { type RunningApiServer, startApiServer } from '../../../support/api-server.js';
 import { endpointSlice, service } from './fixtures.js';
 import { NetnsLab } from './netns-lab.js';
 
@@ -50,15 +54,15 @@ const local = service('local', '10.96.0.41', [{ port: 80, nodePort: 30141 }], {
 });
 const internal = service('internal', '10.96.0.42', [{ port: 80 }], { internalTrafficPolicy: 'Local' });
 
+beforeAll(async () => {
+  await lab.create(3);
+}, 60_000);
+
+afterAll(async () => {
+  await lab.destroy();
+});
+
 describe('traffic policies in a network namespace', () => {
-  beforeAll(async () => {
-    await lab.create(3);
-  }, 60_000);
-
-  afterAll(async () => {
-    await lab.destroy();
-  });
-
   it('externalTrafficPolicy Local: node-local endpoints only, and the client address is kept', async () => {
     const syncer = new RuleSyncer(iptables(), options);
     await syncer.sync(ports([cluster, local], [slice('cluster', [0]), slice('local', [0])]), true);
@@ -106,6 +110,60 @@ describe('traffic policies in a network namespace', () => {
     expect(none[0]).toMatch(/^error:/);
     expect(none[0]).not.toBe('error:ECONNREFUSED');
     expect(lab.inNode('iptables-save', '-t', 'filter')).toContain('default/internal has no local endpoints');
+  }, 60_000);
+});
+
+describe('ServiceProxy with externalTrafficPolicy Local against an API server', () => {
+  let api: RunningApiServer | undefined;
+  let proxy: ServiceProxy | undefined;
+
+  afterAll(async () => {
+    await proxy?.stop();
+    await removeServiceRules(iptables()).catch(() => {});
+    await api?.stop();
+  });
+
+  it('serves the allocated health check port and keeps the client address through the node port', async () => {
+    api = await startApiServer();
+    const client = new KubeClient({ server: api.url, allowInsecureLoopback: true });
+    const made = await client.create<Service>(
+      resources.services,
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'api-local' },
+        spec: {
+          type: 'LoadBalancer',
+          externalTrafficPolicy: 'Local',
+          ports: [{ port: 8181, targetPort: 8080 }],
+        },
+      } as Service,
+      'default',
+    );
+    const spec = made.spec as unknown as { healthCheckNodePort: number; ports: { nodePort: number }[] };
+    proxy = new ServiceProxy({
+      client,
+      iptables: iptables(),
+      nodeName: NODE,
+      healthCheckHost: '127.0.0.1',
+      ...options,
+    });
+    await proxy.start();
+    const health = async () => {
+      const r = await fetch(`http://127.0.0.1:${spec.healthCheckNodePort}/healthz`);
+      return { status: r.status, body: (await r.json()) as { localEndpoints: number } };
+    };
+    expect(await health()).toMatchObject({ status: 503, body: { localEndpoints: 0 } });
+    await client.create<EndpointSlice>(resources.endpointSlices, slice('api-local', [1]), 'default');
+    let seen = await health();
+    for (let i = 0; i < 50 && seen.status !== 200; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      seen = await health();
+    }
+    expect(seen).toMatchObject({ status: 200, body: { localEndpoints: 1 } });
+    const url = `http://192.168.77.1:${spec.ports[0]!.nodePort}`;
+    expect(new Set(await lab.fetchFrom(lab.client, `${url}/`, 10))).toEqual(new Set(['pod-2']));
+    expect(await lab.fetchFrom(lab.client, `${url}/ip`, 1)).toEqual(['192.168.77.2']);
   }, 60_000);
 });
 
