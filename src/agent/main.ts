@@ -11,6 +11,7 @@ import { readHostResolvConfForPods } from './network/dns/host-resolv.js';
 import { HostNetwork } from './network/host-network.js';
 import { IpKernelNetwork } from './network/kernel.js';
 import { PodSandboxes } from './network/pod-sandbox.js';
+import { commandConntrack } from './network/service-proxy/conntrack.js';
 import { commandIptables } from './network/service-proxy/iptables.js';
 import { isIPv4 } from './network/service-proxy/model.js';
 import { ServiceProxy } from './network/service-proxy/service-proxy.js';
@@ -195,6 +196,8 @@ export async function startAgentProcess(
           events,
           clusterCidr: config.clusterCidr,
           nodeIPs: [identity.internalIP, identity.externalIP].filter(isIPv4),
+          nodeName: identity.name,
+          conntrack: commandConntrack(),
         })
       : undefined;
   try {
