@@ -101,18 +101,22 @@ export class EtcdClient {
     return this.options.endpoints;
   }
 
-  /** Calls `service/method` on the current endpoint, or on endpoint `index` when given. */
+  /**
+   * Calls `service/method` on the current endpoint, or on endpoint `index` when given; `timeoutMs`
+   * overrides the client's call timeout for this call.
+   */
   unary<R = Record<string, unknown>>(
     service: EtcdService,
     method: string,
     request: object,
     index?: number,
+    timeoutMs?: number,
   ): Promise<R> {
     const at = index ?? this.current;
     const channel = this.channels[at];
     if (!channel) return Promise.reject(new Error(`no etcd endpoint number ${at}`));
     const { requestType, responseType } = methodTypes(service, method);
-    const deadline = Date.now() + (this.options.callTimeoutMs ?? 5_000);
+    const deadline = Date.now() + (timeoutMs ?? this.options.callTimeoutMs ?? 5_000);
     return new Promise<R>((resolve, reject) => {
       channel.makeUnaryRequest(
         `/etcdserverpb.${service}/${method}`,

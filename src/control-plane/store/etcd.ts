@@ -73,6 +73,8 @@ export async function openEtcdStore(options: EtcdStoreOptions): Promise<Store> {
   return store;
 }
 
+const WRITE_TIMEOUT_MS = 2_000;
+
 class EtcdStore implements Store {
   private readonly client: EtcdClient;
   private readonly prefix: Buffer;
@@ -299,8 +301,14 @@ class EtcdStore implements Store {
     return this.client.unary<RangeResponse>('KV', 'Range', request);
   }
 
+  /**
+   * Writes get a shorter deadline than reads: when the leader dies, etcd holds a write proposed
+   * through a follower until its own request timeout (5 s + 2 election timeouts) before failing
+   * it, so the store gives up after 2 s and retries (a retry recognises an applied first attempt).
+   * That took leader failover from ~5.2 s to the election time (bench/store-etcd.md).
+   */
   private txn(request: object): Promise<TxnResponse> {
-    return this.client.unary<TxnResponse>('KV', 'Txn', request);
+    return this.client.unary<TxnResponse>('KV', 'Txn', request, undefined, WRITE_TIMEOUT_MS);
   }
 
   private failedRange(res: TxnResponse): KeyValue | undefined {
