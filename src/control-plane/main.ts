@@ -222,6 +222,7 @@ async function openPlainStore(
   return createStore({ kind: 'embedded', dataDir, events });
 }
 
+/** Checks the etcd endpoint URLs and reads the --etcd-* TLS files; usage errors before any connection. */
 async function loadEtcdTls(
   options: ControlPlaneOptions,
   endpoints: readonly string[],
@@ -231,6 +232,12 @@ async function loadEtcdTls(
     [options.etcdCertFile, '--etcd-certfile'],
     [options.etcdKeyFile, '--etcd-keyfile'],
   ]);
+  for (const endpoint of endpoints) {
+    if (!/^https?:\/\/[^/\s]+\/?$/.test(endpoint))
+      throw new UsageError(
+        `--etcd-endpoints: ${JSON.stringify(endpoint)} is not an etcd client URL: use https://HOST:2379`,
+      );
+  }
   const https = endpoints.some((e) => e.startsWith('https:'));
   if ((cert === undefined) !== (key === undefined))
     throw new UsageError('--etcd-certfile and --etcd-keyfile go together: give both or neither');

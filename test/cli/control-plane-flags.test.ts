@@ -52,7 +52,8 @@ describe('tugboat control-plane controller flags', () => {
       ['--etcd-endpoints', 'http://127.0.0.1:1', '--etcd-cafile', 'package.json'],
       '--etcd-cafile is for https://',
     ],
-  ])('refuses inconsistent etcd TLS flags %j before connecting', async (flags, message) => {
+    [['--etcd-endpoints', '127.0.0.1:2379'], '--etcd-endpoints: "127.0.0.1:2379" is not an etcd client URL'],
+  ])('refuses inconsistent etcd endpoint and TLS flags %j before connecting', async (flags, message) => {
     const r = await runCli([
       'control-plane',
       '--insecure-loopback-http',
