@@ -4,6 +4,7 @@ import { UsageError } from '../errors.js';
 import { type EventSink, silentEvents } from '../events.js';
 import { parseListen } from '../listen.js';
 import { type Agent, type AgentOptions, buildAgent } from './agent.js';
+import { ensureNodeClientCertificate } from './bootstrap-credentials.js';
 import { type AgentConfig, parseTaint } from './config.js';
 import { ClusterDns, podGateway } from './network/dns/cluster-dns.js';
 import { readHostResolvConfForPods } from './network/dns/host-resolv.js';
@@ -121,6 +122,16 @@ export async function startAgentProcess(
       `api server ${config.server} is not https: use https, or insecureLoopback for a local test server`,
     );
   }
+  if (config.bootstrapTokenFile && config.certFile && config.keyFile && config.caFile)
+    await ensureNodeClientCertificate({
+      server: config.server,
+      caFile: config.caFile,
+      certFile: config.certFile,
+      keyFile: config.keyFile,
+      bootstrapTokenFile: config.bootstrapTokenFile,
+      nodeName: identity.name,
+      events,
+    });
   const client = new KubeClient({
     server: config.server,
     ca: config.caFile ? read(config.caFile, 'CA file') : undefined,

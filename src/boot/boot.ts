@@ -1,10 +1,10 @@
 import { fetchInstanceIdentity, type InstanceIdentity } from '../agent/imds.js';
 import { TugboatError } from '../errors.js';
 import { type EventSink, silentEvents } from '../events.js';
-import type { IssuedCertificate } from '../pki/authority.js';
 import type { ClusterPki } from '../pki/cluster-pki.js';
 import { templateBucket } from '../provision/template-store.js';
 import { type BootFailure, writeBootFailure } from './boot-report.js';
+import { runWorkerBoot, type WorkerBootOverrides } from './worker-boot.js';
 
 /** What an instance is, as its user-data says (the launch template it was launched from). */
 export interface BootRole {
@@ -24,19 +24,6 @@ export interface ControlPlaneMaterialSource {
   load(cluster: string): Promise<Pick<ClusterPki, 'ca' | 'apiServer' | 'apiServerClient'>>;
 }
 
-/**
- * The seam a booting worker will join through (a bootstrap token and a CertificateSigningRequest,
- * approved for a running instance of the cluster): the same credentials SSH bootstrap issues.
- */
-export interface NodeJoinSource {
-  join(request: { readonly cluster: string; readonly identity: InstanceIdentity }): Promise<{
-    readonly server: string;
-    readonly caPem: string;
-    readonly client: IssuedCertificate;
-    readonly serving: IssuedCertificate;
-  }>;
-}
-
 /** Options of {@link runBoot}. */
 export interface RunBootOptions extends BootRole {
   /** IMDS endpoint (`AWS_EC2_METADATA_SERVICE_ENDPOINT`). @default http://169.254.169.254 */
@@ -50,6 +37,8 @@ export interface RunBootOptions extends BootRole {
   readonly reportFailure?: (failure: BootFailure) => Promise<void>;
   /** Environment of the AWS clients of the default report (endpoint, credentials). @default process.env */
   readonly env?: NodeJS.ProcessEnv;
+  /** Where and how a worker installs itself. @default the real host's (see WorkerBootOverrides) */
+  readonly worker?: WorkerBootOverrides;
 }
 
 /** A boot that cannot install its role on this build or this instance; the message says why and what to do. */
@@ -65,7 +54,7 @@ export class BootError extends TugboatError {
  * installs its role from the cluster's own sources. Throws a {@link BootError} naming what is
  * missing while a source is not available, so the boot log and console output say why.
  */
-export async function runBoot(options: RunBootOptions): Promise<never> {
+export async function runBoot(options: RunBootOptions): Promise<void> {
   const events = options.events ?? silentEvents;
   const identity = await fetchInstanceIdentity({
     ...(options.imdsEndpoint ? { endpoint: options.imdsEndpoint } : {}),
@@ -113,7 +102,7 @@ function reportToS3(
   };
 }
 
-async function installRole(options: RunBootOptions, identity: InstanceIdentity): Promise<never> {
+async function installRole(options: RunBootOptions, identity: InstanceIdentity): Promise<void> {
   if (identity.region !== options.region)
     throw new BootError(
       `instance ${identity.instanceId} runs in ${identity.region}, but its user-data is for cluster ${options.cluster} in ${options.region}: launch it from the cluster's own launch template`,
@@ -124,7 +113,18 @@ async function installRole(options: RunBootOptions, identity: InstanceIdentity):
     throw new BootError(
       `the master of ${options.cluster} cannot install itself yet: its CA and keys must come from the cluster's secrets in SSM Parameter Store, which this build does not read (not available yet); install it over SSH with \`tugboat bootstrap ${options.cluster}\``,
     );
-  throw new BootError(
-    `worker ${identity.instanceId} of ${options.cluster} cannot join by itself yet: its node certificate must come from a CertificateSigningRequest with a bootstrap token, which this build does not do (not available yet); join it over SSH with \`tugboat bootstrap ${options.cluster}\``,
-  );
+  const { createAwsClients } = await import('../aws/clients.js');
+  const aws = await createAwsClients({
+    region: options.region,
+    requestTimeoutMs: 15_000,
+    ...(options.env ? { env: options.env } : {}),
+  });
+  await runWorkerBoot({
+    ...options.worker,
+    cluster: options.cluster,
+    ...(options.group ? { group: options.group } : {}),
+    identity,
+    ssm: aws.ssm,
+    ...(options.events ? { events: options.events } : {}),
+  });
 }

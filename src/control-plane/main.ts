@@ -10,6 +10,7 @@ import { DEFAULT_SERVICE_CIDR, parseServiceRange } from './api/cluster-ips.js';
 import { type ApiServer, buildApiServer } from './api/server.js';
 import type { ServiceAccountTokenOptions } from './api/service-accounts.js';
 import { parseTokenFile } from './auth/token-file.js';
+import { type CloudProviderOptions, cloudInstanceVerifier } from './cloud-provider.js';
 import { manualApproval } from './controllers/instance-verifier.js';
 import {
   createLoopbackToken,
@@ -52,6 +53,14 @@ export interface ControlPlaneOptions {
    */
   readonly clusterSigningCertFile?: string;
   readonly clusterSigningKeyFile?: string;
+  /**
+   * The cloud this control plane runs in: the CSR approver then approves node client
+   * certificates for running instances of the cluster (with the signing CA), and Nodes whose
+   * instance is gone are deleted. @default none (manual approval, no cloud node cleanup)
+   */
+  readonly cloud?: CloudProviderOptions;
+  /** How often the cloud node-lifecycle controller looks at NotReady Nodes. @default 5000 */
+  readonly cloudNodeMonitorPeriodMs?: number;
   /** Client certificate the API server presents to node agents (logs, exec). @default none */
   readonly kubeletClientCertificate?: string;
   readonly kubeletClientKey?: string;
@@ -308,6 +317,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     throw new UsageError('the API server serves TLS only: pass --tls-cert-file and --tls-private-key-file');
   }
   const signingCa = await loadSigningCa(options);
+  const cloudVerifier = options.cloud ? await cloudInstanceVerifier(options.cloud) : undefined;
   const [cert, key, clientCa, tokenText, kubeletCert, kubeletKey] = await readOptionalAll([
     [options.tlsCertFile, '--tls-cert-file'],
     [options.tlsPrivateKeyFile, '--tls-private-key-file'],
@@ -377,7 +387,17 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
       ? undefined
       : startLoopbackControllers({
           ...options.controllers,
-          ...(signingCa ? { certificates: { ca: signingCa, verifier: manualApproval } } : {}),
+          ...(signingCa
+            ? { certificates: { ca: signingCa, verifier: cloudVerifier ?? manualApproval } }
+            : {}),
+          ...(cloudVerifier
+            ? {
+                cloudNodes: {
+                  verifier: cloudVerifier,
+                  ...(options.cloudNodeMonitorPeriodMs ? { periodMs: options.cloudNodeMonitorPeriodMs } : {}),
+                },
+              }
+            : {}),
           url: `${insecure ? 'http' : 'https'}://${loopbackHost}:${addr.port}`,
           token: loopbackToken,
           ca: clientCa ?? cert,

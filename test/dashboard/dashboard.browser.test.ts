@@ -297,7 +297,7 @@ describe('tugboat dashboard in Chromium against local up', () => {
     );
   });
 
-  it('cordons and uncordons a node from its view, and restarts a Deployment', async () => {
+  it('cordons and uncordons a node from its view, restarts a Deployment and rolls it back', async () => {
     await page.goto(`${new URL(dashboard.url).origin}/#/cluster`);
     await untilMain(page, /local-1\s+Ready/, 'the node');
     await page.click('main a[href="#/node/local-1"]');
@@ -340,6 +340,24 @@ describe('tugboat dashboard in Chromium against local up', () => {
           'jsonpath={.spec.template.metadata.annotations.kubectl\\.kubernetes\\.io/restartedAt}',
         ]) !== '',
       'kubectl to see the restart annotation',
+    );
+    // The restart made revision 2; rolling back (kubectl rollout undo) takes the template of revision 1 again.
+    await waitFor(
+      () =>
+        kubectl(['get', 'replicasets', '-l', 'app=dash-web', '-o', 'name']).trim().split('\n').length >= 2,
+      'the ReplicaSet of revision 2',
+    );
+    await confirmed(page, 'Roll back deployment default/dash-web');
+    await waitFor(
+      () =>
+        kubectl([
+          'get',
+          'deployment',
+          'dash-web',
+          '-o',
+          'jsonpath={.spec.template.metadata.annotations.kubectl\\.kubernetes\\.io/restartedAt}',
+        ]) === '',
+      'kubectl to see the template of revision 1 again',
     );
   });
 

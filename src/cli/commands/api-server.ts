@@ -22,6 +22,9 @@ export interface ControlPlaneFlags {
   readonly metricResolution?: string;
   readonly clusterSigningCertFile?: string;
   readonly clusterSigningKeyFile?: string;
+  readonly cloudProvider?: 'aws';
+  readonly clusterName?: string;
+  readonly cloudRegion?: string;
   readonly listen: string;
   readonly insecureLoopbackHttp: boolean;
   /** False with --no-controllers. */
@@ -74,6 +77,14 @@ export const controlPlaneCommand: CommandModule = {
         'CA certificate the CSR signer issues node certificates with',
       )
       .option('--cluster-signing-key-file <file>', 'key of --cluster-signing-cert-file')
+      .addOption(
+        new Option(
+          '--cloud-provider <name>',
+          'approve node certificates for running instances of --cluster-name and delete Nodes whose instance is gone',
+        ).choices(['aws']),
+      )
+      .option('--cluster-name <name>', 'with --cloud-provider: the tugboat:cluster tag of its instances')
+      .option('--cloud-region <region>', 'with --cloud-provider: the cluster region (default $AWS_REGION)')
       .option('--listen <host:port>', 'address to listen on', '0.0.0.0:6443')
       .option(
         '--insecure-loopback-http',
