@@ -22,7 +22,7 @@ import { buildNodeIpamRange } from './controllers/node-ipam.js';
 import { DEFAULT_ISSUER } from './serviceaccounts/claims.js';
 import { loadServiceAccountKeys, type ServiceAccountKeys } from './serviceaccounts/keys.js';
 import type { StateShippingOptions } from './state-shipping.js';
-import { createStore } from './store/index.js';
+import { createStore, type EtcdTlsOptions } from './store/index.js';
 import type { Store } from './store/types.js';
 
 /** Options of `tugboat control-plane` (flag names follow kube-apiserver's where they exist). */
@@ -33,6 +33,11 @@ export interface ControlPlaneOptions {
   readonly store?: 'embedded' | 'etcd';
   /** etcd client URLs when `store` is etcd, e.g. `http://127.0.0.1:2379`. @default [] */
   readonly etcdEndpoints?: readonly string[];
+  /** CA (PEM file) that signed the etcd members, as kube-apiserver's --etcd-cafile. @default plain gRPC */
+  readonly etcdCaFile?: string;
+  /** Client certificate and key (PEM files) for etcd's --client-cert-auth. @default none */
+  readonly etcdCertFile?: string;
+  readonly etcdKeyFile?: string;
   /** Serving certificate (PEM). Required unless `insecureLoopbackHttp`. */
   readonly tlsCertFile?: string;
   readonly tlsPrivateKeyFile?: string;
@@ -220,9 +225,41 @@ async function openPlainStore(
       throw new UsageError(
         '--store etcd needs --etcd-endpoints, e.g. --etcd-endpoints http://127.0.0.1:2379',
       );
-    return createStore({ kind: 'etcd', endpoints, events });
+    const tls = await loadEtcdTls(options, endpoints);
+    return createStore({ kind: 'etcd', endpoints, events, ...(tls ? { tls } : {}) });
   }
   return createStore({ kind: 'embedded', dataDir, events });
+}
+
+/** Checks the etcd endpoint URLs and reads the --etcd-* TLS files; usage errors before any connection. */
+async function loadEtcdTls(
+  options: ControlPlaneOptions,
+  endpoints: readonly string[],
+): Promise<EtcdTlsOptions | undefined> {
+  const [ca, cert, key] = await readOptionalAll([
+    [options.etcdCaFile, '--etcd-cafile'],
+    [options.etcdCertFile, '--etcd-certfile'],
+    [options.etcdKeyFile, '--etcd-keyfile'],
+  ]);
+  for (const endpoint of endpoints) {
+    if (!/^https?:\/\/[^/\s]+\/?$/.test(endpoint))
+      throw new UsageError(
+        `--etcd-endpoints: ${JSON.stringify(endpoint)} is not an etcd client URL: use https://HOST:2379`,
+      );
+  }
+  const https = endpoints.some((e) => e.startsWith('https:'));
+  if ((cert === undefined) !== (key === undefined))
+    throw new UsageError('--etcd-certfile and --etcd-keyfile go together: give both or neither');
+  if (ca === undefined) {
+    if (https || cert !== undefined)
+      throw new UsageError(
+        'https:// etcd endpoints and --etcd-certfile need --etcd-cafile (the CA of the members)',
+      );
+    return undefined;
+  }
+  if (!https)
+    throw new UsageError('--etcd-cafile is for https:// etcd endpoints: use https:// in --etcd-endpoints');
+  return { ca, ...(cert !== undefined && key !== undefined ? { cert, key } : {}) };
 }
 
 async function loadSigningCa(options: ControlPlaneOptions): Promise<CertificateAuthority | undefined> {

@@ -10,6 +10,9 @@ export interface ControlPlaneFlags {
   readonly dataDir: string;
   readonly store: 'embedded' | 'etcd';
   readonly etcdEndpoints?: string;
+  readonly etcdCafile?: string;
+  readonly etcdCertfile?: string;
+  readonly etcdKeyfile?: string;
   readonly tlsCertFile?: string;
   readonly tlsPrivateKeyFile?: string;
   readonly clientCaFile?: string;
@@ -53,6 +56,9 @@ export const controlPlaneCommand: CommandModule = {
         new Option('--store <kind>', 'where objects live').choices(['embedded', 'etcd']).default('embedded'),
       )
       .option('--etcd-endpoints <urls>', 'comma-separated etcd client URLs (with --store etcd)')
+      .option('--etcd-cafile <file>', 'CA that signed the etcd members (with https:// endpoints)')
+      .option('--etcd-certfile <file>', 'client certificate for etcd (--client-cert-auth)')
+      .option('--etcd-keyfile <file>', 'key of --etcd-certfile')
       .option('--tls-cert-file <file>', 'serving certificate (PEM)')
       .option('--tls-private-key-file <file>', 'serving private key (PEM)')
       .option('--client-ca-file <file>', 'CA that signs client certificates (CN = user, O = groups)')
