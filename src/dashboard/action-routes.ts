@@ -4,6 +4,7 @@ import { cordonNode } from '../drain/cordon.js';
 import { deletePod, restartDeployment, reviewAllAccess, scaleDeployment } from './actions.js';
 import { runExec } from './exec.js';
 import { NAME, readJson, relay, status } from './http-answers.js';
+import { rollbackDeployment } from './rollback.js';
 
 type Body = Readonly<Record<string, unknown>>;
 
@@ -32,6 +33,10 @@ const ROUTES: Readonly<Record<string, ActionRoute>> = {
       await restartDeployment(c, b.namespace, b.name, new Date());
       return { restarted: b.name };
     },
+  },
+  '/api/rollback': {
+    namespaced: true,
+    run: (c, b) => rollbackDeployment(c, b.namespace, b.name),
   },
   '/api/delete-pod': {
     namespaced: true,
