@@ -14,9 +14,10 @@ import type { Node, Pod } from '../../src/kube/index.js';
 import { writeKeyFile } from '../../src/pki/index.js';
 import { readHostVersions, runUpgrade, UpgradeRefusedError } from '../../src/upgrade/index.js';
 import { freePort } from '../harness/process.js';
-import { generateSshKey, type Sshd, startSshd } from '../harness/sshd.js';
+import { generateSshKey, type Sshd } from '../harness/sshd.js';
 import { isReadyPod } from '../support/control-cluster.js';
 import { loadSetupRuntime } from '../support/node-runtime.js';
+import { startInventoryHosts } from '../support/ssh-inventory.js';
 
 // A master and two workers on loopback sshd hosts (127.25.0.x, process runtime), installed from a
 // bundle built as 1.4.0, then rolled to one built as 1.5.0 while a Deployment with a PDB runs.
@@ -57,28 +58,19 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), `tugboat-upgrade-${process.pid}-`));
   const clientKey = generateSshKey(join(dir, 'keys'), 'id_ed25519');
   for (const v of ['1.4.0', '1.5.0']) bundles.set(v, buildBundle(v));
-  for (const [name, address] of [
-    ['m1', '127.25.0.1'],
-    ['w1', '127.25.0.2'],
-    ['w2', '127.25.0.3'],
-  ] as const) {
-    sshds.set(name, await startSshd({ listenAddress: address, clientKey }));
-  }
+  const started = await startInventoryHosts(
+    'upg',
+    [
+      ['m1', '127.25.0.1'],
+      ['w1', '127.25.0.2'],
+      ['w2', '127.25.0.3'],
+    ],
+    clientKey,
+  );
+  for (const [name, s] of started.sshds) sshds.set(name, s);
   apiPort = await freePort('127.25.0.1');
   agentPort = await freePort('127.25.0.2');
-  const host = (name: string, role: string) => {
-    const s = sshds.get(name)!;
-    return `  - { name: ${name}, address: ${s.host}, port: ${s.port}, role: ${role} }`;
-  };
-  inventoryText = [
-    'cluster: upg',
-    `ssh: { user: ${sshds.get('m1')!.username}, privateKeyFile: ${clientKey.privateKeyPath} }`,
-    'runtime: process',
-    'hosts:',
-    host('m1', 'master'),
-    host('w1', 'worker'),
-    host('w2', 'worker'),
-  ].join('\n');
+  inventoryText = started.inventoryText;
   const result = await bootstrapInventory({ ...base(), bundle: bundles.get('1.4.0')! });
   for (const h of result.hosts) expect(h.ok, h.ok ? '' : h.error.message).toBe(true);
   writeKeyFile(join(dir, 'state', 'kubeconfig'), result.kubeconfig);
