@@ -1,12 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KubeClient } from '../client/client.js';
 import { cordonNode } from '../drain/cordon.js';
+import { drainNode } from '../drain/drain.js';
 import { deletePod, restartDeployment, reviewAllAccess, scaleDeployment } from './actions.js';
 import { runExec } from './exec.js';
 import { NAME, readJson, relay, status } from './http-answers.js';
 import { rollbackDeployment } from './rollback.js';
 
 type Body = Readonly<Record<string, unknown>>;
+
+/** How long one drain from the page may take (PodDisruptionBudgets may hold it). */
+const DRAIN_TIMEOUT_MS = 120_000;
 
 const isName = (v: unknown): v is string => typeof v === 'string' && NAME.test(v);
 
@@ -63,6 +67,12 @@ const ROUTES: Readonly<Record<string, ActionRoute>> = {
         command: b.command as string[],
         ...(typeof b.container === 'string' ? { container: b.container } : {}),
       }),
+  },
+  '/api/drain': {
+    namespaced: false,
+    // kubectl drain --ignore-daemonsets: pods without a controller or with emptyDir data refuse it
+    // (kubectl's message, 409), and the node is left cordoned when budgets hold past the timeout.
+    run: (c, b) => drainNode(c, b.name, { ignoreDaemonSets: true, timeoutMs: DRAIN_TIMEOUT_MS }),
   },
   '/api/cordon': {
     namespaced: false,

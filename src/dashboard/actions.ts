@@ -1,6 +1,7 @@
 import { ApiError } from '../client/api-error.js';
 import type { KubeClient } from '../client/client.js';
 import { resources } from '../client/types.js';
+import { DrainError } from '../drain/drain.js';
 import type { KubeObject } from '../kube/index.js';
 import { RollbackError } from './rollback.js';
 
@@ -17,6 +18,7 @@ export const ACTIONS = {
   rollback: { group: 'apps', resource: 'deployments', subresource: '', verb: 'patch', namespaced: true },
   deletePod: { group: '', resource: 'pods', subresource: '', verb: 'delete', namespaced: true },
   cordon: { group: '', resource: 'nodes', subresource: '', verb: 'patch', namespaced: false },
+  drain: { group: '', resource: 'pods', subresource: 'eviction', verb: 'create', namespaced: false },
   exec: { group: '', resource: 'pods', subresource: 'exec', verb: 'create', namespaced: true },
 } as const;
 
@@ -111,7 +113,8 @@ export async function deletePod(client: KubeClient, namespace: string, name: str
 
 /** The HTTP status and message to give the page for an error from the API server. */
 export function apiFailure(err: unknown): { code: number; message: string; reason: string } {
-  if (err instanceof RollbackError) return { code: 409, message: err.message, reason: 'Conflict' };
+  if (err instanceof RollbackError || err instanceof DrainError)
+    return { code: 409, message: err.message, reason: 'Conflict' };
   if (err instanceof ApiError) {
     return {
       code: err.status >= 400 && err.status < 600 ? err.status : 502,

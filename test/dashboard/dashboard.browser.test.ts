@@ -297,7 +297,9 @@ describe('tugboat dashboard in Chromium against local up', () => {
     );
   });
 
-  it('cordons and uncordons a node from its view, restarts a Deployment and rolls it back', async () => {
+  it('cordons and uncordons a node from its view, restarts a Deployment, rolls it back, drains the node', {
+    timeout: 400_000,
+  }, async () => {
     await page.goto(`${new URL(dashboard.url).origin}/#/cluster`);
     await untilMain(page, /local-1\s+Ready/, 'the node');
     await page.click('main a[href="#/node/local-1"]');
@@ -358,6 +360,22 @@ describe('tugboat dashboard in Chromium against local up', () => {
           'jsonpath={.spec.template.metadata.annotations.kubectl\\.kubernetes\\.io/restartedAt}',
         ]) === '',
       'kubectl to see the template of revision 1 again',
+    );
+
+    // Drain (kubectl drain --ignore-daemonsets through the Eviction API), then uncordon: the pods come back.
+    await page.goto(`${new URL(dashboard.url).origin}/#/node/local-1`);
+    await untilMain(page, /Node local-1/, 'the node view');
+    await confirmed(page, 'Drain node local-1');
+    await page.waitForSelector('#confirm-dialog:not([open])', { timeout: 150_000 });
+    expect(kubectl(['get', 'node', 'local-1', '-o', 'jsonpath={.spec.unschedulable}'])).toBe('true');
+    expect(
+      kubectl(['get', 'pods', '-l', 'app=dash-web', '-o', 'jsonpath={.items[*].spec.nodeName}']).trim(),
+    ).toBe('');
+    await confirmed(page, 'Uncordon node local-1');
+    await waitFor(
+      () => kubectl(['get', 'deployment', 'dash-web', '-o', 'jsonpath={.status.readyReplicas}']) === '2',
+      'dash-web ready again on the uncordoned node',
+      120_000,
     );
   });
 

@@ -324,6 +324,7 @@ describe('tugboat dashboard: the server', () => {
     );
     expect(answers.deletePod.reason).toContain('RBAC does not allow you to delete pods in namespace default');
     expect(answers.cordon.reason).toContain('RBAC does not allow you to patch nodes');
+    expect(answers.drain.reason).toContain('RBAC does not allow you to create pods/eviction');
     expect(answers.exec.reason).toContain('RBAC does not allow you to create pods/exec in namespace default');
     const refused = await dashboardRequest(`${base}/api/scale`, {
       method: 'POST',

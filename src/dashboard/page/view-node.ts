@@ -50,6 +50,15 @@ export function renderNode(state: ClusterState, name: string, access: ActionAcce
             () => postAction('/api/cordon', { name, unschedulable: !cordoned }),
           ),
       ),
+      ' ',
+      actionButton('Drain', `Drain node ${name}`, `drain/${name}`, access.get('default')?.drain, () =>
+        confirmAction(
+          `Drain ${name}`,
+          `Cordon node ${name} and evict its pods through the Eviction API, waiting while PodDisruptionBudgets say no (as kubectl drain --ignore-daemonsets)? Pods without a controller or with emptyDir data stop it. Uncordon it afterwards.`,
+          'Drain',
+          () => postAction('/api/drain', { name }),
+        ),
+      ),
     ),
   );
   section.append(
