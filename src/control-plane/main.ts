@@ -21,7 +21,7 @@ import { buildNodeIpamRange } from './controllers/node-ipam.js';
 import { DEFAULT_ISSUER } from './serviceaccounts/claims.js';
 import { loadServiceAccountKeys, type ServiceAccountKeys } from './serviceaccounts/keys.js';
 import type { StateShippingOptions } from './state-shipping.js';
-import { createStore } from './store/index.js';
+import { createStore, type EtcdTlsOptions } from './store/index.js';
 import type { Store } from './store/types.js';
 
 /** Options of `tugboat control-plane` (flag names follow kube-apiserver's where they exist). */
@@ -32,6 +32,12 @@ export interface ControlPlaneOptions {
   readonly store?: 'embedded' | 'etcd';
   /** etcd client URLs when `store` is etcd, e.g. `http://127.0.0.1:2379`. @default [] */
   readonly etcdEndpoints?: readonly string[];
+  /** CA that signed the etcd members (PEM file); with it the store speaks TLS. @default plain gRPC */
+  readonly etcdCaFile?: string;
+  /** Client certificate (PEM file) presented to etcd (`--client-cert-auth` members). @default none */
+  readonly etcdCertFile?: string;
+  /** Its private key. @default none */
+  readonly etcdKeyFile?: string;
   /** Serving certificate (PEM). Required unless `insecureLoopbackHttp`. */
   readonly tlsCertFile?: string;
   readonly tlsPrivateKeyFile?: string;
@@ -211,9 +217,27 @@ async function openPlainStore(
       throw new UsageError(
         '--store etcd needs --etcd-endpoints, e.g. --etcd-endpoints http://127.0.0.1:2379',
       );
-    return createStore({ kind: 'etcd', endpoints, events });
+    const tls = await loadEtcdTls(options);
+    return createStore({ kind: 'etcd', endpoints, events, ...(tls ? { tls } : {}) });
   }
   return createStore({ kind: 'embedded', dataDir, events });
+}
+
+/** etcd client TLS from --etcd-cafile / --etcd-certfile / --etcd-keyfile (kube-apiserver's names). */
+async function loadEtcdTls(options: ControlPlaneOptions): Promise<EtcdTlsOptions | undefined> {
+  const [ca, cert, key] = await readOptionalAll([
+    [options.etcdCaFile, '--etcd-cafile'],
+    [options.etcdCertFile, '--etcd-certfile'],
+    [options.etcdKeyFile, '--etcd-keyfile'],
+  ]);
+  if ((cert === undefined) !== (key === undefined))
+    throw new UsageError('pass both --etcd-certfile and --etcd-keyfile, or neither');
+  if (ca === undefined) {
+    if (cert !== undefined)
+      throw new UsageError('--etcd-certfile needs --etcd-cafile (the CA of the members)');
+    return undefined;
+  }
+  return { ca, ...(cert !== undefined && key !== undefined ? { cert, key } : {}) };
 }
 
 async function loadSigningCa(options: ControlPlaneOptions): Promise<CertificateAuthority | undefined> {

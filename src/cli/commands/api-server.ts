@@ -10,6 +10,9 @@ export interface ControlPlaneFlags {
   readonly dataDir: string;
   readonly store: 'embedded' | 'etcd';
   readonly etcdEndpoints?: string;
+  readonly etcdCafile?: string;
+  readonly etcdCertfile?: string;
+  readonly etcdKeyfile?: string;
   readonly tlsCertFile?: string;
   readonly tlsPrivateKeyFile?: string;
   readonly clientCaFile?: string;
@@ -50,6 +53,9 @@ export const controlPlaneCommand: CommandModule = {
         new Option('--store <kind>', 'where objects live').choices(['embedded', 'etcd']).default('embedded'),
       )
       .option('--etcd-endpoints <urls>', 'comma-separated etcd client URLs (with --store etcd)')
+      .option('--etcd-cafile <file>', 'CA of the etcd members (PEM); the store then speaks TLS')
+      .option('--etcd-certfile <file>', 'client certificate presented to etcd (PEM)')
+      .option('--etcd-keyfile <file>', 'private key of --etcd-certfile (PEM)')
       .option('--tls-cert-file <file>', 'serving certificate (PEM)')
       .option('--tls-private-key-file <file>', 'serving private key (PEM)')
       .option('--client-ca-file <file>', 'CA that signs client certificates (CN = user, O = groups)')
