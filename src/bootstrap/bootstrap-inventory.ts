@@ -340,7 +340,9 @@ export function agentNetworkOptions(
 }
 
 /** Removes tugboat (services, processes, files) from every host of an inventory; failures are per host. */
-export function uninstallInventory(options: InventoryAccessOptions): Promise<HostOutcome<UninstallResult>[]> {
+export function uninstallInventory(
+  options: InventoryAccessOptions & { readonly keepData?: boolean },
+): Promise<HostOutcome<UninstallResult>[]> {
   const layoutFor = options.layoutFor ?? (() => DEFAULT_HOST_LAYOUT);
   const hosts = [options.inventory.master, ...options.inventory.workers];
   return runOnHosts(
@@ -352,6 +354,7 @@ export function uninstallInventory(options: InventoryAccessOptions): Promise<Hos
           services: [CONTROL_PLANE_SERVICE, AGENT_SERVICE],
           nodeName: host.name,
           events: options.events,
+          ...(options.keepData ? { keepData: true } : {}),
         }),
       ),
     { concurrency: options.concurrency, events: options.events, signal: options.signal },

@@ -28,6 +28,17 @@ export interface UninstallOptions {
    * "host" shares the caller's network namespace. @default true
    */
   readonly podNetwork?: boolean;
+  /**
+   * Keep the local-path volumes' data (`<lib>/agent/volumes`, `uninstall --keep-data`): everything
+   * else goes. @default false
+   */
+  readonly keepData?: boolean;
+}
+
+/** A local-path volume's directory found on the host, with its size. */
+export interface HostVolumeData {
+  readonly path: string;
+  readonly kib: number;
 }
 
 /** What was left behind (empty when the host is clean). */
@@ -38,6 +49,35 @@ export interface UninstallResult {
   readonly containersRemoved: number;
   /** Pod process groups of the process runtime that still ran (their agent had died) and were killed. */
   readonly podProcessesStopped: number;
+  /** The local-path volumes' directories the host held (listed before anything was removed). */
+  readonly data: readonly HostVolumeData[];
+  /** Whether {@link data} was kept (`keepData`) or removed with the rest. */
+  readonly dataKept: boolean;
+}
+
+/** Where the agent keeps local-path volumes under a layout (see agent/claim-volume.ts). */
+export function volumesDirOfLayout(layout: HostLayout): string {
+  return `${layout.lib}/agent/volumes`;
+}
+
+/** Lists the local-path volumes' directories on a host with their sizes (KiB, `du -sk`). */
+export async function listHostVolumeData(shell: RemoteShell, layout: HostLayout): Promise<HostVolumeData[]> {
+  const out = await runChecked(
+    shell,
+    `for d in ${quote(volumesDirOfLayout(layout))}/*; do
+  [ -d "$d" ] && [ ! -L "$d" ] || continue
+  k=$(du -sk "$d" 2>/dev/null | cut -f1)
+  printf '%s\t%s\n' "\${k:-0}" "$d"
+done`,
+    { step: 'uninstall', timeoutMs: 120_000 },
+  );
+  return out.stdout
+    .split('\n')
+    .filter((l) => l.includes('\t'))
+    .map((l) => {
+      const tab = l.indexOf('\t');
+      return { path: l.slice(tab + 1), kib: Number(l.slice(0, tab)) || 0 };
+    });
 }
 
 /**
@@ -48,6 +88,17 @@ export interface UninstallResult {
  * deletes the five tugboat directories. Idempotent: uninstalling a clean host does nothing.
  */
 export async function uninstallHost(shell: RemoteShell, options: UninstallOptions): Promise<UninstallResult> {
+  const events = options.events ?? silentEvents;
+  const keepData = options.keepData ?? false;
+  // Listed before anything goes, so the user sees what a plain uninstall deletes.
+  const data = await listHostVolumeData(shell, options.layout);
+  if (data.length > 0)
+    events.emit({
+      code: 'host.volume-data',
+      level: keepData ? 'info' : 'warn',
+      message: `${shell.host}: ${keepData ? 'keeping' : 'removing'} ${data.length} local-path volume(s): ${data.map((d) => `${d.path} (${formatKib(d.kib)})`).join(', ')}${keepData ? '' : ' (--keep-data keeps them)'}`,
+      data: { host: shell.host, volumes: data, kept: keepData },
+    });
   for (const name of options.services) {
     await removeService(shell, name, { layout: options.layout, mode: options.mode ?? 'auto' });
   }
@@ -106,7 +157,10 @@ for d in /proc/[0-9]*; do
   done
 done
 echo "killed:$killed"
-for d in ${layoutDirectories(options.layout).map(quote).join(' ')}; do
+${keepData ? keepVolumesScript(options.layout) : ''}for d in ${layoutDirectories(options.layout)
+      .filter((d) => !keepData || d !== options.layout.lib)
+      .map(quote)
+      .join(' ')}; do
   rm -rf "$d" 2>/dev/null && continue
   # A directory that is a mount point (its own volume) cannot go: empty it instead.
   find "$d" -mindepth 1 -delete 2>/dev/null
@@ -116,11 +170,40 @@ done`,
   );
   const killed = (/killed:(.*)/.exec(result.stdout)?.[1] ?? '').trim();
   const killedStragglers = killed ? killed.split(/\s+/).map(Number) : [];
-  (options.events ?? silentEvents).emit({
+  events.emit({
     code: 'host.uninstalled',
     level: 'info',
-    message: `${shell.host}: tugboat removed (${containersRemoved} pod container(s)${podProcessesStopped ? `, ${podProcessesStopped} pod process group(s)` : ''}${killedStragglers.length ? `, killed ${killedStragglers.length} leftover process(es)` : ''})`,
+    message: `${shell.host}: tugboat removed (${containersRemoved} pod container(s)${podProcessesStopped ? `, ${podProcessesStopped} pod process group(s)` : ''}${killedStragglers.length ? `, killed ${killedStragglers.length} leftover process(es)` : ''}${keepData && data.length ? `; kept ${data.length} volume(s) in ${volumesDirOfLayout(options.layout)}` : ''})`,
     data: { host: shell.host, killedStragglers, containersRemoved, podProcessesStopped },
   });
-  return { killedStragglers, containersRemoved, podProcessesStopped };
+  return {
+    killedStragglers,
+    containersRemoved,
+    podProcessesStopped,
+    data,
+    dataKept: keepData && data.length > 0,
+  };
+}
+
+/**
+ * Empties the state directory except the volumes: `<lib>/*` but `agent`, then `<lib>/agent/*` but
+ * `volumes`. A directory that cannot go fails the uninstall, as below.
+ */
+function keepVolumesScript(layout: HostLayout): string {
+  const lib = quote(layout.lib);
+  const agent = quote(`${layout.lib}/agent`);
+  return `if [ -d ${lib} ]; then
+  find ${lib} -mindepth 1 -maxdepth 1 ! -name agent -exec rm -rf {} + || { echo "cannot empty ${layout.lib}" >&2; exit 1; }
+  if [ -d ${agent} ]; then
+    find ${agent} -mindepth 1 -maxdepth 1 ! -name volumes -exec rm -rf {} + || { echo "cannot empty ${layout.lib}/agent" >&2; exit 1; }
+  fi
+fi
+`;
+}
+
+/** `1.5 MiB`, `12 KiB`. */
+function formatKib(kib: number): string {
+  if (kib < 1024) return `${kib} KiB`;
+  if (kib < 1024 * 1024) return `${(kib / 1024).toFixed(1)} MiB`;
+  return `${(kib / 1024 / 1024).toFixed(1)} GiB`;
 }

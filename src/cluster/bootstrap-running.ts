@@ -50,6 +50,8 @@ export interface UninstallRunningOptions extends ClusterAccessOptions {
   readonly trustNewHosts?: boolean;
   /** Hosts cleaned at once. @default 10 */
   readonly concurrency?: number;
+  /** Keep the local-path volumes' data (`--keep-data`). @default false */
+  readonly keepData?: boolean;
   /** The cluster's hosts as already read (e.g. to show them before asking). @default read them now */
   readonly access?: ClusterAccess;
 }
@@ -64,6 +66,7 @@ export async function uninstallRunningCluster(
     stateDir: access.stateDir,
     trustNewHosts: options.trustNewHosts ?? false,
     ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+    ...(options.keepData ? { keepData: true } : {}),
     ...(options.events ? { events: options.events } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });

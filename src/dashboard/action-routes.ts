@@ -3,6 +3,7 @@ import type { KubeClient } from '../client/client.js';
 import { cordonNode, deletePod, restartDeployment, reviewAllAccess, scaleDeployment } from './actions.js';
 import { runExec } from './exec.js';
 import { NAME, readJson, relay, status } from './http-answers.js';
+import { rollbackDeployment } from './rollback.js';
 
 type Body = Readonly<Record<string, unknown>>;
 
@@ -31,6 +32,10 @@ const ROUTES: Readonly<Record<string, ActionRoute>> = {
       await restartDeployment(c, b.namespace, b.name, new Date());
       return { restarted: b.name };
     },
+  },
+  '/api/rollback': {
+    namespaced: true,
+    run: (c, b) => rollbackDeployment(c, b.namespace, b.name),
   },
   '/api/delete-pod': {
     namespaced: true,

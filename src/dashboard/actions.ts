@@ -2,6 +2,7 @@ import { ApiError } from '../client/api-error.js';
 import type { KubeClient } from '../client/client.js';
 import { resources } from '../client/types.js';
 import type { KubeObject } from '../kube/index.js';
+import { RollbackError } from './rollback.js';
 
 /** Whether the user may do one action, and if not, why (for the disabled control's label). */
 export interface ActionAccess {
@@ -13,6 +14,7 @@ export interface ActionAccess {
 export const ACTIONS = {
   scale: { group: 'apps', resource: 'deployments', subresource: 'scale', verb: 'patch', namespaced: true },
   restart: { group: 'apps', resource: 'deployments', subresource: '', verb: 'patch', namespaced: true },
+  rollback: { group: 'apps', resource: 'deployments', subresource: '', verb: 'patch', namespaced: true },
   deletePod: { group: '', resource: 'pods', subresource: '', verb: 'delete', namespaced: true },
   cordon: { group: '', resource: 'nodes', subresource: '', verb: 'patch', namespaced: false },
   exec: { group: '', resource: 'pods', subresource: 'exec', verb: 'create', namespaced: true },
@@ -119,6 +121,7 @@ export async function deletePod(client: KubeClient, namespace: string, name: str
 
 /** The HTTP status and message to give the page for an error from the API server. */
 export function apiFailure(err: unknown): { code: number; message: string; reason: string } {
+  if (err instanceof RollbackError) return { code: 409, message: err.message, reason: 'Conflict' };
   if (err instanceof ApiError) {
     return {
       code: err.status >= 400 && err.status < 600 ? err.status : 502,

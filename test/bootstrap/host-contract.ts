@@ -152,8 +152,68 @@ export function describeHostFilesAndUninstall(
         killedStragglers: [],
         containersRemoved: 0,
         podProcessesStopped: 0,
+        data: [],
+        dataKept: false,
       });
       expect(isAlive(process.pid)).toBe(true);
+    });
+
+    it('lists the local-path volumes before removing them, and --keep-data keeps only them', {
+      timeout: 180_000,
+    }, async () => {
+      const l = layout();
+      const volumes = `${l.lib}/agent/volumes`;
+      const write = (path: string, content: string) => {
+        mkdirSync(path.slice(0, path.lastIndexOf('/')), { recursive: true });
+        writeFileSync(path, content);
+      };
+      write(`${volumes}/pvc-a/data.txt`, 'x'.repeat(64 * 1024));
+      write(`${volumes}/pvc-b/nested/f`, 'b');
+      write(`${l.lib}/agent/state.json`, '{}');
+      write(`${l.lib}/control-plane/store/log`, 'store');
+      write(`${l.etc}/pki/node.key`, 'KEY');
+      const messages: string[] = [];
+      const events = {
+        emit: (e: { code: string; message: string }) => void messages.push(`${e.code} ${e.message}`),
+      };
+      const kept = await uninstallHost(shell(), {
+        layout: l,
+        services: [],
+        serviceRules: false,
+        podNetwork: false,
+        keepData: true,
+        events,
+      });
+      expect(kept.dataKept).toBe(true);
+      expect(kept.data.map((d) => d.path)).toEqual([`${volumes}/pvc-a`, `${volumes}/pvc-b`]);
+      expect(kept.data[0]!.kib).toBeGreaterThanOrEqual(64);
+      expect(messages.find((m) => m.startsWith('host.volume-data'))).toMatch(
+        /keeping 2 local-path volume\(s\)/,
+      );
+      // The volumes stay byte for byte; everything else of tugboat's is gone.
+      expect(readFileSync(`${volumes}/pvc-a/data.txt`, 'utf8')).toHaveLength(64 * 1024);
+      expect(readFileSync(`${volumes}/pvc-b/nested/f`, 'utf8')).toBe('b');
+      expect(existsSync(`${l.lib}/agent/state.json`)).toBe(false);
+      expect(existsSync(`${l.lib}/control-plane`)).toBe(false);
+      for (const dir of layoutDirectories(l).filter((d) => d !== l.lib)) expect(existsSync(dir)).toBe(false);
+
+      // A plain uninstall afterwards says what it deletes, then deletes it.
+      messages.length = 0;
+      const removed = await uninstallHost(shell(), {
+        layout: l,
+        services: [],
+        serviceRules: false,
+        podNetwork: false,
+        events,
+      });
+      expect(removed).toMatchObject({
+        dataKept: false,
+        data: [{ path: `${volumes}/pvc-a` }, { path: `${volumes}/pvc-b` }],
+      });
+      expect(messages.find((m) => m.startsWith('host.volume-data'))).toMatch(
+        /removing 2 .*--keep-data keeps them/,
+      );
+      for (const dir of layoutDirectories(l)) expect(existsSync(dir)).toBe(false);
     });
   });
 }

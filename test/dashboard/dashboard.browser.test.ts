@@ -98,14 +98,14 @@ const kubectl = (args: string[]) =>
   });
 
 /**
- * Clicks the enabled button labelled `label` until its confirmation dialog is open: a live change
- * can re-render the view between finding the button and clicking it.
+ * Clicks the enabled button labelled `label` once and waits for its confirmation dialog: live
+ * updates patch the view in place (page/morph.ts), so the button found is the button clicked.
  */
 async function openConfirmation(p: Page, label: string): Promise<void> {
-  await waitFor(async () => {
-    await p.click(`button[aria-label="${label}"]:not([disabled])`);
-    return p.waitForSelector('#confirm-dialog[open]', { timeout: 1000 });
-  }, `the confirmation of ${label}`);
+  const button = `button[aria-label="${label}"]:not([disabled])`;
+  await p.waitForSelector(button, { timeout: 30_000 });
+  await p.click(button);
+  await p.waitForSelector('#confirm-dialog[open]', { timeout: 10_000 });
 }
 
 /** Opens the confirmation of the button labelled `label` and confirms. */
@@ -201,6 +201,10 @@ describe('tugboat dashboard in Chromium against local up', () => {
     await untilMain(page, /dash-web\s+1\/1/, 'dash-web ready 1/1');
     const button = 'button[aria-label="Scale deployment default/dash-web"]';
     await page.waitForSelector(`${button}:not([disabled])`, { timeout: 30_000 });
+    // A mark on the element object itself (not an attribute, which a re-render would reset).
+    await page.$eval(button, (b) => {
+      (b as unknown as { tugboatMark?: boolean }).tugboatMark = true;
+    });
     await page.focus(button);
     await page.keyboard.press('Enter');
     await page.waitForSelector('#scale-dialog[open]');
@@ -214,6 +218,10 @@ describe('tugboat dashboard in Chromium against local up', () => {
       'kubectl to see 2 replicas',
     );
     await untilMain(page, /dash-web\s+2\/2/, 'the page to show 2/2 from the watch');
+    // Every watch event since re-rendered the view: patched in place, the button is the same element.
+    expect(await page.$eval(button, (b) => (b as unknown as { tugboatMark?: boolean }).tugboatMark)).toBe(
+      true,
+    );
     await untilMain(page, /successfully rolled out/, 'the rollout state');
     await screenshot(page, 'workloads');
   });
@@ -289,11 +297,10 @@ describe('tugboat dashboard in Chromium against local up', () => {
     );
   });
 
-  it('cordons and uncordons a node from its view, and restarts a Deployment', async () => {
+  it('cordons and uncordons a node from its view, restarts a Deployment and rolls it back', async () => {
     await page.goto(`${new URL(dashboard.url).origin}/#/cluster`);
     await untilMain(page, /local-1\s+Ready/, 'the node');
-    // A click inside the page: a live re-render cannot detach the link between finding and clicking it.
-    await page.$eval('main a[href="#/node/local-1"]', (a) => (a as unknown as { click(): void }).click());
+    await page.click('main a[href="#/node/local-1"]');
     await untilMain(page, /Node local-1/, 'the node view');
     await untilMain(page, /Ready\s+True/, 'the Ready condition');
     // Node metrics (the API server's metrics API, scraped from the agent) drawn as charts with a text alternative.
@@ -333,6 +340,24 @@ describe('tugboat dashboard in Chromium against local up', () => {
           'jsonpath={.spec.template.metadata.annotations.kubectl\\.kubernetes\\.io/restartedAt}',
         ]) !== '',
       'kubectl to see the restart annotation',
+    );
+    // The restart made revision 2; rolling back (kubectl rollout undo) takes the template of revision 1 again.
+    await waitFor(
+      () =>
+        kubectl(['get', 'replicasets', '-l', 'app=dash-web', '-o', 'name']).trim().split('\n').length >= 2,
+      'the ReplicaSet of revision 2',
+    );
+    await confirmed(page, 'Roll back deployment default/dash-web');
+    await waitFor(
+      () =>
+        kubectl([
+          'get',
+          'deployment',
+          'dash-web',
+          '-o',
+          'jsonpath={.spec.template.metadata.annotations.kubectl\\.kubernetes\\.io/restartedAt}',
+        ]) === '',
+      'kubectl to see the template of revision 1 again',
     );
   });
 

@@ -166,6 +166,7 @@ describe('tugboat dashboard: the server', () => {
     expect(JSON.parse(access.body)).toMatchObject({
       scale: { allowed: true },
       restart: { allowed: true },
+      rollback: { allowed: true },
       deletePod: { allowed: true },
       cordon: { allowed: true },
     });
@@ -209,6 +210,98 @@ describe('tugboat dashboard: the server', () => {
     await expect(admin.get(resources.pods, 'dash-pod', 'default')).rejects.toMatchObject({ status: 404 });
   });
 
+  it('rolls a Deployment back to its previous revision as kubectl rollout undo does, and says why it cannot', async () => {
+    const d = await start(adminConfig);
+    const { cookie, base, host } = await login(d);
+    const post = (path: string, body: unknown) =>
+      dashboardRequest(`${base}${path}`, {
+        method: 'POST',
+        headers: { cookie, origin: `http://${host}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    type Dep = KubeObject & {
+      spec: {
+        template: { metadata: { labels: Record<string, string> }; spec: { containers: { image: string }[] } };
+      };
+    };
+    const current = deployment('dash-roll', 1);
+    current.spec.template.spec.containers[0]!.image = 'busybox:2';
+    const dep = await admin.create<Dep>(resources.deployments, current as never);
+    const owner = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      name: 'dash-roll',
+      uid: dep.metadata.uid,
+      controller: true,
+    };
+    const replicaSet = (revision: number, image: string, hash: string, ownerRef: object, cause?: string) => ({
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: {
+        name: `dash-roll-${hash}`,
+        namespace: 'default',
+        labels: { app: 'dash-roll', 'pod-template-hash': hash },
+        annotations: {
+          'deployment.kubernetes.io/revision': String(revision),
+          ...(cause ? { 'kubernetes.io/change-cause': cause } : {}),
+        },
+        ownerReferences: [ownerRef],
+      },
+      spec: {
+        replicas: 0,
+        selector: { matchLabels: { app: 'dash-roll', 'pod-template-hash': hash } },
+        template: {
+          metadata: { labels: { app: 'dash-roll', 'pod-template-hash': hash } },
+          spec: { containers: [{ name: 'c', image }] },
+        },
+      },
+    });
+    await admin.create(resources.replicaSets, replicaSet(1, 'busybox:1', 'aaa', owner, 'first') as never);
+    await admin.create(resources.replicaSets, replicaSet(2, 'busybox:2', 'bbb', owner) as never);
+    // Revision 9 of somebody else's Deployment, with the same labels: not part of this history.
+    await admin.create(
+      resources.replicaSets,
+      replicaSet(9, 'busybox:9', 'zzz', {
+        ...owner,
+        name: 'other',
+        uid: '00000000-0000-4000-8000-000000000000',
+      }) as never,
+    );
+
+    const rolled = await post('/api/rollback', { namespace: 'default', name: 'dash-roll' });
+    expect(rolled.status).toBe(200);
+    expect(JSON.parse(rolled.body)).toEqual({ revision: 1, skipped: false });
+    const after = await admin.get<Dep>(resources.deployments, 'dash-roll', 'default');
+    expect(after.spec.template.spec.containers[0]!.image).toBe('busybox:1');
+    expect(after.spec.template.metadata.labels).toEqual({ app: 'dash-roll' });
+    expect(after.metadata.annotations?.['kubernetes.io/change-cause']).toBe('first');
+    expect(after.metadata.annotations?.['deployment.kubernetes.io/revision']).toBeUndefined();
+    // The template now matches revision 1 (the previous one until the controller renumbers it): nothing to do.
+    expect(
+      JSON.parse((await post('/api/rollback', { namespace: 'default', name: 'dash-roll' })).body),
+    ).toEqual({
+      revision: 1,
+      skipped: true,
+    });
+
+    const none = await post('/api/rollback', { namespace: 'default', name: 'dash-web' });
+    expect(none.status).toBe(409);
+    expect(JSON.parse(none.body)).toMatchObject({
+      kind: 'Status',
+      message: 'no rollout history found for deployment "dash-web"',
+    });
+    await admin.patch(
+      resources.deployments,
+      'dash-roll',
+      { spec: { paused: true } },
+      { namespace: 'default' },
+    );
+    const paused = await post('/api/rollback', { namespace: 'default', name: 'dash-roll' });
+    expect(paused.status).toBe(409);
+    expect(JSON.parse(paused.body).message).toMatch(/^you cannot rollback a paused deployment/);
+    expect((await post('/api/rollback', { namespace: 'default', name: 'absent' })).status).toBe(404);
+  });
+
   it('tells a view-bound user why scaling is not allowed, and the API server refuses it', async () => {
     const d = await start(viewerConfig);
     const { cookie, base, host } = await login(d);
@@ -220,6 +313,9 @@ describe('tugboat dashboard: the server', () => {
       'RBAC does not allow you to patch deployments/scale in namespace default',
     );
     expect(answers.restart.reason).toContain(
+      'RBAC does not allow you to patch deployments in namespace default',
+    );
+    expect(answers.rollback.reason).toContain(
       'RBAC does not allow you to patch deployments in namespace default',
     );
     expect(answers.deletePod.reason).toContain('RBAC does not allow you to delete pods in namespace default');

@@ -205,16 +205,29 @@ export async function reportUninstall(
           killedStragglers: o.value.killedStragglers,
           containersRemoved: o.value.containersRemoved,
           podProcessesStopped: o.value.podProcessesStopped,
+          volumes: o.value.data,
+          volumesKept: o.value.dataKept,
         }
       : { host: o.host, ok: false, error: o.error.message },
   );
   printResult(io, globals, { cluster, hosts, kubeconfig }, () =>
     [
-      ...hosts.map((h) => (h.ok ? `${h.host}: removed` : `${h.host}: FAILED: ${h.error}`)),
+      ...hosts.map((h) =>
+        h.ok
+          ? `${h.host}: removed${h.volumes?.length ? `${h.volumesKept ? '; kept' : ', with'} ${h.volumes.length} local-path volume(s)` : ''}`
+          : `${h.host}: FAILED: ${h.error}`,
+      ),
       ...renderKubeconfigRemoval(cluster, kubeconfig),
     ].join('\n'),
   );
   return ok ? 0 : 4;
+}
+
+/** The question uninstall asks: whose volumes' data goes too, unless --keep-data. */
+export function uninstallQuestion(hosts: string, flags: InventoryFlags): string {
+  return flags.keepData
+    ? `remove tugboat from ${hosts}, keeping the local-path volumes' data?`
+    : `remove tugboat from ${hosts}? Local-path volumes' data on them is deleted too (--keep-data keeps it)`;
 }
 
 /** `tugboat uninstall NAME | --inventory FILE`: asks unless --yes (and needs --yes without a terminal). */
@@ -230,8 +243,9 @@ export async function runUninstall(
   }
   const { inventory, stateDir } = await loadInventory(io, flags.inventory!);
   const names = [inventory.master, ...inventory.workers].map((h) => h.name).join(', ');
-  if (!(await confirm(io, `remove tugboat from ${names}?`, Boolean(flags.yes)))) return EXIT_DECLINED;
+  if (!(await confirm(io, uninstallQuestion(names, flags), Boolean(flags.yes)))) return EXIT_DECLINED;
   const outcomes = await uninstallInventory({
+    keepData: Boolean(flags.keepData),
     inventory,
     stateDir,
     trustNewHosts: Boolean(flags.trustNewHosts),

@@ -19,6 +19,8 @@ export interface InventoryFlags extends AwsFlags {
   /** `--no-service-proxy` sets false. */
   readonly serviceProxy?: boolean;
   readonly switchContext?: boolean;
+  /** `uninstall --keep-data`. */
+  readonly keepData?: boolean;
 }
 
 /** `tugboat bootstrap NAME` or `tugboat bootstrap --inventory hosts.yaml`: install the control plane and agents over SSH. */
@@ -83,7 +85,12 @@ export const uninstallCommand: CommandModule = {
         .option('-f, --file <path>', 'with NAME: take SSH user/address from this spec, not the stack')
         .option('--trust-new-hosts', 'record the host key of hosts never seen before', false)
         .option('-y, --yes', 'do not ask before removing (required without a terminal)', false)
-        .option('--concurrency <n>', 'hosts cleaned at the same time', '10'),
+        .option('--concurrency <n>', 'hosts cleaned at the same time', '10')
+        .option(
+          '--keep-data',
+          "keep the local-path volumes' data (/var/lib/tugboat/agent/volumes); everything else goes",
+          false,
+        ),
     );
     addKubeconfigFlags(cmd, { switchContext: false });
     cmd.action(

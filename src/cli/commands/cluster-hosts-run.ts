@@ -17,6 +17,7 @@ import {
   mergeUserKubeconfig,
   reportBootstrap,
   reportUninstall,
+  uninstallQuestion,
 } from './bootstrap-run.js';
 
 /** `-f FILE` with NAME: settings and region from the spec (whose name must be NAME). */
@@ -94,7 +95,7 @@ export async function runUninstallCluster(
     const hosts = [found.hosts.master, ...found.hosts.workers];
     await s.settle();
     const list = hosts.map((h) => `${h.name} (${h.address})`).join(', ');
-    if (!(await confirm(io, `remove tugboat from ${list}?`, Boolean(flags.yes)))) return undefined;
+    if (!(await confirm(io, uninstallQuestion(list, flags), Boolean(flags.yes)))) return undefined;
     return uninstallRunningCluster({
       ...access,
       access: found,
@@ -103,6 +104,7 @@ export async function runUninstallCluster(
       signal: s.signal,
       trustNewHosts: Boolean(flags.trustNewHosts),
       concurrency: concurrency(flags.concurrency),
+      keepData: Boolean(flags.keepData),
     });
   });
   if (!outcomes) return EXIT_DECLINED;

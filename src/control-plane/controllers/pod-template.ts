@@ -1,6 +1,9 @@
+import { canonicalJson } from '../../kube/canonical-json.js';
 import type { KubeObject, Pod, PodTemplateSpec } from '../../kube/index.js';
 import { nameAlphabet as alphabet, clone, controllerRef } from '../machinery/objects.js';
 import { apiVersionOf, type ResourceType } from '../machinery/resources.js';
+
+export { canonicalJson };
 
 /**
  * A pod for `owner` from its template: labels and annotations from the template, a controller
@@ -45,16 +48,4 @@ export function templateHash(value: unknown, collisionCount = 0): string {
     n = Math.floor(n / alphabet.length);
   } while (n > 0);
   return out;
-}
-
-/** JSON with object keys sorted, so equal values always hash equally. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }

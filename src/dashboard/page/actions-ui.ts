@@ -9,7 +9,7 @@ export interface Access {
 }
 
 /** The page's actions (src/dashboard/actions.ts ACTIONS). */
-export type ActionName = 'scale' | 'restart' | 'deletePod' | 'cordon' | 'exec';
+export type ActionName = 'scale' | 'restart' | 'rollback' | 'deletePod' | 'cordon' | 'exec';
 export type Accesses = Readonly<Record<ActionName, Access>>;
 
 /**
@@ -43,7 +43,7 @@ export class ActionAccess {
 
 function denyAll(reason: string): Accesses {
   const no = { allowed: false, reason };
-  return { scale: no, restart: no, deletePod: no, cordon: no, exec: no };
+  return { scale: no, restart: no, rollback: no, deletePod: no, cordon: no, exec: no };
 }
 
 /**

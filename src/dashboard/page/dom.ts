@@ -3,7 +3,27 @@
 type Child = Node | string | number | null | undefined | false;
 type Attrs = Record<string, string | boolean | number | undefined | ((e: Event) => void)>;
 
-/** Makes an element: `h('a', { href: '#/x' }, 'text')`. `on*` attributes become listeners. */
+/** An element's handlers by event type: one listener per type dispatches to the current one. */
+const HANDLERS = new WeakMap<Element, Record<string, (e: Event) => void>>();
+
+function dispatch(this: Element, e: Event): void {
+  HANDLERS.get(this)?.[e.type]?.(e);
+}
+
+/** Gives `to`'s handlers to `from`, which stays in the page in its place (see morph.ts). */
+export function moveHandlers(from: Element, to: Element): void {
+  const next = HANDLERS.get(to);
+  const prev = HANDLERS.get(from);
+  if (!next && !prev) return;
+  if (next) for (const type of Object.keys(next)) from.addEventListener(type, dispatch);
+  if (next) HANDLERS.set(from, next);
+  else HANDLERS.delete(from);
+}
+
+/**
+ * Makes an element: `h('a', { href: '#/x' }, 'text')`. `on*` attributes become handlers (through
+ * a table, so a re-render that keeps the element can hand it the new ones).
+ */
 export function h<K extends keyof HTMLElementTagNameMap>(
   tag: K,
   attrs: Attrs = {},
@@ -12,8 +32,13 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (v === undefined || v === false) continue;
-    if (typeof v === 'function') el.addEventListener(k.slice(2).toLowerCase(), v);
-    else if (v === true) el.setAttribute(k, '');
+    if (typeof v === 'function') {
+      const type = k.slice(2).toLowerCase();
+      const handlers = HANDLERS.get(el) ?? {};
+      handlers[type] = v;
+      HANDLERS.set(el, handlers);
+      el.addEventListener(type, dispatch);
+    } else if (v === true) el.setAttribute(k, '');
     else el.setAttribute(k, String(v));
   }
   for (const c of children) {

@@ -1,5 +1,6 @@
 import { ActionAccess, openScaleDialog } from './actions-ui.js';
 import { h } from './dom.js';
+import { morph } from './morph.js';
 import { type CloudMessage, ClusterState, type Message, type MetricsMessage } from './state.js';
 import { renderCluster } from './view-cluster.js';
 import { renderEvents } from './view-events.js';
@@ -63,7 +64,10 @@ function render(): void {
     logs = undefined;
     exec = undefined;
   }
-  main.replaceChildren(content);
+  // Patched, not replaced: what the user points at or types into stays the same element.
+  const current = main.firstChild;
+  if (current && !main.firstChild?.nextSibling) morph(current, content);
+  else main.replaceChildren(content);
   document.title = `tugboat · ${view}`;
   if (focusKey) main.querySelector<HTMLElement>(`[data-key="${CSS.escape(focusKey)}"]`)?.focus();
 }

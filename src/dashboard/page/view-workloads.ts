@@ -63,6 +63,19 @@ export function renderWorkloads(
                   () => postAction('/api/restart', { namespace: ns, name: d.metadata.name }),
                 ),
               ),
+              actionButton(
+                'Roll back',
+                `Roll back deployment ${id}`,
+                `rollback/${id}`,
+                allowed?.rollback,
+                () =>
+                  confirmAction(
+                    `Roll back ${d.metadata.name}`,
+                    `Roll deployment ${id} back to its previous revision (as kubectl rollout undo)?`,
+                    'Roll back',
+                    () => postAction('/api/rollback', { namespace: ns, name: d.metadata.name }),
+                  ),
+              ),
             ),
           ];
         }),
