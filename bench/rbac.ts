@@ -119,17 +119,22 @@ async function overHttp(): Promise<void> {
     );
   }
   console.log(`created ${bindings} bindings in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  const run = async (label: string, cert: TestCert) => {
+  const podGet = { method: 'GET', path: '/api/v1/namespaces/bench/pods/missing', expect: 404 };
+  const run = async (
+    label: string,
+    cert: TestCert,
+    req: { method: string; path: string; body?: (i: number) => unknown; expect: number } = podGet,
+  ) => {
     const times: number[] = [];
     let next = 0;
     const start = performance.now();
     await Promise.all(
       Array.from({ length: concurrency }, async () => {
         while (next < requests) {
-          next++;
+          const i = next++;
           const s = performance.now();
-          const code = await call(cert, 'GET', '/api/v1/namespaces/bench/pods/missing');
-          if (code !== 404) throw new Error(`${label}: expected 404, got ${code}`);
+          const code = await call(cert, req.method, req.path, req.body?.(i));
+          if (code !== req.expect) throw new Error(`${label}: expected ${req.expect}, got ${code}`);
           times.push(performance.now() - s);
         }
       }),
@@ -142,9 +147,25 @@ async function overHttp(): Promise<void> {
   // Each client certificate has its own keep-alive pool: warm both, so no round pays handshakes.
   await run('warm-up off', admin);
   await run('warm-up on', user);
+  // SubjectAccessReviews for users spread over the 1,000 bindings (what webhooks and proxies send).
+  const review = {
+    method: 'POST',
+    path: '/apis/authorization.k8s.io/v1/subjectaccessreviews',
+    body: (i: number) => ({
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SubjectAccessReview',
+      spec: {
+        user: `user-${i % bindings}`,
+        groups: [`group-${i % 20}`],
+        resourceAttributes: { namespace: 'bench', verb: 'get', resource: 'pods' },
+      },
+    }),
+    expect: 201,
+  };
   for (let round = 0; round < 3; round++) {
     await run('authz off (system:masters)', admin);
     await run('authz on (RBAC, bound user)', user);
+    await run('SubjectAccessReview (system:masters asks)', admin, review);
   }
   agent.destroy();
   await srv.stop();

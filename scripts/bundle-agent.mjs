@@ -3,6 +3,7 @@
 // loaded chunks. bench/agent.ts measures it; bootstrap uploads the host bundle (scripts/bundle.mjs). The AWS SDK (3 MB) sits
 // in its own chunk, loaded only when EIP self-assignment is on; keeping it out of the entry file
 // saves ~20 MiB of agent RSS (see bench/agent.md). Usage: node scripts/bundle-agent.mjs [outdir]
+import { readFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const outdir = process.argv[2] ?? 'dist/agent';
@@ -16,6 +17,7 @@ const result = await build({
   format: 'esm',
   legalComments: 'none',
   metafile: true,
+  define: { __TUGBOAT_VERSION__: JSON.stringify(JSON.parse(readFileSync('package.json', 'utf8')).version) },
   // Some bundled CommonJS dependencies call require(); give the ESM bundle one.
   banner: {
     js: "import { createRequire as __tugboatRequire } from 'node:module'; const require = __tugboatRequire(import.meta.url);",

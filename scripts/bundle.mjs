@@ -3,9 +3,11 @@
 // plus manifest.json. No native addons: a `.node` file is refused. Hosts never open SSH
 // connections, so ssh2 (which the library API re-exports for the CLI) is replaced by a stub
 // whose Client throws; that also keeps its optional native accelerators out.
-// Usage: node scripts/bundle.mjs [--outdir DIR]
+// The bundle says which tugboat version it is (src/version.ts): package.json's, or V with
+// --set-version V (the upgrade tests build a "newer" bundle that way).
+// Usage: node scripts/bundle.mjs [--outdir DIR] [--set-version V]
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -14,6 +16,15 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const outdirFlag = args.indexOf('--outdir');
 const outdir = resolve(outdirFlag >= 0 ? args[outdirFlag + 1] : join(root, 'dist', 'bundles'));
+const versionFlag = args.indexOf('--set-version');
+const version =
+  versionFlag >= 0
+    ? args[versionFlag + 1]
+    : JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
+if (!/^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$/.test(version ?? '')) {
+  process.stderr.write(`--set-version ${version}: not a version like 1.2.3\n`);
+  process.exit(2);
+}
 const noNativeAddons = {
   name: 'no-native-addons',
   setup(b) {
@@ -54,6 +65,7 @@ const result = await build({
   metafile: true,
   logLevel: 'error',
   plugins: [noNativeAddons],
+  define: { __TUGBOAT_VERSION__: JSON.stringify(version) },
   // CommonJS dependencies call require(); give the ES module bundle one.
   banner: {
     js: "import { createRequire as __tugboatRequire } from 'node:module';const require=__tugboatRequire(import.meta.url);",
@@ -68,6 +80,7 @@ for (const old of readdirSync(outdir))
 writeFileSync(join(outdir, file), code, { mode: 0o755 });
 const manifest = {
   file,
+  version,
   sha256,
   bytes: code.length,
   inputs: Object.keys(result.metafile.inputs).length,

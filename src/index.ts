@@ -64,6 +64,7 @@ export {
 } from './cluster/status.js';
 export type { ClusterDefinition, LifecycleOptions } from './cluster/types.js';
 export { type UpdateClusterOptions, type UpdateClusterResult, updateCluster } from './cluster/update.js';
+export { type UpgradeRunningOptions, upgradeRunningCluster } from './cluster/upgrade-running.js';
 export {
   API_VERSION,
   type ApiSpec,
@@ -90,6 +91,7 @@ export type {
   BackupRestorePlan,
   ChangeList,
 } from './control-plane/store/shipping/index.js';
+export * from './drain/index.js';
 export * from './errors.js';
 export * from './events.js';
 export {
@@ -114,3 +116,4 @@ export {
   type TemplateFormat,
 } from './provision/template/index.js';
 export type { ClusterSettings } from './provision/template/settings.js';
+export * from './upgrade/index.js';

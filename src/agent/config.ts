@@ -18,6 +18,11 @@ export const agentConfigSchema = z.strictObject({
   keyFile: z.string().optional(),
   /** File holding a bearer token (instead of a client certificate). */
   tokenFile: z.string().optional(),
+  /**
+   * File holding a bootstrap token: with no usable certFile/keyFile yet, the agent asks for its
+   * node certificate with a CertificateSigningRequest sent with this token (TLS bootstrapping).
+   */
+  bootstrapTokenFile: z.string().optional(),
   /** Allow http:// to a loopback API server (tests and `tugboat local`). */
   insecureLoopback: z.boolean().default(false),
   nodeName: z.string().optional(),
@@ -81,6 +86,11 @@ export function parseAgentConfig(input: unknown, file?: string): AgentConfig {
     );
   }
   for (const t of result.data.taints) parseTaint(t);
+  const d = result.data;
+  if (d.bootstrapTokenFile && !(d.certFile && d.keyFile && d.caFile))
+    throw new UsageError(
+      'bootstrapTokenFile needs certFile, keyFile (where the issued certificate and key go) and caFile (the API server is checked before the token is sent)',
+    );
   return result.data;
 }
 

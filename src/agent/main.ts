@@ -4,12 +4,14 @@ import { UsageError } from '../errors.js';
 import { type EventSink, silentEvents } from '../events.js';
 import { parseListen } from '../listen.js';
 import { type Agent, type AgentOptions, buildAgent } from './agent.js';
+import { ensureNodeClientCertificate } from './bootstrap-credentials.js';
 import { type AgentConfig, parseTaint } from './config.js';
 import { ClusterDns, podGateway } from './network/dns/cluster-dns.js';
 import { readHostResolvConfForPods } from './network/dns/host-resolv.js';
 import { HostNetwork } from './network/host-network.js';
 import { IpKernelNetwork } from './network/kernel.js';
 import { PodSandboxes } from './network/pod-sandbox.js';
+import { commandConntrack } from './network/service-proxy/conntrack.js';
 import { commandIptables } from './network/service-proxy/iptables.js';
 import { isIPv4 } from './network/service-proxy/model.js';
 import { ServiceProxy } from './network/service-proxy/service-proxy.js';
@@ -121,6 +123,16 @@ export async function startAgentProcess(
       `api server ${config.server} is not https: use https, or insecureLoopback for a local test server`,
     );
   }
+  if (config.bootstrapTokenFile && config.certFile && config.keyFile && config.caFile)
+    await ensureNodeClientCertificate({
+      server: config.server,
+      caFile: config.caFile,
+      certFile: config.certFile,
+      keyFile: config.keyFile,
+      bootstrapTokenFile: config.bootstrapTokenFile,
+      nodeName: identity.name,
+      events,
+    });
   const client = new KubeClient({
     server: config.server,
     failoverServers: config.failoverServers,
@@ -185,6 +197,8 @@ export async function startAgentProcess(
           events,
           clusterCidr: config.clusterCidr,
           nodeIPs: [identity.internalIP, identity.externalIP].filter(isIPv4),
+          nodeName: identity.name,
+          conntrack: commandConntrack(),
         })
       : undefined;
   try {

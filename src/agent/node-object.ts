@@ -1,5 +1,6 @@
 import { formatKi } from '../client/quantity.js';
 import type { Condition, Node, NodeStatus, Taint } from '../kube/index.js';
+import { reportedVersion } from '../version.js';
 
 /** Who this node is: from IMDSv2 on EC2, from flags or config elsewhere. */
 export interface NodeIdentity {
@@ -118,7 +119,7 @@ export function buildNodeStatus(input: {
     ],
     daemonEndpoints: { kubeletEndpoint: { Port: input.port } },
     nodeInfo: {
-      kubeletVersion: 'v1.32.0-tugboat',
+      kubeletVersion: reportedVersion('32'),
       containerRuntimeVersion: input.runtimeVersion,
       operatingSystem: 'linux',
       architecture: process.arch === 'x64' ? 'amd64' : process.arch,

@@ -42,6 +42,11 @@ export interface SsmApi {
   ): Promise<'created' | 'exists'>;
   /** The decrypted value, or undefined when there is no such parameter. */
   getSecureString(name: string): Promise<string | undefined>;
+  /**
+   * Writes a plain (not secret) String parameter, replacing its value when it exists: created
+   * with `tags`, overwritten without them (SSM refuses tags together with Overwrite).
+   */
+  putString(name: string, value: string, tags: Tags): Promise<void>;
   /** Every parameter under `path` (recursive), without values. */
   listParameters(path: string): Promise<SsmParameterInfo[]>;
   /** Deletes parameters (missing ones are fine); returns the names SSM reported as missing. */
@@ -75,6 +80,26 @@ export function sdkSsm(client: SSMClient, endpoint?: string): SsmApi {
       } catch (err) {
         if (isAwsError(err, 'ParameterAlreadyExists')) return 'exists';
         throw err;
+      }
+    },
+    async putString(name, value, tags) {
+      const put = (overwrite: boolean) =>
+        call('PutParameter', () =>
+          client.send(
+            new PutParameterCommand({
+              Name: name,
+              Value: value,
+              Type: 'String',
+              Overwrite: overwrite,
+              ...(overwrite ? {} : { Tags: tagsToList(tags) }),
+            }),
+          ),
+        );
+      try {
+        await put(false);
+      } catch (err) {
+        if (!isAwsError(err, 'ParameterAlreadyExists')) throw err;
+        await put(true);
       }
     },
     async getSecureString(name) {

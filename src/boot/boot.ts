@@ -1,10 +1,10 @@
 import { fetchInstanceIdentity, type InstanceIdentity } from '../agent/imds.js';
 import { TugboatError } from '../errors.js';
 import { type EventSink, silentEvents } from '../events.js';
-import type { IssuedCertificate } from '../pki/authority.js';
-import type { ClusterPki } from '../pki/cluster-pki.js';
 import { templateBucket } from '../provision/template-store.js';
 import { type BootFailure, writeBootFailure } from './boot-report.js';
+import { type MasterBootOverrides, runMasterBoot } from './master-boot.js';
+import { runWorkerBoot, type WorkerBootOverrides } from './worker-boot.js';
 
 /** What an instance is, as its user-data says (the launch template it was launched from). */
 export interface BootRole {
@@ -14,27 +14,6 @@ export interface BootRole {
   readonly group?: string;
   /** The stack's region (AWS::Region); must be the instance's own. */
   readonly region: string;
-}
-
-/**
- * The seam a booting master will install from (the cluster's secrets in SSM Parameter Store /
- * Secrets Manager under the stack's KMS key): the same material SSH bootstrap uploads.
- */
-export interface ControlPlaneMaterialSource {
-  load(cluster: string): Promise<Pick<ClusterPki, 'ca' | 'apiServer' | 'apiServerClient'>>;
-}
-
-/**
- * The seam a booting worker will join through (a bootstrap token and a CertificateSigningRequest,
- * approved for a running instance of the cluster): the same credentials SSH bootstrap issues.
- */
-export interface NodeJoinSource {
-  join(request: { readonly cluster: string; readonly identity: InstanceIdentity }): Promise<{
-    readonly server: string;
-    readonly caPem: string;
-    readonly client: IssuedCertificate;
-    readonly serving: IssuedCertificate;
-  }>;
 }
 
 /** Options of {@link runBoot}. */
@@ -48,8 +27,12 @@ export interface RunBootOptions extends BootRole {
    * (`<cluster>/boot/<instance-id>.json`), written with the instance role
    */
   readonly reportFailure?: (failure: BootFailure) => Promise<void>;
-  /** Environment of the AWS clients of the default report (endpoint, credentials). @default process.env */
+  /** Environment of the AWS clients (endpoint; credentials come from the instance role). @default process.env */
   readonly env?: NodeJS.ProcessEnv;
+  /** Where and how a master installs itself. @default the real host's (see MasterBootOverrides) */
+  readonly master?: MasterBootOverrides;
+  /** Where and how a worker installs itself. @default the real host's (see WorkerBootOverrides) */
+  readonly worker?: WorkerBootOverrides;
 }
 
 /** A boot that cannot install its role on this build or this instance; the message says why and what to do. */
@@ -65,7 +48,7 @@ export class BootError extends TugboatError {
  * installs its role from the cluster's own sources. Throws a {@link BootError} naming what is
  * missing while a source is not available, so the boot log and console output say why.
  */
-export async function runBoot(options: RunBootOptions): Promise<never> {
+export async function runBoot(options: RunBootOptions): Promise<void> {
   const events = options.events ?? silentEvents;
   const identity = await fetchInstanceIdentity({
     ...(options.imdsEndpoint ? { endpoint: options.imdsEndpoint } : {}),
@@ -113,18 +96,35 @@ function reportToS3(
   };
 }
 
-async function installRole(options: RunBootOptions, identity: InstanceIdentity): Promise<never> {
+async function installRole(options: RunBootOptions, identity: InstanceIdentity): Promise<void> {
   if (identity.region !== options.region)
     throw new BootError(
       `instance ${identity.instanceId} runs in ${identity.region}, but its user-data is for cluster ${options.cluster} in ${options.region}: launch it from the cluster's own launch template`,
     );
-  // Both paths install with the SSH bootstrap's own installers (installControlPlane, installAgent
-  // over a LocalShell) once the sources above exist; until then boot stops here, saying why.
-  if (options.role === 'master')
-    throw new BootError(
-      `the master of ${options.cluster} cannot install itself yet: its CA and keys must come from the cluster's secrets in SSM Parameter Store, which this build does not read (not available yet); install it over SSH with \`tugboat bootstrap ${options.cluster}\``,
-    );
-  throw new BootError(
-    `worker ${identity.instanceId} of ${options.cluster} cannot join by itself yet: its node certificate must come from a CertificateSigningRequest with a bootstrap token, which this build does not do (not available yet); join it over SSH with \`tugboat bootstrap ${options.cluster}\``,
-  );
+  // Both roles install with the SSH bootstrap's own installers (installControlPlane, installAgent
+  // over a LocalShell), so a booted host has the same layout as a bootstrapped one.
+  const { createAwsClients } = await import('../aws/clients.js');
+  const aws = await createAwsClients({
+    region: options.region,
+    requestTimeoutMs: 15_000,
+    ...(options.env ? { env: options.env } : {}),
+  });
+  if (options.role === 'master') {
+    await runMasterBoot({
+      ...options.master,
+      cluster: options.cluster,
+      identity,
+      aws,
+      ...(options.events ? { events: options.events } : {}),
+    });
+    return;
+  }
+  await runWorkerBoot({
+    ...options.worker,
+    cluster: options.cluster,
+    ...(options.group ? { group: options.group } : {}),
+    identity,
+    ssm: aws.ssm,
+    ...(options.events ? { events: options.events } : {}),
+  });
 }

@@ -19,10 +19,21 @@ export interface AgentInstallOptions extends HostServiceOptions {
   readonly server: string;
   /** Cluster CA certificate (PEM): verifies the API server and the API server's client certificate. */
   readonly caPem: string;
-  /** This node's own client certificate (agents never share credentials). */
-  readonly client: IssuedCertificate;
-  /** Serving certificate of the logs/exec server (SANs = the node's addresses). */
-  readonly serving: IssuedCertificate;
+  /**
+   * This node's own client certificate (agents never share credentials). @default none: then
+   * `bootstrapToken` is required and the agent asks for its certificate by CSR
+   */
+  readonly client?: IssuedCertificate;
+  /**
+   * Bootstrap token (a secret: a 0600 file, passed by path) the agent requests its client
+   * certificate with when it has none (boot from user-data). @default none
+   */
+  readonly bootstrapToken?: string;
+  /**
+   * Serving certificate of the logs/exec server (SANs = the node's addresses). @default none: no
+   * logs/exec server (kubectl logs and exec do not reach the node)
+   */
+  readonly serving?: IssuedCertificate;
   /** Absolute path of node on the host. */
   readonly nodePath: string;
   /** InternalIP the agent reports. @default the agent's own detection */
@@ -59,6 +70,7 @@ export function agentPaths(layout: HostLayout, bundleFile: string) {
     key: posix.join(pki, 'node.key'),
     servingCert: posix.join(pki, 'agent-serving.crt'),
     servingKey: posix.join(pki, 'agent-serving.key'),
+    bootstrapToken: posix.join(pki, 'bootstrap-token'),
     dataDir: posix.join(layout.lib, 'agent'),
   };
 }
@@ -66,13 +78,27 @@ export function agentPaths(layout: HostLayout, bundleFile: string) {
 /** The agent's files. Pure. Keys 0600. */
 export function buildAgentFiles(options: AgentInstallOptions): HostFile[] {
   const p = agentPaths(options.layout, options.bundle.file);
+  if (!options.client && !options.bootstrapToken)
+    throw new Error(`agent of ${options.nodeName}: give it a client certificate or a bootstrap token`);
+  const { client, serving } = options;
   return [
     { path: p.bundle, content: options.bundle.content, mode: 0o755 },
     { path: p.ca, content: options.caPem, mode: 0o644 },
-    { path: p.cert, content: options.client.certPem, mode: 0o644 },
-    { path: p.key, content: options.client.keyPem, mode: 0o600 },
-    { path: p.servingCert, content: options.serving.certPem, mode: 0o644 },
-    { path: p.servingKey, content: options.serving.keyPem, mode: 0o600 },
+    ...(client
+      ? [
+          { path: p.cert, content: client.certPem, mode: 0o644 },
+          { path: p.key, content: client.keyPem, mode: 0o600 },
+        ]
+      : []),
+    ...(options.bootstrapToken && !client
+      ? [{ path: p.bootstrapToken, content: options.bootstrapToken, mode: 0o600 }]
+      : []),
+    ...(serving
+      ? [
+          { path: p.servingCert, content: serving.certPem, mode: 0o644 },
+          { path: p.servingKey, content: serving.keyPem, mode: 0o600 },
+        ]
+      : []),
   ];
 }
 
@@ -99,6 +125,7 @@ export function buildAgentService(options: AgentInstallOptions): ServiceSpec {
       p.cert,
       '--key-file',
       p.key,
+      ...(options.bootstrapToken && !options.client ? ['--bootstrap-token-file', p.bootstrapToken] : []),
       '--node-name',
       options.nodeName,
       ...(options.internalIp ? ['--internal-ip', options.internalIp] : []),
@@ -108,12 +135,9 @@ export function buildAgentService(options: AgentInstallOptions): ServiceSpec {
       p.dataDir,
       '--listen',
       options.listen ?? '0.0.0.0:10250',
-      '--tls-cert-file',
-      p.servingCert,
-      '--tls-key-file',
-      p.servingKey,
-      '--client-ca-file',
-      p.ca,
+      ...(options.serving
+        ? ['--tls-cert-file', p.servingCert, '--tls-key-file', p.servingKey, '--client-ca-file', p.ca]
+        : []),
       '--imds',
       options.imds ?? 'auto',
       ...(options.group ? ['--group', options.group] : []),

@@ -126,6 +126,21 @@ export interface BootstrapInventoryResult {
 }
 
 /**
+ * The API server URL of an inventory (its master on `apiPort`) and the cluster's PKI from its state
+ * directory (made on first use): what bootstrap and `tugboat upgrade` talk to the cluster with.
+ */
+export function inventoryApi(options: Pick<BootstrapInventoryOptions, 'inventory' | 'stateDir' | 'apiPort'>) {
+  const { master, cluster } = options.inventory;
+  const host = master.address.includes(':') ? `[${master.address}]` : master.address;
+  const pki = loadOrCreateClusterPki({
+    cluster,
+    dir: join(options.stateDir, 'pki'),
+    apiAltNames: [master.address],
+  });
+  return { server: `https://${host}:${options.apiPort ?? 6443}`, pki };
+}
+
+/**
  * Installs a cluster on the hosts of an inventory: the control plane on the master (then waits
  * for /readyz over TLS), then the agent on every worker in parallel (then waits until its Node is
  * Ready). Idempotent: a second run uploads nothing and restarts nothing (unless `force`). A failed worker reports
@@ -143,12 +158,7 @@ export async function bootstrapInventory(
   const events = options.events ?? silentEvents;
   const layoutFor = options.layoutFor ?? (() => DEFAULT_HOST_LAYOUT);
   const apiPort = options.apiPort ?? 6443;
-  const server = `https://${inv.master.address.includes(':') ? `[${inv.master.address}]` : inv.master.address}:${apiPort}`;
-  const pki = loadOrCreateClusterPki({
-    cluster: inv.cluster,
-    dir: join(options.stateDir, 'pki'),
-    apiAltNames: [inv.master.address],
-  });
+  const { server, pki } = inventoryApi(options);
   const readyTimeoutMs = options.readyTimeoutMs ?? 180_000;
   const force = options.force ?? false;
   const askHealth = async (): Promise<ClusterHealth> => {

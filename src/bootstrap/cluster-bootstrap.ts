@@ -9,7 +9,11 @@ import type { ClusterInstances } from '../provision/cluster-instances.js';
 import type { KeyPairResult } from '../provision/keypair.js';
 import type { BackupSettings, PodNetworkSettings } from '../provision/template/settings.js';
 import { clusterBucketName, clusterStatePrefix } from '../provision/template/storage-names.js';
-import { type BootstrapInventoryResult, bootstrapInventory } from './bootstrap-inventory.js';
+import {
+  type BootstrapInventoryOptions,
+  type BootstrapInventoryResult,
+  bootstrapInventory,
+} from './bootstrap-inventory.js';
 import { bootstrapHostsFromCluster } from './cluster-hosts.js';
 import type { HostBundle, StateShippingSettings } from './control-plane-install.js';
 import type { HostRuntimeOptions } from './host-runtime.js';
@@ -84,33 +88,7 @@ export interface ClusterBootstrapResult extends BootstrapInventoryResult {
  */
 export async function bootstrapCluster(context: ClusterBootstrapContext): Promise<ClusterBootstrapResult> {
   const stateDir = clusterStateDir(context.cluster, context.stateRoot);
-  const inventory = bootstrapHostsFromCluster(context.inventory, {
-    user: context.user,
-    address: context.address,
-    ...(context.keyPair.privateKeyPath ? { privateKeyFile: context.keyPair.privateKeyPath } : {}),
-    ...(context.groupLabels ? { groupLabels: context.groupLabels } : {}),
-  });
-  const result = await bootstrapInventory({
-    inventory,
-    stateDir,
-    bundle: context.bundle,
-    ...(context.nodeRuntime ? { nodeRuntime: context.nodeRuntime } : {}),
-    ...(context.loadRuntime ? { loadRuntime: context.loadRuntime } : {}),
-    runtimeCache: runtimeCacheDir(context.stateRoot ?? stateRoot()),
-    ...(context.podNetwork ? { podNetwork: context.podNetwork } : {}),
-    ...(context.agentPodNetwork !== undefined ? { agentPodNetwork: context.agentPodNetwork } : {}),
-    ...(context.masterSchedulable !== undefined ? { masterSchedulable: context.masterSchedulable } : {}),
-    ...(context.backup
-      ? { stateShipping: stateShippingOf(context.stack, context.cluster, context.backup) }
-      : {}),
-    ...(context.agentServiceProxy !== undefined ? { agentServiceProxy: context.agentServiceProxy } : {}),
-    trustNewHosts: context.trustNewHosts ?? false,
-    events: context.events,
-    ...(context.concurrency ? { concurrency: context.concurrency } : {}),
-    skipReady: context.skipReady ?? false,
-    force: context.force ?? false,
-    ...(context.signal ? { signal: context.signal } : {}),
-  });
+  const result = await bootstrapInventory(clusterInventoryOptions(context));
   const kubeconfigPath = join(stateDir, 'kubeconfig');
   writeKeyFile(kubeconfigPath, result.kubeconfig);
   const failed = result.hosts.filter((h) => !h.ok);
@@ -129,6 +107,41 @@ export async function bootstrapCluster(context: ClusterBootstrapContext): Promis
     mergeKubeconfigFile(target, result.kubeconfig);
   }
   return { ...result, kubeconfigPath, ...(target ? { mergedInto: target } : {}) };
+}
+
+/**
+ * The bootstrapInventory options of a cluster's hosts: the instances reached on the spec's address
+ * with the cluster's key, its state directory, runtime cache, network and state shipping. Shared by
+ * bootstrap and `tugboat upgrade`, so both install the same thing.
+ */
+export function clusterInventoryOptions(context: ClusterBootstrapContext): BootstrapInventoryOptions {
+  const inventory = bootstrapHostsFromCluster(context.inventory, {
+    user: context.user,
+    address: context.address,
+    ...(context.keyPair.privateKeyPath ? { privateKeyFile: context.keyPair.privateKeyPath } : {}),
+    ...(context.groupLabels ? { groupLabels: context.groupLabels } : {}),
+  });
+  return {
+    inventory,
+    stateDir: clusterStateDir(context.cluster, context.stateRoot),
+    bundle: context.bundle,
+    ...(context.nodeRuntime ? { nodeRuntime: context.nodeRuntime } : {}),
+    ...(context.loadRuntime ? { loadRuntime: context.loadRuntime } : {}),
+    runtimeCache: runtimeCacheDir(context.stateRoot ?? stateRoot()),
+    ...(context.podNetwork ? { podNetwork: context.podNetwork } : {}),
+    ...(context.agentPodNetwork !== undefined ? { agentPodNetwork: context.agentPodNetwork } : {}),
+    ...(context.masterSchedulable !== undefined ? { masterSchedulable: context.masterSchedulable } : {}),
+    ...(context.backup
+      ? { stateShipping: stateShippingOf(context.stack, context.cluster, context.backup) }
+      : {}),
+    ...(context.agentServiceProxy !== undefined ? { agentServiceProxy: context.agentServiceProxy } : {}),
+    trustNewHosts: context.trustNewHosts ?? false,
+    events: context.events,
+    ...(context.concurrency ? { concurrency: context.concurrency } : {}),
+    skipReady: context.skipReady ?? false,
+    force: context.force ?? false,
+    ...(context.signal ? { signal: context.signal } : {}),
+  };
 }
 
 /**

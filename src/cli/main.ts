@@ -1,15 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
+import { TUGBOAT_VERSION } from '../version.js';
 import { commands } from './commands/index.js';
 import { defineCommands, runProgram } from './program.js';
 import { type CliIO, type GlobalOptions, processIO } from './support/context.js';
-
-function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  };
-  return pkg.version;
-}
 
 /** Builds the commander program. Nothing here loads the AWS SDK, ssh2 or the control plane. */
 export function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
@@ -31,7 +24,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
         'codes are listed in the README.',
       ].join('\n'),
     )
-    .version(packageVersion(), '-V, --version', 'print the tugboat version')
+    .version(TUGBOAT_VERSION, '-V, --version', 'print the tugboat version')
     .addOption(
       new Option('-o, --output <format>', 'result format: text for people, json or yaml for programs')
         .choices(['text', 'json', 'yaml'])

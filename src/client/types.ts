@@ -203,6 +203,13 @@ export const resources = {
     namespaced: false,
     kind: 'CertificateSigningRequest',
   },
+  tokenReviews: {
+    group: 'authentication.k8s.io',
+    version: 'v1',
+    resource: 'tokenreviews',
+    namespaced: false,
+    kind: 'TokenReview',
+  },
   selfSubjectReviews: {
     group: 'authentication.k8s.io',
     version: 'v1',

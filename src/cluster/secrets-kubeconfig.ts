@@ -3,8 +3,8 @@ import { DeploymentError } from '../errors.js';
 import { checkClusterName, stackNameOf } from '../naming.js';
 import { renderKubeconfig } from '../pki/kubeconfig.js';
 import { OUTPUTS } from '../provision/template/names.js';
-import { clusterSecrets } from './secrets.js';
-import { parsePair } from './secrets-plan.js';
+import { clusterSecrets } from '../secrets/cluster-secrets.js';
+import { parsePair } from '../secrets/secrets-plan.js';
 import { API_ENDPOINT_OUTPUT } from './types.js';
 
 /** Options of {@link fetchAdminKubeconfig}. */

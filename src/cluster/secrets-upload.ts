@@ -7,8 +7,8 @@ import { clusterStateDir } from '../naming.js';
 import { loadOrCreateClusterPki } from '../pki/cluster-pki.js';
 import { writeKeyFile } from '../pki/pem.js';
 import { OUTPUTS } from '../provision/template/names.js';
-import { clusterSecrets } from './secrets.js';
-import { ensureClusterSecrets, parsePair } from './secrets-plan.js';
+import { clusterSecrets } from '../secrets/cluster-secrets.js';
+import { ensureClusterSecrets, parsePair } from '../secrets/secrets-plan.js';
 
 /** Options of {@link uploadClusterSecrets}. */
 export interface UploadClusterSecretsOptions {

@@ -10,6 +10,7 @@ import { DEFAULT_SERVICE_CIDR, parseServiceRange } from './api/cluster-ips.js';
 import { type ApiServer, buildApiServer } from './api/server.js';
 import type { ServiceAccountTokenOptions } from './api/service-accounts.js';
 import { parseTokenFile } from './auth/token-file.js';
+import { type CloudProviderOptions, cloudInstanceVerifier } from './cloud-provider.js';
 import { manualApproval } from './controllers/instance-verifier.js';
 import {
   createLoopbackToken,
@@ -32,11 +33,10 @@ export interface ControlPlaneOptions {
   readonly store?: 'embedded' | 'etcd';
   /** etcd client URLs when `store` is etcd, e.g. `http://127.0.0.1:2379`. @default [] */
   readonly etcdEndpoints?: readonly string[];
-  /** CA that signed the etcd members (PEM file); with it the store speaks TLS. @default plain gRPC */
+  /** CA (PEM file) that signed the etcd members, as kube-apiserver's --etcd-cafile. @default plain gRPC */
   readonly etcdCaFile?: string;
-  /** Client certificate (PEM file) presented to etcd (`--client-cert-auth` members). @default none */
+  /** Client certificate and key (PEM files) for etcd's --client-cert-auth. @default none */
   readonly etcdCertFile?: string;
-  /** Its private key. @default none */
   readonly etcdKeyFile?: string;
   /** Serving certificate (PEM). Required unless `insecureLoopbackHttp`. */
   readonly tlsCertFile?: string;
@@ -53,6 +53,14 @@ export interface ControlPlaneOptions {
    */
   readonly clusterSigningCertFile?: string;
   readonly clusterSigningKeyFile?: string;
+  /**
+   * The cloud this control plane runs in: the CSR approver then approves node client
+   * certificates for running instances of the cluster (with the signing CA), and Nodes whose
+   * instance is gone are deleted. @default none (manual approval, no cloud node cleanup)
+   */
+  readonly cloud?: CloudProviderOptions;
+  /** How often the cloud node-lifecycle controller looks at NotReady Nodes. @default 5000 */
+  readonly cloudNodeMonitorPeriodMs?: number;
   /** Client certificate the API server presents to node agents (logs, exec). @default none */
   readonly kubeletClientCertificate?: string;
   readonly kubeletClientKey?: string;
@@ -217,26 +225,40 @@ async function openPlainStore(
       throw new UsageError(
         '--store etcd needs --etcd-endpoints, e.g. --etcd-endpoints http://127.0.0.1:2379',
       );
-    const tls = await loadEtcdTls(options);
+    const tls = await loadEtcdTls(options, endpoints);
     return createStore({ kind: 'etcd', endpoints, events, ...(tls ? { tls } : {}) });
   }
   return createStore({ kind: 'embedded', dataDir, events });
 }
 
-/** etcd client TLS from --etcd-cafile / --etcd-certfile / --etcd-keyfile (kube-apiserver's names). */
-async function loadEtcdTls(options: ControlPlaneOptions): Promise<EtcdTlsOptions | undefined> {
+/** Checks the etcd endpoint URLs and reads the --etcd-* TLS files; usage errors before any connection. */
+async function loadEtcdTls(
+  options: ControlPlaneOptions,
+  endpoints: readonly string[],
+): Promise<EtcdTlsOptions | undefined> {
   const [ca, cert, key] = await readOptionalAll([
     [options.etcdCaFile, '--etcd-cafile'],
     [options.etcdCertFile, '--etcd-certfile'],
     [options.etcdKeyFile, '--etcd-keyfile'],
   ]);
+  for (const endpoint of endpoints) {
+    if (!/^https?:\/\/[^/\s]+\/?$/.test(endpoint))
+      throw new UsageError(
+        `--etcd-endpoints: ${JSON.stringify(endpoint)} is not an etcd client URL: use https://HOST:2379`,
+      );
+  }
+  const https = endpoints.some((e) => e.startsWith('https:'));
   if ((cert === undefined) !== (key === undefined))
-    throw new UsageError('pass both --etcd-certfile and --etcd-keyfile, or neither');
+    throw new UsageError('--etcd-certfile and --etcd-keyfile go together: give both or neither');
   if (ca === undefined) {
-    if (cert !== undefined)
-      throw new UsageError('--etcd-certfile needs --etcd-cafile (the CA of the members)');
+    if (https || cert !== undefined)
+      throw new UsageError(
+        'https:// etcd endpoints and --etcd-certfile need --etcd-cafile (the CA of the members)',
+      );
     return undefined;
   }
+  if (!https)
+    throw new UsageError('--etcd-cafile is for https:// etcd endpoints: use https:// in --etcd-endpoints');
   return { ca, ...(cert !== undefined && key !== undefined ? { cert, key } : {}) };
 }
 
@@ -295,6 +317,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     throw new UsageError('the API server serves TLS only: pass --tls-cert-file and --tls-private-key-file');
   }
   const signingCa = await loadSigningCa(options);
+  const cloudVerifier = options.cloud ? await cloudInstanceVerifier(options.cloud) : undefined;
   const [cert, key, clientCa, tokenText, kubeletCert, kubeletKey] = await readOptionalAll([
     [options.tlsCertFile, '--tls-cert-file'],
     [options.tlsPrivateKeyFile, '--tls-private-key-file'],
@@ -364,7 +387,17 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
       ? undefined
       : startLoopbackControllers({
           ...options.controllers,
-          ...(signingCa ? { certificates: { ca: signingCa, verifier: manualApproval } } : {}),
+          ...(signingCa
+            ? { certificates: { ca: signingCa, verifier: cloudVerifier ?? manualApproval } }
+            : {}),
+          ...(cloudVerifier
+            ? {
+                cloudNodes: {
+                  verifier: cloudVerifier,
+                  ...(options.cloudNodeMonitorPeriodMs ? { periodMs: options.cloudNodeMonitorPeriodMs } : {}),
+                },
+              }
+            : {}),
           url: `${insecure ? 'http' : 'https'}://${loopbackHost}:${addr.port}`,
           token: loopbackToken,
           ca: clientCa ?? cert,

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KubeClient } from '../client/client.js';
-import { cordonNode, deletePod, restartDeployment, reviewAllAccess, scaleDeployment } from './actions.js';
+import { cordonNode } from '../drain/cordon.js';
+import { deletePod, restartDeployment, reviewAllAccess, scaleDeployment } from './actions.js';
 import { runExec } from './exec.js';
 import { NAME, readJson, relay, status } from './http-answers.js';
 import { rollbackDeployment } from './rollback.js';

@@ -104,16 +104,6 @@ export async function restartDeployment(
   );
 }
 
-/** Marks a node unschedulable (cordon) or schedulable again (uncordon), as kubectl does. */
-export async function cordonNode(client: KubeClient, name: string, unschedulable: boolean): Promise<void> {
-  await client.patch(
-    resources.nodes,
-    name,
-    { spec: { unschedulable: unschedulable || null } },
-    { patchType: 'strategic' },
-  );
-}
-
 /** Deletes a pod with its default grace period. */
 export async function deletePod(client: KubeClient, namespace: string, name: string): Promise<void> {
   await client.delete(resources.pods, name, { namespace });

@@ -4,6 +4,12 @@ import { PeriodicRelay } from './periodic-relay.js';
 /** Reads the cluster's AWS side (stack, groups, instances, EIPs): `clusterStatus` with the user's credentials. */
 export type CloudSource = () => Promise<ClusterStatus>;
 
+/** What the page may do on the AWS side, with the user's own AWS credentials (IAM decides). */
+export interface CloudActions {
+  /** `tugboat eip assign NAME [--group G]`: free pool EIPs to the hosts without one. */
+  assignEips(group: string | undefined): Promise<unknown>;
+}
+
 /** What the page gets about the AWS side: the latest status, or why it could not be read. */
 export type CloudMessage =
   | { readonly r: 'aws'; readonly t: 'STATUS'; readonly status: ClusterStatus; readonly at: string }

@@ -31,6 +31,11 @@ export abstract class PeriodicRelay<M> {
     };
   }
 
+  /** Reads now (after an action changed the source), when a page is subscribed. */
+  refresh(): void {
+    if (this.subscribers.size > 0 && !this.stopped) void this.tick();
+  }
+
   /** Stops reading for good. */
   stop(): void {
     this.stopped = true;

@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import type { KubeClient } from '../client/client.js';
 import { handleApiRoute } from './action-routes.js';
 import type { DashboardAssets } from './assets.js';
-import { CloudRelay, type CloudSource } from './cloud-relay.js';
+import { handleCloudAction } from './cloud-actions.js';
+import { type CloudActions, CloudRelay, type CloudSource } from './cloud-relay.js';
 import { NAME, status } from './http-answers.js';
 import { relayLogs } from './logs.js';
 import { MetricsHistory } from './metrics-history.js';
@@ -19,6 +20,8 @@ export interface DashboardServerOptions {
   readonly assets: DashboardAssets;
   /** The cluster's AWS side, when it is an AWS cluster. @default none: the page shows no AWS section */
   readonly cloud?: CloudSource;
+  /** What the page may do on the AWS side. @default none (404) */
+  readonly cloudActions?: CloudActions;
   /** How often the AWS side is read while a page is open. @default 30_000 */
   readonly cloudRefreshMs?: number;
   /** How often node metrics are read for the charts while a page is open. @default 15_000 */
@@ -119,6 +122,8 @@ export function buildDashboardServer(options: DashboardServerOptions): Dashboard
       await relayLogs(client, { namespace, pod, ...(container ? { container } : {}) }, openSse(req, res));
       return;
     }
+    if (route === 'POST /api/eip-assign')
+      return handleCloudAction(options.cloudActions, () => cloud?.refresh(), req, res);
     if (await handleApiRoute(client, req, res, url)) return;
     return status(res, 404, 'NotFound', `${route} is not part of the dashboard`);
   };

@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { UsageError } from '../errors.js';
 import type { KubeconfigLocation } from '../pki/kubeconfig-files.js';
 import { loadDashboardAssets } from './assets.js';
-import type { CloudSource } from './cloud-relay.js';
+import type { CloudActions, CloudSource } from './cloud-relay.js';
 import { kubeClientFromKubeconfig } from './kube-access.js';
 import { buildDashboardServer } from './server.js';
 
@@ -18,6 +18,8 @@ export interface StartDashboardOptions {
   readonly port?: number;
   /** The cluster's AWS side (see CloudSource). @default none */
   readonly cloud?: CloudSource;
+  /** What the page may do on the AWS side (see CloudActions). @default none */
+  readonly cloudActions?: CloudActions;
   /** How often the AWS side is read while a page is open. @default 30_000 */
   readonly cloudRefreshMs?: number;
   /** How often node metrics are read for the charts while a page is open. @default 15_000 */
@@ -58,6 +60,7 @@ export async function startDashboard(options: StartDashboardOptions): Promise<Ru
     client: access.client,
     assets: await loadDashboardAssets(),
     ...(options.cloud ? { cloud: options.cloud } : {}),
+    ...(options.cloudActions ? { cloudActions: options.cloudActions } : {}),
     ...(options.cloudRefreshMs ? { cloudRefreshMs: options.cloudRefreshMs } : {}),
     ...(options.metricsIntervalMs ? { metricsIntervalMs: options.metricsIntervalMs } : {}),
   });

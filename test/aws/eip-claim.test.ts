@@ -1,11 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  AllocateAddressCommand,
-  DescribeImagesCommand,
-  EC2Client,
-  RunInstancesCommand,
-} from '@aws-sdk/client-ec2';
+import { DescribeImagesCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseAgentConfig } from '../../src/agent/config.js';
 import { fetchInstanceIdentity } from '../../src/agent/imds.js';
@@ -13,6 +8,7 @@ import { resolveNodeIdentity } from '../../src/agent/node-identity.js';
 import { claimPoolAddress, createEipClaimEc2 } from '../../src/aws/eip-claim.js';
 import { RecordingEvents } from '../../src/events.js';
 import { type Moto, startMoto } from '../harness/moto.js';
+import { allocatePoolAddress } from '../support/moto-ec2.js';
 
 /** A loopback stand-in for IMDSv2: token PUT first, then token-authenticated GETs. */
 async function startFakeImds(doc: Record<string, string>) {
@@ -75,23 +71,7 @@ async function launch(count: number) {
   }));
 }
 
-async function allocate(cluster: string, pool: string) {
-  const out = await ec2.send(
-    new AllocateAddressCommand({
-      Domain: 'vpc',
-      TagSpecifications: [
-        {
-          ResourceType: 'elastic-ip',
-          Tags: [
-            { Key: 'tugboat:cluster', Value: cluster },
-            { Key: 'tugboat:pool', Value: pool },
-          ],
-        },
-      ],
-    }),
-  );
-  return out.AllocationId ?? '';
-}
+const allocate = (cluster: string, pool: string) => allocatePoolAddress(ec2, cluster, pool);
 
 it('reads the identity through IMDSv2 and names the node after the instance', async () => {
   const [vm] = await launch(1);

@@ -37,23 +37,21 @@ async function boot(args: readonly string[], endpoint = imds.endpoint) {
 }
 
 describe('host bundle `boot`', () => {
-  it('reads its identity from IMDSv2, and a worker stops saying joining is not available yet', async () => {
+  it('reads its identity from IMDSv2, and a worker that cannot reach SSM stops saying so', async () => {
     const r = await boot(['--role', 'worker', '--cluster', 'c1', '--region', 'us-east-1', '--group', 'g1']);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain(
       'instance i-0boot000000000001 (t3.small, us-east-1b, 10.0.1.7) boots as worker of group g1 in cluster c1',
     );
-    expect(r.stderr).toContain('cannot join by itself yet');
-    expect(r.stderr).toContain('CertificateSigningRequest');
-    expect(r.stderr).toContain('tugboat bootstrap c1');
+    expect(r.stderr).toContain('ssm:GetParameter');
     expect(imds.requests[0]).toBe('PUT /latest/api/token');
   });
 
-  it('a master stops naming the missing secrets source', async () => {
+  it('a master that cannot reach SSM stops, naming the call that failed', async () => {
     const r = await boot(['--role', 'master', '--cluster', 'c1', '--region', 'us-east-1']);
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain('the master of c1 cannot install itself yet');
-    expect(r.stderr).toContain('SSM Parameter Store');
+    expect(r.stderr).toContain('boots as master in cluster c1');
+    expect(r.stderr).toMatch(/ssm:GetParameter/);
   });
 
   it('refuses user-data of another region', async () => {
@@ -76,5 +74,20 @@ describe('host bundle `boot`', () => {
     const r = await boot(['--role', 'bastion', '--cluster', 'c1', '--region', 'us-east-1']);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/bastion/);
+  });
+
+  it('refuses a join timeout that is no number of seconds', async () => {
+    const r = await boot([
+      '--role',
+      'worker',
+      '--cluster',
+      'c1',
+      '--region',
+      'us-east-1',
+      '--join-timeout',
+      'soon',
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--join-timeout "soon" is not a positive number of seconds');
   });
 });

@@ -61,6 +61,8 @@ describe('a failed boot from user-data shows in tugboat status (moto, IMDSv2 sta
           'us-east-1',
           '--group',
           worker.group,
+          '--join-timeout',
+          '1',
         ],
         io,
       );
@@ -79,7 +81,10 @@ describe('a failed boot from user-data shows in tugboat status (moto, IMDSv2 sta
       role: 'worker',
       group: worker.group,
     });
-    expect(after.bootFailures[0]!.reason).toContain('cannot join by itself yet');
+    // create stored the CA certificate and token; no master booted, so no API address was published.
+    expect(after.bootFailures[0]!.reason).toContain(
+      'cannot join: after 1 s SSM under /tugboat/bootfail/ still lacks the API address (/tugboat/bootfail/worker/api-server: no master has served yet)',
+    );
     const text = (await cli('status', 'bootfail')).stdout;
     expect(text).toContain(`boot failed:\n  ${worker.id} (worker ${worker.group}) at `);
 

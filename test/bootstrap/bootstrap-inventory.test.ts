@@ -22,6 +22,7 @@ import { LocalShell } from '../../src/ssh/local-shell.js';
 import { freePort } from '../harness/process.js';
 import { generateSshKey, type Sshd, type SshKeyPair, startSshd } from '../harness/sshd.js';
 import { loadSetupRuntime } from '../support/node-runtime.js';
+import { startInventoryHosts } from '../support/ssh-inventory.js';
 
 // Three hosts on one machine: sshd on 127.0.0.1 (master), 127.0.0.2 and 127.0.0.3 (workers),
 // each with its own layout root; agents use the process runtime (no Docker needed).
@@ -60,28 +61,19 @@ beforeAll(async () => {
     }),
   );
   bundle = { file: manifest.file, content: readFileSync(join(dir, 'bundles', manifest.file)) };
-  for (const [name, address] of [
-    ['m1', '127.0.0.1'],
-    ['w1', '127.0.0.2'],
-    ['w2', '127.0.0.3'],
-  ] as const) {
-    sshds.set(name, await startSshd({ listenAddress: address, clientKey }));
-  }
+  const started = await startInventoryHosts(
+    'lab',
+    [
+      ['m1', '127.0.0.1'],
+      ['w1', '127.0.0.2'],
+      ['w2', '127.0.0.3'],
+    ],
+    clientKey,
+  );
+  for (const [name, s] of started.sshds) sshds.set(name, s);
   apiPort = await freePort();
   agentPort = await freePort('127.0.0.2');
-  const host = (name: string, role: string) => {
-    const s = sshds.get(name)!;
-    return `  - { name: ${name}, address: ${s.host}, port: ${s.port}, role: ${role} }`;
-  };
-  inventoryText = [
-    'cluster: lab',
-    `ssh: { user: ${sshds.get('m1')!.username}, privateKeyFile: ${clientKey.privateKeyPath} }`,
-    'runtime: process',
-    'hosts:',
-    host('m1', 'master'),
-    host('w1', 'worker'),
-    host('w2', 'worker'),
-  ].join('\n');
+  inventoryText = started.inventoryText;
 });
 
 afterAll(async () => {
@@ -90,7 +82,8 @@ afterAll(async () => {
   }
   for (const s of sshds.values()) await s.stop();
   rmSync(dir, { recursive: true, force: true });
-});
+  // Uninstalling three hosts took 117 s at load 15 (the uninstall test's own figure): more than the default hook time.
+}, 300_000);
 
 function kubectl(args: string[]): string {
   const kubeconfig = join(dir, 'state', 'kubeconfig');

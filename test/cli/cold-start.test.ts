@@ -22,7 +22,7 @@ describe('tugboat --help cold start', () => {
     );
     const loaded = trace.split('\n').filter((l) => l.startsWith('import:'));
     expect(loaded.length).toBeGreaterThan(3);
-    const heavy = loaded.filter((l) => /@aws-sdk|\/ssh2\/|etcd3|control-plane|listr2|zod|yaml/.test(l));
+    const heavy = loaded.filter((l) => /@aws-sdk|\/ssh2\/|@grpc|control-plane|listr2|zod|yaml/.test(l));
     expect(heavy).toEqual([]);
   });
 });

@@ -32,6 +32,42 @@ describe('tugboat control-plane controller flags', () => {
     );
   });
 
+  it.each([
+    [
+      ['--etcd-endpoints', 'https://127.0.0.1:1'],
+      'https:// etcd endpoints and --etcd-certfile need --etcd-cafile',
+    ],
+    [
+      [
+        '--etcd-endpoints',
+        'https://127.0.0.1:1',
+        '--etcd-cafile',
+        'package.json',
+        '--etcd-certfile',
+        'package.json',
+      ],
+      '--etcd-certfile and --etcd-keyfile go together',
+    ],
+    [
+      ['--etcd-endpoints', 'http://127.0.0.1:1', '--etcd-cafile', 'package.json'],
+      '--etcd-cafile is for https://',
+    ],
+    [['--etcd-endpoints', '127.0.0.1:2379'], '--etcd-endpoints: "127.0.0.1:2379" is not an etcd client URL'],
+  ])('refuses inconsistent etcd endpoint and TLS flags %j before connecting', async (flags, message) => {
+    const r = await runCli([
+      'control-plane',
+      '--insecure-loopback-http',
+      '--listen',
+      '127.0.0.1:1',
+      '--no-controllers',
+      '--store',
+      'etcd',
+      ...flags,
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+  });
+
   it('documents the controller flags in --help', async () => {
     const r = await runCli(['control-plane', '--help']);
     expect(r.stdout).toContain('--no-controllers');

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
 /** Modules a spec-only command must never load: it works offline and starts fast. */
-const FORBIDDEN = /@aws-sdk|\/ssh2\/|etcd3|control-plane|\/agent\/|listr2/;
+const FORBIDDEN = /@aws-sdk|\/ssh2\/|@grpc|control-plane|\/agent\/|listr2/;
 
 // `npm test` builds first; this checks the real launcher (bin/tugboat.js → dist/).
 describe.each([

@@ -2,15 +2,15 @@ import { X509Certificate } from 'node:crypto';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SsmApi } from '../../src/aws/ssm.js';
+import { createCa } from '../../src/pki/authority.js';
 import {
   clusterSecrets,
   SECRET_ITEMS,
   type SecretItem,
   secretParameterName,
   tierFor,
-} from '../../src/cluster/secrets.js';
-import { ensureClusterSecrets, generateBootstrapToken } from '../../src/cluster/secrets-plan.js';
-import { createCa } from '../../src/pki/authority.js';
+} from '../../src/secrets/cluster-secrets.js';
+import { ensureClusterSecrets, generateBootstrapToken } from '../../src/secrets/secrets-plan.js';
 import { type MotoAws, startMotoAws } from '../support/moto-aws.js';
 
 let env: MotoAws;

@@ -107,6 +107,50 @@ describe('tugboat dashboard NAME (the command, with the AWS side on moto)', () =
       expect(aws.status.hosts[0].privateIp).toMatch(/^10\./);
       const deployments = stream.body.includes('"r":"deployments","t":"REPLACE"');
       expect(deployments).toBe(true);
+
+      // eip assign from the page, with the user's (moto's) credentials: idempotent, and every page
+      // then gets the AWS side read again.
+      const origin = new URL(cmd.url).origin;
+      const assign = (body: unknown, type = 'application/json') =>
+        dashboardRequest(`${origin}/api/eip-assign`, {
+          method: 'POST',
+          headers: { cookie, origin, 'content-type': type },
+          body: JSON.stringify(body),
+        });
+      expect((await assign({ group: 'Not A Group' })).status).toBe(422);
+      expect((await assign({}, 'text/plain')).status).toBe(415);
+      const first = await assign({ group: 'workers' });
+      expect(first.status).toBe(200);
+      const workers = aws.status.hosts
+        .filter((x: { group: string }) => x.group === 'workers')
+        .map((x: { id: string }) => x.id)
+        .sort();
+      const done = JSON.parse(first.body) as {
+        assigned: { instanceId: string }[];
+        alreadyAssigned: string[];
+      };
+      expect([...done.assigned.map((a) => a.instanceId), ...done.alreadyAssigned].sort()).toEqual(workers);
+      const again = JSON.parse((await assign({ group: 'workers' })).body);
+      expect(again.assigned).toEqual([]);
+      expect([...again.alreadyAssigned].sort()).toEqual(workers);
+      // The read the action started reaches a page that connects after it (a read may be in flight).
+      const eipsSeen = async () => {
+        const after = await dashboardRequest(`${origin}/api/stream`, { headers: { cookie }, streamMs: 1500 });
+        const m = after.body
+          .split('\n')
+          .filter((l) => l.startsWith('data: '))
+          .map((l) => JSON.parse(l.slice(6)))
+          .find((x) => x.r === 'aws');
+        return (m?.status?.eips ?? [])
+          .map((e: { instanceId?: string }) => e.instanceId ?? '')
+          .sort()
+          .join(',');
+      };
+      await waitFor(
+        async () => (await eipsSeen()) === workers.join(','),
+        'the page to see both EIPs assigned',
+        30_000,
+      );
     } finally {
       cmd.child.kill('SIGINT');
     }

@@ -300,6 +300,10 @@ describe('tugboat dashboard: the server', () => {
     expect(paused.status).toBe(409);
     expect(JSON.parse(paused.body).message).toMatch(/^you cannot rollback a paused deployment/);
     expect((await post('/api/rollback', { namespace: 'default', name: 'absent' })).status).toBe(404);
+    // Without a cluster NAME there is no AWS side to act on.
+    const eip = await post('/api/eip-assign', {});
+    expect(eip.status).toBe(404);
+    expect(JSON.parse(eip.body).message).toMatch(/no AWS side/);
   });
 
   it('tells a view-bound user why scaling is not allowed, and the API server refuses it', async () => {

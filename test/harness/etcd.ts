@@ -21,6 +21,13 @@ export interface EtcdMember {
 export interface EtcdCluster {
   readonly endpoints: string[];
   readonly members: EtcdMember[];
+  /** Peer URLs of the members the cluster started with, in the order of `members`. */
+  readonly peerUrls: string[];
+  /**
+   * Starts a member that was added with MemberAdd (`--initial-cluster-state existing`); it joins
+   * `members` (and `stop()`), but not `endpoints`. Plain-HTTP clusters only.
+   */
+  startJoiningMember(spec: { name: string; peerPort: number; initialCluster: string }): Promise<EtcdMember>;
   /** Stops every member by PID and removes the data dirs. */
   stop(): Promise<void>;
 }
@@ -94,6 +101,29 @@ export async function startEtcd(options: { size?: number; tls?: EtcdHarnessTls }
   const cluster: EtcdCluster = {
     endpoints: members.map((m) => m.clientUrl),
     members,
+    peerUrls: specs.map((s) => `http://127.0.0.1:${s.peer}`),
+    async startJoiningMember({ name, peerPort, initialCluster }) {
+      if (tls) throw new Error('startJoiningMember: plain-HTTP clusters only');
+      const clientUrl = `http://127.0.0.1:${await freePort()}`;
+      const peerUrl = `http://127.0.0.1:${peerPort}`;
+      const dataDir = join(root, name);
+      const member = new MemberProcess(name, clientUrl, dataDir, root, health, [
+        `--name=${name}`,
+        `--data-dir=${dataDir}`,
+        `--listen-client-urls=${clientUrl}`,
+        `--advertise-client-urls=${clientUrl}`,
+        `--listen-peer-urls=${peerUrl}`,
+        `--initial-advertise-peer-urls=${peerUrl}`,
+        `--initial-cluster=${initialCluster}`,
+        '--initial-cluster-state=existing',
+        '--heartbeat-interval=100',
+        '--election-timeout=1000',
+        '--log-level=warn',
+      ]);
+      members.push(member);
+      await member.restart();
+      return member;
+    },
     async stop() {
       await Promise.all(members.map((m) => m.stop()));
       rmSync(root, { recursive: true, force: true });

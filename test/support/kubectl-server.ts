@@ -1,5 +1,6 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, expect } from 'vitest';
+import type { ApiServerOptions } from '../../src/control-plane/api/server.js';
 import { type RunningApiServer, startApiServer, writeKubeconfig } from './api-server.js';
 import { makeTestPki, type TestPki } from './certs.js';
 import { type KubectlRun, runKubectl } from './control-cluster.js';
@@ -17,7 +18,7 @@ export interface KubectlServer {
  * Starts an API server reporting kubectl minor `minor` (the /usr/bin/kubectl dispatcher then runs
  * that kubectl) in `beforeAll`, and stops it and removes its certificates in `afterAll`.
  */
-export function useKubectlServer(minor: string): KubectlServer {
+export function useKubectlServer(minor: string, extra: Partial<ApiServerOptions> = {}): KubectlServer {
   let pki: TestPki;
   let srv: RunningApiServer;
   let env: NodeJS.ProcessEnv;
@@ -32,6 +33,7 @@ export function useKubectlServer(minor: string): KubectlServer {
     srv = await startApiServer({
       tls: { cert: pki.server.cert, key: pki.server.key, clientCa: pki.ca.cert },
       minorVersion: minor,
+      ...extra,
     });
     const kubeconfig = writeKubeconfig(pki, srv.url, pki.client('admin', ['system:masters']));
     env = { PATH: process.env.PATH, HOME: pki.dir, KUBECONFIG: kubeconfig };

@@ -1,4 +1,5 @@
 import {
+  AllocateAddressCommand,
   CreateTagsCommand,
   DescribeImagesCommand,
   EC2Client,
@@ -35,4 +36,23 @@ export async function launchClusterInstance(
     new CreateTagsCommand({ Resources: [i.InstanceId], Tags: [{ Key: 'tugboat:cluster', Value: cluster }] }),
   );
   return { id: i.InstanceId, ip: i.PrivateIpAddress ?? '' };
+}
+
+/** Allocates an Elastic IP in the cluster's pool (tags `tugboat:cluster`, `tugboat:pool`); returns its allocation id. */
+export async function allocatePoolAddress(ec2: EC2Client, cluster: string, pool: string): Promise<string> {
+  const out = await ec2.send(
+    new AllocateAddressCommand({
+      Domain: 'vpc',
+      TagSpecifications: [
+        {
+          ResourceType: 'elastic-ip',
+          Tags: [
+            { Key: 'tugboat:cluster', Value: cluster },
+            { Key: 'tugboat:pool', Value: pool },
+          ],
+        },
+      ],
+    }),
+  );
+  return out.AllocationId ?? '';
 }

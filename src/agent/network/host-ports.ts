@@ -10,6 +10,13 @@ import { isIPv4 } from './service-proxy/model.js';
 /** The nat chain holding the host-port DNAT rules. */
 export const HOST_PORTS_CHAIN = 'TUGBOAT-HOSTPORTS';
 
+/**
+ * The mark on host-port traffic that must be masqueraded (the portmap plugin's 0x2000): a pod
+ * reaching its own host port through the node's address (hairpin) would otherwise get a packet
+ * from itself and answer itself directly, never through the DNAT.
+ */
+export const HOST_PORT_MASQ_MARK = '0x2000/0x2000';
+
 /** One host port of one pod. */
 export interface HostPortMapping {
   /** `namespace/name`, for the rule's comment. */
@@ -56,12 +63,24 @@ export function podHostPortMappings(pod: Pod, podIP: string): HostPortMapping[] 
   return out;
 }
 
-/** The chain's rules, sorted so the same mappings always give the same text. Pure. */
+/**
+ * The chain's rules, sorted so the same mappings always give the same text: per mapping, marks
+ * for the pod's own traffic (hairpin) and for the node's `localhost:hostPort` (a pod cannot
+ * answer 127.0.0.1), both masqueraded by the pod network's MASQ chain, then the DNAT.
+ * Pure.
+ */
 export function renderHostPortRules(mappings: readonly HostPortMapping[]): string[] {
   return mappings
     .map((m) => {
       const dest = m.hostIP ? ` -d ${m.hostIP}/32` : '';
-      return `-A ${HOST_PORTS_CHAIN} -p ${m.protocol} -m ${m.protocol} --dport ${m.hostPort}${dest} -m comment --comment "${m.pod} hostPort ${m.hostPort}" -j DNAT --to-destination ${m.podIP}:${m.containerPort}`;
+      const match = `-p ${m.protocol} -m ${m.protocol} --dport ${m.hostPort}${dest}`;
+      const comment = `-m comment --comment "${m.pod} hostPort ${m.hostPort}"`;
+      return [
+        `-A ${HOST_PORTS_CHAIN} ${match} ${comment} -j DNAT --to-destination ${m.podIP}:${m.containerPort}`,
+        `-A ${HOST_PORTS_CHAIN} ${match} -s ${m.podIP}/32 ${comment} -j MARK --set-xmark ${HOST_PORT_MASQ_MARK}`,
+        `-A ${HOST_PORTS_CHAIN} ${match} -s 127.0.0.1/32 ${comment} -j MARK --set-xmark ${HOST_PORT_MASQ_MARK}`,
+      ];
     })
-    .sort();
+    .sort((a, b) => (a[0]! < b[0]! ? -1 : a[0]! > b[0]! ? 1 : 0))
+    .flatMap(([dnat, hairpin, localhost]) => [hairpin!, localhost!, dnat!]);
 }

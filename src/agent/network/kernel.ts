@@ -157,8 +157,13 @@ export class IpKernelNetwork implements KernelNetwork {
     await this.detachPod(a.hostVeth);
     await this.run(
       ['ip', '-batch', '-'],
-      `link add ${a.hostVeth} type veth peer name eth0 netns ${a.pid}\nlink set ${a.hostVeth} master ${names.bridge} up\n`,
+      // Hairpin mode (as the CNI bridge plugin's hairpinMode): with br_netfilter a pod's packet to
+      // its own host port is DNATed on the bridge and must go back out of the port it came in.
+      `link add ${a.hostVeth} type veth peer name eth0 netns ${a.pid}\nlink set ${a.hostVeth} master ${names.bridge} up\nlink set ${a.hostVeth} type bridge_slave hairpin on\n`,
     );
+    // localhost:hostPort is DNATed to a pod behind the bridge: the kernel routes a 127.0.0.1
+    // source off the loopback only with route_localnet (TUGBOAT-POD-INPUT guards the way in).
+    await this.run(['sysctl', '-q', '-w', `net.ipv4.conf.${names.bridge}.route_localnet=1`]);
     await this.run(
       ['nsenter', '-t', String(a.pid), '-n', 'ip', '-batch', '-'],
       `addr add ${a.address} dev eth0\nlink set lo up\nlink set eth0 up\nroute add default via ${a.gateway} dev eth0\n`,

@@ -2,20 +2,30 @@
  * The pod network's iptables rules, in chains of its own (the service proxy owns the other
  * `TUGBOAT-` chains; these three are never touched by it, nor it by these):
  * - nat `TUGBOAT-POD-MASQ` (from POSTROUTING): pod-to-pod traffic keeps its source address;
- *   traffic from pods to anywhere else leaves with the node's address (MASQUERADE).
+ *   traffic from pods to anywhere else leaves with the node's address (MASQUERADE), and so does
+ *   a pod's traffic to its own host port (marked in `TUGBOAT-HOSTPORTS`).
  * - filter `TUGBOAT-POD-FORWARD` (from FORWARD): accepts traffic from and to the pod range, which
  *   Docker's FORWARD policy DROP would otherwise drop.
  * - nat `TUGBOAT-HOSTPORTS` (from PREROUTING and OUTPUT, for the host's own addresses): pods'
  *   `hostPort`s, DNATed to the pod (host-ports.ts).
+ * - filter `TUGBOAT-POD-INPUT` (from INPUT): drops new traffic to 127.0.0.0/8 from elsewhere,
+ *   which the bridge's route_localnet (for localhost host ports) would otherwise let in.
  * Rendered whole and applied with `iptables-restore --noflush`, so nothing but these chains and
  * their jumps changes.
  */
-import { HOST_PORTS_CHAIN, type HostPortMapping, renderHostPortRules } from './host-ports.js';
+import {
+  HOST_PORT_MASQ_MARK,
+  HOST_PORTS_CHAIN,
+  type HostPortMapping,
+  renderHostPortRules,
+} from './host-ports.js';
 
 /** The nat chain that masquerades traffic leaving the pod network. */
 export const POD_MASQ_CHAIN = 'TUGBOAT-POD-MASQ';
 /** The filter chain that lets pod traffic through FORWARD. */
 export const POD_FORWARD_CHAIN = 'TUGBOAT-POD-FORWARD';
+/** The filter chain (from INPUT) that keeps other hosts and pods off the node's loopback services. */
+export const POD_INPUT_CHAIN = 'TUGBOAT-POD-INPUT';
 
 const LOCAL = '-m addrtype --dst-type LOCAL';
 const jumps = [
@@ -23,6 +33,7 @@ const jumps = [
   { table: 'nat', from: 'PREROUTING', chain: HOST_PORTS_CHAIN, match: LOCAL },
   { table: 'nat', from: 'OUTPUT', chain: HOST_PORTS_CHAIN, match: LOCAL },
   { table: 'filter', from: 'FORWARD', chain: POD_FORWARD_CHAIN, match: '' },
+  { table: 'filter', from: 'INPUT', chain: POD_INPUT_CHAIN, match: '' },
 ] as const;
 
 /** A jump's rule spec after the chain it is in: `[match ]-j CHAIN`. */
@@ -76,6 +87,7 @@ export function renderPodRules(
     '*nat',
     `:${POD_MASQ_CHAIN} - [0:0]`,
     ...hostPortsChain,
+    `-A ${POD_MASQ_CHAIN} -m mark --mark ${HOST_PORT_MASQ_MARK} -m comment --comment "hostPort hairpin" -j MASQUERADE`,
     `-A ${POD_MASQ_CHAIN} -s ${podCidr} -d ${podCidr} -m comment --comment "pod to pod: not NATed" -j RETURN`,
     `-A ${POD_MASQ_CHAIN} -s ${podCidr} ! -d 224.0.0.0/4 -m comment --comment "pods to outside" -j MASQUERADE`,
     ...(keep ? [] : renderHostPortRules(hostPorts)),
@@ -85,6 +97,10 @@ export function renderPodRules(
     `:${POD_FORWARD_CHAIN} - [0:0]`,
     `-A ${POD_FORWARD_CHAIN} -s ${podCidr} -j ACCEPT`,
     `-A ${POD_FORWARD_CHAIN} -d ${podCidr} -j ACCEPT`,
+    // The bridge has route_localnet (localhost host ports): as kube-proxy's guard for
+    // CVE-2020-8558, nothing from off the node reaches 127.0.0.0/8 but the replies it asked for.
+    `:${POD_INPUT_CHAIN} - [0:0]`,
+    `-A ${POD_INPUT_CHAIN} -d 127.0.0.0/8 ! -s 127.0.0.0/8 -m comment --comment "block incoming localnet connections" -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP`,
     ...jumpFix('filter'),
     'COMMIT',
     '',

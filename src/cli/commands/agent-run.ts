@@ -15,6 +15,7 @@ export async function runAgent(io: CliIO, globals: GlobalOptions, flags: AgentFl
     certFile: flags.certFile,
     keyFile: flags.keyFile,
     tokenFile: flags.tokenFile,
+    bootstrapTokenFile: flags.bootstrapTokenFile,
     insecureLoopback: flags.insecureLoopback,
     nodeName: flags.nodeName,
     internalIP: flags.internalIp,

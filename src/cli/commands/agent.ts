@@ -11,6 +11,7 @@ export interface AgentFlags {
   readonly certFile?: string;
   readonly keyFile?: string;
   readonly tokenFile?: string;
+  readonly bootstrapTokenFile?: string;
   readonly insecureLoopback?: boolean;
   readonly nodeName?: string;
   readonly internalIp?: string;
@@ -50,6 +51,10 @@ export const agentCommand: CommandModule = {
       .option('--cert-file <file>', "this node's client certificate (CN node:<name>)")
       .option('--key-file <file>', 'key of --cert-file')
       .option('--token-file <file>', 'bearer token file (instead of a client certificate)')
+      .option(
+        '--bootstrap-token-file <file>',
+        'bootstrap token file: with no usable --cert-file/--key-file, request them with a CSR (needs --ca-file)',
+      )
       .option('--insecure-loopback', 'allow http:// to a loopback API server (tests only)')
       .option('--node-name <name>', 'node name (default: EC2 instance id on EC2, else the hostname)')
       .option('--internal-ip <ip>', 'InternalIP address of the node')

@@ -64,6 +64,22 @@ function backupFlags(flags: ControlPlaneFlags): { backup?: { schedule: string; r
   return { backup: { schedule: flags.backupSchedule, retain } };
 }
 
+/** `--cloud-provider`, `--cluster-name`, `--cloud-region`: all needed together (region from AWS_REGION by default). */
+function cloudFlags(flags: ControlPlaneFlags): {
+  cloud?: { provider: 'aws'; cluster: string; region: string };
+} {
+  if (!flags.cloudProvider) {
+    if (flags.clusterName !== undefined || flags.cloudRegion !== undefined)
+      throw new UsageError('--cluster-name and --cloud-region need --cloud-provider aws');
+    return {};
+  }
+  if (!flags.clusterName)
+    throw new UsageError('--cloud-provider needs --cluster-name: the tugboat:cluster tag of the instances');
+  const region = flags.cloudRegion ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  if (!region) throw new UsageError('--cloud-provider needs a region: pass --cloud-region or set AWS_REGION');
+  return { cloud: { provider: flags.cloudProvider, cluster: flags.clusterName, region } };
+}
+
 /**
  * Runs the control plane until SIGTERM or SIGINT, then shuts down gracefully (stop accepting,
  * end watches, close the store) and returns 0. Events go to stderr as plain lines.
@@ -99,6 +115,7 @@ export async function runControlPlane(
       metricResolutionMs: seconds(flags.metricResolution, '--metric-resolution', 15) * 1000,
       clusterSigningCertFile: flags.clusterSigningCertFile,
       clusterSigningKeyFile: flags.clusterSigningKeyFile,
+      ...cloudFlags(flags),
       listen: flags.listen,
       insecureLoopbackHttp: flags.insecureLoopbackHttp,
       serviceClusterIpRange: flags.serviceClusterIpRange,

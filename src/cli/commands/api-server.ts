@@ -22,6 +22,9 @@ export interface ControlPlaneFlags {
   readonly metricResolution?: string;
   readonly clusterSigningCertFile?: string;
   readonly clusterSigningKeyFile?: string;
+  readonly cloudProvider?: 'aws';
+  readonly clusterName?: string;
+  readonly cloudRegion?: string;
   readonly listen: string;
   readonly insecureLoopbackHttp: boolean;
   /** False with --no-controllers. */
@@ -53,9 +56,9 @@ export const controlPlaneCommand: CommandModule = {
         new Option('--store <kind>', 'where objects live').choices(['embedded', 'etcd']).default('embedded'),
       )
       .option('--etcd-endpoints <urls>', 'comma-separated etcd client URLs (with --store etcd)')
-      .option('--etcd-cafile <file>', 'CA of the etcd members (PEM); the store then speaks TLS')
-      .option('--etcd-certfile <file>', 'client certificate presented to etcd (PEM)')
-      .option('--etcd-keyfile <file>', 'private key of --etcd-certfile (PEM)')
+      .option('--etcd-cafile <file>', 'CA that signed the etcd members (with https:// endpoints)')
+      .option('--etcd-certfile <file>', 'client certificate for etcd (--client-cert-auth)')
+      .option('--etcd-keyfile <file>', 'key of --etcd-certfile')
       .option('--tls-cert-file <file>', 'serving certificate (PEM)')
       .option('--tls-private-key-file <file>', 'serving private key (PEM)')
       .option('--client-ca-file <file>', 'CA that signs client certificates (CN = user, O = groups)')
@@ -74,6 +77,14 @@ export const controlPlaneCommand: CommandModule = {
         'CA certificate the CSR signer issues node certificates with',
       )
       .option('--cluster-signing-key-file <file>', 'key of --cluster-signing-cert-file')
+      .addOption(
+        new Option(
+          '--cloud-provider <name>',
+          'approve node certificates for running instances of --cluster-name and delete Nodes whose instance is gone',
+        ).choices(['aws']),
+      )
+      .option('--cluster-name <name>', 'with --cloud-provider: the tugboat:cluster tag of its instances')
+      .option('--cloud-region <region>', 'with --cloud-provider: the cluster region (default $AWS_REGION)')
       .option('--listen <host:port>', 'address to listen on', '0.0.0.0:6443')
       .option(
         '--insecure-loopback-http',

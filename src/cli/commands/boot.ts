@@ -1,4 +1,5 @@
 import { Option } from 'commander';
+import { UsageError } from '../../errors.js';
 import type { CommandModule } from './registry.js';
 
 /** Flags of `boot`, as the user-data passes them. */
@@ -7,6 +8,7 @@ interface BootFlags {
   readonly cluster: string;
   readonly region: string;
   readonly group?: string;
+  readonly joinTimeout?: string;
 }
 
 /**
@@ -24,14 +26,24 @@ export const bootCommand: CommandModule = {
       )
       .requiredOption('--cluster <name>', 'the cluster the instance belongs to')
       .requiredOption('--region <region>', "the stack's region (must be the instance's)")
-      .option('--group <group>', 'worker group');
+      .option('--group <group>', 'worker group')
+      .option(
+        '--join-timeout <seconds>',
+        'worker: how long to wait for the master to publish its address and for the node certificate (default 900)',
+      );
     cmd.action(
       run(async (io) => {
         const { runBoot } = await import('../../boot/boot.js');
-        const flags = cmd.opts<BootFlags>();
+        const { joinTimeout, ...flags } = cmd.opts<BootFlags>();
+        const seconds = joinTimeout === undefined ? undefined : Number(joinTimeout);
+        if (seconds !== undefined && !(Number.isFinite(seconds) && seconds > 0))
+          throw new UsageError(
+            `--join-timeout "${joinTimeout}" is not a positive number of seconds: e.g. 900`,
+          );
         const endpoint = io.env.AWS_EC2_METADATA_SERVICE_ENDPOINT;
         await runBoot({
           ...flags,
+          ...(seconds !== undefined ? { worker: { joinTimeoutMs: seconds * 1000 } } : {}),
           ...(endpoint ? { imdsEndpoint: endpoint } : {}),
           env: io.env,
           events: { emit: (e) => io.stderr(`${e.message}\n`) },

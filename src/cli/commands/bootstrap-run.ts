@@ -48,7 +48,8 @@ export function concurrency(flag: string | undefined): number {
   return n;
 }
 
-async function loadInventory(io: CliIO, file: string) {
+/** Reads an inventory file (key path relative to it) and the state directory of its cluster. */
+export async function loadInventory(io: CliIO, file: string) {
   const path = resolve(io.cwd, file);
   const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
     throw new UsageError(`cannot read inventory ${path} (${err.code}): check the path`);

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { type CloudSource, startDashboard } from '../../dashboard/index.js';
+import { type CloudActions, type CloudSource, startDashboard } from '../../dashboard/index.js';
 import { UsageError } from '../../errors.js';
 import { LOCAL_CONTEXT } from '../../local/state.js';
 import type { CliIO, GlobalOptions } from '../support/context.js';
@@ -25,8 +25,12 @@ function openBrowser(io: CliIO, url: string): void {
  * The AWS side of cluster NAME with the user's AWS credentials; none (with a note) when AWS is not
  * configured here, so the dashboard of an on-premises or local cluster still starts.
  */
-async function cloudOf(io: CliIO, name: string, flags: DashboardFlags): Promise<CloudSource | undefined> {
-  const { clusterStatus, createAwsClients } = await import('../../index.js');
+async function cloudOf(
+  io: CliIO,
+  name: string,
+  flags: DashboardFlags,
+): Promise<{ source: CloudSource; actions: CloudActions } | undefined> {
+  const { assignEips, clusterStatus, createAwsClients } = await import('../../index.js');
   try {
     const aws = await createAwsClients({
       ...(flags.region ? { region: flags.region } : {}),
@@ -34,7 +38,10 @@ async function cloudOf(io: CliIO, name: string, flags: DashboardFlags): Promise<
       ...(flags.profile ? { profile: flags.profile } : {}),
       env: io.env,
     });
-    return () => clusterStatus({ aws, cluster: name });
+    return {
+      source: () => clusterStatus({ aws, cluster: name }),
+      actions: { assignEips: (group) => assignEips({ aws, cluster: name, ...(group ? { group } : {}) }) },
+    };
   } catch (err) {
     io.stderr(`note: no AWS side in the dashboard: ${(err as Error).message}\n`);
     return undefined;
@@ -58,7 +65,7 @@ export async function runDashboardCommand(
     ...(chosen[0] ? { context: chosen[0] } : {}),
     address: flags.address,
     port,
-    ...(cloud ? { cloud } : {}),
+    ...(cloud ? { cloud: cloud.source, cloudActions: cloud.actions } : {}),
   });
   if (dashboard.exposed) {
     io.stderr(

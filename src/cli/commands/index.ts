@@ -20,6 +20,7 @@ import { statusCommand } from './status.js';
 import { storeCommand } from './store.js';
 import { templateCommand } from './template.js';
 import { updateCommand } from './update.js';
+import { upgradeCommand } from './upgrade.js';
 import { validateCommand } from './validate.js';
 import { versionCommand } from './version.js';
 
@@ -31,6 +32,7 @@ export const commands: readonly CommandModule[] = [
   schemaCommand,
   createCommand,
   updateCommand,
+  upgradeCommand,
   statusCommand,
   listCommand,
   scaleCommand,

@@ -3,6 +3,7 @@ import { request } from 'node:https';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { parse } from 'yaml';
+import { TUGBOAT_VERSION } from '../../version.js';
 import type { CliIO, GlobalOptions } from '../support/context.js';
 import { printResult } from '../support/output.js';
 
@@ -108,11 +109,8 @@ async function serverVersion(io: CliIO, contextName?: string): Promise<Record<st
  * `version` is what users run to find out whether it is reachable.
  */
 export async function runVersion(io: CliIO, globals: GlobalOptions, flags: VersionFlags): Promise<number> {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  };
   const client = {
-    version: pkg.version,
+    version: TUGBOAT_VERSION,
     node: process.version,
     platform: `${process.platform}/${process.arch}`,
   };

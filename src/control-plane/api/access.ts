@@ -16,6 +16,7 @@ import {
 } from '../auth/authorize.js';
 import { authenticateBootstrapToken } from '../auth/bootstrap-token.js';
 import { nodeRestrictionViolation } from '../auth/node-restriction.js';
+import { answerTokenReview, TokenReviewError } from '../auth/token-review.js';
 import { aggregateClusterRoles } from '../rbac/aggregation.js';
 import { type Authorizer, buildAuthorizer } from '../rbac/authorizer.js';
 import { checkEscalation } from '../rbac/escalation.js';
@@ -106,7 +107,7 @@ const bootstrapTokens =
       (ns, name) => ctx.resources.get(secretsDef, ns, name),
       ctx.now(),
     );
-    return user === null ? 'rejected' : user;
+    return user === null ? { rejected: 'invalid bootstrap token' } : user;
   };
 
 /**
@@ -236,6 +237,10 @@ export async function startAccess(
       }
       if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
         throw new ApiError(400, 'BadRequest', `the body of a ${info.def.kind} must be a JSON object`);
+      if (info.def.plural === 'tokenreviews')
+        return answerTokenReview(parsed as Record<string, unknown>, chain).catch((err: unknown) => {
+          throw err instanceof TokenReviewError ? new ApiError(err.code, err.reason, err.message) : err;
+        });
       return answerReview(
         { authz, index: cache.index },
         user,

@@ -3,6 +3,8 @@ import { customResourceDefinitions } from '../apiextensions/crd-resource.js';
 import type { ApiContext } from './context.js';
 import { decodeObject, resourcePrefix } from './objects.js';
 import { mapStoreError } from './resource-store.js';
+import { ApiError } from './status.js';
+import { deleteObject } from './write.js';
 
 /** The CRD reconciler of one API server and the loop that resyncs it. */
 export interface CustomResources {
@@ -30,16 +32,22 @@ export function buildCustomResources(ctx: ApiContext): CustomResources {
       }));
     },
     update: (name, mutate) => ctx.resources.update(def, undefined, name, mutate),
-    deleteAll: async (d) => {
-      // Bounded pages: a CRD with very many objects is emptied a page at a time.
-      for (;;) {
-        const page = await ctx.resources.list(d, undefined, { limit: 500 });
+    deleteInstances: async (d) => {
+      // Bounded pages: a CRD with very many objects is emptied a page at a time. Objects with
+      // finalizers only get a deletionTimestamp here (a delete of one already marked writes nothing).
+      let from: string | undefined;
+      do {
+        const page = await ctx.resources.list(d, undefined, { limit: 500, startKey: from });
         for (const obj of page.items)
-          await ctx.resources.delete(d, obj.metadata?.namespace, String(obj.metadata?.name));
-        if (!page.nextKey) break;
-      }
+          await deleteObject(ctx, d, obj.metadata?.namespace, String(obj.metadata?.name), {}).catch(
+            (err: unknown) => {
+              if (!(err instanceof ApiError && err.code === 404)) throw err;
+            },
+          );
+        from = page.nextKey;
+      } while (from);
       const left = await ctx.resources.store.range(resourcePrefix(d), { prefix: true, limit: 1 });
-      if (left.kvs.length) throw new Error(`objects of ${d.plural}.${d.group} remain; retrying`);
+      return left.kvs.length === 0;
     },
     remove: async (crd) => {
       await ctx.resources.delete(

@@ -173,6 +173,16 @@ export async function handleResource(input: HandlerInput): Promise<Reply | undef
           'MethodNotAllowed',
           `POST to ${def.plural}/${info.name} is not allowed: create at the collection and put the name in metadata.name`,
         );
+      if (def.terminating && !subresource)
+        throw new ApiError(
+          405,
+          'MethodNotAllowed',
+          'create not allowed while custom resource definition is terminating',
+          {
+            group: def.group,
+            kind: def.plural,
+          },
+        );
       const obj = bodyObject(input);
       const tracking = trackingOf(input, 'CreateOptions');
       input.admit?.(undefined, obj);

@@ -1,5 +1,5 @@
 import type { StatusCause, UntypedObject } from '../../kube/index.js';
-import { isRecord } from '../registry/validation.js';
+import { isRecord, needsHealthCheck } from '../registry/validation.js';
 import { ApiError, invalid } from './status.js';
 
 /** kube-apiserver's default `--service-node-port-range`. */
@@ -24,12 +24,18 @@ function nodePortOf(p: Record<string, unknown>): number {
   return typeof p.nodePort === 'number' && Number.isInteger(p.nodePort) ? p.nodePort : 0;
 }
 
+function healthPortOf(svc: UntypedObject | undefined): number {
+  const n = svc && isRecord(svc.spec) ? svc.spec.healthCheckNodePort : undefined;
+  return typeof n === 'number' && Number.isInteger(n) && n > 0 ? n : 0;
+}
+
+function needsHealthPort(svc: UntypedObject | undefined): boolean {
+  return !!svc && isRecord(svc.spec) && needsHealthCheck(svc.spec);
+}
+
+/** The node ports a Service holds: its ports' and its health check port (one range, one allocator upstream). */
 function usedBy(svc: UntypedObject | undefined): Set<number> {
-  return new Set(
-    portsOf(svc)
-      .map(nodePortOf)
-      .filter((n) => n > 0),
-  );
+  return new Set([...portsOf(svc).map(nodePortOf), healthPortOf(svc)].filter((n) => n > 0));
 }
 
 /** The node ports the other stored Services hold (the store is the allocation record). */
@@ -149,6 +155,52 @@ export function allocateNodePorts(
     p.nodePort = port;
     inUse.add(port);
   }
+  allocateHealthCheckPort(obj, old, taken, inUse, mine);
+}
+
+/**
+ * `spec.healthCheckNodePort` of a LoadBalancer Service with `externalTrafficPolicy: Local`, from the
+ * node port range as kube-apiserver's `allocHealthCheckNodePort`: a requested one must be free, an
+ * update that leaves it out keeps the stored one, and a change of it is refused.
+ */
+function allocateHealthCheckPort(
+  obj: UntypedObject,
+  old: UntypedObject | undefined,
+  taken: ReadonlySet<number>,
+  inUse: Set<number>,
+  mine: ReadonlySet<number>,
+): void {
+  if (!needsHealthPort(obj) || !isRecord(obj.spec)) return;
+  const spec = obj.spec;
+  const name = String(obj.metadata?.name ?? '');
+  const field = 'spec.healthCheckNodePort';
+  const stored = needsHealthPort(old) ? healthPortOf(old) : 0;
+  if (healthPortOf(obj) === 0 && stored > 0) spec.healthCheckNodePort = stored;
+  const n = healthPortOf(obj);
+  if (stored > 0 && n !== stored)
+    throw invalid('Service', '', name, [
+      { reason: 'FieldValueForbidden', field, message: 'Forbidden: field is immutable' },
+    ]);
+  if (n > 0) {
+    if (n === stored) return;
+    const message =
+      n < NODE_PORT_MIN || n > NODE_PORT_MAX
+        ? `Invalid value: ${n}: provided port is not in the valid range. The range of valid ports is ${RANGE}`
+        : (taken.has(n) && !mine.has(n)) || portsOf(obj).some((p) => nodePortOf(p) === n)
+          ? `Invalid value: ${n}: provided port is already allocated`
+          : undefined;
+    if (message) throw invalid('Service', '', name, [{ reason: 'FieldValueInvalid', field, message }]);
+    return;
+  }
+  const port = freePort(inUse);
+  if (port === undefined)
+    throw new ApiError(
+      500,
+      'InternalError',
+      `Internal error occurred: failed to allocate a HealthCheck NodePort: range is full (${RANGE}); delete a NodePort or LoadBalancer Service`,
+    );
+  spec.healthCheckNodePort = port;
+  inUse.add(port);
 }
 
 /** A random free port of the range (random first, as kube-apiserver's allocator, then a scan). */

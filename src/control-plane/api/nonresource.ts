@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { reportedVersion } from '../../version.js';
 import type { ResourceCatalog } from '../registry/catalog.js';
 import {
   aggregatedContentType,
@@ -26,7 +27,7 @@ export function buildVersion(minor: string): Record<string, unknown> {
   return {
     major: '1',
     minor,
-    gitVersion: `v1.${minor}.0-tugboat`,
+    gitVersion: reportedVersion(minor),
     gitCommit: '0000000000000000000000000000000000000000',
     gitTreeState: 'clean',
     buildDate: '2026-01-01T00:00:00Z',

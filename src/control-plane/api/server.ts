@@ -137,6 +137,7 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
   const authn: AuthenticatorOptions = {
     tokens: options.tokens,
     bearerAuthenticators: [serviceAccounts?.authenticator].filter((a) => a !== undefined),
+    apiAudiences: serviceAccounts?.apiAudiences,
     anonymousUser: options.insecureLoopbackHttp
       ? { name: 'system:admin', groups: ['system:masters'] }
       : undefined,

@@ -45,6 +45,8 @@ export interface ServiceAccountTokenOptions {
 /** The API server's service-account parts: authenticator, TokenRequest, discovery, pod admission. */
 export interface ServiceAccounts {
   readonly authenticator: ReturnType<typeof serviceAccountTokenAuthenticator>;
+  /** The audiences the server's own tokens are for (--api-audiences, else the issuer). */
+  readonly apiAudiences: readonly string[];
   tokenRequest(user: UserInfo, info: ResourceRequest, body: Buffer): Promise<Record<string, unknown>>;
   /** The discovery document for `path`, or undefined when `path` is not one. */
   discovery(path: string): unknown;
@@ -130,6 +132,7 @@ export function buildServiceAccounts(ctx: ApiContext, options: ServiceAccountTok
   const openid = buildOpenIdConfiguration(options.issuer, options.keys, options.jwksUri);
   const jwks = buildJwks(options.keys);
   return {
+    apiAudiences,
     authenticator: serviceAccountTokenAuthenticator(
       { keys: options.keys, issuers: [options.issuer], apiAudiences },
       lookup,

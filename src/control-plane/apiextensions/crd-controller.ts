@@ -3,12 +3,11 @@ import type { EventSink } from '../../events.js';
 import type { UntypedObject } from '../../kube/index.js';
 import type { ResourceCatalog } from '../registry/catalog.js';
 import type { ResourceDef } from '../registry/types.js';
+import { type Condition, setCondition } from './crd-conditions.js';
+import { CLEANUP_FINALIZER, finalizeCrd } from './crd-termination.js';
 import { buildCustomResources, namesOf } from './custom-resource.js';
 import { hasCelRules } from './schema-structural.js';
 import { isObject } from './schema-types.js';
-
-/** The finalizer that keeps a CRD until its objects are gone, as upstream. */
-export const CLEANUP_FINALIZER = 'customresourcecleanup.apiextensions.k8s.io';
 
 /** What the reconciler needs from the API server: its store operations, catalog and clock. */
 export interface CrdHost {
@@ -19,8 +18,11 @@ export interface CrdHost {
   listCrds(): Promise<StoredCrd[]>;
   /** Read-modify-write of a CRD (no admission: this is the server's own controller). */
   update(name: string, mutate: (crd: UntypedObject) => UntypedObject | undefined): Promise<UntypedObject>;
-  /** Deletes every object of a custom resource (all namespaces). */
-  deleteAll(def: ResourceDef): Promise<void>;
+  /**
+   * Deletes every object of a custom resource (all namespaces) as a client's delete would, so
+   * objects with finalizers only get a deletionTimestamp; resolves true when none is left.
+   */
+  deleteInstances(def: ResourceDef): Promise<boolean>;
   /** Deletes the CRD for good (its finalizers are gone). */
   remove(crd: UntypedObject): Promise<void>;
 }
@@ -30,20 +32,6 @@ export interface StoredCrd {
   readonly name: string;
   readonly revision: string;
   read(): UntypedObject;
-}
-
-interface Condition {
-  type: string;
-  status: 'True' | 'False';
-  reason: string;
-  message: string;
-  lastTransitionTime?: string;
-}
-
-function setCondition(list: Condition[], next: Condition, now: string): Condition[] {
-  const old = list.find((c) => c.type === next.type);
-  const lastTransitionTime = old && old.status === next.status ? old.lastTransitionTime : now;
-  return [...list.filter((c) => c.type !== next.type), { ...next, lastTransitionTime }];
 }
 
 function storageVersion(crd: UntypedObject): string | undefined {
@@ -129,8 +117,8 @@ function desiredStatus(
 /**
  * Level-triggered reconciler of CustomResourceDefinitions inside the API server (which owns the
  * served-resources catalog): registers each CRD's served versions, writes NamesAccepted /
- * Established / acceptedNames / storedVersions and the cleanup finalizer, and on deletion stops
- * serving the resource, deletes all its objects and releases the finalizer. One pass at a time;
+ * Established / acceptedNames / storedVersions and the cleanup finalizer, and on deletion empties
+ * the resource before it stops serving it (crd-termination.ts). One pass at a time;
  * a failing CRD is reported as an event and retried on the next pass, never thrown.
  */
 export class CrdReconciler {
@@ -184,15 +172,7 @@ export class CrdReconciler {
     const name = String(crd.metadata?.name);
     const { catalog } = this.host;
     if (crd.metadata?.deletionTimestamp) {
-      const defs = catalog.registered(name) ?? buildCustomResources(crd);
-      catalog.unregister(name);
-      if (defs[0]) await this.host.deleteAll(defs[0]);
-      const finalizers = (crd.metadata.finalizers ?? []).filter((f) => f !== CLEANUP_FINALIZER);
-      const updated = await this.host.update(name, (cur) => {
-        cur.metadata = { ...cur.metadata, finalizers };
-        return cur;
-      });
-      if (!(updated.metadata?.finalizers ?? []).length) await this.host.remove(updated);
+      await finalizeCrd(this.host, crd);
       return undefined;
     }
     // Build and register only when the spec changed (uid + generation): a pass over many large

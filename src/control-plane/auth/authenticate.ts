@@ -35,13 +35,54 @@ export interface AuthenticatorOptions {
    * tokens, bootstrap tokens), each in its own file of auth/. @default none
    */
   readonly bearerAuthenticators?: readonly BearerAuthenticator[];
+  /**
+   * The audiences this server's own tokens are for (--api-audiences): what a TokenReview without
+   * `spec.audiences` checks, and the implicit audiences of audience-agnostic tokens. @default none
+   */
+  readonly apiAudiences?: readonly string[];
+}
+
+/** A user from a token, with the audiences the token was checked against (audience-aware tokens only). */
+export type TokenUser = UserInfo & { readonly audiences?: readonly string[] };
+
+/** A token of an authenticator's kind that is not valid, and why (the why goes to TokenReview and events only). */
+export interface TokenRejection {
+  readonly rejected: string;
 }
 
 /**
- * Authenticates a bearer token it recognizes: the user, `'rejected'` when the token is its kind but
+ * Authenticates a bearer token it recognizes: the user, a rejection when the token is its kind but
  * invalid (the request then gets 401 at once), or undefined when the token is not its kind.
+ * Audience-aware authenticators check the token against `audiences` when given (a TokenReview's
+ * `spec.audiences`), else against the server's own.
  */
-export type BearerAuthenticator = (token: string) => Promise<UserInfo | 'rejected' | undefined>;
+export type BearerAuthenticator = (
+  token: string,
+  audiences?: readonly string[],
+) => Promise<TokenUser | TokenRejection | undefined>;
+
+/** Whether an authenticator's answer is a rejection. */
+export function isRejection(v: TokenUser | TokenRejection | undefined): v is TokenRejection {
+  return v !== undefined && 'rejected' in v;
+}
+
+/**
+ * A bearer token through the token file, then the asynchronous authenticators in order: the first
+ * that knows the token decides. Undefined when none knows it.
+ */
+export async function authenticateToken(
+  token: string,
+  options: AuthenticatorOptions,
+  audiences?: readonly string[],
+): Promise<TokenUser | TokenRejection | undefined> {
+  for (const [known, user] of options.tokens ?? [])
+    if (sameToken(known, token)) return withAuthenticated(user);
+  for (const authenticator of options.bearerAuthenticators ?? []) {
+    const found = await authenticator(token, audiences);
+    if (found !== undefined) return isRejection(found) ? found : withAuthenticated(found);
+  }
+  return undefined;
+}
 
 /** The bearer token of a request, if it has one. */
 export function bearerTokenOf(req: IncomingMessage): string | undefined {
@@ -63,8 +104,10 @@ export async function authenticateRequest(
   if (!token) return undefined;
   for (const authenticator of options.bearerAuthenticators ?? []) {
     const found = await authenticator(token);
-    if (found === 'rejected') return undefined;
-    if (found) return withAuthenticated(found);
+    if (found === undefined) continue;
+    if (isRejection(found)) return undefined;
+    const { audiences: _audiences, ...user } = found;
+    return withAuthenticated(user);
   }
   return undefined;
 }

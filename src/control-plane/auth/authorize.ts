@@ -157,9 +157,9 @@ function podRunsAs(pod: unknown, node: string, serviceAccount: string): boolean 
 export function forbiddenMessage(user: UserInfo, attrs: Omit<Attributes, 'verb'> & { verb: string }): string {
   const res = attrs.subresource ? `${attrs.resource}/${attrs.subresource}` : attrs.resource;
   const scope = attrs.namespace ? `in the namespace "${attrs.namespace}"` : 'at the cluster scope';
-  const what = attrs.name
-    ? `${attrs.resource} "${attrs.name}" is forbidden`
-    : `${attrs.resource} is forbidden`;
+  // The group-qualified resource, as upstream's NewForbidden prints it ("deployments.apps").
+  const qualified = attrs.group ? `${attrs.resource}.${attrs.group}` : attrs.resource;
+  const what = attrs.name ? `${qualified} "${attrs.name}" is forbidden` : `${qualified} is forbidden`;
   return `${what}: User "${user.name}" cannot ${attrs.verb} resource "${res}" in API group "${attrs.group}" ${scope}`;
 }
 

@@ -20,8 +20,9 @@ export function serviceAccountTokenAuthenticator(
   now: () => Date,
   events: EventSink,
 ): BearerAuthenticator {
-  return async (token) => {
-    const result = await verifyServiceAccountToken(token, options, lookup, now());
+  return async (token, audiences) => {
+    const checked = audiences?.length ? { ...options, apiAudiences: audiences } : options;
+    const result = await verifyServiceAccountToken(token, checked, lookup, now());
     if (result.kind === 'not-ours') return undefined;
     if (result.kind === 'rejected') {
       events.emit({
@@ -30,9 +31,15 @@ export function serviceAccountTokenAuthenticator(
         message: `rejected a service-account token: ${result.reason}`,
         data: { reason: result.reason },
       });
-      return 'rejected';
+      return { rejected: result.reason };
     }
-    const { namespace, name, uid, extra } = result.identity;
-    return { name: serviceAccountUser(namespace, name), uid, groups: serviceAccountGroups(namespace), extra };
+    const { namespace, name, uid, extra, audiences: tokenAudiences } = result.identity;
+    return {
+      name: serviceAccountUser(namespace, name),
+      uid,
+      groups: serviceAccountGroups(namespace),
+      extra,
+      audiences: tokenAudiences.filter((a) => checked.apiAudiences.includes(a)),
+    };
   };
 }

@@ -281,6 +281,14 @@ export const defaultClusterRoles: readonly DefaultClusterRole[] = [
     ],
   },
   {
+    // Delegated authentication and authorization (extension API servers, kube-rbac-proxy).
+    name: 'system:auth-delegator',
+    rules: [
+      rule(['authentication.k8s.io'], ['tokenreviews'], ['create']),
+      rule(['authorization.k8s.io'], ['subjectaccessreviews'], ['create']),
+    ],
+  },
+  {
     name: 'system:service-account-issuer-discovery',
     rules: [{ nonResourceURLs: ISSUER_DISCOVERY_URLS, verbs: ['get'] }],
   },

@@ -19,6 +19,7 @@ import {
   selfsubjectreviews,
   selfsubjectrulesreviews,
   subjectaccessreviews,
+  tokenreviews,
 } from './rbac.js';
 import { replicationcontrollers } from './replication-controllers.js';
 import { controllerrevisions, statefulsets } from './statefulsets.js';
@@ -64,6 +65,7 @@ export const allResources: readonly ResourceDef[] = [
   subjectaccessreviews,
   localsubjectaccessreviews,
   selfsubjectreviews,
+  tokenreviews,
   certificatesigningrequests,
   nodemetrics,
   podmetrics,

@@ -220,7 +220,8 @@ function review(
     | 'selfSubjectRulesReviews'
     | 'subjectAccessReviews'
     | 'localSubjectAccessReviews'
-    | 'selfSubjectReviews'],
+    | 'selfSubjectReviews'
+    | 'tokenReviews'],
   singular: string,
 ): ResourceDef {
   return {
@@ -242,3 +243,4 @@ export const localsubjectaccessreviews = review(
   'localsubjectaccessreview',
 );
 export const selfsubjectreviews = review(resources.selfSubjectReviews, 'selfsubjectreview');
+export const tokenreviews = review(resources.tokenReviews, 'tokenreview');

@@ -95,6 +95,11 @@ export interface ResourceDef {
    * and `-map-type` server-side apply merges and tracks fields by. @default the built-in merge keys
    */
   readonly applySchema?: unknown;
+  /**
+   * Custom resources whose CRD is being deleted: still served (so finalizers can be removed), but
+   * creates answer 405 as upstream. @default false
+   */
+  readonly terminating?: boolean;
 }
 
 /** `apiVersion` string of a resource: `v1` for core, `group/version` otherwise. */

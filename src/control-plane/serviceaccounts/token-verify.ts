@@ -22,6 +22,8 @@ export interface ServiceAccountIdentity {
   readonly uid: string;
   /** kube-apiserver's user extra: pod name/uid, node name/uid, credential id. */
   readonly extra: Readonly<Record<string, readonly string[]>>;
+  /** The token's `aud` claim. */
+  readonly audiences: readonly string[];
 }
 
 /** The outcome: not ours (another authenticator may know it), rejected with a reason, or accepted. */
@@ -116,6 +118,12 @@ export async function verifyServiceAccountToken(
   }
   return {
     kind: 'ok',
-    identity: { namespace: k8s.namespace, name: k8s.serviceaccount.name, uid: k8s.serviceaccount.uid, extra },
+    identity: {
+      namespace: k8s.namespace,
+      name: k8s.serviceaccount.name,
+      uid: k8s.serviceaccount.uid,
+      extra,
+      audiences: aud.filter((a): a is string => typeof a === 'string'),
+    },
   };
 }

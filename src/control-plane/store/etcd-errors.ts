@@ -7,7 +7,7 @@ import { StoreError } from './types.js';
  */
 export function isTransientEtcdError(err: unknown): boolean {
   const message = err instanceof Error ? err.message : String(err);
-  return /no leader|leader changed|timed out|unavailable|ECONNREFUSED|ECONNRESET|No connection established|too many requests|Deadline exceeded|not capable|stopped|circuit breaker is open/i.test(
+  return /no leader|leader changed|timed out|unavailable|ECONNREFUSED|ECONNRESET|No connection established|too many requests|Deadline exceeded|not capable|stopped/i.test(
     message,
   );
 }
@@ -54,16 +54,12 @@ export interface RetryOptions {
 export async function withRetry<T>(options: RetryOptions, fn: (retry: boolean) => Promise<T>): Promise<T> {
   const deadline = Date.now() + options.timeoutMs;
   let delay = 50;
-  // etcd3's per-host circuit breaker hides the real failure behind "circuit breaker is open".
-  let cause: unknown;
   for (let attempt = 0; ; attempt++) {
     try {
       return await fn(attempt > 0);
     } catch (err) {
-      const breaker = /circuit breaker is open/i.test((err as Error)?.message ?? '');
-      if (!breaker) cause = err;
       if (!isTransientEtcdError(err)) throw err;
-      if (Date.now() + delay > deadline) throw breaker && cause ? cause : err;
+      if (Date.now() + delay > deadline) throw err;
       options.onRetry?.(attempt + 1, err);
       await sleep(delay);
       delay = Math.min(delay * 2, 1_000);

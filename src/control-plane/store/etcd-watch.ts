@@ -1,20 +1,38 @@
-import type { IEvent, IKeyValue, IWatchRequest, IWatchResponse, WatchClient } from 'etcd3';
+import type { EtcdClient, EtcdHeader, EtcdKv, EtcdWatchStream, Int64 } from './etcd-client.js';
+import { num } from './etcd-client.js';
 import { isTransientEtcdError, prefixEnd } from './etcd-errors.js';
 import { type KeyValue, StoreError, type Watch, type WatchEvent, type WatchHandlers } from './types.js';
 
 /** What {@link startEtcdWatch} needs; the backend fills it in. */
 export interface EtcdWatchSpec {
-  readonly client: WatchClient;
+  readonly client: EtcdClient;
   /** Full etcd key (store prefix included). */
   readonly key: Buffer;
   readonly prefix: boolean;
   /** First revision to deliver; undefined means "from now". */
   readonly startRevision: number | undefined;
   /** Strips the store prefix from etcd keys. */
-  readonly toKv: (kv: IKeyValue) => KeyValue;
+  readonly toKv: (kv: EtcdKv) => KeyValue;
   /** Give up reconnecting after this long without a working stream. */
   readonly retryTimeoutMs: number;
 }
+
+/** etcdserverpb.WatchResponse as decoded. */
+interface WatchResponse {
+  readonly header: EtcdHeader;
+  readonly created: boolean;
+  readonly canceled: boolean;
+  readonly compact_revision: Int64;
+  readonly cancel_reason: string;
+  readonly events: readonly {
+    readonly type: number;
+    readonly kv: EtcdKv;
+    readonly prev_kv?: EtcdKv | null;
+  }[];
+}
+
+/** mvccpb.Event.EventType DELETE. */
+const DELETE = 1;
 
 /**
  * One store watch on its own gRPC watch stream (etcd multiplexes streams over one connection).
@@ -23,7 +41,7 @@ export interface EtcdWatchSpec {
  */
 export async function startEtcdWatch(spec: EtcdWatchSpec, handlers: WatchHandlers): Promise<Watch> {
   let done = false;
-  let stream: Awaited<ReturnType<WatchClient['watch']>> | undefined;
+  let stream: EtcdWatchStream | undefined;
   /** Next revision to ask for when (re)connecting. */
   let next = spec.startRevision;
   let failingSince: number | undefined;
@@ -42,14 +60,14 @@ export async function startEtcdWatch(spec: EtcdWatchSpec, handlers: WatchHandler
   /** Settles the pending connect() once etcd confirms (or refuses) the watch. */
   let settleConnect: (() => void) | undefined;
 
-  const onResponse = (res: IWatchResponse) => {
+  const onResponse = (res: WatchResponse) => {
     if (res.created || res.canceled) {
       settleConnect?.();
       settleConnect = undefined;
     }
     if (done) return;
     failingSince = undefined;
-    const compactRevision = Number(res.compact_revision ?? 0);
+    const compactRevision = num(res.compact_revision);
     if (compactRevision > 0) {
       finish(
         new StoreError(
@@ -66,11 +84,11 @@ export async function startEtcdWatch(spec: EtcdWatchSpec, handlers: WatchHandler
       );
       return;
     }
-    if (res.created && next === undefined) next = Number(res.header.revision) + 1;
-    const events = (res.events ?? []).map((e: IEvent): WatchEvent => {
+    if (res.created && next === undefined) next = num(res.header.revision) + 1;
+    const events = (res.events ?? []).map((e): WatchEvent => {
       const kv = spec.toKv(e.kv);
       const prev = e.prev_kv ? spec.toKv(e.prev_kv) : undefined;
-      return e.type === 'Delete' ? { type: 'delete', kv, prev } : { type: 'put', kv, prev };
+      return e.type === DELETE ? { type: 'delete', kv, prev } : { type: 'put', kv, prev };
     });
     if (events.length === 0) return;
     next = events[events.length - 1]!.kv.modRevision + 1;
@@ -84,7 +102,7 @@ export async function startEtcdWatch(spec: EtcdWatchSpec, handlers: WatchHandler
   };
 
   const connect = async (): Promise<void> => {
-    const s = await spec.client.watch();
+    const { stream: s, index } = spec.client.watch();
     if (done) {
       s.cancel();
       return;
@@ -100,16 +118,17 @@ export async function startEtcdWatch(spec: EtcdWatchSpec, handlers: WatchHandler
       if (ended || done) return;
       ended = true;
       failingSince ??= Date.now();
+      if (isTransientEtcdError(err)) spec.client.failover(index);
       if (!isTransientEtcdError(err) && !/ended|cancel/i.test(err.message)) {
         finish(new StoreError('Unavailable', `etcd watch failed (${err.message})`));
         return;
       }
       reconnect();
     };
-    s.on('data', onResponse);
+    s.on('data', (res) => onResponse(res as unknown as WatchResponse));
     s.on('error', lost);
     s.on('end', () => lost(new Error('watch stream ended')));
-    const request: IWatchRequest = {
+    const request = {
       create_request: {
         key: spec.key,
         range_end: spec.prefix ? prefixEnd(spec.key) : undefined,

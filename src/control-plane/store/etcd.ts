@@ -1,5 +1,5 @@
-import { Etcd3, type IKeyValue, type IRangeResponse, type ITxnResponse } from 'etcd3';
 import { type EventSink, silentEvents } from '../../events.js';
+import { EtcdClient, type EtcdHeader, type EtcdKv, type EtcdTlsOptions, num } from './etcd-client.js';
 import { mapEtcdError, prefixEnd, withRetry } from './etcd-errors.js';
 import { WatchFanout } from './etcd-fanout.js';
 import { startEtcdWatch } from './etcd-watch.js';
@@ -16,13 +16,22 @@ import {
   type WatchOptions,
 } from './types.js';
 
-/** Client TLS for etcd: the CA that signed the members, and a client certificate when required. */
-export interface EtcdTlsOptions {
-  readonly ca: Buffer | string;
-  /** @default no client certificate */
-  readonly cert?: Buffer | string;
-  /** @default no client certificate */
-  readonly key?: Buffer | string;
+export type { EtcdTlsOptions } from './etcd-client.js';
+
+interface RangeResponse {
+  readonly header: EtcdHeader;
+  readonly kvs: readonly EtcdKv[];
+  readonly more: boolean;
+}
+
+interface TxnResponse {
+  readonly header: EtcdHeader;
+  readonly succeeded: boolean;
+  readonly responses: readonly {
+    readonly response_range?: { readonly kvs: readonly EtcdKv[] } | null;
+    readonly response_put?: { readonly prev_kv?: EtcdKv | null } | null;
+    readonly response_delete_range?: { readonly prev_kvs: readonly EtcdKv[] } | null;
+  }[];
 }
 
 /** Options for {@link openEtcdStore}. */
@@ -64,8 +73,10 @@ export async function openEtcdStore(options: EtcdStoreOptions): Promise<Store> {
   return store;
 }
 
+const WRITE_TIMEOUT_MS = 2_000;
+
 class EtcdStore implements Store {
-  private readonly client: Etcd3;
+  private readonly client: EtcdClient;
   private readonly prefix: Buffer;
   private readonly events: EventSink;
   private closed = false;
@@ -77,20 +88,9 @@ class EtcdStore implements Store {
   );
 
   constructor(private readonly options: EtcdStoreOptions) {
-    const tls = options.tls;
-    this.client = new Etcd3({
-      hosts: [...options.endpoints],
-      // grpc-js refuses responses over 4 MiB by default; listing 10,000 pods is ~10 MiB.
-      grpcOptions: { 'grpc.max_receive_message_length': 0x7fffffff },
-      ...(tls
-        ? {
-            credentials: {
-              rootCertificate: Buffer.from(tls.ca),
-              ...(tls.key ? { privateKey: Buffer.from(tls.key) } : {}),
-              ...(tls.cert ? { certChain: Buffer.from(tls.cert) } : {}),
-            },
-          }
-        : {}),
+    this.client = new EtcdClient({
+      endpoints: options.endpoints,
+      ...(options.tls ? { tls: options.tls } : {}),
     });
     this.prefix = Buffer.from(options.prefix ?? '/tugboat', 'utf8');
     this.events = options.events ?? silentEvents;
@@ -103,8 +103,8 @@ class EtcdStore implements Store {
   async range(key: string, options: RangeOptions = {}): Promise<RangeResult> {
     const from =
       options.prefix && options.startKey !== undefined && options.startKey > key ? options.startKey : key;
-    const res: IRangeResponse = await this.call(`range ${key}`, () =>
-      this.client.kv.range({
+    const res = await this.call(`range ${key}`, () =>
+      this.rangeCall({
         key: this.full(from),
         ...(options.prefix ? { range_end: prefixEnd(this.full(key)) } : {}),
         ...(options.limit && options.limit > 0 ? { limit: options.limit } : {}),
@@ -112,8 +112,7 @@ class EtcdStore implements Store {
       }),
     );
     // etcd's header carries the current revision; a read at a past revision happened at that one.
-    const revision =
-      options.revision && options.revision > 0 ? options.revision : Number(res.header.revision);
+    const revision = options.revision && options.revision > 0 ? options.revision : num(res.header.revision);
     return { kvs: res.kvs.map((kv) => this.toKv(kv)), revision, more: res.more };
   }
 
@@ -121,12 +120,12 @@ class EtcdStore implements Store {
     this.checkSize(key, value);
     const k = this.full(key);
     return this.call(`create ${key}`, async (retry) => {
-      const res = await this.client.kv.txn({
+      const res = await this.txn({
         compare: [{ key: k, target: 'Create', result: 'Equal', create_revision: 0 }],
         success: [{ request_put: { key: k, value: Buffer.from(value) } }],
         failure: [{ request_range: { key: k } }],
       });
-      const revision = Number(res.header.revision);
+      const revision = num(res.header.revision);
       if (res.succeeded)
         return { ok: true, kv: { key, value, createRevision: revision, modRevision: revision } };
       const current = this.failedRange(res);
@@ -142,15 +141,15 @@ class EtcdStore implements Store {
     if (!(expectedModRevision > 0)) return { ok: false, current: await this.get(key) };
     const k = this.full(key);
     return this.call(`update ${key}`, async (retry) => {
-      const res = await this.client.kv.txn({
+      const res = await this.txn({
         compare: [{ key: k, target: 'Mod', result: 'Equal', mod_revision: expectedModRevision }],
         success: [{ request_put: { key: k, value: Buffer.from(value), prev_kv: true } }],
         failure: [{ request_range: { key: k } }],
       });
-      const revision = Number(res.header.revision);
+      const revision = num(res.header.revision);
       if (res.succeeded) {
         const prev = res.responses[0]?.response_put?.prev_kv;
-        const createRevision = prev ? Number(prev.create_revision) : revision;
+        const createRevision = prev ? num(prev.create_revision) : revision;
         return { ok: true, kv: { key, value, createRevision, modRevision: revision } };
       }
       const current = this.failedRange(res);
@@ -169,7 +168,7 @@ class EtcdStore implements Store {
   async delete(key: string, expectedModRevision?: number): Promise<DeleteResult> {
     const k = this.full(key);
     return this.call(`delete ${key}`, async (retry) => {
-      const res = await this.client.kv.txn({
+      const res = await this.txn({
         compare:
           expectedModRevision === undefined
             ? []
@@ -177,7 +176,7 @@ class EtcdStore implements Store {
         success: [{ request_delete_range: { key: k, prev_kv: true } }],
         failure: [{ request_range: { key: k } }],
       });
-      const revision = Number(res.header.revision);
+      const revision = num(res.header.revision);
       if (res.succeeded) {
         const deleted = res.responses[0]?.response_delete_range;
         const prevKv = deleted?.prev_kvs?.[0];
@@ -207,7 +206,7 @@ class EtcdStore implements Store {
   private openUpstream(key: string, prefix: boolean, startRevision: number, handlers: WatchHandlers) {
     return startEtcdWatch(
       {
-        client: this.client.watchClient,
+        client: this.client,
         key: this.full(key),
         prefix,
         startRevision,
@@ -224,17 +223,19 @@ class EtcdStore implements Store {
     const res = await this.call('read revision', () =>
       // etcd refuses an empty key; with no prefix, '\0' to '\0' means every key.
       this.prefix.length > 0
-        ? this.client.kv.range({ key: this.prefix, range_end: prefixEnd(this.prefix), count_only: true })
-        : this.client.kv.range({ key: Buffer.from([0]), range_end: Buffer.from([0]), count_only: true }),
+        ? this.rangeCall({ key: this.prefix, range_end: prefixEnd(this.prefix), count_only: true })
+        : this.rangeCall({ key: Buffer.from([0]), range_end: Buffer.from([0]), count_only: true }),
     );
-    return Number(res.header.revision);
+    return num(res.header.revision);
   }
 
   async compact(revision: number): Promise<void> {
     try {
       // physical: the call returns once etcd has really dropped the history, not when it has only
       // scheduled that; otherwise a watch right after may still see a tombstone at `revision`.
-      await this.call(`compact ${revision}`, () => this.client.kv.compact({ revision, physical: true }));
+      await this.call(`compact ${revision}`, () =>
+        this.client.unary('KV', 'Compact', { revision, physical: true }),
+      );
     } catch (err) {
       // Compacting to an already-compacted revision is a no-op, as in the embedded store.
       if (err instanceof StoreError && err.reason === 'Compacted') return;
@@ -296,7 +297,21 @@ class EtcdStore implements Store {
     }
   }
 
-  private failedRange(res: ITxnResponse): KeyValue | undefined {
+  private rangeCall(request: object): Promise<RangeResponse> {
+    return this.client.unary<RangeResponse>('KV', 'Range', request);
+  }
+
+  /**
+   * Writes get a shorter deadline than reads: when the leader dies, etcd holds a write proposed
+   * through a follower until its own request timeout (5 s + 2 election timeouts) before failing
+   * it, so the store gives up after 2 s and retries (a retry recognises an applied first attempt).
+   * That took leader failover from ~5.2 s to the election time (bench/store-etcd.md).
+   */
+  private txn(request: object): Promise<TxnResponse> {
+    return this.client.unary<TxnResponse>('KV', 'Txn', request, undefined, WRITE_TIMEOUT_MS);
+  }
+
+  private failedRange(res: TxnResponse): KeyValue | undefined {
     const kv = res.responses[0]?.response_range?.kvs?.[0];
     return kv ? this.toKv(kv) : undefined;
   }
@@ -305,12 +320,12 @@ class EtcdStore implements Store {
     return Buffer.concat([this.prefix, Buffer.from(key, 'utf8')]);
   }
 
-  private toKv(kv: IKeyValue): KeyValue {
+  private toKv(kv: EtcdKv): KeyValue {
     return {
       key: kv.key.subarray(this.prefix.length).toString('utf8'),
       value: new Uint8Array(kv.value),
-      createRevision: Number(kv.create_revision),
-      modRevision: Number(kv.mod_revision),
+      createRevision: num(kv.create_revision),
+      modRevision: num(kv.mod_revision),
     };
   }
 

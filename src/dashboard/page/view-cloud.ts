@@ -1,3 +1,4 @@
+import { actionButton, confirmAction, postAction } from './actions-ui.js';
 import { age, h, table } from './dom.js';
 import type { ClusterState } from './state.js';
 
@@ -102,7 +103,26 @@ export function renderCloud(state: ClusterState): HTMLElement | undefined {
     pool: string;
     instanceId?: string;
   }[];
+  const free = eips.filter((e) => !e.instanceId).length;
   section.append(
+    h(
+      'p',
+      {},
+      // AWS IAM decides, with the user's own credentials: a refusal shows in the dialog.
+      actionButton(
+        'Assign Elastic IPs',
+        'Assign free Elastic IPs',
+        'eip-assign',
+        { allowed: true, reason: '' },
+        () =>
+          confirmAction(
+            'Assign Elastic IPs',
+            `Associate free pool addresses (${free} now) with the instances of the groups whose spec says eip: true that have none (as tugboat eip assign ${s.cluster ?? ''})? Addresses already in use are never moved.`,
+            'Assign',
+            () => postAction('/api/eip-assign', {}),
+          ),
+      ),
+    ),
     table(
       `${eips.length} Elastic IPs in the pool`,
       ['Address', 'Allocation', 'Pool', 'Instance'],

@@ -79,6 +79,7 @@ function masterStorage(spec: ClusterSpec) {
       Action: [...READ_PARAMETERS, ...CREATE_PARAMETERS],
       Resource: own,
     },
+    CHECK_SECRETS_KEY,
     {
       Sid: 'CreateTheAdminCredential',
       Effect: 'Allow',
@@ -103,6 +104,18 @@ function masterStorage(spec: ClusterSpec) {
   ];
 }
 
+/**
+ * Reading a secret checks that it is a SecureString under the cluster's own key (a planted
+ * parameter of the same name is refused, see secrets/cluster-secrets.ts): GetParameter does not say the
+ * key, DescribeParameters does — names and key ids only, never values — and cannot be scoped.
+ */
+const CHECK_SECRETS_KEY = {
+  Sid: 'CheckTheSecretsKey',
+  Effect: 'Allow',
+  Action: ['ssm:DescribeParameters'],
+  Resource: '*',
+};
+
 /** Workers read the bootstrap token under `worker/` and the bundles, nothing else of the cluster. */
 function workerStorage(spec: ClusterSpec) {
   return [
@@ -112,6 +125,7 @@ function workerStorage(spec: ClusterSpec) {
       Action: READ_PARAMETERS,
       Resource: parameterArns(spec, 'worker'),
     },
+    CHECK_SECRETS_KEY,
     {
       Sid: 'ReadBundles',
       Effect: 'Allow',

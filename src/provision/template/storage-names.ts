@@ -62,3 +62,31 @@ export type SecretScope = (typeof SECRET_SCOPES)[number];
 export function secretsKeyAlias(cluster: string): string {
   return `alias/tugboat-${cluster}`;
 }
+
+/**
+ * The items of a cluster's secret store, each one SSM SecureString under the stack's KMS key at
+ * `/tugboat/<cluster>/<scope>/<name>`. The scope decides which role may read it (see
+ * template/storage-names.ts): `ca` and `service-account-key` only the master, `bootstrap-token`
+ * and `ca-cert` the workers too, `admin` only account administrators.
+ */
+export const SECRET_ITEMS = {
+  /** The cluster CA: `{"certPem","keyPem"}`. */
+  ca: { scope: 'master', name: 'ca' },
+  /** The service-account token signing key (PKCS#8 PEM). */
+  serviceAccountKey: { scope: 'master', name: 'service-account-key' },
+  /** The CA certificate alone (public; what a joining worker trusts). */
+  caCert: { scope: 'worker', name: 'ca-cert' },
+  /** The worker bootstrap token, `<6>.<16>` as kubeadm's. */
+  bootstrapToken: { scope: 'worker', name: 'bootstrap-token' },
+  /** The cluster administrator's client certificate: `{"certPem","keyPem"}`. */
+  admin: { scope: 'admin', name: 'admin' },
+} as const satisfies Record<string, { scope: SecretScope; name: string }>;
+
+/** One of {@link SECRET_ITEMS}. */
+export type SecretItem = keyof typeof SECRET_ITEMS;
+
+/** `/tugboat/<cluster>/<scope>/<name>` */
+export function secretParameterName(cluster: string, item: SecretItem): string {
+  const { scope, name } = SECRET_ITEMS[item];
+  return `${secretsPath(cluster)}${scope}/${name}`;
+}

@@ -32,8 +32,14 @@ describe('host ports on the pod network', () => {
       { pod: 'default/web', protocol: 'tcp', hostPort: 443, podIP: '10.244.1.5', containerPort: 443 },
     ]);
     expect(renderHostPortRules(m)).toEqual([
+      '-A TUGBOAT-HOSTPORTS -p tcp -m tcp --dport 443 -s 10.244.1.5/32 -m comment --comment "default/web hostPort 443" -j MARK --set-xmark 0x2000/0x2000',
+      '-A TUGBOAT-HOSTPORTS -p tcp -m tcp --dport 443 -s 127.0.0.1/32 -m comment --comment "default/web hostPort 443" -j MARK --set-xmark 0x2000/0x2000',
       '-A TUGBOAT-HOSTPORTS -p tcp -m tcp --dport 443 -m comment --comment "default/web hostPort 443" -j DNAT --to-destination 10.244.1.5:443',
+      '-A TUGBOAT-HOSTPORTS -p tcp -m tcp --dport 80 -s 10.244.1.5/32 -m comment --comment "default/web hostPort 80" -j MARK --set-xmark 0x2000/0x2000',
+      '-A TUGBOAT-HOSTPORTS -p tcp -m tcp --dport 80 -s 127.0.0.1/32 -m comment --comment "default/web hostPort 80" -j MARK --set-xmark 0x2000/0x2000',
       '-A TUGBOAT-HOSTPORTS -p tcp -m tcp --dport 80 -m comment --comment "default/web hostPort 80" -j DNAT --to-destination 10.244.1.5:8080',
+      '-A TUGBOAT-HOSTPORTS -p udp -m udp --dport 5353 -d 10.0.0.4/32 -s 10.244.1.5/32 -m comment --comment "default/web hostPort 5353" -j MARK --set-xmark 0x2000/0x2000',
+      '-A TUGBOAT-HOSTPORTS -p udp -m udp --dport 5353 -d 10.0.0.4/32 -s 127.0.0.1/32 -m comment --comment "default/web hostPort 5353" -j MARK --set-xmark 0x2000/0x2000',
       '-A TUGBOAT-HOSTPORTS -p udp -m udp --dport 5353 -d 10.0.0.4/32 -m comment --comment "default/web hostPort 5353" -j DNAT --to-destination 10.244.1.5:53',
     ]);
   });

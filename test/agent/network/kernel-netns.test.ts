@@ -126,7 +126,7 @@ describe('the pod network on the real kernel, in two namespaced hosts', () => {
     expect(inNetns(net.hosts[0], 'bridge', 'fdb', 'show', 'dev', 'tugboat.1')).not.toContain('192.0.2.2');
   });
 
-  it("DNATs a pod's hostPort on the host's own address to the pod, and drops the rule when the mapping goes", async () => {
+  it("DNATs a pod's hostPort on the host's own address to the pod (also from the pod itself), and drops the rule when the mapping goes", async () => {
     // A listener in the pod on host 1 (10.244.2.7:8080), published as host 1's port 18080.
     const server = spawn(
       'nsenter',
@@ -144,7 +144,11 @@ describe('the pod network on the real kernel, in two namespaced hosts', () => {
         containerPort: 8080,
       };
       const k = kernels[1]!;
-      await k.restoreRules(renderPodRules(cluster, parseSavedPodRules(await k.saveRules()), [mapping]));
+      // The same pod port also published on the node's loopback only (hostIP 127.0.0.1).
+      const loopbackOnly = { ...mapping, hostPort: 18081, hostIP: '127.0.0.1' };
+      await k.restoreRules(
+        renderPodRules(cluster, parseSavedPodRules(await k.saveRules()), [mapping, loopbackOnly]),
+      );
       // From the other host, over the underlay, to host 1's address (PREROUTING).
       const fetch = () =>
         execFileSync(
@@ -165,6 +169,28 @@ describe('the pod network on the real kernel, in two namespaced hosts', () => {
         }
       }
       expect(answer).toBe('from-pod');
+      // Hairpin: the pod itself, through its node's address, reaches its own host port (masqueraded).
+      const hairpin = execFileSync(
+        'nsenter',
+        ['-t', String(pods[1]!.pid), '-n', 'busybox', 'nc', '-w', '2', net.underlay[1]!, '18080'],
+        { encoding: 'utf8', input: '', timeout: 10_000 },
+      ).trim();
+      expect(hairpin).toBe('from-pod');
+      // The node's own localhost:hostPort reaches the pod too (route_localnet, masqueraded).
+      const localhost = inNetns(net.hosts[1], 'busybox', 'nc', '-w', '2', '127.0.0.1', '18080').trim();
+      expect(localhost).toBe('from-pod');
+      expect(inNetns(net.hosts[1], 'busybox', 'nc', '-w', '2', '127.0.0.1', '18081').trim()).toBe('from-pod');
+      // …and not on the node's other addresses.
+      expect(() =>
+        execFileSync(
+          'nsenter',
+          [`--net=/run/netns/${net.hosts[0]}`, 'busybox', 'nc', '-w', '2', net.underlay[1]!, '18081'],
+          {
+            input: '',
+            timeout: 10_000,
+          },
+        ),
+      ).toThrow();
       const saved = inNetns(net.hosts[1], 'iptables-save', '-t', 'nat').split('\n');
       expect(
         saved.filter((l) => l === '-A PREROUTING -m addrtype --dst-type LOCAL -j TUGBOAT-HOSTPORTS'),

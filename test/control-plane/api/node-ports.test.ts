@@ -140,6 +140,64 @@ describe('node port allocation', () => {
   });
 });
 
+describe('health check node port (externalTrafficPolicy: Local)', () => {
+  const local = (name: string, extra: Record<string, unknown> = {}) => {
+    const s = service(name, 'LoadBalancer', [{ port: 80 }]);
+    return { ...s, spec: { ...s.spec, externalTrafficPolicy: 'Local', ...extra } };
+  };
+
+  it('allocates one from the node port range, distinct from the node ports, and keeps it on a PUT', async () => {
+    const made = await call('POST', SVC, local('hc-local'));
+    expect(made.status).toBe(201);
+    const hc = made.body.spec.healthCheckNodePort as number;
+    expect(hc).toBeGreaterThanOrEqual(30000);
+    expect(hc).toBeLessThanOrEqual(32767);
+    expect(nodePorts(made.body)).not.toContain(hc);
+    const { healthCheckNodePort: _, ...spec } = made.body.spec;
+    const put = await call('PUT', `${SVC}/hc-local`, { ...made.body, spec });
+    expect(put.status).toBe(200);
+    expect(put.body.spec.healthCheckNodePort).toBe(hc);
+    const moved = await call('PUT', `${SVC}/hc-local`, {
+      ...put.body,
+      spec: { ...put.body.spec, healthCheckNodePort: hc === 32000 ? 32001 : 32000 },
+    });
+    expect(moved.status).toBe(422);
+    expect(moved.body.message).toBe(
+      'Service "hc-local" is invalid: spec.healthCheckNodePort: Forbidden: field is immutable',
+    );
+    const taken = await call('POST', SVC, service('hc-taken', 'NodePort', [{ port: 80, nodePort: hc }]));
+    expect(taken.status).toBe(422);
+    expect(taken.body.message).toContain(`Invalid value: ${hc}: provided port is already allocated`);
+  });
+
+  it('takes a requested free port, refuses one out of range, and frees it with the Cluster policy', async () => {
+    const chosen = await call('POST', SVC, local('hc-chosen', { healthCheckNodePort: 32100 }));
+    expect(chosen.status).toBe(201);
+    expect(chosen.body.spec.healthCheckNodePort).toBe(32100);
+    const out = await call('POST', SVC, local('hc-out', { healthCheckNodePort: 8080 }));
+    expect(out.status).toBe(422);
+    expect(out.body.message).toBe(
+      'Service "hc-out" is invalid: spec.healthCheckNodePort: Invalid value: 8080: provided port is not in the valid range. The range of valid ports is 30000-32767',
+    );
+    const wrong = await call(
+      'POST',
+      SVC,
+      local('hc-wrong', { externalTrafficPolicy: 'Cluster', healthCheckNodePort: 32101 }),
+    );
+    expect(wrong.status).toBe(422);
+    expect(wrong.body.details.causes[0].field).toBe('spec.healthCheckNodePort');
+
+    const cluster = await call('PUT', `${SVC}/hc-chosen`, {
+      ...chosen.body,
+      spec: { ...chosen.body.spec, externalTrafficPolicy: 'Cluster' },
+    });
+    expect(cluster.status).toBe(200);
+    expect(cluster.body.spec.healthCheckNodePort).toBeUndefined();
+    const reuse = await call('POST', SVC, service('hc-reuse', 'NodePort', [{ port: 80, nodePort: 32100 }]));
+    expect(reuse.status).toBe(201);
+  });
+});
+
 describe('kubectl create service nodeport', () => {
   let pki: TestPki;
   let tls: RunningApiServer;

@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import { createCa, generateKeyPair } from '../../../src/pki/index.js';
 import { writeKubeconfig } from '../../support/api-server.js';
 import { makeTestPki, type TestPki } from '../../support/certs.js';
 import { runKubectl } from '../../support/control-cluster.js';
+import { signingControlPlaneOptions, writeTestFile } from '../../support/control-plane-files.js';
 import { waitFor } from '../../support/wait.js';
 
 // `tugboat control-plane --cluster-signing-cert-file/--cluster-signing-key-file` runs the CSR
@@ -18,23 +19,11 @@ describe('control plane with a signing CA', () => {
   const dir = mkdtempSync(join(tmpdir(), `tugboat-cp-csr-${process.pid}-`));
   let pki: TestPki;
   let cp: RunningControlPlane;
-  const file = (name: string, text: string) => {
-    const path = join(dir, name);
-    writeFileSync(path, text, { mode: 0o600 });
-    return path;
-  };
+  const file = (name: string, text: string) => writeTestFile(dir, name, text);
 
   beforeAll(async () => {
     pki = makeTestPki();
-    cp = await startControlPlane({
-      dataDir: join(dir, 'data'),
-      listen: '127.0.0.1:0',
-      tlsCertFile: file('apiserver.crt', pki.server.cert),
-      tlsPrivateKeyFile: file('apiserver.key', pki.server.key),
-      clientCaFile: file('ca.crt', pki.ca.cert),
-      clusterSigningCertFile: join(dir, 'ca.crt'),
-      clusterSigningKeyFile: file('ca.key', pki.ca.key),
-    });
+    cp = await startControlPlane(signingControlPlaneOptions(dir, pki));
   });
   afterAll(async () => {
     await cp?.stop();

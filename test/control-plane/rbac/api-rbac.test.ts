@@ -55,7 +55,7 @@ describe('RBAC enforcement on subresources, watches and paths', () => {
     const status = await call('GET', '/apis/apps/v1/namespaces/team/deployments/web/status', { cert: dev });
     expect(status.status).toBe(403);
     expect(status.body.message).toBe(
-      'deployments "web" is forbidden: User "dev-1" cannot get resource "deployments/status" in API group "apps" in the namespace "team"',
+      'deployments.apps "web" is forbidden: User "dev-1" cannot get resource "deployments/status" in API group "apps" in the namespace "team"',
     );
     const log = await call('GET', '/api/v1/namespaces/team/pods/web/log', { cert: dev });
     expect(log.status).toBe(403);

@@ -157,6 +157,42 @@ const serviceCases: Array<[string, Record<string, unknown>, Want]> = [
     ),
   ],
   [
+    'healthCheckNodePort on a NodePort Service',
+    { type: 'NodePort', externalTrafficPolicy: 'Local', healthCheckNodePort: 31000 },
+    want(
+      'FieldValueInvalid',
+      'spec.healthCheckNodePort',
+      "Invalid value: 31000: may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'",
+    ),
+  ],
+  [
+    'healthCheckNodePort on a LoadBalancer Service with the Cluster policy',
+    { type: 'LoadBalancer', healthCheckNodePort: 31000 },
+    want(
+      'FieldValueInvalid',
+      'spec.healthCheckNodePort',
+      "Invalid value: 31000: may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'",
+    ),
+  ],
+  [
+    'healthCheckNodePort not a port',
+    { type: 'LoadBalancer', externalTrafficPolicy: 'Local', healthCheckNodePort: 70000 },
+    want(
+      'FieldValueInvalid',
+      'spec.healthCheckNodePort',
+      'Invalid value: 70000: must be between 1 and 65535, inclusive',
+    ),
+  ],
+  [
+    'internalTrafficPolicy unknown',
+    { internalTrafficPolicy: 'Nearest' },
+    want(
+      'FieldValueNotSupported',
+      'spec.internalTrafficPolicy',
+      'Unsupported value: "Nearest": supported values: "Cluster", "Local"',
+    ),
+  ],
+  [
     'sessionAffinity unknown',
     { sessionAffinity: 'Cookie' },
     want(
@@ -199,7 +235,16 @@ describe('Service validation', () => {
     expect(affinity.spec).toMatchObject({ sessionAffinityConfig: { clientIP: { timeoutSeconds: 10800 } } });
     const nodePort = svc({ type: 'NodePort' });
     expect(validated(services, nodePort)).toEqual([]);
-    expect(nodePort.spec).toMatchObject({ externalTrafficPolicy: 'Cluster' });
+    expect(nodePort.spec).toMatchObject({
+      externalTrafficPolicy: 'Cluster',
+      internalTrafficPolicy: 'Cluster',
+    });
+    const local = svc({
+      type: 'LoadBalancer',
+      externalTrafficPolicy: 'Local',
+      internalTrafficPolicy: 'Local',
+    });
+    expect(validated(services, local)).toEqual([]);
     expect(
       validated(services, svc({ type: 'ExternalName', externalName: 'db.example.com.', ports: [] })),
     ).toEqual([]);

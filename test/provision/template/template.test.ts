@@ -351,6 +351,8 @@ describe('template specifics', () => {
       'ssm:GetParameter',
       'ssm:GetParameters',
       'ssm:GetParametersByPath',
+      // Names and key ids only: a secret read checks the parameter is under the cluster's key.
+      'ssm:DescribeParameters',
       's3:GetObject',
       's3:PutObject',
     ]);

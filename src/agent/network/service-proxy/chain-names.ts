@@ -29,7 +29,7 @@ const FIXED_CHAINS = new Set([
   EXTERNAL_SERVICES_CHAIN,
   FORWARD_CHAIN,
 ]);
-const HASHED_CHAIN = /^TUGBOAT-(SVC|SEP|EXT)-[A-Z2-7]{16}$/;
+const HASHED_CHAIN = /^TUGBOAT-(SVC|SVL|SEP|EXT)-[A-Z2-7]{16}$/;
 
 /**
  * Whether a chain is the service proxy's. Other parts of tugboat (the pod network) have chains of
@@ -77,6 +77,11 @@ function computeHash16(text: string): string {
 /** The chain balancing a Service port over its endpoints (kube-proxy's KUBE-SVC-*). */
 export function serviceChain(portKey: string, protocol: string): string {
   return `TUGBOAT-SVC-${hash16(portKey + protocol.toLowerCase())}`;
+}
+
+/** The chain balancing over this node's endpoints only, for a `Local` traffic policy (kube-proxy's KUBE-SVL-*). */
+export function localServiceChain(portKey: string, protocol: string): string {
+  return `TUGBOAT-SVL-${hash16(portKey + protocol.toLowerCase())}`;
 }
 
 /** The chain for traffic arriving from outside the cluster (kube-proxy's KUBE-EXT-*). */

@@ -19,6 +19,9 @@ export class ServicePortModel {
   private readonly stale = new Set<string>();
   private allStale = true;
 
+  /** @param nodeName this node's name, which marks the endpoints the traffic policies' `Local` keeps */
+  constructor(private readonly nodeName?: string) {}
+
   /** The Service under `key`, or its endpoints, changed (or went). */
   markStale(key: string): void {
     this.stale.add(key);
@@ -39,7 +42,7 @@ export class ServicePortModel {
     this.stale.clear();
     for (const k of keys) {
       const svc = services.get(k);
-      const ports = svc ? servicePortsOf(svc, endpoints.get(k)) : [];
+      const ports = svc ? servicePortsOf(svc, endpoints.get(k), this.nodeName) : [];
       if (ports.length === 0) this.entries.delete(k);
       else this.entries.set(k, { ports, keys: ports.map(servicePortKey) });
     }

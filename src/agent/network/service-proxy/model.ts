@@ -38,6 +38,17 @@ export interface ProxyServicePort {
   /** Addresses the Service port is also served on at `port` (LoadBalancer ingress, externalIPs). */
   readonly externalIPs: readonly string[];
   readonly endpoints: readonly ProxyEndpoint[];
+  /** `externalTrafficPolicy: Local` on an externally reachable Service: outside traffic stays on this node, unmasqueraded. */
+  readonly externalLocal: boolean;
+  /** `internalTrafficPolicy: Local`: cluster IP traffic goes to this node's endpoints only. */
+  readonly internalLocal: boolean;
+  /** The Service's `healthCheckNodePort` (LoadBalancer + `externalTrafficPolicy: Local`); 0 for none. */
+  readonly healthCheckNodePort: number;
+  /**
+   * The usable endpoints on this node (the proxy's `nodeName`): the ready ones, or, when none is
+   * ready, the ones still serving while they terminate (KEP-1669, per category as kube-proxy).
+   */
+  readonly localEndpoints: readonly ProxyEndpoint[];
 }
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
@@ -61,9 +72,21 @@ export function servicePortKey(p: Pick<ProxyServicePort, 'namespace' | 'name' | 
   return p.portName ? `${p.namespace}/${p.name}:${p.portName}` : `${p.namespace}/${p.name}`;
 }
 
-function endpointsFor(ep: EndpointSource | undefined, portName: string, protocol: string): ProxyEndpoint[] {
-  if (Array.isArray(ep)) return sliceEndpointsFor(ep as readonly EndpointSlice[], portName, protocol);
-  return endpointsObjectFor(ep as Endpoints | undefined, portName, protocol);
+/** A Service port's endpoints: all of them (cluster policy) and this node's usable ones. */
+interface PortEndpoints {
+  readonly all: ProxyEndpoint[];
+  readonly local: ProxyEndpoint[];
+}
+
+function endpointsFor(
+  ep: EndpointSource | undefined,
+  portName: string,
+  protocol: string,
+  nodeName: string | undefined,
+): PortEndpoints {
+  if (Array.isArray(ep))
+    return sliceEndpointsFor(ep as readonly EndpointSlice[], portName, protocol, nodeName);
+  return endpointsObjectFor(ep as Endpoints | undefined, portName, protocol, nodeName);
 }
 
 function sortEndpoints(list: Iterable<ProxyEndpoint>): ProxyEndpoint[] {
@@ -79,10 +102,13 @@ function sliceEndpointsFor(
   slices: readonly EndpointSlice[],
   portName: string,
   protocol: string,
-): ProxyEndpoint[] {
+  nodeName: string | undefined,
+): PortEndpoints {
   const ready = new Map<string, ProxyEndpoint>();
   const terminating = new Map<string, ProxyEndpoint>();
   const unready = new Map<string, ProxyEndpoint>();
+  const localReady = new Map<string, ProxyEndpoint>();
+  const localTerminating = new Map<string, ProxyEndpoint>();
   for (const slice of slices) {
     if (slice?.addressType !== 'IPv4') continue;
     const port = (Array.isArray(slice.ports) ? slice.ports : []).find(
@@ -96,35 +122,50 @@ function sliceEndpointsFor(
       const isReady = c.ready !== false;
       const serving = c.serving ?? isReady;
       const key = `${ip}:${port.port}`;
-      if (isReady) ready.set(key, { ip, port: port.port, ready: true });
-      else if (serving && c.terminating === true) terminating.set(key, { ip, port: port.port, ready: true });
-      else unready.set(key, { ip, port: port.port, ready: false });
+      const local = nodeName !== undefined && e.nodeName === nodeName;
+      const usable = { ip, port: port.port, ready: true };
+      if (isReady) {
+        ready.set(key, usable);
+        if (local) localReady.set(key, usable);
+      } else if (serving && c.terminating === true) {
+        terminating.set(key, usable);
+        if (local) localTerminating.set(key, usable);
+      } else unready.set(key, { ip, port: port.port, ready: false });
     }
   }
   // The same address may sit in two slices while the controller moves it: a usable copy wins.
   const out = new Map(ready.size > 0 ? ready : terminating);
   const rest = ready.size > 0 ? [...terminating, ...unready] : [...unready];
   for (const [key, e] of rest) if (!out.has(key)) out.set(key, { ...e, ready: false });
-  return sortEndpoints(out.values());
+  const local = localReady.size > 0 ? localReady : localTerminating;
+  return { all: sortEndpoints(out.values()), local: sortEndpoints(local.values()) };
 }
 
-function endpointsObjectFor(ep: Endpoints | undefined, portName: string, protocol: string): ProxyEndpoint[] {
+function endpointsObjectFor(
+  ep: Endpoints | undefined,
+  portName: string,
+  protocol: string,
+  nodeName: string | undefined,
+): PortEndpoints {
   const out = new Map<string, ProxyEndpoint>();
+  const local = new Map<string, ProxyEndpoint>();
   for (const subset of ep?.subsets ?? []) {
     const port = (subset.ports ?? []).find(
       (p) => (p.name ?? '') === portName && (p.protocol ?? 'TCP') === protocol,
     );
     if (!port || !validPort(port.port)) continue;
-    const add = (ip: unknown, ready: boolean) => {
+    const add = (ip: unknown, ready: boolean, node: unknown) => {
       if (!isIPv4(ip)) return;
       const key = `${ip}:${port.port}`;
       // A ready copy wins over a not-ready one if an address is listed twice.
       if (!out.get(key)?.ready) out.set(key, { ip, port: port.port, ready });
+      if (ready && nodeName !== undefined && node === nodeName)
+        local.set(key, { ip, port: port.port, ready });
     };
-    for (const a of subset.addresses ?? []) add(a?.ip, true);
-    for (const a of subset.notReadyAddresses ?? []) add(a?.ip, false);
+    for (const a of subset.addresses ?? []) add(a?.ip, true, a?.nodeName);
+    for (const a of subset.notReadyAddresses ?? []) add(a?.ip, false, a?.nodeName);
   }
-  return sortEndpoints(out.values());
+  return { all: sortEndpoints(out.values()), local: sortEndpoints(local.values()) };
 }
 
 function compareIPs(a: string, b: string): number {
@@ -142,11 +183,12 @@ function compareIPs(a: string, b: string): number {
 export function buildServicePorts(
   services: Iterable<Service>,
   endpoints: EndpointLookup,
+  nodeName?: string,
 ): ProxyServicePort[] {
   const out: ProxyServicePort[] = [];
   for (const svc of services) {
     const key = `${svc.metadata?.namespace ?? 'default'}/${svc.metadata?.name ?? ''}`;
-    out.push(...servicePortsOf(svc, endpoints.get(key)));
+    out.push(...servicePortsOf(svc, endpoints.get(key), nodeName));
   }
   return out.sort((a, b) => (servicePortKey(a) < servicePortKey(b) ? -1 : 1));
 }
@@ -154,9 +196,13 @@ export function buildServicePorts(
 /**
  * The proxy's ports of one Service with its endpoints (`ep`: its EndpointSlices, or the Endpoints
  * object of the same namespace and name), in the Service's port order; empty for what the rules
- * cannot express. Pure.
+ * cannot express. `nodeName` is this node's, for the traffic policies' local endpoints. Pure.
  */
-export function servicePortsOf(svc: Service, ep: EndpointSource | undefined): ProxyServicePort[] {
+export function servicePortsOf(
+  svc: Service,
+  ep: EndpointSource | undefined,
+  nodeName?: string,
+): ProxyServicePort[] {
   const out: ProxyServicePort[] = [];
   const namespace = svc.metadata?.namespace ?? 'default';
   const name = svc.metadata?.name;
@@ -172,6 +218,13 @@ export function servicePortsOf(svc: Service, ep: EndpointSource | undefined): Pr
     ...(Array.isArray(spec.externalIPs) ? spec.externalIPs : []),
     ...(Array.isArray(ingress) ? ingress.map((i) => i?.ip) : []),
   ].filter(isIPv4);
+  const reachable = spec.type === 'NodePort' || spec.type === 'LoadBalancer' || external.length > 0;
+  const externalLocal = reachable && spec.externalTrafficPolicy === 'Local';
+  const internalLocal = spec.internalTrafficPolicy === 'Local';
+  const healthCheckNodePort =
+    spec.type === 'LoadBalancer' && externalLocal && validPort(spec.healthCheckNodePort)
+      ? spec.healthCheckNodePort
+      : 0;
   for (const p of Array.isArray(spec.ports) ? spec.ports : []) {
     const protocol = p?.protocol ?? 'TCP';
     if (!p || !validPort(p.port) || !PROTOCOLS.has(protocol)) continue;
@@ -188,10 +241,17 @@ export function servicePortsOf(svc: Service, ep: EndpointSource | undefined): Pr
       loadBalancer: spec.type === 'LoadBalancer',
       affinitySeconds,
       externalIPs: [...new Set(external)].sort(compareIPs),
-      endpoints: endpointsFor(ep, portName, protocol),
+      ...endpointsOf(endpointsFor(ep, portName, protocol, nodeName)),
+      externalLocal,
+      internalLocal,
+      healthCheckNodePort,
     });
   }
   return out;
+}
+
+function endpointsOf(e: PortEndpoints): Pick<ProxyServicePort, 'endpoints' | 'localEndpoints'> {
+  return { endpoints: e.all, localEndpoints: e.local };
 }
 
 function clampAffinity(value: unknown): number {
@@ -207,6 +267,9 @@ interface ServiceSpecView {
   externalIPs?: unknown[];
   sessionAffinity?: string;
   sessionAffinityConfig?: { clientIP?: { timeoutSeconds?: number } };
+  externalTrafficPolicy?: string;
+  internalTrafficPolicy?: string;
+  healthCheckNodePort?: number;
   ports?: ({ name?: string; port?: number; nodePort?: number; protocol?: string } | null)[];
 }
 

@@ -4,17 +4,15 @@
  */
 import {
   EXTERNAL_SERVICES_CHAIN,
-  endpointChain,
-  externalChain,
   FILTER_SERVICES_CHAIN,
   FORWARD_CHAIN,
   MARK_MASQ_CHAIN,
   NODEPORTS_CHAIN,
   POSTROUTING_CHAIN,
   SERVICES_CHAIN,
-  serviceChain,
 } from './chain-names.js';
-import { type ProxyServicePort, servicePortKey } from './model.js';
+import type { ProxyServicePort } from './model.js';
+import { type PortFragment, renderPort } from './render-port.js';
 
 /** kube-proxy's masquerade bit. */
 export const DEFAULT_MASQUERADE_MARK = 0x4000;
@@ -103,11 +101,6 @@ export interface ChainContents {
 /** The key of a built-in jump in `ExistingRules.jumps`. */
 export function jumpKey(j: Pick<BuiltinJump, 'table' | 'chain' | 'target'>): string {
   return `${j.table} ${j.chain} ${j.target}`;
-}
-
-function proto(p: ProxyServicePort): string {
-  const lower = p.protocol.toLowerCase();
-  return `-p ${lower} -m ${lower}`;
 }
 
 /**
@@ -213,110 +206,5 @@ function renderJumpFixes(table: 'nat' | 'filter', jumps: ExistingRules['jumps'])
   return out;
 }
 
-/** The rules one Service port contributes, grouped by the chain they go to, in written order. */
-interface PortFragment {
-  /** Rules in nat TUGBOAT-SERVICES. */
-  readonly services: string[];
-  /** Rules in nat TUGBOAT-NODEPORTS. */
-  readonly nodePorts: string[];
-  /** Rules in filter TUGBOAT-SERVICES and TUGBOAT-EXTERNAL-SERVICES (ports without endpoints). */
-  readonly filterServices: string[];
-  readonly externalServices: string[];
-  /** The nat chains this port owns (SVC, EXT, SEP), each with its rules as one text. */
-  readonly chains: (readonly [string, string])[];
-}
-
 /** Rendered fragments by Service port object; owned by one syncer (its options never change). */
 export type FragmentCache = Map<ProxyServicePort, PortFragment>;
-
-function renderPort(
-  p: ProxyServicePort,
-  clusterCidr: string | undefined,
-  nodeIPs: readonly string[],
-): PortFragment {
-  const f: PortFragment = {
-    services: [],
-    nodePorts: [],
-    filterServices: [],
-    externalServices: [],
-    chains: [],
-  };
-  const key = servicePortKey(p);
-  const pr = proto(p);
-  const ready = p.endpoints.filter((e) => e.ready);
-  const externalIPs = p.loadBalancer ? [...new Set([...p.externalIPs, ...nodeIPs])] : p.externalIPs;
-  if (ready.length === 0) {
-    const reject = `-j REJECT --reject-with icmp-port-unreachable`;
-    f.filterServices.push(
-      `-A ${FILTER_SERVICES_CHAIN} -m comment --comment "${key} has no endpoints" ${pr} -d ${p.clusterIP}/32 --dport ${p.port} ${reject}`,
-    );
-    for (const ip of externalIPs) {
-      f.externalServices.push(
-        `-A ${EXTERNAL_SERVICES_CHAIN} -m comment --comment "${key} has no endpoints" ${pr} -d ${ip}/32 --dport ${p.port} ${reject}`,
-      );
-    }
-    if (p.nodePort) {
-      f.externalServices.push(
-        `-A ${EXTERNAL_SERVICES_CHAIN} -m comment --comment "${key} has no endpoints" -m addrtype --dst-type LOCAL ${pr} --dport ${p.nodePort} ${reject}`,
-      );
-    }
-    return f;
-  }
-  const svc = serviceChain(key, p.protocol);
-  const svcRules: string[] = [];
-  f.chains.push([svc, '']);
-  f.services.push(
-    `-A ${SERVICES_CHAIN} -m comment --comment "${key} cluster IP" ${pr} -d ${p.clusterIP}/32 --dport ${p.port} -j ${svc}`,
-  );
-  if (clusterCidr) {
-    svcRules.push(
-      `-A ${svc} -m comment --comment "${key} cluster IP" ${pr} -d ${p.clusterIP}/32 --dport ${p.port} ! -s ${clusterCidr} -j ${MARK_MASQ_CHAIN}`,
-    );
-  }
-  if (externalIPs.length > 0 || p.nodePort) {
-    const ext = externalChain(key, p.protocol);
-    f.chains.push([
-      ext,
-      [
-        `-A ${ext} -m comment --comment "masquerade traffic for ${key} external destinations" -j ${MARK_MASQ_CHAIN}`,
-        `-A ${ext} -j ${svc}`,
-      ].join('\n'),
-    ]);
-    for (const ip of externalIPs) {
-      f.services.push(
-        `-A ${SERVICES_CHAIN} -m comment --comment "${key} external IP" ${pr} -d ${ip}/32 --dport ${p.port} -j ${ext}`,
-      );
-    }
-    if (p.nodePort) {
-      f.nodePorts.push(
-        `-A ${NODEPORTS_CHAIN} -m comment --comment "${key}" ${pr} --dport ${p.nodePort} -j ${ext}`,
-      );
-    }
-  }
-  const seps = ready.map((e) => ({ e, chain: endpointChain(key, p.protocol, `${e.ip}:${e.port}`) }));
-  if (p.affinitySeconds > 0) {
-    for (const { e, chain } of seps) {
-      svcRules.push(
-        `-A ${svc} -m comment --comment "${key} -> ${e.ip}:${e.port}" -m recent --name ${chain} --mask 255.255.255.255 --rsource --rcheck --seconds ${p.affinitySeconds} --reap -j ${chain}`,
-      );
-    }
-  }
-  seps.forEach(({ e, chain }, i) => {
-    const left = seps.length - i;
-    const pick = left > 1 ? ` -m statistic --mode random --probability ${(1 / left).toFixed(10)}` : '';
-    svcRules.push(`-A ${svc} -m comment --comment "${key} -> ${e.ip}:${e.port}"${pick} -j ${chain}`);
-  });
-  f.chains[0] = [svc, svcRules.join('\n')];
-  for (const { e, chain } of seps) {
-    const recent =
-      p.affinitySeconds > 0 ? ` -m recent --name ${chain} --mask 255.255.255.255 --rsource --set` : '';
-    f.chains.push([
-      chain,
-      [
-        `-A ${chain} -m comment --comment "${key}" -s ${e.ip}/32 -j ${MARK_MASQ_CHAIN}`,
-        `-A ${chain} -m comment --comment "${key}"${recent} ${pr} -j DNAT --to-destination ${e.ip}:${e.port}`,
-      ].join('\n'),
-    ]);
-  }
-  return f;
-}

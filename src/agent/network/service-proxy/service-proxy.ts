@@ -9,7 +9,10 @@ import { type ListWatch, runListWatch } from '../../../client/list-watch.js';
 import { type ResourceType, resources } from '../../../client/types.js';
 import { type EventSink, silentEvents } from '../../../events.js';
 import type { EndpointSlice, KubeObject, Service } from '../../../kube/index.js';
+import { type Conntrack, staleUdpFlows } from './conntrack.js';
+import { HealthCheckServers, healthCheckTargets } from './health-check.js';
 import type { Iptables } from './iptables.js';
+import type { ProxyServicePort } from './model.js';
 import { ServicePortModel } from './model-tracker.js';
 import type { RenderOptions } from './render.js';
 import { SliceIndex } from './slice-index.js';
@@ -27,6 +30,12 @@ export interface ServiceProxyOptions extends RenderOptions {
   readonly resyncMs?: number;
   /** Retry delay after a failed sync, doubling up to `resyncMs`. @default 1_000 */
   readonly retryMs?: number;
+  /** This node's name: the endpoints a `Local` traffic policy keeps. @default none (no endpoint is local) */
+  readonly nodeName?: string;
+  /** Where health check node ports are served. @default '0.0.0.0' */
+  readonly healthCheckHost?: string;
+  /** Deletes stale UDP flows after endpoints go (kube-proxy does). @default none (flows are left) */
+  readonly conntrack?: Conntrack;
 }
 
 /** Cache of one kind, keyed `namespace/name`. */
@@ -52,7 +61,8 @@ function key(o: KubeObject): string {
 export class ServiceProxy {
   private readonly services = new Cache<Service>();
   private readonly slices = new SliceIndex();
-  private readonly model = new ServicePortModel();
+  private readonly model: ServicePortModel;
+  private readonly health: HealthCheckServers;
   private readonly syncer: RuleSyncer;
   private readonly events: EventSink;
   private readonly watches: ListWatch[] = [];
@@ -64,10 +74,14 @@ export class ServiceProxy {
   private failures = 0;
   private stopped = false;
   private synced = false;
+  /** The model last written; undefined before the first sync, which clears no flows. */
+  private lastPorts: readonly ProxyServicePort[] | undefined;
 
   constructor(private readonly options: ServiceProxyOptions) {
     this.syncer = new RuleSyncer(options.iptables, options);
     this.events = options.events ?? silentEvents;
+    this.model = new ServicePortModel(options.nodeName);
+    this.health = new HealthCheckServers({ host: options.healthCheckHost, events: this.events });
   }
 
   /** Starts both list-watches, waits for their first lists and applies the first full sync. */
@@ -113,12 +127,13 @@ export class ServiceProxy {
     await this.running;
   }
 
-  /** Stops watching and syncing; the rules stay, so traffic keeps flowing until the next agent. */
+  /** Stops watching, syncing and health checks; the rules stay, so traffic keeps flowing until the next agent. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await Promise.all(this.watches.map((w) => w.stop()));
     await this.running;
+    await this.health.close();
   }
 
   private changed(): void {
@@ -143,6 +158,10 @@ export class ServiceProxy {
     try {
       const ports = this.model.ports(this.services.items, this.slices);
       const { lines } = await this.syncer.sync(ports, full);
+      const before = this.lastPorts;
+      this.lastPorts = ports;
+      await this.health.sync(healthCheckTargets(ports));
+      if (before) await this.clearStaleFlows(before, ports);
       if (full) this.lastFull = started;
       this.forceFull = false;
       this.failures = 0;
@@ -161,6 +180,33 @@ export class ServiceProxy {
       return;
     }
     this.schedule(this.dirty ? batch : Math.max(0, this.lastFull + resync - performance.now()));
+  }
+
+  /** After the rules no longer lead to an endpoint, its UDP flows go too; failures only warn. */
+  private async clearStaleFlows(
+    before: readonly ProxyServicePort[],
+    after: readonly ProxyServicePort[],
+  ): Promise<void> {
+    const conntrack = this.options.conntrack;
+    if (!conntrack) return;
+    const failed: string[] = [];
+    let deleted = 0;
+    for (const filter of staleUdpFlows(before, after)) {
+      try {
+        deleted += await conntrack.deleteUdp(filter);
+      } catch (err) {
+        failed.push((err as Error).message);
+      }
+    }
+    if (deleted > 0)
+      this.events.emit({
+        code: 'agent.service-proxy.conntrack-cleared',
+        level: 'debug',
+        message: `deleted ${deleted} stale UDP flows`,
+        data: { deleted },
+      });
+    if (failed.length > 0)
+      this.warn('agent.service-proxy.conntrack-error', 'deleting stale UDP flows', new Error(failed[0]));
   }
 
   private warn(code: string, doing: string, err: unknown): void {

@@ -36,7 +36,7 @@ export { checkPortNumber, checkPortNumOrName, protocols } from './ports.js';
 export { checkQuantity, checkResources, isQuantity, quantityPattern } from './quantity.js';
 export { checkAffinity, checkTolerations } from './scheduling.js';
 export { checkLabelSelector } from './selectors.js';
-export { checkService, defaultServicePolicies, dropStaleTrafficPolicy } from './service.js';
+export { checkService, defaultServicePolicies, dropStaleTrafficPolicy, needsHealthCheck } from './service.js';
 export { checkStatefulSet, checkStatefulSetUpdate } from './statefulset.js';
 export { accessModes, checkClaimSpec } from './storage.js';
 export { checkDaemonSetStrategy, checkDeploymentStrategy } from './strategy.js';

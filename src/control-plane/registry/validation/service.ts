@@ -41,6 +41,8 @@ export function defaultServicePolicies(spec: Record<string, unknown>): void {
   }
   if (externallyAccessible(spec) && absent(spec.externalTrafficPolicy))
     spec.externalTrafficPolicy = 'Cluster';
+  if (spec.type !== 'ExternalName' && absent(spec.internalTrafficPolicy))
+    spec.internalTrafficPolicy = 'Cluster';
 }
 
 /**
@@ -50,9 +52,28 @@ export function defaultServicePolicies(spec: Record<string, unknown>): void {
 export function dropStaleTrafficPolicy(obj: UntypedObject, old: UntypedObject): void {
   if (!isRecord(obj.spec) || !isRecord(old.spec)) return;
   dropTypeDependentAddresses(obj.spec, old.spec);
+  dropStaleHealthCheckPort(obj.spec, old.spec);
   if (!externallyAccessible(old.spec) || externallyAccessible(obj.spec)) return;
   if (obj.spec.externalTrafficPolicy === old.spec.externalTrafficPolicy)
     delete obj.spec.externalTrafficPolicy;
+}
+
+/**
+ * Upstream's `dropTypeDependentFields` for the health check port: a Service that no longer needs
+ * one drops the port it had, unless the client changed it (then validation refuses it).
+ */
+function dropStaleHealthCheckPort(spec: Record<string, unknown>, old: Record<string, unknown>): void {
+  if (
+    needsHealthCheck(old) &&
+    !needsHealthCheck(spec) &&
+    spec.healthCheckNodePort === old.healthCheckNodePort
+  )
+    delete spec.healthCheckNodePort;
+}
+
+/** `service.NeedsHealthCheck`: a LoadBalancer Service with `externalTrafficPolicy: Local`. */
+export function needsHealthCheck(spec: Record<string, unknown>): boolean {
+  return spec.type === 'LoadBalancer' && spec.externalTrafficPolicy === 'Local';
 }
 
 /**
@@ -181,6 +202,24 @@ function checkAffinity(spec: Record<string, unknown>, causes: StatusCause[]): vo
     causes.push(invalid(at, seconds, `must be greater than 0 and less than ${MAX_AFFINITY_SECONDS}`));
 }
 
+/**
+ * `healthCheckNodePort` only where a health check is needed, and a port number there. Where it is
+ * needed and absent the allocator gives one (kube-apiserver allocates before it validates).
+ */
+function checkHealthCheckPort(spec: Record<string, unknown>, causes: StatusCause[]): void {
+  const at = 'spec.healthCheckNodePort';
+  if (absent(spec.healthCheckNodePort) || spec.healthCheckNodePort === 0) return;
+  if (!needsHealthCheck(spec))
+    causes.push(
+      invalid(
+        at,
+        spec.healthCheckNodePort,
+        "may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'",
+      ),
+    );
+  else checkPortNumber(spec.healthCheckNodePort, at, causes);
+}
+
 /** The whole Service: name, selector, type and everything above. */
 export function checkService(obj: UntypedObject): StatusCause[] {
   const causes = [
@@ -203,6 +242,7 @@ export function checkService(obj: UntypedObject): StatusCause[] {
   } else if (!etp) causes.push(required('spec.externalTrafficPolicy'));
   else if (!trafficPolicies.includes(etp))
     causes.push(unsupported('spec.externalTrafficPolicy', etp, trafficPolicies));
+  checkHealthCheckPort(spec, causes);
   enumAt(spec.internalTrafficPolicy, 'spec.internalTrafficPolicy', trafficPolicies, causes);
   for (const [i, v] of listAt(spec.externalIPs, 'spec.externalIPs', causes)) {
     const s = stringAt(v, `spec.externalIPs[${i}]`, causes);

@@ -47,6 +47,8 @@ export interface SliceEndpointSpec {
   readonly ready?: boolean;
   readonly serving?: boolean;
   readonly terminating?: boolean;
+  /** The node the endpoint's pod runs on. */
+  readonly nodeName?: string;
 }
 
 /** An IPv4 EndpointSlice named `slice` of Service `service`, with `endpoints` on `ports`. */
@@ -63,8 +65,8 @@ export function endpointSlice(
     metadata: { name: slice, namespace: 'default', labels: { 'kubernetes.io/service-name': service } },
     addressType,
     endpoints: endpoints.map((e) => {
-      const { ip, ...conditions } = typeof e === 'string' ? { ip: e, ready: true } : e;
-      return { addresses: [ip], conditions };
+      const { ip, nodeName, ...conditions } = typeof e === 'string' ? { ip: e, ready: true } : e;
+      return { addresses: [ip], conditions, ...(nodeName ? { nodeName } : {}) };
     }),
     ports: ports.map((p) => ({ protocol: 'TCP', ...p })),
   };

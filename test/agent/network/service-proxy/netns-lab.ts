@@ -13,10 +13,15 @@ export interface LabPod {
   readonly netns: string;
 }
 
-/** Script run in each pod: HTTP on 8080 and a line server on 9000, both answering with the pod name. */
+/**
+ * Script run in each pod: HTTP on 8080 (the pod name; `/ip`: the client's address as the pod sees
+ * it), a line server on TCP 9000 and a datagram echo on UDP 5300, all answering with the pod name.
+ */
 const SERVER = `
 const http = require('node:http'); const net = require('node:net'); const name = process.argv[1];
-http.createServer((q, s) => s.end(name)).listen(8080, '0.0.0.0');
+http.createServer((q, s) => s.end(q.url === '/ip' ? q.socket.remoteAddress : name)).listen(8080, '0.0.0.0');
+const udp = require('node:dgram').createSocket('udp4');
+udp.on('message', (m, r) => udp.send(name, r.port, r.address)); udp.bind(5300, '0.0.0.0');
 net.createServer((c) => { c.setEncoding('utf8'); c.on('data', () => c.write(name + '\\n')); c.on('error', () => {}); })
   .listen(9000, '0.0.0.0', () => console.log('ready'));
 `;
@@ -28,6 +33,14 @@ const [url, n] = process.argv.slice(1); const out = [];
   try { const r = await fetch(url, { signal: AbortSignal.timeout(3000), headers: { connection: 'close' } }); out.push(await r.text()); }
   catch (e) { out.push('error:' + (e.cause?.code ?? e.name)); } }
   console.log(JSON.stringify(out)); })();
+`;
+
+/** Script of a UDP client: one datagram from a fixed source port; prints the answer or `timeout`. */
+const UDP_CLIENT = `
+const [host, port, src] = process.argv.slice(1); const s = require('node:dgram').createSocket('udp4');
+const t = setTimeout(() => { console.log('timeout'); s.close(); }, 1500);
+s.on('message', (m) => { clearTimeout(t); console.log(m.toString()); s.close(); });
+s.bind(Number(src), () => s.send('ping', Number(port), host));
 `;
 
 /** Script of a long-lived client: connects, sends a line per stdin line, prints each answer. */
@@ -130,6 +143,15 @@ export class NetnsLab {
         }
       });
     });
+  }
+
+  /** One UDP datagram from `netns`, sent from source port `srcPort`; the answer or `timeout`. */
+  udpFrom(netns: string, host: string, port: number, srcPort: number): string {
+    return execFileSync(
+      'nsenter',
+      [`--net=/run/netns/${netns}`, process.execPath, '-e', UDP_CLIENT, host, String(port), String(srcPort)],
+      { encoding: 'utf8', timeout: 10_000 },
+    ).trim();
   }
 
   /** A long-lived TCP connection from `netns`; `next()` sends a line and resolves with the answer. */

@@ -2,7 +2,7 @@ import { generateKeyPairSync, randomInt } from 'node:crypto';
 import { DeploymentError } from '../errors.js';
 import { type CertificateAuthority, createCa, type IssuedCertificate, loadCa } from '../pki/authority.js';
 import { issueAdminCertificate } from '../pki/cluster-certs.js';
-import type { ClusterSecrets, SecretItem } from './secrets.js';
+import type { ClusterSecrets, SecretItem } from './cluster-secrets.js';
 
 /** Options of {@link ensureClusterSecrets}. */
 export interface EnsureClusterSecretsOptions {
@@ -57,6 +57,17 @@ export function parsePair(item: SecretItem, text: string): IssuedCertificate {
   );
 }
 
+/** `store.ensure` returning the value, and the list of items these calls created. */
+export function recordingEnsure(store: ClusterSecrets) {
+  const created: SecretItem[] = [];
+  const ensure = async (item: SecretItem, generate: () => string) => {
+    const got = await store.ensure(item, generate);
+    if (got.created) created.push(item);
+    return got.value;
+  };
+  return { ensure, created };
+}
+
 /**
  * Makes sure every item of the cluster's store exists, creating each once, in dependency order
  * (the CA before what derives from it: the CA certificate and the admin credential are made from
@@ -69,12 +80,7 @@ export async function ensureClusterSecrets(
   options: EnsureClusterSecretsOptions = {},
 ): Promise<ClusterSecretValues> {
   const now = options.now ?? new Date();
-  const created: SecretItem[] = [];
-  const ensure = async (item: SecretItem, generate: () => string) => {
-    const got = await store.ensure(item, generate);
-    if (got.created) created.push(item);
-    return got.value;
-  };
+  const { ensure, created } = recordingEnsure(store);
   const caPair = parsePair(
     'ca',
     await ensure('ca', () => pairText(options.ca ?? createCa({ cluster: store.cluster, now }))),

@@ -2,35 +2,9 @@ import type { KmsApi } from '../aws/kms.js';
 import type { SsmApi } from '../aws/ssm.js';
 import { CLUSTER_TAG, type Tags } from '../aws/types.js';
 import { DeploymentError } from '../errors.js';
-import { type SecretScope, secretsPath } from '../provision/template/storage-names.js';
+import { type SecretItem, secretParameterName } from '../provision/template/storage-names.js';
 
-/**
- * The items of a cluster's secret store, each one SSM SecureString under the stack's KMS key at
- * `/tugboat/<cluster>/<scope>/<name>`. The scope decides which role may read it (see
- * template/storage-names.ts): `ca` and `service-account-key` only the master, `bootstrap-token`
- * and `ca-cert` the workers too, `admin` only account administrators.
- */
-export const SECRET_ITEMS = {
-  /** The cluster CA: `{"certPem","keyPem"}`. */
-  ca: { scope: 'master', name: 'ca' },
-  /** The service-account token signing key (PKCS#8 PEM). */
-  serviceAccountKey: { scope: 'master', name: 'service-account-key' },
-  /** The CA certificate alone (public; what a joining worker trusts). */
-  caCert: { scope: 'worker', name: 'ca-cert' },
-  /** The worker bootstrap token, `<6>.<16>` as kubeadm's. */
-  bootstrapToken: { scope: 'worker', name: 'bootstrap-token' },
-  /** The cluster administrator's client certificate: `{"certPem","keyPem"}`. */
-  admin: { scope: 'admin', name: 'admin' },
-} as const satisfies Record<string, { scope: SecretScope; name: string }>;
-
-/** One of {@link SECRET_ITEMS}. */
-export type SecretItem = keyof typeof SECRET_ITEMS;
-
-/** `/tugboat/<cluster>/<scope>/<name>` */
-export function secretParameterName(cluster: string, item: SecretItem): string {
-  const { scope, name } = SECRET_ITEMS[item];
-  return `${secretsPath(cluster)}${scope}/${name}`;
-}
+export { SECRET_ITEMS, type SecretItem, secretParameterName } from '../provision/template/storage-names.js';
 
 /** SSM's limits on a parameter value: Standard tier 4 KB, Advanced 8 KB. */
 export const STANDARD_VALUE_LIMIT = 4096;

@@ -1,0 +1,138 @@
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { InstanceIdentity } from '../agent/imds.js';
+import type { AwsClients } from '../aws/clients.js';
+import { installControlPlane } from '../bootstrap/control-plane-install.js';
+import { DEFAULT_HOST_LAYOUT, type HostLayout } from '../bootstrap/layout.js';
+import type { ServiceMode } from '../bootstrap/service.js';
+import { waitForHealthy } from '../bootstrap/wait-healthy.js';
+import { type EventSink, silentEvents } from '../events.js';
+import { issueApiServerCertificate, issueClientCertificate } from '../pki/cluster-certs.js';
+import { API_SERVER_CLIENT_USER } from '../pki/cluster-pki.js';
+import { clusterStatePrefix, secretsKeyAlias } from '../provision/template/storage-names.js';
+import { templateBucket } from '../provision/template-store.js';
+import { clusterSecrets } from '../secrets/cluster-secrets.js';
+import { LocalShell } from '../ssh/local-shell.js';
+import type { RemoteShell } from '../ssh/remote-shell.js';
+import { associateMasterEip, pickMasterEip } from './master-eip.js';
+import { publishApiServer } from './master-endpoint.js';
+import { ensureMasterSecrets } from './master-secrets.js';
+
+/** How a master installs itself; every field has the real instance's value as default (tests give their own). */
+export interface MasterBootOverrides {
+  /** @default the standard host layout under / */
+  readonly layout?: HostLayout;
+  /** @default a LocalShell (the boot runs on the host it installs) */
+  readonly shell?: RemoteShell;
+  /** The verified bundle this boot runs from. @default process.argv[1] */
+  readonly bundlePath?: string;
+  /** @default process.execPath */
+  readonly nodePath?: string;
+  /** The API server's listen address. @default 0.0.0.0:6443 */
+  readonly listen?: string;
+  /** @default 'auto' (systemd where it is PID 1) */
+  readonly mode?: ServiceMode | 'auto';
+  /** How long the control plane may take to restore and answer /readyz. @default 600000 */
+  readonly readyTimeoutMs?: number;
+}
+
+/** Options of {@link runMasterBoot}. */
+export interface MasterBootOptions extends MasterBootOverrides {
+  readonly cluster: string;
+  readonly identity: InstanceIdentity;
+  /** Clients with the instance role's credentials. */
+  readonly aws: AwsClients;
+  /** @default silentEvents */
+  readonly events?: EventSink;
+}
+
+/** What the master's boot did. */
+export interface MasterBootResult {
+  /** The address published for workers, `https://<EIP or private IP>:<port>`. */
+  readonly server: string;
+  /** Secret items this boot created (the "no client" path); empty when `tugboat create` had stored them. */
+  readonly createdSecrets: readonly string[];
+  /** The master Elastic IP this instance now holds. @default none (the cluster has no master EIP) */
+  readonly eip?: string;
+}
+
+const portOf = (listen: string) => Number(listen.slice(listen.lastIndexOf(':') + 1));
+
+/**
+ * The master's part of `boot`: its CA and service-account key from the cluster's SSM
+ * SecureStrings (created there on the "no client" path), the control plane installed with SSH
+ * bootstrap's own installer over a LocalShell (same host layout) with its store shipped to the
+ * cluster's S3 prefix — so it restores the newest shipped state before it serves, and its claim of
+ * the next generation fences the master before it — then, once it answers /readyz, the master
+ * Elastic IP moved to it and the API address published for workers. No secret on a command line
+ * or in an event: certificates and keys reach the host as 0600 files.
+ */
+export async function runMasterBoot(options: MasterBootOptions): Promise<MasterBootResult> {
+  const { aws, cluster, identity } = options;
+  const events = options.events ?? silentEvents;
+  const keyId = secretsKeyAlias(cluster);
+  const store = clusterSecrets({ ssm: aws.ssm, kms: aws.kms, cluster, keyId });
+  const secrets = await ensureMasterSecrets({ store, ssm: aws.ssm, keyId });
+  events.emit({
+    code: 'boot.secrets',
+    level: 'info',
+    message: secrets.created.length
+      ? `no CA in SSM yet: this master created ${secrets.created.join(', ')} under /tugboat/${cluster}/`
+      : `CA and service-account key read from SSM under /tugboat/${cluster}/`,
+    data: { created: secrets.created },
+  });
+
+  const eip = await pickMasterEip(aws.ec2, cluster);
+  const listen = options.listen ?? '0.0.0.0:6443';
+  const port = portOf(listen);
+  const altNames = [identity.privateIp, ...(identity.publicIp ? [identity.publicIp] : [])];
+  if (eip && !altNames.includes(eip.publicIp)) altNames.push(eip.publicIp);
+  if (identity.localHostname) altNames.push(identity.localHostname);
+  const pki = {
+    ca: secrets.ca,
+    apiServer: issueApiServerCertificate(secrets.ca, { altNames }),
+    apiServerClient: issueClientCertificate(secrets.ca, {
+      user: API_SERVER_CLIENT_USER,
+      groups: ['tugboat:apiservers'],
+    }),
+    serviceAccountKey: secrets.serviceAccountKeyPem,
+  };
+  const bundlePath = options.bundlePath ?? process.argv[1];
+  if (!bundlePath) throw new Error('boot does not know which bundle it runs from');
+  const bucket = await templateBucket(aws);
+  const layout = options.layout ?? DEFAULT_HOST_LAYOUT;
+  await installControlPlane(options.shell ?? new LocalShell({ host: identity.instanceId }), {
+    layout,
+    mode: options.mode ?? 'auto',
+    events,
+    bundle: { file: basename(bundlePath), content: readFileSync(bundlePath) },
+    pki,
+    nodePath: options.nodePath ?? process.execPath,
+    listen,
+    advertiseAddress: identity.privateIp,
+    stateShipping: { bucket: bucket.bucket, prefix: clusterStatePrefix(cluster), region: aws.region },
+  });
+  events.emit({
+    code: 'boot.control-plane-installed',
+    level: 'info',
+    message: `control plane installed; restoring the shipped state from s3://${bucket.bucket}/${clusterStatePrefix(cluster)}/store/ and waiting for it to serve`,
+  });
+  await waitForHealthy(`https://127.0.0.1:${port}/readyz`, {
+    caPem: secrets.ca.certPem,
+    timeoutMs: options.readyTimeoutMs ?? 600_000,
+  });
+  events.emit({ code: 'boot.serving', level: 'info', message: 'control plane answers /readyz' });
+  // Serving means this master holds the newest store generation: the one before is fenced, so
+  // the address may move even while the old instance is still running.
+  if (eip) await associateMasterEip(aws.ec2, eip, identity.instanceId, events);
+  const host = eip?.publicIp ?? identity.privateIp;
+  const server = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  await publishApiServer(aws.ssm, cluster, server);
+  events.emit({
+    code: 'boot.master-ready',
+    level: 'info',
+    message: `master ${identity.instanceId} of ${cluster} serves at ${server}`,
+    data: { server, ...(eip ? { eip: eip.publicIp } : {}) },
+  });
+  return { server, createdSecrets: secrets.created, ...(eip ? { eip: eip.publicIp } : {}) };
+}

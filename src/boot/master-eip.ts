@@ -1,0 +1,35 @@
+import type { Ec2Api } from '../aws/ec2.js';
+import type { EventSink } from '../events.js';
+import { listPool, type PoolAddress } from '../provision/eip.js';
+
+/**
+ * The cluster's master Elastic IP: the pool address tagged `tugboat:pool=master`, or undefined
+ * when the spec gave the master none (`master.eip: false`). Read before the control plane is
+ * installed, so its serving certificate names the address.
+ */
+export async function pickMasterEip(ec2: Ec2Api, cluster: string): Promise<PoolAddress | undefined> {
+  const pool = await listPool(ec2, cluster);
+  return pool.find((a) => a.pool === 'master');
+}
+
+/**
+ * Moves the master address to this instance. Called only once this master serves, that is once it
+ * holds the newest store generation and so has fenced any master before it: the address is then
+ * this instance's to take, even from an old master that is still running (AllowReassociation).
+ * A no-op when it already has it.
+ */
+export async function associateMasterEip(
+  ec2: Pick<Ec2Api, 'associateAddress'>,
+  eip: PoolAddress,
+  instanceId: string,
+  events: EventSink,
+): Promise<void> {
+  if (eip.instanceId === instanceId) return;
+  await ec2.associateAddress({ allocationId: eip.allocationId, instanceId, allowReassociation: true });
+  events.emit({
+    code: 'boot.eip-claimed',
+    level: 'info',
+    message: `master address ${eip.publicIp} → ${instanceId}${eip.instanceId ? ` (taken over from ${eip.instanceId})` : ''}`,
+    data: { allocationId: eip.allocationId, publicIp: eip.publicIp, instanceId },
+  });
+}

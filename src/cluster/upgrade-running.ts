@@ -1,0 +1,41 @@
+import { type ClusterBootstrapOptions, clusterInventoryOptions } from '../bootstrap/cluster-bootstrap.js';
+import { silentEvents } from '../events.js';
+import { runUpgrade, type UpgradeOptions, type UpgradeResult } from '../upgrade/roll.js';
+import { type ClusterAccessOptions, readClusterAccess } from './access.js';
+
+/** Options of {@link upgradeRunningCluster}. */
+export interface UpgradeRunningOptions
+  extends ClusterAccessOptions,
+    Omit<ClusterBootstrapOptions, 'user' | 'address' | 'groupLabels' | 'stateRoot' | 'skipReady' | 'force'>,
+    Pick<UpgradeOptions, 'target' | 'maxUnavailable' | 'allowDowngrade' | 'dryRun' | 'drain'> {}
+
+/**
+ * `tugboat upgrade NAME`: the cluster's hosts (from its stack, as `tugboat bootstrap NAME` finds
+ * them) rolled to the bundle's version; see {@link runUpgrade}.
+ */
+export async function upgradeRunningCluster(options: UpgradeRunningOptions): Promise<UpgradeResult> {
+  const access = await readClusterAccess(options);
+  const settings = access.settings;
+  const inventory = clusterInventoryOptions({
+    ...options,
+    cluster: access.cluster,
+    inventory: access.inventory,
+    keyPair: access.keyPair,
+    stack: access.stack,
+    events: options.events ?? silentEvents,
+    user: settings.sshUser,
+    address: settings.sshAddress,
+    groupLabels: settings.groupLabels,
+    ...(settings.podNetwork ? { podNetwork: settings.podNetwork } : {}),
+    ...(settings.masterSchedulable !== undefined ? { masterSchedulable: settings.masterSchedulable } : {}),
+    ...(settings.backup ? { backup: settings.backup } : {}),
+  });
+  return runUpgrade({
+    ...inventory,
+    ...(options.target ? { target: options.target } : {}),
+    ...(options.maxUnavailable !== undefined ? { maxUnavailable: options.maxUnavailable } : {}),
+    ...(options.allowDowngrade !== undefined ? { allowDowngrade: options.allowDowngrade } : {}),
+    ...(options.dryRun !== undefined ? { dryRun: options.dryRun } : {}),
+    ...(options.drain ? { drain: options.drain } : {}),
+  });
+}

@@ -1,0 +1,5 @@
+/** `tugboat upgrade`: plan a roll from the versions hosts report, then reinstall them in order. */
+export * from './cluster-versions.js';
+export * from './plan.js';
+export * from './roll.js';
+export * from './versions.js';

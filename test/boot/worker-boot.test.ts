@@ -1,0 +1,198 @@
+import { execFileSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import { CreateAliasCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAwsClients } from '../../src/aws/clients.js';
+import { runBoot } from '../../src/boot/boot.js';
+import { apiServerParameterName } from '../../src/boot/master-endpoint.js';
+import { AGENT_SERVICE, agentPaths } from '../../src/bootstrap/agent-install.js';
+import { buildHostLayout, type HostLayout } from '../../src/bootstrap/layout.js';
+import { stopService } from '../../src/bootstrap/service.js';
+import { type KubeClient, type Node, resources } from '../../src/client/index.js';
+import { clientControllerApi } from '../../src/control-plane/machinery/client-api.js';
+import { type RunningControlPlane, startControlPlane } from '../../src/control-plane/main.js';
+import { RecordingEvents } from '../../src/events.js';
+import { clusterSecrets } from '../../src/secrets/cluster-secrets.js';
+import { LocalShell } from '../../src/ssh/local-shell.js';
+import { type ImdsServer, startImdsServer } from '../harness/imds.js';
+import { type Moto, startMoto } from '../harness/moto.js';
+import { createBootstrapToken } from '../support/bootstrap-token.js';
+import { makeTestPki, type TestPki } from '../support/certs.js';
+import { adminClient } from '../support/control-cluster.js';
+import { signingControlPlaneOptions } from '../support/control-plane-files.js';
+import { launchClusterInstance, motoEc2Client } from '../support/moto-ec2.js';
+import { waitFor } from '../support/wait.js';
+
+// Issue 15, "joining without a laptop": `boot --role worker` on a host that AWS launched. moto
+// stands in for SSM, KMS and EC2; an IMDSv2 stand-in gives the "instance" its identity and role
+// credentials (no keys in the environment: the SDK fetches them from IMDS). The control plane is
+// real, on loopback, with the EC2 verifier on moto; the agent is a real process from the real host
+// bundle under a layout of its own temp root, supervised as on a host without systemd.
+const cluster = 'bw25';
+const token = 'bwboot.0123456789abcdef';
+let moto: Moto;
+let dir: string;
+let bundlePath: string;
+let ec2: EC2Client;
+let pki: TestPki;
+let cp: RunningControlPlane;
+let admin: KubeClient;
+const workers: { layout: HostLayout; shell: LocalShell; imds: ImdsServer }[] = [];
+const saved = { ...process.env };
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), `tugboat-bootworker-${process.pid}-`));
+  moto = await startMoto();
+  ec2 = motoEc2Client(moto);
+  const manifest = JSON.parse(
+    execFileSync(process.execPath, ['scripts/bundle.mjs', '--outdir', join(dir, 'bundles')], {
+      encoding: 'utf8',
+    }),
+  ) as { file: string };
+  bundlePath = join(dir, 'bundles', manifest.file);
+  pki = makeTestPki();
+  // What the stack and `create` (or the first master) leave: the key, the CA certificate and the
+  // bootstrap token in SSM, the token's Secret in the cluster, the API address published.
+  const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+  const kms = new KMSClient({ region: 'us-east-1', endpoint: moto.endpoint, credentials });
+  const key = await kms.send(new CreateKeyCommand({ Description: `${cluster} secrets` }));
+  await kms.send(
+    new CreateAliasCommand({ AliasName: `alias/tugboat-${cluster}`, TargetKeyId: key.KeyMetadata!.KeyId! }),
+  );
+  kms.destroy();
+  const aws = await createAwsClients({ env: moto.env });
+  const store = clusterSecrets({ ssm: aws.ssm, kms: aws.kms, cluster, keyId: `alias/tugboat-${cluster}` });
+  await store.ensure('caCert', () => pki.ca.cert);
+  await store.ensure('bootstrapToken', () => token);
+  cp = await startControlPlane({
+    ...signingControlPlaneOptions(join(dir, 'master'), pki),
+    cloud: { provider: 'aws', cluster, region: 'us-east-1', env: moto.env },
+  });
+  admin = adminClient(pki, cp.url);
+  await createBootstrapToken(clientControllerApi(admin), 'bwboot');
+  const ssm = new SSMClient({ region: 'us-east-1', endpoint: moto.endpoint, credentials });
+  await ssm.send(
+    new PutParameterCommand({ Name: apiServerParameterName(cluster), Value: cp.url, Type: 'String' }),
+  );
+  ssm.destroy();
+}, 180_000);
+
+afterAll(async () => {
+  for (const w of workers) {
+    await stopService(w.shell, AGENT_SERVICE, { layout: w.layout, mode: 'supervised' }).catch(
+      () => undefined,
+    );
+    await w.imds.close();
+  }
+  process.env = saved;
+  admin?.close();
+  await cp?.stop();
+  ec2?.destroy();
+  await moto?.stop();
+  if (pki) rmSync(pki.dir, { recursive: true, force: true });
+  if (dir) rmSync(dir, { recursive: true, force: true });
+}, 60_000);
+
+/** Boots an instance of `tagCluster` as a worker of `cluster`, as its user-data would. */
+async function bootWorker(name: string, tagCluster: string, joinTimeoutMs: number) {
+  const instance = await launchClusterInstance(ec2, tagCluster);
+  const imds = await startImdsServer({
+    instanceId: instance.id,
+    region: 'us-east-1',
+    availabilityZone: 'us-east-1a',
+    instanceType: 't3.small',
+    privateIp: instance.ip,
+    role: `tugboat-${cluster}-worker`,
+    accessKeyId: `ASIA${name.toUpperCase()}`,
+    secretAccessKey: 'test',
+    sessionToken: `session-${name}`,
+  });
+  const env = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    AWS_ENDPOINT_URL: moto.endpoint,
+    AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.endpoint,
+    AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-credentials'),
+    AWS_CONFIG_FILE: join(dir, 'no-config'),
+  };
+  // The SDK's instance-metadata credential provider reads its endpoint from process.env.
+  process.env.AWS_EC2_METADATA_SERVICE_ENDPOINT = imds.endpoint;
+  delete process.env.AWS_ACCESS_KEY_ID;
+  delete process.env.AWS_SECRET_ACCESS_KEY;
+  const layout = buildHostLayout({ root: join(dir, name) });
+  const shell = new LocalShell({ host: name, env });
+  workers.push({ layout, shell, imds });
+  const events = new RecordingEvents();
+  const failures: string[] = [];
+  const booted = runBoot({
+    role: 'worker',
+    cluster,
+    group: 'blue',
+    region: 'us-east-1',
+    imdsEndpoint: imds.endpoint,
+    env,
+    events,
+    reportFailure: async (f) => {
+      failures.push(f.reason);
+    },
+    worker: {
+      layout,
+      shell,
+      bundlePath,
+      mode: 'supervised',
+      runtime: 'process',
+      imds: 'off',
+      listen: '127.0.0.1:0',
+      joinTimeoutMs,
+      pollMs: 200,
+    },
+  });
+  return { instance, layout, events, booted, failures };
+}
+
+describe('boot --role worker', () => {
+  it('joins with the bootstrap token from SSM: CSR approved for its running instance, Node Ready', async () => {
+    const w = await bootWorker('w1', cluster, 120_000);
+    await w.booted;
+    const node = await waitFor(
+      async () => {
+        const n = await admin.get<Node>(resources.nodes, w.instance.id).catch(() => undefined);
+        return n?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? n : undefined;
+      },
+      'the worker Node to be Ready',
+      60_000,
+    );
+    expect(node.metadata.labels?.['tugboat.dev/group']).toBe('blue');
+    // The layout SSH bootstrap uses; the certificate is the node's own, from the cluster CA.
+    const p = agentPaths(w.layout, bundlePath.split('/').pop()!);
+    const cert = new X509Certificate(readFileSync(p.cert));
+    expect(cert.subject).toContain(`CN=system:node:${w.instance.id}`);
+    expect(cert.verify(new X509Certificate(pki.ca.cert).publicKey)).toBe(true);
+    expect(readFileSync(p.ca, 'utf8')).toBe(pki.ca.cert);
+    expect(statSync(p.key).mode & 0o777).toBe(0o600);
+    expect(readFileSync(p.bootstrapToken, 'utf8')).toBe(token);
+    expect(statSync(p.bootstrapToken).mode & 0o777).toBe(0o600);
+    // The token is a secret: only its id appears in what boot says, never on a command line.
+    const said = JSON.stringify(w.events.events);
+    expect(said).not.toContain('0123456789abcdef');
+    expect(said).toContain('bootstrap token bwboot');
+    const agents = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
+      .split('\n')
+      .filter((l) => l.includes(w.instance.id));
+    expect(agents.length).toBeGreaterThan(0);
+    for (const line of agents) expect(line).not.toContain('0123456789abcdef');
+  }, 240_000);
+
+  it('an instance of another cluster is not approved: boot fails saying so, and no Node appears', async () => {
+    const w = await bootWorker('w2', 'bw-other', 8_000);
+    await expect(w.booted).rejects.toThrow(
+      /got no node certificate from .* its CSR is approved only for a running instance/,
+    );
+    expect(w.failures[0]).toContain('got no node certificate');
+    expect(await admin.get<Node>(resources.nodes, w.instance.id).catch(() => undefined)).toBeUndefined();
+  }, 120_000);
+});

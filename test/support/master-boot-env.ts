@@ -1,0 +1,152 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateAliasCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { createAwsClients } from '../../src/aws/clients.js';
+import { runBoot } from '../../src/boot/boot.js';
+import { CONTROL_PLANE_SERVICE } from '../../src/bootstrap/control-plane-install.js';
+import { buildHostLayout, type HostLayout } from '../../src/bootstrap/layout.js';
+import { stopService } from '../../src/bootstrap/service.js';
+import { RecordingEvents } from '../../src/events.js';
+import { clusterBucketName } from '../../src/provision/template/storage-names.js';
+import { secretParameterName } from '../../src/secrets/cluster-secrets.js';
+import { parsePair } from '../../src/secrets/secrets-plan.js';
+import { LocalShell } from '../../src/ssh/local-shell.js';
+import { type ImdsServer, startImdsServer } from '../harness/imds.js';
+import { type Moto, startMoto } from '../harness/moto.js';
+import { freePort } from '../harness/process.js';
+import { allocatePoolAddress, launchClusterInstance, motoEc2Client } from './moto-ec2.js';
+
+/** Events with the time each arrived (benchmarks split a boot into phases by them). */
+export class TimedEvents extends RecordingEvents {
+  readonly times: number[] = [];
+  override emit(event: Parameters<RecordingEvents['emit']>[0]): void {
+    super.emit(event);
+    this.times.push(Date.now());
+  }
+  /** When the first event with this code arrived. */
+  at(code: string): number {
+    return this.times[this.events.findIndex((e) => e.code === code)] ?? Number.NaN;
+  }
+}
+
+/** One "instance" booted as the master. */
+export interface BootedMaster {
+  readonly instance: { readonly id: string; readonly ip: string };
+  readonly imds: ImdsServer;
+  readonly layout: HostLayout;
+  readonly shell: LocalShell;
+  readonly port: number;
+  readonly events: TimedEvents;
+}
+
+/**
+ * What a master booting from user-data finds, on moto: the stack's secrets key with its alias,
+ * the account's bucket, a master pool EIP, and the real host bundle. Each `bootMaster` launches
+ * an instance, gives it an IMDSv2 stand-in (the only source of AWS credentials: the process
+ * environment loses its keys while this runs) and runs `boot --role master` with a temp root,
+ * a loopback port and a supervised control plane.
+ */
+export async function startMasterBootEnv(cluster: string) {
+  const saved = { ...process.env };
+  const dir = mkdtempSync(join(tmpdir(), `tugboat-bootmaster-${process.pid}-`));
+  const moto: Moto = await startMoto();
+  const manifest = JSON.parse(
+    execFileSync(process.execPath, ['scripts/bundle.mjs', '--outdir', join(dir, 'bundles')], {
+      encoding: 'utf8',
+    }),
+  ) as { file: string };
+  const bundlePath = join(dir, 'bundles', manifest.file);
+  const kms = new KMSClient({
+    region: 'us-east-1',
+    endpoint: moto.endpoint,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+  const key = await kms.send(new CreateKeyCommand({ Description: `${cluster} secrets` }));
+  await kms.send(
+    new CreateAliasCommand({ AliasName: `alias/tugboat-${cluster}`, TargetKeyId: key.KeyMetadata!.KeyId! }),
+  );
+  kms.destroy();
+  const aws = await createAwsClients({ env: moto.env });
+  await aws.s3.ensurePrivateBucket(
+    { bucket: clusterBucketName('123456789012', 'us-east-1'), owner: '123456789012' },
+    {},
+  );
+  const ec2 = motoEc2Client(moto);
+  await allocatePoolAddress(ec2, cluster, 'master');
+  for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE'])
+    delete process.env[k];
+  process.env.AWS_SHARED_CREDENTIALS_FILE = join(dir, 'no-credentials');
+  process.env.AWS_CONFIG_FILE = join(dir, 'no-config');
+  const masters: BootedMaster[] = [];
+
+  async function bootMaster(name: string): Promise<BootedMaster> {
+    const instance = await launchClusterInstance(ec2, cluster);
+    const imds = await startImdsServer({
+      instanceId: instance.id,
+      region: 'us-east-1',
+      availabilityZone: 'us-east-1a',
+      instanceType: 't3.small',
+      privateIp: instance.ip,
+      role: `tugboat-${cluster}-master`,
+      accessKeyId: `ASIA${name.toUpperCase()}`,
+      secretAccessKey: 'test',
+      sessionToken: `session-${name}`,
+    });
+    const env = {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      AWS_ENDPOINT_URL: moto.endpoint,
+      AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.endpoint,
+      AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-credentials'),
+      AWS_CONFIG_FILE: join(dir, 'no-config'),
+    };
+    // The SDK's default chain reads the metadata endpoint from this process's environment.
+    process.env.AWS_EC2_METADATA_SERVICE_ENDPOINT = imds.endpoint;
+    const layout = buildHostLayout({ root: join(dir, name) });
+    const shell = new LocalShell({ host: name, env });
+    const port = await freePort();
+    const events = new TimedEvents();
+    const booted = { instance, imds, layout, shell, port, events };
+    masters.push(booted);
+    await runBoot({
+      role: 'master',
+      cluster,
+      region: 'us-east-1',
+      imdsEndpoint: imds.endpoint,
+      env,
+      events,
+      master: {
+        layout,
+        shell,
+        bundlePath,
+        listen: `127.0.0.1:${port}`,
+        mode: 'supervised',
+        readyTimeoutMs: 300_000,
+      },
+    });
+    return booted;
+  }
+
+  /** The admin credential and CA certificate the cluster's SSM holds. */
+  async function adminOf() {
+    const admin = parsePair('admin', (await aws.ssm.getSecureString(secretParameterName(cluster, 'admin')))!);
+    const caPem = (await aws.ssm.getSecureString(secretParameterName(cluster, 'caCert')))!;
+    return { cert: { cert: admin.certPem, key: admin.keyPem }, caPem };
+  }
+
+  async function stop() {
+    for (const m of masters) {
+      await stopService(m.shell, CONTROL_PLANE_SERVICE, { layout: m.layout, mode: 'supervised' }).catch(
+        () => undefined,
+      );
+      await m.imds.close();
+    }
+    process.env = saved;
+    ec2.destroy();
+    await moto.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  return { moto, aws, ec2, dir, masters, bootMaster, adminOf, stop };
+}
