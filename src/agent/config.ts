@@ -9,6 +9,8 @@ import { PAUSE_IMAGE } from './runtime/pause-image.js';
 export const agentConfigSchema = z.strictObject({
   /** API server URL, e.g. https://10.0.0.5:6443. */
   server: z.string().url(),
+  /** The other masters' API server URLs: the agent moves to the next when its server cannot be reached. */
+  failoverServers: z.array(z.string().url()).default([]),
   /** CA bundle that signs the API server's certificate. */
   caFile: z.string().optional(),
   /** The node's client certificate and key (CN node:<name>, O tugboat:nodes). */

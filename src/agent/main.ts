@@ -135,6 +135,7 @@ export async function startAgentProcess(
     });
   const client = new KubeClient({
     server: config.server,
+    failoverServers: config.failoverServers,
     ca: config.caFile ? read(config.caFile, 'CA file') : undefined,
     cert: config.certFile ? read(config.certFile, 'client certificate') : undefined,
     key: config.keyFile ? read(config.keyFile, 'client key') : undefined,

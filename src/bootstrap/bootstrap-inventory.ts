@@ -17,6 +17,7 @@ import {
   installControlPlane,
   type StateShippingSettings,
 } from './control-plane-install.js';
+import { ETCD_SERVICE } from './etcd-install.js';
 import { syncHostFiles } from './host-files.js';
 import type { HostInstallResult } from './host-install.js';
 import { ensureHostPrerequisites } from './host-prerequisites.js';
@@ -361,7 +362,8 @@ export function uninstallInventory(
       onHost(host, options, (shell) =>
         uninstallHost(shell, {
           layout: layoutFor(host),
-          services: [CONTROL_PLANE_SERVICE, AGENT_SERVICE],
+          // etcd runs only on masters of an etcd cluster; removing an absent service is a no-op.
+          services: [CONTROL_PLANE_SERVICE, ETCD_SERVICE, AGENT_SERVICE],
           nodeName: host.name,
           events: options.events,
           ...(options.keepData ? { keepData: true } : {}),

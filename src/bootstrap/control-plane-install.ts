@@ -1,4 +1,5 @@
 import { posix } from 'node:path';
+import type { IssuedCertificate } from '../pki/authority.js';
 import type { ClusterPki } from '../pki/cluster-pki.js';
 import type { PodNetworkSettings } from '../provision/template/settings.js';
 import type { RemoteShell } from '../ssh/remote-shell.js';
@@ -33,6 +34,32 @@ export interface ControlPlaneInstallOptions extends HostServiceOptions {
   readonly advertiseAddress?: string;
   /** Ship the store to S3 and take scheduled backups (the spec's `backup`). @default off */
   readonly stateShipping?: StateShippingSettings;
+  /** Keep the objects in etcd (`store: etcd`): every member's client URL and the API servers' client certificate. @default the embedded store */
+  readonly etcd?: ControlPlaneEtcd;
+}
+
+/** The etcd the control plane stores its objects in. */
+export interface ControlPlaneEtcd {
+  /** Client URLs of every member (see etcdClientUrls); the client fails over between them. */
+  readonly endpoints: readonly string[];
+  /** The certificate presented to etcd (see issueEtcdClientCertificate); the CA is the cluster CA. */
+  readonly clientCert: IssuedCertificate;
+}
+
+function etcdFlags(etcd: ControlPlaneEtcd | undefined, p: ReturnType<typeof controlPlanePaths>): string[] {
+  if (!etcd) return [];
+  return [
+    '--store',
+    'etcd',
+    '--etcd-endpoints',
+    etcd.endpoints.join(','),
+    '--etcd-cafile',
+    p.ca,
+    '--etcd-certfile',
+    p.etcdClientCert,
+    '--etcd-keyfile',
+    p.etcdClientKey,
+  ];
 }
 
 /** Where the master ships its store, and its backup schedule; credentials come from the instance role. */
@@ -62,6 +89,8 @@ export function controlPlanePaths(layout: HostLayout, bundleFile: string) {
     clientCert: posix.join(pki, 'apiserver-client.crt'),
     clientKey: posix.join(pki, 'apiserver-client.key'),
     serviceAccountKey: posix.join(pki, 'sa.key'),
+    etcdClientCert: posix.join(pki, 'etcd-client.crt'),
+    etcdClientKey: posix.join(pki, 'etcd-client.key'),
     dataDir: posix.join(layout.lib, 'control-plane'),
   };
 }
@@ -77,6 +106,12 @@ export function buildControlPlaneFiles(options: ControlPlaneInstallOptions): Hos
     { path: p.clientCert, content: options.pki.apiServerClient.certPem, mode: 0o644 },
     { path: p.clientKey, content: options.pki.apiServerClient.keyPem, mode: 0o600 },
     { path: p.serviceAccountKey, content: options.pki.serviceAccountKey, mode: 0o600 },
+    ...(options.etcd
+      ? [
+          { path: p.etcdClientCert, content: options.etcd.clientCert.certPem, mode: 0o644 },
+          { path: p.etcdClientKey, content: options.etcd.clientCert.keyPem, mode: 0o600 },
+        ]
+      : []),
   ];
 }
 
@@ -117,6 +152,7 @@ export function buildControlPlaneService(options: ControlPlaneInstallOptions): S
       ...(options.serviceCidr ? ['--service-cluster-ip-range', options.serviceCidr] : []),
       ...(options.advertiseAddress ? ['--advertise-address', options.advertiseAddress] : []),
       ...shippingFlags(options.stateShipping),
+      ...etcdFlags(options.etcd, p),
     ],
     ...(options.stateShipping ? { env: { AWS_REGION: options.stateShipping.region } } : {}),
     workingDirectory: options.layout.lib,

@@ -28,11 +28,25 @@ export {
   buildControlPlaneFiles,
   buildControlPlaneService,
   CONTROL_PLANE_SERVICE,
+  type ControlPlaneEtcd,
   type ControlPlaneInstallOptions,
   controlPlanePaths,
   type HostBundle,
   installControlPlane,
 } from './control-plane-install.js';
+export {
+  buildEtcdFiles,
+  buildEtcdService,
+  DEFAULT_ETCD_PATH,
+  DEFAULT_ETCD_PORTS,
+  ETCD_SERVICE,
+  type EtcdInstallOptions,
+  type EtcdMember,
+  etcdClientUrls,
+  etcdPaths,
+  installEtcd,
+  renderInitialCluster,
+} from './etcd-install.js';
 export { loadHostBundle } from './host-bundle.js';
 export {
   bundleFileName,

@@ -23,6 +23,20 @@ export interface TransportOptions {
   readonly timeoutMs?: number;
   /** TLS server name to verify when `server` is an IP address the certificate does not name. @default host of `server` */
   readonly servername?: string;
+  /**
+   * Further API servers (the other masters), tried in turn when the current one cannot be
+   * connected to; the client then stays on the one that answered. @default none
+   */
+  readonly failoverServers?: readonly string[];
+}
+
+/** Connection errors after which the request surely never reached the server: safe to send elsewhere. */
+const FAILOVER_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ETIMEDOUT']);
+
+interface Endpoint {
+  readonly url: URL;
+  readonly agent: http.Agent;
+  readonly mod: typeof http | typeof https;
 }
 
 /** One HTTP request to the API server. */
@@ -37,37 +51,21 @@ export interface TransportRequest {
   readonly signal?: AbortSignal;
 }
 
-/** Sends requests to one API server over keep-alive connections. */
+/**
+ * Sends requests to an API server over keep-alive connections, failing over to the next of
+ * `failoverServers` when the current one refuses or cannot be reached.
+ */
 export class Transport {
-  private readonly url: URL;
-  private readonly agent: http.Agent;
-  private readonly mod: typeof http | typeof https;
+  private readonly endpoints: readonly Endpoint[];
+  private current = 0;
 
   constructor(readonly options: TransportOptions) {
-    this.url = new URL(options.server);
-    const host = this.url.hostname.replace(/^\[|\]$/g, '');
-    if (this.url.protocol === 'http:') {
-      const loopback =
-        host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
-      if (!options.allowInsecureLoopback || !loopback) {
-        throw new UsageError(
-          `refusing plain http to ${options.server}: use https, or http to a loopback address with allowInsecureLoopback`,
-        );
-      }
-      this.mod = http;
-      this.agent = new http.Agent({ keepAlive: true });
-    } else if (this.url.protocol === 'https:') {
-      this.mod = https;
-      this.agent = new https.Agent({
-        keepAlive: true,
-        ca: options.ca,
-        cert: options.cert,
-        key: options.key,
-        servername: options.servername ?? (isIP(host) ? undefined : host),
-      });
-    } else {
-      throw new UsageError(`unsupported API server url ${options.server}: use https://host:port`);
-    }
+    this.endpoints = [options.server, ...(options.failoverServers ?? [])].map((s) => endpointOf(s, options));
+  }
+
+  /** The API server requests go to now. */
+  get server(): string {
+    return this.endpoints[this.current]!.url.toString();
   }
 
   /** Sends a request and returns the parsed JSON body; throws ApiError on a non-2xx status. */
@@ -89,10 +87,25 @@ export class Transport {
 
   /** Closes idle keep-alive connections. */
   close(): void {
-    this.agent.destroy();
+    for (const e of this.endpoints) e.agent.destroy();
   }
 
-  private open(req: TransportRequest, timeoutMs: number): Promise<IncomingMessage> {
+  /** Opens the request on the current server, moving on to the next after a connection failure (each tried once). */
+  private async open(req: TransportRequest, timeoutMs: number): Promise<IncomingMessage> {
+    for (let tried = 1; ; tried++) {
+      const at = this.current;
+      try {
+        return await this.openAt(this.endpoints[at]!, req, timeoutMs);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code ?? '';
+        if (!FAILOVER_CODES.has(code) || tried >= this.endpoints.length || req.signal?.aborted) throw err;
+        // Another request may have moved on already: follow it rather than step past its choice.
+        if (this.current === at) this.current = (at + 1) % this.endpoints.length;
+      }
+    }
+  }
+
+  private openAt(endpoint: Endpoint, req: TransportRequest, timeoutMs: number): Promise<IncomingMessage> {
     const headers: Record<string, string> = { accept: 'application/json' };
     const token = typeof this.options.token === 'function' ? this.options.token() : this.options.token;
     if (token) headers.authorization = `Bearer ${token}`;
@@ -102,17 +115,17 @@ export class Transport {
       headers['content-type'] = req.contentType ?? 'application/json';
       headers['content-length'] = String(payload.length);
     }
-    const base = this.url.pathname.replace(/\/$/, '');
+    const base = endpoint.url.pathname.replace(/\/$/, '');
     return new Promise((resolve, reject) => {
-      const r = this.mod.request(
+      const r = endpoint.mod.request(
         {
-          protocol: this.url.protocol,
-          hostname: this.url.hostname.replace(/^\[|\]$/g, ''),
-          port: this.url.port || (this.url.protocol === 'https:' ? 443 : 80),
+          protocol: endpoint.url.protocol,
+          hostname: endpoint.url.hostname.replace(/^\[|\]$/g, ''),
+          port: endpoint.url.port || (endpoint.url.protocol === 'https:' ? 443 : 80),
           method: req.method,
           path: base + req.path,
           headers,
-          agent: this.agent,
+          agent: endpoint.agent,
           signal: req.signal,
         },
         resolve,
@@ -126,6 +139,32 @@ export class Transport {
       r.end(payload);
     });
   }
+}
+
+/** Checks one API server URL and makes its connection pool. */
+function endpointOf(server: string, options: TransportOptions): Endpoint {
+  const url = new URL(server);
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (url.protocol === 'http:') {
+    const loopback = host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
+    if (!options.allowInsecureLoopback || !loopback) {
+      throw new UsageError(
+        `refusing plain http to ${server}: use https, or http to a loopback address with allowInsecureLoopback`,
+      );
+    }
+    return { url, mod: http, agent: new http.Agent({ keepAlive: true }) };
+  }
+  if (url.protocol === 'https:') {
+    const agent = new https.Agent({
+      keepAlive: true,
+      ca: options.ca,
+      cert: options.cert,
+      key: options.key,
+      servername: options.servername ?? (isIP(host) ? undefined : host),
+    });
+    return { url, mod: https, agent };
+  }
+  throw new UsageError(`unsupported API server url ${server}: use https://host:port`);
 }
 
 function readAll(res: IncomingMessage): Promise<string> {

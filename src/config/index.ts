@@ -10,6 +10,7 @@ export {
   parseClusterSpec,
   readSpecFile,
 } from './load.js';
+export { failuresTolerated, MASTER_COUNTS, masterZones, quorumOf } from './masters.js';
 export { KNOWN_REGIONS, zoneBelongsToRegion } from './regions.js';
 export { DEFAULT_VPC_CIDR, deriveSubnetCidr, resolveClusterSpec } from './resolve.js';
 export {

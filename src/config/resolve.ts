@@ -53,6 +53,7 @@ export function resolveClusterSpec(doc: ClusterSpecDocument): ClusterSpec {
   return {
     ...doc,
     network,
+    store: doc.store ?? (doc.master.count > 1 ? 'etcd' : 'embedded'),
     api: { ...doc.api, allowedCidrs: doc.api.allowedCidrs ?? doc.ssh.allowedCidrs },
     master: { ...doc.master, schedulable: doc.master.schedulable ?? doc.workerGroups.length === 0 },
     workerGroups: doc.workerGroups.map((g) => ({ ...g, zones: g.zones ?? doc.availabilityZones })),

@@ -148,10 +148,17 @@ const masterSchema = z
       .regex(/^ami-[0-9a-f]{8,17}$/, { error: 'must be an AMI id like ami-0123456789abcdef0' })
       .optional()
       .describe('AMI for all instances; default: latest Amazon Linux 2023 from the public SSM parameter'),
+    count: z
+      .number()
+      .int()
+      .default(1)
+      .describe(
+        'masters: 1, 3 or 5 (an odd count: etcd needs a majority), spread round robin over availabilityZones; more than 1 runs the store on etcd',
+      ),
     eip: z
       .boolean()
       .default(true)
-      .describe('give the master its own Elastic IP so the API address survives replacement'),
+      .describe('give each master its own Elastic IP so the API address survives replacement'),
     schedulable: z
       .boolean()
       .optional()
@@ -160,7 +167,7 @@ const masterSchema = z
       ),
   })
   .prefault({})
-  .describe('the control-plane instance (an auto-scaling group of exactly one)');
+  .describe('the control-plane instances (each an auto-scaling group of exactly one)');
 
 const backupSchema = z
   .strictObject({
@@ -259,7 +266,10 @@ export const clusterSpecSchema = z
       })
       .prefault({})
       .describe('a pool of Elastic IPs tagged with the cluster'),
-    store: z.enum(['embedded', 'etcd']).default('embedded').describe('control-plane storage backend'),
+    store: z
+      .enum(['embedded', 'etcd'])
+      .optional()
+      .describe('control-plane storage backend; default embedded with one master, etcd with more'),
     backup: backupSchema.optional(),
     tags: tagMap,
   })

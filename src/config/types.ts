@@ -56,8 +56,10 @@ export type ApiSpec = Readonly<
  * `loadClusterSpec`.
  */
 export type ClusterSpec = Readonly<
-  Omit<ClusterSpecDocument, 'network' | 'workerGroups' | 'api' | 'master'> & {
+  Omit<ClusterSpecDocument, 'network' | 'workerGroups' | 'api' | 'master' | 'store'> & {
     network: NetworkSpec;
+    /** The store backend: as given, else `etcd` with more than one master, else `embedded`. */
+    store: 'embedded' | 'etcd';
     workerGroups: readonly WorkerGroupSpec[];
     api: ApiSpec;
     master: MasterSpec;

@@ -20,7 +20,7 @@ const RESERVED: readonly { readonly text: string; readonly why: string }[] = [
  * no overlap with each other, the VPC (when tugboat creates it; an existing VPC's range is not
  * known offline) or reserved ranges, and sizes that fit. The sizing rule: every node gets one
  * block of `/nodePodCidrPrefix` from `podCidr`, so `podCidr` must hold at least as many blocks as
- * the cluster can have nodes (the master plus every worker group's `max`). Pure.
+ * the cluster can have nodes (the masters plus every worker group's `max`). Pure.
  */
 export function validateClusterRanges(doc: ClusterSpecDocument): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
@@ -31,7 +31,7 @@ export function validateClusterRanges(doc: ClusterSpecDocument): ConfigIssue[] {
 
   if (pod) {
     const prefix = net.nodePodCidrPrefix;
-    const nodes = 1 + doc.workerGroups.reduce((sum, g) => sum + g.max, 0);
+    const nodes = doc.master.count + doc.workerGroups.reduce((sum, g) => sum + g.max, 0);
     if (prefix <= pod.prefix) {
       add(
         'network.nodePodCidrPrefix',
@@ -43,7 +43,7 @@ export function validateClusterRanges(doc: ClusterSpecDocument): ConfigIssue[] {
         const need = Math.max(0, prefix - Math.ceil(Math.log2(nodes)));
         add(
           'network.podCidr',
-          `${formatCidr(pod)} holds ${blocks} node blocks of /${prefix}, but the cluster can have ${nodes} nodes (master + workerGroups max): use podCidr /${need} or larger, or raise nodePodCidrPrefix`,
+          `${formatCidr(pod)} holds ${blocks} node blocks of /${prefix}, but the cluster can have ${nodes} nodes (masters + workerGroups max): use podCidr /${need} or larger, or raise nodePodCidrPrefix`,
         );
       }
     }

@@ -1,5 +1,6 @@
 import type { ConfigIssue } from '../errors.js';
 import { type Cidr, cidrContains, cidrsOverlap, formatCidr, parseCidr } from './cidr.js';
+import { validateMasters } from './masters.js';
 import { isKnownRegion, KNOWN_REGIONS, zoneBelongsToRegion } from './regions.js';
 import { DEFAULT_VPC_CIDR, deriveSubnetCidr } from './resolve.js';
 import type { ClusterSpecDocument } from './schema.js';
@@ -46,13 +47,14 @@ export function validateClusterSpec(doc: ClusterSpecDocument): ConfigIssue[] {
 
   checkNetwork(doc, add);
   issues.push(...validateClusterRanges(doc));
+  issues.push(...validateMasters(doc));
 
   checkCidrList('ssh.allowedCidrs', doc.ssh.allowedCidrs, add);
   if (doc.api.allowedCidrs) checkCidrList('api.allowedCidrs', doc.api.allowedCidrs, add);
   if (doc.api.dns && !doc.master.eip) {
     add(
       'api.dns',
-      'the API record points at the master Elastic IP, but master.eip is false: set master.eip: true',
+      "the API record points at the masters' Elastic IPs, but master.eip is false: set master.eip: true",
     );
   }
 

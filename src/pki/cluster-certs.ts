@@ -112,3 +112,39 @@ export function issueAgentServingCertificate(
     validityDays: options.validityDays,
   });
 }
+
+/** CN of every etcd member's certificate; members accept only peers presenting it (`--peer-cert-allowed-cn`). */
+export const ETCD_PEER_NAME = 'tugboat-etcd-peer';
+/** CN of the certificate the API servers present to etcd. */
+export const ETCD_CLIENT_NAME = 'tugboat-apiserver-etcd-client';
+
+/** Options for {@link issueEtcdMemberCertificate}. */
+export interface EtcdMemberCertificateOptions extends LeafOptions {
+  /** The member's addresses (its private IP, which peers and API servers dial); loopback is added. */
+  readonly altNames: readonly string[];
+}
+
+/**
+ * One certificate per etcd member, serving its client and peer ports and presented to its peers
+ * (server and client usage, CN {@link ETCD_PEER_NAME}), as kubeadm's etcd `peer` certificate.
+ */
+export function issueEtcdMemberCertificate(
+  ca: CertificateAuthority,
+  options: EtcdMemberCertificateOptions,
+): IssuedCertificate {
+  return issueCertificate(ca, {
+    subject: { commonName: ETCD_PEER_NAME },
+    usage: 'server-and-client',
+    altNames: [...options.altNames, '127.0.0.1', 'localhost'],
+    now: options.now,
+    validityDays: options.validityDays,
+  });
+}
+
+/** The API servers' client certificate for etcd (CN {@link ETCD_CLIENT_NAME}). */
+export function issueEtcdClientCertificate(
+  ca: CertificateAuthority,
+  options: LeafOptions = {},
+): IssuedCertificate {
+  return issueClientCertificate(ca, { ...options, user: ETCD_CLIENT_NAME });
+}

@@ -49,7 +49,7 @@ const cases: [string, Spec, string, string][] = [
     'pod range too small for the group maxima',
     { podCidr: '10.244.0.0/23' },
     'network.podCidr',
-    'holds 2 node blocks of /24, but the cluster can have 4 nodes (master + workerGroups max): use podCidr /22 or larger',
+    'holds 2 node blocks of /24, but the cluster can have 4 nodes (masters + workerGroups max): use podCidr /22 or larger',
   ],
 ];
 

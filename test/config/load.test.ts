@@ -46,7 +46,13 @@ describe('parseClusterSpec', () => {
     });
     expect(spec.ssh).toEqual({ user: 'ec2-user', allowedCidrs: ['203.0.113.0/24'], address: 'public' });
     expect(spec.api.allowedCidrs).toEqual(['203.0.113.0/24']);
-    expect(spec.master).toEqual({ instanceType: 't3.medium', volumeSize: 20, eip: true, schedulable: false });
+    expect(spec.master).toEqual({
+      instanceType: 't3.medium',
+      volumeSize: 20,
+      count: 1,
+      eip: true,
+      schedulable: false,
+    });
     expect(spec.workerGroups[0]).toMatchObject({
       min: 1,
       max: 3,

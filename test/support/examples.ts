@@ -2,7 +2,15 @@ import { readFileSync } from 'node:fs';
 import { type ClusterSpec, parseClusterSpec } from '../../src/config/index.js';
 
 /** The example specs kept in examples/ (each must stay valid, lint-clean and deployable). */
-export const EXAMPLES = ['minimal', 'three-az', 'existing-vpc', 'route53-eip', 'e2e', 'single-node'] as const;
+export const EXAMPLES = [
+  'minimal',
+  'three-az',
+  'existing-vpc',
+  'route53-eip',
+  'e2e',
+  'single-node',
+  'ha-masters',
+] as const;
 export type ExampleName = (typeof EXAMPLES)[number];
 
 /** The text of examples/<name>.yaml, with optional literal replacements (e.g. real moto ids). */

@@ -1,5 +1,6 @@
+import { masterZones } from '../../config/masters.js';
 import type { ClusterSpec } from '../../config/types.js';
-import { IDS, PARAMETERS, TAG_KEYS, workerAsgId, workerLaunchTemplateId } from './names.js';
+import { IDS, masterAsgId, PARAMETERS, TAG_KEYS, workerAsgId, workerLaunchTemplateId } from './names.js';
 import type { NetworkRefs } from './network.js';
 import { imageParameterFor } from './parameters.js';
 import { buildAsgTags, buildTags, type TagScope } from './tags.js';
@@ -98,9 +99,45 @@ function withEipTag(scope: TagScope, eip: boolean): TagScope {
 }
 
 /**
- * Launch templates and auto-scaling groups: the master group is min = max = desired = 1 over all
- * the cluster's subnets (a replacement can land in any zone); one group per worker group over its
- * zones.
+ * The master auto-scaling groups, each min = max = desired = 1. One master: its group spans every
+ * subnet (a replacement can land in any zone). Several: one group per master pinned to its zone's
+ * subnet, masters spread round robin over the zones (kops' instance group per zone), so AWS
+ * replaces a master in the zone it left and the spread survives replacements.
+ */
+function masterGroups(spec: ClusterSpec, net: NetworkRefs): Record<string, CfnResource> {
+  const count = spec.master.count;
+  const one = { min: 1, max: 1, desired: 1 };
+  if (count === 1) {
+    const scope: TagScope = { role: 'master', name: 'master' };
+    return {
+      [IDS.masterAsg]: asg(
+        spec,
+        net,
+        IDS.masterLaunchTemplate,
+        spec.availabilityZones,
+        one,
+        withEipTag(scope, spec.master.eip),
+      ),
+    };
+  }
+  const resources: Record<string, CfnResource> = {};
+  masterZones(count, spec.availabilityZones).forEach((zone, i) => {
+    const scope: TagScope = { role: 'master', name: `master-${i + 1}` };
+    resources[masterAsgId(i + 1)] = asg(
+      spec,
+      net,
+      IDS.masterLaunchTemplate,
+      [zone],
+      one,
+      withEipTag(scope, spec.master.eip),
+    );
+  });
+  return resources;
+}
+
+/**
+ * Launch templates and auto-scaling groups: the master groups (see {@link masterGroups}, one
+ * launch template for all masters) and one group per worker group over its zones.
  */
 export function buildCompute(
   spec: ClusterSpec,
@@ -119,14 +156,7 @@ export function buildCompute(
       scope: masterScope,
       userData: userData('master'),
     }),
-    [IDS.masterAsg]: asg(
-      spec,
-      net,
-      IDS.masterLaunchTemplate,
-      spec.availabilityZones,
-      { min: 1, max: 1, desired: 1 },
-      withEipTag(masterScope, spec.master.eip),
-    ),
+    ...masterGroups(spec, net),
   };
   for (const group of spec.workerGroups) {
     const scope: TagScope = { role: 'worker', group: group.name, name: `worker-${group.name}` };

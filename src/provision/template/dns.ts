@@ -1,5 +1,5 @@
 import type { ClusterSpec } from '../../config/types.js';
-import { IDS, ownershipTxt } from './names.js';
+import { IDS, masterEipId, ownershipTxt } from './names.js';
 import { type CfnResource, ref } from './types.js';
 
 /** The API host name without a trailing dot, or undefined when the spec has no DNS record. */
@@ -8,7 +8,8 @@ export function apiHostName(spec: ClusterSpec): string | undefined {
 }
 
 /**
- * An A record for the API pointing at the master's Elastic IP, when the spec asks for one, and a
+ * An A record for the API holding every master's Elastic IP (one value per master: resolvers hand
+ * them out in turn and kubectl tries the next when one does not answer), when the spec asks for one, and a
  * TXT record of the same name holding the cluster's ownership marker (Route 53 records carry no
  * tags; a name may hold an A and a TXT record, only CNAME excludes others). `tugboat delete`
  * sweeps a name in a zone it did not create only when that marker is there.
@@ -27,7 +28,10 @@ export function buildDns(spec: ClusterSpec): Record<string, CfnResource> {
     },
   });
   return {
-    [IDS.apiDnsRecord]: record('A', [ref(IDS.masterEip)]),
+    [IDS.apiDnsRecord]: record(
+      'A',
+      Array.from({ length: spec.master.count }, (_, i) => ref(masterEipId(i + 1))),
+    ),
     [IDS.apiDnsOwnerRecord]: record('TXT', [ownershipTxt(spec.name)]),
   };
 }

@@ -1,5 +1,5 @@
 import type { ClusterSpec } from '../../config/types.js';
-import { EIP_POOLS, IDS, poolEipId, TAG_KEYS } from './names.js';
+import { EIP_POOLS, masterEipId, poolEipId, TAG_KEYS } from './names.js';
 import { buildTags } from './tags.js';
 import type { CfnResource } from './types.js';
 
@@ -15,7 +15,8 @@ function eip(spec: ClusterSpec, pool: string, name: string, dependsOn: string | 
 }
 
 /**
- * The master's own Elastic IP (when master.eip) and `eipPool.size` pool addresses, all tagged
+ * One Elastic IP per master (when master.eip; any master takes any free one of the `master` pool)
+ * and `eipPool.size` pool addresses, all tagged
  * with the cluster and their pool. The addresses are associated at boot by tugboat (with
  * AllowReassociation=false), not by the template, because instances come from auto-scaling groups.
  */
@@ -24,8 +25,12 @@ export function buildEips(
   gatewayAttachment: string | undefined,
 ): Record<string, CfnResource> {
   const resources: Record<string, CfnResource> = {};
-  if (spec.master.eip)
-    resources[IDS.masterEip] = eip(spec, EIP_POOLS.master, 'master-eip', gatewayAttachment);
+  if (spec.master.eip) {
+    for (let n = 1; n <= spec.master.count; n++) {
+      const name = spec.master.count === 1 ? 'master-eip' : `master-eip-${n}`;
+      resources[masterEipId(n)] = eip(spec, EIP_POOLS.master, name, gatewayAttachment);
+    }
+  }
   for (let n = 1; n <= spec.eipPool.size; n++) {
     resources[poolEipId(n)] = eip(spec, EIP_POOLS.workers, `pool-eip-${n}`, gatewayAttachment);
   }

@@ -77,6 +77,8 @@ export const API_PORT = 6443;
 export const AGENT_PORT = 10250;
 /** UDP port of the pod network's VXLAN between nodes (the agent's `podNetworkNames.port`). */
 export const VXLAN_PORT = 8472;
+/** etcd's client port (the API servers on the masters) and peer port (members among themselves). */
+export const ETCD_PORTS = { client: 2379, peer: 2380 } as const;
 /** The Service node port range (Kubernetes' default). */
 export const NODE_PORT_RANGE = { from: 30000, to: 32767 } as const;
 
@@ -121,6 +123,16 @@ export const workerLaunchTemplateId = (group: string) => `WorkerGroup${pascalCas
 export const workerAsgId = (group: string) => `WorkerGroup${pascalCase(group)}AutoScalingGroup`;
 /** Output key holding the auto-scaling group name of a worker group. */
 export const workerAsgOutputKey = (group: string) => `WorkerGroup${pascalCase(group)}AutoScalingGroupName`;
+/**
+ * 1-based: the first master keeps `MasterAutoScalingGroup`, so one master renders as it always
+ * has; the others are `MasterAutoScalingGroup2`, `MasterAutoScalingGroup3`, ...
+ */
+export const masterAsgId = (n: number) => (n === 1 ? IDS.masterAsg : `${IDS.masterAsg}${n}`);
+/** 1-based: `MasterEip`, `MasterEip2`, ... (one address per master). */
+export const masterEipId = (n: number) => (n === 1 ? IDS.masterEip : `${IDS.masterEip}${n}`);
+/** Output key of a master's auto-scaling group name: `MasterAutoScalingGroupName`, `...Name2`, ... */
+export const masterAsgOutputKey = (n: number) =>
+  n === 1 ? OUTPUTS.masterAsgName : `${OUTPUTS.masterAsgName}${n}`;
 /** 1-based: `PoolEip1`, `PoolEip2`, ... */
 export const poolEipId = (n: number) => `PoolEip${n}`;
 

@@ -1,6 +1,15 @@
 import type { ClusterSpec } from '../../config/types.js';
 import { apiHostName } from './dns.js';
-import { API_PORT, IDS, OUTPUTS, poolEipId, workerAsgId, workerAsgOutputKey } from './names.js';
+import {
+  API_PORT,
+  IDS,
+  masterAsgId,
+  masterAsgOutputKey,
+  OUTPUTS,
+  poolEipId,
+  workerAsgId,
+  workerAsgOutputKey,
+} from './names.js';
 import type { NetworkRefs } from './network.js';
 import { buildClusterSettings, renderClusterSettings } from './settings.js';
 import { secretsKeyAlias, secretsPath } from './storage-names.js';
@@ -27,6 +36,12 @@ export function buildOutputs(spec: ClusterSpec, net: NetworkRefs): Record<string
     [OUTPUTS.secretsKeyAlias]: { Description: 'alias of that key', Value: secretsKeyAlias(spec.name) },
     [OUTPUTS.secretsPath]: { Description: 'SSM path of the cluster secrets', Value: secretsPath(spec.name) },
   };
+  for (let n = 2; n <= spec.master.count; n++) {
+    outputs[masterAsgOutputKey(n)] = {
+      Description: `auto-scaling group of master ${n}`,
+      Value: ref(masterAsgId(n)),
+    };
+  }
   for (const group of spec.workerGroups) {
     outputs[workerAsgOutputKey(group.name)] = {
       Description: `auto-scaling group of worker group ${group.name}`,

@@ -1,5 +1,5 @@
 import type { ClusterSpec } from '../../config/types.js';
-import { AGENT_PORT, API_PORT, IDS, NODE_PORT_RANGE, VXLAN_PORT } from './names.js';
+import { AGENT_PORT, API_PORT, ETCD_PORTS, IDS, NODE_PORT_RANGE, VXLAN_PORT } from './names.js';
 import { buildTags } from './tags.js';
 import { type CfnResource, ref } from './types.js';
 
@@ -35,7 +35,8 @@ function groupRule(
 /**
  * Three security groups. Node (every instance): SSH from ssh.allowedCidrs, node-to-node TCP on
  * every port except the agent port, ICMP, and UDP only for the pod network (VXLAN 8472) and node ports. Master: the API from api.allowedCidrs and from the nodes.
- * Worker: the agent port from the master only. Rules between groups are separate resources so the
+ * Worker: the agent port from the master only. With `store: etcd`, etcd's client and peer ports
+ * pass only between masters (the node-to-node rule leaves them out). Rules between groups are separate resources so the
  * groups do not reference each other in a cycle. No 0.0.0.0/0 ingress unless the spec lists it.
  */
 export function buildSecurity(spec: ClusterSpec, vpcId: unknown): Record<string, CfnResource> {
@@ -71,14 +72,7 @@ export function buildSecurity(spec: ClusterSpec, vpcId: unknown): Record<string,
         Tags: buildTags(spec, { role: 'worker', name: 'workers' }),
       },
     },
-    NodeIngressTcpBelowAgent: groupRule(
-      node,
-      node,
-      'tcp',
-      0,
-      AGENT_PORT - 1,
-      'node-to-node tcp below the agent port',
-    ),
+    ...nodeTcpBelowAgent(spec),
     NodeIngressTcpAboveAgent: groupRule(
       node,
       node,
@@ -106,6 +100,7 @@ export function buildSecurity(spec: ClusterSpec, vpcId: unknown): Record<string,
       'udp node ports between the nodes',
     ),
     NodeIngressIcmp: groupRule(node, node, 'icmp', -1, -1, 'node-to-node icmp'),
+    ...etcdRules(spec),
     MasterIngressApiFromNodes: groupRule(master, node, 'tcp', API_PORT, API_PORT, 'api from the nodes'),
     WorkerIngressAgentFromMaster: groupRule(
       worker,
@@ -115,5 +110,54 @@ export function buildSecurity(spec: ClusterSpec, vpcId: unknown): Record<string,
       AGENT_PORT,
       'agent from the master only',
     ),
+  };
+}
+
+/**
+ * Node-to-node TCP below the agent port; with etcd on the masters, without etcd's two ports, so a
+ * worker (or a pod on one) cannot even open a connection to etcd.
+ */
+function nodeTcpBelowAgent(spec: ClusterSpec): Record<string, CfnResource> {
+  const node = IDS.nodeSecurityGroup;
+  if (spec.store !== 'etcd') {
+    return {
+      NodeIngressTcpBelowAgent: groupRule(
+        node,
+        node,
+        'tcp',
+        0,
+        AGENT_PORT - 1,
+        'node-to-node tcp below the agent port',
+      ),
+    };
+  }
+  return {
+    NodeIngressTcpBelowEtcd: groupRule(
+      node,
+      node,
+      'tcp',
+      0,
+      ETCD_PORTS.client - 1,
+      'node-to-node tcp below the etcd ports',
+    ),
+    NodeIngressTcpEtcdToAgent: groupRule(
+      node,
+      node,
+      'tcp',
+      ETCD_PORTS.peer + 1,
+      AGENT_PORT - 1,
+      'node-to-node tcp between the etcd ports and the agent port',
+    ),
+  };
+}
+
+/** etcd's client port (API servers) and peer port (members), from the masters only. */
+function etcdRules(spec: ClusterSpec): Record<string, CfnResource> {
+  if (spec.store !== 'etcd') return {};
+  const master = IDS.masterSecurityGroup;
+  const { client, peer } = ETCD_PORTS;
+  return {
+    MasterIngressEtcdClient: groupRule(master, master, 'tcp', client, client, 'etcd clients: masters only'),
+    MasterIngressEtcdPeer: groupRule(master, master, 'tcp', peer, peer, 'etcd peers: masters only'),
   };
 }

@@ -19,11 +19,12 @@ import {
 } from '@aws-sdk/client-route-53';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BOOT_TEMPLATE_CONTEXT } from '../../../src/boot/user-data.js';
-import type { ClusterSpec } from '../../../src/config/index.js';
+import { type ClusterSpec, masterZones } from '../../../src/config/index.js';
 import { stackNameOf } from '../../../src/naming.js';
 import {
   buildTemplate,
   type CloudFormationTemplate,
+  masterAsgOutputKey,
   OUTPUTS,
   REQUIRED_CAPABILITIES,
   renderTemplate,
@@ -42,6 +43,7 @@ const RENDERING: Record<ExampleName, 'compact' | 'json' | 'yaml'> = {
   'route53-eip': 'compact',
   e2e: 'compact',
   'single-node': 'compact',
+  'ha-masters': 'json',
 };
 
 function bodyIn(format: 'compact' | 'json' | 'yaml', template: CloudFormationTemplate): string {
@@ -77,11 +79,11 @@ async function prerequisites(name: ExampleName): Promise<Record<string, string>>
       'subnet-0bbbbbbbbbbbbbbb2': await subnet('us-west-2b', '10.7.16.0/20'),
     };
   }
-  if (name === 'route53-eip') {
+  if (name === 'route53-eip' || name === 'ha-masters') {
     const route53 = new Route53Client(clientConfig('us-east-1'));
     const zone = await route53.send(
       new CreateHostedZoneCommand({
-        Name: 'route53-eip.example.com',
+        Name: `${name}.example.com`,
         CallerReference: `tugboat-test-${process.pid}`,
       }),
     );
@@ -112,7 +114,7 @@ const BUNDLE = {
   BundleFile: 'tugboat-host-0123456789abcdef.mjs',
 };
 
-describe.each(['minimal', 'three-az', 'existing-vpc', 'route53-eip'] as const)(
+describe.each(['minimal', 'three-az', 'existing-vpc', 'route53-eip', 'ha-masters'] as const)(
   'examples/%s.yaml on moto_server',
   (name) => {
     let spec: ClusterSpec;
@@ -140,11 +142,14 @@ describe.each(['minimal', 'three-az', 'existing-vpc', 'route53-eip'] as const)(
       if (spec.network.kind === 'existing') expect(output(OUTPUTS.vpcId)).toBe(spec.network.vpcId);
     });
 
-    it('runs one master and each worker group at its desired count, tagged with the cluster', async () => {
+    it('runs each master and each worker group at its desired count, tagged with the cluster', async () => {
       const asg = new AutoScalingClient(clientConfig(spec.region));
-      const master = await asgInstances(asg, output(OUTPUTS.masterAsgName)!);
-      expect(master).toHaveLength(1);
-      const ids = [...master];
+      const ids: string[] = [];
+      for (let n = 1; n <= spec.master.count; n++) {
+        const master = await asgInstances(asg, output(masterAsgOutputKey(n))!);
+        expect(master, `master ${n}`).toHaveLength(1);
+        ids.push(...master);
+      }
       for (const group of spec.workerGroups) {
         const instances = await asgInstances(asg, output(workerAsgOutputKey(group.name))!);
         expect(instances, group.name).toHaveLength(group.desired);
@@ -157,6 +162,13 @@ describe.each(['minimal', 'three-az', 'existing-vpc', 'route53-eip'] as const)(
       for (const instance of instances) {
         expect(instance.Tags).toContainEqual({ Key: 'tugboat:cluster', Value: spec.name });
         expect(spec.availabilityZones).toContain(instance.Placement!.AvailabilityZone);
+      }
+      // Several masters: one per zone, in the order of availabilityZones.
+      if (spec.master.count > 1) {
+        const zoneOf = new Map(instances.map((i) => [i.InstanceId!, i.Placement!.AvailabilityZone!]));
+        expect(ids.slice(0, spec.master.count).map((id) => zoneOf.get(id))).toEqual(
+          masterZones(spec.master.count, spec.availabilityZones),
+        );
       }
     });
 
@@ -190,7 +202,11 @@ describe.each(['minimal', 'three-az', 'existing-vpc', 'route53-eip'] as const)(
       const record = records.ResourceRecordSets!.find(
         (r) => r.Type === 'A' && r.Name === `${dns.recordName}.`,
       );
-      expect(record?.ResourceRecords).toEqual([{ Value: output(OUTPUTS.masterEipAddress) }]);
+      const values = record?.ResourceRecords?.map((r) => r.Value) ?? [];
+      // One A value per master, each a distinct master Elastic IP, the first one the output's.
+      expect(values).toHaveLength(spec.master.count);
+      expect(new Set(values).size).toBe(spec.master.count);
+      expect(values[0]).toBe(output(OUTPUTS.masterEipAddress));
     });
   },
 );

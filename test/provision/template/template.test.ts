@@ -81,12 +81,13 @@ describe.each(EXAMPLES)('template of examples/%s.yaml', (name) => {
       }
     }
     for (const [id, asg] of resourcesOf(template, 'AWS::AutoScaling::AutoScalingGroup')) {
-      const tags = asg.Properties.Tags as { Key: string; PropagateAtLaunch: boolean }[];
+      const tags = asg.Properties.Tags as { Key: string; Value: string; PropagateAtLaunch: boolean }[];
       expect(
         tags.every((t) => t.PropagateAtLaunch === true),
         id,
       ).toBe(true);
-      if (id !== 'MasterAutoScalingGroup')
+      // Master groups belong to no worker group (the inventory names their group `master`).
+      if (!tags.some((t) => t.Key === 'tugboat:role' && t.Value === 'master'))
         expect(
           tags.map((t) => t.Key),
           id,
@@ -184,10 +185,19 @@ describe.each(EXAMPLES)('template of examples/%s.yaml', (name) => {
     }
   });
 
-  it('gives the master one instance over every subnet and each worker group its zones', () => {
-    const master = template.Resources.MasterAutoScalingGroup!.Properties;
-    expect([master.MinSize, master.MaxSize, master.DesiredCapacity]).toEqual(['1', '1', '1']);
-    expect(master.VPCZoneIdentifier).toHaveLength(spec.availabilityZones.length);
+  it('gives each master one instance (one master: over every subnet; several: its zone) and each worker group its zones', () => {
+    const masters = resourcesOf(template, 'AWS::AutoScaling::AutoScalingGroup').filter(([, r]) =>
+      (r.Properties.Tags as { Key: string; Value: string }[]).some(
+        (t) => t.Key === 'tugboat:role' && t.Value === 'master',
+      ),
+    );
+    expect(masters).toHaveLength(spec.master.count);
+    for (const [, { Properties: master }] of masters) {
+      expect([master.MinSize, master.MaxSize, master.DesiredCapacity]).toEqual(['1', '1', '1']);
+      expect(master.VPCZoneIdentifier).toHaveLength(
+        spec.master.count === 1 ? spec.availabilityZones.length : 1,
+      );
+    }
     for (const group of spec.workerGroups) {
       const [, asg] = resourcesOf(template, 'AWS::AutoScaling::AutoScalingGroup').find(([, r]) =>
         (r.Properties.Tags as { Key: string; Value: string }[]).some(
@@ -261,6 +271,73 @@ describe('template specifics', () => {
       });
     }
     expect(t.Outputs.ApiEndpoint!.Value).toBe('https://api.route53-eip.example.com:6443');
+  });
+
+  it('pins three masters to three zones, each with its own Elastic IP in the API record', () => {
+    const t = buildTemplate(loadExample('ha-masters'));
+    const subnets = ['MasterAutoScalingGroup', 'MasterAutoScalingGroup2', 'MasterAutoScalingGroup3'].map(
+      (id) => t.Resources[id]!.Properties.VPCZoneIdentifier,
+    );
+    expect(subnets).toEqual([
+      [{ Ref: 'SubnetUsWest2a' }],
+      [{ Ref: 'SubnetUsWest2b' }],
+      [{ Ref: 'SubnetUsWest2c' }],
+    ]);
+    // One launch template for every master: the zone comes from the group's subnet.
+    expect(resourcesOf(t, 'AWS::EC2::LaunchTemplate').map(([id]) => id)).toEqual([
+      'MasterLaunchTemplate',
+      'WorkerGroupWorkersLaunchTemplate',
+    ]);
+    const eips = resourcesOf(t, 'AWS::EC2::EIP');
+    expect(eips.map(([id]) => id)).toEqual(['MasterEip', 'MasterEip2', 'MasterEip3']);
+    for (const [, eip] of eips)
+      expect(eip.Properties.Tags).toContainEqual({ Key: 'tugboat:pool', Value: 'master' });
+    expect(t.Resources.ApiDnsRecord!.Properties.ResourceRecords).toEqual([
+      { Ref: 'MasterEip' },
+      { Ref: 'MasterEip2' },
+      { Ref: 'MasterEip3' },
+    ]);
+    expect(Object.keys(t.Outputs)).toEqual(
+      expect.arrayContaining([
+        'MasterAutoScalingGroupName',
+        'MasterAutoScalingGroupName2',
+        'MasterAutoScalingGroupName3',
+      ]),
+    );
+  });
+
+  it('opens etcd (2379, 2380) between the masters only, and to nobody without store etcd', () => {
+    const ingress = (t: CloudFormationTemplate) =>
+      resourcesOf(t, 'AWS::EC2::SecurityGroupIngress').map(([, r]) => r.Properties);
+    const covers = (r: Record<string, unknown>, port: number) =>
+      r.IpProtocol === 'tcp' && (r.FromPort as number) <= port && port <= (r.ToPort as number);
+    const ha = ingress(buildTemplate(loadExample('ha-masters')));
+    for (const port of [2379, 2380]) {
+      const open = ha.filter((r) => covers(r, port));
+      expect(open, `port ${port}`).toEqual([
+        expect.objectContaining({
+          GroupId: { Ref: 'MasterSecurityGroup' },
+          SourceSecurityGroupId: { Ref: 'MasterSecurityGroup' },
+          FromPort: port,
+          ToPort: port,
+        }),
+      ]);
+    }
+    // Every other node-to-node port below the agent port stays open.
+    for (const port of [22, 53, 2378, 2381, 6443, 10249])
+      expect(
+        ha.some(
+          (r) => covers(r, port) && (r.SourceSecurityGroupId as { Ref: string }).Ref === 'NodeSecurityGroup',
+        ),
+        `port ${port}`,
+      ).toBe(true);
+    // One master on the embedded store renders as before: one rule below the agent port.
+    const minimal = buildTemplate(loadExample('minimal'));
+    expect(minimal.Resources.NodeIngressTcpBelowAgent!.Properties).toMatchObject({
+      FromPort: 0,
+      ToPort: 10249,
+    });
+    expect(minimal.Resources.MasterIngressEtcdClient).toBeUndefined();
   });
 
   it('grants workers their secrets and bundles, a put of their boot failure, and EC2 calls only when a group uses Elastic IPs', () => {
