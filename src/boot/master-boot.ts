@@ -111,6 +111,9 @@ export async function runMasterBoot(options: MasterBootOptions): Promise<MasterB
     listen,
     advertiseAddress: identity.privateIp,
     stateShipping: { bucket: bucket.bucket, prefix: clusterStatePrefix(cluster), region: aws.region },
+    // Workers the groups launch join by themselves: this master signs their node certificates
+    // (for running instances of the cluster only) and keeps their join token's Secret.
+    selfJoin: { caKeyPem: secrets.ca.keyPem, joinToken: secrets.bootstrapToken, cluster, region: aws.region },
   });
   events.emit({
     code: 'boot.control-plane-installed',

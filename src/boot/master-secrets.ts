@@ -19,6 +19,8 @@ import {
 export interface MasterSecrets {
   readonly ca: CertificateAuthority;
   readonly serviceAccountKeyPem: string;
+  /** The join token workers authenticate with (its Secret is kept by the control plane). */
+  readonly bootstrapToken: string;
   /** The items this boot created: all five on the "no client" path, none after `tugboat create`. */
   readonly created: readonly SecretItem[];
 }
@@ -56,7 +58,7 @@ export async function ensureMasterSecrets(options: EnsureMasterSecretsOptions): 
   const ca = loadCa(pair.certPem, pair.keyPem);
   await ensure('caCert', () => ca.certPem);
   const serviceAccountKeyPem = await ensure('serviceAccountKey', generateServiceAccountKey);
-  await ensure('bootstrapToken', generateBootstrapToken);
+  const bootstrapToken = await ensure('bootstrapToken', generateBootstrapToken);
   const admin = issueAdminCertificate(ca, { now });
   const adminText = JSON.stringify({ certPem: admin.certPem, keyPem: admin.keyPem });
   const outcome = await options.ssm.createSecureString(
@@ -70,5 +72,5 @@ export async function ensureMasterSecrets(options: EnsureMasterSecretsOptions): 
     },
   );
   if (outcome === 'created') created.push('admin');
-  return { ca, serviceAccountKeyPem, created };
+  return { ca, serviceAccountKeyPem, bootstrapToken, created };
 }

@@ -36,6 +36,22 @@ export interface ControlPlaneInstallOptions extends HostServiceOptions {
   readonly stateShipping?: StateShippingSettings;
   /** Keep the objects in etcd (`store: etcd`): every member's client URL and the API servers' client certificate. @default the embedded store */
   readonly etcd?: ControlPlaneEtcd;
+  /**
+   * What a master needs to let instances join by themselves (the boot path): the CA key, so the
+   * CSR signer issues node certificates (`--cluster-signing-*`); the join token, whose Secret it
+   * keeps (`--join-token-file`); and the cloud, so only running instances of the cluster are
+   * approved (`--cloud-provider aws`). SSH bootstrap issues node certificates itself and leaves
+   * this out: there the CA key never leaves the laptop. @default none
+   */
+  readonly selfJoin?: ControlPlaneSelfJoin;
+}
+
+/** See {@link ControlPlaneInstallOptions.selfJoin}. */
+export interface ControlPlaneSelfJoin {
+  readonly caKeyPem: string;
+  readonly joinToken: string;
+  readonly cluster: string;
+  readonly region: string;
 }
 
 /** The etcd the control plane stores its objects in. */
@@ -91,11 +107,13 @@ export function controlPlanePaths(layout: HostLayout, bundleFile: string) {
     serviceAccountKey: posix.join(pki, 'sa.key'),
     etcdClientCert: posix.join(pki, 'etcd-client.crt'),
     etcdClientKey: posix.join(pki, 'etcd-client.key'),
+    caKey: posix.join(pki, 'ca.key'),
+    joinToken: posix.join(pki, 'join-token'),
     dataDir: posix.join(layout.lib, 'control-plane'),
   };
 }
 
-/** The files the control plane needs on its host. Pure. Private keys are 0600; the CA key never leaves. */
+/** The files the control plane needs on its host. Pure. Private keys and the join token are 0600. */
 export function buildControlPlaneFiles(options: ControlPlaneInstallOptions): HostFile[] {
   const p = controlPlanePaths(options.layout, options.bundle.file);
   return [
@@ -110,6 +128,12 @@ export function buildControlPlaneFiles(options: ControlPlaneInstallOptions): Hos
       ? [
           { path: p.etcdClientCert, content: options.etcd.clientCert.certPem, mode: 0o644 },
           { path: p.etcdClientKey, content: options.etcd.clientCert.keyPem, mode: 0o600 },
+        ]
+      : []),
+    ...(options.selfJoin
+      ? [
+          { path: p.caKey, content: options.selfJoin.caKeyPem, mode: 0o600 },
+          { path: p.joinToken, content: `${options.selfJoin.joinToken}\n`, mode: 0o600 },
         ]
       : []),
   ];
@@ -153,8 +177,26 @@ export function buildControlPlaneService(options: ControlPlaneInstallOptions): S
       ...(options.advertiseAddress ? ['--advertise-address', options.advertiseAddress] : []),
       ...shippingFlags(options.stateShipping),
       ...etcdFlags(options.etcd, p),
+      ...(options.selfJoin
+        ? [
+            '--cluster-signing-cert-file',
+            p.ca,
+            '--cluster-signing-key-file',
+            p.caKey,
+            '--join-token-file',
+            p.joinToken,
+            '--cloud-provider',
+            'aws',
+            '--cluster-name',
+            options.selfJoin.cluster,
+            '--cloud-region',
+            options.selfJoin.region,
+          ]
+        : []),
     ],
-    ...(options.stateShipping ? { env: { AWS_REGION: options.stateShipping.region } } : {}),
+    ...(options.stateShipping || options.selfJoin
+      ? { env: { AWS_REGION: options.stateShipping?.region ?? options.selfJoin?.region ?? '' } }
+      : {}),
     workingDirectory: options.layout.lib,
   };
 }

@@ -9,6 +9,7 @@ import { type CertificateAuthority, loadCa } from '../pki/authority.js';
 import { DEFAULT_SERVICE_CIDR, parseServiceRange } from './api/cluster-ips.js';
 import { type ApiServer, buildApiServer } from './api/server.js';
 import type { ServiceAccountTokenOptions } from './api/service-accounts.js';
+import { parseBootstrapToken } from './auth/bootstrap-token.js';
 import { parseTokenFile } from './auth/token-file.js';
 import { type CloudProviderOptions, cloudInstanceVerifier } from './cloud-provider.js';
 import { manualApproval } from './controllers/instance-verifier.js';
@@ -53,6 +54,11 @@ export interface ControlPlaneOptions {
    */
   readonly clusterSigningCertFile?: string;
   readonly clusterSigningKeyFile?: string;
+  /**
+   * A file holding the cluster's join token (`<id>.<secret>`, the one workers read from SSM): its
+   * bootstrap token Secret is kept in kube-system, so instances join without a laptop. @default none
+   */
+  readonly joinTokenFile?: string;
   /**
    * The cloud this control plane runs in: the CSR approver then approves node client
    * certificates for running instances of the cluster (with the signing CA), and Nodes whose
@@ -262,6 +268,18 @@ async function loadEtcdTls(
   return { ca, ...(cert !== undefined && key !== undefined ? { cert, key } : {}) };
 }
 
+/** The join token from --join-token-file, checked; undefined without the flag. */
+async function loadJoinToken(options: ControlPlaneOptions): Promise<string | undefined> {
+  const [text] = await readOptionalAll([[options.joinTokenFile, '--join-token-file']]);
+  if (text === undefined) return undefined;
+  const token = text.trim();
+  if (!parseBootstrapToken(token))
+    throw new UsageError(
+      '--join-token-file must hold one bootstrap token: 6 then 16 characters of [a-z0-9], joined by a dot',
+    );
+  return token;
+}
+
 async function loadSigningCa(options: ControlPlaneOptions): Promise<CertificateAuthority | undefined> {
   const [cert, key] = await readOptionalAll([
     [options.clusterSigningCertFile, '--cluster-signing-cert-file'],
@@ -317,6 +335,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     throw new UsageError('the API server serves TLS only: pass --tls-cert-file and --tls-private-key-file');
   }
   const signingCa = await loadSigningCa(options);
+  const joinToken = await loadJoinToken(options);
   const cloudVerifier = options.cloud ? await cloudInstanceVerifier(options.cloud) : undefined;
   const [cert, key, clientCa, tokenText, kubeletCert, kubeletKey] = await readOptionalAll([
     [options.tlsCertFile, '--tls-cert-file'],
@@ -353,6 +372,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     serviceClusterIpRange: options.serviceClusterIpRange,
     advertiseAddress,
     serviceAccounts,
+    ...(joinToken ? { joinToken } : {}),
     nodeProxy:
       kubeletCert && kubeletKey && clientCa
         ? { tls: { cert: kubeletCert, key: kubeletKey, ca: clientCa } }

@@ -73,6 +73,34 @@ describe('boot --role master (moto, IMDSv2 stand-in, real control-plane processe
     expect(unit).toContain('--state-bucket');
     expect(unit).not.toContain('BEGIN');
     expect(apiServerParameterName(cluster)).toBe(`/tugboat/${cluster}/worker/api-server`);
+    // Workers join by themselves: this master signs node certificates, only for running instances
+    // of the cluster (EC2 through the instance role), and keeps the join token's Secret; the CA key
+    // and the token reach it as files, never on its command line.
+    expect(unit).toContain('--cluster-signing-key-file');
+    expect(unit).toContain(`--cloud-provider aws --cluster-name ${cluster}`);
+    const joinToken = (await aws.ssm.getSecureString(secretParameterName(cluster, 'bootstrapToken')))!;
+    expect(unit).not.toContain(joinToken.split('.')[1]);
+    const tokenSecret = await waitFor(async () => {
+      const r = await call(
+        'GET',
+        `/api/v1/namespaces/kube-system/secrets/bootstrap-token-${joinToken.split('.')[0]}`,
+        {
+          cert,
+        },
+      );
+      return r.status === 200 ? r.body : undefined;
+    }, "the join token's Secret");
+    expect(Buffer.from(String(tokenSecret.data?.['token-secret']), 'base64').toString()).toBe(
+      joinToken.split('.')[1],
+    );
+    expect(
+      (
+        await call('POST', '/apis/authentication.k8s.io/v1/tokenreviews', {
+          cert,
+          body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token: joinToken } },
+        })
+      ).body.status,
+    ).toMatchObject({ authenticated: true });
 
     // "No client": nobody ran tugboat create; a laptop without local state gets the admin
     // credential the master stored (API address and key from the stack's outputs) and kubectl works.

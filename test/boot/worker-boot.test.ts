@@ -14,17 +14,15 @@ import { AGENT_SERVICE, agentPaths } from '../../src/bootstrap/agent-install.js'
 import { buildHostLayout, type HostLayout } from '../../src/bootstrap/layout.js';
 import { stopService } from '../../src/bootstrap/service.js';
 import { type KubeClient, type Node, resources } from '../../src/client/index.js';
-import { clientControllerApi } from '../../src/control-plane/machinery/client-api.js';
 import { type RunningControlPlane, startControlPlane } from '../../src/control-plane/main.js';
 import { RecordingEvents } from '../../src/events.js';
 import { clusterSecrets } from '../../src/secrets/cluster-secrets.js';
 import { LocalShell } from '../../src/ssh/local-shell.js';
 import { type ImdsServer, startImdsServer } from '../harness/imds.js';
 import { type Moto, startMoto } from '../harness/moto.js';
-import { createBootstrapToken } from '../support/bootstrap-token.js';
 import { makeTestPki, type TestPki } from '../support/certs.js';
 import { adminClient } from '../support/control-cluster.js';
-import { signingControlPlaneOptions } from '../support/control-plane-files.js';
+import { signingControlPlaneOptions, writeTestFile } from '../support/control-plane-files.js';
 import { launchClusterInstance, motoEc2Client } from '../support/moto-ec2.js';
 import { waitFor } from '../support/wait.js';
 
@@ -69,12 +67,13 @@ beforeAll(async () => {
   const store = clusterSecrets({ ssm: aws.ssm, kms: aws.kms, cluster, keyId: `alias/tugboat-${cluster}` });
   await store.ensure('caCert', () => pki.ca.cert);
   await store.ensure('bootstrapToken', () => token);
+  // The token's Secret comes from the control plane itself (--join-token-file), as on a booted master.
   cp = await startControlPlane({
     ...signingControlPlaneOptions(join(dir, 'master'), pki),
+    joinTokenFile: writeTestFile(dir, 'join-token', token),
     cloud: { provider: 'aws', cluster, region: 'us-east-1', env: moto.env },
   });
   admin = adminClient(pki, cp.url);
-  await createBootstrapToken(clientControllerApi(admin), 'bwboot');
   const ssm = new SSMClient({ region: 'us-east-1', endpoint: moto.endpoint, credentials });
   await ssm.send(
     new PutParameterCommand({ Name: apiServerParameterName(cluster), Value: cp.url, Type: 'String' }),

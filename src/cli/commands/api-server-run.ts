@@ -115,6 +115,7 @@ export async function runControlPlane(
       metricResolutionMs: seconds(flags.metricResolution, '--metric-resolution', 15) * 1000,
       clusterSigningCertFile: flags.clusterSigningCertFile,
       clusterSigningKeyFile: flags.clusterSigningKeyFile,
+      joinTokenFile: flags.joinTokenFile,
       ...cloudFlags(flags),
       listen: flags.listen,
       insecureLoopbackHttp: flags.insecureLoopbackHttp,

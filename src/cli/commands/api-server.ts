@@ -22,6 +22,7 @@ export interface ControlPlaneFlags {
   readonly metricResolution?: string;
   readonly clusterSigningCertFile?: string;
   readonly clusterSigningKeyFile?: string;
+  readonly joinTokenFile?: string;
   readonly cloudProvider?: 'aws';
   readonly clusterName?: string;
   readonly cloudRegion?: string;
@@ -77,6 +78,10 @@ export const controlPlaneCommand: CommandModule = {
         'CA certificate the CSR signer issues node certificates with',
       )
       .option('--cluster-signing-key-file <file>', 'key of --cluster-signing-cert-file')
+      .option(
+        '--join-token-file <file>',
+        "the cluster's join token (<id>.<secret>): its bootstrap token Secret is kept in kube-system",
+      )
       .addOption(
         new Option(
           '--cloud-provider <name>',

@@ -19,6 +19,7 @@ import type { ApiContext } from './context.js';
 import { buildCustomResources } from './custom-resources.js';
 import { handleResource } from './handlers.js';
 import { normalizeBody, readBody, sendError, sendJson, sendJsonText } from './http.js';
+import { runJoinTokenKeeper } from './join-token.js';
 import { runKubernetesServiceLoop } from './kubernetes-service.js';
 import { serveMetrics } from './metrics-api.js';
 import { type MetricsScraper, type MetricsScraperOptions, startMetricsScraper } from './metrics-scraper.js';
@@ -84,6 +85,11 @@ export interface ApiServerOptions {
    * InternalIP. @default off
    */
   readonly metrics?: Omit<MetricsScraperOptions, 'nodeProxy'>;
+  /**
+   * The cluster's join token (`<id>.<secret>`): its bootstrap token Secret is kept in kube-system
+   * (see join-token.ts). @default none
+   */
+  readonly joinToken?: string;
   /** Period of the expired bootstrap token cleaner. @default 10_000 */
   readonly bootstrapTokenCleanerIntervalMs?: number;
   /** Period of the CustomResourceDefinition resync (writes through this server sync at once). @default 5000 */
@@ -167,12 +173,14 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
     });
   ready.catch(() => {});
   let stopTokenCleaner: (() => Promise<void>) | undefined;
+  let stopJoinToken: (() => Promise<void>) | undefined;
   let scraper: MetricsScraper | undefined;
   let closing = false;
   ready.then(
     () => {
       if (closing) return;
       stopTokenCleaner = runBootstrapTokenCleaner(ctx, options.bootstrapTokenCleanerIntervalMs);
+      if (options.joinToken) stopJoinToken = runJoinTokenKeeper(ctx, options.joinToken);
       crds.start(options.customResourceResyncMs);
       if (options.metrics)
         scraper = startMetricsScraper(ctx, { ...options.metrics, nodeProxy: options.nodeProxy }, ctx.events);
@@ -353,6 +361,7 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
       const passDone = Promise.all([
         stopKubernetesService?.(),
         stopTokenCleaner?.(),
+        stopJoinToken?.(),
         crds.stop(),
         scraper?.stop(),
       ]);
