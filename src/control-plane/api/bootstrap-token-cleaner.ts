@@ -5,6 +5,7 @@ import {
 } from '../auth/bootstrap-token.js';
 import { findResource } from '../registry/index.js';
 import type { ApiContext } from './context.js';
+import { runPeriodicPass } from './periodic-pass.js';
 import { ApiError } from './status.js';
 import { deleteObject } from './write.js';
 
@@ -41,32 +42,23 @@ export async function cleanExpiredBootstrapTokens(ctx: ApiContext): Promise<stri
 
 /** Runs {@link cleanExpiredBootstrapTokens} every `intervalMs`; the returned function stops it. */
 export function runBootstrapTokenCleaner(ctx: ApiContext, intervalMs = 10_000): () => Promise<void> {
-  let pass: Promise<void> = Promise.resolve();
-  const tick = () => {
-    pass = cleanExpiredBootstrapTokens(ctx).then(
-      (names) => {
-        for (const name of names)
-          ctx.events.emit({
-            code: 'api.bootstrap-token.expired',
-            level: 'info',
-            message: `deleted expired bootstrap token secret kube-system/${name}`,
-            data: { name },
-          });
-      },
-      (err: unknown) =>
+  return runPeriodicPass(
+    intervalMs,
+    async () => {
+      for (const name of await cleanExpiredBootstrapTokens(ctx))
         ctx.events.emit({
-          code: 'api.bootstrap-token.cleaner-failed',
-          level: 'warn',
-          message: `bootstrap token cleaner: ${(err as Error).message}; retrying in ${intervalMs} ms`,
-          data: {},
-        }),
-    );
-  };
-  tick();
-  const timer = setInterval(tick, intervalMs);
-  timer.unref();
-  return async () => {
-    clearInterval(timer);
-    await pass;
-  };
+          code: 'api.bootstrap-token.expired',
+          level: 'info',
+          message: `deleted expired bootstrap token secret kube-system/${name}`,
+          data: { name },
+        });
+    },
+    (err) =>
+      ctx.events.emit({
+        code: 'api.bootstrap-token.cleaner-failed',
+        level: 'warn',
+        message: `bootstrap token cleaner: ${err.message}; retrying in ${intervalMs} ms`,
+        data: {},
+      }),
+  );
 }

@@ -6,6 +6,7 @@ import {
 } from '../auth/bootstrap-token.js';
 import { findResource } from '../registry/index.js';
 import type { ApiContext } from './context.js';
+import { runPeriodicPass } from './periodic-pass.js';
 import { ApiError } from './status.js';
 import { createObject, updateObject } from './write.js';
 
@@ -74,32 +75,25 @@ export async function ensureJoinTokenSecret(
 
 /** Runs {@link ensureJoinTokenSecret} now and every `intervalMs`; the returned function stops it. */
 export function runJoinTokenKeeper(ctx: ApiContext, token: string, intervalMs = 30_000): () => Promise<void> {
-  let pass: Promise<void> = Promise.resolve();
-  const tick = () => {
-    pass = ensureJoinTokenSecret(ctx, token).then(
-      (done) => {
-        if (done !== 'unchanged')
-          ctx.events.emit({
-            code: 'api.join-token.ensured',
-            level: 'info',
-            message: `${done} the join token's Secret ${BOOTSTRAP_TOKEN_NAMESPACE}/${BOOTSTRAP_TOKEN_SECRET_PREFIX}${parseBootstrapToken(token)?.id ?? ''}`,
-            data: {},
-          });
-      },
-      (err: unknown) =>
+  const name = `${BOOTSTRAP_TOKEN_NAMESPACE}/${BOOTSTRAP_TOKEN_SECRET_PREFIX}${parseBootstrapToken(token)?.id ?? ''}`;
+  return runPeriodicPass(
+    intervalMs,
+    async () => {
+      const done = await ensureJoinTokenSecret(ctx, token);
+      if (done !== 'unchanged')
         ctx.events.emit({
-          code: 'api.join-token.failed',
-          level: 'warn',
-          message: `join token Secret: ${(err as Error).message}; retrying in ${intervalMs} ms`,
+          code: 'api.join-token.ensured',
+          level: 'info',
+          message: `${done} the join token's Secret ${name}`,
           data: {},
-        }),
-    );
-  };
-  tick();
-  const timer = setInterval(tick, intervalMs);
-  timer.unref();
-  return async () => {
-    clearInterval(timer);
-    await pass;
-  };
+        });
+    },
+    (err) =>
+      ctx.events.emit({
+        code: 'api.join-token.failed',
+        level: 'warn',
+        message: `join token Secret: ${err.message}; retrying in ${intervalMs} ms`,
+        data: {},
+      }),
+  );
 }
