@@ -173,11 +173,14 @@ export async function startAccess(
         throw new ApiError(403, 'Forbidden', forbiddenPathMessage(user, verb, path));
     },
     async checkResource(user, info, body) {
-      let name = info.name;
-      if (info.verb === 'create' && !info.subresource && body.length) {
+      // A create is authorized without a name, as kube-apiserver does (RBAC resourceNames never
+      // match one); the body's name goes to the node authorizer only (NodeRestriction's check).
+      const creating = info.verb === 'create' && !info.subresource;
+      let createName: string | undefined;
+      if (creating && body.length) {
         try {
           const parsed = JSON.parse(body.toString('utf8')) as { metadata?: { name?: unknown } };
-          if (typeof parsed?.metadata?.name === 'string') name = parsed.metadata.name;
+          if (typeof parsed?.metadata?.name === 'string') createName = parsed.metadata.name;
         } catch {
           // malformed bodies are rejected by the handler with a 400 after authorization
         }
@@ -189,11 +192,12 @@ export async function startAccess(
         resource: info.def.plural,
         subresource: info.subresource,
         namespace: info.namespace,
-        name,
+        name: creating ? undefined : info.name,
+        ...(createName ? { createName } : {}),
       };
       if (!(await authz.authorize(user, attrs))) {
         throw new ApiError(403, 'Forbidden', forbiddenMessage(user, attrs), {
-          name,
+          ...(attrs.name ? { name: attrs.name } : {}),
           group: info.def.group,
           kind: info.def.plural,
         });

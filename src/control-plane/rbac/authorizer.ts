@@ -35,7 +35,11 @@ export function buildAuthorizer(index: PolicyIndex, graph: NodeGraph): Authorize
     async authorize(user, attrs) {
       if (rbacAllows(user, attrs)) return true;
       if (!attrs.resourceRequest || !NODE_VERBS.has(attrs.verb)) return false;
-      return nodeAuthorize(user, { ...attrs, verb: attrs.verb as Verb }, graph);
+      return nodeAuthorize(
+        user,
+        { ...attrs, verb: attrs.verb as Verb, name: attrs.createName ?? attrs.name },
+        graph,
+      );
     },
   };
 }

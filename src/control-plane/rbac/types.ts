@@ -38,7 +38,13 @@ export type RequestAttributes =
       readonly resource: string;
       readonly subresource: string | undefined;
       readonly namespace: string | undefined;
+      /** The object's name; none for a create, as kube-apiserver authorizes them (so resourceNames never match one). */
       readonly name: string | undefined;
+      /**
+       * A create's name from its body, for the node authorizer only (what upstream's NodeRestriction
+       * admission checks: a node creates only its own Node and Lease). RBAC never reads it.
+       */
+      readonly createName?: string;
     }
   | { readonly resourceRequest: false; readonly verb: string; readonly path: string };
 

@@ -123,6 +123,26 @@ describe('node authorizer: secrets and configmaps through the pods bound to the 
     expect((await call('GET', `${ns}/secrets/unused`, { cert: nodeA })).status).toBe(403);
   });
 
+  it('lets a node create only its own Node and Lease (the name in the body decides, as NodeRestriction)', async () => {
+    const other = await call('POST', '/api/v1/nodes', {
+      cert: nodeA,
+      body: { metadata: { name: 'node-z' } },
+    });
+    expect(other.status).toBe(403);
+    expect(other.body.message).toBe(
+      'nodes is forbidden: User "node:node-a" cannot create resource "nodes" in API group "" at the cluster scope',
+    );
+    const lease = (name: string) => ({
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name },
+      spec: { holderIdentity: name },
+    });
+    const leases = '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases';
+    expect((await call('POST', leases, { cert: nodeA, body: lease('node-z') })).status).toBe(403);
+    expect([201, 409]).toContain((await call('POST', leases, { cert: nodeA, body: lease('node-a') })).status);
+  });
+
   it('recognises the Kubernetes node identity system:node:<name> in system:nodes', async () => {
     expect((await call('GET', '/api/v1/nodes', { cert: kubeNode })).status).toBe(200);
     expect(

@@ -62,6 +62,40 @@ describe('RBAC enforcement on subresources, watches and paths', () => {
     expect(log.body.message).toContain('cannot get resource "pods/log"');
   });
 
+  it('authorizes a create without its name, as kube-apiserver: resourceNames never match a create', async () => {
+    const role = {
+      metadata: { name: 'named-configmaps' },
+      rules: [
+        { apiGroups: [''], resources: ['configmaps'], resourceNames: ['allowed'], verbs: ['create', 'get'] },
+      ],
+    };
+    expect((await call('POST', `${rbac}/namespaces/team/roles`, { cert: admin, body: role })).status).toBe(
+      201,
+    );
+    const binding = {
+      metadata: { name: 'devs-named-configmaps' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'named-configmaps' },
+      subjects: [{ kind: 'Group', name: 'rbac-api-devs' }],
+    };
+    expect(
+      (await call('POST', `${rbac}/namespaces/team/rolebindings`, { cert: admin, body: binding })).status,
+    ).toBe(201);
+    const body = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'allowed' } };
+    const created = await call('POST', '/api/v1/namespaces/team/configmaps', { cert: dev, body });
+    expect(created.status).toBe(403);
+    expect(created.body.message).toBe(
+      'configmaps is forbidden: User "dev-1" cannot create resource "configmaps" in API group "" in the namespace "team"',
+    );
+    expect(created.body.details).toMatchObject({ kind: 'configmaps' });
+    expect(created.body.details.name).toBeUndefined();
+    // The name still counts for the verbs that have one.
+    expect((await call('POST', '/api/v1/namespaces/team/configmaps', { cert: admin, body })).status).toBe(
+      201,
+    );
+    expect((await call('GET', '/api/v1/namespaces/team/configmaps/allowed', { cert: dev })).status).toBe(200);
+    expect((await call('GET', '/api/v1/namespaces/team/configmaps/other', { cert: dev })).status).toBe(403);
+  });
+
   it('authorizes watches with the watch verb', async () => {
     expect(
       (
