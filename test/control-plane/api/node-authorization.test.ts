@@ -123,7 +123,7 @@ describe('node authorizer: secrets and configmaps through the pods bound to the 
     expect((await call('GET', `${ns}/secrets/unused`, { cert: nodeA })).status).toBe(403);
   });
 
-  it('lets a node create only its own Node and Lease (the name in the body decides, as NodeRestriction)', async () => {
+  it('lets a node create only its own Node (the name in the body decides, as NodeRestriction; leases: auth.test.ts)', async () => {
     const other = await call('POST', '/api/v1/nodes', {
       cert: nodeA,
       body: { metadata: { name: 'node-z' } },
@@ -132,12 +132,7 @@ describe('node authorizer: secrets and configmaps through the pods bound to the 
     expect(other.body.message).toBe(
       'nodes is forbidden: User "node:node-a" cannot create resource "nodes" in API group "" at the cluster scope',
     );
-    const lease = (name: string) => ({
-      apiVersion: 'coordination.k8s.io/v1',
-      kind: 'Lease',
-      metadata: { name },
-      spec: { holderIdentity: name },
-    });
+  });
     const leases = '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases';
     expect((await call('POST', leases, { cert: nodeA, body: lease('node-z') })).status).toBe(403);
     expect([201, 409]).toContain((await call('POST', leases, { cert: nodeA, body: lease('node-a') })).status);
