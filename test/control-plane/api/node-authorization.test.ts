@@ -133,10 +133,6 @@ describe('node authorizer: secrets and configmaps through the pods bound to the 
       'nodes is forbidden: User "node:node-a" cannot create resource "nodes" in API group "" at the cluster scope',
     );
   });
-    const leases = '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases';
-    expect((await call('POST', leases, { cert: nodeA, body: lease('node-z') })).status).toBe(403);
-    expect([201, 409]).toContain((await call('POST', leases, { cert: nodeA, body: lease('node-a') })).status);
-  });
 
   it('recognises the Kubernetes node identity system:node:<name> in system:nodes', async () => {
     expect((await call('GET', '/api/v1/nodes', { cert: kubeNode })).status).toBe(200);
