@@ -18,12 +18,13 @@ import { type RunningControlPlane, startControlPlane } from '../../src/control-p
 import { RecordingEvents } from '../../src/events.js';
 import { clusterSecrets } from '../../src/secrets/cluster-secrets.js';
 import { LocalShell } from '../../src/ssh/local-shell.js';
-import { type ImdsServer, startImdsServer } from '../harness/imds.js';
+import type { ImdsServer } from '../harness/imds.js';
 import { type Moto, startMoto } from '../harness/moto.js';
+import { launchBootingInstance } from '../support/booting-instance.js';
 import { makeTestPki, type TestPki } from '../support/certs.js';
 import { adminClient } from '../support/control-cluster.js';
 import { signingControlPlaneOptions, writeTestFile } from '../support/control-plane-files.js';
-import { launchClusterInstance, motoEc2Client } from '../support/moto-ec2.js';
+import { motoEc2Client } from '../support/moto-ec2.js';
 import { waitFor } from '../support/wait.js';
 
 // Issue 15, "joining without a laptop": `boot --role worker` on a host that AWS launched. moto
@@ -99,27 +100,15 @@ afterAll(async () => {
 
 /** Boots an instance of `tagCluster` as a worker of `cluster`, as its user-data would. */
 async function bootWorker(name: string, tagCluster: string, joinTimeoutMs: number) {
-  const instance = await launchClusterInstance(ec2, tagCluster);
-  const imds = await startImdsServer({
-    instanceId: instance.id,
-    region: 'us-east-1',
-    availabilityZone: 'us-east-1a',
-    instanceType: 't3.small',
-    privateIp: instance.ip,
-    role: `tugboat-${cluster}-worker`,
-    accessKeyId: `ASIA${name.toUpperCase()}`,
-    secretAccessKey: 'test',
-    sessionToken: `session-${name}`,
+  const { instance, imds, env } = await launchBootingInstance({
+    ec2,
+    moto,
+    dir,
+    cluster,
+    tagCluster,
+    role: 'worker',
+    name,
   });
-  const env = {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    AWS_ENDPOINT_URL: moto.endpoint,
-    AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.endpoint,
-    AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-credentials'),
-    AWS_CONFIG_FILE: join(dir, 'no-config'),
-  };
-  // The SDK's instance-metadata credential provider reads its endpoint from process.env.
-  process.env.AWS_EC2_METADATA_SERVICE_ENDPOINT = imds.endpoint;
   delete process.env.AWS_ACCESS_KEY_ID;
   delete process.env.AWS_SECRET_ACCESS_KEY;
   const layout = buildHostLayout({ root: join(dir, name) });

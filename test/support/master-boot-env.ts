@@ -13,10 +13,11 @@ import { clusterBucketName } from '../../src/provision/template/storage-names.js
 import { secretParameterName } from '../../src/secrets/cluster-secrets.js';
 import { parsePair } from '../../src/secrets/secrets-plan.js';
 import { LocalShell } from '../../src/ssh/local-shell.js';
-import { type ImdsServer, startImdsServer } from '../harness/imds.js';
+import type { ImdsServer } from '../harness/imds.js';
 import { type Moto, startMoto } from '../harness/moto.js';
 import { freePort } from '../harness/process.js';
-import { allocatePoolAddress, launchClusterInstance, motoEc2Client } from './moto-ec2.js';
+import { launchBootingInstance } from './booting-instance.js';
+import { allocatePoolAddress, motoEc2Client } from './moto-ec2.js';
 
 /** Events with the time each arrived (benchmarks split a boot into phases by them). */
 export class TimedEvents extends RecordingEvents {
@@ -82,27 +83,14 @@ export async function startMasterBootEnv(cluster: string) {
   const masters: BootedMaster[] = [];
 
   async function bootMaster(name: string): Promise<BootedMaster> {
-    const instance = await launchClusterInstance(ec2, cluster);
-    const imds = await startImdsServer({
-      instanceId: instance.id,
-      region: 'us-east-1',
-      availabilityZone: 'us-east-1a',
-      instanceType: 't3.small',
-      privateIp: instance.ip,
-      role: `tugboat-${cluster}-master`,
-      accessKeyId: `ASIA${name.toUpperCase()}`,
-      secretAccessKey: 'test',
-      sessionToken: `session-${name}`,
+    const { instance, imds, env } = await launchBootingInstance({
+      ec2,
+      moto,
+      dir,
+      cluster,
+      role: 'master',
+      name,
     });
-    const env = {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      AWS_ENDPOINT_URL: moto.endpoint,
-      AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.endpoint,
-      AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-credentials'),
-      AWS_CONFIG_FILE: join(dir, 'no-config'),
-    };
-    // The SDK's default chain reads the metadata endpoint from this process's environment.
-    process.env.AWS_EC2_METADATA_SERVICE_ENDPOINT = imds.endpoint;
     const layout = buildHostLayout({ root: join(dir, name) });
     const shell = new LocalShell({ host: name, env });
     const port = await freePort();
