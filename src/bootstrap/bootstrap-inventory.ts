@@ -9,7 +9,7 @@ import { renderKubeconfig } from '../pki/kubeconfig.js';
 import type { PodNetworkSettings } from '../provision/template/settings.js';
 import type { RemoteShell } from '../ssh/remote-shell.js';
 import { AGENT_SERVICE, type AgentInstallOptions, buildAgentFiles, installAgent } from './agent-install.js';
-import type { BootstrapHost } from './bootstrap-hosts.js';
+import { type BootstrapHost, mastersOf } from './bootstrap-hosts.js';
 import { type ClusterHealth, readClusterHealth } from './cluster-health.js';
 import {
   CONTROL_PLANE_SERVICE,
@@ -355,7 +355,7 @@ export function uninstallInventory(
   options: InventoryAccessOptions & { readonly keepData?: boolean },
 ): Promise<HostOutcome<UninstallResult>[]> {
   const layoutFor = options.layoutFor ?? (() => DEFAULT_HOST_LAYOUT);
-  const hosts = [options.inventory.master, ...options.inventory.workers];
+  const hosts = [...mastersOf(options.inventory), ...options.inventory.workers];
   return runOnHosts(
     hosts,
     (host) =>
