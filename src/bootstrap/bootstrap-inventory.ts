@@ -123,8 +123,14 @@ export async function bootstrapInventory(
   const apiUrlOf = (host: BootstrapHost) => servers[masters.indexOf(host)] ?? server;
   const readyTimeoutMs = options.readyTimeoutMs ?? 180_000;
   const force = options.force ?? false;
+  const healthAt = (url: string) => readClusterHealth({ server: url, caPem: pki.ca.certPem, ...pki.admin });
+  // The first master that answers speaks for the cluster: with one gone, the others still know the Nodes.
   const askHealth = async (): Promise<ClusterHealth> => {
-    const health = await readClusterHealth({ server, caPem: pki.ca.certPem, ...pki.admin });
+    let health = await healthAt(server);
+    for (const url of servers.slice(1)) {
+      if (health.controlPlaneReady) break;
+      health = await healthAt(url);
+    }
     events.emit({
       code: 'cluster.health',
       level: 'info',
@@ -142,14 +148,7 @@ export async function bootstrapInventory(
     skipReady && masters.length > 1
       ? new Map(
           await Promise.all(
-            masters.map(
-              async (m) =>
-                [
-                  m.name,
-                  (await readClusterHealth({ server: apiUrlOf(m), caPem: pki.ca.certPem, ...pki.admin }))
-                    .controlPlaneReady,
-                ] as const,
-            ),
+            masters.map(async (m) => [m.name, (await healthAt(apiUrlOf(m))).controlPlaneReady] as const),
           ),
         )
       : undefined;

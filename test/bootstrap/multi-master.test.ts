@@ -210,6 +210,19 @@ describe('bootstrap of three masters on etcd and a worker (LocalShell, loopback 
     expect(await kubectl(['get', 'node', 'w1', '--no-headers'], masters[2])).toMatch(/^w1\s+Ready/);
   }, 180_000);
 
+  it('bootstrap NAME with master 1 down reinstalls master 1 only: its member rejoins, its API server sees the writes', async () => {
+    const again = await bootstrapInventory({ ...options(), skipReady: true });
+    expect(again.hosts.map((h) => [h.host, h.ok ? h.value.action : h.error.message])).toEqual([
+      ['m1', 'installed'],
+      ['m2', 'skipped-ready'],
+      ['m3', 'skipped-ready'],
+      ['w1', 'skipped-ready'],
+    ]);
+    expect(await kubectl(['get', 'configmap', 'via-m2', '-o', 'jsonpath={.data.written}'], masters[0])).toBe(
+      'm2',
+    );
+  }, 300_000);
+
   it('uninstall leaves every host clean', async () => {
     const outcomes = await uninstallInventory(options());
     for (const o of outcomes) expect(o.ok, o.ok ? '' : o.error.message).toBe(true);
