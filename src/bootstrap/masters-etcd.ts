@@ -162,6 +162,17 @@ export function etcdStartBarrier(names: readonly string[]): EtcdStartBarrier {
   };
 }
 
+/** `promise`, or an AbortError as soon as `signal` aborts (Ctrl-C while waiting for the other masters). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(new AbortError());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new AbortError());
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
 /** Options for {@link startEtcdMember}. */
 export interface EtcdMemberStartOptions extends HostServiceOptions {
   readonly etcd: MastersEtcd;
@@ -201,7 +212,7 @@ export async function startEtcdMember(
       ...(etcdPath ? { etcdPath } : {}),
     }),
   );
-  await timedStep(events, host, 'etcd-members', () => started.started(host.name));
+  await timedStep(events, host, 'etcd-members', () => untilAborted(started.started(host.name), signal));
   await timedStep(events, host, 'etcd-healthy', () =>
     waitEtcdMemberHealthy(shell, {
       member,

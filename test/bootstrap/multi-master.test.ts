@@ -16,6 +16,7 @@ import { ETCD_SERVICE } from '../../src/bootstrap/etcd-install.js';
 import { buildHostLayout, layoutDirectories } from '../../src/bootstrap/layout.js';
 import { stopService } from '../../src/bootstrap/service.js';
 import { servicePaths } from '../../src/bootstrap/service-units.js';
+import { AbortError } from '../../src/errors.js';
 import { writeKeyFile } from '../../src/pki/index.js';
 import { LocalShell } from '../../src/ssh/local-shell.js';
 import { freePort } from '../harness/process.js';
@@ -93,6 +94,20 @@ afterAll(async () => {
 
 describe('bootstrap of three masters on etcd and a worker (LocalShell, loopback addresses)', () => {
   it('forms etcd on every master, an API server on each, and a Ready worker that kubectl sees', async () => {
+    // Ctrl-C as soon as the first etcd member is installed: the run ends, every host reports it,
+    // and the next run finishes the job from there.
+    const ctrlC = new AbortController();
+    const stopped = await bootstrapInventory({
+      ...options(),
+      signal: ctrlC.signal,
+      events: {
+        emit: (e) => {
+          if (e.code === 'host.step' && (e.data as { step?: string }).step === 'etcd') ctrlC.abort();
+        },
+      },
+    });
+    expect(stopped.hosts.every((h) => !h.ok)).toBe(true);
+    expect(stopped.hosts.some((h) => !h.ok && h.error instanceof AbortError)).toBe(true);
     const result = await bootstrapInventory(options());
     for (const h of result.hosts) expect(h.ok, h.ok ? '' : h.error.message).toBe(true);
     expect(result.hosts.map((h) => h.host)).toEqual(['m1', 'm2', 'm3', 'w1']);
