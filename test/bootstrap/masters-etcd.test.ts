@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { BootstrapHost, BootstrapHosts } from '../../src/bootstrap/bootstrap-hosts.js';
+import { bootstrapInventory } from '../../src/bootstrap/bootstrap-inventory.js';
 import { etcdPaths } from '../../src/bootstrap/etcd-install.js';
 import { inventoryApi } from '../../src/bootstrap/inventory-api.js';
 import { buildHostLayout } from '../../src/bootstrap/layout.js';
@@ -152,5 +153,26 @@ describe('waitEtcdMemberHealthy', () => {
       /^etcd member m2 \(127\.0\.26\.9\) was not healthy within 1500 ms \(last: connect ECONNREFUSED 127\.0\.26\.9:2379\)/,
     );
     expect(Date.now() - started).toBeLessThan(15_000);
+  });
+});
+
+describe('bootstrapInventory with several masters', () => {
+  it('refuses the embedded store before touching any host', async () => {
+    const touched: string[] = [];
+    await expect(
+      bootstrapInventory({
+        inventory,
+        stateDir: join(dir, 'embedded'),
+        bundle: { file: 'tugboat-host-x.mjs', content: Buffer.from('') },
+        store: 'embedded',
+        openShell: async (h) => {
+          touched.push(h.name);
+          return new LocalShell({ host: h.name });
+        },
+      }),
+    ).rejects.toThrow(
+      '3 masters need store: etcd (the embedded store lives on one master): set store: etcd or use one master',
+    );
+    expect(touched).toEqual([]);
   });
 });
