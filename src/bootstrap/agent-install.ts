@@ -50,6 +50,8 @@ export interface AgentInstallOptions extends HostServiceOptions {
   readonly group?: string;
   /** Extra node labels, e.g. the worker group. @default {} */
   readonly labels?: Readonly<Record<string, string>>;
+  /** Taints the node registers with, `key[=value]:Effect` (a worker group's). @default none */
+  readonly taints?: readonly string[];
   /**
    * Route Services with the host's iptables (tugboat's own chains; `uninstall` removes them). Off
    * until bootstrap knows the host is a real or namespaced one: loopback test hosts share the
@@ -142,6 +144,7 @@ export function buildAgentService(options: AgentInstallOptions): ServiceSpec {
       options.imds ?? 'auto',
       ...(options.group ? ['--group', options.group] : []),
       ...(labels ? ['--labels', labels] : []),
+      ...(options.taints ?? []).flatMap((t) => ['--taint', t]),
       ...(options.serviceProxy === 'iptables' ? ['--service-proxy', 'iptables'] : []),
       ...(options.podNetwork ? ['--pod-network'] : []),
       ...((options.serviceProxy === 'iptables' || options.podNetwork) && options.clusterCidr

@@ -3,12 +3,13 @@ import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeAddressesCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { CreateAliasCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsClients } from '../../src/aws/clients.js';
 import { runBoot } from '../../src/boot/boot.js';
+import type { BootSpecSettings } from '../../src/boot/boot-flags.js';
 import { apiServerParameterName } from '../../src/boot/master-endpoint.js';
 import { AGENT_SERVICE, agentPaths } from '../../src/bootstrap/agent-install.js';
 import { buildHostLayout, type HostLayout } from '../../src/bootstrap/layout.js';
@@ -24,7 +25,7 @@ import { launchBootingInstance } from '../support/booting-instance.js';
 import { makeTestPki, type TestPki } from '../support/certs.js';
 import { adminClient } from '../support/control-cluster.js';
 import { signingControlPlaneOptions, writeTestFile } from '../support/control-plane-files.js';
-import { motoEc2Client } from '../support/moto-ec2.js';
+import { allocatePoolAddress, motoEc2Client } from '../support/moto-ec2.js';
 import { waitFor } from '../support/wait.js';
 
 // Issue 15, "joining without a laptop": `boot --role worker` on a host that AWS launched. moto
@@ -80,6 +81,8 @@ beforeAll(async () => {
     new PutParameterCommand({ Name: apiServerParameterName(cluster), Value: cp.url, Type: 'String' }),
   );
   ssm.destroy();
+  // The group's own pool address (spec: eipPool, and `eip: true` on the group).
+  await allocatePoolAddress(ec2, cluster, 'blue');
 }, 180_000);
 
 afterAll(async () => {
@@ -99,7 +102,7 @@ afterAll(async () => {
 }, 60_000);
 
 /** Boots an instance of `tagCluster` as a worker of `cluster`, as its user-data would. */
-async function bootWorker(name: string, tagCluster: string, joinTimeoutMs: number) {
+async function bootWorker(name: string, tagCluster: string, joinTimeoutMs: number, spec?: BootSpecSettings) {
   const { instance, imds, env } = await launchBootingInstance({
     ec2,
     moto,
@@ -121,6 +124,7 @@ async function bootWorker(name: string, tagCluster: string, joinTimeoutMs: numbe
     cluster,
     group: 'blue',
     region: 'us-east-1',
+    ...(spec ? { spec } : {}),
     imdsEndpoint: imds.endpoint,
     env,
     events,
@@ -143,8 +147,13 @@ async function bootWorker(name: string, tagCluster: string, joinTimeoutMs: numbe
 }
 
 describe('boot --role worker', () => {
-  it('joins with the bootstrap token from SSM: CSR approved for its running instance, Node Ready', async () => {
-    const w = await bootWorker('w1', cluster, 120_000);
+  it("joins with the bootstrap token from SSM: CSR approved for its running instance, Node Ready with its group's labels, taints and pool EIP", async () => {
+    // What the launch template of a group with labels, a taint and `eip: true` passes (buildBootArgs).
+    const w = await bootWorker('w1', cluster, 120_000, {
+      labels: { tier: 'web', 'example.com/disk': 'ssd' },
+      taints: ['dedicated=web:NoSchedule', 'spot:PreferNoSchedule'],
+      eip: true,
+    });
     await w.booted;
     const node = await waitFor(
       async () => {
@@ -155,6 +164,20 @@ describe('boot --role worker', () => {
       60_000,
     );
     expect(node.metadata.labels?.['tugboat.dev/group']).toBe('blue');
+    expect(node.metadata.labels).toMatchObject({ tier: 'web', 'example.com/disk': 'ssd' });
+    expect(node.spec?.taints).toEqual(
+      expect.arrayContaining([
+        { key: 'dedicated', value: 'web', effect: 'NoSchedule' },
+        { key: 'spot', effect: 'PreferNoSchedule' },
+      ]),
+    );
+    const pool = (await ec2.send(new DescribeAddressesCommand({}))).Addresses ?? [];
+    expect(
+      pool
+        .filter((a) => a.InstanceId === w.instance.id)
+        .map((a) => a.Tags?.find((t) => t.Key === 'tugboat:pool')?.Value),
+    ).toEqual(['blue']);
+    expect(w.events.codes()).toContain('boot.eip-claimed');
     // The layout SSH bootstrap uses; the certificate is the node's own, from the cluster CA.
     const p = agentPaths(w.layout, bundlePath.split('/').pop()!);
     const cert = new X509Certificate(readFileSync(p.cert));
