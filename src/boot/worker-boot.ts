@@ -146,6 +146,8 @@ export async function runWorkerBoot(options: WorkerBootOptions): Promise<WorkerB
     server,
     caPem,
     bootstrapToken: token,
+    // kubectl logs/exec: the agent asks for its serving certificate once its Node is registered.
+    servingBootstrap: true,
     nodePath: options.nodePath ?? process.execPath,
     internalIp: identity.privateIp,
     runtime: options.runtime ?? 'docker',

@@ -34,6 +34,11 @@ export interface AgentInstallOptions extends HostServiceOptions {
    * logs/exec server (kubectl logs and exec do not reach the node)
    */
   readonly serving?: IssuedCertificate;
+  /**
+   * Without `serving`: the agent asks for its serving certificate by CSR once its Node is
+   * registered (`--rotate-server-certificates`; boot from user-data). @default false
+   */
+  readonly servingBootstrap?: boolean;
   /** Absolute path of node on the host. */
   readonly nodePath: string;
   /** InternalIP the agent reports. @default the agent's own detection */
@@ -137,9 +142,10 @@ export function buildAgentService(options: AgentInstallOptions): ServiceSpec {
       p.dataDir,
       '--listen',
       options.listen ?? '0.0.0.0:10250',
-      ...(options.serving
+      ...(options.serving || options.servingBootstrap
         ? ['--tls-cert-file', p.servingCert, '--tls-key-file', p.servingKey, '--client-ca-file', p.ca]
         : []),
+      ...(!options.serving && options.servingBootstrap ? ['--rotate-server-certificates'] : []),
       '--imds',
       options.imds ?? 'auto',
       ...(options.group ? ['--group', options.group] : []),
