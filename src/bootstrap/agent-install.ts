@@ -36,6 +36,11 @@ export interface AgentInstallOptions extends HostServiceOptions {
    * logs/exec server (kubectl logs and exec do not reach the node)
    */
   readonly serving?: IssuedCertificate;
+  /**
+   * Without `serving`: the agent asks for its serving certificate by CSR once its Node is
+   * registered (`--rotate-server-certificates`; boot from user-data). @default false
+   */
+  readonly servingBootstrap?: boolean;
   /** Absolute path of node on the host. */
   readonly nodePath: string;
   /** InternalIP the agent reports. @default the agent's own detection */
@@ -52,6 +57,8 @@ export interface AgentInstallOptions extends HostServiceOptions {
   readonly group?: string;
   /** Extra node labels, e.g. the worker group. @default {} */
   readonly labels?: Readonly<Record<string, string>>;
+  /** Taints the node registers with, `key[=value]:Effect` (a worker group's). @default none */
+  readonly taints?: readonly string[];
   /**
    * Route Services with the host's iptables (tugboat's own chains; `uninstall` removes them). Off
    * until bootstrap knows the host is a real or namespaced one: loopback test hosts share the
@@ -150,13 +157,15 @@ export function buildAgentService(options: AgentInstallOptions): ServiceSpec {
       p.dataDir,
       '--listen',
       options.listen ?? '0.0.0.0:10250',
-      ...(options.serving
+      ...(options.serving || options.servingBootstrap
         ? ['--tls-cert-file', p.servingCert, '--tls-key-file', p.servingKey, '--client-ca-file', p.ca]
         : []),
+      ...(!options.serving && options.servingBootstrap ? ['--rotate-server-certificates'] : []),
       '--imds',
       options.imds ?? 'auto',
       ...(options.group ? ['--group', options.group] : []),
       ...(labels ? ['--labels', labels] : []),
+      ...(options.taints ?? []).flatMap((t) => ['--taint', t]),
       ...(options.serviceProxy === 'iptables' ? ['--service-proxy', 'iptables'] : []),
       ...(options.podNetwork ? ['--pod-network'] : []),
       ...((options.serviceProxy === 'iptables' || options.podNetwork) && options.clusterCidr
