@@ -1,5 +1,6 @@
 import type { StatusCause, UntypedObject } from '../../kube/index.js';
 import { checkSubdomain } from '../registry/validation.js';
+import { compileRules } from './cel-compile.js';
 import { compilePatterns } from './schema-patterns.js';
 import { prune } from './schema-prune-default.js';
 import { checkStructural } from './schema-structural.js';
@@ -158,7 +159,10 @@ function checkVersions(spec: Record<string, unknown>, causes: StatusCause[]): vo
     const schemaField = `${f}.schema.openAPIV3Schema`;
     const structural = checkStructural(schema, schemaField);
     causes.push(...structural);
-    if (structural.length === 0 && isObject(schema)) checkDefaults(schema as JsonSchema, schemaField, causes);
+    if (structural.length === 0 && isObject(schema)) {
+      checkDefaults(schema as JsonSchema, schemaField, causes);
+      compileRules(schema as JsonSchema, schemaField, causes);
+    }
     checkSubresources(v.subresources, `${f}.subresources`, causes);
     checkColumns(v.additionalPrinterColumns, `${f}.additionalPrinterColumns`, causes);
   }
