@@ -110,13 +110,30 @@ const meteredConcat = celFunc('_+_', [LIST, LIST], LIST, (a, b) => {
   return out;
 });
 
+/**
+ * `optionalOldSelf` rules see oldSelf as an optional in upstream; this library has no optional
+ * type, so oldSelf is the old value or null and these stand in for the optional's methods.
+ */
+const optionalMethods = [
+  celMethod('hasValue', CelScalar.DYN, [], CelScalar.BOOL, function () {
+    return this !== null;
+  }),
+  celMethod('value', CelScalar.DYN, [], CelScalar.DYN, function () {
+    if (this === null) throw new Error('optional.none() dereference');
+    return this;
+  }),
+  celMethod('orValue', CelScalar.DYN, [CelScalar.DYN], CelScalar.DYN, function (other) {
+    return this === null ? other : this;
+  }),
+];
+
 /** Variables rules may name. */
 export const RULE_VARIABLES = ['self', 'oldSelf'] as const;
 
 /** The one environment every rule compiles and runs in. */
 export const ruleEnv: CelEnv = celEnv({
   variables: { self: CelScalar.DYN, oldSelf: CelScalar.DYN },
-  funcs: [...strings, ...kubernetesLists, meteredConcat],
+  funcs: [...strings, ...kubernetesLists, ...optionalMethods, meteredConcat],
   re2: {
     compile(pattern: string) {
       const re = re2(pattern);

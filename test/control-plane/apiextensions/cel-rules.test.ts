@@ -152,6 +152,27 @@ describe('CEL rule evaluation', () => {
     ]);
   });
 
+  it('runs optionalOldSelf rules on create too, with hasValue/value/orValue on oldSelf', () => {
+    const schema = specSchema({
+      properties: {
+        n: {
+          type: 'integer',
+          'x-kubernetes-validations': [
+            {
+              rule: '!oldSelf.hasValue() || self >= oldSelf.value()',
+              optionalOldSelf: true,
+              message: 'n may only grow',
+            },
+            { rule: 'self <= oldSelf.orValue(5)', optionalOldSelf: true, message: 'n starts at most 5' },
+          ],
+        },
+      },
+    });
+    expect(check(schema, { n: 3 })).toEqual([]);
+    expect(check(schema, { n: 6 })).toEqual(['spec.n: Invalid value: 6: n starts at most 5']);
+    expect(check(schema, { n: 2 }, { n: 3 })).toEqual(['spec.n: Invalid value: 2: n may only grow']);
+  });
+
   it('does not re-check an unchanged value (ratcheting) and sees the root with metadata.name', () => {
     const root = {
       type: 'object',
