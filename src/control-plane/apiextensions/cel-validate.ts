@@ -1,7 +1,7 @@
 import { isCelError } from '@bufbuild/cel';
 import type { StatusCause, UntypedObject } from '../../kube/index.js';
 import type { CompiledRule, RuleNode } from './cel-compile.js';
-import { CelMeter } from './cel-cost.js';
+import { CelCostError, CelMeter } from './cel-cost.js';
 import { withMeter } from './cel-env.js';
 import { toCel } from './cel-values.js';
 import { isObject, type JsonSchema, MAX_VALUE_DEPTH } from './schema-types.js';
@@ -128,8 +128,19 @@ function visit(
   // Ratcheting (as CRDValidationRatcheting): an unchanged value keeps passing what it passed before.
   const unchanged = hasOld && sameJson(value, old);
   if (node.rules.length) {
-    let self = toCel(schema, value, run.meter);
-    let oldSelf = hasOld ? toCel(schema, old, run.meter) : undefined;
+    let self: unknown;
+    let oldSelf: unknown;
+    run.meter.startCall();
+    try {
+      // Converting charges one unit per value (rules at many levels convert the same data again).
+      self = toCel(schema, value, run.meter);
+      oldSelf = hasOld ? toCel(schema, old, run.meter) : undefined;
+    } catch (e) {
+      if (!(e instanceof CelCostError)) throw e;
+      run.causes.push(invalid(schema, field || '<nil>', OUT_OF_BUDGET));
+      run.stopped = true;
+      return;
+    }
     if (root) {
       const meta = (o: unknown) => (isObject(o) && isObject(o.metadata) ? o.metadata : {});
       const withMeta = (m: unknown, o: unknown) => {

@@ -5,11 +5,13 @@ import { isObject, type JsonSchema, MAX_VALUE_DEPTH } from './schema-types.js';
  * Converts a (pruned, defaulted) JSON value into what a rule sees, typed by its schema as
  * upstream's UnstructuredToVal: `integer` (and whole numbers under int-or-string) become CEL int
  * (bigint), `number` stays a double, objects and maps become CEL maps, arrays lists. Lists and
- * maps are metered so that iterating them spends the write's cost budget.
+ * maps are metered so that iterating them spends the write's cost budget; converting charges one
+ * unit per value (and throws CelCostError past the budget).
  */
 export function toCel(schema: JsonSchema | undefined, value: unknown, meter: CelMeter, depth = 0): unknown {
   if (value === null || value === undefined) return null;
   if (depth > MAX_VALUE_DEPTH) return null;
+  meter.charge(1);
   if (typeof value === 'number') {
     const int = schema?.type === 'integer' || schema?.['x-kubernetes-int-or-string'] || !schema?.type;
     return int && Number.isSafeInteger(value) && schema?.type !== 'number' ? BigInt(value) : value;

@@ -237,7 +237,8 @@ describe('CEL rule evaluation', () => {
     expect(causes).toEqual([
       {
         reason: 'FieldValueInvalid',
-        field: 'spec.items[5]',
+        // Each item costs 2,002 units: 1,002 to convert, 1,000 to iterate; the third goes over 5,000.
+        field: 'spec.items[2]',
         message:
           'Invalid value: "object": validation failed due to running out of cost budget, no further validation rules will be run',
       },
