@@ -35,12 +35,17 @@ const SCOPE = new Set(['self', 'oldSelf']);
 type Expr = ReturnType<typeof parse>['expr'];
 
 /** Names the expression refers to outside its own comprehension variables (for undeclared references and oldSelf). */
-function freeNames(expr: Expr | undefined, bound: ReadonlySet<string>, out: Set<string>, depth = 0): void {
+function freeNames(
+  expr: Expr | undefined,
+  bound: ReadonlySet<string>,
+  out: Map<string, bigint>,
+  depth = 0,
+): void {
   if (!expr || depth > 200) return;
   const k = expr.exprKind;
   switch (k.case) {
     case 'identExpr':
-      if (!bound.has(k.value.name)) out.add(k.value.name);
+      if (!bound.has(k.value.name) && !out.has(k.value.name)) out.set(k.value.name, expr.id);
       return;
     case 'selectExpr':
       freeNames(k.value.operand, bound, out, depth + 1);
@@ -71,19 +76,27 @@ function freeNames(expr: Expr | undefined, bound: ReadonlySet<string>, out: Set<
   }
 }
 
+/** `<input>:line:column` of an expression node, as CEL's errors print positions (1-based). */
+function position(source: string, parsed: ReturnType<typeof parse>, id: bigint): string {
+  const offset = Number(parsed.sourceInfo?.positions[Number(id)] ?? 0);
+  const before = source.slice(0, offset);
+  const line = before.split('\n').length;
+  return `<input>:${line}:${offset - before.lastIndexOf('\n')}`;
+}
+
 /** Parses and plans `source`; the names it uses freely, or the compile error upstream-style. */
-function compileExpr(source: string): { program: RuleProgram; names: Set<string> } | string {
+function compileExpr(source: string): { program: RuleProgram; names: ReadonlyMap<string, bigint> } | string {
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(source);
   } catch (e) {
     return `compilation failed: ERROR: ${(e as Error).message}`;
   }
-  const names = new Set<string>();
+  const names = new Map<string, bigint>();
   freeNames(parsed.expr, new Set(), names);
-  const unknown = [...names].find((n) => !SCOPE.has(n));
-  if (unknown !== undefined)
-    return `compilation failed: ERROR: <input>: undeclared reference to '${unknown}' (in container '')`;
+  for (const [name, id] of names)
+    if (!SCOPE.has(name))
+      return `compilation failed: ERROR: ${position(source, parsed, id)}: undeclared reference to '${name}' (in container '')`;
   try {
     return { program: plan(ruleEnv, parsed) as RuleProgram, names };
   } catch (e) {

@@ -33,7 +33,7 @@ describe('CEL rule compilation', () => {
       specSchema({
         'x-kubernetes-validations': [
           { rule: 'self.a >' },
-          { rule: 'foo == 1' },
+          { rule: 'self.a == 1 ||\n  foo == 1' },
           { rule: 'self.a > 1', messageExpression: '"x" +' },
           { rule: 'self.a > 1', reason: 'Bogus' },
           { rule: 'self.a > 1', fieldPath: '.nope' },
@@ -58,7 +58,9 @@ describe('CEL rule compilation', () => {
     expect(causes[0]?.message).toMatch(
       /^Invalid value: "self.a >": compilation failed: ERROR: <input>:1:\d+: /,
     );
-    expect(causes[1]?.message).toContain("undeclared reference to 'foo'");
+    expect(causes[1]?.message).toContain(
+      "compilation failed: ERROR: <input>:2:3: undeclared reference to 'foo' (in container '')",
+    );
     expect(causes[3]?.message).toContain('Unsupported value: "Bogus"');
     expect(causes[5]?.message).toBe('Required value');
   });
