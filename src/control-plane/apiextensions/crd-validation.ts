@@ -159,10 +159,7 @@ function checkVersions(spec: Record<string, unknown>, causes: StatusCause[]): vo
     const schemaField = `${f}.schema.openAPIV3Schema`;
     const structural = checkStructural(schema, schemaField);
     causes.push(...structural);
-    if (structural.length === 0 && isObject(schema)) {
-      checkDefaults(schema as JsonSchema, schemaField, causes);
-      compileRules(schema as JsonSchema, schemaField, causes);
-    }
+    if (structural.length === 0 && isObject(schema)) checkDefaults(schema as JsonSchema, schemaField, causes);
     checkSubresources(v.subresources, `${f}.subresources`, causes);
     checkColumns(v.additionalPrinterColumns, `${f}.additionalPrinterColumns`, causes);
   }
@@ -214,4 +211,29 @@ export function validateCrdUpdate(obj: UntypedObject, old: UntypedObject): Statu
   if (spec.scope !== oldSpec.scope) causes.push(bad('spec.scope', spec.scope, 'field is immutable'));
   if (spec.group !== oldSpec.group) causes.push(bad('spec.group', spec.group, 'field is immutable'));
   return causes;
+}
+
+function ruleCauses(crd: UntypedObject): StatusCause[] {
+  const causes: StatusCause[] = [];
+  const spec = isObject(crd.spec) ? crd.spec : {};
+  const versions = Array.isArray(spec.versions) ? spec.versions : [];
+  for (const [i, v] of versions.entries()) {
+    const schema = isObject(v) && isObject(v.schema) ? v.schema.openAPIV3Schema : undefined;
+    const field = `spec.versions[${i}].schema.openAPIV3Schema`;
+    if (isObject(schema) && checkStructural(schema, field).length === 0)
+      compileRules(schema as JsonSchema, field, causes);
+  }
+  return causes;
+}
+
+/**
+ * Compiles the CRD's x-kubernetes-validations rules (runs once the rest of the CRD is valid). On
+ * update a problem the stored CRD already had is not reported again (as upstream ratchets): a CRD
+ * stored before rules were compiled still takes its finalizer and status writes.
+ */
+export function validateCrdRules(obj: UntypedObject, old: UntypedObject | undefined): StatusCause[] {
+  const causes = ruleCauses(obj);
+  if (!old || causes.length === 0) return causes;
+  const before = new Set(ruleCauses(old).map((c) => `${c.field}\n${c.message}`));
+  return causes.filter((c) => !before.has(`${c.field}\n${c.message}`));
 }

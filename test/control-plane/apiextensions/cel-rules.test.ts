@@ -6,6 +6,7 @@ import {
   REQUEST_BUDGET,
 } from '../../../src/control-plane/apiextensions/cel-cost.js';
 import { validateRules } from '../../../src/control-plane/apiextensions/cel-validate.js';
+import { validateCrdRules } from '../../../src/control-plane/apiextensions/crd-validation.js';
 import type { JsonSchema } from '../../../src/control-plane/apiextensions/schema-types.js';
 import type { StatusCause } from '../../../src/kube/index.js';
 
@@ -63,6 +64,29 @@ describe('CEL rule compilation', () => {
     );
     expect(causes[3]?.message).toContain('Unsupported value: "Bogus"');
     expect(causes[5]?.message).toBe('Required value');
+  });
+
+  it('on CRD update, reports only rule problems the stored CRD did not have (ratcheting)', () => {
+    const withRule = (rule: string, label = '') => ({
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: 'ws.x.example.com', ...(label ? { labels: { l: label } } : {}) },
+      spec: {
+        versions: [
+          {
+            name: 'v1',
+            schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-validations': [{ rule }] } },
+          },
+        ],
+      },
+    });
+    const stored = withRule('self.a >');
+    expect(validateCrdRules(stored, undefined).map((c) => c.field)).toEqual([
+      'spec.versions[0].schema.openAPIV3Schema.x-kubernetes-validations[0].rule',
+    ]);
+    expect(validateCrdRules(withRule('self.a >', 'x'), stored)).toEqual([]);
+    expect(validateCrdRules(withRule('self.b >'), stored)).toHaveLength(1);
+    expect(validateCrdRules(withRule('true'), stored)).toEqual([]);
   });
 
   it('returns no tree for a schema without rules', () => {
