@@ -125,9 +125,9 @@ function visit(
   root?: UntypedObject,
 ): void {
   if (run.stopped || value === null || value === undefined || depth > MAX_VALUE_DEPTH) return;
-  // Ratcheting (as CRDValidationRatcheting): an unchanged value keeps passing what it passed before.
-  const unchanged = hasOld && sameJson(value, old);
   if (node.rules.length) {
+    // Ratcheting (as CRDValidationRatcheting): an unchanged value keeps passing what it passed before.
+    const unchanged = hasOld && sameJson(value, old);
     let self: unknown;
     let oldSelf: unknown;
     run.meter.startCall();
