@@ -20,7 +20,7 @@ const files = await buildDashboardAssets();
 let raw = 0;
 let gz = 0;
 /** Loaded only when a shell is opened, so not part of first paint. */
-const LAZY = new Set(['/terminal.js']);
+const LAZY = new Set(['/terminal.js', '/terminal.css']);
 let lazy = 0;
 for (const [path, body] of Object.entries(files)) {
   const g = gzipSync(body, { level: 9 }).length;

@@ -10,7 +10,7 @@ export interface DashboardAsset {
   readonly gzip: Buffer;
 }
 
-/** The whole page, by URL path (`/index.html`, `/app.js`, `/terminal.js`, `/app.css`). */
+/** The whole page, by URL path (`/index.html`, `/app.js`, `/app.css`, `/terminal.js`, `/terminal.css`). */
 export interface DashboardAssets {
   readonly files: ReadonlyMap<string, DashboardAsset>;
 }
@@ -20,6 +20,7 @@ const TYPES: Record<string, string> = {
   '/app.js': 'text/javascript; charset=utf-8',
   '/terminal.js': 'text/javascript; charset=utf-8',
   '/app.css': 'text/css; charset=utf-8',
+  '/terminal.css': 'text/css; charset=utf-8',
 };
 
 /** Where the built page lives in dist/ (scripts/bundle-dashboard.mjs writes it). */
@@ -39,13 +40,13 @@ function asAssets(files: Record<string, Buffer>): DashboardAssets {
 }
 
 /** The page's files, as served and as written to dist/. */
-const FILES = ['/index.html', '/app.js', '/terminal.js', '/app.css'] as const;
+const FILES = ['/index.html', '/app.js', '/terminal.js', '/app.css', '/terminal.css'] as const;
 
 /**
  * Bundles the page from its TypeScript sources with esbuild (a development dependency: used by the
  * build script and when running from source), minified, no source maps and nothing fetched from
- * elsewhere: app.js (the views), terminal.js (xterm.js for the shell, ~90 KiB gzipped, loaded only
- * when a shell is opened) and one stylesheet.
+ * elsewhere: app.js and app.css (the views), terminal.js and terminal.css (xterm.js for the shell,
+ * ~90 KiB gzipped, loaded only when a shell is opened).
  */
 export async function buildDashboardAssets(): Promise<Record<string, Buffer>> {
   const { build } = await import('esbuild');
@@ -63,14 +64,15 @@ export async function buildDashboardAssets(): Promise<Record<string, Buffer>> {
     });
     return Buffer.from(result.outputFiles[0]?.contents ?? new Uint8Array());
   };
-  // The terminal's own stylesheet goes ahead of ours (the page loads one stylesheet); resolved
-  // here, as esbuild is, because xterm is a development dependency like it.
+  // The terminal's own stylesheet, loaded with terminal.js; resolved here, as esbuild is, because
+  // xterm is a development dependency like it.
   const xtermCss = createRequire(import.meta.url).resolve('@xterm/xterm/css/xterm.css');
   return {
     '/index.html': readFileSync(`${SOURCE}index.html`),
     '/app.js': await bundle('main.ts'),
     '/terminal.js': await bundle('terminal.ts'),
-    '/app.css': Buffer.concat([readFileSync(xtermCss), readFileSync(`${SOURCE}app.css`)]),
+    '/app.css': readFileSync(`${SOURCE}app.css`),
+    '/terminal.css': readFileSync(xtermCss),
   };
 }
 

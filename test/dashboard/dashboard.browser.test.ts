@@ -283,8 +283,10 @@ describe('tugboat dashboard in Chromium against local up', () => {
       'the shell to start',
       30_000,
     );
-    // terminal.js is loaded from our origin only when the shell opens.
-    expect(requests.slice(before).some((u) => u.endsWith('/terminal.js'))).toBe(true);
+    // The terminal (script and stylesheet) is loaded from our origin only when the shell opens.
+    const terminalFiles = (urls: string[]) => urls.filter((u) => /\/terminal\.(js|css)$/.test(u)).length;
+    expect(terminalFiles(requests.slice(0, before))).toBe(0);
+    expect(terminalFiles(requests.slice(before))).toBe(2);
     // xterm's measured sizes reach the page through adopted stylesheets (CSP blocks its <style>s).
     expect(await page.evaluate('document.adoptedStyleSheets.length')).toBeGreaterThan(0);
     // The theme's foreground (#ffffff) comes only from xterm's own (mirrored) style element.

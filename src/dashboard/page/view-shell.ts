@@ -10,19 +10,24 @@ const CHUNK = 16 * 1024;
 
 let library: Promise<TerminalLibrary> | undefined;
 
-/** Loads terminal.js once (a same-origin script, as the CSP allows). */
+/** Loads terminal.js and terminal.css once (same-origin files, as the CSP allows). */
 function loadTerminal(): Promise<TerminalLibrary> {
-  library ??= new Promise((resolve, reject) => {
-    const script = h('script', { src: '/terminal.js' });
-    script.addEventListener('load', () =>
-      resolve((window as unknown as { tugboatTerminal: TerminalLibrary }).tugboatTerminal),
-    );
-    script.addEventListener('error', () => {
-      library = undefined;
-      reject(new Error('could not load the terminal (terminal.js)'));
+  const load = (el: HTMLLinkElement | HTMLScriptElement, file: string) =>
+    new Promise<void>((resolve, reject) => {
+      el.addEventListener('load', () => resolve());
+      el.addEventListener('error', () => reject(new Error(`could not load the terminal (${file})`)));
+      document.head.append(el);
     });
-    document.head.append(script);
-  });
+  library ??= Promise.all([
+    load(h('link', { rel: 'stylesheet', href: '/terminal.css' }), 'terminal.css'),
+    load(h('script', { src: '/terminal.js' }), 'terminal.js'),
+  ]).then(
+    () => (window as unknown as { tugboatTerminal: TerminalLibrary }).tugboatTerminal,
+    (err: Error) => {
+      library = undefined;
+      throw err;
+    },
+  );
   return library;
 }
 
