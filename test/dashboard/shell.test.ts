@@ -37,10 +37,16 @@ class ShellClient {
   closeCode: number | undefined;
   refused: { status: number; body: string } | undefined;
 
-  constructor(d: RunningDashboard, query: Record<string, string>, headers: Record<string, string>) {
+  constructor(
+    d: RunningDashboard,
+    query: Record<string, string>,
+    headers: Record<string, string>,
+    autoPong = true,
+  ) {
     const origin = new URL(d.url).origin;
     this.ws = new WebSocket(`${origin.replace('http', 'ws')}/api/shell?${new URLSearchParams(query)}`, {
       headers: { origin, ...headers },
+      autoPong,
     });
     this.ws.on('message', (data: Buffer, binary: boolean) => {
       if (binary) this.output += data.toString('utf8');
@@ -154,9 +160,9 @@ describe('tugboat dashboard: the shell relay against local up', () => {
     const shell = open({ namespace: 'default', pod: pods['shell-web'] as string, container: 'main' });
     await shell.until(() => shell.notices.some((n) => 'shell' in n && n.shell === 'bash'), 'bash started');
     shell.ws.send(JSON.stringify({ resize: { cols: 120, rows: 40 } }));
-    shell.type('echo hello-$((6*7)); echo to-stderr >&2\n');
+    shell.type('echo hello-$((6*7)); echo to-$((1+1))-stderr >&2\n');
     await shell.until(() => shell.output.includes('hello-42'), 'the echo');
-    await shell.until(() => shell.output.includes('to-stderr'), 'stderr on the terminal');
+    await shell.until(() => shell.output.includes('to-2-stderr'), 'stderr on the terminal');
     shell.type('exit 3\n');
     expect(await shell.closed()).toBe(1000);
     expect(shell.notices.at(-1)).toMatchObject({ exit: { code: 3 } });
@@ -223,23 +229,29 @@ describe('tugboat dashboard: the shell relay against local up', () => {
     await waitFor(() => dashboard.shells.size === 0, 'all shells forgotten');
   });
 
-  it('closes a shell idle past the limit', async () => {
+  it('closes a shell idle past the limit, and drops a page that stops answering pings', async () => {
     const d = await startDashboard({
       kubeconfig: { env: cluster.env, home: cluster.env.HOME as string },
       context: 'tugboat-local',
-      shellTimings: { idleMs: 1500 },
+      shellTimings: { idleMs: 1500, heartbeatMs: 400 },
     });
     others.push(d);
-    const shell = new ShellClient(
-      d,
-      { namespace: 'default', pod: pods['shell-web'] as string },
-      {
-        cookie: await login(d),
-      },
-    );
+    const session = { cookie: await login(d) };
+    const shell = new ShellClient(d, { namespace: 'default', pod: pods['shell-web'] as string }, session);
     await shell.until(() => shell.notices.some((n) => 'shell' in n), 'the shell started');
     expect(await shell.closed()).toBe(1000);
     expect(shell.notices.at(-1)).toMatchObject({ error: expect.stringContaining('without input or output') });
+    expect(d.shells.size).toBe(0);
+    // A page that went away without closing (no pong): terminated at the next ping, before idling out.
+    const silent = new ShellClient(
+      d,
+      { namespace: 'default', pod: pods['shell-web'] as string },
+      session,
+      false,
+    );
+    await silent.until(() => silent.notices.some((n) => 'shell' in n), 'the shell started');
+    expect(await silent.closed()).toBe(1006);
+    expect(silent.notices.some((n) => 'error' in n)).toBe(false);
     expect(d.shells.size).toBe(0);
   });
 
