@@ -82,6 +82,14 @@ function versionDef(crd: UntypedObject, names: CrdNames, version: Record<string,
     namespaced: spec.scope === 'Namespaced',
     shortNames: names.shortNames,
     categories: names.categories,
+    ...(version.deprecated === true
+      ? {
+          deprecationWarning:
+            typeof version.deprecationWarning === 'string'
+              ? version.deprecationWarning
+              : `${String(spec.group)}/${String(version.name)} ${names.kind} is deprecated`,
+        }
+      : {}),
     subresources,
     sharedVersions: true,
     applySchema: schema,

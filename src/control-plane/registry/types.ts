@@ -34,6 +34,8 @@ export interface ResourceDef {
   readonly namespaced: boolean;
   readonly shortNames: readonly string[];
   readonly categories: readonly string[];
+  /** Sent as a `Warning` header with every request to this version (a CRD's deprecated version). */
+  readonly deprecationWarning?: string;
   readonly subresources: readonly Subresource[];
   /** Fields under which the (controller-owned) status lives; updated only through `/status`. */
   readonly statusField?: 'status';
