@@ -53,6 +53,11 @@ export interface ResourceDef {
   readonly prepareSubresource?: (subresource: string, obj: UntypedObject, old: UntypedObject) => void;
   /** Returns field problems of the whole object; empty when valid. */
   readonly validate?: (obj: UntypedObject) => StatusCause[];
+  /**
+   * Checks run on every write once the object is otherwise valid, status writes included, with
+   * the stored object on update (a CRD's x-kubernetes-validations rules).
+   */
+  readonly validateWrite?: (obj: UntypedObject, old: UntypedObject | undefined) => StatusCause[];
   /** Extra checks comparing an update with the stored object (immutable fields). */
   readonly validateUpdate?: (obj: UntypedObject, old: UntypedObject) => StatusCause[];
   /** Every table column, in order (usually NAME first and AGE among them). */
