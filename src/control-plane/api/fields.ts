@@ -149,7 +149,9 @@ export function checkFields(
     throw badRequest(`strict decoding error: ${unknown.map((f) => `unknown field "${f.path}"`).join(', ')}`);
   }
   if (m === 'Warn') {
-    res.setHeader('Warning', boundedWarnings(unknown.map((f) => `unknown field "${f.path}"`)));
+    const prior = res.getHeader('Warning');
+    const kept = Array.isArray(prior) ? prior : [];
+    res.setHeader('Warning', [...kept, ...boundedWarnings(unknown.map((f) => `unknown field "${f.path}"`))]);
   } else if (m !== 'Ignore') {
     throw badRequest(`fieldValidation "${m}" is not supported: use Strict, Warn or Ignore`);
   }
