@@ -17,6 +17,8 @@ export interface AgentInstallOptions extends HostServiceOptions {
   readonly nodeName: string;
   /** API server URL the agent connects to, e.g. `https://10.0.0.5:6443`. */
   readonly server: string;
+  /** The other masters' API server URLs, tried in turn when `server` cannot be reached. @default [] */
+  readonly failoverServers?: readonly string[];
   /** Cluster CA certificate (PEM): verifies the API server and the API server's client certificate. */
   readonly caPem: string;
   /**
@@ -138,6 +140,7 @@ export function buildAgentService(options: AgentInstallOptions): ServiceSpec {
       'agent',
       '--server',
       options.server,
+      ...(options.failoverServers ?? []).flatMap((url) => ['--failover-server', url]),
       '--ca-file',
       p.ca,
       '--cert-file',

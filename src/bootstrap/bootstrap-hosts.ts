@@ -86,7 +86,15 @@ export interface BootstrapHost {
   readonly group?: string;
   /** Extra node labels of a worker. @default {} */
   readonly labels?: Readonly<Record<string, string>>;
+  /**
+   * The address other masters dial (etcd peers and clients): the private IP when bootstrap
+   * connects to a cluster's public addresses. @default address
+   */
+  readonly privateAddress?: string;
 }
+
+/** The address etcd peers and the other masters use for a master. */
+export const peerAddressOf = (host: BootstrapHost): string => host.privateAddress ?? host.address;
 
 /**
  * The hosts to bootstrap over SSH: from an inventory file (on-premises machines, simulated hosts in
@@ -110,13 +118,24 @@ export interface BootstrapHosts {
     readonly user: string;
     readonly hostKey?: string;
   };
+  /** The first master: the one agents and the kubeconfig talk to first. */
   readonly master: BootstrapHost;
+  /**
+   * Every master in a stable order, `master` first (3 or 5 of them on etcd). @default [master]
+   */
+  readonly masters?: readonly BootstrapHost[];
   readonly workers: readonly BootstrapHost[];
+}
+
+/** Every master of an inventory, the first one first. */
+export function mastersOf(inventory: Pick<BootstrapHosts, 'master' | 'masters'>): readonly BootstrapHost[] {
+  return inventory.masters && inventory.masters.length > 0 ? inventory.masters : [inventory.master];
 }
 
 /**
  * Parses an inventory file (YAML). Throws ConfigError listing every problem with its path, e.g.
- * `hosts[2].role`. Exactly one host must be the master; names and addresses must be unique.
+ * `hosts[2].role`. One, three or five hosts are masters (several run etcd, in file order, the
+ * first one first); names and addresses must be unique.
  */
 export function parseBootstrapHosts(text: string, file?: string): BootstrapHosts {
   const fail = (issues: ConfigIssue[]) => new ConfigError(issues, file === undefined ? undefined : { file });
@@ -138,10 +157,12 @@ export function parseBootstrapHosts(text: string, file?: string): BootstrapHosts
   const inv = parsed.data;
   const issues: ConfigIssue[] = [];
   const masters = inv.hosts.filter((h) => h.role === 'master');
-  if (masters.length !== 1) {
+  if (masters.length === 0) {
+    issues.push({ path: 'hosts', message: 'has 0 masters: mark exactly one host with role: master' });
+  } else if (![1, 3, 5].includes(masters.length)) {
     issues.push({
       path: 'hosts',
-      message: `has ${masters.length} masters: mark exactly one host with role: master`,
+      message: `has ${masters.length} masters: use 1, 3 or 5 (etcd needs a majority of them up, so ${masters.length} masters survive no more failures than ${masters.length - 1})`,
     });
   }
   const seen = new Map<string, number>();
@@ -188,6 +209,7 @@ export function parseBootstrapHosts(text: string, file?: string): BootstrapHosts
         }
       : {}),
     master: host(masters[0]!),
+    ...(masters.length > 1 ? { masters: masters.map(host) } : {}),
     workers: inv.hosts.filter((h) => h.role === 'worker').map(host),
   };
 }

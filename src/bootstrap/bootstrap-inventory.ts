@@ -1,32 +1,25 @@
 import { join } from 'node:path';
+import { DeploymentError } from '../errors.js';
 import { silentEvents } from '../events.js';
-import {
-  loadOrCreateAgentServingCertificate,
-  loadOrCreateClusterPki,
-  loadOrCreateNodeCertificate,
-} from '../pki/cluster-pki.js';
+import { loadOrCreateAgentServingCertificate, loadOrCreateNodeCertificate } from '../pki/cluster-pki.js';
 import { renderKubeconfig } from '../pki/kubeconfig.js';
 import type { PodNetworkSettings } from '../provision/template/settings.js';
 import type { RemoteShell } from '../ssh/remote-shell.js';
-import { AGENT_SERVICE, type AgentInstallOptions, buildAgentFiles, installAgent } from './agent-install.js';
-import type { BootstrapHost } from './bootstrap-hosts.js';
+import { type AgentInstallOptions, buildAgentFiles, installAgent } from './agent-install.js';
+import { type BootstrapHost, mastersOf } from './bootstrap-hosts.js';
 import { type ClusterHealth, readClusterHealth } from './cluster-health.js';
-import {
-  CONTROL_PLANE_SERVICE,
-  type HostBundle,
-  installControlPlane,
-  type StateShippingSettings,
-} from './control-plane-install.js';
-import { ETCD_SERVICE } from './etcd-install.js';
+import { type HostBundle, installControlPlane, type StateShippingSettings } from './control-plane-install.js';
+import { actionOf, bothServices, type HostBootstrapResult, SKIPPED } from './host-bootstrap-result.js';
 import { syncHostFiles } from './host-files.js';
 import type { HostInstallResult } from './host-install.js';
 import { ensureHostPrerequisites } from './host-prerequisites.js';
 import { type HostRuntimeOptions, hostRuntimeInstaller } from './host-runtime.js';
 import { type InventoryAccessOptions, onHost } from './inventory-access.js';
+import { agentNetworkOptions, inventoryApi } from './inventory-api.js';
 import { DEFAULT_HOST_LAYOUT } from './layout.js';
-import { type HostOutcome, runMasterWithWorkers, runOnHosts } from './run-hosts.js';
+import { etcdEndpointsFor, etcdStartBarrier, mastersEtcd, startEtcdMember } from './masters-etcd.js';
+import { type HostOutcome, runMastersWithWorkers } from './run-hosts.js';
 import { timedStep } from './timed-step.js';
-import { type UninstallResult, uninstallHost } from './uninstall.js';
 import { waitForDocker } from './wait-docker.js';
 import { waitForHealthy } from './wait-healthy.js';
 import { waitForNodeReady } from './wait-node-ready.js';
@@ -54,8 +47,17 @@ export interface BootstrapInventoryOptions extends InventoryAccessOptions, HostR
   readonly stateShipping?: StateShippingSettings;
   /** @default 6443 */
   readonly apiPort?: number;
-  /** Address the API server binds. @default `0.0.0.0:<apiPort>` */
-  readonly apiListen?: string;
+  /** Address the API server binds, or one per master. @default `0.0.0.0:<apiPort>` */
+  readonly apiListen?: string | ((master: BootstrapHost) => string);
+  /**
+   * Where the objects live: `etcd` runs a member on every master (see masters-etcd.ts) and the
+   * API servers on it. @default 'etcd' with several masters (required), else 'embedded'
+   */
+  readonly store?: 'embedded' | 'etcd';
+  /** etcd's binary on the masters. @default DEFAULT_ETCD_PATH (the distribution's package) */
+  readonly etcdPath?: string;
+  /** The spec's `api.dns` name: in the API certificate, and the kubeconfig's server. @default none */
+  readonly apiDns?: string;
   /** Address each agent's logs/exec server binds. @default () => '0.0.0.0:10250' */
   readonly agentListen?: (host: BootstrapHost) => string;
   /** Per-host limit for the control plane's /readyz and each Node's Ready. @default 180000 */
@@ -77,67 +79,16 @@ export interface BootstrapInventoryOptions extends InventoryAccessOptions, HostR
   readonly force?: boolean;
 }
 
-/** What happened on one host. */
-export type HostAction = 'installed' | 'unchanged' | 'skipped-ready';
-
-/** What {@link bootstrapInventory} did on one host. */
-export interface HostBootstrapResult {
-  /** `installed`: files uploaded or service (re)started; `unchanged`: checked, nothing to do; `skipped-ready`: not touched. */
-  readonly action: HostAction;
-  /** How the service runs (absent when the host was skipped). */
-  readonly mode?: HostInstallResult['mode'];
-  readonly filesUploaded: number;
-  readonly bytesUploaded: number;
-  readonly serviceChanged: boolean;
-  /** True when the pinned Node.js runtime was sent to the host (it lacked that exact one). */
-  readonly runtimeUploaded: boolean;
-}
-
-const SKIPPED: HostBootstrapResult = {
-  action: 'skipped-ready',
-  filesUploaded: 0,
-  bytesUploaded: 0,
-  serviceChanged: false,
-  runtimeUploaded: false,
-};
-
-const actionOf = (r: HostInstallResult, runtimeUploaded: boolean): HostBootstrapResult => ({
-  ...r,
-  runtimeUploaded,
-  action: r.filesUploaded > 0 || r.serviceChanged || runtimeUploaded ? 'installed' : 'unchanged',
-});
-
-/** What installing the control plane and then an agent on one (schedulable) master did. */
-const bothServices = (a: HostInstallResult, b: HostInstallResult): HostInstallResult => ({
-  mode: a.mode,
-  filesUploaded: a.filesUploaded + b.filesUploaded,
-  bytesUploaded: a.bytesUploaded + b.bytesUploaded,
-  serviceChanged: a.serviceChanged || b.serviceChanged,
-});
-
 /** What {@link bootstrapInventory} did. */
 export interface BootstrapInventoryResult {
-  /** `https://<master>:<port>` */
+  /** `https://<first master>:<port>` */
   readonly server: string;
+  /** Every master's API URL, the first one first (agents fail over along them). */
+  readonly servers: readonly string[];
   /** One outcome per host, master first; failed hosts carry their error. */
   readonly hosts: readonly HostOutcome<HostBootstrapResult>[];
   /** Admin kubeconfig text (holds a private key: write it 0600). */
   readonly kubeconfig: string;
-}
-
-/**
- * The API server URL of an inventory (its master on `apiPort`) and the cluster's PKI from its state
- * directory (made on first use): what bootstrap and `tugboat upgrade` talk to the cluster with.
- */
-export function inventoryApi(options: Pick<BootstrapInventoryOptions, 'inventory' | 'stateDir' | 'apiPort'>) {
-  const { master, cluster } = options.inventory;
-  const host = master.address.includes(':') ? `[${master.address}]` : master.address;
-  const pki = loadOrCreateClusterPki({
-    cluster,
-    dir: join(options.stateDir, 'pki'),
-    apiAltNames: [master.address],
-  });
-  return { server: `https://${host}:${options.apiPort ?? 6443}`, pki };
 }
 
 /**
@@ -158,11 +109,28 @@ export async function bootstrapInventory(
   const events = options.events ?? silentEvents;
   const layoutFor = options.layoutFor ?? (() => DEFAULT_HOST_LAYOUT);
   const apiPort = options.apiPort ?? 6443;
-  const { server, pki } = inventoryApi(options);
+  const { server, servers, kubeconfigServer, pki } = inventoryApi(options);
+  const masters = mastersOf(inv);
+  const store = options.store ?? (masters.length > 1 ? 'etcd' : 'embedded');
+  if (store === 'embedded' && masters.length > 1)
+    throw new DeploymentError(
+      'STORE_NOT_SHARED',
+      `${masters.length} masters need store: etcd (the embedded store lives on one master): set store: etcd or use one master`,
+    );
+  const pkiDir = join(options.stateDir, 'pki');
+  const etcd = store === 'etcd' ? mastersEtcd(inv.cluster, masters, pki, pkiDir) : undefined;
+  const etcdStarted = etcdStartBarrier(etcd ? masters.map((m) => m.name) : []);
+  const apiUrlOf = (host: BootstrapHost) => servers[masters.indexOf(host)] ?? server;
   const readyTimeoutMs = options.readyTimeoutMs ?? 180_000;
   const force = options.force ?? false;
+  const healthAt = (url: string) => readClusterHealth({ server: url, caPem: pki.ca.certPem, ...pki.admin });
+  // The first master that answers speaks for the cluster: with one gone, the others still know the Nodes.
   const askHealth = async (): Promise<ClusterHealth> => {
-    const health = await readClusterHealth({ server, caPem: pki.ca.certPem, ...pki.admin });
+    let health = await healthAt(server);
+    for (const url of servers.slice(1)) {
+      if (health.controlPlaneReady) break;
+      health = await healthAt(url);
+    }
     events.emit({
       code: 'cluster.health',
       level: 'info',
@@ -175,6 +143,15 @@ export async function bootstrapInventory(
   };
   const skipReady = (options.skipReady ?? false) && !force;
   const before = skipReady ? await askHealth() : undefined;
+  // With several masters each one's own API server is asked: the first answering says nothing of the others.
+  const mastersReady =
+    skipReady && masters.length > 1
+      ? new Map(
+          await Promise.all(
+            masters.map(async (m) => [m.name, (await healthAt(apiUrlOf(m))).controlPlaneReady] as const),
+          ),
+        )
+      : undefined;
   let after: Promise<ClusterHealth> | undefined;
   const isReady = async (
     host: BootstrapHost,
@@ -183,7 +160,10 @@ export async function bootstrapInventory(
   ): Promise<boolean> => {
     if (!before) return false;
     if (role === 'master')
-      return before.controlPlaneReady && (!masterRunsAgent || before.readyNodes.has(host.name));
+      return (
+        (mastersReady?.get(host.name) ?? before.controlPlaneReady) &&
+        (!masterRunsAgent || before.readyNodes.has(host.name))
+      );
     if (before.controlPlaneReady) return before.readyNodes.has(host.name);
     // The master is being (re)installed: ask again once it is up, now that the agents can report.
     await masterUp();
@@ -214,169 +194,165 @@ export async function bootstrapInventory(
   };
   const podNetwork = options.podNetwork ?? defaultPodNetwork;
   const masterRunsAgent = options.masterSchedulable ?? inv.workers.length === 0;
-  const outcomes = await runMasterWithWorkers(
-    inv.master,
+  const outcomes = await runMastersWithWorkers(
+    masters,
     inv.workers,
     async (host, role, masterUp): Promise<HostBootstrapResult> => {
-      if (await isReady(host, role, masterUp)) {
-        events.emit({
-          code: 'host.skipped',
-          level: 'info',
-          message: `${host.name}: ${role === 'master' ? 'control plane' : 'node'} already Ready, left alone`,
-          data: { host: host.name, role },
-        });
-        return SKIPPED;
+      // A master that cannot start its etcd member releases the others waiting for it.
+      try {
+        return await bootstrapHost(host, role, masterUp);
+      } catch (err) {
+        etcdStarted.failed(host.name, err as Error);
+        throw err;
       }
-      return onHost(host, options, async (shell) => {
-        const runsAgent = role === 'worker' || masterRunsAgent;
-        const wantsDocker = runsAgent && inv.runtime === 'docker';
-        const { facts, mode } = await timedStep(events, host, 'preflight', async () => {
-          const net = agentNetworkOptions(inv.runtime, options, podNetwork.podCidr);
-          const needsNet = runsAgent && Boolean(net.podNetwork || net.serviceProxy);
-          const first = await preflight(shell, host, false, needsNet);
-          // Docker missing, or installed but stopped where systemd could start it: install or start
-          // it now. Installed and not answering yet without systemd is a host still booting: the
-          // worker waits for it (waitForDocker) before its agent needs it.
-          const { dockerInstalled, dockerVersion, systemd } = first.facts;
-          if (wantsDocker && (!dockerInstalled || (!dockerVersion && systemd)))
-            return preflight(shell, host, true, needsNet);
-          return first;
-        });
-        const runtime = await timedStep(events, host, 'runtime', () =>
-          installRuntime(shell, facts, {
-            layout: layoutFor(host),
-            force,
-            ...(options.signal ? { signal: options.signal } : {}),
-          }),
-        );
-        const nodePath = runtime.nodePath;
-        const withRuntime = (r: HostInstallResult): HostBootstrapResult =>
-          actionOf(
-            { ...r, bytesUploaded: r.bytesUploaded + runtime.bytesUploaded },
-            runtime.bytesUploaded > 0,
-          );
-        let controlPlane: HostInstallResult | undefined;
-        if (role === 'master') {
-          controlPlane = await timedStep(events, host, 'install', () =>
-            installControlPlane(shell, {
+    },
+    { concurrency: options.concurrency, events, signal: options.signal },
+  );
+  async function bootstrapHost(
+    host: BootstrapHost,
+    role: 'master' | 'worker',
+    masterUp: () => Promise<void>,
+  ): Promise<HostBootstrapResult> {
+    if (await isReady(host, role, masterUp)) {
+      if (role === 'master') void etcdStarted.started(host.name);
+      events.emit({
+        code: 'host.skipped',
+        level: 'info',
+        message: `${host.name}: ${role === 'master' ? 'control plane' : 'node'} already Ready, left alone`,
+        data: { host: host.name, role },
+      });
+      return SKIPPED;
+    }
+    return onHost(host, options, async (shell) => {
+      const runsAgent = role === 'worker' || masterRunsAgent;
+      const wantsDocker = runsAgent && inv.runtime === 'docker';
+      const { facts, mode } = await timedStep(events, host, 'preflight', async () => {
+        const net = agentNetworkOptions(inv.runtime, options, podNetwork.podCidr);
+        const needsNet = runsAgent && Boolean(net.podNetwork || net.serviceProxy);
+        const first = await preflight(shell, host, false, needsNet);
+        // Docker missing, or installed but stopped where systemd could start it: install or start
+        // it now. Installed and not answering yet without systemd is a host still booting: the
+        // worker waits for it (waitForDocker) before its agent needs it.
+        const { dockerInstalled, dockerVersion, systemd } = first.facts;
+        if (wantsDocker && (!dockerInstalled || (!dockerVersion && systemd)))
+          return preflight(shell, host, true, needsNet);
+        return first;
+      });
+      const runtime = await timedStep(events, host, 'runtime', () =>
+        installRuntime(shell, facts, {
+          layout: layoutFor(host),
+          force,
+          ...(options.signal ? { signal: options.signal } : {}),
+        }),
+      );
+      const nodePath = runtime.nodePath;
+      const withRuntime = (r: HostInstallResult): HostBootstrapResult =>
+        actionOf({ ...r, bytesUploaded: r.bytesUploaded + runtime.bytesUploaded }, runtime.bytesUploaded > 0);
+      let controlPlane: HostInstallResult | undefined;
+      if (role === 'master') {
+        const member = etcd
+          ? await startEtcdMember(shell, host, {
+              etcd,
+              caPem: pki.ca.certPem,
+              started: etcdStarted,
               layout: layoutFor(host),
-              bundle: options.bundle,
-              pki,
-              nodePath,
-              listen: options.apiListen ?? `0.0.0.0:${apiPort}`,
-              podNetwork,
-              ...(podNetwork.serviceCidr ? { serviceCidr: podNetwork.serviceCidr } : {}),
-              advertiseAddress: host.address,
-              ...(options.stateShipping ? { stateShipping: options.stateShipping } : {}),
               mode,
+              nodePath,
+              ...(options.etcdPath ? { etcdPath: options.etcdPath } : {}),
+              timeoutMs: readyTimeoutMs,
               events,
               force,
-            }),
-          );
-          await timedStep(events, host, 'healthy', () =>
-            waitForHealthy(`${server}/readyz`, {
-              caPem: pki.ca.certPem,
-              // Workers wait on this: probe often (one host, a cheap GET).
-              intervalMs: 250,
-              timeoutMs: readyTimeoutMs,
-              signal: options.signal,
-            }),
-          );
-          if (!runsAgent) return withRuntime(controlPlane);
-        }
-        const pkiDir = join(options.stateDir, 'pki');
-        const agent: AgentInstallOptions = {
-          layout: layoutFor(host),
-          bundle: options.bundle,
-          nodeName: host.name,
-          server,
-          caPem: pki.ca.certPem,
-          client: loadOrCreateNodeCertificate(pki, pkiDir, host.name),
-          serving: loadOrCreateAgentServingCertificate(pki, pkiDir, host.name, [host.address]),
-          nodePath,
-          internalIp: host.address,
-          runtime: inv.runtime,
-          ...agentNetworkOptions(inv.runtime, options, podNetwork.podCidr),
-          listen: options.agentListen?.(host) ?? '0.0.0.0:10250',
-          imds: 'off',
-          ...(host.group ? { group: host.group } : {}),
-          ...(host.labels ? { labels: host.labels } : {}),
-          mode,
-          events,
-          force,
-        };
-        // Upload while the master's control plane starts; start the agent only once it is up.
-        const presynced = await timedStep(events, host, 'upload', () =>
-          syncHostFiles(shell, buildAgentFiles(agent), { events, force }),
+              ...(options.signal ? { signal: options.signal } : {}),
+            })
+          : undefined;
+        const listen = typeof options.apiListen === 'function' ? options.apiListen(host) : options.apiListen;
+        controlPlane = await timedStep(events, host, 'install', () =>
+          installControlPlane(shell, {
+            layout: layoutFor(host),
+            bundle: options.bundle,
+            pki,
+            nodePath,
+            listen: listen ?? `0.0.0.0:${apiPort}`,
+            ...(etcd
+              ? {
+                  etcd: { endpoints: etcdEndpointsFor(host.name, etcd.members), clientCert: etcd.clientCert },
+                }
+              : {}),
+            podNetwork,
+            ...(podNetwork.serviceCidr ? { serviceCidr: podNetwork.serviceCidr } : {}),
+            advertiseAddress: host.address,
+            ...(options.stateShipping ? { stateShipping: options.stateShipping } : {}),
+            mode,
+            events,
+            force,
+          }),
         );
-        if (wantsDocker) {
-          await timedStep(events, host, 'docker', () => waitForDocker(shell, { signal: options.signal }));
-        }
-        await timedStep(events, host, 'wait-master', masterUp);
-        const result = await timedStep(events, host, controlPlane ? 'install-agent' : 'install', () =>
-          installAgent(shell, { ...agent, presynced }),
-        );
-        await timedStep(events, host, 'ready', () =>
-          waitForNodeReady(host.name, {
-            server,
+        if (member) controlPlane = bothServices(member, controlPlane);
+        await timedStep(events, host, 'healthy', () =>
+          waitForHealthy(`${apiUrlOf(host)}/readyz`, {
             caPem: pki.ca.certPem,
-            ...pki.admin,
+            // Workers wait on this: probe often (one host, a cheap GET).
+            intervalMs: 250,
             timeoutMs: readyTimeoutMs,
             signal: options.signal,
           }),
         );
-        return withRuntime(controlPlane ? bothServices(controlPlane, result) : result);
-      });
-    },
-    { concurrency: options.concurrency, events, signal: options.signal },
-  );
+        if (!runsAgent) return withRuntime(controlPlane);
+      }
+      const agent: AgentInstallOptions = {
+        layout: layoutFor(host),
+        bundle: options.bundle,
+        nodeName: host.name,
+        server,
+        ...(servers.length > 1 ? { failoverServers: servers.slice(1) } : {}),
+        caPem: pki.ca.certPem,
+        client: loadOrCreateNodeCertificate(pki, pkiDir, host.name),
+        serving: loadOrCreateAgentServingCertificate(pki, pkiDir, host.name, [host.address]),
+        nodePath,
+        internalIp: host.address,
+        runtime: inv.runtime,
+        ...agentNetworkOptions(inv.runtime, options, podNetwork.podCidr),
+        listen: options.agentListen?.(host) ?? '0.0.0.0:10250',
+        imds: 'off',
+        ...(host.group ? { group: host.group } : {}),
+        ...(host.labels ? { labels: host.labels } : {}),
+        mode,
+        events,
+        force,
+      };
+      // Upload while the master's control plane starts; start the agent only once it is up.
+      const presynced = await timedStep(events, host, 'upload', () =>
+        syncHostFiles(shell, buildAgentFiles(agent), { events, force }),
+      );
+      if (wantsDocker) {
+        await timedStep(events, host, 'docker', () => waitForDocker(shell, { signal: options.signal }));
+      }
+      await timedStep(events, host, 'wait-master', masterUp);
+      const result = await timedStep(events, host, controlPlane ? 'install-agent' : 'install', () =>
+        installAgent(shell, { ...agent, presynced }),
+      );
+      await timedStep(events, host, 'ready', () =>
+        waitForNodeReady(host.name, {
+          server,
+          caPem: pki.ca.certPem,
+          ...pki.admin,
+          timeoutMs: readyTimeoutMs,
+          signal: options.signal,
+        }),
+      );
+      return withRuntime(controlPlane ? bothServices(controlPlane, result) : result);
+    });
+  }
   const kubeconfig = renderKubeconfig({
     cluster: inv.cluster,
-    server,
+    server: kubeconfigServer,
     caPem: pki.ca.certPem,
     user: 'admin',
     ...pki.admin,
   });
-  return { server, hosts: outcomes, kubeconfig };
+  return { server, servers, hosts: outcomes, kubeconfig };
 }
 
-/**
- * What an agent runs of the cluster network: the pod network (with cluster DNS) on docker hosts
- * and the service proxy everywhere, both on unless turned off. Pure.
- */
-export function agentNetworkOptions(
-  runtime: string,
-  options: Pick<BootstrapInventoryOptions, 'agentPodNetwork' | 'agentServiceProxy'>,
-  podCidr: string,
-): { podNetwork?: true; serviceProxy?: 'iptables'; clusterCidr?: string } {
-  const pods = runtime === 'docker' && (options.agentPodNetwork ?? true);
-  const proxy = options.agentServiceProxy ?? true;
-  return {
-    ...(pods ? { podNetwork: true as const } : {}),
-    ...(proxy ? { serviceProxy: 'iptables' as const } : {}),
-    ...(pods || proxy ? { clusterCidr: podCidr } : {}),
-  };
-}
-
-/** Removes tugboat (services, processes, files) from every host of an inventory; failures are per host. */
-export function uninstallInventory(
-  options: InventoryAccessOptions & { readonly keepData?: boolean },
-): Promise<HostOutcome<UninstallResult>[]> {
-  const layoutFor = options.layoutFor ?? (() => DEFAULT_HOST_LAYOUT);
-  const hosts = [options.inventory.master, ...options.inventory.workers];
-  return runOnHosts(
-    hosts,
-    (host) =>
-      onHost(host, options, (shell) =>
-        uninstallHost(shell, {
-          layout: layoutFor(host),
-          // etcd runs only on masters of an etcd cluster; removing an absent service is a no-op.
-          services: [CONTROL_PLANE_SERVICE, ETCD_SERVICE, AGENT_SERVICE],
-          nodeName: host.name,
-          events: options.events,
-          ...(options.keepData ? { keepData: true } : {}),
-        }),
-      ),
-    { concurrency: options.concurrency, events: options.events, signal: options.signal },
-  );
-}
+export type { HostAction, HostBootstrapResult } from './host-bootstrap-result.js';
+export { agentNetworkOptions, inventoryApi } from './inventory-api.js';
+export { uninstallInventory } from './inventory-uninstall.js';

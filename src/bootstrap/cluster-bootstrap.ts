@@ -48,6 +48,10 @@ export interface ClusterBootstrapOptions extends Omit<HostRuntimeOptions, 'event
    * region from the stack's ARN) and backs it up on the schedule. @default no shipping
    */
   readonly backup?: BackupSettings;
+  /** The spec's `store`. @default 'etcd' with several masters, else 'embedded' */
+  readonly store?: 'embedded' | 'etcd';
+  /** The spec's `api.dns.recordName`: in the API certificate, and the kubeconfig's server. @default none */
+  readonly apiDns?: string;
   /** Docker agents run the pod network and cluster DNS. @default true */
   readonly agentPodNetwork?: boolean;
   /** Agents run the iptables service proxy. @default true */
@@ -80,7 +84,8 @@ export interface ClusterBootstrapResult extends BootstrapInventoryResult {
 }
 
 /**
- * The SSH bootstrap of a cluster `createCluster` just made: the control plane on the master, an
+ * The SSH bootstrap of a cluster `createCluster` just made: the control plane on the master (on
+ * every master, over an etcd member on each, when there are several), an
  * agent on every running worker (labelled with its group's labels), each host reached on the
  * spec's address with the cluster's key and its host key checked against the cluster's
  * known_hosts. Writes `<state>/<cluster>/kubeconfig` and, when asked, merges its context into a
@@ -135,6 +140,8 @@ export function clusterInventoryOptions(context: ClusterBootstrapContext): Boots
       ? { stateShipping: stateShippingOf(context.stack, context.cluster, context.backup) }
       : {}),
     ...(context.agentServiceProxy !== undefined ? { agentServiceProxy: context.agentServiceProxy } : {}),
+    ...(context.store ? { store: context.store } : {}),
+    ...(context.apiDns ? { apiDns: context.apiDns } : {}),
     trustNewHosts: context.trustNewHosts ?? false,
     events: context.events,
     ...(context.concurrency ? { concurrency: context.concurrency } : {}),

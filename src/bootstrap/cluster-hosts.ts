@@ -32,17 +32,35 @@ function addressOf(h: Host, which: 'public' | 'private'): string {
 }
 
 /**
+ * One master per master group (the InService one while a replacement is on its way), groups in
+ * name order with numbers compared as numbers (`master-1` … `master-5`), so every run lists the
+ * masters, and so the etcd members, in the same order. Pure.
+ */
+function mastersInOrder(masters: readonly Host[]): Host[] {
+  const byGroup = new Map<string, Host>();
+  for (const h of masters) {
+    const seen = byGroup.get(h.group);
+    if (!seen || (seen.lifecycleState !== 'InService' && h.lifecycleState === 'InService'))
+      byGroup.set(h.group, h);
+  }
+  return [...byGroup.entries()]
+    .sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }))
+    .map(([, h]) => h);
+}
+
+/**
  * Turns the instances the stack's auto-scaling groups report into the host list bootstrap works on:
- * the running master and every running worker, named by instance id (the agent's node name on EC2),
- * reached on the address the spec chose; each worker carries its group and the group's labels. Pure.
+ * every running master (one per master group, in group order: see mastersInOrder) and every
+ * running worker, named by instance id (the agent's node name on EC2), reached on the address the
+ * spec chose; each worker carries its group and the group's labels, each master its private address. Pure.
  */
 export function bootstrapHostsFromCluster(
   inventory: ClusterInstances,
   options: ClusterHostsOptions,
 ): BootstrapHosts {
   const running = inventory.hosts.filter(usable);
-  const masters = running.filter((h) => h.role === 'master');
-  const master = masters.find((h) => h.lifecycleState === 'InService') ?? masters[0];
+  const masters = mastersInOrder(running.filter((h) => h.role === 'master'));
+  const master = masters[0];
   if (!master) {
     throw new DeploymentError(
       'NO_MASTER',
@@ -56,12 +74,17 @@ export function bootstrapHostsFromCluster(
     user: options.user,
     role: h.role,
     ...(h.role === 'worker' ? { group: h.group, labels: options.groupLabels?.[h.group] ?? {} } : {}),
+    // Masters dial each other (etcd) on their private addresses, whatever bootstrap connects to.
+    ...(h.role === 'master' && options.address === 'public' && h.privateIp
+      ? { privateAddress: h.privateIp }
+      : {}),
   });
   return {
     cluster: inventory.cluster,
     runtime: options.runtime ?? 'docker',
     ...(options.privateKeyFile ? { privateKeyFile: options.privateKeyFile } : {}),
     master: entry(master),
+    ...(masters.length > 1 ? { masters: masters.map(entry) } : {}),
     workers: running.filter((h) => h.role === 'worker').map(entry),
   };
 }

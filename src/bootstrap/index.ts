@@ -6,7 +6,12 @@ export {
   buildAgentService,
   installAgent,
 } from './agent-install.js';
-export { type BootstrapHost, type BootstrapHosts, parseBootstrapHosts } from './bootstrap-hosts.js';
+export {
+  type BootstrapHost,
+  type BootstrapHosts,
+  mastersOf,
+  parseBootstrapHosts,
+} from './bootstrap-hosts.js';
 export {
   type BootstrapInventoryOptions,
   type BootstrapInventoryResult,

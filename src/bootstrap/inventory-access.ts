@@ -23,6 +23,11 @@ export interface InventoryAccessOptions {
   /** @default silentEvents */
   readonly events?: EventSink;
   readonly signal?: AbortSignal;
+  /**
+   * How a session to a host is opened. @default SSH ({@link openHostShell}); tests on loopback
+   * addresses give a LocalShell per host
+   */
+  readonly openShell?: (host: BootstrapHost) => Promise<RemoteShell>;
 }
 
 /**
@@ -65,7 +70,9 @@ export async function onHost<T>(
   o: InventoryAccessOptions,
   fn: (shell: RemoteShell) => Promise<T>,
 ): Promise<T> {
-  const shell = await timedStep(o.events ?? silentEvents, host, 'connect', () => openHostShell(host, o));
+  const shell = await timedStep(o.events ?? silentEvents, host, 'connect', () =>
+    o.openShell ? o.openShell(host) : openHostShell(host, o),
+  );
   try {
     return await fn(shell);
   } finally {

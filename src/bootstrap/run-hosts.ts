@@ -104,24 +104,43 @@ export async function runMasterThenWorkers<H extends { readonly name: string }, 
  * and rejects with the reason when it failed, so a worker can connect, check and upload while the
  * master's control plane starts, yet never starts an agent against a failed master.
  */
-export async function runMasterWithWorkers<H extends { readonly name: string }, T>(
+export function runMasterWithWorkers<H extends { readonly name: string }, T>(
   master: H,
   workers: readonly H[],
   fn: (host: H, role: 'master' | 'worker', masterUp: () => Promise<void>) => Promise<T>,
   options: RunOnHostsOptions = {},
 ): Promise<HostOutcome<T>[]> {
-  let settle: (ok: boolean) => void = () => {};
-  const masterOk = new Promise<boolean>((resolve) => {
+  return runMastersWithWorkers([master], workers, fn, options);
+}
+
+/**
+ * {@link runMasterWithWorkers} with several masters, all worked on at once (they need each other:
+ * etcd has no quorum until a majority of members run): a worker's `masterUp()` resolves once every
+ * master succeeded and rejects naming the masters that failed. Outcomes: masters first, in order.
+ */
+export async function runMastersWithWorkers<H extends { readonly name: string }, T>(
+  masters: readonly H[],
+  workers: readonly H[],
+  fn: (host: H, role: 'master' | 'worker', masterUp: () => Promise<void>) => Promise<T>,
+  options: RunOnHostsOptions = {},
+): Promise<HostOutcome<T>[]> {
+  let settle: (failed: string[]) => void = () => {};
+  const mastersDone = new Promise<string[]>((resolve) => {
     settle = resolve;
   });
   const masterUp = (worker: H) => async () => {
-    if (!(await masterOk))
+    const failed = await mastersDone;
+    if (failed.length > 0)
       throw new Error(
-        `${worker.name}: not bootstrapped because the master ${master.name} failed: fix it and re-run`,
+        `${worker.name}: not bootstrapped because the master${failed.length > 1 ? 's' : ''} ${failed.join(', ')} failed: fix it and re-run`,
       );
   };
-  const masterRun = runOnHosts([master], (h) => fn(h, 'master', async () => {}), options).then((out) => {
-    settle(out[0]?.ok ?? false);
+  // Every master at once, whatever the concurrency: each waits for the others' etcd members.
+  const masterRun = runOnHosts(masters, (h) => fn(h, 'master', async () => {}), {
+    ...options,
+    concurrency: Math.max(masters.length, 1),
+  }).then((out) => {
+    settle(out.filter((o) => !o.ok).map((o) => o.host));
     return out;
   });
   const workerRun = runOnHosts(workers, (h) => fn(h, 'worker', masterUp(h)), options);

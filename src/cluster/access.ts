@@ -1,5 +1,5 @@
 import type { StackInfo } from '../aws/cloudformation.js';
-import type { BootstrapHost, BootstrapHosts } from '../bootstrap/bootstrap-hosts.js';
+import { type BootstrapHost, type BootstrapHosts, mastersOf } from '../bootstrap/bootstrap-hosts.js';
 import { bootstrapHostsFromCluster } from '../bootstrap/cluster-hosts.js';
 import { UsageError } from '../errors.js';
 import { checkClusterName, clusterStateDir, stackNameOf } from '../naming.js';
@@ -70,7 +70,7 @@ export async function readClusterAccess(options: ClusterAccessOptions): Promise<
  */
 export function selectClusterHost(hosts: BootstrapHosts, which: string): BootstrapHost {
   if (which === 'master') return hosts.master;
-  const all = [hosts.master, ...hosts.workers];
+  const all = [...mastersOf(hosts), ...hosts.workers];
   const found = all.find((h) => h.name === which);
   if (found) return found;
   const valid = all.map((h) => `${h.name} (${h.role}${h.group ? ` ${h.group}` : ''})`).join(', ');

@@ -9,6 +9,7 @@ import {
   issueAgentServingCertificate,
   issueApiServerCertificate,
   issueClientCertificate,
+  issueEtcdClientCertificate,
   issueNodeCertificate,
 } from './cluster-certs.js';
 import { writeKeyFile } from './pem.js';
@@ -115,23 +116,46 @@ export function loadOrCreateClusterPki(options: ClusterPkiOptions): ClusterPki {
   return { ca, admin, apiServer, apiServerClient, serviceAccountKey, changed };
 }
 
+/** When a kept leaf certificate is re-issued: `renewWithinDays` (30) before it expires. */
+export interface LeafReuseOptions {
+  readonly now?: Date;
+  readonly renewWithinDays?: number;
+}
+
+/**
+ * The certificate kept in `dir/<name>.{crt,key}` when the CA signed it, it is valid for more than
+ * `renewWithinDays` and it covers `altNames`; else a new one from `issue`, written there (key 0600).
+ */
+export function loadOrIssue(
+  pki: Pick<ClusterPki, 'ca'>,
+  dir: string,
+  name: string,
+  options: LeafReuseOptions,
+  issue: (now: Date) => IssuedCertificate,
+  altNames?: readonly string[],
+): IssuedCertificate {
+  const now = options.now ?? new Date();
+  const renewMs = (options.renewWithinDays ?? 30) * 86_400_000;
+  const cert = read(dir, `${name}.crt`);
+  const key = read(dir, `${name}.key`);
+  const existing = cert && key ? { certPem: cert, keyPem: key } : undefined;
+  if (stillGood(existing, pki.ca, now, renewMs, altNames)) return existing;
+  const issued = issue(now);
+  writeKeyFile(join(dir, `${name}.key`), issued.keyPem);
+  writeFileSync(join(dir, `${name}.crt`), issued.certPem, { mode: 0o644 });
+  return issued;
+}
+
 /** A node's client certificate, kept in `dir/nodes/<name>.{crt,key}` and reused while valid. */
 export function loadOrCreateNodeCertificate(
   pki: Pick<ClusterPki, 'ca'>,
   dir: string,
   nodeName: string,
-  options: { now?: Date; renewWithinDays?: number } = {},
+  options: LeafReuseOptions = {},
 ): IssuedCertificate {
-  const now = options.now ?? new Date();
-  const renewMs = (options.renewWithinDays ?? 30) * 86_400_000;
-  const cert = read(dir, `nodes/${nodeName}.crt`);
-  const key = read(dir, `nodes/${nodeName}.key`);
-  const existing = cert && key ? { certPem: cert, keyPem: key } : undefined;
-  if (stillGood(existing, pki.ca, now, renewMs)) return existing;
-  const issued = issueNodeCertificate(pki.ca, { nodeName, now });
-  writeKeyFile(join(dir, 'nodes', `${nodeName}.key`), issued.keyPem);
-  writeFileSync(join(dir, 'nodes', `${nodeName}.crt`), issued.certPem, { mode: 0o644 });
-  return issued;
+  return loadOrIssue(pki, dir, `nodes/${nodeName}`, options, (now) =>
+    issueNodeCertificate(pki.ca, { nodeName, now }),
+  );
 }
 
 /**
@@ -143,16 +167,25 @@ export function loadOrCreateAgentServingCertificate(
   dir: string,
   nodeName: string,
   altNames: readonly string[],
-  options: { now?: Date; renewWithinDays?: number } = {},
+  options: LeafReuseOptions = {},
 ): IssuedCertificate {
-  const now = options.now ?? new Date();
-  const renewMs = (options.renewWithinDays ?? 30) * 86_400_000;
-  const cert = read(dir, `nodes/${nodeName}-serving.crt`);
-  const key = read(dir, `nodes/${nodeName}-serving.key`);
-  const existing = cert && key ? { certPem: cert, keyPem: key } : undefined;
-  if (stillGood(existing, pki.ca, now, renewMs, altNames)) return existing;
-  const issued = issueAgentServingCertificate(pki.ca, { nodeName, altNames, now });
-  writeKeyFile(join(dir, 'nodes', `${nodeName}-serving.key`), issued.keyPem);
-  writeFileSync(join(dir, 'nodes', `${nodeName}-serving.crt`), issued.certPem, { mode: 0o644 });
-  return issued;
+  return loadOrIssue(
+    pki,
+    dir,
+    `nodes/${nodeName}-serving`,
+    options,
+    (now) => issueAgentServingCertificate(pki.ca, { nodeName, altNames, now }),
+    altNames,
+  );
+}
+
+/** The API servers' etcd client certificate, kept in `dir/etcd/apiserver-etcd-client.{crt,key}`. */
+export function loadOrCreateEtcdClientCertificate(
+  pki: Pick<ClusterPki, 'ca'>,
+  dir: string,
+  options: LeafReuseOptions = {},
+): IssuedCertificate {
+  return loadOrIssue(pki, dir, 'etcd/apiserver-etcd-client', options, (now) =>
+    issueEtcdClientCertificate(pki.ca, { now }),
+  );
 }

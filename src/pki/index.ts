@@ -32,9 +32,12 @@ export {
   API_SERVER_CLIENT_USER,
   type ClusterPki,
   type ClusterPkiOptions,
+  type LeafReuseOptions,
   loadOrCreateAgentServingCertificate,
   loadOrCreateClusterPki,
+  loadOrCreateEtcdClientCertificate,
   loadOrCreateNodeCertificate,
+  loadOrIssue,
 } from './cluster-pki.js';
 export {
   defaultKubeconfigPath,

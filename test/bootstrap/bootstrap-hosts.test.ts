@@ -71,6 +71,30 @@ hosts:
     ]);
   });
 
+  it('takes 1, 3 or 5 masters, in file order, and refuses an even count with the quorum reason', () => {
+    const inv = parseBootstrapHosts(`
+cluster: lab
+hosts:
+  - { name: m2, address: 127.0.0.12, role: master }
+  - { name: w1, address: 127.0.0.21, role: worker }
+  - { name: m1, address: 127.0.0.11, role: master }
+  - { name: m3, address: 127.0.0.13, role: master }
+`);
+    expect(inv.master.name).toBe('m2');
+    expect(inv.masters?.map((m) => m.name)).toEqual(['m2', 'm1', 'm3']);
+    expect(inv.workers.map((w) => w.name)).toEqual(['w1']);
+    expect(
+      issuesOf(`
+cluster: lab
+hosts:
+  - { name: m1, address: 127.0.0.11, role: master }
+  - { name: m2, address: 127.0.0.12, role: master }
+`),
+    ).toEqual([
+      'hosts: has 2 masters: use 1, 3 or 5 (etcd needs a majority of them up, so 2 masters survive no more failures than 1)',
+    ]);
+  });
+
   it('reports YAML syntax errors', () => {
     expect(issuesOf('cluster: [unclosed')[0]).toMatch(/^: not valid YAML/);
   });

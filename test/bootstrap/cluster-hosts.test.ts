@@ -47,7 +47,9 @@ describe('bootstrapHostsFromCluster', () => {
       port: 22,
       user: 'ec2-user',
       role: 'master',
+      privateAddress: '10.0.1.4',
     });
+    expect(inv.masters).toBeUndefined();
     expect(inv.workers.map((w) => [w.name, w.address])).toEqual([
       ['i-w1', '203.0.113.5'],
       ['i-w2', '203.0.113.6'],
@@ -76,5 +78,64 @@ describe('bootstrapHostsFromCluster', () => {
         { user: 'u', address: 'public' },
       ),
     ).toThrow(/cluster demo has no running master instance/);
+  });
+
+  it('lists every master of a 3-master cluster in group order, one per group, the InService one first', () => {
+    const three: ClusterInstances = {
+      ...inventory,
+      hosts: [
+        // Listed out of order, with master-2's group mid-replacement (the new instance still Pending).
+        host({
+          id: 'i-m3',
+          role: 'master',
+          group: 'master-3',
+          privateIp: '10.0.3.4',
+          publicIp: '203.0.113.3',
+        }),
+        host({
+          id: 'i-m2-new',
+          role: 'master',
+          group: 'master-2',
+          lifecycleState: 'Pending',
+          privateIp: '10.0.2.9',
+          publicIp: '203.0.113.9',
+        }),
+        host({
+          id: 'i-m2',
+          role: 'master',
+          group: 'master-2',
+          privateIp: '10.0.2.4',
+          publicIp: '203.0.113.2',
+        }),
+        host({
+          id: 'i-m1',
+          role: 'master',
+          group: 'master-1',
+          privateIp: '10.0.1.4',
+          publicIp: '203.0.113.1',
+        }),
+        ...inventory.hosts.slice(1),
+      ],
+    };
+    const inv = bootstrapHostsFromCluster(three, { user: 'u', address: 'public' });
+    expect(inv.masters?.map((m) => [m.name, m.address, m.privateAddress])).toEqual([
+      ['i-m1', '203.0.113.1', '10.0.1.4'],
+      ['i-m2', '203.0.113.2', '10.0.2.4'],
+      ['i-m3', '203.0.113.3', '10.0.3.4'],
+    ]);
+    expect(inv.master).toEqual(inv.masters?.[0]);
+    // Stable: the same instances in another order give the same list.
+    const again = bootstrapHostsFromCluster(
+      { ...three, hosts: [...three.hosts].reverse() },
+      {
+        user: 'u',
+        address: 'public',
+      },
+    );
+    expect(again.masters?.map((m) => m.name)).toEqual(['i-m1', 'i-m2', 'i-m3']);
+    expect(inv.workers.map((w) => [w.name, w.privateAddress])).toEqual([
+      ['i-w1', undefined],
+      ['i-w2', undefined],
+    ]);
   });
 });

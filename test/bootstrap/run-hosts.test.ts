@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { runMasterThenWorkers, runMasterWithWorkers, runOnHosts } from '../../src/bootstrap/run-hosts.js';
+import {
+  runMastersWithWorkers,
+  runMasterThenWorkers,
+  runMasterWithWorkers,
+  runOnHosts,
+} from '../../src/bootstrap/run-hosts.js';
 import { AbortError } from '../../src/errors.js';
 import { RecordingEvents } from '../../src/events.js';
 
@@ -127,5 +132,61 @@ describe('runMasterWithWorkers', () => {
       'h1: not bootstrapped because the master m failed: fix it and re-run',
     );
     expect(reached).toEqual([]);
+  });
+});
+
+describe('runMastersWithWorkers', () => {
+  it('runs every master at once (even with concurrency 1: they wait for each other) and lets workers on only when all succeeded', async () => {
+    const log: string[] = [];
+    let arrived = 0;
+    let allArrived: () => void = () => {};
+    const barrier = new Promise<void>((r) => {
+      allArrived = r;
+    });
+    const masters = [{ name: 'm1' }, { name: 'm2' }, { name: 'm3' }];
+    const out = await runMastersWithWorkers(
+      masters,
+      hosts(1),
+      async (h, role, masterUp) => {
+        if (role === 'master') {
+          // As etcd: no master finishes before every master started.
+          if (++arrived === masters.length) allArrived();
+          await barrier;
+          log.push(`${h.name} up`);
+          return;
+        }
+        await masterUp();
+        log.push(`agent ${h.name}`);
+      },
+      { concurrency: 1 },
+    );
+    expect(out.map((o) => [o.host, o.ok])).toEqual([
+      ['m1', true],
+      ['m2', true],
+      ['m3', true],
+      ['h0', true],
+    ]);
+    expect(log.at(-1)).toBe('agent h0');
+  });
+
+  it("names every failed master in the workers' errors", async () => {
+    const out = await runMastersWithWorkers(
+      [{ name: 'm1' }, { name: 'm2' }, { name: 'm3' }],
+      hosts(1),
+      async (h, role, masterUp) => {
+        if (role === 'master' && h.name !== 'm2') throw new Error(`${h.name}: etcd failed`);
+        if (role === 'worker') await masterUp();
+      },
+    );
+    expect(out.map((o) => [o.host, o.ok])).toEqual([
+      ['m1', false],
+      ['m2', true],
+      ['m3', false],
+      ['h0', false],
+    ]);
+    const w = out[3]!;
+    expect(!w.ok && w.error.message).toBe(
+      'h0: not bootstrapped because the masters m1, m3 failed: fix it and re-run',
+    );
   });
 });

@@ -11,6 +11,7 @@ import type { AgentFlags } from './agent.js';
 export async function runAgent(io: CliIO, globals: GlobalOptions, flags: AgentFlags): Promise<number> {
   const config = loadAgentConfig(flags.config, {
     server: flags.server,
+    failoverServers: flags.failoverServer,
     caFile: flags.caFile,
     certFile: flags.certFile,
     keyFile: flags.keyFile,

@@ -7,6 +7,7 @@ import type { CommandModule } from './registry.js';
 export interface AgentFlags {
   readonly config?: string;
   readonly server?: string;
+  readonly failoverServer?: string[];
   readonly caFile?: string;
   readonly certFile?: string;
   readonly keyFile?: string;
@@ -48,6 +49,11 @@ export const agentCommand: CommandModule = {
       )
       .option('-c, --config <file>', 'YAML config file (flags override it)')
       .option('--server <url>', 'API server URL, e.g. https://10.0.0.5:6443')
+      .option(
+        '--failover-server <url>',
+        "another master's API server URL, tried in turn when --server cannot be reached (repeatable)",
+        (v: string, all: string[] = []) => [...all, v],
+      )
       .option('--ca-file <file>', 'CA that signs the API server certificate')
       .option('--cert-file <file>', "this node's client certificate (CN node:<name>)")
       .option('--key-file <file>', 'key of --cert-file')

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { mastersOf } from '../../bootstrap/bootstrap-hosts.js';
 import {
   type BootstrapInventoryResult,
   bootstrapInventory,
@@ -243,7 +244,7 @@ export async function runUninstall(
     return runUninstallCluster(io, globals, name!, flags);
   }
   const { inventory, stateDir } = await loadInventory(io, flags.inventory!);
-  const names = [inventory.master, ...inventory.workers].map((h) => h.name).join(', ');
+  const names = [...mastersOf(inventory), ...inventory.workers].map((h) => h.name).join(', ');
   if (!(await confirm(io, uninstallQuestion(names, flags), Boolean(flags.yes)))) return EXIT_DECLINED;
   const outcomes = await uninstallInventory({
     keepData: Boolean(flags.keepData),

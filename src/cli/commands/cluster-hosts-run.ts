@@ -1,3 +1,4 @@
+import { mastersOf } from '../../bootstrap/bootstrap-hosts.js';
 import {
   bootstrapRunningCluster,
   readClusterAccess,
@@ -92,7 +93,7 @@ export async function runUninstallCluster(
 ): Promise<number> {
   const outcomes = await withCluster(io, globals, name, flags, async (s, access) => {
     const found = await readClusterAccess({ ...access, aws: s.aws });
-    const hosts = [found.hosts.master, ...found.hosts.workers];
+    const hosts = [...mastersOf(found.hosts), ...found.hosts.workers];
     await s.settle();
     const list = hosts.map((h) => `${h.name} (${h.address})`).join(', ');
     if (!(await confirm(io, uninstallQuestion(list, flags), Boolean(flags.yes)))) return undefined;

@@ -1,0 +1,248 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AGENT_SERVICE } from '../../src/bootstrap/agent-install.js';
+import type { BootstrapHost, BootstrapHosts } from '../../src/bootstrap/bootstrap-hosts.js';
+import {
+  type BootstrapInventoryOptions,
+  bootstrapInventory,
+  uninstallInventory,
+} from '../../src/bootstrap/bootstrap-inventory.js';
+import { CONTROL_PLANE_SERVICE, type HostBundle } from '../../src/bootstrap/control-plane-install.js';
+import { ETCD_SERVICE } from '../../src/bootstrap/etcd-install.js';
+import { buildHostLayout, layoutDirectories } from '../../src/bootstrap/layout.js';
+import { stopService } from '../../src/bootstrap/service.js';
+import { servicePaths } from '../../src/bootstrap/service-units.js';
+import { AbortError } from '../../src/errors.js';
+import { writeKeyFile } from '../../src/pki/index.js';
+import { LocalShell } from '../../src/ssh/local-shell.js';
+import { freePort } from '../harness/process.js';
+import { makeDeployment } from '../support/k8s-objects.js';
+import { loadSetupRuntime } from '../support/node-runtime.js';
+import { waitFor } from '../support/wait.js';
+
+const run = promisify(execFile);
+
+// Three masters and one worker on loopback addresses of their own (127.0.26.x: this helper's
+// range), each with its own host layout, reached through a LocalShell per host (supervised
+// services: no systemd here). The same bootstrapInventory SSH bootstrap runs.
+const dir = mkdtempSync(join(tmpdir(), `tugboat-multimaster-${process.pid}-`));
+const host = (n: number, role: 'master' | 'worker'): BootstrapHost => ({
+  name: role === 'master' ? `m${n}` : `w${n - 3}`,
+  address: `127.0.26.${n}`,
+  port: 22,
+  user: 'root',
+  role,
+});
+const masters = [1, 2, 3].map((n) => host(n, 'master'));
+const inventory: BootstrapHosts = {
+  cluster: 'mm26',
+  runtime: 'process',
+  master: masters[0]!,
+  masters,
+  workers: [host(4, 'worker')],
+};
+const layoutFor = (h: BootstrapHost) => buildHostLayout({ root: join(dir, 'hosts', h.name) });
+const kubeconfig = join(dir, 'kubeconfig');
+let bundle: HostBundle;
+let apiPort: number;
+let agentPort: number;
+
+const options = (): BootstrapInventoryOptions => ({
+  inventory,
+  stateDir: join(dir, 'state'),
+  openShell: async (h) => new LocalShell({ host: h.name }),
+  layoutFor,
+  bundle,
+  apiPort,
+  apiListen: (h) => `${h.address}:${apiPort}`,
+  agentListen: (h) => `${h.address}:${agentPort}`,
+  readyTimeoutMs: 120_000,
+  // These hosts share the runner's network namespace: their agents must not edit its firewall.
+  agentServiceProxy: false,
+  loadRuntime: loadSetupRuntime,
+});
+
+const url = (m: BootstrapHost) => `https://${m.address}:${apiPort}`;
+async function kubectl(args: string[], server?: BootstrapHost): Promise<string> {
+  const { stdout } = await run(
+    'kubectl',
+    ['--kubeconfig', kubeconfig, ...(server ? ['--server', url(server)] : []), ...args],
+    { timeout: 60_000 },
+  );
+  return stdout;
+}
+
+beforeAll(async () => {
+  const manifest = JSON.parse(
+    execFileSync(process.execPath, ['scripts/bundle.mjs', '--outdir', join(dir, 'bundles')], {
+      encoding: 'utf8',
+    }),
+  );
+  bundle = { file: manifest.file, content: readFileSync(join(dir, 'bundles', manifest.file)) };
+  apiPort = await freePort('127.0.26.1');
+  agentPort = await freePort('127.0.26.4');
+}, 120_000);
+
+afterAll(async () => {
+  if (bundle) await uninstallInventory(options()).catch(() => undefined);
+  rmSync(dir, { recursive: true, force: true });
+}, 300_000);
+
+describe('bootstrap of three masters on etcd and a worker (LocalShell, loopback addresses)', () => {
+  it('forms etcd on every master, an API server on each, and a Ready worker that kubectl sees', async () => {
+    // Ctrl-C as soon as the first etcd member is installed: the run ends, every host reports it,
+    // and the next run finishes the job from there.
+    const ctrlC = new AbortController();
+    const stopped = await bootstrapInventory({
+      ...options(),
+      signal: ctrlC.signal,
+      events: {
+        emit: (e) => {
+          if (e.code === 'host.step' && (e.data as { step?: string }).step === 'etcd') ctrlC.abort();
+        },
+      },
+    });
+    expect(stopped.hosts.every((h) => !h.ok)).toBe(true);
+    expect(stopped.hosts.some((h) => !h.ok && h.error instanceof AbortError)).toBe(true);
+    const result = await bootstrapInventory(options());
+    for (const h of result.hosts) expect(h.ok, h.ok ? '' : h.error.message).toBe(true);
+    expect(result.hosts.map((h) => h.host)).toEqual(['m1', 'm2', 'm3', 'w1']);
+    expect(result.servers).toEqual(masters.map(url));
+    writeKeyFile(kubeconfig, result.kubeconfig);
+    // No api.dns: the kubeconfig names the first master.
+    expect(result.kubeconfig).toContain(`server: ${url(masters[0]!)}`);
+    expect(await kubectl(['get', 'nodes', '--no-headers'])).toMatch(/^w1\s+Ready/m);
+    // The agent knows the other masters.
+    const agentCommand = readFileSync(
+      servicePaths(layoutFor(inventory.workers[0]!), AGENT_SERVICE).supervisor,
+      'utf8',
+    );
+    expect(agentCommand).toContain(
+      `--server ${url(masters[0]!)} --failover-server ${url(masters[1]!)} --failover-server ${url(masters[2]!)}`,
+    );
+    // Every API server runs on all three members, its own first.
+    const m2Command = readFileSync(
+      servicePaths(layoutFor(masters[1]!), CONTROL_PLANE_SERVICE).supervisor,
+      'utf8',
+    );
+    expect(m2Command).toContain(
+      '--store etcd --etcd-endpoints https://127.0.26.2:2379,https://127.0.26.1:2379,https://127.0.26.3:2379',
+    );
+  }, 400_000);
+
+  it('a ConfigMap written through master 1 is read through master 3 (one certificate names every master)', async () => {
+    await kubectl(['create', 'configmap', 'via-m1', '--from-literal=written=m1'], masters[0]);
+    const read = await kubectl(['get', 'configmap', 'via-m1', '-o', 'jsonpath={.data.written}'], masters[2]);
+    expect(read).toBe('m1');
+  }, 120_000);
+
+  it('running it again uploads nothing and restarts nothing on any host', async () => {
+    const again = await bootstrapInventory(options());
+    expect(
+      again.hosts.map((h) =>
+        h.ok ? [h.host, h.value.bytesUploaded, h.value.serviceChanged] : [h.host, h.error.message],
+      ),
+    ).toEqual([
+      ['m1', 0, false],
+      ['m2', 0, false],
+      ['m3', 0, false],
+      ['w1', 0, false],
+    ]);
+  }, 300_000);
+
+  it('three control planes on one etcd: one set of controllers acts, a Deployment gets exactly its replicas', async () => {
+    // Pods for no node (the selector matches none): the ReplicaSet controller creates them all the same.
+    const manifest = join(dir, 'once.yaml');
+    const deployment = makeDeployment('once', 3);
+    const { uid: _uid, generation: _generation, ...metadata } = deployment.metadata;
+    const template = deployment.spec.template;
+    writeFileSync(
+      manifest,
+      JSON.stringify({
+        ...deployment,
+        metadata,
+        spec: {
+          ...deployment.spec,
+          template: {
+            ...template,
+            spec: { ...template.spec, nodeSelector: { 'tugboat.dev/test': 'nowhere' } },
+          },
+        },
+      }),
+    );
+    await kubectl(['create', '-f', manifest]);
+    const pods = async () =>
+      (await kubectl(['get', 'pods', '-l', 'app=once', '--no-headers', '-o', 'name'], masters[1]))
+        .split('\n')
+        .filter(Boolean);
+    await waitFor(async () => (await pods()).length >= 3, '3 pods', 60_000, 500);
+    // Three controller managers reconciling would each create pods for the same ReplicaSet (and
+    // ReplicaSets for the same Deployment): after several sync periods there are still exactly 3.
+    await new Promise((r) => setTimeout(r, 5_000));
+    expect(await pods()).toHaveLength(3);
+    const replicaSets = await kubectl(['get', 'replicasets', '-l', 'app=once', '--no-headers', '-o', 'name']);
+    expect(replicaSets.split('\n').filter(Boolean)).toHaveLength(1);
+    const holder = await kubectl([
+      'get',
+      'lease',
+      '-n',
+      'kube-system',
+      'tugboat-controller-manager',
+      '-o',
+      'jsonpath={.spec.holderIdentity}',
+    ]);
+    expect(holder).not.toBe('');
+  }, 180_000);
+
+  it('with master 1 stopped (control plane and etcd), the agent heartbeats through another master and writes succeed via master 2', async () => {
+    const m1 = layoutFor(masters[0]!);
+    const shell = new LocalShell({ host: 'm1' });
+    await stopService(shell, CONTROL_PLANE_SERVICE, { layout: m1, mode: 'supervised' });
+    await stopService(shell, ETCD_SERVICE, { layout: m1, mode: 'supervised' });
+    const renewed = async () =>
+      Date.parse(
+        await kubectl(
+          ['get', 'lease', '-n', 'kube-node-lease', 'w1', '-o', 'jsonpath={.spec.renewTime}'],
+          masters[1],
+        ),
+      );
+    const stoppedAt = Date.now();
+    // The agent renews every 10 s (a quarter of the 40 s lease): a renewal after the stop went through m2 or m3.
+    await waitFor(
+      async () => (await renewed()) > stoppedAt,
+      'w1 to renew its Lease after master 1 stopped',
+      60_000,
+      500,
+    );
+    await kubectl(['create', 'configmap', 'via-m2', '--from-literal=written=m2'], masters[1]);
+    expect(await kubectl(['get', 'configmap', 'via-m2', '-o', 'jsonpath={.data.written}'], masters[2])).toBe(
+      'm2',
+    );
+    expect(await kubectl(['get', 'node', 'w1', '--no-headers'], masters[2])).toMatch(/^w1\s+Ready/);
+  }, 180_000);
+
+  it('bootstrap NAME with master 1 down reinstalls master 1 only: its member rejoins, its API server sees the writes', async () => {
+    const again = await bootstrapInventory({ ...options(), skipReady: true });
+    expect(again.hosts.map((h) => [h.host, h.ok ? h.value.action : h.error.message])).toEqual([
+      ['m1', 'installed'],
+      ['m2', 'skipped-ready'],
+      ['m3', 'skipped-ready'],
+      ['w1', 'skipped-ready'],
+    ]);
+    expect(await kubectl(['get', 'configmap', 'via-m2', '-o', 'jsonpath={.data.written}'], masters[0])).toBe(
+      'm2',
+    );
+  }, 300_000);
+
+  it('uninstall leaves every host clean', async () => {
+    const outcomes = await uninstallInventory(options());
+    for (const o of outcomes) expect(o.ok, o.ok ? '' : o.error.message).toBe(true);
+    expect(outcomes.map((o) => o.host)).toEqual(['m1', 'm2', 'm3', 'w1']);
+    for (const h of [...masters, ...inventory.workers])
+      for (const path of layoutDirectories(layoutFor(h))) expect(existsSync(path), path).toBe(false);
+  }, 300_000);
+});
