@@ -86,6 +86,8 @@ export interface BootstrapHost {
   readonly group?: string;
   /** Extra node labels of a worker. @default {} */
   readonly labels?: Readonly<Record<string, string>>;
+  /** Taints the worker's node registers with, `key[=value]:Effect`. @default none */
+  readonly taints?: readonly string[];
   /**
    * The address other masters dial (etcd peers and clients): the private IP when bootstrap
    * connects to a cluster's public addresses. @default address

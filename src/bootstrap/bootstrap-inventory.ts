@@ -316,6 +316,7 @@ export async function bootstrapInventory(
         imds: 'off',
         ...(host.group ? { group: host.group } : {}),
         ...(host.labels ? { labels: host.labels } : {}),
+        ...(host.taints?.length ? { taints: host.taints } : {}),
         mode,
         events,
         force,

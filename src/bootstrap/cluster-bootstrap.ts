@@ -39,6 +39,8 @@ export interface ClusterBootstrapOptions extends Omit<HostRuntimeOptions, 'event
   readonly address: 'public' | 'private';
   /** Node labels per worker group name (spec `workerGroups[].labels`). @default {} */
   readonly groupLabels?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /** Node taints per worker group, `key[=value]:Effect` (spec `workerGroups[].taints`). @default {} */
+  readonly groupTaints?: Readonly<Record<string, readonly string[]>>;
   /** The pod range and node block prefix (spec `network`). @default 10.244.0.0/16 with /24 blocks */
   readonly podNetwork?: PodNetworkSettings;
   /** The master runs the node agent too (spec `master.schedulable`). @default only when there are no workers */
@@ -125,6 +127,7 @@ export function clusterInventoryOptions(context: ClusterBootstrapContext): Boots
     address: context.address,
     ...(context.keyPair.privateKeyPath ? { privateKeyFile: context.keyPair.privateKeyPath } : {}),
     ...(context.groupLabels ? { groupLabels: context.groupLabels } : {}),
+    ...(context.groupTaints ? { groupTaints: context.groupTaints } : {}),
   });
   return {
     inventory,

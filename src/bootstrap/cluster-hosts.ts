@@ -14,6 +14,8 @@ export interface ClusterHostsOptions {
   readonly runtime?: 'docker' | 'process';
   /** Node labels per worker group (spec `workerGroups[].labels`). @default {} */
   readonly groupLabels?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /** Node taints per worker group, `key[=value]:Effect` (spec `workerGroups[].taints`). @default {} */
+  readonly groupTaints?: Readonly<Record<string, readonly string[]>>;
 }
 
 const usable = (h: Host) => h.state === 'running' && !/^Terminat|^Detach/.test(h.lifecycleState);
@@ -74,6 +76,9 @@ export function bootstrapHostsFromCluster(
     user: options.user,
     role: h.role,
     ...(h.role === 'worker' ? { group: h.group, labels: options.groupLabels?.[h.group] ?? {} } : {}),
+    ...(h.role === 'worker' && options.groupTaints?.[h.group]?.length
+      ? { taints: options.groupTaints[h.group] }
+      : {}),
     // Masters dial each other (etcd) on their private addresses, whatever bootstrap connects to.
     ...(h.role === 'master' && options.address === 'public' && h.privateIp
       ? { privateAddress: h.privateIp }

@@ -51,6 +51,7 @@ export async function readClusterAccess(options: ClusterAccessOptions): Promise<
     user: settings.sshUser,
     address: settings.sshAddress,
     groupLabels: settings.groupLabels,
+    ...(settings.groupTaints ? { groupTaints: settings.groupTaints } : {}),
     ...(keyPair.privateKeyPath ? { privateKeyFile: keyPair.privateKeyPath } : {}),
   });
   return {

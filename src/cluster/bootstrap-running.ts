@@ -8,11 +8,12 @@ import type { HostOutcome } from '../bootstrap/run-hosts.js';
 import type { UninstallResult } from '../bootstrap/uninstall.js';
 import { silentEvents } from '../events.js';
 import { type ClusterAccess, type ClusterAccessOptions, readClusterAccess } from './access.js';
+import { type SettingsBootstrapOptions, settingsBootstrapOptions } from './stack-settings.js';
 
 /** Options of {@link bootstrapRunningCluster}. */
 export interface BootstrapRunningOptions
   extends ClusterAccessOptions,
-    Omit<ClusterBootstrapOptions, 'user' | 'address' | 'groupLabels' | 'stateRoot' | 'skipReady'> {}
+    Omit<ClusterBootstrapOptions, keyof SettingsBootstrapOptions | 'stateRoot' | 'skipReady'> {}
 
 /**
  * `tugboat bootstrap NAME`: bootstraps the hosts of a running cluster that are not working yet —
@@ -32,14 +33,7 @@ export async function bootstrapRunningCluster(
     keyPair: access.keyPair,
     stack: access.stack,
     events,
-    user: access.settings.sshUser,
-    address: access.settings.sshAddress,
-    groupLabels: access.settings.groupLabels,
-    ...(access.settings.podNetwork ? { podNetwork: access.settings.podNetwork } : {}),
-    ...(access.settings.masterSchedulable !== undefined
-      ? { masterSchedulable: access.settings.masterSchedulable }
-      : {}),
-    ...(access.settings.backup ? { backup: access.settings.backup } : {}),
+    ...settingsBootstrapOptions(access.settings),
     skipReady: true,
   });
 }

@@ -6,7 +6,7 @@ import {
 import type { HostBundle } from '../bootstrap/control-plane-install.js';
 import { loadHostBundle } from '../bootstrap/host-bundle.js';
 import type { ClusterSettings } from '../provision/template/index.js';
-import { stackSettings } from './stack-settings.js';
+import { settingsBootstrapOptions, stackSettings } from './stack-settings.js';
 
 /** How create, update and scale run the SSH bootstrap of the instances they settled. */
 export interface BootstrapSettings {
@@ -57,14 +57,7 @@ export function prepareBootstrap(
       done = await bootstrapCluster({
         ...settled,
         bundle,
-        user: settings.sshUser,
-        address: settings.sshAddress,
-        groupLabels: settings.groupLabels,
-        ...(settings.podNetwork ? { podNetwork: settings.podNetwork } : {}),
-        ...(settings.masterSchedulable !== undefined
-          ? { masterSchedulable: settings.masterSchedulable }
-          : {}),
-        ...(settings.backup ? { backup: settings.backup } : {}),
+        ...settingsBootstrapOptions(settings),
         trustNewHosts: chosen.trustNewHosts ?? false,
         skipReady: context.skipReady,
         ...(chosen.mergeKubeconfigInto ? { mergeKubeconfigInto: chosen.mergeKubeconfigInto } : {}),

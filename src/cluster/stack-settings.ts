@@ -1,4 +1,5 @@
 import type { StackInfo } from '../aws/cloudformation.js';
+import type { ClusterBootstrapOptions } from '../bootstrap/cluster-bootstrap.js';
 import { UsageError } from '../errors.js';
 import { type ClusterSettings, OUTPUTS, parseClusterSettings } from '../provision/template/index.js';
 
@@ -25,4 +26,33 @@ export function noStackError(cluster: string, stackName: string): UsageError {
   return new UsageError(
     `cluster "${cluster}" has no stack ${stackName} in this region: check the name with tugboat list, or pass --region`,
   );
+}
+
+/** What bootstrap takes from a cluster's settings (spec or stack output), in one place. Pure. */
+export type SettingsBootstrapOptions = Pick<
+  ClusterBootstrapOptions,
+  | 'user'
+  | 'address'
+  | 'groupLabels'
+  | 'groupTaints'
+  | 'podNetwork'
+  | 'masterSchedulable'
+  | 'backup'
+  | 'store'
+  | 'apiDns'
+>;
+
+/** The bootstrap options a cluster's settings give: SSH user and address, groups, network, store. Pure. */
+export function settingsBootstrapOptions(settings: ClusterSettings): SettingsBootstrapOptions {
+  return {
+    user: settings.sshUser,
+    address: settings.sshAddress,
+    groupLabels: settings.groupLabels,
+    ...(settings.groupTaints ? { groupTaints: settings.groupTaints } : {}),
+    ...(settings.podNetwork ? { podNetwork: settings.podNetwork } : {}),
+    ...(settings.masterSchedulable !== undefined ? { masterSchedulable: settings.masterSchedulable } : {}),
+    ...(settings.backup ? { backup: settings.backup } : {}),
+    ...(settings.store ? { store: settings.store } : {}),
+    ...(settings.apiDns ? { apiDns: settings.apiDns } : {}),
+  };
 }

@@ -2,11 +2,12 @@ import { type ClusterBootstrapOptions, clusterInventoryOptions } from '../bootst
 import { silentEvents } from '../events.js';
 import { runUpgrade, type UpgradeOptions, type UpgradeResult } from '../upgrade/roll.js';
 import { type ClusterAccessOptions, readClusterAccess } from './access.js';
+import { type SettingsBootstrapOptions, settingsBootstrapOptions } from './stack-settings.js';
 
 /** Options of {@link upgradeRunningCluster}. */
 export interface UpgradeRunningOptions
   extends ClusterAccessOptions,
-    Omit<ClusterBootstrapOptions, 'user' | 'address' | 'groupLabels' | 'stateRoot' | 'skipReady' | 'force'>,
+    Omit<ClusterBootstrapOptions, keyof SettingsBootstrapOptions | 'stateRoot' | 'skipReady' | 'force'>,
     Pick<UpgradeOptions, 'target' | 'maxUnavailable' | 'allowDowngrade' | 'dryRun' | 'drain'> {}
 
 /**
@@ -23,12 +24,7 @@ export async function upgradeRunningCluster(options: UpgradeRunningOptions): Pro
     keyPair: access.keyPair,
     stack: access.stack,
     events: options.events ?? silentEvents,
-    user: settings.sshUser,
-    address: settings.sshAddress,
-    groupLabels: settings.groupLabels,
-    ...(settings.podNetwork ? { podNetwork: settings.podNetwork } : {}),
-    ...(settings.masterSchedulable !== undefined ? { masterSchedulable: settings.masterSchedulable } : {}),
-    ...(settings.backup ? { backup: settings.backup } : {}),
+    ...settingsBootstrapOptions(settings),
   });
   return runUpgrade({
     ...inventory,

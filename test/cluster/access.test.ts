@@ -19,10 +19,26 @@ describe('cluster settings (the BootstrapSettings stack output)', () => {
       sshAddress: 'private',
       podNetwork: { podCidr: '10.244.0.0/16', nodePodCidrPrefix: 24, serviceCidr: '10.96.0.0/12' },
       groupLabels: { green: { tier: 'green' } },
+      store: 'embedded',
       eipGroups: ['blue', 'green'],
       masterSchedulable: false,
     });
     expect(parseClusterSettings(renderClusterSettings(settings))).toEqual(settings);
+  });
+
+  it('carries group taints as --taint takes them, the store and the API DNS name', () => {
+    const az = buildClusterSettings(loadExample('three-az'));
+    expect(az.groupTaints).toEqual({ arm: ['arch=arm64:NoSchedule'] });
+    expect(parseClusterSettings(renderClusterSettings(az))).toEqual(az);
+    const ha = buildClusterSettings(loadExample('ha-masters'));
+    expect([ha.store, ha.apiDns]).toEqual(['etcd', 'api.ha-masters.example.com']);
+    expect(parseClusterSettings(renderClusterSettings(ha))).toEqual(ha);
+    // Hand edits of the new fields are ignored, not trusted.
+    expect(
+      parseClusterSettings(
+        '{"sshUser":"u","sshAddress":"public","groupLabels":{},"eipGroups":[],"groupTaints":{"g":[1]},"store":"zk","apiDns":7}',
+      ),
+    ).toEqual({ sshUser: 'u', sshAddress: 'public', groupLabels: {}, eipGroups: [] });
   });
 
   it('carries a schedulable master (a single-node cluster), and reads older stacks without the field', () => {
@@ -78,12 +94,13 @@ describe('the hosts of a running cluster', () => {
     user: 'ec2-user',
     address: 'private',
     groupLabels: { green: { tier: 'green' } },
+    groupTaints: { blue: ['dedicated=batch:NoSchedule'] },
   });
 
-  it('gives every worker its group and the group labels', () => {
-    expect(hosts.workers.map((w) => [w.name, w.group, w.labels])).toEqual([
-      ['i-b', 'blue', {}],
-      ['i-g', 'green', { tier: 'green' }],
+  it('gives every worker its group, the group labels and the group taints', () => {
+    expect(hosts.workers.map((w) => [w.name, w.group, w.labels, w.taints])).toEqual([
+      ['i-b', 'blue', {}, ['dedicated=batch:NoSchedule']],
+      ['i-g', 'green', { tier: 'green' }, undefined],
     ]);
     expect(hosts.master).not.toHaveProperty('group');
   });

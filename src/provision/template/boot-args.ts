@@ -1,5 +1,6 @@
 import type { ClusterSpec } from '../../config/types.js';
 import { apiHostName } from './dns.js';
+import { taintText } from './settings.js';
 
 /**
  * The spec's settings a booting instance needs, as flags of `boot` in its launch template's
@@ -29,7 +30,7 @@ export function buildBootArgs(spec: ClusterSpec, role: 'master' | 'worker', grou
     .join(',');
   return [
     ...(labels ? ['--labels', labels] : []),
-    ...g.taints.flatMap((t) => ['--taint', `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`]),
+    ...g.taints.flatMap((t) => ['--taint', taintText(t)]),
     ...(g.eip ? ['--eip'] : []),
   ];
 }

@@ -1,4 +1,5 @@
 import type { ClusterSpec } from '../../config/types.js';
+import { apiHostName } from './dns.js';
 
 /**
  * What the commands that work on a running cluster by name (`bootstrap NAME`, `scale`, `ssh`,
@@ -12,6 +13,15 @@ export interface ClusterSettings {
   readonly sshAddress: 'public' | 'private';
   /** Node labels per worker group (`workerGroups[].labels`), only groups that have some. */
   readonly groupLabels: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /**
+   * Node taints per worker group (`workerGroups[].taints`) as the agent's `--taint` takes them,
+   * `key[=value]:Effect`; only groups that have some. Absent in older stacks.
+   */
+  readonly groupTaints?: Readonly<Record<string, readonly string[]>>;
+  /** The store backend (`store`, resolved); absent in older stacks (then: etcd with several masters). */
+  readonly store?: 'embedded' | 'etcd';
+  /** The API's DNS name (`api.dns.recordName`): in the API certificate and the kubeconfig. */
+  readonly apiDns?: string;
   /** Groups whose instances take pool EIPs (`master` for the master). */
   readonly eipGroups: readonly string[];
   /** The pod range and each node's block prefix (`network.podCidr`, `nodePodCidrPrefix`); absent in older stacks. */
@@ -39,14 +49,29 @@ export interface PodNetworkSettings {
   readonly serviceCidr?: string;
 }
 
+/** A spec taint as the agent's `--taint` flag takes it: `key[=value]:Effect`. Pure. */
+export function taintText(t: {
+  readonly key: string;
+  readonly value?: string;
+  readonly effect: string;
+}): string {
+  return `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`;
+}
+
 /** The settings of a spec. Pure. */
 export function buildClusterSettings(spec: ClusterSpec): ClusterSettings {
   const groupLabels: Record<string, Record<string, string>> = {};
   for (const g of spec.workerGroups) if (Object.keys(g.labels).length > 0) groupLabels[g.name] = g.labels;
+  const groupTaints: Record<string, string[]> = {};
+  for (const g of spec.workerGroups) if (g.taints.length > 0) groupTaints[g.name] = g.taints.map(taintText);
+  const dns = apiHostName(spec);
   return {
     sshUser: spec.ssh.user,
     sshAddress: spec.ssh.address,
     groupLabels,
+    ...(Object.keys(groupTaints).length > 0 ? { groupTaints } : {}),
+    store: spec.store,
+    ...(dns ? { apiDns: dns } : {}),
     eipGroups: [
       ...(spec.master.eip ? ['master'] : []),
       ...spec.workerGroups.filter((g) => g.eip).map((g) => g.name),
@@ -69,6 +94,9 @@ export function renderClusterSettings(settings: ClusterSettings): string {
     sshUser: settings.sshUser,
     sshAddress: settings.sshAddress,
     groupLabels: settings.groupLabels,
+    ...(settings.groupTaints ? { groupTaints: settings.groupTaints } : {}),
+    ...(settings.store ? { store: settings.store } : {}),
+    ...(settings.apiDns ? { apiDns: settings.apiDns } : {}),
     eipGroups: settings.eipGroups,
     ...(settings.podNetwork ? { podNetwork: settings.podNetwork } : {}),
     ...(settings.masterSchedulable !== undefined ? { masterSchedulable: settings.masterSchedulable } : {}),
@@ -109,10 +137,18 @@ export function parseClusterSettings(text: string | undefined): ClusterSettings 
           ...(typeof net.serviceCidr === 'string' ? { serviceCidr: net.serviceCidr } : {}),
         }
       : undefined;
+  const taints = r.groupTaints;
+  const taintsOk =
+    typeof taints === 'object' &&
+    taints !== null &&
+    Object.values(taints).every((v) => Array.isArray(v) && v.every((t) => typeof t === 'string'));
   return {
     sshUser: r.sshUser,
     sshAddress: r.sshAddress,
     groupLabels: labels as Record<string, Record<string, string>>,
+    ...(taintsOk ? { groupTaints: taints as Record<string, string[]> } : {}),
+    ...(r.store === 'embedded' || r.store === 'etcd' ? { store: r.store } : {}),
+    ...(typeof r.apiDns === 'string' && r.apiDns ? { apiDns: r.apiDns } : {}),
     eipGroups: r.eipGroups as string[],
     ...(podNetwork ? { podNetwork } : {}),
     ...(typeof r.masterSchedulable === 'boolean' ? { masterSchedulable: r.masterSchedulable } : {}),
