@@ -25,6 +25,10 @@ async function fetchAll(): Promise<Array<[string, number]>> {
     sizes.push([gv, (await (await fetch(`${srv.url}${serverRelativeURL}`)).arrayBuffer()).byteLength]);
   const v2 = await fetch(`${srv.url}/openapi/v2`, { headers: { accept: 'application/json' } });
   sizes.push(['/openapi/v2 (JSON)', (await v2.arrayBuffer()).byteLength]);
+  const pb = await fetch(`${srv.url}/openapi/v2`, {
+    headers: { accept: 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf' },
+  });
+  sizes.push(['/openapi/v2 (protobuf)', (await pb.arrayBuffer()).byteLength]);
   return sizes;
 }
 

@@ -44,28 +44,21 @@ type Answer =
   | { code: number; bytes: Buffer; contentType: string }
   | { code: number; headers: Record<string, string>; body?: string };
 
-/** Content type of the protobuf OpenAPI v2 document that kubectl ≤ 1.29 downloads before `apply`. */
+/** Content type of the protobuf OpenAPI v2 document (kubectl 1.29–1.33 fetch it for a second `apply`). */
 const OPENAPI_V2_PROTOBUF = 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf';
 
 /**
- * `/openapi/v2`: the JSON document with every served kind's definition. Asked for protobuf (kubectl
- * ≤ 1.29 before `apply`, through client-go's OpenAPISchema, which has no JSON fallback: a 406 there
- * is an error), the answer is still `{swagger: "2.0"}` with no definitions (field 1, string): kubectl
- * then finds no client-side schema and leaves validation to the server, which it detects through
- * /openapi/v3 (fieldValidation on every PATCH operation).
+ * `/openapi/v2`: every served kind's definitions, in gnostic protobuf when asked (client-go's
+ * OpenAPISchema: kubectl's `apply` patches and `explain --output=plaintext-openapiv2`), JSON otherwise.
  */
 function openApiV2(accept: string | undefined, catalog: ResourceCatalog, version: string): Answer {
-  if ((accept ?? '').includes('protobuf')) {
-    return {
-      code: 200,
-      bytes: Buffer.from([0x0a, 0x03, 0x32, 0x2e, 0x30]),
-      contentType: OPENAPI_V2_PROTOBUF,
-    };
-  }
+  const doc = renderOpenApiV2(catalog, version);
+  if ((accept ?? '').includes('protobuf'))
+    return { code: 200, bytes: doc.protobuf(), contentType: OPENAPI_V2_PROTOBUF };
   return {
     code: 200,
     headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' },
-    body: renderOpenApiV2(catalog, version),
+    body: doc.json,
   };
 }
 

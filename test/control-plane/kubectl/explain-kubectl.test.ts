@@ -49,4 +49,38 @@ describe.each(['33', '30'])('kubectl %s explain on built-in kinds', (minor) => {
     expect(roles).toMatch(/^GROUP:\s+rbac\.authorization\.k8s\.io\n/);
     expect(roles).toMatch(/^ {2}verbs\t<\[\]string> -required-$/m);
   });
+
+  it('explains from /openapi/v2 (protobuf) and applies twice with its patch metadata', async () => {
+    const v2 = await ok([
+      'explain',
+      'deployments.spec.template.spec.containers',
+      '--output=plaintext-openapiv2',
+    ]);
+    expect(v2).toMatch(/^KIND:\s+Deployment\nVERSION:\s+apps\/v1\n/);
+    expect(v2).toMatch(/RESOURCE: containers <\[\]Object>/);
+    expect(v2).toContain('A single application container that you want to run within a pod.');
+    expect(v2).toMatch(/^ {3}name\t<string> -required-$/m);
+
+    // The second apply computes its patch with the schema's merge keys (containers by name).
+    const manifest = (image: string, extra: string) => `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: explain-${minor}, namespace: default}
+spec:
+  selector: {matchLabels: {app: explain}}
+  template:
+    metadata: {labels: {app: explain}}
+    spec:
+      containers:
+      - {name: main, image: ${image}, env: [{name: A, value: "1"}]}${extra}
+`;
+    await ok(['apply', '-f', '-'], manifest('busybox:1', ''));
+    await ok(['apply', '-f', '-'], manifest('busybox:2', '\n      - {name: side, image: busybox:3}'));
+    const containers = JSON.parse(
+      await ok(['get', 'deployment', `explain-${minor}`, '-o', 'jsonpath={.spec.template.spec.containers}']),
+    ) as Array<{ name: string; image: string; env?: unknown[] }>;
+    expect(containers.map((c) => [c.name, c.image, c.env?.length ?? 0])).toEqual([
+      ['main', 'busybox:2', 1],
+      ['side', 'busybox:3', 0],
+    ]);
+  });
 });
