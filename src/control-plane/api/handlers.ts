@@ -71,7 +71,7 @@ function objectReply(input: HandlerInput, code: number, obj: UntypedObject): Rep
 
 function bodyObject(input: HandlerInput): UntypedObject {
   const obj = parseJsonObject(input.body) as UntypedObject;
-  return checkFields(input.info.def, obj, input.info.query.get('fieldValidation'), input.res);
+  return checkFields(input.info.def, obj, input.info.query.get('fieldValidation'), input.res, true);
 }
 
 function isDryRun(info: ResourceRequest): boolean {

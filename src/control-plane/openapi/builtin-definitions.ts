@@ -34,6 +34,11 @@ export function builtinDefinitionName(group: string, version: string, kind: stri
   return definitions().byGvk.get(`${group}/${version}/${kind}`);
 }
 
+/** One upstream definition by name (`io.k8s.api.core.v1.PodSpec`); undefined when not shipped. */
+export function builtinDefinition(name: string): Schema | undefined {
+  return definitions().byName.get(name);
+}
+
 /** Names referenced (`$ref: '#/definitions/NAME'` or `#/components/schemas/NAME`) anywhere in `schema`. */
 export function referencedNames(schema: unknown): string[] {
   const names: string[] = [];
