@@ -1,16 +1,19 @@
 /**
- * The agent with N pods, scraped: runs the agent bundle (scripts/bundle-agent.mjs) as its own process
- * with the `process` runtime against a real API server, N bound `sleep` pods, and fetches its
- * `/stats/summary` over mutual TLS every `periodMs` for `scrapes` rounds. Reports the agent's RSS
- * with the pods before scraping and after, and its CPU time per scrape (utime+stime of the agent
- * process over the scrape rounds minus the same span idle, ÷ scrapes).
- * Usage: [AGENT_NODE_FLAGS=...] npx tsx bench/metrics-agent.ts [pods=100] [scrapes=40] [periodMs=500]
+ * The agent with N pods, scraped: runs the agent as bootstrap installs it (the host bundle,
+ * scripts/bundle.mjs, `agent` subcommand, with AGENT_NODE_FLAGS and AGENT_ENV of
+ * src/bootstrap/agent-install.ts) as its own process with the `process` runtime against a real API
+ * server, N bound `sleep` pods, and fetches its `/stats/summary` over mutual TLS every `periodMs`
+ * for `scrapes` rounds. Reports the agent's RSS with the pods before scraping and after, what of it
+ * is its own (private) and what is the node binary's shared text, and its CPU time per scrape
+ * (utime+stime of the agent process over the scrape rounds minus the same span idle, ÷ scrapes).
+ * Usage: [AGENT_NODE_FLAGS=...] [MALLOC_ARENA_MAX=N] npx tsx bench/metrics-agent.ts [pods=100] [scrapes=40] [periodMs=500]
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { AGENT_ENV, AGENT_NODE_FLAGS } from '../src/bootstrap/agent-install.js';
 import { KubeClient, type Pod, resources } from '../src/client/index.js';
 import { freePort } from '../test/harness/process.js';
 import { startApiServer } from '../test/support/api-server.js';
@@ -19,9 +22,21 @@ import { makeTestPki } from '../test/support/certs.js';
 const pods = Number(process.argv[2] ?? 100);
 const scrapes = Number(process.argv[3] ?? 40);
 const periodMs = Number(process.argv[4] ?? 500);
-/** Node flags for the agent process, e.g. AGENT_NODE_FLAGS='--max-semi-space-size=1' (what bootstrap uses). */
-const nodeFlags = (process.env.AGENT_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+/** Node flags for the agent process: bootstrap's unless AGENT_NODE_FLAGS is set ('' for none). */
+const nodeFlags =
+  process.env.AGENT_NODE_FLAGS === undefined
+    ? [...AGENT_NODE_FLAGS]
+    : process.env.AGENT_NODE_FLAGS.split(' ').filter(Boolean);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** From /proc/PID/smaps_rollup: private (dirty + clean) and shared-clean kB, in MiB. */
+const memory = (pid: number) => {
+  const t = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(t)?.[1] ?? 0);
+  return {
+    privateMiB: +((kb('Private_Dirty') + kb('Private_Clean')) / 1024).toFixed(1),
+    sharedMiB: +(kb('Shared_Clean') / 1024).toFixed(1),
+  };
+};
 const rssMiB = (pid: number) =>
   Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 /** utime + stime of `pid` in ms (USER_HZ 100). */
@@ -33,7 +48,8 @@ const cpuMs = (pid: number) => {
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'tugboat-bench-metrics-agent-'));
-  execFileSync('node', ['scripts/bundle-agent.mjs', join(dir, 'agent')], { stdio: 'inherit' });
+  execFileSync('node', ['scripts/bundle.mjs', '--outdir', join(dir, 'bundle')], { stdio: 'inherit' });
+  const bundle = readdirSync(join(dir, 'bundle')).find((f) => f.endsWith('.mjs')) ?? '';
   const pki = makeTestPki();
   for (const [name, text] of [
     ['tls.crt', pki.server.cert],
@@ -49,8 +65,9 @@ async function main() {
     config,
     `server: ${api.url}\ninsecureLoopback: true\nnodeName: bench-node\ninternalIP: 127.0.0.1\nimds: 'off'\nruntime: process\ndataDir: ${join(dir, 'data')}\nlisten: 127.0.0.1:${port}\ntlsCertFile: ${join(dir, 'tls.crt')}\ntlsKeyFile: ${join(dir, 'tls.key')}\nclientCaFile: ${join(dir, 'ca.crt')}\n`,
   );
-  const agent = spawn('node', [...nodeFlags, join(dir, 'agent', 'bin.js'), '--config', config], {
+  const agent = spawn('node', [...nodeFlags, join(dir, 'bundle', bundle), 'agent', '--config', config], {
     stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...AGENT_ENV, ...process.env },
   });
   let log = '';
   agent.stderr.on('data', (c) => {
@@ -90,6 +107,7 @@ async function main() {
     }
     await sleep(10_000);
     const rssWithPods = rssMiB(pid);
+    const split = memory(pid);
     const idle0 = cpuMs(pid);
     await sleep(scrapes * periodMs);
     const idleCpu = cpuMs(pid) - idle0;
@@ -108,7 +126,10 @@ async function main() {
         scrapes,
         periodMs,
         answerKiB: +(bytes / 1024).toFixed(1),
+        nodeFlags: nodeFlags.join(' '),
+        mallocArenaMax: process.env.MALLOC_ARENA_MAX ?? AGENT_ENV.MALLOC_ARENA_MAX,
         rssMiBWithPods: +rssWithPods.toFixed(1),
+        ...split,
         rssMiBAfterScrapes: +rssAfter.toFixed(1),
         agentCpuMsPerScrape: +((scrapeCpu - idleCpu) / scrapes).toFixed(1),
         agentCpuMsIdleSameSpan: idleCpu,

@@ -44,6 +44,12 @@ export const agentConfigSchema = z.strictObject({
   /** CA whose client certificates may call the logs/exec server. */
   clientCaFile: z.string().optional(),
   allowedClients: z.array(z.string()).default(['tugboat-apiserver']),
+  /**
+   * Kubelet's serverTLSBootstrap (`--rotate-server-certificates`): when tlsCertFile/tlsKeyFile hold
+   * no usable certificate for this node's addresses, request one (`kubernetes.io/kubelet-serving`)
+   * with the node's client certificate once the Node is registered, and serve with it from then on.
+   */
+  serverTlsBootstrap: z.boolean().default(false),
   /** Read the node identity from IMDSv2: auto = when running on EC2. */
   imds: z.enum(['auto', 'on', 'off']).default('auto'),
   imdsEndpoint: z.string().default('http://169.254.169.254'),

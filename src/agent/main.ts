@@ -20,6 +20,7 @@ import { DockerRuntime } from './runtime/docker-runtime.js';
 import { ProcessRuntime } from './runtime/process-runtime.js';
 import type { Runtime } from './runtime/types.js';
 import { type AgentServer, buildAgentServer } from './server/agent-server.js';
+import { bootstrapServingCertificate, unusableServingCertificate } from './serving-bootstrap.js';
 import { buildSummaryCollector } from './stats/summary.js';
 
 /** A running node agent process. */
@@ -150,13 +151,29 @@ export async function startAgentProcess(
   const { host, port: wanted } = parseListen(config.listen, 'listen', '0.0.0.0:10250');
   let server: AgentServer | undefined;
   let port = wanted;
+  const nodeAddresses = [identity.internalIP, identity.externalIP].filter((a): a is string => !!a);
+  // serverTLSBootstrap: with no usable serving certificate on disk, serve once the CSR is issued.
+  const servingWanted =
+    config.serverTlsBootstrap && config.tlsCertFile && config.tlsKeyFile && config.certFile && config.keyFile
+      ? unusableServingCertificate(
+          config.tlsCertFile,
+          config.tlsKeyFile,
+          identity.name,
+          nodeAddresses,
+          new Date(),
+        )
+      : undefined;
   if (config.tlsCertFile && config.tlsKeyFile && config.clientCaFile) {
     server = buildAgentServer({
       runtime,
       stats: buildSummaryCollector({ runtime, nodeName: identity.name }),
       tls: {
-        cert: read(config.tlsCertFile, 'serving certificate'),
-        key: read(config.tlsKeyFile, 'serving key'),
+        ...(servingWanted
+          ? {}
+          : {
+              cert: read(config.tlsCertFile, 'serving certificate'),
+              key: read(config.tlsKeyFile, 'serving key'),
+            }),
         clientCa: read(config.clientCaFile, 'client CA'),
       },
       allowedClientNames: config.allowedClients,
@@ -201,8 +218,33 @@ export async function startAgentProcess(
           conntrack: commandConntrack(),
         })
       : undefined;
+  const stopServing = new AbortController();
+  let servingBootstrap: Promise<void> | undefined;
   try {
     await agent.start();
+    // After the Node is registered: the approver checks the SANs against its addresses.
+    if (
+      servingWanted &&
+      server &&
+      config.caFile &&
+      config.certFile &&
+      config.keyFile &&
+      config.tlsCertFile &&
+      config.tlsKeyFile
+    )
+      servingBootstrap = bootstrapServingCertificate({
+        server: config.server,
+        caFile: config.caFile,
+        clientCertFile: config.certFile,
+        clientKeyFile: config.keyFile,
+        nodeName: identity.name,
+        addresses: nodeAddresses,
+        certFile: config.tlsCertFile,
+        keyFile: config.tlsKeyFile,
+        agentServer: server,
+        events,
+        signal: stopServing.signal,
+      });
     // Binds in the background once the bridge has the node's gateway address.
     podNetwork?.dns.start();
     // Not awaited: a proxy that cannot list Services yet must not hold up the node's registration.
@@ -226,6 +268,8 @@ export async function startAgentProcess(
     server,
     port,
     async stop() {
+      stopServing.abort();
+      await servingBootstrap;
       await proxy?.stop();
       await podNetwork?.dns.stop();
       await agent.stop();

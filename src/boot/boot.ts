@@ -2,6 +2,7 @@ import { fetchInstanceIdentity, type InstanceIdentity } from '../agent/imds.js';
 import { TugboatError } from '../errors.js';
 import { type EventSink, silentEvents } from '../events.js';
 import { templateBucket } from '../provision/template-store.js';
+import type { BootSpecSettings } from './boot-flags.js';
 import { type BootFailure, writeBootFailure } from './boot-report.js';
 import { type MasterBootOverrides, runMasterBoot } from './master-boot.js';
 import { runWorkerBoot, type WorkerBootOverrides } from './worker-boot.js';
@@ -18,6 +19,8 @@ export interface BootRole {
 
 /** Options of {@link runBoot}. */
 export interface RunBootOptions extends BootRole {
+  /** The spec's settings from the launch template (group labels, taints, EIP; ranges, API name). @default none */
+  readonly spec?: BootSpecSettings;
   /** IMDS endpoint (`AWS_EC2_METADATA_SERVICE_ENDPOINT`). @default http://169.254.169.254 */
   readonly imdsEndpoint?: string;
   /** @default silentEvents */
@@ -115,6 +118,7 @@ async function installRole(options: RunBootOptions, identity: InstanceIdentity):
       cluster: options.cluster,
       identity,
       aws,
+      ...(options.spec ? { spec: options.spec } : {}),
       ...(options.events ? { events: options.events } : {}),
     });
     return;
@@ -125,6 +129,8 @@ async function installRole(options: RunBootOptions, identity: InstanceIdentity):
     ...(options.group ? { group: options.group } : {}),
     identity,
     ssm: aws.ssm,
+    ec2: aws.ec2,
+    ...(options.spec ? { spec: options.spec } : {}),
     ...(options.events ? { events: options.events } : {}),
   });
 }

@@ -14,6 +14,7 @@ import { templateBucket } from '../provision/template-store.js';
 import { clusterSecrets } from '../secrets/cluster-secrets.js';
 import { LocalShell } from '../ssh/local-shell.js';
 import type { RemoteShell } from '../ssh/remote-shell.js';
+import type { BootSpecSettings } from './boot-flags.js';
 import { associateMasterEip, pickMasterEip } from './master-eip.js';
 import { publishApiServer } from './master-endpoint.js';
 import { ensureMasterSecrets } from './master-secrets.js';
@@ -42,6 +43,8 @@ export interface MasterBootOptions extends MasterBootOverrides {
   readonly identity: InstanceIdentity;
   /** Clients with the instance role's credentials. */
   readonly aws: AwsClients;
+  /** The pod and Service ranges and the API's DNS name from the launch template. @default the control plane's defaults, no DNS name */
+  readonly spec?: BootSpecSettings;
   /** @default silentEvents */
   readonly events?: EventSink;
 }
@@ -88,6 +91,9 @@ export async function runMasterBoot(options: MasterBootOptions): Promise<MasterB
   const altNames = [identity.privateIp, ...(identity.publicIp ? [identity.publicIp] : [])];
   if (eip && !altNames.includes(eip.publicIp)) altNames.push(eip.publicIp);
   if (identity.localHostname) altNames.push(identity.localHostname);
+  // The name kubeconfigs use when the spec has a DNS record (api.dns), as SSH bootstrap names it.
+  const spec = options.spec ?? {};
+  if (spec.apiDns) altNames.push(spec.apiDns);
   const pki = {
     ca: secrets.ca,
     apiServer: issueApiServerCertificate(secrets.ca, { altNames }),
@@ -110,6 +116,9 @@ export async function runMasterBoot(options: MasterBootOptions): Promise<MasterB
     nodePath: options.nodePath ?? process.execPath,
     listen,
     advertiseAddress: identity.privateIp,
+    // The spec's ranges, passed as SSH bootstrap passes them (node IPAM, Service ClusterIPs).
+    ...(spec.podNetwork ? { podNetwork: spec.podNetwork } : {}),
+    ...(spec.serviceCidr ? { serviceCidr: spec.serviceCidr } : {}),
     stateShipping: { bucket: bucket.bucket, prefix: clusterStatePrefix(cluster), region: aws.region },
     // Workers the groups launch join by themselves: this master signs their node certificates
     // (for running instances of the cluster only) and keeps their join token's Secret.

@@ -116,6 +116,7 @@ export function renderBootScript(input: BootScriptInput, options: BootScriptOpti
     'say "bundle $file verified (sha256 $sha256)"',
     'set -- boot --role "$role" --cluster "$cluster" --region "$region"',
     '[ -z "$group" ] || set -- "$@" --group "$group"',
+    ...(input.args?.length ? [`set -- "$@" ${input.args.map(quote).join(' ')}`] : []),
     'say "running $file $*"',
     'if "$node" "$bundle" "$@" >>"$log" 2>&1; then say "boot complete"; else rc=$?; tail -n 20 "$log"; fail "$file boot exited with $rc"; fi',
   ];

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { InstanceIdentity } from '../agent/imds.js';
+import type { Ec2Api } from '../aws/ec2.js';
 import type { SsmApi } from '../aws/ssm.js';
 import { agentPaths, installAgent } from '../bootstrap/agent-install.js';
 import { DEFAULT_HOST_LAYOUT, type HostLayout } from '../bootstrap/layout.js';
@@ -11,7 +12,9 @@ import { secretParameterName, secretsPath } from '../provision/template/storage-
 import { LocalShell } from '../ssh/local-shell.js';
 import type { RemoteShell } from '../ssh/remote-shell.js';
 import { sleep } from '../timing.js';
+import type { BootSpecSettings } from './boot-flags.js';
 import { apiServerParameterName } from './master-endpoint.js';
+import { claimWorkerEip } from './worker-eip.js';
 
 /** How a worker installs itself; every field has the real instance's value as default (tests give their own). */
 export interface WorkerBootOverrides {
@@ -48,6 +51,10 @@ export interface WorkerBootOptions extends WorkerBootOverrides {
   readonly identity: InstanceIdentity;
   /** Clients with the instance role's credentials. */
   readonly ssm: Pick<SsmApi, 'getSecureString'>;
+  /** For the group's pool Elastic IP (`spec.eip`), with the instance role. @default none: no EIP */
+  readonly ec2?: Ec2Api;
+  /** The group's labels, taints and EIP from the launch template. @default none */
+  readonly spec?: BootSpecSettings;
   /** @default silentEvents */
   readonly events?: EventSink;
 }
@@ -58,6 +65,8 @@ export interface WorkerBootResult {
   readonly server: string;
   /** The node name (the instance id). */
   readonly nodeName: string;
+  /** The pool Elastic IP it holds (claimed or kept). @default none (not asked for, or none free) */
+  readonly eip?: string;
 }
 
 /** The worker part of `boot` could not join; the message says what was missing. */
@@ -110,6 +119,20 @@ export async function runWorkerBoot(options: WorkerBootOptions): Promise<WorkerB
     found = await read();
   }
   const { server, caPem, token } = found as { server: string; caPem: string; token: string };
+  const spec = options.spec ?? {};
+  let eip: string | undefined;
+  if (spec.eip) {
+    if (!options.ec2)
+      throw new WorkerJoinError('the group takes a pool Elastic IP, but boot was given no EC2 client');
+    const claim = await claimWorkerEip({
+      ec2: options.ec2,
+      cluster,
+      ...(options.group ? { group: options.group } : {}),
+      instanceId: identity.instanceId,
+      events,
+    });
+    if (claim.outcome !== 'none-free') eip = claim.address.publicIp;
+  }
   const bundlePath = options.bundlePath ?? process.argv[1];
   if (!bundlePath) throw new WorkerJoinError('boot does not know which bundle it runs from');
   const layout = options.layout ?? DEFAULT_HOST_LAYOUT;
@@ -123,12 +146,16 @@ export async function runWorkerBoot(options: WorkerBootOptions): Promise<WorkerB
     server,
     caPem,
     bootstrapToken: token,
+    // kubectl logs/exec: the agent asks for its serving certificate once its Node is registered.
+    servingBootstrap: true,
     nodePath: options.nodePath ?? process.execPath,
     internalIp: identity.privateIp,
     runtime: options.runtime ?? 'docker',
     imds: options.imds ?? 'auto',
     ...(options.listen ? { listen: options.listen } : {}),
     ...(options.group ? { group: options.group } : {}),
+    ...(spec.labels ? { labels: spec.labels } : {}),
+    ...(spec.taints ? { taints: spec.taints } : {}),
   });
   events.emit({
     code: 'boot.agent-installed',
@@ -152,5 +179,5 @@ export async function runWorkerBoot(options: WorkerBootOptions): Promise<WorkerB
     message: `worker ${identity.instanceId} of ${cluster} has its node certificate from ${server}`,
     data: { server, nodeName: identity.instanceId },
   });
-  return { server, nodeName: identity.instanceId };
+  return { server, nodeName: identity.instanceId, ...(eip ? { eip } : {}) };
 }

@@ -191,10 +191,16 @@ export async function bootstrapInventory(
     return (await after).readyNodes.has(host.name);
   };
   const installRuntime = hostRuntimeInstaller({ ...options, events });
-  const preflight = async (shell: RemoteShell, host: BootstrapHost, requireDocker: boolean) => {
+  const preflight = async (
+    shell: RemoteShell,
+    host: BootstrapHost,
+    requireDocker: boolean,
+    requireNetworkTools: boolean,
+  ) => {
     const report = await ensureHostPrerequisites(shell, {
       layout: layoutFor(host),
       requireDocker,
+      requireNetworkTools,
       requireNode: options.nodeRuntime === 'host',
       install: options.installPackages ?? true,
       events,
@@ -225,13 +231,15 @@ export async function bootstrapInventory(
         const runsAgent = role === 'worker' || masterRunsAgent;
         const wantsDocker = runsAgent && inv.runtime === 'docker';
         const { facts, mode } = await timedStep(events, host, 'preflight', async () => {
-          const first = await preflight(shell, host, false);
+          const net = agentNetworkOptions(inv.runtime, options, podNetwork.podCidr);
+          const needsNet = runsAgent && Boolean(net.podNetwork || net.serviceProxy);
+          const first = await preflight(shell, host, false, needsNet);
           // Docker missing, or installed but stopped where systemd could start it: install or start
           // it now. Installed and not answering yet without systemd is a host still booting: the
           // worker waits for it (waitForDocker) before its agent needs it.
           const { dockerInstalled, dockerVersion, systemd } = first.facts;
           if (wantsDocker && (!dockerInstalled || (!dockerVersion && systemd)))
-            return preflight(shell, host, true);
+            return preflight(shell, host, true, needsNet);
           return first;
         });
         const runtime = await timedStep(events, host, 'runtime', () =>

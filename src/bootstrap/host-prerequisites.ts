@@ -10,6 +10,8 @@ import {
 } from './install-packages.js';
 import {
   checkPreflight,
+  missingNetworkTools,
+  NETWORK_TOOLS,
   nodeMajor,
   type PreflightReport,
   type RunPreflightOptions,
@@ -19,7 +21,7 @@ import {
 /** Options for {@link ensureHostPrerequisites}. */
 export interface HostPrerequisitesOptions extends RunPreflightOptions {
   /**
-   * Install what is missing (Node.js, Docker when required) with the host's package manager. When
+   * Install what is missing (Node.js, Docker and network tools when required) with the host's package manager. When
    * false, a missing prerequisite fails the host with what to install. @default true
    */
   readonly install?: boolean;
@@ -37,8 +39,8 @@ export interface HostPrerequisitesResult extends PreflightReport {
 }
 
 /**
- * The per-host preflight: checks the host (OS, architecture, Node.js, Docker, disk, clock), installs
- * Node.js and Docker when they are missing, with the host's own package manager (through `sudo -n`
+ * The per-host preflight: checks the host (OS, architecture, Node.js, Docker, network tools, disk,
+ * clock), installs Node.js, Docker and `iptables`/`ip`/`conntrack` when they are missing, with the host's own package manager (through `sudo -n`
  * when the login user is not root), starts Docker where systemd runs, and checks again. Throws
  * `PREFLIGHT_FAILED` listing every problem left, each with how to fix it, and a RemoteCommandError
  * (step, exit code, stderr tail) when an install command fails. A host that has everything installs
@@ -56,11 +58,18 @@ export async function ensureHostPrerequisites(
     node: options.requireNode !== false && nodeMajor(facts.nodeVersion) < minNode,
     docker: Boolean(options.requireDocker) && !facts.dockerInstalled,
     startDocker: Boolean(options.requireDocker) && !facts.dockerVersion,
+    networkTools: options.requireNetworkTools ? missingNetworkTools(facts) : [],
   };
   if (first.problems.length === 0) return { ...first, installed: [] };
   // Problems an install cannot fix (OS, disk, clock...) fail the host before anything changes.
   const others = checkPreflight(
-    { ...facts, nodeVersion: `v${minNode}.0.0`, dockerInstalled: true, dockerVersion: 'present' },
+    {
+      ...facts,
+      nodeVersion: `v${minNode}.0.0`,
+      dockerInstalled: true,
+      dockerVersion: 'present',
+      netTools: NETWORK_TOOLS,
+    },
     options,
   );
   const plan = buildInstallPlan(facts, needs);

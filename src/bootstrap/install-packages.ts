@@ -13,6 +13,8 @@ export interface PackageNeeds {
   readonly docker: boolean;
   /** Docker is installed (or about to be) but its daemon does not answer: start and enable it. */
   readonly startDocker: boolean;
+  /** Network tools the host lacks (see NETWORK_TOOLS in preflight.ts); none when absent. */
+  readonly networkTools?: readonly string[];
 }
 
 /** One command of an install plan. */
@@ -77,6 +79,26 @@ export function nodePackageCommand(facts: PreflightFacts, manager: PackageManage
   return installCommand(manager, ['nodejs']);
 }
 
+/**
+ * The packages that give each network tool: Debian and Ubuntu name them `iptables`, `iproute2`
+ * and `conntrack`; the RPM family `iptables-nft` (Amazon Linux 2023 and Fedora; `iptables`
+ * elsewhere), `iproute` and `conntrack-tools`. Pure.
+ */
+export function networkToolPackages(
+  facts: PreflightFacts,
+  manager: PackageManager,
+  tools: readonly string[],
+): string[] {
+  const apt = manager === 'apt-get';
+  const nft = ['amzn', 'fedora'].includes(facts.distro) && facts.distroVersion !== '2';
+  const names: Record<string, string> = {
+    iptables: apt ? 'iptables' : nft ? 'iptables-nft' : 'iptables',
+    ip: apt ? 'iproute2' : 'iproute',
+    conntrack: apt ? 'conntrack' : 'conntrack-tools',
+  };
+  return tools.map((t) => names[t] ?? t);
+}
+
 function installCommand(manager: PackageManager, packages: readonly string[]): InstallStep {
   const names = packages.map(quote).join(' ');
   const command =
@@ -92,7 +114,9 @@ function installCommand(manager: PackageManager, packages: readonly string[]): I
  */
 export function buildInstallPlan(facts: PreflightFacts, needs: PackageNeeds): InstallPlan {
   const none: InstallPlan = { manager: undefined, sudo: false, steps: [], problems: [] };
-  if (!needs.node && !needs.docker && !needs.startDocker) return none;
+  const net = needs.networkTools ?? [];
+  const installs = needs.node || needs.docker || net.length > 0;
+  if (!installs && !needs.startDocker) return none;
   const sudo = facts.uid !== 0;
   const problems: string[] = [];
   if (sudo && !facts.sudo) {
@@ -101,8 +125,8 @@ export function buildInstallPlan(facts: PreflightFacts, needs: PackageNeeds): In
     );
   }
   const steps: InstallStep[] = [];
-  const manager = needs.node || needs.docker ? choosePackageManager(facts) : undefined;
-  if ((needs.node || needs.docker) && !manager) {
+  const manager = installs ? choosePackageManager(facts) : undefined;
+  if (installs && !manager) {
     problems.push(
       `no dnf, yum or apt-get found on ${facts.distro || 'this host'}: install ${wanted(needs)} yourself`,
     );
@@ -112,6 +136,7 @@ export function buildInstallPlan(facts: PreflightFacts, needs: PackageNeeds): In
       steps.push({ step: 'apt-get update', packages: [], command: 'apt-get update' });
     if (needs.node) steps.push(nodePackageCommand(facts, manager));
     if (needs.docker) steps.push(installCommand(manager, [manager === 'apt-get' ? 'docker.io' : 'docker']));
+    if (net.length > 0) steps.push(installCommand(manager, networkToolPackages(facts, manager, net)));
   }
   if (needs.startDocker && facts.systemd) {
     steps.push({ step: 'start docker', packages: [], command: 'systemctl enable --now docker' });
@@ -121,8 +146,13 @@ export function buildInstallPlan(facts: PreflightFacts, needs: PackageNeeds): In
 }
 
 function wanted(needs: PackageNeeds): string {
-  const parts = [needs.node ? 'Node.js 20 or later' : '', needs.docker ? 'Docker' : ''].filter(Boolean);
-  return parts.join(' and ') || 'Docker';
+  const parts = [
+    needs.node ? 'Node.js 20 or later' : '',
+    needs.docker ? 'Docker' : '',
+    ...(needs.networkTools ?? []),
+  ].filter(Boolean);
+  if (parts.length <= 1) return parts[0] ?? 'Docker';
+  return `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}`;
 }
 
 /** How to get Node.js ≥ `minMajor` when the distribution's package is older. Pure. */

@@ -15,6 +15,11 @@ export interface PreflightRequirements {
   readonly minNodeMajor?: number;
   /** A reachable Docker daemon (worker hosts with the docker runtime). @default false */
   readonly requireDocker?: boolean;
+  /**
+   * `iptables`, `ip` and `conntrack` (hosts whose agent runs the service proxy or the pod
+   * network). @default false
+   */
+  readonly requireNetworkTools?: boolean;
   /** Free space where /var/lib/tugboat lives. @default 1024 */
   readonly minFreeDiskMb?: number;
   /** Largest tolerated difference between the host's clock and ours. @default 30000 */
@@ -51,6 +56,11 @@ export interface PreflightFacts {
   readonly freeDiskMb: number;
   /** Which of the commands that unpack the pinned runtime (`tar`, `gzip`, `sha512sum`) are on PATH. */
   readonly tools: readonly string[];
+  /**
+   * Which of the commands the agent programs the network with (`iptables`, `ip`, `conntrack`) are
+   * installed, on PATH or in /usr/sbin or /sbin (a non-root login's PATH often lacks them).
+   */
+  readonly netTools: readonly string[];
   /** True when systemd is PID 1 (services become units; otherwise supervised processes). */
   readonly systemd: boolean;
   /** Host clock minus ours, in ms (±1 s: the host reports whole seconds). */
@@ -68,6 +78,20 @@ const NODE_COMMANDS = ['node', 'node-26', 'node-24', 'node-22', 'node-20'];
 
 /** Commands a host needs to receive the pinned runtime. */
 const RUNTIME_TOOLS = ['tar', 'gzip', 'sha512sum'];
+
+/**
+ * Commands an agent that runs the service proxy or the pod network needs, as kubeadm's preflight
+ * requires them for kube-proxy: rules (`iptables`), devices and routes (`ip`), and clearing stale
+ * UDP flows after a Service's endpoints change (`conntrack`).
+ */
+export const NETWORK_TOOLS = ['iptables', 'ip', 'conntrack'] as const;
+
+/** What each network tool is for, in a preflight problem. */
+const NETWORK_TOOL_USE: Record<(typeof NETWORK_TOOLS)[number], string> = {
+  iptables: 'the agent programs Services and the pod network with it',
+  ip: 'the agent makes the pod network devices and routes with it',
+  conntrack: 'the agent clears stale UDP flows with it when a Service changes',
+};
 
 /** The major version of `v20.11.1` (0 when unparsable). */
 export function nodeMajor(version: string): number {
@@ -90,6 +114,7 @@ export function renderPreflightScript(layout: HostLayout): string {
     'if command -v sudo >/dev/null 2>&1; then echo sudo=yes; fi',
     `for c in ${NODE_COMMANDS.join(' ')}; do if command -v "$c" >/dev/null 2>&1; then echo "node_candidate=$("$c" --version 2>/dev/null) $(command -v "$c")"; fi; done`,
     `for c in ${RUNTIME_TOOLS.join(' ')}; do if command -v "$c" >/dev/null 2>&1; then echo "tool=$c"; fi; done`,
+    `for c in ${NETWORK_TOOLS.join(' ')}; do if command -v "$c" >/dev/null 2>&1 || [ -x "/usr/sbin/$c" ] || [ -x "/sbin/$c" ]; then echo "net_tool=$c"; fi; done`,
     'if command -v docker >/dev/null 2>&1; then echo docker_installed=yes; echo "docker=$(docker version --format \'{{.Server.Version}}\' 2>/dev/null)"; fi',
     // Free space of the nearest existing ancestor of the data directory.
     `d=${quote(layout.lib)}; while [ ! -d "$d" ]; do d=$(dirname "$d"); done`,
@@ -105,6 +130,7 @@ export function parsePreflightOutput(stdout: string, localMidpointMs: number): P
   const kv = new Map<string, string>();
   const managers: string[] = [];
   const tools: string[] = [];
+  const netTools: string[] = [];
   let node = { version: '', path: '' };
   for (const line of stdout.split('\n')) {
     const at = line.indexOf('=');
@@ -113,6 +139,7 @@ export function parsePreflightOutput(stdout: string, localMidpointMs: number): P
     const value = line.slice(at + 1).trim();
     if (key === 'package_manager') managers.push(value);
     else if (key === 'tool') tools.push(value);
+    else if (key === 'net_tool') netTools.push(value);
     else if (key === 'node_candidate') {
       // `v20.11.1 /usr/bin/node-20`: the newest wins, `node` itself on a tie (it comes first).
       const [version = '', path = ''] = value.split(' ');
@@ -136,9 +163,15 @@ export function parsePreflightOutput(stdout: string, localMidpointMs: number): P
     dockerVersion: get('docker'),
     freeDiskMb: Math.floor(Number(get('free_kb') || 0) / 1024),
     tools,
+    netTools,
     systemd: get('systemd') === 'yes',
     clockSkewMs: Number.isFinite(time) && time > 0 ? time * 1000 - localMidpointMs : Number.NaN,
   };
+}
+
+/** The network tools a host lacks. Pure. */
+export function missingNetworkTools(facts: PreflightFacts): (typeof NETWORK_TOOLS)[number][] {
+  return NETWORK_TOOLS.filter((t) => !facts.netTools.includes(t));
 }
 
 /** Compares facts with requirements. Pure. */
@@ -172,6 +205,11 @@ export function checkPreflight(facts: PreflightFacts, req: PreflightRequirements
       problems.push(
         'docker is installed but no daemon answers and systemd is not PID 1: start dockerd under the init system in use (e.g. service docker start)',
       );
+    }
+  }
+  if (req.requireNetworkTools) {
+    for (const tool of missingNetworkTools(facts)) {
+      problems.push(`${tool} is not installed: install it (${NETWORK_TOOL_USE[tool]})`);
     }
   }
   if (facts.freeDiskMb < minDisk) {

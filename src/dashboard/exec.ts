@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
 import { ApiError } from '../client/api-error.js';
 import type { KubeClient } from '../client/client.js';
@@ -36,25 +37,58 @@ interface ExecStatus {
 }
 
 /**
+ * Opens a `pods/exec` WebSocket to the API server (`v5.channel.k8s.io`, then v4, as kubectl) with
+ * the client's own credentials; `query` holds stdin/stdout/stderr/tty/container/command.
+ */
+export function openExecSocket(
+  client: KubeClient,
+  namespace: string,
+  pod: string,
+  query: URLSearchParams,
+  maxPayload: number,
+): WebSocket {
+  const o = client.transport.options;
+  const base = o.server.replace(/\/$/, '').replace(/^http/, 'ws');
+  const path = buildPath(resources.pods, { namespace, name: pod, subresource: 'exec' });
+  const token = typeof o.token === 'function' ? o.token() : o.token;
+  return new WebSocket(`${base}${path}?${query}`, ['v5.channel.k8s.io', 'v4.channel.k8s.io'], {
+    ...(o.ca ? { ca: o.ca } : {}),
+    ...(o.cert ? { cert: o.cert, key: o.key } : {}),
+    ...(o.servername ? { servername: o.servername } : {}),
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+    maxPayload,
+  });
+}
+
+/** Reads a refused WebSocket upgrade's answer as the API server's error. */
+export function refusedUpgrade(res: IncomingMessage, what: string): Promise<ApiError> {
+  return new Promise((resolve) => {
+    let body = '';
+    res.on('data', (c: Buffer) => {
+      if (body.length < 64 * 1024) body += c.toString('utf8');
+    });
+    res.on('end', () => {
+      let parsed: Status | undefined;
+      try {
+        parsed = JSON.parse(body) as Status;
+      } catch {
+        parsed = undefined;
+      }
+      resolve(new ApiError(res.statusCode ?? 502, parsed, body, what));
+    });
+  });
+}
+
+/**
  * Runs one command in a container through the API server's `pods/exec` WebSocket
  * (`v5.channel.k8s.io`, as kubectl does), with the user's own credentials, no stdin and no TTY, and
  * collects its output (bounded) until the status message or the timeout.
  */
 export function runExec(client: KubeClient, req: ExecRequest): Promise<ExecResult> {
-  const o = client.transport.options;
   const query = new URLSearchParams({ stdout: 'true', stderr: 'true' });
   if (req.container) query.set('container', req.container);
   for (const arg of req.command) query.append('command', arg);
-  const base = o.server.replace(/\/$/, '').replace(/^http/, 'ws');
-  const path = buildPath(resources.pods, { namespace: req.namespace, name: req.pod, subresource: 'exec' });
-  const token = typeof o.token === 'function' ? o.token() : o.token;
-  const ws = new WebSocket(`${base}${path}?${query}`, ['v5.channel.k8s.io', 'v4.channel.k8s.io'], {
-    ...(o.ca ? { ca: o.ca } : {}),
-    ...(o.cert ? { cert: o.cert, key: o.key } : {}),
-    ...(o.servername ? { servername: o.servername } : {}),
-    headers: token ? { authorization: `Bearer ${token}` } : {},
-    maxPayload: MAX_EXEC_OUTPUT * 2,
-  });
+  const ws = openExecSocket(client, req.namespace, req.pod, query, MAX_EXEC_OUTPUT * 2);
   return new Promise((resolve, reject) => {
     const out = { stdout: '', stderr: '' };
     let status: ExecStatus | undefined;
@@ -80,19 +114,7 @@ export function runExec(client: KubeClient, req: ExecRequest): Promise<ExecResul
     });
     ws.on('unexpected-response', (_r, res) => {
       clearTimeout(timer);
-      let body = '';
-      res.on('data', (c: Buffer) => {
-        body += c.toString('utf8');
-      });
-      res.on('end', () => {
-        let parsed: Status | undefined;
-        try {
-          parsed = JSON.parse(body) as Status;
-        } catch {
-          parsed = undefined;
-        }
-        reject(new ApiError(res.statusCode ?? 502, parsed, body, `exec in pod ${req.namespace}/${req.pod}`));
-      });
+      void refusedUpgrade(res, `exec in pod ${req.namespace}/${req.pod}`).then(reject);
     });
     ws.on('error', (err) => {
       clearTimeout(timer);

@@ -1,4 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { apiFailure } from './actions.js';
 
 /** A request body larger than this is refused (the page's requests are a few hundred bytes). */
@@ -54,4 +55,13 @@ export function readJson(req: IncomingMessage): Promise<unknown> {
     });
     req.on('error', reject);
   });
+}
+
+/** Refuses a WebSocket upgrade with a Kubernetes Status and closes the socket. */
+export function refuseUpgrade(socket: Duplex, code: number, reason: string, message: string): void {
+  const body = JSON.stringify({ apiVersion: 'v1', kind: 'Status', status: 'Failure', code, reason, message });
+  socket.end(
+    `HTTP/1.1 ${code} ${STATUS_CODES[code] ?? reason}\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }

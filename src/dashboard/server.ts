@@ -1,14 +1,16 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { KubeClient } from '../client/client.js';
 import { handleApiRoute } from './action-routes.js';
 import type { DashboardAssets } from './assets.js';
 import { handleCloudAction } from './cloud-actions.js';
 import { type CloudActions, CloudRelay, type CloudSource } from './cloud-relay.js';
-import { NAME, status } from './http-answers.js';
+import { NAME, refuseUpgrade, status } from './http-answers.js';
 import { relayLogs } from './logs.js';
 import { MetricsHistory } from './metrics-history.js';
 import { DashboardSessions, foreignRequest } from './session.js';
+import { ShellRelays, type ShellTimings } from './shell.js';
 import { openSse } from './sse.js';
 import { WatchHub } from './watch-hub.js';
 
@@ -26,12 +28,15 @@ export interface DashboardServerOptions {
   readonly cloudRefreshMs?: number;
   /** How often node metrics are read for the charts while a page is open. @default 15_000 */
   readonly metricsIntervalMs?: number;
+  /** Idle limit and heartbeat of the shells. @default 30 min, 30 s */
+  readonly shellTimings?: ShellTimings;
 }
 
 /** A dashboard server, not yet listening (fastify's build-then-listen). */
 export interface DashboardServer {
   readonly server: http.Server;
   readonly sessions: DashboardSessions;
+  readonly shells: ShellRelays;
   /** Listens on `address:port` (0 for a free port) and returns the login URL. */
   listen(address: string, port: number): Promise<string>;
   /** Stops the watches, ends every stream and closes the listener. */
@@ -61,6 +66,7 @@ export function buildDashboardServer(options: DashboardServerOptions): Dashboard
   const hub = new WatchHub(client);
   const cloud = options.cloud ? new CloudRelay(options.cloud, options.cloudRefreshMs ?? 30_000) : undefined;
   const metrics = new MetricsHistory(client, options.metricsIntervalMs ?? 15_000);
+  const shells = new ShellRelays(client, options.shellTimings);
   let allowedHosts: string[] = [];
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -131,12 +137,44 @@ export function buildDashboardServer(options: DashboardServerOptions): Dashboard
   const server = http.createServer((req, res) => {
     handle(req, res).catch((err: unknown) => status(res, 500, 'InternalError', (err as Error).message));
   });
+  // The shell's WebSocket: same checks as every route, and an Origin is required (browsers always
+  // send one on a WebSocket, so a missing one is not our page).
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    const foreign = req.headers.origin === undefined ? 'no Origin' : foreignRequest(req, allowedHosts);
+    if (foreign) return refuseUpgrade(socket, 403, 'Forbidden', `refused: ${foreign}`);
+    if (!sessions.authenticated(req)) {
+      return refuseUpgrade(
+        socket,
+        401,
+        'Unauthorized',
+        'no dashboard session: open the URL `tugboat dashboard` printed',
+      );
+    }
+    const url = new URL(req.url ?? '/', 'http://dashboard.invalid');
+    if (url.pathname !== '/api/shell') {
+      return refuseUpgrade(socket, 404, 'NotFound', `${url.pathname} takes no WebSocket`);
+    }
+    const namespace = url.searchParams.get('namespace') ?? '';
+    const pod = url.searchParams.get('pod') ?? '';
+    const container = url.searchParams.get('container') ?? undefined;
+    if (!NAME.test(namespace) || !NAME.test(pod) || (container !== undefined && !NAME.test(container))) {
+      return refuseUpgrade(
+        socket,
+        400,
+        'BadRequest',
+        'namespace, pod and container must be Kubernetes names',
+      );
+    }
+    shells.accept(req, socket, head, { namespace, pod, ...(container ? { container } : {}) });
+  });
   server.headersTimeout = 10_000;
   server.requestTimeout = 0;
 
   return {
     server,
     sessions,
+    shells,
     listen(address, port) {
       return new Promise((resolve, reject) => {
         server.once('error', reject);
@@ -153,6 +191,7 @@ export function buildDashboardServer(options: DashboardServerOptions): Dashboard
       cloud?.stop();
       metrics.stop();
       await hub.stop();
+      shells.closeAll();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

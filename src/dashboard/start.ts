@@ -5,6 +5,7 @@ import { loadDashboardAssets } from './assets.js';
 import type { CloudActions, CloudSource } from './cloud-relay.js';
 import { kubeClientFromKubeconfig } from './kube-access.js';
 import { buildDashboardServer } from './server.js';
+import type { ShellRelays, ShellTimings } from './shell.js';
 
 /** Options of {@link startDashboard}. */
 export interface StartDashboardOptions {
@@ -24,6 +25,8 @@ export interface StartDashboardOptions {
   readonly cloudRefreshMs?: number;
   /** How often node metrics are read for the charts while a page is open. @default 15_000 */
   readonly metricsIntervalMs?: number;
+  /** Idle limit and heartbeat of the shells. @default 30 min, 30 s */
+  readonly shellTimings?: ShellTimings;
 }
 
 /** A running dashboard. */
@@ -35,6 +38,8 @@ export interface RunningDashboard {
   readonly server: string;
   /** True when listening on an address other hosts may reach. */
   readonly exposed: boolean;
+  /** The open shells (`/api/shell`). */
+  readonly shells: ShellRelays;
   close(): Promise<void>;
 }
 
@@ -63,6 +68,7 @@ export async function startDashboard(options: StartDashboardOptions): Promise<Ru
     ...(options.cloudActions ? { cloudActions: options.cloudActions } : {}),
     ...(options.cloudRefreshMs ? { cloudRefreshMs: options.cloudRefreshMs } : {}),
     ...(options.metricsIntervalMs ? { metricsIntervalMs: options.metricsIntervalMs } : {}),
+    ...(options.shellTimings ? { shellTimings: options.shellTimings } : {}),
   });
   let url: string;
   try {
@@ -76,6 +82,7 @@ export async function startDashboard(options: StartDashboardOptions): Promise<Ru
     context: access.context,
     server: access.server,
     exposed: !isLoopback(address),
+    shells: dashboard.shells,
     async close() {
       await dashboard.close();
       access.client.close();

@@ -26,7 +26,13 @@ beforeAll(async () => {
   env = await startMasterBootEnv(cluster);
 }, 120_000);
 afterAll(() => env?.stop(), 60_000);
-const bootMaster = (name: string) => env.bootMaster(name);
+// What the master launch template of a spec with api.dns and its own ranges passes (buildBootArgs).
+const spec = {
+  apiDns: 'api.bm25.example.com',
+  serviceCidr: '10.123.0.0/16',
+  podNetwork: { podCidr: '10.250.0.0/16', nodePodCidrPrefix: 26 },
+};
+const bootMaster = (name: string) => env.bootMaster(name, spec);
 const adminOf = () => env.adminOf();
 
 const cm = (name: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { n: name } });
@@ -67,11 +73,30 @@ describe('boot --role master (moto, IMDSv2 stand-in, real control-plane processe
     const served = new X509Certificate(readFileSync(join(m1.layout.etc, 'pki', 'apiserver.crt'), 'utf8'));
     expect(served.subjectAltName).toContain(`IP Address:${eip.PublicIp}`);
     expect(served.subjectAltName).toContain(`IP Address:${m1.instance.ip}`);
+    // api.dns: kubeconfigs that use the DNS name verify against this certificate.
+    expect(served.subjectAltName).toContain('DNS:api.bm25.example.com');
+    expect(served.checkHost('api.bm25.example.com')).toBe('api.bm25.example.com');
     expect(await readApiServer(aws.ssm, cluster)).toBe(`https://${eip.PublicIp}:${m1.port}`);
     // The host layout is the SSH bootstrap's: same files, keys 0600, shipping on to the cluster prefix.
     const unit = readFileSync(join(m1.layout.opt, 'bin', `${CONTROL_PLANE_SERVICE}-supervise.sh`), 'utf8');
     expect(unit).toContain('--state-bucket');
     expect(unit).not.toContain('BEGIN');
+    // The spec's ranges, passed as SSH bootstrap passes them.
+    expect(unit).toContain('--service-cluster-ip-range 10.123.0.0/16');
+    expect(unit).toContain('--cluster-cidr 10.250.0.0/16 --node-cidr-mask-size 26');
+    const svc = await call('POST', '/api/v1/namespaces/default/services', {
+      cert,
+      body: {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'web' },
+        spec: { selector: { app: 'web' }, ports: [{ port: 80 }] },
+      },
+    });
+    expect(svc.status).toBe(201);
+    expect(svc.body.spec.clusterIP).toMatch(/^10\.123\.\d+\.\d+$/);
+    const kubernetes = await call('GET', '/api/v1/namespaces/default/services/kubernetes', { cert });
+    expect(kubernetes.body.spec?.clusterIP).toBe('10.123.0.1');
     expect(apiServerParameterName(cluster)).toBe(`/tugboat/${cluster}/worker/api-server`);
     // Workers join by themselves: this master signs node certificates, only for running instances
     // of the cluster (EC2 through the instance role), and keeps the join token's Secret; the CA key

@@ -1,14 +1,21 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EC2Client } from '@aws-sdk/client-ec2';
+import { promisify } from 'node:util';
+import {
+  CreateSubnetCommand,
+  CreateVpcCommand,
+  DescribeAddressesCommand,
+  type EC2Client,
+} from '@aws-sdk/client-ec2';
 import { CreateAliasCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsClients } from '../../src/aws/clients.js';
 import { runBoot } from '../../src/boot/boot.js';
+import type { BootSpecSettings } from '../../src/boot/boot-flags.js';
 import { apiServerParameterName } from '../../src/boot/master-endpoint.js';
 import { AGENT_SERVICE, agentPaths } from '../../src/bootstrap/agent-install.js';
 import { buildHostLayout, type HostLayout } from '../../src/bootstrap/layout.js';
@@ -20,11 +27,12 @@ import { clusterSecrets } from '../../src/secrets/cluster-secrets.js';
 import { LocalShell } from '../../src/ssh/local-shell.js';
 import type { ImdsServer } from '../harness/imds.js';
 import { type Moto, startMoto } from '../harness/moto.js';
+import { writeKubeconfig } from '../support/api-server.js';
 import { launchBootingInstance } from '../support/booting-instance.js';
 import { makeTestPki, type TestPki } from '../support/certs.js';
 import { adminClient } from '../support/control-cluster.js';
 import { signingControlPlaneOptions, writeTestFile } from '../support/control-plane-files.js';
-import { motoEc2Client } from '../support/moto-ec2.js';
+import { allocatePoolAddress, motoEc2Client } from '../support/moto-ec2.js';
 import { waitFor } from '../support/wait.js';
 
 // Issue 15, "joining without a laptop": `boot --role worker` on a host that AWS launched. moto
@@ -32,6 +40,7 @@ import { waitFor } from '../support/wait.js';
 // credentials (no keys in the environment: the SDK fetches them from IMDS). The control plane is
 // real, on loopback, with the EC2 verifier on moto; the agent is a real process from the real host
 // bundle under a layout of its own temp root, supervised as on a host without systemd.
+const execFileAsync = promisify(execFile);
 const cluster = 'bw25';
 const token = 'bwboot.0123456789abcdef';
 let moto: Moto;
@@ -68,10 +77,14 @@ beforeAll(async () => {
   const store = clusterSecrets({ ssm: aws.ssm, kms: aws.kms, cluster, keyId: `alias/tugboat-${cluster}` });
   await store.ensure('caCert', () => pki.ca.cert);
   await store.ensure('bootstrapToken', () => token);
+  const kubeletClient = pki.client('tugboat-apiserver', ['tugboat:apiservers']);
   // The token's Secret comes from the control plane itself (--join-token-file), as on a booted master.
   cp = await startControlPlane({
     ...signingControlPlaneOptions(join(dir, 'master'), pki),
     joinTokenFile: writeTestFile(dir, 'join-token', token),
+    // The API server's client certificate for logs/exec on the agents.
+    kubeletClientCertificate: writeTestFile(dir, 'kubelet-client.crt', kubeletClient.cert),
+    kubeletClientKey: writeTestFile(dir, 'kubelet-client.key', kubeletClient.key),
     cloud: { provider: 'aws', cluster, region: 'us-east-1', env: moto.env },
   });
   admin = adminClient(pki, cp.url);
@@ -80,6 +93,8 @@ beforeAll(async () => {
     new PutParameterCommand({ Name: apiServerParameterName(cluster), Value: cp.url, Type: 'String' }),
   );
   ssm.destroy();
+  // The group's own pool address (spec: eipPool, and `eip: true` on the group).
+  await allocatePoolAddress(ec2, cluster, 'blue');
 }, 180_000);
 
 afterAll(async () => {
@@ -99,7 +114,13 @@ afterAll(async () => {
 }, 60_000);
 
 /** Boots an instance of `tagCluster` as a worker of `cluster`, as its user-data would. */
-async function bootWorker(name: string, tagCluster: string, joinTimeoutMs: number) {
+async function bootWorker(
+  name: string,
+  tagCluster: string,
+  joinTimeoutMs: number,
+  spec?: BootSpecSettings,
+  at?: { subnetId: string; privateIp: string },
+) {
   const { instance, imds, env } = await launchBootingInstance({
     ec2,
     moto,
@@ -108,6 +129,7 @@ async function bootWorker(name: string, tagCluster: string, joinTimeoutMs: numbe
     tagCluster,
     role: 'worker',
     name,
+    ...(at ? { at } : {}),
   });
   delete process.env.AWS_ACCESS_KEY_ID;
   delete process.env.AWS_SECRET_ACCESS_KEY;
@@ -121,6 +143,7 @@ async function bootWorker(name: string, tagCluster: string, joinTimeoutMs: numbe
     cluster,
     group: 'blue',
     region: 'us-east-1',
+    ...(spec ? { spec } : {}),
     imdsEndpoint: imds.endpoint,
     env,
     events,
@@ -134,7 +157,7 @@ async function bootWorker(name: string, tagCluster: string, joinTimeoutMs: numbe
       mode: 'supervised',
       runtime: 'process',
       imds: 'off',
-      listen: '127.0.0.1:0',
+      listen: `${at?.privateIp ?? '127.0.0.1'}:0`,
       joinTimeoutMs,
       pollMs: 200,
     },
@@ -143,8 +166,13 @@ async function bootWorker(name: string, tagCluster: string, joinTimeoutMs: numbe
 }
 
 describe('boot --role worker', () => {
-  it('joins with the bootstrap token from SSM: CSR approved for its running instance, Node Ready', async () => {
-    const w = await bootWorker('w1', cluster, 120_000);
+  it("joins with the bootstrap token from SSM: CSR approved for its running instance, Node Ready with its group's labels, taints and pool EIP", async () => {
+    // What the launch template of a group with labels, a taint and `eip: true` passes (buildBootArgs).
+    const w = await bootWorker('w1', cluster, 120_000, {
+      labels: { tier: 'web', 'example.com/disk': 'ssd' },
+      taints: ['dedicated=web:NoSchedule', 'spot:PreferNoSchedule'],
+      eip: true,
+    });
     await w.booted;
     const node = await waitFor(
       async () => {
@@ -155,6 +183,20 @@ describe('boot --role worker', () => {
       60_000,
     );
     expect(node.metadata.labels?.['tugboat.dev/group']).toBe('blue');
+    expect(node.metadata.labels).toMatchObject({ tier: 'web', 'example.com/disk': 'ssd' });
+    expect(node.spec?.taints).toEqual(
+      expect.arrayContaining([
+        { key: 'dedicated', value: 'web', effect: 'NoSchedule' },
+        { key: 'spot', effect: 'PreferNoSchedule' },
+      ]),
+    );
+    const pool = (await ec2.send(new DescribeAddressesCommand({}))).Addresses ?? [];
+    expect(
+      pool
+        .filter((a) => a.InstanceId === w.instance.id)
+        .map((a) => a.Tags?.find((t) => t.Key === 'tugboat:pool')?.Value),
+    ).toEqual(['blue']);
+    expect(w.events.codes()).toContain('boot.eip-claimed');
     // The layout SSH bootstrap uses; the certificate is the node's own, from the cluster CA.
     const p = agentPaths(w.layout, bundlePath.split('/').pop()!);
     const cert = new X509Certificate(readFileSync(p.cert));
@@ -183,4 +225,93 @@ describe('boot --role worker', () => {
     expect(w.failures[0]).toContain('got no node certificate');
     expect(await admin.get<Node>(resources.nodes, w.instance.id).catch(() => undefined)).toBeUndefined();
   }, 120_000);
+  it('gets a kubelet-serving certificate naming its address by CSR, so kubectl logs through the API server reaches it', async () => {
+    // The instance's private address is on loopback (a moto subnet of 127.26.15.0/24), so the API
+    // server can reach the agent at the Node's InternalIP as it would on EC2.
+    const vpc = await ec2.send(new CreateVpcCommand({ CidrBlock: '127.26.0.0/16' }));
+    const subnet = await ec2.send(
+      new CreateSubnetCommand({ VpcId: vpc.Vpc!.VpcId!, CidrBlock: '127.26.15.0/24' }),
+    );
+    const ip = '127.26.15.10';
+    const w = await bootWorker('w3', cluster, 120_000, undefined, {
+      subnetId: subnet.Subnet!.SubnetId!,
+      privateIp: ip,
+    });
+    await w.booted;
+    const p = agentPaths(w.layout, bundlePath.split('/').pop()!);
+    const serving = await waitFor(
+      async () => (existsSync(p.servingCert) ? new X509Certificate(readFileSync(p.servingCert)) : undefined),
+      'the serving certificate',
+      60_000,
+    );
+    expect(serving.subject).toContain(`CN=system:node:${w.instance.id}`);
+    expect(serving.subjectAltName).toBe(`IP Address:${ip}`);
+    expect(serving.verify(new X509Certificate(pki.ca.cert).publicKey)).toBe(true);
+    expect(statSync(p.servingKey).mode & 0o777).toBe(0o600);
+    // Approved by the control plane (the requester is the node, the SAN its Node's and its instance's address).
+    const csrs = await admin.list<{
+      apiVersion: string;
+      kind: string;
+      metadata: { name?: string };
+      spec: { signerName?: string; username?: string };
+      status?: { conditions?: { type?: string; reason?: string }[] };
+    }>(resources.certificateSigningRequests);
+    const servingCsr = csrs.items.find(
+      (c) =>
+        c.spec.signerName === 'kubernetes.io/kubelet-serving' &&
+        c.spec.username === `system:node:${w.instance.id}`,
+    );
+    expect(servingCsr?.status?.conditions?.find((c) => c.type === 'Approved')?.reason).toBe('AutoApproved');
+
+    await admin.create(
+      resources.pods,
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'bootgaps-logs', namespace: 'default' },
+        spec: {
+          nodeName: w.instance.id,
+          containers: [
+            {
+              name: 'c',
+              image: 'local/busybox',
+              command: ['sh', '-c', 'echo hello from a booted worker; sleep 3600'],
+            },
+          ],
+        },
+      } as never,
+      'default',
+    );
+    const kubeconfig = writeKubeconfig(
+      pki,
+      cp.url,
+      pki.client('admin', ['system:masters']),
+      join(dir, 'kubeconfig'),
+    );
+    let last = '';
+    const logs = await waitFor(
+      async () => {
+        try {
+          // Not execFileSync: the control plane runs in this process and must answer meanwhile.
+          const { stdout: out } = await execFileAsync(
+            'kubectl',
+            ['--kubeconfig', kubeconfig, 'logs', 'bootgaps-logs'],
+            {
+              encoding: 'utf8',
+              timeout: 20_000,
+            },
+          );
+          return out.includes('hello') ? out : undefined;
+        } catch (err) {
+          last = String((err as { stderr?: string }).stderr ?? err);
+          return undefined;
+        }
+      },
+      'kubectl logs through the API server',
+      60_000,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}: ${last}`);
+    });
+    expect(logs).toContain('hello from a booted worker');
+  }, 240_000);
 });

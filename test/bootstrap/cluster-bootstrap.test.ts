@@ -61,9 +61,14 @@ describe('buildAgentService', () => {
     serving: cert,
     nodePath: '/usr/bin/node',
   };
-  it('starts node with a 1 MB young generation and passes the group and labels', () => {
+  it('starts node with a 1 MB young generation, size-first V8 and two malloc arenas, and passes the group and labels', () => {
     const spec = buildAgentService({ ...base, group: 'green', labels: { tier: 'green' } });
-    expect(spec.command.slice(0, 2)).toEqual(['/usr/bin/node', '--max-semi-space-size=1']);
+    expect(spec.command.slice(0, 3)).toEqual([
+      '/usr/bin/node',
+      '--max-semi-space-size=1',
+      '--optimize-for-size',
+    ]);
+    expect(spec.env).toEqual({ MALLOC_ARENA_MAX: '2' });
     expect(spec.command.join(' ')).toContain('--group green --labels tier=green');
     expect(spec.command).not.toContain('--service-proxy');
   });

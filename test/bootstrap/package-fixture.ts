@@ -33,6 +33,7 @@ export interface PackageFixture {
     /** A stand-in `id` that reports uid 1000 (a non-root login) instead of the real `id`. */
     readonly nonRoot?: boolean;
     readonly docker?: boolean;
+    readonly conntrack?: boolean;
   }): void;
   /** How the stand-in package managers behave: install the real node, an old one, or fail. */
   setInstallMode(mode: 'ok' | 'old' | 'fail'): void;
@@ -44,7 +45,7 @@ export interface PackageFixture {
 }
 
 // What a package would provide, or what the test replaces: never linked from the system.
-const WITHHELD = /^(node|nodejs|npm|npx|corepack|apt|apt-get|dnf|yum|sudo|docker.*|id)$/;
+const WITHHELD = /^(node|nodejs|npm|npx|corepack|apt|apt-get|dnf|yum|sudo|docker.*|id|conntrack)$/;
 
 /** Every program of /usr/sbin and /usr/bin except the withheld ones: the host's base system. */
 function systemPrograms(): Map<string, string> {
@@ -79,6 +80,7 @@ export function createPackageFixture(dir: string): PackageFixture {
     join(standins, 'docker'),
     `if [ -e ${daemon} ]; then echo 24.0.7; else echo 'Cannot connect to the Docker daemon' >&2; exit 1; fi`,
   );
+  const conntrack = script(join(standins, 'conntrack'), 'echo "conntrack v1.4.7 (conntrack-tools)"');
   // apt-get puts `node` on PATH; Amazon Linux 2023's dnf package nodejs20 installs `node-20`.
   const manager = script(
     join(standins, 'package-manager'),
@@ -93,6 +95,7 @@ export function createPackageFixture(dir: string): PackageFixture {
       `  nodejs) target=${bin}/node ;;`,
       `  nodejs20) target=${bin}/node-20 ;;`,
       `  docker|docker.io) ln -sf ${docker} ${bin}/docker; continue ;;`,
+      `  conntrack|conntrack-tools) ln -sf ${conntrack} ${bin}/conntrack; continue ;;`,
       '  *) continue ;;',
       'esac',
       `if [ "$m" = old ]; then ln -sf ${oldNode} "$target"; else ln -sf ${process.execPath} "$target"; fi`,
@@ -125,6 +128,7 @@ export function createPackageFixture(dir: string): PackageFixture {
       for (const m of has.managers ?? []) symlinkSync(manager, join(bin, m));
       if (has.sudo) symlinkSync(has.sudo === 'ok' ? sudoOk : sudoPassword, join(bin, 'sudo'));
       if (has.docker) symlinkSync(docker, join(bin, 'docker'));
+      if (has.conntrack) symlinkSync(conntrack, join(bin, 'conntrack'));
       fixture.setInstallMode('ok');
       fixture.setDockerDaemon(true);
       fixture.clearCalls();

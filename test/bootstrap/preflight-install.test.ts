@@ -17,9 +17,10 @@ let dir: string;
 const hosts: { sshd: Sshd; fixture: PackageFixture; shell: RemoteShell; name: string }[] = [];
 const layout = () => buildHostLayout({ root: join(dir, 'layout') });
 
-async function startHost(name: string, osRelease?: string) {
+async function startHost(name: string, osRelease?: string, hide: readonly string[] = []) {
   const fixture = createPackageFixture(join(dir, name));
-  const binds = [];
+  // A program hidden from the host's own /usr/sbin (which preflight also looks in): /dev/null over it.
+  const binds = hide.map((target) => ({ source: '/dev/null', target }));
   if (osRelease) {
     writeFileSync(join(dir, name, 'os-release'), osRelease);
     binds.push({ source: join(dir, name, 'os-release'), target: '/etc/os-release' });
@@ -40,11 +41,13 @@ async function startHost(name: string, osRelease?: string) {
 
 let debian: Awaited<ReturnType<typeof startHost>>;
 let amazon: Awaited<ReturnType<typeof startHost>>;
+let bare: Awaited<ReturnType<typeof startHost>>;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), `tugboat-pf-install-${process.pid}-`));
   debian = await startHost('deb1');
   amazon = await startHost('al1', 'NAME="Amazon Linux"\nID="amzn"\nID_LIKE="fedora"\nVERSION_ID="2023"\n');
+  bare = await startHost('net1', undefined, ['/usr/sbin/conntrack']);
 });
 afterAll(async () => {
   for (const h of hosts) {
@@ -56,7 +59,12 @@ afterAll(async () => {
 
 const ensure = (
   host: { shell: RemoteShell },
-  extra: { requireDocker?: boolean; install?: boolean; events?: RecordingEvents } = {},
+  extra: {
+    requireDocker?: boolean;
+    requireNetworkTools?: boolean;
+    install?: boolean;
+    events?: RecordingEvents;
+  } = {},
 ) => ensureHostPrerequisites(host.shell, { layout: layout(), minFreeDiskMb: 0, ...extra });
 
 async function failure(p: Promise<unknown>): Promise<Error> {
@@ -177,6 +185,26 @@ describe('preflight installs what is missing (stand-in package managers, real ss
       'deb1: preflight failed:\n  node is not installed: install Node.js 20 or later\n  no dnf, yum or apt-get found on debian: install Node.js 20 or later yourself',
     );
     expect(debian.fixture.calls()).toEqual([]);
+  });
+
+  it('agent hosts: a missing conntrack is installed with the network tools, and only where asked', async () => {
+    bare.fixture.reset({ node: true, managers: ['apt-get'] });
+    await ensure(bare);
+    expect(bare.fixture.calls()).toEqual([]);
+    const refused = await failure(ensure(bare, { requireNetworkTools: true, install: false }));
+    expect(refused.message).toContain(
+      'conntrack is not installed: install it (the agent clears stale UDP flows with it when a Service changes)',
+    );
+    const result = await ensure(bare, { requireNetworkTools: true });
+    expect(bare.fixture.calls()).toEqual([
+      'apt-get update DEBIAN_FRONTEND=',
+      'apt-get install -y conntrack DEBIAN_FRONTEND=noninteractive',
+    ]);
+    expect(result.installed).toEqual(['conntrack']);
+    expect(result.facts.netTools).toEqual(['iptables', 'ip', 'conntrack']);
+    bare.fixture.clearCalls();
+    expect((await ensure(bare, { requireNetworkTools: true })).installed).toEqual([]);
+    expect(bare.fixture.calls()).toEqual([]);
   });
 
   it('install: false only reports what is missing', async () => {

@@ -21,6 +21,7 @@ const debian: PreflightFacts = {
   dockerVersion: '',
   freeDiskMb: 20_000,
   tools: ['tar', 'gzip', 'sha512sum'],
+  netTools: [],
   systemd: true,
   clockSkewMs: 0,
 };
@@ -69,6 +70,30 @@ describe('install plan (pure)', () => {
     ).toEqual(['dnf module install -y nodejs:20']);
     expect(commands(rpm('fedora', '40', ''), { ...all, docker: false, startDocker: false })).toEqual([
       'dnf install -y nodejs',
+    ]);
+  });
+
+  it("installs the missing network tools under each family's package names", () => {
+    const net = {
+      node: false,
+      docker: false,
+      startDocker: false,
+      networkTools: ['iptables', 'ip', 'conntrack'],
+    };
+    expect(commands(debian, net)).toEqual([
+      'apt-get update',
+      'env DEBIAN_FRONTEND=noninteractive apt-get install -y iptables iproute2 conntrack',
+    ]);
+    expect(commands(rpm('amzn', '2023', 'fedora'), net)).toEqual([
+      'dnf install -y iptables-nft iproute conntrack-tools',
+    ]);
+    expect(commands({ ...rpm('amzn', '2', 'centos rhel fedora'), packageManagers: ['yum'] }, net)).toEqual([
+      'yum install -y iptables iproute conntrack-tools',
+    ]);
+    expect(
+      buildInstallPlan({ ...debian, packageManagers: [] }, { ...all, networkTools: ['conntrack'] }).problems,
+    ).toEqual([
+      'no dnf, yum or apt-get found on debian: install Node.js 20 or later, Docker and conntrack yourself',
     ]);
   });
 

@@ -31,6 +31,7 @@ const good: PreflightFacts = {
   dockerVersion: '20.10.24',
   freeDiskMb: 20_000,
   tools: ['tar', 'gzip', 'sha512sum'],
+  netTools: ['iptables', 'ip', 'conntrack'],
   systemd: true,
   clockSkewMs: 400,
 };
@@ -76,6 +77,8 @@ describe('preflight (pure parts)', () => {
         'node_candidate=v20.11.1 /usr/bin/node-20',
         'tool=tar',
         'tool=sha512sum',
+        'net_tool=iptables',
+        'net_tool=ip',
         'docker_installed=yes',
         'docker=',
         'free_kb=2097152',
@@ -100,6 +103,7 @@ describe('preflight (pure parts)', () => {
       dockerVersion: '',
       freeDiskMb: 2048,
       tools: ['tar', 'sha512sum'],
+      netTools: ['iptables', 'ip'],
       systemd: true,
       clockSkewMs: 9_500,
     });
@@ -140,6 +144,15 @@ describe('preflight (pure parts)', () => {
       'sha512sum is not installed: install it (tugboat unpacks and checks its Node.js runtime with it)',
     ]);
   });
+
+  it('asks for iptables, ip and conntrack only where the agent programs the network', () => {
+    const bare = { ...good, netTools: ['ip'] };
+    expect(checkPreflight(bare)).toEqual([]);
+    expect(checkPreflight(bare, { requireNetworkTools: true })).toEqual([
+      'iptables is not installed: install it (the agent programs Services and the pod network with it)',
+      'conntrack is not installed: install it (the agent clears stale UDP flows with it when a Service changes)',
+    ]);
+  });
 });
 
 describe('runPreflight on this machine', () => {
@@ -153,6 +166,8 @@ describe('runPreflight on this machine', () => {
     expect(report.facts.nodePath).toMatch(/^\/.*node$/);
     expect(report.facts.freeDiskMb).toBeGreaterThan(0);
     expect(report.facts.tools).toEqual(['tar', 'gzip', 'sha512sum']);
+    // scripts/setup.sh installs them; found in /usr/sbin even when PATH lacks it.
+    expect(report.facts.netTools).toEqual(['iptables', 'ip', 'conntrack']);
     expect(Math.abs(report.facts.clockSkewMs)).toBeLessThan(5_000);
     expect(report.facts.systemd).toBe(false);
     expect(report.problems.filter((p) => !p.startsWith('only'))).toEqual([]);

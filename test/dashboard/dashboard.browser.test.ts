@@ -12,7 +12,7 @@ import { type RunningDashboard, startDashboard } from '../../src/dashboard/index
 import { type LocalTestCluster, startLocalTestCluster } from '../support/local-cluster.js';
 import { waitFor } from '../support/wait.js';
 import { launchChromium, mainText, SCREENSHOT_DIR, screenshot } from './browser.js';
-import { viewBinding } from './dashboard-http.js';
+import { busyboxDeployment, viewerKubeconfig } from './local-objects.js';
 
 // The dashboard in real headless Chromium (Debian's, driven by puppeteer-core) against the real
 // `tugboat local up` (one node, process runtime): views render the cluster's objects, scaling in
@@ -76,20 +76,6 @@ const cloudStatus = {
   ],
 } as ClusterStatus;
 
-const deployment = (name: string, command: string) => ({
-  apiVersion: 'apps/v1',
-  kind: 'Deployment',
-  metadata: { name, namespace: 'default' },
-  spec: {
-    replicas: 1,
-    selector: { matchLabels: { app: name } },
-    template: {
-      metadata: { labels: { app: name } },
-      spec: { containers: [{ name: 'main', image: 'local/busybox', command: ['sh', '-c', command] }] },
-    },
-  },
-});
-
 const kubectl = (args: string[]) =>
   execFileSync('kubectl', ['--context', 'tugboat-local', ...args], {
     env: cluster.env,
@@ -126,13 +112,17 @@ beforeAll(async () => {
   });
   admin = cluster.admin();
   trigger = join(cluster.env.HOME as string, 'dash-trigger');
-  await admin.create(resources.deployments, deployment('dash-web', 'sleep 3600') as never);
   await admin.create(
     resources.deployments,
-    deployment(
-      'dash-logger',
+    busyboxDeployment('dash-web', ['sh', '-c', 'sleep 3600']) as never,
+  );
+  await admin.create(
+    resources.deployments,
+    busyboxDeployment('dash-logger', [
+      'sh',
+      '-c',
       `echo logger started; while true; do if [ -f ${trigger} ]; then echo "late line $(cat ${trigger})"; rm -f ${trigger}; fi; sleep 0.3; done`,
-    ) as never,
+    ]) as never,
   );
   const pod = { containers: [{ name: 'main', image: 'local/busybox', command: ['sh', '-c', 'echo done'] }] };
   await admin.create(resources.jobs, {
@@ -279,6 +269,56 @@ describe('tugboat dashboard in Chromium against local up', () => {
       'the exit code of false',
     );
     await screenshot(page, 'pod-exec');
+  });
+
+  it('opens a shell in the container, types into the terminal and sees the output; exit closes it', async () => {
+    await page.waitForSelector('#shell-start:not([disabled])', { timeout: 30_000 });
+    expect(await page.$eval('#shell-container', (e) => (e as unknown as { value: string }).value)).toBe(
+      'main',
+    );
+    const before = requests.length;
+    await page.click('#shell-start');
+    await waitFor(
+      async () => /^(bash|sh) in main$/.test(await page.$eval('#shell-status', (e) => e.textContent ?? '')),
+      'the shell to start',
+      30_000,
+    );
+    // The terminal (script and stylesheet) is loaded from our origin only when the shell opens.
+    const terminalFiles = (urls: string[]) => urls.filter((u) => /\/terminal\.(js|css)$/.test(u)).length;
+    expect(terminalFiles(requests.slice(0, before))).toBe(0);
+    expect(terminalFiles(requests.slice(before))).toBe(2);
+    // xterm's measured sizes reach the page through adopted stylesheets (CSP blocks its <style>s).
+    expect(await page.evaluate('document.adoptedStyleSheets.length')).toBeGreaterThan(0);
+    // The theme's foreground (#ffffff) comes only from xterm's own (mirrored) style element.
+    expect(
+      await page.evaluate("getComputedStyle(document.querySelector('#shell-terminal .xterm-rows')).color"),
+    ).toBe('rgb(255, 255, 255)');
+    const rowHeight = await page.$eval(
+      '#shell-terminal .xterm-rows > div',
+      (e) => e.getBoundingClientRect().height,
+    );
+    expect(rowHeight).toBeGreaterThan(8);
+    const marker = `hello-$((6*7))-${process.pid}`;
+    await page.click('#shell-terminal');
+    await page.keyboard.type(`echo ${marker}`);
+    await page.keyboard.press('Enter');
+    const rows = () => page.$eval('#shell-terminal .xterm-rows', (e) => e.textContent ?? '');
+    await waitFor(async () => (await rows()).includes(`hello-42-${process.pid}`), 'the echo in the terminal');
+    // Live watch events re-render the pod view meanwhile; the terminal keeps the keyboard focus.
+    expect(await page.evaluate("document.activeElement?.classList.contains('xterm-helper-textarea')")).toBe(
+      true,
+    );
+    await screenshot(page, 'pod-shell');
+    await page.keyboard.type('exit');
+    await page.keyboard.press('Enter');
+    await waitFor(
+      async () =>
+        (await page.$eval('#shell-status', (e) => e.textContent ?? '')) === 'the shell ended (exit code 0)',
+      'the shell to end',
+    );
+    await page.waitForSelector('#shell-start:not([disabled])');
+    expect(await page.$eval('#shell-stop', (b) => b.hasAttribute('disabled'))).toBe(true);
+    expect(dashboard.shells.size).toBe(0);
   });
 
   it('deletes a pod after confirmation, and its Deployment replaces it', async () => {
@@ -433,35 +473,7 @@ describe('tugboat dashboard in Chromium against local up', () => {
   });
 
   it('a user bound to view sees the scale action disabled with the reason', async () => {
-    await admin.create(resources.serviceAccounts, {
-      apiVersion: 'v1',
-      kind: 'ServiceAccount',
-      metadata: { name: 'dash-viewer', namespace: 'default' },
-    } as never);
-    await admin.create(
-      resources.clusterRoleBindings,
-      viewBinding('dash-viewer', {
-        kind: 'ServiceAccount',
-        name: 'dash-viewer',
-        namespace: 'default',
-      }) as never,
-    );
-    const answer = await admin.createSubresource<{ status: { token: string } }>(
-      resources.serviceAccounts,
-      'dash-viewer',
-      'token',
-      { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
-      'default',
-    );
-    const file = join(cluster.env.HOME as string, 'viewer-kubeconfig');
-    const server = cluster.server;
-    const ca = Buffer.from(cluster.tls.ca).toString('base64');
-    writeFileSync(
-      file,
-      `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: "${server}", certificate-authority-data: ${ca}}\n` +
-        `users:\n- name: viewer\n  user: {token: "${answer.status.token}"}\n` +
-        'contexts:\n- name: viewer\n  context: {cluster: c, user: viewer}\ncurrent-context: viewer\n',
-    );
+    const file = await viewerKubeconfig(cluster, admin, 'dash-viewer');
     const viewer = await startDashboard({
       kubeconfig: { explicit: file, env: {}, home: cluster.env.HOME as string },
     });
@@ -496,6 +508,10 @@ describe('tugboat dashboard in Chromium against local up', () => {
         'the reason exec is not allowed',
       );
       expect(await p.$eval('#exec-run', (b) => b.hasAttribute('disabled'))).toBe(true);
+      expect(await p.$eval('#shell-why', (e) => e.textContent ?? '')).toContain(
+        'RBAC does not allow you to create pods/exec',
+      );
+      expect(await p.$eval('#shell-start', (b) => b.hasAttribute('disabled'))).toBe(true);
     } finally {
       await context.close();
       await viewer.close();

@@ -18,9 +18,15 @@ export async function launchBootingInstance(options: {
   readonly tagCluster?: string;
   readonly role: 'master' | 'worker';
   readonly name: string;
+  /** See launchClusterInstance. @default moto's subnet and address */
+  readonly at?: { readonly subnetId: string; readonly privateIp: string };
 }) {
   const { name, dir } = options;
-  const instance = await launchClusterInstance(options.ec2, options.tagCluster ?? options.cluster);
+  const instance = await launchClusterInstance(
+    options.ec2,
+    options.tagCluster ?? options.cluster,
+    options.at,
+  );
   const imds = await startImdsServer({
     instanceId: instance.id,
     region: 'us-east-1',

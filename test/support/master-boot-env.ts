@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { CreateAliasCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { createAwsClients } from '../../src/aws/clients.js';
 import { runBoot } from '../../src/boot/boot.js';
+import type { BootSpecSettings } from '../../src/boot/boot-flags.js';
 import { CONTROL_PLANE_SERVICE } from '../../src/bootstrap/control-plane-install.js';
 import { buildHostLayout, type HostLayout } from '../../src/bootstrap/layout.js';
 import { stopService } from '../../src/bootstrap/service.js';
@@ -82,7 +83,8 @@ export async function startMasterBootEnv(cluster: string) {
   process.env.AWS_CONFIG_FILE = join(dir, 'no-config');
   const masters: BootedMaster[] = [];
 
-  async function bootMaster(name: string): Promise<BootedMaster> {
+  /** Boots a master; `spec` is what its launch template's user-data passes (buildBootArgs). */
+  async function bootMaster(name: string, spec?: BootSpecSettings): Promise<BootedMaster> {
     const { instance, imds, env } = await launchBootingInstance({
       ec2,
       moto,
@@ -101,6 +103,7 @@ export async function startMasterBootEnv(cluster: string) {
       role: 'master',
       cluster,
       region: 'us-east-1',
+      ...(spec ? { spec } : {}),
       imdsEndpoint: imds.endpoint,
       env,
       events,

@@ -20,6 +20,8 @@ export function motoEc2Client(moto: Moto): EC2Client {
 export async function launchClusterInstance(
   ec2: EC2Client,
   cluster: string,
+  /** A subnet and private address of the caller's (e.g. loopback, 127.x, so the test can reach it). @default moto's choice */
+  at?: { readonly subnetId: string; readonly privateIp: string },
 ): Promise<{ id: string; ip: string }> {
   const images = await ec2.send(new DescribeImagesCommand({}));
   const out = await ec2.send(
@@ -28,6 +30,7 @@ export async function launchClusterInstance(
       MinCount: 1,
       MaxCount: 1,
       InstanceType: 't3.small',
+      ...(at ? { SubnetId: at.subnetId, PrivateIpAddress: at.privateIp } : {}),
     }),
   );
   const i = out.Instances?.[0];

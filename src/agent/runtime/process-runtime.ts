@@ -4,6 +4,7 @@ import { createWriteStream, mkdirSync, readFileSync, rmSync, statSync } from 'no
 import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { UsageError } from '../../errors.js';
+import { cookedTerminal } from './line-discipline.js';
 import {
   processRuntimeDir,
   processStartTicks,
@@ -276,6 +277,12 @@ export class ProcessRuntime implements Runtime {
       child.once('close', (code, signal) => resolve(code ?? 128 + signalNumber(signal)));
       child.once('error', () => resolve(127));
     });
+    if (options.tty && child.stdin) {
+      // No pseudo-terminal here: a line discipline in canonical mode stands in for one.
+      const tty = cookedTerminal(child.stdin, stdout, stderr, () => child.kill('SIGINT'));
+      const none = new PassThrough().end();
+      return { stdin: tty.input, stdout: tty.output, stderr: none, exitCode, resize: async () => {} };
+    }
     return { stdin: child.stdin ?? undefined, stdout, stderr, exitCode, resize: async () => {} };
   }
 

@@ -14,10 +14,14 @@ import { servePortForward } from './port-forward.js';
 /** Options of the agent's logs/exec server. */
 export interface AgentServerOptions {
   readonly runtime: Runtime;
-  /** The agent's serving certificate and the CA whose client certificates are accepted. */
+  /**
+   * The agent's serving certificate and the CA whose client certificates are accepted. Without
+   * `cert`/`key` (kubelet's serverTLSBootstrap, until the CSR is issued) every handshake fails
+   * until {@link AgentServer.setServingCertificate} gives them.
+   */
   readonly tls: {
-    readonly cert: string | Buffer;
-    readonly key: string | Buffer;
+    readonly cert?: string | Buffer;
+    readonly key?: string | Buffer;
     readonly clientCa: string | Buffer;
   };
   /** Client certificate CNs allowed to call (the API server's). @default ['tugboat-apiserver'] */
@@ -33,6 +37,8 @@ export interface AgentServerOptions {
 /** The agent's TLS server (not listening until the caller calls `server.listen`). */
 export interface AgentServer {
   readonly server: https.Server;
+  /** Serves with this certificate from the next handshake on (a bootstrapped or renewed one). */
+  setServingCertificate(cert: string | Buffer, key: string | Buffer): void;
   close(): Promise<void>;
 }
 
@@ -56,8 +62,7 @@ export function buildAgentServer(options: AgentServerOptions): AgentServer {
   const allowed = new Set(options.allowedClientNames ?? ['tugboat-apiserver']);
   const server = https.createServer({
     ...serverOptions(options.connections),
-    cert: options.tls.cert,
-    key: options.tls.key,
+    ...(options.tls.cert && options.tls.key ? { cert: options.tls.cert, key: options.tls.key } : {}),
     ca: options.tls.clientCa,
     requestCert: true,
     rejectUnauthorized: true,
@@ -202,6 +207,9 @@ export function buildAgentServer(options: AgentServerOptions): AgentServer {
 
   return {
     server,
+    setServingCertificate(cert, key) {
+      server.setSecureContext({ cert, key, ca: options.tls.clientCa, minVersion: 'TLSv1.2' });
+    },
     async close() {
       for (const ws of wss.clients) ws.terminate();
       wss.close();

@@ -32,6 +32,7 @@ export async function runAgent(io: CliIO, globals: GlobalOptions, flags: AgentFl
     tlsCertFile: flags.tlsCertFile,
     tlsKeyFile: flags.tlsKeyFile,
     clientCaFile: flags.clientCaFile,
+    serverTlsBootstrap: flags.rotateServerCertificates,
     imds: flags.imds,
     serviceProxy: flags.serviceProxy,
     clusterCidr: flags.clusterCidr,

@@ -30,6 +30,7 @@ export interface AgentFlags {
   readonly clientCaFile?: string;
   readonly imds?: 'auto' | 'on' | 'off';
   readonly eipCluster?: string;
+  readonly rotateServerCertificates?: boolean;
   readonly eipPool?: string;
   readonly serviceProxy?: 'off' | 'iptables';
   readonly clusterCidr?: string;
@@ -75,6 +76,10 @@ export const agentCommand: CommandModule = {
       .option('--tls-cert-file <file>', 'serving certificate of the logs/exec server')
       .option('--tls-key-file <file>', 'key of --tls-cert-file')
       .option('--client-ca-file <file>', 'CA of the API server client certificate allowed to call logs/exec')
+      .option(
+        '--rotate-server-certificates',
+        'with no usable --tls-cert-file for this node, request one by CSR (kubelet-serving) once the Node is registered',
+      )
       .addOption(
         new Option('--imds <mode>', 'read the identity from EC2 IMDSv2').choices(['auto', 'on', 'off']),
       )

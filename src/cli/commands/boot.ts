@@ -9,6 +9,13 @@ interface BootFlags {
   readonly region: string;
   readonly group?: string;
   readonly joinTimeout?: string;
+  readonly labels?: string;
+  readonly taint?: string[];
+  readonly eip?: boolean;
+  readonly podCidr?: string;
+  readonly nodePodCidrPrefix?: string;
+  readonly serviceCidr?: string;
+  readonly apiDns?: string;
 }
 
 /**
@@ -30,11 +37,39 @@ export const bootCommand: CommandModule = {
       .option(
         '--join-timeout <seconds>',
         'worker: how long to wait for the master to publish its address and for the node certificate (default 900)',
+      )
+      .option('--labels <k=v,...>', "worker: the group's node labels")
+      .option(
+        '--taint <key=value:Effect>',
+        "worker: a taint of the group's nodes (repeatable)",
+        (v: string, all: string[] = []) => [...all, v],
+      )
+      .option('--eip', "worker: take a free Elastic IP of the cluster's pool (the group's, else workers)")
+      .option('--pod-cidr <cidr>', 'master: the pod range (network.podCidr)')
+      .option(
+        '--node-pod-cidr-prefix <n>',
+        "master: each node's block of the pod range (network.nodePodCidrPrefix)",
+      )
+      .option('--service-cidr <cidr>', 'master: the Service ClusterIP range (network.serviceCidr)')
+      .option(
+        '--api-dns <name>',
+        "master: the API's DNS name (api.dns.recordName), named in its serving certificate",
       );
     cmd.action(
       run(async (io) => {
         const { runBoot } = await import('../../boot/boot.js');
-        const { joinTimeout, ...flags } = cmd.opts<BootFlags>();
+        const { parseBootSpecFlags } = await import('../../boot/boot-flags.js');
+        const { joinTimeout, labels, taint, eip, podCidr, nodePodCidrPrefix, serviceCidr, apiDns, ...flags } =
+          cmd.opts<BootFlags>();
+        const spec = parseBootSpecFlags({
+          labels,
+          taint,
+          eip,
+          podCidr,
+          nodePodCidrPrefix,
+          serviceCidr,
+          apiDns,
+        });
         const seconds = joinTimeout === undefined ? undefined : Number(joinTimeout);
         if (seconds !== undefined && !(Number.isFinite(seconds) && seconds > 0))
           throw new UsageError(
@@ -43,6 +78,7 @@ export const bootCommand: CommandModule = {
         const endpoint = io.env.AWS_EC2_METADATA_SERVICE_ENDPOINT;
         await runBoot({
           ...flags,
+          spec,
           ...(seconds !== undefined ? { worker: { joinTimeoutMs: seconds * 1000 } } : {}),
           ...(endpoint ? { imdsEndpoint: endpoint } : {}),
           env: io.env,

@@ -7,6 +7,7 @@ import { renderEvents } from './view-events.js';
 import { ExecPanel } from './view-exec.js';
 import { renderNode } from './view-node.js';
 import { LogPanel, renderPod } from './view-pod.js';
+import { ShellPanel } from './view-shell.js';
 import { renderWorkloads } from './view-workloads.js';
 
 const state = new ClusterState();
@@ -15,6 +16,7 @@ const connection = document.getElementById('connection') as HTMLElement;
 const filter = h('input', { id: 'events-filter', type: 'search', 'data-key': 'events-filter' });
 let logs: LogPanel | undefined;
 let exec: ExecPanel | undefined;
+let shell: ShellPanel | undefined;
 let scheduled = false;
 
 const access = new ActionAccess(() => schedule());
@@ -55,8 +57,16 @@ function render(): void {
       exec = new ExecPanel(ns, name, container);
     }
     exec?.setAccess(access.get(ns)?.exec);
+    if (shell?.target !== `${ns}/${name}`) {
+      shell?.close();
+      shell = new ShellPanel(ns, name);
+    }
+    shell.setContainers((pod?.spec?.containers ?? []).map((c: { name: string }) => c.name));
+    shell.setAccess(access.get(ns)?.exec);
     content = renderPod(state, ns, name, logs, access);
     if (exec) content.append(exec.element);
+    // The terminal is kept out of the morph: re-attaching it on each render would take its focus.
+    if (pod) content.append(h('div', { 'data-live': 'shell', 'data-key': 'shell' }));
   } else if (view === 'node') content = renderNode(state, ns, access);
   else content = renderCluster(state);
   if (view !== 'pod' && logs) {
@@ -64,10 +74,16 @@ function render(): void {
     logs = undefined;
     exec = undefined;
   }
+  if (view !== 'pod' && shell) {
+    shell.close();
+    shell = undefined;
+  }
   // Patched, not replaced: what the user points at or types into stays the same element.
   const current = main.firstChild;
   if (current && !main.firstChild?.nextSibling) morph(current, content);
   else main.replaceChildren(content);
+  const slot = main.querySelector('[data-live="shell"]');
+  if (shell && slot && slot.firstChild !== shell.element) slot.replaceChildren(shell.element);
   document.title = `tugboat · ${view}`;
   if (focusKey) main.querySelector<HTMLElement>(`[data-key="${CSS.escape(focusKey)}"]`)?.focus();
 }
@@ -87,6 +103,8 @@ function connect(): void {
   };
 }
 
+// The shell's exec ends with the page, not when the server next notices a dead socket.
+window.addEventListener('pagehide', () => shell?.close());
 window.addEventListener('hashchange', () => {
   render();
   main.focus();

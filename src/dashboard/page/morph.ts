@@ -6,7 +6,8 @@ import { moveHandlers } from './dom.js';
  * updates (a replaced button between mouse-down and click loses the click). Children are matched
  * by position; an element only stands in for one of the same tag, namespace and `data-key`.
  * Attributes are copied, text is updated, and event handlers move to the kept element (see
- * `h`'s handler table in dom.ts), so a kept button acts on what the new render meant.
+ * `h`'s handler table in dom.ts), so a kept button acts on what the new render meant. An element
+ * with `data-live` keeps its children: the page manages what is in it.
  */
 export function morph(from: ChildNode, to: Node): void {
   if (from === to) return;
@@ -20,7 +21,8 @@ export function morph(from: ChildNode, to: Node): void {
   }
   syncAttributes(from, to);
   moveHandlers(from, to);
-  morphChildren(from, to);
+  // A slot the page fills itself (the terminal): its children are not the render's to change.
+  if (!from.hasAttribute('data-live')) morphChildren(from, to);
 }
 
 /** Makes `parent`'s children match `next`'s, keeping what can be kept. */

@@ -1,5 +1,6 @@
 import { masterZones } from '../../config/masters.js';
 import type { ClusterSpec } from '../../config/types.js';
+import { buildBootArgs } from './boot-args.js';
 import { IDS, masterAsgId, PARAMETERS, TAG_KEYS, workerAsgId, workerLaunchTemplateId } from './names.js';
 import type { NetworkRefs } from './network.js';
 import { imageParameterFor } from './parameters.js';
@@ -87,6 +88,7 @@ function bootScriptInput(spec: ClusterSpec, role: 'master' | 'worker', group?: s
     sha256: { sub: PARAMETERS.bundleSha256 },
     file: { sub: PARAMETERS.bundleFile },
     registry: { sub: PARAMETERS.nodeRegistry },
+    args: buildBootArgs(spec, role, group),
   };
 }
 

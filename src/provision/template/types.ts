@@ -73,6 +73,11 @@ export interface BootScriptInput {
   readonly file: BootValue;
   /** npm registry of the runtime package. */
   readonly registry: BootValue;
+  /**
+   * Further flags of `boot` from the spec (`buildBootArgs`: group labels, taints, EIP; the
+   * master's ranges and API name), passed as literals. @default none
+   */
+  readonly args?: readonly string[];
 }
 
 /** A CloudFormation tag. */

@@ -73,3 +73,22 @@ it('stops with SIGTERM then SIGKILL after the grace period, and execs', async ()
   await runtime.remove(c.id);
   expect((await runtime.list()).map((x) => x.id)).not.toContain(c.id);
 });
+
+it('stands in for a terminal with a line discipline when exec asks for a TTY', async () => {
+  const c = await runtime.start(launch(['sleep', '30']));
+  const session = await runtime.exec(c.id, { command: ['sh'], tty: true, stdin: true });
+  const out = readAll(session.stdout);
+  // Typed as a terminal sends it: CR for Enter, DEL to erase the mistyped "x".
+  session.stdin?.write('echo $((6*7))x\x7f\recho two >&2\rexit 4\r');
+  expect(await session.exitCode).toBe(4);
+  // The echo comes at once, the shell's answers when it gets to them: order between them varies.
+  const shown = await out;
+  expect(shown.startsWith('echo $((6*7))x\b \b\r\n')).toBe(true);
+  for (const piece of ['\r\n42\r\n', 'echo two >&2\r\n', '\r\ntwo\r\n', 'exit 4\r\n']) {
+    expect(shown).toContain(piece);
+  }
+  expect(shown.replace(/\r\n/g, '')).not.toContain('\n');
+  expect(await readAll(session.stderr)).toBe('');
+  await runtime.stop(c.id, 1);
+  await runtime.remove(c.id);
+});

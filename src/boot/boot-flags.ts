@@ -1,0 +1,74 @@
+import { parseLabels, parseTaint } from '../agent/config.js';
+import { parseCidr } from '../config/cidr.js';
+import { UsageError } from '../errors.js';
+
+/**
+ * The spec's settings a launch template's user-data passes to `boot` (`buildBootArgs`): for a
+ * worker its group's labels, taints and pool Elastic IP; for a master the pod and Service ranges
+ * and the API's DNS name. Absent fields keep the defaults (a template rendered before they existed).
+ */
+export interface BootSpecSettings {
+  /** Node labels of the worker's group (`workerGroups[].labels`). @default none */
+  readonly labels?: Readonly<Record<string, string>>;
+  /** Taints of the worker's group, `key[=value]:Effect` (`workerGroups[].taints`). @default none */
+  readonly taints?: readonly string[];
+  /** The worker takes a free pool Elastic IP (`workerGroups[].eip`). @default false */
+  readonly eip?: boolean;
+  /** The pod range and each node's block of it (`network.podCidr`, `nodePodCidrPrefix`). @default the control plane's */
+  readonly podNetwork?: { readonly podCidr: string; readonly nodePodCidrPrefix: number };
+  /** The Service ClusterIP range (`network.serviceCidr`). @default the control plane's 10.96.0.0/12 */
+  readonly serviceCidr?: string;
+  /** The API's DNS name (`api.dns.recordName`): named in the master's serving certificate. @default none */
+  readonly apiDns?: string;
+}
+
+/** The flags as commander gives them. */
+export interface BootSpecFlags {
+  readonly labels?: string;
+  readonly taint?: readonly string[];
+  readonly eip?: boolean;
+  readonly podCidr?: string;
+  readonly nodePodCidrPrefix?: string;
+  readonly serviceCidr?: string;
+  readonly apiDns?: string;
+}
+
+const DNS_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,63}$/;
+
+function cidr(flag: string, text: string): string {
+  const parsed = parseCidr(text);
+  if (!parsed || parsed.hostBitsSet)
+    throw new UsageError(`${flag} "${text}" is not an IPv4 network like 10.244.0.0/16`);
+  return text;
+}
+
+/** Checks the spec flags of `boot` and turns them into settings; a bad value is a UsageError naming the flag. */
+export function parseBootSpecFlags(flags: BootSpecFlags): BootSpecSettings {
+  const labels = flags.labels ? parseLabels(flags.labels) : undefined;
+  const taints = flags.taint ?? [];
+  for (const t of taints) parseTaint(t);
+  if (flags.podCidr === undefined && flags.nodePodCidrPrefix !== undefined)
+    throw new UsageError('--node-pod-cidr-prefix needs --pod-cidr');
+  let podNetwork: BootSpecSettings['podNetwork'];
+  if (flags.podCidr !== undefined) {
+    const podCidr = cidr('--pod-cidr', flags.podCidr);
+    const prefix = Number(flags.nodePodCidrPrefix ?? 24);
+    const outer = parseCidr(podCidr)!.cidr.prefix;
+    if (!Number.isInteger(prefix) || prefix < outer || prefix > 30)
+      throw new UsageError(
+        `--node-pod-cidr-prefix "${flags.nodePodCidrPrefix}" must be a whole number from ${outer} (the pod range's) to 30`,
+      );
+    podNetwork = { podCidr, nodePodCidrPrefix: prefix };
+  }
+  const apiDns = flags.apiDns?.replace(/\.$/, '');
+  if (apiDns !== undefined && (apiDns.length > 253 || !DNS_NAME.test(apiDns)))
+    throw new UsageError(`--api-dns "${flags.apiDns}" is not a lowercase DNS name like api.example.com`);
+  return {
+    ...(labels && Object.keys(labels).length ? { labels } : {}),
+    ...(taints.length ? { taints } : {}),
+    ...(flags.eip ? { eip: true } : {}),
+    ...(podNetwork ? { podNetwork } : {}),
+    ...(flags.serviceCidr !== undefined ? { serviceCidr: cidr('--service-cidr', flags.serviceCidr) } : {}),
+    ...(apiDns ? { apiDns } : {}),
+  };
+}

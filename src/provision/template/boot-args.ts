@@ -1,0 +1,35 @@
+import type { ClusterSpec } from '../../config/types.js';
+import { apiHostName } from './dns.js';
+
+/**
+ * The spec's settings a booting instance needs, as flags of `boot` in its launch template's
+ * user-data: a worker's group labels, taints and whether it takes a pool Elastic IP; a master's
+ * pod range, node block prefix, Service range and API DNS name. In user-data rather than read
+ * from the stack's outputs because instances boot while the stack is still being created (its
+ * outputs do not exist yet), and a changed spec is then a new launch template version, which is
+ * what the groups launch next. Nothing here is secret. Pure.
+ */
+export function buildBootArgs(spec: ClusterSpec, role: 'master' | 'worker', group?: string): string[] {
+  if (role === 'master') {
+    const dns = apiHostName(spec);
+    return [
+      '--pod-cidr',
+      spec.network.podCidr,
+      '--node-pod-cidr-prefix',
+      String(spec.network.nodePodCidrPrefix),
+      '--service-cidr',
+      spec.network.serviceCidr,
+      ...(dns ? ['--api-dns', dns] : []),
+    ];
+  }
+  const g = spec.workerGroups.find((w) => w.name === group);
+  if (!g) return [];
+  const labels = Object.entries(g.labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+  return [
+    ...(labels ? ['--labels', labels] : []),
+    ...g.taints.flatMap((t) => ['--taint', `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`]),
+    ...(g.eip ? ['--eip'] : []),
+  ];
+}

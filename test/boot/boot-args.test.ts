@@ -1,0 +1,97 @@
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { parseBootSpecFlags } from '../../src/boot/boot-flags.js';
+import { BOOT_TEMPLATE_CONTEXT } from '../../src/boot/user-data.js';
+import { hostMain } from '../../src/cli/host-main.js';
+import { buildBootArgs } from '../../src/provision/template/boot-args.js';
+import { buildTemplate } from '../../src/provision/template/index.js';
+import { freePort } from '../harness/process.js';
+import { type ExampleName, loadExample } from '../support/examples.js';
+import { capturingIo } from '../support/host-io.js';
+
+/** The words the boot script's `set -- "$@" ...` line adds, as sh reads them. */
+function scriptArgs(example: ExampleName, logicalId: string): string[] {
+  const lt = buildTemplate(loadExample(example), BOOT_TEMPLATE_CONTEXT).Resources[logicalId]!;
+  const script = (lt.Properties.LaunchTemplateData as { UserData: { 'Fn::Base64': { 'Fn::Sub': string } } })
+    .UserData['Fn::Base64']['Fn::Sub'];
+  const line = script.split('\n').find((l) => l.startsWith('set -- "$@" '));
+  if (!line) return [];
+  return execFileSync('sh', ['-c', `set --; ${line}; printf '%s\\n' "$@"`], { encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean);
+}
+
+/** `boot` in-process with these flags and no metadata service: it gets past flag parsing or says why not. */
+async function boot(args: readonly string[]) {
+  const { io, stderr } = capturingIo({
+    AWS_EC2_METADATA_SERVICE_ENDPOINT: `http://127.0.0.1:${await freePort()}`,
+  });
+  const code = await hostMain(['boot', '--cluster', 'c1', '--region', 'us-east-1', ...args], io);
+  return { code, stderr: stderr() };
+}
+
+describe("the spec's settings in user-data (boot flags)", () => {
+  it("a worker group's labels and taints, a group with eip: true, the master's ranges and API name", () => {
+    expect(scriptArgs('three-az', 'WorkerGroupComputeLaunchTemplate')).toEqual([
+      '--labels',
+      'workload=batch',
+    ]);
+    expect(scriptArgs('three-az', 'WorkerGroupArmLaunchTemplate')).toEqual([
+      '--taint',
+      'arch=arm64:NoSchedule',
+    ]);
+    expect(scriptArgs('three-az', 'WorkerGroupGeneralLaunchTemplate')).toEqual([]);
+    expect(scriptArgs('route53-eip', 'WorkerGroupEdgeLaunchTemplate')).toEqual(['--eip']);
+    expect(scriptArgs('route53-eip', 'MasterLaunchTemplate').join(' ')).toBe(
+      '--pod-cidr 10.244.0.0/16 --node-pod-cidr-prefix 24 --service-cidr 10.96.0.0/12 --api-dns api.route53-eip.example.com',
+    );
+  });
+
+  it('what the template passes reads back as the spec said', () => {
+    const spec = loadExample('three-az');
+    const words = buildBootArgs(spec, 'worker', 'arm');
+    const taint = words.filter((_, i) => words[i - 1] === '--taint');
+    expect(parseBootSpecFlags({ taint })).toEqual({ taints: ['arch=arm64:NoSchedule'] });
+    const m = buildBootArgs(spec, 'master');
+    expect(parseBootSpecFlags({ podCidr: m[1], nodePodCidrPrefix: m[3], serviceCidr: m[5] })).toEqual({
+      podNetwork: { podCidr: spec.network.podCidr, nodePodCidrPrefix: spec.network.nodePodCidrPrefix },
+      serviceCidr: spec.network.serviceCidr,
+    });
+    expect(
+      parseBootSpecFlags({ labels: 'a=1,example.com/b=2', eip: true, apiDns: 'api.x.example.com.' }),
+    ).toEqual({
+      labels: { a: '1', 'example.com/b': '2' },
+      eip: true,
+      apiDns: 'api.x.example.com',
+    });
+  });
+
+  it('the host bundle takes every flag the template writes', async () => {
+    for (const [example, id, role] of [
+      ['route53-eip', 'MasterLaunchTemplate', 'master'],
+      ['route53-eip', 'WorkerGroupEdgeLaunchTemplate', 'worker'],
+      ['three-az', 'WorkerGroupComputeLaunchTemplate', 'worker'],
+      ['three-az', 'WorkerGroupArmLaunchTemplate', 'worker'],
+    ] as const) {
+      const r = await boot(['--role', role, ...scriptArgs(example, id)]);
+      // Past the flags: it stops only at the (absent) metadata service.
+      expect(r.stderr, `${example} ${id}`).toContain('is unreachable');
+      expect(r.code).not.toBe(0);
+    }
+  });
+
+  it.each([
+    [['--pod-cidr', '10.244.0.1/16'], '--pod-cidr "10.244.0.1/16" is not an IPv4 network'],
+    [['--service-cidr', 'ten'], '--service-cidr "ten" is not an IPv4 network'],
+    [['--pod-cidr', '10.244.0.0/16', '--node-pod-cidr-prefix', '12'], 'must be a whole number from 16'],
+    [['--node-pod-cidr-prefix', '24'], '--node-pod-cidr-prefix needs --pod-cidr'],
+    [['--taint', 'dedicated=web:Sometimes'], 'invalid taint "dedicated=web:Sometimes"'],
+    [['--labels', 'novalue'], 'invalid label "novalue"'],
+    [['--api-dns', 'API.Example.com'], '--api-dns "API.Example.com" is not a lowercase DNS name'],
+  ])('refuses %j before it does anything', async (args, message) => {
+    const r = await boot(['--role', 'master', ...args]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+    expect(r.stderr).not.toContain('boots as');
+  });
+});
