@@ -142,7 +142,8 @@ function findUnknown(def: ResourceDef, obj: UntypedObject): UnknownField[] {
  * Applies `fieldValidation` (Strict → 400 listing the unknown fields; Warn (default) → a
  * `Warning` header per field; Ignore) to every field the kind does not declare, and drops the
  * unknown ones as typed decoding in kube-apiserver does. `decoding`: `obj` is a create or update
- * body (the Strict message then names the kind and version, as upstream's decoder does).
+ * body (the Strict message then names the kind and version, as upstream's decoder does);
+ * `duplicates`: paths of keys the body's JSON repeats (the last value is kept, as upstream).
  */
 export function checkFields(
   def: ResourceDef,
@@ -150,21 +151,24 @@ export function checkFields(
   mode: string | null,
   res: ServerResponse,
   decoding = false,
+  duplicates: readonly string[] = [],
 ): UntypedObject {
   const unknown = findUnknown(def, obj);
-  if (unknown.length === 0) return obj;
+  if (unknown.length === 0 && duplicates.length === 0) return obj;
+  const problems = [
+    ...unknown.map((f) => `unknown field "${f.path}"`),
+    ...duplicates.map((path) => `duplicate field "${path}"`),
+  ];
   const m = mode ?? 'Warn';
   if (m === 'Strict') {
     // A create or update body fails as kube-apiserver's decoder words it; a patch result does not.
     const context = decoding
       ? `${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: `
       : '';
-    throw badRequest(
-      `${context}strict decoding error: ${unknown.map((f) => `unknown field "${f.path}"`).join(', ')}`,
-    );
+    throw badRequest(`${context}strict decoding error: ${problems.join(', ')}`);
   }
   if (m === 'Warn') {
-    res.setHeader('Warning', boundedWarnings(unknown.map((f) => `unknown field "${f.path}"`)));
+    res.setHeader('Warning', boundedWarnings(problems));
   } else if (m !== 'Ignore') {
     throw badRequest(`fieldValidation "${m}" is not supported: use Strict, Warn or Ignore`);
   }
