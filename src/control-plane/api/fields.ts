@@ -168,7 +168,9 @@ export function checkFields(
     throw badRequest(`${context}strict decoding error: ${problems.join(', ')}`);
   }
   if (m === 'Warn') {
-    res.setHeader('Warning', boundedWarnings(problems));
+    const prior = res.getHeader('Warning');
+    const kept = Array.isArray(prior) ? prior : [];
+    res.setHeader('Warning', [...kept, ...boundedWarnings(problems)]);
   } else if (m !== 'Ignore') {
     throw badRequest(`fieldValidation "${m}" is not supported: use Strict, Warn or Ignore`);
   }

@@ -7,7 +7,7 @@ import type { ApiContext } from './context.js';
 import { duplicateFieldPaths } from './duplicate-fields.js';
 import { evictPod } from './eviction.js';
 import { type FieldTracking, fieldManagerOf } from './field-tracking.js';
-import { checkFields } from './fields.js';
+import { checkFields, warningHeader } from './fields.js';
 import { parseJsonObject } from './http.js';
 import { applyPatch, patchTypeOf } from './patch.js';
 import { bindPod } from './pod-binding.js';
@@ -146,6 +146,7 @@ export async function handleResource(input: HandlerInput): Promise<Reply | undef
   const { ctx, info } = input;
   const { def, namespace, subresource } = info;
   const ns = def.namespaced ? namespace : undefined;
+  if (def.deprecationWarning) input.res.setHeader('Warning', [warningHeader(def.deprecationWarning)]);
   switch (info.verb) {
     case 'get': {
       const obj = await ctx.resources.mustGet(def, ns, requireName(info));

@@ -131,6 +131,7 @@ export function prepareCreate(
   if (def.statusField && def.kind !== 'Node') delete obj.status;
   def.defaults?.(obj);
   const causes = validateMeta(def, obj);
+  if (causes.length === 0 && def.validateWrite) causes.push(...def.validateWrite(obj, undefined));
   if (causes.length) fail(def, obj, causes);
   return obj;
 }
@@ -206,6 +207,7 @@ export function prepareUpdate(
   // A status update does not re-validate the spec (as kube's ValidatePodStatusUpdate): an object
   // stored before a validation rule existed must still get its status written by its agent.
   const causes = [...validateMeta(def, obj, !statusOnly), ...(def.validateUpdate?.(obj, old) ?? [])];
+  if (causes.length === 0 && def.validateWrite) causes.push(...def.validateWrite(obj, old));
   if (causes.length) fail(def, obj, causes);
   if (specOf(def, obj) !== specOf(def, old)) {
     obj.metadata = { ...obj.metadata, generation: (oldMeta.generation ?? 1) + 1 };

@@ -14,6 +14,7 @@ import {
   storedAs,
 } from './objects.js';
 import { ApiError, alreadyExists, notFound } from './status.js';
+import { isUnchangedWrite } from './unchanged-write.js';
 
 /** Limits of the typed persistence layer. */
 export interface ResourceStoreOptions {
@@ -86,7 +87,8 @@ export class ResourceStore {
 
   /**
    * Read-modify-write with retries on concurrent changes. `mutate` returns the new object, or
-   * undefined to leave it unchanged; errors it throws (including 409 for a stale body) propagate.
+   * undefined to leave it unchanged; a result equal to the current object but for managedFields
+   * timestamps is not written either (the resourceVersion stays, no watch event); errors it throws (including 409 for a stale body) propagate.
    */
   async update(
     def: ResourceDef,
@@ -100,7 +102,7 @@ export class ResourceStore {
       if (!kv) throw notFound({ group: def.group, resource: def.plural }, name);
       const current = servedAs(def, decodeObject(kv));
       const next = await mutate(structuredClone(current));
-      if (!next) return current;
+      if (!next || isUnchangedWrite(current, next)) return current;
       const res = await this.store
         .update(key, this.encode(storedAs(def, next)), kv.modRevision)
         .catch(mapStoreError);

@@ -6,7 +6,6 @@ import type { ResourceDef } from '../registry/types.js';
 import { type Condition, setCondition } from './crd-conditions.js';
 import { CLEANUP_FINALIZER, finalizeCrd } from './crd-termination.js';
 import { buildCustomResources, namesOf } from './custom-resource.js';
-import { hasCelRules } from './schema-structural.js';
 import { isObject } from './schema-types.js';
 
 /** What the reconciler needs from the API server: its store operations, catalog and clock. */
@@ -83,18 +82,8 @@ function desiredStatus(
       now,
     );
   }
-  if (hasCelRules(crd.spec))
-    conditions = setCondition(
-      conditions,
-      {
-        type: 'ValidationRulesNotEnforced',
-        status: 'True',
-        reason: 'CELNotSupported',
-        message: 'x-kubernetes-validations (CEL) rules are accepted but not enforced by this server',
-      },
-      now,
-    );
-  else conditions = conditions.filter((c) => c.type !== 'ValidationRulesNotEnforced');
+  // CEL rules are enforced now: a condition left by an older server goes.
+  conditions = conditions.filter((c) => c.type !== 'ValidationRulesNotEnforced');
   const stored = new Set(Array.isArray(status.storedVersions) ? (status.storedVersions as string[]) : []);
   const storage = storageVersion(crd);
   if (storage) stored.add(storage);

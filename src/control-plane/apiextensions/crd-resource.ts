@@ -1,7 +1,7 @@
 import type { UntypedObject } from '../../kube/index.js';
 import { age } from '../registry/columns.js';
 import type { ResourceDef } from '../registry/types.js';
-import { validateCrd, validateCrdUpdate } from './crd-validation.js';
+import { validateCrd, validateCrdRules, validateCrdUpdate } from './crd-validation.js';
 
 /** The group and version CustomResourceDefinitions are served at. */
 export const APIEXTENSIONS_GROUP = 'apiextensions.k8s.io';
@@ -20,6 +20,7 @@ export const customResourceDefinitions: ResourceDef = {
   statusField: 'status',
   validate: validateCrd,
   validateUpdate: validateCrdUpdate,
+  validateWrite: validateCrdRules,
   columns: [
     {
       name: 'Name',

@@ -1,5 +1,6 @@
 import type { StatusCause, UntypedObject } from '../../kube/index.js';
 import { checkSubdomain } from '../registry/validation.js';
+import { compileRules } from './cel-compile.js';
 import { compilePatterns } from './schema-patterns.js';
 import { prune } from './schema-prune-default.js';
 import { checkStructural } from './schema-structural.js';
@@ -210,4 +211,29 @@ export function validateCrdUpdate(obj: UntypedObject, old: UntypedObject): Statu
   if (spec.scope !== oldSpec.scope) causes.push(bad('spec.scope', spec.scope, 'field is immutable'));
   if (spec.group !== oldSpec.group) causes.push(bad('spec.group', spec.group, 'field is immutable'));
   return causes;
+}
+
+function ruleCauses(crd: UntypedObject): StatusCause[] {
+  const causes: StatusCause[] = [];
+  const spec = isObject(crd.spec) ? crd.spec : {};
+  const versions = Array.isArray(spec.versions) ? spec.versions : [];
+  for (const [i, v] of versions.entries()) {
+    const schema = isObject(v) && isObject(v.schema) ? v.schema.openAPIV3Schema : undefined;
+    const field = `spec.versions[${i}].schema.openAPIV3Schema`;
+    if (isObject(schema) && checkStructural(schema, field).length === 0)
+      compileRules(schema as JsonSchema, field, causes);
+  }
+  return causes;
+}
+
+/**
+ * Compiles the CRD's x-kubernetes-validations rules (runs once the rest of the CRD is valid). On
+ * update a problem the stored CRD already had is not reported again (as upstream ratchets): a CRD
+ * stored before rules were compiled still takes its finalizer and status writes.
+ */
+export function validateCrdRules(obj: UntypedObject, old: UntypedObject | undefined): StatusCause[] {
+  const causes = ruleCauses(obj);
+  if (!old || causes.length === 0) return causes;
+  const before = new Set(ruleCauses(old).map((c) => `${c.field}\n${c.message}`));
+  return causes.filter((c) => !before.has(`${c.field}\n${c.message}`));
 }

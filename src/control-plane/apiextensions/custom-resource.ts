@@ -1,5 +1,8 @@
 import type { StatusCause, UntypedObject } from '../../kube/index.js';
 import type { ResourceDef, Subresource } from '../registry/types.js';
+import type { RuleNode } from './cel-compile.js';
+import { compileRules } from './cel-compile.js';
+import { validateRules } from './cel-validate.js';
 import { buildPrinterColumns, type PrinterColumn } from './printer-columns.js';
 import { type CompiledPatterns, compilePatterns } from './schema-patterns.js';
 import { applyDefaults, prune } from './schema-prune-default.js';
@@ -59,6 +62,8 @@ function versionDef(crd: UntypedObject, names: CrdNames, version: Record<string,
   }) as JsonSchema;
   const patterns = compilePatterns(schema);
   const check = validator(schema, patterns);
+  // Compiled once per CRD version; the CRD was refused at write time if a rule did not compile.
+  const rules: RuleNode | undefined = compileRules(schema, '', []);
   const statusSchema = schema.properties?.status;
   const subs = isObject(version.subresources) ? version.subresources : {};
   const subresources: Subresource[] = [];
@@ -77,6 +82,14 @@ function versionDef(crd: UntypedObject, names: CrdNames, version: Record<string,
     namespaced: spec.scope === 'Namespaced',
     shortNames: names.shortNames,
     categories: names.categories,
+    ...(version.deprecated === true
+      ? {
+          deprecationWarning:
+            typeof version.deprecationWarning === 'string'
+              ? version.deprecationWarning
+              : `${String(spec.group)}/${String(version.name)} ${names.kind} is deprecated`,
+        }
+      : {}),
     subresources,
     sharedVersions: true,
     applySchema: schema,
@@ -92,6 +105,7 @@ function versionDef(crd: UntypedObject, names: CrdNames, version: Record<string,
       statusSchema && JSON.stringify(obj.status) !== JSON.stringify(old.status) && obj.status !== undefined
         ? validator(statusSchema, patterns)(obj.status, 'status')
         : [],
+    ...(rules ? { validateWrite: (obj, old) => validateRules(rules, schema, obj, old) } : {}),
     columns,
     cells,
     ...(scale

@@ -35,9 +35,11 @@ function walk(
   const extra = isObject(schema.additionalProperties) ? schema.additionalProperties : undefined;
   const anyKey = schema.additionalProperties === true;
   for (const key of Object.keys(value)) {
+    // Type and object metadata are the API server's to check, whatever the schema says of them
+    // (controller-gen writes `metadata: {type: object}`, which must not prune the name away).
+    if (embedded && TYPE_META.has(key)) continue;
     const sub = schema.properties?.[key] ?? extra;
     if (sub) walk(sub, value[key], false, `${path}.${key}`, dropped, depth + 1);
-    else if (embedded && TYPE_META.has(key)) continue;
     else if (!preserve && !anyKey) {
       delete value[key];
       dropped.push(`${path}.${key}`);

@@ -176,17 +176,3 @@ function checkNode(c: Check, s: JsonSchema, field: string, typed: boolean): void
   if (rules !== undefined && !Array.isArray(rules))
     invalid(c, `${field}.x-kubernetes-validations`, rules, 'must be a list of rules');
 }
-
-/** True when any node of `schema` declares `x-kubernetes-validations` (CEL rules, not enforced). */
-export function hasCelRules(schema: unknown): boolean {
-  const stack: unknown[] = [schema];
-  let seen = 0;
-  while (stack.length && seen++ < MAX_SCHEMA_NODES * 4) {
-    const s = stack.pop();
-    if (!isObject(s) && !Array.isArray(s)) continue;
-    if (isObject(s) && Array.isArray(s['x-kubernetes-validations']) && s['x-kubernetes-validations'].length)
-      return true;
-    for (const [k, v] of Object.entries(s)) if (k !== 'default' && k !== 'enum') stack.push(v);
-  }
-  return false;
-}

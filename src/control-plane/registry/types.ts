@@ -34,6 +34,8 @@ export interface ResourceDef {
   readonly namespaced: boolean;
   readonly shortNames: readonly string[];
   readonly categories: readonly string[];
+  /** Sent as a `Warning` header with every request to this version (a CRD's deprecated version). */
+  readonly deprecationWarning?: string;
   readonly subresources: readonly Subresource[];
   /** Fields under which the (controller-owned) status lives; updated only through `/status`. */
   readonly statusField?: 'status';
@@ -51,6 +53,11 @@ export interface ResourceDef {
   readonly prepareSubresource?: (subresource: string, obj: UntypedObject, old: UntypedObject) => void;
   /** Returns field problems of the whole object; empty when valid. */
   readonly validate?: (obj: UntypedObject) => StatusCause[];
+  /**
+   * Checks run on every write once the object is otherwise valid, status writes included, with
+   * the stored object on update (a CRD's x-kubernetes-validations rules).
+   */
+  readonly validateWrite?: (obj: UntypedObject, old: UntypedObject | undefined) => StatusCause[];
   /** Extra checks comparing an update with the stored object (immutable fields). */
   readonly validateUpdate?: (obj: UntypedObject, old: UntypedObject) => StatusCause[];
   /** Every table column, in order (usually NAME first and AGE among them). */

@@ -97,7 +97,7 @@ describe('CustomResourceDefinition validation', () => {
 });
 
 describe('custom resources over the API', () => {
-  it('updates discovery without a restart, watches, selects by name and flags CEL as not enforced', async () => {
+  it('updates discovery without a restart, watches, selects by name; CEL rules leave no NotEnforced condition', async () => {
     const schema = {
       type: 'object',
       properties: {
@@ -113,7 +113,7 @@ describe('custom resources over the API', () => {
     const stored = (await call('GET', `${CRDS}/things.crdapi.example.com`)).body;
     expect(
       stored.status.conditions.map((c: { type: string; status: string }) => `${c.type}=${c.status}`),
-    ).toEqual(['NamesAccepted=True', 'Established=True', 'ValidationRulesNotEnforced=True']);
+    ).toEqual(['NamesAccepted=True', 'Established=True']);
     const disco = (await (await fetch(`${server().url}/apis`, { headers: { accept: V2 } })).json()) as Json;
     const group = disco.items.find(
       (g: { metadata: { name: string } }) => g.metadata.name === 'crdapi.example.com',

@@ -1,9 +1,8 @@
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RecordingEvents } from '../../../src/events.js';
-import { renderKubeconfig } from '../../../src/pki/index.js';
-import { type RunningApiServer, startApiServer } from '../../support/api-server.js';
-import { makeTestPki } from '../../support/certs.js';
+import type { RunningApiServer } from '../../support/api-server.js';
+import { type ClientNodeServer, startClientNodeServer } from '../../support/client-node.js';
 
 let srv: RunningApiServer;
 let kc: k8s.KubeConfig;
@@ -16,31 +15,17 @@ const until = async (check: () => boolean, what: string) => {
   expect(check(), what).toBe(true);
 };
 
+let server: ClientNodeServer;
+
 beforeAll(async () => {
-  const pki = makeTestPki();
-  srv = await startApiServer({
-    tls: { cert: pki.server.cert, key: pki.server.key, clientCa: pki.ca.cert },
-    // Short server-side watch lifetime so the informer re-watches during the test.
-    minWatchTimeoutSeconds: 1,
-    events,
-  });
-  const admin = pki.client('admin', ['system:masters']);
-  kc = new k8s.KubeConfig();
-  kc.loadFromString(
-    renderKubeconfig({
-      cluster: 'test',
-      server: srv.url,
-      caPem: pki.ca.cert,
-      user: 'admin',
-      certPem: admin.cert,
-      keyPem: admin.key,
-    }),
-  );
+  server = await startClientNodeServer({ events });
+  srv = server.srv;
+  kc = server.kc;
   core = kc.makeApiClient(k8s.CoreV1Api);
   apps = kc.makeApiClient(k8s.AppsV1Api);
 });
 afterAll(async () => {
-  await srv?.stop();
+  await server?.stop();
 });
 
 describe('@kubernetes/client-node 1.x', () => {

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { useKubectlServer } from '../../support/kubectl-server.js';
 
-/** A multi-version CRD: status + scale subresources, printer columns, shortName and a category. */
+/**
+ * A multi-version CRD: status + scale subresources, printer columns, shortName, a category and CEL
+ * validation rules (one a transition rule with a messageExpression).
+ */
 const crd = `apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
 metadata:
@@ -34,6 +37,11 @@ spec:
           spec:
             type: object
             required: [size]
+            x-kubernetes-validations:
+            - rule: self.replicas <= self.size * 2
+              message: replicas must be at most twice the size
+            - rule: self.mode == oldSelf.mode
+              messageExpression: "'mode is immutable (was ' + oldSelf.mode + ')'"
             properties:
               size: {type: integer, minimum: 1, maximum: 10}
               replicas: {type: integer, default: 1}
@@ -86,7 +94,7 @@ describe.each(['33', '30'])('kubectl %s and CustomResourceDefinitions', (minor) 
     expect(resources).toMatch(/widgets\s+wdg\s+crd-test\.example\.com\/v1\s+true\s+Widget/);
   });
 
-  it('creates, lists with printer columns, patches, scales and rejects invalid custom resources', async () => {
+  it('creates, lists with printer columns, patches, scales and rejects invalid custom resources (schema and CEL rules)', async () => {
     expect(await ok(['apply', '-f', '-'], widget('w1', 3))).toContain(
       'widget.crd-test.example.com/w1 created',
     );
@@ -140,6 +148,14 @@ describe.each(['33', '30'])('kubectl %s and CustomResourceDefinitions', (minor) 
       widget('w5', 2, '\n  shape: round'),
     );
     expect(unknown.stderr).toContain('unknown field "spec.shape"');
+    const rule = await kubectl(['apply', '-f', '-'], widget('w7', 1, '\n  replicas: 5'));
+    expect(rule.code).not.toBe(0);
+    expect(rule.stderr).toContain(
+      'The Widget "w7" is invalid: spec: Invalid value: "object": replicas must be at most twice the size',
+    );
+    const mode = await kubectl(['patch', 'widget', 'w1', '--type=merge', '-p', '{"spec":{"mode":"fast"}}']);
+    expect(mode.code).not.toBe(0);
+    expect(mode.stderr).toContain('spec: Invalid value: "object": mode is immutable (was slow)');
     expect(await ok(['get', 'widgets', '-o', 'name'])).toBe('widget.crd-test.example.com/w1\n');
   });
 

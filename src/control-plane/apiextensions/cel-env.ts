@@ -1,0 +1,148 @@
+import {
+  type CelEnv,
+  type CelList,
+  CelScalar,
+  type CelValue,
+  celEnv,
+  celFunc,
+  celMethod,
+  listType,
+} from '@bufbuild/cel';
+import { strings } from '@bufbuild/cel/ext';
+import { RE2JS } from '@bufbuild/re2';
+import { type CelMeter, MeteredList } from './cel-cost.js';
+
+/**
+ * The meter of the evaluation in progress. Evaluation is synchronous, so one module-level slot is
+ * enough; `withMeter` sets it around each call.
+ */
+let current: CelMeter | undefined;
+
+/** Runs `fn` with `meter` charged by the functions below. */
+export function withMeter<T>(meter: CelMeter, fn: () => T): T {
+  const outer = current;
+  current = meter;
+  try {
+    return fn();
+  } finally {
+    current = outer;
+  }
+}
+
+function charge(units: number): void {
+  current?.charge(units);
+}
+
+const LIST = listType(CelScalar.DYN);
+const patterns = new Map<string, RE2JS>();
+
+/** A compiled RE2 pattern (linear time, no backtracking), cached; scanning charges 1 unit per 64 chars. */
+function re2(pattern: string): RE2JS {
+  let re = patterns.get(pattern);
+  if (!re) {
+    re = RE2JS.compile(pattern);
+    if (patterns.size >= 256) patterns.delete(patterns.keys().next().value as string);
+    patterns.set(pattern, re);
+  }
+  return re;
+}
+
+function items(list: CelList): CelValue[] {
+  const out: CelValue[] = [];
+  for (const v of list) out.push(v);
+  return out;
+}
+
+function compare(a: CelValue, b: CelValue): number {
+  if ((typeof a === 'bigint' || typeof a === 'number') && (typeof b === 'bigint' || typeof b === 'number'))
+    return a < b ? -1 : a > b ? 1 : 0;
+  if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
+  if (typeof a === 'boolean' && typeof b === 'boolean') return Number(a) - Number(b);
+  throw new Error(`no such overload: comparing ${typeof a} and ${typeof b}`);
+}
+
+function equal(a: CelValue, b: CelValue): boolean {
+  return typeof a === typeof b || (typeof a !== 'object' && typeof b !== 'object') ? a === b : false;
+}
+
+/** The Kubernetes list library (k8s.io/apiserver/pkg/cel/library/lists.go) over scalar items. */
+const kubernetesLists = [
+  celMethod('isSorted', LIST, [], CelScalar.BOOL, function () {
+    const xs = items(this);
+    for (let i = 1; i < xs.length; i++)
+      if (compare(xs[i - 1] as CelValue, xs[i] as CelValue) > 0) return false;
+    return true;
+  }),
+  celMethod('sum', LIST, [], CelScalar.DYN, function () {
+    const xs = items(this);
+    if (xs.length === 0) return 0n;
+    let total = xs[0] as bigint | number;
+    for (const x of xs.slice(1)) total = (total as number) + (x as number);
+    return total;
+  }),
+  celMethod('min', LIST, [], CelScalar.DYN, function () {
+    const xs = items(this);
+    if (xs.length === 0) throw new Error('min called on empty list');
+    return xs.reduce((a, b) => (compare(a, b) <= 0 ? a : b));
+  }),
+  celMethod('max', LIST, [], CelScalar.DYN, function () {
+    const xs = items(this);
+    if (xs.length === 0) throw new Error('max called on empty list');
+    return xs.reduce((a, b) => (compare(a, b) >= 0 ? a : b));
+  }),
+  celMethod('indexOf', LIST, [CelScalar.DYN], CelScalar.INT, function (x) {
+    return BigInt(items(this).findIndex((v) => equal(v, x)));
+  }),
+  celMethod('lastIndexOf', LIST, [CelScalar.DYN], CelScalar.INT, function (x) {
+    return BigInt(items(this).findLastIndex((v) => equal(v, x)));
+  }),
+];
+
+/**
+ * `a + b` on lists materialises the result (the library's lazy concatenation nests one level per
+ * step, so `map`/`filter` over thousands of items overflowed the stack), charging its length.
+ */
+const meteredConcat = celFunc('_+_', [LIST, LIST], LIST, (a, b) => {
+  charge(a.size + b.size);
+  const out = new MeteredList<CelValue>();
+  for (const list of [a, b]) for (let i = 0; i < list.size; i++) out.push(list.get(i) as CelValue);
+  if (current) out.meter = current;
+  return out;
+});
+
+/**
+ * `optionalOldSelf` rules see oldSelf as an optional in upstream; this library has no optional
+ * type, so oldSelf is the old value or null and these stand in for the optional's methods.
+ */
+const optionalMethods = [
+  celMethod('hasValue', CelScalar.DYN, [], CelScalar.BOOL, function () {
+    return this !== null;
+  }),
+  celMethod('value', CelScalar.DYN, [], CelScalar.DYN, function () {
+    if (this === null) throw new Error('optional.none() dereference');
+    return this;
+  }),
+  celMethod('orValue', CelScalar.DYN, [CelScalar.DYN], CelScalar.DYN, function (other) {
+    return this === null ? other : this;
+  }),
+];
+
+/** Variables rules may name. */
+export const RULE_VARIABLES = ['self', 'oldSelf'] as const;
+
+/** The one environment every rule compiles and runs in. */
+export const ruleEnv: CelEnv = celEnv({
+  variables: { self: CelScalar.DYN, oldSelf: CelScalar.DYN },
+  funcs: [...strings, ...kubernetesLists, ...optionalMethods, meteredConcat],
+  re2: {
+    compile(pattern: string) {
+      const re = re2(pattern);
+      return {
+        test(text: string) {
+          charge(1 + (text.length >> 6));
+          return re.test(text);
+        },
+      };
+    },
+  },
+});
