@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { UntypedObject } from '../../kube/index.js';
+import { schemaUnknownFields } from '../openapi/unknown-fields.js';
 import type { ResourceDef } from '../registry/types.js';
 import { getPath, isRecord } from '../registry/validation.js';
 import { unknownFields } from './lifecycle.js';
@@ -84,7 +85,11 @@ interface UnknownField {
   readonly drop: () => void;
 }
 
-/** Unknown top-level, metadata and container fields of `obj` (a copy the drops act on). */
+/**
+ * Unknown fields of `obj` (a copy the drops act on): top-level and metadata by the lists here, and
+ * below the top level by upstream's schema for the kind (openapi/unknown-fields.ts); container
+ * fields by CONTAINER_FIELDS for a kind with no shipped schema.
+ */
 function findUnknown(def: ResourceDef, obj: UntypedObject): UnknownField[] {
   // Custom resources: pruning (in their defaults) drops what their schema does not declare;
   // metadata is ObjectMeta as for every kind.
@@ -110,6 +115,8 @@ function findUnknown(def: ResourceDef, obj: UntypedObject): UnknownField[] {
       },
     };
   });
+  const nested = schemaUnknownFields(def.group, def.version, def.kind, obj);
+  if (nested) return [...found, ...nested];
   const podSpecs: Array<[string, unknown]> = [
     ['spec', def.kind === 'Pod' ? obj.spec : undefined],
     ['spec.template.spec', getPath(obj, ['spec', 'template', 'spec'])],
@@ -133,25 +140,37 @@ function findUnknown(def: ResourceDef, obj: UntypedObject): UnknownField[] {
 
 /**
  * Applies `fieldValidation` (Strict → 400 listing the unknown fields; Warn (default) → a
- * `Warning` header per field; Ignore) to top-level, metadata and container fields, and drops the
- * unknown ones as typed decoding in kube-apiserver does.
+ * `Warning` header per field; Ignore) to every field the kind does not declare, and drops the
+ * unknown ones as typed decoding in kube-apiserver does. `decoding`: `obj` is a create or update
+ * body (the Strict message then names the kind and version, as upstream's decoder does);
+ * `duplicates`: paths of keys the body's JSON repeats (the last value is kept, as upstream).
  */
 export function checkFields(
   def: ResourceDef,
   obj: UntypedObject,
   mode: string | null,
   res: ServerResponse,
+  decoding = false,
+  duplicates: readonly string[] = [],
 ): UntypedObject {
   const unknown = findUnknown(def, obj);
-  if (unknown.length === 0) return obj;
+  if (unknown.length === 0 && duplicates.length === 0) return obj;
+  const problems = [
+    ...unknown.map((f) => `unknown field "${f.path}"`),
+    ...duplicates.map((path) => `duplicate field "${path}"`),
+  ];
   const m = mode ?? 'Warn';
   if (m === 'Strict') {
-    throw badRequest(`strict decoding error: ${unknown.map((f) => `unknown field "${f.path}"`).join(', ')}`);
+    // A create or update body fails as kube-apiserver's decoder words it; a patch result does not.
+    const context = decoding
+      ? `${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: `
+      : '';
+    throw badRequest(`${context}strict decoding error: ${problems.join(', ')}`);
   }
   if (m === 'Warn') {
     const prior = res.getHeader('Warning');
     const kept = Array.isArray(prior) ? prior : [];
-    res.setHeader('Warning', [...kept, ...boundedWarnings(unknown.map((f) => `unknown field "${f.path}"`))]);
+    res.setHeader('Warning', [...kept, ...boundedWarnings(problems)]);
   } else if (m !== 'Ignore') {
     throw badRequest(`fieldValidation "${m}" is not supported: use Strict, Warn or Ignore`);
   }

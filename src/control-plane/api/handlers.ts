@@ -4,6 +4,7 @@ import { withCustomReplicas } from '../apiextensions/custom-scale.js';
 import { isRecord } from '../registry/validation.js';
 import { applyTo, readApplyRequest } from './apply-request.js';
 import type { ApiContext } from './context.js';
+import { duplicateFieldPaths } from './duplicate-fields.js';
 import { evictPod } from './eviction.js';
 import { type FieldTracking, fieldManagerOf } from './field-tracking.js';
 import { checkFields, warningHeader } from './fields.js';
@@ -71,7 +72,15 @@ function objectReply(input: HandlerInput, code: number, obj: UntypedObject): Rep
 
 function bodyObject(input: HandlerInput): UntypedObject {
   const obj = parseJsonObject(input.body) as UntypedObject;
-  return checkFields(input.info.def, obj, input.info.query.get('fieldValidation'), input.res);
+  const duplicates = duplicateFieldPaths(input.body.toString('utf8'));
+  return checkFields(
+    input.info.def,
+    obj,
+    input.info.query.get('fieldValidation'),
+    input.res,
+    true,
+    duplicates,
+  );
 }
 
 function isDryRun(info: ResourceRequest): boolean {

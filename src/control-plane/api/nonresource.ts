@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { reportedVersion } from '../../version.js';
+import { renderOpenApiV2 } from '../openapi/v2.js';
+import { buildOpenApiV3Root, renderOpenApiV3 } from '../openapi/v3.js';
 import type { ResourceCatalog } from '../registry/catalog.js';
 import {
   aggregatedContentType,
@@ -11,7 +13,6 @@ import {
   wantsAggregated,
 } from './discovery.js';
 import { sendJson } from './http.js';
-import { buildOpenApiV3, buildOpenApiV3Root } from './openapi.js';
 import { ApiError } from './status.js';
 
 /** What non-resource paths need to know: the reported minor and readiness. */
@@ -40,32 +41,73 @@ export function buildVersion(minor: string): Record<string, unknown> {
 type Answer =
   | { code: number; json: unknown; contentType?: string }
   | { code: number; text: string }
-  | { code: number; bytes: Buffer; contentType: string };
+  | { code: number; bytes: Buffer; contentType: string }
+  | { code: number; headers: Record<string, string>; body?: string };
 
-/** Content type of the protobuf OpenAPI v2 document that kubectl ≤ 1.29 downloads before `apply`. */
+/** Content type of the protobuf OpenAPI v2 document (kubectl 1.29–1.33 fetch it for a second `apply`). */
 const OPENAPI_V2_PROTOBUF = 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf';
 
 /**
- * An OpenAPI v2 document with no definitions: protobuf `{swagger: "2.0"}` (field 1, string) or
- * JSON. kubectl then finds no client-side schema and leaves validation to the server, which
- * it detects through /openapi/v3 (fieldValidation on every PATCH operation).
+ * `/openapi/v2`: every served kind's definitions, in gnostic protobuf when asked (client-go's
+ * OpenAPISchema: kubectl's `apply` patches and `explain --output=plaintext-openapiv2`), JSON otherwise.
  */
-function openApiV2(accept: string | undefined, version: string): Answer {
-  if ((accept ?? '').includes('protobuf')) {
-    return {
-      code: 200,
-      bytes: Buffer.from([0x0a, 0x03, 0x32, 0x2e, 0x30]),
-      contentType: OPENAPI_V2_PROTOBUF,
-    };
-  }
+function openApiV2(accept: string | undefined, catalog: ResourceCatalog, version: string): Answer {
+  const doc = renderOpenApiV2(catalog, version);
+  if ((accept ?? '').includes('protobuf'))
+    return { code: 200, bytes: doc.protobuf(), contentType: OPENAPI_V2_PROTOBUF };
   return {
     code: 200,
-    json: { swagger: '2.0', info: { title: 'Kubernetes', version }, paths: {}, definitions: {} },
+    headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' },
+    body: doc.json,
   };
 }
 
+/**
+ * One group/version's OpenAPI v3 document, cached as kube-openapi's handler3 does: with `?hash=`
+ * equal to the document's hash it is immutable; a stale hash is redirected (301) to the current
+ * URL; the ETag is the hash, so `If-None-Match` with it answers 304.
+ */
+function openApiV3(
+  req: IncomingMessage,
+  catalog: ResourceCatalog,
+  parts: string[],
+  version: string,
+): Answer | undefined {
+  const rest = parts.slice(2);
+  const gv =
+    rest[0] === 'api' && rest.length === 2
+      ? { group: '', version: rest[1]! }
+      : rest[0] === 'apis' && rest.length === 3
+        ? { group: rest[1]!, version: rest[2]! }
+        : undefined;
+  const doc = gv && renderOpenApiV3(catalog, gv.group, gv.version, version);
+  if (!doc) return undefined;
+  const url = new URL(req.url ?? '/', 'https://localhost');
+  const hash = url.searchParams.get('hash');
+  const etag = `"${doc.hash}"`;
+  if (hash && hash !== doc.hash) {
+    url.searchParams.set('hash', doc.hash);
+    return {
+      code: 301,
+      headers: { Location: `${url.pathname}${url.search}`, 'Cache-Control': 'no-cache, private' },
+    };
+  }
+  const headers = {
+    ETag: etag,
+    'Cache-Control': hash ? 'public, immutable' : 'no-cache, private',
+    'Content-Type': 'application/json',
+  };
+  if (req.headers['if-none-match'] === etag) return { code: 304, headers };
+  return { code: 200, headers, body: doc.body };
+}
+
 function send(res: ServerResponse, answer: Answer): void {
-  if ('bytes' in answer) {
+  if ('headers' in answer) {
+    const length =
+      answer.body === undefined ? {} : { 'Content-Length': String(Buffer.byteLength(answer.body)) };
+    res.writeHead(answer.code, { ...answer.headers, ...length });
+    res.end(answer.body);
+  } else if ('bytes' in answer) {
     res.writeHead(answer.code, { 'Content-Type': answer.contentType, 'Content-Length': answer.bytes.length });
     res.end(answer.bytes);
   } else if ('text' in answer) {
@@ -119,17 +161,11 @@ function route(req: IncomingMessage, path: string, options: NonResourceOptions):
     const list = buildResourceList(options.catalog, parts[1]!, parts[2]!);
     if (list) return { code: 200, json: list };
   }
-  if (path === '/openapi/v2') return openApiV2(accept, version);
+  if (path === '/openapi/v2') return openApiV2(accept, options.catalog, version);
   if (path === '/openapi/v3') return { code: 200, json: buildOpenApiV3Root(options.catalog, version) };
   if (parts[0] === 'openapi' && parts[1] === 'v3') {
-    const rest = parts.slice(2);
-    const doc =
-      rest[0] === 'api' && rest.length === 2
-        ? buildOpenApiV3(options.catalog, '', rest[1]!, version)
-        : rest[0] === 'apis' && rest.length === 3
-          ? buildOpenApiV3(options.catalog, rest[1]!, rest[2]!, version)
-          : undefined;
-    if (doc) return { code: 200, json: doc };
+    const answer = openApiV3(req, options.catalog, parts, version);
+    if (answer) return answer;
   }
   throw new ApiError(
     404,

@@ -153,7 +153,7 @@ describe('custom resources over the API', () => {
       });
       expect(strict.status).toBe(400);
       expect(strict.body.message).toBe(
-        'strict decoding error: unknown field "spec.shape", unknown field "metadata.bogus"',
+        'Thing in version "v1" cannot be handled as a Thing: strict decoding error: unknown field "spec.shape", unknown field "metadata.bogus"',
       );
       const byName = await call('GET', `${base}?fieldSelector=metadata.name%3Dt2`);
       expect(byName.body.items.map((i: { metadata: { name: string } }) => i.metadata.name)).toEqual(['t2']);
