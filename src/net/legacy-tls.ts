@@ -24,8 +24,6 @@ export const LEGACY_TLS_OPTIONS = {
 export interface LegacyTlsRouteOptions {
   /** A connection whose ClientHello has not arrived within this is closed. @default 10_000 */
   readonly helloTimeoutMs?: number;
-  /** Told about each connection sent to the legacy server. @default none */
-  readonly onLegacy?: (socket: Socket) => void;
 }
 
 /**
@@ -61,16 +59,19 @@ export function routeLegacyTlsClients(
       socket.pause();
       // The TLS socket built on this one reads what is unshifted before the rest of the stream.
       socket.unshift(Buffer.concat(chunks, received));
-      if (read.kind === 'hello' && isLegacy(read)) {
-        options.onLegacy?.(socket);
-        legacy.emit('connection', socket);
-      } else startTls.call(server, socket);
+      if (read.kind === 'hello' && isLegacy(read)) legacy.emit('connection', socket);
+      else startTls.call(server, socket);
     };
+    // Parsed again only once the bytes it asked for are in: a client dribbling its hello byte by
+    // byte costs one parse per record header and one for the record, not one per byte.
+    let need = 1;
     const onData = (chunk: Buffer) => {
       chunks.push(chunk);
       received += chunk.length;
+      if (received < need) return;
       const read = readClientHello(Buffer.concat(chunks, received));
-      if (read.kind !== 'incomplete' || received >= MAX_CLIENT_HELLO_RECORD) finish(read);
+      if (read.kind === 'incomplete' && received < MAX_CLIENT_HELLO_RECORD) need = read.needBytes;
+      else finish(read);
     };
     const onClose = () => clearTimeout(timer);
     // A reset before the hello arrives must not become an unhandled 'error' event.

@@ -115,6 +115,69 @@ describe('clients that announce their signature algorithms keep the main setting
   });
 });
 
+/**
+ * A loopback proxy to the API server that passes the client's first `slowBytes` bytes on one at a
+ * time (each its own TCP segment), then the rest as it comes: a ClientHello split across reads.
+ */
+async function startDribbleProxy(slowBytes: number): Promise<{ port: number; close: () => void }> {
+  const sockets = new Set<net.Socket>();
+  const proxy = net.createServer((client) => {
+    const upstream = net.connect(srv.port, '127.0.0.1');
+    upstream.setNoDelay(true);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => {});
+      s.on('close', () => {
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    upstream.pipe(client);
+    let sent = 0;
+    let queue = Promise.resolve();
+    client.on('data', (chunk: Buffer) => {
+      queue = queue.then(async () => {
+        for (const byte of chunk) {
+          upstream.write(Buffer.from([byte]));
+          if (++sent <= slowBytes) await new Promise((r) => setTimeout(r, 2));
+        }
+      });
+    });
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (proxy.address() as net.AddressInfo).port,
+    close: () => {
+      for (const s of sockets) s.destroy();
+      proxy.close();
+    },
+  };
+}
+
+describe('a ClientHello that arrives byte by byte', () => {
+  it('still sends busybox to the legacy settings and other clients to the main ones', async () => {
+    const proxy = await startDribbleProxy(120);
+    try {
+      const url = `https://127.0.0.1:${proxy.port}/api/v1/namespaces/default/pods`;
+      const bb = await run(
+        '/usr/bin/busybox',
+        ['wget', '-q', '-O', '-', '--header', `Authorization: Bearer ${ADMIN_TOKEN}`, url],
+        { PATH: '/nonexistent' },
+      );
+      expect(bb.code, bb.stderr).toBe(0);
+      expect(JSON.parse(bb.stdout)).toMatchObject({ kind: 'PodList' });
+      const modern = await run(
+        'openssl',
+        ['s_client', '-connect', `127.0.0.1:${proxy.port}`, '-servername', 'localhost', '-tls1_2'],
+        { PATH: process.env.PATH },
+      );
+      expect(modern.stdout).toContain('Peer signing digest: SHA256');
+    } finally {
+      proxy.close();
+    }
+  });
+});
+
 describe('connections that never send a ClientHello', () => {
   it('plain HTTP on the TLS port gets no answer from the API', async () => {
     const got = await new Promise<string>((resolve) => {
