@@ -33,6 +33,11 @@ export interface MasterHealthOptions {
   readonly target: string;
   /** Absent when the store is not etcd. */
   readonly etcd?: MastersEtcdCheck;
+  /**
+   * The master was found at the target when this run started (a previous run stopped after its
+   * reinstall): said so in the error. @default false
+   */
+  readonly resumed?: boolean;
   /** The master rolled after this one, named in the error. @default none */
   readonly next?: string;
   readonly timeoutMs: number;
@@ -116,7 +121,7 @@ export async function waitMasterHealthy(options: MasterHealthOptions): Promise<v
   if (answer !== true)
     throw new DeploymentError(
       'UPGRADE_UNHEALTHY',
-      `master ${master.name} was not healthy within ${seconds(options)}s of its reinstall to ${target}: ${answer}\nthe roll stopped${options.next ? ` before master ${options.next}` : ''}; fix ${master.name} and run the same upgrade again: it checks the masters again before touching the next one`,
+      `master ${master.name} ${options.resumed ? `already runs ${target} but was not healthy within ${seconds(options)}s` : `was not healthy within ${seconds(options)}s of its reinstall to ${target}`}: ${answer}\nthe roll stopped${options.next ? ` before master ${options.next}` : ''}; fix ${master.name} and run the same upgrade again: it checks the masters again before touching the next one`,
     );
 }
 

@@ -13,7 +13,12 @@ import { DeploymentError } from '../errors.js';
 import { silentEvents } from '../events.js';
 import { TUGBOAT_VERSION } from '../version.js';
 import { readHostVersions } from './cluster-versions.js';
-import { type MastersEtcdCheck, waitClusterSafeToRoll, waitMasterHealthy } from './master-health.js';
+import {
+  type MasterHealthOptions,
+  type MastersEtcdCheck,
+  waitClusterSafeToRoll,
+  waitMasterHealthy,
+} from './master-health.js';
 import { buildUpgradePlan, type UpgradePlan } from './plan.js';
 import { rollWorkers, uncordonIfOurs } from './roll-workers.js';
 
@@ -103,6 +108,33 @@ export async function runUpgrade(options: UpgradeOptions): Promise<UpgradeResult
           }
         : undefined;
     const masterSteps = plan.steps.filter((s) => s.role === 'master');
+    const healthOf = (master: BootstrapHost, next: string | undefined): MasterHealthOptions => ({
+      master,
+      masterClient: masterClients.get(master.name)!,
+      clusterClient: client,
+      target: plan.target,
+      timeoutMs: options.healthTimeoutMs ?? readyTimeoutMs,
+      ...(etcdFor(master) ? { etcd: etcdFor(master)! } : {}),
+      ...(next ? { next } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    const masterHealthy = async (health: MasterHealthOptions) => {
+      await waitMasterHealthy(health);
+      events.emit({
+        code: 'upgrade.master.healthy',
+        level: 'info',
+        message: `master ${health.master.name} runs ${plan.target}${health.etcd ? ', every etcd member healthy' : ''}, controllers elected`,
+        data: { master: health.master.name },
+      });
+    };
+    // A run stopped (Ctrl-C) after a master's reinstall but before its health came back left that
+    // master at the target: its API and the controllers are checked before going on; etcd is
+    // checked before the next master (every other member healthy) as always.
+    if (plan.steps.length > 0)
+      for (const m of masters.filter((x) => plan.upToDate.includes(x.name))) {
+        const { etcd: _etcd, ...health } = healthOf(m, masterSteps[0]?.hosts[0]?.name);
+        await masterHealthy({ ...health, resumed: true });
+      }
     const stepMs: number[] = [];
     for (const [i, step] of plan.steps.entries()) {
       const started = Date.now();
@@ -114,26 +146,10 @@ export async function runUpgrade(options: UpgradeOptions): Promise<UpgradeResult
       });
       if (step.role === 'master') {
         const master = masters.find((m) => m.name === step.hosts[0]!.name)!;
-        const next = masterSteps[masterSteps.indexOf(step) + 1]?.hosts[0]?.name;
-        const health = {
-          master,
-          masterClient: masterClients.get(master.name)!,
-          clusterClient: client,
-          target: plan.target,
-          timeoutMs: options.healthTimeoutMs ?? readyTimeoutMs,
-          ...(etcdFor(master) ? { etcd: etcdFor(master)! } : {}),
-          ...(next ? { next } : {}),
-          ...(options.signal ? { signal: options.signal } : {}),
-        };
+        const health = healthOf(master, masterSteps[masterSteps.indexOf(step) + 1]?.hosts[0]?.name);
         await waitClusterSafeToRoll(health);
         await install([master]);
-        await waitMasterHealthy(health);
-        events.emit({
-          code: 'upgrade.master.healthy',
-          level: 'info',
-          message: `master ${master.name} runs ${plan.target}${health.etcd ? ', every etcd member healthy' : ''}, controllers elected`,
-          data: { master: master.name },
-        });
+        await masterHealthy(health);
       } else {
         await rollWorkers(client, step, {
           workers: inv.workers,

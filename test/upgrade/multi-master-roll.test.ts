@@ -182,6 +182,7 @@ describe('tugboat upgrade of three masters on etcd and a worker (sshd hosts)', (
 
   it('stops when a reinstalled master’s etcd is unhealthy, refuses the next master, then finishes with no acknowledged write lost', async () => {
     const writer = startWriter();
+    let resumedSteps = '';
     try {
       // m2's etcd freezes (SIGSTOP) right after m2's reinstall became ready: the roll must stop there.
       const events = new RecordingEvents();
@@ -222,14 +223,47 @@ describe('tugboat upgrade of three masters on etcd and a worker (sshd hosts)', (
       );
       expect(await versions()).toEqual(['m1=1.5.0', 'm2=1.5.0', 'm3=1.4.0', 'w1=1.4.0']);
 
-      // m2's etcd comes back: the same command continues with m3 and the worker.
+      // m2's etcd comes back: the same command continues with m3, and is stopped (Ctrl-C) as
+      // soon as m3's control plane was reinstalled, before its health is known.
       process.kill(frozenEtcd!, 'SIGCONT');
       frozenEtcd = undefined;
-      const finished = await runUpgrade({ ...base(), bundle: bundles.get('1.5.0')!, target: '1.5.0' });
-      expect(finished.plan.upToDate).toEqual(['m1', 'm2']);
-      expect(finished.plan.steps.map((s) => `${s.role}:${s.hosts[0]!.name}`)).toEqual([
-        'master:m3',
-        'worker:w1',
+      const ctrlC = new AbortController();
+      const interrupted = await runUpgrade({
+        ...base(),
+        bundle: bundles.get('1.5.0')!,
+        target: '1.5.0',
+        signal: ctrlC.signal,
+        events: {
+          emit: (e) => {
+            const d = e.data as { host?: string; step?: string } | undefined;
+            if (e.code === 'host.step' && d?.host === 'm3' && d.step === 'install') ctrlC.abort();
+          },
+        },
+      }).catch((err: unknown) => err as Error);
+      expect(interrupted).toBeInstanceOf(Error);
+      expect((await versions()).at(-1)).toBe('w1=1.4.0');
+
+      // Resumed: m1 and m2 are skipped; m3 is either checked (it already runs 1.5.0) or
+      // reinstalled (it did not answer yet), then the worker.
+      const resumed = new RecordingEvents();
+      const finished = await runUpgrade({
+        ...base(),
+        bundle: bundles.get('1.5.0')!,
+        target: '1.5.0',
+        events: resumed,
+      });
+      expect(finished.plan.upToDate.slice(0, 2)).toEqual(['m1', 'm2']);
+      expect(finished.plan.steps.at(-1)).toEqual({
+        role: 'worker',
+        hosts: [{ name: 'w1', from: '1.4.0', to: '1.5.0' }],
+      });
+      resumedSteps = finished.plan.steps
+        .map((s, i) => `${s.hosts[0]!.name} ${finished.stepMs[i]} ms`)
+        .join(', ');
+      expect(resumed.events.filter((e) => e.code === 'upgrade.master.healthy').map((e) => e.data)).toEqual([
+        { master: 'm1' },
+        { master: 'm2' },
+        { master: 'm3' },
       ]);
     } finally {
       await writer.stop();
@@ -242,7 +276,7 @@ describe('tugboat upgrade of three masters on etcd and a worker (sshd hosts)', (
     );
     expect(writer.acknowledged.filter((n) => !stored.has(n))).toEqual([]);
     console.info(
-      `writes: ${writer.acknowledged.length} acknowledged, ${JSON.stringify(writer.stats())} (failed writes, longest run of failures)`,
+      `writes: ${writer.acknowledged.length} acknowledged, ${JSON.stringify(writer.stats())} (failed writes, longest run of failures); resumed run: ${resumedSteps}`,
     );
     expect(await versions()).toEqual(['m1=1.5.0', 'm2=1.5.0', 'm3=1.5.0', 'w1=1.5.0']);
     // kubectl through the kubeconfig (the first master) sees the worker Ready at the new version.
