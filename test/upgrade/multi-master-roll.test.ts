@@ -13,7 +13,7 @@ import { servicePaths } from '../../src/bootstrap/service-units.js';
 import { KubeClient } from '../../src/client/client.js';
 import { resources } from '../../src/client/types.js';
 import { RecordingEvents } from '../../src/events.js';
-import type { ConfigMap } from '../../src/kube/index.js';
+import type { ConfigMap, Lease } from '../../src/kube/index.js';
 import { writeKeyFile } from '../../src/pki/index.js';
 import {
   readHostVersions,
@@ -152,6 +152,35 @@ function startWriter() {
   };
 }
 
+/**
+ * Samples the worker's node Lease every 500 ms until stopped: the longest time between two
+ * renewals seen. Its agent renews every 10 s through whichever master answers; past 40 s the
+ * Node would turn NotReady.
+ */
+function startLeaseSampler(node: string) {
+  let sampling = true;
+  let last: { renewTime: string; seenAt: number } | undefined;
+  let longestGapMs = 0;
+  const done = (async () => {
+    while (sampling) {
+      const lease = await admin.get<Lease>(resources.leases, node, 'kube-node-lease').catch(() => undefined);
+      const renewTime = lease?.spec?.renewTime;
+      if (renewTime && renewTime !== last?.renewTime) {
+        if (last) longestGapMs = Math.max(longestGapMs, Date.now() - last.seenAt);
+        last = { renewTime, seenAt: Date.now() };
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  })();
+  return {
+    stop: async () => {
+      sampling = false;
+      await done;
+      return longestGapMs;
+    },
+  };
+}
+
 describe('tugboat upgrade of three masters on etcd and a worker (sshd hosts)', () => {
   it('the dry run shows every master, a downgrade is refused, nothing changes', async () => {
     expect(await versions()).toEqual(['m1=1.4.0', 'm2=1.4.0', 'm3=1.4.0', 'w1=1.4.0']);
@@ -182,6 +211,9 @@ describe('tugboat upgrade of three masters on etcd and a worker (sshd hosts)', (
 
   it('stops when a reinstalled master’s etcd is unhealthy, refuses the next master, then finishes with no acknowledged write lost', async () => {
     const writer = startWriter();
+    // While masters restart (until the worker's own step): its agent keeps renewing via another master.
+    const lease = startLeaseSampler('w1');
+    let leaseGapMs: number | undefined;
     let resumedSteps = '';
     try {
       // m2's etcd freezes (SIGSTOP) right after m2's reinstall became ready: the roll must stop there.
@@ -250,7 +282,15 @@ describe('tugboat upgrade of three masters on etcd and a worker (sshd hosts)', (
         ...base(),
         bundle: bundles.get('1.5.0')!,
         target: '1.5.0',
-        events: resumed,
+        events: {
+          emit: (e) => {
+            resumed.emit(e);
+            if (e.code === 'upgrade.step' && (e.data as { role?: string }).role === 'worker')
+              void lease.stop().then((gap) => {
+                leaseGapMs = gap;
+              });
+          },
+        },
       });
       expect(finished.plan.upToDate.slice(0, 2)).toEqual(['m1', 'm2']);
       expect(finished.plan.steps.at(-1)).toEqual({
@@ -267,8 +307,11 @@ describe('tugboat upgrade of three masters on etcd and a worker (sshd hosts)', (
       ]);
     } finally {
       await writer.stop();
+      leaseGapMs ??= await lease.stop();
     }
     expect(writer.acknowledged.length).toBeGreaterThan(100);
+    expect(leaseGapMs).toBeGreaterThan(0);
+    expect(leaseGapMs).toBeLessThan(40_000);
     const stored = new Set(
       (await admin.list<ConfigMap>(resources.configMaps, { namespace: 'default' })).items.map(
         (c) => c.metadata.name,
@@ -276,7 +319,7 @@ describe('tugboat upgrade of three masters on etcd and a worker (sshd hosts)', (
     );
     expect(writer.acknowledged.filter((n) => !stored.has(n))).toEqual([]);
     console.info(
-      `writes: ${writer.acknowledged.length} acknowledged, ${JSON.stringify(writer.stats())} (failed writes, longest run of failures); resumed run: ${resumedSteps}`,
+      `writes: ${writer.acknowledged.length} acknowledged, ${JSON.stringify(writer.stats())} (failed writes, longest run of failures); w1's longest gap between Lease renewals while masters rolled: ${leaseGapMs} ms; resumed run: ${resumedSteps}`,
     );
     expect(await versions()).toEqual(['m1=1.5.0', 'm2=1.5.0', 'm3=1.5.0', 'w1=1.5.0']);
     // kubectl through the kubeconfig (the first master) sees the worker Ready at the new version.
