@@ -125,7 +125,7 @@ export async function waitMasterHealthy(options: MasterHealthOptions): Promise<v
     );
 }
 
-const seconds = (o: MasterHealthOptions) => Math.round(o.timeoutMs / 1000);
+const seconds = (o: MasterHealthOptions) => Math.round(o.timeoutMs / 100) / 10;
 
 /** Polls `check` with one session on the master kept open (only when etcd is checked). */
 async function poll(
