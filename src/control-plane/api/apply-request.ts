@@ -1,4 +1,5 @@
 import type { UntypedObject } from '../../kube/index.js';
+import type { ResourceDef } from '../registry/types.js';
 import { applyEntries } from './apply/field-manager.js';
 import { allowedByLastApplied, updateLastApplied } from './apply/last-applied.js';
 import type { ManagedEntry } from './apply/managed-fields.js';
@@ -8,7 +9,7 @@ import { checkFields } from './fields.js';
 import type { HandlerInput } from './handlers.js';
 import { checkDepth } from './http.js';
 import { checkTypeMeta } from './lifecycle.js';
-import { ApiError, badRequest } from './status.js';
+import { badRequest } from './status.js';
 
 /** Parses an apply-patch body: YAML or JSON, one object with apiVersion and kind. */
 async function parseConfig(body: Buffer): Promise<UntypedObject> {
@@ -23,6 +24,23 @@ async function parseConfig(body: Buffer): Promise<UntypedObject> {
     throw badRequest('the apply patch must be a YAML or JSON object');
   checkDepth(config);
   return config as UntypedObject;
+}
+
+/**
+ * The kind a scale subresource request reads and writes: autoscaling/v1 Scale, with the parent's
+ * scope and names (for messages), without the parent's schema.
+ */
+export function scaleResourceDef(def: ResourceDef): ResourceDef {
+  return {
+    ...def,
+    group: 'autoscaling',
+    version: 'v1',
+    kind: 'Scale',
+    applySchema: undefined,
+    unknownFields: undefined,
+    customScale: undefined,
+    statusField: undefined,
+  };
 }
 
 /** The options of an apply request: its manager (required), force, and the parsed configuration. */
@@ -45,16 +63,16 @@ export async function readApplyRequest(input: HandlerInput): Promise<ApplyReques
   const force = info.query.get('force');
   if (force !== null && force !== 'true' && force !== 'false')
     throw badRequest(`force ${JSON.stringify(force)} must be true or false`);
-  if (info.subresource === 'scale')
-    throw new ApiError(
-      415,
-      'UnsupportedMediaType',
-      'server-side apply of the scale subresource is not supported: patch or update it',
-    );
   const config = await parseConfig(input.body);
   if (config.apiVersion === undefined || config.kind === undefined)
     throw badRequest('the apply configuration needs apiVersion and kind');
-  checkTypeMeta(info.def, config);
+  // The scale subresource takes an autoscaling/v1 Scale (upstream's check of the patch's version).
+  const def = info.subresource === 'scale' ? scaleResourceDef(info.def) : info.def;
+  if (info.subresource === 'scale' && config.apiVersion !== 'autoscaling/v1')
+    throw badRequest(
+      `Incorrect version specified in apply patch. Specified patch version: ${String(config.apiVersion)}, expected: autoscaling/v1`,
+    );
+  checkTypeMeta(def, config);
   const meta = config.metadata ?? {};
   if (meta.managedFields !== undefined && meta.managedFields !== null)
     throw badRequest('metadata.managedFields must be nil');
@@ -62,7 +80,7 @@ export async function readApplyRequest(input: HandlerInput): Promise<ApplyReques
     throw badRequest(
       `the name of the object (${String(meta.name)}) does not match the name on the URL (${String(info.name)})`,
     );
-  checkFields(info.def, config, info.query.get('fieldValidation'), input.res);
+  checkFields(def, config, info.query.get('fieldValidation'), input.res);
   const request: ApplyRequest = {
     tracking: {
       manager,
