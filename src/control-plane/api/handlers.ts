@@ -8,6 +8,7 @@ import { type FieldTracking, fieldManagerOf } from './field-tracking.js';
 import { checkFields, warningHeader } from './fields.js';
 import { parseJsonObject } from './http.js';
 import { applyPatch, patchTypeOf } from './patch.js';
+import { patchProblems, strictPatchError } from './patch-strict.js';
 import { bindPod } from './pod-binding.js';
 import { listJson, listObject, listObjects, scaleOf } from './read.js';
 import type { ResourceRequest } from './request-info.js';
@@ -16,6 +17,7 @@ import { ApiError, badRequest } from './status.js';
 import { buildTable, type ResponseShape } from './table.js';
 import { serveWatch } from './watch.js';
 import { createObject, deleteObject, parseDeleteOptions, updateObject } from './write.js';
+import { yamlDuplicatesOf } from './yaml-duplicates.js';
 
 /** A handled request's answer: status code and JSON body (watch and proxies write directly). */
 export interface Reply {
@@ -71,15 +73,11 @@ function objectReply(input: HandlerInput, code: number, obj: UntypedObject): Rep
 
 function bodyObject(input: HandlerInput): UntypedObject {
   const obj = parseJsonObject(input.body) as UntypedObject;
-  const duplicates = duplicateFieldPaths(input.body.toString('utf8'));
-  return checkFields(
-    input.info.def,
-    obj,
-    input.info.query.get('fieldValidation'),
-    input.res,
-    true,
-    duplicates,
-  );
+  const mode = input.info.query.get('fieldValidation');
+  // A YAML body was converted to JSON (http.ts), which holds no repeated keys: its own are reported.
+  const yamlDuplicates = yamlDuplicatesOf(input.body);
+  const duplicates = yamlDuplicates.length ? [] : duplicateFieldPaths(input.body.toString('utf8'));
+  return checkFields(input.info.def, obj, mode, input.res, { decoding: true, duplicates, yamlDuplicates });
 }
 
 function isDryRun(info: ResourceRequest): boolean {
@@ -223,11 +221,18 @@ export async function handleResource(input: HandlerInput): Promise<Reply | undef
             isDryRun(info),
           ),
         };
+      const mode = info.query.get('fieldValidation');
+      const problems = mode === 'Ignore' ? [] : patchProblems(type, input.body);
       const patched = await replace(
         input,
         name,
-        (cur) =>
-          checkFields(def, applyPatch(type, cur, input.body), info.query.get('fieldValidation'), input.res),
+        (cur) => {
+          const result = applyPatch(type, cur, input.body);
+          return checkFields(def, result, mode, input.res, {
+            patchProblems: problems,
+            strictError: strictPatchError(type, input.body, result),
+          });
+        },
         tracking,
       );
       return { code: 200, body: patched };
