@@ -15,6 +15,8 @@ export type DefinitionLookup = (name: string) => DefinitionSchema | undefined;
 const KEY_DEFAULTS: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
   'io.k8s.api.core.v1.ContainerPort': { protocol: 'TCP' },
   'io.k8s.api.core.v1.ServicePort': { protocol: 'TCP' },
+  // `+default=""`: the key of imagePullSecrets, which swagger.json does not mark required.
+  'io.k8s.api.core.v1.LocalObjectReference': { name: '' },
 };
 
 /** A field the schema does not declare: granular maps, atomic lists (structured-merge-diff's deduced type). */
