@@ -4,13 +4,13 @@ import { applyEntries } from './apply/field-manager.js';
 import { allowedByLastApplied, updateLastApplied } from './apply/last-applied.js';
 import type { ManagedEntry } from './apply/managed-fields.js';
 import { startingEntries } from './apply/managed-fields.js';
+import { type LenientYaml, parseYamlLeniently, yamlUnmarshalErrors } from './body-duplicates.js';
 import { applyTypeOf, asApiError, type FieldTracking, fieldManagerOf, writerOf } from './field-tracking.js';
 import { checkFields, warningHeader } from './fields.js';
 import type { HandlerInput } from './handlers.js';
 import { checkDepth } from './http.js';
 import { checkTypeMeta } from './lifecycle.js';
 import { badRequest } from './status.js';
-import { type LenientYaml, parseYamlLeniently, yamlUnmarshalErrors } from './yaml-duplicates.js';
 
 /** Parses an apply-patch body: YAML or JSON, one object with apiVersion and kind; repeated keys listed. */
 async function parseConfig(body: Buffer): Promise<{ config: UntypedObject; duplicates: string[] }> {

@@ -3,9 +3,9 @@ import type { UntypedObject } from '../../kube/index.js';
 import { schemaUnknownFields } from '../openapi/unknown-fields.js';
 import type { ResourceDef } from '../registry/types.js';
 import { getPath, isRecord } from '../registry/validation.js';
+import { yamlUnmarshalErrors } from './body-duplicates.js';
 import { unknownFields } from './lifecycle.js';
 import { badRequest } from './status.js';
-import { yamlUnmarshalErrors } from './yaml-duplicates.js';
 
 const COMMON = ['apiVersion', 'kind', 'metadata'];
 

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { UntypedObject } from '../../kube/index.js';
 import { applyTo, readApplyRequest } from './apply-request.js';
+import { bodyDuplicatesOf } from './body-duplicates.js';
 import type { ApiContext } from './context.js';
-import { duplicateFieldPaths } from './duplicate-fields.js';
 import { evictPod } from './eviction.js';
 import { type FieldTracking, fieldManagerOf } from './field-tracking.js';
 import { checkFields, warningHeader } from './fields.js';
@@ -17,7 +17,6 @@ import { ApiError, badRequest } from './status.js';
 import { buildTable, type ResponseShape } from './table.js';
 import { serveWatch } from './watch.js';
 import { createObject, deleteObject, parseDeleteOptions, updateObject } from './write.js';
-import { yamlDuplicatesOf } from './yaml-duplicates.js';
 
 /** A handled request's answer: status code and JSON body (watch and proxies write directly). */
 export interface Reply {
@@ -74,10 +73,13 @@ function objectReply(input: HandlerInput, code: number, obj: UntypedObject): Rep
 function bodyObject(input: HandlerInput): UntypedObject {
   const obj = parseJsonObject(input.body) as UntypedObject;
   const mode = input.info.query.get('fieldValidation');
-  // A YAML body was converted to JSON (http.ts), which holds no repeated keys: its own are reported.
-  const yamlDuplicates = yamlDuplicatesOf(input.body);
-  const duplicates = yamlDuplicates.length ? [] : duplicateFieldPaths(input.body.toString('utf8'));
-  return checkFields(input.info.def, obj, mode, input.res, { decoding: true, duplicates, yamlDuplicates });
+  // A YAML body converted to JSON (http.ts) or a body admission rewrote reports the original's.
+  const found = bodyDuplicatesOf(input.body);
+  return checkFields(input.info.def, obj, mode, input.res, {
+    decoding: true,
+    duplicates: found.json,
+    yamlDuplicates: found.yaml,
+  });
 }
 
 function isDryRun(info: ResourceRequest): boolean {

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parseYamlLeniently, rememberYamlDuplicates } from './body-duplicates.js';
 import { ApiError } from './status.js';
-import { parseYamlLeniently, rememberYamlDuplicates } from './yaml-duplicates.js';
 
 /** Writes a JSON body with the given status code. */
 export function sendJson(

@@ -1,3 +1,5 @@
+import { duplicateFieldPaths } from './duplicate-fields.js';
+
 /** A YAML text parsed leniently: its value (the last of repeated keys wins) and the repeats. */
 export interface LenientYaml {
   readonly value: unknown;
@@ -41,15 +43,36 @@ export function yamlUnmarshalErrors(duplicates: readonly string[]): string {
   return `yaml: unmarshal errors:\n  ${duplicates.join('\n  ')}`;
 }
 
-const normalized = new WeakMap<Buffer, readonly string[]>();
+/** Repeated keys of a request body, found before it was converted or rewritten. */
+export interface BodyDuplicates {
+  /** go-yaml's lines, when the body was YAML. */
+  readonly yaml: readonly string[];
+  /** Paths of keys the body's JSON repeats, when it was JSON. */
+  readonly json: readonly string[];
+}
 
-/** Remembers the repeated keys of the YAML body `json` was converted from (see {@link yamlDuplicatesOf}). */
+const remembered = new WeakMap<Buffer, BodyDuplicates>();
+
+/** Remembers the repeated keys of the YAML body `json` was converted from (see {@link bodyDuplicatesOf}). */
 export function rememberYamlDuplicates(json: Buffer, duplicates: readonly string[]): Buffer {
-  if (duplicates.length) normalized.set(json, duplicates);
+  if (duplicates.length) remembered.set(json, { yaml: duplicates, json: [] });
   return json;
 }
 
-/** The repeated keys of the YAML body this JSON body came from (none for a JSON body). */
-export function yamlDuplicatesOf(json: Buffer): readonly string[] {
-  return normalized.get(json) ?? [];
+/**
+ * The repeated keys of `body`: those remembered when it was made from another body, else the
+ * JSON text's own (`body` must be JSON that `JSON.parse` accepted).
+ */
+export function bodyDuplicatesOf(body: Buffer): BodyDuplicates {
+  return remembered.get(body) ?? { yaml: [], json: duplicateFieldPaths(body.toString('utf8')) };
+}
+
+/**
+ * `rewritten` (a body admission re-serialized, e.g. a pod with its service account) keeps the
+ * repeated keys of `original`, which re-serializing dropped, for fieldValidation to report.
+ */
+export function carryDuplicates(original: Buffer, rewritten: Buffer): Buffer {
+  const found = bodyDuplicatesOf(original);
+  if (found.yaml.length || found.json.length) remembered.set(rewritten, found);
+  return rewritten;
 }
