@@ -20,7 +20,7 @@ const TCP = '{containerPort: 53, name: dns-tcp}';
 const UDP = (name = 'dns') => `{containerPort: 53, protocol: UDP, name: ${name}}`;
 
 describe.each(['33', '30'])('kubectl %s: server-side apply of lists keyed by two fields', (minor) => {
-  const { kubectl, ok } = useKubectlServer(minor);
+  const { kubectl, ok, call } = useKubectlServer(minor);
   const ports = () =>
     ok([
       'get',
@@ -94,5 +94,32 @@ describe.each(['33', '30'])('kubectl %s: server-side apply of lists keyed by two
     const fields = await ok(['get', 'service', 'dns', '-o', 'yaml', '--show-managed-fields']);
     expect(fields).toContain('k:{"port":53,"protocol":"UDP"}:');
     expect(fields).toContain('k:{"port":9153,"protocol":"TCP"}:');
+  });
+
+  it('records an apply to the scale subresource on the Deployment, and kubectl meets it as a conflict', async () => {
+    const scaled = coredns(TCP).replaceAll('coredns', 'scaled');
+    await ok(['apply', '--server-side', '-f', '-'], scaled);
+    const answer = await call(
+      'PATCH',
+      '/apis/apps/v1/namespaces/default/deployments/scaled/scale?fieldManager=hpa&force=true',
+      {
+        body: {
+          apiVersion: 'autoscaling/v1',
+          kind: 'Scale',
+          metadata: { name: 'scaled' },
+          spec: { replicas: 3 },
+        },
+        contentType: 'application/apply-patch+yaml',
+      },
+    );
+    expect(answer.status).toBe(200);
+    expect(await ok(['get', 'deployment', 'scaled', '-o', 'jsonpath={.spec.replicas}'])).toBe('3');
+    const fields = await ok(['get', 'deployment', 'scaled', '-o', 'yaml', '--show-managed-fields']);
+    expect(fields).toMatch(/manager: hpa\n\s+operation: Apply\n\s+subresource: scale/);
+    // The manifest still says 1: kubectl's apply now conflicts with the scale applier.
+    const clash = await kubectl(['apply', '--server-side', '-f', '-'], scaled);
+    expect(clash.code).not.toBe(0);
+    expect(clash.stderr).toContain('conflict with "hpa" with subresource "scale": .spec.replicas');
+    expect(await ok(['get', 'deployment', 'scaled', '-o', 'jsonpath={.spec.replicas}'])).toBe('3');
   });
 });
