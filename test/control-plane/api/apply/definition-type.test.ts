@@ -3,6 +3,7 @@ import { applyEntries, type Writer } from '../../../../src/control-plane/api/app
 import { encodeFieldsV1 } from '../../../../src/control-plane/api/apply/field-set.js';
 import { mergeApplied } from '../../../../src/control-plane/api/apply/merge.js';
 import { toFieldSet } from '../../../../src/control-plane/api/apply/object-fields.js';
+import { schemaType } from '../../../../src/control-plane/api/apply/type-node.js';
 import { applyTypeOf } from '../../../../src/control-plane/api/field-tracking.js';
 import { allResources } from '../../../../src/control-plane/registry/index.js';
 
@@ -87,5 +88,36 @@ describe('apply types from upstream definitions', () => {
     expect(svcPorts.keyDefaults).toEqual({ protocol: 'TCP' });
     // Fields no schema declares are deduced: maps by field, lists whole.
     expect(spec.field('bogus').field('x').items().atomic).toBeFalsy();
+  });
+
+  it('takes a CRD key field’s own default into the item’s key', () => {
+    const crdType = schemaType({
+      type: 'object',
+      properties: {
+        spec: {
+          type: 'object',
+          properties: {
+            listeners: {
+              type: 'array',
+              'x-kubernetes-list-type': 'map',
+              'x-kubernetes-list-map-keys': ['port', 'proto'],
+              items: {
+                type: 'object',
+                required: ['port'],
+                properties: { port: { type: 'integer' }, proto: { type: 'string', default: 'tcp' } },
+              },
+            },
+          },
+        },
+      },
+    });
+    const set = encodeFieldsV1(
+      toFieldSet({ spec: { listeners: [{ port: 1 }, { port: 1, proto: 'udp' }] } }, crdType),
+    );
+    expect(Object.keys((set['f:spec'] as FieldsTree)['f:listeners'])).toEqual([
+      'k:{"port":1,"proto":"tcp"}',
+      'k:{"port":1,"proto":"udp"}',
+    ]);
+    expect(crdType.field('metadata').field('finalizers').listType).toBe('set');
   });
 });
