@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -103,7 +104,29 @@ describe('kubectl top on local up (process runtime)', () => {
     expect(nodes.get('local-1')).toBeGreaterThan(0);
     expect(nodes.get('local-2')).toBeGreaterThan(0);
 
-    await kc.ok('delete', 'pod', 'busy', 'idle', '--grace-period=0', '--force');
+    // A busy loop started with `kubectl exec` in the idle pod counts for that pod, as it would in a
+    // container's cgroup; deleting the pod ends it (and so this kubectl).
+    const exec = spawn('kubectl', ['exec', 'idle', '--', 'sh', '-c', 'while :; do :; done'], {
+      env: cluster.env,
+      stdio: 'ignore',
+    });
+    try {
+      await waitFor(
+        async () => ((await topPods()).get('idle') ?? 0) > 150,
+        'kubectl top pods with idle above 150m from kubectl exec',
+        120_000,
+        1000,
+      );
+      await kc.ok('delete', 'pod', 'busy', 'idle', '--grace-period=0', '--force');
+      await waitFor(
+        () => exec.exitCode !== null || exec.signalCode !== null,
+        'kubectl exec ending with its pod',
+        60_000,
+        500,
+      );
+    } finally {
+      if (exec.exitCode === null && exec.signalCode === null) exec.kill();
+    }
     await waitFor(
       async () => !(await topPods()).has('busy'),
       'busy gone from kubectl top pods',

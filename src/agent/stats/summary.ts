@@ -69,7 +69,7 @@ export function buildSummaryCollector(options: SummaryCollectorOptions): Summary
         : options.runtime.isolated
           ? readCgroupUsage(c.pid)
           : bySession && sessions.has(c.pid)
-            ? Promise.resolve(sessions.get(c.pid))
+            ? Promise.resolve(sumUsages([c.pid, ...(c.execPids ?? [])].flatMap((p) => sessions.get(p) ?? [])))
             : readProcessUsage(c.pid));
   const readNode = options.readNode ?? readNodeUsage;
   const samples = new Map<string, Sample>();
@@ -108,7 +108,7 @@ export function buildSummaryCollector(options: SummaryCollectorOptions): Summary
       );
       if (bySession)
         sessions = await readSessionUsages(
-          new Set(running.flatMap((c) => (c.pid === undefined ? [] : [c.pid]))),
+          new Set(running.flatMap((c) => (c.pid === undefined ? [] : [c.pid, ...(c.execPids ?? [])]))),
         );
       const usages = new Array<Usage | undefined>(running.length);
       for (let i = 0; i < running.length; i += READ_CONCURRENCY) {
@@ -159,6 +159,17 @@ export function buildSummaryCollector(options: SummaryCollectorOptions): Summary
         pods: [...pods.values()].map((p) => podStats(p.ref, p.start, p.containers, atMs)),
       };
     },
+  };
+}
+
+/** The usage of the sessions of one container (its own and its exec sessions), added up. */
+function sumUsages(usages: readonly Usage[]): Usage {
+  const sum = (f: (u: Usage) => number) => usages.reduce((a, u) => a + f(u), 0);
+  return {
+    cpuNanoSeconds: sum((u) => u.cpuNanoSeconds),
+    usageBytes: sum((u) => u.usageBytes),
+    workingSetBytes: sum((u) => u.workingSetBytes),
+    rssBytes: sum((u) => u.rssBytes ?? 0),
   };
 }
 

@@ -220,6 +220,22 @@ describe('GET /stats/summary on the agent server with the process runtime', () =
   it('refuses other client certificates as it does for logs', async () => {
     expect((await get('someone-else')).status).toBe(403);
   });
+
+  it('counts a busy loop started by exec in the container, and ends it with the container', async () => {
+    const quiet = await runtime.start(shellLaunch('quiet', 'exec sleep 600'));
+    const session = await runtime.exec(quiet.id, { command: ['sh', '-c', 'while :; do :; done'] });
+    const execPid = (await runtime.list()).find((c) => c.id === quiet.id)?.execPids?.[0];
+    expect(execPid).toBeGreaterThan(0);
+    await get('tugboat-apiserver');
+    await sleep(1500);
+    const summary = (await get('tugboat-apiserver')).body as Summary;
+    const pod = summary.pods.find((p) => p.podRef.name === 'quiet');
+    expect(pod?.cpu.usageNanoCores).toBeGreaterThan(1e8);
+    await runtime.stop(quiet.id, 1);
+    // The exec'd loop ends with its container, as in a Docker container.
+    expect(await session.exitCode).toBeGreaterThan(128);
+    expect(await readProcessUsage(execPid ?? 0)).toBeUndefined();
+  });
 });
 
 describe('cgroup files of both hierarchies', () => {
