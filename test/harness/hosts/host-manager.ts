@@ -9,7 +9,7 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Ec2View, type InstanceView } from './ec2-view.js';
-import { type InstanceBoot, startInstanceBoot } from './instance-boot.js';
+import { type InstanceBoot, type InstanceBootOptions, startInstanceBoot } from './instance-boot.js';
 import { checkNothingLeft, emptyFootprint, type HarnessFootprint } from './leftovers.js';
 import { bridgeName, cgroupParentName, netnsName, runId, vethName } from './names.js';
 import { sleep } from './shell.js';
@@ -44,6 +44,11 @@ export interface HostManagerOptions {
    * ({@link startInstanceBoot}). Without it hosts come up bare, for SSH bootstrap. @default false
    */
   readonly bootFromUserData?: boolean;
+  /**
+   * Faults for a boot: per new instance, what its boot gets differently (see
+   * {@link InstanceBootOptions.imdsRegion}). @default none: every instance boots as EC2 boots it
+   */
+  readonly bootFaults?: (instance: InstanceView) => Pick<InstanceBootOptions, 'imdsRegion'> | undefined;
   /** Progress lines (host up, host removed, with timings). @default ignored */
   readonly log?: (line: string) => void;
 }
@@ -230,6 +235,7 @@ export class HostManager {
         userData,
         region: this.options.region ?? 'us-east-1',
         endpoint: this.options.endpoint,
+        ...this.options.bootFaults?.(instance),
       });
       this.boots.set(instance.instanceId, boot);
       this.footprint.pids.push(...boot.pids());

@@ -53,6 +53,11 @@ export interface InstanceBootOptions {
   readonly endpoint: string;
   /** The instance profile's role name IMDS reports. @default `tugboat-<cluster>-<role>` from the tags */
   readonly role?: string;
+  /**
+   * The region IMDS reports, for a test that boots an instance somewhere its user-data was not
+   * made for (a fault: boot must refuse and say so). @default `region`
+   */
+  readonly imdsRegion?: string;
 }
 
 /**
@@ -88,7 +93,7 @@ export async function startInstanceBoot(options: InstanceBootOptions): Promise<I
     imds = await startImdsServer(
       {
         instanceId: instance.instanceId,
-        region: options.region,
+        region: options.imdsRegion ?? options.region,
         availabilityZone: instance.availabilityZone || `${options.region}a`,
         instanceType: instance.instanceType || 't3.medium',
         privateIp: instance.privateIp,
