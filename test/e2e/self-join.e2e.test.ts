@@ -102,14 +102,7 @@ beforeAll(async () => {
   kubeconfig = join(h.dir, 'admin.kubeconfig');
 });
 
-afterEach(async (context) => {
-  if (context.task.result?.state === 'fail' && h?.manager)
-    for (const host of h.manager.hosts())
-      process.stderr.write(
-        `--- console output of ${host.instanceId}\n${h.manager.boot(host.instanceId)?.consoleOutput() ?? '(no boot)'}\n`,
-      );
-  await reportFailure(context.task.result?.state, h?.manager, kubeconfig);
-});
+afterEach((context) => reportFailure(context.task.result?.state, h?.manager, kubeconfig));
 
 afterAll(() => tearDown(h?.manager, h?.moto, h?.dir));
 

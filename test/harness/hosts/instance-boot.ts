@@ -13,6 +13,9 @@ import { startUnixRelay, type UnixRelay } from './unix-relay.js';
 /** The link-local address EC2 serves instance metadata on. */
 export const IMDS_ADDRESS = '169.254.169.254';
 
+/** The console output's file in a booted host's directory (`SimHost.layout.dir`). */
+export const CONSOLE_OUTPUT_FILE = 'console-output.log';
+
 const RELAY_SCRIPT = fileURLToPath(new URL('./netns-relay.mjs', import.meta.url));
 
 /** How a boot ended: the user-data's exit code, or the signal that ended it. */
@@ -78,7 +81,7 @@ export async function startInstanceBoot(options: InstanceBootOptions): Promise<I
   const dir = host.layout.dir;
   const cluster = instance.tags['tugboat:cluster'] ?? '';
   const role = options.role ?? `tugboat-${cluster}-${instance.tags['tugboat:role'] ?? 'worker'}`;
-  const consoleFile = join(dir, 'console-output.log');
+  const consoleFile = join(dir, CONSOLE_OUTPUT_FILE);
   let imds: ImdsServer | undefined;
   let aws: UnixRelay | undefined;
   let relay: StartedProcess | undefined;
