@@ -142,6 +142,9 @@ export async function startInstanceBoot(options: InstanceBootOptions): Promise<I
       },
       stdio: ['ignore', consoleFd, consoleFd],
     });
+  } catch (err) {
+    await cleanup();
+    throw err;
   } finally {
     closeSync(consoleFd);
   }
