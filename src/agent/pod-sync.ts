@@ -76,7 +76,12 @@ export class PodSync {
   }
 
   private *probeDueTimes(): Iterable<number | undefined> {
-    for (const rec of this.records.values()) for (const cr of rec.containers.values()) yield cr.nextProbeAt;
+    for (const rec of this.records.values()) {
+      // A pass skips the probes of a deleted or finished pod, so their due times would only go stale.
+      if (rec.pod.metadata.deletionTimestamp || rec.terminating || rec.terminal) continue;
+      if (isTerminal(rec.pod.status?.phase)) continue;
+      for (const cr of rec.containers.values()) yield cr.nextProbeAt;
+    }
   }
 
   /** Replaces the desired set with a full list (after a list or relist). */

@@ -15,7 +15,16 @@ import { waitFor } from '../support/wait.js';
 
 let api: FakeApi;
 let client: KubeClient;
-let runtime: ProcessRuntime;
+/** Counts the runtime's container lists: one per sync pass. */
+class CountingRuntime extends ProcessRuntime {
+  lists = 0;
+  override list() {
+    this.lists++;
+    return super.list();
+  }
+}
+
+let runtime: CountingRuntime;
 let agent: Agent;
 let dir: string;
 
@@ -23,7 +32,7 @@ beforeAll(async () => {
   api = await startFakeApi();
   client = new KubeClient({ server: api.url, allowInsecureLoopback: true });
   dir = mkdtempSync(join(tmpdir(), `tugboat-readiness-wake-${process.pid}-`));
-  runtime = new ProcessRuntime({ dataDir: join(dir, 'runtime') });
+  runtime = new CountingRuntime({ dataDir: join(dir, 'runtime') });
   agent = buildAgent({
     client,
     runtime,
@@ -54,11 +63,13 @@ it('runs readiness probes on their period between the loop ticks', async () => {
     metadata: { name: 'probed', namespace: 'default' },
     spec: {
       nodeName: 'wake-node',
+      terminationGracePeriodSeconds: 3,
       containers: [
         {
           name: 'main',
           image: 'ignored',
-          command: ['sleep', '600'],
+          // Ignores SIGTERM, so its deletion takes the whole grace period.
+          command: ['sh', '-c', 'trap "" TERM; sleep 600 & wait'],
           readinessProbe: { exec: { command: ['test', '-f', file] }, periodSeconds: 1, failureThreshold: 1 },
         },
       ],
@@ -73,3 +84,18 @@ it('runs readiness probes on their period between the loop ticks', async () => {
   const pod = await client.get<Pod>(resources.pods, 'probed', 'default');
   expect(pod.status?.containerStatuses?.[0]?.ready).toBe(true);
 }, 200_000);
+
+it('stops waking for the probes of a pod being deleted', async () => {
+  const before = runtime.lists;
+  await client.delete(resources.pods, 'probed', { namespace: 'default' });
+  await waitFor(
+    async () =>
+      !(await client.list<Pod>(resources.pods, { namespace: 'default' })).items.some(
+        (p) => p.metadata.name === 'probed',
+      ),
+    'probed gone',
+    60_000,
+  );
+  // A wake-up for the deleted pod's stale probe times would run a pass every 20 ms of the 3 s grace.
+  expect(runtime.lists - before).toBeLessThan(40);
+}, 120_000);
