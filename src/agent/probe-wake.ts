@@ -19,15 +19,20 @@ export class ProbeWake {
     private readonly now: () => number,
   ) {}
 
-  /** Sets the timer for the earliest of `due` (ms since the epoch); none clears it. */
+  /**
+   * Sets the timer for the earliest of `due` (ms since the epoch) still ahead; none clears it. A
+   * time already past is one the last pass did not get to (its pod failed before its probes): the
+   * loop's own tick retries that pod, so it cannot turn into a pass every few milliseconds.
+   */
   arm(due: Iterable<number | undefined>): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     if (this.closed) return;
+    const now = this.now();
     let earliest = Number.POSITIVE_INFINITY;
-    for (const d of due) if (d !== undefined) earliest = Math.min(earliest, d);
+    for (const d of due) if (d !== undefined && d > now) earliest = Math.min(earliest, d);
     if (!Number.isFinite(earliest)) return;
-    const delay = Math.min(Math.max(earliest - this.now(), MIN_WAKE_MS), MAX_WAKE_MS);
+    const delay = Math.min(Math.max(earliest - now, MIN_WAKE_MS), MAX_WAKE_MS);
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.wake();
