@@ -9,43 +9,17 @@ import {
   listType,
 } from '@bufbuild/cel';
 import { strings } from '@bufbuild/cel/ext';
-import { RE2JS } from '@bufbuild/re2';
-import { type CelMeter, MeteredList } from './cel-cost.js';
+import { MeteredList } from './cel-cost.js';
+import { FORMAT_FUNCTIONS, formatLibrary } from './cel-lib-format.js';
+import { charge, currentMeter, re2, stringOfLibraryValue } from './cel-lib-meter.js';
+import { netLibrary } from './cel-lib-net.js';
+import { quantityLibrary } from './cel-lib-quantity.js';
+import { regexLibrary } from './cel-lib-regex.js';
+import { urlLibrary } from './cel-lib-url.js';
 
-/**
- * The meter of the evaluation in progress. Evaluation is synchronous, so one module-level slot is
- * enough; `withMeter` sets it around each call.
- */
-let current: CelMeter | undefined;
-
-/** Runs `fn` with `meter` charged by the functions below. */
-export function withMeter<T>(meter: CelMeter, fn: () => T): T {
-  const outer = current;
-  current = meter;
-  try {
-    return fn();
-  } finally {
-    current = outer;
-  }
-}
-
-function charge(units: number): void {
-  current?.charge(units);
-}
+export { withMeter } from './cel-lib-meter.js';
 
 const LIST = listType(CelScalar.DYN);
-const patterns = new Map<string, RE2JS>();
-
-/** A compiled RE2 pattern (linear time, no backtracking), cached; scanning charges 1 unit per 64 chars. */
-function re2(pattern: string): RE2JS {
-  let re = patterns.get(pattern);
-  if (!re) {
-    re = RE2JS.compile(pattern);
-    if (patterns.size >= 256) patterns.delete(patterns.keys().next().value as string);
-    patterns.set(pattern, re);
-  }
-  return re;
-}
 
 function items(list: CelList): CelValue[] {
   const out: CelValue[] = [];
@@ -106,7 +80,8 @@ const meteredConcat = celFunc('_+_', [LIST, LIST], LIST, (a, b) => {
   charge(a.size + b.size);
   const out = new MeteredList<CelValue>();
   for (const list of [a, b]) for (let i = 0; i < list.size; i++) out.push(list.get(i) as CelValue);
-  if (current) out.meter = current;
+  const meter = currentMeter();
+  if (meter) out.meter = meter;
   return out;
 });
 
@@ -127,13 +102,27 @@ const optionalMethods = [
   }),
 ];
 
+/** Namespaced functions (`ip.isCanonical`): their first part is not a variable. */
+export const QUALIFIED_FUNCTIONS: ReadonlySet<string> = new Set(['ip.isCanonical', ...FORMAT_FUNCTIONS]);
+
 /** Variables rules may name. */
 export const RULE_VARIABLES = ['self', 'oldSelf'] as const;
 
 /** The one environment every rule compiles and runs in. */
 export const ruleEnv: CelEnv = celEnv({
   variables: { self: CelScalar.DYN, oldSelf: CelScalar.DYN },
-  funcs: [...strings, ...kubernetesLists, ...optionalMethods, meteredConcat],
+  funcs: [
+    ...strings,
+    ...kubernetesLists,
+    ...optionalMethods,
+    meteredConcat,
+    ...regexLibrary,
+    ...quantityLibrary,
+    ...urlLibrary,
+    ...netLibrary,
+    ...formatLibrary,
+    stringOfLibraryValue,
+  ],
   re2: {
     compile(pattern: string) {
       const re = re2(pattern);
