@@ -1,6 +1,7 @@
 import { type CelResult, parse, plan } from '@bufbuild/cel';
 import type { StatusCause } from '../../kube/index.js';
 import { QUALIFIED_FUNCTIONS as QUALIFIED, ruleEnv } from './cel-env.js';
+import { literalRegexError } from './cel-lib-regex.js';
 import { isObject, type JsonSchema, MAX_SCHEMA_DEPTH } from './schema-types.js';
 import { show } from './schema-validate.js';
 
@@ -101,6 +102,8 @@ function compileExpr(source: string): { program: RuleProgram; names: ReadonlyMap
   for (const [name, id] of names)
     if (!SCOPE.has(name))
       return `compilation failed: ERROR: ${position(source, parsed, id)}: undeclared reference to '${name}' (in container '')`;
+  const badRegex = literalRegexError(parsed.expr);
+  if (badRegex) return badRegex;
   try {
     return { program: plan(ruleEnv, parsed) as RuleProgram, names };
   } catch (e) {

@@ -1,4 +1,4 @@
-import { CelScalar, celMethod, listType } from '@bufbuild/cel';
+import { CelScalar, celMethod, listType, type parse } from '@bufbuild/cel';
 import { RE2JS } from 're2js';
 import { MeteredList } from './cel-cost.js';
 import { charge, chargeText, currentMeter } from './cel-lib-meter.js';
@@ -76,3 +76,55 @@ export const regexLibrary = [
     return list(findAll(this, re, n < 0n ? -1 : Number(n > 1_000_000n ? 1_000_000n : n)));
   }),
 ];
+
+type Expr = ReturnType<typeof parse>['expr'];
+const REGEX_FUNCTIONS = new Set(['matches', 'find', 'findAll']);
+
+/**
+ * The first literal pattern of `matches`/`find`/`findAll` in `expr` that does not compile, as
+ * upstream reports it when the CRD is written (its regex optimisation compiles literal patterns
+ * when the program is built): `program instantiation failed: error parsing regexp: ...`.
+ */
+export function literalRegexError(expr: Expr | undefined, depth = 0): string | undefined {
+  if (!expr || depth > 200) return undefined;
+  const k = expr.exprKind;
+  const children: (Expr | undefined)[] = [];
+  switch (k.case) {
+    case 'callExpr': {
+      const call = k.value;
+      const pattern = REGEX_FUNCTIONS.has(call.function) ? call.args[call.target ? 0 : 1] : undefined;
+      const c = pattern?.exprKind;
+      if (c?.case === 'constExpr' && c.value.constantKind.case === 'stringValue') {
+        try {
+          compile(c.value.constantKind.value);
+        } catch (e) {
+          return `program instantiation failed: ${(e as Error).message.replace(/^Illegal regex: /, '')}`;
+        }
+      }
+      children.push(call.target, ...call.args);
+      break;
+    }
+    case 'selectExpr':
+      children.push(k.value.operand);
+      break;
+    case 'listExpr':
+      children.push(...k.value.elements);
+      break;
+    case 'structExpr':
+      for (const e of k.value.entries)
+        children.push(e.keyKind.case === 'mapKey' ? e.keyKind.value : undefined, e.value);
+      break;
+    case 'comprehensionExpr': {
+      const c = k.value;
+      children.push(c.iterRange, c.accuInit, c.loopCondition, c.loopStep, c.result);
+      break;
+    }
+    default:
+      break;
+  }
+  for (const child of children) {
+    const err = literalRegexError(child, depth + 1);
+    if (err) return err;
+  }
+  return undefined;
+}

@@ -9,7 +9,7 @@ const BASE = '/apis/cellib.example.com/v1/namespaces/default/gateways';
 // biome-ignore lint/suspicious/noExplicitAny: CRD bodies and API answers in tests are free-form JSON
 type Json = any;
 
-const spec = {
+const spec: Json = {
   type: 'object',
   'x-kubernetes-validations': [
     {
@@ -39,7 +39,7 @@ const spec = {
   },
 };
 
-const crd = {
+const crd: Json = {
   apiVersion: 'apiextensions.k8s.io/v1',
   kind: 'CustomResourceDefinition',
   metadata: { name: 'gateways.cellib.example.com' },
@@ -117,6 +117,26 @@ describe('Kubernetes CEL libraries over the API', () => {
         reason: 'FieldValueInvalid',
         field: 'spec.name',
         message: 'Invalid value: "object": name must contain a number',
+      },
+    ]);
+  });
+
+  it('refuses a CRD whose rule has a literal pattern that does not compile', async () => {
+    const bad = structuredClone(crd);
+    bad.metadata.name = 'badres.cellib.example.com';
+    bad.spec.names = { plural: 'badres', kind: 'BadRe' };
+    bad.spec.versions[0].schema.openAPIV3Schema.properties.spec = {
+      ...spec,
+      'x-kubernetes-validations': [{ rule: "self.name.find('[') == ''" }],
+    };
+    const res = await call('POST', CRDS, bad);
+    expect(res.status).toBe(422);
+    expect(res.body.details.causes).toEqual([
+      {
+        reason: 'FieldValueInvalid',
+        field: 'spec.versions[0].schema.openAPIV3Schema.properties[spec].x-kubernetes-validations[0].rule',
+        message:
+          "Invalid value: \"self.name.find('[') == ''\": program instantiation failed: error parsing regexp: missing closing ]: `[`",
       },
     ]);
   });

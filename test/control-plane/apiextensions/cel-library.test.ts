@@ -66,9 +66,30 @@ describe('regex find / findAll', () => {
     expect(run("self.name.find('[0-9]+') == '42'", { name: 'web-42' })).toEqual([]);
   });
 
-  it('reports a bad pattern as upstream ("Illegal regex")', () => {
-    expect(error("'x'.find('[') == ''")).toMatch(/^Illegal regex: error parsing regexp: missing closing \]/);
-    expect(error("'x'.findAll('(') == []")).toMatch(/^Illegal regex: /);
+  it('reports a bad pattern from the object at run time as upstream ("Illegal regex")', () => {
+    const out = run("'x'.find(self.re) == ''", { re: '[' });
+    expect(out).toEqual([
+      "Invalid value: \"object\": Illegal regex: error parsing regexp: missing closing ]: `[` evaluating rule: 'x'.find(self.re) == ''",
+    ]);
+    expect(run("'x'.findAll(self.re).size() == 0", { re: '(' })[0]).toContain('Illegal regex: ');
+  });
+
+  it('refuses a literal bad pattern when the CRD is written, as upstream builds the program', () => {
+    for (const rule of [
+      "self.a.find('[') == ''",
+      "self.a.findAll('(', 2) == []",
+      "self.a.matches('a**')",
+      "matches(self.a, '[')",
+      "[1].all(x, 'a'.find('(') == '')",
+    ]) {
+      const causes: StatusCause[] = [];
+      compileRules(schemaWith(rule), 's', causes);
+      expect(causes, rule).toHaveLength(1);
+      expect(causes[0]?.message, rule).toMatch(/: program instantiation failed: error parsing regexp: /);
+    }
+    const causes: StatusCause[] = [];
+    compileRules(schemaWith("self.a.find('[0-9]+') != ''"), 's', causes);
+    expect(causes).toEqual([]);
   });
 
   it('charges the text scanned and each match against the budget', () => {
