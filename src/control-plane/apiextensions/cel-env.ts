@@ -15,6 +15,7 @@ import { charge, currentMeter, re2, stringOfLibraryValue } from './cel-lib-meter
 import { netLibrary } from './cel-lib-net.js';
 import { quantityLibrary } from './cel-lib-quantity.js';
 import { regexLibrary } from './cel-lib-regex.js';
+import { SETS_FUNCTIONS, setsLibrary } from './cel-lib-sets.js';
 import { urlLibrary } from './cel-lib-url.js';
 
 export { withMeter } from './cel-lib-meter.js';
@@ -103,7 +104,11 @@ const optionalMethods = [
 ];
 
 /** Namespaced functions (`ip.isCanonical`): their first part is not a variable. */
-export const QUALIFIED_FUNCTIONS: ReadonlySet<string> = new Set(['ip.isCanonical', ...FORMAT_FUNCTIONS]);
+export const QUALIFIED_FUNCTIONS: ReadonlySet<string> = new Set([
+  'ip.isCanonical',
+  ...FORMAT_FUNCTIONS,
+  ...SETS_FUNCTIONS,
+]);
 
 /** Variables rules may name. */
 export const RULE_VARIABLES = ['self', 'oldSelf'] as const;
@@ -121,6 +126,7 @@ export const ruleEnv: CelEnv = celEnv({
     ...urlLibrary,
     ...netLibrary,
     ...formatLibrary,
+    ...setsLibrary,
     stringOfLibraryValue,
   ],
   re2: {

@@ -261,3 +261,23 @@ describe('string() of library values', () => {
     expect(error("string(quantity('1')) == '1'")).toBe('no such overload');
   });
 });
+
+describe('sets', () => {
+  it('answers contains, equivalent and intersects with CEL equality', () => {
+    holds(
+      'sets.contains([1, 2, 3], [2, 3]) && !sets.contains([1, 2], [3]) && sets.contains([1], [])',
+      'sets.contains([1.0, 2u], [1, 2])',
+      'sets.equivalent([1, 2, 2], [2, 1]) && !sets.equivalent([1, 2], [1])',
+      'sets.intersects([1], [2, 1]) && !sets.intersects([], [1])',
+      "sets.contains([[1], {'a': 1}], [{'a': 1.0}, [1u]])",
+      "sets.contains([ip('::1')], [ip('0::1')])",
+    );
+    expect(run("sets.contains(self.a.split(','), ['x'])", { a: 'x,y' })).toEqual([]);
+  });
+
+  it('charges each element it reads', () => {
+    const meter = new CelMeter(2_000_000, 5_000);
+    const out = run("sets.contains(self.s.split(''), self.s.split(''))", { s: 'a'.repeat(4_000) }, meter);
+    expect(out[0]).toContain('call cost exceeds limit');
+  });
+});
