@@ -103,6 +103,41 @@ const optionalMethods = [
   }),
 ];
 
+/** Go's strings.SplitN: at most `n` parts (all when negative, none when 0), by code point for ''. */
+function splitN(s: string, sep: string, n: number): string[] {
+  if (n === 0) return [];
+  const all = sep === '' ? Array.from(s) : s.split(sep);
+  if (n < 0 || all.length <= n) return all;
+  const head = all.slice(0, n - 1);
+  return [...head, all.slice(n - 1).join(sep)];
+}
+
+/**
+ * `s.split(sep)` / `s.split(sep, n)` as cel-go's strings extension (Go's SplitN; the JS extension
+ * truncated at n instead), and the list is metered: the
+ * library turns an error thrown inside a function (a spent budget too) into an error value that
+ * `all`/`exists` may absorb, so only a throw from iterating a metered list ends a runaway loop.
+ */
+function meteredSplit(this: string, sep: string, n?: bigint): MeteredList<string> {
+  const parts = splitN(this, sep, n === undefined ? -1 : Number(n));
+  charge(1 + parts.length);
+  const out = new MeteredList<string>();
+  for (const p of parts) out.push(p);
+  const meter = currentMeter();
+  if (meter) out.meter = meter;
+  return out;
+}
+
+const LIST_STRING = listType(CelScalar.STRING);
+const splits = [
+  celMethod('split', CelScalar.STRING, [CelScalar.STRING], LIST_STRING, function (sep) {
+    return meteredSplit.call(this, sep);
+  }),
+  celMethod('split', CelScalar.STRING, [CelScalar.STRING, CelScalar.INT], LIST_STRING, function (sep, n) {
+    return meteredSplit.call(this, sep, n);
+  }),
+];
+
 /** Namespaced functions (`ip.isCanonical`): their first part is not a variable. */
 export const QUALIFIED_FUNCTIONS: ReadonlySet<string> = new Set([
   'ip.isCanonical',
@@ -117,7 +152,8 @@ export const RULE_VARIABLES = ['self', 'oldSelf'] as const;
 export const ruleEnv: CelEnv = celEnv({
   variables: { self: CelScalar.DYN, oldSelf: CelScalar.DYN },
   funcs: [
-    ...strings,
+    ...strings.filter((f) => f.name !== 'split'),
+    ...splits,
     ...kubernetesLists,
     ...optionalMethods,
     meteredConcat,

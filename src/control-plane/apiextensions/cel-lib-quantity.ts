@@ -1,6 +1,6 @@
 import { type CelMap, CelScalar, celFunc, celMethod } from '@bufbuild/cel';
 import { quantityPattern } from '../registry/validation/quantity.js';
-import { charge, need, unwrap, wrap } from './cel-lib-meter.js';
+import { charge, chargeText, need, unwrap, wrap } from './cel-lib-meter.js';
 
 /**
  * The Kubernetes quantity library (k8s.io/apiserver/pkg/cel/library/quantity.go) with exact
@@ -105,7 +105,7 @@ const DYN = CelScalar.DYN;
 
 export const quantityLibrary = [
   celFunc('isQuantity', [CelScalar.STRING], CelScalar.BOOL, (s) => {
-    charge(1 + (s.length >> 6));
+    chargeText(s);
     try {
       parseQuantityExact(s);
       return true;
@@ -114,7 +114,7 @@ export const quantityLibrary = [
     }
   }),
   celFunc('quantity', [CelScalar.STRING], DYN, (s) => {
-    charge(1 + (s.length >> 6));
+    chargeText(s);
     return quantity(parseQuantityExact(s));
   }),
   celMethod('sign', DYN, [], CelScalar.INT, function () {

@@ -25,6 +25,7 @@ const HEX = /^[0-9a-fA-F]{2}$/;
 
 /** Go's unescape: %XX decoded as UTF-8 bytes; a bad escape is an error. */
 function percentDecode(s: string, raw: string, plusSpace = false): string {
+  if (!s.includes('%') && !(plusSpace && s.includes('+'))) return s;
   const bytes: number[] = [];
   const enc = new TextEncoder();
   for (let i = 0; i < s.length; i++) {
@@ -43,7 +44,7 @@ function percentDecode(s: string, raw: string, plusSpace = false): string {
 /** Characters a path keeps unescaped (Go's shouldEscape in encodePath mode). */
 const PATH_SAFE = /^[A-Za-z0-9\-_.~$&+,/:;=@]$/;
 /** Characters Go's validEncoded allows in a raw path besides the above. */
-const PATH_VALID = /^[A-Za-z0-9\-_.~$&+,/:;=@!'()*[\]%]$/;
+const PATH_ALL_VALID = /^[A-Za-z0-9\-_.~$&+,/:;=@!'()*[\]%]*$/;
 
 function escapePath(path: string): string {
   let out = '';
@@ -56,7 +57,8 @@ function escapePath(path: string): string {
   return out;
 }
 
-const HOST_OK = /^[A-Za-z0-9\-_.~!$&'()*+,;=:[\]<>"%]$/;
+/** An ASCII character Go refuses in a host (non-ASCII passes, as Go's shouldEscape lets it). */
+const HOST_BAD = /[^A-Za-z0-9\-_.~!$&'()*+,;=:[\]<>"%\u0080-\uffff]/;
 
 function validPort(p: string): boolean {
   return p === '' || /^:[0-9]*$/.test(p);
@@ -73,9 +75,8 @@ function parseHost(host: string, raw: string): string {
     if (colon >= 0 && !validPort(host.slice(colon)))
       throw fail(raw, `invalid port ${goQuote(host.slice(colon))} after host`);
   }
-  for (const ch of host)
-    if (ch.charCodeAt(0) < 0x80 && !HOST_OK.test(ch))
-      throw fail(raw, `invalid character ${goQuote(ch)} in host name`);
+  const bad = HOST_BAD.exec(host);
+  if (bad) throw fail(raw, `invalid character ${goQuote(bad[0])} in host name`);
   return percentDecode(host, raw);
 }
 
@@ -118,7 +119,7 @@ export function parseUrl(raw: string): Url {
 }
 
 function escapedPath(u: Url): string {
-  if ([...u.rawPath].every((c) => PATH_VALID.test(c)) && u.rawPath !== '') return u.rawPath;
+  if (u.rawPath !== '' && PATH_ALL_VALID.test(u.rawPath)) return u.rawPath;
   return u.path === '*' ? '*' : escapePath(u.path);
 }
 

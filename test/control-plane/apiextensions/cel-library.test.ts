@@ -281,3 +281,30 @@ describe('sets', () => {
     expect(out[0]).toContain('call cost exceeds limit');
   });
 });
+
+describe('cost of library calls', () => {
+  it('meters lists made by split, so a nested loop over them stops', () => {
+    const out = run("self.s.split('').all(x, self.s.split('').all(y, x == y || true))", {
+      s: 'a'.repeat(5_000),
+    });
+    expect(out).toHaveLength(1);
+    expect(out[0]).toMatch(/call cost exceeds limit|running out of cost budget/);
+    // Go's SplitN, as cel-go: at most n parts, the last holding the rest.
+    holds(
+      "'a,b,c'.split(',') == ['a', 'b', 'c'] && 'a,b,c'.split(',', 2) == ['a', 'b,c']",
+      "'a,b'.split(',', 0) == [] && 'a,b'.split(',', -1) == ['a', 'b'] && 'a,b'.split(',', 1) == ['a,b']",
+      "'x😀'.split('') == ['x', '😀'] && 'abc'.split('', 2) == ['a', 'bc']",
+    );
+  });
+
+  it('stops a nested loop of library calls at the per-call limit', () => {
+    const items = Array.from({ length: 2_000 }, (_, i) => `https://h${i}.example.com/`).join(',');
+    const out = run(
+      "self.s.split(',').all(x, self.s.split(',').all(y, isURL(x) && ip('10.0.0.1').family() == 4))",
+      { s: items },
+    );
+    expect(out).toHaveLength(1);
+    // The unit limit, or on a slow machine the wall-clock backstop.
+    expect(out[0]).toMatch(/call cost exceeds limit|running out of cost budget/);
+  });
+});
