@@ -1,5 +1,6 @@
 import { CelScalar, celFunc, celMethod, listType, mapType } from '@bufbuild/cel';
-import { chargeText, need, unwrap, wrap } from './cel-lib-meter.js';
+import { MeteredList, MeteredMap } from './cel-cost.js';
+import { chargeText, currentMeter, need, unwrap, wrap } from './cel-lib-meter.js';
 
 /**
  * The Kubernetes URL library (k8s.io/apiserver/pkg/cel/library/urls.go). `url()` and `isURL()`
@@ -192,7 +193,14 @@ export const urlLibrary = [
   celMethod('getQuery', CelScalar.DYN, [], mapType(STRING, listType(STRING)), function () {
     const u = U(this);
     chargeText(u.rawQuery);
-    return query(u.rawQuery);
+    const meter = currentMeter();
+    const q = query(u.rawQuery);
+    if (!meter) return q;
+    // Metered like self's maps and lists, so loops over a large query stop at the limit.
+    return new MeteredMap(
+      [...q].map(([k, v]) => [k, MeteredList.of2(v, meter)] as const),
+      meter,
+    );
   }),
 ];
 

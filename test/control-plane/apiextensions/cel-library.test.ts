@@ -283,6 +283,15 @@ describe('sets', () => {
 });
 
 describe('cost of library calls', () => {
+  it('meters the map getQuery returns, so a nested loop over it stops', () => {
+    const q = Array.from({ length: 3_000 }, (_, i) => `k${i}=${i}`).join('&');
+    const out = run('url(self.u).getQuery().all(k, url(self.u).getQuery().all(j, k != j || true))', {
+      u: `https://e.com/?${q}`,
+    });
+    expect(out).toHaveLength(1);
+    expect(out[0]).toMatch(/call cost exceeds limit|running out of cost budget/);
+  });
+
   it('meters lists made by split, so a nested loop over them stops', () => {
     const out = run("self.s.split('').all(x, self.s.split('').all(y, x == y || true))", {
       s: 'a'.repeat(5_000),
