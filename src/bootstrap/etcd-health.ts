@@ -20,6 +20,8 @@ export interface EtcdMemberState {
   readonly expected: boolean;
   /** In etcd's member list (false too when no member could list them). */
   readonly registered: boolean;
+  /** Registered and started at least once (etcd lists client URLs only for members that published them). */
+  readonly started: boolean;
   /** Answered over TLS at all. */
   readonly reachable: boolean;
   /** `/health` says true: up, with a leader, and a linearizable read went through. */
@@ -173,6 +175,7 @@ export function summarizeEtcdHealth(
       peerUrls: reg?.peerURLs ?? [],
       expected: isExpected,
       registered: Boolean(reg),
+      started: (reg?.clientURLs?.length ?? 0) > 0,
       reachable: probe?.reachable ?? false,
       healthy: probe?.healthy ?? false,
       isLeader: Boolean(reg && leaders.has(reg.ID)),

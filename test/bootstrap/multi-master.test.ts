@@ -12,11 +12,13 @@ import {
   uninstallInventory,
 } from '../../src/bootstrap/bootstrap-inventory.js';
 import { CONTROL_PLANE_SERVICE, type HostBundle } from '../../src/bootstrap/control-plane-install.js';
-import { ETCD_SERVICE } from '../../src/bootstrap/etcd-install.js';
+import { etcdClusterHealth } from '../../src/bootstrap/etcd-health.js';
+import { ETCD_SERVICE, etcdPaths } from '../../src/bootstrap/etcd-install.js';
 import { buildHostLayout, layoutDirectories } from '../../src/bootstrap/layout.js';
 import { stopService } from '../../src/bootstrap/service.js';
 import { servicePaths } from '../../src/bootstrap/service-units.js';
 import { AbortError } from '../../src/errors.js';
+import type { TugboatEvent } from '../../src/events.js';
 import { writeKeyFile } from '../../src/pki/index.js';
 import { LocalShell } from '../../src/ssh/local-shell.js';
 import { freePort } from '../harness/process.js';
@@ -74,6 +76,21 @@ async function kubectl(args: string[], server?: BootstrapHost): Promise<string> 
     { timeout: 60_000 },
   );
   return stdout;
+}
+
+/** A full bootstrap run that uploads nothing and restarts nothing on any host. */
+async function expectNothingChanges(): Promise<void> {
+  const again = await bootstrapInventory(options());
+  expect(
+    again.hosts.map((h) =>
+      h.ok ? [h.host, h.value.bytesUploaded, h.value.serviceChanged] : [h.host, h.error.message],
+    ),
+  ).toEqual([
+    ['m1', 0, false],
+    ['m2', 0, false],
+    ['m3', 0, false],
+    ['w1', 0, false],
+  ]);
 }
 
 beforeAll(async () => {
@@ -141,17 +158,7 @@ describe('bootstrap of three masters on etcd and a worker (LocalShell, loopback 
   }, 120_000);
 
   it('running it again uploads nothing and restarts nothing on any host', async () => {
-    const again = await bootstrapInventory(options());
-    expect(
-      again.hosts.map((h) =>
-        h.ok ? [h.host, h.value.bytesUploaded, h.value.serviceChanged] : [h.host, h.error.message],
-      ),
-    ).toEqual([
-      ['m1', 0, false],
-      ['m2', 0, false],
-      ['m3', 0, false],
-      ['w1', 0, false],
-    ]);
+    await expectNothingChanges();
   }, 300_000);
 
   it('three control planes on one etcd: one set of controllers acts, a Deployment gets exactly its replicas', async () => {
@@ -237,6 +244,69 @@ describe('bootstrap of three masters on etcd and a worker (LocalShell, loopback 
       'm2',
     );
   }, 300_000);
+
+  it('a wiped master rejoins: its dead member is removed, a new one added and synced, writes go on; a re-run changes nothing', async () => {
+    const members = masters.map((m) => ({ name: m.name, address: m.address }));
+    const fromM2 = () =>
+      etcdClusterHealth(new LocalShell({ host: 'm2' }), {
+        members,
+        layout: layoutFor(masters[1]!),
+        nodePath: process.execPath,
+      });
+    const before = await fromM2();
+    expect(before.summary).toBe('3/3 etcd members healthy');
+    const oldId = before.members[0]!.id;
+    // The host is wiped: its processes stopped, its etcd data gone (a new instance at the same address).
+    const m1 = layoutFor(masters[0]!);
+    const shell = new LocalShell({ host: 'm1' });
+    await stopService(shell, CONTROL_PLANE_SERVICE, { layout: m1, mode: 'supervised' });
+    await stopService(shell, ETCD_SERVICE, { layout: m1, mode: 'supervised' });
+    rmSync(etcdPaths(m1).dataDir, { recursive: true, force: true });
+    const seen: TugboatEvent[] = [];
+    const again = await bootstrapInventory({
+      ...options(),
+      skipReady: true,
+      events: { emit: (e) => seen.push(e) },
+    });
+    expect(again.hosts.map((h) => [h.host, h.ok ? h.value.action : h.error.message])).toEqual([
+      ['m1', 'installed'],
+      ['m2', 'skipped-ready'],
+      ['m3', 'skipped-ready'],
+      ['w1', 'skipped-ready'],
+    ]);
+    expect(seen.filter((e) => e.code.startsWith('etcd.member')).map((e) => e.code)).toEqual([
+      'etcd.member-removed',
+      'etcd.member-added',
+    ]);
+    expect(seen.find((e) => e.code === 'etcd.member-removed')?.data).toMatchObject({
+      member: 'm1',
+      id: oldId,
+    });
+    const after = await fromM2();
+    expect(after.summary).toBe('3/3 etcd members healthy');
+    expect(after.members.map((m) => [m.name, m.registered, m.healthy])).toEqual([
+      ['m1', true, true],
+      ['m2', true, true],
+      ['m3', true, true],
+    ]);
+    expect(after.members[0]!.id).not.toBe(oldId);
+    // Synced: the new member serves what was written before it joined, and writes through it go on.
+    expect(await kubectl(['get', 'configmap', 'via-m2', '-o', 'jsonpath={.data.written}'], masters[0])).toBe(
+      'm2',
+    );
+    await kubectl(['create', 'configmap', 'after-rejoin', '--from-literal=written=m1'], masters[0]);
+    expect(
+      await kubectl(['get', 'configmap', 'after-rejoin', '-o', 'jsonpath={.data.written}'], masters[2]),
+    ).toBe('m1');
+    await waitFor(
+      async () => new Set((await fromM2()).members.map((m) => m.revision)).size === 1,
+      'every member at the same revision',
+      60_000,
+      500,
+    );
+    // The joined member keeps its initial flags (`existing`): nothing restarts on a full re-run.
+    await expectNothingChanges();
+  }, 400_000);
 
   it('uninstall leaves every host clean', async () => {
     const outcomes = await uninstallInventory(options());
