@@ -17,6 +17,9 @@ import { ETCD_SERVICE, etcdPaths } from '../../src/bootstrap/etcd-install.js';
 import { buildHostLayout, layoutDirectories } from '../../src/bootstrap/layout.js';
 import { stopService } from '../../src/bootstrap/service.js';
 import { servicePaths } from '../../src/bootstrap/service-units.js';
+import { renderControlPlane } from '../../src/cli/support/format-cluster.js';
+import { readControlPlaneChecks } from '../../src/cluster/control-plane-checks.js';
+import { LOST_QUORUM_RECOVERY } from '../../src/control-plane/store/etcd-quorum.js';
 import { AbortError } from '../../src/errors.js';
 import type { TugboatEvent } from '../../src/events.js';
 import { writeKeyFile } from '../../src/pki/index.js';
@@ -306,6 +309,64 @@ describe('bootstrap of three masters on etcd and a worker (LocalShell, loopback 
     );
     // The joined member keeps its initial flags (`existing`): nothing restarts on a full re-run.
     await expectNothingChanges();
+  }, 400_000);
+
+  it('two of three etcd members stopped: /readyz, status and etcdClusterHealth report lost quorum, who is down and the recovery; bootstrap brings them back', async () => {
+    for (const m of [masters[1]!, masters[2]!])
+      await stopService(new LocalShell({ host: m.name }), ETCD_SERVICE, {
+        layout: layoutFor(m),
+        mode: 'supervised',
+      });
+    const caPem = readFileSync(join(dir, 'state', 'pki', 'ca.crt'), 'utf8');
+    const targets = masters.map((m) => ({ host: m.name, server: url(m) }));
+    // m1 notices once its leader is gone (an election timeout): its read then fails.
+    let checks = await readControlPlaneChecks(targets, { caPem });
+    await waitFor(
+      async () => {
+        checks = await readControlPlaneChecks(targets, { caPem });
+        return checks.every((c) => c.answered && c.store?.ok === false);
+      },
+      'every API server to report etcd without quorum',
+      60_000,
+      500,
+    );
+    for (const c of checks) {
+      expect(c.ready).toBe(false);
+      expect(c.store?.detail).toMatch(
+        /^etcd has lost quorum: no member can serve a read, 2 of 3 needed to write; down: /,
+      );
+      expect(c.store?.detail).toContain('m2 (https://127.0.26.2:2379: ');
+      expect(c.store?.detail).toContain('m3 (https://127.0.26.3:2379: ');
+      expect(c.store?.detail).toContain('; up without a leader: m1; ');
+      expect(c.store?.detail).toContain(LOST_QUORUM_RECOVERY);
+    }
+    const text = renderControlPlane(checks);
+    expect(text).toMatch(/^m1\s+https:\/\/127\.0\.26\.1:\d+\s+no$/m);
+    expect(text).toContain('etcd: etcd has lost quorum');
+    const fromM1 = await etcdClusterHealth(new LocalShell({ host: 'm1' }), {
+      members: masters.map((m) => ({ name: m.name, address: m.address })),
+      layout: layoutFor(masters[0]!),
+      nodePath: process.execPath,
+    });
+    expect(fromM1).toMatchObject({
+      quorum: false,
+      healthy: false,
+      healthyCount: 0,
+      down: ['m1', 'm2', 'm3'],
+    });
+    expect(fromM1.members.map((m) => [m.name, m.reachable])).toEqual([
+      ['m1', true],
+      ['m2', false],
+      ['m3', false],
+    ]);
+    // The documented first step of the recovery: bootstrap starts the stopped members (their data is kept).
+    const back = await bootstrapInventory({ ...options(), skipReady: true });
+    for (const h of back.hosts) expect(h.ok, h.ok ? '' : h.error.message).toBe(true);
+    const [m1] = await readControlPlaneChecks(targets.slice(0, 1), { caPem });
+    expect(m1).toMatchObject({ ready: true, store: { ok: true, detail: '3/3 etcd members healthy' } });
+    expect(
+      await kubectl(['get', 'configmap', 'after-rejoin', '-o', 'jsonpath={.data.written}'], masters[1]),
+    ).toBe('m1');
   }, 400_000);
 
   it('uninstall leaves every host clean', async () => {
