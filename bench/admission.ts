@@ -9,16 +9,12 @@
 import { performance } from 'node:perf_hooks';
 import { startApiServer } from '../test/support/api-server.js';
 import { jsonCaller } from '../test/support/json-call.js';
+import { pct } from './support/stats.js';
 
 const creates = Number(process.argv[2] ?? 1000);
 const quotas = Number(process.argv[3] ?? 5);
 const ranges = Number(process.argv[4] ?? 5);
 const concurrency = Number(process.argv[5] ?? 8);
-
-function pct(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
-}
 
 const srv = await startApiServer();
 const call = jsonCaller(() => srv.url);

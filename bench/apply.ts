@@ -9,15 +9,11 @@
  */
 import { performance } from 'node:perf_hooks';
 import { startApiServer } from '../test/support/api-server.js';
+import { pct } from './support/stats.js';
 
 const updates = Number(process.argv[2] ?? 1000);
 const DEPLOYS = '/apis/apps/v1/namespaces/default/deployments';
 const CMS = '/api/v1/namespaces/default/configmaps';
-
-function pct(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
-}
 
 function deployment(image: string): Record<string, unknown> {
   const containers = Array.from({ length: 10 }, (_, c) => ({

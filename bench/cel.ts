@@ -10,6 +10,8 @@ import { compileRules } from '../src/control-plane/apiextensions/cel-compile.js'
 import { validateRules } from '../src/control-plane/apiextensions/cel-validate.js';
 import type { JsonSchema } from '../src/control-plane/apiextensions/schema-types.js';
 import { startApiServer } from '../test/support/api-server.js';
+import { benchCrd, postJson } from './support/crd.js';
+import { pct } from './support/stats.js';
 
 const creates = Number(process.argv[2] ?? 1000);
 const rounds = Number(process.argv[3] ?? 2);
@@ -20,11 +22,6 @@ const RULES = [
   { rule: "self.tags.all(t, t.matches('^[a-z0-9-]+$'))", messageExpression: "'bad tag in ' + self.name" },
   { rule: "self.name.startsWith('w-') && size(self.labels) <= 16" },
 ];
-
-function pct(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
-}
 
 function crd(plural: string, rules: unknown[]): Record<string, unknown> {
   const spec = {
@@ -39,34 +36,9 @@ function crd(plural: string, rules: unknown[]): Record<string, unknown> {
       l: { type: 'array', items: { type: 'integer' } },
     },
   };
-  return {
-    apiVersion: 'apiextensions.k8s.io/v1',
-    kind: 'CustomResourceDefinition',
-    metadata: { name: `${plural}.celbench.example.com` },
-    spec: {
-      group: 'celbench.example.com',
-      scope: 'Namespaced',
-      names: { plural, kind: `K${plural}` },
-      versions: [
-        {
-          name: 'v1',
-          served: true,
-          storage: true,
-          schema: { openAPIV3Schema: { type: 'object', properties: { spec } } },
-        },
-      ],
-    },
-  };
-}
-
-async function post(url: string, body: unknown): Promise<number> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  await res.arrayBuffer();
-  return res.status;
+  return benchCrd('celbench.example.com', plural, [
+    { name: 'v1', storage: true, schema: { type: 'object', properties: { spec } } },
+  ]);
 }
 
 const srv = await startApiServer();
@@ -83,7 +55,7 @@ async function round(plural: string, r: number): Promise<number[]> {
   const times: number[] = [];
   for (let i = 0; i < creates; i++) {
     const t = performance.now();
-    const code = await post(base(plural), {
+    const code = await postJson(base(plural), {
       apiVersion: 'celbench.example.com/v1',
       kind: `K${plural}`,
       metadata: { name: `o-${r}-${i}` },
@@ -101,7 +73,7 @@ try {
     ['plain', []],
     ['hostile', [{ rule: 'self.l.all(x, self.l.all(y, self.l.all(z, x + y + z >= 0)))' }]],
   ] as const)
-    if ((await post(`${srv.url}${CRDS}`, crd(plural, [...rules]))) !== 201)
+    if ((await postJson(`${srv.url}${CRDS}`, crd(plural, [...rules]))) !== 201)
       throw new Error('CRD create failed');
   await new Promise((r) => setTimeout(r, 500));
   const all: Record<string, number[]> = { ruled: [], plain: [] };
@@ -134,7 +106,7 @@ try {
   const delay = monitorEventLoopDelay({ resolution: 10 });
   delay.enable();
   const t = performance.now();
-  const code = await post(base('hostile'), {
+  const code = await postJson(base('hostile'), {
     apiVersion: 'celbench.example.com/v1',
     kind: 'Khostile',
     metadata: { name: 'h' },

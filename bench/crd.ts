@@ -8,15 +8,12 @@
  */
 import { performance } from 'node:perf_hooks';
 import { startApiServer } from '../test/support/api-server.js';
+import { benchCrd, postJson } from './support/crd.js';
+import { pct } from './support/stats.js';
 
 const mib = Number(process.argv[2] ?? 2);
 const creates = Number(process.argv[3] ?? 2000);
 const CRDS = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
-
-function pct(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
-}
 
 /** A schema shaped like big operator CRDs: nested objects, arrays of objects, enums, patterns. */
 function bigSchema(fields: number): Record<string, unknown> {
@@ -47,40 +44,21 @@ function bigSchema(fields: number): Record<string, unknown> {
 function crd(plural: string, fields: number): Record<string, unknown> {
   const version = (name: string, storage: boolean) => ({
     name,
-    served: true,
     storage,
-    subresources: { status: {} },
-    additionalPrinterColumns: [{ name: 'Mode', type: 'string', jsonPath: '.spec.field0.mode' }],
-    schema: { openAPIV3Schema: bigSchema(fields) },
-  });
-  return {
-    apiVersion: 'apiextensions.k8s.io/v1',
-    kind: 'CustomResourceDefinition',
-    metadata: { name: `${plural}.bench.example.com` },
-    spec: {
-      group: 'bench.example.com',
-      scope: 'Namespaced',
-      names: { plural, kind: `K${plural}` },
-      versions: [version('v1', true), version('v1beta1', false)],
+    schema: bigSchema(fields),
+    extra: {
+      subresources: { status: {} },
+      additionalPrinterColumns: [{ name: 'Mode', type: 'string', jsonPath: '.spec.field0.mode' }],
     },
-  };
-}
-
-async function post(url: string, body: unknown): Promise<number> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
   });
-  await res.arrayBuffer();
-  return res.status;
+  return benchCrd('bench.example.com', plural, [version('v1', true), version('v1beta1', false)]);
 }
 
 async function timedCreates(url: string, make: (i: number) => unknown): Promise<number[]> {
   const times: number[] = [];
   for (let i = 0; i < creates; i++) {
     const t = performance.now();
-    const code = await post(url, make(i));
+    const code = await postJson(url, make(i));
     if (code !== 201) throw new Error(`create answered ${code}`);
     times.push(performance.now() - t);
   }
@@ -94,7 +72,7 @@ try {
   const count = Math.max(1, Math.round((mib * 1024 * 1024) / one));
   const started = performance.now();
   for (let i = 0; i < count; i++) {
-    const code = await post(`${srv.url}${CRDS}`, crd(`kinds${i}`, 40));
+    const code = await postJson(`${srv.url}${CRDS}`, crd(`kinds${i}`, 40));
     if (code !== 201) throw new Error(`CRD create answered ${code}`);
   }
   for (;;) {

@@ -9,15 +9,11 @@ import { performance } from 'node:perf_hooks';
 import { PolicyIndex } from '../src/control-plane/rbac/policy-index.js';
 import { startApiServer } from '../test/support/api-server.js';
 import { makeTestPki, type TestCert } from '../test/support/certs.js';
+import { pct } from './support/stats.js';
 
 const bindings = Number(process.argv[2] ?? 1000);
 const requests = Number(process.argv[3] ?? 3000);
 const concurrency = Number(process.argv[4] ?? 20);
-
-function pct(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-}
 
 function evaluator(): void {
   const index = new PolicyIndex();

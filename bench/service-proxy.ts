@@ -13,14 +13,10 @@ import { ServicePortModel } from '../src/agent/network/service-proxy/model-track
 import { renderRules } from '../src/agent/network/service-proxy/render.js';
 import { RuleSyncer } from '../src/agent/network/service-proxy/sync-rules.js';
 import type { Endpoints, Service } from '../src/kube/index.js';
+import { pct } from './support/stats.js';
 
 const [S = 1000, E = 10, N = 50] = process.argv.slice(2).map(Number);
 const netns = `tbsp-bench-${process.pid}`;
-
-function pct(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
-}
 
 const services: Service[] = [];
 const endpoints = new Map<string, Endpoints>();

@@ -1,14 +1,11 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { parseDocument } from 'yaml';
 import { run } from '../harness/hosts/shell.js';
-import { exampleText } from '../support/examples.js';
 import { describeTagged } from '../support/tagged-resources.js';
 import { waitFor } from '../support/wait.js';
 import { type CliCluster, startCliCluster } from './cli-cluster.js';
 import { reportFailure, tearDown } from './e2e-teardown.js';
 import { kubectlOk, listPods } from './kubectl.js';
+import { writeSingleNodeSpec } from './single-node-spec.js';
 
 // A single-node cluster on AWS (examples/single-node.yaml, made reachable in the harness): no
 // worker group, so the master runs the node agent too. `tugboat create` from the CLI against moto,
@@ -18,20 +15,6 @@ const cluster = 'solo';
 let h: CliCluster;
 let kubeconfig: string;
 let masterId: string;
-
-/** examples/single-node.yaml as the emulator needs it: private addresses inside the test's VPC. */
-function writeSpec(): string {
-  const doc = parseDocument(exampleText('single-node'));
-  doc.set('name', cluster);
-  doc.setIn(['network', 'vpcCidr'], '10.0.0.0/16');
-  doc.setIn(['ssh', 'allowedCidrs'], ['10.0.0.0/16']);
-  doc.setIn(['ssh', 'address'], 'private');
-  doc.setIn(['master', 'ami'], 'ami-12c6146b');
-  doc.setIn(['master', 'eip'], false);
-  const file = join(h.dir, 'single-node.yaml');
-  writeFileSync(file, doc.toString());
-  return file;
-}
 
 beforeAll(async () => {
   h = await startCliCluster(cluster, 'single');
@@ -46,7 +29,7 @@ it('tugboat create of a spec without worker groups: one instance, the master, Re
   const created = await h.tugboat<{
     bootstrapped: boolean;
     hosts: { id: string; group: string }[];
-  }>('create', '-f', writeSpec(), '--yes');
+  }>('create', '-f', writeSingleNodeSpec(h.dir, cluster), '--yes');
   expect(created.bootstrapped).toBe(true);
   expect(created.hosts.map((h) => h.group)).toEqual(['master']);
   masterId = created.hosts[0]!.id;

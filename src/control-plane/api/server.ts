@@ -1,11 +1,11 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import https from 'node:https';
+import type https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type EventSink, silentEvents } from '../../events.js';
 import type { UntypedObject } from '../../kube/index.js';
 import { buildLocalPathClass } from '../../kube/local-path.js';
-import { type ConnectionLimits, guardConnections, serverOptions } from '../../net/connection-guard.js';
+import type { ConnectionLimits } from '../../net/connection-guard.js';
 import { customResourceDefinitions } from '../apiextensions/crd-resource.js';
 import type { AuthenticatorOptions } from '../auth/authenticate.js';
 import type { NodeGraph } from '../auth/authorize.js';
@@ -30,17 +30,10 @@ import { proxyPortForward } from './port-forward.js';
 import { parseRequest } from './request-info.js';
 import { ResourceStore } from './resource-store.js';
 import { buildServiceAccounts, type ServiceAccountTokenOptions } from './service-accounts.js';
+import { buildServingServers, type ServingTls } from './serving.js';
 import { ApiError } from './status.js';
 import { responseShape } from './table.js';
 import { createObject, ensureDefaultServiceAccount } from './write.js';
-
-/** TLS material of the API server's listening socket (PEM text). */
-export interface ServingTls {
-  readonly cert: string | Buffer;
-  readonly key: string | Buffer;
-  /** CA that signs client certificates; without it only bearer tokens authenticate. */
-  readonly clientCa?: string | Buffer;
-}
 
 /** Dependencies and settings of {@link buildApiServer}. */
 export interface ApiServerOptions {
@@ -114,6 +107,8 @@ export interface ApiServer {
    */
   close(graceMs?: number): Promise<void>;
 }
+
+export type { ServingTls } from './serving.js';
 
 const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
@@ -319,29 +314,12 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
     await proxyExec(ctx, info, req, socket, head, options.nodeProxy);
   }
 
-  const server = options.tls
-    ? https.createServer(
-        {
-          ...serverOptions(options.connections),
-          cert: options.tls.cert,
-          key: options.tls.key,
-          ca: options.tls.clientCa,
-          requestCert: true,
-          rejectUnauthorized: false,
-        },
-        onRequest,
-      )
-    : http.createServer(serverOptions(options.connections), onRequest);
-  server.on('upgrade', onUpgrade);
-  guardConnections(server, {
-    ...options.connections,
-    onRefused: (address, open) =>
-      ctx.events.emit({
-        code: 'api.connection.refused',
-        level: 'warn',
-        message: `refused a connection from ${address}: it already has ${open} open (the limit)`,
-        data: { address, open },
-      }),
+  const { server, legacy } = buildServingServers({
+    tls: options.tls,
+    connections: options.connections,
+    events: ctx.events,
+    onRequest,
+    onUpgrade,
   });
   let stopKubernetesService: (() => Promise<void>) | undefined;
   const advertise = options.advertiseAddress;
@@ -375,10 +353,15 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
       await access?.stop();
       for (const end of [...ctx.watches]) end();
       // Connections turn idle as their last response ends; close them as they do.
-      const sweep = setInterval(() => server.closeIdleConnections(), 50);
-      server.closeIdleConnections();
+      const closeIdle = () => {
+        server.closeIdleConnections();
+        legacy?.closeIdleConnections();
+      };
+      const sweep = setInterval(closeIdle, 50);
+      closeIdle();
       const timer = setTimeout(() => {
         server.closeAllConnections();
+        legacy?.closeAllConnections();
         for (const socket of upgraded) socket.destroy();
       }, graceMs);
       await closed;
