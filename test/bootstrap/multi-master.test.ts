@@ -369,6 +369,47 @@ describe('bootstrap of three masters on etcd and a worker (LocalShell, loopback 
     ).toBe('m1');
   }, 400_000);
 
+  it('master 3 replaced at another address (same name, new host): its old member is removed, the new one joins; the others keep their etcd running', async () => {
+    const m3 = layoutFor(masters[2]!);
+    const shell = new LocalShell({ host: 'm3' });
+    await stopService(shell, CONTROL_PLANE_SERVICE, { layout: m3, mode: 'supervised' });
+    await stopService(shell, ETCD_SERVICE, { layout: m3, mode: 'supervised' });
+    rmSync(etcdPaths(m3).dataDir, { recursive: true, force: true });
+    const moved: BootstrapHost = { ...masters[2]!, address: '127.0.26.5' };
+    const replaced: BootstrapHosts = { ...inventory, masters: [masters[0]!, masters[1]!, moved] };
+    const etcdPid = (h: BootstrapHost) =>
+      readFileSync(servicePaths(layoutFor(h), ETCD_SERVICE).childPidfile, 'utf8').trim();
+    const pidsBefore = [etcdPid(masters[0]!), etcdPid(masters[1]!)];
+    const seen: TugboatEvent[] = [];
+    const result = await bootstrapInventory({
+      ...options(),
+      inventory: replaced,
+      events: { emit: (e) => seen.push(e) },
+    });
+    for (const h of result.hosts) expect(h.ok, h.ok ? '' : h.error.message).toBe(true);
+    expect(seen.filter((e) => e.code.startsWith('etcd.member')).map((e) => [e.code, e.data?.host])).toEqual([
+      ['etcd.member-removed', 'm3'],
+      ['etcd.member-added', 'm3'],
+    ]);
+    // Their --initial-cluster would name the old address, but etcd ignores it: kept, not restarted.
+    expect([etcdPid(masters[0]!), etcdPid(masters[1]!)]).toEqual(pidsBefore);
+    const health = await etcdClusterHealth(new LocalShell({ host: 'm1' }), {
+      members: replaced.masters!.map((m) => ({ name: m.name, address: m.address })),
+      layout: layoutFor(masters[0]!),
+      nodePath: process.execPath,
+    });
+    expect(health.summary).toBe('3/3 etcd members healthy');
+    expect(health.members.map((m) => m.peerUrls[0])).toEqual([
+      'https://127.0.26.1:2380',
+      'https://127.0.26.2:2380',
+      'https://127.0.26.5:2380',
+    ]);
+    await kubectl(['create', 'configmap', 'via-new-m3', '--from-literal=written=m3'], moved);
+    expect(
+      await kubectl(['get', 'configmap', 'via-new-m3', '-o', 'jsonpath={.data.written}'], masters[0]),
+    ).toBe('m3');
+  }, 400_000);
+
   it('uninstall leaves every host clean', async () => {
     const outcomes = await uninstallInventory(options());
     for (const o of outcomes) expect(o.ok, o.ok ? '' : o.error.message).toBe(true);
