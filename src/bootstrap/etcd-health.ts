@@ -188,7 +188,9 @@ export function summarizeEtcdHealth(
     const reg = registered?.find((r) => r.name === m.name || (url && r.clientURLs?.includes(url)));
     return state(m.name, url, reg, true);
   });
-  for (const reg of registered ?? []) {
+  // etcd lists members by ID (random): the others go by name, so every answer has one order.
+  const byName = [...(registered ?? [])].sort((a, b) => (a.name ?? '').localeCompare(b.name ?? ''));
+  for (const reg of byName) {
     if (members.some((m) => m.id === reg.ID)) continue;
     members.push(state(reg.name ?? '', reg.clientURLs?.[0], reg, false));
   }
