@@ -1,8 +1,11 @@
 import {
   type AutoScalingClient,
+  CreateOrUpdateTagsCommand,
   DeleteAutoScalingGroupCommand,
+  DeleteTagsCommand,
   paginateDescribeAutoScalingGroups,
   type AutoScalingGroup as SdkGroup,
+  TerminateInstanceInAutoScalingGroupCommand,
   UpdateAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { awsCall } from './errors.js';
@@ -26,6 +29,8 @@ export interface AutoScalingGroup {
   readonly desired: number;
   readonly instances: readonly GroupInstance[];
   readonly tags: Tags;
+  /** The launch template new instances come from, as the group names it (version may be `$Latest`). */
+  readonly launchTemplate?: { readonly id: string; readonly version: string };
   /** Set (e.g. `Delete in progress`) while the group is being deleted. */
   readonly status?: string;
 }
@@ -45,6 +50,10 @@ export interface AutoScalingApi {
   }): Promise<void>;
   /** Deletes a group and (with `force`) terminates its instances. */
   deleteGroup(name: string, force: boolean): Promise<void>;
+  /** Terminates one instance of a group; `decrement` lowers the desired capacity (no replacement). */
+  terminateInstance(instanceId: string, decrement: boolean): Promise<void>;
+  /** Sets (or, with `value` undefined, deletes) one tag on a group, not propagated to instances. */
+  setGroupTag(name: string, key: string, value: string | undefined): Promise<void>;
 }
 
 function toGroup(g: SdkGroup): AutoScalingGroup {
@@ -60,6 +69,14 @@ function toGroup(g: SdkGroup): AutoScalingGroup {
       healthStatus: i.HealthStatus ?? '',
     })),
     tags: tagsFromList(g.Tags),
+    ...(g.LaunchTemplate?.LaunchTemplateId
+      ? {
+          launchTemplate: {
+            id: g.LaunchTemplate.LaunchTemplateId,
+            version: g.LaunchTemplate.Version ?? '$Default',
+          },
+        }
+      : {}),
     ...(g.Status ? { status: g.Status } : {}),
   };
 }
@@ -99,6 +116,26 @@ export function sdkAutoScaling(client: AutoScalingClient, endpoint?: string): Au
     async deleteGroup(name, force) {
       await call('DeleteAutoScalingGroup', () =>
         client.send(new DeleteAutoScalingGroupCommand({ AutoScalingGroupName: name, ForceDelete: force })),
+      );
+    },
+    async terminateInstance(instanceId, decrement) {
+      await call('TerminateInstanceInAutoScalingGroup', () =>
+        client.send(
+          new TerminateInstanceInAutoScalingGroupCommand({
+            InstanceId: instanceId,
+            ShouldDecrementDesiredCapacity: decrement,
+          }),
+        ),
+      );
+    },
+    async setGroupTag(name, key, value) {
+      const tag = { ResourceId: name, ResourceType: 'auto-scaling-group', Key: key };
+      await call(value === undefined ? 'DeleteTags' : 'CreateOrUpdateTags', () =>
+        client.send(
+          value === undefined
+            ? new DeleteTagsCommand({ Tags: [tag] })
+            : new CreateOrUpdateTagsCommand({ Tags: [{ ...tag, Value: value, PropagateAtLaunch: false }] }),
+        ),
       );
     },
   };

@@ -11,6 +11,7 @@ import {
   DeleteVpcCommand,
   DescribeAddressesCommand,
   DescribeKeyPairsCommand,
+  DescribeLaunchTemplateVersionsCommand,
   DescribeSecurityGroupsCommand,
   DetachInternetGatewayCommand,
   DetachNetworkInterfaceCommand,
@@ -32,7 +33,7 @@ import {
   RevokeSecurityGroupIngressCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import type { Ec2Api, Ec2Instance } from './ec2.js';
+import type { Ec2Api, Ec2Instance, LaunchTemplateVersionData } from './ec2.js';
 import type { Ec2SweepApi } from './ec2-sweep.js';
 import { awsCall } from './errors.js';
 import { collectPages } from './pages.js';
@@ -65,11 +66,26 @@ export function sdkEc2(client: EC2Client, endpoint?: string): Ec2Api & Ec2SweepA
                 ...(i.PublicIpAddress ? { publicIp: i.PublicIpAddress } : {}),
                 ...(i.Placement?.AvailabilityZone ? { zone: i.Placement.AvailabilityZone } : {}),
                 ...(i.VpcId ? { vpcId: i.VpcId } : {}),
+                ...(i.InstanceType ? { instanceType: i.InstanceType } : {}),
+                ...(i.ImageId ? { imageId: i.ImageId } : {}),
                 tags: tagsFromList(i.Tags),
               }),
             ),
           ),
       ),
+    async describeLaunchTemplateVersion(id, version): Promise<LaunchTemplateVersionData | undefined> {
+      const out = await call('DescribeLaunchTemplateVersions', () =>
+        client.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: id, Versions: [version] })),
+      );
+      const v = out.LaunchTemplateVersions?.[0];
+      if (!v) return undefined;
+      const data = v.LaunchTemplateData;
+      return {
+        version: String(v.VersionNumber ?? version),
+        ...(data?.InstanceType ? { instanceType: data.InstanceType } : {}),
+        ...(data?.ImageId ? { imageId: data.ImageId } : {}),
+      };
+    },
     async terminateInstances(ids) {
       if (ids.length === 0) return;
       await call('TerminateInstances', () =>

@@ -9,6 +9,9 @@ export interface Ec2Instance {
   readonly publicIp?: string;
   readonly zone?: string;
   readonly vpcId?: string;
+  /** e.g. `t3.small`. */
+  readonly instanceType?: string;
+  readonly imageId?: string;
   readonly tags: Tags;
 }
 
@@ -53,4 +56,13 @@ export interface Ec2Api {
   createTags(resourceIds: readonly string[], tags: Tags): Promise<void>;
   importKeyPair(name: string, publicKey: string, tags: Tags): Promise<string>;
   describeKeyPairs(filters: readonly Filter[]): Promise<Ec2KeyPair[]>;
+  /** What one version of a launch template launches (`$Latest`, `$Default` or a number). */
+  describeLaunchTemplateVersion(id: string, version: string): Promise<LaunchTemplateVersionData | undefined>;
+}
+
+/** The parts of a launch template version that `update` replaces instances for. */
+export interface LaunchTemplateVersionData {
+  readonly version: string;
+  readonly instanceType?: string;
+  readonly imageId?: string;
 }

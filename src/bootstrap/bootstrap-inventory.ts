@@ -77,6 +77,12 @@ export interface BootstrapInventoryOptions extends InventoryAccessOptions, HostR
    * every file again, rewrite the services and restart them (`--force`). @default false
    */
   readonly force?: boolean;
+  /**
+   * Install only these hosts (by name); the others are left alone as if Ready, while etcd
+   * members, certificates and servers still come from the whole inventory (`tugboat upgrade`
+   * reinstalls one master at a time this way). @default every host
+   */
+  readonly only?: readonly string[];
 }
 
 /** What {@link bootstrapInventory} did. */
@@ -158,6 +164,7 @@ export async function bootstrapInventory(
     role: 'master' | 'worker',
     masterUp: () => Promise<void>,
   ): Promise<boolean> => {
+    if (options.only && !options.only.includes(host.name)) return true;
     if (!before) return false;
     if (role === 'master')
       return (

@@ -1,8 +1,10 @@
+import type { StackInfo } from '../aws/cloudformation.js';
 import { CLUSTER_TAG } from '../aws/types.js';
 import type { ClusterBootstrapResult } from '../bootstrap/cluster-bootstrap.js';
 import { runPhase, silentEvents } from '../events.js';
 import { checkClusterName, keyPairName, stackNameOf } from '../naming.js';
 import type { ClusterInstances } from '../provision/cluster-instances.js';
+import { findGroups } from '../provision/cluster-instances.js';
 import {
   applyStackUpdate,
   type ChangeSummary,
@@ -12,8 +14,11 @@ import {
 import { s3TemplateStore } from '../provision/template-store.js';
 import { type BootstrapOption, prepareBootstrap } from './bootstrap-step.js';
 import { publishHostBundle } from './bundle-step.js';
+import { hasOutdatedWorkers, type ReplacedInstance } from './replace-instances.js';
 import { localKeyPair, settleCluster } from './settle.js';
+import { noStackError } from './stack-settings.js';
 import type { ClusterDefinition, LifecycleOptions } from './types.js';
+import { replaceAfterUpdate } from './update-replace.js';
 
 /** Options of `updateCluster`. */
 export interface UpdateClusterOptions extends LifecycleOptions {
@@ -30,6 +35,11 @@ export interface UpdateClusterOptions extends LifecycleOptions {
    * nodes and a working control plane are left alone); `false` skips it. @default true
    */
   readonly bootstrap?: BootstrapOption;
+  /**
+   * Replace workers whose instance type or AMI changed, one at a time (surge, Ready, drain,
+   * terminate); only with the SSH bootstrap, which the new instances need. @default true
+   */
+  readonly replaceInstances?: boolean;
 }
 
 /** What `updateCluster` did. */
@@ -41,6 +51,8 @@ export interface UpdateClusterResult {
   readonly inventory?: ClusterInstances;
   /** What the SSH bootstrap did, when it ran. */
   readonly bootstrap?: ClusterBootstrapResult;
+  /** Workers replaced for a new instance type or AMI, in order. */
+  readonly replaced?: readonly ReplacedInstance[];
 }
 
 /**
@@ -76,10 +88,59 @@ export async function updateCluster(options: UpdateClusterOptions): Promise<Upda
     ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}),
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
   };
+  const replacing = Boolean(step?.bundle) && options.replaceInstances !== false;
+  /** Settles (addresses, bootstrap of what is new), then replaces outdated workers. */
+  async function settleAndReplace(stack: StackInfo) {
+    // Replaced instances lose their addresses, new ones have none: settle gives them theirs again.
+    const keyPair = localKeyPair(cluster, options.stateRoot);
+    const settle = () =>
+      settleCluster({
+        ...options,
+        events,
+        cluster,
+        stack,
+        template: definition.template,
+        eipGroups: definition.eipGroups ?? [],
+        keyPair,
+        bootstrap: step?.hook,
+      });
+    const inventory = await settle();
+    // New instances need the SSH bootstrap to become nodes, so replacement runs only with it.
+    const replaced = replacing
+      ? await runPhase(events, 'replace', 'replace instances with an old type or AMI', () =>
+          replaceAfterUpdate({
+            ...options,
+            events,
+            cluster,
+            stack,
+            inventory,
+            keyPair,
+            settle,
+            ...(definition.settings ? { settings: definition.settings } : {}),
+          }),
+        )
+      : undefined;
+    return { inventory, ...(replaced?.length ? { replaced } : {}) };
+  }
   const plan = await runPhase(events, 'changes', `change set for ${stackName}`, () =>
     planStackUpdate(stackOptions),
   );
-  if (plan.kind === 'unchanged') return { cluster, stackName, action: 'unchanged' };
+  if (plan.kind === 'unchanged') {
+    // A re-run after Ctrl-C during the replacement: the stack is done, the instances are not.
+    const groups = replacing ? await findGroups(aws.autoScaling, cluster) : [];
+    if (!(await hasOutdatedWorkers(aws.ec2, groups))) return { cluster, stackName, action: 'unchanged' };
+    const stack = await aws.cloudFormation.describeStack(stackName);
+    if (!stack) throw noStackError(cluster, stackName);
+    const result = await settleAndReplace(stack);
+    const bootstrapped = step?.result();
+    return {
+      cluster,
+      stackName,
+      action: 'updated',
+      ...result,
+      ...(bootstrapped ? { bootstrap: bootstrapped } : {}),
+    };
+  }
   if (options.confirmChanges) {
     // A question that cannot be asked (no terminal, Ctrl-C) ends the update like a "no": either
     // way the change set made for it is deleted, so none is left behind on the stack.
@@ -95,17 +156,7 @@ export async function updateCluster(options: UpdateClusterOptions): Promise<Upda
   const stack = await runPhase(events, 'stack', `update stack ${stackName}`, () =>
     applyStackUpdate(stackOptions, plan),
   );
-  // Replaced instances lose their addresses, new ones have none: settle gives them theirs again.
-  const inventory = await settleCluster({
-    ...options,
-    events,
-    cluster,
-    stack,
-    template: definition.template,
-    eipGroups: definition.eipGroups ?? [],
-    keyPair: localKeyPair(cluster, options.stateRoot),
-    bootstrap: step?.hook,
-  });
+  const { inventory, replaced } = await settleAndReplace(stack);
   const bootstrapped = step?.result();
   return {
     cluster,
@@ -114,5 +165,6 @@ export async function updateCluster(options: UpdateClusterOptions): Promise<Upda
     changes: plan.changes,
     inventory,
     ...(bootstrapped ? { bootstrap: bootstrapped } : {}),
+    ...(replaced ? { replaced } : {}),
   };
 }

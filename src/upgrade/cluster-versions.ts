@@ -1,4 +1,4 @@
-import type { BootstrapHosts } from '../bootstrap/bootstrap-hosts.js';
+import { type BootstrapHost, type BootstrapHosts, mastersOf } from '../bootstrap/bootstrap-hosts.js';
 import { isNotFound } from '../client/api-error.js';
 import type { KubeClient } from '../client/client.js';
 import { resources } from '../client/types.js';
@@ -33,19 +33,27 @@ export async function getNode(client: KubeClient, name: string): Promise<Node | 
 }
 
 /**
- * What every host of the inventory runs, as the cluster reports it: the master by the API server's
- * `/version`, each worker by its Node. Nothing is recorded locally, so a re-run after Ctrl-C (or
- * from another machine) sees where the roll got to.
+ * What every host of the inventory runs, as the cluster reports it: each master by its own API
+ * server's `/version` (through `masterClient`, which must reach that master alone; a master that
+ * does not answer reports no version and is reinstalled), each worker by its Node. Nothing is
+ * recorded locally, so a re-run after Ctrl-C (or from another machine) sees where the roll got to.
  */
 export async function readHostVersions(
   client: KubeClient,
   inventory: BootstrapHosts,
+  masterClient: (master: BootstrapHost) => KubeClient = () => client,
 ): Promise<HostVersion[]> {
-  const master = await readControlPlaneVersion(client);
+  const masters = await Promise.all(
+    mastersOf(inventory).map(async (m) => ({
+      name: m.name,
+      role: 'master' as const,
+      version: await readControlPlaneVersion(masterClient(m)).catch(() => undefined),
+    })),
+  );
   const nodes = (await client.list<Node>(resources.nodes)).items;
   const byName = new Map(nodes.map((n) => [n.metadata.name, n]));
   return [
-    { name: inventory.master.name, role: 'master', version: master },
+    ...masters,
     ...inventory.workers.map((w) => ({
       name: w.name,
       role: 'worker' as const,

@@ -1,27 +1,31 @@
-import type { BootstrapHost } from '../bootstrap/bootstrap-hosts.js';
+import { type BootstrapHost, mastersOf, peerAddressOf } from '../bootstrap/bootstrap-hosts.js';
 import {
   type BootstrapInventoryOptions,
   bootstrapInventory,
   inventoryApi,
 } from '../bootstrap/bootstrap-inventory.js';
+import { openHostShell } from '../bootstrap/inventory-access.js';
+import { DEFAULT_HOST_LAYOUT } from '../bootstrap/layout.js';
+import { etcdEndpointsFor } from '../bootstrap/masters-etcd.js';
 import { KubeClient } from '../client/client.js';
-import { resources } from '../client/types.js';
-import { type DrainFilterOptions, drainNode } from '../drain/index.js';
+import type { DrainFilterOptions } from '../drain/index.js';
 import { DeploymentError } from '../errors.js';
 import { silentEvents } from '../events.js';
-import { sleep } from '../timing.js';
 import { TUGBOAT_VERSION } from '../version.js';
+import { readHostVersions } from './cluster-versions.js';
 import {
-  getNode,
-  isNodeReady,
-  nodeVersion,
-  readControlPlaneVersion,
-  readHostVersions,
-} from './cluster-versions.js';
-import { buildUpgradePlan, type UpgradePlan, type UpgradeStep } from './plan.js';
+  type MasterHealthOptions,
+  type MastersEtcdCheck,
+  waitClusterSafeToRoll,
+  waitMasterHealthy,
+} from './master-health.js';
+import { buildUpgradePlan, type UpgradePlan } from './plan.js';
+import { rollWorkers, uncordonIfOurs } from './roll-workers.js';
+
+export { UPGRADE_CORDON_ANNOTATION } from './roll-workers.js';
 
 /** Options of {@link runUpgrade}: how to reach and install the hosts, plus the roll's own. */
-export interface UpgradeOptions extends BootstrapInventoryOptions {
+export interface UpgradeOptions extends Omit<BootstrapInventoryOptions, 'only'> {
   /** The version the bundle installs. @default this build's version */
   readonly target?: string;
   /** Workers drained and reinstalled at once. @default 1 */
@@ -32,6 +36,12 @@ export interface UpgradeOptions extends BootstrapInventoryOptions {
   readonly dryRun?: boolean;
   /** How workers are drained (DaemonSet pods are always left). @default kubectl's defaults */
   readonly drain?: Omit<DrainFilterOptions, 'ignoreDaemonSets'> & { readonly timeoutMs?: number };
+  /**
+   * Limit for a master's health after its reinstall (API ready at the target, every etcd member
+   * healthy, the controllers' Lease renewed), and for the other masters' health before it.
+   * @default readyTimeoutMs
+   */
+  readonly healthTimeoutMs?: number;
 }
 
 /** What {@link runUpgrade} did. */
@@ -42,32 +52,31 @@ export interface UpgradeResult {
   readonly stepMs: readonly number[];
 }
 
-/** Marks the nodes tugboat cordoned itself, so a re-run uncordons them and leaves users' cordons alone. */
-export const UPGRADE_CORDON_ANNOTATION = 'tugboat.io/upgrade-cordoned';
-
-const POLL_MS = 250;
-
 /**
  * `tugboat upgrade`: reads the version each host reports, plans (see buildUpgradePlan), and rolls:
- * each master alone (reinstalled with the bundle, then /readyz and `/version` at the target), then
+ * each master alone — the other etcd members healthy first, then its reinstall with the bundle,
+ * then its API ready at the target, every etcd member healthy and the controllers' Lease renewed
+ * before the next one (else the roll stops, naming the master and what is unhealthy) — then
  * workers in batches: cordon and drain through the Eviction API (PodDisruptionBudgets hold),
  * reinstall, wait for the Node Ready at the target version, uncordon. Hosts already at the target
  * are skipped, so a re-run after Ctrl-C continues; nodes it left cordoned are uncordoned then.
+ * The cluster is asked through a client that fails over between the masters.
  */
 export async function runUpgrade(options: UpgradeOptions): Promise<UpgradeResult> {
   const events = options.events ?? silentEvents;
   const inv = options.inventory;
-  const { server, pki } = inventoryApi(options);
-  const client = new KubeClient({
-    server,
-    ca: pki.ca.certPem,
-    cert: pki.admin.certPem,
-    key: pki.admin.keyPem,
-  });
+  const masters = mastersOf(inv);
+  const { servers, pki } = inventoryApi(options);
+  const tls = { ca: pki.ca.certPem, cert: pki.admin.certPem, key: pki.admin.keyPem };
+  const client = new KubeClient({ server: servers[0]!, failoverServers: servers.slice(1), ...tls });
+  const masterClients = new Map(
+    masters.map((m, i) => [m.name, new KubeClient({ server: servers[i]!, ...tls })]),
+  );
   const readyTimeoutMs = options.readyTimeoutMs ?? 180_000;
   const masterSchedulable = options.masterSchedulable ?? inv.workers.length === 0;
+  const store = options.store ?? (masters.length > 1 ? 'etcd' : 'embedded');
   try {
-    const versions = await readHostVersions(client, inv);
+    const versions = await readHostVersions(client, inv, (m) => masterClients.get(m.name)!);
     const plan = buildUpgradePlan(versions, {
       target: options.target ?? TUGBOAT_VERSION,
       ...(options.maxUnavailable !== undefined ? { maxUnavailable: options.maxUnavailable } : {}),
@@ -78,20 +87,54 @@ export async function runUpgrade(options: UpgradeOptions): Promise<UpgradeResult
     for (const name of plan.upToDate)
       await uncordonIfOurs(client, name, plan.target, readyTimeoutMs, options.signal);
 
-    const install = async (workers: readonly BootstrapHost[]) => {
-      const result = await bootstrapInventory({
-        ...options,
-        inventory: { ...inv, workers },
-        masterSchedulable,
-        events,
-      });
-      const failed = result.hosts.filter((h) => !h.ok);
+    const install = async (hosts: readonly BootstrapHost[]) => {
+      const only = hosts.map((h) => h.name);
+      const result = await bootstrapInventory({ ...options, only, masterSchedulable, events });
+      const failed = result.hosts.filter((h) => !h.ok && only.includes(h.host));
       if (failed.length > 0)
         throw new DeploymentError(
           'UPGRADE_FAILED',
           `upgrade to ${plan.target} failed on ${failed.map((h) => `${h.host}: ${h.ok ? '' : h.error.message}`).join('; ')}\nfix the cause and run the same upgrade again: it continues from there`,
         );
     };
+    const members = masters.map((m) => ({ name: m.name, address: peerAddressOf(m) }));
+    const etcdFor = (m: BootstrapHost): MastersEtcdCheck | undefined =>
+      store === 'etcd'
+        ? {
+            members: members.map((x) => x.name),
+            endpoints: etcdEndpointsFor(m.name, members),
+            layoutFor: options.layoutFor ?? (() => DEFAULT_HOST_LAYOUT),
+            openShell: options.openShell ?? ((h) => openHostShell(h, options)),
+          }
+        : undefined;
+    const masterSteps = plan.steps.filter((s) => s.role === 'master');
+    const healthOf = (master: BootstrapHost, next: string | undefined): MasterHealthOptions => ({
+      master,
+      masterClient: masterClients.get(master.name)!,
+      clusterClient: client,
+      target: plan.target,
+      timeoutMs: options.healthTimeoutMs ?? readyTimeoutMs,
+      ...(etcdFor(master) ? { etcd: etcdFor(master)! } : {}),
+      ...(next ? { next } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    const masterHealthy = async (health: MasterHealthOptions) => {
+      await waitMasterHealthy(health);
+      events.emit({
+        code: 'upgrade.master.healthy',
+        level: 'info',
+        message: `master ${health.master.name} runs ${plan.target}${health.etcd ? ', every etcd member healthy' : ''}, controllers elected`,
+        data: { master: health.master.name },
+      });
+    };
+    // A run stopped (Ctrl-C) after a master's reinstall but before its health came back left that
+    // master at the target: its API and the controllers are checked before going on; etcd is
+    // checked before the next master (every other member healthy) as always.
+    if (plan.steps.length > 0)
+      for (const m of masters.filter((x) => plan.upToDate.includes(x.name))) {
+        const { etcd: _etcd, ...health } = healthOf(m, masterSteps[0]?.hosts[0]?.name);
+        await masterHealthy({ ...health, resumed: true });
+      }
     const stepMs: number[] = [];
     for (const [i, step] of plan.steps.entries()) {
       const started = Date.now();
@@ -102,18 +145,21 @@ export async function runUpgrade(options: UpgradeOptions): Promise<UpgradeResult
         data: { step: i + 1, role: step.role, hosts: step.hosts.map((h) => h.name) },
       });
       if (step.role === 'master') {
-        await install([]);
-        await waitFor(
-          `${inv.master.name} to report ${plan.target} on /version`,
-          readyTimeoutMs,
-          options.signal,
-          async () => {
-            const v = await readControlPlaneVersion(client).catch(() => undefined);
-            return v === plan.target ? true : `it reports ${v ?? 'nothing'}`;
-          },
-        );
+        const master = masters.find((m) => m.name === step.hosts[0]!.name)!;
+        const health = healthOf(master, masterSteps[masterSteps.indexOf(step) + 1]?.hosts[0]?.name);
+        await waitClusterSafeToRoll(health);
+        await install([master]);
+        await masterHealthy(health);
       } else {
-        await rollWorkers(client, step, options, plan.target, readyTimeoutMs, install);
+        await rollWorkers(client, step, {
+          workers: inv.workers,
+          target: plan.target,
+          readyTimeoutMs,
+          install,
+          ...(options.drain ? { drain: options.drain } : {}),
+          ...(options.events ? { events: options.events } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
+        });
       }
       stepMs.push(Date.now() - started);
       events.emit({
@@ -126,77 +172,6 @@ export async function runUpgrade(options: UpgradeOptions): Promise<UpgradeResult
     return { plan, applied: true, stepMs };
   } finally {
     client.close();
-  }
-}
-
-async function rollWorkers(
-  client: KubeClient,
-  step: UpgradeStep,
-  options: UpgradeOptions,
-  target: string,
-  readyTimeoutMs: number,
-  install: (workers: readonly BootstrapHost[]) => Promise<void>,
-): Promise<void> {
-  const hosts = step.hosts.map((h) => options.inventory.workers.find((w) => w.name === h.name)!);
-  await Promise.all(
-    hosts.map(async (h) => {
-      const node = await getNode(client, h.name);
-      if (!node) return;
-      // A node the user cordoned stays cordoned afterwards: only ours carry the annotation.
-      if (!node.spec?.unschedulable)
-        await client.patch(resources.nodes, h.name, {
-          metadata: { annotations: { [UPGRADE_CORDON_ANNOTATION]: 'true' } },
-          spec: { unschedulable: true },
-        });
-      await drainNode(client, h.name, {
-        ...options.drain,
-        ignoreDaemonSets: true,
-        ...(options.events ? { events: options.events } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
-    }),
-  );
-  await install(hosts);
-  for (const h of hosts) await uncordonIfOurs(client, h.name, target, readyTimeoutMs, options.signal);
-}
-
-/** Waits for the Node to be Ready at `target`, then uncordons it if the upgrade had cordoned it. */
-async function uncordonIfOurs(
-  client: KubeClient,
-  name: string,
-  target: string,
-  timeoutMs: number,
-  signal: AbortSignal | undefined,
-): Promise<void> {
-  const first = await getNode(client, name);
-  if (first?.metadata.annotations?.[UPGRADE_CORDON_ANNOTATION] === undefined) return;
-  await waitFor(`node ${name} Ready at ${target}`, timeoutMs, signal, async () => {
-    const node = await getNode(client, name).catch(() => undefined);
-    if (isNodeReady(node) && nodeVersion(node) === target) return true;
-    return `it reports ${nodeVersion(node) ?? 'no version'}, ${isNodeReady(node) ? 'Ready' : 'not Ready'}`;
-  });
-  await client.patch(resources.nodes, name, {
-    metadata: { annotations: { [UPGRADE_CORDON_ANNOTATION]: null } },
-    spec: { unschedulable: null },
-  });
-}
-
-/** Polls `check` until it returns true; past `timeoutMs` throws with its last answer. */
-async function waitFor(
-  what: string,
-  timeoutMs: number,
-  signal: AbortSignal | undefined,
-  check: () => Promise<true | string>,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const answer = await check();
-    if (answer === true) return;
-    if (Date.now() > deadline)
-      throw new DeploymentError(
-        'UPGRADE_FAILED',
-        `timed out after ${Math.round(timeoutMs / 1000)}s waiting for ${what}: ${answer} (is the bundle built as that version?)`,
-      );
-    await sleep(POLL_MS, signal);
+    for (const c of masterClients.values()) c.close();
   }
 }

@@ -18,6 +18,7 @@ import { generateSshKey, type Sshd } from '../harness/sshd.js';
 import { isReadyPod } from '../support/control-cluster.js';
 import { loadSetupRuntime } from '../support/node-runtime.js';
 import { startInventoryHosts } from '../support/ssh-inventory.js';
+import { buildVersionedBundle } from './versioned-bundle.js';
 
 // A master and two workers on loopback sshd hosts (127.25.0.x, process runtime), installed from a
 // bundle built as 1.4.0, then rolled to one built as 1.5.0 while a Deployment with a PDB runs.
@@ -43,21 +44,10 @@ const base = () => ({
 });
 let admin: KubeClient;
 
-function buildBundle(version: string): HostBundle {
-  const out = join(dir, `bundle-${version}`);
-  const manifest = JSON.parse(
-    execFileSync(process.execPath, ['scripts/bundle.mjs', '--outdir', out, '--set-version', version], {
-      encoding: 'utf8',
-    }),
-  ) as { file: string; version: string };
-  expect(manifest.version).toBe(version);
-  return { file: manifest.file, content: readFileSync(join(out, manifest.file)) };
-}
-
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), `tugboat-upgrade-${process.pid}-`));
   const clientKey = generateSshKey(join(dir, 'keys'), 'id_ed25519');
-  for (const v of ['1.4.0', '1.5.0']) bundles.set(v, buildBundle(v));
+  for (const v of ['1.4.0', '1.5.0']) bundles.set(v, buildVersionedBundle(dir, v));
   const started = await startInventoryHosts(
     'upg',
     [

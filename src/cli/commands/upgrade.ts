@@ -26,7 +26,7 @@ export const upgradeCommand: CommandModule = {
         program
           .command('upgrade')
           .description(
-            'roll a new tugboat version over a cluster: the master, then workers in batches (cordon, drain within PodDisruptionBudgets, reinstall, uncordon); re-run to resume',
+            'roll a new tugboat version over a cluster: each master alone (etcd and its API healthy before the next), then workers in batches (cordon, drain within PodDisruptionBudgets, reinstall, uncordon); re-run to resume',
           )
           .argument('[name]', 'cluster name: hosts from its stack')
           .option('--inventory <file>', 'hosts.yaml instead of a cluster NAME')
