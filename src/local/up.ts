@@ -48,6 +48,11 @@ export interface LocalUpOptions {
   readonly kubeconfig?: string;
   /** Make the context current. @default true */
   readonly switchContext?: boolean;
+  /**
+   * More `tugboat control-plane` flags, e.g. `--horizontal-pod-autoscaler-downscale-stabilization=30s`
+   * or `--metric-resolution=5` (tests shorten controller timing with them). @default none
+   */
+  readonly controlPlaneFlags?: readonly string[];
 }
 
 /** What {@link runLocalUp} started (or found already running). */
@@ -113,6 +118,7 @@ export async function runLocalUp(options: LocalUpOptions = {}): Promise<LocalUpR
       `--kubelet-client-certificate=${p('apiserver-client.crt')}`,
       `--kubelet-client-key=${p('apiserver-client.key')}`,
       `--service-account-signing-key-file=${p('sa.key')}`,
+      ...(options.controlPlaneFlags ?? []),
     ],
     controlPlaneLog,
     childEnv,

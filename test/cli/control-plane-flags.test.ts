@@ -33,6 +33,23 @@ describe('tugboat control-plane controller flags', () => {
   });
 
   it.each([
+    ['--horizontal-pod-autoscaler-sync-period', '15', 'is not a duration'],
+    ['--horizontal-pod-autoscaler-sync-period', '0s', 'must be at least 1ms'],
+    ['--horizontal-pod-autoscaler-downscale-stabilization', '5 minutes', 'is not a duration'],
+  ])('rejects %s %j as a Go duration, naming the flag', async (flag, value, why) => {
+    const r = await runCli([
+      'control-plane',
+      '--insecure-loopback-http',
+      '--listen',
+      '127.0.0.1:1',
+      flag,
+      value,
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${flag} "${value}" ${why}: give a duration such as 90s, 10m or 1h30m`);
+  });
+
+  it.each([
     [
       ['--etcd-endpoints', 'https://127.0.0.1:1'],
       'https:// etcd endpoints and --etcd-certfile need --etcd-cafile',
@@ -73,5 +90,7 @@ describe('tugboat control-plane controller flags', () => {
     expect(r.stdout).toContain('--no-controllers');
     expect(r.stdout).toContain('--node-monitor-grace-period <seconds>');
     expect(r.stdout).toContain('--metric-resolution <seconds>');
+    expect(r.stdout).toContain('--horizontal-pod-autoscaler-sync-period <duration>');
+    expect(r.stdout).toContain('--horizontal-pod-autoscaler-downscale-stabilization <duration>');
   });
 });

@@ -2,10 +2,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { HostManager } from '../harness/hosts/host-manager.js';
+import { HostManager, type HostManagerOptions } from '../harness/hosts/host-manager.js';
+import { run } from '../harness/hosts/shell.js';
 import { type Moto, startMoto } from '../harness/moto.js';
 import { runCli } from '../support/cli.js';
 import { seedRuntimeCache } from '../support/node-runtime.js';
+import { describeTagged } from '../support/tagged-resources.js';
 
 /** What an e2e that drives the CLI as a user would needs: emulated AWS and the host harness. */
 export interface CliCluster {
@@ -21,13 +23,22 @@ export interface CliCluster {
   tugboat<T>(...argv: string[]): Promise<T>;
 }
 
+/** Options of {@link startCliCluster}: how the host harness treats new instances. */
+export type CliClusterOptions = Pick<HostManagerOptions, 'bootFromUserData' | 'bootFaults'>;
+
 /** Starts moto (us-east-1) and the host harness for `cluster`, in a fresh directory. */
-export async function startCliCluster(cluster: string, prefix: string): Promise<CliCluster> {
+export async function startCliCluster(
+  cluster: string,
+  prefix: string,
+  options: CliClusterOptions = {},
+): Promise<CliCluster> {
   const dir = mkdtempSync(join(tmpdir(), `tugboat-e2e-${prefix}-`));
   const moto = await startMoto({ region: 'us-east-1' });
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     ...moto.env,
+    // The AWS CLI 1.x reads its region from here, not AWS_REGION.
+    AWS_DEFAULT_REGION: 'us-east-1',
     TUGBOAT_STATE_DIR: join(dir, 'state'),
     HOME: dir,
   };
@@ -40,6 +51,7 @@ export async function startCliCluster(cluster: string, prefix: string): Promise<
     region: 'us-east-1',
     cluster,
     knownHostsFile: join(dir, 'state', cluster, 'known_hosts'),
+    ...options,
     log: (l) => process.stderr.write(`hosts: ${l}\n`),
   });
   return {
@@ -54,4 +66,18 @@ export async function startCliCluster(cluster: string, prefix: string): Promise<
       return JSON.parse(res.stdout) as T;
     },
   };
+}
+
+/**
+ * `tugboat delete NAME --yes` reports clean and nothing tagged is left; the harness then sees every
+ * instance gone, removes every host and proves nothing of its own is left.
+ */
+export async function deleteAndProveClean(h: CliCluster, cluster: string): Promise<void> {
+  const deleted = await h.tugboat<{ clean: boolean }>('delete', cluster, '--yes');
+  expect(deleted.clean).toBe(true);
+  expect(await describeTagged(h.moto.env, cluster)).toEqual([]);
+  await h.manager!.waitFor((hosts) => hosts.length === 0, 'no hosts after delete', 120_000);
+  await h.manager!.stop();
+  h.manager = undefined;
+  expect(run('ip', ['netns', 'list']).trim()).toBe('');
 }

@@ -1,8 +1,6 @@
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { run } from '../harness/hosts/shell.js';
-import { describeTagged } from '../support/tagged-resources.js';
 import { waitFor } from '../support/wait.js';
-import { type CliCluster, startCliCluster } from './cli-cluster.js';
+import { type CliCluster, deleteAndProveClean, startCliCluster } from './cli-cluster.js';
 import { reportFailure, tearDown } from './e2e-teardown.js';
 import { kubectlOk, listPods } from './kubectl.js';
 import { writeSingleNodeSpec } from './single-node-spec.js';
@@ -67,12 +65,5 @@ it('a pod is scheduled on the master and runs there', async () => {
   expect(pod.node).toBe(masterId);
 });
 
-it('tugboat delete --yes leaves nothing tagged and the harness removes the host', async () => {
-  const deleted = await h.tugboat<{ clean: boolean }>('delete', cluster, '--yes');
-  expect(deleted.clean).toBe(true);
-  expect(await describeTagged(h.moto.env, cluster)).toEqual([]);
-  await h.manager!.waitFor((hosts) => hosts.length === 0, 'no hosts after delete', 120_000);
-  await h.manager!.stop();
-  h.manager = undefined;
-  expect(run('ip', ['netns', 'list']).trim()).toBe('');
-});
+it('tugboat delete --yes leaves nothing tagged and the harness removes the host', () =>
+  deleteAndProveClean(h, cluster));

@@ -21,6 +21,7 @@ export interface ImdsIdentity {
 
 /** A running IMDSv2 stand-in. */
 export interface ImdsServer {
+  /** `http://host:port`, or `unix:<path>` with {@link ImdsServerOptions.path}. */
   readonly endpoint: string;
   /** Requests seen, `METHOD path`, in order (tests assert the token dance). */
   readonly requests: string[];
@@ -33,6 +34,12 @@ export interface ImdsServerOptions {
   readonly host?: string;
   /** @default 0 (any free port) */
   readonly port?: number;
+  /**
+   * Listen on this unix socket instead of TCP (the host harness relays an instance's
+   * 169.254.169.254:80 to it from inside the instance's network namespace); `endpoint` is then
+   * `unix:<path>`. @default none (TCP on host:port)
+   */
+  readonly path?: string;
 }
 
 /**
@@ -95,11 +102,16 @@ export async function startImdsServer(
   const server: Server = createServer(handle);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+    if (options.path) server.listen(options.path, () => resolve());
+    else server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
   });
-  const { address, port } = server.address() as AddressInfo;
+  const bound = server.address();
+  const endpoint =
+    typeof bound === 'string' || !bound
+      ? `unix:${options.path}`
+      : `http://${(bound as AddressInfo).address}:${(bound as AddressInfo).port}`;
   return {
-    endpoint: `http://${address}:${port}`,
+    endpoint,
     requests,
     close: () =>
       new Promise<void>((resolve) => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { KubeClient } from '../../src/client/client.js';
 import { runLocalDown } from '../../src/local/down.js';
 import { type LocalUpOptions, runLocalUp } from '../../src/local/up.js';
+import { type KubectlRun, runKubectl } from './control-cluster.js';
 
 /** A `local up` cluster of a test, with its own HOME, state directory and kubeconfig. */
 export interface LocalTestCluster {
@@ -55,4 +56,28 @@ export async function startLocalTestCluster(
     await remove();
     throw err;
   }
+}
+
+/** Real kubectl on a test cluster's kubeconfig. */
+export interface LocalKubectl {
+  /** Runs kubectl; never rejects (the exit code is in the result). */
+  run(...args: string[]): Promise<KubectlRun>;
+  /** Runs kubectl and returns its stdout; rejects with kubectl's stderr when it exits non-zero. */
+  ok(...args: string[]): Promise<string>;
+  /** `kubectl apply -f -` of `yaml`, as `ok`. */
+  apply(yaml: string): Promise<string>;
+}
+
+/** kubectl with `env` (the cluster's KUBECONFIG and HOME), each call given `timeoutMs`. */
+export function localKubectl(env: NodeJS.ProcessEnv, timeoutMs = 300_000): LocalKubectl {
+  const checked = async (args: string[], input?: string) => {
+    const r = await runKubectl(env, args, timeoutMs, input);
+    if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+    return r.stdout;
+  };
+  return {
+    run: (...args) => runKubectl(env, args, timeoutMs),
+    ok: (...args) => checked(args),
+    apply: (yaml) => checked(['apply', '-f', '-'], yaml),
+  };
 }

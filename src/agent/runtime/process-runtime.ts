@@ -33,9 +33,14 @@ interface Entry {
   /** Absent for a container found on disk after an agent restart (it has been stopped). */
   launch?: ContainerLaunch;
   child?: ChildProcess;
+  /** Sessions of `exec` that still run (each its own session, so it is stopped as a whole). */
+  execs?: Set<ChildProcess>;
   dir: string;
   exited: Promise<void>;
 }
+
+/** How long an exited container's output may take to arrive before it counts as exited. */
+const OUTPUT_DRAIN_MS = 1000;
 
 /** Exit code reported for a recorded container that ended while no agent watched it. */
 const UNKNOWN_EXIT = 255;
@@ -129,6 +134,12 @@ export class ProcessRuntime implements Runtime {
     const log = createWriteStream(join(dir, 'log'));
     // A log that cannot be written (disk full, folder removed) loses lines, never the agent.
     log.on('error', () => undefined);
+    // Both output pipes drained: the exit waits for it (bounded), so no line is lost or late.
+    const drained = Promise.all(
+      [child.stdout, child.stderr].map(
+        (s) => new Promise<void>((resolve) => (s ? s.once('close', () => resolve()) : resolve())),
+      ),
+    );
     for (const s of [child.stdout, child.stderr]) {
       let partial = '';
       s?.on('data', (b: Buffer) => {
@@ -166,7 +177,14 @@ export class ProcessRuntime implements Runtime {
     };
     record();
     entry.exited = new Promise<void>((resolve) => {
-      const finish = (code: number | null, signal: NodeJS.Signals | null, failed?: Error) => {
+      const finish = async (code: number | null, signal: NodeJS.Signals | null, failed?: Error) => {
+        // As when a container's first process ends, what it left behind ends too (the group id
+        // cannot be reused while any member lives, so this reaches only the container's own).
+        signalGroups(entry, 'SIGKILL');
+        // Then its output still in the pipes is read to the end (bounded, should anything linger).
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([drained, new Promise((r) => (timer = setTimeout(r, OUTPUT_DRAIN_MS)))]);
+        clearTimeout(timer);
         entry.container = {
           ...entry.container,
           state: 'exited',
@@ -174,12 +192,13 @@ export class ProcessRuntime implements Runtime {
           finishedAt: new Date().toISOString(),
         };
         if (failed) log.write(`${new Date().toISOString()} ${failed.message}\n`);
-        log.end();
-        record();
-        resolve();
+        log.end(() => {
+          record();
+          resolve();
+        });
       };
-      child.once('exit', (code, signal) => finish(code, signal));
-      child.once('error', (err) => finish(null, null, err));
+      child.once('exit', (code, signal) => void finish(code, signal));
+      child.once('error', (err) => void finish(null, null, err));
     });
     this.entries.set(id, entry);
     return entry.container;
@@ -187,25 +206,18 @@ export class ProcessRuntime implements Runtime {
 
   async list(): Promise<RuntimeContainer[]> {
     await this.recover();
-    return [...this.entries.values()].map((e) =>
-      e.container.state === 'running' && e.child?.pid !== undefined
-        ? { ...e.container, pid: e.child.pid }
-        : e.container,
-    );
+    return [...this.entries.values()].map((e) => {
+      if (e.container.state !== 'running' || e.child?.pid === undefined) return e.container;
+      const execPids = [...(e.execs ?? [])].flatMap((c) => (c.pid === undefined ? [] : [c.pid]));
+      return { ...e.container, pid: e.child.pid, ...(execPids.length ? { execPids } : {}) };
+    });
   }
 
   async stop(id: string, graceSeconds: number): Promise<void> {
     await this.recover();
     const e = this.entries.get(id);
     if (!e || e.container.state === 'exited' || e.child?.pid === undefined) return;
-    const pid = e.child.pid;
-    const kill = (sig: NodeJS.Signals) => {
-      try {
-        process.kill(-pid, sig);
-      } catch {
-        // already gone
-      }
-    };
+    const kill = (sig: NodeJS.Signals) => signalGroups(e, sig);
     kill('SIGTERM');
     const timer = setTimeout(() => kill('SIGKILL'), Math.max(0, graceSeconds) * 1000);
     await e.exited;
@@ -266,11 +278,18 @@ export class ProcessRuntime implements Runtime {
     const launch = e.launch;
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: e.dir };
     for (const v of launch.env) env[v.name] = v.value;
+    // A session of its own: the container's figures count it, and stopping the container ends it.
     const child = spawn(file, rest, {
       cwd: launch.workingDir ?? e.dir,
       env,
+      detached: true,
       stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     });
+    e.execs ??= new Set();
+    const execs = e.execs;
+    execs.add(child);
+    child.once('exit', () => execs.delete(child));
+    child.once('error', () => execs.delete(child));
     const stdout = child.stdout ?? new PassThrough().end();
     const stderr = child.stderr ?? new PassThrough().end();
     const exitCode = new Promise<number>((resolve) => {
@@ -289,6 +308,21 @@ export class ProcessRuntime implements Runtime {
   async close(): Promise<void> {
     await this.recover();
     await Promise.all([...this.entries.keys()].map((id) => this.stop(id, 2)));
+  }
+}
+
+/**
+ * Signals the container's process group and those of its exec sessions: a container's end ends
+ * what it started and what was exec'd in it, as in a Docker container.
+ */
+function signalGroups(e: Entry, sig: NodeJS.Signals): void {
+  const leaders = [e.child, ...(e.execs ?? [])].flatMap((c) => (c?.pid === undefined ? [] : [c.pid]));
+  for (const group of leaders) {
+    try {
+      process.kill(-group, sig);
+    } catch {
+      // already gone
+    }
   }
 }
 

@@ -82,6 +82,12 @@ export interface RuntimeContainer {
   readonly ip?: string;
   /** Host PID of the container's first process while it runs (its namespaces are reachable by it). */
   readonly pid?: number;
+  /**
+   * Leaders of the process sessions `exec` started in the container while they run (the process
+   * runtime, where an exec'd process is not inside the container's own session): they belong to
+   * the container's figures and end with it.
+   */
+  readonly execPids?: readonly number[];
   /** The container's labels. */
   readonly labels?: Readonly<Record<string, string>>;
 }

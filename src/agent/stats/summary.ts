@@ -1,7 +1,13 @@
 import type { ContainerStats, CpuStats, MemoryStats, PodStats, Summary } from '../../kube/index.js';
 import { SANDBOX_CONTAINER } from '../network/pod-sandbox.js';
 import type { Runtime, RuntimeContainer } from '../runtime/types.js';
-import { readCgroupUsage, readNodeUsage, readProcessUsage, type Usage } from './usage-readers.js';
+import {
+  readCgroupUsage,
+  readNodeUsage,
+  readProcessUsage,
+  readSessionUsages,
+  type Usage,
+} from './usage-readers.js';
 
 /** Options of {@link buildSummaryCollector}. */
 export interface SummaryCollectorOptions {
@@ -16,7 +22,10 @@ export interface SummaryCollectorOptions {
    * (the scraper and a `kubectl get --raw`) still get a rate over a useful window. @default 1000
    */
   readonly minWindowMs?: number;
-  /** Reads one container's usage. @default cgroup files for isolated runtimes, /proc/PID otherwise */
+  /**
+   * Reads one container's usage. @default cgroup files for isolated runtimes, the container's
+   * session (its process and everything it forked) from /proc otherwise
+   */
   readonly readContainer?: (c: RuntimeContainer) => Promise<Usage | undefined>;
   /** @default readNodeUsage */
   readonly readNode?: () => Promise<Usage | undefined>;
@@ -49,6 +58,9 @@ export function buildSummaryCollector(options: SummaryCollectorOptions): Summary
   const now = options.now ?? (() => Date.now());
   const minWindowMs = options.minWindowMs ?? 1000;
   const startTime = (options.nodeStartTime ?? new Date(now())).toISOString();
+  // Without isolation a container is its session: one /proc scan per summary finds them all.
+  const bySession = !options.readContainer && !options.runtime.isolated;
+  let sessions = new Map<number, Usage>();
   const readContainer =
     options.readContainer ??
     ((c: RuntimeContainer) =>
@@ -56,7 +68,9 @@ export function buildSummaryCollector(options: SummaryCollectorOptions): Summary
         ? Promise.resolve(undefined)
         : options.runtime.isolated
           ? readCgroupUsage(c.pid)
-          : readProcessUsage(c.pid));
+          : bySession && sessions.has(c.pid)
+            ? Promise.resolve(sumUsages([c.pid, ...(c.execPids ?? [])].flatMap((p) => sessions.get(p) ?? [])))
+            : readProcessUsage(c.pid));
   const readNode = options.readNode ?? readNodeUsage;
   const samples = new Map<string, Sample>();
 
@@ -92,6 +106,10 @@ export function buildSummaryCollector(options: SummaryCollectorOptions): Summary
       const running = (await options.runtime.list()).filter(
         (c) => c.state === 'running' && c.containerName !== SANDBOX_CONTAINER && c.podUid !== '',
       );
+      if (bySession)
+        sessions = await readSessionUsages(
+          new Set(running.flatMap((c) => (c.pid === undefined ? [] : [c.pid, ...(c.execPids ?? [])]))),
+        );
       const usages = new Array<Usage | undefined>(running.length);
       for (let i = 0; i < running.length; i += READ_CONCURRENCY) {
         const batch = running.slice(i, i + READ_CONCURRENCY);
@@ -141,6 +159,17 @@ export function buildSummaryCollector(options: SummaryCollectorOptions): Summary
         pods: [...pods.values()].map((p) => podStats(p.ref, p.start, p.containers, atMs)),
       };
     },
+  };
+}
+
+/** The usage of the sessions of one container (its own and its exec sessions), added up. */
+function sumUsages(usages: readonly Usage[]): Usage {
+  const sum = (f: (u: Usage) => number) => usages.reduce((a, u) => a + f(u), 0);
+  return {
+    cpuNanoSeconds: sum((u) => u.cpuNanoSeconds),
+    usageBytes: sum((u) => u.usageBytes),
+    workingSetBytes: sum((u) => u.workingSetBytes),
+    rssBytes: sum((u) => u.rssBytes ?? 0),
   };
 }
 

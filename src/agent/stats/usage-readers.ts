@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 
 /** Cumulative CPU and current memory of one cgroup, process or the node, read at one instant. */
 export interface Usage {
@@ -90,19 +90,75 @@ export async function readCgroupUsageOf(membership: string, root: string): Promi
   };
 }
 
+/** Fields of `/proc/PID/stat` after the command: state is f[0], session f[3], utime f[11] ... rss f[21]. */
+function statFields(stat: string): string[] {
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** CPU ticks (own and reaped children's) and resident bytes of one `/proc/PID/stat`. */
+function processFigures(f: readonly string[]): { ticks: number; rss: number } | undefined {
+  const ticks = Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+  const rss = Number(f[21]) * PAGE_BYTES;
+  return Number.isFinite(ticks) && Number.isFinite(rss) ? { ticks, rss } : undefined;
+}
+
+const usageOf = (ticks: number, rss: number): Usage => ({
+  cpuNanoSeconds: ticks * NS_PER_TICK,
+  usageBytes: rss,
+  workingSetBytes: rss,
+  rssBytes: rss,
+});
+
 /**
- * Usage of one host process (the `process` runtime's containers share the agent's cgroup): its
- * own and its reaped children's CPU time, and its resident set.
+ * Usage of one host process: its own and its reaped children's CPU time, and its resident set.
+ * Children that still run are not in it; see {@link readSessionUsages} for whole containers.
  */
 export async function readProcessUsage(pid: number): Promise<Usage | undefined> {
   const stat = await text(`/proc/${pid}/stat`);
-  if (!stat) return undefined;
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // Fields after the command: state is f[0], utime f[11], stime f[12], cutime f[13], cstime f[14], rss f[21].
-  const ticks = Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
-  const rss = Number(f[21]) * PAGE_BYTES;
-  if (!Number.isFinite(ticks) || !Number.isFinite(rss)) return undefined;
-  return { cpuNanoSeconds: ticks * NS_PER_TICK, usageBytes: rss, workingSetBytes: rss, rssBytes: rss };
+  const figures = stat ? processFigures(statFields(stat)) : undefined;
+  return figures ? usageOf(figures.ticks, figures.rss) : undefined;
+}
+
+/** Processes whose stat is read at once while scanning /proc. */
+const PROC_READ_CONCURRENCY = 64;
+
+/**
+ * Usage per session, for the leaders in `leaders`: the `process` runtime starts every container
+ * as the leader of a new session (setsid), and the processes a container forks stay in it, so a
+ * container's usage is the sum over its session — a shell that runs its busy loop in a child
+ * counts, as it does in a cgroup. Processes that left the session (setsid again) are not counted.
+ * One scan of /proc for all containers; a leader that is gone is missing from the result.
+ */
+export async function readSessionUsages(
+  leaders: ReadonlySet<number>,
+  proc = '/proc',
+): Promise<Map<number, Usage>> {
+  const totals = new Map<number, { ticks: number; rss: number }>();
+  if (leaders.size === 0) return new Map();
+  let names: string[];
+  try {
+    names = (await readdir(proc)).filter((n) => /^\d+$/.test(n));
+  } catch {
+    return new Map();
+  }
+  for (let i = 0; i < names.length; i += PROC_READ_CONCURRENCY) {
+    const stats = await Promise.all(
+      names.slice(i, i + PROC_READ_CONCURRENCY).map((n) => text(`${proc}/${n}/stat`)),
+    );
+    for (const stat of stats) {
+      if (!stat) continue;
+      const f = statFields(stat);
+      const session = Number(f[3]);
+      if (!leaders.has(session)) continue;
+      const figures = processFigures(f);
+      if (!figures) continue;
+      const sum = totals.get(session) ?? { ticks: 0, rss: 0 };
+      sum.ticks += figures.ticks;
+      sum.rss += figures.rss;
+      totals.set(session, sum);
+    }
+  }
+  return new Map([...totals].map(([sid, t]) => [sid, usageOf(t.ticks, t.rss)]));
 }
 
 /**

@@ -3,6 +3,7 @@ import { StoreDamageError } from '../../control-plane/store/index.js';
 import { checkBackupSchedule } from '../../control-plane/store/shipping/backup-schedule.js';
 import { TugboatError, UsageError } from '../../errors.js';
 import type { CliIO, GlobalOptions } from '../support/context.js';
+import { parseDuration } from '../support/duration.js';
 import { lineSink } from '../support/event-lines.js';
 import type { ControlPlaneFlags } from './api-server.js';
 
@@ -16,6 +17,30 @@ function seconds(value: string | undefined, flag: string, fallback: number): num
     );
   }
   return n;
+}
+
+/**
+ * The autoscaler's kube-controller-manager flags, as Go durations (`15s`, `1m30s`); the
+ * stabilization window may be `0s` (no window), as upstream allows, and is whole seconds.
+ */
+function autoscalerFlags(flags: ControlPlaneFlags): {
+  hpaSyncPeriodMs?: number;
+  hpaDownscaleStabilizationSeconds?: number;
+} {
+  const sync = flags.horizontalPodAutoscalerSyncPeriod;
+  const window = flags.horizontalPodAutoscalerDownscaleStabilization;
+  const windowFlag = '--horizontal-pod-autoscaler-downscale-stabilization';
+  let windowSeconds: number | undefined;
+  if (window !== undefined) {
+    const ms = /^0+(\.0*)?(ns|us|µs|μs|ms|s|m|h)?$/.test(window) ? 0 : parseDuration(window, windowFlag);
+    windowSeconds = Math.round(ms / 1000);
+  }
+  return {
+    ...(sync !== undefined
+      ? { hpaSyncPeriodMs: parseDuration(sync, '--horizontal-pod-autoscaler-sync-period') }
+      : {}),
+    ...(windowSeconds !== undefined ? { hpaDownscaleStabilizationSeconds: windowSeconds } : {}),
+  };
 }
 
 /** A comma-separated flag as a list (undefined when the flag is absent). */
@@ -152,6 +177,7 @@ export async function runControlPlane(
                   podEvictionTimeoutSeconds: seconds(flags.podEvictionTimeout, '--pod-eviction-timeout', 60),
                 },
                 ...nodeIpam(flags),
+                ...autoscalerFlags(flags),
               },
             }
           : false,

@@ -32,6 +32,8 @@ export interface ControlPlaneFlags {
   readonly controllers: boolean;
   readonly nodeMonitorGracePeriod?: string;
   readonly podEvictionTimeout?: string;
+  readonly horizontalPodAutoscalerSyncPeriod?: string;
+  readonly horizontalPodAutoscalerDownscaleStabilization?: string;
   readonly clusterCidr?: string;
   readonly nodeCidrMaskSize?: string;
   readonly serviceClusterIpRange?: string;
@@ -102,6 +104,14 @@ export const controlPlaneCommand: CommandModule = {
         'a node whose lease is this old becomes NotReady (default 40)',
       )
       .option('--pod-eviction-timeout <seconds>', 'pods leave a NotReady node after this long (default 60)')
+      .option(
+        '--horizontal-pod-autoscaler-sync-period <duration>',
+        'how often each HorizontalPodAutoscaler is evaluated (Go duration; default 15s)',
+      )
+      .option(
+        '--horizontal-pod-autoscaler-downscale-stabilization <duration>',
+        'scale-down window of autoscalers whose behavior sets none (Go duration, 0s allowed; default 5m0s)',
+      )
       .option(
         '--cluster-cidr <cidr>',
         'pod range: each node gets a block of it in spec.podCIDR (default: none)',

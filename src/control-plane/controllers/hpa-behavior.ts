@@ -14,11 +14,22 @@ export interface Rules {
   readonly policies: readonly { type: 'Pods' | 'Percent'; value: number; periodSeconds: number }[];
 }
 
-/** `GenerateHPAScaleUpRules` / `GenerateHPAScaleDownRules` over whatever the object gives. */
-export function rulesOf(given: ScalingRules | undefined, direction: 'up' | 'down'): Rules {
+/** kube-controller-manager's `--horizontal-pod-autoscaler-downscale-stabilization` default (5m). */
+export const DEFAULT_DOWNSCALE_STABILIZATION_SECONDS = 300;
+
+/**
+ * `GenerateHPAScaleUpRules` / `GenerateHPAScaleDownRules` over whatever the object gives. A
+ * scale-down window the object leaves unset is the controller's `downscaleStabilizationSeconds`
+ * (upstream's `maybeInitScaleDownStabilizationWindow`).
+ */
+export function rulesOf(
+  given: ScalingRules | undefined,
+  direction: 'up' | 'down',
+  downscaleStabilizationSeconds: number = DEFAULT_DOWNSCALE_STABILIZATION_SECONDS,
+): Rules {
   const up = direction === 'up';
   return {
-    stabilizationWindowSeconds: given?.stabilizationWindowSeconds ?? (up ? 0 : 300),
+    stabilizationWindowSeconds: given?.stabilizationWindowSeconds ?? (up ? 0 : downscaleStabilizationSeconds),
     selectPolicy: given?.selectPolicy ?? 'Max',
     policies: given?.policies?.length
       ? given.policies

@@ -15,6 +15,11 @@ export interface HpaControllerOptions {
   readonly api: HpaApi;
   /** How often each autoscaler is evaluated (`--horizontal-pod-autoscaler-sync-period`). @default 15000 */
   readonly syncPeriodMs?: number;
+  /**
+   * Scale-down stabilization window of autoscalers that do not set one
+   * (`--horizontal-pod-autoscaler-downscale-stabilization`). @default 300
+   */
+  readonly downscaleStabilizationSeconds?: number;
 }
 
 /**
@@ -58,7 +63,11 @@ export function registerHpaController(
       },
       podMetrics: (selector) => deps.hpa.api.podMetrics(namespace, selector),
     };
-    const result = await reconcileAutoscaler(hpa, sources, state, clock.now());
+    const result = await reconcileAutoscaler(hpa, sources, state, clock.now(), {
+      ...(deps.hpa.downscaleStabilizationSeconds !== undefined
+        ? { downscaleStabilizationSeconds: deps.hpa.downscaleStabilizationSeconds }
+        : {}),
+    });
     const actions: Action[] = result.events.map((e) => eventAction(hpa, e.type, e.reason, e.message));
     actions.push(...statusUpdate('horizontalpodautoscalers', hpa, result.status));
     await apply(actions);

@@ -24,12 +24,23 @@ export type { HpaEvent, HpaPassResult, HpaSources, PodMetricsItem, TargetScale }
 
 type Conditions = Condition[];
 
+/** Controller-wide settings of one pass. */
+export interface HpaPassOptions {
+  /**
+   * Scale-down window of autoscalers whose behavior leaves it unset
+   * (`--horizontal-pod-autoscaler-downscale-stabilization`). @default 300
+   */
+  readonly downscaleStabilizationSeconds?: number;
+}
+
 export async function reconcileAutoscaler(
   hpa: HorizontalPodAutoscaler,
   sources: HpaSources,
   state: BehaviorState,
   now: number,
+  options: HpaPassOptions = {},
 ): Promise<HpaPassResult> {
+  const windowDown = options.downscaleStabilizationSeconds;
   const events: HpaEvent[] = [];
   let conditions: Conditions = [...(hpa.status?.conditions ?? [])];
   const condition = (type: string, status: 'True' | 'False', reason: string, message: string) => {
@@ -168,7 +179,7 @@ export async function reconcileAutoscaler(
     if (desired > current) reason = `${metricName} above target`;
     if (desired < current) reason = 'All metrics below target';
     const up = rulesOf(hpa.spec.behavior?.scaleUp, 'up');
-    const down = rulesOf(hpa.spec.behavior?.scaleDown, 'down');
+    const down = rulesOf(hpa.spec.behavior?.scaleDown, 'down', windowDown);
     const stable = stabilize(state, current, desired, up, down, now);
     if (stable.replicas !== desired) condition('AbleToScale', 'True', stable.reason, stable.message);
     else condition('AbleToScale', 'True', 'ReadyForNewScale', 'recommended size matches current size');
@@ -211,7 +222,7 @@ export async function reconcileAutoscaler(
     current,
     desired,
     rulesOf(hpa.spec.behavior?.scaleUp, 'up'),
-    rulesOf(hpa.spec.behavior?.scaleDown, 'down'),
+    rulesOf(hpa.spec.behavior?.scaleDown, 'down', windowDown),
     now,
   );
   return done(current, desired, metricStatuses, true);

@@ -47,6 +47,8 @@ export interface ControllerManagerOptions {
   readonly hpaApi?: HpaApi;
   /** How often each HorizontalPodAutoscaler is evaluated. @default 15000 */
   readonly hpaSyncPeriodMs?: number;
+  /** Scale-down window of HPAs that leave it unset, in seconds. @default 300 */
+  readonly hpaDownscaleStabilizationSeconds?: number;
 }
 
 /** Running controllers; stop them before stopping the informers. */
@@ -142,6 +144,9 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
         hpa: {
           api: options.hpaApi,
           ...(options.hpaSyncPeriodMs !== undefined ? { syncPeriodMs: options.hpaSyncPeriodMs } : {}),
+          ...(options.hpaDownscaleStabilizationSeconds !== undefined
+            ? { downscaleStabilizationSeconds: options.hpaDownscaleStabilizationSeconds }
+            : {}),
         },
       })
     : undefined;

@@ -21,7 +21,7 @@ export function defaultRules(direction: 'scaleUp' | 'scaleDown'): Record<string,
         ],
       }
     : {
-        stabilizationWindowSeconds: 300,
+        // Left unset, as upstream: the controller's --horizontal-pod-autoscaler-downscale-stabilization.
         selectPolicy: 'Max',
         policies: [{ type: 'Percent', value: 100, periodSeconds: 15 }],
       };
@@ -44,7 +44,7 @@ function defaultAutoscaler(obj: UntypedObject): void {
     const d = defaultRules(dir);
     const rules = isRecord(spec.behavior[dir]) ? spec.behavior[dir] : {};
     for (const key of ['stabilizationWindowSeconds', 'selectPolicy', 'policies'])
-      if (absent(rules[key])) rules[key] = d[key];
+      if (absent(rules[key]) && d[key] !== undefined) rules[key] = d[key];
     spec.behavior[dir] = rules;
   }
 }

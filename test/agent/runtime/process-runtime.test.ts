@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -34,6 +34,16 @@ const readAll = (s: Readable) =>
     s.on('end', () => resolve(out));
   });
 
+/** A process that runs (not gone, not a zombie). */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
 async function exited(id: string) {
   for (let i = 0; i < 100; i++) {
     const c = (await runtime.list()).find((x) => x.id === id);
@@ -55,6 +65,23 @@ it('runs the command as a host process with env, exit code and logs', async () =
   expect(await readAll(await runtime.logs(c.id, { timestamps: true }))).toMatch(
     /^\d{4}-\d\d-\d\dT.* hi tugboat\n/,
   );
+});
+
+it('has every line of a container that exits right after a burst of output in its log once exited', async () => {
+  // More than a pipe buffer: the process exits while the agent still has output to read.
+  const c = await runtime.start(launch(['sh', '-c', 'seq 1 30000; seq 1 30000 >&2']));
+  expect((await exited(c.id)).exitCode).toBe(0);
+  const lines = (await readAll(await runtime.logs(c.id, {}))).split('\n').filter(Boolean);
+  expect(lines).toHaveLength(60_000);
+  expect(lines.at(-1)).toBe('30000');
+  // What it forked into the background ends with it, as in a container, and closes the pipes.
+  const bg = await runtime.start(launch(['sh', '-c', 'sleep 300 & echo "bg=$!"']));
+  expect((await exited(bg.id)).exitCode).toBe(0);
+  const pid = /bg=(\d+)/.exec(await readAll(await runtime.logs(bg.id, {})))?.[1];
+  expect(pid).toMatch(/^\d+$/);
+  // Gone, or a zombie until PID 1 reaps it (late here).
+  expect(alive(Number(pid))).toBe(false);
+  await runtime.remove(bg.id);
 });
 
 it('stops with SIGTERM then SIGKILL after the grace period, and execs', async () => {

@@ -12,6 +12,7 @@ import {
   readCgroupUsageOf,
   readNodeUsage,
   readProcessUsage,
+  readSessionUsages,
 } from '../../../src/agent/stats/usage-readers.js';
 import type { Summary } from '../../../src/kube/index.js';
 import { makeTestPki, type TestPki } from '../../support/certs.js';
@@ -33,6 +34,56 @@ describe('usage readers on this machine', () => {
     expect(own?.workingSetBytes).toBeGreaterThan(10 * 1024 * 1024);
     expect(await readProcessUsage(2 ** 22 + 1)).toBeUndefined();
     expect(await readCgroupUsage(2 ** 22 + 1)).toBeUndefined();
+  });
+});
+
+describe('session usage from a /proc tree', () => {
+  const proc = mkdtempSync(join(tmpdir(), 'tugboat-metrics-proc-'));
+  afterAll(() => rmSync(proc, { recursive: true, force: true }));
+  /** A /proc/PID/stat line: utime, stime, cutime, cstime in ticks and rss in pages. */
+  const stat = (
+    pid: number,
+    comm: string,
+    session: number,
+    cpu: [number, number, number, number],
+    rss: number,
+  ) => {
+    mkdirSync(join(proc, String(pid)), { recursive: true });
+    const f = [
+      'S',
+      '1',
+      String(session),
+      String(session),
+      '0',
+      '-1',
+      '0',
+      '0',
+      '0',
+      '0',
+      '0',
+      ...cpu.map(String),
+    ];
+    f.push('20', '0', '1', '0', '100', '1000', String(rss));
+    writeFileSync(join(proc, String(pid), 'stat'), `${pid} (${comm}) ${f.join(' ')} 0 0\n`);
+  };
+
+  it("sums every process of a leader's session, and only those", async () => {
+    stat(100, 'sh', 100, [1, 1, 2, 0], 10);
+    stat(101, 'busy loop (child)', 100, [300, 50, 0, 0], 20);
+    stat(102, 'grandchild', 100, [0, 0, 0, 0], 5);
+    stat(200, 'other', 200, [1000, 0, 0, 0], 7);
+    stat(300, 'left', 301, [500, 0, 0, 0], 7);
+    mkdirSync(join(proc, 'self'), { recursive: true });
+    const usages = await readSessionUsages(new Set([100, 999]), proc);
+    expect([...usages.keys()]).toEqual([100]);
+    expect(usages.get(100)).toEqual({
+      cpuNanoSeconds: 354 * 1e7,
+      usageBytes: 35 * 4096,
+      workingSetBytes: 35 * 4096,
+      rssBytes: 35 * 4096,
+    });
+    expect(await readSessionUsages(new Set(), proc)).toEqual(new Map());
+    expect(await readSessionUsages(new Set([100]), join(proc, 'missing'))).toEqual(new Map());
   });
 });
 
@@ -124,6 +175,8 @@ describe('GET /stats/summary on the agent server with the process runtime', () =
     const start = (pod: string, script: string) => runtime.start(shellLaunch(pod, script));
     await start('busy', 'while :; do :; done');
     await start('idle', 'exec sleep 600');
+    // The loop runs in a forked subshell while the container's own process only waits.
+    await start('forks', '(while :; do :; done) & wait');
     server = buildAgentServer({
       runtime,
       stats: buildSummaryCollector({ runtime, nodeName: 'metrics-node', minWindowMs: 500 }),
@@ -156,13 +209,32 @@ describe('GET /stats/summary on the agent server with the process runtime', () =
     expect(summary.node.cpu.usageNanoCores).toBeGreaterThan(0);
     const pod = (name: string) => summary.pods.find((p) => p.podRef.name === name)!;
     expect(pod('busy').podRef).toEqual({ name: 'busy', namespace: 'default', uid: 'uid-busy' });
-    expect(pod('busy').cpu.usageNanoCores).toBeGreaterThan(3e8);
+    // Two busy pods share two cores with whatever else runs: each gets well above idle, not a core.
+    expect(pod('busy').cpu.usageNanoCores).toBeGreaterThan(1e8);
     expect(pod('idle').cpu.usageNanoCores).toBeLessThan(5e7);
     expect(pod('idle').containers[0]!.memory.workingSetBytes).toBeGreaterThan(0);
+    // Everything in the container's session counts, as it would in a cgroup.
+    expect(pod('forks').cpu.usageNanoCores).toBeGreaterThan(1e8);
   });
 
   it('refuses other client certificates as it does for logs', async () => {
     expect((await get('someone-else')).status).toBe(403);
+  });
+
+  it('counts a busy loop started by exec in the container, and ends it with the container', async () => {
+    const quiet = await runtime.start(shellLaunch('quiet', 'exec sleep 600'));
+    const session = await runtime.exec(quiet.id, { command: ['sh', '-c', 'while :; do :; done'] });
+    const execPid = (await runtime.list()).find((c) => c.id === quiet.id)?.execPids?.[0];
+    expect(execPid).toBeGreaterThan(0);
+    await get('tugboat-apiserver');
+    await sleep(1500);
+    const summary = (await get('tugboat-apiserver')).body as Summary;
+    const pod = summary.pods.find((p) => p.podRef.name === 'quiet');
+    expect(pod?.cpu.usageNanoCores).toBeGreaterThan(1e8);
+    await runtime.stop(quiet.id, 1);
+    // The exec'd loop ends with its container, as in a Docker container.
+    expect(await session.exitCode).toBeGreaterThan(128);
+    expect(await readProcessUsage(execPid ?? 0)).toBeUndefined();
   });
 });
 

@@ -257,6 +257,55 @@ describe('horizontal pod autoscaler pass', () => {
     expect(cond(r, 'ScalingLimited')).toMatchObject({ status: 'True', reason: 'ScaleDownLimit' });
   });
 
+  it("takes the controller-wide downscale window when the behavior leaves it unset, and the object's when set", async () => {
+    const names = ['a', 'b'];
+    const w = world(
+      2,
+      names.map((n) => pod(n)),
+      names.map((n) => usage(n, '100m')),
+    );
+    const flags = { downscaleStabilizationSeconds: 20 };
+    // A behavior with only a policy: the window is the flag's (as kube's maybeInitScaleDownStabilizationWindow).
+    const h = hpa({
+      metrics: [cpuTarget(100)],
+      behavior: { scaleDown: { policies: [{ type: 'Pods', value: 1, periodSeconds: 15 }] } },
+    });
+    const state = newBehaviorState();
+    await reconcileAutoscaler(h, w.sources, state, T0, flags);
+    w.metrics = names.map((n) => usage(n, '10m'));
+    await reconcileAutoscaler(h, w.sources, state, T0 + 19_000, flags);
+    expect(w.writes).toEqual([]);
+    await reconcileAutoscaler(h, w.sources, state, T0 + 21_000, flags);
+    expect(w.writes).toEqual([1]);
+    // Without a behavior the flag applies too; a window on the object wins over it.
+    const plain = world(
+      2,
+      names.map((n) => pod(n)),
+      names.map((n) => usage(n, '100m')),
+    );
+    const own = hpa({
+      metrics: [cpuTarget(100)],
+      behavior: { scaleDown: { stabilizationWindowSeconds: 60 } },
+    });
+    const s1 = newBehaviorState();
+    const s2 = newBehaviorState();
+    const p2 = world(
+      2,
+      names.map((n) => pod(n)),
+      names.map((n) => usage(n, '100m')),
+    );
+    await reconcileAutoscaler(hpa({ metrics: [cpuTarget(100)] }), plain.sources, s1, T0, flags);
+    await reconcileAutoscaler(own, p2.sources, s2, T0, flags);
+    plain.metrics = names.map((n) => usage(n, '10m'));
+    p2.metrics = names.map((n) => usage(n, '10m'));
+    await reconcileAutoscaler(hpa({ metrics: [cpuTarget(100)] }), plain.sources, s1, T0 + 21_000, flags);
+    await reconcileAutoscaler(own, p2.sources, s2, T0 + 21_000, flags);
+    expect(plain.writes).toEqual([1]);
+    expect(p2.writes).toEqual([]);
+    await reconcileAutoscaler(own, p2.sources, s2, T0 + 61_000, flags);
+    expect(p2.writes).toEqual([1]);
+  });
+
   it('counts pods without metrics as idle when scaling up and as at 100% when scaling down', async () => {
     // Two pods at 100% of a 50% target and one without a sample: (100+100+0)/300 = 66% → 4, not 6.
     const up = world(3, [pod('a'), pod('b'), pod('c')], [usage('a', '100m'), usage('b', '100m')]);

@@ -1,4 +1,5 @@
 import {
+  DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
   DescribeKeyPairsCommand,
   DescribeSubnetsCommand,
@@ -12,6 +13,10 @@ export interface InstanceView {
   readonly privateIp: string;
   readonly subnetId: string;
   readonly keyName: string | undefined;
+  /** @default '' when the emulator gives none */
+  readonly availabilityZone: string;
+  /** @default '' when the emulator gives none */
+  readonly instanceType: string;
   readonly tags: Readonly<Record<string, string>>;
 }
 
@@ -63,6 +68,8 @@ export class Ec2View {
             privateIp: i.PrivateIpAddress,
             subnetId: i.SubnetId,
             keyName: i.KeyName,
+            availabilityZone: i.Placement?.AvailabilityZone ?? '',
+            instanceType: i.InstanceType ?? '',
             tags: Object.fromEntries((i.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
           });
         }
@@ -88,6 +95,18 @@ export class Ec2View {
     const key = res.KeyPairs?.[0]?.PublicKey?.trim();
     if (!key) throw new Error(`key pair ${keyName} has no public key in the emulator: import one first`);
     return key;
+  }
+
+  /**
+   * The user-data an instance was launched with (from its launch template), as text; undefined
+   * when it has none.
+   */
+  async userData(instanceId: string): Promise<string | undefined> {
+    const res = await this.ec2.send(
+      new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'userData' }),
+    );
+    const b64 = res.UserData?.Value;
+    return b64 ? Buffer.from(b64, 'base64').toString('utf8') : undefined;
   }
 
   close(): void {

@@ -9,6 +9,7 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Ec2View, type InstanceView } from './ec2-view.js';
+import { type InstanceBoot, type InstanceBootOptions, startInstanceBoot } from './instance-boot.js';
 import { checkNothingLeft, emptyFootprint, type HarnessFootprint } from './leftovers.js';
 import { bridgeName, cgroupParentName, netnsName, runId, vethName } from './names.js';
 import { sleep } from './shell.js';
@@ -37,6 +38,17 @@ export interface HostManagerOptions {
   readonly knownHostsFile?: string;
   /** Where host directories go; must not be under /tmp (each host mounts its own /tmp). @default '/var/tmp' */
   readonly baseDir?: string;
+  /**
+   * Boot each new host as EC2 boots an instance: run its user-data as root inside the host's
+   * namespaces, with IMDSv2 at 169.254.169.254 and the emulator as its AWS endpoint
+   * ({@link startInstanceBoot}). Without it hosts come up bare, for SSH bootstrap. @default false
+   */
+  readonly bootFromUserData?: boolean;
+  /**
+   * Faults for a boot: per new instance, what its boot gets differently (see
+   * {@link InstanceBootOptions.imdsRegion}). @default none: every instance boots as EC2 boots it
+   */
+  readonly bootFaults?: (instance: InstanceView) => Pick<InstanceBootOptions, 'imdsRegion'> | undefined;
   /** Progress lines (host up, host removed, with timings). @default ignored */
   readonly log?: (line: string) => void;
 }
@@ -49,6 +61,7 @@ export interface HostManagerOptions {
 export class HostManager {
   private readonly ec2: Ec2View;
   private readonly live = new Map<string, SimHost>();
+  private readonly boots = new Map<string, InstanceBoot>();
   private readonly bridges = new Map<string, SubnetBridge>();
   private readonly footprint: HarnessFootprint = emptyFootprint();
   private readonly baseDir: string;
@@ -80,6 +93,11 @@ export class HostManager {
   /** The host of an instance, or undefined if it is not (or no longer) up. */
   host(instanceId: string): SimHost | undefined {
     return this.live.get(instanceId);
+  }
+
+  /** The boot of an instance's host ({@link HostManagerOptions.bootFromUserData}), while the host is up. */
+  boot(instanceId: string): InstanceBoot | undefined {
+    return this.boots.get(instanceId);
   }
 
   /** Runs one reconcile pass now (after any pass in flight). */
@@ -114,7 +132,7 @@ export class HostManager {
     const errors: string[] = [];
     await Promise.all(
       this.hosts().map((h) =>
-        h.stop().catch((err: Error) => {
+        this.removeHost(h).catch((err: Error) => {
           errors.push(err.message);
         }),
       ),
@@ -147,7 +165,7 @@ export class HostManager {
       for (const host of gone) {
         const started = Date.now();
         try {
-          await host.stop();
+          await this.removeHost(host);
         } finally {
           this.live.delete(host.instanceId);
           this.unpinHostKey(host.knownHostsLine);
@@ -200,6 +218,52 @@ export class HostManager {
     this.footprint.namespaces.push(...host.namespaces);
     this.live.set(instance.instanceId, host);
     this.log(`host ${instance.instanceId} up at ${instance.privateIp} in ${Date.now() - started} ms`);
+    if (this.options.bootFromUserData) await this.bootHost(host, instance);
+  }
+
+  /** Runs the instance's user-data on its host; a host whose boot cannot start is removed again. */
+  private async bootHost(host: SimHost, instance: InstanceView): Promise<void> {
+    try {
+      const userData = await this.ec2.userData(instance.instanceId);
+      if (!userData) {
+        this.log(`host ${instance.instanceId} has no user-data: nothing to boot`);
+        return;
+      }
+      const boot = await startInstanceBoot({
+        host,
+        instance,
+        userData,
+        region: this.options.region ?? 'us-east-1',
+        endpoint: this.options.endpoint,
+        ...this.options.bootFaults?.(instance),
+      });
+      this.boots.set(instance.instanceId, boot);
+      this.footprint.pids.push(...boot.pids());
+      this.log(`host ${instance.instanceId} boots from its user-data (console: ${boot.consoleFile})`);
+      void boot.done.then((e) =>
+        this.log(
+          `boot of ${instance.instanceId} ended in ${e.seconds.toFixed(1)} s: ${e.signal ?? `exit ${e.code}`}`,
+        ),
+      );
+    } catch (err) {
+      this.log(`host ${instance.instanceId} could not boot: ${(err as Error).message}`);
+      await this.removeHost(host).finally(() => {
+        this.live.delete(instance.instanceId);
+        this.unpinHostKey(host.knownHostsLine);
+      });
+      throw err;
+    }
+  }
+
+  /** Stops a host (every process in it, the boot's user-data and services included), then its boot's servers. */
+  private async removeHost(host: SimHost): Promise<void> {
+    const boot = this.boots.get(host.instanceId);
+    try {
+      await host.stop();
+    } finally {
+      this.boots.delete(host.instanceId);
+      await boot?.stop();
+    }
   }
 
   private async bridgeFor(subnetId: string): Promise<SubnetBridge> {

@@ -75,6 +75,8 @@ export interface SimHost {
   readonly dockerRules: readonly string[];
   /** Identities (`net:[…]`, `mnt:[…]`) of the host's network and mount namespaces. */
   readonly namespaces: readonly string[];
+  /** `nsenter` options that enter the host's network, mount and UTS (and PID) namespaces. */
+  readonly enterArgs: readonly string[];
   /** PIDs of every live process in the host (sshd, dockerd, sessions, services they started). */
   processes(): number[];
   /**
@@ -119,6 +121,7 @@ export async function startSimHost(options: SimHostOptions): Promise<SimHost> {
   // by namespace identity while waiting for them to go) would then kill a stranger's processes.
   let mntnsHold: number | undefined;
   let released = false;
+  let enter: string[] = [];
   const processes = () => (netnsId ? processesIn(netnsId, mntnsId) : []);
   const stop = async () => {
     if (docker) await removeContainers(docker);
@@ -174,14 +177,14 @@ export async function startSimHost(options: SimHostOptions): Promise<SimHost> {
     );
     mntnsHold = openSync(`/proc/${sshd.pid}/ns/mnt`, 'r');
     mntnsId = namespaceOf(sshd.pid, 'mnt');
+    enter = [
+      `--net=/run/netns/${netns}`,
+      `--mount=/proc/${sshd.pid}/ns/mnt`,
+      `--uts=/proc/${sshd.pid}/ns/uts`,
+      // The host's /proc shows its own PID namespace: dockerd must live in it to find itself.
+      ...(options.pidNamespace ? [`--pid=/proc/${sshd.pid}/ns/pid_for_children`] : []),
+    ];
     if (options.docker ?? true) {
-      const enter = [
-        `--net=/run/netns/${netns}`,
-        `--mount=/proc/${sshd.pid}/ns/mnt`,
-        `--uts=/proc/${sshd.pid}/ns/uts`,
-        // The host's /proc shows its own PID namespace: dockerd must live in it to find itself.
-        ...(options.pidNamespace ? [`--pid=/proc/${sshd.pid}/ns/pid_for_children`] : []),
-      ];
       const api = new DockerApi(layout.dockerSocket);
       docker = api;
       dockerd = await startProcess(
@@ -238,6 +241,7 @@ export async function startSimHost(options: SimHostOptions): Promise<SimHost> {
     docker,
     dockerRules: initialDockerRules,
     namespaces: [netnsId, mntnsId].filter((n): n is string => n !== undefined),
+    enterArgs: enter,
     processes,
     rotateHostKey,
     stop,
