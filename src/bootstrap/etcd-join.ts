@@ -3,6 +3,7 @@ import { TugboatError } from '../errors.js';
 import { type EventSink, silentEvents } from '../events.js';
 import { sh } from '../ssh/quote.js';
 import type { RemoteShell } from '../ssh/remote-shell.js';
+import { sleep } from '../timing.js';
 import { type EtcdClusterHealth, type EtcdMemberState, etcdClusterHealth } from './etcd-health.js';
 import { answerJson, type EtcdHostCallOptions, runEtcdHostCalls } from './etcd-host-calls.js';
 import { DEFAULT_ETCD_PORTS, type EtcdInitialFlags, type EtcdMember, etcdPaths } from './etcd-install.js';
@@ -113,7 +114,12 @@ export interface EtcdJoinOptions extends EtcdHostCallOptions {
   /** @default DEFAULT_ETCD_PORTS */
   readonly ports?: { readonly client: number; readonly peer: number };
   readonly events?: EventSink;
+  /** How long a membership change etcd refuses as not yet safe is retried. @default 60000 */
+  readonly settleTimeoutMs?: number;
 }
+
+/** etcd's answers to a membership change that is safe again a moment later. */
+const TRANSIENT = /unhealthy cluster|not enough started members|leader changed|too many requests|no leader/i;
 
 interface RawMember {
   readonly ID: string;
@@ -137,7 +143,20 @@ export async function joinEtcdCluster(
   const plan = planEtcdJoin(options.self, options.members, health, ports.peer);
   if (plan.kind === 'form') return undefined;
   const via = health.members.filter((m) => m.healthy && m.clientUrl).map((m) => m.clientUrl!);
+  // etcd refuses a membership change until its leader has seen enough members connected for 5 s
+  // ("unhealthy cluster"): a member restarted a moment ago counts only then. Retried, bounded.
   const call = async <T>(path: string, body: unknown, accept?: RegExp): Promise<T | undefined> => {
+    const deadline = Date.now() + (options.settleTimeoutMs ?? 60_000);
+    for (;;) {
+      try {
+        return await callOnce<T>(path, body, accept);
+      } catch (err) {
+        if (!TRANSIENT.test((err as Error).message) || Date.now() + 1_000 > deadline) throw err;
+        await sleep(1_000);
+      }
+    }
+  };
+  const callOnce = async <T>(path: string, body: unknown, accept?: RegExp): Promise<T | undefined> => {
     let last: Error | undefined;
     for (const url of via) {
       const c = { url: `${url}${path}`, body };
