@@ -5,7 +5,16 @@ import { findLeftovers } from '../provision/leftovers.js';
 import { type DeletionProof, proveDeleted } from '../provision/proof.js';
 import { deleteStackAndWait } from '../provision/stack.js';
 import { type SweepResult, sweepCluster } from '../provision/sweep.js';
+import { sleep } from '../timing.js';
 import type { LifecycleOptions } from './types.js';
+
+/** Extra sweeps for state objects a shutting-down master shipped after the first one. */
+const STATE_RESWEEPS = 3;
+
+/** The proof failed only on the cluster's store objects in S3 (shipped late, see deleteCluster). */
+function lateStateObjectsOnly(proof: DeletionProof): boolean {
+  return !proof.clean && proof.remaining.every((r) => r.kind === 'state-object');
+}
 
 /** What delete is about to remove, shown before asking. */
 export interface DeletePlan {
@@ -102,9 +111,21 @@ export async function deleteCluster(options: DeleteClusterOptions): Promise<Dele
     );
     sweep = await runPhase(events, 'sweep', 'sweep leftovers by tag', () => sweepCluster(sweepOptions));
   }
-  const proof = await runPhase(events, 'proof', 'prove nothing is left', () =>
+  let proof = await runPhase(events, 'proof', 'prove nothing is left', () =>
     proveDeleted(aws, cluster, undefined, { keepBackups }),
   );
+  // A master that was still shutting down when the sweep emptied its S3 prefix can ship one more
+  // state object after it (the store ships every second until the process is gone): only such
+  // objects left, give it a moment and sweep again, a bounded number of times.
+  for (let retry = 0; retry < STATE_RESWEEPS && lateStateObjectsOnly(proof); retry++) {
+    await sleep(options.sweepDelayMs ?? 5_000, signal);
+    sweep = await runPhase(events, 'sweep', 'sweep state objects shipped during shutdown', () =>
+      sweepCluster(sweepOptions),
+    );
+    proof = await runPhase(events, 'proof', 'prove nothing is left', () =>
+      proveDeleted(aws, cluster, undefined, { keepBackups }),
+    );
+  }
   const stackStillThere = Boolean(await aws.cloudFormation.describeStack(stackName));
   events.emit({
     code: 'delete.proof',

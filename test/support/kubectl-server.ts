@@ -2,8 +2,9 @@ import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { ApiServerOptions } from '../../src/control-plane/api/server.js';
 import { type RunningApiServer, startApiServer, writeKubeconfig } from './api-server.js';
-import { makeTestPki, type TestPki } from './certs.js';
+import { makeTestPki, type TestCert, type TestPki } from './certs.js';
 import { type KubectlRun, runKubectl } from './control-cluster.js';
+import { type Answer, type CallOptions, tlsCaller } from './tls-call.js';
 
 /** An API server over TLS for a suite of real kubectl runs as a `system:masters` admin. */
 export interface KubectlServer {
@@ -12,6 +13,8 @@ export interface KubectlServer {
   readonly kubectl: (args: readonly string[], input?: string) => Promise<KubectlRun>;
   /** Runs kubectl and expects exit code 0 (stderr in the failure message); returns stdout. */
   readonly ok: (args: readonly string[], input?: string) => Promise<string>;
+  /** A raw HTTPS call as the same admin (for requests kubectl cannot make). */
+  readonly call: (method: string, path: string, options?: CallOptions) => Promise<Answer>;
 }
 
 /**
@@ -22,6 +25,7 @@ export function useKubectlServer(minor: string, extra: Partial<ApiServerOptions>
   let pki: TestPki;
   let srv: RunningApiServer;
   let env: NodeJS.ProcessEnv;
+  let admin: TestCert;
   const kubectl = (args: readonly string[], input?: string) => runKubectl(env, args, 60_000, input);
   const ok = async (args: readonly string[], input?: string): Promise<string> => {
     const r = await kubectl(args, input);
@@ -35,12 +39,19 @@ export function useKubectlServer(minor: string, extra: Partial<ApiServerOptions>
       minorVersion: minor,
       ...extra,
     });
-    const kubeconfig = writeKubeconfig(pki, srv.url, pki.client('admin', ['system:masters']));
+    admin = pki.client('admin', ['system:masters']);
+    const kubeconfig = writeKubeconfig(pki, srv.url, admin);
     env = { PATH: process.env.PATH, HOME: pki.dir, KUBECONFIG: kubeconfig };
   });
   afterAll(async () => {
     await srv?.stop();
     if (pki) rmSync(pki.dir, { recursive: true, force: true });
   });
-  return { srv: () => srv, kubectl, ok };
+  const raw = tlsCaller(
+    () => srv.url,
+    () => pki.ca.cert,
+  );
+  const call = (method: string, path: string, options: CallOptions = {}) =>
+    raw(method, path, { cert: admin, ...options });
+  return { srv: () => srv, kubectl, ok, call };
 }

@@ -1,6 +1,8 @@
 import type { StatusCause, UntypedObject } from '../../kube/index.js';
+import { builtinDefinition, builtinDefinitionName } from '../openapi/builtin-definitions.js';
 import type { ResourceDef } from '../registry/types.js';
 import { apiVersionOf } from '../registry/types.js';
+import { definitionType } from './apply/definition-type.js';
 import { ApplyError } from './apply/errors.js';
 import { updateEntries, type Writer } from './apply/field-manager.js';
 import {
@@ -9,7 +11,7 @@ import {
   type ManagedEntry,
   startingEntries,
 } from './apply/managed-fields.js';
-import { builtinType, schemaType, type TypeNode } from './apply/type-node.js';
+import { builtinType, type TypeNode } from './apply/type-node.js';
 import { timestamp } from './lifecycle.js';
 import { ApiError, invalid } from './status.js';
 
@@ -81,9 +83,27 @@ export function fieldManagerOf(
   return given || managerFromUserAgent(userAgent);
 }
 
-/** The apply types of a resource: its CRD schema's list and map types, or the built-in merge keys. */
+const OBJECT_META_REF = { $ref: '#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta' };
+
+const applyTypes = new WeakMap<ResourceDef, TypeNode>();
+
+/**
+ * The apply types of a resource, from upstream's schemas as structured-merge-diff reads them: a
+ * built-in kind's definition (1.36 swagger.json: `x-kubernetes-list-map-keys` with all their keys,
+ * list and map types), a CRD version's schema with ObjectMeta for metadata. Kinds without a
+ * definition (metrics) fall back to the strategic-merge keys by field name.
+ */
 export function applyTypeOf(def: ResourceDef): TypeNode {
-  return def.applySchema ? schemaType(def.applySchema) : builtinType;
+  let type = applyTypes.get(def);
+  if (type) return type;
+  const meta = definitionType(OBJECT_META_REF, builtinDefinition);
+  if (def.applySchema) type = definitionType(def.applySchema, builtinDefinition, { metadata: meta });
+  else {
+    const name = builtinDefinitionName(def.group, def.version, def.kind);
+    type = name ? definitionType({ $ref: `#/definitions/${name}` }, builtinDefinition) : builtinType;
+  }
+  applyTypes.set(def, type);
+  return type;
 }
 
 /** The writer of a tracked write. */

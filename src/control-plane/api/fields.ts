@@ -3,6 +3,7 @@ import type { UntypedObject } from '../../kube/index.js';
 import { schemaUnknownFields } from '../openapi/unknown-fields.js';
 import type { ResourceDef } from '../registry/types.js';
 import { getPath, isRecord } from '../registry/validation.js';
+import { yamlUnmarshalErrors } from './body-duplicates.js';
 import { unknownFields } from './lifecycle.js';
 import { badRequest } from './status.js';
 
@@ -138,42 +139,72 @@ function findUnknown(def: ResourceDef, obj: UntypedObject): UnknownField[] {
   return found;
 }
 
+/** What {@link checkFields} reports besides unknown fields, and how a Strict failure reads. */
+export interface FieldCheckOptions {
+  /**
+   * `obj` is a create or update body: the Strict message names the kind and version, as
+   * upstream's decoder does. @default false
+   */
+  readonly decoding?: boolean;
+  /** Paths of keys the body's JSON repeats (the last value is kept, as upstream). @default none */
+  readonly duplicates?: readonly string[];
+  /** go-yaml's lines for keys a YAML body repeats (`line 5: key "x" already set in map`). @default none */
+  readonly yamlDuplicates?: readonly string[];
+  /** Problems of a patch body itself, worded, reported before the result's. @default none */
+  readonly patchProblems?: readonly string[];
+  /** The error a Strict failure throws, given `strict decoding error: ...`. @default 400 BadRequest */
+  readonly strictError?: (detail: string) => Error;
+}
+
 /**
- * Applies `fieldValidation` (Strict → 400 listing the unknown fields; Warn (default) → a
- * `Warning` header per field; Ignore) to every field the kind does not declare, and drops the
- * unknown ones as typed decoding in kube-apiserver does. `decoding`: `obj` is a create or update
- * body (the Strict message then names the kind and version, as upstream's decoder does);
- * `duplicates`: paths of keys the body's JSON repeats (the last value is kept, as upstream).
+ * Applies `fieldValidation` (Strict → an error listing every problem; Warn (default) → a
+ * `Warning` header per problem; Ignore) to every field the kind does not declare and to the
+ * options' repeated keys and patch problems, and drops the unknown fields as typed decoding in
+ * kube-apiserver does.
  */
 export function checkFields(
   def: ResourceDef,
   obj: UntypedObject,
   mode: string | null,
   res: ServerResponse,
-  decoding = false,
-  duplicates: readonly string[] = [],
+  options: FieldCheckOptions = {},
 ): UntypedObject {
+  const { duplicates = [], yamlDuplicates = [], patchProblems = [] } = options;
   const unknown = findUnknown(def, obj);
-  if (unknown.length === 0 && duplicates.length === 0) return obj;
-  const problems = [
+  if (
+    unknown.length === 0 &&
+    duplicates.length === 0 &&
+    yamlDuplicates.length === 0 &&
+    patchProblems.length === 0
+  )
+    return obj;
+  const fieldProblems = [
     ...unknown.map((f) => `unknown field "${f.path}"`),
     ...duplicates.map((path) => `duplicate field "${path}"`),
   ];
   const m = mode ?? 'Warn';
   if (m === 'Strict') {
-    // A create or update body fails as kube-apiserver's decoder words it; a patch result does not.
-    const context = decoding
+    // go-yaml's repeated keys are one error of the decoder, its lines joined.
+    const yaml = yamlDuplicates.length ? [yamlUnmarshalErrors(yamlDuplicates)] : [];
+    const detail = `strict decoding error: ${[...patchProblems, ...yaml, ...fieldProblems].join(', ')}`;
+    if (options.strictError) throw options.strictError(detail);
+    // A create or update body fails as kube-apiserver's decoder words it.
+    const context = options.decoding
       ? `${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: `
       : '';
-    throw badRequest(`${context}strict decoding error: ${problems.join(', ')}`);
+    throw badRequest(`${context}${detail}`);
   }
   if (m === 'Warn') {
     const prior = res.getHeader('Warning');
     const kept = Array.isArray(prior) ? prior : [];
-    res.setHeader('Warning', [...kept, ...boundedWarnings(problems)]);
+    res.setHeader('Warning', [
+      ...kept,
+      ...boundedWarnings([...patchProblems, ...yamlDuplicates, ...fieldProblems]),
+    ]);
   } else if (m !== 'Ignore') {
     throw badRequest(`fieldValidation "${m}" is not supported: use Strict, Warn or Ignore`);
   }
+  if (unknown.length === 0) return obj;
   const copy = structuredClone(obj);
   for (const f of findUnknown(def, copy)) f.drop();
   return copy;

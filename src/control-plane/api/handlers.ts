@@ -1,19 +1,19 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { UntypedObject } from '../../kube/index.js';
-import { withCustomReplicas } from '../apiextensions/custom-scale.js';
-import { isRecord } from '../registry/validation.js';
 import { applyTo, readApplyRequest } from './apply-request.js';
+import { bodyDuplicatesOf } from './body-duplicates.js';
 import type { ApiContext } from './context.js';
-import { duplicateFieldPaths } from './duplicate-fields.js';
 import { evictPod } from './eviction.js';
 import { type FieldTracking, fieldManagerOf } from './field-tracking.js';
 import { checkFields, warningHeader } from './fields.js';
 import { parseJsonObject } from './http.js';
 import { applyPatch, patchTypeOf } from './patch.js';
+import { patchProblems, strictPatchError } from './patch-strict.js';
 import { bindPod } from './pod-binding.js';
 import { listJson, listObject, listObjects, scaleOf } from './read.js';
 import type { ResourceRequest } from './request-info.js';
-import { ApiError, badRequest, conflict } from './status.js';
+import { applyScale, setScale } from './scale.js';
+import { ApiError, badRequest } from './status.js';
 import { buildTable, type ResponseShape } from './table.js';
 import { serveWatch } from './watch.js';
 import { createObject, deleteObject, parseDeleteOptions, updateObject } from './write.js';
@@ -72,15 +72,14 @@ function objectReply(input: HandlerInput, code: number, obj: UntypedObject): Rep
 
 function bodyObject(input: HandlerInput): UntypedObject {
   const obj = parseJsonObject(input.body) as UntypedObject;
-  const duplicates = duplicateFieldPaths(input.body.toString('utf8'));
-  return checkFields(
-    input.info.def,
-    obj,
-    input.info.query.get('fieldValidation'),
-    input.res,
-    true,
-    duplicates,
-  );
+  const mode = input.info.query.get('fieldValidation');
+  // A YAML body converted to JSON (http.ts) or a body admission rewrote reports the original's.
+  const found = bodyDuplicatesOf(input.body);
+  return checkFields(input.info.def, obj, mode, input.res, {
+    decoding: true,
+    duplicates: found.json,
+    yamlDuplicates: found.yaml,
+  });
 }
 
 function isDryRun(info: ResourceRequest): boolean {
@@ -128,6 +127,8 @@ async function serverSideApply(input: HandlerInput, name: string): Promise<Reply
   const ns = info.def.namespaced ? info.namespace : undefined;
   const request = await readApplyRequest(input);
   const dryRun = isDryRun(info);
+  if (info.subresource === 'scale')
+    return { code: 200, body: await applyScale(input, name, request, dryRun) };
   if (!info.subresource && !(await ctx.resources.get(info.def, ns, name))) {
     await input.authorizeCreate?.();
     const obj = applyTo(input, request, undefined);
@@ -203,7 +204,7 @@ export async function handleResource(input: HandlerInput): Promise<Reply | undef
       const body = bodyObject(input);
       const tracking = trackingOf(input, 'UpdateOptions');
       if (subresource === 'scale')
-        return { code: 200, body: await setScale(input, name, () => body, tracking) };
+        return { code: 200, body: await setScale(input, name, () => body, tracking, isDryRun(info)) };
       return { code: 200, body: await replace(input, name, () => body, tracking) };
     }
     case 'patch': {
@@ -214,13 +215,26 @@ export async function handleResource(input: HandlerInput): Promise<Reply | undef
       if (subresource === 'scale')
         return {
           code: 200,
-          body: await setScale(input, name, (scale) => applyPatch(type, scale, input.body), tracking),
+          body: await setScale(
+            input,
+            name,
+            (scale) => applyPatch(type, scale, input.body),
+            tracking,
+            isDryRun(info),
+          ),
         };
+      const mode = info.query.get('fieldValidation');
+      const problems = mode === 'Ignore' ? [] : patchProblems(type, input.body);
       const patched = await replace(
         input,
         name,
-        (cur) =>
-          checkFields(def, applyPatch(type, cur, input.body), info.query.get('fieldValidation'), input.res),
+        (cur) => {
+          const result = applyPatch(type, cur, input.body);
+          return checkFields(def, result, mode, input.res, {
+            patchProblems: problems,
+            strictError: strictPatchError(type, input.body, result),
+          });
+        },
         tracking,
       );
       return { code: 200, body: patched };
@@ -252,45 +266,4 @@ export async function handleResource(input: HandlerInput): Promise<Reply | undef
       return { code: 200, body: listObject(def, { items, metadata: listed.metadata }) };
     }
   }
-}
-
-async function setScale(
-  input: HandlerInput,
-  name: string,
-  change: (scale: UntypedObject) => UntypedObject,
-  tracking: FieldTracking,
-): Promise<unknown> {
-  const { ctx, info } = input;
-  const ns = info.def.namespaced ? info.namespace : undefined;
-  const updated = await updateObject(
-    ctx,
-    info.def,
-    ns,
-    name,
-    undefined,
-    (cur) => {
-      const scale = change(scaleOf(cur, info.def) as UntypedObject);
-      const replicas = isRecord(scale.spec) ? scale.spec.replicas : undefined;
-      if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
-        throw new ApiError(
-          422,
-          'Invalid',
-          `Scale.autoscaling "${name}" is invalid: spec.replicas: Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`,
-        );
-      }
-      const rv = scale.metadata?.resourceVersion;
-      if (rv && rv !== cur.metadata?.resourceVersion) {
-        throw conflict(
-          { group: info.def.group, resource: info.def.plural },
-          name,
-          'the object has been modified; please apply your changes to the latest version and try again',
-        );
-      }
-      if (info.def.customScale) return withCustomReplicas(info.def, cur, replicas);
-      return { ...cur, spec: { ...(cur.spec as object), replicas } };
-    },
-    false,
-    tracking,
-  );
-  return scaleOf(updated, info.def);
 }

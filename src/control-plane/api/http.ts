@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parseYamlLeniently, rememberYamlDuplicates } from './body-duplicates.js';
 import { ApiError } from './status.js';
 
 /** Writes a JSON body with the given status code. */
@@ -96,9 +97,10 @@ export async function normalizeBody(contentType: string | undefined, body: Buffe
   const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
   if (body.length === 0 || type === '' || type === 'application/json' || type === '*/*') return body;
   if (type === 'application/yaml' || type === 'application/x-yaml') {
-    const { parse } = await import('yaml');
     try {
-      return Buffer.from(JSON.stringify(parse(body.toString('utf8'))));
+      // Repeated keys are kept for fieldValidation to report (handlers.ts), as upstream's decoder.
+      const { value, duplicates } = await parseYamlLeniently(body.toString('utf8'));
+      return rememberYamlDuplicates(Buffer.from(JSON.stringify(value)), duplicates);
     } catch (err) {
       throw new ApiError(
         400,

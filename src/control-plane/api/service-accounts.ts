@@ -18,6 +18,7 @@ import {
 } from '../serviceaccounts/pod-admission.js';
 import { issueTokenRequest } from '../serviceaccounts/token-request.js';
 import { checkNamespace } from './admission.js';
+import { carryDuplicates } from './body-duplicates.js';
 import type { ApiContext } from './context.js';
 import { parseJsonObject } from './http.js';
 import type { ResourceRequest } from './request-info.js';
@@ -171,7 +172,7 @@ export function buildServiceAccounts(ctx: ApiContext, options: ServiceAccountTok
           { name: podName, kind: 'pods' },
         );
       }
-      return Buffer.from(JSON.stringify(admitPodServiceAccount(pod, sa)));
+      return carryDuplicates(raw, Buffer.from(JSON.stringify(admitPodServiceAccount(pod, sa))));
     },
     publishRootCa: (namespace) =>
       options.rootCa ? publishRootCa(ctx, options.rootCa, namespace) : Promise.resolve(),

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { duplicateFieldPaths } from '../../../src/control-plane/api/duplicate-fields.js';
+import { loadServiceAccountKeys } from '../../../src/control-plane/serviceaccounts/keys.js';
+import { generateServiceAccountKeyPem } from '../../../src/pki/service-account-key.js';
+import { startApiServer } from '../../support/api-server.js';
 import { useApiServer } from '../../support/use-api-server.js';
 
 describe('duplicateFieldPaths', () => {
@@ -43,5 +46,38 @@ describe('duplicate fields in a create body', () => {
     expect(res.status).toBe(201);
     expect(res.headers.get('warning')).toBe('299 - "duplicate field \\"data.k\\""');
     expect(((await res.json()) as { data: Record<string, string> }).data).toEqual({ k: 'second' });
+  });
+});
+
+describe('duplicate fields in a pod body that service-account admission rewrites', () => {
+  it('are still reported: JSON paths and YAML lines', async () => {
+    const keys = loadServiceAccountKeys({ pem: generateServiceAccountKeyPem(), source: 'test' });
+    const srv = await startApiServer({ serviceAccounts: { keys, issuer: 'https://kubernetes.default.svc' } });
+    try {
+      const post = (body: string, type: string) =>
+        fetch(`${srv.url}/api/v1/namespaces/default/pods?fieldValidation=Strict`, {
+          method: 'POST',
+          headers: { 'content-type': type },
+          body,
+        }).then(async (r) => ({ status: r.status, body: (await r.json()) as { message: string } }));
+      const json = await post(
+        '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p1"},"spec":{"containers":[{"name":"c","image":"busybox:1","image":"busybox:2"}]}}',
+        'application/json',
+      );
+      expect(json.status).toBe(400);
+      expect(json.body.message).toBe(
+        'Pod in version "v1" cannot be handled as a Pod: strict decoding error: duplicate field "spec.containers[0].image"',
+      );
+      const yaml = await post(
+        'apiVersion: v1\nkind: Pod\nmetadata: {name: p2}\nspec:\n  containers: [{name: c, image: "busybox:1"}]\n  restartPolicy: Never\n  restartPolicy: Always\n',
+        'application/yaml',
+      );
+      expect(yaml.status).toBe(400);
+      expect(yaml.body.message).toBe(
+        'Pod in version "v1" cannot be handled as a Pod: strict decoding error: yaml: unmarshal errors:\n  line 7: key "restartPolicy" already set in map',
+      );
+    } finally {
+      await srv.stop();
+    }
   });
 });

@@ -27,14 +27,14 @@ export function mergeApplied(live: unknown, config: unknown, type: TypeNode): un
     const index = new Map<string, number>();
     out.forEach((item, i) => {
       try {
-        index.set(itemKey(item, keys, ''), i);
+        index.set(itemKey(item, keys, '', type.keyDefaults), i);
       } catch {
         // A live item without its keys cannot be addressed; it stays as it is.
       }
     });
     const itemType = type.items();
     for (const item of config) {
-      const e = itemKey(item, keys, '');
+      const e = itemKey(item, keys, '', type.keyDefaults);
       const at = index.get(e);
       if (at === undefined) {
         index.set(e, out.length);

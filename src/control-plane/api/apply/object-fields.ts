@@ -7,14 +7,25 @@ function unprocessable(message: string): ApplyError {
   return new ApplyError(422, message);
 }
 
-/** The `k:` element of a list-map item: its key fields, sorted, as JSON (422 when one is missing). */
-export function itemKey(item: unknown, keys: readonly string[], where: string): string {
+/**
+ * The `k:` element of a list-map item: its key fields, sorted, as JSON; a key field the item leaves
+ * out takes its default (structured-merge-diff's keys with defaults), else 422.
+ */
+export function itemKey(
+  item: unknown,
+  keys: readonly string[],
+  where: string,
+  defaults?: Readonly<Record<string, unknown>>,
+): string {
   if (!isRecord(item)) throw unprocessable(`${where}: an item of a keyed list is not an object`);
   const picked: Record<string, unknown> = {};
   for (const k of [...keys].sort()) {
-    if (item[k] === undefined || item[k] === null)
-      throw unprocessable(`${where}: an item has no value for the list's key field "${k}"`);
-    picked[k] = item[k];
+    const v = item[k] ?? defaults?.[k];
+    if (v === undefined || v === null)
+      throw unprocessable(
+        `${where}: an item has no value for the list's key field "${k}" (and it has no default value)`,
+      );
+    picked[k] = v;
   }
   return `k:${JSON.stringify(picked)}`;
 }
@@ -58,7 +69,7 @@ function itemElements(
       e = setKey(v);
     } else {
       try {
-        e = itemKey(v, keys, where);
+        e = itemKey(v, keys, where, type.keyDefaults);
       } catch (err) {
         if (strict) throw err;
         return undefined;
@@ -114,7 +125,7 @@ function findItem(list: readonly unknown[], e: string, type: TypeNode): number {
   const keys = type.keys?.(list) ?? [];
   return list.findIndex((item) => {
     try {
-      return itemKey(item, keys, '') === e;
+      return itemKey(item, keys, '', type.keyDefaults) === e;
     } catch {
       return false;
     }
@@ -257,7 +268,7 @@ function childValues(value: unknown, type: TypeNode): Map<string, unknown> {
     const keys = type.keys?.(value) ?? [];
     for (const item of value) {
       try {
-        out.set(type.listType === 'set' ? setKey(item) : itemKey(item, keys, ''), item);
+        out.set(type.listType === 'set' ? setKey(item) : itemKey(item, keys, '', type.keyDefaults), item);
       } catch {
         // An item without its keys has no path; toFieldSet refused it when it was written.
       }

@@ -1,4 +1,4 @@
-import { isRecord } from '../../registry/validation.js';
+import { definitionType } from './definition-type.js';
 import { MERGE_KEYS, MERGED_PRIMITIVE_LISTS } from './merge-keys.js';
 
 /**
@@ -11,6 +11,8 @@ export interface TypeNode {
   readonly listType?: 'set' | 'map';
   /** Key fields of a list-map, given its items (container and service ports differ by kind). */
   keys?(items: readonly unknown[]): readonly string[];
+  /** Values of key fields an item may leave out (upstream's defaulted keys, e.g. `protocol: TCP`). */
+  readonly keyDefaults?: Readonly<Record<string, unknown>>;
   field(name: string): TypeNode;
   items(): TypeNode;
 }
@@ -54,23 +56,10 @@ function makeBuiltinNode(name: string | undefined): TypeNode {
 /** The type of any built-in object. */
 export const builtinType: TypeNode = builtinNode(undefined);
 
-/** A CRD version's structural schema (openAPIV3Schema) as apply types; metadata is ObjectMeta. */
-export function schemaType(schema: unknown, top = true): TypeNode {
-  const s = isRecord(schema) ? schema : {};
-  const props = isRecord(s.properties) ? s.properties : undefined;
-  const listType = s['x-kubernetes-list-type'];
-  const mapKeys = s['x-kubernetes-list-map-keys'];
-  const keys = Array.isArray(mapKeys) ? mapKeys.filter((k): k is string => typeof k === 'string') : [];
-  const isList = s.type === 'array';
-  return {
-    atomic: isList ? listType !== 'set' && listType !== 'map' : s['x-kubernetes-map-type'] === 'atomic',
-    listType: isList && (listType === 'set' || listType === 'map') ? listType : undefined,
-    keys: listType === 'map' ? () => keys : undefined,
-    field: (name) => {
-      if (top && name === 'metadata') return builtinType.field('metadata');
-      if (props && name in props) return schemaType(props[name], false);
-      return schemaType(s.additionalProperties, false);
-    },
-    items: () => schemaType(s.items, false),
-  };
+/**
+ * A CRD version's structural schema (openAPIV3Schema) as apply types; metadata is ObjectMeta as
+ * the built-in merge keys know it (the API server uses upstream's ObjectMeta definition instead).
+ */
+export function schemaType(schema: unknown): TypeNode {
+  return definitionType(schema, () => undefined, { metadata: builtinType.field('metadata') });
 }

@@ -1,0 +1,54 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { S3Api } from '../../src/aws/s3.js';
+import { deleteCluster } from '../../src/cluster/delete.js';
+import { RecordingEvents } from '../../src/index.js';
+import { findLeftovers } from '../../src/provision/leftovers.js';
+import { templateBucket } from '../../src/provision/template-store.js';
+import { type MotoAws, startMotoAws } from '../support/moto-aws.js';
+
+let env: MotoAws;
+beforeAll(async () => {
+  env = await startMotoAws();
+}, 60_000);
+afterAll(async () => {
+  await env?.stop();
+});
+
+describe('delete and a master that ships its store while shutting down (moto_server)', () => {
+  it('sweeps the state objects shipped after the first sweep, and ends clean', async () => {
+    const bucket = await templateBucket(env.aws);
+    await env.aws.s3.ensurePrivateBucket(bucket, { 'tugboat:managed': 'true' });
+    await env.aws.s3.putObject(bucket, 'late/store/log/1/1-9', 'x', {});
+    // The master keeps shipping after the sweep found its prefix empty: each time a listing of the
+    // cluster's objects comes back with no store object, one more lands right after (twice).
+    let shipments = 2;
+    const s3: S3Api = {
+      ...env.aws.s3,
+      async listKeys(ref, prefix) {
+        const keys = await env.aws.s3.listKeys(ref, prefix);
+        if (
+          !keys.some((k) => k.startsWith('late/store/')) &&
+          'late/store/'.startsWith(prefix) &&
+          shipments > 0
+        ) {
+          shipments--;
+          await env.aws.s3.putObject(ref, `late/store/log/1/${10 - shipments}-${20 - shipments}`, 'x', {});
+        }
+        return keys;
+      },
+    };
+    const events = new RecordingEvents();
+    const result = await deleteCluster({
+      aws: { ...env.aws, s3 },
+      cluster: 'late',
+      events,
+      sweepDelayMs: 50,
+    });
+    expect(shipments).toBe(0);
+    expect(result.clean).toBe(true);
+    expect(await findLeftovers(env.aws, 'late')).toEqual([]);
+    expect(
+      events.events.some((e) => e.message?.includes('sweep state objects shipped during shutdown')),
+    ).toBe(true);
+  }, 120_000);
+});
