@@ -44,6 +44,26 @@ export interface EtcdInstallOptions extends HostServiceOptions {
   readonly ports?: { readonly client: number; readonly peer: number };
   /** `new` when the cluster is formed, `existing` for a member added to a running cluster. @default 'new' */
   readonly initialClusterState?: 'new' | 'existing';
+  /**
+   * `--initial-cluster` as `member add` returned it (a member joining a running cluster).
+   * @default every member of `members`
+   */
+  readonly initialCluster?: string;
+  /**
+   * Also write {@link EtcdInitialFlags} to the host (a member without data: its flags are being
+   * chosen now and must stay the same on later runs). @default false
+   */
+  readonly recordInitialFlags?: boolean;
+}
+
+/**
+ * The `--initial-cluster*` flags a member was first started with. etcd reads them only while its
+ * data directory is empty; bootstrap keeps them unchanged afterwards (recorded on the host), so a
+ * re-run never restarts a healthy member over flags etcd ignores.
+ */
+export interface EtcdInitialFlags {
+  readonly state: 'new' | 'existing';
+  readonly cluster: string;
 }
 
 /** Where etcd's files go on a master: certificates under /etc/tugboat/pki/etcd, data under /var/lib/tugboat/etcd. */
@@ -54,6 +74,8 @@ export function etcdPaths(layout: HostLayout) {
     cert: posix.join(pki, 'member.crt'),
     key: posix.join(pki, 'member.key'),
     dataDir: posix.join(layout.lib, 'etcd'),
+    /** {@link EtcdInitialFlags} as JSON. */
+    initialFlags: posix.join(layout.etc, 'etcd', 'initial-flags.json'),
   };
 }
 
@@ -82,7 +104,19 @@ export function buildEtcdFiles(options: EtcdInstallOptions): HostFile[] {
     { path: p.ca, content: options.pki.caPem, mode: 0o644 },
     { path: p.cert, content: options.pki.memberCert.certPem, mode: 0o644 },
     { path: p.key, content: options.pki.memberCert.keyPem, mode: 0o600 },
+    ...(options.recordInitialFlags
+      ? [{ path: p.initialFlags, content: `${JSON.stringify(initialFlagsOf(options))}\n`, mode: 0o644 }]
+      : []),
   ];
+}
+
+/** The `--initial-cluster*` flags a member is started with. Pure. */
+export function initialFlagsOf(options: EtcdInstallOptions): EtcdInitialFlags {
+  return {
+    state: options.initialClusterState ?? 'new',
+    cluster:
+      options.initialCluster ?? renderInitialCluster(options.members, options.ports ?? DEFAULT_ETCD_PORTS),
+  };
 }
 
 /**
@@ -95,6 +129,7 @@ export function buildEtcdService(options: EtcdInstallOptions): ServiceSpec {
   const p = etcdPaths(options.layout);
   const ports = options.ports ?? DEFAULT_ETCD_PORTS;
   const self = hostPart(options.member.address);
+  const initial = initialFlagsOf(options);
   if (!options.members.some((m) => m.name === options.member.name))
     throw new Error(`etcd member ${options.member.name} is not in the member list`);
   return {
@@ -115,9 +150,9 @@ export function buildEtcdService(options: EtcdInstallOptions): ServiceSpec {
       '--initial-advertise-peer-urls',
       `https://${self}:${ports.peer}`,
       '--initial-cluster',
-      renderInitialCluster(options.members, ports),
+      initial.cluster,
       '--initial-cluster-state',
-      options.initialClusterState ?? 'new',
+      initial.state,
       '--initial-cluster-token',
       options.clusterToken,
       '--client-cert-auth',

@@ -8,13 +8,17 @@ import type { RemoteShell } from '../ssh/remote-shell.js';
 import { sleep } from '../timing.js';
 import { type BootstrapHost, peerAddressOf } from './bootstrap-hosts.js';
 import {
+  buildEtcdFiles,
   DEFAULT_ETCD_PORTS,
   ETCD_SERVICE,
+  type EtcdInstallOptions,
   type EtcdMember,
   etcdClientUrls,
   etcdPaths,
   installEtcd,
 } from './etcd-install.js';
+import { joinEtcdCluster, readEtcdMemberDisk } from './etcd-join.js';
+import { syncHostFiles } from './host-files.js';
 import type { HostInstallResult, HostServiceOptions } from './host-install.js';
 import type { HostLayout } from './layout.js';
 import { servicePaths } from './service-units.js';
@@ -131,6 +135,8 @@ export interface EtcdStartBarrier {
   started(name: string): Promise<void>;
   /** This master failed before starting its member. */
   failed(name: string, err: Error): void;
+  /** Runs `fn` after every earlier call's `fn` ended: one membership change at a time. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T>;
 }
 
 /**
@@ -149,7 +155,13 @@ export function etcdStartBarrier(names: readonly string[]): EtcdStartBarrier {
   // A barrier nobody waits on (one master failed alone) must not be an unhandled rejection.
   all.catch(() => undefined);
   if (pending.size === 0) release();
+  let queue: Promise<unknown> = Promise.resolve();
   return {
+    exclusive<T>(fn: () => Promise<T>): Promise<T> {
+      const run = queue.then(fn, fn);
+      queue = run.catch(() => undefined);
+      return run;
+    },
     started(name: string): Promise<void> {
       pending.delete(name);
       if (pending.size === 0) release();
@@ -190,7 +202,10 @@ export interface EtcdMemberStartOptions extends HostServiceOptions {
 
 /**
  * A master's part of forming etcd: installs its member (idempotent), waits until every master
- * started its own (no quorum before), then until this member is healthy.
+ * started its own (no quorum before), then until this member is healthy. A master without etcd
+ * data while the others run (a replaced master, or one whose data is gone) joins instead: dead
+ * members removed, this one added, started with `--initial-cluster-state existing`
+ * (see etcd-join.ts); healthy then means it has synced from the others.
  */
 export async function startEtcdMember(
   shell: RemoteShell,
@@ -202,16 +217,51 @@ export async function startEtcdMember(
   const member = etcd.members.find((m) => m.name === host.name);
   const memberCert = etcd.memberCerts.get(host.name);
   if (!member || !memberCert) throw new Error(`${host.name} is not one of the etcd members`);
-  const installed = await timedStep(events, host, 'etcd', () =>
-    installEtcd(shell, {
-      ...service,
-      member,
-      members: etcd.members,
-      pki: { caPem, memberCert },
-      clusterToken: etcd.clusterToken,
-      ...(etcdPath ? { etcdPath } : {}),
-    }),
-  );
+  const base: EtcdInstallOptions = {
+    ...service,
+    member,
+    members: etcd.members,
+    pki: { caPem, memberCert },
+    clusterToken: etcd.clusterToken,
+    ...(etcdPath ? { etcdPath } : {}),
+  };
+  const installed = await timedStep(events, host, 'etcd', async () => {
+    const disk = await readEtcdMemberDisk(shell, options.layout);
+    // With data, etcd ignores the initial flags: keep the recorded ones, so nothing restarts.
+    if (disk.hasData)
+      return installEtcd(shell, {
+        ...base,
+        ...(disk.recorded
+          ? { initialClusterState: disk.recorded.state, initialCluster: disk.recorded.cluster }
+          : {}),
+      });
+    // No data: a new cluster, or a replaced master joining a running one (the calls need the certificates).
+    const certs = await syncHostFiles(shell, buildEtcdFiles(base), { events, force: service.force ?? false });
+    const join = await started.exclusive(() =>
+      joinEtcdCluster(shell, {
+        self: member,
+        members: etcd.members,
+        layout: options.layout,
+        nodePath,
+        events,
+        ...(signal ? { signal } : {}),
+      }),
+    );
+    const chosen: EtcdInstallOptions = {
+      ...base,
+      recordInitialFlags: true,
+      ...(join ? { initialClusterState: join.state, initialCluster: join.cluster } : {}),
+    };
+    const rest = await syncHostFiles(shell, buildEtcdFiles(chosen), { events });
+    return installEtcd(shell, {
+      ...chosen,
+      presynced: {
+        uploaded: [...certs.uploaded, ...rest.uploaded],
+        unchanged: rest.unchanged,
+        bytes: certs.bytes + rest.bytes,
+      },
+    });
+  });
   await timedStep(events, host, 'etcd-members', () => untilAborted(started.started(host.name), signal));
   await timedStep(events, host, 'etcd-healthy', () =>
     waitEtcdMemberHealthy(shell, {

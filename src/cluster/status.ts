@@ -5,11 +5,19 @@ import { checkClusterName, stackNameOf } from '../naming.js';
 import { type GroupStatus, type Host, listClusterInstances } from '../provision/cluster-instances.js';
 import { listPool, type PoolAddress } from '../provision/eip.js';
 import { templateBucket } from '../provision/template-store.js';
+import { type ControlPlaneCheck, masterControlPlaneChecks } from './control-plane-checks.js';
 import { API_ENDPOINT_OUTPUT, type LifecycleOptions } from './types.js';
 
 /** Options of `clusterStatus`. */
 export interface ClusterStatusOptions extends LifecycleOptions {
   readonly cluster: string;
+  /**
+   * Also ask each master's API server for `/readyz?verbose` (etcd's quorum, members down), when
+   * the local state holds the cluster CA. @default false
+   */
+  readonly controlPlane?: boolean;
+  /** Root of the local state (for the CA). @default stateRoot() */
+  readonly stateRoot?: string;
 }
 
 /** A cluster as AWS reports it (no local state needed). */
@@ -29,6 +37,8 @@ export interface ClusterStatus {
   readonly eips: readonly PoolAddress[];
   /** Running instances whose boot from user-data failed, with the reason they left (`<cluster>/boot/`). */
   readonly bootFailures: readonly BootFailure[];
+  /** Each master's `/readyz` (with `controlPlane`, when the local state has the CA). */
+  readonly controlPlane?: readonly ControlPlaneCheck[];
 }
 
 /** Stack status, each group's desired vs in-service, each instance and the EIP pool. */
@@ -54,6 +64,11 @@ export async function clusterStatus(options: ClusterStatusOptions): Promise<Clus
     cluster,
     inventory.hosts.map((h) => h.id),
   );
+  const controlPlane = options.controlPlane
+    ? await masterControlPlaneChecks(cluster, inventory.hosts, {
+        ...(options.stateRoot ? { stateRoot: options.stateRoot } : {}),
+      })
+    : undefined;
   return {
     cluster,
     region: aws.region,
@@ -72,6 +87,7 @@ export async function clusterStatus(options: ClusterStatusOptions): Promise<Clus
     hosts: inventory.hosts,
     eips,
     bootFailures,
+    ...(controlPlane ? { controlPlane } : {}),
   };
 }
 

@@ -12,11 +12,16 @@ import {
   uninstallInventory,
 } from '../../src/bootstrap/bootstrap-inventory.js';
 import { CONTROL_PLANE_SERVICE, type HostBundle } from '../../src/bootstrap/control-plane-install.js';
-import { ETCD_SERVICE } from '../../src/bootstrap/etcd-install.js';
+import { etcdClusterHealth } from '../../src/bootstrap/etcd-health.js';
+import { ETCD_SERVICE, etcdPaths } from '../../src/bootstrap/etcd-install.js';
 import { buildHostLayout, layoutDirectories } from '../../src/bootstrap/layout.js';
 import { stopService } from '../../src/bootstrap/service.js';
 import { servicePaths } from '../../src/bootstrap/service-units.js';
+import { renderControlPlane } from '../../src/cli/support/format-cluster.js';
+import { readControlPlaneChecks } from '../../src/cluster/control-plane-checks.js';
+import { LOST_QUORUM_RECOVERY } from '../../src/control-plane/store/etcd-quorum.js';
 import { AbortError } from '../../src/errors.js';
+import type { TugboatEvent } from '../../src/events.js';
 import { writeKeyFile } from '../../src/pki/index.js';
 import { LocalShell } from '../../src/ssh/local-shell.js';
 import { freePort } from '../harness/process.js';
@@ -74,6 +79,21 @@ async function kubectl(args: string[], server?: BootstrapHost): Promise<string> 
     { timeout: 60_000 },
   );
   return stdout;
+}
+
+/** A full bootstrap run that uploads nothing and restarts nothing on any host. */
+async function expectNothingChanges(): Promise<void> {
+  const again = await bootstrapInventory(options());
+  expect(
+    again.hosts.map((h) =>
+      h.ok ? [h.host, h.value.bytesUploaded, h.value.serviceChanged] : [h.host, h.error.message],
+    ),
+  ).toEqual([
+    ['m1', 0, false],
+    ['m2', 0, false],
+    ['m3', 0, false],
+    ['w1', 0, false],
+  ]);
 }
 
 beforeAll(async () => {
@@ -141,17 +161,7 @@ describe('bootstrap of three masters on etcd and a worker (LocalShell, loopback 
   }, 120_000);
 
   it('running it again uploads nothing and restarts nothing on any host', async () => {
-    const again = await bootstrapInventory(options());
-    expect(
-      again.hosts.map((h) =>
-        h.ok ? [h.host, h.value.bytesUploaded, h.value.serviceChanged] : [h.host, h.error.message],
-      ),
-    ).toEqual([
-      ['m1', 0, false],
-      ['m2', 0, false],
-      ['m3', 0, false],
-      ['w1', 0, false],
-    ]);
+    await expectNothingChanges();
   }, 300_000);
 
   it('three control planes on one etcd: one set of controllers acts, a Deployment gets exactly its replicas', async () => {
@@ -237,6 +247,168 @@ describe('bootstrap of three masters on etcd and a worker (LocalShell, loopback 
       'm2',
     );
   }, 300_000);
+
+  it('a wiped master rejoins: its dead member is removed, a new one added and synced, writes go on; a re-run changes nothing', async () => {
+    const members = masters.map((m) => ({ name: m.name, address: m.address }));
+    const fromM2 = () =>
+      etcdClusterHealth(new LocalShell({ host: 'm2' }), {
+        members,
+        layout: layoutFor(masters[1]!),
+        nodePath: process.execPath,
+      });
+    const before = await fromM2();
+    expect(before.summary).toBe('3/3 etcd members healthy');
+    const oldId = before.members[0]!.id;
+    // The host is wiped: its processes stopped, its etcd data gone (a new instance at the same address).
+    const m1 = layoutFor(masters[0]!);
+    const shell = new LocalShell({ host: 'm1' });
+    await stopService(shell, CONTROL_PLANE_SERVICE, { layout: m1, mode: 'supervised' });
+    await stopService(shell, ETCD_SERVICE, { layout: m1, mode: 'supervised' });
+    rmSync(etcdPaths(m1).dataDir, { recursive: true, force: true });
+    const seen: TugboatEvent[] = [];
+    const again = await bootstrapInventory({
+      ...options(),
+      skipReady: true,
+      events: { emit: (e) => seen.push(e) },
+    });
+    expect(again.hosts.map((h) => [h.host, h.ok ? h.value.action : h.error.message])).toEqual([
+      ['m1', 'installed'],
+      ['m2', 'skipped-ready'],
+      ['m3', 'skipped-ready'],
+      ['w1', 'skipped-ready'],
+    ]);
+    expect(seen.filter((e) => e.code.startsWith('etcd.member')).map((e) => e.code)).toEqual([
+      'etcd.member-removed',
+      'etcd.member-added',
+    ]);
+    expect(seen.find((e) => e.code === 'etcd.member-removed')?.data).toMatchObject({
+      member: 'm1',
+      id: oldId,
+    });
+    const after = await fromM2();
+    expect(after.summary).toBe('3/3 etcd members healthy');
+    expect(after.members.map((m) => [m.name, m.registered, m.healthy])).toEqual([
+      ['m1', true, true],
+      ['m2', true, true],
+      ['m3', true, true],
+    ]);
+    expect(after.members[0]!.id).not.toBe(oldId);
+    // Synced: the new member serves what was written before it joined, and writes through it go on.
+    expect(await kubectl(['get', 'configmap', 'via-m2', '-o', 'jsonpath={.data.written}'], masters[0])).toBe(
+      'm2',
+    );
+    await kubectl(['create', 'configmap', 'after-rejoin', '--from-literal=written=m1'], masters[0]);
+    expect(
+      await kubectl(['get', 'configmap', 'after-rejoin', '-o', 'jsonpath={.data.written}'], masters[2]),
+    ).toBe('m1');
+    await waitFor(
+      async () => new Set((await fromM2()).members.map((m) => m.revision)).size === 1,
+      'every member at the same revision',
+      60_000,
+      500,
+    );
+    // The joined member keeps its initial flags (`existing`): nothing restarts on a full re-run.
+    await expectNothingChanges();
+  }, 400_000);
+
+  it('two of three etcd members stopped: /readyz, status and etcdClusterHealth report lost quorum, who is down and the recovery; bootstrap brings them back', async () => {
+    for (const m of [masters[1]!, masters[2]!])
+      await stopService(new LocalShell({ host: m.name }), ETCD_SERVICE, {
+        layout: layoutFor(m),
+        mode: 'supervised',
+      });
+    const caPem = readFileSync(join(dir, 'state', 'pki', 'ca.crt'), 'utf8');
+    const targets = masters.map((m) => ({ host: m.name, server: url(m) }));
+    // m1 notices once its leader is gone (an election timeout): its read then fails.
+    let checks = await readControlPlaneChecks(targets, { caPem });
+    await waitFor(
+      async () => {
+        checks = await readControlPlaneChecks(targets, { caPem });
+        return checks.every((c) => c.answered && c.store?.ok === false);
+      },
+      'every API server to report etcd without quorum',
+      60_000,
+      500,
+    );
+    for (const c of checks) {
+      expect(c.ready).toBe(false);
+      expect(c.store?.detail).toMatch(
+        /^etcd has lost quorum: no member can serve a read, 2 of 3 needed to write; down: /,
+      );
+      expect(c.store?.detail).toContain('m2 (https://127.0.26.2:2379: ');
+      expect(c.store?.detail).toContain('m3 (https://127.0.26.3:2379: ');
+      expect(c.store?.detail).toContain('; up without a leader: m1; ');
+      expect(c.store?.detail).toContain(LOST_QUORUM_RECOVERY);
+    }
+    const text = renderControlPlane(checks);
+    expect(text).toMatch(/^m1\s+https:\/\/127\.0\.26\.1:\d+\s+no$/m);
+    expect(text).toContain('etcd: etcd has lost quorum');
+    const fromM1 = await etcdClusterHealth(new LocalShell({ host: 'm1' }), {
+      members: masters.map((m) => ({ name: m.name, address: m.address })),
+      layout: layoutFor(masters[0]!),
+      nodePath: process.execPath,
+    });
+    expect(fromM1).toMatchObject({
+      quorum: false,
+      healthy: false,
+      healthyCount: 0,
+      down: ['m1', 'm2', 'm3'],
+    });
+    expect(fromM1.members.map((m) => [m.name, m.reachable])).toEqual([
+      ['m1', true],
+      ['m2', false],
+      ['m3', false],
+    ]);
+    // The documented first step of the recovery: bootstrap starts the stopped members (their data is kept).
+    const back = await bootstrapInventory({ ...options(), skipReady: true });
+    for (const h of back.hosts) expect(h.ok, h.ok ? '' : h.error.message).toBe(true);
+    const [m1] = await readControlPlaneChecks(targets.slice(0, 1), { caPem });
+    expect(m1).toMatchObject({ ready: true, store: { ok: true, detail: '3/3 etcd members healthy' } });
+    expect(
+      await kubectl(['get', 'configmap', 'after-rejoin', '-o', 'jsonpath={.data.written}'], masters[1]),
+    ).toBe('m1');
+  }, 400_000);
+
+  it('master 3 replaced at another address (same name, new host): its old member is removed, the new one joins; the others keep their etcd running', async () => {
+    const m3 = layoutFor(masters[2]!);
+    const shell = new LocalShell({ host: 'm3' });
+    await stopService(shell, CONTROL_PLANE_SERVICE, { layout: m3, mode: 'supervised' });
+    await stopService(shell, ETCD_SERVICE, { layout: m3, mode: 'supervised' });
+    rmSync(etcdPaths(m3).dataDir, { recursive: true, force: true });
+    const moved: BootstrapHost = { ...masters[2]!, address: '127.0.26.5' };
+    const replaced: BootstrapHosts = { ...inventory, masters: [masters[0]!, masters[1]!, moved] };
+    const etcdPid = (h: BootstrapHost) =>
+      readFileSync(servicePaths(layoutFor(h), ETCD_SERVICE).childPidfile, 'utf8').trim();
+    const pidsBefore = [etcdPid(masters[0]!), etcdPid(masters[1]!)];
+    const seen: TugboatEvent[] = [];
+    const result = await bootstrapInventory({
+      ...options(),
+      inventory: replaced,
+      events: { emit: (e) => seen.push(e) },
+    });
+    for (const h of result.hosts) expect(h.ok, h.ok ? '' : h.error.message).toBe(true);
+    expect(seen.filter((e) => e.code.startsWith('etcd.member')).map((e) => [e.code, e.data?.host])).toEqual([
+      ['etcd.member-removed', 'm3'],
+      ['etcd.member-added', 'm3'],
+    ]);
+    // Their --initial-cluster would name the old address, but etcd ignores it: kept, not restarted.
+    expect([etcdPid(masters[0]!), etcdPid(masters[1]!)]).toEqual(pidsBefore);
+    const health = await etcdClusterHealth(new LocalShell({ host: 'm1' }), {
+      members: replaced.masters!.map((m) => ({ name: m.name, address: m.address })),
+      layout: layoutFor(masters[0]!),
+      nodePath: process.execPath,
+    });
+    expect(health.summary).toBe('3/3 etcd members healthy');
+    expect(health.members.map((m) => m.peerUrls[0])).toEqual([
+      'https://127.0.26.1:2380',
+      'https://127.0.26.2:2380',
+      'https://127.0.26.5:2380',
+    ]);
+    await kubectl(['create', 'configmap', 'via-new-m3', '--from-literal=written=m3'], moved);
+    expect(
+      await kubectl(['get', 'configmap', 'via-new-m3', '-o', 'jsonpath={.data.written}'], masters[0]),
+    ).toBe('m3');
+  }, 400_000);
 
   it('uninstall leaves every host clean', async () => {
     const outcomes = await uninstallInventory(options());

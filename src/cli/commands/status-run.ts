@@ -13,7 +13,7 @@ export async function runStatus(
   flags: AwsFlags,
 ): Promise<number> {
   const status = await withAwsSession(io, globals, flags, undefined, (s) =>
-    clusterStatus({ ...s, cluster: name }),
+    clusterStatus({ ...s, cluster: name, controlPlane: true }),
   );
   printResult(io, globals, status, () => renderStatus(status));
   return 0;

@@ -53,6 +53,17 @@ export function renderEips(eips: readonly PoolAddress[]): string {
   );
 }
 
+/** Each master's `/readyz`, then what the store said (once per distinct text: every API server checks every member). */
+export function renderControlPlane(checks: NonNullable<ClusterStatus['controlPlane']>): string {
+  const table = renderTable(
+    ['MASTER', 'API SERVER', 'READY'],
+    checks.map((c) => [c.host, c.server, c.ready ? 'yes' : c.answered ? 'no' : `no answer (${c.error})`]),
+  );
+  const stores = [...new Set(checks.flatMap((c) => (c.store ? [`${c.store.name}: ${c.store.detail}`] : [])))];
+  const other = checks.filter((c) => c.answered && !c.ready && !c.store).map((c) => `${c.host}: ${c.error}`);
+  return [table, ...stores, ...other].join('\n');
+}
+
 /** `tugboat status` text. */
 export function renderStatus(s: ClusterStatus): string {
   const head = [
@@ -72,6 +83,7 @@ export function renderStatus(s: ClusterStatus): string {
     '',
     renderEips(s.eips),
     ...(failed.length ? ['', 'boot failed:', ...failed] : []),
+    ...(s.controlPlane ? ['', renderControlPlane(s.controlPlane)] : []),
   ].join('\n');
 }
 

@@ -3,6 +3,7 @@ import { reportedVersion } from '../../version.js';
 import { renderOpenApiV2 } from '../openapi/v2.js';
 import { buildOpenApiV3Root, renderOpenApiV3 } from '../openapi/v3.js';
 import type { ResourceCatalog } from '../registry/catalog.js';
+import type { StoreReadiness } from '../store/types.js';
 import {
   aggregatedContentType,
   buildAggregatedDiscovery,
@@ -21,6 +22,32 @@ export interface NonResourceOptions {
   readonly ready: boolean;
   /** What discovery and OpenAPI list. */
   readonly catalog: ResourceCatalog;
+  /** The store's own check (etcd's quorum), asked for `/readyz` only. @default none */
+  readonly storeReadiness?: StoreReadiness;
+}
+
+/**
+ * `/readyz` as kube-apiserver answers it: `ok`, or with `?verbose` (and always on failure, with
+ * HTTP 500) one `[+]name ok` / `[-]name failed: reason` line per check and `readyz check
+ * passed|failed`. Upstream withholds failure reasons from the body; here the store's reason is
+ * shown (which etcd members are down, the recovery), since it is what an operator needs and names
+ * nothing secret. Pure.
+ */
+export function renderReadyz(
+  ready: boolean,
+  store: StoreReadiness | undefined,
+  verbose: boolean,
+): { code: number; text: string } {
+  if (!ready) return { code: 503, text: 'not ready: bootstrapping' };
+  const ok = store?.ok ?? true;
+  if (ok && !verbose) return { code: 200, text: 'ok' };
+  const lines = ['[+]ping ok'];
+  if (store)
+    lines.push(
+      store.ok ? `[+]${store.name} ok: ${store.detail}` : `[-]${store.name} failed: ${store.detail}`,
+    );
+  lines.push(ok ? 'readyz check passed' : 'readyz check failed');
+  return { code: ok ? 200 : 500, text: `${lines.join('\n')}\n` };
 }
 
 /** The `/version` body; `minor` is what kubectl's dispatcher picks its binary by. */
@@ -136,8 +163,10 @@ function route(req: IncomingMessage, path: string, options: NonResourceOptions):
   const version = `v1.${options.minor}.0`;
   if (path === '/version') return { code: 200, json: buildVersion(options.minor) };
   if (path === '/healthz' || path === '/livez') return { code: 200, text: 'ok' };
-  if (path === '/readyz')
-    return options.ready ? { code: 200, text: 'ok' } : { code: 503, text: 'not ready: bootstrapping' };
+  if (path === '/readyz') {
+    const verbose = new URL(req.url ?? '/', 'http://x').searchParams.has('verbose');
+    return renderReadyz(options.ready, options.storeReadiness, verbose);
+  }
   if (path === '/api' || path === '/apis') {
     const aggregated = wantsAggregated(accept);
     if (aggregated) {

@@ -195,7 +195,13 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
       await access!.checkPath(user, req.method ?? 'GET', info.path);
       const issuerDocument = serviceAccounts?.discovery(info.path);
       if (issuerDocument) return sendJson(res, 200, issuerDocument);
-      serveNonResource(req, res, info.path, { minor, ready: isReady, catalog: ctx.catalog });
+      const storeReadiness = info.path === '/readyz' ? await options.store.readiness?.() : undefined;
+      serveNonResource(req, res, info.path, {
+        minor,
+        ready: isReady,
+        catalog: ctx.catalog,
+        ...(storeReadiness ? { storeReadiness } : {}),
+      });
       return;
     }
     const body = ['POST', 'PUT', 'PATCH', 'DELETE'].includes(req.method ?? '')

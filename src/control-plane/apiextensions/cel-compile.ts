@@ -1,6 +1,7 @@
 import { type CelResult, parse, plan } from '@bufbuild/cel';
 import type { StatusCause } from '../../kube/index.js';
-import { ruleEnv } from './cel-env.js';
+import { QUALIFIED_FUNCTIONS as QUALIFIED, ruleEnv } from './cel-env.js';
+import { literalRegexError } from './cel-lib-regex.js';
 import { isObject, type JsonSchema, MAX_SCHEMA_DEPTH } from './schema-types.js';
 import { show } from './schema-validate.js';
 
@@ -50,10 +51,14 @@ function freeNames(
     case 'selectExpr':
       freeNames(k.value.operand, bound, out, depth + 1);
       return;
-    case 'callExpr':
-      freeNames(k.value.target, bound, out, depth + 1);
+    case 'callExpr': {
+      const t = k.value.target?.exprKind;
+      // `ip.isCanonical(s)`, `format.dns1123Label()`: a namespaced function, not a variable.
+      const qualified = t?.case === 'identExpr' && QUALIFIED.has(`${t.value.name}.${k.value.function}`);
+      if (!qualified) freeNames(k.value.target, bound, out, depth + 1);
       for (const a of k.value.args) freeNames(a, bound, out, depth + 1);
       return;
+    }
     case 'listExpr':
       for (const e of k.value.elements) freeNames(e, bound, out, depth + 1);
       return;
@@ -97,6 +102,8 @@ function compileExpr(source: string): { program: RuleProgram; names: ReadonlyMap
   for (const [name, id] of names)
     if (!SCOPE.has(name))
       return `compilation failed: ERROR: ${position(source, parsed, id)}: undeclared reference to '${name}' (in container '')`;
+  const badRegex = literalRegexError(parsed.expr);
+  if (badRegex) return badRegex;
   try {
     return { program: plan(ruleEnv, parsed) as RuleProgram, names };
   } catch (e) {

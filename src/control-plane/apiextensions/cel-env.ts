@@ -9,43 +9,18 @@ import {
   listType,
 } from '@bufbuild/cel';
 import { strings } from '@bufbuild/cel/ext';
-import { RE2JS } from '@bufbuild/re2';
-import { type CelMeter, MeteredList } from './cel-cost.js';
+import { MeteredList } from './cel-cost.js';
+import { FORMAT_FUNCTIONS, formatLibrary } from './cel-lib-format.js';
+import { charge, currentMeter, re2, stringOfLibraryValue } from './cel-lib-meter.js';
+import { netLibrary } from './cel-lib-net.js';
+import { quantityLibrary } from './cel-lib-quantity.js';
+import { regexLibrary } from './cel-lib-regex.js';
+import { SETS_FUNCTIONS, setsLibrary } from './cel-lib-sets.js';
+import { urlLibrary } from './cel-lib-url.js';
 
-/**
- * The meter of the evaluation in progress. Evaluation is synchronous, so one module-level slot is
- * enough; `withMeter` sets it around each call.
- */
-let current: CelMeter | undefined;
-
-/** Runs `fn` with `meter` charged by the functions below. */
-export function withMeter<T>(meter: CelMeter, fn: () => T): T {
-  const outer = current;
-  current = meter;
-  try {
-    return fn();
-  } finally {
-    current = outer;
-  }
-}
-
-function charge(units: number): void {
-  current?.charge(units);
-}
+export { withMeter } from './cel-lib-meter.js';
 
 const LIST = listType(CelScalar.DYN);
-const patterns = new Map<string, RE2JS>();
-
-/** A compiled RE2 pattern (linear time, no backtracking), cached; scanning charges 1 unit per 64 chars. */
-function re2(pattern: string): RE2JS {
-  let re = patterns.get(pattern);
-  if (!re) {
-    re = RE2JS.compile(pattern);
-    if (patterns.size >= 256) patterns.delete(patterns.keys().next().value as string);
-    patterns.set(pattern, re);
-  }
-  return re;
-}
 
 function items(list: CelList): CelValue[] {
   const out: CelValue[] = [];
@@ -106,7 +81,8 @@ const meteredConcat = celFunc('_+_', [LIST, LIST], LIST, (a, b) => {
   charge(a.size + b.size);
   const out = new MeteredList<CelValue>();
   for (const list of [a, b]) for (let i = 0; i < list.size; i++) out.push(list.get(i) as CelValue);
-  if (current) out.meter = current;
+  const meter = currentMeter();
+  if (meter) out.meter = meter;
   return out;
 });
 
@@ -127,13 +103,68 @@ const optionalMethods = [
   }),
 ];
 
+/** Go's strings.SplitN: at most `n` parts (all when negative, none when 0), by code point for ''. */
+function splitN(s: string, sep: string, n: number): string[] {
+  if (n === 0) return [];
+  const all = sep === '' ? Array.from(s) : s.split(sep);
+  if (n < 0 || all.length <= n) return all;
+  const head = all.slice(0, n - 1);
+  return [...head, all.slice(n - 1).join(sep)];
+}
+
+/**
+ * `s.split(sep)` / `s.split(sep, n)` as cel-go's strings extension (Go's SplitN; the JS extension
+ * truncated at n instead), and the list is metered: the
+ * library turns an error thrown inside a function (a spent budget too) into an error value that
+ * `all`/`exists` may absorb, so only a throw from iterating a metered list ends a runaway loop.
+ */
+function meteredSplit(this: string, sep: string, n?: bigint): MeteredList<string> {
+  const parts = splitN(this, sep, n === undefined ? -1 : Number(n));
+  charge(1 + parts.length);
+  const out = new MeteredList<string>();
+  for (const p of parts) out.push(p);
+  const meter = currentMeter();
+  if (meter) out.meter = meter;
+  return out;
+}
+
+const LIST_STRING = listType(CelScalar.STRING);
+const splits = [
+  celMethod('split', CelScalar.STRING, [CelScalar.STRING], LIST_STRING, function (sep) {
+    return meteredSplit.call(this, sep);
+  }),
+  celMethod('split', CelScalar.STRING, [CelScalar.STRING, CelScalar.INT], LIST_STRING, function (sep, n) {
+    return meteredSplit.call(this, sep, n);
+  }),
+];
+
+/** Namespaced functions (`ip.isCanonical`): their first part is not a variable. */
+export const QUALIFIED_FUNCTIONS: ReadonlySet<string> = new Set([
+  'ip.isCanonical',
+  ...FORMAT_FUNCTIONS,
+  ...SETS_FUNCTIONS,
+]);
+
 /** Variables rules may name. */
 export const RULE_VARIABLES = ['self', 'oldSelf'] as const;
 
 /** The one environment every rule compiles and runs in. */
 export const ruleEnv: CelEnv = celEnv({
   variables: { self: CelScalar.DYN, oldSelf: CelScalar.DYN },
-  funcs: [...strings, ...kubernetesLists, ...optionalMethods, meteredConcat],
+  funcs: [
+    ...strings.filter((f) => f.name !== 'split'),
+    ...splits,
+    ...kubernetesLists,
+    ...optionalMethods,
+    meteredConcat,
+    ...regexLibrary,
+    ...quantityLibrary,
+    ...urlLibrary,
+    ...netLibrary,
+    ...formatLibrary,
+    ...setsLibrary,
+    stringOfLibraryValue,
+  ],
   re2: {
     compile(pattern: string) {
       const re = re2(pattern);

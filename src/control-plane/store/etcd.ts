@@ -2,6 +2,7 @@ import { type EventSink, silentEvents } from '../../events.js';
 import { EtcdClient, type EtcdHeader, type EtcdKv, type EtcdTlsOptions, num } from './etcd-client.js';
 import { mapEtcdError, prefixEnd, withRetry } from './etcd-errors.js';
 import { WatchFanout } from './etcd-fanout.js';
+import { checkEtcdQuorum } from './etcd-quorum.js';
 import { startEtcdWatch } from './etcd-watch.js';
 import {
   type DeleteResult,
@@ -10,6 +11,7 @@ import {
   type RangeResult,
   type Store,
   StoreError,
+  type StoreReadiness,
   type TxnResult,
   type Watch,
   type WatchHandlers,
@@ -80,6 +82,7 @@ class EtcdStore implements Store {
   private readonly prefix: Buffer;
   private readonly events: EventSink;
   private closed = false;
+  private lastReadiness: { at: number; check: Promise<StoreReadiness> } | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly watches = new Set<Watch>();
   private readonly fanout = new WatchFanout(
@@ -265,6 +268,19 @@ class EtcdStore implements Store {
         .catch(() => undefined); // etcd unavailable or store closed: try again at the next tick.
     }, interval);
     this.timer.unref();
+  }
+
+  /** {@link checkEtcdQuorum}, at most once a second however often `/readyz` is asked. */
+  readiness(): Promise<StoreReadiness> {
+    const now = Date.now();
+    if (!this.lastReadiness || now - this.lastReadiness.at > 1_000) {
+      const check = checkEtcdQuorum({
+        endpoints: this.options.endpoints,
+        ...(this.options.tls ? { tls: this.options.tls } : {}),
+      });
+      this.lastReadiness = { at: now, check };
+    }
+    return this.lastReadiness.check;
   }
 
   async close(): Promise<void> {

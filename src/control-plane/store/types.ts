@@ -82,6 +82,15 @@ export class StoreError extends Error {
   }
 }
 
+/** One line of `/readyz`: whether the store can serve, and why not. */
+export interface StoreReadiness {
+  /** The check's name in `/readyz?verbose` (`etcd`). */
+  readonly name: string;
+  readonly ok: boolean;
+  /** For people: members down, quorum, the recovery. */
+  readonly detail: string;
+}
+
 export interface Store {
   get(key: string): Promise<KeyValue | undefined>;
   range(key: string, options?: RangeOptions): Promise<RangeResult>;
@@ -101,4 +110,6 @@ export interface Store {
   compact(revision: number): Promise<void>;
   /** Flush and release resources. */
   close(): Promise<void>;
+  /** A backend that can lose its quorum says so here (`/readyz`). @default always ready */
+  readiness?(): Promise<StoreReadiness>;
 }
