@@ -338,6 +338,7 @@ export function buildAgent(options: AgentOptions): Agent {
     async stop() {
       stopped = true;
       for (const t of timers) clearInterval(t);
+      podSync.close();
       await watch?.stop();
       await podSync.drain();
       await options.podNetwork?.host.stop();

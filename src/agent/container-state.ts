@@ -18,6 +18,8 @@ export interface ContainerRecord {
   liveFail: number;
   nextReadinessAt: number;
   nextLivenessAt: number;
+  /** When this running container's next probe is due (ms); undefined when it has none to run. */
+  nextProbeAt?: number;
   /** Set while a liveness kill is in flight. */
   killing?: Promise<void>;
 }
@@ -52,7 +54,8 @@ export function resetProbes(cr: ContainerRecord, c: RuntimeContainer, spec: Cont
 /**
  * Runs the readiness and liveness probes that are due (periodSeconds, initialDelaySeconds),
  * updating `ready` after successThreshold successes or failureThreshold failures, and calls
- * `onLivenessFailure` once liveness has failed failureThreshold times in a row.
+ * `onLivenessFailure` once liveness has failed failureThreshold times in a row. Sets `nextProbeAt`,
+ * the time the sync loop must run again for these probes to keep their period.
  */
 export async function runDueProbes(
   cr: ContainerRecord,
@@ -89,4 +92,9 @@ export async function runDueProbes(
     );
   }
   await Promise.all(tasks);
+  const due = [
+    ...(readiness ? [cr.nextReadinessAt] : []),
+    ...(liveness && !cr.killing ? [cr.nextLivenessAt] : []),
+  ];
+  cr.nextProbeAt = due.length > 0 ? Math.min(...due) : undefined;
 }

@@ -40,6 +40,8 @@ export class ContainerSync {
       current = undefined;
     }
     if (current && cr.containerId !== current.id) resetProbes(cr, current, spec, this.ctx.now());
+    // Only a running container has probes to wake the loop for; probe() sets the next one.
+    cr.nextProbeAt = undefined;
     let willRestart = false;
     if (rec.volumeError) {
       cr.waiting = { reason: 'ContainerCreating', message: rec.volumeError };

@@ -9,6 +9,7 @@ import { ContainerSync } from './container-sync.js';
 import { type PodSandboxes, SANDBOX_CONTAINER } from './network/pod-sandbox.js';
 import { buildPodStatus, type ContainerView } from './pod-status.js';
 import { terminatePod } from './pod-terminate.js';
+import { ProbeWake } from './probe-wake.js';
 import type { ProjectedTokens } from './projected-volume.js';
 import type { NetworkMode, Runtime, RuntimeContainer } from './runtime/types.js';
 import { isTerminal, type PodRecord, podKey, SyncContext } from './sync-context.js';
@@ -46,13 +47,41 @@ export class PodSync {
   private readonly desired = new Map<string, Pod>();
   private readonly records = new Map<string, PodRecord>();
   private listed = false;
-  private readonly runner = new CoalescingRunner(() => this.syncOnce());
+  private readonly runner = new CoalescingRunner(async () => {
+    try {
+      await this.syncOnce();
+    } finally {
+      this.wake.arm(this.probeDueTimes());
+    }
+  });
+  private readonly wake: ProbeWake;
   private readonly ctx: SyncContext;
   private readonly containers: ContainerSync;
 
   constructor(private readonly options: PodSyncOptions) {
     this.ctx = new SyncContext(options);
     this.containers = new ContainerSync(this.ctx);
+    this.wake = new ProbeWake(
+      () =>
+        void this.sync().catch((err: Error) =>
+          options.events.emit({
+            code: 'agent.sync.error',
+            level: 'warn',
+            message: `pod sync failed: ${err.message}`,
+            data: {},
+          }),
+        ),
+      this.ctx.now,
+    );
+  }
+
+  private *probeDueTimes(): Iterable<number | undefined> {
+    for (const rec of this.records.values()) {
+      // A pass skips the probes of a deleted or finished pod, so their due times would only go stale.
+      if (rec.pod.metadata.deletionTimestamp || rec.terminating || rec.terminal) continue;
+      if (isTerminal(rec.pod.status?.phase)) continue;
+      for (const cr of rec.containers.values()) yield cr.nextProbeAt;
+    }
   }
 
   /** Replaces the desired set with a full list (after a list or relist). */
@@ -85,6 +114,11 @@ export class PodSync {
   /** Runs one reconcile pass; concurrent calls coalesce into one extra pass. */
   sync(): Promise<void> {
     return this.runner.run();
+  }
+
+  /** Stops the probe wake-ups (the agent's own ticks stop with the agent). */
+  close(): void {
+    this.wake.close();
   }
 
   /** Waits for in-flight terminations (used on shutdown and in tests). */

@@ -24,7 +24,10 @@ export interface ServiceProxyOptions extends RenderOptions {
   readonly iptables: Iptables;
   /** @default silentEvents */
   readonly events?: EventSink;
-  /** Changes within this window are applied together (kube-proxy's minSyncPeriod). @default 100 */
+  /**
+   * Syncs start at least this far apart (kube-proxy's minSyncPeriod): a change after a quiet spell
+   * is applied at once, and changes during the window wait for its end and go together. @default 100
+   */
   readonly batchMs?: number;
   /** Full resync (re-reading the kernel) this often, putting right what others changed. @default 60_000 */
   readonly resyncMs?: number;
@@ -67,6 +70,10 @@ export class ServiceProxy {
   private readonly events: EventSink;
   private readonly watches: ListWatch[] = [];
   private timer: NodeJS.Timeout | undefined;
+  /** When `timer` fires (performance.now()). */
+  private timerDue = Number.POSITIVE_INFINITY;
+  /** When the last sync started (performance.now()). */
+  private lastStart = Number.NEGATIVE_INFINITY;
   private running: Promise<void> | undefined;
   private dirty = false;
   private forceFull = true;
@@ -136,16 +143,32 @@ export class ServiceProxy {
     await this.health.close();
   }
 
+  /**
+   * As kube-proxy's BoundedFrequencyRunner, not a debounce: a change never pushes a sync already
+   * planned further away, so a steady stream of changes (a rollout, a flapping probe elsewhere)
+   * cannot hold back the one that takes an unready endpoint out.
+   */
   private changed(): void {
     this.dirty = true;
-    if (this.synced) this.schedule(this.options.batchMs ?? 100);
+    if (this.synced) this.scheduleBy(this.lastStart + (this.options.batchMs ?? 100) - performance.now());
   }
 
+  /** Plans a sync in `delayMs` unless one is planned sooner. */
+  private scheduleBy(delayMs: number): void {
+    if (this.stopped) return;
+    const due = performance.now() + Math.max(0, delayMs);
+    if (this.timer && this.timerDue <= due) return;
+    this.schedule(Math.max(0, delayMs));
+  }
+
+  /** Plans the next sync in `delayMs`, replacing any planned one. */
   private schedule(delayMs: number): void {
     if (this.stopped) return;
     if (this.timer) clearTimeout(this.timer);
+    this.timerDue = performance.now() + delayMs;
     this.timer = setTimeout(() => {
       this.timer = undefined;
+      this.timerDue = Number.POSITIVE_INFINITY;
       void this.syncNow();
     }, delayMs);
   }
@@ -154,6 +177,7 @@ export class ServiceProxy {
     const resync = this.options.resyncMs ?? 60_000;
     const batch = this.options.batchMs ?? 100;
     const started = performance.now();
+    this.lastStart = started;
     const full = this.forceFull || started - this.lastFull >= resync;
     try {
       const ports = this.model.ports(this.services.items, this.slices);
@@ -179,7 +203,12 @@ export class ServiceProxy {
       this.schedule(Math.min((this.options.retryMs ?? 1000) * 2 ** Math.min(this.failures - 1, 10), resync));
       return;
     }
-    this.schedule(this.dirty ? batch : Math.max(0, this.lastFull + resync - performance.now()));
+    // A change that came in during this sync already planned its own (scheduleBy), no later than this.
+    this.schedule(
+      this.dirty
+        ? Math.max(0, Math.min(this.timerDue - performance.now(), started + batch - performance.now()))
+        : Math.max(0, this.lastFull + resync - performance.now()),
+    );
   }
 
   /** After the rules no longer lead to an endpoint, its UDP flows go too; failures only warn. */
