@@ -5,7 +5,7 @@ import { DeploymentError } from '../errors.js';
 import { type EventSink, silentEvents } from '../events.js';
 import { groupNameOf } from '../provision/cluster-instances.js';
 import { throwIfAborted } from '../provision/wait.js';
-import { outdatedInstances } from './outdated-instances.js';
+import { type OutdatedInstance, outdatedInstances } from './outdated-instances.js';
 
 /** Marks a group whose capacity `update` raised by one to replace the instance named in the value. */
 export const SURGE_TAG = 'tugboat:surge-for';
@@ -67,13 +67,7 @@ export async function replaceOutdatedInstances(
       throwIfAborted(signal);
       const group = (await autoScaling.describeGroups({ names: [initial.name] }))[0];
       if (!group?.launchTemplate) break;
-      const template = await ec2.describeLaunchTemplateVersion(
-        group.launchTemplate.id,
-        group.launchTemplate.version,
-      );
-      const ids = group.instances.map((i) => i.id);
-      const instances = ids.length ? await ec2.describeInstances([{ name: 'instance-id', values: ids }]) : [];
-      const outdated = template ? outdatedInstances(group, instances, template) : [];
+      const outdated = await describeOutdated(ec2, group);
       const surgeFor = group.tags[SURGE_TAG];
       if (outdated.length === 0) {
         if (surgeFor !== undefined) await autoScaling.setGroupTag(group.name, SURGE_TAG, undefined);
@@ -123,22 +117,31 @@ export async function replaceOutdatedInstances(
   return replaced;
 }
 
+/** The group's instances that its launch template no longer describes (none without a template). */
+async function describeOutdated(ec2: Ec2Api, group: AutoScalingGroup): Promise<OutdatedInstance[]> {
+  if (!group.launchTemplate) return [];
+  const template = await ec2.describeLaunchTemplateVersion(
+    group.launchTemplate.id,
+    group.launchTemplate.version,
+  );
+  const ids = group.instances.map((i) => i.id);
+  if (!template || ids.length === 0) return [];
+  return outdatedInstances(
+    group,
+    await ec2.describeInstances([{ name: 'instance-id', values: ids }]),
+    template,
+  );
+}
+
 /**
  * Whether any worker group holds an instance its launch template no longer describes (what a
  * `tugboat update` interrupted during the replacement leaves; its re-run finds no stack change).
  */
 export async function hasOutdatedWorkers(ec2: Ec2Api, groups: readonly AutoScalingGroup[]): Promise<boolean> {
   for (const group of groups) {
-    if (group.tags[ROLE_TAG] === 'master' || !group.launchTemplate) continue;
+    if (group.tags[ROLE_TAG] === 'master') continue;
     if (group.tags[SURGE_TAG] !== undefined) return true;
-    const template = await ec2.describeLaunchTemplateVersion(
-      group.launchTemplate.id,
-      group.launchTemplate.version,
-    );
-    const ids = group.instances.map((i) => i.id);
-    if (!template || ids.length === 0) continue;
-    const instances = await ec2.describeInstances([{ name: 'instance-id', values: ids }]);
-    if (outdatedInstances(group, instances, template).length > 0) return true;
+    if ((await describeOutdated(ec2, group)).length > 0) return true;
   }
   return false;
 }
