@@ -88,13 +88,22 @@ export function conflictingRoutes(
     .map((r) => `${r.dst}${r.dev ? ` dev ${r.dev}` : ''}`);
 }
 
-/** Refuses to start when this machine already routes part of the pod range elsewhere. */
+/** Refuses to start without `ip` and `iptables`, or when this machine already routes part of the pod range elsewhere. */
 export async function assertPodRangeFree(
   clusterCidr: string,
   bridges: readonly string[],
   run: CommandRunner = spawnCommand,
 ): Promise<void> {
-  const text = (await run(['ip', '-j', '-4', 'route', 'show', 'table', 'all'])).trim();
+  let text: string;
+  try {
+    await run(['iptables-save', '--version']);
+    text = (await run(['ip', '-j', '-4', 'route', 'show', 'table', 'all'])).trim();
+  } catch (err) {
+    throw new TugboatError(
+      'LOCAL_POD_NETWORK_TOOLS',
+      `the pod network needs iproute2 (ip) and iptables (${(err as Error).message}): install them, or run \`tugboat local up --no-pod-network\``,
+    );
+  }
   const routes = (text ? JSON.parse(text) : []) as { dst: string; dev?: string }[];
   const conflicts = conflictingRoutes(routes, clusterCidr, bridges);
   if (conflicts.length > 0)

@@ -116,7 +116,9 @@ export async function runLocalUp(options: LocalUpOptions = {}): Promise<LocalUpR
     );
   }
   const bridges = Array.from({ length: count }, (_, i) => localBridgeName(i + 1));
-  if (podNetwork) await assertPodRangeFree(LOCAL_CLUSTER_CIDR, bridges);
+  // No local cluster runs from this state directory, so even routes over `tugboat-l<n>` belong to
+  // another one (another state directory, or one whose state was deleted) and count as conflicts.
+  if (podNetwork) await assertPodRangeFree(LOCAL_CLUSTER_CIDR, []);
   for (const sub of ['pki/nodes', 'logs', 'agents', 'control-plane']) {
     mkdirSync(join(dir, sub), { recursive: true, mode: 0o700 });
   }

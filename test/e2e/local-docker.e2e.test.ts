@@ -38,11 +38,16 @@ const probe = () => networkProbes(kubeconfig);
 
 /** `node bin/tugboat.js ARGS` with the test's HOME, state dir and Docker socket; its stdout. */
 function tugboat(...args: string[]): Promise<string> {
+  return tugboatWith({}, ...args);
+}
+
+/** {@link tugboat} with more environment variables. */
+function tugboatWith(more: NodeJS.ProcessEnv, ...args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
       ['bin/tugboat.js', ...args],
-      { env, encoding: 'utf8', timeout: 300_000 },
+      { env: { ...env, ...more }, encoding: 'utf8', timeout: 300_000 },
       (err, stdout, stderr) =>
         err
           ? reject(new Error(`tugboat ${args.join(' ')} failed: ${err.message}\n${stderr}`))
@@ -99,6 +104,18 @@ it('local up --runtime docker --nodes 2: pod CIDRs, a bridge per node, web and a
   up = true;
   const out = await tugboat('local', 'up', '--runtime', 'docker', '--nodes', '2', '--kubeconfig', kubeconfig);
   expect(out).toContain('pod network: 10.244.0.0/16 (bridges tugboat-l1, tugboat-l2)');
+  // A second local cluster (another state directory) would fight over the bridges: refused.
+  const second = await tugboatWith(
+    { TUGBOAT_STATE_DIR: join(dir, 'state-2') },
+    'local',
+    'up',
+    '--runtime',
+    'docker',
+  )
+    .then(() => 'started')
+    .catch((err: Error) => err.message);
+  expect(second).toContain('the local pod range 10.244.0.0/16 overlaps routes on this machine (10.244.');
+  expect(second).toContain('dev tugboat-l');
 
   const nodes = JSON.parse(await kubectlOk(kubeconfig, ['get', 'nodes', '-o', 'json'])) as {
     items: { metadata: { name: string }; spec: { podCIDR?: string } }[];

@@ -90,12 +90,25 @@ describe('the local pod range must be free on this machine', () => {
   });
 
   it('refuses to start with the routes and the way out', async () => {
-    const run = async () => JSON.stringify([{ dst: '10.244.0.0/16', dev: 'flannel.1' }]);
+    const run = async (argv: readonly string[]) =>
+      argv[0] === 'ip'
+        ? JSON.stringify([{ dst: '10.244.0.0/16', dev: 'flannel.1' }])
+        : 'iptables-save v1.8.9';
     await expect(assertPodRangeFree(LOCAL_CLUSTER_CIDR, ['tugboat-l1'], run)).rejects.toThrow(
       'the local pod range 10.244.0.0/16 overlaps routes on this machine (10.244.0.0/16 dev flannel.1): remove them, or run `tugboat local up --no-pod-network`',
     );
     await expect(
       assertPodRangeFree(LOCAL_CLUSTER_CIDR, ['tugboat-l1'], async () => '[]'),
     ).resolves.toBeUndefined();
+  });
+
+  it('says which tools are missing instead of failing inside an agent', async () => {
+    const run = async (argv: readonly string[]) => {
+      if (argv[0] === 'iptables-save') throw new Error('spawn iptables-save ENOENT');
+      return '[]';
+    };
+    await expect(assertPodRangeFree(LOCAL_CLUSTER_CIDR, ['tugboat-l1'], run)).rejects.toThrow(
+      'the pod network needs iproute2 (ip) and iptables (spawn iptables-save ENOENT): install them, or run `tugboat local up --no-pod-network`',
+    );
   });
 });
