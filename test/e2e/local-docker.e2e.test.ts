@@ -3,6 +3,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
 import { isRunning } from '../../src/local/processes.js';
 import { readLocalState } from '../../src/local/state.js';
 import { waitFor } from '../support/wait.js';
@@ -16,6 +17,7 @@ import {
   tugboatLeftovers,
 } from './local-docker.js';
 import { networkProbes } from './network-probes.js';
+import { renderHostPortPod } from './network-workloads.js';
 
 // `tugboat local up --runtime docker` on the pod network (issue #12): run inside the suite's
 // confined network namespace with a dockerd of its own (Docker's default networking and iptables
@@ -23,7 +25,8 @@ import { networkProbes } from './network-probes.js';
 // spread over both nodes, a ClusterIP and a NodePort Service, and a client pod on local-2: the
 // client resolves `web` and `web.default.svc.cluster.local` through the cluster DNS, reaches the
 // ClusterIP (answers from pods on both nodes), the name and a pod on the other node by its IP;
-// the runner reaches the NodePort on 127.0.0.1. `local down` leaves the namespace's links,
+// the runner reaches the NodePort on 127.0.0.1, and a hostPort of a pod on local-2 (that agent's
+// own host-port chain) on 127.0.0.1. `local down` leaves the namespace's links,
 // routes and iptables rules exactly as they were before `local up` (Docker's included).
 const runId = process.env.TUGBOAT_E2E_RUN_ID ?? String(process.pid);
 const dir = `/var/tmp/tugboat-e2e-${runId}-localdocker`;
@@ -71,6 +74,10 @@ function getLocal(port: number): Promise<string> {
     req.on('error', reject);
     req.end();
   });
+}
+
+async function podIp(name: string): Promise<string> {
+  return (await kubectlOk(kubeconfig, ['get', 'pod', name, '-o', 'jsonpath={.status.podIP}'])).trim();
 }
 
 beforeAll(async () => {
@@ -176,6 +183,21 @@ it('the NodePort answers on 127.0.0.1 from the runner, from pods on both nodes',
   const seen = new Set<string>();
   for (let i = 0; i < 40 && seen.size < names.length; i++) seen.add(await getLocal(port));
   expect([...seen].sort()).toEqual(names);
+});
+
+it("a hostPort on local-2 (its agent's own host-port chain) answers on 127.0.0.1", async () => {
+  const pod = parse(renderHostPortPod('hp')) as { spec: Record<string, unknown> };
+  delete pod.spec.affinity;
+  pod.spec.nodeName = 'local-2';
+  await kubectlOk(kubeconfig, ['apply', '-f', '-'], stringify(pod));
+  await kubectlOk(kubeconfig, ['wait', '--for=condition=Ready', 'pod/hp', '--timeout=180s']);
+  expect(
+    await waitFor(() => getLocal(18080).catch(() => undefined), 'hostPort 18080 answering', 60_000, 500),
+  ).toBe('hp');
+  const ip = await podIp('hp');
+  expect(networkSnapshot().rules).toContain(
+    `-A TUGBOAT-HP-TUGBOAT-L2 -p tcp -m tcp --dport 18080 -m comment --comment "default/hp hostPort 18080" -j DNAT --to-destination ${ip}:8080`,
+  );
 });
 
 it('local down stops everything and leaves the links, routes and rules as before (Docker’s included)', async () => {
