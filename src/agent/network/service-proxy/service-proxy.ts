@@ -18,10 +18,24 @@ import type { RenderOptions } from './render.js';
 import { SliceIndex } from './slice-index.js';
 import { RuleSyncer } from './sync-rules.js';
 
+/**
+ * Where the model goes after each change: kernel rules (kube-proxy's iptables mode) or userspace
+ * listeners (its old userspace mode). A failed sync is retried with a full one.
+ */
+export interface ProxyBackend {
+  /** Makes the backend serve `ports`; `full` asks it to re-read what it cannot trust. */
+  sync(ports: readonly ProxyServicePort[], full: boolean): Promise<{ lines: number }>;
+  /** Releases what the backend holds (listeners); kernel rules stay for the next agent. */
+  close?(): Promise<void>;
+}
+
 /** Options of `ServiceProxy`. */
 export interface ServiceProxyOptions extends RenderOptions {
   readonly client: KubeClient;
-  readonly iptables: Iptables;
+  /** Kernel rules through this iptables; needed unless `backend` is given. */
+  readonly iptables?: Iptables;
+  /** Serves the model some other way than iptables (the userspace proxy). @default rules through `iptables` */
+  readonly backend?: ProxyBackend;
   /** @default silentEvents */
   readonly events?: EventSink;
   /**
@@ -66,7 +80,7 @@ export class ServiceProxy {
   private readonly slices = new SliceIndex();
   private readonly model: ServicePortModel;
   private readonly health: HealthCheckServers;
-  private readonly syncer: RuleSyncer;
+  private readonly syncer: ProxyBackend;
   private readonly events: EventSink;
   private readonly watches: ListWatch[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -85,7 +99,9 @@ export class ServiceProxy {
   private lastPorts: readonly ProxyServicePort[] | undefined;
 
   constructor(private readonly options: ServiceProxyOptions) {
-    this.syncer = new RuleSyncer(options.iptables, options);
+    if (options.backend) this.syncer = options.backend;
+    else if (options.iptables) this.syncer = new RuleSyncer(options.iptables, options);
+    else throw new Error('ServiceProxy needs iptables or a backend');
     this.events = options.events ?? silentEvents;
     this.model = new ServicePortModel(options.nodeName);
     this.health = new HealthCheckServers({ host: options.healthCheckHost, events: this.events });
@@ -141,6 +157,7 @@ export class ServiceProxy {
     await Promise.all(this.watches.map((w) => w.stop()));
     await this.running;
     await this.health.close();
+    await this.syncer.close?.();
   }
 
   /**
