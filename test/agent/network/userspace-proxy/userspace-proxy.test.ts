@@ -22,7 +22,7 @@ const events = new RecordingEvents();
 const endpoints: Server[] = [];
 let targetPort = 0;
 /** A node port per test run, so parallel runs on this machine do not meet. */
-const nodePort = 30000 + (process.pid % 2000) * 2;
+const nodePort = 30000 + (process.pid % 1300) * 2;
 const takenPort = nodePort + 1;
 
 /** A TCP server on `host` that writes `name` to every connection and closes it. */
