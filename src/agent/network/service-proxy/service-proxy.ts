@@ -3,6 +3,7 @@
  * through list-watch, keeps the rules' model per Service (rebuilding only the Services whose
  * Service or slices changed, as kube-proxy's change trackers do), and after each change (batched) or on a
  * timer rewrites tugboat's chains from it. Failures are reported and retried with a full resync; they never end the agent.
+ * With a `backend` (the userspace proxy), the same model goes to listeners instead of rules.
  */
 import type { KubeClient } from '../../../client/client.js';
 import { type ListWatch, runListWatch } from '../../../client/list-watch.js';
