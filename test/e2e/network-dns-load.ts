@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import { kubectlOk } from './kubectl.js';
 
 /** What one dns-load run printed. */
@@ -70,4 +71,27 @@ export async function runDnsLoad(
     String(inflight),
   ]);
   return JSON.parse(out.trim()) as DnsLoadResult;
+}
+
+/**
+ * The e2e step: copies dns-load into `pod` and runs 10,000 queries one at a time (latency), then
+ * 30,000 with 16 in flight (throughput), for `web.default.svc.cluster.local`; every answer must be
+ * `ip`. Returns both runs' figures for the bench.
+ */
+export async function checkDnsFromPod(kubeconfig: string, pod: string, ip: string): Promise<DnsLoadResult[]> {
+  await copyDnsLoad(kubeconfig, pod, buildDnsLoad());
+  const runs: DnsLoadResult[] = [];
+  for (const [total, inflight] of [
+    [10_000, 1],
+    [30_000, 16],
+  ] as const) {
+    const r = await runDnsLoad(kubeconfig, pod, 'web.default.svc.cluster.local', ip, total, inflight);
+    expect({ right: r.right, wrong: r.wrong, timedOut: r.timedOut }, JSON.stringify(r)).toEqual({
+      right: total,
+      wrong: 0,
+      timedOut: 0,
+    });
+    runs.push(r);
+  }
+  return runs;
 }

@@ -3,7 +3,9 @@
  * replicas behind the headless Service `web`, one `local-path` claim per ordinal, each pod writing
  * its own file into its volume; and what the test reads back (pods, claims, files).
  */
+import { expect } from 'vitest';
 import { stringify } from 'yaml';
+import { waitFor } from '../support/wait.js';
 import { kubectlOk } from './kubectl.js';
 import { webContainer } from './network-workloads.js';
 
@@ -150,4 +152,67 @@ export function statefulSetProbes(kubeconfig: string) {
   }
 
   return { pods, readyPods, claims, volumeOf };
+}
+
+/**
+ * Issue #14's StatefulSet acceptance, step by step with its assertions: the set comes up with a
+ * bound claim and its own file per ordinal; pod 1 deleted comes back with its name, node, claim
+ * and file; `web-1.web.sts.svc.cluster.local` resolves (through `lookup`, from another pod) to
+ * its new IP; scaled to 1 and back to 3, the claims and files are the same.
+ */
+export async function checkStatefulSetAcceptance(
+  kubeconfig: string,
+  lookup: (name: string) => Promise<string[]>,
+): Promise<void> {
+  const sts = statefulSetProbes(kubeconfig);
+  const all = ['web-0', 'web-1', 'web-2'];
+  await kubectlOk(kubeconfig, ['apply', '-f', '-'], renderStatefulSet());
+  const first = await waitFor(() => sts.readyPods(all), 'web-0..2 Ready', 240_000, 1_000);
+  const claims = await sts.claims();
+  expect([...claims.keys()].sort()).toEqual(all.map((p) => `data-${p}`));
+  for (const c of claims.values()) expect(c.phase).toBe('Bound');
+  // Each ordinal's volume holds its own file only.
+  const files = new Map<string, string>();
+  for (const pod of all) {
+    const v = await sts.volumeOf(pod);
+    expect(v.files, pod).toEqual([`${pod}.txt`]);
+    expect(v.content, pod).toMatch(new RegExp(`^${pod} \\d+$`));
+    files.set(pod, v.content);
+  }
+  const sameData = async (pods: readonly string[]) => {
+    expect(await sts.claims()).toEqual(claims);
+    for (const pod of pods) expect((await sts.volumeOf(pod)).content, pod).toBe(files.get(pod));
+  };
+
+  // Pod 1 deleted: it comes back under its name (a new pod), on its volume's node, with its claim and file.
+  await kubectlOk(kubeconfig, ['delete', 'pod', '-n', stsNamespace, 'web-1', '--wait=false']);
+  const again = await waitFor(
+    async () => {
+      const pods = await sts.readyPods(all);
+      return pods && pods.get('web-1')?.uid !== first.get('web-1')?.uid ? pods : undefined;
+    },
+    'web-1 back and Ready',
+    180_000,
+    1_000,
+  );
+  expect(again.get('web-1')!.node).toBe(first.get('web-1')!.node);
+  await sameData(all);
+
+  // Its own DNS name through the governing headless Service, from a pod in another namespace.
+  const web1 = again.get('web-1')!.ip;
+  await waitFor(
+    async () =>
+      JSON.stringify(await lookup(`web-1.web.${stsNamespace}.svc.cluster.local`)) === JSON.stringify([web1]),
+    `web-1.web.${stsNamespace}.svc.cluster.local resolving to ${web1}`,
+    30_000,
+    500,
+  );
+
+  // Scaled to 1 and back to 3: the claims stay (same UIDs, same volumes) and so do the files.
+  await kubectlOk(kubeconfig, ['scale', 'statefulset', '-n', stsNamespace, 'web', '--replicas=1']);
+  await waitFor(() => sts.readyPods(['web-0']), 'only web-0 left', 180_000, 1_000);
+  expect(await sts.claims()).toEqual(claims);
+  await kubectlOk(kubeconfig, ['scale', 'statefulset', '-n', stsNamespace, 'web', '--replicas=3']);
+  await waitFor(() => sts.readyPods(all), 'web-0..2 Ready again', 240_000, 1_000);
+  await sameData(all);
 }
