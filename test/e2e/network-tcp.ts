@@ -97,8 +97,10 @@ export async function tcpEchoes(kubeconfig: string): Promise<TcpEchoes> {
 
 /**
  * The established TCP flows a host's kernel tracks to `clusterIp:port`, each as
- * `<client ip>:<client port> -> <endpoint ip>:<port>` (the endpoint being where it was DNATed):
- * read from the runner in the host's namespace with `conntrack -L`.
+ * `<client ip>:<client port> -> <endpoint ip>:<port> id=<entry id>` (the endpoint being where it
+ * was DNATed; the id is the kernel's hash of the entry's address and tuples, so an entry deleted
+ * and made again mostly shows another id): read from the runner in the host's namespace with
+ * `conntrack -L -o id`.
  */
 export function establishedFlows(netns: string, clusterIp: string, port: number): string[] {
   const out = run('ip', [
@@ -113,6 +115,8 @@ export function establishedFlows(netns: string, clusterIp: string, port: number)
     clusterIp,
     '--orig-port-dst',
     String(port),
+    '-o',
+    'id',
   ]);
   const flows: string[] = [];
   for (const line of out.split('\n')) {
@@ -120,7 +124,7 @@ export function establishedFlows(netns: string, clusterIp: string, port: number)
     const src = [...line.matchAll(/src=(\S+)/g)].map((m) => m[1]);
     const sport = [...line.matchAll(/sport=(\d+)/g)].map((m) => m[1]);
     // The original direction's source, then the reply direction's source (the DNAT target).
-    flows.push(`${src[0]}:${sport[0]} -> ${src[1]}:${sport[1]}`);
+    flows.push(`${src[0]}:${sport[0]} -> ${src[1]}:${sport[1]} ${/ (id=\d+)/.exec(line)?.[1] ?? 'no id'}`);
   }
   return flows.sort();
 }
