@@ -9,7 +9,13 @@ import { expect } from 'vitest';
 import { waitFor } from '../support/wait.js';
 import { kubectlOk, nodeReadiness } from './kubectl.js';
 import { agentPid, duplicatedRules, ruleEndpoints, withHostShell } from './network-checks.js';
-import { establishedFlows, renderEchoServer, renderTcpClient, tcpEchoes } from './network-tcp.js';
+import {
+  establishedFlows,
+  renderEchoServer,
+  renderEchoService,
+  renderTcpClient,
+  tcpEchoes,
+} from './network-tcp.js';
 
 /** What the check needs of the running e2e cluster. */
 export interface TcpCheckOptions {
@@ -90,13 +96,19 @@ export async function checkTcpAcrossAgentKills(options: TcpCheckOptions): Promis
       `${group} Ready`,
       60_000,
     );
-    await waitFor(
-      async () =>
-        JSON.stringify(ruleEndpoints(netns, 'default/echo:echo')) === JSON.stringify([`${echoPod}:9000`]),
-      `${group} balancing echo after the restart`,
-      30_000,
-      200,
-    );
+    // The rules of before stay in the kernel through the restart, so they prove nothing about
+    // the new agent: a Service made now shows in this node's rules only once the restarted
+    // proxy has listed and synced (after anything its start does to the kernel).
+    const marker = `echo-${group}`;
+    await kubectlOk(kubeconfig, ['apply', '-f', '-'], renderEchoService(marker));
+    for (const svc of ['echo', marker])
+      await waitFor(
+        async () =>
+          JSON.stringify(ruleEndpoints(netns, `default/${svc}:echo`)) === JSON.stringify([`${echoPod}:9000`]),
+        `${group}'s restarted agent balancing ${svc}`,
+        60_000,
+        200,
+      );
     // Sent and echoed after the restarted agent resynced its rules, on the same connection.
     seen = (await echoesPast(seen, 10, `echoes after ${group}'s agent restarted`)).last;
     // The same conntrack entry (id, client port and endpoint): kept with its DNAT. With one
@@ -105,4 +117,5 @@ export async function checkTcpAcrossAgentKills(options: TcpCheckOptions): Promis
     expect(duplicatedRules(netns), group).toEqual([]);
   }
   await kubectlOk(kubeconfig, ['delete', 'pod', 'tcp-client', 'echo', '--wait=false']);
+  await kubectlOk(kubeconfig, ['delete', 'service', 'echo', 'echo-green', 'echo-blue', '--wait=false']);
 }

@@ -37,13 +37,17 @@ export function renderEchoServer(): string {
       ],
     },
   };
-  const service = {
+  return [stringify(pod), renderEchoService('echo')].join('---\n');
+}
+
+/** A ClusterIP Service `name` (port `echo` 9000) over the echo pod. */
+export function renderEchoService(name: string): string {
+  return stringify({
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: { name: 'echo', namespace: 'default' },
+    metadata: { name, namespace: 'default' },
     spec: { selector: { app: 'echo' }, ports: [{ name: 'echo', port: 9000, targetPort: 9000 }] },
-  };
-  return [pod, service].map((o) => stringify(o)).join('---\n');
+  });
 }
 
 /**
