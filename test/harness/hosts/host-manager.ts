@@ -1,15 +1,9 @@
-import {
-  appendFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { Ec2View, type InstanceView } from './ec2-view.js';
+import { EipNat } from './eip-nat.js';
 import { type InstanceBoot, type InstanceBootOptions, startInstanceBoot } from './instance-boot.js';
+import { pinHostKey, unpinHostKey } from './known-hosts-file.js';
 import { checkNothingLeft, emptyFootprint, type HarnessFootprint } from './leftovers.js';
 import { bridgeName, cgroupParentName, netnsName, runId, vethName } from './names.js';
 import { sleep } from './shell.js';
@@ -49,6 +43,13 @@ export interface HostManagerOptions {
    * {@link InstanceBootOptions.imdsRegion}). @default none: every instance boots as EC2 boots it
    */
   readonly bootFaults?: (instance: InstanceView) => Pick<InstanceBootOptions, 'imdsRegion'> | undefined;
+  /**
+   * Route the cluster's Elastic IPs as AWS does ({@link EipNat}): in every host's namespace and
+   * the runner's, an address associated with a running instance leads to its private IP, any
+   * other is dropped, and a moved address forgets its old connections. Needs the e2e
+   * confinement (it changes the runner's namespace). @default false
+   */
+  readonly elasticIps?: boolean;
   /** Progress lines (host up, host removed, with timings). @default ignored */
   readonly log?: (line: string) => void;
 }
@@ -63,6 +64,7 @@ export class HostManager {
   private readonly live = new Map<string, SimHost>();
   private readonly boots = new Map<string, InstanceBoot>();
   private readonly bridges = new Map<string, SubnetBridge>();
+  private readonly eipNat: EipNat | undefined;
   private readonly footprint: HarnessFootprint = emptyFootprint();
   private readonly baseDir: string;
   private counter = 0;
@@ -76,6 +78,7 @@ export class HostManager {
     this.ec2 = new Ec2View({ endpoint: options.endpoint, region: options.region });
     this.baseDir = mkdtempSync(join(options.baseDir ?? '/var/tmp', `tugboat-e2e-${runId()}-`));
     this.footprint.dirs.push(this.baseDir);
+    this.eipNat = options.elasticIps ? new EipNat((l) => this.log(l)) : undefined;
   }
 
   /** Starts watching; the first pass runs right away. */
@@ -140,6 +143,11 @@ export class HostManager {
     this.live.clear();
     for (const b of this.bridges.values()) b.destroy();
     this.bridges.clear();
+    try {
+      this.eipNat?.close();
+    } catch (err) {
+      errors.push(`elastic ip rules: ${(err as Error).message}`);
+    }
     rmSync(this.baseDir, { recursive: true, force: true });
     this.ec2.close();
     const left = await checkNothingLeft(this.footprint);
@@ -168,17 +176,36 @@ export class HostManager {
           await this.removeHost(host);
         } finally {
           this.live.delete(host.instanceId);
-          this.unpinHostKey(host.knownHostsLine);
+          unpinHostKey(this.options.knownHostsFile, host.knownHostsLine);
         }
         this.log(`removed host ${host.instanceId} (${host.privateIp}) in ${Date.now() - started} ms`);
       }
       const fresh = [...running.values()].filter((i) => !this.live.has(i.instanceId));
       await Promise.all(fresh.map((i) => this.materialize(i)));
+      if (this.eipNat) await this.routeElasticIps(this.eipNat);
       this.lastError = undefined;
     } catch (err) {
       this.lastError = err as Error;
       throw err;
     }
+  }
+
+  /** Where each of the cluster's Elastic IPs leads now: the private IP of a host that is up, or nowhere. */
+  private async routeElasticIps(nat: EipNat): Promise<void> {
+    const addresses = await this.ec2.addresses(this.options.cluster);
+    const routes = addresses.map((a) => ({
+      publicIp: a.publicIp,
+      privateIp: a.instanceId ? this.live.get(a.instanceId)?.privateIp : undefined,
+    }));
+    nat.update(
+      routes,
+      this.hosts().map((h) => h.netns),
+    );
+  }
+
+  /** Where each Elastic IP of the cluster leads now ({@link HostManagerOptions.elasticIps}); empty without it. */
+  elasticIpRoutes(): ReadonlyMap<string, string | undefined> {
+    return this.eipNat?.current() ?? new Map();
   }
 
   private async materialize(instance: InstanceView): Promise<void> {
@@ -207,7 +234,7 @@ export class HostManager {
       bridge,
       authorizedKeys: keys,
       docker: this.options.docker,
-      onHostKey: (line) => this.pinHostKey(line),
+      onHostKey: (line) => pinHostKey(this.options.knownHostsFile, line),
     }).catch((err: Error) => {
       // The next pass tries again with a new host (and host key): say why this one went away,
       // since a client that had already connected sees only its session die.
@@ -249,7 +276,7 @@ export class HostManager {
       this.log(`host ${instance.instanceId} could not boot: ${(err as Error).message}`);
       await this.removeHost(host).finally(() => {
         this.live.delete(instance.instanceId);
-        this.unpinHostKey(host.knownHostsLine);
+        unpinHostKey(this.options.knownHostsFile, host.knownHostsLine);
       });
       throw err;
     }
@@ -276,22 +303,6 @@ export class HostManager {
     this.bridges.set(subnetId, bridge);
     this.footprint.links.push(bridge.name);
     return bridge;
-  }
-
-  private pinHostKey(line: string): void {
-    const file = this.options.knownHostsFile;
-    if (!file) return;
-    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-    appendFileSync(file, `${line}\n`, { mode: 0o600 });
-  }
-
-  private unpinHostKey(line: string): void {
-    const file = this.options.knownHostsFile;
-    if (!file || !existsSync(file)) return;
-    const kept = readFileSync(file, 'utf8')
-      .split('\n')
-      .filter((l) => l.trim() !== line);
-    writeFileSync(file, kept.join('\n'));
   }
 
   private log(line: string): void {
