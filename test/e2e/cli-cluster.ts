@@ -24,7 +24,10 @@ export interface CliCluster {
 }
 
 /** Options of {@link startCliCluster}: how the host harness treats new instances. */
-export type CliClusterOptions = Pick<HostManagerOptions, 'bootFromUserData' | 'bootFaults' | 'elasticIps'>;
+export type CliClusterOptions = Pick<
+  HostManagerOptions,
+  'bootFromUserData' | 'bootFaults' | 'elasticIps' | 'orderlyShutdown'
+>;
 
 /** Starts moto (us-east-1) and the host harness for `cluster`, in a fresh directory. */
 export async function startCliCluster(

@@ -48,7 +48,12 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const workloadPods = () => podRuns(kubeconfig, 'app');
 
 beforeAll(async () => {
-  h = await startCliCluster(cluster, 'replace', { bootFromUserData: true, elasticIps: true });
+  h = await startCliCluster(cluster, 'replace', {
+    bootFromUserData: true,
+    elasticIps: true,
+    // A terminated instance shuts down normally on EC2: services stop while its network is up.
+    orderlyShutdown: true,
+  });
   kubeconfig = join(h.dir, 'admin.kubeconfig');
 });
 

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ec2View, type InstanceView } from './ec2-view.js';
 import { EipNat } from './eip-nat.js';
+import { stopServicesGracefully } from './host-shutdown.js';
 import { type InstanceBoot, type InstanceBootOptions, startInstanceBoot } from './instance-boot.js';
 import { pinHostKey, unpinHostKey } from './known-hosts-file.js';
 import { checkNothingLeft, emptyFootprint, type HarnessFootprint } from './leftovers.js';
@@ -50,6 +51,12 @@ export interface HostManagerOptions {
    * confinement (it changes the runner's namespace). @default false
    */
   readonly elasticIps?: boolean;
+  /**
+   * When an instance is terminated, shut its host down as EC2 does — the tugboat services get
+   * SIGTERM while the network and the AWS endpoint are still up (at most 15 s) — before the
+   * teardown kills everything at once. @default false: everything at once
+   */
+  readonly orderlyShutdown?: boolean;
   /** Progress lines (host up, host removed, with timings). @default ignored */
   readonly log?: (line: string) => void;
 }
@@ -173,7 +180,7 @@ export class HostManager {
       for (const host of gone) {
         const started = Date.now();
         try {
-          await this.removeHost(host);
+          await this.removeHost(host, this.options.orderlyShutdown ?? false);
         } finally {
           this.live.delete(host.instanceId);
           unpinHostKey(this.options.knownHostsFile, host.knownHostsLine);
@@ -283,8 +290,14 @@ export class HostManager {
   }
 
   /** Stops a host (every process in it, the boot's user-data and services included), then its boot's servers. */
-  private async removeHost(host: SimHost): Promise<void> {
+  /** Stops a host; `orderly` first stops its tugboat services with the network up ({@link stopServicesGracefully}). */
+  private async removeHost(host: SimHost, orderly = false): Promise<void> {
     const boot = this.boots.get(host.instanceId);
+    if (orderly) {
+      const left = await stopServicesGracefully(host, 15_000);
+      if (left.length > 0)
+        this.log(`host ${host.instanceId}: services ${left.join(', ')} still up after 15 s of shutdown`);
+    }
     try {
       await host.stop();
     } finally {
