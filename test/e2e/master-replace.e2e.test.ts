@@ -160,7 +160,7 @@ it('terminating the master through the Auto Scaling API: the replacement boots f
   const boot = await waitFor(() => manager.boot(replacement), `the boot of ${replacement}`, 300_000, 250);
 
   // Serving again on the same endpoint: the kubeconfig written before the kill works unchanged.
-  const probe = adminClient(kubeconfig, 5_000);
+  const probe = adminClient(kubeconfig, 5_000, 500);
   await waitFor(
     async () => (await configMapNames(probe, NAMESPACE)).size > 0,
     `the API serving again at ${server}`,
