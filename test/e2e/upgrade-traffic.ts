@@ -38,6 +38,8 @@ export interface TrafficReport {
   readonly answeredBy: ReadonlySet<string>;
   /** Addresses polled (the load balancer's targets over time). */
   readonly targets: ReadonlySet<string>;
+  /** Health checks of newly listed addresses that failed (those stayed out of the rotation). */
+  readonly healthChecksFailed: number;
   /** Ready-pod samples taken, and the fewest Ready pods any of them saw. */
   readonly samples: number;
   readonly minReady: number;
@@ -75,9 +77,9 @@ function get(ip: string, port: number): Promise<string> {
  * Starts a client of the LoadBalancer Service `service` from the runner's network namespace, as
  * an external load balancer in front of the nodes would be: its targets are the addresses in the
  * Service's `status.loadBalancer.ingress` (tugboat's ServiceLB: every Ready node not excluded from
- * load balancers), re-read every 500 ms (the last list is kept while the API does not answer);
- * every 100 ms one GET goes to the Service's NodePort on the next target, round robin, on a new
- * connection. Meanwhile the Ready pods matching `selector` are counted every 200 ms through the
+ * load balancers), re-read every 500 ms (the last list is kept while the API does not answer),
+ * a new one admitted once a health check GET answers; every 100 ms one GET goes to the Service's
+ * NodePort on the next target, round robin, on a new connection. Meanwhile the Ready pods matching `selector` are counted every 200 ms through the
  * API (a sample the API does not answer is not taken: a master's restart does not touch pods).
  */
 export function watchTraffic(
@@ -97,14 +99,32 @@ export function watchTraffic(
   let minReadyAt = '';
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+  // A target enters the rotation after one health check answers, as an ELB target does (AWS asks
+  // 2-10 in a row): a node is listed as soon as it is Ready, possibly before its pod-network
+  // routes to the other workers exist (a GET then fails with ENETUNREACH for a moment).
+  const admitted = new Set<string>();
+  let healthChecksFailed = 0;
+  const admit = async (candidates: readonly string[]) => {
+    for (const ip of candidates.filter((t) => !admitted.has(t))) {
+      const ok = await get(ip, nodePort).then(
+        () => true,
+        () => false,
+      );
+      if (ok) admitted.add(ip);
+      else healthChecksFailed++;
+    }
+    for (const ip of [...admitted]) if (!candidates.includes(ip)) admitted.delete(ip);
+  };
   const refresh = async () => {
     const svc = (await client.get<Service>(resources.services, service, 'default')) as Service & {
       spec?: { ports?: { nodePort?: number }[] };
       status?: { loadBalancer?: { ingress?: { ip?: string }[] } };
     };
     const ingress = svc.status?.loadBalancer?.ingress ?? [];
-    targets = ingress.map((i) => i.ip ?? '').filter((ip) => ip.length > 0);
     nodePort = svc.spec?.ports?.[0]?.nodePort ?? 0;
+    const listed = ingress.map((i) => i.ip ?? '').filter((ip) => ip.length > 0);
+    await admit(listed);
+    targets = listed.filter((ip) => admitted.has(ip));
   };
   const loops = [
     (async () => {
@@ -151,6 +171,7 @@ export function watchTraffic(
     failed: [...failed],
     answeredBy: new Set(answeredBy),
     targets: new Set(seenTargets),
+    healthChecksFailed,
     samples,
     minReady,
     minReadyAt,

@@ -54,7 +54,7 @@ interface PlanJson {
 
 function expectTrafficHeld(report: TrafficReport, what: string): void {
   process.stderr.write(
-    `upgrade e2e | ${what}: ${report.polls} polls over ${report.targets.size} addresses, ${report.failed.length} failed, answered by ${report.answeredBy.size} pods; ${report.samples} Ready samples, fewest ${report.minReady} (${report.minReadyAt})\n`,
+    `upgrade e2e | ${what}: ${report.polls} polls over ${report.targets.size} addresses (${report.healthChecksFailed} health checks of new ones failed), ${report.failed.length} failed, answered by ${report.answeredBy.size} pods; ${report.samples} Ready samples, fewest ${report.minReady} (${report.minReadyAt})\n`,
   );
   expect(report.failed, what).toEqual([]);
   expect(report.minReady, `${what}: ${report.minReadyAt}`).toBeGreaterThanOrEqual(2);
