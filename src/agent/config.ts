@@ -54,10 +54,12 @@ export const agentConfigSchema = z.strictObject({
   imds: z.enum(['auto', 'on', 'off']).default('auto'),
   imdsEndpoint: z.string().default('http://169.254.169.254'),
   /**
-   * Program Services into this host's kernel (kube-proxy's iptables mode, in tugboat's own chains).
+   * `iptables`: program Services into this host's kernel (kube-proxy's iptables mode, in tugboat's
+   * own chains). `userspace`: no kernel rules; node ports (TCP) are listened on at the InternalIP
+   * and relayed to ready endpoints (kube-proxy's old userspace mode; the process runtime's choice).
    * Off by default so an agent started by hand or in a test never edits the host's firewall.
    */
-  serviceProxy: z.enum(['off', 'iptables']).default('off'),
+  serviceProxy: z.enum(['off', 'iptables', 'userspace']).default('off'),
   /** The pod range; traffic from outside it to a cluster IP is masqueraded (kube-proxy's --cluster-cidr). */
   clusterCidr: z
     .string()

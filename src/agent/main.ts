@@ -16,7 +16,9 @@ import { commandConntrack } from './network/service-proxy/conntrack.js';
 import { commandIptables } from './network/service-proxy/iptables.js';
 import { isIPv4 } from './network/service-proxy/model.js';
 import { ServiceProxy } from './network/service-proxy/service-proxy.js';
+import { UserspaceProxy } from './network/userspace-proxy/userspace-proxy.js';
 import { resolveNodeIdentity } from './node-identity.js';
+import { recordServiceEvent } from './pod-events.js';
 import { DockerRuntime } from './runtime/docker-runtime.js';
 import { ProcessRuntime } from './runtime/process-runtime.js';
 import type { Runtime } from './runtime/types.js';
@@ -211,17 +213,35 @@ export async function startAgentProcess(
     podNetwork,
   });
   const proxy =
-    config.serviceProxy === 'iptables'
+    config.serviceProxy === 'userspace'
       ? new ServiceProxy({
           client,
-          iptables: commandIptables(),
+          backend: new UserspaceProxy({
+            host: identity.internalIP,
+            events,
+            onPortUnavailable: (svc, message) =>
+              void recordServiceEvent(
+                client,
+                svc,
+                { type: 'Warning', reason: 'FailedToOpenNodePort', message },
+                identity.name,
+              ),
+          }),
           events,
-          clusterCidr: config.clusterCidr,
-          nodeIPs: [identity.internalIP, identity.externalIP].filter(isIPv4),
           nodeName: identity.name,
-          conntrack: commandConntrack(),
+          healthCheckHost: identity.internalIP,
         })
-      : undefined;
+      : config.serviceProxy === 'iptables'
+        ? new ServiceProxy({
+            client,
+            iptables: commandIptables(),
+            events,
+            clusterCidr: config.clusterCidr,
+            nodeIPs: [identity.internalIP, identity.externalIP].filter(isIPv4),
+            nodeName: identity.name,
+            conntrack: commandConntrack(),
+          })
+        : undefined;
   const stopServing = new AbortController();
   let servingBootstrap: Promise<void> | undefined;
   // The rules before the registration: a node is served on LoadBalancer Services as soon as it is

@@ -206,6 +206,9 @@ export async function runLocalUp(options: LocalUpOptions = {}): Promise<LocalUpR
         clientCaFile: p('ca.crt'),
         imds: 'off',
         ...(podNetwork ? localAgentNetworkConfig(i, LOCAL_CLUSTER_CIDR) : {}),
+        // Process runtime: node ports served from user space on 127.0.0.1. One agent only: every
+        // local node has that address, and two agents cannot bind the same port.
+        ...(runtime === 'process' && i === 1 ? { serviceProxy: 'userspace' } : {}),
       };
       const configFile = join(dir, 'agents', `${name}.yaml`);
       writeFileSync(configFile, stringify(config), { mode: 0o600 });
