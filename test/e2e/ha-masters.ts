@@ -45,9 +45,11 @@ export function masterPids(state: string, master: HaMaster): Promise<MasterPids>
 
 /**
  * SIGKILLs the master's control-plane and etcd processes at once (one shell command), as a crash
- * of the master's software would: the supervisors stay and restart them. Returns the PIDs killed.
+ * of the master's software would: the supervisors stay and restart them. Returns the PIDs killed
+ * and `at`, the `performance.now()` just before the kill command was sent on an open session (the
+ * SSH connection and the PID lookup come before it, so they do not count as outage).
  */
-export async function killMaster(state: string, master: HaMaster): Promise<MasterPids> {
+export async function killMaster(state: string, master: HaMaster): Promise<MasterPids & { at: number }> {
   return withHostShell(state, master.address, async (shell) => {
     const pids = {
       controlPlane: await childPid(shell, CONTROL_PLANE_SERVICE),
@@ -55,9 +57,10 @@ export async function killMaster(state: string, master: HaMaster): Promise<Maste
     };
     if (!pids.controlPlane || !pids.etcd)
       throw new Error(`${master.id}: not running: ${JSON.stringify(pids)}`);
+    const at = performance.now();
     const r = await shell.exec(`kill -KILL ${pids.controlPlane} ${pids.etcd}`);
     if (r.code !== 0) throw new Error(`${master.id}: kill failed (${r.code}): ${r.stderr}`);
-    return pids;
+    return { ...pids, at };
   });
 }
 

@@ -1,5 +1,6 @@
 import { KubeClient, resources } from '../../src/client/index.js';
 import type { ConfigMap } from '../../src/kube/index.js';
+import { type HaWrite, type HaWriterFigures, judgeWrites } from '../harness/write-outage.js';
 
 /** Credentials and servers of the write client: the kubeconfig's user, every master's API URL. */
 export interface HaWriterOptions {
@@ -10,39 +11,10 @@ export interface HaWriterOptions {
   readonly key: string;
   /** Writes started per second. @default 50 */
   readonly rate?: number;
-  /** Writes in flight at most; a tick with this many in flight starts none (counted as skipped). @default 20 */
+  /** Writes in flight at most; a tick with this many in flight starts none (counted as skipped). @default 250 (5 s of writes) */
   readonly maxInFlight?: number;
   /** Per request. @default 10_000 */
   readonly timeoutMs?: number;
-}
-
-/** One write the client sent: when, how long, and whether the API server acknowledged it (201). */
-export interface HaWrite {
-  readonly name: string;
-  readonly sentAt: number;
-  readonly doneAt: number;
-  readonly ok: boolean;
-  /** The server that answered (or failed). */
-  readonly server: string;
-  readonly error?: string;
-}
-
-/** What the writer saw, judged from a moment (the kill) on. */
-export interface HaWriterFigures {
-  readonly sent: number;
-  readonly acknowledged: number;
-  readonly failed: number;
-  readonly skipped: number;
-  /** Longest stretch in which every write that ended failed: first failure's send to the next acknowledgement. */
-  readonly longestFailingMs: number;
-  /** Longest time between two acknowledgements after `from` (covers writes that hang as well as errors). */
-  readonly longestAckGapMs: number;
-  /** From `from` to the acknowledgement of the first write sent after it. */
-  readonly firstAckAfterMs: number | undefined;
-  /** Slowest acknowledged write. */
-  readonly slowestAckMs: number;
-  /** Distinct error messages, with counts. */
-  readonly errors: Readonly<Record<string, number>>;
 }
 
 /**
@@ -77,7 +49,14 @@ export class HaWriter {
   /** Starts writing (`rate` per second) until {@link stop}. */
   start(): void {
     const interval = 1000 / (this.options.rate ?? 50);
-    this.timer = setInterval(() => this.tick(), interval);
+    const startedAt = performance.now();
+    let due = 0;
+    // Timers fire late on a busy event loop: each tick starts every write due by now, so the
+    // client keeps its rate instead of drifting below it.
+    this.timer = setInterval(() => {
+      const now = Math.floor((performance.now() - startedAt) / interval) + 1;
+      for (; due < now; due++) this.tick();
+    }, interval);
   }
 
   /** Stops starting writes and waits for those in flight. */
@@ -99,7 +78,7 @@ export class HaWriter {
   }
 
   private tick(): void {
-    if (this.inFlight.size >= (this.options.maxInFlight ?? 20)) {
+    if (this.inFlight.size >= (this.options.maxInFlight ?? 250)) {
       this.skipped++;
       return;
     }
@@ -129,41 +108,4 @@ export class HaWriter {
       });
     this.inFlight.add(write);
   }
-}
-
-/** The figures of `writes` from `from` on. Pure. */
-export function judgeWrites(writes: readonly HaWrite[], from: number, skipped = 0): HaWriterFigures {
-  const byEnd = [...writes].sort((a, b) => a.doneAt - b.doneAt);
-  let longestFailingMs = 0;
-  let failingSince: number | undefined;
-  let longestAckGapMs = 0;
-  let lastAck: number | undefined;
-  const errors: Record<string, number> = {};
-  for (const w of byEnd) {
-    if (!w.ok) {
-      errors[w.error ?? 'unknown'] = (errors[w.error ?? 'unknown'] ?? 0) + 1;
-      failingSince = Math.min(failingSince ?? w.sentAt, w.sentAt);
-      continue;
-    }
-    if (failingSince !== undefined) longestFailingMs = Math.max(longestFailingMs, w.doneAt - failingSince);
-    failingSince = undefined;
-    if (w.doneAt >= from)
-      longestAckGapMs = Math.max(longestAckGapMs, w.doneAt - Math.max(lastAck ?? from, from));
-    lastAck = w.doneAt;
-  }
-  if (failingSince !== undefined && byEnd.length > 0)
-    longestFailingMs = Math.max(longestFailingMs, byEnd[byEnd.length - 1]!.doneAt - failingSince);
-  const firstAfter = byEnd.filter((w) => w.ok && w.sentAt >= from).sort((a, b) => a.sentAt - b.sentAt)[0];
-  const acked = writes.filter((w) => w.ok);
-  return {
-    sent: writes.length,
-    acknowledged: acked.length,
-    failed: writes.length - acked.length,
-    skipped,
-    longestFailingMs: Math.round(longestFailingMs),
-    longestAckGapMs: Math.round(longestAckGapMs),
-    firstAckAfterMs: firstAfter ? Math.round(firstAfter.doneAt - from) : undefined,
-    slowestAckMs: Math.round(Math.max(0, ...acked.map((w) => w.doneAt - w.sentAt))),
-    errors,
-  };
 }
