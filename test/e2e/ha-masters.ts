@@ -35,21 +35,36 @@ async function childPid(shell: SshShell, service: string): Promise<number | unde
   return status.running ? status.childPid : undefined;
 }
 
-/** The PIDs of the master's control-plane and etcd processes now. */
-export function masterPids(state: string, master: HaMaster): Promise<MasterPids> {
-  return withHostShell(state, master.address, async (shell) => ({
-    controlPlane: await childPid(shell, CONTROL_PLANE_SERVICE),
-    etcd: await childPid(shell, ETCD_SERVICE),
-  }));
+/** The PIDs of the master's control-plane and etcd processes now, and when each started (epoch ms, whole seconds). */
+export function masterPids(
+  state: string,
+  master: HaMaster,
+): Promise<MasterPids & { startedAt: { controlPlane: number; etcd: number } }> {
+  return withHostShell(state, master.address, async (shell) => {
+    const controlPlane = await childPid(shell, CONTROL_PLANE_SERVICE);
+    const etcd = await childPid(shell, ETCD_SERVICE);
+    // `ps -o etimes` is the age in seconds (one ps per PID: ps lists in PID order); start = now - age.
+    const r = await shell.exec(
+      `for p in ${controlPlane ?? 0} ${etcd ?? 0}; do a=$(ps -o etimes= -p "$p"); echo "\${a:-x}"; done; date +%s`,
+    );
+    const [cpAge, etcdAge, now] = r.stdout.trim().split(/\s+/).map(Number);
+    const startOf = (age: number | undefined) =>
+      age !== undefined && Number.isFinite(age) && now ? (now - age) * 1000 : 0;
+    return { controlPlane, etcd, startedAt: { controlPlane: startOf(cpAge), etcd: startOf(etcdAge) } };
+  });
 }
 
 /**
  * SIGKILLs the master's control-plane and etcd processes at once (one shell command), as a crash
- * of the master's software would: the supervisors stay and restart them. Returns the PIDs killed
- * and `at`, the `performance.now()` just before the kill command was sent on an open session (the
- * SSH connection and the PID lookup come before it, so they do not count as outage).
+ * of the master's software would: the supervisors stay and restart them. Returns the PIDs killed,
+ * `at` (`performance.now()`) and `wall` (`Date.now()`), both taken just before the kill command is
+ * sent on an open session: the SSH connection and the PID lookup come before, so they do not count
+ * as outage; the command lands one SSH round trip later.
  */
-export async function killMaster(state: string, master: HaMaster): Promise<MasterPids & { at: number }> {
+export async function killMaster(
+  state: string,
+  master: HaMaster,
+): Promise<MasterPids & { at: number; wall: number }> {
   return withHostShell(state, master.address, async (shell) => {
     const pids = {
       controlPlane: await childPid(shell, CONTROL_PLANE_SERVICE),
@@ -58,9 +73,10 @@ export async function killMaster(state: string, master: HaMaster): Promise<Maste
     if (!pids.controlPlane || !pids.etcd)
       throw new Error(`${master.id}: not running: ${JSON.stringify(pids)}`);
     const at = performance.now();
+    const wall = Date.now();
     const r = await shell.exec(`kill -KILL ${pids.controlPlane} ${pids.etcd}`);
     if (r.code !== 0) throw new Error(`${master.id}: kill failed (${r.code}): ${r.stderr}`);
-    return { ...pids, at };
+    return { ...pids, at, wall };
   });
 }
 
@@ -101,5 +117,25 @@ export async function moveEtcdLeader(state: string, leader: HaMaster, targetMemb
     );
     if (r.code !== 0)
       throw new Error(`etcdctl move-leader ${hex} on ${leader.id} failed (${r.code}): ${r.stderr}`);
+  });
+}
+
+/**
+ * The raft election lines of a master's etcd log (`became candidate`, `elected leader`, ...) at or
+ * after `sinceMs` (epoch ms): how many elections a kill caused, and who started them.
+ */
+export function etcdElections(state: string, master: HaMaster, sinceMs: number): Promise<string[]> {
+  return withHostShell(state, master.address, async (shell) => {
+    const log = `${DEFAULT_HOST_LAYOUT.log}/${ETCD_SERVICE}.log`;
+    const r = await shell.exec(
+      `grep -E 'became (pre-)?candidate|elected leader|became leader|lost leader|rejected MsgVote|ignored MsgVote' ${quote(log)} | tail -n 40`,
+    );
+    // etcd 3.4's raft lines read `raft2026/12/03 17:59:11 INFO: ...` (whole seconds, UTC here).
+    const since = new Date(sinceMs - 1_000).toISOString().slice(0, 19);
+    return r.stdout.split('\n').flatMap((line) => {
+      const m = /(\d{4})\/(\d\d)\/(\d\d) (\d\d:\d\d:\d\d) INFO: (?:raft\.node: )?(.*)$/.exec(line);
+      if (!m || `${m[1]}-${m[2]}-${m[3]}T${m[4]}` < since) return [];
+      return [`${m[4]} ${m[5]}`];
+    });
   });
 }

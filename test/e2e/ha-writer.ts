@@ -11,7 +11,7 @@ export interface HaWriterOptions {
   readonly key: string;
   /** Writes started per second. @default 50 */
   readonly rate?: number;
-  /** Writes in flight at most; a tick with this many in flight starts none (counted as skipped). @default 250 (5 s of writes) */
+  /** Writes in flight at most; a tick with this many in flight starts none (counted as skipped). @default 500 (10 s of writes) */
   readonly maxInFlight?: number;
   /** Per request. @default 10_000 */
   readonly timeoutMs?: number;
@@ -78,7 +78,7 @@ export class HaWriter {
   }
 
   private tick(): void {
-    if (this.inFlight.size >= (this.options.maxInFlight ?? 250)) {
+    if (this.inFlight.size >= (this.options.maxInFlight ?? 500)) {
       this.skipped++;
       return;
     }

@@ -5,7 +5,14 @@ import { parse } from 'yaml';
 import { waitFor } from '../support/wait.js';
 import { type CliCluster, deleteAndProveClean, startCliCluster } from './cli-cluster.js';
 import { reportFailure, tearDown } from './e2e-teardown.js';
-import { etcdHealthFrom, type HaMaster, killMaster, masterPids, moveEtcdLeader } from './ha-masters.js';
+import {
+  etcdElections,
+  etcdHealthFrom,
+  type HaMaster,
+  killMaster,
+  masterPids,
+  moveEtcdLeader,
+} from './ha-masters.js';
 import { writeHaSpec } from './ha-spec.js';
 import { KubectlWatch } from './ha-watch.js';
 import { HaWriter } from './ha-writer.js';
@@ -179,10 +186,14 @@ it('SIGKILL of one master (control plane + etcd leader) under 50 writes/s: nothi
     200,
   );
 
-  const killedWall = Date.now();
   const killed = await killMaster(state, victim!);
   const killedAt = killed.at;
+  const killedWall = killed.wall;
   log(`killed ${victim!.id}: control plane ${killed.controlPlane}, etcd ${killed.etcd}`);
+  // Nothing but the writer and the watch runs in the first 10 s after the kill: SSH sessions and
+  // kubectl processes polling for the restart would take CPU from the API servers on these 2
+  // shared cores, inside the very window that is measured.
+  await new Promise((r) => setTimeout(r, 10_000));
   const pidsAfter = await waitFor(
     async () => {
       const now = await masterPids(state, victim!);
@@ -195,16 +206,17 @@ it('SIGKILL of one master (control plane + etcd leader) under 50 writes/s: nothi
     },
     `the supervisor restarting ${victim!.id}'s control plane and etcd`,
     120_000,
-    500,
+    1_000,
   );
-  const restartedMs = performance.now() - killedAt;
+  // When the supervisor started them again, from the processes' own age (whole seconds).
+  const restartedMs = Math.max(pidsAfter.startedAt.controlPlane, pidsAfter.startedAt.etcd) - killedWall;
   await waitFor(
     async () =>
       (await kubectl(kubeconfig, ['--server', apiUrl(victim!), 'get', '--raw', '/readyz'])).stdout.trim() ===
       'ok',
     `${victim!.id}'s API server ready again`,
     180_000,
-    500,
+    1_000,
   );
   const readyMs = performance.now() - killedAt;
   // A few more seconds of writes through the restarted master's peers, then stop.
@@ -214,13 +226,35 @@ it('SIGKILL of one master (control plane + etcd leader) under 50 writes/s: nothi
   const lat = (l: { p50: number; p99: number; max: number }) =>
     `p50 ${formatMs(l.p50)} p99 ${formatMs(l.p99)} max ${formatMs(l.max)}`;
   log(
-    `failover: ${figures.sent} writes (${figures.acknowledged} acknowledged, ${figures.failed} failed, ${figures.skipped} ticks skipped at 250 in flight), ${figures.sentPerSecond}/s sent after the kill; ` +
+    `failover: ${figures.sent} writes (${figures.acknowledged} acknowledged, ${figures.failed} failed, ${figures.skipped} writes skipped at 500 in flight), ${figures.sentPerSecond}/s sent after the kill; ` +
       `longest failing stretch ${formatMs(figures.longestFailingMs)}, longest gap between acknowledgements ${formatMs(figures.longestAckGapMs)}, ` +
       `first acknowledged write sent after the kill ${figures.firstAckAfterMs === undefined ? '-' : formatMs(figures.firstAckAfterMs)}, slowest failure ${formatMs(figures.slowestFailureMs)}; ` +
       `acknowledged latency before the kill ${lat(figures.latencyBefore)}, after ${lat(figures.latencyAfter)}; ` +
-      `supervisor restart ${formatMs(restartedMs)}, API server ready ${formatMs(readyMs)}; acknowledged by ${JSON.stringify(figures.acknowledgedBy)} (killed ${apiUrl(victim!)}); errors ${JSON.stringify(figures.errors)}`,
+      `supervisor restart ${formatMs(restartedMs)} (±1 s), API server ready within ${formatMs(readyMs)} (polled from +10 s); acknowledged by ${JSON.stringify(figures.acknowledgedBy)} (killed ${apiUrl(victim!)}); errors ${JSON.stringify(figures.errors)}`,
   );
-  // The client really wrote at 50/s throughout: no tick found 250 writes (5 s of them) in flight.
+  // Where the time went: the slowest writes sent after the kill, and acknowledgements per second.
+  const afterKill = writer.writes.filter((w) => w.sentAt >= killedAt);
+  const slowest = [...afterKill].sort((a, b) => b.doneAt - b.sentAt - (a.doneAt - a.sentAt)).slice(0, 5);
+  log(
+    `slowest writes after the kill (sent +s, took s): ${slowest
+      .map(
+        (w) => `+${formatMs(w.sentAt - killedAt)} ${formatMs(w.doneAt - w.sentAt)} ${w.ok ? 'ok' : w.error}`,
+      )
+      .join('; ')}`,
+  );
+  const perSecond = Array.from(
+    { length: 16 },
+    (_, i) =>
+      writer!.writes.filter(
+        (w) => w.ok && w.doneAt >= killedAt + i * 1000 && w.doneAt < killedAt + (i + 1) * 1000,
+      ).length,
+  );
+  log(`acknowledged per second after the kill: ${perSecond.join(' ')}`);
+  // Raft's view of the kill: one election is expected (a restarted member rejoins as a follower).
+  log(`kill at ${new Date(killedWall).toISOString().slice(11, 19)}`);
+  for (const m of masters)
+    log(`etcd of ${m.id}: ${(await etcdElections(state, m, killedWall)).join(' | ') || 'no election'}`);
+  // The client really wrote at 50/s throughout: no write was skipped for 500 (10 s of them) in flight.
   expect(figures.skipped).toBe(0);
   expect(figures.sentPerSecond).toBeGreaterThan(40);
   expect(figures.firstAckAfterMs).toBeLessThan(5_000);
