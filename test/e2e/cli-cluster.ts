@@ -93,12 +93,16 @@ export async function deleteAndProveClean(h: CliCluster, cluster: string): Promi
  */
 export async function deleteBootedCluster(h: CliCluster, cluster: string): Promise<void> {
   const first = await runCli(['-o', 'json', 'delete', cluster, '--yes'], { env: h.env, cwd: process.cwd() });
-  const report = JSON.parse(first.stdout) as { proof?: { checks: { kind: string; found: number }[] } };
+  const report = JSON.parse(first.stdout) as {
+    clean?: boolean;
+    proof?: { checks: { kind: string; found: number }[] };
+  };
   const left = (report.proof?.checks ?? []).filter((c) => c.found > 0).map((c) => c.kind);
   expect(
     left.filter((k) => k !== 'state-object'),
     first.stderr,
   ).toEqual([]);
   await h.manager!.waitFor((hosts) => hosts.length === 0, 'no hosts after delete', 120_000);
+  if (report.clean === false) process.stderr.write(`first delete left: ${left.join(', ')}; deleting again\n`);
   await deleteAndProveClean(h, cluster);
 }
