@@ -209,7 +209,8 @@ try {
     );
   }
   await proxy.start();
-  await until('every pod ready', () => ready.size === P);
+  // Starting P containers one pass at a time takes a while on a loaded machine (Docker above all).
+  await until('every pod ready', () => ready.size === P, 60_000 + P * 5_000);
   for (let n = 0; n < N; n++) {
     const i = n % P;
     // The pod turned ready on a probe: without a random pause, t0 would always fall just after one.
