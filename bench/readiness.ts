@@ -17,8 +17,8 @@
  *
  * `docker` as a fourth argument runs the pods on the Docker runtime instead (a private dockerd from
  * test/harness/dockerd.ts: its own bridge, no iptables changes; busybox image): the probe is
- * `test -f /tmp/ready-I` inside the container, and t0 is when `rm` of that file, exec'd in the
- * container, has returned.
+ * `test -f /tmp/ready-I` inside the container, and t0 is when the exec of `rm` of that file starts
+ * (so t0 → probe includes the exec's latency).
  *
  *   npx tsx bench/readiness.ts [pods=8] [iterations=30] [slowListMs=0] [process|docker]
  */
@@ -217,8 +217,10 @@ try {
     await new Promise((r) => setTimeout(r, Math.random() * 1000));
     stamps = {};
     target = i;
-    await setReady(i, false);
+    // Docker: t0 is before the exec'd rm starts, so t0 → probe includes the exec (an upper bound);
+    // its return can come after the whole pipeline under load.
     const t0 = now();
+    await setReady(i, false);
     await until(`web-${i} out of the rules`, () => stamps.rules !== undefined);
     const row: Record<string, number> = { load: loadavg()[0] ?? 0 };
     let prev = t0;
