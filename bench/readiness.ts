@@ -11,7 +11,16 @@
  * not ready (slice), and the end of the first `iptables-restore` whose input rejects the Service
  * (rules). Then it puts the file back and waits for the pod to be in the rules again.
  *
- *   npx tsx bench/readiness.ts [pods=8] [iterations=30]
+ * `slowListMs` makes every container list of the runtime take that long, as the Docker runtime's
+ * does under load (a list, then an inspect per container): each sync pass of the agent then takes
+ * at least that long. Probes run on their own workers, so they should not notice.
+ *
+ * `docker` as a fourth argument runs the pods on the Docker runtime instead (a private dockerd from
+ * test/harness/dockerd.ts: its own bridge, no iptables changes; busybox image): the probe is
+ * `test -f /tmp/ready-I` inside the container, and t0 is when the exec of `rm` of that file starts
+ * (so t0 → probe includes the exec's latency).
+ *
+ *   npx tsx bench/readiness.ts [pods=8] [iterations=30] [slowListMs=0] [process|docker]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,21 +30,24 @@ import { buildAgent } from '../src/agent/agent.js';
 import { commandIptables, type Iptables } from '../src/agent/network/service-proxy/iptables.js';
 import { ServiceProxy } from '../src/agent/network/service-proxy/service-proxy.js';
 import { removeServiceRules } from '../src/agent/network/service-proxy/sync-rules.js';
+import { DockerRuntime } from '../src/agent/runtime/docker-runtime.js';
 import { ProcessRuntime } from '../src/agent/runtime/process-runtime.js';
-import type { ExecOptions, ExecSession } from '../src/agent/runtime/types.js';
+import type { ExecOptions, ExecSession, Runtime } from '../src/agent/runtime/types.js';
 import { KubeClient } from '../src/client/client.js';
 import { runListWatch } from '../src/client/list-watch.js';
 import { resources } from '../src/client/types.js';
 import { startControllers } from '../src/control-plane/controllers/start.js';
 import { clientControllerApi } from '../src/control-plane/machinery/client-api.js';
 import type { EndpointSlice, Pod, Service } from '../src/kube/index.js';
+import { startDockerd } from '../test/harness/dockerd.js';
 import { startApiServer } from '../test/support/api-server.js';
 import { pct } from './support/stats.js';
 
-const [P = 8, N = 30] = process.argv.slice(2).map(Number);
+const [P = 8, N = 30, SLOW_LIST_MS = 0] = process.argv.slice(2, 5).map(Number);
+const DOCKER = process.argv[5] === 'docker';
 const netns = `readiness-bench-${process.pid}`;
 const dir = mkdtempSync(join(tmpdir(), 'readiness-bench-'));
-const file = (i: number) => join(dir, `ready-${i}`);
+const file = (i: number) => (DOCKER ? `/tmp/ready-${i}` : join(dir, `ready-${i}`));
 const now = () => performance.now();
 
 /** Stamps of the current iteration (ms, performance.now()). */
@@ -45,18 +57,40 @@ const stamp = (stage: string, i: number) => {
   if (i === target && stamps[stage] === undefined) stamps[stage] = now();
 };
 
-/** The process runtime, stamping the first failing readiness probe of the pod under test. */
-class StampingRuntime extends ProcessRuntime {
-  override async exec(id: string, options: ExecOptions): Promise<ExecSession> {
-    const session = await super.exec(id, options);
-    const path = options.command.at(-1) ?? '';
+/** A runtime stamping the first failing readiness probe of the pod under test (and slowed lists). */
+function stamping<R extends Runtime>(inner: R): R {
+  const list = inner.list.bind(inner);
+  const exec = inner.exec.bind(inner);
+  inner.list = async () => {
+    if (SLOW_LIST_MS > 0) await new Promise((r) => setTimeout(r, SLOW_LIST_MS));
+    return list();
+  };
+  inner.exec = async (id: string, options: ExecOptions): Promise<ExecSession> => {
+    const session = await exec(id, options);
+    const [cmd, , path = ''] = options.command;
     const i = Number(path.slice(path.lastIndexOf('-') + 1));
     void session.exitCode.then((code) => {
-      if (code !== 0) stamp('probe', i);
+      if (cmd === 'test' && code !== 0) stamp('probe', i);
     });
     return session;
-  }
+  };
+  return inner;
 }
+
+/** Runs a command in pod `i`'s container (docker: the probe's file lives inside it). */
+async function inPod(i: number, command: string[]): Promise<void> {
+  const c = (await runtime.list()).find((x) => x.podName === `web-${i}` && x.state === 'running');
+  if (!c) throw new Error(`web-${i} has no running container`);
+  const session = await runtime.exec(c.id, { command });
+  session.stdout.resume();
+  session.stderr.resume();
+  const code = await session.exitCode;
+  if (code !== 0) throw new Error(`${command.join(' ')} in web-${i} exited with ${code}`);
+}
+const setReady = async (i: number, on: boolean) => {
+  if (!DOCKER) return on ? writeFileSync(file(i), '') : rmSync(file(i));
+  await inPod(i, on ? ['touch', file(i)] : ['rm', file(i)]);
+};
 
 /** Real iptables in the bench's namespace, stamping the restore that rejects the Service under test. */
 function stampingIptables(inner: Iptables): Iptables {
@@ -83,7 +117,12 @@ execFileSync('ip', ['netns', 'add', netns]);
 const api = await startApiServer();
 const admin = new KubeClient({ server: api.url, allowInsecureLoopback: true });
 const loops = startControllers({ api: clientControllerApi(admin), leaderElection: false });
-const runtime = new StampingRuntime({ dataDir: join(dir, 'runtime') });
+const dockerd = DOCKER ? await startDockerd() : undefined;
+const runtime: Runtime = stamping(
+  dockerd
+    ? new DockerRuntime({ socketPath: dockerd.socketPath })
+    : new ProcessRuntime({ dataDir: join(dir, 'runtime') }),
+);
 const agentClient = new KubeClient({ server: api.url, allowInsecureLoopback: true });
 const agent = buildAgent({
   client: agentClient,
@@ -134,7 +173,7 @@ const rows: Record<string, number>[] = [];
 try {
   await agent.start();
   for (let i = 0; i < P; i++) {
-    writeFileSync(file(i), '');
+    if (!DOCKER) writeFileSync(file(i), '');
     await admin.create<Service>(
       resources.services,
       {
@@ -154,8 +193,8 @@ try {
           containers: [
             {
               name: 'web',
-              image: 'ignored',
-              command: ['sleep', '3600'],
+              image: dockerd?.busyboxImage ?? 'ignored',
+              command: DOCKER ? ['sh', '-c', `touch ${file(i)}; exec sleep 3600`] : ['sleep', '3600'],
               ports: [{ containerPort: 8080 }],
               readinessProbe: {
                 exec: { command: ['test', '-f', file(i)] },
@@ -170,15 +209,18 @@ try {
     );
   }
   await proxy.start();
-  await until('every pod ready', () => ready.size === P);
+  // Starting P containers one pass at a time takes a while on a loaded machine (Docker above all).
+  await until('every pod ready', () => ready.size === P, 60_000 + P * 5_000);
   for (let n = 0; n < N; n++) {
     const i = n % P;
     // The pod turned ready on a probe: without a random pause, t0 would always fall just after one.
     await new Promise((r) => setTimeout(r, Math.random() * 1000));
     stamps = {};
     target = i;
+    // Docker: t0 is before the exec'd rm starts, so t0 → probe includes the exec (an upper bound);
+    // its return can come after the whole pipeline under load.
     const t0 = now();
-    rmSync(file(i));
+    await setReady(i, false);
     await until(`web-${i} out of the rules`, () => stamps.rules !== undefined);
     const row: Record<string, number> = { load: loadavg()[0] ?? 0 };
     let prev = t0;
@@ -192,7 +234,7 @@ try {
     rows.push(row);
     target = -1;
     back.delete(i);
-    writeFileSync(file(i), '');
+    await setReady(i, true);
     await until(`web-${i} ready and in the rules again`, () => ready.has(i) && back.has(i));
   }
 } finally {
@@ -200,6 +242,7 @@ try {
   await Promise.all(watches.map((w) => w.stop()));
   await agent.stop();
   await runtime.close();
+  await dockerd?.stop();
   await removeServiceRules(iptables).catch(() => {});
   await loops.stop();
   agentClient.close();
@@ -212,7 +255,7 @@ try {
 const col = (k: string) => rows.map((r) => r[k] ?? 0);
 const loads = col('load');
 console.log(
-  `pods ${P}, iterations ${rows.length}, load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`,
+  `pods ${P} (${DOCKER ? 'docker' : 'process'} runtime), iterations ${rows.length}, container list +${SLOW_LIST_MS} ms, load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`,
 );
 console.log('stage (ms since the previous one)     p50     p99     max');
 for (const k of ['probe', 'status', 'slice', 'rules', 'afterProbe', 'total'])

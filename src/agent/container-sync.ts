@@ -1,24 +1,24 @@
 import type { Container, Pod } from '../kube/index.js';
 import { restartDelayMs, retryDelayMs } from './backoff.js';
 import { resolveEnv } from './container-env.js';
-import { type ContainerRecord, newContainerRecord, resetProbes, runDueProbes } from './container-state.js';
+import { type ContainerRecord, newContainerRecord } from './container-state.js';
 import { buildLaunch } from './launch.js';
-import type { ContainerView } from './pod-status.js';
 import type { NetworkMode, RuntimeContainer } from './runtime/types.js';
 import { ImagePullError } from './runtime/types.js';
-import { type PodRecord, podKey, type SyncContext } from './sync-context.js';
+import { type PodRecord, podKey, type SyncContext, type SyncedContainer } from './sync-context.js';
 
 /**
  * One container's part of a sync pass: start it when missing, restart it per restartPolicy with
- * crash-loop back-off, run its probes while it runs, and say what its status should show.
+ * crash-loop back-off, keep its probe workers while it runs, and say what its status should show.
  */
 export class ContainerSync {
   constructor(private readonly ctx: SyncContext) {}
 
   /**
    * Reconciles container `spec` of `rec`'s pod against its runtime attempts. `network` is
-   * undefined while the pod's network (its first container) is not up yet; probes target
-   * `sandboxIP` (the first container's address) when known, else the container's own.
+   * undefined while the pod's network (its first container) is not up yet. A running container's
+   * probe workers are started (and target `sandboxIP`, the pod's address, when known, else the
+   * container's own); a container that is not running has none.
    */
   async sync(
     rec: PodRecord,
@@ -26,7 +26,7 @@ export class ContainerSync {
     actual: readonly RuntimeContainer[],
     network: NetworkMode | undefined,
     sandboxIP: string | undefined,
-  ): Promise<ContainerView> {
+  ): Promise<SyncedContainer> {
     const { runtime } = this.ctx.options;
     const pod = rec.pod;
     const attempts = actual
@@ -39,9 +39,7 @@ export class ContainerSync {
       await runtime.remove(current.id);
       current = undefined;
     }
-    if (current && cr.containerId !== current.id) resetProbes(cr, current, spec, this.ctx.now());
-    // Only a running container has probes to wake the loop for; probe() sets the next one.
-    cr.nextProbeAt = undefined;
+    if (current && cr.containerId !== current.id) seen(cr, current);
     let willRestart = false;
     if (rec.volumeError) {
       cr.waiting = { reason: 'ContainerCreating', message: rec.volumeError };
@@ -51,7 +49,7 @@ export class ContainerSync {
       else if (cr.waiting?.reason === 'ErrImagePull')
         cr.waiting = { ...cr.waiting, reason: 'ImagePullBackOff' };
     } else if (current.state === 'running') {
-      await this.probe(rec, cr, spec, current, sandboxIP ?? current.ip);
+      this.ctx.probes.track(podUid(pod), spec, current, sandboxIP ?? current.ip ?? '127.0.0.1');
     } else {
       willRestart = restartable(pod, current);
       if (willRestart && network) {
@@ -79,13 +77,13 @@ export class ContainerSync {
         }
       }
     }
+    if (current?.state !== 'running') this.ctx.probes.untrack(podUid(pod), spec.name);
     if (current?.state === 'exited') willRestart = restartable(pod, current);
     return {
       spec,
       current,
       previous: current === previous ? undefined : previous,
       waiting: cr.waiting,
-      ready: cr.ready,
       willRestart,
     };
   }
@@ -132,7 +130,7 @@ export class ContainerSync {
       const c = await runtime.start(launch);
       cr.failures = 0;
       cr.nextAttemptAt = 0;
-      resetProbes(cr, c, spec, this.ctx.now());
+      seen(cr, c);
       this.ctx.emit('agent.container.started', `started ${spec.name} of ${podKey(rec.pod)}`, {
         id: c.id,
         attempt,
@@ -173,42 +171,16 @@ export class ContainerSync {
     });
     return undefined;
   }
+}
 
-  private async probe(
-    rec: PodRecord,
-    cr: ContainerRecord,
-    spec: Container,
-    c: RuntimeContainer,
-    ip: string | undefined,
-  ): Promise<void> {
-    const { runtime } = this.ctx.options;
-    const target = { runtime, containerId: c.id, podIP: ip ?? '127.0.0.1', container: spec };
-    await runDueProbes(cr, spec, target, this.ctx.now(), (message) => {
-      this.ctx.emit(
-        'agent.container.unhealthy',
-        `liveness probe of ${spec.name} in ${podKey(rec.pod)} failed: ${message}; restarting`,
-        { id: c.id },
-      );
-      this.ctx.record(rec.pod, {
-        type: 'Warning',
-        reason: 'Unhealthy',
-        message: `Liveness probe failed: ${message}`,
-        container: spec.name,
-      });
-      this.ctx.record(rec.pod, {
-        type: 'Normal',
-        reason: 'Killing',
-        message: `Container ${spec.name} failed liveness probe, will be restarted`,
-        container: spec.name,
-      });
-      cr.killing = runtime
-        .stop(c.id, rec.pod.spec.terminationGracePeriodSeconds ?? 30)
-        .catch((err) => this.ctx.emitError(rec.pod, err))
-        .finally(() => {
-          cr.killing = undefined;
-        });
-    });
-  }
+/** A new runtime container: what the loop said about the previous one no longer applies. */
+function seen(cr: ContainerRecord, c: RuntimeContainer): void {
+  cr.containerId = c.id;
+  cr.waiting = undefined;
+}
+
+function podUid(pod: Pod): string {
+  return pod.metadata.uid ?? '';
 }
 
 /** Whether restartPolicy starts an exited container again. */

@@ -11,6 +11,8 @@ export interface ContainerView {
   /** Why the container is not running (ContainerCreating, ErrImagePull, CrashLoopBackOff, ...). */
   readonly waiting?: { readonly reason: string; readonly message?: string };
   readonly ready: boolean;
+  /** False while a startup probe has not succeeded. @default whether `current` runs */
+  readonly started?: boolean;
   /** True when `current` has exited and the restart policy will start it again. */
   readonly willRestart: boolean;
 }
@@ -58,7 +60,7 @@ function containerStatus(v: ContainerView, runtimeName: string): ContainerStatus
     state,
     lastState,
     ready: v.ready && c?.state === 'running',
-    started: c?.state === 'running',
+    started: c?.state === 'running' && (v.started ?? true),
     restartCount: c?.attempt ?? 0,
     image: v.spec.image,
     imageID: c?.imageId ?? '',

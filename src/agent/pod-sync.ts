@@ -1,18 +1,17 @@
-import { isNotFound } from '../client/api-error.js';
 import type { KubeClient } from '../client/client.js';
-import { resources } from '../client/types.js';
 import { CoalescingRunner } from '../coalescing-runner.js';
 import type { EventSink } from '../events.js';
-import type { Pod, PodStatus, WatchEvent } from '../kube/index.js';
+import type { Pod, WatchEvent } from '../kube/index.js';
 import type { BackoffOptions } from './backoff.js';
 import { ContainerSync } from './container-sync.js';
 import { type PodSandboxes, SANDBOX_CONTAINER } from './network/pod-sandbox.js';
-import { buildPodStatus, type ContainerView } from './pod-status.js';
+import { writePodStatus } from './pod-status-writer.js';
 import { terminatePod } from './pod-terminate.js';
-import { ProbeWake } from './probe-wake.js';
+import { ProbeManager } from './probe-manager.js';
+import { restartUnhealthy } from './probe-restart.js';
 import type { ProjectedTokens } from './projected-volume.js';
 import type { NetworkMode, Runtime, RuntimeContainer } from './runtime/types.js';
-import { isTerminal, type PodRecord, podKey, SyncContext } from './sync-context.js';
+import { isTerminal, type PodRecord, podKey, SyncContext, type SyncedContainer } from './sync-context.js';
 import { cleanupVolumes, prepareVolumes, refreshProjectedVolumes } from './volumes.js';
 
 /** Options of the pod sync loop. */
@@ -40,48 +39,34 @@ export interface PodSyncOptions {
 /**
  * Reconciles the pods bound to this node against the runtime's containers, like the kubelet's
  * sync loop: starts missing containers, restarts exited ones per restartPolicy with back-off,
- * runs probes, reports status, terminates deleted pods gracefully and removes orphans. Running
- * containers found in the runtime (after an agent restart) are adopted by their labels.
+ * keeps the probe workers of running containers, reports status, terminates deleted pods
+ * gracefully and removes orphans. Running containers found in the runtime (after an agent
+ * restart) are adopted by their labels. Probes run on their own timers (`ProbeManager`): a
+ * readiness change writes the pod's status at once, without waiting for a pass.
  */
 export class PodSync {
   private readonly desired = new Map<string, Pod>();
   private readonly records = new Map<string, PodRecord>();
   private listed = false;
-  private readonly runner = new CoalescingRunner(async () => {
-    try {
-      await this.syncOnce();
-    } finally {
-      this.wake.arm(this.probeDueTimes());
-    }
-  });
-  private readonly wake: ProbeWake;
+  private readonly runner = new CoalescingRunner(() => this.syncOnce());
+  /** The prober: its workers run on their own timers; passes read their results. */
+  readonly probes: ProbeManager;
   private readonly ctx: SyncContext;
   private readonly containers: ContainerSync;
 
   constructor(private readonly options: PodSyncOptions) {
-    this.ctx = new SyncContext(options);
+    const now = options.now ?? Date.now;
+    this.probes = new ProbeManager({
+      runtime: options.runtime,
+      now,
+      onChange: (uid) => this.probeChanged(uid),
+      onFailure: (failure) => {
+        const rec = this.records.get(failure.podUid);
+        if (rec) restartUnhealthy(this.ctx, rec, failure, () => void this.sync().catch(() => undefined));
+      },
+    });
+    this.ctx = new SyncContext(options, this.probes);
     this.containers = new ContainerSync(this.ctx);
-    this.wake = new ProbeWake(
-      () =>
-        void this.sync().catch((err: Error) =>
-          options.events.emit({
-            code: 'agent.sync.error',
-            level: 'warn',
-            message: `pod sync failed: ${err.message}`,
-            data: {},
-          }),
-        ),
-      this.ctx.now,
-    );
-  }
-
-  private *probeDueTimes(): Iterable<number | undefined> {
-    for (const rec of this.records.values()) {
-      // A pass skips the probes of a deleted or finished pod, so their due times would only go stale.
-      if (rec.pod.metadata.deletionTimestamp || rec.terminating || rec.terminal) continue;
-      if (isTerminal(rec.pod.status?.phase)) continue;
-      for (const cr of rec.containers.values()) yield cr.nextProbeAt;
-    }
   }
 
   /** Replaces the desired set with a full list (after a list or relist). */
@@ -116,9 +101,9 @@ export class PodSync {
     return this.runner.run();
   }
 
-  /** Stops the probe wake-ups (the agent's own ticks stop with the agent). */
+  /** Stops every probe worker (the agent's own ticks stop with the agent). */
   close(): void {
-    this.wake.close();
+    this.probes.close();
   }
 
   /** Waits for in-flight terminations (used on shutdown and in tests). */
@@ -147,6 +132,7 @@ export class PodSync {
         try {
           if (!this.desired.has(uid) && !rec.terminating) {
             this.records.delete(uid);
+            this.probes.removePod(uid);
             return;
           }
           await this.syncPod(rec, byPod.get(uid) ?? []);
@@ -193,6 +179,8 @@ export class PodSync {
   private async syncPod(rec: PodRecord, actual: RuntimeContainer[]): Promise<void> {
     const pod = rec.pod;
     if (pod.metadata.deletionTimestamp) {
+      // As the kubelet, a terminating pod's readiness no longer changes: it is leaving the rotation.
+      this.probes.removePod(pod.metadata.uid ?? '');
       rec.terminating ??= this.terminate(rec).catch((err) => {
         rec.terminating = undefined;
         this.ctx.emitError(pod, err);
@@ -200,7 +188,10 @@ export class PodSync {
       return;
     }
     // A finished pod stays finished: its containers are never started again.
-    if (rec.terminal || isTerminal(pod.status?.phase)) return;
+    if (rec.terminal || isTerminal(pod.status?.phase)) {
+      this.probes.removePod(pod.metadata.uid ?? '');
+      return;
+    }
     if (!rec.volumePaths) {
       try {
         const tokens: ProjectedTokens = {};
@@ -222,7 +213,7 @@ export class PodSync {
     const hostNetwork = pod.spec.hostNetwork === true;
     if (this.options.podNetwork && !hostNetwork)
       return this.syncSandboxedPod(rec, actual, this.options.podNetwork);
-    const views: ContainerView[] = [];
+    const views: SyncedContainer[] = [];
     // The first container carries the pod's network; the others join it once it runs.
     let sandbox: RuntimeContainer | undefined;
     for (const [index, spec] of pod.spec.containers.entries()) {
@@ -270,7 +261,7 @@ export class PodSync {
     rec.mounts = 'sandbox' in ready ? ready.mounts : undefined;
     const network: NetworkMode | undefined =
       'sandbox' in ready ? { mode: 'container', containerId: ready.sandbox.id } : undefined;
-    const views: ContainerView[] = [];
+    const views: SyncedContainer[] = [];
     for (const spec of pod.spec.containers) {
       views.push(
         await this.containers.sync(rec, spec, containers, network, 'ip' in ready ? ready.ip : undefined),
@@ -279,42 +270,24 @@ export class PodSync {
     await this.finishSync(rec, views, 'ip' in ready ? ready.ip : pod.status?.podIP);
   }
 
-  private async finishSync(rec: PodRecord, views: ContainerView[], podIP: string | undefined): Promise<void> {
-    const pod = rec.pod;
-    const status = buildPodStatus(pod, views, {
-      runtimeName: this.options.runtime.name,
-      hostIP: this.options.hostIP(),
-      podIP,
-      startTime: pod.status?.startTime ?? rec.startTime,
-      now: new Date(this.ctx.now()).toISOString(),
-    });
-    await this.writeStatus(rec, status);
+  private async finishSync(
+    rec: PodRecord,
+    views: SyncedContainer[],
+    podIP: string | undefined,
+  ): Promise<void> {
+    rec.views = views;
+    rec.podIP = podIP;
+    await writePodStatus(this.ctx, rec);
     for (const cr of rec.containers.values()) {
       if (cr.waiting?.reason === 'ErrImagePull') cr.waiting = { ...cr.waiting, reason: 'ImagePullBackOff' };
     }
   }
 
-  private async writeStatus(rec: PodRecord, status: PodStatus): Promise<void> {
-    const text = JSON.stringify(status);
-    if (text === rec.lastStatus) return;
-    const pod = rec.pod;
-    try {
-      await this.options.client.patch(
-        resources.pods,
-        pod.metadata.name ?? '',
-        { status },
-        {
-          namespace: pod.metadata.namespace,
-          subresource: 'status',
-        },
-      );
-      rec.lastStatus = text;
-      rec.pod = { ...pod, status };
-      rec.terminal = isTerminal(status.phase);
-    } catch (err) {
-      if (isNotFound(err)) return;
-      throw err;
-    }
+  /** A probe result changed: the pod's status is written now, from the last pass's view. */
+  private probeChanged(uid: string): void {
+    const rec = this.records.get(uid);
+    if (!rec?.views || rec.terminating || rec.terminal || rec.pod.metadata.deletionTimestamp) return;
+    writePodStatus(this.ctx, rec).catch((err) => this.ctx.emitError(rec.pod, err));
   }
 
   private async terminate(rec: PodRecord): Promise<void> {
@@ -323,6 +296,7 @@ export class PodSync {
     const grace = await terminatePod(this.ctx, pod);
     this.desired.delete(uid);
     this.records.delete(uid);
+    this.probes.removePod(uid);
     this.ctx.emit('agent.pod.terminated', `terminated ${podKey(pod)}`, { uid, grace });
   }
 }

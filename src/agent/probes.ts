@@ -19,32 +19,42 @@ export interface ProbeTarget {
 }
 
 /**
- * Runs one liveness or readiness probe like the kubelet: exec succeeds on exit code 0, httpGet
- * on a status in 200–399, tcpSocket when a connection opens; each within `timeoutSeconds` (default 1).
+ * Runs one liveness, readiness or startup probe like the kubelet: exec succeeds on exit code 0,
+ * httpGet on a status in 200–399, tcpSocket when a connection opens, grpc when the health service
+ * answers SERVING. Whatever the handler, the result comes within `timeoutSeconds` (default 1): a
+ * handler still running then is abandoned (its connection closed) and counts as a failure.
  */
 export async function runProbe(probe: Probe, target: ProbeTarget): Promise<ProbeResult> {
-  const timeoutMs = (probe.timeoutSeconds ?? 1) * 1000;
+  const timeoutMs = Math.max(1, probe.timeoutSeconds ?? 1) * 1000;
+  const abort = new AbortController();
   try {
-    if (probe.exec) return await withTimeout(execProbe(probe.exec.command, target), timeoutMs);
-    if (probe.httpGet) {
-      const port = resolvePort(probe.httpGet.port, target.container);
-      const host = probe.httpGet.host ?? target.podIP;
-      return await httpProbe(
-        probe.httpGet.scheme ?? 'HTTP',
-        host,
-        port,
-        probe.httpGet.path ?? '/',
-        timeoutMs,
-      );
-    }
-    if (probe.tcpSocket) {
-      const port = resolvePort(probe.tcpSocket.port, target.container);
-      return await tcpProbe(probe.tcpSocket.host ?? target.podIP, port, timeoutMs);
-    }
-    return { ok: false, message: 'probe has no handler: set exec, httpGet or tcpSocket' };
+    return await withTimeout(runHandler(probe, target, timeoutMs, abort.signal), timeoutMs, abort);
   } catch (err) {
     return { ok: false, message: err instanceof Error ? err.message : String(err) };
   }
+}
+
+function runHandler(probe: Probe, target: ProbeTarget, timeoutMs: number, signal: AbortSignal) {
+  if (probe.exec) return execProbe(probe.exec.command, target, signal);
+  if (probe.httpGet) {
+    const port = resolvePort(probe.httpGet.port, target.container);
+    const host = probe.httpGet.host ?? target.podIP;
+    const scheme = probe.httpGet.scheme ?? 'HTTP';
+    return httpProbe(scheme, host, port, probe.httpGet.path ?? '/', timeoutMs, signal);
+  }
+  if (probe.tcpSocket) {
+    const port = resolvePort(probe.tcpSocket.port, target.container);
+    return tcpProbe(probe.tcpSocket.host ?? target.podIP, port, timeoutMs, signal);
+  }
+  if (probe.grpc) {
+    const { port, service } = probe.grpc;
+    // Loaded on first use: grpc-js is ~1 MiB the agent need not hold when no pod asks for it.
+    return import('./probe-grpc.js').then((m) => m.grpcProbe(target.podIP, port, service ?? '', timeoutMs));
+  }
+  return Promise.resolve({
+    ok: false,
+    message: 'probe has no handler: set exec, httpGet, tcpSocket or grpc',
+  });
 }
 
 /** A named port (`http`) or a number, resolved against the container's ports. */
@@ -56,8 +66,15 @@ export function resolvePort(port: number | string, container: Container): number
   return found.containerPort;
 }
 
-async function execProbe(command: string[], target: ProbeTarget): Promise<ProbeResult> {
+async function execProbe(command: string[], target: ProbeTarget, signal: AbortSignal): Promise<ProbeResult> {
   const session = await target.runtime.exec(target.containerId, { command });
+  // The runtime cannot kill an exec'd command; closing its streams at least frees the connection.
+  const close = () => {
+    session.stdout.destroy();
+    session.stderr.destroy();
+  };
+  if (signal.aborted) close();
+  else signal.addEventListener('abort', close, { once: true });
   let output = '';
   const keep = (c: Buffer) => {
     output = (output + c.toString()).slice(-1024);
@@ -74,6 +91,7 @@ function httpProbe(
   port: number,
   path: string,
   timeoutMs: number,
+  signal: AbortSignal,
 ): Promise<ProbeResult> {
   return new Promise((resolve) => {
     const mod = scheme === 'HTTPS' ? https : http;
@@ -84,6 +102,7 @@ function httpProbe(
         path,
         timeout: timeoutMs,
         rejectUnauthorized: false,
+        signal,
         headers: { 'user-agent': 'tugboat-probe/1' },
       },
       (res) => {
@@ -97,9 +116,9 @@ function httpProbe(
   });
 }
 
-function tcpProbe(host: string, port: number, timeoutMs: number): Promise<ProbeResult> {
+function tcpProbe(host: string, port: number, timeoutMs: number, signal: AbortSignal): Promise<ProbeResult> {
   return new Promise((resolve) => {
-    const socket = connect({ host, port, timeout: timeoutMs });
+    const socket = connect({ host, port, timeout: timeoutMs, signal });
     socket.once('connect', () => {
       socket.destroy();
       resolve({ ok: true, message: 'ok' });
@@ -112,9 +131,12 @@ function tcpProbe(host: string, port: number, timeoutMs: number): Promise<ProbeR
   });
 }
 
-function withTimeout(p: Promise<ProbeResult>, ms: number): Promise<ProbeResult> {
+function withTimeout(p: Promise<ProbeResult>, ms: number, abort: AbortController): Promise<ProbeResult> {
   return new Promise((resolve) => {
-    const t = setTimeout(() => resolve({ ok: false, message: `probe timed out after ${ms} ms` }), ms);
+    const t = setTimeout(() => {
+      resolve({ ok: false, message: `probe timed out after ${ms} ms` });
+      abort.abort();
+    }, ms);
     p.then(
       (r) => {
         clearTimeout(t);

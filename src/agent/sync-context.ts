@@ -1,7 +1,10 @@
+import type { CoalescingRunner } from '../coalescing-runner.js';
 import type { Pod, PodStatus } from '../kube/index.js';
 import type { ContainerRecord } from './container-state.js';
 import { type PodEvent, recordPodEvent } from './pod-events.js';
+import type { ContainerView } from './pod-status.js';
 import type { PodSyncOptions } from './pod-sync.js';
+import type { ProbeManager } from './probe-manager.js';
 import type { Mount } from './runtime/types.js';
 
 /** What the pod sync loop remembers about one pod between passes. */
@@ -15,20 +18,31 @@ export interface PodRecord {
   tokenRefreshAt?: number;
   containers: Map<string, ContainerRecord>;
   terminating?: Promise<void>;
+  /** The containers as the last pass saw them; probe results are merged in when status is built. */
+  views?: readonly SyncedContainer[];
+  podIP?: string;
+  /** Serializes and coalesces this pod's status writes (sync passes and probe results). */
+  statusWriter?: CoalescingRunner;
   lastStatus?: string;
   terminal?: boolean;
   startTime: string;
 }
 
+/** A container as a sync pass saw it; ready and started come from the prober. */
+export type SyncedContainer = Omit<ContainerView, 'ready' | 'started'>;
+
 /**
- * What the parts of the pod sync loop share: their options, the clock, and how they report —
- * agent events for the operator and Kubernetes Events on the pod for `kubectl describe`.
+ * What the parts of the pod sync loop share: their options, the clock, the prober, and how they
+ * report — agent events for the operator and Kubernetes Events on the pod for `kubectl describe`.
  */
 export class SyncContext {
   /** Milliseconds since the epoch. */
   readonly now: () => number;
 
-  constructor(readonly options: PodSyncOptions) {
+  constructor(
+    readonly options: PodSyncOptions,
+    readonly probes: ProbeManager,
+  ) {
     this.now = options.now ?? Date.now;
   }
 

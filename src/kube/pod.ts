@@ -37,6 +37,8 @@ export interface Probe {
   exec?: { command: string[] };
   httpGet?: { path?: string; port: number | string; host?: string; scheme?: 'HTTP' | 'HTTPS' };
   tcpSocket?: { port: number | string; host?: string };
+  /** The gRPC health checking protocol (grpc.health.v1.Health/Check), plaintext, to the pod IP. */
+  grpc?: { port: number; service?: string };
   initialDelaySeconds?: number;
   periodSeconds?: number;
   timeoutSeconds?: number;
@@ -77,6 +79,7 @@ export interface Container {
   resources?: ResourceRequirements;
   livenessProbe?: Probe;
   readinessProbe?: Probe;
+  startupProbe?: Probe;
   lifecycle?: Lifecycle;
   tty?: boolean;
   stdin?: boolean;

@@ -55,6 +55,26 @@ describe('pod phase', () => {
 });
 
 describe('pod status', () => {
+  it('reports a running container whose startup probe has not succeeded as not started', () => {
+    const status = buildPodStatus(
+      pod,
+      [{ spec, current: container({}), ready: false, started: false, willRestart: false }],
+      ctx,
+    );
+    expect(status.containerStatuses?.[0]).toMatchObject({
+      started: false,
+      ready: false,
+      state: { running: {} },
+    });
+    expect(status.conditions?.find((c) => c.type === 'Ready')?.status).toBe('False');
+    const started = buildPodStatus(
+      pod,
+      [{ spec, current: container({}), ready: true, willRestart: false }],
+      ctx,
+    );
+    expect(started.containerStatuses?.[0]).toMatchObject({ started: true, ready: true });
+  });
+
   it('reports a crash loop as waiting with the last termination and the restart count', () => {
     const status = buildPodStatus(
       pod,

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EventSink } from '../../events.js';
 import type { Pod } from '../../kube/index.js';
@@ -8,6 +8,7 @@ import { buildPodResolvConf, type ResolvConf, renderResolvConf } from './dns/res
 import { podNetworkNames } from './host-model.js';
 import { type HostPortMapping, podHostPortMappings } from './host-ports.js';
 import type { KernelNetwork } from './kernel.js';
+import { writeMountedFile } from './mounted-file.js';
 import { podHostname, renderPodHosts } from './pod-identity.js';
 import { PodIpam } from './pod-ipam.js';
 
@@ -123,7 +124,7 @@ export class PodSandboxes {
     const dir = podDir(this.options.dataDir, uid);
     const hostsFile = join(dir, 'etc-hosts');
     await mkdir(dir, { recursive: true });
-    await writeFile(hostsFile, renderPodHosts(pod, ip));
+    await writeMountedFile(hostsFile, renderPodHosts(pod, ip));
     const mounts: Mount[] = [{ hostPath: hostsFile, containerPath: '/etc/hosts', readOnly: false }];
     if (this.options.dns) {
       const resolvFile = join(dir, 'resolv.conf');
@@ -131,7 +132,7 @@ export class PodSandboxes {
         clusterDns: gateway.ip,
         host: this.options.dns.hostResolvConf(),
       });
-      await writeFile(resolvFile, renderResolvConf(conf));
+      await writeMountedFile(resolvFile, renderResolvConf(conf));
       mounts.push({ hostPath: resolvFile, containerPath: '/etc/resolv.conf', readOnly: false });
     }
     this.setHostPorts(uid, podHostPortMappings(pod, ip));

@@ -1,7 +1,8 @@
 /**
  * Probes keep their period without the sync loop's tick: an agent whose periodic sync is far away
- * (syncIntervalMs 10 min) still runs a readiness probe every periodSeconds and reports the pod
- * unready, then ready again. Process runtime, exec probe on a file the test removes and restores.
+ * (syncIntervalMs 10 min) still runs a readiness probe every periodSeconds (its own worker) and
+ * reports the pod unready, then ready again; a pod being deleted costs no extra passes.
+ * Process runtime, exec probe on a file the test removes and restores.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -85,7 +86,7 @@ it('runs readiness probes on their period between the loop ticks', async () => {
   expect(pod.status?.containerStatuses?.[0]?.ready).toBe(true);
 }, 200_000);
 
-it('stops waking for the probes of a pod being deleted', async () => {
+it('runs no extra sync passes for the probes of a pod being deleted', async () => {
   const before = runtime.lists;
   await client.delete(resources.pods, 'probed', { namespace: 'default' });
   await waitFor(
@@ -96,6 +97,6 @@ it('stops waking for the probes of a pod being deleted', async () => {
     'probed gone',
     60_000,
   );
-  // A wake-up for the deleted pod's stale probe times would run a pass every 20 ms of the 3 s grace.
+  // Probes never start passes: a deletion with a 3 s grace costs a pass per watch event and tick.
   expect(runtime.lists - before).toBeLessThan(40);
 }, 120_000);
