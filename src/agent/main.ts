@@ -9,7 +9,8 @@ import { type AgentConfig, parseTaint } from './config.js';
 import { ClusterDns, podGateway } from './network/dns/cluster-dns.js';
 import { readHostResolvConfForPods } from './network/dns/host-resolv.js';
 import { HostNetwork } from './network/host-network.js';
-import { IpKernelNetwork } from './network/kernel.js';
+import { IpKernelNetwork, spawnCommand } from './network/kernel.js';
+import { hostPortsChainFor } from './network/pod-rules.js';
 import { PodSandboxes } from './network/pod-sandbox.js';
 import { commandConntrack } from './network/service-proxy/conntrack.js';
 import { commandIptables } from './network/service-proxy/iptables.js';
@@ -63,7 +64,8 @@ function buildPodNetwork(
       'podNetwork needs the cluster pod range: set clusterCidr (--cluster-cidr 10.244.0.0/16)',
     );
   }
-  const kernel = new IpKernelNetwork();
+  const layout = { bridge: net.bridge, vxlan: net.vxlan };
+  const kernel = new IpKernelNetwork(spawnCommand, layout);
   const host = new HostNetwork({
     client,
     kernel,
@@ -72,6 +74,8 @@ function buildPodNetwork(
     clusterCidr: config.clusterCidr,
     events,
     hostPorts: () => sandboxes.hostPorts(),
+    layout,
+    rulesScope: { shared: net.sharedRules, hostPortsChain: hostPortsChainFor(net.bridge) },
   });
   const sandboxes: PodSandboxes = new PodSandboxes({
     runtime,
