@@ -33,6 +33,8 @@ let h: CliCluster;
 let deployed: NoClientDeploy;
 let kubeconfig = '';
 let backup = '';
+/** The clusters' KMS keys, from their stacks' outputs while they exist. */
+const clusterKeys: string[] = [];
 const configMaps = Array.from({ length: 20 }, (_, i) => `kept-${i}`);
 
 interface AwsInstance {
@@ -56,6 +58,20 @@ async function runningInstances(cluster: string): Promise<Map<string, string>> {
       i.Tags?.find((t) => t.Key === 'tugboat:role')?.Value ?? '',
     ]),
   );
+}
+
+/** The stack's `SecretsKeyId` output (the cluster's KMS key), by the AWS CLI. */
+async function secretsKeyOf(cluster: string): Promise<string> {
+  const out = await awsCli<{ Stacks: { Outputs?: { OutputKey: string; OutputValue: string }[] }[] }>(
+    h.env,
+    'cloudformation',
+    'describe-stacks',
+    '--stack-name',
+    `tugboat-${cluster}`,
+  );
+  const id = out.Stacks[0]?.Outputs?.find((o) => o.OutputKey === 'SecretsKeyId')?.OutputValue;
+  if (!id) throw new Error(`stack tugboat-${cluster} has no SecretsKeyId output`);
+  return id;
 }
 
 /** Waits until exactly `ids` are Nodes and all Ready. */
@@ -157,6 +173,7 @@ it('5. tugboat template deployed with the AWS CLI alone: the first master create
   );
   expect(merged.current).toBe(true);
   kubeconfig = merged.kubeconfig;
+  clusterKeys.push(await secretsKeyOf(first));
   await waitNodesReady(workers);
   process.stderr.write(`kubectl get nodes:\n${await kubectlOk(kubeconfig, ['get', 'nodes'])}\n`);
 });
@@ -208,6 +225,7 @@ it('6. backup create → delete --keep-backups → create a new cluster → rest
     '--no-bootstrap',
     '--yes',
   );
+  clusterKeys.push(await secretsKeyOf(second));
   const master = created.hosts.find((x) => x.group === 'master')!.id;
   const worker = created.hosts.find((x) => x.group === 'blue')!.id;
   for (const id of [master, worker]) await waitBooted(h.manager!, id);
@@ -253,21 +271,21 @@ it('7. delete without --keep-backups leaves nothing: tugboat proves it, and SSM,
   expect(secrets.SecretList.map((s) => s.Name)).toEqual([]);
   const aliases = await awsCli<{ Aliases: { AliasName: string }[] }>(h.env, 'kms', 'list-aliases');
   expect(aliases.Aliases.map((a) => a.AliasName).filter((a) => a.startsWith('alias/tugboat-'))).toEqual([]);
-  const keys = await awsCli<{ Keys: { KeyId: string }[] }>(h.env, 'kms', 'list-keys');
-  // The clusters' keys (customer managed; moto adds AWS-managed ones such as aws/ebs) are gone or
-  // pending deletion, which counts as gone.
-  const states: string[] = [];
-  for (const k of keys.Keys) {
-    const d = await awsCli<{ KeyMetadata: { KeyState: string; KeyManager: string } }>(
+  // Both clusters' keys are gone or pending deletion (which counts as gone).
+  expect(clusterKeys).toHaveLength(2);
+  const listed = (await awsCli<{ Keys: { KeyId: string }[] }>(h.env, 'kms', 'list-keys')).Keys.map(
+    (k) => k.KeyId,
+  );
+  for (const id of clusterKeys.filter((k) => listed.includes(k))) {
+    const d = await awsCli<{ KeyMetadata: { KeyState: string } }>(
       h.env,
       'kms',
       'describe-key',
       '--key-id',
-      k.KeyId,
+      id,
     );
-    if (d.KeyMetadata.KeyManager === 'CUSTOMER') states.push(d.KeyMetadata.KeyState);
+    expect(d.KeyMetadata.KeyState, `key ${id}`).toBe('PendingDeletion');
   }
-  expect(states.filter((s) => s !== 'PendingDeletion')).toEqual([]);
   expect(await s3Keys(h.env, deployed.bucket)).toEqual([]);
   const pairs = await awsCli<{ KeyPairs: { KeyName: string }[] }>(h.env, 'ec2', 'describe-key-pairs');
   expect(pairs.KeyPairs.map((p) => p.KeyName)).toEqual([]);
