@@ -224,7 +224,23 @@ export async function startAgentProcess(
       : undefined;
   const stopServing = new AbortController();
   let servingBootstrap: Promise<void> | undefined;
+  // The rules before the registration: a node is served on LoadBalancer Services as soon as it is
+  // Ready, so its NodePorts must answer by then (the update e2e saw a new worker refuse them for
+  // ~1 s). Bounded: a proxy that cannot list Services yet must not hold up the registration.
+  const proxyStarted = proxy?.start().then(
+    () => true,
+    (err: unknown) => {
+      events.emit({
+        code: 'agent.service-proxy.error',
+        level: 'warn',
+        message: `service proxy stopped: ${(err as Error).message}`,
+        data: {},
+      });
+      return false;
+    },
+  );
   try {
+    if (proxyStarted) await firstOf(proxyStarted, PROXY_BEFORE_REGISTRATION_MS);
     await agent.start();
     // After the Node is registered: the approver checks the SANs against its addresses.
     if (
@@ -251,16 +267,8 @@ export async function startAgentProcess(
       });
     // Binds in the background once the bridge has the node's gateway address.
     podNetwork?.dns.start();
-    // Not awaited: a proxy that cannot list Services yet must not hold up the node's registration.
-    proxy?.start().catch((err: unknown) =>
-      events.emit({
-        code: 'agent.service-proxy.error',
-        level: 'warn',
-        message: `service proxy stopped: ${(err as Error).message}`,
-        data: {},
-      }),
-    );
   } catch (err) {
+    await proxy?.stop();
     await podNetwork?.dns.stop();
     await server?.close();
     await runtime.close();
@@ -299,4 +307,14 @@ async function startProcessRuntime(dataDir: string, events: EventSink): Promise<
     });
   }
   return runtime;
+}
+
+/** How long a starting agent waits for its service rules before registering the node anyway. */
+const PROXY_BEFORE_REGISTRATION_MS = 5_000;
+
+/** Resolves when `p` settles or after `ms`, whichever comes first (the timer never outlives it). */
+async function firstOf(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
 }
