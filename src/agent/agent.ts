@@ -207,6 +207,26 @@ export function buildAgent(options: AgentOptions): Agent {
       node = await client.patch<Node>(resources.nodes, identity.name, { status }, { subresource: 'status' });
       lastStatus = { text: key, at: now() };
     } catch (err) {
+      if (isNotFound(err)) {
+        // The Node object is gone while this node runs (deleted by hand, or a backup restored
+        // into the cluster that predates it): register again, so the node does not drop out of
+        // the cluster until someone restarts the agent.
+        events.emit({
+          code: 'agent.node.gone',
+          level: 'warn',
+          message: `node ${identity.name} no longer exists in the API: registering it again`,
+          data: {},
+        });
+        await register().catch((again: Error) =>
+          events.emit({
+            code: 'agent.node.status-error',
+            level: 'warn',
+            message: `registering node ${identity.name} again failed: ${again.message}`,
+            data: {},
+          }),
+        );
+        return;
+      }
       events.emit({
         code: 'agent.node.status-error',
         level: 'warn',

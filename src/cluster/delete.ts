@@ -1,3 +1,4 @@
+import { CLUSTER_TAG } from '../aws/types.js';
 import { runPhase, silentEvents } from '../events.js';
 import { checkClusterName, stackNameOf } from '../naming.js';
 import { disassociatePool } from '../provision/eip.js';
@@ -5,6 +6,7 @@ import { findLeftovers } from '../provision/leftovers.js';
 import { type DeletionProof, proveDeleted } from '../provision/proof.js';
 import { deleteStackAndWait } from '../provision/stack.js';
 import { type SweepResult, sweepCluster } from '../provision/sweep.js';
+import { secretsKeyAlias } from '../provision/template/storage-names.js';
 import { sleep } from '../timing.js';
 import type { LifecycleOptions } from './types.js';
 
@@ -14,6 +16,13 @@ const STATE_RESWEEPS = 3;
 /** The proof failed only on the cluster's store objects in S3 (shipped late, see deleteCluster). */
 function lateStateObjectsOnly(proof: DeletionProof): boolean {
   return !proof.clean && proof.remaining.every((r) => r.kind === 'state-object');
+}
+
+/** Tags the cluster's secrets key (found by its alias) with the cluster, if it is not already. */
+async function tagSecretsKey(aws: LifecycleOptions['aws'], cluster: string): Promise<void> {
+  const key = await aws.kms.describeKey(secretsKeyAlias(cluster));
+  if (!key || key.manager === 'AWS' || (await aws.kms.keyTags(key.id))[CLUSTER_TAG] === cluster) return;
+  await aws.kms.tagKey(key.id, { [CLUSTER_TAG]: cluster });
 }
 
 /** What delete is about to remove, shown before asking. */
@@ -90,6 +99,10 @@ export async function deleteCluster(options: DeleteClusterOptions): Promise<Dele
   if (options.confirm && !(await options.confirm(plan))) {
     return { cluster, declined: true, plan, clean: false };
   }
+  // The stack's delete takes the key's alias with it, and a stack deployed without tugboat create
+  // (the no-client path) never tagged the key: tag it now, so the sweep still finds it afterwards
+  // (CloudFormation schedules its deletion; moto's does not).
+  await tagSecretsKey(aws, cluster);
   await runPhase(events, 'eips', 'disassociate pool EIPs', () => disassociatePool(aws.ec2, cluster, events));
   let stack = await runPhase(events, 'stack', `delete stack ${stackName}`, () =>
     deleteStackAndWait(stackOpts),

@@ -1,4 +1,5 @@
 import type { AwsClients } from '../aws/clients.js';
+import { readApiServer } from '../boot/master-endpoint.js';
 import { DeploymentError } from '../errors.js';
 import { checkClusterName, stackNameOf } from '../naming.js';
 import { renderKubeconfig } from '../pki/kubeconfig.js';
@@ -14,7 +15,9 @@ export interface FetchAdminKubeconfigOptions {
 }
 
 /**
- * The cluster's admin kubeconfig from AWS alone: the API address from the stack's outputs, the CA
+ * The cluster's admin kubeconfig from AWS alone: the API address from the stack's outputs (a
+ * master without an Elastic IP or DNS name has none: then the address its master published for
+ * workers, `worker/api-server`, which is the private one — reachable from inside the VPC), the CA
  * certificate and admin credential from the cluster's SecureStrings (readable by the account's
  * administrators). For the "no client" rollout and for a machine without the cluster's local
  * state. The text holds a private key: write it 0600.
@@ -36,11 +39,11 @@ export async function fetchAdminKubeconfig(options: FetchAdminKubeconfigOptions)
       `stack ${stack.name} has no ${OUTPUTS.secretsKeyId} output (made by an older tugboat): run tugboat update ${cluster}, or use the kubeconfig from the machine that created it`,
     );
   }
-  const server = stack.outputs[API_ENDPOINT_OUTPUT];
+  const server = stack.outputs[API_ENDPOINT_OUTPUT] ?? (await readApiServer(aws.ssm, cluster));
   if (!server) {
     throw new DeploymentError(
       'NO_API_ENDPOINT',
-      `stack ${stack.name} has no ${API_ENDPOINT_OUTPUT} output: give the master an Elastic IP or a DNS name (master.eip, api.dns) to reach the API from outside`,
+      `stack ${stack.name} has no ${API_ENDPOINT_OUTPUT} output and no master has published its address yet (/tugboat/${cluster}/worker/api-server): wait for the first master to boot, or give the master an Elastic IP or a DNS name (master.eip, api.dns) to reach the API from outside`,
     );
   }
   const store = clusterSecrets({ ssm: aws.ssm, kms: aws.kms, cluster, keyId });

@@ -117,6 +117,13 @@ export async function findLeftoversAndKept(
     ...(await ec2.describeNetworkInterfaces(filter)),
     ...(vpcIds.length ? await ec2.describeNetworkInterfaces([{ name: 'vpc-id', values: vpcIds }]) : []),
   ].filter((n, i, all) => all.findIndex((m) => m.id === n.id) === i);
+  // A route table in the cluster's VPC is the cluster's even untagged (moto's CloudFormation drops
+  // a RouteTable's Tags, so a stack created without stack tags — the no-client path — leaves one
+  // that blocks the VPC's deletion); the main one goes with the VPC.
+  const routeTables = [
+    ...tables,
+    ...(vpcIds.length ? await ec2.describeRouteTables([{ name: 'vpc-id', values: vpcIds }]) : []),
+  ].filter((t, i, all) => all.findIndex((m) => m.id === t.id) === i);
   const out: Leftover[] = [];
   for (const g of groups) if (owned(g.tags, cluster)) out.push({ kind: 'auto-scaling-group', id: g.name });
   for (const i of instances) {
@@ -147,8 +154,8 @@ export async function findLeftoversAndKept(
     if (owned(g.tags, cluster) && g.name !== 'default') out.push({ kind: 'security-group', id: g.id });
   }
   for (const s of subnets) if (owned(s.tags, cluster)) out.push({ kind: 'subnet', id: s.id });
-  for (const t of tables) {
-    if (owned(t.tags, cluster) && !t.main) {
+  for (const t of routeTables) {
+    if ((owned(t.tags, cluster) || vpcIds.includes(t.vpcId ?? '')) && !t.main) {
       out.push({ kind: 'route-table', id: t.id, detail: { associationIds: t.associationIds } });
     }
   }

@@ -2,7 +2,11 @@ import type { KmsApi } from '../aws/kms.js';
 import type { SsmApi } from '../aws/ssm.js';
 import { CLUSTER_TAG, type Tags } from '../aws/types.js';
 import { DeploymentError } from '../errors.js';
-import { type SecretItem, secretParameterName } from '../provision/template/storage-names.js';
+import {
+  type SecretItem,
+  secretParameterName,
+  secretsKeyAlias,
+} from '../provision/template/storage-names.js';
 
 export { SECRET_ITEMS, type SecretItem, secretParameterName } from '../provision/template/storage-names.js';
 
@@ -61,15 +65,26 @@ export function clusterSecrets(options: ClusterSecretsOptions): ClusterSecrets {
   let names: Promise<Set<string>> | undefined;
   /** The ways SSM may name our key: id, ARN, alias, alias ARN. */
   const ourKeyNames = () => {
-    names ??= options.kms.describeKey(options.keyId).then((key) => {
+    names ??= options.kms.describeKey(options.keyId).then(async (key) => {
       if (!key) {
         throw new DeploymentError(
           'SECRETS_KEY_MISSING',
           `the secrets key ${options.keyId} of ${cluster} does not exist`,
         );
       }
-      const alias = options.keyId.startsWith('alias/') ? [options.keyId] : [];
-      return new Set([key.id, key.arn, options.keyId, ...alias]);
+      const named = new Set([key.id, key.arn, options.keyId]);
+      // The master names the key by the cluster's alias (user-data knows no key id), the laptop by
+      // the stack's SecretsKeyId output: a parameter under the alias is ours when the alias points
+      // at this very key.
+      const alias = secretsKeyAlias(cluster);
+      if (options.keyId !== alias) {
+        const aliased = await options.kms.describeKey(alias);
+        if (aliased?.id === key.id) {
+          named.add(alias);
+          if (key.arn.includes(':key/')) named.add(`${key.arn.slice(0, key.arn.indexOf(':key/'))}:${alias}`);
+        }
+      }
+      return named;
     });
     names.catch(() => {
       names = undefined;

@@ -1,4 +1,6 @@
+import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { KmsApi } from '../../src/aws/kms.js';
 import type { S3Api } from '../../src/aws/s3.js';
 import { deleteCluster } from '../../src/cluster/delete.js';
 import { RecordingEvents } from '../../src/index.js';
@@ -50,5 +52,43 @@ describe('delete and a master that ships its store while shutting down (moto_ser
     expect(
       events.events.some((e) => e.message?.includes('sweep state objects shipped during shutdown')),
     ).toBe(true);
+  }, 120_000);
+
+  it("finds an untagged secrets key after the stack's delete took its alias (a no-client stack) and schedules its deletion", async () => {
+    const kms = new KMSClient({
+      region: 'us-east-1',
+      endpoint: env.moto.endpoint,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    const keyId = (await kms.send(new CreateKeyCommand({}))).KeyMetadata!.KeyId!;
+    await kms.send(new CreateAliasCommand({ AliasName: 'alias/tugboat-untagged', TargetKeyId: keyId }));
+    // The alias answers until the stack is deleted (here: until the first sweep looks).
+    let aliasGone = false;
+    const wrapped: KmsApi = {
+      ...env.aws.kms,
+      async describeKey(id) {
+        return id === 'alias/tugboat-untagged' && aliasGone ? undefined : env.aws.kms.describeKey(id);
+      },
+    };
+    const cloudFormation = {
+      ...env.aws.cloudFormation,
+      async describeStack(name: string) {
+        if (name === 'tugboat-untagged') aliasGone = true;
+        return env.aws.cloudFormation.describeStack(name);
+      },
+    };
+    const result = await deleteCluster({
+      aws: { ...env.aws, kms: wrapped, cloudFormation },
+      cluster: 'untagged',
+      sweepDelayMs: 50,
+      confirm: async () => {
+        aliasGone = false;
+        return true;
+      },
+    });
+    expect(result.clean).toBe(true);
+    const state = (await kms.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata?.KeyState;
+    expect(state).toBe('PendingDeletion');
+    kms.destroy();
   }, 120_000);
 });

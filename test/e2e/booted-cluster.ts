@@ -73,3 +73,33 @@ export async function writeAdminKubeconfig(moto: Moto, cluster: string, file: st
     },
   );
 }
+
+/**
+ * A Deployment of `replicas` busybox pods that only sleep, on the image every harness host has
+ * imported (no registry: imagePullPolicy Never), as kubectl applies it.
+ */
+export function buildSleeperDeployment(name: string, replicas: number): Record<string, unknown> {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace: 'default' },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: {
+          terminationGracePeriodSeconds: 2,
+          containers: [
+            {
+              name: 'main',
+              image: 'local/busybox:latest',
+              imagePullPolicy: 'Never',
+              command: ['sh', '-c', 'while true; do sleep 5; done'],
+            },
+          ],
+        },
+      },
+    },
+  };
+}

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { waitFor } from '../support/wait.js';
-import { awsCli, waitBooted, writeAdminKubeconfig } from './booted-cluster.js';
+import { awsCli, buildSleeperDeployment, waitBooted, writeAdminKubeconfig } from './booted-cluster.js';
 import { type CliCluster, deleteBootedCluster, startCliCluster } from './cli-cluster.js';
 import { reportFailure, tearDown } from './e2e-teardown.js';
 import { kubectlOk, listPods, nodeReadiness } from './kubectl.js';
@@ -67,29 +67,7 @@ function waitNodeReady(id: string): Promise<true> {
 }
 
 function renderDeployment(): string {
-  return stringify({
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: 'spread', namespace: 'default' },
-    spec: {
-      replicas: 4,
-      selector: { matchLabels: { app: 'spread' } },
-      template: {
-        metadata: { labels: { app: 'spread' } },
-        spec: {
-          terminationGracePeriodSeconds: 2,
-          containers: [
-            {
-              name: 'main',
-              image: 'local/busybox:latest',
-              imagePullPolicy: 'Never',
-              command: ['sh', '-c', 'while true; do sleep 5; done'],
-            },
-          ],
-        },
-      },
-    },
-  });
+  return stringify(buildSleeperDeployment('spread', 4));
 }
 
 beforeAll(async () => {

@@ -107,6 +107,39 @@ describe('sweep by tag on moto_server', () => {
     await sweepCluster({ aws: env.aws, cluster: 'revoke', events: new RecordingEvents(), retryDelayMs: 10 });
   });
 
+  it("takes an untagged route table in the cluster's VPC (moto's CloudFormation drops a RouteTable's Tags), and none in another VPC", async () => {
+    const vpcOf = async (cluster?: string) =>
+      (
+        await ec2.send(
+          new CreateVpcCommand({
+            CidrBlock: '10.8.0.0/16',
+            TagSpecifications: [{ ResourceType: 'vpc', Tags: tags(cluster) }],
+          }),
+        )
+      ).Vpc?.VpcId as string;
+    const [ours, theirs] = [await vpcOf('rtb'), await vpcOf()];
+    const subnet = (
+      await ec2.send(
+        new CreateSubnetCommand({
+          VpcId: ours,
+          CidrBlock: '10.8.1.0/24',
+          TagSpecifications: [{ ResourceType: 'subnet', Tags: tags('rtb') }],
+        }),
+      )
+    ).Subnet?.SubnetId as string;
+    const table = async (vpc: string) =>
+      (await ec2.send(new CreateRouteTableCommand({ VpcId: vpc }))).RouteTable?.RouteTableId as string;
+    const [untagged, other] = [await table(ours), await table(theirs)];
+    await ec2.send(new AssociateRouteTableCommand({ RouteTableId: untagged, SubnetId: subnet }));
+    const found = await findLeftovers(env.aws, 'rtb');
+    expect(found.filter((l) => l.kind === 'route-table').map((l) => l.id)).toEqual([untagged]);
+    await sweepCluster({ aws: env.aws, cluster: 'rtb', events: new RecordingEvents(), retryDelayMs: 10 });
+    expect((await proveDeleted(env.aws, 'rtb')).clean).toBe(true);
+    expect((await ec2.send(new DescribeVpcsCommand({ VpcIds: [theirs] }))).Vpcs).toHaveLength(1);
+    const left = await env.aws.ec2Sweep.describeRouteTables([{ name: 'vpc-id', values: [theirs] }]);
+    expect(left.map((t) => t.id)).toContain(other);
+  });
+
   it('deletes every tagged leftover in dependency order and never touches untagged resources', async () => {
     const theirs = await network(ec2);
     const ours = await network(ec2, 'swept');

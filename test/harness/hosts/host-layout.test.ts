@@ -1,5 +1,8 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildPasswd, renderHostInit, shq } from './host-layout.js';
+import { buildHostLayout, buildPasswd, renderHostInit, shq } from './host-layout.js';
 import { gatewayOf, parseCidr } from './subnet-bridge.js';
 
 describe('host layout helpers', () => {
@@ -64,5 +67,25 @@ describe('host layout helpers', () => {
     expect(hiding).toContain(
       "mount -t overlay tugboat-host -o 'lowerdir=/usr/bin,upperdir=/var/tmp/x/root/usr/bin,workdir=/var/tmp/x/overlay-work/usr/bin' /usr/bin",
     );
+  });
+
+  it("gives every SSH session the host's environment (sshd SetEnv) and refuses values sshd would misread", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tugboat-template-layout-'));
+    try {
+      const base = { instanceId: 'i-1', authorizedKeys: [], loginUsers: [] };
+      const layout = buildHostLayout({
+        ...base,
+        dir: join(dir, 'a'),
+        sessionEnv: { AWS_ENDPOINT_URL: 'http://127.0.0.1:4566' },
+      });
+      expect(readFileSync(layout.sshdConfig, 'utf8')).toContain(
+        '\nSetEnv AWS_ENDPOINT_URL=http://127.0.0.1:4566\n',
+      );
+      expect(() => buildHostLayout({ ...base, dir: join(dir, 'b'), sessionEnv: { X: 'a b' } })).toThrow(
+        /sessionEnv X=a b: not a plain name and value/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -47,6 +47,12 @@ export interface HostLayoutOptions {
    * only). @default []
    */
   readonly hiddenCommands?: readonly string[];
+  /**
+   * Environment every SSH session of the host gets (sshd's `SetEnv`), e.g. the emulator as the
+   * instance's AWS endpoint, so a service restarted over SSH reaches the same AWS as one the boot
+   * started. Names and values must not need quoting. @default none
+   */
+  readonly sessionEnv?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -127,6 +133,11 @@ export function buildHostLayout(options: HostLayoutOptions): HostLayout {
       'MaxSessions 64',
       'MaxStartups 64:30:128',
       'Subsystem sftp /usr/lib/openssh/sftp-server',
+      ...Object.entries(options.sessionEnv ?? {}).map(([k, v]) => {
+        if (!/^[A-Z_][A-Z0-9_]*$/.test(k) || !/^[\w:/.@-]+$/.test(v))
+          throw new Error(`sessionEnv ${k}=${v}: not a plain name and value`);
+        return `SetEnv ${k}=${v}`;
+      }),
       '',
     ].join('\n'),
   );

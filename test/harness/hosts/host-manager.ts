@@ -194,6 +194,11 @@ export class HostManager {
       bridge,
       authorizedKeys: keys,
       docker: this.options.docker,
+      // A booted instance reaches the emulator as its AWS endpoint from every process, SSH
+      // sessions included (a service `tugboat restore` restarts over SSH ships to the same S3).
+      ...(this.options.bootFromUserData
+        ? { sessionEnv: { AWS_ENDPOINT_URL: `http://127.0.0.1:${new URL(this.options.endpoint).port}` } }
+        : {}),
       onHostKey: (line) => pinHostKey(this.options.knownHostsFile, line),
     }).catch((err: Error) => {
       // The next pass tries again with a new host (and host key): say why this one went away,

@@ -57,6 +57,8 @@ export interface SimHostOptions {
    * @default false
    */
   readonly pidNamespace?: boolean;
+  /** Environment of every SSH session ({@link HostLayoutOptions.sessionEnv}). @default none */
+  readonly sessionEnv?: Readonly<Record<string, string>>;
 }
 
 /** An emulated instance made reachable: its private IP answers SSH and runs containers. */
@@ -107,6 +109,7 @@ export async function startSimHost(options: SimHostOptions): Promise<SimHost> {
     loginUsers: options.loginUsers ?? ['ec2-user', 'admin', 'ubuntu'],
     hostDirs: options.hostDirs,
     ...(options.hiddenCommands ? { hiddenCommands: options.hiddenCommands } : {}),
+    ...(options.sessionEnv ? { sessionEnv: options.sessionEnv } : {}),
   });
   const knownHostsLine = `${privateIp} ${layout.hostPublicKey.split(' ').slice(0, 2).join(' ')}`;
   options.onHostKey?.(knownHostsLine);

@@ -1,0 +1,292 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { NODE_RUNTIME } from '../../src/bootstrap/node-runtime.js';
+import { runtimeFileName } from '../../src/bootstrap/runtime-cache.js';
+import { SETUP_RUNTIME_CACHE } from '../support/node-runtime.js';
+import { waitFor } from '../support/wait.js';
+import { awsCli, buildSleeperDeployment, waitBooted } from './booted-cluster.js';
+import { type CliCluster, deleteAndProveClean, startCliCluster } from './cli-cluster.js';
+import { reportFailure, tearDown } from './e2e-teardown.js';
+import { kubectlOk, listPods, nodeReadiness } from './kubectl.js';
+import {
+  builtBundle,
+  deployWithAwsCli,
+  type NoClientDeploy,
+  s3Keys,
+  shippedRevision,
+  switchHosts,
+  writeNamedSpec,
+} from './no-client-steps.js';
+
+// Issue 15, acceptance 5, 6 and 7, on instances that boot from their user-data as EC2 boots them
+// (the host harness: IMDSv2 at 169.254.169.254, moto as the instance's AWS endpoint).
+// 5. `tugboat template` output deployed with the AWS CLI alone: the first master creates the CA
+//    and the secrets, the workers join, `tugboat kubeconfig` (no local state) then kubectl.
+// 6. `backup create` → `delete --keep-backups` → `create` a new cluster → `restore NEW --from
+//    OLD/BACKUP` → the objects are back.
+// 7. `delete` proves nothing is left, and the test checks SSM, Secrets Manager, KMS and S3 itself.
+const first = 'nc';
+const second = 'ncnew';
+let h: CliCluster;
+let deployed: NoClientDeploy;
+let kubeconfig = '';
+let backup = '';
+/** The clusters' KMS keys, from their stacks' outputs while they exist. */
+const clusterKeys: string[] = [];
+const configMaps = Array.from({ length: 20 }, (_, i) => `kept-${i}`);
+
+interface AwsInstance {
+  InstanceId: string;
+  Tags?: { Key: string; Value: string }[];
+}
+
+/** Running instances of `cluster`, role by instance id, by the AWS CLI. */
+async function runningInstances(cluster: string): Promise<Map<string, string>> {
+  const out = await awsCli<{ Reservations: { Instances: AwsInstance[] }[] }>(
+    h.env,
+    'ec2',
+    'describe-instances',
+    '--filters',
+    `Name=tag:tugboat:cluster,Values=${cluster}`,
+    'Name=instance-state-name,Values=running',
+  );
+  return new Map(
+    out.Reservations.flatMap((r) => r.Instances).map((i) => [
+      i.InstanceId,
+      i.Tags?.find((t) => t.Key === 'tugboat:role')?.Value ?? '',
+    ]),
+  );
+}
+
+/** The stack's `SecretsKeyId` output (the cluster's KMS key), by the AWS CLI. */
+async function secretsKeyOf(cluster: string): Promise<string> {
+  const out = await awsCli<{ Stacks: { Outputs?: { OutputKey: string; OutputValue: string }[] }[] }>(
+    h.env,
+    'cloudformation',
+    'describe-stacks',
+    '--stack-name',
+    `tugboat-${cluster}`,
+  );
+  const id = out.Stacks[0]?.Outputs?.find((o) => o.OutputKey === 'SecretsKeyId')?.OutputValue;
+  if (!id) throw new Error(`stack tugboat-${cluster} has no SecretsKeyId output`);
+  return id;
+}
+
+/** Waits until exactly `ids` are Nodes and all Ready. */
+function waitNodesReady(ids: readonly string[]): Promise<true> {
+  return waitFor(
+    async () => {
+      const ready = await nodeReadiness(kubeconfig);
+      return ready.size === ids.length && ids.every((id) => ready.get(id) === 'True');
+    },
+    `nodes ${ids.join(', ')} Ready (and no others)`,
+    600_000,
+    1_000,
+  );
+}
+
+function renderWorkloads(): string {
+  const cms = configMaps.map((name) => ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name, namespace: 'default' },
+    data: { value: name },
+  }));
+  const deployment = buildSleeperDeployment('kept', 2);
+  return [...cms, deployment].map((o) => stringify(o)).join('---\n');
+}
+
+/** Waits until the Deployment's 2 pods are Running on existing nodes. */
+function waitKeptRunning(): Promise<true> {
+  return waitFor(
+    async () => {
+      const [pods, nodes] = await Promise.all([listPods(kubeconfig, 'app=kept'), nodeReadiness(kubeconfig)]);
+      const live = pods.filter((p) => !p.deleting);
+      return (
+        live.length === 2 && live.every((p) => p.phase === 'Running' && nodes.get(p.node ?? '') === 'True')
+      );
+    },
+    'the 2 pods of Deployment kept Running',
+    600_000,
+    1_000,
+  );
+}
+
+beforeAll(async () => {
+  h = await startCliCluster(first, 'noclient', { bootFromUserData: true });
+});
+
+afterEach((context) => reportFailure(context.task.result?.state, h?.manager, kubeconfig || undefined));
+
+afterAll(() => tearDown(h?.manager, h?.moto, h?.dir));
+
+it('5. tugboat template deployed with the AWS CLI alone: the first master creates the secrets, the workers join, tugboat kubeconfig then kubectl get nodes shows them Ready', async () => {
+  const spec = writeNamedSpec(h.dir, first);
+  const template = join(h.dir, 'template.json');
+  writeFileSync(template, JSON.stringify(await h.tugboat('template', '-f', spec)));
+  const runtime = join(SETUP_RUNTIME_CACHE, runtimeFileName(NODE_RUNTIME, 'x64'));
+  deployed = await deployWithAwsCli(h.env, first, { template, bundle: builtBundle(), runtime });
+  // The template names the runtime key the operator computed with sha512sum.
+  expect(JSON.stringify(await h.tugboat('template', '-f', spec))).toContain(deployed.runtimeKey);
+
+  const instances = await waitFor(
+    async () => {
+      const running = await runningInstances(first);
+      return running.size === 3 ? running : undefined;
+    },
+    'the 3 instances of the stack running',
+    300_000,
+    1_000,
+  );
+  const master = [...instances].find(([, role]) => role === 'master')![0];
+  const workers = [...instances].filter(([, role]) => role === 'worker').map(([id]) => id);
+  for (const id of [master, ...workers]) {
+    const exit = await waitBooted(h.manager!, id);
+    process.stderr.write(`boot of ${id}: ${exit.seconds.toFixed(1)} s\n`);
+  }
+  // Nobody ran tugboat create (no local CA or kubeconfig; the harness keeps only the hosts' keys
+  // there): the master made the cluster's secrets, each once, in SSM.
+  for (const local of ['pki', 'kubeconfig'])
+    expect(existsSync(join(h.dir, 'state', first, local))).toBe(false);
+  const bootLog = readFileSync(
+    join(h.manager!.host(master)!.layout.root, 'var/log/tugboat/boot.log'),
+    'utf8',
+  );
+  expect(bootLog).toContain('no CA in SSM yet: this master created');
+  const params = await awsCli<{ Parameters: { Name: string; Type: string }[] }>(
+    h.env,
+    'ssm',
+    'describe-parameters',
+  );
+  const secure = params.Parameters.filter((p) => p.Type === 'SecureString').map((p) => p.Name);
+  expect(secure.sort()).toEqual(
+    ['admin/admin', 'master/ca', 'master/service-account-key', 'worker/bootstrap-token', 'worker/ca-cert']
+      .map((n) => `/tugboat/${first}/${n}`)
+      .sort(),
+  );
+
+  const merged = await h.tugboat<{ kubeconfig: string; context: string; current: boolean }>(
+    'kubeconfig',
+    first,
+  );
+  expect(merged.current).toBe(true);
+  kubeconfig = merged.kubeconfig;
+  clusterKeys.push(await secretsKeyOf(first));
+  await waitNodesReady(workers);
+  process.stderr.write(`kubectl get nodes:\n${await kubectlOk(kubeconfig, ['get', 'nodes'])}\n`);
+});
+
+it('6. backup create → delete --keep-backups → create a new cluster → restore NEW --from OLD/BACKUP: the ConfigMaps and the Deployment are back', async () => {
+  await kubectlOk(kubeconfig, ['apply', '-f', '-'], renderWorkloads());
+  await waitKeptRunning();
+  const listed = JSON.parse(await kubectlOk(kubeconfig, ['get', 'configmaps,deployments', '-o', 'json'])) as {
+    metadata: { resourceVersion: string };
+  };
+  // Everything written so far is in S3 once the shipped revision reaches the list's revision.
+  const written = Number(listed.metadata.resourceVersion);
+  await waitFor(
+    async () => shippedRevision(await s3Keys(h.env, deployed.bucket, `${first}/store/`)) >= written,
+    `the store shipped up to revision ${written}`,
+    120_000,
+    500,
+  );
+  const made = await h.tugboat<{ name: string; revision: number; keys: number }>('backup', 'create', first);
+  expect(made.revision).toBeGreaterThanOrEqual(written);
+  backup = made.name;
+
+  const deleted = await h.tugboat<{ clean: boolean }>('delete', first, '--keep-backups', '--yes');
+  expect(deleted.clean).toBe(true);
+  await h.manager!.waitFor((hosts) => hosts.length === 0, 'no hosts after delete', 120_000);
+  // The master ships its store every second until its instance is really down, which in the
+  // harness can be seconds after EC2 calls it terminated: a last log object may land after
+  // delete's proof (docs/e2e.md). Nothing else may be left; a second delete must be clean.
+  const late = (await s3Keys(h.env, deployed.bucket, `${first}/`)).filter(
+    (k) => !k.startsWith(`${first}/backups/${backup}/`),
+  );
+  expect(late.filter((k) => !k.startsWith(`${first}/store/log/`))).toEqual([]);
+  if (late.length) {
+    process.stderr.write(`shipped after delete's proof: ${late.join(', ')}; deleting again\n`);
+    expect((await h.tugboat<{ clean: boolean }>('delete', first, '--keep-backups', '--yes')).clean).toBe(
+      true,
+    );
+  }
+  const left = await s3Keys(h.env, deployed.bucket, `${first}/`);
+  expect(left.length).toBeGreaterThan(0);
+  expect(left.filter((k) => !k.startsWith(`${first}/backups/${backup}/`))).toEqual([]);
+
+  // A new cluster, made by tugboat create (its instances boot from user-data, so its master ships).
+  await switchHosts(h, second, { bootFromUserData: true });
+  const created = await h.tugboat<{ hosts: { id: string; group: string }[] }>(
+    'create',
+    '-f',
+    writeNamedSpec(h.dir, second, ['blue']),
+    '--no-bootstrap',
+    '--yes',
+  );
+  clusterKeys.push(await secretsKeyOf(second));
+  const master = created.hosts.find((x) => x.group === 'master')!.id;
+  const worker = created.hosts.find((x) => x.group === 'blue')!.id;
+  for (const id of [master, worker]) await waitBooted(h.manager!, id);
+  kubeconfig = join(h.dir, `${second}.kubeconfig`);
+  const fetched = await h.tugboat<Record<string, unknown>>('kubeconfig', second, '--from-aws', '--print');
+  writeFileSync(kubeconfig, JSON.stringify(fetched), { mode: 0o600 });
+  await waitNodesReady([worker]);
+  expect(await kubectlOk(kubeconfig, ['get', 'configmaps', '-o', 'name'])).not.toContain('kept-0');
+
+  const restored = await h.tugboat<Record<string, unknown>>(
+    'restore',
+    second,
+    '--from',
+    `${first}/${backup}`,
+    '--yes',
+  );
+  process.stderr.write(`restore: ${JSON.stringify(restored)}\n`);
+  const names = (await kubectlOk(kubeconfig, ['get', 'configmaps', '-o', 'name']))
+    .split('\n')
+    .filter((l) => l.startsWith('configmap/kept-'))
+    .map((l) => l.slice('configmap/'.length));
+  expect(names.sort()).toEqual([...configMaps].sort());
+  const kept = JSON.parse(await kubectlOk(kubeconfig, ['get', 'configmap', 'kept-7', '-o', 'json'])) as {
+    data: Record<string, string>;
+  };
+  expect(kept.data).toEqual({ value: 'kept-7' });
+  await kubectlOk(kubeconfig, ['get', 'deployment', 'kept']);
+  // The old cluster's Nodes came back with the backup; their instances are gone, so the cloud
+  // node lifecycle removes them, and the new worker is a Node again: the pods run on it.
+  await waitNodesReady([worker]);
+  await waitKeptRunning();
+});
+
+it('7. delete without --keep-backups leaves nothing: tugboat proves it, and SSM, Secrets Manager, KMS and S3 say so', async () => {
+  await deleteAndProveClean(h, second);
+  // The first cluster has no stack any more; deleting it again removes the backups it kept.
+  const again = await h.tugboat<{ clean: boolean }>('delete', first, '--yes');
+  expect(again.clean).toBe(true);
+
+  const params = await awsCli<{ Parameters: { Name: string }[] }>(h.env, 'ssm', 'describe-parameters');
+  expect(params.Parameters.map((p) => p.Name).filter((n) => n.startsWith('/tugboat/'))).toEqual([]);
+  const secrets = await awsCli<{ SecretList: { Name: string }[] }>(h.env, 'secretsmanager', 'list-secrets');
+  expect(secrets.SecretList.map((s) => s.Name)).toEqual([]);
+  const aliases = await awsCli<{ Aliases: { AliasName: string }[] }>(h.env, 'kms', 'list-aliases');
+  expect(aliases.Aliases.map((a) => a.AliasName).filter((a) => a.startsWith('alias/tugboat-'))).toEqual([]);
+  // Both clusters' keys are gone or pending deletion (which counts as gone).
+  expect(clusterKeys).toHaveLength(2);
+  const listed = (await awsCli<{ Keys: { KeyId: string }[] }>(h.env, 'kms', 'list-keys')).Keys.map(
+    (k) => k.KeyId,
+  );
+  for (const id of clusterKeys.filter((k) => listed.includes(k))) {
+    const d = await awsCli<{ KeyMetadata: { KeyState: string } }>(
+      h.env,
+      'kms',
+      'describe-key',
+      '--key-id',
+      id,
+    );
+    expect(d.KeyMetadata.KeyState, `key ${id}`).toBe('PendingDeletion');
+  }
+  expect(await s3Keys(h.env, deployed.bucket)).toEqual([]);
+  const pairs = await awsCli<{ KeyPairs: { KeyName: string }[] }>(h.env, 'ec2', 'describe-key-pairs');
+  expect(pairs.KeyPairs.map((p) => p.KeyName)).toEqual([]);
+});
