@@ -27,17 +27,26 @@ import {
   paginateDescribeRouteTables,
   paginateDescribeSecurityGroups,
   paginateDescribeSubnets,
+  paginateDescribeVolumes,
   paginateDescribeVpcs,
   ReleaseAddressCommand,
   RevokeSecurityGroupEgressCommand,
   RevokeSecurityGroupIngressCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import type { Ec2Api, Ec2Instance, LaunchTemplateVersionData } from './ec2.js';
+import type { Ec2Api, Ec2AttachedVolume, Ec2Instance, LaunchTemplateVersionData } from './ec2.js';
 import type { Ec2SweepApi } from './ec2-sweep.js';
 import { awsCall } from './errors.js';
 import { collectPages } from './pages.js';
 import { type Filter, tagsFromList, tagsToList } from './types.js';
+
+/** The first block device mapping of a launch template that sets an EBS size. */
+function templateVolume(
+  mappings: readonly { DeviceName?: string; Ebs?: { VolumeSize?: number } }[] | undefined,
+): { volume?: { device: string; size: number } } {
+  const m = mappings?.find((x) => x.DeviceName && x.Ebs?.VolumeSize);
+  return m ? { volume: { device: m.DeviceName!, size: m.Ebs!.VolumeSize! } } : {};
+}
 
 function sdkFilters(filters: readonly Filter[]) {
   return filters.length ? filters.map((f) => ({ Name: f.name, Values: [...f.values] })) : undefined;
@@ -84,8 +93,31 @@ export function sdkEc2(client: EC2Client, endpoint?: string): Ec2Api & Ec2SweepA
         version: String(v.VersionNumber ?? version),
         ...(data?.InstanceType ? { instanceType: data.InstanceType } : {}),
         ...(data?.ImageId ? { imageId: data.ImageId } : {}),
+        ...templateVolume(data?.BlockDeviceMappings),
       };
     },
+    describeAttachedVolumes: async (instanceIds) =>
+      instanceIds.length === 0
+        ? []
+        : pages(
+            'DescribeVolumes',
+            paginateDescribeVolumes(
+              { client },
+              { Filters: [{ Name: 'attachment.instance-id', Values: [...instanceIds] }] },
+            ),
+            (out) =>
+              (out.Volumes ?? []).flatMap((v) =>
+                (v.Attachments ?? [])
+                  .filter((a) => a.InstanceId && a.Device && instanceIds.includes(a.InstanceId))
+                  .map(
+                    (a): Ec2AttachedVolume => ({
+                      instanceId: a.InstanceId!,
+                      device: a.Device!,
+                      size: v.Size ?? 0,
+                    }),
+                  ),
+              ),
+          ),
     async terminateInstances(ids) {
       if (ids.length === 0) return;
       await call('TerminateInstances', () =>

@@ -58,6 +58,17 @@ export interface Ec2Api {
   describeKeyPairs(filters: readonly Filter[]): Promise<Ec2KeyPair[]>;
   /** What one version of a launch template launches (`$Latest`, `$Default` or a number). */
   describeLaunchTemplateVersion(id: string, version: string): Promise<LaunchTemplateVersionData | undefined>;
+  /** The EBS volumes attached to these instances (device and size). */
+  describeAttachedVolumes(instanceIds: readonly string[]): Promise<Ec2AttachedVolume[]>;
+}
+
+/** An EBS volume as attached to an instance. */
+export interface Ec2AttachedVolume {
+  readonly instanceId: string;
+  /** e.g. `/dev/xvda`. */
+  readonly device: string;
+  /** GiB. */
+  readonly size: number;
 }
 
 /** The parts of a launch template version that `update` replaces instances for. */
@@ -65,4 +76,6 @@ export interface LaunchTemplateVersionData {
   readonly version: string;
   readonly instanceType?: string;
   readonly imageId?: string;
+  /** The EBS volume the template gives each instance (the first mapping with a size). */
+  readonly volume?: { readonly device: string; readonly size: number };
 }

@@ -210,3 +210,26 @@ export function summarizeEtcdHealth(
       : `etcd has lost quorum: ${healthyCount}/${size} members healthy, ${quorumOf(size)} needed to write; down: ${down.join(', ')}`;
   return { members, size, healthyCount, quorum, healthy, down, summary };
 }
+
+/**
+ * What keeps etcd from being healthy for a roll, or undefined: every expected member registered
+ * and healthy, and every other registered member healthy. `except` names a member left out (the
+ * master about to be reinstalled: the others must be healthy so that taking it down keeps
+ * quorum). Pure.
+ */
+export function etcdHealthProblem(health: EtcdClusterHealth, except?: string): string | undefined {
+  const problems: string[] = [];
+  const counted = health.members.filter((m) => !(m.expected && m.name === except));
+  if (!health.members.some((m) => m.registered) && counted.length > 0)
+    problems.push('no member answered the member list');
+  for (const m of counted) {
+    if (m.healthy) continue;
+    if (m.expected && !m.registered && health.members.some((x) => x.registered))
+      problems.push(`member ${m.name} is not in the member list`);
+    else if (m.registered || m.expected)
+      problems.push(
+        `member ${m.name || '(unstarted)'}${m.clientUrl ? ` ${m.clientUrl}` : ''} is not healthy: ${m.error ?? 'no answer'}`,
+      );
+  }
+  return problems.length > 0 ? `etcd: ${problems.join('; ')}` : undefined;
+}

@@ -1,5 +1,5 @@
 import type { AutoScalingGroup } from '../aws/autoscaling.js';
-import type { Ec2Instance, LaunchTemplateVersionData } from '../aws/ec2.js';
+import type { Ec2AttachedVolume, Ec2Instance, LaunchTemplateVersionData } from '../aws/ec2.js';
 
 /** An instance that does not run what its group's launch template now says, and why. */
 export interface OutdatedInstance {
@@ -9,16 +9,18 @@ export interface OutdatedInstance {
 }
 
 /**
- * The instances of `group` that differ from its launch template's current version in instance type
- * or AMI (what `update` replaces them for). Compared on the instances themselves rather than on
+ * The instances of `group` that differ from its launch template's current version in instance type,
+ * AMI or the size of the template's EBS volume (what `update` replaces them for; an instance whose
+ * volume at that device is not in `volumes` is not judged on size). Compared on the instances themselves rather than on
  * the template version each one reports: EC2 emulators report the version the group was created
- * with for every instance, and a template change that does not touch type or AMI (user-data, tags)
+ * with for every instance, and a template change that touches none of these (user-data, tags)
  * has no reason to replace a running node. Instances leaving the group are not counted. Pure.
  */
 export function outdatedInstances(
   group: AutoScalingGroup,
   instances: readonly Ec2Instance[],
   template: LaunchTemplateVersionData,
+  volumes: readonly Ec2AttachedVolume[] = [],
 ): OutdatedInstance[] {
   const serving = new Set(
     group.instances
@@ -33,6 +35,10 @@ export function outdatedInstances(
       reasons.push(`instance type ${instance.instanceType}, template says ${template.instanceType}`);
     if (template.imageId && instance.imageId && instance.imageId !== template.imageId)
       reasons.push(`AMI ${instance.imageId}, template says ${template.imageId}`);
+    const want = template.volume;
+    const volume = want && volumes.find((v) => v.instanceId === instance.id && v.device === want.device);
+    if (want && volume && volume.size !== want.size)
+      reasons.push(`volume ${want.device} ${volume.size} GiB, template says ${want.size} GiB`);
     if (reasons.length > 0) out.push({ id: instance.id, reasons });
   }
   return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));

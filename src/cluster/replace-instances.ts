@@ -44,7 +44,7 @@ export interface ReplacedInstance {
 }
 
 /**
- * `tugboat update`'s instance replacement after a change of instance type or AMI, one worker at a
+ * `tugboat update`'s instance replacement after a change of instance type, AMI or volume size, one worker at a
  * time (our own loop rather than an ASG instance refresh, which neither drains through the
  * Eviction API nor waits for the Node to be Ready): when the group has room, surge (desired + 1),
  * wait until the new instance is bootstrapped and every current node of the group is Ready, drain
@@ -61,6 +61,7 @@ export async function replaceOutdatedInstances(
   const replaced: ReplacedInstance[] = [];
   for (const initial of options.groups) {
     const name = groupNameOf(initial);
+    const before = new Set(initial.instances.map((i) => i.id));
     const role = initial.tags[ROLE_TAG] === 'master' ? 'master' : 'worker';
     // Bounded: each pass replaces one instance; a group never holds more than max instances.
     for (let pass = 0; pass <= initial.max + 1; pass++) {
@@ -82,6 +83,13 @@ export async function replaceOutdatedInstances(
         break;
       }
       const old = outdated.find((o) => o.id === surgeFor) ?? outdated[0]!;
+      // An instance this update launched that still differs would be replaced forever.
+      const launchedNow = outdated.find((o) => !before.has(o.id) && o.id !== surgeFor);
+      if (launchedNow)
+        throw new DeploymentError(
+          'UPDATE_NOT_CONVERGING',
+          `${launchedNow.id}, launched by this update in group ${name}, still differs from the launch template (${launchedNow.reasons.join('; ')}); the group does not launch what its template says, so replacing more instances would not help. Check the group's launch template version, then run update again`,
+        );
       const surge = surgeFor === old.id || group.desired + 1 <= group.max;
       events.emit({
         code: 'update.replace.start',
@@ -130,6 +138,7 @@ async function describeOutdated(ec2: Ec2Api, group: AutoScalingGroup): Promise<O
     group,
     await ec2.describeInstances([{ name: 'instance-id', values: ids }]),
     template,
+    template.volume ? await ec2.describeAttachedVolumes(ids) : [],
   );
 }
 

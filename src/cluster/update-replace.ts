@@ -27,8 +27,8 @@ export interface ReplaceAfterUpdateOptions extends LifecycleOptions {
 }
 
 /**
- * After `update` applied a stack change: replaces the workers whose instance type or AMI is no
- * longer what their launch template says (see replaceOutdatedInstances), talking to the cluster
+ * After `update` applied a stack change: replaces the workers whose instance type, AMI or volume size
+ * is no longer what their launch template says (see replaceOutdatedInstances), talking to the cluster
  * with the admin credentials in local state, on the masters' addresses as bootstrap does.
  */
 export async function replaceAfterUpdate(options: ReplaceAfterUpdateOptions): Promise<ReplacedInstance[]> {

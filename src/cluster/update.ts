@@ -36,7 +36,7 @@ export interface UpdateClusterOptions extends LifecycleOptions {
    */
   readonly bootstrap?: BootstrapOption;
   /**
-   * Replace workers whose instance type or AMI changed, one at a time (surge, Ready, drain,
+   * Replace workers whose instance type, AMI or volume size changed, one at a time (surge, Ready, drain,
    * terminate); only with the SSH bootstrap, which the new instances need. @default true
    */
   readonly replaceInstances?: boolean;
@@ -51,7 +51,7 @@ export interface UpdateClusterResult {
   readonly inventory?: ClusterInstances;
   /** What the SSH bootstrap did, when it ran. */
   readonly bootstrap?: ClusterBootstrapResult;
-  /** Workers replaced for a new instance type or AMI, in order. */
+  /** Workers replaced for a new instance type, AMI or volume size, in order. */
   readonly replaced?: readonly ReplacedInstance[];
 }
 
@@ -107,7 +107,7 @@ export async function updateCluster(options: UpdateClusterOptions): Promise<Upda
     const inventory = await settle();
     // New instances need the SSH bootstrap to become nodes, so replacement runs only with it.
     const replaced = replacing
-      ? await runPhase(events, 'replace', 'replace instances with an old type or AMI', () =>
+      ? await runPhase(events, 'replace', 'replace instances with an old type, AMI or volume size', () =>
           replaceAfterUpdate({
             ...options,
             events,

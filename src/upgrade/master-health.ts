@@ -1,12 +1,11 @@
 import type { BootstrapHost } from '../bootstrap/bootstrap-hosts.js';
-import type { HostLayout } from '../bootstrap/layout.js';
+import { type EtcdClusterHealth, etcdHealthProblem } from '../bootstrap/etcd-health.js';
 import type { KubeClient } from '../client/client.js';
 import { resources } from '../client/types.js';
 import { DeploymentError } from '../errors.js';
 import type { Lease } from '../kube/index.js';
 import type { RemoteShell } from '../ssh/remote-shell.js';
 import { tugboatVersionOf } from '../version.js';
-import { etcdHealthProblem, readEtcdHealth } from './etcd-health.js';
 import { type PollAnswer, pollUntil } from './wait.js';
 
 /** The Lease the scheduler and controllers are elected on (one for both). */
@@ -14,11 +13,15 @@ export const CONTROLLERS_LEASE = { namespace: 'kube-system', name: 'tugboat-cont
 
 /** The cluster's etcd as the health checks need it. */
 export interface MastersEtcdCheck {
-  /** Every master's member name (the masters' names). */
-  readonly members: readonly string[];
-  /** Client URLs to ask for the member list (any order: the script tries each). */
-  readonly endpoints: readonly string[];
-  readonly layoutFor: (host: BootstrapHost) => HostLayout;
+  /**
+   * etcd's health asked from `master` through `shell` (etcdClusterHealth with the cluster's
+   * members; it never throws for an etcd that is down).
+   */
+  readonly health: (
+    master: BootstrapHost,
+    shell: RemoteShell,
+    signal?: AbortSignal,
+  ) => Promise<EtcdClusterHealth>;
   /** Opens a session on a master: the check runs there (etcd's port is open to masters only). */
   readonly openShell: (host: BootstrapHost) => Promise<RemoteShell>;
 }
@@ -56,17 +59,9 @@ const describeError = (err: unknown) => (err instanceof Error ? err.message : St
 export async function waitClusterSafeToRoll(options: MasterHealthOptions): Promise<void> {
   const { master, etcd } = options;
   if (!etcd) return;
-  const others = etcd.members.filter((m) => m !== master.name);
   const answer = await poll(options, async (shell) => {
     if (!shell) return true;
-    const report = await readEtcdHealth(shell, {
-      layout: etcd.layoutFor(master),
-      endpoints: etcd.endpoints,
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
-    const withoutThis =
-      'members' in report ? { members: report.members.filter((m) => m.name !== master.name) } : report;
-    return etcdHealthProblem(withoutThis, others) ?? true;
+    return etcdHealthProblem(await etcd.health(master, shell, options.signal), master.name) ?? true;
   });
   if (answer !== true)
     throw new DeploymentError(
@@ -99,12 +94,7 @@ export async function waitMasterHealthy(options: MasterHealthOptions): Promise<v
       .catch((err: unknown) => `no answer (${describeError(err)})`);
     if (version !== target) return `its API server's /version reports ${version}, not ${target}`;
     if (etcd && shell) {
-      const report = await readEtcdHealth(shell, {
-        layout: etcd.layoutFor(master),
-        endpoints: etcd.endpoints,
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
-      const problem = etcdHealthProblem(report, etcd.members);
+      const problem = etcdHealthProblem(await etcd.health(master, shell, options.signal));
       if (problem) return problem;
     }
     const lease = await options.clusterClient

@@ -6,19 +6,14 @@ import {
 } from '../bootstrap/bootstrap-inventory.js';
 import { openHostShell } from '../bootstrap/inventory-access.js';
 import { DEFAULT_HOST_LAYOUT } from '../bootstrap/layout.js';
-import { etcdEndpointsFor } from '../bootstrap/masters-etcd.js';
 import { KubeClient } from '../client/client.js';
 import type { DrainFilterOptions } from '../drain/index.js';
 import { DeploymentError } from '../errors.js';
 import { silentEvents } from '../events.js';
 import { TUGBOAT_VERSION } from '../version.js';
 import { readHostVersions } from './cluster-versions.js';
-import {
-  type MasterHealthOptions,
-  type MastersEtcdCheck,
-  waitClusterSafeToRoll,
-  waitMasterHealthy,
-} from './master-health.js';
+import { mastersEtcdCheck } from './etcd-check.js';
+import { type MasterHealthOptions, waitClusterSafeToRoll, waitMasterHealthy } from './master-health.js';
 import { buildUpgradePlan, type UpgradePlan } from './plan.js';
 import { rollWorkers, uncordonIfOurs } from './roll-workers.js';
 
@@ -98,14 +93,13 @@ export async function runUpgrade(options: UpgradeOptions): Promise<UpgradeResult
         );
     };
     const members = masters.map((m) => ({ name: m.name, address: peerAddressOf(m) }));
-    const etcdFor = (m: BootstrapHost): MastersEtcdCheck | undefined =>
+    const etcdCheck =
       store === 'etcd'
-        ? {
-            members: members.map((x) => x.name),
-            endpoints: etcdEndpointsFor(m.name, members),
-            layoutFor: options.layoutFor ?? (() => DEFAULT_HOST_LAYOUT),
-            openShell: options.openShell ?? ((h) => openHostShell(h, options)),
-          }
+        ? mastersEtcdCheck(
+            members,
+            options.layoutFor ?? (() => DEFAULT_HOST_LAYOUT),
+            options.openShell ?? ((h) => openHostShell(h, options)),
+          )
         : undefined;
     const masterSteps = plan.steps.filter((s) => s.role === 'master');
     const healthOf = (master: BootstrapHost, next: string | undefined): MasterHealthOptions => ({
@@ -114,7 +108,7 @@ export async function runUpgrade(options: UpgradeOptions): Promise<UpgradeResult
       clusterClient: client,
       target: plan.target,
       timeoutMs: options.healthTimeoutMs ?? readyTimeoutMs,
-      ...(etcdFor(master) ? { etcd: etcdFor(master)! } : {}),
+      ...(etcdCheck ? { etcd: etcdCheck } : {}),
       ...(next ? { next } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });

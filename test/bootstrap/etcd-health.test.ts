@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type EtcdProbe, summarizeEtcdHealth } from '../../src/bootstrap/etcd-health.js';
+import { type EtcdProbe, etcdHealthProblem, summarizeEtcdHealth } from '../../src/bootstrap/etcd-health.js';
 
 const members = [1, 2, 3].map((n) => ({ name: `m${n}`, address: `10.0.${n}.5` }));
 const urls = members.map((m) => `https://${m.address}:2379`);
@@ -88,5 +88,46 @@ describe('summarizeEtcdHealth', () => {
   it('no member list (nothing reachable): the expected members are the size', () => {
     const h = summarizeEtcdHealth(members, urls, [down(0), down(1), down(2)], undefined);
     expect(h).toMatchObject({ size: 3, quorum: false, down: ['m1', 'm2', 'm3'] });
+  });
+});
+
+describe('etcdHealthProblem (what keeps a roll from going on)', () => {
+  it('is undefined when every master is a registered, healthy member', () => {
+    expect(etcdHealthProblem(summarizeEtcdHealth(members, urls, [up(0), up(1), up(2)], registered))).toBe(
+      undefined,
+    );
+  });
+
+  it('leaves out the master about to be reinstalled, and only it', () => {
+    const h = summarizeEtcdHealth(members, urls, [up(0), up(1), down(2)], registered);
+    expect(etcdHealthProblem(h, 'm3')).toBe(undefined);
+    expect(etcdHealthProblem(h, 'm1')).toBe(
+      'etcd: member m3 https://10.0.3.5:2379 is not healthy: connect ECONNREFUSED',
+    );
+  });
+
+  it('names a master missing from the member list, an unhealthy stale member and one never started', () => {
+    const stale = { ID: '999', name: 'old', clientURLs: ['https://10.0.9.5:2379'] };
+    const unstarted = { ID: '998', name: '', peerURLs: ['https://10.0.4.5:2380'] };
+    const h = summarizeEtcdHealth(
+      members,
+      urls,
+      [
+        up(0),
+        up(1),
+        { clientUrl: 'https://10.0.9.5:2379', healthy: false, reachable: false, error: 'timeout' },
+      ],
+      [registered[0]!, registered[1]!, stale, unstarted],
+    );
+    expect(etcdHealthProblem(h)).toBe(
+      'etcd: member m3 is not in the member list; member (unstarted) is not healthy: no client URL: added but never started; member old https://10.0.9.5:2379 is not healthy: timeout',
+    );
+  });
+
+  it('says when no member answered the member list', () => {
+    const h = summarizeEtcdHealth(members, urls, [down(0), down(1), down(2)], undefined);
+    expect(etcdHealthProblem(h, 'm3')).toBe(
+      'etcd: no member answered the member list; member m1 https://10.0.1.5:2379 is not healthy: connect ECONNREFUSED; member m2 https://10.0.2.5:2379 is not healthy: connect ECONNREFUSED',
+    );
   });
 });

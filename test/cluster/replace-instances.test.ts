@@ -187,6 +187,85 @@ describe('replaceOutdatedInstances (moto)', () => {
     ).toEqual([]);
   }, 120_000);
 
+  it('replaces for a volume size change, and stops when the group launches instances that still differ', async () => {
+    const mapping = (size: number) => [
+      { DeviceName: '/dev/xvda', Ebs: { VolumeSize: size, VolumeType: 'gp3' as const } },
+    ];
+    const lt = await ec2.send(
+      new CreateLaunchTemplateCommand({
+        LaunchTemplateName: 'vol-workers',
+        LaunchTemplateData: { ImageId: imageId, InstanceType: 't3.small', BlockDeviceMappings: mapping(20) },
+      }),
+    );
+    const id = lt.LaunchTemplate!.LaunchTemplateId!;
+    const name = 'vol-workers-asg';
+    await asg.send(
+      new CreateAutoScalingGroupCommand({
+        AutoScalingGroupName: name,
+        MinSize: 1,
+        MaxSize: 3,
+        DesiredCapacity: 1,
+        LaunchTemplate: { LaunchTemplateId: id, Version: '1' },
+        VPCZoneIdentifier: subnetId,
+        Tags: [
+          { Key: 'tugboat:cluster', Value: 'vol', PropagateAtLaunch: true },
+          { Key: 'tugboat:role', Value: 'worker', PropagateAtLaunch: true },
+          { Key: 'tugboat:group', Value: 'workers', PropagateAtLaunch: true },
+        ],
+      }),
+    );
+    const [first] = (await groupOf(name)).instances.map((i) => i.id);
+    expect(await aws.ec2.describeAttachedVolumes([first!])).toContainEqual({
+      instanceId: first,
+      device: '/dev/xvda',
+      size: 20,
+    });
+    await ec2.send(
+      new CreateLaunchTemplateVersionCommand({
+        LaunchTemplateId: id,
+        LaunchTemplateData: { ImageId: imageId, InstanceType: 't3.small', BlockDeviceMappings: mapping(40) },
+      }),
+    );
+    await asg.send(
+      new UpdateAutoScalingGroupCommand({
+        AutoScalingGroupName: name,
+        LaunchTemplate: { LaunchTemplateId: id, Version: '2' },
+      }),
+    );
+    const events: string[] = [];
+    const ops = modelOps();
+    // moto launches from the group's first template version's block devices (checked with boto3:
+    // the surged instance gets 20 GiB again), which is exactly the group that would be replaced
+    // forever: the loop replaces the old instance once, then stops naming the new one.
+    const run = replaceOutdatedInstances({
+      ec2: aws.ec2,
+      autoScaling: aws.autoScaling,
+      cluster: 'vol',
+      groups: [await groupOf(name)],
+      settle: () =>
+        waitForGroups({
+          ec2: aws.ec2,
+          autoScaling: aws.autoScaling,
+          cluster: 'vol',
+          pollIntervalMs: 100,
+          events: silentEvents,
+        }),
+      nodes: ops,
+      events: { emit: (e) => events.push(e.message) },
+    });
+    await expect(run).rejects.toMatchObject({
+      code: 'UPDATE_NOT_CONVERGING',
+      message: expect.stringMatching(
+        /^i-\w+, launched by this update in group workers, still differs from the launch template \(volume \/dev\/xvda 20 GiB, template says 40 GiB\)/,
+      ),
+    });
+    expect(events[0]).toBe(
+      `replacing ${first} of group workers (volume /dev/xvda 20 GiB, template says 40 GiB), new instance first`,
+    );
+    expect(ops.log).toContain(`remove ${first}`);
+    expect((await groupOf(name)).instances.map((i) => i.id)).not.toContain(first);
+  }, 120_000);
+
   it('replaces old-first in a group at its maximum size, and finishes a surge an interrupted run left behind', async () => {
     const name = await outdatedGroup('full', { desired: 2, max: 2 });
     const settle = () =>

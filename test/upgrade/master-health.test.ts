@@ -1,30 +1,37 @@
 import { describe, expect, it } from 'vitest';
 import type { BootstrapHost } from '../../src/bootstrap/bootstrap-hosts.js';
-import { buildHostLayout } from '../../src/bootstrap/layout.js';
+import { type EtcdProbe, summarizeEtcdHealth } from '../../src/bootstrap/etcd-health.js';
 import type { KubeClient } from '../../src/client/client.js';
 import type { RemoteShell } from '../../src/ssh/remote-shell.js';
-import type { EtcdMemberHealth } from '../../src/upgrade/etcd-health.js';
 import {
   type MasterHealthOptions,
   waitClusterSafeToRoll,
   waitMasterHealthy,
 } from '../../src/upgrade/master-health.js';
 
-// The orchestration of the health waits with honest fakes: a shell whose health script prints
-// what etcd "says", and API clients answering /readyz, /version and the controllers' Lease.
+// The orchestration of the health waits with honest fakes: etcd's health as bootstrap's own
+// judgement (summarizeEtcdHealth) makes it from what each member "says", and API clients
+// answering /readyz, /version and the controllers' Lease.
 // The real thing runs in multi-master-roll.test.ts.
 const master: BootstrapHost = { name: 'm3', address: '10.0.3.4', port: 22, user: 'root', role: 'master' };
-const member = (name: string, healthy = true): EtcdMemberHealth => ({
-  name,
+const member = (name: string, healthy = true): EtcdProbe => ({
   clientUrl: `https://${name}:2379`,
   healthy,
-  ...(healthy ? {} : { problem: 'no answer within 3 s' }),
+  reachable: healthy,
+  ...(healthy ? { memberId: name, leaderId: 'm1' } : { error: 'no answer within 3 s' }),
 });
+const masters = ['m1', 'm2', 'm3'].map((name) => ({ name, address: name }));
+const registered = masters.map((m) => ({
+  ID: m.name,
+  name: m.name,
+  peerURLs: [`https://${m.name}:2380`],
+  clientURLs: [`https://${m.name}:2379`],
+}));
 
-function options(etcd: () => readonly EtcdMemberHealth[], lease: () => string): MasterHealthOptions {
+function options(etcd: () => readonly EtcdProbe[], lease: () => string): MasterHealthOptions {
   const shell: RemoteShell = {
     host: 'm3',
-    exec: async () => ({ code: 0, stdout: JSON.stringify({ members: etcd() }), stderr: '' }),
+    exec: async () => ({ code: 1, stdout: '', stderr: 'not used' }),
     upload: async () => undefined,
     close: async () => undefined,
   };
@@ -43,9 +50,16 @@ function options(etcd: () => readonly EtcdMemberHealth[], lease: () => string): 
     clusterClient,
     target: '1.5.0',
     etcd: {
-      members: ['m1', 'm2', 'm3'],
-      endpoints: ['https://m3:2379', 'https://m1:2379', 'https://m2:2379'],
-      layoutFor: () => buildHostLayout({ root: '/nonexistent' }),
+      health: async (_master, on) => {
+        expect(on).toBe(shell);
+        const probes = etcd();
+        return summarizeEtcdHealth(
+          masters,
+          probes.map((p) => p.clientUrl),
+          probes,
+          probes.some((p) => p.reachable) ? registered : undefined,
+        );
+      },
       openShell: async () => shell,
     },
     next: 'm4',

@@ -1,17 +1,12 @@
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type https from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
-import { type EventSink, silentEvents } from '../../events.js';
+import { silentEvents } from '../../events.js';
 import type { UntypedObject } from '../../kube/index.js';
-import { buildLocalPathClass } from '../../kube/local-path.js';
-import type { ConnectionLimits } from '../../net/connection-guard.js';
 import { customResourceDefinitions } from '../apiextensions/crd-resource.js';
 import type { AuthenticatorOptions } from '../auth/authenticate.js';
 import type { NodeGraph } from '../auth/authorize.js';
 import { ResourceCatalog } from '../registry/catalog.js';
 import { allResources, findResource } from '../registry/index.js';
-import type { Store } from '../store/types.js';
 import { type Access, startAccess } from './access.js';
 import { runBootstrapTokenCleaner } from './bootstrap-token-cleaner.js';
 import { DEFAULT_SERVICE_CIDR, parseServiceRange } from './cluster-ips.js';
@@ -22,95 +17,22 @@ import { normalizeBody, readBody, sendError, sendJson, sendJsonText } from './ht
 import { runJoinTokenKeeper } from './join-token.js';
 import { runKubernetesServiceLoop } from './kubernetes-service.js';
 import { serveMetrics } from './metrics-api.js';
-import { type MetricsScraper, type MetricsScraperOptions, startMetricsScraper } from './metrics-scraper.js';
+import { type MetricsScraper, startMetricsScraper } from './metrics-scraper.js';
 import { proxyNodePath } from './node-path-proxy.js';
-import { type NodeProxyOptions, proxyExec, proxyLog } from './node-proxy.js';
+import { proxyLog } from './node-proxy.js';
 import { serveNonResource } from './nonresource.js';
-import { proxyPortForward } from './port-forward.js';
 import { parseRequest } from './request-info.js';
 import { ResourceStore } from './resource-store.js';
-import { buildServiceAccounts, type ServiceAccountTokenOptions } from './service-accounts.js';
-import { buildServingServers, type ServingTls } from './serving.js';
+import type { ApiServer, ApiServerOptions } from './server-options.js';
+import { buildServiceAccounts } from './service-accounts.js';
+import { buildServingServers } from './serving.js';
 import { ApiError } from './status.js';
+import { ensureSystemObjects } from './system-objects.js';
 import { responseShape } from './table.js';
-import { createObject, ensureDefaultServiceAccount } from './write.js';
+import { buildUpgradeHandler } from './upgrades.js';
 
-/** Dependencies and settings of {@link buildApiServer}. */
-export interface ApiServerOptions {
-  readonly store: Store;
-  /** Serve HTTPS with these. Required unless `insecureLoopbackHttp`. */
-  readonly tls?: ServingTls;
-  /** Plain HTTP where every unauthenticated request is an admin: tests on loopback only. @default false */
-  readonly insecureLoopbackHttp?: boolean;
-  /** Bearer tokens (from --token-auth-file). @default none */
-  readonly tokens?: AuthenticatorOptions['tokens'];
-  /** @default () => new Date() */
-  readonly clock?: () => Date;
-  /** @default silentEvents */
-  readonly events?: EventSink;
-  /** The Kubernetes minor version reported by /version (kubectl picks its binary by it). @default '32' */
-  readonly minorVersion?: string;
-  /** Larger request bodies answer 413. @default 3 MiB */
-  readonly maxBodyBytes?: number;
-  /** Larger objects answer 413. @default 1.5 MiB */
-  readonly maxObjectBytes?: number;
-  /** @default 30_000 */
-  readonly bookmarkIntervalMs?: number;
-  /** Watches without timeoutSeconds end after 1–2× this. @default 1800 */
-  readonly minWatchTimeoutSeconds?: number;
-  /** How to reach node agents for pods/log and pods/exec. @default agents on port 10250 without client TLS */
-  readonly nodeProxy?: NodeProxyOptions;
-  /**
-   * Handshake, header, body and idle timeouts and the per-address connection cap
-   * (docs/api-limits.md). @default the defaults of ConnectionLimits
-   */
-  readonly connections?: ConnectionLimits;
-  /** kube-apiserver's --service-cluster-ip-range: where Services get their cluster IPs. @default '10.96.0.0/12' */
-  readonly serviceClusterIpRange?: string;
-  /**
-   * Keep the `kubernetes` Service and its Endpoints (this address, the port the server listens on)
-   * in `default`, as kube-apiserver does with --advertise-address. @default off
-   */
-  readonly advertiseAddress?: string;
-  /**
-   * Scrape the agents' `/stats/summary` through `nodeProxy` and serve metrics.k8s.io (`kubectl
-   * top`), as metrics-server does. Off by default: a scraper connects to every Ready node's
-   * InternalIP. @default off
-   */
-  readonly metrics?: Omit<MetricsScraperOptions, 'nodeProxy'>;
-  /**
-   * The cluster's join token (`<id>.<secret>`): its bootstrap token Secret is kept in kube-system
-   * (see join-token.ts). @default none
-   */
-  readonly joinToken?: string;
-  /** Period of the expired bootstrap token cleaner. @default 10_000 */
-  readonly bootstrapTokenCleanerIntervalMs?: number;
-  /** Period of the CustomResourceDefinition resync (writes through this server sync at once). @default 5000 */
-  readonly customResourceResyncMs?: number;
-  /** Period of the `kubernetes` Service controller. @default 10_000 */
-  readonly kubernetesServiceIntervalMs?: number;
-  /**
-   * Service-account tokens: TokenRequest, their authenticator, issuer discovery and the pod
-   * admission that mounts them (docs/service-accounts.md). @default off
-   */
-  readonly serviceAccounts?: ServiceAccountTokenOptions;
-}
-
-/** A built (not listening) API server. */
-export interface ApiServer {
-  readonly server: http.Server | https.Server;
-  /** Resolves once the default namespaces exist; requests wait for it. */
-  readonly ready: Promise<void>;
-  /**
-   * Graceful stop: no new connections, idle keep-alive connections and open watches end at once,
-   * in-flight requests get up to `graceMs` (default 10 s) to finish. Does not close the store.
-   */
-  close(graceMs?: number): Promise<void>;
-}
-
+export type { ApiServer, ApiServerOptions } from './server-options.js';
 export type { ServingTls } from './serving.js';
-
-const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
 /**
  * Builds the Kubernetes-compatible API server over `store` (fastify-style: it never listens;
@@ -158,7 +80,7 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
   let isReady = false;
   let access: Access | undefined;
   const crds = buildCustomResources(ctx);
-  const ready = bootstrap(ctx)
+  const ready = ensureSystemObjects(ctx)
     .then(() => crds.sync())
     .then(() => serviceAccounts?.publishRootCa())
     .then(() => startAccess(ctx, authn, graph, ctx.events))
@@ -278,41 +200,14 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
     });
   };
 
-  /** Sockets taken over by WebSocket exec sessions (the HTTP server no longer tracks them). */
-  const upgraded = new Set<Duplex>();
-  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    upgraded.add(socket);
-    socket.once('close', () => upgraded.delete(socket));
-    upgrade(req, socket, head).catch((err: unknown) => {
-      const e =
-        err instanceof ApiError
-          ? err
-          : new ApiError(500, 'InternalError', 'exec failed; see the control-plane log');
-      if (!(err instanceof ApiError))
-        ctx.events.emit({
-          code: 'api.error',
-          level: 'error',
-          message: String(err),
-          data: { path: (req.url ?? '').split('?')[0], stack: err instanceof Error ? err.stack : undefined },
-        });
-      const text = JSON.stringify(e.toStatus());
-      socket.end(
-        `HTTP/1.1 ${e.code} ${http.STATUS_CODES[e.code] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
-      );
-    });
-  };
-
-  async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    await ready;
-    const user = await access!.userOf(req, (req.url ?? '/').split('?')[0]!);
-    const info = parseRequest(ctx.catalog, 'POST', req.url ?? '/');
-    if (info.kind !== 'resource' || (info.subresource !== 'exec' && info.subresource !== 'portforward'))
-      throw new ApiError(400, 'BadRequest', 'only pods/exec and pods/portforward accept upgrades');
-    await access!.checkResource(user, info, Buffer.alloc(0));
-    if (info.subresource === 'portforward')
-      return proxyPortForward(ctx, info, req, socket, head, options.nodeProxy);
-    await proxyExec(ctx, info, req, socket, head, options.nodeProxy);
-  }
+  const { onUpgrade, upgraded } = buildUpgradeHandler(
+    ctx,
+    async () => {
+      await ready;
+      return access!;
+    },
+    options.nodeProxy,
+  );
 
   const { server, legacy } = buildServingServers({
     tls: options.tls,
@@ -370,30 +265,4 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
       clearTimeout(timer);
     },
   };
-}
-
-async function bootstrap(ctx: ApiContext): Promise<void> {
-  const nsDef = findResource('', 'v1', 'namespaces')!;
-  for (const name of SYSTEM_NAMESPACES) {
-    if (!(await ctx.resources.get(nsDef, undefined, name))) {
-      await createObject(ctx, nsDef, undefined, { metadata: { name } }).catch((err: unknown) => {
-        if (!(err instanceof ApiError && err.reason === 'AlreadyExists')) throw err;
-      });
-    }
-    await ensureDefaultServiceAccount(ctx, name);
-  }
-  await ensureLocalPathClass(ctx);
-}
-
-/**
- * Creates the default `local-path` StorageClass when no class of that name exists (an admin may
- * change which class is the default by annotation; a deleted class comes back at the next start).
- */
-async function ensureLocalPathClass(ctx: ApiContext): Promise<void> {
-  const def = findResource('storage.k8s.io', 'v1', 'storageclasses')!;
-  const cls = buildLocalPathClass();
-  if (await ctx.resources.get(def, undefined, cls.metadata.name ?? '')) return;
-  await createObject(ctx, def, undefined, cls as unknown as UntypedObject).catch((err: unknown) => {
-    if (!(err instanceof ApiError && err.reason === 'AlreadyExists')) throw err;
-  });
 }

@@ -1,10 +1,10 @@
 import { rmSync } from 'node:fs';
 import { type EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { createEipClaimEc2 } from '../../../src/aws/eip-claim.js';
 import { ec2InstanceVerifier } from '../../../src/aws/instance-verifier.js';
 import { resources } from '../../../src/client/types.js';
-import type { KubeObject, Node, Pod } from '../../../src/kube/index.js';
+import type { KubeObject, Lease, Node, Pod } from '../../../src/kube/index.js';
 import { type Moto, startMoto } from '../../harness/moto.js';
 import { makeTestPki, type TestPki } from '../../support/certs.js';
 import { type ControlCluster, startControlCluster } from '../../support/control-cluster.js';
@@ -36,6 +36,19 @@ describe('cloud node lifecycle', () => {
       spec: { nodeName, containers: [{ name: 'c', image: 'busybox' }] },
     } as KubeObject as Pod);
 
+  /** The node's Lease in kube-node-lease, last renewed `ageMs` ago (as its agent writes it). */
+  const lease = (name: string, ageMs: number) =>
+    c.api.create<Lease>(resources.leases, {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name, namespace: 'kube-node-lease' },
+      spec: {
+        holderIdentity: name,
+        leaseDurationSeconds: 40,
+        renewTime: new Date(Date.now() - ageMs).toISOString().replace('Z', '000Z'),
+      },
+    } as Lease);
+
   beforeAll(async () => {
     moto = await startMoto();
     ec2 = motoEc2Client(moto);
@@ -49,18 +62,40 @@ describe('cloud node lifecycle', () => {
     await moto?.stop();
   });
 
-  it('deletes a NotReady node whose instance was terminated, with its pods, and keeps the others', async () => {
-    const [alive, ended, readyEnded] = [await launch(), await launch(), await launch()];
+  it('deletes a NotReady node, or a Ready one whose agent stopped renewing, when its instance was terminated; keeps the others', async () => {
+    const ids = [await launch(), await launch(), await launch(), await launch()];
+    const [alive, ended, reporting, silent] = ids as [string, string, string, string];
     await node(alive, 'False');
     await node(ended, 'False');
-    await node(readyEnded, 'True');
+    await node(reporting, 'True');
+    await lease(reporting, 1_000);
+    await node(silent, 'True');
+    await lease(silent, 60_000);
     await pod('on-ended', ended);
+    await pod('on-silent', silent);
     await pod('on-alive', alive);
-    await ec2.send(new TerminateInstancesCommand({ InstanceIds: [ended, readyEnded] }));
+    // `reporting` renews its Lease every second, as a live agent does (its instance is terminated
+    // but it still reports, so nobody looks it up).
+    const renewing = setInterval(() => {
+      void c.api
+        .get<Lease>(resources.leases, 'kube-node-lease', reporting)
+        .then((l) =>
+          l
+            ? c.api.update<Lease>(resources.leases, {
+                ...l,
+                spec: { ...l.spec, renewTime: new Date().toISOString().replace('Z', '000Z') },
+              })
+            : undefined,
+        )
+        .catch(() => undefined);
+    }, 1_000);
+    onTestFinished(() => clearInterval(renewing));
+    await ec2.send(new TerminateInstancesCommand({ InstanceIds: [ended, reporting, silent] }));
     c.startLoops({
       cloudNodes: {
         verifier: ec2InstanceVerifier(createEipClaimEc2('us-east-1', moto.env), 'csr-cnl'),
         periodMs: 200,
+        staleLeaseMs: 20_000,
       },
       controllers: { nodeMonitorPeriodMs: 200 },
     });
@@ -72,10 +107,20 @@ describe('cloud node lifecycle', () => {
       async () => !(await c.api.get(resources.pods, 'default', 'on-ended')),
       'its pod to be deleted',
     );
+    // Still Ready (the node monitor has not seen the grace period pass), but its Lease is a minute
+    // old and EC2 says the instance is gone.
+    await waitFor(
+      async () => !(await c.api.get(resources.nodes, undefined, silent)),
+      'the Ready node whose agent went silent to go',
+    );
+    await waitFor(
+      async () => !(await c.api.get(resources.pods, 'default', 'on-silent')),
+      'its pod to be deleted',
+    );
     await new Promise((r) => setTimeout(r, 1_000));
     expect(await c.api.get(resources.nodes, undefined, alive)).toBeDefined();
     expect(await c.api.get(resources.pods, 'default', 'on-alive')).toBeDefined();
-    // A Ready node is not looked up (as upstream): its agent still reports, so it is still there.
-    expect(await c.api.get(resources.nodes, undefined, readyEnded)).toBeDefined();
+    // A node whose agent still renews its Lease is not looked up (no EC2 call per reporting node).
+    expect(await c.api.get(resources.nodes, undefined, reporting)).toBeDefined();
   });
 });
