@@ -1,12 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CronJob, Job, KubeClient, KubeEvent, Pod } from '../../src/client/index.js';
+import { describe, expect, it } from 'vitest';
+import type { CronJob, Job, KubeEvent, Pod } from '../../src/client/index.js';
 import { resources } from '../../src/client/index.js';
-import {
-  type LocalKubectl,
-  type LocalTestCluster,
-  localKubectl,
-  startLocalTestCluster,
-} from '../support/local-cluster.js';
+import { useLocalCluster } from '../support/local-cluster.js';
 import { waitFor } from '../support/wait.js';
 
 // Issue #14 acceptance: a CronJob every minute runs on time for 3 minutes, and a CronJob with
@@ -19,24 +14,7 @@ const SCHEDULED = 'batch.kubernetes.io/cronjob-scheduled-timestamp';
 const MAX_LAG_MS = 20_000;
 const SLOW_SECONDS = 90;
 
-let cluster: LocalTestCluster;
-let admin: KubeClient;
-let kc: LocalKubectl;
-
-beforeAll(async () => {
-  cluster = await startLocalTestCluster('tugboat-cron-', {
-    nodes: 1,
-    runtime: 'process',
-    timeoutMs: 120_000,
-  });
-  admin = cluster.admin();
-  kc = localKubectl(cluster.env);
-}, 180_000);
-
-afterAll(async () => {
-  admin?.close();
-  await cluster?.remove();
-}, 180_000);
+const local = useLocalCluster('tugboat-cron-', { nodes: 1, runtime: 'process', timeoutMs: 120_000 });
 
 /** A CronJob every minute whose job runs `command` (a YAML list), with more `spec` lines. */
 const everyMinute = (name: string, command: string, spec: string[] = []) => `apiVersion: batch/v1
@@ -78,8 +56,8 @@ const time = (s: string | undefined) => (s ? Date.parse(s) : undefined);
 
 async function runsOf(cronJob: string): Promise<Run[]> {
   const [jobs, pods] = await Promise.all([
-    admin.list<Job>(resources.jobs, { namespace: 'default' }),
-    admin.list<Pod>(resources.pods, { namespace: 'default' }),
+    local.admin.list<Job>(resources.jobs, { namespace: 'default' }),
+    local.admin.list<Pod>(resources.pods, { namespace: 'default' }),
   ]);
   return jobs.items
     .filter((j) => j.metadata.ownerReferences?.some((o) => o.kind === 'CronJob' && o.name === cronJob))
@@ -106,7 +84,7 @@ function sampleRunning(names: readonly string[]) {
   const done = (async () => {
     while (!stopped) {
       try {
-        const pods = await admin.list<Pod>(resources.pods, { namespace: 'default' });
+        const pods = await local.admin.list<Pod>(resources.pods, { namespace: 'default' });
         for (const name of names) {
           const running = pods.items.filter(
             (p) => p.metadata.labels?.['job-name']?.startsWith(`${name}-`) && p.status?.phase === 'Running',
@@ -133,9 +111,9 @@ const seconds = (ms: number) => (ms / 1000).toFixed(1);
 
 describe('CronJobs on local up in real time (process runtime)', () => {
   it('runs a job every minute on time, and never two at once under concurrencyPolicy Forbid', async () => {
-    await kc.apply(cronJobs);
+    await local.kubectl.apply(cronJobs);
     const created = time(
-      (await admin.get<CronJob>(resources.cronJobs, 'ticker', 'default')).metadata.creationTimestamp,
+      (await local.admin.get<CronJob>(resources.cronJobs, 'ticker', 'default')).metadata.creationTimestamp,
     );
     if (created === undefined) throw new Error('ticker has no creationTimestamp');
     // The first start time is the first minute after creation: no run for a minute before it.
@@ -200,10 +178,10 @@ describe('CronJobs on local up in real time (process runtime)', () => {
     expect(overlap.max.get('slow')).toBe(1);
     expect(overlap.samples).toBeGreaterThan(100);
 
-    const cj = await admin.get<CronJob>(resources.cronJobs, 'slow', 'default');
+    const cj = await local.admin.get<CronJob>(resources.cronJobs, 'slow', 'default');
     expect(cj.status?.active?.map((r) => r.name)).toEqual([b.job]);
     expect(cj.status?.lastScheduleTime && Date.parse(cj.status.lastScheduleTime)).toBe(b.scheduled);
-    const events = await admin.list<KubeEvent>(resources.events, {
+    const events = await local.admin.list<KubeEvent>(resources.events, {
       namespace: 'default',
       fieldSelector: 'involvedObject.name=slow',
     });
@@ -221,7 +199,7 @@ describe('CronJobs on local up in real time (process runtime)', () => {
     }
     expect(late[1]?.started ?? 0).toBeGreaterThanOrEqual(late[0]?.finished ?? Number.POSITIVE_INFINITY);
     expect(overlap.max.get('deadline')).toBe(1);
-    expect(await kc.ok('get', 'cronjob', 'slow', '--no-headers')).toMatch(
+    expect(await local.kubectl.ok('get', 'cronjob', 'slow', '--no-headers')).toMatch(
       /^slow\s+\*\/1 \* \* \* \*\s+\S+\s+False\s+1\s/,
     );
   }, 600_000);

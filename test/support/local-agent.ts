@@ -56,3 +56,18 @@ export function processRuntimePids(cluster: LocalTestCluster): { pid: number; ar
   }
   return found;
 }
+
+/** Kills the control plane of a `local up` cluster with SIGKILL; returns how to start it again. */
+export function killLocalControlPlane(cluster: LocalTestCluster): () => void {
+  const state = readLocalState(cluster.dir);
+  const pid = state?.controlPlane.pid ?? 0;
+  if (!state || pid <= 1) throw new Error('no control-plane pid in the local state');
+  // Its own command line, to start it again the same way (same data directory, port, certificates).
+  const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).slice(1);
+  process.kill(pid, 'SIGKILL');
+  return () => {
+    const log = state.controlPlane.log;
+    const next = spawnDetached(args, log, { ...cluster.env, TUGBOAT_HOME: undefined });
+    writeLocalState(cluster.dir, { ...state, controlPlane: { pid: next, log } });
+  };
+}
