@@ -70,9 +70,11 @@ const result = await build({
   logLevel: 'error',
   plugins: [noNativeAddons],
   define: { __TUGBOAT_VERSION__: JSON.stringify(version) },
-  // CommonJS dependencies call require(); give the ES module bundle one.
+  // The first line says which version the bundle is (hostBundleVersion reads it: `tugboat upgrade
+  // --bundle FILE` targets that version). CommonJS dependencies call require(); give the ES module
+  // bundle one.
   banner: {
-    js: "import { createRequire as __tugboatRequire } from 'node:module';const require=__tugboatRequire(import.meta.url);",
+    js: `// tugboat-host-bundle ${version}\nimport { createRequire as __tugboatRequire } from 'node:module';const require=__tugboatRequire(import.meta.url);`,
   },
 });
 const code = result.outputFiles[0].contents;

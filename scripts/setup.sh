@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(docker.io busybox-static openssh-server etcd-server etcd-client iproute2 iptables conntrack procps openssl systemd chromium)
+apt_packages=(docker.io busybox-static openssh-server etcd-server etcd-client iproute2 iptables conntrack procps openssl systemd chromium gcc libc6-dev)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -54,10 +54,12 @@ export const agentConfigSchema = z.strictObject({
   imds: z.enum(['auto', 'on', 'off']).default('auto'),
   imdsEndpoint: z.string().default('http://169.254.169.254'),
   /**
-   * Program Services into this host's kernel (kube-proxy's iptables mode, in tugboat's own chains).
+   * `iptables`: program Services into this host's kernel (kube-proxy's iptables mode, in tugboat's
+   * own chains). `userspace`: no kernel rules; node ports (TCP) are listened on at the InternalIP
+   * and relayed to ready endpoints (kube-proxy's old userspace mode; the process runtime's choice).
    * Off by default so an agent started by hand or in a test never edits the host's firewall.
    */
-  serviceProxy: z.enum(['off', 'iptables']).default('off'),
+  serviceProxy: z.enum(['off', 'iptables', 'userspace']).default('off'),
   /** The pod range; traffic from outside it to a cluster IP is masqueraded (kube-proxy's --cluster-cidr). */
   clusterCidr: z
     .string()
@@ -73,6 +75,21 @@ export const agentConfigSchema = z.strictObject({
       sandboxImage: z.string().min(1).default(PAUSE_IMAGE),
       /** Command of the sandbox when the image's own does not just wait (e.g. busybox: sleep). */
       sandboxCommand: z.array(z.string()).min(1).optional(),
+      /**
+       * The bridge of this agent's pods. Several agents in one network namespace (`tugboat local
+       * up`) each need their own; its host ports then go in `TUGBOAT-HP-<BRIDGE>`.
+       */
+      bridge: z
+        .string()
+        .regex(/^[a-z][a-z0-9-]{0,14}$/, 'must be a lower-case interface name of at most 15 characters')
+        .default('tugboat0'),
+      /** VXLAN to the other nodes; off when every node runs in this network namespace. */
+      vxlan: z.boolean().default(true),
+      /**
+       * Write the pod network's shared chains (masquerade, forward, localhost guard). Exactly one
+       * agent per network namespace may; the others write only their host-port chain.
+       */
+      sharedRules: z.boolean().default(true),
     })
     .optional(),
   /** Claim an Elastic IP of this cluster's pool at start (EC2 only). */

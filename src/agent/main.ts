@@ -9,13 +9,16 @@ import { type AgentConfig, parseTaint } from './config.js';
 import { ClusterDns, podGateway } from './network/dns/cluster-dns.js';
 import { readHostResolvConfForPods } from './network/dns/host-resolv.js';
 import { HostNetwork } from './network/host-network.js';
-import { IpKernelNetwork } from './network/kernel.js';
+import { IpKernelNetwork, spawnCommand } from './network/kernel.js';
+import { hostPortsChainFor } from './network/pod-rules.js';
 import { PodSandboxes } from './network/pod-sandbox.js';
 import { commandConntrack } from './network/service-proxy/conntrack.js';
 import { commandIptables } from './network/service-proxy/iptables.js';
 import { isIPv4 } from './network/service-proxy/model.js';
 import { ServiceProxy } from './network/service-proxy/service-proxy.js';
+import { UserspaceProxy } from './network/userspace-proxy/userspace-proxy.js';
 import { resolveNodeIdentity } from './node-identity.js';
+import { recordServiceEvent } from './pod-events.js';
 import { DockerRuntime } from './runtime/docker-runtime.js';
 import { ProcessRuntime } from './runtime/process-runtime.js';
 import type { Runtime } from './runtime/types.js';
@@ -63,7 +66,8 @@ function buildPodNetwork(
       'podNetwork needs the cluster pod range: set clusterCidr (--cluster-cidr 10.244.0.0/16)',
     );
   }
-  const kernel = new IpKernelNetwork();
+  const layout = { bridge: net.bridge, vxlan: net.vxlan };
+  const kernel = new IpKernelNetwork(spawnCommand, layout);
   const host = new HostNetwork({
     client,
     kernel,
@@ -72,6 +76,8 @@ function buildPodNetwork(
     clusterCidr: config.clusterCidr,
     events,
     hostPorts: () => sandboxes.hostPorts(),
+    layout,
+    rulesScope: { shared: net.sharedRules, hostPortsChain: hostPortsChainFor(net.bridge) },
   });
   const sandboxes: PodSandboxes = new PodSandboxes({
     runtime,
@@ -207,20 +213,54 @@ export async function startAgentProcess(
     podNetwork,
   });
   const proxy =
-    config.serviceProxy === 'iptables'
+    config.serviceProxy === 'userspace'
       ? new ServiceProxy({
           client,
-          iptables: commandIptables(),
+          backend: new UserspaceProxy({
+            host: identity.internalIP,
+            events,
+            onPortUnavailable: (svc, message) =>
+              void recordServiceEvent(
+                client,
+                svc,
+                { type: 'Warning', reason: 'FailedToOpenNodePort', message },
+                identity.name,
+              ),
+          }),
           events,
-          clusterCidr: config.clusterCidr,
-          nodeIPs: [identity.internalIP, identity.externalIP].filter(isIPv4),
           nodeName: identity.name,
-          conntrack: commandConntrack(),
+          healthCheckHost: identity.internalIP,
         })
-      : undefined;
+      : config.serviceProxy === 'iptables'
+        ? new ServiceProxy({
+            client,
+            iptables: commandIptables(),
+            events,
+            clusterCidr: config.clusterCidr,
+            nodeIPs: [identity.internalIP, identity.externalIP].filter(isIPv4),
+            nodeName: identity.name,
+            conntrack: commandConntrack(),
+          })
+        : undefined;
   const stopServing = new AbortController();
   let servingBootstrap: Promise<void> | undefined;
+  // The rules before the registration: a node is served on LoadBalancer Services as soon as it is
+  // Ready, so its NodePorts must answer by then (the update e2e saw a new worker refuse them for
+  // ~1 s). Bounded: a proxy that cannot list Services yet must not hold up the registration.
+  const proxyStarted = proxy?.start().then(
+    () => true,
+    (err: unknown) => {
+      events.emit({
+        code: 'agent.service-proxy.error',
+        level: 'warn',
+        message: `service proxy stopped: ${(err as Error).message}`,
+        data: {},
+      });
+      return false;
+    },
+  );
   try {
+    if (proxyStarted) await firstOf(proxyStarted, PROXY_BEFORE_REGISTRATION_MS);
     await agent.start();
     // After the Node is registered: the approver checks the SANs against its addresses.
     if (
@@ -247,16 +287,8 @@ export async function startAgentProcess(
       });
     // Binds in the background once the bridge has the node's gateway address.
     podNetwork?.dns.start();
-    // Not awaited: a proxy that cannot list Services yet must not hold up the node's registration.
-    proxy?.start().catch((err: unknown) =>
-      events.emit({
-        code: 'agent.service-proxy.error',
-        level: 'warn',
-        message: `service proxy stopped: ${(err as Error).message}`,
-        data: {},
-      }),
-    );
   } catch (err) {
+    await proxy?.stop();
     await podNetwork?.dns.stop();
     await server?.close();
     await runtime.close();
@@ -295,4 +327,14 @@ async function startProcessRuntime(dataDir: string, events: EventSink): Promise<
     });
   }
   return runtime;
+}
+
+/** How long a starting agent waits for its service rules before registering the node anyway. */
+const PROXY_BEFORE_REGISTRATION_MS = 5_000;
+
+/** Resolves when `p` settles or after `ms`, whichever comes first (the timer never outlives it). */
+async function firstOf(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
 }

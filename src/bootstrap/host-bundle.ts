@@ -26,3 +26,12 @@ export function loadHostBundle(path?: string): HostBundle {
     'no host bundle found: run `npm run build` (it writes dist/bundles/), or pass --bundle FILE',
   );
 }
+
+/**
+ * The version a host bundle was built as, from its first line (`// tugboat-host-bundle 0.2.0`,
+ * which scripts/bundle.mjs writes); undefined for a bundle without one (built before it existed).
+ */
+export function hostBundleVersion(bundle: HostBundle): string | undefined {
+  const first = bundle.content.subarray(0, 200).toString('utf8').split('\n', 1)[0] ?? '';
+  return /^\/\/ tugboat-host-bundle ([0-9A-Za-z.+-]+)$/.exec(first)?.[1];
+}

@@ -19,8 +19,14 @@ export interface TransportOptions {
   readonly token?: string | (() => string);
   /** Allow plain `http://` to 127.0.0.0/8 or ::1 only; for tests against a local fake. @default false */
   readonly allowInsecureLoopback?: boolean;
-  /** Timeout for a non-streaming request. @default 30_000 */
+  /** Timeout for a non-streaming request, counted once the connection is open. @default 30_000 */
   readonly timeoutMs?: number;
+  /**
+   * How long opening a connection may take, streams included: a server whose address drops
+   * packets (a master Elastic IP between two masters) otherwise holds a request for the kernel's
+   * SYN retries, about 2 minutes. client-go's dialer uses 30 s too. @default 30_000
+   */
+  readonly connectTimeoutMs?: number;
   /** TLS server name to verify when `server` is an IP address the certificate does not name. @default host of `server` */
   readonly servername?: string;
   /**
@@ -131,6 +137,7 @@ export class Transport {
         resolve,
       );
       r.on('error', reject);
+      armConnectTimeout(r, endpoint.url.host, this.options.connectTimeoutMs ?? 30_000);
       if (timeoutMs > 0) {
         r.setTimeout(timeoutMs, () =>
           r.destroy(new Error(`${req.method} ${req.path} timed out after ${timeoutMs} ms`)),
@@ -139,6 +146,25 @@ export class Transport {
       r.end(payload);
     });
   }
+}
+
+/**
+ * Fails a request whose connection is not open after `ms` with code ETIMEDOUT (it never reached
+ * the server, so failover may send it elsewhere). Node's request timeout starts only once the
+ * socket is connected, and a stream has none.
+ */
+function armConnectTimeout(r: http.ClientRequest, host: string, ms: number): void {
+  const timer = setTimeout(() => {
+    if (r.socket && !r.socket.connecting) return;
+    const err: NodeJS.ErrnoException = new Error(`connecting to ${host} timed out after ${ms} ms`);
+    err.code = 'ETIMEDOUT';
+    r.destroy(err);
+  }, ms);
+  timer.unref();
+  const clear = () => clearTimeout(timer);
+  r.once('response', clear);
+  r.once('close', clear);
+  r.once('error', clear);
 }
 
 /** Checks one API server URL and makes its connection pool. */

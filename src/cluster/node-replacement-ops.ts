@@ -4,6 +4,7 @@ import { resources } from '../client/types.js';
 import { drainNode } from '../drain/index.js';
 import type { EventSink } from '../events.js';
 import type { Node } from '../kube/index.js';
+import { EXCLUDE_FROM_LB } from '../kube/node.js';
 import { pollUntil } from '../provision/wait.js';
 import type { NodeReplacementOps } from './replace-instances.js';
 
@@ -25,8 +26,11 @@ function isReady(node: Node): boolean {
 
 /**
  * The node side of instance replacement through the cluster's API (nodes are named by instance
- * id): Ready is polled, drains go through the Eviction API as `kubectl drain --ignore-daemonsets
- * --delete-emptydir-data` does, and the old Node object is deleted once its instance is gone.
+ * id): Ready is polled; a drain first labels the node out of load balancers
+ * (`node.kubernetes.io/exclude-from-external-load-balancers`, as kOps' rolling update does), so
+ * clients following a LoadBalancer Service's addresses leave it before its instance goes, then
+ * evicts as `kubectl drain --ignore-daemonsets --delete-emptydir-data` does; the old Node object
+ * is deleted once its instance is gone.
  */
 export function kubeNodeReplacementOps(
   client: KubeClient,
@@ -54,7 +58,9 @@ export function kubeNodeReplacementOps(
     },
     async drain(instanceId) {
       try {
-        await client.get<Node>(resources.nodes, instanceId);
+        await client.patch(resources.nodes, instanceId, {
+          metadata: { labels: { [EXCLUDE_FROM_LB]: 'true' } },
+        });
       } catch (err) {
         if (isNotFound(err)) return;
         throw err;

@@ -41,6 +41,8 @@ export interface ReplacedInstance {
   readonly reasons: readonly string[];
   /** True when a new instance was started first (the group had room above its desired size). */
   readonly surge: boolean;
+  /** Milliseconds from the start of this replacement to the old instance gone and the new node Ready. */
+  readonly ms: number;
 }
 
 /**
@@ -91,6 +93,7 @@ export async function replaceOutdatedInstances(
           `${launchedNow.id}, launched by this update in group ${name}, still differs from the launch template (${launchedNow.reasons.join('; ')}); the group does not launch what its template says, so replacing more instances would not help. Check the group's launch template version, then run update again`,
         );
       const surge = surgeFor === old.id || group.desired + 1 <= group.max;
+      const started = Date.now();
       events.emit({
         code: 'update.replace.start',
         level: 'info',
@@ -114,7 +117,7 @@ export async function replaceOutdatedInstances(
         await options.settle();
         await waitCurrentReady(options, group.name, new Set(outdated.map((o) => o.id)));
       }
-      replaced.push({ group: name, instance: old.id, reasons: old.reasons, surge });
+      replaced.push({ group: name, instance: old.id, reasons: old.reasons, surge, ms: Date.now() - started });
       events.emit({
         code: 'update.replace.done',
         level: 'info',

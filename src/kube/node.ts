@@ -1,6 +1,9 @@
 /** core/v1 Node and coordination.k8s.io/v1 Lease: what an agent registers and renews. */
 import type { Condition, KubeObject } from './meta.js';
 
+/** The upstream node label that keeps a node out of load balancers (the service controller's). */
+export const EXCLUDE_FROM_LB = 'node.kubernetes.io/exclude-from-external-load-balancers';
+
 export type TaintEffect = 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
 
 export interface Taint {

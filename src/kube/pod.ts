@@ -45,6 +45,20 @@ export interface Probe {
 }
 
 /** Requests and limits by resource name; quantities are strings or plain numbers on the wire. */
+/** A lifecycle hook's action: a probe's handlers, or a pause of its own (`sleep`). */
+export interface LifecycleHandler {
+  exec?: { command: string[] };
+  httpGet?: { path?: string; port: number | string; host?: string; scheme?: 'HTTP' | 'HTTPS' };
+  tcpSocket?: { port: number | string; host?: string };
+  sleep?: { seconds: number };
+}
+
+/** Container lifecycle hooks (the agent runs `preStop`). */
+export interface Lifecycle {
+  postStart?: LifecycleHandler;
+  preStop?: LifecycleHandler;
+}
+
 export interface ResourceRequirements {
   limits?: Record<string, string | number>;
   requests?: Record<string, string | number>;
@@ -63,6 +77,7 @@ export interface Container {
   resources?: ResourceRequirements;
   livenessProbe?: Probe;
   readinessProbe?: Probe;
+  lifecycle?: Lifecycle;
   tty?: boolean;
   stdin?: boolean;
 }

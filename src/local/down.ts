@@ -8,6 +8,7 @@ import { type EventSink, runPhase, silentEvents } from '../events.js';
 import { localStateDir } from '../naming.js';
 import { removeFromKubeconfig } from '../pki/index.js';
 import { sleep } from '../timing.js';
+import { removeLocalPodNetwork } from './pod-network.js';
 import { isRunning, stopPid } from './processes.js';
 import { kubeconfigAt, LOCAL_CONTEXT, readLocalState } from './state.js';
 
@@ -40,7 +41,8 @@ const WORKLOADS: readonly ResourceType[] = [
 /**
  * `tugboat local down`: deletes the workloads (so agents stop their containers the normal way),
  * stops the agents and the control plane by PID, removes any container left by the local nodes,
- * takes the context out of the kubeconfig and deletes the state directory. Safe to run twice.
+ * then the pod network (bridges, pod veths, our iptables chains; Docker's stay), takes the context
+ * out of the kubeconfig and deletes the state directory. Safe to run twice.
  */
 export async function runLocalDown(options: LocalDownOptions = {}): Promise<LocalDownResult> {
   const env = options.env ?? process.env;
@@ -86,6 +88,13 @@ export async function runLocalDown(options: LocalDownOptions = {}): Promise<Loca
       ? sweepContainers(state.nodes.map((n) => n.name))
       : sweepProcesses(state.nodes.map((n) => join(dir, 'agents', n.name))),
   );
+
+  const podNetwork = state.podNetwork;
+  if (podNetwork) {
+    await runPhase(events, 'local.network', 'remove the pod network (bridges, routes, rules)', () =>
+      removeLocalPodNetwork(podNetwork),
+    );
+  }
 
   removeFromKubeconfig(
     kubeconfigAt(env, state.kubeconfigExplicit ? state.kubeconfigPath : undefined),

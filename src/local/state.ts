@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeconfigLocation } from '../pki/index.js';
+import type { LocalPodNetworkState } from './pod-network.js';
 
 /** The context (and cluster) name `tugboat local up` adds to the kubeconfig. */
 export const LOCAL_CONTEXT = 'tugboat-local';
@@ -15,6 +16,8 @@ export interface LocalClusterState {
   /** `up` was given this file (`--kubeconfig`): `down` edits only it, not kubectl's list. */
   readonly kubeconfigExplicit?: boolean;
   readonly controlPlane: { readonly pid: number; readonly log: string };
+  /** The pod network's bridges and range (docker runtime); absent: Docker's default bridge. */
+  readonly podNetwork?: LocalPodNetworkState;
   readonly nodes: readonly { readonly name: string; readonly pid: number; readonly log: string }[];
 }
 

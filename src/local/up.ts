@@ -20,6 +20,13 @@ import {
   writeKeyFile,
 } from '../pki/index.js';
 import { sleep } from '../timing.js';
+import {
+  assertPodRangeFree,
+  LOCAL_CLUSTER_CIDR,
+  localAgentNetworkConfig,
+  localBridgeName,
+  resolveLocalPodNetwork,
+} from './pod-network.js';
 import { freeLoopbackPort, isRunning, logTail, spawnDetached } from './processes.js';
 import {
   kubeconfigAt,
@@ -53,6 +60,13 @@ export interface LocalUpOptions {
    * or `--metric-resolution=5` (tests shorten controller timing with them). @default none
    */
   readonly controlPlaneFlags?: readonly string[];
+  /**
+   * The pod network (docker runtime): node pod CIDRs, a bridge per node, Services by cluster IP
+   * and NodePorts on 127.0.0.1 (the first agent runs the service proxy), cluster DNS. It changes
+   * this machine's network (bridges, routes, iptables chains of tugboat's own, IPv4 forwarding),
+   * so it needs root; `auto` turns it on for docker when running as root. @default 'auto'
+   */
+  readonly podNetwork?: boolean | 'auto';
 }
 
 /** What {@link runLocalUp} started (or found already running). */
@@ -75,6 +89,15 @@ export async function runLocalUp(options: LocalUpOptions = {}): Promise<LocalUpR
   const events = options.events ?? silentEvents;
   const count = options.nodes ?? 2;
   const runtime = await resolveRuntime(options.runtime ?? 'auto', env);
+  const podNetwork = resolveLocalPodNetwork(options.podNetwork ?? 'auto', runtime, process.getuid?.() === 0);
+  if (runtime === 'docker' && !podNetwork && options.podNetwork !== false)
+    events.emit({
+      code: 'local.pod-network.off',
+      level: 'warn',
+      message:
+        "not root: pods stay on Docker's default bridge (no cluster IPs, no cluster DNS); run as root for the pod network",
+      data: {},
+    });
   const timeoutMs = options.timeoutMs ?? 90_000;
   if (!Number.isInteger(count) || count < 1 || count > 20) {
     throw new TugboatError('USAGE', `--nodes (${count}) must be a whole number from 1 to 20`, {
@@ -92,6 +115,10 @@ export async function runLocalUp(options: LocalUpOptions = {}): Promise<LocalUpR
       `a local cluster in ${dir} is partly running: run \`tugboat local down\` first, then \`tugboat local up\``,
     );
   }
+  const bridges = Array.from({ length: count }, (_, i) => localBridgeName(i + 1));
+  // No local cluster runs from this state directory, so even routes over `tugboat-l<n>` belong to
+  // another one (another state directory, or one whose state was deleted) and count as conflicts.
+  if (podNetwork) await assertPodRangeFree(LOCAL_CLUSTER_CIDR, []);
   for (const sub of ['pki/nodes', 'logs', 'agents', 'control-plane']) {
     mkdirSync(join(dir, sub), { recursive: true, mode: 0o700 });
   }
@@ -118,6 +145,7 @@ export async function runLocalUp(options: LocalUpOptions = {}): Promise<LocalUpR
       `--kubelet-client-certificate=${p('apiserver-client.crt')}`,
       `--kubelet-client-key=${p('apiserver-client.key')}`,
       `--service-account-signing-key-file=${p('sa.key')}`,
+      ...(podNetwork ? [`--cluster-cidr=${LOCAL_CLUSTER_CIDR}`] : []),
       ...(options.controlPlaneFlags ?? []),
     ],
     controlPlaneLog,
@@ -129,6 +157,11 @@ export async function runLocalUp(options: LocalUpOptions = {}): Promise<LocalUpR
     kubeconfigPath: kubeconfigDefaultFile(kubeconfigAt(env, options.kubeconfig)),
     ...(options.kubeconfig ? { kubeconfigExplicit: true } : {}),
     controlPlane: { pid: cpPid, log: controlPlaneLog },
+    ...(podNetwork
+      ? {
+          podNetwork: { clusterCidr: LOCAL_CLUSTER_CIDR, bridges },
+        }
+      : {}),
     nodes: [],
   };
   writeLocalState(dir, state);
@@ -172,6 +205,10 @@ export async function runLocalUp(options: LocalUpOptions = {}): Promise<LocalUpR
         tlsKeyFile: p(`nodes/${name}-serving.key`),
         clientCaFile: p('ca.crt'),
         imds: 'off',
+        ...(podNetwork ? localAgentNetworkConfig(i, LOCAL_CLUSTER_CIDR) : {}),
+        // Process runtime: node ports served from user space on 127.0.0.1. One agent only: every
+        // local node has that address, and two agents cannot bind the same port.
+        ...(runtime === 'process' && i === 1 ? { serviceProxy: 'userspace' } : {}),
       };
       const configFile = join(dir, 'agents', `${name}.yaml`);
       writeFileSync(configFile, stringify(config), { mode: 0o600 });

@@ -4,6 +4,7 @@ import {
   bootstrapInventory,
   inventoryApi,
 } from '../bootstrap/bootstrap-inventory.js';
+import { hostBundleVersion } from '../bootstrap/host-bundle.js';
 import { openHostShell } from '../bootstrap/inventory-access.js';
 import { DEFAULT_HOST_LAYOUT } from '../bootstrap/layout.js';
 import { KubeClient } from '../client/client.js';
@@ -14,14 +15,17 @@ import { TUGBOAT_VERSION } from '../version.js';
 import { readHostVersions } from './cluster-versions.js';
 import { mastersEtcdCheck } from './etcd-check.js';
 import { type MasterHealthOptions, waitClusterSafeToRoll, waitMasterHealthy } from './master-health.js';
-import { buildUpgradePlan, type UpgradePlan } from './plan.js';
+import { buildUpgradePlan, type UpgradePlan, UpgradeRefusedError } from './plan.js';
 import { rollWorkers, uncordonIfOurs } from './roll-workers.js';
 
 export { UPGRADE_CORDON_ANNOTATION } from './roll-workers.js';
 
 /** Options of {@link runUpgrade}: how to reach and install the hosts, plus the roll's own. */
 export interface UpgradeOptions extends Omit<BootstrapInventoryOptions, 'only'> {
-  /** The version the bundle installs. @default this build's version */
+  /**
+   * The version the bundle installs; must match the version the bundle says it is (its first
+   * line) when it says one. @default the bundle's version, else this build's
+   */
   readonly target?: string;
   /** Workers drained and reinstalled at once. @default 1 */
   readonly maxUnavailable?: number;
@@ -72,11 +76,17 @@ export async function runUpgrade(options: UpgradeOptions): Promise<UpgradeResult
   const store = options.store ?? (masters.length > 1 ? 'etcd' : 'embedded');
   try {
     const versions = await readHostVersions(client, inv, (m) => masterClients.get(m.name)!);
+    const built = hostBundleVersion(options.bundle);
     const plan = buildUpgradePlan(versions, {
-      target: options.target ?? TUGBOAT_VERSION,
+      target: options.target ?? built ?? TUGBOAT_VERSION,
       ...(options.maxUnavailable !== undefined ? { maxUnavailable: options.maxUnavailable } : {}),
       ...(options.allowDowngrade !== undefined ? { allowDowngrade: options.allowDowngrade } : {}),
     });
+    // Nodes would never report the target: the roll would wait for them until its timeout.
+    if (built !== undefined && built !== plan.target)
+      throw new UpgradeRefusedError(
+        `--to-version ${plan.target}, but bundle ${options.bundle.file} was built as ${built}: leave --to-version out, or pass the bundle built as ${plan.target}`,
+      );
     if (options.dryRun) return { plan, applied: false, stepMs: [] };
     // A previous run stopped between reinstall and uncordon: finish those nodes first.
     for (const name of plan.upToDate)

@@ -5,6 +5,7 @@ import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hostBundleVersion } from '../../src/bootstrap/host-bundle.js';
 import { waitForHealthy } from '../../src/bootstrap/wait-healthy.js';
 import {
   createCa,
@@ -16,7 +17,7 @@ import {
 import { freePort, startProcess } from '../harness/process.js';
 
 const dir = mkdtempSync(join(tmpdir(), `tugboat-bundle-${process.pid}-`));
-let manifest: { file: string; sha256: string; bytes: number };
+let manifest: { file: string; sha256: string; bytes: number; version: string };
 let bundle: string;
 
 beforeAll(() => {
@@ -36,6 +37,16 @@ describe('host bundle', () => {
     expect(createHash('sha256').update(code).digest('hex')).toBe(manifest.sha256);
     expect(manifest.bytes).toBe(code.length);
     expect(readdirSync(join(dir, 'out')).sort()).toEqual([manifest.file, 'manifest.json'].sort());
+  });
+
+  it('says on its first line which version it is (what `tugboat upgrade --bundle` targets)', () => {
+    const content = readFileSync(bundle);
+    expect(content.toString('utf8').split('\n', 1)[0]).toBe(`// tugboat-host-bundle ${manifest.version}`);
+    expect(hostBundleVersion({ file: manifest.file, content })).toBe(manifest.version);
+    // A bundle from before the line existed says nothing.
+    expect(
+      hostBundleVersion({ file: 'old.mjs', content: Buffer.from('import x from "y";\n') }),
+    ).toBeUndefined();
   });
 
   it('runs from an empty directory with plain node (no node_modules, no package.json)', () => {

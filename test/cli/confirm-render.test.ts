@@ -91,4 +91,28 @@ describe('progress rendering', () => {
     expect(text).not.toContain('hidden without --debug');
     expect(text).not.toContain('more detail');
   });
+
+  it('nested phases (update settles inside its replace phase) end with their outer task, and close() returns', async () => {
+    const out = io();
+    const progress = createProgress(out, { output: 'text', debug: false });
+    const e = progress.events;
+    const phase = (code: string, message: string) => e.emit({ code, level: 'info', message });
+    phase('phase.start', 'replace instances with an old type or AMI');
+    await new Promise((r) => setTimeout(r, 20));
+    phase('phase.start', 'groups InService');
+    e.emit({ code: 'groups.progress', level: 'info', message: '2/2 InService' });
+    phase('phase.end', 'groups InService');
+    phase('phase.start', 'bootstrap');
+    phase('phase.end', 'bootstrap');
+    phase('phase.end', 'replace instances with an old type or AMI');
+    phase('phase.start', 'next');
+    phase('phase.end', 'next');
+    // Before the fix the outer task waited for an end that went to the nested phase: this hung.
+    await progress.close();
+    const text = out.err.join('');
+    expect(text).toMatch(/✔ replace instances with an old type or AMI \[\d/);
+    expect(text).toContain('2/2 InService');
+    expect(text).toMatch(/✔ next/);
+    expect(text).not.toMatch(/✔ groups InService/);
+  });
 });

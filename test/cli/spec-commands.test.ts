@@ -47,6 +47,17 @@ describe('tugboat validate', () => {
     const run = await runCli(['validate', '-f', 'examples/three-az.yaml']);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('examples/three-az.yaml is valid: cluster three-az in eu-west-1');
+    expect(run.stdout).toContain('1 master (store etcd), 3 worker group(s)');
+  });
+
+  it('counts the masters of a spec with several, on etcd', async () => {
+    const run = await runCli(['--output', 'json', 'validate', '-f', 'examples/ha-masters.yaml']);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ valid: true, masters: 3, store: 'etcd' });
+    const text = await runCli(['validate', '-f', 'examples/ha-masters.yaml']);
+    expect(text.stdout).toContain(
+      '(us-west-2a, us-west-2b, us-west-2c), 3 masters (store etcd), 1 worker group(s)',
+    );
   });
 
   it('exits 2 and gives the issues as json', async () => {

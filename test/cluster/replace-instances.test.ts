@@ -344,7 +344,7 @@ describe('kubeNodeReplacementOps (real API server)', () => {
     await srv?.stop();
   });
 
-  it('waits for Ready, drains through evictions (cordoned, pods gone) and deletes the Node; a missing node is no error', async () => {
+  it('waits for Ready, drains through evictions (out of load balancers, cordoned, pods gone) and deletes the Node; a missing node is no error', async () => {
     const node = (name: string, ready: boolean) => ({
       apiVersion: 'v1',
       kind: 'Node',
@@ -403,8 +403,13 @@ describe('kubeNodeReplacementOps (real API server)', () => {
     await ops.drain('i-old');
     agent = false;
     await kubelet;
-    const drained = (await client.get(resources.nodes, 'i-old')) as { spec?: { unschedulable?: boolean } };
+    const drained = (await client.get(resources.nodes, 'i-old')) as {
+      metadata: { labels?: Record<string, string> };
+      spec?: { unschedulable?: boolean };
+    };
     expect(drained.spec?.unschedulable).toBe(true);
+    // Out of load balancers before its pods left (kOps' rolling update does the same).
+    expect(drained.metadata.labels?.['node.kubernetes.io/exclude-from-external-load-balancers']).toBe('true');
     const pods = await client.list(resources.pods, { fieldSelector: { 'spec.nodeName': 'i-old' } });
     expect(pods.items).toEqual([]);
     await ops.remove('i-old');

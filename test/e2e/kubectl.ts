@@ -11,7 +11,11 @@ export interface KubectlResult {
  * Runs the real kubectl (the /usr/bin/kubectl dispatcher picks the binary matching the server's
  * minor version) against a kubeconfig, with bounded time; `input` goes to stdin (`apply -f -`).
  */
-export function kubectl(kubeconfig: string, args: readonly string[], input?: string): Promise<KubectlResult> {
+export function kubectl(
+  kubeconfig: string,
+  args: readonly string[],
+  input?: string | Uint8Array,
+): Promise<KubectlResult> {
   return new Promise((resolve) => {
     const child = execFile(
       'kubectl',
@@ -30,7 +34,7 @@ export function kubectl(kubeconfig: string, args: readonly string[], input?: str
 export async function kubectlOk(
   kubeconfig: string,
   args: readonly string[],
-  input?: string,
+  input?: string | Uint8Array,
 ): Promise<string> {
   const res = await kubectl(kubeconfig, args, input);
   if (res.code !== 0)

@@ -1,7 +1,32 @@
 import { stringify } from 'yaml';
 
 /** The image every harness host has imported (no registry is reachable, hence imagePullPolicy Never). */
-const image = { image: 'local/busybox:latest', imagePullPolicy: 'Never' };
+export const image = { image: 'local/busybox:latest', imagePullPolicy: 'Never' };
+
+/** A busybox container `web` running the shell line `script` with `$POD_NAME` set, port `http` 8080. */
+export function webContainer(script: string) {
+  return {
+    name: 'web',
+    ...image,
+    env: [{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
+    command: ['sh', '-c', script],
+    ports: [{ name: 'http', containerPort: 8080 }],
+  };
+}
+
+/** A busybox pod `name` on the green worker running the shell line `script`. */
+export function greenShellPod(name: string, script: string) {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'default' },
+    spec: {
+      nodeSelector: { tier: 'green' },
+      terminationGracePeriodSeconds: 1,
+      containers: [{ name: 'client', ...image, command: ['sh', '-c', script] }],
+    },
+  };
+}
 
 /**
  * What the network e2e applies: `web`, 4 busybox HTTP servers on 8080 answering with their pod name
@@ -25,15 +50,9 @@ export function renderNetworkWorkloads(): string {
           terminationGracePeriodSeconds: 1,
           containers: [
             {
-              name: 'web',
-              ...image,
-              env: [{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
-              command: [
-                'sh',
-                '-c',
+              ...webContainer(
                 'mkdir -p /www && echo "$POD_NAME" > /www/index.html && touch /www/ready && exec httpd -f -p 8080 -h /www',
-              ],
-              ports: [{ name: 'http', containerPort: 8080 }],
+              ),
               readinessProbe: {
                 httpGet: { path: '/ready', port: 'http' },
                 periodSeconds: 1,
@@ -52,16 +71,7 @@ export function renderNetworkWorkloads(): string {
     metadata: { name, namespace: 'default' },
     spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }], ...spec },
   });
-  const client = {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name: 'client', namespace: 'default' },
-    spec: {
-      nodeSelector: { tier: 'green' },
-      terminationGracePeriodSeconds: 1,
-      containers: [{ name: 'client', ...image, command: ['sh', '-c', 'while true; do sleep 5; done'] }],
-    },
-  };
+  const client = greenShellPod('client', 'while true; do sleep 5; done');
   return [
     web,
     service('web', {}),

@@ -12,7 +12,10 @@ import {
   withHostShell,
   withPortForward,
 } from './network-checks.js';
+import { checkDnsFromPod } from './network-dns-load.js';
 import { type NetworkProbes, networkProbes } from './network-probes.js';
+import { checkStatefulSetAcceptance } from './network-statefulset.js';
+import { checkTcpAcrossAgentKills } from './network-tcp-check.js';
 import { renderHostPortPod, renderNetworkWorkloads } from './network-workloads.js';
 
 // The cluster network across hosts (issue #12): examples/e2e.yaml (two workers, each with its own
@@ -22,7 +25,10 @@ import { renderHostPortPod, renderNetworkWorkloads } from './network-workloads.j
 // worker; an endpoint that goes unready leaves the rotation; a LoadBalancer Service answers on the
 // workers' addresses; port-forward to a Service works from the runner; scaling reaches every
 // worker's rules; an agent killed with -9 keeps traffic flowing and rebuilds without duplicates; a
-// pod's hostPort answers on its node and a second pod asking for it waits for the port.
+// pod's hostPort answers on its node and a second pod asking for it waits for the port. Also: DNS
+// queries/s from a pod (the bench figure), a StatefulSet with volume claims and per-pod DNS
+// (issue #14), and one TCP connection through a ClusterIP held open while the agents on both of
+// its ends are killed with -9.
 const specFile = 'examples/e2e.yaml';
 const cluster = 'e2e';
 let h: CliCluster;
@@ -81,6 +87,11 @@ it('web and its full name resolve to the cluster IP, and 100 requests to it reac
   expect(answers.filter((a) => a === 'FAILED')).toEqual([]);
   const nodes = new Set(answers.map((a) => pods.find((p) => p.name === a)?.node));
   expect(nodes).toEqual(new Set(workers.map((w) => w.id)));
+});
+
+it('DNS from a pod: 40,000 queries for web from the client pod to its cluster DNS, every answer right', async () => {
+  const r = await checkDnsFromPod(kubeconfig, 'client', await clusterIpOf('web'));
+  for (const run of r) process.stderr.write(`network e2e: DNS from a pod: ${JSON.stringify(run)}\n`);
 });
 
 it('pods reach each other by IP across workers, and the headless Service resolves to the pod IPs', async () => {
@@ -177,6 +188,10 @@ it('scaling web updates the Service rules on every worker', async () => {
   }
 });
 
+it("a StatefulSet keeps every ordinal's name, claim and file across a pod deletion and a scale to 1 and back; web-1 resolves", async () => {
+  await checkStatefulSetAcceptance(kubeconfig, lookup);
+});
+
 it('an agent killed with -9 comes back: Service traffic keeps flowing and no rule is duplicated', async () => {
   // Blue's agent dies; the client pod runs on green (its exec goes through green's agent), so
   // the requests below cross blue's pod network, and the runner's reach blue's own rules.
@@ -224,6 +239,16 @@ it('an agent killed with -9 comes back: Service traffic keeps flowing and no rul
   );
   expect(duplicatedRules(netns)).toEqual([]);
   expect((await answersFrom(ip, 80, 20)).filter((a) => a === 'FAILED')).toEqual([]);
+});
+
+it("a TCP connection through a ClusterIP keeps carrying data while the agents on the client's and the server's nodes are killed with -9", async () => {
+  await checkTcpAcrossAgentKills({
+    kubeconfig,
+    stateDir: join(h.dir, 'state', cluster),
+    workers,
+    netnsOf: (id) => h.manager!.host(id)!.netns,
+    clusterIpOf,
+  });
 });
 
 it("a pod's hostPort answers on its node's address; a second pod asking for it stays Pending with the scheduler's reason", async () => {

@@ -41,7 +41,8 @@ export async function startLocalTestCluster(
     }
   };
   try {
-    const up = await runLocalUp({ ...options, env });
+    // Tests share the runner's network namespace: no bridges or rules unless a test asks.
+    const up = await runLocalUp({ podNetwork: false, ...options, env });
     const dir = join(home, '.tugboat', 'local');
     const pki = (name: string) => readFileSync(join(dir, 'pki', name), 'utf8');
     const tls = { ca: pki('ca.crt'), cert: pki('admin.crt'), key: pki('admin.key') };

@@ -18,6 +18,22 @@ export const podNetworkNames = {
   vethPrefix: 'tbv',
 } as const;
 
+/**
+ * Where this agent's pods live on the host. A cluster host has one agent: `tugboat0` and VXLAN to
+ * its peers. `tugboat local up --runtime docker` runs several agents in one network namespace:
+ * each gets a bridge of its own and no VXLAN device, since the host routes between its own
+ * bridges (each holds its block's gateway address, so every block has a connected route).
+ */
+export interface HostNetworkLayout {
+  /** The bridge of this agent's pods (at most 15 characters). */
+  readonly bridge: string;
+  /** A VXLAN device to the other nodes (off when every node is on this host). */
+  readonly vxlan: boolean;
+}
+
+/** One agent per host: `tugboat0` and VXLAN. */
+export const defaultHostNetworkLayout: HostNetworkLayout = { bridge: podNetworkNames.bridge, vxlan: true };
+
 /** Node annotations the agent publishes for its peers (flannel's backend-data and public-ip). */
 export const podNetworkAnnotations = {
   vtepMac: 'tugboat.dev/vtep-mac',
@@ -38,13 +54,18 @@ export interface VxlanPeer {
 
 /** The state tugboat wants on this host. */
 export interface DesiredHostNetwork {
+  /** Name of the bridge. */
+  readonly bridge: string;
   /** Address of the bridge, e.g. 10.244.1.1/24. */
   readonly bridgeAddress: string;
-  /** Local underlay address of the VXLAN device (the node's InternalIP). */
-  readonly vxlanLocal: string;
-  /** Address of the VXLAN device, e.g. 10.244.1.0/32. */
-  readonly vxlanAddress: string;
-  readonly peers: readonly VxlanPeer[];
+  /** The VXLAN device and its peers; undefined: no VXLAN (the device is left alone). */
+  readonly vxlan?: {
+    /** Local underlay address of the VXLAN device (the node's InternalIP). */
+    readonly local: string;
+    /** Address of the VXLAN device, e.g. 10.244.1.0/32. */
+    readonly address: string;
+    readonly peers: readonly VxlanPeer[];
+  };
 }
 
 /** What the kernel has of tugboat's devices and entries. */
@@ -68,7 +89,7 @@ export interface ObservedHostNetwork {
 
 /** One change to the host network; a plan is a list of them in order. */
 export type HostNetworkOp =
-  | { readonly op: 'addBridge' }
+  | { readonly op: 'addBridge'; readonly name: string }
   | { readonly op: 'addVxlan'; readonly local: string }
   | { readonly op: 'deleteLink'; readonly name: string }
   | { readonly op: 'setAddress'; readonly device: string; readonly address: string }

@@ -5,11 +5,23 @@ import { CoalescingRunner } from '../../coalescing-runner.js';
 import { formatCidr, parseCidr } from '../../config/cidr.js';
 import type { EventSink } from '../../events.js';
 import type { Node } from '../../kube/index.js';
-import { type DesiredHostNetwork, podNetworkAnnotations, type VxlanPeer } from './host-model.js';
+import {
+  type DesiredHostNetwork,
+  defaultHostNetworkLayout,
+  type HostNetworkLayout,
+  podNetworkAnnotations,
+  type VxlanPeer,
+} from './host-model.js';
 import { planHostNetwork } from './host-plan.js';
 import type { HostPortMapping } from './host-ports.js';
 import type { KernelNetwork } from './kernel.js';
-import { parseSavedPodRules, renderPodRules, renderPodRulesRemoval } from './pod-rules.js';
+import {
+  defaultPodRulesScope,
+  type PodRulesScope,
+  parseSavedPodRules,
+  renderPodRules,
+  renderPodRulesRemoval,
+} from './pod-rules.js';
 
 const ipOf = (base: number) => formatCidr({ base, prefix: 32 }).replace(/\/32$/, '');
 const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
@@ -19,16 +31,21 @@ const IP_RE = /^\d{1,3}(\.\d{1,3}){3}$/;
  * This host's desired pod network from the Node list: the bridge and VXLAN addresses from its own
  * block, and one peer per other Node that has a block and has published its VTEP MAC and
  * underlay address. Nodes with malformed or missing values are skipped (they are not reachable
- * yet), never trusted into a kernel command. Undefined while this node has no block. Pure.
+ * yet), never trusted into a kernel command. Undefined while this node has no block. Without
+ * VXLAN in the layout, only the bridge (the host routes between the blocks of its own bridges).
+ * Pure.
  */
 export function buildDesiredHostNetwork(
   selfName: string,
   nodes: readonly Node[],
   underlayIp: string,
+  layout: HostNetworkLayout = defaultHostNetworkLayout,
 ): DesiredHostNetwork | undefined {
   const self = nodes.find((n) => n.metadata.name === selfName);
   const own = parseCidr(self?.spec?.podCIDR ?? '');
   if (!own || own.hostBitsSet || own.cidr.prefix > 30) return undefined;
+  const bridge = { bridge: layout.bridge, bridgeAddress: `${ipOf(own.cidr.base + 1)}/${own.cidr.prefix}` };
+  if (!layout.vxlan) return bridge;
   const peers: VxlanPeer[] = [];
   for (const n of nodes) {
     if (n.metadata.name === selfName) continue;
@@ -53,12 +70,7 @@ export function buildDesiredHostNetwork(
     });
   }
   peers.sort((a, b) => a.podCidr.localeCompare(b.podCidr));
-  return {
-    bridgeAddress: `${ipOf(own.cidr.base + 1)}/${own.cidr.prefix}`,
-    vxlanLocal: underlayIp,
-    vxlanAddress: `${ipOf(own.cidr.base)}/32`,
-    peers,
-  };
+  return { ...bridge, vxlan: { local: underlayIp, address: `${ipOf(own.cidr.base)}/32`, peers } };
 }
 
 /** Options of the host network reconciler. */
@@ -75,6 +87,10 @@ export interface HostNetworkOptions {
   readonly resyncMs?: number;
   /** The host ports of this node's pods (DNATed to them); undefined: not known yet, keep the rules. @default none */
   readonly hostPorts?: () => readonly HostPortMapping[] | undefined;
+  /** This agent's bridge, and whether it runs VXLAN to its peers. @default tugboat0 with VXLAN */
+  readonly layout?: HostNetworkLayout;
+  /** Which iptables chains this agent writes. @default all of them, host ports in TUGBOAT-HOSTPORTS */
+  readonly rulesScope?: PodRulesScope;
 }
 
 /**
@@ -138,7 +154,14 @@ export class HostNetwork {
 
   private async syncOnce(): Promise<void> {
     const { kernel, nodeName } = this.options;
-    const desired = buildDesiredHostNetwork(nodeName, [...this.nodes.values()], this.options.underlayIp);
+    const layout = this.options.layout ?? defaultHostNetworkLayout;
+    const scope = this.options.rulesScope ?? defaultPodRulesScope;
+    const desired = buildDesiredHostNetwork(
+      nodeName,
+      [...this.nodes.values()],
+      this.options.underlayIp,
+      layout,
+    );
     if (!desired) return;
     const ops = planHostNetwork(desired, await kernel.observe());
     if (ops.length) {
@@ -146,18 +169,20 @@ export class HostNetwork {
       this.options.events.emit({
         code: 'agent.network.applied',
         level: 'debug',
-        message: `pod network: ${ops.length} changes (${desired.peers.length} peers)`,
+        message: `pod network: ${ops.length} changes (${desired.vxlan?.peers.length ?? 0} peers)`,
         data: { ops: ops.map((o) => o.op) },
       });
     }
     await kernel.restoreRules(
       renderPodRules(
         this.options.clusterCidr,
-        parseSavedPodRules(await kernel.saveRules()),
+        parseSavedPodRules(await kernel.saveRules(), scope),
         this.options.hostPorts ? (this.options.hostPorts() ?? 'keep') : [],
+        scope,
       ),
     );
     this.cidr = this.nodes.get(nodeName)?.spec?.podCIDR;
+    if (!layout.vxlan) return;
     const mac = (await kernel.observe()).vxlan?.mac;
     if (mac) await this.publish(mac);
   }
@@ -191,12 +216,13 @@ export class HostNetwork {
 
 /**
  * Removes everything the pod network put on this host: pod veths, the VXLAN device, the bridge
- * (their addresses, routes, neighbours and forwarding entries go with them) and our two chains
- * with their jumps. Rules and devices that are not ours (Docker's included) are not touched.
+ * (their addresses, routes, neighbours and forwarding entries go with them) and the scope's
+ * chains with their jumps (`kernel` and `scope` name one agent's share when several share the
+ * host). Rules and devices that are not ours (Docker's included) are not touched.
  */
-export async function removePodNetwork(kernel: KernelNetwork): Promise<void> {
+export async function removePodNetwork(kernel: KernelNetwork, scope = defaultPodRulesScope): Promise<void> {
   for (const veth of await kernel.listPodVeths()) await kernel.detachPod(veth);
   await kernel.removeDevices();
-  const removal = renderPodRulesRemoval(parseSavedPodRules(await kernel.saveRules()));
+  const removal = renderPodRulesRemoval(parseSavedPodRules(await kernel.saveRules(), scope), scope);
   if (removal) await kernel.restoreRules(removal);
 }

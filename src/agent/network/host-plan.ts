@@ -13,20 +13,30 @@ import {
  */
 export function planHostNetwork(desired: DesiredHostNetwork, observed: ObservedHostNetwork): HostNetworkOp[] {
   const ops: HostNetworkOp[] = [];
-  if (!observed.bridge) ops.push({ op: 'addBridge' });
+  const bridge = desired.bridge;
+  if (!observed.bridge) ops.push({ op: 'addBridge', name: bridge });
   const bridgeAddresses = observed.bridge?.addresses ?? [];
   if (bridgeAddresses.length !== 1 || bridgeAddresses[0] !== desired.bridgeAddress) {
-    ops.push({ op: 'setAddress', device: names.bridge, address: desired.bridgeAddress });
+    ops.push({ op: 'setAddress', device: bridge, address: desired.bridgeAddress });
   }
-  if (!observed.bridge?.up) ops.push({ op: 'setUp', device: names.bridge });
+  if (!observed.bridge?.up) ops.push({ op: 'setUp', device: bridge });
+  if (desired.vxlan) ops.push(...planVxlan(desired.vxlan, observed));
+  return ops;
+}
 
+/** The VXLAN device and, per peer, its forwarding entry, neighbour and route. Pure. */
+function planVxlan(
+  desired: NonNullable<DesiredHostNetwork['vxlan']>,
+  observed: ObservedHostNetwork,
+): HostNetworkOp[] {
+  const ops: HostNetworkOp[] = [];
   const vx = observed.vxlan;
-  const vxlanOk = vx && vx.vni === names.vni && vx.port === names.port && vx.local === desired.vxlanLocal;
+  const vxlanOk = vx && vx.vni === names.vni && vx.port === names.port && vx.local === desired.local;
   if (vx && !vxlanOk) ops.push({ op: 'deleteLink', name: names.vxlan });
-  if (!vxlanOk) ops.push({ op: 'addVxlan', local: desired.vxlanLocal });
+  if (!vxlanOk) ops.push({ op: 'addVxlan', local: desired.local });
   const vxAddresses = vxlanOk ? vx.addresses : [];
-  if (vxAddresses.length !== 1 || vxAddresses[0] !== desired.vxlanAddress) {
-    ops.push({ op: 'setAddress', device: names.vxlan, address: desired.vxlanAddress });
+  if (vxAddresses.length !== 1 || vxAddresses[0] !== desired.address) {
+    ops.push({ op: 'setAddress', device: names.vxlan, address: desired.address });
   }
   if (!vxlanOk || !vx.up) ops.push({ op: 'setUp', device: names.vxlan });
 
@@ -65,7 +75,7 @@ export function renderHostNetworkOps(ops: readonly HostNetworkOp[]): {
   for (const o of ops) {
     switch (o.op) {
       case 'addBridge':
-        ip.push(`link add ${names.bridge} type bridge`);
+        ip.push(`link add ${o.name} type bridge`);
         break;
       case 'addVxlan':
         ip.push(

@@ -67,18 +67,21 @@ export function podHostPortMappings(pod: Pod, podIP: string): HostPortMapping[] 
  * The chain's rules, sorted so the same mappings always give the same text: per mapping, marks
  * for the pod's own traffic (hairpin) and for the node's `localhost:hostPort` (a pod cannot
  * answer 127.0.0.1), both masqueraded by the pod network's MASQ chain, then the DNAT.
- * Pure.
+ * `chain` is this agent's host-port chain (one per agent when several share a host). Pure.
  */
-export function renderHostPortRules(mappings: readonly HostPortMapping[]): string[] {
+export function renderHostPortRules(
+  mappings: readonly HostPortMapping[],
+  chain: string = HOST_PORTS_CHAIN,
+): string[] {
   return mappings
     .map((m) => {
       const dest = m.hostIP ? ` -d ${m.hostIP}/32` : '';
       const match = `-p ${m.protocol} -m ${m.protocol} --dport ${m.hostPort}${dest}`;
       const comment = `-m comment --comment "${m.pod} hostPort ${m.hostPort}"`;
       return [
-        `-A ${HOST_PORTS_CHAIN} ${match} ${comment} -j DNAT --to-destination ${m.podIP}:${m.containerPort}`,
-        `-A ${HOST_PORTS_CHAIN} ${match} -s ${m.podIP}/32 ${comment} -j MARK --set-xmark ${HOST_PORT_MASQ_MARK}`,
-        `-A ${HOST_PORTS_CHAIN} ${match} -s 127.0.0.1/32 ${comment} -j MARK --set-xmark ${HOST_PORT_MASQ_MARK}`,
+        `-A ${chain} ${match} ${comment} -j DNAT --to-destination ${m.podIP}:${m.containerPort}`,
+        `-A ${chain} ${match} -s ${m.podIP}/32 ${comment} -j MARK --set-xmark ${HOST_PORT_MASQ_MARK}`,
+        `-A ${chain} ${match} -s 127.0.0.1/32 ${comment} -j MARK --set-xmark ${HOST_PORT_MASQ_MARK}`,
       ];
     })
     .sort((a, b) => (a[0]! < b[0]! ? -1 : a[0]! > b[0]! ? 1 : 0))

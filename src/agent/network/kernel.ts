@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import { TugboatError } from '../../errors.js';
 import {
+  defaultHostNetworkLayout,
+  type HostNetworkLayout,
   type HostNetworkOp,
   podNetworkNames as names,
   type ObservedHostNetwork,
@@ -15,7 +17,7 @@ import { renderHostNetworkOps } from './host-plan.js';
  * (`IpKernelNetwork`) is tested in network namespaces.
  */
 export interface KernelNetwork {
-  /** tugboat's bridge, VXLAN device and the VXLAN device's fdb, neighbours and routes. */
+  /** This agent's bridge, the VXLAN device and the VXLAN device's fdb, neighbours and routes. */
   observe(): Promise<ObservedHostNetwork>;
   /** Applies a plan from `planHostNetwork`. */
   apply(ops: readonly HostNetworkOp[]): Promise<void>;
@@ -29,9 +31,12 @@ export interface KernelNetwork {
   attachPod(attachment: PodAttachment): Promise<void>;
   /** Deletes a host veth (its peer in the pod goes with it); absent is fine. */
   detachPod(hostVeth: string): Promise<void>;
-  /** Host-side veths on the bridge. */
+  /** Host-side pod veths on this agent's bridge (or on no bridge: left by a deleted one). */
   listPodVeths(): Promise<string[]>;
-  /** Deletes the bridge and the VXLAN device (their addresses, routes, neighbours and fdb go too). */
+  /**
+   * Deletes the bridge and, with VXLAN in the layout, the VXLAN device (their addresses, routes,
+   * neighbours and fdb go too).
+   */
   removeDevices(): Promise<void>;
 }
 
@@ -70,20 +75,27 @@ export const spawnCommand: CommandRunner = (argv, stdin) =>
 
 interface IpLink {
   ifname: string;
+  master?: string;
   address?: string;
   flags?: string[];
   linkinfo?: { info_kind?: string; info_data?: { id?: number; port?: number; local?: string } };
   addr_info?: { family: string; local: string; prefixlen: number }[];
 }
 
-/** The real kernel, through iproute2 (`ip`, `bridge`) and iptables-legacy compatible tools. */
+/**
+ * The real kernel, through iproute2 (`ip`, `bridge`) and iptables-legacy compatible tools, for the
+ * bridge (and VXLAN device) of `layout`.
+ */
 export class IpKernelNetwork implements KernelNetwork {
-  constructor(private readonly run: CommandRunner = spawnCommand) {}
+  constructor(
+    private readonly run: CommandRunner = spawnCommand,
+    private readonly layout: HostNetworkLayout = defaultHostNetworkLayout,
+  ) {}
 
   async observe(): Promise<ObservedHostNetwork> {
     const links = await this.links();
-    const bridge = links.get(names.bridge);
-    const vxlan = links.get(names.vxlan);
+    const bridge = links.get(this.layout.bridge);
+    const vxlan = this.layout.vxlan ? links.get(names.vxlan) : undefined;
     const addresses = (l: IpLink) =>
       (l.addr_info ?? []).filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`);
     const up = (l: IpLink) => (l.flags ?? []).includes('UP');
@@ -159,11 +171,11 @@ export class IpKernelNetwork implements KernelNetwork {
       ['ip', '-batch', '-'],
       // Hairpin mode (as the CNI bridge plugin's hairpinMode): with br_netfilter a pod's packet to
       // its own host port is DNATed on the bridge and must go back out of the port it came in.
-      `link add ${a.hostVeth} type veth peer name eth0 netns ${a.pid}\nlink set ${a.hostVeth} master ${names.bridge} up\nlink set ${a.hostVeth} type bridge_slave hairpin on\n`,
+      `link add ${a.hostVeth} type veth peer name eth0 netns ${a.pid}\nlink set ${a.hostVeth} master ${this.layout.bridge} up\nlink set ${a.hostVeth} type bridge_slave hairpin on\n`,
     );
     // localhost:hostPort is DNATed to a pod behind the bridge: the kernel routes a 127.0.0.1
     // source off the loopback only with route_localnet (TUGBOAT-POD-INPUT guards the way in).
-    await this.run(['sysctl', '-q', '-w', `net.ipv4.conf.${names.bridge}.route_localnet=1`]);
+    await this.run(['sysctl', '-q', '-w', `net.ipv4.conf.${this.layout.bridge}.route_localnet=1`]);
     await this.run(
       ['nsenter', '-t', String(a.pid), '-n', 'ip', '-batch', '-'],
       `addr add ${a.address} dev eth0\nlink set lo up\nlink set eth0 up\nroute add default via ${a.gateway} dev eth0\n`,
@@ -176,13 +188,16 @@ export class IpKernelNetwork implements KernelNetwork {
 
   async listPodVeths(): Promise<string[]> {
     const links = await this.links();
-    return [...links.keys()].filter((n) => n.startsWith(names.vethPrefix));
+    return [...links.values()]
+      .filter((l) => l.ifname.startsWith(names.vethPrefix))
+      .filter((l) => l.master === undefined || l.master === this.layout.bridge)
+      .map((l) => l.ifname);
   }
 
   async removeDevices(): Promise<void> {
     const links = await this.links();
-    for (const name of [names.vxlan, names.bridge])
-      if (links.has(name)) await this.run(['ip', 'link', 'del', name]);
+    const devices = this.layout.vxlan ? [names.vxlan, this.layout.bridge] : [this.layout.bridge];
+    for (const name of devices) if (links.has(name)) await this.run(['ip', 'link', 'del', name]);
   }
 
   private async links(): Promise<Map<string, IpLink>> {

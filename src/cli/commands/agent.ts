@@ -33,7 +33,7 @@ export interface AgentFlags {
   readonly eipCluster?: string;
   readonly rotateServerCertificates?: boolean;
   readonly eipPool?: string;
-  readonly serviceProxy?: 'off' | 'iptables';
+  readonly serviceProxy?: 'off' | 'iptables' | 'userspace';
   readonly clusterCidr?: string;
   readonly podNetwork?: boolean;
   readonly sandboxImage?: string;
@@ -94,8 +94,8 @@ export const agentCommand: CommandModule = {
       .addOption(
         new Option(
           '--service-proxy <mode>',
-          "route Services with this host's iptables (default off)",
-        ).choices(['off', 'iptables']),
+          "route Services with this host's iptables, or serve node ports from user space (default off)",
+        ).choices(['off', 'iptables', 'userspace']),
       )
       .option('--cluster-cidr <cidr>', 'pod range: traffic from outside it to a cluster IP is masqueraded')
       .option(

@@ -10,7 +10,7 @@ import { createProgress } from '../support/render.js';
 export async function runLocalUpCommand(
   io: CliIO,
   globals: GlobalOptions,
-  flags: { nodes: string; runtime: 'auto' | 'docker' | 'process' } & KubeconfigFlags,
+  flags: { nodes: string; runtime: 'auto' | 'docker' | 'process'; podNetwork?: boolean } & KubeconfigFlags,
 ): Promise<number> {
   const nodes = Number(flags.nodes);
   if (!Number.isInteger(nodes) || nodes < 1 || nodes > 20) {
@@ -23,6 +23,7 @@ export async function runLocalUpCommand(
     result = await runLocalUp({
       nodes,
       runtime: flags.runtime,
+      ...(flags.podNetwork !== undefined ? { podNetwork: flags.podNetwork } : {}),
       env: io.env,
       events: progress.events,
       ...(flags.kubeconfig ? { kubeconfig: resolve(io.cwd, flags.kubeconfig) } : {}),
@@ -36,6 +37,11 @@ export async function runLocalUpCommand(
       result.alreadyRunning ? 'local cluster already running' : 'local cluster is up',
       `  API server:  ${result.server}`,
       `  nodes:       ${result.nodes.map((n) => n.name).join(', ')} (runtime ${result.runtime})`,
+      result.podNetwork
+        ? `  pod network: ${result.podNetwork.clusterCidr} (bridges ${result.podNetwork.bridges.join(', ')}); Services by cluster IP and DNS name, NodePorts on 127.0.0.1`
+        : result.runtime === 'process'
+          ? '  pod network: none (pods share the host network; reach Services through NodePorts or kubectl port-forward)'
+          : "  pod network: none (Docker's default bridge; reach Services through kubectl port-forward)",
       `  kubeconfig:  ${result.kubeconfigPath} (context ${result.context}${flags.switchContext === false ? '' : ', now current'})`,
       '',
       'try: kubectl get nodes',

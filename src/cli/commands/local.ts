@@ -20,6 +20,11 @@ export const localCommand: CommandModule = {
           .choices(['auto', 'docker', 'process'])
           .default('auto'),
       )
+      .option(
+        '--pod-network',
+        'docker runtime: pod IPs per node, Services by cluster IP and DNS name, NodePorts on 127.0.0.1 (needs root; the default when root)',
+      )
+      .option('--no-pod-network', "docker runtime: keep pods on Docker's default bridge")
       .addHelpText(
         'after',
         '\nState lives in ~/.tugboat/local (or $TUGBOAT_STATE_DIR/local; $TUGBOAT_HOME is a deprecated alias); the context is merged into\n' +
@@ -33,7 +38,9 @@ export const localCommand: CommandModule = {
         return runLocalUpCommand(
           io,
           globals,
-          up.opts<{ nodes: string; runtime: 'auto' | 'docker' | 'process' } & KubeconfigFlags>(),
+          up.opts<
+            { nodes: string; runtime: 'auto' | 'docker' | 'process'; podNetwork?: boolean } & KubeconfigFlags
+          >(),
         );
       }),
     );

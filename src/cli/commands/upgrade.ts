@@ -31,7 +31,10 @@ export const upgradeCommand: CommandModule = {
           .argument('[name]', 'cluster name: hosts from its stack')
           .option('--inventory <file>', 'hosts.yaml instead of a cluster NAME')
           .option('-f, --file <path>', 'with NAME: SSH user/address and labels from this spec, not the stack')
-          .option('--to-version <version>', "the bundle's version (default: this tugboat's)")
+          .option(
+            '--to-version <version>',
+            "the version to roll (default: the one the bundle says it is, else this tugboat's)",
+          )
           .option('--max-unavailable <n>', 'workers drained and reinstalled at once', '1')
           .option('--dry-run', 'print the plan (per host: from -> to, in order) and change nothing', false)
           .option('--allow-downgrade', 'allow a version older than a host runs (workers go first)', false)

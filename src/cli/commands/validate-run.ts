@@ -23,6 +23,8 @@ export async function runValidate(io: CliIO, globals: GlobalOptions, file: strin
     name: spec.name,
     region: spec.region,
     availabilityZones: spec.availabilityZones,
+    masters: spec.master.count,
+    store: spec.store,
     workerGroups: spec.workerGroups.map((g) => ({
       name: g.name,
       min: g.min,
@@ -37,7 +39,7 @@ export async function runValidate(io: CliIO, globals: GlobalOptions, file: strin
     summary,
     () =>
       `${file} is valid: cluster ${spec.name} in ${spec.region} (${spec.availabilityZones.join(', ')}), ` +
-      `1 master, ${spec.workerGroups.length} worker group(s) with ${workers} desired worker(s)`,
+      `${spec.master.count === 1 ? '1 master' : `${spec.master.count} masters`} (store ${spec.store}), ${spec.workerGroups.length} worker group(s) with ${workers} desired worker(s)`,
   );
   return 0;
 }

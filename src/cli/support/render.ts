@@ -66,7 +66,12 @@ export function createProgress(io: CliIO, globals: GlobalOptions): ProgressRende
     processOutput,
     toStderr: ['STARTED', 'COMPLETED', 'FAILED', 'OUTPUT', 'TITLE'],
   });
-  let current: { task?: ListrTaskWrapper<unknown, never, never>; deferred?: Deferred } = {};
+  /**
+   * The open phases, outermost first. Phases nest (update's `replace` settles the cluster, which
+   * runs phases of its own): the outermost one is a task, a nested one shows as its output line,
+   * and each end closes the innermost, so every task ends and close() never waits on a lost one.
+   */
+  const open: { task?: ListrTaskWrapper<unknown, never, never>; deferred?: Deferred }[] = [];
   let drawing: Promise<unknown> = Promise.resolve();
 
   const line = (e: TugboatEvent) => {
@@ -77,12 +82,18 @@ export function createProgress(io: CliIO, globals: GlobalOptions): ProgressRende
   };
 
   const startPhase = (title: string) => {
+    if (open.length > 0) {
+      open.push({});
+      const task = open[0]?.task;
+      if (task) task.output = title;
+      return;
+    }
     let deferred: Deferred = { resolve() {}, reject() {} };
     const done = new Promise<void>((resolve, reject) => {
       deferred = { resolve, reject };
     });
-    const slot: typeof current = { deferred };
-    current = slot;
+    const slot: (typeof open)[number] = { deferred };
+    open.push(slot);
     const list = new Listr(
       [
         {
@@ -109,18 +120,19 @@ export function createProgress(io: CliIO, globals: GlobalOptions): ProgressRende
     emit(e) {
       if (e.code === 'phase.start') return startPhase(e.message);
       if (e.code === 'phase.end') {
-        current.deferred?.resolve();
-        current = {};
+        open.pop()?.deferred?.resolve();
         return;
       }
       if (e.code === 'phase.fail') {
         // The full message (root causes, next step) is printed once, by the error report.
-        current.deferred?.reject(new Error((e.message.split('\n')[0] ?? '').replace(/;? root cause:$/, '')));
-        current = {};
+        open
+          .pop()
+          ?.deferred?.reject(new Error((e.message.split('\n')[0] ?? '').replace(/;? root cause:$/, '')));
         return;
       }
-      if (current.task && OUTPUT_CODES.has(e.code) && (e.level !== 'debug' || globals.debug)) {
-        current.task.output = e.message;
+      const task = open[0]?.task;
+      if (task && OUTPUT_CODES.has(e.code) && (e.level !== 'debug' || globals.debug)) {
+        task.output = e.message;
         return;
       }
       line(e);
@@ -132,7 +144,7 @@ export function createProgress(io: CliIO, globals: GlobalOptions): ProgressRende
       await drawing;
     },
     async close() {
-      current.deferred?.resolve();
+      for (const slot of open.splice(0)) slot.deferred?.resolve();
       await drawing;
     },
   };

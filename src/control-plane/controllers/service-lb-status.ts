@@ -1,10 +1,8 @@
 import type { KubeObject, Node, Service } from '../../kube/index.js';
+import { EXCLUDE_FROM_LB } from '../../kube/node.js';
 import { ipv4ToNumber } from '../../net/ipv4.js';
 import { getCondition } from '../machinery/objects.js';
 import type { Action } from './actions.js';
-
-/** The upstream node label that keeps a node out of load balancers (the service controller's). */
-export const EXCLUDE_FROM_LB = 'node.kubernetes.io/exclude-from-external-load-balancers';
 
 type LbService = Service & {
   spec: Service['spec'] & { loadBalancerClass?: string };

@@ -124,7 +124,9 @@ function masterGroups(spec: ClusterSpec, net: NetworkRefs): Record<string, CfnRe
   }
   const resources: Record<string, CfnResource> = {};
   masterZones(count, spec.availabilityZones).forEach((zone, i) => {
-    const scope: TagScope = { role: 'master', name: `master-${i + 1}` };
+    // `tugboat:group` tells the masters' groups apart when the inventory is read back from AWS:
+    // without it every master group is `master`, and bootstrap would see one master.
+    const scope: TagScope = { role: 'master', group: `master-${i + 1}`, name: `master-${i + 1}` };
     resources[masterAsgId(i + 1)] = asg(
       spec,
       net,

@@ -6,7 +6,7 @@ import type { CfnTag } from './types.js';
 export interface TagScope {
   /** `tugboat:role`: cluster (shared network), master, worker or eip. */
   readonly role: 'cluster' | 'master' | 'worker' | 'eip';
-  /** `tugboat:group`: the worker group, for worker resources. */
+  /** `tugboat:group`: the worker group for worker resources; `master-N` for each group of several masters. */
   readonly group?: string;
   /** `Name` tag shown in the console; the cluster name is prefixed. */
   readonly name: string;

@@ -50,6 +50,13 @@ export function startPodProcess(): ChildProcess {
   return spawn('unshare', ['--net', 'sleep', '600'], { stdio: 'ignore' });
 }
 
+/** One ping from a "pod" process's namespace to `ip` (busybox); its output, throws when none came back. */
+export function pingFromPod(pod: ChildProcess, ip: string): string {
+  return execFileSync('nsenter', ['-t', String(pod.pid), '-n', 'busybox', 'ping', '-c', '1', '-W', '2', ip], {
+    encoding: 'utf8',
+  });
+}
+
 /**
  * The agent's DNS server with a fixed zone, inside a namespace (see dns/serve-zone.ts). `ready`
  * resolves once it is bound; `stop()` closes its stdin and waits for it to exit.

@@ -145,6 +145,41 @@ describe('StatefulSet validation', () => {
     });
   }
 
+  it('lets containers mount a claim template by name, as the controller gives each pod that volume', () => {
+    const obj = sts({ volumeClaimTemplates: [{ metadata: { name: 'www' }, spec: claimSpec }] });
+    const template = (obj.spec as { template: { spec: Record<string, unknown> } }).template.spec;
+    template.containers = [
+      { name: 'c', image: 'nginx', volumeMounts: [{ name: 'www', mountPath: '/usr/share/nginx/html' }] },
+    ];
+    expect(validated(statefulsets, obj)).toEqual([]);
+    // Validation does not add the volume to the stored template.
+    expect(template.volumes).toBeUndefined();
+    // A template volume and a claim template side by side, both mounted.
+    template.volumes = [{ name: 'conf', emptyDir: {} }];
+    (template.containers as { volumeMounts: unknown[] }[])[0]!.volumeMounts.push({
+      name: 'conf',
+      mountPath: '/etc/c',
+    });
+    expect(validated(statefulsets, obj)).toEqual([]);
+  });
+
+  it('still refuses a mount that names neither a volume nor a claim template, and a bad volume at its index', () => {
+    const obj = sts({ volumeClaimTemplates: [{ metadata: { name: 'www' }, spec: claimSpec }] });
+    const template = (obj.spec as { template: { spec: Record<string, unknown> } }).template.spec;
+    template.volumes = [{ name: 'Bad_Name', emptyDir: {} }];
+    template.containers = [
+      { name: 'c', image: 'nginx', volumeMounts: [{ name: 'data', mountPath: '/data' }] },
+    ];
+    const causes = validated(statefulsets, obj);
+    expect(causes).toContainEqual({
+      reason: 'FieldValueNotFound',
+      field: 'spec.template.spec.containers[0].volumeMounts[0].name',
+      message: 'Not found: "data"',
+    });
+    expect(causes.some((c) => c.field?.startsWith('spec.template.spec.volumes[0].name'))).toBe(true);
+    expect(causes.some((c) => c.field?.startsWith('spec.template.spec.volumes[1]'))).toBe(false);
+  });
+
   it('refuses a template with activeDeadlineSeconds', () => {
     const obj = sts();
     (obj.spec as { template: { spec: Record<string, unknown> } }).template.spec.activeDeadlineSeconds = 5;

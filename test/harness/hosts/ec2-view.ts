@@ -1,4 +1,5 @@
 import {
+  DescribeAddressesCommand,
   DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
   DescribeKeyPairsCommand,
@@ -18,6 +19,13 @@ export interface InstanceView {
   /** @default '' when the emulator gives none */
   readonly instanceType: string;
   readonly tags: Readonly<Record<string, string>>;
+}
+
+/** One Elastic IP of a cluster and the instance it is associated with, if any. */
+export interface AddressView {
+  readonly publicIp: string;
+  /** @default undefined when the address is not associated */
+  readonly instanceId: string | undefined;
 }
 
 /** Options for {@link Ec2View}. */
@@ -107,6 +115,14 @@ export class Ec2View {
     );
     const b64 = res.UserData?.Value;
     return b64 ? Buffer.from(b64, 'base64').toString('utf8') : undefined;
+  }
+
+  /** Elastic IPs tagged `tugboat:cluster=<cluster>` (the cluster's pool), with their association. */
+  async addresses(cluster: string): Promise<AddressView[]> {
+    const res = await this.ec2.send(new DescribeAddressesCommand({}));
+    return (res.Addresses ?? [])
+      .filter((a) => a.PublicIp && a.Tags?.some((t) => t.Key === 'tugboat:cluster' && t.Value === cluster))
+      .map((a) => ({ publicIp: a.PublicIp ?? '', instanceId: a.InstanceId || undefined }));
   }
 
   close(): void {

@@ -1,57 +1,18 @@
-import {
-  appendFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { Ec2View, type InstanceView } from './ec2-view.js';
-import { type InstanceBoot, type InstanceBootOptions, startInstanceBoot } from './instance-boot.js';
+import { EipNat } from './eip-nat.js';
+import type { HostManagerOptions } from './host-manager-options.js';
+import { stopServicesGracefully } from './host-shutdown.js';
+import { type InstanceBoot, startInstanceBoot } from './instance-boot.js';
+import { pinHostKey, unpinHostKey } from './known-hosts-file.js';
 import { checkNothingLeft, emptyFootprint, type HarnessFootprint } from './leftovers.js';
 import { bridgeName, cgroupParentName, netnsName, runId, vethName } from './names.js';
 import { sleep } from './shell.js';
 import { type SimHost, startSimHost } from './sim-host.js';
 import { createSubnetBridge, type SubnetBridge } from './subnet-bridge.js';
 
-/** Options for {@link HostManager.start}. */
-export interface HostManagerOptions {
-  /** moto's endpoint on loopback. */
-  readonly endpoint: string;
-  /** Materialize instances tagged `tugboat:cluster=<cluster>`. */
-  readonly cluster: string;
-  /** @default 'us-east-1' */
-  readonly region?: string;
-  /** Keys authorized on every host besides the instance's EC2 key pair. @default [] */
-  readonly extraAuthorizedKeys?: readonly string[];
-  /** How often to look at the emulator. @default 1000 */
-  readonly pollIntervalMs?: number;
-  /** Run a dockerd on every host. @default true */
-  readonly docker?: boolean;
-  /**
-   * A known_hosts file (e.g. `~/.tugboat/<cluster>/known_hosts`) that gets each host's key before
-   * its sshd listens, and loses it when the host goes: the client pins keys, never trusts on first
-   * use. @default none
-   */
-  readonly knownHostsFile?: string;
-  /** Where host directories go; must not be under /tmp (each host mounts its own /tmp). @default '/var/tmp' */
-  readonly baseDir?: string;
-  /**
-   * Boot each new host as EC2 boots an instance: run its user-data as root inside the host's
-   * namespaces, with IMDSv2 at 169.254.169.254 and the emulator as its AWS endpoint
-   * ({@link startInstanceBoot}). Without it hosts come up bare, for SSH bootstrap. @default false
-   */
-  readonly bootFromUserData?: boolean;
-  /**
-   * Faults for a boot: per new instance, what its boot gets differently (see
-   * {@link InstanceBootOptions.imdsRegion}). @default none: every instance boots as EC2 boots it
-   */
-  readonly bootFaults?: (instance: InstanceView) => Pick<InstanceBootOptions, 'imdsRegion'> | undefined;
-  /** Progress lines (host up, host removed, with timings). @default ignored */
-  readonly log?: (line: string) => void;
-}
+export type { HostManagerOptions } from './host-manager-options.js';
 
 /**
  * Watches the emulator and keeps one {@link SimHost} per running instance of a cluster: creates a
@@ -63,6 +24,7 @@ export class HostManager {
   private readonly live = new Map<string, SimHost>();
   private readonly boots = new Map<string, InstanceBoot>();
   private readonly bridges = new Map<string, SubnetBridge>();
+  private readonly eipNat: EipNat | undefined;
   private readonly footprint: HarnessFootprint = emptyFootprint();
   private readonly baseDir: string;
   private counter = 0;
@@ -76,6 +38,7 @@ export class HostManager {
     this.ec2 = new Ec2View({ endpoint: options.endpoint, region: options.region });
     this.baseDir = mkdtempSync(join(options.baseDir ?? '/var/tmp', `tugboat-e2e-${runId()}-`));
     this.footprint.dirs.push(this.baseDir);
+    this.eipNat = options.elasticIps ? new EipNat((l) => this.log(l)) : undefined;
   }
 
   /** Starts watching; the first pass runs right away. */
@@ -140,6 +103,11 @@ export class HostManager {
     this.live.clear();
     for (const b of this.bridges.values()) b.destroy();
     this.bridges.clear();
+    try {
+      this.eipNat?.close();
+    } catch (err) {
+      errors.push(`elastic ip rules: ${(err as Error).message}`);
+    }
     rmSync(this.baseDir, { recursive: true, force: true });
     this.ec2.close();
     const left = await checkNothingLeft(this.footprint);
@@ -165,20 +133,39 @@ export class HostManager {
       for (const host of gone) {
         const started = Date.now();
         try {
-          await this.removeHost(host);
+          await this.removeHost(host, this.options.orderlyShutdown ?? false);
         } finally {
           this.live.delete(host.instanceId);
-          this.unpinHostKey(host.knownHostsLine);
+          unpinHostKey(this.options.knownHostsFile, host.knownHostsLine);
         }
         this.log(`removed host ${host.instanceId} (${host.privateIp}) in ${Date.now() - started} ms`);
       }
       const fresh = [...running.values()].filter((i) => !this.live.has(i.instanceId));
       await Promise.all(fresh.map((i) => this.materialize(i)));
+      if (this.eipNat) await this.routeElasticIps(this.eipNat);
       this.lastError = undefined;
     } catch (err) {
       this.lastError = err as Error;
       throw err;
     }
+  }
+
+  /** Where each of the cluster's Elastic IPs leads now: the private IP of a host that is up, or nowhere. */
+  private async routeElasticIps(nat: EipNat): Promise<void> {
+    const addresses = await this.ec2.addresses(this.options.cluster);
+    const routes = addresses.map((a) => ({
+      publicIp: a.publicIp,
+      privateIp: a.instanceId ? this.live.get(a.instanceId)?.privateIp : undefined,
+    }));
+    nat.update(
+      routes,
+      this.hosts().map((h) => h.netns),
+    );
+  }
+
+  /** Where each Elastic IP of the cluster leads now ({@link HostManagerOptions.elasticIps}); empty without it. */
+  elasticIpRoutes(): ReadonlyMap<string, string | undefined> {
+    return this.eipNat?.current() ?? new Map();
   }
 
   private async materialize(instance: InstanceView): Promise<void> {
@@ -207,7 +194,7 @@ export class HostManager {
       bridge,
       authorizedKeys: keys,
       docker: this.options.docker,
-      onHostKey: (line) => this.pinHostKey(line),
+      onHostKey: (line) => pinHostKey(this.options.knownHostsFile, line),
     }).catch((err: Error) => {
       // The next pass tries again with a new host (and host key): say why this one went away,
       // since a client that had already connected sees only its session die.
@@ -249,15 +236,21 @@ export class HostManager {
       this.log(`host ${instance.instanceId} could not boot: ${(err as Error).message}`);
       await this.removeHost(host).finally(() => {
         this.live.delete(instance.instanceId);
-        this.unpinHostKey(host.knownHostsLine);
+        unpinHostKey(this.options.knownHostsFile, host.knownHostsLine);
       });
       throw err;
     }
   }
 
   /** Stops a host (every process in it, the boot's user-data and services included), then its boot's servers. */
-  private async removeHost(host: SimHost): Promise<void> {
+  /** Stops a host; `orderly` first stops its tugboat services with the network up ({@link stopServicesGracefully}). */
+  private async removeHost(host: SimHost, orderly = false): Promise<void> {
     const boot = this.boots.get(host.instanceId);
+    if (orderly) {
+      const left = await stopServicesGracefully(host, 15_000);
+      if (left.length > 0)
+        this.log(`host ${host.instanceId}: services ${left.join(', ')} still up after 15 s of shutdown`);
+    }
     try {
       await host.stop();
     } finally {
@@ -276,22 +269,6 @@ export class HostManager {
     this.bridges.set(subnetId, bridge);
     this.footprint.links.push(bridge.name);
     return bridge;
-  }
-
-  private pinHostKey(line: string): void {
-    const file = this.options.knownHostsFile;
-    if (!file) return;
-    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-    appendFileSync(file, `${line}\n`, { mode: 0o600 });
-  }
-
-  private unpinHostKey(line: string): void {
-    const file = this.options.knownHostsFile;
-    if (!file || !existsSync(file)) return;
-    const kept = readFileSync(file, 'utf8')
-      .split('\n')
-      .filter((l) => l.trim() !== line);
-    writeFileSync(file, kept.join('\n'));
   }
 
   private log(line: string): void {

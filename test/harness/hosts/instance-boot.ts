@@ -33,6 +33,8 @@ export interface InstanceBoot {
   readonly consoleFile: string;
   /** The IMDSv2 stand-in of this instance (its requests are recorded). */
   readonly imds: ImdsServer;
+  /** When the user-data started (ms since the epoch). */
+  readonly startedAt: number;
   /** The console output so far. */
   consoleOutput(): string;
   /** How the user-data ended; undefined while it runs. */
@@ -166,6 +168,7 @@ export async function startInstanceBoot(options: InstanceBootOptions): Promise<I
     instanceId: instance.instanceId,
     consoleFile,
     imds,
+    startedAt: started,
     consoleOutput: () => (existsSync(consoleFile) ? readFileSync(consoleFile, 'utf8') : ''),
     exit: () => ended,
     done,

@@ -283,6 +283,21 @@ describe('template specifics', () => {
       [{ Ref: 'SubnetUsWest2b' }],
       [{ Ref: 'SubnetUsWest2c' }],
     ]);
+    // Each group and its instances say which master they are: the inventory read back from AWS
+    // (groupNameOf) tells them apart by this tag, so bootstrap sees three masters.
+    const groupTags = ['MasterAutoScalingGroup', 'MasterAutoScalingGroup2', 'MasterAutoScalingGroup3'].map(
+      (id) =>
+        (
+          t.Resources[id]!.Properties.Tags as { Key: string; Value: string; PropagateAtLaunch: boolean }[]
+        ).find((tag) => tag.Key === 'tugboat:group'),
+    );
+    expect(groupTags).toEqual(
+      ['master-1', 'master-2', 'master-3'].map((Value) => ({
+        Key: 'tugboat:group',
+        Value,
+        PropagateAtLaunch: true,
+      })),
+    );
     // One launch template for every master: the zone comes from the group's subnet.
     expect(resourcesOf(t, 'AWS::EC2::LaunchTemplate').map(([id]) => id)).toEqual([
       'MasterLaunchTemplate',

@@ -3,6 +3,7 @@
  * through list-watch, keeps the rules' model per Service (rebuilding only the Services whose
  * Service or slices changed, as kube-proxy's change trackers do), and after each change (batched) or on a
  * timer rewrites tugboat's chains from it. Failures are reported and retried with a full resync; they never end the agent.
+ * With a `backend` (the userspace proxy), the same model goes to listeners instead of rules.
  */
 import type { KubeClient } from '../../../client/client.js';
 import { type ListWatch, runListWatch } from '../../../client/list-watch.js';
@@ -18,10 +19,24 @@ import type { RenderOptions } from './render.js';
 import { SliceIndex } from './slice-index.js';
 import { RuleSyncer } from './sync-rules.js';
 
+/**
+ * Where the model goes after each change: kernel rules (kube-proxy's iptables mode) or userspace
+ * listeners (its old userspace mode). A failed sync is retried with a full one.
+ */
+export interface ProxyBackend {
+  /** Makes the backend serve `ports`; `full` asks it to re-read what it cannot trust. */
+  sync(ports: readonly ProxyServicePort[], full: boolean): Promise<{ lines: number }>;
+  /** Releases what the backend holds (listeners); kernel rules stay for the next agent. */
+  close?(): Promise<void>;
+}
+
 /** Options of `ServiceProxy`. */
 export interface ServiceProxyOptions extends RenderOptions {
   readonly client: KubeClient;
-  readonly iptables: Iptables;
+  /** Kernel rules through this iptables; needed unless `backend` is given. */
+  readonly iptables?: Iptables;
+  /** Serves the model some other way than iptables (the userspace proxy). @default rules through `iptables` */
+  readonly backend?: ProxyBackend;
   /** @default silentEvents */
   readonly events?: EventSink;
   /**
@@ -66,7 +81,7 @@ export class ServiceProxy {
   private readonly slices = new SliceIndex();
   private readonly model: ServicePortModel;
   private readonly health: HealthCheckServers;
-  private readonly syncer: RuleSyncer;
+  private readonly syncer: ProxyBackend;
   private readonly events: EventSink;
   private readonly watches: ListWatch[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -85,7 +100,9 @@ export class ServiceProxy {
   private lastPorts: readonly ProxyServicePort[] | undefined;
 
   constructor(private readonly options: ServiceProxyOptions) {
-    this.syncer = new RuleSyncer(options.iptables, options);
+    if (options.backend) this.syncer = options.backend;
+    else if (options.iptables) this.syncer = new RuleSyncer(options.iptables, options);
+    else throw new Error('ServiceProxy needs iptables or a backend');
     this.events = options.events ?? silentEvents;
     this.model = new ServicePortModel(options.nodeName);
     this.health = new HealthCheckServers({ host: options.healthCheckHost, events: this.events });
@@ -141,6 +158,7 @@ export class ServiceProxy {
     await Promise.all(this.watches.map((w) => w.stop()));
     await this.running;
     await this.health.close();
+    await this.syncer.close?.();
   }
 
   /**

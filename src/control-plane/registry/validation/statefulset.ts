@@ -78,9 +78,31 @@ function checkClaimTemplates(value: unknown, causes: StatusCause[]): void {
 }
 
 /**
+ * The template's pod spec as the controller makes each pod of it: every claim template is a
+ * `persistentVolumeClaim` volume of its name, so containers may mount it (the canonical `web`
+ * example mounts `www` and lists no volume). kube-apiserver skips the template's volume checks
+ * for this reason ("check that the union of the given volumes and volumeClaims match volume
+ * mounts"); here the union is checked. Claims are appended after the template's own volumes (a
+ * template volume of the same name is kept, as the controller replaces it), so error paths of the
+ * template's volumes keep their indexes. Pure; the object is not changed.
+ */
+function withClaimVolumes(podSpec: unknown, claimTemplates: unknown): unknown {
+  if (!isRecord(podSpec) || !Array.isArray(claimTemplates)) return podSpec;
+  const volumes = Array.isArray(podSpec.volumes) ? podSpec.volumes : absent(podSpec.volumes) ? [] : undefined;
+  if (!volumes) return podSpec;
+  const named = new Set(volumes.map((v) => (isRecord(v) ? v.name : undefined)));
+  const claims = claimTemplates
+    .map((t) => getPath(t, ['metadata', 'name']))
+    .filter((name): name is string => typeof name === 'string' && name !== '' && !named.has(name))
+    .map((name) => ({ name, persistentVolumeClaim: { claimName: name } }));
+  return claims.length === 0 ? podSpec : { ...podSpec, volumes: [...volumes, ...claims] };
+}
+
+/**
  * A StatefulSet as `ValidateStatefulSet` checks it: pod management policy, update strategy
  * (partition, maxUnavailable), claim retention policy, counts, selector matching the template,
- * a pod template that always restarts and has no activeDeadlineSeconds, and claim templates.
+ * a pod template that always restarts and has no activeDeadlineSeconds (its containers may mount
+ * the claim templates), and claim templates.
  */
 export function checkStatefulSet(obj: UntypedObject): StatusCause[] {
   const causes: StatusCause[] = [];
@@ -102,7 +124,13 @@ export function checkStatefulSet(obj: UntypedObject): StatusCause[] {
   causes.push(
     ...checkLabels(getPath(obj, ['spec', 'template', 'metadata', 'labels']), 'spec.template.metadata.labels'),
   );
-  causes.push(...checkPodSpec(getPath(obj, ['spec', 'template', 'spec']), 'spec.template.spec', ['Always']));
+  causes.push(
+    ...checkPodSpec(
+      withClaimVolumes(getPath(obj, ['spec', 'template', 'spec']), spec.volumeClaimTemplates),
+      'spec.template.spec',
+      ['Always'],
+    ),
+  );
   if (!absent(getPath(obj, ['spec', 'template', 'spec', 'activeDeadlineSeconds'])))
     causes.push(
       forbidden(
