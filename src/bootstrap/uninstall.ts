@@ -120,22 +120,24 @@ echo $ids | wc -w`,
   const containersRemoved = Number(containers.stdout.trim()) || 0;
   // After the sandboxes are gone, so no pod holds a veth of ours.
   if (options.podNetwork ?? true) await removeHostPodNetwork(shell);
-  // The process runtime records each pod's process group as `PID STARTTICKS` under the agent's
-  // data directory; a killed agent leaves those running. The start time (field 22 of
-  // /proc/PID/stat) must match, or the pid now belongs to someone else; a group whose leader has
-  // gone (no stat) can still have members, and its pid cannot be reused while they live.
+  // The process runtime records each container's process group, and those of the `exec`
+  // sessions running in it, as `PID STARTTICKS` lines under the agent's data directory; a killed
+  // agent leaves those running. The start time (field 22 of /proc/PID/stat) must match, or the pid
+  // now belongs to someone else; a group whose leader has gone (no stat) can still have members,
+  // and its pid cannot be reused while they live.
   const pods = await runChecked(
     shell,
     `n=0
 for f in ${quote(options.layout.lib)}/*/process-runtime/*/${PROCESS_FILE}; do
   [ -f "$f" ] || continue
-  read -r pid ticks < "$f" || continue
-  case "$pid:$ticks" in *[!0-9:]*|:*|*:) continue;; esac
-  # Never 0 or 1: kill -- -1 would signal every process.
-  [ "$pid" -gt 1 ] || continue
-  cur=$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f20)
-  [ -z "$cur" ] || [ "$cur" = "$ticks" ] || continue
-  kill -KILL "-$pid" 2>/dev/null && n=$((n+1))
+  while read -r pid ticks; do
+    case "$pid:$ticks" in *[!0-9:]*|:*|*:) continue;; esac
+    # Never 0 or 1: kill -- -1 would signal every process.
+    [ "$pid" -gt 1 ] || continue
+    cur=$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f20)
+    [ -z "$cur" ] || [ "$cur" = "$ticks" ] || continue
+    kill -KILL "-$pid" 2>/dev/null && n=$((n+1))
+  done < "$f"
 done
 echo "pods:$n"`,
     { step: 'uninstall', timeoutMs: 60_000 },

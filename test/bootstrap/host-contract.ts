@@ -112,19 +112,21 @@ export function describeHostFilesAndUninstall(
         stdio: 'ignore',
       });
       const bystander = spawn('sleep', ['300'], { detached: true, stdio: 'ignore' });
-      podPids.push(pod.pid!, bystander.pid!);
+      // A `kubectl exec` session in that pod: its own process group, on the record's next line.
+      const exec = spawn('sleep', ['300'], { detached: true, stdio: 'ignore' });
+      podPids.push(pod.pid!, bystander.pid!, exec.pid!);
       const ticks = (pid: number) =>
         Number(
           readFileSync(`/proc/${pid}/stat`, 'utf8')
             .replace(/^.*\) /s, '')
             .split(' ')[19],
         );
-      for (const [id, pid, t] of [
-        ['pod', pod.pid!, ticks(pod.pid!)],
-        ['reused', bystander.pid!, ticks(bystander.pid!) + 1],
+      for (const [id, lines] of [
+        ['pod', `${pod.pid!} ${ticks(pod.pid!)}\n${exec.pid!} ${ticks(exec.pid!)}\n`],
+        ['reused', `${bystander.pid!} ${ticks(bystander.pid!) + 1}\n`],
       ] as const) {
         mkdirSync(`${l.lib}/agent/process-runtime/${id}`, { recursive: true });
-        writeFileSync(`${l.lib}/agent/process-runtime/${id}/process`, `${pid} ${t}\n`);
+        writeFileSync(`${l.lib}/agent/process-runtime/${id}/process`, lines);
       }
 
       const result = await uninstallHost(shell(), {
@@ -133,8 +135,9 @@ export function describeHostFilesAndUninstall(
         serviceRules: false,
         podNetwork: false,
       });
-      expect(result.podProcessesStopped).toBe(1);
+      expect(result.podProcessesStopped).toBe(2);
       expect(await waitGone(pod.pid!)).toBe(true);
+      expect(await waitGone(exec.pid!)).toBe(true);
       expect(isAlive(bystander.pid!)).toBe(true);
       expect(await waitGone(status.pid!)).toBe(true);
       expect(await waitGone(status.childPid!)).toBe(true);

@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { KubeClient } from '../../src/client/client.js';
 import { runLocalDown } from '../../src/local/down.js';
 import { type LocalUpOptions, runLocalUp } from '../../src/local/up.js';
@@ -80,5 +81,44 @@ export function localKubectl(env: NodeJS.ProcessEnv, timeoutMs = 300_000): Local
     run: (...args) => runKubectl(env, args, timeoutMs),
     ok: (...args) => checked(args),
     apply: (yaml) => checked(['apply', '-f', '-'], yaml),
+  };
+}
+
+/** What {@link useLocalCluster} gives the tests of a file, once its `beforeAll` has run. */
+export interface LocalClusterHandle {
+  readonly cluster: LocalTestCluster;
+  /** An admin client, closed after the file's tests. */
+  readonly admin: KubeClient;
+  readonly kubectl: LocalKubectl;
+}
+
+/**
+ * Starts a `local up` cluster before the file's tests (`startLocalTestCluster`) and removes it
+ * after them; the handle's fields are there from the first test on.
+ */
+export function useLocalCluster(prefix: string, options: Omit<LocalUpOptions, 'env'>): LocalClusterHandle {
+  let handle: LocalClusterHandle | undefined;
+  beforeAll(async () => {
+    const cluster = await startLocalTestCluster(prefix, options);
+    handle = { cluster, admin: cluster.admin(), kubectl: localKubectl(cluster.env) };
+  }, 180_000);
+  afterAll(async () => {
+    handle?.admin.close();
+    await handle?.cluster.remove();
+  }, 180_000);
+  const get = () => {
+    if (!handle) throw new Error(`the ${prefix} cluster did not start`);
+    return handle;
+  };
+  return {
+    get cluster() {
+      return get().cluster;
+    },
+    get admin() {
+      return get().admin;
+    },
+    get kubectl() {
+      return get().kubectl;
+    },
   };
 }

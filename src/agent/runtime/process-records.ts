@@ -4,16 +4,25 @@ import { sleep } from '../../timing.js';
 import type { RuntimeContainer } from './types.js';
 
 /**
- * What the process runtime writes next to each container's log, so that an agent that restarts
- * after a crash (kill -9, OOM) — or `local down` / `uninstall` — can find the container's processes
- * again. `pid` is the process-group leader (containers start detached, so their group id is their
- * pid); `startTicks` is its start time in clock ticks since boot (field 22 of /proc/PID/stat), which
- * tells our process from a later one that reused the pid.
+ * A process group the runtime started: `pid` is its leader (started detached, so the group id is
+ * the pid); `startTicks` is the leader's start time in clock ticks since boot (field 22 of
+ * /proc/PID/stat), which tells our process from a later one that reused the pid.
  */
-export interface ProcessRecord {
-  readonly container: RuntimeContainer;
+export interface ProcessGroup {
   readonly pid: number;
   readonly startTicks: number;
+}
+
+/**
+ * What the process runtime writes next to each container's log, so that an agent that restarts
+ * after a crash (kill -9, OOM) — or `local down` / `uninstall` — can find the container's processes
+ * again: the container's own process group, and `execs`, the groups of `exec` sessions (each runs
+ * in a session of its own) still running in it.
+ */
+export interface ProcessRecord extends ProcessGroup {
+  readonly container: RuntimeContainer;
+  /** @default [] */
+  readonly execs?: readonly ProcessGroup[];
 }
 
 /** The folder of the process runtime's containers under an agent's data directory. */
@@ -22,16 +31,36 @@ export function processRuntimeDir(dataDir: string): string {
 }
 
 const RECORD = 'state.json';
-/** `PID STARTTICKS` on one line, for the shell that `uninstall` runs on a host. */
+/**
+ * `PID STARTTICKS` per line, the container's group first, then its exec sessions', for the shell
+ * that `uninstall` runs on a host.
+ */
 export const PROCESS_FILE = 'process';
+
+function writeAtomically(file: string, text: string): void {
+  const tmp = `${file}.tmp`;
+  writeFileSync(tmp, text, { mode: 0o600 });
+  renameSync(tmp, file);
+}
 
 /** Writes (atomically) the record of the container whose folder is `dir`. */
 export function writeProcessRecord(dir: string, record: ProcessRecord): void {
-  const tmp = join(dir, `${RECORD}.tmp`);
-  writeFileSync(tmp, `${JSON.stringify(record)}\n`, { mode: 0o600 });
-  renameSync(tmp, join(dir, RECORD));
-  writeFileSync(join(dir, PROCESS_FILE), `${record.pid} ${record.startTicks}\n`, { mode: 0o600 });
+  writeAtomically(join(dir, RECORD), `${JSON.stringify(record)}\n`);
+  const lines = recordedGroups(record).map((g) => `${g.pid} ${g.startTicks}\n`);
+  writeAtomically(join(dir, PROCESS_FILE), lines.join(''));
 }
+
+/** The process groups of a record: the container's, then those of its exec sessions. */
+export function recordedGroups(record: ProcessRecord): ProcessGroup[] {
+  return [{ pid: record.pid, startTicks: record.startTicks }, ...(record.execs ?? [])];
+}
+
+const isGroup = (g: unknown): g is ProcessGroup =>
+  typeof g === 'object' &&
+  g !== null &&
+  Number.isInteger((g as ProcessGroup).pid) &&
+  (g as ProcessGroup).pid > 1 &&
+  Number.isInteger((g as ProcessGroup).startTicks);
 
 /**
  * Every container record under `dataDir` with the folder it lives in. A record that cannot be
@@ -63,7 +92,9 @@ function parseRecord(dir: string): ProcessRecord | undefined {
     ) {
       return undefined;
     }
-    return r as ProcessRecord;
+    // An exec entry of the wrong shape is left out (never pid 0 or 1: kill(-1) signals everything).
+    const execs = Array.isArray(r.execs) ? r.execs.filter(isGroup) : [];
+    return { ...(r as ProcessRecord), execs };
   } catch {
     return undefined;
   }
@@ -95,7 +126,7 @@ export function processStartTicks(pid: number): number | undefined {
  * the group is not ours and must not be touched. Linux keeps a pid from being reused while any
  * process still has it as its group id, so members of a group whose leader exited are still ours.
  */
-export function liveGroupMembers(record: Pick<ProcessRecord, 'pid' | 'startTicks'>): number[] {
+export function liveGroupMembers(record: ProcessGroup): number[] {
   const leader = statFields(record.pid);
   if (leader && Number(leader[19]) !== record.startTicks) return [];
   const members: number[] = [];
@@ -115,44 +146,52 @@ export function liveGroupMembers(record: Pick<ProcessRecord, 'pid' | 'startTicks
 }
 
 /**
- * Stops the process group of a record: SIGTERM, then SIGKILL after `graceMs`, and waits (bounded)
- * for every member to go. Returns true when something was running.
+ * Stops recorded process groups together: SIGTERM, then SIGKILL after `graceMs`, and waits
+ * (bounded) for every member to go. Returns, per group, whether something of it was running.
  */
-export async function stopRecordedGroup(
-  record: Pick<ProcessRecord, 'pid' | 'startTicks'>,
+export async function stopRecordedGroups(
+  groups: readonly ProcessGroup[],
   graceMs: number,
-): Promise<boolean> {
-  if (liveGroupMembers(record).length === 0) return false;
+): Promise<boolean[]> {
+  const live = (g: ProcessGroup) => liveGroupMembers(g).length > 0;
+  const running = groups.map(live);
+  const targets = groups.filter((_, i) => running[i]);
+  if (targets.length === 0) return running;
   const signal = (sig: NodeJS.Signals) => {
-    // Check again right before signalling, so a pid reused meanwhile is never hit.
-    if (liveGroupMembers(record).length === 0) return;
-    try {
-      process.kill(-record.pid, sig);
-    } catch {
-      // gone meanwhile
+    for (const g of targets) {
+      // Check again right before signalling, so a pid reused meanwhile is never hit.
+      if (!live(g)) continue;
+      try {
+        process.kill(-g.pid, sig);
+      } catch {
+        // gone meanwhile
+      }
     }
   };
   signal('SIGTERM');
   const deadline = Date.now() + graceMs;
-  while (Date.now() < deadline && liveGroupMembers(record).length > 0) {
+  while (Date.now() < deadline && targets.some(live)) {
     await sleep(50);
   }
   signal('SIGKILL');
-  for (let i = 0; i < 100 && liveGroupMembers(record).length > 0; i++) {
+  for (let i = 0; i < 100 && targets.some(live); i++) {
     await sleep(50);
   }
-  return true;
+  return running;
 }
 
 /**
  * Stops every container process the process runtime recorded under `dataDir` (an agent's data
- * directory) that still runs, e.g. after the agent was killed. Returns the containers it stopped.
+ * directory) that still runs, exec sessions included, e.g. after the agent was killed. Returns the
+ * containers of which something was stopped.
  */
 export async function sweepProcessContainers(dataDir: string, graceMs = 2_000): Promise<RuntimeContainer[]> {
   const stopped: RuntimeContainer[] = [];
   await Promise.all(
     readProcessRecords(dataDir).map(async ({ record }) => {
-      if (record && (await stopRecordedGroup(record, graceMs))) stopped.push(record.container);
+      if (!record) return;
+      const running = await stopRecordedGroups(recordedGroups(record), graceMs);
+      if (running.some(Boolean)) stopped.push(record.container);
     }),
   );
   return stopped;

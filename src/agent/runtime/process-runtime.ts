@@ -1,15 +1,18 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createWriteStream, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { UsageError } from '../../errors.js';
 import { cookedTerminal } from './line-discipline.js';
+import { followProcessLog } from './process-log.js';
 import {
+  type ProcessGroup,
   processRuntimeDir,
   processStartTicks,
   readProcessRecords,
-  stopRecordedGroup,
+  recordedGroups,
+  stopRecordedGroups,
   writeProcessRecord,
 } from './process-records.js';
 import type {
@@ -33,8 +36,13 @@ interface Entry {
   /** Absent for a container found on disk after an agent restart (it has been stopped). */
   launch?: ContainerLaunch;
   child?: ChildProcess;
-  /** Sessions of `exec` that still run (each its own session, so it is stopped as a whole). */
-  execs?: Set<ChildProcess>;
+  /** The container's process group as recorded on disk (absent when it could not be read). */
+  group?: ProcessGroup;
+  /**
+   * Sessions of `exec` that still run (each its own session, so it is stopped as a whole), with
+   * their groups as recorded on disk, so that they are found again after an agent crash.
+   */
+  execs?: Map<ChildProcess, ProcessGroup | undefined>;
   dir: string;
   exited: Promise<void>;
 }
@@ -82,7 +90,11 @@ export class ProcessRuntime implements Runtime {
           rmSync(dir, { recursive: true, force: true });
           return;
         }
-        const killed = await stopRecordedGroup(record, graceSeconds * 1000);
+        // The exec sessions too: they outlive a container that ended while no agent watched.
+        const [killed = false, ...execs] = await stopRecordedGroups(
+          recordedGroups(record),
+          graceSeconds * 1000,
+        );
         const was = record.container;
         const container: RuntimeContainer =
           was.state === 'exited' && !killed
@@ -93,7 +105,7 @@ export class ProcessRuntime implements Runtime {
                 exitCode: killed ? 137 : (was.exitCode ?? UNKNOWN_EXIT),
                 finishedAt: was.finishedAt ?? new Date().toISOString(),
               };
-        if (killed) stopped.push(container);
+        if (killed || execs.some(Boolean)) stopped.push(container);
         this.entries.set(id, { container, dir, exited: Promise.resolve() });
       }),
     );
@@ -165,16 +177,8 @@ export class ProcessRuntime implements Runtime {
       ip: '127.0.0.1',
     };
     const entry: Entry = { container: base, launch, child, dir, exited: Promise.resolve() };
-    // Read right after fork: the start time identifies this process even once its pid is reused.
-    const startTicks = child.pid === undefined ? undefined : processStartTicks(child.pid);
-    const record = () => {
-      if (child.pid === undefined || startTicks === undefined) return;
-      try {
-        writeProcessRecord(dir, { container: entry.container, pid: child.pid, startTicks });
-      } catch {
-        // A full disk must not stop the container; a missing record only loses the restart cleanup.
-      }
-    };
+    entry.group = groupOf(child);
+    const record = () => writeRecord(entry);
     record();
     entry.exited = new Promise<void>((resolve) => {
       const finish = async (code: number | null, signal: NodeJS.Signals | null, failed?: Error) => {
@@ -208,7 +212,7 @@ export class ProcessRuntime implements Runtime {
     await this.recover();
     return [...this.entries.values()].map((e) => {
       if (e.container.state !== 'running' || e.child?.pid === undefined) return e.container;
-      const execPids = [...(e.execs ?? [])].flatMap((c) => (c.pid === undefined ? [] : [c.pid]));
+      const execPids = [...(e.execs?.keys() ?? [])].flatMap((c) => (c.pid === undefined ? [] : [c.pid]));
       return { ...e.container, pid: e.child.pid, ...(execPids.length ? { execPids } : {}) };
     });
   }
@@ -237,35 +241,7 @@ export class ProcessRuntime implements Runtime {
     await this.recover();
     const e = this.entries.get(id);
     if (!e) throw new UsageError(`no container ${id} in the process runtime`);
-    const file = join(e.dir, 'log');
-    const since = options.sinceSeconds ? Date.now() - options.sinceSeconds * 1000 : 0;
-    const render = (text: string) =>
-      text
-        .split('\n')
-        .filter((l) => l && (!since || Date.parse(l.slice(0, l.indexOf(' '))) >= since))
-        .map((l) => (options.timestamps ? l : l.slice(l.indexOf(' ') + 1)));
-    const out = new PassThrough();
-    const content = readText(file);
-    let lines = render(content);
-    if (options.tailLines !== undefined) lines = lines.slice(Math.max(0, lines.length - options.tailLines));
-    for (const l of lines) out.write(`${l}\n`);
-    if (!options.follow) return out.end();
-    let offset = Buffer.byteLength(content);
-    const poll = setInterval(() => {
-      const size = fileSize(file);
-      if (size > offset) {
-        const text = readText(file).slice(offset);
-        offset = size;
-        for (const l of render(text)) out.write(`${l}\n`);
-      }
-      if (e.container.state === 'exited' && fileSize(file) === offset) stop();
-    }, 200);
-    const stop = () => {
-      clearInterval(poll);
-      out.end();
-    };
-    options.signal?.addEventListener('abort', stop, { once: true });
-    return out;
+    return followProcessLog(join(e.dir, 'log'), options, () => e.container.state === 'exited');
   }
 
   async exec(id: string, options: ExecOptions): Promise<ExecSession> {
@@ -285,11 +261,15 @@ export class ProcessRuntime implements Runtime {
       detached: true,
       stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     });
-    e.execs ??= new Set();
+    e.execs ??= new Map();
     const execs = e.execs;
-    execs.add(child);
-    child.once('exit', () => execs.delete(child));
-    child.once('error', () => execs.delete(child));
+    execs.set(child, groupOf(child));
+    writeRecord(e);
+    const ended = () => {
+      if (execs.delete(child)) writeRecord(e);
+    };
+    child.once('exit', ended);
+    child.once('error', ended);
     const stdout = child.stdout ?? new PassThrough().end();
     const stderr = child.stderr ?? new PassThrough().end();
     const exitCode = new Promise<number>((resolve) => {
@@ -316,7 +296,7 @@ export class ProcessRuntime implements Runtime {
  * what it started and what was exec'd in it, as in a Docker container.
  */
 function signalGroups(e: Entry, sig: NodeJS.Signals): void {
-  const leaders = [e.child, ...(e.execs ?? [])].flatMap((c) => (c?.pid === undefined ? [] : [c.pid]));
+  const leaders = [e.child, ...(e.execs?.keys() ?? [])].flatMap((c) => (c?.pid === undefined ? [] : [c.pid]));
   for (const group of leaders) {
     try {
       process.kill(-group, sig);
@@ -326,22 +306,23 @@ function signalGroups(e: Entry, sig: NodeJS.Signals): void {
   }
 }
 
+/** A child's process group, read right after fork: its start time tells it from a later pid. */
+function groupOf(child: ChildProcess): ProcessGroup | undefined {
+  const startTicks = child.pid === undefined ? undefined : processStartTicks(child.pid);
+  return child.pid === undefined || startTicks === undefined ? undefined : { pid: child.pid, startTicks };
+}
+
+/** Records a container's groups and its exec sessions' (see process-records.ts). */
+function writeRecord(e: Entry): void {
+  if (!e.group) return;
+  const execs = [...(e.execs?.values() ?? [])].filter((g) => g !== undefined);
+  try {
+    writeProcessRecord(e.dir, { container: e.container, ...e.group, execs });
+  } catch {
+    // A full disk (or a removed folder) must not stop the container; only the crash cleanup is lost.
+  }
+}
+
 function signalNumber(signal: NodeJS.Signals | null): number {
   return signal === 'SIGKILL' ? 9 : signal === 'SIGTERM' ? 15 : signal === 'SIGINT' ? 2 : 0;
-}
-
-function readText(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return '';
-  }
-}
-
-function fileSize(file: string): number {
-  try {
-    return statSync(file).size;
-  } catch {
-    return 0;
-  }
 }

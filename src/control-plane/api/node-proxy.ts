@@ -313,9 +313,23 @@ export function relayWebSocket(
       'message',
       (data, isBinary) => upstream.readyState === WebSocket.OPEN && upstream.send(data, { binary: isBinary }),
     );
-    upstream.on('close', (code, reason) => client.close(code === 1005 ? 1000 : code, reason));
+    upstream.on('close', (code, reason) => {
+      // An agent that vanished (killed, its host gone) is 1006, a code no endpoint may send: the
+      // client's connection is dropped as the agent's was (ws throws on such a code, which took
+      // the whole API server down). 1005 (closed without a code) is an ordinary close.
+      if (code === 1005) client.close(1000, reason);
+      else if (sendableCloseCode(code)) client.close(code, reason);
+      else client.terminate();
+    });
     client.on('close', () => upstream.close());
     upstream.on('error', () => client.terminate());
     client.on('error', () => upstream.terminate());
   });
+}
+
+/** Close codes an endpoint may send (RFC 6455 section 7.4): 1004, 1005, 1006 and 1015 are never sent. */
+export function sendableCloseCode(code: number): boolean {
+  return (
+    (code >= 1000 && code <= 1014 && ![1004, 1005, 1006].includes(code)) || (code >= 3000 && code <= 4999)
+  );
 }

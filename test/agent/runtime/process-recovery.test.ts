@@ -145,3 +145,98 @@ it('sweepProcessContainers (local down) stops every recorded live group and name
   expect(await gone(pid)).toBe(true);
   expect(await sweepProcessContainers(dataDir, 100)).toEqual([]);
 });
+
+/** The `PID STARTTICKS` lines of a container's process file (its group first, then exec sessions'). */
+function recordedLines(dataDir: string, id: string): number[][] {
+  return readFileSync(join(processRuntimeDir(dataDir), id, 'process'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => l.split(' ').map(Number));
+}
+
+it('records exec sessions while they run, and a new runtime stops those a dead agent left', async () => {
+  const dataDir = join(root, 'exec');
+  const dead = new ProcessRuntime({ dataDir });
+  const c = await dead.start(launch('e', 'sleep 300'));
+  started.push(recordedPid(dataDir, c.id));
+  // One session that ends by itself (its line goes), one that would run on (its line stays).
+  const quick = await dead.exec(c.id, { command: ['sh', '-c', 'exit 0'] });
+  const long = await dead.exec(c.id, { command: ['sleep', '300'] });
+  expect(await quick.exitCode).toBe(0);
+  let lines = recordedLines(dataDir, c.id);
+  for (let i = 0; i < 100 && lines.length !== 2; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    lines = recordedLines(dataDir, c.id);
+  }
+  expect(lines).toHaveLength(2);
+  const [, execLine = []] = lines;
+  const execPid = execLine[0] ?? 0;
+  started.push(execPid);
+  expect(execLine).toEqual([execPid, processStartTicks(execPid)]);
+  expect((await dead.list())[0]?.execPids).toEqual([execPid]);
+  expect(
+    JSON.parse(readFileSync(join(processRuntimeDir(dataDir), c.id, 'state.json'), 'utf8')).execs,
+  ).toEqual([{ pid: execPid, startTicks: processStartTicks(execPid) }]);
+  // `dead` is dropped without close(): its exec'd process keeps running, an orphan.
+  long.stdout.resume();
+  long.stderr.resume();
+
+  const next = new ProcessRuntime({ dataDir });
+  const stopped = await next.recover();
+  expect(stopped.map((x) => x.id)).toEqual([c.id]);
+  expect(await gone(execPid)).toBe(true);
+  expect(await gone(lines[0]?.[0] ?? 0)).toBe(true);
+  await next.close();
+});
+
+it('stops the exec sessions of a container that ended while no agent watched', async () => {
+  const dataDir = join(root, 'exec-only');
+  // The container's own group is gone; its exec session still runs.
+  const ended = spawn('true', [], { detached: true, stdio: 'ignore' });
+  const endedPid = ended.pid ?? 0;
+  const endedTicks = processStartTicks(endedPid) ?? 1;
+  await new Promise((r) => ended.once('exit', r));
+  const exec = spawn('sleep', ['300'], { detached: true, stdio: 'ignore' });
+  const execPid = exec.pid ?? 0;
+  started.push(execPid);
+  const execs = [{ pid: execPid, startTicks: processStartTicks(execPid) ?? 0 }];
+  const container = { ...idleContainer('c2'), state: 'running' };
+  for (const [name, runtimeDir] of [
+    ['sweep', join(dataDir, 'a')],
+    ['recover', join(dataDir, 'b')],
+  ] as const) {
+    const dir = join(processRuntimeDir(runtimeDir), 'c2');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      join(dir, 'state.json'),
+      JSON.stringify({ container, pid: endedPid, startTicks: endedTicks, execs }),
+    );
+    if (name === 'sweep') {
+      expect((await sweepProcessContainers(runtimeDir, 1_000)).map((x) => x.id)).toEqual(['c2']);
+      expect(await gone(execPid)).toBe(true);
+      // The next record names a live session again (a new one).
+      const again = spawn('sleep', ['300'], { detached: true, stdio: 'ignore' });
+      started.push(again.pid ?? 0);
+      execs[0] = { pid: again.pid ?? 0, startTicks: processStartTicks(again.pid ?? 0) ?? 0 };
+      continue;
+    }
+    const runtime = new ProcessRuntime({ dataDir: runtimeDir });
+    expect((await runtime.recover()).map((x) => x.id)).toEqual(['c2']);
+    expect(await gone(execs[0]?.pid ?? 0)).toBe(true);
+    // Its own group was not running: exit code unknown, not a kill.
+    expect((await runtime.list())[0]).toMatchObject({ id: 'c2', state: 'exited', exitCode: 255 });
+  }
+});
+
+function idleContainer(id: string) {
+  return {
+    id,
+    podNamespace: 'default',
+    podName: 'gone',
+    podUid: 'uid-gone',
+    containerName: 'main',
+    attempt: 0,
+    image: 'x',
+    imageId: 'process://x',
+  };
+}

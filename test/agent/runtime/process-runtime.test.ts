@@ -119,3 +119,17 @@ it('stands in for a terminal with a line discipline when exec asks for a TTY', a
   await runtime.stop(c.id, 1);
   await runtime.remove(c.id);
 });
+
+it('follows a log with multi-byte characters without losing or mangling lines', async () => {
+  // Lines over time, so `follow` reads them in several polls after the first read.
+  const c = await runtime.start(
+    launch(['sh', '-c', 'for i in 1 2 3 4 5 6; do echo "héllo wörld ✓ $i"; sleep 0.3; done']),
+  );
+  const text = await readAll(await runtime.logs(c.id, { follow: true, timestamps: true }));
+  const lines = text.split('\n').filter(Boolean);
+  expect(lines.map((l) => l.slice(l.indexOf(' ') + 1))).toEqual(
+    [1, 2, 3, 4, 5, 6].map((i) => `héllo wörld ✓ ${i}`),
+  );
+  // The timestamps whole too (a character offset taken for a byte offset cut into them).
+  for (const l of lines) expect(l).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /);
+});
