@@ -83,7 +83,9 @@ spec:
         const answers: string[] = [];
         for (let i = 0; i < 20; i++) answers.push(await ask(`http://127.0.0.1:${nodePort}/`));
         seen = new Set(answers);
-        return pods.every((p) => seen.has(p));
+        // Until the endpoints reach local-1's proxy the open port resets connections (as
+        // kube-proxy rejects a Service with no endpoints), so a batch counts once all of it answers.
+        return pods.every((p) => seen.has(p)) && answers.every((a) => pods.includes(a));
       },
       'answers from both pods through the node port',
       120_000,
