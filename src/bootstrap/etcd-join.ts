@@ -105,6 +105,19 @@ function lostQuorum(what: string, size: number, started: number): TugboatError {
   );
 }
 
+/**
+ * A master without etcd data that may only join (a replacement booting by itself) found no quorum
+ * to join: forming a new cluster there would split the cluster's data, so it stops and points to
+ * the documented recovery.
+ */
+export function etcdNoQuorumToJoin(self: string, summary: string): TugboatError {
+  return new TugboatError(
+    'ETCD_QUORUM',
+    `${self} has no etcd data and cannot join: ${summary}. A replaced master never forms a new etcd cluster. If the down members' hosts still have their data, bring them back (tugboat bootstrap NAME restarts them) and this master joins at its next boot; if a majority lost its data, restore from the latest backup: see docs/ha-masters.md#lost-quorum`,
+    { exitCode: 4 },
+  );
+}
+
 /** Options for {@link joinEtcdCluster}. */
 export interface EtcdJoinOptions extends EtcdHostCallOptions {
   /** This master's member. */
@@ -116,6 +129,12 @@ export interface EtcdJoinOptions extends EtcdHostCallOptions {
   readonly events?: EventSink;
   /** How long a membership change etcd refuses as not yet safe is retried. @default 60000 */
   readonly settleTimeoutMs?: number;
+  /**
+   * A replacement that must join a running cluster and never form one (a master booting from
+   * user-data): no quorum among the others is then an `ETCD_QUORUM` error naming the recovery,
+   * not a new cluster. @default false (bootstrap forms the cluster on its first run)
+   */
+  readonly joinOnly?: boolean;
 }
 
 /** etcd's answers to a membership change that is safe again a moment later. */
@@ -140,6 +159,7 @@ export async function joinEtcdCluster(
   const ports = options.ports ?? DEFAULT_ETCD_PORTS;
   const events = options.events ?? silentEvents;
   const health = await etcdClusterHealth(shell, { ...options, ports });
+  if (options.joinOnly && !health.quorum) throw etcdNoQuorumToJoin(options.self.name, health.summary);
   const plan = planEtcdJoin(options.self, options.members, health, ports.peer);
   if (plan.kind === 'form') return undefined;
   const via = health.members.filter((m) => m.healthy && m.clientUrl).map((m) => m.clientUrl!);

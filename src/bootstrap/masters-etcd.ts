@@ -197,6 +197,8 @@ export interface EtcdMemberStartOptions extends HostServiceOptions {
   readonly etcdPath?: string;
   /** Limit for the member to become healthy. @default 120000 */
   readonly timeoutMs?: number;
+  /** Join a running cluster or fail; never form one (see EtcdJoinOptions.joinOnly). @default false */
+  readonly joinOnly?: boolean;
   readonly signal?: AbortSignal;
 }
 
@@ -212,7 +214,7 @@ export async function startEtcdMember(
   host: BootstrapHost,
   options: EtcdMemberStartOptions,
 ): Promise<HostInstallResult> {
-  const { etcd, started, nodePath, etcdPath, timeoutMs, signal, caPem, ...service } = options;
+  const { etcd, started, nodePath, etcdPath, timeoutMs, signal, caPem, joinOnly, ...service } = options;
   const events = options.events ?? silentEvents;
   const member = etcd.members.find((m) => m.name === host.name);
   const memberCert = etcd.memberCerts.get(host.name);
@@ -244,6 +246,7 @@ export async function startEtcdMember(
         layout: options.layout,
         nodePath,
         events,
+        ...(joinOnly ? { joinOnly } : {}),
         ...(signal ? { signal } : {}),
       }),
     );
