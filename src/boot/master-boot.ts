@@ -39,6 +39,8 @@ export interface MasterBootOverrides {
   readonly readyTimeoutMs?: number;
   /** etcd's binary (store etcd). @default DEFAULT_ETCD_PATH */
   readonly etcdPath?: string;
+  /** Store etcd: how long no quorum among the other masters is waited out. @default 60000 */
+  readonly etcdQuorumWaitMs?: number;
 }
 
 /** Options of {@link runMasterBoot}. */
@@ -135,6 +137,7 @@ export async function runMasterBoot(options: MasterBootOptions): Promise<MasterB
       mode: options.mode ?? 'auto',
       events,
       ...(options.etcdPath ? { etcdPath: options.etcdPath } : {}),
+      ...(options.etcdQuorumWaitMs !== undefined ? { quorumWaitMs: options.etcdQuorumWaitMs } : {}),
     });
   }
   await installControlPlane(shell, {

@@ -26,6 +26,8 @@ export interface MasterEtcdJoinOptions {
   readonly etcdPath?: string;
   /** How long the member may take to sync and report healthy. @default 120000 */
   readonly timeoutMs?: number;
+  /** How long no quorum among the others is waited out before the boot fails. @default 60000 */
+  readonly quorumWaitMs?: number;
   /** @default silentEvents */
   readonly events?: EventSink;
 }
@@ -46,7 +48,8 @@ export interface MasterEtcd {
  * member; one without (a replacement) has the dead members removed — the old instance's, whose
  * instance is gone from the masters — adds itself through a healthy member, starts with
  * `--initial-cluster-state existing` and waits until it has synced. No quorum among the other
- * masters is an `ETCD_QUORUM` error naming the recovery: a replacement never forms a cluster.
+ * masters (for `quorumWaitMs`: an election lasts seconds) is an `ETCD_QUORUM` error naming the
+ * recovery: a replacement never forms a cluster.
  */
 export async function runMasterEtcdJoin(
   shell: RemoteShell,
@@ -81,6 +84,7 @@ export async function runMasterEtcdJoin(
     events,
     ...(options.etcdPath ? { etcdPath: options.etcdPath } : {}),
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+    ...(options.quorumWaitMs !== undefined ? { quorumWaitMs: options.quorumWaitMs } : {}),
   });
   const endpoints = etcdEndpointsFor(self.name, members);
   events.emit({

@@ -135,6 +135,11 @@ export interface EtcdJoinOptions extends EtcdHostCallOptions {
    * not a new cluster. @default false (bootstrap forms the cluster on its first run)
    */
   readonly joinOnly?: boolean;
+  /**
+   * With `joinOnly`, how long no quorum is waited out before it is reported: an election (the
+   * leader just died) or members restarting are seconds without one. @default 60000
+   */
+  readonly quorumWaitMs?: number;
 }
 
 /** etcd's answers to a membership change that is safe again a moment later. */
@@ -158,8 +163,21 @@ export async function joinEtcdCluster(
 ): Promise<EtcdInitialFlags | undefined> {
   const ports = options.ports ?? DEFAULT_ETCD_PORTS;
   const events = options.events ?? silentEvents;
-  const health = await etcdClusterHealth(shell, { ...options, ports });
-  if (options.joinOnly && !health.quorum) throw etcdNoQuorumToJoin(options.self.name, health.summary);
+  let health = await etcdClusterHealth(shell, { ...options, ports });
+  if (options.joinOnly && !health.quorum) {
+    events.emit({
+      code: 'etcd.no-quorum-yet',
+      level: 'warn',
+      message: `${options.self.name}: ${health.summary}; waiting up to ${options.quorumWaitMs ?? 60_000} ms for a quorum to join`,
+      data: { host: options.self.name, down: health.down },
+    });
+    const deadline = Date.now() + (options.quorumWaitMs ?? 60_000);
+    while (!health.quorum && Date.now() + 2_000 <= deadline) {
+      await sleep(2_000);
+      health = await etcdClusterHealth(shell, { ...options, ports });
+    }
+    if (!health.quorum) throw etcdNoQuorumToJoin(options.self.name, health.summary);
+  }
   const plan = planEtcdJoin(options.self, options.members, health, ports.peer);
   if (plan.kind === 'form') return undefined;
   const via = health.members.filter((m) => m.healthy && m.clientUrl).map((m) => m.clientUrl!);

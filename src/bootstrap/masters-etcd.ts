@@ -199,6 +199,8 @@ export interface EtcdMemberStartOptions extends HostServiceOptions {
   readonly timeoutMs?: number;
   /** Join a running cluster or fail; never form one (see EtcdJoinOptions.joinOnly). @default false */
   readonly joinOnly?: boolean;
+  /** See EtcdJoinOptions.quorumWaitMs. @default 60000 */
+  readonly quorumWaitMs?: number;
   readonly signal?: AbortSignal;
 }
 
@@ -214,7 +216,8 @@ export async function startEtcdMember(
   host: BootstrapHost,
   options: EtcdMemberStartOptions,
 ): Promise<HostInstallResult> {
-  const { etcd, started, nodePath, etcdPath, timeoutMs, signal, caPem, joinOnly, ...service } = options;
+  const { etcd, started, nodePath, etcdPath, timeoutMs, signal, caPem, joinOnly, quorumWaitMs, ...service } =
+    options;
   const events = options.events ?? silentEvents;
   const member = etcd.members.find((m) => m.name === host.name);
   const memberCert = etcd.memberCerts.get(host.name);
@@ -247,6 +250,7 @@ export async function startEtcdMember(
         nodePath,
         events,
         ...(joinOnly ? { joinOnly } : {}),
+        ...(quorumWaitMs !== undefined ? { quorumWaitMs } : {}),
         ...(signal ? { signal } : {}),
       }),
     );

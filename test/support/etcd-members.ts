@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ETCD_SERVICE, type EtcdMember, installEtcd } from '../../src/bootstrap/etcd-install.js';
-import type { HostLayout } from '../../src/bootstrap/layout.js';
+import { ETCD_SERVICE, type EtcdMember, etcdPaths, installEtcd } from '../../src/bootstrap/etcd-install.js';
+import { buildHostLayout, type HostLayout } from '../../src/bootstrap/layout.js';
+import { stopService } from '../../src/bootstrap/service.js';
 import { servicePaths } from '../../src/bootstrap/service-units.js';
 import type { CertificateAuthority } from '../../src/pki/authority.js';
 import { issueEtcdClientCertificate, issueEtcdMemberCertificate } from '../../src/pki/cluster-certs.js';
@@ -103,4 +104,32 @@ export function killEtcdHost(layout: HostLayout): void {
     }
   }
   rmSync(layout.root, { recursive: true, force: true });
+}
+
+/** Simulated masters' host layouts under `root` (one directory per member name), supervised. */
+export function etcdHosts(root: string, shell: RemoteShell) {
+  const layoutOf = (m: EtcdMember): HostLayout => buildHostLayout({ root: join(root, m.name) });
+  return {
+    layoutOf,
+    /** What of etcd a host has: a supervised service (its pidfile) and a member's data. */
+    etcdOn(layout: HostLayout) {
+      return {
+        service: existsSync(servicePaths(layout, ETCD_SERVICE).pidfile),
+        data: existsSync(join(etcdPaths(layout).dataDir, 'member')),
+      };
+    },
+    /** Forms a cluster of `members` as bootstrap does. */
+    form: (members: readonly EtcdMember[], ca: CertificateAuthority, cluster: string) =>
+      installMembers(shell, members, layoutOf, ca, cluster),
+    /** The member's instance is gone (see killEtcdHost). */
+    kill: (m: EtcdMember) => killEtcdHost(layoutOf(m)),
+    /** Stops etcd on every host of `members` that still exists (afterAll). */
+    async stopAll(members: readonly EtcdMember[]): Promise<void> {
+      for (const m of members)
+        if (existsSync(layoutOf(m).root))
+          await stopService(shell, ETCD_SERVICE, { layout: layoutOf(m), mode: 'supervised' }).catch(
+            () => undefined,
+          );
+    },
+  };
 }

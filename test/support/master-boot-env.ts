@@ -128,6 +128,8 @@ export async function startMasterBootEnv(cluster: string) {
         listen: `127.0.0.1:${port}`,
         mode: 'supervised',
         readyTimeoutMs: 300_000,
+        // A lost quorum is reported after 10 s here, not a minute.
+        etcdQuorumWaitMs: 10_000,
       },
     });
     return booted;
