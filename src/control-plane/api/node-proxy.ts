@@ -1,8 +1,5 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
-import net from 'node:net';
-import type { Duplex } from 'node:stream';
-import { WebSocket, WebSocketServer } from 'ws';
 import type { UntypedObject } from '../../kube/index.js';
 import { findResource } from '../registry/index.js';
 import { getPath, isRecord } from '../registry/validation.js';
