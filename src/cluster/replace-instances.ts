@@ -1,10 +1,11 @@
 import type { AutoScalingApi, AutoScalingGroup } from '../aws/autoscaling.js';
-import type { Ec2Api } from '../aws/ec2.js';
+import type { Ec2Api, LaunchTemplateVersionData } from '../aws/ec2.js';
 import { ROLE_TAG } from '../aws/types.js';
 import { DeploymentError } from '../errors.js';
 import { type EventSink, silentEvents } from '../events.js';
 import { groupNameOf } from '../provision/cluster-instances.js';
 import { throwIfAborted } from '../provision/wait.js';
+import { type GroupTemplate, type GroupTemplateWaitOptions, readGroupTemplate } from './group-template.js';
 import { type OutdatedInstance, outdatedInstances } from './outdated-instances.js';
 
 /** Marks a group whose capacity `update` raised by one to replace the instance named in the value. */
@@ -32,6 +33,11 @@ export interface ReplaceInstancesOptions {
   readonly nodes: NodeReplacementOps;
   readonly events?: EventSink;
   readonly signal?: AbortSignal;
+  /**
+   * How long a group still on an older launch template version than its template's latest is
+   * re-read before the update gives up (see readGroupTemplate). @default 60 s, read every second
+   */
+  readonly groupWait?: Pick<GroupTemplateWaitOptions, 'timeoutMs' | 'intervalMs'>;
 }
 
 /** One instance replaced. */
@@ -68,9 +74,15 @@ export async function replaceOutdatedInstances(
     // Bounded: each pass replaces one instance; a group never holds more than max instances.
     for (let pass = 0; pass <= initial.max + 1; pass++) {
       throwIfAborted(signal);
-      const group = (await autoScaling.describeGroups({ names: [initial.name] }))[0];
+      const read = readGroupTemplate(autoScaling, ec2, initial.name, {
+        ...options.groupWait,
+        events,
+        ...(signal ? { signal } : {}),
+      });
+      // Masters are only judged for a warning: one whose group never moves must not stop the workers.
+      const { group, template } = await (role === 'master' ? read.catch(staleMasterWarning(events)) : read);
       if (!group?.launchTemplate) break;
-      const outdated = await describeOutdated(ec2, group);
+      const outdated = template ? await describeOutdated(ec2, group, template) : [];
       const surgeFor = group.tags[SURGE_TAG];
       if (outdated.length === 0) {
         if (surgeFor !== undefined) await autoScaling.setGroupTag(group.name, SURGE_TAG, undefined);
@@ -128,15 +140,23 @@ export async function replaceOutdatedInstances(
   return replaced;
 }
 
-/** The group's instances that its launch template no longer describes (none without a template). */
-async function describeOutdated(ec2: Ec2Api, group: AutoScalingGroup): Promise<OutdatedInstance[]> {
-  if (!group.launchTemplate) return [];
-  const template = await ec2.describeLaunchTemplateVersion(
-    group.launchTemplate.id,
-    group.launchTemplate.version,
-  );
+/** Turns GROUP_TEMPLATE_STALE for a master group into a warning and nothing to judge. */
+function staleMasterWarning(events: EventSink): (err: unknown) => GroupTemplate {
+  return (err) => {
+    if (!(err instanceof DeploymentError) || err.code !== 'GROUP_TEMPLATE_STALE') throw err;
+    events.emit({ code: 'update.replace.master-stale', level: 'warn', message: err.message });
+    return {};
+  };
+}
+
+/** The group's instances that `template` (the version the group launches from) no longer describes. */
+async function describeOutdated(
+  ec2: Ec2Api,
+  group: AutoScalingGroup,
+  template: LaunchTemplateVersionData,
+): Promise<OutdatedInstance[]> {
   const ids = group.instances.map((i) => i.id);
-  if (!template || ids.length === 0) return [];
+  if (ids.length === 0) return [];
   return outdatedInstances(
     group,
     await ec2.describeInstances([{ name: 'instance-id', values: ids }]),
@@ -145,15 +165,28 @@ async function describeOutdated(ec2: Ec2Api, group: AutoScalingGroup): Promise<O
   );
 }
 
+/** Options of {@link hasOutdatedWorkers}. */
+export interface OutdatedWorkersOptions extends GroupTemplateWaitOptions {
+  readonly ec2: Ec2Api;
+  readonly autoScaling: AutoScalingApi;
+}
+
 /**
  * Whether any worker group holds an instance its launch template no longer describes (what a
  * `tugboat update` interrupted during the replacement leaves; its re-run finds no stack change).
+ * Each group is re-read as readGroupTemplate does, so one not yet on its template's latest version
+ * is waited for rather than judged against the version its instances already run.
  */
-export async function hasOutdatedWorkers(ec2: Ec2Api, groups: readonly AutoScalingGroup[]): Promise<boolean> {
-  for (const group of groups) {
-    if (group.tags[ROLE_TAG] === 'master') continue;
-    if (group.tags[SURGE_TAG] !== undefined) return true;
-    if ((await describeOutdated(ec2, group)).length > 0) return true;
+export async function hasOutdatedWorkers(
+  options: OutdatedWorkersOptions,
+  groups: readonly AutoScalingGroup[],
+): Promise<boolean> {
+  const { ec2, autoScaling, ...wait } = options;
+  for (const listed of groups) {
+    if (listed.tags[ROLE_TAG] === 'master') continue;
+    if (listed.tags[SURGE_TAG] !== undefined) return true;
+    const { group, template } = await readGroupTemplate(autoScaling, ec2, listed.name, wait);
+    if (group && template && (await describeOutdated(ec2, group, template)).length > 0) return true;
   }
   return false;
 }

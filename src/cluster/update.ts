@@ -128,7 +128,13 @@ export async function updateCluster(options: UpdateClusterOptions): Promise<Upda
   if (plan.kind === 'unchanged') {
     // A re-run after Ctrl-C during the replacement: the stack is done, the instances are not.
     const groups = replacing ? await findGroups(aws.autoScaling, cluster) : [];
-    if (!(await hasOutdatedWorkers(aws.ec2, groups))) return { cluster, stackName, action: 'unchanged' };
+    if (
+      !(await hasOutdatedWorkers(
+        { ec2: aws.ec2, autoScaling: aws.autoScaling, events, ...(signal ? { signal } : {}) },
+        groups,
+      ))
+    )
+      return { cluster, stackName, action: 'unchanged' };
     const stack = await aws.cloudFormation.describeStack(stackName);
     if (!stack) throw noStackError(cluster, stackName);
     const result = await settleAndReplace(stack);

@@ -1,5 +1,5 @@
 import {
-  AutoScalingClient,
+  type AutoScalingClient,
   CreateAutoScalingGroupCommand,
   CreateOrUpdateTagsCommand,
   UpdateAutoScalingGroupCommand,
@@ -7,13 +7,9 @@ import {
 import {
   CreateLaunchTemplateCommand,
   CreateLaunchTemplateVersionCommand,
-  CreateSubnetCommand,
-  CreateVpcCommand,
-  DescribeImagesCommand,
   type EC2Client,
 } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAwsClients } from '../../src/aws/clients.js';
 import type { AwsClients } from '../../src/aws/index.js';
 import { KubeClient } from '../../src/client/client.js';
 import { resources } from '../../src/client/types.js';
@@ -25,11 +21,14 @@ import {
 } from '../../src/cluster/replace-instances.js';
 import { silentEvents } from '../../src/events.js';
 import { waitForGroups } from '../../src/provision/cluster-instances.js';
-import { type Moto, startMoto } from '../harness/moto.js';
 import { type RunningApiServer, startApiServer } from '../support/api-server.js';
-import { motoEc2Client } from '../support/moto-ec2.js';
+import {
+  type MotoWorkerGroups,
+  startMotoWorkerGroups,
+  typeChangedGroup,
+} from '../support/moto-worker-groups.js';
 
-let moto: Moto;
+let env: MotoWorkerGroups;
 let aws: AwsClients;
 let ec2: EC2Client;
 let asg: AutoScalingClient;
@@ -37,68 +36,17 @@ let subnetId: string;
 let imageId: string;
 
 beforeAll(async () => {
-  moto = await startMoto();
-  aws = await createAwsClients({ env: { ...process.env, ...moto.env } });
-  ec2 = motoEc2Client(moto);
-  asg = new AutoScalingClient({
-    region: 'us-east-1',
-    endpoint: moto.endpoint,
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
-  const vpc = await ec2.send(new CreateVpcCommand({ CidrBlock: '10.0.0.0/16' }));
-  const subnet = await ec2.send(
-    new CreateSubnetCommand({
-      VpcId: vpc.Vpc!.VpcId!,
-      CidrBlock: '10.0.1.0/24',
-      AvailabilityZone: 'us-east-1a',
-    }),
-  );
-  subnetId = subnet.Subnet!.SubnetId!;
-  imageId = (await ec2.send(new DescribeImagesCommand({}))).Images![0]!.ImageId!;
+  env = await startMotoWorkerGroups();
+  ({ aws, ec2, asg, subnetId, imageId } = env);
 }, 60_000);
 
 afterAll(async () => {
-  await moto?.stop();
+  await env?.stop();
 });
 
 /** A worker group of `cluster` on a t3.small template, then the template moved to t3.large as a stack update does. */
 async function outdatedGroup(cluster: string, sizes: { desired: number; max: number }): Promise<string> {
-  const lt = await ec2.send(
-    new CreateLaunchTemplateCommand({
-      LaunchTemplateName: `${cluster}-workers`,
-      LaunchTemplateData: { ImageId: imageId, InstanceType: 't3.small' },
-    }),
-  );
-  const id = lt.LaunchTemplate!.LaunchTemplateId!;
-  const name = `${cluster}-workers-asg`;
-  await asg.send(
-    new CreateAutoScalingGroupCommand({
-      AutoScalingGroupName: name,
-      MinSize: 1,
-      MaxSize: sizes.max,
-      DesiredCapacity: sizes.desired,
-      LaunchTemplate: { LaunchTemplateId: id, Version: '1' },
-      VPCZoneIdentifier: subnetId,
-      Tags: [
-        { Key: 'tugboat:cluster', Value: cluster, PropagateAtLaunch: true },
-        { Key: 'tugboat:role', Value: 'worker', PropagateAtLaunch: true },
-        { Key: 'tugboat:group', Value: 'workers', PropagateAtLaunch: true },
-      ],
-    }),
-  );
-  await ec2.send(
-    new CreateLaunchTemplateVersionCommand({
-      LaunchTemplateId: id,
-      LaunchTemplateData: { ImageId: imageId, InstanceType: 't3.large' },
-    }),
-  );
-  await asg.send(
-    new UpdateAutoScalingGroupCommand({
-      AutoScalingGroupName: name,
-      LaunchTemplate: { LaunchTemplateId: id, Version: '2' },
-    }),
-  );
-  return name;
+  return (await typeChangedGroup(env, cluster, { ...sizes, moved: true })).name;
 }
 
 async function groupOf(name: string) {

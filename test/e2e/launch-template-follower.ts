@@ -19,8 +19,10 @@ export interface LaunchTemplateFollower {
  * them). moto compares resources by their template text, sees the group's unchanged and leaves it
  * on the old version. Every 200 ms this moves each group of `cluster` whose numbered version is
  * below its template's latest to the latest, through UpdateAutoScalingGroup (what CloudFormation
- * calls). `update` waits for the stack to complete (polled every 2 s) and settles before it reads
- * the groups, so the move lands first.
+ * calls). Its timing does not matter to the outcome: `update` re-reads a group whose numbered
+ * version is below its template's latest until it moves (src/cluster/group-template.ts, bounded
+ * at 60 s), as it would while Auto Scaling's reads catch up on AWS. `stop()` says how many groups
+ * it moved, so a test can check that the step it stands in for happened.
  */
 export function followLaunchTemplates(
   moto: Moto,

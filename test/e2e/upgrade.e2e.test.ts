@@ -169,16 +169,23 @@ it(`tugboat upgrade to ${next}: master then each worker, no failed poll, the PDB
 it('tugboat update with a new worker instance type replaces every worker: new instances of that type, old Nodes gone, no failed poll, the PDB held', async () => {
   const spec = writeUpgradeSpec(h.dir, cluster, 't3.large', 'upg-large.yaml');
   // moto leaves a group on its old launch template version where CloudFormation moves it.
+  // `update` re-reads a group still behind its template's latest version (bounded) before it
+  // judges the instances, so the follower's timing cannot turn into "nothing to replace".
   const follower = followLaunchTemplates(h.moto, cluster, (l) => process.stderr.write(`hosts: ${l}\n`));
   const started = Date.now();
+  let moved = 0;
   const updated = await h
     .tugboat<{
       action: string;
       replaced?: { group: string; instance: string; surge: boolean; ms?: number }[];
     }>('update', '-f', spec, '--bundle', bundles.get(next)!, '--yes')
-    .finally(() => follower.stop());
+    .finally(async () => {
+      moved = await follower.stop();
+    });
   const total = Date.now() - started;
   expect(updated.action).toBe('updated');
+  // Both worker groups got a new launch template version (instance type) and were moved to it.
+  expect(moved).toBeGreaterThanOrEqual(2);
   const replaced = updated.replaced ?? [];
   expect(replaced.map((r) => r.instance).sort()).toEqual(workers.map((w) => w.id).sort());
   for (const r of replaced) expect(r.surge, r.instance).toBe(true);
