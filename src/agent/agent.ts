@@ -1,27 +1,16 @@
-import { statfsSync } from 'node:fs';
-import { cpus, freemem, totalmem } from 'node:os';
-import { ApiError, isNotFound } from '../client/api-error.js';
+import { ApiError } from '../client/api-error.js';
 import type { KubeClient } from '../client/client.js';
 import { type ListWatch, runListWatch } from '../client/list-watch.js';
 import { resources } from '../client/types.js';
 import { type EventSink, silentEvents } from '../events.js';
-import type { Node, NodeStatus, Pod, Taint } from '../kube/index.js';
-import { VOLUMES_DIR_ANNOTATION } from '../kube/local-path.js';
+import type { Pod, Taint } from '../kube/index.js';
 import { jitter, sleep } from '../timing.js';
 import type { BackoffOptions } from './backoff.js';
-import { volumesDirOf } from './claim-volume.js';
-import { renewNodeLease } from './lease.js';
 import { collectLocalVolumes } from './local-volumes-gc.js';
 import type { HostNetwork } from './network/host-network.js';
 import type { PodSandboxes } from './network/pod-sandbox.js';
-import {
-  buildNodeLabels,
-  buildNodeObject,
-  buildNodeStatus,
-  type NodeCapacity,
-  type NodeHealth,
-  type NodeIdentity,
-} from './node-object.js';
+import type { NodeIdentity } from './node-object.js';
+import { NodeRegistrar } from './node-registrar.js';
 import { PodSync } from './pod-sync.js';
 import type { Runtime } from './runtime/types.js';
 
@@ -92,149 +81,22 @@ export function buildAgent(options: AgentOptions): Agent {
     now,
     podNetwork: options.podNetwork?.sandboxes,
   });
-  const capacity: NodeCapacity = {
-    cpus: cpus().length,
-    memoryBytes: totalmem(),
-    pods: options.maxPods ?? 110,
-    reservedMemoryBytes: 100 * 2 ** 20,
-  };
+  const registrar = new NodeRegistrar({
+    client,
+    runtime,
+    identity,
+    dataDir: options.dataDir,
+    events,
+    now,
+    labels: options.labels,
+    taints: options.taints,
+    port: options.port,
+    maxPods: options.maxPods,
+    leaseDurationSeconds: options.leaseDurationSeconds,
+  });
   const timers: NodeJS.Timeout[] = [];
   let watch: ListWatch | undefined;
-  let node: Node | undefined;
-  let lastStatus: { text: string; at: number } = { text: '', at: 0 };
   let stopped = false;
-
-  const health = async (): Promise<{ health: NodeHealth; version: string }> => {
-    let version = 'unknown';
-    let runtimeOk = true;
-    let runtimeMessage = 'tugboat agent is posting ready status';
-    try {
-      version = await runtime.version();
-    } catch (err) {
-      runtimeOk = false;
-      runtimeMessage = `container runtime ${runtime.name} is unreachable: ${(err as Error).message}`;
-    }
-    let diskPressure = false;
-    try {
-      const fs = statfsSync(options.dataDir);
-      diskPressure = fs.bavail / fs.blocks < 0.1;
-    } catch {
-      diskPressure = false;
-    }
-    return {
-      health: { runtimeOk, runtimeMessage, memoryPressure: freemem() < 100 * 2 ** 20, diskPressure },
-      version,
-    };
-  };
-
-  const nodeStatus = async (previous?: NodeStatus): Promise<NodeStatus> => {
-    const h = await health();
-    return buildNodeStatus({
-      identity,
-      capacity,
-      health: h.health,
-      port: options.port ?? 10250,
-      runtimeVersion: h.version,
-      isolated: runtime.isolated,
-      now: new Date(now()).toISOString(),
-      previous,
-    });
-  };
-
-  const register = async () => {
-    const labels = buildNodeLabels(identity, options.labels);
-    const status = await nodeStatus();
-    try {
-      const existing = await client.get<Node>(resources.nodes, identity.name);
-      // Taints are set at registration only, as the kubelet does: after that they belong to the
-      // cluster (kubectl taint, the node lifecycle), and NodeRestriction refuses a node changing them.
-      node = await client.patch<Node>(resources.nodes, identity.name, {
-        metadata: { labels, annotations: { [VOLUMES_DIR_ANNOTATION]: volumesDirOf(options.dataDir) } },
-      });
-      node = await client.patch<Node>(resources.nodes, identity.name, { status }, { subresource: 'status' });
-      events.emit({
-        code: 'agent.node.updated',
-        level: 'info',
-        message: `node ${identity.name} already registered; updated`,
-        data: { uid: existing.metadata.uid },
-      });
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-      node = await client.create<Node>(
-        resources.nodes,
-        buildNodeObject({
-          identity,
-          labels,
-          annotations: { [VOLUMES_DIR_ANNOTATION]: volumesDirOf(options.dataDir) },
-          taints: options.taints ?? [],
-          status,
-        }),
-      );
-      node = await client.patch<Node>(resources.nodes, identity.name, { status }, { subresource: 'status' });
-      events.emit({
-        code: 'agent.node.registered',
-        level: 'info',
-        message: `registered node ${identity.name}`,
-        data: {},
-      });
-    }
-    lastStatus = { text: conditionsKey(status), at: now() };
-  };
-
-  const renewLease = async () => {
-    try {
-      await renewNodeLease(
-        client,
-        { name: identity.name, uid: node?.metadata.uid },
-        options.leaseDurationSeconds ?? 40,
-        now(),
-      );
-    } catch (err) {
-      events.emit({
-        code: 'agent.lease.error',
-        level: 'warn',
-        message: `renewing lease failed: ${(err as Error).message}`,
-        data: {},
-      });
-    }
-  };
-
-  const updateStatus = async () => {
-    try {
-      const status = await nodeStatus(node?.status);
-      const key = conditionsKey(status);
-      if (key === lastStatus.text && now() - lastStatus.at < 60_000) return;
-      node = await client.patch<Node>(resources.nodes, identity.name, { status }, { subresource: 'status' });
-      lastStatus = { text: key, at: now() };
-    } catch (err) {
-      if (isNotFound(err)) {
-        // The Node object is gone while this node runs (deleted by hand, or a backup restored
-        // into the cluster that predates it): register again, so the node does not drop out of
-        // the cluster until someone restarts the agent.
-        events.emit({
-          code: 'agent.node.gone',
-          level: 'warn',
-          message: `node ${identity.name} no longer exists in the API: registering it again`,
-          data: {},
-        });
-        await register().catch((again: Error) =>
-          events.emit({
-            code: 'agent.node.status-error',
-            level: 'warn',
-            message: `registering node ${identity.name} again failed: ${again.message}`,
-            data: {},
-          }),
-        );
-        return;
-      }
-      events.emit({
-        code: 'agent.node.status-error',
-        level: 'warn',
-        message: `updating node status failed: ${(err as Error).message}`,
-        data: {},
-      });
-    }
-  };
 
   const sync = () =>
     podSync.sync().catch((err) => {
@@ -294,7 +156,7 @@ export function buildAgent(options: AgentOptions): Agent {
       // 422, ...) is a configuration problem and fails at once.
       for (let attempt = 0; ; attempt++) {
         try {
-          await register();
+          await registrar.register();
           break;
         } catch (err) {
           if (stopped || (err instanceof ApiError && err.status < 500 && err.status !== 429)) throw err;
@@ -309,7 +171,7 @@ export function buildAgent(options: AgentOptions): Agent {
           if (stopped) return;
         }
       }
-      await renewLease();
+      await registrar.renewLease();
       await options.podNetwork?.host.start();
       watch = runListWatch<Pod>(
         client,
@@ -344,8 +206,8 @@ export function buildAgent(options: AgentOptions): Agent {
       // may rewrite their rules (until then it leaves them as a previous agent left them). Not
       // awaited: a first pass that pulls images must not hold up the lease and node status.
       void sync().then(() => options.podNetwork?.sandboxes.markHostPortsKnown());
-      every(options.leaseRenewMs ?? 10_000, renewLease);
-      every(options.nodeStatusMs ?? 10_000, updateStatus);
+      every(options.leaseRenewMs ?? 10_000, () => registrar.renewLease());
+      every(options.nodeStatusMs ?? 10_000, () => registrar.updateStatus());
       every(options.syncIntervalMs ?? 1_000, sync);
       every(options.volumeGcMs ?? 30_000, collectVolumes);
       events.emit({
@@ -365,12 +227,4 @@ export function buildAgent(options: AgentOptions): Agent {
     },
     syncNow: () => podSync.sync(),
   };
-}
-
-function conditionsKey(status: NodeStatus): string {
-  return JSON.stringify([
-    status.conditions?.map((c) => [c.type, c.status]),
-    status.addresses,
-    status.capacity,
-  ]);
 }

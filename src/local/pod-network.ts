@@ -38,21 +38,18 @@ export function resolveLocalPodNetwork(
   isRoot: boolean,
 ): boolean {
   if (wanted === false) return false;
+  const refuse = (message: string) => new TugboatError('USAGE', message, { exitCode: 2 });
   if (runtime !== 'docker') {
     if (wanted === true)
-      throw new TugboatError(
-        'USAGE',
+      throw refuse(
         '--pod-network needs the docker runtime: the process runtime runs pods in the host network',
-        { exitCode: 2 },
       );
     return false;
   }
   if (isRoot) return true;
   if (wanted === true)
-    throw new TugboatError(
-      'USAGE',
+    throw refuse(
       '--pod-network creates bridges and iptables rules and needs root: run as root, or pass --no-pod-network',
-      { exitCode: 2 },
     );
   return false;
 }

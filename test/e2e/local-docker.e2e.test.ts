@@ -35,6 +35,8 @@ const kubeconfig = join(dir, 'kubeconfig');
 let dockerd: LocalDockerd | undefined;
 let env: NodeJS.ProcessEnv;
 let before: NetworkSnapshot;
+/** The suite's namespace before this file's dockerd started. */
+let pristine: NetworkSnapshot;
 let up = false;
 
 const probe = () => networkProbes(kubeconfig);
@@ -83,6 +85,7 @@ async function podIp(name: string): Promise<string> {
 beforeAll(async () => {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(dir, 'home'), { recursive: true });
+  pristine = networkSnapshot();
   dockerd = await startLocalDockerd(join(dir, 'docker'), cgroupParent);
   env = {
     ...process.env,
@@ -214,4 +217,18 @@ it('local down stops everything and leaves the links, routes and rules as before
   expect(after.links).toEqual(before.links);
   expect(after.routes).toEqual(before.routes);
   expect(after.rules).toEqual(before.rules);
+});
+
+it("stopping the test's dockerd gives the suite's namespace back as it was (no docker0, no DOCKER chains)", async () => {
+  const stopping = dockerd;
+  dockerd = undefined;
+  await stopping?.stop();
+  const now = networkSnapshot();
+  expect(now.links).toEqual(pristine.links);
+  expect(now.routes).toEqual(pristine.routes);
+  // A table once loaded stays loaded (empty, built-in chains ACCEPT): that is the same firewall.
+  const effective = (rules: string[]) =>
+    rules.filter((l) => l.startsWith('-') || (l.startsWith(':') && !/ ACCEPT$/.test(l)));
+  expect(effective(now.rules)).toEqual(effective(pristine.rules));
+  expect(now.rules.some((r) => /DOCKER/.test(r))).toBe(false);
 });

@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import { DockerApi } from '../../src/agent/runtime/docker-api.js';
-import { importBusybox } from '../harness/dockerd.js';
+import { dockerdDirArgs, importBusybox, ping } from '../harness/dockerd.js';
 import { cgroupDirs, removeCgroup } from '../harness/hosts/host-processes.js';
 import { run } from '../harness/hosts/shell.js';
 import { type StartedProcess, startProcess } from '../harness/process.js';
@@ -31,6 +31,10 @@ export async function startLocalDockerd(dir: string, cgroupParent: string): Prom
   const socketPath = join(dir, 'docker.sock');
   const api = new DockerApi(socketPath);
   let proc: StartedProcess | undefined;
+  // The suite's other files share this namespace: what dockerd adds to it (docker0, its iptables
+  // chains) goes when it stops, so the namespace is as this function found it.
+  const linksBefore = new Set(networkSnapshot().links);
+  const tablesBefore = saveTables();
   const stop = async () => {
     const left = await api
       .json<{ Id: string }[]>('GET', '/containers/json', { query: { all: true } })
@@ -40,28 +44,15 @@ export async function startLocalDockerd(dir: string, cgroupParent: string): Prom
     api.close();
     await proc?.stop(20_000);
     for (const d of cgroupDirs(cgroupParent)) removeCgroup(d);
+    for (const link of networkSnapshot().links) if (!linksBefore.has(link)) run('ip', ['link', 'del', link]);
+    restoreTables(tablesBefore);
   };
   try {
     proc = await startProcess(
       'dockerd',
-      [
-        '--data-root',
-        join(dir, 'data'),
-        '--exec-root',
-        join(dir, 'exec'),
-        '--pidfile',
-        join(dir, 'docker.pid'),
-        '-H',
-        `unix://${socketPath}`,
-        '--cgroup-parent',
-        `/${cgroupParent}`,
-      ],
+      [...dockerdDirArgs(dir, socketPath), '--cgroup-parent', `/${cgroupParent}`],
       {
-        ready: async () => {
-          const res = await api.stream('GET', '/_ping');
-          res.resume();
-          return res.statusCode === 200;
-        },
+        ready: () => ping(api),
         timeoutMs: 90_000,
       },
     );
@@ -75,6 +66,48 @@ export async function startLocalDockerd(dir: string, cgroupParent: string): Prom
       (c) => c.Names,
     );
   return { socketPath, containers, stop };
+}
+
+/** `iptables-save` and `ip6tables-save` output, to put back with restoreTables. */
+function saveTables(): { v4: string; v6: string } {
+  return { v4: run('iptables-save', []), v6: run('ip6tables-save', []) };
+}
+
+/** Built-in chains per table: a table that was not loaded before comes back as these, empty. */
+const builtinChains: Record<string, string[]> = {
+  filter: ['INPUT', 'FORWARD', 'OUTPUT'],
+  nat: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'],
+  mangle: ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'],
+  raw: ['PREROUTING', 'OUTPUT'],
+  security: ['INPUT', 'FORWARD', 'OUTPUT'],
+};
+
+/** Each table (`*name` … `COMMIT`) of a save, by name. */
+function tables(save: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const m of save.matchAll(/^\*(\S+)\n[\s\S]*?^COMMIT$/gm)) out.set(m[1]!, `${m[0]}\n`);
+  return out;
+}
+
+/**
+ * Puts every table back as it was saved; one loaded since (Docker loads filter and nat) is emptied,
+ * its built-in chains back to ACCEPT (iptables-restore flushes each table it is given).
+ */
+function restoreTables(saved: { v4: string; v6: string }): void {
+  for (const [tool, before] of [
+    ['iptables', saved.v4],
+    ['ip6tables', saved.v6],
+  ] as const) {
+    const was = tables(before);
+    const input = [...tables(run(`${tool}-save`, [])).keys()]
+      .map(
+        (t) =>
+          was.get(t) ??
+          `*${t}\n${(builtinChains[t] ?? []).map((c) => `:${c} ACCEPT [0:0]`).join('\n')}\nCOMMIT\n`,
+      )
+      .join('');
+    if (input) run(`${tool}-restore`, [], input);
+  }
 }
 
 /** The namespace's links (names), routes and iptables rules (no counters, no comments). */

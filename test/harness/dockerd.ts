@@ -48,14 +48,7 @@ export async function startDockerd(): Promise<Dockerd> {
     proc = await startProcess(
       'dockerd',
       [
-        '--data-root',
-        join(dir, 'data'),
-        '--exec-root',
-        join(dir, 'exec'),
-        '--pidfile',
-        join(dir, 'docker.pid'),
-        '-H',
-        `unix://${socketPath}`,
+        ...dockerdDirArgs(dir, socketPath),
         '--bridge',
         bridge,
         '--iptables=false',
@@ -95,7 +88,21 @@ export async function startDockerd(): Promise<Dockerd> {
   };
 }
 
-async function ping(api: DockerApi): Promise<boolean> {
+/** dockerd's data, exec and pid paths under `dir`, listening only on the unix socket. */
+export function dockerdDirArgs(dir: string, socketPath: string): string[] {
+  return [
+    '--data-root',
+    join(dir, 'data'),
+    '--exec-root',
+    join(dir, 'exec'),
+    '--pidfile',
+    join(dir, 'docker.pid'),
+    '-H',
+    `unix://${socketPath}`,
+  ];
+}
+
+export async function ping(api: DockerApi): Promise<boolean> {
   const res = await api.stream('GET', '/_ping');
   res.resume();
   return res.statusCode === 200;

@@ -2,8 +2,9 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { UntypedObject } from '../../kube/index.js';
+import { openAgentSocket, relayWebSocket } from './agent-websocket.js';
 import type { ApiContext } from './context.js';
-import { type NodeProxyOptions, nodeEndpoint, openAgentSocket, relayWebSocket } from './node-proxy.js';
+import { type NodeProxyOptions, nodeEndpoint } from './node-proxy.js';
 import type { ResourceRequest } from './request-info.js';
 import { badRequest } from './status.js';
 

@@ -1,9 +1,9 @@
 import http, { type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Access } from './access.js';
+import { proxyExec } from './agent-websocket.js';
 import type { ApiContext } from './context.js';
 import type { NodeProxyOptions } from './node-proxy.js';
-import { proxyExec } from './node-proxy.js';
 import { proxyPortForward } from './port-forward.js';
 import { parseRequest } from './request-info.js';
 import { ApiError } from './status.js';

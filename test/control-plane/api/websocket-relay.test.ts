@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
-import { relayWebSocket, sendableCloseCode } from '../../../src/control-plane/api/node-proxy.js';
+import { relayWebSocket, sendableCloseCode } from '../../../src/control-plane/api/agent-websocket.js';
 
 // The API server relays `kubectl exec` / `attach` / `port-forward` WebSockets to the agent. When the
 // agent was killed with -9 mid-session, its side closed with 1006 (abnormal closure) and the relay

@@ -35,7 +35,7 @@ const manyEndpoints = {
 
 /** An upstream resolver on loopback: answers `*.example.org` A 192.0.2.1 over UDP and TCP; `big.example.org` is truncated over UDP. */
 class Upstream {
-  udp: Socket = createSocket('udp4');
+  udp!: Socket;
   tcp: Server = createServer((s) => {
     let buf: Buffer = Buffer.alloc(0);
     s.on('data', (d: Buffer) => {
@@ -63,16 +63,36 @@ class Upstream {
     });
   }
 
-  async start(): Promise<void> {
-    this.udp.on('message', (m, r) => {
+  private newUdp(): Socket {
+    const udp = createSocket('udp4');
+    udp.on('message', (m, r) => {
       // Fuzzed names that dns-packet cannot encode back get no answer, as from a strict server.
       try {
-        this.udp.send(this.reply(m, false), r.port, r.address);
+        udp.send(this.reply(m, false), r.port, r.address);
       } catch {}
     });
-    await new Promise<void>((r) => this.udp.bind(0, '127.0.0.1', () => r()));
-    this.port = this.udp.address().port;
-    await new Promise<void>((r) => this.tcp.listen(this.port, '127.0.0.1', () => r()));
+    return udp;
+  }
+
+  async start(): Promise<void> {
+    this.udp = this.newUdp();
+    // One port for both: UDP takes a free one, TCP the same number, which another process may
+    // hold (then try another, a bounded number of times).
+    for (let attempt = 0; ; attempt++) {
+      await new Promise<void>((r) => this.udp.bind(0, '127.0.0.1', () => r()));
+      this.port = this.udp.address().port;
+      const listened = await new Promise<Error | undefined>((r) => {
+        this.tcp.once('error', r);
+        this.tcp.listen(this.port, '127.0.0.1', () => {
+          this.tcp.off('error', r);
+          r(undefined);
+        });
+      });
+      if (!listened) return;
+      if (attempt >= 20) throw listened;
+      await new Promise<void>((r) => this.udp.close(() => r()));
+      this.udp = this.newUdp();
+    }
   }
 
   async stop(): Promise<void> {
