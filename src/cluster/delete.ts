@@ -1,22 +1,18 @@
 import { CLUSTER_TAG } from '../aws/types.js';
 import { runPhase, silentEvents } from '../events.js';
 import { checkClusterName, stackNameOf } from '../naming.js';
+import {
+  liveInstances,
+  sweepObjectsUntilQuiet,
+  waitInstancesTerminated,
+} from '../provision/after-termination.js';
 import { disassociatePool } from '../provision/eip.js';
 import { findLeftovers } from '../provision/leftovers.js';
 import { type DeletionProof, proveDeleted } from '../provision/proof.js';
 import { deleteStackAndWait } from '../provision/stack.js';
 import { type SweepResult, sweepCluster } from '../provision/sweep.js';
 import { secretsKeyAlias } from '../provision/template/storage-names.js';
-import { sleep } from '../timing.js';
 import type { LifecycleOptions } from './types.js';
-
-/** Extra sweeps for state objects a shutting-down master shipped after the first one. */
-const STATE_RESWEEPS = 3;
-
-/** The proof failed only on the cluster's store objects in S3 (shipped late, see deleteCluster). */
-function lateStateObjectsOnly(proof: DeletionProof): boolean {
-  return !proof.clean && proof.remaining.every((r) => r.kind === 'state-object');
-}
 
 /** Tags the cluster's secrets key (found by its alias) with the cluster, if it is not already. */
 async function tagSecretsKey(aws: LifecycleOptions['aws'], cluster: string): Promise<void> {
@@ -44,6 +40,12 @@ export interface DeleteClusterOptions extends LifecycleOptions {
   readonly sweepDelayMs?: number;
   /** Keep the cluster's backups (`<cluster>/backups/` in S3); everything else goes. @default false */
   readonly keepBackups?: boolean;
+  /**
+   * After the instances are terminated, how long the cluster's S3 prefix must stay empty before
+   * the proof (an upload in flight when an instance went down can land a moment later). Only when
+   * this delete saw an instance of the cluster that was not yet terminated. @default 3_000
+   */
+  readonly quietPeriodMs?: number;
 }
 
 /** What `deleteCluster` did; `clean` is the bottom line. */
@@ -62,7 +64,9 @@ export interface DeleteClusterResult {
  * Deletes a cluster from what AWS reports (no local state): shows the plan, disassociates pool
  * EIPs, deletes the stack and waits, sweeps leftovers by tag (also the cluster's S3 objects, its
  * SSM parameters, and its KMS key, scheduled for deletion), deletes a stack that failed to delete
- * once its blockers are gone, and proves nothing is left. Safe to re-run after Ctrl-C.
+ * once its blockers are gone, waits until EC2 reports the instances terminated, sweeps the
+ * cluster's S3 prefix until it stays empty for a quiet period, and proves nothing is left. Safe to
+ * re-run after Ctrl-C.
  */
 export async function deleteCluster(options: DeleteClusterOptions): Promise<DeleteClusterResult> {
   const cluster = checkClusterName(options.cluster);
@@ -116,6 +120,9 @@ export async function deleteCluster(options: DeleteClusterOptions): Promise<Dele
     ...(options.sweepRounds ? { maxRounds: options.sweepRounds } : {}),
     ...(options.sweepDelayMs !== undefined ? { retryDelayMs: options.sweepDelayMs } : {}),
   };
+  // Instances already terminated now (CloudFormation waits for that when it deletes the groups):
+  // the quiet period for late uploads can start here and run while the sweep works.
+  const terminatedBeforeSweep = (await liveInstances(aws, cluster)).length === 0 ? Date.now() : undefined;
   let sweep = await runPhase(events, 'sweep', 'sweep leftovers by tag', () => sweepCluster(sweepOptions));
   if (await aws.cloudFormation.describeStack(stackName)) {
     // DELETE_FAILED: the sweep removed what blocked it; delete the stack again, then sweep again.
@@ -124,21 +131,43 @@ export async function deleteCluster(options: DeleteClusterOptions): Promise<Dele
     );
     sweep = await runPhase(events, 'sweep', 'sweep leftovers by tag', () => sweepCluster(sweepOptions));
   }
-  let proof = await runPhase(events, 'proof', 'prove nothing is left', () =>
+  // The cluster's hosts write to its S3 prefix (a master ships its store every second) until they
+  // are off, and an instance in shutting-down is not off: only once EC2 reports every instance
+  // terminated can a sweep of the prefix be final. Then sweep it until it stays empty for a
+  // quiet period, for uploads that were in flight when the instances went down.
+  const terminated = await runPhase(events, 'instances', 'wait until the instances are terminated', () =>
+    waitInstancesTerminated({
+      aws,
+      cluster,
+      ...(signal ? { signal } : {}),
+      pollIntervalMs: Math.min(options.pollIntervalMs ?? 2_000, 2_000),
+      ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+    }),
+  );
+  // No instance of the cluster was up during this delete: nothing can have an upload in flight.
+  const hadLive = terminated.sawLive || plan.resources.some((r) => r.kind === 'instance');
+  const quietMs = hadLive ? (options.quietPeriodMs ?? 3_000) : 0;
+  const sweptInstances = sweep.deleted.some((d) => d.kind === 'instance');
+  const quietSince =
+    terminated.sawLive || sweptInstances ? Date.now() : (terminatedBeforeSweep ?? Date.now());
+  await runPhase(
+    events,
+    'settle',
+    `sweep S3 until the cluster's prefix stays empty for ${(quietMs / 1000).toFixed(1)} s`,
+    () =>
+      sweepObjectsUntilQuiet({
+        aws,
+        cluster,
+        events,
+        keepBackups,
+        quietMs,
+        quietSince,
+        ...(signal ? { signal } : {}),
+      }),
+  );
+  const proof = await runPhase(events, 'proof', 'prove nothing is left', () =>
     proveDeleted(aws, cluster, undefined, { keepBackups }),
   );
-  // A master that was still shutting down when the sweep emptied its S3 prefix can ship one more
-  // state object after it (the store ships every second until the process is gone): only such
-  // objects left, give it a moment and sweep again, a bounded number of times.
-  for (let retry = 0; retry < STATE_RESWEEPS && lateStateObjectsOnly(proof); retry++) {
-    await sleep(options.sweepDelayMs ?? 5_000, signal);
-    sweep = await runPhase(events, 'sweep', 'sweep state objects shipped during shutdown', () =>
-      sweepCluster(sweepOptions),
-    );
-    proof = await runPhase(events, 'proof', 'prove nothing is left', () =>
-      proveDeleted(aws, cluster, undefined, { keepBackups }),
-    );
-  }
   const stackStillThere = Boolean(await aws.cloudFormation.describeStack(stackName));
   events.emit({
     code: 'delete.proof',

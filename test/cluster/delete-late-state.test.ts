@@ -7,6 +7,7 @@ import { RecordingEvents } from '../../src/index.js';
 import { findLeftovers } from '../../src/provision/leftovers.js';
 import { templateBucket } from '../../src/provision/template-store.js';
 import { type MotoAws, startMotoAws } from '../support/moto-aws.js';
+import { launchClusterInstance, motoEc2Client } from '../support/moto-ec2.js';
 
 let env: MotoAws;
 beforeAll(async () => {
@@ -21,6 +22,10 @@ describe('delete and a master that ships its store while shutting down (moto_ser
     const bucket = await templateBucket(env.aws);
     await env.aws.s3.ensurePrivateBucket(bucket, { 'tugboat:managed': 'true' });
     await env.aws.s3.putObject(bucket, 'late/store/log/1/1-9', 'x', {});
+    // The master's instance: the prefix must then stay empty for the quiet period after it is terminated.
+    const ec2 = motoEc2Client(env.moto);
+    await launchClusterInstance(ec2, 'late');
+    ec2.destroy();
     // The master keeps shipping after the sweep found its prefix empty: each time a listing of the
     // cluster's objects comes back with no store object, one more lands right after (twice).
     let shipments = 2;
@@ -45,12 +50,17 @@ describe('delete and a master that ships its store while shutting down (moto_ser
       cluster: 'late',
       events,
       sweepDelayMs: 50,
+      quietPeriodMs: 500,
     });
     expect(shipments).toBe(0);
     expect(result.clean).toBe(true);
     expect(await findLeftovers(env.aws, 'late')).toEqual([]);
     expect(
-      events.events.some((e) => e.message?.includes('sweep state objects shipped during shutdown')),
+      events.events.some(
+        (e) =>
+          e.code === 'sweep.deleted' &&
+          e.message === `state-object s3://${bucket.bucket}/late/store/log/1/10-20`,
+      ),
     ).toBe(true);
   }, 120_000);
 

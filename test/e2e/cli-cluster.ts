@@ -87,9 +87,10 @@ export async function deleteAndProveClean(h: CliCluster, cluster: string): Promi
 
 /**
  * Deletes a cluster whose master booted from user-data and proves it clean: such a master ships
- * its store to S3 until its instance is really down, and delete sweeps right after terminating
- * the instances, so the first delete may find one last `state-object` (docs/e2e.md); anything
- * else it leaves is a failure. Once the hosts are gone, a second delete must prove it clean.
+ * its store to S3 until its host is down. Delete waits for EC2's terminated and a quiet S3 prefix,
+ * but with `orderlyShutdown` the harness lets services run up to 15 s after moto already says
+ * terminated, so the first delete may find one last `state-object` (docs/e2e.md); anything else
+ * it leaves is a failure. Once the hosts are gone, a second delete must prove it clean.
  */
 export async function deleteBootedCluster(h: CliCluster, cluster: string): Promise<void> {
   const first = await runCli(['-o', 'json', 'delete', cluster, '--yes'], { env: h.env, cwd: process.cwd() });

@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
 import { isStatus } from '../../src/client/api-error.js';
-import { KubeClient } from '../../src/client/client.js';
+import type { KubeClient } from '../../src/client/client.js';
 import { resources } from '../../src/client/types.js';
 import type { ConfigMap } from '../../src/kube/index.js';
 
@@ -9,28 +7,6 @@ import type { ConfigMap } from '../../src/kube/index.js';
 export interface AckedWrite {
   readonly name: string;
   readonly ackedAt: number;
-}
-
-/**
- * A client of the admin kubeconfig's server, user and CA, with a short request timeout and a
- * short connect timeout (an address that drops packets would otherwise hold a probe for 30 s).
- */
-export function adminClient(kubeconfig: string, timeoutMs = 10_000, connectTimeoutMs = 2_000): KubeClient {
-  const doc = parse(readFileSync(kubeconfig, 'utf8')) as {
-    clusters: { cluster: { server: string; 'certificate-authority-data': string } }[];
-    users: { user: { 'client-certificate-data': string; 'client-key-data': string } }[];
-  };
-  const b64 = (s: string) => Buffer.from(s, 'base64').toString('utf8');
-  const cluster = doc.clusters[0]!.cluster;
-  const user = doc.users[0]!.user;
-  return new KubeClient({
-    server: cluster.server,
-    ca: b64(cluster['certificate-authority-data']),
-    cert: b64(user['client-certificate-data']),
-    key: b64(user['client-key-data']),
-    timeoutMs,
-    connectTimeoutMs,
-  });
 }
 
 /** Options of {@link runCountingWriter}. */

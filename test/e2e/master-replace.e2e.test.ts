@@ -5,9 +5,10 @@ import { parse } from 'yaml';
 import { waitFor } from '../support/wait.js';
 import { waitBooted, writeAdminKubeconfig } from './booted-cluster.js';
 import { type CliCluster, deleteBootedCluster, startCliCluster } from './cli-cluster.js';
-import { adminClient, configMapNames, runCountingWriter } from './counting-writer.js';
+import { configMapNames, runCountingWriter } from './counting-writer.js';
 import { reportFailure, tearDown } from './e2e-teardown.js';
 import { hostLog, runningContainers, servicePids, watchLines } from './host-probes.js';
+import { adminClient } from './kubeconfig-client.js';
 import { kubectlOk, nodeReadiness } from './kubectl.js';
 import {
   leaseRenewals,
@@ -120,7 +121,7 @@ it('terminating the master through the Auto Scaling API: the replacement boots f
   // it writes on until the master is really gone (its first unacknowledged write).
   let killedAt = 0;
   let killing: Promise<void> | undefined;
-  const client = adminClient(kubeconfig);
+  const client = adminClient(kubeconfig, { timeoutMs: 10_000, connectTimeoutMs: 2_000 });
   const first = await runCountingWriter(client, {
     namespace: NAMESPACE,
     names,
@@ -160,7 +161,7 @@ it('terminating the master through the Auto Scaling API: the replacement boots f
   const boot = await waitFor(() => manager.boot(replacement), `the boot of ${replacement}`, 300_000, 250);
 
   // Serving again on the same endpoint: the kubeconfig written before the kill works unchanged.
-  const probe = adminClient(kubeconfig, 5_000, 500);
+  const probe = adminClient(kubeconfig, { timeoutMs: 5_000, connectTimeoutMs: 500 });
   await waitFor(
     async () => (await configMapNames(probe, NAMESPACE)).size > 0,
     `the API serving again at ${server}`,
@@ -175,7 +176,7 @@ it('terminating the master through the Auto Scaling API: the replacement boots f
   await waitBooted(manager, replacement);
 
   // Every write acknowledged more than the RPO before the kill is there.
-  const check = adminClient(kubeconfig);
+  const check = adminClient(kubeconfig, { timeoutMs: 10_000, connectTimeoutMs: 2_000 });
   const present = await configMapNames(check, NAMESPACE);
   const lost = first.acked.filter((a) => !present.has(a.name));
   const lostBeyondRpo = lost.filter((a) => a.ackedAt < killedAt - RPO_MS);

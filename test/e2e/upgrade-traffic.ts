@@ -1,27 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { parse } from 'yaml';
-import { KubeClient } from '../../src/client/client.js';
+import type { KubeClient } from '../../src/client/client.js';
 import { resources } from '../../src/client/types.js';
 import type { Pod, Service } from '../../src/kube/index.js';
 import { isReadyPod } from '../support/control-cluster.js';
-
-/** An admin client from a kubeconfig tugboat wrote (one cluster, one user, certificates inline). */
-export function clientFromKubeconfig(file: string): KubeClient {
-  const doc = parse(readFileSync(file, 'utf8')) as {
-    clusters: { cluster: { server: string; 'certificate-authority-data': string } }[];
-    users: { user: { 'client-certificate-data': string; 'client-key-data': string } }[];
-  };
-  const text = (b64: string) => Buffer.from(b64, 'base64').toString('utf8');
-  const cluster = doc.clusters[0]!.cluster;
-  const user = doc.users[0]!.user;
-  return new KubeClient({
-    server: cluster.server,
-    ca: text(cluster['certificate-authority-data']),
-    cert: text(user['client-certificate-data']),
-    key: text(user['client-key-data']),
-  });
-}
 
 /** One failed poll: when, where, and what came back instead of a pod name. */
 export interface FailedPoll {

@@ -9,14 +9,10 @@ import { waitFor } from '../support/wait.js';
 import { buildVersionedBundle } from '../upgrade/versioned-bundle.js';
 import { type CliCluster, deleteAndProveClean, startCliCluster } from './cli-cluster.js';
 import { reportFailure, tearDown } from './e2e-teardown.js';
+import { adminClient } from './kubeconfig-client.js';
 import { kubectlOk, listPods } from './kubectl.js';
 import { followLaunchTemplates } from './launch-template-follower.js';
-import {
-  clientFromKubeconfig,
-  type TrafficReport,
-  type TrafficWatch,
-  watchTraffic,
-} from './upgrade-traffic.js';
+import { type TrafficReport, type TrafficWatch, watchTraffic } from './upgrade-traffic.js';
 import { renderUpgradeWorkloads, writeUpgradeSpec } from './upgrade-workloads.js';
 
 // Issue #17, acceptance 2 and 3, on moto + namespaced hosts with dockerd and the pod network:
@@ -101,7 +97,7 @@ it('tugboat create: two workers Ready; web (3 pods) with its PDB and LoadBalance
     180_000,
     1_000,
   );
-  admin = clientFromKubeconfig(kubeconfig);
+  admin = adminClient(kubeconfig);
   traffic = watchTraffic(admin, 'web-lb', { app: 'web' });
   await waitFor(
     () => {

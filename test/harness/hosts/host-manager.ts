@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Ec2View, type InstanceView } from './ec2-view.js';
 import { EipNat } from './eip-nat.js';
 import type { HostManagerOptions } from './host-manager-options.js';
-import { stopServicesGracefully } from './host-shutdown.js';
+import { killServices, stopServicesGracefully } from './host-shutdown.js';
 import { type InstanceBoot, startInstanceBoot } from './instance-boot.js';
 import { pinHostKey, unpinHostKey } from './known-hosts-file.js';
 import { checkNothingLeft, emptyFootprint, type HarnessFootprint } from './leftovers.js';
@@ -130,16 +130,20 @@ export class HostManager {
       const instances = await this.ec2.instances(this.options.cluster);
       const running = new Map(instances.filter((i) => i.state === 'running').map((i) => [i.instanceId, i]));
       const gone = this.hosts().filter((h) => !running.has(h.instanceId));
-      for (const host of gone) {
-        const started = Date.now();
-        try {
-          await this.removeHost(host, this.options.orderlyShutdown ?? false);
-        } finally {
-          this.live.delete(host.instanceId);
-          unpinHostKey(this.options.knownHostsFile, host.knownHostsLine);
-        }
-        this.log(`removed host ${host.instanceId} (${host.privateIp}) in ${Date.now() - started} ms`);
-      }
+      // Every gone host at once: one after the other, the last one's services would outlive
+      // "terminated" by the others' teardowns (seconds each).
+      await Promise.all(
+        gone.map(async (host) => {
+          const started = Date.now();
+          try {
+            await this.removeHost(host, this.options.orderlyShutdown ?? false);
+          } finally {
+            this.live.delete(host.instanceId);
+            unpinHostKey(this.options.knownHostsFile, host.knownHostsLine);
+          }
+          this.log(`removed host ${host.instanceId} (${host.privateIp}) in ${Date.now() - started} ms`);
+        }),
+      );
       const fresh = [...running.values()].filter((i) => !this.live.has(i.instanceId));
       await Promise.all(fresh.map((i) => this.materialize(i)));
       if (this.eipNat) await this.routeElasticIps(this.eipNat);
@@ -248,15 +252,19 @@ export class HostManager {
     }
   }
 
-  /** Stops a host (every process in it, the boot's user-data and services included), then its boot's servers. */
-  /** Stops a host; `orderly` first stops its tugboat services with the network up ({@link stopServicesGracefully}). */
+  /**
+   * Stops a host (every process in it, the boot's user-data and services included), then its
+   * boot's servers. `orderly` first stops its tugboat services with the network up
+   * ({@link stopServicesGracefully}); otherwise they are killed first, as power goes off
+   * ({@link killServices}).
+   */
   private async removeHost(host: SimHost, orderly = false): Promise<void> {
     const boot = this.boots.get(host.instanceId);
-    if (orderly) {
-      const left = await stopServicesGracefully(host, 15_000);
-      if (left.length > 0)
-        this.log(`host ${host.instanceId}: services ${left.join(', ')} still up after 15 s of shutdown`);
-    }
+    const began = Date.now();
+    const left = orderly ? await stopServicesGracefully(host, 15_000) : await killServices(host, 5_000);
+    if (left.length > 0)
+      this.log(`host ${host.instanceId}: services ${left.join(', ')} still up after shutdown`);
+    else this.log(`host ${host.instanceId}: services down in ${Date.now() - began} ms`);
     try {
       await host.stop();
     } finally {
