@@ -3,6 +3,7 @@ import type { EtcdMember } from '../bootstrap/etcd-install.js';
 import type { HostLayout } from '../bootstrap/layout.js';
 import { etcdEndpointsFor, etcdStartBarrier, startEtcdMember } from '../bootstrap/masters-etcd.js';
 import type { ServiceMode } from '../bootstrap/service.js';
+import { TugboatError } from '../errors.js';
 import { type EventSink, silentEvents } from '../events.js';
 import type { CertificateAuthority, IssuedCertificate } from '../pki/authority.js';
 import { issueEtcdClientCertificate, issueEtcdMemberCertificate } from '../pki/cluster-certs.js';
@@ -58,6 +59,12 @@ export async function runMasterEtcdJoin(
   const { self, others, ca } = options;
   const events = options.events ?? silentEvents;
   const members = [...others.filter((m) => m.name !== self.name), self];
+  if (members.length === 1)
+    throw new TugboatError(
+      'ETCD_QUORUM',
+      `${self.name} is the only master of ${options.cluster} running: there is no etcd member to join, and a replaced master never forms a new etcd cluster (it would start empty). A one-master etcd cluster's data went with its instance: restore from the latest backup, see docs/ha-masters.md#lost-quorum`,
+      { exitCode: 4 },
+    );
   const memberCert = issueEtcdMemberCertificate(ca, { altNames: [self.address] });
   const clientCert = issueEtcdClientCertificate(ca);
   const host: BootstrapHost = {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,6 +30,27 @@ afterAll(async () => {
   await hosts.stopAll([...original, replacement, late]);
   rmSync(root, { recursive: true, force: true });
 }, 120_000);
+
+it('a master with no other master running has nothing to join: ETCD_QUORUM at once, nothing written', async () => {
+  const alone: EtcdMember = { name: 'i-00000009', address: '127.0.91.9' };
+  await expect(
+    runMasterEtcdJoin(shell, {
+      cluster,
+      self: alone,
+      others: [],
+      ca,
+      layout: layoutOf(alone),
+      nodePath: process.execPath,
+      mode: 'supervised',
+    }),
+  ).rejects.toMatchObject({
+    code: 'ETCD_QUORUM',
+    message: expect.stringMatching(
+      /i-00000009 is the only master of mj running: .* restore from the latest backup/,
+    ),
+  });
+  expect(existsSync(layoutOf(alone).root)).toBe(false);
+});
 
 describe('a replaced master rejoins etcd by itself (real etcd, 3 members on loopback)', () => {
   let oldId = '';
