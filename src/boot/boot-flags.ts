@@ -20,6 +20,11 @@ export interface BootSpecSettings {
   readonly serviceCidr?: string;
   /** The API's DNS name (`api.dns.recordName`): named in the master's serving certificate. @default none */
   readonly apiDns?: string;
+  /**
+   * The cluster's store (`store`): with `etcd` a master joins the other masters' etcd instead of
+   * restoring the embedded store from S3. @default 'embedded'
+   */
+  readonly store?: 'embedded' | 'etcd';
 }
 
 /** The flags as commander gives them. */
@@ -31,6 +36,7 @@ export interface BootSpecFlags {
   readonly nodePodCidrPrefix?: string;
   readonly serviceCidr?: string;
   readonly apiDns?: string;
+  readonly store?: string;
 }
 
 const DNS_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,63}$/;
@@ -63,7 +69,10 @@ export function parseBootSpecFlags(flags: BootSpecFlags): BootSpecSettings {
   const apiDns = flags.apiDns?.replace(/\.$/, '');
   if (apiDns !== undefined && (apiDns.length > 253 || !DNS_NAME.test(apiDns)))
     throw new UsageError(`--api-dns "${flags.apiDns}" is not a lowercase DNS name like api.example.com`);
+  if (flags.store !== undefined && flags.store !== 'embedded' && flags.store !== 'etcd')
+    throw new UsageError(`--store "${flags.store}" is not a store: use embedded or etcd`);
   return {
+    ...(flags.store === 'etcd' ? { store: 'etcd' as const } : {}),
     ...(labels && Object.keys(labels).length ? { labels } : {}),
     ...(taints.length ? { taints } : {}),
     ...(flags.eip ? { eip: true } : {}),

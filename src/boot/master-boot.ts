@@ -17,6 +17,8 @@ import type { RemoteShell } from '../ssh/remote-shell.js';
 import type { BootSpecSettings } from './boot-flags.js';
 import { associateMasterEip, pickMasterEip } from './master-eip.js';
 import { publishApiServer } from './master-endpoint.js';
+import { type MasterEtcd, runMasterEtcdJoin } from './master-etcd.js';
+import { findOtherMasters } from './master-peers.js';
 import { ensureMasterSecrets } from './master-secrets.js';
 
 /** How a master installs itself; every field has the real instance's value as default (tests give their own). */
@@ -35,6 +37,10 @@ export interface MasterBootOverrides {
   readonly mode?: ServiceMode | 'auto';
   /** How long the control plane may take to restore and answer /readyz. @default 600000 */
   readonly readyTimeoutMs?: number;
+  /** etcd's binary (store etcd). @default DEFAULT_ETCD_PATH */
+  readonly etcdPath?: string;
+  /** Store etcd: how long no quorum among the other masters is waited out. @default 60000 */
+  readonly etcdQuorumWaitMs?: number;
 }
 
 /** Options of {@link runMasterBoot}. */
@@ -85,14 +91,17 @@ export async function runMasterBoot(options: MasterBootOptions): Promise<MasterB
     data: { created: secrets.created },
   });
 
-  const eip = await pickMasterEip(aws.ec2, cluster);
+  const spec = options.spec ?? {};
+  const etcdStore = spec.store === 'etcd';
+  // Several masters each hold their own address of the master pool: a booted master takes its
+  // own or a free one, never another running master's.
+  const eip = await pickMasterEip(aws.ec2, cluster, etcdStore ? { instanceId: identity.instanceId } : {});
   const listen = options.listen ?? '0.0.0.0:6443';
   const port = portOf(listen);
   const altNames = [identity.privateIp, ...(identity.publicIp ? [identity.publicIp] : [])];
   if (eip && !altNames.includes(eip.publicIp)) altNames.push(eip.publicIp);
   if (identity.localHostname) altNames.push(identity.localHostname);
   // The name kubeconfigs use when the spec has a DNS record (api.dns), as SSH bootstrap names it.
-  const spec = options.spec ?? {};
   if (spec.apiDns) altNames.push(spec.apiDns);
   const pki = {
     ca: secrets.ca,
@@ -107,19 +116,49 @@ export async function runMasterBoot(options: MasterBootOptions): Promise<MasterB
   if (!bundlePath) throw new Error('boot does not know which bundle it runs from');
   const bucket = await templateBucket(aws);
   const layout = options.layout ?? DEFAULT_HOST_LAYOUT;
-  await installControlPlane(options.shell ?? new LocalShell({ host: identity.instanceId }), {
+  const shell = options.shell ?? new LocalShell({ host: identity.instanceId });
+  const nodePath = options.nodePath ?? process.execPath;
+  let etcd: MasterEtcd | undefined;
+  if (etcdStore) {
+    const others = await findOtherMasters(aws.ec2, cluster, identity.instanceId);
+    events.emit({
+      code: 'boot.etcd-peers',
+      level: 'info',
+      message: `store etcd: the other masters are ${others.map((m) => `${m.name} (${m.address})`).join(', ') || 'none'}`,
+      data: { others },
+    });
+    etcd = await runMasterEtcdJoin(shell, {
+      cluster,
+      self: { name: identity.instanceId, address: identity.privateIp },
+      others,
+      ca: secrets.ca,
+      layout,
+      nodePath,
+      mode: options.mode ?? 'auto',
+      events,
+      ...(options.etcdPath ? { etcdPath: options.etcdPath } : {}),
+      ...(options.etcdQuorumWaitMs !== undefined ? { quorumWaitMs: options.etcdQuorumWaitMs } : {}),
+    });
+  }
+  await installControlPlane(shell, {
     layout,
     mode: options.mode ?? 'auto',
     events,
     bundle: { file: basename(bundlePath), content: readFileSync(bundlePath) },
     pki,
-    nodePath: options.nodePath ?? process.execPath,
+    nodePath,
     listen,
     advertiseAddress: identity.privateIp,
     // The spec's ranges, passed as SSH bootstrap passes them (node IPAM, Service ClusterIPs).
     ...(spec.podNetwork ? { podNetwork: spec.podNetwork } : {}),
     ...(spec.serviceCidr ? { serviceCidr: spec.serviceCidr } : {}),
-    stateShipping: { bucket: bucket.bucket, prefix: clusterStatePrefix(cluster), region: aws.region },
+    // With etcd the objects live in the members (synced from the others); else the embedded
+    // store is shipped to S3 and restored from there.
+    ...(etcd
+      ? { etcd: { endpoints: [...etcd.endpoints], clientCert: etcd.clientCert } }
+      : {
+          stateShipping: { bucket: bucket.bucket, prefix: clusterStatePrefix(cluster), region: aws.region },
+        }),
     // Workers the groups launch join by themselves: this master signs their node certificates
     // (for running instances of the cluster only) and keeps their join token's Secret.
     selfJoin: { caKeyPem: secrets.ca.keyPem, joinToken: secrets.bootstrapToken, cluster, region: aws.region },
@@ -127,7 +166,9 @@ export async function runMasterBoot(options: MasterBootOptions): Promise<MasterB
   events.emit({
     code: 'boot.control-plane-installed',
     level: 'info',
-    message: `control plane installed; restoring the shipped state from s3://${bucket.bucket}/${clusterStatePrefix(cluster)}/store/ and waiting for it to serve`,
+    message: etcd
+      ? `control plane installed on etcd (${etcd.endpoints.join(', ')}); waiting for it to serve`
+      : `control plane installed; restoring the shipped state from s3://${bucket.bucket}/${clusterStatePrefix(cluster)}/store/ and waiting for it to serve`,
   });
   await waitForHealthy(`https://127.0.0.1:${port}/readyz`, {
     caPem: secrets.ca.certPem,
@@ -136,7 +177,7 @@ export async function runMasterBoot(options: MasterBootOptions): Promise<MasterB
   events.emit({ code: 'boot.serving', level: 'info', message: 'control plane answers /readyz' });
   // Serving means this master holds the newest store generation: the one before is fenced, so
   // the address may move even while the old instance is still running.
-  if (eip) await associateMasterEip(aws.ec2, eip, identity.instanceId, events);
+  if (eip) await associateMasterEip(aws.ec2, eip, identity.instanceId, events, !etcdStore);
   const host = eip?.publicIp ?? identity.privateIp;
   const server = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
   await publishApiServer(aws.ssm, cluster, server);

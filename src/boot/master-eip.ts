@@ -7,25 +7,42 @@ import { listPool, type PoolAddress } from '../provision/eip.js';
  * when the spec gave the master none (`master.eip: false`). Read before the control plane is
  * installed, so its serving certificate names the address.
  */
-export async function pickMasterEip(ec2: Ec2Api, cluster: string): Promise<PoolAddress | undefined> {
-  const pool = await listPool(ec2, cluster);
-  return pool.find((a) => a.pool === 'master');
+export async function pickMasterEip(
+  ec2: Ec2Api,
+  cluster: string,
+  options: PickMasterEipOptions = {},
+): Promise<PoolAddress | undefined> {
+  const pool = (await listPool(ec2, cluster)).filter((a) => a.pool === 'master');
+  if (!options.instanceId) return pool[0];
+  return pool.find((a) => a.instanceId === options.instanceId) ?? pool.find((a) => !a.instanceId);
+}
+
+/** Options of {@link pickMasterEip}. */
+export interface PickMasterEipOptions {
+  /**
+   * Several masters, each with its own address: this instance's, else a free one, never one
+   * another instance holds (a replaced master's address is freed with its instance).
+   * @default one master: the pool's master address, wherever it is associated
+   */
+  readonly instanceId?: string;
 }
 
 /**
  * Moves the master address to this instance. Called only once this master serves, that is once it
  * holds the newest store generation and so has fenced any master before it: the address is then
  * this instance's to take, even from an old master that is still running (AllowReassociation).
- * A no-op when it already has it.
+ * With several masters (`allowReassociation` false) a free address only: two masters booting at
+ * once never take one from the other. A no-op when it already has it.
  */
 export async function associateMasterEip(
   ec2: Pick<Ec2Api, 'associateAddress'>,
   eip: PoolAddress,
   instanceId: string,
   events: EventSink,
+  allowReassociation = true,
 ): Promise<void> {
   if (eip.instanceId === instanceId) return;
-  await ec2.associateAddress({ allocationId: eip.allocationId, instanceId, allowReassociation: true });
+  await ec2.associateAddress({ allocationId: eip.allocationId, instanceId, allowReassociation });
   events.emit({
     code: 'boot.eip-claimed',
     level: 'info',

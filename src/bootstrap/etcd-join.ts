@@ -105,6 +105,19 @@ function lostQuorum(what: string, size: number, started: number): TugboatError {
   );
 }
 
+/**
+ * A master without etcd data that may only join (a replacement booting by itself) found no quorum
+ * to join: forming a new cluster there would split the cluster's data, so it stops and points to
+ * the documented recovery.
+ */
+export function etcdNoQuorumToJoin(self: string, summary: string): TugboatError {
+  return new TugboatError(
+    'ETCD_QUORUM',
+    `${self} has no etcd data and cannot join: ${summary}. A replaced master never forms a new etcd cluster. If the down members' hosts still have their data, bring them back (tugboat bootstrap NAME restarts them) and this master joins at its next boot; if a majority lost its data, restore from the latest backup: see docs/ha-masters.md#lost-quorum`,
+    { exitCode: 4 },
+  );
+}
+
 /** Options for {@link joinEtcdCluster}. */
 export interface EtcdJoinOptions extends EtcdHostCallOptions {
   /** This master's member. */
@@ -116,6 +129,17 @@ export interface EtcdJoinOptions extends EtcdHostCallOptions {
   readonly events?: EventSink;
   /** How long a membership change etcd refuses as not yet safe is retried. @default 60000 */
   readonly settleTimeoutMs?: number;
+  /**
+   * A replacement that must join a running cluster and never form one (a master booting from
+   * user-data): no quorum among the others is then an `ETCD_QUORUM` error naming the recovery,
+   * not a new cluster. @default false (bootstrap forms the cluster on its first run)
+   */
+  readonly joinOnly?: boolean;
+  /**
+   * With `joinOnly`, how long no quorum is waited out before it is reported: an election (the
+   * leader just died) or members restarting are seconds without one. @default 60000
+   */
+  readonly quorumWaitMs?: number;
 }
 
 /** etcd's answers to a membership change that is safe again a moment later. */
@@ -139,7 +163,21 @@ export async function joinEtcdCluster(
 ): Promise<EtcdInitialFlags | undefined> {
   const ports = options.ports ?? DEFAULT_ETCD_PORTS;
   const events = options.events ?? silentEvents;
-  const health = await etcdClusterHealth(shell, { ...options, ports });
+  let health = await etcdClusterHealth(shell, { ...options, ports });
+  if (options.joinOnly && !health.quorum) {
+    events.emit({
+      code: 'etcd.no-quorum-yet',
+      level: 'warn',
+      message: `${options.self.name}: ${health.summary}; waiting up to ${options.quorumWaitMs ?? 60_000} ms for a quorum to join`,
+      data: { host: options.self.name, down: health.down },
+    });
+    const deadline = Date.now() + (options.quorumWaitMs ?? 60_000);
+    while (!health.quorum && Date.now() + 2_000 <= deadline) {
+      await sleep(2_000);
+      health = await etcdClusterHealth(shell, { ...options, ports });
+    }
+    if (!health.quorum) throw etcdNoQuorumToJoin(options.self.name, health.summary);
+  }
   const plan = planEtcdJoin(options.self, options.members, health, ports.peer);
   if (plan.kind === 'form') return undefined;
   const via = health.members.filter((m) => m.healthy && m.clientUrl).map((m) => m.clientUrl!);

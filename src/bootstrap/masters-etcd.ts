@@ -197,6 +197,10 @@ export interface EtcdMemberStartOptions extends HostServiceOptions {
   readonly etcdPath?: string;
   /** Limit for the member to become healthy. @default 120000 */
   readonly timeoutMs?: number;
+  /** Join a running cluster or fail; never form one (see EtcdJoinOptions.joinOnly). @default false */
+  readonly joinOnly?: boolean;
+  /** See EtcdJoinOptions.quorumWaitMs. @default 60000 */
+  readonly quorumWaitMs?: number;
   readonly signal?: AbortSignal;
 }
 
@@ -212,7 +216,8 @@ export async function startEtcdMember(
   host: BootstrapHost,
   options: EtcdMemberStartOptions,
 ): Promise<HostInstallResult> {
-  const { etcd, started, nodePath, etcdPath, timeoutMs, signal, caPem, ...service } = options;
+  const { etcd, started, nodePath, etcdPath, timeoutMs, signal, caPem, joinOnly, quorumWaitMs, ...service } =
+    options;
   const events = options.events ?? silentEvents;
   const member = etcd.members.find((m) => m.name === host.name);
   const memberCert = etcd.memberCerts.get(host.name);
@@ -244,6 +249,8 @@ export async function startEtcdMember(
         layout: options.layout,
         nodePath,
         events,
+        ...(joinOnly ? { joinOnly } : {}),
+        ...(quorumWaitMs !== undefined ? { quorumWaitMs } : {}),
         ...(signal ? { signal } : {}),
       }),
     );

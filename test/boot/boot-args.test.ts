@@ -47,6 +47,16 @@ describe("the spec's settings in user-data (boot flags)", () => {
     );
   });
 
+  it("an etcd cluster's masters are told the store: a replaced one joins etcd, not the S3 state", () => {
+    expect(scriptArgs('ha-masters', 'MasterLaunchTemplate').join(' ')).toBe(
+      '--pod-cidr 10.244.0.0/16 --node-pod-cidr-prefix 24 --service-cidr 10.96.0.0/12 --api-dns api.ha-masters.example.com --store etcd',
+    );
+    // One master on the embedded store: no --store, so templates rendered before stay unchanged.
+    expect(scriptArgs('route53-eip', 'MasterLaunchTemplate')).not.toContain('--store');
+    expect(parseBootSpecFlags({ store: 'etcd' })).toEqual({ store: 'etcd' });
+    expect(parseBootSpecFlags({ store: 'embedded' })).toEqual({});
+  });
+
   it('what the template passes reads back as the spec said', () => {
     const spec = loadExample('three-az');
     const words = buildBootArgs(spec, 'worker', 'arm');
@@ -69,6 +79,7 @@ describe("the spec's settings in user-data (boot flags)", () => {
   it('the host bundle takes every flag the template writes', async () => {
     for (const [example, id, role] of [
       ['route53-eip', 'MasterLaunchTemplate', 'master'],
+      ['ha-masters', 'MasterLaunchTemplate', 'master'],
       ['route53-eip', 'WorkerGroupEdgeLaunchTemplate', 'worker'],
       ['three-az', 'WorkerGroupComputeLaunchTemplate', 'worker'],
       ['three-az', 'WorkerGroupArmLaunchTemplate', 'worker'],
@@ -88,6 +99,7 @@ describe("the spec's settings in user-data (boot flags)", () => {
     [['--taint', 'dedicated=web:Sometimes'], 'invalid taint "dedicated=web:Sometimes"'],
     [['--labels', 'novalue'], 'invalid label "novalue"'],
     [['--api-dns', 'API.Example.com'], '--api-dns "API.Example.com" is not a lowercase DNS name'],
+    [['--store', 'sqlite'], '--store "sqlite" is not a store: use embedded or etcd'],
   ])('refuses %j before it does anything', async (args, message) => {
     const r = await boot(['--role', 'master', ...args]);
     expect(r.code).toBe(2);

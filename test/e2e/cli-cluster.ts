@@ -26,7 +26,7 @@ export interface CliCluster {
 /** Options of {@link startCliCluster}: how the host harness treats new instances. */
 export type CliClusterOptions = Pick<
   HostManagerOptions,
-  'bootFromUserData' | 'bootFaults' | 'elasticIps' | 'orderlyShutdown'
+  'bootFromUserData' | 'bootWhen' | 'bootFaults' | 'elasticIps' | 'orderlyShutdown'
 >;
 
 /** Starts moto (us-east-1) and the host harness for `cluster`, in a fresh directory. */

@@ -2,11 +2,13 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CreateTagsCommand } from '@aws-sdk/client-ec2';
 import { CreateAliasCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { createAwsClients } from '../../src/aws/clients.js';
 import { runBoot } from '../../src/boot/boot.js';
 import type { BootSpecSettings } from '../../src/boot/boot-flags.js';
 import { CONTROL_PLANE_SERVICE } from '../../src/bootstrap/control-plane-install.js';
+import { ETCD_SERVICE } from '../../src/bootstrap/etcd-install.js';
 import { buildHostLayout, type HostLayout } from '../../src/bootstrap/layout.js';
 import { stopService } from '../../src/bootstrap/service.js';
 import { RecordingEvents } from '../../src/events.js';
@@ -83,8 +85,15 @@ export async function startMasterBootEnv(cluster: string) {
   process.env.AWS_CONFIG_FILE = join(dir, 'no-config');
   const masters: BootedMaster[] = [];
 
-  /** Boots a master; `spec` is what its launch template's user-data passes (buildBootArgs). */
-  async function bootMaster(name: string, spec?: BootSpecSettings): Promise<BootedMaster> {
+  /**
+   * Boots a master; `spec` is what its launch template's user-data passes (buildBootArgs); `at`
+   * puts the instance on a loopback address of a moto subnet (etcd members dial it).
+   */
+  async function bootMaster(
+    name: string,
+    spec?: BootSpecSettings,
+    at?: { readonly subnetId: string; readonly privateIp: string },
+  ): Promise<BootedMaster> {
     const { instance, imds, env } = await launchBootingInstance({
       ec2,
       moto,
@@ -92,7 +101,12 @@ export async function startMasterBootEnv(cluster: string) {
       cluster,
       role: 'master',
       name,
+      ...(at ? { at } : {}),
     });
+    // As the master groups tag their instances: the other masters find each other by it.
+    await ec2.send(
+      new CreateTagsCommand({ Resources: [instance.id], Tags: [{ Key: 'tugboat:role', Value: 'master' }] }),
+    );
     const layout = buildHostLayout({ root: join(dir, name) });
     const shell = new LocalShell({ host: name, env });
     const port = await freePort();
@@ -114,6 +128,8 @@ export async function startMasterBootEnv(cluster: string) {
         listen: `127.0.0.1:${port}`,
         mode: 'supervised',
         readyTimeoutMs: 300_000,
+        // A lost quorum is reported after 10 s here, not a minute.
+        etcdQuorumWaitMs: 10_000,
       },
     });
     return booted;
@@ -128,9 +144,8 @@ export async function startMasterBootEnv(cluster: string) {
 
   async function stop() {
     for (const m of masters) {
-      await stopService(m.shell, CONTROL_PLANE_SERVICE, { layout: m.layout, mode: 'supervised' }).catch(
-        () => undefined,
-      );
+      for (const service of [CONTROL_PLANE_SERVICE, ETCD_SERVICE])
+        await stopService(m.shell, service, { layout: m.layout, mode: 'supervised' }).catch(() => undefined);
       await m.imds.close();
     }
     process.env = saved;

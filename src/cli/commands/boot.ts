@@ -16,6 +16,7 @@ interface BootFlags {
   readonly nodePodCidrPrefix?: string;
   readonly serviceCidr?: string;
   readonly apiDns?: string;
+  readonly store?: string;
 }
 
 /**
@@ -54,22 +55,18 @@ export const bootCommand: CommandModule = {
       .option(
         '--api-dns <name>',
         "master: the API's DNS name (api.dns.recordName), named in its serving certificate",
+      )
+      .option(
+        '--store <store>',
+        "master: the cluster's store, embedded or etcd (join the other masters' etcd)",
       );
     cmd.action(
       run(async (io) => {
         const { runBoot } = await import('../../boot/boot.js');
         const { parseBootSpecFlags } = await import('../../boot/boot-flags.js');
-        const { joinTimeout, labels, taint, eip, podCidr, nodePodCidrPrefix, serviceCidr, apiDns, ...flags } =
-          cmd.opts<BootFlags>();
-        const spec = parseBootSpecFlags({
-          labels,
-          taint,
-          eip,
-          podCidr,
-          nodePodCidrPrefix,
-          serviceCidr,
-          apiDns,
-        });
+        const { role, cluster, region, group, joinTimeout, ...specFlags } = cmd.opts<BootFlags>();
+        const flags = { role, cluster, region, ...(group !== undefined ? { group } : {}) };
+        const spec = parseBootSpecFlags(specFlags);
         const seconds = joinTimeout === undefined ? undefined : Number(joinTimeout);
         if (seconds !== undefined && !(Number.isFinite(seconds) && seconds > 0))
           throw new UsageError(

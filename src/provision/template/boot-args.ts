@@ -5,7 +5,7 @@ import { taintText } from './settings.js';
 /**
  * The spec's settings a booting instance needs, as flags of `boot` in its launch template's
  * user-data: a worker's group labels, taints and whether it takes a pool Elastic IP; a master's
- * pod range, node block prefix, Service range and API DNS name. In user-data rather than read
+ * pod range, node block prefix, Service range, API DNS name and store. In user-data rather than read
  * from the stack's outputs because instances boot while the stack is still being created (its
  * outputs do not exist yet), and a changed spec is then a new launch template version, which is
  * what the groups launch next. Nothing here is secret. Pure.
@@ -21,6 +21,8 @@ export function buildBootArgs(spec: ClusterSpec, role: 'master' | 'worker', grou
       '--service-cidr',
       spec.network.serviceCidr,
       ...(dns ? ['--api-dns', dns] : []),
+      // A replaced master of an etcd cluster joins the others' etcd (nothing to restore from S3).
+      ...(spec.store === 'etcd' ? ['--store', 'etcd'] : []),
     ];
   }
   const g = spec.workerGroups.find((w) => w.name === group);

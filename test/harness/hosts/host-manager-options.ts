@@ -30,6 +30,12 @@ export interface HostManagerOptions {
    */
   readonly bootFromUserData?: boolean;
   /**
+   * With `bootFromUserData`, which new instances run their user-data (asked when the host comes
+   * up): e.g. only the replacements after a `tugboat create` that bootstraps over SSH.
+   * @default every instance
+   */
+  readonly bootWhen?: (instance: InstanceView) => boolean;
+  /**
    * Faults for a boot: per new instance, what its boot gets differently (see
    * `InstanceBootOptions.imdsRegion`). @default none: every instance boots as EC2 boots it
    */

@@ -214,7 +214,8 @@ export class HostManager {
     this.footprint.namespaces.push(...host.namespaces);
     this.live.set(instance.instanceId, host);
     this.log(`host ${instance.instanceId} up at ${instance.privateIp} in ${Date.now() - started} ms`);
-    if (this.options.bootFromUserData) await this.bootHost(host, instance);
+    if (this.options.bootFromUserData && (this.options.bootWhen?.(instance) ?? true))
+      await this.bootHost(host, instance);
   }
 
   /** Runs the instance's user-data on its host; a host whose boot cannot start is removed again. */

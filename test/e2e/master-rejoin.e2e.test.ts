@@ -1,0 +1,113 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { waitFor } from '../support/wait.js';
+import { waitBooted } from './booted-cluster.js';
+import { type CliCluster, deleteAndProveClean, startCliCluster } from './cli-cluster.js';
+import { reportFailure, tearDown } from './e2e-teardown.js';
+import { etcdHealthFrom, type HaMaster } from './ha-masters.js';
+import { writeHaSpec } from './ha-spec.js';
+import { hostLog } from './host-probes.js';
+import { kubectlOk } from './kubectl.js';
+import { runningMasters, terminateKeepingCapacity } from './replace-cluster.js';
+
+// Issue #17, "a replaced master rejoins": a 3-master cluster made by `tugboat create` (etcd formed
+// over SSH), then one master instance is terminated; its group launches a replacement, which boots
+// from its user-data alone (`boot --role master --store etcd`) — no `tugboat bootstrap` — removes
+// the dead member, joins etcd and serves: etcd reports 3 healthy members with the new instance.
+// Only instances launched after the create boot from user-data here (bootWhen): the create's
+// masters are bootstrapped over SSH, as `tugboat create` does.
+const cluster = 'rejoin';
+let h: CliCluster;
+let state: string;
+let replacing = false;
+let masters: HaMaster[] = [];
+const log = (line: string) => process.stderr.write(`master-rejoin e2e: ${line}\n`);
+
+beforeAll(async () => {
+  h = await startCliCluster(cluster, 'rejoin', { bootFromUserData: true, bootWhen: () => replacing });
+  state = join(h.dir, 'state', cluster);
+});
+
+afterEach((context) => reportFailure(context.task.result?.state, h?.manager, h?.kubeconfig));
+
+afterAll(() => tearDown(h?.manager, h?.moto, h?.dir));
+
+it('tugboat create: three masters on a 3/3 healthy etcd', async () => {
+  const created = await h.tugboat<{ hosts: { id: string; role: string; privateIp: string }[] }>(
+    'create',
+    '-f',
+    writeHaSpec(h.dir, cluster),
+    '--yes',
+  );
+  masters = created.hosts.filter((x) => x.role === 'master').map((m) => ({ id: m.id, address: m.privateIp }));
+  expect(masters).toHaveLength(3);
+  expect((await etcdHealthFrom(state, masters[0]!, masters)).summary).toBe('3/3 etcd members healthy');
+}, 900_000);
+
+it('a terminated master is replaced and its replacement rejoins etcd by itself: 3/3 healthy, the old member gone', async () => {
+  const dead = masters[2]!;
+  const survivors = masters.slice(0, 2);
+  const before = await etcdHealthFrom(state, survivors[0]!, masters);
+  const deadId = before.members.find((m) => m.name === dead.id)!.id!;
+  replacing = true;
+  const killedAt = Date.now();
+  await terminateKeepingCapacity(h.moto, dead.id);
+  const replacement = await waitFor(
+    async () => (await runningMasters(h.env, cluster)).find((id) => !masters.some((m) => m.id === id)),
+    'a replacement master instance',
+    300_000,
+    500,
+  );
+  const exit = await waitBooted(h.manager!, replacement);
+  const boot = h.manager!.boot(replacement)!;
+  log(
+    `replacement ${replacement} booted ${((Date.now() - killedAt) / 1000).toFixed(1)} s after the termination (user-data ${exit.seconds} s)`,
+  );
+  expect(boot.consoleOutput()).toContain('boot complete');
+  const host = h.manager!.host(replacement)!;
+  // Its boot log: the dead member removed (the terminated instance's), then itself added.
+  const bootLog = readFileSync(hostLog(host, 'boot.log')!, 'utf8');
+  const removedAt = bootLog.indexOf(`removed dead etcd member ${dead.id}`);
+  expect(removedAt, bootLog).toBeGreaterThan(-1);
+  expect(bootLog.indexOf(`${replacement}: added as etcd member`)).toBeGreaterThan(removedAt);
+  expect(bootLog).toContain('control plane installed on etcd');
+  const now = [...survivors, { id: replacement, address: host.privateIp }];
+  const health = await waitFor(
+    async () => {
+      const seen = await etcdHealthFrom(state, survivors[0]!, now);
+      return seen.healthy ? seen : undefined;
+    },
+    'etcd 3/3 healthy with the replacement',
+    120_000,
+    1_000,
+  );
+  expect(health.summary).toBe('3/3 etcd members healthy');
+  const registered = health.members.filter((m) => m.registered);
+  expect(registered.map((m) => m.name).sort()).toEqual(now.map((m) => m.id).sort());
+  expect(registered.map((m) => m.id)).not.toContain(deadId);
+  // Its API server serves on the cluster's etcd, with the kubeconfig's credentials.
+  expect(
+    (
+      await kubectlOk(h.kubeconfig, ['--server', `https://${host.privateIp}:6443`, 'get', '--raw', '/readyz'])
+    ).trim(),
+  ).toBe('ok');
+  await kubectlOk(h.kubeconfig, [
+    '--server',
+    `https://${host.privateIp}:6443`,
+    'create',
+    'configmap',
+    'rejoined',
+  ]);
+  await kubectlOk(h.kubeconfig, [
+    '--server',
+    `https://${survivors[0]!.address}:6443`,
+    'get',
+    'configmap',
+    'rejoined',
+  ]);
+}, 900_000);
+
+it('tugboat delete leaves nothing', async () => {
+  await deleteAndProveClean(h, cluster);
+}, 900_000);
