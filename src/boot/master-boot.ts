@@ -6,6 +6,7 @@ import { installControlPlane } from '../bootstrap/control-plane-install.js';
 import { DEFAULT_HOST_LAYOUT, type HostLayout } from '../bootstrap/layout.js';
 import type { ServiceMode } from '../bootstrap/service.js';
 import { waitForHealthy } from '../bootstrap/wait-healthy.js';
+import { TugboatError } from '../errors.js';
 import { type EventSink, silentEvents } from '../events.js';
 import { issueApiServerCertificate, issueClientCertificate } from '../pki/cluster-certs.js';
 import { API_SERVER_CLIENT_USER } from '../pki/cluster-pki.js';
@@ -57,8 +58,13 @@ export interface MasterBootOptions extends MasterBootOverrides {
 
 /** What the master's boot did. */
 export interface MasterBootResult {
-  /** The address published for workers, `https://<EIP or private IP>:<port>`. */
-  readonly server: string;
+  /** The address published for workers, `https://<EIP or private IP>:<port>`; absent when left to bootstrap. */
+  readonly server?: string;
+  /**
+   * The cluster's etcd is being formed with this master by `tugboat bootstrap`, which installs it:
+   * the boot installed nothing and is not a failure.
+   */
+  readonly leftToBootstrap?: true;
   /** Secret items this boot created (the "no client" path); empty when `tugboat create` had stored them. */
   readonly createdSecrets: readonly string[];
   /** The master Elastic IP this instance now holds. @default none (the cluster has no master EIP) */
@@ -127,7 +133,7 @@ export async function runMasterBoot(options: MasterBootOptions): Promise<MasterB
       message: `store etcd: the other masters are ${others.map((m) => `${m.name} (${m.address})`).join(', ') || 'none'}`,
       data: { others },
     });
-    etcd = await runMasterEtcdJoin(shell, {
+    const joined = await runMasterEtcdJoin(shell, {
       cluster,
       self: { name: identity.instanceId, address: identity.privateIp },
       others,
@@ -138,7 +144,19 @@ export async function runMasterBoot(options: MasterBootOptions): Promise<MasterB
       events,
       ...(options.etcdPath ? { etcdPath: options.etcdPath } : {}),
       ...(options.etcdQuorumWaitMs !== undefined ? { quorumWaitMs: options.etcdQuorumWaitMs } : {}),
+    }).catch((err: unknown) => {
+      if (err instanceof TugboatError && err.code === 'ETCD_BEING_FORMED') return undefined;
+      throw err;
     });
+    if (!joined) {
+      events.emit({
+        code: 'boot.left-to-bootstrap',
+        level: 'info',
+        message: `${identity.instanceId}'s etcd member is registered in the cluster being formed and has not started: tugboat bootstrap is forming it and installs this master; the boot installs nothing`,
+      });
+      return { createdSecrets: secrets.created, leftToBootstrap: true };
+    }
+    etcd = joined;
   }
   await installControlPlane(shell, {
     layout,

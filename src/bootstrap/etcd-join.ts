@@ -118,6 +118,17 @@ export function etcdNoQuorumToJoin(self: string, summary: string): TugboatError 
   );
 }
 
+/**
+ * A master that may only join found its own member registered and never started: the cluster is
+ * being formed with it (by `tugboat create` / `tugboat bootstrap`), which starts it; not a failure.
+ */
+export function etcdBeingFormed(self: string): TugboatError {
+  return new TugboatError(
+    'ETCD_BEING_FORMED',
+    `${self} is a member of the etcd cluster being formed and its member has not started yet: tugboat bootstrap, which is forming the cluster, starts it and installs this master`,
+  );
+}
+
 /** Options for {@link joinEtcdCluster}. */
 export interface EtcdJoinOptions extends EtcdHostCallOptions {
   /** This master's member. */
@@ -179,7 +190,12 @@ export async function joinEtcdCluster(
     if (!health.quorum) throw etcdNoQuorumToJoin(options.self.name, health.summary);
   }
   const plan = planEtcdJoin(options.self, options.members, health, ports.peer);
-  if (plan.kind === 'form') return undefined;
+  if (plan.kind === 'form') {
+    // Registered under its own name and never started: bootstrap is forming the cluster with this
+    // master right now and starts its member itself. A boot starting it too would race it.
+    if (options.joinOnly) throw etcdBeingFormed(options.self.name);
+    return undefined;
+  }
   const via = health.members.filter((m) => m.healthy && m.clientUrl).map((m) => m.clientUrl!);
   // etcd refuses a membership change until its leader has seen enough members connected for 5 s
   // ("unhealthy cluster"): a member restarted a moment ago counts only then. Retried, bounded.

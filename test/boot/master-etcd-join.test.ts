@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMasterEtcdJoin } from '../../src/boot/master-etcd.js';
-import { type EtcdMember, etcdClientUrls, etcdPaths } from '../../src/bootstrap/etcd-install.js';
+import { type EtcdMember, etcdClientUrls, etcdPaths, installEtcd } from '../../src/bootstrap/etcd-install.js';
 import type { TugboatEvent } from '../../src/events.js';
+import { issueEtcdMemberCertificate } from '../../src/pki/cluster-certs.js';
 import { createCa } from '../../src/pki/index.js';
 import { LocalShell } from '../../src/ssh/local-shell.js';
 import { etcdctlFor, etcdHosts, eventually, hexMemberId } from '../support/etcd-members.js';
@@ -175,5 +176,49 @@ describe('a replaced master rejoins etcd by itself (real etcd, 3 members on loop
     expect(hosts.etcdOn(layoutOf(late))).toEqual({ service: false, data: false });
     const membersAfter = await memberList([leftUrl!]);
     expect(membersAfter.map((m) => m.ID).sort()).toEqual(membersBefore.map((m) => m.ID).sort());
+  }, 300_000);
+});
+
+describe('a master that boots while tugboat bootstrap forms the cluster with it (create on AWS)', () => {
+  const forming: EtcdMember[] = [6, 7, 8].map((n) => ({ name: `i-0000000${n}`, address: `127.0.91.${n}` }));
+
+  afterAll(async () => {
+    await hosts.stopAll(forming);
+  }, 120_000);
+
+  it('leaves its member to bootstrap (ETCD_BEING_FORMED): starts no etcd, changes no membership', async () => {
+    // Bootstrap has started two of the three members of a cluster formed with all three: the
+    // third is registered under its own name and never started.
+    for (const m of forming.slice(0, 2))
+      await installEtcd(shell, {
+        layout: layoutOf(m),
+        mode: 'supervised',
+        member: m,
+        members: forming,
+        pki: { caPem: ca.certPem, memberCert: issueEtcdMemberCertificate(ca, { altNames: [m.address] }) },
+        clusterToken: `tugboat-${cluster}-forming`,
+      });
+    const started = etcdClientUrls(forming.slice(0, 2));
+    await eventually('2 of 3 members healthy', () => etcdctl(started, ['endpoint', 'health']));
+    const before = await memberList(started);
+    expect(before).toHaveLength(3);
+    const self = forming[2]!;
+    const failure = await runMasterEtcdJoin(shell, {
+      cluster,
+      self,
+      others: forming.slice(0, 2),
+      ca,
+      layout: layoutOf(self),
+      nodePath: process.execPath,
+      mode: 'supervised',
+    }).then(
+      () => undefined,
+      (err: unknown) => err as Error & { code?: string },
+    );
+    expect(failure?.code).toBe('ETCD_BEING_FORMED');
+    expect(failure?.message).toMatch(/i-00000008 is a member of the etcd cluster being formed/);
+    expect(hosts.etcdOn(layoutOf(self))).toEqual({ service: false, data: false });
+    const after = await memberList(started);
+    expect(after.map((m) => m.ID).sort()).toEqual(before.map((m) => m.ID).sort());
   }, 300_000);
 });
