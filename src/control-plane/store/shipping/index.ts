@@ -5,6 +5,7 @@ export {
   listBackups,
   pruneBackups,
   restoreBackup,
+  uploadBackup,
 } from './backup.js';
 export {
   type BackupSchedule,
@@ -38,3 +39,4 @@ export {
   prepareBackupRestore,
 } from './restore-backup.js';
 export { type ShippingStatus, StateShipper, type StateShipperOptions } from './shipper.js';
+export { createStoreBackup, type StoreBackupOptions } from './store-backup.js';
