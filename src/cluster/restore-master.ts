@@ -66,6 +66,12 @@ export async function restoreOnMaster(
       'RESTORE_REFUSED',
       `${shell.host}: the control plane ${definition ? 'does not ship its store to' : 'is not installed here, so it cannot restore from'} s3://${target.ref.bucket}/${target.prefix} (no --state-bucket): started on an empty data directory it would come up empty. Nothing was changed`,
     );
+  // An etcd master's bucket holds its backups only: a new store generation there restores nothing.
+  if (/--store['"]?\s+['"]?etcd\b/.test(definition))
+    throw new DeploymentError(
+      'RESTORE_REFUSED',
+      `${shell.host}: the control plane keeps its objects in etcd (--store etcd); \`tugboat restore\` into an etcd cluster is not built yet: see docs/ha-masters.md#lost-quorum. Nothing was changed`,
+    );
   const service = { layout, mode, events };
   await stopService(shell, CONTROL_PLANE_SERVICE, service);
   events.emit({

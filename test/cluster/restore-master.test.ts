@@ -112,6 +112,29 @@ describe('restoreOnMaster: stop, restore as a new generation, set the data aside
       true,
     );
 
+    // An etcd master whose bucket takes its backups: refused too (its store is not the shipped one).
+    await install(port, [
+      '--store',
+      'etcd',
+      '--etcd-endpoints',
+      'http://127.0.0.1:1',
+      '--state-bucket',
+      ref.bucket,
+      '--state-prefix',
+      target.prefix,
+    ]);
+    await expect(
+      restoreOnMaster(shell, {
+        s3,
+        target,
+        prepared,
+        holder: 't',
+        layout,
+        mode: 'supervised',
+        waitReady: ready,
+      }),
+    ).rejects.toThrow(/keeps its objects in etcd \(--store etcd\); `tugboat restore` .* Nothing was changed/);
+
     await install(port, ['--state-bucket', ref.bucket, '--state-prefix', target.prefix]);
     await ready();
     const again = await prepareBackupRestore(s3, target, target, backup.name);

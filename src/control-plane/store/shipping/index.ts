@@ -13,6 +13,7 @@ export {
   checkBackupSchedule,
   startBackupSchedule,
 } from './backup-schedule.js';
+export { type EtcdRestoreOptions, type EtcdRestoreResult, restoreEtcdFromBackup } from './etcd-restore.js';
 export type { StateTarget } from './layout.js';
 export { claimGeneration, isFenced, listGenerations } from './lease.js';
 export {
