@@ -94,10 +94,7 @@ describe('restoreOnMaster: stop, restore as a new generation, set the data aside
     expect((await put('d')).status).toBe(201);
     const prepared = await prepareBackupRestore(s3, target, target, backup.name);
 
-    // The same host without --state-bucket: refused before anything stops.
-    await install(port, []);
-    await ready();
-    await expect(
+    const refusedRestore = () =>
       restoreOnMaster(shell, {
         s3,
         target,
@@ -106,8 +103,13 @@ describe('restoreOnMaster: stop, restore as a new generation, set the data aside
         layout,
         mode: 'supervised',
         waitReady: ready,
-      }),
-    ).rejects.toThrow(/does not ship its store to s3:\/\/tugboat-backup-restore\/rm .*Nothing was changed/);
+      });
+    // The same host without --state-bucket: refused before anything stops.
+    await install(port, []);
+    await ready();
+    await expect(refusedRestore()).rejects.toThrow(
+      /does not ship its store to s3:\/\/tugboat-backup-restore\/rm .*Nothing was changed/,
+    );
     expect((await serviceStatus(shell, CONTROL_PLANE_SERVICE, { layout, mode: 'supervised' })).running).toBe(
       true,
     );
@@ -123,17 +125,9 @@ describe('restoreOnMaster: stop, restore as a new generation, set the data aside
       '--state-prefix',
       target.prefix,
     ]);
-    await expect(
-      restoreOnMaster(shell, {
-        s3,
-        target,
-        prepared,
-        holder: 't',
-        layout,
-        mode: 'supervised',
-        waitReady: ready,
-      }),
-    ).rejects.toThrow(/keeps its objects in etcd \(--store etcd\); `tugboat restore` .* Nothing was changed/);
+    await expect(refusedRestore()).rejects.toThrow(
+      /keeps its objects in etcd \(--store etcd\); `tugboat restore` .* Nothing was changed/,
+    );
 
     await install(port, ['--state-bucket', ref.bucket, '--state-prefix', target.prefix]);
     await ready();
