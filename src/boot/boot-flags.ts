@@ -1,5 +1,6 @@
 import { parseLabels, parseTaint } from '../agent/config.js';
 import { parseCidr } from '../config/cidr.js';
+import { checkBackupSchedule } from '../control-plane/store/shipping/backup-schedule.js';
 import { UsageError } from '../errors.js';
 
 /**
@@ -25,6 +26,8 @@ export interface BootSpecSettings {
    * restoring the embedded store from S3. @default 'embedded'
    */
   readonly store?: 'embedded' | 'etcd';
+  /** The spec's `backup`: the master's control plane takes scheduled backups to the cluster's prefix. @default none */
+  readonly backup?: { readonly schedule: string; readonly retain: number };
 }
 
 /** The flags as commander gives them. */
@@ -37,6 +40,8 @@ export interface BootSpecFlags {
   readonly serviceCidr?: string;
   readonly apiDns?: string;
   readonly store?: string;
+  readonly backupSchedule?: string;
+  readonly backupRetain?: string;
 }
 
 const DNS_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,63}$/;
@@ -46,6 +51,21 @@ function cidr(flag: string, text: string): string {
   if (!parsed || parsed.hostBitsSet)
     throw new UsageError(`${flag} "${text}" is not an IPv4 network like 10.244.0.0/16`);
   return text;
+}
+
+/** `--backup-schedule` / `--backup-retain`, checked as the control plane checks them. */
+function backupOf(flags: BootSpecFlags): BootSpecSettings['backup'] {
+  if (flags.backupSchedule === undefined) {
+    if (flags.backupRetain !== undefined) throw new UsageError('--backup-retain needs --backup-schedule');
+    return undefined;
+  }
+  const problem = checkBackupSchedule(flags.backupSchedule);
+  if (problem)
+    throw new UsageError(`--backup-schedule "${flags.backupSchedule}" is not a cron schedule (${problem})`);
+  const retain = flags.backupRetain === undefined ? 7 : Number(flags.backupRetain);
+  if (!Number.isInteger(retain) || retain < 1 || retain > 1000)
+    throw new UsageError(`--backup-retain "${flags.backupRetain}" is not a whole number from 1 to 1000`);
+  return { schedule: flags.backupSchedule, retain };
 }
 
 /** Checks the spec flags of `boot` and turns them into settings; a bad value is a UsageError naming the flag. */
@@ -71,8 +91,10 @@ export function parseBootSpecFlags(flags: BootSpecFlags): BootSpecSettings {
     throw new UsageError(`--api-dns "${flags.apiDns}" is not a lowercase DNS name like api.example.com`);
   if (flags.store !== undefined && flags.store !== 'embedded' && flags.store !== 'etcd')
     throw new UsageError(`--store "${flags.store}" is not a store: use embedded or etcd`);
+  const backup = backupOf(flags);
   return {
     ...(flags.store === 'etcd' ? { store: 'etcd' as const } : {}),
+    ...(backup ? { backup } : {}),
     ...(labels && Object.keys(labels).length ? { labels } : {}),
     ...(taints.length ? { taints } : {}),
     ...(flags.eip ? { eip: true } : {}),

@@ -17,6 +17,8 @@ interface BootFlags {
   readonly serviceCidr?: string;
   readonly apiDns?: string;
   readonly store?: string;
+  readonly backupSchedule?: string;
+  readonly backupRetain?: string;
 }
 
 /**
@@ -59,7 +61,9 @@ export const bootCommand: CommandModule = {
       .option(
         '--store <store>',
         "master: the cluster's store, embedded or etcd (join the other masters' etcd)",
-      );
+      )
+      .option('--backup-schedule <cron>', "master: the spec's backup.schedule (scheduled backups to S3)")
+      .option('--backup-retain <n>', "master: the spec's backup.retain");
     cmd.action(
       run(async (io) => {
         const { runBoot } = await import('../../boot/boot.js');
