@@ -36,7 +36,7 @@ export async function createClusterBackup(options: ClusterBackupOptions): Promis
     if (!stack) throw notFound(options.aws, cluster);
     throw new DeploymentError(
       'NOTHING_SHIPPED',
-      `cluster "${cluster}" has no store state in s3://${target.ref.bucket}/${target.prefix}/store/: its master does not ship its store (the spec's store is not embedded, or it was installed without --state-bucket) or has not started yet; nothing to back up`,
+      `cluster "${cluster}" has no store state in s3://${target.ref.bucket}/${target.prefix}/store/: its master does not ship its store (it was installed without --state-bucket, or has not started yet; with store: etcd nothing ships: its masters take the spec's scheduled backups, \`tugboat backup list ${cluster}\`, and \`backup create\` is not built for etcd); nothing to back up`,
     );
   }
   const info = await createBackup(options.aws.s3, target, options.now ?? new Date());

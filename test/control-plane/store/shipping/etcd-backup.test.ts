@@ -101,6 +101,41 @@ describe('backups of an etcd store (real etcd, moto S3)', () => {
     expect(live.filter((v) => v === 'late').length).toBe(pages);
   }, 120_000);
 
+  it('a read overtaken by compaction starts again at the current revision, at most 3 times', async () => {
+    const { s3, target } = await s3ForMoto(moto(), 'etcdbackup-compacted');
+    const store = await open(prefix());
+    for (let i = 0; i < 30; i++) await store.create(cm(i), enc(`${i}`));
+    // After the first page of the first read: a write, then compaction past the pinned revision.
+    let compactions = 0;
+    const compactOnce = async () => {
+      if (compactions++ > 0) return;
+      await store.update(cm(0), enc('after'), (await store.get(cm(0)))!.modRevision);
+      await store.compact(await store.currentRevision());
+    };
+    const info = await createStoreBackup(store, s3, target, { pageKeys: 10, onPage: compactOnce });
+    expect(info.keys).toBe(30);
+    expect(info.revision).toBe(await store.currentRevision());
+    const dataDir = tmp.dir('restored-compacted');
+    await restoreBackup(s3, target, info.name, dataDir);
+    const restored = await openEmbeddedStore({ dataDir });
+    expect(dec((await restored.get(cm(0)))!.value)).toBe('after');
+    await restored.close();
+
+    // Compacted on every page: refused after 3 reads, with etcd's reason; nothing listed.
+    const always = async () => {
+      await store.update(cm(1), enc('x'), (await store.get(cm(1)))!.modRevision);
+      await store.compact(await store.currentRevision());
+    };
+    await expect(
+      createStoreBackup(store, s3, target, {
+        pageKeys: 10,
+        onPage: always,
+        now: new Date('2026-12-04T03:00:00Z'),
+      }),
+    ).rejects.toThrow(/compacted/);
+    expect((await listBackups(s3, target)).map((b) => b.name)).toEqual([info.name]);
+  }, 60_000);
+
   it('a failed snapshot upload leaves no listed backup; a failed manifest leaves it unlisted', async () => {
     const { s3: real, target } = await s3ForMoto(moto(), 'etcdbackup-failing');
     const store = await open(prefix());
