@@ -1,43 +1,30 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createAwsClients } from '../../src/aws/clients.js';
 import { createStore } from '../../src/control-plane/store/index.js';
 import { createStoreBackup } from '../../src/control-plane/store/shipping/index.js';
-import type { Store } from '../../src/control-plane/store/types.js';
-import { type EtcdCluster, startEtcd } from '../harness/etcd.js';
-import { type Moto, startMoto } from '../harness/moto.js';
 import { runCli } from '../support/cli.js';
+import { withEtcdAndMoto } from '../support/etcd-moto.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
 
 describe('tugboat store restore-etcd (real etcd, moto)', () => {
-  let moto: Moto;
-  let etcd: EtcdCluster;
-  let store: Store | undefined;
-  beforeAll(async () => {
-    moto = await startMoto();
-    etcd = await startEtcd();
-  }, 60_000);
-  afterAll(async () => {
-    await store?.close();
-    await etcd?.stop();
-    await moto?.stop();
-  });
+  const { moto, etcd, keep } = withEtcdAndMoto();
 
   it('refuses bad flags, asks without --yes, and with it puts exactly the backup back', async () => {
-    const env = { ...process.env, ...moto.env };
+    const env = { ...process.env, ...moto().env };
     const { s3, sts } = await createAwsClients({ env });
     const ref = { bucket: 'etcdbackup-cli', owner: await sts.accountId() };
     await s3.ensurePrivateBucket(ref, {});
     const target = { ref, prefix: 'demo' };
-    store = await createStore({ kind: 'etcd', endpoints: etcd.endpoints });
+    const store = keep(await createStore({ kind: 'etcd', endpoints: etcd().endpoints }));
     for (const n of ['a', 'b', 'c']) await store.create(`/registry/configmaps/default/${n}`, enc(n));
     const backup = await createStoreBackup(store, s3, target);
     await store.delete('/registry/configmaps/default/b');
     await store.create('/registry/configmaps/default/d', enc('d'));
 
     const base = ['store', 'restore-etcd', '--state-bucket', ref.bucket, '--state-prefix', 'demo'];
-    const endpoints = ['--etcd-endpoints', etcd.endpoints.join(',')];
+    const endpoints = ['--etcd-endpoints', etcd().endpoints.join(',')];
     const noName = await runCli([...base, ...endpoints, '--from', 'latest'], { env });
     expect(noName.code).toBe(2);
     expect(noName.stderr).toContain('--from "latest" is not a backup name');
