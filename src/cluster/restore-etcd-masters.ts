@@ -23,7 +23,7 @@ export interface EtcdMastersRestoreOptions {
   readonly events?: EventSink;
 }
 
-/** Flags of the control plane that `store restore-etcd` takes as they are. */
+/** Flags of the control plane that `store restore-etcd` / `backup-etcd` take as they are. */
 const ETCD_FLAGS = ['--etcd-endpoints', '--etcd-cafile', '--etcd-certfile', '--etcd-keyfile'];
 
 /** A master to restore on: its session and its host layout (DEFAULT_HOST_LAYOUT on real hosts). */
@@ -32,12 +32,17 @@ export interface MasterHost {
   readonly layout: HostLayout;
 }
 
-interface Master extends MasterHost {
+/** A master whose control plane runs on etcd, with its service's command. */
+export interface EtcdMaster extends MasterHost {
   readonly mode: ServiceMode;
   readonly command: ServiceCommand;
 }
 
-async function readMaster(host: MasterHost, options: EtcdMastersRestoreOptions): Promise<Master> {
+/** Reads the master's control-plane service; refused unless it runs on etcd. */
+export async function readEtcdMaster(
+  host: MasterHost,
+  options: { readonly mode?: ServiceMode },
+): Promise<EtcdMaster> {
   const { shell, layout } = host;
   const mode = options.mode ?? (await detectServiceMode(shell));
   const definition = await readControlPlaneDefinition(shell, layout, mode);
@@ -45,9 +50,25 @@ async function readMaster(host: MasterHost, options: EtcdMastersRestoreOptions):
   if (!command || flagValue(command.argv, '--store') !== 'etcd' || !command.argv.includes('control-plane'))
     throw new DeploymentError(
       'RESTORE_REFUSED',
-      `${shell.host}: ${command ? 'the control plane does not keep its objects in etcd (no --store etcd)' : 'no control plane service is installed here'}: restoring into etcd needs every master's control plane on etcd. Nothing was changed`,
+      `${shell.host}: ${command ? 'the control plane does not keep its objects in etcd (no --store etcd)' : 'no control plane service is installed here'}: backups and restores of etcd run through masters whose control plane is on etcd. Nothing was changed`,
     );
   return { shell, layout, mode, command };
+}
+
+/**
+ * A shell command that runs the same program as the master's control plane (node and bundle), with
+ * its environment (non-secret by construction: AWS_REGION; credentials come from the instance
+ * role), as `args` followed by the control plane's own `--etcd-*` flags.
+ */
+export function etcdToolCommand(master: EtcdMaster, args: readonly string[]): string {
+  const argv = master.command.argv;
+  const program = argv.slice(0, argv.indexOf('control-plane'));
+  const flags = ETCD_FLAGS.flatMap((f) => {
+    const value = flagValue(argv, f);
+    return value === undefined ? [] : [f, value];
+  });
+  const env = Object.entries(master.command.env).map(([k, v]) => `${k}=${v}`);
+  return `env ${[...env, ...program, ...args, ...flags].map(quote).join(' ')}`;
 }
 
 /**
@@ -64,8 +85,8 @@ export async function restoreEtcdOnMasters(
 ): Promise<{ host: string; output: string }> {
   const events = options.events ?? silentEvents;
   if (hosts.length === 0) throw new DeploymentError('RESTORE_REFUSED', 'no running master to restore on');
-  const masters: Master[] = [];
-  for (const host of hosts) masters.push(await readMaster(host, options));
+  const masters: EtcdMaster[] = [];
+  for (const host of hosts) masters.push(await readEtcdMaster(host, options));
   for (const m of masters) {
     await stopService(m.shell, CONTROL_PLANE_SERVICE, { layout: m.layout, mode: m.mode, events });
     events.emit({
@@ -75,14 +96,7 @@ export async function restoreEtcdOnMasters(
     });
   }
   const first = masters[0]!;
-  const argv = first.command.argv;
-  const program = argv.slice(0, argv.indexOf('control-plane'));
-  const flags = ETCD_FLAGS.flatMap((f) => {
-    const value = flagValue(argv, f);
-    return value === undefined ? [] : [f, value];
-  });
-  const words = [
-    ...program,
+  const command = etcdToolCommand(first, [
     'store',
     'restore-etcd',
     '--from',
@@ -91,14 +105,11 @@ export async function restoreEtcdOnMasters(
     options.source.ref.bucket,
     '--state-prefix',
     options.source.prefix,
-    ...flags,
     '--yes',
-  ];
-  // The service's environment: non-secret by construction (AWS_REGION; credentials come from the role).
-  const env = Object.entries(first.command.env).map(([k, v]) => `${k}=${v}`);
+  ]);
   let output = '';
   try {
-    const res = await runChecked(first.shell, `env ${[...env, ...words].map(quote).join(' ')}`, {
+    const res = await runChecked(first.shell, command, {
       step: `restore ${options.name} into etcd`,
     });
     output = res.stdout.trim();

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createAwsClients } from '../../src/aws/clients.js';
 import { createStore } from '../../src/control-plane/store/index.js';
 import { createStoreBackup } from '../../src/control-plane/store/shipping/index.js';
+import { freePort } from '../harness/process.js';
 import { runCli } from '../support/cli.js';
 import { withEtcdAndMoto } from '../support/etcd-moto.js';
 
@@ -39,6 +40,17 @@ describe('tugboat store restore-etcd (real etcd, moto)', () => {
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toContain('no complete backup 20200101T000000Z');
     expect((await store.get('/registry/configmaps/default/d')) !== undefined).toBe(true);
+
+    // backup-etcd: with no quorum, no backup and the report; with etcd, a backup at one revision.
+    const dead = ['--etcd-endpoints', `http://127.0.0.1:${await freePort()}`];
+    const bucket = ['--state-bucket', ref.bucket, '--state-prefix', 'demo'];
+    const noQuorum = await runCli(['store', 'backup-etcd', ...bucket, ...dead], { env });
+    expect(noQuorum.code).not.toBe(0);
+    expect(noQuorum.stderr).toMatch(/no backup taken: .*docs\/ha-masters.md#lost-quorum/);
+    await new Promise((r) => setTimeout(r, 1100)); // backup names are whole seconds
+    const taken = await runCli(['-o', 'json', 'store', 'backup-etcd', ...bucket, ...endpoints], { env });
+    expect(taken.code, taken.stderr).toBe(0);
+    expect(JSON.parse(taken.stdout)).toMatchObject({ keys: 3, store: 'etcd' });
 
     const done = await runCli([...base, ...endpoints, '--from', backup.name, '--yes'], { env });
     expect(done.stderr).toBe('');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type AwsClients, createAwsClients } from '../../src/aws/clients.js';
 import { renderRestorePlan } from '../../src/cli/commands/restore-run.js';
-import { clusterStateTarget } from '../../src/cluster/backup.js';
+import { clusterStateTarget, createClusterBackup } from '../../src/cluster/backup.js';
 import { restoreCluster } from '../../src/cluster/restore.js';
 import { createStore } from '../../src/control-plane/store/index.js';
 import { createStoreBackup, listGenerations } from '../../src/control-plane/store/shipping/index.js';
@@ -58,5 +58,9 @@ describe('restoreCluster on a cluster whose store is etcd (moto, real etcd)', ()
       restoreCluster({ aws, cluster: 'etcdrestore', from: backup.name, confirm: async () => true }),
     ).rejects.toThrow(/cluster etcdrestore has no running master instance/);
     expect(await listGenerations(aws.s3, target)).toEqual([]);
+    // backup create goes to the masters too (etcd's port is theirs alone).
+    await expect(createClusterBackup({ aws, cluster: 'etcdrestore' })).rejects.toThrow(
+      /cluster etcdrestore has no running master instance/,
+    );
   }, 120_000);
 });

@@ -19,7 +19,8 @@ export interface StoreRestoreEtcdFlags {
 
 /**
  * `tugboat store repair DIR`: the explicit recovery for an embedded store that refuses to start;
- * `tugboat store restore-etcd`: a backup's keys into etcd (run on a master, control planes stopped).
+ * `tugboat store restore-etcd`: a backup's keys into etcd (run on a master, control planes stopped);
+ * `tugboat store backup-etcd`: a backup of etcd now (run on a master).
  */
 export const storeCommand: CommandModule = {
   define(program, run) {
@@ -35,6 +36,23 @@ export const storeCommand: CommandModule = {
       run(async (io, globals) => {
         const { runStoreRepair } = await import('./store-run.js');
         return runStoreRepair(io, globals, repair.args[0] ?? '', repair.opts<StoreRepairFlags>());
+      }),
+    );
+    const backupEtcd = store
+      .command('backup-etcd')
+      .description(
+        "take a backup of the store in etcd now, at one revision, to the cluster's S3 prefix (on a master; AWS credentials and region from the environment)",
+      )
+      .option('--state-bucket <bucket>', 'the bucket of the backups (the control plane flag)')
+      .option('--state-prefix <prefix>', "the cluster's prefix in the bucket (the control plane flag)")
+      .option('--etcd-endpoints <urls>', 'client URLs of the members, comma-separated')
+      .option('--etcd-cafile <file>', 'CA of the members (PEM)')
+      .option('--etcd-certfile <file>', 'client certificate for etcd (PEM)')
+      .option('--etcd-keyfile <file>', 'its key (PEM)');
+    backupEtcd.action(
+      run(async (io, globals) => {
+        const { runStoreBackupEtcd } = await import('./store-restore-etcd-run.js');
+        return runStoreBackupEtcd(io, globals, backupEtcd.opts<StoreRestoreEtcdFlags>());
       }),
     );
     const restoreEtcd = store
