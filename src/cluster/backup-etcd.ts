@@ -14,7 +14,7 @@ import { etcdToolCommand, type MasterHost, readEtcdMaster } from './restore-etcd
  * Takes a backup of etcd now on this master: runs its control plane's program as `store
  * backup-etcd` with its etcd flags (etcd's client port is open to the masters only), which reads
  * every key at one revision and uploads it to `target` (refused with the quorum report when etcd
- * cannot serve). Returns the backup as the command printed it.
+ * cannot serve). Returns the backup as the command printed it (its creation time to the second).
  */
 export async function backupEtcdOnMaster(
   host: MasterHost,
@@ -22,15 +22,18 @@ export async function backupEtcdOnMaster(
   options: { readonly mode?: ServiceMode } = {},
 ): Promise<BackupInfo> {
   const master = await readEtcdMaster(host, options);
-  const args = ['-o', 'json', 'store', 'backup-etcd', '--state-bucket', target.ref.bucket];
-  const res = await runChecked(
-    host.shell,
-    etcdToolCommand(master, [...args, '--state-prefix', target.prefix]),
-    {
-      step: 'back up etcd',
-    },
-  );
-  return JSON.parse(res.stdout) as BackupInfo;
+  const args = ['store', 'backup-etcd', '--state-bucket', target.ref.bucket, '--state-prefix', target.prefix];
+  const res = await runChecked(host.shell, etcdToolCommand(master, args), { step: 'back up etcd' });
+  // The host bundle prints text (it has no --output): `backup NAME: N keys at revision R`.
+  const m = /^backup (\d{8}T\d{6}Z): (\d+) keys at revision (\d+)$/m.exec(res.stdout);
+  if (!m)
+    throw new DeploymentError(
+      'ETCD_BACKUP_FAILED',
+      `${host.shell.host}: unexpected answer: ${res.stdout.trim()}`,
+    );
+  const name = m[1]!;
+  const createdAt = `${name.slice(0, 4)}-${name.slice(4, 6)}-${name.slice(6, 8)}T${name.slice(9, 11)}:${name.slice(11, 13)}:${name.slice(13, 15)}.000Z`;
+  return { name, createdAt, revision: Number(m[3]), keys: Number(m[2]), generation: 0, store: 'etcd' };
 }
 
 /**

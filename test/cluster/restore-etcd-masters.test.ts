@@ -42,7 +42,7 @@ describe('restoreEtcdOnMasters: every master stopped, the backup written into et
 
   /** A master's control plane as a supervised service of its simulated host. */
   async function install(h: (typeof hosts)[number], flags: string[]) {
-    await installTestControlPlane(h.shell, h.layout, h.port, moto.endpoint, flags);
+    await installTestControlPlane(h.shell, h.layout, h.port, moto.endpoint, flags, 'host');
   }
   const ready = (h: (typeof hosts)[number]) =>
     until(

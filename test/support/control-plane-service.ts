@@ -15,6 +15,8 @@ export async function installTestControlPlane(
   port: number,
   motoEndpoint: string,
   flags: readonly string[],
+  /** `host`: the host bundle's commands only, as on a real master. @default the whole CLI */
+  entry: 'cli' | 'host' = 'cli',
 ): Promise<void> {
   await installService(
     shell,
@@ -25,7 +27,7 @@ export async function installTestControlPlane(
         process.execPath,
         '--import',
         'tsx',
-        join(process.cwd(), 'test/support/cli-entry.ts'),
+        join(process.cwd(), `test/support/${entry}-entry.ts`),
         'control-plane',
         '--insecure-loopback-http',
         '--listen',
