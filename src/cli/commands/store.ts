@@ -24,7 +24,9 @@ export interface StoreRestoreEtcdFlags {
  */
 export const storeCommand: CommandModule = {
   define(program, run) {
-    const store = program.command('store').description("the control plane's embedded store");
+    const store = program
+      .command('store')
+      .description("the control plane's store: repair the embedded one, back up or restore etcd");
     const repair = store
       .command('repair')
       .description(
