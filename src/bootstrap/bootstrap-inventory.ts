@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { DeploymentError } from '../errors.js';
 import { silentEvents } from '../events.js';
+import { stateRoot } from '../naming.js';
 import { loadOrCreateAgentServingCertificate, loadOrCreateNodeCertificate } from '../pki/cluster-pki.js';
 import { renderKubeconfig } from '../pki/kubeconfig.js';
 import type { PodNetworkSettings } from '../provision/template/settings.js';
@@ -9,6 +10,9 @@ import { type AgentInstallOptions, buildAgentFiles, installAgent } from './agent
 import { type BootstrapHost, mastersOf } from './bootstrap-hosts.js';
 import { type ClusterHealth, readClusterHealth } from './cluster-health.js';
 import { type HostBundle, installControlPlane, type StateShippingSettings } from './control-plane-install.js';
+import { ensureEtcdBinary } from './etcd-binary.js';
+import type { EtcdArch, EtcdReleasePin, EtcdSource } from './etcd-release.js';
+import { etcdReleaseCacheDir, loadEtcdRelease } from './etcd-release-cache.js';
 import { actionOf, bothServices, type HostBootstrapResult, SKIPPED } from './host-bootstrap-result.js';
 import { syncHostFiles } from './host-files.js';
 import type { HostInstallResult } from './host-install.js';
@@ -54,8 +58,21 @@ export interface BootstrapInventoryOptions extends InventoryAccessOptions, HostR
    * API servers on it. @default 'etcd' with several masters (required), else 'embedded'
    */
   readonly store?: 'embedded' | 'etcd';
-  /** etcd's binary on the masters. @default DEFAULT_ETCD_PATH (the distribution's package) */
+  /** Where the distribution's package puts etcd on the masters. @default DEFAULT_ETCD_PATH */
   readonly etcdPath?: string;
+  /** Where the masters' etcd comes from (see ensureEtcdBinary). @default 'auto' */
+  readonly etcdSource?: EtcdSource;
+  /** The spec's `etcd.mirror` (TUGBOAT_ETCD_MIRROR wins). @default etcd's GitHub releases */
+  readonly etcdMirror?: string;
+  /** Where the laptop caches verified etcd releases. @default `<state root>/.cache/etcd-release` */
+  readonly etcdReleaseCache?: string;
+  /** @default ETCD_RELEASE */
+  readonly etcdPin?: EtcdReleasePin;
+  /**
+   * The verified release tarball of an architecture; called at most once per architecture and
+   * run, only for a master that needs it. @default {@link loadEtcdRelease} (the cache, else the mirror)
+   */
+  readonly loadEtcdRelease?: (arch: EtcdArch) => Promise<Uint8Array>;
   /** The spec's `api.dns` name: in the API certificate, and the kubeconfig's server. @default none */
   readonly apiDns?: string;
   /** Address each agent's logs/exec server binds. @default () => '0.0.0.0:10250' */
@@ -178,6 +195,22 @@ export async function bootstrapInventory(
     return (await after).readyNodes.has(host.name);
   };
   const installRuntime = hostRuntimeInstaller({ ...options, events });
+  const etcdReleases = new Map<EtcdArch, Promise<Uint8Array>>();
+  const etcdRelease = (arch: EtcdArch): Promise<Uint8Array> => {
+    let loaded = etcdReleases.get(arch);
+    if (!loaded) {
+      loaded =
+        options.loadEtcdRelease?.(arch) ??
+        loadEtcdRelease(arch, {
+          cacheDir: options.etcdReleaseCache ?? etcdReleaseCacheDir(stateRoot()),
+          ...(options.etcdPin ? { pin: options.etcdPin } : {}),
+          ...(options.etcdMirror ? { mirror: options.etcdMirror } : {}),
+          events,
+        }).then((r) => r.tarball);
+      etcdReleases.set(arch, loaded);
+    }
+    return loaded;
+  };
   const preflight = async (
     shell: RemoteShell,
     host: BootstrapHost,
@@ -257,6 +290,19 @@ export async function bootstrapInventory(
         actionOf({ ...r, bytesUploaded: r.bytesUploaded + runtime.bytesUploaded }, runtime.bytesUploaded > 0);
       let controlPlane: HostInstallResult | undefined;
       if (role === 'master') {
+        const binary = etcd
+          ? await timedStep(events, host, 'etcd-binary', () =>
+              ensureEtcdBinary(shell, {
+                layout: layoutFor(host),
+                source: options.etcdSource ?? 'auto',
+                ...(options.etcdPath ? { packagePath: options.etcdPath } : {}),
+                ...(options.etcdPin ? { pin: options.etcdPin } : {}),
+                loadRelease: etcdRelease,
+                events,
+                ...(options.signal ? { signal: options.signal } : {}),
+              }),
+            )
+          : undefined;
         const member = etcd
           ? await startEtcdMember(shell, host, {
               etcd,
@@ -265,7 +311,7 @@ export async function bootstrapInventory(
               layout: layoutFor(host),
               mode,
               nodePath,
-              ...(options.etcdPath ? { etcdPath: options.etcdPath } : {}),
+              ...(binary ? { etcdPath: binary.etcdPath } : {}),
               timeoutMs: readyTimeoutMs,
               events,
               force,
