@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import { DeploymentError } from '../errors.js';
 import { silentEvents } from '../events.js';
-import { stateRoot } from '../naming.js';
 import { loadOrCreateAgentServingCertificate, loadOrCreateNodeCertificate } from '../pki/cluster-pki.js';
 import { renderKubeconfig } from '../pki/kubeconfig.js';
 import type { PodNetworkSettings } from '../provision/template/settings.js';
@@ -10,9 +9,8 @@ import { type AgentInstallOptions, buildAgentFiles, installAgent } from './agent
 import { type BootstrapHost, mastersOf } from './bootstrap-hosts.js';
 import { type ClusterHealth, readClusterHealth } from './cluster-health.js';
 import { type HostBundle, installControlPlane, type StateShippingSettings } from './control-plane-install.js';
-import { ensureEtcdBinary } from './etcd-binary.js';
-import type { EtcdArch, EtcdReleasePin, EtcdSource } from './etcd-release.js';
-import { etcdReleaseCacheDir, loadEtcdRelease } from './etcd-release-cache.js';
+import { type EtcdReleaseLoaderOptions, ensureEtcdBinary, etcdReleaseLoader } from './etcd-binary.js';
+import type { EtcdSource } from './etcd-release.js';
 import { actionOf, bothServices, type HostBootstrapResult, SKIPPED } from './host-bootstrap-result.js';
 import { syncHostFiles } from './host-files.js';
 import type { HostInstallResult } from './host-install.js';
@@ -31,7 +29,10 @@ import { waitForNodeReady } from './wait-node-ready.js';
 /** Options for {@link bootstrapInventory}. */
 const defaultPodNetwork: PodNetworkSettings = { podCidr: '10.244.0.0/16', nodePodCidrPrefix: 24 };
 
-export interface BootstrapInventoryOptions extends InventoryAccessOptions, HostRuntimeOptions {
+export interface BootstrapInventoryOptions
+  extends InventoryAccessOptions,
+    HostRuntimeOptions,
+    EtcdReleaseLoaderOptions {
   readonly bundle: HostBundle;
   /** The pod range: the control plane gives each node a block of it. @default 10.244.0.0/16 with /24 blocks */
   readonly podNetwork?: PodNetworkSettings;
@@ -62,17 +63,6 @@ export interface BootstrapInventoryOptions extends InventoryAccessOptions, HostR
   readonly etcdPath?: string;
   /** Where the masters' etcd comes from (see ensureEtcdBinary). @default 'auto' */
   readonly etcdSource?: EtcdSource;
-  /** The spec's `etcd.mirror` (TUGBOAT_ETCD_MIRROR wins). @default etcd's GitHub releases */
-  readonly etcdMirror?: string;
-  /** Where the laptop caches verified etcd releases. @default `<state root>/.cache/etcd-release` */
-  readonly etcdReleaseCache?: string;
-  /** @default ETCD_RELEASE */
-  readonly etcdPin?: EtcdReleasePin;
-  /**
-   * The verified release tarball of an architecture; called at most once per architecture and
-   * run, only for a master that needs it. @default {@link loadEtcdRelease} (the cache, else the mirror)
-   */
-  readonly loadEtcdRelease?: (arch: EtcdArch) => Promise<Uint8Array>;
   /** The spec's `api.dns` name: in the API certificate, and the kubeconfig's server. @default none */
   readonly apiDns?: string;
   /** Address each agent's logs/exec server binds. @default () => '0.0.0.0:10250' */
@@ -195,22 +185,7 @@ export async function bootstrapInventory(
     return (await after).readyNodes.has(host.name);
   };
   const installRuntime = hostRuntimeInstaller({ ...options, events });
-  const etcdReleases = new Map<EtcdArch, Promise<Uint8Array>>();
-  const etcdRelease = (arch: EtcdArch): Promise<Uint8Array> => {
-    let loaded = etcdReleases.get(arch);
-    if (!loaded) {
-      loaded =
-        options.loadEtcdRelease?.(arch) ??
-        loadEtcdRelease(arch, {
-          cacheDir: options.etcdReleaseCache ?? etcdReleaseCacheDir(stateRoot()),
-          ...(options.etcdPin ? { pin: options.etcdPin } : {}),
-          ...(options.etcdMirror ? { mirror: options.etcdMirror } : {}),
-          events,
-        }).then((r) => r.tarball);
-      etcdReleases.set(arch, loaded);
-    }
-    return loaded;
-  };
+  const etcdRelease = etcdReleaseLoader({ ...options, events });
   const preflight = async (
     shell: RemoteShell,
     host: BootstrapHost,
@@ -340,7 +315,11 @@ export async function bootstrapInventory(
             force,
           }),
         );
-        if (member) controlPlane = bothServices(member, controlPlane);
+        if (member)
+          controlPlane = bothServices(
+            { ...member, bytesUploaded: member.bytesUploaded + (binary?.bytesUploaded ?? 0) },
+            controlPlane,
+          );
         await timedStep(events, host, 'healthy', () =>
           waitForHealthy(`${apiUrlOf(host)}/readyz`, {
             caPem: pki.ca.certPem,

@@ -1,6 +1,7 @@
 import { posix } from 'node:path';
 import { TugboatError } from '../errors.js';
 import { type EventSink, silentEvents } from '../events.js';
+import { stateRoot } from '../naming.js';
 import { quote } from '../ssh/quote.js';
 import { type RemoteShell, runChecked } from '../ssh/remote-shell.js';
 import { DEFAULT_ETCD_PATH } from './etcd-install.js';
@@ -15,6 +16,7 @@ import {
   renderEtcdUnpack,
   requireEtcdArch,
 } from './etcd-release.js';
+import { etcdReleaseCacheDir, loadEtcdRelease } from './etcd-release-cache.js';
 import type { HostLayout } from './layout.js';
 
 /** Options of {@link ensureEtcdBinary}. */
@@ -126,4 +128,42 @@ export async function ensureEtcdBinary(
     data: { host: shell.host, version: pin.version, arch, bytes: tarball.length },
   });
   return { ...release, bytesUploaded: tarball.length };
+}
+
+/** Options of {@link etcdReleaseLoader}. */
+export interface EtcdReleaseLoaderOptions {
+  /** @default ETCD_RELEASE */
+  readonly etcdPin?: EtcdReleasePin;
+  /** The spec's `etcd.mirror`. @default etcd's GitHub releases */
+  readonly etcdMirror?: string;
+  /** @default `<state root>/.cache/etcd-release` */
+  readonly etcdReleaseCache?: string;
+  /** Replaces the laptop cache (tests, callers with their own source). */
+  readonly loadEtcdRelease?: (arch: EtcdArch) => Promise<Uint8Array>;
+  readonly events?: EventSink;
+}
+
+/**
+ * The laptop side of SSH bootstrap: the verified release per architecture, loaded at most once
+ * per run (from the cache, else the mirror) and only when a master needs it.
+ */
+export function etcdReleaseLoader(
+  options: EtcdReleaseLoaderOptions,
+): (arch: EtcdArch) => Promise<Uint8Array> {
+  const loaded = new Map<EtcdArch, Promise<Uint8Array>>();
+  return (arch) => {
+    let release = loaded.get(arch);
+    if (!release) {
+      release =
+        options.loadEtcdRelease?.(arch) ??
+        loadEtcdRelease(arch, {
+          cacheDir: options.etcdReleaseCache ?? etcdReleaseCacheDir(stateRoot()),
+          ...(options.etcdPin ? { pin: options.etcdPin } : {}),
+          ...(options.etcdMirror ? { mirror: options.etcdMirror } : {}),
+          ...(options.events ? { events: options.events } : {}),
+        }).then((r) => r.tarball);
+      loaded.set(arch, release);
+    }
+    return release;
+  };
 }

@@ -7,14 +7,28 @@ import {
   etcdArchiveName,
   etcdReleaseObjectKey,
 } from '../bootstrap/etcd-release.js';
-import { sha256Hex } from '../bootstrap/etcd-release-cache.js';
+import { effectiveEtcdMirror, sha256Hex } from '../bootstrap/etcd-release-cache.js';
 import type { RuntimeArch } from '../bootstrap/node-runtime.js';
 import type { EventSink } from '../events.js';
+import type { ClusterSettings } from '../provision/template/settings.js';
 import { MANAGED_TAG, templateBucket } from '../provision/template-store.js';
 
 /** etcd's names for the runtime architectures a template's instances use. */
 export function etcdArchsOf(archs: readonly RuntimeArch[]): EtcdArch[] {
   return archs.map((a) => (a === 'x64' ? 'amd64' : 'arm64'));
+}
+
+/**
+ * Checks, before any AWS call, what staging the release will use: with store etcd (not
+ * `etcd.source: package`) the mirror in effect (`TUGBOAT_ETCD_MIRROR`, else the spec's) must be a
+ * usable URL. Throws `ETCD_MIRROR_INVALID` naming where it came from.
+ */
+export function checkEtcdStaging(
+  settings: ClusterSettings | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): void {
+  if (settings?.store !== 'etcd' || settings.etcd?.source === 'package') return;
+  effectiveEtcdMirror(settings.etcd?.mirror, env);
 }
 
 /** Options of {@link uploadEtcdReleases}. */

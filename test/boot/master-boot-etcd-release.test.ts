@@ -120,6 +120,21 @@ describe('boot --role master --store etcd on a host without the etcd package', (
     await stage();
     expect(staging.events.map((e) => (e.data as { uploaded: boolean }).uploaded)).toEqual([true, false]);
 
+    // An architecture whose release cannot be loaded: a warning with source auto, an error with release.
+    const failing = (required: boolean) =>
+      uploadEtcdReleases({
+        aws: env.aws,
+        cluster,
+        archs: ['arm64'],
+        load: () => Promise.reject(new Error('HTTP 404 Not Found')),
+        events: staging,
+        pin: release.pin,
+        required,
+      });
+    expect(await failing(false)).toEqual([]);
+    expect(staging.codes().at(-1)).toBe('etcd-release.upload-failed');
+    await expect(failing(true)).rejects.toThrow('HTTP 404 Not Found');
+
     const m = await env.bootMaster(
       'release',
       { store: 'etcd' },

@@ -20,6 +20,7 @@ import {
   sha256Hex,
 } from '../../src/bootstrap/etcd-release-cache.js';
 import { buildHostLayout } from '../../src/bootstrap/layout.js';
+import { checkEtcdStaging } from '../../src/cluster/etcd-release-upload.js';
 import { settingsBootstrapOptions } from '../../src/cluster/stack-settings.js';
 import { parseClusterSpec } from '../../src/config/index.js';
 import type { TugboatError } from '../../src/errors.js';
@@ -228,5 +229,28 @@ describe('etcd settings in the stack (BootstrapSettings), for tugboat bootstrap/
     expect(embedded.etcd).toBeUndefined();
     const text = renderClusterSettings(settings).replace('"release"', '"homebrew"');
     expect(parseClusterSettings(text)?.etcd).toBeUndefined();
+  });
+
+  it('checks the mirror staging will use before any AWS call (env over spec), only when a release is staged', () => {
+    const etcdSettings = {
+      ...buildClusterSettings(parseClusterSpec(JSON.stringify(baseSpec()))),
+      store: 'etcd' as const,
+    };
+    expect(() =>
+      checkEtcdStaging(
+        { ...etcdSettings, etcd: { source: 'auto' } },
+        { TUGBOAT_ETCD_MIRROR: 'ftp://x.example/' },
+      ),
+    ).toThrow('TUGBOAT_ETCD_MIRROR "ftp://x.example/" only http and https mirrors are supported');
+    expect(() => checkEtcdStaging({ ...etcdSettings, etcd: { source: 'auto' } }, {})).not.toThrow();
+    expect(() =>
+      checkEtcdStaging(
+        { ...etcdSettings, etcd: { source: 'package' } },
+        { TUGBOAT_ETCD_MIRROR: 'ftp://x.example/' },
+      ),
+    ).not.toThrow();
+    expect(() =>
+      checkEtcdStaging({ ...etcdSettings, store: 'embedded' }, { TUGBOAT_ETCD_MIRROR: 'ftp://x.example/' }),
+    ).not.toThrow();
   });
 });
