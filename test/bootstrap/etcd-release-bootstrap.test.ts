@@ -16,7 +16,7 @@ import { buildHostLayout } from '../../src/bootstrap/layout.js';
 import { servicePaths } from '../../src/bootstrap/service-units.js';
 import { LocalShell } from '../../src/ssh/local-shell.js';
 import { freePort } from '../harness/process.js';
-import { useTestEtcdRelease } from '../support/etcd-release.js';
+import { buildWrappedRelease, useTestEtcdRelease } from '../support/etcd-release.js';
 import { loadSetupRuntime } from '../support/node-runtime.js';
 
 // SSH bootstrap's path for etcd's release (issue 17): one master with `store: etcd` on a host
@@ -93,6 +93,26 @@ describe('bootstrap of a master on etcd without the etcd package', () => {
       again.hosts.map((h) => (h.ok ? [h.value.bytesUploaded, h.value.serviceChanged] : h.error.message)),
     ).toEqual([[0, false]]);
     expect(loads).toHaveLength(1);
+
+    // A tugboat release with a new pin (what the upgrade roll's reinstall of this master runs):
+    // the new version is sent and unpacked beside the old one, the member restarts on it with its
+    // data, and the API server is ready again (bootstrap waits for /readyz).
+    const next = buildWrappedRelease(release.dir, '3.4.98');
+    const rolled = await bootstrapInventory({
+      ...options(),
+      etcdPin: next.pin,
+      loadEtcdRelease: async () => next.tarball,
+    });
+    const [after] = rolled.hosts;
+    if (!after?.ok) throw new Error(`roll failed: ${after?.ok === false ? after.error.message : 'no host'}`);
+    expect(after.value.serviceChanged).toBe(true);
+    const p2 = etcdReleasePaths(layout, '3.4.98');
+    expect(readFileSync(join(layout.opt, 'bin', `${ETCD_SERVICE}-supervise.sh`), 'utf8')).toContain(
+      `${p2.etcd} --name m1`,
+    );
+    expect(existsSync(p.etcd)).toBe(true);
+    const pid2 = Number(readFileSync(servicePaths(layout, ETCD_SERVICE).childPidfile, 'utf8').trim());
+    expect(pid2).not.toBe(pid);
 
     await uninstallInventory(options());
     expect(existsSync(p.root)).toBe(false);
