@@ -125,6 +125,11 @@ export function clusterMasterOps(options: ClusterMasterOpsOptions): MasterReplac
   return {
     async beforeTerminate(old, masters) {
       if (masters.length === 1) {
+        if (store === 'etcd')
+          throw new DeploymentError(
+            'UPDATE_MASTER_UNSAFE',
+            `not replacing ${old}, the cluster's only master: it is etcd's only member, so its replacement would have no member to join and no state (a replaced etcd master never forms a new cluster). Keep the master's instance type, AMI and volume size, or move to master.count 3 first`,
+          );
         await createClusterBackup({
           aws,
           cluster,

@@ -13,7 +13,7 @@ import { writeHaSpec } from './ha-spec.js';
 import { hostLog } from './host-probes.js';
 import { kubectlOk } from './kubectl.js';
 import { followLaunchTemplates } from './launch-template-follower.js';
-import { runningMasters, terminateKeepingCapacity } from './replace-cluster.js';
+import { leaseRenewals, runningMasters, terminateKeepingCapacity } from './replace-cluster.js';
 
 // Issue #17, "a replaced master rejoins": a 3-master cluster made by `tugboat create` (etcd formed
 // over SSH), then one master instance is terminated; its group launches a replacement, which boots
@@ -26,6 +26,7 @@ let h: CliCluster;
 let state: string;
 let replacing = false;
 let masters: HaMaster[] = [];
+let worker = '';
 const log = (line: string) => process.stderr.write(`master-rejoin e2e: ${line}\n`);
 
 beforeAll(async () => {
@@ -45,6 +46,7 @@ it('tugboat create: three masters on a 3/3 healthy etcd', async () => {
     '--yes',
   );
   masters = created.hosts.filter((x) => x.role === 'master').map((m) => ({ id: m.id, address: m.privateIp }));
+  worker = created.hosts.find((x) => x.role === 'worker')!.id;
   expect(masters).toHaveLength(3);
   expect((await etcdHealthFrom(state, masters[0]!, masters)).summary).toBe('3/3 etcd members healthy');
 }, 900_000);
@@ -184,6 +186,15 @@ it('tugboat update with a new master instance type replaces the three masters on
   const names = new Set(stored.items.map((i) => i.metadata.name));
   const lost = writes.filter((w) => w.ok && !names.has(w.name)).map((w) => w.name);
   expect(lost).toEqual([]);
+  // The worker's agent was told the new masters (none of the ones it was installed with is left):
+  // its Lease is renewed after the update, read through the kubeconfig update rewrote.
+  const doneAt = Date.now();
+  await waitFor(
+    async () => ((await leaseRenewals(h.kubeconfig)).get(worker) ?? 0) > doneAt || undefined,
+    `worker ${worker} renewing its Lease on the new masters`,
+    120_000,
+    2_000,
+  );
 }, 1_800_000);
 
 it('tugboat delete leaves nothing', async () => {
