@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../src/aws/index.js';
+import { clusterMasterOps } from '../../src/cluster/master-replacement-ops.js';
 import { type MasterReplacementOps, replaceOutdatedMasters } from '../../src/cluster/replace-masters.js';
-import { DeploymentError } from '../../src/errors.js';
-import type { TugboatEvent } from '../../src/events.js';
+import { AbortError, DeploymentError } from '../../src/errors.js';
+import { silentEvents, type TugboatEvent } from '../../src/events.js';
 import { waitForGroups } from '../../src/provision/cluster-instances.js';
 import {
   type MotoWorkerGroups,
@@ -156,6 +157,47 @@ describe('replaceOutdatedMasters (moto)', () => {
     expect((await instanceIds(names)).some((id) => before.includes(id))).toBe(false);
   }, 180_000);
 
+  it('Ctrl-C while a replacement joins: the re-run leaves that master (on the template now) and continues with the next', async () => {
+    const names = await masterGroups('resume', 3);
+    const before = await instanceIds(names);
+    const controller = new AbortController();
+    const model = modelOps(names);
+    const interrupted: MasterReplacementOps = {
+      beforeTerminate: model.ops.beforeTerminate,
+      async waitReplaced() {
+        controller.abort();
+        throw new AbortError();
+      },
+    };
+    const options = {
+      ec2: aws.ec2,
+      autoScaling: aws.autoScaling,
+      settle: settleOf('resume'),
+      pollIntervalMs: 100,
+    };
+    await expect(
+      replaceOutdatedMasters({
+        ...options,
+        groups: await Promise.all(names.map(groupOf)),
+        ops: interrupted,
+        signal: controller.signal,
+      }),
+    ).rejects.toBeInstanceOf(AbortError);
+    const mid = await instanceIds(names);
+    expect(mid[0]).not.toBe(before[0]);
+    expect(mid.slice(1)).toEqual(before.slice(1));
+    const resumed = modelOps(names);
+    const replaced = await replaceOutdatedMasters({
+      ...options,
+      groups: await Promise.all(names.map(groupOf)),
+      ops: resumed.ops,
+    });
+    expect(replaced.map((r) => r.instance)).toEqual(before.slice(1));
+    // master-1's replacement was not touched again; the next master was checked first.
+    expect((await instanceIds(names))[0]).toBe(mid[0]);
+    expect(resumed.log[0]).toBe(`check ${before[1]} of 3`);
+  }, 180_000);
+
   it('one master: warns that the API is down during the replacement, and a refused backup leaves it running', async () => {
     const names = await masterGroups('single', 1);
     const [only] = await instanceIds(names);
@@ -186,4 +228,31 @@ describe('replaceOutdatedMasters (moto)', () => {
     expect(replaced.map((r) => r.instance)).toEqual([only]);
     expect(await instanceIds(names)).not.toContain(only);
   }, 180_000);
+});
+
+describe('clusterMasterOps: the only master (moto)', () => {
+  const opsFor = (store: 'embedded' | 'etcd') =>
+    clusterMasterOps({
+      aws,
+      cluster: 'lonely',
+      settings: { sshUser: 'ec2-user', sshAddress: 'private', groupLabels: {}, eipGroups: [], store },
+      keyPair: { keyName: 'tugboat-lonely', imported: false },
+      events: silentEvents,
+    });
+
+  it("refuses an etcd master that is etcd's only member: its replacement would have nothing to join", async () => {
+    await expect(opsFor('etcd').beforeTerminate('i-0only', ['i-0only'])).rejects.toMatchObject({
+      code: 'UPDATE_MASTER_UNSAFE',
+      message: expect.stringContaining("it is etcd's only member"),
+    });
+  });
+
+  it('refuses an embedded master that has shipped no state: no fresh backup, so its replacement would start empty', async () => {
+    const err = await opsFor('embedded')
+      .beforeTerminate('i-0only', ['i-0only'])
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'UPDATE_MASTER_UNSAFE' });
+    expect((err as Error).message).toContain('no fresh backup of its state could be taken');
+    expect((err as Error).message).toContain('backup:');
+  }, 60_000);
 });
