@@ -74,6 +74,8 @@ export interface ClusterBootstrapOptions extends Omit<HostRuntimeOptions, 'event
   readonly skipReady?: boolean;
   /** Upload and reinstall everything, even unchanged (`--force`). @default false */
   readonly force?: boolean;
+  /** Install only these hosts (see bootstrapInventory's `only`). @default every host */
+  readonly only?: readonly string[];
   /** Throw a DeploymentError when a host failed; false returns the outcomes instead. @default true */
   readonly failOnHostError?: boolean;
 }
@@ -157,6 +159,7 @@ export function clusterInventoryOptions(context: ClusterBootstrapContext): Boots
     ...(context.concurrency ? { concurrency: context.concurrency } : {}),
     skipReady: context.skipReady ?? false,
     force: context.force ?? false,
+    ...(context.only ? { only: context.only } : {}),
     ...(context.signal ? { signal: context.signal } : {}),
   };
 }
