@@ -1,5 +1,6 @@
 import { parseLabels, parseTaint } from '../agent/config.js';
 import { parseCidr } from '../config/cidr.js';
+import { ETCD_SOURCE_NAMES, type EtcdSourceName } from '../config/etcd.js';
 import { UsageError } from '../errors.js';
 
 /**
@@ -25,6 +26,8 @@ export interface BootSpecSettings {
    * restoring the embedded store from S3. @default 'embedded'
    */
   readonly store?: 'embedded' | 'etcd';
+  /** Store etcd: where the master's etcd comes from (`etcd.source`). @default 'auto' */
+  readonly etcdSource?: EtcdSourceName;
 }
 
 /** The flags as commander gives them. */
@@ -37,6 +40,7 @@ export interface BootSpecFlags {
   readonly serviceCidr?: string;
   readonly apiDns?: string;
   readonly store?: string;
+  readonly etcdSource?: string;
 }
 
 const DNS_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,63}$/;
@@ -71,8 +75,14 @@ export function parseBootSpecFlags(flags: BootSpecFlags): BootSpecSettings {
     throw new UsageError(`--api-dns "${flags.apiDns}" is not a lowercase DNS name like api.example.com`);
   if (flags.store !== undefined && flags.store !== 'embedded' && flags.store !== 'etcd')
     throw new UsageError(`--store "${flags.store}" is not a store: use embedded or etcd`);
+  const etcdSource = flags.etcdSource;
+  if (etcdSource !== undefined && !ETCD_SOURCE_NAMES.includes(etcdSource as EtcdSourceName))
+    throw new UsageError(
+      `--etcd-source "${etcdSource}" is not a source: use ${ETCD_SOURCE_NAMES.join(', ')}`,
+    );
   return {
     ...(flags.store === 'etcd' ? { store: 'etcd' as const } : {}),
+    ...(etcdSource !== undefined ? { etcdSource: etcdSource as EtcdSourceName } : {}),
     ...(labels && Object.keys(labels).length ? { labels } : {}),
     ...(taints.length ? { taints } : {}),
     ...(flags.eip ? { eip: true } : {}),

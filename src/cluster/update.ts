@@ -14,6 +14,7 @@ import {
 import { s3TemplateStore } from '../provision/template-store.js';
 import { type BootstrapOption, type BootstrapStep, prepareBootstrap } from './bootstrap-step.js';
 import { publishHostBundle } from './bundle-step.js';
+import { checkEtcdStaging } from './etcd-release-upload.js';
 import { hasOutdatedInstances, type ReplacedInstance } from './replace-instances.js';
 import { localKeyPair, settleCluster } from './settle.js';
 import { noStackError } from './stack-settings.js';
@@ -72,6 +73,7 @@ export async function updateCluster(options: UpdateClusterOptions): Promise<Upda
     ...(options.stateRoot ? { stateRoot: options.stateRoot } : {}),
     ...(definition.settings ? { settings: definition.settings } : {}),
   });
+  checkEtcdStaging(definition.settings);
   const bundleParams = await publishHostBundle({ aws, cluster, definition, step, events, stateRoot });
   const stackOptions = {
     cfn: aws.cloudFormation,

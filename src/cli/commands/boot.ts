@@ -17,6 +17,7 @@ interface BootFlags {
   readonly serviceCidr?: string;
   readonly apiDns?: string;
   readonly store?: string;
+  readonly etcdSource?: string;
 }
 
 /**
@@ -59,6 +60,10 @@ export const bootCommand: CommandModule = {
       .option(
         '--store <store>',
         "master: the cluster's store, embedded or etcd (join the other masters' etcd)",
+      )
+      .option(
+        '--etcd-source <source>',
+        "master with store etcd: auto (the distribution's etcd, else the pinned release staged in S3), release or package",
       );
     cmd.action(
       run(async (io) => {

@@ -23,6 +23,8 @@ export function buildBootArgs(spec: ClusterSpec, role: 'master' | 'worker', grou
       ...(dns ? ['--api-dns', dns] : []),
       // A replaced master of an etcd cluster joins the others' etcd (nothing to restore from S3).
       ...(spec.store === 'etcd' ? ['--store', 'etcd'] : []),
+      // Where its etcd comes from: the default (auto) is left out, so older templates render the same.
+      ...(spec.store === 'etcd' && spec.etcd.source !== 'auto' ? ['--etcd-source', spec.etcd.source] : []),
     ];
   }
   const g = spec.workerGroups.find((w) => w.name === group);
