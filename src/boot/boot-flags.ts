@@ -1,5 +1,6 @@
 import { parseLabels, parseTaint } from '../agent/config.js';
 import { parseCidr } from '../config/cidr.js';
+import { ETCD_SOURCE_NAMES, type EtcdSourceName } from '../config/etcd.js';
 import { checkBackupSchedule } from '../control-plane/store/shipping/backup-schedule.js';
 import { UsageError } from '../errors.js';
 
@@ -28,6 +29,8 @@ export interface BootSpecSettings {
   readonly store?: 'embedded' | 'etcd';
   /** The spec's `backup`: the master's control plane takes scheduled backups to the cluster's prefix. @default none */
   readonly backup?: { readonly schedule: string; readonly retain: number };
+  /** Store etcd: where the master's etcd comes from (`etcd.source`). @default 'auto' */
+  readonly etcdSource?: EtcdSourceName;
 }
 
 /** The flags as commander gives them. */
@@ -42,6 +45,7 @@ export interface BootSpecFlags {
   readonly store?: string;
   readonly backupSchedule?: string;
   readonly backupRetain?: string;
+  readonly etcdSource?: string;
 }
 
 const DNS_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,63}$/;
@@ -91,9 +95,15 @@ export function parseBootSpecFlags(flags: BootSpecFlags): BootSpecSettings {
     throw new UsageError(`--api-dns "${flags.apiDns}" is not a lowercase DNS name like api.example.com`);
   if (flags.store !== undefined && flags.store !== 'embedded' && flags.store !== 'etcd')
     throw new UsageError(`--store "${flags.store}" is not a store: use embedded or etcd`);
+  const etcdSource = flags.etcdSource;
+  if (etcdSource !== undefined && !ETCD_SOURCE_NAMES.includes(etcdSource as EtcdSourceName))
+    throw new UsageError(
+      `--etcd-source "${etcdSource}" is not a source: use ${ETCD_SOURCE_NAMES.join(', ')}`,
+    );
   const backup = backupOf(flags);
   return {
     ...(flags.store === 'etcd' ? { store: 'etcd' as const } : {}),
+    ...(etcdSource !== undefined ? { etcdSource: etcdSource as EtcdSourceName } : {}),
     ...(backup ? { backup } : {}),
     ...(labels && Object.keys(labels).length ? { labels } : {}),
     ...(taints.length ? { taints } : {}),

@@ -3,6 +3,8 @@ import { basename } from 'node:path';
 import type { InstanceIdentity } from '../agent/imds.js';
 import type { AwsClients } from '../aws/clients.js';
 import { installControlPlane } from '../bootstrap/control-plane-install.js';
+import { ensureEtcdBinary } from '../bootstrap/etcd-binary.js';
+import type { EtcdReleasePin } from '../bootstrap/etcd-release.js';
 import { DEFAULT_HOST_LAYOUT, type HostLayout } from '../bootstrap/layout.js';
 import type { ServiceMode } from '../bootstrap/service.js';
 import { waitForHealthy } from '../bootstrap/wait-healthy.js';
@@ -16,6 +18,7 @@ import { clusterSecrets } from '../secrets/cluster-secrets.js';
 import { LocalShell } from '../ssh/local-shell.js';
 import type { RemoteShell } from '../ssh/remote-shell.js';
 import type { BootSpecSettings } from './boot-flags.js';
+import { s3EtcdReleaseLoader } from './etcd-release-s3.js';
 import { associateMasterEip, pickMasterEip } from './master-eip.js';
 import { publishApiServer } from './master-endpoint.js';
 import { type MasterEtcd, runMasterEtcdJoin } from './master-etcd.js';
@@ -38,8 +41,10 @@ export interface MasterBootOverrides {
   readonly mode?: ServiceMode | 'auto';
   /** How long the control plane may take to restore and answer /readyz. @default 600000 */
   readonly readyTimeoutMs?: number;
-  /** etcd's binary (store etcd). @default DEFAULT_ETCD_PATH */
+  /** Where the distribution's package puts etcd (store etcd). @default DEFAULT_ETCD_PATH */
   readonly etcdPath?: string;
+  /** The etcd release staged in S3 and unpacked where the host has no package. @default ETCD_RELEASE */
+  readonly etcdPin?: EtcdReleasePin;
   /** Store etcd: how long no quorum among the other masters is waited out. @default 60000 */
   readonly etcdQuorumWaitMs?: number;
 }
@@ -133,6 +138,25 @@ export async function runMasterBoot(options: MasterBootOptions): Promise<MasterB
       message: `store etcd: the other masters are ${others.map((m) => `${m.name} (${m.address})`).join(', ') || 'none'}`,
       data: { others },
     });
+    // Alone, the join fails at once (nothing to join): nothing is installed for it.
+    const alone = !others.some((m) => m.name !== identity.instanceId);
+    const binary = alone
+      ? undefined
+      : await ensureEtcdBinary(shell, {
+          layout,
+          source: options.spec?.etcdSource ?? 'auto',
+          ...(options.etcdPath ? { packagePath: options.etcdPath } : {}),
+          ...(options.etcdPin ? { pin: options.etcdPin } : {}),
+          loadRelease: s3EtcdReleaseLoader(aws.s3, bucket, cluster, options.etcdPin),
+          events,
+        });
+    if (binary)
+      events.emit({
+        code: 'boot.etcd-binary',
+        level: 'info',
+        message: `etcd: ${binary.source === 'release' ? `the pinned release ${binary.version}` : "the distribution's package"} at ${binary.etcdPath}`,
+        data: { ...binary },
+      });
     const joined = await runMasterEtcdJoin(shell, {
       cluster,
       self: { name: identity.instanceId, address: identity.privateIp },
@@ -142,7 +166,7 @@ export async function runMasterBoot(options: MasterBootOptions): Promise<MasterB
       nodePath,
       mode: options.mode ?? 'auto',
       events,
-      ...(options.etcdPath ? { etcdPath: options.etcdPath } : {}),
+      ...(binary ? { etcdPath: binary.etcdPath } : {}),
       ...(options.etcdQuorumWaitMs !== undefined ? { quorumWaitMs: options.etcdQuorumWaitMs } : {}),
     }).catch((err: unknown) => {
       if (err instanceof TugboatError && err.code === 'ETCD_BEING_FORMED') return undefined;

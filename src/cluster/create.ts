@@ -8,6 +8,7 @@ import { deployStack, type StackDeployResult } from '../provision/stack.js';
 import { s3TemplateStore } from '../provision/template-store.js';
 import { type BootstrapOption, prepareBootstrap } from './bootstrap-step.js';
 import { publishHostBundle } from './bundle-step.js';
+import { checkEtcdStaging } from './etcd-release-upload.js';
 import { uploadClusterSecrets } from './secrets-upload.js';
 import { settleCluster } from './settle.js';
 import { API_ENDPOINT_OUTPUT, type ClusterDefinition, type LifecycleOptions } from './types.js';
@@ -60,6 +61,7 @@ export async function createCluster(options: CreateClusterOptions): Promise<Crea
     ...(options.stateRoot ? { stateRoot: options.stateRoot } : {}),
     ...(definition.settings ? { settings: definition.settings } : {}),
   });
+  checkEtcdStaging(definition.settings);
   const keyPair = await runPhase(events, 'keypair', 'SSH key pair', () =>
     ensureKeyPair({
       ec2: aws.ec2,

@@ -19,6 +19,7 @@ interface BootFlags {
   readonly store?: string;
   readonly backupSchedule?: string;
   readonly backupRetain?: string;
+  readonly etcdSource?: string;
 }
 
 /**
@@ -63,7 +64,11 @@ export const bootCommand: CommandModule = {
         "master: the cluster's store, embedded or etcd (join the other masters' etcd)",
       )
       .option('--backup-schedule <cron>', "master: the spec's backup.schedule (scheduled backups to S3)")
-      .option('--backup-retain <n>', "master: the spec's backup.retain");
+      .option('--backup-retain <n>', "master: the spec's backup.retain")
+      .option(
+        '--etcd-source <source>',
+        "master with store etcd: auto (the distribution's etcd, else the pinned release staged in S3), release or package",
+      );
     cmd.action(
       run(async (io) => {
         const { runBoot } = await import('../../boot/boot.js');

@@ -27,6 +27,8 @@ export function buildBootArgs(spec: ClusterSpec, role: 'master' | 'worker', grou
       ...(spec.backup
         ? ['--backup-schedule', spec.backup.schedule, '--backup-retain', String(spec.backup.retain)]
         : []),
+      // Where its etcd comes from: the default (auto) is left out, so older templates render the same.
+      ...(spec.store === 'etcd' && spec.etcd.source !== 'auto' ? ['--etcd-source', spec.etcd.source] : []),
     ];
   }
   const g = spec.workerGroups.find((w) => w.name === group);
