@@ -17,6 +17,8 @@ interface BootFlags {
   readonly serviceCidr?: string;
   readonly apiDns?: string;
   readonly store?: string;
+  readonly backupSchedule?: string;
+  readonly backupRetain?: string;
   readonly etcdSource?: string;
 }
 
@@ -61,6 +63,8 @@ export const bootCommand: CommandModule = {
         '--store <store>',
         "master: the cluster's store, embedded or etcd (join the other masters' etcd)",
       )
+      .option('--backup-schedule <cron>', "master: the spec's backup.schedule (scheduled backups to S3)")
+      .option('--backup-retain <n>', "master: the spec's backup.retain")
       .option(
         '--etcd-source <source>',
         "master with store etcd: auto (the distribution's etcd, else the pinned release staged in S3), release or package",
