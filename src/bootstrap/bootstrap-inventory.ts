@@ -7,102 +7,26 @@ import type { PodNetworkSettings } from '../provision/template/settings.js';
 import type { RemoteShell } from '../ssh/remote-shell.js';
 import { type AgentInstallOptions, buildAgentFiles, installAgent } from './agent-install.js';
 import { type BootstrapHost, mastersOf } from './bootstrap-hosts.js';
+import type { BootstrapInventoryOptions, BootstrapInventoryResult } from './bootstrap-inventory-options.js';
 import { type ClusterHealth, readClusterHealth } from './cluster-health.js';
-import { type HostBundle, installControlPlane, type StateShippingSettings } from './control-plane-install.js';
-import { type EtcdReleaseLoaderOptions, ensureEtcdBinary, etcdReleaseLoader } from './etcd-binary.js';
-import type { EtcdSource } from './etcd-release.js';
+import { installControlPlane } from './control-plane-install.js';
+import { ensureEtcdBinary, etcdReleaseLoader } from './etcd-binary.js';
 import { actionOf, bothServices, type HostBootstrapResult, SKIPPED } from './host-bootstrap-result.js';
 import { syncHostFiles } from './host-files.js';
 import type { HostInstallResult } from './host-install.js';
-import { ensureHostPrerequisites } from './host-prerequisites.js';
-import { type HostRuntimeOptions, hostRuntimeInstaller } from './host-runtime.js';
-import { type InventoryAccessOptions, onHost } from './inventory-access.js';
+import { preflightWithMode } from './host-prerequisites.js';
+import { hostRuntimeInstaller } from './host-runtime.js';
+import { onHost } from './inventory-access.js';
 import { agentNetworkOptions, inventoryApi } from './inventory-api.js';
 import { DEFAULT_HOST_LAYOUT } from './layout.js';
 import { etcdEndpointsFor, etcdStartBarrier, mastersEtcd, startEtcdMember } from './masters-etcd.js';
-import { type HostOutcome, runMastersWithWorkers } from './run-hosts.js';
+import { runMastersWithWorkers } from './run-hosts.js';
 import { timedStep } from './timed-step.js';
 import { waitForDocker } from './wait-docker.js';
 import { waitForHealthy } from './wait-healthy.js';
 import { waitForNodeReady } from './wait-node-ready.js';
 
-/** Options for {@link bootstrapInventory}. */
 const defaultPodNetwork: PodNetworkSettings = { podCidr: '10.244.0.0/16', nodePodCidrPrefix: 24 };
-
-export interface BootstrapInventoryOptions
-  extends InventoryAccessOptions,
-    HostRuntimeOptions,
-    EtcdReleaseLoaderOptions {
-  readonly bundle: HostBundle;
-  /** The pod range: the control plane gives each node a block of it. @default 10.244.0.0/16 with /24 blocks */
-  readonly podNetwork?: PodNetworkSettings;
-  /**
-   * Docker agents run the pod network (sandbox per pod, bridge, VXLAN, cluster DNS) in
-   * `podNetwork`. The sandbox image is built on each host, so no registry is needed. @default true
-   */
-  readonly agentPodNetwork?: boolean;
-  /** Agents program Services into their host's kernel (the iptables service proxy). @default true */
-  readonly agentServiceProxy?: boolean;
-  /**
-   * Run the node agent on the master too (no taint: pods are scheduled there). @default true when
-   * the inventory has no workers (a single-node cluster), else false
-   */
-  readonly masterSchedulable?: boolean;
-  /** The control plane ships its store to S3 (and takes scheduled backups). @default off */
-  readonly stateShipping?: StateShippingSettings;
-  /** @default 6443 */
-  readonly apiPort?: number;
-  /** Address the API server binds, or one per master. @default `0.0.0.0:<apiPort>` */
-  readonly apiListen?: string | ((master: BootstrapHost) => string);
-  /**
-   * Where the objects live: `etcd` runs a member on every master (see masters-etcd.ts) and the
-   * API servers on it. @default 'etcd' with several masters (required), else 'embedded'
-   */
-  readonly store?: 'embedded' | 'etcd';
-  /** Where the distribution's package puts etcd on the masters. @default DEFAULT_ETCD_PATH */
-  readonly etcdPath?: string;
-  /** Where the masters' etcd comes from (see ensureEtcdBinary). @default 'auto' */
-  readonly etcdSource?: EtcdSource;
-  /** The spec's `api.dns` name: in the API certificate, and the kubeconfig's server. @default none */
-  readonly apiDns?: string;
-  /** Address each agent's logs/exec server binds. @default () => '0.0.0.0:10250' */
-  readonly agentListen?: (host: BootstrapHost) => string;
-  /** Per-host limit for the control plane's /readyz and each Node's Ready. @default 180000 */
-  readonly readyTimeoutMs?: number;
-  /**
-   * Leave alone what already works: the master when the control plane answers /readyz, and every
-   * worker whose Node is Ready (`tugboat bootstrap NAME` on a running cluster). @default false
-   */
-  readonly skipReady?: boolean;
-  /**
-   * Install Docker on docker-runtime workers (and Node.js, with `nodeRuntime: 'host'`) where
-   * preflight finds it missing, with the host's package manager. When false, a missing prerequisite fails the host. @default true
-   */
-  readonly installPackages?: boolean;
-  /**
-   * Reinstall on every host even when it already has the same bundle and configuration: upload
-   * every file again, rewrite the services and restart them (`--force`). @default false
-   */
-  readonly force?: boolean;
-  /**
-   * Install only these hosts (by name); the others are left alone as if Ready, while etcd
-   * members, certificates and servers still come from the whole inventory (`tugboat upgrade`
-   * reinstalls one master at a time this way). @default every host
-   */
-  readonly only?: readonly string[];
-}
-
-/** What {@link bootstrapInventory} did. */
-export interface BootstrapInventoryResult {
-  /** `https://<first master>:<port>` */
-  readonly server: string;
-  /** Every master's API URL, the first one first (agents fail over along them). */
-  readonly servers: readonly string[];
-  /** One outcome per host, master first; failed hosts carry their error. */
-  readonly hosts: readonly HostOutcome<HostBootstrapResult>[];
-  /** Admin kubeconfig text (holds a private key: write it 0600). */
-  readonly kubeconfig: string;
-}
 
 /**
  * Installs a cluster on the hosts of an inventory: the control plane on the master (then waits
@@ -186,13 +110,13 @@ export async function bootstrapInventory(
   };
   const installRuntime = hostRuntimeInstaller({ ...options, events });
   const etcdRelease = etcdReleaseLoader({ ...options, events });
-  const preflight = async (
+  const preflight = (
     shell: RemoteShell,
     host: BootstrapHost,
     requireDocker: boolean,
     requireNetworkTools: boolean,
-  ) => {
-    const report = await ensureHostPrerequisites(shell, {
+  ) =>
+    preflightWithMode(shell, {
       layout: layoutFor(host),
       requireDocker,
       requireNetworkTools,
@@ -201,12 +125,6 @@ export async function bootstrapInventory(
       events,
       ...(options.signal ? { signal: options.signal } : {}),
     });
-    // Preflight already knows the init system: saves a round trip per host.
-    return {
-      facts: report.facts,
-      mode: report.facts.systemd ? ('systemd' as const) : ('supervised' as const),
-    };
-  };
   const podNetwork = options.podNetwork ?? defaultPodNetwork;
   const masterRunsAgent = options.masterSchedulable ?? inv.workers.length === 0;
   const outcomes = await runMastersWithWorkers(
@@ -386,6 +304,7 @@ export async function bootstrapInventory(
   return { server, servers, hosts: outcomes, kubeconfig };
 }
 
+export type { BootstrapInventoryOptions, BootstrapInventoryResult } from './bootstrap-inventory-options.js';
 export type { HostAction, HostBootstrapResult } from './host-bootstrap-result.js';
 export { agentNetworkOptions, inventoryApi } from './inventory-api.js';
 export { uninstallInventory } from './inventory-uninstall.js';

@@ -128,3 +128,15 @@ async function checkSudo(shell: RemoteShell, options: HostPrerequisitesOptions):
     );
   }
 }
+
+/**
+ * {@link ensureHostPrerequisites}, and the service mode it implies: preflight already knows the
+ * init system, which saves a round trip per host.
+ */
+export async function preflightWithMode(
+  shell: RemoteShell,
+  options: HostPrerequisitesOptions,
+): Promise<{ facts: HostPrerequisitesResult['facts']; mode: 'systemd' | 'supervised' }> {
+  const report = await ensureHostPrerequisites(shell, options);
+  return { facts: report.facts, mode: report.facts.systemd ? 'systemd' : 'supervised' };
+}
