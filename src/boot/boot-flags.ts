@@ -25,6 +25,11 @@ export interface BootSpecSettings {
    * restoring the embedded store from S3. @default 'embedded'
    */
   readonly store?: 'embedded' | 'etcd';
+  /**
+   * `master.count` (store etcd): with no etcd formed and no SSH bootstrap coming, the masters'
+   * boots form it once this many exist. @default unknown (a template older than the flag: join only)
+   */
+  readonly masters?: number;
 }
 
 /** The flags as commander gives them. */
@@ -37,6 +42,7 @@ export interface BootSpecFlags {
   readonly serviceCidr?: string;
   readonly apiDns?: string;
   readonly store?: string;
+  readonly masters?: string;
 }
 
 const DNS_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,63}$/;
@@ -71,7 +77,11 @@ export function parseBootSpecFlags(flags: BootSpecFlags): BootSpecSettings {
     throw new UsageError(`--api-dns "${flags.apiDns}" is not a lowercase DNS name like api.example.com`);
   if (flags.store !== undefined && flags.store !== 'embedded' && flags.store !== 'etcd')
     throw new UsageError(`--store "${flags.store}" is not a store: use embedded or etcd`);
+  const masters = flags.masters === undefined ? undefined : Number(flags.masters);
+  if (masters !== undefined && ![1, 3, 5].includes(masters))
+    throw new UsageError(`--masters "${flags.masters}" is not a master count: use 1, 3 or 5 (master.count)`);
   return {
+    ...(masters !== undefined ? { masters } : {}),
     ...(flags.store === 'etcd' ? { store: 'etcd' as const } : {}),
     ...(labels && Object.keys(labels).length ? { labels } : {}),
     ...(taints.length ? { taints } : {}),

@@ -16,9 +16,16 @@ import { clusterSecrets } from '../secrets/cluster-secrets.js';
 import { LocalShell } from '../ssh/local-shell.js';
 import type { RemoteShell } from '../ssh/remote-shell.js';
 import type { BootSpecSettings } from './boot-flags.js';
+import { readEtcdFormation } from './etcd-formation.js';
 import { associateMasterEip, pickMasterEip } from './master-eip.js';
 import { publishApiServer } from './master-endpoint.js';
 import { type MasterEtcd, runMasterEtcdJoin } from './master-etcd.js';
+import {
+  chooseMasterEtcdPath,
+  type MasterEtcdPath,
+  markFormedByBoot,
+  waitForAllMasters,
+} from './master-etcd-form.js';
 import { findOtherMasters } from './master-peers.js';
 import { ensureMasterSecrets } from './master-secrets.js';
 
@@ -42,6 +49,10 @@ export interface MasterBootOverrides {
   readonly etcdPath?: string;
   /** Store etcd: how long no quorum among the other masters is waited out. @default 60000 */
   readonly etcdQuorumWaitMs?: number;
+  /** Store etcd, forming from user-data: how long all the masters may take to exist. @default 600000 */
+  readonly allMastersTimeoutMs?: number;
+  /** Store etcd, formed from user-data: how long every member may take to be healthy for the marker. @default 120000 */
+  readonly formedMarkTimeoutMs?: number;
 }
 
 /** Options of {@link runMasterBoot}. */
@@ -85,6 +96,22 @@ const portOf = (listen: string) => Number(listen.slice(listen.lastIndexOf(':') +
 export async function runMasterBoot(options: MasterBootOptions): Promise<MasterBootResult> {
   const { aws, cluster, identity } = options;
   const events = options.events ?? silentEvents;
+  const spec = options.spec ?? {};
+  const etcdStore = spec.store === 'etcd';
+  // Before anything is read or created: a new cluster's masters booting while `tugboat create`
+  // forms etcd over SSH leave everything to it (no wait, no failure report, no second writer).
+  let etcdPath: MasterEtcdPath | undefined;
+  if (etcdStore) {
+    etcdPath = chooseMasterEtcdPath(await readEtcdFormation(aws.ssm, cluster), spec.masters);
+    if (etcdPath === 'leave-to-bootstrap') {
+      events.emit({
+        code: 'boot.left-to-bootstrap',
+        level: 'info',
+        message: `${cluster}'s etcd is being formed by tugboat bootstrap (create), which installs this master: the boot installs nothing`,
+      });
+      return { createdSecrets: [], leftToBootstrap: true };
+    }
+  }
   const keyId = secretsKeyAlias(cluster);
   const store = clusterSecrets({ ssm: aws.ssm, kms: aws.kms, cluster, keyId });
   const secrets = await ensureMasterSecrets({ store, ssm: aws.ssm, keyId });
@@ -97,8 +124,6 @@ export async function runMasterBoot(options: MasterBootOptions): Promise<MasterB
     data: { created: secrets.created },
   });
 
-  const spec = options.spec ?? {};
-  const etcdStore = spec.store === 'etcd';
   // Several masters each hold their own address of the master pool: a booted master takes its
   // own or a free one, never another running master's.
   const eip = await pickMasterEip(aws.ec2, cluster, etcdStore ? { instanceId: identity.instanceId } : {});
@@ -126,7 +151,17 @@ export async function runMasterBoot(options: MasterBootOptions): Promise<MasterB
   const nodePath = options.nodePath ?? process.execPath;
   let etcd: MasterEtcd | undefined;
   if (etcdStore) {
-    const others = await findOtherMasters(aws.ec2, cluster, identity.instanceId);
+    const self = { name: identity.instanceId, address: identity.privateIp };
+    const others =
+      etcdPath === 'form'
+        ? await waitForAllMasters(aws.ec2, {
+            cluster,
+            self,
+            count: spec.masters ?? 1,
+            events,
+            ...(options.allMastersTimeoutMs !== undefined ? { timeoutMs: options.allMastersTimeoutMs } : {}),
+          })
+        : await findOtherMasters(aws.ec2, cluster, identity.instanceId);
     events.emit({
       code: 'boot.etcd-peers',
       level: 'info',
@@ -135,8 +170,9 @@ export async function runMasterBoot(options: MasterBootOptions): Promise<MasterB
     });
     const joined = await runMasterEtcdJoin(shell, {
       cluster,
-      self: { name: identity.instanceId, address: identity.privateIp },
+      self,
       others,
+      mayForm: etcdPath === 'form',
       ca: secrets.ca,
       layout,
       nodePath,
@@ -199,6 +235,15 @@ export async function runMasterBoot(options: MasterBootOptions): Promise<MasterB
   const host = eip?.publicIp ?? identity.privateIp;
   const server = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
   await publishApiServer(aws.ssm, cluster, server);
+  if (etcd && etcdPath === 'form')
+    await markFormedByBoot(shell, aws.ssm, {
+      cluster,
+      members: etcd.members,
+      layout,
+      nodePath,
+      events,
+      ...(options.formedMarkTimeoutMs !== undefined ? { timeoutMs: options.formedMarkTimeoutMs } : {}),
+    });
   events.emit({
     code: 'boot.master-ready',
     level: 'info',

@@ -17,6 +17,7 @@ interface BootFlags {
   readonly serviceCidr?: string;
   readonly apiDns?: string;
   readonly store?: string;
+  readonly masters?: string;
 }
 
 /**
@@ -59,6 +60,10 @@ export const bootCommand: CommandModule = {
       .option(
         '--store <store>',
         "master: the cluster's store, embedded or etcd (join the other masters' etcd)",
+      )
+      .option(
+        '--masters <count>',
+        'master, store etcd: master.count (the masters form etcd from user-data when no SSH bootstrap does)',
       );
     cmd.action(
       run(async (io) => {
