@@ -17,7 +17,7 @@ import { LocalShell } from '../ssh/local-shell.js';
 import type { RemoteShell } from '../ssh/remote-shell.js';
 import type { BootSpecSettings } from './boot-flags.js';
 import { readEtcdFormation } from './etcd-formation.js';
-import { associateMasterEip, pickMasterEip } from './master-eip.js';
+import { associateMasterEip, claimMasterEip, masterPoolAddresses, pickMasterEip } from './master-eip.js';
 import { publishApiServer } from './master-endpoint.js';
 import { type MasterEtcd, runMasterEtcdJoin } from './master-etcd.js';
 import {
@@ -126,11 +126,14 @@ export async function runMasterBoot(options: MasterBootOptions): Promise<MasterB
 
   // Several masters each hold their own address of the master pool: a booted master takes its
   // own or a free one, never another running master's.
-  const eip = await pickMasterEip(aws.ec2, cluster, etcdStore ? { instanceId: identity.instanceId } : {});
+  let eip = await pickMasterEip(aws.ec2, cluster, etcdStore ? { instanceId: identity.instanceId } : {});
   const listen = options.listen ?? '0.0.0.0:6443';
   const port = portOf(listen);
   const altNames = [identity.privateIp, ...(identity.publicIp ? [identity.publicIp] : [])];
   if (eip && !altNames.includes(eip.publicIp)) altNames.push(eip.publicIp);
+  // Masters booting at once race for the pool's addresses after they serve: any may end up this one's.
+  if (etcdStore)
+    for (const a of await masterPoolAddresses(aws.ec2, cluster)) if (!altNames.includes(a)) altNames.push(a);
   if (identity.localHostname) altNames.push(identity.localHostname);
   // The name kubeconfigs use when the spec has a DNS record (api.dns), as SSH bootstrap names it.
   if (spec.apiDns) altNames.push(spec.apiDns);
@@ -231,7 +234,8 @@ export async function runMasterBoot(options: MasterBootOptions): Promise<MasterB
   events.emit({ code: 'boot.serving', level: 'info', message: 'control plane answers /readyz' });
   // Serving means this master holds the newest store generation: the one before is fenced, so
   // the address may move even while the old instance is still running.
-  if (eip) await associateMasterEip(aws.ec2, eip, identity.instanceId, events, !etcdStore);
+  if (etcdStore) eip = await claimMasterEip(aws.ec2, cluster, identity.instanceId, events);
+  else if (eip) await associateMasterEip(aws.ec2, eip, identity.instanceId, events, true);
   const host = eip?.publicIp ?? identity.privateIp;
   const server = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
   await publishApiServer(aws.ssm, cluster, server);

@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { etcdFormationParameterName } from '../../src/boot/etcd-formation.js';
+import { clusterBucketName } from '../../src/provision/template/storage-names.js';
 import { waitFor } from '../support/wait.js';
-import { waitBooted } from './booted-cluster.js';
+import { awsCli, waitBooted } from './booted-cluster.js';
 import { type CliCluster, deleteAndProveClean, startCliCluster } from './cli-cluster.js';
 import { reportFailure, tearDown } from './e2e-teardown.js';
 import { etcdHealthFrom, type HaMaster } from './ha-masters.js';
@@ -15,8 +17,11 @@ import { runningMasters, terminateKeepingCapacity } from './replace-cluster.js';
 // over SSH), then one master instance is terminated; its group launches a replacement, which boots
 // from its user-data alone (`boot --role master --store etcd`) — no `tugboat bootstrap` — removes
 // the dead member, joins etcd and serves: etcd reports 3 healthy members with the new instance.
-// Only instances launched after the create boot from user-data here (bootWhen): the create's
-// masters are bootstrapped over SSH, as `tugboat create` does.
+// The create's masters boot from their user-data too (bootWhen: masters, and every instance once
+// replacing), as on AWS, while `tugboat create` forms etcd over SSH: the formation marker
+// ("bootstrap", written before the stack) ends their boots at once with nothing installed and no
+// failure report, and bootstrap writes "formed" afterwards, so the replacement joins. The worker
+// is bootstrapped over SSH only.
 const cluster = 'rejoin';
 let h: CliCluster;
 let state: string;
@@ -25,7 +30,10 @@ let masters: HaMaster[] = [];
 const log = (line: string) => process.stderr.write(`master-rejoin e2e: ${line}\n`);
 
 beforeAll(async () => {
-  h = await startCliCluster(cluster, 'rejoin', { bootFromUserData: true, bootWhen: () => replacing });
+  h = await startCliCluster(cluster, 'rejoin', {
+    bootFromUserData: true,
+    bootWhen: (instance) => replacing || instance.tags['tugboat:role'] === 'master',
+  });
   state = join(h.dir, 'state', cluster);
 });
 
@@ -43,6 +51,40 @@ it('tugboat create: three masters on a 3/3 healthy etcd', async () => {
   masters = created.hosts.filter((x) => x.role === 'master').map((m) => ({ id: m.id, address: m.privateIp }));
   expect(masters).toHaveLength(3);
   expect((await etcdHealthFrom(state, masters[0]!, masters)).summary).toBe('3/3 etcd members healthy');
+}, 900_000);
+
+it("the masters' own user-data boots during create left etcd to bootstrap: exit 0, no failure report; the marker says formed", async () => {
+  for (const m of masters) {
+    const exit = await waitBooted(h.manager!, m.id);
+    const bootLog = readFileSync(hostLog(h.manager!.host(m.id)!, 'boot.log')!, 'utf8');
+    log(`create's master ${m.id}: user-data ended in ${exit.seconds.toFixed(1)} s`);
+    expect(bootLog).toContain('is being formed by tugboat bootstrap (create), which installs this master');
+    expect(bootLog).not.toMatch(/waiting up to|no quorum|ETCD_QUORUM|control plane installed/);
+  }
+  const { Account } = await awsCli<{ Account: string }>(h.env, 'sts', 'get-caller-identity');
+  const reports = await awsCli<{ Contents?: { Key: string }[] }>(
+    h.env,
+    's3api',
+    'list-objects-v2',
+    '--bucket',
+    clusterBucketName(Account, 'us-east-1'),
+    '--prefix',
+    `${cluster}/boot/`,
+  );
+  expect(reports.Contents ?? []).toEqual([]);
+  const marker = await awsCli<{ Parameter: { Value: string } }>(
+    h.env,
+    'ssm',
+    'get-parameter',
+    '--name',
+    etcdFormationParameterName(cluster),
+  );
+  const formed = JSON.parse(marker.Parameter.Value) as { state: string; by: string; members: string[] };
+  expect({ ...formed, members: [...formed.members].sort() }).toMatchObject({
+    state: 'formed',
+    by: 'bootstrap',
+    members: masters.map((m) => m.id).sort(),
+  });
 }, 900_000);
 
 it('a terminated master is replaced and its replacement rejoins etcd by itself: 3/3 healthy, the old member gone', async () => {
