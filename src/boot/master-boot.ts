@@ -16,7 +16,7 @@ import { clusterSecrets } from '../secrets/cluster-secrets.js';
 import { LocalShell } from '../ssh/local-shell.js';
 import type { RemoteShell } from '../ssh/remote-shell.js';
 import type { BootSpecSettings } from './boot-flags.js';
-import { readEtcdFormation } from './etcd-formation.js';
+import { type EtcdFormation, readEtcdFormation } from './etcd-formation.js';
 import { associateMasterEip, claimMasterEip, masterPoolAddresses, pickMasterEip } from './master-eip.js';
 import { publishApiServer } from './master-endpoint.js';
 import { type MasterEtcd, runMasterEtcdJoin } from './master-etcd.js';
@@ -24,6 +24,8 @@ import {
   chooseMasterEtcdPath,
   type MasterEtcdPath,
   markFormedByBoot,
+  refreshFormedMembers,
+  staleMarkerHint,
   waitForAllMasters,
 } from './master-etcd-form.js';
 import { findOtherMasters } from './master-peers.js';
@@ -101,8 +103,10 @@ export async function runMasterBoot(options: MasterBootOptions): Promise<MasterB
   // Before anything is read or created: a new cluster's masters booting while `tugboat create`
   // forms etcd over SSH leave everything to it (no wait, no failure report, no second writer).
   let etcdPath: MasterEtcdPath | undefined;
+  let formation: EtcdFormation | undefined;
   if (etcdStore) {
-    etcdPath = chooseMasterEtcdPath(await readEtcdFormation(aws.ssm, cluster), spec.masters);
+    formation = await readEtcdFormation(aws.ssm, cluster);
+    etcdPath = chooseMasterEtcdPath(formation, spec.masters);
     if (etcdPath === 'leave-to-bootstrap') {
       events.emit({
         code: 'boot.left-to-bootstrap',
@@ -185,6 +189,14 @@ export async function runMasterBoot(options: MasterBootOptions): Promise<MasterB
       ...(options.etcdQuorumWaitMs !== undefined ? { quorumWaitMs: options.etcdQuorumWaitMs } : {}),
     }).catch((err: unknown) => {
       if (err instanceof TugboatError && err.code === 'ETCD_BEING_FORMED') return undefined;
+      const hint =
+        err instanceof TugboatError && err.code === 'ETCD_QUORUM'
+          ? staleMarkerHint(cluster, formation, [self.name, ...others.map((m) => m.name)])
+          : undefined;
+      if (hint)
+        throw new TugboatError('ETCD_QUORUM', `${err instanceof Error ? err.message : ''}${hint}`, {
+          exitCode: 4,
+        });
       throw err;
     });
     if (!joined) {
@@ -196,6 +208,14 @@ export async function runMasterBoot(options: MasterBootOptions): Promise<MasterB
       return { createdSecrets: secrets.created, leftToBootstrap: true };
     }
     etcd = joined;
+    if (etcdPath === 'join')
+      await refreshFormedMembers(
+        aws.ssm,
+        cluster,
+        formation,
+        joined.members.map((m) => m.name),
+        events,
+      );
   }
   await installControlPlane(shell, {
     layout,

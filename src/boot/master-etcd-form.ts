@@ -7,7 +7,12 @@ import { TugboatError } from '../errors.js';
 import { type EventSink, silentEvents } from '../events.js';
 import type { RemoteShell } from '../ssh/remote-shell.js';
 import { sleep } from '../timing.js';
-import { type EtcdFormation, readEtcdFormation, writeEtcdFormation } from './etcd-formation.js';
+import {
+  type EtcdFormation,
+  etcdFormationParameterName,
+  readEtcdFormation,
+  writeEtcdFormation,
+} from './etcd-formation.js';
 import { findOtherMasters } from './master-peers.js';
 
 /** What a master of an etcd cluster does at boot, from the formation marker (see etcd-formation.ts). */
@@ -26,6 +31,20 @@ export function chooseMasterEtcdPath(
   if (formation?.state === 'bootstrap') return 'leave-to-bootstrap';
   if (formation?.state === 'formed' || masters === undefined) return 'join';
   return 'form';
+}
+
+/**
+ * A join that found no quorum while the marker says `formed` with members none of which runs
+ * now: the marker may be left from a deleted cluster of the same name (a new cluster's masters then
+ * wait for an etcd that never existed). The hint to add to the error, or undefined. Pure.
+ */
+export function staleMarkerHint(
+  cluster: string,
+  formation: EtcdFormation | undefined,
+  running: readonly string[],
+): string | undefined {
+  if (formation?.state !== 'formed' || formation.members.some((m) => running.includes(m))) return undefined;
+  return ` The etcd formation marker says formed (${formation.at}, by ${formation.by}, members ${formation.members.join(', ')}), and none of those instances runs: if ${cluster} is a new cluster reusing the name of a deleted one, the marker is stale — delete it (aws ssm delete-parameter --name ${etcdFormationParameterName(cluster)}) and reboot the masters, which then form etcd.`;
 }
 
 /** Options of {@link waitForAllMasters}. */
@@ -144,4 +163,29 @@ export async function markFormedByBoot(
     data: { members: names },
   });
   return true;
+}
+
+/**
+ * After a replacement joined: the `formed` marker's member list follows the membership (so a
+ * later lost quorum is not mistaken for a stale marker, see {@link staleMarkerHint}). A write that
+ * fails is a warning: the marker's state, which is what boots decide on, is unchanged.
+ */
+export async function refreshFormedMembers(
+  ssm: Pick<SsmApi, 'putString'>,
+  cluster: string,
+  formation: EtcdFormation | undefined,
+  members: readonly string[],
+  events: EventSink,
+): Promise<void> {
+  if (formation?.state !== 'formed') return;
+  const now = [...members].sort();
+  if ([...formation.members].sort().join(',') === now.join(',')) return;
+  await writeEtcdFormation(ssm, cluster, { ...formation, members: now, at: new Date().toISOString() }).catch(
+    (err: unknown) =>
+      events.emit({
+        code: 'boot.etcd-formation-not-updated',
+        level: 'warn',
+        message: `could not update the etcd formation marker's members: ${(err as Error).message}`,
+      }),
+  );
 }

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readBootFailures } from '../../src/boot/boot-report.js';
-import { writeEtcdFormation } from '../../src/boot/etcd-formation.js';
+import { readEtcdFormation, writeEtcdFormation } from '../../src/boot/etcd-formation.js';
 import { findOtherMasters } from '../../src/boot/master-peers.js';
 import { ensureMasterSecrets } from '../../src/boot/master-secrets.js';
 import { CONTROL_PLANE_SERVICE } from '../../src/bootstrap/control-plane-install.js';
@@ -162,6 +162,12 @@ describe('boot --role master --store etcd: a replaced master rejoins by itself',
     expect(created.status).toBe(201);
     const keys = await etcdctl([etcdClientUrls([survivors[0]!])[0]!], ['get', '', '--prefix', '--keys-only']);
     expect(keys).toMatch(/configmaps.*after-replace/);
+    // The formed marker's members follow the membership (the replacement in, the dead one out).
+    expect(await readEtcdFormation(env.aws.ssm, cluster)).toMatchObject({
+      state: 'formed',
+      by: 'bootstrap',
+      members: now.map((x) => x.name).sort(),
+    });
     // It holds a master address of the pool (the only one, free).
     const addresses = await env.ec2.send(new DescribeAddressesCommand({}));
     const eip = addresses.Addresses!.find((a) => a.Tags?.some((t) => t.Key === 'tugboat:pool'))!;
@@ -187,6 +193,8 @@ describe('boot --role master --store etcd: a replaced master rejoins by itself',
     ]);
     expect(failures).toHaveLength(1);
     expect(failures[0]!.reason).toMatch(/never forms a new etcd cluster/);
+    // A member of the marker still runs (the joined replacement): a lost quorum, no stale-marker hint.
+    expect(failures[0]!.reason).not.toContain('formation marker');
     expect(failures[0]!.reason).toMatch(
       /restore from the latest backup: see docs\/ha-masters\.md#lost-quorum/,
     );

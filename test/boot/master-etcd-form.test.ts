@@ -12,6 +12,8 @@ import { runMasterEtcdJoin } from '../../src/boot/master-etcd.js';
 import {
   chooseMasterEtcdPath,
   markFormedByBoot,
+  refreshFormedMembers,
+  staleMarkerHint,
   waitForAllMasters,
 } from '../../src/boot/master-etcd-form.js';
 import { type EtcdMember, etcdClientUrls, etcdPaths } from '../../src/bootstrap/etcd-install.js';
@@ -76,6 +78,32 @@ describe('the formation marker decides what a master boot does', () => {
     }
     ssm.values.delete(etcdFormationParameterName(cluster));
     expect(await readEtcdFormation(ssm, cluster)).toBeUndefined();
+  });
+
+  it('a join without quorum names a stale marker only when none of its members runs', () => {
+    const marker = { state: 'formed', by: 'bootstrap', members: ['i-old1', 'i-old2'], at: 'T' } as const;
+    expect(staleMarkerHint(cluster, marker, ['i-new1', 'i-new2'])).toBe(
+      ' The etcd formation marker says formed (T, by bootstrap, members i-old1, i-old2), and none of those instances runs: if cr is a new cluster reusing the name of a deleted one, the marker is stale — delete it (aws ssm delete-parameter --name /tugboat/cr/master/etcd-formation) and reboot the masters, which then form etcd.',
+    );
+    expect(staleMarkerHint(cluster, marker, ['i-old2', 'i-new1'])).toBeUndefined();
+    expect(staleMarkerHint(cluster, undefined, ['i-new1'])).toBeUndefined();
+  });
+
+  it("a replacement's join brings the marker's members up to date; the same members write nothing", async () => {
+    const ssm = memorySsm();
+    const marker = { state: 'formed', by: 'bootstrap', members: ['i-1', 'i-2', 'i-3'], at: 'T' } as const;
+    const events = new RecordingEvents();
+    await refreshFormedMembers(ssm, cluster, marker, ['i-3', 'i-1', 'i-2'], events);
+    expect(ssm.values.size).toBe(0);
+    await refreshFormedMembers(ssm, cluster, marker, ['i-4', 'i-1', 'i-2'], events);
+    expect(await readEtcdFormation(ssm, cluster)).toMatchObject({
+      state: 'formed',
+      by: 'bootstrap',
+      members: ['i-1', 'i-2', 'i-4'],
+    });
+    const failing = { putString: async () => Promise.reject(new Error('AccessDenied')) };
+    await refreshFormedMembers(failing, cluster, marker, ['i-9'], events);
+    expect(events.codes()).toEqual(['boot.etcd-formation-not-updated']);
   });
 
   it('an SSM error is the boot error, not "no marker"', async () => {
