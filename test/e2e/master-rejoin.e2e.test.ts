@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { etcdFormationParameterName } from '../../src/boot/etcd-formation.js';
 import { clusterBucketName } from '../../src/provision/template/storage-names.js';
+import { describeTagged } from '../support/tagged-resources.js';
 import { waitFor } from '../support/wait.js';
-import { awsCli, waitBooted } from './booted-cluster.js';
+import { awsCli, waitBooted, writeAdminKubeconfig } from './booted-cluster.js';
 import { type CliCluster, deleteAndProveClean, startCliCluster } from './cli-cluster.js';
 import { reportFailure, tearDown } from './e2e-teardown.js';
 import { etcdHealthFrom, type HaMaster } from './ha-masters.js';
@@ -28,6 +29,23 @@ let state: string;
 let replacing = false;
 let masters: HaMaster[] = [];
 const log = (line: string) => process.stderr.write(`master-rejoin e2e: ${line}\n`);
+
+/** The etcd formation marker as the AWS CLI reads it (members sorted; `at` left out). */
+async function formationMarker(): Promise<{ state: string; by: string; members: string[] }> {
+  const out = await awsCli<{ Parameter: { Value: string } }>(
+    h.env,
+    'ssm',
+    'get-parameter',
+    '--name',
+    etcdFormationParameterName(cluster),
+  );
+  const { state, by, members } = JSON.parse(out.Parameter.Value) as {
+    state: string;
+    by: string;
+    members: string[];
+  };
+  return { state, by, members: [...members].sort() };
+}
 
 beforeAll(async () => {
   h = await startCliCluster(cluster, 'rejoin', {
@@ -72,15 +90,7 @@ it("the masters' own user-data boots during create left etcd to bootstrap: exit 
     `${cluster}/boot/`,
   );
   expect(reports.Contents ?? []).toEqual([]);
-  const marker = await awsCli<{ Parameter: { Value: string } }>(
-    h.env,
-    'ssm',
-    'get-parameter',
-    '--name',
-    etcdFormationParameterName(cluster),
-  );
-  const formed = JSON.parse(marker.Parameter.Value) as { state: string; by: string; members: string[] };
-  expect({ ...formed, members: [...formed.members].sort() }).toMatchObject({
+  expect(await formationMarker()).toEqual({
     state: 'formed',
     by: 'bootstrap',
     members: masters.map((m) => m.id).sort(),
@@ -150,6 +160,49 @@ it('a terminated master is replaced and its replacement rejoins etcd by itself: 
   ]);
 }, 900_000);
 
-it('tugboat delete leaves nothing', async () => {
+it('tugboat delete leaves nothing (the formation marker included)', async () => {
+  // The host harness keeps running for the next cluster of the same name.
+  const deleted = await h.tugboat<{ clean: boolean }>('delete', cluster, '--yes');
+  expect(deleted.clean).toBe(true);
+  expect(await describeTagged(h.moto.env, cluster)).toEqual([]);
+  await expect(
+    awsCli(h.env, 'ssm', 'get-parameter', '--name', etcdFormationParameterName(cluster)),
+  ).rejects.toThrow(/ParameterNotFound/);
+  await h.manager!.waitFor((hosts) => hosts.length === 0, 'no hosts after delete', 120_000);
+}, 900_000);
+
+it('create --no-bootstrap of the same name (delete swept the marker): the masters form etcd from user-data and serve on it', async () => {
+  replacing = true; // every instance runs its user-data now, as on AWS with no SSH bootstrap
+  const created = await h.tugboat<{
+    bootstrapped: boolean;
+    hosts: { id: string; role: string; privateIp: string }[];
+  }>('create', '-f', writeHaSpec(h.dir, cluster, '10.1.0.0/16'), '--no-bootstrap', '--yes');
+  expect(created.bootstrapped).toBe(false);
+  const formed = created.hosts.filter((x) => x.role === 'master');
+  expect(formed).toHaveLength(3);
+  for (const m of formed) {
+    const exit = await waitBooted(h.manager!, m.id);
+    log(`--no-bootstrap master ${m.id}: user-data ended in ${exit.seconds.toFixed(1)} s`);
+    const bootLog = readFileSync(hostLog(h.manager!.host(m.id)!, 'boot.log')!, 'utf8');
+    expect(bootLog).toContain('control plane installed on etcd');
+    // Formed, not joined: no membership change, no wait for a quorum.
+    expect(bootLog).not.toMatch(/added as etcd member|removed dead etcd member|waiting up to/);
+  }
+  expect(await formationMarker()).toEqual({
+    state: 'formed',
+    by: 'boot',
+    members: formed.map((m) => m.id).sort(),
+  });
+  // The boots made the cluster's secrets: the admin kubeconfig comes from SSM, as on the no-client path.
+  const kubeconfig = join(h.dir, 'formed.kubeconfig');
+  await writeAdminKubeconfig(h.moto, cluster, kubeconfig);
+  const on = (m: { privateIp: string }, ...args: string[]) =>
+    kubectlOk(kubeconfig, ['--server', `https://${m.privateIp}:6443`, ...args]);
+  for (const m of formed) expect((await on(m, 'get', '--raw', '/readyz')).trim()).toBe('ok');
+  await on(formed[0]!, 'create', 'configmap', 'formed-from-user-data');
+  await on(formed[2]!, 'get', 'configmap', 'formed-from-user-data');
+}, 900_000);
+
+it('tugboat delete leaves nothing (the cluster formed from user-data)', async () => {
   await deleteAndProveClean(h, cluster);
 }, 900_000);
