@@ -1,44 +1,24 @@
 import {
   AssociateAddressCommand,
   CreateTagsCommand,
-  DeleteInternetGatewayCommand,
   DeleteKeyPairCommand,
-  DeleteLaunchTemplateCommand,
-  DeleteNetworkInterfaceCommand,
-  DeleteRouteTableCommand,
-  DeleteSecurityGroupCommand,
-  DeleteSubnetCommand,
-  DeleteVpcCommand,
   DescribeAddressesCommand,
   DescribeKeyPairsCommand,
   DescribeLaunchTemplateVersionsCommand,
-  DescribeSecurityGroupsCommand,
-  DetachInternetGatewayCommand,
-  DetachNetworkInterfaceCommand,
   DisassociateAddressCommand,
-  DisassociateRouteTableCommand,
   type EC2Client,
   ImportKeyPairCommand,
-  type IpPermission,
   paginateDescribeInstances,
-  paginateDescribeInternetGateways,
-  paginateDescribeLaunchTemplates,
-  paginateDescribeNetworkInterfaces,
-  paginateDescribeRouteTables,
-  paginateDescribeSecurityGroups,
-  paginateDescribeSubnets,
   paginateDescribeVolumes,
-  paginateDescribeVpcs,
   ReleaseAddressCommand,
-  RevokeSecurityGroupEgressCommand,
-  RevokeSecurityGroupIngressCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import type { Ec2Api, Ec2AttachedVolume, Ec2Instance, LaunchTemplateVersionData } from './ec2.js';
 import type { Ec2SweepApi } from './ec2-sweep.js';
+import { sdkEc2Network, sdkFilters } from './ec2-sweep-sdk.js';
 import { awsCall } from './errors.js';
 import { collectPages } from './pages.js';
-import { type Filter, tagsFromList, tagsToList } from './types.js';
+import { tagsFromList, tagsToList } from './types.js';
 
 /** The first block device mapping of a launch template that sets an EBS size. */
 function templateVolume(
@@ -46,10 +26,6 @@ function templateVolume(
 ): { volume?: { device: string; size: number } } {
   const m = mappings?.find((x) => x.DeviceName && x.Ebs?.VolumeSize);
   return m ? { volume: { device: m.DeviceName!, size: m.Ebs!.VolumeSize! } } : {};
-}
-
-function sdkFilters(filters: readonly Filter[]) {
-  return filters.length ? filters.map((f) => ({ Name: f.name, Values: [...f.values] })) : undefined;
 }
 
 /** The EC2 API over the SDK client: one adapter serves both `Ec2Api` and the sweep's `Ec2SweepApi`. */
@@ -193,153 +169,6 @@ export function sdkEc2(client: EC2Client, endpoint?: string): Ec2Api & Ec2SweepA
     async deleteKeyPair(name) {
       await call('DeleteKeyPair', () => client.send(new DeleteKeyPairCommand({ KeyName: name })));
     },
-    describeVpcs: (filters) =>
-      pages('DescribeVpcs', paginateDescribeVpcs({ client }, { Filters: sdkFilters(filters) }), (out) =>
-        (out.Vpcs ?? []).map((v) => ({
-          id: v.VpcId ?? '',
-          vpcId: v.VpcId ?? '',
-          tags: tagsFromList(v.Tags),
-        })),
-      ),
-    describeSubnets: (filters) =>
-      pages('DescribeSubnets', paginateDescribeSubnets({ client }, { Filters: sdkFilters(filters) }), (out) =>
-        (out.Subnets ?? []).map((s) => ({
-          id: s.SubnetId ?? '',
-          vpcId: s.VpcId ?? '',
-          tags: tagsFromList(s.Tags),
-        })),
-      ),
-    describeRouteTables: (filters) =>
-      pages(
-        'DescribeRouteTables',
-        paginateDescribeRouteTables({ client }, { Filters: sdkFilters(filters) }),
-        (out) =>
-          (out.RouteTables ?? []).map((t) => ({
-            id: t.RouteTableId ?? '',
-            vpcId: t.VpcId ?? '',
-            tags: tagsFromList(t.Tags),
-            main: (t.Associations ?? []).some((a) => a.Main),
-            associationIds: (t.Associations ?? [])
-              .filter((a) => !a.Main && a.RouteTableAssociationId)
-              .map((a) => a.RouteTableAssociationId ?? ''),
-          })),
-      ),
-    describeInternetGateways: (filters) =>
-      pages(
-        'DescribeInternetGateways',
-        paginateDescribeInternetGateways({ client }, { Filters: sdkFilters(filters) }),
-        (out) =>
-          (out.InternetGateways ?? []).map((g) => ({
-            id: g.InternetGatewayId ?? '',
-            tags: tagsFromList(g.Tags),
-            attachedVpcIds: (g.Attachments ?? []).flatMap((a) => (a.VpcId ? [a.VpcId] : [])),
-          })),
-      ),
-    describeSecurityGroups: (filters) =>
-      pages(
-        'DescribeSecurityGroups',
-        paginateDescribeSecurityGroups({ client }, { Filters: sdkFilters(filters) }),
-        (out) =>
-          (out.SecurityGroups ?? []).map((g) => ({
-            id: g.GroupId ?? '',
-            name: g.GroupName ?? '',
-            vpcId: g.VpcId ?? '',
-            tags: tagsFromList(g.Tags),
-          })),
-      ),
-    describeNetworkInterfaces: (filters) =>
-      pages(
-        'DescribeNetworkInterfaces',
-        paginateDescribeNetworkInterfaces({ client }, { Filters: sdkFilters(filters) }),
-        (out) =>
-          (out.NetworkInterfaces ?? []).map((n) => ({
-            id: n.NetworkInterfaceId ?? '',
-            vpcId: n.VpcId ?? '',
-            status: n.Status ?? '',
-            ...(n.Attachment?.AttachmentId ? { attachmentId: n.Attachment.AttachmentId } : {}),
-            ...(n.Attachment?.InstanceId ? { instanceId: n.Attachment.InstanceId } : {}),
-            tags: tagsFromList(n.TagSet),
-          })),
-      ),
-    describeLaunchTemplates: (filters) =>
-      pages(
-        'DescribeLaunchTemplates',
-        paginateDescribeLaunchTemplates({ client }, { Filters: sdkFilters(filters) }),
-        (out) =>
-          (out.LaunchTemplates ?? []).map((t) => ({
-            id: t.LaunchTemplateId ?? '',
-            tags: tagsFromList(t.Tags),
-          })),
-      ),
-    async deleteVpc(id) {
-      await call('DeleteVpc', () => client.send(new DeleteVpcCommand({ VpcId: id })));
-    },
-    async deleteSubnet(id) {
-      await call('DeleteSubnet', () => client.send(new DeleteSubnetCommand({ SubnetId: id })));
-    },
-    async disassociateRouteTable(associationId) {
-      await call('DisassociateRouteTable', () =>
-        client.send(new DisassociateRouteTableCommand({ AssociationId: associationId })),
-      );
-    },
-    async deleteRouteTable(id) {
-      await call('DeleteRouteTable', () => client.send(new DeleteRouteTableCommand({ RouteTableId: id })));
-    },
-    async detachInternetGateway(id, vpcId) {
-      await call('DetachInternetGateway', () =>
-        client.send(new DetachInternetGatewayCommand({ InternetGatewayId: id, VpcId: vpcId })),
-      );
-    },
-    async deleteInternetGateway(id) {
-      await call('DeleteInternetGateway', () =>
-        client.send(new DeleteInternetGatewayCommand({ InternetGatewayId: id })),
-      );
-    },
-    async deleteSecurityGroup(id) {
-      await call('DeleteSecurityGroup', () => client.send(new DeleteSecurityGroupCommand({ GroupId: id })));
-    },
-    async revokeSecurityGroupReferences(id) {
-      const out = await call('DescribeSecurityGroups', () =>
-        client.send(new DescribeSecurityGroupsCommand({ GroupIds: [id] })),
-      );
-      const group = out.SecurityGroups?.[0];
-      const byGroup = (perms: IpPermission[] | undefined) =>
-        (perms ?? [])
-          .filter((p) => (p.UserIdGroupPairs ?? []).length > 0)
-          .map((p) => ({
-            IpProtocol: p.IpProtocol,
-            FromPort: p.FromPort,
-            ToPort: p.ToPort,
-            UserIdGroupPairs: p.UserIdGroupPairs,
-          }));
-      const ingress = byGroup(group?.IpPermissions);
-      const egress = byGroup(group?.IpPermissionsEgress);
-      if (ingress.length) {
-        await call('RevokeSecurityGroupIngress', () =>
-          client.send(new RevokeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: ingress })),
-        );
-      }
-      if (egress.length) {
-        await call('RevokeSecurityGroupEgress', () =>
-          client.send(new RevokeSecurityGroupEgressCommand({ GroupId: id, IpPermissions: egress })),
-        );
-      }
-      return ingress.length + egress.length;
-    },
-    async detachNetworkInterface(attachmentId) {
-      await call('DetachNetworkInterface', () =>
-        client.send(new DetachNetworkInterfaceCommand({ AttachmentId: attachmentId, Force: true })),
-      );
-    },
-    async deleteNetworkInterface(id) {
-      await call('DeleteNetworkInterface', () =>
-        client.send(new DeleteNetworkInterfaceCommand({ NetworkInterfaceId: id })),
-      );
-    },
-    async deleteLaunchTemplate(id) {
-      await call('DeleteLaunchTemplate', () =>
-        client.send(new DeleteLaunchTemplateCommand({ LaunchTemplateId: id })),
-      );
-    },
+    ...sdkEc2Network(client, endpoint),
   };
 }

@@ -1,19 +1,17 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { UsageError } from '../../errors.js';
-import { cookedTerminal } from './line-discipline.js';
+import { type Entry, groupOf, signalGroups, signalNumber, writeRecord } from './process-entry.js';
+import { execInContainer } from './process-exec.js';
 import { followProcessLog } from './process-log.js';
 import {
-  type ProcessGroup,
   processRuntimeDir,
-  processStartTicks,
   readProcessRecords,
   recordedGroups,
   stopRecordedGroups,
-  writeProcessRecord,
 } from './process-records.js';
 import type {
   ContainerLaunch,
@@ -29,22 +27,6 @@ import type {
 export interface ProcessRuntimeOptions {
   /** Directory for per-container working directories and logs. */
   readonly dataDir: string;
-}
-
-interface Entry {
-  container: RuntimeContainer;
-  /** Absent for a container found on disk after an agent restart (it has been stopped). */
-  launch?: ContainerLaunch;
-  child?: ChildProcess;
-  /** The container's process group as recorded on disk (absent when it could not be read). */
-  group?: ProcessGroup;
-  /**
-   * Sessions of `exec` that still run (each its own session, so it is stopped as a whole), with
-   * their groups as recorded on disk, so that they are found again after an agent crash.
-   */
-  execs?: Map<ChildProcess, ProcessGroup | undefined>;
-  dir: string;
-  exited: Promise<void>;
 }
 
 /** How long an exited container's output may take to arrive before it counts as exited. */
@@ -249,80 +231,11 @@ export class ProcessRuntime implements Runtime {
     const e = this.entries.get(id);
     if (!e) throw new UsageError(`no container ${id} in the process runtime`);
     if (e.container.state !== 'running' || !e.launch) throw new UsageError(`container ${id} is not running`);
-    const [file, ...rest] = options.command;
-    if (!file) throw new UsageError('exec needs a command');
-    const launch = e.launch;
-    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: e.dir };
-    for (const v of launch.env) env[v.name] = v.value;
-    // A session of its own: the container's figures count it, and stopping the container ends it.
-    const child = spawn(file, rest, {
-      cwd: launch.workingDir ?? e.dir,
-      env,
-      detached: true,
-      stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
-    });
-    e.execs ??= new Map();
-    const execs = e.execs;
-    execs.set(child, groupOf(child));
-    writeRecord(e);
-    const ended = () => {
-      if (execs.delete(child)) writeRecord(e);
-    };
-    child.once('exit', ended);
-    child.once('error', ended);
-    const stdout = child.stdout ?? new PassThrough().end();
-    const stderr = child.stderr ?? new PassThrough().end();
-    const exitCode = new Promise<number>((resolve) => {
-      child.once('close', (code, signal) => resolve(code ?? 128 + signalNumber(signal)));
-      child.once('error', () => resolve(127));
-    });
-    if (options.tty && child.stdin) {
-      // No pseudo-terminal here: a line discipline in canonical mode stands in for one.
-      const tty = cookedTerminal(child.stdin, stdout, stderr, () => child.kill('SIGINT'));
-      const none = new PassThrough().end();
-      return { stdin: tty.input, stdout: tty.output, stderr: none, exitCode, resize: async () => {} };
-    }
-    return { stdin: child.stdin ?? undefined, stdout, stderr, exitCode, resize: async () => {} };
+    return execInContainer(e, e.launch, options);
   }
 
   async close(): Promise<void> {
     await this.recover();
     await Promise.all([...this.entries.keys()].map((id) => this.stop(id, 2)));
   }
-}
-
-/**
- * Signals the container's process group and those of its exec sessions: a container's end ends
- * what it started and what was exec'd in it, as in a Docker container.
- */
-function signalGroups(e: Entry, sig: NodeJS.Signals): void {
-  const leaders = [e.child, ...(e.execs?.keys() ?? [])].flatMap((c) => (c?.pid === undefined ? [] : [c.pid]));
-  for (const group of leaders) {
-    try {
-      process.kill(-group, sig);
-    } catch {
-      // already gone
-    }
-  }
-}
-
-/** A child's process group, read right after fork: its start time tells it from a later pid. */
-function groupOf(child: ChildProcess): ProcessGroup | undefined {
-  const startTicks = child.pid === undefined ? undefined : processStartTicks(child.pid);
-  return child.pid === undefined || startTicks === undefined ? undefined : { pid: child.pid, startTicks };
-}
-
-/** Records a container's groups and its exec sessions' (see process-records.ts). */
-function writeRecord(e: Entry): void {
-  if (!e.group) return;
-  const execs = [...(e.execs?.values() ?? [])].filter((g) => g !== undefined);
-  try {
-    writeProcessRecord(e.dir, { container: e.container, ...e.group, execs });
-  } catch {
-    // A full disk (or a removed folder) must not stop the container; only the crash cleanup is lost.
-  }
-}
-
-function signalNumber(signal: NodeJS.Signals | null): number {
-  return signal === 'SIGKILL' ? 9 : signal === 'SIGTERM' ? 15 : signal === 'SIGINT' ? 2 : 0;
 }
