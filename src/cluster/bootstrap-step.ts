@@ -53,7 +53,20 @@ export function prepareBootstrap(
   },
 ): BootstrapStep | undefined {
   if (option === false) return undefined;
-  if (typeof option === 'function') return { hook: option, result: () => undefined };
+  if (typeof option === 'function') {
+    const { ssm } = context;
+    // The caller's own bootstrap forms etcd when the store is etcd: once it succeeded, the marker says so.
+    const hook = async (settled: BootstrapContext) => {
+      await option(settled);
+      if (ssm)
+        await markEtcdFormedAfterBootstrap(
+          ssm,
+          { ...settled, ...(context.settings?.store ? { store: context.settings.store } : {}) },
+          [],
+        );
+    };
+    return { hook, result: () => undefined };
+  }
   const chosen = option === true || option === undefined ? {} : option;
   const bundle = chosen.bundle ?? loadHostBundle();
   let done: ClusterBootstrapResult | undefined;

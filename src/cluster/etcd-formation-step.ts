@@ -6,9 +6,9 @@ import {
   writeEtcdFormation,
 } from '../boot/etcd-formation.js';
 import { mastersOf } from '../bootstrap/bootstrap-hosts.js';
-import type { ClusterBootstrapContext } from '../bootstrap/cluster-bootstrap.js';
 import { bootstrapHostsFromCluster } from '../bootstrap/cluster-hosts.js';
 import type { EventSink } from '../events.js';
+import type { ClusterInstances } from '../provision/cluster-instances.js';
 
 /** The SSM calls the marker needs. */
 export type MarkerSsm = Pick<SsmApi, 'getSecureString' | 'putString' | 'deleteParameters'>;
@@ -102,19 +102,36 @@ export async function markEtcdFormed(ssm: MarkerSsm, options: MarkEtcdFormedOpti
   return true;
 }
 
+/** What {@link markEtcdFormedAfterBootstrap} reads of a bootstrap's context. */
+export interface FormedContext {
+  readonly cluster: string;
+  readonly inventory: ClusterInstances;
+  /** The spec's store. @default etcd with several masters, as bootstrap's default */
+  readonly store?: 'embedded' | 'etcd';
+  readonly events: EventSink;
+}
+
 /**
- * {@link markEtcdFormed} after a cluster bootstrap or upgrade: the masters come from the same
- * inventory bootstrap used, and only when every one of them succeeded (`failed` names the hosts
- * that did not). The store defaults as bootstrap's does (etcd with several masters).
+ * {@link markEtcdFormed} after a cluster bootstrap or upgrade (or a library caller's own bootstrap
+ * function): the masters are the running ones bootstrap installs (one per master group), and only
+ * when every one of them succeeded (`failed` names the hosts that did not).
  */
 export async function markEtcdFormedAfterBootstrap(
   ssm: MarkerSsm,
-  context: ClusterBootstrapContext,
+  context: FormedContext,
   failed: readonly string[],
 ): Promise<boolean> {
-  const masters = mastersOf(
-    bootstrapHostsFromCluster(context.inventory, { user: context.user, address: context.address }),
-  ).map((m) => m.name);
+  if (context.store === 'embedded') return false;
+  let masters: string[];
+  try {
+    // Names only: the address kind does not matter here.
+    masters = mastersOf(
+      bootstrapHostsFromCluster(context.inventory, { user: 'root', address: 'private' }),
+    ).map((m) => m.name);
+  } catch {
+    // No running master (a caller's bootstrap function on an odd inventory): nothing formed to mark.
+    return false;
+  }
   if (masters.some((m) => failed.includes(m))) return false;
   return markEtcdFormed(ssm, {
     cluster: context.cluster,

@@ -4,6 +4,8 @@ import {
   readEtcdFormation,
   writeEtcdFormation,
 } from '../../src/boot/etcd-formation.js';
+import type { BootstrapContext } from '../../src/bootstrap/cluster-bootstrap.js';
+import { prepareBootstrap } from '../../src/cluster/bootstrap-step.js';
 import { markEtcdFormed, prepareEtcdFormation } from '../../src/cluster/etcd-formation-step.js';
 import { RecordingEvents } from '../../src/events.js';
 import { parameterLeftovers } from '../../src/provision/leftovers-storage.js';
@@ -105,5 +107,62 @@ describe('bootstrap: the formed marker', () => {
     expect(left).toContainEqual({ kind: 'ssm-parameter', id: '/tugboat/crf-e/master/etcd-formation' });
     await ssm.deleteParameters(left.map((l) => l.id));
     expect(await parameterLeftovers(env.aws, 'crf-e')).toEqual([]);
+  });
+});
+
+describe("a library caller's own bootstrap function", () => {
+  const host = (id: string, role: 'master' | 'worker', group: string, state = 'running') => ({
+    id,
+    role,
+    group,
+    zone: 'us-east-1a',
+    lifecycleState: 'InService',
+    state,
+    privateIp: `10.0.0.${id.length}`,
+  });
+  const inventory = {
+    cluster: 'crf-g',
+    groups: [],
+    hosts: [
+      host('i-m2', 'master', 'master-2'),
+      host('i-m1', 'master', 'master-1'),
+      host('i-m3', 'master', 'master-3'),
+      host('i-w1', 'worker', 'blue'),
+      host('i-gone', 'master', 'master-3', 'terminated'),
+    ],
+  };
+
+  it('once it succeeded the marker says formed with the running masters; one that throws writes nothing', async () => {
+    const ssm = env.aws.ssm;
+    const events = new RecordingEvents();
+    const context = {
+      cluster: 'crf-g',
+      inventory,
+      keyPair: { keyName: 'tugboat-crf-g', imported: false },
+      stack: { id: 'arn', name: 'tugboat-crf-g', status: 'CREATE_COMPLETE', outputs: {} },
+      events,
+    } as unknown as BootstrapContext;
+    const failing = prepareBootstrap(
+      async () => {
+        throw new Error('no');
+      },
+      { skipReady: false, ssm },
+    )!;
+    await expect(failing.hook(context)).rejects.toThrow('no');
+    expect(await readEtcdFormation(ssm, 'crf-g')).toBeUndefined();
+    let ran = false;
+    const step = prepareBootstrap(
+      async () => {
+        ran = true;
+      },
+      { skipReady: false, ssm },
+    )!;
+    await step.hook(context);
+    expect(ran).toBe(true);
+    expect(await readEtcdFormation(ssm, 'crf-g')).toMatchObject({
+      state: 'formed',
+      by: 'bootstrap',
+      members: ['i-m1', 'i-m2', 'i-m3'],
+    });
   });
 });
