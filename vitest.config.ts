@@ -12,6 +12,8 @@ export default defineConfig({
     reporters: ['default'],
     // Tests reach no registry: a `create` on moto that uploads the hosts' Node.js runtime gets it
     // from the laptop cache or npm's own cache (`npm pack` offline), else warns and goes on.
-    env: { npm_config_offline: 'true' },
+    // The same for etcd's release (store etcd, etcd.source auto): its download is pointed at a
+    // closed port on loopback, so it fails at once without leaving the machine, and warns.
+    env: { npm_config_offline: 'true', TUGBOAT_ETCD_MIRROR: 'http://127.0.0.1:9/etcd-offline' },
   },
 });

@@ -1,5 +1,6 @@
 import { parseLabels, parseTaint } from '../agent/config.js';
 import { parseCidr } from '../config/cidr.js';
+import { ETCD_SOURCE_NAMES, type EtcdSourceName } from '../config/etcd.js';
 import { UsageError } from '../errors.js';
 
 /**
@@ -30,6 +31,8 @@ export interface BootSpecSettings {
    * boots form it once this many exist. @default unknown (a template older than the flag: join only)
    */
   readonly masters?: number;
+  /** Store etcd: where the master's etcd comes from (`etcd.source`). @default 'auto' */
+  readonly etcdSource?: EtcdSourceName;
 }
 
 /** The flags as commander gives them. */
@@ -43,6 +46,7 @@ export interface BootSpecFlags {
   readonly apiDns?: string;
   readonly store?: string;
   readonly masters?: string;
+  readonly etcdSource?: string;
 }
 
 const DNS_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,63}$/;
@@ -80,9 +84,15 @@ export function parseBootSpecFlags(flags: BootSpecFlags): BootSpecSettings {
   const masters = flags.masters === undefined ? undefined : Number(flags.masters);
   if (masters !== undefined && ![1, 3, 5].includes(masters))
     throw new UsageError(`--masters "${flags.masters}" is not a master count: use 1, 3 or 5 (master.count)`);
+  const etcdSource = flags.etcdSource;
+  if (etcdSource !== undefined && !ETCD_SOURCE_NAMES.includes(etcdSource as EtcdSourceName))
+    throw new UsageError(
+      `--etcd-source "${etcdSource}" is not a source: use ${ETCD_SOURCE_NAMES.join(', ')}`,
+    );
   return {
     ...(masters !== undefined ? { masters } : {}),
     ...(flags.store === 'etcd' ? { store: 'etcd' as const } : {}),
+    ...(etcdSource !== undefined ? { etcdSource: etcdSource as EtcdSourceName } : {}),
     ...(labels && Object.keys(labels).length ? { labels } : {}),
     ...(taints.length ? { taints } : {}),
     ...(flags.eip ? { eip: true } : {}),

@@ -3,6 +3,8 @@ import { basename } from 'node:path';
 import type { InstanceIdentity } from '../agent/imds.js';
 import type { AwsClients } from '../aws/clients.js';
 import { installControlPlane } from '../bootstrap/control-plane-install.js';
+import { ensureEtcdBinary } from '../bootstrap/etcd-binary.js';
+import type { EtcdReleasePin } from '../bootstrap/etcd-release.js';
 import { DEFAULT_HOST_LAYOUT, type HostLayout } from '../bootstrap/layout.js';
 import type { ServiceMode } from '../bootstrap/service.js';
 import { waitForHealthy } from '../bootstrap/wait-healthy.js';
@@ -17,6 +19,7 @@ import { LocalShell } from '../ssh/local-shell.js';
 import type { RemoteShell } from '../ssh/remote-shell.js';
 import type { BootSpecSettings } from './boot-flags.js';
 import { type EtcdFormation, readEtcdFormation } from './etcd-formation.js';
+import { s3EtcdReleaseLoader } from './etcd-release-s3.js';
 import { associateMasterEip, claimMasterEip, masterPoolAddresses, pickMasterEip } from './master-eip.js';
 import { publishApiServer } from './master-endpoint.js';
 import { type MasterEtcd, runMasterEtcdJoin } from './master-etcd.js';
@@ -47,8 +50,10 @@ export interface MasterBootOverrides {
   readonly mode?: ServiceMode | 'auto';
   /** How long the control plane may take to restore and answer /readyz. @default 600000 */
   readonly readyTimeoutMs?: number;
-  /** etcd's binary (store etcd). @default DEFAULT_ETCD_PATH */
+  /** Where the distribution's package puts etcd (store etcd). @default DEFAULT_ETCD_PATH */
   readonly etcdPath?: string;
+  /** The etcd release staged in S3 and unpacked where the host has no package. @default ETCD_RELEASE */
+  readonly etcdPin?: EtcdReleasePin;
   /** Store etcd: how long no quorum among the other masters is waited out. @default 60000 */
   readonly etcdQuorumWaitMs?: number;
   /** Store etcd, forming from user-data: how long all the masters may take to exist. @default 600000 */
@@ -175,6 +180,26 @@ export async function runMasterBoot(options: MasterBootOptions): Promise<MasterB
       message: `store etcd: the other masters are ${others.map((m) => `${m.name} (${m.address})`).join(', ') || 'none'}`,
       data: { others },
     });
+    // Alone, the join fails at once (nothing to join): nothing is installed for it. Forming alone
+    // (master.count 1, no bootstrap) starts the only member.
+    const alone = etcdPath !== 'form' && !others.some((m) => m.name !== identity.instanceId);
+    const binary = alone
+      ? undefined
+      : await ensureEtcdBinary(shell, {
+          layout,
+          source: options.spec?.etcdSource ?? 'auto',
+          ...(options.etcdPath ? { packagePath: options.etcdPath } : {}),
+          ...(options.etcdPin ? { pin: options.etcdPin } : {}),
+          loadRelease: s3EtcdReleaseLoader(aws.s3, bucket, cluster, options.etcdPin),
+          events,
+        });
+    if (binary)
+      events.emit({
+        code: 'boot.etcd-binary',
+        level: 'info',
+        message: `etcd: ${binary.source === 'release' ? `the pinned release ${binary.version}` : "the distribution's package"} at ${binary.etcdPath}`,
+        data: { ...binary },
+      });
     const joined = await runMasterEtcdJoin(shell, {
       cluster,
       self,
@@ -185,7 +210,7 @@ export async function runMasterBoot(options: MasterBootOptions): Promise<MasterB
       nodePath,
       mode: options.mode ?? 'auto',
       events,
-      ...(options.etcdPath ? { etcdPath: options.etcdPath } : {}),
+      ...(binary ? { etcdPath: binary.etcdPath } : {}),
       ...(options.etcdQuorumWaitMs !== undefined ? { quorumWaitMs: options.etcdQuorumWaitMs } : {}),
     }).catch((err: unknown) => {
       if (err instanceof TugboatError && err.code === 'ETCD_BEING_FORMED') return undefined;

@@ -1,3 +1,4 @@
+import { ETCD_ARCHS, ETCD_RELEASE, etcdReleaseObjectKey } from '../bootstrap/etcd-release.js';
 import { DEFAULT_HOST_LAYOUT } from '../bootstrap/layout.js';
 import {
   NODE_RUNTIME,
@@ -129,7 +130,11 @@ export function userDataSize(script: string): number {
 }
 
 /** The template context that gives every launch template its boot script. */
-export const BOOT_TEMPLATE_CONTEXT: Pick<TemplateContext, 'renderUserData' | 'runtimeObjectKeys'> = {
+export const BOOT_TEMPLATE_CONTEXT: Pick<
+  TemplateContext,
+  'renderUserData' | 'runtimeObjectKeys' | 'etcdObjectKeys'
+> = {
+  etcdObjectKeys: (cluster) => ETCD_ARCHS.map((arch) => etcdReleaseObjectKey(cluster, ETCD_RELEASE, arch)),
   renderUserData: (input) => renderBootScript(input),
   runtimeObjectKeys: (cluster) =>
     (['x64', 'arm64'] as const).map((arch) =>

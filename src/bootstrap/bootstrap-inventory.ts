@@ -9,6 +9,8 @@ import { type AgentInstallOptions, buildAgentFiles, installAgent } from './agent
 import { type BootstrapHost, mastersOf } from './bootstrap-hosts.js';
 import { type ClusterHealth, readClusterHealth } from './cluster-health.js';
 import { type HostBundle, installControlPlane, type StateShippingSettings } from './control-plane-install.js';
+import { type EtcdReleaseLoaderOptions, ensureEtcdBinary, etcdReleaseLoader } from './etcd-binary.js';
+import type { EtcdSource } from './etcd-release.js';
 import { actionOf, bothServices, type HostBootstrapResult, SKIPPED } from './host-bootstrap-result.js';
 import { syncHostFiles } from './host-files.js';
 import type { HostInstallResult } from './host-install.js';
@@ -27,7 +29,10 @@ import { waitForNodeReady } from './wait-node-ready.js';
 /** Options for {@link bootstrapInventory}. */
 const defaultPodNetwork: PodNetworkSettings = { podCidr: '10.244.0.0/16', nodePodCidrPrefix: 24 };
 
-export interface BootstrapInventoryOptions extends InventoryAccessOptions, HostRuntimeOptions {
+export interface BootstrapInventoryOptions
+  extends InventoryAccessOptions,
+    HostRuntimeOptions,
+    EtcdReleaseLoaderOptions {
   readonly bundle: HostBundle;
   /** The pod range: the control plane gives each node a block of it. @default 10.244.0.0/16 with /24 blocks */
   readonly podNetwork?: PodNetworkSettings;
@@ -54,8 +59,10 @@ export interface BootstrapInventoryOptions extends InventoryAccessOptions, HostR
    * API servers on it. @default 'etcd' with several masters (required), else 'embedded'
    */
   readonly store?: 'embedded' | 'etcd';
-  /** etcd's binary on the masters. @default DEFAULT_ETCD_PATH (the distribution's package) */
+  /** Where the distribution's package puts etcd on the masters. @default DEFAULT_ETCD_PATH */
   readonly etcdPath?: string;
+  /** Where the masters' etcd comes from (see ensureEtcdBinary). @default 'auto' */
+  readonly etcdSource?: EtcdSource;
   /** The spec's `api.dns` name: in the API certificate, and the kubeconfig's server. @default none */
   readonly apiDns?: string;
   /** Address each agent's logs/exec server binds. @default () => '0.0.0.0:10250' */
@@ -178,6 +185,7 @@ export async function bootstrapInventory(
     return (await after).readyNodes.has(host.name);
   };
   const installRuntime = hostRuntimeInstaller({ ...options, events });
+  const etcdRelease = etcdReleaseLoader({ ...options, events });
   const preflight = async (
     shell: RemoteShell,
     host: BootstrapHost,
@@ -257,6 +265,19 @@ export async function bootstrapInventory(
         actionOf({ ...r, bytesUploaded: r.bytesUploaded + runtime.bytesUploaded }, runtime.bytesUploaded > 0);
       let controlPlane: HostInstallResult | undefined;
       if (role === 'master') {
+        const binary = etcd
+          ? await timedStep(events, host, 'etcd-binary', () =>
+              ensureEtcdBinary(shell, {
+                layout: layoutFor(host),
+                source: options.etcdSource ?? 'auto',
+                ...(options.etcdPath ? { packagePath: options.etcdPath } : {}),
+                ...(options.etcdPin ? { pin: options.etcdPin } : {}),
+                loadRelease: etcdRelease,
+                events,
+                ...(options.signal ? { signal: options.signal } : {}),
+              }),
+            )
+          : undefined;
         const member = etcd
           ? await startEtcdMember(shell, host, {
               etcd,
@@ -265,7 +286,7 @@ export async function bootstrapInventory(
               layout: layoutFor(host),
               mode,
               nodePath,
-              ...(options.etcdPath ? { etcdPath: options.etcdPath } : {}),
+              ...(binary ? { etcdPath: binary.etcdPath } : {}),
               timeoutMs: readyTimeoutMs,
               events,
               force,
@@ -294,7 +315,11 @@ export async function bootstrapInventory(
             force,
           }),
         );
-        if (member) controlPlane = bothServices(member, controlPlane);
+        if (member)
+          controlPlane = bothServices(
+            { ...member, bytesUploaded: member.bytesUploaded + (binary?.bytesUploaded ?? 0) },
+            controlPlane,
+          );
         await timedStep(events, host, 'healthy', () =>
           waitForHealthy(`${apiUrlOf(host)}/readyz`, {
             caPem: pki.ca.certPem,

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { StackInfo } from '../aws/cloudformation.js';
+import type { EtcdSettings } from '../config/etcd.js';
 import { DeploymentError } from '../errors.js';
 import type { EventSink } from '../events.js';
 import { clusterStateDir, stateRoot } from '../naming.js';
@@ -16,6 +17,7 @@ import {
 } from './bootstrap-inventory.js';
 import { bootstrapHostsFromCluster } from './cluster-hosts.js';
 import type { HostBundle, StateShippingSettings } from './control-plane-install.js';
+import { etcdReleaseCacheDir } from './etcd-release-cache.js';
 import type { HostRuntimeOptions } from './host-runtime.js';
 import { runtimeCacheDir } from './runtime-cache.js';
 
@@ -54,6 +56,8 @@ export interface ClusterBootstrapOptions extends Omit<HostRuntimeOptions, 'event
   readonly store?: 'embedded' | 'etcd';
   /** The spec's `api.dns.recordName`: in the API certificate, and the kubeconfig's server. @default none */
   readonly apiDns?: string;
+  /** The spec's `etcd` (store etcd): where the masters' etcd comes from. @default source auto, etcd's GitHub releases */
+  readonly etcd?: EtcdSettings;
   /** Docker agents run the pod network and cluster DNS. @default true */
   readonly agentPodNetwork?: boolean;
   /** Agents run the iptables service proxy. @default true */
@@ -70,6 +74,8 @@ export interface ClusterBootstrapOptions extends Omit<HostRuntimeOptions, 'event
   readonly skipReady?: boolean;
   /** Upload and reinstall everything, even unchanged (`--force`). @default false */
   readonly force?: boolean;
+  /** Install only these hosts (see bootstrapInventory's `only`). @default every host */
+  readonly only?: readonly string[];
   /** Throw a DeploymentError when a host failed; false returns the outcomes instead. @default true */
   readonly failOnHostError?: boolean;
 }
@@ -145,11 +151,15 @@ export function clusterInventoryOptions(context: ClusterBootstrapContext): Boots
     ...(context.agentServiceProxy !== undefined ? { agentServiceProxy: context.agentServiceProxy } : {}),
     ...(context.store ? { store: context.store } : {}),
     ...(context.apiDns ? { apiDns: context.apiDns } : {}),
+    ...(context.etcd ? { etcdSource: context.etcd.source } : {}),
+    ...(context.etcd?.mirror ? { etcdMirror: context.etcd.mirror } : {}),
+    etcdReleaseCache: etcdReleaseCacheDir(context.stateRoot ?? stateRoot()),
     trustNewHosts: context.trustNewHosts ?? false,
     events: context.events,
     ...(context.concurrency ? { concurrency: context.concurrency } : {}),
     skipReady: context.skipReady ?? false,
     force: context.force ?? false,
+    ...(context.only ? { only: context.only } : {}),
     ...(context.signal ? { signal: context.signal } : {}),
   };
 }

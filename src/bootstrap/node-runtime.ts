@@ -1,6 +1,7 @@
 import { posix } from 'node:path';
 import { clusterS3Paths } from '../provision/template/storage-names.js';
 import { quote } from '../ssh/quote.js';
+import { renderLockedUnpack } from './install-lock.js';
 import type { HostLayout } from './layout.js';
 import pin from './node-runtime.json' with { type: 'json' };
 
@@ -138,15 +139,11 @@ export function renderRuntimeUnpack(
     `mv "$new" ${quote(p.dir)}`,
     'rm -rf "$old"',
   ];
-  return [
-    `mkdir -p ${quote(p.root)}`,
-    `exec 9>>${quote(p.lock)}`,
-    'locked=0',
-    `if command -v flock >/dev/null 2>&1; then flock -w ${RUNTIME_LOCK_WAIT_SECONDS} 9 || { echo ${quote(`${spec}: another install held ${p.lock} for ${RUNTIME_LOCK_WAIT_SECONDS} s`)} >&2; exit 1; }; locked=1; fi`,
-    `if ${options.replace ? 'false' : present}; then`,
-    `  echo ${quote(`${spec}: already installed meanwhile (by boot or another bootstrap), kept`)}`,
-    'else',
-    ...unpack.map((l) => `  ${l}`),
-    'fi',
-  ];
+  return renderLockedUnpack({
+    ...p,
+    waitSeconds: RUNTIME_LOCK_WAIT_SECONDS,
+    label: spec,
+    present: options.replace ? 'false' : present,
+    unpack,
+  });
 }

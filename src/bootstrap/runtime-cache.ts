@@ -124,7 +124,8 @@ export async function loadNodeRuntime(
   }
 }
 
-function readIfPresent(path: string): Buffer | undefined {
+/** A file's bytes, or undefined when it does not exist. */
+export function readIfPresent(path: string): Buffer | undefined {
   try {
     return readFileSync(path);
   } catch (err) {

@@ -30,6 +30,11 @@ export type BootstrapOption = boolean | BootstrapSettings | ((context: Bootstrap
 /** A bootstrap ready to run once the instances are settled, and what it did. */
 export interface BootstrapStep {
   readonly hook: (context: BootstrapContext) => Promise<void>;
+  /**
+   * Brings the workers' agents to the current masters (their API server list changed: masters were
+   * replaced), leaving the masters alone; an agent already pointing there is left as it is.
+   */
+  readonly repointWorkers?: (context: BootstrapContext) => Promise<void>;
   /** The bundle the SSH bootstrap uploads (instances booting from user-data fetch the same one). */
   readonly bundle?: HostBundle;
   /** What the SSH bootstrap did, once it ran (undefined for a function option). */
@@ -70,24 +75,32 @@ export function prepareBootstrap(
   const chosen = option === true || option === undefined ? {} : option;
   const bundle = chosen.bundle ?? loadHostBundle();
   let done: ClusterBootstrapResult | undefined;
+  const run = async (settled: BootstrapContext, only?: readonly string[]) => {
+    const settings = context.settings ?? stackSettings(settled.stack);
+    const options = {
+      ...settled,
+      bundle,
+      ...settingsBootstrapOptions(settings),
+      trustNewHosts: chosen.trustNewHosts ?? false,
+      // A worker whose agent is Ready on a master about to go would be skipped: compare its files.
+      skipReady: only ? false : context.skipReady,
+      ...(only ? { only } : {}),
+      ...(chosen.mergeKubeconfigInto ? { mergeKubeconfigInto: chosen.mergeKubeconfigInto } : {}),
+      ...(chosen.concurrency ? { concurrency: chosen.concurrency } : {}),
+      ...(context.stateRoot ? { stateRoot: context.stateRoot } : {}),
+    };
+    done = await bootstrapCluster(options);
+    // Every host succeeded (bootstrapCluster throws otherwise): etcd has all the masters.
+    if (context.ssm && !only) await markEtcdFormedAfterBootstrap(context.ssm, options, []);
+  };
   return {
     bundle,
-    hook: async (settled) => {
-      const settings = context.settings ?? stackSettings(settled.stack);
-      const options = {
-        ...settled,
-        bundle,
-        ...settingsBootstrapOptions(settings),
-        trustNewHosts: chosen.trustNewHosts ?? false,
-        skipReady: context.skipReady,
-        ...(chosen.mergeKubeconfigInto ? { mergeKubeconfigInto: chosen.mergeKubeconfigInto } : {}),
-        ...(chosen.concurrency ? { concurrency: chosen.concurrency } : {}),
-        ...(context.stateRoot ? { stateRoot: context.stateRoot } : {}),
-      };
-      done = await bootstrapCluster(options);
-      // Every host succeeded (bootstrapCluster throws otherwise): etcd has all the masters.
-      if (context.ssm) await markEtcdFormedAfterBootstrap(context.ssm, options, []);
-    },
+    hook: (settled) => run(settled),
+    repointWorkers: (settled) =>
+      run(
+        settled,
+        settled.inventory.hosts.filter((h) => h.role === 'worker').map((h) => h.id),
+      ),
     result: () => done,
   };
 }

@@ -9,6 +9,7 @@ import { s3TemplateStore } from '../provision/template-store.js';
 import { type BootstrapOption, prepareBootstrap } from './bootstrap-step.js';
 import { publishHostBundle } from './bundle-step.js';
 import { prepareEtcdFormation } from './etcd-formation-step.js';
+import { checkEtcdStaging } from './etcd-release-upload.js';
 import { uploadClusterSecrets } from './secrets-upload.js';
 import { settleCluster } from './settle.js';
 import { API_ENDPOINT_OUTPUT, type ClusterDefinition, type LifecycleOptions } from './types.js';
@@ -62,6 +63,7 @@ export async function createCluster(options: CreateClusterOptions): Promise<Crea
     ...(options.stateRoot ? { stateRoot: options.stateRoot } : {}),
     ...(definition.settings ? { settings: definition.settings } : {}),
   });
+  checkEtcdStaging(definition.settings);
   const keyPair = await runPhase(events, 'keypair', 'SSH key pair', () =>
     ensureKeyPair({
       ec2: aws.ec2,

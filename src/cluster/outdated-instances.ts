@@ -1,5 +1,5 @@
 import type { AutoScalingGroup } from '../aws/autoscaling.js';
-import type { Ec2AttachedVolume, Ec2Instance, LaunchTemplateVersionData } from '../aws/ec2.js';
+import type { Ec2Api, Ec2AttachedVolume, Ec2Instance, LaunchTemplateVersionData } from '../aws/ec2.js';
 
 /** An instance that does not run what its group's launch template now says, and why. */
 export interface OutdatedInstance {
@@ -42,4 +42,20 @@ export function outdatedInstances(
     if (reasons.length > 0) out.push({ id: instance.id, reasons });
   }
   return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/** The group's instances that `template` (the version the group launches from) no longer describes. */
+export async function describeOutdated(
+  ec2: Ec2Api,
+  group: AutoScalingGroup,
+  template: LaunchTemplateVersionData,
+): Promise<OutdatedInstance[]> {
+  const ids = group.instances.map((i) => i.id);
+  if (ids.length === 0) return [];
+  return outdatedInstances(
+    group,
+    await ec2.describeInstances([{ name: 'instance-id', values: ids }]),
+    template,
+    template.volume ? await ec2.describeAttachedVolumes(ids) : [],
+  );
 }

@@ -1,12 +1,12 @@
 import type { AutoScalingApi, AutoScalingGroup } from '../aws/autoscaling.js';
-import type { Ec2Api, LaunchTemplateVersionData } from '../aws/ec2.js';
+import type { Ec2Api } from '../aws/ec2.js';
 import { ROLE_TAG } from '../aws/types.js';
 import { DeploymentError } from '../errors.js';
 import { type EventSink, silentEvents } from '../events.js';
 import { groupNameOf } from '../provision/cluster-instances.js';
 import { throwIfAborted } from '../provision/wait.js';
-import { type GroupTemplate, type GroupTemplateWaitOptions, readGroupTemplate } from './group-template.js';
-import { type OutdatedInstance, outdatedInstances } from './outdated-instances.js';
+import { type GroupTemplateWaitOptions, readGroupTemplate } from './group-template.js';
+import { describeOutdated } from './outdated-instances.js';
 
 /** Marks a group whose capacity `update` raised by one to replace the instance named in the value. */
 export const SURGE_TAG = 'tugboat:surge-for';
@@ -59,7 +59,7 @@ export interface ReplacedInstance {
  * the old one, terminate it and lower the desired size again; a group at its maximum drains and
  * terminates first and lets the group launch the replacement. The surge is recorded on the group
  * (tag {@link SURGE_TAG}), so a re-run after Ctrl-C finishes it instead of surging twice.
- * Masters are not replaced here (named in a warning): a master's replacement is a restore.
+ * Master groups are skipped: `update` replaces them first (replaceOutdatedMasters).
  */
 export async function replaceOutdatedInstances(
   options: ReplaceInstancesOptions,
@@ -68,32 +68,23 @@ export async function replaceOutdatedInstances(
   const events = options.events ?? silentEvents;
   const replaced: ReplacedInstance[] = [];
   for (const initial of options.groups) {
+    // Masters are replaced before, one at a time and without a surge (replace-masters.ts).
+    if (initial.tags[ROLE_TAG] === 'master') continue;
     const name = groupNameOf(initial);
     const before = new Set(initial.instances.map((i) => i.id));
-    const role = initial.tags[ROLE_TAG] === 'master' ? 'master' : 'worker';
     // Bounded: each pass replaces one instance; a group never holds more than max instances.
     for (let pass = 0; pass <= initial.max + 1; pass++) {
       throwIfAborted(signal);
-      const read = readGroupTemplate(autoScaling, ec2, initial.name, {
+      const { group, template } = await readGroupTemplate(autoScaling, ec2, initial.name, {
         ...options.groupWait,
         events,
         ...(signal ? { signal } : {}),
       });
-      // Masters are only judged for a warning: one whose group never moves must not stop the workers.
-      const { group, template } = await (role === 'master' ? read.catch(staleMasterWarning(events)) : read);
       if (!group?.launchTemplate) break;
       const outdated = template ? await describeOutdated(ec2, group, template) : [];
       const surgeFor = group.tags[SURGE_TAG];
       if (outdated.length === 0) {
         if (surgeFor !== undefined) await autoScaling.setGroupTag(group.name, SURGE_TAG, undefined);
-        break;
-      }
-      if (role === 'master') {
-        events.emit({
-          code: 'update.replace.master-skipped',
-          level: 'warn',
-          message: `${outdated.map((o) => o.id).join(', ')} of group ${name}: ${outdated[0]!.reasons.join('; ')}; masters are not replaced by update (terminate one to have its group replace it, or recreate the cluster)`,
-        });
         break;
       }
       const old = outdated.find((o) => o.id === surgeFor) ?? outdated[0]!;
@@ -140,50 +131,25 @@ export async function replaceOutdatedInstances(
   return replaced;
 }
 
-/** Turns GROUP_TEMPLATE_STALE for a master group into a warning and nothing to judge. */
-function staleMasterWarning(events: EventSink): (err: unknown) => GroupTemplate {
-  return (err) => {
-    if (!(err instanceof DeploymentError) || err.code !== 'GROUP_TEMPLATE_STALE') throw err;
-    events.emit({ code: 'update.replace.master-stale', level: 'warn', message: err.message });
-    return {};
-  };
-}
-
-/** The group's instances that `template` (the version the group launches from) no longer describes. */
-async function describeOutdated(
-  ec2: Ec2Api,
-  group: AutoScalingGroup,
-  template: LaunchTemplateVersionData,
-): Promise<OutdatedInstance[]> {
-  const ids = group.instances.map((i) => i.id);
-  if (ids.length === 0) return [];
-  return outdatedInstances(
-    group,
-    await ec2.describeInstances([{ name: 'instance-id', values: ids }]),
-    template,
-    template.volume ? await ec2.describeAttachedVolumes(ids) : [],
-  );
-}
-
-/** Options of {@link hasOutdatedWorkers}. */
-export interface OutdatedWorkersOptions extends GroupTemplateWaitOptions {
+/** Options of {@link hasOutdatedInstances}. */
+export interface OutdatedInstancesOptions extends GroupTemplateWaitOptions {
   readonly ec2: Ec2Api;
   readonly autoScaling: AutoScalingApi;
 }
 
 /**
- * Whether any worker group holds an instance its launch template no longer describes (what a
- * `tugboat update` interrupted during the replacement leaves; its re-run finds no stack change).
+ * Whether any group, master or worker, holds an instance its launch template no longer describes
+ * (what a `tugboat update` interrupted during the replacement leaves; its re-run finds no stack
+ * change).
  * Each group is re-read as readGroupTemplate does, so one not yet on its template's latest version
  * is waited for rather than judged against the version its instances already run.
  */
-export async function hasOutdatedWorkers(
-  options: OutdatedWorkersOptions,
+export async function hasOutdatedInstances(
+  options: OutdatedInstancesOptions,
   groups: readonly AutoScalingGroup[],
 ): Promise<boolean> {
   const { ec2, autoScaling, ...wait } = options;
   for (const listed of groups) {
-    if (listed.tags[ROLE_TAG] === 'master') continue;
     if (listed.tags[SURGE_TAG] !== undefined) return true;
     const { group, template } = await readGroupTemplate(autoScaling, ec2, listed.name, wait);
     if (group && template && (await describeOutdated(ec2, group, template)).length > 0) return true;

@@ -40,6 +40,7 @@ export type SettingsBootstrapOptions = Pick<
   | 'backup'
   | 'store'
   | 'apiDns'
+  | 'etcd'
 >;
 
 /** The bootstrap options a cluster's settings give: SSH user and address, groups, network, store. Pure. */
@@ -54,5 +55,6 @@ export function settingsBootstrapOptions(settings: ClusterSettings): SettingsBoo
     ...(settings.backup ? { backup: settings.backup } : {}),
     ...(settings.store ? { store: settings.store } : {}),
     ...(settings.apiDns ? { apiDns: settings.apiDns } : {}),
+    ...(settings.etcd ? { etcd: settings.etcd } : {}),
   };
 }

@@ -12,9 +12,10 @@ import {
   planStackUpdate,
 } from '../provision/stack-update.js';
 import { s3TemplateStore } from '../provision/template-store.js';
-import { type BootstrapOption, prepareBootstrap } from './bootstrap-step.js';
+import { type BootstrapOption, type BootstrapStep, prepareBootstrap } from './bootstrap-step.js';
 import { publishHostBundle } from './bundle-step.js';
-import { hasOutdatedWorkers, type ReplacedInstance } from './replace-instances.js';
+import { checkEtcdStaging } from './etcd-release-upload.js';
+import { hasOutdatedInstances, type ReplacedInstance } from './replace-instances.js';
 import { localKeyPair, settleCluster } from './settle.js';
 import { noStackError } from './stack-settings.js';
 import type { ClusterDefinition, LifecycleOptions } from './types.js';
@@ -36,8 +37,9 @@ export interface UpdateClusterOptions extends LifecycleOptions {
    */
   readonly bootstrap?: BootstrapOption;
   /**
-   * Replace workers whose instance type, AMI or volume size changed, one at a time (surge, Ready, drain,
-   * terminate); only with the SSH bootstrap, which the new instances need. @default true
+   * Replace instances whose instance type, AMI or volume size changed, one at a time: masters first
+   * (terminate, the group's replacement boots and rejoins), then workers (surge, Ready, drain,
+   * terminate); only with the SSH bootstrap, which new workers need. @default true
    */
   readonly replaceInstances?: boolean;
 }
@@ -51,7 +53,7 @@ export interface UpdateClusterResult {
   readonly inventory?: ClusterInstances;
   /** What the SSH bootstrap did, when it ran. */
   readonly bootstrap?: ClusterBootstrapResult;
-  /** Workers replaced for a new instance type, AMI or volume size, in order. */
+  /** Masters, then workers, replaced for a new instance type, AMI or volume size, in order. */
   readonly replaced?: readonly ReplacedInstance[];
 }
 
@@ -72,6 +74,7 @@ export async function updateCluster(options: UpdateClusterOptions): Promise<Upda
     ...(options.stateRoot ? { stateRoot: options.stateRoot } : {}),
     ...(definition.settings ? { settings: definition.settings } : {}),
   });
+  checkEtcdStaging(definition.settings);
   const bundleParams = await publishHostBundle({ aws, cluster, definition, step, events, stateRoot });
   const stackOptions = {
     cfn: aws.cloudFormation,
@@ -90,11 +93,11 @@ export async function updateCluster(options: UpdateClusterOptions): Promise<Upda
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
   };
   const replacing = Boolean(step?.bundle) && options.replaceInstances !== false;
-  /** Settles (addresses, bootstrap of what is new), then replaces outdated workers. */
+  /** Settles (addresses, bootstrap of what is new), then replaces outdated masters and workers. */
   async function settleAndReplace(stack: StackInfo) {
     // Replaced instances lose their addresses, new ones have none: settle gives them theirs again.
     const keyPair = localKeyPair(cluster, options.stateRoot);
-    const settle = () =>
+    const settleWith = (bootstrap: BootstrapStep['hook'] | undefined) =>
       settleCluster({
         ...options,
         events,
@@ -103,8 +106,9 @@ export async function updateCluster(options: UpdateClusterOptions): Promise<Upda
         template: definition.template,
         eipGroups: definition.eipGroups ?? [],
         keyPair,
-        bootstrap: step?.hook,
+        bootstrap,
       });
+    const settle = () => settleWith(step?.hook);
     const inventory = await settle();
     // New instances need the SSH bootstrap to become nodes, so replacement runs only with it.
     const replaced = replacing
@@ -117,6 +121,12 @@ export async function updateCluster(options: UpdateClusterOptions): Promise<Upda
             inventory,
             keyPair,
             settle,
+            // A replaced master installs itself from its user-data (it must, to rejoin etcd with no
+            // laptop); an SSH install at the same time would start a second etcd and control plane.
+            settleAddresses: () => settleWith(undefined),
+            // Agents know the masters by address: each replaced master changes their list.
+            repointWorkers: () => settleWith(step?.repointWorkers),
+            trustNewHosts: typeof options.bootstrap === 'object' && options.bootstrap.trustNewHosts === true,
             ...(definition.settings ? { settings: definition.settings } : {}),
           }),
         )
@@ -130,7 +140,7 @@ export async function updateCluster(options: UpdateClusterOptions): Promise<Upda
     // A re-run after Ctrl-C during the replacement: the stack is done, the instances are not.
     const groups = replacing ? await findGroups(aws.autoScaling, cluster) : [];
     if (
-      !(await hasOutdatedWorkers(
+      !(await hasOutdatedInstances(
         { ec2: aws.ec2, autoScaling: aws.autoScaling, events, ...(signal ? { signal } : {}) },
         groups,
       ))

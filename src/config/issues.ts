@@ -52,6 +52,8 @@ function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
+  // A URL's credentials (`https://user:secret@host`) are not echoed back into errors and logs.
+  if (typeof v === 'string') return JSON.stringify(v.replace(/(:\/\/)[^/@\s]*@/g, '$1***@'));
   return JSON.stringify(v);
 }
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseCronFields } from '../kube/cron-schedule.js';
 import { CLUSTER_NAME_MAX, DNS_NAME_PATTERN } from '../naming.js';
+import { ETCD_SOURCE_NAMES, type EtcdSourceName, etcdMirrorProblem } from './etcd.js';
 
 /**
  * The cluster spec schema: one zod schema gives the TypeScript type, the defaults and the JSON
@@ -270,6 +271,27 @@ export const clusterSpecSchema = z
       .enum(['embedded', 'etcd'])
       .optional()
       .describe('control-plane storage backend; default embedded with one master, etcd with more'),
+    etcd: z
+      .strictObject({
+        source: z
+          .enum(ETCD_SOURCE_NAMES as [EtcdSourceName, ...EtcdSourceName[]])
+          .default('auto')
+          .describe(
+            "where the masters' etcd comes from: auto (the distribution's package when the host has one, else the pinned release), release (always the pinned release, staged in the cluster's S3 prefix), package (the distribution's /usr/bin/etcd; a host without it fails)",
+          ),
+        mirror: z
+          .string()
+          .superRefine((text, ctx) => {
+            const problem = etcdMirrorProblem(text);
+            if (problem) ctx.addIssue({ code: 'custom', message: problem });
+          })
+          .optional()
+          .describe(
+            "base URL of a mirror of etcd's release downloads (<mirror>/v<version>/etcd-v<version>-linux-<arch>.tar.gz); TUGBOAT_ETCD_MIRROR overrides it. Default: etcd's GitHub releases",
+          ),
+      })
+      .prefault({})
+      .describe('etcd on the masters (store: etcd)'),
     backup: backupSchema.optional(),
     tags: tagMap,
   })

@@ -2,7 +2,8 @@ import { UpdateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../src/aws/index.js';
 import { readGroupTemplate } from '../../src/cluster/group-template.js';
-import { hasOutdatedWorkers, replaceOutdatedInstances } from '../../src/cluster/replace-instances.js';
+import { hasOutdatedInstances, replaceOutdatedInstances } from '../../src/cluster/replace-instances.js';
+import { replaceOutdatedMasters } from '../../src/cluster/replace-masters.js';
 import { silentEvents, type TugboatEvent } from '../../src/events.js';
 import { waitForGroups } from '../../src/provision/cluster-instances.js';
 import {
@@ -82,7 +83,7 @@ describe('a group behind its launch template (moto)', () => {
       { name: 'instance-id', values: after.instances.map((i) => i.id) },
     ]);
     expect(types.map((i) => i.instanceType)).toEqual(['t3.large', 't3.large']);
-    expect(await hasOutdatedWorkers({ ec2: aws.ec2, autoScaling: aws.autoScaling }, [after])).toBe(false);
+    expect(await hasOutdatedInstances({ ec2: aws.ec2, autoScaling: aws.autoScaling }, [after])).toBe(false);
   }, 120_000);
 
   it('that never moves stops the update with GROUP_TEMPLATE_STALE, naming both versions and the fix; nothing is drained', async () => {
@@ -109,7 +110,7 @@ describe('a group behind its launch template (moto)', () => {
     expect(drained).toEqual([]);
     // A re-run of update (no stack change) asks the same question and gets the same answer.
     await expect(
-      hasOutdatedWorkers({ ec2: aws.ec2, autoScaling: aws.autoScaling, timeoutMs: 300, intervalMs: 100 }, [
+      hasOutdatedInstances({ ec2: aws.ec2, autoScaling: aws.autoScaling, timeoutMs: 300, intervalMs: 100 }, [
         await groupOf(name),
       ]),
     ).rejects.toMatchObject({ code: 'GROUP_TEMPLATE_STALE' });
@@ -118,24 +119,44 @@ describe('a group behind its launch template (moto)', () => {
     const read = await readGroupTemplate(aws.autoScaling, aws.ec2, name, { timeoutMs: 0 });
     expect(read.template).toMatchObject({ version: '2', instanceType: 't3.large' });
     expect(
-      await hasOutdatedWorkers({ ec2: aws.ec2, autoScaling: aws.autoScaling }, [await groupOf(name)]),
+      await hasOutdatedInstances({ ec2: aws.ec2, autoScaling: aws.autoScaling }, [await groupOf(name)]),
     ).toBe(true);
   }, 120_000);
 
-  it('a master group that never moves is a warning, and the workers are still replaced', async () => {
-    const master = await typeChangedGroup(env, 'mixed-master', {
+  it('a master group that never moves stops the master replacement with GROUP_TEMPLATE_STALE before its master is touched; the worker loop leaves master groups alone', async () => {
+    const master = await typeChangedGroup(env, 'mixed', {
       desired: 1,
       max: 1,
       moved: false,
       role: 'master',
+      group: 'master-1',
     });
     const workers = await typeChangedGroup(env, 'mixed', { desired: 1, max: 2, moved: true });
-    const events: TugboatEvent[] = [];
+    const masterBefore = (await groupOf(master.name)).instances.map((i) => i.id);
+    const touched: string[] = [];
+    const groups = [await groupOf(master.name), await groupOf(workers.name)];
+    const err = await replaceOutdatedMasters({
+      ec2: aws.ec2,
+      autoScaling: aws.autoScaling,
+      groups,
+      settle: async () => {},
+      ops: {
+        beforeTerminate: async (old) => void touched.push(old),
+        waitReplaced: async (old) => void touched.push(old),
+      },
+      groupWait: { timeoutMs: 300, intervalMs: 100 },
+    }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'GROUP_TEMPLATE_STALE' });
+    expect((err as Error).message).toContain(
+      `auto-scaling group ${master.name} still launches from launch template`,
+    );
+    expect(touched).toEqual([]);
+    expect((await groupOf(master.name)).instances.map((i) => i.id)).toEqual(masterBefore);
     const replaced = await replaceOutdatedInstances({
       ec2: aws.ec2,
       autoScaling: aws.autoScaling,
       cluster: 'mixed',
-      groups: [await groupOf(master.name), await groupOf(workers.name)],
+      groups,
       settle: () =>
         waitForGroups({
           ec2: aws.ec2,
@@ -146,14 +167,16 @@ describe('a group behind its launch template (moto)', () => {
         }),
       nodes: readyOps,
       groupWait: { timeoutMs: 300, intervalMs: 100 },
-      events: { emit: (e) => events.push(e) },
     });
     expect(replaced.map((r) => r.group)).toEqual(['workers']);
-    const warned = events.find((e) => e.code === 'update.replace.master-stale');
-    expect(warned?.level).toBe('warn');
-    expect(warned?.message).toContain(
-      `auto-scaling group ${master.name} still launches from launch template`,
-    );
+    expect((await groupOf(master.name)).instances.map((i) => i.id)).toEqual(masterBefore);
+    // A re-run that finds no stack change still sees the master to replace.
+    await master.move();
+    expect(
+      await hasOutdatedInstances({ ec2: aws.ec2, autoScaling: aws.autoScaling }, [
+        await groupOf(master.name),
+      ]),
+    ).toBe(true);
   }, 120_000);
 
   it('on $Latest is never behind, and a group that is gone reads as nothing', async () => {

@@ -170,6 +170,30 @@ const cases: [string, (s: Spec) => void, string, string][] = [
   ],
   ['reserved tag key', (s) => (s.tags = { 'aws:owner': 'me' }), 'tags["aws:owner"]', 'reserved prefix'],
   ['unknown store', (s) => (s.store = 'etdc'), 'store', 'did you mean "etcd"?'],
+  [
+    'unknown etcd source',
+    (s) => Object.assign(s, { etcd: { source: 'relase' } }),
+    'etcd.source',
+    'did you mean "release"?',
+  ],
+  [
+    'etcd mirror not a URL',
+    (s) => Object.assign(s, { etcd: { mirror: 'mirror.example/etcd' } }),
+    'etcd.mirror',
+    'is not a URL like https://github.com/etcd-io/etcd/releases/download',
+  ],
+  [
+    'etcd mirror with credentials',
+    (s) => Object.assign(s, { etcd: { mirror: 'https://u:sekret@mirror.example/etcd' } }),
+    'etcd.mirror',
+    'credentials in the URL would be logged: give the mirror without them (got "https://***@mirror.example/etcd")',
+  ],
+  [
+    'etcd mirror over ftp',
+    (s) => Object.assign(s, { etcd: { mirror: 'ftp://mirror.example/etcd' } }),
+    'etcd.mirror',
+    'only http and https mirrors are supported',
+  ],
   ['bad ami id', (s) => (s.master = { ami: 'ubuntu' }), 'master.ami', 'must be an AMI id'],
   [
     'bad taint effect',

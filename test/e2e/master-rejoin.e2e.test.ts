@@ -1,18 +1,22 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { parseDocument } from 'yaml';
 import { etcdFormationParameterName } from '../../src/boot/etcd-formation.js';
 import { clusterBucketName } from '../../src/provision/template/storage-names.js';
+import { judgeWrites } from '../harness/write-outage.js';
 import { describeTagged } from '../support/tagged-resources.js';
 import { waitFor } from '../support/wait.js';
 import { awsCli, waitBooted, writeAdminKubeconfig } from './booted-cluster.js';
 import { type CliCluster, deleteAndProveClean, startCliCluster } from './cli-cluster.js';
 import { reportFailure, tearDown } from './e2e-teardown.js';
+import { describeRunningMasters, FollowingWriter } from './following-writer.js';
 import { etcdHealthFrom, type HaMaster } from './ha-masters.js';
 import { writeHaSpec } from './ha-spec.js';
 import { hostLog } from './host-probes.js';
 import { kubectlOk } from './kubectl.js';
-import { runningMasters, terminateKeepingCapacity } from './replace-cluster.js';
+import { followLaunchTemplates } from './launch-template-follower.js';
+import { leaseRenewals, runningMasters, terminateKeepingCapacity } from './replace-cluster.js';
 
 // Issue #17, "a replaced master rejoins": a 3-master cluster made by `tugboat create` (etcd formed
 // over SSH), then one master instance is terminated; its group launches a replacement, which boots
@@ -28,6 +32,7 @@ let h: CliCluster;
 let state: string;
 let replacing = false;
 let masters: HaMaster[] = [];
+let worker = '';
 const log = (line: string) => process.stderr.write(`master-rejoin e2e: ${line}\n`);
 
 /** The etcd formation marker as the AWS CLI reads it (members sorted; `at` left out). */
@@ -67,6 +72,7 @@ it('tugboat create: three masters on a 3/3 healthy etcd', async () => {
     '--yes',
   );
   masters = created.hosts.filter((x) => x.role === 'master').map((m) => ({ id: m.id, address: m.privateIp }));
+  worker = created.hosts.find((x) => x.role === 'worker')!.id;
   expect(masters).toHaveLength(3);
   expect((await etcdHealthFrom(state, masters[0]!, masters)).summary).toBe('3/3 etcd members healthy');
 }, 900_000);
@@ -159,6 +165,89 @@ it('a terminated master is replaced and its replacement rejoins etcd by itself: 
     'rejoined',
   ]);
 }, 900_000);
+
+it('tugboat update with a new master instance type replaces the three masters one by one while a client writes: no acknowledged write lost, etcd 3/3 without the old members, every master t3.large', async () => {
+  const before = await describeRunningMasters(h.moto, cluster);
+  expect(before.map((m) => m.instanceType)).toEqual(['t3.medium', 't3.medium', 't3.medium']);
+  const current = before.map((m) => ({ id: m.id, address: m.address }));
+  const oldIds = (await etcdHealthFrom(state, current[0]!, current)).members
+    .filter((m) => m.registered)
+    .map((m) => m.id);
+  expect(oldIds).toHaveLength(3);
+  const spec = writeHaSpec(h.dir, cluster);
+  const doc = parseDocument(readFileSync(spec, 'utf8'));
+  doc.setIn(['master', 'instanceType'], 't3.large');
+  writeFileSync(spec, doc.toString());
+  // moto leaves the master groups on their old launch template version; the follower moves them
+  // as CloudFormation does (update waits, bounded, for that).
+  const follower = followLaunchTemplates(h.moto, cluster, (l) => log(`follower: ${l}`));
+  const writer = new FollowingWriter(h.moto, cluster, h.kubeconfig, { prefix: 'u', rate: 20 });
+  await writer.start();
+  const started = performance.now();
+  let moved = 0;
+  const updated = await h
+    .tugboat<{
+      action: string;
+      replaced?: { group: string; instance: string; surge: boolean; ms: number }[];
+    }>('update', '-f', spec, '--yes')
+    .finally(async () => {
+      moved = await follower.stop();
+      await writer.stop();
+    });
+  const total = performance.now() - started;
+  expect(updated.action).toBe('updated');
+  expect(moved).toBeGreaterThanOrEqual(3);
+  const replaced = updated.replaced ?? [];
+  // One at a time, in group order, masters only (the worker's type did not change).
+  expect(replaced.map((r) => r.group)).toEqual(['master-1', 'master-2', 'master-3']);
+  expect(replaced.map((r) => r.instance).sort()).toEqual(before.map((m) => m.id));
+  log(
+    `update to t3.large: ${(total / 1000).toFixed(1)} s in all; per master: ${replaced.map((r) => `${r.group} ${(r.ms / 1000).toFixed(1)} s`).join(', ')}`,
+  );
+  const writes = writer.writes();
+  const figures = judgeWrites(writes, started);
+  log(
+    `writes during the update: ${figures.sent} sent by ${writer.generations} writers, ${figures.acknowledged} acknowledged, ${figures.failed} failed; longest failing stretch ${(figures.longestFailingMs / 1000).toFixed(1)} s, longest gap between acknowledgements ${(figures.longestAckGapMs / 1000).toFixed(1)} s; errors ${JSON.stringify(figures.errors)}`,
+  );
+  expect(figures.acknowledged).toBeGreaterThan(0);
+  // A writer per set of masters: the first, and one after each termination and each launch.
+  expect(writer.generations).toBeGreaterThanOrEqual(4);
+  const after = await describeRunningMasters(h.moto, cluster);
+  expect(after).toHaveLength(3);
+  expect(after.map((m) => m.instanceType)).toEqual(['t3.large', 't3.large', 't3.large']);
+  for (const m of before) expect(after.map((x) => x.id)).not.toContain(m.id);
+  masters = after.map((m) => ({ id: m.id, address: m.address }));
+  const health = await etcdHealthFrom(state, masters[0]!, masters);
+  expect(health.summary).toBe('3/3 etcd members healthy');
+  const registered = health.members.filter((m) => m.registered);
+  expect(registered.map((m) => m.name).sort()).toEqual(masters.map((m) => m.id).sort());
+  for (const id of oldIds) expect(registered.map((m) => m.id)).not.toContain(id);
+  // Every acknowledged write is there, read through a new master.
+  const stored = JSON.parse(
+    await kubectlOk(h.kubeconfig, [
+      '--server',
+      `https://${masters[0]!.address}:6443`,
+      'get',
+      'configmaps',
+      '-l',
+      'tugboat.dev/ha-e2e',
+      '-o',
+      'json',
+    ]),
+  ) as { items: { metadata: { name: string } }[] };
+  const names = new Set(stored.items.map((i) => i.metadata.name));
+  const lost = writes.filter((w) => w.ok && !names.has(w.name)).map((w) => w.name);
+  expect(lost).toEqual([]);
+  // The worker's agent was told the new masters (none of the ones it was installed with is left):
+  // its Lease is renewed after the update, read through the kubeconfig update rewrote.
+  const doneAt = Date.now();
+  await waitFor(
+    async () => ((await leaseRenewals(h.kubeconfig)).get(worker) ?? 0) > doneAt || undefined,
+    `worker ${worker} renewing its Lease on the new masters`,
+    120_000,
+    2_000,
+  );
+}, 1_800_000);
 
 it('tugboat delete leaves nothing (the formation marker included)', async () => {
   // The host harness keeps running for the next cluster of the same name.

@@ -7,6 +7,7 @@ import { CreateAliasCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client
 import { createAwsClients } from '../../src/aws/clients.js';
 import { runBoot } from '../../src/boot/boot.js';
 import type { BootSpecSettings } from '../../src/boot/boot-flags.js';
+import type { MasterBootOverrides } from '../../src/boot/master-boot.js';
 import { CONTROL_PLANE_SERVICE } from '../../src/bootstrap/control-plane-install.js';
 import { ETCD_SERVICE } from '../../src/bootstrap/etcd-install.js';
 import { buildHostLayout, type HostLayout } from '../../src/bootstrap/layout.js';
@@ -93,6 +94,7 @@ export async function startMasterBootEnv(cluster: string) {
     name: string,
     spec?: BootSpecSettings,
     at?: { readonly subnetId: string; readonly privateIp: string },
+    overrides?: Pick<MasterBootOverrides, 'etcdPath' | 'etcdPin'>,
   ): Promise<BootedMaster> {
     const { instance, imds, env } = await launchBootingInstance({
       ec2,
@@ -130,6 +132,7 @@ export async function startMasterBootEnv(cluster: string) {
         readyTimeoutMs: 300_000,
         // A lost quorum is reported after 10 s here, not a minute.
         etcdQuorumWaitMs: 10_000,
+        ...overrides,
       },
     });
     return booted;

@@ -71,21 +71,22 @@ export interface TypeChangedGroup {
 /**
  * A worker group of `cluster` launched from version 1 (t3.small) of its launch template, then a
  * version 2 saying t3.large, as a stack update that changes the instance type makes. The group
- * stays on version 1 (where moto leaves it) unless `moved`. @default role worker
+ * stays on version 1 (where moto leaves it) unless `moved`. @default role worker, group `workers`
  */
 export async function typeChangedGroup(
   env: MotoWorkerGroups,
   cluster: string,
-  sizes: { desired: number; max: number; moved: boolean; role?: 'master' | 'worker' },
+  sizes: { desired: number; max: number; moved: boolean; role?: 'master' | 'worker'; group?: string },
 ): Promise<TypeChangedGroup> {
+  const group = sizes.group ?? 'workers';
   const lt = await env.ec2.send(
     new CreateLaunchTemplateCommand({
-      LaunchTemplateName: `${cluster}-workers`,
+      LaunchTemplateName: `${cluster}-${group}`,
       LaunchTemplateData: { ImageId: env.imageId, InstanceType: 't3.small' },
     }),
   );
   const templateId = lt.LaunchTemplate!.LaunchTemplateId!;
-  const name = `${cluster}-workers-asg`;
+  const name = `${cluster}-${group}-asg`;
   await env.asg.send(
     new CreateAutoScalingGroupCommand({
       AutoScalingGroupName: name,
@@ -97,7 +98,7 @@ export async function typeChangedGroup(
       Tags: [
         { Key: 'tugboat:cluster', Value: cluster, PropagateAtLaunch: true },
         { Key: 'tugboat:role', Value: sizes.role ?? 'worker', PropagateAtLaunch: true },
-        { Key: 'tugboat:group', Value: 'workers', PropagateAtLaunch: true },
+        { Key: 'tugboat:group', Value: group, PropagateAtLaunch: true },
       ],
     }),
   );

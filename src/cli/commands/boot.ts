@@ -18,6 +18,7 @@ interface BootFlags {
   readonly apiDns?: string;
   readonly store?: string;
   readonly masters?: string;
+  readonly etcdSource?: string;
 }
 
 /**
@@ -64,6 +65,10 @@ export const bootCommand: CommandModule = {
       .option(
         '--masters <count>',
         'master, store etcd: master.count (the masters form etcd from user-data when no SSH bootstrap does)',
+      )
+      .option(
+        '--etcd-source <source>',
+        "master with store etcd: auto (the distribution's etcd, else the pinned release staged in S3), release or package",
       );
     cmd.action(
       run(async (io) => {

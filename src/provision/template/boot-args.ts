@@ -25,6 +25,8 @@ export function buildBootArgs(spec: ClusterSpec, role: 'master' | 'worker', grou
       // With the master count, the masters of a new cluster that no SSH bootstrap forms form
       // etcd from user-data (see boot/etcd-formation.ts).
       ...(spec.store === 'etcd' ? ['--store', 'etcd', '--masters', String(spec.master.count)] : []),
+      // Where its etcd comes from: the default (auto) is left out, so older templates render the same.
+      ...(spec.store === 'etcd' && spec.etcd.source !== 'auto' ? ['--etcd-source', spec.etcd.source] : []),
     ];
   }
   const g = spec.workerGroups.find((w) => w.name === group);

@@ -29,6 +29,12 @@ function readRuntime(keys: readonly string[]) {
   return [{ Sid: 'ReadTheNodeRuntime', Effect: 'Allow', Action: ['s3:GetObject'], Resource: arns }];
 }
 
+function readEtcdRelease(keys: readonly string[]) {
+  if (keys.length === 0) return [];
+  const arns = keys.map((k) => ({ 'Fn::Sub': `${BUCKET_ARN}/${k}` }));
+  return [{ Sid: 'ReadTheEtcdRelease', Effect: 'Allow', Action: ['s3:GetObject'], Resource: arns }];
+}
+
 const assumeByEc2 = {
   Version: '2012-10-17',
   Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
@@ -156,6 +162,7 @@ function reportBootFailure(spec: ClusterSpec) {
 export function buildIam(
   spec: ClusterSpec,
   runtimeKeys: readonly string[] = [],
+  etcdKeys: readonly string[] = [],
 ): Record<string, CfnResource> {
   const master = [
     {
@@ -172,6 +179,7 @@ export function buildIam(
     associateOwnAddresses(spec),
     ...masterStorage(spec),
     ...readRuntime(runtimeKeys),
+    ...readEtcdRelease(etcdKeys),
   ];
   const workersNeedEips = spec.workerGroups.some((g) => g.eip);
   const worker = [

@@ -40,7 +40,13 @@ export function buildTemplate(spec: ClusterSpec, context: TemplateContext = {}):
     Resources: {
       ...network.resources,
       ...buildSecurity(spec, network.refs.vpcId),
-      ...buildIam(spec, context.runtimeObjectKeys?.(spec.name) ?? []),
+      ...buildIam(
+        spec,
+        context.runtimeObjectKeys?.(spec.name) ?? [],
+        spec.store === 'etcd' && spec.etcd.source !== 'package'
+          ? (context.etcdObjectKeys?.(spec.name) ?? [])
+          : [],
+      ),
       ...buildSecretsKey(spec),
       ...buildCompute(spec, network.refs, context),
       ...buildEips(spec, network.refs.gatewayAttachment),

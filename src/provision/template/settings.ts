@@ -1,3 +1,4 @@
+import type { EtcdSettings } from '../../config/etcd.js';
 import type { ClusterSpec } from '../../config/types.js';
 import { apiHostName } from './dns.js';
 
@@ -22,6 +23,8 @@ export interface ClusterSettings {
   readonly store?: 'embedded' | 'etcd';
   /** The API's DNS name (`api.dns.recordName`): in the API certificate and the kubeconfig. */
   readonly apiDns?: string;
+  /** Where the masters' etcd comes from (`etcd`), store etcd only; absent in older stacks (then: auto). */
+  readonly etcd?: EtcdSettings;
   /** Groups whose instances take pool EIPs (`master` for the master). */
   readonly eipGroups: readonly string[];
   /** The pod range and each node's block prefix (`network.podCidr`, `nodePodCidrPrefix`); absent in older stacks. */
@@ -72,6 +75,9 @@ export function buildClusterSettings(spec: ClusterSpec): ClusterSettings {
     ...(Object.keys(groupTaints).length > 0 ? { groupTaints } : {}),
     store: spec.store,
     ...(dns ? { apiDns: dns } : {}),
+    ...(spec.store === 'etcd'
+      ? { etcd: { source: spec.etcd.source, ...(spec.etcd.mirror ? { mirror: spec.etcd.mirror } : {}) } }
+      : {}),
     eipGroups: [
       ...(spec.master.eip ? ['master'] : []),
       ...spec.workerGroups.filter((g) => g.eip).map((g) => g.name),
@@ -97,6 +103,14 @@ export function renderClusterSettings(settings: ClusterSettings): string {
     ...(settings.groupTaints ? { groupTaints: settings.groupTaints } : {}),
     ...(settings.store ? { store: settings.store } : {}),
     ...(settings.apiDns ? { apiDns: settings.apiDns } : {}),
+    ...(settings.etcd
+      ? {
+          etcd: {
+            source: settings.etcd.source,
+            ...(settings.etcd.mirror ? { mirror: settings.etcd.mirror } : {}),
+          },
+        }
+      : {}),
     eipGroups: settings.eipGroups,
     ...(settings.podNetwork ? { podNetwork: settings.podNetwork } : {}),
     ...(settings.masterSchedulable !== undefined ? { masterSchedulable: settings.masterSchedulable } : {}),
@@ -149,10 +163,20 @@ export function parseClusterSettings(text: string | undefined): ClusterSettings 
     ...(taintsOk ? { groupTaints: taints as Record<string, string[]> } : {}),
     ...(r.store === 'embedded' || r.store === 'etcd' ? { store: r.store } : {}),
     ...(typeof r.apiDns === 'string' && r.apiDns ? { apiDns: r.apiDns } : {}),
+    ...parseEtcd(r.etcd),
     eipGroups: r.eipGroups as string[],
     ...(podNetwork ? { podNetwork } : {}),
     ...(typeof r.masterSchedulable === 'boolean' ? { masterSchedulable: r.masterSchedulable } : {}),
     ...parseBackup(r.backup),
+  };
+}
+
+function parseEtcd(raw: unknown): { etcd?: EtcdSettings } {
+  const e = raw as Partial<EtcdSettings> | undefined;
+  if (typeof e !== 'object' || e === null) return {};
+  if (e.source !== 'auto' && e.source !== 'release' && e.source !== 'package') return {};
+  return {
+    etcd: { source: e.source, ...(typeof e.mirror === 'string' && e.mirror ? { mirror: e.mirror } : {}) },
   };
 }
 

@@ -15,7 +15,7 @@ export function clusterBucketName(account: string, region: string): string {
 
 /**
  * The S3 key prefix of everything a cluster keeps in the bucket, without a trailing slash: `demo`.
- * Under it: `store/` (the embedded store's log and snapshots), `backups/`, `bundles/`, `runtime/`, and the
+ * Under it: `store/` (the embedded store's log and snapshots), `backups/`, `bundles/`, `runtime/`, `etcd/`, and the
  * staged templates (`<sha256>.json`).
  */
 export function clusterStatePrefix(cluster: string): string {
@@ -36,6 +36,8 @@ export function clusterS3Paths(cluster: string) {
     bundles: `${prefix}/bundles/`,
     /** The pinned Node.js runtime tarballs, by their SHA-512 (every instance reads its exact keys). */
     runtime: `${prefix}/runtime/`,
+    /** The pinned etcd release tarballs, by their SHA-256 (every instance reads its exact keys). */
+    etcd: `${prefix}/etcd/`,
     /** Why an instance's boot from user-data failed, `<instance-id>.json` (every instance writes; status reads). */
     boot: `${prefix}/boot/`,
   } as const;

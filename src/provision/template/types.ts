@@ -53,6 +53,12 @@ export interface TemplateContext {
    * @default none
    */
   readonly runtimeObjectKeys?: (cluster: string) => readonly string[];
+  /**
+   * The S3 keys of the pinned etcd release tarballs in the cluster's prefix: with store etcd (and
+   * `etcd.source` not `package`) the master role may read exactly these. Given by the caller for
+   * the same reason as `runtimeObjectKeys`. @default none
+   */
+  readonly etcdObjectKeys?: (cluster: string) => readonly string[];
 }
 
 /**

@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BOOT_TEMPLATE_CONTEXT } from '../../../src/boot/user-data.js';
+import { ETCD_RELEASE, etcdReleaseObjectKey } from '../../../src/bootstrap/etcd-release.js';
 import { NODE_RUNTIME, runtimeObjectKey } from '../../../src/bootstrap/node-runtime.js';
 import { parseClusterSpec } from '../../../src/config/index.js';
 import {
@@ -159,7 +160,7 @@ describe.each(EXAMPLES)('template of examples/%s.yaml', (name) => {
         for (const arn of [s.Resource].flat() as { 'Fn::Sub': string }[]) {
           expect(arn['Fn::Sub'], `${id} ${s.Sid}: ${text}`).toMatch(
             new RegExp(
-              `(parameter/tugboat/${spec.name}/[a-z]+(/\\*)?|/${spec.name}/[a-z]+/\\*|/${spec.name}/runtime/[0-9a-f]{128}/node-linux-(x64|arm64)-[0-9.]+\\.tgz)$`,
+              `(parameter/tugboat/${spec.name}/[a-z]+(/\\*)?|/${spec.name}/[a-z]+/\\*|/${spec.name}/runtime/[0-9a-f]{128}/node-linux-(x64|arm64)-[0-9.]+\\.tgz|/${spec.name}/etcd/[0-9a-f]{64}/etcd-v[0-9.]+-linux-(amd64|arm64)\\.tar\\.gz)$`,
             ),
           );
         }
@@ -183,6 +184,26 @@ describe.each(EXAMPLES)('template of examples/%s.yaml', (name) => {
       expect(arns.map((a) => a.slice(a.indexOf('}/') + 2))).toEqual(keys);
       expect(JSON.stringify(statements).match(/\/runtime\//g)).toHaveLength(keys.length);
     }
+  });
+
+  it('lets only the master role read the pinned etcd release by exact key, and only with store etcd', () => {
+    const statementsOf = (id: string) =>
+      (
+        template.Resources[id]!.Properties.Policies as {
+          PolicyDocument: { Statement: { Sid: string; Action: string[]; Resource: unknown }[] };
+        }[]
+      )[0]!.PolicyDocument.Statement;
+    const etcd = statementsOf('MasterRole').find((s) => s.Sid === 'ReadTheEtcdRelease');
+    expect(JSON.stringify(statementsOf('WorkerRole'))).not.toContain('/etcd/');
+    if (spec.store !== 'etcd' || spec.etcd.source === 'package') {
+      expect(etcd).toBeUndefined();
+      return;
+    }
+    expect(etcd?.Action).toEqual(['s3:GetObject']);
+    const arns = (etcd!.Resource as { 'Fn::Sub': string }[]).map((r) => r['Fn::Sub']);
+    expect(arns.map((a) => a.slice(a.indexOf('}/') + 2))).toEqual(
+      (['amd64', 'arm64'] as const).map((a) => etcdReleaseObjectKey(spec.name, ETCD_RELEASE, a)),
+    );
   });
 
   it('gives each master one instance (one master: over every subnet; several: its zone) and each worker group its zones', () => {
