@@ -97,8 +97,10 @@ const portOf = (listen: string) => Number(listen.slice(listen.lastIndexOf(':') +
  * bootstrap's own installer over a LocalShell (same host layout) with its store shipped to the
  * cluster's S3 prefix — so it restores the newest shipped state before it serves, and its claim of
  * the next generation fences the master before it — then, once it answers /readyz, the master
- * Elastic IP moved to it and the API address published for workers. No secret on a command line
- * or in an event: certificates and keys reach the host as 0600 files.
+ * Elastic IP moved to it and the API address published for workers. With store etcd the etcd
+ * formation marker decides first (see etcd-formation.ts): leave everything to the SSH bootstrap
+ * forming it, join as a replacement, or form it with the other masters from user-data. No secret
+ * on a command line or in an event: certificates and keys reach the host as 0600 files.
  */
 export async function runMasterBoot(options: MasterBootOptions): Promise<MasterBootResult> {
   const { aws, cluster, identity } = options;
