@@ -1,6 +1,7 @@
 import { parseLabels, parseTaint } from '../agent/config.js';
 import { parseCidr } from '../config/cidr.js';
 import { ETCD_SOURCE_NAMES, type EtcdSourceName } from '../config/etcd.js';
+import { checkBackupSchedule } from '../control-plane/store/shipping/backup-schedule.js';
 import { UsageError } from '../errors.js';
 
 /**
@@ -31,6 +32,8 @@ export interface BootSpecSettings {
    * boots form it once this many exist. @default unknown (a template older than the flag: join only)
    */
   readonly masters?: number;
+  /** The spec's `backup`: the master's control plane takes scheduled backups to the cluster's prefix. @default none */
+  readonly backup?: { readonly schedule: string; readonly retain: number };
   /** Store etcd: where the master's etcd comes from (`etcd.source`). @default 'auto' */
   readonly etcdSource?: EtcdSourceName;
 }
@@ -46,6 +49,8 @@ export interface BootSpecFlags {
   readonly apiDns?: string;
   readonly store?: string;
   readonly masters?: string;
+  readonly backupSchedule?: string;
+  readonly backupRetain?: string;
   readonly etcdSource?: string;
 }
 
@@ -56,6 +61,21 @@ function cidr(flag: string, text: string): string {
   if (!parsed || parsed.hostBitsSet)
     throw new UsageError(`${flag} "${text}" is not an IPv4 network like 10.244.0.0/16`);
   return text;
+}
+
+/** `--backup-schedule` / `--backup-retain`, checked as the control plane checks them. */
+function backupOf(flags: BootSpecFlags): BootSpecSettings['backup'] {
+  if (flags.backupSchedule === undefined) {
+    if (flags.backupRetain !== undefined) throw new UsageError('--backup-retain needs --backup-schedule');
+    return undefined;
+  }
+  const problem = checkBackupSchedule(flags.backupSchedule);
+  if (problem)
+    throw new UsageError(`--backup-schedule "${flags.backupSchedule}" is not a cron schedule (${problem})`);
+  const retain = flags.backupRetain === undefined ? 7 : Number(flags.backupRetain);
+  if (!Number.isInteger(retain) || retain < 1 || retain > 1000)
+    throw new UsageError(`--backup-retain "${flags.backupRetain}" is not a whole number from 1 to 1000`);
+  return { schedule: flags.backupSchedule, retain };
 }
 
 /** Checks the spec flags of `boot` and turns them into settings; a bad value is a UsageError naming the flag. */
@@ -89,10 +109,12 @@ export function parseBootSpecFlags(flags: BootSpecFlags): BootSpecSettings {
     throw new UsageError(
       `--etcd-source "${etcdSource}" is not a source: use ${ETCD_SOURCE_NAMES.join(', ')}`,
     );
+  const backup = backupOf(flags);
   return {
     ...(masters !== undefined ? { masters } : {}),
     ...(flags.store === 'etcd' ? { store: 'etcd' as const } : {}),
     ...(etcdSource !== undefined ? { etcdSource: etcdSource as EtcdSourceName } : {}),
+    ...(backup ? { backup } : {}),
     ...(labels && Object.keys(labels).length ? { labels } : {}),
     ...(taints.length ? { taints } : {}),
     ...(flags.eip ? { eip: true } : {}),

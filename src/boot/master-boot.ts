@@ -257,11 +257,19 @@ export async function runMasterBoot(options: MasterBootOptions): Promise<MasterB
     ...(spec.podNetwork ? { podNetwork: spec.podNetwork } : {}),
     ...(spec.serviceCidr ? { serviceCidr: spec.serviceCidr } : {}),
     // With etcd the objects live in the members (synced from the others); else the embedded
-    // store is shipped to S3 and restored from there.
-    ...(etcd
-      ? { etcd: { endpoints: [...etcd.endpoints], clientCert: etcd.clientCert } }
+    // store is shipped to S3 and restored from there. With the spec's backup either takes
+    // scheduled backups to the cluster's prefix (an etcd master ships nothing: the bucket only
+    // takes its backups).
+    ...(etcd ? { etcd: { endpoints: [...etcd.endpoints], clientCert: etcd.clientCert } } : {}),
+    ...(etcd && !spec.backup
+      ? {}
       : {
-          stateShipping: { bucket: bucket.bucket, prefix: clusterStatePrefix(cluster), region: aws.region },
+          stateShipping: {
+            bucket: bucket.bucket,
+            prefix: clusterStatePrefix(cluster),
+            region: aws.region,
+            ...(spec.backup ? { backup: spec.backup } : {}),
+          },
         }),
     // Workers the groups launch join by themselves: this master signs their node certificates
     // (for running instances of the cluster only) and keeps their join token's Secret.

@@ -9,11 +9,15 @@ import {
 import { DeploymentError } from '../errors.js';
 import { checkClusterName, stackNameOf } from '../naming.js';
 import { clusterStatePrefix, templateBucket } from '../provision/template-store.js';
+import { createEtcdClusterBackup } from './backup-etcd.js';
+import { stackUsesEtcd } from './restore-etcd.js';
 import type { LifecycleOptions } from './types.js';
 
 /** Options of {@link createClusterBackup} and {@link listClusterBackups}. */
 export interface ClusterBackupOptions extends LifecycleOptions {
   readonly cluster: string;
+  /** Root of local state (SSH key, known_hosts) to reach an etcd cluster's masters. @default ~/.tugboat */
+  readonly stateRoot?: string;
   /** The backup's time (its name). @default now */
   readonly now?: Date;
 }
@@ -31,12 +35,22 @@ export async function clusterStateTarget(aws: AwsClients, cluster: string): Prom
 export async function createClusterBackup(options: ClusterBackupOptions): Promise<BackupInfo> {
   const cluster = checkClusterName(options.cluster);
   const target = await clusterStateTarget(options.aws, cluster);
+  const stack = await options.aws.cloudFormation.describeStack(stackNameOf(cluster));
+  if (stackUsesEtcd(stack)) {
+    const info = await createEtcdClusterBackup(options, cluster, target);
+    options.events?.emit({
+      code: 'backup.created',
+      level: 'info',
+      message: `backup ${info.name} of ${cluster}'s etcd: ${info.keys} keys at revision ${info.revision}`,
+      data: { ...info },
+    });
+    return info;
+  }
   if (!(await findShippedState(options.aws.s3, target))) {
-    const stack = await options.aws.cloudFormation.describeStack(stackNameOf(cluster));
     if (!stack) throw notFound(options.aws, cluster);
     throw new DeploymentError(
       'NOTHING_SHIPPED',
-      `cluster "${cluster}" has no store state in s3://${target.ref.bucket}/${target.prefix}/store/: its master does not ship its store (the spec's store is not embedded, or it was installed without --state-bucket) or has not started yet; nothing to back up`,
+      `cluster "${cluster}" has no store state in s3://${target.ref.bucket}/${target.prefix}/store/: its master does not ship its store (it was installed without --state-bucket, or has not started yet; an older stack whose settings do not say store: etcd: run \`tugboat update\` with its spec first); nothing to back up`,
     );
   }
   const info = await createBackup(options.aws.s3, target, options.now ?? new Date());

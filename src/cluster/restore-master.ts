@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { S3Api } from '../aws/s3.js';
 import { CONTROL_PLANE_SERVICE, controlPlanePaths } from '../bootstrap/control-plane-install.js';
 import type { HostLayout } from '../bootstrap/layout.js';
@@ -9,7 +11,7 @@ import {
   type PreparedBackupRestore,
   type StateTarget,
 } from '../control-plane/store/shipping/index.js';
-import { DeploymentError } from '../errors.js';
+import { DeploymentError, UsageError } from '../errors.js';
 import { type EventSink, silentEvents } from '../events.js';
 import { quote, sh } from '../ssh/quote.js';
 import { type RemoteShell, runChecked } from '../ssh/remote-shell.js';
@@ -55,16 +57,17 @@ export async function restoreOnMaster(
   const events = options.events ?? silentEvents;
   const { layout, target } = options;
   const mode = options.mode ?? (await detectServiceMode(shell));
-  const p = servicePaths(layout, CONTROL_PLANE_SERVICE);
-  const definition = (
-    await runChecked(shell, `cat ${quote(mode === 'systemd' ? p.unit : p.supervisor)} 2>/dev/null || true`, {
-      step: 'read the control plane service',
-    })
-  ).stdout;
+  const definition = await readControlPlaneDefinition(shell, layout, mode);
   if (!definition.includes('--state-bucket') || !definition.includes(target.ref.bucket))
     throw new DeploymentError(
       'RESTORE_REFUSED',
       `${shell.host}: the control plane ${definition ? 'does not ship its store to' : 'is not installed here, so it cannot restore from'} s3://${target.ref.bucket}/${target.prefix} (no --state-bucket): started on an empty data directory it would come up empty. Nothing was changed`,
+    );
+  // An etcd master's bucket holds its backups only: a new store generation there restores nothing.
+  if (/--store['"]?\s+['"]?etcd\b/.test(definition))
+    throw new DeploymentError(
+      'RESTORE_REFUSED',
+      `${shell.host}: the control plane keeps its objects in etcd (--store etcd), but the cluster's stack does not say store: etcd (an older stack): run \`tugboat update\` with its spec first, or \`tugboat store restore-etcd\` on the master (docs/ha-masters.md#lost-quorum). Nothing was changed`,
     );
   const service = { layout, mode, events };
   await stopService(shell, CONTROL_PLANE_SERVICE, service);
@@ -98,7 +101,23 @@ export async function restoreOnMaster(
   return { ...applied, host: shell.host, ...(moved.stdout.includes('moved') ? { setAside } : {}) };
 }
 
-async function start(
+/** The control plane's systemd unit or supervisor script on the host, empty when it is not installed. */
+export async function readControlPlaneDefinition(
+  shell: RemoteShell,
+  layout: HostLayout,
+  mode: ServiceMode,
+): Promise<string> {
+  const p = servicePaths(layout, CONTROL_PLANE_SERVICE);
+  const file = mode === 'systemd' ? p.unit : p.supervisor;
+  return (
+    await runChecked(shell, `cat ${quote(file)} 2>/dev/null || true`, {
+      step: 'read the control plane service',
+    })
+  ).stdout;
+}
+
+/** Starts the control plane again after a restore stopped it (systemd: enabled again, so it survives reboots). */
+export async function start(
   shell: RemoteShell,
   mode: ServiceMode,
   options: { layout: HostLayout; events: EventSink },
@@ -109,4 +128,15 @@ async function start(
       step: `start ${CONTROL_PLANE_SERVICE}`,
     });
   else await restartService(shell, CONTROL_PLANE_SERVICE, { ...options, mode });
+}
+
+/** The cluster CA on this machine (restore checks the restarted API servers against it). */
+export function readCa(stateDir: string, cluster: string): string {
+  try {
+    return readFileSync(join(stateDir, 'pki', 'ca.crt'), 'utf8');
+  } catch {
+    throw new UsageError(
+      `${join(stateDir, 'pki', 'ca.crt')} cannot be read: restore checks the restarted API against the cluster CA; run it on the machine that created ${cluster} (its CA is kept there)`,
+    );
+  }
 }

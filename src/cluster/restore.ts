@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { onHost } from '../bootstrap/inventory-access.js';
 import { DEFAULT_HOST_LAYOUT } from '../bootstrap/layout.js';
 import { waitForHealthy } from '../bootstrap/wait-healthy.js';
@@ -14,7 +12,8 @@ import { DeploymentError, UsageError } from '../errors.js';
 import { checkClusterName, stackNameOf } from '../naming.js';
 import { readClusterAccess } from './access.js';
 import { clusterStateTarget } from './backup.js';
-import { restoreOnMaster } from './restore-master.js';
+import { etcdRestorePlan, hostAccess, restoreEtcdCluster, stackUsesEtcd } from './restore-etcd.js';
+import { readCa, restoreOnMaster } from './restore-master.js';
 import type { LifecycleOptions } from './types.js';
 
 /** Options of {@link restoreCluster}. */
@@ -39,7 +38,12 @@ export interface RestoreClusterResult {
   readonly dryRun: boolean;
   readonly declined: boolean;
   /** Set once written: the generation and revision, and the master restarted (absent without one). */
-  readonly applied?: AppliedBackupRestore & { readonly host?: string; readonly setAside?: string };
+  readonly applied?: AppliedBackupRestore & {
+    readonly host?: string;
+    readonly setAside?: string;
+    /** On an etcd cluster: what `store restore-etcd` said on the master it ran on. */
+    readonly etcd?: string;
+  };
 }
 
 const BACKUP = /^(?:([a-z][a-z0-9-]*)\/)?(\d{8}T\d{6}Z)$/;
@@ -64,17 +68,22 @@ export async function restoreCluster(options: RestoreClusterOptions): Promise<Re
   const name = m[2]!;
   const source = await clusterStateTarget(aws, sourceCluster);
   const target = await clusterStateTarget(aws, cluster);
-  const names = (await listBackups(aws.s3, source)).map((b) => b.name);
-  if (!names.includes(name))
+  const backups = await listBackups(aws.s3, source);
+  const names = backups.map((b) => b.name);
+  const backup = backups.find((b) => b.name === name);
+  if (!backup)
     throw new DeploymentError(
       'BACKUP_NOT_FOUND',
       `no complete backup ${name} of ${sourceCluster} in s3://${source.ref.bucket}/${source.prefix}/backups/: ${names.length ? `the backups are ${names.join(', ')}` : 'it has none'}`,
     );
+  const stack = await aws.cloudFormation.describeStack(stackNameOf(cluster));
+  // etcd: nothing is shipped; the backup's keys replace etcd's over SSH on the masters.
+  if (stackUsesEtcd(stack))
+    return restoreEtcdCluster(options, cluster, source, etcdRestorePlan(backup, source));
   const prepared = await prepareBackupRestore(aws.s3, source, target, name);
   const { plan } = prepared;
   const result = { cluster, plan, dryRun: options.dryRun ?? false, declined: false };
   if (options.dryRun) return result;
-  const stack = await aws.cloudFormation.describeStack(stackNameOf(cluster));
   const access = stack ? await readClusterAccess({ ...options, cluster }) : undefined;
   if (options.confirm && !(await options.confirm(plan))) return { ...result, declined: true };
   const holder = `tugboat restore ${sourceCluster}/${name}`;
@@ -85,39 +94,21 @@ export async function restoreCluster(options: RestoreClusterOptions): Promise<Re
   const master = access.hosts.master;
   const server = `https://${master.address.includes(':') ? `[${master.address}]` : master.address}:6443`;
   const caPem = readCa(access.stateDir, cluster);
-  const applied = await onHost(
-    master,
-    {
-      inventory: access.hosts,
-      stateDir: access.stateDir,
+  const applied = await onHost(master, hostAccess(access, options), (shell) =>
+    restoreOnMaster(shell, {
+      s3: aws.s3,
+      target,
+      prepared,
+      holder,
+      layout: DEFAULT_HOST_LAYOUT,
       ...(options.events ? { events: options.events } : {}),
-      ...(options.signal ? { signal: options.signal } : {}),
-    },
-    (shell) =>
-      restoreOnMaster(shell, {
-        s3: aws.s3,
-        target,
-        prepared,
-        holder,
-        layout: DEFAULT_HOST_LAYOUT,
-        ...(options.events ? { events: options.events } : {}),
-        waitReady: () =>
-          waitForHealthy(`${server}/readyz`, {
-            caPem,
-            timeoutMs: options.readyTimeoutMs ?? 180_000,
-            ...(options.signal ? { signal: options.signal } : {}),
-          }),
-      }),
+      waitReady: () =>
+        waitForHealthy(`${server}/readyz`, {
+          caPem,
+          timeoutMs: options.readyTimeoutMs ?? 180_000,
+          ...(options.signal ? { signal: options.signal } : {}),
+        }),
+    }),
   );
   return { ...result, applied };
-}
-
-function readCa(stateDir: string, cluster: string): string {
-  try {
-    return readFileSync(join(stateDir, 'pki', 'ca.crt'), 'utf8');
-  } catch {
-    throw new UsageError(
-      `${join(stateDir, 'pki', 'ca.crt')} cannot be read: restore checks the restarted API against the cluster CA; run it on the machine that created ${cluster} (its CA is kept there)`,
-    );
-  }
 }

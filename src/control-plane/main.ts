@@ -99,7 +99,10 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     void stopAll();
     options.onFenced?.();
   };
-  const { store, stopShipping } = await openStore(options, events, fenced);
+  // The controllers' leader takes the scheduled backups of etcd (one writer per tick); an API
+  // server without controllers has no election and takes them itself.
+  let isLeader: () => boolean = () => options.controllers === false;
+  const { store, stopShipping } = await openStore(options, events, fenced, () => isLeader());
   const api = buildApiServer({
     store,
     tls: insecure ? undefined : { cert: cert!, key: key!, clientCa },
@@ -161,6 +164,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
           ca: clientCa ?? cert,
           events,
         });
+  if (loops) isLeader = () => loops.isLeader();
   let stopping: Promise<void> | undefined;
   stopAll = () => running.stop();
   const running: RunningControlPlane = {

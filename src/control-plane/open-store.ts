@@ -14,19 +14,23 @@ export interface OpenedStore {
 
 /**
  * Opens the store the flags ask for: the embedded store in `dataDir` (shipped to S3 with
- * `stateShipping`, fenced by `onFenced`), or etcd at `etcdEndpoints` with its TLS files.
+ * `stateShipping`, fenced by `onFenced`), or etcd at `etcdEndpoints` with its TLS files (with
+ * `stateShipping.backup`: scheduled backups to that bucket, taken while `isLeader`).
  */
 export async function openStore(
   options: ControlPlaneOptions,
   events: EventSink,
   onFenced: () => void,
+  isLeader: () => boolean = () => true,
 ): Promise<OpenedStore> {
   const dataDir = options.dataDir ?? '/var/lib/tugboat/control-plane';
+  if (options.stateShipping && options.store === 'etcd') {
+    // etcd keeps its own copies: nothing is shipped; the bucket is where the scheduled backups go.
+    const store = await openPlainStore(options, dataDir, events);
+    const { startEtcdBackups } = await import('./etcd-backups.js');
+    return { store, stopShipping: startEtcdBackups(store, options.stateShipping, events, isLeader) };
+  }
   if (options.stateShipping) {
-    if ((options.store ?? 'embedded') !== 'embedded')
-      throw new UsageError(
-        '--state-bucket ships the embedded store: drop it with --store etcd (etcd keeps its own copies)',
-      );
     const { openShippedStore } = await import('./state-shipping.js');
     const { store, stop } = await openShippedStore(dataDir, options.stateShipping, events, onFenced);
     return { store, stopShipping: stop };

@@ -62,6 +62,23 @@ describe("the spec's settings in user-data (boot flags)", () => {
     expect(parseBootSpecFlags({ store: 'embedded' })).toEqual({});
   });
 
+  it("the spec's backup reaches a booting master of either store, and reads back", async () => {
+    for (const store of ['embedded', 'etcd'] as const) {
+      const spec = { ...loadExample('ha-masters'), store, backup: { schedule: '0 3 * * *', retain: 5 } };
+      const words = buildBootArgs(spec, 'master');
+      expect(words.join(' ')).toContain('--backup-schedule 0 3 * * * --backup-retain 5');
+      const at = words.indexOf('--backup-schedule');
+      expect(
+        parseBootSpecFlags({ backupSchedule: words[at + 1], backupRetain: words[at + 3], store }),
+      ).toEqual({ ...(store === 'etcd' ? { store } : {}), backup: { schedule: '0 3 * * *', retain: 5 } });
+    }
+    // Without backup: nothing, so templates rendered before stay unchanged.
+    expect(buildBootArgs(loadExample('ha-masters'), 'master')).not.toContain('--backup-schedule');
+    // The host bundle takes them: past the flags it stops only at the (absent) metadata service.
+    const r = await boot(['--role', 'master', '--backup-schedule', '0 3 * * *', '--backup-retain', '5']);
+    expect(r.stderr).toContain('is unreachable');
+  });
+
   it('what the template passes reads back as the spec said', () => {
     const spec = loadExample('three-az');
     const words = buildBootArgs(spec, 'worker', 'arm');
@@ -105,6 +122,9 @@ describe("the spec's settings in user-data (boot flags)", () => {
     [['--labels', 'novalue'], 'invalid label "novalue"'],
     [['--api-dns', 'API.Example.com'], '--api-dns "API.Example.com" is not a lowercase DNS name'],
     [['--store', 'sqlite'], '--store "sqlite" is not a store: use embedded or etcd'],
+    [['--backup-schedule', '61 * * * *'], '--backup-schedule "61 * * * *" is not a cron schedule'],
+    [['--backup-schedule', '@daily', '--backup-retain', '0'], '--backup-retain "0" is not a whole number'],
+    [['--backup-retain', '3'], '--backup-retain needs --backup-schedule'],
   ])('refuses %j before it does anything', async (args, message) => {
     const r = await boot(['--role', 'master', ...args]);
     expect(r.code).toBe(2);

@@ -117,9 +117,10 @@ describe('boot --role master --store etcd: a replaced master rejoins by itself',
     const survivors = masters.slice(0, 2);
     expect(await findOtherMasters(env.aws.ec2, cluster, 'i-none')).toEqual(survivors);
 
+    const backup = { schedule: '0 3 * * *', retain: 4 };
     const m = await env.bootMaster(
       'replacement',
-      { store: 'etcd', masters: 3 },
+      { store: 'etcd', masters: 3, backup },
       { subnetId, privateIp: '127.91.2.14' },
     );
     const codes = m.events.codes();
@@ -148,7 +149,10 @@ describe('boot --role master --store etcd: a replaced master rejoins by itself',
     expect(unit).toContain(
       `--store etcd --etcd-endpoints ${etcdClientUrls([now[2]!, ...survivors]).join(',')}`,
     );
-    expect(unit).not.toContain('--state-bucket');
+    // The spec's backup: the cluster's bucket takes its scheduled backups of etcd (nothing ships).
+    expect(unit).toMatch(
+      /--state-bucket \S+ --state-prefix mjboot --backup-schedule '0 3 \* \* \*' --backup-retain 4/,
+    );
     // It serves: a ConfigMap written through it is stored in the cluster's etcd (read via a survivor).
     const { cert, caPem } = await env.adminOf();
     const call = tlsCaller(

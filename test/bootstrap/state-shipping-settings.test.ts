@@ -20,12 +20,12 @@ const withBackup = (store: string) =>
   );
 
 describe("the spec's backup reaches the control plane's flags", () => {
-  it('is kept in the stack settings for an embedded store only, and read back', () => {
+  it('is kept in the stack settings for either store, and read back', () => {
     const settings = buildClusterSettings(withBackup('embedded'));
     expect(settings.backup).toEqual({ schedule: '0 3 * * *', retain: 5 });
     expect(parseClusterSettings(renderClusterSettings(settings))?.backup).toEqual(settings.backup);
-    // etcd keeps its own copies: nothing ships.
-    expect(buildClusterSettings(withBackup('etcd')).backup).toBeUndefined();
+    // etcd ships nothing, but its masters back it up to the same place.
+    expect(buildClusterSettings(withBackup('etcd')).backup).toEqual(settings.backup);
     const plain = buildClusterSettings(parseClusterSpec(exampleText('minimal')));
     expect(renderClusterSettings(plain)).not.toContain('backup');
   });
@@ -50,16 +50,26 @@ describe("the spec's backup reaches the control plane's flags", () => {
       stateShippingOf({ ...stack, id: 'stack-1' }, 'demo', { schedule: '@daily', retain: 3 }),
     ).toThrow(/not an ARN/);
     const cert = { certPem: 'c', keyPem: 'k' } as IssuedCertificate;
-    const service = buildControlPlaneService({
+    const install = {
       layout: DEFAULT_HOST_LAYOUT,
       bundle: { file: 'b.mjs', content: Buffer.from('') },
       pki: { ca: cert, apiServer: cert, apiServerClient: cert } as never,
       nodePath: '/usr/bin/node',
       stateShipping: shipping,
-    });
+    };
+    const service = buildControlPlaneService(install);
     expect(service.command.join(' ')).toContain(
       '--state-bucket tugboat-templates-123456789012-eu-west-1 --state-prefix demo --backup-schedule @daily --backup-retain 3',
     );
     expect(service.env).toEqual({ AWS_REGION: 'eu-west-1' });
+    // An etcd master gets both: its store is etcd, the bucket only takes its backups.
+    const etcd = buildControlPlaneService({
+      ...install,
+      etcd: { endpoints: ['https://10.0.0.5:2379'], clientCert: cert },
+    }).command.join(' ');
+    expect(etcd).toContain('--store etcd --etcd-endpoints https://10.0.0.5:2379');
+    expect(etcd).toContain(
+      '--state-bucket tugboat-templates-123456789012-eu-west-1 --state-prefix demo --backup-schedule @daily',
+    );
   });
 });

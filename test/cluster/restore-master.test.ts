@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsClients } from '../../src/aws/clients.js';
 import { CONTROL_PLANE_SERVICE } from '../../src/bootstrap/control-plane-install.js';
 import { buildHostLayout } from '../../src/bootstrap/layout.js';
-import { installService, serviceStatus, stopService } from '../../src/bootstrap/service.js';
+import { serviceStatus, stopService } from '../../src/bootstrap/service.js';
 import { restoreOnMaster } from '../../src/cluster/restore-master.js';
 import { createBackup, prepareBackupRestore } from '../../src/control-plane/store/shipping/index.js';
 import { RecordingEvents } from '../../src/events.js';
@@ -11,6 +11,7 @@ import { LocalShell } from '../../src/ssh/local-shell.js';
 import { scratch, until } from '../control-plane/store/shipping/helpers.js';
 import { type Moto, startMoto } from '../harness/moto.js';
 import { freePort } from '../harness/process.js';
+import { installTestControlPlane } from '../support/control-plane-service.js';
 
 const cms = '/api/v1/namespaces/default/configmaps';
 
@@ -30,35 +31,7 @@ describe('restoreOnMaster: stop, restore as a new generation, set the data aside
 
   /** The control plane as a supervised service of the simulated host, shipping or not. */
   async function install(port: number, shipping: string[]) {
-    await installService(
-      shell,
-      {
-        name: CONTROL_PLANE_SERVICE,
-        description: 'control plane under test',
-        command: [
-          process.execPath,
-          '--import',
-          'tsx',
-          join(process.cwd(), 'test/support/cli-entry.ts'),
-          'control-plane',
-          '--insecure-loopback-http',
-          '--listen',
-          `127.0.0.1:${port}`,
-          '--no-controllers',
-          '--data-dir',
-          join(layout.lib, 'control-plane'),
-          ...shipping,
-        ],
-        env: {
-          AWS_ENDPOINT_URL: moto.endpoint,
-          AWS_REGION: 'us-east-1',
-          AWS_ACCESS_KEY_ID: 'test',
-          AWS_SECRET_ACCESS_KEY: 'test',
-        },
-        workingDirectory: process.cwd(),
-      },
-      { layout, mode: 'supervised', force: true },
-    );
+    await installTestControlPlane(shell, layout, port, moto.endpoint, shipping);
   }
 
   it('refuses a master that does not ship (nothing changed), then restores one that does', async () => {
@@ -94,10 +67,7 @@ describe('restoreOnMaster: stop, restore as a new generation, set the data aside
     expect((await put('d')).status).toBe(201);
     const prepared = await prepareBackupRestore(s3, target, target, backup.name);
 
-    // The same host without --state-bucket: refused before anything stops.
-    await install(port, []);
-    await ready();
-    await expect(
+    const refusedRestore = () =>
       restoreOnMaster(shell, {
         s3,
         target,
@@ -106,10 +76,30 @@ describe('restoreOnMaster: stop, restore as a new generation, set the data aside
         layout,
         mode: 'supervised',
         waitReady: ready,
-      }),
-    ).rejects.toThrow(/does not ship its store to s3:\/\/tugboat-backup-restore\/rm .*Nothing was changed/);
+      });
+    // The same host without --state-bucket: refused before anything stops.
+    await install(port, []);
+    await ready();
+    await expect(refusedRestore()).rejects.toThrow(
+      /does not ship its store to s3:\/\/tugboat-backup-restore\/rm .*Nothing was changed/,
+    );
     expect((await serviceStatus(shell, CONTROL_PLANE_SERVICE, { layout, mode: 'supervised' })).running).toBe(
       true,
+    );
+
+    // An etcd master whose bucket takes its backups: refused too (its store is not the shipped one).
+    await install(port, [
+      '--store',
+      'etcd',
+      '--etcd-endpoints',
+      'http://127.0.0.1:1',
+      '--state-bucket',
+      ref.bucket,
+      '--state-prefix',
+      target.prefix,
+    ]);
+    await expect(refusedRestore()).rejects.toThrow(
+      /keeps its objects in etcd \(--store etcd\), but the cluster's stack does not say store: etcd .* Nothing was changed/,
     );
 
     await install(port, ['--state-bucket', ref.bucket, '--state-prefix', target.prefix]);

@@ -74,7 +74,7 @@ function backupFlags(flags: ControlPlaneFlags): { backup?: { schedule: string; r
   }
   if (!flags.stateBucket)
     throw new UsageError(
-      '--backup-schedule needs --state-bucket: backups are taken from the store shipped to S3',
+      '--backup-schedule needs --state-bucket: the bucket the backups go to (and, with the embedded store, where it is shipped)',
     );
   const problem = checkBackupSchedule(flags.backupSchedule);
   if (problem)

@@ -123,12 +123,12 @@ export const controlPlaneCommand: CommandModule = {
       )
       .option(
         '--state-bucket <bucket>',
-        'ship the embedded store to this S3 bucket and restore an empty --data-dir from it (region, endpoint, credentials from the AWS environment)',
+        'ship the embedded store to this S3 bucket and restore an empty --data-dir from it; with --store etcd, only where --backup-schedule puts backups (region, endpoint, credentials from the AWS environment)',
       )
       .option('--state-prefix <prefix>', "key prefix in --state-bucket (the cluster's prefix)")
       .option(
         '--backup-schedule <cron>',
-        'with --state-bucket: take a backup on this five-field UTC cron schedule (or @daily...) while this master holds the store',
+        'with --state-bucket: take a backup on this five-field UTC cron schedule (or @daily...) while this master holds the store (with --store etcd: while it leads the controllers)',
       )
       .option('--backup-retain <n>', 'backups kept by --backup-schedule (default 7)')
       .option(

@@ -1,7 +1,7 @@
 import { createClusterBackup, listClusterBackups } from '../../index.js';
 import type { AwsFlags } from '../support/aws-flags.js';
 import { withAwsSession } from '../support/aws-session.js';
-import type { CliIO, GlobalOptions } from '../support/context.js';
+import { type CliIO, cliStateRoot, type GlobalOptions } from '../support/context.js';
 import { renderTable } from '../support/format-cluster.js';
 import { printResult } from '../support/output.js';
 
@@ -13,7 +13,7 @@ export async function runBackupCreate(
   flags: AwsFlags,
 ): Promise<number> {
   const info = await withAwsSession(io, globals, flags, undefined, (s) =>
-    createClusterBackup({ ...s, cluster: name }),
+    createClusterBackup({ ...s, cluster: name, stateRoot: cliStateRoot(io) }),
   );
   printResult(
     io,

@@ -18,6 +18,8 @@ interface BootFlags {
   readonly apiDns?: string;
   readonly store?: string;
   readonly masters?: string;
+  readonly backupSchedule?: string;
+  readonly backupRetain?: string;
   readonly etcdSource?: string;
 }
 
@@ -62,6 +64,8 @@ export const bootCommand: CommandModule = {
         '--store <store>',
         "master: the cluster's store, embedded or etcd (join the other masters' etcd)",
       )
+      .option('--backup-schedule <cron>', "master: the spec's backup.schedule (scheduled backups to S3)")
+      .option('--backup-retain <n>', "master: the spec's backup.retain")
       .option(
         '--masters <count>',
         'master, store etcd: master.count (the masters form etcd from user-data when no SSH bootstrap does)',

@@ -17,6 +17,12 @@ function changes(verb: string, list: ChangeList): string[] {
 /** The plan as `restore` shows it before asking (and as `--dry-run` prints it). */
 export function renderRestorePlan(cluster: string, plan: BackupRestorePlan): string {
   const b = plan.backup;
+  if (plan.store === 'etcd')
+    return [
+      `restore backup ${b.name} (${b.keys} keys at revision ${b.revision}, from ${plan.from}) into ${cluster}:`,
+      `  stops every master's API server, replaces every key of ${cluster}'s etcd with the backup's (what changes is not listed), starts them`,
+      "  the restored keys get revisions past etcd's current one and older ones are compacted, so watchers relist",
+    ].join('\n');
   return [
     `restore backup ${b.name} (${b.keys} keys at revision ${b.revision}, from ${plan.from}) into ${cluster}:`,
     plan.current
@@ -58,6 +64,8 @@ export async function runRestore(
     if (result.dryRun) return renderRestorePlan(name, result.plan);
     if (result.declined) return 'nothing changed';
     const a = result.applied!;
+    if (a.etcd !== undefined)
+      return `${name} serves backup ${result.plan.backup.name} from etcd (${a.host}: ${a.etcd})`;
     return a.host
       ? `${name} serves backup ${result.plan.backup.name} (generation ${a.generation}, revision ${a.revision}); the old data directory is at ${a.host}:${a.setAside ?? '(none)'}`
       : `backup ${result.plan.backup.name} is ${name}'s state (generation ${a.generation}, revision ${a.revision}); its next master restores it as it starts`;

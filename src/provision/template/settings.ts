@@ -32,8 +32,9 @@ export interface ClusterSettings {
   /** The master runs the node agent too (`master.schedulable`); absent in older stacks (then: only without workers). */
   readonly masterSchedulable?: boolean;
   /**
-   * Scheduled backups (`backup`, embedded store only): the master ships its store to the cluster's
-   * S3 prefix and backs it up on this schedule. Absent: no shipping from SSH bootstrap.
+   * Scheduled backups (`backup`): an embedded master ships its store to the cluster's S3 prefix and
+   * backs it up on this schedule; an etcd master (nothing shipped) backs etcd up there. Absent: no
+   * shipping and no backups from SSH bootstrap.
    */
   readonly backup?: BackupSettings;
 }
@@ -88,9 +89,7 @@ export function buildClusterSettings(spec: ClusterSpec): ClusterSettings {
       serviceCidr: spec.network.serviceCidr,
     },
     masterSchedulable: spec.master.schedulable,
-    ...(spec.backup && spec.store === 'embedded'
-      ? { backup: { schedule: spec.backup.schedule, retain: spec.backup.retain } }
-      : {}),
+    ...(spec.backup ? { backup: { schedule: spec.backup.schedule, retain: spec.backup.retain } } : {}),
   };
 }
 

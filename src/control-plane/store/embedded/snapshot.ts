@@ -32,6 +32,11 @@ export interface SnapshotData {
   readonly history: readonly HistoryEvent[];
 }
 
+/** What {@link writeSnapshot} takes: the keys may come as an async iterable (a backup read page by page), never all held. */
+export type SnapshotSource = Omit<SnapshotData, 'kvs'> & {
+  readonly kvs: Iterable<KeyValue> | AsyncIterable<KeyValue>;
+};
+
 /**
  * Writes a snapshot atomically: records go to a temp file (0600) that is fsync'd, renamed into
  * place and the directory fsync'd, so a crash leaves either the old snapshots or the complete new
@@ -40,7 +45,7 @@ export interface SnapshotData {
  */
 export async function writeSnapshot(
   dir: string,
-  data: SnapshotData,
+  data: SnapshotSource,
   fs: StoreFileSystem,
   keep?: string,
 ): Promise<{ name: string; bytes: number }> {
@@ -78,7 +83,8 @@ export async function writeSnapshot(
       key: '',
       value: empty,
     });
-    for (const kv of data.kvs) await push({ type: RecordType.SnapshotKv, revision: kv.modRevision, ...kv });
+    for await (const kv of data.kvs)
+      await push({ type: RecordType.SnapshotKv, revision: kv.modRevision, ...kv });
     for (const e of data.history) {
       await push({
         type: e.type === 'put' ? RecordType.Put : RecordType.Delete,

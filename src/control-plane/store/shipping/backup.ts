@@ -13,8 +13,10 @@ export interface BackupInfo {
   readonly createdAt: string;
   readonly revision: number;
   readonly keys: number;
-  /** The store generation the state came from. */
+  /** The store generation the state came from (0 for a live store's backup). */
   readonly generation: number;
+  /** `etcd` when read from a live etcd store (`createStoreBackup`); absent for the shipped state. */
+  readonly store?: 'etcd';
 }
 
 const base = (t: StateTarget) => (t.prefix ? `${t.prefix.replace(/\/+$/, '')}/backups/` : 'backups/');
@@ -43,27 +45,41 @@ export async function createBackup(
       throw new StateRestoreError(
         `nothing to back up: no store state under s3://${target.ref.bucket}/${target.prefix}; is the control plane shipping (--state-bucket)?`,
       );
-    const name = backupName(now);
     const bytes = await readFile(join(scratch, 'store', snapshotName(restored.revision)));
-    // Never over another backup of the same second: its manifest would describe other bytes.
-    const put = await s3.putBytes(target.ref, `${base(target)}${name}/snapshot`, bytes, { ifNoneMatch: '*' });
-    if (!put.ok)
-      throw new StateRestoreError(
-        `a backup named ${name} exists already under s3://${target.ref.bucket}/${base(target)}: take the next one a second later`,
-      );
     const info: BackupInfo = {
-      name,
+      name: backupName(now),
       createdAt: now.toISOString(),
       revision: restored.revision,
       keys: restored.keys,
       generation: restored.generation,
     };
-    const manifest = Buffer.from(`${JSON.stringify(info, null, 2)}\n`);
-    await s3.putBytes(target.ref, `${base(target)}${name}/manifest.json`, manifest, { ifNoneMatch: '*' });
+    await uploadBackup(s3, target, info, bytes);
     return info;
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
+}
+
+/**
+ * Stores a backup's snapshot file as `<prefix>/backups/<name>/snapshot`, then its manifest, last:
+ * a backup without one is incomplete and not listed. Both are put only if absent, so two writers
+ * of the same name (two masters at one tick) never mix: the second is refused.
+ */
+export async function uploadBackup(
+  s3: S3Api,
+  target: StateTarget,
+  info: BackupInfo,
+  snapshot: Uint8Array,
+): Promise<void> {
+  const put = await s3.putBytes(target.ref, `${base(target)}${info.name}/snapshot`, snapshot, {
+    ifNoneMatch: '*',
+  });
+  if (!put.ok)
+    throw new StateRestoreError(
+      `a backup named ${info.name} exists already under s3://${target.ref.bucket}/${base(target)}: take the next one a second later`,
+    );
+  const manifest = Buffer.from(`${JSON.stringify(info, null, 2)}\n`);
+  await s3.putBytes(target.ref, `${base(target)}${info.name}/manifest.json`, manifest, { ifNoneMatch: '*' });
 }
 
 /** Complete backups, oldest first. */

@@ -5,6 +5,7 @@ export {
   listBackups,
   pruneBackups,
   restoreBackup,
+  uploadBackup,
 } from './backup.js';
 export {
   type BackupSchedule,
@@ -12,6 +13,7 @@ export {
   checkBackupSchedule,
   startBackupSchedule,
 } from './backup-schedule.js';
+export { type EtcdRestoreOptions, type EtcdRestoreResult, restoreEtcdFromBackup } from './etcd-restore.js';
 export type { StateTarget } from './layout.js';
 export { claimGeneration, isFenced, listGenerations } from './lease.js';
 export {
@@ -38,3 +40,4 @@ export {
   prepareBackupRestore,
 } from './restore-backup.js';
 export { type ShippingStatus, StateShipper, type StateShipperOptions } from './shipper.js';
+export { createStoreBackup, type StoreBackupOptions } from './store-backup.js';

@@ -29,6 +29,8 @@ export interface BackupRestorePlan {
   readonly currentError?: string;
   /** The revision the restored state gets: past every revision the target served, so clients relist. */
   readonly revision: number;
+  /** `etcd`: the target keeps its objects in etcd; every key there is replaced and changes are not listed. */
+  readonly store?: 'etcd';
   /** Keys the restore brings back (absent now), removes (created since), and reverts (changed since). */
   readonly added: ChangeList;
   readonly removed: ChangeList;
