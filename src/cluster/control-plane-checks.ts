@@ -81,14 +81,21 @@ export async function readControlPlaneChecks(
 }
 
 /**
- * For `tugboat status`: each master's API server, by its Elastic IP (the address the API
- * certificate names and the security group opens to clients), when this machine holds the
- * cluster's CA (`~/.tugboat/<cluster>/pki/ca.crt`); otherwise nothing is asked.
+ * For `tugboat status`: each master's API server, when this machine holds the cluster's CA
+ * (`~/.tugboat/<cluster>/pki/ca.crt`; otherwise nothing is asked), at the address the API
+ * certificate names and the kubeconfig uses: its Elastic IP, else (`master.eip: false`) its public
+ * address, or its private one when the spec's `ssh.address` is `private` (as bootstrap reaches it).
+ * A master with no such address is not asked.
  */
 export async function masterControlPlaneChecks(
   cluster: string,
   hosts: readonly Host[],
-  options: { readonly stateRoot?: string; readonly apiPort?: number } = {},
+  options: {
+    readonly stateRoot?: string;
+    readonly apiPort?: number;
+    /** Which address of a master without an Elastic IP. @default 'public' */
+    readonly address?: 'public' | 'private';
+  } = {},
 ): Promise<ControlPlaneCheck[] | undefined> {
   const caFile = join(
     clusterStateDir(cluster, ...(options.stateRoot ? [options.stateRoot] : [])),
@@ -98,8 +105,11 @@ export async function masterControlPlaneChecks(
   if (!existsSync(caFile)) return undefined;
   const port = options.apiPort ?? 6443;
   const targets = hosts
-    .filter((h) => h.role === 'master' && h.eip)
-    .map((h) => ({ host: `${h.group} (${h.id})`, server: `https://${h.eip!.publicIp}:${port}` }));
+    .filter((h) => h.role === 'master')
+    .flatMap((h) => {
+      const ip = h.eip?.publicIp ?? (options.address === 'private' ? h.privateIp : h.publicIp);
+      return ip ? [{ host: `${h.group} (${h.id})`, server: `https://${ip}:${port}` }] : [];
+    });
   if (targets.length === 0) return undefined;
   return readControlPlaneChecks(targets, { caPem: readFileSync(caFile, 'utf8') });
 }

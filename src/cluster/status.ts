@@ -4,6 +4,7 @@ import { DeploymentError } from '../errors.js';
 import { checkClusterName, stackNameOf } from '../naming.js';
 import { type GroupStatus, type Host, listClusterInstances } from '../provision/cluster-instances.js';
 import { listPool, type PoolAddress } from '../provision/eip.js';
+import { OUTPUTS, parseClusterSettings } from '../provision/template/index.js';
 import { templateBucket } from '../provision/template-store.js';
 import { type ControlPlaneCheck, masterControlPlaneChecks } from './control-plane-checks.js';
 import { API_ENDPOINT_OUTPUT, type LifecycleOptions } from './types.js';
@@ -67,6 +68,8 @@ export async function clusterStatus(options: ClusterStatusOptions): Promise<Clus
   const controlPlane = options.controlPlane
     ? await masterControlPlaneChecks(cluster, inventory.hosts, {
         ...(options.stateRoot ? { stateRoot: options.stateRoot } : {}),
+        address:
+          (stack && parseClusterSettings(stack.outputs[OUTPUTS.bootstrapSettings])?.sshAddress) || 'public',
       })
     : undefined;
   return {

@@ -54,9 +54,10 @@ describe('tugboat status: each master API server /readyz, by its Elastic IP, wit
     ).toBeUndefined();
   });
 
-  it('reports the store line of an answering master and the reason of a silent one; workers and masters without an EIP are not asked', async () => {
+  it('reports the store line of an answering master and the reason of a silent one; workers and masters with no address are not asked', async () => {
     mkdirSync(join(root, 'checks', 'pki'), { recursive: true });
     writeFileSync(join(root, 'checks', 'pki', 'ca.crt'), ca.certPem);
+    // No Elastic IP and no public address: nothing to ask it at.
     const noEip: Host = { ...host(3), eip: undefined } as Host;
     const worker: Host = { ...host(4), role: 'worker', group: 'workers' };
     const checks = await masterControlPlaneChecks('checks', [host(1), host(2), noEip, worker], {
@@ -78,6 +79,45 @@ describe('tugboat status: each master API server /readyz, by its Elastic IP, wit
         ready: false,
         error: expect.stringMatching(/ECONNREFUSED/),
       }),
+    ]);
+  });
+
+  it('asks a master without an Elastic IP at its public address, or its private one with ssh.address private', async () => {
+    mkdirSync(join(root, 'checks', 'pki'), { recursive: true });
+    writeFileSync(join(root, 'checks', 'pki', 'ca.crt'), ca.certPem);
+    const publicOnly: Host = {
+      ...host(5),
+      eip: undefined,
+      publicIp: '127.0.28.1',
+      privateIp: '10.0.5.5',
+    } as Host;
+    const privateOnly: Host = { ...host(6), eip: undefined, privateIp: '127.0.28.1' } as Host;
+    const byPublic = await masterControlPlaneChecks('checks', [publicOnly, privateOnly], {
+      stateRoot: root,
+      apiPort: port,
+    });
+    expect(byPublic).toEqual([
+      {
+        host: 'master-5 (i-5)',
+        server: `https://127.0.28.1:${port}`,
+        answered: true,
+        ready: false,
+        store: lost,
+      },
+    ]);
+    const byPrivate = await masterControlPlaneChecks('checks', [privateOnly], {
+      stateRoot: root,
+      apiPort: port,
+      address: 'private',
+    });
+    expect(byPrivate).toEqual([
+      {
+        host: 'master-6 (i-6)',
+        server: `https://127.0.28.1:${port}`,
+        answered: true,
+        ready: false,
+        store: lost,
+      },
     ]);
   });
 });

@@ -333,6 +333,34 @@ it('SIGKILL of one master (control plane + etcd leader) under 50 writes/s: nothi
   );
   expect(after.summary).toBe('3/3 etcd members healthy');
   expect(after.members.find((m) => m.name === victim!.id)?.id).toBe(victimMember.id);
+  // `tugboat status` asks every master's API server (no Elastic IPs here: at their private
+  // addresses, as `ssh.address: private` says): all ready, and the store's line, the API servers'
+  // own etcd check read through /readyz?verbose, says every member healthy.
+  let lastStatus: unknown;
+  const status = await waitFor(
+    async () => {
+      const seen = await h.tugboat<{
+        controlPlane?: {
+          host: string;
+          ready: boolean;
+          store?: { name: string; ok: boolean; detail: string };
+        }[];
+      }>('status', cluster);
+      lastStatus = seen.controlPlane;
+      const cp = seen.controlPlane ?? [];
+      return cp.length === 3 && cp.every((c) => c.ready && c.store?.ok) ? cp : undefined;
+    },
+    'tugboat status: 3 masters ready, etcd 3/3 healthy',
+    60_000,
+    2_000,
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}; last controlPlane: ${JSON.stringify(lastStatus)}`);
+  });
+  expect(status.map((c) => /\((i-[0-9a-f]+)\)$/.exec(c.host)?.[1]).sort()).toEqual(
+    masters.map((m) => m.id).sort(),
+  );
+  for (const c of status)
+    expect(c.store).toEqual({ name: 'etcd', ok: true, detail: '3/3 etcd members healthy' });
 }, 900_000);
 
 it(
