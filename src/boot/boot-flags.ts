@@ -27,6 +27,11 @@ export interface BootSpecSettings {
    * restoring the embedded store from S3. @default 'embedded'
    */
   readonly store?: 'embedded' | 'etcd';
+  /**
+   * `master.count` (store etcd): with no etcd formed and no SSH bootstrap coming, the masters'
+   * boots form it once this many exist. @default unknown (a template older than the flag: join only)
+   */
+  readonly masters?: number;
   /** The spec's `backup`: the master's control plane takes scheduled backups to the cluster's prefix. @default none */
   readonly backup?: { readonly schedule: string; readonly retain: number };
   /** Store etcd: where the master's etcd comes from (`etcd.source`). @default 'auto' */
@@ -43,6 +48,7 @@ export interface BootSpecFlags {
   readonly serviceCidr?: string;
   readonly apiDns?: string;
   readonly store?: string;
+  readonly masters?: string;
   readonly backupSchedule?: string;
   readonly backupRetain?: string;
   readonly etcdSource?: string;
@@ -95,6 +101,9 @@ export function parseBootSpecFlags(flags: BootSpecFlags): BootSpecSettings {
     throw new UsageError(`--api-dns "${flags.apiDns}" is not a lowercase DNS name like api.example.com`);
   if (flags.store !== undefined && flags.store !== 'embedded' && flags.store !== 'etcd')
     throw new UsageError(`--store "${flags.store}" is not a store: use embedded or etcd`);
+  const masters = flags.masters === undefined ? undefined : Number(flags.masters);
+  if (masters !== undefined && ![1, 3, 5].includes(masters))
+    throw new UsageError(`--masters "${flags.masters}" is not a master count: use 1, 3 or 5 (master.count)`);
   const etcdSource = flags.etcdSource;
   if (etcdSource !== undefined && !ETCD_SOURCE_NAMES.includes(etcdSource as EtcdSourceName))
     throw new UsageError(
@@ -102,6 +111,7 @@ export function parseBootSpecFlags(flags: BootSpecFlags): BootSpecSettings {
     );
   const backup = backupOf(flags);
   return {
+    ...(masters !== undefined ? { masters } : {}),
     ...(flags.store === 'etcd' ? { store: 'etcd' as const } : {}),
     ...(etcdSource !== undefined ? { etcdSource: etcdSource as EtcdSourceName } : {}),
     ...(backup ? { backup } : {}),

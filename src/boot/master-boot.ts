@@ -18,10 +18,19 @@ import { clusterSecrets } from '../secrets/cluster-secrets.js';
 import { LocalShell } from '../ssh/local-shell.js';
 import type { RemoteShell } from '../ssh/remote-shell.js';
 import type { BootSpecSettings } from './boot-flags.js';
+import { type EtcdFormation, readEtcdFormation } from './etcd-formation.js';
 import { s3EtcdReleaseLoader } from './etcd-release-s3.js';
-import { associateMasterEip, pickMasterEip } from './master-eip.js';
+import { associateMasterEip, claimMasterEip, masterPoolAddresses, pickMasterEip } from './master-eip.js';
 import { publishApiServer } from './master-endpoint.js';
 import { type MasterEtcd, runMasterEtcdJoin } from './master-etcd.js';
+import {
+  chooseMasterEtcdPath,
+  type MasterEtcdPath,
+  markFormedByBoot,
+  refreshFormedMembers,
+  staleMarkerHint,
+  waitForAllMasters,
+} from './master-etcd-form.js';
 import { findOtherMasters } from './master-peers.js';
 import { ensureMasterSecrets } from './master-secrets.js';
 
@@ -47,6 +56,10 @@ export interface MasterBootOverrides {
   readonly etcdPin?: EtcdReleasePin;
   /** Store etcd: how long no quorum among the other masters is waited out. @default 60000 */
   readonly etcdQuorumWaitMs?: number;
+  /** Store etcd, forming from user-data: how long all the masters may take to exist. @default 600000 */
+  readonly allMastersTimeoutMs?: number;
+  /** Store etcd, formed from user-data: how long every member may take to be healthy for the marker. @default 120000 */
+  readonly formedMarkTimeoutMs?: number;
 }
 
 /** Options of {@link runMasterBoot}. */
@@ -84,12 +97,32 @@ const portOf = (listen: string) => Number(listen.slice(listen.lastIndexOf(':') +
  * bootstrap's own installer over a LocalShell (same host layout) with its store shipped to the
  * cluster's S3 prefix — so it restores the newest shipped state before it serves, and its claim of
  * the next generation fences the master before it — then, once it answers /readyz, the master
- * Elastic IP moved to it and the API address published for workers. No secret on a command line
- * or in an event: certificates and keys reach the host as 0600 files.
+ * Elastic IP moved to it and the API address published for workers. With store etcd the etcd
+ * formation marker decides first (see etcd-formation.ts): leave everything to the SSH bootstrap
+ * forming it, join as a replacement, or form it with the other masters from user-data. No secret
+ * on a command line or in an event: certificates and keys reach the host as 0600 files.
  */
 export async function runMasterBoot(options: MasterBootOptions): Promise<MasterBootResult> {
   const { aws, cluster, identity } = options;
   const events = options.events ?? silentEvents;
+  const spec = options.spec ?? {};
+  const etcdStore = spec.store === 'etcd';
+  // Before anything is read or created: a new cluster's masters booting while `tugboat create`
+  // forms etcd over SSH leave everything to it (no wait, no failure report, no second writer).
+  let etcdPath: MasterEtcdPath | undefined;
+  let formation: EtcdFormation | undefined;
+  if (etcdStore) {
+    formation = await readEtcdFormation(aws.ssm, cluster);
+    etcdPath = chooseMasterEtcdPath(formation, spec.masters);
+    if (etcdPath === 'leave-to-bootstrap') {
+      events.emit({
+        code: 'boot.left-to-bootstrap',
+        level: 'info',
+        message: `${cluster}'s etcd is being formed by tugboat bootstrap (create), which installs this master: the boot installs nothing`,
+      });
+      return { createdSecrets: [], leftToBootstrap: true };
+    }
+  }
   const keyId = secretsKeyAlias(cluster);
   const store = clusterSecrets({ ssm: aws.ssm, kms: aws.kms, cluster, keyId });
   const secrets = await ensureMasterSecrets({ store, ssm: aws.ssm, keyId });
@@ -102,15 +135,16 @@ export async function runMasterBoot(options: MasterBootOptions): Promise<MasterB
     data: { created: secrets.created },
   });
 
-  const spec = options.spec ?? {};
-  const etcdStore = spec.store === 'etcd';
   // Several masters each hold their own address of the master pool: a booted master takes its
   // own or a free one, never another running master's.
-  const eip = await pickMasterEip(aws.ec2, cluster, etcdStore ? { instanceId: identity.instanceId } : {});
+  let eip = await pickMasterEip(aws.ec2, cluster, etcdStore ? { instanceId: identity.instanceId } : {});
   const listen = options.listen ?? '0.0.0.0:6443';
   const port = portOf(listen);
   const altNames = [identity.privateIp, ...(identity.publicIp ? [identity.publicIp] : [])];
   if (eip && !altNames.includes(eip.publicIp)) altNames.push(eip.publicIp);
+  // Masters booting at once race for the pool's addresses after they serve: any may end up this one's.
+  if (etcdStore)
+    for (const a of await masterPoolAddresses(aws.ec2, cluster)) if (!altNames.includes(a)) altNames.push(a);
   if (identity.localHostname) altNames.push(identity.localHostname);
   // The name kubeconfigs use when the spec has a DNS record (api.dns), as SSH bootstrap names it.
   if (spec.apiDns) altNames.push(spec.apiDns);
@@ -131,15 +165,26 @@ export async function runMasterBoot(options: MasterBootOptions): Promise<MasterB
   const nodePath = options.nodePath ?? process.execPath;
   let etcd: MasterEtcd | undefined;
   if (etcdStore) {
-    const others = await findOtherMasters(aws.ec2, cluster, identity.instanceId);
+    const self = { name: identity.instanceId, address: identity.privateIp };
+    const others =
+      etcdPath === 'form'
+        ? await waitForAllMasters(aws.ec2, {
+            cluster,
+            self,
+            count: spec.masters ?? 1,
+            events,
+            ...(options.allMastersTimeoutMs !== undefined ? { timeoutMs: options.allMastersTimeoutMs } : {}),
+          })
+        : await findOtherMasters(aws.ec2, cluster, identity.instanceId);
     events.emit({
       code: 'boot.etcd-peers',
       level: 'info',
       message: `store etcd: the other masters are ${others.map((m) => `${m.name} (${m.address})`).join(', ') || 'none'}`,
       data: { others },
     });
-    // Alone, the join fails at once (nothing to join): nothing is installed for it.
-    const alone = !others.some((m) => m.name !== identity.instanceId);
+    // Alone, the join fails at once (nothing to join): nothing is installed for it. Forming alone
+    // (master.count 1, no bootstrap) starts the only member.
+    const alone = etcdPath !== 'form' && !others.some((m) => m.name !== identity.instanceId);
     const binary = alone
       ? undefined
       : await ensureEtcdBinary(shell, {
@@ -159,8 +204,9 @@ export async function runMasterBoot(options: MasterBootOptions): Promise<MasterB
       });
     const joined = await runMasterEtcdJoin(shell, {
       cluster,
-      self: { name: identity.instanceId, address: identity.privateIp },
+      self,
       others,
+      mayForm: etcdPath === 'form',
       ca: secrets.ca,
       layout,
       nodePath,
@@ -170,6 +216,14 @@ export async function runMasterBoot(options: MasterBootOptions): Promise<MasterB
       ...(options.etcdQuorumWaitMs !== undefined ? { quorumWaitMs: options.etcdQuorumWaitMs } : {}),
     }).catch((err: unknown) => {
       if (err instanceof TugboatError && err.code === 'ETCD_BEING_FORMED') return undefined;
+      const hint =
+        err instanceof TugboatError && err.code === 'ETCD_QUORUM'
+          ? staleMarkerHint(cluster, formation, [self.name, ...others.map((m) => m.name)])
+          : undefined;
+      if (hint)
+        throw new TugboatError('ETCD_QUORUM', `${err instanceof Error ? err.message : ''}${hint}`, {
+          exitCode: 4,
+        });
       throw err;
     });
     if (!joined) {
@@ -181,6 +235,14 @@ export async function runMasterBoot(options: MasterBootOptions): Promise<MasterB
       return { createdSecrets: secrets.created, leftToBootstrap: true };
     }
     etcd = joined;
+    if (etcdPath === 'join')
+      await refreshFormedMembers(
+        aws.ssm,
+        cluster,
+        formation,
+        joined.members.map((m) => m.name),
+        events,
+      );
   }
   await installControlPlane(shell, {
     layout,
@@ -227,10 +289,20 @@ export async function runMasterBoot(options: MasterBootOptions): Promise<MasterB
   events.emit({ code: 'boot.serving', level: 'info', message: 'control plane answers /readyz' });
   // Serving means this master holds the newest store generation: the one before is fenced, so
   // the address may move even while the old instance is still running.
-  if (eip) await associateMasterEip(aws.ec2, eip, identity.instanceId, events, !etcdStore);
+  if (etcdStore) eip = await claimMasterEip(aws.ec2, cluster, identity.instanceId, events);
+  else if (eip) await associateMasterEip(aws.ec2, eip, identity.instanceId, events, true);
   const host = eip?.publicIp ?? identity.privateIp;
   const server = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
   await publishApiServer(aws.ssm, cluster, server);
+  if (etcd && etcdPath === 'form')
+    await markFormedByBoot(shell, aws.ssm, {
+      cluster,
+      members: etcd.members,
+      layout,
+      nodePath,
+      events,
+      ...(options.formedMarkTimeoutMs !== undefined ? { timeoutMs: options.formedMarkTimeoutMs } : {}),
+    });
   events.emit({
     code: 'boot.master-ready',
     level: 'info',

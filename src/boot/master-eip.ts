@@ -1,6 +1,7 @@
 import type { Ec2Api } from '../aws/ec2.js';
 import type { EventSink } from '../events.js';
 import { listPool, type PoolAddress } from '../provision/eip.js';
+import { raceForPoolAddress } from './pool-race.js';
 
 /**
  * The cluster's master Elastic IP: the pool address tagged `tugboat:pool=master`, or undefined
@@ -49,4 +50,49 @@ export async function associateMasterEip(
     message: `master address ${eip.publicIp} → ${instanceId}${eip.instanceId ? ` (taken over from ${eip.instanceId})` : ''}`,
     data: { allocationId: eip.allocationId, publicIp: eip.publicIp, instanceId },
   });
+}
+
+/** Every address of the cluster's master pool (several masters: any of them may end up this one's). */
+export async function masterPoolAddresses(ec2: Ec2Api, cluster: string): Promise<string[]> {
+  return (await listPool(ec2, cluster)).filter((a) => a.pool === 'master').map((a) => a.publicIp);
+}
+
+/**
+ * Several masters (etcd), once this one serves: keeps the master address it holds, else takes a
+ * free one with AllowReassociation=false. Masters that boot at once (a cluster formed from
+ * user-data) race for the free addresses: EC2 lets one association through, the loser re-reads
+ * the pool and tries another (first picks spread by instance id, at most `attempts`). None free:
+ * undefined and a warning; the master serves on its private address.
+ */
+export async function claimMasterEip(
+  ec2: Ec2Api,
+  cluster: string,
+  instanceId: string,
+  events: EventSink,
+  attempts = 5,
+): Promise<PoolAddress | undefined> {
+  let any = false;
+  const won = await raceForPoolAddress({
+    ec2,
+    cluster,
+    instanceId,
+    events,
+    attempts,
+    eligible: (pool) => {
+      const masters = pool.filter((a) => a.pool === 'master');
+      any ||= masters.length > 0;
+      return masters;
+    },
+    associate: (pick) => associateMasterEip(ec2, pick, instanceId, events, false),
+  });
+  if (won) return won.address;
+  // The spec gave the masters no address (master.eip: false): nothing to take, nothing to say.
+  if (any)
+    events.emit({
+      code: 'boot.eip-none-free',
+      level: 'warn',
+      message: `no free master Elastic IP of ${cluster} for ${instanceId}: it serves on its private address; the master pool has one address per master (tugboat eip assign ${cluster} gives it one later)`,
+      data: { instanceId },
+    });
+  return undefined;
 }

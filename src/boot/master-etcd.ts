@@ -29,6 +29,13 @@ export interface MasterEtcdJoinOptions {
   readonly timeoutMs?: number;
   /** How long no quorum among the others is waited out before the boot fails. @default 60000 */
   readonly quorumWaitMs?: number;
+  /**
+   * No cluster is formed yet and nothing else forms it (no SSH bootstrap coming, see
+   * etcd-formation.ts): with no quorum among the others, start this member with
+   * `--initial-cluster-state new` and the same `--initial-cluster` of every master as they do
+   * (etcd's static bootstrapping), instead of failing. @default false (join only)
+   */
+  readonly mayForm?: boolean;
   /** @default silentEvents */
   readonly events?: EventSink;
 }
@@ -58,8 +65,11 @@ export async function runMasterEtcdJoin(
 ): Promise<MasterEtcd> {
   const { self, others, ca } = options;
   const events = options.events ?? silentEvents;
-  const members = [...others.filter((m) => m.name !== self.name), self];
-  if (members.length === 1)
+  // Sorted by name: every master forming the cluster passes the same --initial-cluster.
+  const members = [...others.filter((m) => m.name !== self.name), self].sort((a, b) =>
+    a.name.localeCompare(b.name),
+  );
+  if (members.length === 1 && !options.mayForm)
     throw new TugboatError(
       'ETCD_QUORUM',
       `${self.name} is the only master of ${options.cluster} running: there is no etcd member to join, and a replaced master never forms a new etcd cluster (it would start empty). A one-master etcd cluster's data went with its instance: restore from the latest backup, see docs/ha-masters.md#lost-quorum`,
@@ -87,7 +97,7 @@ export async function runMasterEtcdJoin(
     layout: options.layout,
     mode: options.mode ?? 'auto',
     nodePath: options.nodePath,
-    joinOnly: true,
+    joinOnly: !options.mayForm,
     events,
     ...(options.etcdPath ? { etcdPath: options.etcdPath } : {}),
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),

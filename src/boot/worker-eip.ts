@@ -1,10 +1,7 @@
 import type { Ec2Api } from '../aws/ec2.js';
-import { isAwsError } from '../aws/errors.js';
 import type { EventSink } from '../events.js';
-import { listPool, type PoolAddress } from '../provision/eip.js';
-
-/** Codes EC2 answers when another instance associated the address first (AllowReassociation=false). */
-const RACE_CODES = ['Resource.AlreadyAssociated', 'InvalidAddress.InUse', 'InvalidIPAddress.InUse'];
+import type { PoolAddress } from '../provision/eip.js';
+import { raceForPoolAddress } from './pool-race.js';
 
 /** Options of {@link claimWorkerEip}. */
 export interface WorkerEipOptions {
@@ -39,18 +36,18 @@ export function workerPools(group: string | undefined): string[] {
 export async function claimWorkerEip(options: WorkerEipOptions): Promise<WorkerEipResult> {
   const { cluster, instanceId, events } = options;
   const pools = workerPools(options.group);
-  const lost = new Set<string>();
-  for (let attempt = 1; attempt <= (options.attempts ?? 5); attempt++) {
-    const pool = await listPool(options.ec2, cluster);
-    const mine = pool.find((a) => a.instanceId === instanceId);
-    if (mine) return { outcome: 'kept', address: mine };
-    const free = pool
-      .filter((a) => !a.instanceId && !a.associationId && !lost.has(a.allocationId) && pools.includes(a.pool))
-      .sort((a, b) => pools.indexOf(a.pool) - pools.indexOf(b.pool));
-    const first = free.filter((a) => a.pool === free[0]?.pool);
-    const pick = first[spread(instanceId) % Math.max(first.length, 1)];
-    if (!pick) break;
-    try {
+  const won = await raceForPoolAddress({
+    ec2: options.ec2,
+    cluster,
+    instanceId,
+    events,
+    ...(options.attempts !== undefined ? { attempts: options.attempts } : {}),
+    // Its own address wherever it is (a reboot keeps it); free ones of its pools, in their order.
+    eligible: (pool) =>
+      pool
+        .filter((a) => a.instanceId === instanceId || pools.includes(a.pool))
+        .sort((a, b) => pools.indexOf(a.pool) - pools.indexOf(b.pool)),
+    associate: async (pick) => {
       await options.ec2.associateAddress({
         allocationId: pick.allocationId,
         instanceId,
@@ -62,17 +59,9 @@ export async function claimWorkerEip(options: WorkerEipOptions): Promise<WorkerE
         message: `pool address ${pick.publicIp} (pool ${pick.pool || 'workers'}) → ${instanceId}`,
         data: { allocationId: pick.allocationId, publicIp: pick.publicIp, instanceId },
       });
-      return { outcome: 'claimed', address: { ...pick, instanceId } };
-    } catch (err) {
-      if (!isAwsError(err, ...RACE_CODES)) throw err;
-      lost.add(pick.allocationId);
-      events.emit({
-        code: 'boot.eip-race',
-        level: 'info',
-        message: `${pick.publicIp} went to another instance first; trying the next (${attempt})`,
-      });
-    }
-  }
+    },
+  });
+  if (won) return won;
   const named = pools.filter(Boolean).slice(0, 2).join(' or ');
   events.emit({
     code: 'boot.eip-none-free',
@@ -81,10 +70,4 @@ export async function claimWorkerEip(options: WorkerEipOptions): Promise<WorkerE
     data: { instanceId, pools: pools.filter(Boolean) },
   });
   return { outcome: 'none-free', pools: pools.filter(Boolean) };
-}
-
-function spread(text: string): number {
-  let h = 0;
-  for (const c of text) h = (h * 31 + c.charCodeAt(0)) >>> 0;
-  return h;
 }

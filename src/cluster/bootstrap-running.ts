@@ -8,6 +8,7 @@ import type { HostOutcome } from '../bootstrap/run-hosts.js';
 import type { UninstallResult } from '../bootstrap/uninstall.js';
 import { silentEvents } from '../events.js';
 import { type ClusterAccess, type ClusterAccessOptions, readClusterAccess } from './access.js';
+import { markEtcdFormedAfterBootstrap } from './etcd-formation-step.js';
 import { type SettingsBootstrapOptions, settingsBootstrapOptions } from './stack-settings.js';
 
 /** Options of {@link bootstrapRunningCluster}. */
@@ -26,7 +27,7 @@ export async function bootstrapRunningCluster(
 ): Promise<ClusterBootstrapResult> {
   const access = await readClusterAccess(options);
   const events = options.events ?? silentEvents;
-  return bootstrapCluster({
+  const context = {
     ...options,
     cluster: access.cluster,
     inventory: access.inventory,
@@ -35,7 +36,15 @@ export async function bootstrapRunningCluster(
     events,
     ...settingsBootstrapOptions(access.settings),
     skipReady: true,
-  });
+  };
+  const result = await bootstrapCluster(context);
+  // A cluster formed before the marker existed gets it here, so its replaced masters join.
+  await markEtcdFormedAfterBootstrap(
+    options.aws.ssm,
+    context,
+    result.hosts.filter((h) => !h.ok).map((h) => h.host),
+  );
+  return result;
 }
 
 /** Options of {@link uninstallRunningCluster}. */

@@ -6,6 +6,7 @@ import {
 import type { HostBundle } from '../bootstrap/control-plane-install.js';
 import { loadHostBundle } from '../bootstrap/host-bundle.js';
 import type { ClusterSettings } from '../provision/template/index.js';
+import { type MarkerSsm, markEtcdFormedAfterBootstrap } from './etcd-formation-step.js';
 import { settingsBootstrapOptions, stackSettings } from './stack-settings.js';
 
 /** How create, update and scale run the SSH bootstrap of the instances they settled. */
@@ -48,16 +49,35 @@ export interface BootstrapStep {
  */
 export function prepareBootstrap(
   option: BootstrapOption | undefined,
-  context: { readonly stateRoot?: string; readonly skipReady: boolean; readonly settings?: ClusterSettings },
+  context: {
+    readonly stateRoot?: string;
+    readonly skipReady: boolean;
+    readonly settings?: ClusterSettings;
+    /** Where the etcd formation marker is written once bootstrap formed etcd. @default not written */
+    readonly ssm?: MarkerSsm;
+  },
 ): BootstrapStep | undefined {
   if (option === false) return undefined;
-  if (typeof option === 'function') return { hook: option, result: () => undefined };
+  if (typeof option === 'function') {
+    const { ssm } = context;
+    // The caller's own bootstrap forms etcd when the store is etcd: once it succeeded, the marker says so.
+    const hook = async (settled: BootstrapContext) => {
+      await option(settled);
+      if (ssm)
+        await markEtcdFormedAfterBootstrap(
+          ssm,
+          { ...settled, ...(context.settings?.store ? { store: context.settings.store } : {}) },
+          [],
+        );
+    };
+    return { hook, result: () => undefined };
+  }
   const chosen = option === true || option === undefined ? {} : option;
   const bundle = chosen.bundle ?? loadHostBundle();
   let done: ClusterBootstrapResult | undefined;
   const run = async (settled: BootstrapContext, only?: readonly string[]) => {
     const settings = context.settings ?? stackSettings(settled.stack);
-    done = await bootstrapCluster({
+    const options = {
       ...settled,
       bundle,
       ...settingsBootstrapOptions(settings),
@@ -68,7 +88,10 @@ export function prepareBootstrap(
       ...(chosen.mergeKubeconfigInto ? { mergeKubeconfigInto: chosen.mergeKubeconfigInto } : {}),
       ...(chosen.concurrency ? { concurrency: chosen.concurrency } : {}),
       ...(context.stateRoot ? { stateRoot: context.stateRoot } : {}),
-    });
+    };
+    done = await bootstrapCluster(options);
+    // Every host succeeded (bootstrapCluster throws otherwise): etcd has all the masters.
+    if (context.ssm && !only) await markEtcdFormedAfterBootstrap(context.ssm, options, []);
   };
   return {
     bundle,

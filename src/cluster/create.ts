@@ -8,6 +8,7 @@ import { deployStack, type StackDeployResult } from '../provision/stack.js';
 import { s3TemplateStore } from '../provision/template-store.js';
 import { type BootstrapOption, prepareBootstrap } from './bootstrap-step.js';
 import { publishHostBundle } from './bundle-step.js';
+import { prepareEtcdFormation } from './etcd-formation-step.js';
 import { checkEtcdStaging } from './etcd-release-upload.js';
 import { uploadClusterSecrets } from './secrets-upload.js';
 import { settleCluster } from './settle.js';
@@ -58,6 +59,7 @@ export async function createCluster(options: CreateClusterOptions): Promise<Crea
   // Before any AWS call: a missing bundle should not cost a stack.
   const step = prepareBootstrap(options.bootstrap, {
     skipReady: false,
+    ssm: aws.ssm,
     ...(options.stateRoot ? { stateRoot: options.stateRoot } : {}),
     ...(definition.settings ? { settings: definition.settings } : {}),
   });
@@ -80,6 +82,14 @@ export async function createCluster(options: CreateClusterOptions): Promise<Crea
           `stack ${stackName} is in ${before.status} from a failed create; delete it and create again?`,
         )
       : false;
+  // Before the stack, so no master boots before it: whether the SSH bootstrap forms etcd.
+  await prepareEtcdFormation(aws.ssm, {
+    cluster,
+    etcd: definition.settings?.store === 'etcd',
+    bootstrap: step !== undefined,
+    newStack: !before || replaceAnswer,
+    events,
+  });
   const bundleParams = await publishHostBundle({ aws, cluster, definition, step, events, stateRoot });
   const deployed = await runPhase(events, 'stack', `CloudFormation stack ${stackName}`, () =>
     deployStack({

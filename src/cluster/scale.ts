@@ -73,6 +73,7 @@ export async function scaleGroup(options: ScaleGroupOptions): Promise<ScaleGroup
   const step = bootstrapOn
     ? prepareBootstrap(options.bootstrap, {
         skipReady: true,
+        ssm: aws.ssm,
         ...(options.stateRoot ? { stateRoot: options.stateRoot } : {}),
         ...(settings ? { settings } : {}),
       })

@@ -70,6 +70,7 @@ export async function updateCluster(options: UpdateClusterOptions): Promise<Upda
   const signal = options.signal;
   const step = prepareBootstrap(options.bootstrap, {
     skipReady: true,
+    ssm: aws.ssm,
     ...(options.stateRoot ? { stateRoot: options.stateRoot } : {}),
     ...(definition.settings ? { settings: definition.settings } : {}),
   });

@@ -2,6 +2,7 @@ import { type ClusterBootstrapOptions, clusterInventoryOptions } from '../bootst
 import { silentEvents } from '../events.js';
 import { runUpgrade, type UpgradeOptions, type UpgradeResult } from '../upgrade/roll.js';
 import { type ClusterAccessOptions, readClusterAccess } from './access.js';
+import { markEtcdFormedAfterBootstrap } from './etcd-formation-step.js';
 import { type SettingsBootstrapOptions, settingsBootstrapOptions } from './stack-settings.js';
 
 /** Options of {@link upgradeRunningCluster}. */
@@ -17,7 +18,7 @@ export interface UpgradeRunningOptions
 export async function upgradeRunningCluster(options: UpgradeRunningOptions): Promise<UpgradeResult> {
   const access = await readClusterAccess(options);
   const settings = access.settings;
-  const inventory = clusterInventoryOptions({
+  const context = {
     ...options,
     cluster: access.cluster,
     inventory: access.inventory,
@@ -25,8 +26,9 @@ export async function upgradeRunningCluster(options: UpgradeRunningOptions): Pro
     stack: access.stack,
     events: options.events ?? silentEvents,
     ...settingsBootstrapOptions(settings),
-  });
-  return runUpgrade({
+  };
+  const inventory = clusterInventoryOptions(context);
+  const result = await runUpgrade({
     ...inventory,
     ...(options.target ? { target: options.target } : {}),
     ...(options.maxUnavailable !== undefined ? { maxUnavailable: options.maxUnavailable } : {}),
@@ -34,4 +36,7 @@ export async function upgradeRunningCluster(options: UpgradeRunningOptions): Pro
     ...(options.dryRun !== undefined ? { dryRun: options.dryRun } : {}),
     ...(options.drain ? { drain: options.drain } : {}),
   });
+  // A finished roll left every master a healthy etcd member: a cluster older than the marker gets it.
+  if (result.applied) await markEtcdFormedAfterBootstrap(options.aws.ssm, context, []);
+  return result;
 }

@@ -47,10 +47,15 @@ describe("the spec's settings in user-data (boot flags)", () => {
     );
   });
 
-  it("an etcd cluster's masters are told the store: a replaced one joins etcd, not the S3 state", () => {
+  it("an etcd cluster's masters are told the store and the master count: a replaced one joins etcd, not the S3 state; a new one forms it when no SSH bootstrap does", () => {
     expect(scriptArgs('ha-masters', 'MasterLaunchTemplate').join(' ')).toBe(
-      '--pod-cidr 10.244.0.0/16 --node-pod-cidr-prefix 24 --service-cidr 10.96.0.0/12 --api-dns api.ha-masters.example.com --store etcd',
+      '--pod-cidr 10.244.0.0/16 --node-pod-cidr-prefix 24 --service-cidr 10.96.0.0/12 --api-dns api.ha-masters.example.com --store etcd --masters 3',
     );
+    expect(parseBootSpecFlags({ store: 'etcd', masters: '3' })).toEqual({ store: 'etcd', masters: 3 });
+    for (const bad of ['2', '0', 'three', '7', '1.5'])
+      expect(() => parseBootSpecFlags({ store: 'etcd', masters: bad })).toThrow(
+        `--masters "${bad}" is not a master count: use 1, 3 or 5 (master.count)`,
+      );
     // One master on the embedded store: no --store, so templates rendered before stay unchanged.
     expect(scriptArgs('route53-eip', 'MasterLaunchTemplate')).not.toContain('--store');
     expect(parseBootSpecFlags({ store: 'etcd' })).toEqual({ store: 'etcd' });

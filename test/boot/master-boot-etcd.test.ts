@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readBootFailures } from '../../src/boot/boot-report.js';
+import { readEtcdFormation, writeEtcdFormation } from '../../src/boot/etcd-formation.js';
 import { findOtherMasters } from '../../src/boot/master-peers.js';
 import { ensureMasterSecrets } from '../../src/boot/master-secrets.js';
 import { CONTROL_PLANE_SERVICE } from '../../src/bootstrap/control-plane-install.js';
@@ -73,7 +74,36 @@ describe('boot --role master --store etcd: a replaced master rejoins by itself',
     expect(await findOtherMasters(env.aws.ec2, cluster, masters[0]!.name)).toEqual(masters.slice(1));
   });
 
+  it('a master booting while create forms etcd over SSH (marker "bootstrap") leaves everything to it at once', async () => {
+    await writeEtcdFormation(env.aws.ssm, cluster, { state: 'bootstrap', at: new Date().toISOString() });
+    const m = await env.bootMaster(
+      'while-bootstrap',
+      { store: 'etcd', masters: 3 },
+      { subnetId, privateIp: '127.91.2.20' },
+    );
+    // Ended before reading anything: no wait for quorum, no secrets, no etcd, no control plane.
+    expect(m.events.codes()).toEqual(['boot.identity', 'boot.left-to-bootstrap']);
+    expect(hosts().etcdOn(m.layout)).toEqual({ service: false, data: false });
+    expect(existsSync(servicePaths(m.layout, CONTROL_PLANE_SERVICE).pidfile)).toBe(false);
+    expect(
+      await readBootFailures(env.aws.s3, await templateBucket(env.aws), cluster, [m.instance.id]),
+    ).toEqual([]);
+    // The formed cluster's membership is untouched (the old boot would have joined it as a 4th member).
+    const { memberList } = etcdctlFor(ca, env.dir);
+    expect((await memberList(etcdClientUrls(masters))).map((x) => x.name).sort()).toEqual(
+      masters.map((x) => x.name),
+    );
+    await env.ec2.send(new TerminateInstancesCommand({ InstanceIds: [m.instance.id] }));
+  }, 300_000);
+
   it('the replacement removes the dead member, joins, serves on etcd; the data is intact', async () => {
+    // What bootstrap wrote once it formed the cluster: a master booting now is a replacement.
+    await writeEtcdFormation(env.aws.ssm, cluster, {
+      state: 'formed',
+      by: 'bootstrap',
+      members: masters.map((x) => x.name),
+      at: new Date().toISOString(),
+    });
     const { etcdctl, memberList } = etcdctlFor(ca, env.dir);
     const urls = etcdClientUrls(masters);
     await eventually('3 members healthy', () => etcdctl(urls, ['endpoint', 'health']));
@@ -90,7 +120,7 @@ describe('boot --role master --store etcd: a replaced master rejoins by itself',
     const backup = { schedule: '0 3 * * *', retain: 4 };
     const m = await env.bootMaster(
       'replacement',
-      { store: 'etcd', backup },
+      { store: 'etcd', masters: 3, backup },
       { subnetId, privateIp: '127.91.2.14' },
     );
     const codes = m.events.codes();
@@ -136,6 +166,12 @@ describe('boot --role master --store etcd: a replaced master rejoins by itself',
     expect(created.status).toBe(201);
     const keys = await etcdctl([etcdClientUrls([survivors[0]!])[0]!], ['get', '', '--prefix', '--keys-only']);
     expect(keys).toMatch(/configmaps.*after-replace/);
+    // The formed marker's members follow the membership (the replacement in, the dead one out).
+    expect(await readEtcdFormation(env.aws.ssm, cluster)).toMatchObject({
+      state: 'formed',
+      by: 'bootstrap',
+      members: now.map((x) => x.name).sort(),
+    });
     // It holds a master address of the pool (the only one, free).
     const addresses = await env.ec2.send(new DescribeAddressesCommand({}));
     const eip = addresses.Addresses!.find((a) => a.Tags?.some((t) => t.Key === 'tugboat:pool'))!;
@@ -153,7 +189,7 @@ describe('boot --role master --store etcd: a replaced master rejoins by itself',
     const [joinedUrl] = etcdClientUrls([{ name: joined.instance.id, address: '127.91.2.14' }]);
     const before = await memberList([joinedUrl!]);
     await expect(
-      env.bootMaster('late', { store: 'etcd' }, { subnetId, privateIp: '127.91.2.15' }),
+      env.bootMaster('late', { store: 'etcd', masters: 3 }, { subnetId, privateIp: '127.91.2.15' }),
     ).rejects.toThrow(/has no etcd data and cannot join: etcd has lost quorum/);
     const late = env.masters.at(-1)!;
     const failures = await readBootFailures(env.aws.s3, await templateBucket(env.aws), cluster, [
@@ -161,6 +197,8 @@ describe('boot --role master --store etcd: a replaced master rejoins by itself',
     ]);
     expect(failures).toHaveLength(1);
     expect(failures[0]!.reason).toMatch(/never forms a new etcd cluster/);
+    // A member of the marker still runs (the joined replacement): a lost quorum, no stale-marker hint.
+    expect(failures[0]!.reason).not.toContain('formation marker');
     expect(failures[0]!.reason).toMatch(
       /restore from the latest backup: see docs\/ha-masters\.md#lost-quorum/,
     );

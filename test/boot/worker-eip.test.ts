@@ -1,6 +1,7 @@
 import { DescribeAddressesCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsClients, createAwsClients } from '../../src/aws/clients.js';
+import { claimMasterEip } from '../../src/boot/master-eip.js';
 import { claimWorkerEip } from '../../src/boot/worker-eip.js';
 import { RecordingEvents } from '../../src/events.js';
 import { type Moto, startMoto } from '../harness/moto.js';
@@ -95,5 +96,37 @@ describe('claimWorkerEip (moto EC2)', () => {
     // What each claim says it got is what EC2 has.
     for (const r of won)
       if (r.outcome === 'claimed') expect(held.map((h) => h.instance)).toContain(r.address.instanceId);
+  }, 60_000);
+});
+
+describe('claimMasterEip (moto EC2): masters forming a cluster at once', () => {
+  it('four masters racing for two master addresses: two hold one each, never shared, the others none; workers untouched', async () => {
+    const cluster = 'bgeip3';
+    await allocatePoolAddress(ec2, cluster, 'master');
+    await allocatePoolAddress(ec2, cluster, 'master');
+    await allocatePoolAddress(ec2, cluster, 'workers');
+    const instances = await Promise.all([1, 2, 3, 4].map(() => launchClusterInstance(ec2, cluster)));
+    const events = instances.map(() => new RecordingEvents());
+    const results = await Promise.all(
+      instances.map((i, n) => claimMasterEip(aws.ec2, cluster, i.id, events[n]!)),
+    );
+    const won = results.filter((r) => r !== undefined);
+    expect(won).toHaveLength(2);
+    const held = await holders(cluster);
+    const masters = held.filter((h) => h.pool === 'master');
+    expect(new Set(masters.map((h) => h.instance)).size).toBe(2);
+    expect(masters.map((h) => h.instance).sort()).toEqual(won.map((r) => r!.instanceId).sort());
+    expect(held.find((h) => h.pool === 'workers')?.instance).toBeUndefined();
+    const losers = events.filter((_, n) => results[n] === undefined);
+    for (const e of losers) expect(e.codes()).toContain('boot.eip-none-free');
+    // A boot run again keeps the address it holds.
+    const keeper = won[0]!;
+    expect(
+      (await claimMasterEip(aws.ec2, cluster, keeper.instanceId!, new RecordingEvents()))?.allocationId,
+    ).toBe(keeper.allocationId);
+    // No master pool at all (master.eip: false): nothing taken, nothing said.
+    const quiet = new RecordingEvents();
+    expect(await claimMasterEip(aws.ec2, 'bgeip-none', instances[0]!.id, quiet)).toBeUndefined();
+    expect(quiet.codes()).toEqual([]);
   }, 60_000);
 });

@@ -2,9 +2,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
+import { etcdFormationParameterName } from '../../src/boot/etcd-formation.js';
+import { clusterBucketName } from '../../src/provision/template/storage-names.js';
 import { judgeWrites } from '../harness/write-outage.js';
+import { describeTagged } from '../support/tagged-resources.js';
 import { waitFor } from '../support/wait.js';
-import { waitBooted } from './booted-cluster.js';
+import { awsCli, waitBooted, writeAdminKubeconfig } from './booted-cluster.js';
 import { type CliCluster, deleteAndProveClean, startCliCluster } from './cli-cluster.js';
 import { reportFailure, tearDown } from './e2e-teardown.js';
 import { describeRunningMasters, FollowingWriter } from './following-writer.js';
@@ -19,8 +22,11 @@ import { leaseRenewals, runningMasters, terminateKeepingCapacity } from './repla
 // over SSH), then one master instance is terminated; its group launches a replacement, which boots
 // from its user-data alone (`boot --role master --store etcd`) — no `tugboat bootstrap` — removes
 // the dead member, joins etcd and serves: etcd reports 3 healthy members with the new instance.
-// Only instances launched after the create boot from user-data here (bootWhen): the create's
-// masters are bootstrapped over SSH, as `tugboat create` does.
+// The create's masters boot from their user-data too (bootWhen: masters, and every instance once
+// replacing), as on AWS, while `tugboat create` forms etcd over SSH: the formation marker
+// ("bootstrap", written before the stack) ends their boots at once with nothing installed and no
+// failure report, and bootstrap writes "formed" afterwards, so the replacement joins. The worker
+// is bootstrapped over SSH only.
 const cluster = 'rejoin';
 let h: CliCluster;
 let state: string;
@@ -29,8 +35,28 @@ let masters: HaMaster[] = [];
 let worker = '';
 const log = (line: string) => process.stderr.write(`master-rejoin e2e: ${line}\n`);
 
+/** The etcd formation marker as the AWS CLI reads it (members sorted; `at` left out). */
+async function formationMarker(): Promise<{ state: string; by: string; members: string[] }> {
+  const out = await awsCli<{ Parameter: { Value: string } }>(
+    h.env,
+    'ssm',
+    'get-parameter',
+    '--name',
+    etcdFormationParameterName(cluster),
+  );
+  const { state, by, members } = JSON.parse(out.Parameter.Value) as {
+    state: string;
+    by: string;
+    members: string[];
+  };
+  return { state, by, members: [...members].sort() };
+}
+
 beforeAll(async () => {
-  h = await startCliCluster(cluster, 'rejoin', { bootFromUserData: true, bootWhen: () => replacing });
+  h = await startCliCluster(cluster, 'rejoin', {
+    bootFromUserData: true,
+    bootWhen: (instance) => replacing || instance.tags['tugboat:role'] === 'master',
+  });
   state = join(h.dir, 'state', cluster);
 });
 
@@ -49,6 +75,32 @@ it('tugboat create: three masters on a 3/3 healthy etcd', async () => {
   worker = created.hosts.find((x) => x.role === 'worker')!.id;
   expect(masters).toHaveLength(3);
   expect((await etcdHealthFrom(state, masters[0]!, masters)).summary).toBe('3/3 etcd members healthy');
+}, 900_000);
+
+it("the masters' own user-data boots during create left etcd to bootstrap: exit 0, no failure report; the marker says formed", async () => {
+  for (const m of masters) {
+    const exit = await waitBooted(h.manager!, m.id);
+    const bootLog = readFileSync(hostLog(h.manager!.host(m.id)!, 'boot.log')!, 'utf8');
+    log(`create's master ${m.id}: user-data ended in ${exit.seconds.toFixed(1)} s`);
+    expect(bootLog).toContain('is being formed by tugboat bootstrap (create), which installs this master');
+    expect(bootLog).not.toMatch(/waiting up to|no quorum|ETCD_QUORUM|control plane installed/);
+  }
+  const { Account } = await awsCli<{ Account: string }>(h.env, 'sts', 'get-caller-identity');
+  const reports = await awsCli<{ Contents?: { Key: string }[] }>(
+    h.env,
+    's3api',
+    'list-objects-v2',
+    '--bucket',
+    clusterBucketName(Account, 'us-east-1'),
+    '--prefix',
+    `${cluster}/boot/`,
+  );
+  expect(reports.Contents ?? []).toEqual([]);
+  expect(await formationMarker()).toEqual({
+    state: 'formed',
+    by: 'bootstrap',
+    members: masters.map((m) => m.id).sort(),
+  });
 }, 900_000);
 
 it('a terminated master is replaced and its replacement rejoins etcd by itself: 3/3 healthy, the old member gone', async () => {
@@ -197,6 +249,49 @@ it('tugboat update with a new master instance type replaces the three masters on
   );
 }, 1_800_000);
 
-it('tugboat delete leaves nothing', async () => {
+it('tugboat delete leaves nothing (the formation marker included)', async () => {
+  // The host harness keeps running for the next cluster of the same name.
+  const deleted = await h.tugboat<{ clean: boolean }>('delete', cluster, '--yes');
+  expect(deleted.clean).toBe(true);
+  expect(await describeTagged(h.moto.env, cluster)).toEqual([]);
+  await expect(
+    awsCli(h.env, 'ssm', 'get-parameter', '--name', etcdFormationParameterName(cluster)),
+  ).rejects.toThrow(/ParameterNotFound/);
+  await h.manager!.waitFor((hosts) => hosts.length === 0, 'no hosts after delete', 120_000);
+}, 900_000);
+
+it('create --no-bootstrap of the same name (delete swept the marker): the masters form etcd from user-data and serve on it', async () => {
+  replacing = true; // every instance runs its user-data now, as on AWS with no SSH bootstrap
+  const created = await h.tugboat<{
+    bootstrapped: boolean;
+    hosts: { id: string; role: string; privateIp: string }[];
+  }>('create', '-f', writeHaSpec(h.dir, cluster, '10.1.0.0/16'), '--no-bootstrap', '--yes');
+  expect(created.bootstrapped).toBe(false);
+  const formed = created.hosts.filter((x) => x.role === 'master');
+  expect(formed).toHaveLength(3);
+  for (const m of formed) {
+    const exit = await waitBooted(h.manager!, m.id);
+    log(`--no-bootstrap master ${m.id}: user-data ended in ${exit.seconds.toFixed(1)} s`);
+    const bootLog = readFileSync(hostLog(h.manager!.host(m.id)!, 'boot.log')!, 'utf8');
+    expect(bootLog).toContain('control plane installed on etcd');
+    // Formed, not joined: no membership change, no wait for a quorum.
+    expect(bootLog).not.toMatch(/added as etcd member|removed dead etcd member|waiting up to/);
+  }
+  expect(await formationMarker()).toEqual({
+    state: 'formed',
+    by: 'boot',
+    members: formed.map((m) => m.id).sort(),
+  });
+  // The boots made the cluster's secrets: the admin kubeconfig comes from SSM, as on the no-client path.
+  const kubeconfig = join(h.dir, 'formed.kubeconfig');
+  await writeAdminKubeconfig(h.moto, cluster, kubeconfig);
+  const on = (m: { privateIp: string }, ...args: string[]) =>
+    kubectlOk(kubeconfig, ['--server', `https://${m.privateIp}:6443`, ...args]);
+  for (const m of formed) expect((await on(m, 'get', '--raw', '/readyz')).trim()).toBe('ok');
+  await on(formed[0]!, 'create', 'configmap', 'formed-from-user-data');
+  await on(formed[2]!, 'get', 'configmap', 'formed-from-user-data');
+}, 900_000);
+
+it('tugboat delete leaves nothing (the cluster formed from user-data)', async () => {
   await deleteAndProveClean(h, cluster);
 }, 900_000);

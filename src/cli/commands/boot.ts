@@ -17,6 +17,7 @@ interface BootFlags {
   readonly serviceCidr?: string;
   readonly apiDns?: string;
   readonly store?: string;
+  readonly masters?: string;
   readonly backupSchedule?: string;
   readonly backupRetain?: string;
   readonly etcdSource?: string;
@@ -65,6 +66,10 @@ export const bootCommand: CommandModule = {
       )
       .option('--backup-schedule <cron>', "master: the spec's backup.schedule (scheduled backups to S3)")
       .option('--backup-retain <n>', "master: the spec's backup.retain")
+      .option(
+        '--masters <count>',
+        'master, store etcd: master.count (the masters form etcd from user-data when no SSH bootstrap does)',
+      )
       .option(
         '--etcd-source <source>',
         "master with store etcd: auto (the distribution's etcd, else the pinned release staged in S3), release or package",

@@ -22,7 +22,9 @@ export function buildBootArgs(spec: ClusterSpec, role: 'master' | 'worker', grou
       spec.network.serviceCidr,
       ...(dns ? ['--api-dns', dns] : []),
       // A replaced master of an etcd cluster joins the others' etcd (nothing to restore from S3).
-      ...(spec.store === 'etcd' ? ['--store', 'etcd'] : []),
+      // With the master count, the masters of a new cluster that no SSH bootstrap forms form
+      // etcd from user-data (see boot/etcd-formation.ts).
+      ...(spec.store === 'etcd' ? ['--store', 'etcd', '--masters', String(spec.master.count)] : []),
       // A replaced master takes the scheduled backups as SSH bootstrap's masters do.
       ...(spec.backup
         ? ['--backup-schedule', spec.backup.schedule, '--backup-retain', String(spec.backup.retain)]
