@@ -3,12 +3,10 @@ import { basename } from 'node:path';
 import type { InstanceIdentity } from '../agent/imds.js';
 import type { AwsClients } from '../aws/clients.js';
 import { installControlPlane } from '../bootstrap/control-plane-install.js';
-import { ensureEtcdBinary } from '../bootstrap/etcd-binary.js';
 import type { EtcdReleasePin } from '../bootstrap/etcd-release.js';
 import { DEFAULT_HOST_LAYOUT, type HostLayout } from '../bootstrap/layout.js';
 import type { ServiceMode } from '../bootstrap/service.js';
 import { waitForHealthy } from '../bootstrap/wait-healthy.js';
-import { TugboatError } from '../errors.js';
 import { type EventSink, silentEvents } from '../events.js';
 import { issueApiServerCertificate, issueClientCertificate } from '../pki/cluster-certs.js';
 import { API_SERVER_CLIENT_USER } from '../pki/cluster-pki.js';
@@ -19,19 +17,11 @@ import { LocalShell } from '../ssh/local-shell.js';
 import type { RemoteShell } from '../ssh/remote-shell.js';
 import type { BootSpecSettings } from './boot-flags.js';
 import { type EtcdFormation, readEtcdFormation } from './etcd-formation.js';
-import { s3EtcdReleaseLoader } from './etcd-release-s3.js';
+import { bootMasterEtcd } from './master-boot-etcd.js';
 import { associateMasterEip, claimMasterEip, masterPoolAddresses, pickMasterEip } from './master-eip.js';
 import { publishApiServer } from './master-endpoint.js';
-import { type MasterEtcd, runMasterEtcdJoin } from './master-etcd.js';
-import {
-  chooseMasterEtcdPath,
-  type MasterEtcdPath,
-  markFormedByBoot,
-  refreshFormedMembers,
-  staleMarkerHint,
-  waitForAllMasters,
-} from './master-etcd-form.js';
-import { findOtherMasters } from './master-peers.js';
+import type { MasterEtcd } from './master-etcd.js';
+import { chooseMasterEtcdPath, type MasterEtcdPath, markFormedByBoot } from './master-etcd-form.js';
 import { ensureMasterSecrets } from './master-secrets.js';
 
 /** How a master installs itself; every field has the real instance's value as default (tests give their own). */
@@ -164,85 +154,19 @@ export async function runMasterBoot(options: MasterBootOptions): Promise<MasterB
   const shell = options.shell ?? new LocalShell({ host: identity.instanceId });
   const nodePath = options.nodePath ?? process.execPath;
   let etcd: MasterEtcd | undefined;
-  if (etcdStore) {
-    const self = { name: identity.instanceId, address: identity.privateIp };
-    const others =
-      etcdPath === 'form'
-        ? await waitForAllMasters(aws.ec2, {
-            cluster,
-            self,
-            count: spec.masters ?? 1,
-            events,
-            ...(options.allMastersTimeoutMs !== undefined ? { timeoutMs: options.allMastersTimeoutMs } : {}),
-          })
-        : await findOtherMasters(aws.ec2, cluster, identity.instanceId);
-    events.emit({
-      code: 'boot.etcd-peers',
-      level: 'info',
-      message: `store etcd: the other masters are ${others.map((m) => `${m.name} (${m.address})`).join(', ') || 'none'}`,
-      data: { others },
-    });
-    // Alone, the join fails at once (nothing to join): nothing is installed for it. Forming alone
-    // (master.count 1, no bootstrap) starts the only member.
-    const alone = etcdPath !== 'form' && !others.some((m) => m.name !== identity.instanceId);
-    const binary = alone
-      ? undefined
-      : await ensureEtcdBinary(shell, {
-          layout,
-          source: options.spec?.etcdSource ?? 'auto',
-          ...(options.etcdPath ? { packagePath: options.etcdPath } : {}),
-          ...(options.etcdPin ? { pin: options.etcdPin } : {}),
-          loadRelease: s3EtcdReleaseLoader(aws.s3, bucket, cluster, options.etcdPin),
-          events,
-        });
-    if (binary)
-      events.emit({
-        code: 'boot.etcd-binary',
-        level: 'info',
-        message: `etcd: ${binary.source === 'release' ? `the pinned release ${binary.version}` : "the distribution's package"} at ${binary.etcdPath}`,
-        data: { ...binary },
-      });
-    const joined = await runMasterEtcdJoin(shell, {
-      cluster,
-      self,
-      others,
-      mayForm: etcdPath === 'form',
+  if (etcdStore && etcdPath) {
+    const joined = await bootMasterEtcd(options, {
+      path: etcdPath,
+      formation,
       ca: secrets.ca,
       layout,
       nodePath,
-      mode: options.mode ?? 'auto',
+      shell,
+      bucket,
       events,
-      ...(binary ? { etcdPath: binary.etcdPath } : {}),
-      ...(options.etcdQuorumWaitMs !== undefined ? { quorumWaitMs: options.etcdQuorumWaitMs } : {}),
-    }).catch((err: unknown) => {
-      if (err instanceof TugboatError && err.code === 'ETCD_BEING_FORMED') return undefined;
-      const hint =
-        err instanceof TugboatError && err.code === 'ETCD_QUORUM'
-          ? staleMarkerHint(cluster, formation, [self.name, ...others.map((m) => m.name)])
-          : undefined;
-      if (hint)
-        throw new TugboatError('ETCD_QUORUM', `${err instanceof Error ? err.message : ''}${hint}`, {
-          exitCode: 4,
-        });
-      throw err;
     });
-    if (!joined) {
-      events.emit({
-        code: 'boot.left-to-bootstrap',
-        level: 'info',
-        message: `${identity.instanceId}'s etcd member is registered in the cluster being formed and has not started: tugboat bootstrap is forming it and installs this master; the boot installs nothing`,
-      });
-      return { createdSecrets: secrets.created, leftToBootstrap: true };
-    }
+    if (!joined) return { createdSecrets: secrets.created, leftToBootstrap: true };
     etcd = joined;
-    if (etcdPath === 'join')
-      await refreshFormedMembers(
-        aws.ssm,
-        cluster,
-        formation,
-        joined.members.map((m) => m.name),
-        events,
-      );
   }
   await installControlPlane(shell, {
     layout,
