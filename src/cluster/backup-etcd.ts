@@ -19,11 +19,17 @@ import { etcdToolCommand, type MasterHost, readEtcdMaster } from './restore-etcd
 export async function backupEtcdOnMaster(
   host: MasterHost,
   target: StateTarget,
-  options: { readonly mode?: ServiceMode } = {},
+  options: {
+    readonly mode?: ServiceMode;
+    /** The bucket's region, where the control plane's environment has none. @default the service's */
+    readonly region?: string;
+  } = {},
 ): Promise<BackupInfo> {
   const master = await readEtcdMaster(host, options);
   const args = ['store', 'backup-etcd', '--state-bucket', target.ref.bucket, '--state-prefix', target.prefix];
-  const res = await runChecked(host.shell, etcdToolCommand(master, args), { step: 'back up etcd' });
+  const res = await runChecked(host.shell, etcdToolCommand(master, args, options.region), {
+    step: 'back up etcd',
+  });
   // The host bundle prints text (it has no --output): `backup NAME: N keys at revision R`.
   const m = /^backup (\d{8}T\d{6}Z): (\d+) keys at revision (\d+)$/m.exec(res.stdout);
   if (!m)
@@ -51,7 +57,7 @@ export async function createEtcdClusterBackup(
   for (const m of mastersOf(access.hosts)) {
     try {
       return await onHost(m, hostAccess(access, options), (shell) =>
-        backupEtcdOnMaster({ shell, layout: DEFAULT_HOST_LAYOUT }, target),
+        backupEtcdOnMaster({ shell, layout: DEFAULT_HOST_LAYOUT }, target, { region: options.aws.region }),
       );
     } catch (err) {
       reasons.push(`${m.name}: ${(err as Error).message}`);

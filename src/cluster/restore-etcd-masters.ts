@@ -21,6 +21,11 @@ export interface EtcdMastersRestoreOptions {
   readonly mode?: ServiceMode;
   /** @default silentEvents */
   readonly events?: EventSink;
+  /**
+   * The bucket's region, for a master whose control plane has none in its environment (one
+   * installed over SSH without `backup:`: nothing of it talks to AWS). @default the service's own
+   */
+  readonly region?: string;
 }
 
 /** Flags of the control plane that `store restore-etcd` / `backup-etcd` take as they are. */
@@ -60,14 +65,17 @@ export async function readEtcdMaster(
  * its environment (non-secret by construction: AWS_REGION; credentials come from the instance
  * role), as `args` followed by the control plane's own `--etcd-*` flags.
  */
-export function etcdToolCommand(master: EtcdMaster, args: readonly string[]): string {
+export function etcdToolCommand(master: EtcdMaster, args: readonly string[], region?: string): string {
   const argv = master.command.argv;
   const program = argv.slice(0, argv.indexOf('control-plane'));
   const flags = ETCD_FLAGS.flatMap((f) => {
     const value = flagValue(argv, f);
     return value === undefined ? [] : [f, value];
   });
-  const env = Object.entries(master.command.env).map(([k, v]) => `${k}=${v}`);
+  // The service's environment wins; a region is added where it has none (or an empty one).
+  const vars = { ...master.command.env };
+  if (region && !vars.AWS_REGION) vars.AWS_REGION = region;
+  const env = Object.entries(vars).map(([k, v]) => `${k}=${v}`);
   return `env ${[...env, ...program, ...args, ...flags].map(quote).join(' ')}`;
 }
 
@@ -96,17 +104,21 @@ export async function restoreEtcdOnMasters(
     });
   }
   const first = masters[0]!;
-  const command = etcdToolCommand(first, [
-    'store',
-    'restore-etcd',
-    '--from',
-    options.name,
-    '--state-bucket',
-    options.source.ref.bucket,
-    '--state-prefix',
-    options.source.prefix,
-    '--yes',
-  ]);
+  const command = etcdToolCommand(
+    first,
+    [
+      'store',
+      'restore-etcd',
+      '--from',
+      options.name,
+      '--state-bucket',
+      options.source.ref.bucket,
+      '--state-prefix',
+      options.source.prefix,
+      '--yes',
+    ],
+    options.region,
+  );
   let output = '';
   try {
     const res = await runChecked(first.shell, command, {

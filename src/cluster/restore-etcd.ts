@@ -79,6 +79,7 @@ export async function restoreEtcdCluster(
       {
         source,
         name: plan.backup.name,
+        region: options.aws.region,
         ...(options.events ? { events: options.events } : {}),
         waitReady: async () => {
           for (const m of masters) {
