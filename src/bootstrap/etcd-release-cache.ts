@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TugboatError } from '../errors.js';
 import { type EventSink, silentEvents } from '../events.js';
@@ -13,7 +12,7 @@ import {
   etcdReleaseUrl,
   parseEtcdMirror,
 } from './etcd-release.js';
-import { readIfPresent } from './runtime-cache.js';
+import { firstLine, loadPinnedFile } from './pinned-cache.js';
 
 /** A verified release tarball, ready to stage or upload. */
 export interface EtcdRelease {
@@ -93,51 +92,43 @@ const httpFetch: EtcdReleaseFetcher = async (url, signal) => {
  */
 export async function loadEtcdRelease(arch: EtcdArch, options: LoadEtcdReleaseOptions): Promise<EtcdRelease> {
   const pin = options.pin ?? ETCD_RELEASE;
-  const events = options.events ?? silentEvents;
   const file = etcdArchiveName(pin, arch);
   const want = pin.archives[arch].sha256;
-  const cached = join(options.cacheDir, file);
-  const fromCache = readIfPresent(cached);
-  if (fromCache && sha256Hex(fromCache) === want) return { pin, arch, tarball: fromCache };
-  if (fromCache)
-    events.emit({
+  const tarball = await loadPinnedFile({
+    cacheDir: options.cacheDir,
+    pinned: { file, want, checksum: sha256Hex },
+    events: options.events ?? silentEvents,
+    damaged: {
       code: 'etcd-release.cache-damaged',
       level: 'warn',
-      message: `cached ${file} at ${cached} does not match its pinned SHA-256: downloading it again`,
-      data: { file, path: cached },
-    });
-  const mirror = effectiveEtcdMirror(options.mirror, options.env ?? process.env);
-  const url = etcdReleaseUrl(pin, arch, mirror);
-  events.emit({
-    code: 'etcd-release.fetch',
-    level: 'info',
-    message: `downloading etcd ${pin.version} (${arch}) from ${url} (once; cached in ${options.cacheDir})`,
-    data: { url, cacheDir: options.cacheDir },
+      message: `cached ${file} at ${join(options.cacheDir, file)} does not match its pinned SHA-256: downloading it again`,
+      data: { file, path: join(options.cacheDir, file) },
+    },
+    source: () => {
+      const mirror = effectiveEtcdMirror(options.mirror, options.env ?? process.env);
+      const url = etcdReleaseUrl(pin, arch, mirror);
+      return {
+        fetching: {
+          code: 'etcd-release.fetch',
+          level: 'info',
+          message: `downloading etcd ${pin.version} (${arch}) from ${url} (once; cached in ${options.cacheDir})`,
+          data: { url, cacheDir: options.cacheDir },
+        },
+        fetch: () => (options.fetch ?? httpFetch)(url, AbortSignal.timeout(options.timeoutMs ?? 600_000)),
+        unavailable: (err) =>
+          new TugboatError(
+            'ETCD_RELEASE_UNAVAILABLE',
+            `could not download etcd ${pin.version} from ${url}: ${firstLine(err)}: set etcd.mirror (or ${ETCD_MIRROR_ENV}) to a mirror of etcd's releases, place ${file} in ${options.cacheDir}, or use the distribution's etcd (etcd.source: package)`,
+            { exitCode: 4, cause: err },
+          ),
+        mismatch: (got) =>
+          new TugboatError(
+            'ETCD_RELEASE_CHECKSUM',
+            `${file} from ${url} does not match its pin: expected SHA-256 ${want}, got ${got}; nothing was cached or installed`,
+            { exitCode: 4 },
+          ),
+      };
+    },
   });
-  let data: Buffer;
-  try {
-    data = await (options.fetch ?? httpFetch)(url, AbortSignal.timeout(options.timeoutMs ?? 600_000));
-  } catch (err) {
-    throw new TugboatError(
-      'ETCD_RELEASE_UNAVAILABLE',
-      `could not download etcd ${pin.version} from ${url}: ${(err as Error).message.split('\n')[0]}: set etcd.mirror (or ${ETCD_MIRROR_ENV}) to a mirror of etcd's releases, place ${file} in ${options.cacheDir}, or use the distribution's etcd (etcd.source: package)`,
-      { exitCode: 4, cause: err },
-    );
-  }
-  const got = sha256Hex(data);
-  if (got !== want)
-    throw new TugboatError(
-      'ETCD_RELEASE_CHECKSUM',
-      `${file} from ${url} does not match its pin: expected SHA-256 ${want}, got ${got}; nothing was cached or installed`,
-      { exitCode: 4 },
-    );
-  mkdirSync(options.cacheDir, { recursive: true, mode: 0o700 });
-  const part = `${cached}.part.${process.pid}`;
-  try {
-    writeFileSync(part, data, { mode: 0o600 });
-    renameSync(part, cached);
-  } finally {
-    rmSync(part, { force: true });
-  }
-  return { pin, arch, tarball: data };
+  return { pin, arch, tarball };
 }

@@ -178,25 +178,20 @@ export function renderEtcdUnpack(
   const file = etcdArchiveName(pin, arch);
   const sha = pin.archives[arch].sha256;
   const present = `[ -x ${quote(p.etcd)} ] && [ -x ${quote(p.etcdctl)} ] && [ "$(cat ${quote(p.marker)} 2>/dev/null)" = ${quote(etcdReleaseMarker(pin, arch))} ]`;
-  const unpack = [
-    'sum=$(sha256sum "$part" | cut -d" " -f1)',
-    `[ "$sum" = ${sha} ] || { echo "${file}: SHA-256 $sum differs from the pinned ${sha}: refusing to install it" >&2; exit 1; }`,
-    `if [ "$locked" = 1 ]; then for stale in ${quote(p.root)}/.*.new.* ${quote(p.root)}/.*.old.*; do [ ! -e "$stale" ] || rm -rf "$stale"; done; fi`,
-    'rm -rf "$new"; mkdir -p "$new"',
-    `tar -xzf "$part" -C "$new" --no-same-owner --strip-components=1 ${quote(`${name}/etcd`)} ${quote(`${name}/etcdctl`)}`,
-    `v=$("$new/etcd" --version 2>&1 | head -n 1) || { echo ${quote(`${file}: the unpacked etcd does not run on this host`)} >&2; exit 1; }`,
-    `[ "$v" = ${quote(`etcd Version: ${pin.version}`)} ] || { echo "${file}: unpacked etcd reports '$v'" >&2; exit 1; }`,
-    `printf '%s\\n' ${quote(etcdReleaseMarker(pin, arch))} > "$new/.tugboat-etcd"`,
-    `old=${quote(`${p.root}/.v${pin.version}.old.`)}$$`,
-    `if [ -e ${quote(p.dir)} ]; then rm -rf "$old"; mv ${quote(p.dir)} "$old"; fi`,
-    `mv "$new" ${quote(p.dir)}`,
-    'rm -rf "$old"',
-  ];
   return renderLockedUnpack({
     ...p,
     waitSeconds: ETCD_LOCK_WAIT_SECONDS,
     label: file,
-    present: present,
-    unpack,
+    present,
+    check: [
+      'sum=$(sha256sum "$part" | cut -d" " -f1)',
+      `[ "$sum" = ${sha} ] || { echo "${file}: SHA-256 $sum differs from the pinned ${sha}: refusing to install it" >&2; exit 1; }`,
+    ],
+    stage: [
+      `tar -xzf "$part" -C "$new" --no-same-owner --strip-components=1 ${quote(`${name}/etcd`)} ${quote(`${name}/etcdctl`)}`,
+      `v=$("$new/etcd" --version 2>&1 | head -n 1) || { echo ${quote(`${file}: the unpacked etcd does not run on this host`)} >&2; exit 1; }`,
+      `[ "$v" = ${quote(`etcd Version: ${pin.version}`)} ] || { echo "${file}: unpacked etcd reports '$v'" >&2; exit 1; }`,
+      `printf '%s\\n' ${quote(etcdReleaseMarker(pin, arch))} > "$new/.tugboat-etcd"`,
+    ],
   });
 }

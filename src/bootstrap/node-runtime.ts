@@ -123,27 +123,21 @@ export function renderRuntimeUnpack(
 ): string[] {
   const spec = runtimeSpec(runtime, runtime.package);
   const present = `[ -x ${quote(p.node)} ] && [ "$(cat ${quote(p.marker)} 2>/dev/null)" = ${quote(runtimeMarker(runtime))} ]`;
-  const unpack = [
-    'sum=$(sha512sum "$part" | cut -d" " -f1)',
-    `[ "$sum" = ${integrityHex(runtime.package.integrity)} ] || { echo ${quote(`${spec}: the archive arrived damaged (SHA-512 differs from the pin)`)} >&2; exit 1; }`,
-    // Staging directories only exist under the lock: any other one was left by a killed unpack.
-    `if [ "$locked" = 1 ]; then for stale in ${quote(p.root)}/.*.new.* ${quote(p.root)}/.*.old.*; do [ ! -e "$stale" ] || rm -rf "$stale"; done; fi`,
-    'rm -rf "$new"; mkdir -p "$new"',
-    'tar -xzf "$part" -C "$new" --no-same-owner --strip-components=1 package/bin/node package/LICENSE',
-    `v=$("$new/bin/node" --version) || { echo ${quote(`${spec}: the unpacked node does not run on this host`)} >&2; exit 1; }`,
-    `[ "$v" = ${quote(`v${runtime.version}`)} ] || { echo "${spec}: unpacked node reports $v" >&2; exit 1; }`,
-    `printf '%s\\n' ${quote(runtimeMarker(runtime))} > "$new/.tugboat-runtime"`,
-    `for old in ${quote(p.root)}/*; do [ "$old" = ${quote(p.dir)} ] || rm -rf "$old"; done`,
-    `old=${quote(`${p.root}/.${runtime.version}.old.`)}$$`,
-    `if [ -e ${quote(p.dir)} ]; then rm -rf "$old"; mv ${quote(p.dir)} "$old"; fi`,
-    `mv "$new" ${quote(p.dir)}`,
-    'rm -rf "$old"',
-  ];
   return renderLockedUnpack({
     ...p,
     waitSeconds: RUNTIME_LOCK_WAIT_SECONDS,
     label: spec,
     present: options.replace ? 'false' : present,
-    unpack,
+    check: [
+      'sum=$(sha512sum "$part" | cut -d" " -f1)',
+      `[ "$sum" = ${integrityHex(runtime.package.integrity)} ] || { echo ${quote(`${spec}: the archive arrived damaged (SHA-512 differs from the pin)`)} >&2; exit 1; }`,
+    ],
+    stage: [
+      'tar -xzf "$part" -C "$new" --no-same-owner --strip-components=1 package/bin/node package/LICENSE',
+      `v=$("$new/bin/node" --version) || { echo ${quote(`${spec}: the unpacked node does not run on this host`)} >&2; exit 1; }`,
+      `[ "$v" = ${quote(`v${runtime.version}`)} ] || { echo "${spec}: unpacked node reports $v" >&2; exit 1; }`,
+      `printf '%s\\n' ${quote(runtimeMarker(runtime))} > "$new/.tugboat-runtime"`,
+    ],
+    beforeSwap: [`for old in ${quote(p.root)}/*; do [ "$old" = ${quote(p.dir)} ] || rm -rf "$old"; done`],
   });
 }

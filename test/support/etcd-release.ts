@@ -63,8 +63,11 @@ export function buildWrappedRelease(dir: string, version: string) {
   return { tarball, pin };
 }
 
-/** An HTTP server on 127.0.0.1 serving `files` (path → bytes); counts requests per path. */
-export async function serveFiles(files: Map<string, Buffer>) {
+/**
+ * An HTTP server on 127.0.0.1 serving `files` (path → bytes); counts requests per path. Paths in
+ * `cut` promise the whole file, send half of it and close the connection (a download cut off).
+ */
+export async function serveFiles(files: Map<string, Buffer>, cut: ReadonlySet<string> = new Set()) {
   const hits = new Map<string, number>();
   const server: Server = createServer((req, res) => {
     const path = req.url ?? '/';
@@ -74,7 +77,9 @@ export async function serveFiles(files: Map<string, Buffer>) {
       res.writeHead(404).end('not found');
       return;
     }
-    res.writeHead(200, { 'content-type': 'application/gzip', 'content-length': body.length }).end(body);
+    res.writeHead(200, { 'content-type': 'application/gzip', 'content-length': body.length });
+    if (cut.has(path)) res.write(body.subarray(0, body.length / 2), () => res.socket?.destroy());
+    else res.end(body);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
