@@ -264,6 +264,9 @@ it('lost quorum end to end: backup, two members lose their data, status reports 
   await kc('create', 'configmap', 'lq-after-backup');
   for (const m of masters)
     log(`${m.id}: API server's --etcd-endpoints ${(await apiServerEtcdEndpoints(state, m)).join(',')}`);
+  // Those endpoints name masters the update replaced; the store's line speaks of etcd's members.
+  const healthy = await runCli(['status', cluster], { env: h.env, cwd: process.cwd() });
+  expect(healthy.stdout.match(/^etcd: .*$/gm)).toEqual(['etcd: 3/3 etcd members healthy']);
   // A zone and a disk lost: two of three members stopped, their data gone.
   const lost = masters.slice(1);
   for (const m of lost) expect(await stopAndMoveEtcdData(state, m, LOSE_MEMBER, 'zone')).toBe(true);
