@@ -5,6 +5,7 @@ import { parseDocument } from 'yaml';
 import { etcdFormationParameterName } from '../../src/boot/etcd-formation.js';
 import { clusterBucketName } from '../../src/provision/template/storage-names.js';
 import { judgeWrites } from '../harness/write-outage.js';
+import { runCli } from '../support/cli.js';
 import { describeTagged } from '../support/tagged-resources.js';
 import { waitFor } from '../support/wait.js';
 import { awsCli, waitBooted, writeAdminKubeconfig } from './booted-cluster.js';
@@ -14,8 +15,9 @@ import { describeRunningMasters, FollowingWriter } from './following-writer.js';
 import { etcdHealthFrom, type HaMaster } from './ha-masters.js';
 import { writeHaSpec } from './ha-spec.js';
 import { hostLog } from './host-probes.js';
-import { kubectlOk } from './kubectl.js';
+import { kubectlOk, nodeReadiness } from './kubectl.js';
 import { followLaunchTemplates } from './launch-template-follower.js';
+import { apiServerEtcdEndpoints, LOSE_MEMBER, STOP_MASTER, stopAndMoveEtcdData } from './lost-quorum.js';
 import { leaseRenewals, runningMasters, terminateKeepingCapacity } from './replace-cluster.js';
 
 // Issue #17, "a replaced master rejoins": a 3-master cluster made by `tugboat create` (etcd formed
@@ -26,7 +28,10 @@ import { leaseRenewals, runningMasters, terminateKeepingCapacity } from './repla
 // replacing), as on AWS, while `tugboat create` forms etcd over SSH: the formation marker
 // ("bootstrap", written before the stack) ends their boots at once with nothing installed and no
 // failure report, and bootstrap writes "formed" afterwards, so the replacement joins. The worker
-// is bootstrapped over SSH only.
+// is bootstrapped over SSH only. After `tugboat update` (every master then a replacement installed
+// from its user-data, with instance-role credentials as on AWS) a lost quorum is recovered as
+// docs/ha-masters.md#lost-quorum step 4 says: backup, two members' data lost, status, bootstrap
+// of an empty etcd, restore.
 const cluster = 'rejoin';
 let h: CliCluster;
 let state: string;
@@ -247,6 +252,79 @@ it('tugboat update with a new master instance type replaces the three masters on
     120_000,
     2_000,
   );
+}, 1_800_000);
+
+it('lost quorum end to end: backup, two members lose their data, status reports it, the documented recovery restores the backup: 3/3 healthy, the worker Ready', async () => {
+  const kc = (...args: string[]) => kubectlOk(h.kubeconfig, args);
+  const before = ['lq-before-1', 'lq-before-2', 'lq-before-3'];
+  for (const name of before) await kc('create', 'configmap', name, `--from-literal=k=${name}`);
+  const backup = await h.tugboat<{ name: string; keys: number }>('backup', 'create', cluster);
+  log(`backup ${backup.name}: ${backup.keys} keys`);
+  expect(backup.keys).toBeGreaterThan(before.length);
+  await kc('create', 'configmap', 'lq-after-backup');
+  for (const m of masters)
+    log(`${m.id}: API server's --etcd-endpoints ${(await apiServerEtcdEndpoints(state, m)).join(',')}`);
+  // Those endpoints name masters the update replaced; the store's line speaks of etcd's members.
+  const healthy = await runCli(['status', cluster], { env: h.env, cwd: process.cwd() });
+  expect(healthy.stdout.match(/^etcd: .*$/gm)).toEqual(['etcd: 3/3 etcd members healthy']);
+  // A zone and a disk lost: two of three members stopped, their data gone.
+  const lost = masters.slice(1);
+  for (const m of lost) expect(await stopAndMoveEtcdData(state, m, LOSE_MEMBER, 'zone')).toBe(true);
+  const lostAt = performance.now();
+  const status = await waitFor(
+    async () => {
+      const r = await runCli(['status', cluster], { env: h.env, cwd: process.cwd() });
+      return /etcd has lost quorum/.test(r.stdout) ? r : undefined;
+    },
+    'tugboat status to report the lost quorum',
+    120_000,
+    2_000,
+  );
+  log(
+    `status reported the lost quorum ${((performance.now() - lostAt) / 1000).toFixed(1)} s after the loss (exit ${status.code}):\n${status.stdout}`,
+  );
+  expect(status.code).toBe(0);
+  expect(status.stdout).toMatch(/^etcd: etcd has lost quorum: .*2 of 3 needed to write/m);
+  for (const m of lost) expect(status.stdout).toMatch(new RegExp(`down: .*${m.id}`));
+  expect(status.stdout).toContain(
+    'if a majority of the masters lost their etcd data, restore from the latest backup: docs/ha-masters.md#lost-quorum',
+  );
+  // docs/ha-masters.md#lost-quorum, step 4, literally.
+  // Only the survivor still has a data directory to move aside.
+  const moved: boolean[] = [];
+  for (const m of masters) moved.push(await stopAndMoveEtcdData(state, m, STOP_MASTER, 'restore'));
+  expect(moved).toEqual([true, false, false]);
+  const bootstrapAt = performance.now();
+  await h.tugboat('bootstrap', cluster, '--yes');
+  const bootstrapS = (performance.now() - bootstrapAt) / 1000;
+  const listed = await h.tugboat<{ backups: { name: string }[] }>('backup', 'list', cluster);
+  const newest = listed.backups.at(-1)?.name;
+  expect(newest).toBe(backup.name);
+  const restoreAt = performance.now();
+  await h.tugboat('restore', cluster, '--from', newest!, '--yes');
+  const restoreS = (performance.now() - restoreAt) / 1000;
+  log(`recovery: bootstrap ${bootstrapS.toFixed(1)} s, restore ${restoreS.toFixed(1)} s`);
+  const names = (await kc('get', 'configmaps', '-o', 'name')).split('\n');
+  for (const name of before) expect(names).toContain(`configmap/${name}`);
+  expect(names).not.toContain('configmap/lq-after-backup');
+  expect((await etcdHealthFrom(state, masters[0]!, masters)).summary).toBe('3/3 etcd members healthy');
+  for (const m of masters)
+    expect(
+      (
+        await kubectlOk(h.kubeconfig, ['--server', `https://${m.address}:6443`, 'get', '--raw', '/readyz'])
+      ).trim(),
+    ).toBe('ok');
+  // Every API server now names the masters running now (the update's replacements named gone ones).
+  const current = masters.map((m) => `https://${m.address}:2379`).sort();
+  for (const m of masters) expect((await apiServerEtcdEndpoints(state, m)).sort()).toEqual(current);
+  const restoredAt = performance.now();
+  await waitFor(
+    async () => (await nodeReadiness(h.kubeconfig)).get(worker) === 'True' || undefined,
+    `worker ${worker} Ready after the restore`,
+    180_000,
+    2_000,
+  );
+  log(`worker Node Ready ${((performance.now() - restoredAt) / 1000).toFixed(1)} s after the restore`);
 }, 1_800_000);
 
 it('tugboat delete leaves nothing (the formation marker included)', async () => {

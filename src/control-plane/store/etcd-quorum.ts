@@ -22,14 +22,36 @@ const CALL_TIMEOUT_MS = 1_500;
  * The store's readiness check on etcd (`/readyz`'s `etcd` line): every endpoint's status and a
  * linearizable read (as `etcdctl endpoint health`), and the member names from the first member
  * that answers (etcd serves its member list from its own view, so this works without quorum).
- * Ready while some member can serve a linearizable read; the detail names the members that are
- * down and, when quorum is lost, how to recover. Never throws.
+ * The member list decides what is asked: a member the endpoints do not name (a master that
+ * joined after this API server started) is asked too, and an endpoint that is no member's and
+ * does not answer (a master replaced since) is left out, so the line speaks of the members etcd
+ * has now. Ready while some member can serve a linearizable read; the detail names the members
+ * that are down and, when quorum is lost, how to recover. Never throws.
  */
 export async function checkEtcdQuorum(options: EtcdClientOptions): Promise<StoreReadiness> {
-  const [health, { names, count, answering }] = await Promise.all([
+  const [configured, listed] = await Promise.all([
     checkEtcdHealth({ callTimeoutMs: CALL_TIMEOUT_MS, ...options }),
     memberNames(options),
   ]);
+  const { names, count, answering } = listed;
+  let health = configured;
+  if (listed.members) {
+    const memberUrls = new Set(listed.members.flatMap((m) => m.clientURLs));
+    const seenIds = new Set(configured.flatMap((h) => (h.memberId ? [h.memberId] : [])));
+    const extra = listed.members
+      .filter((m) => !seenIds.has(id64(m.ID)) && !m.clientURLs.some((u) => options.endpoints.includes(u)))
+      .flatMap((m) => m.clientURLs.slice(0, 1));
+    health = configured.filter((h) => h.memberId || answering.has(h.endpoint) || memberUrls.has(h.endpoint));
+    if (extra.length > 0) {
+      const more = { ...options, endpoints: extra };
+      const [added, addedListing] = await Promise.all([
+        checkEtcdHealth({ callTimeoutMs: CALL_TIMEOUT_MS, ...more }),
+        memberNames(more),
+      ]);
+      health = [...health, ...added];
+      for (const e of addedListing.answering) answering.add(e);
+    }
+  }
   const nameOf = (h: EtcdEndpointHealth) => names.get(h.endpoint) ?? h.endpoint;
   const size = Math.max(count, health.length);
   const up = health.filter((h) => h.healthy);
@@ -52,12 +74,15 @@ export async function checkEtcdQuorum(options: EtcdClientOptions): Promise<Store
 }
 
 /**
- * Client URL → member name, from whichever endpoint answers a (local) member list first, and the
- * endpoints that answer at all.
+ * Client URL → member name and the member list, from whichever endpoint answers a (local) member
+ * list first, and the endpoints that answer at all.
  */
-async function memberNames(
-  options: EtcdClientOptions,
-): Promise<{ names: Map<string, string>; count: number; answering: Set<string> }> {
+async function memberNames(options: EtcdClientOptions): Promise<{
+  names: Map<string, string>;
+  count: number;
+  answering: Set<string>;
+  members?: readonly RawMember[];
+}> {
   const client = new EtcdClient({ callTimeoutMs: CALL_TIMEOUT_MS, ...options });
   try {
     const answers = await Promise.allSettled(
@@ -74,9 +99,10 @@ async function memberNames(
     const first = answers.find((a) => a.status === 'fulfilled');
     const names = new Map<string, string>();
     if (!first) return { names, count: 0, answering };
-    for (const m of first.value.members)
-      for (const url of m.clientURLs) names.set(url, m.name || `member ${id64(m.ID)}`);
-    return { names, count: first.value.members.length, answering };
+    // An added member that never started has no client URLs (the field is then absent).
+    const members = (first.value.members ?? []).map((m) => ({ ...m, clientURLs: m.clientURLs ?? [] }));
+    for (const m of members) for (const url of m.clientURLs) names.set(url, m.name || `member ${id64(m.ID)}`);
+    return { names, count: members.length, answering, members };
   } finally {
     client.close();
   }
