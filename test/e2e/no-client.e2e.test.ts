@@ -225,6 +225,16 @@ it('5. tugboat template of three masters deployed with the AWS CLI alone: the ma
   }
   await waitNodesReady(workers);
   process.stderr.write(`kubectl get nodes:\n${await kubectlOk(kubeconfig, ['get', 'nodes'])}\n`);
+  // The worker's agent has every master: the one it joined as --server, the other two as
+  // --failover-server (from worker/api-servers, which the masters published).
+  const agent = readFileSync(
+    join(h.manager!.host(workers[0]!)!.layout.root, 'opt/tugboat/bin/tugboat-agent-supervise.sh'),
+    'utf8',
+  );
+  expect(agent.match(/--failover-server/g)).toHaveLength(2);
+  expect([...new Set(agent.match(/https:\/\/[0-9.]+:6443/g))].sort()).toEqual(
+    masters.map((m) => `https://${m.address}:6443`).sort(),
+  );
 });
 
 it('6. a scheduled backup of etcd → delete --keep-backups → create a new cluster → restore NEW --from OLD/BACKUP: the ConfigMaps and the Deployment are back', async () => {
