@@ -19,7 +19,7 @@ import type { BootSpecSettings } from './boot-flags.js';
 import { type EtcdFormation, readEtcdFormation } from './etcd-formation.js';
 import { bootMasterEtcd } from './master-boot-etcd.js';
 import { associateMasterEip, claimMasterEip, masterPoolAddresses, pickMasterEip } from './master-eip.js';
-import { publishApiServer } from './master-endpoint.js';
+import { publishApiServer, publishApiServers } from './master-endpoint.js';
 import type { MasterEtcd } from './master-etcd.js';
 import { chooseMasterEtcdPath, type MasterEtcdPath, markFormedByBoot } from './master-etcd-form.js';
 import { ensureMasterSecrets } from './master-secrets.js';
@@ -216,8 +216,14 @@ export async function runMasterBoot(options: MasterBootOptions): Promise<MasterB
   if (etcdStore) eip = await claimMasterEip(aws.ec2, cluster, identity.instanceId, events);
   else if (eip) await associateMasterEip(aws.ec2, eip, identity.instanceId, events, true);
   const host = eip?.publicIp ?? identity.privateIp;
-  const server = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const server = urlOf(host, port);
   await publishApiServer(aws.ssm, cluster, server);
+  // Several masters: the workers' agents fail over to the others (at their private addresses).
+  if (etcd && etcd.members.length > 1)
+    await publishApiServers(aws.ssm, cluster, [
+      server,
+      ...etcd.members.filter((m) => m.name !== identity.instanceId).map((m) => urlOf(m.address, port)),
+    ]);
   if (etcd && etcdPath === 'form')
     await markFormedByBoot(shell, aws.ssm, {
       cluster,
@@ -234,4 +240,9 @@ export async function runMasterBoot(options: MasterBootOptions): Promise<MasterB
     data: { server, ...(eip ? { eip: eip.publicIp } : {}) },
   });
   return { server, createdSecrets: secrets.created, ...(eip ? { eip: eip.publicIp } : {}) };
+}
+
+/** `https://host:port`, an IPv6 address in brackets. */
+function urlOf(host: string, port: number): string {
+  return `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }

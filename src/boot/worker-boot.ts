@@ -13,7 +13,7 @@ import { LocalShell } from '../ssh/local-shell.js';
 import type { RemoteShell } from '../ssh/remote-shell.js';
 import { sleep } from '../timing.js';
 import type { BootSpecSettings } from './boot-flags.js';
-import { apiServerParameterName } from './master-endpoint.js';
+import { apiServerParameterName, readFailoverServers } from './master-endpoint.js';
 import { claimWorkerEip } from './worker-eip.js';
 
 /** How a worker installs itself; every field has the real instance's value as default (tests give their own). */
@@ -119,6 +119,9 @@ export async function runWorkerBoot(options: WorkerBootOptions): Promise<WorkerB
     found = await read();
   }
   const { server, caPem, token } = found as { server: string; caPem: string; token: string };
+  const failoverServers = await readFailoverServers(options.ssm, cluster, server, (reason) =>
+    events.emit({ code: 'boot.failover-servers-invalid', level: 'warn', message: reason }),
+  );
   const spec = options.spec ?? {};
   let eip: string | undefined;
   if (spec.eip) {
@@ -144,6 +147,7 @@ export async function runWorkerBoot(options: WorkerBootOptions): Promise<WorkerB
     bundle,
     nodeName: identity.instanceId,
     server,
+    ...(failoverServers.length ? { failoverServers } : {}),
     caPem,
     bootstrapToken: token,
     // kubectl logs/exec: the agent asks for its serving certificate once its Node is registered.
@@ -160,8 +164,8 @@ export async function runWorkerBoot(options: WorkerBootOptions): Promise<WorkerB
   events.emit({
     code: 'boot.agent-installed',
     level: 'info',
-    message: `agent installed; it asks ${server} for the node certificate of ${identity.instanceId} with the bootstrap token ${token.slice(0, 6)}`,
-    data: { server, nodeName: identity.instanceId },
+    message: `agent installed; it asks ${server} for the node certificate of ${identity.instanceId} with the bootstrap token ${token.slice(0, 6)}${failoverServers.length ? ` (failing over to ${failoverServers.join(', ')})` : ''}`,
+    data: { server, failoverServers, nodeName: identity.instanceId },
   });
   // The agent writes its certificate once the control plane approved and signed it: until then
   // the node has not joined, and a boot that never gets there is a failure `tugboat status` shows.

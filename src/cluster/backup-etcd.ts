@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { mastersOf } from '../bootstrap/bootstrap-hosts.js';
 import { onHost } from '../bootstrap/inventory-access.js';
 import { DEFAULT_HOST_LAYOUT } from '../bootstrap/layout.js';
@@ -43,6 +45,31 @@ export async function backupEtcdOnMaster(
 }
 
 /**
+ * Why this machine cannot reach the masters to take a backup of etcd, or undefined when it can
+ * try: an SSH key (the cluster's `id_ed25519`, else an ssh-agent) and the masters' host keys
+ * (`known_hosts`) in the cluster's local state. A cluster deployed without `tugboat create` here
+ * (`tugboat template` and the AWS CLI, the "no client" path) has neither: its masters back
+ * themselves up on the spec's `backup.schedule`, which needs no SSH.
+ */
+export function etcdBackupAccessProblem(
+  cluster: string,
+  stateDir: string,
+  keyPair: { readonly privateKeyPath?: string },
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
+  const missing = [
+    ...(keyPair.privateKeyPath || env.SSH_AUTH_SOCK
+      ? []
+      : [`no SSH key (${join(stateDir, 'id_ed25519')}) and no ssh-agent`]),
+    ...(existsSync(join(stateDir, 'known_hosts'))
+      ? []
+      : [`no known host keys (${join(stateDir, 'known_hosts')})`]),
+  ];
+  if (missing.length === 0) return undefined;
+  return `cluster "${cluster}" keeps its store in etcd, whose backup is taken on a master over SSH, and this machine has ${missing.join(' and ')} for it (a cluster deployed from \`tugboat template\` with the AWS CLI has no local state): set backup.schedule in its spec so the masters take backups themselves (\`tugboat backup list ${cluster}\` shows them), or run this where the cluster was created`;
+}
+
+/**
  * `tugboat backup create` on a cluster whose store is etcd: asks each running master in turn
  * (over SSH) to take the backup; the first that can wins. When none can (no quorum, no master
  * reachable), the error names each master's reason.
@@ -53,6 +80,8 @@ export async function createEtcdClusterBackup(
   target: StateTarget,
 ): Promise<BackupInfo> {
   const access = await readClusterAccess({ ...options, cluster });
+  const problem = etcdBackupAccessProblem(cluster, access.stateDir, access.keyPair);
+  if (problem) throw new DeploymentError('ETCD_BACKUP_NO_ACCESS', problem);
   const reasons: string[] = [];
   for (const m of mastersOf(access.hosts)) {
     try {

@@ -2,6 +2,7 @@ import { CreateSubnetCommand, CreateVpcCommand, DescribeAddressesCommand } from 
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { readBootFailures } from '../../src/boot/boot-report.js';
 import { readEtcdFormation } from '../../src/boot/etcd-formation.js';
+import { apiServersParameterName, readFailoverServers } from '../../src/boot/master-endpoint.js';
 import { ensureMasterSecrets } from '../../src/boot/master-secrets.js';
 import { type EtcdMember, etcdClientUrls } from '../../src/bootstrap/etcd-install.js';
 import { secretsKeyAlias } from '../../src/provision/template/storage-names.js';
@@ -90,6 +91,20 @@ it('three masters booting at once with no marker form one etcd, serve on it, hol
   const addresses = (await env.ec2.send(new DescribeAddressesCommand({}))).Addresses ?? [];
   const holders = addresses.filter((a) => a.Tags?.some((t) => t.Value === 'master')).map((a) => a.InstanceId);
   expect(holders.sort()).toEqual(members.map((m) => m.name));
+  // Every master's API address for the workers' failover: the last writer's own (its master
+  // address), then the other two at their private addresses.
+  const list = JSON.parse((await env.aws.ssm.getSecureString(apiServersParameterName(cluster)))!) as string[];
+  expect(list).toHaveLength(3);
+  const hostOf = (u: string) => new URL(u).hostname;
+  const writer = addresses.find((a) => a.PublicIp === hostOf(list[0]!))?.InstanceId;
+  expect(members.map((m) => m.name)).toContain(writer);
+  expect(list.slice(1).map(hostOf).sort()).toEqual(
+    members
+      .filter((m) => m.name !== writer)
+      .map((m) => m.address)
+      .sort(),
+  );
+  expect(await readFailoverServers(env.aws.ssm, cluster, list[0]!)).toEqual(list.slice(1));
   // The marker: formed by the boots, so a master booting later joins.
   expect(await readEtcdFormation(env.aws.ssm, cluster)).toMatchObject({
     state: 'formed',

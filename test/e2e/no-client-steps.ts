@@ -22,6 +22,26 @@ export function writeNamedSpec(dir: string, name: string, groups?: readonly stri
   return path;
 }
 
+/**
+ * The no-client e2e's first cluster: examples/e2e.yaml as `name` with three masters (so etcd),
+ * spread over the network's zones plus a third (no zone may hold a majority of the masters), one
+ * worker group (blue) and a backup every minute: with nobody's SSH key on the machine, the
+ * masters' own scheduled backups are how an etcd cluster deployed this way is backed up.
+ */
+export function writeHaNoClientSpec(dir: string, name: string): string {
+  const path = writeNamedSpec(dir, name, ['blue']);
+  const doc = parseDocument(readFileSync(path, 'utf8'));
+  const zones = (doc.get('availabilityZones') as { toJSON(): string[] }).toJSON();
+  doc.set(
+    'availabilityZones',
+    [...new Set([...zones, 'us-east-1a', 'us-east-1b', 'us-east-1c'])].slice(0, 3),
+  );
+  doc.setIn(['master', 'count'], 3);
+  doc.set('backup', { schedule: '* * * * *', retain: 10 });
+  writeFileSync(path, doc.toString());
+  return path;
+}
+
 /** What {@link deployWithAwsCli} needs from the machine: files an operator has at hand. */
 export interface NoClientFiles {
   /** `tugboat template -f SPEC` output (JSON). */
@@ -123,21 +143,6 @@ export async function s3Keys(env: NodeJS.ProcessEnv, bucket: string, prefix = ''
     ...(prefix ? ['--prefix', prefix] : []),
   );
   return (out.Contents ?? []).map((o) => o.Key).sort();
-}
-
-/**
- * The newest store revision the cluster's master has in S3: the last revision a log object
- * (`store/log/<generation>/<first>-<last>`) or snapshot (`store/snap/<generation>/<revision>`) holds.
- */
-export function shippedRevision(keys: readonly string[]): number {
-  let newest = 0;
-  for (const k of keys) {
-    const log = /\/store\/log\/\d+\/\d+-(\d+)$/.exec(k);
-    const snap = /\/store\/snap\/\d+\/(\d+)$/.exec(k);
-    const rev = Number(log?.[1] ?? snap?.[1] ?? 0);
-    if (rev > newest) newest = rev;
-  }
-  return newest;
 }
 
 /**

@@ -2,30 +2,35 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { etcdFormationParameterName } from '../../src/boot/etcd-formation.js';
 import { NODE_RUNTIME } from '../../src/bootstrap/node-runtime.js';
 import { runtimeFileName } from '../../src/bootstrap/runtime-cache.js';
+import { runCli } from '../support/cli.js';
 import { SETUP_RUNTIME_CACHE } from '../support/node-runtime.js';
 import { waitFor } from '../support/wait.js';
 import { awsCli, buildSleeperDeployment, waitBooted } from './booted-cluster.js';
 import { type CliCluster, deleteAndProveClean, startCliCluster } from './cli-cluster.js';
 import { reportFailure, tearDown } from './e2e-teardown.js';
-import { kubectlOk, listPods, nodeReadiness } from './kubectl.js';
+import { kubectl, kubectlOk, listPods, nodeReadiness } from './kubectl.js';
 import {
   builtBundle,
   deployWithAwsCli,
   type NoClientDeploy,
   s3Keys,
-  shippedRevision,
   switchHosts,
+  writeHaNoClientSpec,
   writeNamedSpec,
 } from './no-client-steps.js';
 
 // Issue 15, acceptance 5, 6 and 7, on instances that boot from their user-data as EC2 boots them
 // (the host harness: IMDSv2 at 169.254.169.254, moto as the instance's AWS endpoint).
-// 5. `tugboat template` output deployed with the AWS CLI alone: the first master creates the CA
-//    and the secrets, the workers join, `tugboat kubeconfig` (no local state) then kubectl.
-// 6. `backup create` → `delete --keep-backups` → `create` a new cluster → `restore NEW --from
-//    OLD/BACKUP` → the objects are back.
+// 5. `tugboat template` output of three masters (etcd) deployed with the AWS CLI alone: the
+//    masters form etcd from their user-data (no formation marker: static bootstrapping), one of
+//    them creates the CA and the secrets, the workers join, `tugboat kubeconfig` (no local state)
+//    then kubectl.
+// 6. a backup of that etcd (taken by the masters on the spec's schedule: nobody holds an SSH key)
+//    → `delete --keep-backups` → `create` a new cluster (one master, embedded store) → `restore
+//    NEW --from OLD/BACKUP` → the objects are back.
 // 7. `delete` proves nothing is left, and the test checks SSM, Secrets Manager, KMS and S3 itself.
 const first = 'nc';
 const second = 'ncnew';
@@ -39,11 +44,12 @@ const configMaps = Array.from({ length: 20 }, (_, i) => `kept-${i}`);
 
 interface AwsInstance {
   InstanceId: string;
+  PrivateIpAddress?: string;
   Tags?: { Key: string; Value: string }[];
 }
 
-/** Running instances of `cluster`, role by instance id, by the AWS CLI. */
-async function runningInstances(cluster: string): Promise<Map<string, string>> {
+/** Running instances of `cluster`, role and private address by instance id, by the AWS CLI. */
+async function runningInstances(cluster: string): Promise<Map<string, { role: string; address: string }>> {
   const out = await awsCli<{ Reservations: { Instances: AwsInstance[] }[] }>(
     h.env,
     'ec2',
@@ -55,7 +61,10 @@ async function runningInstances(cluster: string): Promise<Map<string, string>> {
   return new Map(
     out.Reservations.flatMap((r) => r.Instances).map((i) => [
       i.InstanceId,
-      i.Tags?.find((t) => t.Key === 'tugboat:role')?.Value ?? '',
+      {
+        role: i.Tags?.find((t) => t.Key === 'tugboat:role')?.Value ?? '',
+        address: i.PrivateIpAddress ?? '',
+      },
     ]),
   );
 }
@@ -122,8 +131,8 @@ afterEach((context) => reportFailure(context.task.result?.state, h?.manager, kub
 
 afterAll(() => tearDown(h?.manager, h?.moto, h?.dir));
 
-it('5. tugboat template deployed with the AWS CLI alone: the first master creates the secrets, the workers join, tugboat kubeconfig then kubectl get nodes shows them Ready', async () => {
-  const spec = writeNamedSpec(h.dir, first);
+it('5. tugboat template of three masters deployed with the AWS CLI alone: the masters form etcd from user-data (3/3 healthy), one creates the secrets, the workers join, tugboat kubeconfig then kubectl get nodes shows them Ready', async () => {
+  const spec = writeHaNoClientSpec(h.dir, first);
   const template = join(h.dir, 'template.json');
   writeFileSync(template, JSON.stringify(await h.tugboat('template', '-f', spec)));
   const runtime = join(SETUP_RUNTIME_CACHE, runtimeFileName(NODE_RUNTIME, 'x64'));
@@ -134,27 +143,32 @@ it('5. tugboat template deployed with the AWS CLI alone: the first master create
   const instances = await waitFor(
     async () => {
       const running = await runningInstances(first);
-      return running.size === 3 ? running : undefined;
+      return running.size === 4 ? running : undefined;
     },
-    'the 3 instances of the stack running',
+    'the 4 instances of the stack running (3 masters, 1 worker)',
     300_000,
     1_000,
   );
-  const master = [...instances].find(([, role]) => role === 'master')![0];
-  const workers = [...instances].filter(([, role]) => role === 'worker').map(([id]) => id);
-  for (const id of [master, ...workers]) {
+  const masters = [...instances].filter(([, i]) => i.role === 'master').map(([id, i]) => ({ id, ...i }));
+  const workers = [...instances].filter(([, i]) => i.role === 'worker').map(([id]) => id);
+  expect(masters).toHaveLength(3);
+  for (const id of [...masters.map((m) => m.id), ...workers]) {
     const exit = await waitBooted(h.manager!, id);
     process.stderr.write(`boot of ${id}: ${exit.seconds.toFixed(1)} s\n`);
   }
   // Nobody ran tugboat create (no local CA or kubeconfig; the harness keeps only the hosts' keys
-  // there): the master made the cluster's secrets, each once, in SSM.
+  // there): one master made the cluster's secrets, each once, in SSM; the others used them.
   for (const local of ['pki', 'kubeconfig'])
     expect(existsSync(join(h.dir, 'state', first, local))).toBe(false);
-  const bootLog = readFileSync(
-    join(h.manager!.host(master)!.layout.root, 'var/log/tugboat/boot.log'),
-    'utf8',
+  const bootLogs = masters.map((m) =>
+    readFileSync(join(h.manager!.host(m.id)!.layout.root, 'var/log/tugboat/boot.log'), 'utf8'),
   );
-  expect(bootLog).toContain('no CA in SSM yet: this master created');
+  expect(bootLogs.filter((l) => l.includes('no CA in SSM yet: this master created'))).toHaveLength(1);
+  for (const l of bootLogs) {
+    // Formed by static bootstrapping: no membership change, no quorum wait, no failure.
+    expect(l).toContain('control plane installed on etcd');
+    expect(l).not.toMatch(/added as etcd member|removed dead etcd member|waiting up to|ETCD_/);
+  }
   const params = await awsCli<{ Parameters: { Name: string; Type: string }[] }>(
     h.env,
     'ssm',
@@ -166,6 +180,20 @@ it('5. tugboat template deployed with the AWS CLI alone: the first master create
       .map((n) => `/tugboat/${first}/${n}`)
       .sort(),
   );
+  // The formation marker did not exist before: the boots wrote it once etcd had all three.
+  const marker = await awsCli<{ Parameter: { Value: string } }>(
+    h.env,
+    'ssm',
+    'get-parameter',
+    '--name',
+    etcdFormationParameterName(first),
+  );
+  const formed = JSON.parse(marker.Parameter.Value) as { state: string; by: string; members: string[] };
+  expect({ ...formed, members: [...formed.members].sort() }).toMatchObject({
+    state: 'formed',
+    by: 'boot',
+    members: masters.map((m) => m.id).sort(),
+  });
 
   const merged = await h.tugboat<{ kubeconfig: string; context: string; current: boolean }>(
     'kubeconfig',
@@ -174,37 +202,84 @@ it('5. tugboat template deployed with the AWS CLI alone: the first master create
   expect(merged.current).toBe(true);
   kubeconfig = merged.kubeconfig;
   clusterKeys.push(await secretsKeyOf(first));
+  // Every master's API server, asked with the fetched credentials, sees the three members healthy.
+  for (const m of masters) {
+    const verbose = await waitFor(
+      async () => {
+        const r = await kubectl(kubeconfig, [
+          '--server',
+          `https://${m.address}:6443`,
+          'get',
+          '--raw',
+          '/readyz?verbose',
+        ]);
+        return r.code === 0 && r.stdout.includes('[+]etcd ok: 3/3 etcd members healthy')
+          ? r.stdout
+          : undefined;
+      },
+      `master ${m.id}: /readyz?verbose says 3/3 etcd members healthy`,
+      120_000,
+      1_000,
+    );
+    process.stderr.write(`master ${m.id} /readyz?verbose:\n${verbose}\n`);
+  }
   await waitNodesReady(workers);
   process.stderr.write(`kubectl get nodes:\n${await kubectlOk(kubeconfig, ['get', 'nodes'])}\n`);
+  // The worker's agent has every master: the one it joined as --server, the other two as
+  // --failover-server (from worker/api-servers, which the masters published).
+  const agent = readFileSync(
+    join(h.manager!.host(workers[0]!)!.layout.root, 'opt/tugboat/bin/tugboat-agent-supervise.sh'),
+    'utf8',
+  );
+  expect(agent.match(/--failover-server/g)).toHaveLength(2);
+  expect([...new Set(agent.match(/https:\/\/[0-9.]+:6443/g))].sort()).toEqual(
+    masters.map((m) => `https://${m.address}:6443`).sort(),
+  );
 });
 
-it('6. backup create → delete --keep-backups → create a new cluster → restore NEW --from OLD/BACKUP: the ConfigMaps and the Deployment are back', async () => {
+it('6. a scheduled backup of etcd → delete --keep-backups → create a new cluster → restore NEW --from OLD/BACKUP: the ConfigMaps and the Deployment are back', async () => {
   await kubectlOk(kubeconfig, ['apply', '-f', '-'], renderWorkloads());
   await waitKeptRunning();
   const listed = JSON.parse(await kubectlOk(kubeconfig, ['get', 'configmaps,deployments', '-o', 'json'])) as {
     metadata: { resourceVersion: string };
   };
-  // Everything written so far is in S3 once the shipped revision reaches the list's revision.
+  // etcd ships nothing: the leading master backs it up every minute (the spec's backup:). The
+  // first backup at or past the list's revision holds everything written so far.
   const written = Number(listed.metadata.resourceVersion);
-  await waitFor(
-    async () => shippedRevision(await s3Keys(h.env, deployed.bucket, `${first}/store/`)) >= written,
-    `the store shipped up to revision ${written}`,
-    120_000,
-    500,
+  const made = await waitFor(
+    async () => {
+      const { backups } = await h.tugboat<{
+        backups: { name: string; revision: number; keys: number; store?: string }[];
+      }>('backup', 'list', first);
+      return backups.find((b) => b.revision >= written);
+    },
+    `a scheduled backup of etcd at revision ${written} or later`,
+    240_000,
+    2_000,
   );
-  const made = await h.tugboat<{ name: string; revision: number; keys: number }>('backup', 'create', first);
-  expect(made.revision).toBeGreaterThanOrEqual(written);
+  expect(made.store).toBe('etcd');
+  process.stderr.write(`backup of etcd: ${JSON.stringify(made)}\n`);
   backup = made.name;
+  // `backup create` reaches a master over SSH, and nobody here holds the key: it says so and
+  // points at the schedule, instead of failing on each master.
+  const { SSH_AUTH_SOCK: _agent, ...noAgent } = h.env;
+  const refused = await runCli(['-o', 'json', 'backup', 'create', first], {
+    env: noAgent,
+    cwd: process.cwd(),
+  });
+  expect(refused.code).not.toBe(0);
+  expect(refused.stderr).toContain(`cluster "${first}" keeps its store in etcd`);
+  expect(refused.stderr).toContain('set backup.schedule in its spec');
 
   const deleted = await h.tugboat<{ clean: boolean }>('delete', first, '--keep-backups', '--yes');
   expect(deleted.clean).toBe(true);
   await h.manager!.waitFor((hosts) => hosts.length === 0, 'no hosts after delete', 120_000);
-  // The master ships its store every second until its instance is off; delete waits for EC2's
+  // The masters back up every minute until their instances are off; delete waits for EC2's
   // terminated and then for the prefix to stay quiet, so nothing lands after its proof but the
-  // backup it was told to keep.
+  // backups it was told to keep.
   const left = await s3Keys(h.env, deployed.bucket, `${first}/`);
-  expect(left.length).toBeGreaterThan(0);
-  expect(left.filter((k) => !k.startsWith(`${first}/backups/${backup}/`))).toEqual([]);
+  expect(left.filter((k) => k.startsWith(`${first}/backups/${backup}/`))).not.toEqual([]);
+  expect(left.filter((k) => !k.startsWith(`${first}/backups/`))).toEqual([]);
 
   // A new cluster, made by tugboat create (its instances boot from user-data, so its master ships).
   await switchHosts(h, second, { bootFromUserData: true });
