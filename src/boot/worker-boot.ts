@@ -15,6 +15,7 @@ import { sleep } from '../timing.js';
 import type { BootSpecSettings } from './boot-flags.js';
 import { apiServerParameterName } from './master-endpoint.js';
 import { claimWorkerEip } from './worker-eip.js';
+import { waitWhileCreateInstalls } from './worker-install-marker.js';
 
 /** How a worker installs itself; every field has the real instance's value as default (tests give their own). */
 export interface WorkerBootOverrides {
@@ -41,6 +42,11 @@ export interface WorkerBootOverrides {
   readonly joinTimeoutMs?: number;
   /** @default 5_000 */
   readonly pollMs?: number;
+  /**
+   * While `tugboat create` installs the workers over SSH (its marker), how long an unchanged marker
+   * is taken for a create that died (see waitWhileCreateInstalls). @default 300_000
+   */
+  readonly createStaleMs?: number;
 }
 
 /** Options of {@link runWorkerBoot}. */
@@ -61,8 +67,13 @@ export interface WorkerBootOptions extends WorkerBootOverrides {
 
 /** What a worker's boot did. */
 export interface WorkerBootResult {
-  /** The API server it joined. */
-  readonly server: string;
+  /**
+   * `boot`: this boot installed the agent and it joined. `bootstrap`: the host's agent was
+   * installed by SSH bootstrap (or an earlier boot) and has its node certificate: left as it is.
+   */
+  readonly installedBy: 'boot' | 'bootstrap';
+  /** The API server it joined. @default none (left to bootstrap) */
+  readonly server?: string;
   /** The node name (the instance id). */
   readonly nodeName: string;
   /** The pool Elastic IP it holds (claimed or kept). @default none (not asked for, or none free) */
@@ -89,6 +100,26 @@ export async function runWorkerBoot(options: WorkerBootOptions): Promise<WorkerB
   const events = options.events ?? silentEvents;
   const timeoutMs = options.joinTimeoutMs ?? 900_000;
   const pollMs = options.pollMs ?? 5_000;
+  const layout = options.layout ?? DEFAULT_HOST_LAYOUT;
+  // One installer per host: while create installs the workers over SSH, wait for it; a host it
+  // (or an earlier boot: user-data runs at every start) already installed is left as it is.
+  const waited = await waitWhileCreateInstalls(options.ssm, {
+    cluster,
+    instanceId: identity.instanceId,
+    pollMs,
+    events,
+    ...(options.createStaleMs !== undefined ? { staleMs: options.createStaleMs } : {}),
+  });
+  const installed = agentPaths(layout, '');
+  if (existsSync(installed.cert) && existsSync(installed.key)) {
+    events.emit({
+      code: 'boot.worker-left-to-bootstrap',
+      level: 'info',
+      message: `the agent of ${identity.instanceId} is installed already (node certificate at ${installed.cert}${waited === 'finished' ? ', by tugboat create' : ''}): boot left the install to bootstrap and changed nothing`,
+      data: { nodeName: identity.instanceId, waited },
+    });
+    return { installedBy: 'bootstrap', nodeName: identity.instanceId };
+  }
   const deadline = Date.now() + timeoutMs;
   // The worker role may read only `worker/` (and nothing can be written there but by the master
   // role or an administrator), so the values are taken as SSM gives them.
@@ -135,7 +166,6 @@ export async function runWorkerBoot(options: WorkerBootOptions): Promise<WorkerB
   }
   const bundlePath = options.bundlePath ?? process.argv[1];
   if (!bundlePath) throw new WorkerJoinError('boot does not know which bundle it runs from');
-  const layout = options.layout ?? DEFAULT_HOST_LAYOUT;
   const bundle = { file: basename(bundlePath), content: readFileSync(bundlePath) };
   await installAgent(options.shell ?? new LocalShell({ host: identity.instanceId }), {
     layout,
@@ -179,5 +209,5 @@ export async function runWorkerBoot(options: WorkerBootOptions): Promise<WorkerB
     message: `worker ${identity.instanceId} of ${cluster} has its node certificate from ${server}`,
     data: { server, nodeName: identity.instanceId },
   });
-  return { server, nodeName: identity.instanceId, ...(eip ? { eip } : {}) };
+  return { installedBy: 'boot', server, nodeName: identity.instanceId, ...(eip ? { eip } : {}) };
 }

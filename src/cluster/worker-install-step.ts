@@ -1,0 +1,74 @@
+import type { SsmApi } from '../aws/ssm.js';
+import {
+  clearWorkerInstallMarker,
+  workerInstallMarkerName,
+  writeWorkerInstallMarker,
+} from '../boot/worker-install-marker.js';
+import type { EventSink } from '../events.js';
+
+/** What create holds while it installs the workers over SSH. */
+export interface WorkerInstallHold {
+  /** Bootstrap finished: the marker is removed, so workers launched from now on join by themselves. */
+  release(): Promise<void>;
+  /**
+   * Create failed or was interrupted: refreshing stops and the marker is left, so a create run
+   * again soon takes over; left alone it goes stale and the waiting workers join by themselves.
+   */
+  abandon(): void;
+}
+
+/** Options of {@link holdWorkerInstall}. */
+export interface HoldWorkerInstallOptions {
+  readonly cluster: string;
+  /** `create` runs the SSH bootstrap (false: `--no-bootstrap`). */
+  readonly bootstrap: boolean;
+  readonly events: EventSink;
+  /** How often the marker's `at` is rewritten. @default 60_000 */
+  readonly refreshMs?: number;
+}
+
+/**
+ * `create`, before the stack: with the SSH bootstrap coming, writes the worker install marker
+ * (see worker-install-marker.ts) and keeps it fresh until released, so a worker that boots from
+ * user-data meanwhile leaves its install to bootstrap. With `--no-bootstrap` a marker left by an
+ * earlier interrupted create is removed: the workers join by themselves at once.
+ */
+export async function holdWorkerInstall(
+  ssm: Pick<SsmApi, 'putString' | 'deleteParameters'>,
+  options: HoldWorkerInstallOptions,
+): Promise<WorkerInstallHold> {
+  const { cluster, events } = options;
+  if (!options.bootstrap) {
+    await clearWorkerInstallMarker(ssm, cluster);
+    return { release: async () => {}, abandon: () => {} };
+  }
+  await writeWorkerInstallMarker(ssm, cluster);
+  let failures = 0;
+  const timer = setInterval(() => {
+    writeWorkerInstallMarker(ssm, cluster).then(
+      () => {
+        failures = 0;
+      },
+      (err: unknown) => {
+        // A missed refresh is harmless unless they go on for minutes (workers then join by themselves).
+        failures += 1;
+        if (failures === 1)
+          events.emit({
+            code: 'create.worker-marker-refresh-failed',
+            level: 'warn',
+            message: `could not refresh ${workerInstallMarkerName(cluster)}: ${(err as Error).message}; workers that boot now may join by themselves in 5 minutes`,
+          });
+      },
+    );
+  }, options.refreshMs ?? 60_000);
+  timer.unref();
+  return {
+    async release() {
+      clearInterval(timer);
+      await clearWorkerInstallMarker(ssm, cluster);
+    },
+    abandon() {
+      clearInterval(timer);
+    },
+  };
+}
