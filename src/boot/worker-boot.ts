@@ -3,9 +3,10 @@ import { basename } from 'node:path';
 import type { InstanceIdentity } from '../agent/imds.js';
 import type { Ec2Api } from '../aws/ec2.js';
 import type { SsmApi } from '../aws/ssm.js';
-import { agentPaths, installAgent } from '../bootstrap/agent-install.js';
+import { AGENT_SERVICE, agentPaths, installAgent } from '../bootstrap/agent-install.js';
 import { DEFAULT_HOST_LAYOUT, type HostLayout } from '../bootstrap/layout.js';
 import type { ServiceMode } from '../bootstrap/service.js';
+import { servicePaths } from '../bootstrap/service-units.js';
 import { TugboatError } from '../errors.js';
 import { type EventSink, silentEvents } from '../events.js';
 import { secretParameterName, secretsPath } from '../provision/template/storage-names.js';
@@ -110,13 +111,20 @@ export async function runWorkerBoot(options: WorkerBootOptions): Promise<WorkerB
     events,
     ...(options.createStaleMs !== undefined ? { staleMs: options.createStaleMs } : {}),
   });
+  // Joined: the node certificate and key, and a service definition (an SSH install that stopped
+  // after uploading files has none: the boot then installs, keeping the certificate).
   const installed = agentPaths(layout, '');
-  if (existsSync(installed.cert) && existsSync(installed.key)) {
+  const service = servicePaths(layout, AGENT_SERVICE);
+  if (
+    existsSync(installed.cert) &&
+    existsSync(installed.key) &&
+    (existsSync(service.unit) || existsSync(service.supervisor))
+  ) {
     events.emit({
       code: 'boot.worker-left-to-bootstrap',
       level: 'info',
-      message: `the agent of ${identity.instanceId} is installed already (node certificate at ${installed.cert}${waited === 'finished' ? ', by tugboat create' : ''}): boot left the install to bootstrap and changed nothing`,
-      data: { nodeName: identity.instanceId, waited },
+      message: `the agent of ${identity.instanceId} is installed already (node certificate at ${installed.cert}${waited.outcome === 'finished' ? `, by tugboat ${waited.by}` : ''}): boot left the install to bootstrap and changed nothing`,
+      data: { nodeName: identity.instanceId, waited: waited.outcome },
     });
     return { installedBy: 'bootstrap', nodeName: identity.instanceId };
   }

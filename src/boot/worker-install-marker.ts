@@ -6,18 +6,25 @@ import { sleep } from '../timing.js';
 
 /**
  * `/tugboat/<cluster>/worker/ssh-bootstrap`: a plain String (nothing secret) that says "`tugboat
- * create` is installing the workers over SSH right now". Create writes it before the stack (so no
- * worker boots before it), rewrites `at` every minute while it runs, and deletes it once its
- * bootstrap finished. Under `worker/`, which the worker role already reads: no new permission.
- * `tugboat delete` removes it with every other parameter under `/tugboat/<cluster>/`.
+ * create` (or `scale`, `update`) is installing the workers over SSH right now". It is written
+ * before the command launches instances (so none of them boots before it), `at` is rewritten
+ * every minute while it runs, and it is deleted once its bootstrap finished. Under `worker/`,
+ * which the worker role already reads: no new permission. `tugboat delete` removes it with every
+ * other parameter under `/tugboat/<cluster>/`.
  */
 export function workerInstallMarkerName(cluster: string): string {
   return `${secretsPath(cluster)}worker/ssh-bootstrap`;
 }
 
+/** The commands that install workers over SSH right after launching them. */
+export const WORKER_INSTALLERS = ['create', 'scale', 'update'] as const;
+
+/** One of {@link WORKER_INSTALLERS}. */
+export type WorkerInstaller = (typeof WORKER_INSTALLERS)[number];
+
 /** The marker's value: who installs and when it last said so. */
 export interface WorkerInstallMarker {
-  readonly by: 'create';
+  readonly by: WorkerInstaller;
   /** Rewritten by every refresh: a value that stops changing belongs to a create that died. */
   readonly at: string;
 }
@@ -26,8 +33,8 @@ export interface WorkerInstallMarker {
 export function parseWorkerInstallMarker(text: string): WorkerInstallMarker | undefined {
   try {
     const v = JSON.parse(text) as Record<string, unknown>;
-    if (v && typeof v === 'object' && v.by === 'create' && typeof v.at === 'string')
-      return { by: 'create', at: v.at };
+    const by = WORKER_INSTALLERS.find((w) => w === v?.by);
+    if (v && typeof v === 'object' && by && typeof v.at === 'string') return { by, at: v.at };
   } catch {
     // not JSON: not a marker
   }
@@ -39,8 +46,9 @@ export async function writeWorkerInstallMarker(
   ssm: Pick<SsmApi, 'putString'>,
   cluster: string,
   at: Date = new Date(),
+  by: WorkerInstaller = 'create',
 ): Promise<void> {
-  const value: WorkerInstallMarker = { by: 'create', at: at.toISOString() };
+  const value: WorkerInstallMarker = { by, at: at.toISOString() };
   await ssm.putString(workerInstallMarkerName(cluster), JSON.stringify(value), { [CLUSTER_TAG]: cluster });
 }
 
@@ -69,8 +77,11 @@ export interface WaitWhileCreateInstallsOptions {
   readonly events?: EventSink;
 }
 
-/** Why a worker's boot stopped waiting for create's SSH bootstrap. */
-export type CreateInstallOutcome = 'no-marker' | 'finished' | 'stale' | 'timeout';
+/** Why a worker's boot stopped waiting for create's SSH bootstrap; `by` says whose when there was a marker. */
+export interface CreateInstallOutcome {
+  readonly outcome: 'no-marker' | 'finished' | 'stale' | 'timeout';
+  readonly by?: WorkerInstaller;
+}
 
 /**
  * A worker's boot before it installs anything: while `tugboat create` says it installs the
@@ -95,18 +106,19 @@ export async function waitWhileCreateInstalls(
     return text === undefined ? undefined : parseWorkerInstallMarker(text);
   };
   let marker = await read();
-  if (!marker) return 'no-marker';
+  if (!marker) return { outcome: 'no-marker' };
+  const { by } = marker;
   events.emit({
     code: 'boot.worker-waits-for-create',
     level: 'info',
-    message: `tugboat create is installing the workers of ${cluster} over SSH (${workerInstallMarkerName(cluster)}, ${marker.at}): ${options.instanceId} waits for it rather than install the agent at the same time`,
+    message: `tugboat ${marker.by} is installing the workers of ${cluster} over SSH (${workerInstallMarkerName(cluster)}, ${marker.at}): ${options.instanceId} waits for it rather than install the agent at the same time`,
   });
   let lastAt = marker.at;
   let changedAt = Date.now();
   for (;;) {
     await sleep(pollMs);
     marker = await read();
-    if (!marker) return 'finished';
+    if (!marker) return { outcome: 'finished', by };
     const now = Date.now();
     if (marker.at !== lastAt) {
       lastAt = marker.at;
@@ -115,17 +127,17 @@ export async function waitWhileCreateInstalls(
       events.emit({
         code: 'boot.create-marker-stale',
         level: 'warn',
-        message: `tugboat create's marker for ${cluster} has not been refreshed for ${Math.round(staleMs / 1000)} s (last ${marker.at}): the create was interrupted or failed; ${options.instanceId} joins by itself`,
+        message: `tugboat ${marker.by}'s marker for ${cluster} has not been refreshed for ${Math.round(staleMs / 1000)} s (last ${marker.at}): the ${marker.by} was interrupted or failed; ${options.instanceId} joins by itself`,
       });
-      return 'stale';
+      return { outcome: 'stale', by };
     }
     if (now >= deadline) {
       events.emit({
         code: 'boot.create-wait-timeout',
         level: 'warn',
-        message: `tugboat create has been installing ${cluster} for more than ${Math.round((now - started) / 1000)} s: ${options.instanceId} joins by itself`,
+        message: `tugboat ${marker.by} has been installing ${cluster} for more than ${Math.round((now - started) / 1000)} s: ${options.instanceId} joins by itself`,
       });
-      return 'timeout';
+      return { outcome: 'timeout', by };
     }
   }
 }

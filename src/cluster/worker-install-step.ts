@@ -1,6 +1,7 @@
 import type { SsmApi } from '../aws/ssm.js';
 import {
   clearWorkerInstallMarker,
+  type WorkerInstaller,
   workerInstallMarkerName,
   writeWorkerInstallMarker,
 } from '../boot/worker-install-marker.js';
@@ -22,6 +23,8 @@ export interface HoldWorkerInstallOptions {
   readonly cluster: string;
   /** `create` runs the SSH bootstrap (false: `--no-bootstrap`). */
   readonly bootstrap: boolean;
+  /** The command that installs. @default 'create' */
+  readonly by?: WorkerInstaller;
   readonly events: EventSink;
   /** How often the marker's `at` is rewritten. @default 60_000 */
   readonly refreshMs?: number;
@@ -42,10 +45,12 @@ export async function holdWorkerInstall(
     await clearWorkerInstallMarker(ssm, cluster);
     return { release: async () => {}, abandon: () => {} };
   }
-  await writeWorkerInstallMarker(ssm, cluster);
+  const by = options.by ?? 'create';
+  const write = () => writeWorkerInstallMarker(ssm, cluster, new Date(), by);
+  await write();
   let failures = 0;
   const timer = setInterval(() => {
-    writeWorkerInstallMarker(ssm, cluster).then(
+    write().then(
       () => {
         failures = 0;
       },
@@ -71,4 +76,26 @@ export async function holdWorkerInstall(
       clearInterval(timer);
     },
   };
+}
+
+/**
+ * `scale` and `update` with their SSH bootstrap: the marker is held around `body` (which launches
+ * instances and bootstraps them), released when it succeeds, left to go stale when it fails. Without
+ * a bootstrap nothing is written or removed (a create may hold it).
+ */
+export async function withWorkerInstall<T>(
+  ssm: Pick<SsmApi, 'putString' | 'deleteParameters'>,
+  options: Omit<HoldWorkerInstallOptions, 'bootstrap'> & { readonly bootstrap: boolean },
+  body: () => Promise<T>,
+): Promise<T> {
+  if (!options.bootstrap) return body();
+  const hold = await holdWorkerInstall(ssm, options);
+  try {
+    const result = await body();
+    await hold.release();
+    return result;
+  } catch (err) {
+    hold.abandon();
+    throw err;
+  }
 }

@@ -1,5 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_SERVICE, agentPaths, installAgent } from '../../src/bootstrap/agent-install.js';
 import { serviceStatus } from '../../src/bootstrap/service.js';
@@ -120,6 +120,27 @@ describe('boot --role worker while tugboat create installs over SSH', () => {
       expect.arrayContaining(['boot.worker-waits-for-create', 'boot.agent-installed', 'boot.worker-joined']),
     );
     await ready(w.instance.id);
+  }, 240_000);
+
+  it('a host where the SSH install stopped after its files (no service yet) is installed by the boot, keeping the certificate', async () => {
+    // No marker: e.g. create was interrupted and its marker went stale, or an older create.
+    let client = { cert: '', key: '' };
+    const w = await f.bootWorker('c4', {
+      joinTimeoutMs: 120_000,
+      beforeBoot: (id, layout) => {
+        const p = agentPaths(layout, basename(f.bundlePath));
+        client = f.pki.client(`system:node:${id}`, ['system:nodes']);
+        mkdirSync(dirname(p.cert), { recursive: true });
+        writeFileSync(p.cert, client.cert);
+        writeFileSync(p.key, client.key, { mode: 0o600 });
+      },
+    });
+    const paths = agentPaths(w.layout, basename(f.bundlePath));
+    await w.booted;
+    expect(w.events.codes()).toContain('boot.agent-installed');
+    expect(w.events.codes()).not.toContain('boot.worker-left-to-bootstrap');
+    await ready(w.instance.id);
+    expect(readFileSync(paths.cert, 'utf8')).toBe(client.cert);
   }, 240_000);
 
   it('a create that died (Ctrl-C, power cut) stops refreshing: the worker joins by itself once the marker is stale', async () => {

@@ -6,7 +6,14 @@ import {
   writeWorkerInstallMarker,
 } from '../../src/boot/worker-install-marker.js';
 import { holdWorkerInstall } from '../../src/cluster/worker-install-step.js';
-import { type BootstrapContext, createCluster, deleteCluster, RecordingEvents } from '../../src/index.js';
+import {
+  type BootstrapContext,
+  createCluster,
+  deleteCluster,
+  RecordingEvents,
+  scaleGroup,
+  updateCluster,
+} from '../../src/index.js';
 import { parameterLeftovers } from '../../src/provision/leftovers-storage.js';
 import { testDefinition } from '../support/aws-template.js';
 import { type MotoAws, startMotoAws } from '../support/moto-aws.js';
@@ -64,8 +71,48 @@ describe('create holds the worker install marker while it bootstraps', () => {
       ...fast,
     });
     expect(await read('wim')).toBeUndefined();
-    // delete sweeps a marker left behind with the cluster's other parameters.
+    // scale and update launch instances and install them over SSH: they hold it the same way.
+    const byHook: unknown[] = [];
+    const hook = async () => {
+      byHook.push(await read('wim'));
+    };
+    await scaleGroup({
+      aws,
+      cluster: 'wim',
+      group: 'workers',
+      desired: 3,
+      stateRoot,
+      bootstrap: hook,
+      ...fast,
+    });
+    await updateCluster({
+      aws,
+      definition: testDefinition('wim', {
+        secretsKey: true,
+        groups: [{ name: 'workers', min: 0, max: 5, desired: 4 }],
+      }),
+      stateRoot,
+      bootstrap: hook,
+      ...fast,
+    });
+    expect(byHook).toEqual([
+      { by: 'scale', at: expect.any(String) },
+      { by: 'update', at: expect.any(String) },
+    ]);
+    expect(await read('wim')).toBeUndefined();
+    // Without a bootstrap scale neither writes nor removes one.
     await writeWorkerInstallMarker(aws.ssm, 'wim');
+    await scaleGroup({
+      aws,
+      cluster: 'wim',
+      group: 'workers',
+      desired: 2,
+      stateRoot,
+      bootstrap: false,
+      ...fast,
+    });
+    expect(await read('wim')).toMatchObject({ by: 'create' });
+    // delete sweeps a marker left behind with the cluster's other parameters.
     expect((await parameterLeftovers(aws, 'wim')).map((l) => l.id)).toContain(workerInstallMarkerName('wim'));
     const deleted = await deleteCluster({ aws, cluster: 'wim', sweepDelayMs: 100, ...fast });
     expect(deleted.clean, JSON.stringify(deleted.proof?.remaining)).toBe(true);
@@ -107,7 +154,9 @@ async function waitForChange(cluster: string, from: string): Promise<string> {
 
 describe("a worker's boot waits while create installs", () => {
   const wait = (cluster: string, staleMs: number, events = new RecordingEvents()) =>
-    waitWhileCreateInstalls(env.aws.ssm, { cluster, instanceId: 'i-w1', staleMs, pollMs: 100, events });
+    waitWhileCreateInstalls(env.aws.ssm, { cluster, instanceId: 'i-w1', staleMs, pollMs: 100, events }).then(
+      (w) => w.outcome,
+    );
 
   it('no marker (an old cluster, --no-bootstrap, a launch after create): no wait', async () => {
     expect(await wait('wim-none', 60_000)).toBe('no-marker');
@@ -140,10 +189,11 @@ describe("a worker's boot waits while create installs", () => {
 
   it('a marker nobody refreshes (create interrupted) goes stale by the worker’s own clock: it joins by itself', async () => {
     // `at` far in the future: the worker does not trust the laptop's clock, only whether it changes.
-    await writeWorkerInstallMarker(env.aws.ssm, 'wim-d', new Date('2099-01-01T00:00:00Z'));
+    await writeWorkerInstallMarker(env.aws.ssm, 'wim-d', new Date('2099-01-01T00:00:00Z'), 'update');
     const events = new RecordingEvents();
     expect(await wait('wim-d', 500, events)).toBe('stale');
     expect(events.codes()).toEqual(['boot.worker-waits-for-create', 'boot.create-marker-stale']);
-    expect(events.events[1]!.message).toMatch(/interrupted or failed; i-w1 joins by itself/);
+    expect(events.events[0]!.message).toMatch(/^tugboat update is installing the workers of wim-d over SSH/);
+    expect(events.events[1]!.message).toMatch(/the update was interrupted or failed; i-w1 joins by itself/);
   });
 });

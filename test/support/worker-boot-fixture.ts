@@ -35,6 +35,8 @@ export interface BootWorkerOptions {
   readonly at?: { subnetId: string; privateIp: string };
   /** More of the worker's overrides (e.g. `createStaleMs`). @default none */
   readonly worker?: WorkerBootOverrides;
+  /** Prepares the host before its boot starts (files an earlier install left). @default nothing */
+  readonly beforeBoot?: (instanceId: string, layout: HostLayout) => void;
 }
 
 /**
@@ -135,6 +137,7 @@ export class WorkerBootFixture {
     delete process.env.AWS_ACCESS_KEY_ID;
     delete process.env.AWS_SECRET_ACCESS_KEY;
     const layout = buildHostLayout({ root: join(this.dir, name) });
+    options.beforeBoot?.(instance.id, layout);
     const shell = new LocalShell({ host: name, env });
     this.workers.push({ layout, shell, imds });
     const events = new RecordingEvents();
