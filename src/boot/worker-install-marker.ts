@@ -77,6 +77,9 @@ export interface WaitWhileCreateInstallsOptions {
   readonly events?: EventSink;
 }
 
+/** Failed reads in a row the wait tolerates (a minute at the default poll) before the boot fails with the error. */
+const MAX_READ_ERRORS = 12;
+
 /** Why a worker's boot stopped waiting for create's SSH bootstrap; `by` says whose when there was a marker. */
 export interface CreateInstallOutcome {
   readonly outcome: 'no-marker' | 'finished' | 'stale' | 'timeout';
@@ -115,9 +118,24 @@ export async function waitWhileCreateInstalls(
   });
   let lastAt = marker.at;
   let changedAt = Date.now();
+  let errors = 0;
   for (;;) {
     await sleep(pollMs);
-    marker = await read();
+    try {
+      marker = await read();
+      errors = 0;
+    } catch (err) {
+      // A throttled or dropped SSM call must not end a boot that may wait for minutes: bounded retries.
+      errors += 1;
+      if (errors > MAX_READ_ERRORS) throw err;
+      if (errors === 1)
+        events.emit({
+          code: 'boot.create-marker-read-failed',
+          level: 'warn',
+          message: `could not read ${workerInstallMarkerName(cluster)}: ${(err as Error).message}; trying again`,
+        });
+      continue;
+    }
     if (!marker) return { outcome: 'finished', by };
     const now = Date.now();
     if (marker.at !== lastAt) {

@@ -187,6 +187,27 @@ describe("a worker's boot waits while create installs", () => {
     expect(events.codes()).toEqual(['boot.worker-waits-for-create']);
   });
 
+  it('SSM errors while waiting are retried (said once); too many in a row end the wait with the error', async () => {
+    const marker = JSON.stringify({ by: 'create', at: '2026-12-04T00:00:00.000Z' });
+    const answers = (script: (string | Error | undefined)[]) => ({
+      getSecureString: async () => {
+        const next = script.length > 1 ? script.shift() : script[0];
+        if (next instanceof Error) throw next;
+        return next;
+      },
+    });
+    const options = { cluster: 'wim-e', instanceId: 'i-w1', staleMs: 60_000, pollMs: 10 };
+    const events = new RecordingEvents();
+    const blip = answers([marker, new Error('ThrottlingException'), new Error('socket hang up'), undefined]);
+    expect(await waitWhileCreateInstalls(blip, { ...options, events })).toEqual({
+      outcome: 'finished',
+      by: 'create',
+    });
+    expect(events.codes()).toEqual(['boot.worker-waits-for-create', 'boot.create-marker-read-failed']);
+    const down = answers([marker, new Error('AccessDeniedException')]);
+    await expect(waitWhileCreateInstalls(down, options)).rejects.toThrow('AccessDeniedException');
+  });
+
   it('a marker nobody refreshes (create interrupted) goes stale by the worker’s own clock: it joins by itself', async () => {
     // `at` far in the future: the worker does not trust the laptop's clock, only whether it changes.
     await writeWorkerInstallMarker(env.aws.ssm, 'wim-d', new Date('2099-01-01T00:00:00Z'), 'update');
