@@ -3,9 +3,10 @@ import { basename } from 'node:path';
 import type { InstanceIdentity } from '../agent/imds.js';
 import type { Ec2Api } from '../aws/ec2.js';
 import type { SsmApi } from '../aws/ssm.js';
-import { agentPaths, installAgent } from '../bootstrap/agent-install.js';
+import { AGENT_SERVICE, agentPaths, installAgent } from '../bootstrap/agent-install.js';
 import { DEFAULT_HOST_LAYOUT, type HostLayout } from '../bootstrap/layout.js';
 import type { ServiceMode } from '../bootstrap/service.js';
+import { servicePaths } from '../bootstrap/service-units.js';
 import { TugboatError } from '../errors.js';
 import { type EventSink, silentEvents } from '../events.js';
 import { secretParameterName, secretsPath } from '../provision/template/storage-names.js';
@@ -15,6 +16,7 @@ import { sleep } from '../timing.js';
 import type { BootSpecSettings } from './boot-flags.js';
 import { apiServerParameterName, readFailoverServers } from './master-endpoint.js';
 import { claimWorkerEip } from './worker-eip.js';
+import { waitWhileCreateInstalls } from './worker-install-marker.js';
 
 /** How a worker installs itself; every field has the real instance's value as default (tests give their own). */
 export interface WorkerBootOverrides {
@@ -41,6 +43,11 @@ export interface WorkerBootOverrides {
   readonly joinTimeoutMs?: number;
   /** @default 5_000 */
   readonly pollMs?: number;
+  /**
+   * While `tugboat create` installs the workers over SSH (its marker), how long an unchanged marker
+   * is taken for a create that died (see waitWhileCreateInstalls). @default 300_000
+   */
+  readonly createStaleMs?: number;
 }
 
 /** Options of {@link runWorkerBoot}. */
@@ -61,8 +68,13 @@ export interface WorkerBootOptions extends WorkerBootOverrides {
 
 /** What a worker's boot did. */
 export interface WorkerBootResult {
-  /** The API server it joined. */
-  readonly server: string;
+  /**
+   * `boot`: this boot installed the agent and it joined. `bootstrap`: the host's agent was
+   * installed by SSH bootstrap (or an earlier boot) and has its node certificate: left as it is.
+   */
+  readonly installedBy: 'boot' | 'bootstrap';
+  /** The API server it joined. @default none (left to bootstrap) */
+  readonly server?: string;
   /** The node name (the instance id). */
   readonly nodeName: string;
   /** The pool Elastic IP it holds (claimed or kept). @default none (not asked for, or none free) */
@@ -89,6 +101,33 @@ export async function runWorkerBoot(options: WorkerBootOptions): Promise<WorkerB
   const events = options.events ?? silentEvents;
   const timeoutMs = options.joinTimeoutMs ?? 900_000;
   const pollMs = options.pollMs ?? 5_000;
+  const layout = options.layout ?? DEFAULT_HOST_LAYOUT;
+  // One installer per host: while create installs the workers over SSH, wait for it; a host it
+  // (or an earlier boot: user-data runs at every start) already installed is left as it is.
+  const waited = await waitWhileCreateInstalls(options.ssm, {
+    cluster,
+    instanceId: identity.instanceId,
+    pollMs,
+    events,
+    ...(options.createStaleMs !== undefined ? { staleMs: options.createStaleMs } : {}),
+  });
+  // Joined: the node certificate and key, and a service definition (an SSH install that stopped
+  // after uploading files has none: the boot then installs, keeping the certificate).
+  const installed = agentPaths(layout, '');
+  const service = servicePaths(layout, AGENT_SERVICE);
+  if (
+    existsSync(installed.cert) &&
+    existsSync(installed.key) &&
+    (existsSync(service.unit) || existsSync(service.supervisor))
+  ) {
+    events.emit({
+      code: 'boot.worker-left-to-bootstrap',
+      level: 'info',
+      message: `the agent of ${identity.instanceId} is installed already (node certificate at ${installed.cert}${waited.outcome === 'finished' ? `, by tugboat ${waited.by}` : ''}): boot left the install to bootstrap and changed nothing`,
+      data: { nodeName: identity.instanceId, waited: waited.outcome },
+    });
+    return { installedBy: 'bootstrap', nodeName: identity.instanceId };
+  }
   const deadline = Date.now() + timeoutMs;
   // The worker role may read only `worker/` (and nothing can be written there but by the master
   // role or an administrator), so the values are taken as SSM gives them.
@@ -138,7 +177,6 @@ export async function runWorkerBoot(options: WorkerBootOptions): Promise<WorkerB
   }
   const bundlePath = options.bundlePath ?? process.argv[1];
   if (!bundlePath) throw new WorkerJoinError('boot does not know which bundle it runs from');
-  const layout = options.layout ?? DEFAULT_HOST_LAYOUT;
   const bundle = { file: basename(bundlePath), content: readFileSync(bundlePath) };
   await installAgent(options.shell ?? new LocalShell({ host: identity.instanceId }), {
     layout,
@@ -183,5 +221,5 @@ export async function runWorkerBoot(options: WorkerBootOptions): Promise<WorkerB
     message: `worker ${identity.instanceId} of ${cluster} has its node certificate from ${server}`,
     data: { server, nodeName: identity.instanceId },
   });
-  return { server, nodeName: identity.instanceId, ...(eip ? { eip } : {}) };
+  return { installedBy: 'boot', server, nodeName: identity.instanceId, ...(eip ? { eip } : {}) };
 }

@@ -13,6 +13,7 @@ import { checkEtcdStaging } from './etcd-release-upload.js';
 import { uploadClusterSecrets } from './secrets-upload.js';
 import { settleCluster } from './settle.js';
 import { API_ENDPOINT_OUTPUT, type ClusterDefinition, type LifecycleOptions } from './types.js';
+import { holdWorkerInstall, type WorkerInstallHold } from './worker-install-step.js';
 
 /** Options of `createCluster`. */
 export interface CreateClusterOptions extends LifecycleOptions {
@@ -51,11 +52,10 @@ export interface CreateClusterResult {
  * Idempotent: re-running (also after Ctrl-C) finishes whatever is missing.
  */
 export async function createCluster(options: CreateClusterOptions): Promise<CreateClusterResult> {
-  const { aws, definition, stateRoot } = options;
+  const { aws, definition } = options;
   const events = options.events ?? silentEvents;
   const cluster = checkClusterName(definition.name);
   const stackName = stackNameOf(cluster);
-  const signal = options.signal;
   // Before any AWS call: a missing bundle should not cost a stack.
   const step = prepareBootstrap(options.bootstrap, {
     skipReady: false,
@@ -90,6 +90,36 @@ export async function createCluster(options: CreateClusterOptions): Promise<Crea
     newStack: !before || replaceAnswer,
     events,
   });
+  // Likewise for the workers: while create installs them over SSH, their boots leave it to create
+  // (one installer per host); with --no-bootstrap, or once create is done, they join by themselves.
+  const workers = await holdWorkerInstall(aws.ssm, { cluster, bootstrap: step !== undefined, events });
+  try {
+    return await deployAndSettle(options, { cluster, stackName, step, keyPair, replaceAnswer, workers });
+  } catch (err) {
+    workers.abandon();
+    throw err;
+  }
+}
+
+/** What {@link createCluster} hands the part after the markers. */
+interface CreateContext {
+  readonly cluster: string;
+  readonly stackName: string;
+  readonly step: ReturnType<typeof prepareBootstrap>;
+  readonly keyPair: Awaited<ReturnType<typeof ensureKeyPair>>;
+  readonly replaceAnswer: boolean;
+  readonly workers: WorkerInstallHold;
+}
+
+/** Bundle, stack, secrets, settle and bootstrap; releases the worker install marker once bootstrap is done. */
+async function deployAndSettle(
+  options: CreateClusterOptions,
+  context: CreateContext,
+): Promise<CreateClusterResult> {
+  const { aws, definition, stateRoot } = options;
+  const events = options.events ?? silentEvents;
+  const signal = options.signal;
+  const { cluster, stackName, step, keyPair, replaceAnswer } = context;
   const bundleParams = await publishHostBundle({ aws, cluster, definition, step, events, stateRoot });
   const deployed = await runPhase(events, 'stack', `CloudFormation stack ${stackName}`, () =>
     deployStack({
@@ -130,6 +160,7 @@ export async function createCluster(options: CreateClusterOptions): Promise<Crea
     keyPair,
     bootstrap: step?.hook,
   });
+  await context.workers.release();
   const bootstrapped = step?.result();
   const apiEndpoint = deployed.stack.outputs[API_ENDPOINT_OUTPUT];
   return {

@@ -7,6 +7,7 @@ import { type BootstrapOption, prepareBootstrap } from './bootstrap-step.js';
 import { localKeyPair, settleCluster } from './settle.js';
 import { noStackError, stackSettings } from './stack-settings.js';
 import type { LifecycleOptions } from './types.js';
+import { withWorkerInstall } from './worker-install-step.js';
 
 /** Options of `scaleGroup`. */
 export interface ScaleGroupOptions extends LifecycleOptions {
@@ -78,31 +79,38 @@ export async function scaleGroup(options: ScaleGroupOptions): Promise<ScaleGroup
         ...(settings ? { settings } : {}),
       })
     : undefined;
-  await aws.autoScaling.updateGroup({ name: group.asgName, desired });
-  events.emit({
-    code: 'group.scaled',
-    level: 'info',
-    message: `${group.name}: desired ${group.desired} → ${desired}`,
-    data: { group: group.name, previous: group.desired, desired },
-  });
-  if (options.wait === false) return { cluster, group: group.name, previous: group.desired, desired };
-  const after = await settleCluster({
-    ...options,
-    events,
-    cluster,
-    ...(stack ? { stack } : {}),
-    eipGroups: options.eipGroups ?? settings?.eipGroups ?? [],
-    keyPair: localKeyPair(cluster, options.stateRoot),
-    bootstrap: step?.hook,
-  });
-  const bootstrapped = step?.result();
-  const groupStatus = after.groups.find((g) => g.name === group.name);
-  return {
-    cluster,
-    group: group.name,
-    previous: group.desired,
-    desired,
-    ...(groupStatus ? { groupStatus } : {}),
-    ...(bootstrapped ? { bootstrap: bootstrapped } : {}),
-  };
+  // Instances launched now boot from user-data while scale installs them over SSH: one installer.
+  return withWorkerInstall(
+    aws.ssm,
+    { cluster, by: 'scale', bootstrap: step !== undefined, events },
+    async (): Promise<ScaleGroupResult> => {
+      await aws.autoScaling.updateGroup({ name: group.asgName, desired });
+      events.emit({
+        code: 'group.scaled',
+        level: 'info',
+        message: `${group.name}: desired ${group.desired} → ${desired}`,
+        data: { group: group.name, previous: group.desired, desired },
+      });
+      if (options.wait === false) return { cluster, group: group.name, previous: group.desired, desired };
+      const after = await settleCluster({
+        ...options,
+        events,
+        cluster,
+        ...(stack ? { stack } : {}),
+        eipGroups: options.eipGroups ?? settings?.eipGroups ?? [],
+        keyPair: localKeyPair(cluster, options.stateRoot),
+        bootstrap: step?.hook,
+      });
+      const bootstrapped = step?.result();
+      const groupStatus = after.groups.find((g) => g.name === group.name);
+      return {
+        cluster,
+        group: group.name,
+        previous: group.desired,
+        desired,
+        ...(groupStatus ? { groupStatus } : {}),
+        ...(bootstrapped ? { bootstrap: bootstrapped } : {}),
+      };
+    },
+  );
 }

@@ -20,6 +20,7 @@ import { localKeyPair, settleCluster } from './settle.js';
 import { noStackError } from './stack-settings.js';
 import type { ClusterDefinition, LifecycleOptions } from './types.js';
 import { replaceAfterUpdate } from './update-replace.js';
+import { withWorkerInstall } from './worker-install-step.js';
 
 /** Options of `updateCluster`. */
 export interface UpdateClusterOptions extends LifecycleOptions {
@@ -93,6 +94,9 @@ export async function updateCluster(options: UpdateClusterOptions): Promise<Upda
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
   };
   const replacing = Boolean(step?.bundle) && options.replaceInstances !== false;
+  // Instances the update launches (new, replaced) boot from user-data while it installs them over SSH.
+  const installing = <T>(body: () => Promise<T>) =>
+    withWorkerInstall(aws.ssm, { cluster, by: 'update', bootstrap: step !== undefined, events }, body);
   /** Settles (addresses, bootstrap of what is new), then replaces outdated masters and workers. */
   async function settleAndReplace(stack: StackInfo) {
     // Replaced instances lose their addresses, new ones have none: settle gives them theirs again.
@@ -148,7 +152,7 @@ export async function updateCluster(options: UpdateClusterOptions): Promise<Upda
       return { cluster, stackName, action: 'unchanged' };
     const stack = await aws.cloudFormation.describeStack(stackName);
     if (!stack) throw noStackError(cluster, stackName);
-    const result = await settleAndReplace(stack);
+    const result = await installing(() => settleAndReplace(stack));
     const bootstrapped = step?.result();
     return {
       cluster,
@@ -170,10 +174,13 @@ export async function updateCluster(options: UpdateClusterOptions): Promise<Upda
       return { cluster, stackName, action: 'declined', changes: plan.changes };
     }
   }
-  const stack = await runPhase(events, 'stack', `update stack ${stackName}`, () =>
-    applyStackUpdate(stackOptions, plan),
+  const { inventory, replaced } = await installing(async () =>
+    settleAndReplace(
+      await runPhase(events, 'stack', `update stack ${stackName}`, () =>
+        applyStackUpdate(stackOptions, plan),
+      ),
+    ),
   );
-  const { inventory, replaced } = await settleAndReplace(stack);
   const bootstrapped = step?.result();
   return {
     cluster,

@@ -1,39 +1,17 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import {
-  CreateSubnetCommand,
-  CreateVpcCommand,
-  DescribeAddressesCommand,
-  type EC2Client,
-} from '@aws-sdk/client-ec2';
-import { CreateAliasCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { CreateSubnetCommand, CreateVpcCommand, DescribeAddressesCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAwsClients } from '../../src/aws/clients.js';
-import { runBoot } from '../../src/boot/boot.js';
 import type { BootSpecSettings } from '../../src/boot/boot-flags.js';
-import { apiServerParameterName } from '../../src/boot/master-endpoint.js';
-import { AGENT_SERVICE, agentPaths } from '../../src/bootstrap/agent-install.js';
-import { buildHostLayout, type HostLayout } from '../../src/bootstrap/layout.js';
-import { stopService } from '../../src/bootstrap/service.js';
-import { type KubeClient, type Node, resources } from '../../src/client/index.js';
-import { type RunningControlPlane, startControlPlane } from '../../src/control-plane/main.js';
-import { RecordingEvents } from '../../src/events.js';
-import { clusterSecrets } from '../../src/secrets/cluster-secrets.js';
-import { LocalShell } from '../../src/ssh/local-shell.js';
-import type { ImdsServer } from '../harness/imds.js';
-import { type Moto, startMoto } from '../harness/moto.js';
+import { agentPaths } from '../../src/bootstrap/agent-install.js';
+import { type Node, resources } from '../../src/client/index.js';
 import { writeKubeconfig } from '../support/api-server.js';
-import { launchBootingInstance } from '../support/booting-instance.js';
-import { makeTestPki, type TestPki } from '../support/certs.js';
-import { adminClient } from '../support/control-cluster.js';
-import { signingControlPlaneOptions, writeTestFile } from '../support/control-plane-files.js';
-import { allocatePoolAddress, motoEc2Client } from '../support/moto-ec2.js';
+import { allocatePoolAddress } from '../support/moto-ec2.js';
 import { waitFor } from '../support/wait.js';
+import { WorkerBootFixture } from '../support/worker-boot-fixture.js';
 
 // Issue 15, "joining without a laptop": `boot --role worker` on a host that AWS launched. moto
 // stands in for SSM, KMS and EC2; an IMDSv2 stand-in gives the "instance" its identity and role
@@ -41,134 +19,32 @@ import { waitFor } from '../support/wait.js';
 // real, on loopback, with the EC2 verifier on moto; the agent is a real process from the real host
 // bundle under a layout of its own temp root, supervised as on a host without systemd.
 const execFileAsync = promisify(execFile);
-const cluster = 'bw25';
 const token = 'bwboot.0123456789abcdef';
-let moto: Moto;
-let dir: string;
-let bundlePath: string;
-let ec2: EC2Client;
-let pki: TestPki;
-let cp: RunningControlPlane;
-let admin: KubeClient;
-const workers: { layout: HostLayout; shell: LocalShell; imds: ImdsServer }[] = [];
-const saved = { ...process.env };
+let f: WorkerBootFixture;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), `tugboat-bootworker-${process.pid}-`));
-  moto = await startMoto();
-  ec2 = motoEc2Client(moto);
-  const manifest = JSON.parse(
-    execFileSync(process.execPath, ['scripts/bundle.mjs', '--outdir', join(dir, 'bundles')], {
-      encoding: 'utf8',
-    }),
-  ) as { file: string };
-  bundlePath = join(dir, 'bundles', manifest.file);
-  pki = makeTestPki();
-  // What the stack and `create` (or the first master) leave: the key, the CA certificate and the
-  // bootstrap token in SSM, the token's Secret in the cluster, the API address published.
-  const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
-  const kms = new KMSClient({ region: 'us-east-1', endpoint: moto.endpoint, credentials });
-  const key = await kms.send(new CreateKeyCommand({ Description: `${cluster} secrets` }));
-  await kms.send(
-    new CreateAliasCommand({ AliasName: `alias/tugboat-${cluster}`, TargetKeyId: key.KeyMetadata!.KeyId! }),
-  );
-  kms.destroy();
-  const aws = await createAwsClients({ env: moto.env });
-  const store = clusterSecrets({ ssm: aws.ssm, kms: aws.kms, cluster, keyId: `alias/tugboat-${cluster}` });
-  await store.ensure('caCert', () => pki.ca.cert);
-  await store.ensure('bootstrapToken', () => token);
-  const kubeletClient = pki.client('tugboat-apiserver', ['tugboat:apiservers']);
-  // The token's Secret comes from the control plane itself (--join-token-file), as on a booted master.
-  cp = await startControlPlane({
-    ...signingControlPlaneOptions(join(dir, 'master'), pki),
-    joinTokenFile: writeTestFile(dir, 'join-token', token),
-    // The API server's client certificate for logs/exec on the agents.
-    kubeletClientCertificate: writeTestFile(dir, 'kubelet-client.crt', kubeletClient.cert),
-    kubeletClientKey: writeTestFile(dir, 'kubelet-client.key', kubeletClient.key),
-    cloud: { provider: 'aws', cluster, region: 'us-east-1', env: moto.env },
-  });
-  admin = adminClient(pki, cp.url);
-  const ssm = new SSMClient({ region: 'us-east-1', endpoint: moto.endpoint, credentials });
-  await ssm.send(
-    new PutParameterCommand({ Name: apiServerParameterName(cluster), Value: cp.url, Type: 'String' }),
-  );
-  ssm.destroy();
+  f = await WorkerBootFixture.start('bw25', token);
   // The group's own pool address (spec: eipPool, and `eip: true` on the group).
-  await allocatePoolAddress(ec2, cluster, 'blue');
+  await allocatePoolAddress(f.ec2, f.cluster, 'blue');
 }, 180_000);
 
-afterAll(async () => {
-  for (const w of workers) {
-    await stopService(w.shell, AGENT_SERVICE, { layout: w.layout, mode: 'supervised' }).catch(
-      () => undefined,
-    );
-    await w.imds.close();
-  }
-  process.env = saved;
-  admin?.close();
-  await cp?.stop();
-  ec2?.destroy();
-  await moto?.stop();
-  if (pki) rmSync(pki.dir, { recursive: true, force: true });
-  if (dir) rmSync(dir, { recursive: true, force: true });
-}, 60_000);
+afterAll(() => f?.stop(), 60_000);
 
-/** Boots an instance of `tagCluster` as a worker of `cluster`, as its user-data would. */
-async function bootWorker(
+/** Boots an instance of `tagCluster` as a worker of the fixture's cluster, as its user-data would. */
+function bootWorker(
   name: string,
   tagCluster: string,
   joinTimeoutMs: number,
   spec?: BootSpecSettings,
   at?: { subnetId: string; privateIp: string },
 ) {
-  const { instance, imds, env } = await launchBootingInstance({
-    ec2,
-    moto,
-    dir,
-    cluster,
-    tagCluster,
-    role: 'worker',
-    name,
-    ...(at ? { at } : {}),
-  });
-  delete process.env.AWS_ACCESS_KEY_ID;
-  delete process.env.AWS_SECRET_ACCESS_KEY;
-  const layout = buildHostLayout({ root: join(dir, name) });
-  const shell = new LocalShell({ host: name, env });
-  workers.push({ layout, shell, imds });
-  const events = new RecordingEvents();
-  const failures: string[] = [];
-  const booted = runBoot({
-    role: 'worker',
-    cluster,
-    group: 'blue',
-    region: 'us-east-1',
-    ...(spec ? { spec } : {}),
-    imdsEndpoint: imds.endpoint,
-    env,
-    events,
-    reportFailure: async (f) => {
-      failures.push(f.reason);
-    },
-    worker: {
-      layout,
-      shell,
-      bundlePath,
-      mode: 'supervised',
-      runtime: 'process',
-      imds: 'off',
-      listen: `${at?.privateIp ?? '127.0.0.1'}:0`,
-      joinTimeoutMs,
-      pollMs: 200,
-    },
-  });
-  return { instance, layout, events, booted, failures };
+  return f.bootWorker(name, { tagCluster, joinTimeoutMs, ...(spec ? { spec } : {}), ...(at ? { at } : {}) });
 }
 
 describe('boot --role worker', () => {
   it("joins with the bootstrap token from SSM: CSR approved for its running instance, Node Ready with its group's labels, taints and pool EIP", async () => {
     // What the launch template of a group with labels, a taint and `eip: true` passes (buildBootArgs).
-    const w = await bootWorker('w1', cluster, 120_000, {
+    const w = await bootWorker('w1', f.cluster, 120_000, {
       labels: { tier: 'web', 'example.com/disk': 'ssd' },
       taints: ['dedicated=web:NoSchedule', 'spot:PreferNoSchedule'],
       eip: true,
@@ -176,7 +52,7 @@ describe('boot --role worker', () => {
     await w.booted;
     const node = await waitFor(
       async () => {
-        const n = await admin.get<Node>(resources.nodes, w.instance.id).catch(() => undefined);
+        const n = await f.admin.get<Node>(resources.nodes, w.instance.id).catch(() => undefined);
         return n?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? n : undefined;
       },
       'the worker Node to be Ready',
@@ -190,7 +66,7 @@ describe('boot --role worker', () => {
         { key: 'spot', effect: 'PreferNoSchedule' },
       ]),
     );
-    const pool = (await ec2.send(new DescribeAddressesCommand({}))).Addresses ?? [];
+    const pool = (await f.ec2.send(new DescribeAddressesCommand({}))).Addresses ?? [];
     expect(
       pool
         .filter((a) => a.InstanceId === w.instance.id)
@@ -198,11 +74,11 @@ describe('boot --role worker', () => {
     ).toEqual(['blue']);
     expect(w.events.codes()).toContain('boot.eip-claimed');
     // The layout SSH bootstrap uses; the certificate is the node's own, from the cluster CA.
-    const p = agentPaths(w.layout, bundlePath.split('/').pop()!);
+    const p = agentPaths(w.layout, f.bundlePath.split('/').pop()!);
     const cert = new X509Certificate(readFileSync(p.cert));
     expect(cert.subject).toContain(`CN=system:node:${w.instance.id}`);
-    expect(cert.verify(new X509Certificate(pki.ca.cert).publicKey)).toBe(true);
-    expect(readFileSync(p.ca, 'utf8')).toBe(pki.ca.cert);
+    expect(cert.verify(new X509Certificate(f.pki.ca.cert).publicKey)).toBe(true);
+    expect(readFileSync(p.ca, 'utf8')).toBe(f.pki.ca.cert);
     expect(statSync(p.key).mode & 0o777).toBe(0o600);
     expect(readFileSync(p.bootstrapToken, 'utf8')).toBe(token);
     expect(statSync(p.bootstrapToken).mode & 0o777).toBe(0o600);
@@ -223,22 +99,22 @@ describe('boot --role worker', () => {
       /got no node certificate from .* its CSR is approved only for a running instance/,
     );
     expect(w.failures[0]).toContain('got no node certificate');
-    expect(await admin.get<Node>(resources.nodes, w.instance.id).catch(() => undefined)).toBeUndefined();
+    expect(await f.admin.get<Node>(resources.nodes, w.instance.id).catch(() => undefined)).toBeUndefined();
   }, 120_000);
   it('gets a kubelet-serving certificate naming its address by CSR, so kubectl logs through the API server reaches it', async () => {
     // The instance's private address is on loopback (a moto subnet of 127.26.15.0/24), so the API
     // server can reach the agent at the Node's InternalIP as it would on EC2.
-    const vpc = await ec2.send(new CreateVpcCommand({ CidrBlock: '127.26.0.0/16' }));
-    const subnet = await ec2.send(
+    const vpc = await f.ec2.send(new CreateVpcCommand({ CidrBlock: '127.26.0.0/16' }));
+    const subnet = await f.ec2.send(
       new CreateSubnetCommand({ VpcId: vpc.Vpc!.VpcId!, CidrBlock: '127.26.15.0/24' }),
     );
     const ip = '127.26.15.10';
-    const w = await bootWorker('w3', cluster, 120_000, undefined, {
+    const w = await bootWorker('w3', f.cluster, 120_000, undefined, {
       subnetId: subnet.Subnet!.SubnetId!,
       privateIp: ip,
     });
     await w.booted;
-    const p = agentPaths(w.layout, bundlePath.split('/').pop()!);
+    const p = agentPaths(w.layout, f.bundlePath.split('/').pop()!);
     const serving = await waitFor(
       async () => (existsSync(p.servingCert) ? new X509Certificate(readFileSync(p.servingCert)) : undefined),
       'the serving certificate',
@@ -246,10 +122,10 @@ describe('boot --role worker', () => {
     );
     expect(serving.subject).toContain(`CN=system:node:${w.instance.id}`);
     expect(serving.subjectAltName).toBe(`IP Address:${ip}`);
-    expect(serving.verify(new X509Certificate(pki.ca.cert).publicKey)).toBe(true);
+    expect(serving.verify(new X509Certificate(f.pki.ca.cert).publicKey)).toBe(true);
     expect(statSync(p.servingKey).mode & 0o777).toBe(0o600);
     // Approved by the control plane (the requester is the node, the SAN its Node's and its instance's address).
-    const csrs = await admin.list<{
+    const csrs = await f.admin.list<{
       apiVersion: string;
       kind: string;
       metadata: { name?: string };
@@ -263,7 +139,7 @@ describe('boot --role worker', () => {
     );
     expect(servingCsr?.status?.conditions?.find((c) => c.type === 'Approved')?.reason).toBe('AutoApproved');
 
-    await admin.create(
+    await f.admin.create(
       resources.pods,
       {
         apiVersion: 'v1',
@@ -283,10 +159,10 @@ describe('boot --role worker', () => {
       'default',
     );
     const kubeconfig = writeKubeconfig(
-      pki,
-      cp.url,
-      pki.client('admin', ['system:masters']),
-      join(dir, 'kubeconfig'),
+      f.pki,
+      f.cp.url,
+      f.pki.client('admin', ['system:masters']),
+      join(f.dir, 'kubeconfig'),
     );
     let last = '';
     const logs = await waitFor(

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
+import { workerInstallMarkerName } from '../../src/boot/worker-install-marker.js';
 import { DEFAULT_HOST_LAYOUT, runPreflight, stopService } from '../../src/bootstrap/index.js';
 import {
   buildClusterDefinition,
@@ -19,9 +20,11 @@ import { runCli } from '../support/cli.js';
 import { seedRuntimeCache } from '../support/node-runtime.js';
 import { describeTagged } from '../support/tagged-resources.js';
 import { waitFor } from '../support/wait.js';
+import { waitBooted } from './booted-cluster.js';
 import { writeE2eSpec } from './e2e-spec.js';
 import { reportFailure, tearDown } from './e2e-teardown.js';
 import { tugboatLeftovers } from './host-leftovers.js';
+import { hostLog } from './host-probes.js';
 import { kubectlOk, listPods, nodeReadiness } from './kubectl.js';
 import { withHostShell } from './network-checks.js';
 import { PhaseClock, TimedEvents } from './phases.js';
@@ -57,6 +60,8 @@ let dir: string;
 let env: NodeJS.ProcessEnv;
 let hosts: JsonHost[] = [];
 let kubeconfig: string;
+/** While create (and later scale) runs: the workers launched then boot from their user-data. */
+let booting = true;
 /** The worker whose agent the node-failure phase stopped. */
 let victim: string | undefined;
 
@@ -89,6 +94,12 @@ beforeAll(async () => {
     // tugboat pins host keys; the harness hands them over before each sshd listens, as a real
     // operator would from the instances' console output.
     knownHostsFile: join(dir, 'state', spec.name, 'known_hosts'),
+    // As on AWS, create's workers run their user-data (`boot --role worker`) while create installs
+    // them over SSH: their boots must leave the install to create; the same for the worker scale
+    // adds. The master boots bare (its overlap is the etcd formation marker's, tested in
+    // master-rejoin), and so do the other phases' instances.
+    bootFromUserData: true,
+    bootWhen: (instance) => booting && instance.tags['tugboat:role'] === 'worker',
     log: (l) => process.stderr.write(`hosts: ${l}\n`),
   });
 });
@@ -140,7 +151,35 @@ it('createCluster from the library (no CLI), bootstrap on by default: the stack,
   };
   const green = workers.find((w) => w.group === 'green')!;
   expect(nodes.items.find((n) => n.metadata.name === green.id)?.metadata.labels.tier).toBe('green');
+  booting = false;
 });
+
+it("the workers' own user-data boots during create left the install to create: exit 0, the agent installed and started once", async () => {
+  const workers = hosts.filter((h) => h.group !== 'master');
+  for (const w of workers) {
+    const exit = await waitBooted(manager!, w.id);
+    const host = manager!.host(w.id)!;
+    const bootLog = readFileSync(hostLog(host, 'boot.log')!, 'utf8');
+    process.stderr.write(`cluster e2e: worker ${w.id}: user-data ended in ${exit.seconds.toFixed(1)} s\n`);
+    // A boot that reached its marker check while create still ran waited for it; one that got
+    // there after create (the runtime and bundle downloads take 10-20 s here) found the host
+    // installed. Either way it left the host to create.
+    const waited = bootLog.includes('waits for it rather than install the agent at the same time');
+    process.stderr.write(
+      `cluster e2e: worker ${w.id}: ${waited ? 'waited for create' : 'came after create'}\n`,
+    );
+    expect(bootLog).toContain('boot left the install to bootstrap and changed nothing');
+    expect(bootLog).not.toMatch(/agent installed|WorkerJoinError|FAILED/);
+    // Only boot writes the bootstrap token: the agent runs with create's certificate alone.
+    expect(existsSync(join(host.layout.root, 'etc/tugboat/pki/bootstrap-token'))).toBe(false);
+    const agentLog = readFileSync(hostLog(host, 'tugboat-agent.log')!, 'utf8');
+    expect(agentLog.split(`agent for node ${w.id} running`).length - 1, agentLog.slice(-2000)).toBe(1);
+    expect(agentLog).not.toContain('restarting in');
+  }
+  // Create removed its marker: a worker launched from now on joins by itself.
+  const aws = await createAwsClients({ env: moto.env });
+  expect(await aws.ssm.getSecureString(workerInstallMarkerName(spec.name))).toBeUndefined();
+}, 900_000);
 
 it('tugboat bootstrap NAME --force reinstalls every host; then plain bootstrap NAME uploads and restarts nothing', async () => {
   const master = hosts.find((h) => h.group === 'master')!;
@@ -325,6 +364,7 @@ it('tugboat eip assign gives the workers pool addresses; tugboat status shows th
 });
 
 it('tugboat scale adds a worker: its instance becomes a host and scale ends with it a Ready node', async () => {
+  booting = true;
   const group = spec.workerGroups.find((g) => g.max > g.desired)!;
   const before = new Set(hosts.map((h) => h.id));
   const scaled = await clock.run('scale + bootstrap', () =>
@@ -345,6 +385,13 @@ it('tugboat scale adds a worker: its instance becomes a host and scale ends with
   expect(ready.get(added[0]!.host)).toBe('True');
   const workers = hosts.filter((h) => h.group !== 'master');
   expect([...ready.values()].filter((v) => v === 'True')).toHaveLength(workers.length + 1);
+  booting = false;
+  // The added instance ran its user-data while scale installed it: the boot left it to scale.
+  const added0 = added[0]!.host;
+  await waitBooted(manager!, added0);
+  const bootLog = readFileSync(hostLog(manager!.host(added0), 'boot.log')!, 'utf8');
+  expect(bootLog).toContain('boot left the install to bootstrap and changed nothing');
+  expect(bootLog).not.toContain('agent installed');
 });
 
 it('tugboat update raises a worker group: the new instances become hosts, are bootstrapped and are Ready nodes', async () => {
