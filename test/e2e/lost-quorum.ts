@@ -16,6 +16,8 @@ import {
 import { readControlPlaneDefinition } from '../../src/cluster/restore-master.js';
 import { flagValue, parseServiceCommand } from '../../src/cluster/service-argv.js';
 import { quote } from '../../src/ssh/index.js';
+import { type CliRun, runCli } from '../support/cli.js';
+import { waitFor } from '../support/wait.js';
 import type { HaMaster } from './ha-masters.js';
 import { withHostShell } from './network-checks.js';
 
@@ -56,4 +58,17 @@ export function apiServerEtcdEndpoints(state: string, master: HaMaster): Promise
     const command = parseServiceCommand(definition, 'supervised');
     return (flagValue(command?.argv ?? [], '--etcd-endpoints') ?? '').split(',').filter(Boolean);
   });
+}
+
+/** `tugboat status NAME` (text) once it reports that etcd lost quorum; within 2 min. */
+export function waitLostQuorumStatus(env: NodeJS.ProcessEnv, cluster: string): Promise<CliRun> {
+  return waitFor(
+    async () => {
+      const r = await runCli(['status', cluster], { env, cwd: process.cwd() });
+      return /etcd has lost quorum/.test(r.stdout) ? r : undefined;
+    },
+    'tugboat status to report the lost quorum',
+    120_000,
+    2_000,
+  );
 }

@@ -8,6 +8,7 @@ import { judgeWrites } from '../harness/write-outage.js';
 import { runCli } from '../support/cli.js';
 import { describeTagged } from '../support/tagged-resources.js';
 import { waitFor } from '../support/wait.js';
+import { formationMarker } from './aws-cli-reads.js';
 import { awsCli, waitBooted, writeAdminKubeconfig } from './booted-cluster.js';
 import { type CliCluster, deleteAndProveClean, startCliCluster } from './cli-cluster.js';
 import { reportFailure, tearDown } from './e2e-teardown.js';
@@ -17,7 +18,13 @@ import { writeHaSpec } from './ha-spec.js';
 import { hostLog } from './host-probes.js';
 import { kubectlOk, nodeReadiness } from './kubectl.js';
 import { followLaunchTemplates } from './launch-template-follower.js';
-import { apiServerEtcdEndpoints, LOSE_MEMBER, STOP_MASTER, stopAndMoveEtcdData } from './lost-quorum.js';
+import {
+  apiServerEtcdEndpoints,
+  LOSE_MEMBER,
+  STOP_MASTER,
+  stopAndMoveEtcdData,
+  waitLostQuorumStatus,
+} from './lost-quorum.js';
 import { leaseRenewals, runningMasters, terminateKeepingCapacity } from './replace-cluster.js';
 
 // Issue #17, "a replaced master rejoins": a 3-master cluster made by `tugboat create` (etcd formed
@@ -39,23 +46,6 @@ let replacing = false;
 let masters: HaMaster[] = [];
 let worker = '';
 const log = (line: string) => process.stderr.write(`master-rejoin e2e: ${line}\n`);
-
-/** The etcd formation marker as the AWS CLI reads it (members sorted; `at` left out). */
-async function formationMarker(): Promise<{ state: string; by: string; members: string[] }> {
-  const out = await awsCli<{ Parameter: { Value: string } }>(
-    h.env,
-    'ssm',
-    'get-parameter',
-    '--name',
-    etcdFormationParameterName(cluster),
-  );
-  const { state, by, members } = JSON.parse(out.Parameter.Value) as {
-    state: string;
-    by: string;
-    members: string[];
-  };
-  return { state, by, members: [...members].sort() };
-}
 
 beforeAll(async () => {
   h = await startCliCluster(cluster, 'rejoin', {
@@ -101,7 +91,7 @@ it("the masters' own user-data boots during create left etcd to bootstrap: exit 
     `${cluster}/boot/`,
   );
   expect(reports.Contents ?? []).toEqual([]);
-  expect(await formationMarker()).toEqual({
+  expect(await formationMarker(h.env, cluster)).toEqual({
     state: 'formed',
     by: 'bootstrap',
     members: masters.map((m) => m.id).sort(),
@@ -271,15 +261,7 @@ it('lost quorum end to end: backup, two members lose their data, status reports 
   const lost = masters.slice(1);
   for (const m of lost) expect(await stopAndMoveEtcdData(state, m, LOSE_MEMBER, 'zone')).toBe(true);
   const lostAt = performance.now();
-  const status = await waitFor(
-    async () => {
-      const r = await runCli(['status', cluster], { env: h.env, cwd: process.cwd() });
-      return /etcd has lost quorum/.test(r.stdout) ? r : undefined;
-    },
-    'tugboat status to report the lost quorum',
-    120_000,
-    2_000,
-  );
+  const status = await waitLostQuorumStatus(h.env, cluster);
   log(
     `status reported the lost quorum ${((performance.now() - lostAt) / 1000).toFixed(1)} s after the loss (exit ${status.code}):\n${status.stdout}`,
   );
@@ -355,7 +337,7 @@ it('create --no-bootstrap of the same name (delete swept the marker): the master
     // Formed, not joined: no membership change, no wait for a quorum.
     expect(bootLog).not.toMatch(/added as etcd member|removed dead etcd member|waiting up to/);
   }
-  expect(await formationMarker()).toEqual({
+  expect(await formationMarker(h.env, cluster)).toEqual({
     state: 'formed',
     by: 'boot',
     members: formed.map((m) => m.id).sort(),

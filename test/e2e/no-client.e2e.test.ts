@@ -2,12 +2,12 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { etcdFormationParameterName } from '../../src/boot/etcd-formation.js';
 import { NODE_RUNTIME } from '../../src/bootstrap/node-runtime.js';
 import { runtimeFileName } from '../../src/bootstrap/runtime-cache.js';
 import { runCli } from '../support/cli.js';
 import { SETUP_RUNTIME_CACHE } from '../support/node-runtime.js';
 import { waitFor } from '../support/wait.js';
+import { formationMarker, runningInstances, secretsKeyOf } from './aws-cli-reads.js';
 import { awsCli, buildSleeperDeployment, waitBooted } from './booted-cluster.js';
 import { type CliCluster, deleteAndProveClean, startCliCluster } from './cli-cluster.js';
 import { reportFailure, tearDown } from './e2e-teardown.js';
@@ -41,47 +41,6 @@ let backup = '';
 /** The clusters' KMS keys, from their stacks' outputs while they exist. */
 const clusterKeys: string[] = [];
 const configMaps = Array.from({ length: 20 }, (_, i) => `kept-${i}`);
-
-interface AwsInstance {
-  InstanceId: string;
-  PrivateIpAddress?: string;
-  Tags?: { Key: string; Value: string }[];
-}
-
-/** Running instances of `cluster`, role and private address by instance id, by the AWS CLI. */
-async function runningInstances(cluster: string): Promise<Map<string, { role: string; address: string }>> {
-  const out = await awsCli<{ Reservations: { Instances: AwsInstance[] }[] }>(
-    h.env,
-    'ec2',
-    'describe-instances',
-    '--filters',
-    `Name=tag:tugboat:cluster,Values=${cluster}`,
-    'Name=instance-state-name,Values=running',
-  );
-  return new Map(
-    out.Reservations.flatMap((r) => r.Instances).map((i) => [
-      i.InstanceId,
-      {
-        role: i.Tags?.find((t) => t.Key === 'tugboat:role')?.Value ?? '',
-        address: i.PrivateIpAddress ?? '',
-      },
-    ]),
-  );
-}
-
-/** The stack's `SecretsKeyId` output (the cluster's KMS key), by the AWS CLI. */
-async function secretsKeyOf(cluster: string): Promise<string> {
-  const out = await awsCli<{ Stacks: { Outputs?: { OutputKey: string; OutputValue: string }[] }[] }>(
-    h.env,
-    'cloudformation',
-    'describe-stacks',
-    '--stack-name',
-    `tugboat-${cluster}`,
-  );
-  const id = out.Stacks[0]?.Outputs?.find((o) => o.OutputKey === 'SecretsKeyId')?.OutputValue;
-  if (!id) throw new Error(`stack tugboat-${cluster} has no SecretsKeyId output`);
-  return id;
-}
 
 /** Waits until exactly `ids` are Nodes and all Ready. */
 function waitNodesReady(ids: readonly string[]): Promise<true> {
@@ -142,7 +101,7 @@ it('5. tugboat template of three masters deployed with the AWS CLI alone: the ma
 
   const instances = await waitFor(
     async () => {
-      const running = await runningInstances(first);
+      const running = await runningInstances(h.env, first);
       return running.size === 4 ? running : undefined;
     },
     'the 4 instances of the stack running (3 masters, 1 worker)',
@@ -181,15 +140,7 @@ it('5. tugboat template of three masters deployed with the AWS CLI alone: the ma
       .sort(),
   );
   // The formation marker did not exist before: the boots wrote it once etcd had all three.
-  const marker = await awsCli<{ Parameter: { Value: string } }>(
-    h.env,
-    'ssm',
-    'get-parameter',
-    '--name',
-    etcdFormationParameterName(first),
-  );
-  const formed = JSON.parse(marker.Parameter.Value) as { state: string; by: string; members: string[] };
-  expect({ ...formed, members: [...formed.members].sort() }).toMatchObject({
+  expect(await formationMarker(h.env, first)).toMatchObject({
     state: 'formed',
     by: 'boot',
     members: masters.map((m) => m.id).sort(),
@@ -201,7 +152,7 @@ it('5. tugboat template of three masters deployed with the AWS CLI alone: the ma
   );
   expect(merged.current).toBe(true);
   kubeconfig = merged.kubeconfig;
-  clusterKeys.push(await secretsKeyOf(first));
+  clusterKeys.push(await secretsKeyOf(h.env, first));
   // Every master's API server, asked with the fetched credentials, sees the three members healthy.
   for (const m of masters) {
     const verbose = await waitFor(
@@ -290,7 +241,7 @@ it('6. a scheduled backup of etcd → delete --keep-backups → create a new clu
     '--no-bootstrap',
     '--yes',
   );
-  clusterKeys.push(await secretsKeyOf(second));
+  clusterKeys.push(await secretsKeyOf(h.env, second));
   const master = created.hosts.find((x) => x.group === 'master')!.id;
   const worker = created.hosts.find((x) => x.group === 'blue')!.id;
   for (const id of [master, worker]) await waitBooted(h.manager!, id);
