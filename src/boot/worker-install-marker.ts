@@ -6,7 +6,7 @@ import { sleep } from '../timing.js';
 
 /**
  * `/tugboat/<cluster>/worker/ssh-bootstrap`: a plain String (nothing secret) that says "`tugboat
- * create` (or `scale`, `update`) is installing the workers over SSH right now". It is written
+ * create` (or `scale`, `update`, `bootstrap NAME`) is installing the workers over SSH right now". It is written
  * before the command launches instances (so none of them boots before it), `at` is rewritten
  * every minute while it runs, and it is deleted once its bootstrap finished. Under `worker/`,
  * which the worker role already reads: no new permission. `tugboat delete` removes it with every
@@ -16,8 +16,8 @@ export function workerInstallMarkerName(cluster: string): string {
   return `${secretsPath(cluster)}worker/ssh-bootstrap`;
 }
 
-/** The commands that install workers over SSH right after launching them. */
-export const WORKER_INSTALLERS = ['create', 'scale', 'update'] as const;
+/** The commands that install workers over SSH (all but `bootstrap` right after launching them). */
+export const WORKER_INSTALLERS = ['create', 'scale', 'update', 'bootstrap'] as const;
 
 /** One of {@link WORKER_INSTALLERS}. */
 export type WorkerInstaller = (typeof WORKER_INSTALLERS)[number];

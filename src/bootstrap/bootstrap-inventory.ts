@@ -285,6 +285,8 @@ export async function bootstrapInventory(
       await timedStep(events, host, 'ready', () =>
         waitForNodeReady(host.name, {
           server,
+          // Any master will do: the first one down must not fail a worker whose node is fine.
+          failoverServers: servers.slice(1),
           caPem: pki.ca.certPem,
           ...pki.admin,
           timeoutMs: readyTimeoutMs,

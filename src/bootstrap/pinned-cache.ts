@@ -1,6 +1,7 @@
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EventSink, TugboatEvent } from '../events.js';
+import { type FetchScratchSweep, makeFetchScratch, sweepStaleFetchScratch } from './fetch-scratch.js';
 
 /**
  * The laptop's cache of pinned, content-addressed artifacts (the hosts' Node.js runtime, the etcd
@@ -55,7 +56,8 @@ export interface LoadPinnedFileOptions {
  * cached: a damaged cached copy is fetched again (`damaged` event), a fetched one fails with
  * `mismatch`. The cached name only ever holds a whole verified file: the fetch lands in a scratch
  * directory and is renamed into place, so an interrupted or failed fetch leaves no part of it
- * there (a process killed mid-fetch leaves its `.fetch-*` scratch directory, never the file).
+ * there (a process killed mid-fetch leaves its `.fetch-*` scratch directory, never the file; the
+ * next fetch removes scratch directories untouched for an hour, see fetch-scratch.ts).
  */
 export async function loadPinnedFile(options: LoadPinnedFileOptions): Promise<Buffer> {
   const { cacheDir, pinned, events } = options;
@@ -66,7 +68,9 @@ export async function loadPinnedFile(options: LoadPinnedFileOptions): Promise<Bu
   const source = options.source();
   events.emit(source.fetching);
   mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
-  const scratch = mkdtempSync(join(cacheDir, '.fetch-'));
+  reportSweep(events, cacheDir, sweepStaleFetchScratch(cacheDir));
+  const own = makeFetchScratch(cacheDir);
+  const scratch = own.path;
   try {
     let data: Buffer;
     try {
@@ -81,8 +85,26 @@ export async function loadPinnedFile(options: LoadPinnedFileOptions): Promise<Bu
     renameSync(part, cached);
     return data;
   } finally {
-    rmSync(scratch, { recursive: true, force: true });
+    own.close();
   }
+}
+
+/** Housekeeping says what it did, and never fails the fetch it runs for. */
+function reportSweep(events: EventSink, cacheDir: string, sweep: FetchScratchSweep): void {
+  if (sweep.removed.length > 0)
+    events.emit({
+      code: 'cache.scratch-removed',
+      level: 'debug',
+      message: `removed ${sweep.removed.length} scratch director${sweep.removed.length === 1 ? 'y' : 'ies'} of interrupted fetches from ${cacheDir} (${sweep.removed.join(', ')})`,
+      data: { cacheDir, removed: sweep.removed },
+    });
+  for (const f of sweep.failed)
+    events.emit({
+      code: 'cache.scratch-remove-failed',
+      level: 'warn',
+      message: `could not remove the stale scratch directory ${f.name} from ${cacheDir}: ${f.reason}; remove it by hand`,
+      data: { cacheDir, name: f.name },
+    });
 }
 
 /** A file's bytes, or undefined when it does not exist. */

@@ -1,6 +1,7 @@
 import { uninstallInventory } from '../bootstrap/bootstrap-inventory.js';
 import {
   bootstrapCluster,
+  type ClusterBootstrapContext,
   type ClusterBootstrapOptions,
   type ClusterBootstrapResult,
 } from '../bootstrap/cluster-bootstrap.js';
@@ -10,6 +11,7 @@ import { silentEvents } from '../events.js';
 import { type ClusterAccess, type ClusterAccessOptions, readClusterAccess } from './access.js';
 import { markEtcdFormedAfterBootstrap } from './etcd-formation-step.js';
 import { type SettingsBootstrapOptions, settingsBootstrapOptions } from './stack-settings.js';
+import { withWorkerInstall } from './worker-install-step.js';
 
 /** Options of {@link bootstrapRunningCluster}. */
 export interface BootstrapRunningOptions
@@ -20,10 +22,13 @@ export interface BootstrapRunningOptions
  * `tugboat bootstrap NAME`: bootstraps the hosts of a running cluster that are not working yet —
  * the master when the control plane does not answer, every instance that is not a Ready node —
  * and leaves the rest alone (`force` reinstalls everything). Hosts come from the stack's
- * auto-scaling groups; see {@link readClusterAccess}.
+ * auto-scaling groups; see {@link readClusterAccess}. Like create, it holds the worker install
+ * marker while it installs (`by` bootstrap), so a worker booting from user-data meanwhile leaves
+ * its host to it. `install` is the SSH bootstrap itself (tests pass their own).
  */
 export async function bootstrapRunningCluster(
   options: BootstrapRunningOptions,
+  install: (context: ClusterBootstrapContext) => Promise<ClusterBootstrapResult> = bootstrapCluster,
 ): Promise<ClusterBootstrapResult> {
   const access = await readClusterAccess(options);
   const events = options.events ?? silentEvents;
@@ -37,7 +42,12 @@ export async function bootstrapRunningCluster(
     ...settingsBootstrapOptions(access.settings),
     skipReady: true,
   };
-  const result = await bootstrapCluster(context);
+  // After the stack and hosts were found (a mistyped NAME leaves no marker behind).
+  const result = await withWorkerInstall(
+    options.aws.ssm,
+    { cluster: access.cluster, by: 'bootstrap', bootstrap: true, events },
+    () => install(context),
+  );
   // A cluster formed before the marker existed gets it here, so its replaced masters join.
   await markEtcdFormedAfterBootstrap(
     options.aws.ssm,

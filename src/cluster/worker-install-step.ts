@@ -79,9 +79,10 @@ export async function holdWorkerInstall(
 }
 
 /**
- * `scale` and `update` with their SSH bootstrap: the marker is held around `body` (which launches
- * instances and bootstraps them), released when it succeeds, left to go stale when it fails. Without
- * a bootstrap nothing is written or removed (a create may hold it).
+ * `scale`, `update` and `bootstrap NAME` with their SSH bootstrap: the marker is held around
+ * `body` (which launches instances, except for `bootstrap NAME`, and bootstraps them), released
+ * when it succeeds, left to go stale when it fails. Without a bootstrap nothing is written or
+ * removed (a create may hold it).
  */
 export async function withWorkerInstall<T>(
   ssm: Pick<SsmApi, 'putString' | 'deleteParameters'>,

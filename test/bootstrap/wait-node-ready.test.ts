@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { waitForNodeReady } from '../../src/bootstrap/wait-node-ready.js';
@@ -62,7 +62,7 @@ describe('waitForNodeReady (watch)', () => {
     await waitForNodeReady('w1', { server, ...opts, timeoutMs: 10_000 });
     expect(urls).toHaveLength(1);
     const query = new URL(urls[0] ?? '', server).searchParams;
-    expect(query.get('watch')).toBe('true');
+    expect(query.get('watch')).toBe('1');
     expect(query.get('fieldSelector')).toBe('metadata.name=w1');
     expect(clientCNs).toEqual(['admin']);
   });
@@ -76,6 +76,33 @@ describe('waitForNodeReady (watch)', () => {
     };
     await waitForNodeReady('w1', { server, ...opts, timeoutMs: 10_000, intervalMs: 20 });
     expect(urls).toHaveLength(3);
+  });
+
+  it('goes on to the next master when the first refuses connections', async () => {
+    // A port nothing listens on: connections to it are refused.
+    const closed = createNetServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const down = `https://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+    await new Promise((r) => closed.close(r));
+    script = (n, res) => {
+      res.writeHead(200);
+      // The first watch ends before Ready: watching again goes through the same failover.
+      if (n === 0) return void res.end(line('ADDED', node('False', 'AgentStarting')));
+      res.write(line('ADDED', node('True')));
+    };
+    await waitForNodeReady('w1', {
+      server: down,
+      failoverServers: [server],
+      ...opts,
+      timeoutMs: 10_000,
+      intervalMs: 20,
+    });
+    expect(urls).toHaveLength(2);
+    expect(clientCNs).toEqual(['admin', 'admin']);
+    // Without the other masters the same wait fails, saying why.
+    await expect(
+      waitForNodeReady('w1', { server: down, ...opts, timeoutMs: 300, intervalMs: 20 }),
+    ).rejects.toThrow(/node w1 was not Ready within 300 ms \(last: .*ECONNREFUSED/);
   });
 
   it('fails after the timeout with the last state it saw', async () => {

@@ -8,6 +8,7 @@ import {
 import { holdWorkerInstall } from '../../src/cluster/worker-install-step.js';
 import {
   type BootstrapContext,
+  bootstrapRunningCluster,
   createCluster,
   deleteCluster,
   RecordingEvents,
@@ -140,6 +141,50 @@ describe('create holds the worker install marker while it bootstraps', () => {
     expect(await read('wim-b')).toBeUndefined();
     expect(events.codes()).toEqual([]);
   });
+});
+
+describe('`tugboat bootstrap NAME` holds the worker install marker like create does', () => {
+  it('written while it installs (by bootstrap), gone once done, left when it failed; no marker for a cluster that is not there', async () => {
+    const { aws, stateRoot } = env;
+    await createCluster({
+      aws,
+      stateRoot,
+      definition: testDefinition('wim-r', { secretsKey: true }),
+      bootstrap: false,
+      ...fast,
+    });
+    const seen: unknown[] = [];
+    const options = {
+      aws,
+      cluster: 'wim-r',
+      stateRoot,
+      // moto drops the stack's outputs (BootstrapSettings among them): the settings of `-f SPEC`.
+      settings: { sshUser: 'ec2-user', sshAddress: 'private' as const, groupLabels: {}, eipGroups: [] },
+      bundle: { file: 'tugboat-host-test.mjs', content: Buffer.from('') },
+    };
+    const result = await bootstrapRunningCluster(options, async (context) => {
+      seen.push(await read(context.cluster));
+      // The hosts it installs are the stack's instances, with the stack's SSH settings.
+      expect(context.inventory.groups.map((g) => g.name)).toContain('workers');
+      return { server: '', servers: [], hosts: [], kubeconfig: '', kubeconfigPath: '' };
+    });
+    expect(result.hosts).toEqual([]);
+    expect(seen).toEqual([{ by: 'bootstrap', at: expect.stringMatching(/^\d{4}-/) }]);
+    expect(await read('wim-r')).toBeUndefined();
+    // A failed bootstrap leaves it to go stale (a re-run takes over), as create does.
+    await expect(
+      bootstrapRunningCluster(options, async () => {
+        throw new Error('ssh: connection refused');
+      }),
+    ).rejects.toThrow('connection refused');
+    expect(await read('wim-r')).toMatchObject({ by: 'bootstrap' });
+    // A mistyped NAME fails before writing anything.
+    await expect(bootstrapRunningCluster({ ...options, cluster: 'wim-nope' })).rejects.toThrow(/wim-nope/);
+    expect(await read('wim-nope')).toBeUndefined();
+    const deleted = await deleteCluster({ aws, cluster: 'wim-r', sweepDelayMs: 100, ...fast });
+    expect(deleted.clean, JSON.stringify(deleted.proof?.remaining)).toBe(true);
+    expect(await read('wim-r')).toBeUndefined();
+  }, 180_000);
 });
 
 /** The marker's `at` once it differs from `from` (bounded). */
