@@ -15,7 +15,7 @@ import { CONTROL_PLANE_SERVICE, type HostBundle } from '../../src/bootstrap/cont
 import { etcdClusterHealth } from '../../src/bootstrap/etcd-health.js';
 import { ETCD_SERVICE, etcdPaths } from '../../src/bootstrap/etcd-install.js';
 import { buildHostLayout, layoutDirectories } from '../../src/bootstrap/layout.js';
-import { stopService } from '../../src/bootstrap/service.js';
+import { restartService, serviceStatus, stopService } from '../../src/bootstrap/service.js';
 import { servicePaths } from '../../src/bootstrap/service-units.js';
 import { renderControlPlane } from '../../src/cli/support/format-cluster.js';
 import { readControlPlaneChecks } from '../../src/cluster/control-plane-checks.js';
@@ -206,6 +206,51 @@ describe('bootstrap of three masters on etcd and a worker (LocalShell, loopback 
       'jsonpath={.spec.holderIdentity}',
     ]);
     expect(holder).not.toBe('');
+  }, 180_000);
+
+  it('the kubernetes Endpoints list all three API servers; a SIGKILLed one drops out after its lease expires and comes back when restarted', async () => {
+    const listed = async (via: BootstrapHost) =>
+      (await kubectl(['get', 'endpoints', 'kubernetes', '-o', 'jsonpath={.subsets[*].addresses[*].ip}'], via))
+        .split(' ')
+        .filter(Boolean);
+    const all = ['127.0.26.1', '127.0.26.2', '127.0.26.3'];
+    await waitFor(
+      async () => JSON.stringify(await listed(masters[0]!)) === JSON.stringify(all),
+      'the kubernetes Endpoints to list all three masters',
+      60_000,
+      500,
+    );
+    expect(
+      await kubectl(['get', 'endpoints', 'kubernetes', '-o', 'jsonpath={.subsets[0].ports[0].port}']),
+    ).toBe(String(apiPort));
+    // SIGKILL master 3's API server and its supervisor (which would restart it): no graceful removal.
+    const m3 = layoutFor(masters[2]!);
+    const shell = new LocalShell({ host: 'm3' });
+    const status = await serviceStatus(shell, CONTROL_PLANE_SERVICE, { layout: m3, mode: 'supervised' });
+    expect(status.pid).toBeGreaterThan(0);
+    expect(status.childPid).toBeGreaterThan(0);
+    process.kill(status.pid!, 'SIGKILL');
+    process.kill(status.childPid!, 'SIGKILL');
+    const killedAt = performance.now();
+    await waitFor(
+      async () => JSON.stringify(await listed(masters[0]!)) === JSON.stringify(all.slice(0, 2)),
+      'the killed master to drop out of the kubernetes Endpoints',
+      60_000,
+      250,
+    );
+    const droppedAfterMs = Math.round(performance.now() - killedAt);
+    console.log(
+      `multi-master: a SIGKILLed API server left the kubernetes Endpoints after ${droppedAfterMs} ms`,
+    );
+    // Not before its 15 s lease has gone unrenewed on the survivors' clocks.
+    expect(droppedAfterMs).toBeGreaterThan(10_000);
+    await restartService(shell, CONTROL_PLANE_SERVICE, { layout: m3, mode: 'supervised' });
+    await waitFor(
+      async () => JSON.stringify(await listed(masters[0]!)) === JSON.stringify(all),
+      'the restarted master to be listed again',
+      60_000,
+      500,
+    );
   }, 180_000);
 
   it('with master 1 stopped (control plane and etcd), the agent heartbeats through another master and writes succeed via master 2', async () => {

@@ -117,6 +117,34 @@ it('tugboat create: three masters in three zones on a 3/3 healthy etcd, the work
     expect((await kubectlOk(kubeconfig, ['--server', apiUrl(m), 'get', '--raw', '/readyz'])).trim()).toBe(
       'ok',
     );
+  // Pods reach the API through kubernetes.default: its Endpoints list every master (one lease each).
+  const byIp = (a: string, b: string) =>
+    a
+      .split('.')
+      .map((o) => o.padStart(3, '0'))
+      .join('.')
+      .localeCompare(
+        b
+          .split('.')
+          .map((o) => o.padStart(3, '0'))
+          .join('.'),
+      );
+  const everyMaster = masters.map((m) => m.address).sort(byIp);
+  await waitFor(
+    async () => {
+      const ips = await kubectlOk(kubeconfig, [
+        'get',
+        'endpoints',
+        'kubernetes',
+        '-o',
+        'jsonpath={.subsets[*].addresses[*].ip}',
+      ]);
+      return JSON.stringify(ips.trim().split(' ')) === JSON.stringify(everyMaster) ? true : undefined;
+    },
+    'the kubernetes Endpoints to list every master',
+    60_000,
+    1_000,
+  );
   const worker = created.hosts.find((x) => x.role === 'worker')!;
   await kubectlOk(kubeconfig, [
     'create',

@@ -1,17 +1,10 @@
-import type { UntypedObject } from '../../kube/index.js';
-import { findResource, type ResourceDef } from '../registry/index.js';
+import { findResource } from '../registry/index.js';
 import { isRecord } from '../registry/validation.js';
+import type { ApiServerEndpoint } from './apiserver-leases.js';
 import { firstServiceIp } from './cluster-ips.js';
 import type { ApiContext } from './context.js';
 import { ApiError } from './status.js';
 import { createObject, updateObject } from './write.js';
-
-/** Where clients reach this API server (the `kubernetes` Service's endpoint). */
-export interface ApiServerEndpoint {
-  /** IPv4 address other hosts and pods reach the API server on (kube-apiserver's --advertise-address). */
-  readonly address: string;
-  readonly port: number;
-}
 
 const NAMESPACE = 'default';
 const NAME = 'kubernetes';
@@ -27,37 +20,6 @@ export function buildKubernetesServiceSpec(ctx: ApiContext, endpoint: ApiServerE
     clusterIPs: [ip],
     sessionAffinity: 'None',
     ports: [{ name: 'https', protocol: 'TCP', port: 443, targetPort: endpoint.port }],
-  };
-}
-
-/** The Endpoints of the `kubernetes` Service (never mirrored into EndpointSlices by upstream). Pure. */
-export function buildKubernetesEndpoints(endpoint: ApiServerEndpoint): UntypedObject {
-  return {
-    apiVersion: 'v1',
-    kind: 'Endpoints',
-    metadata: {
-      name: NAME,
-      namespace: NAMESPACE,
-      labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' },
-    },
-    subsets: [
-      {
-        addresses: [{ ip: endpoint.address }],
-        ports: [{ name: 'https', port: endpoint.port, protocol: 'TCP' }],
-      },
-    ],
-  };
-}
-
-/** The EndpointSlice kube-apiserver writes next to those Endpoints (only the service-name label). Pure. */
-export function buildKubernetesEndpointSlice(endpoint: ApiServerEndpoint): UntypedObject {
-  return {
-    apiVersion: 'discovery.k8s.io/v1',
-    kind: 'EndpointSlice',
-    metadata: { name: NAME, namespace: NAMESPACE, labels: { 'kubernetes.io/service-name': NAME } },
-    addressType: 'IPv4',
-    endpoints: [{ addresses: [endpoint.address], conditions: { ready: true } }],
-    ports: [{ name: 'https', port: endpoint.port, protocol: 'TCP' }],
   };
 }
 
@@ -79,18 +41,16 @@ function ignoreRaces(err: unknown): void {
 }
 
 /**
- * One pass of kube-apiserver's kubernetes-service controller: creates the `kubernetes` Service in
- * `default` (the first address of the service range, port 443 → the API server's port) and its
- * Endpoints and EndpointSlice (this server's advertised address), and puts back ports or
- * addresses someone changed.
- * Idempotent; a deleted Service or Endpoints is recreated by the next pass.
+ * The Service half of kube-apiserver's kubernetes-service controller: creates the `kubernetes`
+ * Service in `default` (the first address of the service range, port 443 → the API server's port)
+ * and puts back ports someone changed. Idempotent; a deleted Service is recreated by the next pass.
+ * Its Endpoints are written by the lease loop (kubernetes-service-loop.ts).
  */
 export async function reconcileKubernetesService(
   ctx: ApiContext,
   endpoint: ApiServerEndpoint,
 ): Promise<void> {
   const svcDef = findResource('', 'v1', 'services')!;
-  const epDef = findResource('', 'v1', 'endpoints')!;
   const spec = buildKubernetesServiceSpec(ctx, endpoint);
   const svc = await ctx.resources.get(svcDef, NAMESPACE, NAME);
   if (!svc) {
@@ -105,70 +65,4 @@ export async function reconcileKubernetesService(
       spec: { ...(isRecord(cur.spec) ? cur.spec : {}), type: 'ClusterIP', ports: spec.ports },
     })).catch(ignoreRaces);
   }
-  await ensureContent(ctx, epDef, buildKubernetesEndpoints(endpoint), ['subsets']);
-  const sliceDef = findResource('discovery.k8s.io', 'v1', 'endpointslices')!;
-  await ensureContent(ctx, sliceDef, buildKubernetesEndpointSlice(endpoint), ['endpoints', 'ports']);
-}
-
-/** Creates `want`, or puts back its `fields` (and labels) when the stored object differs. */
-async function ensureContent(
-  ctx: ApiContext,
-  def: ResourceDef,
-  want: UntypedObject,
-  fields: readonly string[],
-): Promise<void> {
-  const cur = await ctx.resources.get(def, NAMESPACE, NAME);
-  if (!cur) {
-    await createObject(ctx, def, NAMESPACE, want).catch(ignoreRaces);
-    return;
-  }
-  if (fields.every((f) => same(cur[f], want[f]))) return;
-  await updateObject(ctx, def, NAMESPACE, NAME, undefined, (now) => {
-    const next: UntypedObject = {
-      ...now,
-      metadata: { ...now.metadata, labels: { ...now.metadata?.labels, ...want.metadata?.labels } },
-    };
-    for (const f of fields) next[f] = want[f];
-    return next;
-  }).catch(ignoreRaces);
-}
-
-/** Period of the controller, as kube-apiserver's endpoint reconciler interval. */
-export const KUBERNETES_SERVICE_INTERVAL_MS = 10_000;
-
-/**
- * Runs {@link reconcileKubernetesService} now and every `intervalMs` until the returned function
- * is called (it resolves when the pass under way has ended). A failed pass becomes an `api.kubernetes-service.error` event; the next pass retries.
- */
-export function runKubernetesServiceLoop(
-  ctx: ApiContext,
-  endpoint: ApiServerEndpoint,
-  intervalMs = KUBERNETES_SERVICE_INTERVAL_MS,
-): () => Promise<void> {
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
-  const pass = async () => {
-    if (stopped) return;
-    try {
-      await reconcileKubernetesService(ctx, endpoint);
-    } catch (err) {
-      ctx.events.emit({
-        code: 'api.kubernetes-service.error',
-        level: 'warn',
-        message: `cannot reconcile the kubernetes Service: ${(err as Error).message}; retrying in ${intervalMs / 1000} s`,
-      });
-    }
-    if (!stopped)
-      timer = setTimeout(() => {
-        running = pass();
-      }, intervalMs);
-  };
-  running = pass();
-  // Stopping waits for a pass under way, so nothing writes after the store closes.
-  return () => {
-    stopped = true;
-    clearTimeout(timer);
-    return running;
-  };
 }

@@ -64,6 +64,11 @@ export interface ApiServerOptions {
   /** Period of the `kubernetes` Service controller. @default 10_000 */
   readonly kubernetesServiceIntervalMs?: number;
   /**
+   * How long another API server's unrenewed lease keeps its address in the `kubernetes`
+   * Endpoints (docs/ha-masters.md). @default 15_000
+   */
+  readonly apiServerLeaseDurationMs?: number;
+  /**
    * Service-account tokens: TokenRequest, their authenticator, issuer discovery and the pod
    * admission that mounts them (docs/service-accounts.md). @default off
    */

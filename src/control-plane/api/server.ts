@@ -15,7 +15,7 @@ import { buildCustomResources } from './custom-resources.js';
 import { handleResource } from './handlers.js';
 import { normalizeBody, readBody, sendError, sendJson, sendJsonText } from './http.js';
 import { runJoinTokenKeeper } from './join-token.js';
-import { runKubernetesServiceLoop } from './kubernetes-service.js';
+import { runKubernetesServiceLoop } from './kubernetes-service-loop.js';
 import { serveMetrics } from './metrics-api.js';
 import { type MetricsScraper, startMetricsScraper } from './metrics-scraper.js';
 import { proxyNodePath } from './node-path-proxy.js';
@@ -227,7 +227,10 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
         stopKubernetesService = runKubernetesServiceLoop(
           ctx,
           { address: advertise, port },
-          options.kubernetesServiceIntervalMs,
+          {
+            intervalMs: options.kubernetesServiceIntervalMs,
+            leaseDurationMs: options.apiServerLeaseDurationMs,
+          },
         );
       });
     });
