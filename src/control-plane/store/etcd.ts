@@ -3,6 +3,7 @@ import { EtcdClient, type EtcdHeader, type EtcdKv, type EtcdTlsOptions, num } fr
 import { mapEtcdError, prefixEnd, withRetry } from './etcd-errors.js';
 import { WatchFanout } from './etcd-fanout.js';
 import { checkEtcdQuorum } from './etcd-quorum.js';
+import { startEndpointSync } from './etcd-sync.js';
 import { startEtcdWatch } from './etcd-watch.js';
 import {
   type DeleteResult,
@@ -54,7 +55,17 @@ export interface EtcdStoreOptions {
    * @default 300000 (5 minutes)
    */
   readonly compactIntervalMs?: number;
-  /** Receives `store.retry` and `store.compacted` events. @default silentEvents */
+  /**
+   * Every interval, set the endpoints to the client URLs of the members etcd lists (as clientv3's
+   * AutoSyncInterval), so a master replaced with a new address is found; the configured list is
+   * kept while no member answers. 0 disables (e.g. when etcd is reached through a proxy whose
+   * address the members do not advertise). @default 60000
+   */
+  readonly endpointSyncIntervalMs?: number;
+  /**
+   * Receives `store.retry`, `store.compacted`, `store.endpoints-synced` and
+   * `store.endpoint-sync-failed` events. @default silentEvents
+   */
   readonly events?: EventSink;
 }
 
@@ -72,6 +83,7 @@ export async function openEtcdStore(options: EtcdStoreOptions): Promise<Store> {
   const store = new EtcdStore(options);
   await store.currentRevision();
   store.startCompactor();
+  store.startEndpointSync();
   return store;
 }
 
@@ -84,6 +96,7 @@ class EtcdStore implements Store {
   private closed = false;
   private lastReadiness: { at: number; check: Promise<StoreReadiness> } | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private stopSync: () => void = () => undefined;
   private readonly watches = new Set<Watch>();
   private readonly fanout = new WatchFanout(
     (key, prefix, start, handlers) => this.openUpstream(key, prefix, start, handlers),
@@ -270,12 +283,21 @@ class EtcdStore implements Store {
     this.timer.unref();
   }
 
+  /** Keeps the client's endpoints on etcd's members (etcd-sync.ts). */
+  startEndpointSync(): void {
+    this.stopSync = startEndpointSync(this.client, {
+      intervalMs: this.options.endpointSyncIntervalMs ?? 60_000,
+      events: this.events,
+    });
+  }
+
   /** {@link checkEtcdQuorum}, at most once a second however often `/readyz` is asked. */
   readiness(): Promise<StoreReadiness> {
     const now = Date.now();
     if (!this.lastReadiness || now - this.lastReadiness.at > 1_000) {
       const check = checkEtcdQuorum({
-        endpoints: this.options.endpoints,
+        // The synced endpoints: the configured ones may name replaced masters only.
+        endpoints: this.client.endpoints,
         ...(this.options.tls ? { tls: this.options.tls } : {}),
       });
       this.lastReadiness = { at: now, check };
@@ -287,6 +309,7 @@ class EtcdStore implements Store {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
+    this.stopSync();
     for (const watch of this.watches) await watch.cancel();
     this.watches.clear();
     this.client.close();
