@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore } from '../../../src/control-plane/open-store.js';
 import { EtcdClient, type EtcdKv, num } from '../../../src/control-plane/store/etcd-client.js';
 import { syncEtcdEndpoints } from '../../../src/control-plane/store/etcd-sync.js';
 import { startEtcdWatch } from '../../../src/control-plane/store/etcd-watch.js';
@@ -138,6 +139,25 @@ describe('etcd endpoint sync on a real 3-member cluster', () => {
       /^no etcd endpoint answered the member list \(http:\/\/127\.0\.0\.1:\d+: /,
     );
     expect(events[1]!.message).toContain('names no started member with a https:// client URL');
+  });
+
+  it("the control plane's store options carry the interval (etcdEndpointSyncIntervalMs)", async () => {
+    const events: TugboatEvent[] = [];
+    const sink = { emit: (e: TugboatEvent) => events.push(e) };
+    const a = etcd.members[0]!.clientUrl;
+    const opened = await openStore(
+      { store: 'etcd', etcdEndpoints: [a], etcdEndpointSyncIntervalMs: 100 },
+      sink,
+      () => undefined,
+    );
+    try {
+      await until('an endpoint sync', () => events.some((e) => e.code === 'store.endpoints-synced'));
+      const ready = await opened.store.readiness!();
+      expect(ready).toMatchObject({ ok: true, detail: '3/3 etcd members healthy' });
+    } finally {
+      await opened.store.close();
+      await opened.stopShipping();
+    }
   });
 
   // Last: it kills member A.
