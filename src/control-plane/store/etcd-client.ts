@@ -101,6 +101,11 @@ export class EtcdClient {
     return this.list;
   }
 
+  /** True after {@link close}: calls fail and {@link setEndpoints} does nothing. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   /**
    * Replaces the endpoint list (deduplicated, at least one). Calls already running finish on their
    * endpoint; the current endpoint stays when it is still listed, otherwise calls move to the

@@ -68,6 +68,8 @@ export async function syncEtcdEndpoints(
       );
       members = res.members ?? [];
     } catch (err) {
+      // Closed while asking (the store closed): nothing to keep or report.
+      if (client.isClosed) return undefined;
       errors.push(`${endpoints[index]}: ${(err as Error).message.split('\n')[0]}`);
       continue;
     }

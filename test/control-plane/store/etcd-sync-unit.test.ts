@@ -4,6 +4,7 @@ import {
   MAX_SYNCED_ENDPOINTS,
   pickMemberEndpoints,
   startEndpointSync,
+  syncEtcdEndpoints,
 } from '../../../src/control-plane/store/etcd-sync.js';
 
 describe('pickMemberEndpoints', () => {
@@ -104,5 +105,16 @@ describe('startEndpointSync timing', () => {
     stop();
     await vi.advanceTimersByTimeAsync(600_000);
     expect(calls).toHaveLength(3);
+  });
+});
+
+describe('syncEtcdEndpoints on a closed client', () => {
+  it('keeps quiet: a store that closed mid-sync reports no failure', async () => {
+    const client = new EtcdClient({ endpoints: ['http://127.0.0.1:1'] });
+    client.close();
+    const events: unknown[] = [];
+    expect(await syncEtcdEndpoints(client, 'http:', { emit: (e) => events.push(e) })).toBeUndefined();
+    expect(events).toEqual([]);
+    expect(client.isClosed).toBe(true);
   });
 });
