@@ -1,8 +1,9 @@
 import { type EventSink, silentEvents } from '../../events.js';
-import { EtcdClient, type EtcdHeader, type EtcdKv, type EtcdTlsOptions, num } from './etcd-client.js';
+import { EtcdClient, type EtcdHeader, type EtcdKv, num } from './etcd-client.js';
 import { mapEtcdError, prefixEnd, withRetry } from './etcd-errors.js';
 import { WatchFanout } from './etcd-fanout.js';
 import { checkEtcdQuorum } from './etcd-quorum.js';
+import type { EtcdStoreOptions } from './etcd-store-options.js';
 import { startEndpointSync } from './etcd-sync.js';
 import { startEtcdWatch } from './etcd-watch.js';
 import {
@@ -20,6 +21,7 @@ import {
 } from './types.js';
 
 export type { EtcdTlsOptions } from './etcd-client.js';
+export type { EtcdStoreOptions } from './etcd-store-options.js';
 
 interface RangeResponse {
   readonly header: EtcdHeader;
@@ -35,38 +37,6 @@ interface TxnResponse {
     readonly response_put?: { readonly prev_kv?: EtcdKv | null } | null;
     readonly response_delete_range?: { readonly prev_kvs: readonly EtcdKv[] } | null;
   }[];
-}
-
-/** Options for {@link openEtcdStore}. */
-export interface EtcdStoreOptions {
-  /** Client URLs of the members, e.g. `https://10.0.0.5:2379`. */
-  readonly endpoints: readonly string[];
-  /** Every key lives under this prefix, so one etcd can serve several clusters. @default '/tugboat' */
-  readonly prefix?: string;
-  /** @default plain gRPC (only sensible on loopback) */
-  readonly tls?: EtcdTlsOptions;
-  /** Largest value accepted. @default 1572864 (1.5 MiB, etcd's request limit) */
-  readonly maxValueBytes?: number;
-  /** Retry a request for this long while etcd has no leader or a member is down. @default 15000 */
-  readonly retryTimeoutMs?: number;
-  /**
-   * Every interval, compact etcd's history to the revision seen one interval earlier (what the
-   * kube-apiserver does), so etcd's database does not grow until it hits its quota; 0 disables.
-   * @default 300000 (5 minutes)
-   */
-  readonly compactIntervalMs?: number;
-  /**
-   * Every interval, set the endpoints to the client URLs of the members etcd lists (as clientv3's
-   * AutoSyncInterval), so a master replaced with a new address is found; the configured list is
-   * kept while no member answers. 0 disables (e.g. when etcd is reached through a proxy whose
-   * address the members do not advertise). @default 60000
-   */
-  readonly endpointSyncIntervalMs?: number;
-  /**
-   * Receives `store.retry`, `store.compacted`, `store.endpoints-synced` and
-   * `store.endpoint-sync-failed` events. @default silentEvents
-   */
-  readonly events?: EventSink;
 }
 
 /**
