@@ -16,6 +16,11 @@ export interface ControlPlaneOptions {
   /** Client certificate and key (PEM files) for etcd's --client-cert-auth. @default none */
   readonly etcdCertFile?: string;
   readonly etcdKeyFile?: string;
+  /**
+   * How often the etcd client replaces its endpoints with the client URLs of etcd's started
+   * members (clientv3's AutoSyncInterval); 0 keeps `etcdEndpoints` for good. @default 60_000
+   */
+  readonly etcdEndpointSyncIntervalMs?: number;
   /** Serving certificate (PEM). Required unless `insecureLoopbackHttp`. */
   readonly tlsCertFile?: string;
   readonly tlsPrivateKeyFile?: string;

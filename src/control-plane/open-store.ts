@@ -50,7 +50,15 @@ async function openPlainStore(
         '--store etcd needs --etcd-endpoints, e.g. --etcd-endpoints http://127.0.0.1:2379',
       );
     const tls = await loadEtcdTls(options, endpoints);
-    return createStore({ kind: 'etcd', endpoints, events, ...(tls ? { tls } : {}) });
+    return createStore({
+      kind: 'etcd',
+      endpoints,
+      events,
+      ...(tls ? { tls } : {}),
+      ...(options.etcdEndpointSyncIntervalMs !== undefined
+        ? { endpointSyncIntervalMs: options.etcdEndpointSyncIntervalMs }
+        : {}),
+    });
   }
   return createStore({ kind: 'embedded', dataDir, events });
 }

@@ -70,6 +70,10 @@ describe('tugboat control-plane controller flags', () => {
       '--etcd-cafile is for https://',
     ],
     [['--etcd-endpoints', '127.0.0.1:2379'], '--etcd-endpoints: "127.0.0.1:2379" is not an etcd client URL'],
+    ...['-1', 'soon', ''].map((value): [string[], string] => [
+      ['--etcd-endpoints', 'http://127.0.0.1:1', '--etcd-endpoint-sync-interval', value],
+      `--etcd-endpoint-sync-interval "${value}" is not a number of seconds: use e.g. 60, or 0 to keep --etcd-endpoints`,
+    ]),
   ])('refuses inconsistent etcd endpoint and TLS flags %j before connecting', async (flags, message) => {
     const r = await runCli([
       'control-plane',
@@ -90,6 +94,7 @@ describe('tugboat control-plane controller flags', () => {
     expect(r.stdout).toContain('--no-controllers');
     expect(r.stdout).toContain('--node-monitor-grace-period <seconds>');
     expect(r.stdout).toContain('--metric-resolution <seconds>');
+    expect(r.stdout).toContain('--etcd-endpoint-sync-interval <seconds>');
     expect(r.stdout).toContain('--horizontal-pod-autoscaler-sync-period <duration>');
     expect(r.stdout).toContain('--horizontal-pod-autoscaler-downscale-stabilization <duration>');
   });

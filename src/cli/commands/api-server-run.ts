@@ -19,6 +19,17 @@ function seconds(value: string | undefined, flag: string, fallback: number): num
   return n;
 }
 
+/** `--etcd-endpoint-sync-interval` in ms: whole or fractional seconds, 0 turns the sync off. */
+function endpointSyncIntervalMs(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value.replace(/s$/, ''));
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0)
+    throw new UsageError(
+      `--etcd-endpoint-sync-interval "${value}" is not a number of seconds: use e.g. 60, or 0 to keep --etcd-endpoints`,
+    );
+  return Math.round(n * 1000);
+}
+
 /**
  * The autoscaler's kube-controller-manager flags, as Go durations (`15s`, `1m30s`); the
  * stabilization window may be `0s` (no window), as upstream allows, and is whole seconds.
@@ -131,6 +142,7 @@ export async function runControlPlane(
       etcdCaFile: flags.etcdCafile,
       etcdCertFile: flags.etcdCertfile,
       etcdKeyFile: flags.etcdKeyfile,
+      etcdEndpointSyncIntervalMs: endpointSyncIntervalMs(flags.etcdEndpointSyncInterval),
       tlsCertFile: flags.tlsCertFile,
       tlsPrivateKeyFile: flags.tlsPrivateKeyFile,
       clientCaFile: flags.clientCaFile,

@@ -13,6 +13,7 @@ export interface ControlPlaneFlags {
   readonly etcdCafile?: string;
   readonly etcdCertfile?: string;
   readonly etcdKeyfile?: string;
+  readonly etcdEndpointSyncInterval?: string;
   readonly tlsCertFile?: string;
   readonly tlsPrivateKeyFile?: string;
   readonly clientCaFile?: string;
@@ -62,6 +63,10 @@ export const controlPlaneCommand: CommandModule = {
       .option('--etcd-cafile <file>', 'CA that signed the etcd members (with https:// endpoints)')
       .option('--etcd-certfile <file>', 'client certificate for etcd (--client-cert-auth)')
       .option('--etcd-keyfile <file>', 'key of --etcd-certfile')
+      .option(
+        '--etcd-endpoint-sync-interval <seconds>',
+        "how often to replace --etcd-endpoints with the members' client URLs that etcd lists; 0 never (default 60)",
+      )
       .option('--tls-cert-file <file>', 'serving certificate (PEM)')
       .option('--tls-private-key-file <file>', 'serving private key (PEM)')
       .option('--client-ca-file <file>', 'CA that signs client certificates (CN = user, O = groups)')

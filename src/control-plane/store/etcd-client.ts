@@ -70,40 +70,76 @@ export type EtcdWatchStream = grpc.ClientDuplexStream<object, Record<string, unk
 
 /**
  * A small etcd v3 gRPC client: one grpc-js channel per endpoint, unary calls on the current one,
- * moving on to the next endpoint when a call fails transiently (the caller retries). The service
+ * moving on to the next endpoint when a call fails transiently (the caller retries). The endpoint
+ * list can be replaced while calls run ({@link setEndpoints}, fed by etcd-sync.ts). The service
  * definitions are compiled in (etcd-proto.ts), so nothing is read from disk at run time.
  */
 export class EtcdClient {
-  private readonly channels: grpc.Client[];
-  private current = 0;
+  private readonly credentials: grpc.ChannelCredentials;
+  private readonly channels = new Map<string, grpc.Client>();
+  private list: readonly string[];
+  private current: string;
+  private readonly listeners = new Set<() => void>();
+  private closed = false;
 
   constructor(private readonly options: EtcdClientOptions) {
     const tls = options.tls;
-    const credentials = tls
+    this.credentials = tls
       ? grpc.credentials.createSsl(
           Buffer.from(tls.ca),
           tls.key ? Buffer.from(tls.key) : null,
           tls.cert ? Buffer.from(tls.cert) : null,
         )
       : grpc.credentials.createInsecure();
-    this.channels = options.endpoints.map(
-      (endpoint) =>
-        new grpc.Client(grpcTarget(endpoint), credentials, {
-          // grpc-js refuses responses over 4 MiB by default; listing 10,000 pods is ~10 MiB.
-          'grpc.max_receive_message_length': 0x7fffffff,
-          'grpc.keepalive_time_ms': 30_000,
-          'grpc.keepalive_timeout_ms': 10_000,
-        }),
-    );
+    for (const endpoint of options.endpoints) this.channelFor(endpoint);
+    this.list = [...options.endpoints];
+    this.current = this.list[0] ?? '';
   }
 
+  /** The endpoints calls go to now: the configured ones until {@link setEndpoints} replaces them. */
   get endpoints(): readonly string[] {
-    return this.options.endpoints;
+    return this.list;
+  }
+
+  /** True after {@link close}: calls fail and {@link setEndpoints} does nothing. */
+  get isClosed(): boolean {
+    return this.closed;
   }
 
   /**
-   * Calls `service/method` on the current endpoint, or on endpoint `index` when given; `timeoutMs`
-   * overrides the client's call timeout for this call.
+   * Replaces the endpoint list (deduplicated, at least one). Calls already running finish on their
+   * endpoint; the current endpoint stays when it is still listed, otherwise calls move to the
+   * first new one. Watches are told ({@link onEndpointsChanged}) before the channels of removed
+   * endpoints close, so they can move and resume.
+   */
+  setEndpoints(urls: readonly string[]): void {
+    if (this.closed) return;
+    const next = [...new Set(urls)];
+    if (next.length === 0)
+      throw new Error('etcd endpoints cannot be empty: keep at least one member client URL');
+    for (const endpoint of next) grpcTarget(endpoint); // refuse a bad list before changing anything
+    const removed = this.list.filter((e) => !next.includes(e));
+    for (const endpoint of next) this.channelFor(endpoint);
+    this.list = next;
+    if (!next.includes(this.current)) this.current = next[0]!;
+    for (const listener of [...this.listeners]) listener();
+    for (const endpoint of removed) {
+      // grpc-js lets calls that already started finish on a closed channel; queued ones fail
+      // "unavailable", which callers retry on the current endpoint.
+      this.channels.get(endpoint)?.close();
+      this.channels.delete(endpoint);
+    }
+  }
+
+  /** Calls `listener` after every {@link setEndpoints}; returns the unsubscribe function. */
+  onEndpointsChanged(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Calls `service/method` on the current endpoint, or on endpoint `index` of {@link endpoints}
+   * when given; `timeoutMs` overrides the client's call timeout for this call.
    */
   unary<R = Record<string, unknown>>(
     service: EtcdService,
@@ -112,9 +148,9 @@ export class EtcdClient {
     index?: number,
     timeoutMs?: number,
   ): Promise<R> {
-    const at = index ?? this.current;
-    const channel = this.channels[at];
-    if (!channel) return Promise.reject(new Error(`no etcd endpoint number ${at}`));
+    const endpoint = index === undefined ? this.current : this.list[index];
+    const channel = endpoint === undefined ? undefined : this.channels.get(endpoint);
+    if (!channel) return Promise.reject(new Error(`no etcd endpoint number ${index ?? 0}`));
     const { requestType, responseType } = methodTypes(service, method);
     const deadline = Date.now() + (timeoutMs ?? this.options.callTimeoutMs ?? 5_000);
     return new Promise<R>((resolve, reject) => {
@@ -128,7 +164,7 @@ export class EtcdClient {
         (err, res) => {
           if (err || res === undefined) {
             const error = err ?? new Error(`etcd ${method}: empty response`);
-            if (index === undefined && isTransientEtcdError(error)) this.failover(at);
+            if (index === undefined && isTransientEtcdError(error)) this.failover(endpoint!);
             reject(error);
           } else resolve(res);
         },
@@ -139,29 +175,48 @@ export class EtcdClient {
   /**
    * Opens a watch stream on the current endpoint. `hasleader` makes etcd end the stream when its
    * member loses the leader (as clientv3's WithRequireLeader), so a partitioned member cannot
-   * leave a watch silently stalled. `index` names the endpoint for {@link failover}.
+   * leave a watch silently stalled. `endpoint` names the endpoint for {@link failover}.
    */
-  watch(): { stream: EtcdWatchStream; index: number } {
-    const index = this.current;
+  watch(): { stream: EtcdWatchStream; endpoint: string } {
+    const endpoint = this.current;
     const { requestType, responseType } = methodTypes('Watch', 'Watch');
     const metadata = new grpc.Metadata();
     metadata.set('hasleader', 'true');
-    const stream = this.channels[index]!.makeBidiStreamRequest(
+    const stream = this.channels.get(endpoint)!.makeBidiStreamRequest(
       '/etcdserverpb.Watch/Watch',
       (value: object) => Buffer.from(requestType.encode(requestType.fromObject(value)).finish()),
       (bytes: Buffer) => responseType.decode(bytes) as unknown as Record<string, unknown>,
       metadata,
     );
-    return { stream, index };
+    return { stream, endpoint };
   }
 
-  /** Endpoint `index` failed: later calls go to the next one (unless another call moved on already). */
-  failover(index: number): void {
-    if (this.current === index) this.current = (index + 1) % this.channels.length;
+  /** `endpoint` failed: later calls go to the next one (unless another call moved on already). */
+  failover(endpoint: string): void {
+    if (this.current !== endpoint) return;
+    const at = this.list.indexOf(endpoint);
+    this.current = this.list[(at + 1) % this.list.length]!;
   }
 
   close(): void {
-    for (const channel of this.channels) channel.close();
+    this.closed = true;
+    this.listeners.clear();
+    for (const channel of this.channels.values()) channel.close();
+    this.channels.clear();
+  }
+
+  private channelFor(endpoint: string): grpc.Client {
+    let channel = this.channels.get(endpoint);
+    if (!channel) {
+      channel = new grpc.Client(grpcTarget(endpoint), this.credentials, {
+        // grpc-js refuses responses over 4 MiB by default; listing 10,000 pods is ~10 MiB.
+        'grpc.max_receive_message_length': 0x7fffffff,
+        'grpc.keepalive_time_ms': 30_000,
+        'grpc.keepalive_timeout_ms': 10_000,
+      });
+      this.channels.set(endpoint, channel);
+    }
+    return channel;
   }
 }
 

@@ -41,15 +41,21 @@ const DELETE = 1;
  */
 export async function startEtcdWatch(spec: EtcdWatchSpec, handlers: WatchHandlers): Promise<Watch> {
   let done = false;
-  let stream: EtcdWatchStream | undefined;
+  /** The stream in use; `ended` once it failed or was left, after which its data is ignored. */
+  let active: { stream: EtcdWatchStream; endpoint: string; ended: boolean } | undefined;
   /** Next revision to ask for when (re)connecting. */
   let next = spec.startRevision;
   let failingSince: number | undefined;
 
+  const stop = () => {
+    done = true;
+    unsubscribe();
+    active?.stream.cancel();
+  };
+
   const finish = (err: StoreError) => {
     if (done) return;
-    done = true;
-    stream?.cancel();
+    stop();
     try {
       handlers.onError(err);
     } catch {
@@ -59,12 +65,13 @@ export async function startEtcdWatch(spec: EtcdWatchSpec, handlers: WatchHandler
 
   /** Settles the pending connect() once etcd confirms (or refuses) the watch. */
   let settleConnect: (() => void) | undefined;
+  const settle = () => {
+    settleConnect?.();
+    settleConnect = undefined;
+  };
 
   const onResponse = (res: WatchResponse) => {
-    if (res.created || res.canceled) {
-      settleConnect?.();
-      settleConnect = undefined;
-    }
+    if (res.created || res.canceled) settle();
     if (done) return;
     failingSince = undefined;
     const compactRevision = num(res.compact_revision);
@@ -102,30 +109,34 @@ export async function startEtcdWatch(spec: EtcdWatchSpec, handlers: WatchHandler
   };
 
   const connect = async (): Promise<void> => {
-    const { stream: s, index } = spec.client.watch();
+    const { stream: s, endpoint } = spec.client.watch();
     if (done) {
       s.cancel();
       return;
     }
-    stream = s;
-    let ended = false;
+    const conn = { stream: s, endpoint, ended: false };
+    active = conn;
     const confirmed = new Promise<void>((resolve) => {
       settleConnect = resolve;
     });
     const lost = (err: Error) => {
-      settleConnect?.();
-      settleConnect = undefined;
-      if (ended || done) return;
-      ended = true;
+      if (conn.ended) return;
+      conn.ended = true;
+      settle();
+      if (done) return;
       failingSince ??= Date.now();
-      if (isTransientEtcdError(err)) spec.client.failover(index);
+      if (isTransientEtcdError(err)) spec.client.failover(endpoint);
       if (!isTransientEtcdError(err) && !/ended|cancel/i.test(err.message)) {
         finish(new StoreError('Unavailable', `etcd watch failed (${err.message})`));
         return;
       }
       reconnect();
     };
-    s.on('data', (res) => onResponse(res as unknown as WatchResponse));
+    // Data of a stream that was left is dropped: `next` was not advanced past it, so the stream
+    // that replaces it delivers it again, once.
+    s.on('data', (res) => {
+      if (!conn.ended) onResponse(res as unknown as WatchResponse);
+    });
     s.on('error', lost);
     s.on('end', () => lost(new Error('watch stream ended')));
     const request = {
@@ -156,11 +167,16 @@ export async function startEtcdWatch(spec: EtcdWatchSpec, handlers: WatchHandler
     timer.unref();
   };
 
+  /** The endpoint list changed (etcd-sync.ts) and no longer names ours: resume on a listed one. */
+  const unsubscribe = spec.client.onEndpointsChanged(() => {
+    const conn = active;
+    if (done || !conn || conn.ended || spec.client.endpoints.includes(conn.endpoint)) return;
+    conn.ended = true;
+    settle();
+    conn.stream.cancel();
+    reconnect();
+  });
+
   await connect();
-  return {
-    cancel: async () => {
-      done = true;
-      stream?.cancel();
-    },
-  };
+  return { cancel: async () => stop() };
 }

@@ -1,8 +1,10 @@
 import { type EventSink, silentEvents } from '../../events.js';
-import { EtcdClient, type EtcdHeader, type EtcdKv, type EtcdTlsOptions, num } from './etcd-client.js';
+import { EtcdClient, type EtcdHeader, type EtcdKv, num } from './etcd-client.js';
 import { mapEtcdError, prefixEnd, withRetry } from './etcd-errors.js';
 import { WatchFanout } from './etcd-fanout.js';
 import { checkEtcdQuorum } from './etcd-quorum.js';
+import type { EtcdStoreOptions } from './etcd-store-options.js';
+import { startEndpointSync } from './etcd-sync.js';
 import { startEtcdWatch } from './etcd-watch.js';
 import {
   type DeleteResult,
@@ -19,6 +21,7 @@ import {
 } from './types.js';
 
 export type { EtcdTlsOptions } from './etcd-client.js';
+export type { EtcdStoreOptions } from './etcd-store-options.js';
 
 interface RangeResponse {
   readonly header: EtcdHeader;
@@ -36,28 +39,6 @@ interface TxnResponse {
   }[];
 }
 
-/** Options for {@link openEtcdStore}. */
-export interface EtcdStoreOptions {
-  /** Client URLs of the members, e.g. `https://10.0.0.5:2379`. */
-  readonly endpoints: readonly string[];
-  /** Every key lives under this prefix, so one etcd can serve several clusters. @default '/tugboat' */
-  readonly prefix?: string;
-  /** @default plain gRPC (only sensible on loopback) */
-  readonly tls?: EtcdTlsOptions;
-  /** Largest value accepted. @default 1572864 (1.5 MiB, etcd's request limit) */
-  readonly maxValueBytes?: number;
-  /** Retry a request for this long while etcd has no leader or a member is down. @default 15000 */
-  readonly retryTimeoutMs?: number;
-  /**
-   * Every interval, compact etcd's history to the revision seen one interval earlier (what the
-   * kube-apiserver does), so etcd's database does not grow until it hits its quota; 0 disables.
-   * @default 300000 (5 minutes)
-   */
-  readonly compactIntervalMs?: number;
-  /** Receives `store.retry` and `store.compacted` events. @default silentEvents */
-  readonly events?: EventSink;
-}
-
 /**
  * Opens a store on etcd. Writes are transactions comparing modRevision (etcd's own optimistic
  * concurrency), reads are linearizable, and requests are retried while a leader is elected.
@@ -72,6 +53,7 @@ export async function openEtcdStore(options: EtcdStoreOptions): Promise<Store> {
   const store = new EtcdStore(options);
   await store.currentRevision();
   store.startCompactor();
+  store.startEndpointSync();
   return store;
 }
 
@@ -84,6 +66,7 @@ class EtcdStore implements Store {
   private closed = false;
   private lastReadiness: { at: number; check: Promise<StoreReadiness> } | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private stopSync: () => void = () => undefined;
   private readonly watches = new Set<Watch>();
   private readonly fanout = new WatchFanout(
     (key, prefix, start, handlers) => this.openUpstream(key, prefix, start, handlers),
@@ -270,12 +253,21 @@ class EtcdStore implements Store {
     this.timer.unref();
   }
 
+  /** Keeps the client's endpoints on etcd's members (etcd-sync.ts). */
+  startEndpointSync(): void {
+    this.stopSync = startEndpointSync(this.client, {
+      intervalMs: this.options.endpointSyncIntervalMs ?? 60_000,
+      events: this.events,
+    });
+  }
+
   /** {@link checkEtcdQuorum}, at most once a second however often `/readyz` is asked. */
   readiness(): Promise<StoreReadiness> {
     const now = Date.now();
     if (!this.lastReadiness || now - this.lastReadiness.at > 1_000) {
       const check = checkEtcdQuorum({
-        endpoints: this.options.endpoints,
+        // The synced endpoints: the configured ones may name replaced masters only.
+        endpoints: this.client.endpoints,
         ...(this.options.tls ? { tls: this.options.tls } : {}),
       });
       this.lastReadiness = { at: now, check };
@@ -287,6 +279,7 @@ class EtcdStore implements Store {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
+    this.stopSync();
     for (const watch of this.watches) await watch.cancel();
     this.watches.clear();
     this.client.close();

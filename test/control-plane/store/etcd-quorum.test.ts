@@ -15,7 +15,13 @@ function storeOnEtcd(endpointsOf: (etcd: EtcdCluster) => Promise<string[]>) {
   let store: Store;
   beforeAll(async () => {
     etcd = await startEtcd({ size: 3 });
-    store = await createStore({ kind: 'etcd', endpoints: await endpointsOf(etcd), compactIntervalMs: 0 });
+    store = await createStore({
+      kind: 'etcd',
+      endpoints: await endpointsOf(etcd),
+      compactIntervalMs: 0,
+      // These tests are about the configured endpoints: no sync may replace them.
+      endpointSyncIntervalMs: 0,
+    });
   });
   afterAll(async () => {
     await store?.close();
