@@ -17,6 +17,8 @@ let wrong: string;
 let slow: string;
 const hits = { right: 0, wrong: 0 };
 let releaseSlow: () => void = () => {};
+let streamRes: ServerResponse | undefined;
+let streaming: string;
 
 async function serve(tls: { cert: string; key: string }, handler: RequestListener): Promise<string> {
   const s = https.createServer(tls, handler);
@@ -40,6 +42,12 @@ beforeAll(async () => {
   wrong = await serve(other.server, (_req, res) => {
     hits.wrong++;
     node(res);
+  });
+  // A watch-like stream the test writes lines into.
+  streaming = await serve(pki.server, (_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.write('{"n":1}\n');
+    streamRes = res;
   });
   // Answers only when released: a request in flight while the server list changes.
   slow = await serve(pki.server, (_req, res) => {
@@ -108,6 +116,24 @@ describe('Transport.setServers', () => {
     await client.get(resources.nodes, 'n1');
     expect(client.transport.server).toBe(`${right}/`);
     client.close();
+  });
+});
+
+describe('Transport.setServers and an open stream', () => {
+  it('keeps the stream of a dropped server open until it ends', async () => {
+    const t = new Transport({ server: streaming, ca: pki.ca.cert });
+    const res = await t.stream({ method: 'GET', path: '/api/v1/pods?watch=true' });
+    const chunks: string[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c.toString()));
+    const ended = new Promise((r) => res.once('end', r));
+    await expect.poll(() => chunks.join('')).toBe('{"n":1}\n');
+    expect(t.setServers([right]).applied).toBe(true);
+    streamRes!.write('{"n":2}\n');
+    await expect.poll(() => chunks.join('')).toBe('{"n":1}\n{"n":2}\n');
+    streamRes!.end();
+    await ended;
+    expect(t.server).toBe(`${right}/`);
+    t.close();
   });
 });
 
