@@ -149,6 +149,23 @@ describe('Transport failover on a certificate that fails verification', () => {
     client.close();
   });
 
+  it("moves on when the certificate is the cluster CA's but does not name the address", async () => {
+    // The test certificate names 127.0.0.1 only; 127.0.0.2 is loopback too.
+    const s = https.createServer(pki.server, (_req, res) => node(res));
+    servers.push(s);
+    await new Promise<void>((r) => s.listen(0, '127.0.0.2', r));
+    const misnamed = `https://127.0.0.2:${(s.address() as AddressInfo).port}`;
+    const alone = new KubeClient({ server: misnamed, ca: pki.ca.cert });
+    await expect(alone.get(resources.nodes, 'n1')).rejects.toMatchObject({
+      code: 'ERR_TLS_CERT_ALTNAME_INVALID',
+    });
+    alone.close();
+    const client = new KubeClient({ server: misnamed, failoverServers: [right], ca: pki.ca.cert });
+    await expect(client.get(resources.nodes, 'n1')).resolves.toMatchObject({ metadata: { name: 'n1' } });
+    expect(client.transport.server).toBe(`${right}/`);
+    client.close();
+  });
+
   it('still refuses the certificate when no other server is left', async () => {
     const client = new KubeClient({ server: wrong, ca: pki.ca.cert });
     await expect(client.get(resources.nodes, 'n1')).rejects.toThrow(/certificate|self.signed|verify/i);
