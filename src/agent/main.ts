@@ -4,6 +4,8 @@ import { UsageError } from '../errors.js';
 import { type EventSink, silentEvents } from '../events.js';
 import { parseListen } from '../listen.js';
 import { type Agent, buildAgent } from './agent.js';
+import { type ApiServerFollower, startApiServerFollower } from './api-server-follower.js';
+import { loadSavedApiServers } from './api-server-list.js';
 import { ensureNodeClientCertificate } from './bootstrap-credentials.js';
 import { buildPodNetwork } from './build-pod-network.js';
 import { type AgentConfig, parseTaint } from './config.js';
@@ -28,7 +30,7 @@ export interface RunningAgent {
   readonly server?: AgentServer;
   /** Port the logs/exec server listens on. */
   readonly port: number;
-  /** Stops, in order: the pod/lease loops, the logs/exec server, runtime and API connections. Containers keep running. */
+  /** Stops, in order: the API server follower, the pod/lease loops, the logs/exec server, runtime and API connections. Containers keep running. */
   stop(): Promise<void>;
 }
 
@@ -83,9 +85,12 @@ export async function startAgentProcess(
       nodeName: identity.name,
       events,
     });
+  // The masters last seen in default/kubernetes come after the configured ones: a restarted agent
+  // whose installed masters were all replaced still finds the cluster.
+  const configured = [config.server, ...config.failoverServers];
   const client = new KubeClient({
     server: config.server,
-    failoverServers: config.failoverServers,
+    failoverServers: [...config.failoverServers, ...loadSavedApiServers(config.dataDir, events)],
     ca: config.caFile ? read(config.caFile, 'CA file') : undefined,
     cert: config.certFile ? read(config.certFile, 'client certificate') : undefined,
     key: config.keyFile ? read(config.keyFile, 'client key') : undefined,
@@ -187,6 +192,7 @@ export async function startAgentProcess(
         : undefined;
   const stopServing = new AbortController();
   let servingBootstrap: Promise<void> | undefined;
+  let follower: ApiServerFollower | undefined;
   // The rules before the registration: a node is served on LoadBalancer Services as soon as it is
   // Ready, so its NodePorts must answer by then (the update e2e saw a new worker refuse them for
   // ~1 s). Bounded: a proxy that cannot list Services yet must not hold up the registration.
@@ -205,6 +211,9 @@ export async function startAgentProcess(
   try {
     if (proxyStarted) await firstOf(proxyStarted, PROXY_BEFORE_REGISTRATION_MS);
     await agent.start();
+    // A plain-http test server (insecureLoopback) is not followed: the Endpoints give https URLs.
+    if (configured.every((s) => s.startsWith('https://')))
+      follower = startApiServerFollower({ client, configured, dataDir: config.dataDir, events });
     // After the Node is registered: the approver checks the SANs against its addresses.
     if (
       servingWanted &&
@@ -231,6 +240,7 @@ export async function startAgentProcess(
     // Binds in the background once the bridge has the node's gateway address.
     podNetwork?.dns.start();
   } catch (err) {
+    await follower?.stop();
     await proxy?.stop();
     await podNetwork?.dns.stop();
     await server?.close();
@@ -245,6 +255,7 @@ export async function startAgentProcess(
     async stop() {
       stopServing.abort();
       await servingBootstrap;
+      await follower?.stop();
       await proxy?.stop();
       await podNetwork?.dns.stop();
       await agent.stop();

@@ -1,9 +1,9 @@
-import http, { type IncomingMessage } from 'node:http';
-import https from 'node:https';
-import { isIP } from 'node:net';
-import { UsageError } from '../errors.js';
+import type http from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Status } from '../kube/index.js';
 import { ApiError } from './api-error.js';
+import { TLS_VERIFY_CODES } from './tls-verify-codes.js';
+import { closeIfIdle, dedupe, type Endpoint, endpointOf } from './transport-endpoint.js';
 
 /** How to reach and authenticate to an API server. */
 export interface TransportOptions {
@@ -37,13 +37,20 @@ export interface TransportOptions {
 }
 
 /** Connection errors after which the request surely never reached the server: safe to send elsewhere. */
-const FAILOVER_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ETIMEDOUT']);
+const FAILOVER_CODES = new Set([
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+  'ETIMEDOUT',
+  // The server's certificate failed verification during the handshake, before any byte of the
+  // request left (e.g. a master's old address now serves another certificate). The certificate
+  // is still refused: only the next server is tried.
+  ...TLS_VERIFY_CODES,
+]);
 
-interface Endpoint {
-  readonly url: URL;
-  readonly agent: http.Agent;
-  readonly mod: typeof http | typeof https;
-}
+/** Most API servers one transport follows (setServers keeps the first this many). */
+export const MAX_SERVERS = 16;
 
 /** One HTTP request to the API server. */
 export interface TransportRequest {
@@ -62,16 +69,61 @@ export interface TransportRequest {
  * `failoverServers` when the current one refuses or cannot be reached.
  */
 export class Transport {
-  private readonly endpoints: readonly Endpoint[];
+  private endpoints: readonly Endpoint[];
+  /** Endpoints setServers dropped whose connections may still carry a request or a watch. */
+  private retired: Endpoint[] = [];
   private current = 0;
 
   constructor(readonly options: TransportOptions) {
-    this.endpoints = [options.server, ...(options.failoverServers ?? [])].map((s) => endpointOf(s, options));
+    this.endpoints = dedupe([options.server, ...(options.failoverServers ?? [])]).map((s) =>
+      endpointOf(s, options),
+    );
   }
 
   /** The API server requests go to now. */
   get server(): string {
     return this.endpoints[this.current]!.url.toString();
+  }
+
+  /** Every API server this transport may use, in failover order. */
+  get servers(): string[] {
+    return this.endpoints.map((e) => e.url.toString());
+  }
+
+  /**
+   * Replaces the API servers in place (as k3s agents follow the `kubernetes` Endpoints): URLs
+   * are checked as in the constructor, duplicates and invalid ones are dropped, at most
+   * MAX_SERVERS are kept. A list with no valid URL is ignored (the transport never has none).
+   * The current server stays current when still listed, else the first new one is. Requests in
+   * flight and open watches keep their connections; a dropped server's pool is closed once idle.
+   * Returns the invalid URLs with the reason each was dropped.
+   */
+  setServers(urls: readonly string[]): { readonly applied: boolean; readonly rejected: string[] } {
+    const rejected: string[] = [];
+    const keep = new Map(this.endpoints.map((e) => [e.url.toString(), e]));
+    const next: Endpoint[] = [];
+    for (const raw of urls) {
+      if (next.length >= MAX_SERVERS) break;
+      let key: string;
+      try {
+        key = new URL(raw).toString();
+        if (next.some((e) => e.url.toString() === key)) continue;
+        next.push(keep.get(key) ?? endpointOf(raw, this.options));
+      } catch (err) {
+        rejected.push(`${String(raw)}: ${(err as Error).message}`);
+      }
+    }
+    if (next.length === 0) return { applied: false, rejected };
+    const now = this.server;
+    const kept = new Set(next);
+    for (const e of this.endpoints) if (!kept.has(e)) this.retired.push(e);
+    this.endpoints = next;
+    this.current = Math.max(
+      0,
+      next.findIndex((e) => e.url.toString() === now),
+    );
+    this.retired = this.retired.filter((e) => !kept.has(e) && !closeIfIdle(e.agent));
+    return { applied: true, rejected };
   }
 
   /** Sends a request and returns the parsed JSON body; throws ApiError on a non-2xx status. */
@@ -93,20 +145,23 @@ export class Transport {
 
   /** Closes idle keep-alive connections. */
   close(): void {
-    for (const e of this.endpoints) e.agent.destroy();
+    for (const e of [...this.endpoints, ...this.retired]) e.agent.destroy();
+    this.retired = [];
   }
 
   /** Opens the request on the current server, moving on to the next after a connection failure (each tried once). */
   private async open(req: TransportRequest, timeoutMs: number): Promise<IncomingMessage> {
     for (let tried = 1; ; tried++) {
-      const at = this.current;
+      // setServers may have replaced the list since the last try: always index the list of now.
+      const list = this.endpoints;
+      const at = Math.min(this.current, list.length - 1);
       try {
-        return await this.openAt(this.endpoints[at]!, req, timeoutMs);
+        return await this.openAt(list[at]!, req, timeoutMs);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code ?? '';
         if (!FAILOVER_CODES.has(code) || tried >= this.endpoints.length || req.signal?.aborted) throw err;
-        // Another request may have moved on already: follow it rather than step past its choice.
-        if (this.current === at) this.current = (at + 1) % this.endpoints.length;
+        // Another request (or setServers) may have moved on already: follow it rather than step past its choice.
+        if (this.endpoints === list && this.current === at) this.current = (at + 1) % list.length;
       }
     }
   }
@@ -165,32 +220,6 @@ function armConnectTimeout(r: http.ClientRequest, host: string, ms: number): voi
   r.once('response', clear);
   r.once('close', clear);
   r.once('error', clear);
-}
-
-/** Checks one API server URL and makes its connection pool. */
-function endpointOf(server: string, options: TransportOptions): Endpoint {
-  const url = new URL(server);
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  if (url.protocol === 'http:') {
-    const loopback = host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
-    if (!options.allowInsecureLoopback || !loopback) {
-      throw new UsageError(
-        `refusing plain http to ${server}: use https, or http to a loopback address with allowInsecureLoopback`,
-      );
-    }
-    return { url, mod: http, agent: new http.Agent({ keepAlive: true }) };
-  }
-  if (url.protocol === 'https:') {
-    const agent = new https.Agent({
-      keepAlive: true,
-      ca: options.ca,
-      cert: options.cert,
-      key: options.key,
-      servername: options.servername ?? (isIP(host) ? undefined : host),
-    });
-    return { url, mod: https, agent };
-  }
-  throw new UsageError(`unsupported API server url ${server}: use https://host:port`);
 }
 
 function readAll(res: IncomingMessage): Promise<string> {
