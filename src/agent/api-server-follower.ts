@@ -29,7 +29,8 @@ export interface ApiServerFollower {
 /**
  * Keeps the agent's API server list equal to the `default/kubernetes` Endpoints (as k3s agents
  * do), so an agent whose installed masters were all replaced still reaches the cluster: every
- * listed `https://<ip>:<port>` becomes a server, and the list is saved to
+ * listed `https://<ip>:<port>` becomes a server (the configured ones kept after them as a
+ * fallback), and the list is saved to
  * `<dataDir>/api-servers.json` for the next start. While the Endpoints list no address, the
  * configured servers are used, plus the one answering now. The masters' serving certificates
  * name each master's advertised IP (master-boot, bootstrap inventory), so IP URLs verify.
@@ -40,8 +41,12 @@ export function startApiServerFollower(options: ApiServerFollowerOptions): ApiSe
   let last = '';
   const apply = (endpoints: Endpoints | undefined) => {
     const urls = buildApiServerUrls(endpoints);
-    const wanted = urls.length > 0 ? urls : [...options.configured, transport.server];
-    const { applied, rejected } = transport.setServers(wanted);
+    // The configured servers stay last: if every listed address fails (its certificate does not
+    // verify, a stale list), the installed ones (a master's Elastic IP, the API name) still serve.
+    const { applied, rejected } =
+      urls.length > 0
+        ? transport.setServers(urls, options.configured)
+        : transport.setServers([...options.configured, transport.server]);
     if (rejected.length > 0)
       events.emit({
         code: 'agent.api-servers.rejected',
@@ -62,7 +67,12 @@ export function startApiServerFollower(options: ApiServerFollowerOptions): ApiSe
     // Only a list the cluster gave is worth keeping for the next start.
     if (urls.length === 0) return;
     try {
-      saveApiServers(options.dataDir, now);
+      // The listed ones only (as the transport spells them): the configured ones come from config.
+      const listed = new Set(urls.map((u) => new URL(u).toString()));
+      saveApiServers(
+        options.dataDir,
+        now.filter((s) => listed.has(s)),
+      );
     } catch (err) {
       events.emit({
         code: 'agent.api-servers.save-failed',

@@ -96,13 +96,20 @@ export class Transport {
    * MAX_SERVERS are kept. A list with no valid URL is ignored (the transport never has none).
    * The current server stays current when still listed, else the first new one is. Requests in
    * flight and open watches keep their connections; a dropped server's pool is closed once idle.
-   * Returns the invalid URLs with the reason each was dropped.
+   * `fallback` URLs go after them (same checks, same cap) but never keep the current server:
+   * when it is listed only there, the first of `urls` takes over. Returns the invalid URLs with
+   * the reason each was dropped.
    */
-  setServers(urls: readonly string[]): { readonly applied: boolean; readonly rejected: string[] } {
+  setServers(
+    urls: readonly string[],
+    fallback: readonly string[] = [],
+  ): { readonly applied: boolean; readonly rejected: string[] } {
     const rejected: string[] = [];
     const keep = new Map(this.endpoints.map((e) => [e.url.toString(), e]));
     const next: Endpoint[] = [];
-    for (const raw of urls) {
+    let primary = -1;
+    for (const [i, raw] of [...urls, ...fallback].entries()) {
+      if (i === urls.length) primary = next.length;
       if (next.length >= MAX_SERVERS) break;
       let key: string;
       try {
@@ -113,15 +120,14 @@ export class Transport {
         rejected.push(`${String(raw)}: ${(err as Error).message}`);
       }
     }
+    if (primary < 0) primary = next.length;
     if (next.length === 0) return { applied: false, rejected };
     const now = this.server;
     const kept = new Set(next);
     for (const e of this.endpoints) if (!kept.has(e)) this.retired.push(e);
     this.endpoints = next;
-    this.current = Math.max(
-      0,
-      next.findIndex((e) => e.url.toString() === now),
-    );
+    const at = next.findIndex((e) => e.url.toString() === now);
+    this.current = at >= 0 && at < primary ? at : 0;
     this.retired = this.retired.filter((e) => !kept.has(e) && !closeIfIdle(e.agent));
     return { applied: true, rejected };
   }

@@ -89,6 +89,7 @@ describe('api server follower', () => {
       retryDelayMs: 20,
     });
     await follower.synced;
+    // The configured server stays as a fallback after the listed ones (here it is one of them).
     expect(node.transport.servers).toEqual([urlOf(a), urlOf(b)]);
     const file = join(dataDir, API_SERVERS_FILE);
     expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ servers: [urlOf(a), urlOf(b)] });
@@ -98,8 +99,9 @@ describe('api server follower', () => {
   it('follows a change of the Endpoints: masters replaced', async () => {
     const [a, b, c] = masters as [RunningApiServer, RunningApiServer, RunningApiServer];
     await setEndpoints([b, c]);
-    await expect.poll(() => node.transport.servers).toEqual([urlOf(b), urlOf(c)]);
-    // The old current server is gone from the list: the first listed one takes over.
+    // The configured server a is kept last, as a fallback should every listed one fail.
+    await expect.poll(() => node.transport.servers).toEqual([urlOf(b), urlOf(c), urlOf(a)]);
+    // The old current server is no longer listed by the cluster: the first listed one takes over.
     expect(node.transport.server).toBe(urlOf(b));
     await expect.poll(() => loadSavedApiServers(dataDir, events)).toEqual([urlOf(b), urlOf(c)]);
     await a.stop();

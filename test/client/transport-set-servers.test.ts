@@ -77,6 +77,27 @@ describe('Transport.setServers', () => {
     t.close();
   });
 
+  it('puts fallback servers last and moves the current server off one listed only there', () => {
+    const t = new Transport({ server: 'https://10.0.0.1:6443' });
+    t.setServers(
+      ['https://10.0.0.2:6443', 'https://10.0.0.3:6443'],
+      ['https://10.0.0.1:6443', 'https://10.0.0.3:6443'],
+    );
+    expect(t.servers).toEqual(['https://10.0.0.2:6443/', 'https://10.0.0.3:6443/', 'https://10.0.0.1:6443/']);
+    // 10.0.0.1 was current, but the primary list no longer names it: the first listed one takes over.
+    expect(t.server).toBe('https://10.0.0.2:6443/');
+    t.setServers(['https://10.0.0.3:6443', 'https://10.0.0.2:6443'], ['https://10.0.0.1:6443']);
+    expect(t.server).toBe('https://10.0.0.2:6443/');
+    // The cap counts the fallback too, primary servers first.
+    t.setServers(
+      Array.from({ length: MAX_SERVERS }, (_, i) => `https://10.0.1.${i}:6443`),
+      ['https://10.0.0.1:6443'],
+    );
+    expect(t.servers).toHaveLength(MAX_SERVERS);
+    expect(t.servers).not.toContain('https://10.0.0.1:6443/');
+    t.close();
+  });
+
   it('ignores an empty or wholly invalid list, drops invalid entries, and caps the list', () => {
     const t = new Transport({ server: 'https://10.0.0.1:6443' });
     expect(t.setServers([])).toEqual({ applied: false, rejected: [] });
