@@ -78,7 +78,10 @@ export async function restoreOnMaster(
   });
   let applied: AppliedBackupRestore;
   try {
-    applied = await applyBackupRestore(options.s3, target, options.prepared, options.holder);
+    // Stopped here, after the plan: its writes since (leases, heartbeats) are replaced anyway.
+    applied = await applyBackupRestore(options.s3, target, options.prepared, options.holder, {
+      masterStopped: true,
+    });
   } catch (err) {
     await start(shell, mode, service);
     throw err;

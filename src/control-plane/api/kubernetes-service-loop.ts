@@ -51,20 +51,21 @@ export async function reconcileApiServerEndpoints(
 
 /**
  * Graceful stop, as upstream's RemoveEndpoints: deletes this server's lease and writes the
- * Endpoints without its address. When it was the last one they are left as they are.
+ * Endpoints without its address. When it is the last live one, nothing is written: upstream
+ * never empties the Endpoints, and a lone master's stop must not change the store (a restore
+ * plans at the last shipped revision, then stops the master); its lease expires by itself.
  */
 export async function removeApiServerEndpoint(
   ctx: ApiContext,
   endpoint: ApiServerEndpoint,
   observer: LeaseObserver,
 ): Promise<void> {
-  await deleteApiServerLease(ctx, endpoint);
-  const { live } = observer.observe(await listApiServerLeases(ctx));
   const same = (e: ApiServerEndpoint) => e.address === endpoint.address && e.port === endpoint.port;
-  await writeKubernetesEndpoints(
-    ctx,
-    live.map((l) => l.endpoint).filter((e) => !same(e)),
-  );
+  const { live } = observer.observe(await listApiServerLeases(ctx));
+  const others = live.map((l) => l.endpoint).filter((e) => !same(e));
+  if (others.length === 0) return;
+  await deleteApiServerLease(ctx, endpoint);
+  await writeKubernetesEndpoints(ctx, others);
 }
 
 /**

@@ -151,7 +151,7 @@ describe('the kubernetes Endpoints with several API servers on one store', () =>
     ).toEqual([]);
   });
 
-  it('drop a server at once when it stops gracefully; the last one leaves its address behind', async () => {
+  it('drop a server at once when it stops gracefully; the last one writes nothing and leaves its address behind', async () => {
     const [, second, third] = servers;
     await second!.stop();
     const rest = [servers[0]!, third!];
@@ -161,8 +161,11 @@ describe('the kubernetes Endpoints with several API servers on one store', () =>
     expect(listed(await get(EP))).toEqual(expected([servers[0]!]));
     servers.splice(1, 2);
     const lastPort = servers[0]!.port;
+    const revisionBefore = await store.currentRevision();
     await servers[0]!.stop();
     servers.length = 0;
+    // The lone server's stop writes nothing (a restore plans at the last revision, then stops it).
+    expect(await store.currentRevision()).toBe(revisionBefore);
     // Read straight from a fresh server on the same store: upstream never erases every endpoint.
     const reader = await startApiServer({ store });
     const r = await jsonCaller(() => reader.url)('GET', EP);

@@ -119,28 +119,33 @@ export interface AppliedBackupRestore {
  * `--bump-revision --mark-compacted`): no resourceVersion a client saw before is reused, and
  * watches from one get "too old" and relist. A master started on an empty data directory restores
  * exactly this; one with a data directory of an older generation refuses to start until it is
- * moved away. Refuses when the target's state moved past the plan (plan again).
+ * moved away. Refuses when the target's state moved past the plan (plan again), unless
+ * `masterStopped`: the caller stopped the only master after the plan, so what moved is what it
+ * wrote until then (its lease renewals, Node heartbeats, its last records shipped as it stopped),
+ * all replaced by the backup as the plan said; the restore then goes past the newest revision.
  */
 export async function applyBackupRestore(
   s3: S3Api,
   target: StateTarget,
   prepared: PreparedBackupRestore,
   holder: string,
+  options: { readonly masterStopped?: boolean } = {},
 ): Promise<AppliedBackupRestore> {
   const { plan } = prepared;
   const newest = await newestShippedRevision(s3, target);
-  if (newest >= plan.revision)
+  if (newest >= plan.revision && !options.masterStopped)
     throw new StateRestoreError(
       `the state under ${s3Url(target, target.prefix)} reached revision ${newest} since the plan (which restores at ${plan.revision}): stop its master, then restore again`,
     );
+  const revision = Math.max(plan.revision, newest + 1);
   const scratch = await mkdtemp(join(tmpdir(), 'tugboat-restore-'));
   try {
-    const data = { revision: plan.revision, compactRevision: plan.revision, kvs: prepared.kvs, history: [] };
+    const data = { revision, compactRevision: revision, kvs: prepared.kvs, history: [] };
     const { name } = await writeSnapshot(scratch, data, nodeFileSystem);
     const bytes = await readFile(join(scratch, name));
     const generation = await claimGeneration(s3, target, holder);
-    await s3.putBytes(target.ref, snapKey(target, generation, plan.revision), bytes);
-    return { generation, revision: plan.revision, keys: prepared.kvs.length };
+    await s3.putBytes(target.ref, snapKey(target, generation, revision), bytes);
+    return { generation, revision, keys: prepared.kvs.length };
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }

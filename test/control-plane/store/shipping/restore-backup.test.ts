@@ -104,6 +104,11 @@ describe('restoring a backup as a new store generation (moto, real control plane
     expect(applied).toMatchObject({ revision: plan.revision, keys: backup.keys });
     // A plan is used once: the state moved past it.
     await expect(applyBackupRestore(aws.s3, target, prepared, 'again')).rejects.toThrow(/since the plan/);
+    // Unless the caller stopped the master after the plan (restoreOnMaster): its writes since are
+    // replaced too, and the restore goes past the newest shipped revision.
+    const past = await applyBackupRestore(aws.s3, target, prepared, 'after stop', { masterStopped: true });
+    expect(past).toMatchObject({ revision: plan.revision + 1, keys: backup.keys });
+    expect(past.generation).toBe(applied.generation + 1);
 
     const c = await master('c');
     expect(c.proc.output()).toContain('restored the store');
