@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
-import net from 'node:net';
+import type net from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentServer } from '../../src/agent/server/agent-server.js';
@@ -10,6 +10,7 @@ import { requestNodeClientCertificate } from '../../src/agent/tls-bootstrap.js';
 import { type Node, resources } from '../../src/client/index.js';
 import { RecordingEvents } from '../../src/events.js';
 import { loadCa } from '../../src/pki/index.js';
+import { freePort } from '../harness/process.js';
 import { createBootstrapToken } from '../support/bootstrap-token.js';
 import { makeTestPki, type TestPki } from '../support/certs.js';
 import { type ControlCluster, startControlCluster } from '../support/control-cluster.js';
@@ -30,13 +31,7 @@ let strangerUrl: string;
 let strangerRequests = 0;
 
 /** An https:// URL of a loopback port nothing listens on (a master that is down). */
-async function closedUrl(): Promise<string> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as net.AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return `https://127.0.0.1:${port}`;
-}
+const closedUrl = async () => `https://127.0.0.1:${await freePort()}`;
 
 const clientCertFile = () => join(pki.dir, 'node', 'client.crt');
 const clientKeyFile = () => join(pki.dir, 'node', 'client.key');
