@@ -7,6 +7,12 @@ import { requestNodeClientCertificate } from './tls-bootstrap.js';
 /** Options of {@link ensureNodeClientCertificate}. */
 export interface BootstrapCredentialsOptions {
   readonly server: string;
+  /**
+   * Further API servers, tried in turn when one cannot be connected to or fails verification
+   * (the agent passes its configured failoverServers, then the saved api-servers.json list).
+   * @default none
+   */
+  readonly failoverServers?: readonly string[];
   readonly caFile: string;
   readonly certFile: string;
   readonly keyFile: string;
@@ -105,6 +111,7 @@ export async function ensureNodeClientCertificate(options: BootstrapCredentialsO
   });
   await requestNodeClientCertificate({
     server: options.server,
+    failoverServers: options.failoverServers,
     ca,
     token,
     nodeName: options.nodeName,

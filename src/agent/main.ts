@@ -16,8 +16,8 @@ import { ServiceProxy } from './network/service-proxy/service-proxy.js';
 import { UserspaceProxy } from './network/userspace-proxy/userspace-proxy.js';
 import { resolveNodeIdentity } from './node-identity.js';
 import { recordServiceEvent } from './pod-events.js';
+import { startProcessRuntime } from './process-runtime-start.js';
 import { DockerRuntime } from './runtime/docker-runtime.js';
-import { ProcessRuntime } from './runtime/process-runtime.js';
 import type { Runtime } from './runtime/types.js';
 import { type AgentServer, buildAgentServer } from './server/agent-server.js';
 import { bootstrapServingCertificate, unusableServingCertificate } from './serving-bootstrap.js';
@@ -75,9 +75,15 @@ export async function startAgentProcess(
       `api server ${config.server} is not https: use https, or insecureLoopback for a local test server`,
     );
   }
+  // The masters last seen in default/kubernetes come after the configured ones, for the TLS
+  // bootstrap as for the client: a restarted agent whose installed masters were all replaced
+  // still finds the cluster.
+  const configured = [config.server, ...config.failoverServers];
+  const failoverServers = [...config.failoverServers, ...loadSavedApiServers(config.dataDir, events)];
   if (config.bootstrapTokenFile && config.certFile && config.keyFile && config.caFile)
     await ensureNodeClientCertificate({
       server: config.server,
+      failoverServers,
       caFile: config.caFile,
       certFile: config.certFile,
       keyFile: config.keyFile,
@@ -85,12 +91,9 @@ export async function startAgentProcess(
       nodeName: identity.name,
       events,
     });
-  // The masters last seen in default/kubernetes come after the configured ones: a restarted agent
-  // whose installed masters were all replaced still finds the cluster.
-  const configured = [config.server, ...config.failoverServers];
   const client = new KubeClient({
     server: config.server,
-    failoverServers: [...config.failoverServers, ...loadSavedApiServers(config.dataDir, events)],
+    failoverServers,
     ca: config.caFile ? read(config.caFile, 'CA file') : undefined,
     cert: config.certFile ? read(config.certFile, 'client certificate') : undefined,
     key: config.keyFile ? read(config.keyFile, 'client key') : undefined,
@@ -225,7 +228,8 @@ export async function startAgentProcess(
       config.tlsKeyFile
     )
       servingBootstrap = bootstrapServingCertificate({
-        server: config.server,
+        // The follower's current list, read per request: a replaced master is not asked.
+        servers: () => [client.transport.server, ...client.transport.servers],
         caFile: config.caFile,
         clientCertFile: config.certFile,
         clientKeyFile: config.keyFile,
@@ -264,23 +268,6 @@ export async function startAgentProcess(
       client.close();
     },
   };
-}
-
-/** The process runtime, after it stopped what a previous (crashed) agent left running. */
-async function startProcessRuntime(dataDir: string, events: EventSink): Promise<ProcessRuntime> {
-  const runtime = new ProcessRuntime({ dataDir });
-  const stopped = await runtime.recover();
-  if (stopped.length > 0) {
-    events.emit({
-      code: 'agent.runtime.recovered',
-      level: 'warn',
-      message: `stopped ${stopped.length} container(s) a previous agent left running: ${stopped
-        .map((c) => `${c.podNamespace}/${c.podName}/${c.containerName}`)
-        .join(', ')}`,
-      data: { containers: stopped.map((c) => c.id) },
-    });
-  }
-  return runtime;
 }
 
 /** How long a starting agent waits for its service rules before registering the node anyway. */

@@ -27,7 +27,11 @@ export function unusableServingCertificate(
 
 /** Options of {@link bootstrapServingCertificate}. */
 export interface ServingBootstrapRun {
-  readonly server: string;
+  /**
+   * The API servers to ask, in failover order, read again for each request: the agent passes its
+   * client's current list (the one the follower keeps), so a master replaced meanwhile is not asked.
+   */
+  readonly servers: () => readonly string[];
   readonly caFile: string;
   /** The node's client certificate and key (what the request is authenticated with). */
   readonly clientCertFile: string;
@@ -63,8 +67,11 @@ export async function bootstrapServingCertificate(run: ServingBootstrapRun): Pro
         message: `requesting a kubelet-serving certificate for system:node:${run.nodeName} naming ${run.addresses.join(', ')}`,
         data: { nodeName: run.nodeName, addresses: run.addresses },
       });
+      const [server, ...failoverServers] = run.servers();
+      if (!server) throw new Error('no API server to ask');
       const certPem = await requestNodeServingCertificate({
-        server: run.server,
+        server,
+        failoverServers,
         ca: readFileSync(run.caFile, 'utf8'),
         clientCert: readFileSync(run.clientCertFile, 'utf8'),
         clientKey: readFileSync(run.clientKeyFile, 'utf8'),

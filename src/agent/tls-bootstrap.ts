@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { KubeClient } from '../client/client.js';
+import { FAILOVER_CODES } from '../client/transport.js';
 import { resources } from '../client/types.js';
 import type { KubeObject } from '../kube/index.js';
 import { buildCsrPem } from '../pki/csr.js';
@@ -10,6 +11,11 @@ import { sleep } from '../timing.js';
 export interface TlsBootstrapOptions {
   /** API server URL. */
   readonly server: string;
+  /**
+   * Further API servers (the other masters), tried in turn when one cannot be connected to or its
+   * certificate fails verification against `ca` (the KubeClient's failover). @default none
+   */
+  readonly failoverServers?: readonly string[];
   /** Cluster CA (PEM) the API server's certificate is checked against. */
   readonly ca: string;
   /** Bootstrap token `<id>.<secret>`. A secret: never logged. */
@@ -58,9 +64,27 @@ async function requestNodeCertificate(
   const client = new KubeClient(connection);
   try {
     return await submitAndWait(client, r);
+  } catch (err) {
+    throw unreachable(err, client.transport.servers) ?? err;
   } finally {
     client.close();
   }
+}
+
+/**
+ * The error to throw when no API server could be reached (every one was tried once: the
+ * transport fails over only on connection and certificate-verification errors), naming them
+ * all; undefined for any other error.
+ */
+function unreachable(err: unknown, servers: readonly string[]): Error | undefined {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (!code || !FAILOVER_CODES.has(code)) return undefined;
+  const e: NodeJS.ErrnoException = new Error(
+    `no API server could be reached for the certificate request (tried ${servers.join(', ')}): ${(err as Error).message}`,
+    { cause: err },
+  );
+  e.code = code;
+  return e;
 }
 
 async function submitAndWait(client: KubeClient, r: NodeCsrRequest): Promise<string> {
@@ -110,9 +134,9 @@ async function submitAndWait(client: KubeClient, r: NodeCsrRequest): Promise<str
  * requested with the bootstrap token. See {@link requestNodeCertificate}.
  */
 export async function requestNodeClientCertificate(options: TlsBootstrapOptions): Promise<string> {
-  const { server, ca, token, ...rest } = options;
+  const { server, failoverServers, ca, token, ...rest } = options;
   return requestNodeCertificate(
-    { server, ca, token },
+    { server, failoverServers, ca, token },
     {
       ...rest,
       signerName: 'kubernetes.io/kube-apiserver-client-kubelet',
@@ -124,6 +148,8 @@ export async function requestNodeClientCertificate(options: TlsBootstrapOptions)
 /** Options of {@link requestNodeServingCertificate}. */
 export interface ServingBootstrapOptions {
   readonly server: string;
+  /** Further API servers, tried in turn as in {@link TlsBootstrapOptions.failoverServers}. @default none */
+  readonly failoverServers?: readonly string[];
   readonly ca: string;
   /** The node's own client certificate and key (PEM): the request is the node's, as upstream's approver requires. */
   readonly clientCert: string;
@@ -145,9 +171,9 @@ export interface ServingBootstrapOptions {
  * SANs = the node's addresses), requested as the node itself once its Node is registered.
  */
 export async function requestNodeServingCertificate(options: ServingBootstrapOptions): Promise<string> {
-  const { server, ca, clientCert, clientKey, addresses, ...rest } = options;
+  const { server, failoverServers, ca, clientCert, clientKey, addresses, ...rest } = options;
   return requestNodeCertificate(
-    { server, ca, cert: clientCert, key: clientKey },
+    { server, failoverServers, ca, cert: clientCert, key: clientKey },
     {
       ...rest,
       signerName: 'kubernetes.io/kubelet-serving',

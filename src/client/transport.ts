@@ -37,7 +37,7 @@ export interface TransportOptions {
 }
 
 /** Connection errors after which the request surely never reached the server: safe to send elsewhere. */
-const FAILOVER_CODES = new Set([
+export const FAILOVER_CODES: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
   'EHOSTUNREACH',
   'ENETUNREACH',

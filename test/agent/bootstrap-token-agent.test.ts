@@ -1,11 +1,11 @@
 import { X509Certificate } from 'node:crypto';
-import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Node, resources } from '../../src/client/index.js';
 import type { KubeObject } from '../../src/kube/index.js';
 import { loadCa } from '../../src/pki/index.js';
-import { type StartedProcess, startProcess } from '../harness/process.js';
+import { freePort, type StartedProcess, startProcess } from '../harness/process.js';
 import { createBootstrapToken } from '../support/bootstrap-token.js';
 import { makeTestPki, type TestPki } from '../support/certs.js';
 import { runCli } from '../support/cli.js';
@@ -15,6 +15,8 @@ import { type ControlCluster, startControlCluster } from '../support/control-clu
 // CSR approver and signer: the node joins with a certificate it asked for itself.
 describe('agent --bootstrap-token-file', () => {
   const node = 'i-0b00740e4a9e11';
+  /** A node that joins while its configured master is down. */
+  const movedNode = 'i-0b00740e4a9e13';
   let pki: TestPki;
   let c: ControlCluster;
   let tokenFile: string;
@@ -30,7 +32,10 @@ describe('agent --bootstrap-token-file', () => {
     c.startLoops({
       certificates: {
         ca: loadCa(pki.ca.cert, pki.ca.key),
-        verifier: { isRunningNode: async (n) => n === node, instanceState: async () => 'unknown' },
+        verifier: {
+          isRunningNode: async (n) => n === node || n === movedNode,
+          instanceState: async () => 'unknown',
+        },
       },
     });
   });
@@ -43,10 +48,16 @@ describe('agent --bootstrap-token-file', () => {
     (await c.api.list<KubeObject>(resources.certificateSigningRequests)).items.length;
 
   /** `tugboat agent` with TLS bootstrap files, a node name and the process runtime. */
-  const agentArgs = (cert: string, key: string, token: string, name: string): string[] => [
+  const agentArgs = (
+    cert: string,
+    key: string,
+    token: string,
+    name: string,
+    server = c.server.url,
+  ): string[] => [
     'agent',
     '--server',
-    c.server.url,
+    server,
     '--ca-file',
     join(pki.dir, 'ca.crt'),
     '--cert-file',
@@ -64,7 +75,12 @@ describe('agent --bootstrap-token-file', () => {
   ];
 
   /** Starts the agent; ready once it registered its Node again (which it does only with a certificate). */
-  async function runAgent(name = node): Promise<StartedProcess> {
+  async function runAgent(
+    name = node,
+    server = c.server.url,
+    cert = certFile(),
+    key = keyFile(),
+  ): Promise<StartedProcess> {
     await c.api.delete(resources.nodes, undefined, name).catch(() => undefined);
     return startProcess(
       process.execPath,
@@ -72,7 +88,7 @@ describe('agent --bootstrap-token-file', () => {
         '--import',
         'tsx',
         'test/support/cli-entry.ts',
-        ...agentArgs(certFile(), keyFile(), tokenFile, name),
+        ...agentArgs(cert, key, tokenFile, name, server),
         '--listen',
         '127.0.0.1:0',
         '--data-dir',
@@ -121,6 +137,21 @@ describe('agent --bootstrap-token-file', () => {
       const again = new X509Certificate(readFileSync(certFile()));
       expect(again.subject).toContain(`CN=system:node:${node}`);
       expect(again.toString()).not.toBe(new X509Certificate(first).toString());
+    } finally {
+      await agent.stop();
+    }
+  });
+
+  it('joins through the masters saved in api-servers.json when its configured server is down', async () => {
+    // A restarted node whose installed master was replaced: only the list it followed knows the cluster.
+    const dataDir = join(pki.dir, `bw-data-${movedNode}`);
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    writeFileSync(join(dataDir, 'api-servers.json'), JSON.stringify({ servers: [c.server.url] }));
+    const cert = join(pki.dir, 'bw-moved', 'node.crt');
+    const agent = await runAgent(movedNode, `https://127.0.0.1:${await freePort()}`, cert, `${cert}.key`);
+    try {
+      expect(new X509Certificate(readFileSync(cert)).subject).toContain(`CN=system:node:${movedNode}`);
+      expect(agent.output()).toContain('requesting a client certificate for system:node:');
     } finally {
       await agent.stop();
     }
