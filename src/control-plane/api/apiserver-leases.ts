@@ -21,6 +21,13 @@ export const LEASE_PREFIX = 'tugboat-apiserver-';
 export const LEASE_LABEL = 'tugboat.io/apiserver-endpoint';
 /** As kube-apiserver's lease reconciler: a lease not renewed for this long drops out. */
 export const LEASE_DURATION_MS = 15_000;
+/**
+ * How far masters' wall clocks may differ, on top of a lease's duration, when a lease is judged by
+ * its `spec.renewTime` (only a lease seen for the first time, see {@link LeaseObserver}). Generous,
+ * because a lease wrongly judged expired is deleted and its address leaves the Endpoints until the
+ * holder's next renewal (at most 10 s later) creates it again.
+ */
+export const LEASE_CLOCK_SKEW_MS = 30_000;
 /** At most this many leases are considered, so a flood of them cannot blow up the Endpoints. */
 export const MAX_API_SERVER_LEASES = 64;
 
@@ -96,11 +103,28 @@ export async function deleteApiServerLease(ctx: ApiContext, endpoint: ApiServerE
   await ctx.resources.delete(leaseDef(), LEASE_NAMESPACE, apiServerLeaseName(endpoint));
 }
 
-/** One API server lease as read: its endpoint and resourceVersion. */
+/** One API server lease as read: its endpoint, resourceVersion and what its holder wrote. */
 export interface ObservedLease {
   readonly name: string;
   readonly endpoint: ApiServerEndpoint;
   readonly resourceVersion: string;
+  /** `spec.renewTime` in ms since the epoch, on the holder's clock. @default missing or malformed */
+  readonly renewTimeMs?: number;
+  /** `spec.leaseDurationSeconds` in ms. @default missing or not a positive integer */
+  readonly durationMs?: number;
+}
+
+const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d)$/;
+
+/** A Lease's renewTime (a MicroTime, RFC 3339) in ms since the epoch, or undefined. Pure. */
+export function parseRenewTime(value: unknown): number | undefined {
+  if (typeof value !== 'string' || !RFC3339.test(value)) return undefined;
+  const ms = Date.parse(value);
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+function durationOf(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0 ? value * 1000 : undefined;
 }
 
 /**
@@ -119,40 +143,69 @@ export async function listApiServerLeases(ctx: ApiContext): Promise<ObservedLeas
     const endpoint = parseApiServerLeaseName(name);
     const rv = lease.metadata?.resourceVersion;
     if (!endpoint || !isRecord(lease.spec) || typeof rv !== 'string') continue;
-    out.push({ name, endpoint, resourceVersion: rv });
+    const renewTimeMs = parseRenewTime(lease.spec.renewTime);
+    const durationMs = durationOf(lease.spec.leaseDurationSeconds);
+    out.push({
+      name,
+      endpoint,
+      resourceVersion: rv,
+      ...(renewTimeMs !== undefined ? { renewTimeMs } : {}),
+      ...(durationMs !== undefined ? { durationMs } : {}),
+    });
   }
   return out;
 }
 
 /**
  * Judges leases alive on the observer's monotonic clock (masters' wall clocks may differ): a lease
- * whose resourceVersion has not changed for longer than the duration is stale; one first seen
- * counts as fresh.
+ * whose resourceVersion has not changed for longer than the duration is stale. A lease seen for
+ * the first time (this observer just started, or the lease is new) counts as fresh, unless its
+ * `renewTime` plus its duration plus {@link LEASE_CLOCK_SKEW_MS} is already past on the observer's
+ * wall clock: then it is stale at once, so an API server that restarts does not list a master
+ * that died long before for one more lease duration. (Upstream's leases live in etcd with a TTL,
+ * so a restarted kube-apiserver never lists an expired master.) A renewTime in the future never
+ * makes a lease stale; without a usable renewTime a first-seen lease is fresh.
  */
 export class LeaseObserver {
-  private readonly seen = new Map<string, { rv: string; since: number }>();
+  private readonly seen = new Map<string, { rv: string; since: number; expired: boolean }>();
 
   constructor(
     private readonly durationMs = LEASE_DURATION_MS,
     private readonly clock: () => number = () => performance.now(),
+    private readonly wallClock: () => number = () => Date.now(),
   ) {}
 
   /** Splits the leases read now into live and stale; forgets leases no longer listed. */
   observe(leases: readonly ObservedLease[]): { live: ObservedLease[]; stale: ObservedLease[] } {
     const now = this.clock();
+    const wallNow = this.wallClock();
     const live: ObservedLease[] = [];
     const stale: ObservedLease[] = [];
     const names = new Set<string>();
     for (const lease of leases) {
       names.add(lease.name);
-      const prev = this.seen.get(lease.name);
-      if (!prev || prev.rv !== lease.resourceVersion)
-        this.seen.set(lease.name, { rv: lease.resourceVersion, since: now });
-      const since = this.seen.get(lease.name)!.since;
-      (now - since > this.durationMs ? stale : live).push(lease);
+      let entry = this.seen.get(lease.name);
+      if (!entry || entry.rv !== lease.resourceVersion) {
+        // A changed resourceVersion is a renewal seen here: alive whatever its renewTime says.
+        entry = { rv: lease.resourceVersion, since: now, expired: !entry && this.expired(lease, wallNow) };
+        this.seen.set(lease.name, entry);
+      }
+      (entry.expired || now - entry.since > this.durationMs ? stale : live).push(lease);
     }
-    for (const name of [...this.seen.keys()]) if (!names.has(name)) this.seen.delete(name);
+    for (const [name, entry] of [...this.seen]) {
+      // One judged expired by its renewTime is remembered for a lease duration after it went (it
+      // was deleted): if its holder is alive with a clock far behind, the lease it creates again
+      // is then a renewal, not a first sight judged by that clock again and again.
+      const recent = entry.expired && now - entry.since <= this.durationMs;
+      if (!names.has(name) && !recent) this.seen.delete(name);
+    }
     return { live, stale };
+  }
+
+  /** Whether a lease's own renewTime says it ran out, with room for clock skew. */
+  private expired(lease: ObservedLease, wallNow: number): boolean {
+    if (lease.renewTimeMs === undefined) return false;
+    return lease.renewTimeMs + (lease.durationMs ?? this.durationMs) + LEASE_CLOCK_SKEW_MS < wallNow;
   }
 }
 

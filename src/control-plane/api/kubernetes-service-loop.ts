@@ -80,7 +80,8 @@ export function runKubernetesServiceLoop(
 ): () => Promise<void> {
   const intervalMs = options.intervalMs ?? KUBERNETES_SERVICE_INTERVAL_MS;
   const leaseDurationMs = options.leaseDurationMs ?? LEASE_DURATION_MS;
-  const observer = new LeaseObserver(leaseDurationMs);
+  // Wall-clock judgements (a first-seen lease's renewTime) use the API server's clock.
+  const observer = new LeaseObserver(leaseDurationMs, undefined, () => ctx.now().getTime());
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();

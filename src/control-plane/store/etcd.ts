@@ -2,9 +2,11 @@ import { type EventSink, silentEvents } from '../../events.js';
 import { EtcdClient, type EtcdHeader, type EtcdKv, num } from './etcd-client.js';
 import { mapEtcdError, prefixEnd, withRetry } from './etcd-errors.js';
 import { WatchFanout } from './etcd-fanout.js';
+import { EtcdKeyspace } from './etcd-keys.js';
 import { checkEtcdQuorum } from './etcd-quorum.js';
 import type { EtcdStoreOptions } from './etcd-store-options.js';
 import { startEndpointSync } from './etcd-sync.js';
+import { createTxn, deleteTxn, updateTxn } from './etcd-txn.js';
 import { startEtcdWatch } from './etcd-watch.js';
 import {
   type DeleteResult,
@@ -29,16 +31,6 @@ interface RangeResponse {
   readonly more: boolean;
 }
 
-interface TxnResponse {
-  readonly header: EtcdHeader;
-  readonly succeeded: boolean;
-  readonly responses: readonly {
-    readonly response_range?: { readonly kvs: readonly EtcdKv[] } | null;
-    readonly response_put?: { readonly prev_kv?: EtcdKv | null } | null;
-    readonly response_delete_range?: { readonly prev_kvs: readonly EtcdKv[] } | null;
-  }[];
-}
-
 /**
  * Opens a store on etcd. Writes are transactions comparing modRevision (etcd's own optimistic
  * concurrency), reads are linearizable, and requests are retried while a leader is elected.
@@ -57,11 +49,10 @@ export async function openEtcdStore(options: EtcdStoreOptions): Promise<Store> {
   return store;
 }
 
-const WRITE_TIMEOUT_MS = 2_000;
-
 class EtcdStore implements Store {
-  private readonly client: EtcdClient;
-  private readonly prefix: Buffer;
+  // Not private: the store is the EtcdTxnTarget of its own writes (etcd-txn.ts).
+  readonly client: EtcdClient;
+  readonly keys: EtcdKeyspace;
   private readonly events: EventSink;
   private closed = false;
   private lastReadiness: { at: number; check: Promise<StoreReadiness> } | undefined;
@@ -78,7 +69,7 @@ class EtcdStore implements Store {
       endpoints: options.endpoints,
       ...(options.tls ? { tls: options.tls } : {}),
     });
-    this.prefix = Buffer.from(options.prefix ?? '/tugboat', 'utf8');
+    this.keys = new EtcdKeyspace(options.prefix ?? '/tugboat');
     this.events = options.events ?? silentEvents;
   }
 
@@ -91,88 +82,30 @@ class EtcdStore implements Store {
       options.prefix && options.startKey !== undefined && options.startKey > key ? options.startKey : key;
     const res = await this.call(`range ${key}`, () =>
       this.rangeCall({
-        key: this.full(from),
-        ...(options.prefix ? { range_end: prefixEnd(this.full(key)) } : {}),
+        key: this.keys.full(from),
+        ...(options.prefix ? { range_end: prefixEnd(this.keys.full(key)) } : {}),
         ...(options.limit && options.limit > 0 ? { limit: options.limit } : {}),
         ...(options.revision && options.revision > 0 ? { revision: options.revision } : {}),
       }),
     );
     // etcd's header carries the current revision; a read at a past revision happened at that one.
     const revision = options.revision && options.revision > 0 ? options.revision : num(res.header.revision);
-    return { kvs: res.kvs.map((kv) => this.toKv(kv)), revision, more: res.more };
+    return { kvs: res.kvs.map((kv) => this.keys.toKv(kv)), revision, more: res.more };
   }
 
   async create(key: string, value: Uint8Array): Promise<TxnResult> {
     this.checkSize(key, value);
-    const k = this.full(key);
-    return this.call(`create ${key}`, async (retry) => {
-      const res = await this.txn({
-        compare: [{ key: k, target: 'Create', result: 'Equal', create_revision: 0 }],
-        success: [{ request_put: { key: k, value: Buffer.from(value) } }],
-        failure: [{ request_range: { key: k } }],
-      });
-      const revision = num(res.header.revision);
-      if (res.succeeded)
-        return { ok: true, kv: { key, value, createRevision: revision, modRevision: revision } };
-      const current = this.failedRange(res);
-      // A retried create that finds exactly its own value was applied by the earlier attempt.
-      if (retry && current && Buffer.from(current.value).equals(Buffer.from(value)))
-        return { ok: true, kv: current };
-      return { ok: false, current };
-    });
+    return this.call(`create ${key}`, (retry) => createTxn(this, key, value, retry));
   }
 
   async update(key: string, value: Uint8Array, expectedModRevision: number): Promise<TxnResult> {
     this.checkSize(key, value);
     if (!(expectedModRevision > 0)) return { ok: false, current: await this.get(key) };
-    const k = this.full(key);
-    return this.call(`update ${key}`, async (retry) => {
-      const res = await this.txn({
-        compare: [{ key: k, target: 'Mod', result: 'Equal', mod_revision: expectedModRevision }],
-        success: [{ request_put: { key: k, value: Buffer.from(value), prev_kv: true } }],
-        failure: [{ request_range: { key: k } }],
-      });
-      const revision = num(res.header.revision);
-      if (res.succeeded) {
-        const prev = res.responses[0]?.response_put?.prev_kv;
-        const createRevision = prev ? num(prev.create_revision) : revision;
-        return { ok: true, kv: { key, value, createRevision, modRevision: revision } };
-      }
-      const current = this.failedRange(res);
-      if (
-        retry &&
-        current &&
-        current.modRevision > expectedModRevision &&
-        Buffer.from(current.value).equals(Buffer.from(value))
-      ) {
-        return { ok: true, kv: current };
-      }
-      return { ok: false, current };
-    });
+    return this.call(`update ${key}`, (retry) => updateTxn(this, key, value, expectedModRevision, retry));
   }
 
   async delete(key: string, expectedModRevision?: number): Promise<DeleteResult> {
-    const k = this.full(key);
-    return this.call(`delete ${key}`, async (retry) => {
-      const res = await this.txn({
-        compare:
-          expectedModRevision === undefined
-            ? []
-            : [{ key: k, target: 'Mod', result: 'Equal', mod_revision: expectedModRevision }],
-        success: [{ request_delete_range: { key: k, prev_kv: true } }],
-        failure: [{ request_range: { key: k } }],
-      });
-      const revision = num(res.header.revision);
-      if (res.succeeded) {
-        const deleted = res.responses[0]?.response_delete_range;
-        const prevKv = deleted?.prev_kvs?.[0];
-        if (prevKv) return { ok: true, revision, prev: this.toKv(prevKv) };
-        // Nothing deleted: missing key, unless our earlier attempt already deleted it.
-        return { ok: retry, revision, prev: undefined };
-      }
-      const current = this.failedRange(res);
-      return { ok: retry && current === undefined, revision, prev: current };
-    });
+    return this.call(`delete ${key}`, (retry) => deleteTxn(this, key, expectedModRevision, retry));
   }
 
   async watch(key: string, options: WatchOptions, handlers: WatchHandlers): Promise<Watch> {
@@ -193,10 +126,10 @@ class EtcdStore implements Store {
     return startEtcdWatch(
       {
         client: this.client,
-        key: this.full(key),
+        key: this.keys.full(key),
         prefix,
         startRevision,
-        toKv: (kv) => this.toKv(kv),
+        toKv: (kv) => this.keys.toKv(kv),
         retryTimeoutMs: this.options.retryTimeoutMs ?? 15_000,
       },
       handlers,
@@ -207,10 +140,7 @@ class EtcdStore implements Store {
 
   async currentRevision(): Promise<number> {
     const res = await this.call('read revision', () =>
-      // etcd refuses an empty key; with no prefix, '\0' to '\0' means every key.
-      this.prefix.length > 0
-        ? this.rangeCall({ key: this.prefix, range_end: prefixEnd(this.prefix), count_only: true })
-        : this.rangeCall({ key: Buffer.from([0]), range_end: Buffer.from([0]), count_only: true }),
+      this.rangeCall({ ...this.keys.everything(), count_only: true }),
     );
     return num(res.header.revision);
   }
@@ -308,34 +238,6 @@ class EtcdStore implements Store {
 
   private rangeCall(request: object): Promise<RangeResponse> {
     return this.client.unary<RangeResponse>('KV', 'Range', request);
-  }
-
-  /**
-   * Writes get a shorter deadline than reads: when the leader dies, etcd holds a write proposed
-   * through a follower until its own request timeout (5 s + 2 election timeouts) before failing
-   * it, so the store gives up after 2 s and retries (a retry recognises an applied first attempt).
-   * That took leader failover from ~5.2 s to the election time (bench/store-etcd.md).
-   */
-  private txn(request: object): Promise<TxnResponse> {
-    return this.client.unary<TxnResponse>('KV', 'Txn', request, undefined, WRITE_TIMEOUT_MS);
-  }
-
-  private failedRange(res: TxnResponse): KeyValue | undefined {
-    const kv = res.responses[0]?.response_range?.kvs?.[0];
-    return kv ? this.toKv(kv) : undefined;
-  }
-
-  private full(key: string): Buffer {
-    return Buffer.concat([this.prefix, Buffer.from(key, 'utf8')]);
-  }
-
-  private toKv(kv: EtcdKv): KeyValue {
-    return {
-      key: kv.key.subarray(this.prefix.length).toString('utf8'),
-      value: new Uint8Array(kv.value),
-      createRevision: num(kv.create_revision),
-      modRevision: num(kv.mod_revision),
-    };
   }
 
   private checkOpen(): void {
