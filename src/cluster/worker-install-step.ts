@@ -59,9 +59,10 @@ export async function holdWorkerInstall(
         failures += 1;
         if (failures === 1)
           events.emit({
-            code: 'create.worker-marker-refresh-failed',
+            code: `${by}.worker-marker-refresh-failed`,
             level: 'warn',
             message: `could not refresh ${workerInstallMarkerName(cluster)}: ${(err as Error).message}; workers that boot now may join by themselves in 5 minutes`,
+            data: { cluster, by },
           });
       },
     );
