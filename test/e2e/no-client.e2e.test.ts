@@ -192,11 +192,13 @@ it('6. a scheduled backup of etcd → delete --keep-backups → create a new clu
   await kubectlOk(kubeconfig, ['apply', '-f', '-'], renderWorkloads());
   await waitKeptRunning();
   const listed = JSON.parse(await kubectlOk(kubeconfig, ['get', 'configmaps,deployments', '-o', 'json'])) as {
-    metadata: { resourceVersion: string };
+    items: { metadata: { resourceVersion: string } }[];
   };
   // etcd ships nothing: the leading master backs it up every minute (the spec's backup:). The
-  // first backup at or past the list's revision holds everything written so far.
-  const written = Number(listed.metadata.resourceVersion);
+  // first backup at or past the newest object's revision holds everything written so far. (The
+  // List kubectl prints is its own, with resourceVersion "": the objects carry the revisions.)
+  const written = Math.max(...listed.items.map((i) => Number(i.metadata.resourceVersion)));
+  expect(written).toBeGreaterThan(0);
   const made = await waitFor(
     async () => {
       const { backups } = await h.tugboat<{
