@@ -221,11 +221,12 @@ describe("a worker's boot waits while create installs", () => {
     });
     const events = new RecordingEvents();
     let outcome: string | undefined;
-    const waiting = wait('wim-c', 1_000, events).then((o) => {
+    // staleMs is 10 refreshes: a loaded machine (moto answering slowly) must not make it stale.
+    const waiting = wait('wim-c', 2_000, events).then((o) => {
       outcome = o;
       return o;
     });
-    await new Promise((r) => setTimeout(r, 3_000));
+    await new Promise((r) => setTimeout(r, 4_500));
     expect(outcome).toBeUndefined();
     await hold.release();
     expect(await waiting).toBe('finished');
